@@ -1,0 +1,124 @@
+//! The application: knowledge, index, store and engine wired together.
+//!
+//! Adapters call [`App::handle`] and nothing else: it loads the user's session, runs the
+//! pure engine, carries out the effects, stores the new session durably and only then
+//! returns the replies to send. Knowledge can be swapped at run time ([`App::reload`]);
+//! a message in flight keeps the knowledge it started with.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use jiff::Timestamp;
+
+use crate::dialogue::{Effect, Engine, Event, Settings};
+use crate::knowledge::{Knowledge, KnowledgeErrors, load_dir};
+use crate::reply::Reply;
+use crate::search::{SearchError, SearchIndex};
+use crate::store::{AskedQuestion, Loaded, Store, StoreError, UserId};
+use crate::text::texts;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Knowledge(#[from] KnowledgeErrors),
+    #[error(transparent)]
+    Search(#[from] SearchError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Knowledge and the index built from it, replaced together.
+#[derive(Debug)]
+pub struct Brain {
+    pub knowledge: Knowledge,
+    pub index: SearchIndex,
+}
+
+impl Brain {
+    /// Loads and indexes a knowledge directory.
+    pub fn load(dir: &Path) -> Result<Brain, AppError> {
+        let knowledge = load_dir(dir)?;
+        let index = SearchIndex::from_knowledge(&knowledge)?;
+        Ok(Brain { knowledge, index })
+    }
+}
+
+/// Everything one running Sportello needs.
+pub struct App {
+    brain: RwLock<Arc<Brain>>,
+    knowledge_dir: PathBuf,
+    pub store: Store,
+    pub settings: Settings,
+}
+
+impl App {
+    pub fn new(brain: Brain, knowledge_dir: PathBuf, store: Store, settings: Settings) -> App {
+        App {
+            brain: RwLock::new(Arc::new(brain)),
+            knowledge_dir,
+            store,
+            settings,
+        }
+    }
+
+    /// The knowledge in force now.
+    pub fn brain(&self) -> Arc<Brain> {
+        self.brain.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Reloads `knowledge/`; on any error the knowledge in force stays.
+    pub fn reload(&self) -> Result<Arc<Brain>, AppError> {
+        let fresh = Arc::new(Brain::load(&self.knowledge_dir)?);
+        *self.brain.write().unwrap_or_else(|e| e.into_inner()) = fresh.clone();
+        Ok(fresh)
+    }
+
+    /// Handles one event of one user: the session is stored durably before the replies
+    /// are returned, so a crash after sending never loses what the user was told.
+    pub async fn handle(
+        &self,
+        user: UserId,
+        event: &Event,
+        now: Timestamp,
+    ) -> Result<Vec<Reply>, AppError> {
+        let brain = self.brain();
+        let loaded = self.store.load_session(user)?;
+        let reset = matches!(loaded, Loaded::Reset(_));
+        let session = loaded.into_session();
+        let lang = session.lang;
+        let engine = Engine {
+            knowledge: &brain.knowledge,
+            index: &brain.index,
+            settings: &self.settings,
+        };
+        let outcome = engine.handle(session, event, now);
+        let mut erased = false;
+        for effect in &outcome.effects {
+            match effect {
+                Effect::EraseUser => {
+                    self.store.erase_user(user)?;
+                    erased = true;
+                }
+                Effect::Asked {
+                    question,
+                    best,
+                    confident,
+                } => self.store.log_question(&AskedQuestion {
+                    at: now,
+                    question: question.clone(),
+                    best: best.clone(),
+                    confident: *confident,
+                })?,
+            }
+        }
+        if !erased {
+            self.store.save_session(user, &outcome.session)?;
+        }
+        self.store.flush().await?;
+        let mut replies = outcome.replies;
+        if reset {
+            replies.insert(0, Reply::new(texts(lang).t("session.reset", &[])));
+        }
+        Ok(replies)
+    }
+}

@@ -1,0 +1,266 @@
+//! `config.toml` plus environment overrides, validated at start.
+//!
+//! Relative paths in the file are relative to the file's own folder, so the bot finds its
+//! knowledge and data wherever it is started from. The bot token is *not* configuration:
+//! it comes from `TELOXIDE_TOKEN` only and is never read from or written to this file.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}: {message}")]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub knowledge: KnowledgeConfig,
+    pub data: DataConfig,
+    pub telegram: TelegramConfig,
+    pub helpdesk: HelpdeskConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KnowledgeConfig {
+    /// The knowledge directory (env `SPORTELLO_KNOWLEDGE_DIR`).
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DataConfig {
+    /// Where sled keeps sessions and the rest (env `SPORTELLO_DATA_DIR`, flag `--data-dir`).
+    pub dir: PathBuf,
+    /// Sessions idle longer than this many days are removed.
+    pub session_idle_days: u32,
+    /// sled's page cache, in MiB.
+    pub cache_mb: u64,
+}
+
+/// How updates arrive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Polling,
+    Webhook,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TelegramConfig {
+    /// Bot API base URL; empty means the official one (env `TELOXIDE_API_URL`).
+    pub api_url: String,
+    pub mode: Mode,
+    /// Webhook mode: the address the bot listens on, behind the reverse proxy.
+    pub webhook_listen: String,
+    /// Webhook mode: the public HTTPS URL the proxy forwards to `webhook_listen`.
+    pub webhook_url: String,
+    /// Messages a user may send in `flood_window_secs` before being asked to slow down.
+    pub flood_messages: u32,
+    pub flood_window_secs: u32,
+    /// Lift Telegram's send limits (benchmarks against a local stand-in only).
+    pub unthrottled: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HelpdeskConfig {
+    /// How to reach the help desk besides the bot (shown when no answer is found).
+    pub contact: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            knowledge: KnowledgeConfig::default(),
+            data: DataConfig::default(),
+            telegram: TelegramConfig::default(),
+            helpdesk: HelpdeskConfig::default(),
+        }
+    }
+}
+
+impl Default for KnowledgeConfig {
+    fn default() -> Self {
+        KnowledgeConfig {
+            dir: PathBuf::from("knowledge"),
+        }
+    }
+}
+
+impl Default for DataConfig {
+    fn default() -> Self {
+        DataConfig {
+            dir: PathBuf::from("data"),
+            session_idle_days: 30,
+            cache_mb: 64,
+        }
+    }
+}
+
+impl Default for TelegramConfig {
+    fn default() -> Self {
+        TelegramConfig {
+            api_url: String::new(),
+            mode: Mode::Polling,
+            webhook_listen: "127.0.0.1:8443".into(),
+            webhook_url: String::new(),
+            flood_messages: 8,
+            flood_window_secs: 5,
+            unthrottled: false,
+        }
+    }
+}
+
+impl Default for HelpdeskConfig {
+    fn default() -> Self {
+        HelpdeskConfig {
+            contact: String::new(),
+        }
+    }
+}
+
+/// Environment variables read at start (passed in, so tests need not touch the process env).
+pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+impl Config {
+    /// Reads `path` (a missing file at the default location gives the defaults), applies
+    /// environment overrides, resolves relative paths and validates.
+    pub fn load(path: &Path, must_exist: bool, env: Env<'_>) -> Result<Config, ConfigError> {
+        let mut cfg = match std::fs::read_to_string(path) {
+            Ok(src) => Config::parse(&src, path)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => Config::default(),
+            Err(source) => {
+                return Err(ConfigError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+        };
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        cfg.knowledge.dir = base.join(&cfg.knowledge.dir);
+        cfg.data.dir = base.join(&cfg.data.dir);
+        if let Some(v) = env("SPORTELLO_KNOWLEDGE_DIR").filter(|v| !v.is_empty()) {
+            cfg.knowledge.dir = PathBuf::from(v);
+        }
+        if let Some(v) = env("SPORTELLO_DATA_DIR").filter(|v| !v.is_empty()) {
+            cfg.data.dir = PathBuf::from(v);
+        }
+        if let Some(v) = env("TELOXIDE_API_URL").filter(|v| !v.is_empty()) {
+            cfg.telegram.api_url = v;
+        }
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    pub fn parse(src: &str, path: &Path) -> Result<Config, ConfigError> {
+        toml::from_str(src).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| src[..s.start].matches('\n').count() + 1)
+                .unwrap_or(0);
+            ConfigError::Parse {
+                path: path.to_path_buf(),
+                line,
+                message: e.message().trim().to_string(),
+            }
+        })
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if !self.telegram.api_url.is_empty() {
+            url::Url::parse(&self.telegram.api_url).map_err(|e| {
+                ConfigError::Invalid(format!("telegram.api_url «{}»: {e}", self.telegram.api_url))
+            })?;
+        }
+        if self.telegram.mode == Mode::Webhook {
+            url::Url::parse(&self.telegram.webhook_url).map_err(|e| {
+                ConfigError::Invalid(format!(
+                    "telegram.webhook_url is required in webhook mode: {e}"
+                ))
+            })?;
+            self.telegram
+                .webhook_listen
+                .parse::<std::net::SocketAddr>()
+                .map_err(|e| ConfigError::Invalid(format!("telegram.webhook_listen: {e}")))?;
+        }
+        if self.data.session_idle_days == 0 {
+            return Err(ConfigError::Invalid(
+                "data.session_idle_days must be at least 1".into(),
+            ));
+        }
+        if self.telegram.flood_messages == 0 || self.telegram.flood_window_secs == 0 {
+            return Err(ConfigError::Invalid(
+                "telegram.flood_messages and flood_window_secs must be positive".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn the_shipped_config_is_valid_and_documents_every_key() {
+        let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/config.toml"));
+        let cfg = Config::load(path, true, &no_env).unwrap();
+        assert!(cfg.knowledge.dir.ends_with("knowledge"));
+        // Every section of the defaults appears in the shipped file.
+        let src = std::fs::read_to_string(path).unwrap();
+        for key in [
+            "[knowledge]",
+            "[data]",
+            "[telegram]",
+            "[helpdesk]",
+            "session_idle_days",
+            "api_url",
+            "webhook_url",
+            "flood_messages",
+        ] {
+            assert!(src.contains(key), "config.toml does not document {key}");
+        }
+    }
+
+    #[test]
+    fn env_overrides_and_errors_name_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        std::fs::write(&p, "[data]\ndir = \"d\"\n").unwrap();
+        let env = |k: &str| (k == "SPORTELLO_KNOWLEDGE_DIR").then(|| "/k".to_string());
+        let cfg = Config::load(&p, true, &env).unwrap();
+        assert_eq!(cfg.data.dir, dir.path().join("d"));
+        assert_eq!(cfg.knowledge.dir, PathBuf::from("/k"));
+        std::fs::write(&p, "[data]\n\nsession_idle_dayz = 3\n").unwrap();
+        let e = Config::load(&p, true, &no_env).unwrap_err().to_string();
+        assert!(e.contains("c.toml:3:"), "{e}");
+        std::fs::write(&p, "[telegram]\nmode = \"webhook\"\n").unwrap();
+        assert!(
+            Config::load(&p, true, &no_env)
+                .unwrap_err()
+                .to_string()
+                .contains("webhook_url")
+        );
+    }
+}

@@ -1,0 +1,208 @@
+//! Deadlines as data with a history, and how they read in Europe/Rome.
+
+use jiff::civil::{Date, DateTime, Time};
+use jiff::tz::TimeZone;
+use jiff::{Timestamp, Zoned};
+
+/// The time zone every deadline of the pack is expressed in.
+pub const ZONE: &str = "Europe/Rome";
+
+pub fn rome() -> TimeZone {
+    // The bundled database always has Europe/Rome; a missing zone is a build defect.
+    TimeZone::get(ZONE).expect("Europe/Rome in the time zone database")
+}
+
+/// A deadline moment as the sources state it: a local date, with a time when they give one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeadlineAt {
+    pub date: Date,
+    pub time: Option<Time>,
+}
+
+impl DeadlineAt {
+    /// Parses `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM` (Europe/Rome local time).
+    pub fn parse(s: &str) -> Result<DeadlineAt, String> {
+        let s = s.trim();
+        if let Ok(date) = s.parse::<Date>() {
+            if s.len() == 10 {
+                return Ok(DeadlineAt { date, time: None });
+            }
+        }
+        match s.parse::<DateTime>() {
+            Ok(dt) if s.len() == 16 => Ok(DeadlineAt {
+                date: dt.date(),
+                time: Some(dt.time()),
+            }),
+            _ => Err(format!(
+                "«{s}» is not a date: write YYYY-MM-DD or YYYY-MM-DDTHH:MM (Europe/Rome time)"
+            )),
+        }
+    }
+
+    /// The last moment applications may still arrive. Without a stated time the whole
+    /// day counts, so the bot never calls a call closed before its day is over.
+    pub fn closes_at(&self) -> Zoned {
+        let time = self.time.unwrap_or(Time::constant(23, 59, 59, 0));
+        self.date
+            .to_datetime(time)
+            .to_zoned(rome())
+            .expect("a valid Rome date-time")
+    }
+
+    /// The moment reminders count back from. Without a stated time, the start of the day,
+    /// so a reminder is never late.
+    pub fn reminder_anchor(&self) -> Zoned {
+        let time = self.time.unwrap_or(Time::midnight());
+        self.date
+            .to_datetime(time)
+            .to_zoned(rome())
+            .expect("a valid Rome date-time")
+    }
+
+    /// Italian form: `13/09/2019, ore 12:00`, or `27/02/2020` when no time is known.
+    pub fn italian(&self) -> String {
+        let d = self.date.strftime("%d/%m/%Y").to_string();
+        match self.time {
+            Some(t) => format!("{d}, ore {}", t.strftime("%H:%M")),
+            None => d,
+        }
+    }
+}
+
+/// Whether the sources state the deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeadlineStatus {
+    Known,
+    Unknown,
+}
+
+/// An earlier deadline and the act that moved it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadlineChange {
+    pub at: DeadlineAt,
+    pub changed_by: String,
+    pub source: String,
+}
+
+/// A call's deadline: the current one and the earlier ones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deadline {
+    pub status: DeadlineStatus,
+    pub at: Option<DeadlineAt>,
+    pub note: Option<String>,
+    pub source: String,
+    pub history: Vec<DeadlineChange>,
+}
+
+impl Deadline {
+    /// The current deadline when it is known.
+    pub fn known(&self) -> Option<DeadlineAt> {
+        match self.status {
+            DeadlineStatus::Known => self.at,
+            DeadlineStatus::Unknown => None,
+        }
+    }
+
+    /// True when the deadline is known and passed at `now`.
+    pub fn is_closed(&self, now: Timestamp) -> bool {
+        self.known()
+            .is_some_and(|at| at.closes_at().timestamp() < now)
+    }
+}
+
+/// Time left from `now` to `until`, in Italian words ("3 giorni e 4 ore", "45 minuti").
+pub fn italian_time_left(now: Timestamp, until: Timestamp) -> String {
+    let secs = until.as_second() - now.as_second();
+    if secs <= 0 {
+        return "0 minuti".to_string();
+    }
+    let days = secs / 86_400;
+    let hours = (secs % 86_400) / 3600;
+    let minutes = (secs % 3600) / 60;
+    let unit = |n: i64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    if days > 0 {
+        if hours > 0 && days < 7 {
+            format!(
+                "{} e {}",
+                unit(days, "giorno", "giorni"),
+                unit(hours, "ora", "ore")
+            )
+        } else {
+            unit(days, "giorno", "giorni")
+        }
+    } else if hours > 0 {
+        if minutes > 0 {
+            format!(
+                "{} e {}",
+                unit(hours, "ora", "ore"),
+                unit(minutes, "minuto", "minuti")
+            )
+        } else {
+            unit(hours, "ora", "ore")
+        }
+    } else {
+        unit(minutes.max(1), "minuto", "minuti")
+    }
+}
+
+/// A timestamp in Italian form in Europe/Rome: `13/09/2019, ore 12:00`.
+pub fn italian_timestamp(t: Timestamp) -> String {
+    let z = t.to_zoned(rome());
+    format!("{}, ore {}", z.strftime("%d/%m/%Y"), z.strftime("%H:%M"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_both_forms_and_rejects_others() {
+        let a = DeadlineAt::parse("2019-09-13T12:00").unwrap();
+        assert_eq!(a.italian(), "13/09/2019, ore 12:00");
+        let b = DeadlineAt::parse("2020-02-27").unwrap();
+        assert_eq!(b.italian(), "27/02/2020");
+        for bad in [
+            "13/09/2019",
+            "2019-13-01",
+            "2019-09-13 12:00:00",
+            "",
+            "domani",
+        ] {
+            assert!(DeadlineAt::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn rome_offsets_follow_daylight_saving() {
+        // 12:00 in September is CEST (UTC+2), in February CET (UTC+1).
+        let sep = DeadlineAt::parse("2019-09-13T12:00").unwrap().closes_at();
+        assert_eq!(sep.timestamp().to_string(), "2019-09-13T10:00:00Z");
+        let feb = DeadlineAt::parse("2020-02-27").unwrap();
+        assert_eq!(
+            feb.closes_at().timestamp().to_string(),
+            "2020-02-27T22:59:59Z"
+        );
+        assert_eq!(
+            feb.reminder_anchor().timestamp().to_string(),
+            "2020-02-26T23:00:00Z"
+        );
+    }
+
+    #[test]
+    fn time_left_reads_naturally() {
+        let now: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+        let at = |s: i64| Timestamp::from_second(now.as_second() + s).unwrap();
+        assert_eq!(
+            italian_time_left(now, at(3 * 86_400 + 4 * 3600)),
+            "3 giorni e 4 ore"
+        );
+        assert_eq!(italian_time_left(now, at(86_400)), "1 giorno");
+        assert_eq!(italian_time_left(now, at(20 * 86_400 + 3600)), "20 giorni");
+        assert_eq!(
+            italian_time_left(now, at(2 * 3600 + 60)),
+            "2 ore e 1 minuto"
+        );
+        assert_eq!(italian_time_left(now, at(30)), "1 minuto");
+        assert_eq!(italian_time_left(now, at(-5)), "0 minuti");
+    }
+}

@@ -1,0 +1,592 @@
+//! Reading and validating the files of `knowledge/`.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::{
+    Applicant, Call, CallId, CallKind, Deadline, DeadlineAt, DeadlineChange, DeadlineStatus, Faq,
+    Knowledge, KnowledgeError, KnowledgeErrors, OfficialPage, Section, SynonymGroup,
+};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCall {
+    id: Spanned<String>,
+    kind: CallKind,
+    programme: String,
+    title: String,
+    short: Spanned<String>,
+    parent: Option<Spanned<String>>,
+    #[serde(default)]
+    funds: Vec<String>,
+    budget: Option<String>,
+    #[serde(default)]
+    applicants: Vec<Applicant>,
+    territory: Option<String>,
+    summary: String,
+    #[serde(default)]
+    keywords: Vec<String>,
+    source: String,
+    official_page: Option<OfficialPage>,
+    deadline: Option<RawDeadline>,
+    #[serde(default)]
+    see_also: Vec<Spanned<String>>,
+    #[serde(default)]
+    section: Vec<RawSection>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDeadline {
+    status: Spanned<String>,
+    at: Option<Spanned<String>>,
+    note: Option<String>,
+    source: String,
+    #[serde(default)]
+    history: Vec<RawChange>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawChange {
+    at: Spanned<String>,
+    changed_by: String,
+    source: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSection {
+    id: Spanned<String>,
+    title: String,
+    text: String,
+    source: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFaqFile {
+    #[serde(default)]
+    faq: Vec<RawFaq>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFaq {
+    id: Spanned<String>,
+    #[serde(default)]
+    calls: Vec<Spanned<String>>,
+    question: String,
+    #[serde(default)]
+    alternatives: Vec<String>,
+    answer: Spanned<String>,
+    source: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSynonyms {
+    #[serde(default)]
+    group: Vec<RawGroup>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGroup {
+    terms: Spanned<Vec<String>>,
+}
+
+/// Collects errors against one file, turning byte offsets into line numbers.
+pub(crate) struct FileErrors<'a> {
+    pub path: &'a Path,
+    pub src: &'a str,
+    pub out: &'a mut Vec<KnowledgeError>,
+}
+
+impl FileErrors<'_> {
+    pub fn at(&mut self, offset: usize, message: impl Into<String>) {
+        let line = self.src[..offset.min(self.src.len())].matches('\n').count() + 1;
+        self.out.push(KnowledgeError {
+            file: self.path.to_path_buf(),
+            line,
+            message: message.into(),
+        });
+    }
+
+    pub fn toml(&mut self, e: toml::de::Error) {
+        let offset = e.span().map(|s| s.start).unwrap_or(0);
+        let msg = e.message().trim().to_string();
+        self.at(offset, msg);
+    }
+}
+
+/// The TOML files directly inside `dir`, sorted by name (missing directory: none).
+pub(crate) fn toml_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Longest ids, so that button data (at most 64 bytes) can always carry them.
+const MAX_CALL_ID: usize = 32;
+const MAX_SECTION_ID: usize = 24;
+const MAX_FAQ_ID: usize = 48;
+
+fn is_valid_id(id: &str, max: usize) -> bool {
+    !id.is_empty()
+        && id.len() <= max
+        && id.split('-').all(|w| {
+            !w.is_empty()
+                && w.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+}
+
+/// Loads and validates every file of a knowledge directory. On success the pack is
+/// complete and consistent; otherwise all errors found are returned.
+pub fn load_dir(dir: &Path) -> Result<Knowledge, KnowledgeErrors> {
+    let mut errors = Vec::new();
+    if !dir.is_dir() {
+        errors.push(KnowledgeError {
+            file: dir.to_path_buf(),
+            line: 0,
+            message: "the knowledge directory does not exist".into(),
+        });
+        return Err(KnowledgeErrors(errors));
+    }
+    let mut calls = Vec::new();
+    // Call references are checked once every call is known: (file, src, offset, id).
+    let mut refs: Vec<(PathBuf, String, usize, String)> = Vec::new();
+    for path in toml_files(&dir.join("calls")) {
+        let Some(src) = read(&path, &mut errors) else {
+            continue;
+        };
+        let mut fe = FileErrors {
+            path: &path,
+            src: &src,
+            out: &mut errors,
+        };
+        match toml::from_str::<RawCall>(&src) {
+            Ok(raw) => {
+                if let Some(call) = convert_call(raw, &mut fe, &mut refs) {
+                    calls.push(call);
+                }
+            }
+            Err(e) => fe.toml(e),
+        }
+    }
+    let mut faqs = Vec::new();
+    for path in toml_files(&dir.join("faq")) {
+        let Some(src) = read(&path, &mut errors) else {
+            continue;
+        };
+        let mut fe = FileErrors {
+            path: &path,
+            src: &src,
+            out: &mut errors,
+        };
+        match toml::from_str::<RawFaqFile>(&src) {
+            Ok(raw) => {
+                if raw.faq.is_empty() {
+                    fe.at(0, "no [[faq]] entry in this file");
+                }
+                for f in raw.faq {
+                    let id_at = f.id.span().start;
+                    if !is_valid_id(f.id.get_ref(), MAX_FAQ_ID) {
+                        fe.at(id_at, format!("invalid id «{}»: use lower-case words joined by -, at most {MAX_FAQ_ID} characters", f.id.get_ref()));
+                    }
+                    if f.question.trim().is_empty() || f.answer.get_ref().trim().is_empty() {
+                        fe.at(id_at, "a FAQ needs a question and an answer");
+                    }
+                    for c in &f.calls {
+                        refs.push((
+                            path.clone(),
+                            src.clone(),
+                            c.span().start,
+                            c.get_ref().clone(),
+                        ));
+                    }
+                    faqs.push((
+                        id_at,
+                        Faq {
+                            id: f.id.into_inner(),
+                            calls: f
+                                .calls
+                                .into_iter()
+                                .map(|c| CallId(c.into_inner()))
+                                .collect(),
+                            question: f.question,
+                            alternatives: f.alternatives,
+                            answer: f.answer.into_inner(),
+                            source: f.source,
+                            file: path.clone(),
+                        },
+                    ));
+                }
+            }
+            Err(e) => fe.toml(e),
+        }
+    }
+    let mut synonyms = Vec::new();
+    let syn_path = dir.join("synonyms.toml");
+    if syn_path.exists() {
+        if let Some(src) = read(&syn_path, &mut errors) {
+            let mut fe = FileErrors {
+                path: &syn_path,
+                src: &src,
+                out: &mut errors,
+            };
+            match toml::from_str::<RawSynonyms>(&src) {
+                Ok(raw) => {
+                    for g in raw.group {
+                        let at = g.terms.span().start;
+                        let terms: Vec<String> = g
+                            .terms
+                            .into_inner()
+                            .into_iter()
+                            .map(|t| t.trim().to_lowercase())
+                            .filter(|t| !t.is_empty())
+                            .collect();
+                        if terms.len() < 2 {
+                            fe.at(at, "a synonym group needs at least two terms");
+                        } else {
+                            synonyms.push(SynonymGroup { terms });
+                        }
+                    }
+                }
+                Err(e) => fe.toml(e),
+            }
+        }
+    }
+
+    // Cross-file checks.
+    let mut seen_calls: HashMap<&str, &Path> = HashMap::new();
+    for c in &calls {
+        if let Some(first) = seen_calls.insert(&c.id.0, &c.file) {
+            errors.push(KnowledgeError {
+                file: c.file.clone(),
+                line: 1,
+                message: format!("call id «{}» is already used by {}", c.id, first.display()),
+            });
+        }
+    }
+    let call_ids: HashSet<&str> = calls.iter().map(|c| c.id.0.as_str()).collect();
+    for (path, src, offset, id) in &refs {
+        if !call_ids.contains(id.as_str()) {
+            FileErrors {
+                path,
+                src,
+                out: &mut errors,
+            }
+            .at(*offset, format!("unknown call «{id}»"));
+        }
+    }
+    let mut seen_faq: HashMap<String, PathBuf> = HashMap::new();
+    let mut faq_list = Vec::new();
+    for (at, f) in faqs {
+        if let Some(first) = seen_faq.insert(f.id.clone(), f.file.clone()) {
+            let src = std::fs::read_to_string(&f.file).unwrap_or_default();
+            FileErrors {
+                path: &f.file,
+                src: &src,
+                out: &mut errors,
+            }
+            .at(
+                at,
+                format!("FAQ id «{}» is already used in {}", f.id, first.display()),
+            );
+        }
+        faq_list.push(f);
+    }
+
+    if errors.is_empty() {
+        Ok(Knowledge {
+            calls,
+            faqs: faq_list,
+            synonyms,
+            dir: dir.to_path_buf(),
+        })
+    } else {
+        errors.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+        Err(KnowledgeErrors(errors))
+    }
+}
+
+pub(crate) fn read(path: &Path, errors: &mut Vec<KnowledgeError>) -> Option<String> {
+    match std::fs::read_to_string(path) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            errors.push(KnowledgeError {
+                file: path.to_path_buf(),
+                line: 0,
+                message: format!("cannot read the file: {e}"),
+            });
+            None
+        }
+    }
+}
+
+fn convert_call(
+    raw: RawCall,
+    fe: &mut FileErrors<'_>,
+    refs: &mut Vec<(PathBuf, String, usize, String)>,
+) -> Option<Call> {
+    let before = fe.out.len();
+    let id = raw.id.get_ref().clone();
+    let stem = fe
+        .path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
+    if !is_valid_id(&id, MAX_CALL_ID) {
+        fe.at(raw.id.span().start, format!("invalid id «{id}»: use lower-case words joined by -, at most {MAX_CALL_ID} characters"));
+    } else if id != stem {
+        fe.at(
+            raw.id.span().start,
+            format!("id «{id}» must equal the file name «{stem}»"),
+        );
+    }
+    if raw.short.get_ref().chars().count() > 40 {
+        fe.at(
+            raw.short.span().start,
+            "`short` is a button label: keep it within 40 characters",
+        );
+    }
+    if let Some(p) = &raw.parent {
+        refs.push((
+            fe.path.to_path_buf(),
+            fe.src.to_string(),
+            p.span().start,
+            p.get_ref().clone(),
+        ));
+    }
+    for p in &raw.see_also {
+        refs.push((
+            fe.path.to_path_buf(),
+            fe.src.to_string(),
+            p.span().start,
+            p.get_ref().clone(),
+        ));
+    }
+    let deadline = raw.deadline.and_then(|d| convert_deadline(d, fe));
+    let mut section_ids = HashSet::new();
+    let mut sections = Vec::new();
+    for s in raw.section {
+        if !is_valid_id(s.id.get_ref(), MAX_SECTION_ID) {
+            fe.at(s.id.span().start, format!("invalid section id «{}» (lower-case words joined by -, at most {MAX_SECTION_ID} characters)", s.id.get_ref()));
+        }
+        if !section_ids.insert(s.id.get_ref().clone()) {
+            fe.at(
+                s.id.span().start,
+                format!("section id «{}» is used twice", s.id.get_ref()),
+            );
+        }
+        sections.push(Section {
+            id: s.id.into_inner(),
+            title: s.title,
+            text: s.text,
+            source: s.source,
+        });
+    }
+    if fe.out.len() > before {
+        return None;
+    }
+    Some(Call {
+        id: CallId(id),
+        kind: raw.kind,
+        programme: raw.programme,
+        title: raw.title,
+        short: raw.short.into_inner(),
+        parent: raw.parent.map(|p| CallId(p.into_inner())),
+        funds: raw.funds,
+        budget: raw.budget,
+        applicants: raw.applicants,
+        territory: raw.territory,
+        summary: raw.summary,
+        keywords: raw.keywords,
+        source: raw.source,
+        official_page: raw.official_page,
+        deadline,
+        see_also: raw
+            .see_also
+            .into_iter()
+            .map(|s| CallId(s.into_inner()))
+            .collect(),
+        sections,
+        file: fe.path.to_path_buf(),
+    })
+}
+
+fn convert_deadline(d: RawDeadline, fe: &mut FileErrors<'_>) -> Option<Deadline> {
+    let status = match d.status.get_ref().as_str() {
+        "known" => DeadlineStatus::Known,
+        "unknown" => DeadlineStatus::Unknown,
+        other => {
+            fe.at(
+                d.status.span().start,
+                format!("deadline status «{other}»: use \"known\" or \"unknown\""),
+            );
+            return None;
+        }
+    };
+    let parse = |s: &Spanned<String>, fe: &mut FileErrors<'_>| match DeadlineAt::parse(s.get_ref())
+    {
+        Ok(a) => Some(a),
+        Err(m) => {
+            fe.at(s.span().start, m);
+            None
+        }
+    };
+    let at = match (&status, &d.at) {
+        (DeadlineStatus::Known, Some(s)) => Some(parse(s, fe)?),
+        (DeadlineStatus::Known, None) => {
+            fe.at(d.status.span().start, "a known deadline needs `at`");
+            return None;
+        }
+        (DeadlineStatus::Unknown, Some(s)) => {
+            fe.at(s.span().start, "an unknown deadline cannot have `at`");
+            return None;
+        }
+        (DeadlineStatus::Unknown, None) => None,
+    };
+    let mut history = Vec::new();
+    for h in &d.history {
+        let a = parse(&h.at, fe)?;
+        if let Some(prev) = history.last().map(|p: &DeadlineChange| p.at) {
+            if a.closes_at() <= prev.closes_at() {
+                fe.at(
+                    h.at.span().start,
+                    "deadline history must go from the oldest to the newest",
+                );
+            }
+        }
+        history.push(DeadlineChange {
+            at: a,
+            changed_by: h.changed_by.clone(),
+            source: h.source.clone(),
+        });
+    }
+    Some(Deadline {
+        status,
+        at,
+        note: d.note,
+        source: d.source,
+        history,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, rel: &str, body: &str) {
+        let p = dir.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, body).unwrap();
+    }
+
+    const CALL: &str = r#"id = "prova"
+kind = "call"
+programme = "P"
+title = "Bando di prova"
+short = "Prova"
+summary = "Un bando."
+source = "test"
+
+[deadline]
+status = "known"
+at = "2030-01-31T12:00"
+source = "test"
+"#;
+
+    #[test]
+    fn a_valid_pack_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "calls/prova.toml", CALL);
+        write(
+            dir.path(),
+            "faq/a.toml",
+            "[[faq]]\nid = \"q\"\ncalls = [\"prova\"]\nquestion = \"Chi?\"\nanswer = \"Tutti.\"\nsource = \"s\"\n",
+        );
+        let k = load_dir(dir.path()).unwrap();
+        assert_eq!(k.calls.len(), 1);
+        assert_eq!(k.faqs[0].calls, vec![CallId("prova".into())]);
+        assert_eq!(
+            k.calls[0]
+                .deadline
+                .as_ref()
+                .unwrap()
+                .known()
+                .unwrap()
+                .italian(),
+            "31/01/2030, ore 12:00"
+        );
+    }
+
+    #[test]
+    fn every_error_is_reported_with_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "calls/prova.toml",
+            &CALL.replace("2030-01-31T12:00", "31/01/2030"),
+        );
+        write(
+            dir.path(),
+            "calls/rotto.toml",
+            "id = \"rotto\"\nkind = \"call\"\nprogramme = [\n",
+        );
+        write(
+            dir.path(),
+            "faq/a.toml",
+            "[[faq]]\nid = \"q\"\ncalls = [\"nessuno\"]\nquestion = \"Chi?\"\nanswer = \"x\"\nsource = \"s\"\n\n[[faq]]\nid = \"q\"\nquestion = \"Dove?\"\nanswer = \"y\"\nsource = \"s\"\n",
+        );
+        write(
+            dir.path(),
+            "faq/b.toml",
+            "[[faq]]\nid = \"z\"\nquestion = \"Chi?\"\nanswer = \"x\"\nsource = \"s\"\nextra = 1\n",
+        );
+        let errs = load_dir(dir.path()).unwrap_err().0;
+        let shown: Vec<String> = errs
+            .iter()
+            .map(|e| {
+                format!(
+                    "{}:{}",
+                    e.file.file_name().unwrap().to_string_lossy(),
+                    e.line
+                )
+            })
+            .collect();
+        assert!(shown.contains(&"prova.toml:11".to_string()), "{errs:#?}");
+        assert!(
+            shown.iter().any(|s| s.starts_with("rotto.toml:")),
+            "{errs:#?}"
+        );
+        assert!(
+            shown.contains(&"a.toml:3".to_string()),
+            "unknown call: {errs:#?}"
+        );
+        assert!(
+            shown.contains(&"a.toml:9".to_string()),
+            "duplicate id: {errs:#?}"
+        );
+        assert!(
+            shown.contains(&"b.toml:6".to_string()),
+            "unknown key: {errs:#?}"
+        );
+        assert!(
+            errs.iter().any(|e| e.message.contains("extra")),
+            "{errs:#?}"
+        );
+        assert_eq!(errs.len(), 5, "{errs:#?}");
+    }
+}

@@ -1,0 +1,148 @@
+//! The knowledge pack: calls, FAQs and synonyms read from `knowledge/`, validated.
+//!
+//! Files are data; this module knows their shapes. Loading never stops at the first
+//! problem: every file is read and every error is reported with its file and line, so
+//! `sportello check` can list them all at once.
+
+pub mod deadline;
+mod load;
+
+pub use deadline::{Deadline, DeadlineAt, DeadlineChange, DeadlineStatus};
+pub use load::load_dir;
+
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// Stable identifier of a call (strategy, measure or call), e.g. `wecare-welfare-aziendale`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CallId(pub String);
+
+impl fmt::Display for CallId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What a call entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CallKind {
+    Strategy,
+    Measure,
+    Call,
+}
+
+/// Who may apply, as declared in a call file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Applicant {
+    Pmi,
+    GrandeImpresa,
+    TerzoSettore,
+    EntePubblico,
+    Cittadino,
+    EnteAggregatore,
+}
+
+/// Where the official text is published. `site` is a site or a full URL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfficialPage {
+    pub title: String,
+    pub site: String,
+}
+
+/// A part of a call's body that a person would cite.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    pub id: String,
+    pub title: String,
+    pub text: String,
+    pub source: String,
+}
+
+/// One call, measure or strategy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    pub id: CallId,
+    pub kind: CallKind,
+    pub programme: String,
+    pub title: String,
+    pub short: String,
+    pub parent: Option<CallId>,
+    pub funds: Vec<String>,
+    pub budget: Option<String>,
+    pub applicants: Vec<Applicant>,
+    pub territory: Option<String>,
+    pub summary: String,
+    pub keywords: Vec<String>,
+    pub source: String,
+    pub official_page: Option<OfficialPage>,
+    pub deadline: Option<Deadline>,
+    /// Related calls to suggest (e.g. the calls that came after a closed one).
+    pub see_also: Vec<CallId>,
+    pub sections: Vec<Section>,
+    /// The file it came from (for messages to maintainers).
+    pub file: PathBuf,
+}
+
+/// A frequently asked question with its answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Faq {
+    pub id: String,
+    pub calls: Vec<CallId>,
+    pub question: String,
+    pub alternatives: Vec<String>,
+    pub answer: String,
+    pub source: String,
+    pub file: PathBuf,
+}
+
+/// Words and phrases that mean the same to an applicant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SynonymGroup {
+    pub terms: Vec<String>,
+}
+
+/// Everything loaded from the knowledge directory.
+#[derive(Debug, Clone, Default)]
+pub struct Knowledge {
+    pub calls: Vec<Call>,
+    pub faqs: Vec<Faq>,
+    pub synonyms: Vec<SynonymGroup>,
+    pub dir: PathBuf,
+}
+
+impl Knowledge {
+    pub fn call(&self, id: &str) -> Option<&Call> {
+        self.calls.iter().find(|c| c.id.0 == id)
+    }
+
+    pub fn faq(&self, id: &str) -> Option<&Faq> {
+        self.faqs.iter().find(|f| f.id == id)
+    }
+
+    /// Calls that have a deadline table, whatever its status.
+    pub fn calls_with_deadline(&self) -> impl Iterator<Item = (&Call, &Deadline)> {
+        self.calls
+            .iter()
+            .filter_map(|c| c.deadline.as_ref().map(|d| (c, d)))
+    }
+}
+
+/// One problem found in the knowledge pack, located in its file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}:{line}: {message}", file.display())]
+pub struct KnowledgeError {
+    pub file: PathBuf,
+    /// 1-based; 0 when the problem is the file as a whole (unreadable, missing).
+    pub line: usize,
+    pub message: String,
+}
+
+/// All the problems of one load.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{} error(s) in the knowledge pack:\n{}", .0.len(), .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
+pub struct KnowledgeErrors(pub Vec<KnowledgeError>);

@@ -1,0 +1,32 @@
+//! Sportello: a Telegram assistant for applicants to public funding calls.
+//!
+//! # Layout
+//!
+//! - [`knowledge`] reads and validates `knowledge/` (calls, FAQs, synonyms) with file:line
+//!   errors; deadlines are data with a history ([`knowledge::Deadline`]).
+//! - [`search`] indexes the knowledge with tantivy (Italian analysis, typo tolerance,
+//!   synonyms) and says how confident its best hit is.
+//! - [`dialogue`] is the engine: a pure function of (session, event, now) returning the
+//!   new session, the replies and the side effects to carry out.
+//! - [`reply`] is what the engine says (typed spans, buttons, documents), [`text`] holds
+//!   every user-facing string, [`action`] encodes and validates button data.
+//! - [`store`] keeps sessions and the question log in sled.
+//! - [`app`] wires knowledge, index, store and engine: the one entry point adapters call.
+//! - [`console`] is the terminal adapter over [`app`].
+//! - [`config`] reads `config.toml` and the environment.
+//! - [`bench`] measures index build and query latency (`sportello bench`).
+//!
+//! Data flows one way: adapter → [`app::App::handle`] → store (load) → engine → store
+//! (save, flush) → adapter sends the replies.
+
+pub mod action;
+pub mod app;
+pub mod bench;
+pub mod config;
+pub mod console;
+pub mod dialogue;
+pub mod knowledge;
+pub mod reply;
+pub mod search;
+pub mod store;
+pub mod text;

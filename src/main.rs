@@ -1,0 +1,157 @@
+//! The `sportello` command: parses arguments, builds the pieces, runs, maps errors to exit codes.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use jiff::Timestamp;
+
+use sportello::app::{App, Brain};
+use sportello::config::Config;
+use sportello::console;
+use sportello::dialogue::{Event, Settings};
+use sportello::store::Store;
+
+#[derive(Parser)]
+#[command(
+    name = "sportello",
+    version,
+    about = "Assistente per i bandi di finanziamento pubblico"
+)]
+struct Cli {
+    /// Configuration file.
+    #[arg(long, global = true, default_value = "config.toml")]
+    config: PathBuf,
+    /// Data directory (overrides config.toml and SPORTELLO_DATA_DIR).
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Chat with the bot in the terminal.
+    Console,
+    /// Answer one question as the bot would, then exit.
+    Ask {
+        /// The question.
+        question: Vec<String>,
+    },
+    /// Validate the knowledge directory; exit non-zero on any error.
+    Check,
+    /// Measure index build time and query latency.
+    Bench {
+        /// Queries per measurement.
+        #[arg(long, default_value_t = 2000)]
+        queries: usize,
+        /// Size of the generated corpus.
+        #[arg(long, default_value_t = 10_000)]
+        docs: usize,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "sportello=info,warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("errore: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_config(cli: &Cli) -> anyhow::Result<Config> {
+    let explicit = cli.config != PathBuf::from("config.toml");
+    let env = |k: &str| std::env::var(k).ok();
+    let mut cfg = Config::load(&cli.config, explicit, &env)?;
+    if let Some(d) = &cli.data_dir {
+        cfg.data.dir = d.clone();
+    }
+    Ok(cfg)
+}
+
+fn settings(cfg: &Config) -> Settings {
+    Settings {
+        session_idle_days: cfg.data.session_idle_days,
+        helpdesk_contact: cfg.helpdesk.contact.clone(),
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let cfg = load_config(&cli)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    match &cli.command {
+        Command::Check => match Brain::load(&cfg.knowledge.dir) {
+            Ok(brain) => {
+                let k = &brain.knowledge;
+                println!(
+                    "OK: {} bandi, {} sezioni, {} FAQ, {} gruppi di sinonimi ({})",
+                    k.calls.len(),
+                    k.calls.iter().map(|c| c.sections.len()).sum::<usize>(),
+                    k.faqs.len(),
+                    k.synonyms.len(),
+                    cfg.knowledge.dir.display()
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                Ok(ExitCode::FAILURE)
+            }
+        },
+        Command::Ask { question } => {
+            let brain = Brain::load(&cfg.knowledge.dir).context("loading the knowledge")?;
+            // A one-shot answer stores nothing: a throw-away database.
+            let app = App::new(
+                brain,
+                cfg.knowledge.dir.clone(),
+                Store::temporary()?,
+                settings(&cfg),
+            );
+            let q = question.join(" ");
+            let replies =
+                rt.block_on(app.handle(console::CONSOLE_USER, &Event::Text(q), Timestamp::now()))?;
+            console::render(&replies, &mut std::io::stdout())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Console => {
+            let brain = Brain::load(&cfg.knowledge.dir).context("loading the knowledge")?;
+            let store = match Store::open(&cfg.data.dir, cfg.data.cache_mb) {
+                Ok(s) => s,
+                Err(e) => {
+                    // Only one process may open the database (e.g. the bot is running).
+                    tracing::warn!(
+                        "data directory {} not usable ({e}); this console session will not be saved",
+                        cfg.data.dir.display()
+                    );
+                    Store::temporary()?
+                }
+            };
+            let app = App::new(brain, cfg.knowledge.dir.clone(), store, settings(&cfg));
+            let stdin = std::io::stdin();
+            rt.block_on(console::run(
+                &app,
+                stdin.lock(),
+                &mut std::io::stdout(),
+                Timestamp::now,
+            ))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench { queries, docs } => {
+            sportello::bench::run(&cfg.knowledge.dir, *queries, *docs, &mut std::io::stdout())?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,861 @@
+//! Full-text search over the knowledge pack: a tantivy index in RAM with Italian analysis.
+//!
+//! Two analyzers share one pipeline (tokenize, drop long tokens, lower-case, ASCII-fold,
+//! drop folded Italian stop words); `it` then stems, `it_fold` does not. Stemmed fields give
+//! recall over inflections (`imprese` ~ `impresa`); the folded fields exist for typo
+//! tolerance, because a fuzzy term on a stemmed field matches stems, not words.
+//!
+//! User text is never parsed as query syntax: it is analyzed into words and the query is
+//! built from those terms, so `"(AND`, `*` or `scadenza: quando` are just words.
+//! Confidence is relative (share of the question's concepts found in the entry, and the
+//! gap to the runner-up) because BM25 scores swing on a corpus this small.
+
+use std::collections::HashSet;
+
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
+use tantivy::schema::{
+    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions,
+};
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
+    StopWordFilter, TextAnalyzer,
+};
+use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
+
+use crate::knowledge::{CallId, Knowledge};
+use crate::reply::{Rich, Span};
+
+/// The longest question searched; longer text is cut (the engine says so).
+pub const MAX_QUERY_CHARS: usize = 1000;
+/// At most this many distinct concepts of a question are used.
+const MAX_CONCEPTS: usize = 24;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("search index: {0}")]
+    Tantivy(#[from] tantivy::TantivyError),
+}
+
+/// What an indexed entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    Faq,
+    /// A call's summary card.
+    Call,
+    /// A section of a call's body.
+    Section,
+}
+
+/// One searchable document, before indexing.
+#[derive(Debug, Clone)]
+pub struct Doc {
+    /// `faq:<id>`, `call:<id>` or `call:<id>#<section>`.
+    pub id: String,
+    pub kind: EntryKind,
+    pub call: Option<CallId>,
+    pub title: String,
+    /// Other phrasings of the title (FAQ alternatives, call keywords).
+    pub alt: String,
+    pub body: String,
+    /// Where the text comes from, for citation.
+    pub source: String,
+}
+
+/// An indexed entry with the term sets used for coverage and highlighting.
+#[derive(Debug)]
+pub struct Entry {
+    pub doc: Doc,
+    stems: HashSet<String>,
+    folded: HashSet<String>,
+}
+
+/// One result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    /// Position in [`SearchIndex::entries`].
+    pub entry: usize,
+    pub score: f32,
+    /// Share of the question's concepts found in this entry (0..=1).
+    pub coverage: f32,
+}
+
+/// How sure the search is about its best hit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confidence {
+    /// The best hit answers the question.
+    High,
+    /// Something matched, but the user should choose.
+    Low,
+    /// Nothing useful matched.
+    None,
+}
+
+/// A question analysed into concepts (a word, or a synonym group found in the question).
+#[derive(Debug, Clone, Default)]
+pub struct Analysed {
+    concepts: Vec<Concept>,
+    /// True when the question was cut to [`MAX_QUERY_CHARS`].
+    pub truncated: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Concept {
+    /// Stems of the user's own word(s).
+    stems: Vec<String>,
+    /// Stems of synonyms of it.
+    alt_stems: Vec<String>,
+    /// The folded word, when it is unknown to the index and long enough for fuzzy matching.
+    fuzzy: Option<(String, u8)>,
+}
+
+impl Analysed {
+    pub fn is_empty(&self) -> bool {
+        self.concepts.is_empty()
+    }
+}
+
+/// The result of a search.
+#[derive(Debug, Clone)]
+pub struct Results {
+    pub hits: Vec<Hit>,
+    pub confidence: Confidence,
+    pub query: Analysed,
+}
+
+struct Fields {
+    ord: Field,
+    title: Field,
+    alt: Field,
+    body: Field,
+    title_fold: Field,
+    body_fold: Field,
+}
+
+/// The search index and its entries.
+pub struct SearchIndex {
+    reader: IndexReader,
+    fields: Fields,
+    stem: TextAnalyzer,
+    fold: TextAnalyzer,
+    entries: Vec<Entry>,
+    /// Synonym groups as folded token sequences: group -> terms -> tokens.
+    synonyms: Vec<Vec<Vec<String>>>,
+}
+
+impl std::fmt::Debug for SearchIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SearchIndex")
+            .field("entries", &self.entries.len())
+            .finish()
+    }
+}
+
+/// Italian stop words (Snowball list, as shipped by tantivy), accents folded. Question words
+/// that tell questions apart (chi, quando, quanto, dove, come, perché) are kept searchable.
+const STOP_WORDS: &str = "\
+    a abbia abbiamo abbiano abbiate ad agl agli ai al all alla alle allo anche avemmo avendo \
+    avesse avessero avessi avessimo aveste avesti avete aveva avevamo avevano avevate avevi \
+    avevo avra avrai avranno avrebbe avrebbero avrei avremmo avremo avreste avresti avrete \
+    avro avuta avute avuti avuto c che ci coi col con contro cui da dagl dagli dai dal dall \
+    dalla dalle dallo degl degli dei del dell della delle dello di dov e ebbe ebbero ebbi ed \
+    era erano eravamo eravate eri ero essendo faccia facciamo facciano facciate faccio \
+    facemmo facendo facesse facessero facessi facessimo faceste facesti faceva facevamo \
+    facevano facevate facevi facevo fai fanno fara farai faranno farebbe farebbero farei \
+    faremmo faremo fareste faresti farete faro fece fecero feci fosse fossero fossi fossimo \
+    foste fosti fu fui fummo furono gli ha hai hanno ho i il in io l la le lei li lo loro \
+    lui ma mi mia mie miei mio ne negl negli nei nel nell nella nelle nello noi non nostra \
+    nostre nostri nostro o per piu quale quella quelle quelli quello questa queste questi \
+    questo sara sarai saranno sarebbe sarebbero sarei saremmo saremo sareste saresti sarete \
+    saro se sei si sia siamo siano siate siete sono sta stai stando stanno stara starai \
+    staranno starebbe starebbero starei staremmo staremo stareste staresti starete staro \
+    stava stavamo stavano stavate stavi stavo stemmo stesse stessero stessi stessimo steste \
+    stesti stette stettero stetti stia stiamo stiano stiate sto su sua sue sugl sugli sui \
+    sul sull sulla sulle sullo suo suoi ti tra tu tua tue tuo tuoi tutti tutto un una uno vi \
+    voi vostra vostre vostri vostro";
+
+fn folded_stop_words() -> Vec<String> {
+    let mut words: Vec<String> = STOP_WORDS.split_whitespace().map(String::from).collect();
+    // Politeness and filler words of questions put to a bot.
+    words.extend(
+        [
+            "cosa",
+            "posso",
+            "puo",
+            "possono",
+            "vorrei",
+            "sapere",
+            "ciao",
+            "salve",
+            "favore",
+            "grazie",
+            "buongiorno",
+        ]
+        .map(String::from),
+    );
+    words
+}
+
+/// Lower-cases and folds accents of a string (the same folding the analyzers use).
+pub fn fold_str(s: &str) -> String {
+    let mut a = TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .build();
+    let mut out = Vec::new();
+    let mut ts = a.token_stream(s);
+    while let Some(t) = ts.next() {
+        out.push(t.text.clone());
+    }
+    out.join(" ")
+}
+
+fn analyzers() -> (TextAnalyzer, TextAnalyzer) {
+    let stops = folded_stop_words();
+    let stem = TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .filter(StopWordFilter::remove(stops.clone()))
+        .filter(Stemmer::new(Language::Italian))
+        .build();
+    let fold = TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .filter(StopWordFilter::remove(stops))
+        .build();
+    (stem, fold)
+}
+
+fn tokens(a: &mut TextAnalyzer, text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut ts = a.token_stream(text);
+    while let Some(t) = ts.next() {
+        out.push(t.text.clone());
+    }
+    out
+}
+
+/// Tokens with their byte offsets in `text`.
+fn tokens_at(a: &mut TextAnalyzer, text: &str) -> Vec<(String, usize, usize)> {
+    let mut out = Vec::new();
+    let mut ts = a.token_stream(text);
+    while let Some(t) = ts.next() {
+        out.push((t.text.clone(), t.offset_from, t.offset_to));
+    }
+    out
+}
+
+/// Edit distance (a transposition counts one), giving up with `max + 1` past `max`.
+fn levenshtein_within(a: &str, b: &str, max: usize) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    if a.len().abs_diff(b.len()) > max {
+        return max + 1;
+    }
+    let mut before: Vec<usize> = vec![0; b.len() + 1];
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for i in 1..=a.len() {
+        cur[0] = i;
+        let mut row_min = cur[0];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                cur[j] = cur[j].min(before[j - 2] + 1);
+            }
+            row_min = row_min.min(cur[j]);
+        }
+        if row_min > max {
+            return max + 1;
+        }
+        std::mem::swap(&mut before, &mut prev);
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()].min(max + 1)
+}
+
+/// The edit distance allowed for a word: none for short words, where a distance
+/// of one already matches unrelated words.
+fn fuzzy_distance(word: &str) -> u8 {
+    match word.chars().count() {
+        0..=4 => 0,
+        5..=8 => 1,
+        _ => 2,
+    }
+}
+
+impl SearchIndex {
+    /// Indexes the calls, their sections and the FAQs of a knowledge pack.
+    pub fn from_knowledge(k: &Knowledge) -> Result<SearchIndex, SearchError> {
+        let mut docs = Vec::new();
+        for c in &k.calls {
+            let mut body = c.summary.clone();
+            if let Some(b) = &c.budget {
+                body.push_str(&format!("\nRisorse: {b}."));
+            }
+            if !c.funds.is_empty() {
+                body.push_str(&format!("\nFondi: {}.", c.funds.join(", ")));
+            }
+            docs.push(Doc {
+                id: format!("call:{}", c.id),
+                kind: EntryKind::Call,
+                call: Some(c.id.clone()),
+                title: format!("{} – {}", c.title, c.short),
+                alt: format!("{} {}", c.programme, c.keywords.join(" ")),
+                body,
+                source: c.source.clone(),
+            });
+            for s in &c.sections {
+                docs.push(Doc {
+                    id: format!("call:{}#{}", c.id, s.id),
+                    kind: EntryKind::Section,
+                    call: Some(c.id.clone()),
+                    title: s.title.clone(),
+                    alt: c.short.clone(),
+                    body: s.text.clone(),
+                    source: s.source.clone(),
+                });
+            }
+        }
+        for f in &k.faqs {
+            docs.push(Doc {
+                id: format!("faq:{}", f.id),
+                kind: EntryKind::Faq,
+                call: f.calls.first().cloned(),
+                title: f.question.clone(),
+                alt: f.alternatives.join("\n"),
+                body: f.answer.clone(),
+                source: f.source.clone(),
+            });
+        }
+        let synonyms: Vec<Vec<String>> = k.synonyms.iter().map(|g| g.terms.clone()).collect();
+        SearchIndex::build(docs, &synonyms)
+    }
+
+    /// Builds an index from documents and synonym groups.
+    pub fn build(docs: Vec<Doc>, synonyms: &[Vec<String>]) -> Result<SearchIndex, SearchError> {
+        let (mut stem, mut fold) = analyzers();
+        let mut sb = Schema::builder();
+        let text = |tok: &str, stored: bool| {
+            let idx = TextFieldIndexing::default()
+                .set_tokenizer(tok)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions);
+            let o = TextOptions::default().set_indexing_options(idx);
+            if stored { o.set_stored() } else { o }
+        };
+        let fields = Fields {
+            ord: sb.add_u64_field("ord", NumericOptions::default().set_fast()),
+            title: sb.add_text_field("title", text("it", false)),
+            alt: sb.add_text_field("alt", text("it", false)),
+            body: sb.add_text_field("body", text("it", false)),
+            title_fold: sb.add_text_field("title_fold", text("it_fold", false)),
+            body_fold: sb.add_text_field("body_fold", text("it_fold", false)),
+        };
+        let index = Index::create_in_ram(sb.build());
+        // Custom tokenizers are not persisted with an index: register them on every open.
+        index.tokenizers().register("it", stem.clone());
+        index.tokenizers().register("it_fold", fold.clone());
+        let mut writer = index.writer_with_num_threads::<TantivyDocument>(1, 30_000_000)?;
+        let mut entries = Vec::with_capacity(docs.len());
+        for (i, d) in docs.into_iter().enumerate() {
+            let mut doc = TantivyDocument::default();
+            doc.add_u64(fields.ord, i as u64);
+            doc.add_text(fields.title, &d.title);
+            doc.add_text(fields.alt, &d.alt);
+            doc.add_text(fields.body, &d.body);
+            let title_all = format!("{}\n{}", d.title, d.alt);
+            doc.add_text(fields.title_fold, &title_all);
+            doc.add_text(fields.body_fold, &d.body);
+            writer.add_document(doc)?;
+            let all = format!("{title_all}\n{}", d.body);
+            let stems = tokens(&mut stem, &all).into_iter().collect();
+            let folded = tokens(&mut fold, &all).into_iter().collect();
+            entries.push(Entry {
+                doc: d,
+                stems,
+                folded,
+            });
+        }
+        writer.commit()?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        reader.reload()?;
+        let synonyms = synonyms
+            .iter()
+            .map(|g| {
+                g.iter()
+                    .map(|t| tokens(&mut fold, t))
+                    .filter(|t| !t.is_empty())
+                    .collect::<Vec<_>>()
+            })
+            .filter(|g: &Vec<Vec<String>>| g.len() > 1)
+            .collect();
+        Ok(SearchIndex {
+            reader,
+            fields,
+            stem,
+            fold,
+            entries,
+            synonyms,
+        })
+    }
+
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    pub fn entry(&self, i: usize) -> &Entry {
+        &self.entries[i]
+    }
+
+    /// Finds an entry by its id (`faq:...`, `call:...`).
+    pub fn find(&self, id: &str) -> Option<usize> {
+        self.entries.iter().position(|e| e.doc.id == id)
+    }
+
+    fn stem_word(&self, w: &str) -> Option<String> {
+        let mut a = self.stem.clone();
+        tokens(&mut a, w).into_iter().next()
+    }
+
+    /// Splits a question into concepts; synonym phrases found in it become one concept.
+    pub fn analyse(&self, question: &str) -> Analysed {
+        let truncated = question.chars().count() > MAX_QUERY_CHARS;
+        let question: String = question.chars().take(MAX_QUERY_CHARS).collect();
+        let mut fold = self.fold.clone();
+        let words = tokens(&mut fold, &question);
+        let searcher = self.reader.searcher();
+        let mut covered = vec![false; words.len()];
+        let mut concepts: Vec<Concept> = Vec::new();
+        for group in &self.synonyms {
+            for term in group {
+                let n = term.len();
+                if n == 0 || n > words.len() {
+                    continue;
+                }
+                if let Some(start) = (0..=words.len() - n)
+                    .find(|&s| words[s..s + n] == term[..] && covered[s..s + n].iter().all(|c| !c))
+                {
+                    covered[start..start + n].iter_mut().for_each(|c| *c = true);
+                    let own: Vec<String> = term.iter().filter_map(|w| self.stem_word(w)).collect();
+                    let mut alt: Vec<String> = group
+                        .iter()
+                        .filter(|t| *t != term)
+                        .flat_map(|t| t.iter().filter_map(|w| self.stem_word(w)))
+                        .filter(|s| !own.contains(s))
+                        .collect();
+                    alt.sort();
+                    alt.dedup();
+                    concepts.push(Concept {
+                        stems: own,
+                        alt_stems: alt,
+                        fuzzy: None,
+                    });
+                }
+            }
+        }
+        let mut seen = HashSet::new();
+        for (w, _) in words.iter().zip(&covered).filter(|(_, c)| !**c) {
+            if !seen.insert(w.clone()) {
+                continue;
+            }
+            let Some(s) = self.stem_word(w) else { continue };
+            let known = [self.fields.title_fold, self.fields.body_fold]
+                .iter()
+                .any(|f| {
+                    searcher
+                        .doc_freq(&Term::from_field_text(*f, w))
+                        .map(|n| n > 0)
+                        .unwrap_or(false)
+                });
+            let d = fuzzy_distance(w);
+            let fuzzy = (!known && d > 0).then(|| (w.clone(), d));
+            concepts.push(Concept {
+                stems: vec![s],
+                alt_stems: Vec::new(),
+                fuzzy,
+            });
+        }
+        concepts.truncate(MAX_CONCEPTS);
+        Analysed {
+            concepts,
+            truncated,
+        }
+    }
+
+    fn build_query(&self, q: &Analysed) -> BooleanQuery {
+        let f = &self.fields;
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for c in &q.concepts {
+            let mut sub: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            let mut add = |field: Field, s: &str, boost: f32| {
+                let tq = TermQuery::new(
+                    Term::from_field_text(field, s),
+                    IndexRecordOption::WithFreqs,
+                );
+                sub.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(tq), boost)),
+                ));
+            };
+            for s in &c.stems {
+                add(f.title, s, 3.0);
+                add(f.alt, s, 2.0);
+                add(f.body, s, 1.0);
+            }
+            for s in &c.alt_stems {
+                add(f.title, s, 1.2);
+                add(f.alt, s, 0.8);
+                add(f.body, s, 0.4);
+            }
+            if let Some((w, d)) = &c.fuzzy {
+                for (field, boost) in [(f.title_fold, 2.0), (f.body_fold, 0.8)] {
+                    let fq = FuzzyTermQuery::new(Term::from_field_text(field, w), *d, true);
+                    sub.push((
+                        Occur::Should,
+                        Box::new(BoostQuery::new(Box::new(fq), boost)),
+                    ));
+                }
+            }
+            clauses.push((Occur::Should, Box::new(BooleanQuery::new(sub))));
+        }
+        BooleanQuery::new(clauses)
+    }
+
+    fn coverage(&self, q: &Analysed, e: &Entry) -> f32 {
+        if q.concepts.is_empty() {
+            return 0.0;
+        }
+        let found = q.concepts.iter().filter(|c| self.concept_in(c, e)).count();
+        found as f32 / q.concepts.len() as f32
+    }
+
+    fn concept_in(&self, c: &Concept, e: &Entry) -> bool {
+        c.stems
+            .iter()
+            .chain(&c.alt_stems)
+            .any(|s| e.stems.contains(s))
+            || c.fuzzy.as_ref().is_some_and(|(w, d)| {
+                e.folded
+                    .iter()
+                    .any(|t| levenshtein_within(w, t, *d as usize) <= *d as usize)
+            })
+    }
+
+    /// Searches and returns up to `limit` hits, best first, with a confidence verdict.
+    pub fn search(&self, question: &str, limit: usize) -> Results {
+        let query = self.analyse(question);
+        if query.is_empty() {
+            return Results {
+                hits: Vec::new(),
+                confidence: Confidence::None,
+                query,
+            };
+        }
+        let searcher = self.reader.searcher();
+        let bq = self.build_query(&query);
+        // Fetch more than asked: coverage re-ranks the candidates.
+        let top = searcher
+            .search(
+                &bq,
+                &TopDocs::with_limit(limit.max(10) * 2).order_by_score(),
+            )
+            .unwrap_or_default();
+        let mut hits = Vec::with_capacity(top.len());
+        for (score, addr) in top {
+            let seg = searcher.segment_reader(addr.segment_ord);
+            let Some(ord) = seg
+                .fast_fields()
+                .u64("ord")
+                .ok()
+                .and_then(|c| c.first(addr.doc_id))
+            else {
+                continue;
+            };
+            let entry = ord as usize;
+            let coverage = self.coverage(&query, &self.entries[entry]);
+            hits.push(Hit {
+                entry,
+                score,
+                coverage,
+            });
+        }
+        // BM25 decides among entries that cover the question equally well; an entry that
+        // covers more of the question's concepts wins over one that repeats one word often.
+        let max = hits
+            .iter()
+            .map(|h| h.score)
+            .fold(0.0f32, f32::max)
+            .max(f32::EPSILON);
+        hits.sort_by(|a, b| {
+            let ka = a.coverage + 0.5 * a.score / max;
+            let kb = b.coverage + 0.5 * b.score / max;
+            kb.total_cmp(&ka)
+        });
+        hits.truncate(limit);
+        let confidence = confidence(&hits, query.concepts.len());
+        Results {
+            hits,
+            confidence,
+            query,
+        }
+    }
+
+    /// The text with the words that match the question marked; long text is cut to the
+    /// passage (paragraph) with the most matches, at most `max_chars` characters.
+    pub fn excerpt(&self, q: &Analysed, text: &str, max_chars: usize) -> Rich {
+        let mut stem = self.stem.clone();
+        let mut fold = self.fold.clone();
+        let wanted: HashSet<&str> = q
+            .concepts
+            .iter()
+            .flat_map(|c| c.stems.iter().chain(&c.alt_stems))
+            .map(String::as_str)
+            .collect();
+        let fuzzy: Vec<(&str, u8)> = q
+            .concepts
+            .iter()
+            .filter_map(|c| c.fuzzy.as_ref())
+            .map(|(w, d)| (w.as_str(), *d))
+            .collect();
+        let mut marks: Vec<(usize, usize)> = tokens_at(&mut stem, text)
+            .into_iter()
+            .filter(|(t, _, _)| wanted.contains(t.as_str()))
+            .map(|(_, a, b)| (a, b))
+            .collect();
+        if !fuzzy.is_empty() {
+            for (t, a, b) in tokens_at(&mut fold, text) {
+                if fuzzy
+                    .iter()
+                    .any(|(w, d)| levenshtein_within(w, &t, *d as usize) <= *d as usize)
+                {
+                    marks.push((a, b));
+                }
+            }
+        }
+        marks.sort();
+        marks.dedup();
+        // Choose the window: the paragraph with most marks when the text is too long.
+        let (from, to) = if text.chars().count() <= max_chars {
+            (0, text.len())
+        } else {
+            let mut best: Option<(usize, usize, usize)> = None; // (marks, start, end)
+            let mut start = 0;
+            for para in text.split_inclusive("\n\n") {
+                let end = start + para.len();
+                let n = marks
+                    .iter()
+                    .filter(|(a, _)| *a >= start && *a < end)
+                    .count();
+                if best.is_none_or(|(bn, _, _)| n > bn) {
+                    best = Some((n, start, end));
+                }
+                start = end;
+            }
+            let (_, s, e) = best.unwrap_or((0, 0, text.len()));
+            // Cut the paragraph itself to max_chars around its first mark.
+            let first = marks
+                .iter()
+                .find(|(a, _)| *a >= s && *a < e)
+                .map(|m| m.0)
+                .unwrap_or(s);
+            let para_len = text[s..e].chars().count();
+            if para_len <= max_chars {
+                (s, e)
+            } else {
+                let back = text[s..first]
+                    .chars()
+                    .rev()
+                    .take(max_chars / 3)
+                    .map(char::len_utf8)
+                    .sum::<usize>();
+                let ws = first - back;
+                let we = ws
+                    + text[ws..e]
+                        .chars()
+                        .take(max_chars)
+                        .map(char::len_utf8)
+                        .sum::<usize>();
+                (ws, we)
+            }
+        };
+        let mut out = Rich::new();
+        if from > 0 {
+            out.text("…");
+        }
+        let mut pos = from;
+        for (a, b) in marks.into_iter().filter(|(a, b)| *a >= from && *b <= to) {
+            if a < pos {
+                continue;
+            }
+            out.push(Span::Plain(text[pos..a].to_string()));
+            out.push(Span::Mark(text[a..b].to_string()));
+            pos = b;
+        }
+        out.push(Span::Plain(text[pos..to].trim_end().to_string()));
+        if to < text.len() {
+            out.text("…");
+        }
+        out
+    }
+}
+
+/// The confidence verdict from the ranked hits (see the module doc for why it is relative).
+fn confidence(hits: &[Hit], concepts: usize) -> Confidence {
+    let Some(top) = hits.first() else {
+        return Confidence::None;
+    };
+    // One-word questions cannot be "half covered": their single concept must match.
+    let needed = if concepts <= 2 { 0.99 } else { 0.5 };
+    if top.coverage < 0.34 || (concepts <= 2 && top.coverage < 0.5) {
+        return Confidence::None;
+    }
+    let clear_lead = match hits.get(1) {
+        None => true,
+        Some(second) => top.coverage > second.coverage + 0.01 || top.score >= second.score * 1.25,
+    };
+    if top.coverage >= needed && clear_lead {
+        Confidence::High
+    } else {
+        Confidence::Low
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(id: &str, title: &str, body: &str) -> Doc {
+        Doc {
+            id: id.into(),
+            kind: EntryKind::Faq,
+            call: None,
+            title: title.into(),
+            alt: String::new(),
+            body: body.into(),
+            source: "test".into(),
+        }
+    }
+
+    fn index() -> SearchIndex {
+        SearchIndex::build(
+            vec![
+                doc(
+                    "faq:scadenza",
+                    "Qual è la scadenza del bando?",
+                    "Il termine è il 27/02/2020 dopo due proroghe.",
+                ),
+                doc(
+                    "faq:perche",
+                    "Perché esiste la strategia?",
+                    "Per coniugare politiche sociali e lavoro.",
+                ),
+                doc(
+                    "faq:pmi",
+                    "Le piccole e medie imprese possono partecipare?",
+                    "Sì, in via prioritaria.",
+                ),
+                doc("faq:novita", "Quali novità ci sono?", "Nessuna novità."),
+            ],
+            &[vec!["pmi".into(), "piccole e medie imprese".into()]],
+        )
+        .unwrap()
+    }
+
+    fn best(ix: &SearchIndex, q: &str) -> Option<String> {
+        ix.search(q, 3)
+            .hits
+            .first()
+            .map(|h| ix.entry(h.entry).doc.id.clone())
+    }
+
+    #[test]
+    fn accents_case_and_inflections_do_not_matter() {
+        let ix = index();
+        assert_eq!(best(&ix, "perche"), Some("faq:perche".into()));
+        assert_eq!(best(&ix, "NOVITA"), Some("faq:novita".into()));
+        assert_eq!(best(&ix, "scadenze dei bandi"), Some("faq:scadenza".into()));
+    }
+
+    #[test]
+    fn typos_are_tolerated_but_short_words_are_not_fuzzed() {
+        let ix = index();
+        assert_eq!(best(&ix, "scadensa"), Some("faq:scadenza".into()));
+        assert_eq!(fuzzy_distance("pmi"), 0);
+        assert_eq!(levenshtein_within("scadensa", "scadenza", 1), 1);
+        assert_eq!(levenshtein_within("scadenza", "scadnesza", 2), 2);
+        assert!(levenshtein_within("bando", "mondo", 1) > 1);
+    }
+
+    #[test]
+    fn synonyms_expand_the_question() {
+        let ix = index();
+        let r = ix.search("possono partecipare le pmi?", 3);
+        assert_eq!(ix.entry(r.hits[0].entry).doc.id, "faq:pmi");
+        assert_eq!(r.confidence, Confidence::High);
+    }
+
+    #[test]
+    fn query_syntax_is_just_text() {
+        let ix = index();
+        for q in [
+            "\"(AND",
+            "*",
+            "scadenza: quando",
+            "a:b OR c^2 ~ 'x' +-",
+            "(((",
+            "🙂🙂",
+            "",
+            "   ",
+        ] {
+            let r = ix.search(q, 3);
+            assert!(r.hits.len() <= 3, "{q}");
+        }
+        assert_eq!(best(&ix, "scadenza: quando?"), Some("faq:scadenza".into()));
+        let long = "parola ".repeat(700);
+        let r = ix.search(&long, 3);
+        assert!(r.query.truncated);
+        assert_eq!(r.confidence, Confidence::None);
+    }
+
+    #[test]
+    fn unrelated_questions_have_no_confident_answer() {
+        let ix = index();
+        assert_eq!(
+            ix.search("ricetta della carbonara", 3).confidence,
+            Confidence::None
+        );
+        assert_eq!(ix.search("il e di", 3).confidence, Confidence::None);
+    }
+
+    #[test]
+    fn excerpts_mark_the_matched_words() {
+        let ix = index();
+        let q = ix.analyse("proroga della scadensa");
+        let r = ix.excerpt(
+            &q,
+            "Il termine è stato prorogato, la scadenza è il 27/02/2020.",
+            300,
+        );
+        let marks: Vec<_> =
+            r.0.iter()
+                .filter_map(|s| {
+                    if let Span::Mark(m) = s {
+                        Some(m.as_str())
+                    } else {
+                        None
+                    }
+                })
+                .collect();
+        assert_eq!(marks, vec!["prorogato", "scadenza"]);
+        assert_eq!(
+            r.to_plain(),
+            "Il termine è stato prorogato, la scadenza è il 27/02/2020."
+        );
+    }
+}

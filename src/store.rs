@@ -1,0 +1,250 @@
+//! Durable state in sled: sessions (one per user) and the anonymous question log.
+//!
+//! One process opens the database once and shares the handle. Writes that must survive a
+//! crash are followed by [`Store::flush`] before the reply goes out: sled otherwise writes
+//! to disk in the background every 500 ms. Keys that sort by time or id are big-endian,
+//! with the sign bit flipped for signed ids so negative (group) ids sort first.
+
+use std::path::Path;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::dialogue::{SESSION_VERSION, Session};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("encoding: {0}")]
+    Encode(#[from] serde_json::Error),
+}
+
+/// A Telegram user (or chat) id, or the console's local id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct UserId(pub i64);
+
+impl UserId {
+    /// Big-endian with the sign bit flipped: byte order equals numeric order.
+    pub fn key(self) -> [u8; 8] {
+        ((self.0 as u64) ^ (1 << 63)).to_be_bytes()
+    }
+
+    pub fn from_key(k: &[u8]) -> Option<UserId> {
+        let b: [u8; 8] = k.get(..8)?.try_into().ok()?;
+        Some(UserId((u64::from_be_bytes(b) ^ (1 << 63)) as i64))
+    }
+}
+
+/// What loading a session found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Loaded {
+    /// Nothing stored: a fresh session.
+    Fresh(Session),
+    Found(Session),
+    /// Something unreadable or of another version was stored: replaced by a fresh one.
+    Reset(Session),
+}
+
+impl Loaded {
+    pub fn into_session(self) -> Session {
+        match self {
+            Loaded::Fresh(s) | Loaded::Found(s) | Loaded::Reset(s) => s,
+        }
+    }
+}
+
+/// One logged question (no user id: the log is anonymous).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AskedQuestion {
+    pub at: Timestamp,
+    pub question: String,
+    pub best: Option<String>,
+    pub confident: bool,
+}
+
+/// The database and its trees.
+#[derive(Clone)]
+pub struct Store {
+    db: sled::Db,
+    sessions: sled::Tree,
+    questions: sled::Tree,
+}
+
+impl Store {
+    /// Opens (or creates) the database in `dir`.
+    pub fn open(dir: &Path, cache_mb: u64) -> Result<Store, StoreError> {
+        let db = sled::Config::new()
+            .path(dir)
+            .cache_capacity(cache_mb * 1024 * 1024)
+            .open()?;
+        Store::from_db(db)
+    }
+
+    /// A database that lives in a temporary folder and is removed on drop.
+    pub fn temporary() -> Result<Store, StoreError> {
+        Store::from_db(
+            sled::Config::new()
+                .temporary(true)
+                .cache_capacity(16 << 20)
+                .open()?,
+        )
+    }
+
+    fn from_db(db: sled::Db) -> Result<Store, StoreError> {
+        Ok(Store {
+            sessions: db.open_tree("sessions")?,
+            questions: db.open_tree("questions")?,
+            db,
+        })
+    }
+
+    pub fn db(&self) -> &sled::Db {
+        &self.db
+    }
+
+    /// The user's session; unreadable or old-version data gives a fresh one, flagged.
+    pub fn load_session(&self, user: UserId) -> Result<Loaded, StoreError> {
+        Ok(match self.sessions.get(user.key())? {
+            None => Loaded::Fresh(Session::default()),
+            Some(bytes) => match serde_json::from_slice::<Session>(&bytes) {
+                Ok(s) if s.version == SESSION_VERSION => Loaded::Found(s),
+                _ => Loaded::Reset(Session::default()),
+            },
+        })
+    }
+
+    pub fn save_session(&self, user: UserId, s: &Session) -> Result<(), StoreError> {
+        self.sessions.insert(user.key(), serde_json::to_vec(s)?)?;
+        Ok(())
+    }
+
+    /// Number of stored sessions.
+    pub fn session_count(&self) -> usize {
+        self.sessions.len()
+    }
+
+    /// Removes sessions whose last activity is before `cutoff`; returns how many.
+    pub fn expire_sessions(&self, cutoff: Timestamp) -> Result<usize, StoreError> {
+        let mut n = 0;
+        for item in self.sessions.iter() {
+            let (k, v) = item?;
+            let stale = match serde_json::from_slice::<Session>(&v) {
+                Ok(s) => s.last_seen.is_none_or(|t| t < cutoff),
+                Err(_) => true,
+            };
+            // Compare-and-swap: a session touched meanwhile is kept.
+            if stale
+                && self
+                    .sessions
+                    .compare_and_swap(&k, Some(&v), None as Option<&[u8]>)?
+                    .is_ok()
+            {
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    /// Deletes everything stored about `user`.
+    pub fn erase_user(&self, user: UserId) -> Result<(), StoreError> {
+        self.sessions.remove(user.key())?;
+        Ok(())
+    }
+
+    /// Appends a question to the anonymous log.
+    pub fn log_question(&self, q: &AskedQuestion) -> Result<(), StoreError> {
+        let mut key = (q.at.as_second().max(0) as u64).to_be_bytes().to_vec();
+        key.extend(self.db.generate_id()?.to_be_bytes());
+        self.questions.insert(key, serde_json::to_vec(q)?)?;
+        Ok(())
+    }
+
+    /// Logged questions asked at or after `since`, oldest first.
+    pub fn questions_since(&self, since: Timestamp) -> Result<Vec<AskedQuestion>, StoreError> {
+        let from = (since.as_second().max(0) as u64).to_be_bytes();
+        let mut out = Vec::new();
+        for item in self.questions.range(from..) {
+            let (_, v) = item?;
+            if let Ok(q) = serde_json::from_slice(&v) {
+                out.push(q);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Makes every write so far durable.
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush_async().await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dialogue::State;
+
+    #[test]
+    fn user_keys_sort_numerically_including_negative_ids() {
+        let ids = [-1_000_000_000_123i64, -5, 0, 7, 1 << 40];
+        let keys: Vec<[u8; 8]> = ids.iter().map(|&i| UserId(i).key()).collect();
+        assert!(keys.windows(2).all(|w| w[0] < w[1]));
+        for i in ids {
+            assert_eq!(UserId::from_key(&UserId(i).key()), Some(UserId(i)));
+        }
+    }
+
+    #[test]
+    fn sessions_round_trip_and_garbage_is_reset() {
+        let st = Store::temporary().unwrap();
+        let u = UserId(42);
+        assert!(matches!(st.load_session(u).unwrap(), Loaded::Fresh(_)));
+        let s = Session {
+            state: State::ConfirmErase,
+            ..Session::default()
+        };
+        st.save_session(u, &s).unwrap();
+        assert_eq!(st.load_session(u).unwrap(), Loaded::Found(s));
+        st.sessions.insert(u.key(), b"{not json".to_vec()).unwrap();
+        assert!(matches!(st.load_session(u).unwrap(), Loaded::Reset(_)));
+        let old = serde_json::to_vec(&Session {
+            version: 0,
+            ..Session::default()
+        })
+        .unwrap();
+        st.sessions.insert(u.key(), old).unwrap();
+        assert!(matches!(st.load_session(u).unwrap(), Loaded::Reset(_)));
+    }
+
+    #[test]
+    fn idle_sessions_expire() {
+        let st = Store::temporary().unwrap();
+        let t = |s: i64| Timestamp::from_second(s).unwrap();
+        st.save_session(
+            UserId(1),
+            &Session {
+                last_seen: Some(t(100)),
+                ..Session::default()
+            },
+        )
+        .unwrap();
+        st.save_session(
+            UserId(2),
+            &Session {
+                last_seen: Some(t(300)),
+                ..Session::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(st.expire_sessions(t(200)).unwrap(), 1);
+        assert!(matches!(
+            st.load_session(UserId(1)).unwrap(),
+            Loaded::Fresh(_)
+        ));
+        assert!(matches!(
+            st.load_session(UserId(2)).unwrap(),
+            Loaded::Found(_)
+        ));
+    }
+}
