@@ -1,19 +1,20 @@
 //! Full-text search over the knowledge pack: a tantivy index in RAM with Italian analysis.
 //!
 //! Two analyzers share one pipeline (tokenize, drop long tokens, lower-case, ASCII-fold,
-//! drop folded Italian stop words); `it` then stems, `it_fold` does not. Stemmed fields give
-//! recall over inflections (`imprese` ~ `impresa`); the folded fields exist for typo
-//! tolerance, because a fuzzy term on a stemmed field matches stems, not words.
+//! drop folded Italian stop words); the index uses the stemmed one (recall over inflections,
+//! `imprese` ~ `impresa`). Typos are corrected before stemming, against the folded words of
+//! the corpus and the synonyms (edit distance by word length, none for short words): a
+//! fuzzy term on a stemmed field would match stems, not words, and fuzzy scores are flat.
 //!
 //! User text is never parsed as query syntax: it is analyzed into words and the query is
 //! built from those terms, so `"(AND`, `*` or `scadenza: quando` are just words.
 //! Confidence is relative (share of the question's concepts found in the entry, and the
 //! gap to the runner-up) because BM25 scores swing on a corpus this small.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
     Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions,
 };
@@ -28,6 +29,16 @@ use crate::reply::{Rich, Span};
 
 /// The longest question searched; longer text is cut (the engine says so).
 pub const MAX_QUERY_CHARS: usize = 1000;
+/// Strength of a concept found in an entry's title (or alternatives) and in its body.
+const TITLE_MATCH: f32 = 1.0;
+const BODY_MATCH: f32 = 0.4;
+/// A concept found only through a synonym counts this much of the user's own word.
+const SYNONYM_FACTOR: f32 = 0.9;
+/// Weight of the (normalised) BM25 score next to the weighted coverage when ranking.
+const BM25_SHARE: f32 = 0.6;
+/// A FAQ is a curated answer to a question: it goes before call text that covers the
+/// question as well.
+const FAQ_PRIOR: f32 = 0.3;
 /// At most this many distinct concepts of a question are used.
 const MAX_CONCEPTS: usize = 24;
 
@@ -66,8 +77,10 @@ pub struct Doc {
 #[derive(Debug)]
 pub struct Entry {
     pub doc: Doc,
-    stems: HashSet<String>,
-    folded: HashSet<String>,
+    /// Stems of the title and its alternatives.
+    title_stems: HashSet<String>,
+    /// Stems of the body.
+    body_stems: HashSet<String>,
 }
 
 /// One result.
@@ -103,10 +116,10 @@ pub struct Analysed {
 struct Concept {
     /// Stems of the user's own word(s).
     stems: Vec<String>,
-    /// Stems of synonyms of it.
-    alt_stems: Vec<String>,
-    /// The folded word, when it is unknown to the index and long enough for fuzzy matching.
-    fuzzy: Option<(String, u8)>,
+    /// Synonyms of it, each as the stems of its words (all must be found).
+    alt_terms: Vec<Vec<String>>,
+    /// How much the concept tells entries apart (inverse document frequency).
+    weight: f32,
 }
 
 impl Analysed {
@@ -128,8 +141,6 @@ struct Fields {
     title: Field,
     alt: Field,
     body: Field,
-    title_fold: Field,
-    body_fold: Field,
 }
 
 /// The search index and its entries.
@@ -139,6 +150,12 @@ pub struct SearchIndex {
     stem: TextAnalyzer,
     fold: TextAnalyzer,
     entries: Vec<Entry>,
+    /// Every folded word of the corpus and of the synonyms, with its frequency.
+    vocab: HashMap<String, u32>,
+    /// The same words by length in characters, for typo correction.
+    by_len: Vec<Vec<(String, u32)>>,
+    /// In how many entries each stem occurs (for the weight of a concept).
+    df: HashMap<String, u32>,
     /// Synonym groups as folded token sequences: group -> terms -> tokens.
     synonyms: Vec<Vec<Vec<String>>>,
 }
@@ -176,25 +193,15 @@ const STOP_WORDS: &str = "\
 
 fn folded_stop_words() -> Vec<String> {
     let mut words: Vec<String> = STOP_WORDS.split_whitespace().map(String::from).collect();
-    // Politeness and filler words of questions put to a bot.
-    words.extend(
-        [
-            "cosa",
-            "posso",
-            "puo",
-            "possono",
-            "vorrei",
-            "sapere",
-            "ciao",
-            "salve",
-            "favore",
-            "grazie",
-            "buongiorno",
-        ]
-        .map(String::from),
-    );
+    // Politeness and filler words of questions put to a bot, and the English function
+    // words of the few questions asked in English.
+    words.extend(EXTRA_STOP_WORDS.split_whitespace().map(String::from));
     words
 }
+
+const EXTRA_STOP_WORDS: &str = "cosa posso puo possono vorrei sapere sapete ditemi ciao salve favore \
+    grazie buongiorno the is are was were be of to an and or in on for with what which can \
+    could do does did how my we our it this that there you your me";
 
 /// Lower-cases and folds accents of a string (the same folding the analyzers use).
 pub fn fold_str(s: &str) -> String {
@@ -228,9 +235,20 @@ fn analyzers() -> (TextAnalyzer, TextAnalyzer) {
     (stem, fold)
 }
 
+/// Joins dotted acronyms (`D.G.R.`, `A.L.Fa.`, `we.ca.re`) into one word, as people
+/// write them both ways.
+fn join_acronyms(text: &str) -> std::borrow::Cow<'_, str> {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(r"\b(?:\p{L}{1,3}\.){2,}\p{L}{0,3}\b\.?").expect("acronym pattern")
+    });
+    re.replace_all(text, |c: &regex::Captures<'_>| c[0].replace('.', ""))
+}
+
 fn tokens(a: &mut TextAnalyzer, text: &str) -> Vec<String> {
+    let text = join_acronyms(text);
     let mut out = Vec::new();
-    let mut ts = a.token_stream(text);
+    let mut ts = a.token_stream(&text);
     while let Some(t) = ts.next() {
         out.push(t.text.clone());
     }
@@ -351,32 +369,35 @@ impl SearchIndex {
             title: sb.add_text_field("title", text("it", false)),
             alt: sb.add_text_field("alt", text("it", false)),
             body: sb.add_text_field("body", text("it", false)),
-            title_fold: sb.add_text_field("title_fold", text("it_fold", false)),
-            body_fold: sb.add_text_field("body_fold", text("it_fold", false)),
         };
         let index = Index::create_in_ram(sb.build());
         // Custom tokenizers are not persisted with an index: register them on every open.
         index.tokenizers().register("it", stem.clone());
-        index.tokenizers().register("it_fold", fold.clone());
         let mut writer = index.writer_with_num_threads::<TantivyDocument>(1, 30_000_000)?;
         let mut entries = Vec::with_capacity(docs.len());
+        let mut df: HashMap<String, u32> = HashMap::new();
+        let mut vocab: HashMap<String, u32> = HashMap::new();
         for (i, d) in docs.into_iter().enumerate() {
             let mut doc = TantivyDocument::default();
             doc.add_u64(fields.ord, i as u64);
-            doc.add_text(fields.title, &d.title);
-            doc.add_text(fields.alt, &d.alt);
-            doc.add_text(fields.body, &d.body);
+            doc.add_text(fields.title, join_acronyms(&d.title));
+            doc.add_text(fields.alt, join_acronyms(&d.alt));
+            doc.add_text(fields.body, join_acronyms(&d.body));
             let title_all = format!("{}\n{}", d.title, d.alt);
-            doc.add_text(fields.title_fold, &title_all);
-            doc.add_text(fields.body_fold, &d.body);
             writer.add_document(doc)?;
             let all = format!("{title_all}\n{}", d.body);
-            let stems = tokens(&mut stem, &all).into_iter().collect();
-            let folded = tokens(&mut fold, &all).into_iter().collect();
+            let title_stems: HashSet<String> = tokens(&mut stem, &title_all).into_iter().collect();
+            let body_stems: HashSet<String> = tokens(&mut stem, &d.body).into_iter().collect();
+            for s in title_stems.union(&body_stems) {
+                *df.entry(s.clone()).or_insert(0u32) += 1;
+            }
+            for w in tokens(&mut fold, &all) {
+                *vocab.entry(w).or_insert(0u32) += 1;
+            }
             entries.push(Entry {
                 doc: d,
-                stems,
-                folded,
+                title_stems,
+                body_stems,
             });
         }
         writer.commit()?;
@@ -385,22 +406,41 @@ impl SearchIndex {
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
         reader.reload()?;
-        let synonyms = synonyms
+        let synonyms: Vec<Vec<Vec<String>>> = synonyms
             .iter()
             .map(|g| {
+                // A phrase that stop words reduce to one word ("soldi miei" -> "soldi")
+                // would make that word a synonym of the whole group: leave it out.
                 g.iter()
-                    .map(|t| tokens(&mut fold, t))
-                    .filter(|t| !t.is_empty())
+                    .filter_map(|t| {
+                        let words = t.split_whitespace().count();
+                        let toks = tokens(&mut fold, t);
+                        (!toks.is_empty() && (words == 1 || toks.len() > 1)).then_some(toks)
+                    })
                     .collect::<Vec<_>>()
             })
             .filter(|g: &Vec<Vec<String>>| g.len() > 1)
             .collect();
+        for w in synonyms.iter().flatten().flatten() {
+            vocab.entry(w.clone()).or_insert(1);
+        }
+        let mut by_len: Vec<Vec<(String, u32)>> = Vec::new();
+        for (w, n) in &vocab {
+            let l = w.chars().count();
+            if by_len.len() <= l {
+                by_len.resize(l + 1, Vec::new());
+            }
+            by_len[l].push((w.clone(), *n));
+        }
         Ok(SearchIndex {
             reader,
             fields,
             stem,
             fold,
             entries,
+            df,
+            by_len,
+            vocab,
             synonyms,
         })
     }
@@ -423,13 +463,43 @@ impl SearchIndex {
         tokens(&mut a, w).into_iter().next()
     }
 
+    /// The word itself when the index knows it; otherwise the closest known word within
+    /// the edit distance allowed for its length (ties: the more frequent word).
+    fn correct(&self, w: String) -> String {
+        if self.vocab.contains_key(&w) {
+            return w;
+        }
+        let d = fuzzy_distance(&w) as usize;
+        if d == 0 {
+            return w;
+        }
+        let len = w.chars().count();
+        let mut best: Option<(usize, u32, &str)> = None;
+        for l in len.saturating_sub(d)..=len + d {
+            for (cand, freq) in self.by_len.get(l).into_iter().flatten() {
+                let dist = levenshtein_within(&w, cand, d);
+                if dist <= d
+                    && best.is_none_or(|(bd, bf, _)| {
+                        (dist, std::cmp::Reverse(*freq)) < (bd, std::cmp::Reverse(bf))
+                    })
+                {
+                    best = Some((dist, *freq, cand));
+                }
+            }
+        }
+        best.map(|(_, _, c)| c.to_string()).unwrap_or(w)
+    }
+
     /// Splits a question into concepts; synonym phrases found in it become one concept.
     pub fn analyse(&self, question: &str) -> Analysed {
         let truncated = question.chars().count() > MAX_QUERY_CHARS;
         let question: String = question.chars().take(MAX_QUERY_CHARS).collect();
         let mut fold = self.fold.clone();
-        let words = tokens(&mut fold, &question);
-        let searcher = self.reader.searcher();
+        // Typos first, so that a misspelt word still takes part in synonym phrases.
+        let words: Vec<String> = tokens(&mut fold, &question)
+            .into_iter()
+            .map(|w| self.correct(w))
+            .collect();
         let mut covered = vec![false; words.len()];
         let mut concepts: Vec<Concept> = Vec::new();
         for group in &self.synonyms {
@@ -443,18 +513,23 @@ impl SearchIndex {
                 {
                     covered[start..start + n].iter_mut().for_each(|c| *c = true);
                     let own: Vec<String> = term.iter().filter_map(|w| self.stem_word(w)).collect();
-                    let mut alt: Vec<String> = group
+                    let mut alt: Vec<Vec<String>> = group
                         .iter()
                         .filter(|t| *t != term)
-                        .flat_map(|t| t.iter().filter_map(|w| self.stem_word(w)))
-                        .filter(|s| !own.contains(s))
+                        .map(|t| {
+                            t.iter()
+                                .filter_map(|w| self.stem_word(w))
+                                .collect::<Vec<_>>()
+                        })
+                        .filter(|t| !t.is_empty() && *t != own)
                         .collect();
                     alt.sort();
                     alt.dedup();
+                    let weight = self.weight(&own);
                     concepts.push(Concept {
                         stems: own,
-                        alt_stems: alt,
-                        fuzzy: None,
+                        alt_terms: alt,
+                        weight,
                     });
                 }
             }
@@ -465,20 +540,11 @@ impl SearchIndex {
                 continue;
             }
             let Some(s) = self.stem_word(w) else { continue };
-            let known = [self.fields.title_fold, self.fields.body_fold]
-                .iter()
-                .any(|f| {
-                    searcher
-                        .doc_freq(&Term::from_field_text(*f, w))
-                        .map(|n| n > 0)
-                        .unwrap_or(false)
-                });
-            let d = fuzzy_distance(w);
-            let fuzzy = (!known && d > 0).then(|| (w.clone(), d));
+            let weight = self.weight(std::slice::from_ref(&s));
             concepts.push(Concept {
                 stems: vec![s],
-                alt_stems: Vec::new(),
-                fuzzy,
+                alt_terms: Vec::new(),
+                weight,
             });
         }
         concepts.truncate(MAX_CONCEPTS);
@@ -508,18 +574,13 @@ impl SearchIndex {
                 add(f.alt, s, 2.0);
                 add(f.body, s, 1.0);
             }
-            for s in &c.alt_stems {
-                add(f.title, s, 1.2);
-                add(f.alt, s, 0.8);
-                add(f.body, s, 0.4);
-            }
-            if let Some((w, d)) = &c.fuzzy {
-                for (field, boost) in [(f.title_fold, 2.0), (f.body_fold, 0.8)] {
-                    let fq = FuzzyTermQuery::new(Term::from_field_text(field, w), *d, true);
-                    sub.push((
-                        Occur::Should,
-                        Box::new(BoostQuery::new(Box::new(fq), boost)),
-                    ));
+            for term in &c.alt_terms {
+                // A synonym phrase counts less, and each of its words a share of it.
+                let share = 1.0 / term.len() as f32;
+                for s in term {
+                    add(f.title, s, 1.2 * share);
+                    add(f.alt, s, 0.8 * share);
+                    add(f.body, s, 0.4 * share);
                 }
             }
             clauses.push((Occur::Should, Box::new(BooleanQuery::new(sub))));
@@ -527,24 +588,50 @@ impl SearchIndex {
         BooleanQuery::new(clauses)
     }
 
-    fn coverage(&self, q: &Analysed, e: &Entry) -> f32 {
-        if q.concepts.is_empty() {
-            return 0.0;
-        }
-        let found = q.concepts.iter().filter(|c| self.concept_in(c, e)).count();
-        found as f32 / q.concepts.len() as f32
+    /// The weight of a concept: rare words tell entries apart, common ones do not.
+    fn weight(&self, stems: &[String]) -> f32 {
+        let n = self.entries.len().max(1) as f32;
+        let df = stems
+            .iter()
+            .map(|s| self.df.get(s).copied().unwrap_or(0))
+            .min()
+            .unwrap_or(0)
+            .max(1);
+        (1.0 + n / df as f32).ln()
     }
 
-    fn concept_in(&self, c: &Concept, e: &Entry) -> bool {
-        c.stems
+    /// Share of the question found in the entry, each concept weighted by its rarity and
+    /// by where it is found (a title says more about an entry than its body).
+    fn coverage(&self, q: &Analysed, e: &Entry) -> f32 {
+        let total: f32 = q.concepts.iter().map(|c| c.weight).sum();
+        if total <= 0.0 {
+            return 0.0;
+        }
+        let found: f32 = q
+            .concepts
             .iter()
-            .chain(&c.alt_stems)
-            .any(|s| e.stems.contains(s))
-            || c.fuzzy.as_ref().is_some_and(|(w, d)| {
-                e.folded
-                    .iter()
-                    .any(|t| levenshtein_within(w, t, *d as usize) <= *d as usize)
-            })
+            .map(|c| c.weight * self.strength(c, e))
+            .sum();
+        found / total
+    }
+
+    /// How well an entry contains a concept: 1 in the title, less in the body, less
+    /// again through a synonym or a typo.
+    fn strength(&self, c: &Concept, e: &Entry) -> f32 {
+        let all = |set: &HashSet<String>, stems: &[String]| stems.iter().all(|s| set.contains(s));
+        let any_term = |set: &HashSet<String>| c.alt_terms.iter().any(|t| all(set, t));
+        let (bm, sf) = (BODY_MATCH, SYNONYM_FACTOR);
+        if all(&e.title_stems, &c.stems) {
+            TITLE_MATCH
+        } else if all(&e.body_stems, &c.stems) {
+            bm
+        } else if any_term(&e.title_stems) {
+            TITLE_MATCH * sf
+        } else if any_term(&e.body_stems) {
+            bm * sf
+        } else {
+            0.0
+        }
     }
 
     /// Searches and returns up to `limit` hits, best first, with a confidence verdict.
@@ -593,9 +680,11 @@ impl SearchIndex {
             .fold(0.0f32, f32::max)
             .max(f32::EPSILON);
         hits.sort_by(|a, b| {
-            let ka = a.coverage + 0.5 * a.score / max;
-            let kb = b.coverage + 0.5 * b.score / max;
-            kb.total_cmp(&ka)
+            let key = |h: &Hit| {
+                let faq = self.entries[h.entry].doc.kind == EntryKind::Faq;
+                h.coverage + BM25_SHARE * h.score / max + if faq { FAQ_PRIOR } else { 0.0 }
+            };
+            key(b).total_cmp(&key(a))
         });
         hits.truncate(limit);
         let confidence = confidence(&hits, query.concepts.len());
@@ -610,34 +699,17 @@ impl SearchIndex {
     /// passage (paragraph) with the most matches, at most `max_chars` characters.
     pub fn excerpt(&self, q: &Analysed, text: &str, max_chars: usize) -> Rich {
         let mut stem = self.stem.clone();
-        let mut fold = self.fold.clone();
         let wanted: HashSet<&str> = q
             .concepts
             .iter()
-            .flat_map(|c| c.stems.iter().chain(&c.alt_stems))
+            .flat_map(|c| c.stems.iter().chain(c.alt_terms.iter().flatten()))
             .map(String::as_str)
-            .collect();
-        let fuzzy: Vec<(&str, u8)> = q
-            .concepts
-            .iter()
-            .filter_map(|c| c.fuzzy.as_ref())
-            .map(|(w, d)| (w.as_str(), *d))
             .collect();
         let mut marks: Vec<(usize, usize)> = tokens_at(&mut stem, text)
             .into_iter()
             .filter(|(t, _, _)| wanted.contains(t.as_str()))
             .map(|(_, a, b)| (a, b))
             .collect();
-        if !fuzzy.is_empty() {
-            for (t, a, b) in tokens_at(&mut fold, text) {
-                if fuzzy
-                    .iter()
-                    .any(|(w, d)| levenshtein_within(w, &t, *d as usize) <= *d as usize)
-                {
-                    marks.push((a, b));
-                }
-            }
-        }
         marks.sort();
         marks.dedup();
         // Choose the window: the paragraph with most marks when the text is too long.
@@ -711,8 +783,8 @@ fn confidence(hits: &[Hit], concepts: usize) -> Confidence {
         return Confidence::None;
     };
     // One-word questions cannot be "half covered": their single concept must match.
-    let needed = if concepts <= 2 { 0.99 } else { 0.5 };
-    if top.coverage < 0.34 || (concepts <= 2 && top.coverage < 0.5) {
+    let needed = if concepts <= 2 { 0.85 } else { 0.5 };
+    if top.coverage < 0.3 || (concepts <= 2 && top.coverage < 0.4) {
         return Confidence::None;
     }
     let clear_lead = match hits.get(1) {
