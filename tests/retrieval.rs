@@ -69,6 +69,12 @@ fn hit_at_1_and_3_on_applicants_questions() {
         "retrieval: {} questions, hit@1 = {h1:.3}, hit@3 = {h3:.3}",
         qs.q.len()
     );
+    println!(
+        "confident answers: {high} of {} ({:.0}%), of which right at rank 1: {high_right} ({:.0}%)",
+        qs.q.len(),
+        100.0 * high as f64 / n,
+        100.0 * high_right as f64 / high.max(1) as f64
+    );
     for m in &misses {
         println!("{m}");
     }
