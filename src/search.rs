@@ -139,7 +139,6 @@ pub struct Results {
 struct Fields {
     ord: Field,
     title: Field,
-    alt: Field,
     body: Field,
 }
 
@@ -367,7 +366,6 @@ impl SearchIndex {
         let fields = Fields {
             ord: sb.add_u64_field("ord", NumericOptions::default().set_fast()),
             title: sb.add_text_field("title", text("it", false)),
-            alt: sb.add_text_field("alt", text("it", false)),
             body: sb.add_text_field("body", text("it", false)),
         };
         let index = Index::create_in_ram(sb.build());
@@ -381,7 +379,8 @@ impl SearchIndex {
             let mut doc = TantivyDocument::default();
             doc.add_u64(fields.ord, i as u64);
             doc.add_text(fields.title, join_acronyms(&d.title));
-            doc.add_text(fields.alt, join_acronyms(&d.alt));
+            // Alternatives are more titles: one multi-valued field, one posting list.
+            doc.add_text(fields.title, join_acronyms(&d.alt));
             doc.add_text(fields.body, join_acronyms(&d.body));
             let title_all = format!("{}\n{}", d.title, d.alt);
             writer.add_document(doc)?;
@@ -571,17 +570,22 @@ impl SearchIndex {
             };
             for s in &c.stems {
                 add(f.title, s, 3.0);
-                add(f.alt, s, 2.0);
                 add(f.body, s, 1.0);
             }
+            // Synonym words count less; a word shared by several synonyms is asked once.
+            let mut alt: Vec<(&str, f32)> = Vec::new();
             for term in &c.alt_terms {
-                // A synonym phrase counts less, and each of its words a share of it.
                 let share = 1.0 / term.len() as f32;
                 for s in term {
-                    add(f.title, s, 1.2 * share);
-                    add(f.alt, s, 0.8 * share);
-                    add(f.body, s, 0.4 * share);
+                    match alt.iter_mut().find(|(w, _)| *w == s.as_str()) {
+                        Some((_, best)) => *best = best.max(share),
+                        None => alt.push((s, share)),
+                    }
                 }
+            }
+            for (s, share) in alt {
+                add(f.title, s, 1.2 * share);
+                add(f.body, s, 0.4 * share);
             }
             clauses.push((Occur::Should, Box::new(BooleanQuery::new(sub))));
         }
