@@ -84,6 +84,8 @@ fn settings(cfg: &Config) -> Settings {
     Settings {
         session_idle_days: cfg.data.session_idle_days,
         helpdesk_contact: cfg.helpdesk.contact.clone(),
+        // Validated when the configuration was loaded.
+        reminder_offsets: cfg.reminders.offsets().unwrap_or_default(),
     }
 }
 

@@ -3,6 +3,7 @@
 use jiff::civil::{Date, DateTime, Time};
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, Zoned};
+use serde::{Deserialize, Serialize};
 
 /// The time zone every deadline of the pack is expressed in.
 pub const ZONE: &str = "Europe/Rome";
@@ -13,7 +14,7 @@ pub fn rome() -> TimeZone {
 }
 
 /// A deadline moment as the sources state it: a local date, with a time when they give one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct DeadlineAt {
     pub date: Date,
     pub time: Option<Time>,
