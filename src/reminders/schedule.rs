@@ -148,7 +148,13 @@ impl FromStr for Offset {
 /// Sorts offsets from the earliest reminder (longest offset) to the latest, without repeats.
 pub fn normalise(mut offsets: Vec<Offset>) -> Vec<Offset> {
     offsets.sort_by_key(|o| std::cmp::Reverse(o.approx_seconds()));
-    offsets.dedup_by_key(|o| o.approx_seconds());
+    // "2d" and "48h" differ across a time change: only exact repeats go.
+    let mut seen = Vec::new();
+    offsets.retain(|o| {
+        let new = !seen.contains(o);
+        seen.push(*o);
+        new
+    });
     offsets
 }
 
@@ -403,7 +409,7 @@ mod tests {
             normalise(vec![
                 Offset::hours(2),
                 Offset::days(7),
-                Offset::hours(48),
+                Offset::hours(2),
                 Offset::days(2)
             ]),
             vec![Offset::days(7), Offset::days(2), Offset::hours(2)]

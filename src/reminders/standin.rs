@@ -178,7 +178,8 @@ fn answer(path: &str, body: &[u8], st: &Mutex<State>) -> (&'static str, String) 
     let err = |code: u32, desc: &str, extra: &str| {
         format!("{{\"ok\":false,\"error_code\":{code},\"description\":\"{desc}\"{extra}}}")
     };
-    if !path.ends_with("/sendMessage") {
+    // Method names are case-insensitive in the Bot API (teloxide writes `SendMessage`).
+    if !path.to_ascii_lowercase().ends_with("/sendmessage") {
         return ("404 Not Found", err(404, "Not Found: method not found", ""));
     }
     let v: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
