@@ -11,6 +11,7 @@
 //! - [`standin`] is a Bot API stand-in on 127.0.0.1 that enforces send limits, for the
 //!   benchmark and the tests.
 
+pub mod bench;
 pub mod dispatch;
 pub mod ics;
 pub mod schedule;
