@@ -311,20 +311,20 @@ impl Engine<'_> {
         if out.session.state == State::ConfirmErase {
             // Typed answers to the confirmation count like the buttons.
             let folded = crate::search::fold_str(text);
-            if tx.list("words.yes").iter().any(|w| *w == folded) {
+            if tx.list("words.yes").contains(&folded) {
                 return self.on_action(out, tx, Action::EraseConfirm, now, &UserView::default());
             }
-            if tx.list("words.no").iter().any(|w| *w == folded) {
+            if tx.list("words.no").contains(&folded) {
                 return self.on_action(out, tx, Action::EraseAbort, now, &UserView::default());
             }
             out.session.state = State::Idle;
         }
         let folded = crate::search::fold_str(text);
-        if tx.list("words.greetings").iter().any(|w| *w == folded) {
+        if tx.list("words.greetings").contains(&folded) {
             out.replies.push(self.welcome(tx));
             return;
         }
-        if tx.list("words.thanks").iter().any(|w| *w == folded) {
+        if tx.list("words.thanks").contains(&folded) {
             out.replies.push(Reply::new(tx.t("thanks", &[])));
             return;
         }
@@ -432,10 +432,10 @@ impl Engine<'_> {
             _ => tx.s("faq.section", &[]),
         };
         text.append(tx.t("answer.source", &[("place", &place), ("source", &d.source)]));
-        if let Some(c) = call {
-            if let Some(line) = self.deadline_status(tx, c, now) {
-                text.para().append(line);
-            }
+        if let Some(c) = call
+            && let Some(line) = self.deadline_status(tx, c, now)
+        {
+            text.para().append(line);
         }
         let mut rows: Vec<Vec<Button>> = others
             .iter()

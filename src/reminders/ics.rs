@@ -85,10 +85,10 @@ pub fn calendar(
     }
     lines.push(format!("SUMMARY:{}", escape(summary)));
     lines.push(format!("DESCRIPTION:{}", escape(description)));
-    if let Some(p) = &call.official_page {
-        if p.site.starts_with("https://") || p.site.starts_with("http://") {
-            lines.push(format!("URL:{}", p.site));
-        }
+    if let Some(p) = &call.official_page
+        && (p.site.starts_with("https://") || p.site.starts_with("http://"))
+    {
+        lines.push(format!("URL:{}", p.site));
     }
     lines.push("TRANSP:TRANSPARENT".into());
     for o in offsets {

@@ -496,7 +496,12 @@ mod tests {
         assert_eq!(decide(&p[2], Some(&s), &offs, now), Decision::Wait);
         let late = ts("2026-06-15T10:00:01Z");
         assert_eq!(decide(&p[2], Some(&s), &offs, late), Decision::Expired);
-        let only = due(&[s.clone()], &|_| (Some(s.deadline), false), &offs, now);
+        let only = due(
+            std::slice::from_ref(&s),
+            &|_| (Some(s.deadline), false),
+            &offs,
+            now,
+        );
         assert_eq!(only, vec![p[1].clone()]);
     }
 

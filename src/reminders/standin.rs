@@ -157,10 +157,10 @@ async fn serve(sock: TcpStream, st: Arc<Mutex<State>>) -> std::io::Result<()> {
             if h.is_empty() {
                 break;
             }
-            if let Some((k, v)) = h.split_once(':') {
-                if k.eq_ignore_ascii_case("content-length") {
-                    len = v.trim().parse().unwrap_or(0);
-                }
+            if let Some((k, v)) = h.split_once(':')
+                && k.eq_ignore_ascii_case("content-length")
+            {
+                len = v.trim().parse().unwrap_or(0);
             }
         }
         let mut body = vec![0; len];
@@ -198,7 +198,7 @@ fn answer(path: &str, body: &[u8], st: &Mutex<State>) -> (&'static str, String) 
     let mut s = st.lock().unwrap_or_else(|e| e.into_inner());
     s.seen.requests += 1;
     let now = Instant::now();
-    if s.limits.fail_every > 0 && s.seen.requests % s.limits.fail_every == 0 {
+    if s.limits.fail_every > 0 && s.seen.requests.is_multiple_of(s.limits.fail_every) {
         s.seen.failed += 1;
         return ("502 Bad Gateway", err(502, "Bad Gateway", ""));
     }

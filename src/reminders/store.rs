@@ -123,10 +123,10 @@ impl Store {
             &self.reminders_done,
         )
             .transaction(|(s, q, d)| {
-                if let Some(expect) = expect {
-                    if s.get(key)?.as_deref() != Some(expect) {
-                        return Ok(false);
-                    }
+                if let Some(expect) = expect
+                    && s.get(key)?.as_deref() != Some(expect)
+                {
+                    return Ok(false);
                 }
                 match &set {
                     Some(Some(v)) => {
