@@ -29,6 +29,18 @@ pub enum Action {
     EraseConfirm,
     /// Keep the data after all.
     EraseAbort,
+    /// The reminders menu (`/promemoria`).
+    Reminders,
+    /// The user's subscriptions.
+    MyReminders,
+    /// Subscribe to a call's deadline.
+    Subscribe(CallId),
+    /// Stop the reminders of one call.
+    Unsubscribe(CallId),
+    /// Stop every reminder.
+    UnsubscribeAll,
+    /// The calendar file of a call's deadline.
+    Calendar(CallId),
 }
 
 impl Action {
@@ -43,6 +55,12 @@ impl Action {
             Action::Help => "h".into(),
             Action::EraseConfirm => "x|y".into(),
             Action::EraseAbort => "x|n".into(),
+            Action::Reminders => "r".into(),
+            Action::MyReminders => "r|l".into(),
+            Action::Subscribe(id) => format!("r|s|{id}"),
+            Action::Unsubscribe(id) => format!("r|u|{id}"),
+            Action::UnsubscribeAll => "r|x".into(),
+            Action::Calendar(id) => format!("r|c|{id}"),
         };
         let data = format!("{VERSION}|{body}");
         debug_assert!(data.len() <= 64, "button data too long: {data}");
@@ -76,6 +94,12 @@ impl Action {
             ("h", []) => Action::Help,
             ("x", ["y"]) => Action::EraseConfirm,
             ("x", ["n"]) => Action::EraseAbort,
+            ("r", []) => Action::Reminders,
+            ("r", ["l"]) => Action::MyReminders,
+            ("r", ["s", id]) if id_ok(id) => Action::Subscribe(CallId(id.to_string())),
+            ("r", ["u", id]) if id_ok(id) => Action::Unsubscribe(CallId(id.to_string())),
+            ("r", ["x"]) => Action::UnsubscribeAll,
+            ("r", ["c", id]) if id_ok(id) => Action::Calendar(CallId(id.to_string())),
             _ => return None,
         };
         Some(action)
@@ -100,8 +124,15 @@ mod tests {
             Action::Help,
             Action::EraseConfirm,
             Action::EraseAbort,
+            Action::Reminders,
+            Action::MyReminders,
+            Action::Subscribe(CallId("a".repeat(32))),
+            Action::Unsubscribe(CallId("alfa-2026".into())),
+            Action::UnsubscribeAll,
+            Action::Calendar(CallId("alfa-2026".into())),
         ];
         for a in all {
+            assert!(a.encode().len() <= 64);
             assert_eq!(Action::decode(&a.encode()), Some(a));
         }
     }
@@ -120,6 +151,10 @@ mod tests {
             "1|l|x",
             "1|zz",
             "1|x|maybe",
+            "1|r|s|",
+            "1|r|s|A",
+            "1|r|q",
+            "1|r|x|y",
             "1|f|../../etc",
             "1|c|<script>",
             "🙂",

@@ -10,8 +10,9 @@ use std::sync::{Arc, RwLock};
 
 use jiff::Timestamp;
 
-use crate::dialogue::{Effect, Engine, Event, Settings};
+use crate::dialogue::{Effect, Engine, Event, Settings, UserView};
 use crate::knowledge::{Knowledge, KnowledgeErrors, load_dir};
+use crate::reminders::Subscription;
 use crate::reply::Reply;
 use crate::search::{SearchError, SearchIndex};
 use crate::store::{AskedQuestion, Loaded, Store, StoreError, UserId};
@@ -91,7 +92,10 @@ impl App {
             index: &brain.index,
             settings: &self.settings,
         };
-        let outcome = engine.handle(session, event, now);
+        let view = UserView {
+            subscriptions: self.store.subscriptions_of(user)?,
+        };
+        let outcome = engine.handle_with(session, event, now, &view);
         let mut erased = false;
         for effect in &outcome.effects {
             match effect {
@@ -109,6 +113,23 @@ impl App {
                     best: best.clone(),
                     confident: *confident,
                 })?,
+                Effect::Subscribe { call, deadline } => self.store.subscribe(
+                    &Subscription {
+                        user,
+                        call: call.clone(),
+                        deadline: *deadline,
+                        planned_from: now,
+                    },
+                    &self.settings.reminder_offsets,
+                )?,
+                Effect::Unsubscribe { call: Some(call) } => {
+                    self.store
+                        .unsubscribe(user, call, &self.settings.reminder_offsets)?;
+                }
+                Effect::Unsubscribe { call: None } => {
+                    self.store
+                        .unsubscribe_all(user, &self.settings.reminder_offsets)?;
+                }
             }
         }
         if !erased {

@@ -6,7 +6,12 @@
 
 use std::path::{Path, PathBuf};
 
+use std::time::Duration;
+
 use serde::Deserialize;
+
+use crate::reminders::ReminderSettings;
+use crate::reminders::schedule::{Offset, normalise};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -28,11 +33,86 @@ pub enum ConfigError {
 /// The whole configuration.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[derive(Default)]
 pub struct Config {
     pub knowledge: KnowledgeConfig,
     pub data: DataConfig,
     pub telegram: TelegramConfig,
     pub helpdesk: HelpdeskConfig,
+    pub reminders: RemindersConfig,
+}
+
+/// Deadline reminders and the pace they are sent at.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RemindersConfig {
+    /// Offsets before a deadline: `"7d"`, `"1d"`, `"2h"`, `"30m"`.
+    pub offsets: Vec<String>,
+    /// Messages per second over all chats.
+    pub per_second: f64,
+    /// Milliseconds between two messages to the same chat.
+    pub per_chat_interval_ms: u64,
+    /// Messages claimed but not yet durably marked sent (the most a crash can repeat).
+    pub in_flight: usize,
+    /// Attempts on server or network errors before a reminder is put back for later.
+    pub attempts: u32,
+}
+
+impl Default for RemindersConfig {
+    fn default() -> Self {
+        RemindersConfig {
+            offsets: vec!["7d".into(), "1d".into(), "2h".into()],
+            per_second: 30.0,
+            per_chat_interval_ms: 1000,
+            in_flight: 32,
+            attempts: 5,
+        }
+    }
+}
+
+impl RemindersConfig {
+    /// The parsed offsets, earliest reminder first.
+    pub fn offsets(&self) -> Result<Vec<Offset>, ConfigError> {
+        let mut v = Vec::new();
+        for o in &self.offsets {
+            v.push(
+                o.parse::<Offset>()
+                    .map_err(|e| ConfigError::Invalid(format!("reminders.offsets: {e}")))?,
+            );
+        }
+        Ok(normalise(v))
+    }
+
+    /// The dispatcher's settings (call after [`Config::load`] validated them).
+    pub fn settings(&self) -> Result<ReminderSettings, ConfigError> {
+        Ok(ReminderSettings {
+            offsets: self.offsets()?,
+            per_second: self.per_second,
+            per_chat_interval: Duration::from_millis(self.per_chat_interval_ms),
+            in_flight: self.in_flight,
+            attempts: self.attempts,
+            ..ReminderSettings::default()
+        })
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.offsets()?.is_empty() {
+            return Err(ConfigError::Invalid(
+                "reminders.offsets needs at least one offset".into(),
+            ));
+        }
+        if !(self.per_second.is_finite() && self.per_second > 0.0) {
+            return Err(ConfigError::Invalid(
+                "reminders.per_second must be positive".into(),
+            ));
+        }
+        if self.in_flight == 0 || self.attempts == 0 {
+            return Err(ConfigError::Invalid(
+                "reminders.in_flight and reminders.attempts must be at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -80,20 +160,10 @@ pub struct TelegramConfig {
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[derive(Default)]
 pub struct HelpdeskConfig {
     /// How to reach the help desk besides the bot (shown when no answer is found).
     pub contact: String,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            knowledge: KnowledgeConfig::default(),
-            data: DataConfig::default(),
-            telegram: TelegramConfig::default(),
-            helpdesk: HelpdeskConfig::default(),
-        }
-    }
 }
 
 impl Default for KnowledgeConfig {
@@ -124,14 +194,6 @@ impl Default for TelegramConfig {
             flood_messages: 8,
             flood_window_secs: 5,
             unthrottled: false,
-        }
-    }
-}
-
-impl Default for HelpdeskConfig {
-    fn default() -> Self {
-        HelpdeskConfig {
-            contact: String::new(),
         }
     }
 }
@@ -200,6 +262,7 @@ impl Config {
                 .parse::<std::net::SocketAddr>()
                 .map_err(|e| ConfigError::Invalid(format!("telegram.webhook_listen: {e}")))?;
         }
+        self.reminders.validate()?;
         if self.data.session_idle_days == 0 {
             return Err(ConfigError::Invalid(
                 "data.session_idle_days must be at least 1".into(),
@@ -238,6 +301,10 @@ mod tests {
             "api_url",
             "webhook_url",
             "flood_messages",
+            "[reminders]",
+            "offsets",
+            "per_chat_interval_ms",
+            "in_flight",
         ] {
             assert!(src.contains(key), "config.toml does not document {key}");
         }
@@ -255,6 +322,23 @@ mod tests {
         std::fs::write(&p, "[data]\n\nsession_idle_dayz = 3\n").unwrap();
         let e = Config::load(&p, true, &no_env).unwrap_err().to_string();
         assert!(e.contains("c.toml:3:"), "{e}");
+        std::fs::write(&p, "[reminders]\noffsets = [\"7d\", \"2x\"]\n").unwrap();
+        let e = Config::load(&p, true, &no_env).unwrap_err().to_string();
+        assert!(e.contains("reminders.offsets") && e.contains("2x"), "{e}");
+        std::fs::write(&p, "[reminders]\noffsets = []\n").unwrap();
+        assert!(Config::load(&p, true, &no_env).is_err());
+        std::fs::write(
+            &p,
+            "[reminders]\noffsets = [\"2h\", \"1d\"]\nper_second = 100.0\n",
+        )
+        .unwrap();
+        let r = Config::load(&p, true, &no_env)
+            .unwrap()
+            .reminders
+            .settings()
+            .unwrap();
+        assert_eq!(r.offsets, vec![Offset::days(1), Offset::hours(2)]);
+        assert_eq!(r.per_second, 100.0);
         std::fs::write(&p, "[telegram]\nmode = \"webhook\"\n").unwrap();
         assert!(
             Config::load(&p, true, &no_env)

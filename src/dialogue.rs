@@ -10,8 +10,9 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::action::Action;
-use crate::knowledge::{Call, CallId, CallKind, Knowledge, deadline};
-use crate::reply::{Button, Reply, Rich};
+use crate::knowledge::{Call, CallId, CallKind, DeadlineAt, Knowledge, deadline};
+use crate::reminders::{Offset, Subscription, ics, offsets_italian};
+use crate::reply::{Button, Document, Reply, Rich};
 use crate::search::{Confidence, EntryKind, SearchIndex};
 use crate::text::{Lang, Texts, texts};
 
@@ -79,6 +80,18 @@ pub enum Effect {
         best: Option<String>,
         confident: bool,
     },
+    /// Follow `call`'s deadline `deadline` (the adapter stores the subscription and
+    /// queues its reminders).
+    Subscribe { call: CallId, deadline: DeadlineAt },
+    /// Stop the reminders of `call`, or of every call with `None`.
+    Unsubscribe { call: Option<CallId> },
+}
+
+/// What the store knows about the user that a reply may need (loaded by the app; the
+/// engine never reads the store).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UserView {
+    pub subscriptions: Vec<Subscription>,
 }
 
 /// What the engine decided.
@@ -96,6 +109,8 @@ pub struct Settings {
     pub session_idle_days: u32,
     /// How the help desk can be reached besides the bot (free text, may be empty).
     pub helpdesk_contact: String,
+    /// When reminders go out before a deadline (also the alarms of calendar files).
+    pub reminder_offsets: Vec<Offset>,
 }
 
 impl Default for Settings {
@@ -103,6 +118,7 @@ impl Default for Settings {
         Settings {
             session_idle_days: 30,
             helpdesk_contact: String::new(),
+            reminder_offsets: Offset::defaults(),
         }
     }
 }
@@ -120,6 +136,17 @@ const EXCERPT_CHARS: usize = 600;
 impl Engine<'_> {
     /// Handles one event for one user at `now`.
     pub fn handle(&self, session: Session, event: &Event, now: Timestamp) -> Outcome {
+        self.handle_with(session, event, now, &UserView::default())
+    }
+
+    /// Handles one event with what the store knows about the user.
+    pub fn handle_with(
+        &self,
+        session: Session,
+        event: &Event,
+        now: Timestamp,
+        view: &UserView,
+    ) -> Outcome {
         let mut out = Outcome {
             session,
             replies: Vec::new(),
@@ -129,13 +156,13 @@ impl Engine<'_> {
         let tx = texts(out.session.lang);
         match event {
             Event::Button(data) => match Action::decode(data) {
-                Some(a) => self.on_action(&mut out, tx, a, now),
+                Some(a) => self.on_action(&mut out, tx, a, now, view),
                 None => out.replies.push(Reply::new(tx.t("button.stale", &[]))),
             },
             Event::Text(text) => {
                 let text = text.trim();
                 if let Some((cmd, args)) = parse_command(text) {
-                    self.on_command(&mut out, tx, &cmd, args, now);
+                    self.on_command(&mut out, tx, &cmd, args, now, view);
                 } else {
                     self.on_text(&mut out, tx, text, now);
                 }
@@ -144,7 +171,15 @@ impl Engine<'_> {
         out
     }
 
-    fn on_command(&self, out: &mut Outcome, tx: &Texts, cmd: &str, args: &str, now: Timestamp) {
+    fn on_command(
+        &self,
+        out: &mut Outcome,
+        tx: &Texts,
+        cmd: &str,
+        args: &str,
+        now: Timestamp,
+        view: &UserView,
+    ) {
         match cmd {
             "start" => {
                 out.session.state = State::Idle;
@@ -153,6 +188,7 @@ impl Engine<'_> {
             "aiuto" | "help" => out.replies.push(self.help(tx)),
             "bandi" => out.replies.push(self.calls(tx, now)),
             "scadenze" => out.replies.push(self.deadlines(tx, now)),
+            "promemoria" => out.replies.push(self.reminders_menu(tx, now, view)),
             "cerca" => {
                 if args.trim().is_empty() {
                     out.replies.push(Reply::new(tx.t("search.empty", &[])));
@@ -185,8 +221,48 @@ impl Engine<'_> {
         }
     }
 
-    fn on_action(&self, out: &mut Outcome, tx: &Texts, action: Action, now: Timestamp) {
+    fn on_action(
+        &self,
+        out: &mut Outcome,
+        tx: &Texts,
+        action: Action,
+        now: Timestamp,
+        view: &UserView,
+    ) {
         match action {
+            Action::Reminders => out.replies.push(self.reminders_menu(tx, now, view)),
+            Action::MyReminders => out.replies.push(self.my_reminders(tx, now, view)),
+            Action::Subscribe(id) => self.subscribe(out, tx, &id, now, view),
+            Action::Unsubscribe(id) => {
+                let had = view.subscriptions.iter().any(|s| s.call == id);
+                let name = self
+                    .knowledge
+                    .call(&id.0)
+                    .map_or(id.0.clone(), |c| c.short.clone());
+                if had {
+                    out.effects.push(Effect::Unsubscribe {
+                        call: Some(id.clone()),
+                    });
+                    out.replies
+                        .push(Reply::new(tx.t("reminders.stopped", &[("call", &name)])));
+                } else {
+                    out.replies.push(Reply::new(
+                        tx.t("reminders.not_subscribed", &[("call", &name)]),
+                    ));
+                }
+            }
+            Action::UnsubscribeAll => {
+                if view.subscriptions.is_empty() {
+                    out.replies.push(Reply::new(tx.t("reminders.none", &[])));
+                } else {
+                    out.effects.push(Effect::Unsubscribe { call: None });
+                    out.replies.push(Reply::new(tx.t(
+                        "reminders.stopped_all",
+                        &[("count", &view.subscriptions.len().to_string())],
+                    )));
+                }
+            }
+            Action::Calendar(id) => out.replies.push(self.calendar(tx, &id, now)),
             Action::Faq(id) => match self.index.find(&format!("faq:{id}")) {
                 Some(i) => out.replies.push(self.entry_reply(tx, i, None, now, &[])),
                 None => out.replies.push(Reply::new(tx.t("button.stale", &[]))),
@@ -235,20 +311,20 @@ impl Engine<'_> {
         if out.session.state == State::ConfirmErase {
             // Typed answers to the confirmation count like the buttons.
             let folded = crate::search::fold_str(text);
-            if tx.list("words.yes").iter().any(|w| *w == folded) {
-                return self.on_action(out, tx, Action::EraseConfirm, now);
+            if tx.list("words.yes").contains(&folded) {
+                return self.on_action(out, tx, Action::EraseConfirm, now, &UserView::default());
             }
-            if tx.list("words.no").iter().any(|w| *w == folded) {
-                return self.on_action(out, tx, Action::EraseAbort, now);
+            if tx.list("words.no").contains(&folded) {
+                return self.on_action(out, tx, Action::EraseAbort, now, &UserView::default());
             }
             out.session.state = State::Idle;
         }
         let folded = crate::search::fold_str(text);
-        if tx.list("words.greetings").iter().any(|w| *w == folded) {
+        if tx.list("words.greetings").contains(&folded) {
             out.replies.push(self.welcome(tx));
             return;
         }
-        if tx.list("words.thanks").iter().any(|w| *w == folded) {
+        if tx.list("words.thanks").contains(&folded) {
             out.replies.push(Reply::new(tx.t("thanks", &[])));
             return;
         }
@@ -356,10 +432,10 @@ impl Engine<'_> {
             _ => tx.s("faq.section", &[]),
         };
         text.append(tx.t("answer.source", &[("place", &place), ("source", &d.source)]));
-        if let Some(c) = call {
-            if let Some(line) = self.deadline_status(tx, c, now) {
-                text.para().append(line);
-            }
+        if let Some(c) = call
+            && let Some(line) = self.deadline_status(tx, c, now)
+        {
+            text.para().append(line);
         }
         let mut rows: Vec<Vec<Button>> = others
             .iter()
@@ -373,6 +449,7 @@ impl Engine<'_> {
                     Action::Call(c.id.clone()),
                 )]);
             }
+            rows.extend(self.reminder_row(tx, c, now));
         }
         Reply::new(text).with_buttons(rows)
     }
@@ -487,7 +564,15 @@ impl Engine<'_> {
         if list.is_empty() {
             text.para().append(tx.t("deadlines.none", &[]));
         }
-        Reply::new(text)
+        let rows = if self.subscribable(now).next().is_some() {
+            vec![vec![button(
+                tx.s("reminders.button.menu", &[]),
+                Action::Reminders,
+            )]]
+        } else {
+            Vec::new()
+        };
+        Reply::new(text).with_buttons(rows)
     }
 
     /// A call's card: what it is, money, who may apply, deadline, where to read more.
@@ -548,7 +633,299 @@ impl Engine<'_> {
         {
             text.para().append(tx.t("call.see_also", &[]));
         }
+        rows.extend(self.reminder_row(tx, c, now));
         Reply::new(text).with_buttons(rows)
+    }
+}
+
+/// Deadline reminders: subscribing, listing, stopping, calendar files.
+impl Engine<'_> {
+    /// The deadline of `c` if reminders can follow it (known and still ahead), otherwise
+    /// the sentence that says why not.
+    fn open_deadline(&self, tx: &Texts, c: &Call, now: Timestamp) -> Result<DeadlineAt, Rich> {
+        match c
+            .deadline
+            .as_ref()
+            .and_then(|d| d.known().map(|at| (d, at)))
+        {
+            Some((d, at)) if !d.is_closed(now) => Ok(at),
+            Some((_, at)) => Err(tx.t(
+                "reminders.cannot.closed",
+                &[("call", &c.short), ("date", &at.italian())],
+            )),
+            None => {
+                let page = c
+                    .official_page
+                    .as_ref()
+                    .map(|p| tx.s("deadline.page", &[("title", &p.title), ("site", &p.site)]))
+                    .unwrap_or_default();
+                Err(tx.t(
+                    "reminders.cannot.unknown",
+                    &[("call", &c.short), ("page", &page)],
+                ))
+            }
+        }
+    }
+
+    /// Calls with a known deadline still ahead, soonest first.
+    fn subscribable(&self, now: Timestamp) -> impl Iterator<Item = (&Call, DeadlineAt)> {
+        let mut v: Vec<(&Call, DeadlineAt)> = self
+            .knowledge
+            .calls_with_deadline()
+            .filter(|(_, d)| !d.is_closed(now))
+            .filter_map(|(c, d)| d.known().map(|at| (c, at)))
+            .collect();
+        v.sort_by_key(|(c, at)| (at.closes_at().timestamp(), c.short.clone()));
+        v.into_iter()
+    }
+
+    /// The "🔔 Promemoria" row under an answer or a card of a call reminders can follow.
+    fn reminder_row(&self, tx: &Texts, c: &Call, now: Timestamp) -> Option<Vec<Button>> {
+        let d = c.deadline.as_ref()?;
+        (d.known().is_some() && !d.is_closed(now)).then(|| {
+            vec![
+                button(
+                    tx.s("reminders.button.subscribe", &[]),
+                    Action::Subscribe(c.id.clone()),
+                ),
+                button(
+                    tx.s("reminders.button.calendar", &[]),
+                    Action::Calendar(c.id.clone()),
+                ),
+            ]
+        })
+    }
+
+    fn call_name(&self, id: &CallId) -> String {
+        self.knowledge
+            .call(&id.0)
+            .map_or(id.0.clone(), |c| c.short.clone())
+    }
+
+    /// `/promemoria`: what reminders are, the user's subscriptions, a button per call
+    /// that can be followed, and why the others cannot.
+    fn reminders_menu(&self, tx: &Texts, now: Timestamp, view: &UserView) -> Reply {
+        let offsets = offsets_italian(&self.settings.reminder_offsets);
+        let mut text = tx.t("reminders.intro", &[("offsets", &offsets)]);
+        if !view.subscriptions.is_empty() {
+            text.para().append(tx.t("reminders.yours", &[]));
+            for s in &view.subscriptions {
+                text.line().text(format!(
+                    "• {} – {}",
+                    self.call_name(&s.call),
+                    s.deadline.italian()
+                ));
+            }
+        }
+        let open: Vec<(&Call, DeadlineAt)> = self.subscribable(now).collect();
+        let mut rows = Vec::new();
+        for (c, _) in &open {
+            let followed = view.subscriptions.iter().any(|s| s.call == c.id);
+            rows.push(vec![if followed {
+                button(
+                    tx.s(
+                        "reminders.button.stop_call",
+                        &[("call", &short_label(&c.short))],
+                    ),
+                    Action::Unsubscribe(c.id.clone()),
+                )
+            } else {
+                button(
+                    tx.s(
+                        "reminders.button.follow",
+                        &[("call", &short_label(&c.short))],
+                    ),
+                    Action::Subscribe(c.id.clone()),
+                )
+            }]);
+        }
+        if open.is_empty() {
+            text.para().append(tx.t("reminders.nothing_open", &[]));
+        } else {
+            text.para().append(tx.t("reminders.choose", &[]));
+        }
+        // Say plainly why the other calls cannot be followed.
+        let mut others: Vec<&Call> = self
+            .knowledge
+            .calls_with_deadline()
+            .map(|(c, _)| c)
+            .filter(|c| c.kind != CallKind::Strategy && !open.iter().any(|(o, _)| o.id == c.id))
+            .collect();
+        others.sort_by_key(|c| c.short.clone());
+        if !others.is_empty() {
+            text.para().append(tx.t("reminders.not_possible", &[]));
+            for c in others {
+                if let Err(why) = self.open_deadline(tx, c, now) {
+                    text.line().text("• ").append(why);
+                }
+            }
+        }
+        if !view.subscriptions.is_empty() {
+            rows.push(vec![
+                button(tx.s("reminders.button.mine", &[]), Action::MyReminders),
+                button(
+                    tx.s("reminders.button.stop_all", &[]),
+                    Action::UnsubscribeAll,
+                ),
+            ]);
+        }
+        Reply::new(text).with_buttons(rows)
+    }
+
+    /// The user's subscriptions with the time left, and buttons to stop them.
+    fn my_reminders(&self, tx: &Texts, now: Timestamp, view: &UserView) -> Reply {
+        if view.subscriptions.is_empty() {
+            return Reply::new(tx.t("reminders.none", &[])).with_buttons(vec![vec![button(
+                tx.s("reminders.button.menu", &[]),
+                Action::Reminders,
+            )]]);
+        }
+        let mut subs: Vec<&Subscription> = view.subscriptions.iter().collect();
+        subs.sort_by_key(|s| s.closes_at());
+        let mut text = tx.t("reminders.yours", &[]);
+        let mut rows = Vec::new();
+        for s in subs {
+            let name = self.call_name(&s.call);
+            let left = deadline::italian_time_left(now, s.closes_at());
+            text.para().bold(&name).line().append(tx.t(
+                "reminders.item",
+                &[("date", &s.deadline.italian()), ("left", &left)],
+            ));
+            rows.push(vec![
+                button(
+                    tx.s(
+                        "reminders.button.stop_call",
+                        &[("call", &short_label(&name))],
+                    ),
+                    Action::Unsubscribe(s.call.clone()),
+                ),
+                button(
+                    tx.s("reminders.button.calendar", &[]),
+                    Action::Calendar(s.call.clone()),
+                ),
+            ]);
+        }
+        rows.push(vec![button(
+            tx.s("reminders.button.stop_all", &[]),
+            Action::UnsubscribeAll,
+        )]);
+        Reply::new(text).with_buttons(rows)
+    }
+
+    fn subscribe(
+        &self,
+        out: &mut Outcome,
+        tx: &Texts,
+        id: &CallId,
+        now: Timestamp,
+        view: &UserView,
+    ) {
+        let Some(c) = self.knowledge.call(&id.0) else {
+            out.replies.push(Reply::new(tx.t("button.stale", &[])));
+            return;
+        };
+        let at = match self.open_deadline(tx, c, now) {
+            Ok(at) => at,
+            Err(why) => {
+                out.replies
+                    .push(Reply::new(why).with_buttons(vec![vec![button(
+                        tx.s("button.call_card", &[("call", &short_label(&c.short))]),
+                        Action::Call(c.id.clone()),
+                    )]]));
+                return;
+            }
+        };
+        let date = at.italian();
+        let left = deadline::italian_time_left(now, at.closes_at().timestamp());
+        let rows = vec![
+            vec![button(
+                tx.s("reminders.button.calendar", &[]),
+                Action::Calendar(c.id.clone()),
+            )],
+            vec![button(
+                tx.s("reminders.button.mine", &[]),
+                Action::MyReminders,
+            )],
+        ];
+        if view
+            .subscriptions
+            .iter()
+            .any(|s| s.call == c.id && s.deadline == at)
+        {
+            out.replies.push(
+                Reply::new(tx.t("reminders.already", &[("call", &c.short), ("date", &date)]))
+                    .with_buttons(rows),
+            );
+            return;
+        }
+        out.effects.push(Effect::Subscribe {
+            call: c.id.clone(),
+            deadline: at,
+        });
+        let upcoming: Vec<Offset> = self
+            .settings
+            .reminder_offsets
+            .iter()
+            .copied()
+            .filter(|o| o.before(&at) > now)
+            .collect();
+        let text = if upcoming.is_empty() {
+            tx.t(
+                "reminders.subscribed_late",
+                &[("call", &c.short), ("date", &date), ("left", &left)],
+            )
+        } else {
+            tx.t(
+                "reminders.subscribed",
+                &[
+                    ("call", &c.short),
+                    ("date", &date),
+                    ("left", &left),
+                    ("offsets", &offsets_italian(&upcoming)),
+                ],
+            )
+        };
+        out.replies.push(Reply::new(text).with_buttons(rows));
+    }
+
+    /// The `.ics` file of a call's deadline, with alarms at the reminder offsets.
+    fn calendar(&self, tx: &Texts, id: &CallId, now: Timestamp) -> Reply {
+        let Some(c) = self.knowledge.call(&id.0) else {
+            return Reply::new(tx.t("button.stale", &[]));
+        };
+        match self.open_deadline(tx, c, now) {
+            Err(why) => Reply::new(why),
+            Ok(at) => {
+                let summary = tx.s("calendar.summary", &[("call", &c.short)]);
+                let description = tx.s(
+                    "calendar.description",
+                    &[
+                        ("title", &c.title),
+                        ("date", &at.italian()),
+                        ("source", &c.source),
+                    ],
+                );
+                let body = ics::calendar(
+                    c,
+                    &at,
+                    &self.settings.reminder_offsets,
+                    &summary,
+                    &description,
+                    now,
+                );
+                Reply {
+                    document: Some(Document {
+                        file_name: ics::file_name(c),
+                        bytes: body.into_bytes(),
+                        caption: Some(tx.t(
+                            "calendar.caption",
+                            &[("call", &c.short), ("date", &at.italian())],
+                        )),
+                    }),
+                    ..Reply::default()
+                }
+            }
+        }
     }
 }
 

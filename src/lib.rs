@@ -10,7 +10,9 @@
 //!   new session, the replies and the side effects to carry out.
 //! - [`reply`] is what the engine says (typed spans, buttons, documents), [`text`] holds
 //!   every user-facing string, [`action`] encodes and validates button data.
-//! - [`store`] keeps sessions and the question log in sled.
+//! - [`store`] keeps sessions, the question log and reminder state in sled.
+//! - [`reminders`] follows deadlines for subscribers: pure schedule, durable queue, a
+//!   rate-limited dispatcher task, calendar files.
 //! - [`app`] wires knowledge, index, store and engine: the one entry point adapters call.
 //! - [`console`] is the terminal adapter over [`app`].
 //! - [`config`] reads `config.toml` and the environment.
@@ -26,6 +28,7 @@ pub mod config;
 pub mod console;
 pub mod dialogue;
 pub mod knowledge;
+pub mod reminders;
 pub mod reply;
 pub mod search;
 pub mod store;

@@ -50,6 +50,26 @@ enum Command {
         #[arg(long, default_value_t = 10_000)]
         docs: usize,
     },
+    /// Measure reminder dispatch against a local Bot API stand-in (kill and restart).
+    BenchReminders {
+        #[arg(long, default_value_t = 100_000)]
+        subscribers: i64,
+        /// The stand-in's limit, messages per second (scaled up from Telegram's 30).
+        #[arg(long, default_value_t = 1000)]
+        limit: u32,
+        /// Dispatcher pace as a fraction of the limit.
+        #[arg(long, default_value_t = 0.98)]
+        pace: f64,
+        #[arg(long, default_value_t = 64)]
+        in_flight: usize,
+        /// Internal: run as the dispatching child process.
+        #[arg(long, hide = true)]
+        worker: bool,
+        #[arg(long, hide = true)]
+        root: Option<PathBuf>,
+        #[arg(long, hide = true)]
+        api: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -71,7 +91,7 @@ fn main() -> ExitCode {
 }
 
 fn load_config(cli: &Cli) -> anyhow::Result<Config> {
-    let explicit = cli.config != PathBuf::from("config.toml");
+    let explicit = cli.config != std::path::Path::new("config.toml");
     let env = |k: &str| std::env::var(k).ok();
     let mut cfg = Config::load(&cli.config, explicit, &env)?;
     if let Some(d) = &cli.data_dir {
@@ -84,6 +104,8 @@ fn settings(cfg: &Config) -> Settings {
     Settings {
         session_idle_days: cfg.data.session_idle_days,
         helpdesk_contact: cfg.helpdesk.contact.clone(),
+        // Validated when the configuration was loaded.
+        reminder_offsets: cfg.reminders.offsets().unwrap_or_default(),
     }
 }
 
@@ -147,6 +169,39 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 &mut std::io::stdout(),
                 Timestamp::now,
             ))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::BenchReminders {
+            subscribers,
+            limit,
+            pace,
+            in_flight,
+            worker,
+            root,
+            api,
+        } => {
+            use sportello::reminders::bench;
+            if *worker {
+                let (Some(root), Some(api)) = (root, api) else {
+                    anyhow::bail!("--worker needs --root and --api");
+                };
+                rt.block_on(bench::worker(
+                    root,
+                    api,
+                    f64::from(*limit) * pace,
+                    *in_flight,
+                ))?;
+            } else {
+                let opts = bench::Options {
+                    subscribers: *subscribers,
+                    limit: *limit,
+                    pace: *pace,
+                    in_flight: *in_flight,
+                    kill_at: 0.5,
+                };
+                let exe = std::env::current_exe()?;
+                rt.block_on(bench::run(exe, opts, &mut std::io::stdout()))?;
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench { queries, docs } => {

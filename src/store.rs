@@ -1,4 +1,5 @@
-//! Durable state in sled: sessions (one per user) and the anonymous question log.
+//! Durable state in sled: sessions (one per user), the anonymous question log, and the
+//! trees of deadline reminders (their operations live in `reminders::store`).
 //!
 //! One process opens the database once and shares the handle. Writes that must survive a
 //! crash are followed by [`Store::flush`] before the reply goes out: sled otherwise writes
@@ -69,6 +70,11 @@ pub struct Store {
     db: sled::Db,
     sessions: sled::Tree,
     questions: sled::Tree,
+    /// Reminders (see `reminders::store`): subscriptions keyed by user then call, the
+    /// queue keyed by due time, and the identities already dealt with.
+    pub(crate) subscriptions: sled::Tree,
+    pub(crate) reminder_queue: sled::Tree,
+    pub(crate) reminders_done: sled::Tree,
 }
 
 impl Store {
@@ -95,6 +101,9 @@ impl Store {
         Ok(Store {
             sessions: db.open_tree("sessions")?,
             questions: db.open_tree("questions")?,
+            subscriptions: db.open_tree("subscriptions")?,
+            reminder_queue: db.open_tree("reminder_queue")?,
+            reminders_done: db.open_tree("reminders_done")?,
             db,
         })
     }
@@ -149,6 +158,12 @@ impl Store {
     /// Deletes everything stored about `user`.
     pub fn erase_user(&self, user: UserId) -> Result<(), StoreError> {
         self.sessions.remove(user.key())?;
+        // Queued reminders of a removed subscription are dropped when their time comes.
+        for tree in [&self.subscriptions, &self.reminders_done] {
+            for item in tree.scan_prefix(user.key()) {
+                tree.remove(item?.0)?;
+            }
+        }
         Ok(())
     }
 

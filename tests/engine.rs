@@ -20,6 +20,7 @@ fn say(b: &Brain, session: Session, ev: Event, now: Timestamp) -> Outcome {
     let settings = Settings {
         session_idle_days: 30,
         helpdesk_contact: "helpdesk@esempio.it".into(),
+        ..Settings::default()
     };
     Engine {
         knowledge: &b.knowledge,

@@ -3,6 +3,7 @@
 use jiff::civil::{Date, DateTime, Time};
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, Zoned};
+use serde::{Deserialize, Serialize};
 
 /// The time zone every deadline of the pack is expressed in.
 pub const ZONE: &str = "Europe/Rome";
@@ -13,7 +14,7 @@ pub fn rome() -> TimeZone {
 }
 
 /// A deadline moment as the sources state it: a local date, with a time when they give one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct DeadlineAt {
     pub date: Date,
     pub time: Option<Time>,
@@ -23,10 +24,10 @@ impl DeadlineAt {
     /// Parses `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM` (Europe/Rome local time).
     pub fn parse(s: &str) -> Result<DeadlineAt, String> {
         let s = s.trim();
-        if let Ok(date) = s.parse::<Date>() {
-            if s.len() == 10 {
-                return Ok(DeadlineAt { date, time: None });
-            }
+        if let Ok(date) = s.parse::<Date>()
+            && s.len() == 10
+        {
+            return Ok(DeadlineAt { date, time: None });
         }
         match s.parse::<DateTime>() {
             Ok(dt) if s.len() == 16 => Ok(DeadlineAt {
