@@ -26,7 +26,7 @@ pub enum ConfigError {
 }
 
 /// The whole configuration.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub knowledge: KnowledgeConfig,
@@ -78,22 +78,11 @@ pub struct TelegramConfig {
     pub unthrottled: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct HelpdeskConfig {
     /// How to reach the help desk besides the bot (shown when no answer is found).
     pub contact: String,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            knowledge: KnowledgeConfig::default(),
-            data: DataConfig::default(),
-            telegram: TelegramConfig::default(),
-            helpdesk: HelpdeskConfig::default(),
-        }
-    }
 }
 
 impl Default for KnowledgeConfig {
@@ -124,14 +113,6 @@ impl Default for TelegramConfig {
             flood_messages: 8,
             flood_window_secs: 5,
             unthrottled: false,
-        }
-    }
-}
-
-impl Default for HelpdeskConfig {
-    fn default() -> Self {
-        HelpdeskConfig {
-            contact: String::new(),
         }
     }
 }

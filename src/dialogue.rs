@@ -252,20 +252,20 @@ impl Engine<'_> {
         if out.session.state == State::ConfirmErase {
             // Typed answers to the confirmation count like the buttons.
             let folded = crate::search::fold_str(text);
-            if tx.list("words.yes").iter().any(|w| *w == folded) {
+            if tx.list("words.yes").contains(&folded) {
                 return self.on_action(out, tx, Action::EraseConfirm, now);
             }
-            if tx.list("words.no").iter().any(|w| *w == folded) {
+            if tx.list("words.no").contains(&folded) {
                 return self.on_action(out, tx, Action::EraseAbort, now);
             }
             out.session.state = State::Idle;
         }
         let folded = crate::search::fold_str(text);
-        if tx.list("words.greetings").iter().any(|w| *w == folded) {
+        if tx.list("words.greetings").contains(&folded) {
             out.replies.push(self.welcome(tx));
             return;
         }
-        if tx.list("words.thanks").iter().any(|w| *w == folded) {
+        if tx.list("words.thanks").contains(&folded) {
             out.replies.push(Reply::new(tx.t("thanks", &[])));
             return;
         }

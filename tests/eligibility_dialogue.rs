@@ -23,7 +23,11 @@ fn world() -> &'static World {
     W.get_or_init(|| {
         let knowledge = load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge")).unwrap();
         let index = SearchIndex::from_knowledge(&knowledge).unwrap();
-        World { knowledge, index, settings: Settings::default() }
+        World {
+            knowledge,
+            index,
+            settings: Settings::default(),
+        }
     })
 }
 
@@ -36,12 +40,20 @@ struct User {
 
 impl User {
     fn new() -> User {
-        User { session: Session::default(), now: "2026-03-10T10:00:00Z".parse().unwrap(), last: Vec::new() }
+        User {
+            session: Session::default(),
+            now: "2026-03-10T10:00:00Z".parse().unwrap(),
+            last: Vec::new(),
+        }
     }
 
     fn send(&mut self, event: Event) -> String {
         let w = world();
-        let engine = Engine { knowledge: &w.knowledge, index: &w.index, settings: &w.settings };
+        let engine = Engine {
+            knowledge: &w.knowledge,
+            index: &w.index,
+            settings: &w.settings,
+        };
         self.now = self.now + jiff::SignedDuration::from_secs(5);
         let out = engine.handle(self.session.clone(), &event, self.now);
         // What is stored must read back identically.
@@ -71,11 +83,19 @@ impl User {
     }
 
     fn text(&self) -> String {
-        self.last.iter().map(|r| r.text.to_plain()).collect::<Vec<_>>().join("\n---\n")
+        self.last
+            .iter()
+            .map(|r| r.text.to_plain())
+            .collect::<Vec<_>>()
+            .join("\n---\n")
     }
 
     fn buttons(&self) -> Vec<String> {
-        self.last.iter().flat_map(|r| r.buttons.iter().flatten()).map(|b| b.data.clone()).collect()
+        self.last
+            .iter()
+            .flat_map(|r| r.buttons.iter().flatten())
+            .map(|b| b.data.clone())
+            .collect()
     }
 
     fn in_dialogue(&self) -> bool {
@@ -105,7 +125,10 @@ fn every_case_of_every_questionnaire_passes() {
 fn sme_in_piedmont_by_buttons_is_eligible_and_told_the_call_is_closed() {
     let mut u = User::new();
     let t = u.say("/verifica wecare-welfare-aziendale");
-    assert!(t.contains("27/02/2020"), "closed before the first question: {t}");
+    assert!(
+        t.contains("27/02/2020"),
+        "closed before the first question: {t}"
+    );
     assert!(!t.contains("Domanda 1"), "{t}");
     u.press("Continua comunque");
     let t = u.press("Un'impresa privata");
@@ -144,7 +167,9 @@ fn sme_in_piedmont_by_buttons_is_eligible_and_told_the_call_is_closed() {
 fn large_firm_alone_without_territory_by_typed_text_gets_near_miss_guidance() {
     let mut u = User::new();
     u.start_wecare();
-    for answer in ["1", "grande", "s", "da sola", "no", "no", "150000", "30", "3", "1"] {
+    for answer in [
+        "1", "grande", "s", "da sola", "no", "no", "150000", "30", "3", "1",
+    ] {
         let t = u.say(answer);
         assert!(!t.contains("Non ho capito"), "«{answer}» rejected:\n{t}");
     }
@@ -160,22 +185,56 @@ fn large_firm_alone_without_territory_by_typed_text_gets_near_miss_guidance() {
 fn large_firm_leading_an_ati_with_local_smes_is_eligible_with_priority() {
     let mut u = User::new();
     u.start_wecare();
-    for answer in ["impresa privata", "Grande impresa", "sì", "In ATI", "si", "si", "180.000", "20 %", "1, 2", "2", "12345678903"] {
+    for answer in [
+        "impresa privata",
+        "Grande impresa",
+        "sì",
+        "In ATI",
+        "si",
+        "si",
+        "180.000",
+        "20 %",
+        "1, 2",
+        "2",
+        "12345678903",
+    ] {
         let t = u.say(answer);
-        assert!(!t.contains("Non ho capito") && !t.contains("non è valida"), "«{answer}» rejected:\n{t}");
+        assert!(
+            !t.contains("Non ho capito") && !t.contains("non è valida"),
+            "«{answer}» rejected:\n{t}"
+        );
     }
     let t = u.text();
-    assert!(t.contains("AMMISSIBILE") && !t.contains("NON AMMISSIBILE"), "{t}");
+    assert!(
+        t.contains("AMMISSIBILE") && !t.contains("NON AMMISSIBILE"),
+        "{t}"
+    );
     assert!(t.contains("Priorità"), "{t}");
-    assert!(t.contains("12345678903"), "the VAT number is in the summary: {t}");
-    assert!(!t.contains("Condivisione con enti"), "the sharing question is skipped: {t}");
+    assert!(
+        t.contains("12345678903"),
+        "the VAT number is in the summary: {t}"
+    );
+    assert!(
+        !t.contains("Condivisione con enti"),
+        "the sharing question is skipped: {t}"
+    );
 }
 
 /// Runs the WECARE questionnaire for an SME with the given amount and co-financing.
 fn wecare_sme(value: &str, share: &str) -> String {
     let mut u = User::new();
     u.start_wecare();
-    for a in ["1", "media", "si", "sola", value, share, "benessere", "1", "salta"] {
+    for a in [
+        "1",
+        "media",
+        "si",
+        "sola",
+        value,
+        share,
+        "benessere",
+        "1",
+        "salta",
+    ] {
         u.say(a);
     }
     assert!(!u.in_dialogue(), "{}", u.text());
@@ -209,7 +268,10 @@ fn wecare_boundaries_of_amount_and_co_financing() {
         assert_eq!(verdict(&t), want, "{value} {share}:\n{t}");
     }
     let t = wecare_sme("100.000", "15%");
-    assert!(t.contains("Alza il cofinanziamento ad almeno il 20%"), "{t}");
+    assert!(
+        t.contains("Alza il cofinanziamento ad almeno il 20%"),
+        "{t}"
+    );
     let t = wecare_sme("59.999", "25");
     assert!(t.contains("almeno 60.000 €"), "{t}");
 }
@@ -226,7 +288,10 @@ fn alfa_boundaries_and_unknown_deadline() {
     ] {
         let mut u = User::new();
         let t = u.say("/verifica alfa-2026");
-        assert!(t.contains("Domanda 1 di"), "no closed notice for an open call: {t}");
+        assert!(
+            t.contains("Domanda 1 di"),
+            "no closed notice for an open call: {t}"
+        );
         for a in ["pmi", "si", "si", value, share, "24", "figli", "salta"] {
             u.say(a);
         }
@@ -243,7 +308,10 @@ fn back_restart_cancel_by_buttons_and_words() {
     u.press("Un'impresa privata");
     u.press("Microimpresa");
     let t = u.press("Indietro");
-    assert!(t.contains("Domanda 2 di") && t.contains("dimensione"), "{t}");
+    assert!(
+        t.contains("Domanda 2 di") && t.contains("dimensione"),
+        "{t}"
+    );
     let t = u.say("indietro");
     assert!(t.contains("Domanda 1 di"), "{t}");
     let t = u.say("/indietro");
@@ -251,8 +319,13 @@ fn back_restart_cancel_by_buttons_and_words() {
     u.say("1");
     u.say("2");
     let t = u.press("Ricomincia");
-    assert!(t.contains("Ricominciamo") && t.contains("Domanda 1 di"), "{t}");
-    let State::Eligibility(p) = &u.session.state else { panic!() };
+    assert!(
+        t.contains("Ricominciamo") && t.contains("Domanda 1 di"),
+        "{t}"
+    );
+    let State::Eligibility(p) = &u.session.state else {
+        panic!()
+    };
     assert!(p.answers.is_empty());
     u.say("1");
     let t = u.say("/ricomincia");
@@ -274,7 +347,10 @@ fn a_question_in_the_middle_is_answered_and_the_same_question_asked_again() {
     assert!(before.contains("Domanda 4 di"), "{before}");
     let t = u.say("cosa vuol dire ATI?");
     assert!(t.contains("Associazione Temporanea di Imprese"), "{t}");
-    assert!(t.contains("Domanda 4 di") && t.contains("da sola o in un'ATI"), "{t}");
+    assert!(
+        t.contains("Domanda 4 di") && t.contains("da sola o in un'ATI"),
+        "{t}"
+    );
     assert!(u.in_dialogue());
     let t = u.say("In ATI");
     assert!(t.contains("Domanda 5 di"), "{t}");
@@ -286,7 +362,10 @@ fn the_sme_definition_is_explained_when_asked() {
     u.start_wecare();
     u.say("1");
     let t = u.press("Spiegami");
-    assert!(t.contains("2003/361") && t.contains("meno di 250 occupati") && t.contains("43 milioni"), "{t}");
+    assert!(
+        t.contains("2003/361") && t.contains("meno di 250 occupati") && t.contains("43 milioni"),
+        "{t}"
+    );
     assert!(t.contains("Domanda 2 di"), "{t}");
     let t = u.say("spiegami");
     assert!(t.contains("meno di 10 occupati"), "{t}");
@@ -297,7 +376,12 @@ fn wrong_answers_get_the_question_again_with_what_is_expected() {
     let mut u = User::new();
     u.start_wecare();
     let t = u.say("boh forse");
-    assert!(t.contains("Non ho capito") && t.contains("una delle opzioni") && t.contains("Domanda 1 di"), "{t}");
+    assert!(
+        t.contains("Non ho capito")
+            && t.contains("una delle opzioni")
+            && t.contains("Domanda 1 di"),
+        "{t}"
+    );
     u.say("1");
     u.say("micro");
     let t = u.say("🙂");
@@ -308,7 +392,10 @@ fn wrong_answers_get_the_question_again_with_what_is_expected() {
     assert!(t.contains("un importo in euro"), "{t}");
     u.say("100000");
     let t = u.say("150%");
-    assert!(t.contains("non è valida") && t.contains("tra 0 e 100"), "{t}");
+    assert!(
+        t.contains("non è valida") && t.contains("tra 0 e 100"),
+        "{t}"
+    );
     u.say("25");
     let t = u.press("Fatto");
     assert!(t.contains("almeno una voce"), "{t}");
@@ -317,7 +404,10 @@ fn wrong_answers_get_the_question_again_with_what_is_expected() {
     u.say("1");
     u.say("1");
     let t = u.say("12345678901");
-    assert!(t.contains("non è valida") && t.contains("11 cifre"), "bad check digit: {t}");
+    assert!(
+        t.contains("non è valida") && t.contains("11 cifre"),
+        "bad check digit: {t}"
+    );
     assert!(u.in_dialogue());
 }
 
@@ -328,29 +418,54 @@ fn forged_and_stale_buttons_get_a_polite_answer() {
     let forged = Action::EligibilityAnswer(Nonce("zzzz".into()), 0, 0).encode();
     let t = u.send(Event::Button(forged.clone()));
     assert!(t.contains("verifica già conclusa"), "{t}");
-    for bad in ["1|a|zz|0|0", "1|a|abcd|0|999", "1|n|abcd|0|q", "1|v|nessuno", "🙂"] {
+    for bad in [
+        "1|a|zz|0|0",
+        "1|a|abcd|0|999",
+        "1|n|abcd|0|q",
+        "1|v|nessuno",
+        "🙂",
+    ] {
         let t = u.send(Event::Button(bad.into()));
-        assert!(t.contains("non è più valido") || t.contains("verifica"), "{bad}: {t}");
+        assert!(
+            t.contains("non è più valido") || t.contains("verifica"),
+            "{bad}: {t}"
+        );
     }
     u.start_wecare();
     let first_buttons = u.buttons();
-    let State::Eligibility(p) = &u.session.state else { panic!() };
+    let State::Eligibility(p) = &u.session.state else {
+        panic!()
+    };
     let nonce = p.nonce.clone();
     // Another dialogue's button.
     let other = if nonce.0 == "zzzz" { "yyyy" } else { "zzzz" };
-    let t = u.send(Event::Button(Action::EligibilityAnswer(Nonce(other.into()), 0, 0).encode()));
-    assert!(t.contains("verifica precedente") && t.contains("Domanda 1 di"), "{t}");
+    let t = u.send(Event::Button(
+        Action::EligibilityAnswer(Nonce(other.into()), 0, 0).encode(),
+    ));
+    assert!(
+        t.contains("verifica precedente") && t.contains("Domanda 1 di"),
+        "{t}"
+    );
     // An option index out of range in this dialogue.
-    let t = u.send(Event::Button(Action::EligibilityAnswer(nonce.clone(), 0, 17).encode()));
+    let t = u.send(Event::Button(
+        Action::EligibilityAnswer(nonce.clone(), 0, 17).encode(),
+    ));
     assert!(t.contains("non è più valido"), "{t}");
     // A toggle on a single-choice question.
-    let t = u.send(Event::Button(Action::EligibilityToggle(nonce.clone(), 0, 0).encode()));
+    let t = u.send(Event::Button(
+        Action::EligibilityToggle(nonce.clone(), 0, 0).encode(),
+    ));
     assert!(t.contains("non è più valido"), "{t}");
     // The first question's button after moving on.
     u.say("1");
     let t = u.send(Event::Button(first_buttons[0].clone()));
-    assert!(t.contains("un'altra domanda") && t.contains("Domanda 2 di"), "{t}");
-    let State::Eligibility(p) = &u.session.state else { panic!() };
+    assert!(
+        t.contains("un'altra domanda") && t.contains("Domanda 2 di"),
+        "{t}"
+    );
+    let State::Eligibility(p) = &u.session.state else {
+        panic!()
+    };
     assert_eq!(p.answers.len(), 1, "nothing recorded by the stale button");
     // After a restart, buttons of the dialogue before are stale.
     let old = Action::EligibilityStep(nonce.clone(), 1, Step::Back).encode();
@@ -369,8 +484,13 @@ fn which_calls_fit_me_lists_open_calls_first_and_says_when_sources_are_too_thin(
     let t = u.press("In Piemonte");
     assert!(!u.in_dialogue());
     let alfa = t.find("A.L.Fa. 2026").expect("A.L.Fa. listed");
-    let wecare = t.find("WECARE – welfare aziendale (6° bando)").expect("WECARE listed");
-    assert!(alfa < wecare, "open or unknown deadlines before closed calls:\n{t}");
+    let wecare = t
+        .find("WECARE – welfare aziendale (6° bando)")
+        .expect("WECARE listed");
+    assert!(
+        alfa < wecare,
+        "open or unknown deadlines before closed calls:\n{t}"
+    );
     assert!(t.contains("Le fonti non bastano per decidere"), "{t}");
     assert!(t.contains("non vincolante"), "{t}");
     let mut u = User::new();
@@ -383,11 +503,25 @@ fn which_calls_fit_me_lists_open_calls_first_and_says_when_sources_are_too_thin(
 #[test]
 fn call_cards_and_answers_about_a_call_offer_the_check() {
     let mut u = User::new();
-    u.send(Event::Button(Action::Call(sportello::knowledge::CallId("alfa-2026".into())).encode()));
+    u.send(Event::Button(
+        Action::Call(sportello::knowledge::CallId("alfa-2026".into())).encode(),
+    ));
     let t = u.press("Verifica i requisiti");
     assert!(t.contains("Domanda 1 di"), "{t}");
     let mut u = User::new();
-    u.say("qual è il cofinanziamento minimo del bando welfare aziendale wecare?");
-    let has = u.last.iter().flat_map(|r| r.buttons.iter().flatten()).any(|b| b.label.contains("Verifica i requisiti"));
+    u.send(Event::Button(
+        Action::Section(
+            sportello::knowledge::CallId("wecare-welfare-aziendale".into()),
+            "risorse".into(),
+        )
+        .encode(),
+    ));
+    let has = u
+        .last
+        .iter()
+        .flat_map(|r| r.buttons.iter().flatten())
+        .any(|b| b.label.contains("Verifica i requisiti"));
     assert!(has, "{}", u.text());
+    let t = u.press("Verifica i requisiti");
+    assert!(t.contains("chiuso"), "{t}");
 }

@@ -503,12 +503,10 @@ impl Engine<'_> {
     /// the ways out.
     fn ask(&self, tx: &Texts, q: &Questionnaire, p: &Progress, prefix: Option<Rich>) -> Reply {
         let mut text = Rich::new();
-        if let Some(pre) = prefix {
-            if !pre.is_empty() {
-                text.append(pre);
-                if !text.to_plain().ends_with('\n') {
-                    text.para();
-                }
+        if let Some(pre) = prefix.filter(|p| !p.is_empty()) {
+            text.append(pre);
+            if !text.to_plain().ends_with('\n') {
+                text.para();
             }
         }
         let Some(cur) = q.next_question(&p.answers) else {
