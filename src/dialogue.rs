@@ -373,10 +373,10 @@ impl Engine<'_> {
             _ => tx.s("faq.section", &[]),
         };
         text.append(tx.t("answer.source", &[("place", &place), ("source", &d.source)]));
-        if let Some(c) = call {
-            if let Some(line) = self.deadline_status(tx, c, now) {
-                text.para().append(line);
-            }
+        if let Some(c) = call
+            && let Some(line) = self.deadline_status(tx, c, now)
+        {
+            text.para().append(line);
         }
         let mut rows: Vec<Vec<Button>> = others
             .iter()

@@ -525,14 +525,14 @@ impl Questionnaire {
                         ids(&m.fit).join(", ")
                     ));
                 }
-                if let Some(u) = unknown {
-                    if ids(&m.unknown) != want(u) {
-                        return Err(format!(
-                            "expected undecided calls [{}], got [{}]",
-                            want(u).join(", "),
-                            ids(&m.unknown).join(", ")
-                        ));
-                    }
+                if let Some(u) = unknown
+                    && ids(&m.unknown) != want(u)
+                {
+                    return Err(format!(
+                        "expected undecided calls [{}], got [{}]",
+                        want(u).join(", "),
+                        ids(&m.unknown).join(", ")
+                    ));
                 }
                 Ok(())
             }
@@ -805,7 +805,7 @@ pub fn format_number(n: f64, unit: Option<&str>) -> String {
     let digits = int.to_string();
     let mut grouped = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             grouped.push('.');
         }
         grouped.push(c);

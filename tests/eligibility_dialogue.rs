@@ -54,7 +54,7 @@ impl User {
             index: &w.index,
             settings: &w.settings,
         };
-        self.now = self.now + jiff::SignedDuration::from_secs(5);
+        self.now += jiff::SignedDuration::from_secs(5);
         let out = engine.handle(self.session.clone(), &event, self.now);
         // What is stored must read back identically.
         let json = serde_json::to_string(&out.session).unwrap();

@@ -127,16 +127,16 @@ pub(crate) fn load_questionnaires(
             Ok(raw) => {
                 let before = fe.out.len();
                 let q = convert(raw, &mut fe, calls);
-                if fe.out.len() == before {
-                    if let Some(q) = q {
-                        if out
-                            .iter()
-                            .any(|o| o.target == q.target && q.target != Target::Profile)
-                        {
-                            fe.at(0, "another questionnaire already checks this call");
-                        } else {
-                            out.push(q);
-                        }
+                if fe.out.len() == before
+                    && let Some(q) = q
+                {
+                    if out
+                        .iter()
+                        .any(|o| o.target == q.target && q.target != Target::Profile)
+                    {
+                        fe.at(0, "another questionnaire already checks this call");
+                    } else {
+                        out.push(q);
                     }
                 }
             }
@@ -789,10 +789,10 @@ fn check_reachable(questions: &[Question], fe: &mut FileErrors<'_>) {
                     .flat_map(|x| x.ask_if.iter().chain(x.skip_if.iter()))
                 {
                     for (id, t) in &c.0 {
-                        if id == &q.id {
-                            if let Test::Ge(x) | Test::Gt(x) | Test::Le(x) | Test::Lt(x) = t {
-                                d.extend([x - 0.5, *x, x + 0.5].map(Answer::Number));
-                            }
+                        if id == &q.id
+                            && let Test::Ge(x) | Test::Gt(x) | Test::Le(x) | Test::Lt(x) = t
+                        {
+                            d.extend([x - 0.5, *x, x + 0.5].map(Answer::Number));
                         }
                     }
                 }
