@@ -41,6 +41,102 @@ pub enum Action {
     UnsubscribeAll,
     /// The calendar file of a call's deadline.
     Calendar(CallId),
+    /// Choose what to check: a call's requirements or "which calls fit me".
+    EligibilityMenu,
+    /// Start the questionnaire with this id.
+    EligibilityStart(String),
+    /// Answer question `question` of the dialogue `nonce` with option `option`.
+    EligibilityAnswer(Nonce, u8, u8),
+    /// Select or deselect an option of a multiple-choice question.
+    EligibilityToggle(Nonce, u8, u8),
+    /// Move in the dialogue `nonce`, standing at question `question`.
+    EligibilityStep(Nonce, u8, Step),
+}
+
+/// A short tag that identifies one eligibility dialogue, so that the buttons of an
+/// earlier dialogue are recognised as stale.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct Nonce(pub String);
+
+impl Nonce {
+    pub const LEN: usize = 4;
+
+    /// A nonce from a seed (e.g. the time the dialogue starts), different from `prev`.
+    pub fn derive(seed: u64, prev: Option<&Nonce>) -> Nonce {
+        const SPACE: u64 = 36u64.pow(Nonce::LEN as u32);
+        // A multiplicative hash spreads consecutive seeds over the whole space.
+        let mut n = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 20;
+        n %= SPACE;
+        let mut out = Nonce::from_number(n);
+        if prev == Some(&out) {
+            out = Nonce::from_number((n + 1) % SPACE);
+        }
+        out
+    }
+
+    fn from_number(mut n: u64) -> Nonce {
+        let digits = b"0123456789abcdefghijklmnopqrstuvwxyz";
+        let mut s = vec![b'0'; Nonce::LEN];
+        for c in s.iter_mut().rev() {
+            *c = digits[(n % 36) as usize];
+            n /= 36;
+        }
+        Nonce(String::from_utf8(s).unwrap_or_default())
+    }
+
+    fn parse(s: &str) -> Option<Nonce> {
+        (s.len() == Nonce::LEN
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        .then(|| Nonce(s.to_string()))
+    }
+}
+
+/// Moves within an eligibility dialogue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Back,
+    Restart,
+    Cancel,
+    /// Go on although the call is closed.
+    Continue,
+    /// Skip an optional question.
+    Skip,
+    /// Explain the current question.
+    Help,
+    /// Confirm the selection of a multiple-choice question.
+    Done,
+}
+
+impl Step {
+    const ALL: [(Step, &'static str); 7] = [
+        (Step::Back, "b"),
+        (Step::Restart, "r"),
+        (Step::Cancel, "x"),
+        (Step::Continue, "c"),
+        (Step::Skip, "s"),
+        (Step::Help, "h"),
+        (Step::Done, "d"),
+    ];
+
+    fn code(self) -> &'static str {
+        Step::ALL
+            .iter()
+            .find(|(s, _)| *s == self)
+            .map(|(_, c)| *c)
+            .unwrap_or("x")
+    }
+
+    fn parse(c: &str) -> Option<Step> {
+        Step::ALL.iter().find(|(_, k)| *k == c).map(|(s, _)| *s)
+    }
+}
+
+/// A small number written canonically (`7`, not `07` or `+7`).
+fn small(s: &str) -> Option<u8> {
+    let n: u8 = s.parse().ok()?;
+    (n.to_string() == s).then_some(n)
 }
 
 impl Action {
@@ -61,6 +157,11 @@ impl Action {
             Action::Unsubscribe(id) => format!("r|u|{id}"),
             Action::UnsubscribeAll => "r|x".into(),
             Action::Calendar(id) => format!("r|c|{id}"),
+            Action::EligibilityMenu => "v".into(),
+            Action::EligibilityStart(id) => format!("v|{id}"),
+            Action::EligibilityAnswer(n, q, o) => format!("a|{}|{q}|{o}", n.0),
+            Action::EligibilityToggle(n, q, o) => format!("m|{}|{q}|{o}", n.0),
+            Action::EligibilityStep(n, q, s) => format!("n|{}|{q}|{}", n.0, s.code()),
         };
         let data = format!("{VERSION}|{body}");
         debug_assert!(data.len() <= 64, "button data too long: {data}");
@@ -100,6 +201,13 @@ impl Action {
             ("r", ["u", id]) if id_ok(id) => Action::Unsubscribe(CallId(id.to_string())),
             ("r", ["x"]) => Action::UnsubscribeAll,
             ("r", ["c", id]) if id_ok(id) => Action::Calendar(CallId(id.to_string())),
+            ("v", []) => Action::EligibilityMenu,
+            ("v", [id]) if id_ok(id) => Action::EligibilityStart(id.to_string()),
+            ("a", [n, q, o]) => Action::EligibilityAnswer(Nonce::parse(n)?, small(q)?, small(o)?),
+            ("m", [n, q, o]) => Action::EligibilityToggle(Nonce::parse(n)?, small(q)?, small(o)?),
+            ("n", [n, q, s]) => {
+                Action::EligibilityStep(Nonce::parse(n)?, small(q)?, Step::parse(s)?)
+            }
             _ => return None,
         };
         Some(action)
@@ -130,6 +238,11 @@ mod tests {
             Action::Unsubscribe(CallId("alfa-2026".into())),
             Action::UnsubscribeAll,
             Action::Calendar(CallId("alfa-2026".into())),
+            Action::EligibilityMenu,
+            Action::EligibilityStart("wecare-welfare-aziendale".into()),
+            Action::EligibilityAnswer(Nonce("a0z9".into()), 12, 3),
+            Action::EligibilityToggle(Nonce("zzzz".into()), 0, 19),
+            Action::EligibilityStep(Nonce("0000".into()), 255, Step::Done),
         ];
         for a in all {
             assert!(a.encode().len() <= 64);
@@ -157,10 +270,33 @@ mod tests {
             "1|r|x|y",
             "1|f|../../etc",
             "1|c|<script>",
+            "1|a|abcd|1",
+            "1|a|abc|1|2",
+            "1|a|ABCD|1|2",
+            "1|a|abcd|01|2",
+            "1|a|abcd|1|256",
+            "1|a|abcd|+1|2",
+            "1|m|abcd|1|-1",
+            "1|n|abcd|1|q",
+            "1|n|abcd|1|b|b",
+            "1|v|Wecare",
             "🙂",
             &"1|f|a".repeat(30),
         ] {
             assert_eq!(Action::decode(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn nonces_differ_from_the_previous_one_and_fit_button_data() {
+        let a = Nonce::derive(1_700_000_000_000, None);
+        let b = Nonce::derive(1_700_000_000_000, Some(&a));
+        assert_ne!(a, b);
+        assert_eq!(Nonce::derive(1_700_000_000_000, None), a, "deterministic");
+        assert_ne!(Nonce::derive(1_700_000_000_001, None), a);
+        let longest = Action::EligibilityStep(b, 255, Step::Continue).encode();
+        assert!(longest.len() <= 64);
+        let id = "a".repeat(32);
+        assert!(Action::EligibilityStart(id).encode().len() <= 64);
     }
 }

@@ -31,9 +31,8 @@ pub enum ConfigError {
 }
 
 /// The whole configuration.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-#[derive(Default)]
 pub struct Config {
     pub knowledge: KnowledgeConfig,
     pub data: DataConfig,
@@ -158,9 +157,8 @@ pub struct TelegramConfig {
     pub unthrottled: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-#[derive(Default)]
 pub struct HelpdeskConfig {
     /// How to reach the help desk besides the bot (shown when no answer is found).
     pub contact: String,

@@ -6,10 +6,14 @@
 //! dialogue needs to know about the world comes in through [`Engine`] (knowledge, index,
 //! settings) and `now`.
 
+mod eligibility;
+
+pub use eligibility::Progress;
+
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::action::Action;
+use crate::action::{Action, Step};
 use crate::knowledge::{Call, CallId, CallKind, DeadlineAt, Knowledge, deadline};
 use crate::reminders::{Offset, Subscription, ics, offsets_italian};
 use crate::reply::{Button, Document, Reply, Rich};
@@ -52,6 +56,8 @@ pub enum State {
     Idle,
     /// `/cancellami` asked for confirmation.
     ConfirmErase,
+    /// In an eligibility dialogue (`/verifica`).
+    Eligibility(Progress),
 }
 
 /// Who sent an event (adapters fill it; the engine uses only what it needs for replies).
@@ -207,6 +213,9 @@ impl Engine<'_> {
                 out.replies.push(Reply::new(tx.t(key, &[])));
             }
             "privacy" => out.replies.push(self.privacy(tx)),
+            "verifica" => self.eligibility_command(out, tx, args, now),
+            "indietro" => self.eligibility_step_command(out, tx, Step::Back, now),
+            "ricomincia" => self.eligibility_step_command(out, tx, Step::Restart, now),
             "cancellami" => {
                 out.session.state = State::ConfirmErase;
                 out.replies
@@ -300,12 +309,20 @@ impl Engine<'_> {
                 out.replies
                     .push(Reply::new(tx.t("erase.kept", &[])).editing());
             }
+            Action::EligibilityMenu
+            | Action::EligibilityStart(_)
+            | Action::EligibilityAnswer(..)
+            | Action::EligibilityToggle(..)
+            | Action::EligibilityStep(..) => self.on_eligibility_action(out, tx, action, now),
         }
     }
 
     fn on_text(&self, out: &mut Outcome, tx: &Texts, text: &str, now: Timestamp) {
         if text.is_empty() {
             out.replies.push(Reply::new(tx.t("text.empty", &[])));
+            return;
+        }
+        if self.on_eligibility_text(out, tx, text, now) {
             return;
         }
         if out.session.state == State::ConfirmErase {
@@ -450,6 +467,9 @@ impl Engine<'_> {
                 )]);
             }
             rows.extend(self.reminder_row(tx, c, now));
+            if let Some(b) = self.eligibility_button(tx, c) {
+                rows.push(vec![b]);
+            }
         }
         Reply::new(text).with_buttons(rows)
     }
@@ -506,6 +526,7 @@ impl Engine<'_> {
                 button(tx.s("menu.calls", &[]), Action::Calls),
                 button(tx.s("menu.deadlines", &[]), Action::Deadlines),
             ],
+            vec![button(tx.s("menu.check", &[]), Action::EligibilityMenu)],
             vec![button(tx.s("menu.help", &[]), Action::Help)],
         ])
     }
@@ -601,16 +622,16 @@ impl Engine<'_> {
             "answer.source",
             &[("place", &c.short), ("source", &c.source)],
         ));
-        let mut rows: Vec<Vec<Button>> = c
-            .sections
-            .iter()
-            .map(|s| {
-                vec![button(
-                    short_label(&s.title),
-                    Action::Section(c.id.clone(), s.id.clone()),
-                )]
-            })
-            .collect();
+        let mut rows: Vec<Vec<Button>> = Vec::new();
+        if let Some(b) = self.eligibility_button(tx, c) {
+            rows.push(vec![b]);
+        }
+        rows.extend(c.sections.iter().map(|s| {
+            vec![button(
+                short_label(&s.title),
+                Action::Section(c.id.clone(), s.id.clone()),
+            )]
+        }));
         let children = self
             .knowledge
             .calls

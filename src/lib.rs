@@ -6,6 +6,8 @@
 //!   errors; deadlines are data with a history ([`knowledge::Deadline`]).
 //! - [`search`] indexes the knowledge with tantivy (Italian analysis, typo tolerance,
 //!   synonyms) and says how confident its best hit is.
+//! - [`eligibility`] models questionnaires, rules and typed answers and evaluates them
+//!   (pure); the questionnaires are loaded by [`knowledge`], asked by [`dialogue`].
 //! - [`dialogue`] is the engine: a pure function of (session, event, now) returning the
 //!   new session, the replies and the side effects to carry out.
 //! - [`reply`] is what the engine says (typed spans, buttons, documents), [`text`] holds
@@ -27,6 +29,7 @@ pub mod bench;
 pub mod config;
 pub mod console;
 pub mod dialogue;
+pub mod eligibility;
 pub mod knowledge;
 pub mod reminders;
 pub mod reply;

@@ -91,7 +91,7 @@ fn main() -> ExitCode {
 }
 
 fn load_config(cli: &Cli) -> anyhow::Result<Config> {
-    let explicit = cli.config != std::path::Path::new("config.toml");
+    let explicit = cli.config.as_path() != std::path::Path::new("config.toml");
     let env = |k: &str| std::env::var(k).ok();
     let mut cfg = Config::load(&cli.config, explicit, &env)?;
     if let Some(d) = &cli.data_dir {
@@ -118,12 +118,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check => match Brain::load(&cfg.knowledge.dir) {
             Ok(brain) => {
                 let k = &brain.knowledge;
+                // The eligibility cases are the questionnaires' own tests: a failing one
+                // fails the check like a malformed file.
+                let (cases, failures) = sportello::eligibility::run_all_cases(k);
+                for f in &failures {
+                    eprintln!("{f}");
+                }
+                if !failures.is_empty() {
+                    eprintln!("{} of {cases} eligibility case(s) failed", failures.len());
+                    return Ok(ExitCode::FAILURE);
+                }
                 println!(
-                    "OK: {} bandi, {} sezioni, {} FAQ, {} gruppi di sinonimi ({})",
+                    "OK: {} bandi, {} sezioni, {} FAQ, {} gruppi di sinonimi, {} questionari con {} casi di prova ({})",
                     k.calls.len(),
                     k.calls.iter().map(|c| c.sections.len()).sum::<usize>(),
                     k.faqs.len(),
                     k.synonyms.len(),
+                    k.questionnaires.len(),
+                    cases,
                     cfg.knowledge.dir.display()
                 );
                 Ok(ExitCode::SUCCESS)

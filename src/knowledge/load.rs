@@ -268,6 +268,8 @@ pub fn load_dir(dir: &Path) -> Result<Knowledge, KnowledgeErrors> {
         }
     }
 
+    let questionnaires = super::questionnaire::load_questionnaires(dir, &calls, &mut errors);
+
     // Cross-file checks.
     let mut seen_calls: HashMap<&str, &Path> = HashMap::new();
     for c in &calls {
@@ -313,6 +315,7 @@ pub fn load_dir(dir: &Path) -> Result<Knowledge, KnowledgeErrors> {
             calls,
             faqs: faq_list,
             synonyms,
+            questionnaires,
             dir: dir.to_path_buf(),
         })
     } else {

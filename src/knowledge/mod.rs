@@ -6,6 +6,7 @@
 
 pub mod deadline;
 mod load;
+mod questionnaire;
 
 pub use deadline::{Deadline, DeadlineAt, DeadlineChange, DeadlineStatus};
 pub use load::load_dir;
@@ -14,6 +15,8 @@ use std::fmt;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
+
+use crate::eligibility::{Questionnaire, Target};
 
 /// Stable identifier of a call (strategy, measure or call), e.g. `wecare-welfare-aziendale`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -112,12 +115,25 @@ pub struct Knowledge {
     pub calls: Vec<Call>,
     pub faqs: Vec<Faq>,
     pub synonyms: Vec<SynonymGroup>,
+    /// Eligibility questionnaires (`questionnaires/`), one per call at most, plus profiles.
+    pub questionnaires: Vec<Questionnaire>,
     pub dir: PathBuf,
 }
 
 impl Knowledge {
     pub fn call(&self, id: &str) -> Option<&Call> {
         self.calls.iter().find(|c| c.id.0 == id)
+    }
+
+    pub fn questionnaire(&self, id: &str) -> Option<&Questionnaire> {
+        self.questionnaires.iter().find(|q| q.id == id)
+    }
+
+    /// The questionnaire that checks a call, if it has one.
+    pub fn questionnaire_for(&self, call: &CallId) -> Option<&Questionnaire> {
+        self.questionnaires
+            .iter()
+            .find(|q| q.target == Target::Call(call.clone()))
     }
 
     pub fn faq(&self, id: &str) -> Option<&Faq> {
