@@ -542,6 +542,24 @@ impl Engine<'_> {
         ))
     }
 
+    /// One short line of a call's deadline for lists (the card and answers say more).
+    fn deadline_brief(&self, tx: &Texts, c: &Call, now: Timestamp) -> Option<Rich> {
+        let d = c.deadline.as_ref()?;
+        Some(match d.known() {
+            Some(at) if d.is_closed(now) => {
+                tx.t("deadline.brief_closed", &[("date", &at.italian())])
+            }
+            Some(at) => {
+                let left = deadline::italian_time_left(now, at.closes_at().timestamp());
+                tx.t(
+                    "deadline.brief_open",
+                    &[("date", &at.italian()), ("left", &left)],
+                )
+            }
+            None => tx.t("deadline.brief_unknown", &[]),
+        })
+    }
+
     /// The list of calls, open ones first, each with its status.
     fn calls(&self, tx: &Texts, now: Timestamp) -> Reply {
         let mut calls: Vec<&Call> = self.knowledge.calls.iter().collect();
@@ -553,7 +571,7 @@ impl Engine<'_> {
             if let Some(b) = &c.budget {
                 text.text(format!(" · {b}"));
             }
-            if let Some(s) = self.deadline_status(tx, c, now) {
+            if let Some(s) = self.deadline_brief(tx, c, now) {
                 text.line().append(s);
             }
             rows.push(vec![button(
@@ -578,9 +596,15 @@ impl Engine<'_> {
         });
         let mut text = tx.t("deadlines.title", &[]);
         for (c, _) in &list {
-            if let Some(s) = self.deadline_status(tx, c, now) {
+            if let Some(s) = self.deadline_brief(tx, c, now) {
                 text.para().bold(&c.short).line().append(s);
             }
+        }
+        if list
+            .iter()
+            .any(|(c, _)| c.deadline.as_ref().is_some_and(|d| d.known().is_none()))
+        {
+            text.para().append(tx.t("deadlines.unknown_hint", &[]));
         }
         if list.is_empty() {
             text.para().append(tx.t("deadlines.none", &[]));
