@@ -4,6 +4,8 @@
 //!
 //! - [`knowledge`] reads and validates `knowledge/` (calls, FAQs, synonyms) with file:line
 //!   errors; deadlines are data with a history ([`knowledge::Deadline`]).
+//! - [`documents`] reads the official documents of the calls (PDF, DOCX, HTML, text) and
+//!   splits them into citable passages (article, paragraph, page), cached by content hash.
 //! - [`search`] indexes the knowledge with tantivy (Italian analysis, typo tolerance,
 //!   synonyms) and says how confident its best hit is.
 //! - [`dialogue`] is the engine: a pure function of (session, event, now) returning the
@@ -25,6 +27,7 @@ pub mod bench;
 pub mod config;
 pub mod console;
 pub mod dialogue;
+pub mod documents;
 pub mod knowledge;
 pub mod reply;
 pub mod search;

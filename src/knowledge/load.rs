@@ -314,6 +314,7 @@ pub fn load_dir(dir: &Path) -> Result<Knowledge, KnowledgeErrors> {
             faqs: faq_list,
             synonyms,
             dir: dir.to_path_buf(),
+            ..Knowledge::default()
         })
     } else {
         errors.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));

@@ -113,6 +113,10 @@ pub struct Knowledge {
     pub faqs: Vec<Faq>,
     pub synonyms: Vec<SynonymGroup>,
     pub dir: PathBuf,
+    /// Official documents of the calls, split into passages (see [`crate::documents`]).
+    pub documents: Vec<crate::documents::OfficialDocument>,
+    /// Problems that do not stop the load (e.g. a document that cannot be read).
+    pub warnings: Vec<KnowledgeError>,
 }
 
 impl Knowledge {
