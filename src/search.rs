@@ -56,12 +56,35 @@ pub enum EntryKind {
     Call,
     /// A section of a call's body.
     Section,
+    /// A passage of an official document (see [`crate::documents`]).
+    Passage,
+}
+
+impl EntryKind {
+    fn code(self) -> u64 {
+        match self {
+            EntryKind::Faq => 0,
+            EntryKind::Call => 1,
+            EntryKind::Section => 2,
+            EntryKind::Passage => 3,
+        }
+    }
+}
+
+/// Which entries a search looks at. Passages of official documents are searched apart
+/// from the curated answers, so that thousands of pages never crowd out a FAQ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// FAQs, call cards and call sections.
+    Answers,
+    /// Passages of official documents.
+    Passages,
 }
 
 /// One searchable document, before indexing.
 #[derive(Debug, Clone)]
 pub struct Doc {
-    /// `faq:<id>`, `call:<id>` or `call:<id>#<section>`.
+    /// `faq:<id>`, `call:<id>`, `call:<id>#<section>` or `doc:<call>/<document>#<passage>`.
     pub id: String,
     pub kind: EntryKind,
     pub call: Option<CallId>,
@@ -138,6 +161,7 @@ pub struct Results {
 
 struct Fields {
     ord: Field,
+    kind: Field,
     title: Field,
     alt: Field,
     body: Field,
@@ -349,6 +373,19 @@ impl SearchIndex {
                 source: f.source.clone(),
             });
         }
+        for d in &k.documents {
+            for (n, p) in d.passages.iter().enumerate() {
+                docs.push(Doc {
+                    id: format!("doc:{}/{}#{n}", d.call, d.id),
+                    kind: EntryKind::Passage,
+                    call: Some(d.call.clone()),
+                    title: p.heading.clone().unwrap_or_default(),
+                    alt: d.title.clone(),
+                    body: p.text.clone(),
+                    source: d.title.clone(),
+                });
+            }
+        }
         let synonyms: Vec<Vec<String>> = k.synonyms.iter().map(|g| g.terms.clone()).collect();
         SearchIndex::build(docs, &synonyms)
     }
@@ -366,6 +403,7 @@ impl SearchIndex {
         };
         let fields = Fields {
             ord: sb.add_u64_field("ord", NumericOptions::default().set_fast()),
+            kind: sb.add_u64_field("kind", NumericOptions::default().set_indexed()),
             title: sb.add_text_field("title", text("it", false)),
             alt: sb.add_text_field("alt", text("it", false)),
             body: sb.add_text_field("body", text("it", false)),
@@ -380,6 +418,7 @@ impl SearchIndex {
         for (i, d) in docs.into_iter().enumerate() {
             let mut doc = TantivyDocument::default();
             doc.add_u64(fields.ord, i as u64);
+            doc.add_u64(fields.kind, d.kind.code());
             doc.add_text(fields.title, join_acronyms(&d.title));
             doc.add_text(fields.alt, join_acronyms(&d.alt));
             doc.add_text(fields.body, join_acronyms(&d.body));
@@ -554,7 +593,22 @@ impl SearchIndex {
         }
     }
 
-    fn build_query(&self, q: &Analysed) -> BooleanQuery {
+    fn build_query(&self, q: &Analysed, scope: Scope) -> BooleanQuery {
+        let passage = Box::new(TermQuery::new(
+            Term::from_field_u64(self.fields.kind, EntryKind::Passage.code()),
+            IndexRecordOption::Basic,
+        ));
+        let words = Box::new(self.words_query(q));
+        match scope {
+            Scope::Answers => BooleanQuery::new(vec![(Occur::Must, words), (Occur::MustNot, passage)]),
+            Scope::Passages => BooleanQuery::new(vec![
+                (Occur::Must, words),
+                (Occur::Must, Box::new(BoostQuery::new(passage, 0.0))),
+            ]),
+        }
+    }
+
+    fn words_query(&self, q: &Analysed) -> BooleanQuery {
         let f = &self.fields;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for c in &q.concepts {
@@ -634,8 +688,19 @@ impl SearchIndex {
         }
     }
 
-    /// Searches and returns up to `limit` hits, best first, with a confidence verdict.
+    /// Searches the curated answers (FAQs, calls, sections) and returns up to `limit` hits,
+    /// best first, with a confidence verdict.
     pub fn search(&self, question: &str, limit: usize) -> Results {
+        self.search_in(question, limit, Scope::Answers)
+    }
+
+    /// Searches the passages of the official documents only.
+    pub fn search_passages(&self, question: &str, limit: usize) -> Results {
+        self.search_in(question, limit, Scope::Passages)
+    }
+
+    /// Searches one [`Scope`].
+    pub fn search_in(&self, question: &str, limit: usize, scope: Scope) -> Results {
         let query = self.analyse(question);
         if query.is_empty() {
             return Results {
@@ -645,7 +710,7 @@ impl SearchIndex {
             };
         }
         let searcher = self.reader.searcher();
-        let bq = self.build_query(&query);
+        let bq = self.build_query(&query, scope);
         // Fetch more than asked: coverage re-ranks the candidates.
         let top = searcher
             .search(
