@@ -637,7 +637,14 @@ impl Engine<'_> {
         if shown.is_empty() {
             return None;
         }
-        let mut text = tx.t(if alone { "passages.alone" } else { "passages.below" }, &[]);
+        let mut text = tx.t(
+            if alone {
+                "passages.alone"
+            } else {
+                "passages.below"
+            },
+            &[],
+        );
         let mut read_rows = Vec::new();
         let mut doc_rows: Vec<Vec<Button>> = Vec::new();
         let mut sent_docs = Vec::new();
@@ -705,7 +712,10 @@ impl Engine<'_> {
         Effect::SendDocument {
             file: doc.file.clone(),
             file_name: doc.file_name(),
-            caption: tx.t("document.caption", &[("title", &doc.title), ("call", &call)]),
+            caption: tx.t(
+                "document.caption",
+                &[("title", &doc.title), ("call", &call)],
+            ),
         }
     }
 }

@@ -110,36 +110,38 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()?;
     match &cli.command {
-        Command::Check { strict } => match Brain::load_with(
-            &cfg.knowledge.dir,
-            cfg.knowledge.documents_cache(),
-        ) {
-            Ok(brain) => {
-                let k = &brain.knowledge;
-                for w in &k.warnings {
-                    eprintln!("warning: {w}");
+        Command::Check { strict } => {
+            match Brain::load_with(&cfg.knowledge.dir, cfg.knowledge.documents_cache()) {
+                Ok(brain) => {
+                    let k = &brain.knowledge;
+                    for w in &k.warnings {
+                        eprintln!("warning: {w}");
+                    }
+                    println!(
+                        "OK: {} bandi, {} sezioni, {} FAQ, {} gruppi di sinonimi, {} documenti ({} passaggi) ({})",
+                        k.calls.len(),
+                        k.calls.iter().map(|c| c.sections.len()).sum::<usize>(),
+                        k.faqs.len(),
+                        k.synonyms.len(),
+                        k.documents.len(),
+                        k.documents.iter().map(|d| d.passages.len()).sum::<usize>(),
+                        cfg.knowledge.dir.display()
+                    );
+                    if *strict && !k.warnings.is_empty() {
+                        eprintln!(
+                            "{} warning(s): failing because of --strict",
+                            k.warnings.len()
+                        );
+                        return Ok(ExitCode::FAILURE);
+                    }
+                    Ok(ExitCode::SUCCESS)
                 }
-                println!(
-                    "OK: {} bandi, {} sezioni, {} FAQ, {} gruppi di sinonimi, {} documenti ({} passaggi) ({})",
-                    k.calls.len(),
-                    k.calls.iter().map(|c| c.sections.len()).sum::<usize>(),
-                    k.faqs.len(),
-                    k.synonyms.len(),
-                    k.documents.len(),
-                    k.documents.iter().map(|d| d.passages.len()).sum::<usize>(),
-                    cfg.knowledge.dir.display()
-                );
-                if *strict && !k.warnings.is_empty() {
-                    eprintln!("{} warning(s): failing because of --strict", k.warnings.len());
-                    return Ok(ExitCode::FAILURE);
+                Err(e) => {
+                    eprintln!("{e}");
+                    Ok(ExitCode::FAILURE)
                 }
-                Ok(ExitCode::SUCCESS)
             }
-            Err(e) => {
-                eprintln!("{e}");
-                Ok(ExitCode::FAILURE)
-            }
-        },
+        }
         Command::Ask { question } => {
             let brain = Brain::load_with(&cfg.knowledge.dir, cfg.knowledge.documents_cache())
                 .context("loading the knowledge")?;

@@ -32,6 +32,8 @@ pub const MAX_QUERY_CHARS: usize = 1000;
 /// Strength of a concept found in an entry's title (or alternatives) and in its body.
 const TITLE_MATCH: f32 = 1.0;
 const BODY_MATCH: f32 = 0.4;
+/// Strength of a concept found in the text of a passage of an official document.
+const PASSAGE_BODY_MATCH: f32 = 0.8;
 /// A concept found only through a synonym counts this much of the user's own word.
 const SYNONYM_FACTOR: f32 = 0.9;
 /// Weight of the (normalised) BM25 score next to the weighted coverage when ranking.
@@ -600,7 +602,9 @@ impl SearchIndex {
         ));
         let words = Box::new(self.words_query(q));
         match scope {
-            Scope::Answers => BooleanQuery::new(vec![(Occur::Must, words), (Occur::MustNot, passage)]),
+            Scope::Answers => {
+                BooleanQuery::new(vec![(Occur::Must, words), (Occur::MustNot, passage)])
+            }
             Scope::Passages => BooleanQuery::new(vec![
                 (Occur::Must, words),
                 (Occur::Must, Box::new(BoostQuery::new(passage, 0.0))),
@@ -674,7 +678,14 @@ impl SearchIndex {
     fn strength(&self, c: &Concept, e: &Entry) -> f32 {
         let all = |set: &HashSet<String>, stems: &[String]| stems.iter().all(|s| set.contains(s));
         let any_term = |set: &HashSet<String>| c.alt_terms.iter().any(|t| all(set, t));
-        let (bm, sf) = (BODY_MATCH, SYNONYM_FACTOR);
+        // A passage is its text (its heading is a few words), so its body counts nearly as
+        // much as a FAQ's question.
+        let bm = if e.doc.kind == EntryKind::Passage {
+            PASSAGE_BODY_MATCH
+        } else {
+            BODY_MATCH
+        };
+        let sf = SYNONYM_FACTOR;
         if all(&e.title_stems, &c.stems) {
             TITLE_MATCH
         } else if all(&e.body_stems, &c.stems) {

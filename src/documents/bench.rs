@@ -11,14 +11,63 @@ use super::generate;
 
 /// Words of a call's text, accented and with "fi"/"fl" ligatures as typeset PDFs have them.
 const WORDS: &[&str] = &[
-    "impresa", "contributo", "domanda", "beneficiari", "welfare", "aziendale", "spese",
-    "ammissibili", "regione", "piemonte", "finalità", "attività", "conciliazione", "lavoro",
-    "servizi", "dipendenti", "piano", "progetto", "rendicontazione", "scadenza", "modalità",
-    "priorità", "qualità", "è", "più", "già", "perché", "cioè", "sarà", "de\u{FB01}nito",
-    "\u{FB01}nanziamento", "\u{FB02}essibilità", "bene\u{FB01}ciario", "costi", "personale",
-    "formazione", "valutazione", "graduatoria", "istruttoria", "erogazione", "anticipo",
-    "saldo", "cofinanziamento", "partenariato", "ente", "terzo", "settore", "PMI", "sede",
-    "operativa", "documentazione", "firma", "digitale", "PEC", "entro", "giorni", "data",
+    "impresa",
+    "contributo",
+    "domanda",
+    "beneficiari",
+    "welfare",
+    "aziendale",
+    "spese",
+    "ammissibili",
+    "regione",
+    "piemonte",
+    "finalità",
+    "attività",
+    "conciliazione",
+    "lavoro",
+    "servizi",
+    "dipendenti",
+    "piano",
+    "progetto",
+    "rendicontazione",
+    "scadenza",
+    "modalità",
+    "priorità",
+    "qualità",
+    "è",
+    "più",
+    "già",
+    "perché",
+    "cioè",
+    "sarà",
+    "de\u{FB01}nito",
+    "\u{FB01}nanziamento",
+    "\u{FB02}essibilità",
+    "bene\u{FB01}ciario",
+    "costi",
+    "personale",
+    "formazione",
+    "valutazione",
+    "graduatoria",
+    "istruttoria",
+    "erogazione",
+    "anticipo",
+    "saldo",
+    "cofinanziamento",
+    "partenariato",
+    "ente",
+    "terzo",
+    "settore",
+    "PMI",
+    "sede",
+    "operativa",
+    "documentazione",
+    "firma",
+    "digitale",
+    "PEC",
+    "entro",
+    "giorni",
+    "data",
 ];
 
 struct Rng(u64);
@@ -116,7 +165,12 @@ pub fn run(
         let t = Instant::now();
         let brain = Brain::load_with(&knowledge, Some(&cache))?;
         cold.push(t.elapsed());
-        passages = brain.knowledge.documents.iter().map(|d| d.passages.len()).sum();
+        passages = brain
+            .knowledge
+            .documents
+            .iter()
+            .map(|d| d.passages.len())
+            .sum();
     }
     let warm_cache = tmp.join("cache-cold-0");
     let mut warm = Vec::new();
@@ -129,7 +183,17 @@ pub fn run(
     }
     let mut query = Vec::new();
     if let Some(b) = &brain {
-        for q in ["spese ammissibili formazione", "scadenza della domanda", "cofinanziamento minimo", "chi sono i beneficiari", "rendicontazione del saldo"].iter().cycle().take(200) {
+        for q in [
+            "spese ammissibili formazione",
+            "scadenza della domanda",
+            "cofinanziamento minimo",
+            "chi sono i beneficiari",
+            "rendicontazione del saldo",
+        ]
+        .iter()
+        .cycle()
+        .take(200)
+        {
             let t = Instant::now();
             std::hint::black_box(b.index.search_passages(q, 5));
             query.push(t.elapsed());
@@ -142,11 +206,16 @@ pub fn run(
         "{docs} PDF × {pages} pages ({:.1} MB, generated in {:.0} ms), {passages} passages, {} cores, {runs} runs each\n",
         bytes as f64 / 1e6,
         ms(generated),
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
     );
     let _ = writeln!(out, "| load | median | min | max |");
     let _ = writeln!(out, "|---|---:|---:|---:|");
-    for (label, v) in [("cold: extract + split + index", &cold), ("warm restart (cache)", &warm)] {
+    for (label, v) in [
+        ("cold: extract + split + index", &cold),
+        ("warm restart (cache)", &warm),
+    ] {
         let _ = writeln!(
             out,
             "| {label} | {:.0} ms | {:.0} ms | {:.0} ms |",

@@ -55,6 +55,21 @@ const MIN_LETTERS: usize = 20;
 
 /// Extracts the text of a document from its bytes.
 pub fn extract(format: Format, bytes: &[u8]) -> Result<Extracted, Problem> {
+    raw(format, bytes).and_then(|e| usable(format, e))
+}
+
+/// Whether extracted text can be used: a PDF with (almost) no letters has no text layer.
+/// Kept apart from [`raw`] so that the cache remembers scans too and does not read them
+/// again at every start.
+pub fn usable(format: Format, e: Extracted) -> Result<Extracted, Problem> {
+    if format == Format::Pdf && e.pages.iter().map(|p| letters(p)).sum::<usize>() < MIN_LETTERS {
+        return Err(Problem::NoTextLayer);
+    }
+    Ok(e)
+}
+
+/// The text as read, before [`usable`] judges it.
+pub fn raw(format: Format, bytes: &[u8]) -> Result<Extracted, Problem> {
     match format {
         Format::Pdf => pdf(bytes),
         Format::Docx => docx(bytes),
@@ -74,7 +89,8 @@ fn pdf(bytes: &[u8]) -> Result<Extracted, Problem> {
     }
     // pdf-extract can panic on malformed content streams: contain it, the load goes on.
     let run = std::panic::catch_unwind(|| -> Result<Vec<String>, Problem> {
-        let mut doc = lopdf::Document::load_mem(bytes).map_err(|e| Problem::Corrupt(e.to_string()))?;
+        let mut doc =
+            lopdf::Document::load_mem(bytes).map_err(|e| Problem::Corrupt(e.to_string()))?;
         if doc.is_encrypted() && doc.decrypt("").is_err() {
             return Err(Problem::Encrypted);
         }
@@ -97,11 +113,12 @@ fn pdf(bytes: &[u8]) -> Result<Extracted, Problem> {
     });
     let pages = match run {
         Ok(r) => r?,
-        Err(_) => return Err(Problem::Corrupt("the PDF reader failed on its content".into())),
+        Err(_) => {
+            return Err(Problem::Corrupt(
+                "the PDF reader failed on its content".into(),
+            ));
+        }
     };
-    if pages.iter().map(|p| letters(p)).sum::<usize>() < MIN_LETTERS {
-        return Err(Problem::NoTextLayer);
-    }
     Ok(Extracted { pages, paged: true })
 }
 
@@ -257,11 +274,20 @@ mod tests {
 
     #[test]
     fn garbage_is_reported_not_panicked_on() {
-        assert!(matches!(extract(Format::Pdf, b"hello"), Err(Problem::Corrupt(_))));
         assert!(matches!(
-            extract(Format::Pdf, b"%PDF-1.5\n1 0 obj << /Type /Catalog >> garbage"),
+            extract(Format::Pdf, b"hello"),
+            Err(Problem::Corrupt(_))
+        ));
+        assert!(matches!(
+            extract(
+                Format::Pdf,
+                b"%PDF-1.5\n1 0 obj << /Type /Catalog >> garbage"
+            ),
             Err(Problem::Corrupt(_) | Problem::NoTextLayer)
         ));
-        assert!(matches!(extract(Format::Docx, b"PK\x03\x04broken"), Err(Problem::Corrupt(_))));
+        assert!(matches!(
+            extract(Format::Docx, b"PK\x03\x04broken"),
+            Err(Problem::Corrupt(_))
+        ));
     }
 }

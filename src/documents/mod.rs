@@ -265,7 +265,10 @@ pub fn load(k: &Knowledge, cache: &Cache) -> (Vec<OfficialDocument>, Vec<Knowled
             named.insert(fname.clone());
             jobs.push(Job {
                 call: call.id.clone(),
-                title: titles.get(&fname).cloned().unwrap_or_else(|| title_from(&stem)),
+                title: titles
+                    .get(&fname)
+                    .cloned()
+                    .unwrap_or_else(|| title_from(&stem)),
                 file,
                 format,
                 id,
@@ -339,12 +342,15 @@ fn run_jobs(jobs: &[Job], cache: &Cache) -> Vec<Result<Extracted, Problem>> {
 fn read_one(job: &Job, cache: &Cache) -> Result<Extracted, Problem> {
     let bytes = std::fs::read(&job.file).map_err(|e| Problem::Corrupt(e.to_string()))?;
     let hash = format!("{:x}", Sha256::digest(&bytes));
-    if let Some(e) = cache.get(&hash) {
-        return Ok(e);
-    }
-    let e = extract::extract(job.format, &bytes)?;
-    cache.put(&hash, &e);
-    Ok(e)
+    let e = match cache.get(&hash) {
+        Some(e) => e,
+        None => {
+            let e = extract::raw(job.format, &bytes)?;
+            cache.put(&hash, &e);
+            e
+        }
+    };
+    extract::usable(job.format, e)
 }
 
 fn read_titles(folder: &Path, warnings: &mut Vec<KnowledgeError>) -> HashMap<String, String> {

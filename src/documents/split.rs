@@ -60,12 +60,8 @@ pub fn normalise(text: &str) -> String {
         // "parte-" + "cipare" → "partecipare": only when the next line goes on in lower case.
         if let Some(prev) = out.last_mut() {
             let starts_lower = line.chars().next().is_some_and(char::is_lowercase);
-            let hyphenated = prev.ends_with('-')
-                && prev
-                    .chars()
-                    .rev()
-                    .nth(1)
-                    .is_some_and(char::is_alphabetic);
+            let hyphenated =
+                prev.ends_with('-') && prev.chars().rev().nth(1).is_some_and(char::is_alphabetic);
             if hyphenated && starts_lower {
                 prev.pop();
                 let (word, rest) = line.split_once(' ').unwrap_or((&line, ""));
@@ -117,7 +113,10 @@ pub fn article_heading(line: &str) -> Option<ArticleHeading> {
         return None;
     }
     let c = re.captures(line)?;
-    let number = c[1].split_whitespace().collect::<String>().replace('–', "-");
+    let number = c[1]
+        .split_whitespace()
+        .collect::<String>()
+        .replace('–', "-");
     let number = match number.find(|ch: char| ch.is_alphabetic()) {
         Some(i) if !number[..i].ends_with('-') => format!("{}-{}", &number[..i], &number[i..]),
         _ => number,
@@ -204,8 +203,9 @@ fn join_lines(lines: &[Line]) -> String {
             let item = paragraph_number(&l.text).is_some()
                 || matches!(first, '•' | '-' | '–' | '·' | '▪')
                 || is_letter_item(&l.text);
-            let new_para =
-                blank || item || (matches!(end, '.' | ';' | ':' | '!' | '?') && first.is_uppercase());
+            let new_para = blank
+                || item
+                || (matches!(end, '.' | ';' | ':' | '!' | '?') && first.is_uppercase());
             text.push_str(if new_para { "\n\n" } else { " " });
         }
         text.push_str(&l.text);
@@ -482,7 +482,10 @@ mod tests {
             h("Articolo 4 (Modalità di presentazione)"),
             Some(("4".into(), t("Modalità di presentazione")))
         );
-        assert_eq!(h("Art. 5-bis – Proroga"), Some(("5-bis".into(), t("Proroga"))));
+        assert_eq!(
+            h("Art. 5-bis – Proroga"),
+            Some(("5-bis".into(), t("Proroga")))
+        );
         assert_eq!(h("Art. 5 bis"), Some(("5-bis".into(), None)));
         // References inside sentences are not headings.
         assert_eq!(h("Art. 5 del decreto legislativo n. 50/2016"), None);
@@ -494,8 +497,14 @@ mod tests {
 
     #[test]
     fn numbered_paragraphs() {
-        assert_eq!(paragraph_number("5.1 Il contributo è concesso"), Some("5.1".into()));
-        assert_eq!(paragraph_number("2.3.1. Spese generali"), Some("2.3.1".into()));
+        assert_eq!(
+            paragraph_number("5.1 Il contributo è concesso"),
+            Some("5.1".into())
+        );
+        assert_eq!(
+            paragraph_number("2.3.1. Spese generali"),
+            Some("2.3.1".into())
+        );
         assert_eq!(paragraph_number("1) Possono partecipare"), Some("1".into()));
         assert_eq!(paragraph_number("3. Le domande"), Some("3".into()));
         assert_eq!(paragraph_number("3. le domande"), None);
@@ -508,13 +517,19 @@ mod tests {
     fn normalise_fixes_ligatures_accents_hyphens_and_spaces() {
         let decomposed = "pubblicita\u{0300}"; // a + combining grave
         assert_eq!(normalise(decomposed), "pubblicità");
-        assert_eq!(normalise("bene\u{FB01}ciari e \u{FB02}essibilità"), "beneficiari e flessibilità");
+        assert_eq!(
+            normalise("bene\u{FB01}ciari e \u{FB02}essibilità"),
+            "beneficiari e flessibilità"
+        );
         assert_eq!(
             normalise("le imprese che intendono parte-\ncipare al bando"),
             "le imprese che intendono partecipare\nal bando"
         );
         assert_eq!(normalise("Emilia-\nRomagna"), "Emilia-\nRomagna");
-        assert_eq!(normalise("a\u{00A0}\u{00A0}b\t c\u{00AD}d\r\n\n\n\ne"), "a b cd\n\ne");
+        assert_eq!(
+            normalise("a\u{00A0}\u{00A0}b\t c\u{00AD}d\r\n\n\n\ne"),
+            "a b cd\n\ne"
+        );
     }
 
     const BANDO: [&str; 3] = [
@@ -541,10 +556,19 @@ mod tests {
             ]
         );
         // Wrapped lines are joined; page numbers and headings are not part of the text.
-        assert_eq!(p[2].text, "Possono presentare domanda le PMI con sede in Piemonte.");
-        assert_eq!(p[3].text, "Sono ammissibili le spese per servizi di welfare.");
+        assert_eq!(
+            p[2].text,
+            "Possono presentare domanda le PMI con sede in Piemonte."
+        );
+        assert_eq!(
+            p[3].text,
+            "Sono ammissibili le spese per servizi di welfare."
+        );
         // A line without a sentence end is a wrapped line, even before a capital.
-        assert_eq!(p[0].text, "Bando per il welfare aziendale Premessa generale del bando.");
+        assert_eq!(
+            p[0].text,
+            "Bando per il welfare aziendale Premessa generale del bando."
+        );
     }
 
     #[test]
@@ -573,9 +597,17 @@ mod tests {
             .collect();
         assert_eq!(
             paras,
-            vec![(Some("5"), Some("5.1")), (Some("5"), Some("5.2")), (Some("6"), None)]
+            vec![
+                (Some("5"), Some("5.1")),
+                (Some("5"), Some("5.2")),
+                (Some("6"), None)
+            ]
         );
-        assert!(p[1].text.starts_with("5.2 Il cofinanziamento minimo"), "{}", p[1].text);
+        assert!(
+            p[1].text.starts_with("5.2 Il cofinanziamento minimo"),
+            "{}",
+            p[1].text
+        );
         assert_eq!(p[1].heading.as_deref(), Some("Contributo"));
     }
 
@@ -588,7 +620,10 @@ mod tests {
         assert!(p.iter().all(|p| p.page.is_none()));
         assert!(p[3].text.contains("2.1.1 Ancora"));
 
-        let plain = vec!["Prima pagina di testo.".to_string(), "Seconda pagina.".to_string()];
+        let plain = vec![
+            "Prima pagina di testo.".to_string(),
+            "Seconda pagina.".to_string(),
+        ];
         let p = split(&plain, true);
         let pages: Vec<Option<u32>> = p.iter().map(|p| p.page).collect();
         assert_eq!(pages, vec![Some(1), Some(2)]);
