@@ -6,8 +6,7 @@ use std::process::{Command, Stdio};
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_sportello"));
     c.current_dir(env!("CARGO_MANIFEST_DIR"));
-    c.env_remove("SPORTELLO_KNOWLEDGE_DIR")
-        .env_remove("SPORTELLO_DATA_DIR");
+    c.env_remove("SPORTELLO_KNOWLEDGE_DIR").env_remove("SPORTELLO_DATA_DIR");
     c
 }
 
@@ -15,11 +14,7 @@ fn bin() -> Command {
 fn check_accepts_the_shipped_pack() {
     let out = bin().arg("check").output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.starts_with("OK:"), "{stdout}");
 }
 
@@ -29,38 +24,21 @@ fn check_reports_every_error_with_file_and_line() {
     let k = dir.path().join("knowledge");
     std::fs::create_dir_all(k.join("calls")).unwrap();
     std::fs::create_dir_all(k.join("faq")).unwrap();
-    std::fs::write(
-        k.join("calls/rotto.toml"),
-        "id = \"rotto\"\nkind = \"bando\"\n",
-    )
-    .unwrap();
+    std::fs::write(k.join("calls/rotto.toml"), "id = \"rotto\"\nkind = \"bando\"\n").unwrap();
     std::fs::write(k.join("faq/a.toml"), "[[faq]]\nid = \"x\"\ncalls = [\"manca\"]\nquestion = \"q\"\nanswer = \"a\"\nsource = \"s\"\n").unwrap();
-    let out = bin()
-        .arg("check")
-        .env("SPORTELLO_KNOWLEDGE_DIR", &k)
-        .output()
-        .unwrap();
+    let out = bin().arg("check").env("SPORTELLO_KNOWLEDGE_DIR", &k).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(stderr.contains("rotto.toml:2:"), "{stderr}");
-    assert!(
-        stderr.contains("a.toml:3: unknown call «manca»"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("a.toml:3: unknown call «manca»"), "{stderr}");
 }
 
 #[test]
 fn ask_answers_one_question_and_exits() {
-    let out = bin()
-        .args(["ask", "le", "grandi", "imprese", "potevano", "partecipare?"])
-        .output()
-        .unwrap();
+    let out = bin().args(["ask", "le", "grandi", "imprese", "potevano", "partecipare?"]).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success());
-    assert!(
-        stdout.contains("grandi imprese") || stdout.contains("Grandi imprese"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("grandi imprese") || stdout.contains("Grandi imprese"), "{stdout}");
     assert!(stdout.contains("Fonte:"), "{stdout}");
 }
 
@@ -76,21 +54,10 @@ fn console_answers_and_presses_buttons_by_number() {
         .spawn()
         .unwrap();
     // /start shows "[1] Bandi": pressing 1 lists the calls; then a question; then leave.
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(
-            "1\nquanto è il cofinanziamento minimo del bando welfare wecare?\n/esci\n".as_bytes(),
-        )
-        .unwrap();
+    child.stdin.take().unwrap().write_all("1\nquanto è il cofinanziamento minimo del bando welfare wecare?\n/esci\n".as_bytes()).unwrap();
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("I bandi che conosco"), "{stdout}");
     assert!(stdout.contains("20%"), "{stdout}");
     assert!(stdout.contains("Arrivederci"), "{stdout}");
