@@ -159,7 +159,10 @@ impl Cache {
         let write = || -> std::io::Result<()> {
             let dir = path.parent().expect("cache file has a folder");
             std::fs::create_dir_all(dir)?;
-            let tmp = dir.join(format!(".{hash}.{}.tmp", std::process::id()));
+            // Unique per process and write: two equal files may be extracted at once.
+            static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+            let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let tmp = dir.join(format!(".{hash}.{}.{n}.tmp", std::process::id()));
             std::fs::write(&tmp, serde_json::to_vec(e).map_err(std::io::Error::other)?)?;
             std::fs::rename(&tmp, &path)
         };
