@@ -65,6 +65,7 @@ pub struct App {
 
 impl App {
     pub fn new(brain: Brain, knowledge_dir: PathBuf, store: Store, settings: Settings) -> App {
+        log_warnings(&brain);
         App {
             brain: RwLock::new(Arc::new(brain)),
             knowledge_dir,
@@ -91,6 +92,7 @@ impl App {
             &self.knowledge_dir,
             self.documents_cache.as_deref(),
         )?);
+        log_warnings(&fresh);
         *self.brain.write().unwrap_or_else(|e| e.into_inner()) = fresh.clone();
         Ok(fresh)
     }
@@ -159,6 +161,13 @@ impl App {
             replies.insert(0, Reply::new(texts(lang).t("session.reset", &[])));
         }
         Ok(replies)
+    }
+}
+
+/// Documents that could not be read are not fatal, but the operator must hear of them.
+fn log_warnings(brain: &Brain) {
+    for w in &brain.knowledge.warnings {
+        tracing::warn!("{w}");
     }
 }
 

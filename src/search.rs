@@ -8,6 +8,8 @@
 //!
 //! User text is never parsed as query syntax: it is analyzed into words and the query is
 //! built from those terms, so `"(AND`, `*` or `scadenza: quando` are just words.
+//! Passages of official documents share the index (same analysis) but are searched apart
+//! ([`Scope`]), so that pages of official text never push a curated answer out of the top.
 //! Confidence is relative (share of the question's concepts found in the entry, and the
 //! gap to the runner-up) because BM25 scores swing on a corpus this small.
 
