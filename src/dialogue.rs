@@ -299,6 +299,8 @@ impl Engine<'_> {
                     out.session.topic = Some(c);
                 }
                 replies.push(self.entry_reply(tx, top.entry, Some(&results.query), now, &others));
+                let call = self.index.entry(top.entry).doc.call.clone();
+                let passages = self.passages_of(passages, call.as_ref());
                 replies.extend(self.passages_reply(tx, &passages, false));
             }
             Confidence::Low => {
@@ -606,6 +608,30 @@ impl Engine<'_> {
             };
         }
         self.index.search_passages(question, 5)
+    }
+
+    /// Only the passages of `call` and of the calls right above or below it: under an
+    /// answer about one call, the text of another call would mislead.
+    fn passages_of(
+        &self,
+        mut results: crate::search::Results,
+        call: Option<&CallId>,
+    ) -> crate::search::Results {
+        let Some(call) = call else { return results };
+        let parent_of = |id: &CallId| self.knowledge.call(&id.0).and_then(|c| c.parent.clone());
+        results.hits.retain(|h| {
+            self.index
+                .entry(h.entry)
+                .doc
+                .call
+                .as_ref()
+                .is_some_and(|p| {
+                    p == call
+                        || parent_of(p).as_ref() == Some(call)
+                        || parent_of(call).as_ref() == Some(p)
+                })
+        });
+        results
     }
 
     /// Resolves a passage entry to its document, number and passage.

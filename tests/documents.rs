@@ -103,6 +103,19 @@ fn pack() -> Pack {
     .unwrap();
     std::fs::write(docs.join("vecchio.doc"), b"\xd0\xcf\x11\xe0").unwrap();
     std::fs::write(docs.join("titles.toml"), "\"bando.pdf\" = \"Bando\"\n").unwrap();
+    // A second call whose document also speaks of deadlines.
+    std::fs::write(
+        k.join("calls/altro.toml"),
+        CALL.replace("\"prova\"", "\"altro\"")
+            .replace("Bando di prova", "Altro bando"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(k.join("documents/altro")).unwrap();
+    std::fs::write(
+        k.join("documents/altro/avviso.txt"),
+        "Art. 1 – Scadenza\nLa scadenza del bando di prova non vale qui: il termine è il 31/12/2026.\n\nArt. 2 – Altro\nAltro testo.\n",
+    )
+    .unwrap();
     let cache = tmp.path().join("cache");
     Pack {
         knowledge: k,
@@ -161,7 +174,11 @@ fn unreadable_documents_are_warnings_and_the_rest_loads() {
     docs.sort();
     assert_eq!(
         docs,
-        vec![("bando", "Bando"), ("linee-guida", "Linee guida")]
+        vec![
+            ("avviso", "Avviso"),
+            ("bando", "Bando"),
+            ("linee-guida", "Linee guida")
+        ]
     );
     let warned = |name: &str, what: &str| {
         b.knowledge
@@ -281,6 +298,8 @@ fn a_confident_faq_comes_first_and_the_official_text_below() {
     let second = o.replies[1].text.to_plain();
     assert!(second.contains("Nel testo ufficiale"), "{second}");
     assert!(second.contains("Fonte: Bando, art. 7, pag. 4"), "{second}");
+    // The other call's notice matches the words too, but it is not about this call.
+    assert!(!second.contains("Avviso"), "{second}");
     assert!(
         matches!(&o.effects[..], [Effect::Asked { confident: true, best: Some(id), .. }] if id == "faq:prova-scadenza")
     );
@@ -369,9 +388,9 @@ fn a_restart_reads_the_cache_instead_of_extracting_again() {
         .flatten()
         .map(|e| e.path())
         .collect();
-    // Two readable documents (and the empty scan, whose emptiness is also remembered).
-    assert_eq!(cached.len(), 3, "{cached:?}");
-    assert_eq!(first.knowledge.documents.len(), 2);
+    // Three readable documents (and the scan, whose emptiness is also remembered).
+    assert_eq!(cached.len(), 4, "{cached:?}");
+    assert_eq!(first.knowledge.documents.len(), 3);
     // Change what the cache says: if the restart extracted again, it would not show.
     for f in &cached {
         let s = std::fs::read_to_string(f).unwrap();
@@ -395,9 +414,9 @@ fn a_missing_or_unwritable_cache_does_not_break_loading() {
     let p = pack();
     std::fs::write(&p.cache, b"a file where the cache folder should be").unwrap();
     let b = load(&p);
-    assert_eq!(b.knowledge.documents.len(), 2);
+    assert_eq!(b.knowledge.documents.len(), 3);
     let b = Brain::load_with(&p.knowledge, None).unwrap();
-    assert_eq!(b.knowledge.documents.len(), 2);
+    assert_eq!(b.knowledge.documents.len(), 3);
 }
 
 #[test]
@@ -442,7 +461,7 @@ fn check_names_unreadable_documents_and_fails_only_when_strict() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}{stderr}");
-    assert!(stdout.contains("2 documenti"), "{stdout}");
+    assert!(stdout.contains("3 documenti"), "{stdout}");
     for name in ["scansione.pdf", "rotto.pdf", "vecchio.doc"] {
         assert!(
             stderr
