@@ -95,6 +95,14 @@ fn pack() -> Pack {
         ]),
     )
     .unwrap();
+    std::fs::write(
+        docs.join("avviso-regione.html"),
+        "<html><head><title>Avviso</title><script>var x = 1;</script></head><body>\
+         <h2>Art. 1 &ndash; Oggetto</h2><p>Avviso sul bando di prova.</p>\
+         <h2>Art. 2 &ndash; Cumulabilità</h2><p>Il contributo <b>non</b> è cumulabile con altri aiuti di Stato.</p>\
+         </body></html>",
+    )
+    .unwrap();
     std::fs::write(docs.join("scansione.pdf"), generate::pdf_without_text(3)).unwrap();
     std::fs::write(
         docs.join("rotto.pdf"),
@@ -176,6 +184,7 @@ fn unreadable_documents_are_warnings_and_the_rest_loads() {
         docs,
         vec![
             ("avviso", "Avviso"),
+            ("avviso-regione", "Avviso regione"),
             ("bando", "Bando"),
             ("linee-guida", "Linee guida")
         ]
@@ -279,6 +288,19 @@ fn without_a_faq_the_official_text_answers_with_its_citation() {
     let o = say(&b, Event::Text("chi svolge i controlli in loco?".into()));
     let t = all_text(&o);
     assert!(t.contains("Fonte: Linee guida, art. 2, pag. 2"), "{t}");
+
+    // A web page has no pages: the citation stops at the article.
+    let o = say(
+        &b,
+        Event::Text("il contributo è cumulabile con altri aiuti di Stato?".into()),
+    );
+    let t = all_text(&o);
+    assert!(t.contains("Art. 2 – Cumulabilità"), "{t}");
+    assert!(
+        t.contains("Fonte: Avviso regione, art. 2\n")
+            || t.ends_with("Fonte: Avviso regione, art. 2"),
+        "{t}"
+    );
 }
 
 #[test]
@@ -299,7 +321,7 @@ fn a_confident_faq_comes_first_and_the_official_text_below() {
     assert!(second.contains("Nel testo ufficiale"), "{second}");
     assert!(second.contains("Fonte: Bando, art. 7, pag. 4"), "{second}");
     // The other call's notice matches the words too, but it is not about this call.
-    assert!(!second.contains("Avviso"), "{second}");
+    assert!(!second.contains("31/12/2026"), "{second}");
     assert!(
         matches!(&o.effects[..], [Effect::Asked { confident: true, best: Some(id), .. }] if id == "faq:prova-scadenza")
     );
@@ -388,9 +410,9 @@ fn a_restart_reads_the_cache_instead_of_extracting_again() {
         .flatten()
         .map(|e| e.path())
         .collect();
-    // Three readable documents (and the scan, whose emptiness is also remembered).
-    assert_eq!(cached.len(), 4, "{cached:?}");
-    assert_eq!(first.knowledge.documents.len(), 3);
+    // Four readable documents (and the scan, whose emptiness is also remembered).
+    assert_eq!(cached.len(), 5, "{cached:?}");
+    assert_eq!(first.knowledge.documents.len(), 4);
     // Change what the cache says: if the restart extracted again, it would not show.
     for f in &cached {
         let s = std::fs::read_to_string(f).unwrap();
@@ -414,9 +436,9 @@ fn a_missing_or_unwritable_cache_does_not_break_loading() {
     let p = pack();
     std::fs::write(&p.cache, b"a file where the cache folder should be").unwrap();
     let b = load(&p);
-    assert_eq!(b.knowledge.documents.len(), 3);
+    assert_eq!(b.knowledge.documents.len(), 4);
     let b = Brain::load_with(&p.knowledge, None).unwrap();
-    assert_eq!(b.knowledge.documents.len(), 3);
+    assert_eq!(b.knowledge.documents.len(), 4);
 }
 
 #[test]
@@ -461,7 +483,7 @@ fn check_names_unreadable_documents_and_fails_only_when_strict() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}{stderr}");
-    assert!(stdout.contains("3 documenti"), "{stdout}");
+    assert!(stdout.contains("4 documenti"), "{stdout}");
     for name in ["scansione.pdf", "rotto.pdf", "vecchio.doc"] {
         assert!(
             stderr
