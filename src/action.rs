@@ -19,6 +19,10 @@ pub enum Action {
     Call(CallId),
     /// Show one section of a call.
     Section(CallId, String),
+    /// Show a whole passage of an official document: call, document id, passage number.
+    Passage(CallId, String, u32),
+    /// Send an official document's file: call, document id.
+    Document(CallId, String),
     /// The list of calls.
     Calls,
     /// The list of deadlines.
@@ -146,6 +150,8 @@ impl Action {
             Action::Faq(id) => format!("f|{id}"),
             Action::Call(id) => format!("c|{id}"),
             Action::Section(c, s) => format!("s|{c}|{s}"),
+            Action::Passage(c, d, n) => format!("p|{c}|{d}|{n}"),
+            Action::Document(c, d) => format!("t|{c}|{d}"),
             Action::Calls => "l".into(),
             Action::Deadlines => "d".into(),
             Action::Help => "h".into(),
@@ -190,6 +196,16 @@ impl Action {
             ("s", [c, s]) if id_ok(c) && id_ok(s) => {
                 Action::Section(CallId(c.to_string()), s.to_string())
             }
+            ("p", [c, d, n]) if id_ok(c) && id_ok(d) && n.len() <= 5 => {
+                // Digits only: `u32::from_str` would also take a leading `+`.
+                if !n.bytes().all(|b| b.is_ascii_digit()) {
+                    return None;
+                }
+                Action::Passage(CallId(c.to_string()), d.to_string(), n.parse().ok()?)
+            }
+            ("t", [c, d]) if id_ok(c) && id_ok(d) => {
+                Action::Document(CallId(c.to_string()), d.to_string())
+            }
             ("l", []) => Action::Calls,
             ("d", []) => Action::Deadlines,
             ("h", []) => Action::Help,
@@ -227,6 +243,8 @@ mod tests {
                 CallId("wecare-welfare-aziendale".into()),
                 "beneficiari".into(),
             ),
+            Action::Passage(CallId("a".repeat(32)), "b".repeat(20), 99_999),
+            Action::Document(CallId("alfa-2026".into()), "bando".into()),
             Action::Calls,
             Action::Deadlines,
             Action::Help,
@@ -245,7 +263,7 @@ mod tests {
             Action::EligibilityStep(Nonce("0000".into()), 255, Step::Done),
         ];
         for a in all {
-            assert!(a.encode().len() <= 64);
+            assert!(a.encode().len() <= 64, "{}", a.encode());
             assert_eq!(Action::decode(&a.encode()), Some(a));
         }
     }
@@ -280,6 +298,13 @@ mod tests {
             "1|n|abcd|1|q",
             "1|n|abcd|1|b|b",
             "1|v|Wecare",
+            "1|p|a|b",
+            "1|p|a|b|+1",
+            "1|p|a|b|-1",
+            "1|p|a|b|123456",
+            "1|p|a|B|1",
+            "1|t|a",
+            "1|t|a|../x",
             "🙂",
             &"1|f|a".repeat(30),
         ] {

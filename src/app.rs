@@ -13,7 +13,7 @@ use jiff::Timestamp;
 use crate::dialogue::{Effect, Engine, Event, Settings, UserView};
 use crate::knowledge::{Knowledge, KnowledgeErrors, load_dir};
 use crate::reminders::Subscription;
-use crate::reply::Reply;
+use crate::reply::{Document, Reply};
 use crate::search::{SearchError, SearchIndex};
 use crate::store::{AskedQuestion, Loaded, Store, StoreError, UserId};
 use crate::text::texts;
@@ -36,9 +36,20 @@ pub struct Brain {
 }
 
 impl Brain {
-    /// Loads and indexes a knowledge directory.
+    /// Loads and indexes a knowledge directory, reading its documents without a cache.
     pub fn load(dir: &Path) -> Result<Brain, AppError> {
-        let knowledge = load_dir(dir)?;
+        Brain::load_with(dir, None)
+    }
+
+    /// Loads and indexes a knowledge directory; extracted document text is cached in
+    /// `documents_cache` (if given). Documents that cannot be read become warnings in
+    /// `knowledge.warnings`; they never make the load fail.
+    pub fn load_with(dir: &Path, documents_cache: Option<&Path>) -> Result<Brain, AppError> {
+        let mut knowledge = load_dir(dir)?;
+        let cache = crate::documents::Cache::new(documents_cache.map(Path::to_path_buf));
+        let (documents, warnings) = crate::documents::load(&knowledge, &cache);
+        knowledge.documents = documents;
+        knowledge.warnings.extend(warnings);
         let index = SearchIndex::from_knowledge(&knowledge)?;
         Ok(Brain { knowledge, index })
     }
@@ -48,18 +59,27 @@ impl Brain {
 pub struct App {
     brain: RwLock<Arc<Brain>>,
     knowledge_dir: PathBuf,
+    documents_cache: Option<PathBuf>,
     pub store: Store,
     pub settings: Settings,
 }
 
 impl App {
     pub fn new(brain: Brain, knowledge_dir: PathBuf, store: Store, settings: Settings) -> App {
+        log_warnings(&brain);
         App {
             brain: RwLock::new(Arc::new(brain)),
             knowledge_dir,
+            documents_cache: None,
             store,
             settings,
         }
+    }
+
+    /// Caches extracted document text in `dir` on [`App::reload`] (see [`Brain::load_with`]).
+    pub fn with_documents_cache(mut self, dir: Option<PathBuf>) -> App {
+        self.documents_cache = dir;
+        self
     }
 
     /// The knowledge in force now.
@@ -69,7 +89,11 @@ impl App {
 
     /// Reloads `knowledge/`; on any error the knowledge in force stays.
     pub fn reload(&self) -> Result<Arc<Brain>, AppError> {
-        let fresh = Arc::new(Brain::load(&self.knowledge_dir)?);
+        let fresh = Arc::new(Brain::load_with(
+            &self.knowledge_dir,
+            self.documents_cache.as_deref(),
+        )?);
+        log_warnings(&fresh);
         *self.brain.write().unwrap_or_else(|e| e.into_inner()) = fresh.clone();
         Ok(fresh)
     }
@@ -97,6 +121,7 @@ impl App {
         };
         let outcome = engine.handle_with(session, event, now, &view);
         let mut erased = false;
+        let mut documents = Vec::new();
         for effect in &outcome.effects {
             match effect {
                 Effect::EraseUser => {
@@ -130,6 +155,21 @@ impl App {
                     self.store
                         .unsubscribe_all(user, &self.settings.reminder_offsets)?;
                 }
+                Effect::SendDocument {
+                    file,
+                    file_name,
+                    caption,
+                } => documents.push(match read_document(file).await {
+                    Some(bytes) => Reply {
+                        document: Some(Document {
+                            file_name: file_name.clone(),
+                            bytes,
+                            caption: Some(caption.clone()),
+                        }),
+                        ..Reply::default()
+                    },
+                    None => Reply::new(texts(lang).t("document.unavailable", &[])),
+                }),
             }
         }
         if !erased {
@@ -137,9 +177,42 @@ impl App {
         }
         self.store.flush().await?;
         let mut replies = outcome.replies;
+        replies.extend(documents);
         if reset {
             replies.insert(0, Reply::new(texts(lang).t("session.reset", &[])));
         }
         Ok(replies)
+    }
+}
+
+/// Documents that could not be read are not fatal, but the operator must hear of them.
+fn log_warnings(brain: &Brain) {
+    for w in &brain.knowledge.warnings {
+        tracing::warn!("{w}");
+    }
+}
+
+/// Telegram bots may send files up to 50 MB.
+const MAX_DOCUMENT_BYTES: u64 = 50 * 1024 * 1024;
+
+/// Reads an official document for sending; `None` (logged) when it is gone or too big.
+async fn read_document(file: &Path) -> Option<Vec<u8>> {
+    match tokio::fs::metadata(file).await {
+        Ok(m) if m.len() > MAX_DOCUMENT_BYTES => {
+            tracing::warn!("{} is too big to send ({} bytes)", file.display(), m.len());
+            return None;
+        }
+        Err(e) => {
+            tracing::warn!("cannot send {}: {e}", file.display());
+            return None;
+        }
+        Ok(_) => {}
+    }
+    match tokio::fs::read(file).await {
+        Ok(b) => Some(b),
+        Err(e) => {
+            tracing::warn!("cannot send {}: {e}", file.display());
+            None
+        }
     }
 }

@@ -119,6 +119,9 @@ impl RemindersConfig {
 pub struct KnowledgeConfig {
     /// The knowledge directory (env `SPORTELLO_KNOWLEDGE_DIR`).
     pub dir: PathBuf,
+    /// Where text extracted from official documents is cached by content hash; empty: no
+    /// cache (documents are read again at every start).
+    pub documents_cache: PathBuf,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -168,6 +171,7 @@ impl Default for KnowledgeConfig {
     fn default() -> Self {
         KnowledgeConfig {
             dir: PathBuf::from("knowledge"),
+            documents_cache: PathBuf::from("cache/documents"),
         }
     }
 }
@@ -199,6 +203,14 @@ impl Default for TelegramConfig {
 /// Environment variables read at start (passed in, so tests need not touch the process env).
 pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
 
+impl KnowledgeConfig {
+    /// The documents cache folder, if one is configured.
+    pub fn documents_cache(&self) -> Option<&Path> {
+        let p = self.documents_cache.as_path();
+        (!p.as_os_str().is_empty()).then_some(p)
+    }
+}
+
 impl Config {
     /// Reads `path` (a missing file at the default location gives the defaults), applies
     /// environment overrides, resolves relative paths and validates.
@@ -215,6 +227,9 @@ impl Config {
         };
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         cfg.knowledge.dir = base.join(&cfg.knowledge.dir);
+        if !cfg.knowledge.documents_cache.as_os_str().is_empty() {
+            cfg.knowledge.documents_cache = base.join(&cfg.knowledge.documents_cache);
+        }
         cfg.data.dir = base.join(&cfg.data.dir);
         if let Some(v) = env("SPORTELLO_KNOWLEDGE_DIR").filter(|v| !v.is_empty()) {
             cfg.knowledge.dir = PathBuf::from(v);
@@ -295,6 +310,7 @@ mod tests {
             "[data]",
             "[telegram]",
             "[helpdesk]",
+            "documents_cache",
             "session_idle_days",
             "api_url",
             "webhook_url",

@@ -91,6 +91,13 @@ pub enum Effect {
     Subscribe { call: CallId, deadline: DeadlineAt },
     /// Stop the reminders of `call`, or of every call with `None`.
     Unsubscribe { call: Option<CallId> },
+    /// Send an official document's file as a document message (the engine cannot read
+    /// files; the app reads it and adds the reply, or says politely that it cannot).
+    SendDocument {
+        file: std::path::PathBuf,
+        file_name: String,
+        caption: Rich,
+    },
 }
 
 /// What the store knows about the user that a reply may need (loaded by the app; the
@@ -287,6 +294,14 @@ impl Engine<'_> {
                 Some(i) => out.replies.push(self.entry_reply(tx, i, None, now, &[])),
                 None => out.replies.push(Reply::new(tx.t("button.stale", &[]))),
             },
+            Action::Passage(c, d, n) => match self.index.find(&format!("doc:{c}/{d}#{n}")) {
+                Some(i) => out.replies.push(self.passage_full(tx, i)),
+                None => out.replies.push(Reply::new(tx.t("button.stale", &[]))),
+            },
+            Action::Document(c, d) => match self.knowledge.document(&c.0, &d) {
+                Some(doc) => out.effects.push(self.send_document(tx, doc)),
+                None => out.replies.push(Reply::new(tx.t("button.stale", &[]))),
+            },
             Action::Calls => out.replies.push(self.calls(tx, now)),
             Action::Deadlines => out.replies.push(self.deadlines(tx, now)),
             Action::Help => out.replies.push(self.help(tx)),
@@ -351,14 +366,18 @@ impl Engine<'_> {
     /// Answers a free question with search.
     fn answer(&self, out: &mut Outcome, tx: &Texts, question: &str, now: Timestamp) {
         let results = self.index.search(question, 3);
+        let passages = self.passages_for(question);
         let best = results
             .hits
             .first()
+            .or(passages.hits.first())
             .map(|h| self.index.entry(h.entry).doc.id.clone());
         out.effects.push(Effect::Asked {
             question: question.chars().take(500).collect(),
             best: best.clone(),
-            confident: results.confidence == Confidence::High,
+            confident: results.confidence == Confidence::High
+                || (results.confidence == Confidence::None
+                    && passages.confidence == Confidence::High),
         });
         let mut replies = Vec::new();
         if results.query.truncated {
@@ -373,6 +392,9 @@ impl Engine<'_> {
                     out.session.topic = Some(c);
                 }
                 replies.push(self.entry_reply(tx, top.entry, Some(&results.query), now, &others));
+                let call = self.index.entry(top.entry).doc.call.clone();
+                let passages = self.passages_of(passages, call.as_ref());
+                replies.extend(self.passages_reply(tx, &passages, false));
             }
             Confidence::Low => {
                 let rows = results
@@ -383,6 +405,17 @@ impl Engine<'_> {
                     .map(|b| vec![b])
                     .collect();
                 replies.push(Reply::new(tx.t("search.choose", &[])).with_buttons(rows));
+                replies.extend(self.passages_reply(tx, &passages, false));
+            }
+            Confidence::None if !shown_passages(&passages).is_empty() => {
+                if let Some(c) = passages
+                    .hits
+                    .first()
+                    .and_then(|h| self.index.entry(h.entry).doc.call.clone())
+                {
+                    out.session.topic = Some(c);
+                }
+                replies.extend(self.passages_reply(tx, &passages, true));
             }
             Confidence::None => {
                 let mut text = tx.t("search.nothing", &[]);
@@ -411,6 +444,10 @@ impl Engine<'_> {
                 let (_, sec) = d.id.split_once('#')?;
                 Action::Section(d.call.clone()?, sec.to_string())
             }
+            EntryKind::Passage => {
+                let (doc, n, _) = self.passage_of(entry)?;
+                Action::Passage(doc.call.clone(), doc.id.clone(), n)
+            }
         };
         let label = match (
             d.kind,
@@ -418,6 +455,8 @@ impl Engine<'_> {
         ) {
             (EntryKind::Section, Some(c)) => format!("{} › {}", c.short, d.title),
             (EntryKind::Call, Some(c)) => c.short.clone(),
+            (EntryKind::Passage, _) if !d.title.is_empty() => format!("{} › {}", d.source, d.title),
+            (EntryKind::Passage, _) => d.source.clone(),
             _ => d.title.clone(),
         };
         Some(button(short_label(&label), action))
@@ -972,6 +1011,215 @@ impl Engine<'_> {
             }
         }
     }
+}
+
+/// Characters of the excerpt of each passage shown under an answer.
+const PASSAGE_EXCERPT_CHARS: usize = 450;
+/// At most this many passages are shown under an answer.
+const MAX_PASSAGES: usize = 2;
+
+/// Passages of the official documents in answers.
+impl Engine<'_> {
+    /// The passages that match a question (none searched when no document is loaded).
+    fn passages_for(&self, question: &str) -> crate::search::Results {
+        if self.knowledge.documents.is_empty() {
+            return crate::search::Results {
+                hits: Vec::new(),
+                confidence: Confidence::None,
+                query: Default::default(),
+            };
+        }
+        self.index.search_passages(question, 5)
+    }
+
+    /// Only the passages of `call` and of the calls right above or below it: under an
+    /// answer about one call, the text of another call would mislead.
+    fn passages_of(
+        &self,
+        mut results: crate::search::Results,
+        call: Option<&CallId>,
+    ) -> crate::search::Results {
+        let Some(call) = call else { return results };
+        let parent_of = |id: &CallId| self.knowledge.call(&id.0).and_then(|c| c.parent.clone());
+        results.hits.retain(|h| {
+            self.index
+                .entry(h.entry)
+                .doc
+                .call
+                .as_ref()
+                .is_some_and(|p| {
+                    p == call
+                        || parent_of(p).as_ref() == Some(call)
+                        || parent_of(call).as_ref() == Some(p)
+                })
+        });
+        results
+    }
+
+    /// Resolves a passage entry to its document, number and passage.
+    fn passage_of(
+        &self,
+        entry: usize,
+    ) -> Option<(
+        &crate::documents::OfficialDocument,
+        u32,
+        &crate::documents::Passage,
+    )> {
+        let id = self.index.entry(entry).doc.id.strip_prefix("doc:")?;
+        let (path, n) = id.rsplit_once('#')?;
+        let (call, doc) = path.split_once('/')?;
+        let n: u32 = n.parse().ok()?;
+        let d = self.knowledge.document(call, doc)?;
+        Some((d, n, d.passages.get(n as usize)?))
+    }
+
+    /// The best passages with their citation and the matched words marked, and buttons to
+    /// read each passage whole and to get the documents. `alone`: no curated answer above.
+    fn passages_reply(
+        &self,
+        tx: &Texts,
+        results: &crate::search::Results,
+        alone: bool,
+    ) -> Option<Reply> {
+        let shown = shown_passages(results);
+        if shown.is_empty() {
+            return None;
+        }
+        let mut text = tx.t(
+            if alone {
+                "passages.alone"
+            } else {
+                "passages.below"
+            },
+            &[],
+        );
+        let mut read_rows = Vec::new();
+        let mut doc_rows: Vec<Vec<Button>> = Vec::new();
+        let mut sent_docs = Vec::new();
+        for entry in shown {
+            let Some((doc, n, p)) = self.passage_of(entry) else {
+                continue;
+            };
+            let citation = cite(tx, doc, p);
+            text.para().bold(passage_title(tx, doc, p)).line();
+            let excerpt = self
+                .index
+                .excerpt(&results.query, &p.text, PASSAGE_EXCERPT_CHARS);
+            let cut = excerpt.to_plain().chars().count() < p.text.chars().count();
+            text.append(excerpt)
+                .line()
+                .append(tx.t("passage.source", &[("citation", &citation)]));
+            if cut {
+                read_rows.push(vec![button(
+                    short_label(&tx.s("button.passage", &[("citation", &citation)])),
+                    Action::Passage(doc.call.clone(), doc.id.clone(), n),
+                )]);
+            }
+            if !sent_docs.contains(&(&doc.call, &doc.id)) {
+                sent_docs.push((&doc.call, &doc.id));
+                doc_rows.push(vec![button(
+                    short_label(&tx.s("button.document", &[("title", &doc.title)])),
+                    Action::Document(doc.call.clone(), doc.id.clone()),
+                )]);
+            }
+        }
+        read_rows.extend(doc_rows);
+        Some(Reply::new(text).with_buttons(read_rows))
+    }
+
+    /// A whole passage, with its citation and a button for the document.
+    fn passage_full(&self, tx: &Texts, entry: usize) -> Reply {
+        let Some((doc, _, p)) = self.passage_of(entry) else {
+            return Reply::new(tx.t("button.stale", &[]));
+        };
+        let mut text = Rich::new();
+        text.bold(passage_title(tx, doc, p))
+            .para()
+            .text(&p.text)
+            .para()
+            .append(tx.t("passage.source", &[("citation", &cite(tx, doc, p))]));
+        let mut rows = vec![vec![button(
+            short_label(&tx.s("button.document", &[("title", &doc.title)])),
+            Action::Document(doc.call.clone(), doc.id.clone()),
+        )]];
+        if let Some(c) = self.knowledge.call(&doc.call.0) {
+            rows.push(vec![button(
+                tx.s("button.call_card", &[("call", &c.short)]),
+                Action::Call(c.id.clone()),
+            )]);
+        }
+        Reply::new(text).with_buttons(rows)
+    }
+
+    fn send_document(&self, tx: &Texts, doc: &crate::documents::OfficialDocument) -> Effect {
+        let call = self
+            .knowledge
+            .call(&doc.call.0)
+            .map(|c| c.short.clone())
+            .unwrap_or_else(|| doc.call.0.clone());
+        Effect::SendDocument {
+            file: doc.file.clone(),
+            file_name: doc.file_name(),
+            caption: tx.t(
+                "document.caption",
+                &[("title", &doc.title), ("call", &call)],
+            ),
+        }
+    }
+}
+
+/// The passage hits worth showing: those close to the best one, at most [`MAX_PASSAGES`].
+fn shown_passages(results: &crate::search::Results) -> Vec<usize> {
+    if results.confidence == Confidence::None {
+        return Vec::new();
+    }
+    let Some(top) = results.hits.first() else {
+        return Vec::new();
+    };
+    results
+        .hits
+        .iter()
+        .filter(|h| h.coverage >= top.coverage - 0.15)
+        .take(MAX_PASSAGES)
+        .map(|h| h.entry)
+        .collect()
+}
+
+/// "Art. 5 – Soggetti beneficiari", or the document's title for passages outside articles.
+fn passage_title(
+    tx: &Texts,
+    doc: &crate::documents::OfficialDocument,
+    p: &crate::documents::Passage,
+) -> String {
+    match (&p.article, &p.heading) {
+        (Some(a), Some(h)) => tx.s("passage.article_titled", &[("number", a), ("title", h)]),
+        (Some(a), None) => tx.s("passage.article", &[("number", a)]),
+        (None, _) => doc.title.clone(),
+    }
+}
+
+/// The citation of a passage: "Bando, art. 5, par. 5.1, pag. 7".
+pub fn cite(
+    tx: &Texts,
+    doc: &crate::documents::OfficialDocument,
+    p: &crate::documents::Passage,
+) -> String {
+    let mut parts = vec![doc.title.clone()];
+    if let Some(a) = &p.article {
+        parts.push(tx.s("cite.article", &[("number", a)]));
+    }
+    if let Some(n) = &p.paragraph {
+        parts.push(tx.s("cite.paragraph", &[("number", n)]));
+    }
+    match (p.page, p.last_page) {
+        (Some(a), Some(b)) if b > a => parts.push(tx.s(
+            "cite.pages",
+            &[("from", &a.to_string()), ("to", &b.to_string())],
+        )),
+        (Some(a), _) => parts.push(tx.s("cite.page", &[("page", &a.to_string())])),
+        _ => {}
+    }
+    parts.join(", ")
 }
 
 /// Open calls first, then those with unknown deadline, then closed, then the rest.

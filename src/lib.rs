@@ -4,6 +4,8 @@
 //!
 //! - [`knowledge`] reads and validates `knowledge/` (calls, FAQs, synonyms) with file:line
 //!   errors; deadlines are data with a history ([`knowledge::Deadline`]).
+//! - [`documents`] reads the official documents of the calls (PDF, DOCX, HTML, text) and
+//!   splits them into citable passages (article, paragraph, page), cached by content hash.
 //! - [`search`] indexes the knowledge with tantivy (Italian analysis, typo tolerance,
 //!   synonyms) and says how confident its best hit is.
 //! - [`eligibility`] models questionnaires, rules and typed answers and evaluates them
@@ -29,6 +31,7 @@ pub mod bench;
 pub mod config;
 pub mod console;
 pub mod dialogue;
+pub mod documents;
 pub mod eligibility;
 pub mod knowledge;
 pub mod reminders;

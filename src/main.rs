@@ -39,8 +39,25 @@ enum Command {
         /// The question.
         question: Vec<String>,
     },
-    /// Validate the knowledge directory; exit non-zero on any error.
-    Check,
+    /// Validate the knowledge directory; exit non-zero on any error. Documents that cannot
+    /// be read are warnings (exit 0) unless --strict.
+    Check {
+        /// Exit non-zero on warnings too (e.g. an unreadable document).
+        #[arg(long)]
+        strict: bool,
+    },
+    /// Measure extraction and indexing of generated official documents, cold and cached.
+    BenchDocuments {
+        /// Number of documents.
+        #[arg(long, default_value_t = 50)]
+        docs: usize,
+        /// Pages per document.
+        #[arg(long, default_value_t = 40)]
+        pages: usize,
+        /// Measured runs of each kind (the median is reported).
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
     /// Measure index build time and query latency.
     Bench {
         /// Queries per measurement.
@@ -115,38 +132,53 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()?;
     match &cli.command {
-        Command::Check => match Brain::load(&cfg.knowledge.dir) {
-            Ok(brain) => {
-                let k = &brain.knowledge;
-                // The eligibility cases are the questionnaires' own tests: a failing one
-                // fails the check like a malformed file.
-                let (cases, failures) = sportello::eligibility::run_all_cases(k);
-                for f in &failures {
-                    eprintln!("{f}");
+        Command::Check { strict } => {
+            match Brain::load_with(&cfg.knowledge.dir, cfg.knowledge.documents_cache()) {
+                Ok(brain) => {
+                    let k = &brain.knowledge;
+                    for w in &k.warnings {
+                        eprintln!("warning: {w}");
+                    }
+                    // The eligibility cases are the questionnaires' own tests: a failing one
+                    // fails the check like a malformed file.
+                    let (cases, failures) = sportello::eligibility::run_all_cases(k);
+                    for f in &failures {
+                        eprintln!("{f}");
+                    }
+                    if !failures.is_empty() {
+                        eprintln!("{} of {cases} eligibility case(s) failed", failures.len());
+                        return Ok(ExitCode::FAILURE);
+                    }
+                    println!(
+                        "OK: {} bandi, {} sezioni, {} FAQ, {} gruppi di sinonimi, {} questionari con {} casi di prova, {} documenti ({} passaggi) ({})",
+                        k.calls.len(),
+                        k.calls.iter().map(|c| c.sections.len()).sum::<usize>(),
+                        k.faqs.len(),
+                        k.synonyms.len(),
+                        k.questionnaires.len(),
+                        cases,
+                        k.documents.len(),
+                        k.documents.iter().map(|d| d.passages.len()).sum::<usize>(),
+                        cfg.knowledge.dir.display()
+                    );
+                    if *strict && !k.warnings.is_empty() {
+                        eprintln!(
+                            "{} warning(s): failing because of --strict",
+                            k.warnings.len()
+                        );
+                        return Ok(ExitCode::FAILURE);
+                    }
+                    Ok(ExitCode::SUCCESS)
                 }
-                if !failures.is_empty() {
-                    eprintln!("{} of {cases} eligibility case(s) failed", failures.len());
-                    return Ok(ExitCode::FAILURE);
+                Err(e) => {
+                    eprintln!("{e}");
+                    Ok(ExitCode::FAILURE)
                 }
-                println!(
-                    "OK: {} bandi, {} sezioni, {} FAQ, {} gruppi di sinonimi, {} questionari con {} casi di prova ({})",
-                    k.calls.len(),
-                    k.calls.iter().map(|c| c.sections.len()).sum::<usize>(),
-                    k.faqs.len(),
-                    k.synonyms.len(),
-                    k.questionnaires.len(),
-                    cases,
-                    cfg.knowledge.dir.display()
-                );
-                Ok(ExitCode::SUCCESS)
             }
-            Err(e) => {
-                eprintln!("{e}");
-                Ok(ExitCode::FAILURE)
-            }
-        },
+        }
         Command::Ask { question } => {
-            let brain = Brain::load(&cfg.knowledge.dir).context("loading the knowledge")?;
+            let brain = Brain::load_with(&cfg.knowledge.dir, cfg.knowledge.documents_cache())
+                .context("loading the knowledge")?;
             // A one-shot answer stores nothing: a throw-away database.
             let app = App::new(
                 brain,
@@ -161,7 +193,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Console => {
-            let brain = Brain::load(&cfg.knowledge.dir).context("loading the knowledge")?;
+            let brain = Brain::load_with(&cfg.knowledge.dir, cfg.knowledge.documents_cache())
+                .context("loading the knowledge")?;
             let store = match Store::open(&cfg.data.dir, cfg.data.cache_mb) {
                 Ok(s) => s,
                 Err(e) => {
@@ -173,7 +206,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     Store::temporary()?
                 }
             };
-            let app = App::new(brain, cfg.knowledge.dir.clone(), store, settings(&cfg));
+            let app = App::new(brain, cfg.knowledge.dir.clone(), store, settings(&cfg))
+                .with_documents_cache(cfg.knowledge.documents_cache().map(PathBuf::from));
             let stdin = std::io::stdin();
             rt.block_on(console::run(
                 &app,
@@ -218,6 +252,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Bench { queries, docs } => {
             sportello::bench::run(&cfg.knowledge.dir, *queries, *docs, &mut std::io::stdout())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::BenchDocuments { docs, pages, runs } => {
+            sportello::documents::bench::run(*docs, *pages, *runs, &mut std::io::stdout())?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -8,6 +8,8 @@
 //!
 //! User text is never parsed as query syntax: it is analyzed into words and the query is
 //! built from those terms, so `"(AND`, `*` or `scadenza: quando` are just words.
+//! Passages of official documents share the index (same analysis) but are searched apart
+//! ([`Scope`]), so that pages of official text never push a curated answer out of the top.
 //! Confidence is relative (share of the question's concepts found in the entry, and the
 //! gap to the runner-up) because BM25 scores swing on a corpus this small.
 
@@ -34,6 +36,8 @@ const TITLE_MATCH: f32 = 1.0;
 const BODY_MATCH: f32 = 0.4;
 /// In one of the entry's alternative phrasings: almost as good as its title.
 const ALT_MATCH: f32 = 0.9;
+/// Strength of a concept found in the text of a passage of an official document.
+const PASSAGE_BODY_MATCH: f32 = 0.8;
 /// A concept found only through a synonym counts this much of the user's own word.
 const SYNONYM_FACTOR: f32 = 0.9;
 /// Weight of the (normalised) BM25 score next to the weighted coverage when ranking.
@@ -61,12 +65,35 @@ pub enum EntryKind {
     Call,
     /// A section of a call's body.
     Section,
+    /// A passage of an official document (see [`crate::documents`]).
+    Passage,
+}
+
+impl EntryKind {
+    fn code(self) -> u64 {
+        match self {
+            EntryKind::Faq => 0,
+            EntryKind::Call => 1,
+            EntryKind::Section => 2,
+            EntryKind::Passage => 3,
+        }
+    }
+}
+
+/// Which entries a search looks at. Passages of official documents are searched apart
+/// from the curated answers, so that thousands of pages never crowd out a FAQ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// FAQs, call cards and call sections.
+    Answers,
+    /// Passages of official documents.
+    Passages,
 }
 
 /// One searchable document, before indexing.
 #[derive(Debug, Clone)]
 pub struct Doc {
-    /// `faq:<id>`, `call:<id>` or `call:<id>#<section>`.
+    /// `faq:<id>`, `call:<id>`, `call:<id>#<section>` or `doc:<call>/<document>#<passage>`.
     pub id: String,
     pub kind: EntryKind,
     pub call: Option<CallId>,
@@ -147,6 +174,7 @@ pub struct Results {
 
 struct Fields {
     ord: Field,
+    kind: Field,
     title: Field,
     body: Field,
 }
@@ -361,6 +389,19 @@ impl SearchIndex {
                 source: f.source.clone(),
             });
         }
+        for d in &k.documents {
+            for (n, p) in d.passages.iter().enumerate() {
+                docs.push(Doc {
+                    id: format!("doc:{}/{}#{n}", d.call, d.id),
+                    kind: EntryKind::Passage,
+                    call: Some(d.call.clone()),
+                    title: p.heading.clone().unwrap_or_default(),
+                    alt: d.title.clone(),
+                    body: p.text.clone(),
+                    source: d.title.clone(),
+                });
+            }
+        }
         let synonyms: Vec<Vec<String>> = k.synonyms.iter().map(|g| g.terms.clone()).collect();
         SearchIndex::build(docs, &synonyms)
     }
@@ -378,6 +419,7 @@ impl SearchIndex {
         };
         let fields = Fields {
             ord: sb.add_u64_field("ord", NumericOptions::default().set_fast()),
+            kind: sb.add_u64_field("kind", NumericOptions::default().set_indexed()),
             title: sb.add_text_field("title", text("it", false)),
             body: sb.add_text_field("body", text("it", false)),
         };
@@ -391,6 +433,7 @@ impl SearchIndex {
         for (i, d) in docs.into_iter().enumerate() {
             let mut doc = TantivyDocument::default();
             doc.add_u64(fields.ord, i as u64);
+            doc.add_u64(fields.kind, d.kind.code());
             doc.add_text(fields.title, join_acronyms(&d.title));
             // Alternatives are more titles: one multi-valued field, one posting list.
             doc.add_text(fields.title, join_acronyms(&d.alt));
@@ -571,7 +614,24 @@ impl SearchIndex {
         }
     }
 
-    fn build_query(&self, q: &Analysed) -> BooleanQuery {
+    fn build_query(&self, q: &Analysed, scope: Scope) -> BooleanQuery {
+        let passage = Box::new(TermQuery::new(
+            Term::from_field_u64(self.fields.kind, EntryKind::Passage.code()),
+            IndexRecordOption::Basic,
+        ));
+        let words = Box::new(self.words_query(q));
+        match scope {
+            Scope::Answers => {
+                BooleanQuery::new(vec![(Occur::Must, words), (Occur::MustNot, passage)])
+            }
+            Scope::Passages => BooleanQuery::new(vec![
+                (Occur::Must, words),
+                (Occur::Must, Box::new(BoostQuery::new(passage, 0.0))),
+            ]),
+        }
+    }
+
+    fn words_query(&self, q: &Analysed) -> BooleanQuery {
         let f = &self.fields;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for c in &q.concepts {
@@ -642,6 +702,13 @@ impl SearchIndex {
     fn strength(&self, c: &Concept, e: &Entry) -> f32 {
         let all = |set: &HashSet<String>, stems: &[String]| stems.iter().all(|s| set.contains(s));
         let any_term = |set: &HashSet<String>| c.alt_terms.iter().any(|t| all(set, t));
+        // A passage is its text (its heading is a few words), so its body counts nearly as
+        // much as a FAQ's question.
+        let body = if e.doc.kind == EntryKind::Passage {
+            PASSAGE_BODY_MATCH
+        } else {
+            BODY_MATCH
+        };
         let place = |set: &HashSet<String>| {
             if all(set, &c.stems) {
                 1.0
@@ -654,15 +721,26 @@ impl SearchIndex {
         [
             (TITLE_MATCH, &e.title_stems),
             (ALT_MATCH, &e.alt_stems),
-            (BODY_MATCH, &e.body_stems),
+            (body, &e.body_stems),
         ]
         .into_iter()
         .map(|(w, set)| w * place(set))
         .fold(0.0, f32::max)
     }
 
-    /// Searches and returns up to `limit` hits, best first, with a confidence verdict.
+    /// Searches the curated answers (FAQs, calls, sections) and returns up to `limit` hits,
+    /// best first, with a confidence verdict.
     pub fn search(&self, question: &str, limit: usize) -> Results {
+        self.search_in(question, limit, Scope::Answers)
+    }
+
+    /// Searches the passages of the official documents only.
+    pub fn search_passages(&self, question: &str, limit: usize) -> Results {
+        self.search_in(question, limit, Scope::Passages)
+    }
+
+    /// Searches one [`Scope`].
+    pub fn search_in(&self, question: &str, limit: usize, scope: Scope) -> Results {
         let query = self.analyse(question);
         if query.is_empty() {
             return Results {
@@ -672,7 +750,7 @@ impl SearchIndex {
             };
         }
         let searcher = self.reader.searcher();
-        let bq = self.build_query(&query);
+        let bq = self.build_query(&query, scope);
         // Fetch more than asked: coverage re-ranks the candidates.
         let top = searcher
             .search(

@@ -317,6 +317,7 @@ pub fn load_dir(dir: &Path) -> Result<Knowledge, KnowledgeErrors> {
             synonyms,
             questionnaires,
             dir: dir.to_path_buf(),
+            ..Knowledge::default()
         })
     } else {
         errors.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));

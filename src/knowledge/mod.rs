@@ -118,6 +118,10 @@ pub struct Knowledge {
     /// Eligibility questionnaires (`questionnaires/`), one per call at most, plus profiles.
     pub questionnaires: Vec<Questionnaire>,
     pub dir: PathBuf,
+    /// Official documents of the calls, split into passages (see [`crate::documents`]).
+    pub documents: Vec<crate::documents::OfficialDocument>,
+    /// Problems that do not stop the load (e.g. a document that cannot be read).
+    pub warnings: Vec<KnowledgeError>,
 }
 
 impl Knowledge {
