@@ -13,6 +13,7 @@
 //! - [`store`] keeps sessions and the question log in sled.
 //! - [`app`] wires knowledge, index, store and engine: the one entry point adapters call.
 //! - [`console`] is the terminal adapter over [`app`].
+//! - [`telegram`] is the Telegram adapter over [`app`] (teloxide), and `sportello run`.
 //! - [`config`] reads `config.toml` and the environment.
 //! - [`bench`] measures index build and query latency (`sportello bench`).
 //!
@@ -29,4 +30,5 @@ pub mod knowledge;
 pub mod reply;
 pub mod search;
 pub mod store;
+pub mod telegram;
 pub mod text;

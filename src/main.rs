@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -12,6 +13,7 @@ use sportello::config::Config;
 use sportello::console;
 use sportello::dialogue::{Event, Settings};
 use sportello::store::Store;
+use sportello::text::{Lang, texts};
 
 #[derive(Parser)]
 #[command(
@@ -32,6 +34,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the Telegram bot (token from the TELOXIDE_TOKEN environment variable).
+    Run,
     /// Chat with the bot in the terminal.
     Console,
     /// Answer one question as the bot would, then exit.
@@ -147,6 +151,42 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 &mut std::io::stdout(),
                 Timestamp::now,
             ))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Run => {
+            // The token is read here only, never from config, and never printed.
+            let token = std::env::var("TELOXIDE_TOKEN").unwrap_or_default();
+            let token = token.trim();
+            if token.is_empty() {
+                eprintln!("{}", texts(Lang::It).s("run.no_token", &[]));
+                return Ok(ExitCode::from(2));
+            }
+            sportello::telegram::hide_in_logs(token);
+            let brain = Brain::load(&cfg.knowledge.dir).context("loading the knowledge")?;
+            let store = Store::open(&cfg.data.dir, cfg.data.cache_mb).with_context(|| {
+                format!(
+                    "opening the data directory {} (is another sportello running?)",
+                    cfg.data.dir.display()
+                )
+            })?;
+            tracing::info!(
+                "{} stored sessions in {}",
+                store.session_count(),
+                cfg.data.dir.display()
+            );
+            let app = Arc::new(App::new(
+                brain,
+                cfg.knowledge.dir.clone(),
+                store,
+                settings(&cfg),
+            ));
+            rt.block_on(sportello::telegram::run::run(
+                app,
+                &cfg.telegram,
+                token,
+                cfg.data.session_idle_days,
+            ))
+            .map_err(|e| anyhow::anyhow!(sportello::telegram::redact(&e.to_string())))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench { queries, docs } => {
