@@ -169,11 +169,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     cfg.data.dir.display()
                 )
             })?;
-            tracing::info!(
-                "{} stored sessions in {}",
-                store.session_count(),
-                cfg.data.dir.display()
-            );
+            tracing::info!("data in {}", cfg.data.dir.display());
             let app = Arc::new(App::new(
                 brain,
                 cfg.knowledge.dir.clone(),

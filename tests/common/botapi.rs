@@ -83,6 +83,8 @@ struct Shared {
     updated: Notify,
     called: Notify,
     token: String,
+    /// Receivers of every call as it happens (benchmarks).
+    taps: Mutex<Vec<tokio::sync::mpsc::UnboundedSender<Call>>>,
 }
 
 /// The running stand-in; it stops when dropped.
@@ -150,6 +152,7 @@ impl StandIn {
             updated: Notify::new(),
             called: Notify::new(),
             token: token.to_string(),
+            taps: Mutex::new(Vec::new()),
         });
         let app = Router::new()
             .route("/{bot}/{method}", axum::routing::post(serve).get(serve))
@@ -202,6 +205,13 @@ impl StandIn {
                                      "username": BOT_USERNAME},
                             "text": "…"}}})
         })
+    }
+
+    /// Every later call, as it happens.
+    pub fn tap(&self) -> tokio::sync::mpsc::UnboundedReceiver<Call> {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        self.shared.taps.lock().unwrap().push(tx);
+        rx
     }
 
     /// When update `id` was queued.
@@ -315,11 +325,16 @@ async fn serve(
             if let Some(first) = canonical.get_mut(..1) {
                 first.make_ascii_lowercase();
             }
-            g.calls.push(Call {
+            let call = Call {
                 method: canonical,
                 body: body.clone(),
                 at: Instant::now(),
-            });
+            };
+            sh.taps
+                .lock()
+                .unwrap()
+                .retain(|t| t.send(call.clone()).is_ok());
+            g.calls.push(call);
         }
     }
     if method_lc != "getupdates" {
