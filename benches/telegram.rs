@@ -77,7 +77,11 @@ fn dir_bytes(p: &Path) -> u64 {
     let mut total = 0;
     for e in std::fs::read_dir(p).unwrap().flatten() {
         let m = e.metadata().unwrap();
-        total += if m.is_dir() { dir_bytes(&e.path()) } else { m.len() };
+        total += if m.is_dir() {
+            dir_bytes(&e.path())
+        } else {
+            m.len()
+        };
     }
     total
 }
@@ -117,7 +121,9 @@ async fn closed_loop(api: &StandIn, users: i64, rounds: usize) -> (f64, Vec<Dura
             continue;
         }
         let u = call.chat().unwrap();
-        let Some(t) = sent_at.remove(&u) else { continue };
+        let Some(t) = sent_at.remove(&u) else {
+            continue;
+        };
         lat.push(call.at - t);
         done += 1;
         let l = left.get_mut(&u).unwrap();
@@ -134,7 +140,11 @@ async fn closed_loop(api: &StandIn, users: i64, rounds: usize) -> (f64, Vec<Dura
 
 fn session(i: i64, now: Timestamp) -> Session {
     Session {
-        state: if i % 10 == 0 { State::ConfirmErase } else { State::Idle },
+        state: if i % 10 == 0 {
+            State::ConfirmErase
+        } else {
+            State::Idle
+        },
         topic: (i % 3 == 0).then(|| CallId("wecare-welfare-aziendale".into())),
         last_seen: Some(now),
         ..Session::default()
@@ -149,7 +159,10 @@ async fn main() {
         .split(',')
         .map(|s| s.parse().unwrap())
         .collect();
-    println!("machine: {} cores", std::thread::available_parallelism().unwrap());
+    println!(
+        "machine: {} cores",
+        std::thread::available_parallelism().unwrap()
+    );
 
     // 1. Throughput and latency.
     {

@@ -28,6 +28,7 @@ pub enum ConfigError {
 /// The whole configuration.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[derive(Default)]
 pub struct Config {
     pub knowledge: KnowledgeConfig,
     pub data: DataConfig,
@@ -80,20 +81,10 @@ pub struct TelegramConfig {
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[derive(Default)]
 pub struct HelpdeskConfig {
     /// How to reach the help desk besides the bot (shown when no answer is found).
     pub contact: String,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            knowledge: KnowledgeConfig::default(),
-            data: DataConfig::default(),
-            telegram: TelegramConfig::default(),
-            helpdesk: HelpdeskConfig::default(),
-        }
-    }
 }
 
 impl Default for KnowledgeConfig {
@@ -124,14 +115,6 @@ impl Default for TelegramConfig {
             flood_messages: 8,
             flood_window_secs: 5,
             unthrottled: false,
-        }
-    }
-}
-
-impl Default for HelpdeskConfig {
-    fn default() -> Self {
-        HelpdeskConfig {
-            contact: String::new(),
         }
     }
 }

@@ -235,20 +235,20 @@ impl Engine<'_> {
         if out.session.state == State::ConfirmErase {
             // Typed answers to the confirmation count like the buttons.
             let folded = crate::search::fold_str(text);
-            if tx.list("words.yes").iter().any(|w| *w == folded) {
+            if tx.list("words.yes").contains(&folded) {
                 return self.on_action(out, tx, Action::EraseConfirm, now);
             }
-            if tx.list("words.no").iter().any(|w| *w == folded) {
+            if tx.list("words.no").contains(&folded) {
                 return self.on_action(out, tx, Action::EraseAbort, now);
             }
             out.session.state = State::Idle;
         }
         let folded = crate::search::fold_str(text);
-        if tx.list("words.greetings").iter().any(|w| *w == folded) {
+        if tx.list("words.greetings").contains(&folded) {
             out.replies.push(self.welcome(tx));
             return;
         }
-        if tx.list("words.thanks").iter().any(|w| *w == folded) {
+        if tx.list("words.thanks").contains(&folded) {
             out.replies.push(Reply::new(tx.t("thanks", &[])));
             return;
         }
@@ -356,23 +356,23 @@ impl Engine<'_> {
             _ => tx.s("faq.section", &[]),
         };
         text.append(tx.t("answer.source", &[("place", &place), ("source", &d.source)]));
-        if let Some(c) = call {
-            if let Some(line) = self.deadline_status(tx, c, now) {
-                text.para().append(line);
-            }
+        if let Some(c) = call
+            && let Some(line) = self.deadline_status(tx, c, now)
+        {
+            text.para().append(line);
         }
         let mut rows: Vec<Vec<Button>> = others
             .iter()
             .filter_map(|&e| self.entry_button(e))
             .map(|b| vec![b])
             .collect();
-        if let Some(c) = call {
-            if d.kind != EntryKind::Call {
-                rows.push(vec![button(
-                    tx.s("button.call_card", &[("call", &c.short)]),
-                    Action::Call(c.id.clone()),
-                )]);
-            }
+        if let Some(c) = call
+            && d.kind != EntryKind::Call
+        {
+            rows.push(vec![button(
+                tx.s("button.call_card", &[("call", &c.short)]),
+                Action::Call(c.id.clone()),
+            )]);
         }
         Reply::new(text).with_buttons(rows)
     }

@@ -75,7 +75,7 @@ fn main() -> ExitCode {
 }
 
 fn load_config(cli: &Cli) -> anyhow::Result<Config> {
-    let explicit = cli.config != PathBuf::from("config.toml");
+    let explicit = cli.config != std::path::Path::new("config.toml");
     let env = |k: &str| std::env::var(k).ok();
     let mut cfg = Config::load(&cli.config, explicit, &env)?;
     if let Some(d) = &cli.data_dir {

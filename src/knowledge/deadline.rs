@@ -23,10 +23,10 @@ impl DeadlineAt {
     /// Parses `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM` (Europe/Rome local time).
     pub fn parse(s: &str) -> Result<DeadlineAt, String> {
         let s = s.trim();
-        if let Ok(date) = s.parse::<Date>() {
-            if s.len() == 10 {
-                return Ok(DeadlineAt { date, time: None });
-            }
+        if let Ok(date) = s.parse::<Date>()
+            && s.len() == 10
+        {
+            return Ok(DeadlineAt { date, time: None });
         }
         match s.parse::<DateTime>() {
             Ok(dt) if s.len() == 16 => Ok(DeadlineAt {

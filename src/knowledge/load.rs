@@ -238,33 +238,33 @@ pub fn load_dir(dir: &Path) -> Result<Knowledge, KnowledgeErrors> {
     }
     let mut synonyms = Vec::new();
     let syn_path = dir.join("synonyms.toml");
-    if syn_path.exists() {
-        if let Some(src) = read(&syn_path, &mut errors) {
-            let mut fe = FileErrors {
-                path: &syn_path,
-                src: &src,
-                out: &mut errors,
-            };
-            match toml::from_str::<RawSynonyms>(&src) {
-                Ok(raw) => {
-                    for g in raw.group {
-                        let at = g.terms.span().start;
-                        let terms: Vec<String> = g
-                            .terms
-                            .into_inner()
-                            .into_iter()
-                            .map(|t| t.trim().to_lowercase())
-                            .filter(|t| !t.is_empty())
-                            .collect();
-                        if terms.len() < 2 {
-                            fe.at(at, "a synonym group needs at least two terms");
-                        } else {
-                            synonyms.push(SynonymGroup { terms });
-                        }
+    if syn_path.exists()
+        && let Some(src) = read(&syn_path, &mut errors)
+    {
+        let mut fe = FileErrors {
+            path: &syn_path,
+            src: &src,
+            out: &mut errors,
+        };
+        match toml::from_str::<RawSynonyms>(&src) {
+            Ok(raw) => {
+                for g in raw.group {
+                    let at = g.terms.span().start;
+                    let terms: Vec<String> = g
+                        .terms
+                        .into_inner()
+                        .into_iter()
+                        .map(|t| t.trim().to_lowercase())
+                        .filter(|t| !t.is_empty())
+                        .collect();
+                    if terms.len() < 2 {
+                        fe.at(at, "a synonym group needs at least two terms");
+                    } else {
+                        synonyms.push(SynonymGroup { terms });
                     }
                 }
-                Err(e) => fe.toml(e),
             }
+            Err(e) => fe.toml(e),
         }
     }
 
@@ -461,13 +461,13 @@ fn convert_deadline(d: RawDeadline, fe: &mut FileErrors<'_>) -> Option<Deadline>
     let mut history = Vec::new();
     for h in &d.history {
         let a = parse(&h.at, fe)?;
-        if let Some(prev) = history.last().map(|p: &DeadlineChange| p.at) {
-            if a.closes_at() <= prev.closes_at() {
-                fe.at(
-                    h.at.span().start,
-                    "deadline history must go from the oldest to the newest",
-                );
-            }
+        if let Some(prev) = history.last().map(|p: &DeadlineChange| p.at)
+            && a.closes_at() <= prev.closes_at()
+        {
+            fe.at(
+                h.at.span().start,
+                "deadline history must go from the oldest to the newest",
+            );
         }
         history.push(DeadlineChange {
             at: a,
