@@ -253,6 +253,80 @@ async fn network_faults_are_retried_in_order_and_no_update_is_lost() {
     bot.term();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_mode_checks_the_secret_token() {
+    let api = StandIn::start(TOKEN).await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let cfg = dir.path().join("webhook.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[knowledge]\ndir = \"{}/knowledge\"\n[telegram]\nmode = \"webhook\"\n\
+             webhook_listen = \"127.0.0.1:{port}\"\n\
+             webhook_url = \"http://127.0.0.1:{port}/hook\"\n",
+            env!("CARGO_MANIFEST_DIR")
+        ),
+    )
+    .unwrap();
+    let log = dir.path().join("log");
+    let child = Command::new(env!("CARGO_BIN_EXE_sportello"))
+        .arg("--config")
+        .arg(&cfg)
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .arg("run")
+        .env("TELOXIDE_TOKEN", TOKEN)
+        .env("TELOXIDE_API_URL", api.url())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let bot = Running { child, log };
+    let set = expect(&api, 0, "setWebhook", &bot, |c| c.method == "setWebhook").await;
+    assert_eq!(set.body["url"], format!("http://127.0.0.1:{port}/hook"));
+    let secret = set.body["secret_token"]
+        .as_str()
+        .expect("a secret token")
+        .to_string();
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let user = 5004;
+    // Wait until the listener accepts connections.
+    let mut status = 0;
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(addr).await.is_ok() {
+            let forged = common::botapi::text_update(1, user, "/aiuto");
+            status = common::botapi::post_update(addr, "/hook", Some("wrong"), &forged).await;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!((400..500).contains(&status), "a wrong secret got {status}");
+    let n = api.call_count();
+    let good = common::botapi::text_update(2, user, "/aiuto");
+    assert_eq!(
+        common::botapi::post_update(addr, "/hook", Some(&secret), &good).await,
+        200
+    );
+    let reply = expect(&api, n, "reply by webhook", &bot, |c| {
+        c.method == "sendMessage" && c.chat() == Some(user)
+    })
+    .await;
+    assert_eq!(reply.text(), html("help"));
+    assert!(
+        !api.calls()
+            .iter()
+            .any(|c| c.method == "sendMessage" && c.text() == html("help") && c.at < reply.at),
+        "the forged update was handled"
+    );
+    bot.term();
+}
+
 #[test]
 fn without_a_token_it_explains_how_to_get_one() {
     let out = Command::new(env!("CARGO_BIN_EXE_sportello"))

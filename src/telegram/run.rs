@@ -109,7 +109,9 @@ where
     <B as Requester>::SetWebhook: Send,
     <B as Requester>::GetMe: Send,
 {
-    wait_for_api(&bot).await?;
+    if !wait_for_api(&bot).await? {
+        return Ok(());
+    }
     if let Err(e) = bot.set_my_commands(bot_commands(Lang::It)).await {
         tracing::warn!("setMyCommands failed: {}", redact(&e.to_string()));
     }
@@ -122,8 +124,16 @@ where
     tokio::spawn(async move {
         stop_signal().await;
         tracing::info!("stopping: finishing the updates in progress");
-        if let Ok(f) = token.shutdown() {
-            f.await;
+        // Before the dispatcher runs (it is still calling getMe) a shutdown is refused:
+        // ask again until it is accepted.
+        loop {
+            match token.shutdown() {
+                Ok(f) => {
+                    f.await;
+                    break;
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
         }
     });
     match cfg.mode {
@@ -161,7 +171,8 @@ where
 }
 
 /// Waits until the Bot API answers getMe, with backoff; a refused token is fatal.
-async fn wait_for_api<B>(bot: &B) -> Result<(), RunError>
+/// `Ok(false)`: a stop signal came first.
+async fn wait_for_api<B>(bot: &B) -> Result<bool, RunError>
 where
     B: Requester<Err = RequestError>,
 {
@@ -170,7 +181,7 @@ where
         match bot.get_me().await {
             Ok(me) => {
                 tracing::info!("connected as @{}", me.username());
-                return Ok(());
+                return Ok(true);
             }
             Err(e) => match super::send::retry_delay(&e, attempt) {
                 Some(d) => {
@@ -181,7 +192,7 @@ where
                     attempt += 1;
                     tokio::select! {
                         _ = tokio::time::sleep(d) => {}
-                        _ = stop_signal() => return Ok(()),
+                        _ = stop_signal() => return Ok(false),
                     }
                 }
                 None => return Err(RunError::Api(redact(&e.to_string()))),

@@ -283,13 +283,20 @@ impl StandIn {
 async fn serve(
     State(sh): State<Arc<Shared>>,
     Path((bot, method)): Path<(String, String)>,
+    headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> Response {
     if bot.strip_prefix("bot") != Some(sh.token.as_str()) {
         return api_error(401, "Unauthorized");
     }
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let mut body: Value = if body.is_empty() {
         json!({})
+    } else if let Some(boundary) = content_type.split("boundary=").nth(1) {
+        multipart_fields(&body, boundary)
     } else {
         serde_json::from_slice(&body).unwrap_or(json!({"__raw": true}))
     };
@@ -368,11 +375,66 @@ async fn serve(
                          "username": BOT_USERNAME},
                 "text": body.get("text").cloned().unwrap_or(json!(""))}))
         }
-        "answercallbackquery" | "setmycommands" | "deletewebhook" => ok(json!(true)),
+        "answercallbackquery" | "setmycommands" | "deletewebhook" | "setwebhook" => ok(json!(true)),
         "getwebhookinfo" => ok(json!({"url": "", "has_custom_certificate": false,
                                       "pending_update_count": 0})),
         _ => api_error(404, "Not Found: method not found"),
     }
+}
+
+/// The text fields of a multipart/form-data body (files are kept as their length).
+fn multipart_fields(body: &[u8], boundary: &str) -> Value {
+    let text = String::from_utf8_lossy(body);
+    let mut out = serde_json::Map::new();
+    for part in text.split(&format!("--{}", boundary.trim_matches('"'))) {
+        let Some((head, value)) = part.split_once("\r\n\r\n") else {
+            continue;
+        };
+        let Some(name) = head
+            .split("name=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+        else {
+            continue;
+        };
+        let value = value.strip_suffix("\r\n").unwrap_or(value);
+        let parsed = serde_json::from_str(value).unwrap_or_else(|_| json!(value));
+        out.insert(name.to_string(), parsed);
+    }
+    Value::Object(out)
+}
+
+/// Posts `body` to `http://{addr}{path}` as Telegram posts to a webhook; returns the
+/// HTTP status.
+pub async fn post_update(addr: SocketAddr, path: &str, secret: Option<&str>, body: &Value) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let body = body.to_string();
+    let mut req = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    );
+    if let Some(s) = secret {
+        req.push_str(&format!("X-Telegram-Bot-Api-Secret-Token: {s}\r\n"));
+    }
+    req.push_str("\r\n");
+    req.push_str(&body);
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(req.as_bytes()).await.unwrap();
+    let mut resp = Vec::new();
+    stream.read_to_end(&mut resp).await.unwrap();
+    let head = String::from_utf8_lossy(&resp);
+    head.split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
+}
+
+/// A text update as Telegram would send it (for webhooks).
+pub fn text_update(update_id: i64, from: i64, text: &str) -> Value {
+    json!({"update_id": update_id, "message": {
+        "message_id": update_id, "date": now_unix(), "chat": private_chat(from),
+        "from": user(from), "text": text}})
 }
 
 /// Long polling as Telegram does it: `offset` confirms (forgets) every earlier update;
