@@ -97,9 +97,11 @@ pub fn message_event(text: &str, private: bool, bot_username: &str) -> Option<Ev
             Some(_) => None,
         };
     }
-    let lower = text.to_lowercase();
-    let at = lower.find(&mention)?;
-    // Lower-casing keeps byte offsets for the ASCII mention itself.
+    // Usernames are ASCII: compare bytes without changing the text's own offsets.
+    let at = text.char_indices().map(|(i, _)| i).find(|&i| {
+        text.get(i..i + mention.len())
+            .is_some_and(|s| s.eq_ignore_ascii_case(&mention))
+    })?;
     let cleaned = format!("{}{}", &text[..at], &text[at + mention.len()..]);
     Some(Event::Text(cleaned.trim().to_string()))
 }

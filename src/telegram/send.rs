@@ -359,8 +359,8 @@ mod tests {
         let mut text = Rich::new();
         for i in 0..6 {
             text.bold(format!("Sezione {i}"))
-                .para()
-                .text("parola ".repeat(150))
+                .line()
+                .text("parola ".repeat(150).trim_end())
                 .para();
         }
         let reply = Reply::new(text.clone()).with_buttons(vec![vec![button("1|l")]]);
