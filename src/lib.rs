@@ -19,6 +19,7 @@
 //!   rate-limited dispatcher task, calendar files.
 //! - [`app`] wires knowledge, index, store and engine: the one entry point adapters call.
 //! - [`console`] is the terminal adapter over [`app`].
+//! - [`telegram`] is the Telegram adapter over [`app`] (teloxide), and `sportello run`.
 //! - [`config`] reads `config.toml` and the environment.
 //! - [`bench`] measures index build and query latency (`sportello bench`).
 //!
@@ -38,4 +39,5 @@ pub mod reminders;
 pub mod reply;
 pub mod search;
 pub mod store;
+pub mod telegram;
 pub mod text;

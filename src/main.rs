@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -12,6 +13,7 @@ use sportello::config::Config;
 use sportello::console;
 use sportello::dialogue::{Event, Settings};
 use sportello::store::Store;
+use sportello::text::{Lang, texts};
 
 #[derive(Parser)]
 #[command(
@@ -32,6 +34,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the Telegram bot (token from the TELOXIDE_TOKEN environment variable).
+    Run,
     /// Chat with the bot in the terminal.
     Console,
     /// Answer one question as the bot would, then exit.
@@ -248,6 +252,39 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let exe = std::env::current_exe()?;
                 rt.block_on(bench::run(exe, opts, &mut std::io::stdout()))?;
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Run => {
+            // The token is read here only, never from config, and never printed.
+            let token = std::env::var("TELOXIDE_TOKEN").unwrap_or_default();
+            let token = token.trim();
+            if token.is_empty() {
+                eprintln!("{}", texts(Lang::It).s("run.no_token", &[]));
+                return Ok(ExitCode::from(2));
+            }
+            sportello::telegram::hide_in_logs(token);
+            let reminders = cfg.reminders.settings()?;
+            let brain = Brain::load_with(&cfg.knowledge.dir, cfg.knowledge.documents_cache())
+                .context("loading the knowledge")?;
+            let store = Store::open(&cfg.data.dir, cfg.data.cache_mb).with_context(|| {
+                format!(
+                    "opening the data directory {} (is another sportello running?)",
+                    cfg.data.dir.display()
+                )
+            })?;
+            tracing::info!("data in {}", cfg.data.dir.display());
+            let app = Arc::new(
+                App::new(brain, cfg.knowledge.dir.clone(), store, settings(&cfg))
+                    .with_documents_cache(cfg.knowledge.documents_cache().map(Into::into)),
+            );
+            rt.block_on(sportello::telegram::run::run(
+                app,
+                &cfg.telegram,
+                token,
+                cfg.data.session_idle_days,
+                reminders,
+            ))
+            .map_err(|e| anyhow::anyhow!(sportello::telegram::redact(&e.to_string())))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench { queries, docs } => {

@@ -1,0 +1,300 @@
+//! `sportello run`: the bot in production.
+//!
+//! Registers the commands, then receives updates by long polling (the default) or by
+//! webhook, until SIGINT or SIGTERM. Polling faults (timeouts, 5xx, 429) are retried with
+//! backoff by the polling listener and the update offset only moves past updates that
+//! arrived, so none is lost. A background task removes idle sessions.
+
+use crate::reminders::{ReminderSettings, SystemClock, telegram::BotOutbox};
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+use teloxide::RequestError;
+use teloxide::adaptors::throttle::Limits;
+use teloxide::dispatching::Dispatcher;
+use teloxide::error_handlers::ErrorHandler;
+use teloxide::prelude::*;
+use teloxide::types::BotCommand;
+use teloxide::update_listeners::{Polling, webhooks};
+
+use crate::app::App;
+use crate::config::{Mode, TelegramConfig};
+use crate::text::{Lang, texts};
+
+use super::{Adapter, redact, schema};
+
+/// The commands shown in Telegram's menu, in order: (command, locale key of its
+/// description). A feature that adds a command adds one line here and one key in
+/// `locales/it.toml`; the engine must know the command too.
+pub const COMMANDS: &[(&str, &str)] = &[
+    ("start", "command.start"),
+    ("aiuto", "command.aiuto"),
+    ("bandi", "command.bandi"),
+    ("scadenze", "command.scadenze"),
+    ("cerca", "command.cerca"),
+    ("annulla", "command.annulla"),
+    ("privacy", "command.privacy"),
+    ("cancellami", "command.cancellami"),
+];
+
+/// The command menu in `lang`.
+pub fn bot_commands(lang: Lang) -> Vec<BotCommand> {
+    let tx = texts(lang);
+    COMMANDS
+        .iter()
+        .map(|(c, key)| BotCommand::new(*c, tx.raw(key)))
+        .collect()
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("Bot API: {0}")]
+    Api(String),
+    #[error("webhook: {0}")]
+    Webhook(String),
+}
+
+/// How often idle sessions are looked for.
+const EXPIRY_EVERY: Duration = Duration::from_secs(3600);
+/// Long-polling timeout asked of the Bot API.
+const POLL_TIMEOUT: Duration = Duration::from_secs(25);
+
+/// Runs the bot until a signal. `token` must be non-empty (checked by the caller).
+pub async fn run(
+    app: Arc<App>,
+    cfg: &TelegramConfig,
+    token: &str,
+    idle_days: u32,
+    reminders: ReminderSettings,
+) -> Result<(), RunError> {
+    super::hide_in_logs(token);
+    let mut bot = Bot::new(token);
+    if !cfg.api_url.is_empty() {
+        let url = url::Url::parse(&cfg.api_url).map_err(|e| RunError::Api(e.to_string()))?;
+        bot = bot.set_api_url(url);
+    }
+    let adapter = Adapter::new(
+        app.clone(),
+        cfg.flood_messages,
+        Duration::from_secs(cfg.flood_window_secs.into()),
+    );
+    let expiry = tokio::spawn(expire_loop(app.clone(), idle_days));
+    // Reminders pace themselves within Telegram's limits and must see every 429, so they
+    // get the plain bot, not the throttled one.
+    let (stop_reminders, stop_rx) = tokio::sync::watch::channel(false);
+    let dispatcher = {
+        let app = app.clone();
+        crate::reminders::spawn_dispatcher(
+            app.store.clone(),
+            move || app.brain(),
+            BotOutbox { bot: bot.clone() },
+            SystemClock,
+            reminders,
+            stop_rx,
+        )
+    };
+    let result = if cfg.unthrottled {
+        tracing::warn!(
+            "Telegram's send limits are lifted (telegram.unthrottled): local tests only"
+        );
+        serve(bot, adapter.clone(), cfg).await
+    } else {
+        // Throttle queues sends per chat and overall within Telegram's limits.
+        serve(bot.throttle(Limits::default()), adapter.clone(), cfg).await
+    };
+    expiry.abort();
+    let _ = stop_reminders.send(true);
+    match tokio::time::timeout(Duration::from_secs(10), dispatcher).await {
+        Ok(Ok(Ok(stats))) => tracing::info!("reminders stopped: {stats:?}"),
+        Ok(Ok(Err(e))) => tracing::error!("reminders: {e}"),
+        Ok(Err(e)) => tracing::error!("reminders task: {e}"),
+        Err(_) => tracing::warn!("reminders still sending at shutdown"),
+    }
+    if !adapter.outbox.drained(Duration::from_secs(10)).await {
+        tracing::warn!(
+            "{} replies still waiting at shutdown",
+            adapter.outbox.pending()
+        );
+    }
+    if let Err(e) = app.store.flush().await {
+        tracing::error!("final flush: {e}");
+    }
+    result
+}
+
+async fn serve<B>(bot: B, adapter: Arc<Adapter>, cfg: &TelegramConfig) -> Result<(), RunError>
+where
+    B: Requester<Err = RequestError> + Clone + Send + Sync + 'static,
+    <B as Requester>::GetUpdates: Send,
+    <B as Requester>::DeleteWebhook: Send,
+    <B as Requester>::GetWebhookInfo: Send,
+    <B as Requester>::SetWebhook: Send,
+    <B as Requester>::GetMe: Send,
+{
+    if !wait_for_api(&bot).await? {
+        return Ok(());
+    }
+    if let Err(e) = bot.set_my_commands(bot_commands(Lang::It)).await {
+        tracing::warn!("setMyCommands failed: {}", redact(&e.to_string()));
+    }
+    let mut dispatcher = Dispatcher::builder(bot.clone(), schema::<B>())
+        .dependencies(dptree::deps![adapter])
+        .default_handler(|_| async {})
+        .error_handler(Arc::new(LogErrors))
+        .build();
+    let token = dispatcher.shutdown_token();
+    tokio::spawn(async move {
+        stop_signal().await;
+        tracing::info!("stopping: finishing the updates in progress");
+        // Before the dispatcher runs (it is still calling getMe) a shutdown is refused:
+        // ask again until it is accepted.
+        loop {
+            match token.shutdown() {
+                Ok(f) => {
+                    f.await;
+                    break;
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+    });
+    match cfg.mode {
+        Mode::Polling => {
+            let listener = Polling::builder(bot.clone())
+                .timeout(POLL_TIMEOUT)
+                .delete_webhook()
+                .await
+                .build();
+            tracing::info!("listening with long polling");
+            dispatcher
+                .try_dispatch_with_listener(listener, Arc::new(LogErrors))
+                .await
+                .map_err(|e| RunError::Api(redact(&e.to_string())))
+        }
+        Mode::Webhook => {
+            let addr = cfg
+                .webhook_listen
+                .parse()
+                .map_err(|e| RunError::Webhook(format!("webhook_listen: {e}")))?;
+            let url = url::Url::parse(&cfg.webhook_url)
+                .map_err(|e| RunError::Webhook(format!("webhook_url: {e}")))?;
+            // teloxide generates a secret, registers it with setWebhook and rejects any
+            // request without the matching X-Telegram-Bot-Api-Secret-Token header.
+            let listener = webhooks::axum(bot.clone(), webhooks::Options::new(addr, url))
+                .await
+                .map_err(|e| RunError::Webhook(redact(&e.to_string())))?;
+            tracing::info!("listening for webhooks on {addr}");
+            dispatcher
+                .try_dispatch_with_listener(listener, Arc::new(LogErrors))
+                .await
+                .map_err(|e| RunError::Api(redact(&e.to_string())))
+        }
+    }
+}
+
+/// Waits until the Bot API answers getMe, with backoff; a refused token is fatal.
+/// `Ok(false)`: a stop signal came first.
+async fn wait_for_api<B>(bot: &B) -> Result<bool, RunError>
+where
+    B: Requester<Err = RequestError>,
+{
+    let mut attempt = 0;
+    loop {
+        match bot.get_me().await {
+            Ok(me) => {
+                tracing::info!("connected as @{}", me.username());
+                return Ok(true);
+            }
+            Err(e) => match super::send::retry_delay(&e, attempt) {
+                Some(d) => {
+                    tracing::warn!(
+                        "Bot API not reachable ({}); retrying in {d:?}",
+                        redact(&e.to_string())
+                    );
+                    attempt += 1;
+                    tokio::select! {
+                        _ = tokio::time::sleep(d) => {}
+                        _ = stop_signal() => return Ok(false),
+                    }
+                }
+                None => return Err(RunError::Api(redact(&e.to_string()))),
+            },
+        }
+    }
+}
+
+/// SIGINT or SIGTERM.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Removes sessions idle for more than `idle_days`, at start and then every hour.
+async fn expire_loop(app: Arc<App>, idle_days: u32) {
+    let mut tick = tokio::time::interval(EXPIRY_EVERY);
+    loop {
+        tick.tick().await;
+        let cutoff = Timestamp::now() - SignedDuration::from_hours(24 * i64::from(idle_days));
+        let a = app.clone();
+        match tokio::task::spawn_blocking(move || a.store.expire_sessions(cutoff)).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::info!("removed {n} idle sessions"),
+            Ok(Err(e)) => tracing::error!("expiring sessions: {e}"),
+            Err(e) => tracing::error!("expiry task: {e}"),
+        }
+    }
+}
+
+/// Logs handler and listener errors with `tracing`, token redacted; never stops anything.
+struct LogErrors;
+
+impl<E: std::fmt::Debug + Send + 'static> ErrorHandler<E> for LogErrors {
+    fn handle_error(self: Arc<Self>, error: E) -> futures_like::BoxFuture<'static, ()> {
+        let line = redact(&format!("{error:?}"));
+        Box::pin(async move { tracing::warn!("{line}") })
+    }
+}
+
+mod futures_like {
+    pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_command_has_an_italian_description_and_a_valid_name() {
+        let tx = texts(Lang::It);
+        for (cmd, key) in COMMANDS {
+            assert!(tx.has(key), "locales/it.toml misses {key}");
+            assert!(
+                (1..=32).contains(&cmd.len())
+                    && cmd
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+                "{cmd}"
+            );
+            let d = tx.raw(key);
+            assert!((3..=256).contains(&d.chars().count()), "{key}: {d}");
+        }
+    }
+}

@@ -1,0 +1,475 @@
+//! A Bot API stand-in on 127.0.0.1 speaking real HTTP/1.1 (axum), for tests that run the
+//! real `sportello` binary and for the benchmark.
+//!
+//! It serves getMe, getUpdates (long polling with offset confirmation, like Telegram),
+//! sendMessage, editMessageText, answerCallbackQuery, setMyCommands, deleteWebhook and
+//! getWebhookInfo; any other method gets a 404 Bot API error. Tests queue updates with
+//! [`StandIn::push_text`] / [`StandIn::push_button`], read what the bot did with
+//! [`StandIn::calls`] / [`StandIn::wait_for`], and can inject faults with
+//! [`StandIn::fail_next`].
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use tokio::sync::Notify;
+
+pub const BOT_ID: i64 = 4242;
+pub const BOT_USERNAME: &str = "sportello_test_bot";
+
+/// One Bot API call the bot made.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub method: String,
+    pub body: Value,
+    pub at: Instant,
+}
+
+impl Call {
+    /// The `chat_id` of the call, if it has one.
+    pub fn chat(&self) -> Option<i64> {
+        self.body.get("chat_id").and_then(Value::as_i64)
+    }
+
+    /// The id the stand-in gave to the message of a sendMessage call.
+    pub fn message_id(&self) -> Option<i64> {
+        self.body.get("__message_id").and_then(Value::as_i64)
+    }
+
+    pub fn text(&self) -> &str {
+        self.body.get("text").and_then(Value::as_str).unwrap_or("")
+    }
+
+    /// The callback data of every inline button of the call, row by row.
+    pub fn button_data(&self) -> Vec<String> {
+        self.body
+            .pointer("/reply_markup/inline_keyboard")
+            .and_then(Value::as_array)
+            .map(|rows| {
+                rows.iter()
+                    .flat_map(|r| r.as_array().cloned().unwrap_or_default())
+                    .filter_map(|b| b.get("callback_data")?.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    /// Updates not yet confirmed by an offset, in id order.
+    updates: VecDeque<Value>,
+    next_update_id: i64,
+    next_message_id: i64,
+    calls: Vec<Call>,
+    /// Update id -> when it was queued (for latency measurements).
+    pushed_at: HashMap<i64, Instant>,
+    /// Method -> HTTP statuses to answer with before serving it normally.
+    faults: HashMap<String, VecDeque<u16>>,
+    /// Highest offset the bot confirmed.
+    confirmed: i64,
+}
+
+struct Shared {
+    inner: Mutex<Inner>,
+    /// Woken on every new update (long polls) and every call (waiting tests).
+    updated: Notify,
+    called: Notify,
+    token: String,
+    /// Receivers of every call as it happens (benchmarks).
+    taps: Mutex<Vec<tokio::sync::mpsc::UnboundedSender<Call>>>,
+}
+
+/// The running stand-in; it stops when dropped.
+pub struct StandIn {
+    pub addr: SocketAddr,
+    shared: Arc<Shared>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for StandIn {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+fn private_chat(user: i64) -> Value {
+    json!({"id": user, "type": "private", "first_name": format!("Utente {user}")})
+}
+
+fn user(user: i64) -> Value {
+    json!({"id": user, "is_bot": false, "first_name": format!("Utente {user}")})
+}
+
+fn ok(result: Value) -> Response {
+    (
+        StatusCode::OK,
+        [("content-type", "application/json")],
+        json!({"ok": true, "result": result}).to_string(),
+    )
+        .into_response()
+}
+
+fn api_error(status: u16, description: &str) -> Response {
+    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = if status == 429 {
+        json!({"ok": false, "error_code": 429, "description": description,
+               "parameters": {"retry_after": 1}})
+    } else {
+        json!({"ok": false, "error_code": status, "description": description})
+    };
+    (
+        code,
+        [("content-type", "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+impl StandIn {
+    /// Starts serving on a free port of 127.0.0.1, accepting only `token`.
+    pub async fn start(token: &str) -> StandIn {
+        let shared = Arc::new(Shared {
+            inner: Mutex::new(Inner {
+                next_update_id: 1,
+                next_message_id: 1,
+                ..Inner::default()
+            }),
+            updated: Notify::new(),
+            called: Notify::new(),
+            token: token.to_string(),
+            taps: Mutex::new(Vec::new()),
+        });
+        let app = Router::new()
+            .route("/{bot}/{method}", axum::routing::post(serve).get(serve))
+            .with_state(shared.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        StandIn { addr, shared, task }
+    }
+
+    /// The base URL to give the bot (`TELOXIDE_API_URL`).
+    pub fn url(&self) -> String {
+        format!("http://{}/", self.addr)
+    }
+
+    fn push(&self, make: impl FnOnce(i64, i64) -> Value) -> i64 {
+        let mut g = self.shared.inner.lock().unwrap();
+        let id = g.next_update_id;
+        g.next_update_id += 1;
+        let mid = g.next_message_id;
+        g.next_message_id += 1;
+        let update = make(id, mid);
+        g.updates.push_back(update);
+        g.pushed_at.insert(id, Instant::now());
+        drop(g);
+        self.shared.updated.notify_waiters();
+        id
+    }
+
+    /// Queues a text message from `from` in their private chat; returns the update id.
+    pub fn push_text(&self, from: i64, text: &str) -> i64 {
+        self.push(|id, mid| {
+            json!({"update_id": id, "message": {
+                "message_id": mid, "date": now_unix(), "chat": private_chat(from),
+                "from": user(from), "text": text}})
+        })
+    }
+
+    /// Queues a press of the button `data` under the bot's message `message_id`.
+    pub fn push_button(&self, from: i64, message_id: i64, data: &str) -> i64 {
+        self.push(|id, _| {
+            json!({"update_id": id, "callback_query": {
+                "id": format!("cq{id}"), "from": user(from), "chat_instance": "ci",
+                "data": data,
+                "message": {"message_id": message_id, "date": now_unix(),
+                            "chat": private_chat(from),
+                            "from": {"id": BOT_ID, "is_bot": true, "first_name": "Sportello",
+                                     "username": BOT_USERNAME},
+                            "text": "…"}}})
+        })
+    }
+
+    /// Every later call, as it happens.
+    pub fn tap(&self) -> tokio::sync::mpsc::UnboundedReceiver<Call> {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        self.shared.taps.lock().unwrap().push(tx);
+        rx
+    }
+
+    /// When update `id` was queued.
+    pub fn pushed_at(&self, id: i64) -> Option<Instant> {
+        self.shared
+            .inner
+            .lock()
+            .unwrap()
+            .pushed_at
+            .get(&id)
+            .copied()
+    }
+
+    /// Every call so far.
+    pub fn calls(&self) -> Vec<Call> {
+        self.shared.inner.lock().unwrap().calls.clone()
+    }
+
+    /// Number of calls so far (cheap).
+    pub fn call_count(&self) -> usize {
+        self.shared.inner.lock().unwrap().calls.len()
+    }
+
+    /// Calls made after the first `from` ones.
+    pub fn calls_since(&self, from: usize) -> Vec<Call> {
+        let g = self.shared.inner.lock().unwrap();
+        g.calls
+            .get(from..)
+            .map(<[Call]>::to_vec)
+            .unwrap_or_default()
+    }
+
+    /// The highest update offset the bot has confirmed (all ids below it are handled).
+    pub fn confirmed_offset(&self) -> i64 {
+        self.shared.inner.lock().unwrap().confirmed
+    }
+
+    /// Answers the next `times` calls of `method` (lower case) with HTTP `status`: a 5xx
+    /// with an HTML page (teloxide then waits 10 s before reporting it), 429 with
+    /// `retry_after: 1`, or 200 with a body that is not JSON.
+    pub fn fail_next(&self, method: &str, status: u16, times: usize) {
+        let mut g = self.shared.inner.lock().unwrap();
+        g.faults
+            .entry(method.to_string())
+            .or_default()
+            .extend(std::iter::repeat_n(status, times));
+    }
+
+    /// Waits for a call (made after the first `from` calls) that satisfies `pred`.
+    pub async fn wait_for(
+        &self,
+        from: usize,
+        limit: Duration,
+        pred: impl Fn(&Call) -> bool,
+    ) -> Option<Call> {
+        let end = tokio::time::Instant::now() + limit;
+        loop {
+            let notified = self.shared.called.notified();
+            if let Some(c) = self.calls_since(from).into_iter().find(|c| pred(c)) {
+                return Some(c);
+            }
+            if tokio::time::timeout_at(end, notified).await.is_err() {
+                return None;
+            }
+        }
+    }
+}
+
+async fn serve(
+    State(sh): State<Arc<Shared>>,
+    Path((bot, method)): Path<(String, String)>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Response {
+    if bot.strip_prefix("bot") != Some(sh.token.as_str()) {
+        return api_error(401, "Unauthorized");
+    }
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mut body: Value = if body.is_empty() {
+        json!({})
+    } else if let Some(boundary) = content_type.split("boundary=").nth(1) {
+        multipart_fields(&body, boundary)
+    } else {
+        serde_json::from_slice(&body).unwrap_or(json!({"__raw": true}))
+    };
+    let method_lc = method.to_ascii_lowercase();
+    let mut sent_id = 0;
+    {
+        let mut g = sh.inner.lock().unwrap();
+        if let Some(status) = g.faults.get_mut(&method_lc).and_then(VecDeque::pop_front) {
+            drop(g);
+            return if status == 200 {
+                // A garbled answer through a misbehaving proxy.
+                (StatusCode::OK, "<html>proxy</html>").into_response()
+            } else if status >= 500 {
+                (
+                    StatusCode::from_u16(status).unwrap(),
+                    "<html>Bad Gateway</html>",
+                )
+                    .into_response()
+            } else {
+                api_error(status, "Too Many Requests: retry after 1")
+            };
+        }
+        if method_lc != "getupdates" {
+            // The id a sent message gets is stored with the call, so tests can press
+            // buttons under it.
+            if method_lc == "sendmessage" {
+                sent_id = g.next_message_id;
+                g.next_message_id += 1;
+                body["__message_id"] = json!(sent_id);
+            }
+            // teloxide writes `SendMessage`, the documentation `sendMessage`: keep the latter.
+            let mut canonical = method.clone();
+            if let Some(first) = canonical.get_mut(..1) {
+                first.make_ascii_lowercase();
+            }
+            let call = Call {
+                method: canonical,
+                body: body.clone(),
+                at: Instant::now(),
+            };
+            sh.taps
+                .lock()
+                .unwrap()
+                .retain(|t| t.send(call.clone()).is_ok());
+            g.calls.push(call);
+        }
+    }
+    if method_lc != "getupdates" {
+        sh.called.notify_waiters();
+    }
+    match method_lc.as_str() {
+        "getme" => ok(json!({
+            "id": BOT_ID, "is_bot": true, "first_name": "Sportello", "username": BOT_USERNAME,
+            "can_join_groups": true, "can_read_all_group_messages": false,
+            "supports_inline_queries": false, "can_connect_to_business": false,
+            "has_main_web_app": false})),
+        "getupdates" => get_updates(&sh, &body).await,
+        "sendmessage" => {
+            let chat = body.get("chat_id").and_then(Value::as_i64).unwrap_or(0);
+            let mut msg = json!({
+                "message_id": sent_id, "date": now_unix(), "chat": private_chat(chat),
+                "from": {"id": BOT_ID, "is_bot": true, "first_name": "Sportello",
+                         "username": BOT_USERNAME},
+                "text": body.get("text").cloned().unwrap_or(json!(""))});
+            if let Some(kb) = body.get("reply_markup") {
+                msg["reply_markup"] = kb.clone();
+            }
+            ok(msg)
+        }
+        "editmessagetext" => {
+            let chat = body.get("chat_id").and_then(Value::as_i64).unwrap_or(0);
+            let mid = body.get("message_id").and_then(Value::as_i64).unwrap_or(0);
+            ok(json!({
+                "message_id": mid, "date": now_unix(), "chat": private_chat(chat),
+                "from": {"id": BOT_ID, "is_bot": true, "first_name": "Sportello",
+                         "username": BOT_USERNAME},
+                "text": body.get("text").cloned().unwrap_or(json!(""))}))
+        }
+        "answercallbackquery" | "setmycommands" | "deletewebhook" | "setwebhook" => ok(json!(true)),
+        "getwebhookinfo" => ok(json!({"url": "", "has_custom_certificate": false,
+                                      "pending_update_count": 0})),
+        _ => api_error(404, "Not Found: method not found"),
+    }
+}
+
+/// The text fields of a multipart/form-data body (files are kept as their length).
+fn multipart_fields(body: &[u8], boundary: &str) -> Value {
+    let text = String::from_utf8_lossy(body);
+    let mut out = serde_json::Map::new();
+    for part in text.split(&format!("--{}", boundary.trim_matches('"'))) {
+        let Some((head, value)) = part.split_once("\r\n\r\n") else {
+            continue;
+        };
+        let Some(name) = head
+            .split("name=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+        else {
+            continue;
+        };
+        let value = value.strip_suffix("\r\n").unwrap_or(value);
+        let parsed = serde_json::from_str(value).unwrap_or_else(|_| json!(value));
+        out.insert(name.to_string(), parsed);
+    }
+    Value::Object(out)
+}
+
+/// Posts `body` to `http://{addr}{path}` as Telegram posts to a webhook; returns the
+/// HTTP status.
+pub async fn post_update(addr: SocketAddr, path: &str, secret: Option<&str>, body: &Value) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let body = body.to_string();
+    let mut req = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    );
+    if let Some(s) = secret {
+        req.push_str(&format!("X-Telegram-Bot-Api-Secret-Token: {s}\r\n"));
+    }
+    req.push_str("\r\n");
+    req.push_str(&body);
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(req.as_bytes()).await.unwrap();
+    let mut resp = Vec::new();
+    stream.read_to_end(&mut resp).await.unwrap();
+    let head = String::from_utf8_lossy(&resp);
+    head.split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
+}
+
+/// A text update as Telegram would send it (for webhooks).
+pub fn text_update(update_id: i64, from: i64, text: &str) -> Value {
+    json!({"update_id": update_id, "message": {
+        "message_id": update_id, "date": now_unix(), "chat": private_chat(from),
+        "from": user(from), "text": text}})
+}
+
+/// Long polling as Telegram does it: `offset` confirms (forgets) every earlier update;
+/// with nothing pending the request waits up to `timeout` seconds.
+async fn get_updates(sh: &Shared, body: &Value) -> Response {
+    let offset = body.get("offset").and_then(Value::as_i64).unwrap_or(0);
+    let timeout = body.get("timeout").and_then(Value::as_u64).unwrap_or(0);
+    let limit = body
+        .get("limit")
+        .and_then(Value::as_u64)
+        .unwrap_or(100)
+        .clamp(1, 100) as usize;
+    let end = tokio::time::Instant::now() + Duration::from_secs(timeout);
+    loop {
+        let notified = sh.updated.notified();
+        {
+            let mut g = sh.inner.lock().unwrap();
+            if offset > 0 {
+                while g
+                    .updates
+                    .front()
+                    .and_then(|u| u["update_id"].as_i64())
+                    .is_some_and(|id| id < offset)
+                {
+                    g.updates.pop_front();
+                }
+                g.confirmed = g.confirmed.max(offset);
+            }
+            if !g.updates.is_empty() {
+                let batch: Vec<Value> = g.updates.iter().take(limit).cloned().collect();
+                return ok(Value::Array(batch));
+            }
+        }
+        if tokio::time::timeout_at(end, notified).await.is_err() {
+            return ok(json!([]));
+        }
+    }
+}

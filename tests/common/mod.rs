@@ -1,0 +1,4 @@
+//! Test helpers shared by integration tests and benchmarks.
+#![allow(dead_code)]
+
+pub mod botapi;
