@@ -32,6 +32,8 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("aiuto", "command.aiuto"),
     ("bandi", "command.bandi"),
     ("scadenze", "command.scadenze"),
+    ("verifica", "command.verifica"),
+    ("promemoria", "command.promemoria"),
     ("cerca", "command.cerca"),
     ("annulla", "command.annulla"),
     ("privacy", "command.privacy"),
