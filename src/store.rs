@@ -7,6 +7,8 @@
 //! with the sign bit flipped for signed ids so negative (group) ids sort first.
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -75,6 +77,19 @@ pub struct Store {
     pub(crate) subscriptions: sled::Tree,
     pub(crate) reminder_queue: sled::Tree,
     pub(crate) reminders_done: sled::Tree,
+    flusher: Arc<Flusher>,
+}
+
+/// Group commit: one flush at a time, shared by every writer that was waiting for it.
+///
+/// Many concurrent `flush_async` calls deadlock sled 0.34: each occupies a thread of
+/// sled's own pool waiting for a buffer that only that (now full) pool can write.
+#[derive(Default)]
+struct Flusher {
+    turn: tokio::sync::Mutex<()>,
+    /// Flushes started so far, and the number of the last one completed.
+    started: AtomicU64,
+    completed: AtomicU64,
 }
 
 impl Store {
@@ -105,6 +120,7 @@ impl Store {
             reminder_queue: db.open_tree("reminder_queue")?,
             reminders_done: db.open_tree("reminders_done")?,
             db,
+            flusher: Arc::default(),
         })
     }
 
@@ -188,9 +204,18 @@ impl Store {
         Ok(out)
     }
 
-    /// Makes every write so far durable.
+    /// Makes every write so far durable. Concurrent callers share flushes: a flush that
+    /// started after this call began covers this caller's writes.
     pub async fn flush(&self) -> Result<(), StoreError> {
+        let f = &self.flusher;
+        let seen = f.started.load(Ordering::SeqCst);
+        let _turn = f.turn.lock().await;
+        if f.completed.load(Ordering::SeqCst) > seen {
+            return Ok(());
+        }
+        let n = f.started.fetch_add(1, Ordering::SeqCst) + 1;
         self.db.flush_async().await?;
+        f.completed.store(n, Ordering::SeqCst);
         Ok(())
     }
 }
@@ -230,6 +255,35 @@ mod tests {
         .unwrap();
         st.sessions.insert(u.key(), old).unwrap();
         assert!(matches!(st.load_session(u).unwrap(), Loaded::Reset(_)));
+    }
+
+    #[test]
+    fn many_concurrent_flushes_complete() {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let st = Store::open(dir.path(), 8).unwrap();
+        rt.block_on(async {
+            let tasks: Vec<_> = (0..500)
+                .map(|i| {
+                    let st = st.clone();
+                    tokio::spawn(async move {
+                        st.save_session(UserId(i), &Session::default()).unwrap();
+                        st.flush().await.unwrap();
+                    })
+                })
+                .collect();
+            for t in tasks {
+                tokio::time::timeout(std::time::Duration::from_secs(60), t)
+                    .await
+                    .expect("flushes deadlocked")
+                    .unwrap();
+            }
+        });
+        assert_eq!(st.session_count(), 500);
     }
 
     #[test]
