@@ -56,9 +56,18 @@ impl Rich {
         Rich(vec![Span::Plain(s.into())])
     }
 
+    /// Appends a span; adjacent spans of the same style merge, so the HTML stays compact
+    /// (`<b>Domanda 1 di 9</b>`, not one tag per piece of a template).
     pub fn push(&mut self, span: Span) -> &mut Self {
-        if !span.text().is_empty() {
-            self.0.push(span);
+        if span.text().is_empty() {
+            return self;
+        }
+        match (self.0.last_mut(), &span) {
+            (Some(Span::Plain(a)), Span::Plain(b))
+            | (Some(Span::Bold(a)), Span::Bold(b))
+            | (Some(Span::Italic(a)), Span::Italic(b))
+            | (Some(Span::Mark(a)), Span::Mark(b)) => a.push_str(b),
+            _ => self.0.push(span),
         }
         self
     }
@@ -292,6 +301,14 @@ mod tests {
             r.to_html(),
             "<b>a&lt;b&gt;&amp;</b> _*[]()~&gt;#+-=|{}.! <a href=\"https://e.x/?a=1&amp;b=2\">x&quot;y</a>"
         );
+    }
+
+    #[test]
+    fn adjacent_spans_of_one_style_merge() {
+        let mut r = Rich::new();
+        r.bold("Domanda ").bold("1").text(" di ").text("9").bold("");
+        assert_eq!(r.0, vec![Span::Bold("Domanda 1".into()), Span::Plain(" di 9".into())]);
+        assert_eq!(r.to_html(), "<b>Domanda 1</b> di 9");
     }
 
     #[test]

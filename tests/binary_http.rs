@@ -189,6 +189,56 @@ async fn kill_9_in_the_middle_of_a_dialogue_and_go_on_after_restart() {
     ));
 }
 
+/// The message of the bot that shows question `n` of a check (sent or edited in place).
+async fn question(api: &StandIn, from: usize, bot: &Running, n: u32) -> Call {
+    let wanted = format!("Domanda {n} di");
+    expect(api, from, &wanted, bot, |c| {
+        (c.method == "sendMessage" || c.method == "editMessageText") && c.text().contains(&wanted)
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_in_the_middle_of_the_eligibility_check_goes_on_at_the_same_question() {
+    let api = StandIn::start(TOKEN).await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let user = 5005;
+    let bot = Running::start(&api, &data, 1);
+    let n = api.call_count();
+    api.push_text(user, "/verifica alfa-2026");
+    let q1 = question(&api, n, &bot, 1).await;
+    let pmi = q1.button_data()[0].clone();
+    let n = api.call_count();
+    api.push_button(user, q1.message_id().unwrap(), &pmi);
+    let q2 = question(&api, n, &bot, 2).await;
+    let yes = q2.button_data()[0].clone();
+
+    bot.kill9();
+
+    // After the restart the pending question's buttons still work, and the check goes on
+    // from question 2 to question 3, with the first answer kept.
+    let bot = Running::start(&api, &data, 2);
+    let n = api.call_count();
+    let message = q2.message_id().or(q1.message_id()).unwrap();
+    api.push_button(user, message, &yes);
+    let q3 = question(&api, n, &bot, 3).await;
+    assert!(!q3.text().contains("non è più valido"), "{}", q3.text());
+    // A typed answer works as well after the restart.
+    let n = api.call_count();
+    api.push_text(user, "/indietro");
+    question(&api, n, &bot, 2).await;
+    bot.term();
+    let store = Store::open(&data, 8).unwrap();
+    let Loaded::Found(s) = store.load_session(UserId(user)).unwrap() else {
+        panic!("the session was lost")
+    };
+    let sportello::dialogue::State::Eligibility(p) = s.state else {
+        panic!("not in the check any more: {:?}", s.state)
+    };
+    assert_eq!(p.answers.len(), 1, "{p:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_kill_9_keeps_the_topic_of_the_conversation() {
     let api = StandIn::start(TOKEN).await;
