@@ -307,7 +307,10 @@ mod tests {
     fn adjacent_spans_of_one_style_merge() {
         let mut r = Rich::new();
         r.bold("Domanda ").bold("1").text(" di ").text("9").bold("");
-        assert_eq!(r.0, vec![Span::Bold("Domanda 1".into()), Span::Plain(" di 9".into())]);
+        assert_eq!(
+            r.0,
+            vec![Span::Bold("Domanda 1".into()), Span::Plain(" di 9".into())]
+        );
         assert_eq!(r.to_html(), "<b>Domanda 1</b> di 9");
     }
 

@@ -396,3 +396,90 @@ async fn a_broken_session_is_replaced_with_a_polite_word() {
         [html("session.reset", &[]), html("cancel.nothing", &[])]
     );
 }
+
+/// The message the last dispatch showed: the last one sent, or else the last one edited.
+fn shown(bot: &MockBot<HandlerError, DistributionKey>) -> Message {
+    let r = bot.get_responses();
+    r.sent_messages
+        .last()
+        .cloned()
+        .or_else(|| r.edited_messages_text.last().map(|e| e.message.clone()))
+        .expect("the bot showed something")
+}
+
+/// The data of the button under `m` whose label starts with `label`.
+fn button_starting(m: &Message, label: &str) -> String {
+    buttons(m)
+        .into_iter()
+        .find(|(l, _)| l.starts_with(label))
+        .unwrap_or_else(|| panic!("no button «{label}» under {:?}", buttons(m)))
+        .1
+}
+
+#[tokio::test]
+async fn a_full_eligibility_check_by_buttons_ends_with_a_verdict() {
+    let ad = adapter();
+    let mut bot = mock(MockMessageText::new().text("/verifica alfa-2026"), &ad);
+    bot.dispatch().await;
+    let mut m = shown(&bot);
+    assert!(m.text().unwrap().contains("Domanda 1 di"), "{:?}", m.text());
+    // Two SMEs in partnership in Piedmont: buttons for the choices, typed numbers (there
+    // are no buttons for numbers, as in any Telegram client).
+    for label in ["Una PMI", "Sì", "Sì"] {
+        let data = button_starting(&m, label);
+        press(&mut bot, &m, &data).await;
+        m = shown(&bot);
+    }
+    for typed in ["150.000 €", "25%", "24"] {
+        say(&mut bot, typed).await;
+        m = shown(&bot);
+    }
+    assert!(
+        m.text().unwrap().contains("Quali servizi"),
+        "{:?}",
+        m.text()
+    );
+    // Multiple choice: two toggles edit the question in place, then "done".
+    for label in ["Servizi per i figli", "smart working"] {
+        let data = buttons(&m)
+            .into_iter()
+            .find(|(l, _)| l.contains(label))
+            .unwrap_or_else(|| panic!("no «{label}» in {:?}", buttons(&m)))
+            .1;
+        press(&mut bot, &m, &data).await;
+        assert!(
+            !bot.get_responses().edited_messages_text.is_empty(),
+            "a toggle edits"
+        );
+        m = shown(&bot);
+    }
+    let done = buttons(&m)
+        .into_iter()
+        .find(|(_, d)| d.ends_with("|d"))
+        .expect("a done button")
+        .1;
+    press(&mut bot, &m, &done).await;
+    m = shown(&bot);
+    // The optional VAT number is skipped; the verdict follows.
+    let skip = buttons(&m)
+        .into_iter()
+        .find(|(_, d)| d.ends_with("|s"))
+        .expect("a skip button")
+        .1;
+    press(&mut bot, &m, &skip).await;
+    let verdict = sent(&bot).join("\n");
+    assert!(verdict.contains("Esito: AMMISSIBILE"), "{verdict}");
+    assert!(
+        verdict.contains("Valore del progetto: 150.000 €"),
+        "{verdict}"
+    );
+    assert!(verdict.contains("non vincolante"), "{verdict}");
+    let Loaded::Found(s) = ad.app.store.load_session(me()).unwrap() else {
+        panic!("no session")
+    };
+    assert_eq!(
+        s.state,
+        sportello::dialogue::State::Idle,
+        "the check is over"
+    );
+}
