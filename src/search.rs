@@ -276,13 +276,48 @@ fn analyzers() -> (TextAnalyzer, TextAnalyzer) {
 }
 
 /// Joins dotted acronyms (`D.G.R.`, `A.L.Fa.`, `we.ca.re`) into one word, as people
-/// write them both ways.
+/// write them both ways: a word of groups of at most three letters separated by at least
+/// two dots loses its dots. A hand-written scan: a Unicode-aware regex with word
+/// boundaries cost a tenth of the indexing time.
 fn join_acronyms(text: &str) -> std::borrow::Cow<'_, str> {
-    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let re = RE.get_or_init(|| {
-        regex::Regex::new(r"\b(?:\p{L}{1,3}\.){2,}\p{L}{0,3}\b\.?").expect("acronym pattern")
-    });
-    re.replace_all(text, |c: &regex::Captures<'_>| c[0].replace('.', ""))
+    if !text.contains('.') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let is_acronym = |core: &str| {
+        let groups: Vec<&str> = core.split('.').collect();
+        let (last, rest) = groups.split_last().unwrap_or((&"", &[]));
+        groups.len() >= 3
+            && rest
+                .iter()
+                .all(|g| (1..=3).contains(&g.chars().count()) && g.chars().all(char::is_alphabetic))
+            && last.chars().count() <= 3
+            && last.chars().all(char::is_alphabetic)
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut changed = false;
+    for piece in text.split_inclusive(char::is_whitespace) {
+        let start = piece.find(char::is_alphabetic).unwrap_or(piece.len());
+        let end = piece
+            .char_indices()
+            .rev()
+            .find(|(_, c)| c.is_alphabetic() || *c == '.')
+            .map_or(start, |(i, c)| i + c.len_utf8())
+            .max(start);
+        let core = &piece[start..end];
+        if core.contains('.') && is_acronym(core) {
+            out.push_str(&piece[..start]);
+            out.extend(core.chars().filter(|c| *c != '.'));
+            out.push_str(&piece[end..]);
+            changed = true;
+        } else {
+            out.push_str(piece);
+        }
+    }
+    if changed {
+        std::borrow::Cow::Owned(out)
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
 }
 
 fn tokens(a: &mut TextAnalyzer, text: &str) -> Vec<String> {
@@ -759,14 +794,17 @@ impl SearchIndex {
             )
             .unwrap_or_default();
         let mut hits = Vec::with_capacity(top.len());
+        // One column reader per segment, not one per hit.
+        let mut columns: HashMap<u32, Option<tantivy::columnar::Column<u64>>> = HashMap::new();
         for (score, addr) in top {
-            let seg = searcher.segment_reader(addr.segment_ord);
-            let Some(ord) = seg
-                .fast_fields()
-                .u64("ord")
-                .ok()
-                .and_then(|c| c.first(addr.doc_id))
-            else {
+            let column = columns.entry(addr.segment_ord).or_insert_with(|| {
+                searcher
+                    .segment_reader(addr.segment_ord)
+                    .fast_fields()
+                    .u64("ord")
+                    .ok()
+            });
+            let Some(ord) = column.as_ref().and_then(|c| c.first(addr.doc_id)) else {
                 continue;
             };
             let entry = ord as usize;
@@ -980,6 +1018,22 @@ mod tests {
         let r = ix.search("possono partecipare le pmi?", 3);
         assert_eq!(ix.entry(r.hits[0].entry).doc.id, "faq:pmi");
         assert_eq!(r.confidence, Confidence::High);
+    }
+
+    #[test]
+    fn dotted_acronyms_are_joined_and_nothing_else() {
+        let cases = [
+            ("il Piano A.L.Fa. 2026", "il Piano ALFa 2026"),
+            ("la D.G.R. n. 22-5076", "la DGR n. 22-5076"),
+            ("(we.ca.re)", "(wecare)"),
+            ("fine frase. Nuova frase.", "fine frase. Nuova frase."),
+            ("ore 12.00 del 13.09.2019", "ore 12.00 del 13.09.2019"),
+            ("www.regione.piemonte.it", "www.regione.piemonte.it"),
+            ("a.b", "a.b"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(join_acronyms(input), want, "{input}");
+        }
     }
 
     #[test]
