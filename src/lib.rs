@@ -34,6 +34,7 @@ pub mod console;
 pub mod dialogue;
 pub mod documents;
 pub mod eligibility;
+pub mod helpdesk;
 pub mod knowledge;
 pub mod reminders;
 pub mod reply;
