@@ -333,6 +333,9 @@ pub fn jaccard(a: &BTreeSet<String>, b: &BTreeSet<String>) -> f64 {
     a.intersection(b).count() as f64 / union as f64
 }
 
+/// A group being built: its first question's stems, distinct texts with counts, size.
+type Pending = (BTreeSet<String>, Vec<(String, usize)>, usize);
+
 /// Sums up the questions asked at or after `since`. `stems` reduces a question to the
 /// words that carry its meaning (the search analyser: folded, stop words out, stemmed).
 pub fn stats(
@@ -342,7 +345,8 @@ pub fn stats(
 ) -> Stats {
     let recent: Vec<&AskedQuestion> = log.iter().filter(|q| q.at >= since).collect();
     let mut top: HashMap<&str, usize> = HashMap::new();
-    let mut groups: Vec<(BTreeSet<String>, Vec<(String, usize)>, usize)> = Vec::new();
+    // (stems of the group's first question, distinct texts with counts, size)
+    let mut groups: Vec<Pending> = Vec::new();
     let mut confident = 0;
     for q in &recent {
         if q.confident {
@@ -380,14 +384,14 @@ pub fn stats(
         .into_iter()
         .map(|(_, mut examples, count)| {
             // Stable: equally frequent texts keep the order they were first asked in.
-            examples.sort_by(|a, b| b.1.cmp(&a.1));
+            examples.sort_by_key(|e| std::cmp::Reverse(e.1));
             Group {
                 examples: examples.into_iter().map(|(t, _)| t).collect(),
                 count,
             }
         })
         .collect();
-    unanswered.sort_by(|a, b| b.count.cmp(&a.count));
+    unanswered.sort_by_key(|g| std::cmp::Reverse(g.count));
     Stats {
         questions: recent.len(),
         confident,
