@@ -763,3 +763,92 @@ async fn erase_me_leaves_nothing_in_sled_that_refers_to_the_user() {
         [html("ticket.user_gone", &[("number", "1")])]
     );
 }
+
+#[tokio::test]
+async fn a_ticket_carries_the_call_and_the_eligibility_answers_so_far() {
+    use sportello::app::{Delivery, Incoming};
+    use sportello::dialogue::Event;
+    let knowledge = load_dir(Path::new(KNOWLEDGE)).unwrap();
+    let q = knowledge
+        .questionnaire("wecare-welfare-aziendale")
+        .expect("the welfare call has a questionnaire");
+    let first = &q.questions[0];
+    let ad = adapter();
+    let app = &ad.app;
+    let say = |text: &str| Incoming {
+        user: UserId(USER as i64),
+        name: format!("{FIRST} {LAST}"),
+        chat: USER as i64,
+        event: Event::Text(text.into()),
+        forwarded: false,
+    };
+    let now = Timestamp::now();
+    let datas = |out: &[Delivery]| -> Vec<String> {
+        out.iter()
+            .filter_map(|d| match d {
+                Delivery::Here(r) => Some(r),
+                _ => None,
+            })
+            .flat_map(|r| r.buttons.iter().flatten())
+            .map(|b| b.data.clone())
+            .collect()
+    };
+    let out = app
+        .handle_incoming(&say("/verifica wecare-welfare-aziendale"), now)
+        .await
+        .unwrap();
+    // The call is closed: go on past the notice, to the first question.
+    let go_on = datas(&out)
+        .into_iter()
+        .find(|d| d.starts_with("1|n|") && d.ends_with("|c"))
+        .expect("a button to go on");
+    let out = app
+        .handle_incoming(
+            &Incoming {
+                event: Event::Button(go_on),
+                ..say("")
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    let data = datas(&out)
+        .into_iter()
+        .find(|d| d.starts_with("1|a|"))
+        .expect("an answer button");
+    let option: usize = data.rsplit('|').next().unwrap().parse().unwrap();
+    let press = Incoming {
+        event: Event::Button(data.clone()),
+        ..say("")
+    };
+    app.handle_incoming(&press, now).await.unwrap();
+    let out = app.handle_incoming(&say("/operatore"), now).await.unwrap();
+    let card = out
+        .iter()
+        .find_map(|d| match d {
+            Delivery::ToStaff { reply, .. } => Some(reply.text.to_plain()),
+            _ => None,
+        })
+        .expect("a ticket for staff");
+    let call = knowledge.call("wecare-welfare-aziendale").unwrap();
+    assert!(card.contains(&call.short), "{card}");
+    assert!(card.contains(&texts(Lang::It).s("ticket.answers", &[]).replace('*', "")));
+    let answered = format!("• {}: ", first.label);
+    assert!(card.contains(&answered), "{card}");
+    let o = &first.options[option];
+    assert!(card.contains(&format!("{answered}{}", o.label)), "{card}");
+}
+
+#[tokio::test]
+async fn a_command_written_as_a_reply_to_a_ticket_is_not_sent_to_the_user() {
+    let ad = adapter();
+    let mut bot = mock(from_user("/operatore Una domanda"), &ad);
+    bot.dispatch().await;
+    let ticket_msg = last_to(&bot, GROUP);
+    run(&mut bot, in_group("/chiudi 1").reply_to_message(ticket_msg)).await;
+    assert!(bot.get_responses().copied_messages.is_empty());
+    assert_eq!(
+        to(&bot, GROUP),
+        [html("helpdesk.chiudi.done", &[("number", "1")])]
+    );
+}

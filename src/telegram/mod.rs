@@ -124,7 +124,9 @@ where
     let tx = texts(Lang::It);
     let staff_chat = ad.app.settings.staff.chat == Some(msg.chat.id.0);
     // A staff reply to a ticket message (any kind of message: text, photo, file).
+    // Commands written as replies stay commands (`/chiudi 3` must not reach the user).
     if staff_chat
+        && !msg.text().is_some_and(|t| t.trim_start().starts_with('/'))
         && let Some(replied) = msg
             .reply_to_message()
             .filter(|r| r.from.as_ref().is_some_and(|u| u.id == me.id))
