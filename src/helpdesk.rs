@@ -347,6 +347,8 @@ pub fn stats(
     let mut top: HashMap<&str, usize> = HashMap::new();
     // (stems of the group's first question, distinct texts with counts, size)
     let mut groups: Vec<Pending> = Vec::new();
+    let mut by_stem: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut by_text: HashMap<String, usize> = HashMap::new();
     let mut confident = 0;
     for q in &recent {
         if q.confident {
@@ -358,16 +360,27 @@ pub fn stats(
         }
         let set: BTreeSet<String> = stems(&q.question).into_iter().collect();
         let text = q.question.trim().to_string();
-        // Compared with each group's first question: a group cannot drift away from it.
-        // Questions with no meaningful word (emoji, stop words) group only when equal.
-        let found = groups.iter_mut().find(|(first, examples, _)| {
-            if set.is_empty() || first.is_empty() {
-                examples.first().is_some_and(|(t, _)| *t == text)
-            } else {
-                jaccard(first, &set) >= ALIKE
-            }
-        });
-        match found {
+        // Compared with each group's first question, so a group cannot drift away from
+        // it; only groups sharing a stem can reach the threshold, so only those are
+        // looked at (the earliest one that fits wins). Questions with no meaningful word
+        // (emoji, stop words) group only with the same text.
+        let found = if set.is_empty() {
+            *by_text.get(&text).unwrap_or(&usize::MAX)
+        } else {
+            let mut candidates: Vec<usize> = set
+                .iter()
+                .filter_map(|w| by_stem.get(w))
+                .flatten()
+                .copied()
+                .collect();
+            candidates.sort_unstable();
+            candidates.dedup();
+            candidates
+                .into_iter()
+                .find(|&g| jaccard(&groups[g].0, &set) >= ALIKE)
+                .unwrap_or(usize::MAX)
+        };
+        match groups.get_mut(found) {
             Some((_, examples, count)) => {
                 *count += 1;
                 match examples.iter_mut().find(|(t, _)| *t == text) {
@@ -375,7 +388,16 @@ pub fn stats(
                     None => examples.push((text, 1)),
                 }
             }
-            None => groups.push((set, vec![(text, 1)], 1)),
+            None => {
+                let g = groups.len();
+                if set.is_empty() {
+                    by_text.insert(text.clone(), g);
+                }
+                for w in &set {
+                    by_stem.entry(w.clone()).or_default().push(g);
+                }
+                groups.push((set, vec![(text, 1)], 1));
+            }
         }
     }
     let mut top: Vec<(String, usize)> = top.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
@@ -949,9 +971,15 @@ mod tests {
 
     #[test]
     fn questions_without_words_do_not_swallow_each_other() {
-        let log = vec![q(1, "🙂", None, false), q(2, "??", None, false)];
+        let log = vec![
+            q(1, "🙂", None, false),
+            q(2, "??", None, false),
+            q(3, "🙂", None, false),
+        ];
         let s = stats(&log, t(0), &words);
         assert_eq!(s.unanswered.len(), 2);
+        assert_eq!(s.unanswered[0].examples, vec!["🙂".to_string()]);
+        assert_eq!(s.unanswered[0].count, 2);
     }
 
     #[test]
