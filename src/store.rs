@@ -1,5 +1,6 @@
-//! Durable state in sled: sessions (one per user), the anonymous question log, and the
-//! trees of deadline reminders (their operations live in `reminders::store`).
+//! Durable state in sled: sessions (one per user), the anonymous question log, the
+//! trees of deadline reminders (their operations live in `reminders::store`) and of
+//! help-desk tickets (operations in `helpdesk`).
 //!
 //! One process opens the database once and shares the handle. Writes that must survive a
 //! crash are followed by [`Store::flush`] before the reply goes out: sled otherwise writes
