@@ -55,6 +55,26 @@ pub enum Action {
     EligibilityToggle(Nonce, u8, u8),
     /// Move in the dialogue `nonce`, standing at question `question`.
     EligibilityStep(Nonce, u8, Step),
+    /// Hand the last question over to a person of the help desk.
+    Operator,
+    /// Staff only: show this search entry (`faq:…`, `call:…#…`) as a ready-to-send answer.
+    StaffAnswer(String),
+}
+
+impl Action {
+    /// The staff button of an entry, when its id fits in button data.
+    pub fn staff_answer(entry_id: &str) -> Option<Action> {
+        (entry_id.len() <= 64 - "1|k|".len() && entry_id_ok(entry_id))
+            .then(|| Action::StaffAnswer(entry_id.to_string()))
+    }
+}
+
+/// Search entry ids: lowercase ASCII, digits and `-:/#`.
+fn entry_id_ok(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b':' | b'/' | b'#')
+        })
 }
 
 /// A short tag that identifies one eligibility dialogue, so that the buttons of an
@@ -168,6 +188,8 @@ impl Action {
             Action::EligibilityAnswer(n, q, o) => format!("a|{}|{q}|{o}", n.0),
             Action::EligibilityToggle(n, q, o) => format!("m|{}|{q}|{o}", n.0),
             Action::EligibilityStep(n, q, s) => format!("n|{}|{q}|{}", n.0, s.code()),
+            Action::Operator => "o".into(),
+            Action::StaffAnswer(id) => format!("k|{id}"),
         };
         let data = format!("{VERSION}|{body}");
         debug_assert!(data.len() <= 64, "button data too long: {data}");
@@ -224,6 +246,8 @@ impl Action {
             ("n", [n, q, s]) => {
                 Action::EligibilityStep(Nonce::parse(n)?, small(q)?, Step::parse(s)?)
             }
+            ("o", []) => Action::Operator,
+            ("k", [id]) if entry_id_ok(id) => Action::StaffAnswer(id.to_string()),
             _ => return None,
         };
         Some(action)
@@ -261,6 +285,9 @@ mod tests {
             Action::EligibilityAnswer(Nonce("a0z9".into()), 12, 3),
             Action::EligibilityToggle(Nonce("zzzz".into()), 0, 19),
             Action::EligibilityStep(Nonce("0000".into()), 255, Step::Done),
+            Action::Operator,
+            Action::StaffAnswer("faq:wa-scadenza".into()),
+            Action::StaffAnswer("call:alfa-2026#beneficiari".into()),
         ];
         for a in all {
             assert!(a.encode().len() <= 64, "{}", a.encode());
@@ -305,6 +332,10 @@ mod tests {
             "1|p|a|B|1",
             "1|t|a",
             "1|t|a|../x",
+            "1|o|x",
+            "1|k|",
+            "1|k|FAQ:x",
+            "1|k|faq:a b",
             "🙂",
             &"1|f|a".repeat(30),
         ] {
@@ -323,5 +354,8 @@ mod tests {
         assert!(longest.len() <= 64);
         let id = "a".repeat(32);
         assert!(Action::EligibilityStart(id).encode().len() <= 64);
+        assert!(Action::staff_answer(&"a".repeat(60)).is_some());
+        assert_eq!(Action::staff_answer(&"a".repeat(61)), None);
+        assert_eq!(Action::staff_answer("faq:A"), None);
     }
 }

@@ -18,6 +18,43 @@ use crate::search::{SearchError, SearchIndex};
 use crate::store::{AskedQuestion, Loaded, Store, StoreError, UserId};
 use crate::text::texts;
 
+/// One message or button press, with what the help desk needs to know about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Incoming {
+    pub user: UserId,
+    /// The user's name as Telegram shows it (for tickets; may be empty).
+    pub name: String,
+    /// The chat it came from (the user's own id for a private chat).
+    pub chat: i64,
+    pub event: Event,
+    /// A forwarded message: from staff, a question to answer for someone else.
+    pub forwarded: bool,
+}
+
+/// Something to send, and where.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Delivery {
+    /// To the chat the event came from.
+    Here(Reply),
+    /// To the staff group about ticket `ticket` (as a reply to `reply_to`); the adapter
+    /// records the sent message with [`Store::ticket_posted`].
+    ToStaff {
+        ticket: u64,
+        reply: Reply,
+        reply_to: Option<i32>,
+    },
+    /// To a user's private chat.
+    ToUser { user: UserId, reply: Reply },
+    /// Copy (never forward: staff stay anonymous) staff message `message` of `from_chat`
+    /// to the ticket's user, then tell staff with [`App::reply_delivered`].
+    CopyToUser {
+        ticket: u64,
+        user: UserId,
+        from_chat: i64,
+        message: i32,
+    },
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error(transparent)]
@@ -106,6 +143,39 @@ impl App {
         event: &Event,
         now: Timestamp,
     ) -> Result<Vec<Reply>, AppError> {
+        let incoming = Incoming {
+            user,
+            name: String::new(),
+            chat: user.0,
+            event: event.clone(),
+            forwarded: false,
+        };
+        Ok(self
+            .handle_incoming(&incoming, now)
+            .await?
+            .into_iter()
+            .filter_map(|d| match d {
+                Delivery::Here(r) => Some(r),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// Handles one event in any chat: staff commands, forwards and buttons for staff
+    /// (see [`crate::helpdesk`]), everything else through the engine. Replies for other
+    /// chats (the staff group, a ticket's user) come back as [`Delivery`]s.
+    pub async fn handle_incoming(
+        &self,
+        incoming: &Incoming,
+        now: Timestamp,
+    ) -> Result<Vec<Delivery>, AppError> {
+        if self.settings.staff.is_staff(incoming.user, incoming.chat)
+            && let Some(d) = self.staff_event(incoming, now).await?
+        {
+            return Ok(d);
+        }
+        let user = incoming.user;
+        let event = &incoming.event;
         let brain = self.brain();
         let loaded = self.store.load_session(user)?;
         let reset = matches!(loaded, Loaded::Reset(_));
@@ -116,12 +186,21 @@ impl App {
             index: &brain.index,
             settings: &self.settings,
         };
+        let topic = session.topic.clone();
         let view = UserView {
             subscriptions: self.store.subscriptions_of(user)?,
+            ticket: self.store.following_ticket(user, now)?.map(|t| t.number),
+            tickets: self
+                .store
+                .tickets_of(user)?
+                .iter()
+                .map(|t| (t.number, t.status))
+                .collect(),
         };
         let outcome = engine.handle_with(session, event, now, &view);
         let mut erased = false;
         let mut documents = Vec::new();
+        let mut desk = Vec::new();
         for effect in &outcome.effects {
             match effect {
                 Effect::EraseUser => {
@@ -170,6 +249,19 @@ impl App {
                     },
                     None => Reply::new(texts(lang).t("document.unavailable", &[])),
                 }),
+                Effect::HandOver { question, answers } => {
+                    let call = topic.as_ref().map(|c| {
+                        brain
+                            .knowledge
+                            .call(&c.0)
+                            .map_or(c.0.clone(), |c| c.short.clone())
+                    });
+                    desk.extend(self.hand_over(incoming, question, answers, call, now)?);
+                }
+                Effect::FollowUp { ticket, text } => {
+                    desk.extend(self.follow_up(*ticket, text)?);
+                }
+                Effect::Withdraw { ticket } => desk.extend(self.withdraw(*ticket)?),
             }
         }
         if !erased {
@@ -181,7 +273,9 @@ impl App {
         if reset {
             replies.insert(0, Reply::new(texts(lang).t("session.reset", &[])));
         }
-        Ok(replies)
+        let mut out: Vec<Delivery> = replies.into_iter().map(Delivery::Here).collect();
+        out.extend(desk);
+        Ok(out)
     }
 }
 

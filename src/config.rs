@@ -165,6 +165,36 @@ pub struct TelegramConfig {
 pub struct HelpdeskConfig {
     /// How to reach the help desk besides the bot (shown when no answer is found).
     pub contact: String,
+    /// The staff group's chat id (negative); 0: no staff group, no hand-over.
+    pub staff_chat_id: i64,
+    /// Telegram user ids of staff members (staff commands also in private chats).
+    pub staff_user_ids: Vec<i64>,
+}
+
+impl HelpdeskConfig {
+    /// The staff, as the app sees them.
+    pub fn staff(&self) -> crate::helpdesk::Staff {
+        crate::helpdesk::Staff {
+            chat: (self.staff_chat_id != 0).then_some(self.staff_chat_id),
+            users: self.staff_user_ids.clone(),
+        }
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.staff_chat_id > 0 {
+            return Err(ConfigError::Invalid(format!(
+                "helpdesk.staff_chat_id {} is a user, not a group: group ids are negative \
+                 (e.g. -1001234567890); 0 means no staff group",
+                self.staff_chat_id
+            )));
+        }
+        if let Some(u) = self.staff_user_ids.iter().find(|&&u| u <= 0) {
+            return Err(ConfigError::Invalid(format!(
+                "helpdesk.staff_user_ids: {u} is not a user id (user ids are positive)"
+            )));
+        }
+        Ok(())
+    }
 }
 
 impl Default for KnowledgeConfig {
@@ -276,6 +306,7 @@ impl Config {
                 .map_err(|e| ConfigError::Invalid(format!("telegram.webhook_listen: {e}")))?;
         }
         self.reminders.validate()?;
+        self.helpdesk.validate()?;
         if self.data.session_idle_days == 0 {
             return Err(ConfigError::Invalid(
                 "data.session_idle_days must be at least 1".into(),
@@ -310,6 +341,8 @@ mod tests {
             "[data]",
             "[telegram]",
             "[helpdesk]",
+            "staff_chat_id",
+            "staff_user_ids",
             "documents_cache",
             "session_idle_days",
             "api_url",
@@ -353,6 +386,19 @@ mod tests {
             .unwrap();
         assert_eq!(r.offsets, vec![Offset::days(1), Offset::hours(2)]);
         assert_eq!(r.per_second, 100.0);
+        std::fs::write(&p, "[helpdesk]\nstaff_chat_id = 42\n").unwrap();
+        let e = Config::load(&p, true, &no_env).unwrap_err().to_string();
+        assert!(e.contains("staff_chat_id"), "{e}");
+        std::fs::write(&p, "[helpdesk]\nstaff_user_ids = [5, -3]\n").unwrap();
+        let e = Config::load(&p, true, &no_env).unwrap_err().to_string();
+        assert!(e.contains("-3"), "{e}");
+        std::fs::write(
+            &p,
+            "[helpdesk]\nstaff_chat_id = -100123\nstaff_user_ids = [5]\n",
+        )
+        .unwrap();
+        let staff = Config::load(&p, true, &no_env).unwrap().helpdesk.staff();
+        assert_eq!((staff.chat, staff.users), (Some(-100123), vec![5]));
         std::fs::write(&p, "[telegram]\nmode = \"webhook\"\n").unwrap();
         assert!(
             Config::load(&p, true, &no_env)

@@ -34,6 +34,9 @@ pub struct Session {
     pub topic: Option<CallId>,
     /// When the user last wrote (for idle expiry).
     pub last_seen: Option<Timestamp>,
+    /// The last question searched, so that "talk to a person" can hand it over.
+    #[serde(default)]
+    pub last_question: Option<String>,
 }
 
 impl Default for Session {
@@ -44,6 +47,7 @@ impl Default for Session {
             state: State::Idle,
             topic: None,
             last_seen: None,
+            last_question: None,
         }
     }
 }
@@ -58,6 +62,8 @@ pub enum State {
     ConfirmErase,
     /// In an eligibility dialogue (`/verifica`).
     Eligibility(Progress),
+    /// `/operatore` without a question: the next text is handed over to a person.
+    HandOver,
 }
 
 /// Who sent an event (adapters fill it; the engine uses only what it needs for replies).
@@ -98,6 +104,17 @@ pub enum Effect {
         file_name: String,
         caption: Rich,
     },
+    /// Open a help-desk ticket with this question (the app numbers it, posts it to the
+    /// staff group and tells the user).
+    HandOver {
+        question: String,
+        /// Eligibility answers given so far: (question label, answer).
+        answers: Vec<(String, String)>,
+    },
+    /// Add the user's message to their open ticket.
+    FollowUp { ticket: u64, text: String },
+    /// The user withdrew their open ticket.
+    Withdraw { ticket: u64 },
 }
 
 /// What the store knows about the user that a reply may need (loaded by the app; the
@@ -105,6 +122,10 @@ pub enum Effect {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UserView {
     pub subscriptions: Vec<Subscription>,
+    /// The open ticket the user's messages go to (see `helpdesk::Ticket::takes_follow_ups`).
+    pub ticket: Option<u64>,
+    /// The user's tickets (number, status), for `/privacy`.
+    pub tickets: Vec<(u64, crate::helpdesk::Status)>,
 }
 
 /// What the engine decided.
@@ -124,6 +145,8 @@ pub struct Settings {
     pub helpdesk_contact: String,
     /// When reminders go out before a deadline (also the alarms of calendar files).
     pub reminder_offsets: Vec<Offset>,
+    /// The help desk's staff (a staff group makes hand-over possible).
+    pub staff: crate::helpdesk::Staff,
 }
 
 impl Default for Settings {
@@ -132,6 +155,7 @@ impl Default for Settings {
             session_idle_days: 30,
             helpdesk_contact: String::new(),
             reminder_offsets: Offset::defaults(),
+            staff: crate::helpdesk::Staff::default(),
         }
     }
 }
@@ -142,6 +166,9 @@ pub struct Engine<'a> {
     pub index: &'a SearchIndex,
     pub settings: &'a Settings,
 }
+
+/// Characters of a question kept (in the session, the log and tickets).
+const MAX_QUESTION: usize = 500;
 
 /// Characters of an excerpt shown under an answer.
 const EXCERPT_CHARS: usize = 600;
@@ -177,7 +204,7 @@ impl Engine<'_> {
                 if let Some((cmd, args)) = parse_command(text) {
                     self.on_command(&mut out, tx, &cmd, args, now, view);
                 } else {
-                    self.on_text(&mut out, tx, text, now);
+                    self.on_text(&mut out, tx, text, now, view);
                 }
             }
         }
@@ -209,6 +236,15 @@ impl Engine<'_> {
                     self.answer(out, tx, args, now);
                 }
             }
+            "annulla" if out.session.state == State::Idle && view.ticket.is_some() => {
+                let n = view.ticket.unwrap_or_default().to_string();
+                out.effects.push(Effect::Withdraw {
+                    ticket: view.ticket.unwrap_or_default(),
+                });
+                out.replies
+                    .push(Reply::new(tx.t("ticket.withdrawn", &[("number", &n)])));
+            }
+            "operatore" => self.hand_over(out, tx, args, view),
             "annulla" => {
                 let was_idle = out.session.state == State::Idle;
                 out.session.state = State::Idle;
@@ -219,7 +255,7 @@ impl Engine<'_> {
                 };
                 out.replies.push(Reply::new(tx.t(key, &[])));
             }
-            "privacy" => out.replies.push(self.privacy(tx)),
+            "privacy" => out.replies.push(self.privacy(tx, view)),
             "verifica" => self.eligibility_command(out, tx, args, now),
             "indietro" => self.eligibility_step_command(out, tx, Step::Back, now),
             "ricomincia" => self.eligibility_step_command(out, tx, Step::Restart, now),
@@ -329,15 +365,32 @@ impl Engine<'_> {
             | Action::EligibilityAnswer(..)
             | Action::EligibilityToggle(..)
             | Action::EligibilityStep(..) => self.on_eligibility_action(out, tx, action, now),
+            Action::Operator => self.hand_over(out, tx, "", view),
+            // Staff buttons are handled by the app before the engine, for staff only.
+            Action::StaffAnswer(_) => out.replies.push(Reply::new(tx.t("button.stale", &[]))),
         }
     }
 
-    fn on_text(&self, out: &mut Outcome, tx: &Texts, text: &str, now: Timestamp) {
+    fn on_text(&self, out: &mut Outcome, tx: &Texts, text: &str, now: Timestamp, view: &UserView) {
         if text.is_empty() {
             out.replies.push(Reply::new(tx.t("text.empty", &[])));
             return;
         }
         if self.on_eligibility_text(out, tx, text, now) {
+            return;
+        }
+        if out.session.state == State::HandOver {
+            out.session.state = State::Idle;
+            out.session.last_question = Some(text.chars().take(MAX_QUESTION).collect());
+            return self.hand_over(out, tx, "", view);
+        }
+        if out.session.state == State::Idle
+            && let Some(ticket) = view.ticket
+        {
+            out.effects.push(Effect::FollowUp {
+                ticket,
+                text: text.chars().take(MAX_QUESTION).collect(),
+            });
             return;
         }
         if out.session.state == State::ConfirmErase {
@@ -372,8 +425,9 @@ impl Engine<'_> {
             .first()
             .or(passages.hits.first())
             .map(|h| self.index.entry(h.entry).doc.id.clone());
+        out.session.last_question = Some(question.chars().take(MAX_QUESTION).collect());
         out.effects.push(Effect::Asked {
-            question: question.chars().take(500).collect(),
+            question: question.chars().take(MAX_QUESTION).collect(),
             best: best.clone(),
             confident: results.confidence == Confidence::High
                 || (results.confidence == Confidence::None
@@ -404,6 +458,8 @@ impl Engine<'_> {
                     .filter_map(|h| self.entry_button(h.entry))
                     .map(|b| vec![b])
                     .collect();
+                let mut rows: Vec<Vec<Button>> = rows;
+                rows.extend(self.operator_row(tx));
                 replies.push(Reply::new(tx.t("search.choose", &[])).with_buttons(rows));
                 replies.extend(self.passages_reply(tx, &passages, false));
             }
@@ -425,10 +481,12 @@ impl Engine<'_> {
                         &[("contact", &self.settings.helpdesk_contact)],
                     ));
                 }
-                replies.push(Reply::new(text).with_buttons(vec![vec![
+                let mut rows = vec![vec![
                     button(tx.s("menu.calls", &[]), Action::Calls),
                     button(tx.s("menu.help", &[]), Action::Help),
-                ]]));
+                ]];
+                rows.extend(self.operator_row(tx));
+                replies.push(Reply::new(text).with_buttons(rows));
             }
         }
         out.replies.extend(replies);
@@ -574,11 +632,92 @@ impl Engine<'_> {
         Reply::new(tx.t("help", &[]))
     }
 
-    fn privacy(&self, tx: &Texts) -> Reply {
-        Reply::new(tx.t(
+    fn privacy(&self, tx: &Texts, view: &UserView) -> Reply {
+        let mut text = tx.t(
             "privacy",
             &[("days", &self.settings.session_idle_days.to_string())],
-        ))
+        );
+        if !view.tickets.is_empty() {
+            text.para().append(tx.t("privacy.tickets", &[]));
+            for (n, status) in &view.tickets {
+                let key = match status {
+                    crate::helpdesk::Status::Closed => "privacy.ticket_closed",
+                    _ => "privacy.ticket_open",
+                };
+                text.line().append(tx.t(key, &[("number", &n.to_string())]));
+            }
+        }
+        Reply::new(text)
+    }
+
+    /// The "talk to a person" button, when a person can be reached through the bot.
+    fn operator_row(&self, tx: &Texts) -> Option<Vec<Button>> {
+        self.settings
+            .staff
+            .reachable()
+            .then(|| vec![button(tx.s("button.operator", &[]), Action::Operator)])
+    }
+
+    /// `/operatore [question]` and its button: the question (given, or the last one
+    /// searched) becomes a ticket; without one, the next message does.
+    fn hand_over(&self, out: &mut Outcome, tx: &Texts, args: &str, view: &UserView) {
+        if !self.settings.staff.reachable() {
+            let mut text = tx.t("handover.unavailable", &[]);
+            if !self.settings.helpdesk_contact.is_empty() {
+                text.para().append(tx.t(
+                    "helpdesk.contact",
+                    &[("contact", &self.settings.helpdesk_contact)],
+                ));
+            }
+            out.replies.push(Reply::new(text));
+            return;
+        }
+        if let Some(n) = view.ticket {
+            if !args.is_empty() {
+                out.effects.push(Effect::FollowUp {
+                    ticket: n,
+                    text: args.chars().take(MAX_QUESTION).collect(),
+                });
+            } else {
+                out.replies.push(Reply::new(
+                    tx.t("handover.already", &[("number", &n.to_string())]),
+                ));
+            }
+            return;
+        }
+        let question = if args.is_empty() {
+            out.session.last_question.take()
+        } else {
+            Some(args.chars().take(MAX_QUESTION).collect())
+        };
+        let question = match (question, &out.session.state) {
+            (Some(q), _) => q,
+            // Help asked in the middle of a check: the answers so far are the question.
+            (None, State::Eligibility(p)) => {
+                let title = self
+                    .knowledge
+                    .questionnaire(&p.questionnaire)
+                    .map_or(p.questionnaire.clone(), |q| q.title.clone());
+                tx.s("handover.during_check", &[("title", &title)])
+            }
+            (None, _) => {
+                out.session.state = State::HandOver;
+                out.replies.push(Reply::new(tx.t("handover.ask", &[])));
+                return;
+            }
+        };
+        out.session.last_question = None;
+        let answers = match &out.session.state {
+            State::Eligibility(p) => crate::helpdesk::answers_in(
+                self.knowledge,
+                p,
+                &tx.s("helpdesk.yes", &[]),
+                &tx.s("helpdesk.no", &[]),
+                &tx.s("helpdesk.skipped", &[]),
+            ),
+            _ => Vec::new(),
+        };
+        out.effects.push(Effect::HandOver { question, answers });
     }
 
     /// One short line of a call's deadline for lists (the card and answers say more).

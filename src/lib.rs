@@ -17,6 +17,8 @@
 //! - [`store`] keeps sessions, the question log and reminder state in sled.
 //! - [`reminders`] follows deadlines for subscribers: pure schedule, durable queue, a
 //!   rate-limited dispatcher task, calendar files.
+//! - [`helpdesk`] hands questions over to people: staff, tickets (in sled), ready-to-send
+//!   answers for staff, statistics of what is missing.
 //! - [`app`] wires knowledge, index, store and engine: the one entry point adapters call.
 //! - [`console`] is the terminal adapter over [`app`].
 //! - [`telegram`] is the Telegram adapter over [`app`] (teloxide), and `sportello run`.
@@ -34,6 +36,7 @@ pub mod console;
 pub mod dialogue;
 pub mod documents;
 pub mod eligibility;
+pub mod helpdesk;
 pub mod knowledge;
 pub mod reminders;
 pub mod reply;

@@ -127,6 +127,7 @@ fn settings(cfg: &Config) -> Settings {
         helpdesk_contact: cfg.helpdesk.contact.clone(),
         // Validated when the configuration was loaded.
         reminder_offsets: cfg.reminders.offsets().unwrap_or_default(),
+        staff: cfg.helpdesk.staff(),
     }
 }
 

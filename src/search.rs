@@ -162,6 +162,11 @@ impl Analysed {
     pub fn is_empty(&self) -> bool {
         self.concepts.is_empty()
     }
+
+    /// The stems of the question's own words (for grouping alike questions).
+    pub fn stems(&self) -> Vec<String> {
+        self.concepts.iter().flat_map(|c| c.stems.clone()).collect()
+    }
 }
 
 /// The result of a search.

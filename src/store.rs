@@ -1,5 +1,6 @@
-//! Durable state in sled: sessions (one per user), the anonymous question log, and the
-//! trees of deadline reminders (their operations live in `reminders::store`).
+//! Durable state in sled: sessions (one per user), the anonymous question log, the
+//! trees of deadline reminders (their operations live in `reminders::store`) and of
+//! help-desk tickets (operations in `helpdesk`).
 //!
 //! One process opens the database once and shares the handle. Writes that must survive a
 //! crash are followed by [`Store::flush`] before the reply goes out: sled otherwise writes
@@ -77,6 +78,12 @@ pub struct Store {
     pub(crate) subscriptions: sled::Tree,
     pub(crate) reminder_queue: sled::Tree,
     pub(crate) reminders_done: sled::Tree,
+    /// Help desk (see `helpdesk`): tickets by number, staff-chat message → ticket,
+    /// user ‖ ticket number, and the ticket number counter.
+    pub(crate) tickets: sled::Tree,
+    pub(crate) ticket_messages: sled::Tree,
+    pub(crate) user_tickets: sled::Tree,
+    pub(crate) ticket_counter: sled::Tree,
     flusher: Arc<Flusher>,
 }
 
@@ -119,6 +126,10 @@ impl Store {
             subscriptions: db.open_tree("subscriptions")?,
             reminder_queue: db.open_tree("reminder_queue")?,
             reminders_done: db.open_tree("reminders_done")?,
+            tickets: db.open_tree("tickets")?,
+            ticket_messages: db.open_tree("ticket_messages")?,
+            user_tickets: db.open_tree("user_tickets")?,
+            ticket_counter: db.open_tree("ticket_counter")?,
             db,
             flusher: Arc::default(),
         })
@@ -174,12 +185,20 @@ impl Store {
     /// Deletes everything stored about `user`.
     pub fn erase_user(&self, user: UserId) -> Result<(), StoreError> {
         self.sessions.remove(user.key())?;
-        // Queued reminders of a removed subscription are dropped when their time comes.
         for tree in [&self.subscriptions, &self.reminders_done] {
             for item in tree.scan_prefix(user.key()) {
                 tree.remove(item?.0)?;
             }
         }
+        // Queued reminders are keyed by time: their identity holds the user after the
+        // 8-byte due time.
+        for item in self.reminder_queue.iter() {
+            let (k, _) = item?;
+            if k.get(8..16) == Some(&user.key()[..]) {
+                self.reminder_queue.remove(k)?;
+            }
+        }
+        self.forget_tickets_of(user)?;
         Ok(())
     }
 

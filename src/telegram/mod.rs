@@ -8,6 +8,11 @@
 //! Group chats: the bot answers only commands (`/cmd` or `/cmd@bot`) and messages that
 //! mention it; other chatter is ignored, and so are non-text messages. Sessions belong to
 //! the user, not the chat, so `/cancellami` in a group erases only the sender's data.
+//!
+//! The staff group (`[helpdesk] staff_chat_id`) is routed first: a reply to one of the
+//! bot's ticket messages is copied to the ticket's user ([`App::staff_reply`]), and
+//! forwarded messages count as addressed to the bot. What the app returns for other chats
+//! ([`Delivery`]) is sent here: ticket messages (their ids recorded for replies), copies.
 
 pub mod flood;
 pub mod run;
@@ -19,11 +24,12 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 use teloxide::RequestError;
 use teloxide::dispatching::UpdateHandler;
+use teloxide::payloads::SendMessageSetters;
 use teloxide::prelude::*;
-use teloxide::types::{Me, MessageId};
+use teloxide::types::{Me, MessageId, ParseMode, ReplyParameters};
 
-use crate::app::App;
-use crate::dialogue::{self, Event};
+use crate::app::{App, Delivery, Incoming};
+use crate::dialogue::Event;
 use crate::reply::Reply;
 use crate::store::UserId;
 use crate::text::{Lang, texts};
@@ -116,7 +122,34 @@ where
     let user = UserId(from.id.0 as i64);
     let private = msg.chat.is_private();
     let tx = texts(Lang::It);
+    let staff_chat = ad.app.settings.staff.chat == Some(msg.chat.id.0);
+    // A staff reply to a ticket message (any kind of message: text, photo, file).
+    // Commands written as replies stay commands (`/chiudi 3` must not reach the user).
+    if staff_chat
+        && !msg.text().is_some_and(|t| t.trim_start().starts_with('/'))
+        && let Some(replied) = msg
+            .reply_to_message()
+            .filter(|r| r.from.as_ref().is_some_and(|u| u.id == me.id))
+    {
+        match ad.app.staff_reply(msg.chat.id.0, replied.id.0, msg.id.0) {
+            Ok(Some(deliveries)) => {
+                run_deliveries(&bot, &ad, msg.chat.id, None, deliveries).await;
+                return Ok(());
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!("staff reply: {}", redact(&e.to_string()));
+                let replies = [Reply::new(tx.t("telegram.error", &[]))];
+                let jobs = send::plan(&replies, msg.chat.id, None);
+                ad.outbox.deliver(&bot, msg.chat.id, jobs).await;
+                return Ok(());
+            }
+        }
+    }
+    // Forwards: the text, never `forward_from` (hidden for users who chose so).
+    let forwarded = msg.forward_origin().is_some();
     let event = match msg.text() {
+        Some(text) if forwarded && (private || staff_chat) => Event::Text(text.to_string()),
         Some(text) => match message_event(text, private, me.username()) {
             Some(e) => e,
             None => return Ok(()),
@@ -142,10 +175,124 @@ where
         }
         Verdict::Drop => return Ok(()),
     }
-    let replies = handle(&ad, user, &event).await;
-    let jobs = send::plan(&replies, msg.chat.id, None);
-    ad.outbox.deliver(&bot, msg.chat.id, jobs).await;
+    let incoming = Incoming {
+        user,
+        name: display_name(from),
+        chat: msg.chat.id.0,
+        event,
+        forwarded,
+    };
+    let deliveries = handle(&ad, &incoming).await;
+    run_deliveries(&bot, &ad, msg.chat.id, None, deliveries).await;
     Ok(())
+}
+
+/// The name Telegram shows for a user: first and last name, else the username.
+pub fn display_name(u: &teloxide::types::User) -> String {
+    let full = u.full_name();
+    if !full.trim().is_empty() {
+        return full;
+    }
+    u.username
+        .clone()
+        .map(|n| format!("@{n}"))
+        .unwrap_or_default()
+}
+
+/// Sends what the app returned: replies to `chat` (through the outbox, in order), the
+/// rest to the staff group or to users.
+async fn run_deliveries<B>(
+    bot: &B,
+    ad: &Arc<Adapter>,
+    chat: ChatId,
+    pressed: Option<MessageId>,
+    deliveries: Vec<Delivery>,
+) where
+    B: Requester<Err = RequestError> + Clone + Send + Sync + 'static,
+{
+    let mut here = Vec::new();
+    let mut others = Vec::new();
+    for d in deliveries {
+        match d {
+            Delivery::Here(r) => here.push(r),
+            d => others.push(d),
+        }
+    }
+    let jobs = send::plan(&here, chat, pressed);
+    ad.outbox.deliver(bot, chat, jobs).await;
+    for d in others {
+        match d {
+            Delivery::Here(_) => {}
+            Delivery::ToUser { user, reply } => {
+                let to = ChatId(user.0);
+                let jobs = send::plan(&[reply], to, None);
+                ad.outbox.deliver(bot, to, jobs).await;
+            }
+            Delivery::ToStaff {
+                ticket,
+                reply,
+                reply_to,
+            } => {
+                let Some(staff) = ad.app.settings.staff.chat.map(ChatId) else {
+                    continue;
+                };
+                // Sent directly, not through the outbox: the message id must be recorded
+                // for staff replies to find the ticket. A failed post is logged; the
+                // ticket stays listed by /ticket.
+                let fut = {
+                    let mut req = bot
+                        .send_message(staff, reply.text.to_html())
+                        .parse_mode(ParseMode::Html);
+                    if let Some(m) = reply_to {
+                        req = req.reply_parameters(
+                            ReplyParameters::new(MessageId(m)).allow_sending_without_reply(),
+                        );
+                    }
+                    req.send()
+                };
+                match fut.await {
+                    Ok(m) => {
+                        if let Err(e) = ad.app.store.ticket_posted(ticket, staff.0, m.id.0) {
+                            tracing::error!("recording ticket {ticket}'s message: {e}");
+                        } else if let Err(e) = ad.app.store.flush().await {
+                            tracing::error!("recording ticket {ticket}'s message: {e}");
+                        }
+                    }
+                    Err(e) => tracing::error!(
+                        "posting ticket {ticket} to the staff group: {}",
+                        redact(&e.to_string())
+                    ),
+                }
+            }
+            Delivery::CopyToUser {
+                ticket,
+                user,
+                from_chat,
+                message,
+            } => {
+                let fut = {
+                    bot.copy_message(ChatId(user.0), ChatId(from_chat), MessageId(message))
+                        .send()
+                };
+                let ok = match fut.await {
+                    Ok(_) => true,
+                    Err(e) => {
+                        tracing::warn!("copying a staff reply: {}", redact(&e.to_string()));
+                        false
+                    }
+                };
+                let reply = match ad.app.reply_delivered(ticket, ok, Timestamp::now()).await {
+                    Ok(r) => r,
+                    Err(e) => {
+                        tracing::error!("ticket {ticket}: {}", redact(&e.to_string()));
+                        Reply::new(texts(Lang::It).t("telegram.error", &[]))
+                    }
+                };
+                let jobs = send::plan(&[reply], chat, None);
+                ad.outbox.deliver(bot, chat, jobs).await;
+            }
+        }
+    }
 }
 
 async fn on_callback<B>(bot: B, q: CallbackQuery, ad: Arc<Adapter>) -> Result<(), HandlerError>
@@ -166,16 +313,21 @@ where
     if let Err(e) = bot.answer_callback_query(q.id.clone()).await {
         tracing::debug!("answerCallbackQuery: {}", redact(&e.to_string()));
     }
-    let replies = match verdict {
+    let deliveries = match verdict {
         Verdict::Pass => {
-            let data = q.data.clone().unwrap_or_default();
-            handle(&ad, user, &Event::Button(data)).await
+            let incoming = Incoming {
+                user,
+                name: display_name(&q.from),
+                chat: chat.0,
+                event: Event::Button(q.data.clone().unwrap_or_default()),
+                forwarded: false,
+            };
+            handle(&ad, &incoming).await
         }
-        Verdict::Warn => vec![slow_down(&ad)],
+        Verdict::Warn => vec![Delivery::Here(slow_down(&ad))],
         Verdict::Drop => return Ok(()),
     };
-    let jobs = send::plan(&replies, chat, pressed);
-    ad.outbox.deliver(&bot, chat, jobs).await;
+    run_deliveries(&bot, &ad, chat, pressed, deliveries).await;
     Ok(())
 }
 
@@ -185,12 +337,14 @@ fn slow_down(ad: &Adapter) -> Reply {
 }
 
 /// Runs the app; a failure is logged and the user gets an apology, never silence.
-async fn handle(ad: &Adapter, user: UserId, event: &dialogue::Event) -> Vec<Reply> {
-    match ad.app.handle(user, event, Timestamp::now()).await {
+async fn handle(ad: &Adapter, incoming: &Incoming) -> Vec<Delivery> {
+    match ad.app.handle_incoming(incoming, Timestamp::now()).await {
         Ok(r) => r,
         Err(e) => {
             tracing::error!("handling an update failed: {}", redact(&e.to_string()));
-            vec![Reply::new(texts(Lang::It).t("telegram.error", &[]))]
+            vec![Delivery::Here(Reply::new(
+                texts(Lang::It).t("telegram.error", &[]),
+            ))]
         }
     }
 }

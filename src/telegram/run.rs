@@ -14,8 +14,9 @@ use teloxide::RequestError;
 use teloxide::adaptors::throttle::Limits;
 use teloxide::dispatching::Dispatcher;
 use teloxide::error_handlers::ErrorHandler;
+use teloxide::payloads::SetMyCommandsSetters;
 use teloxide::prelude::*;
-use teloxide::types::BotCommand;
+use teloxide::types::{BotCommand, BotCommandScope, Recipient};
 use teloxide::update_listeners::{Polling, webhooks};
 
 use crate::app::App;
@@ -35,9 +36,20 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("verifica", "command.verifica"),
     ("promemoria", "command.promemoria"),
     ("cerca", "command.cerca"),
+    ("operatore", "command.operatore"),
     ("annulla", "command.annulla"),
     ("privacy", "command.privacy"),
     ("cancellami", "command.cancellami"),
+];
+
+/// The staff's extra commands, shown only in the staff group and the staff's private
+/// chats (a command scope per chat); the app checks staff on every use anyway.
+pub const STAFF_COMMANDS: &[(&str, &str)] = &[
+    ("risposta", "command.risposta"),
+    ("ticket", "command.ticket"),
+    ("chiudi", "command.chiudi"),
+    ("statistiche", "command.statistiche"),
+    ("ricarica", "command.ricarica"),
 ];
 
 /// The command menu in `lang`.
@@ -47,6 +59,18 @@ pub fn bot_commands(lang: Lang) -> Vec<BotCommand> {
         .iter()
         .map(|(c, key)| BotCommand::new(*c, tx.raw(key)))
         .collect()
+}
+
+/// The staff's menu: everyone's commands plus the staff ones.
+pub fn staff_commands(lang: Lang) -> Vec<BotCommand> {
+    let tx = texts(lang);
+    let mut v = bot_commands(lang);
+    v.extend(
+        STAFF_COMMANDS
+            .iter()
+            .map(|(c, key)| BotCommand::new(*c, tx.raw(key))),
+    );
+    v
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -139,6 +163,23 @@ where
     }
     if let Err(e) = bot.set_my_commands(bot_commands(Lang::It)).await {
         tracing::warn!("setMyCommands failed: {}", redact(&e.to_string()));
+    }
+    let staff = &adapter.app.settings.staff;
+    for chat in staff.chat.iter().chain(staff.users.iter()) {
+        let scope = BotCommandScope::Chat {
+            chat_id: Recipient::Id(ChatId(*chat)),
+        };
+        let fut = bot
+            .set_my_commands(staff_commands(Lang::It))
+            .scope(scope)
+            .send();
+        // A staff member who never opened a chat with the bot cannot get a menu yet.
+        if let Err(e) = fut.await {
+            tracing::warn!(
+                "setMyCommands for staff chat {chat}: {}",
+                redact(&e.to_string())
+            );
+        }
     }
     let mut dispatcher = Dispatcher::builder(bot.clone(), schema::<B>())
         .dependencies(dptree::deps![adapter])
@@ -284,9 +325,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_staff_menu_lists_exactly_the_staff_commands() {
+        let names: Vec<&str> = STAFF_COMMANDS.iter().map(|(c, _)| *c).collect();
+        assert_eq!(names, crate::helpdesk::STAFF_COMMANDS);
+    }
+
+    #[test]
     fn every_command_has_an_italian_description_and_a_valid_name() {
         let tx = texts(Lang::It);
-        for (cmd, key) in COMMANDS {
+        for (cmd, key) in COMMANDS.iter().chain(STAFF_COMMANDS) {
             assert!(tx.has(key), "locales/it.toml misses {key}");
             assert!(
                 (1..=32).contains(&cmd.len())

@@ -1,0 +1,1050 @@
+//! The help desk: who the staff are, tickets (questions handed over to a person) and
+//! their durable store, statistics over the question log, and the ready-to-send answers
+//! staff get for a forwarded question.
+//!
+//! Everything but [`Store`]'s ticket methods is pure. Tickets live in three sled trees:
+//! `tickets` (number → [`Ticket`]), `ticket_messages` (staff chat ‖ message id → number:
+//! the *only* way from a staff reply to a user) and `user_tickets` (user ‖ number → ∅).
+//! Numbers come from a counter in `ticket_counter`, so they are dense and survive
+//! restarts.
+
+use std::collections::{BTreeSet, HashMap};
+
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use crate::action::Action;
+use crate::app::{App, AppError, Brain, Delivery, Incoming};
+use crate::dialogue::{Event, parse_command};
+use crate::knowledge::deadline::italian_time_left;
+use crate::reply::{Button, Reply, Rich};
+use crate::search::{Confidence, EntryKind, SearchIndex};
+use crate::store::{AskedQuestion, Store, StoreError, UserId};
+use crate::text::{Lang, texts};
+
+/// After a staff reply, the user's messages still go to the ticket for this long; then
+/// the bot answers them again (the ticket stays listed until `/chiudi`).
+pub const FOLLOW_UP_WINDOW: SignedDuration = SignedDuration::from_hours(24);
+
+/// Commands only staff may use; for anyone else they are unknown commands.
+pub const STAFF_COMMANDS: &[&str] = &["risposta", "ticket", "chiudi", "statistiche", "ricarica"];
+
+/// Who the staff are (from `config.toml`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Staff {
+    /// The staff group: tickets are posted there, and whoever writes there is staff.
+    pub chat: Option<i64>,
+    /// Staff members who may also use the staff commands in a private chat.
+    pub users: Vec<i64>,
+}
+
+impl Staff {
+    /// Whether `user`, writing in `chat`, acts as staff.
+    pub fn is_staff(&self, user: UserId, chat: i64) -> bool {
+        self.chat.is_some_and(|c| c == chat) || self.users.contains(&user.0)
+    }
+
+    /// Whether tickets can reach a person.
+    pub fn reachable(&self) -> bool {
+        self.chat.is_some()
+    }
+}
+
+/// Where a ticket stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Status {
+    /// Waiting for staff.
+    Open,
+    /// Staff replied at least once; follow-ups are still welcome.
+    Answered,
+    /// Closed by staff (`/chiudi`) or withdrawn by the user (`/annulla`).
+    Closed,
+}
+
+/// A question handed over to a person.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ticket {
+    pub number: u64,
+    /// `None` once the user erased their data: replies then reach nobody.
+    pub user: Option<UserId>,
+    /// The user's name as Telegram shows it (empty after erasure).
+    pub name: String,
+    pub question: String,
+    /// The call being discussed, by its short name.
+    pub call: Option<String>,
+    /// Eligibility answers given so far: (question label, answer).
+    pub answers: Vec<(String, String)>,
+    pub follow_ups: Vec<String>,
+    pub opened: Timestamp,
+    pub status: Status,
+    /// The last staff reply delivered to the user.
+    pub last_reply: Option<Timestamp>,
+    /// The ticket's first message in the staff group (follow-ups reply to it).
+    pub message: Option<i32>,
+}
+
+impl Ticket {
+    /// Whether the user's messages go to this ticket rather than to the bot.
+    pub fn takes_follow_ups(&self, now: Timestamp) -> bool {
+        match self.status {
+            Status::Closed => false,
+            Status::Open => true,
+            Status::Answered => self
+                .last_reply
+                .is_none_or(|t| now.duration_since(t) < FOLLOW_UP_WINDOW),
+        }
+    }
+
+    /// Drops every personal field (for `/cancellami`); number, times and status stay so
+    /// that staff see the ticket is gone.
+    pub fn forget_user(&mut self) {
+        self.user = None;
+        self.name.clear();
+        self.question.clear();
+        self.call = None;
+        self.answers.clear();
+        self.follow_ups.clear();
+        self.status = Status::Closed;
+    }
+}
+
+/// What a new ticket holds before it has a number.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewTicket {
+    pub user: UserId,
+    pub name: String,
+    pub question: String,
+    pub call: Option<String>,
+    pub answers: Vec<(String, String)>,
+}
+
+fn number_key(n: u64) -> [u8; 8] {
+    n.to_be_bytes()
+}
+
+fn message_key(chat: i64, message: i32) -> Vec<u8> {
+    let mut k = UserId(chat).key().to_vec();
+    k.extend(message.to_be_bytes());
+    k
+}
+
+fn user_ticket_key(user: UserId, n: u64) -> Vec<u8> {
+    let mut k = user.key().to_vec();
+    k.extend(n.to_be_bytes());
+    k
+}
+
+/// Ticket operations on the shared database.
+impl Store {
+    /// Creates a ticket with the next number.
+    pub fn open_ticket(&self, t: NewTicket, now: Timestamp) -> Result<Ticket, StoreError> {
+        let n = self
+            .ticket_counter
+            .update_and_fetch(b"next", |old| {
+                let prev = old
+                    .and_then(|b| b.try_into().ok())
+                    .map(u64::from_be_bytes)
+                    .unwrap_or(0);
+                Some((prev + 1).to_be_bytes().to_vec())
+            })?
+            .and_then(|b| b.as_ref().try_into().ok())
+            .map(u64::from_be_bytes)
+            .unwrap_or(1);
+        let ticket = Ticket {
+            number: n,
+            user: Some(t.user),
+            name: t.name,
+            question: t.question,
+            call: t.call,
+            answers: t.answers,
+            follow_ups: Vec::new(),
+            opened: now,
+            status: Status::Open,
+            last_reply: None,
+            message: None,
+        };
+        self.save_ticket(&ticket)?;
+        self.user_tickets
+            .insert(user_ticket_key(t.user, n), Vec::new())?;
+        Ok(ticket)
+    }
+
+    pub fn ticket(&self, n: u64) -> Result<Option<Ticket>, StoreError> {
+        Ok(match self.tickets.get(number_key(n))? {
+            Some(v) => Some(serde_json::from_slice(&v)?),
+            None => None,
+        })
+    }
+
+    pub fn save_ticket(&self, t: &Ticket) -> Result<(), StoreError> {
+        self.tickets
+            .insert(number_key(t.number), serde_json::to_vec(t)?)?;
+        Ok(())
+    }
+
+    /// Every ticket, oldest first.
+    pub fn tickets(&self) -> Result<Vec<Ticket>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.tickets.iter() {
+            let (_, v) = item?;
+            out.push(serde_json::from_slice(&v)?);
+        }
+        Ok(out)
+    }
+
+    /// The user's tickets, oldest first.
+    pub fn tickets_of(&self, user: UserId) -> Result<Vec<Ticket>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.user_tickets.scan_prefix(user.key()) {
+            let (k, _) = item?;
+            let Some(n) = k.get(8..16).and_then(|b| b.try_into().ok()) else {
+                continue;
+            };
+            if let Some(t) = self.ticket(u64::from_be_bytes(n))? {
+                out.push(t);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The user's newest ticket that still takes follow-ups.
+    pub fn following_ticket(
+        &self,
+        user: UserId,
+        now: Timestamp,
+    ) -> Result<Option<Ticket>, StoreError> {
+        Ok(self
+            .tickets_of(user)?
+            .into_iter()
+            .rev()
+            .find(|t| t.takes_follow_ups(now)))
+    }
+
+    /// Records that staff-chat message `message` is about ticket `n`; the first such
+    /// message becomes the ticket's own.
+    pub fn ticket_posted(&self, n: u64, chat: i64, message: i32) -> Result<(), StoreError> {
+        self.ticket_messages
+            .insert(message_key(chat, message), &number_key(n))?;
+        if let Some(mut t) = self.ticket(n)?
+            && t.message.is_none()
+        {
+            t.message = Some(message);
+            self.save_ticket(&t)?;
+        }
+        Ok(())
+    }
+
+    /// The ticket a staff-chat message belongs to.
+    pub fn ticket_of_message(&self, chat: i64, message: i32) -> Result<Option<Ticket>, StoreError> {
+        match self.ticket_messages.get(message_key(chat, message))? {
+            Some(v) => match v.as_ref().try_into() {
+                Ok(b) => self.ticket(u64::from_be_bytes(b)),
+                Err(_) => Ok(None),
+            },
+            None => Ok(None),
+        }
+    }
+
+    /// Erases the personal fields of the user's tickets and the user → ticket map.
+    pub fn forget_tickets_of(&self, user: UserId) -> Result<(), StoreError> {
+        for mut t in self.tickets_of(user)? {
+            t.forget_user();
+            self.save_ticket(&t)?;
+        }
+        for item in self.user_tickets.scan_prefix(user.key()) {
+            self.user_tickets.remove(item?.0)?;
+        }
+        Ok(())
+    }
+}
+
+/// The eligibility answers given so far in a session, as (question label, answer label).
+pub fn answers_in(
+    knowledge: &crate::knowledge::Knowledge,
+    progress: &crate::dialogue::Progress,
+    yes: &str,
+    no: &str,
+    skipped: &str,
+) -> Vec<(String, String)> {
+    use crate::eligibility::Answer;
+    let Some(q) = knowledge.questionnaire(&progress.questionnaire) else {
+        return Vec::new();
+    };
+    let label = |qid: &str, opt: &str| {
+        q.question(qid)
+            .and_then(|qq| qq.options.iter().find(|o| o.id == opt))
+            .map_or(opt.to_string(), |o| o.label.clone())
+    };
+    progress
+        .answers
+        .iter()
+        .map(|(qid, a)| {
+            let question = q.question(qid).map_or(qid.clone(), |qq| qq.label.clone());
+            let unit = q.question(qid).and_then(|qq| qq.unit.clone());
+            let answer = match a {
+                Answer::Bool(true) => yes.to_string(),
+                Answer::Bool(false) => no.to_string(),
+                Answer::Choice(c) => label(qid, c),
+                Answer::Multi(v) => v
+                    .iter()
+                    .map(|c| label(qid, c))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                Answer::Number(n) => match unit {
+                    Some(u) => format!("{n} {u}"),
+                    None => n.to_string(),
+                },
+                Answer::Text(t) => t.clone(),
+                Answer::Skipped => skipped.to_string(),
+            };
+            (question, answer)
+        })
+        .collect()
+}
+
+/// The question log summed up over one period.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Stats {
+    pub questions: usize,
+    pub confident: usize,
+    /// Entry ids answered confidently, most asked first, with their count.
+    pub top: Vec<(String, usize)>,
+    /// Questions without a confident answer, alike ones together, largest group first.
+    pub unanswered: Vec<Group>,
+}
+
+/// Alike unanswered questions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    /// Distinct texts, most frequent first.
+    pub examples: Vec<String>,
+    pub count: usize,
+}
+
+/// Two questions are alike when their stem sets overlap this much (Jaccard).
+pub const ALIKE: f64 = 0.5;
+
+/// Jaccard similarity of two sets (1 for two empty sets).
+pub fn jaccard(a: &BTreeSet<String>, b: &BTreeSet<String>) -> f64 {
+    let union = a.union(b).count();
+    if union == 0 {
+        return 1.0;
+    }
+    a.intersection(b).count() as f64 / union as f64
+}
+
+/// A group being built: its first question's stems, distinct texts with counts, size.
+type Pending = (BTreeSet<String>, Vec<(String, usize)>, usize);
+
+/// Sums up the questions asked at or after `since`. `stems` reduces a question to the
+/// words that carry its meaning (the search analyser: folded, stop words out, stemmed).
+pub fn stats(
+    log: &[AskedQuestion],
+    since: Timestamp,
+    stems: &dyn Fn(&str) -> Vec<String>,
+) -> Stats {
+    let recent: Vec<&AskedQuestion> = log.iter().filter(|q| q.at >= since).collect();
+    let mut top: HashMap<&str, usize> = HashMap::new();
+    // (stems of the group's first question, distinct texts with counts, size)
+    let mut groups: Vec<Pending> = Vec::new();
+    let mut by_stem: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut by_text: HashMap<String, usize> = HashMap::new();
+    let mut confident = 0;
+    for q in &recent {
+        if q.confident {
+            confident += 1;
+            if let Some(b) = &q.best {
+                *top.entry(b.as_str()).or_default() += 1;
+            }
+            continue;
+        }
+        let set: BTreeSet<String> = stems(&q.question).into_iter().collect();
+        let text = q.question.trim().to_string();
+        // Compared with each group's first question, so a group cannot drift away from
+        // it; only groups sharing a stem can reach the threshold, so only those are
+        // looked at (the earliest one that fits wins). Questions with no meaningful word
+        // (emoji, stop words) group only with the same text.
+        let found = if set.is_empty() {
+            *by_text.get(&text).unwrap_or(&usize::MAX)
+        } else {
+            let mut candidates: Vec<usize> = set
+                .iter()
+                .filter_map(|w| by_stem.get(w))
+                .flatten()
+                .copied()
+                .collect();
+            candidates.sort_unstable();
+            candidates.dedup();
+            candidates
+                .into_iter()
+                .find(|&g| jaccard(&groups[g].0, &set) >= ALIKE)
+                .unwrap_or(usize::MAX)
+        };
+        match groups.get_mut(found) {
+            Some((_, examples, count)) => {
+                *count += 1;
+                match examples.iter_mut().find(|(t, _)| *t == text) {
+                    Some((_, n)) => *n += 1,
+                    None => examples.push((text, 1)),
+                }
+            }
+            None => {
+                let g = groups.len();
+                if set.is_empty() {
+                    by_text.insert(text.clone(), g);
+                }
+                for w in &set {
+                    by_stem.entry(w.clone()).or_default().push(g);
+                }
+                groups.push((set, vec![(text, 1)], 1));
+            }
+        }
+    }
+    let mut top: Vec<(String, usize)> = top.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    top.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let mut unanswered: Vec<Group> = groups
+        .into_iter()
+        .map(|(_, mut examples, count)| {
+            // Stable: equally frequent texts keep the order they were first asked in.
+            examples.sort_by_key(|e| std::cmp::Reverse(e.1));
+            Group {
+                examples: examples.into_iter().map(|(t, _)| t).collect(),
+                count,
+            }
+        })
+        .collect();
+    unanswered.sort_by_key(|g| std::cmp::Reverse(g.count));
+    Stats {
+        questions: recent.len(),
+        confident,
+        top,
+        unanswered,
+    }
+}
+
+/// The text staff can send as it is: title, body and source of an entry, plain.
+pub fn ready_text(index: &SearchIndex, entry: usize) -> String {
+    let d = &index.entry(entry).doc;
+    let mut s = String::new();
+    if !d.title.is_empty() && d.kind != EntryKind::Passage {
+        s.push_str(&d.title);
+        s.push_str("\n\n");
+    }
+    s.push_str(d.body.trim());
+    s
+}
+
+/// The best entry for a question and up to two alternatives.
+pub fn staff_pick(index: &SearchIndex, question: &str) -> (Option<usize>, Vec<usize>, Confidence) {
+    let r = index.search(question, 3);
+    let mut hits = r.hits.iter().map(|h| h.entry);
+    let best = hits.next();
+    (best, hits.take(2).collect(), r.confidence)
+}
+
+/// The help desk's side of the app: staff commands, forwards and buttons, tickets.
+impl App {
+    /// A staff member's event, if it is one of theirs (a forward, a staff command, a
+    /// staff button); `None`: handle it like anyone's.
+    pub(crate) async fn staff_event(
+        &self,
+        incoming: &Incoming,
+        now: Timestamp,
+    ) -> Result<Option<Vec<Delivery>>, AppError> {
+        match &incoming.event {
+            Event::Text(t) if incoming.forwarded => Ok(Some(self.staff_answer(t))),
+            Event::Text(t) => match parse_command(t.trim()) {
+                Some((cmd, args)) if STAFF_COMMANDS.contains(&cmd.as_str()) => {
+                    Ok(Some(self.staff_command(&cmd, args, now).await?))
+                }
+                _ => Ok(None),
+            },
+            Event::Button(data) => match Action::decode(data) {
+                Some(Action::StaffAnswer(id)) => {
+                    let brain = self.brain();
+                    Ok(Some(match brain.index.find(&id) {
+                        Some(e) => {
+                            let tx = texts(Lang::It);
+                            self.staff_show(
+                                &brain,
+                                e,
+                                &tx.s("helpdesk.confidence.chosen", &[]),
+                                &[],
+                            )
+                        }
+                        None => vec![Delivery::Here(Reply::new(
+                            texts(Lang::It).t("button.stale", &[]),
+                        ))],
+                    }))
+                }
+                _ => Ok(None),
+            },
+        }
+    }
+
+    async fn staff_command(
+        &self,
+        cmd: &str,
+        args: &str,
+        now: Timestamp,
+    ) -> Result<Vec<Delivery>, AppError> {
+        let tx = texts(Lang::It);
+        let here = |r: Rich| vec![Delivery::Here(Reply::new(r))];
+        Ok(match cmd {
+            "risposta" if args.is_empty() => here(tx.t("helpdesk.risposta.empty", &[])),
+            "risposta" => self.staff_answer(args),
+            "ticket" => here(self.open_tickets(now)?),
+            "chiudi" => {
+                let Some(n) = args
+                    .trim_start_matches(['n', '.', '#', ' '])
+                    .parse::<u64>()
+                    .ok()
+                else {
+                    return Ok(here(tx.t("helpdesk.chiudi.usage", &[])));
+                };
+                self.close(n).await?
+            }
+            "statistiche" => here(self.statistics(now)?),
+            "ricarica" => here(match self.reload() {
+                Ok(b) => tx.t(
+                    "helpdesk.reload.done",
+                    &[
+                        ("calls", &b.knowledge.calls.len().to_string()),
+                        ("faqs", &b.knowledge.faqs.len().to_string()),
+                        ("warnings", &b.knowledge.warnings.len().to_string()),
+                    ],
+                ),
+                Err(AppError::Knowledge(errors)) => {
+                    let mut r = tx.t(
+                        "helpdesk.reload.failed",
+                        &[("count", &errors.0.len().to_string())],
+                    );
+                    for e in errors.0.iter().take(20) {
+                        r.line().text(format!("• {e}"));
+                    }
+                    r
+                }
+                Err(e) => {
+                    tracing::error!("reload: {e}");
+                    let mut r = tx.t("helpdesk.reload.failed", &[("count", "1")]);
+                    r.line().text(format!("• {e}"));
+                    r
+                }
+            }),
+            _ => Vec::new(),
+        })
+    }
+
+    /// The ready-to-send answer to a question, with source, confidence and alternatives.
+    fn staff_answer(&self, question: &str) -> Vec<Delivery> {
+        let tx = texts(Lang::It);
+        let question = question.trim();
+        if question.is_empty() {
+            return vec![Delivery::Here(Reply::new(
+                tx.t("helpdesk.risposta.empty", &[]),
+            ))];
+        }
+        let brain = self.brain();
+        let (best, others, confidence) = staff_pick(&brain.index, question);
+        let Some(best) = best else {
+            return vec![Delivery::Here(Reply::new(
+                tx.t("helpdesk.staff.nothing", &[]),
+            ))];
+        };
+        let label = match confidence {
+            Confidence::High => tx.s("helpdesk.confidence.high", &[]),
+            Confidence::Low => tx.s("helpdesk.confidence.low", &[]),
+            Confidence::None => tx.s("helpdesk.confidence.none", &[]),
+        };
+        self.staff_show(&brain, best, &label, &others)
+    }
+
+    /// An entry as two messages: the text to send as it is, then its source, the
+    /// confidence and buttons for the alternatives.
+    fn staff_show(
+        &self,
+        brain: &Brain,
+        entry: usize,
+        confidence: &str,
+        others: &[usize],
+    ) -> Vec<Delivery> {
+        let tx = texts(Lang::It);
+        let d = &brain.index.entry(entry).doc;
+        let mut ready = ready_text(&brain.index, entry);
+        ready.push_str("\n\n");
+        ready.push_str(&tx.s("helpdesk.ready.source", &[("source", &d.source)]));
+        let info = tx.t(
+            "helpdesk.staff.info",
+            &[("source", &d.source), ("confidence", confidence)],
+        );
+        let rows = others
+            .iter()
+            .filter_map(|&o| {
+                let od = &brain.index.entry(o).doc;
+                let action = Action::staff_answer(&od.id)?;
+                let title = if od.title.is_empty() {
+                    &od.source
+                } else {
+                    &od.title
+                };
+                Some(vec![Button {
+                    label: short(&tx.s("helpdesk.button.alternative", &[("title", title)])),
+                    data: action.encode(),
+                }])
+            })
+            .collect();
+        vec![
+            Delivery::Here(Reply::new(Rich::plain(ready))),
+            Delivery::Here(Reply::new(info).with_buttons(rows)),
+        ]
+    }
+
+    /// Opens a ticket for the user's question and posts it to the staff group.
+    pub(crate) fn hand_over(
+        &self,
+        incoming: &Incoming,
+        question: &str,
+        answers: &[(String, String)],
+        call: Option<String>,
+        now: Timestamp,
+    ) -> Result<Vec<Delivery>, AppError> {
+        let tx = texts(Lang::It);
+        let t = self.store.open_ticket(
+            NewTicket {
+                user: incoming.user,
+                name: incoming.name.clone(),
+                question: question.to_string(),
+                call,
+                answers: answers.to_vec(),
+            },
+            now,
+        )?;
+        let n = t.number.to_string();
+        Ok(vec![
+            Delivery::Here(Reply::new(tx.t("handover.done", &[("number", &n)]))),
+            Delivery::ToStaff {
+                ticket: t.number,
+                reply: Reply::new(ticket_card(&t)),
+                reply_to: None,
+            },
+        ])
+    }
+
+    /// Adds a user's message to their open ticket and posts it under the ticket.
+    pub(crate) fn follow_up(&self, n: u64, text: &str) -> Result<Vec<Delivery>, AppError> {
+        let tx = texts(Lang::It);
+        let Some(mut t) = self.store.ticket(n)? else {
+            return Ok(Vec::new());
+        };
+        t.follow_ups.push(text.to_string());
+        self.store.save_ticket(&t)?;
+        let num = n.to_string();
+        Ok(vec![
+            Delivery::Here(Reply::new(
+                tx.t("ticket.followup_added", &[("number", &num)]),
+            )),
+            Delivery::ToStaff {
+                ticket: n,
+                reply: Reply::new(tx.t(
+                    "ticket.followup_staff",
+                    &[
+                        ("number", &num),
+                        ("name", &display(&t.name)),
+                        ("text", text),
+                    ],
+                )),
+                reply_to: t.message,
+            },
+        ])
+    }
+
+    /// The user withdrew their ticket (`/annulla`): closed, staff are told.
+    pub(crate) fn withdraw(&self, n: u64) -> Result<Vec<Delivery>, AppError> {
+        let Some(mut t) = self.store.ticket(n)? else {
+            return Ok(Vec::new());
+        };
+        t.status = Status::Closed;
+        self.store.save_ticket(&t)?;
+        Ok(vec![Delivery::ToStaff {
+            ticket: n,
+            reply: Reply::new(
+                texts(Lang::It).t("ticket.withdrawn_staff", &[("number", &n.to_string())]),
+            ),
+            reply_to: t.message,
+        }])
+    }
+
+    /// A staff message in the staff group that replies to `replied_to`: if that is a
+    /// ticket's message, the reply goes to the ticket's user (`None`: not a ticket's).
+    pub fn staff_reply(
+        &self,
+        chat: i64,
+        replied_to: i32,
+        message: i32,
+    ) -> Result<Option<Vec<Delivery>>, AppError> {
+        if self.settings.staff.chat != Some(chat) {
+            return Ok(None);
+        }
+        let Some(t) = self.store.ticket_of_message(chat, replied_to)? else {
+            return Ok(None);
+        };
+        let tx = texts(Lang::It);
+        let n = t.number.to_string();
+        let Some(user) = t.user else {
+            return Ok(Some(vec![Delivery::Here(Reply::new(
+                tx.t("ticket.user_gone", &[("number", &n)]),
+            ))]));
+        };
+        Ok(Some(vec![
+            Delivery::ToUser {
+                user,
+                reply: Reply::new(tx.t("ticket.answer_header", &[("number", &n)])),
+            },
+            Delivery::CopyToUser {
+                ticket: t.number,
+                user,
+                from_chat: chat,
+                message,
+            },
+        ]))
+    }
+
+    /// After a [`Delivery::CopyToUser`]: marks the ticket answered (when delivered) and
+    /// returns the confirmation for staff.
+    pub async fn reply_delivered(
+        &self,
+        n: u64,
+        delivered: bool,
+        now: Timestamp,
+    ) -> Result<Reply, AppError> {
+        let tx = texts(Lang::It);
+        let num = n.to_string();
+        if !delivered {
+            return Ok(Reply::new(
+                tx.t("ticket.not_delivered", &[("number", &num)]),
+            ));
+        }
+        let mut name = String::new();
+        if let Some(mut t) = self.store.ticket(n)? {
+            if t.status == Status::Open {
+                t.status = Status::Answered;
+            }
+            t.last_reply = Some(now);
+            name = display(&t.name);
+            self.store.save_ticket(&t)?;
+            self.store.flush().await?;
+        }
+        Ok(Reply::new(tx.t(
+            "ticket.delivered",
+            &[("number", &num), ("name", &name)],
+        )))
+    }
+
+    /// `/chiudi N`.
+    async fn close(&self, n: u64) -> Result<Vec<Delivery>, AppError> {
+        let tx = texts(Lang::It);
+        let num = n.to_string();
+        let Some(mut t) = self.store.ticket(n)? else {
+            return Ok(vec![Delivery::Here(Reply::new(
+                tx.t("helpdesk.chiudi.unknown", &[("number", &num)]),
+            ))]);
+        };
+        if t.status == Status::Closed {
+            return Ok(vec![Delivery::Here(Reply::new(
+                tx.t("helpdesk.chiudi.already", &[("number", &num)]),
+            ))]);
+        }
+        t.status = Status::Closed;
+        self.store.save_ticket(&t)?;
+        self.store.flush().await?;
+        let mut out = vec![Delivery::Here(Reply::new(
+            tx.t("helpdesk.chiudi.done", &[("number", &num)]),
+        ))];
+        if let Some(user) = t.user {
+            out.push(Delivery::ToUser {
+                user,
+                reply: Reply::new(tx.t("ticket.closed_user", &[("number", &num)])),
+            });
+        }
+        Ok(out)
+    }
+
+    /// `/ticket`: the tickets not closed, oldest first, with their age.
+    fn open_tickets(&self, now: Timestamp) -> Result<Rich, AppError> {
+        let tx = texts(Lang::It);
+        let open: Vec<Ticket> = self
+            .store
+            .tickets()?
+            .into_iter()
+            .filter(|t| t.status != Status::Closed)
+            .collect();
+        if open.is_empty() {
+            return Ok(tx.t("helpdesk.tickets.none", &[]));
+        }
+        let mut r = tx.t(
+            "helpdesk.tickets.title",
+            &[("count", &open.len().to_string())],
+        );
+        for t in &open {
+            let key = if t.status == Status::Open {
+                "helpdesk.tickets.waiting"
+            } else {
+                "helpdesk.tickets.answered"
+            };
+            let q: String = t.question.chars().take(80).collect();
+            r.para().append(tx.t(
+                key,
+                &[
+                    ("number", &t.number.to_string()),
+                    ("name", &display(&t.name)),
+                    ("age", &italian_time_left(t.opened, now)),
+                    ("question", &q),
+                ],
+            ));
+        }
+        Ok(r)
+    }
+
+    /// `/statistiche`: the last 7 and 30 days of the question log.
+    fn statistics(&self, now: Timestamp) -> Result<Rich, AppError> {
+        let tx = texts(Lang::It);
+        let brain = self.brain();
+        let month = now - SignedDuration::from_hours(24 * 30);
+        let week = now - SignedDuration::from_hours(24 * 7);
+        let log = self.store.questions_since(month)?;
+        let stems = |q: &str| brain.index.analyse(q).stems();
+        let w = stats(&log, week, &stems);
+        let m = stats(&log, month, &stems);
+        let mut r = tx.t("helpdesk.stats.title", &[]);
+        for (key, s) in [("helpdesk.stats.week", &w), ("helpdesk.stats.month", &m)] {
+            let pct = (s.confident * 100).checked_div(s.questions).unwrap_or(0);
+            r.para().append(tx.t(
+                key,
+                &[
+                    ("questions", &s.questions.to_string()),
+                    ("confident", &s.confident.to_string()),
+                    ("percent", &pct.to_string()),
+                ],
+            ));
+        }
+        if !m.top.is_empty() {
+            r.para().append(tx.t("helpdesk.stats.top", &[]));
+            for (id, count) in m.top.iter().take(5) {
+                let title = brain
+                    .index
+                    .find(id)
+                    .map(|e| brain.index.entry(e).doc.title.clone())
+                    .filter(|t| !t.is_empty())
+                    .unwrap_or_else(|| id.clone());
+                r.line().append(tx.t(
+                    "helpdesk.stats.top_item",
+                    &[("title", &title), ("count", &count.to_string())],
+                ));
+            }
+        }
+        if m.unanswered.is_empty() {
+            r.para().append(tx.t("helpdesk.stats.all_answered", &[]));
+        } else {
+            r.para().append(tx.t("helpdesk.stats.missing", &[]));
+            for g in m.unanswered.iter().take(8) {
+                let examples: Vec<String> = g
+                    .examples
+                    .iter()
+                    .take(3)
+                    .map(|e| format!("«{}»", e.chars().take(100).collect::<String>()))
+                    .collect();
+                r.line().append(tx.t(
+                    "helpdesk.stats.missing_item",
+                    &[
+                        ("examples", &examples.join(" · ")),
+                        ("count", &g.count.to_string()),
+                    ],
+                ));
+            }
+        }
+        Ok(r)
+    }
+}
+
+/// The ticket's message in the staff group.
+pub fn ticket_card(t: &Ticket) -> Rich {
+    let tx = texts(Lang::It);
+    let n = t.number.to_string();
+    let mut r = tx.t(
+        "ticket.card",
+        &[
+            ("number", &n),
+            ("name", &display(&t.name)),
+            (
+                "call",
+                &t.call
+                    .clone()
+                    .unwrap_or_else(|| tx.s("ticket.no_call", &[])),
+            ),
+            ("question", &t.question),
+        ],
+    );
+    if !t.answers.is_empty() {
+        r.para().append(tx.t("ticket.answers", &[]));
+        for (q, a) in &t.answers {
+            r.line().text(format!("• {q}: {a}"));
+        }
+    }
+    r.para()
+        .append(tx.t("ticket.how_to_reply", &[("number", &n)]));
+    r
+}
+
+/// A name for staff (Telegram may give none).
+fn display(name: &str) -> String {
+    if name.trim().is_empty() {
+        texts(Lang::It).s("ticket.anonymous", &[])
+    } else {
+        name.to_string()
+    }
+}
+
+/// Button labels fit a phone screen.
+fn short(s: &str) -> String {
+    const MAX: usize = 48;
+    if s.chars().count() <= MAX {
+        s.to_string()
+    } else {
+        format!(
+            "{}…",
+            s.chars().take(MAX - 1).collect::<String>().trim_end()
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: i64) -> Timestamp {
+        Timestamp::from_second(s).unwrap()
+    }
+
+    fn q(at: i64, text: &str, best: Option<&str>, confident: bool) -> AskedQuestion {
+        AskedQuestion {
+            at: t(at),
+            question: text.into(),
+            best: best.map(Into::into),
+            confident,
+        }
+    }
+
+    fn words(s: &str) -> Vec<String> {
+        s.split_whitespace()
+            .filter(|w| w.len() > 2)
+            .map(|w| w.to_lowercase())
+            .collect()
+    }
+
+    #[test]
+    fn stats_count_the_period_rank_entries_and_group_alike_questions() {
+        let log = vec![
+            q(10, "vecchia domanda", None, false),
+            q(100, "scadenza bando", Some("faq:a"), true),
+            q(101, "quando scade bando", Some("faq:a"), true),
+            q(102, "chi partecipa", Some("faq:b"), true),
+            q(103, "rimborso spese viaggio", None, false),
+            q(104, "rimborso delle spese viaggio dipendenti", None, false),
+            q(105, "rimborso spese viaggio", None, false),
+            q(106, "orari ufficio", Some("faq:c"), false),
+        ];
+        let s = stats(&log, t(100), &words);
+        assert_eq!(s.questions, 7);
+        assert_eq!(s.confident, 3);
+        assert_eq!(s.top, vec![("faq:a".into(), 2), ("faq:b".into(), 1)]);
+        assert_eq!(s.unanswered.len(), 2);
+        assert_eq!(s.unanswered[0].count, 3);
+        assert_eq!(
+            s.unanswered[0].examples,
+            vec![
+                "rimborso spese viaggio".to_string(),
+                "rimborso delle spese viaggio dipendenti".to_string()
+            ]
+        );
+        assert_eq!(s.unanswered[1].examples, vec!["orari ufficio".to_string()]);
+    }
+
+    #[test]
+    fn questions_without_words_do_not_swallow_each_other() {
+        let log = vec![
+            q(1, "🙂", None, false),
+            q(2, "??", None, false),
+            q(3, "🙂", None, false),
+        ];
+        let s = stats(&log, t(0), &words);
+        assert_eq!(s.unanswered.len(), 2);
+        assert_eq!(s.unanswered[0].examples, vec!["🙂".to_string()]);
+        assert_eq!(s.unanswered[0].count, 2);
+    }
+
+    #[test]
+    fn jaccard_of_sets() {
+        let a: BTreeSet<String> = ["x", "y"].iter().map(|s| s.to_string()).collect();
+        let b: BTreeSet<String> = ["y", "z"].iter().map(|s| s.to_string()).collect();
+        assert!((jaccard(&a, &b) - 1.0 / 3.0).abs() < 1e-9);
+        assert_eq!(jaccard(&a, &a), 1.0);
+    }
+
+    #[test]
+    fn follow_ups_stop_when_closed_or_a_day_after_the_last_reply() {
+        let mut tk = Ticket {
+            number: 1,
+            user: Some(UserId(5)),
+            name: "A".into(),
+            question: "q".into(),
+            call: None,
+            answers: vec![],
+            follow_ups: vec![],
+            opened: t(0),
+            status: Status::Open,
+            last_reply: None,
+            message: None,
+        };
+        assert!(tk.takes_follow_ups(t(10_000_000)));
+        tk.status = Status::Answered;
+        tk.last_reply = Some(t(1000));
+        assert!(tk.takes_follow_ups(t(1000 + 3600)));
+        assert!(!tk.takes_follow_ups(t(1000 + 25 * 3600)));
+        tk.status = Status::Closed;
+        assert!(!tk.takes_follow_ups(t(1001)));
+    }
+
+    #[test]
+    fn tickets_are_numbered_mapped_and_forgotten() {
+        let st = Store::temporary().unwrap();
+        let new = |u: i64| NewTicket {
+            user: UserId(u),
+            name: format!("Nome{u}"),
+            question: "domanda".into(),
+            call: None,
+            answers: vec![],
+        };
+        let a = st.open_ticket(new(7), t(1)).unwrap();
+        let b = st.open_ticket(new(8), t(2)).unwrap();
+        assert_eq!((a.number, b.number), (1, 2));
+        st.ticket_posted(2, -100, 55).unwrap();
+        assert_eq!(
+            st.ticket_of_message(-100, 55).unwrap().unwrap().user,
+            Some(UserId(8))
+        );
+        assert_eq!(st.ticket_of_message(-101, 55).unwrap(), None);
+        assert_eq!(st.ticket_of_message(-100, 56).unwrap(), None);
+        assert_eq!(
+            st.following_ticket(UserId(8), t(3))
+                .unwrap()
+                .unwrap()
+                .number,
+            2
+        );
+        st.forget_tickets_of(UserId(8)).unwrap();
+        let gone = st.ticket(2).unwrap().unwrap();
+        assert_eq!((gone.user, gone.name.as_str()), (None, ""));
+        assert!(st.tickets_of(UserId(8)).unwrap().is_empty());
+        assert_eq!(st.tickets_of(UserId(7)).unwrap().len(), 1);
+    }
+}

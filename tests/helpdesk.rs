@@ -1,0 +1,854 @@
+//! The help desk through the Telegram adapter (teloxide_tests' MockBot): staff forwards
+//! and `/risposta`, a ticket's whole life, staff commands tried by others, tickets across
+//! a restart, `/statistiche` on a known log, and `/cancellami` leaving nothing behind.
+//! Expected texts come from `locales/it.toml` and the knowledge pack.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+use sportello::app::{App, Brain};
+use sportello::dialogue::Settings;
+use sportello::helpdesk::{STAFF_COMMANDS, Staff};
+use sportello::knowledge::load_dir;
+use sportello::reply::escape_html;
+use sportello::store::{AskedQuestion, Store, UserId};
+use sportello::telegram::{Adapter, HandlerError, schema};
+use sportello::text::{Lang, texts};
+use teloxide::dptree::deps;
+use teloxide::prelude::*;
+use teloxide::types::{Chat, InlineKeyboardButtonKind, Message, MessageOrigin, ParseMode, User};
+use teloxide_tests::mock_bot::DistributionKey;
+use teloxide_tests::{
+    IntoUpdate, MockBot, MockCallbackQuery, MockGroupChat, MockMessageText, MockPrivateChat,
+    MockUser,
+};
+
+const KNOWLEDGE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/knowledge");
+/// The staff group (teloxide_tests' default group) and a staff member of it.
+const GROUP: i64 = MockGroupChat::ID;
+const STAFF_USER: u64 = 4_440_001;
+/// A user with a name of their own.
+const USER: u64 = 5_550_001;
+const FIRST: &str = "Mariagrazia";
+const LAST: &str = "Zanfrini";
+
+type Bot_ = MockBot<HandlerError, DistributionKey>;
+
+fn staff() -> Staff {
+    Staff {
+        chat: Some(GROUP),
+        users: vec![STAFF_USER as i64],
+    }
+}
+
+fn adapter_on(store: Store, staff: Staff) -> Arc<Adapter> {
+    let brain = Brain::load(Path::new(KNOWLEDGE)).unwrap();
+    let app = App::new(
+        brain,
+        KNOWLEDGE.into(),
+        store,
+        Settings {
+            staff,
+            helpdesk_contact: "helpdesk@example.org".into(),
+            ..Settings::default()
+        },
+    );
+    Adapter::new(Arc::new(app), 1000, Duration::from_secs(60))
+}
+
+fn adapter() -> Arc<Adapter> {
+    adapter_on(Store::temporary().unwrap(), staff())
+}
+
+fn mock(update: impl IntoUpdate, ad: &Arc<Adapter>) -> Bot_ {
+    let mut bot = MockBot::new(update, schema::<Bot>());
+    bot.dependencies(deps![ad.clone()]);
+    bot
+}
+
+fn html(key: &str, args: &[(&str, &str)]) -> String {
+    texts(Lang::It).t(key, args).to_html()
+}
+
+fn s(key: &str) -> String {
+    texts(Lang::It).s(key, &[])
+}
+
+fn user() -> User {
+    MockUser::new()
+        .id(USER)
+        .first_name(FIRST)
+        .last_name(LAST)
+        .build()
+}
+
+fn user_chat() -> Chat {
+    MockPrivateChat::new().id(USER as i64).build()
+}
+
+fn staff_user() -> User {
+    MockUser::new()
+        .id(STAFF_USER)
+        .first_name("Operatrice")
+        .build()
+}
+
+fn group() -> Chat {
+    MockGroupChat::new().build()
+}
+
+/// A text from the user in their private chat.
+fn from_user(text: &str) -> MockMessageText {
+    MockMessageText::new()
+        .text(text)
+        .from(user())
+        .chat(user_chat())
+}
+
+/// A text from a staff member in the staff group.
+fn in_group(text: &str) -> MockMessageText {
+    MockMessageText::new()
+        .text(text)
+        .from(staff_user())
+        .chat(group())
+}
+
+/// (chat id, text) of every text message sent in the last dispatch, in order.
+fn sent(bot: &Bot_) -> Vec<(i64, String)> {
+    bot.get_responses()
+        .sent_messages_text
+        .iter()
+        .map(|m| {
+            assert_eq!(m.bot_request.parse_mode, Some(ParseMode::Html));
+            (m.message.chat.id.0, m.bot_request.text.clone())
+        })
+        .collect()
+}
+
+fn to(bot: &Bot_, chat: i64) -> Vec<String> {
+    sent(bot)
+        .into_iter()
+        .filter(|(c, _)| *c == chat)
+        .map(|(_, t)| t)
+        .collect()
+}
+
+fn last_to(bot: &Bot_, chat: i64) -> Message {
+    bot.get_responses()
+        .sent_messages
+        .iter()
+        .rev()
+        .find(|m| m.chat.id.0 == chat)
+        .cloned()
+        .expect("a message to that chat")
+}
+
+fn buttons(m: &Message) -> Vec<(String, String)> {
+    m.reply_markup()
+        .map(|kb| {
+            kb.inline_keyboard
+                .iter()
+                .flatten()
+                .filter_map(|b| match &b.kind {
+                    InlineKeyboardButtonKind::CallbackData(d) => Some((b.text.clone(), d.clone())),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn run(bot: &mut Bot_, update: impl IntoUpdate) {
+    bot.update(update);
+    bot.dispatch().await;
+}
+
+/// A forward from a user who hides their identity: no `forward_from`, only a name.
+fn hidden_forward(text: &str) -> MockMessageText {
+    let origin: MessageOrigin = serde_json::from_value(serde_json::json!({
+        "type": "hidden_user", "date": 1_750_000_000, "sender_user_name": "Qualcuno"
+    }))
+    .unwrap();
+    MockMessageText::new().text(text).forward_origin(origin)
+}
+
+/// A forward that names its sender (`forward_from`).
+fn user_forward(text: &str) -> MockMessageText {
+    let origin: MessageOrigin = serde_json::from_value(serde_json::json!({
+        "type": "user", "date": 1_750_000_000,
+        "sender_user": {"id": USER, "is_bot": false, "first_name": FIRST}
+    }))
+    .unwrap();
+    MockMessageText::new().text(text).forward_origin(origin)
+}
+
+/// The staff answer: the ready text alone, then source + confidence + alternatives.
+fn assert_staff_answer(msgs: &[String], question: &str, source: &str) {
+    assert_eq!(msgs.len(), 2, "{msgs:?}");
+    assert!(msgs[0].contains(&escape_html(question)), "{}", msgs[0]);
+    assert!(msgs[0].ends_with(&escape_html(
+        &texts(Lang::It).s("helpdesk.ready.source", &[("source", source)])
+    )));
+    let labels = ["high", "low", "none"].map(|k| s(&format!("helpdesk.confidence.{k}")));
+    assert!(
+        labels.iter().any(|l| msgs[1]
+            == html(
+                "helpdesk.staff.info",
+                &[("source", source), ("confidence", l)]
+            )),
+        "{}",
+        msgs[1]
+    );
+}
+
+#[tokio::test]
+async fn staff_forwards_get_ready_to_send_answers_with_alternatives() {
+    let knowledge = load_dir(Path::new(KNOWLEDGE)).unwrap();
+    let faq = knowledge.faq("wecare-nome").unwrap();
+    let ad = adapter();
+    let staff_chat = MockPrivateChat::new().id(STAFF_USER as i64).build();
+
+    // A forward from a user who hides their identity, in a staff member's private chat.
+    let mut bot = mock(
+        hidden_forward(&faq.question)
+            .from(staff_user())
+            .chat(staff_chat.clone()),
+        &ad,
+    );
+    bot.dispatch().await;
+    let msgs = to(&bot, STAFF_USER as i64);
+    assert_staff_answer(&msgs, &faq.question, &faq.source);
+    let info = last_to(&bot, STAFF_USER as i64);
+    let alternatives = buttons(&info);
+    assert!(!alternatives.is_empty(), "alternatives are offered");
+    assert!(alternatives.iter().all(|(_, d)| d.starts_with("1|k|")));
+
+    // Pressing an alternative shows it the same way, marked as chosen.
+    let (_, data) = alternatives[0].clone();
+    run(
+        &mut bot,
+        MockCallbackQuery::new()
+            .data(&data)
+            .from(staff_user())
+            .message(info.clone()),
+    )
+    .await;
+    let msgs = to(&bot, STAFF_USER as i64);
+    assert_eq!(msgs.len(), 2, "{msgs:?}");
+    assert!(msgs[1].contains(&escape_html(&s("helpdesk.confidence.chosen"))));
+
+    // A forward that carries the sender (forward_from) works the same.
+    run(
+        &mut bot,
+        user_forward(&faq.question)
+            .from(staff_user())
+            .chat(staff_chat.clone()),
+    )
+    .await;
+    assert_staff_answer(&to(&bot, STAFF_USER as i64), &faq.question, &faq.source);
+
+    // In the staff group, any member's forward is answered for staff.
+    let member = MockUser::new().id(4_440_002).first_name("Collega").build();
+    run(
+        &mut bot,
+        hidden_forward(&faq.question).from(member).chat(group()),
+    )
+    .await;
+    assert_staff_answer(&to(&bot, GROUP), &faq.question, &faq.source);
+
+    // `/risposta` does the same; without a question it says how to use it.
+    run(
+        &mut bot,
+        MockMessageText::new()
+            .text(format!("/risposta {}", faq.question))
+            .from(staff_user())
+            .chat(staff_chat.clone()),
+    )
+    .await;
+    assert_staff_answer(&to(&bot, STAFF_USER as i64), &faq.question, &faq.source);
+    run(&mut bot, in_group("/risposta")).await;
+    assert_eq!(to(&bot, GROUP), [html("helpdesk.risposta.empty", &[])]);
+
+    // The same forward from an ordinary user is just their question.
+    run(
+        &mut bot,
+        hidden_forward(&faq.question).from(user()).chat(user_chat()),
+    )
+    .await;
+    let msgs = to(&bot, USER as i64);
+    assert!(!msgs.is_empty());
+    // No ready-to-send text: the user gets the bot's own answer.
+    assert!(msgs.iter().all(|m| !m.starts_with("☝️")), "{msgs:?}");
+}
+
+#[tokio::test]
+async fn a_ticket_from_question_to_close() {
+    let ad = adapter();
+    let question = "posso pagare il corso di yoga xqzt ai dipendenti con lo zkrwm?";
+    let mut bot = mock(from_user(question), &ad);
+    bot.dispatch().await;
+    // No confident answer: the user may ask for a person.
+    let answer = last_to(&bot, USER as i64);
+    let operator = buttons(&answer)
+        .into_iter()
+        .find(|(l, _)| *l == s("button.operator"))
+        .expect("an operator button under an unsure answer");
+    assert_eq!(operator.1, "1|o");
+    run(
+        &mut bot,
+        MockCallbackQuery::new()
+            .data("1|o")
+            .from(user())
+            .message(answer.clone()),
+    )
+    .await;
+    assert_eq!(
+        to(&bot, USER as i64),
+        [html("handover.done", &[("number", "1")])]
+    );
+    let card = to(&bot, GROUP);
+    assert_eq!(card.len(), 1);
+    let name = format!("{FIRST} {LAST}");
+    let expected = sportello::helpdesk::ticket_card(&ad.app.store.ticket(1).unwrap().unwrap());
+    assert_eq!(card[0], expected.to_html());
+    assert!(card[0].contains(&name) && card[0].contains(&escape_html(question)));
+    let ticket_msg = last_to(&bot, GROUP);
+
+    // A staff reply to the ticket message is copied (not forwarded) to the user.
+    let reply = in_group("Sì, rientra nei servizi di welfare: le invio il modulo.")
+        .reply_to_message(ticket_msg.clone());
+    run(&mut bot, reply).await;
+    let r = bot.get_responses();
+    assert_eq!(r.copied_messages.len(), 1);
+    assert!(r.forwarded_messages.is_empty());
+    let copy = &r.copied_messages[0].bot_request;
+    assert_eq!(copy.chat_id.id(), USER as i64);
+    assert_eq!(copy.from_chat_id.id(), GROUP);
+    assert_eq!(
+        to(&bot, USER as i64),
+        [html("ticket.answer_header", &[("number", "1")])]
+    );
+    assert_eq!(
+        to(&bot, GROUP),
+        [html(
+            "ticket.delivered",
+            &[("number", "1"), ("name", &name)]
+        )]
+    );
+
+    // The user's follow-up is added to the ticket, under the ticket message.
+    run(&mut bot, from_user("E per i familiari?")).await;
+    assert_eq!(
+        to(&bot, USER as i64),
+        [html("ticket.followup_added", &[("number", "1")])]
+    );
+    assert_eq!(
+        to(&bot, GROUP),
+        [html(
+            "ticket.followup_staff",
+            &[
+                ("number", "1"),
+                ("name", &name),
+                ("text", "E per i familiari?")
+            ]
+        )]
+    );
+    let follow = bot
+        .get_responses()
+        .sent_messages_text
+        .last()
+        .cloned()
+        .unwrap();
+    let replied = follow
+        .bot_request
+        .reply_parameters
+        .as_ref()
+        .map(|p| p.message_id);
+    assert_eq!(replied, Some(ticket_msg.id));
+    // Replying to the follow-up message reaches the user too.
+    let follow_msg = follow.message.clone();
+    run(
+        &mut bot,
+        in_group("Anche per i familiari.").reply_to_message(follow_msg),
+    )
+    .await;
+    assert_eq!(bot.get_responses().copied_messages.len(), 1);
+    // Staff chatter replying to other messages is ignored.
+    let chatter = MockMessageText::new()
+        .text("ok")
+        .from(staff_user())
+        .chat(group());
+    run(
+        &mut bot,
+        in_group("grazie!").reply_to_message(chatter.build()),
+    )
+    .await;
+    assert!(sent(&bot).is_empty() && bot.get_responses().copied_messages.is_empty());
+
+    // /ticket lists it as answered.
+    run(&mut bot, in_group("/ticket")).await;
+    let list = to(&bot, GROUP).remove(0);
+    assert!(
+        list.starts_with(&html("helpdesk.tickets.title", &[("count", "1")])),
+        "{list}"
+    );
+    assert!(
+        list.contains(&escape_html(&name)) && list.contains("✅"),
+        "{list}"
+    );
+
+    // /chiudi closes it and tells the user; then the bot answers the user again.
+    run(&mut bot, in_group("/chiudi 1")).await;
+    assert_eq!(
+        to(&bot, GROUP),
+        [html("helpdesk.chiudi.done", &[("number", "1")])]
+    );
+    assert_eq!(
+        to(&bot, USER as i64),
+        [html("ticket.closed_user", &[("number", "1")])]
+    );
+    run(&mut bot, in_group("/chiudi 1")).await;
+    assert_eq!(
+        to(&bot, GROUP),
+        [html("helpdesk.chiudi.already", &[("number", "1")])]
+    );
+    run(&mut bot, in_group("/chiudi 99")).await;
+    assert_eq!(
+        to(&bot, GROUP),
+        [html("helpdesk.chiudi.unknown", &[("number", "99")])]
+    );
+    run(&mut bot, in_group("/chiudi tutto")).await;
+    assert_eq!(to(&bot, GROUP), [html("helpdesk.chiudi.usage", &[])]);
+    run(&mut bot, in_group("/ticket")).await;
+    assert_eq!(to(&bot, GROUP), [html("helpdesk.tickets.none", &[])]);
+    run(&mut bot, from_user("E per i familiari?")).await;
+    assert!(to(&bot, GROUP).is_empty(), "no follow-up after closing");
+    assert_ne!(
+        to(&bot, USER as i64),
+        [html("ticket.followup_added", &[("number", "1")])]
+    );
+
+    // /operatore with a question opens a new ticket; /annulla withdraws it.
+    run(
+        &mut bot,
+        from_user("/operatore Vorrei parlare con qualcuno"),
+    )
+    .await;
+    assert_eq!(
+        to(&bot, USER as i64),
+        [html("handover.done", &[("number", "2")])]
+    );
+    run(&mut bot, from_user("/operatore")).await;
+    assert_eq!(
+        to(&bot, USER as i64),
+        [html("handover.already", &[("number", "2")])]
+    );
+    run(&mut bot, from_user("/annulla")).await;
+    assert_eq!(
+        to(&bot, USER as i64),
+        [html("ticket.withdrawn", &[("number", "2")])]
+    );
+    assert_eq!(
+        to(&bot, GROUP),
+        [html("ticket.withdrawn_staff", &[("number", "2")])]
+    );
+    // /operatore with nothing asked yet asks for the question, and takes the next text.
+    run(&mut bot, from_user("/start")).await;
+    run(&mut bot, from_user("/operatore")).await;
+    assert_eq!(to(&bot, USER as i64), [html("handover.ask", &[])]);
+    run(&mut bot, from_user("Come si compila l'allegato B?")).await;
+    assert_eq!(
+        to(&bot, USER as i64),
+        [html("handover.done", &[("number", "3")])]
+    );
+}
+
+#[tokio::test]
+async fn staff_commands_are_unknown_to_everyone_else() {
+    let ad = adapter();
+    let mut bot = mock(from_user("/start"), &ad);
+    bot.dispatch().await;
+    let other_group = MockGroupChat::new().id(-999).build();
+    for cmd in STAFF_COMMANDS {
+        for args in ["", " 1"] {
+            let text = format!("/{cmd}{args}");
+            run(&mut bot, from_user(&text)).await;
+            assert_eq!(
+                to(&bot, USER as i64),
+                [html("command.unknown", &[("command", cmd)])],
+                "{text}"
+            );
+            // A staff member in another group is not in the staff group.
+            run(
+                &mut bot,
+                MockMessageText::new()
+                    .text(&text)
+                    .from(MockUser::new().id(4_440_002).build())
+                    .chat(other_group.clone()),
+            )
+            .await;
+            assert_eq!(
+                to(&bot, -999),
+                [html("command.unknown", &[("command", cmd)])],
+                "{text}"
+            );
+        }
+    }
+    // A forged staff button is stale for a user.
+    let msg = from_user("x").build();
+    run(
+        &mut bot,
+        MockCallbackQuery::new()
+            .data("1|k|faq:wecare-nome")
+            .from(user())
+            .message(msg),
+    )
+    .await;
+    assert_eq!(to(&bot, USER as i64), [html("button.stale", &[])]);
+    // Nothing was reloaded or listed: no ticket exists.
+    assert!(ad.app.store.tickets().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn without_a_staff_group_the_user_is_told_how_to_reach_people() {
+    let ad = adapter_on(Store::temporary().unwrap(), Staff::default());
+    let mut bot = mock(from_user("/operatore aiuto"), &ad);
+    bot.dispatch().await;
+    let mut expected = texts(Lang::It).t("handover.unavailable", &[]);
+    expected
+        .para()
+        .append(texts(Lang::It).t("helpdesk.contact", &[("contact", "helpdesk@example.org")]));
+    assert_eq!(to(&bot, USER as i64), [expected.to_html()]);
+    assert!(ad.app.store.tickets().unwrap().is_empty());
+    // And no operator button is offered under an unsure answer.
+    run(&mut bot, from_user("zkrwm xqzt blorft")).await;
+    let m = last_to(&bot, USER as i64);
+    assert!(buttons(&m).iter().all(|(_, d)| d != "1|o"));
+}
+
+#[tokio::test]
+async fn open_tickets_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let ticket_msg = {
+        let ad = adapter_on(Store::open(dir.path(), 16).unwrap(), staff());
+        let mut bot = mock(from_user("/operatore Quando arrivano i fondi?"), &ad);
+        bot.dispatch().await;
+        assert_eq!(
+            to(&bot, USER as i64),
+            [html("handover.done", &[("number", "1")])]
+        );
+        last_to(&bot, GROUP)
+    };
+    // Everything holding the database is gone: open it again.
+    let ad = adapter_on(Store::open(dir.path(), 16).unwrap(), staff());
+    let mut bot = mock(in_group("/ticket"), &ad);
+    bot.dispatch().await;
+    let list = to(&bot, GROUP).remove(0);
+    assert!(list.contains("Quando arrivano i fondi?"), "{list}");
+    run(
+        &mut bot,
+        in_group("A fine mese.").reply_to_message(ticket_msg),
+    )
+    .await;
+    let r = bot.get_responses();
+    assert_eq!(r.copied_messages.len(), 1);
+    assert_eq!(r.copied_messages[0].bot_request.chat_id.id(), USER as i64);
+    // Numbers go on from where they were.
+    run(&mut bot, from_user("/operatore Un'altra cosa")).await;
+    assert_eq!(
+        to(&bot, USER as i64),
+        [html("ticket.followup_added", &[("number", "1")])],
+        "the open ticket takes the new message"
+    );
+    run(&mut bot, in_group("/chiudi 1")).await;
+    run(&mut bot, from_user("/operatore Un'altra cosa")).await;
+    assert_eq!(
+        to(&bot, USER as i64),
+        [html("handover.done", &[("number", "2")])]
+    );
+}
+
+#[tokio::test]
+async fn statistics_on_a_known_log() {
+    let knowledge = load_dir(Path::new(KNOWLEDGE)).unwrap();
+    let faq = knowledge.faq("wecare-nome").unwrap();
+    let ad = adapter();
+    let now = Timestamp::now();
+    let ago = |days: i64| now - SignedDuration::from_hours(24 * days);
+    let log = |at, q: &str, best: Option<&str>, confident| {
+        ad.app
+            .store
+            .log_question(&AskedQuestion {
+                at,
+                question: q.into(),
+                best: best.map(Into::into),
+                confident,
+            })
+            .unwrap()
+    };
+    let id = format!("faq:{}", faq.id);
+    log(ago(1), "da dove viene il nome wecare", Some(&id), true);
+    log(ago(2), "perché si chiama wecare", Some(&id), true);
+    log(ago(3), "rimborso spese di viaggio dipendenti", None, false);
+    log(ago(10), "rimborso spese viaggio dipendenti?", None, false);
+    log(ago(12), "parcheggio aziendale gratuito", None, false);
+    log(ago(40), "troppo vecchia", None, false);
+    let mut bot = mock(in_group("/statistiche"), &ad);
+    bot.dispatch().await;
+    let text = to(&bot, GROUP).remove(0);
+    let tx = texts(Lang::It);
+    let part = |key: &str, args: &[(&str, &str)]| tx.t(key, args).to_html();
+    for expected in [
+        part("helpdesk.stats.title", &[]),
+        part(
+            "helpdesk.stats.week",
+            &[("questions", "3"), ("confident", "2"), ("percent", "66")],
+        ),
+        part(
+            "helpdesk.stats.month",
+            &[("questions", "5"), ("confident", "2"), ("percent", "40")],
+        ),
+        part(
+            "helpdesk.stats.top_item",
+            &[("title", &faq.question), ("count", "2")],
+        ),
+        part(
+            "helpdesk.stats.missing_item",
+            &[
+                (
+                    "examples",
+                    // Equally frequent texts: the first asked first.
+                    "«rimborso spese viaggio dipendenti?» · «rimborso spese di viaggio dipendenti»",
+                ),
+                ("count", "2"),
+            ],
+        ),
+        part(
+            "helpdesk.stats.missing_item",
+            &[
+                ("examples", "«parcheggio aziendale gratuito»"),
+                ("count", "1"),
+            ],
+        ),
+    ] {
+        assert!(text.contains(&expected), "missing {expected}\nin {text}");
+    }
+    assert!(!text.contains("troppo vecchia"));
+}
+
+#[tokio::test]
+async fn reload_keeps_the_old_knowledge_on_error_and_shows_it() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(Path::new(KNOWLEDGE), dir.path());
+    let brain = Brain::load(dir.path()).unwrap();
+    let app = App::new(
+        brain,
+        dir.path().to_path_buf(),
+        Store::temporary().unwrap(),
+        Settings {
+            staff: staff(),
+            ..Settings::default()
+        },
+    );
+    let calls = app.brain().knowledge.calls.len();
+    let ad = Adapter::new(Arc::new(app), 1000, Duration::from_secs(60));
+    let mut bot = mock(in_group("/ricarica"), &ad);
+    bot.dispatch().await;
+    let ok = to(&bot, GROUP).remove(0);
+    assert!(ok.starts_with("✅"), "{ok}");
+    assert!(ok.contains(&format!("{calls} bandi")), "{ok}");
+    std::fs::write(dir.path().join("faq/rotta.toml"), "[[faq]]\nid = \n").unwrap();
+    run(&mut bot, in_group("/ricarica")).await;
+    let failed = to(&bot, GROUP).remove(0);
+    assert!(failed.starts_with("❌"), "{failed}");
+    assert!(failed.contains("rotta.toml:2"), "{failed}");
+    assert_eq!(ad.app.brain().knowledge.calls.len(), calls);
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn erase_me_leaves_nothing_in_sled_that_refers_to_the_user() {
+    let ad = adapter();
+    let mut bot = mock(from_user("/operatore Ho un dubbio sul modulo"), &ad);
+    bot.dispatch().await;
+    let ticket_msg = last_to(&bot, GROUP);
+    run(&mut bot, from_user("Aggiungo un dettaglio")).await;
+    run(
+        &mut bot,
+        in_group("Le rispondo subito.").reply_to_message(ticket_msg.clone()),
+    )
+    .await;
+    run(&mut bot, from_user("/promemoria")).await;
+    let menu = last_to(&bot, USER as i64);
+    if let Some((_, data)) = buttons(&menu)
+        .into_iter()
+        .find(|(_, d)| d.starts_with("1|r|s|"))
+    {
+        run(
+            &mut bot,
+            MockCallbackQuery::new()
+                .data(&data)
+                .from(user())
+                .message(menu),
+        )
+        .await;
+    }
+    // /privacy lists the ticket.
+    run(&mut bot, from_user("/privacy")).await;
+    let privacy = to(&bot, USER as i64).remove(0);
+    assert!(privacy.contains(&html("privacy.ticket_open", &[("number", "1")])));
+
+    let id = UserId(USER as i64);
+    let needles: Vec<Vec<u8>> = vec![
+        id.key().to_vec(),
+        USER.to_string().into_bytes(),
+        FIRST.as_bytes().to_vec(),
+        LAST.as_bytes().to_vec(),
+        "modulo".as_bytes().to_vec(),
+        "dettaglio".as_bytes().to_vec(),
+    ];
+    let found = |needle: &[u8]| -> bool {
+        let db = ad.app.store.db();
+        db.tree_names().into_iter().any(|name| {
+            let tree = db.open_tree(&name).unwrap();
+            tree.iter().any(|kv| {
+                let (k, v) = kv.unwrap();
+                [k.as_ref(), v.as_ref()]
+                    .iter()
+                    .any(|b| b.windows(needle.len()).any(|w| w == needle))
+            })
+        })
+    };
+    assert!(
+        found(&needles[0]) && found(&needles[2]),
+        "the test looks in the right place"
+    );
+
+    run(&mut bot, from_user("/cancellami")).await;
+    let ask = last_to(&bot, USER as i64);
+    run(
+        &mut bot,
+        MockCallbackQuery::new()
+            .data("1|x|y")
+            .from(user())
+            .message(ask),
+    )
+    .await;
+    for n in &needles {
+        assert!(!found(n), "{:?} still in sled", String::from_utf8_lossy(n));
+    }
+    // Staff see the ticket is gone; a reply to it reaches nobody.
+    run(
+        &mut bot,
+        in_group("Ancora qui?").reply_to_message(ticket_msg),
+    )
+    .await;
+    assert!(bot.get_responses().copied_messages.is_empty());
+    assert_eq!(
+        to(&bot, GROUP),
+        [html("ticket.user_gone", &[("number", "1")])]
+    );
+}
+
+#[tokio::test]
+async fn a_ticket_carries_the_call_and_the_eligibility_answers_so_far() {
+    use sportello::app::{Delivery, Incoming};
+    use sportello::dialogue::Event;
+    let knowledge = load_dir(Path::new(KNOWLEDGE)).unwrap();
+    let q = knowledge
+        .questionnaire("wecare-welfare-aziendale")
+        .expect("the welfare call has a questionnaire");
+    let first = &q.questions[0];
+    let ad = adapter();
+    let app = &ad.app;
+    let say = |text: &str| Incoming {
+        user: UserId(USER as i64),
+        name: format!("{FIRST} {LAST}"),
+        chat: USER as i64,
+        event: Event::Text(text.into()),
+        forwarded: false,
+    };
+    let now = Timestamp::now();
+    let datas = |out: &[Delivery]| -> Vec<String> {
+        out.iter()
+            .filter_map(|d| match d {
+                Delivery::Here(r) => Some(r),
+                _ => None,
+            })
+            .flat_map(|r| r.buttons.iter().flatten())
+            .map(|b| b.data.clone())
+            .collect()
+    };
+    let out = app
+        .handle_incoming(&say("/verifica wecare-welfare-aziendale"), now)
+        .await
+        .unwrap();
+    // The call is closed: go on past the notice, to the first question.
+    let go_on = datas(&out)
+        .into_iter()
+        .find(|d| d.starts_with("1|n|") && d.ends_with("|c"))
+        .expect("a button to go on");
+    let out = app
+        .handle_incoming(
+            &Incoming {
+                event: Event::Button(go_on),
+                ..say("")
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    let data = datas(&out)
+        .into_iter()
+        .find(|d| d.starts_with("1|a|"))
+        .expect("an answer button");
+    let option: usize = data.rsplit('|').next().unwrap().parse().unwrap();
+    let press = Incoming {
+        event: Event::Button(data.clone()),
+        ..say("")
+    };
+    app.handle_incoming(&press, now).await.unwrap();
+    let out = app.handle_incoming(&say("/operatore"), now).await.unwrap();
+    let card = out
+        .iter()
+        .find_map(|d| match d {
+            Delivery::ToStaff { reply, .. } => Some(reply.text.to_plain()),
+            _ => None,
+        })
+        .expect("a ticket for staff");
+    let call = knowledge.call("wecare-welfare-aziendale").unwrap();
+    assert!(card.contains(&call.short), "{card}");
+    assert!(card.contains(&texts(Lang::It).s("ticket.answers", &[]).replace('*', "")));
+    let answered = format!("• {}: ", first.label);
+    assert!(card.contains(&answered), "{card}");
+    let o = &first.options[option];
+    assert!(card.contains(&format!("{answered}{}", o.label)), "{card}");
+}
+
+#[tokio::test]
+async fn a_command_written_as_a_reply_to_a_ticket_is_not_sent_to_the_user() {
+    let ad = adapter();
+    let mut bot = mock(from_user("/operatore Una domanda"), &ad);
+    bot.dispatch().await;
+    let ticket_msg = last_to(&bot, GROUP);
+    run(&mut bot, in_group("/chiudi 1").reply_to_message(ticket_msg)).await;
+    assert!(bot.get_responses().copied_messages.is_empty());
+    assert_eq!(
+        to(&bot, GROUP),
+        [html("helpdesk.chiudi.done", &[("number", "1")])]
+    );
+}
