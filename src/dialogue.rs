@@ -607,11 +607,7 @@ impl Engine<'_> {
                 r
             }
             None => {
-                let page = c
-                    .official_page
-                    .as_ref()
-                    .map(|p| tx.s("deadline.page", &[("title", &p.title), ("site", &p.site)]))
-                    .unwrap_or_default();
+                let page = official_page_hint(tx, c);
                 tx.t("deadline.unknown", &[("page", &page)])
             }
         })
@@ -877,11 +873,7 @@ impl Engine<'_> {
                 &[("call", &c.short), ("date", &at.italian())],
             )),
             None => {
-                let page = c
-                    .official_page
-                    .as_ref()
-                    .map(|p| tx.s("deadline.page", &[("title", &p.title), ("site", &p.site)]))
-                    .unwrap_or_default();
+                let page = official_page_hint(tx, c);
                 Err(tx.t(
                     "reminders.cannot.unknown",
                     &[("call", &c.short), ("page", &page)],
@@ -1359,6 +1351,14 @@ pub fn cite(
         _ => {}
     }
     parts.join(", ")
+}
+
+/// " Verifica sulla pagina ufficiale «…» (site)." for a call that names its page, else "".
+fn official_page_hint(tx: &Texts, c: &Call) -> String {
+    c.official_page
+        .as_ref()
+        .map(|p| tx.s("deadline.page", &[("title", &p.title), ("site", &p.site)]))
+        .unwrap_or_default()
 }
 
 /// Open calls first, then those with unknown deadline, then closed, then the rest.

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::app::{AppError, Brain};
+use crate::bench::Rng;
 
 use super::generate;
 
@@ -69,17 +70,6 @@ const WORDS: &[&str] = &[
     "giorni",
     "data",
 ];
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
 
 /// The pages of one generated call text: an article every two pages, 40 lines a page.
 pub fn call_text(seed: u64, pages: usize) -> Vec<Vec<String>> {
