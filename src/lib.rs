@@ -20,8 +20,6 @@
 //! - [`helpdesk`] hands questions over to people: staff, tickets (in sled), ready-to-send
 //!   answers for staff, statistics of what is missing.
 //! - [`app`] wires knowledge, index, store and engine: the one entry point adapters call.
-//! - [`helpdesk`] answers staff, hands questions over to people as tickets (sled) and
-//!   counts what is asked and left unanswered.
 //! - [`console`] is the terminal adapter over [`app`].
 //! - [`telegram`] is the Telegram adapter over [`app`] (teloxide), and `sportello run`.
 //! - [`config`] reads `config.toml` and the environment.
