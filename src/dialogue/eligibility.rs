@@ -145,16 +145,7 @@ impl Engine<'_> {
                     head.para().append(s);
                 }
                 head.para().append(tx.t("check.closed", &[]));
-                let mut rows = vec![vec![
-                    button(
-                        tx.s("check.continue", &[]),
-                        Action::EligibilityStep(p.nonce.clone(), 0, Step::Continue),
-                    ),
-                    button(
-                        tx.s("check.cancel", &[]),
-                        Action::EligibilityStep(p.nonce.clone(), 0, Step::Cancel),
-                    ),
-                ]];
+                let mut rows = vec![closed_notice_row(tx, &p)];
                 for other in c
                     .see_also
                     .iter()
@@ -375,16 +366,8 @@ impl Engine<'_> {
         if p.closed_notice {
             let mut text = prefix;
             text.append(tx.t("check.closed", &[]));
-            out.replies.push(Reply::new(text).with_buttons(vec![vec![
-                button(
-                    tx.s("check.continue", &[]),
-                    Action::EligibilityStep(p.nonce.clone(), 0, Step::Continue),
-                ),
-                button(
-                    tx.s("check.cancel", &[]),
-                    Action::EligibilityStep(p.nonce.clone(), 0, Step::Cancel),
-                ),
-            ]]));
+            out.replies
+                .push(Reply::new(text).with_buttons(vec![closed_notice_row(tx, p)]));
         } else {
             out.replies.push(self.ask(tx, q, p, Some(prefix)));
         }
@@ -784,4 +767,18 @@ fn applicant_name(tx: &Texts, a: Applicant) -> String {
         Applicant::Cittadino => tx.s("applicant.cittadino", &[]),
         Applicant::EnteAggregatore => tx.s("applicant.ente_aggregatore", &[]),
     }
+}
+
+/// "Go on anyway" / "cancel" under the notice that a call is closed.
+fn closed_notice_row(tx: &Texts, p: &Progress) -> Vec<Button> {
+    vec![
+        button(
+            tx.s("check.continue", &[]),
+            Action::EligibilityStep(p.nonce.clone(), 0, Step::Continue),
+        ),
+        button(
+            tx.s("check.cancel", &[]),
+            Action::EligibilityStep(p.nonce.clone(), 0, Step::Cancel),
+        ),
+    ]
 }
