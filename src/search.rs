@@ -195,6 +195,8 @@ pub struct SearchIndex {
     vocab: HashMap<String, u32>,
     /// The same words by length in characters, for typo correction.
     by_len: Vec<Vec<(String, u32)>>,
+    /// Stems of question words ("come", "quando"): searched, but marking them is noise.
+    question_stems: HashSet<String>,
     /// In how many entries each stem occurs (for the weight of a concept).
     df: HashMap<String, u32>,
     /// Synonym groups as folded token sequences: group -> terms -> tokens.
@@ -532,6 +534,10 @@ impl SearchIndex {
             }
             by_len[l].push((w.clone(), *n));
         }
+        let question_stems = QUESTION_WORDS
+            .split_whitespace()
+            .filter_map(|w| tokens(&mut stem, w).into_iter().next())
+            .collect();
         Ok(SearchIndex {
             reader,
             fields,
@@ -540,6 +546,7 @@ impl SearchIndex {
             entries,
             df,
             by_len,
+            question_stems,
             vocab,
             synonyms,
         })
@@ -846,16 +853,11 @@ impl SearchIndex {
     /// passage (paragraph) with the most matches, at most `max_chars` characters.
     pub fn excerpt(&self, q: &Analysed, text: &str, max_chars: usize) -> Rich {
         let mut stem = self.stem.clone();
-        // Question words ("come", "quando") are searched but marking them is noise.
-        let question_words: HashSet<String> = QUESTION_WORDS
-            .split_whitespace()
-            .filter_map(|w| self.stem_word(w))
-            .collect();
         let wanted: HashSet<&str> = q
             .concepts
             .iter()
             .flat_map(|c| c.stems.iter().chain(c.alt_terms.iter().flatten()))
-            .filter(|s| !question_words.contains(*s))
+            .filter(|s| !self.question_stems.contains(*s))
             .map(String::as_str)
             .collect();
         let mut marks: Vec<(usize, usize)> = tokens_at(&mut stem, text)
