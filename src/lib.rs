@@ -38,6 +38,7 @@ pub mod documents;
 pub mod eligibility;
 pub mod helpdesk;
 pub mod knowledge;
+pub mod outbox;
 pub mod reminders;
 pub mod reply;
 pub mod search;

@@ -1,11 +1,14 @@
 //! Durable state in sled: sessions (one per user), the anonymous question log, the
-//! trees of deadline reminders (their operations live in `reminders::store`) and of
-//! help-desk tickets (operations in `helpdesk`).
+//! trees of deadline reminders (their operations live in `reminders::store`), of
+//! help-desk tickets (operations in `helpdesk`) and the outbox (`outbox::store`).
 //!
-//! One process opens the database once and shares the handle. Writes that must survive a
-//! crash are followed by [`Store::flush`] before the reply goes out: sled otherwise writes
-//! to disk in the background every 500 ms. Keys that sort by time or id are big-endian,
-//! with the sign bit flipped for signed ids so negative (group) ids sort first.
+//! One process opens the database once and shares the handle. An update's changes and
+//! its replies are applied together by [`Store::commit`] ([`commit`]), then made durable
+//! by [`Store::flush`] before anything is sent: sled otherwise writes to disk in the
+//! background every 500 ms. Keys that sort by time or id are big-endian, with the sign bit
+//! flipped for signed ids so negative (group) ids sort first.
+
+pub mod commit;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -84,6 +87,8 @@ pub struct Store {
     pub(crate) ticket_messages: sled::Tree,
     pub(crate) user_tickets: sled::Tree,
     pub(crate) ticket_counter: sled::Tree,
+    /// Messages to send (see `outbox::store`).
+    pub(crate) outbox: sled::Tree,
     flusher: Arc<Flusher>,
 }
 
@@ -130,6 +135,7 @@ impl Store {
             ticket_messages: db.open_tree("ticket_messages")?,
             user_tickets: db.open_tree("user_tickets")?,
             ticket_counter: db.open_tree("ticket_counter")?,
+            outbox: db.open_tree("outbox")?,
             db,
             flusher: Arc::default(),
         })
@@ -141,13 +147,17 @@ impl Store {
 
     /// The user's session; unreadable or old-version data gives a fresh one, flagged.
     pub fn load_session(&self, user: UserId) -> Result<Loaded, StoreError> {
-        Ok(match self.sessions.get(user.key())? {
+        Ok(self.decode_session(self.sessions.get(user.key())?.as_deref()))
+    }
+
+    pub(crate) fn decode_session(&self, raw: Option<&[u8]>) -> Loaded {
+        match raw {
             None => Loaded::Fresh(Session::default()),
-            Some(bytes) => match serde_json::from_slice::<Session>(&bytes) {
+            Some(bytes) => match serde_json::from_slice::<Session>(bytes) {
                 Ok(s) if s.version == SESSION_VERSION => Loaded::Found(s),
                 _ => Loaded::Reset(Session::default()),
             },
-        })
+        }
     }
 
     pub fn save_session(&self, user: UserId, s: &Session) -> Result<(), StoreError> {
@@ -184,10 +194,23 @@ impl Store {
 
     /// Deletes everything stored about `user`.
     pub fn erase_user(&self, user: UserId) -> Result<(), StoreError> {
-        self.sessions.remove(user.key())?;
-        for tree in [&self.subscriptions, &self.reminders_done] {
+        let mut c = commit::Commit::new();
+        c.ops(self.erase_user_ops(user)?);
+        c.op(commit::Op::Remove(commit::TreeId::Sessions, user.key().to_vec()));
+        self.commit(&c).map_err(commit::CommitError::into_store)
+    }
+
+    /// The changes that delete everything stored about `user` but the session
+    /// (subscriptions, reminders queued or done, the personal fields of tickets).
+    pub(crate) fn erase_user_ops(&self, user: UserId) -> Result<Vec<commit::Op>, StoreError> {
+        use commit::{Op, TreeId};
+        let mut ops = Vec::new();
+        for (tree, id) in [
+            (&self.subscriptions, TreeId::Subscriptions),
+            (&self.reminders_done, TreeId::RemindersDone),
+        ] {
             for item in tree.scan_prefix(user.key()) {
-                tree.remove(item?.0)?;
+                ops.push(Op::Remove(id, item?.0.to_vec()));
             }
         }
         // Queued reminders are keyed by time: their identity holds the user after the
@@ -195,19 +218,28 @@ impl Store {
         for item in self.reminder_queue.iter() {
             let (k, _) = item?;
             if k.get(8..16) == Some(&user.key()[..]) {
-                self.reminder_queue.remove(k)?;
+                ops.push(Op::Remove(TreeId::ReminderQueue, k.to_vec()));
             }
         }
-        self.forget_tickets_of(user)?;
-        Ok(())
+        ops.extend(self.forget_tickets_ops(user)?);
+        Ok(ops)
     }
 
     /// Appends a question to the anonymous log.
     pub fn log_question(&self, q: &AskedQuestion) -> Result<(), StoreError> {
+        let mut c = commit::Commit::new();
+        c.op(self.log_question_op(q)?);
+        self.commit(&c).map_err(commit::CommitError::into_store)
+    }
+
+    pub(crate) fn log_question_op(&self, q: &AskedQuestion) -> Result<commit::Op, StoreError> {
         let mut key = (q.at.as_second().max(0) as u64).to_be_bytes().to_vec();
         key.extend(self.db.generate_id()?.to_be_bytes());
-        self.questions.insert(key, serde_json::to_vec(q)?)?;
-        Ok(())
+        Ok(commit::Op::Put(
+            commit::TreeId::Questions,
+            key,
+            serde_json::to_vec(q)?,
+        ))
     }
 
     /// Logged questions asked at or after `since`, oldest first.
