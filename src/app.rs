@@ -408,7 +408,9 @@ impl App {
         commit.session(user, rev, (!erased).then_some(&outcome.session))?;
         let mut out: Vec<Delivery> = Vec::new();
         if reset {
-            out.push(Delivery::Here(Reply::new(texts(lang).t("session.reset", &[]))));
+            out.push(Delivery::Here(Reply::new(
+                texts(lang).t("session.reset", &[]),
+            )));
         }
         out.extend(outcome.replies.into_iter().map(Delivery::Here));
         out.extend(documents);

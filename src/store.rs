@@ -196,7 +196,10 @@ impl Store {
     pub fn erase_user(&self, user: UserId) -> Result<(), StoreError> {
         let mut c = commit::Commit::new();
         c.ops(self.erase_user_ops(user)?);
-        c.op(commit::Op::Remove(commit::TreeId::Sessions, user.key().to_vec()));
+        c.op(commit::Op::Remove(
+            commit::TreeId::Sessions,
+            user.key().to_vec(),
+        ));
         self.commit(&c).map_err(commit::CommitError::into_store)
     }
 

@@ -10,9 +10,7 @@ use std::path::Path;
 use jiff::Timestamp;
 
 use super::{App, Delivery, MAX_DOCUMENT_BYTES};
-use crate::outbox::entry::{
-    Class, Doc, DocumentSource, Entry, ReplyTo, Target, Then, What, plan,
-};
+use crate::outbox::entry::{Class, Doc, DocumentSource, Entry, ReplyTo, Target, Then, What, plan};
 use crate::outbox::sender::{End, Hooks};
 use crate::reply::Reply;
 use crate::store::commit::Commit;
@@ -214,10 +212,7 @@ impl Hooks for App {
             )?);
         }
         match (&entry.then, end) {
-            (
-                Some(Then::TicketPosted { ticket, user, tell }),
-                End::Delivered { message_id },
-            ) => {
+            (Some(Then::TicketPosted { ticket, user, tell }), End::Delivered { message_id }) => {
                 if let Some(m) = message_id {
                     commit.ops(self.store.ticket_posted_ops(*ticket, entry.chat, *m)?);
                 }

@@ -270,7 +270,10 @@ mod tests {
                 panic!("no edit was asked")
             };
             assert_eq!(e.chat, 5);
-            assert!(text.to_html().starts_with("<b>Sezione"), "cut inside a section");
+            assert!(
+                text.to_html().starts_with("<b>Sezione"),
+                "cut inside a section"
+            );
             assert_eq!(!buttons.is_empty(), i == entries.len() - 1);
             plain_total += text.to_plain().chars().count();
         }

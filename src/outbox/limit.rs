@@ -70,7 +70,8 @@ impl Limiter {
         let private = Quota::with_period(l.private_interval.max(Duration::from_millis(1)))
             .unwrap_or(Quota::per_second(nz(1)));
         // Evenly spaced, with a little margin: Telegram counts over sliding minutes.
-        let spacing = Duration::from_secs(60) / l.group_per_minute.max(1) + Duration::from_millis(50);
+        let spacing =
+            Duration::from_secs(60) / l.group_per_minute.max(1) + Duration::from_millis(50);
         let groups = Quota::with_period(spacing).unwrap_or(Quota::per_minute(nz(20)));
         Limiter {
             gates: Some(Gates {
@@ -211,7 +212,10 @@ mod tests {
         let l = Limiter::new(&Limits::default());
         l.pause(-100, Duration::from_secs(30));
         assert!(l.chat_ready(-100).is_err());
-        assert!(l.pauses().get(&None).is_none(), "a group's 429 stays with the group");
+        assert!(
+            l.pauses().get(&None).is_none(),
+            "a group's 429 stays with the group"
+        );
         l.pause(7, Duration::from_millis(30));
         assert!(l.pauses().get(&None).is_some());
         let t0 = Instant::now();

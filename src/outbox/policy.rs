@@ -33,7 +33,9 @@ pub enum Answer {
 /// What to do with an entry after an answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
-    Accepted { message_id: Option<i32> },
+    Accepted {
+        message_id: Option<i32>,
+    },
     /// 429: wait this long, then send again (not an attempt that failed).
     RetryAfter(Duration),
     /// 5xx (JSON or HTML), network errors, a garbled answer: back off and try again.
@@ -168,7 +170,13 @@ pub fn merge(pending: &[Entry]) -> Option<Merged> {
             text.para();
         }
         if !p.askers.is_empty() {
-            let names = p.askers.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
+            let names = p
+                .askers
+                .iter()
+                .take(5)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ");
             let names = if p.askers.len() > 5 {
                 tx.s("outbox.group.more", &[("names", &names)])
             } else {
@@ -327,7 +335,10 @@ mod tests {
         };
         let plain = text.to_plain();
         assert_eq!(plain.matches("Elenco dei bandi").count(), 1, "{plain}");
-        assert!(plain.contains("Utente 0") && plain.contains("Utente 4"), "{plain}");
+        assert!(
+            plain.contains("Utente 0") && plain.contains("Utente 4"),
+            "{plain}"
+        );
         assert_eq!(buttons.len(), 1);
         assert!(merge(&pending[..1]).is_none());
     }

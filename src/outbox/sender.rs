@@ -43,7 +43,9 @@ pub trait Transport: Send + Sync + 'static {
 /// How an entry left the outbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum End {
-    Delivered { message_id: Option<i32> },
+    Delivered {
+        message_id: Option<i32>,
+    },
     /// The chat refuses the bot (403): blocked, deactivated, kicked.
     Blocked,
     /// Telegram refused the call for good (a 4xx), or it was too old to send.
@@ -346,10 +348,7 @@ impl<H: Hooks> Sender<H> {
                 continue;
             }
             let waiting = self.store.outbox_followers(&c, 200)?;
-            let run: Vec<_> = waiting
-                .iter()
-                .take_while(|w| w.entry.mergeable())
-                .collect();
+            let run: Vec<_> = waiting.iter().take_while(|w| w.entry.mergeable()).collect();
             let mut all = vec![c.entry.clone()];
             all.extend(run.iter().map(|w| w.entry.clone()));
             let Some(m) = policy::merge(&all) else {
@@ -416,7 +415,10 @@ impl<H: Hooks> Sender<H> {
                 Verdict::Transient(why) => {
                     self.counters.transient.fetch_add(1, Ordering::Relaxed);
                     let age = Timestamp::now().duration_since(c.stored_at);
-                    if age > SignedDuration::try_from(self.settings.give_up_after).unwrap_or(SignedDuration::MAX) {
+                    if age
+                        > SignedDuration::try_from(self.settings.give_up_after)
+                            .unwrap_or(SignedDuration::MAX)
+                    {
                         tracing::error!(chat, %why, "giving up a message stored {age:#} ago");
                         break End::Refused(format!("too old: {why}"));
                     }

@@ -263,11 +263,7 @@ impl Store {
     }
 
     /// The unclaimed entries of `c`'s chat stored after it, oldest first, up to `limit`.
-    pub fn outbox_followers(
-        &self,
-        c: &Claimed,
-        limit: usize,
-    ) -> Result<Vec<Waiting>, StoreError> {
+    pub fn outbox_followers(&self, c: &Claimed, limit: usize) -> Result<Vec<Waiting>, StoreError> {
         let mut out = Vec::new();
         for item in self.outbox.range(c.key.as_slice()..) {
             let (k, v) = item?;
@@ -383,7 +379,9 @@ mod tests {
         assert_eq!(got, ["a1", "b1"]);
         assert_eq!(r.claimed[0].behind, 2);
         // While chat 1's head is claimed, nothing else of chat 1 can be.
-        let r2 = st.outbox_claim(Owner(2), now, LEASE, 10, &mut |_| false).unwrap();
+        let r2 = st
+            .outbox_claim(Owner(2), now, LEASE, 10, &mut |_| false)
+            .unwrap();
         assert!(r2.claimed.is_empty());
         st.outbox_drop(&r.claimed[0]).unwrap();
         let r3 = st.outbox_claim(me, now, LEASE, 10, &mut |_| false).unwrap();
@@ -414,7 +412,9 @@ mod tests {
         assert_eq!(st.outbox_len(), 1);
         let retry_at = later + jiff::SignedDuration::from_secs(30);
         st.outbox_retry(&c2, retry_at, true, false).unwrap();
-        let r = st.outbox_claim(Owner(2), later, LEASE, 10, &mut |_| false).unwrap();
+        let r = st
+            .outbox_claim(Owner(2), later, LEASE, 10, &mut |_| false)
+            .unwrap();
         assert!(r.claimed.is_empty());
         assert_eq!(r.next_due, Some(retry_at));
         let c3 = st

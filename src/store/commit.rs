@@ -163,7 +163,10 @@ impl Commit {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.session.is_none() && self.ops.is_empty() && self.outbox.is_empty() && self.done.is_none()
+        self.session.is_none()
+            && self.ops.is_empty()
+            && self.outbox.is_empty()
+            && self.done.is_none()
     }
 }
 
@@ -173,10 +176,7 @@ fn abort<T>() -> Result<T, ConflictableTransactionError<()>> {
 
 impl Store {
     /// The user's session and the revision to save it against.
-    pub fn load_session_rev(
-        &self,
-        user: UserId,
-    ) -> Result<(super::Loaded, Revision), StoreError> {
+    pub fn load_session_rev(&self, user: UserId) -> Result<(super::Loaded, Revision), StoreError> {
         let raw = self.sessions.get(user.key())?;
         let rev = Revision(raw.as_ref().map(|v| v.to_vec()));
         Ok((self.decode_session(raw.as_deref()), rev))
@@ -250,8 +250,7 @@ impl Store {
                     } => {
                         let q = &t[TreeId::ReminderQueue.index()];
                         let d = &t[TreeId::RemindersDone.index()];
-                        if d.get(identity.as_slice())?.is_none()
-                            && q.get(key.as_slice())?.is_none()
+                        if d.get(identity.as_slice())?.is_none() && q.get(key.as_slice())?.is_none()
                         {
                             q.insert(key.as_slice(), value.as_slice())?;
                         }
@@ -316,10 +315,11 @@ mod tests {
         let (loaded, rev) = st.load_session_rev(u).unwrap();
         assert_eq!(loaded.into_session().state, State::default());
         let mut again = Commit::new();
-        again
-            .session(u, rev, None)
-            .unwrap()
-            .send(Entry::message(7, Class::Reply, Rich::plain("x")));
+        again.session(u, rev, None).unwrap().send(Entry::message(
+            7,
+            Class::Reply,
+            Rich::plain("x"),
+        ));
         st.commit(&again).unwrap();
         assert_eq!(st.outbox_len(), 1);
         assert!(matches!(

@@ -69,12 +69,7 @@ impl HttpTransport {
     }
 
     async fn post_json(&self, method: &str, body: Value) -> Answer {
-        let r = self
-            .client
-            .post(self.url(method))
-            .json(&body)
-            .send()
-            .await;
+        let r = self.client.post(self.url(method)).json(&body).send().await;
         read(r).await
     }
 }
@@ -184,7 +179,8 @@ impl Transport for HttpTransport {
                 self.post_json("EditMessageText", body).await
             }
             What::Copy { from_chat, message } => {
-                let body = json!({"chat_id": chat, "from_chat_id": from_chat, "message_id": message});
+                let body =
+                    json!({"chat_id": chat, "from_chat_id": from_chat, "message_id": message});
                 self.post_json("CopyMessage", body).await
             }
         }
@@ -289,9 +285,22 @@ mod tests {
             500,
             r#"{"ok":false,"error_code":500,"description":"Internal Server Error"}"#,
         );
-        assert!(matches!(json5xx, Answer::Error { code: Some(500), .. }));
+        assert!(matches!(
+            json5xx,
+            Answer::Error {
+                code: Some(500),
+                ..
+            }
+        ));
         let html = parse(502, "<html>Bad Gateway</html>");
-        assert!(matches!(html, Answer::Error { status: 502, code: None, .. }));
+        assert!(matches!(
+            html,
+            Answer::Error {
+                status: 502,
+                code: None,
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -301,6 +310,9 @@ mod tests {
             api: Url::parse("http://127.0.0.1:9/").unwrap(),
             token: "1:ABC".into(),
         };
-        assert_eq!(t.url("sendMessage").as_str(), "http://127.0.0.1:9/bot1:ABC/sendMessage");
+        assert_eq!(
+            t.url("sendMessage").as_str(),
+            "http://127.0.0.1:9/bot1:ABC/sendMessage"
+        );
     }
 }

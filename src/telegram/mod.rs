@@ -15,8 +15,8 @@
 //! bot's ticket messages is copied to the ticket's user ([`App::staff_reply`]), and
 //! forwarded messages count as addressed to the bot.
 
-mod handlers;
 pub mod flood;
+mod handlers;
 pub mod http;
 pub mod run;
 
@@ -106,9 +106,16 @@ impl Adapter {
     /// apology (logged), never silence.
     async fn accept(&self, incoming: &Incoming, here: &Target) {
         if let Err(e) = self.app.accept(incoming, here, Timestamp::now()).await {
-            tracing::error!(user = incoming.user.0, "handling an update failed: {}", redact(&e.to_string()));
-            self.say(here, vec![Reply::new(texts(Lang::It).t("telegram.error", &[]))])
-                .await;
+            tracing::error!(
+                user = incoming.user.0,
+                "handling an update failed: {}",
+                redact(&e.to_string())
+            );
+            self.say(
+                here,
+                vec![Reply::new(texts(Lang::It).t("telegram.error", &[]))],
+            )
+            .await;
         }
     }
 
@@ -120,7 +127,11 @@ impl Adapter {
 
     async fn store(&self, deliveries: Vec<Delivery>, here: &Target) {
         if let Err(e) = self.app.send(deliveries, here).await {
-            tracing::error!(chat = here.chat, "storing a reply failed: {}", redact(&e.to_string()));
+            tracing::error!(
+                chat = here.chat,
+                "storing a reply failed: {}",
+                redact(&e.to_string())
+            );
         }
     }
 

@@ -273,11 +273,14 @@ fn transient(e: &RequestError) -> bool {
         | RequestError::Network(_)
         | RequestError::Io(_)
         | RequestError::InvalidJson { .. } => true,
-        RequestError::Api(teloxide::ApiError::Unknown(d)) => {
-            ["Internal Server Error", "Bad Gateway", "Service Unavailable", "Gateway Timeout"]
-                .iter()
-                .any(|p| d.starts_with(p))
-        }
+        RequestError::Api(teloxide::ApiError::Unknown(d)) => [
+            "Internal Server Error",
+            "Bad Gateway",
+            "Service Unavailable",
+            "Gateway Timeout",
+        ]
+        .iter()
+        .any(|p| d.starts_with(p)),
         _ => false,
     }
 }
