@@ -264,7 +264,7 @@ impl<H: Hooks> Sender<H> {
                 lane_of.insert(lane.id(), key);
             }
             rounds += 1;
-            if rounds % 1024 == 0 {
+            if rounds.is_multiple_of(1024) {
                 self.limiter.tidy();
             }
             let until_due = round
