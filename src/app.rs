@@ -21,7 +21,7 @@ use jiff::Timestamp;
 
 use crate::dialogue::{Effect, Engine, Event, Settings, UserView};
 use crate::knowledge::{Knowledge, KnowledgeErrors, load_dir};
-use crate::outbox::entry::{ReplyTo, Target};
+use crate::outgoing::{ReplyTo, Target};
 use crate::reminders::Subscription;
 use crate::reply::{Document, Reply, Rich};
 use crate::search::{SearchError, SearchIndex};

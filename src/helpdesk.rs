@@ -17,7 +17,7 @@ use crate::action::Action;
 use crate::app::{App, AppError, Brain, Delivery, Incoming};
 use crate::dialogue::{Event, parse_command};
 use crate::knowledge::deadline::italian_time_left;
-use crate::outbox::entry::ReplyTo;
+use crate::outgoing::ReplyTo;
 use crate::reply::{Button, Reply, Rich};
 use crate::search::{Confidence, EntryKind, SearchIndex};
 use crate::store::commit::{Commit, Op};

@@ -9,6 +9,7 @@
 //! flipped for signed ids so negative (group) ids sort first.
 
 pub mod commit;
+pub mod outbox;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -10,8 +10,8 @@ use std::path::Path;
 use jiff::Timestamp;
 
 use super::{App, Delivery, MAX_DOCUMENT_BYTES};
-use crate::outbox::entry::{Class, Doc, DocumentSource, Entry, ReplyTo, Target, Then, What, plan};
 use crate::outbox::sender::{End, Hooks};
+use crate::outgoing::{Class, Doc, DocumentSource, Entry, ReplyTo, Target, Then, What, plan};
 use crate::reply::Reply;
 use crate::store::commit::Commit;
 use crate::store::{StoreError, UserId};
@@ -91,7 +91,7 @@ impl App {
                             }
                             // The first piece is the ticket's message; a user waiting for
                             // the post is told when it is accepted.
-                            let user = tell.as_ref().map(|t| t.0).unwrap_or(UserId(0));
+                            let user = tell.as_ref().map_or(0, |t| t.0.0);
                             let mut tell = tell.map(|t| t.1);
                             for e in &mut planned {
                                 e.then = Some(Then::TicketPosted {
@@ -219,7 +219,7 @@ impl Hooks for App {
                 if let Some(tell) = tell {
                     commit.send_all(plan(
                         std::slice::from_ref(tell),
-                        &private(*user),
+                        &private(UserId(*user)),
                         Class::Reply,
                     ));
                 }
@@ -238,7 +238,11 @@ impl Hooks for App {
                             &[("contact", &self.settings.helpdesk_contact)],
                         ));
                     }
-                    commit.send_all(plan(&[Reply::new(r)], &private(*user), Class::Reply));
+                    commit.send_all(plan(
+                        &[Reply::new(r)],
+                        &private(UserId(*user)),
+                        Class::Reply,
+                    ));
                 }
             }
             (Some(Then::Copied { ticket, staff_chat }), end) => {
@@ -267,7 +271,11 @@ impl Hooks for App {
                 tell: Some(_),
             }) => {
                 let r = texts(Lang::It).t("handover.queued", &[("number", &ticket.to_string())]);
-                commit.send_all(plan(&[Reply::new(r)], &private(*user), Class::Reply));
+                commit.send_all(plan(
+                    &[Reply::new(r)],
+                    &private(UserId(*user)),
+                    Class::Reply,
+                ));
                 true
             }
             _ => false,

@@ -23,7 +23,7 @@ use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Jitter, Quota,
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use super::entry::Class;
+use crate::outgoing::Class;
 
 /// Telegram's limits, as configured.
 #[derive(Debug, Clone, PartialEq)]

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use backon::BackoffBuilder;
 
-use super::entry::{Entry, What};
+use crate::outgoing::{Entry, What};
 use crate::reply::{Button, Rich};
 use crate::text::{Lang, texts};
 
@@ -161,7 +161,7 @@ pub fn merge(pending: &[Entry]) -> Option<Merged> {
     // Room for each part: an equal share of the message, after its header and separator.
     let overhead = 80;
     let note = cut_note.to_plain().chars().count() + 2;
-    let share = (super::entry::MAX_TEXT - note) / parts.len() - overhead;
+    let share = (crate::outgoing::MAX_TEXT - note) / parts.len() - overhead;
     let mut text = Rich::new();
     let mut cut = false;
     let mut rows: Vec<Vec<Button>> = Vec::new();
@@ -224,7 +224,7 @@ pub fn merge(pending: &[Entry]) -> Option<Merged> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outbox::entry::{Class, Target, plan};
+    use crate::outgoing::{Class, Target, plan};
     use crate::reply::Reply;
 
     fn err(status: u16, code: Option<u16>, d: &str) -> Answer {
@@ -355,7 +355,7 @@ mod tests {
             panic!()
         };
         let plain = text.to_plain();
-        assert!(plain.chars().count() <= crate::outbox::entry::MAX_TEXT);
+        assert!(plain.chars().count() <= crate::outgoing::MAX_TEXT);
         assert!(plain.contains("Risposta 0") && plain.contains("Risposta 9"));
         assert!(plain.contains(&texts(Lang::It).t("outbox.group.cut", &[]).to_plain()));
     }

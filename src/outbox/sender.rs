@@ -2,7 +2,7 @@
 //! policy.
 //!
 //! Each round it claims the chat heads that may be sent now (see
-//! [`crate::outbox::store`]), flushes (so that nothing is sent before the state change
+//! [`crate::store::outbox`]), flushes (so that nothing is sent before the state change
 //! that produced it is on disk), and gives each claimed entry a *lane*: a small task that
 //! waits for an overall slot, makes the call, and completes, retries or drops the entry.
 //! A chat waiting for its own rate limit or for a retry is simply not claimed, so it holds
@@ -27,11 +27,11 @@ use jiff::{SignedDuration, Timestamp};
 use tokio::sync::{Notify, oneshot, watch};
 use tokio::task::JoinSet;
 
-use super::entry::{Class, Entry, Then, What};
 use super::limit::Limiter;
 use super::policy::{self, Answer, Verdict};
-use super::store::{Claimed, Owner};
+use crate::outgoing::{Class, Entry, Then, What};
 use crate::store::commit::{Commit, CommitError};
+use crate::store::outbox::{Claimed, Owner};
 use crate::store::{Store, StoreError};
 
 /// Makes one Bot API call for an entry (Telegram over HTTP in production).

@@ -1,25 +1,21 @@
 //! The dispatcher's [`Outbox`] straight over the Bot API, for `sportello bench-reminders`
 //! and tests against a stand-in. (`sportello run` hands reminders to the bot's outbox
-//! instead: [`crate::outbox::handoff`].)
+//! instead: [`crate::reminders::handoff`].)
 //!
-//! It makes its calls with the outbox's [`HttpTransport`] and reads the answers with the
+//! It makes its calls with the outbox's [`Transport`] and reads the answers with the
 //! one error policy ([`crate::outbox::policy::judge`]), mapped to what the dispatcher
 //! needs to know. Do not wrap the bot in teloxide's `Throttle`: the dispatcher paces
 //! itself here and must see each 429 to pause.
 
-use std::borrow::Borrow;
-
-use teloxide::Bot;
-
 use super::dispatch::{Outbox, SendError};
-use crate::outbox::entry::{Class, Target, plan};
 use crate::outbox::policy::{Answer, Verdict, judge};
 use crate::outbox::sender::Transport;
+use crate::outgoing::{Class, Target, plan};
 use crate::reply::Reply;
 use crate::store::UserId;
-use crate::telegram::http::HttpTransport;
 
-/// Sends through the Bot API of a teloxide `Bot` (its client, URL and token).
+/// Sends through a [`Transport`]: a teloxide `Bot` is one (its client, URL and token;
+/// see `telegram::http`).
 #[derive(Debug, Clone)]
 pub struct BotOutbox<B> {
     pub bot: B,
@@ -38,12 +34,9 @@ pub fn classify(answer: &Answer) -> Option<SendError> {
     }
 }
 
-impl<B> Outbox for BotOutbox<B>
-where
-    B: Borrow<Bot> + Send + Sync + 'static,
-{
+impl<B: Transport> Outbox for BotOutbox<B> {
     async fn send(&self, chat: UserId, reply: &Reply) -> Result<(), SendError> {
-        let transport = HttpTransport::from_bot(self.bot.borrow());
+        let transport = &self.bot;
         let to = Target {
             chat: chat.0,
             ..Target::default()

@@ -11,8 +11,8 @@ use jiff::Timestamp;
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 
 use super::{Store, StoreError, UserId};
-use crate::outbox::entry::Entry;
-use crate::outbox::store::{Claimed, Stored, entry_key};
+use crate::outgoing::Entry;
+use crate::store::outbox::{Claimed, Stored, entry_key};
 
 /// What a session looked like when it was read: a save succeeds only if it still does.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -285,7 +285,7 @@ impl Store {
 mod tests {
     use super::*;
     use crate::dialogue::{Session, State};
-    use crate::outbox::entry::Class;
+    use crate::outgoing::Class;
     use crate::reply::Rich;
 
     #[test]

@@ -14,7 +14,7 @@ use super::flood::Verdict;
 use super::{Adapter, HandlerError, message_event, redact};
 use crate::app::Incoming;
 use crate::dialogue::Event;
-use crate::outbox::entry::Target;
+use crate::outgoing::Target;
 use crate::reply::Reply;
 use crate::store::UserId;
 use crate::text::{Lang, texts};

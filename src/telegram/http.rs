@@ -18,9 +18,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use teloxide::Bot;
 
-use crate::outbox::entry::{DocumentSource, ReplyTo, What};
 use crate::outbox::policy::Answer;
 use crate::outbox::sender::Transport;
+use crate::outgoing::{DocumentSource, ReplyTo, What};
 use crate::reply::{Button, Rich};
 
 use super::redact;
@@ -184,6 +184,13 @@ impl Transport for HttpTransport {
                 self.post_json("CopyMessage", body).await
             }
         }
+    }
+}
+
+/// A teloxide `Bot` sends through its own client, URL and token.
+impl Transport for Bot {
+    async fn call(&self, chat: i64, what: &What, plain: bool) -> Answer {
+        HttpTransport::from_bot(self).call(chat, what, plain).await
     }
 }
 

@@ -32,8 +32,8 @@ use teloxide::prelude::*;
 
 use crate::app::{App, Delivery, Incoming};
 use crate::dialogue::Event;
-use crate::outbox::entry::Target;
 use crate::outbox::{Limiter, Sender, SenderSettings};
+use crate::outgoing::Target;
 use crate::reply::Reply;
 use crate::text::{Lang, texts};
 

@@ -27,8 +27,8 @@ use teloxide::update_listeners::{Polling, webhooks};
 
 use crate::app::App;
 use crate::config::{Mode, TelegramConfig};
-use crate::outbox::handoff::Handoff;
 use crate::outbox::{Limiter, Sender, SenderSettings};
+use crate::reminders::handoff::Handoff;
 use crate::reminders::{ReminderSettings, SystemClock};
 use crate::text::{Lang, texts};
 

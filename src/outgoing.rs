@@ -1,5 +1,6 @@
-//! What the outbox stores: one [`Entry`] per Bot API call to make, and what to do once
-//! Telegram has accepted it ([`Then`]).
+//! What the bot sends: one outbox [`Entry`] per Bot API call to make, and what to do
+//! once Telegram has accepted it ([`Then`]). A bottom module (it knows only replies), so
+//! that the store can keep entries and the outbox deliver them.
 //!
 //! Entries keep the reply's typed text ([`Rich`]), not rendered HTML, so that the sender
 //! can fall back to plain text when Telegram cannot parse the entities, and merge the
@@ -8,7 +9,6 @@
 use serde::{Deserialize, Serialize};
 
 use crate::reply::{Button, Reply, Rich};
-use crate::store::UserId;
 
 /// Telegram's limit on a message's text, in characters after entity parsing.
 pub const MAX_TEXT: usize = 4096;
@@ -80,7 +80,7 @@ pub enum What {
     Copy { from_chat: i64, message: i32 },
 }
 
-/// What the app does once the call was made (see `outbox::sender::Hooks`), in the same
+/// What the app does once the call was made (see `crate::outbox::sender::Hooks`), in the same
 /// write that removes the entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Then {
@@ -89,7 +89,8 @@ pub enum Then {
     /// (the ticket's first post: «passato all'help desk»).
     TicketPosted {
         ticket: u64,
-        user: UserId,
+        /// The ticket's user (their private chat).
+        user: i64,
         tell: Option<Reply>,
     },
     /// A staff answer copied to the ticket's user: the ticket becomes answered and the

@@ -2,8 +2,9 @@
 //!
 //! Keys are class (1 byte: replies first) ‖ sequence number (u64 big-endian, from sled's
 //! id generator), so a scan meets replies before background messages and each chat's
-//! entries in the order they were stored. Entries are written by [`Store::commit`], in
-//! the same transaction as the state change that produced them.
+//! entries in the order they were stored. Entries ([`crate::outgoing::Entry`]) are
+//! written by [`Store::commit`], in the same transaction as the state change that
+//! produced them, and removed by a commit too ([`crate::store::commit::Commit::consume`]).
 //!
 //! Claim protocol, safe with several senders on one database:
 //! - only the oldest entry of a chat can be claimed ("head"), and none while another
@@ -11,7 +12,7 @@
 //! - a claim is a compare-and-swap that records the owner and a lease; an entry whose
 //!   lease ran out can be claimed again (its owner died);
 //! - delivery ends with a commit that removes the entry only if it is still exactly as
-//!   claimed ([`Commit::consume`]), together with what follows from it;
+//!   claimed ([`crate::store::commit::Commit::consume`]), together with what follows from it;
 //! - a sender that may have sent an entry and died leaves it claimed: it is sent again,
 //!   so repeats are bounded by the entries in flight. A backend where one process owns the
 //!   database (sled) releases every foreign claim at start ([`Store::outbox_recover`]).
@@ -23,8 +24,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::entry::{Class, Entry};
-use crate::store::commit::Commit;
+use crate::outgoing::{Class, Entry};
 use crate::store::{Store, StoreError};
 
 /// Who claims entries: one per running sender.
@@ -250,16 +250,13 @@ impl Store {
         Ok(())
     }
 
-    /// Removes a claimed entry without anything following from it.
+    /// Removes a claimed entry (if still as claimed) without anything following from it;
+    /// a delivery with consequences completes with [`crate::store::commit::Commit::consume`].
     pub fn outbox_drop(&self, c: &Claimed) -> Result<(), StoreError> {
-        let mut commit = Commit::new();
-        commit.consume(c);
-        self.commit(&commit).map_err(|e| match e {
-            crate::store::commit::CommitError::Store(e) => e,
-            crate::store::commit::CommitError::Conflict => {
-                StoreError::Sled(sled::Error::Unsupported("conflict".into()))
-            }
-        })
+        self.outbox
+            .compare_and_swap(&c.key, Some(&c.raw), None as Option<&[u8]>)?
+            .ok();
+        Ok(())
     }
 
     /// The unclaimed entries of `c`'s chat stored after it, oldest first, up to `limit`.
@@ -349,6 +346,7 @@ impl Store {
 mod tests {
     use super::*;
     use crate::reply::Rich;
+    use crate::store::commit::Commit;
 
     fn put(st: &Store, chat: i64, class: Class, text: &str) {
         let mut c = Commit::new();
@@ -358,7 +356,7 @@ mod tests {
 
     fn text(e: &Entry) -> String {
         match &e.what {
-            super::super::entry::What::Message { text, .. } => text.to_plain(),
+            crate::outgoing::What::Message { text, .. } => text.to_plain(),
             _ => String::new(),
         }
     }

@@ -8,9 +8,9 @@
 
 use std::sync::Arc;
 
-use super::entry::{Class, Target, Then, plan};
-use super::sender::{End, Hooks, Sender};
-use crate::reminders::{Outbox, SendError};
+use super::{Outbox, SendError};
+use crate::outbox::sender::{End, Hooks, Sender};
+use crate::outgoing::{Class, Target, Then, plan};
 use crate::reply::Reply;
 use crate::store::UserId;
 use crate::store::commit::{Commit, CommitError};
