@@ -17,7 +17,12 @@
 //!   so repeats are bounded by the entries in flight. A backend where one process owns the
 //!   database (sled) releases every foreign claim at start ([`Store::outbox_recover`]).
 //!
-//! Nothing here sends anything, and no sled type appears in a public signature.
+//! Nothing here sends anything, and no sled type appears in a public signature: the
+//! methods `outbox_*` (with [`Owner`], [`Claimed`], [`Waiting`], [`Round`]) and
+//! [`crate::store::commit::Commit::send`] / `consume` are the surface a storage trait
+//! can take over. A backend shared by several instances (PostgreSQL) would claim heads
+//! with `FOR UPDATE SKIP LOCKED` and a lease column, and skip `outbox_recover` (claims of
+//! a dead instance end with their lease).
 
 use std::time::Duration;
 
