@@ -275,8 +275,8 @@ async fn network_faults_are_retried_in_order_and_no_update_is_lost() {
     })
     .await;
     // A proxy in trouble: polling gets a 429 and a 502 (teloxide waits 10 s after any
-    // 5xx), the first send a garbled answer (retried by the outbox), the next a 429
-    // (retried by Throttle).
+    // 5xx), the first send a garbled answer, the next a 429 (both retried by the
+    // outbox's sender).
     api.fail_next("getupdates", 429, 1);
     api.fail_next("getupdates", 502, 1);
     api.fail_next("sendmessage", 200, 1);
