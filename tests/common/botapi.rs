@@ -356,6 +356,11 @@ impl StandIn {
         self.shared.inner.lock().unwrap().limited
     }
 
+    /// Waits until the bot confirmed every update up to `id` (it fetched them all).
+    pub async fn wait_confirmed(&self, id: i64, limit: Duration) -> bool {
+        self.wait_until(limit, |g| g.confirmed > id).await
+    }
+
     /// Waits until `n` long polls ended empty after their whole timeout.
     pub async fn wait_idle_polls(&self, n: usize, limit: Duration) -> bool {
         self.wait_until(limit, |g| g.idle_polls >= n).await
@@ -709,7 +714,10 @@ async fn get_updates(sh: &Shared, body: &Value) -> Response {
                 {
                     g.updates.pop_front();
                 }
-                g.confirmed = g.confirmed.max(offset);
+                if offset > g.confirmed {
+                    g.confirmed = offset;
+                    sh.called.notify_waiters();
+                }
             }
             if !g.updates.is_empty() {
                 let batch: Vec<Value> = g.updates.iter().take(limit).cloned().collect();
