@@ -134,6 +134,12 @@ impl Entry {
         self
     }
 
+    /// Someone waits to hear that this went out (a ticket's first post: its user), and
+    /// should be told if it is delayed.
+    pub fn awaited(&self) -> bool {
+        matches!(&self.then, Some(Then::TicketPosted { tell: Some(_), .. }))
+    }
+
     /// A plain reply message in a group, that may be merged with others when the group
     /// asks faster than Telegram lets the bot answer.
     pub fn mergeable(&self) -> bool {

@@ -126,6 +126,9 @@ pub struct Sender<H: Hooks> {
 
 /// Upper bound on one idle wait, so a missed wake-up costs at most this.
 const IDLE: Duration = Duration::from_secs(30);
+/// A message someone waits for (a ticket's post) that has not gone out after this long
+/// (the staff group is over its limit, or Telegram is down) makes the app tell them.
+const LATE: Duration = Duration::from_secs(5);
 
 impl<H: Hooks> Sender<H> {
     pub fn new(
@@ -211,6 +214,7 @@ impl<H: Hooks> Sender<H> {
         let mut background = 0usize;
         let mut dirty = false;
         let mut rounds = 0u64;
+        let mut late_checked = tokio::time::Instant::now();
         while !*shutdown.borrow() {
             let now = Timestamp::now();
             let mut chat_wait: Option<Duration> = None;
@@ -267,11 +271,20 @@ impl<H: Hooks> Sender<H> {
             if rounds.is_multiple_of(1024) {
                 self.limiter.tidy();
             }
+            let mut late_wait = None;
+            if round.len > lanes.len() {
+                if late_checked.elapsed() >= Duration::from_secs(1) {
+                    late_checked = tokio::time::Instant::now();
+                    self.tell_late()?;
+                }
+                // Waiting entries: look for late ones again in a second.
+                late_wait = Some(Duration::from_secs(1));
+            }
             let until_due = round
                 .next_due
                 .map(|d| d.duration_since(Timestamp::now()))
                 .and_then(|d| Duration::try_from(d).ok());
-            let sleep = [Some(IDLE), chat_wait, until_due]
+            let sleep = [Some(IDLE), chat_wait, until_due, late_wait]
                 .into_iter()
                 .flatten()
                 .min()
@@ -316,6 +329,25 @@ impl<H: Hooks> Sender<H> {
         }
         self.store.flush().await?;
         Ok(self.stats())
+    }
+
+    /// Tells the users waiting for messages that are late (see [`LATE`]), once each.
+    fn tell_late(&self) -> Result<(), StoreError> {
+        let before = Timestamp::now()
+            - SignedDuration::try_from(LATE).unwrap_or(SignedDuration::from_secs(5));
+        for w in self.store.outbox_late(before, &Entry::awaited, 64)? {
+            let mut commit = Commit::new();
+            if !self.hooks.delayed(&w.entry, &mut commit) {
+                continue;
+            }
+            commit.ops(self.store.outbox_notified_ops(&w)?);
+            match self.store.commit(&commit) {
+                Ok(()) => self.kick(),
+                Err(CommitError::Conflict) => {}
+                Err(CommitError::Store(e)) => return Err(e),
+            }
+        }
+        Ok(())
     }
 
     /// Delivers, in the caller's task, every entry due now, chat by chat, until none is

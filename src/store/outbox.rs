@@ -30,6 +30,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::outgoing::{Class, Entry};
+use crate::store::commit::{Op, TreeId};
 use crate::store::{Store, StoreError};
 
 /// Who claims entries: one per running sender.
@@ -330,6 +331,46 @@ impl Store {
         }
     }
 
+    /// Unclaimed entries stored before `before` whose user was not yet told of a delay,
+    /// among those `watch` picks, oldest first (at most `limit`).
+    pub fn outbox_late(
+        &self,
+        before: Timestamp,
+        watch: &dyn Fn(&Entry) -> bool,
+        limit: usize,
+    ) -> Result<Vec<Waiting>, StoreError> {
+        let before = ms(before);
+        let mut out = Vec::new();
+        for item in self.outbox.iter() {
+            let (k, v) = item?;
+            let Ok(s) = serde_json::from_slice::<Stored>(&v) else {
+                continue;
+            };
+            if s.claim.is_none() && !s.notified && s.at < before && watch(&s.entry) {
+                out.push(Waiting {
+                    key: k.to_vec(),
+                    raw: v.to_vec(),
+                    entry: s.entry,
+                });
+                if out.len() >= limit {
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The changes that record, in a commit, that `w`'s user was told of its delay (the
+    /// commit fails with a conflict if `w` changed meanwhile).
+    pub(crate) fn outbox_notified_ops(&self, w: &Waiting) -> Result<Vec<Op>, StoreError> {
+        let mut s: Stored = serde_json::from_slice(&w.raw)?;
+        s.notified = true;
+        Ok(vec![
+            Op::Expect(TreeId::Outbox, w.key.clone(), Some(w.raw.clone())),
+            Op::Put(TreeId::Outbox, w.key.clone(), serde_json::to_vec(&s)?),
+        ])
+    }
+
     /// Entries waiting in the outbox (claimed or not).
     pub fn outbox_len(&self) -> usize {
         self.outbox.len()
@@ -390,6 +431,36 @@ mod tests {
         let r3 = st.outbox_claim(me, now, LEASE, 10, &mut |_| false).unwrap();
         let got: Vec<String> = r3.claimed.iter().map(|c| text(&c.entry)).collect();
         assert_eq!(got, ["a2"]);
+    }
+
+    #[test]
+    fn late_entries_are_found_once_their_user_is_told() {
+        let st = Store::temporary().unwrap();
+        put(&st, -5, Class::Reply, "post");
+        put(&st, 1, Class::Reply, "reply");
+        let later = Timestamp::now() + jiff::SignedDuration::from_secs(10);
+        let posts = |e: &Entry| e.chat < 0;
+        assert!(
+            st.outbox_late(
+                Timestamp::now() - jiff::SignedDuration::from_secs(10),
+                &posts,
+                9
+            )
+            .unwrap()
+            .is_empty(),
+            "not late yet"
+        );
+        let late = st.outbox_late(later, &posts, 9).unwrap();
+        assert_eq!(late.len(), 1);
+        let mut c = Commit::new();
+        c.ops(st.outbox_notified_ops(&late[0]).unwrap());
+        st.commit(&c).unwrap();
+        assert!(
+            st.outbox_late(later, &posts, 9).unwrap().is_empty(),
+            "told once"
+        );
+        // A second notice built from the old state is refused.
+        assert!(st.commit(&c).is_err());
     }
 
     #[test]
