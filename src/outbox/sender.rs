@@ -225,7 +225,7 @@ impl<H: Hooks> Sender<H> {
                 .saturating_sub(background)
                 .min(room);
             let mut bg_taken = 0usize;
-            let round = self.store.outbox_claim(
+            let round = match self.store.outbox_claim(
                 self.owner,
                 now,
                 self.settings.lease,
@@ -248,12 +248,26 @@ impl<H: Hooks> Sender<H> {
                         }
                     }
                 },
-            )?;
-            let claimed = self.merge_busy_groups(round.claimed)?;
+            ) {
+                Ok(r) => r,
+                Err(e) => {
+                    // A failing disk must not end delivery for good: try again shortly.
+                    tracing::error!("outbox: reading what to send failed: {e}");
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                        _ = shutdown.changed() => {}
+                    }
+                    continue;
+                }
+            };
+            let claimed = self.merge_busy_groups(round.claimed);
             if !claimed.is_empty() || dirty {
                 // Entries are sent only once they (and the state change that stored
                 // them) are on disk; completions so far become durable too.
-                self.store.flush().await?;
+                while let Err(e) = self.store.flush().await {
+                    tracing::error!("outbox: flushing before sending failed: {e}");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
                 dirty = false;
             }
             for c in claimed {
@@ -275,7 +289,9 @@ impl<H: Hooks> Sender<H> {
             if round.len > lanes.len() {
                 if late_checked.elapsed() >= Duration::from_secs(1) {
                     late_checked = tokio::time::Instant::now();
-                    self.tell_late()?;
+                    if let Err(e) = self.tell_late() {
+                        tracing::error!("outbox: telling users of a delay failed: {e}");
+                    }
                 }
                 // Waiting entries: look for late ones again in a second.
                 late_wait = Some(Duration::from_secs(1));
@@ -372,14 +388,21 @@ impl<H: Hooks> Sender<H> {
     }
 
     /// Replaces the head of each group whose replies pile up by one merged message.
-    fn merge_busy_groups(&self, claimed: Vec<Claimed>) -> Result<Vec<Claimed>, StoreError> {
+    fn merge_busy_groups(&self, claimed: Vec<Claimed>) -> Vec<Claimed> {
         let mut out = Vec::with_capacity(claimed.len());
         for c in claimed {
             if c.behind == 0 || !c.entry.mergeable() {
                 out.push(c);
                 continue;
             }
-            let waiting = self.store.outbox_followers(&c, 200)?;
+            let waiting = match self.store.outbox_followers(&c, 200) {
+                Ok(w) => w,
+                Err(e) => {
+                    tracing::error!("outbox: reading a group's replies failed: {e}");
+                    out.push(c);
+                    continue;
+                }
+            };
             let run: Vec<_> = waiting.iter().take_while(|w| w.entry.mergeable()).collect();
             let mut all = vec![c.entry.clone()];
             all.extend(run.iter().map(|w| w.entry.clone()));
@@ -397,8 +420,8 @@ impl<H: Hooks> Sender<H> {
                 .filter(|&&i| i > 0)
                 .map(|&i| run[i - 1])
                 .collect();
-            match self.store.outbox_merge(&c, &replaced, m.entry)? {
-                Some(merged) => {
+            match self.store.outbox_merge(&c, &replaced, m.entry) {
+                Ok(Some(merged)) => {
                     self.counters
                         .merged
                         .fetch_add(replaced.len() as u64, Ordering::Relaxed);
@@ -409,10 +432,14 @@ impl<H: Hooks> Sender<H> {
                     );
                     out.push(merged);
                 }
-                None => out.push(c),
+                Ok(None) => out.push(c),
+                Err(e) => {
+                    tracing::error!("outbox: merging a group's replies failed: {e}");
+                    out.push(c);
+                }
             }
         }
-        Ok(out)
+        out
     }
 
     /// One lane: sends a claimed entry and completes, retries or drops it.
