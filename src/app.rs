@@ -218,7 +218,7 @@ impl App {
         incoming: &Incoming,
         now: Timestamp,
     ) -> Result<Vec<Delivery>, AppError> {
-        let deliveries = self.apply(incoming, now, None).await?;
+        let deliveries = self.apply(incoming, now, None, None).await?;
         let mut out = Vec::with_capacity(deliveries.len());
         for d in deliveries {
             out.push(match d {
@@ -245,23 +245,38 @@ impl App {
 
     /// Handles one event and stores the state change and every message it causes in one
     /// atomic write, on disk when this returns (`here`: where replies to the event go).
-    /// Returns the number of messages stored; the outbox sender delivers them.
+    /// `update`: Telegram's update id, recorded in the same write, so that an update
+    /// delivered again after a crash (Telegram had not seen it confirmed) is not applied
+    /// twice. Returns the number of messages stored; the outbox sender delivers them.
     pub async fn accept(
         &self,
         incoming: &Incoming,
         here: &Target,
+        update: Option<u32>,
         now: Timestamp,
     ) -> Result<usize, AppError> {
-        Ok(self.apply(incoming, now, Some(here)).await?.len())
+        Ok(self.apply(incoming, now, Some(here), update).await?.len())
     }
 
-    /// Stores messages to send (no state change), on disk when this returns.
-    pub async fn send(&self, deliveries: Vec<Delivery>, here: &Target) -> Result<(), AppError> {
+    /// Stores messages to send (no state change), on disk when this returns; with
+    /// `update`, only once per update (see [`App::accept`]).
+    pub async fn send(
+        &self,
+        deliveries: Vec<Delivery>,
+        here: &Target,
+        update: Option<u32>,
+    ) -> Result<(), AppError> {
         let mut commit = Commit::new();
+        if let Some(id) = update
+            && !self.store.record_update(&mut commit, id)?
+        {
+            return Ok(());
+        }
         commit.send_all(self.entries(deliveries, here));
-        self.store
-            .commit(&commit)
-            .map_err(CommitError::into_store)?;
+        match self.store.commit(&commit) {
+            Ok(()) | Err(CommitError::Conflict) => {}
+            Err(CommitError::Store(e)) => return Err(e.into()),
+        }
         self.store.flush().await?;
         Ok(())
     }
@@ -273,12 +288,22 @@ impl App {
         incoming: &Incoming,
         now: Timestamp,
         here: Option<&Target>,
+        update: Option<u32>,
     ) -> Result<Vec<Delivery>, AppError> {
         let _turn = self.locks.lock(incoming.user).await;
         let mut attempt = 0;
         loop {
             attempt += 1;
             let (mut commit, deliveries) = self.process(incoming, now).await?;
+            if let Some(id) = update
+                && !self.store.record_update(&mut commit, id)?
+            {
+                tracing::info!(
+                    update = id,
+                    "update already applied before a restart: skipped"
+                );
+                return Ok(Vec::new());
+            }
             if let Some(here) = here {
                 commit.send_all(self.entries(deliveries.clone(), here));
             }

@@ -88,8 +88,11 @@ pub struct Store {
     pub(crate) ticket_messages: sled::Tree,
     pub(crate) user_tickets: sled::Tree,
     pub(crate) ticket_counter: sled::Tree,
-    /// Messages to send (see `outbox::store`).
+    /// Messages to send (see `store::outbox`).
     pub(crate) outbox: sled::Tree,
+    /// Telegram update ids applied lately → when (seconds, big-endian): an update
+    /// delivered again after a crash is not applied twice. No user id is kept here.
+    pub(crate) applied: sled::Tree,
     flusher: Arc<Flusher>,
 }
 
@@ -137,6 +140,7 @@ impl Store {
             user_tickets: db.open_tree("user_tickets")?,
             ticket_counter: db.open_tree("ticket_counter")?,
             outbox: db.open_tree("outbox")?,
+            applied: db.open_tree("applied_updates")?,
             db,
             flusher: Arc::default(),
         })
@@ -227,6 +231,44 @@ impl Store {
         }
         ops.extend(self.forget_tickets_ops(user)?);
         Ok(ops)
+    }
+
+    /// Adds "update `id` is applied" to `commit`; `false` if it was applied already (the
+    /// commit then must not be applied). The commit fails with a conflict if the same
+    /// update is being applied meanwhile.
+    pub fn record_update(&self, commit: &mut commit::Commit, id: u32) -> Result<bool, StoreError> {
+        let key = id.to_be_bytes().to_vec();
+        if self.applied.get(&key)?.is_some() {
+            return Ok(false);
+        }
+        let now = Timestamp::now().as_second().to_be_bytes().to_vec();
+        commit
+            .op(commit::Op::Expect(
+                commit::TreeId::Applied,
+                key.clone(),
+                None,
+            ))
+            .op(commit::Op::Put(commit::TreeId::Applied, key, now));
+        Ok(true)
+    }
+
+    /// Forgets updates applied before `cutoff` (Telegram never delivers those again, and
+    /// after a week of silence it may reuse ids). Returns how many.
+    pub fn forget_updates(&self, cutoff: Timestamp) -> Result<usize, StoreError> {
+        let mut n = 0;
+        for item in self.applied.iter() {
+            let (k, v) = item?;
+            let at = v
+                .as_ref()
+                .try_into()
+                .map(i64::from_be_bytes)
+                .unwrap_or(i64::MIN);
+            if at < cutoff.as_second() {
+                self.applied.remove(k)?;
+                n += 1;
+            }
+        }
+        Ok(n)
     }
 
     /// Appends a question to the anonymous log.
@@ -339,6 +381,28 @@ mod tests {
             }
         });
         assert_eq!(st.session_count(), 500);
+    }
+
+    #[test]
+    fn an_update_is_applied_once_and_forgotten_after_a_day() {
+        let st = Store::temporary().unwrap();
+        let mut c = commit::Commit::new();
+        assert!(st.record_update(&mut c, 77).unwrap());
+        st.commit(&c).unwrap();
+        let mut again = commit::Commit::new();
+        assert!(
+            !st.record_update(&mut again, 77).unwrap(),
+            "delivered again"
+        );
+        // Two handlers of one update at once: the second commit conflicts.
+        let mut a = commit::Commit::new();
+        let mut b = commit::Commit::new();
+        assert!(st.record_update(&mut a, 78).unwrap() && st.record_update(&mut b, 78).unwrap());
+        st.commit(&a).unwrap();
+        assert!(matches!(st.commit(&b), Err(commit::CommitError::Conflict)));
+        let tomorrow = Timestamp::now() + jiff::SignedDuration::from_hours(25);
+        assert_eq!(st.forget_updates(tomorrow).unwrap(), 2);
+        assert!(st.record_update(&mut commit::Commit::new(), 77).unwrap());
     }
 
     #[test]

@@ -31,9 +31,10 @@ pub(crate) enum TreeId {
     UserTickets,
     TicketCounter,
     Outbox,
+    Applied,
 }
 
-const TREES: usize = 10;
+const TREES: usize = 11;
 
 impl TreeId {
     fn index(self) -> usize {
@@ -194,6 +195,7 @@ impl Store {
             TreeId::UserTickets => &self.user_tickets,
             TreeId::TicketCounter => &self.ticket_counter,
             TreeId::Outbox => &self.outbox,
+            TreeId::Applied => &self.applied,
         }
     }
 
@@ -220,6 +222,7 @@ impl Store {
             TreeId::UserTickets,
             TreeId::TicketCounter,
             TreeId::Outbox,
+            TreeId::Applied,
         ];
         debug_assert!(ids.iter().enumerate().all(|(i, t)| t.index() == i));
         let trees: Vec<&sled::Tree> = ids.iter().map(|&t| self.tree(t)).collect();

@@ -38,6 +38,7 @@ pub(super) async fn on_message<B>(
     bot: B,
     msg: Message,
     me: Me,
+    upd: Update,
     ad: Arc<Adapter>,
 ) -> Result<(), HandlerError>
 where
@@ -49,6 +50,7 @@ where
     let user = UserId(from.id.0 as i64);
     let private = msg.chat.is_private();
     let here = target(&msg.chat, from);
+    let update = ad.update_id(&upd);
     let tx = texts(Lang::It);
     let staff_chat = ad.app.settings.staff.chat == Some(msg.chat.id.0);
     // A staff reply to a ticket message (any kind of message: text, photo, file).
@@ -61,14 +63,14 @@ where
     {
         match ad.app.staff_reply(msg.chat.id.0, replied.id.0, msg.id.0) {
             Ok(Some(deliveries)) => {
-                ad.store(deliveries, &here).await;
+                ad.store(deliveries, &here, update).await;
                 ad.deliver(&bot).await;
                 return Ok(());
             }
             Ok(None) => {}
             Err(e) => {
                 tracing::error!("staff reply: {}", redact(&e.to_string()));
-                ad.say(&here, vec![Reply::new(tx.t("telegram.error", &[]))])
+                ad.say(&here, vec![Reply::new(tx.t("telegram.error", &[]))], update)
                     .await;
                 ad.deliver(&bot).await;
                 return Ok(());
@@ -86,8 +88,12 @@ where
         None if private => {
             // Photos, stickers, voice: say kindly what the bot can read.
             if ad.flood.check(user.0, Instant::now()) == Verdict::Pass {
-                ad.say(&here, vec![Reply::new(tx.t("telegram.not_text", &[]))])
-                    .await;
+                ad.say(
+                    &here,
+                    vec![Reply::new(tx.t("telegram.not_text", &[]))],
+                    update,
+                )
+                .await;
                 ad.deliver(&bot).await;
             }
             return Ok(());
@@ -97,7 +103,7 @@ where
     match ad.flood.check(user.0, Instant::now()) {
         Verdict::Pass => {}
         Verdict::Warn => {
-            ad.say(&here, vec![slow_down(&ad)]).await;
+            ad.say(&here, vec![slow_down(&ad)], update).await;
             ad.deliver(&bot).await;
             return Ok(());
         }
@@ -110,7 +116,7 @@ where
         event,
         forwarded,
     };
-    ad.accept(&incoming, &here).await;
+    ad.accept(&incoming, &here, update).await;
     ad.deliver(&bot).await;
     Ok(())
 }
@@ -130,6 +136,7 @@ pub fn display_name(u: &teloxide::types::User) -> String {
 pub(super) async fn on_callback<B>(
     bot: B,
     q: CallbackQuery,
+    upd: Update,
     ad: Arc<Adapter>,
 ) -> Result<(), HandlerError>
 where
@@ -144,6 +151,7 @@ where
         Err(_) => tracing::debug!("answerCallbackQuery: no answer in time"),
     }
     let user = UserId(q.from.id.0 as i64);
+    let update = ad.update_id(&upd);
     // Without the message (inline mode) the answer goes to the user's private chat.
     let mut here = match q.message.as_ref() {
         Some(m) => target(m.chat(), &q.from),
@@ -162,9 +170,9 @@ where
                 event: Event::Button(q.data.clone().unwrap_or_default()),
                 forwarded: false,
             };
-            ad.accept(&incoming, &here).await;
+            ad.accept(&incoming, &here, update).await;
         }
-        Verdict::Warn => ad.say(&here, vec![slow_down(&ad)]).await,
+        Verdict::Warn => ad.say(&here, vec![slow_down(&ad)], update).await,
         Verdict::Drop => return Ok(()),
     }
     ad.deliver(&bot).await;

@@ -104,8 +104,18 @@ impl Adapter {
 
     /// Handles an update and stores what it causes; on failure the user gets an
     /// apology (logged), never silence.
-    async fn accept(&self, incoming: &Incoming, here: &Target) {
-        if let Err(e) = self.app.accept(incoming, here, Timestamp::now()).await {
+    /// Telegram's id of an update, to apply it once; not under MockBot, whose update ids
+    /// start again with each dispatcher.
+    fn update_id(&self, update: &Update) -> Option<u32> {
+        (!self.inline).then_some(update.id.0)
+    }
+
+    async fn accept(&self, incoming: &Incoming, here: &Target, update: Option<u32>) {
+        if let Err(e) = self
+            .app
+            .accept(incoming, here, update, Timestamp::now())
+            .await
+        {
             tracing::error!(
                 user = incoming.user.0,
                 "handling an update failed: {}",
@@ -114,19 +124,24 @@ impl Adapter {
             self.say(
                 here,
                 vec![Reply::new(texts(Lang::It).t("telegram.error", &[]))],
+                None,
             )
             .await;
         }
     }
 
     /// Stores messages without a state change (notices, apologies).
-    async fn say(&self, here: &Target, replies: Vec<Reply>) {
-        self.store(replies.into_iter().map(Delivery::Here).collect(), here)
-            .await;
+    async fn say(&self, here: &Target, replies: Vec<Reply>, update: Option<u32>) {
+        self.store(
+            replies.into_iter().map(Delivery::Here).collect(),
+            here,
+            update,
+        )
+        .await;
     }
 
-    async fn store(&self, deliveries: Vec<Delivery>, here: &Target) {
-        if let Err(e) = self.app.send(deliveries, here).await {
+    async fn store(&self, deliveries: Vec<Delivery>, here: &Target, update: Option<u32>) {
+        if let Err(e) = self.app.send(deliveries, here, update).await {
             tracing::error!(
                 chat = here.chat,
                 "storing a reply failed: {}",

@@ -339,12 +339,20 @@ async fn stop_signal() {
     }
 }
 
-/// Removes sessions idle for more than `idle_days`, at start and then every hour.
+/// Removes sessions idle for more than `idle_days` and forgets updates applied more than
+/// a day ago, at start and then every hour.
 async fn expire_loop(app: Arc<App>, idle_days: u32) {
     let mut tick = tokio::time::interval(EXPIRY_EVERY);
     loop {
         tick.tick().await;
         let cutoff = Timestamp::now() - SignedDuration::from_hours(24 * i64::from(idle_days));
+        let a = app.clone();
+        let day = Timestamp::now() - SignedDuration::from_hours(24);
+        match tokio::task::spawn_blocking(move || a.store.forget_updates(day)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::error!("forgetting applied updates: {e}"),
+            Err(e) => tracing::error!("expiry task: {e}"),
+        }
         let a = app.clone();
         match tokio::task::spawn_blocking(move || a.store.expire_sessions(cutoff)).await {
             Ok(Ok(0)) => {}
