@@ -282,9 +282,23 @@ mod tests {
                 "cut inside a section"
             );
             assert_eq!(!buttons.is_empty(), i == entries.len() - 1);
-            plain_total += text.to_plain().chars().count();
+            plain_total += text.to_html().chars().count();
         }
-        assert!(plain_total >= text.to_plain().trim().chars().count() - 12);
+        assert!(plain_total >= text.to_plain().trim().chars().count());
+    }
+
+    #[test]
+    fn entity_characters_are_escaped_for_html() {
+        let mut r = Rich::new();
+        r.push(Span::Plain("_*[]()~>#+-=|{}.! <b> & \"".into()));
+        let entries = plan(&[Reply::new(r)], &to(1, None), Class::Reply);
+        let What::Message { text, .. } = &entries[0].what else {
+            panic!()
+        };
+        assert_eq!(
+            text.to_html(),
+            "_*[]()~&gt;#+-=|{}.! &lt;b&gt; &amp; &quot;"
+        );
     }
 
     #[test]

@@ -293,6 +293,33 @@ mod tests {
         ));
     }
 
+    /// The former send path's rule, kept: only faults of the way are retried, a 429
+    /// after its `retry_after`, with waits that grow and stop growing.
+    #[test]
+    fn only_faults_of_the_way_are_retried() {
+        let limited = Answer::Error {
+            status: 429,
+            code: Some(429),
+            description: "Too Many Requests: retry after 7".into(),
+            retry_after: Some(7),
+        };
+        assert_eq!(
+            judge(&limited, false),
+            Verdict::RetryAfter(Duration::from_secs(7))
+        );
+        let io = Answer::Network("reset".into());
+        assert!(matches!(judge(&io, false), Verdict::Transient(_)));
+        assert!(backoff(0) < backoff(2));
+        assert!(backoff(30) >= Duration::from_secs(60));
+        assert!(matches!(
+            judge(
+                &err(403, Some(403), "Forbidden: bot was blocked by the user"),
+                false
+            ),
+            Verdict::Blocked(_)
+        ));
+    }
+
     #[test]
     fn backoff_grows_with_jitter_and_is_capped() {
         for attempt in 0..40 {
