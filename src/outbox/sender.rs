@@ -230,16 +230,16 @@ impl<H: Hooks> Sender<H> {
                 now,
                 self.settings.lease,
                 room,
-                &mut |e: &Entry| {
-                    if busy.contains(&e.chat) {
+                &mut |chat: i64, class: Class| {
+                    if busy.contains(&chat) {
                         return true;
                     }
-                    if e.class == Class::Background && bg_taken >= bg_room {
+                    if class == Class::Background && bg_taken >= bg_room {
                         return true;
                     }
-                    match self.limiter.chat_ready(e.chat) {
+                    match self.limiter.chat_ready(chat) {
                         Ok(()) => {
-                            bg_taken += usize::from(e.class == Class::Background);
+                            bg_taken += usize::from(class == Class::Background);
                             false
                         }
                         Err(wait) => {
@@ -309,18 +309,22 @@ impl<H: Hooks> Sender<H> {
             tokio::select! {
                 _ = self.wake.notified() => {}
                 Some(done) = lanes.join_next_with_id(), if !lanes.is_empty() => {
-                    let id = match done {
-                        Ok((id, ())) => id,
-                        Err(e) => {
-                            // The entry stays claimed until its lease ends or a restart.
-                            tracing::error!("an outbox lane failed: {e}");
-                            e.id()
-                        }
-                    };
-                    if let Some((chat, class)) = lane_of.remove(&id) {
-                        busy.remove(&chat);
-                        if class == Class::Background {
-                            background -= 1;
+                    // Every lane that ended meanwhile frees its chat before the next round.
+                    let mut done = Some(done);
+                    while let Some(d) = done.take().or_else(|| lanes.try_join_next_with_id()) {
+                        let id = match d {
+                            Ok((id, ())) => id,
+                            Err(e) => {
+                                // The entry stays claimed until its lease ends or a restart.
+                                tracing::error!("an outbox lane failed: {e}");
+                                e.id()
+                            }
+                        };
+                        if let Some((chat, class)) = lane_of.remove(&id) {
+                            busy.remove(&chat);
+                            if class == Class::Background {
+                                background -= 1;
+                            }
                         }
                     }
                     dirty = true;
@@ -375,7 +379,7 @@ impl<H: Hooks> Sender<H> {
                 Timestamp::now(),
                 self.settings.lease,
                 self.settings.lanes,
-                &mut |e: &Entry| self.limiter.chat_ready(e.chat).is_err(),
+                &mut |chat: i64, _| self.limiter.chat_ready(chat).is_err(),
             )?;
             if round.claimed.is_empty() {
                 return Ok(());

@@ -12,7 +12,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 
 use super::{Store, StoreError, UserId};
 use crate::outgoing::Entry;
-use crate::store::outbox::{Claimed, Stored, entry_key};
+use crate::store::outbox::{Claimed, entry_key, stored};
 
 /// What a session looked like when it was read: a save succeeds only if it still does.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -205,7 +205,7 @@ impl Store {
         let mut entries = Vec::with_capacity(c.outbox.len());
         for e in &c.outbox {
             let key = entry_key(e.class, self.db.generate_id()?);
-            entries.push((key, serde_json::to_vec(&Stored::new(e.clone(), now))?));
+            entries.push((key, stored(e, now)?));
         }
         let session = c
             .session

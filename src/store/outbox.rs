@@ -27,14 +27,13 @@
 use std::time::Duration;
 
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
 
 use crate::outgoing::{Class, Entry};
 use crate::store::commit::{Op, TreeId};
 use crate::store::{Store, StoreError};
 
 /// Who claims entries: one per running sender.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Owner(pub u64);
 
 impl Owner {
@@ -51,17 +50,20 @@ impl Default for Owner {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Claim {
     owner: Owner,
     /// Milliseconds since the epoch.
     until: i64,
 }
 
-/// An entry as stored, with its delivery state.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) struct Stored {
-    entry: Entry,
+/// An entry's delivery state, stored as a fixed binary header before the entry's JSON:
+/// a claim round reads only headers (the sender scans the whole outbox each round), and
+/// parses an entry's text only when it claims it. Changing the state rewrites the header
+/// and keeps the entry's bytes as they are.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Head {
+    chat: i64,
     /// Failed attempts so far (5xx, network); 429s do not count.
     attempts: u32,
     /// Not to be sent before this (milliseconds since the epoch).
@@ -73,17 +75,65 @@ pub(crate) struct Stored {
     at: i64,
 }
 
-impl Stored {
-    pub(crate) fn new(entry: Entry, now_ms: i64) -> Stored {
-        Stored {
-            entry,
-            attempts: 0,
-            not_before: 0,
-            claim: None,
-            notified: false,
-            at: now_ms,
+const FORMAT: u8 = 1;
+const HEAD: usize = 46;
+
+impl Head {
+    fn read(v: &[u8]) -> Option<Head> {
+        if v.len() < HEAD || v[0] != FORMAT {
+            return None;
         }
+        let i64_at = |i: usize| i64::from_be_bytes(v[i..i + 8].try_into().unwrap_or_default());
+        let flags = v[21];
+        Some(Head {
+            chat: i64_at(1),
+            attempts: u32::from_be_bytes(v[9..13].try_into().ok()?),
+            not_before: i64_at(13),
+            claim: (flags & 1 != 0).then(|| Claim {
+                owner: Owner(i64_at(22) as u64),
+                until: i64_at(30),
+            }),
+            notified: flags & 2 != 0,
+            at: i64_at(38),
+        })
     }
+
+    /// `v` (a stored value) with this header instead of its own.
+    fn write(&self, v: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(v.len().max(HEAD));
+        out.push(FORMAT);
+        out.extend(self.chat.to_be_bytes());
+        out.extend(self.attempts.to_be_bytes());
+        out.extend(self.not_before.to_be_bytes());
+        out.push(u8::from(self.claim.is_some()) | (u8::from(self.notified) << 1));
+        let (owner, until) = self.claim.map_or((0, 0), |c| (c.owner.0, c.until));
+        out.extend(owner.to_be_bytes());
+        out.extend(until.to_be_bytes());
+        out.extend(self.at.to_be_bytes());
+        debug_assert_eq!(out.len(), HEAD);
+        out.extend_from_slice(v.get(HEAD..).unwrap_or_default());
+        out
+    }
+}
+
+/// The entry of a stored value.
+fn entry_of(v: &[u8]) -> Option<Entry> {
+    serde_json::from_slice(v.get(HEAD..)?).ok()
+}
+
+/// A new entry as stored: never attempted, not claimed.
+pub(crate) fn stored(entry: &Entry, now_ms: i64) -> Result<Vec<u8>, StoreError> {
+    let head = Head {
+        chat: entry.chat,
+        attempts: 0,
+        not_before: 0,
+        claim: None,
+        notified: false,
+        at: now_ms,
+    };
+    let mut v = head.write(&[]);
+    v.extend(serde_json::to_vec(entry)?);
+    Ok(v)
 }
 
 pub(crate) fn entry_key(class: Class, seq: u64) -> Vec<u8> {
@@ -141,12 +191,12 @@ impl Store {
         let mut n = 0;
         for item in self.outbox.iter() {
             let (k, v) = item?;
-            let Ok(mut s) = serde_json::from_slice::<Stored>(&v) else {
+            let Some(mut h) = Head::read(&v) else {
                 continue;
             };
-            if s.claim.is_some_and(|c| c.owner != owner) {
-                s.claim = None;
-                let new = serde_json::to_vec(&s)?;
+            if h.claim.is_some_and(|c| c.owner != owner) {
+                h.claim = None;
+                let new = h.write(&v);
                 if self
                     .outbox
                     .compare_and_swap(&k, Some(&v), Some(new))?
@@ -160,7 +210,8 @@ impl Store {
     }
 
     /// Claims up to `limit` chat heads that are due at `now`, replies first. `skip` is
-    /// asked about each candidate (e.g. a chat over its rate limit) and may refuse it; a
+    /// asked about each candidate's chat and class (e.g. a chat over its rate limit) and
+    /// may refuse it; a
     /// refused head keeps its chat waiting. Unreadable entries are removed (logged).
     pub fn outbox_claim(
         &self,
@@ -168,7 +219,7 @@ impl Store {
         now: Timestamp,
         lease: Duration,
         limit: usize,
-        skip: &mut dyn FnMut(&Entry) -> bool,
+        skip: &mut dyn FnMut(i64, Class) -> bool,
     ) -> Result<Round, StoreError> {
         let now_ms = ms(now);
         let mut seen: std::collections::HashMap<i64, Option<usize>> =
@@ -177,14 +228,14 @@ impl Store {
         for item in self.outbox.iter() {
             let (k, v) = item?;
             round.len += 1;
-            let Ok(mut s) = serde_json::from_slice::<Stored>(&v) else {
+            let Some(mut h) = Head::read(&v) else {
                 tracing::warn!("dropping an unreadable outbox entry");
                 self.outbox
                     .compare_and_swap(&k, Some(&v), None as Option<&[u8]>)?
                     .ok();
                 continue;
             };
-            let chat = s.entry.chat;
+            let chat = h.chat;
             if let Some(head) = seen.get(&chat) {
                 if let Some(i) = head {
                     round.claimed[*i].behind += 1;
@@ -192,22 +243,34 @@ impl Store {
                 continue;
             }
             seen.insert(chat, None);
-            if s.claim.is_some_and(|c| c.until > now_ms) {
+            if h.claim.is_some_and(|c| c.until > now_ms) {
                 continue;
             }
-            if s.not_before > now_ms {
-                let due = from_ms(s.not_before);
+            if h.not_before > now_ms {
+                let due = from_ms(h.not_before);
                 round.next_due = Some(round.next_due.map_or(due, |d| d.min(due)));
                 continue;
             }
-            if round.claimed.len() >= limit || skip(&s.entry) {
+            let class = if k.first() == Some(&Class::Reply.byte()) {
+                Class::Reply
+            } else {
+                Class::Background
+            };
+            if round.claimed.len() >= limit || skip(chat, class) {
                 continue;
             }
-            s.claim = Some(Claim {
+            let Some(entry) = entry_of(&v) else {
+                tracing::warn!("dropping an unreadable outbox entry");
+                self.outbox
+                    .compare_and_swap(&k, Some(&v), None as Option<&[u8]>)?
+                    .ok();
+                continue;
+            };
+            h.claim = Some(Claim {
                 owner,
                 until: now_ms + lease.as_millis() as i64,
             });
-            let raw = serde_json::to_vec(&s)?;
+            let raw = h.write(&v);
             if self
                 .outbox
                 .compare_and_swap(&k, Some(&v), Some(raw.clone()))?
@@ -219,10 +282,10 @@ impl Store {
             round.claimed.push(Claimed {
                 key: k.to_vec(),
                 raw,
-                stored_at: from_ms(s.at),
-                attempts: s.attempts,
-                notified: s.notified,
-                entry: s.entry,
+                stored_at: from_ms(h.at),
+                attempts: h.attempts,
+                notified: h.notified,
+                entry,
                 behind: 0,
             });
         }
@@ -238,14 +301,14 @@ impl Store {
         failed: bool,
         notified: bool,
     ) -> Result<(), StoreError> {
-        let Ok(mut s) = serde_json::from_slice::<Stored>(&c.raw) else {
+        let Some(mut h) = Head::read(&c.raw) else {
             return Ok(());
         };
-        s.claim = None;
-        s.not_before = ms(at);
-        s.attempts += u32::from(failed);
-        s.notified |= notified;
-        let new = serde_json::to_vec(&s)?;
+        h.claim = None;
+        h.not_before = ms(at);
+        h.attempts += u32::from(failed);
+        h.notified |= notified;
+        let new = h.write(&c.raw);
         if self
             .outbox
             .compare_and_swap(&c.key, Some(&c.raw), Some(new))?
@@ -273,19 +336,22 @@ impl Store {
             if k.as_ref() == c.key.as_slice() {
                 continue;
             }
-            let Ok(s) = serde_json::from_slice::<Stored>(&v) else {
+            let Some(h) = Head::read(&v) else {
                 continue;
             };
-            if s.entry.chat != c.entry.chat {
+            if h.chat != c.entry.chat {
                 continue;
             }
-            if s.claim.is_some() || out.len() >= limit {
+            if h.claim.is_some() || out.len() >= limit {
                 break;
             }
+            let Some(entry) = entry_of(&v) else {
+                continue;
+            };
             out.push(Waiting {
                 key: k.to_vec(),
                 raw: v.to_vec(),
-                entry: s.entry,
+                entry,
             });
         }
         Ok(out)
@@ -301,11 +367,11 @@ impl Store {
         merged: Entry,
     ) -> Result<Option<Claimed>, StoreError> {
         use sled::transaction::{ConflictableTransactionError, TransactionError};
-        let Ok(mut s) = serde_json::from_slice::<Stored>(&c.raw) else {
+        let Some(h) = Head::read(&c.raw) else {
             return Ok(None);
         };
-        s.entry = merged.clone();
-        let raw = serde_json::to_vec(&s)?;
+        let mut raw = h.write(&[]);
+        raw.extend(serde_json::to_vec(&merged)?);
         let r = self.outbox.transaction(|t| {
             if t.get(c.key.as_slice())?.as_deref() != Some(c.raw.as_slice()) {
                 return Err(ConflictableTransactionError::Abort(()));
@@ -343,14 +409,17 @@ impl Store {
         let mut out = Vec::new();
         for item in self.outbox.iter() {
             let (k, v) = item?;
-            let Ok(s) = serde_json::from_slice::<Stored>(&v) else {
+            let Some(h) = Head::read(&v) else {
                 continue;
             };
-            if s.claim.is_none() && !s.notified && s.at < before && watch(&s.entry) {
+            if h.claim.is_some() || h.notified || h.at >= before {
+                continue;
+            }
+            if let Some(entry) = entry_of(&v).filter(|e| watch(e)) {
                 out.push(Waiting {
                     key: k.to_vec(),
                     raw: v.to_vec(),
-                    entry: s.entry,
+                    entry,
                 });
                 if out.len() >= limit {
                     break;
@@ -363,11 +432,13 @@ impl Store {
     /// The changes that record, in a commit, that `w`'s user was told of its delay (the
     /// commit fails with a conflict if `w` changed meanwhile).
     pub(crate) fn outbox_notified_ops(&self, w: &Waiting) -> Result<Vec<Op>, StoreError> {
-        let mut s: Stored = serde_json::from_slice(&w.raw)?;
-        s.notified = true;
+        let Some(mut h) = Head::read(&w.raw) else {
+            return Ok(Vec::new());
+        };
+        h.notified = true;
         Ok(vec![
             Op::Expect(TreeId::Outbox, w.key.clone(), Some(w.raw.clone())),
-            Op::Put(TreeId::Outbox, w.key.clone(), serde_json::to_vec(&s)?),
+            Op::Put(TreeId::Outbox, w.key.clone(), h.write(&w.raw)),
         ])
     }
 
@@ -380,8 +451,8 @@ impl Store {
     pub fn outbox_entries(&self) -> Result<Vec<Entry>, StoreError> {
         let mut out = Vec::new();
         for item in self.outbox.iter() {
-            if let Ok(s) = serde_json::from_slice::<Stored>(&item?.1) {
-                out.push(s.entry);
+            if let Some(e) = entry_of(&item?.1) {
+                out.push(e);
             }
         }
         Ok(out)
@@ -418,17 +489,21 @@ mod tests {
         put(&st, 1, Class::Reply, "a2");
         let me = Owner(1);
         let now = Timestamp::now();
-        let r = st.outbox_claim(me, now, LEASE, 10, &mut |_| false).unwrap();
+        let r = st
+            .outbox_claim(me, now, LEASE, 10, &mut |_, _| false)
+            .unwrap();
         let got: Vec<String> = r.claimed.iter().map(|c| text(&c.entry)).collect();
         assert_eq!(got, ["a1", "b1"]);
         assert_eq!(r.claimed[0].behind, 2);
         // While chat 1's head is claimed, nothing else of chat 1 can be.
         let r2 = st
-            .outbox_claim(Owner(2), now, LEASE, 10, &mut |_| false)
+            .outbox_claim(Owner(2), now, LEASE, 10, &mut |_, _| false)
             .unwrap();
         assert!(r2.claimed.is_empty());
         st.outbox_drop(&r.claimed[0]).unwrap();
-        let r3 = st.outbox_claim(me, now, LEASE, 10, &mut |_| false).unwrap();
+        let r3 = st
+            .outbox_claim(me, now, LEASE, 10, &mut |_, _| false)
+            .unwrap();
         let got: Vec<String> = r3.claimed.iter().map(|c| text(&c.entry)).collect();
         assert_eq!(got, ["a2"]);
     }
@@ -470,14 +545,14 @@ mod tests {
         let now = Timestamp::from_millisecond(Timestamp::now().as_millisecond()).unwrap();
         let dead = Owner(1);
         let c = st
-            .outbox_claim(dead, now, Duration::from_secs(1), 10, &mut |_| false)
+            .outbox_claim(dead, now, Duration::from_secs(1), 10, &mut |_, _| false)
             .unwrap()
             .claimed
             .remove(0);
         // Another sender takes it over once the lease ran out.
         let later = now + jiff::SignedDuration::from_secs(2);
         let c2 = st
-            .outbox_claim(Owner(2), later, LEASE, 10, &mut |_| false)
+            .outbox_claim(Owner(2), later, LEASE, 10, &mut |_, _| false)
             .unwrap()
             .claimed
             .remove(0);
@@ -487,12 +562,12 @@ mod tests {
         let retry_at = later + jiff::SignedDuration::from_secs(30);
         st.outbox_retry(&c2, retry_at, true, false).unwrap();
         let r = st
-            .outbox_claim(Owner(2), later, LEASE, 10, &mut |_| false)
+            .outbox_claim(Owner(2), later, LEASE, 10, &mut |_, _| false)
             .unwrap();
         assert!(r.claimed.is_empty());
         assert_eq!(r.next_due, Some(retry_at));
         let c3 = st
-            .outbox_claim(Owner(3), retry_at, LEASE, 10, &mut |_| false)
+            .outbox_claim(Owner(3), retry_at, LEASE, 10, &mut |_, _| false)
             .unwrap()
             .claimed
             .remove(0);
@@ -500,7 +575,7 @@ mod tests {
         // A restart (new owner, one process per database) frees the claim at once.
         assert_eq!(st.outbox_recover(Owner(4)).unwrap(), 1);
         assert_eq!(
-            st.outbox_claim(Owner(4), retry_at, LEASE, 10, &mut |_| false)
+            st.outbox_claim(Owner(4), retry_at, LEASE, 10, &mut |_, _| false)
                 .unwrap()
                 .claimed
                 .len(),
