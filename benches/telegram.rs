@@ -44,7 +44,7 @@ fn start_bot(api: &StandIn, dir: &Path) -> Child {
         &cfg,
         format!(
             "[knowledge]\ndir = \"{}/knowledge\"\n[data]\ndir = \"{}\"\n\
-             [telegram]\nunthrottled = true\nflood_messages = 1000000\nflood_window_secs = 1\n",
+             [telegram]\nunthrottled = true\nin_flight = 256\nflood_messages = 1000000\nflood_window_secs = 1\n",
             env!("CARGO_MANIFEST_DIR"),
             dir.join("data").display()
         ),

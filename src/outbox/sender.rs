@@ -225,30 +225,39 @@ impl<H: Hooks> Sender<H> {
                 .saturating_sub(background)
                 .min(room);
             let mut bg_taken = 0usize;
-            let round = match self.store.outbox_claim(
-                self.owner,
-                now,
-                self.settings.lease,
-                room,
-                &mut |chat: i64, class: Class| {
-                    if busy.contains(&chat) {
-                        return true;
-                    }
-                    if class == Class::Background && bg_taken >= bg_room {
-                        return true;
-                    }
-                    match self.limiter.chat_ready(chat) {
-                        Ok(()) => {
-                            bg_taken += usize::from(class == Class::Background);
-                            false
+            // Every lane busy: nothing can be claimed, and the outbox need not be read.
+            let round = if room == 0 {
+                Ok(crate::store::outbox::Round {
+                    partial: true,
+                    ..Default::default()
+                })
+            } else {
+                self.store.outbox_claim(
+                    self.owner,
+                    now,
+                    self.settings.lease,
+                    room,
+                    &mut |chat: i64, class: Class| {
+                        if busy.contains(&chat) {
+                            return true;
                         }
-                        Err(wait) => {
-                            chat_wait = Some(chat_wait.map_or(wait, |w| w.min(wait)));
-                            true
+                        if class == Class::Background && bg_taken >= bg_room {
+                            return true;
                         }
-                    }
-                },
-            ) {
+                        match self.limiter.chat_ready(chat) {
+                            Ok(()) => {
+                                bg_taken += usize::from(class == Class::Background);
+                                false
+                            }
+                            Err(wait) => {
+                                chat_wait = Some(chat_wait.map_or(wait, |w| w.min(wait)));
+                                true
+                            }
+                        }
+                    },
+                )
+            };
+            let round = match round {
                 Ok(r) => r,
                 Err(e) => {
                     // A failing disk must not end delivery for good: try again shortly.
@@ -286,7 +295,7 @@ impl<H: Hooks> Sender<H> {
                 self.limiter.tidy();
             }
             let mut late_wait = None;
-            if round.len > lanes.len() {
+            if round.partial || round.len > lanes.len() {
                 if late_checked.elapsed() >= Duration::from_secs(1) {
                     late_checked = tokio::time::Instant::now();
                     if let Err(e) = self.tell_late() {

@@ -36,6 +36,20 @@ pub(crate) enum TreeId {
 
 const TREES: usize = 11;
 
+const ALL: [TreeId; TREES] = [
+    TreeId::Sessions,
+    TreeId::Questions,
+    TreeId::Subscriptions,
+    TreeId::ReminderQueue,
+    TreeId::RemindersDone,
+    TreeId::Tickets,
+    TreeId::TicketMessages,
+    TreeId::UserTickets,
+    TreeId::TicketCounter,
+    TreeId::Outbox,
+    TreeId::Applied,
+];
+
 impl TreeId {
     fn index(self) -> usize {
         self as usize
@@ -211,25 +225,35 @@ impl Store {
             .session
             .as_ref()
             .map(|s| (s.user.key(), s.expect.0.clone(), s.new.clone()));
-        let ids = [
-            TreeId::Sessions,
-            TreeId::Questions,
-            TreeId::Subscriptions,
-            TreeId::ReminderQueue,
-            TreeId::RemindersDone,
-            TreeId::Tickets,
-            TreeId::TicketMessages,
-            TreeId::UserTickets,
-            TreeId::TicketCounter,
-            TreeId::Outbox,
-            TreeId::Applied,
-        ];
-        debug_assert!(ids.iter().enumerate().all(|(i, t)| t.index() == i));
-        let trees: Vec<&sled::Tree> = ids.iter().map(|&t| self.tree(t)).collect();
-        debug_assert_eq!(trees.len(), TREES);
+        // Only the trees this commit touches take part: a transaction's cost grows with
+        // its trees. `slot[tree]` is a tree's place in the transaction.
+        let mut used = [false; TREES];
+        used[TreeId::Outbox.index()] = !entries.is_empty() || c.done.is_some();
+        used[TreeId::Sessions.index()] = session.is_some();
+        for op in &c.ops {
+            match op {
+                Op::Put(t, ..) | Op::Remove(t, _) | Op::Expect(t, ..) => used[t.index()] = true,
+                Op::QueueReminder { .. } => {
+                    used[TreeId::ReminderQueue.index()] = true;
+                    used[TreeId::RemindersDone.index()] = true;
+                }
+            }
+        }
+        let mut slot = [usize::MAX; TREES];
+        let mut trees: Vec<&sled::Tree> = Vec::with_capacity(TREES);
+        for (i, id) in ALL.iter().enumerate() {
+            debug_assert_eq!(id.index(), i);
+            if used[i] {
+                slot[i] = trees.len();
+                trees.push(self.tree(*id));
+            }
+        }
+        if trees.is_empty() {
+            return Ok(());
+        }
         let r = trees.as_slice().transaction(|t| {
             if let Some((key, expect, new)) = &session {
-                let s = &t[TreeId::Sessions.index()];
+                let s = &t[slot[TreeId::Sessions.index()]];
                 if s.get(key)?.as_deref() != expect.as_deref() {
                     return abort();
                 }
@@ -241,38 +265,39 @@ impl Store {
             for op in &c.ops {
                 match op {
                     Op::Put(tree, k, v) => {
-                        t[tree.index()].insert(k.as_slice(), v.as_slice())?;
+                        t[slot[tree.index()]].insert(k.as_slice(), v.as_slice())?;
                     }
                     Op::Remove(tree, k) => {
-                        t[tree.index()].remove(k.as_slice())?;
+                        t[slot[tree.index()]].remove(k.as_slice())?;
                     }
                     Op::QueueReminder {
                         key,
                         identity,
                         value,
                     } => {
-                        let q = &t[TreeId::ReminderQueue.index()];
-                        let d = &t[TreeId::RemindersDone.index()];
+                        let q = &t[slot[TreeId::ReminderQueue.index()]];
+                        let d = &t[slot[TreeId::RemindersDone.index()]];
                         if d.get(identity.as_slice())?.is_none() && q.get(key.as_slice())?.is_none()
                         {
                             q.insert(key.as_slice(), value.as_slice())?;
                         }
                     }
                     Op::Expect(tree, k, v) => {
-                        if t[tree.index()].get(k.as_slice())?.as_deref() != v.as_deref() {
+                        if t[slot[tree.index()]].get(k.as_slice())?.as_deref() != v.as_deref() {
                             return abort();
                         }
                     }
                 }
             }
-            let o = &t[TreeId::Outbox.index()];
-            if let Some((key, raw)) = &c.done
-                && o.get(key.as_slice())?.as_deref() == Some(raw.as_slice())
-            {
-                o.remove(key.as_slice())?;
-            }
-            for (k, v) in &entries {
-                o.insert(k.as_slice(), v.as_slice())?;
+            if let Some(o) = t.get(slot[TreeId::Outbox.index()]) {
+                if let Some((key, raw)) = &c.done
+                    && o.get(key.as_slice())?.as_deref() == Some(raw.as_slice())
+                {
+                    o.remove(key.as_slice())?;
+                }
+                for (k, v) in &entries {
+                    o.insert(k.as_slice(), v.as_slice())?;
+                }
             }
             Ok(())
         });

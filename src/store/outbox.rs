@@ -172,8 +172,11 @@ pub struct Round {
     pub claimed: Vec<Claimed>,
     /// The earliest moment a head that is waiting for a retry becomes due.
     pub next_due: Option<Timestamp>,
-    /// Entries in the outbox (all chats, claimed or not).
+    /// Entries in the outbox (all chats, claimed or not) seen by the round.
     pub len: usize,
+    /// The round stopped once `limit` heads were claimed: `len`, `next_due` and
+    /// `behind` count only what it saw (a full outbox is not read when it need not be).
+    pub partial: bool,
 }
 
 fn ms(t: Timestamp) -> i64 {
@@ -226,6 +229,10 @@ impl Store {
             std::collections::HashMap::new();
         let mut round = Round::default();
         for item in self.outbox.iter() {
+            if round.claimed.len() >= limit {
+                round.partial = true;
+                break;
+            }
             let (k, v) = item?;
             round.len += 1;
             let Some(mut h) = Head::read(&v) else {
@@ -256,7 +263,7 @@ impl Store {
             } else {
                 Class::Background
             };
-            if round.claimed.len() >= limit || skip(chat, class) {
+            if skip(chat, class) {
                 continue;
             }
             let Some(entry) = entry_of(&v) else {
