@@ -3,7 +3,7 @@
 //! `cargo bench --bench telegram` (options after `--`: `--users N`, `--rounds N`,
 //! `--sessions 10000,1000000`). It measures:
 //! - updates/s and update→reply latency with `--users` distinct users, each sending its
-//!   next message as soon as its reply arrives (closed loop), Throttle lifted;
+//!   next message as soon as its reply arrives (closed loop), send limits lifted;
 //! - the latency of one user alone (no queueing);
 //! - resident memory of the bot and sled's size on disk with N stored sessions, and the
 //!   bytes on disk per session beyond its content.
@@ -44,7 +44,7 @@ fn start_bot(api: &StandIn, dir: &Path) -> Child {
         &cfg,
         format!(
             "[knowledge]\ndir = \"{}/knowledge\"\n[data]\ndir = \"{}\"\n\
-             [telegram]\nunthrottled = true\nflood_messages = 1000000\nflood_window_secs = 1\n",
+             [telegram]\nunthrottled = true\nin_flight = 256\nflood_messages = 1000000\nflood_window_secs = 1\n",
             env!("CARGO_MANIFEST_DIR"),
             dir.join("data").display()
         ),

@@ -1,9 +1,18 @@
 //! The application: knowledge, index, store and engine wired together.
 //!
-//! Adapters call [`App::handle`] and nothing else: it loads the user's session, runs the
-//! pure engine, carries out the effects, stores the new session durably and only then
-//! returns the replies to send. Knowledge can be swapped at run time ([`App::reload`]);
-//! a message in flight keeps the knowledge it started with.
+//! Adapters call the app and nothing else. [`App::accept`] (Telegram) loads the user's
+//! session, runs the pure engine, and stores the new session, the effects' data and the
+//! messages to send in **one atomic write**, flushed to disk before it returns; the
+//! outbox sender delivers them ([`crate::outbox`]). [`App::handle_incoming`] does the same
+//! but returns the messages instead of storing them (console, `ask`, tests).
+//!
+//! Updates of one user are handled one at a time, in the order they arrive (a lock per
+//! user), and a session is saved only if nobody saved it since it was read: otherwise the
+//! update is handled again on the new session. Knowledge can be swapped at run time
+//! ([`App::reload`], off the async workers); a message in flight keeps the knowledge it
+//! started with.
+
+mod outgoing;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
@@ -12,9 +21,11 @@ use jiff::Timestamp;
 
 use crate::dialogue::{Effect, Engine, Event, Settings, UserView};
 use crate::knowledge::{Knowledge, KnowledgeErrors, load_dir};
+use crate::outgoing::{ReplyTo, Target};
 use crate::reminders::Subscription;
-use crate::reply::{Document, Reply};
+use crate::reply::{Document, Reply, Rich};
 use crate::search::{SearchError, SearchIndex};
+use crate::store::commit::{Commit, CommitError};
 use crate::store::{AskedQuestion, Loaded, Store, StoreError, UserId};
 use crate::text::texts;
 
@@ -36,17 +47,25 @@ pub struct Incoming {
 pub enum Delivery {
     /// To the chat the event came from.
     Here(Reply),
-    /// To the staff group about ticket `ticket` (as a reply to `reply_to`); the adapter
-    /// records the sent message with [`Store::ticket_posted`].
+    /// An official document's file to the chat the event came from (read when sent).
+    File {
+        path: PathBuf,
+        file_name: String,
+        caption: Rich,
+    },
+    /// To the staff group about ticket `ticket` (as a reply to `reply_to`); its message
+    /// id is recorded for staff replies once Telegram accepted it, and then `tell` goes
+    /// to the ticket's user (until then the user is told it is queued, if it is delayed).
     ToStaff {
         ticket: u64,
         reply: Reply,
-        reply_to: Option<i32>,
+        reply_to: Option<ReplyTo>,
+        tell: Option<(UserId, Reply)>,
     },
     /// To a user's private chat.
     ToUser { user: UserId, reply: Reply },
     /// Copy (never forward: staff stay anonymous) staff message `message` of `from_chat`
-    /// to the ticket's user, then tell staff with [`App::reply_delivered`].
+    /// to the ticket's user; staff are told once it is delivered (or that it was not).
     CopyToUser {
         ticket: u64,
         user: UserId,
@@ -63,6 +82,8 @@ pub enum AppError {
     Search(#[from] SearchError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("the knowledge reload stopped: {0}")]
+    Reload(String),
 }
 
 /// Knowledge and the index built from it, replaced together.
@@ -99,7 +120,27 @@ pub struct App {
     documents_cache: Option<PathBuf>,
     pub store: Store,
     pub settings: Settings,
+    locks: UserLocks,
 }
+
+/// One lock per user (striped: a few users may share one), so that a user's updates are
+/// handled one at a time in arrival order (tokio's mutex is fair), whatever chat they
+/// come from.
+struct UserLocks(Vec<tokio::sync::Mutex<()>>);
+
+impl UserLocks {
+    fn new() -> UserLocks {
+        UserLocks((0..256).map(|_| tokio::sync::Mutex::new(())).collect())
+    }
+
+    async fn lock(&self, user: UserId) -> tokio::sync::MutexGuard<'_, ()> {
+        let i = (user.0.unsigned_abs() % self.0.len() as u64) as usize;
+        self.0[i].lock().await
+    }
+}
+
+/// Attempts at an update whose session keeps changing under it.
+const COMMIT_ATTEMPTS: usize = 8;
 
 impl App {
     pub fn new(brain: Brain, knowledge_dir: PathBuf, store: Store, settings: Settings) -> App {
@@ -110,6 +151,7 @@ impl App {
             documents_cache: None,
             store,
             settings,
+            locks: UserLocks::new(),
         }
     }
 
@@ -124,19 +166,23 @@ impl App {
         self.brain.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// Reloads `knowledge/`; on any error the knowledge in force stays.
-    pub fn reload(&self) -> Result<Arc<Brain>, AppError> {
-        let fresh = Arc::new(Brain::load_with(
-            &self.knowledge_dir,
-            self.documents_cache.as_deref(),
-        )?);
+    /// Reloads `knowledge/` on a blocking thread (indexing takes seconds and document
+    /// extraction more): the knowledge in force keeps serving until the new one is
+    /// ready, and stays on any error.
+    pub async fn reload(&self) -> Result<Arc<Brain>, AppError> {
+        let dir = self.knowledge_dir.clone();
+        let cache = self.documents_cache.clone();
+        let fresh = tokio::task::spawn_blocking(move || Brain::load_with(&dir, cache.as_deref()))
+            .await
+            .map_err(|e| AppError::Reload(e.to_string()))??;
+        let fresh = Arc::new(fresh);
         log_warnings(&fresh);
         *self.brain.write().unwrap_or_else(|e| e.into_inner()) = fresh.clone();
         Ok(fresh)
     }
 
-    /// Handles one event of one user: the session is stored durably before the replies
-    /// are returned, so a crash after sending never loses what the user was told.
+    /// Handles one event of one user and returns the replies for the chat (console,
+    /// `ask`); the session is stored durably first.
     pub async fn handle(
         &self,
         user: UserId,
@@ -156,28 +202,147 @@ impl App {
             .into_iter()
             .filter_map(|d| match d {
                 Delivery::Here(r) => Some(r),
+                Delivery::ToStaff {
+                    tell: Some((_, r)), ..
+                } => Some(r),
                 _ => None,
             })
             .collect())
     }
 
     /// Handles one event in any chat: staff commands, forwards and buttons for staff
-    /// (see [`crate::helpdesk`]), everything else through the engine. Replies for other
-    /// chats (the staff group, a ticket's user) come back as [`Delivery`]s.
+    /// (see [`crate::helpdesk`]), everything else through the engine. The state is stored
+    /// durably; the messages are returned, not stored (official documents are read).
     pub async fn handle_incoming(
         &self,
         incoming: &Incoming,
         now: Timestamp,
     ) -> Result<Vec<Delivery>, AppError> {
-        if self.settings.staff.is_staff(incoming.user, incoming.chat)
-            && let Some(d) = self.staff_event(incoming, now).await?
+        let deliveries = self.apply(incoming, now, None, None).await?;
+        let mut out = Vec::with_capacity(deliveries.len());
+        for d in deliveries {
+            out.push(match d {
+                Delivery::File {
+                    path,
+                    file_name,
+                    caption,
+                } => Delivery::Here(match read_document(&path).await {
+                    Some(bytes) => Reply {
+                        document: Some(Document {
+                            file_name,
+                            bytes,
+                            caption: Some(caption),
+                        }),
+                        ..Reply::default()
+                    },
+                    None => Reply::new(texts(crate::text::Lang::It).t("document.unavailable", &[])),
+                }),
+                d => d,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Handles one event and stores the state change and every message it causes in one
+    /// atomic write, on disk when this returns (`here`: where replies to the event go).
+    /// `update`: Telegram's update id, recorded in the same write, so that an update
+    /// delivered again after a crash (Telegram had not seen it confirmed) is not applied
+    /// twice. Returns the number of messages stored; the outbox sender delivers them.
+    pub async fn accept(
+        &self,
+        incoming: &Incoming,
+        here: &Target,
+        update: Option<u32>,
+        now: Timestamp,
+    ) -> Result<usize, AppError> {
+        Ok(self.apply(incoming, now, Some(here), update).await?.len())
+    }
+
+    /// Stores messages to send (no state change), on disk when this returns; with
+    /// `update`, only once per update (see [`App::accept`]).
+    pub async fn send(
+        &self,
+        deliveries: Vec<Delivery>,
+        here: &Target,
+        update: Option<u32>,
+    ) -> Result<(), AppError> {
+        let mut commit = Commit::new();
+        if let Some(id) = update
+            && !self.store.record_update(&mut commit, id)?
         {
-            return Ok(d);
+            return Ok(());
+        }
+        commit.send_all(self.entries(deliveries, here));
+        match self.store.commit(&commit) {
+            Ok(()) | Err(CommitError::Conflict) => {}
+            Err(CommitError::Store(e)) => return Err(e.into()),
+        }
+        self.store.flush().await?;
+        Ok(())
+    }
+
+    /// Runs an event under the user's lock and commits it, again on a conflict; with
+    /// `here`, the messages are stored in the same commit.
+    async fn apply(
+        &self,
+        incoming: &Incoming,
+        now: Timestamp,
+        here: Option<&Target>,
+        update: Option<u32>,
+    ) -> Result<Vec<Delivery>, AppError> {
+        let _turn = self.locks.lock(incoming.user).await;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let (mut commit, deliveries) = self.process(incoming, now).await?;
+            if let Some(id) = update
+                && !self.store.record_update(&mut commit, id)?
+            {
+                tracing::info!(
+                    update = id,
+                    "update already applied before a restart: skipped"
+                );
+                return Ok(Vec::new());
+            }
+            if let Some(here) = here {
+                commit.send_all(self.entries(deliveries.clone(), here));
+            }
+            match self.store.commit(&commit) {
+                Ok(()) => {
+                    self.store.flush().await?;
+                    return Ok(deliveries);
+                }
+                Err(CommitError::Conflict) if attempt < COMMIT_ATTEMPTS => {
+                    tracing::debug!(user = incoming.user.0, attempt, "changed meanwhile: again");
+                    tokio::task::yield_now().await;
+                }
+                Err(CommitError::Conflict) => {
+                    return Err(AppError::Store(StoreError::Sled(sled::Error::Unsupported(
+                        "the session kept changing".into(),
+                    ))));
+                }
+                Err(CommitError::Store(e)) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// The pure part of an update plus what it reads: the commit of its state change
+    /// (without messages) and the messages.
+    async fn process(
+        &self,
+        incoming: &Incoming,
+        now: Timestamp,
+    ) -> Result<(Commit, Vec<Delivery>), AppError> {
+        let mut commit = Commit::new();
+        if self.settings.staff.is_staff(incoming.user, incoming.chat)
+            && let Some(d) = self.staff_event(incoming, now, &mut commit).await?
+        {
+            return Ok((commit, d));
         }
         let user = incoming.user;
         let event = &incoming.event;
         let brain = self.brain();
-        let loaded = self.store.load_session(user)?;
+        let (loaded, rev) = self.store.load_session_rev(user)?;
         let reset = matches!(loaded, Loaded::Reset(_));
         let session = loaded.into_session();
         let lang = session.lang;
@@ -198,56 +363,50 @@ impl App {
                 .collect(),
         };
         let outcome = engine.handle_with(session, event, now, &view);
+        let offsets = &self.settings.reminder_offsets;
         let mut erased = false;
         let mut documents = Vec::new();
         let mut desk = Vec::new();
         for effect in &outcome.effects {
             match effect {
                 Effect::EraseUser => {
-                    self.store.erase_user(user)?;
+                    commit.ops(self.store.erase_user_ops(user)?);
                     erased = true;
                 }
                 Effect::Asked {
                     question,
                     best,
                     confident,
-                } => self.store.log_question(&AskedQuestion {
-                    at: now,
-                    question: question.clone(),
-                    best: best.clone(),
-                    confident: *confident,
-                })?,
-                Effect::Subscribe { call, deadline } => self.store.subscribe(
-                    &Subscription {
-                        user,
-                        call: call.clone(),
-                        deadline: *deadline,
-                        planned_from: now,
-                    },
-                    &self.settings.reminder_offsets,
-                )?,
-                Effect::Unsubscribe { call: Some(call) } => {
-                    self.store
-                        .unsubscribe(user, call, &self.settings.reminder_offsets)?;
+                } => {
+                    commit.op(self.store.log_question_op(&AskedQuestion {
+                        at: now,
+                        question: question.clone(),
+                        best: best.clone(),
+                        confident: *confident,
+                    })?);
                 }
-                Effect::Unsubscribe { call: None } => {
-                    self.store
-                        .unsubscribe_all(user, &self.settings.reminder_offsets)?;
+                Effect::Subscribe { call, deadline } => {
+                    commit.ops(self.store.subscribe_ops(
+                        &Subscription {
+                            user,
+                            call: call.clone(),
+                            deadline: *deadline,
+                            planned_from: now,
+                        },
+                        offsets,
+                    )?);
+                }
+                Effect::Unsubscribe { call } => {
+                    commit.ops(self.store.unsubscribe_ops(user, call.as_ref(), offsets)?);
                 }
                 Effect::SendDocument {
                     file,
                     file_name,
                     caption,
-                } => documents.push(match read_document(file).await {
-                    Some(bytes) => Reply {
-                        document: Some(Document {
-                            file_name: file_name.clone(),
-                            bytes,
-                            caption: Some(caption.clone()),
-                        }),
-                        ..Reply::default()
-                    },
-                    None => Reply::new(texts(lang).t("document.unavailable", &[])),
+                } => documents.push(Delivery::File {
+                    path: file.clone(),
+                    file_name: file_name.clone(),
+                    caption: caption.clone(),
                 }),
                 Effect::HandOver { question, answers } => {
                     let call = topic.as_ref().map(|c| {
@@ -256,26 +415,32 @@ impl App {
                             .call(&c.0)
                             .map_or(c.0.clone(), |c| c.short.clone())
                     });
-                    desk.extend(self.hand_over(incoming, question, answers, call, now)?);
+                    desk.extend(self.hand_over(
+                        incoming,
+                        question,
+                        answers,
+                        call,
+                        now,
+                        &mut commit,
+                    )?);
                 }
                 Effect::FollowUp { ticket, text } => {
-                    desk.extend(self.follow_up(*ticket, text)?);
+                    desk.extend(self.follow_up(*ticket, text, &mut commit)?);
                 }
-                Effect::Withdraw { ticket } => desk.extend(self.withdraw(*ticket)?),
+                Effect::Withdraw { ticket } => desk.extend(self.withdraw(*ticket, &mut commit)?),
             }
         }
-        if !erased {
-            self.store.save_session(user, &outcome.session)?;
-        }
-        self.store.flush().await?;
-        let mut replies = outcome.replies;
-        replies.extend(documents);
+        commit.session(user, rev, (!erased).then_some(&outcome.session))?;
+        let mut out: Vec<Delivery> = Vec::new();
         if reset {
-            replies.insert(0, Reply::new(texts(lang).t("session.reset", &[])));
+            out.push(Delivery::Here(Reply::new(
+                texts(lang).t("session.reset", &[]),
+            )));
         }
-        let mut out: Vec<Delivery> = replies.into_iter().map(Delivery::Here).collect();
+        out.extend(outcome.replies.into_iter().map(Delivery::Here));
+        out.extend(documents);
         out.extend(desk);
-        Ok(out)
+        Ok((commit, out))
     }
 }
 
@@ -290,7 +455,7 @@ fn log_warnings(brain: &Brain) {
 const MAX_DOCUMENT_BYTES: u64 = 50 * 1024 * 1024;
 
 /// Reads an official document for sending; `None` (logged) when it is gone or too big.
-async fn read_document(file: &Path) -> Option<Vec<u8>> {
+pub(crate) async fn read_document(file: &Path) -> Option<Vec<u8>> {
     match tokio::fs::metadata(file).await {
         Ok(m) if m.len() > MAX_DOCUMENT_BYTES => {
             tracing::warn!("{} is too big to send ({} bytes)", file.display(), m.len());

@@ -158,6 +158,27 @@ pub struct TelegramConfig {
     pub flood_window_secs: u32,
     /// Lift Telegram's send limits (benchmarks against a local stand-in only).
     pub unthrottled: bool,
+    /// Long polling: how long one getUpdates waits for updates (the HTTP client waits
+    /// 15 s more).
+    pub poll_timeout_secs: u32,
+    /// Telegram's limits, for everything the bot sends: messages a second overall,
+    /// milliseconds between two messages to one private chat, messages a minute to a group.
+    pub per_second: u32,
+    pub private_interval_ms: u64,
+    pub group_per_minute: u32,
+    /// Messages being sent at once: also the most a crash can send twice.
+    pub in_flight: usize,
+}
+
+impl TelegramConfig {
+    /// The limits of the outbox's limiter.
+    pub fn limits(&self) -> crate::outbox::Limits {
+        crate::outbox::Limits {
+            per_second: self.per_second,
+            private_interval: std::time::Duration::from_millis(self.private_interval_ms),
+            group_per_minute: self.group_per_minute,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -226,6 +247,11 @@ impl Default for TelegramConfig {
             flood_messages: 8,
             flood_window_secs: 5,
             unthrottled: false,
+            poll_timeout_secs: 25,
+            per_second: 30,
+            private_interval_ms: 1000,
+            group_per_minute: 20,
+            in_flight: 32,
         }
     }
 }
@@ -312,6 +338,17 @@ impl Config {
                 "data.session_idle_days must be at least 1".into(),
             ));
         }
+        let t = &self.telegram;
+        if !(1..=50).contains(&t.poll_timeout_secs) {
+            return Err(ConfigError::Invalid(
+                "telegram.poll_timeout_secs must be between 1 and 50".into(),
+            ));
+        }
+        if t.per_second == 0 || t.group_per_minute == 0 || t.in_flight == 0 {
+            return Err(ConfigError::Invalid(
+                "telegram.per_second, group_per_minute and in_flight must be positive".into(),
+            ));
+        }
         if self.telegram.flood_messages == 0 || self.telegram.flood_window_secs == 0 {
             return Err(ConfigError::Invalid(
                 "telegram.flood_messages and flood_window_secs must be positive".into(),
@@ -348,6 +385,9 @@ mod tests {
             "api_url",
             "webhook_url",
             "flood_messages",
+            "poll_timeout_secs",
+            "group_per_minute",
+            "private_interval_ms",
             "[reminders]",
             "offsets",
             "per_chat_interval_ms",

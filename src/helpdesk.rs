@@ -17,10 +17,14 @@ use crate::action::Action;
 use crate::app::{App, AppError, Brain, Delivery, Incoming};
 use crate::dialogue::{Event, parse_command};
 use crate::knowledge::deadline::italian_time_left;
+use crate::outgoing::ReplyTo;
 use crate::reply::{Button, Reply, Rich};
 use crate::search::{Confidence, EntryKind, SearchIndex};
-use crate::store::{AskedQuestion, Store, StoreError, UserId};
+use crate::store::commit::{Commit, Op};
+use crate::store::{AskedQuestion, StoreError, UserId};
 use crate::text::{Lang, texts};
+
+mod tickets;
 
 /// After a staff reply, the user's messages still go to the ticket for this long; then
 /// the bot answers them again (the ticket stays listed until `/chiudi`).
@@ -116,146 +120,6 @@ pub struct NewTicket {
     pub question: String,
     pub call: Option<String>,
     pub answers: Vec<(String, String)>,
-}
-
-fn number_key(n: u64) -> [u8; 8] {
-    n.to_be_bytes()
-}
-
-fn message_key(chat: i64, message: i32) -> Vec<u8> {
-    let mut k = UserId(chat).key().to_vec();
-    k.extend(message.to_be_bytes());
-    k
-}
-
-fn user_ticket_key(user: UserId, n: u64) -> Vec<u8> {
-    let mut k = user.key().to_vec();
-    k.extend(n.to_be_bytes());
-    k
-}
-
-/// Ticket operations on the shared database.
-impl Store {
-    /// Creates a ticket with the next number.
-    pub fn open_ticket(&self, t: NewTicket, now: Timestamp) -> Result<Ticket, StoreError> {
-        let n = self
-            .ticket_counter
-            .update_and_fetch(b"next", |old| {
-                let prev = old
-                    .and_then(|b| b.try_into().ok())
-                    .map(u64::from_be_bytes)
-                    .unwrap_or(0);
-                Some((prev + 1).to_be_bytes().to_vec())
-            })?
-            .and_then(|b| b.as_ref().try_into().ok())
-            .map(u64::from_be_bytes)
-            .unwrap_or(1);
-        let ticket = Ticket {
-            number: n,
-            user: Some(t.user),
-            name: t.name,
-            question: t.question,
-            call: t.call,
-            answers: t.answers,
-            follow_ups: Vec::new(),
-            opened: now,
-            status: Status::Open,
-            last_reply: None,
-            message: None,
-        };
-        self.save_ticket(&ticket)?;
-        self.user_tickets
-            .insert(user_ticket_key(t.user, n), Vec::new())?;
-        Ok(ticket)
-    }
-
-    pub fn ticket(&self, n: u64) -> Result<Option<Ticket>, StoreError> {
-        Ok(match self.tickets.get(number_key(n))? {
-            Some(v) => Some(serde_json::from_slice(&v)?),
-            None => None,
-        })
-    }
-
-    pub fn save_ticket(&self, t: &Ticket) -> Result<(), StoreError> {
-        self.tickets
-            .insert(number_key(t.number), serde_json::to_vec(t)?)?;
-        Ok(())
-    }
-
-    /// Every ticket, oldest first.
-    pub fn tickets(&self) -> Result<Vec<Ticket>, StoreError> {
-        let mut out = Vec::new();
-        for item in self.tickets.iter() {
-            let (_, v) = item?;
-            out.push(serde_json::from_slice(&v)?);
-        }
-        Ok(out)
-    }
-
-    /// The user's tickets, oldest first.
-    pub fn tickets_of(&self, user: UserId) -> Result<Vec<Ticket>, StoreError> {
-        let mut out = Vec::new();
-        for item in self.user_tickets.scan_prefix(user.key()) {
-            let (k, _) = item?;
-            let Some(n) = k.get(8..16).and_then(|b| b.try_into().ok()) else {
-                continue;
-            };
-            if let Some(t) = self.ticket(u64::from_be_bytes(n))? {
-                out.push(t);
-            }
-        }
-        Ok(out)
-    }
-
-    /// The user's newest ticket that still takes follow-ups.
-    pub fn following_ticket(
-        &self,
-        user: UserId,
-        now: Timestamp,
-    ) -> Result<Option<Ticket>, StoreError> {
-        Ok(self
-            .tickets_of(user)?
-            .into_iter()
-            .rev()
-            .find(|t| t.takes_follow_ups(now)))
-    }
-
-    /// Records that staff-chat message `message` is about ticket `n`; the first such
-    /// message becomes the ticket's own.
-    pub fn ticket_posted(&self, n: u64, chat: i64, message: i32) -> Result<(), StoreError> {
-        self.ticket_messages
-            .insert(message_key(chat, message), &number_key(n))?;
-        if let Some(mut t) = self.ticket(n)?
-            && t.message.is_none()
-        {
-            t.message = Some(message);
-            self.save_ticket(&t)?;
-        }
-        Ok(())
-    }
-
-    /// The ticket a staff-chat message belongs to.
-    pub fn ticket_of_message(&self, chat: i64, message: i32) -> Result<Option<Ticket>, StoreError> {
-        match self.ticket_messages.get(message_key(chat, message))? {
-            Some(v) => match v.as_ref().try_into() {
-                Ok(b) => self.ticket(u64::from_be_bytes(b)),
-                Err(_) => Ok(None),
-            },
-            None => Ok(None),
-        }
-    }
-
-    /// Erases the personal fields of the user's tickets and the user → ticket map.
-    pub fn forget_tickets_of(&self, user: UserId) -> Result<(), StoreError> {
-        for mut t in self.tickets_of(user)? {
-            t.forget_user();
-            self.save_ticket(&t)?;
-        }
-        for item in self.user_tickets.scan_prefix(user.key()) {
-            self.user_tickets.remove(item?.0)?;
-        }
-        Ok(())
-    }
 }
 
 /// The eligibility answers given so far in a session, as (question label, answer label).
@@ -450,12 +314,13 @@ impl App {
         &self,
         incoming: &Incoming,
         now: Timestamp,
+        commit: &mut Commit,
     ) -> Result<Option<Vec<Delivery>>, AppError> {
         match &incoming.event {
             Event::Text(t) if incoming.forwarded => Ok(Some(self.staff_answer(t))),
             Event::Text(t) => match parse_command(t.trim()) {
                 Some((cmd, args)) if STAFF_COMMANDS.contains(&cmd.as_str()) => {
-                    Ok(Some(self.staff_command(&cmd, args, now).await?))
+                    Ok(Some(self.staff_command(&cmd, args, now, commit).await?))
                 }
                 _ => Ok(None),
             },
@@ -487,6 +352,7 @@ impl App {
         cmd: &str,
         args: &str,
         now: Timestamp,
+        commit: &mut Commit,
     ) -> Result<Vec<Delivery>, AppError> {
         let tx = texts(Lang::It);
         let here = |r: Rich| vec![Delivery::Here(Reply::new(r))];
@@ -502,10 +368,10 @@ impl App {
                 else {
                     return Ok(here(tx.t("helpdesk.chiudi.usage", &[])));
                 };
-                self.close(n).await?
+                self.close(n, commit)?
             }
             "statistiche" => here(self.statistics(now)?),
-            "ricarica" => here(match self.reload() {
+            "ricarica" => here(match self.reload().await {
                 Ok(b) => tx.t(
                     "helpdesk.reload.done",
                     &[
@@ -599,7 +465,8 @@ impl App {
         ]
     }
 
-    /// Opens a ticket for the user's question and posts it to the staff group.
+    /// Opens a ticket for the user's question (in `commit`) and posts it to the staff
+    /// group; the user is told once the post is accepted.
     pub(crate) fn hand_over(
         &self,
         incoming: &Incoming,
@@ -607,9 +474,11 @@ impl App {
         answers: &[(String, String)],
         call: Option<String>,
         now: Timestamp,
+        commit: &mut Commit,
     ) -> Result<Vec<Delivery>, AppError> {
         let tx = texts(Lang::It);
-        let t = self.store.open_ticket(
+        let t = self.store.open_ticket_in(
+            commit,
             NewTicket {
                 user: incoming.user,
                 name: incoming.name.clone(),
@@ -620,24 +489,30 @@ impl App {
             now,
         )?;
         let n = t.number.to_string();
-        Ok(vec![
-            Delivery::Here(Reply::new(tx.t("handover.done", &[("number", &n)]))),
-            Delivery::ToStaff {
-                ticket: t.number,
-                reply: Reply::new(ticket_card(&t)),
-                reply_to: None,
-            },
-        ])
+        Ok(vec![Delivery::ToStaff {
+            ticket: t.number,
+            reply: Reply::new(ticket_card(&t)),
+            reply_to: None,
+            tell: Some((
+                incoming.user,
+                Reply::new(tx.t("handover.done", &[("number", &n)])),
+            )),
+        }])
     }
 
     /// Adds a user's message to their open ticket and posts it under the ticket.
-    pub(crate) fn follow_up(&self, n: u64, text: &str) -> Result<Vec<Delivery>, AppError> {
+    pub(crate) fn follow_up(
+        &self,
+        n: u64,
+        text: &str,
+        commit: &mut Commit,
+    ) -> Result<Vec<Delivery>, AppError> {
         let tx = texts(Lang::It);
         let Some(mut t) = self.store.ticket(n)? else {
             return Ok(Vec::new());
         };
         t.follow_ups.push(text.to_string());
-        self.store.save_ticket(&t)?;
+        commit.op(self.store.save_ticket_op(&t)?);
         let num = n.to_string();
         Ok(vec![
             Delivery::Here(Reply::new(
@@ -653,24 +528,26 @@ impl App {
                         ("text", text),
                     ],
                 )),
-                reply_to: t.message,
+                reply_to: Some(ReplyTo::Ticket(n)),
+                tell: None,
             },
         ])
     }
 
     /// The user withdrew their ticket (`/annulla`): closed, staff are told.
-    pub(crate) fn withdraw(&self, n: u64) -> Result<Vec<Delivery>, AppError> {
+    pub(crate) fn withdraw(&self, n: u64, commit: &mut Commit) -> Result<Vec<Delivery>, AppError> {
         let Some(mut t) = self.store.ticket(n)? else {
             return Ok(Vec::new());
         };
         t.status = Status::Closed;
-        self.store.save_ticket(&t)?;
+        commit.op(self.store.save_ticket_op(&t)?);
         Ok(vec![Delivery::ToStaff {
             ticket: n,
             reply: Reply::new(
                 texts(Lang::It).t("ticket.withdrawn_staff", &[("number", &n.to_string())]),
             ),
-            reply_to: t.message,
+            reply_to: Some(ReplyTo::Ticket(n)),
+            tell: None,
         }])
     }
 
@@ -709,39 +586,40 @@ impl App {
         ]))
     }
 
-    /// After a [`Delivery::CopyToUser`]: marks the ticket answered (when delivered) and
-    /// returns the confirmation for staff.
-    pub async fn reply_delivered(
+    /// After a [`Delivery::CopyToUser`]: the changes that mark the ticket answered (when
+    /// delivered) and the confirmation for staff.
+    pub(crate) fn copied(
         &self,
         n: u64,
         delivered: bool,
         now: Timestamp,
-    ) -> Result<Reply, AppError> {
+    ) -> Result<(Vec<Op>, Reply), StoreError> {
         let tx = texts(Lang::It);
         let num = n.to_string();
         if !delivered {
-            return Ok(Reply::new(
-                tx.t("ticket.not_delivered", &[("number", &num)]),
+            return Ok((
+                Vec::new(),
+                Reply::new(tx.t("ticket.not_delivered", &[("number", &num)])),
             ));
         }
         let mut name = String::new();
+        let mut ops = Vec::new();
         if let Some(mut t) = self.store.ticket(n)? {
             if t.status == Status::Open {
                 t.status = Status::Answered;
             }
             t.last_reply = Some(now);
             name = display(&t.name);
-            self.store.save_ticket(&t)?;
-            self.store.flush().await?;
+            ops.push(self.store.save_ticket_op(&t)?);
         }
-        Ok(Reply::new(tx.t(
-            "ticket.delivered",
-            &[("number", &num), ("name", &name)],
-        )))
+        Ok((
+            ops,
+            Reply::new(tx.t("ticket.delivered", &[("number", &num), ("name", &name)])),
+        ))
     }
 
     /// `/chiudi N`.
-    async fn close(&self, n: u64) -> Result<Vec<Delivery>, AppError> {
+    fn close(&self, n: u64, commit: &mut Commit) -> Result<Vec<Delivery>, AppError> {
         let tx = texts(Lang::It);
         let num = n.to_string();
         let Some(mut t) = self.store.ticket(n)? else {
@@ -755,8 +633,7 @@ impl App {
             ))]);
         }
         t.status = Status::Closed;
-        self.store.save_ticket(&t)?;
-        self.store.flush().await?;
+        commit.op(self.store.save_ticket_op(&t)?);
         let mut out = vec![Delivery::Here(Reply::new(
             tx.t("helpdesk.chiudi.done", &[("number", &num)]),
         ))];
@@ -920,6 +797,7 @@ fn short(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Store;
 
     fn t(s: i64) -> Timestamp {
         Timestamp::from_second(s).unwrap()

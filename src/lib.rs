@@ -14,19 +14,27 @@
 //!   new session, the replies and the side effects to carry out.
 //! - [`reply`] is what the engine says (typed spans, buttons, documents), [`text`] holds
 //!   every user-facing string, [`action`] encodes and validates button data.
-//! - [`store`] keeps sessions, the question log and reminder state in sled.
+//! - [`store`] keeps sessions, the question log and reminder state in sled;
+//!   [`store::commit`] applies an update's changes and messages in one atomic write.
+//! - [`outgoing`] is what the bot sends, one Bot API call per outbox entry (shared by the
+//!   store and the outbox); [`store::outbox`] keeps the entries with a claim protocol.
+//! - [`outbox`] delivers every message, stored with the state change that caused it: one
+//!   error policy, one limiter, the sender task.
 //! - [`reminders`] follows deadlines for subscribers: pure schedule, durable queue, a
 //!   rate-limited dispatcher task, calendar files.
 //! - [`helpdesk`] hands questions over to people: staff, tickets (in sled), ready-to-send
 //!   answers for staff, statistics of what is missing.
-//! - [`app`] wires knowledge, index, store and engine: the one entry point adapters call.
+//! - [`app`] wires knowledge, index, store and engine: the one entry point adapters call;
+//!   it keeps each user's updates in order and tells the outbox what follows a delivery.
 //! - [`console`] is the terminal adapter over [`app`].
-//! - [`telegram`] is the Telegram adapter over [`app`] (teloxide), and `sportello run`.
+//! - [`telegram`] is the Telegram adapter over [`app`] (teloxide): handlers that store and
+//!   return, the Bot API client and the outbox's transport, and `sportello run`.
 //! - [`config`] reads `config.toml` and the environment.
 //! - [`bench`] measures index build and query latency (`sportello bench`).
 //!
-//! Data flows one way: adapter → [`app::App::handle`] → store (load) → engine → store
-//! (save, flush) → adapter sends the replies.
+//! Data flows one way: adapter → [`app::App::accept`] → store (load) → engine → store
+//! (session + effects + outgoing messages in one commit, flush) → [`outbox`] sender →
+//! Telegram. The reminder dispatcher hands its messages to the same outbox.
 
 pub mod action;
 pub mod app;
@@ -38,6 +46,8 @@ pub mod documents;
 pub mod eligibility;
 pub mod helpdesk;
 pub mod knowledge;
+pub mod outbox;
+pub mod outgoing;
 pub mod reminders;
 pub mod reply;
 pub mod search;

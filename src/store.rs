@@ -1,11 +1,15 @@
 //! Durable state in sled: sessions (one per user), the anonymous question log, the
-//! trees of deadline reminders (their operations live in `reminders::store`) and of
-//! help-desk tickets (operations in `helpdesk`).
+//! trees of deadline reminders (their operations live in `reminders::store`), of
+//! help-desk tickets (operations in `helpdesk`) and the outbox (`outbox::store`).
 //!
-//! One process opens the database once and shares the handle. Writes that must survive a
-//! crash are followed by [`Store::flush`] before the reply goes out: sled otherwise writes
-//! to disk in the background every 500 ms. Keys that sort by time or id are big-endian,
-//! with the sign bit flipped for signed ids so negative (group) ids sort first.
+//! One process opens the database once and shares the handle. An update's changes and
+//! its replies are applied together by [`Store::commit`] ([`commit`]), then made durable
+//! by [`Store::flush`] before anything is sent: sled otherwise writes to disk in the
+//! background every 500 ms. Keys that sort by time or id are big-endian, with the sign bit
+//! flipped for signed ids so negative (group) ids sort first.
+
+pub mod commit;
+pub mod outbox;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -84,6 +88,11 @@ pub struct Store {
     pub(crate) ticket_messages: sled::Tree,
     pub(crate) user_tickets: sled::Tree,
     pub(crate) ticket_counter: sled::Tree,
+    /// Messages to send (see `store::outbox`).
+    pub(crate) outbox: sled::Tree,
+    /// Telegram update ids applied lately → when (seconds, big-endian): an update
+    /// delivered again after a crash is not applied twice. No user id is kept here.
+    pub(crate) applied: sled::Tree,
     flusher: Arc<Flusher>,
 }
 
@@ -130,6 +139,8 @@ impl Store {
             ticket_messages: db.open_tree("ticket_messages")?,
             user_tickets: db.open_tree("user_tickets")?,
             ticket_counter: db.open_tree("ticket_counter")?,
+            outbox: db.open_tree("outbox")?,
+            applied: db.open_tree("applied_updates")?,
             db,
             flusher: Arc::default(),
         })
@@ -141,13 +152,17 @@ impl Store {
 
     /// The user's session; unreadable or old-version data gives a fresh one, flagged.
     pub fn load_session(&self, user: UserId) -> Result<Loaded, StoreError> {
-        Ok(match self.sessions.get(user.key())? {
+        Ok(self.decode_session(self.sessions.get(user.key())?.as_deref()))
+    }
+
+    pub(crate) fn decode_session(&self, raw: Option<&[u8]>) -> Loaded {
+        match raw {
             None => Loaded::Fresh(Session::default()),
-            Some(bytes) => match serde_json::from_slice::<Session>(&bytes) {
+            Some(bytes) => match serde_json::from_slice::<Session>(bytes) {
                 Ok(s) if s.version == SESSION_VERSION => Loaded::Found(s),
                 _ => Loaded::Reset(Session::default()),
             },
-        })
+        }
     }
 
     pub fn save_session(&self, user: UserId, s: &Session) -> Result<(), StoreError> {
@@ -184,10 +199,26 @@ impl Store {
 
     /// Deletes everything stored about `user`.
     pub fn erase_user(&self, user: UserId) -> Result<(), StoreError> {
-        self.sessions.remove(user.key())?;
-        for tree in [&self.subscriptions, &self.reminders_done] {
+        let mut c = commit::Commit::new();
+        c.ops(self.erase_user_ops(user)?);
+        c.op(commit::Op::Remove(
+            commit::TreeId::Sessions,
+            user.key().to_vec(),
+        ));
+        self.commit(&c).map_err(commit::CommitError::into_store)
+    }
+
+    /// The changes that delete everything stored about `user` but the session
+    /// (subscriptions, reminders queued or done, the personal fields of tickets).
+    pub(crate) fn erase_user_ops(&self, user: UserId) -> Result<Vec<commit::Op>, StoreError> {
+        use commit::{Op, TreeId};
+        let mut ops = Vec::new();
+        for (tree, id) in [
+            (&self.subscriptions, TreeId::Subscriptions),
+            (&self.reminders_done, TreeId::RemindersDone),
+        ] {
             for item in tree.scan_prefix(user.key()) {
-                tree.remove(item?.0)?;
+                ops.push(Op::Remove(id, item?.0.to_vec()));
             }
         }
         // Queued reminders are keyed by time: their identity holds the user after the
@@ -195,19 +226,66 @@ impl Store {
         for item in self.reminder_queue.iter() {
             let (k, _) = item?;
             if k.get(8..16) == Some(&user.key()[..]) {
-                self.reminder_queue.remove(k)?;
+                ops.push(Op::Remove(TreeId::ReminderQueue, k.to_vec()));
             }
         }
-        self.forget_tickets_of(user)?;
-        Ok(())
+        ops.extend(self.forget_tickets_ops(user)?);
+        Ok(ops)
+    }
+
+    /// Adds "update `id` is applied" to `commit`; `false` if it was applied already (the
+    /// commit then must not be applied). The commit fails with a conflict if the same
+    /// update is being applied meanwhile.
+    pub fn record_update(&self, commit: &mut commit::Commit, id: u32) -> Result<bool, StoreError> {
+        let key = id.to_be_bytes().to_vec();
+        if self.applied.get(&key)?.is_some() {
+            return Ok(false);
+        }
+        let now = Timestamp::now().as_second().to_be_bytes().to_vec();
+        commit
+            .op(commit::Op::Expect(
+                commit::TreeId::Applied,
+                key.clone(),
+                None,
+            ))
+            .op(commit::Op::Put(commit::TreeId::Applied, key, now));
+        Ok(true)
+    }
+
+    /// Forgets updates applied before `cutoff` (Telegram never delivers those again, and
+    /// after a week of silence it may reuse ids). Returns how many.
+    pub fn forget_updates(&self, cutoff: Timestamp) -> Result<usize, StoreError> {
+        let mut n = 0;
+        for item in self.applied.iter() {
+            let (k, v) = item?;
+            let at = v
+                .as_ref()
+                .try_into()
+                .map(i64::from_be_bytes)
+                .unwrap_or(i64::MIN);
+            if at < cutoff.as_second() {
+                self.applied.remove(k)?;
+                n += 1;
+            }
+        }
+        Ok(n)
     }
 
     /// Appends a question to the anonymous log.
     pub fn log_question(&self, q: &AskedQuestion) -> Result<(), StoreError> {
+        let mut c = commit::Commit::new();
+        c.op(self.log_question_op(q)?);
+        self.commit(&c).map_err(commit::CommitError::into_store)
+    }
+
+    pub(crate) fn log_question_op(&self, q: &AskedQuestion) -> Result<commit::Op, StoreError> {
         let mut key = (q.at.as_second().max(0) as u64).to_be_bytes().to_vec();
         key.extend(self.db.generate_id()?.to_be_bytes());
-        self.questions.insert(key, serde_json::to_vec(q)?)?;
-        Ok(())
+        Ok(commit::Op::Put(
+            commit::TreeId::Questions,
+            key,
+            serde_json::to_vec(q)?,
+        ))
     }
 
     /// Logged questions asked at or after `since`, oldest first.
@@ -303,6 +381,28 @@ mod tests {
             }
         });
         assert_eq!(st.session_count(), 500);
+    }
+
+    #[test]
+    fn an_update_is_applied_once_and_forgotten_after_a_day() {
+        let st = Store::temporary().unwrap();
+        let mut c = commit::Commit::new();
+        assert!(st.record_update(&mut c, 77).unwrap());
+        st.commit(&c).unwrap();
+        let mut again = commit::Commit::new();
+        assert!(
+            !st.record_update(&mut again, 77).unwrap(),
+            "delivered again"
+        );
+        // Two handlers of one update at once: the second commit conflicts.
+        let mut a = commit::Commit::new();
+        let mut b = commit::Commit::new();
+        assert!(st.record_update(&mut a, 78).unwrap() && st.record_update(&mut b, 78).unwrap());
+        st.commit(&a).unwrap();
+        assert!(matches!(st.commit(&b), Err(commit::CommitError::Conflict)));
+        let tomorrow = Timestamp::now() + jiff::SignedDuration::from_hours(25);
+        assert_eq!(st.forget_updates(tomorrow).unwrap(), 2);
+        assert!(st.record_update(&mut commit::Commit::new(), 77).unwrap());
     }
 
     #[test]

@@ -18,6 +18,8 @@ pub enum Problem {
     Encrypted,
     /// A file type that is not read.
     Unsupported(String),
+    /// Reading it took longer than its time budget (seconds).
+    TooSlow(u64),
 }
 
 impl Problem {
@@ -34,6 +36,11 @@ impl Problem {
             Problem::Encrypted => "the PDF is protected by a password: ask the issuer for an \
                 unprotected copy"
                 .into(),
+            Problem::TooSlow(secs) => format!(
+                "reading it took more than {secs} s, so it was left out: check that it is \
+                 the right file; a very large scan or an unusual PDF may need to be saved \
+                 again (print to PDF) or split"
+            ),
             Problem::Unsupported(ext) => format!(
                 "files of type «{ext}» are not read: save it as PDF, DOCX, HTML or TXT (or move \
                  it out of knowledge/documents)"

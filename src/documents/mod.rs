@@ -181,9 +181,23 @@ struct Job {
     id: String,
 }
 
+/// How long reading one document may take before it is left out with a warning.
+pub const BUDGET: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Reads every document of `knowledge/documents/`; returns the documents read and a warning
 /// for each file or folder that could not be used.
 pub fn load(k: &Knowledge, cache: &Cache) -> (Vec<OfficialDocument>, Vec<KnowledgeError>) {
+    load_within(k, cache, BUDGET)
+}
+
+/// [`load`], with a time budget per document: a document whose text is not out within
+/// `budget` is a warning like an unreadable one (its reader is left to finish on its own
+/// thread; nothing waits for it).
+pub fn load_within(
+    k: &Knowledge,
+    cache: &Cache,
+    budget: std::time::Duration,
+) -> (Vec<OfficialDocument>, Vec<KnowledgeError>) {
     let root = k.dir.join(FOLDER);
     let mut warnings = Vec::new();
     let warn = |w: &mut Vec<KnowledgeError>, file: &Path, message: String| {
@@ -285,7 +299,7 @@ pub fn load(k: &Knowledge, cache: &Cache) -> (Vec<OfficialDocument>, Vec<Knowled
             );
         }
     }
-    let results = run_jobs(&jobs, cache);
+    let results = run_jobs(&jobs, cache, budget);
     let mut docs = Vec::new();
     for (job, result) in jobs.into_iter().zip(results) {
         match result {
@@ -315,7 +329,11 @@ pub fn load(k: &Knowledge, cache: &Cache) -> (Vec<OfficialDocument>, Vec<Knowled
 }
 
 /// Extracts the jobs' files on all cores (extraction is CPU-bound, files are independent).
-fn run_jobs(jobs: &[Job], cache: &Cache) -> Vec<Result<Extracted, Problem>> {
+fn run_jobs(
+    jobs: &[Job],
+    cache: &Cache,
+    budget: std::time::Duration,
+) -> Vec<Result<Extracted, Problem>> {
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
@@ -330,7 +348,7 @@ fn run_jobs(jobs: &[Job], cache: &Cache) -> Vec<Result<Extracted, Problem>> {
                 loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let Some(job) = jobs.get(i) else { break };
-                    let r = read_one(job, cache);
+                    let r = read_one(job, cache, budget);
                     done.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
                 }
             });
@@ -342,18 +360,49 @@ fn run_jobs(jobs: &[Job], cache: &Cache) -> Vec<Result<Extracted, Problem>> {
         .collect()
 }
 
-fn read_one(job: &Job, cache: &Cache) -> Result<Extracted, Problem> {
+fn read_one(job: &Job, cache: &Cache, budget: std::time::Duration) -> Result<Extracted, Problem> {
     let bytes = std::fs::read(&job.file).map_err(|e| Problem::Corrupt(e.to_string()))?;
     let hash = format!("{:x}", Sha256::digest(&bytes));
     let e = match cache.get(&hash) {
         Some(e) => e,
         None => {
-            let e = extract::raw(job.format, &bytes)?;
+            let e = extract_within(job.format, bytes, budget)?;
             cache.put(&hash, &e);
             e
         }
     };
     extract::usable(job.format, e)
+}
+
+/// Extracts on a thread of its own and waits at most `budget`: a file that takes longer
+/// (a pathological PDF) cannot hold up the rest of the knowledge.
+fn extract_within(
+    format: Format,
+    bytes: Vec<u8>,
+    budget: std::time::Duration,
+) -> Result<Extracted, Problem> {
+    within(budget, move || extract::raw(format, &bytes))
+}
+
+/// Runs `work` on a thread of its own and waits for it at most `budget`. A thread cannot
+/// be stopped from outside, so one over budget is left to finish; its result is dropped.
+fn within<T: Send + 'static>(
+    budget: std::time::Duration,
+    work: impl FnOnce() -> Result<T, Problem> + Send + 'static,
+) -> Result<T, Problem> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("document".into())
+        .spawn(move || {
+            let _ = tx.send(work());
+        });
+    if let Err(e) = spawned {
+        return Err(Problem::Corrupt(format!("no thread to read it: {e}")));
+    }
+    match rx.recv_timeout(budget) {
+        Ok(r) => r,
+        Err(_) => Err(Problem::TooSlow(budget.as_secs())),
+    }
 }
 
 fn read_titles(folder: &Path, warnings: &mut Vec<KnowledgeError>) -> HashMap<String, String> {
@@ -393,6 +442,26 @@ mod tests {
         assert!(slug(&"allegato".repeat(10)).len() <= MAX_DOCUMENT_ID);
         assert_eq!(title_from("linee-guida_2019"), "Linee guida 2019");
         assert_eq!(title_from("bando"), "Bando");
+    }
+
+    #[test]
+    fn a_document_over_its_time_budget_is_a_warning_like_an_unreadable_one() {
+        // A reader that never finishes (it waits for a signal that comes only after).
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let slow = within(std::time::Duration::from_millis(20), move || {
+            let _ = wait.recv();
+            Ok(())
+        });
+        assert_eq!(slow, Err(Problem::TooSlow(0)));
+        drop(release);
+        let p = Problem::TooSlow(60);
+        assert!(p.advice().contains("more than 60 s"), "{}", p.advice());
+        let ok = extract_within(
+            Format::Text,
+            "testo".into(),
+            std::time::Duration::from_secs(30),
+        );
+        assert!(ok.is_ok());
     }
 
     #[test]

@@ -12,6 +12,9 @@
 //! messages to one chat; a 429 pauses every send for its `retry_after`; server and
 //! network errors are retried with exponential backoff, then the item is put back for
 //! later; a 403 (bot blocked, user deactivated) ends all the user's subscriptions.
+//! In `sportello run` the [`Outbox`] is the bot's outbox ([`crate::outbox::handoff`]),
+//! which paces, retries and classifies every message the bot sends with one limiter
+//! and one policy: the dispatcher's own pacing is then off ([`Outbox::paced`]).
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
@@ -85,13 +88,19 @@ pub enum SendError {
     Permanent(String),
 }
 
-/// Sends one reply to one chat (Telegram in production, a recorder in tests).
+/// Sends one reply to one chat (the bot's outbox in production, a recorder in tests).
 pub trait Outbox: Send + Sync + 'static {
     fn send(
         &self,
         chat: UserId,
         reply: &Reply,
     ) -> impl Future<Output = Result<(), SendError>> + Send;
+
+    /// Whether sends are paced by the outbox itself (`sportello run`: one limiter for
+    /// everything the bot sends); the dispatcher's own pacing is then skipped.
+    fn paced(&self) -> bool {
+        false
+    }
 }
 
 /// What a dispatcher did.
@@ -202,7 +211,9 @@ async fn deliver<O: Outbox>(
     let mut transient = 0u32;
     let mut limited = 0u32;
     loop {
-        limiter.acquire(chat).await;
+        if !outbox.paced() {
+            limiter.acquire(chat).await;
+        }
         match outbox.send(chat, &reply).await {
             Ok(()) => return Delivery::Sent,
             Err(SendError::RetryAfter(s)) => {

@@ -17,6 +17,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 
 use super::schedule::{Change, EndReason, Kind, Offset, Planned, Subscription, change, plan};
 use crate::knowledge::{CallId, DeadlineAt};
+use crate::store::commit::{Op, TreeId};
 use crate::store::{Store, StoreError, UserId};
 
 /// A queued message and its delivery state.
@@ -97,6 +98,32 @@ impl Plan {
         }
     }
 
+    /// The same changes as [`Store::apply`] without a compare, for a commit.
+    fn ops(&self, key: &[u8], set: Option<Option<Vec<u8>>>) -> Vec<Op> {
+        let mut ops = Vec::new();
+        match set {
+            Some(Some(v)) => ops.push(Op::Put(TreeId::Subscriptions, key.to_vec(), v)),
+            Some(None) => ops.push(Op::Remove(TreeId::Subscriptions, key.to_vec())),
+            None => {}
+        }
+        ops.extend(
+            self.remove_queue
+                .iter()
+                .map(|k| Op::Remove(TreeId::ReminderQueue, k.clone())),
+        );
+        ops.extend(
+            self.remove_done
+                .iter()
+                .map(|k| Op::Remove(TreeId::RemindersDone, k.clone())),
+        );
+        ops.extend(self.add.iter().map(|(k, id, v)| Op::QueueReminder {
+            key: k.clone(),
+            identity: id.clone(),
+            value: v.clone(),
+        }));
+        ops
+    }
+
     fn add(&mut self, p: Planned) -> Result<(), StoreError> {
         let v = serde_json::to_vec(&Queued {
             item: p.clone(),
@@ -151,6 +178,48 @@ impl Store {
                 Ok::<_, ConflictableTransactionError<()>>(true)
             })
             .map_err(tx_err)
+    }
+
+    /// The changes that subscribe (or re-subscribe to a changed deadline) and queue the
+    /// reminders, for a commit.
+    pub(crate) fn subscribe_ops(
+        &self,
+        sub: &Subscription,
+        offsets: &[Offset],
+    ) -> Result<Vec<Op>, StoreError> {
+        let key = sub_key(sub.user, &sub.call);
+        let mut p = Plan::new();
+        if let Some(old) = self.subscription(sub.user, &sub.call)? {
+            if old.deadline == sub.deadline {
+                return Ok(Vec::new());
+            }
+            p.drop_all(&old, offsets);
+        }
+        for item in plan(sub, offsets) {
+            p.add(item)?;
+        }
+        Ok(p.ops(&key, Some(Some(serde_json::to_vec(sub)?))))
+    }
+
+    /// The changes that end one subscription (or all of the user's with `None`) and
+    /// their queued reminders, for a commit.
+    pub(crate) fn unsubscribe_ops(
+        &self,
+        user: UserId,
+        call: Option<&CallId>,
+        offsets: &[Offset],
+    ) -> Result<Vec<Op>, StoreError> {
+        let subs = match call {
+            Some(c) => self.subscription(user, c)?.into_iter().collect(),
+            None => self.subscriptions_of(user)?,
+        };
+        let mut ops = Vec::new();
+        for old in subs {
+            let mut p = Plan::new();
+            p.drop_all(&old, offsets);
+            ops.extend(p.ops(&sub_key(user, &old.call), Some(None)));
+        }
+        Ok(ops)
     }
 
     /// Subscribes (or re-subscribes to a changed deadline) and queues the reminders.

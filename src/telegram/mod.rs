@@ -1,9 +1,11 @@
-//! The Telegram adapter: updates in, [`App::handle`], replies out.
+//! The Telegram adapter: updates in, [`App::accept`], outbox out.
 //!
-//! Handlers only convert: a message or a button press becomes a [`dialogue::Event`], the
-//! app runs the engine and stores the session durably, and the replies go out through
-//! [`send::Outbox`]. The tree ([`schema`]) is generic over the requester, so production
-//! runs it over `Throttle<Bot>` and the tests over a plain `Bot`.
+//! Handlers only convert and store: a message or a button press becomes an
+//! [`Incoming`], the app runs the engine and stores the new state together with every
+//! message to send, and the handler returns. Nothing here waits on a rate limit: the
+//! outbox sender ([`crate::outbox`]) delivers, under one limiter. A button press is
+//! answered (`answerCallbackQuery`) at once, before anything else: it is not a chat
+//! message and the client shows a spinner until it comes.
 //!
 //! Group chats: the bot answers only commands (`/cmd` or `/cmd@bot`) and messages that
 //! mention it; other chatter is ignored, and so are non-text messages. Sessions belong to
@@ -11,31 +13,32 @@
 //!
 //! The staff group (`[helpdesk] staff_chat_id`) is routed first: a reply to one of the
 //! bot's ticket messages is copied to the ticket's user ([`App::staff_reply`]), and
-//! forwarded messages count as addressed to the bot. What the app returns for other chats
-//! ([`Delivery`]) is sent here: ticket messages (their ids recorded for replies), copies.
+//! forwarded messages count as addressed to the bot.
 
 pub mod flood;
+mod handlers;
+pub mod http;
 pub mod run;
-pub mod send;
 
+use std::borrow::Borrow;
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use jiff::Timestamp;
+use teloxide::Bot;
 use teloxide::RequestError;
 use teloxide::dispatching::UpdateHandler;
-use teloxide::payloads::SendMessageSetters;
 use teloxide::prelude::*;
-use teloxide::types::{Me, MessageId, ParseMode, ReplyParameters};
 
 use crate::app::{App, Delivery, Incoming};
 use crate::dialogue::Event;
+use crate::outbox::{Limiter, Sender, SenderSettings};
+use crate::outgoing::Target;
 use crate::reply::Reply;
-use crate::store::UserId;
 use crate::text::{Lang, texts};
 
-use flood::{Flood, Verdict};
-use send::Outbox;
+use flood::Flood;
+use http::HttpTransport;
 
 /// What handlers return; errors are logged by the dispatcher, never fatal.
 pub type HandlerError = Box<dyn std::error::Error + Send + Sync>;
@@ -60,27 +63,115 @@ pub fn redact(s: &str) -> String {
 pub struct Adapter {
     pub app: Arc<App>,
     pub flood: Flood,
-    pub outbox: Arc<Outbox>,
+    pub sender: Arc<Sender<App>>,
+    /// Deliver in the handler that stored the messages, instead of in the sender's task.
+    inline: bool,
 }
 
 impl Adapter {
+    /// Handlers deliver what they stored before returning, without limits: for
+    /// teloxide_tests' MockBot, whose runtime (and any task spawned in it) ends with each
+    /// dispatch. Everything still goes through the outbox and the sender's policy.
     pub fn new(app: Arc<App>, flood_messages: u32, flood_window: Duration) -> Arc<Adapter> {
+        let sender = Sender::new(
+            app.store.clone(),
+            app.clone(),
+            Limiter::unlimited(),
+            SenderSettings::default(),
+        );
         Arc::new(Adapter {
             app,
             flood: Flood::new(flood_messages, flood_window),
-            outbox: Outbox::new(),
+            sender,
+            inline: true,
         })
+    }
+
+    /// Handlers store and return; `sender`'s own task delivers (`sportello run`).
+    pub fn background(
+        app: Arc<App>,
+        flood_messages: u32,
+        flood_window: Duration,
+        sender: Arc<Sender<App>>,
+    ) -> Arc<Adapter> {
+        Arc::new(Adapter {
+            app,
+            flood: Flood::new(flood_messages, flood_window),
+            sender,
+            inline: false,
+        })
+    }
+
+    /// Handles an update and stores what it causes; on failure the user gets an
+    /// apology (logged), never silence.
+    /// Telegram's id of an update, to apply it once; not under MockBot, whose update ids
+    /// start again with each dispatcher.
+    fn update_id(&self, update: &Update) -> Option<u32> {
+        (!self.inline).then_some(update.id.0)
+    }
+
+    async fn accept(&self, incoming: &Incoming, here: &Target, update: Option<u32>) {
+        if let Err(e) = self
+            .app
+            .accept(incoming, here, update, Timestamp::now())
+            .await
+        {
+            tracing::error!(
+                user = incoming.user.0,
+                "handling an update failed: {}",
+                redact(&e.to_string())
+            );
+            self.say(
+                here,
+                vec![Reply::new(texts(Lang::It).t("telegram.error", &[]))],
+                None,
+            )
+            .await;
+        }
+    }
+
+    /// Stores messages without a state change (notices, apologies).
+    async fn say(&self, here: &Target, replies: Vec<Reply>, update: Option<u32>) {
+        self.store(
+            replies.into_iter().map(Delivery::Here).collect(),
+            here,
+            update,
+        )
+        .await;
+    }
+
+    async fn store(&self, deliveries: Vec<Delivery>, here: &Target, update: Option<u32>) {
+        if let Err(e) = self.app.send(deliveries, here, update).await {
+            tracing::error!(
+                chat = here.chat,
+                "storing a reply failed: {}",
+                redact(&e.to_string())
+            );
+        }
+    }
+
+    /// Hands what was stored to the sender (or, inline, delivers it now).
+    async fn deliver<B: Borrow<Bot>>(&self, bot: &B) {
+        if self.inline {
+            let transport = HttpTransport::from_bot(bot.borrow());
+            if let Err(e) = self.sender.deliver_due(&transport).await {
+                tracing::error!("delivering: {e}");
+            }
+        } else {
+            self.sender.kick();
+        }
     }
 }
 
-/// The update tree. `B` is the requester the dispatcher was built with.
+/// The update tree. `B` is the requester the dispatcher was built with (a plain `Bot`:
+/// the outbox sends, under its own limiter).
 pub fn schema<B>() -> UpdateHandler<HandlerError>
 where
-    B: Requester<Err = RequestError> + Clone + Send + Sync + 'static,
+    B: Requester<Err = RequestError> + Borrow<Bot> + Clone + Send + Sync + 'static,
 {
     dptree::entry()
-        .branch(Update::filter_message().endpoint(on_message::<B>))
-        .branch(Update::filter_callback_query().endpoint(on_callback::<B>))
+        .branch(Update::filter_message().endpoint(handlers::on_message::<B>))
+        .branch(Update::filter_callback_query().endpoint(handlers::on_callback::<B>))
 }
 
 /// What a text message of a chat means for the bot (`None`: not addressed to it).
@@ -110,243 +201,6 @@ pub fn message_event(text: &str, private: bool, bot_username: &str) -> Option<Ev
     })?;
     let cleaned = format!("{}{}", &text[..at], &text[at + mention.len()..]);
     Some(Event::Text(cleaned.trim().to_string()))
-}
-
-async fn on_message<B>(bot: B, msg: Message, me: Me, ad: Arc<Adapter>) -> Result<(), HandlerError>
-where
-    B: Requester<Err = RequestError> + Clone + Send + Sync + 'static,
-{
-    let Some(from) = msg.from.as_ref().filter(|u| !u.is_bot) else {
-        return Ok(());
-    };
-    let user = UserId(from.id.0 as i64);
-    let private = msg.chat.is_private();
-    let tx = texts(Lang::It);
-    let staff_chat = ad.app.settings.staff.chat == Some(msg.chat.id.0);
-    // A staff reply to a ticket message (any kind of message: text, photo, file).
-    // Commands written as replies stay commands (`/chiudi 3` must not reach the user).
-    if staff_chat
-        && !msg.text().is_some_and(|t| t.trim_start().starts_with('/'))
-        && let Some(replied) = msg
-            .reply_to_message()
-            .filter(|r| r.from.as_ref().is_some_and(|u| u.id == me.id))
-    {
-        match ad.app.staff_reply(msg.chat.id.0, replied.id.0, msg.id.0) {
-            Ok(Some(deliveries)) => {
-                run_deliveries(&bot, &ad, msg.chat.id, None, deliveries).await;
-                return Ok(());
-            }
-            Ok(None) => {}
-            Err(e) => {
-                tracing::error!("staff reply: {}", redact(&e.to_string()));
-                let replies = [Reply::new(tx.t("telegram.error", &[]))];
-                let jobs = send::plan(&replies, msg.chat.id, None);
-                ad.outbox.deliver(&bot, msg.chat.id, jobs).await;
-                return Ok(());
-            }
-        }
-    }
-    // Forwards: the text, never `forward_from` (hidden for users who chose so).
-    let forwarded = msg.forward_origin().is_some();
-    let event = match msg.text() {
-        Some(text) if forwarded && (private || staff_chat) => Event::Text(text.to_string()),
-        Some(text) => match message_event(text, private, me.username()) {
-            Some(e) => e,
-            None => return Ok(()),
-        },
-        None if private => {
-            // Photos, stickers, voice: say kindly what the bot can read.
-            if ad.flood.check(user.0, Instant::now()) == Verdict::Pass {
-                let replies = [Reply::new(tx.t("telegram.not_text", &[]))];
-                let jobs = send::plan(&replies, msg.chat.id, None);
-                ad.outbox.deliver(&bot, msg.chat.id, jobs).await;
-            }
-            return Ok(());
-        }
-        None => return Ok(()),
-    };
-    match ad.flood.check(user.0, Instant::now()) {
-        Verdict::Pass => {}
-        Verdict::Warn => {
-            let replies = [slow_down(&ad)];
-            let jobs = send::plan(&replies, msg.chat.id, None);
-            ad.outbox.deliver(&bot, msg.chat.id, jobs).await;
-            return Ok(());
-        }
-        Verdict::Drop => return Ok(()),
-    }
-    let incoming = Incoming {
-        user,
-        name: display_name(from),
-        chat: msg.chat.id.0,
-        event,
-        forwarded,
-    };
-    let deliveries = handle(&ad, &incoming).await;
-    run_deliveries(&bot, &ad, msg.chat.id, None, deliveries).await;
-    Ok(())
-}
-
-/// The name Telegram shows for a user: first and last name, else the username.
-pub fn display_name(u: &teloxide::types::User) -> String {
-    let full = u.full_name();
-    if !full.trim().is_empty() {
-        return full;
-    }
-    u.username
-        .clone()
-        .map(|n| format!("@{n}"))
-        .unwrap_or_default()
-}
-
-/// Sends what the app returned: replies to `chat` (through the outbox, in order), the
-/// rest to the staff group or to users.
-async fn run_deliveries<B>(
-    bot: &B,
-    ad: &Arc<Adapter>,
-    chat: ChatId,
-    pressed: Option<MessageId>,
-    deliveries: Vec<Delivery>,
-) where
-    B: Requester<Err = RequestError> + Clone + Send + Sync + 'static,
-{
-    let mut here = Vec::new();
-    let mut others = Vec::new();
-    for d in deliveries {
-        match d {
-            Delivery::Here(r) => here.push(r),
-            d => others.push(d),
-        }
-    }
-    let jobs = send::plan(&here, chat, pressed);
-    ad.outbox.deliver(bot, chat, jobs).await;
-    for d in others {
-        match d {
-            Delivery::Here(_) => {}
-            Delivery::ToUser { user, reply } => {
-                let to = ChatId(user.0);
-                let jobs = send::plan(&[reply], to, None);
-                ad.outbox.deliver(bot, to, jobs).await;
-            }
-            Delivery::ToStaff {
-                ticket,
-                reply,
-                reply_to,
-            } => {
-                let Some(staff) = ad.app.settings.staff.chat.map(ChatId) else {
-                    continue;
-                };
-                // Sent directly, not through the outbox: the message id must be recorded
-                // for staff replies to find the ticket. A failed post is logged; the
-                // ticket stays listed by /ticket.
-                let fut = {
-                    let mut req = bot
-                        .send_message(staff, reply.text.to_html())
-                        .parse_mode(ParseMode::Html);
-                    if let Some(m) = reply_to {
-                        req = req.reply_parameters(
-                            ReplyParameters::new(MessageId(m)).allow_sending_without_reply(),
-                        );
-                    }
-                    req.send()
-                };
-                match fut.await {
-                    Ok(m) => {
-                        if let Err(e) = ad.app.store.ticket_posted(ticket, staff.0, m.id.0) {
-                            tracing::error!("recording ticket {ticket}'s message: {e}");
-                        } else if let Err(e) = ad.app.store.flush().await {
-                            tracing::error!("recording ticket {ticket}'s message: {e}");
-                        }
-                    }
-                    Err(e) => tracing::error!(
-                        "posting ticket {ticket} to the staff group: {}",
-                        redact(&e.to_string())
-                    ),
-                }
-            }
-            Delivery::CopyToUser {
-                ticket,
-                user,
-                from_chat,
-                message,
-            } => {
-                let fut = {
-                    bot.copy_message(ChatId(user.0), ChatId(from_chat), MessageId(message))
-                        .send()
-                };
-                let ok = match fut.await {
-                    Ok(_) => true,
-                    Err(e) => {
-                        tracing::warn!("copying a staff reply: {}", redact(&e.to_string()));
-                        false
-                    }
-                };
-                let reply = match ad.app.reply_delivered(ticket, ok, Timestamp::now()).await {
-                    Ok(r) => r,
-                    Err(e) => {
-                        tracing::error!("ticket {ticket}: {}", redact(&e.to_string()));
-                        Reply::new(texts(Lang::It).t("telegram.error", &[]))
-                    }
-                };
-                let jobs = send::plan(&[reply], chat, None);
-                ad.outbox.deliver(bot, chat, jobs).await;
-            }
-        }
-    }
-}
-
-async fn on_callback<B>(bot: B, q: CallbackQuery, ad: Arc<Adapter>) -> Result<(), HandlerError>
-where
-    B: Requester<Err = RequestError> + Clone + Send + Sync + 'static,
-{
-    let user = UserId(q.from.id.0 as i64);
-    // Without the message (inline mode) the answer goes to the user's private chat.
-    let chat = q
-        .message
-        .as_ref()
-        .map(|m| m.chat().id)
-        .unwrap_or(ChatId(user.0));
-    let pressed: Option<MessageId> = q.regular_message().map(|m| m.id);
-    let verdict = ad.flood.check(user.0, Instant::now());
-    // Every press is answered at once, or the client keeps its spinner going. A refused
-    // answer is not retried: Telegram lets it expire after a few seconds anyway.
-    if let Err(e) = bot.answer_callback_query(q.id.clone()).await {
-        tracing::debug!("answerCallbackQuery: {}", redact(&e.to_string()));
-    }
-    let deliveries = match verdict {
-        Verdict::Pass => {
-            let incoming = Incoming {
-                user,
-                name: display_name(&q.from),
-                chat: chat.0,
-                event: Event::Button(q.data.clone().unwrap_or_default()),
-                forwarded: false,
-            };
-            handle(&ad, &incoming).await
-        }
-        Verdict::Warn => vec![Delivery::Here(slow_down(&ad))],
-        Verdict::Drop => return Ok(()),
-    };
-    run_deliveries(&bot, &ad, chat, pressed, deliveries).await;
-    Ok(())
-}
-
-fn slow_down(ad: &Adapter) -> Reply {
-    let secs = ad.flood.window().as_secs().max(1).to_string();
-    Reply::new(texts(Lang::It).t("telegram.slow_down", &[("seconds", &secs)]))
-}
-
-/// Runs the app; a failure is logged and the user gets an apology, never silence.
-async fn handle(ad: &Adapter, incoming: &Incoming) -> Vec<Delivery> {
-    match ad.app.handle_incoming(incoming, Timestamp::now()).await {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::error!("handling an update failed: {}", redact(&e.to_string()));
-            vec![Delivery::Here(Reply::new(
-                texts(Lang::It).t("telegram.error", &[]),
-            ))]
-        }
-    }
 }
 
 #[cfg(test)]

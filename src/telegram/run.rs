@@ -1,17 +1,23 @@
 //! `sportello run`: the bot in production.
 //!
-//! Registers the commands, then receives updates by long polling (the default) or by
-//! webhook, until SIGINT or SIGTERM. Polling faults (timeouts, 5xx, 429) are retried with
-//! backoff by the polling listener and the update offset only moves past updates that
-//! arrived, so none is lost. A background task removes idle sessions.
+//! Registers the commands, starts the outbox sender and the reminder dispatcher, then
+//! receives updates by long polling (the default) or by webhook, until SIGINT or SIGTERM.
+//! The HTTP client's timeout is above the long-polling timeout ([`super::http::client`]),
+//! so an idle poll ends with Telegram's empty answer, never with a client timeout and a
+//! back-off. Polling faults (5xx, 429, network) are retried by the polling listener, and
+//! the update offset only moves past updates that arrived, so none is lost. Updates are
+//! handed to handlers by user (one user's in order, different users' in parallel).
+//!
+//! Stop order: updates in progress finish, the dispatcher stops claiming reminders, the
+//! sender finishes the sends under way (what is left goes out at the next start), the
+//! database is flushed.
 
-use crate::reminders::{ReminderSettings, SystemClock, telegram::BotOutbox};
 use std::sync::Arc;
 use std::time::Duration;
 
+use backon::{ExponentialBuilder, Retryable};
 use jiff::{SignedDuration, Timestamp};
 use teloxide::RequestError;
-use teloxide::adaptors::throttle::Limits;
 use teloxide::dispatching::Dispatcher;
 use teloxide::error_handlers::ErrorHandler;
 use teloxide::payloads::SetMyCommandsSetters;
@@ -21,8 +27,12 @@ use teloxide::update_listeners::{Polling, webhooks};
 
 use crate::app::App;
 use crate::config::{Mode, TelegramConfig};
+use crate::outbox::{Limiter, Sender, SenderSettings};
+use crate::reminders::handoff::Handoff;
+use crate::reminders::{ReminderSettings, SystemClock};
 use crate::text::{Lang, texts};
 
+use super::http::{self, HttpTransport};
 use super::{Adapter, redact, schema};
 
 /// The commands shown in Telegram's menu, in order: (command, locale key of its
@@ -83,8 +93,8 @@ pub enum RunError {
 
 /// How often idle sessions are looked for.
 const EXPIRY_EVERY: Duration = Duration::from_secs(3600);
-/// Long-polling timeout asked of the Bot API.
-const POLL_TIMEOUT: Duration = Duration::from_secs(25);
+/// How long sends under way may take to finish at shutdown.
+const GRACE: Duration = Duration::from_secs(10);
 
 /// Runs the bot until a signal. `token` must be non-empty (checked by the caller).
 pub async fn run(
@@ -95,53 +105,73 @@ pub async fn run(
     reminders: ReminderSettings,
 ) -> Result<(), RunError> {
     super::hide_in_logs(token);
-    let mut bot = Bot::new(token);
+    let poll = Duration::from_secs(cfg.poll_timeout_secs.into());
+    let mut bot = Bot::with_client(token, http::client(poll));
     if !cfg.api_url.is_empty() {
         let url = url::Url::parse(&cfg.api_url).map_err(|e| RunError::Api(e.to_string()))?;
         bot = bot.set_api_url(url);
     }
-    let adapter = Adapter::new(
+    let limiter = if cfg.unthrottled {
+        tracing::warn!(
+            "Telegram's send limits are lifted (telegram.unthrottled): local tests only"
+        );
+        Limiter::unlimited()
+    } else {
+        Limiter::new(&cfg.limits())
+    };
+    let sender = Sender::new(
+        app.store.clone(),
+        app.clone(),
+        limiter,
+        SenderSettings {
+            lanes: cfg.in_flight.max(1),
+            background_lanes: (cfg.in_flight / 2).max(1),
+            ..SenderSettings::default()
+        },
+    );
+    let (stop_sender, sender_rx) = tokio::sync::watch::channel(false);
+    let sending = tokio::spawn(sender.clone().run(
+        Arc::new(HttpTransport::from_bot(&bot)),
+        sender_rx,
+        GRACE,
+    ));
+    let adapter = Adapter::background(
         app.clone(),
         cfg.flood_messages,
         Duration::from_secs(cfg.flood_window_secs.into()),
+        sender.clone(),
     );
     let expiry = tokio::spawn(expire_loop(app.clone(), idle_days));
-    // Reminders pace themselves within Telegram's limits and must see every 429, so they
-    // get the plain bot, not the throttled one.
+    // Reminders keep their queue and claims; their messages go through the outbox.
     let (stop_reminders, stop_rx) = tokio::sync::watch::channel(false);
     let dispatcher = {
         let app = app.clone();
         crate::reminders::spawn_dispatcher(
             app.store.clone(),
             move || app.brain(),
-            BotOutbox { bot: bot.clone() },
+            Handoff {
+                sender: sender.clone(),
+            },
             SystemClock,
             reminders,
             stop_rx,
         )
     };
-    let result = if cfg.unthrottled {
-        tracing::warn!(
-            "Telegram's send limits are lifted (telegram.unthrottled): local tests only"
-        );
-        serve(bot, adapter.clone(), cfg).await
-    } else {
-        // Throttle queues sends per chat and overall within Telegram's limits.
-        serve(bot.throttle(Limits::default()), adapter.clone(), cfg).await
-    };
+    let result = serve(bot, adapter, cfg, poll).await;
     expiry.abort();
     let _ = stop_reminders.send(true);
-    match tokio::time::timeout(Duration::from_secs(10), dispatcher).await {
+    match tokio::time::timeout(GRACE, dispatcher).await {
         Ok(Ok(Ok(stats))) => tracing::info!("reminders stopped: {stats:?}"),
         Ok(Ok(Err(e))) => tracing::error!("reminders: {e}"),
         Ok(Err(e)) => tracing::error!("reminders task: {e}"),
         Err(_) => tracing::warn!("reminders still sending at shutdown"),
     }
-    if !adapter.outbox.drained(Duration::from_secs(10)).await {
-        tracing::warn!(
-            "{} replies still waiting at shutdown",
-            adapter.outbox.pending()
-        );
+    let _ = stop_sender.send(true);
+    match tokio::time::timeout(GRACE * 2, sending).await {
+        Ok(Ok(Ok(stats))) => tracing::info!("outbox stopped: {stats:?}"),
+        Ok(Ok(Err(e))) => tracing::error!("outbox: {e}"),
+        Ok(Err(e)) => tracing::error!("outbox task: {e}"),
+        Err(_) => tracing::warn!("outbox still sending at shutdown"),
     }
     if let Err(e) = app.store.flush().await {
         tracing::error!("final flush: {e}");
@@ -149,15 +179,12 @@ pub async fn run(
     result
 }
 
-async fn serve<B>(bot: B, adapter: Arc<Adapter>, cfg: &TelegramConfig) -> Result<(), RunError>
-where
-    B: Requester<Err = RequestError> + Clone + Send + Sync + 'static,
-    <B as Requester>::GetUpdates: Send,
-    <B as Requester>::DeleteWebhook: Send,
-    <B as Requester>::GetWebhookInfo: Send,
-    <B as Requester>::SetWebhook: Send,
-    <B as Requester>::GetMe: Send,
-{
+async fn serve(
+    bot: Bot,
+    adapter: Arc<Adapter>,
+    cfg: &TelegramConfig,
+    poll: Duration,
+) -> Result<(), RunError> {
     if !wait_for_api(&bot).await? {
         return Ok(());
     }
@@ -181,10 +208,13 @@ where
             );
         }
     }
-    let mut dispatcher = Dispatcher::builder(bot.clone(), schema::<B>())
+    let mut dispatcher = Dispatcher::builder(bot.clone(), schema::<Bot>())
         .dependencies(dptree::deps![adapter])
         .default_handler(|_| async {})
         .error_handler(Arc::new(LogErrors))
+        // One user's updates in arrival order, whatever chat they come from; different
+        // users in parallel (a busy group's members too).
+        .distribution_function(|u: &Update| u.from().map(|f| f.id))
         .build();
     let token = dispatcher.shutdown_token();
     tokio::spawn(async move {
@@ -205,11 +235,11 @@ where
     match cfg.mode {
         Mode::Polling => {
             let listener = Polling::builder(bot.clone())
-                .timeout(POLL_TIMEOUT)
+                .timeout(poll)
                 .delete_webhook()
                 .await
                 .build();
-            tracing::info!("listening with long polling");
+            tracing::info!("listening with long polling ({poll:?} per poll)");
             dispatcher
                 .try_dispatch_with_listener(listener, Arc::new(LogErrors))
                 .await
@@ -236,34 +266,53 @@ where
     }
 }
 
+/// Whether retrying a request that failed with `e` can help.
+fn transient(e: &RequestError) -> bool {
+    match e {
+        RequestError::RetryAfter(_)
+        | RequestError::Network(_)
+        | RequestError::Io(_)
+        | RequestError::InvalidJson { .. } => true,
+        RequestError::Api(teloxide::ApiError::Unknown(d)) => [
+            "Internal Server Error",
+            "Bad Gateway",
+            "Service Unavailable",
+            "Gateway Timeout",
+        ]
+        .iter()
+        .any(|p| d.starts_with(p)),
+        _ => false,
+    }
+}
+
 /// Waits until the Bot API answers getMe, with backoff; a refused token is fatal.
 /// `Ok(false)`: a stop signal came first.
-async fn wait_for_api<B>(bot: &B) -> Result<bool, RunError>
-where
-    B: Requester<Err = RequestError>,
-{
-    let mut attempt = 0;
-    loop {
-        match bot.get_me().await {
+async fn wait_for_api(bot: &Bot) -> Result<bool, RunError> {
+    let get_me = || async { bot.get_me().send().await };
+    let attempts = get_me
+        .retry(
+            ExponentialBuilder::default()
+                .with_min_delay(Duration::from_millis(500))
+                .with_max_delay(Duration::from_secs(30))
+                .with_jitter()
+                .without_max_times(),
+        )
+        .when(transient)
+        .notify(|e, d| {
+            tracing::warn!(
+                "Bot API not reachable ({}); retrying in {d:?}",
+                redact(&e.to_string())
+            )
+        });
+    tokio::select! {
+        r = attempts => match r {
             Ok(me) => {
                 tracing::info!("connected as @{}", me.username());
-                return Ok(true);
+                Ok(true)
             }
-            Err(e) => match super::send::retry_delay(&e, attempt) {
-                Some(d) => {
-                    tracing::warn!(
-                        "Bot API not reachable ({}); retrying in {d:?}",
-                        redact(&e.to_string())
-                    );
-                    attempt += 1;
-                    tokio::select! {
-                        _ = tokio::time::sleep(d) => {}
-                        _ = stop_signal() => return Ok(false),
-                    }
-                }
-                None => return Err(RunError::Api(redact(&e.to_string()))),
-            },
-        }
+            Err(e) => Err(RunError::Api(redact(&e.to_string()))),
+        },
+        _ = stop_signal() => Ok(false),
     }
 }
 
@@ -290,12 +339,20 @@ async fn stop_signal() {
     }
 }
 
-/// Removes sessions idle for more than `idle_days`, at start and then every hour.
+/// Removes sessions idle for more than `idle_days` and forgets updates applied more than
+/// a day ago, at start and then every hour.
 async fn expire_loop(app: Arc<App>, idle_days: u32) {
     let mut tick = tokio::time::interval(EXPIRY_EVERY);
     loop {
         tick.tick().await;
         let cutoff = Timestamp::now() - SignedDuration::from_hours(24 * i64::from(idle_days));
+        let a = app.clone();
+        let day = Timestamp::now() - SignedDuration::from_hours(24);
+        match tokio::task::spawn_blocking(move || a.store.forget_updates(day)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::error!("forgetting applied updates: {e}"),
+            Err(e) => tracing::error!("expiry task: {e}"),
+        }
         let a = app.clone();
         match tokio::task::spawn_blocking(move || a.store.expire_sessions(cutoff)).await {
             Ok(Ok(0)) => {}

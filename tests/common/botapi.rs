@@ -1,12 +1,20 @@
 //! A Bot API stand-in on 127.0.0.1 speaking real HTTP/1.1 (axum), for tests that run the
 //! real `sportello` binary and for the benchmark.
 //!
-//! It serves getMe, getUpdates (long polling with offset confirmation, like Telegram),
-//! sendMessage, editMessageText, answerCallbackQuery, setMyCommands, deleteWebhook and
-//! getWebhookInfo; any other method gets a 404 Bot API error. Tests queue updates with
-//! [`StandIn::push_text`] / [`StandIn::push_button`], read what the bot did with
-//! [`StandIn::calls`] / [`StandIn::wait_for`], and can inject faults with
-//! [`StandIn::fail_next`].
+//! It answers as Telegram does: getMe, getUpdates (long polling with offset
+//! confirmation; an idle poll is held for its whole timeout), sendMessage, sendDocument,
+//! copyMessage, editMessageText, answerCallbackQuery, setMyCommands, deleteWebhook and
+//! getWebhookInfo; any other method gets a 404 Bot API error. Errors are Telegram's JSON
+//! bodies (`error_code`, `description`, `parameters.retry_after`).
+//!
+//! Tests queue updates with [`StandIn::push_text`] / [`StandIn::push_group_text`] /
+//! [`StandIn::push_button`], read what the bot did with [`StandIn::calls`] /
+//! [`StandIn::wait_for`] (only calls the stand-in *processed* are recorded), and inject
+//! faults: [`StandIn::fail_next`] (HTML 5xx, 429, garbled), [`StandIn::fail_next_json`]
+//! (Telegram's JSON errors), [`StandIn::drop_next`] (the connection is cut before the
+//! call is processed), [`StandIn::hold_next`] (the call waits for [`StandIn::release`]:
+//! a barrier), and [`StandIn::limit`] (Telegram's per-chat and per-group limits, 429 with
+//! `retry_after` beyond them).
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -62,6 +70,28 @@ impl Call {
     }
 }
 
+/// A fault to answer a call with instead of processing it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    /// The old-style faults of [`StandIn::fail_next`].
+    Status(u16),
+    /// Telegram's JSON error with this code.
+    Json(u16),
+    /// The connection is cut before anything is processed.
+    Drop,
+    /// The call waits for [`StandIn::release`], then is cut without being processed.
+    Hold,
+}
+
+/// Telegram's send limits, enforced by the stand-in when set.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limits {
+    /// Minimum gap between two messages to one private chat.
+    pub private_gap: Duration,
+    /// Messages a group may get in any 60 seconds.
+    pub group_per_minute: usize,
+}
+
 #[derive(Default)]
 struct Inner {
     /// Updates not yet confirmed by an offset, in id order.
@@ -71,8 +101,18 @@ struct Inner {
     calls: Vec<Call>,
     /// Update id -> when it was queued (for latency measurements).
     pushed_at: HashMap<i64, Instant>,
-    /// Method -> HTTP statuses to answer with before serving it normally.
-    faults: HashMap<String, VecDeque<u16>>,
+    /// Method -> faults to answer with before serving it normally.
+    faults: HashMap<String, VecDeque<Fault>>,
+    limits: Option<Limits>,
+    /// Chat -> when it got its messages (for the limits).
+    sent_at: HashMap<i64, VecDeque<Instant>>,
+    /// Calls refused with a 429 by the limits.
+    limited: usize,
+    /// Calls parked by `hold_next`, and a release counter.
+    held: usize,
+    releases: usize,
+    /// getUpdates calls answered empty after waiting their whole timeout.
+    idle_polls: usize,
     /// Highest offset the bot confirmed.
     confirmed: i64,
 }
@@ -109,6 +149,19 @@ fn now_unix() -> i64 {
 
 fn private_chat(user: i64) -> Value {
     json!({"id": user, "type": "private", "first_name": format!("Utente {user}")})
+}
+
+fn group_chat(chat: i64) -> Value {
+    json!({"id": chat, "type": "supergroup", "title": "Gruppo"})
+}
+
+/// A chat as Telegram describes it in a message the bot sent.
+fn chat_json(chat: i64) -> Value {
+    if chat < 0 {
+        group_chat(chat)
+    } else {
+        private_chat(chat)
+    }
 }
 
 fn user(user: i64) -> Value {
@@ -253,11 +306,86 @@ impl StandIn {
     /// with an HTML page (teloxide then waits 10 s before reporting it), 429 with
     /// `retry_after: 1`, or 200 with a body that is not JSON.
     pub fn fail_next(&self, method: &str, status: u16, times: usize) {
+        self.fault(method, Fault::Status(status), times);
+    }
+
+    fn fault(&self, method: &str, f: Fault, times: usize) {
         let mut g = self.shared.inner.lock().unwrap();
         g.faults
             .entry(method.to_string())
             .or_default()
-            .extend(std::iter::repeat_n(status, times));
+            .extend(std::iter::repeat_n(f, times));
+    }
+
+    /// Answers the next `times` calls of `method` with Telegram's JSON error `code`
+    /// (`{"ok":false,"error_code":500,"description":"Internal Server Error"}`; a 429
+    /// carries `parameters.retry_after: 1`), without processing them.
+    pub fn fail_next_json(&self, method: &str, code: u16, times: usize) {
+        self.fault(method, Fault::Json(code), times);
+    }
+
+    /// Cuts the connection of the next `times` calls of `method` before processing them.
+    pub fn drop_next(&self, method: &str, times: usize) {
+        self.fault(method, Fault::Drop, times);
+    }
+
+    /// Parks the next call of `method` until [`StandIn::release`]; it is then cut without
+    /// being processed. [`StandIn::wait_held`] tells when it arrived.
+    pub fn hold_next(&self, method: &str) {
+        self.fault(method, Fault::Hold, 1);
+    }
+
+    /// Waits until `n` calls have been parked by [`StandIn::hold_next`].
+    pub async fn wait_held(&self, n: usize, limit: Duration) -> bool {
+        self.wait_until(limit, |g| g.held >= n).await
+    }
+
+    /// Lets the parked calls go (cut, unprocessed).
+    pub fn release(&self) {
+        self.shared.inner.lock().unwrap().releases += 1;
+        self.shared.called.notify_waiters();
+    }
+
+    /// Enforces Telegram's per-chat and per-group limits from now on.
+    pub fn limit(&self, limits: Limits) {
+        self.shared.inner.lock().unwrap().limits = Some(limits);
+    }
+
+    /// Calls refused with a 429 by [`StandIn::limit`].
+    pub fn limited(&self) -> usize {
+        self.shared.inner.lock().unwrap().limited
+    }
+
+    /// Waits until the bot confirmed every update up to `id` (it fetched them all).
+    pub async fn wait_confirmed(&self, id: i64, limit: Duration) -> bool {
+        self.wait_until(limit, |g| g.confirmed > id).await
+    }
+
+    /// Waits until `n` long polls ended empty after their whole timeout.
+    pub async fn wait_idle_polls(&self, n: usize, limit: Duration) -> bool {
+        self.wait_until(limit, |g| g.idle_polls >= n).await
+    }
+
+    async fn wait_until(&self, limit: Duration, pred: impl Fn(&Inner) -> bool) -> bool {
+        let end = tokio::time::Instant::now() + limit;
+        loop {
+            let notified = self.shared.called.notified();
+            if pred(&self.shared.inner.lock().unwrap()) {
+                return true;
+            }
+            if tokio::time::timeout_at(end, notified).await.is_err() {
+                return false;
+            }
+        }
+    }
+
+    /// Queues a text message from `from` in group `chat`; returns the update id.
+    pub fn push_group_text(&self, chat: i64, from: i64, text: &str) -> i64 {
+        self.push(|id, mid| {
+            json!({"update_id": id, "message": {
+                "message_id": mid, "date": now_unix(), "chat": group_chat(chat),
+                "from": user(from), "text": text}})
+        })
     }
 
     /// Waits for a call (made after the first `from` calls) that satisfies `pred`.
@@ -302,9 +430,42 @@ async fn serve(
     };
     let method_lc = method.to_ascii_lowercase();
     let mut sent_id = 0;
+    let fault = sh
+        .inner
+        .lock()
+        .unwrap()
+        .faults
+        .get_mut(&method_lc)
+        .and_then(VecDeque::pop_front);
+    match fault {
+        None | Some(Fault::Status(_)) => {}
+        Some(Fault::Json(code)) => return json_error(code),
+        Some(Fault::Drop) => return cut(),
+        Some(Fault::Hold) => {
+            let seen = {
+                let mut g = sh.inner.lock().unwrap();
+                g.held += 1;
+                g.releases
+            };
+            sh.called.notify_waiters();
+            loop {
+                let notified = sh.called.notified();
+                if sh.inner.lock().unwrap().releases > seen {
+                    break;
+                }
+                notified.await;
+            }
+            return cut();
+        }
+    }
+    if is_send(&method_lc)
+        && let Some(r) = over_limit(&sh, body.get("chat_id").and_then(Value::as_i64))
+    {
+        return r;
+    }
     {
         let mut g = sh.inner.lock().unwrap();
-        if let Some(status) = g.faults.get_mut(&method_lc).and_then(VecDeque::pop_front) {
+        if let Some(Fault::Status(status)) = fault {
             drop(g);
             return if status == 200 {
                 // A garbled answer through a misbehaving proxy.
@@ -322,7 +483,10 @@ async fn serve(
         if method_lc != "getupdates" {
             // The id a sent message gets is stored with the call, so tests can press
             // buttons under it.
-            if method_lc == "sendmessage" {
+            if matches!(
+                method_lc.as_str(),
+                "sendmessage" | "senddocument" | "copymessage"
+            ) {
                 sent_id = g.next_message_id;
                 g.next_message_id += 1;
                 body["__message_id"] = json!(sent_id);
@@ -354,10 +518,11 @@ async fn serve(
             "supports_inline_queries": false, "can_connect_to_business": false,
             "has_main_web_app": false})),
         "getupdates" => get_updates(&sh, &body).await,
-        "sendmessage" => {
+        "copymessage" => ok(json!({"message_id": sent_id})),
+        "sendmessage" | "senddocument" => {
             let chat = body.get("chat_id").and_then(Value::as_i64).unwrap_or(0);
             let mut msg = json!({
-                "message_id": sent_id, "date": now_unix(), "chat": private_chat(chat),
+                "message_id": sent_id, "date": now_unix(), "chat": chat_json(chat),
                 "from": {"id": BOT_ID, "is_bot": true, "first_name": "Sportello",
                          "username": BOT_USERNAME},
                 "text": body.get("text").cloned().unwrap_or(json!(""))});
@@ -370,7 +535,7 @@ async fn serve(
             let chat = body.get("chat_id").and_then(Value::as_i64).unwrap_or(0);
             let mid = body.get("message_id").and_then(Value::as_i64).unwrap_or(0);
             ok(json!({
-                "message_id": mid, "date": now_unix(), "chat": private_chat(chat),
+                "message_id": mid, "date": now_unix(), "chat": chat_json(chat),
                 "from": {"id": BOT_ID, "is_bot": true, "first_name": "Sportello",
                          "username": BOT_USERNAME},
                 "text": body.get("text").cloned().unwrap_or(json!(""))}))
@@ -380,6 +545,94 @@ async fn serve(
                                       "pending_update_count": 0})),
         _ => api_error(404, "Not Found: method not found"),
     }
+}
+
+/// Methods that post a message in a chat (counted by Telegram's limits).
+fn is_send(method_lc: &str) -> bool {
+    matches!(
+        method_lc,
+        "sendmessage" | "senddocument" | "copymessage" | "forwardmessage"
+    )
+}
+
+/// A 429 if a message to `chat` now would break the limits; otherwise counts it.
+fn over_limit(sh: &Shared, chat: Option<i64>) -> Option<Response> {
+    let chat = chat?;
+    let mut g = sh.inner.lock().unwrap();
+    let limits = g.limits?;
+    let now = Instant::now();
+    let q = g.sent_at.entry(chat).or_default();
+    let refuse = if chat < 0 {
+        while q
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(60))
+        {
+            q.pop_front();
+        }
+        (q.len() >= limits.group_per_minute).then(|| {
+            let oldest = *q.front().unwrap();
+            Duration::from_secs(60).saturating_sub(now.duration_since(oldest))
+        })
+    } else {
+        q.back()
+            .filter(|t| now.duration_since(**t) < limits.private_gap)
+            .map(|t| limits.private_gap - now.duration_since(*t))
+    };
+    match refuse {
+        Some(wait) => {
+            g.limited += 1;
+            let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+            let body = json!({"ok": false, "error_code": 429,
+                "description": format!("Too Many Requests: retry after {secs}"),
+                "parameters": {"retry_after": secs}});
+            Some(
+                (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    [("content-type", "application/json")],
+                    body.to_string(),
+                )
+                    .into_response(),
+            )
+        }
+        None => {
+            q.push_back(now);
+            if q.len() > 100 {
+                q.pop_front();
+            }
+            None
+        }
+    }
+}
+
+/// Telegram's JSON error for `code`.
+fn json_error(code: u16) -> Response {
+    let description = match code {
+        429 => "Too Many Requests: retry after 1",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        403 => "Forbidden: bot was blocked by the user",
+        _ => "Bad Request: something is wrong",
+    };
+    let mut body = json!({"ok": false, "error_code": code, "description": description});
+    if code == 429 {
+        body["parameters"] = json!({"retry_after": 1});
+    }
+    let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (
+        status,
+        [("content-type", "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+/// A connection cut before an answer: headers may go out, the body never completes.
+fn cut() -> Response {
+    let stream = futures::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::other("connection cut"))
+    });
+    (StatusCode::OK, axum::body::Body::from_stream(stream)).into_response()
 }
 
 /// The text fields of a multipart/form-data body (files are kept as their length).
@@ -461,7 +714,10 @@ async fn get_updates(sh: &Shared, body: &Value) -> Response {
                 {
                     g.updates.pop_front();
                 }
-                g.confirmed = g.confirmed.max(offset);
+                if offset > g.confirmed {
+                    g.confirmed = offset;
+                    sh.called.notify_waiters();
+                }
             }
             if !g.updates.is_empty() {
                 let batch: Vec<Value> = g.updates.iter().take(limit).cloned().collect();
@@ -469,6 +725,10 @@ async fn get_updates(sh: &Shared, body: &Value) -> Response {
             }
         }
         if tokio::time::timeout_at(end, notified).await.is_err() {
+            if timeout > 0 {
+                sh.inner.lock().unwrap().idle_polls += 1;
+                sh.called.notify_waiters();
+            }
             return ok(json!([]));
         }
     }

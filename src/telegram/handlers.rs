@@ -1,0 +1,185 @@
+//! The handlers of the update tree: they turn an update into an [`Incoming`], let the app
+//! store it with its replies, and return; a button press is answered first.
+
+use std::borrow::Borrow;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use teloxide::Bot;
+use teloxide::RequestError;
+use teloxide::prelude::*;
+use teloxide::types::Me;
+
+use super::flood::Verdict;
+use super::{Adapter, HandlerError, message_event, redact};
+use crate::app::Incoming;
+use crate::dialogue::Event;
+use crate::outgoing::Target;
+use crate::reply::Reply;
+use crate::store::UserId;
+use crate::text::{Lang, texts};
+
+/// An answer to a button press that takes longer than this is given up (Telegram lets
+/// the press expire after a few seconds anyway; the reply still comes).
+const CALLBACK_ANSWER_LIMIT: Duration = Duration::from_secs(5);
+
+/// Where the replies to an update from `from` in `chat` go.
+fn target(chat: &teloxide::types::Chat, from: &teloxide::types::User) -> Target {
+    Target {
+        chat: chat.id.0,
+        pressed: None,
+        // In a group, replies may be merged when the group asks faster than Telegram
+        // lets the bot answer: each part then says whom it answers.
+        asker: (!chat.is_private()).then(|| display_name(from)),
+    }
+}
+
+pub(super) async fn on_message<B>(
+    bot: B,
+    msg: Message,
+    me: Me,
+    upd: Update,
+    ad: Arc<Adapter>,
+) -> Result<(), HandlerError>
+where
+    B: Requester<Err = RequestError> + Borrow<Bot> + Clone + Send + Sync + 'static,
+{
+    let Some(from) = msg.from.as_ref().filter(|u| !u.is_bot) else {
+        return Ok(());
+    };
+    let user = UserId(from.id.0 as i64);
+    let private = msg.chat.is_private();
+    let here = target(&msg.chat, from);
+    let update = ad.update_id(&upd);
+    let tx = texts(Lang::It);
+    let staff_chat = ad.app.settings.staff.chat == Some(msg.chat.id.0);
+    // A staff reply to a ticket message (any kind of message: text, photo, file).
+    // Commands written as replies stay commands (`/chiudi 3` must not reach the user).
+    if staff_chat
+        && !msg.text().is_some_and(|t| t.trim_start().starts_with('/'))
+        && let Some(replied) = msg
+            .reply_to_message()
+            .filter(|r| r.from.as_ref().is_some_and(|u| u.id == me.id))
+    {
+        match ad.app.staff_reply(msg.chat.id.0, replied.id.0, msg.id.0) {
+            Ok(Some(deliveries)) => {
+                ad.store(deliveries, &here, update).await;
+                ad.deliver(&bot).await;
+                return Ok(());
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!("staff reply: {}", redact(&e.to_string()));
+                ad.say(&here, vec![Reply::new(tx.t("telegram.error", &[]))], update)
+                    .await;
+                ad.deliver(&bot).await;
+                return Ok(());
+            }
+        }
+    }
+    // Forwards: the text, never `forward_from` (hidden for users who chose so).
+    let forwarded = msg.forward_origin().is_some();
+    let event = match msg.text() {
+        Some(text) if forwarded && (private || staff_chat) => Event::Text(text.to_string()),
+        Some(text) => match message_event(text, private, me.username()) {
+            Some(e) => e,
+            None => return Ok(()),
+        },
+        None if private => {
+            // Photos, stickers, voice: say kindly what the bot can read.
+            if ad.flood.check(user.0, Instant::now()) == Verdict::Pass {
+                ad.say(
+                    &here,
+                    vec![Reply::new(tx.t("telegram.not_text", &[]))],
+                    update,
+                )
+                .await;
+                ad.deliver(&bot).await;
+            }
+            return Ok(());
+        }
+        None => return Ok(()),
+    };
+    match ad.flood.check(user.0, Instant::now()) {
+        Verdict::Pass => {}
+        Verdict::Warn => {
+            ad.say(&here, vec![slow_down(&ad)], update).await;
+            ad.deliver(&bot).await;
+            return Ok(());
+        }
+        Verdict::Drop => return Ok(()),
+    }
+    let incoming = Incoming {
+        user,
+        name: display_name(from),
+        chat: msg.chat.id.0,
+        event,
+        forwarded,
+    };
+    ad.accept(&incoming, &here, update).await;
+    ad.deliver(&bot).await;
+    Ok(())
+}
+
+/// The name Telegram shows for a user: first and last name, else the username.
+pub fn display_name(u: &teloxide::types::User) -> String {
+    let full = u.full_name();
+    if !full.trim().is_empty() {
+        return full;
+    }
+    u.username
+        .clone()
+        .map(|n| format!("@{n}"))
+        .unwrap_or_default()
+}
+
+pub(super) async fn on_callback<B>(
+    bot: B,
+    q: CallbackQuery,
+    upd: Update,
+    ad: Arc<Adapter>,
+) -> Result<(), HandlerError>
+where
+    B: Requester<Err = RequestError> + Borrow<Bot> + Clone + Send + Sync + 'static,
+{
+    // Every press is answered at once, or the client keeps its spinner going. It is not
+    // a chat message: no chat limit applies, and a refused answer is not retried.
+    let answer = bot.answer_callback_query(q.id.clone());
+    match tokio::time::timeout(CALLBACK_ANSWER_LIMIT, answer.send()).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => tracing::debug!("answerCallbackQuery: {}", redact(&e.to_string())),
+        Err(_) => tracing::debug!("answerCallbackQuery: no answer in time"),
+    }
+    let user = UserId(q.from.id.0 as i64);
+    let update = ad.update_id(&upd);
+    // Without the message (inline mode) the answer goes to the user's private chat.
+    let mut here = match q.message.as_ref() {
+        Some(m) => target(m.chat(), &q.from),
+        None => Target {
+            chat: user.0,
+            ..Target::default()
+        },
+    };
+    here.pressed = q.regular_message().map(|m| m.id.0);
+    match ad.flood.check(user.0, Instant::now()) {
+        Verdict::Pass => {
+            let incoming = Incoming {
+                user,
+                name: display_name(&q.from),
+                chat: here.chat,
+                event: Event::Button(q.data.clone().unwrap_or_default()),
+                forwarded: false,
+            };
+            ad.accept(&incoming, &here, update).await;
+        }
+        Verdict::Warn => ad.say(&here, vec![slow_down(&ad)], update).await,
+        Verdict::Drop => return Ok(()),
+    }
+    ad.deliver(&bot).await;
+    Ok(())
+}
+
+fn slow_down(ad: &Adapter) -> Reply {
+    let secs = ad.flood.window().as_secs().max(1).to_string();
+    Reply::new(texts(Lang::It).t("telegram.slow_down", &[("seconds", &secs)]))
+}

@@ -1,0 +1,99 @@
+//! The real `sportello run` binary as a child process, with its log in a file.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use super::botapi::StandIn;
+
+pub const TOKEN: &str = "123456789:TEST_token-that_must_never_be_logged";
+
+/// A config file for the tests: the shipped knowledge, the given extra TOML appended.
+pub fn config(dir: &Path, extra: &str) -> PathBuf {
+    let path = dir.join("test-config.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[knowledge]\ndir = \"{}/knowledge\"\ndocuments_cache = \"\"\n{extra}",
+            env!("CARGO_MANIFEST_DIR")
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// A running bot process.
+pub struct Running {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Running {
+    pub fn start(api: &StandIn, config: &Path, data: &Path, run: u32) -> Running {
+        let log = data.with_extension(format!("log{run}"));
+        let child = Command::new(env!("CARGO_BIN_EXE_sportello"))
+            .arg("--config")
+            .arg(config)
+            .arg("--data-dir")
+            .arg(data)
+            .arg("run")
+            .env("TELOXIDE_TOKEN", TOKEN)
+            .env("TELOXIDE_API_URL", api.url())
+            .env("RUST_LOG", "sportello=debug,teloxide=info,warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("starting sportello");
+        Running { child, log }
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SIGKILL: no chance to flush or say goodbye.
+    pub fn kill9(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        self.check_log();
+    }
+
+    /// SIGTERM, then the process must leave by itself, successfully.
+    pub fn term(mut self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let end = std::time::Instant::now() + Duration::from_secs(40);
+        loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                assert!(s.success(), "exit {s:?}\n{}", self.log());
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < end,
+                "no clean stop\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        self.check_log();
+    }
+
+    pub fn check_log(&self) {
+        let log = self.log();
+        assert!(
+            !log.contains("TEST_token"),
+            "the token reached the log:\n{log}"
+        );
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

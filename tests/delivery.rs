@@ -1,0 +1,362 @@
+//! Delivery guarantees of the real `sportello run` binary against the Bot API stand-in
+//! of `tests/common`, which answers as Telegram does (JSON errors with `error_code` and
+//! `retry_after`, idle polls held for their timeout, per-chat and per-group limits, cut
+//! connections). Faults are injected at exact calls and waited for with barriers
+//! (`hold_next`/`wait_held`, `wait_for`), never with sleeps.
+//!
+//! - a reply survives one and three consecutive JSON 5xx;
+//! - a kill between the state write and the send still gets the reply out, once;
+//! - a busy group does not delay a private user by more than a second;
+//! - every button press is answered;
+//! - no reply is doubled after 429s, 5xx or cut connections before Telegram processed it;
+//! - a ticket's staff post that gets a 502 is retried, and the user is told it was passed
+//!   on only once it was accepted;
+//! - idle long polls end without warnings and the next message is answered at once.
+
+mod common;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use common::botapi::{Call, Limits, StandIn};
+use common::process::{Running, TOKEN, config};
+use sportello::text::{Lang, texts};
+
+const WAIT: Duration = Duration::from_secs(30);
+const STAFF: i64 = -1_000_777;
+
+fn html(key: &str, args: &[(&str, &str)]) -> String {
+    texts(Lang::It).t(key, args).to_html()
+}
+
+async fn expect(
+    api: &StandIn,
+    from: usize,
+    what: &str,
+    bot: &Running,
+    pred: impl Fn(&Call) -> bool,
+) -> Call {
+    match api.wait_for(from, WAIT, pred).await {
+        Some(c) => c,
+        None => panic!(
+            "no {what}; calls: {:#?}\nlog:\n{}",
+            api.calls_since(from),
+            bot.log()
+        ),
+    }
+}
+
+/// Messages the stand-in processed for `chat`, in order.
+fn texts_to(api: &StandIn, chat: i64) -> Vec<String> {
+    api.calls()
+        .into_iter()
+        .filter(|c| {
+            matches!(c.method.as_str(), "sendMessage" | "editMessageText") && c.chat() == Some(chat)
+        })
+        .map(|c| c.text().to_string())
+        .collect()
+}
+
+struct World {
+    api: StandIn,
+    _dir: tempfile::TempDir,
+    config: std::path::PathBuf,
+    data: std::path::PathBuf,
+}
+
+impl World {
+    async fn new(extra: &str) -> World {
+        let api = StandIn::start(TOKEN).await;
+        let dir = tempfile::tempdir().unwrap();
+        let flood = if extra.contains("flood_messages") {
+            ""
+        } else {
+            "flood_messages = 1000\n"
+        };
+        let config = config(
+            dir.path(),
+            &format!(
+                "[telegram]\npoll_timeout_secs = 2\n{flood}{extra}\n\
+                 [helpdesk]\nstaff_chat_id = {STAFF}\n"
+            ),
+        );
+        let data = dir.path().join("data");
+        World {
+            api,
+            _dir: dir,
+            config,
+            data,
+        }
+    }
+
+    async fn start(&self, run: u32) -> Running {
+        let n = self.api.call_count();
+        let bot = Running::start(&self.api, &self.config, &self.data, run);
+        expect(&self.api, n, "setMyCommands", &bot, |c| {
+            c.method == "setMyCommands"
+        })
+        .await;
+        bot
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_survives_one_and_three_consecutive_json_5xx() {
+    let w = World::new("").await;
+    let bot = w.start(1).await;
+    let user = 6001;
+    for (failures, command, wanted) in [
+        (1, "/aiuto", html("help", &[])),
+        (3, "/annulla", html("cancel.nothing", &[])),
+    ] {
+        w.api.fail_next_json("sendmessage", 500, failures);
+        let n = w.api.call_count();
+        w.api.push_text(user, command);
+        expect(&w.api, n, command, &bot, |c| c.text() == wanted).await;
+        assert!(bot.log().contains("will retry"), "{}", bot.log());
+    }
+    let got = texts_to(&w.api, user);
+    assert_eq!(got, [html("help", &[]), html("cancel.nothing", &[])]);
+    bot.term();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_between_the_state_write_and_the_send_still_answers_after_restart() {
+    let w = World::new("").await;
+    let bot = w.start(1).await;
+    let user = 6002;
+    // The reply's send is parked: by then the session and the reply are on disk.
+    w.api.hold_next("sendmessage");
+    w.api.push_text(user, "/cancellami");
+    assert!(
+        w.api.wait_held(1, WAIT).await,
+        "the send never came\n{}",
+        bot.log()
+    );
+    bot.kill9();
+    w.api.release();
+    assert!(
+        texts_to(&w.api, user).is_empty(),
+        "nothing was delivered yet"
+    );
+
+    // The restarted bot sends the stored reply, once, and the state it answers is there.
+    let n = w.api.call_count();
+    let bot = Running::start(&w.api, &w.config, &w.data, 2);
+    let ask = expect(&w.api, n, "the stored reply", &bot, |c| {
+        c.method == "sendMessage" && c.chat() == Some(user)
+    })
+    .await;
+    assert_eq!(ask.text(), html("erase.ask", &[]));
+    let n = w.api.call_count();
+    w.api.push_button(user, ask.message_id().unwrap(), "1|x|y");
+    let done = expect(&w.api, n, "the erase confirmation", &bot, |c| {
+        c.method == "editMessageText" && c.chat() == Some(user)
+    })
+    .await;
+    assert_eq!(done.text(), html("erase.done", &[]));
+    assert_eq!(
+        texts_to(&w.api, user),
+        [html("erase.ask", &[]), html("erase.done", &[])],
+        "each reply exactly once"
+    );
+    bot.term();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_group_does_not_delay_a_private_user() {
+    let w = World::new("").await;
+    w.api.limit(Limits {
+        private_gap: Duration::from_secs(1),
+        group_per_minute: 20,
+    });
+    let bot = w.start(1).await;
+    let group = -1_003_333_333;
+    let n = w.api.call_count();
+    let mut last = 0;
+    for member in 0..100 {
+        last = w.api.push_group_text(group, 20_000 + member, "/bandi");
+    }
+    assert!(w.api.wait_confirmed(last, WAIT).await, "{}", bot.log());
+    // The group's first reply went out: its queue is now far beyond 20 a minute.
+    expect(&w.api, n, "a reply in the group", &bot, |c| {
+        c.chat() == Some(group)
+    })
+    .await;
+    let mut worst = Duration::ZERO;
+    for probe in 0..3 {
+        let user = 7100 + probe;
+        let n = w.api.call_count();
+        let id = w.api.push_text(user, "/start");
+        let reply = expect(&w.api, n, "the private reply", &bot, |c| {
+            c.chat() == Some(user)
+        })
+        .await;
+        worst = worst.max(reply.at.duration_since(w.api.pushed_at(id).unwrap()));
+    }
+    assert!(
+        worst < Duration::from_secs(1),
+        "a private user waited {worst:?} behind a busy group"
+    );
+    // The group's waiting replies are merged into one message naming who asked (the
+    // first five, «e altri»): a hundred identical answers take a few messages, not a
+    // hundred minutes' worth of them.
+    let merged = expect(&w.api, n, "merged group replies", &bot, |c| {
+        c.chat() == Some(group) && c.text().contains("Utente 2000") && c.text().contains("e altri")
+    })
+    .await;
+    let to_group = texts_to(&w.api, group);
+    assert!(to_group.len() <= 3, "{} group messages", to_group.len());
+    assert_eq!(
+        merged.text().matches("I bandi che conosco").count(),
+        1,
+        "identical replies appear once"
+    );
+    assert_eq!(w.api.limited(), 0, "the bot kept within Telegram's limits");
+    bot.term();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_button_press_is_answered() {
+    // A low flood limit: presses over it are not handled, but still answered.
+    let w = World::new("flood_messages = 3\nflood_window_secs = 60").await;
+    let bot = w.start(1).await;
+    let n = w.api.call_count();
+    let mut presses = 0;
+    for user in 6100..6110 {
+        for data in ["1|l", "1|d", "forged<>", "1|h", "1|v"] {
+            w.api.push_button(user, 1, data);
+            presses += 1;
+        }
+    }
+    let answered = |api: &StandIn| {
+        api.calls_since(n)
+            .iter()
+            .filter(|c| c.method == "answerCallbackQuery")
+            .count()
+    };
+    let wait = w
+        .api
+        .wait_for(n, WAIT, |_| answered(&w.api) >= presses)
+        .await;
+    assert!(wait.is_some(), "{} of {presses} answered", answered(&w.api));
+    let ids: std::collections::HashSet<String> = w
+        .api
+        .calls_since(n)
+        .iter()
+        .filter(|c| c.method == "answerCallbackQuery")
+        .map(|c| c.body["callback_query_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids.len(), presses, "each press answered once");
+    bot.term();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_reply_is_doubled_after_faults_before_telegram_processed_it() {
+    let w = World::new("").await;
+    let bot = w.start(1).await;
+    let users: Vec<i64> = (6200..6206).collect();
+    // A mix of faults, each before the call is processed: Telegram's 429 and 5xx as
+    // JSON, a proxy's HTML 502, a garbled 200 and cut connections.
+    w.api.fail_next_json("sendmessage", 429, 2);
+    w.api.fail_next_json("sendmessage", 500, 1);
+    w.api.fail_next("sendmessage", 502, 1);
+    w.api.fail_next("sendmessage", 200, 1);
+    w.api.drop_next("sendmessage", 3);
+    w.api.fail_next_json("sendmessage", 503, 1);
+    let commands = ["/aiuto", "/annulla", "/privacy"];
+    let n = w.api.call_count();
+    for c in commands {
+        for &u in &users {
+            w.api.push_text(u, c);
+        }
+    }
+    let expected = users.len() * commands.len();
+    let count = |api: &StandIn| {
+        api.calls_since(n)
+            .iter()
+            .filter(|c| c.method == "sendMessage" && users.contains(&c.chat().unwrap_or(0)))
+            .count()
+    };
+    let done = w
+        .api
+        .wait_for(n, Duration::from_secs(60), |_| count(&w.api) >= expected)
+        .await;
+    assert!(
+        done.is_some(),
+        "{} of {expected}\n{}",
+        count(&w.api),
+        bot.log()
+    );
+    for &u in &users {
+        let got = texts_to(&w.api, u);
+        assert_eq!(got.len(), commands.len(), "user {u}: {got:#?}");
+        assert_eq!(got[0], html("help", &[]), "in order");
+        assert_eq!(got[1], html("cancel.nothing", &[]), "in order");
+        let mut seen = HashMap::new();
+        for t in &got {
+            *seen.entry(t).or_insert(0) += 1;
+        }
+        assert!(seen.values().all(|&n| n == 1), "user {u} got a reply twice");
+    }
+    bot.term();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_staff_post_that_gets_a_502_is_retried_and_the_user_told_once_it_is_accepted() {
+    let w = World::new("").await;
+    let bot = w.start(1).await;
+    let user = 6300;
+    // The ticket's post is the first message after the command: it gets a 502.
+    w.api.fail_next_json("sendmessage", 502, 1);
+    let n = w.api.call_count();
+    w.api
+        .push_text(user, "/operatore Come si compila l'allegato B?");
+    let done = html("handover.done", &[("number", "1")]);
+    let told = expect(&w.api, n, "the user told", &bot, |c| c.text() == done).await;
+    let queued = html("handover.queued", &[("number", "1")]);
+    let calls = w.api.calls_since(n);
+    let posts: Vec<&Call> = calls
+        .iter()
+        .filter(|c| c.chat() == Some(STAFF) && c.text().contains("allegato B"))
+        .collect();
+    assert_eq!(posts.len(), 1, "the ticket is posted once");
+    let post = posts[0];
+    let queued_at = calls
+        .iter()
+        .find(|c| c.text() == queued)
+        .map(|c| c.at)
+        .expect("the user is told the ticket is queued");
+    assert!(queued_at < post.at, "queued, then posted");
+    assert!(post.at < told.at, "posted, then passed on");
+    assert_eq!(
+        texts_to(&w.api, user),
+        [queued, done],
+        "told once that it waits, once that it was passed on"
+    );
+    // Staff can answer it: the post's id was recorded.
+    bot.term();
+    let store = sportello::store::Store::open(&w.data, 8).unwrap();
+    let ticket = store.ticket(1).unwrap().unwrap();
+    assert_eq!(ticket.message.map(i64::from), post.message_id());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_long_polls_end_quietly_and_the_next_message_is_answered_at_once() {
+    let w = World::new("").await;
+    let bot = w.start(1).await;
+    // Three polls of 2 s each end empty, as Telegram's do when nothing happens.
+    assert!(w.api.wait_idle_polls(3, WAIT).await, "{}", bot.log());
+    let n = w.api.call_count();
+    let id = w.api.push_text(6400, "/aiuto");
+    let reply = expect(&w.api, n, "the reply", &bot, |c| c.chat() == Some(6400)).await;
+    let waited = reply.at.duration_since(w.api.pushed_at(id).unwrap());
+    assert!(waited < Duration::from_secs(1), "answered after {waited:?}");
+    let log = bot.log();
+    assert!(
+        !log.lines()
+            .any(|l| l.contains(" WARN ") || l.contains("ERROR")),
+        "warnings while idle:\n{log}"
+    );
+    bot.term();
+}
