@@ -108,6 +108,8 @@ pub fn generated_corpus(vocab: &[String], n: usize, seed: u64) -> Vec<Doc> {
                 id: format!("faq:gen-{i}"),
                 kind: EntryKind::Faq,
                 call: None,
+                calls: Vec::new(),
+                audience: None,
                 title,
                 alt,
                 body,

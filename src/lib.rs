@@ -44,3 +44,4 @@ pub mod search;
 pub mod store;
 pub mod telegram;
 pub mod text;
+pub mod understand;

@@ -13,6 +13,8 @@
 //! Confidence is relative (share of the question's concepts found in the entry, and the
 //! gap to the runner-up) because BM25 scores swing on a corpus this small.
 
+mod bm25;
+
 use std::collections::{HashMap, HashSet};
 
 use tantivy::collector::TopDocs;
@@ -26,7 +28,7 @@ use tantivy::tokenizer::{
 };
 use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
 
-use crate::knowledge::{CallId, Knowledge};
+use crate::knowledge::{Audience, CallId, Knowledge};
 use crate::reply::{Rich, Span};
 
 /// The longest question searched; longer text is cut (the engine says so).
@@ -96,7 +98,12 @@ pub struct Doc {
     /// `faq:<id>`, `call:<id>`, `call:<id>#<section>` or `doc:<call>/<document>#<passage>`.
     pub id: String,
     pub kind: EntryKind,
+    /// The entry's first call (the one it is shown under).
     pub call: Option<CallId>,
+    /// Every call the entry belongs to (a FAQ may compare two calls); empty: general.
+    pub calls: Vec<CallId>,
+    /// Who the entry is written for (`None`: anyone).
+    pub audience: Option<Audience>,
     pub title: String,
     /// Other phrasings of the title (FAQ alternatives, call keywords).
     pub alt: String,
@@ -252,16 +259,27 @@ const EXTRA_STOP_WORDS: &str = "cosa cos vuol vuole dire significa significato s
 
 /// Lower-cases and folds accents of a string (the same folding the analyzers use).
 pub fn fold_str(s: &str) -> String {
-    let mut a = TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(LowerCaser)
-        .filter(AsciiFoldingFilter)
-        .build();
-    let mut out = Vec::new();
-    let mut ts = a.token_stream(s);
-    while let Some(t) = ts.next() {
-        out.push(t.text.clone());
+    thread_local! {
+        // Building an analyzer costs more than folding a short message: keep one per thread.
+        static FOLD: std::cell::RefCell<TextAnalyzer> = std::cell::RefCell::new(
+            TextAnalyzer::builder(SimpleTokenizer::default())
+                .filter(LowerCaser)
+                .filter(AsciiFoldingFilter)
+                .build(),
+        );
     }
-    out.join(" ")
+    FOLD.with(|a| {
+        let mut a = a.borrow_mut();
+        let mut out = String::with_capacity(s.len());
+        let mut ts = a.token_stream(s);
+        while let Some(t) = ts.next() {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(&t.text);
+        }
+        out
+    })
 }
 
 fn analyzers() -> (TextAnalyzer, TextAnalyzer) {
@@ -286,7 +304,7 @@ fn analyzers() -> (TextAnalyzer, TextAnalyzer) {
 /// write them both ways: a word of groups of at most three letters separated by at least
 /// two dots loses its dots. A hand-written scan: a Unicode-aware regex with word
 /// boundaries cost a tenth of the indexing time.
-fn join_acronyms(text: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn join_acronyms(text: &str) -> std::borrow::Cow<'_, str> {
     if !text.contains('.') {
         return std::borrow::Cow::Borrowed(text);
     }
@@ -403,6 +421,8 @@ impl SearchIndex {
                 id: format!("call:{}", c.id),
                 kind: EntryKind::Call,
                 call: Some(c.id.clone()),
+                calls: vec![c.id.clone()],
+                audience: None,
                 title: format!("{} – {}", c.title, c.short),
                 alt: format!("{} {}", c.programme, c.keywords.join(" ")),
                 body,
@@ -413,6 +433,8 @@ impl SearchIndex {
                     id: format!("call:{}#{}", c.id, s.id),
                     kind: EntryKind::Section,
                     call: Some(c.id.clone()),
+                    calls: vec![c.id.clone()],
+                    audience: None,
                     title: s.title.clone(),
                     alt: c.short.clone(),
                     body: s.text.clone(),
@@ -425,6 +447,8 @@ impl SearchIndex {
                 id: format!("faq:{}", f.id),
                 kind: EntryKind::Faq,
                 call: f.calls.first().cloned(),
+                calls: f.calls.clone(),
+                audience: f.audience,
                 title: f.question.clone(),
                 alt: f.alternatives.join("\n"),
                 body: f.answer.clone(),
@@ -437,6 +461,8 @@ impl SearchIndex {
                     id: format!("doc:{}/{}#{n}", d.call, d.id),
                     kind: EntryKind::Passage,
                     call: Some(d.call.clone()),
+                    calls: vec![d.call.clone()],
+                    audience: None,
                     title: p.heading.clone().unwrap_or_default(),
                     alt: d.title.clone(),
                     body: p.text.clone(),
@@ -962,6 +988,8 @@ mod tests {
             id: id.into(),
             kind: EntryKind::Faq,
             call: None,
+            calls: Vec::new(),
+            audience: None,
             title: title.into(),
             alt: String::new(),
             body: body.into(),
