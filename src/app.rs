@@ -211,6 +211,7 @@ impl App {
                     question,
                     best,
                     confident,
+                    ..
                 } => self.store.log_question(&AskedQuestion {
                     at: now,
                     question: question.clone(),

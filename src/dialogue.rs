@@ -86,11 +86,13 @@ pub enum Event {
 pub enum Effect {
     /// Delete everything stored about this user.
     EraseUser,
-    /// A question was asked (for the help desk's statistics).
+    /// A question was asked (for the help desk's statistics, and for measuring answers).
     Asked {
         question: String,
         best: Option<String>,
         confident: bool,
+        /// What the engine did with it, as data.
+        answer: Answered,
     },
     /// Follow `call`'s deadline `deadline` (the adapter stores the subscription and
     /// queues its reminders).
@@ -115,6 +117,44 @@ pub enum Effect {
     FollowUp { ticket: u64, text: String },
     /// The user withdrew their open ticket.
     Withdraw { ticket: u64 },
+}
+
+/// What the engine did with a question: the kind of answer and the entries it rests on,
+/// so that tests and statistics measure behaviour without reading rendered text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answered {
+    /// One entry answered directly, for `call`; `also`: runners-up offered under it;
+    /// `lines`: entries of other calls summed up in one line each.
+    Direct {
+        entry: String,
+        call: Option<CallId>,
+        also: Vec<String>,
+        lines: Vec<String>,
+    },
+    /// A choice between entries that answer different questions.
+    Menu { entries: Vec<String> },
+    /// "Quale bando?": the question has a different answer for each of these calls.
+    WhichCall { calls: Vec<CallId>, entries: Vec<String> },
+    /// A request written as text, led where the command leads (`che bandi ci sono` →
+    /// `bandi`).
+    Routed { command: String },
+    /// Nothing fits.
+    Nothing,
+}
+
+impl Answered {
+    /// The entries considered, the answer first (for hit@k).
+    pub fn ranked(&self) -> Vec<&str> {
+        match self {
+            Answered::Direct { entry, also, .. } => std::iter::once(entry.as_str())
+                .chain(also.iter().map(String::as_str))
+                .collect(),
+            Answered::Menu { entries } | Answered::WhichCall { entries, .. } => {
+                entries.iter().map(String::as_str).collect()
+            }
+            Answered::Routed { .. } | Answered::Nothing => Vec::new(),
+        }
+    }
 }
 
 /// What the store knows about the user that a reply may need (loaded by the app; the
@@ -426,12 +466,26 @@ impl Engine<'_> {
             .or(passages.hits.first())
             .map(|h| self.index.entry(h.entry).doc.id.clone());
         out.session.last_question = Some(question.chars().take(MAX_QUESTION).collect());
+        let id = |e: usize| self.index.entry(e).doc.id.clone();
+        let answered = match results.confidence {
+            Confidence::High => Answered::Direct {
+                entry: id(results.hits[0].entry),
+                call: self.index.entry(results.hits[0].entry).doc.call.clone(),
+                also: results.hits[1..].iter().map(|h| id(h.entry)).collect(),
+                lines: Vec::new(),
+            },
+            Confidence::Low => Answered::Menu {
+                entries: results.hits.iter().map(|h| id(h.entry)).collect(),
+            },
+            Confidence::None => Answered::Nothing,
+        };
         out.effects.push(Effect::Asked {
             question: question.chars().take(MAX_QUESTION).collect(),
             best: best.clone(),
             confident: results.confidence == Confidence::High
                 || (results.confidence == Confidence::None
                     && passages.confidence == Confidence::High),
+            answer: answered,
         });
         let mut replies = Vec::new();
         if results.query.truncated {

@@ -434,12 +434,21 @@ pub fn ready_text(index: &SearchIndex, entry: usize) -> String {
     s
 }
 
-/// The best entry for a question and up to two alternatives.
-pub fn staff_pick(index: &SearchIndex, question: &str) -> (Option<usize>, Vec<usize>, Confidence) {
+/// The best entry for a question, up to two alternatives, and whether the match is sure
+/// enough to be called «alta».
+pub fn staff_pick(
+    _knowledge: &crate::knowledge::Knowledge,
+    index: &SearchIndex,
+    question: &str,
+) -> (Option<usize>, Vec<usize>, bool) {
     let r = index.search(question, 3);
     let mut hits = r.hits.iter().map(|h| h.entry);
     let best = hits.next();
-    (best, hits.take(2).collect(), r.confidence)
+    (
+        best,
+        hits.take(2).collect(),
+        r.confidence == Confidence::High,
+    )
 }
 
 /// The help desk's side of the app: staff commands, forwards and buttons, tickets.
@@ -545,7 +554,8 @@ impl App {
             ))];
         }
         let brain = self.brain();
-        let (best, others, confidence) = staff_pick(&brain.index, question);
+        let confidence = brain.index.search(question, 1).confidence;
+        let (best, others, _) = staff_pick(&brain.knowledge, &brain.index, question);
         let Some(best) = best else {
             return vec![Delivery::Here(Reply::new(
                 tx.t("helpdesk.staff.nothing", &[]),
