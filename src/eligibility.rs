@@ -5,6 +5,10 @@
 //! answers into a verdict with reasons, and test cases. Nothing here knows about the
 //! dialogue or the clock: the engine asks the questions, this module decides.
 
+mod prefill;
+
+pub use prefill::{answer_from, prefill};
+
 use std::path::PathBuf;
 
 use regex::Regex;
@@ -71,11 +75,85 @@ pub enum ProfileField {
     Territory,
 }
 
+/// A profile fact (see [`crate::understand::Profile`]) a question can be answered from,
+/// so that a check offered after a self-description starts with what the user said.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fact {
+    /// Kind of applicant: the values of `applicants` in call files (`pmi`, `grande-impresa`…).
+    Applicant,
+    /// Company size: `micro`, `piccola`, `media`, `grande`.
+    Size,
+    /// Who applies: `impresa` (any firm), `terzo-settore`, `ente-pubblico`, `cittadino`,
+    /// `ente-aggregatore`.
+    Who,
+    /// Operates in Piedmont (yes/no; as a choice: `si`, `no`).
+    InPiedmont,
+    /// Applies with partner firms (yes/no; as a choice: `si`, `no`).
+    Partners,
+    /// Project value in euro (number).
+    Value,
+    /// Co-financing share in percent (number).
+    Cofinancing,
+}
+
+impl Fact {
+    pub const NAMES: [(&'static str, Fact); 7] = [
+        ("applicant", Fact::Applicant),
+        ("size", Fact::Size),
+        ("who", Fact::Who),
+        ("in-piedmont", Fact::InPiedmont),
+        ("partners", Fact::Partners),
+        ("value", Fact::Value),
+        ("cofinancing", Fact::Cofinancing),
+    ];
+
+    pub fn from_name(s: &str) -> Option<Fact> {
+        Fact::NAMES.iter().find(|(n, _)| *n == s).map(|(_, f)| *f)
+    }
+
+    /// The values an option of a choice question may stand for.
+    pub fn values(self) -> &'static [&'static str] {
+        match self {
+            Fact::Applicant => &[
+                "pmi",
+                "grande-impresa",
+                "terzo-settore",
+                "ente-pubblico",
+                "cittadino",
+                "ente-aggregatore",
+            ],
+            Fact::Size => &["micro", "piccola", "media", "grande"],
+            Fact::Who => &[
+                "impresa",
+                "terzo-settore",
+                "ente-pubblico",
+                "cittadino",
+                "ente-aggregatore",
+            ],
+            Fact::InPiedmont | Fact::Partners => &["si", "no"],
+            Fact::Value | Fact::Cofinancing => &[],
+        }
+    }
+
+    /// Whether a question of this kind can take this fact.
+    pub fn fits(self, kind: QuestionKind) -> bool {
+        match self {
+            Fact::Applicant | Fact::Size | Fact::Who => kind == QuestionKind::Choice,
+            Fact::InPiedmont | Fact::Partners => {
+                matches!(kind, QuestionKind::YesNo | QuestionKind::Choice)
+            }
+            Fact::Value | Fact::Cofinancing => kind == QuestionKind::Number,
+        }
+    }
+}
+
 /// One option of a choice question.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Choice {
     pub id: String,
     pub label: String,
+    /// Values of the question's [`Fact`] this option stands for.
+    pub facts: Vec<String>,
     /// Profile questionnaires: the kind of applicant this option stands for.
     pub applicant: Option<Applicant>,
     /// Profile questionnaires: the territory this option stands for (none: elsewhere).
@@ -106,6 +184,8 @@ pub struct Question {
     pub ask_if: Option<Condition>,
     pub skip_if: Option<Condition>,
     pub matches: Option<ProfileField>,
+    /// The profile fact that answers it, if any.
+    pub fact: Option<Fact>,
     pub line: usize,
 }
 
@@ -877,6 +957,7 @@ mod tests {
                 .map(|l| Choice {
                     id: crate::search::fold_str(l).replace(' ', "-"),
                     label: l.to_string(),
+                    facts: Vec::new(),
                     applicant: None,
                     territory: None,
                 })
@@ -891,6 +972,7 @@ mod tests {
             ask_if: None,
             skip_if: None,
             matches: None,
+            fact: None,
             line: 1,
         }
     }

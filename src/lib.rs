@@ -33,6 +33,7 @@ pub mod app;
 pub mod bench;
 pub mod config;
 pub mod console;
+pub mod decide;
 pub mod dialogue;
 pub mod documents;
 pub mod eligibility;

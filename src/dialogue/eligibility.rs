@@ -98,9 +98,24 @@ impl Engine<'_> {
 
     /// A "check the requirements" button for a call, if it has a questionnaire.
     pub(super) fn eligibility_button(&self, tx: &Texts, call: &Call) -> Option<Button> {
+        self.eligibility_button_for(tx, call, &crate::understand::Profile::default())
+    }
+
+    /// The same button, saying so when the check will start with the user's facts.
+    pub(super) fn eligibility_button_for(
+        &self,
+        tx: &Texts,
+        call: &Call,
+        profile: &crate::understand::Profile,
+    ) -> Option<Button> {
         let q = self.knowledge.questionnaire_for(&call.id)?;
+        let key = if crate::eligibility::prefill(q, profile, &Vec::new()).is_empty() {
+            "check.button"
+        } else {
+            "check.button_prefilled"
+        };
         Some(button(
-            tx.s("check.button", &[]),
+            tx.s(key, &[]),
             Action::EligibilityStart(q.id.clone()),
         ))
     }

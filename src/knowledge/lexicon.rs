@@ -61,6 +61,8 @@ pub struct Region {
 pub struct Lexicon {
     /// Chat spelling → full form (the full form as written, to be read again).
     pub rewrites: Vec<(Phrase, String)>,
+    /// Words that name a call without saying which (`bando`, `avviso`).
+    pub generic: Vec<String>,
     pub applicants: Vec<(Applicant, Vec<Phrase>)>,
     pub sizes: Vec<(Size, Vec<Phrase>)>,
     pub firm: Vec<Phrase>,
@@ -71,6 +73,8 @@ pub struct Lexicon {
     pub partners_no: Vec<Phrase>,
     pub value_cues: Vec<Phrase>,
     pub cofinancing_cues: Vec<Phrase>,
+    /// Words after which the asker describes themselves (`siamo`, `la nostra`).
+    pub self_cues: Vec<Phrase>,
     pub audience: Vec<(Audience, Vec<Phrase>)>,
     pub regions: Vec<Region>,
 }
@@ -87,6 +91,8 @@ pub fn phrase(s: &str) -> Phrase {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawChat {
+    #[serde(default)]
+    generic: Vec<String>,
     #[serde(default)]
     rewrite: BTreeMap<String, String>,
 }
@@ -123,6 +129,8 @@ struct RawWords {
     value: Vec<String>,
     #[serde(default)]
     cofinancing: Vec<String>,
+    #[serde(rename = "self", default)]
+    self_cues: Vec<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -180,6 +188,7 @@ pub(crate) fn load_lexicon(dir: &Path, errors: &mut Vec<KnowledgeError>) -> Lexi
         };
         match toml::from_str::<RawChat>(&src) {
             Ok(raw) => {
+                lx.generic = raw.generic.iter().flat_map(|g| phrase(g)).collect();
                 for (from, to) in raw.rewrite {
                     let p = phrase(&from);
                     if p.is_empty() || to.trim().is_empty() {
@@ -239,6 +248,7 @@ pub(crate) fn load_lexicon(dir: &Path, errors: &mut Vec<KnowledgeError>) -> Lexi
                 lx.partners_no = phrases(&raw.partners.no);
                 lx.value_cues = phrases(&raw.words.value);
                 lx.cofinancing_cues = phrases(&raw.words.cofinancing);
+                lx.self_cues = phrases(&raw.words.self_cues);
                 lx.regions = raw
                     .region
                     .iter()

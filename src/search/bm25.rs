@@ -5,10 +5,10 @@
 //! confidence step. Its "direct answer" is always its top hit. Kept in the library so the
 //! held-out test compares the bot with the baseline on the very same tantivy index.
 
+use tantivy::Term;
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
-use tantivy::Term;
 
 use super::{EntryKind, SearchIndex, tokens};
 
@@ -41,7 +41,10 @@ impl SearchIndex {
             IndexRecordOption::Basic,
         ));
         let q = BooleanQuery::new(vec![
-            (Occur::Must, Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>),
+            (
+                Occur::Must,
+                Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>,
+            ),
             (Occur::MustNot, passage),
         ]);
         let searcher = self.reader.searcher();

@@ -34,6 +34,12 @@ pub struct Reading {
     pub described: bool,
     /// The message asks something (a question mark, or it opens with a question word).
     pub asks: bool,
+    /// It asks what something is (`cos'è`, `parlami di`), not a detail of it.
+    pub defines: bool,
+    /// It asks whether the asker may take part (`possiamo partecipare?`).
+    pub eligibility: bool,
+    /// It speaks in the past (`potevano`, `c'era`): likely about a closed call.
+    pub past: bool,
 }
 
 /// Lower-case words of a text, accents folded, dotted acronyms joined (`A.L.Fa.` →
@@ -116,6 +122,24 @@ fn sentences(text: &str) -> Vec<(String, bool)> {
 pub struct Cues<'a> {
     pub question: &'a [String],
     pub asking: &'a [String],
+    /// Phrases that ask what something is (`cos'è`, `cosa vuol dire`, `parlami di`).
+    pub define: &'a [String],
+    /// Phrases that ask whether one may take part (`possiamo partecipare`).
+    pub eligibility: &'a [String],
+    /// Phrases that say what the asker wants to do (`vorrei offrire`): part of the
+    /// question even without a question mark.
+    pub intent: &'a [String],
+    /// Past-tense words (`c'era`, `era`) and endings of the imperfect (`-avano`).
+    pub past: &'a [String],
+    pub past_endings: &'a [String],
+}
+
+/// Whether any of the phrases occurs in the words.
+pub fn has_phrase(words: &[String], phrases: &[String]) -> bool {
+    phrases.iter().any(|p| {
+        let p = crate::knowledge::lexicon::phrase(p);
+        !p.is_empty() && words.windows(p.len()).any(|w| w == &p[..])
+    })
 }
 
 impl Cues<'_> {
@@ -159,7 +183,12 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
             .map(|(s, _)| s.as_str())
             .collect();
         let chosen: Vec<&str> = if !marked.is_empty() {
-            marked
+            // What the asker wants to do belongs with the question asked about it.
+            parts
+                .iter()
+                .filter(|(s, q)| *q || has_phrase(&read_part(s), cues.intent))
+                .map(|(s, _)| s.as_str())
+                .collect()
         } else {
             let opening: Vec<&str> = parts
                 .iter()
@@ -172,12 +201,28 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
                 opening
             }
         };
+        // A bare «è troppo?» or «è possibile?» asks about the sentence before it.
+        let mut chosen: Vec<&str> = chosen;
+        if let Some(first) = chosen.first().copied()
+            && content_words(&read_part(first), k) < 2
+            && let Some(i) = parts.iter().position(|(s, _)| s == first)
+            && i > 0
+        {
+            chosen.insert(0, parts[i - 1].0.as_str());
+        }
         described = chosen.len() < parts.len();
         chosen.join(" ")
     };
     let qwords = rewrite(lx, words_of(&question_text));
     let query = query_words(lx, &qwords).join(" ");
+    let past = has_phrase(&qwords, cues.past)
+        || qwords.iter().any(|w| {
+            w.chars().count() >= 5 && cues.past_endings.iter().any(|e| w.ends_with(e.as_str()))
+        });
     Reading {
+        past,
+        defines: has_phrase(&qwords, cues.define),
+        eligibility: has_phrase(&qwords, cues.eligibility),
         words,
         query,
         named,
@@ -186,6 +231,19 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
         described,
         asks,
     }
+}
+
+/// Words that could carry a question's topic: four letters or more, not naming a call.
+fn content_words(words: &[String], k: &Knowledge) -> usize {
+    let names: Vec<&String> = k
+        .calls
+        .iter()
+        .flat_map(|c| c.aliases.iter().chain(&c.weak_aliases).flatten())
+        .collect();
+    words
+        .iter()
+        .filter(|w| w.chars().count() >= 4 && !names.contains(w))
+        .count()
 }
 
 /// The words search reads: headcounts dropped (`12 dipendenti` says who asks, not what),
@@ -255,6 +313,11 @@ mod tests {
             Cues {
                 question: &q,
                 asking: &a,
+                define: &[],
+                eligibility: &[],
+                intent: &[],
+                past: &[],
+                past_endings: &[],
             },
             text,
         )

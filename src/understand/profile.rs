@@ -108,10 +108,7 @@ fn first_of<'a>(words: &[String], list: &'a [Phrase]) -> Option<(usize, usize, &
 }
 
 /// The first label of a labelled list found in `words`.
-fn first_label<T: Copy>(
-    words: &[String],
-    list: &[(T, Vec<Phrase>)],
-) -> Option<(T, usize, usize)> {
+fn first_label<T: Copy>(words: &[String], list: &[(T, Vec<Phrase>)]) -> Option<(T, usize, usize)> {
     list.iter()
         .filter_map(|(t, ps)| first_of(words, ps).map(|(at, len, _)| (*t, at, len)))
         .min_by_key(|&(_, at, len)| (at, std::cmp::Reverse(len)))
@@ -148,11 +145,26 @@ pub struct Found {
 pub fn read(lx: &Lexicon, words: &[String], amounts: &[Amount]) -> Found {
     let mut f = Found::default();
     let p = &mut f.profile;
-    if let Some((a, _, _)) = first_label(words, &lx.applicants) {
-        p.applicant = Some(a);
+    // Who-words right after "siamo", "ho", "la nostra" describe the asker: the question
+    // is elsewhere (`siamo una grande azienda…`); otherwise they may be the topic (`le
+    // grandi imprese possono partecipare?`).
+    // Only a kind said of oneself is a fact about the asker; any mention still hints at
+    // who is asking (`un privato cittadino può…?`).
+    let described = |at: usize| near(words, &lx.self_cues, at.saturating_sub(4), at);
+    let mut mentioned = None;
+    if let Some((a, at, len)) = first_label(words, &lx.applicants) {
+        mentioned = Some(a);
+        if described(at) {
+            p.applicant = Some(a);
+            f.spent.push((at, at + len));
+        }
     }
-    if let Some((s, _, _)) = first_label(words, &lx.sizes) {
-        p.size = Some(s);
+    if let Some((s, at, len)) = first_label(words, &lx.sizes) {
+        mentioned = mentioned.or(Some(s.applicant()));
+        if described(at) {
+            p.size = Some(s);
+            f.spent.push((at, at + len));
+        }
     }
     if first_of(words, &lx.firm).is_some() {
         p.firm = true;
@@ -207,13 +219,15 @@ pub fn read(lx: &Lexicon, words: &[String], amounts: &[Amount]) -> Found {
         p.region = Some(r.name.clone());
         p.place = Some(title_case(&words[at..at + len]));
     }
-    if let Some((s, _, _)) = lx
+    if let Some((s, at, len)) = lx
         .sectors
         .iter()
         .filter_map(|(s, ps)| first_of(words, ps).map(|(at, len, _)| (s, at, len)))
         .min_by_key(|&(_, at, len)| (at, std::cmp::Reverse(len)))
     {
         p.sector = Some(s.clone());
+        // What the firm does is who asks, not what they ask about.
+        f.spent.push((at, at + len));
     }
     if let Some((l, _, _)) = lx
         .legal_forms
@@ -222,9 +236,14 @@ pub fn read(lx: &Lexicon, words: &[String], amounts: &[Amount]) -> Found {
         .min_by_key(|&(_, at, len)| (at, std::cmp::Reverse(len)))
     {
         p.legal_form = Some(l.clone());
-        p.firm |= !matches!(l.as_str(), "associazione" | "fondazione");
+        p.firm = true;
     }
-    f.audience = p.audience().or_else(|| {
+    let mention_audience = Profile {
+        applicant: mentioned,
+        ..Profile::default()
+    }
+    .audience();
+    f.audience = p.audience().or(mention_audience).or_else(|| {
         let hints: Vec<Audience> = lx
             .audience
             .iter()
