@@ -135,10 +135,12 @@ pub enum Step {
     Help,
     /// Confirm the selection of a multiple-choice question.
     Done,
+    /// Take back the answers filled in from the user's own words.
+    Correct,
 }
 
 impl Step {
-    const ALL: [(Step, &'static str); 7] = [
+    const ALL: [(Step, &'static str); 8] = [
         (Step::Back, "b"),
         (Step::Restart, "r"),
         (Step::Cancel, "x"),
@@ -146,6 +148,7 @@ impl Step {
         (Step::Skip, "s"),
         (Step::Help, "h"),
         (Step::Done, "d"),
+        (Step::Correct, "e"),
     ];
 
     fn code(self) -> &'static str {

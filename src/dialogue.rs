@@ -8,14 +8,16 @@
 
 mod answer;
 mod eligibility;
+mod prefilled;
 
+pub use answer::Considered;
 pub use eligibility::Progress;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::action::{Action, Step};
-use crate::knowledge::{Call, CallId, CallKind, DeadlineAt, Knowledge, deadline};
+use crate::knowledge::{Call, CallId, CallKind, CallStatus, DeadlineAt, Knowledge, deadline};
 use crate::reminders::{Offset, Subscription, ics, offsets_italian};
 use crate::reply::{Button, Document, Reply, Rich};
 use crate::search::{Confidence, SearchIndex};
@@ -576,7 +578,12 @@ impl Engine<'_> {
             }
             None => {
                 let page = official_page_hint(tx, c);
-                tx.t("deadline.unknown", &[("page", &page)])
+                let key = if c.status(now) == CallStatus::Open {
+                    "deadline.unknown_open"
+                } else {
+                    "deadline.unknown"
+                };
+                tx.t(key, &[("page", &page)])
             }
         })
     }
@@ -698,6 +705,7 @@ impl Engine<'_> {
                     &[("date", &at.italian()), ("left", &left)],
                 )
             }
+            None if c.status(now) == CallStatus::Open => tx.t("deadline.brief_unknown_open", &[]),
             None => tx.t("deadline.brief_unknown", &[]),
         })
     }
@@ -1329,13 +1337,14 @@ fn official_page_hint(tx: &Texts, c: &Call) -> String {
         .unwrap_or_default()
 }
 
-/// Open calls first, then those with unknown deadline, then closed, then the rest.
+/// Open calls first, then those whose status the sources do not give, then closed, then
+/// strategies (no deadline at all).
 fn call_rank(c: &Call, now: Timestamp) -> u8 {
-    match &c.deadline {
-        Some(d) if d.known().is_some() && !d.is_closed(now) => 0,
-        Some(d) if d.known().is_none() => 1,
-        Some(_) => 2,
-        None => 3,
+    match (&c.deadline, c.status(now)) {
+        (None, _) => 3,
+        (_, CallStatus::Open) => 0,
+        (_, CallStatus::Unknown) => 1,
+        (_, CallStatus::Closed) => 2,
     }
 }
 

@@ -652,78 +652,24 @@ pub fn run_all_cases(k: &crate::knowledge::Knowledge) -> (usize, Vec<CaseFailure
 
 /// Words the parser of typed answers needs (from the locale).
 pub struct Words<'a> {
+    /// Words that open a yes or a no followed by more (`no, siamo solo noi`).
+    pub lead_yes: &'a [String],
+    pub lead_no: &'a [String],
     pub yes: &'a [String],
     pub no: &'a [String],
     pub all: &'a [String],
 }
 
 /// Reads a number written the Italian way: `100.000 €`, `100000`, `19,5%`, `60 mila`,
-/// `1,5 milioni`. A dot followed by groups of exactly three digits is a thousands
-/// separator; a comma is the decimal mark.
+/// `1,5 milioni`, `cinquantamila`, `circa 50 mila`. A dot followed by groups of exactly
+/// three digits is a thousands separator; a comma is the decimal mark, but `2, 3` (a comma
+/// and a space) is two numbers, so no answer (see [`crate::understand::numbers`]).
 pub fn parse_number(text: &str) -> Option<f64> {
-    let folded = crate::search::fold_str(text);
-    let mut t = folded.replace(' ', "");
-    let mut factor = 1.0;
-    for (suffix, f) in [
-        ("milioni", 1e6),
-        ("milione", 1e6),
-        ("mln", 1e6),
-        ("mila", 1e3),
-        ("k", 1e3),
-    ] {
-        if let Some(rest) = t.strip_suffix(suffix) {
-            t = rest.to_string();
-            factor = f;
-            break;
-        }
-    }
-    // fold_str drops symbols, so take digits and separators from the original text.
-    let raw: String = text
-        .chars()
-        .filter(|c| c.is_ascii_digit() || *c == '.' || *c == ',' || *c == '-')
-        .collect();
-    let letters: String = t.chars().filter(|c| c.is_alphabetic()).collect();
-    if !letters.is_empty() && !["euro", "eur", "percento", "per cento"].contains(&letters.as_str())
-    {
+    // `,5` or `.5` is a typo more often than a fraction: ask again.
+    if text.trim_start().starts_with([',', '.']) {
         return None;
     }
-    if raw.is_empty() || raw.starts_with(['.', ',']) || raw.ends_with(['.', ',']) {
-        return None;
-    }
-    let normal = if raw.contains(',') {
-        if raw.matches(',').count() > 1 {
-            return None;
-        }
-        let (int, dec) = raw.split_once(',')?;
-        if int.contains('.') && !thousands(int) {
-            return None;
-        }
-        format!("{}.{}", int.replace('.', ""), dec)
-    } else if raw.contains('.') {
-        if thousands(&raw) {
-            raw.replace('.', "")
-        } else if raw.matches('.').count() == 1 {
-            raw
-        } else {
-            return None;
-        }
-    } else {
-        raw
-    };
-    let n: f64 = normal.parse().ok()?;
-    let n = n * factor;
-    n.is_finite().then_some(n)
-}
-
-/// `1.234.567`: groups of three digits after the first group.
-fn thousands(s: &str) -> bool {
-    let mut parts = s.split('.');
-    let first = parts.next().unwrap_or_default();
-    !first.is_empty()
-        && first.len() <= 3
-        && first.chars().all(|c| c.is_ascii_digit() || c == '-')
-        && parts.clone().count() >= 1
-        && parts.all(|p| p.len() == 3 && p.chars().all(|c| c.is_ascii_digit()))
+    crate::understand::numbers::parse_amount(text)
 }
 
 /// Why a typed answer was not accepted.
@@ -773,17 +719,12 @@ impl Question {
         let folded = crate::search::fold_str(text);
         match self.kind {
             QuestionKind::YesNo => {
-                if words
-                    .yes
-                    .iter()
-                    .any(|w| crate::search::fold_str(w) == folded)
-                {
+                let first = folded.split_whitespace().next().unwrap_or_default();
+                let is =
+                    |list: &[String], w: &str| list.iter().any(|x| crate::search::fold_str(x) == w);
+                if is(words.yes, &folded) || is(words.lead_yes, first) {
                     Ok(Answer::Bool(true))
-                } else if words
-                    .no
-                    .iter()
-                    .any(|w| crate::search::fold_str(w) == folded)
-                {
+                } else if is(words.no, &folded) || is(words.lead_no, first) {
                     Ok(Answer::Bool(false))
                 } else {
                     Err(Rejected::NotUnderstood)
@@ -985,6 +926,8 @@ mod tests {
         let w = Words {
             yes: &yes,
             no: &no,
+            lead_yes: &[],
+            lead_no: &[],
             all: &all,
         };
         let c = q(

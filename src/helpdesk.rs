@@ -434,21 +434,22 @@ pub fn ready_text(index: &SearchIndex, entry: usize) -> String {
     s
 }
 
-/// The best entry for a question, up to two alternatives, and whether the match is sure
-/// enough to be called «alta».
+/// The best entry for a question, up to two alternatives, and how sure the match is: the
+/// engine's own decision for someone with no conversation yet, so «alta» is given exactly
+/// when a user would get a direct answer (and never from a call other than the one named).
 pub fn staff_pick(
-    _knowledge: &crate::knowledge::Knowledge,
+    knowledge: &crate::knowledge::Knowledge,
     index: &SearchIndex,
+    settings: &crate::dialogue::Settings,
     question: &str,
-) -> (Option<usize>, Vec<usize>, bool) {
-    let r = index.search(question, 3);
-    let mut hits = r.hits.iter().map(|h| h.entry);
-    let best = hits.next();
-    (
-        best,
-        hits.take(2).collect(),
-        r.confidence == Confidence::High,
-    )
+    now: Timestamp,
+) -> (Option<usize>, Vec<usize>, Confidence) {
+    crate::dialogue::Engine {
+        knowledge,
+        index,
+        settings,
+    }
+    .staff_pick(question, now)
 }
 
 /// The help desk's side of the app: staff commands, forwards and buttons, tickets.
@@ -554,8 +555,13 @@ impl App {
             ))];
         }
         let brain = self.brain();
-        let confidence = brain.index.search(question, 1).confidence;
-        let (best, others, _) = staff_pick(&brain.knowledge, &brain.index, question);
+        let (best, others, confidence) = staff_pick(
+            &brain.knowledge,
+            &brain.index,
+            &self.settings,
+            question,
+            Timestamp::now(),
+        );
         let Some(best) = best else {
             return vec![Delivery::Here(Reply::new(
                 tx.t("helpdesk.staff.nothing", &[]),

@@ -14,6 +14,7 @@
 //! gap to the runner-up) because BM25 scores swing on a corpus this small.
 
 mod bm25;
+mod excerpt;
 mod rank;
 
 use std::collections::{HashMap, HashSet};
@@ -30,7 +31,6 @@ use tantivy::tokenizer::{
 use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
 
 use crate::knowledge::{Audience, CallId, Knowledge};
-use crate::reply::{Rich, Span};
 
 /// The longest question searched; longer text is cut (the engine says so).
 pub const MAX_QUERY_CHARS: usize = 1000;
@@ -940,93 +940,12 @@ impl SearchIndex {
             query,
         }
     }
-
-    /// The text with the words that match the question marked; long text is cut to the
-    /// passage (paragraph) with the most matches, at most `max_chars` characters.
-    pub fn excerpt(&self, q: &Analysed, text: &str, max_chars: usize) -> Rich {
-        let mut stem = self.stem.clone();
-        let wanted: HashSet<&str> = q
-            .concepts
-            .iter()
-            .flat_map(|c| c.stems.iter().chain(c.alt_terms.iter().flatten()))
-            .filter(|s| !self.question_stems.contains(*s))
-            .map(String::as_str)
-            .collect();
-        let mut marks: Vec<(usize, usize)> = tokens_at(&mut stem, text)
-            .into_iter()
-            .filter(|(t, _, _)| wanted.contains(t.as_str()))
-            .map(|(_, a, b)| (a, b))
-            .collect();
-        marks.sort();
-        marks.dedup();
-        // Choose the window: the paragraph with most marks when the text is too long.
-        let (from, to) = if text.chars().count() <= max_chars {
-            (0, text.len())
-        } else {
-            let mut best: Option<(usize, usize, usize)> = None; // (marks, start, end)
-            let mut start = 0;
-            for para in text.split_inclusive("\n\n") {
-                let end = start + para.len();
-                let n = marks
-                    .iter()
-                    .filter(|(a, _)| *a >= start && *a < end)
-                    .count();
-                if best.is_none_or(|(bn, _, _)| n > bn) {
-                    best = Some((n, start, end));
-                }
-                start = end;
-            }
-            let (_, s, e) = best.unwrap_or((0, 0, text.len()));
-            // Cut the paragraph itself to max_chars around its first mark.
-            let first = marks
-                .iter()
-                .find(|(a, _)| *a >= s && *a < e)
-                .map(|m| m.0)
-                .unwrap_or(s);
-            let para_len = text[s..e].chars().count();
-            if para_len <= max_chars {
-                (s, e)
-            } else {
-                let back = text[s..first]
-                    .chars()
-                    .rev()
-                    .take(max_chars / 3)
-                    .map(char::len_utf8)
-                    .sum::<usize>();
-                let ws = first - back;
-                let we = ws
-                    + text[ws..e]
-                        .chars()
-                        .take(max_chars)
-                        .map(char::len_utf8)
-                        .sum::<usize>();
-                (ws, we)
-            }
-        };
-        let mut out = Rich::new();
-        if from > 0 {
-            out.text("…");
-        }
-        let mut pos = from;
-        for (a, b) in marks.into_iter().filter(|(a, b)| *a >= from && *b <= to) {
-            if a < pos {
-                continue;
-            }
-            out.push(Span::Plain(text[pos..a].to_string()));
-            out.push(Span::Mark(text[a..b].to_string()));
-            pos = b;
-        }
-        out.push(Span::Plain(text[pos..to].trim_end().to_string()));
-        if to < text.len() {
-            out.text("…");
-        }
-        out
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::reply::Span;
 
     fn doc(id: &str, title: &str, body: &str) -> Doc {
         Doc {

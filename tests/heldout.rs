@@ -293,9 +293,14 @@ fn run(name: &str, set: &Set, brain: &Brain, show_misses: bool) -> (Figures, Fig
         }
         score(&mut base, item, &baseline_turn(brain, &item.text), false);
         // Staff: the ready answer and its confidence for the same question.
-        let (best, _, high) =
-            sportello::helpdesk::staff_pick(&brain.knowledge, &brain.index, &item.text);
-        if high {
+        let (best, _, confidence) = sportello::helpdesk::staff_pick(
+            &brain.knowledge,
+            &brain.index,
+            &settings,
+            &item.text,
+            now(),
+        );
+        if confidence == sportello::search::Confidence::High {
             bot.staff_high += 1;
             if best.is_some_and(|b| is_right(item, &brain.index.entry(b).doc.id)) {
                 bot.staff_high_right += 1;

@@ -18,6 +18,19 @@ use crate::search::{Confidence, EntryKind};
 use crate::text::Texts;
 use crate::understand::{self, Cues, Reading};
 
+/// What the engine would answer to a question (see [`Engine::consider`]).
+#[derive(Debug, Clone)]
+pub struct Considered {
+    /// The calls the question is about (named in it, or the one chosen).
+    pub named: Vec<CallId>,
+    /// What was searched.
+    pub query: String,
+    /// The question was a short follow-up asking the previous one again.
+    pub elliptic: bool,
+    pub results: crate::search::Results,
+    pub decision: Decision,
+}
+
 /// Characters of an excerpt shown under an answer.
 const EXCERPT_CHARS: usize = 600;
 /// Characters of the one-line summary of another call's answer.
@@ -26,8 +39,46 @@ const LINE_CHARS: usize = 170;
 const CANDIDATES: usize = 15;
 
 impl Engine<'_> {
+    /// What staff get for a question (a `/risposta` or a forward): the engine's own
+    /// decision for someone with no conversation yet. The best entry, up to two
+    /// alternatives, and whether it would be a direct answer (what «Affidabilità: alta»
+    /// means).
+    pub fn staff_pick(
+        &self,
+        question: &str,
+        now: Timestamp,
+    ) -> (Option<usize>, Vec<usize>, Confidence) {
+        let tx = crate::text::texts(crate::text::Lang::It);
+        let reading = self.read(tx, question);
+        let session = super::Session {
+            profile: reading.profile.clone(),
+            ..super::Session::default()
+        };
+        match self.consider(tx, &reading, &session, None, now).decision {
+            Decision::Direct {
+                entry, also, lines, ..
+            } => (
+                Some(entry),
+                also.into_iter().chain(lines).take(2).collect(),
+                Confidence::High,
+            ),
+            Decision::Menu { entries } => {
+                let mut e = entries.into_iter();
+                (e.next(), e.take(2).collect(), Confidence::Low)
+            }
+            Decision::WhichCall { calls } => {
+                let mut e = calls.into_iter().map(|(_, e)| e);
+                (e.next(), e.take(2).collect(), Confidence::Low)
+            }
+            Decision::Nothing { suggestions } => {
+                let mut e = suggestions.into_iter();
+                (e.next(), e.take(2).collect(), Confidence::None)
+            }
+        }
+    }
+
     /// Reads a message with the pack's data and the language's cue words.
-    pub(super) fn read(&self, tx: &Texts, text: &str) -> Reading {
+    pub fn read(&self, tx: &Texts, text: &str) -> Reading {
         understand::read(
             self.knowledge,
             Cues {
@@ -48,30 +99,25 @@ impl Engine<'_> {
         self.answer_for(out, tx, question, now, None);
     }
 
-    /// Answers a question; `call`: answer it for this call (a «Cambia bando» choice).
-    pub(super) fn answer_for(
+    /// Reads, searches and decides, without changing anything: what the engine would
+    /// answer to `question` in `session`; `call`: as if the question named that call.
+    pub fn consider(
         &self,
-        out: &mut Outcome,
         tx: &Texts,
-        question: &str,
-        now: Timestamp,
+        reading: &Reading,
+        session: &super::Session,
         call: Option<&CallId>,
-    ) {
-        let reading = self.read(tx, question);
-        out.session.profile.merge(&reading.profile);
+        now: Timestamp,
+    ) -> Considered {
         let mut named = reading.named.clone();
         if let Some(c) = call {
             named = vec![c.clone()];
         }
         // "E per alfa invece?": a call and nothing else asks the previous question again.
-        let mut query = match self.elliptic(tx, &reading, out.session.last_question.as_deref()) {
-            Some(q) => q,
-            None => {
-                out.session.last_question = Some(question.chars().take(MAX_QUESTION).collect());
-                reading.query.clone()
-            }
-        };
-        let focus = out.session.topic.clone();
+        let again = self.elliptic(tx, reading, session.last_question.as_deref());
+        let elliptic = again.is_some();
+        let mut query = again.unwrap_or_else(|| reading.query.clone());
+        let focus = session.topic.clone();
         // Words that only name a call weigh little: the context says which call.
         let lx = &self.knowledge.lexicon;
         let mut light: Vec<String> = lx.generic.clone();
@@ -100,7 +146,6 @@ impl Engine<'_> {
         // "Possiamo partecipare?": for someone who said what they are, ask it for them;
         // for anyone else it asks who may take part.
         if reading.eligibility && self.index.analyse(&query).asks_with().is_empty() {
-            let lx = &self.knowledge.lexicon;
             let said = understand::words_of(&query);
             let names_kind = lx
                 .applicants
@@ -110,14 +155,14 @@ impl Engine<'_> {
                 .any(|p| !p.is_empty() && said.windows(p.len()).any(|w| w == &p[..]));
             if !names_kind {
                 query.push(' ');
-                match out.session.profile.applicant() {
+                match session.profile.applicant() {
                     Some(a) => query.push_str(&applicant_one(tx, a)),
                     None => query.push_str(&tx.s("words.who", &[])),
                 }
             }
         }
         let results = self.index.search_light(&query, CANDIDATES, &light);
-        let audience = reading.audience.or(out.session.profile.audience());
+        let audience = reading.audience.or(session.profile.audience());
         let asks_with = results.query.asks_with();
         let decision = decide(
             self.knowledge,
@@ -136,6 +181,36 @@ impl Engine<'_> {
                 now,
             },
         );
+        Considered {
+            named,
+            query,
+            elliptic,
+            results,
+            decision,
+        }
+    }
+
+    /// Answers a question; `call`: answer it for this call (a «Cambia bando» choice).
+    pub(super) fn answer_for(
+        &self,
+        out: &mut Outcome,
+        tx: &Texts,
+        question: &str,
+        now: Timestamp,
+        call: Option<&CallId>,
+    ) {
+        let reading = self.read(tx, question);
+        out.session.profile.merge(&reading.profile);
+        let Considered {
+            named,
+            query,
+            elliptic,
+            results,
+            decision,
+        } = self.consider(tx, &reading, &out.session, call, now);
+        if !elliptic {
+            out.session.last_question = Some(question.chars().take(MAX_QUESTION).collect());
+        }
         let passages = self.passages_for(&query);
         let id = |e: usize| self.index.entry(e).doc.id.clone();
         let answered = match &decision {

@@ -139,6 +139,9 @@ pub struct Found {
     pub spent: Vec<(usize, usize)>,
     /// Who is asking when the message gives no profile but hints at it.
     pub audience: Option<Audience>,
+    /// A kind of applicant named without saying it is the asker's (`le grandi imprese
+    /// possono…?`).
+    pub mentioned: Option<Applicant>,
 }
 
 /// Reads the profile facts of a message (folded words, amounts found in them).
@@ -238,6 +241,7 @@ pub fn read(lx: &Lexicon, words: &[String], amounts: &[Amount]) -> Found {
         p.legal_form = Some(l.clone());
         p.firm = true;
     }
+    f.mentioned = mentioned;
     let mention_audience = Profile {
         applicant: mentioned,
         ..Profile::default()
