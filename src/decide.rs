@@ -104,7 +104,7 @@ const ABOVE_FACTOR: f32 = 0.75;
 /// asked call's own.
 const INSIDE_FACTOR: f32 = 0.97;
 /// An entry about several calls (an overview) yields to one about the asked call alone.
-const SHARED_FACTOR: f32 = 0.95;
+const SHARED_FACTOR: f32 = 0.85;
 /// With no call named or in focus, a person asking today is better served by the open
 /// call: its entries go first at nearly equal words, closed calls' last (a question in
 /// the past tense turns this round: `potevano partecipare?` is about a closed call).

@@ -8,6 +8,7 @@
 
 mod answer;
 mod eligibility;
+mod memory;
 mod prefilled;
 
 pub use answer::Considered;
@@ -307,7 +308,7 @@ impl Engine<'_> {
                 };
                 out.replies.push(Reply::new(tx.t(key, &[])));
             }
-            "privacy" => out.replies.push(self.privacy(tx, view)),
+            "privacy" => out.replies.push(self.privacy(tx, view, &out.session)),
             "verifica" => self.eligibility_command(out, tx, args, now),
             "indietro" => self.eligibility_step_command(out, tx, Step::Back, now),
             "ricomincia" => self.eligibility_step_command(out, tx, Step::Restart, now),
@@ -603,11 +604,14 @@ impl Engine<'_> {
         Reply::new(tx.t("help", &[]))
     }
 
-    fn privacy(&self, tx: &Texts, view: &UserView) -> Reply {
+    fn privacy(&self, tx: &Texts, view: &UserView, session: &Session) -> Reply {
         let mut text = tx.t(
             "privacy",
             &[("days", &self.settings.session_idle_days.to_string())],
         );
+        if let Some(m) = self.memory(tx, session) {
+            text.para().append(m);
+        }
         if !view.tickets.is_empty() {
             text.para().append(tx.t("privacy.tickets", &[]));
             for (n, status) in &view.tickets {

@@ -117,6 +117,10 @@ impl Engine<'_> {
         let again = self.elliptic(tx, reading, session.last_question.as_deref());
         let elliptic = again.is_some();
         let mut query = again.unwrap_or_else(|| reading.query.clone());
+        // Asked again for another call: the names of the first one go.
+        if call.is_some() {
+            query = strip_call_names(self.knowledge, &understand::words_of(&query)).join(" ");
+        }
         let focus = session.topic.clone();
         // Words that only name a call weigh little: the context says which call.
         let lx = &self.knowledge.lexicon;
@@ -134,14 +138,26 @@ impl Engine<'_> {
                 }
             }
         }
-        // A follow-up naming no call is about the call in focus: read it as if it said so.
-        if named.is_empty()
-            && let Some(c) = focus.as_ref().and_then(|f| self.knowledge.call(&f.0))
-            && let Some(name) = c.aliases.first().or(c.weak_aliases.first())
-        {
-            query.push(' ');
-            query.push_str(&name.join(" "));
-            light.extend(name.iter().cloned());
+        // A follow-up naming no call is about the call in focus, and a question asked
+        // again for a chosen call is about that one: read them as if they said so.
+        let said_for: Vec<&CallId> = if named.is_empty() {
+            focus.iter().collect()
+        } else {
+            named.iter().collect()
+        };
+        for id in said_for {
+            let Some(c) = self.knowledge.call(&id.0) else {
+                continue;
+            };
+            let names = c.aliases.iter().chain(&c.weak_aliases);
+            let mentioned = names
+                .clone()
+                .any(|a| !a.is_empty() && qwords.windows(a.len()).any(|w| w == &a[..]));
+            if !mentioned && let Some(name) = c.aliases.first().or(c.weak_aliases.first()) {
+                query.push(' ');
+                query.push_str(&name.join(" "));
+                light.extend(name.iter().cloned());
+            }
         }
         // "Possiamo partecipare?": for someone who said what they are, ask it for them;
         // for anyone else it asks who may take part.
