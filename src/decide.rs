@@ -40,7 +40,7 @@ pub struct Context<'a> {
     pub asks_with: &'a [&'a str],
     /// The phrases that open a question of that kind (an entry whose own question opens
     /// with one is an overview or a definition).
-    pub define_cues: &'a [String],
+    pub define_cues: &'a [crate::fold::Phrase],
     pub now: Timestamp,
 }
 

@@ -7,6 +7,7 @@
 //! settings) and `now`.
 
 mod answer;
+mod answer_view;
 mod eligibility;
 mod memory;
 mod prefilled;
@@ -496,34 +497,25 @@ impl Engine<'_> {
     /// `che bandi ci sono` → `bandi`): reminders and a person wherever the words appear,
     /// lists only when the message is just that request.
     fn request(&self, tx: &Texts, text: &str) -> Option<&'static str> {
-        use crate::knowledge::lexicon::phrase;
         let words =
             crate::understand::rewrite(&self.knowledge.lexicon, crate::understand::words_of(text));
-        let contains = |p: &[String]| !p.is_empty() && words.windows(p.len()).any(|w| w == p);
         for (cmd, key) in [
             ("promemoria", "request.promemoria"),
             ("operatore", "request.operatore"),
         ] {
-            if tx.list(key).iter().any(|r| contains(&phrase(r))) {
+            if crate::fold::has_phrase(&words, tx.phrases(key)) {
                 return Some(cmd);
             }
         }
-        let filler: Vec<String> = tx
-            .list("words.filler")
-            .iter()
-            .flat_map(|f| phrase(f))
-            .collect();
-        let core: Vec<String> = words
-            .iter()
-            .filter(|w| !filler.contains(w))
-            .cloned()
-            .collect();
+        let filler = |w: &String| {
+            tx.phrases("words.filler")
+                .iter()
+                .any(|f| f.len() == 1 && f[0] == *w)
+        };
+        let core: Vec<&String> = words.iter().filter(|w| !filler(w)).collect();
         for (cmd, key) in [("bandi", "request.bandi"), ("scadenze", "request.scadenze")] {
-            let whole = tx.list(key).iter().any(|r| {
-                let p: Vec<String> = phrase(r)
-                    .into_iter()
-                    .filter(|w| !filler.contains(w))
-                    .collect();
+            let whole = tx.phrases(key).iter().any(|p| {
+                let p: Vec<&String> = p.iter().filter(|w| !filler(w)).collect();
                 !p.is_empty() && p == core
             });
             if whole {

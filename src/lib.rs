@@ -37,6 +37,7 @@ pub mod decide;
 pub mod dialogue;
 pub mod documents;
 pub mod eligibility;
+pub mod fold;
 pub mod helpdesk;
 pub mod knowledge;
 pub mod reminders;

@@ -13,6 +13,9 @@
 //! Confidence is relative (share of the question's concepts found in the entry, and the
 //! gap to the runner-up) because BM25 scores swing on a corpus this small.
 
+pub use crate::fold::fold_str;
+use crate::fold::join_acronyms;
+
 mod bm25;
 mod excerpt;
 mod rank;
@@ -315,31 +318,6 @@ const EXTRA_STOP_WORDS: &str = "cosa cos vuol vuole dire significa significato s
     the is are was were be of to an and or in on for with what which can \
     could do does did how my we our it this that there you your me";
 
-/// Lower-cases and folds accents of a string (the same folding the analyzers use).
-pub fn fold_str(s: &str) -> String {
-    thread_local! {
-        // Building an analyzer costs more than folding a short message: keep one per thread.
-        static FOLD: std::cell::RefCell<TextAnalyzer> = std::cell::RefCell::new(
-            TextAnalyzer::builder(SimpleTokenizer::default())
-                .filter(LowerCaser)
-                .filter(AsciiFoldingFilter)
-                .build(),
-        );
-    }
-    FOLD.with(|a| {
-        let mut a = a.borrow_mut();
-        let mut out = String::with_capacity(s.len());
-        let mut ts = a.token_stream(s);
-        while let Some(t) = ts.next() {
-            if !out.is_empty() {
-                out.push(' ');
-            }
-            out.push_str(&t.text);
-        }
-        out
-    })
-}
-
 /// The folding analyzer that keeps stop words: synonym phrases are matched on it, so
 /// that `soldi miei` or `a che ora` are phrases, not the one word left without them.
 fn all_words_analyzer() -> TextAnalyzer {
@@ -366,51 +344,6 @@ fn analyzers() -> (TextAnalyzer, TextAnalyzer) {
         .filter(StopWordFilter::remove(stops))
         .build();
     (stem, fold)
-}
-
-/// Joins dotted acronyms (`D.G.R.`, `A.L.Fa.`, `we.ca.re`) into one word, as people
-/// write them both ways: a word of groups of at most three letters separated by at least
-/// two dots loses its dots. A hand-written scan: a Unicode-aware regex with word
-/// boundaries cost a tenth of the indexing time.
-pub(crate) fn join_acronyms(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.contains('.') {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let is_acronym = |core: &str| {
-        let groups: Vec<&str> = core.split('.').collect();
-        let (last, rest) = groups.split_last().unwrap_or((&"", &[]));
-        groups.len() >= 3
-            && rest
-                .iter()
-                .all(|g| (1..=3).contains(&g.chars().count()) && g.chars().all(char::is_alphabetic))
-            && last.chars().count() <= 3
-            && last.chars().all(char::is_alphabetic)
-    };
-    let mut out = String::with_capacity(text.len());
-    let mut changed = false;
-    for piece in text.split_inclusive(char::is_whitespace) {
-        let start = piece.find(char::is_alphabetic).unwrap_or(piece.len());
-        let end = piece
-            .char_indices()
-            .rev()
-            .find(|(_, c)| c.is_alphabetic() || *c == '.')
-            .map_or(start, |(i, c)| i + c.len_utf8())
-            .max(start);
-        let core = &piece[start..end];
-        if core.contains('.') && is_acronym(core) {
-            out.push_str(&piece[..start]);
-            out.extend(core.chars().filter(|c| *c != '.'));
-            out.push_str(&piece[end..]);
-            changed = true;
-        } else {
-            out.push_str(piece);
-        }
-    }
-    if changed {
-        std::borrow::Cow::Owned(out)
-    } else {
-        std::borrow::Cow::Borrowed(text)
-    }
 }
 
 fn tokens(a: &mut TextAnalyzer, text: &str) -> Vec<String> {

@@ -426,19 +426,7 @@ fn explain() {
     let q = q.to_string_lossy().to_string();
     let brain = Brain::load(&root().join("knowledge")).expect("pack loads");
     let tx = sportello::text::texts(sportello::text::Lang::It);
-    let r = sportello::understand::read(
-        &brain.knowledge,
-        sportello::understand::Cues {
-            question: tx.list("words.question"),
-            asking: tx.list("words.asking"),
-            define: tx.list("words.define"),
-            eligibility: tx.list("words.eligibility"),
-            intent: tx.list("words.intent"),
-            past: tx.list("words.past"),
-            past_endings: tx.list("words.past_endings"),
-        },
-        &q,
-    );
+    let r = sportello::understand::read(&brain.knowledge, sportello::understand::Cues::of(tx), &q);
     println!(
         "query: «{}» named {:?} audience {:?}\nprofile {:?}",
         r.query, r.named, r.audience, r.profile
@@ -491,15 +479,7 @@ fn reading_stats() {
     };
     let brain = Brain::load(&root().join("knowledge")).expect("pack loads");
     let tx = sportello::text::texts(sportello::text::Lang::It);
-    let cues = sportello::understand::Cues {
-        question: tx.list("words.question"),
-        asking: tx.list("words.asking"),
-        define: tx.list("words.define"),
-        eligibility: tx.list("words.eligibility"),
-        intent: tx.list("words.intent"),
-        past: tx.list("words.past"),
-        past_endings: tx.list("words.past_endings"),
-    };
+    let cues = sportello::understand::Cues::of(tx);
     let mut kinds: std::collections::BTreeMap<String, Vec<usize>> = Default::default();
     for item in &set.q {
         let r = sportello::understand::read(&brain.knowledge, cues, &item.text);

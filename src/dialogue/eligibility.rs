@@ -810,7 +810,10 @@ fn fits(q: &Questionnaire, answers: &Answers) -> bool {
 
 /// A doubt about the question (`non so cosa sia un partenariato`).
 fn doubts(tx: &Texts, text: &str) -> bool {
-    crate::understand::has_phrase(&crate::understand::words_of(text), tx.list("words.doubt"))
+    crate::understand::has_phrase(
+        &crate::understand::words_of(text),
+        tx.phrases("words.doubt"),
+    )
 }
 
 /// A message that asks something rather than answering: a question mark, a question word

@@ -23,7 +23,7 @@ impl Engine<'_> {
                 };
                 facts.push(tx.s(key, &[]));
             }
-            (_, Some(a)) => facts.push(super::answer::applicant_one(tx, a)),
+            (_, Some(a)) => facts.push(super::answer_view::applicant_one(tx, a)),
             (None, None) if p.firm => facts.push(tx.s("memory.firm", &[])),
             (None, None) => {}
         }

@@ -46,8 +46,7 @@ impl Size {
     }
 }
 
-/// A phrase as folded words.
-pub type Phrase = Vec<String>;
+pub use crate::fold::{Phrase, phrase};
 
 /// A region and the places that count as in it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -77,15 +76,6 @@ pub struct Lexicon {
     pub self_cues: Vec<Phrase>,
     pub audience: Vec<(Audience, Vec<Phrase>)>,
     pub regions: Vec<Region>,
-}
-
-/// The folded words of a phrase, the way messages are compared: lower case, accents and
-/// apostrophes gone (`l'ATI` → `l ati`), dots of acronyms kept out (`s.r.l.` → `srl`).
-pub fn phrase(s: &str) -> Phrase {
-    crate::search::fold_str(&crate::search::join_acronyms(s))
-        .split_whitespace()
-        .map(String::from)
-        .collect()
 }
 
 #[derive(Deserialize)]

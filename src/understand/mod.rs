@@ -13,6 +13,7 @@ pub mod profile;
 pub use calls::{Relation, named_calls, relation};
 pub use profile::Profile;
 
+use crate::fold::Phrase;
 use crate::knowledge::lexicon::Lexicon;
 use crate::knowledge::{Audience, CallId, Knowledge};
 
@@ -45,7 +46,7 @@ pub struct Reading {
 /// Lower-case words of a text, accents folded, dotted acronyms joined (`A.L.Fa.` →
 /// `alfa`), numbers kept whole (`50.000`) and `%`, `€` as words.
 pub fn words_of(text: &str) -> Vec<String> {
-    numbers::words(&crate::search::join_acronyms(text))
+    numbers::words(&crate::fold::join_acronyms(text))
         .into_iter()
         .flat_map(|w| {
             if w.chars().any(|c| c.is_ascii_digit()) || w == "%" || w == "€" {
@@ -118,41 +119,46 @@ fn sentences(text: &str) -> Vec<(String, bool)> {
 
 /// Word lists the reader needs from the language (locale): question words and phrases
 /// that open a request (`vorrei sapere`).
+/// All of them folded phrases ([`crate::text::Texts::phrases`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Cues<'a> {
-    pub question: &'a [String],
-    pub asking: &'a [String],
+    pub question: &'a [Phrase],
+    pub asking: &'a [Phrase],
     /// Phrases that ask what something is (`cos'è`, `cosa vuol dire`, `parlami di`).
-    pub define: &'a [String],
+    pub define: &'a [Phrase],
     /// Phrases that ask whether one may take part (`possiamo partecipare`).
-    pub eligibility: &'a [String],
+    pub eligibility: &'a [Phrase],
     /// Phrases that say what the asker wants to do (`vorrei offrire`): part of the
     /// question even without a question mark.
-    pub intent: &'a [String],
+    pub intent: &'a [Phrase],
     /// Past-tense words (`c'era`, `era`) and endings of the imperfect (`-avano`).
-    pub past: &'a [String],
+    pub past: &'a [Phrase],
     pub past_endings: &'a [String],
 }
 
-/// Whether any of the phrases occurs in the words.
-pub fn has_phrase(words: &[String], phrases: &[String]) -> bool {
-    phrases.iter().any(|p| {
-        let p = crate::knowledge::lexicon::phrase(p);
-        !p.is_empty() && words.windows(p.len()).any(|w| w == &p[..])
-    })
+impl<'a> Cues<'a> {
+    /// The cue lists of a language.
+    pub fn of(tx: &'a crate::text::Texts) -> Cues<'a> {
+        Cues {
+            question: tx.phrases("words.question"),
+            asking: tx.phrases("words.asking"),
+            define: tx.phrases("words.define"),
+            eligibility: tx.phrases("words.eligibility"),
+            intent: tx.phrases("words.intent"),
+            past: tx.phrases("words.past"),
+            past_endings: tx.list("words.past_endings"),
+        }
+    }
 }
+
+pub use crate::fold::has_phrase;
 
 impl Cues<'_> {
     /// Whether a sentence (its folded words) opens like a question or a request.
     fn opens_question(&self, words: &[String]) -> bool {
         let first = words.first().map(String::as_str).unwrap_or_default();
-        self.question
-            .iter()
-            .any(|q| crate::search::fold_str(q) == first)
-            || self.asking.iter().any(|a| {
-                let p = crate::knowledge::lexicon::phrase(a);
-                !p.is_empty() && words.windows(p.len()).any(|w| w == &p[..])
-            })
+        self.question.iter().any(|q| q.len() == 1 && q[0] == first)
+            || has_phrase(words, self.asking)
     }
 }
 
@@ -298,29 +304,9 @@ mod tests {
         .expect("pack loads")
     }
 
-    fn cues() -> (Vec<String>, Vec<String>) {
-        let tx = crate::text::texts(crate::text::Lang::It);
-        (
-            tx.list("words.question").to_vec(),
-            tx.list("words.asking").to_vec(),
-        )
-    }
-
     fn reading(text: &str) -> Reading {
-        let (q, a) = cues();
-        read(
-            &pack(),
-            Cues {
-                question: &q,
-                asking: &a,
-                define: &[],
-                eligibility: &[],
-                intent: &[],
-                past: &[],
-                past_endings: &[],
-            },
-            text,
-        )
+        let tx = crate::text::texts(crate::text::Lang::It);
+        read(&pack(), Cues::of(tx), text)
     }
 
     #[test]
