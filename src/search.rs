@@ -262,6 +262,8 @@ pub struct SearchIndex {
     question_stems: std::sync::Arc<HashSet<String>>,
     /// In how many entries each stem occurs (for the weight of a concept).
     df: HashMap<String, u32>,
+    /// The weight of each stem of the pack (from `df`), computed once.
+    idf: HashMap<String, f32>,
     /// Synonym groups as folded token sequences: group -> terms -> tokens.
     synonyms: Vec<Vec<Vec<String>>>,
 }
@@ -582,7 +584,13 @@ impl SearchIndex {
                 .filter_map(|w| tokens(&mut stem, w).into_iter().next())
                 .collect(),
         );
+        let n = entries.len().max(1) as f32;
+        let idf = df
+            .iter()
+            .map(|(s, &d)| (s.clone(), (1.0 + n / d.max(1) as f32).ln()))
+            .collect();
         Ok(SearchIndex {
+            idf,
             reader,
             fields,
             stem,

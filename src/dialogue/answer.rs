@@ -33,7 +33,7 @@ pub struct Considered {
 }
 
 /// Candidates the decision looks at.
-const CANDIDATES: usize = 15;
+const CANDIDATES: usize = 10;
 
 impl Engine<'_> {
     /// What staff get for a question (a `/risposta` or a forward): the engine's own

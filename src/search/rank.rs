@@ -110,22 +110,14 @@ impl SearchIndex {
     /// How close the question is to the entry's closest phrasing: the share of the
     /// question it holds times the share of it the question holds (square roots, so one
     /// side alone cannot make a near paraphrase).
-    fn similarity(&self, q: &Analysed, e: &Entry) -> f32 {
-        let total: f32 = q.concepts.iter().map(|c| c.weight).sum();
-        if total <= 0.0 {
+    fn similarity(&self, q: &Analysed, view: &QueryView<'_>, e: &Entry) -> f32 {
+        if view.total <= 0.0 {
             return 0.0;
         }
         // Words that only name a call count little on the phrasing's side too.
-        let light: HashSet<&str> = q
-            .concepts
-            .iter()
-            .filter(|c| c.light)
-            .flat_map(|c| c.stems.iter())
-            .map(String::as_str)
-            .collect();
         let w = |s: &String| {
-            let base = self.stem_weight(s);
-            if light.contains(s.as_str()) {
+            let base = self.idf.get(s).copied().unwrap_or(0.0);
+            if view.light.contains(s.as_str()) {
                 base * LIGHT
             } else {
                 base
@@ -140,28 +132,20 @@ impl SearchIndex {
                 continue;
             }
             // The phrasing's own words the question matched, weighted the same way.
-            let matched: HashSet<&str> = q
-                .concepts
-                .iter()
-                .filter(|c| place(c, p) > 0.0)
-                .flat_map(|c| c.stems.iter().chain(c.alt_terms.iter().flatten()))
-                .map(String::as_str)
-                .collect();
-            let own: f32 = p.iter().map(w).sum();
-            let held: f32 = p
-                .iter()
-                .filter(|s| matched.contains(s.as_str()))
-                .map(w)
-                .sum();
-            let from_question = found / total;
+            let (own, held) = p.iter().fold((0.0f32, 0.0f32), |(own, held), s| {
+                let x = w(s);
+                let hit = if view.stems.contains(s.as_str()) {
+                    x
+                } else {
+                    0.0
+                };
+                (own + x, held + hit)
+            });
+            let from_question = found / view.total;
             let from_phrasing = if own > 0.0 { held / own } else { 0.0 };
             best = best.max(trust * (from_question * from_phrasing).sqrt());
         }
         best
-    }
-
-    fn stem_weight(&self, s: &str) -> f32 {
-        self.weight_of(self.df.get(s).copied().unwrap_or(0))
     }
 
     /// Words of the question that no candidate holds anywhere (`viene` in «da dove viene
@@ -195,12 +179,13 @@ impl SearchIndex {
             .map(|c| c.1)
             .fold(0.0f32, f32::max)
             .max(f32::EPSILON);
+        let view = QueryView::of(q);
         let mut hits: Vec<Hit> = candidates
             .into_iter()
             .map(|(entry, score)| {
                 let e = &self.entries[entry];
                 let coverage = self.coverage(q, e);
-                let similarity = self.similarity(q, e);
+                let similarity = self.similarity(q, &view, e);
                 let faq = if e.doc.kind == EntryKind::Faq {
                     FAQ_PRIOR
                 } else {
@@ -221,6 +206,37 @@ impl SearchIndex {
         hits.sort_by(|a, b| b.rank.total_cmp(&a.rank));
         hits.truncate(limit);
         hits
+    }
+}
+
+/// What ranking needs of a question, computed once for all its candidates.
+struct QueryView<'q> {
+    /// Weight of the question's concepts.
+    total: f32,
+    /// Every stem the question matches with (its words and their synonyms).
+    stems: HashSet<&'q str>,
+    /// Stems of words that only name a call.
+    light: HashSet<&'q str>,
+}
+
+impl<'q> QueryView<'q> {
+    fn of(q: &'q Analysed) -> Self {
+        QueryView {
+            total: q.concepts.iter().map(|c| c.weight).sum(),
+            stems: q
+                .concepts
+                .iter()
+                .flat_map(|c| c.stems.iter().chain(c.alt_terms.iter().flatten()))
+                .map(String::as_str)
+                .collect(),
+            light: q
+                .concepts
+                .iter()
+                .filter(|c| c.light)
+                .flat_map(|c| c.stems.iter())
+                .map(String::as_str)
+                .collect(),
+        }
     }
 }
 

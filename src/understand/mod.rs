@@ -219,8 +219,17 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
         described = chosen.len() < parts.len();
         chosen.join(" ")
     };
-    let qwords = rewrite(lx, words_of(&question_text));
-    let query = query_words(lx, &qwords).join(" ");
+    // A short message is its own question: its words and facts are read already.
+    let (qwords, query) = if described || question_text.len() != text.len() {
+        let qwords = rewrite(lx, words_of(&question_text));
+        let qamounts = numbers::amounts(&qwords);
+        let qfound = profile::read(lx, &qwords, &qamounts);
+        let query = query_words(lx, &qwords, &qfound).join(" ");
+        (qwords, query)
+    } else {
+        let query = query_words(lx, &words, &found).join(" ");
+        (words.clone(), query)
+    };
     let past = has_phrase(&qwords, cues.past)
         || qwords.iter().any(|w| {
             w.chars().count() >= 5 && cues.past_endings.iter().any(|e| w.ends_with(e.as_str()))
@@ -255,9 +264,7 @@ fn content_words(words: &[String], k: &Knowledge) -> usize {
 /// The words search reads: headcounts dropped (`12 dipendenti` says who asks, not what),
 /// places replaced by their region (`un'azienda di Milano` asks about being outside
 /// Piedmont).
-fn query_words(lx: &Lexicon, words: &[String]) -> Vec<String> {
-    let amounts = numbers::amounts(words);
-    let found = profile::read(lx, words, &amounts);
+fn query_words(lx: &Lexicon, words: &[String], found: &profile::Found) -> Vec<String> {
     let mut spent = vec![false; words.len()];
     for &(a, b) in &found.spent {
         let b = b.min(words.len());
