@@ -314,7 +314,7 @@ const EXTRA_STOP_WORDS: &str = "cosa cos vuol vuole dire significa significato s
     vorrei vorremmo volevamo vogliamo voglio sapere sapete ditemi spiegate spiegatemi spiegarmi \
     parlatemi illustrate illustrami possiamo potremmo potrei \
     potrebbe potrebbero potremo potete ciao salve favore \
-    grazie buongiorno buonasera qual quali fa fare fatto fatta fatti fatte parlami parlarmi dimmi dirmi raccontami informazioni info \
+    grazie buongiorno buonasera qual quali spiegato spiegata semplice semplici semplicemente fa fare fatto fatta fatti fatte parlami parlarmi dimmi dirmi raccontami informazioni info \
     qualcosa qualcuno ciao raga ragazzi tipo boh comunque allora quindi invece praticamente \
     scusa scusate gentilmente sai sapete saprebbe sapreste chiedo chiedere volevo vorremmo \
     the is are was were be of to an and or in on for with what which can \

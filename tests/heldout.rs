@@ -318,6 +318,14 @@ fn run(name: &str, set: &Set, brain: &Brain, show_misses: bool) -> (Figures, Fig
                 &seen,
                 true,
             );
+            score(
+                by_kind
+                    .entry(format!("conversation, turn {}", i.min(3) + 1))
+                    .or_default(),
+                turn,
+                &seen,
+                true,
+            );
             if let Some(m) = score(&mut bot, turn, &seen, true) {
                 misses.push(format!(
                     "  [conv {} #{i}] «{}» expected {:?} ({}): {m}",

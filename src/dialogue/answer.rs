@@ -178,6 +178,7 @@ impl Engine<'_> {
                 past: reading.past,
                 described: reading.described,
                 asks_with: &asks_with,
+                plain_best: self.index.search_bm25(&query, 1).first().map(|h| h.0),
                 define_cues: tx.phrases("words.define"),
                 now,
             },

@@ -224,10 +224,10 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
         let qwords = rewrite(lx, words_of(&question_text));
         let qamounts = numbers::amounts(&qwords);
         let qfound = profile::read(lx, &qwords, &qamounts);
-        let query = query_words(lx, &qwords, &qfound).join(" ");
+        let query = query_words(lx, &qwords, &qfound, k);
         (qwords, query)
     } else {
-        let query = query_words(lx, &words, &found).join(" ");
+        let query = query_words(lx, &words, &found, k);
         (words.clone(), query)
     };
     let past = has_phrase(&qwords, cues.past)
@@ -264,9 +264,19 @@ fn content_words(words: &[String], k: &Knowledge) -> usize {
 /// The words search reads: headcounts dropped (`12 dipendenti` says who asks, not what),
 /// places replaced by their region (`un'azienda di Milano` asks about being outside
 /// Piedmont).
-fn query_words(lx: &Lexicon, words: &[String], found: &profile::Found) -> Vec<String> {
+fn query_words(lx: &Lexicon, words: &[String], found: &profile::Found, k: &Knowledge) -> String {
+    let q = query_without(lx, words, &found.spent);
+    // «Siamo una coop sociale, c'è qualcosa per noi?»: without the words that describe
+    // the asker nothing would be asked, so they stay.
+    if content_words(&words_of(&q), k) == 0 {
+        return query_without(lx, words, &[]);
+    }
+    q
+}
+
+fn query_without(lx: &Lexicon, words: &[String], spans: &[(usize, usize)]) -> String {
     let mut spent = vec![false; words.len()];
-    for &(a, b) in &found.spent {
+    for &(a, b) in spans {
         let b = b.min(words.len());
         if a < b {
             spent[a..b].iter_mut().for_each(|s| *s = true);
@@ -297,7 +307,7 @@ fn query_words(lx: &Lexicon, words: &[String], found: &profile::Found) -> Vec<St
             }
         }
     }
-    out
+    out.join(" ")
 }
 
 #[cfg(test)]

@@ -153,7 +153,12 @@ pub fn read(lx: &Lexicon, words: &[String], amounts: &[Amount]) -> Found {
     // grandi imprese possono partecipare?`).
     // Only a kind said of oneself is a fact about the asker; any mention still hints at
     // who is asking (`un privato cittadino può…?`).
-    let described = |at: usize| near(words, &lx.self_cues, at.saturating_sub(4), at);
+    // A phrase that itself opens with «sono», «siamo»… (`sono un dipendente`) is said of
+    // oneself too.
+    let described = |at: usize| {
+        near(words, &lx.self_cues, at.saturating_sub(4), at)
+            || lx.self_cues.iter().any(|c| words[at..].starts_with(c))
+    };
     let mut mentioned = None;
     if let Some((a, at, len)) = first_label(words, &lx.applicants) {
         mentioned = Some(a);
@@ -247,7 +252,14 @@ pub fn read(lx: &Lexicon, words: &[String], amounts: &[Amount]) -> Found {
         ..Profile::default()
     }
     .audience();
-    f.audience = p.audience().or(mention_audience).or_else(|| {
+    // Who one says one is beats the firm one mentions (`sono un dipendente di una ditta`).
+    let said = Profile {
+        applicant: p.applicant,
+        size: p.size,
+        ..Profile::default()
+    }
+    .audience();
+    f.audience = said.or(mention_audience).or(p.audience()).or_else(|| {
         let hints: Vec<Audience> = lx
             .audience
             .iter()
