@@ -51,27 +51,41 @@ impl Engine<'_> {
             profile: reading.profile.clone(),
             ..super::Session::default()
         };
-        match self.consider(tx, &reading, &session, None, now).decision {
+        let considered = self.consider(tx, &reading, &session, None, now);
+        let (best, mut others, confidence) = match considered.decision {
             Decision::Direct {
                 entry, also, lines, ..
             } => (
                 Some(entry),
-                also.into_iter().chain(lines).take(2).collect(),
+                also.into_iter().chain(lines).collect::<Vec<_>>(),
                 Confidence::High,
             ),
             Decision::Menu { entries } => {
                 let mut e = entries.into_iter();
-                (e.next(), e.take(2).collect(), Confidence::Low)
+                (e.next(), e.collect(), Confidence::Low)
             }
             Decision::WhichCall { calls } => {
                 let mut e = calls.into_iter().map(|(_, e)| e);
-                (e.next(), e.take(2).collect(), Confidence::Low)
+                (e.next(), e.collect(), Confidence::Low)
             }
             Decision::Nothing { suggestions } => {
                 let mut e = suggestions.into_iter();
-                (e.next(), e.take(2).collect(), Confidence::None)
+                (e.next(), e.collect(), Confidence::None)
+            }
+        };
+        // Staff always see two alternatives when the ranking has them (of the call named,
+        // when one is).
+        for h in &considered.results.hits {
+            let calls = &self.index.entry(h.entry).doc.calls;
+            let fits = considered.named.iter().all(|n| {
+                understand::calls::best_relation(self.knowledge, n, calls).is_none_or(|r| r.fits())
+            });
+            if fits && Some(h.entry) != best && !others.contains(&h.entry) {
+                others.push(h.entry);
             }
         }
+        others.truncate(2);
+        (best, others, confidence)
     }
 
     /// Reads a message with the pack's data and the language's cue words.
@@ -292,8 +306,19 @@ impl Engine<'_> {
                     .map(|b| vec![b])
                     .collect();
                 rows.extend(self.operator_row(tx));
-                out.replies
-                    .push(Reply::new(tx.t("search.choose", &[])).with_buttons(rows));
+                // The call the choice is about, and the way to another one.
+                let about = named
+                    .first()
+                    .or(out.session.topic.as_ref())
+                    .and_then(|c| self.knowledge.call(&c.0));
+                let text = match about {
+                    Some(c) => {
+                        rows.push(vec![button(tx.s("focus.change", &[]), Action::FocusMenu)]);
+                        tx.t("search.choose_call", &[("call", &c.short)])
+                    }
+                    None => tx.t("search.choose", &[]),
+                };
+                out.replies.push(Reply::new(text).with_buttons(rows));
                 out.replies
                     .extend(self.passages_reply(tx, &passages, false));
             }

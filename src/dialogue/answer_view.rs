@@ -27,10 +27,14 @@ impl Engine<'_> {
             let Some(c) = d.call.as_ref().and_then(|c| self.knowledge.call(&c.0)) else {
                 continue;
             };
+            // The entry's own question, then its first sentence: «Sì, ma…» alone says
+            // nothing.
             text.line()
                 .text("• ")
                 .bold(&c.short)
-                .text(format!(" ({}): ", status_word(tx, c, now)))
+                .text(format!(" ({}) – ", status_word(tx, c, now)))
+                .italic(&d.title)
+                .text(" ")
                 .text(first_sentence(&d.body));
         }
     }
