@@ -115,7 +115,17 @@ impl Engine<'_> {
         // "E per alfa invece?": a call and nothing else asks the previous question again.
         let again = self.elliptic(tx, reading, session.last_question.as_deref());
         let elliptic = again.is_some();
-        let mut query = again.unwrap_or_else(|| reading.query.clone());
+        let mut query = again.unwrap_or_else(|| {
+            // Without the words that describe the asker nothing may be left to ask: then
+            // the description is the question (`siamo una coop sociale, c'è qualcosa?`).
+            if reading.query == reading.query_whole
+                || self.index.analyse(&reading.query).content_weight() > 0.0
+            {
+                reading.query.clone()
+            } else {
+                reading.query_whole.clone()
+            }
+        });
         // Asked again for another call: the names of the first one go.
         if call.is_some() {
             query = strip_call_names(self.knowledge, &understand::words_of(&query)).join(" ");

@@ -25,6 +25,9 @@ pub struct Reading {
     /// What search should read: the question part, without the words that only describe
     /// the asker (a headcount, a town), places replaced by their region.
     pub query: String,
+    /// The question part with those words kept, for when nothing else is asked
+    /// (`siamo una coop sociale, c'è qualcosa per noi?`).
+    pub query_whole: String,
     /// Calls the message names, in order (see [`calls::named_calls`]).
     pub named: Vec<CallId>,
     /// Facts the asker gave about themselves in this message.
@@ -230,11 +233,13 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
         let query = query_words(lx, &words, &found, k);
         (words.clone(), query)
     };
+    let query_whole = query_without(lx, &qwords, &[]);
     let past = has_phrase(&qwords, cues.past)
         || qwords.iter().any(|w| {
             w.chars().count() >= 5 && cues.past_endings.iter().any(|e| w.ends_with(e.as_str()))
         });
     Reading {
+        query_whole,
         past,
         defines: has_phrase(&qwords, cues.define),
         eligibility: has_phrase(&qwords, cues.eligibility),
