@@ -80,7 +80,7 @@ const DIRECT_COVERAGE: f32 = 0.4;
 /// direct answers at about three wrong in a hundred (less is needed when plain BM25 puts
 /// the same answer first).
 const SURE: f32 = 0.76;
-const SURE_AGREED: f32 = 0.44;
+const SURE_AGREED: f32 = 0.52;
 const SIMILARITY_WEIGHT: f32 = 0.25;
 const COVERAGE_WEIGHT: f32 = 0.5;
 const UNKNOWN_WEIGHT: f32 = 0.3;

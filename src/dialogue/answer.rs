@@ -238,6 +238,18 @@ impl Engine<'_> {
             out.session.last_question = Some(question.chars().take(MAX_QUESTION).collect());
         }
         let passages = self.passages_for(&query);
+        // No curated answer stands out but the official text answers it squarely: the
+        // official text alone, rather than a menu of weak FAQs.
+        let text_covers_more = passages.confidence != Confidence::None
+            && passages.hits.first().map(|h| h.coverage) > results.hits.first().map(|h| h.coverage);
+        let decision = match decision {
+            Decision::Menu { entries } if text_covers_more && named.is_empty() => {
+                Decision::Nothing {
+                    suggestions: entries,
+                }
+            }
+            d => d,
+        };
         let id = |e: usize| self.index.entry(e).doc.id.clone();
         let answered = match &decision {
             Decision::Direct {

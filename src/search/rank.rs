@@ -18,7 +18,7 @@ use super::{Analysed, Concept, Confidence, Entry, EntryKind, Hit, LIGHT, SearchI
 
 /// Strength of a concept found in an entry's title (or alternatives) and in its body.
 const TITLE_MATCH: f32 = 1.0;
-const BODY_MATCH: f32 = 0.4;
+const BODY_MATCH: f32 = 0.55;
 /// In one of the entry's alternative phrasings: almost as good as its title.
 const ALT_MATCH: f32 = 0.9;
 /// Strength of a concept found in the text of a passage of an official document.
@@ -29,8 +29,8 @@ const SYNONYM_FACTOR: f32 = 0.9;
 const ALT_SIMILARITY: f32 = 0.95;
 /// Shares of the ranking key.
 const COVERAGE_SHARE: f32 = 0.5;
-const SIMILARITY_SHARE: f32 = 0.5;
-const BM25_SHARE: f32 = 0.1;
+const SIMILARITY_SHARE: f32 = 0.35;
+const BM25_SHARE: f32 = 0.25;
 /// A FAQ is a curated answer to a question: it goes before call text that covers the
 /// question as well.
 const FAQ_PRIOR: f32 = 0.12;
