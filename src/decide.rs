@@ -229,10 +229,11 @@ pub fn decide(k: &Knowledge, ix: &SearchIndex, results: &Results, ctx: &Context<
     let needed = if agreed { SURE_AGREED } else { SURE };
     let direct = top.coverage >= DIRECT_COVERAGE && sureness >= needed;
     if direct {
+        // «Forse cercavi anche»: the next two entries of the asked calls that answer
+        // something else (the call text of the same answer has its own button).
         let also = weighed
             .iter()
-            .filter(|w| w.entry != top.entry)
-            .filter(|w| w.coverage >= min_coverage)
+            .filter(|w| !same_answer(ix, top.entry, w.entry))
             .map(|w| w.entry)
             .take(2)
             .collect();
