@@ -7,7 +7,7 @@
 
 mod prefill;
 
-pub use prefill::{answer_from, prefill};
+pub use prefill::{answer_from, prefill, settled_by};
 
 use std::path::PathBuf;
 

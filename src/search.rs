@@ -614,6 +614,18 @@ impl SearchIndex {
     }
 
     /// Finds an entry by its id (`faq:...`, `call:...`).
+    /// Whether a folded word of a message weighs in search: not a stop word, not a
+    /// question word, and known to the pack.
+    pub fn weighs(&self, word: &str) -> bool {
+        if self.stops.contains(word) {
+            return false;
+        }
+        match self.stem_word(word) {
+            Some(s) => !self.question_stems.contains(&s) && self.idf.contains_key(&s),
+            None => false,
+        }
+    }
+
     /// The question words an entry's own question asks with (`quando` in «Quando scadeva
     /// il bando…?»), as stems.
     pub fn asks_with(&self, entry: usize) -> Vec<&str> {
@@ -718,6 +730,11 @@ impl SearchIndex {
         let mut unknown = 0.0;
         for (w, _) in words.iter().zip(&covered).filter(|(_, c)| !**c) {
             if !seen.insert(w.clone()) {
+                continue;
+            }
+            // One- and two-letter words (`va`, `ci`) say nothing on their own; acronyms
+            // that short (`ue`) count through the synonyms.
+            if w.chars().count() <= 2 && !w.chars().all(|c| c.is_ascii_digit()) {
                 continue;
             }
             let Some(s) = self.stem_word(w) else { continue };

@@ -90,7 +90,12 @@ impl Engine<'_> {
 
     /// Reads a message with the pack's data and the language's cue words.
     pub fn read(&self, tx: &Texts, text: &str) -> Reading {
-        understand::read(self.knowledge, Cues::of(tx), text)
+        let content = |w: &str| self.index.weighs(w);
+        let cues = Cues {
+            content: &content,
+            ..Cues::of(tx)
+        };
+        understand::read(self.knowledge, cues, text)
     }
 
     /// Answers a free question with search, in the context of the conversation.

@@ -181,6 +181,13 @@ impl Engine<'_> {
             };
             out.push(tx.t(key, &[("who", &who), ("call", &c.short)]));
         }
+        // What the call's rules already say with these facts («Il progetto vale meno di
+        // 80.000 €…»), before any check.
+        if let Some(q) = self.knowledge.questionnaire_for(&c.id) {
+            for r in crate::eligibility::settled_by(q, p).into_iter().take(2) {
+                out.push(tx.t("profile.rule", &[("reason", &r.reason)]));
+            }
+        }
         if let (Some(false), Some(t)) = (p.in_piedmont(), c.territory.as_deref()) {
             let region = p.region.clone().unwrap_or_default();
             out.push(tx.t(

@@ -94,3 +94,25 @@ pub fn prefill(qn: &Questionnaire, p: &Profile, answers: &Answers) -> Answers {
     }
     added
 }
+
+/// The rules that the facts alone already decide against the asker: a "non ammissibile" or
+/// "da verificare" rule whose every condition is on a question the facts answer, and
+/// holds (`un progetto da 60.000 €` under A.L.Fa.'s minimum). What the facts allow to
+/// say before any check.
+pub fn settled_by<'q>(qn: &'q Questionnaire, p: &Profile) -> Vec<&'q super::Rule> {
+    let answers = prefill(qn, p, &Vec::new());
+    if answers.is_empty() {
+        return Vec::new();
+    }
+    let answered = |id: &str| answers.iter().any(|(q, _)| q == id);
+    qn.rules
+        .iter()
+        .filter(|r| {
+            matches!(
+                r.effect,
+                super::RuleEffect::Verdict(super::Verdict::NotEligible | super::Verdict::ToVerify)
+            )
+        })
+        .filter(|r| r.when.questions().all(answered) && r.when.holds(&answers))
+        .collect()
+}

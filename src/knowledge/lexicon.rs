@@ -74,6 +74,10 @@ pub struct Lexicon {
     pub cofinancing_cues: Vec<Phrase>,
     /// Words after which the asker describes themselves (`siamo`, `la nostra`).
     pub self_cues: Vec<Phrase>,
+    /// What a project value and a co-financing share stand for in a question (the words
+    /// search reads in place of the number).
+    pub value_means: String,
+    pub cofinancing_means: String,
     pub audience: Vec<(Audience, Vec<Phrase>)>,
     pub regions: Vec<Region>,
 }
@@ -121,6 +125,10 @@ struct RawWords {
     cofinancing: Vec<String>,
     #[serde(rename = "self", default)]
     self_cues: Vec<String>,
+    #[serde(default)]
+    value_means: String,
+    #[serde(default)]
+    cofinancing_means: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -239,6 +247,8 @@ pub(crate) fn load_lexicon(dir: &Path, errors: &mut Vec<KnowledgeError>) -> Lexi
                 lx.value_cues = phrases(&raw.words.value);
                 lx.cofinancing_cues = phrases(&raw.words.cofinancing);
                 lx.self_cues = phrases(&raw.words.self_cues);
+                lx.value_means = raw.words.value_means.clone();
+                lx.cofinancing_means = raw.words.cofinancing_means.clone();
                 lx.regions = raw
                     .region
                     .iter()

@@ -123,8 +123,11 @@ fn sentences(text: &str) -> Vec<(String, bool)> {
 /// Word lists the reader needs from the language (locale): question words and phrases
 /// that open a request (`vorrei sapere`).
 /// All of them folded phrases ([`crate::text::Texts::phrases`]).
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct Cues<'a> {
+    /// Whether a (folded) word can carry a question's topic; by default a word of four
+    /// letters or more, the engine asks its search index (a word it weighs).
+    pub content: &'a dyn Fn(&str) -> bool,
     pub question: &'a [Phrase],
     pub asking: &'a [Phrase],
     /// Phrases that ask what something is (`cos'è`, `cosa vuol dire`, `parlami di`).
@@ -143,6 +146,7 @@ impl<'a> Cues<'a> {
     /// The cue lists of a language.
     pub fn of(tx: &'a crate::text::Texts) -> Cues<'a> {
         Cues {
+            content: &|w: &str| w.chars().count() >= 4,
             question: tx.phrases("words.question"),
             asking: tx.phrases("words.asking"),
             define: tx.phrases("words.define"),
@@ -213,7 +217,7 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
         // A bare «è troppo?» or «è possibile?» asks about the sentence before it.
         let mut chosen: Vec<&str> = chosen;
         if let Some(first) = chosen.first().copied()
-            && content_words(&read_part(first), k) < 2
+            && content_words(&read_part(first), k, cues.content) < 2
             && let Some(i) = parts.iter().position(|(s, _)| s == first)
             && i > 0
         {
@@ -233,7 +237,20 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
         let query = query_words(lx, &words, &found, k);
         (words.clone(), query)
     };
-    let query_whole = query_without(lx, &qwords, &[]);
+    let query_whole = query_without(lx, &qwords, &[], &[]);
+    // The calls the question part names; a call named only in the description counts
+    // when the question names none («Nel 2019 eravamo nel bando WECARE. Possiamo
+    // partecipare ad A.L.Fa.?» is about A.L.Fa.).
+    // A kind of applicant named in a description is the asker's (`Sono il presidente di
+    // un'associazione di categoria. …`).
+    let mut found = found;
+    if described && found.profile.applicant.is_none() && found.profile.size.is_none() {
+        found.profile.applicant = found.mentioned;
+    }
+    let named = match named_calls(k, &qwords) {
+        in_question if !in_question.is_empty() => in_question,
+        _ => named,
+    };
     let past = has_phrase(&qwords, cues.past)
         || qwords.iter().any(|w| {
             w.chars().count() >= 5 && cues.past_endings.iter().any(|e| w.ends_with(e.as_str()))
@@ -254,7 +271,7 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
 }
 
 /// Words that could carry a question's topic: four letters or more, not naming a call.
-fn content_words(words: &[String], k: &Knowledge) -> usize {
+fn content_words(words: &[String], k: &Knowledge, content: &dyn Fn(&str) -> bool) -> usize {
     let names: Vec<&String> = k
         .calls
         .iter()
@@ -262,7 +279,7 @@ fn content_words(words: &[String], k: &Knowledge) -> usize {
         .collect();
     words
         .iter()
-        .filter(|w| w.chars().count() >= 4 && !names.contains(w))
+        .filter(|w| content(w) && !names.contains(w))
         .count()
 }
 
@@ -270,16 +287,23 @@ fn content_words(words: &[String], k: &Knowledge) -> usize {
 /// places replaced by their region (`un'azienda di Milano` asks about being outside
 /// Piedmont).
 fn query_words(lx: &Lexicon, words: &[String], found: &profile::Found, k: &Knowledge) -> String {
-    let q = query_without(lx, words, &found.spent);
+    let q = query_without(lx, words, &found.spent, &found.amounts);
     // «Siamo una coop sociale, c'è qualcosa per noi?»: without the words that describe
     // the asker nothing would be asked, so they stay.
-    if content_words(&words_of(&q), k) == 0 {
-        return query_without(lx, words, &[]);
+    if content_words(&words_of(&q), k, &|w: &str| w.chars().count() >= 4) == 0 {
+        return query_without(lx, words, &[], &found.amounts);
     }
     q
 }
 
-fn query_without(lx: &Lexicon, words: &[String], spans: &[(usize, usize)]) -> String {
+/// The words without the spent spans, amounts read as what they stand for (`60.000 €` →
+/// `importo del progetto`), places as their region.
+fn query_without(
+    lx: &Lexicon,
+    words: &[String],
+    spans: &[(usize, usize)],
+    amounts: &[(usize, usize, String)],
+) -> String {
     let mut spent = vec![false; words.len()];
     for &(a, b) in spans {
         let b = b.min(words.len());
@@ -290,6 +314,11 @@ fn query_without(lx: &Lexicon, words: &[String], spans: &[(usize, usize)]) -> St
     let mut out = Vec::with_capacity(words.len());
     let mut i = 0;
     while i < words.len() {
+        if let Some((_, end, means)) = amounts.iter().find(|(a, _, _)| *a == i) {
+            out.extend(words_of(means));
+            i = (*end).max(i + 1);
+            continue;
+        }
         if spent[i] {
             i += 1;
             continue;

@@ -137,6 +137,9 @@ pub struct Found {
     /// Words that only describe the asker (a headcount, a place): the question without
     /// them is what search should read. Pairs of (start, end) word indices.
     pub spent: Vec<(usize, usize)>,
+    /// Amounts that are what is asked about (`un progetto da 60.000 €: va bene?`): the
+    /// words search reads instead of the number (`importo del progetto`).
+    pub amounts: Vec<(usize, usize, String)>,
     /// Who is asking when the message gives no profile but hints at it.
     pub audience: Option<Audience>,
     /// A kind of applicant named without saying it is the asker's (`le grandi imprese
@@ -156,7 +159,7 @@ pub fn read(lx: &Lexicon, words: &[String], amounts: &[Amount]) -> Found {
     // A phrase that itself opens with «sono», «siamo»… (`sono un dipendente`) is said of
     // oneself too.
     let described = |at: usize| {
-        near(words, &lx.self_cues, at.saturating_sub(4), at)
+        near(words, &lx.self_cues, at.saturating_sub(6), at)
             || lx.self_cues.iter().any(|c| words[at..].starts_with(c))
     };
     let mut mentioned = None;
@@ -203,13 +206,14 @@ pub fn read(lx: &Lexicon, words: &[String], amounts: &[Amount]) -> Found {
             )
         {
             p.cofinancing = Some(a.value);
-            f.spent.push((a.start, after));
+            f.amounts
+                .push((a.start, after, lx.cofinancing_means.clone()));
         } else if !a.percent
             && (a.euro || near(words, &lx.value_cues, a.start.saturating_sub(4), a.start))
             && a.value >= 1000.0
         {
             p.value = Some(a.value);
-            f.spent.push((a.start, after));
+            f.amounts.push((a.start, after, lx.value_means.clone()));
         }
     }
     // "Da soli" before "con altre aziende": the negative phrases are the more specific.
