@@ -652,6 +652,14 @@ impl SearchIndex {
         if self.vocab.contains_key(&w) {
             return w;
         }
+        // Another form of a known word (`cofinanziare` next to `cofinanziamento`) is no
+        // typo: its stem already matches.
+        if self
+            .stem_word(&w)
+            .is_some_and(|s| self.idf.contains_key(&s))
+        {
+            return w;
+        }
         let d = fuzzy_distance(&w) as usize;
         if d == 0 {
             return w;
