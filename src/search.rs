@@ -668,6 +668,11 @@ impl SearchIndex {
         let mut best: Option<(usize, u32, &str)> = None;
         for l in len.saturating_sub(d)..=len + d {
             for (cand, freq) in self.by_len.get(l).into_iter().flatten() {
+                // Two edits that also change the length by two (`presidente` →
+                // `presente`) make another word, not a typo.
+                if d == 2 && l.abs_diff(len) > 1 {
+                    continue;
+                }
                 let dist = levenshtein_within(&w, cand, d);
                 if dist <= d
                     && best.is_none_or(|(bd, bf, _)| {
