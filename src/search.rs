@@ -266,6 +266,8 @@ pub struct SearchIndex {
     idf: HashMap<String, f32>,
     /// Synonym groups as folded token sequences: group -> terms -> tokens.
     synonyms: Vec<Vec<Vec<String>>>,
+    /// Every (group, term) of `synonyms`, longest term first.
+    synonym_order: Vec<(usize, usize)>,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -589,7 +591,14 @@ impl SearchIndex {
             .iter()
             .map(|(s, &d)| (s.clone(), (1.0 + n / d.max(1) as f32).ln()))
             .collect();
+        let mut synonym_order: Vec<(usize, usize)> = synonyms
+            .iter()
+            .enumerate()
+            .flat_map(|(g, terms)| (0..terms.len()).map(move |t| (g, t)))
+            .collect();
+        synonym_order.sort_by_key(|&(g, t)| std::cmp::Reverse(synonyms[g][t].len()));
         Ok(SearchIndex {
+            synonym_order,
             idf,
             reader,
             fields,
@@ -705,8 +714,12 @@ impl SearchIndex {
             .collect();
         let mut covered = vec![false; words.len()];
         let mut concepts: Vec<Concept> = Vec::new();
-        for group in &self.synonyms {
-            for term in group {
+        // Longest phrases first, across groups: `quanti soldi` (the budget) before `soldi`
+        // (a grant) takes the words.
+        for &(g, t) in &self.synonym_order {
+            let group = &self.synonyms[g];
+            let term = &group[t];
+            {
                 let n = term.len();
                 if n == 0 || n > words.len() {
                     continue;
