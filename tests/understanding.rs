@@ -185,6 +185,10 @@ fn follow_ups_stay_on_the_call_in_focus() {
     let a = u.answer();
     assert!(a.ranked().iter().all(|e| e.contains("alfa")), "{a:?}");
     assert_eq!(u.session.topic, Some(CallId("alfa-2026".into())));
+    // A message with nothing to search for is not made a question about the focus.
+    u.say("<b>_*[]()~ 🙂 !!");
+    assert!(direct(&u.answer()).is_none(), "{:?}", u.answer());
+    assert_eq!(u.session.topic, Some(CallId("alfa-2026".into())));
 }
 
 #[test]

@@ -154,8 +154,10 @@ impl Engine<'_> {
         }
         // A follow-up naming no call is about the call in focus, and a question asked
         // again for a chosen call is about that one: read them as if they said so.
+        // (A message with nothing to search for is not made into one by the focus.)
+        let bare = self.index.analyse(&query).content_weight() <= 0.0;
         let said_for: Vec<&CallId> = if named.is_empty() {
-            focus.iter().collect()
+            focus.iter().filter(|_| !bare).collect()
         } else {
             named.iter().collect()
         };
