@@ -57,6 +57,10 @@ pub enum Action {
     EligibilityStep(Nonce, u8, Step),
     /// Hand the last question over to a person of the help desk.
     Operator,
+    /// «Cambia bando»: the calls to choose the focus from.
+    FocusMenu,
+    /// Make this call the focus and answer the last question for it.
+    Focus(CallId),
     /// Staff only: show this search entry (`faq:…`, `call:…#…`) as a ready-to-send answer.
     StaffAnswer(String),
 }
@@ -131,10 +135,12 @@ pub enum Step {
     Help,
     /// Confirm the selection of a multiple-choice question.
     Done,
+    /// Take back the answers filled in from the user's own words.
+    Correct,
 }
 
 impl Step {
-    const ALL: [(Step, &'static str); 7] = [
+    const ALL: [(Step, &'static str); 8] = [
         (Step::Back, "b"),
         (Step::Restart, "r"),
         (Step::Cancel, "x"),
@@ -142,6 +148,7 @@ impl Step {
         (Step::Skip, "s"),
         (Step::Help, "h"),
         (Step::Done, "d"),
+        (Step::Correct, "e"),
     ];
 
     fn code(self) -> &'static str {
@@ -190,6 +197,8 @@ impl Action {
             Action::EligibilityStep(n, q, s) => format!("n|{}|{q}|{}", n.0, s.code()),
             Action::Operator => "o".into(),
             Action::StaffAnswer(id) => format!("k|{id}"),
+            Action::FocusMenu => "b".into(),
+            Action::Focus(id) => format!("b|{id}"),
         };
         let data = format!("{VERSION}|{body}");
         debug_assert!(data.len() <= 64, "button data too long: {data}");
@@ -248,6 +257,8 @@ impl Action {
             }
             ("o", []) => Action::Operator,
             ("k", [id]) if entry_id_ok(id) => Action::StaffAnswer(id.to_string()),
+            ("b", []) => Action::FocusMenu,
+            ("b", [id]) if id_ok(id) => Action::Focus(CallId(id.to_string())),
             _ => return None,
         };
         Some(action)
@@ -288,6 +299,8 @@ mod tests {
             Action::Operator,
             Action::StaffAnswer("faq:wa-scadenza".into()),
             Action::StaffAnswer("call:alfa-2026#beneficiari".into()),
+            Action::FocusMenu,
+            Action::Focus(CallId("a".repeat(32))),
         ];
         for a in all {
             assert!(a.encode().len() <= 64, "{}", a.encode());
@@ -336,6 +349,9 @@ mod tests {
             "1|k|",
             "1|k|FAQ:x",
             "1|k|faq:a b",
+            "1|b|x|y",
+            "1|b|A",
+            "1|b|",
             "🙂",
             &"1|f|a".repeat(30),
         ] {

@@ -377,6 +377,7 @@ impl App {
                     question,
                     best,
                     confident,
+                    ..
                 } => {
                     commit.op(self.store.log_question_op(&AskedQuestion {
                         at: now,

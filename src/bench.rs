@@ -52,20 +52,62 @@ fn median(mut v: Vec<Duration>) -> Duration {
 }
 
 fn measure_queries(ix: &SearchIndex, queries: &[String], n: usize) -> (Duration, Duration) {
-    // Warm-up so the first measured queries do not pay for lazy initialisation.
-    for q in queries.iter().take(50) {
+    measure(queries, n, |q| {
         std::hint::black_box(ix.search(q, 3));
+    })
+}
+
+/// p50 and p99 of `n` runs of `step` over the queries, after a warm-up (so the first
+/// measured runs do not pay for lazy initialisation).
+fn measure(queries: &[String], n: usize, step: impl Fn(&str)) -> (Duration, Duration) {
+    for q in queries.iter().take(50) {
+        step(q);
     }
     let mut times: Vec<Duration> = (0..n)
         .map(|i| {
             let q = &queries[i % queries.len()];
             let t = Instant::now();
-            std::hint::black_box(ix.search(q, 3));
+            step(q);
             t.elapsed()
         })
         .collect();
     times.sort();
     (percentile(&times, 0.5), percentile(&times, 0.99))
+}
+
+/// The whole path of a question through the engine, without replies: reading (chat
+/// spellings, named calls, profile facts, question part), focus, search and decision.
+/// Every other question is asked with the pack's first call in focus, as a follow-up would
+/// be, at a fixed moment (the figures do not depend on the date).
+fn measure_questions(
+    k: &Knowledge,
+    ix: &SearchIndex,
+    queries: &[String],
+    n: usize,
+) -> (Duration, Duration) {
+    let settings = crate::dialogue::Settings::default();
+    let engine = crate::dialogue::Engine {
+        knowledge: k,
+        index: ix,
+        settings: &settings,
+    };
+    let tx = crate::text::texts(crate::text::Lang::It);
+    let now: jiff::Timestamp = "2026-12-01T09:00:00Z".parse().expect("a fixed moment");
+    let focused = crate::dialogue::Session {
+        topic: k.calls.first().map(|c| c.id.clone()),
+        ..crate::dialogue::Session::default()
+    };
+    let fresh = crate::dialogue::Session::default();
+    let turn = std::cell::Cell::new(false);
+    measure(queries, n, |q| {
+        let session = if turn.replace(!turn.get()) {
+            &focused
+        } else {
+            &fresh
+        };
+        let reading = engine.read(tx, q);
+        std::hint::black_box(engine.consider(tx, &reading, session, None, now));
+    })
 }
 
 /// The words of the pack, used to generate a corpus that looks like it.
@@ -108,6 +150,8 @@ pub fn generated_corpus(vocab: &[String], n: usize, seed: u64) -> Vec<Doc> {
                 id: format!("faq:gen-{i}"),
                 kind: EntryKind::Faq,
                 call: None,
+                calls: Vec::new(),
+                audience: None,
                 title,
                 alt,
                 body,
@@ -149,14 +193,24 @@ pub fn run(
         .collect();
     let ix = SearchIndex::from_knowledge(&k)?;
     let (p50, p99) = measure_queries(&ix, &pack_queries, queries);
+    let build = median(builds);
     let mut figures = vec![Figures {
-        label: "WECARE pack".into(),
+        label: "WECARE pack (search)".into(),
         docs: ix.entries().len(),
-        build_median: median(builds),
+        build_median: build,
         query_p50: p50,
         query_p99: p99,
         queries,
     }];
+    let (p50, p99) = measure_questions(&k, &ix, &pack_queries, queries);
+    figures.push(Figures {
+        label: "WECARE pack (whole question)".into(),
+        docs: ix.entries().len(),
+        build_median: build,
+        query_p50: p50,
+        query_p99: p99,
+        queries,
+    });
 
     let vocab = vocabulary(&k);
     let corpus = generated_corpus(&vocab, docs, 0x5eed);
@@ -180,10 +234,20 @@ pub fn run(
         .collect();
     gen_queries.extend(pack_queries.iter().cloned());
     let (p50, p99) = measure_queries(&big, &gen_queries, queries);
+    let build = median(builds);
     figures.push(Figures {
-        label: format!("generated corpus ({docs} docs)"),
+        label: format!("generated corpus ({docs} docs, search)"),
         docs: big.entries().len(),
-        build_median: median(builds),
+        build_median: build,
+        query_p50: p50,
+        query_p99: p99,
+        queries,
+    });
+    let (p50, p99) = measure_questions(&k, &big, &gen_queries, queries);
+    figures.push(Figures {
+        label: format!("generated corpus ({docs} docs, whole question)"),
+        docs: big.entries().len(),
+        build_median: build,
         query_p50: p50,
         query_p99: p99,
         queries,

@@ -6,19 +6,25 @@
 //! dialogue needs to know about the world comes in through [`Engine`] (knowledge, index,
 //! settings) and `now`.
 
+mod answer;
+mod answer_view;
 mod eligibility;
+mod memory;
+mod prefilled;
 
+pub use answer::Considered;
 pub use eligibility::Progress;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::action::{Action, Step};
-use crate::knowledge::{Call, CallId, CallKind, DeadlineAt, Knowledge, deadline};
+use crate::knowledge::{Call, CallId, CallKind, CallStatus, DeadlineAt, Knowledge, deadline};
 use crate::reminders::{Offset, Subscription, ics, offsets_italian};
 use crate::reply::{Button, Document, Reply, Rich};
-use crate::search::{Confidence, EntryKind, SearchIndex};
+use crate::search::{Confidence, SearchIndex};
 use crate::text::{Lang, Texts, texts};
+use crate::understand::Profile;
 
 /// The version of [`Session`]'s stored form. A stored session of another version is
 /// replaced by a fresh one (with a polite word) instead of being misread.
@@ -30,13 +36,20 @@ pub struct Session {
     pub version: u32,
     pub lang: Lang,
     pub state: State,
-    /// The call the conversation is about, if any (used to put follow-ups in context).
+    /// The call in focus: the one the conversation is about (named in a message, the call
+    /// of the last answer, or of a check in progress or just finished). Follow-ups that
+    /// name no call are answered for it.
     pub topic: Option<CallId>,
     /// When the user last wrote (for idle expiry).
     pub last_seen: Option<Timestamp>,
-    /// The last question searched, so that "talk to a person" can hand it over.
+    /// The last question searched, so that "talk to a person" can hand it over and a
+    /// follow-up (`e per alfa?`) can ask it again.
     #[serde(default)]
     pub last_question: Option<String>,
+    /// What the user said about themselves (size, place, partners…): used in answers and
+    /// to prefill the eligibility check; shown in `/privacy`, erased by `/cancellami`.
+    #[serde(default, skip_serializing_if = "Profile::is_empty")]
+    pub profile: Profile,
 }
 
 impl Default for Session {
@@ -48,6 +61,7 @@ impl Default for Session {
             topic: None,
             last_seen: None,
             last_question: None,
+            profile: Profile::default(),
         }
     }
 }
@@ -86,11 +100,13 @@ pub enum Event {
 pub enum Effect {
     /// Delete everything stored about this user.
     EraseUser,
-    /// A question was asked (for the help desk's statistics).
+    /// A question was asked (for the help desk's statistics, and for measuring answers).
     Asked {
         question: String,
         best: Option<String>,
         confident: bool,
+        /// What the engine did with it, as data.
+        answer: Answered,
     },
     /// Follow `call`'s deadline `deadline` (the adapter stores the subscription and
     /// queues its reminders).
@@ -115,6 +131,47 @@ pub enum Effect {
     FollowUp { ticket: u64, text: String },
     /// The user withdrew their open ticket.
     Withdraw { ticket: u64 },
+}
+
+/// What the engine did with a question: the kind of answer and the entries it rests on,
+/// so that tests and statistics measure behaviour without reading rendered text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answered {
+    /// One entry answered directly, for `call`; `also`: runners-up offered under it;
+    /// `lines`: entries of other calls summed up in one line each.
+    Direct {
+        entry: String,
+        call: Option<CallId>,
+        also: Vec<String>,
+        lines: Vec<String>,
+    },
+    /// A choice between entries that answer different questions.
+    Menu { entries: Vec<String> },
+    /// "Quale bando?": the question has a different answer for each of these calls.
+    WhichCall {
+        calls: Vec<CallId>,
+        entries: Vec<String>,
+    },
+    /// A request written as text, led where the command leads (`che bandi ci sono` →
+    /// `bandi`).
+    Routed { command: String },
+    /// Nothing fits.
+    Nothing,
+}
+
+impl Answered {
+    /// The entries considered, the answer first (for hit@k).
+    pub fn ranked(&self) -> Vec<&str> {
+        match self {
+            Answered::Direct { entry, also, .. } => std::iter::once(entry.as_str())
+                .chain(also.iter().map(String::as_str))
+                .collect(),
+            Answered::Menu { entries } | Answered::WhichCall { entries, .. } => {
+                entries.iter().map(String::as_str).collect()
+            }
+            Answered::Routed { .. } | Answered::Nothing => Vec::new(),
+        }
+    }
 }
 
 /// What the store knows about the user that a reply may need (loaded by the app; the
@@ -169,9 +226,6 @@ pub struct Engine<'a> {
 
 /// Characters of a question kept (in the session, the log and tickets).
 const MAX_QUESTION: usize = 500;
-
-/// Characters of an excerpt shown under an answer.
-const EXCERPT_CHARS: usize = 600;
 
 impl Engine<'_> {
     /// Handles one event for one user at `now`.
@@ -255,7 +309,7 @@ impl Engine<'_> {
                 };
                 out.replies.push(Reply::new(tx.t(key, &[])));
             }
-            "privacy" => out.replies.push(self.privacy(tx, view)),
+            "privacy" => out.replies.push(self.privacy(tx, view, &out.session)),
             "verifica" => self.eligibility_command(out, tx, args, now),
             "indietro" => self.eligibility_step_command(out, tx, Step::Back, now),
             "ricomincia" => self.eligibility_step_command(out, tx, Step::Restart, now),
@@ -316,7 +370,7 @@ impl Engine<'_> {
             }
             Action::Calendar(id) => out.replies.push(self.calendar(tx, &id, now)),
             Action::Faq(id) => match self.index.find(&format!("faq:{id}")) {
-                Some(i) => out.replies.push(self.entry_reply(tx, i, None, now, &[])),
+                Some(i) => self.show_entry(out, tx, i, now),
                 None => out.replies.push(Reply::new(tx.t("button.stale", &[]))),
             },
             Action::Call(id) => match self.knowledge.call(&id.0) {
@@ -327,7 +381,18 @@ impl Engine<'_> {
                 None => out.replies.push(Reply::new(tx.t("button.stale", &[]))),
             },
             Action::Section(c, s) => match self.index.find(&format!("call:{c}#{s}")) {
-                Some(i) => out.replies.push(self.entry_reply(tx, i, None, now, &[])),
+                Some(i) => self.show_entry(out, tx, i, now),
+                None => out.replies.push(Reply::new(tx.t("button.stale", &[]))),
+            },
+            Action::FocusMenu => out.replies.push(self.focus_menu(tx, now)),
+            Action::Focus(id) => match self.knowledge.call(&id.0) {
+                Some(c) => {
+                    out.session.topic = Some(c.id.clone());
+                    match out.session.last_question.clone() {
+                        Some(q) => self.answer_for(out, tx, &q, now, Some(&c.id)),
+                        None => out.replies.push(self.call_card(tx, c, now)),
+                    }
+                }
                 None => out.replies.push(Reply::new(tx.t("button.stale", &[]))),
             },
             Action::Passage(c, d, n) => match self.index.find(&format!("doc:{c}/{d}#{n}")) {
@@ -413,162 +478,60 @@ impl Engine<'_> {
             out.replies.push(Reply::new(tx.t("thanks", &[])));
             return;
         }
+        // A request written as text leads where its command leads.
+        if let Some(cmd) = self.request(tx, text) {
+            out.effects.push(Effect::Asked {
+                question: text.chars().take(MAX_QUESTION).collect(),
+                best: None,
+                confident: true,
+                answer: Answered::Routed {
+                    command: cmd.to_string(),
+                },
+            });
+            return self.on_command(out, tx, cmd, "", now, view);
+        }
         self.answer(out, tx, text, now);
     }
 
-    /// Answers a free question with search.
-    fn answer(&self, out: &mut Outcome, tx: &Texts, question: &str, now: Timestamp) {
-        let results = self.index.search(question, 3);
-        let passages = self.passages_for(question);
-        let best = results
-            .hits
-            .first()
-            .or(passages.hits.first())
-            .map(|h| self.index.entry(h.entry).doc.id.clone());
-        out.session.last_question = Some(question.chars().take(MAX_QUESTION).collect());
-        out.effects.push(Effect::Asked {
-            question: question.chars().take(MAX_QUESTION).collect(),
-            best: best.clone(),
-            confident: results.confidence == Confidence::High
-                || (results.confidence == Confidence::None
-                    && passages.confidence == Confidence::High),
-        });
-        let mut replies = Vec::new();
-        if results.query.truncated {
-            replies.push(Reply::new(tx.t("search.truncated", &[])));
-        }
-        match results.confidence {
-            Confidence::High => {
-                let top = &results.hits[0];
-                let others: Vec<usize> =
-                    results.hits[1..].iter().take(2).map(|h| h.entry).collect();
-                if let Some(c) = self.index.entry(top.entry).doc.call.clone() {
-                    out.session.topic = Some(c);
-                }
-                replies.push(self.entry_reply(tx, top.entry, Some(&results.query), now, &others));
-                let call = self.index.entry(top.entry).doc.call.clone();
-                let passages = self.passages_of(passages, call.as_ref());
-                replies.extend(self.passages_reply(tx, &passages, false));
-            }
-            Confidence::Low => {
-                let rows = results
-                    .hits
-                    .iter()
-                    .take(3)
-                    .filter_map(|h| self.entry_button(h.entry))
-                    .map(|b| vec![b])
-                    .collect();
-                let mut rows: Vec<Vec<Button>> = rows;
-                rows.extend(self.operator_row(tx));
-                replies.push(Reply::new(tx.t("search.choose", &[])).with_buttons(rows));
-                replies.extend(self.passages_reply(tx, &passages, false));
-            }
-            Confidence::None if !shown_passages(&passages).is_empty() => {
-                if let Some(c) = passages
-                    .hits
-                    .first()
-                    .and_then(|h| self.index.entry(h.entry).doc.call.clone())
-                {
-                    out.session.topic = Some(c);
-                }
-                replies.extend(self.passages_reply(tx, &passages, true));
-            }
-            Confidence::None => {
-                let mut text = tx.t("search.nothing", &[]);
-                if !self.settings.helpdesk_contact.is_empty() {
-                    text.para().append(tx.t(
-                        "helpdesk.contact",
-                        &[("contact", &self.settings.helpdesk_contact)],
-                    ));
-                }
-                let mut rows = vec![vec![
-                    button(tx.s("menu.calls", &[]), Action::Calls),
-                    button(tx.s("menu.help", &[]), Action::Help),
-                ]];
-                rows.extend(self.operator_row(tx));
-                replies.push(Reply::new(text).with_buttons(rows));
+    /// The command a message asks for in words (`vorrei un promemoria…` → `promemoria`,
+    /// `che bandi ci sono` → `bandi`): reminders and a person wherever the words appear,
+    /// lists only when the message is just that request.
+    fn request(&self, tx: &Texts, text: &str) -> Option<&'static str> {
+        let words =
+            crate::understand::rewrite(&self.knowledge.lexicon, crate::understand::words_of(text));
+        for (cmd, key) in [
+            ("promemoria", "request.promemoria"),
+            ("operatore", "request.operatore"),
+        ] {
+            if crate::fold::has_phrase(&words, tx.phrases(key)) {
+                return Some(cmd);
             }
         }
-        out.replies.extend(replies);
+        let filler = |w: &String| {
+            tx.phrases("words.filler")
+                .iter()
+                .any(|f| f.len() == 1 && f[0] == *w)
+        };
+        let core: Vec<&String> = words.iter().filter(|w| !filler(w)).collect();
+        for (cmd, key) in [("bandi", "request.bandi"), ("scadenze", "request.scadenze")] {
+            let whole = tx.phrases(key).iter().any(|p| {
+                let p: Vec<&String> = p.iter().filter(|w| !filler(w)).collect();
+                !p.is_empty() && p == core
+            });
+            if whole {
+                return Some(cmd);
+            }
+        }
+        None
     }
 
-    /// A button that opens an entry, labelled with its title.
-    fn entry_button(&self, entry: usize) -> Option<Button> {
-        let d = &self.index.entry(entry).doc;
-        let action = match d.kind {
-            EntryKind::Faq => Action::Faq(d.id.strip_prefix("faq:")?.to_string()),
-            EntryKind::Call => Action::Call(d.call.clone()?),
-            EntryKind::Section => {
-                let (_, sec) = d.id.split_once('#')?;
-                Action::Section(d.call.clone()?, sec.to_string())
-            }
-            EntryKind::Passage => {
-                let (doc, n, _) = self.passage_of(entry)?;
-                Action::Passage(doc.call.clone(), doc.id.clone(), n)
-            }
-        };
-        let label = match (
-            d.kind,
-            d.call.as_ref().and_then(|c| self.knowledge.call(&c.0)),
-        ) {
-            (EntryKind::Section, Some(c)) => format!("{} › {}", c.short, d.title),
-            (EntryKind::Call, Some(c)) => c.short.clone(),
-            (EntryKind::Passage, _) if !d.title.is_empty() => format!("{} › {}", d.source, d.title),
-            (EntryKind::Passage, _) => d.source.clone(),
-            _ => d.title.clone(),
-        };
-        Some(button(short_label(&label), action))
-    }
-
-    /// One entry shown as an answer: title, text (marked when a question is given),
-    /// source, deadline status of its call, and buttons for alternatives.
-    fn entry_reply(
-        &self,
-        tx: &Texts,
-        entry: usize,
-        query: Option<&crate::search::Analysed>,
-        now: Timestamp,
-        others: &[usize],
-    ) -> Reply {
-        let d = &self.index.entry(entry).doc;
-        let call = d.call.as_ref().and_then(|c| self.knowledge.call(&c.0));
-        let mut text = Rich::new();
-        text.bold(&d.title).para();
-        match query {
-            Some(q) => text.append(self.index.excerpt(q, &d.body, EXCERPT_CHARS)),
-            None => text.text(&d.body),
-        };
-        text.para();
-        let place = match (d.kind, call) {
-            (EntryKind::Section, Some(c)) => format!("{} › {}", c.short, d.title),
-            (EntryKind::Call, Some(c)) => c.short.clone(),
-            (EntryKind::Faq, Some(c)) => format!("{} › {}", c.short, tx.s("faq.section", &[])),
-            _ => tx.s("faq.section", &[]),
-        };
-        text.append(tx.t("answer.source", &[("place", &place), ("source", &d.source)]));
-        if let Some(c) = call
-            && let Some(line) = self.deadline_status(tx, c, now)
-        {
-            text.para().append(line);
+    /// An entry chosen with a button: shown whole, its call becomes the focus.
+    fn show_entry(&self, out: &mut Outcome, tx: &Texts, entry: usize, now: Timestamp) {
+        if let Some(c) = self.index.entry(entry).doc.call.clone() {
+            out.session.topic = Some(c);
         }
-        let mut rows: Vec<Vec<Button>> = others
-            .iter()
-            .filter_map(|&e| self.entry_button(e))
-            .map(|b| vec![b])
-            .collect();
-        if let Some(c) = call {
-            if d.kind != EntryKind::Call {
-                rows.push(vec![button(
-                    tx.s("button.call_card", &[("call", &c.short)]),
-                    Action::Call(c.id.clone()),
-                )]);
-            }
-            rows.extend(self.reminder_row(tx, c, now));
-            if let Some(b) = self.eligibility_button(tx, c) {
-                rows.push(vec![b]);
-            }
-        }
-        Reply::new(text).with_buttons(rows)
+        let reply = self.entry_reply(tx, entry, None, now, &[], false, &out.session.profile);
+        out.replies.push(reply);
     }
 
     /// The status line of a call's deadline at `now`, if the call has a deadline table.
@@ -608,7 +571,12 @@ impl Engine<'_> {
             }
             None => {
                 let page = official_page_hint(tx, c);
-                tx.t("deadline.unknown", &[("page", &page)])
+                let key = if c.status(now) == CallStatus::Open {
+                    "deadline.unknown_open"
+                } else {
+                    "deadline.unknown"
+                };
+                tx.t(key, &[("page", &page)])
             }
         })
     }
@@ -628,11 +596,14 @@ impl Engine<'_> {
         Reply::new(tx.t("help", &[]))
     }
 
-    fn privacy(&self, tx: &Texts, view: &UserView) -> Reply {
+    fn privacy(&self, tx: &Texts, view: &UserView, session: &Session) -> Reply {
         let mut text = tx.t(
             "privacy",
             &[("days", &self.settings.session_idle_days.to_string())],
         );
+        if let Some(m) = self.memory(tx, session) {
+            text.para().append(m);
+        }
         if !view.tickets.is_empty() {
             text.para().append(tx.t("privacy.tickets", &[]));
             for (n, status) in &view.tickets {
@@ -730,6 +701,7 @@ impl Engine<'_> {
                     &[("date", &at.italian()), ("left", &left)],
                 )
             }
+            None if c.status(now) == CallStatus::Open => tx.t("deadline.brief_unknown_open", &[]),
             None => tx.t("deadline.brief_unknown", &[]),
         })
     }
@@ -1361,13 +1333,14 @@ fn official_page_hint(tx: &Texts, c: &Call) -> String {
         .unwrap_or_default()
 }
 
-/// Open calls first, then those with unknown deadline, then closed, then the rest.
+/// Open calls first, then those whose status the sources do not give, then closed, then
+/// strategies (no deadline at all).
 fn call_rank(c: &Call, now: Timestamp) -> u8 {
-    match &c.deadline {
-        Some(d) if d.known().is_some() && !d.is_closed(now) => 0,
-        Some(d) if d.known().is_none() => 1,
-        Some(_) => 2,
-        None => 3,
+    match (&c.deadline, c.status(now)) {
+        (None, _) => 3,
+        (_, CallStatus::Open) => 0,
+        (_, CallStatus::Unknown) => 1,
+        (_, CallStatus::Closed) => 2,
     }
 }
 

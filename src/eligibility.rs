@@ -5,6 +5,10 @@
 //! answers into a verdict with reasons, and test cases. Nothing here knows about the
 //! dialogue or the clock: the engine asks the questions, this module decides.
 
+mod prefill;
+
+pub use prefill::{answer_from, prefill, settled_by};
+
 use std::path::PathBuf;
 
 use regex::Regex;
@@ -71,11 +75,85 @@ pub enum ProfileField {
     Territory,
 }
 
+/// A profile fact (see [`crate::understand::Profile`]) a question can be answered from,
+/// so that a check offered after a self-description starts with what the user said.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fact {
+    /// Kind of applicant: the values of `applicants` in call files (`pmi`, `grande-impresa`…).
+    Applicant,
+    /// Company size: `micro`, `piccola`, `media`, `grande`.
+    Size,
+    /// Who applies: `impresa` (any firm), `terzo-settore`, `ente-pubblico`, `cittadino`,
+    /// `ente-aggregatore`.
+    Who,
+    /// Operates in Piedmont (yes/no; as a choice: `si`, `no`).
+    InPiedmont,
+    /// Applies with partner firms (yes/no; as a choice: `si`, `no`).
+    Partners,
+    /// Project value in euro (number).
+    Value,
+    /// Co-financing share in percent (number).
+    Cofinancing,
+}
+
+impl Fact {
+    pub const NAMES: [(&'static str, Fact); 7] = [
+        ("applicant", Fact::Applicant),
+        ("size", Fact::Size),
+        ("who", Fact::Who),
+        ("in-piedmont", Fact::InPiedmont),
+        ("partners", Fact::Partners),
+        ("value", Fact::Value),
+        ("cofinancing", Fact::Cofinancing),
+    ];
+
+    pub fn from_name(s: &str) -> Option<Fact> {
+        Fact::NAMES.iter().find(|(n, _)| *n == s).map(|(_, f)| *f)
+    }
+
+    /// The values an option of a choice question may stand for.
+    pub fn values(self) -> &'static [&'static str] {
+        match self {
+            Fact::Applicant => &[
+                "pmi",
+                "grande-impresa",
+                "terzo-settore",
+                "ente-pubblico",
+                "cittadino",
+                "ente-aggregatore",
+            ],
+            Fact::Size => &["micro", "piccola", "media", "grande"],
+            Fact::Who => &[
+                "impresa",
+                "terzo-settore",
+                "ente-pubblico",
+                "cittadino",
+                "ente-aggregatore",
+            ],
+            Fact::InPiedmont | Fact::Partners => &["si", "no"],
+            Fact::Value | Fact::Cofinancing => &[],
+        }
+    }
+
+    /// Whether a question of this kind can take this fact.
+    pub fn fits(self, kind: QuestionKind) -> bool {
+        match self {
+            Fact::Applicant | Fact::Size | Fact::Who => kind == QuestionKind::Choice,
+            Fact::InPiedmont | Fact::Partners => {
+                matches!(kind, QuestionKind::YesNo | QuestionKind::Choice)
+            }
+            Fact::Value | Fact::Cofinancing => kind == QuestionKind::Number,
+        }
+    }
+}
+
 /// One option of a choice question.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Choice {
     pub id: String,
     pub label: String,
+    /// Values of the question's [`Fact`] this option stands for.
+    pub facts: Vec<String>,
     /// Profile questionnaires: the kind of applicant this option stands for.
     pub applicant: Option<Applicant>,
     /// Profile questionnaires: the territory this option stands for (none: elsewhere).
@@ -106,6 +184,8 @@ pub struct Question {
     pub ask_if: Option<Condition>,
     pub skip_if: Option<Condition>,
     pub matches: Option<ProfileField>,
+    /// The profile fact that answers it, if any.
+    pub fact: Option<Fact>,
     pub line: usize,
 }
 
@@ -572,78 +652,24 @@ pub fn run_all_cases(k: &crate::knowledge::Knowledge) -> (usize, Vec<CaseFailure
 
 /// Words the parser of typed answers needs (from the locale).
 pub struct Words<'a> {
+    /// Words that open a yes or a no followed by more (`no, siamo solo noi`).
+    pub lead_yes: &'a [String],
+    pub lead_no: &'a [String],
     pub yes: &'a [String],
     pub no: &'a [String],
     pub all: &'a [String],
 }
 
 /// Reads a number written the Italian way: `100.000 €`, `100000`, `19,5%`, `60 mila`,
-/// `1,5 milioni`. A dot followed by groups of exactly three digits is a thousands
-/// separator; a comma is the decimal mark.
+/// `1,5 milioni`, `cinquantamila`, `circa 50 mila`. A dot followed by groups of exactly
+/// three digits is a thousands separator; a comma is the decimal mark, but `2, 3` (a comma
+/// and a space) is two numbers, so no answer (see [`crate::understand::numbers`]).
 pub fn parse_number(text: &str) -> Option<f64> {
-    let folded = crate::search::fold_str(text);
-    let mut t = folded.replace(' ', "");
-    let mut factor = 1.0;
-    for (suffix, f) in [
-        ("milioni", 1e6),
-        ("milione", 1e6),
-        ("mln", 1e6),
-        ("mila", 1e3),
-        ("k", 1e3),
-    ] {
-        if let Some(rest) = t.strip_suffix(suffix) {
-            t = rest.to_string();
-            factor = f;
-            break;
-        }
-    }
-    // fold_str drops symbols, so take digits and separators from the original text.
-    let raw: String = text
-        .chars()
-        .filter(|c| c.is_ascii_digit() || *c == '.' || *c == ',' || *c == '-')
-        .collect();
-    let letters: String = t.chars().filter(|c| c.is_alphabetic()).collect();
-    if !letters.is_empty() && !["euro", "eur", "percento", "per cento"].contains(&letters.as_str())
-    {
+    // `,5` or `.5` is a typo more often than a fraction: ask again.
+    if text.trim_start().starts_with([',', '.']) {
         return None;
     }
-    if raw.is_empty() || raw.starts_with(['.', ',']) || raw.ends_with(['.', ',']) {
-        return None;
-    }
-    let normal = if raw.contains(',') {
-        if raw.matches(',').count() > 1 {
-            return None;
-        }
-        let (int, dec) = raw.split_once(',')?;
-        if int.contains('.') && !thousands(int) {
-            return None;
-        }
-        format!("{}.{}", int.replace('.', ""), dec)
-    } else if raw.contains('.') {
-        if thousands(&raw) {
-            raw.replace('.', "")
-        } else if raw.matches('.').count() == 1 {
-            raw
-        } else {
-            return None;
-        }
-    } else {
-        raw
-    };
-    let n: f64 = normal.parse().ok()?;
-    let n = n * factor;
-    n.is_finite().then_some(n)
-}
-
-/// `1.234.567`: groups of three digits after the first group.
-fn thousands(s: &str) -> bool {
-    let mut parts = s.split('.');
-    let first = parts.next().unwrap_or_default();
-    !first.is_empty()
-        && first.len() <= 3
-        && first.chars().all(|c| c.is_ascii_digit() || c == '-')
-        && parts.clone().count() >= 1
-        && parts.all(|p| p.len() == 3 && p.chars().all(|c| c.is_ascii_digit()))
+    crate::understand::numbers::parse_amount(text)
 }
 
 /// Why a typed answer was not accepted.
@@ -693,17 +719,12 @@ impl Question {
         let folded = crate::search::fold_str(text);
         match self.kind {
             QuestionKind::YesNo => {
-                if words
-                    .yes
-                    .iter()
-                    .any(|w| crate::search::fold_str(w) == folded)
-                {
+                let first = folded.split_whitespace().next().unwrap_or_default();
+                let is =
+                    |list: &[String], w: &str| list.iter().any(|x| crate::search::fold_str(x) == w);
+                if is(words.yes, &folded) || is(words.lead_yes, first) {
                     Ok(Answer::Bool(true))
-                } else if words
-                    .no
-                    .iter()
-                    .any(|w| crate::search::fold_str(w) == folded)
-                {
+                } else if is(words.no, &folded) || is(words.lead_no, first) {
                     Ok(Answer::Bool(false))
                 } else {
                     Err(Rejected::NotUnderstood)
@@ -877,6 +898,7 @@ mod tests {
                 .map(|l| Choice {
                     id: crate::search::fold_str(l).replace(' ', "-"),
                     label: l.to_string(),
+                    facts: Vec::new(),
                     applicant: None,
                     territory: None,
                 })
@@ -891,6 +913,7 @@ mod tests {
             ask_if: None,
             skip_if: None,
             matches: None,
+            fact: None,
             line: 1,
         }
     }
@@ -903,6 +926,8 @@ mod tests {
         let w = Words {
             yes: &yes,
             no: &no,
+            lead_yes: &[],
+            lead_no: &[],
             all: &all,
         };
         let c = q(

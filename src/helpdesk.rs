@@ -298,12 +298,22 @@ pub fn ready_text(index: &SearchIndex, entry: usize) -> String {
     s
 }
 
-/// The best entry for a question and up to two alternatives.
-pub fn staff_pick(index: &SearchIndex, question: &str) -> (Option<usize>, Vec<usize>, Confidence) {
-    let r = index.search(question, 3);
-    let mut hits = r.hits.iter().map(|h| h.entry);
-    let best = hits.next();
-    (best, hits.take(2).collect(), r.confidence)
+/// The best entry for a question, up to two alternatives, and how sure the match is: the
+/// engine's own decision for someone with no conversation yet, so «alta» is given exactly
+/// when a user would get a direct answer (and never from a call other than the one named).
+pub fn staff_pick(
+    knowledge: &crate::knowledge::Knowledge,
+    index: &SearchIndex,
+    settings: &crate::dialogue::Settings,
+    question: &str,
+    now: Timestamp,
+) -> (Option<usize>, Vec<usize>, Confidence) {
+    crate::dialogue::Engine {
+        knowledge,
+        index,
+        settings,
+    }
+    .staff_pick(question, now)
 }
 
 /// The help desk's side of the app: staff commands, forwards and buttons, tickets.
@@ -411,7 +421,13 @@ impl App {
             ))];
         }
         let brain = self.brain();
-        let (best, others, confidence) = staff_pick(&brain.index, question);
+        let (best, others, confidence) = staff_pick(
+            &brain.knowledge,
+            &brain.index,
+            &self.settings,
+            question,
+            Timestamp::now(),
+        );
         let Some(best) = best else {
             return vec![Delivery::Here(Reply::new(
                 tx.t("helpdesk.staff.nothing", &[]),

@@ -6,12 +6,22 @@
 //!   errors; deadlines are data with a history ([`knowledge::Deadline`]).
 //! - [`documents`] reads the official documents of the calls (PDF, DOCX, HTML, text) and
 //!   splits them into citable passages (article, paragraph, page), cached by content hash.
+//! - [`fold`] is how text is compared everywhere: lower case, accents folded, acronyms
+//!   joined.
+//! - [`understand`] reads a message before it is searched: chat spellings, the calls it
+//!   names (aliases in the call files), profile facts (size, place, partners, amounts),
+//!   who is asking, and the question part of a long self-description.
 //! - [`search`] indexes the knowledge with tantivy (Italian analysis, typo tolerance,
-//!   synonyms) and says how confident its best hit is.
+//!   synonyms) and ranks entries by coverage of the question and closeness to one of
+//!   their phrasings; `search_bm25` is the plain baseline the answers are measured against.
+//! - [`decide`] chooses what to answer with the context: the call named or in focus, the
+//!   asker's audience, the calls' status (open first): a direct answer, a menu, «Quale
+//!   bando?» or an honest "non lo so".
 //! - [`eligibility`] models questionnaires, rules and typed answers and evaluates them
 //!   (pure); the questionnaires are loaded by [`knowledge`], asked by [`dialogue`].
 //! - [`dialogue`] is the engine: a pure function of (session, event, now) returning the
-//!   new session, the replies and the side effects to carry out.
+//!   new session (with the call in focus and the profile facts), the replies and the side
+//!   effects to carry out (among them what was answered, as data, for measurement).
 //! - [`reply`] is what the engine says (typed spans, buttons, documents), [`text`] holds
 //!   every user-facing string, [`action`] encodes and validates button data.
 //! - [`store`] keeps sessions, the question log and reminder state in sled;
@@ -41,9 +51,11 @@ pub mod app;
 pub mod bench;
 pub mod config;
 pub mod console;
+pub mod decide;
 pub mod dialogue;
 pub mod documents;
 pub mod eligibility;
+pub mod fold;
 pub mod helpdesk;
 pub mod knowledge;
 pub mod outbox;
@@ -54,3 +66,4 @@ pub mod search;
 pub mod store;
 pub mod telegram;
 pub mod text;
+pub mod understand;

@@ -194,7 +194,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let q = question.join(" ");
             let replies =
                 rt.block_on(app.handle(console::CONSOLE_USER, &Event::Text(q), Timestamp::now()))?;
-            console::render(&replies, &mut std::io::stdout())?;
+            let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+            console::render(&replies, &mut std::io::stdout(), ansi)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Console => {
@@ -214,10 +215,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let app = App::new(brain, cfg.knowledge.dir.clone(), store, settings(&cfg))
                 .with_documents_cache(cfg.knowledge.documents_cache().map(PathBuf::from));
             let stdin = std::io::stdin();
+            // Bold on a terminal; piped output (a file, a test) stays plain.
+            let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
             rt.block_on(console::run(
                 &app,
                 stdin.lock(),
                 &mut std::io::stdout(),
+                ansi,
                 Timestamp::now,
             ))?;
             Ok(ExitCode::SUCCESS)

@@ -124,10 +124,11 @@ impl Rich {
                     out.push_str(&escape_html(s));
                     out.push_str("</i>");
                 }
+                // The few words that carry the match, in bold like Telegram's own search.
                 Span::Mark(s) => {
-                    out.push_str("<u>");
+                    out.push_str("<b>");
                     out.push_str(&escape_html(s));
-                    out.push_str("</u>");
+                    out.push_str("</b>");
                 }
                 Span::Link { label, url } => {
                     out.push_str("<a href=\"");
@@ -141,12 +142,13 @@ impl Rich {
         out
     }
 
-    /// Text for a terminal: matched words between « », bold as is.
-    pub fn to_console(&self) -> String {
+    /// Text for a terminal: bold and matched words in ANSI bold when `ansi` (a terminal),
+    /// plain otherwise (piped output gets no marks at all: « » are Italian quotes).
+    pub fn to_console(&self, ansi: bool) -> String {
         self.0
             .iter()
             .map(|s| match s {
-                Span::Mark(t) => format!("«{t}»"),
+                Span::Mark(t) | Span::Bold(t) if ansi => format!("\x1b[1m{t}\x1b[0m"),
                 Span::Link { label, url } if label != url => format!("{label} ({url})"),
                 other => other.text().to_string(),
             })
@@ -263,6 +265,10 @@ pub struct Reply {
     /// When the event was a button press: replace the pressed message instead of sending a
     /// new one (adapters that cannot edit just send it).
     pub edit: bool,
+    /// The message asks for a typed answer (a number, a VAT number): a console reads a
+    /// number typed next as that answer, not as a button.
+    #[serde(default)]
+    pub typed_answer: bool,
 }
 
 impl Reply {
@@ -301,6 +307,15 @@ mod tests {
             r.to_html(),
             "<b>a&lt;b&gt;&amp;</b> _*[]()~&gt;#+-=|{}.! <a href=\"https://e.x/?a=1&amp;b=2\">x&quot;y</a>"
         );
+    }
+
+    #[test]
+    fn marks_are_bold_in_telegram_and_a_terminal_and_absent_when_piped() {
+        let mut r = Rich::new();
+        r.text("il ").push(Span::Mark("cofinanziamento".into()));
+        assert_eq!(r.to_html(), "il <b>cofinanziamento</b>");
+        assert_eq!(r.to_console(false), "il cofinanziamento");
+        assert_eq!(r.to_console(true), "il \x1b[1mcofinanziamento\x1b[0m");
     }
 
     #[test]

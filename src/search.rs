@@ -13,6 +13,13 @@
 //! Confidence is relative (share of the question's concepts found in the entry, and the
 //! gap to the runner-up) because BM25 scores swing on a corpus this small.
 
+pub use crate::fold::fold_str;
+use crate::fold::join_acronyms;
+
+mod bm25;
+mod excerpt;
+mod rank;
+
 use std::collections::{HashMap, HashSet};
 
 use tantivy::collector::TopDocs;
@@ -26,28 +33,12 @@ use tantivy::tokenizer::{
 };
 use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
 
-use crate::knowledge::{CallId, Knowledge};
-use crate::reply::{Rich, Span};
+use crate::knowledge::{Audience, CallId, Knowledge};
 
 /// The longest question searched; longer text is cut (the engine says so).
 pub const MAX_QUERY_CHARS: usize = 1000;
-/// Strength of a concept found in an entry's title (or alternatives) and in its body.
-const TITLE_MATCH: f32 = 1.0;
-const BODY_MATCH: f32 = 0.4;
-/// In one of the entry's alternative phrasings: almost as good as its title.
-const ALT_MATCH: f32 = 0.9;
-/// Strength of a concept found in the text of a passage of an official document.
-const PASSAGE_BODY_MATCH: f32 = 0.8;
-/// A concept found only through a synonym counts this much of the user's own word.
-const SYNONYM_FACTOR: f32 = 0.9;
-/// Weight of the (normalised) BM25 score next to the weighted coverage when ranking.
-const BM25_SHARE: f32 = 0.6;
-/// A FAQ is a curated answer to a question: it goes before call text that covers the
-/// question as well.
-const FAQ_PRIOR: f32 = 0.3;
-/// How far ahead of the runner-up (in ranking key) the best hit must be to be answered
-/// directly; measured on the retrieval set: 69% answered directly, 94% of them right.
-const LEAD: f32 = 0.07;
+/// What a word that only names a call weighs, relative to its rarity.
+const LIGHT: f32 = 0.3;
 /// At most this many distinct concepts of a question are used.
 const MAX_CONCEPTS: usize = 24;
 
@@ -96,7 +87,12 @@ pub struct Doc {
     /// `faq:<id>`, `call:<id>`, `call:<id>#<section>` or `doc:<call>/<document>#<passage>`.
     pub id: String,
     pub kind: EntryKind,
+    /// The entry's first call (the one it is shown under).
     pub call: Option<CallId>,
+    /// Every call the entry belongs to (a FAQ may compare two calls); empty: general.
+    pub calls: Vec<CallId>,
+    /// Who the entry is written for (`None`: anyone).
+    pub audience: Option<Audience>,
     pub title: String,
     /// Other phrasings of the title (FAQ alternatives, call keywords).
     pub alt: String,
@@ -111,10 +107,15 @@ pub struct Entry {
     pub doc: Doc,
     /// Stems of the title.
     title_stems: HashSet<String>,
+    /// The title's folded words, stop words included (how it opens: «che cos'è…»).
+    pub title_words: Vec<String>,
     /// Stems of the alternatives (other phrasings of the title).
     alt_stems: HashSet<String>,
     /// Stems of the body.
     body_stems: HashSet<String>,
+    /// Stems of each phrasing of the question it answers (a FAQ's question and each
+    /// alternative; the title of anything else).
+    phrasings: Vec<HashSet<String>>,
 }
 
 /// One result.
@@ -125,7 +126,9 @@ pub struct Hit {
     pub score: f32,
     /// Share of the question's concepts found in this entry (0..=1).
     pub coverage: f32,
-    /// The ranking key (coverage, normalised BM25 and the FAQ prior).
+    /// Closeness of the question to the entry's closest phrasing, both ways (0..=1).
+    pub similarity: f32,
+    /// The ranking key (coverage, similarity, normalised BM25 and the FAQ prior).
     pub rank: f32,
 }
 
@@ -144,8 +147,14 @@ pub enum Confidence {
 #[derive(Debug, Clone, Default)]
 pub struct Analysed {
     concepts: Vec<Concept>,
+    /// Stems of the question words the index knows (copied here for [`Self::asks_with`]).
+    question_stems: std::sync::Arc<HashSet<String>>,
     /// True when the question was cut to [`MAX_QUERY_CHARS`].
     pub truncated: bool,
+    /// Weight of the question's words that no entry has (as if each were in one entry).
+    unknown: f32,
+    /// Weight taken off words that only name a call (it still counts as known).
+    light_weight: f32,
 }
 
 #[derive(Debug, Clone)]
@@ -156,6 +165,10 @@ struct Concept {
     alt_terms: Vec<Vec<String>>,
     /// How much the concept tells entries apart (inverse document frequency).
     weight: f32,
+    /// A question word (`quando`, `quanto`…).
+    question: bool,
+    /// Only names a call (see [`SearchIndex::search_light`]).
+    light: bool,
 }
 
 impl Analysed {
@@ -166,6 +179,53 @@ impl Analysed {
     /// The stems of the question's own words (for grouping alike questions).
     pub fn stems(&self) -> Vec<String> {
         self.concepts.iter().flat_map(|c| c.stems.clone()).collect()
+    }
+
+    /// Share of the question's weight in words the pack does not know (0..=1): a
+    /// question mostly about unknown things is not answered from what little matches.
+    pub fn unknown_share(&self) -> f32 {
+        let known: f32 = self.concepts.iter().map(|c| c.weight).sum::<f32>() + self.light_weight;
+        if self.unknown + known <= 0.0 {
+            0.0
+        } else {
+            self.unknown / (self.unknown + known)
+        }
+    }
+
+    /// Weight of the known concepts.
+    pub fn known_weight(&self) -> f32 {
+        self.concepts.iter().map(|c| c.weight).sum()
+    }
+
+    /// The question words it asks with (`quando`, `chi`…), as stems.
+    pub fn asks_with(&self) -> Vec<&str> {
+        self.concepts
+            .iter()
+            .filter(|c| c.question || c.stems.iter().any(|s| self.question_stems.contains(s)))
+            .flat_map(|c| c.stems.iter())
+            .filter(|s| self.question_stems.contains(*s))
+            .map(String::as_str)
+            .collect()
+    }
+
+    /// The question only names a call (and maybe asks `cos'è`): it asks what the call is.
+    pub fn names_only(&self) -> bool {
+        self.unknown == 0.0
+            && self.concepts.iter().any(|c| c.light)
+            && self
+                .concepts
+                .iter()
+                .all(|c| c.light || c.question || c.weight == 0.0)
+    }
+
+    /// Weight of the known concepts that are not question words (`quando`, `chi`…): a
+    /// question with none asks nothing the pack can tell apart.
+    pub fn content_weight(&self) -> f32 {
+        self.concepts
+            .iter()
+            .filter(|c| !c.question && !c.light)
+            .map(|c| c.weight)
+            .sum()
     }
 }
 
@@ -189,18 +249,25 @@ pub struct SearchIndex {
     reader: IndexReader,
     fields: Fields,
     stem: TextAnalyzer,
-    fold: TextAnalyzer,
+    /// Folding without stop words removed (for synonym phrases).
+    all: TextAnalyzer,
+    /// The stop words, folded.
+    stops: HashSet<String>,
     entries: Vec<Entry>,
     /// Every folded word of the corpus and of the synonyms, with its frequency.
     vocab: HashMap<String, u32>,
     /// The same words by length in characters, for typo correction.
     by_len: Vec<Vec<(String, u32)>>,
     /// Stems of question words ("come", "quando"): searched, but marking them is noise.
-    question_stems: HashSet<String>,
+    question_stems: std::sync::Arc<HashSet<String>>,
     /// In how many entries each stem occurs (for the weight of a concept).
     df: HashMap<String, u32>,
+    /// The weight of each stem of the pack (from `df`), computed once.
+    idf: HashMap<String, f32>,
     /// Synonym groups as folded token sequences: group -> terms -> tokens.
     synonyms: Vec<Vec<Vec<String>>>,
+    /// Every (group, term) of `synonyms`, longest term first.
+    synonym_order: Vec<(usize, usize)>,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -246,22 +313,23 @@ fn folded_stop_words() -> Vec<String> {
 }
 
 const EXTRA_STOP_WORDS: &str = "cosa cos vuol vuole dire significa significato spiegami posso puo possono \
-    vorrei sapere sapete ditemi ciao salve favore \
-    grazie buongiorno the is are was were be of to an and or in on for with what which can \
+    vorrei vorremmo volevamo vogliamo voglio sapere sapete ditemi spiegate spiegatemi spiegarmi \
+    parlatemi illustrate illustrami possiamo potremmo potrei \
+    potrebbe potrebbero potremo potete ciao salve favore \
+    grazie buongiorno buonasera qual quali spiegato spiegata semplice semplici semplicemente fa fare fatto fatta fatti fatte parlami parlarmi dimmi dirmi raccontami informazioni info \
+    qualcosa qualcuno ciao raga ragazzi tipo boh comunque allora quindi invece praticamente \
+    scusa scusate gentilmente sai sapete saprebbe sapreste chiedo chiedere volevo vorremmo \
+    the is are was were be of to an and or in on for with what which can \
     could do does did how my we our it this that there you your me";
 
-/// Lower-cases and folds accents of a string (the same folding the analyzers use).
-pub fn fold_str(s: &str) -> String {
-    let mut a = TextAnalyzer::builder(SimpleTokenizer::default())
+/// The folding analyzer that keeps stop words: synonym phrases are matched on it, so
+/// that `soldi miei` or `a che ora` are phrases, not the one word left without them.
+fn all_words_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
-        .build();
-    let mut out = Vec::new();
-    let mut ts = a.token_stream(s);
-    while let Some(t) = ts.next() {
-        out.push(t.text.clone());
-    }
-    out.join(" ")
+        .build()
 }
 
 fn analyzers() -> (TextAnalyzer, TextAnalyzer) {
@@ -280,51 +348,6 @@ fn analyzers() -> (TextAnalyzer, TextAnalyzer) {
         .filter(StopWordFilter::remove(stops))
         .build();
     (stem, fold)
-}
-
-/// Joins dotted acronyms (`D.G.R.`, `A.L.Fa.`, `we.ca.re`) into one word, as people
-/// write them both ways: a word of groups of at most three letters separated by at least
-/// two dots loses its dots. A hand-written scan: a Unicode-aware regex with word
-/// boundaries cost a tenth of the indexing time.
-fn join_acronyms(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.contains('.') {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let is_acronym = |core: &str| {
-        let groups: Vec<&str> = core.split('.').collect();
-        let (last, rest) = groups.split_last().unwrap_or((&"", &[]));
-        groups.len() >= 3
-            && rest
-                .iter()
-                .all(|g| (1..=3).contains(&g.chars().count()) && g.chars().all(char::is_alphabetic))
-            && last.chars().count() <= 3
-            && last.chars().all(char::is_alphabetic)
-    };
-    let mut out = String::with_capacity(text.len());
-    let mut changed = false;
-    for piece in text.split_inclusive(char::is_whitespace) {
-        let start = piece.find(char::is_alphabetic).unwrap_or(piece.len());
-        let end = piece
-            .char_indices()
-            .rev()
-            .find(|(_, c)| c.is_alphabetic() || *c == '.')
-            .map_or(start, |(i, c)| i + c.len_utf8())
-            .max(start);
-        let core = &piece[start..end];
-        if core.contains('.') && is_acronym(core) {
-            out.push_str(&piece[..start]);
-            out.extend(core.chars().filter(|c| *c != '.'));
-            out.push_str(&piece[end..]);
-            changed = true;
-        } else {
-            out.push_str(piece);
-        }
-    }
-    if changed {
-        std::borrow::Cow::Owned(out)
-    } else {
-        std::borrow::Cow::Borrowed(text)
-    }
 }
 
 fn tokens(a: &mut TextAnalyzer, text: &str) -> Vec<String> {
@@ -403,6 +426,8 @@ impl SearchIndex {
                 id: format!("call:{}", c.id),
                 kind: EntryKind::Call,
                 call: Some(c.id.clone()),
+                calls: vec![c.id.clone()],
+                audience: None,
                 title: format!("{} – {}", c.title, c.short),
                 alt: format!("{} {}", c.programme, c.keywords.join(" ")),
                 body,
@@ -413,6 +438,8 @@ impl SearchIndex {
                     id: format!("call:{}#{}", c.id, s.id),
                     kind: EntryKind::Section,
                     call: Some(c.id.clone()),
+                    calls: vec![c.id.clone()],
+                    audience: None,
                     title: s.title.clone(),
                     alt: c.short.clone(),
                     body: s.text.clone(),
@@ -425,6 +452,8 @@ impl SearchIndex {
                 id: format!("faq:{}", f.id),
                 kind: EntryKind::Faq,
                 call: f.calls.first().cloned(),
+                calls: f.calls.clone(),
+                audience: f.audience,
                 title: f.question.clone(),
                 alt: f.alternatives.join("\n"),
                 body: f.answer.clone(),
@@ -437,6 +466,8 @@ impl SearchIndex {
                     id: format!("doc:{}/{}#{n}", d.call, d.id),
                     kind: EntryKind::Passage,
                     call: Some(d.call.clone()),
+                    calls: vec![d.call.clone()],
+                    audience: None,
                     title: p.heading.clone().unwrap_or_default(),
                     alt: d.title.clone(),
                     body: p.text.clone(),
@@ -486,6 +517,15 @@ impl SearchIndex {
             let title_stems: HashSet<String> = tokens(&mut stem, &d.title).into_iter().collect();
             let alt_stems: HashSet<String> = tokens(&mut stem, &d.alt).into_iter().collect();
             let body_stems: HashSet<String> = tokens(&mut stem, &d.body).into_iter().collect();
+            let mut phrasings = vec![title_stems.clone()];
+            if d.kind == EntryKind::Faq {
+                phrasings.extend(
+                    d.alt
+                        .lines()
+                        .map(|l| tokens(&mut stem, l).into_iter().collect::<HashSet<_>>())
+                        .filter(|p| !p.is_empty()),
+                );
+            }
             let mut seen: HashSet<&String> = HashSet::new();
             for s in title_stems.iter().chain(&alt_stems).chain(&body_stems) {
                 if seen.insert(s) {
@@ -496,10 +536,15 @@ impl SearchIndex {
                 *vocab.entry(w).or_insert(0u32) += 1;
             }
             entries.push(Entry {
+                title_words: crate::search::fold_str(&join_acronyms(&d.title))
+                    .split_whitespace()
+                    .map(String::from)
+                    .collect(),
                 doc: d,
                 title_stems,
                 alt_stems,
                 body_stems,
+                phrasings,
             });
         }
         writer.commit()?;
@@ -508,16 +553,17 @@ impl SearchIndex {
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
         reader.reload()?;
+        let stops: HashSet<String> = folded_stop_words().into_iter().collect();
+        let mut all = all_words_analyzer();
         let synonyms: Vec<Vec<Vec<String>>> = synonyms
             .iter()
             .map(|g| {
-                // A phrase that stop words reduce to one word ("soldi miei" -> "soldi")
-                // would make that word a synonym of the whole group: leave it out.
+                // Phrases keep their stop words (`soldi miei` is not `soldi`); a phrase of
+                // stop words only could never tell anything apart.
                 g.iter()
                     .filter_map(|t| {
-                        let words = t.split_whitespace().count();
-                        let toks = tokens(&mut fold, t);
-                        (!toks.is_empty() && (words == 1 || toks.len() > 1)).then_some(toks)
+                        let toks = tokens(&mut all, t);
+                        toks.iter().any(|w| !stops.contains(w)).then_some(toks)
                     })
                     .collect::<Vec<_>>()
             })
@@ -534,15 +580,31 @@ impl SearchIndex {
             }
             by_len[l].push((w.clone(), *n));
         }
-        let question_stems = QUESTION_WORDS
-            .split_whitespace()
-            .filter_map(|w| tokens(&mut stem, w).into_iter().next())
+        let question_stems = std::sync::Arc::new(
+            QUESTION_WORDS
+                .split_whitespace()
+                .filter_map(|w| tokens(&mut stem, w).into_iter().next())
+                .collect(),
+        );
+        let n = entries.len().max(1) as f32;
+        let idf = df
+            .iter()
+            .map(|(s, &d)| (s.clone(), (1.0 + n / d.max(1) as f32).ln()))
             .collect();
+        let mut synonym_order: Vec<(usize, usize)> = synonyms
+            .iter()
+            .enumerate()
+            .flat_map(|(g, terms)| (0..terms.len()).map(move |t| (g, t)))
+            .collect();
+        synonym_order.sort_by_key(|&(g, t)| std::cmp::Reverse(synonyms[g][t].len()));
         Ok(SearchIndex {
+            synonym_order,
+            idf,
             reader,
             fields,
             stem,
-            fold,
+            all,
+            stops,
             entries,
             df,
             by_len,
@@ -561,6 +623,29 @@ impl SearchIndex {
     }
 
     /// Finds an entry by its id (`faq:...`, `call:...`).
+    /// Whether a folded word of a message weighs in search: not a stop word, not a
+    /// question word, and known to the pack.
+    pub fn weighs(&self, word: &str) -> bool {
+        if self.stops.contains(word) {
+            return false;
+        }
+        match self.stem_word(word) {
+            Some(s) => !self.question_stems.contains(&s) && self.idf.contains_key(&s),
+            None => false,
+        }
+    }
+
+    /// The question words an entry's own question asks with (`quando` in «Quando scadeva
+    /// il bando…?»), as stems.
+    pub fn asks_with(&self, entry: usize) -> Vec<&str> {
+        self.entries[entry]
+            .title_stems
+            .iter()
+            .filter(|s| self.question_stems.contains(*s))
+            .map(String::as_str)
+            .collect()
+    }
+
     pub fn find(&self, id: &str) -> Option<usize> {
         self.entries.iter().position(|e| e.doc.id == id)
     }
@@ -576,6 +661,14 @@ impl SearchIndex {
         if self.vocab.contains_key(&w) {
             return w;
         }
+        // Another form of a known word (`cofinanziare` next to `cofinanziamento`) is no
+        // typo: its stem already matches.
+        if self
+            .stem_word(&w)
+            .is_some_and(|s| self.idf.contains_key(&s))
+        {
+            return w;
+        }
         let d = fuzzy_distance(&w) as usize;
         if d == 0 {
             return w;
@@ -584,6 +677,11 @@ impl SearchIndex {
         let mut best: Option<(usize, u32, &str)> = None;
         for l in len.saturating_sub(d)..=len + d {
             for (cand, freq) in self.by_len.get(l).into_iter().flatten() {
+                // Two edits that also change the length by two (`presidente` →
+                // `presente`) make another word, not a typo.
+                if d == 2 && l.abs_diff(len) > 1 {
+                    continue;
+                }
                 let dist = levenshtein_within(&w, cand, d);
                 if dist <= d
                     && best.is_none_or(|(bd, bf, _)| {
@@ -601,16 +699,27 @@ impl SearchIndex {
     pub fn analyse(&self, question: &str) -> Analysed {
         let truncated = question.chars().count() > MAX_QUERY_CHARS;
         let question: String = question.chars().take(MAX_QUERY_CHARS).collect();
-        let mut fold = self.fold.clone();
-        // Typos first, so that a misspelt word still takes part in synonym phrases.
-        let words: Vec<String> = tokens(&mut fold, &question)
+        let mut all = self.all.clone();
+        // Typos first, so that a misspelt word still takes part in synonym phrases; stop
+        // words stay for the phrases and are dropped after.
+        let words: Vec<String> = tokens(&mut all, &question)
             .into_iter()
-            .map(|w| self.correct(w))
+            .map(|w| {
+                if self.stops.contains(&w) {
+                    w
+                } else {
+                    self.correct(w)
+                }
+            })
             .collect();
         let mut covered = vec![false; words.len()];
         let mut concepts: Vec<Concept> = Vec::new();
-        for group in &self.synonyms {
-            for term in group {
+        // Longest phrases first, across groups: `quanti soldi` (the budget) before `soldi`
+        // (a grant) takes the words.
+        for &(g, t) in &self.synonym_order {
+            let group = &self.synonyms[g];
+            let term = &group[t];
+            {
                 let n = term.len();
                 if n == 0 || n > words.len() {
                     continue;
@@ -632,8 +741,10 @@ impl SearchIndex {
                         .collect();
                     alt.sort();
                     alt.dedup();
-                    let weight = self.weight(&own);
+                    let weight = self.weight_of(self.concept_df(&own, &alt));
                     concepts.push(Concept {
+                        light: false,
+                        question: own.iter().all(|s| self.question_stems.contains(s)),
                         stems: own,
                         alt_terms: alt,
                         weight,
@@ -642,13 +753,28 @@ impl SearchIndex {
             }
         }
         let mut seen = HashSet::new();
+        let mut unknown = 0.0;
         for (w, _) in words.iter().zip(&covered).filter(|(_, c)| !**c) {
             if !seen.insert(w.clone()) {
                 continue;
             }
+            // One- and two-letter words (`va`, `ci`) say nothing on their own; acronyms
+            // that short (`ue`) count through the synonyms.
+            if w.chars().count() <= 2 && !w.chars().all(|c| c.is_ascii_digit()) {
+                continue;
+            }
             let Some(s) = self.stem_word(w) else { continue };
-            let weight = self.weight(std::slice::from_ref(&s));
+            let weight = self.weight_of(self.concept_df(std::slice::from_ref(&s), &[]));
+            if weight == 0.0 {
+                // Numbers and short words say nothing either way.
+                if w.chars().count() > 3 && !w.chars().any(|c| c.is_ascii_digit()) {
+                    unknown += self.unknown_weight();
+                }
+                continue;
+            }
             concepts.push(Concept {
+                light: false,
+                question: self.question_stems.contains(&s),
                 stems: vec![s],
                 alt_terms: Vec::new(),
                 weight,
@@ -657,7 +783,10 @@ impl SearchIndex {
         concepts.truncate(MAX_CONCEPTS);
         Analysed {
             concepts,
+            question_stems: self.question_stems.clone(),
             truncated,
+            unknown,
+            light_weight: 0.0,
         }
     }
 
@@ -717,64 +846,6 @@ impl SearchIndex {
         BooleanQuery::new(clauses)
     }
 
-    /// The weight of a concept: rare words tell entries apart, common ones do not.
-    fn weight(&self, stems: &[String]) -> f32 {
-        let n = self.entries.len().max(1) as f32;
-        let df = stems
-            .iter()
-            .map(|s| self.df.get(s).copied().unwrap_or(0))
-            .min()
-            .unwrap_or(0)
-            .max(1);
-        (1.0 + n / df as f32).ln()
-    }
-
-    /// Share of the question found in the entry, each concept weighted by its rarity and
-    /// by where it is found (a title says more about an entry than its body).
-    fn coverage(&self, q: &Analysed, e: &Entry) -> f32 {
-        let total: f32 = q.concepts.iter().map(|c| c.weight).sum();
-        if total <= 0.0 {
-            return 0.0;
-        }
-        let found: f32 = q
-            .concepts
-            .iter()
-            .map(|c| c.weight * self.strength(c, e))
-            .sum();
-        found / total
-    }
-
-    /// How well an entry contains a concept: 1 in the title, less in the body, less
-    /// again through a synonym or a typo.
-    fn strength(&self, c: &Concept, e: &Entry) -> f32 {
-        let all = |set: &HashSet<String>, stems: &[String]| stems.iter().all(|s| set.contains(s));
-        let any_term = |set: &HashSet<String>| c.alt_terms.iter().any(|t| all(set, t));
-        // A passage is its text (its heading is a few words), so its body counts nearly as
-        // much as a FAQ's question.
-        let body = if e.doc.kind == EntryKind::Passage {
-            PASSAGE_BODY_MATCH
-        } else {
-            BODY_MATCH
-        };
-        let place = |set: &HashSet<String>| {
-            if all(set, &c.stems) {
-                1.0
-            } else if any_term(set) {
-                SYNONYM_FACTOR
-            } else {
-                0.0
-            }
-        };
-        [
-            (TITLE_MATCH, &e.title_stems),
-            (ALT_MATCH, &e.alt_stems),
-            (body, &e.body_stems),
-        ]
-        .into_iter()
-        .map(|(w, set)| w * place(set))
-        .fold(0.0, f32::max)
-    }
-
     /// Searches the curated answers (FAQs, calls, sections) and returns up to `limit` hits,
     /// best first, with a confidence verdict.
     pub fn search(&self, question: &str, limit: usize) -> Results {
@@ -786,9 +857,30 @@ impl SearchIndex {
         self.search_in(question, limit, Scope::Passages)
     }
 
+    /// Searches the curated answers with some words counting little: words that only
+    /// name a call (`alfa`, `il bando`) say which call, not what is asked about it.
+    pub fn search_light(&self, question: &str, limit: usize, light: &[String]) -> Results {
+        let mut query = self.analyse(question);
+        if !light.is_empty() {
+            let mut stem = self.stem.clone();
+            let light: HashSet<String> = light.iter().flat_map(|w| tokens(&mut stem, w)).collect();
+            for c in &mut query.concepts {
+                if !c.stems.is_empty() && c.stems.iter().all(|s| light.contains(s)) {
+                    query.light_weight += c.weight * (1.0 - LIGHT);
+                    c.weight *= LIGHT;
+                    c.light = true;
+                }
+            }
+        }
+        self.search_analysed(query, limit, Scope::Answers)
+    }
+
     /// Searches one [`Scope`].
     pub fn search_in(&self, question: &str, limit: usize, scope: Scope) -> Results {
-        let query = self.analyse(question);
+        self.search_analysed(self.analyse(question), limit, scope)
+    }
+
+    fn search_analysed(&self, query: Analysed, limit: usize, scope: Scope) -> Results {
         if query.is_empty() {
             return Results {
                 hits: Vec::new(),
@@ -805,163 +897,47 @@ impl SearchIndex {
                 &TopDocs::with_limit(limit.max(10) * 2).order_by_score(),
             )
             .unwrap_or_default();
-        let mut hits = Vec::with_capacity(top.len());
-        // One column reader per segment, not one per hit.
-        let mut columns: HashMap<u32, Option<tantivy::columnar::Column<u64>>> = HashMap::new();
-        for (score, addr) in top {
-            let column = columns.entry(addr.segment_ord).or_insert_with(|| {
-                searcher
-                    .segment_reader(addr.segment_ord)
-                    .fast_fields()
-                    .u64("ord")
-                    .ok()
-            });
-            let Some(ord) = column.as_ref().and_then(|c| c.first(addr.doc_id)) else {
-                continue;
-            };
-            let entry = ord as usize;
-            let coverage = self.coverage(&query, &self.entries[entry]);
-            hits.push(Hit {
-                entry,
-                score,
-                coverage,
-                rank: 0.0,
-            });
-        }
-        // BM25 decides among entries that cover the question equally well; an entry that
-        // covers more of the question's concepts wins over one that repeats one word often.
-        let max = hits
-            .iter()
-            .map(|h| h.score)
-            .fold(0.0f32, f32::max)
-            .max(f32::EPSILON);
-        for h in &mut hits {
-            let faq = self.entries[h.entry].doc.kind == EntryKind::Faq;
-            h.rank = h.coverage + BM25_SHARE * h.score / max + if faq { FAQ_PRIOR } else { 0.0 };
-        }
-        hits.sort_by(|a, b| b.rank.total_cmp(&a.rank));
-        hits.truncate(limit);
-        let confidence = confidence(&hits, query.concepts.len());
+        let candidates: Vec<(usize, f32)> = {
+            // One column reader per segment, not one per hit.
+            let mut columns: HashMap<u32, Option<tantivy::columnar::Column<u64>>> = HashMap::new();
+            top.into_iter()
+                .filter_map(|(score, addr)| {
+                    let column = columns.entry(addr.segment_ord).or_insert_with(|| {
+                        searcher
+                            .segment_reader(addr.segment_ord)
+                            .fast_fields()
+                            .u64("ord")
+                            .ok()
+                    });
+                    let ord = column.as_ref().and_then(|c| c.first(addr.doc_id))?;
+                    Some((ord as usize, score))
+                })
+                .collect()
+        };
+        let mut query = query;
+        self.drop_unreached(&mut query, &candidates);
+        let hits = self.rank(&query, candidates, limit);
+        let confidence = rank::confidence(&hits, &query);
         Results {
             hits,
             confidence,
             query,
         }
     }
-
-    /// The text with the words that match the question marked; long text is cut to the
-    /// passage (paragraph) with the most matches, at most `max_chars` characters.
-    pub fn excerpt(&self, q: &Analysed, text: &str, max_chars: usize) -> Rich {
-        let mut stem = self.stem.clone();
-        let wanted: HashSet<&str> = q
-            .concepts
-            .iter()
-            .flat_map(|c| c.stems.iter().chain(c.alt_terms.iter().flatten()))
-            .filter(|s| !self.question_stems.contains(*s))
-            .map(String::as_str)
-            .collect();
-        let mut marks: Vec<(usize, usize)> = tokens_at(&mut stem, text)
-            .into_iter()
-            .filter(|(t, _, _)| wanted.contains(t.as_str()))
-            .map(|(_, a, b)| (a, b))
-            .collect();
-        marks.sort();
-        marks.dedup();
-        // Choose the window: the paragraph with most marks when the text is too long.
-        let (from, to) = if text.chars().count() <= max_chars {
-            (0, text.len())
-        } else {
-            let mut best: Option<(usize, usize, usize)> = None; // (marks, start, end)
-            let mut start = 0;
-            for para in text.split_inclusive("\n\n") {
-                let end = start + para.len();
-                let n = marks
-                    .iter()
-                    .filter(|(a, _)| *a >= start && *a < end)
-                    .count();
-                if best.is_none_or(|(bn, _, _)| n > bn) {
-                    best = Some((n, start, end));
-                }
-                start = end;
-            }
-            let (_, s, e) = best.unwrap_or((0, 0, text.len()));
-            // Cut the paragraph itself to max_chars around its first mark.
-            let first = marks
-                .iter()
-                .find(|(a, _)| *a >= s && *a < e)
-                .map(|m| m.0)
-                .unwrap_or(s);
-            let para_len = text[s..e].chars().count();
-            if para_len <= max_chars {
-                (s, e)
-            } else {
-                let back = text[s..first]
-                    .chars()
-                    .rev()
-                    .take(max_chars / 3)
-                    .map(char::len_utf8)
-                    .sum::<usize>();
-                let ws = first - back;
-                let we = ws
-                    + text[ws..e]
-                        .chars()
-                        .take(max_chars)
-                        .map(char::len_utf8)
-                        .sum::<usize>();
-                (ws, we)
-            }
-        };
-        let mut out = Rich::new();
-        if from > 0 {
-            out.text("…");
-        }
-        let mut pos = from;
-        for (a, b) in marks.into_iter().filter(|(a, b)| *a >= from && *b <= to) {
-            if a < pos {
-                continue;
-            }
-            out.push(Span::Plain(text[pos..a].to_string()));
-            out.push(Span::Mark(text[a..b].to_string()));
-            pos = b;
-        }
-        out.push(Span::Plain(text[pos..to].trim_end().to_string()));
-        if to < text.len() {
-            out.text("…");
-        }
-        out
-    }
-}
-
-/// The confidence verdict from the ranked hits (see the module doc for why it is relative).
-fn confidence(hits: &[Hit], concepts: usize) -> Confidence {
-    let Some(top) = hits.first() else {
-        return Confidence::None;
-    };
-    // One-word questions cannot be "half covered": their single concept must match.
-    let needed = if concepts <= 2 { 0.85 } else { 0.5 };
-    if top.coverage < 0.3 || (concepts <= 2 && top.coverage < 0.4) {
-        return Confidence::None;
-    }
-    let clear_lead = match hits.get(1) {
-        None => true,
-        Some(second) => top.rank - second.rank >= LEAD,
-    };
-    if top.coverage >= needed && clear_lead {
-        Confidence::High
-    } else {
-        Confidence::Low
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::reply::Span;
 
     fn doc(id: &str, title: &str, body: &str) -> Doc {
         Doc {
             id: id.into(),
             kind: EntryKind::Faq,
             call: None,
+            calls: Vec::new(),
+            audience: None,
             title: title.into(),
             alt: String::new(),
             body: body.into(),

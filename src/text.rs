@@ -35,6 +35,8 @@ impl Lang {
 pub struct Texts {
     map: HashMap<String, String>,
     lists: HashMap<String, Vec<String>>,
+    /// The same lists folded into phrases once (see [`crate::fold::phrase`]).
+    phrases: HashMap<String, Vec<crate::fold::Phrase>>,
 }
 
 /// The strings of `lang`, loaded once.
@@ -70,7 +72,22 @@ impl Texts {
                 _ => return Err(format!("{k}: expected a string or a list of strings")),
             }
         }
-        Ok(Texts { map, lists })
+        let phrases = lists
+            .iter()
+            .map(|(k, v)| {
+                let folded: Vec<crate::fold::Phrase> = v
+                    .iter()
+                    .map(|w| crate::fold::phrase(w))
+                    .filter(|p| !p.is_empty())
+                    .collect();
+                (k.clone(), folded)
+            })
+            .collect();
+        Ok(Texts {
+            map,
+            lists,
+            phrases,
+        })
     }
 
     /// The raw string for `key`. A missing key is a bug caught by the locale test; at run
@@ -82,6 +99,11 @@ impl Texts {
     /// A word list (greetings, yes/no words...).
     pub fn list(&self, key: &str) -> &[String] {
         self.lists.get(key).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// A word list as folded phrases, to compare with the folded words of a message.
+    pub fn phrases(&self, key: &str) -> &[crate::fold::Phrase] {
+        self.phrases.get(key).map(Vec::as_slice).unwrap_or(&[])
     }
 
     pub fn has(&self, key: &str) -> bool {

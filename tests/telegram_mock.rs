@@ -179,7 +179,16 @@ async fn calls_deadlines_and_call_card_buttons() {
         &format!("1|s|{}|{}", wanted.id, section.id),
     )
     .await;
-    assert!(sent(&bot)[0].starts_with(&format!("<b>{}</b>", escape_html(&section.title))));
+    // Its first line says which call it is about; the section follows.
+    let shown = sent(&bot).remove(0);
+    let (first, rest) = shown
+        .split_once('\n')
+        .expect("a focus line, then the section");
+    assert!(first.contains(&escape_html(&wanted.short)), "{shown}");
+    assert!(
+        rest.contains(&format!("<b>{}</b>", escape_html(&section.title))),
+        "{shown}"
+    );
 
     let deadlines = say(&mut bot, "/scadenze").await.remove(0);
     assert!(deadlines.starts_with(&html("deadlines.title", &[])));

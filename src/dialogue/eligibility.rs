@@ -30,6 +30,12 @@ pub struct Progress {
     pub selected: Vec<String>,
     /// The call is closed: waiting for the user to confirm going on.
     pub closed_notice: bool,
+    /// Questions answered from the user's own words (profile facts), not by the user.
+    #[serde(default)]
+    pub prefilled: Vec<String>,
+    /// The user took those answers back («Correggi»): do not fill any more.
+    #[serde(default)]
+    pub no_prefill: bool,
 }
 
 impl Engine<'_> {
@@ -98,9 +104,24 @@ impl Engine<'_> {
 
     /// A "check the requirements" button for a call, if it has a questionnaire.
     pub(super) fn eligibility_button(&self, tx: &Texts, call: &Call) -> Option<Button> {
+        self.eligibility_button_for(tx, call, &crate::understand::Profile::default())
+    }
+
+    /// The same button, saying so when the check will start with the user's facts.
+    pub(super) fn eligibility_button_for(
+        &self,
+        tx: &Texts,
+        call: &Call,
+        profile: &crate::understand::Profile,
+    ) -> Option<Button> {
         let q = self.knowledge.questionnaire_for(&call.id)?;
+        let key = if crate::eligibility::prefill(q, profile, &Vec::new()).is_empty() {
+            "check.button"
+        } else {
+            "check.button_prefilled"
+        };
         Some(button(
-            tx.s("check.button", &[]),
+            tx.s(key, &[]),
             Action::EligibilityStart(q.id.clone()),
         ))
     }
@@ -127,11 +148,17 @@ impl Engine<'_> {
             answers: Vec::new(),
             selected: Vec::new(),
             closed_notice: false,
+            prefilled: Vec::new(),
+            no_prefill: false,
         };
         let mut head = Rich::new();
         head.bold(&q.title);
         if let Some(i) = &q.intro {
             head.line().text(i);
+        }
+        let taken = self.prefill_start(out, tx, q, &mut p);
+        if !taken.is_empty() {
+            head.para().append(taken);
         }
         let call = match &q.target {
             Target::Call(c) => self.knowledge.call(&c.0),
@@ -145,7 +172,7 @@ impl Engine<'_> {
                     head.para().append(s);
                 }
                 head.para().append(tx.t("check.closed", &[]));
-                let mut rows = vec![closed_notice_row(tx, &p)];
+                let mut rows = vec![closed_notice_row(tx, &p), self.correct_row(tx, &p, 0)];
                 for other in c
                     .see_also
                     .iter()
@@ -166,8 +193,30 @@ impl Engine<'_> {
                 return;
             }
         }
-        out.replies.push(self.ask(tx, q, &p, Some(head)));
+        let mut first = self.ask(tx, q, &p, Some(head));
+        let qi = q
+            .next_question(&p.answers)
+            .and_then(|i| u8::try_from(i).ok())
+            .unwrap_or_default();
+        let row = self.correct_row(tx, &p, qi);
+        if !row.is_empty() {
+            first.buttons.insert(0, row);
+        }
+        out.replies.push(first);
         out.session.state = State::Eligibility(p);
+        if q.next_question(&self.current_answers(out)).is_none() {
+            // Everything was in the user's words: the verdict at once.
+            if let Some((p, q)) = self.current(out, tx) {
+                self.finish(out, tx, q, &p, now);
+            }
+        }
+    }
+
+    fn current_answers(&self, out: &Outcome) -> crate::eligibility::Answers {
+        match &out.session.state {
+            State::Eligibility(p) => p.answers.clone(),
+            _ => Vec::new(),
+        }
     }
 
     /// The current progress and its questionnaire, if the user is in a dialogue whose
@@ -215,7 +264,12 @@ impl Engine<'_> {
             prefix.para();
             return self.reshow(out, tx, q, &p, prefix);
         }
-        if let Action::EligibilityStep(_, _, step @ (Step::Restart | Step::Cancel)) = action {
+        if let Action::EligibilityStep(
+            _,
+            _,
+            step @ (Step::Restart | Step::Cancel | Step::Correct),
+        ) = action
+        {
             return self.step(out, tx, q, p, step, now);
         }
         if p.closed_notice {
@@ -296,8 +350,17 @@ impl Engine<'_> {
                 out.session.state = State::Idle;
                 out.replies.push(Reply::new(tx.t("check.cancelled", &[])));
             }
+            Step::Correct => {
+                Self::unfill(&mut p);
+                p.closed_notice = false;
+                out.replies
+                    .push(self.ask(tx, q, &p, Some(tx.t("check.corrected", &[]))));
+                out.session.state = State::Eligibility(p);
+            }
             Step::Restart => {
                 p.answers.clear();
+                p.prefilled.clear();
+                p.no_prefill = true;
                 p.closed_notice = false;
                 let seed = u64::try_from(now.as_millisecond()).unwrap_or_default();
                 p.nonce = Nonce::derive(seed, Some(&p.nonce));
@@ -388,6 +451,7 @@ impl Engine<'_> {
         };
         p.answers.push((q.questions[cur].id.clone(), answer));
         p.selected.clear();
+        self.refill(out, q, &mut p);
         if q.next_question(&p.answers).is_some() {
             out.replies.push(self.ask(tx, q, &p, None));
             out.session.state = State::Eligibility(p);
@@ -415,6 +479,8 @@ impl Engine<'_> {
         let words = Words {
             yes: tx.list("words.yes"),
             no: tx.list("words.no"),
+            lead_yes: tx.list("words.lead_yes"),
+            lead_no: tx.list("words.lead_no"),
             all: tx.list("words.all"),
         };
         for (key, step) in [
@@ -457,7 +523,15 @@ impl Engine<'_> {
             self.step(out, tx, q, p, Step::Help, now);
             return true;
         }
-        match question.parse(text, &words) {
+        // A doubt (`non so cosa sia un partenariato`) is a question even without «?».
+        let parsed = if doubts(tx, text) {
+            Err(Rejected::NotUnderstood)
+        } else {
+            question
+                .parse(text, &words)
+                .or_else(|e| self.answer_by_facts(question, text).ok_or(e))
+        };
+        match parsed {
             Ok(a) => self.record(out, tx, q, p, a, now),
             Err(_) if looks_like_question(tx, text) => {
                 // A question in the middle: answer it, then ask the same question again.
@@ -506,6 +580,7 @@ impl Engine<'_> {
         let qi = u8::try_from(cur).unwrap_or(u8::MAX);
         let nonce = &p.nonce;
         let mut rows: Vec<Vec<Button>> = Vec::new();
+        let mut typed = false;
         match question.kind {
             QuestionKind::YesNo => rows.push(vec![
                 button(
@@ -547,6 +622,7 @@ impl Engine<'_> {
             }
             QuestionKind::Number | QuestionKind::Text => {
                 text.line().italic(expected(tx, question));
+                typed = true;
             }
         }
         let mut extra = Vec::new();
@@ -579,7 +655,9 @@ impl Engine<'_> {
             Action::EligibilityStep(nonce.clone(), qi, Step::Cancel),
         ));
         rows.push(nav);
-        Reply::new(text).with_buttons(rows)
+        let mut reply = Reply::new(text).with_buttons(rows);
+        reply.typed_answer = typed;
+        reply
     }
 
     /// The final message: answers, verdict with reasons and citations, what would change a
@@ -730,9 +808,18 @@ fn fits(q: &Questionnaire, answers: &Answers) -> bool {
     })
 }
 
-/// A message that asks something rather than answering: a question mark or a question word.
+/// A doubt about the question (`non so cosa sia un partenariato`).
+fn doubts(tx: &Texts, text: &str) -> bool {
+    crate::understand::has_phrase(
+        &crate::understand::words_of(text),
+        tx.phrases("words.doubt"),
+    )
+}
+
+/// A message that asks something rather than answering: a question mark, a question word
+/// or a doubt.
 fn looks_like_question(tx: &Texts, text: &str) -> bool {
-    if text.contains('?') {
+    if text.contains('?') || doubts(tx, text) {
         return true;
     }
     let folded = fold_str(text);

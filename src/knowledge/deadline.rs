@@ -90,6 +90,10 @@ pub struct DeadlineChange {
 pub struct Deadline {
     pub status: DeadlineStatus,
     pub at: Option<DeadlineAt>,
+    /// A day on which the sources say the call was open (e.g. the date of the article
+    /// announcing its opening). With an unknown deadline, this is what makes a call
+    /// "open"; without it, a call whose deadline is unknown is never called open.
+    pub open_by: Option<Date>,
     pub note: Option<String>,
     pub source: String,
     pub history: Vec<DeadlineChange>,
@@ -109,6 +113,31 @@ impl Deadline {
         self.known()
             .is_some_and(|at| at.closes_at().timestamp() < now)
     }
+
+    /// Open, closed, or not stated by the sources, at `now`.
+    pub fn status_at(&self, now: Timestamp) -> CallStatus {
+        if self.is_closed(now) {
+            return CallStatus::Closed;
+        }
+        let opened = self
+            .open_by
+            .is_some_and(|d| d.to_zoned(rome()).is_ok_and(|z| z.timestamp() <= now));
+        match (self.known(), opened) {
+            // A known deadline ahead: open, unless the sources date the opening later.
+            (Some(_), _) if self.open_by.is_none() || opened => CallStatus::Open,
+            (None, true) => CallStatus::Open,
+            _ => CallStatus::Unknown,
+        }
+    }
+}
+
+/// Whether applications can be sent at a given moment, as far as the sources say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CallStatus {
+    Open,
+    /// The sources do not say (no deadline, or an unknown one and no opening date).
+    Unknown,
+    Closed,
 }
 
 /// Time left from `now` to `until`, in Italian words ("3 giorni e 4 ore", "45 minuti").

@@ -7,8 +7,9 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{
-    Applicant, Call, CallId, CallKind, Deadline, DeadlineAt, DeadlineChange, DeadlineStatus, Faq,
-    Knowledge, KnowledgeError, KnowledgeErrors, OfficialPage, Section, SynonymGroup,
+    Applicant, Audience, Call, CallId, CallKind, Deadline, DeadlineAt, DeadlineChange,
+    DeadlineStatus, Faq, Knowledge, KnowledgeError, KnowledgeErrors, OfficialPage, Section,
+    SynonymGroup,
 };
 
 #[derive(Deserialize)]
@@ -29,6 +30,10 @@ struct RawCall {
     summary: String,
     #[serde(default)]
     keywords: Vec<String>,
+    #[serde(default)]
+    aliases: Vec<Spanned<String>>,
+    #[serde(default)]
+    weak_aliases: Vec<Spanned<String>>,
     source: String,
     official_page: Option<OfficialPage>,
     deadline: Option<RawDeadline>,
@@ -43,6 +48,7 @@ struct RawCall {
 struct RawDeadline {
     status: Spanned<String>,
     at: Option<Spanned<String>>,
+    open_by: Option<Spanned<String>>,
     note: Option<String>,
     source: String,
     #[serde(default)]
@@ -79,6 +85,7 @@ struct RawFaq {
     id: Spanned<String>,
     #[serde(default)]
     calls: Vec<Spanned<String>>,
+    audience: Option<Audience>,
     question: String,
     #[serde(default)]
     alternatives: Vec<String>,
@@ -166,6 +173,8 @@ pub fn load_dir(dir: &Path) -> Result<Knowledge, KnowledgeErrors> {
     let mut calls = Vec::new();
     // Call references are checked once every call is known: (file, src, offset, id).
     let mut refs: Vec<(PathBuf, String, usize, String)> = Vec::new();
+    // Folded alias -> call id, so that no alias names two calls.
+    let mut aliases: Vec<(String, String)> = Vec::new();
     for path in toml_files(&dir.join("calls")) {
         let Some(src) = read(&path, &mut errors) else {
             continue;
@@ -177,7 +186,7 @@ pub fn load_dir(dir: &Path) -> Result<Knowledge, KnowledgeErrors> {
         };
         match toml::from_str::<RawCall>(&src) {
             Ok(raw) => {
-                if let Some(call) = convert_call(raw, &mut fe, &mut refs) {
+                if let Some(call) = convert_call(raw, &mut fe, &mut refs, &mut aliases) {
                     calls.push(call);
                 }
             }
@@ -224,6 +233,7 @@ pub fn load_dir(dir: &Path) -> Result<Knowledge, KnowledgeErrors> {
                                 .into_iter()
                                 .map(|c| CallId(c.into_inner()))
                                 .collect(),
+                            audience: f.audience,
                             question: f.question,
                             alternatives: f.alternatives,
                             answer: f.answer.into_inner(),
@@ -269,6 +279,7 @@ pub fn load_dir(dir: &Path) -> Result<Knowledge, KnowledgeErrors> {
     }
 
     let questionnaires = super::questionnaire::load_questionnaires(dir, &calls, &mut errors);
+    let lexicon = super::lexicon::load_lexicon(dir, &mut errors);
 
     // Cross-file checks.
     let mut seen_calls: HashMap<&str, &Path> = HashMap::new();
@@ -315,6 +326,7 @@ pub fn load_dir(dir: &Path) -> Result<Knowledge, KnowledgeErrors> {
             calls,
             faqs: faq_list,
             synonyms,
+            lexicon,
             questionnaires,
             dir: dir.to_path_buf(),
             ..Knowledge::default()
@@ -343,6 +355,7 @@ fn convert_call(
     raw: RawCall,
     fe: &mut FileErrors<'_>,
     refs: &mut Vec<(PathBuf, String, usize, String)>,
+    aliases: &mut Vec<(String, String)>,
 ) -> Option<Call> {
     let before = fe.out.len();
     let id = raw.id.get_ref().clone();
@@ -381,6 +394,19 @@ fn convert_call(
             p.get_ref().clone(),
         ));
     }
+    for a in raw.aliases.iter().chain(&raw.weak_aliases) {
+        let folded = super::lexicon::phrase(a.get_ref()).join(" ");
+        if folded.is_empty() {
+            fe.at(a.span().start, "an alias needs at least one word");
+        } else if let Some((_, other)) = aliases.iter().find(|(f, c)| *f == folded && *c != id) {
+            fe.at(
+                a.span().start,
+                format!("alias «{}» already names the call «{other}»", a.get_ref()),
+            );
+        } else {
+            aliases.push((folded, id.clone()));
+        }
+    }
     let deadline = raw.deadline.and_then(|d| convert_deadline(d, fe));
     let mut section_ids = HashSet::new();
     let mut sections = Vec::new();
@@ -417,6 +443,16 @@ fn convert_call(
         territory: raw.territory,
         summary: raw.summary,
         keywords: raw.keywords,
+        aliases: raw
+            .aliases
+            .iter()
+            .map(|a| super::lexicon::phrase(a.get_ref()))
+            .collect(),
+        weak_aliases: raw
+            .weak_aliases
+            .iter()
+            .map(|a| super::lexicon::phrase(a.get_ref()))
+            .collect(),
         source: raw.source,
         official_page: raw.official_page,
         deadline,
@@ -462,6 +498,19 @@ fn convert_deadline(d: RawDeadline, fe: &mut FileErrors<'_>) -> Option<Deadline>
         }
         (DeadlineStatus::Unknown, None) => None,
     };
+    let open_by = match &d.open_by {
+        None => None,
+        Some(s) => match s.get_ref().parse::<jiff::civil::Date>() {
+            Ok(date) if s.get_ref().len() == 10 => Some(date),
+            _ => {
+                fe.at(
+                    s.span().start,
+                    format!("open_by «{}»: write the date as YYYY-MM-DD", s.get_ref()),
+                );
+                return None;
+            }
+        },
+    };
     let mut history = Vec::new();
     for h in &d.history {
         let a = parse(&h.at, fe)?;
@@ -479,9 +528,16 @@ fn convert_deadline(d: RawDeadline, fe: &mut FileErrors<'_>) -> Option<Deadline>
             source: h.source.clone(),
         });
     }
+    if let (Some(open), Some(at), Some(s)) = (open_by, at, &d.open_by)
+        && open > at.date
+    {
+        fe.at(s.span().start, "open_by is after the deadline");
+        return None;
+    }
     Some(Deadline {
         status,
         at,
+        open_by,
         note: d.note,
         source: d.source,
         history,

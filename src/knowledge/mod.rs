@@ -5,10 +5,12 @@
 //! `sportello check` can list them all at once.
 
 pub mod deadline;
+pub mod lexicon;
 mod load;
 mod questionnaire;
 
-pub use deadline::{Deadline, DeadlineAt, DeadlineChange, DeadlineStatus};
+pub use deadline::{CallStatus, Deadline, DeadlineAt, DeadlineChange, DeadlineStatus};
+pub use lexicon::{Lexicon, Size};
 pub use load::load_dir;
 
 use std::fmt;
@@ -81,6 +83,12 @@ pub struct Call {
     pub territory: Option<String>,
     pub summary: String,
     pub keywords: Vec<String>,
+    /// Names people use for this call in a message (`alfa`, `2022`), as folded words: a
+    /// message containing one is about this call.
+    pub aliases: Vec<lexicon::Phrase>,
+    /// Names that point to this call only when no call outside its family is named
+    /// (`misura 1`, which may also be the first measure of another plan).
+    pub weak_aliases: Vec<lexicon::Phrase>,
     pub source: String,
     pub official_page: Option<OfficialPage>,
     pub deadline: Option<Deadline>,
@@ -91,11 +99,36 @@ pub struct Call {
     pub file: PathBuf,
 }
 
+impl Call {
+    /// Open, closed or unknown at `now` (a call without a deadline table is unknown).
+    pub fn status(&self, now: jiff::Timestamp) -> CallStatus {
+        self.deadline
+            .as_ref()
+            .map_or(CallStatus::Unknown, |d| d.status_at(now))
+    }
+}
+
+/// Who an entry is written for, when it is not for everyone. Search never shows an entry
+/// to an asker of another audience (an employer asking about staff welfare never gets the
+/// private citizen's answer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Audience {
+    /// Private citizens, workers and families asking for themselves.
+    Cittadini,
+    /// Firms (employers) and their representatives.
+    Imprese,
+    /// Third-sector bodies and public bodies.
+    Enti,
+}
+
 /// A frequently asked question with its answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Faq {
     pub id: String,
     pub calls: Vec<CallId>,
+    /// Who the entry is for; `None`: anyone.
+    pub audience: Option<Audience>,
     pub question: String,
     pub alternatives: Vec<String>,
     pub answer: String,
@@ -115,6 +148,8 @@ pub struct Knowledge {
     pub calls: Vec<Call>,
     pub faqs: Vec<Faq>,
     pub synonyms: Vec<SynonymGroup>,
+    /// Chat spellings and the words of self-descriptions (`chat.toml`, `profile.toml`).
+    pub lexicon: Lexicon,
     /// Eligibility questionnaires (`questionnaires/`), one per call at most, plus profiles.
     pub questionnaires: Vec<Questionnaire>,
     pub dir: PathBuf,

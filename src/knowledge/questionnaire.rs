@@ -16,8 +16,8 @@ use toml::Spanned;
 use super::load::{FileErrors, read, toml_files};
 use super::{Applicant, Call, CallId, KnowledgeError};
 use crate::eligibility::{
-    Answer, Answers, Case, Choice, Cite, Condition, Expect, ProfileField, Question, QuestionKind,
-    Questionnaire, Rule, RuleEffect, Target, Test, Validator, Verdict,
+    Answer, Answers, Case, Choice, Cite, Condition, Expect, Fact, ProfileField, Question,
+    QuestionKind, Questionnaire, Rule, RuleEffect, Target, Test, Validator, Verdict,
 };
 
 type RawCondition = Spanned<BTreeMap<String, Spanned<toml::Value>>>;
@@ -60,6 +60,7 @@ struct RawQuestion {
     ask_if: Option<RawCondition>,
     skip_if: Option<RawCondition>,
     matches: Option<Spanned<String>>,
+    fact: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -69,6 +70,8 @@ struct RawOption {
     label: String,
     applicant: Option<Applicant>,
     territory: Option<String>,
+    #[serde(default)]
+    facts: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -232,6 +235,29 @@ fn convert(
         if rq.options.len() > 20 {
             fe.at(at, "at most 20 options");
         }
+        let fact = rq.fact.as_ref().and_then(|f| {
+            let found = Fact::from_name(f.get_ref());
+            match found {
+                None => fe.at(
+                    f.span().start,
+                    format!(
+                        "unknown fact «{}»: use {}",
+                        f.get_ref(),
+                        Fact::NAMES.map(|(n, _)| n).join(", ")
+                    ),
+                ),
+                Some(x) if !x.fits(kind) => fe.at(
+                    f.span().start,
+                    format!(
+                        "fact «{}» does not fit a {} question",
+                        f.get_ref(),
+                        rq.kind.get_ref()
+                    ),
+                ),
+                Some(_) => {}
+            }
+            found.filter(|x| x.fits(kind))
+        });
         let mut options = Vec::new();
         let mut opt_ids = HashSet::new();
         for o in rq.options {
@@ -253,9 +279,26 @@ fn convert(
                     "an option label is a button: keep it within 60 characters",
                 );
             }
+            match fact {
+                Some(f) if !f.values().is_empty() => {
+                    for v in &o.facts {
+                        if !f.values().contains(&v.as_str()) {
+                            fe.at(
+                                o.id.span().start,
+                                format!("fact value «{v}»: use {}", f.values().join(", ")),
+                            );
+                        }
+                    }
+                }
+                _ if !o.facts.is_empty() => {
+                    fe.at(o.id.span().start, "`facts` needs a `fact` on the question");
+                }
+                _ => {}
+            }
             options.push(Choice {
                 id: o.id.into_inner(),
                 label: o.label,
+                facts: o.facts,
                 applicant: o.applicant,
                 territory: o.territory,
             });
@@ -356,6 +399,7 @@ fn convert(
             ask_if,
             skip_if,
             matches,
+            fact,
             line: line_of(fe.src, at),
         });
     }

@@ -1,0 +1,471 @@
+//! Answering a free question: read it ([`crate::understand`]), search, decide with the
+//! call in focus ([`crate::decide`]), and say it.
+//!
+//! Every answer opens with the call it is about and a «Cambia bando» button; a direct
+//! answer carries its runners-up as «Forse cercavi anche» buttons; a question whose answer
+//! differs from call to call gets the open call's answer and the others in a line each (or
+//! «Quale bando?»). The facts an asker gives about themselves stay in the session, are
+//! used where the calls' data allow («Come grande impresa, …») and prefill the check.
+
+use jiff::Timestamp;
+
+use super::answer_view::applicant_one;
+use super::{Answered, Effect, Engine, MAX_QUESTION, Outcome, button};
+use crate::action::Action;
+use crate::decide::{Context, Decision, decide};
+use crate::knowledge::CallId;
+use crate::reply::{Button, Reply};
+use crate::search::Confidence;
+use crate::text::Texts;
+use crate::understand::{self, Cues, Reading};
+
+/// What the engine would answer to a question (see [`Engine::consider`]).
+#[derive(Debug, Clone)]
+pub struct Considered {
+    /// The calls the question is about (named in it, or the one chosen).
+    pub named: Vec<CallId>,
+    /// What was searched.
+    pub query: String,
+    /// The question was a short follow-up asking the previous one again.
+    pub elliptic: bool,
+    pub results: crate::search::Results,
+    pub decision: Decision,
+}
+
+/// Candidates the decision looks at.
+const CANDIDATES: usize = 10;
+
+impl Engine<'_> {
+    /// What staff get for a question (a `/risposta` or a forward): the engine's own
+    /// decision for someone with no conversation yet. The best entry, up to two
+    /// alternatives, and whether it would be a direct answer (what «Affidabilità: alta»
+    /// means).
+    pub fn staff_pick(
+        &self,
+        question: &str,
+        now: Timestamp,
+    ) -> (Option<usize>, Vec<usize>, Confidence) {
+        let tx = crate::text::texts(crate::text::Lang::It);
+        let reading = self.read(tx, question);
+        let session = super::Session {
+            profile: reading.profile.clone(),
+            ..super::Session::default()
+        };
+        let considered = self.consider(tx, &reading, &session, None, now);
+        let (best, mut others, confidence) = match considered.decision {
+            Decision::Direct {
+                entry, also, lines, ..
+            } => (
+                Some(entry),
+                also.into_iter().chain(lines).collect::<Vec<_>>(),
+                Confidence::High,
+            ),
+            Decision::Menu { entries } => {
+                let mut e = entries.into_iter();
+                (e.next(), e.collect(), Confidence::Low)
+            }
+            Decision::WhichCall { calls } => {
+                let mut e = calls.into_iter().map(|(_, e)| e);
+                (e.next(), e.collect(), Confidence::Low)
+            }
+            Decision::Nothing { suggestions } => {
+                let mut e = suggestions.into_iter();
+                (e.next(), e.collect(), Confidence::None)
+            }
+        };
+        // Staff always see two alternatives when the ranking has them (of the call named,
+        // when one is).
+        for h in &considered.results.hits {
+            let calls = &self.index.entry(h.entry).doc.calls;
+            let fits = considered.named.iter().all(|n| {
+                understand::calls::best_relation(self.knowledge, n, calls).is_none_or(|r| r.fits())
+            });
+            if fits && Some(h.entry) != best && !others.contains(&h.entry) {
+                others.push(h.entry);
+            }
+        }
+        others.truncate(2);
+        (best, others, confidence)
+    }
+
+    /// Reads a message with the pack's data and the language's cue words.
+    pub fn read(&self, tx: &Texts, text: &str) -> Reading {
+        let content = |w: &str| self.index.weighs(w);
+        let cues = Cues {
+            content: &content,
+            ..Cues::of(tx)
+        };
+        understand::read(self.knowledge, cues, text)
+    }
+
+    /// Answers a free question with search, in the context of the conversation.
+    pub(super) fn answer(&self, out: &mut Outcome, tx: &Texts, question: &str, now: Timestamp) {
+        self.answer_for(out, tx, question, now, None);
+    }
+
+    /// Reads, searches and decides, without changing anything: what the engine would
+    /// answer to `question` in `session`; `call`: as if the question named that call.
+    pub fn consider(
+        &self,
+        tx: &Texts,
+        reading: &Reading,
+        session: &super::Session,
+        call: Option<&CallId>,
+        now: Timestamp,
+    ) -> Considered {
+        let mut named = reading.named.clone();
+        if let Some(c) = call {
+            named = vec![c.clone()];
+        }
+        // "E per alfa invece?": a call and nothing else asks the previous question again.
+        let again = self.elliptic(tx, reading, session.last_question.as_deref());
+        let elliptic = again.is_some();
+        let mut query = again.unwrap_or_else(|| {
+            // Without the words that describe the asker nothing may be left to ask: then
+            // the description is the question (`siamo una coop sociale, c'è qualcosa?`).
+            if reading.query == reading.query_whole
+                || self.index.analyse(&reading.query).content_weight() > 0.0
+            {
+                reading.query.clone()
+            } else {
+                reading.query_whole.clone()
+            }
+        });
+        // Asked again for another call: the names of the first one go.
+        if call.is_some() {
+            query = strip_call_names(self.knowledge, &understand::words_of(&query)).join(" ");
+        }
+        let focus = session.topic.clone();
+        // Words that only name a call weigh little: the context says which call.
+        let lx = &self.knowledge.lexicon;
+        let mut light: Vec<String> = lx.generic.clone();
+        // Being in Piedmont is what every call expects: it says who asks, not what. (Another
+        // region may well be the point of the question.)
+        light.extend(understand::words_of(understand::profile::HOME_REGION));
+        let qwords = understand::words_of(&query);
+        for id in named.iter().chain(focus.iter()) {
+            if let Some(c) = self.knowledge.call(&id.0) {
+                for a in c.aliases.iter().chain(&c.weak_aliases) {
+                    if !a.is_empty() && qwords.windows(a.len()).any(|w| w == &a[..]) {
+                        light.extend(a.iter().cloned());
+                    }
+                }
+            }
+        }
+        // A follow-up naming no call is about the call in focus, and a question asked
+        // again for a chosen call is about that one: read them as if they said so.
+        // (A message with nothing to search for is not made into one by the focus.)
+        let bare = self.index.analyse(&query).content_weight() <= 0.0;
+        let said_for: Vec<&CallId> = if named.is_empty() {
+            focus.iter().filter(|_| !bare).collect()
+        } else {
+            named.iter().collect()
+        };
+        for id in said_for {
+            let Some(c) = self.knowledge.call(&id.0) else {
+                continue;
+            };
+            let names = c.aliases.iter().chain(&c.weak_aliases);
+            let mentioned = names
+                .clone()
+                .any(|a| !a.is_empty() && qwords.windows(a.len()).any(|w| w == &a[..]));
+            if !mentioned && let Some(name) = c.aliases.first().or(c.weak_aliases.first()) {
+                query.push(' ');
+                query.push_str(&name.join(" "));
+                light.extend(name.iter().cloned());
+            }
+        }
+        // "Possiamo partecipare?": for someone who said what they are, ask it for them;
+        // for anyone else it asks who may take part.
+        if reading.eligibility && self.index.analyse(&query).asks_with().is_empty() {
+            let said = understand::words_of(&query);
+            let names_kind = lx
+                .applicants
+                .iter()
+                .flat_map(|(_, ps)| ps)
+                .chain(lx.sizes.iter().flat_map(|(_, ps)| ps))
+                .any(|p| !p.is_empty() && said.windows(p.len()).any(|w| w == &p[..]));
+            if !names_kind {
+                query.push(' ');
+                match session.profile.applicant() {
+                    Some(a) => query.push_str(&applicant_one(tx, a)),
+                    None => query.push_str(&tx.s("words.who", &[])),
+                }
+            }
+        }
+        let results = self.index.search_light(&query, CANDIDATES, &light);
+        let audience = reading.audience.or(session.profile.audience());
+        let asks_with = results.query.asks_with();
+        let decision = decide(
+            self.knowledge,
+            self.index,
+            &results,
+            &Context {
+                named: &named,
+                focus: focus.as_ref(),
+                audience,
+                defines: reading.defines || results.query.names_only(),
+                switching: understand::has_phrase(&reading.words, tx.phrases("words.switch")),
+                past: reading.past,
+                described: reading.described,
+                asks_with: &asks_with,
+                plain_best: self.index.search_bm25(&query, 1).first().map(|h| h.0),
+                define_cues: tx.phrases("words.define"),
+                now,
+            },
+        );
+        Considered {
+            named,
+            query,
+            elliptic,
+            results,
+            decision,
+        }
+    }
+
+    /// Answers a question; `call`: answer it for this call (a «Cambia bando» choice).
+    pub(super) fn answer_for(
+        &self,
+        out: &mut Outcome,
+        tx: &Texts,
+        question: &str,
+        now: Timestamp,
+        call: Option<&CallId>,
+    ) {
+        let reading = self.read(tx, question);
+        out.session.profile.merge(&reading.profile);
+        let Considered {
+            named,
+            query,
+            elliptic,
+            results,
+            decision,
+        } = self.consider(tx, &reading, &out.session, call, now);
+        if !elliptic {
+            out.session.last_question = Some(question.chars().take(MAX_QUESTION).collect());
+        }
+        let passages = self.passages_for(&query);
+        // No curated answer stands out but the official text answers it squarely: the
+        // official text alone, rather than a menu of weak FAQs.
+        let text_covers_more = passages.confidence != Confidence::None
+            && passages.hits.first().map(|h| h.coverage) > results.hits.first().map(|h| h.coverage);
+        let decision = match decision {
+            Decision::Menu { entries } if text_covers_more && named.is_empty() => {
+                Decision::Nothing {
+                    suggestions: entries,
+                }
+            }
+            d => d,
+        };
+        let id = |e: usize| self.index.entry(e).doc.id.clone();
+        let answered = match &decision {
+            Decision::Direct {
+                entry,
+                call,
+                also,
+                lines,
+            } => Answered::Direct {
+                entry: id(*entry),
+                call: call.clone(),
+                also: also.iter().map(|&e| id(e)).collect(),
+                lines: lines.iter().map(|&e| id(e)).collect(),
+            },
+            Decision::Menu { entries } => Answered::Menu {
+                entries: entries.iter().map(|&e| id(e)).collect(),
+            },
+            Decision::WhichCall { calls } => Answered::WhichCall {
+                calls: calls.iter().map(|(c, _)| c.clone()).collect(),
+                entries: calls.iter().map(|&(_, e)| id(e)).collect(),
+            },
+            Decision::Nothing { .. } => Answered::Nothing,
+        };
+        let best = match &decision {
+            Decision::Direct { entry, .. } => Some(id(*entry)),
+            Decision::Menu { entries } => entries.first().map(|&e| id(e)),
+            Decision::WhichCall { calls } => calls.first().map(|&(_, e)| id(e)),
+            Decision::Nothing { .. } => passages
+                .hits
+                .first()
+                .map(|h| self.index.entry(h.entry).doc.id.clone()),
+        };
+        out.effects.push(Effect::Asked {
+            question: question.chars().take(MAX_QUESTION).collect(),
+            best,
+            confident: matches!(decision, Decision::Direct { .. })
+                || (matches!(decision, Decision::Nothing { .. })
+                    && passages.confidence == Confidence::High),
+            answer: answered,
+        });
+        if results.query.truncated {
+            out.replies.push(Reply::new(tx.t("search.truncated", &[])));
+        }
+        match decision {
+            Decision::Direct {
+                entry,
+                call,
+                also,
+                lines,
+            } => {
+                self.move_focus(&mut out.session.topic, call.as_ref(), &named);
+                let described = !reading.profile.is_empty();
+                let mut reply = self.entry_reply(
+                    tx,
+                    entry,
+                    Some(&results.query),
+                    now,
+                    &also,
+                    described,
+                    &out.session.profile,
+                );
+                if !lines.is_empty() {
+                    self.other_calls(tx, &mut reply.text, &lines, now);
+                }
+                out.replies.push(reply);
+                let passages = self.passages_of(passages, call.as_ref());
+                out.replies
+                    .extend(self.passages_reply(tx, &passages, false));
+            }
+            Decision::Menu { entries } => {
+                if let Some(c) = named.first() {
+                    out.session.topic = Some(c.clone());
+                }
+                let mut rows: Vec<Vec<Button>> = entries
+                    .iter()
+                    .filter_map(|&e| self.entry_button(e))
+                    .map(|b| vec![b])
+                    .collect();
+                rows.extend(self.operator_row(tx));
+                // The call the choice is about, and the way to another one.
+                let about = named
+                    .first()
+                    .or(out.session.topic.as_ref())
+                    .and_then(|c| self.knowledge.call(&c.0));
+                let text = match about {
+                    Some(c) => {
+                        rows.push(vec![button(tx.s("focus.change", &[]), Action::FocusMenu)]);
+                        tx.t("search.choose_call", &[("call", &c.short)])
+                    }
+                    None => tx.t("search.choose", &[]),
+                };
+                out.replies.push(Reply::new(text).with_buttons(rows));
+                out.replies
+                    .extend(self.passages_reply(tx, &passages, false));
+            }
+            Decision::WhichCall { calls } => {
+                let rows = calls
+                    .iter()
+                    .filter_map(|(c, _)| self.knowledge.call(&c.0))
+                    .map(|c| vec![self.focus_button(tx, c, now)])
+                    .collect();
+                out.replies
+                    .push(Reply::new(tx.t("focus.which", &[])).with_buttons(rows));
+            }
+            Decision::Nothing { suggestions } => {
+                if let Some(c) = named.first() {
+                    out.session.topic = Some(c.clone());
+                }
+                if let Some(reply) = self.passages_reply(tx, &passages, true) {
+                    // The official text answers: its call is the one we talk about now.
+                    if let Some(c) = passages
+                        .hits
+                        .first()
+                        .and_then(|h| self.index.entry(h.entry).doc.call.clone())
+                    {
+                        out.session.topic = Some(c);
+                    }
+                    out.replies.push(reply);
+                    return;
+                }
+                out.replies.push(self.nothing(tx, &suggestions));
+            }
+        }
+    }
+
+    /// The focus after an answer about `call`: that call, unless it is the measure or
+    /// strategy above the call asked about (the narrower call stays in focus); a general
+    /// answer leaves the focus where it was.
+    fn move_focus(&self, focus: &mut Option<CallId>, call: Option<&CallId>, named: &[CallId]) {
+        let asked = named.first().or(focus.as_ref()).cloned();
+        match (call, asked) {
+            (Some(c), Some(a))
+                if understand::relation(self.knowledge, &a, c) == understand::Relation::Above =>
+            {
+                *focus = Some(a)
+            }
+            (Some(c), _) => *focus = Some(c.clone()),
+            (None, Some(a)) => *focus = Some(a),
+            (None, None) => {}
+        }
+    }
+
+    /// "Non ho trovato", never without options: what matched a little, the calls, help
+    /// and, when reachable, a person.
+    fn nothing(&self, tx: &Texts, suggestions: &[usize]) -> Reply {
+        let mut text = tx.t("search.nothing", &[]);
+        if !self.settings.helpdesk_contact.is_empty() {
+            text.para().append(tx.t(
+                "helpdesk.contact",
+                &[("contact", &self.settings.helpdesk_contact)],
+            ));
+        }
+        let mut rows: Vec<Vec<Button>> = Vec::new();
+        if !suggestions.is_empty() {
+            text.para().append(tx.t("search.maybe", &[]));
+            rows.extend(
+                suggestions
+                    .iter()
+                    .filter_map(|&e| self.entry_button(e))
+                    .map(|b| vec![b]),
+            );
+        }
+        rows.push(vec![
+            button(tx.s("menu.calls", &[]), Action::Calls),
+            button(tx.s("menu.help", &[]), Action::Help),
+        ]);
+        rows.extend(self.operator_row(tx));
+        Reply::new(text).with_buttons(rows)
+    }
+
+    /// The previous question asked again for the call a short follow-up names (`e per
+    /// alfa invece?`), with the names of calls taken out of it; `None` when the message
+    /// has words of its own.
+    fn elliptic(&self, tx: &Texts, reading: &Reading, last: Option<&str>) -> Option<String> {
+        let last = last?;
+        if reading.named.is_empty() {
+            return None;
+        }
+        let filler = tx.phrases("words.followup");
+        let rest = strip_call_names(self.knowledge, &reading.words);
+        if !rest
+            .iter()
+            .all(|w| filler.iter().any(|f| f.len() == 1 && f[0] == *w))
+        {
+            return None;
+        }
+        let before = self.read(tx, last);
+        Some(strip_call_names(self.knowledge, &understand::words_of(&before.query)).join(" "))
+    }
+}
+
+/// The folded words of a message without the names of calls in it.
+fn strip_call_names(k: &crate::knowledge::Knowledge, words: &[String]) -> Vec<String> {
+    let mut keep = vec![true; words.len()];
+    for c in &k.calls {
+        for a in c.aliases.iter().chain(&c.weak_aliases) {
+            if a.is_empty() || a.len() > words.len() {
+                continue;
+            }
+            for i in 0..=words.len() - a.len() {
+                if words[i..i + a.len()] == a[..] {
+                    keep[i..i + a.len()].iter_mut().for_each(|k| *k = false);
+                }
+            }
+        }
+    }
+    words
+        .iter()
+        .zip(keep)
+        .filter(|(_, k)| *k)
+        .map(|(w, _)| w.clone())
+        .collect()
+}

@@ -1,0 +1,66 @@
+//! The plain BM25 baseline: the yardstick the engine's answers are measured against.
+//!
+//! Same index, same Italian analysis (folding, stop words, stemming), but nothing else:
+//! no typo correction, no synonyms, no re-ranking by coverage, no call in focus, no
+//! confidence step. Its "direct answer" is always its top hit. Kept in the library so the
+//! held-out test compares the bot with the baseline on the very same tantivy index.
+
+use tantivy::Term;
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+use tantivy::schema::IndexRecordOption;
+
+use super::{EntryKind, SearchIndex, tokens};
+
+impl SearchIndex {
+    /// Entries ranked by plain BM25 over question, alternatives and answer (title and
+    /// body fields, no boosts), best first, at most `limit`: (entry, score).
+    pub fn search_bm25(&self, question: &str, limit: usize) -> Vec<(usize, f32)> {
+        let mut stem = self.stem.clone();
+        let text: String = question.chars().take(super::MAX_QUERY_CHARS).collect();
+        let mut stems = tokens(&mut stem, &text);
+        stems.sort();
+        stems.dedup();
+        if stems.is_empty() {
+            return Vec::new();
+        }
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for s in &stems {
+            for field in [self.fields.title, self.fields.body] {
+                clauses.push((
+                    Occur::Should,
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(field, s),
+                        IndexRecordOption::WithFreqs,
+                    )),
+                ));
+            }
+        }
+        let passage = Box::new(TermQuery::new(
+            Term::from_field_u64(self.fields.kind, EntryKind::Passage.code()),
+            IndexRecordOption::Basic,
+        ));
+        let q = BooleanQuery::new(vec![
+            (
+                Occur::Must,
+                Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>,
+            ),
+            (Occur::MustNot, passage),
+        ]);
+        let searcher = self.reader.searcher();
+        let top = searcher
+            .search(&q, &TopDocs::with_limit(limit).order_by_score())
+            .unwrap_or_default();
+        top.into_iter()
+            .filter_map(|(score, addr)| {
+                let ord = searcher
+                    .segment_reader(addr.segment_ord)
+                    .fast_fields()
+                    .u64("ord")
+                    .ok()?
+                    .first(addr.doc_id)?;
+                Some((ord as usize, score))
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,181 @@
+//! Excerpts of answers with the few words that carry the match marked.
+//!
+//! A mark helps only when it is rare: the words a question shares with almost every
+//! entry (`bando`, `welfare`), question words, call names and everyday words (`essere`,
+//! `già`, `momento`) stay plain. Telegram shows marks in bold; a terminal in bold too,
+//! and piped output without any mark (see [`crate::reply::Rich`]).
+
+use std::collections::HashSet;
+
+use super::{Analysed, SearchIndex, tokens_at};
+use crate::reply::{Rich, Span};
+
+/// A word is marked only when at most this share of the entries holds it.
+const MAX_MARKED_SHARE: f32 = 0.12;
+/// Shorter words are never marked.
+const MIN_MARKED_CHARS: usize = 4;
+/// Everyday words that carry no content of their own, folded: never marked, however rare
+/// in the pack.
+const UNMARKED: &[&str] = &[
+    "essere",
+    "stato",
+    "stata",
+    "stati",
+    "state",
+    "gia",
+    "momento",
+    "ancora",
+    "sempre",
+    "solo",
+    "anche",
+    "molto",
+    "poco",
+    "tutto",
+    "tutti",
+    "tutte",
+    "ogni",
+    "altro",
+    "altri",
+    "altra",
+    "altre",
+    "modo",
+    "volta",
+    "volte",
+    "parte",
+    "caso",
+    "casi",
+    "cosa",
+    "cose",
+    "tempo",
+    "oggi",
+    "adesso",
+    "fare",
+    "dare",
+    "avere",
+    "dire",
+    "andare",
+    "venire",
+    "potere",
+    "dovere",
+    "volere",
+    "stesso",
+    "stessa",
+    "quindi",
+    "invece",
+    "prima",
+    "dopo",
+    "oltre",
+    "circa",
+    "bene",
+    "tipo",
+    "esempio",
+    "particolare",
+    "generale",
+    "possibile",
+    "anno",
+    "anni",
+    "giorno",
+    "giorni",
+    "fine",
+    "inizio",
+    "nuovo",
+    "nuova",
+    "grande",
+    "piccolo",
+];
+
+impl SearchIndex {
+    /// Whether a stem is rare enough in the pack for its words to be marked.
+    fn worth_marking(&self, stem: &str) -> bool {
+        let df = self.df.get(stem).copied().unwrap_or(0) as f32;
+        let n = self.entries.len().max(1) as f32;
+        df <= (MAX_MARKED_SHARE * n).max(3.0)
+    }
+
+    /// The text with the words that match the question marked; long text is cut to the
+    /// passage (paragraph) with the most matches, at most `max_chars` characters.
+    pub fn excerpt(&self, q: &Analysed, text: &str, max_chars: usize) -> Rich {
+        let mut stem = self.stem.clone();
+        let wanted: HashSet<&str> = q
+            .concepts
+            .iter()
+            .filter(|c| !c.light && !c.question)
+            .flat_map(|c| c.stems.iter().chain(c.alt_terms.iter().flatten()))
+            .filter(|s| self.worth_marking(s))
+            .map(String::as_str)
+            .collect();
+        let mut marks: Vec<(usize, usize)> = tokens_at(&mut stem, text)
+            .into_iter()
+            .filter(|(t, a, b)| {
+                wanted.contains(t.as_str())
+                    && text[*a..*b].chars().count() >= MIN_MARKED_CHARS
+                    && !UNMARKED.contains(&crate::search::fold_str(&text[*a..*b]).as_str())
+            })
+            .map(|(_, a, b)| (a, b))
+            .collect();
+        marks.sort();
+        marks.dedup();
+        // Choose the window: the paragraph with most marks when the text is too long.
+        let (from, to) = if text.chars().count() <= max_chars {
+            (0, text.len())
+        } else {
+            let mut best: Option<(usize, usize, usize)> = None; // (marks, start, end)
+            let mut start = 0;
+            for para in text.split_inclusive("\n\n") {
+                let end = start + para.len();
+                let n = marks
+                    .iter()
+                    .filter(|(a, _)| *a >= start && *a < end)
+                    .count();
+                if best.is_none_or(|(bn, _, _)| n > bn) {
+                    best = Some((n, start, end));
+                }
+                start = end;
+            }
+            let (_, s, e) = best.unwrap_or((0, 0, text.len()));
+            // Cut the paragraph itself to max_chars around its first mark.
+            let first = marks
+                .iter()
+                .find(|(a, _)| *a >= s && *a < e)
+                .map(|m| m.0)
+                .unwrap_or(s);
+            let para_len = text[s..e].chars().count();
+            if para_len <= max_chars {
+                (s, e)
+            } else {
+                let back = text[s..first]
+                    .chars()
+                    .rev()
+                    .take(max_chars / 3)
+                    .map(char::len_utf8)
+                    .sum::<usize>();
+                let ws = first - back;
+                let we = ws
+                    + text[ws..e]
+                        .chars()
+                        .take(max_chars)
+                        .map(char::len_utf8)
+                        .sum::<usize>();
+                (ws, we)
+            }
+        };
+        let mut out = Rich::new();
+        if from > 0 {
+            out.text("…");
+        }
+        let mut pos = from;
+        for (a, b) in marks.into_iter().filter(|(a, b)| *a >= from && *b <= to) {
+            if a < pos {
+                continue;
+            }
+            out.push(Span::Plain(text[pos..a].to_string()));
+            out.push(Span::Mark(text[a..b].to_string()));
+            pos = b;
+        }
+        out.push(Span::Plain(text[pos..to].trim_end().to_string()));
+        if to < text.len() {
+            out.text("…");
+        }
+        out
+    }
+}

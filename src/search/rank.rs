@@ -1,0 +1,280 @@
+//! Ranking: how well an entry answers a question, from the concepts they share.
+//!
+//! BM25 finds the candidates; the rank then weighs three things, each concept by its
+//! rarity (a word in most entries tells them apart less than a rare one):
+//! - coverage: how much of the question the entry holds anywhere (title and alternatives
+//!   count fully, the body less, a synonym or a corrected typo a little less);
+//! - similarity: how close the question is to the entry's *best single phrasing* (its
+//!   question or one alternative), seen from both sides, so that a near paraphrase of one
+//!   phrasing beats an entry whose many alternatives together mention every word;
+//! - BM25 itself, normalised, to break ties, and a small prior for curated answers.
+//!
+//! Words that no entry contains weigh nothing (they cannot tell entries apart), but they
+//! are counted: a question made mostly of them is about something the pack does not know.
+
+use std::collections::HashSet;
+
+use super::{Analysed, Concept, Confidence, Entry, EntryKind, Hit, LIGHT, SearchIndex};
+
+/// Strength of a concept found in an entry's title (or alternatives) and in its body.
+const TITLE_MATCH: f32 = 1.0;
+const BODY_MATCH: f32 = 0.55;
+/// In one of the entry's alternative phrasings: almost as good as its title.
+const ALT_MATCH: f32 = 0.9;
+/// Strength of a concept found in the text of a passage of an official document.
+const PASSAGE_BODY_MATCH: f32 = 0.8;
+/// A concept found only through a synonym counts this much of the user's own word.
+const SYNONYM_FACTOR: f32 = 0.9;
+/// Similarity through an alternative phrasing, relative to the entry's own question.
+const ALT_SIMILARITY: f32 = 0.95;
+/// Shares of the ranking key.
+const COVERAGE_SHARE: f32 = 0.5;
+const SIMILARITY_SHARE: f32 = 0.35;
+const BM25_SHARE: f32 = 0.25;
+/// A FAQ is a curated answer to a question: it goes before call text that covers the
+/// question as well.
+const FAQ_PRIOR: f32 = 0.12;
+/// How far ahead of the runner-up (in ranking key) the best hit must be for the plain
+/// search confidence (staff tools and passages use it; the engine decides with context).
+const LEAD: f32 = 0.07;
+
+impl SearchIndex {
+    /// In how many entries a concept occurs: in the user's own words when the pack has
+    /// them (`entro quando` is rarer, and says more, than `scadenza`), else in the
+    /// commonest of its synonyms; 0 when no entry has it.
+    pub(super) fn concept_df(&self, own: &[String], alt: &[Vec<String>]) -> u32 {
+        let df = |stems: &[String]| {
+            stems
+                .iter()
+                .map(|s| self.df.get(s).copied().unwrap_or(0))
+                .min()
+                .unwrap_or(0)
+        };
+        let mine = df(own);
+        if mine > 0 {
+            return mine;
+        }
+        alt.iter().map(|t| df(t)).max().unwrap_or(0)
+    }
+
+    /// The weight of a concept found in `df` entries: rare words tell entries apart,
+    /// common ones do not, and a word no entry has weighs nothing.
+    pub(super) fn weight_of(&self, df: u32) -> f32 {
+        if df == 0 {
+            return 0.0;
+        }
+        let n = self.entries.len().max(1) as f32;
+        (1.0 + n / df as f32).ln()
+    }
+
+    /// The weight an unknown word counts with in the share of the question the pack
+    /// does not know: that of a word in a fifth of the entries, so one odd word among
+    /// several known ones does not make a question unknown.
+    pub(super) fn unknown_weight(&self) -> f32 {
+        self.weight_of((self.entries.len() as u32 / 5).max(1))
+    }
+
+    /// Share of the question found in the entry, each concept weighted by its rarity and
+    /// by where it is found (a title says more about an entry than its body).
+    fn coverage(&self, q: &Analysed, e: &Entry) -> f32 {
+        let total: f32 = q.concepts.iter().map(|c| c.weight).sum();
+        if total <= 0.0 {
+            return 0.0;
+        }
+        let found: f32 = q
+            .concepts
+            .iter()
+            .map(|c| c.weight * self.strength(c, e))
+            .sum();
+        found / total
+    }
+
+    /// How well an entry contains a concept: 1 in the title, less in the body, less
+    /// again through a synonym or a typo.
+    fn strength(&self, c: &Concept, e: &Entry) -> f32 {
+        let body = if e.doc.kind == EntryKind::Passage {
+            PASSAGE_BODY_MATCH
+        } else {
+            BODY_MATCH
+        };
+        [
+            (TITLE_MATCH, &e.title_stems),
+            (ALT_MATCH, &e.alt_stems),
+            (body, &e.body_stems),
+        ]
+        .into_iter()
+        .map(|(w, set)| w * place(c, set))
+        .fold(0.0, f32::max)
+    }
+
+    /// How close the question is to the entry's closest phrasing: the share of the
+    /// question it holds times the share of it the question holds (square roots, so one
+    /// side alone cannot make a near paraphrase).
+    fn similarity(&self, q: &Analysed, view: &QueryView<'_>, e: &Entry) -> f32 {
+        if view.total <= 0.0 {
+            return 0.0;
+        }
+        // Words that only name a call count little on the phrasing's side too.
+        let w = |s: &String| {
+            let base = self.idf.get(s).copied().unwrap_or(0.0);
+            if view.light.contains(s.as_str()) {
+                base * LIGHT
+            } else {
+                base
+            }
+        };
+        let mut best = 0.0f32;
+        for (i, p) in e.phrasings.iter().enumerate() {
+            // The entry's own question says it best; an alternative a little less.
+            let trust = if i == 0 { 1.0 } else { ALT_SIMILARITY };
+            let found: f32 = q.concepts.iter().map(|c| c.weight * place(c, p)).sum();
+            if found <= 0.0 {
+                continue;
+            }
+            // The phrasing's own words the question matched, weighted the same way.
+            let (own, held) = p.iter().fold((0.0f32, 0.0f32), |(own, held), s| {
+                let x = w(s);
+                let hit = if view.stems.contains(s.as_str()) {
+                    x
+                } else {
+                    0.0
+                };
+                (own + x, held + hit)
+            });
+            let from_question = found / view.total;
+            let from_phrasing = if own > 0.0 { held / own } else { 0.0 };
+            best = best.max(trust * (from_question * from_phrasing).sqrt());
+        }
+        best
+    }
+
+    /// Words of the question that no candidate holds anywhere (`viene` in «da dove viene
+    /// il nome…») cannot tell the candidates apart: they leave the coverage's denominator
+    /// and count with the unknown words instead, so that the share of the question an
+    /// entry covers means "of what the pack could cover".
+    pub(super) fn drop_unreached(&self, q: &mut Analysed, candidates: &[(usize, f32)]) {
+        for c in &mut q.concepts {
+            if c.weight <= 0.0 {
+                continue;
+            }
+            let reached = candidates
+                .iter()
+                .any(|&(e, _)| self.strength(c, &self.entries[e]) > 0.0);
+            if !reached {
+                q.unknown += c.weight.min(self.unknown_weight());
+                c.weight = 0.0;
+            }
+        }
+    }
+
+    /// Ranks BM25 candidates (entry, score) for an analysed question; best first.
+    pub(super) fn rank(
+        &self,
+        q: &Analysed,
+        candidates: Vec<(usize, f32)>,
+        limit: usize,
+    ) -> Vec<Hit> {
+        let max = candidates
+            .iter()
+            .map(|c| c.1)
+            .fold(0.0f32, f32::max)
+            .max(f32::EPSILON);
+        let view = QueryView::of(q);
+        let mut hits: Vec<Hit> = candidates
+            .into_iter()
+            .map(|(entry, score)| {
+                let e = &self.entries[entry];
+                let coverage = self.coverage(q, e);
+                let similarity = self.similarity(q, &view, e);
+                let faq = if e.doc.kind == EntryKind::Faq {
+                    FAQ_PRIOR
+                } else {
+                    0.0
+                };
+                Hit {
+                    entry,
+                    score,
+                    coverage,
+                    similarity,
+                    rank: COVERAGE_SHARE * coverage
+                        + SIMILARITY_SHARE * similarity
+                        + BM25_SHARE * score / max
+                        + faq,
+                }
+            })
+            .collect();
+        hits.sort_by(|a, b| b.rank.total_cmp(&a.rank));
+        hits.truncate(limit);
+        hits
+    }
+}
+
+/// What ranking needs of a question, computed once for all its candidates.
+struct QueryView<'q> {
+    /// Weight of the question's concepts.
+    total: f32,
+    /// Every stem the question matches with (its words and their synonyms).
+    stems: HashSet<&'q str>,
+    /// Stems of words that only name a call.
+    light: HashSet<&'q str>,
+}
+
+impl<'q> QueryView<'q> {
+    fn of(q: &'q Analysed) -> Self {
+        QueryView {
+            total: q.concepts.iter().map(|c| c.weight).sum(),
+            stems: q
+                .concepts
+                .iter()
+                .flat_map(|c| c.stems.iter().chain(c.alt_terms.iter().flatten()))
+                .map(String::as_str)
+                .collect(),
+            light: q
+                .concepts
+                .iter()
+                .filter(|c| c.light)
+                .flat_map(|c| c.stems.iter())
+                .map(String::as_str)
+                .collect(),
+        }
+    }
+}
+
+/// How strongly a set of stems holds a concept: 1 for the user's own words, less through
+/// a synonym, 0 when absent.
+fn place(c: &Concept, set: &HashSet<String>) -> f32 {
+    let all = |stems: &[String]| stems.iter().all(|s| set.contains(s));
+    if all(&c.stems) {
+        1.0
+    } else if c.alt_terms.iter().any(|t| all(t)) {
+        SYNONYM_FACTOR
+    } else {
+        0.0
+    }
+}
+
+/// The confidence verdict of a plain search (see the module doc of `search` for why it is
+/// relative); the engine decides with the call in focus instead (`crate::decide`).
+pub(super) fn confidence(hits: &[Hit], q: &Analysed) -> Confidence {
+    let Some(top) = hits.first() else {
+        return Confidence::None;
+    };
+    let concepts = q.concepts.iter().filter(|c| c.weight > 0.0).count();
+    if concepts == 0 || q.unknown_share() > 0.5 {
+        return Confidence::None;
+    }
+    // One-word questions cannot be "half covered": their single concept must match.
+    let needed = if concepts <= 2 { 0.85 } else { 0.5 };
+    if top.coverage < 0.3 || (concepts <= 2 && top.coverage < 0.4) {
+        return Confidence::None;
+    }
+    let clear_lead = match hits.get(1) {
+        None => true,
+        Some(second) => top.rank - second.rank >= LEAD,
+    };
+    if top.coverage >= needed && clear_lead {
+        Confidence::High
+    } else {
+        Confidence::Low
+    }
+}

@@ -1,0 +1,207 @@
+//! Which call a message is about, and how calls relate.
+//!
+//! A call is named by one of its `aliases` (knowledge data: `alfa`, `accordo lavoro
+//! famiglia`, `2022`…); a `weak_alias` (`misura 1`) names it only when no call outside its
+//! family is named too, so `la misura 1 di alfa` is about A.L.Fa. while `la misura 1 di
+//! wecare` is about WECARE's first measure. Calls form families through `parent`
+//! (strategy › measure › call): an entry of a call's family may answer a question about it.
+
+use crate::knowledge::{Call, CallId, CallStatus, Knowledge};
+
+/// How an entry's call stands to the call a question is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Relation {
+    /// The same call.
+    Same,
+    /// The entry's call is inside the asked one (a measure's call, a strategy's measure).
+    Inside,
+    /// The entry's call contains the asked one (its measure or strategy).
+    Above,
+    /// Another call, outside the family.
+    Other,
+}
+
+impl Relation {
+    /// Whether an entry so related may answer a question about the asked call.
+    pub fn fits(self) -> bool {
+        self != Relation::Other
+    }
+}
+
+/// The ancestors of a call, nearest first (parents form no cycles: the loader checks
+/// references, and the walk stops after a few steps anyway).
+fn ancestors<'k>(k: &'k Knowledge, id: &CallId) -> Vec<&'k CallId> {
+    let mut out: Vec<&CallId> = Vec::new();
+    let mut cur = k.call(&id.0).and_then(|c| c.parent.as_ref());
+    while let Some(p) = cur {
+        if out.contains(&p) || out.len() > 8 {
+            break;
+        }
+        out.push(p);
+        cur = k.call(&p.0).and_then(|c| c.parent.as_ref());
+    }
+    out
+}
+
+/// How `entry` (an entry's call) stands to `asked` (the call a question is about).
+pub fn relation(k: &Knowledge, asked: &CallId, entry: &CallId) -> Relation {
+    if asked == entry {
+        Relation::Same
+    } else if ancestors(k, entry).contains(&asked) {
+        Relation::Inside
+    } else if ancestors(k, asked).contains(&entry) {
+        Relation::Above
+    } else {
+        Relation::Other
+    }
+}
+
+/// The best relation of any of an entry's calls to the asked call (`None`: the entry
+/// belongs to no call, e.g. a glossary entry, and fits any question).
+pub fn best_relation(k: &Knowledge, asked: &CallId, entry_calls: &[CallId]) -> Option<Relation> {
+    entry_calls.iter().map(|c| relation(k, asked, c)).min()
+}
+
+/// Where `phrase` occurs in `words` (whole words), every start.
+fn occurrences(words: &[String], phrase: &[String]) -> Vec<usize> {
+    if phrase.is_empty() || phrase.len() > words.len() {
+        return Vec::new();
+    }
+    (0..=words.len() - phrase.len())
+        .filter(|&i| words[i..i + phrase.len()] == *phrase)
+        .collect()
+}
+
+/// The calls a message names, in the order they appear, the most specific when a call
+/// and one of its ancestors are both named.
+pub fn named_calls(k: &Knowledge, words: &[String]) -> Vec<CallId> {
+    // (start, length, call, weak)
+    let mut found: Vec<(usize, usize, &Call, bool)> = Vec::new();
+    for c in &k.calls {
+        for (list, weak) in [(&c.aliases, false), (&c.weak_aliases, true)] {
+            for a in list {
+                for at in occurrences(words, a) {
+                    found.push((at, a.len(), c, weak));
+                }
+            }
+        }
+    }
+    // Longer names win where names overlap (`bando wecare` over `wecare`).
+    found.sort_by_key(|&(at, len, _, _)| (std::cmp::Reverse(len), at));
+    let mut taken = vec![false; words.len()];
+    let mut kept: Vec<(usize, &Call, bool)> = Vec::new();
+    for (at, len, c, weak) in found {
+        if taken[at..at + len].iter().any(|t| *t) {
+            continue;
+        }
+        taken[at..at + len].iter_mut().for_each(|t| *t = true);
+        kept.push((at, c, weak));
+    }
+    kept.sort_by_key(|&(at, _, _)| at);
+    let strong: Vec<&CallId> = kept.iter().filter(|k| !k.2).map(|k| &k.1.id).collect();
+    let mut out: Vec<CallId> = Vec::new();
+    for (_, c, weak) in kept {
+        // A weak name counts when every strong name is in its family.
+        if weak
+            && strong
+                .iter()
+                .any(|s| relation(k, s, &c.id) == Relation::Other)
+        {
+            continue;
+        }
+        if !out.contains(&c.id) {
+            out.push(c.id.clone());
+        }
+    }
+    // Keep the most specific: drop a call whose descendant is named too.
+    let named = out.clone();
+    out.retain(|c| {
+        !named
+            .iter()
+            .any(|d| d != c && relation(k, c, d) == Relation::Inside)
+    });
+    out
+}
+
+/// Calls ordered for a person who asks today: open first, then unknown, then closed.
+pub fn by_status<'k>(
+    calls: impl IntoIterator<Item = &'k Call>,
+    now: jiff::Timestamp,
+) -> Vec<&'k Call> {
+    let mut v: Vec<&Call> = calls.into_iter().collect();
+    v.sort_by_key(|c| (c.status(now), c.short.clone()));
+    v
+}
+
+/// True when the call is open at `now` (a call whose status the sources do not give never
+/// is).
+pub fn is_open(c: &Call, now: jiff::Timestamp) -> bool {
+    c.status(now) == CallStatus::Open
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::knowledge::lexicon::phrase;
+
+    fn pack() -> Knowledge {
+        crate::knowledge::load_dir(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge"),
+        )
+        .expect("pack loads")
+    }
+
+    fn named(k: &Knowledge, text: &str) -> Vec<String> {
+        named_calls(k, &phrase(text))
+            .into_iter()
+            .map(|c| c.0)
+            .collect()
+    }
+
+    #[test]
+    fn calls_are_named_by_their_aliases() {
+        let k = pack();
+        assert_eq!(
+            named(&k, "entro quando scade il bando alfa?"),
+            ["alfa-2026"]
+        );
+        assert_eq!(named(&k, "il Piano A.L.Fa. è aperto?"), ["alfa-2026"]);
+        assert_eq!(named(&k, "e l'accordo lavoro famiglia?"), ["alfa-2026"]);
+        assert_eq!(
+            named(&k, "quello del 2023 per chi era"),
+            ["welfare-aziendale-2023"]
+        );
+        assert_eq!(named(&k, "il bando del 2022?"), ["welfare-aziendale-2022"]);
+        assert_eq!(named(&k, "cos'è wecare"), ["wecare"]);
+        assert_eq!(
+            named(&k, "il bando wecare è chiuso?"),
+            ["wecare-welfare-aziendale"]
+        );
+        assert_eq!(named(&k, "misura 3"), ["wecare-misura-3"]);
+        assert_eq!(named(&k, "la misura 1 di wecare"), ["wecare-misura-1"]);
+        assert_eq!(named(&k, "la misura 1 di alfa"), ["alfa-2026"]);
+        assert_eq!(
+            named(&k, "differenza tra alfa e wecare"),
+            ["alfa-2026", "wecare"]
+        );
+        assert!(named(&k, "qual è la scadenza?").is_empty());
+    }
+
+    #[test]
+    fn families_follow_parents() {
+        let k = pack();
+        let id = |s: &str| CallId(s.into());
+        assert_eq!(
+            relation(&k, &id("wecare"), &id("wecare-welfare-aziendale")),
+            Relation::Inside
+        );
+        assert_eq!(
+            relation(&k, &id("wecare-welfare-aziendale"), &id("wecare")),
+            Relation::Above
+        );
+        assert_eq!(
+            relation(&k, &id("alfa-2026"), &id("wecare-welfare-aziendale")),
+            Relation::Other
+        );
+    }
+}

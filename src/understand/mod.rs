@@ -1,0 +1,402 @@
+//! Reading a message before searching it: chat spellings, the calls it names, the facts
+//! the asker gives about themselves, who is asking, and which part is the question.
+//!
+//! Search alone reads a message as a bag of words; people write `ke bandi ci sono x le
+//! pmi`, name calls by nicknames (`alfa`, `quello del 2023`) and put their question at the
+//! end of a self-description. This layer turns that into what search and the engine need,
+//! from data only (`chat.toml`, `profile.toml`, the calls' aliases). Pure functions.
+
+pub mod calls;
+pub mod numbers;
+pub mod profile;
+
+pub use calls::{Relation, named_calls, relation};
+pub use profile::Profile;
+
+use crate::fold::Phrase;
+use crate::knowledge::lexicon::Lexicon;
+use crate::knowledge::{Audience, CallId, Knowledge};
+
+/// A message as the engine understands it.
+#[derive(Debug, Clone, Default)]
+pub struct Reading {
+    /// The words of the whole message, folded, chat spellings rewritten.
+    pub words: Vec<String>,
+    /// What search should read: the question part, without the words that only describe
+    /// the asker (a headcount, a town), places replaced by their region.
+    pub query: String,
+    /// The question part with those words kept, for when nothing else is asked
+    /// (`siamo una coop sociale, c'è qualcosa per noi?`).
+    pub query_whole: String,
+    /// Calls the message names, in order (see [`calls::named_calls`]).
+    pub named: Vec<CallId>,
+    /// Facts the asker gave about themselves in this message.
+    pub profile: Profile,
+    /// Who is asking, when the message says or hints it.
+    pub audience: Option<Audience>,
+    /// The message describes the asker before asking (a question part was cut out).
+    pub described: bool,
+    /// The message asks something (a question mark, or it opens with a question word).
+    pub asks: bool,
+    /// It asks what something is (`cos'è`, `parlami di`), not a detail of it.
+    pub defines: bool,
+    /// It asks whether the asker may take part (`possiamo partecipare?`).
+    pub eligibility: bool,
+    /// It speaks in the past (`potevano`, `c'era`): likely about a closed call.
+    pub past: bool,
+}
+
+/// Lower-case words of a text, accents folded, dotted acronyms joined (`A.L.Fa.` →
+/// `alfa`), numbers kept whole (`50.000`) and `%`, `€` as words.
+pub fn words_of(text: &str) -> Vec<String> {
+    numbers::words(&crate::fold::join_acronyms(text))
+        .into_iter()
+        .flat_map(|w| {
+            if w.chars().any(|c| c.is_ascii_digit()) || w == "%" || w == "€" {
+                vec![w]
+            } else {
+                crate::search::fold_str(&w)
+                    .split_whitespace()
+                    .map(String::from)
+                    .collect()
+            }
+        })
+        .collect()
+}
+
+/// Rewrites chat spellings (`ke` → `che`, `xké` → `perché`) with the pack's table. A
+/// word right after a number is left alone (`50 k` is fifty thousand).
+pub fn rewrite(lx: &Lexicon, words: Vec<String>) -> Vec<String> {
+    if lx.rewrites.is_empty() {
+        return words;
+    }
+    let mut out = Vec::with_capacity(words.len());
+    let mut i = 0;
+    'next: while i < words.len() {
+        let after_number = i > 0 && words[i - 1].chars().any(|c| c.is_ascii_digit());
+        if !after_number {
+            for (from, to) in &lx.rewrites {
+                let n = from.len();
+                if i + n <= words.len() && words[i..i + n] == from[..] {
+                    out.extend(words_of(to));
+                    i += n;
+                    continue 'next;
+                }
+            }
+        }
+        out.push(words[i].clone());
+        i += 1;
+    }
+    out
+}
+
+/// One sentence of a message: its text and whether it ends with a question mark.
+fn sentences(text: &str) -> Vec<(String, bool)> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let chars: Vec<char> = text.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        let next_blank = chars.get(i + 1).is_none_or(|n| n.is_whitespace());
+        let boundary = match c {
+            '?' | '!' | ';' | '\n' => true,
+            '.' => next_blank,
+            _ => false,
+        };
+        if boundary {
+            if c != '\n' {
+                cur.push(c);
+            }
+            if !cur.trim().is_empty() {
+                out.push((cur.trim().to_string(), c == '?'));
+            }
+            cur.clear();
+        } else {
+            cur.push(c);
+        }
+    }
+    if !cur.trim().is_empty() {
+        out.push((cur.trim().to_string(), false));
+    }
+    out
+}
+
+/// Word lists the reader needs from the language (locale): question words and phrases
+/// that open a request (`vorrei sapere`).
+/// All of them folded phrases ([`crate::text::Texts::phrases`]).
+#[derive(Clone, Copy)]
+pub struct Cues<'a> {
+    /// Whether a (folded) word can carry a question's topic; by default a word of four
+    /// letters or more, the engine asks its search index (a word it weighs).
+    pub content: &'a dyn Fn(&str) -> bool,
+    pub question: &'a [Phrase],
+    pub asking: &'a [Phrase],
+    /// Phrases that ask what something is (`cos'è`, `cosa vuol dire`, `parlami di`).
+    pub define: &'a [Phrase],
+    /// Phrases that ask whether one may take part (`possiamo partecipare`).
+    pub eligibility: &'a [Phrase],
+    /// Phrases that say what the asker wants to do (`vorrei offrire`): part of the
+    /// question even without a question mark.
+    pub intent: &'a [Phrase],
+    /// Past-tense words (`c'era`, `era`) and endings of the imperfect (`-avano`).
+    pub past: &'a [Phrase],
+    pub past_endings: &'a [String],
+}
+
+impl<'a> Cues<'a> {
+    /// The cue lists of a language.
+    pub fn of(tx: &'a crate::text::Texts) -> Cues<'a> {
+        Cues {
+            content: &|w: &str| w.chars().count() >= 4,
+            question: tx.phrases("words.question"),
+            asking: tx.phrases("words.asking"),
+            define: tx.phrases("words.define"),
+            eligibility: tx.phrases("words.eligibility"),
+            intent: tx.phrases("words.intent"),
+            past: tx.phrases("words.past"),
+            past_endings: tx.list("words.past_endings"),
+        }
+    }
+}
+
+pub use crate::fold::has_phrase;
+
+impl Cues<'_> {
+    /// Whether a sentence (its folded words) opens like a question or a request.
+    fn opens_question(&self, words: &[String]) -> bool {
+        let first = words.first().map(String::as_str).unwrap_or_default();
+        self.question.iter().any(|q| q.len() == 1 && q[0] == first)
+            || has_phrase(words, self.asking)
+    }
+}
+
+/// Messages up to this many words are read whole: the question part is cut only out of
+/// longer ones.
+const SHORT: usize = 14;
+
+/// Reads a message.
+pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
+    let lx = &k.lexicon;
+    let words = rewrite(lx, words_of(text));
+    let amounts = numbers::amounts(&words);
+    let found = profile::read(lx, &words, &amounts);
+    let named = named_calls(k, &words);
+    let asks = text.contains('?') || cues.opens_question(&words);
+
+    // The question part: sentences with a question mark, else those that open like a
+    // question, else the last one; a short message is all question.
+    let parts = sentences(text);
+    let mut described = false;
+    let question_text = if words.len() <= SHORT || parts.len() < 2 {
+        text.to_string()
+    } else {
+        let read_part = |s: &str| rewrite(lx, words_of(s));
+        let marked: Vec<&str> = parts
+            .iter()
+            .filter(|(_, q)| *q)
+            .map(|(s, _)| s.as_str())
+            .collect();
+        let chosen: Vec<&str> = if !marked.is_empty() {
+            // What the asker wants to do belongs with the question asked about it.
+            parts
+                .iter()
+                .filter(|(s, q)| *q || has_phrase(&read_part(s), cues.intent))
+                .map(|(s, _)| s.as_str())
+                .collect()
+        } else {
+            let opening: Vec<&str> = parts
+                .iter()
+                .filter(|(s, _)| cues.opens_question(&read_part(s)))
+                .map(|(s, _)| s.as_str())
+                .collect();
+            if opening.is_empty() {
+                vec![parts.last().map(|(s, _)| s.as_str()).unwrap_or_default()]
+            } else {
+                opening
+            }
+        };
+        // A bare «è troppo?» or «è possibile?» asks about the sentence before it.
+        let mut chosen: Vec<&str> = chosen;
+        if let Some(first) = chosen.first().copied()
+            && content_words(&read_part(first), k, cues.content) < 2
+            && let Some(i) = parts.iter().position(|(s, _)| s == first)
+            && i > 0
+        {
+            chosen.insert(0, parts[i - 1].0.as_str());
+        }
+        described = chosen.len() < parts.len();
+        chosen.join(" ")
+    };
+    // A short message is its own question: its words and facts are read already.
+    let (qwords, query) = if described || question_text.len() != text.len() {
+        let qwords = rewrite(lx, words_of(&question_text));
+        let qamounts = numbers::amounts(&qwords);
+        let qfound = profile::read(lx, &qwords, &qamounts);
+        let query = query_words(lx, &qwords, &qfound, k);
+        (qwords, query)
+    } else {
+        let query = query_words(lx, &words, &found, k);
+        (words.clone(), query)
+    };
+    let query_whole = query_without(lx, &qwords, &[], &[]);
+    // The calls the question part names; a call named only in the description counts
+    // when the question names none («Nel 2019 eravamo nel bando WECARE. Possiamo
+    // partecipare ad A.L.Fa.?» is about A.L.Fa.).
+    // A kind of applicant named in a description is the asker's (`Sono il presidente di
+    // un'associazione di categoria. …`).
+    let mut found = found;
+    if described && found.profile.applicant.is_none() && found.profile.size.is_none() {
+        found.profile.applicant = found.mentioned;
+    }
+    let named = match named_calls(k, &qwords) {
+        in_question if !in_question.is_empty() => in_question,
+        _ => named,
+    };
+    let past = has_phrase(&qwords, cues.past)
+        || qwords.iter().any(|w| {
+            w.chars().count() >= 5 && cues.past_endings.iter().any(|e| w.ends_with(e.as_str()))
+        });
+    Reading {
+        query_whole,
+        past,
+        defines: has_phrase(&qwords, cues.define),
+        eligibility: has_phrase(&qwords, cues.eligibility),
+        words,
+        query,
+        named,
+        audience: found.audience,
+        profile: found.profile,
+        described,
+        asks,
+    }
+}
+
+/// Words that could carry a question's topic: four letters or more, not naming a call.
+fn content_words(words: &[String], k: &Knowledge, content: &dyn Fn(&str) -> bool) -> usize {
+    let names: Vec<&String> = k
+        .calls
+        .iter()
+        .flat_map(|c| c.aliases.iter().chain(&c.weak_aliases).flatten())
+        .collect();
+    words
+        .iter()
+        .filter(|w| content(w) && !names.contains(w))
+        .count()
+}
+
+/// The words search reads: headcounts dropped (`12 dipendenti` says who asks, not what),
+/// places replaced by their region (`un'azienda di Milano` asks about being outside
+/// Piedmont).
+fn query_words(lx: &Lexicon, words: &[String], found: &profile::Found, k: &Knowledge) -> String {
+    let q = query_without(lx, words, &found.spent, &found.amounts);
+    // «Siamo una coop sociale, c'è qualcosa per noi?»: without the words that describe
+    // the asker nothing would be asked, so they stay.
+    if content_words(&words_of(&q), k, &|w: &str| w.chars().count() >= 4) == 0 {
+        return query_without(lx, words, &[], &found.amounts);
+    }
+    q
+}
+
+/// The words without the spent spans, amounts read as what they stand for (`60.000 €` →
+/// `importo del progetto`), places as their region.
+fn query_without(
+    lx: &Lexicon,
+    words: &[String],
+    spans: &[(usize, usize)],
+    amounts: &[(usize, usize, String)],
+) -> String {
+    let mut spent = vec![false; words.len()];
+    for &(a, b) in spans {
+        let b = b.min(words.len());
+        if a < b {
+            spent[a..b].iter_mut().for_each(|s| *s = true);
+        }
+    }
+    let mut out = Vec::with_capacity(words.len());
+    let mut i = 0;
+    while i < words.len() {
+        if let Some((_, end, means)) = amounts.iter().find(|(a, _, _)| *a == i) {
+            out.extend(words_of(means));
+            i = (*end).max(i + 1);
+            continue;
+        }
+        if spent[i] {
+            i += 1;
+            continue;
+        }
+        let place = lx.regions.iter().find_map(|r| {
+            r.places
+                .iter()
+                .filter(|p| words[i..].starts_with(p))
+                .max_by_key(|p| p.len())
+                .map(|p| (r, p.len()))
+        });
+        match place {
+            Some((r, len)) => {
+                out.extend(words_of(&r.name));
+                i += len;
+            }
+            None => {
+                out.push(words[i].clone());
+                i += 1;
+            }
+        }
+    }
+    out.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pack() -> Knowledge {
+        crate::knowledge::load_dir(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge"),
+        )
+        .expect("pack loads")
+    }
+
+    fn reading(text: &str) -> Reading {
+        let tx = crate::text::texts(crate::text::Lang::It);
+        read(&pack(), Cues::of(tx), text)
+    }
+
+    #[test]
+    fn chat_spellings_are_rewritten() {
+        let k = pack();
+        let w = rewrite(
+            &k.lexicon,
+            words_of("ke bandi ci sn x le pmi? xké nn rispondi, 50 k"),
+        );
+        assert_eq!(
+            w.join(" "),
+            "che bandi ci sono per le pmi perche non rispondi 50 k"
+        );
+    }
+
+    #[test]
+    fn the_question_part_of_a_self_description() {
+        let r = reading(
+            "Siamo una grande azienda metalmeccanica di Torino, 1200 dipendenti. Possiamo partecipare al bando welfare della regione?",
+        );
+        assert!(r.described);
+        assert_eq!(
+            r.query,
+            "possiamo partecipare al bando welfare della regione"
+        );
+        assert!(r.asks);
+        let r = reading(
+            "Buongiorno, ho una ditta di pulizie con 8 dipendenti a Cuneo. Vorrei sapere se posso chiedere un contributo per lo smart working",
+        );
+        assert_eq!(
+            r.query,
+            "vorrei sapere se posso chiedere un contributo per lo smart working"
+        );
+    }
+
+    #[test]
+    fn places_become_their_region_and_headcounts_leave_the_query() {
+        let r = reading("un'azienda di Milano con 40 dipendenti può partecipare?");
+        assert_eq!(r.query, "un azienda di lombardia con puo partecipare");
+        assert_eq!(r.profile.employees, Some(40));
+    }
+}

@@ -1,0 +1,432 @@
+//! Understanding the applicant (issue 10), through the engine as a user would drive it:
+//! the call in focus, direct answers, self-descriptions, everyday Italian, highlighting,
+//! the check prefilled from the user's words. Measured on what the engine did
+//! (`Effect::Asked { answer, .. }`, the session) and on what it said.
+
+use std::path::Path;
+
+use jiff::Timestamp;
+use sportello::action::Action;
+use sportello::app::Brain;
+use sportello::dialogue::{Answered, Effect, Engine, Event, Outcome, Session, Settings, State};
+use sportello::knowledge::{Applicant, CallId};
+use sportello::reply::Span;
+
+fn brain() -> Brain {
+    Brain::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge")).expect("pack loads")
+}
+
+/// A fixed day after A.L.Fa. opened.
+fn now() -> Timestamp {
+    "2026-12-01T09:00:00Z".parse().unwrap()
+}
+
+struct User<'b> {
+    brain: &'b Brain,
+    settings: Settings,
+    session: Session,
+    last: Option<Outcome>,
+}
+
+impl<'b> User<'b> {
+    fn new(brain: &'b Brain) -> Self {
+        User {
+            brain,
+            settings: Settings::default(),
+            session: Session::default(),
+            last: None,
+        }
+    }
+
+    fn event(&mut self, e: Event) -> &Outcome {
+        let engine = Engine {
+            knowledge: &self.brain.knowledge,
+            index: &self.brain.index,
+            settings: &self.settings,
+        };
+        let out = engine.handle(self.session.clone(), &e, now());
+        self.session = out.session.clone();
+        self.last = Some(out);
+        self.last.as_ref().unwrap()
+    }
+
+    fn say(&mut self, text: &str) -> &Outcome {
+        self.event(Event::Text(text.into()))
+    }
+
+    fn press(&mut self, a: Action) -> &Outcome {
+        self.event(Event::Button(a.encode()))
+    }
+
+    fn answer(&self) -> Answered {
+        self.last
+            .as_ref()
+            .unwrap()
+            .effects
+            .iter()
+            .find_map(|e| match e {
+                Effect::Asked { answer, .. } => Some(answer.clone()),
+                _ => None,
+            })
+            .expect("an answer")
+    }
+
+    fn text(&self) -> String {
+        self.last
+            .as_ref()
+            .unwrap()
+            .replies
+            .iter()
+            .map(|r| r.text.to_plain())
+            .collect::<Vec<_>>()
+            .join("\n---\n")
+    }
+
+    fn buttons(&self) -> Vec<Action> {
+        self.last
+            .as_ref()
+            .unwrap()
+            .replies
+            .iter()
+            .flat_map(|r| r.buttons.iter().flatten())
+            .filter_map(|b| Action::decode(&b.data))
+            .collect()
+    }
+}
+
+fn direct(a: &Answered) -> Option<(&str, Option<&str>)> {
+    match a {
+        Answered::Direct { entry, call, .. } => {
+            Some((entry.as_str(), call.as_ref().map(|c| c.0.as_str())))
+        }
+        _ => None,
+    }
+}
+
+#[test]
+fn a_named_call_is_answered_for_that_call_only() {
+    let b = brain();
+    let mut u = User::new(&b);
+    u.say("entro quando scade il bando alfa?");
+    let a = u.answer();
+    assert_eq!(
+        direct(&a),
+        Some(("faq:alfa-scadenza", Some("alfa-2026"))),
+        "{a:?}"
+    );
+    let t = u.text();
+    assert!(!t.contains("29/12/2022"), "the 2022 call's deadline: {t}");
+    // The first line says which call the answer is about.
+    assert!(t.starts_with("📌 A.L.Fa. 2026"), "{t}");
+    assert!(
+        u.buttons().contains(&Action::FocusMenu),
+        "a «Cambia bando» button"
+    );
+    assert_eq!(u.session.topic, Some(CallId("alfa-2026".into())));
+
+    // "alfa è ancora aperto?" never gets WECARE's answer.
+    let mut u = User::new(&b);
+    u.say("alfa è ancora aperto?");
+    for e in u.answer().ranked() {
+        assert!(
+            !e.starts_with("faq:wecare") && !e.starts_with("faq:wa-"),
+            "{e}"
+        );
+    }
+}
+
+#[test]
+fn follow_ups_stay_on_the_call_in_focus() {
+    let b = brain();
+    let mut u = User::new(&b);
+    u.say("cos'è il piano alfa?");
+    assert_eq!(direct(&u.answer()).map(|d| d.0), Some("faq:alfa-cos-e"));
+    u.say("e il cofinanziamento?");
+    assert_eq!(
+        direct(&u.answer()),
+        Some(("faq:alfa-cofinanziamento", Some("alfa-2026")))
+    );
+    u.say("e la scadenza quando è?");
+    assert_eq!(direct(&u.answer()).map(|d| d.0), Some("faq:alfa-scadenza"));
+    u.say("serve fare un'ATI?");
+    let a = u.answer();
+    // For A.L.Fa. a partnership is required: never WECARE's "potevano partecipare da sole".
+    for e in a.ranked() {
+        assert!(!e.starts_with("faq:wa-"), "{a:?}");
+    }
+    assert!(
+        a.ranked()
+            .first()
+            .is_some_and(|e| e.starts_with("faq:alfa-")),
+        "{a:?}"
+    );
+
+    // After a WECARE answer, "quanto mi danno?" is about WECARE, and "e per alfa
+    // invece?" asks the same for A.L.Fa.
+    let mut u = User::new(&b);
+    u.say("chi poteva partecipare al bando wecare sul welfare aziendale?");
+    u.say("quanto mi danno?");
+    let a = u.answer();
+    assert!(!matches!(a, Answered::Nothing), "{a:?}");
+    assert!(
+        a.ranked()
+            .first()
+            .is_some_and(|e| e.starts_with("faq:wa-") || e.starts_with("call:wecare-welfare")),
+        "{a:?}"
+    );
+    // Nothing of the later calls: only WECARE's own (or its strategy's).
+    assert!(
+        a.ranked()
+            .iter()
+            .all(|e| !e.contains("alfa") && !e.contains("2022") && !e.contains("2023")),
+        "{a:?}"
+    );
+    u.say("e per alfa invece?");
+    let a = u.answer();
+    assert!(a.ranked().iter().all(|e| e.contains("alfa")), "{a:?}");
+    assert_eq!(u.session.topic, Some(CallId("alfa-2026".into())));
+    // A message with nothing to search for is not made a question about the focus.
+    u.say("<b>_*[]()~ 🙂 !!");
+    assert!(direct(&u.answer()).is_none(), "{:?}", u.answer());
+    assert_eq!(u.session.topic, Some(CallId("alfa-2026".into())));
+}
+
+#[test]
+fn cambia_bando_lists_open_calls_first_and_answers_again() {
+    let b = brain();
+    let mut u = User::new(&b);
+    u.say("qual era la scadenza del bando welfare aziendale del 2022?");
+    u.press(Action::FocusMenu);
+    let labels: Vec<String> = u.last.as_ref().unwrap().replies[0]
+        .buttons
+        .iter()
+        .flatten()
+        .map(|b| b.label.clone())
+        .collect();
+    assert!(labels[0].starts_with("🟢 A.L.Fa."), "{labels:?}");
+    assert!(
+        labels.iter().filter(|l| l.starts_with("🟢")).count() == 1,
+        "{labels:?}"
+    );
+    // Choosing A.L.Fa. answers the same question for it.
+    u.press(Action::Focus(CallId("alfa-2026".into())));
+    assert_eq!(direct(&u.answer()).map(|d| d.0), Some("faq:alfa-scadenza"));
+}
+
+#[test]
+fn a_question_naming_no_call_is_answered_for_the_open_call_first() {
+    let b = brain();
+    let mut u = User::new(&b);
+    u.say("qual è la scadenza del bando?");
+    match u.answer() {
+        Answered::Direct { entry, lines, .. } => {
+            assert!(
+                entry.starts_with("faq:alfa") || entry.starts_with("call:alfa"),
+                "{entry}"
+            );
+            assert!(!lines.is_empty(), "the closed calls in a line each");
+            let t = u.text();
+            assert!(t.contains("Per gli altri bandi"), "{t}");
+            assert!(t.contains("chiuso"), "{t}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // A call whose status the sources do not give is never called open.
+    let t = u.text();
+    assert!(
+        !t.contains("WECARE – Misura 1 welfare territoriale (aperto)"),
+        "{t}"
+    );
+}
+
+#[test]
+fn self_descriptions_are_read_and_the_check_starts_prefilled() {
+    let b = brain();
+    let mut u = User::new(&b);
+    u.say("Siamo una grande azienda metalmeccanica di Torino, 1200 dipendenti. Possiamo partecipare al piano alfa?");
+    let a = u.answer();
+    assert!(!matches!(a, Answered::Nothing), "{a:?}");
+    assert_eq!(
+        u.session.profile.applicant(),
+        Some(Applicant::GrandeImpresa)
+    );
+    assert_eq!(u.session.profile.employees, Some(1200));
+    assert_eq!(u.session.profile.in_piedmont(), Some(true));
+    let t = u.text();
+    assert!(t.contains("Come grande impresa"), "{t}");
+    assert!(
+        u.buttons()
+            .contains(&Action::EligibilityStart("alfa-2026".into())),
+        "the check is offered"
+    );
+    // The check shows what it took and starts at the first question left open.
+    u.press(Action::EligibilityStart("alfa-2026".into()));
+    let t = u.text();
+    assert!(t.contains("Dal tuo messaggio ho già preso"), "{t}");
+    assert!(t.contains("Una grande impresa"), "{t}");
+    assert!(t.contains("Domanda 3 di"), "{t}");
+    let correct = u
+        .buttons()
+        .into_iter()
+        .find(|a| {
+            matches!(
+                a,
+                Action::EligibilityStep(_, _, sportello::action::Step::Correct)
+            )
+        })
+        .expect("a «Correggi» button");
+    u.press(correct);
+    assert!(u.text().contains("Domanda 1 di"), "{}", u.text());
+
+    // The other example of the issue gets options, never a bare "non ho trovato".
+    let mut u = User::new(&b);
+    u.say("Sono titolare di una piccola impresa edile a Novara con 12 dipendenti e vorrei offrire il nido ai figli dei dipendenti, c'è un bando?");
+    assert!(!u.answer().ranked().is_empty(), "{:?}", u.answer());
+}
+
+#[test]
+fn the_profile_is_shown_and_erased() {
+    let b = brain();
+    let mut u = User::new(&b);
+    u.say("Ho una piccola impresa a Cuneo con 12 dipendenti: cosa finanzia alfa?");
+    u.say("/privacy");
+    let t = u.text();
+    assert!(t.contains("Adesso ricordo"), "{t}");
+    assert!(t.contains("12 dipendenti") && t.contains("Cuneo"), "{t}");
+    u.say("/cancellami");
+    u.press(Action::EraseConfirm);
+    assert_eq!(u.session.profile, Default::default());
+    assert_eq!(u.session.topic, None);
+}
+
+#[test]
+fn everyday_italian() {
+    let b = brain();
+    // Chat spellings.
+    let mut u = User::new(&b);
+    u.say("ke bandi ci sono x le pmi");
+    assert!(!matches!(u.answer(), Answered::Nothing), "{:?}", u.answer());
+    // Employers asking about their staff never get the private citizen's entry.
+    for q in [
+        "vorrei fare un asilo aziendale, ci sono contributi?",
+        "ci sono soldi per il welfare dei dipendenti?",
+    ] {
+        let mut u = User::new(&b);
+        u.say(q);
+        assert!(
+            !u.answer().ranked().contains(&"faq:gen-cittadino"),
+            "{q}: {:?}",
+            u.answer()
+        );
+    }
+    // A private citizen gets it.
+    let mut u = User::new(&b);
+    u.say("sono un privato cittadino, posso avere un contributo per il nido?");
+    assert_eq!(u.answer().ranked().first(), Some(&"faq:gen-cittadino"));
+    // Requests written as text lead where the command leads.
+    for (q, cmd) in [
+        (
+            "vorrei un promemoria per la scadenza del bando",
+            "promemoria",
+        ),
+        ("voglio parlare con qualcuno", "operatore"),
+        ("che bandi ci sono", "bandi"),
+    ] {
+        let mut u = User::new(&b);
+        u.say(q);
+        assert_eq!(
+            u.answer(),
+            Answered::Routed {
+                command: cmd.into()
+            },
+            "{q}"
+        );
+    }
+    let mut u = User::new(&b);
+    u.say("che bandi ci sono");
+    assert!(u.text().contains("I bandi che conosco"), "{}", u.text());
+}
+
+#[test]
+fn typed_answers_in_the_check() {
+    let b = brain();
+    let mut u = User::new(&b);
+    u.say("/verifica alfa-2026");
+    u.say("una pmi");
+    // "si siamo a cuneo" to «Operi in Piemonte?».
+    u.say("si siamo a cuneo");
+    assert!(u.text().contains("Domanda 3 di"), "{}", u.text());
+    // A doubt without a question mark is answered, and the question asked again.
+    u.say("non so cosa sia un partenariato");
+    let t = u.text();
+    assert!(t.contains("Riprendiamo la verifica"), "{t}");
+    assert!(t.contains("Domanda 3 di"), "{t}");
+    // "no, siamo solo noi".
+    u.say("no, siamo solo noi");
+    assert!(u.text().contains("Domanda 4 di"), "{}", u.text());
+    u.say("cinquantamila");
+    assert!(u.text().contains("Domanda 5 di"), "{}", u.text());
+    // "2, 3" for a percentage is not 2,3 %.
+    u.say("2, 3");
+    assert!(u.text().contains("Domanda 5 di"), "{}", u.text());
+    assert!(u.text().contains("Non ho capito"), "{}", u.text());
+    u.say("25%");
+    assert!(u.text().contains("Domanda 6 di"), "{}", u.text());
+    let State::Eligibility(p) = &u.session.state else {
+        panic!("still in the check")
+    };
+    assert!(
+        p.answers
+            .iter()
+            .any(|(id, a)| id == "valore" && *a == sportello::eligibility::Answer::Number(50_000.0))
+    );
+    assert!(
+        p.answers.iter().any(
+            |(id, a)| id == "partenariato" && *a == sportello::eligibility::Answer::Bool(false)
+        )
+    );
+}
+
+#[test]
+fn only_rare_content_words_are_marked() {
+    let b = brain();
+    let mut u = User::new(&b);
+    u.say("L'ATI poteva essere già costituita al momento della domanda?");
+    let marks: Vec<String> = u
+        .last
+        .as_ref()
+        .unwrap()
+        .replies
+        .iter()
+        .flat_map(|r| r.text.0.iter())
+        .filter_map(|s| match s {
+            Span::Mark(m) => Some(m.to_lowercase()),
+            _ => None,
+        })
+        .collect();
+    for plain in ["essere", "già", "momento", "domanda"] {
+        assert!(
+            !marks.contains(&plain.to_string()),
+            "{plain} marked: {marks:?}"
+        );
+    }
+    assert!(marks.len() <= 6, "{marks:?}");
+    let html: String = u.last.as_ref().unwrap().replies[0].text.to_html();
+    assert!(!html.contains("<u>"), "{html}");
+}
+
+#[test]
+fn staff_confidence_never_names_another_call() {
+    let b = brain();
+    let settings = Settings::default();
+    let (best, _, confidence) = sportello::helpdesk::staff_pick(
+        &b.knowledge,
+        &b.index,
+        &settings,
+        "entro quando scade il bando alfa?",
+        now(),
+    );
+    let id = &b.index.entry(best.unwrap()).doc.id;
+    assert_eq!(id, "faq:alfa-scadenza");
+    assert_eq!(confidence, sportello::search::Confidence::High);
+}
