@@ -40,7 +40,6 @@
 //! - [`telegram`] is the Telegram adapter over [`app`] (teloxide): handlers that store and
 //!   return, the Bot API client and the outbox's transport, and `sportello run`.
 //! - [`config`] reads `config.toml` and the environment.
-//! - [`bench`] measures index build and query latency (`sportello bench`).
 //!
 //! Data flows one way: adapter → [`app::App::accept`] → store (load) → engine → store
 //! (session + effects + outgoing messages in one commit, flush) → [`outbox`] sender →
@@ -48,7 +47,6 @@
 
 pub mod action;
 pub mod app;
-pub mod bench;
 pub mod config;
 pub mod console;
 pub mod decide;
