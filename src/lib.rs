@@ -29,8 +29,11 @@
 //!   with a revision, follows and the reminder queue, tickets, the question log with its
 //!   retention, the outbox, applied updates, erasure); [`store::commit`] describes an
 //!   update's changes and messages, applied by a backend in one atomic step;
-//!   [`store::sled`] is the embedded backend, the only code that names sled. The store
-//!   imports no engine: the app encodes sessions ([`app::session`]).
+//!   [`store::sled`] is the embedded backend, the only code that names sled;
+//!   [`store::shred`] and [`store::keys`] make erasure real on disk (per-user keys kept
+//!   outside the log, destroyed on `/cancellami`); [`store::files`] keeps the data
+//!   directory private. The store imports no engine: the app encodes sessions
+//!   ([`app::session`]).
 //! - [`outgoing`] is what the bot sends, one Bot API call per outbox entry (shared by the
 //!   store and the outbox); [`store::outbox`] is the outbox's interface and claim protocol.
 //! - [`outbox`] delivers every message, stored with the state change that caused it: one

@@ -11,7 +11,8 @@ use jiff::{SignedDuration, Timestamp};
 use sportello::app::{App, Brain};
 use sportello::dialogue::Settings;
 use sportello::helpdesk::{STAFF_COMMANDS, Staff};
-use sportello::knowledge::load_dir;
+use sportello::knowledge::{CallId, DeadlineAt, load_dir};
+use sportello::reminders::{Offset, Subscription};
 use sportello::reply::escape_html;
 use sportello::store::{AskedQuestion, Store, UserId};
 use sportello::telegram::{Adapter, HandlerError, schema};
@@ -727,7 +728,7 @@ async fn erase_me_leaves_nothing_in_sled_that_refers_to_the_user() {
         "dettaglio".as_bytes().to_vec(),
     ];
     // Everything the store gives back, through its interfaces (the raw files are
-    // scanned by tests/erasure.rs).
+    // scanned by `erasure_leaves_no_byte_of_the_user_in_any_file`).
     let st = ad.app.store.clone();
     let dump = async || -> Vec<u8> {
         let mut b = Vec::new();
@@ -870,4 +871,131 @@ async fn a_command_written_as_a_reply_to_a_ticket_is_not_sent_to_the_user() {
         to(&bot, GROUP),
         [html("helpdesk.chiudi.done", &[("number", "1")])]
     );
+}
+
+/// Occurrences of each needle in every file under `dir`, old versions and all.
+fn residue(dir: &Path, needles: &[(&str, Vec<u8>)]) -> Vec<(String, usize)> {
+    let mut files = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                files.push(std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    needles
+        .iter()
+        .map(|(name, n)| {
+            let count = files
+                .iter()
+                .map(|f| f.windows(n.len()).filter(|w| w == n).count())
+                .sum();
+            (name.to_string(), count)
+        })
+        .collect()
+}
+
+/// `/cancellami` is real on disk: after a session that left the user's name, id, a free
+/// question, a ticket with a follow-up, a followed call and eligibility answers, and a
+/// clean stop, no file of the data directory holds any of them (sled keeps old
+/// versions; they are sealed with the user's key, which is destroyed).
+#[tokio::test]
+async fn erasure_leaves_no_byte_of_the_user_in_any_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let id = USER as i64;
+    let needles: Vec<(&str, Vec<u8>)> = vec![
+        ("id decimal", id.to_string().into_bytes()),
+        ("id 8 bytes big-endian", id.to_be_bytes().to_vec()),
+        ("id 8 bytes little-endian", id.to_le_bytes().to_vec()),
+        ("id sortable key", UserId(id).key().to_vec()),
+        ("first name", FIRST.as_bytes().to_vec()),
+        ("last name", LAST.as_bytes().to_vec()),
+        ("ticket text", b"DOMANDAPERSONA".to_vec()),
+        ("follow-up text", b"DETTAGLIOPRIVATO".to_vec()),
+        ("question text", b"QUESITOLIBERO".to_vec()),
+    ];
+    {
+        let ad = adapter_on(Store::open(&data, 16).unwrap(), staff());
+        let mut bot = mock(
+            from_user("quando scade il bando welfare aziendale QUESITOLIBERO?"),
+            &ad,
+        );
+        bot.dispatch().await;
+        run(&mut bot, from_user("/verifica alfa-2026")).await;
+        let check = last_to(&bot, USER as i64);
+        let (_, answer) = buttons(&check).remove(0);
+        run(
+            &mut bot,
+            MockCallbackQuery::new()
+                .data(&answer)
+                .from(user())
+                .message(check),
+        )
+        .await;
+        // Following a call (the shipped calls may all be closed by now: subscribed
+        // directly, the same records as the button makes).
+        ad.app
+            .store
+            .subscribe(
+                &Subscription {
+                    user: UserId(id),
+                    call: CallId("alfa-2026".into()),
+                    deadline: DeadlineAt::parse("2099-06-15T12:00").unwrap(),
+                    planned_from: Timestamp::now(),
+                },
+                &Offset::defaults(),
+            )
+            .await
+            .unwrap();
+        run(&mut bot, from_user("/operatore DOMANDAPERSONA sul modulo")).await;
+        let ticket_msg = last_to(&bot, GROUP);
+        // Taken as a typed answer of the check under way, or as a follow-up: stored
+        // either way.
+        run(&mut bot, from_user("Aggiungo un DETTAGLIOPRIVATO")).await;
+        run(
+            &mut bot,
+            in_group("Le rispondo subito.").reply_to_message(ticket_msg),
+        )
+        .await;
+        // The store holds all of it before the erasure.
+        let st = ad.app.store.clone();
+        let u = UserId(id);
+        assert_eq!(st.subscriptions_of(u).await.unwrap().len(), 1);
+        let t = st.tickets_of(u).await.unwrap().remove(0);
+        assert!(!t.answers.is_empty(), "eligibility answers in the ticket");
+        assert!(t.name.contains(FIRST));
+        let asked = st.questions_since(Timestamp::UNIX_EPOCH).await.unwrap();
+        assert!(asked.iter().any(|q| q.question.contains("QUESITOLIBERO")));
+
+        run(&mut bot, from_user("/cancellami")).await;
+        let ask = last_to(&bot, USER as i64);
+        run(
+            &mut bot,
+            MockCallbackQuery::new()
+                .data("1|x|y")
+                .from(user())
+                .message(ask),
+        )
+        .await;
+        assert!(st.tickets_of(u).await.unwrap().is_empty());
+        st.flush().await.unwrap();
+    }
+    // Stopped: every file, as it is on disk.
+    let found: Vec<_> = residue(&data, &needles)
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    assert!(found.is_empty(), "left on disk: {found:?}");
+    // The scan reads raw bytes of every file, subdirectories included.
+    let control = data.join("blobs").join("control");
+    std::fs::create_dir_all(control.parent().unwrap()).unwrap();
+    std::fs::write(&control, [FIRST.as_bytes(), &id.to_le_bytes()].concat()).unwrap();
+    let seen = residue(&data, &needles);
+    assert_eq!(seen[4], ("first name".to_string(), 1));
+    assert_eq!(seen[2], ("id 8 bytes little-endian".to_string(), 1));
 }

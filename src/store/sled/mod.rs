@@ -7,6 +7,14 @@
 //! ([`outbox`]) and `applied_updates`. Keys that sort by time or id are big-endian, with
 //! the sign bit flipped for signed ids so negative (group) ids sort first.
 //!
+//! **Erasure is real on disk** by crypto-shredding ([`crate::store::shred`]): every value
+//! about a user is sealed with that user's key, and every key names the user by their
+//! pseudonym, never the id. The keys live in the file `keys` beside sled's files
+//! ([`crate::store::keys::KeyFile`]), overwritten in place when a user is erased, so the
+//! old versions sled keeps in its log are left as noise. Records that belong to no user
+//! (posts to the staff group without a subject) are sealed with a key derived from the
+//! server secret.
+//!
 //! One process opens the database once and shares the handle (sled's lock is
 //! exclusive). Changes are applied by [`commit`] in one transaction, then made durable by
 //! a flush before anything is sent: sled otherwise writes to disk in the background every
@@ -26,6 +34,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use async_trait::async_trait;
 use jiff::Timestamp;
 
+use crate::store::keys::{KeyFile, KeyStore, MemoryKeys};
+use crate::store::shred::{DataKey, PSEUDONYM, Pseudonym};
 use crate::store::{StoreError, UserId, files};
 
 impl From<sled::Error> for StoreError {
@@ -60,6 +70,9 @@ pub struct SledStore {
     /// Telegram update ids applied lately → when (seconds, big-endian).
     applied: sled::Tree,
     flusher: Arc<Flusher>,
+    keys: Arc<dyn KeyStore>,
+    /// Seals records that belong to no user.
+    system: DataKey,
 }
 
 /// Group commit: one flush at a time, shared by every writer that was waiting for it.
@@ -82,9 +95,10 @@ impl SledStore {
             .path(dir)
             .cache_capacity(cache_mb * 1024 * 1024)
             .open()?;
+        let keys = KeyFile::open(&dir.join("keys"))?;
         // sled wrote its first files just now: make sure they are private too.
         files::make_private(dir)?;
-        SledStore::from_db(db)
+        SledStore::from_db(db, Arc::new(keys))
     }
 
     /// A database that lives in a temporary folder and is removed on drop.
@@ -94,11 +108,14 @@ impl SledStore {
                 .temporary(true)
                 .cache_capacity(16 << 20)
                 .open()?,
+            Arc::new(MemoryKeys::new()),
         )
     }
 
-    fn from_db(db: sled::Db) -> Result<SledStore, StoreError> {
+    fn from_db(db: sled::Db, keys: Arc<dyn KeyStore>) -> Result<SledStore, StoreError> {
         Ok(SledStore {
+            system: DataKey::derived(keys.secret(), b"system"),
+            keys,
             sessions: db.open_tree("sessions")?,
             questions: db.open_tree("questions")?,
             question_askers: db.open_tree("question_askers")?,
@@ -116,6 +133,53 @@ impl SledStore {
         })
     }
 
+    /// The pseudonym that stands for `user` in keys.
+    pub(super) fn who(&self, user: UserId) -> Pseudonym {
+        Pseudonym::of(self.keys.secret(), user)
+    }
+
+    /// `plain` sealed for `owner` (`None`: the server): owner's pseudonym (zeros for the
+    /// server) ‖ sealed bytes.
+    pub(super) fn seal(&self, owner: Option<UserId>, plain: &[u8]) -> Result<Vec<u8>, StoreError> {
+        self.seal_as(owner.map(|u| self.who(u)), plain)
+    }
+
+    /// [`SledStore::seal`] for an owner known by pseudonym.
+    pub(super) fn seal_as(
+        &self,
+        owner: Option<Pseudonym>,
+        plain: &[u8],
+    ) -> Result<Vec<u8>, StoreError> {
+        let (who, key) = match owner {
+            Some(who) => (who.0, self.keys.key_or_create(&who)?),
+            None => ([0; PSEUDONYM], self.system.clone()),
+        };
+        let mut out = who.to_vec();
+        out.extend(key.seal(plain));
+        Ok(out)
+    }
+
+    /// What [`SledStore::seal`] sealed; `None` once its owner was erased.
+    pub(super) fn open_sealed(&self, v: &[u8]) -> Option<Vec<u8>> {
+        let who = Pseudonym::from_slice(v)?;
+        let sealed = &v[PSEUDONYM..];
+        if who.0 == [0; PSEUDONYM] {
+            return self.system.open(sealed);
+        }
+        self.keys.key(&who)?.open(sealed)
+    }
+
+    /// The owner a sealed value names (`None`: the server).
+    pub(super) fn owner_of(v: &[u8]) -> Option<Pseudonym> {
+        Pseudonym::from_slice(v).filter(|p| p.0 != [0; PSEUDONYM])
+    }
+
+    /// Destroys the key of `user`: whatever was sealed for them is noise from now on.
+    pub(super) fn shred(&self, user: UserId) -> Result<(), StoreError> {
+        self.keys.destroy(&self.who(user))?;
+        Ok(())
+    }
+
     /// The writes that erase everything stored about `user` but the session: follows,
     /// queued and sent reminders, the personal fields of tickets, and messages still
     /// waiting to go to them.
@@ -123,7 +187,7 @@ impl SledStore {
         let mut ops = self.reminder_keys_of(user)?;
         ops.extend(self.questions_of(user)?);
         ops.extend(self.forget_tickets_ops(user)?);
-        for k in self.outbox_keys_to(user.0)? {
+        for k in self.outbox_keys_of(user)? {
             ops.push(commit::Op::Remove(commit::TreeId::Outbox, k));
         }
         Ok(ops)
