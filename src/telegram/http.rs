@@ -30,7 +30,10 @@ pub const POLL_MARGIN: Duration = Duration::from_secs(15);
 
 /// The HTTP client for a long-polling timeout of `poll_timeout`.
 pub fn client(poll_timeout: Duration) -> reqwest::Client {
+    // rustls always: test builds also compile native-tls (a dev-dependency's feature), and
+    // the bot must speak TLS the same way in tests and in production.
     reqwest::Client::builder()
+        .use_rustls_tls()
         .connect_timeout(Duration::from_secs(5))
         .timeout(client_timeout(poll_timeout))
         .tcp_nodelay(true)
