@@ -39,6 +39,9 @@
 //! - [`console`] is the terminal adapter over [`app`].
 //! - [`telegram`] is the Telegram adapter over [`app`] (teloxide): handlers that store and
 //!   return, the Bot API client and the outbox's transport, and `sportello run`.
+//! - [`ops`] is for running it in production: the metrics (Prometheus), `/healthz` and
+//!   `/readyz`, logs as text or JSON with one token-redacting writer and users as salted
+//!   hashes; called from the edges only.
 //! - [`config`] reads `config.toml` and the environment.
 //! - [`bench`] measures index build and query latency (`sportello bench`).
 //!
@@ -58,6 +61,7 @@ pub mod eligibility;
 pub mod fold;
 pub mod helpdesk;
 pub mod knowledge;
+pub mod ops;
 pub mod outbox;
 pub mod outgoing;
 pub mod reminders;

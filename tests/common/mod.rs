@@ -3,3 +3,4 @@
 
 pub mod botapi;
 pub mod process;
+pub mod scrape;
