@@ -47,6 +47,9 @@
 //! - [`console`] is the terminal adapter over [`app`].
 //! - [`telegram`] is the Telegram adapter over [`app`] (teloxide): handlers that store and
 //!   return, the Bot API client and the outbox's transport, and `sportello run`.
+//! - [`ops`] is for running it in production: the metrics (Prometheus), `/healthz` and
+//!   `/readyz`, logs as text or JSON with one token-redacting writer and users as salted
+//!   hashes; called from the edges only.
 //! - [`config`] reads `config.toml` and the environment.
 //!
 //! Data flows one way: adapter → [`app::App::accept`] → store (load) → engine → store
@@ -65,6 +68,7 @@ pub mod fold;
 pub mod helpdesk;
 pub mod ids;
 pub mod knowledge;
+pub mod ops;
 pub mod outbox;
 pub mod outgoing;
 pub mod reminders;
