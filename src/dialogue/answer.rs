@@ -12,7 +12,7 @@ use jiff::Timestamp;
 use super::answer_view::applicant_one;
 use super::{Answered, Effect, Engine, MAX_QUESTION, Outcome, button};
 use crate::action::Action;
-use crate::decide::{Context, Decision, decide};
+use crate::decide::{Context, Decision, decide_traced};
 use crate::knowledge::CallId;
 use crate::reply::{Button, Reply};
 use crate::search::Confidence;
@@ -30,6 +30,8 @@ pub struct Considered {
     pub elliptic: bool,
     pub results: crate::search::Results,
     pub decision: Decision,
+    /// How sure the decision was.
+    pub trace: crate::decide::Trace,
 }
 
 /// Candidates the decision looks at.
@@ -135,7 +137,12 @@ impl Engine<'_> {
         if call.is_some() {
             query = strip_call_names(self.knowledge, &understand::words_of(&query)).join(" ");
         }
-        let focus = session.topic.clone();
+        // A question about calls in general (`ci sono altri bandi?`, `c'è un bando per…`)
+        // is not about the call in focus.
+        let focus = session
+            .topic
+            .clone()
+            .filter(|_| !understand::has_phrase(&reading.words, tx.phrases("words.any_call")));
         // Words that only name a call weigh little: the context says which call.
         let lx = &self.knowledge.lexicon;
         let mut light: Vec<String> = lx.generic.clone();
@@ -193,10 +200,17 @@ impl Engine<'_> {
                 }
             }
         }
-        let results = self.index.search_light(&query, CANDIDATES, &light);
+        // About a call (named or in focus): other calls' entries, left out later, must not
+        // crowd its own out of the candidates.
+        let limit = if named.is_empty() && focus.is_none() {
+            CANDIDATES
+        } else {
+            CANDIDATES * 3
+        };
+        let results = self.index.search_light(&query, limit, &light);
         let audience = reading.audience.or(session.profile.audience());
         let asks_with = results.query.asks_with();
-        let decision = decide(
+        let (decision, trace) = decide_traced(
             self.knowledge,
             self.index,
             &results,
@@ -204,6 +218,7 @@ impl Engine<'_> {
                 named: &named,
                 focus: focus.as_ref(),
                 audience,
+                applicant: session.profile.applicant(),
                 defines: reading.defines || results.query.names_only(),
                 switching: understand::has_phrase(&reading.words, tx.phrases("words.switch")),
                 past: reading.past,
@@ -220,6 +235,7 @@ impl Engine<'_> {
             elliptic,
             results,
             decision,
+            trace,
         }
     }
 
@@ -240,6 +256,7 @@ impl Engine<'_> {
             elliptic,
             results,
             decision,
+            ..
         } = self.consider(tx, &reading, &out.session, call, now);
         if !elliptic {
             out.session.last_question = Some(question.chars().take(MAX_QUESTION).collect());
@@ -328,6 +345,12 @@ impl Engine<'_> {
             Decision::Menu { entries } => {
                 if let Some(c) = named.first() {
                     out.session.topic = Some(c.clone());
+                } else if out.session.topic.is_none()
+                    && let Some(c) = self.one_call(&entries)
+                {
+                    // Every choice is about one call: the conversation is about it now
+                    // (the menu says so, with «Cambia bando»).
+                    out.session.topic = Some(c);
                 }
                 let mut rows: Vec<Vec<Button>> = entries
                     .iter()
@@ -396,6 +419,13 @@ impl Engine<'_> {
             (None, Some(a)) => *focus = Some(a),
             (None, None) => {}
         }
+    }
+
+    /// The one call all these entries belong to, if they are all about the same one.
+    fn one_call(&self, entries: &[usize]) -> Option<CallId> {
+        let mut calls = entries.iter().map(|&e| self.index.entry(e).doc.call.clone());
+        let first = calls.next()??;
+        calls.all(|c| c.as_ref() == Some(&first)).then_some(first)
     }
 
     /// "Non ho trovato", never without options: what matched a little, the calls, help

@@ -140,6 +140,8 @@ pub struct Cues<'a> {
     /// Past-tense words (`c'era`, `era`) and endings of the imperfect (`-avano`).
     pub past: &'a [Phrase],
     pub past_endings: &'a [String],
+    /// Courtesy imperfects (`volevo sapere`): past endings that do not speak of the past.
+    pub polite: &'a [String],
 }
 
 impl<'a> Cues<'a> {
@@ -154,6 +156,7 @@ impl<'a> Cues<'a> {
             intent: tx.phrases("words.intent"),
             past: tx.phrases("words.past"),
             past_endings: tx.list("words.past_endings"),
+            polite: tx.list("words.polite"),
         }
     }
 }
@@ -172,6 +175,8 @@ impl Cues<'_> {
 /// Messages up to this many words are read whole: the question part is cut only out of
 /// longer ones.
 const SHORT: usize = 14;
+/// A question with this many content words says what it asks by itself.
+const SELF_CONTAINED: usize = 3;
 
 /// Reads a message.
 pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
@@ -196,10 +201,18 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
             .map(|(s, _)| s.as_str())
             .collect();
         let chosen: Vec<&str> = if !marked.is_empty() {
-            // What the asker wants to do belongs with the question asked about it.
+            // What the asker wants to do belongs with a question that says little by
+            // itself («Vorremmo un nido aziendale. Si può?»); a question that says what
+            // it asks («Qual è il valore minimo del progetto?») is read alone.
+            let said: usize = marked
+                .iter()
+                .map(|s| content_words(&read_part(s), k, cues.content))
+                .sum();
             parts
                 .iter()
-                .filter(|(s, q)| *q || has_phrase(&read_part(s), cues.intent))
+                .filter(|(s, q)| {
+                    *q || (said < SELF_CONTAINED && has_phrase(&read_part(s), cues.intent))
+                })
                 .map(|(s, _)| s.as_str())
                 .collect()
         } else {
@@ -253,7 +266,9 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
     };
     let past = has_phrase(&qwords, cues.past)
         || qwords.iter().any(|w| {
-            w.chars().count() >= 5 && cues.past_endings.iter().any(|e| w.ends_with(e.as_str()))
+            w.chars().count() >= 5
+                && !cues.polite.contains(w)
+                && cues.past_endings.iter().any(|e| w.ends_with(e.as_str()))
         });
     Reading {
         query_whole,
