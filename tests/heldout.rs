@@ -582,9 +582,10 @@ fn features() {
         let rival_call = t.rival.map(|r| brain.index.entry(r).doc.call.clone());
         let top_call = t.top.map(|r| brain.index.entry(r).doc.call.clone());
         println!(
-            "F\t{set}\t{}\t{}\t{kind}\t{}\t{}\t{:.3}\t{:.3}\t{:.3}\t{:.3}\t{}\t{:.3}\t{:.3}\t{}\t{}\t{}",
+            "F\t{set}\t{}\t{}\t{kind}{}\t{}\t{}\t{:.3}\t{:.3}\t{:.3}\t{:.3}\t{}\t{:.3}\t{:.3}\t{}\t{}\t{}",
             item.id.as_deref().unwrap_or("-"),
             item.kind.as_deref().unwrap_or("-"),
+            if t.per_call { "-per" } else { "" },
             u8::from(top_right),
             u8::from(item.expect.is_empty()),
             t.lead,
