@@ -333,7 +333,13 @@ fn decide_inner(
         needed,
         per_call: false,
     };
-    let direct = top.coverage >= DIRECT_COVERAGE && sureness >= needed;
+    // A definition of a general term (a glossary entry) says nothing of the call asked
+    // about: for a question on that call's detail it is offered, never stated as the answer.
+    let general_definition = !targets.is_empty()
+        && !ctx.defines
+        && ix.entry(top.entry).doc.calls.is_empty()
+        && defines(ix, top.entry, ctx);
+    let direct = !general_definition && top.coverage >= DIRECT_COVERAGE && sureness >= needed;
     if direct {
         // «Forse cercavi anche»: the next two entries of the asked calls that answer
         // something else (the call text of the same answer has its own button).
@@ -401,11 +407,7 @@ fn weigh(
     let now = ctx.now;
     let doc = &ix.entry(h.entry).doc;
     let mut factor = 1.0;
-    let defining = crate::understand::has_phrase(
-        &ix.entry(h.entry).title_words[..ix.entry(h.entry).title_words.len().min(4)],
-        ctx.define_cues,
-    );
-    if defining != ctx.defines {
+    if defines(ix, h.entry, ctx) != ctx.defines {
         factor *= KIND_MISMATCH;
     }
     // «Quando…?» is not answered by «Chi…?»: different question words, different questions.
@@ -483,6 +485,17 @@ fn weigh(
         coverage: h.coverage,
         similarity: h.similarity,
     })
+}
+
+/// Whether an entry says what something is: a call's card (an overview of the call) or an
+/// entry whose question opens like a definition (`Che cos'è…`).
+fn defines(ix: &SearchIndex, entry: usize, ctx: &Context<'_>) -> bool {
+    let e = ix.entry(entry);
+    e.doc.kind == EntryKind::Call
+        || crate::understand::has_phrase(
+            &e.title_words[..e.title_words.len().min(4)],
+            ctx.define_cues,
+        )
 }
 
 /// Two entries that give the same answer: a curated answer and the call text it rests on

@@ -184,7 +184,13 @@ impl Engine<'_> {
         }
         // "Possiamo partecipare?": for someone who said what they are, ask it for them;
         // for anyone else it asks who may take part.
-        if reading.eligibility && self.index.analyse(&query).asks_with().is_empty() {
+        // «Possiamo essere capofila?», «possiamo farlo da soli?»: a yes-or-no question
+        // about the asker, from someone who said what they are, is asked for their kind.
+        let about_asker = session.profile.applicant().is_some()
+            && understand::has_phrase(&reading.words, tx.phrases("words.first_person"));
+        if (reading.eligibility || about_asker)
+            && self.index.analyse(&query).asks_with().is_empty()
+        {
             let said = understand::words_of(&query);
             let names_kind = lx
                 .applicants
@@ -250,6 +256,24 @@ impl Engine<'_> {
     ) {
         let reading = self.read(tx, question);
         out.session.profile.merge(&reading.profile);
+        // A message that only says who the asker is (`ciao sn una pmi di asti`) asks
+        // nothing yet: the facts are noted, and the answer waits for the question.
+        if self.only_describes(tx, &reading) {
+            let facts = super::memory::profile_facts(tx, &reading.profile).join(", ");
+            out.effects.push(Effect::Asked {
+                question: question.chars().take(MAX_QUESTION).collect(),
+                best: None,
+                confident: false,
+                answer: Answered::Nothing,
+            });
+            out.replies.push(
+                Reply::new(tx.t("search.noted", &[("facts", &facts)])).with_buttons(vec![vec![
+                    button(tx.s("menu.check", &[]), Action::EligibilityMenu),
+                    button(tx.s("menu.calls", &[]), Action::Calls),
+                ]]),
+            );
+            return;
+        }
         let Considered {
             named,
             query,
@@ -419,6 +443,19 @@ impl Engine<'_> {
             (None, Some(a)) => *focus = Some(a),
             (None, None) => {}
         }
+    }
+
+    /// The message describes the asker and asks nothing: no question mark or question
+    /// word, no wish (`vorrei`), no call named, and short enough to be only that.
+    fn only_describes(&self, tx: &Texts, r: &Reading) -> bool {
+        const SHORT_DESCRIPTION: usize = 25;
+        !r.profile.is_empty()
+            && !r.asks
+            && !r.eligibility
+            && !r.defines
+            && r.named.is_empty()
+            && r.words.len() <= SHORT_DESCRIPTION
+            && !understand::has_phrase(&r.words, tx.phrases("words.intent"))
     }
 
     /// The one call all these entries belong to, if they are all about the same one.
