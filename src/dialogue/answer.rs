@@ -259,6 +259,10 @@ impl Engine<'_> {
         // A message that only says who the asker is (`ciao sn una pmi di asti`) asks
         // nothing yet: the facts are noted, and the answer waits for the question.
         if self.only_describes(tx, &reading) {
+            // A call named in the description is the one the conversation is about.
+            if let Some(c) = reading.named.first() {
+                out.session.topic = Some(c.clone());
+            }
             let facts = super::memory::profile_facts(tx, &reading.profile).join(", ");
             out.effects.push(Effect::Asked {
                 question: question.chars().take(MAX_QUESTION).collect(),
@@ -446,14 +450,13 @@ impl Engine<'_> {
     }
 
     /// The message describes the asker and asks nothing: no question mark or question
-    /// word, no wish (`vorrei`), no call named, and short enough to be only that.
+    /// word, no wish (`vorrei`), and short enough to be only that.
     fn only_describes(&self, tx: &Texts, r: &Reading) -> bool {
         const SHORT_DESCRIPTION: usize = 25;
         !r.profile.is_empty()
             && !r.asks
             && !r.eligibility
             && !r.defines
-            && r.named.is_empty()
             && r.words.len() <= SHORT_DESCRIPTION
             && !understand::has_phrase(&r.words, tx.phrases("words.intent"))
     }
