@@ -85,6 +85,10 @@ pub struct Ticket {
     pub last_reply: Option<Timestamp>,
     /// The ticket's first message in the staff group (follow-ups reply to it).
     pub message: Option<i32>,
+    /// The language the user is answered in: what the bot tells them about the ticket
+    /// is in it; staff always see Italian, with a note when the user writes another.
+    #[serde(default)]
+    pub lang: Lang,
 }
 
 impl Ticket {
@@ -120,6 +124,7 @@ pub struct NewTicket {
     pub question: String,
     pub call: Option<String>,
     pub answers: Vec<(String, String)>,
+    pub lang: Lang,
 }
 
 /// The eligibility answers given so far in a session, as (question label, answer label).
@@ -489,10 +494,10 @@ impl App {
         question: &str,
         answers: &[(String, String)],
         call: Option<String>,
+        lang: Lang,
         now: Timestamp,
         commit: &mut Commit,
     ) -> Result<Vec<Delivery>, AppError> {
-        let tx = texts(Lang::It);
         let t = self.store.open_ticket_in(
             commit,
             NewTicket {
@@ -501,9 +506,11 @@ impl App {
                 question: question.to_string(),
                 call,
                 answers: answers.to_vec(),
+                lang,
             },
             now,
         )?;
+        let tx = texts(t.lang);
         let n = t.number.to_string();
         Ok(vec![Delivery::ToStaff {
             ticket: t.number,
@@ -532,7 +539,7 @@ impl App {
         let num = n.to_string();
         Ok(vec![
             Delivery::Here(Reply::new(
-                tx.t("ticket.followup_added", &[("number", &num)]),
+                texts(t.lang).t("ticket.followup_added", &[("number", &num)]),
             )),
             Delivery::ToStaff {
                 ticket: n,
@@ -591,7 +598,7 @@ impl App {
         Ok(Some(vec![
             Delivery::ToUser {
                 user,
-                reply: Reply::new(tx.t("ticket.answer_header", &[("number", &n)])),
+                reply: Reply::new(texts(t.lang).t("ticket.answer_header", &[("number", &n)])),
             },
             Delivery::CopyToUser {
                 ticket: t.number,
@@ -656,7 +663,7 @@ impl App {
         if let Some(user) = t.user {
             out.push(Delivery::ToUser {
                 user,
-                reply: Reply::new(tx.t("ticket.closed_user", &[("number", &num)])),
+                reply: Reply::new(texts(t.lang).t("ticket.closed_user", &[("number", &num)])),
             });
         }
         Ok(out)
@@ -777,6 +784,11 @@ pub fn ticket_card(t: &Ticket) -> Rich {
             ("question", &t.question),
         ],
     );
+    if t.lang != Lang::It {
+        let language = tx.s(&format!("lang.name.{}", t.lang.code()), &[]);
+        r.line()
+            .append(tx.t("ticket.language", &[("language", &language)]));
+    }
     if !t.answers.is_empty() {
         r.para().append(tx.t("ticket.answers", &[]));
         for (q, a) in &t.answers {
@@ -898,6 +910,7 @@ mod tests {
             status: Status::Open,
             last_reply: None,
             message: None,
+            lang: Lang::It,
         };
         assert!(tk.takes_follow_ups(t(10_000_000)));
         tk.status = Status::Answered;
@@ -917,6 +930,7 @@ mod tests {
             question: "domanda".into(),
             call: None,
             answers: vec![],
+            lang: Lang::It,
         };
         let a = st.open_ticket(new(7), t(1)).unwrap();
         let b = st.open_ticket(new(8), t(2)).unwrap();

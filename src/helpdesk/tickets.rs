@@ -61,6 +61,7 @@ impl Store {
             status: Status::Open,
             last_reply: None,
             message: None,
+            lang: t.lang,
         };
         commit
             .op(Op::Expect(TreeId::TicketCounter, b"next".to_vec(), old))

@@ -115,6 +115,7 @@ where
         chat: msg.chat.id.0,
         event,
         forwarded,
+        lang: from.language_code.as_deref().map(Lang::from_code),
     };
     ad.accept(&incoming, &here, update).await;
     ad.deliver(&bot).await;
@@ -169,6 +170,7 @@ where
                 chat: here.chat,
                 event: Event::Button(q.data.clone().unwrap_or_default()),
                 forwarded: false,
+                lang: q.from.language_code.as_deref().map(Lang::from_code),
             };
             ad.accept(&incoming, &here, update).await;
         }

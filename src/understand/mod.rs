@@ -7,6 +7,7 @@
 //! from data only (`chat.toml`, `profile.toml`, the calls' aliases). Pure functions.
 
 pub mod calls;
+pub mod english;
 pub mod numbers;
 pub mod profile;
 
