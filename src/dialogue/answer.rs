@@ -95,7 +95,11 @@ impl Engine<'_> {
             content: &content,
             ..Cues::of(tx)
         };
-        understand::read(self.knowledge, cues, text)
+        let text = match tx.lang {
+            crate::text::Lang::En => understand::english::italian_figures(text),
+            crate::text::Lang::It => text.into(),
+        };
+        understand::read(self.knowledge, cues, &text)
     }
 
     /// Answers a free question with search, in the context of the conversation.

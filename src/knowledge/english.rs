@@ -4,7 +4,8 @@
 //! `en/` only holds English wording, one file per Italian file with the same name:
 //!
 //! - `en/calls/<call>.toml`: `title`, `short`, `programme`, `summary`, `budget`,
-//!   `territory`, `keywords`, and `[section.<id>]` with `title` and `text`;
+//!   `territory`, `keywords`, `aliases`, `weak_aliases` (English names, added before the
+//!   Italian ones), and `[section.<id>]` with `title` and `text`;
 //! - `en/faq/<file>.toml`: `[faq.<id>]` with `question`, `alternatives`, `answer`;
 //! - `en/questionnaires/<file>.toml`: `title`, `intro`, `next_steps`,
 //!   `[question.<id>]` with `text`, `label`, `help`, `expected` and `options` (option id
@@ -42,6 +43,10 @@ struct EnCall {
     territory: Option<String>,
     #[serde(default)]
     keywords: Vec<String>,
+    #[serde(default)]
+    aliases: Vec<String>,
+    #[serde(default)]
+    weak_aliases: Vec<String>,
     #[serde(default)]
     section: BTreeMap<String, Spanned<EnSection>>,
 }
@@ -247,6 +252,16 @@ pub fn english_view(k: &Knowledge, errors: &mut Vec<KnowledgeError>) -> (Knowled
             // English keywords add to the Italian ones (names people type in both).
             c.keywords.extend(en.keywords);
         }
+        // English names of the call come first: the first name is the one added to a
+        // follow-up's query, and it must be a word of the English index.
+        let phrases = |v: Vec<String>| -> Vec<super::lexicon::Phrase> {
+            v.iter()
+                .map(|a| super::lexicon::phrase(a))
+                .filter(|p| !p.is_empty())
+                .collect()
+        };
+        c.aliases.splice(0..0, phrases(en.aliases));
+        c.weak_aliases.splice(0..0, phrases(en.weak_aliases));
         let mut sections = en.section;
         for s in &mut c.sections {
             let e = sections.remove(&s.id).map(Spanned::into_inner);

@@ -117,6 +117,15 @@ pub fn parse_number(text: &str) -> Option<f64> {
     Some(n * scale)
 }
 
+/// English figures written the way the Italian reader of messages reads them: `1,500
+/// employees` → `1500 employees` (an Italian comma is a decimal mark). Other text is left
+/// as it is.
+pub fn italian_figures(text: &str) -> std::borrow::Cow<'_, str> {
+    static GROUPED: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = GROUPED.get_or_init(|| regex::Regex::new(r"\b\d{1,3}(?:,\d{3})+\b").expect("regex"));
+    re.replace_all(text, |c: &regex::Captures<'_>| c[0].replace(',', ""))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,6 +152,15 @@ mod tests {
         for q in ["ATI", "de minimis", "WECARE", "ok", "", "alfa 2026"] {
             assert_eq!(detect(q), None, "{q}");
         }
+    }
+
+    #[test]
+    fn grouped_figures_lose_their_commas() {
+        assert_eq!(
+            italian_figures("about 1,500 employees, budget 40k, €1,250,000.50"),
+            "about 1500 employees, budget 40k, €1250000.50"
+        );
+        assert_eq!(italian_figures("1, 3 and 12,5"), "1, 3 and 12,5");
     }
 
     #[test]
