@@ -32,7 +32,9 @@ const STOP_WORDS: &str = "\
     once here there all any both each few more most other some such no nor not only own same \
     so than too very will shall may might must \
     please hi hello hey thanks thank kindly dear tell know like want wondering wonder \
-    question questions ask asking also anyone someone something anything just";
+    question questions ask asking also anyone someone something anything just \
+    currently actually really basically exactly simply briefly quick quickly pls plz thx \
+    ok okay yes yeah sorry one";
 
 fn stop_words() -> Vec<String> {
     STOP_WORDS.split_whitespace().map(String::from).collect()
