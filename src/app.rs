@@ -447,11 +447,14 @@ impl App {
                     let lang = crate::understand::english::detect(question)
                         .unwrap_or(outcome.session.lang);
                     desk.extend(self.hand_over(
-                        incoming,
-                        question,
-                        answers,
-                        call,
-                        lang,
+                        crate::helpdesk::NewTicket {
+                            user: incoming.user,
+                            name: incoming.name.clone(),
+                            question: question.clone(),
+                            call,
+                            answers: answers.clone(),
+                            lang,
+                        },
                         now,
                         &mut commit,
                     )?);

@@ -486,30 +486,16 @@ impl App {
         ]
     }
 
-    /// Opens a ticket for the user's question (in `commit`) and posts it to the staff
-    /// group; the user is told once the post is accepted.
+    /// Opens a ticket (in `commit`) and posts it to the staff group; the ticket's user is
+    /// told once the post is accepted.
     pub(crate) fn hand_over(
         &self,
-        incoming: &Incoming,
-        question: &str,
-        answers: &[(String, String)],
-        call: Option<String>,
-        lang: Lang,
+        ticket: NewTicket,
         now: Timestamp,
         commit: &mut Commit,
     ) -> Result<Vec<Delivery>, AppError> {
-        let t = self.store.open_ticket_in(
-            commit,
-            NewTicket {
-                user: incoming.user,
-                name: incoming.name.clone(),
-                question: question.to_string(),
-                call,
-                answers: answers.to_vec(),
-                lang,
-            },
-            now,
-        )?;
+        let user = ticket.user;
+        let t = self.store.open_ticket_in(commit, ticket, now)?;
         let tx = texts(t.lang);
         let n = t.number.to_string();
         Ok(vec![Delivery::ToStaff {
@@ -517,7 +503,7 @@ impl App {
             reply: Reply::new(ticket_card(&t)),
             reply_to: None,
             tell: Some((
-                incoming.user,
+                user,
                 Reply::new(tx.t("handover.done", &[("number", &n)])),
             )),
         }])

@@ -66,7 +66,7 @@ impl Lang {
 /// The strings of one language.
 #[derive(Debug)]
 pub struct Texts {
-    /// The language these strings are in (dates and numbers follow it, see [`format`]).
+    /// The language these strings are in (dates and numbers follow it, see the `format` module).
     pub lang: Lang,
     map: HashMap<String, String>,
     lists: HashMap<String, Vec<String>>,

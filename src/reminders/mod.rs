@@ -127,7 +127,7 @@ pub fn message(tx: &Texts, call: Option<&Call>, item: &Planned, now: Timestamp) 
             "reminder.moved",
             &[
                 ("call", &name),
-                ("from", &tx.date(&from)),
+                ("from", &tx.date(from)),
                 ("date", &date),
                 ("left", &left),
             ],
@@ -154,7 +154,7 @@ pub fn message(tx: &Texts, call: Option<&Call>, item: &Planned, now: Timestamp) 
                 key,
                 &[
                     ("call", &name),
-                    ("from", &tx.date(&from)),
+                    ("from", &tx.date(from)),
                     ("date", &now_at),
                 ],
             ));
