@@ -43,6 +43,9 @@ pub struct Incoming {
     pub event: Event,
     /// A forwarded message: from staff, a question to answer for someone else.
     pub forwarded: bool,
+    /// The language of the user's Telegram app (`language_code`), when it says: the
+    /// session follows it until the user picks one with `/lingua`.
+    pub lang: Option<crate::text::Lang>,
 }
 
 /// Something to send, and where.
@@ -109,6 +112,10 @@ impl Brain {
         let mut knowledge = load_dir(dir)?;
         let cache = crate::documents::Cache::new(documents_cache.map(Path::to_path_buf));
         let (documents, warnings) = crate::documents::load(&knowledge, &cache);
+        // Official documents stay Italian: the English view cites the same passages.
+        if let Some(en) = knowledge.english.as_mut() {
+            en.documents = documents.clone();
+        }
         knowledge.documents = documents;
         knowledge.warnings.extend(warnings);
         let index = SearchIndex::from_knowledge(&knowledge)?;
@@ -199,12 +206,25 @@ impl App {
         event: &Event,
         now: Timestamp,
     ) -> Result<Vec<Reply>, AppError> {
+        self.handle_in(user, None, event, now).await
+    }
+
+    /// [`App::handle`] for a user whose client speaks `lang` (the console's `--lang`),
+    /// as Telegram's `language_code` does.
+    pub async fn handle_in(
+        &self,
+        user: UserId,
+        lang: Option<crate::text::Lang>,
+        event: &Event,
+        now: Timestamp,
+    ) -> Result<Vec<Reply>, AppError> {
         let incoming = Incoming {
             user,
             name: String::new(),
             chat: user.0,
             event: event.clone(),
             forwarded: false,
+            lang,
         };
         Ok(self
             .handle_incoming(&incoming, now)
@@ -229,6 +249,7 @@ impl App {
         now: Timestamp,
     ) -> Result<Vec<Delivery>, AppError> {
         let deliveries = self.apply(incoming, now, None, None).await?;
+        let lang = incoming.lang.unwrap_or_default();
         let mut out = Vec::with_capacity(deliveries.len());
         for d in deliveries {
             out.push(match d {
@@ -245,7 +266,7 @@ impl App {
                         }),
                         ..Reply::default()
                     },
-                    None => Reply::new(texts(crate::text::Lang::It).t("document.unavailable", &[])),
+                    None => Reply::new(texts(lang).t("document.unavailable", &[])),
                 }),
                 d => d,
             });
@@ -358,7 +379,12 @@ impl App {
         let (loaded, rev) =
             metrics::store_op_async("load", session::load(&self.store, user)).await?;
         let reset = matches!(loaded, Loaded::Reset(_));
-        let session = loaded.into_session();
+        let mut session = loaded.into_session();
+        if let Some(l) = incoming.lang
+            && !session.lang_chosen
+        {
+            session.lang = l;
+        }
         let lang = session.lang;
         let engine = Engine {
             knowledge: &brain.knowledge,
@@ -439,9 +465,24 @@ impl App {
                             .call(&c.0)
                             .map_or(c.0.clone(), |c| c.short.clone())
                     });
+                    // The language the user was answered in: that of the question
+                    // when it shows one, else the setting.
+                    let lang = crate::understand::english::detect(question)
+                        .unwrap_or(outcome.session.lang);
                     desk.extend(
-                        self.hand_over(incoming, question, answers, call, now, &mut commit)
-                            .await?,
+                        self.hand_over(
+                            crate::helpdesk::NewTicket {
+                                user: incoming.user,
+                                name: incoming.name.clone(),
+                                question: question.clone(),
+                                call,
+                                answers: answers.clone(),
+                                lang,
+                            },
+                            now,
+                            &mut commit,
+                        )
+                        .await?,
                     );
                 }
                 Effect::FollowUp { ticket, text } => {

@@ -41,9 +41,16 @@ enum Command {
     /// Run the Telegram bot (token from the TELOXIDE_TOKEN environment variable).
     Run,
     /// Chat with the bot in the terminal.
-    Console,
+    Console {
+        /// The language to talk in: `it` (default) or `en`.
+        #[arg(long, default_value = "it", value_parser = parse_lang)]
+        lang: Lang,
+    },
     /// Answer one question as the bot would, then exit.
     Ask {
+        /// The language to answer in when the question does not show it: `it` or `en`.
+        #[arg(long, default_value = "it", value_parser = parse_lang)]
+        lang: Lang,
         /// The question.
         question: Vec<String>,
     },
@@ -135,6 +142,16 @@ fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
                         k.documents.iter().map(|d| d.passages.len()).sum::<usize>(),
                         cfg.knowledge.dir.display()
                     );
+                    // English coverage per Italian file: texts with English wording.
+                    for c in &k.english_coverage {
+                        println!(
+                            "English: {} {}% ({}/{} texts)",
+                            c.file.display(),
+                            c.percent(),
+                            c.translated,
+                            c.total
+                        );
+                    }
                     if *strict && !k.warnings.is_empty() {
                         eprintln!(
                             "{} warning(s): failing because of --strict",
@@ -150,7 +167,7 @@ fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        Command::Ask { question } => {
+        Command::Ask { question, lang } => {
             let brain = Brain::load_with(&cfg.knowledge.dir, cfg.knowledge.documents_cache())
                 .context("loading the knowledge")?;
             // A one-shot answer stores nothing: a throw-away database.
@@ -161,13 +178,17 @@ fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
                 settings(&cfg),
             );
             let q = question.join(" ");
-            let replies =
-                rt.block_on(app.handle(console::CONSOLE_USER, &Event::Text(q), Timestamp::now()))?;
+            let replies = rt.block_on(app.handle_in(
+                console::CONSOLE_USER,
+                Some(*lang),
+                &Event::Text(q),
+                Timestamp::now(),
+            ))?;
             let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
             console::render(&replies, &mut std::io::stdout(), ansi)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Console => {
+        Command::Console { lang } => {
             let brain = Brain::load_with(&cfg.knowledge.dir, cfg.knowledge.documents_cache())
                 .context("loading the knowledge")?;
             let store = match Store::open(&cfg.data.dir, cfg.data.cache_mb) {
@@ -191,6 +212,7 @@ fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
                 stdin.lock(),
                 &mut std::io::stdout(),
                 ansi,
+                *lang,
                 Timestamp::now,
             ))?;
             Ok(ExitCode::SUCCESS)
@@ -260,4 +282,9 @@ async fn health(listen: &str) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+/// `--lang it|en` (also `italiano`, `english`).
+fn parse_lang(s: &str) -> Result<Lang, String> {
+    Lang::from_name(s).ok_or_else(|| format!("unknown language «{s}»: use it or en"))
 }

@@ -17,6 +17,7 @@ pub use crate::fold::fold_str;
 use crate::fold::join_acronyms;
 
 mod bm25;
+mod english;
 mod excerpt;
 mod rank;
 
@@ -283,6 +284,9 @@ pub struct SearchIndex {
     synonyms: Vec<Vec<Vec<String>>>,
     /// Every (group, term) of `synonyms`, longest term first.
     synonym_order: Vec<(usize, usize)>,
+    /// The index of the English view of the pack, analysed in English (see
+    /// [`crate::knowledge::english`]); the engine answers English questions from it.
+    english: Option<Box<SearchIndex>>,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -491,12 +495,30 @@ impl SearchIndex {
             }
         }
         let synonyms: Vec<Vec<String>> = k.synonyms.iter().map(|g| g.terms.clone()).collect();
-        SearchIndex::build(docs, &synonyms)
+        let mut index = SearchIndex::build_in(k.lang, docs, &synonyms)?;
+        if let Some(en) = &k.english {
+            index.english = Some(Box::new(SearchIndex::from_knowledge(en)?));
+        }
+        Ok(index)
     }
 
-    /// Builds an index from documents and synonym groups.
+    /// The index of the pack in English, when the pack has an English view.
+    pub fn english(&self) -> Option<&SearchIndex> {
+        self.english.as_deref()
+    }
+
+    /// Builds an index from documents and synonym groups (Italian analysis).
     pub fn build(docs: Vec<Doc>, synonyms: &[Vec<String>]) -> Result<SearchIndex, SearchError> {
-        let (mut stem, mut fold) = analyzers();
+        SearchIndex::build_in(crate::text::Lang::It, docs, synonyms)
+    }
+
+    /// Builds an index from documents and synonym groups, analysed in `lang`.
+    pub fn build_in(
+        lang: crate::text::Lang,
+        docs: Vec<Doc>,
+        synonyms: &[Vec<String>],
+    ) -> Result<SearchIndex, SearchError> {
+        let (mut stem, mut fold) = english::analyzers_for(lang);
         let mut sb = Schema::builder();
         let text = |tok: &str, stored: bool| {
             let idx = TextFieldIndexing::default()
@@ -568,7 +590,7 @@ impl SearchIndex {
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
         reader.reload()?;
-        let stops: HashSet<String> = folded_stop_words().into_iter().collect();
+        let stops: HashSet<String> = english::stop_words_for(lang).into_iter().collect();
         let mut all = all_words_analyzer();
         let synonyms: Vec<Vec<Vec<String>>> = synonyms
             .iter()
@@ -596,7 +618,7 @@ impl SearchIndex {
             by_len[l].push((w.clone(), *n));
         }
         let question_stems = std::sync::Arc::new(
-            QUESTION_WORDS
+            english::question_words_for(lang)
                 .split_whitespace()
                 .filter_map(|w| tokens(&mut stem, w).into_iter().next())
                 .collect(),
@@ -613,6 +635,7 @@ impl SearchIndex {
             .collect();
         synonym_order.sort_by_key(|&(g, t)| std::cmp::Reverse(synonyms[g][t].len()));
         Ok(SearchIndex {
+            english: None,
             synonym_order,
             idf,
             reader,

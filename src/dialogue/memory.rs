@@ -72,16 +72,10 @@ pub(super) fn profile_facts(tx: &Texts, p: &crate::understand::Profile) -> Vec<S
         None => {}
     }
     if let Some(v) = p.value {
-        facts.push(tx.s(
-            "memory.value",
-            &[("value", &crate::eligibility::format_number(v, Some("€")))],
-        ));
+        facts.push(tx.s("memory.value", &[("value", &tx.number(v, Some("€")))]));
     }
     if let Some(c) = p.cofinancing {
-        facts.push(tx.s(
-            "memory.cofinancing",
-            &[("share", &crate::eligibility::format_number(c, Some("%")))],
-        ));
+        facts.push(tx.s("memory.cofinancing", &[("share", &tx.number(c, Some("%")))]));
     }
     facts
 }

@@ -402,8 +402,14 @@ impl<O: Outbox, C: Clock> Dispatcher<O, C> {
                     if q.in_flight {
                         self.stats.resent_after_restart += 1;
                     }
-                    let call = brain.knowledge.call(&q.item.call.0);
-                    let reply = message(texts(Lang::It), call, &q.item, now);
+                    // In the user's language, with the call as that language's pack
+                    // names it (a session that cannot be read: Italian).
+                    let lang = match self.store.load_session(q.item.user).await {
+                        Ok(s) => crate::app::session::decode(s.as_ref()).into_session().lang,
+                        Err(_) => Lang::It,
+                    };
+                    let call = brain.knowledge.in_lang(lang).call(&q.item.call.0);
+                    let reply = message(texts(lang), call, &q.item, now);
                     busy.insert(key.clone());
                     let (outbox, limiter, counters) = (
                         self.outbox.clone(),

@@ -135,6 +135,7 @@ where
         chat: msg.chat.id.0,
         event,
         forwarded,
+        lang: from.language_code.as_deref().map(Lang::from_code),
     };
     let outcome = ad.accept(&incoming, &here, update, received).await;
     ad.deliver(&bot).await;
@@ -194,6 +195,7 @@ where
                 chat: here.chat,
                 event: Event::Button(q.data.clone().unwrap_or_default()),
                 forwarded: false,
+                lang: q.from.language_code.as_deref().map(Lang::from_code),
             };
             ad.accept(&incoming, &here, update, received).await
         }

@@ -53,6 +53,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("annulla", "command.annulla"),
     ("privacy", "command.privacy"),
     ("cancellami", "command.cancellami"),
+    ("lingua", "command.lingua"),
 ];
 
 /// The staff's extra commands, shown only in the staff group and the staff's private
