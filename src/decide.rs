@@ -253,16 +253,19 @@ fn decide_inner(
         // the entries that answer something else (not the other calls' same answer).
         let mut same: Vec<usize> = lines.clone();
         same.push(*entry);
-        let chosen = weighed.iter().find(|w| w.entry == *entry).copied().unwrap_or(top);
+        let chosen = weighed
+            .iter()
+            .find(|w| w.entry == *entry)
+            .copied()
+            .unwrap_or(top);
         let rival = weighed
             .iter()
             .filter(|w| w.coverage >= min_coverage)
             .find(|w| !same.iter().any(|&s| same_answer(ix, s, w.entry)));
         let lead = rival.map_or(LONE_LEAD, |r| chosen.score - r.score);
-        let sureness = lead
-            + SIMILARITY_WEIGHT * chosen.similarity
-            + COVERAGE_WEIGHT * chosen.coverage
-            - UNKNOWN_WEIGHT * q.unknown_share();
+        let sureness =
+            lead + SIMILARITY_WEIGHT * chosen.similarity + COVERAGE_WEIGHT * chosen.coverage
+                - UNKNOWN_WEIGHT * q.unknown_share();
         let agreed = ctx
             .plain_best
             .is_some_and(|b| same.iter().any(|&s| same_answer(ix, s, b)));
@@ -281,7 +284,8 @@ fn decide_inner(
         };
         // Set on the dev set: the open call's answer was right but for questions with
         // words the pack does not know.
-        if chosen.coverage >= DIRECT_COVERAGE && (in_domain || q.unknown_share() <= PER_CALL_UNKNOWN)
+        if chosen.coverage >= DIRECT_COVERAGE
+            && (in_domain || q.unknown_share() <= PER_CALL_UNKNOWN)
         {
             return d;
         }

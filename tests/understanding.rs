@@ -441,7 +441,9 @@ fn a_question_about_calls_in_general_leaves_the_call_in_focus() {
     u.say("e adesso ci sono bandi aperti?");
     let a = u.answer();
     assert!(
-        a.ranked().first().is_some_and(|e| *e == "faq:gen-bandi-aperti"),
+        a.ranked()
+            .first()
+            .is_some_and(|e| *e == "faq:gen-bandi-aperti"),
         "{a:?}"
     );
 }
@@ -469,7 +471,10 @@ fn who_the_asker_is_weighs_on_the_answer() {
         a.ranked().iter().take(2).any(|e| *e == "faq:gen-cittadino"),
         "{a:?}"
     );
-    assert!(direct(&a).is_none_or(|d| d.0 == "faq:gen-cittadino"), "{a:?}");
+    assert!(
+        direct(&a).is_none_or(|d| d.0 == "faq:gen-cittadino"),
+        "{a:?}"
+    );
     // A courtesy imperfect («volevamo sapere») is a question about today: the open
     // call's co-financing, not the closed call's.
     let mut u = User::new(&b);

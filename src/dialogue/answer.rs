@@ -188,8 +188,7 @@ impl Engine<'_> {
         // about the asker, from someone who said what they are, is asked for their kind.
         let about_asker = session.profile.applicant().is_some()
             && understand::has_phrase(&reading.words, tx.phrases("words.first_person"));
-        if (reading.eligibility || about_asker)
-            && self.index.analyse(&query).asks_with().is_empty()
+        if (reading.eligibility || about_asker) && self.index.analyse(&query).asks_with().is_empty()
         {
             let said = understand::words_of(&query);
             let names_kind = lx
@@ -463,7 +462,9 @@ impl Engine<'_> {
 
     /// The one call all these entries belong to, if they are all about the same one.
     fn one_call(&self, entries: &[usize]) -> Option<CallId> {
-        let mut calls = entries.iter().map(|&e| self.index.entry(e).doc.call.clone());
+        let mut calls = entries
+            .iter()
+            .map(|&e| self.index.entry(e).doc.call.clone());
         let first = calls.next()??;
         calls.all(|c| c.as_ref() == Some(&first)).then_some(first)
     }

@@ -322,9 +322,8 @@ fn ask_start(words: &[String], lx: &Lexicon, cues: &Cues<'_>) -> Option<usize> {
     if !opens_self {
         return None;
     }
-    (3..words.len()).find(|&i| {
-        starts(i, cues.asking) || starts(i, cues.intent) || starts(i, cues.eligibility)
-    })
+    (3..words.len())
+        .find(|&i| starts(i, cues.asking) || starts(i, cues.intent) || starts(i, cues.eligibility))
 }
 
 /// Words that could carry a question's topic: four letters or more, not naming a call.
