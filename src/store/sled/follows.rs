@@ -523,7 +523,10 @@ impl FollowStore for SledStore {
         let v = self.seal_queued(&again)?;
         (&self.reminder_queue,)
             .transaction(|(t,)| {
-                t.remove(key.0.as_slice())?;
+                // Gone meanwhile (its user erased, its subscription ended): not put back.
+                if t.remove(key.0.as_slice())?.is_none() {
+                    return Ok(());
+                }
                 t.insert(new_key.as_slice(), v.as_slice())?;
                 Ok::<_, ConflictableTransactionError<()>>(())
             })
