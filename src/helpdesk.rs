@@ -409,37 +409,19 @@ impl App {
     /// group; the user is told once the post is accepted.
     pub(crate) async fn hand_over(
         &self,
-        incoming: &Incoming,
-        question: &str,
-        answers: &[(String, String)],
-        call: Option<String>,
+        ticket: NewTicket,
         now: Timestamp,
         commit: &mut Commit,
     ) -> Result<Vec<Delivery>, AppError> {
-        let tx = texts(Lang::It);
-        let t = self
-            .store
-            .open_ticket_in(
-                commit,
-                NewTicket {
-                    user: incoming.user,
-                    name: incoming.name.clone(),
-                    question: question.to_string(),
-                    call,
-                    answers: answers.to_vec(),
-                },
-                now,
-            )
-            .await?;
+        let user = ticket.user;
+        let t = self.store.open_ticket_in(commit, ticket, now).await?;
+        let tx = texts(t.lang);
         let n = t.number.to_string();
         Ok(vec![Delivery::ToStaff {
             ticket: t.number,
             reply: Reply::new(ticket_card(&t)),
             reply_to: None,
-            tell: Some((
-                incoming.user,
-                Reply::new(tx.t("handover.done", &[("number", &n)])),
-            )),
+            tell: Some((user, Reply::new(tx.t("handover.done", &[("number", &n)])))),
         }])
     }
 
@@ -460,7 +442,7 @@ impl App {
         let num = n.to_string();
         Ok(vec![
             Delivery::Here(Reply::new(
-                tx.t("ticket.followup_added", &[("number", &num)]),
+                texts(t.lang).t("ticket.followup_added", &[("number", &num)]),
             )),
             Delivery::ToStaff {
                 ticket: n,
@@ -524,7 +506,7 @@ impl App {
         Ok(Some(vec![
             Delivery::ToUser {
                 user,
-                reply: Reply::new(tx.t("ticket.answer_header", &[("number", &n)])),
+                reply: Reply::new(texts(t.lang).t("ticket.answer_header", &[("number", &n)])),
             },
             Delivery::CopyToUser {
                 ticket: t.number,
@@ -590,7 +572,7 @@ impl App {
         if let Some(user) = t.user {
             out.push(Delivery::ToUser {
                 user,
-                reply: Reply::new(tx.t("ticket.closed_user", &[("number", &num)])),
+                reply: Reply::new(texts(t.lang).t("ticket.closed_user", &[("number", &num)])),
             });
         }
         Ok(out)
@@ -712,6 +694,11 @@ pub fn ticket_card(t: &Ticket) -> Rich {
             ("question", &t.question),
         ],
     );
+    if t.lang != Lang::It {
+        let language = tx.s(&format!("lang.name.{}", t.lang.code()), &[]);
+        r.line()
+            .append(tx.t("ticket.language", &[("language", &language)]));
+    }
     if !t.answers.is_empty() {
         r.para().append(tx.t("ticket.answers", &[]));
         for (q, a) in &t.answers {
@@ -832,6 +819,7 @@ mod tests {
             status: Status::Open,
             last_reply: None,
             message: None,
+            lang: Lang::It,
         };
         assert!(tk.takes_follow_ups(t(10_000_000)));
         tk.status = Status::Answered;

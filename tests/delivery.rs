@@ -169,6 +169,8 @@ async fn a_busy_group_does_not_delay_a_private_user() {
     w.api.limit(Limits {
         private_gap: Duration::from_secs(1),
         group_per_minute: 20,
+        per_second: None,
+        ..Limits::default()
     });
     let bot = w.start(1).await;
     let group = -1_003_333_333;

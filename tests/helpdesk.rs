@@ -801,6 +801,7 @@ async fn a_ticket_carries_the_call_and_the_eligibility_answers_so_far() {
         chat: USER as i64,
         event: Event::Text(text.into()),
         forwarded: false,
+        lang: None,
     };
     let now = Timestamp::now();
     let datas = |out: &[Delivery]| -> Vec<String> {

@@ -13,13 +13,13 @@ use sportello::dialogue::{Event, Settings};
 use sportello::knowledge::{CallId, DeadlineAt};
 use sportello::reminders::dispatch::{Dispatcher, ManualClock};
 use sportello::reminders::schedule::Kind;
-use sportello::reminders::standin::{Limits, Standin};
 use sportello::reminders::telegram::BotOutbox;
 use sportello::reminders::{
     Offset, Outbox, ReminderSettings, SendError, Subscription, spawn_dispatcher,
 };
 use sportello::reply::Reply;
 use sportello::store::{Store, UserId};
+use sportello_testkit::botapi::{Limits, StandIn};
 use tokio::sync::watch;
 
 fn ts(s: &str) -> Timestamp {
@@ -675,14 +675,12 @@ async fn the_spawned_dispatcher_stops_cleanly_on_shutdown() {
 #[tokio::test]
 async fn teloxide_outbox_against_the_stand_in() {
     let w = World::new(SPRING);
-    let standin = Standin::start(Limits {
-        per_second: 4,
+    let standin = StandIn::start("123:test").await;
+    standin.limit(Limits {
+        per_second: Some(4),
         blocked: HashSet::from([13]),
-        record_texts: true,
         ..Limits::default()
-    })
-    .await
-    .unwrap();
+    });
     let store = Store::temporary().unwrap();
     for u in 10..=17 {
         subscribe(&store, u, SPRING, "2027-03-01T00:00:00Z").await;
@@ -703,9 +701,12 @@ async fn teloxide_outbox_against_the_stand_in() {
     assert!(seen.too_many > 0);
     assert_eq!(d.stats().retry_after, seen.too_many);
     assert!(store.subscriptions_of(UserId(13)).await.unwrap().is_empty());
-    assert!(
-        seen.texts
-            .iter()
-            .all(|(_, t)| t.contains("<b>Bando Aperto</b>"))
-    );
+    let texts: Vec<String> = standin
+        .calls()
+        .iter()
+        .filter(|c| c.method == "sendMessage")
+        .map(|c| c.text().to_string())
+        .collect();
+    assert_eq!(texts.len(), 7);
+    assert!(texts.iter().all(|t| t.contains("<b>Bando Aperto</b>")));
 }

@@ -54,6 +54,7 @@ fn new_ticket(user: i64, question: &str) -> NewTicket {
         question: question.into(),
         call: None,
         answers: vec![("Dipendenti".into(), "12".into())],
+        lang: sportello::text::Lang::En,
     }
 }
 

@@ -9,7 +9,7 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::{Engine, Outcome, State, button, call_rank, short_label};
+use super::{Effect, Engine, Outcome, State, button, call_rank, short_label};
 use crate::action::{Action, Nonce, Step};
 use crate::eligibility::{
     Answer, Answers, Question, QuestionKind, Questionnaire, Rejected, Target, Verdict, Words,
@@ -160,6 +160,9 @@ impl Engine<'_> {
         if !taken.is_empty() {
             head.para().append(taken);
         }
+        out.effects.push(Effect::CheckStarted {
+            questionnaire: q.id.clone(),
+        });
         let call = match &q.target {
             Target::Call(c) => self.knowledge.call(&c.0),
             Target::Profile => None,
@@ -482,6 +485,7 @@ impl Engine<'_> {
             lead_yes: tx.list("words.lead_yes"),
             lead_no: tx.list("words.lead_no"),
             all: tx.list("words.all"),
+            lang: tx.lang,
         };
         for (key, step) in [
             ("words.cancel", Step::Cancel),
@@ -682,13 +686,17 @@ impl Engine<'_> {
             if let Some(question) = q.question(id) {
                 text.line()
                     .text(format!("• {}: ", question.label))
-                    .text(question.show(a, &yes, &no, &skipped));
+                    .text(question.show(a, &yes, &no, &skipped, tx.lang));
             }
         }
         let mut rows: Vec<Vec<Button>> = Vec::new();
         match &q.target {
             Target::Call(call_id) => {
                 let ev = q.evaluate(&p.answers);
+                out.effects.push(Effect::CheckFinished {
+                    questionnaire: q.id.clone(),
+                    verdict: Some(ev.verdict),
+                });
                 let key = match ev.verdict {
                     Verdict::Eligible => "check.verdict.eligible",
                     Verdict::NotEligible => "check.verdict.not_eligible",
@@ -724,6 +732,10 @@ impl Engine<'_> {
                 }
             }
             Target::Profile => {
+                out.effects.push(Effect::CheckFinished {
+                    questionnaire: q.id.clone(),
+                    verdict: None,
+                });
                 let mut m = q.match_profile(&p.answers, &self.knowledge.calls);
                 m.fit.sort_by_key(|c| (call_rank(c, now), c.short.clone()));
                 if m.fit.is_empty() {

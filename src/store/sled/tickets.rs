@@ -25,6 +25,9 @@ pub(super) struct StaffSide {
     pub status: Status,
     pub last_reply: Option<Timestamp>,
     pub message: Option<i32>,
+    /// The language the user is answered in (not personal: staff see it on the card).
+    #[serde(default)]
+    pub lang: crate::text::Lang,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -92,6 +95,7 @@ impl SledStore {
             status: staff.status,
             last_reply: staff.last_reply,
             message: staff.message,
+            lang: staff.lang,
         })
     }
 
@@ -102,6 +106,7 @@ impl SledStore {
             status: t.status,
             last_reply: t.last_reply,
             message: t.message,
+            lang: t.lang,
         };
         let user = UserSide {
             user: t.user,
