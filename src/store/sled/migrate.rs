@@ -144,6 +144,7 @@ mod tests {
             status: Status::Open,
             last_reply: None,
             message: Some(9),
+            lang: crate::text::Lang::It,
         };
         let asked = AskedQuestion {
             at: "2026-03-01T10:00:00Z".parse().unwrap(),
