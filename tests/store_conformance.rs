@@ -474,6 +474,20 @@ pub mod cases {
             .unwrap();
             put(&st, u.0, Class::Reply, "in attesa").await;
         }
+        // A dispatcher holds one of the user's reminders while they are erased.
+        let far = ts("2026-07-01T00:00:00Z");
+        let held = st
+            .due_reminders(far, 100, &HashSet::new())
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|d| d.queued.item.user == me)
+            .unwrap();
+        assert!(
+            st.claim_reminder(&held, far + SignedDuration::from_hours(1))
+                .await
+                .unwrap()
+        );
         // Erased in one commit with the reply that confirms it.
         let rev = st.load_session(me).await.unwrap().unwrap().revision;
         let mut c = Commit::new();
@@ -482,6 +496,10 @@ pub mod cases {
             .send(Entry::message(me.0, Class::Reply, Rich::plain("fatto")));
         st.commit(&c).await.unwrap();
 
+        // Its failed send puts nothing back.
+        st.release_reminder(&held.key, &held.queued, far)
+            .await
+            .unwrap();
         assert_eq!(st.load_session(me).await.unwrap(), None);
         assert!(st.subscriptions_of(me).await.unwrap().is_empty());
         assert!(

@@ -15,7 +15,7 @@
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -157,8 +157,8 @@ impl KeyFile {
 
 impl Slots {
     fn write_slot(&mut self, i: u64, slot: &[u8; SLOT as usize]) -> Result<(), StoreError> {
-        use std::os::unix::fs::FileExt;
-        self.file.write_all_at(slot, HEADER + i * SLOT)?;
+        self.file.seek(SeekFrom::Start(HEADER + i * SLOT))?;
+        self.file.write_all(slot)?;
         self.file.sync_data()?;
         Ok(())
     }

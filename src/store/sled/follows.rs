@@ -105,26 +105,26 @@ impl Plan {
 }
 
 impl SledStore {
-    fn sub_key(&self, user: UserId, call: &CallId) -> Vec<u8> {
+    pub(super) fn sub_key(&self, user: UserId, call: &CallId) -> Vec<u8> {
         sub_key_of(&self.who(user), call)
     }
 
     /// An item's identity here: [`Planned::identity`] with the user's pseudonym in place
     /// of the id.
-    fn identity(&self, p: &Planned) -> Vec<u8> {
+    pub(super) fn identity(&self, p: &Planned) -> Vec<u8> {
         let mut k = self.who(p.user).0.to_vec();
         k.extend_from_slice(&p.identity()[8..]);
         k
     }
 
     /// Due second (u64 big-endian) ‖ identity.
-    fn queue_key(&self, p: &Planned) -> Vec<u8> {
+    pub(super) fn queue_key(&self, p: &Planned) -> Vec<u8> {
         let mut k = (p.due.as_second().max(0) as u64).to_be_bytes().to_vec();
         k.extend(self.identity(p));
         k
     }
 
-    fn seal_queued(&self, q: &Queued) -> Result<Vec<u8>, StoreError> {
+    pub(super) fn seal_queued(&self, q: &Queued) -> Result<Vec<u8>, StoreError> {
         self.seal(Some(q.item.user), &serde_json::to_vec(q)?)
     }
 
@@ -523,7 +523,10 @@ impl FollowStore for SledStore {
         let v = self.seal_queued(&again)?;
         (&self.reminder_queue,)
             .transaction(|(t,)| {
-                t.remove(key.0.as_slice())?;
+                // Gone meanwhile (its user erased, its subscription ended): not put back.
+                if t.remove(key.0.as_slice())?.is_none() {
+                    return Ok(());
+                }
                 t.insert(new_key.as_slice(), v.as_slice())?;
                 Ok::<_, ConflictableTransactionError<()>>(())
             })

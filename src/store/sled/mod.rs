@@ -22,6 +22,7 @@
 
 mod commit;
 mod follows;
+mod migrate;
 mod outbox;
 mod questions;
 mod sessions;
@@ -95,10 +96,20 @@ impl SledStore {
             .path(dir)
             .cache_capacity(cache_mb * 1024 * 1024)
             .open()?;
-        let keys = KeyFile::open(&dir.join("keys"))?;
+        let key_file = dir.join("keys");
+        let new_keys = !key_file.exists();
+        let keys = KeyFile::open(&key_file)?;
         // sled wrote its first files just now: make sure they are private too.
         files::make_private(dir)?;
-        SledStore::from_db(db, Arc::new(keys))
+        let st = SledStore::from_db(db, Arc::new(keys))?;
+        if new_keys {
+            let n = st.seal_legacy()?;
+            if n > 0 {
+                st.db.flush()?;
+                tracing::info!("sealed {n} records written by an older version");
+            }
+        }
+        Ok(st)
     }
 
     /// A database that lives in a temporary folder and is removed on drop.

@@ -157,6 +157,21 @@ impl SledStore {
         Ok(v)
     }
 
+    /// An entry stored by a version that did not seal (chat id in the header, the entry
+    /// in clear), as this version stores it; `None` if `v` is not one.
+    pub(super) fn reseal_legacy_entry(&self, v: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        let Some(mut h) = Head::read(v) else {
+            return Ok(None);
+        };
+        let Ok(entry) = serde_json::from_slice::<Entry>(v.get(HEAD..).unwrap_or_default()) else {
+            return Ok(None);
+        };
+        h.chat = self.chat_tag(entry.chat);
+        let mut out = h.write(&[]);
+        out.extend(self.seal(self.subject(&entry)?, &serde_json::to_vec(&entry)?)?);
+        Ok(Some(out))
+    }
+
     /// The changes that record that `w`'s user was told of its delay (the commit
     /// conflicts if `w` changed meanwhile).
     pub(super) fn outbox_notified_ops(&self, w: &Waiting) -> Vec<Op> {

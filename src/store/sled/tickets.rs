@@ -70,7 +70,7 @@ pub(super) fn message_key(chat: i64, message: i32) -> Vec<u8> {
 }
 
 impl SledStore {
-    fn user_ticket_key(&self, user: UserId, n: u64) -> Vec<u8> {
+    pub(super) fn user_ticket_key(&self, user: UserId, n: u64) -> Vec<u8> {
         let mut k = self.who(user).0.to_vec();
         k.extend(n.to_be_bytes());
         k
