@@ -1116,6 +1116,7 @@ impl Engine<'_> {
                             "calendar.caption",
                             &[("call", &c.short), ("date", &at.italian())],
                         )),
+                        photo: false,
                     }),
                     ..Reply::default()
                 }

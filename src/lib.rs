@@ -33,7 +33,8 @@
 //! - [`reminders`] follows deadlines for subscribers: pure schedule, durable queue, a
 //!   rate-limited dispatcher task, calendar files.
 //! - [`helpdesk`] hands questions over to people: staff, tickets (in sled), ready-to-send
-//!   answers for staff, statistics of what is missing.
+//!   answers for staff, statistics of what is missing (text and a PNG chart, sent as a
+//!   photo through the outbox).
 //! - [`app`] wires knowledge, index, store and engine: the one entry point adapters call;
 //!   it keeps each user's updates in order and tells the outbox what follows a delivery.
 //! - [`console`] is the terminal adapter over [`app`].
