@@ -13,6 +13,7 @@
 //! started with.
 
 mod outgoing;
+pub mod session;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
@@ -26,8 +27,9 @@ use crate::outgoing::{ReplyTo, Target};
 use crate::reminders::Subscription;
 use crate::reply::{Document, Reply, Rich};
 use crate::search::{SearchError, SearchIndex};
-use crate::store::commit::{Commit, CommitError};
-use crate::store::{AskedQuestion, Loaded, Store, StoreError, UserId};
+pub use session::Loaded;
+
+use crate::store::{AskedQuestion, Commit, CommitError, Store, StoreError, UserId};
 use crate::text::texts;
 
 /// One message or button press, with what the help desk needs to know about it.
@@ -41,6 +43,9 @@ pub struct Incoming {
     pub event: Event,
     /// A forwarded message: from staff, a question to answer for someone else.
     pub forwarded: bool,
+    /// The language of the user's Telegram app (`language_code`), when it says: the
+    /// session follows it until the user picks one with `/lingua`.
+    pub lang: Option<crate::text::Lang>,
 }
 
 /// Something to send, and where.
@@ -107,6 +112,10 @@ impl Brain {
         let mut knowledge = load_dir(dir)?;
         let cache = crate::documents::Cache::new(documents_cache.map(Path::to_path_buf));
         let (documents, warnings) = crate::documents::load(&knowledge, &cache);
+        // Official documents stay Italian: the English view cites the same passages.
+        if let Some(en) = knowledge.english.as_mut() {
+            en.documents = documents.clone();
+        }
         knowledge.documents = documents;
         knowledge.warnings.extend(warnings);
         let index = SearchIndex::from_knowledge(&knowledge)?;
@@ -162,6 +171,11 @@ impl App {
         self
     }
 
+    /// The user's session as stored (for reports and tests).
+    pub async fn load_session(&self, user: UserId) -> Result<Loaded, StoreError> {
+        Ok(session::load(&self.store, user).await?.0)
+    }
+
     /// The knowledge in force now.
     pub fn brain(&self) -> Arc<Brain> {
         self.brain.read().unwrap_or_else(|e| e.into_inner()).clone()
@@ -192,12 +206,25 @@ impl App {
         event: &Event,
         now: Timestamp,
     ) -> Result<Vec<Reply>, AppError> {
+        self.handle_in(user, None, event, now).await
+    }
+
+    /// [`App::handle`] for a user whose client speaks `lang` (the console's `--lang`),
+    /// as Telegram's `language_code` does.
+    pub async fn handle_in(
+        &self,
+        user: UserId,
+        lang: Option<crate::text::Lang>,
+        event: &Event,
+        now: Timestamp,
+    ) -> Result<Vec<Reply>, AppError> {
         let incoming = Incoming {
             user,
             name: String::new(),
             chat: user.0,
             event: event.clone(),
             forwarded: false,
+            lang,
         };
         Ok(self
             .handle_incoming(&incoming, now)
@@ -222,6 +249,7 @@ impl App {
         now: Timestamp,
     ) -> Result<Vec<Delivery>, AppError> {
         let deliveries = self.apply(incoming, now, None, None).await?;
+        let lang = incoming.lang.unwrap_or_default();
         let mut out = Vec::with_capacity(deliveries.len());
         for d in deliveries {
             out.push(match d {
@@ -239,7 +267,7 @@ impl App {
                         }),
                         ..Reply::default()
                     },
-                    None => Reply::new(texts(crate::text::Lang::It).t("document.unavailable", &[])),
+                    None => Reply::new(texts(lang).t("document.unavailable", &[])),
                 }),
                 d => d,
             });
@@ -271,13 +299,14 @@ impl App {
         update: Option<u32>,
     ) -> Result<(), AppError> {
         let mut commit = Commit::new();
-        if let Some(id) = update
-            && !self.store.record_update(&mut commit, id)?
-        {
-            return Ok(());
+        if let Some(id) = update {
+            if self.store.is_applied(id).await? {
+                return Ok(());
+            }
+            commit.applied(id);
         }
         commit.send_all(self.entries(deliveries, here));
-        match metrics::store_op("commit", || self.store.commit(&commit)) {
+        match metrics::store_op_async("commit", self.store.commit(&commit)).await {
             Ok(()) | Err(CommitError::Conflict) => {}
             Err(CommitError::Store(e)) => return Err(e.into()),
         }
@@ -299,19 +328,20 @@ impl App {
         loop {
             attempt += 1;
             let (mut commit, deliveries, seen) = self.process(incoming, now).await?;
-            if let Some(id) = update
-                && !self.store.record_update(&mut commit, id)?
-            {
-                tracing::info!(
-                    update = id,
-                    "update already applied before a restart: skipped"
-                );
-                return Ok(Vec::new());
+            if let Some(id) = update {
+                if self.store.is_applied(id).await? {
+                    tracing::info!(
+                        update = id,
+                        "update already applied before a restart: skipped"
+                    );
+                    return Ok(Vec::new());
+                }
+                commit.applied(id);
             }
             if let Some(here) = here {
                 commit.send_all(self.entries(deliveries.clone(), here));
             }
-            match metrics::store_op("commit", || self.store.commit(&commit)) {
+            match metrics::store_op_async("commit", self.store.commit(&commit)).await {
                 Ok(()) => {
                     metrics::store_op_async("flush", self.store.flush()).await?;
                     seen.record();
@@ -322,9 +352,9 @@ impl App {
                     tokio::task::yield_now().await;
                 }
                 Err(CommitError::Conflict) => {
-                    return Err(AppError::Store(StoreError::Sled(sled::Error::Unsupported(
-                        "the session kept changing".into(),
-                    ))));
+                    return Err(AppError::Store(StoreError::Contended(
+                        "the session kept changing",
+                    )));
                 }
                 Err(CommitError::Store(e)) => return Err(e.into()),
             }
@@ -347,9 +377,15 @@ impl App {
         let user = incoming.user;
         let event = &incoming.event;
         let brain = self.brain();
-        let (loaded, rev) = metrics::store_op("load", || self.store.load_session_rev(user))?;
+        let (loaded, rev) =
+            metrics::store_op_async("load", session::load(&self.store, user)).await?;
         let reset = matches!(loaded, Loaded::Reset(_));
-        let session = loaded.into_session();
+        let mut session = loaded.into_session();
+        if let Some(l) = incoming.lang
+            && !session.lang_chosen
+        {
+            session.lang = l;
+        }
         let lang = session.lang;
         let engine = Engine {
             knowledge: &brain.knowledge,
@@ -358,11 +394,16 @@ impl App {
         };
         let topic = session.topic.clone();
         let view = UserView {
-            subscriptions: self.store.subscriptions_of(user)?,
-            ticket: self.store.following_ticket(user, now)?.map(|t| t.number),
+            subscriptions: self.store.subscriptions_of(user).await?,
+            ticket: self
+                .store
+                .following_ticket(user, now)
+                .await?
+                .map(|t| t.number),
             tickets: self
                 .store
-                .tickets_of(user)?
+                .tickets_of(user)
+                .await?
                 .iter()
                 .map(|t| (t.number, t.status))
                 .collect(),
@@ -376,7 +417,7 @@ impl App {
         for effect in &outcome.effects {
             match effect {
                 Effect::EraseUser => {
-                    commit.ops(self.store.erase_user_ops(user)?);
+                    commit.erase(user);
                     erased = true;
                 }
                 Effect::Asked {
@@ -385,26 +426,29 @@ impl App {
                     confident,
                     ..
                 } => {
-                    commit.op(self.store.log_question_op(&AskedQuestion {
-                        at: now,
-                        question: question.clone(),
-                        best: best.clone(),
-                        confident: *confident,
-                    })?);
+                    commit.log_question(
+                        Some(user),
+                        AskedQuestion {
+                            at: now,
+                            question: question.clone(),
+                            best: best.clone(),
+                            confident: *confident,
+                        },
+                    );
                 }
                 Effect::Subscribe { call, deadline } => {
-                    commit.ops(self.store.subscribe_ops(
-                        &Subscription {
+                    commit.subscribe(
+                        Subscription {
                             user,
                             call: call.clone(),
                             deadline: *deadline,
                             planned_from: now,
                         },
                         offsets,
-                    )?);
+                    );
                 }
                 Effect::Unsubscribe { call } => {
-                    commit.ops(self.store.unsubscribe_ops(user, call.as_ref(), offsets)?);
+                    commit.unsubscribe(user, call.clone(), offsets);
                 }
                 Effect::SendDocument {
                     file,
@@ -422,23 +466,40 @@ impl App {
                             .call(&c.0)
                             .map_or(c.0.clone(), |c| c.short.clone())
                     });
-                    desk.extend(self.hand_over(
-                        incoming,
-                        question,
-                        answers,
-                        call,
-                        now,
-                        &mut commit,
-                    )?);
+                    // The language the user was answered in: that of the question
+                    // when it shows one, else the setting.
+                    let lang = crate::understand::english::detect(question)
+                        .unwrap_or(outcome.session.lang);
+                    desk.extend(
+                        self.hand_over(
+                            crate::helpdesk::NewTicket {
+                                user: incoming.user,
+                                name: incoming.name.clone(),
+                                question: question.clone(),
+                                call,
+                                answers: answers.clone(),
+                                lang,
+                            },
+                            now,
+                            &mut commit,
+                        )
+                        .await?,
+                    );
                 }
                 Effect::FollowUp { ticket, text } => {
-                    desk.extend(self.follow_up(*ticket, text, &mut commit)?);
+                    desk.extend(self.follow_up(*ticket, text, &mut commit).await?);
                 }
-                Effect::Withdraw { ticket } => desk.extend(self.withdraw(*ticket, &mut commit)?),
+                Effect::Withdraw { ticket } => {
+                    desk.extend(self.withdraw(*ticket, &mut commit).await?)
+                }
                 Effect::CheckStarted { .. } | Effect::CheckFinished { .. } => {}
             }
         }
-        commit.session(user, rev, (!erased).then_some(&outcome.session))?;
+        let bytes = match erased {
+            true => None,
+            false => Some(session::encode(&outcome.session)?),
+        };
+        commit.session(user, rev, bytes, outcome.session.last_seen.unwrap_or(now));
         let mut out: Vec<Delivery> = Vec::new();
         if reset {
             out.push(Delivery::Here(Reply::new(

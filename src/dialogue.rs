@@ -9,18 +9,20 @@
 mod answer;
 mod answer_view;
 mod eligibility;
+mod language;
 mod memory;
 mod prefilled;
 
 pub use answer::Considered;
 pub use eligibility::Progress;
+pub use language::{command_name, reply_lang};
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::action::{Action, Step};
-use crate::knowledge::{Call, CallId, CallKind, CallStatus, DeadlineAt, Knowledge, deadline};
-use crate::reminders::{Offset, Subscription, ics, offsets_italian};
+use crate::knowledge::{Call, CallId, CallKind, CallStatus, DeadlineAt, Knowledge};
+use crate::reminders::{Offset, Subscription, ics};
 use crate::reply::{Button, Document, Reply, Rich};
 use crate::search::{Confidence, SearchIndex};
 use crate::text::{Lang, Texts, texts};
@@ -35,6 +37,9 @@ pub const SESSION_VERSION: u32 = 1;
 pub struct Session {
     pub version: u32,
     pub lang: Lang,
+    /// The user chose `lang` with `/lingua`: Telegram's language code no longer sets it.
+    #[serde(default)]
+    pub lang_chosen: bool,
     pub state: State,
     /// The call in focus: the one the conversation is about (named in a message, the call
     /// of the last answer, or of a check in progress or just finished). Follow-ups that
@@ -57,6 +62,7 @@ impl Default for Session {
         Session {
             version: SESSION_VERSION,
             lang: Lang::It,
+            lang_chosen: false,
             state: State::Idle,
             topic: None,
             last_seen: None,
@@ -255,22 +261,45 @@ impl Engine<'_> {
             effects: Vec::new(),
         };
         out.session.last_seen = Some(now);
-        let tx = texts(out.session.lang);
+        let lang = reply_lang(&out.session, event);
+        let tx = texts(lang);
+        // The same engine over the pack and index of the reply's language.
+        let this = self.in_lang(lang);
         match event {
             Event::Button(data) => match Action::decode(data) {
-                Some(a) => self.on_action(&mut out, tx, a, now, view),
+                Some(a) => this.on_action(&mut out, tx, a, now, view),
                 None => out.replies.push(Reply::new(tx.t("button.stale", &[]))),
             },
             Event::Text(text) => {
                 let text = text.trim();
                 if let Some((cmd, args)) = parse_command(text) {
-                    self.on_command(&mut out, tx, &cmd, args, now, view);
+                    this.on_command(&mut out, tx, &cmd, args, now, view);
                 } else {
-                    self.on_text(&mut out, tx, text, now, view);
+                    this.on_text(&mut out, tx, text, now, view);
                 }
             }
         }
         out
+    }
+
+    /// This engine over the pack and index of `lang` (itself when there is no such view).
+    pub fn in_lang(&self, lang: Lang) -> Engine<'_> {
+        match (
+            lang,
+            self.knowledge.english.as_deref(),
+            self.index.english(),
+        ) {
+            (Lang::En, Some(knowledge), Some(index)) => Engine {
+                knowledge,
+                index,
+                settings: self.settings,
+            },
+            _ => Engine {
+                knowledge: self.knowledge,
+                index: self.index,
+                settings: self.settings,
+            },
+        }
     }
 
     fn on_command(
@@ -282,7 +311,8 @@ impl Engine<'_> {
         now: Timestamp,
         view: &UserView,
     ) {
-        match cmd {
+        match command_name(cmd) {
+            "lingua" => self.language_command(out, args),
             "start" => {
                 out.session.state = State::Idle;
                 out.replies.push(self.welcome(tx));
@@ -423,6 +453,7 @@ impl Engine<'_> {
                 out.effects.push(Effect::EraseUser);
                 out.session = Session {
                     lang: out.session.lang,
+                    lang_chosen: out.session.lang_chosen,
                     ..Session::default()
                 };
                 out.replies
@@ -548,7 +579,7 @@ impl Engine<'_> {
         let history = if d.history.is_empty() {
             String::new()
         } else {
-            let dates: Vec<String> = d.history.iter().map(|h| h.at.italian()).collect();
+            let dates: Vec<String> = d.history.iter().map(|h| tx.date(&h.at)).collect();
             tx.s(
                 "deadline.extended",
                 &[
@@ -560,14 +591,14 @@ impl Engine<'_> {
         Some(match d.known() {
             Some(at) if d.is_closed(now) => tx.t(
                 "deadline.closed",
-                &[("date", &at.italian()), ("history", &history)],
+                &[("date", &tx.date(&at)), ("history", &history)],
             ),
             Some(at) => {
-                let left = deadline::italian_time_left(now, at.closes_at().timestamp());
+                let left = tx.time_left(now, at.closes_at().timestamp());
                 let mut r = tx.t(
                     "deadline.open",
                     &[
-                        ("date", &at.italian()),
+                        ("date", &tx.date(&at)),
                         ("left", &left),
                         ("history", &history),
                     ],
@@ -700,13 +731,13 @@ impl Engine<'_> {
         let d = c.deadline.as_ref()?;
         Some(match d.known() {
             Some(at) if d.is_closed(now) => {
-                tx.t("deadline.brief_closed", &[("date", &at.italian())])
+                tx.t("deadline.brief_closed", &[("date", &tx.date(&at))])
             }
             Some(at) => {
-                let left = deadline::italian_time_left(now, at.closes_at().timestamp());
+                let left = tx.time_left(now, at.closes_at().timestamp());
                 tx.t(
                     "deadline.brief_open",
-                    &[("date", &at.italian()), ("left", &left)],
+                    &[("date", &tx.date(&at)), ("left", &left)],
                 )
             }
             None if c.status(now) == CallStatus::Open => tx.t("deadline.brief_unknown_open", &[]),
@@ -850,7 +881,7 @@ impl Engine<'_> {
             Some((d, at)) if !d.is_closed(now) => Ok(at),
             Some((_, at)) => Err(tx.t(
                 "reminders.cannot.closed",
-                &[("call", &c.short), ("date", &at.italian())],
+                &[("call", &c.short), ("date", &tx.date(&at))],
             )),
             None => {
                 let page = official_page_hint(tx, c);
@@ -900,7 +931,7 @@ impl Engine<'_> {
     /// `/promemoria`: what reminders are, the user's subscriptions, a button per call
     /// that can be followed, and why the others cannot.
     fn reminders_menu(&self, tx: &Texts, now: Timestamp, view: &UserView) -> Reply {
-        let offsets = offsets_italian(&self.settings.reminder_offsets);
+        let offsets = tx.offsets(&self.settings.reminder_offsets);
         let mut text = tx.t("reminders.intro", &[("offsets", &offsets)]);
         if !view.subscriptions.is_empty() {
             text.para().append(tx.t("reminders.yours", &[]));
@@ -908,7 +939,7 @@ impl Engine<'_> {
                 text.line().text(format!(
                     "• {} – {}",
                     self.call_name(&s.call),
-                    s.deadline.italian()
+                    tx.date(&s.deadline)
                 ));
             }
         }
@@ -981,10 +1012,10 @@ impl Engine<'_> {
         let mut rows = Vec::new();
         for s in subs {
             let name = self.call_name(&s.call);
-            let left = deadline::italian_time_left(now, s.closes_at());
+            let left = tx.time_left(now, s.closes_at());
             text.para().bold(&name).line().append(tx.t(
                 "reminders.item",
-                &[("date", &s.deadline.italian()), ("left", &left)],
+                &[("date", &tx.date(&s.deadline)), ("left", &left)],
             ));
             rows.push(vec![
                 button(
@@ -1030,8 +1061,8 @@ impl Engine<'_> {
                 return;
             }
         };
-        let date = at.italian();
-        let left = deadline::italian_time_left(now, at.closes_at().timestamp());
+        let date = tx.date(&at);
+        let left = tx.time_left(now, at.closes_at().timestamp());
         let rows = vec![
             vec![button(
                 tx.s("reminders.button.calendar", &[]),
@@ -1076,7 +1107,7 @@ impl Engine<'_> {
                     ("call", &c.short),
                     ("date", &date),
                     ("left", &left),
-                    ("offsets", &offsets_italian(&upcoming)),
+                    ("offsets", &tx.offsets(&upcoming)),
                 ],
             )
         };
@@ -1096,7 +1127,7 @@ impl Engine<'_> {
                     "calendar.description",
                     &[
                         ("title", &c.title),
-                        ("date", &at.italian()),
+                        ("date", &tx.date(&at)),
                         ("source", &c.source),
                     ],
                 );
@@ -1114,7 +1145,7 @@ impl Engine<'_> {
                         bytes: body.into_bytes(),
                         caption: Some(tx.t(
                             "calendar.caption",
-                            &[("call", &c.short), ("date", &at.italian())],
+                            &[("call", &c.short), ("date", &tx.date(&at))],
                         )),
                         photo: false,
                     }),

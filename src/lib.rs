@@ -3,17 +3,20 @@
 //! # Layout
 //!
 //! - [`knowledge`] reads and validates `knowledge/` (calls, FAQs, synonyms) with file:line
-//!   errors; deadlines are data with a history ([`knowledge::Deadline`]).
+//!   errors; deadlines are data with a history ([`knowledge::Deadline`]);
+//!   [`knowledge::english`] builds the English view of the pack from `knowledge/en/`.
 //! - [`documents`] reads the official documents of the calls (PDF, DOCX, HTML, text) and
 //!   splits them into citable passages (article, paragraph, page), cached by content hash.
 //! - [`fold`] is how text is compared everywhere: lower case, accents folded, acronyms
 //!   joined.
 //! - [`understand`] reads a message before it is searched: chat spellings, the calls it
 //!   names (aliases in the call files), profile facts (size, place, partners, amounts),
-//!   who is asking, and the question part of a long self-description.
+//!   who is asking, and the question part of a long self-description;
+//!   [`understand::english`] tells English from Italian and reads English numbers.
 //! - [`search`] indexes the knowledge with tantivy (Italian analysis, typo tolerance,
 //!   synonyms) and ranks entries by coverage of the question and closeness to one of
 //!   their phrasings; `search_bm25` is the plain baseline the answers are measured against.
+//!   The English view has its own index with English analysis ([`search::SearchIndex::english`]).
 //! - [`decide`] chooses what to answer with the context: the call named or in focus, the
 //!   asker's audience, the calls' status (open first): a direct answer, a menu, «Quale
 //!   bando?» or an honest "non lo so".
@@ -21,20 +24,31 @@
 //!   (pure); the questionnaires are loaded by [`knowledge`], asked by [`dialogue`].
 //! - [`dialogue`] is the engine: a pure function of (session, event, now) returning the
 //!   new session (with the call in focus and the profile facts), the replies and the side
-//!   effects to carry out (among them what was answered, as data, for measurement).
+//!   effects to carry out (among them what was answered, as data, for measurement). Each
+//!   reply is in one language: the session's, or the question's when it is clearly the
+//!   other; the engine then runs over that language's pack and index.
 //! - [`reply`] is what the engine says (typed spans, buttons, documents), [`text`] holds
-//!   every user-facing string, [`action`] encodes and validates button data.
-//! - [`store`] keeps sessions, the question log and reminder state in sled;
-//!   [`store::commit`] applies an update's changes and messages in one atomic write.
+//!   every user-facing string per language (`locales/it.toml`, `locales/en.toml`) and
+//!   formats dates and amounts for it, [`action`] encodes and validates button data.
+//! - [`ids`] holds the identifiers every layer shares ([`ids::UserId`]).
+//! - [`store`] is durable state behind one trait per kind of data (sessions as bytes
+//!   with a revision, follows and the reminder queue, tickets, the question log with its
+//!   retention, the outbox, applied updates, erasure); [`store::commit`] describes an
+//!   update's changes and messages, applied by a backend in one atomic step;
+//!   [`store::sled`] is the embedded backend, the only code that names sled;
+//!   [`store::shred`] and [`store::keys`] make erasure real on disk (per-user keys kept
+//!   outside the log, destroyed on `/cancellami`); [`store::files`] keeps the data
+//!   directory private. The store imports no engine: the app encodes sessions
+//!   ([`app::session`]).
 //! - [`outgoing`] is what the bot sends, one Bot API call per outbox entry (shared by the
-//!   store and the outbox); [`store::outbox`] keeps the entries with a claim protocol.
+//!   store and the outbox); [`store::outbox`] is the outbox's interface and claim protocol.
 //! - [`outbox`] delivers every message, stored with the state change that caused it: one
 //!   error policy, one limiter, the sender task.
-//! - [`reminders`] follows deadlines for subscribers: pure schedule, durable queue, a
-//!   rate-limited dispatcher task, calendar files.
-//! - [`helpdesk`] hands questions over to people: staff, tickets (in sled), ready-to-send
-//!   answers for staff, statistics of what is missing (text and a PNG chart, sent as a
-//!   photo through the outbox).
+//! - [`reminders`] follows deadlines for subscribers: pure schedule, a rate-limited
+//!   dispatcher task over the store's queue, calendar files.
+//! - [`helpdesk`] hands questions over to people: staff, tickets (kept by the store),
+//!   ready-to-send answers for staff, statistics of what is missing (text and a PNG
+//!   chart, sent as a photo through the outbox).
 //! - [`app`] wires knowledge, index, store and engine: the one entry point adapters call;
 //!   it keeps each user's updates in order and tells the outbox what follows a delivery.
 //! - [`console`] is the terminal adapter over [`app`].
@@ -44,7 +58,6 @@
 //!   `/readyz`, logs as text or JSON with one token-redacting writer and users as salted
 //!   hashes; called from the edges only.
 //! - [`config`] reads `config.toml` and the environment.
-//! - [`bench`] measures index build and query latency (`sportello bench`).
 //!
 //! Data flows one way: adapter → [`app::App::accept`] → store (load) → engine → store
 //! (session + effects + outgoing messages in one commit, flush) → [`outbox`] sender →
@@ -52,7 +65,6 @@
 
 pub mod action;
 pub mod app;
-pub mod bench;
 pub mod config;
 pub mod console;
 pub mod decide;
@@ -61,6 +73,7 @@ pub mod documents;
 pub mod eligibility;
 pub mod fold;
 pub mod helpdesk;
+pub mod ids;
 pub mod knowledge;
 pub mod ops;
 pub mod outbox;

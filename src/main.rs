@@ -41,9 +41,16 @@ enum Command {
     /// Run the Telegram bot (token from the TELOXIDE_TOKEN environment variable).
     Run,
     /// Chat with the bot in the terminal.
-    Console,
+    Console {
+        /// The language to talk in: `it` (default) or `en`.
+        #[arg(long, default_value = "it", value_parser = parse_lang)]
+        lang: Lang,
+    },
     /// Answer one question as the bot would, then exit.
     Ask {
+        /// The language to answer in when the question does not show it: `it` or `en`.
+        #[arg(long, default_value = "it", value_parser = parse_lang)]
+        lang: Lang,
         /// The question.
         question: Vec<String>,
     },
@@ -56,47 +63,6 @@ enum Command {
         /// Exit non-zero on warnings too (e.g. an unreadable document).
         #[arg(long)]
         strict: bool,
-    },
-    /// Measure extraction and indexing of generated official documents, cold and cached.
-    BenchDocuments {
-        /// Number of documents.
-        #[arg(long, default_value_t = 50)]
-        docs: usize,
-        /// Pages per document.
-        #[arg(long, default_value_t = 40)]
-        pages: usize,
-        /// Measured runs of each kind (the median is reported).
-        #[arg(long, default_value_t = 5)]
-        runs: usize,
-    },
-    /// Measure index build time and query latency.
-    Bench {
-        /// Queries per measurement.
-        #[arg(long, default_value_t = 2000)]
-        queries: usize,
-        /// Size of the generated corpus.
-        #[arg(long, default_value_t = 10_000)]
-        docs: usize,
-    },
-    /// Measure reminder dispatch against a local Bot API stand-in (kill and restart).
-    BenchReminders {
-        #[arg(long, default_value_t = 100_000)]
-        subscribers: i64,
-        /// The stand-in's limit, messages per second (scaled up from Telegram's 30).
-        #[arg(long, default_value_t = 1000)]
-        limit: u32,
-        /// Dispatcher pace as a fraction of the limit.
-        #[arg(long, default_value_t = 0.98)]
-        pace: f64,
-        #[arg(long, default_value_t = 64)]
-        in_flight: usize,
-        /// Internal: run as the dispatching child process.
-        #[arg(long, hide = true)]
-        worker: bool,
-        #[arg(long, hide = true)]
-        root: Option<PathBuf>,
-        #[arg(long, hide = true)]
-        api: Option<String>,
     },
 }
 
@@ -176,6 +142,16 @@ fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
                         k.documents.iter().map(|d| d.passages.len()).sum::<usize>(),
                         cfg.knowledge.dir.display()
                     );
+                    // English coverage per Italian file: texts with English wording.
+                    for c in &k.english_coverage {
+                        println!(
+                            "English: {} {}% ({}/{} texts)",
+                            c.file.display(),
+                            c.percent(),
+                            c.translated,
+                            c.total
+                        );
+                    }
                     if *strict && !k.warnings.is_empty() {
                         eprintln!(
                             "{} warning(s): failing because of --strict",
@@ -191,7 +167,7 @@ fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        Command::Ask { question } => {
+        Command::Ask { question, lang } => {
             let brain = Brain::load_with(&cfg.knowledge.dir, cfg.knowledge.documents_cache())
                 .context("loading the knowledge")?;
             // A one-shot answer stores nothing: a throw-away database.
@@ -202,13 +178,17 @@ fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
                 settings(&cfg),
             );
             let q = question.join(" ");
-            let replies =
-                rt.block_on(app.handle(console::CONSOLE_USER, &Event::Text(q), Timestamp::now()))?;
+            let replies = rt.block_on(app.handle_in(
+                console::CONSOLE_USER,
+                Some(*lang),
+                &Event::Text(q),
+                Timestamp::now(),
+            ))?;
             let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
             console::render(&replies, &mut std::io::stdout(), ansi)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Console => {
+        Command::Console { lang } => {
             let brain = Brain::load_with(&cfg.knowledge.dir, cfg.knowledge.documents_cache())
                 .context("loading the knowledge")?;
             let store = match Store::open(&cfg.data.dir, cfg.data.cache_mb) {
@@ -232,41 +212,9 @@ fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
                 stdin.lock(),
                 &mut std::io::stdout(),
                 ansi,
+                *lang,
                 Timestamp::now,
             ))?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::BenchReminders {
-            subscribers,
-            limit,
-            pace,
-            in_flight,
-            worker,
-            root,
-            api,
-        } => {
-            use sportello::reminders::bench;
-            if *worker {
-                let (Some(root), Some(api)) = (root, api) else {
-                    anyhow::bail!("--worker needs --root and --api");
-                };
-                rt.block_on(bench::worker(
-                    root,
-                    api,
-                    f64::from(*limit) * pace,
-                    *in_flight,
-                ))?;
-            } else {
-                let opts = bench::Options {
-                    subscribers: *subscribers,
-                    limit: *limit,
-                    pace: *pace,
-                    in_flight: *in_flight,
-                    kill_at: 0.5,
-                };
-                let exe = std::env::current_exe()?;
-                rt.block_on(bench::run(exe, opts, &mut std::io::stdout()))?;
-            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Run => {
@@ -296,20 +244,12 @@ fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
                 &cfg.telegram,
                 &cfg.ops,
                 token,
-                cfg.data.session_idle_days,
+                &cfg.data,
                 reminders,
             ))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Health => rt.block_on(health(&cfg.ops.listen)),
-        Command::Bench { queries, docs } => {
-            sportello::bench::run(&cfg.knowledge.dir, *queries, *docs, &mut std::io::stdout())?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::BenchDocuments { docs, pages, runs } => {
-            sportello::documents::bench::run(*docs, *pages, *runs, &mut std::io::stdout())?;
-            Ok(ExitCode::SUCCESS)
-        }
     }
 }
 
@@ -342,4 +282,9 @@ async fn health(listen: &str) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+/// `--lang it|en` (also `italiano`, `english`).
+fn parse_lang(s: &str) -> Result<Lang, String> {
+    Lang::from_name(s).ok_or_else(|| format!("unknown language «{s}»: use it or en"))
 }

@@ -17,6 +17,7 @@ pub use crate::fold::fold_str;
 use crate::fold::join_acronyms;
 
 mod bm25;
+mod english;
 mod excerpt;
 mod rank;
 
@@ -153,6 +154,8 @@ pub struct Analysed {
     pub truncated: bool,
     /// Weight of the question's words that no entry has (as if each were in one entry).
     unknown: f32,
+    /// How many such words.
+    unknown_words: usize,
     /// Weight taken off words that only name a call (it still counts as known).
     light_weight: f32,
 }
@@ -190,6 +193,19 @@ impl Analysed {
         } else {
             self.unknown / (self.unknown + known)
         }
+    }
+
+    /// How many words of the question the pack does not know (`domani`, `telefono`).
+    pub fn unknown_words(&self) -> usize {
+        self.unknown_words
+    }
+
+    /// How many known concepts say what is asked (not question words, not call names).
+    pub fn content_concepts(&self) -> usize {
+        self.concepts
+            .iter()
+            .filter(|c| c.weight > 0.0 && !c.question && !c.light)
+            .count()
     }
 
     /// Weight of the known concepts.
@@ -268,6 +284,9 @@ pub struct SearchIndex {
     synonyms: Vec<Vec<Vec<String>>>,
     /// Every (group, term) of `synonyms`, longest term first.
     synonym_order: Vec<(usize, usize)>,
+    /// The index of the English view of the pack, analysed in English (see
+    /// [`crate::knowledge::english`]); the engine answers English questions from it.
+    english: Option<Box<SearchIndex>>,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -476,12 +495,30 @@ impl SearchIndex {
             }
         }
         let synonyms: Vec<Vec<String>> = k.synonyms.iter().map(|g| g.terms.clone()).collect();
-        SearchIndex::build(docs, &synonyms)
+        let mut index = SearchIndex::build_in(k.lang, docs, &synonyms)?;
+        if let Some(en) = &k.english {
+            index.english = Some(Box::new(SearchIndex::from_knowledge(en)?));
+        }
+        Ok(index)
     }
 
-    /// Builds an index from documents and synonym groups.
+    /// The index of the pack in English, when the pack has an English view.
+    pub fn english(&self) -> Option<&SearchIndex> {
+        self.english.as_deref()
+    }
+
+    /// Builds an index from documents and synonym groups (Italian analysis).
     pub fn build(docs: Vec<Doc>, synonyms: &[Vec<String>]) -> Result<SearchIndex, SearchError> {
-        let (mut stem, mut fold) = analyzers();
+        SearchIndex::build_in(crate::text::Lang::It, docs, synonyms)
+    }
+
+    /// Builds an index from documents and synonym groups, analysed in `lang`.
+    pub fn build_in(
+        lang: crate::text::Lang,
+        docs: Vec<Doc>,
+        synonyms: &[Vec<String>],
+    ) -> Result<SearchIndex, SearchError> {
+        let (mut stem, mut fold) = english::analyzers_for(lang);
         let mut sb = Schema::builder();
         let text = |tok: &str, stored: bool| {
             let idx = TextFieldIndexing::default()
@@ -553,7 +590,7 @@ impl SearchIndex {
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
         reader.reload()?;
-        let stops: HashSet<String> = folded_stop_words().into_iter().collect();
+        let stops: HashSet<String> = english::stop_words_for(lang).into_iter().collect();
         let mut all = all_words_analyzer();
         let synonyms: Vec<Vec<Vec<String>>> = synonyms
             .iter()
@@ -581,7 +618,7 @@ impl SearchIndex {
             by_len[l].push((w.clone(), *n));
         }
         let question_stems = std::sync::Arc::new(
-            QUESTION_WORDS
+            english::question_words_for(lang)
                 .split_whitespace()
                 .filter_map(|w| tokens(&mut stem, w).into_iter().next())
                 .collect(),
@@ -598,6 +635,7 @@ impl SearchIndex {
             .collect();
         synonym_order.sort_by_key(|&(g, t)| std::cmp::Reverse(synonyms[g][t].len()));
         Ok(SearchIndex {
+            english: None,
             synonym_order,
             idf,
             reader,
@@ -754,6 +792,7 @@ impl SearchIndex {
         }
         let mut seen = HashSet::new();
         let mut unknown = 0.0;
+        let mut unknown_words = 0;
         for (w, _) in words.iter().zip(&covered).filter(|(_, c)| !**c) {
             if !seen.insert(w.clone()) {
                 continue;
@@ -769,6 +808,7 @@ impl SearchIndex {
                 // Numbers and short words say nothing either way.
                 if w.chars().count() > 3 && !w.chars().any(|c| c.is_ascii_digit()) {
                     unknown += self.unknown_weight();
+                    unknown_words += 1;
                 }
                 continue;
             }
@@ -786,6 +826,7 @@ impl SearchIndex {
             question_stems: self.question_stems.clone(),
             truncated,
             unknown,
+            unknown_words,
             light_weight: 0.0,
         }
     }

@@ -485,6 +485,7 @@ impl Engine<'_> {
             lead_yes: tx.list("words.lead_yes"),
             lead_no: tx.list("words.lead_no"),
             all: tx.list("words.all"),
+            lang: tx.lang,
         };
         for (key, step) in [
             ("words.cancel", Step::Cancel),
@@ -685,7 +686,7 @@ impl Engine<'_> {
             if let Some(question) = q.question(id) {
                 text.line()
                     .text(format!("• {}: ", question.label))
-                    .text(question.show(a, &yes, &no, &skipped));
+                    .text(question.show(a, &yes, &no, &skipped, tx.lang));
             }
         }
         let mut rows: Vec<Vec<Button>> = Vec::new();

@@ -21,7 +21,7 @@ impl App {
     /// `/statistiche`: the text, with the chart as a photo when it can be drawn. The
     /// chart is drawn on a blocking thread (tens of milliseconds of CPU).
     pub(super) async fn statistics(&self, now: Timestamp) -> Result<Reply, AppError> {
-        let (text, days, missing) = self.statistics_data(now)?;
+        let (text, days, missing) = self.statistics_data(now).await?;
         let tx = texts(Lang::It);
         let labels = Labels {
             title_days: tx.s(
@@ -58,10 +58,14 @@ impl App {
     }
 
     /// The text, the chart's days and the unanswered topics (an example, a count).
-    fn statistics_data(&self, now: Timestamp) -> Result<(Rich, Vec<chart::Day>, Topics), AppError> {
+    async fn statistics_data(
+        &self,
+        now: Timestamp,
+    ) -> Result<(Rich, Vec<chart::Day>, Topics), AppError> {
         let log = self
             .store
-            .questions_since(now - SignedDuration::from_hours(24 * (CHART_DAYS as i64 + 1)))?;
+            .questions_since(now - SignedDuration::from_hours(24 * (CHART_DAYS as i64 + 1)))
+            .await?;
         let days = chart::per_day(&log, now, CHART_DAYS);
         let text = self.statistics_text(&log, now);
         let brain = self.brain();

@@ -322,7 +322,7 @@ pub fn load_dir(dir: &Path) -> Result<Knowledge, KnowledgeErrors> {
     }
 
     if errors.is_empty() {
-        Ok(Knowledge {
+        let mut k = Knowledge {
             calls,
             faqs: faq_list,
             synonyms,
@@ -330,7 +330,15 @@ pub fn load_dir(dir: &Path) -> Result<Knowledge, KnowledgeErrors> {
             questionnaires,
             dir: dir.to_path_buf(),
             ..Knowledge::default()
-        })
+        };
+        let (english, coverage) = super::english::english_view(&k, &mut errors);
+        k.english = Some(Box::new(english));
+        k.english_coverage = coverage;
+        if errors.is_empty() {
+            return Ok(k);
+        }
+        errors.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+        Err(KnowledgeErrors(errors))
     } else {
         errors.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
         Err(KnowledgeErrors(errors))

@@ -5,6 +5,7 @@
 //! `sportello check` can list them all at once.
 
 pub mod deadline;
+pub mod english;
 pub mod lexicon;
 mod load;
 mod questionnaire;
@@ -157,6 +158,12 @@ pub struct Knowledge {
     pub documents: Vec<crate::documents::OfficialDocument>,
     /// Problems that do not stop the load (e.g. a document that cannot be read).
     pub warnings: Vec<KnowledgeError>,
+    /// The language of the texts: Italian, or English in the English view.
+    pub lang: crate::text::Lang,
+    /// The pack as an English reader sees it (see [`english`]); `None` inside that view.
+    pub english: Option<Box<Knowledge>>,
+    /// How much of each Italian file has English text (`sportello check`).
+    pub english_coverage: Vec<english::Coverage>,
 }
 
 impl Knowledge {
@@ -173,6 +180,14 @@ impl Knowledge {
         self.questionnaires
             .iter()
             .find(|q| q.target == Target::Call(call.clone()))
+    }
+
+    /// The pack in `lang`: the English view when asked for English and there is one.
+    pub fn in_lang(&self, lang: crate::text::Lang) -> &Knowledge {
+        match (lang, &self.english) {
+            (crate::text::Lang::En, Some(en)) => en,
+            _ => self,
+        }
     }
 
     pub fn faq(&self, id: &str) -> Option<&Faq> {

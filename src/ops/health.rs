@@ -97,13 +97,15 @@ impl Health {
     }
 }
 
-/// What the ops listener asks the rest of the bot.
+/// What the ops listener asks the rest of the bot (the store is async: the backends
+/// move blocking work off the async workers themselves).
+#[async_trait::async_trait]
 pub trait Probe: Send + Sync + 'static {
     /// The store answers a read.
-    fn store_ok(&self) -> bool;
+    async fn store_ok(&self) -> bool;
     /// Refreshes the gauges read from the store (queue depth, open tickets) just before
     /// a scrape, so that they are exact when read.
-    fn refresh_gauges(&self);
+    async fn refresh_gauges(&self);
 }
 
 #[cfg(test)]

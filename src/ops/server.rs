@@ -69,10 +69,9 @@ fn text(status: StatusCode, body: &'static str) -> Response {
 }
 
 async fn healthz(State(ops): State<Arc<Ops>>) -> Response {
-    let probe = ops.probe.clone();
-    match tokio::task::spawn_blocking(move || probe.store_ok()).await {
-        Ok(true) => text(StatusCode::OK, "ok\n"),
-        _ => text(StatusCode::SERVICE_UNAVAILABLE, "store not answering\n"),
+    match ops.probe.store_ok().await {
+        true => text(StatusCode::OK, "ok\n"),
+        false => text(StatusCode::SERVICE_UNAVAILABLE, "store not answering\n"),
     }
 }
 
@@ -87,9 +86,8 @@ async fn metrics(State(ops): State<Arc<Ops>>) -> Response {
     let Some(handle) = ops.metrics.clone() else {
         return text(StatusCode::NOT_FOUND, "metrics are off\n");
     };
-    let probe = ops.probe.clone();
-    // Gauges read from the store are refreshed off the async workers (a scan).
-    let _ = tokio::task::spawn_blocking(move || probe.refresh_gauges()).await;
+    // Gauges read from the store are refreshed just before the scrape.
+    ops.probe.refresh_gauges().await;
     handle.run_upkeep();
     (
         StatusCode::OK,

@@ -18,19 +18,22 @@ use crate::store::UserId;
 /// Reads the store for the ops endpoints.
 struct AppProbe(Arc<App>);
 
+#[async_trait::async_trait]
 impl Probe for AppProbe {
-    fn store_ok(&self) -> bool {
+    async fn store_ok(&self) -> bool {
         // Any read will do: user 0 never exists, so this reads one missing key.
-        metrics::store_op("probe", || self.0.store.load_session(UserId(0))).is_ok()
+        metrics::store_op_async("probe", self.0.store.load_session(UserId(0)))
+            .await
+            .is_ok()
     }
 
-    fn refresh_gauges(&self) {
+    async fn refresh_gauges(&self) {
         let store = &self.0.store;
-        match metrics::store_op("scan_reminders", || store.queued_reminders()) {
+        match metrics::store_op_async("scan_reminders", store.queued_reminders()).await {
             Ok(q) => metrics::reminder_queue_depth(q.len()),
             Err(e) => tracing::warn!("metrics: reading the reminder queue: {e}"),
         }
-        match metrics::store_op("scan_tickets", || store.tickets()) {
+        match metrics::store_op_async("scan_tickets", store.tickets()).await {
             Ok(tickets) => {
                 let now = Timestamp::now();
                 let open: Vec<_> = tickets

@@ -64,7 +64,11 @@ where
             .reply_to_message()
             .filter(|r| r.from.as_ref().is_some_and(|u| u.id == me.id))
     {
-        match ad.app.staff_reply(msg.chat.id.0, replied.id.0, msg.id.0) {
+        match ad
+            .app
+            .staff_reply(msg.chat.id.0, replied.id.0, msg.id.0)
+            .await
+        {
             Ok(Some(deliveries)) => {
                 ad.store(deliveries, &here, update).await;
                 ad.deliver(&bot).await;
@@ -131,6 +135,7 @@ where
         chat: msg.chat.id.0,
         event,
         forwarded,
+        lang: from.language_code.as_deref().map(Lang::from_code),
     };
     let outcome = ad.accept(&incoming, &here, update, received).await;
     ad.deliver(&bot).await;
@@ -190,6 +195,7 @@ where
                 chat: here.chat,
                 event: Event::Button(q.data.clone().unwrap_or_default()),
                 forwarded: false,
+                lang: q.from.language_code.as_deref().map(Lang::from_code),
             };
             ad.accept(&incoming, &here, update, received).await
         }
