@@ -263,6 +263,7 @@ impl App {
                             file_name,
                             bytes,
                             caption: Some(caption),
+                            photo: false,
                         }),
                         ..Reply::default()
                     },

@@ -30,7 +30,8 @@ pub fn render(replies: &[Reply], out: &mut impl Write, ansi: bool) -> std::io::R
     for r in replies {
         writeln!(out, "{}", r.text.to_console(ansi))?;
         if let Some(d) = &r.document {
-            writeln!(out, "[documento: {} ({} byte)]", d.file_name, d.bytes.len())?;
+            let kind = if d.photo { "immagine" } else { "documento" };
+            writeln!(out, "[{kind}: {} ({} byte)]", d.file_name, d.bytes.len())?;
         }
         for row in &r.buttons {
             let labels: Vec<String> = row

@@ -1147,6 +1147,7 @@ impl Engine<'_> {
                             "calendar.caption",
                             &[("call", &c.short), ("date", &tx.date(&at))],
                         )),
+                        photo: false,
                     }),
                     ..Reply::default()
                 }

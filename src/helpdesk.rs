@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 
 use crate::action::Action;
 use crate::app::{App, AppError, Brain, Delivery, Incoming};
@@ -19,6 +19,9 @@ use crate::reply::{Button, Reply, Rich};
 use crate::search::{Confidence, EntryKind, SearchIndex};
 use crate::store::{AskedQuestion, Commit, StoreError, UserId};
 use crate::text::{Lang, texts};
+
+pub mod chart;
+mod statistics;
 
 pub use crate::store::tickets::{FOLLOW_UP_WINDOW, NewTicket, Status, Ticket};
 
@@ -304,7 +307,7 @@ impl App {
                 };
                 self.close(n, commit).await?
             }
-            "statistiche" => here(self.statistics(now).await?),
+            "statistiche" => vec![Delivery::Here(self.statistics(now).await?)],
             "ricarica" => here(match self.reload().await {
                 Ok(b) => tx.t(
                     "helpdesk.reload.done",
@@ -611,66 +614,6 @@ impl App {
                     ("question", &q),
                 ],
             ));
-        }
-        Ok(r)
-    }
-
-    /// `/statistiche`: the last 7 and 30 days of the question log.
-    async fn statistics(&self, now: Timestamp) -> Result<Rich, AppError> {
-        let tx = texts(Lang::It);
-        let brain = self.brain();
-        let month = now - SignedDuration::from_hours(24 * 30);
-        let week = now - SignedDuration::from_hours(24 * 7);
-        let log = self.store.questions_since(month).await?;
-        let stems = |q: &str| brain.index.analyse(q).stems();
-        let w = stats(&log, week, &stems);
-        let m = stats(&log, month, &stems);
-        let mut r = tx.t("helpdesk.stats.title", &[]);
-        for (key, s) in [("helpdesk.stats.week", &w), ("helpdesk.stats.month", &m)] {
-            let pct = (s.confident * 100).checked_div(s.questions).unwrap_or(0);
-            r.para().append(tx.t(
-                key,
-                &[
-                    ("questions", &s.questions.to_string()),
-                    ("confident", &s.confident.to_string()),
-                    ("percent", &pct.to_string()),
-                ],
-            ));
-        }
-        if !m.top.is_empty() {
-            r.para().append(tx.t("helpdesk.stats.top", &[]));
-            for (id, count) in m.top.iter().take(5) {
-                let title = brain
-                    .index
-                    .find(id)
-                    .map(|e| brain.index.entry(e).doc.title.clone())
-                    .filter(|t| !t.is_empty())
-                    .unwrap_or_else(|| id.clone());
-                r.line().append(tx.t(
-                    "helpdesk.stats.top_item",
-                    &[("title", &title), ("count", &count.to_string())],
-                ));
-            }
-        }
-        if m.unanswered.is_empty() {
-            r.para().append(tx.t("helpdesk.stats.all_answered", &[]));
-        } else {
-            r.para().append(tx.t("helpdesk.stats.missing", &[]));
-            for g in m.unanswered.iter().take(8) {
-                let examples: Vec<String> = g
-                    .examples
-                    .iter()
-                    .take(3)
-                    .map(|e| format!("«{}»", e.chars().take(100).collect::<String>()))
-                    .collect();
-                r.line().append(tx.t(
-                    "helpdesk.stats.missing_item",
-                    &[
-                        ("examples", &examples.join(" · ")),
-                        ("count", &g.count.to_string()),
-                    ],
-                ));
-            }
         }
         Ok(r)
     }

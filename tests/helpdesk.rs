@@ -8,9 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
-use sportello::app::{App, Brain};
-use sportello::dialogue::Settings;
-use sportello::helpdesk::{STAFF_COMMANDS, Staff};
+use sportello::app::{App, Brain, Delivery, Incoming};
+use sportello::dialogue::{Event, Settings};
+use sportello::helpdesk::{STAFF_COMMANDS, Staff, chart};
 use sportello::knowledge::{CallId, DeadlineAt, load_dir};
 use sportello::reminders::{Offset, Subscription};
 use sportello::reply::escape_html;
@@ -601,9 +601,52 @@ async fn statistics_on_a_known_log() {
     log(ago(10), "rimborso spese viaggio dipendenti?", None, false).await;
     log(ago(12), "parcheggio aziendale gratuito", None, false).await;
     log(ago(40), "troppo vecchia", None, false).await;
+    // The chart itself, as the app stores it: a PNG of the chart's size, not blank.
+    let staff_says = Incoming {
+        user: UserId(STAFF_USER as i64),
+        name: String::new(),
+        chat: GROUP,
+        event: Event::Text("/statistiche".into()),
+        forwarded: false,
+        lang: None,
+    };
+    let replies = ad
+        .app
+        .handle_incoming(&staff_says, Timestamp::now())
+        .await
+        .unwrap();
+    let [Delivery::Here(reply)] = &replies[..] else {
+        panic!("{replies:?}")
+    };
+    let doc = reply.document.as_ref().expect("the chart");
+    assert!(doc.photo && doc.file_name.ends_with(".png"));
+    let mut png = png::Decoder::new(std::io::Cursor::new(&doc.bytes[..]))
+        .read_info()
+        .unwrap();
+    let mut pixels = vec![0; png.output_buffer_size().unwrap()];
+    let info = png.next_frame(&mut pixels).unwrap();
+    assert_eq!((info.width, info.height), (chart::WIDTH, chart::HEIGHT));
+    let not_white = pixels[..info.buffer_size()]
+        .chunks(3)
+        .filter(|p| p.iter().any(|&v| v < 200))
+        .count();
+    assert!(
+        not_white > 10_000,
+        "a blank chart: {not_white} pixels drawn"
+    );
+    // Through Telegram: one photo to the staff group, the text as its caption.
     let mut bot = mock(in_group("/statistiche"), &ad);
     bot.dispatch().await;
-    let text = to(&bot, GROUP).remove(0);
+    let photos = bot.get_responses().sent_messages_photo;
+    assert_eq!(photos.len(), 1, "one photo");
+    assert_eq!(photos[0].message.chat.id.0, GROUP);
+    assert_eq!(photos[0].bot_request.file_name, "statistiche.png");
+    // (MockBot does not read a multipart parse_mode; the caption below is HTML.)
+    let mut text = photos[0].bot_request.caption.clone().expect("a caption");
+    for more in to(&bot, GROUP) {
+        text.push('\n');
+        text.push_str(&more);
+    }
     let tx = texts(Lang::It);
     let part = |key: &str, args: &[(&str, &str)]| tx.t(key, args).to_html();
     for expected in [

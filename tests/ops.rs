@@ -247,3 +247,49 @@ async fn no_log_line_carries_the_token_the_user_id_or_the_name() {
     }
     assert!(handled >= 6, "one line per update\n{log_text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statistics_go_out_as_a_photo_and_as_text_when_the_photo_is_refused() {
+    let api = StandIn::start(TOKEN).await;
+    let dir = tempfile::tempdir().unwrap();
+    let staff = 700_998;
+    let cfg = config(
+        dir.path(),
+        &format!("[helpdesk]\nstaff_chat_id = {STAFF_CHAT}\nstaff_user_ids = [{staff}]\n"),
+    );
+    let bot = Running::start(&api, &cfg, &dir.path().join("data"), 1);
+    let title = sportello::text::texts(sportello::text::Lang::It)
+        .t("helpdesk.stats.title", &[])
+        .to_html();
+    let n = api.call_count();
+    api.push_text(staff, "/statistiche");
+    let photo = expect(&api, n, "the chart", &bot, |c| {
+        c.method == "sendPhoto" && c.chat() == Some(staff)
+    })
+    .await;
+    assert!(
+        photo.body["caption"]
+            .as_str()
+            .unwrap_or("")
+            .contains(&title),
+        "{:?}",
+        photo.body
+    );
+    assert_eq!(photo.body["parse_mode"], "HTML");
+    // The stand-in keeps a file as its length: a PNG of some size was sent.
+    assert!(photo.body["photo"].as_str().unwrap_or("").len() > 1000);
+    // Telegram refuses the photo: the same text goes as a message.
+    api.fail_next_json("sendphoto", 400, 1);
+    let n = api.call_count();
+    api.push_text(staff, "/statistiche");
+    let text = expect(&api, n, "the text instead", &bot, |c| {
+        c.method == "sendMessage" && c.chat() == Some(staff)
+    })
+    .await;
+    assert!(text.text().contains(&title), "{}", text.text());
+    assert!(
+        !api.calls_since(n).iter().any(|c| c.method == "sendPhoto"),
+        "the refused photo is not processed"
+    );
+    bot.term();
+}

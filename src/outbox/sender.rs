@@ -524,6 +524,14 @@ impl<H: Hooks> Sender<H> {
                     tracing::info!(chat = %who, %why, "the chat refuses the bot (403)");
                     break End::Blocked;
                 }
+                Verdict::Refused(why) if is_photo(&what) => {
+                    // The photo's caption is the message: it goes as text.
+                    tracing::warn!(chat = %who, %why, "Telegram refused a photo: its text sent alone");
+                    what = without_photo(what);
+                    if matches!(&what, What::Message { text, .. } if text.is_empty()) {
+                        break End::Refused(why);
+                    }
+                }
                 Verdict::Refused(why) => {
                     tracing::warn!(chat = %who, %why, "Telegram refused a message; dropped");
                     break End::Refused(why);
@@ -583,6 +591,28 @@ impl<H: Hooks> Sender<H> {
         if told {
             self.kick();
         }
+    }
+}
+
+fn is_photo(what: &What) -> bool {
+    matches!(what, What::Message { document: Some(d), .. } if d.photo)
+}
+
+/// A photo message as a text message with its caption (and buttons).
+fn without_photo(what: What) -> What {
+    match what {
+        What::Message {
+            text,
+            buttons,
+            reply_to,
+            ..
+        } => What::Message {
+            text,
+            buttons,
+            document: None,
+            reply_to,
+        },
+        other => other,
     }
 }
 

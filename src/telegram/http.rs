@@ -143,9 +143,14 @@ impl Transport for HttpTransport {
                     },
                 };
                 let part = reqwest::multipart::Part::bytes(bytes).file_name(doc.file_name.clone());
+                let (method, field) = if doc.photo {
+                    ("SendPhoto", "photo")
+                } else {
+                    ("SendDocument", "document")
+                };
                 let mut form = reqwest::multipart::Form::new()
                     .text("chat_id", chat.to_string())
-                    .part("document", part);
+                    .part(field, part);
                 if !text.is_empty() {
                     let (caption, mode) = render(text, plain);
                     form = form.text("caption", caption);
@@ -158,7 +163,7 @@ impl Transport for HttpTransport {
                 }
                 let r = self
                     .client
-                    .post(self.url("SendDocument"))
+                    .post(self.url(method))
                     .multipart(form)
                     .send()
                     .await;

@@ -10,7 +10,9 @@
 //!
 //! Stop order: updates in progress finish, the dispatcher stops claiming reminders, the
 //! sender finishes the sends under way (what is left goes out at the next start), the
-//! database is flushed.
+//! database is flushed. The ops endpoints (`[ops]`, see [`super::endpoints`]) start first
+//! and stop last, so `/healthz` answers for the whole life of the process; in webhook
+//! mode the webhook's listener may serve them too, under `[ops] webhook_path`.
 
 use std::sync::Arc;
 use std::time::Duration;

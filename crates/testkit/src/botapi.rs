@@ -3,8 +3,8 @@
 //!
 //! It answers as Telegram does: getMe, getUpdates (long polling with offset
 //! confirmation; an idle poll is held for its whole timeout), sendMessage, sendDocument,
-//! copyMessage, editMessageText, answerCallbackQuery, setMyCommands, deleteWebhook and
-//! getWebhookInfo; any other method gets a 404 Bot API error. Errors are Telegram's JSON
+//! sendPhoto, copyMessage, editMessageText, answerCallbackQuery, setMyCommands,
+//! deleteWebhook and getWebhookInfo; any other method gets a 404 Bot API error. Errors are Telegram's JSON
 //! bodies (`error_code`, `description`, `parameters.retry_after`).
 //!
 //! Tests queue updates with [`StandIn::push_text`] / [`StandIn::push_group_text`] /
@@ -562,7 +562,7 @@ async fn serve(
             // buttons under it.
             if matches!(
                 method_lc.as_str(),
-                "sendmessage" | "senddocument" | "copymessage"
+                "sendmessage" | "senddocument" | "sendphoto" | "copymessage"
             ) {
                 sent_id = g.next_message_id;
                 g.next_message_id += 1;
@@ -605,7 +605,7 @@ async fn serve(
             "has_main_web_app": false})),
         "getupdates" => get_updates(&sh, &body).await,
         "copymessage" => ok(json!({"message_id": sent_id})),
-        "sendmessage" | "senddocument" => {
+        "sendmessage" | "senddocument" | "sendphoto" => {
             let chat = body.get("chat_id").and_then(Value::as_i64).unwrap_or(0);
             let mut msg = json!({
                 "message_id": sent_id, "date": now_unix(), "chat": chat_json(chat),
@@ -637,7 +637,7 @@ async fn serve(
 fn is_send(method_lc: &str) -> bool {
     matches!(
         method_lc,
-        "sendmessage" | "senddocument" | "copymessage" | "forwardmessage"
+        "sendmessage" | "senddocument" | "sendphoto" | "copymessage" | "forwardmessage"
     )
 }
 
