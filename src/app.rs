@@ -409,8 +409,12 @@ impl App {
                     file_name: file_name.clone(),
                     caption: caption.clone(),
                 }),
-                Effect::HandOver { question, answers } => {
-                    let call = topic.as_ref().map(|c| {
+                Effect::HandOver {
+                    question,
+                    answers,
+                    call,
+                } => {
+                    let call = call.as_ref().or(topic.as_ref()).map(|c| {
                         brain
                             .knowledge
                             .call(&c.0)

@@ -50,6 +50,17 @@ pub struct Session {
     /// to prefill the eligibility check; shown in `/privacy`, erased by `/cancellami`.
     #[serde(default, skip_serializing_if = "Profile::is_empty")]
     pub profile: Profile,
+    /// The check the user finished last (questionnaire and answers): a ticket carries its
+    /// answers; erased by `/cancellami` with the session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_check: Option<FinishedCheck>,
+}
+
+/// A finished eligibility check, as the user answered it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FinishedCheck {
+    pub questionnaire: String,
+    pub answers: crate::eligibility::Answers,
 }
 
 impl Default for Session {
@@ -62,6 +73,7 @@ impl Default for Session {
             last_seen: None,
             last_question: None,
             profile: Profile::default(),
+            last_check: None,
         }
     }
 }
@@ -126,6 +138,8 @@ pub enum Effect {
         question: String,
         /// Eligibility answers given so far: (question label, answer).
         answers: Vec<(String, String)>,
+        /// The call in focus (or of the check), for staff.
+        call: Option<CallId>,
     },
     /// Add the user's message to their open ticket.
     FollowUp { ticket: u64, text: String },
@@ -576,7 +590,9 @@ impl Engine<'_> {
                 } else {
                     "deadline.unknown"
                 };
-                tx.t(key, &[("page", &page)])
+                let mut r = tx.t(key, &[("page", &page)]);
+                r.text(" ").append(self.help_pointer(tx));
+                r
             }
         })
     }
@@ -625,19 +641,70 @@ impl Engine<'_> {
             .then(|| vec![button(tx.s("button.operator", &[]), Action::Operator)])
     }
 
+    /// Where a person can be reached, as the configuration says: `/operatore` with a staff
+    /// group, the contact with only a contact, otherwise a plain word that this bot has no
+    /// help desk and the official page decides. Every "ask a person" sentence ends here.
+    pub fn help_pointer(&self, tx: &Texts) -> Rich {
+        if self.settings.staff.reachable() {
+            tx.t("help.pointer.staff", &[])
+        } else if !self.settings.helpdesk_contact.is_empty() {
+            tx.t(
+                "help.pointer.contact",
+                &[("contact", &self.settings.helpdesk_contact)],
+            )
+        } else {
+            tx.t("help.pointer.none", &[])
+        }
+    }
+
+    /// A text of the pack with its help-desk placeholder filled from the configuration
+    /// (see [`crate::knowledge::HELP_DESK`]).
+    pub fn pack_text(&self, tx: &Texts, text: &str) -> String {
+        crate::knowledge::fill_help_desk(text, &self.help_pointer(tx).to_plain())
+    }
+
+    /// `/operatore` when no staff group is set: the contact, or the official page of the
+    /// call in focus and a plain word that this bot has no help desk. Never a dead end.
+    fn no_staff(&self, out: &mut Outcome, tx: &Texts) {
+        if !self.settings.helpdesk_contact.is_empty() {
+            out.replies.push(Reply::new(tx.t(
+                "handover.contact",
+                &[("contact", &self.settings.helpdesk_contact)],
+            )));
+            return;
+        }
+        let call = out
+            .session
+            .topic
+            .as_ref()
+            .and_then(|id| self.knowledge.call(&id.0));
+        let mut text = tx.t("handover.none", &[]);
+        let mut rows = Vec::new();
+        match call.and_then(|c| c.official_page.as_ref().map(|p| (c, p))) {
+            Some((c, p)) => {
+                text.para().append(tx.t(
+                    "handover.none_page",
+                    &[("call", &c.short), ("title", &p.title), ("site", &p.site)],
+                ));
+                rows.push(vec![button(
+                    tx.s("button.call_card", &[("call", &short_label(&c.short))]),
+                    Action::Call(c.id.clone()),
+                )]);
+            }
+            None => {
+                text.para().append(tx.t("handover.none_no_call", &[]));
+                rows.push(vec![button(tx.s("menu.calls", &[]), Action::Calls)]);
+            }
+        }
+        out.replies.push(Reply::new(text).with_buttons(rows));
+    }
+
     /// `/operatore [question]` and its button: the question (given, or the last one
-    /// searched) becomes a ticket; without one, the next message does.
+    /// typed) becomes a ticket with the call in focus and the check's answers; without
+    /// one, the next message does.
     fn hand_over(&self, out: &mut Outcome, tx: &Texts, args: &str, view: &UserView) {
         if !self.settings.staff.reachable() {
-            let mut text = tx.t("handover.unavailable", &[]);
-            if !self.settings.helpdesk_contact.is_empty() {
-                text.para().append(tx.t(
-                    "helpdesk.contact",
-                    &[("contact", &self.settings.helpdesk_contact)],
-                ));
-            }
-            out.replies.push(Reply::new(text));
-            return;
+            return self.no_staff(out, tx);
         }
         if let Some(n) = view.ticket {
             if !args.is_empty() {
@@ -674,17 +741,36 @@ impl Engine<'_> {
             }
         };
         out.session.last_question = None;
-        let answers = match &out.session.state {
-            State::Eligibility(p) => crate::helpdesk::answers_in(
+        // The check in progress, or else the one the user finished last.
+        let check = match &out.session.state {
+            State::Eligibility(p) => Some((p.questionnaire.clone(), p.answers.clone())),
+            _ => out
+                .session
+                .last_check
+                .as_ref()
+                .map(|c| (c.questionnaire.clone(), c.answers.clone())),
+        };
+        let answers = check.as_ref().map_or_else(Vec::new, |(q, a)| {
+            crate::helpdesk::answers_of(
                 self.knowledge,
-                p,
+                q,
+                a,
                 &tx.s("helpdesk.yes", &[]),
                 &tx.s("helpdesk.no", &[]),
                 &tx.s("helpdesk.skipped", &[]),
-            ),
-            _ => Vec::new(),
-        };
-        out.effects.push(Effect::HandOver { question, answers });
+            )
+        });
+        let call = out.session.topic.clone().or_else(|| {
+            check.and_then(|(q, _)| match &self.knowledge.questionnaire(&q)?.target {
+                crate::eligibility::Target::Call(c) => Some(c.clone()),
+                crate::eligibility::Target::Profile => None,
+            })
+        });
+        out.effects.push(Effect::HandOver {
+            question,
+            answers,
+            call,
+        });
     }
 
     /// One short line of a call's deadline for lists (the card and answers say more).
@@ -712,7 +798,14 @@ impl Engine<'_> {
         calls.sort_by_key(|c| (call_rank(c, now), c.short.clone()));
         let mut text = tx.t("calls.title", &[]);
         let mut rows = Vec::new();
+        let mut group = None;
         for c in calls {
+            // A heading per status: a call whose status is unknown never reads as open.
+            let rank = call_rank(c, now);
+            if group != Some(rank) {
+                group = Some(rank);
+                text.para().append(tx.t(status_group_key(rank), &[]));
+            }
             text.para().bold(&c.short);
             if let Some(b) = &c.budget {
                 text.text(format!(" · {b}"));
@@ -750,7 +843,10 @@ impl Engine<'_> {
             .iter()
             .any(|(c, _)| c.deadline.as_ref().is_some_and(|d| d.known().is_none()))
         {
-            text.para().append(tx.t("deadlines.unknown_hint", &[]));
+            text.para()
+                .append(tx.t("deadlines.unknown_hint", &[]))
+                .text(" ")
+                .append(self.help_pointer(tx));
         }
         if list.is_empty() {
             text.para().append(tx.t("deadlines.none", &[]));
@@ -1341,6 +1437,16 @@ fn call_rank(c: &Call, now: Timestamp) -> u8 {
         (_, CallStatus::Open) => 0,
         (_, CallStatus::Unknown) => 1,
         (_, CallStatus::Closed) => 2,
+    }
+}
+
+/// The heading of a group of calls of one [`call_rank`].
+fn status_group_key(rank: u8) -> &'static str {
+    match rank {
+        0 => "status.group.open",
+        1 => "status.group.unknown",
+        2 => "status.group.closed",
+        _ => "status.group.strategy",
     }
 }
 
