@@ -50,47 +50,6 @@ enum Command {
         #[arg(long)]
         strict: bool,
     },
-    /// Measure extraction and indexing of generated official documents, cold and cached.
-    BenchDocuments {
-        /// Number of documents.
-        #[arg(long, default_value_t = 50)]
-        docs: usize,
-        /// Pages per document.
-        #[arg(long, default_value_t = 40)]
-        pages: usize,
-        /// Measured runs of each kind (the median is reported).
-        #[arg(long, default_value_t = 5)]
-        runs: usize,
-    },
-    /// Measure index build time and query latency.
-    Bench {
-        /// Queries per measurement.
-        #[arg(long, default_value_t = 2000)]
-        queries: usize,
-        /// Size of the generated corpus.
-        #[arg(long, default_value_t = 10_000)]
-        docs: usize,
-    },
-    /// Measure reminder dispatch against a local Bot API stand-in (kill and restart).
-    BenchReminders {
-        #[arg(long, default_value_t = 100_000)]
-        subscribers: i64,
-        /// The stand-in's limit, messages per second (scaled up from Telegram's 30).
-        #[arg(long, default_value_t = 1000)]
-        limit: u32,
-        /// Dispatcher pace as a fraction of the limit.
-        #[arg(long, default_value_t = 0.98)]
-        pace: f64,
-        #[arg(long, default_value_t = 64)]
-        in_flight: usize,
-        /// Internal: run as the dispatching child process.
-        #[arg(long, hide = true)]
-        worker: bool,
-        #[arg(long, hide = true)]
-        root: Option<PathBuf>,
-        #[arg(long, hide = true)]
-        api: Option<String>,
-    },
 }
 
 fn main() -> ExitCode {
@@ -239,39 +198,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ))?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::BenchReminders {
-            subscribers,
-            limit,
-            pace,
-            in_flight,
-            worker,
-            root,
-            api,
-        } => {
-            use sportello::reminders::bench;
-            if *worker {
-                let (Some(root), Some(api)) = (root, api) else {
-                    anyhow::bail!("--worker needs --root and --api");
-                };
-                rt.block_on(bench::worker(
-                    root,
-                    api,
-                    f64::from(*limit) * pace,
-                    *in_flight,
-                ))?;
-            } else {
-                let opts = bench::Options {
-                    subscribers: *subscribers,
-                    limit: *limit,
-                    pace: *pace,
-                    in_flight: *in_flight,
-                    kill_at: 0.5,
-                };
-                let exe = std::env::current_exe()?;
-                rt.block_on(bench::run(exe, opts, &mut std::io::stdout()))?;
-            }
-            Ok(ExitCode::SUCCESS)
-        }
         Command::Run => {
             // The token is read here only, never from config, and never printed.
             let token = std::env::var("TELOXIDE_TOKEN").unwrap_or_default();
@@ -300,18 +226,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 app,
                 &cfg.telegram,
                 token,
-                cfg.data.session_idle_days,
+                &cfg.data,
                 reminders,
             ))
             .map_err(|e| anyhow::anyhow!(sportello::telegram::redact(&e.to_string())))?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Bench { queries, docs } => {
-            sportello::bench::run(&cfg.knowledge.dir, *queries, *docs, &mut std::io::stdout())?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::BenchDocuments { docs, pages, runs } => {
-            sportello::documents::bench::run(*docs, *pages, *runs, &mut std::io::stdout())?;
             Ok(ExitCode::SUCCESS)
         }
     }

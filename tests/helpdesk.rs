@@ -311,7 +311,8 @@ async fn a_ticket_from_question_to_close() {
     let card = to(&bot, GROUP);
     assert_eq!(card.len(), 1);
     let name = format!("{FIRST} {LAST}");
-    let expected = sportello::helpdesk::ticket_card(&ad.app.store.ticket(1).unwrap().unwrap());
+    let expected =
+        sportello::helpdesk::ticket_card(&ad.app.store.ticket(1).await.unwrap().unwrap());
     assert_eq!(card[0], expected.to_html());
     assert!(card[0].contains(&name) && card[0].contains(&escape_html(question)));
     let ticket_msg = last_to(&bot, GROUP);
@@ -508,7 +509,7 @@ async fn staff_commands_are_unknown_to_everyone_else() {
     .await;
     assert_eq!(to(&bot, USER as i64), [html("button.stale", &[])]);
     // Nothing was reloaded or listed: no ticket exists.
-    assert!(ad.app.store.tickets().unwrap().is_empty());
+    assert!(ad.app.store.tickets().await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -518,7 +519,7 @@ async fn without_a_staff_group_the_user_is_told_how_to_reach_people() {
     bot.dispatch().await;
     let expected = texts(Lang::It).t("handover.contact", &[("contact", "helpdesk@example.org")]);
     assert_eq!(to(&bot, USER as i64), [expected.to_html()]);
-    assert!(ad.app.store.tickets().unwrap().is_empty());
+    assert!(ad.app.store.tickets().await.unwrap().is_empty());
     // And no operator button is offered under an unsure answer.
     run(&mut bot, from_user("zkrwm xqzt blorft")).await;
     let m = last_to(&bot, USER as i64);
@@ -574,24 +575,28 @@ async fn statistics_on_a_known_log() {
     let ad = adapter();
     let now = Timestamp::now();
     let ago = |days: i64| now - SignedDuration::from_hours(24 * days);
-    let log = |at, q: &str, best: Option<&str>, confident| {
+    let log = async |at, q: &str, best: Option<&str>, confident| {
         ad.app
             .store
-            .log_question(&AskedQuestion {
-                at,
-                question: q.into(),
-                best: best.map(Into::into),
-                confident,
-            })
+            .log_question(
+                None,
+                &AskedQuestion {
+                    at,
+                    question: q.into(),
+                    best: best.map(Into::into),
+                    confident,
+                },
+            )
+            .await
             .unwrap()
     };
     let id = format!("faq:{}", faq.id);
-    log(ago(1), "da dove viene il nome wecare", Some(&id), true);
-    log(ago(2), "perché si chiama wecare", Some(&id), true);
-    log(ago(3), "rimborso spese di viaggio dipendenti", None, false);
-    log(ago(10), "rimborso spese viaggio dipendenti?", None, false);
-    log(ago(12), "parcheggio aziendale gratuito", None, false);
-    log(ago(40), "troppo vecchia", None, false);
+    log(ago(1), "da dove viene il nome wecare", Some(&id), true).await;
+    log(ago(2), "perché si chiama wecare", Some(&id), true).await;
+    log(ago(3), "rimborso spese di viaggio dipendenti", None, false).await;
+    log(ago(10), "rimborso spese viaggio dipendenti?", None, false).await;
+    log(ago(12), "parcheggio aziendale gratuito", None, false).await;
+    log(ago(40), "troppo vecchia", None, false).await;
     let mut bot = mock(in_group("/statistiche"), &ad);
     bot.dispatch().await;
     let text = to(&bot, GROUP).remove(0);
@@ -718,20 +723,29 @@ async fn erase_me_leaves_nothing_in_sled_that_refers_to_the_user() {
         "modulo".as_bytes().to_vec(),
         "dettaglio".as_bytes().to_vec(),
     ];
-    let found = |needle: &[u8]| -> bool {
-        let db = ad.app.store.db();
-        db.tree_names().into_iter().any(|name| {
-            let tree = db.open_tree(&name).unwrap();
-            tree.iter().any(|kv| {
-                let (k, v) = kv.unwrap();
-                [k.as_ref(), v.as_ref()]
-                    .iter()
-                    .any(|b| b.windows(needle.len()).any(|w| w == needle))
-            })
-        })
+    // Everything the store gives back, through its interfaces (the raw files are
+    // scanned by tests/erasure.rs).
+    let st = ad.app.store.clone();
+    let dump = async || -> Vec<u8> {
+        let mut b = Vec::new();
+        if let Some(s) = st.load_session(id).await.unwrap() {
+            b.extend(s.bytes);
+        }
+        let text = format!(
+            "{:?}{:?}{:?}{:?}{:?}",
+            st.tickets().await.unwrap(),
+            st.subscriptions_of(id).await.unwrap(),
+            st.queued_reminders().await.unwrap(),
+            st.outbox_entries().await.unwrap(),
+            st.questions_since(Timestamp::UNIX_EPOCH).await.unwrap(),
+        );
+        b.extend(text.into_bytes());
+        b
     };
+    let found = |all: &[u8], needle: &[u8]| all.windows(needle.len()).any(|w| w == needle);
+    let before = dump().await;
     assert!(
-        found(&needles[0]) && found(&needles[2]),
+        found(&before, &needles[1]) && found(&before, &needles[2]),
         "the test looks in the right place"
     );
 
@@ -745,8 +759,13 @@ async fn erase_me_leaves_nothing_in_sled_that_refers_to_the_user() {
             .message(ask),
     )
     .await;
+    let after = dump().await;
     for n in &needles {
-        assert!(!found(n), "{:?} still in sled", String::from_utf8_lossy(n));
+        assert!(
+            !found(&after, n),
+            "{:?} still stored",
+            String::from_utf8_lossy(n)
+        );
     }
     // Staff see the ticket is gone; a reply to it reaches nobody.
     run(

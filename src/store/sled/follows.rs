@@ -1,62 +1,29 @@
 //! Subscriptions, the reminder queue and the record of what was sent, in sled.
 //!
-//! Three trees (opened by [`Store`]):
+//! Three trees:
 //! - `subscriptions`: user key ‖ call id → [`Subscription`];
 //! - `reminder_queue`: due second (u64 big-endian) ‖ identity → [`Queued`];
 //! - `reminders_done`: identity → [`Done`], so an item is never queued twice.
 //!
 //! Scans happen outside transactions (a transactional tree cannot scan); changes that
 //! touch several trees are small transactions over keys computed from the pure
-//! [`schedule`](super::schedule). Nothing here sends anything.
+//! [`schedule`](crate::reminders::schedule). A claim is a compare-and-swap of the item's
+//! stored bytes, so of two claimers exactly one wins.
 
 use std::collections::HashSet;
 
+use async_trait::async_trait;
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 
-use super::schedule::{Change, EndReason, Kind, Offset, Planned, Subscription, change, plan};
-use crate::knowledge::{CallId, DeadlineAt};
-use crate::store::commit::{Op, TreeId};
-use crate::store::{Store, StoreError, UserId};
-
-/// A queued message and its delivery state.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Queued {
-    pub item: Planned,
-    /// Failed attempts so far (5xx, network).
-    pub attempts: u32,
-    /// Claimed by a dispatcher that may have sent it: found so at start, it was in flight
-    /// when the process stopped and is sent again.
-    pub in_flight: bool,
-}
-
-/// How an item left the queue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum DoneHow {
-    Sent,
-    Expired,
-    Superseded,
-    Obsolete,
-    Blocked,
-    Failed,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Done {
-    pub at: Timestamp,
-    pub how: DoneHow,
-}
-
-/// What [`Store::sync_reminders`] changed.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SyncReport {
-    pub subscriptions: usize,
-    pub moved: usize,
-    pub ended: usize,
-    pub finished: usize,
-    pub queued: usize,
-}
+use super::SledStore;
+use super::commit::{Op, TreeId};
+use crate::knowledge::CallId;
+use crate::reminders::schedule::{Change, Kind, Offset, Planned, Subscription, change, plan};
+use crate::store::follows::{
+    DeadlineOf, Done, DoneHow, DueReminder, FollowStore, Queued, ReminderKey, SyncReport,
+};
+use crate::store::{StoreError, UserId};
 
 fn sub_key(user: UserId, call: &CallId) -> Vec<u8> {
     let mut k = user.key().to_vec();
@@ -66,11 +33,9 @@ fn sub_key(user: UserId, call: &CallId) -> Vec<u8> {
 
 fn tx_err(e: TransactionError<()>) -> StoreError {
     match e {
-        TransactionError::Storage(e) => StoreError::Sled(e),
+        TransactionError::Storage(e) => e.into(),
         // No closure below aborts.
-        TransactionError::Abort(()) => {
-            StoreError::Sled(sled::Error::Unsupported("transaction aborted".into()))
-        }
+        TransactionError::Abort(()) => StoreError::Contended("transaction aborted"),
     }
 }
 
@@ -129,15 +94,16 @@ impl Plan {
             item: p.clone(),
             attempts: 0,
             in_flight: false,
+            lease_until: None,
         })?;
         self.add.push((p.queue_key(), p.identity(), v));
         Ok(())
     }
 }
 
-impl Store {
+impl SledStore {
     /// Runs `plan` and sets (or removes, with `None`) one subscription, atomically.
-    fn apply(
+    fn apply_plan(
         &self,
         key: &[u8],
         expect: Option<&[u8]>,
@@ -182,14 +148,14 @@ impl Store {
 
     /// The changes that subscribe (or re-subscribe to a changed deadline) and queue the
     /// reminders, for a commit.
-    pub(crate) fn subscribe_ops(
+    pub(super) fn subscribe_ops(
         &self,
         sub: &Subscription,
         offsets: &[Offset],
     ) -> Result<Vec<Op>, StoreError> {
         let key = sub_key(sub.user, &sub.call);
         let mut p = Plan::new();
-        if let Some(old) = self.subscription(sub.user, &sub.call)? {
+        if let Some(old) = self.sub_now(sub.user, &sub.call)? {
             if old.deadline == sub.deadline {
                 return Ok(Vec::new());
             }
@@ -203,15 +169,15 @@ impl Store {
 
     /// The changes that end one subscription (or all of the user's with `None`) and
     /// their queued reminders, for a commit.
-    pub(crate) fn unsubscribe_ops(
+    pub(super) fn unsubscribe_ops(
         &self,
         user: UserId,
         call: Option<&CallId>,
         offsets: &[Offset],
     ) -> Result<Vec<Op>, StoreError> {
         let subs = match call {
-            Some(c) => self.subscription(user, c)?.into_iter().collect(),
-            None => self.subscriptions_of(user)?,
+            Some(c) => self.sub_now(user, c)?.into_iter().collect(),
+            None => self.subs_of_now(user)?,
         };
         let mut ops = Vec::new();
         for old in subs {
@@ -222,63 +188,14 @@ impl Store {
         Ok(ops)
     }
 
-    /// Subscribes (or re-subscribes to a changed deadline) and queues the reminders.
-    pub fn subscribe(&self, sub: &Subscription, offsets: &[Offset]) -> Result<(), StoreError> {
-        let key = sub_key(sub.user, &sub.call);
-        let mut p = Plan::new();
-        if let Some(old) = self.subscription(sub.user, &sub.call)? {
-            if old.deadline == sub.deadline {
-                return Ok(());
-            }
-            p.drop_all(&old, offsets);
-        }
-        for item in plan(sub, offsets) {
-            p.add(item)?;
-        }
-        self.apply(&key, None, Some(Some(serde_json::to_vec(sub)?)), &p)?;
-        Ok(())
-    }
-
-    /// Ends one subscription and its queued reminders; false if there was none.
-    pub fn unsubscribe(
-        &self,
-        user: UserId,
-        call: &CallId,
-        offsets: &[Offset],
-    ) -> Result<bool, StoreError> {
-        let Some(old) = self.subscription(user, call)? else {
-            return Ok(false);
-        };
-        let mut p = Plan::new();
-        p.drop_all(&old, offsets);
-        self.apply(&sub_key(user, call), None, Some(None), &p)?;
-        Ok(true)
-    }
-
-    /// Ends all of a user's subscriptions; returns how many.
-    pub fn unsubscribe_all(&self, user: UserId, offsets: &[Offset]) -> Result<usize, StoreError> {
-        let mut n = 0;
-        for s in self.subscriptions_of(user)? {
-            if self.unsubscribe(user, &s.call, offsets)? {
-                n += 1;
-            }
-        }
-        Ok(n)
-    }
-
-    pub fn subscription(
-        &self,
-        user: UserId,
-        call: &CallId,
-    ) -> Result<Option<Subscription>, StoreError> {
+    fn sub_now(&self, user: UserId, call: &CallId) -> Result<Option<Subscription>, StoreError> {
         Ok(match self.subscriptions.get(sub_key(user, call))? {
             Some(v) => serde_json::from_slice(&v).ok(),
             None => None,
         })
     }
 
-    /// A user's subscriptions, by call id.
-    pub fn subscriptions_of(&self, user: UserId) -> Result<Vec<Subscription>, StoreError> {
+    fn subs_of_now(&self, user: UserId) -> Result<Vec<Subscription>, StoreError> {
         let mut out = Vec::new();
         for item in self.subscriptions.scan_prefix(user.key()) {
             if let Ok(s) = serde_json::from_slice(&item?.1) {
@@ -288,8 +205,97 @@ impl Store {
         Ok(out)
     }
 
-    pub fn subscription_count(&self) -> usize {
-        self.subscriptions.len()
+    fn unsubscribe_now(
+        &self,
+        user: UserId,
+        call: &CallId,
+        offsets: &[Offset],
+    ) -> Result<bool, StoreError> {
+        let Some(old) = self.sub_now(user, call)? else {
+            return Ok(false);
+        };
+        let mut p = Plan::new();
+        p.drop_all(&old, offsets);
+        self.apply_plan(&sub_key(user, call), None, Some(None), &p)?;
+        Ok(true)
+    }
+
+    /// The keys of the user's queued reminders and of what was sent to them.
+    pub(super) fn reminder_keys_of(&self, user: UserId) -> Result<Vec<Op>, StoreError> {
+        let mut ops = Vec::new();
+        for item in self.subscriptions.scan_prefix(user.key()) {
+            ops.push(Op::Remove(TreeId::Subscriptions, item?.0.to_vec()));
+        }
+        for item in self.reminders_done.scan_prefix(user.key()) {
+            ops.push(Op::Remove(TreeId::RemindersDone, item?.0.to_vec()));
+        }
+        // Queued reminders are keyed by time: their identity holds the user after the
+        // 8-byte due time.
+        for item in self.reminder_queue.iter() {
+            let (k, _) = item?;
+            if k.get(8..16) == Some(&user.key()[..]) {
+                ops.push(Op::Remove(TreeId::ReminderQueue, k.to_vec()));
+            }
+        }
+        Ok(ops)
+    }
+}
+
+#[async_trait]
+impl FollowStore for SledStore {
+    /// Subscribes (or re-subscribes to a changed deadline) and queues the reminders.
+    async fn subscribe(&self, sub: &Subscription, offsets: &[Offset]) -> Result<(), StoreError> {
+        let key = sub_key(sub.user, &sub.call);
+        let mut p = Plan::new();
+        if let Some(old) = self.sub_now(sub.user, &sub.call)? {
+            if old.deadline == sub.deadline {
+                return Ok(());
+            }
+            p.drop_all(&old, offsets);
+        }
+        for item in plan(sub, offsets) {
+            p.add(item)?;
+        }
+        self.apply_plan(&key, None, Some(Some(serde_json::to_vec(sub)?)), &p)?;
+        Ok(())
+    }
+
+    /// Ends one subscription and its queued reminders; false if there was none.
+    async fn unsubscribe(
+        &self,
+        user: UserId,
+        call: &CallId,
+        offsets: &[Offset],
+    ) -> Result<bool, StoreError> {
+        self.unsubscribe_now(user, call, offsets)
+    }
+
+    /// Ends all of a user's subscriptions; returns how many.
+    async fn unsubscribe_all(&self, user: UserId, offsets: &[Offset]) -> Result<usize, StoreError> {
+        let mut n = 0;
+        for s in self.subs_of_now(user)? {
+            if self.unsubscribe_now(user, &s.call, offsets)? {
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    async fn subscription(
+        &self,
+        user: UserId,
+        call: &CallId,
+    ) -> Result<Option<Subscription>, StoreError> {
+        self.sub_now(user, call)
+    }
+
+    /// A user's subscriptions, by call id.
+    async fn subscriptions_of(&self, user: UserId) -> Result<Vec<Subscription>, StoreError> {
+        self.subs_of_now(user)
+    }
+
+    async fn subscription_count(&self) -> Result<usize, StoreError> {
+        Ok(self.subscriptions.len())
     }
 
     /// Brings subscriptions and queue in line with the knowledge in force: a moved
@@ -297,9 +303,9 @@ impl Store {
     /// ones are removed); an unknown, past or vanished deadline ends the subscription with
     /// a notice; missing reminders are queued (e.g. after the offsets changed).
     /// `deadline_of` returns a call's current deadline and whether the call is gone.
-    pub fn sync_reminders(
+    async fn sync_reminders(
         &self,
-        deadline_of: &dyn Fn(&CallId) -> (Option<DeadlineAt>, bool),
+        deadline_of: DeadlineOf<'_>,
         offsets: &[Offset],
         now: Timestamp,
     ) -> Result<SyncReport, StoreError> {
@@ -372,39 +378,44 @@ impl Store {
                 }
             };
             // Compare-and-set: a subscription changed meanwhile is left to the next sync.
-            self.apply(&key, Some(&bytes), set, &p)?;
+            self.apply_plan(&key, Some(&bytes), set, &p)?;
         }
         Ok(report)
     }
 
     /// The due time of the first queued item.
-    pub fn next_reminder_due(&self) -> Result<Option<Timestamp>, StoreError> {
+    async fn next_reminder_due(&self) -> Result<Option<Timestamp>, StoreError> {
         Ok(self.reminder_queue.first()?.and_then(|(k, _)| {
             let b: [u8; 8] = k.get(..8)?.try_into().ok()?;
             Timestamp::from_second(u64::from_be_bytes(b).min(i64::MAX as u64) as i64).ok()
         }))
     }
 
-    /// Up to `limit` queued items due at `now`, oldest first, skipping the keys in `busy`.
-    /// Unreadable items are removed.
-    pub fn due_reminders(
+    async fn due_reminders(
         &self,
         now: Timestamp,
         limit: usize,
-        busy: &HashSet<Vec<u8>>,
-    ) -> Result<Vec<(Vec<u8>, sled::IVec, Queued)>, StoreError> {
+        busy: &HashSet<ReminderKey>,
+    ) -> Result<Vec<DueReminder>, StoreError> {
         let upper = (now.as_second().max(0) as u64 + 1).to_be_bytes();
+        let now_ms = now.as_millisecond();
         let mut out = Vec::new();
         for item in self.reminder_queue.range(..upper.as_slice()) {
             if out.len() >= limit {
                 break;
             }
             let (k, v) = item?;
-            if busy.contains(k.as_ref()) {
+            let key = ReminderKey(k.to_vec());
+            if busy.contains(&key) {
                 continue;
             }
             match serde_json::from_slice::<Queued>(&v) {
-                Ok(q) => out.push((k.to_vec(), v, q)),
+                Ok(q) if q.lease_until.is_some_and(|t| t > now_ms) => {}
+                Ok(queued) => out.push(DueReminder {
+                    key,
+                    queued,
+                    seen: v.to_vec(),
+                }),
                 Err(_) => {
                     tracing::warn!("dropping an unreadable queued reminder");
                     self.reminder_queue
@@ -416,28 +427,25 @@ impl Store {
         Ok(out)
     }
 
-    /// Marks an item in flight if it is still exactly as read; false if it changed or
-    /// left the queue meanwhile.
-    pub fn claim_reminder(
+    async fn claim_reminder(
         &self,
-        key: &[u8],
-        seen: &sled::IVec,
-        q: &Queued,
+        due: &DueReminder,
+        lease_until: Timestamp,
     ) -> Result<bool, StoreError> {
         let claimed = serde_json::to_vec(&Queued {
             in_flight: true,
-            ..q.clone()
+            lease_until: Some(lease_until.as_millisecond()),
+            ..due.queued.clone()
         })?;
         Ok(self
             .reminder_queue
-            .compare_and_swap(key, Some(seen), Some(claimed))?
+            .compare_and_swap(&due.key.0, Some(due.seen.as_slice()), Some(claimed))?
             .is_ok())
     }
 
-    /// Takes an item out of the queue and records how (one transaction).
-    pub fn finish_reminder(
+    async fn complete_reminder(
         &self,
-        key: &[u8],
+        key: &ReminderKey,
         item: &Planned,
         how: DoneHow,
         now: Timestamp,
@@ -446,17 +454,16 @@ impl Store {
         let id = item.identity();
         (&self.reminder_queue, &self.reminders_done)
             .transaction(|(q, d)| {
-                q.remove(key)?;
+                q.remove(key.0.as_slice())?;
                 d.insert(id.as_slice(), done.as_slice())?;
                 Ok::<_, ConflictableTransactionError<()>>(())
             })
             .map_err(tx_err)
     }
 
-    /// Puts an item back in the queue at `due`, not in flight, with one more attempt.
-    pub fn retry_reminder_at(
+    async fn release_reminder(
         &self,
-        key: &[u8],
+        key: &ReminderKey,
         q: &Queued,
         due: Timestamp,
     ) -> Result<(), StoreError> {
@@ -464,19 +471,39 @@ impl Store {
         again.item.due = due;
         again.attempts += 1;
         again.in_flight = false;
+        again.lease_until = None;
         let new_key = again.item.queue_key();
         let v = serde_json::to_vec(&again)?;
         (&self.reminder_queue,)
             .transaction(|(t,)| {
-                t.remove(key)?;
+                t.remove(key.0.as_slice())?;
                 t.insert(new_key.as_slice(), v.as_slice())?;
                 Ok::<_, ConflictableTransactionError<()>>(())
             })
             .map_err(tx_err)
     }
 
+    async fn recover_reminders(&self) -> Result<usize, StoreError> {
+        let mut n = 0;
+        for item in self.reminder_queue.iter() {
+            let (k, v) = item?;
+            let Ok(mut q) = serde_json::from_slice::<Queued>(&v) else {
+                continue;
+            };
+            if q.lease_until.take().is_some()
+                && self
+                    .reminder_queue
+                    .compare_and_swap(&k, Some(&v), Some(serde_json::to_vec(&q)?))?
+                    .is_ok()
+            {
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
     /// Items in the queue (for reports and tests).
-    pub fn queued_reminders(&self) -> Result<Vec<Queued>, StoreError> {
+    async fn queued_reminders(&self) -> Result<Vec<Queued>, StoreError> {
         let mut out = Vec::new();
         for item in self.reminder_queue.iter() {
             if let Ok(q) = serde_json::from_slice(&item?.1) {
@@ -487,98 +514,10 @@ impl Store {
     }
 
     /// Whether the item with this identity left the queue, and how.
-    pub fn reminder_done(&self, item: &Planned) -> Result<Option<Done>, StoreError> {
+    async fn reminder_done(&self, item: &Planned) -> Result<Option<Done>, StoreError> {
         Ok(match self.reminders_done.get(item.identity())? {
             Some(v) => serde_json::from_slice(&v).ok(),
             None => None,
         })
-    }
-}
-
-/// The reason an [`EndReason`] notice is sent, for logs.
-pub fn end_reason_name(why: EndReason) -> &'static str {
-    match why {
-        EndReason::Unknown => "unknown",
-        EndReason::Closed => "closed",
-        EndReason::Gone => "gone",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ts(s: &str) -> Timestamp {
-        s.parse().unwrap()
-    }
-
-    fn sub(user: i64, at: &str) -> Subscription {
-        Subscription {
-            user: UserId(user),
-            call: CallId("prova".into()),
-            deadline: DeadlineAt::parse(at).unwrap(),
-            planned_from: ts("2026-01-01T00:00:00Z"),
-        }
-    }
-
-    #[test]
-    fn subscribing_queues_each_offset_and_unsubscribing_removes_them() {
-        let st = Store::temporary().unwrap();
-        let offs = Offset::defaults();
-        st.subscribe(&sub(1, "2026-06-15T12:00"), &offs).unwrap();
-        st.subscribe(&sub(-2, "2026-06-15T12:00"), &offs).unwrap();
-        assert_eq!(st.queued_reminders().unwrap().len(), 6);
-        assert_eq!(
-            st.next_reminder_due().unwrap(),
-            Some(ts("2026-06-08T10:00:00Z"))
-        );
-        // Subscribing again changes nothing.
-        st.subscribe(&sub(1, "2026-06-15T12:00"), &offs).unwrap();
-        assert_eq!(st.queued_reminders().unwrap().len(), 6);
-        assert!(
-            st.unsubscribe(UserId(1), &CallId("prova".into()), &offs)
-                .unwrap()
-        );
-        assert!(
-            !st.unsubscribe(UserId(1), &CallId("prova".into()), &offs)
-                .unwrap()
-        );
-        let left = st.queued_reminders().unwrap();
-        assert_eq!(left.len(), 3);
-        assert!(left.iter().all(|q| q.item.user == UserId(-2)));
-        st.erase_user(UserId(-2)).unwrap();
-        assert!(st.subscriptions_of(UserId(-2)).unwrap().is_empty());
-    }
-
-    #[test]
-    fn sync_follows_a_moved_deadline_and_ends_unknown_ones() {
-        let st = Store::temporary().unwrap();
-        let offs = Offset::defaults();
-        st.subscribe(&sub(1, "2026-06-15T12:00"), &offs).unwrap();
-        let now = ts("2026-06-01T00:00:00Z");
-        let to = DeadlineAt::parse("2026-07-01T12:00").unwrap();
-        let r = st
-            .sync_reminders(&|_| (Some(to), false), &offs, now)
-            .unwrap();
-        assert_eq!(r.moved, 1);
-        let q = st.queued_reminders().unwrap();
-        assert_eq!(q.len(), 4, "{q:#?}");
-        assert_eq!(
-            q[0].item.kind,
-            Kind::Moved {
-                from: DeadlineAt::parse("2026-06-15T12:00").unwrap()
-            }
-        );
-        assert!(q[1..].iter().all(|q| q.item.deadline == to));
-        // Nothing changes on a second sync.
-        let r = st
-            .sync_reminders(&|_| (Some(to), false), &offs, now)
-            .unwrap();
-        assert_eq!((r.moved, r.queued), (0, 0));
-        let r = st.sync_reminders(&|_| (None, false), &offs, now).unwrap();
-        assert_eq!(r.ended, 1);
-        assert!(st.subscriptions_of(UserId(1)).unwrap().is_empty());
-        let q = st.queued_reminders().unwrap();
-        assert_eq!(q.len(), 2, "the moved notice and the end notice: {q:#?}");
     }
 }
