@@ -12,6 +12,7 @@
 //! ([`App::reload`], off the async workers); a message in flight keeps the knowledge it
 //! started with.
 
+pub mod follows;
 mod outgoing;
 pub mod session;
 
@@ -363,6 +364,13 @@ impl App {
         let topic = session.topic.clone();
         let view = UserView {
             subscriptions: self.store.subscriptions_of(user).await?,
+            follows: self
+                .store
+                .watches_of(user)
+                .await?
+                .into_iter()
+                .map(|w| w.call)
+                .collect(),
             ticket: self
                 .store
                 .following_ticket(user, now)
@@ -416,6 +424,17 @@ impl App {
                 }
                 Effect::Unsubscribe { call } => {
                     commit.unsubscribe(user, call.clone(), offsets);
+                }
+                Effect::Follow { call, facts } => {
+                    commit.follow(crate::store::Watch {
+                        user,
+                        call: call.clone(),
+                        seen: facts.clone(),
+                        since: now,
+                    });
+                }
+                Effect::Unfollow { call } => {
+                    commit.unfollow(user, call.clone());
                 }
                 Effect::SendDocument {
                     file,

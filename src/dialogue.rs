@@ -9,6 +9,7 @@
 mod answer;
 mod answer_view;
 mod eligibility;
+mod follow;
 mod memory;
 mod prefilled;
 
@@ -125,6 +126,14 @@ pub enum Effect {
     Subscribe { call: CallId, deadline: DeadlineAt },
     /// Stop the reminders of `call`, or of every call with `None`.
     Unsubscribe { call: Option<CallId> },
+    /// Follow `call`; `facts` is what the user was told of it now (later loads compare
+    /// the knowledge with it).
+    Follow {
+        call: CallId,
+        facts: crate::follow::CallFacts,
+    },
+    /// Stop following `call`, or every call with `None`.
+    Unfollow { call: Option<CallId> },
     /// Send an official document's file as a document message (the engine cannot read
     /// files; the app reads it and adds the reply, or says politely that it cannot).
     SendDocument {
@@ -193,6 +202,8 @@ impl Answered {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UserView {
     pub subscriptions: Vec<Subscription>,
+    /// The calls the user follows («🔔 Avvisami»).
+    pub follows: Vec<CallId>,
     /// The open ticket the user's messages go to (see `helpdesk::Ticket::takes_follow_ups`).
     pub ticket: Option<u64>,
     /// The user's tickets (number, status), for `/privacy`.
@@ -383,6 +394,8 @@ impl Engine<'_> {
                 }
             }
             Action::Calendar(id) => out.replies.push(self.calendar(tx, &id, now)),
+            Action::Follow(id) => self.follow(out, tx, &id, now, view),
+            Action::Unfollow(id) => self.unfollow(out, tx, &id, view),
             Action::Faq(id) => match self.index.find(&format!("faq:{id}")) {
                 Some(i) => self.show_entry(out, tx, i, now),
                 None => out.replies.push(Reply::new(tx.t("button.stale", &[]))),
@@ -502,6 +515,13 @@ impl Engine<'_> {
                     command: cmd.to_string(),
                 },
             });
+            // «avvisami quando esce la scadenza di alfa»: straight to following alfa.
+            if cmd == "promemoria"
+                && let Some(offer) = self.follow_offer(tx, text, now, view)
+            {
+                out.replies.push(offer);
+                return;
+            }
             return self.on_command(out, tx, cmd, "", now, view);
         }
         self.answer(out, tx, text, now);
@@ -921,6 +941,7 @@ impl Engine<'_> {
             text.para().append(tx.t("call.see_also", &[]));
         }
         rows.extend(self.reminder_row(tx, c, now));
+        rows.extend(self.follow_row(tx, c, now));
         Reply::new(text).with_buttons(rows)
     }
 }
@@ -1027,6 +1048,7 @@ impl Engine<'_> {
         } else {
             text.para().append(tx.t("reminders.choose", &[]));
         }
+        self.follows_part(tx, &mut text, &mut rows, now, view);
         // Say plainly why the other calls cannot be followed.
         let mut others: Vec<&Call> = self
             .knowledge

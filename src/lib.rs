@@ -59,6 +59,7 @@ pub mod dialogue;
 pub mod documents;
 pub mod eligibility;
 pub mod fold;
+pub mod follow;
 pub mod helpdesk;
 pub mod ids;
 pub mod knowledge;

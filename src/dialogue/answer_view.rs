@@ -159,6 +159,11 @@ impl Engine<'_> {
                 )]);
             }
             rows.extend(self.reminder_row(tx, c, now));
+            // Under an answer about the deadline: follow the call, to hear when it is
+            // published or moves.
+            if d.id.contains("scadenz") {
+                rows.extend(self.follow_row(tx, c, now));
+            }
             if let Some(b) = self.eligibility_button_for(tx, c, profile) {
                 rows.push(vec![b]);
             }
