@@ -64,17 +64,11 @@ pub async fn sync(
             // The reminders' own comparison tells of a moved, withdrawn or vanished
             // deadline (with the status change it brings): run right after this one.
             if subscribed {
-                let deadline_news = found.iter().any(|c| {
-                    matches!(
-                        c,
-                        Change::Moved { .. } | Change::Withdrawn { .. } | Change::Gone
-                    )
-                });
+                let news = found.iter().any(deadline_news);
                 found.retain(|c| {
-                    !matches!(
-                        c,
-                        Change::Moved { .. } | Change::Withdrawn { .. } | Change::Gone
-                    ) && !(deadline_news && matches!(c, Change::Status { .. }))
+                    let status = matches!(c, Change::Status { .. });
+                    let told_by_reminders = deadline_news(c) || (news && status);
+                    !told_by_reminders
                 });
             }
             let mut planned = None;
@@ -145,4 +139,12 @@ pub async fn sync(
         store.flush().await?;
     }
     Ok(report)
+}
+
+/// A change the reminders' own comparison tells a subscriber of.
+fn deadline_news(c: &Change) -> bool {
+    matches!(
+        c,
+        Change::Moved { .. } | Change::Withdrawn { .. } | Change::Gone
+    )
 }
