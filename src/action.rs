@@ -47,6 +47,8 @@ pub enum Action {
     Follow(CallId),
     /// Stop following a call.
     Unfollow(CallId),
+    /// Keep the result of the check just finished (evaluated again on each load).
+    KeepVerdict,
     /// The calendar file of a call's deadline.
     Calendar(CallId),
     /// Choose what to check: a call's requirements or "which calls fit me".
@@ -195,6 +197,7 @@ impl Action {
             Action::UnsubscribeAll => "r|x".into(),
             Action::Follow(id) => format!("w|f|{id}"),
             Action::Unfollow(id) => format!("w|u|{id}"),
+            Action::KeepVerdict => "w|k".into(),
             Action::Calendar(id) => format!("r|c|{id}"),
             Action::EligibilityMenu => "v".into(),
             Action::EligibilityStart(id) => format!("v|{id}"),
@@ -255,6 +258,7 @@ impl Action {
             ("r", ["x"]) => Action::UnsubscribeAll,
             ("w", ["f", id]) if id_ok(id) => Action::Follow(CallId(id.to_string())),
             ("w", ["u", id]) if id_ok(id) => Action::Unfollow(CallId(id.to_string())),
+            ("w", ["k"]) => Action::KeepVerdict,
             ("r", ["c", id]) if id_ok(id) => Action::Calendar(CallId(id.to_string())),
             ("v", []) => Action::EligibilityMenu,
             ("v", [id]) if id_ok(id) => Action::EligibilityStart(id.to_string()),
@@ -300,6 +304,7 @@ mod tests {
             Action::UnsubscribeAll,
             Action::Follow(CallId("alfa-2026".into())),
             Action::Unfollow(CallId("alfa-2026".into())),
+            Action::KeepVerdict,
             Action::Calendar(CallId("alfa-2026".into())),
             Action::EligibilityMenu,
             Action::EligibilityStart("wecare-welfare-aziendale".into()),

@@ -425,12 +425,17 @@ impl App {
                 Effect::Unsubscribe { call } => {
                     commit.unsubscribe(user, call.clone(), offsets);
                 }
-                Effect::Follow { call, facts } => {
+                Effect::Follow {
+                    call,
+                    facts,
+                    verdict,
+                } => {
                     commit.follow(crate::store::Watch {
                         user,
                         call: call.clone(),
                         seen: facts.clone(),
                         since: now,
+                        verdict: verdict.clone(),
                     });
                 }
                 Effect::Unfollow { call } => {

@@ -131,6 +131,8 @@ pub enum Effect {
     Follow {
         call: CallId,
         facts: crate::follow::CallFacts,
+        /// A check result to keep with it («💾 Tieni il risultato»).
+        verdict: Option<crate::follow::KeptVerdict>,
     },
     /// Stop following `call`, or every call with `None`.
     Unfollow { call: Option<CallId> },
@@ -395,6 +397,7 @@ impl Engine<'_> {
             }
             Action::Calendar(id) => out.replies.push(self.calendar(tx, &id, now)),
             Action::Follow(id) => self.follow(out, tx, &id, now, view),
+            Action::KeepVerdict => self.keep_verdict(out, tx, now),
             Action::Unfollow(id) => self.unfollow(out, tx, &id, view),
             Action::Faq(id) => match self.index.find(&format!("faq:{id}")) {
                 Some(i) => self.show_entry(out, tx, i, now),

@@ -12,7 +12,8 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::action::Action;
-use crate::knowledge::{Call, CallId, CallKind, CallStatus, DeadlineAt};
+use crate::eligibility::{Answers, Questionnaire, Verdict};
+use crate::knowledge::{Call, CallId, CallKind, CallStatus, DeadlineAt, Knowledge};
 use crate::reply::{Button, Reply};
 use crate::text::Texts;
 
@@ -68,6 +69,153 @@ impl CallFacts {
             },
         }
     }
+}
+
+/// A check result the user chose to keep («💾 Tieni il risultato»): the answers, and the
+/// outcome as last told. Each load evaluates the answers again with the questionnaire in
+/// force.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeptVerdict {
+    pub questionnaire: String,
+    pub answers: Answers,
+    pub verdict: Outcome,
+    /// The rules that gave it (their ids), as last told.
+    pub rules: Vec<String>,
+    /// Their reasons, as last told (a rule reworded is a changed reason).
+    #[serde(default)]
+    pub reasons: Vec<String>,
+    /// The user was already invited to answer a question added since (told once).
+    #[serde(default)]
+    pub invited: bool,
+}
+
+/// [`Verdict`] in a stored form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Outcome {
+    Eligible,
+    ToVerify,
+    NotEligible,
+}
+
+impl From<Verdict> for Outcome {
+    fn from(v: Verdict) -> Outcome {
+        match v {
+            Verdict::Eligible => Outcome::Eligible,
+            Verdict::ToVerify => Outcome::ToVerify,
+            Verdict::NotEligible => Outcome::NotEligible,
+        }
+    }
+}
+
+impl KeptVerdict {
+    /// The result of `q` with `answers`, as kept now.
+    pub fn of(q: &Questionnaire, answers: &Answers) -> KeptVerdict {
+        let ev = q.evaluate(answers);
+        KeptVerdict {
+            questionnaire: q.id.clone(),
+            answers: answers.clone(),
+            verdict: ev.verdict.into(),
+            rules: ev.fired.iter().map(|r| r.id.clone()).collect(),
+            reasons: ev.fired.iter().map(|r| r.reason.clone()).collect(),
+            invited: false,
+        }
+    }
+}
+
+/// What evaluating a kept result again found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Recheck {
+    Same,
+    /// The outcome or its reasons changed: the new result to keep.
+    Changed(KeptVerdict),
+    /// The questionnaire now asks something the user never answered: no verdict is
+    /// guessed; the user is invited to complete the check (once).
+    Incomplete,
+}
+
+/// Evaluates `kept` again with `q` (the questionnaire in force).
+pub fn recheck(q: &Questionnaire, kept: &KeptVerdict) -> Recheck {
+    if q.next_question(&kept.answers).is_some() {
+        return if kept.invited {
+            Recheck::Same
+        } else {
+            Recheck::Incomplete
+        };
+    }
+    let now = KeptVerdict::of(q, &kept.answers);
+    if now.verdict == kept.verdict && now.rules == kept.rules && now.reasons == kept.reasons {
+        Recheck::Same
+    } else {
+        Recheck::Changed(now)
+    }
+}
+
+/// The notice of a kept result that changed: the outcome before and now, the reasons
+/// with their citations, a button to see the call; or the invitation to complete it.
+pub fn verdict_notice(
+    tx: &Texts,
+    k: &Knowledge,
+    call: &CallId,
+    name: &str,
+    q: &Questionnaire,
+    before: &KeptVerdict,
+    found: &Recheck,
+) -> Option<Reply> {
+    let word = |o: Outcome| {
+        tx.s(
+            match o {
+                Outcome::Eligible => "follow.verdict.eligible",
+                Outcome::ToVerify => "follow.verdict.to_verify",
+                Outcome::NotEligible => "follow.verdict.not_eligible",
+            },
+            &[],
+        )
+    };
+    let mut rows = vec![vec![Button {
+        label: tx.s("follow.button.card", &[]),
+        data: Action::Call(call.clone()).encode(),
+    }]];
+    let text = match found {
+        Recheck::Same => return None,
+        Recheck::Incomplete => {
+            rows.insert(
+                0,
+                vec![Button {
+                    label: tx.s("follow.button.complete", &[]),
+                    data: Action::EligibilityStart(q.id.clone()).encode(),
+                }],
+            );
+            tx.t("follow.verdict.incomplete", &[("call", name)])
+        }
+        Recheck::Changed(now) => {
+            let mut t = tx.t(
+                "follow.verdict.changed",
+                &[
+                    ("call", name),
+                    ("from", &word(before.verdict)),
+                    ("to", &word(now.verdict)),
+                ],
+            );
+            t.para().append(tx.t("follow.verdict.why", &[]));
+            for id in &now.rules {
+                if let Some(r) = q.rules.iter().find(|r| &r.id == id) {
+                    let cite = k
+                        .call(&r.cite.call.0)
+                        .and_then(|c| {
+                            let s = c.sections.iter().find(|s| s.id == r.cite.section)?;
+                            Some(tx.s("check.cite", &[("call", &c.short), ("section", &s.title)]))
+                        })
+                        .unwrap_or_else(|| format!("{}#{}", r.cite.call, r.cite.section));
+                    t.line()
+                        .text(format!("• {} ", r.reason))
+                        .italic(format!("({cite})"));
+                }
+            }
+            t.para().append(tx.t("check.disclaimer", &[]));
+            t
+        }
+    };
+    Some(Reply::new(text).with_buttons(rows))
 }
 
 /// Whether a call can be followed: one that is open, announced or whose deadline is not

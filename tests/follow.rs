@@ -91,6 +91,19 @@ async fn notices(store: &Store, user: UserId) -> Vec<String> {
         .collect()
 }
 
+/// Opens the database again after a simulated stop. sled releases its file lock when its
+/// background flusher lets go of the last handle, a moment after the drop: wait for it.
+async fn reopen(dir: &Path) -> Store {
+    for _ in 0..200 {
+        match Store::open(dir, 16) {
+            Ok(s) => return s,
+            Err(_) => tokio::task::yield_now().await,
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("the database stayed locked")
+}
+
 async fn load(app: &App, store: &Store, at: Timestamp) -> sportello::app::follows::FollowReport {
     let brain = app.reload().await.unwrap();
     sync(store, &brain.knowledge, &Offset::defaults(), at)
@@ -231,7 +244,7 @@ async fn a_restart_between_the_change_and_the_notice_loses_nothing_and_repeats_n
     let data = tempfile::tempdir().unwrap();
     write_pack(k.path(), &unknown(), "Pagina ufficiale");
     {
-        let store = Store::open(data.path(), 16).unwrap();
+        let store = reopen(data.path()).await;
         let app = app(k.path(), store.clone());
         app.handle(
             USER,
@@ -244,14 +257,14 @@ async fn a_restart_between_the_change_and_the_notice_loses_nothing_and_repeats_n
         // The pack changes, then the process stops before any load compared it.
         write_pack(k.path(), &known(30), "Pagina ufficiale");
     }
-    let store = Store::open(data.path(), 16).unwrap();
+    let store = reopen(data.path()).await;
     let app2 = app(k.path(), store.clone());
     let rep = load(&app2, &store, now()).await;
     assert_eq!(rep.told, 1, "the start after the restart tells it");
     drop(app2);
     drop(store);
     // Stopped again after the notice was stored: still there, and not stored twice.
-    let store = Store::open(data.path(), 16).unwrap();
+    let store = reopen(data.path()).await;
     assert_eq!(notices(&store, USER).await.len(), 1);
     let app3 = app(k.path(), store.clone());
     assert_eq!(load(&app3, &store, now()).await.told, 0);
@@ -301,4 +314,108 @@ async fn promemoria_lists_what_is_followed_and_erasure_leaves_nothing() {
     let rep = load(&app, &store, now()).await;
     assert_eq!((rep.follows, rep.told), (0, 0));
     assert!(notices(&store, USER).await.is_empty());
+}
+
+/// A questionnaire for `prova`: eligible from `min` €; with `extra`, one more question.
+fn questionnaire(dir: &Path, min: u32, extra: bool, fix: &str) {
+    std::fs::create_dir_all(dir.join("questionnaires")).unwrap();
+    std::fs::create_dir_all(dir.join("calls")).unwrap();
+    std::fs::write(
+        dir.join("calls/prova.toml"),
+        call_file(&unknown(), "Pagina ufficiale")
+            + "\n[[section]]\nid = \"chi\"\ntitle = \"Chi può partecipare\"\ntext = \"Progetti da un certo valore.\"\nsource = \"test\"\n",
+    )
+    .unwrap();
+    let extra_q = if extra {
+        "[[question]]\nid = \"piemonte\"\nkind = \"yes-no\"\nlabel = \"In Piemonte\"\ntext = \"Operi in Piemonte?\"\n\n[[rule]]\nid = \"fuori\"\nwhen = { piemonte = false }\nverdict = \"non-ammissibile\"\nreason = \"Fuori dal Piemonte.\"\ncite = \"prova#chi\"\nfix = \"Opera in Piemonte.\"\n\n"
+    } else {
+        ""
+    };
+    std::fs::write(
+        dir.join("questionnaires/prova.toml"),
+        format!(
+            "id = \"prova\"\nkind = \"call\"\ntitle = \"Requisiti di prova\"\nnext_steps = [\"Leggi il bando.\"]\n\n[[question]]\nid = \"valore\"\nkind = \"number\"\nlabel = \"Valore\"\ntext = \"Quanto vale il progetto?\"\nunit = \"€\"\n\n{extra_q}[[rule]]\nid = \"valore-ok\"\nwhen = {{ valore = {{ ge = {min} }}{extra_a} }}\nverdict = \"ammissibile\"\nreason = \"Il progetto vale almeno {min} €.\"\ncite = \"prova#chi\"\n\n[[rule]]\nid = \"valore-basso\"\nwhen = {{ valore = {{ lt = {min} }} }}\nverdict = \"non-ammissibile\"\nreason = \"Il progetto vale meno di {min} €.\"\ncite = \"prova#chi\"\nfix = \"{fix}\"\n\n[[case]]\nname = \"alto\"\nanswers = {{ valore = {min}{extra_a} }}\nexpect = \"ammissibile\"\n",
+            extra_a = if extra { ", piemonte = true" } else { "" },
+        ),
+    )
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_kept_verdict_is_told_when_it_changes_and_only_then_and_never_guessed() {
+    let k = tempfile::tempdir().unwrap();
+    questionnaire(k.path(), 50_000, false, "Alza il valore.");
+    let store = Store::temporary().unwrap();
+    let app = app(k.path(), store.clone());
+    app.handle(USER, &Event::Text("/verifica prova".into()), now())
+        .await
+        .unwrap();
+    let r = app
+        .handle(USER, &Event::Text("60000".into()), now())
+        .await
+        .unwrap();
+    assert!(plain(&r).contains("AMMISSIBILE"), "{}", plain(&r));
+    assert!(button(&r, &Action::KeepVerdict), "{}", plain(&r));
+    let r = app
+        .handle(USER, &Event::Button(Action::KeepVerdict.encode()), now())
+        .await
+        .unwrap();
+    assert!(plain(&r).contains("conservo"), "{}", plain(&r));
+    let kept = store.watches_of(USER).await.unwrap();
+    assert!(kept[0].verdict.is_some());
+
+    // The questionnaire changes where it does not concern this user: nothing to tell.
+    questionnaire(k.path(), 50_000, false, "Porta il valore sopra la soglia.");
+    assert_eq!(load(&app, &store, now()).await.rechecked, 0);
+    assert!(notices(&store, USER).await.is_empty());
+
+    // The rule that applies is reworded (a new threshold, same outcome): told.
+    questionnaire(k.path(), 40_000, false, "Alza il valore.");
+    let rep = load(&app, &store, now()).await;
+    assert_eq!(
+        rep.rechecked, 1,
+        "the reason changed (40.000 instead of 50.000)"
+    );
+    let n = notices(&store, USER).await;
+    assert!(n[0].contains("Il progetto vale almeno 40000 €"), "{}", n[0]);
+    assert!(
+        n[0].contains("Chi può partecipare"),
+        "the citation: {}",
+        n[0]
+    );
+    let rep = load(&app, &store, now()).await;
+    assert_eq!(rep.rechecked, 0, "told once");
+
+    // The threshold moves above the user's value: the outcome changes, with the reason.
+    questionnaire(k.path(), 70_000, false, "Alza il valore.");
+    assert_eq!(load(&app, &store, now()).await.rechecked, 1);
+    let n = notices(&store, USER).await;
+    assert!(
+        n[1].contains("«ammissibile»") && n[1].contains("«non ammissibile»"),
+        "{}",
+        n[1]
+    );
+    assert!(n[1].contains("meno di 70000 €"), "{}", n[1]);
+
+    // A new question the user never answered: an invitation, no verdict, once.
+    questionnaire(k.path(), 70_000, true, "Alza il valore.");
+    assert_eq!(load(&app, &store, now()).await.rechecked, 1);
+    assert_eq!(load(&app, &store, now()).await.rechecked, 0);
+    let n = notices(&store, USER).await;
+    assert_eq!(n.len(), 3);
+    assert!(n[2].contains("Non ti do un esito a metà"), "{}", n[2]);
+    assert!(
+        !n[2].contains("«ammissibile»") && !n[2].contains("«non ammissibile»"),
+        "{}",
+        n[2]
+    );
+
+    // /cancellami: the kept result goes with the rest.
+    app.handle(USER, &Event::Text("/cancellami".into()), now())
+        .await
+        .unwrap();
+    app.handle(USER, &Event::Button(Action::EraseConfirm.encode()), now())
+        .await
+        .unwrap();
+    assert_eq!(store.watch_count().await.unwrap(), 0);
 }

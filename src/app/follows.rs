@@ -7,11 +7,15 @@
 //! replies, by the one sender under the one limiter, resumed after a crash), and, for a
 //! deadline just published and still ahead, the reminders at the configured offsets.
 //! A crash between two followers leaves the others' old facts stored: the next load
-//! tells them.
+//! tells them. A kept check result is evaluated again in the same step: a changed
+//! outcome or reason is told with its citations; a question added since is an
+//! invitation to complete the check, never a guessed verdict.
 
 use jiff::Timestamp;
 
-use crate::follow::{CallFacts, Change, changes, notice};
+use crate::follow::{
+    CallFacts, Change, KeptVerdict, Recheck, changes, notice, recheck, verdict_notice,
+};
 use crate::knowledge::Knowledge;
 use crate::outgoing::{Class, Target, plan};
 use crate::reminders::{Offset, Subscription, offsets_italian};
@@ -28,6 +32,8 @@ pub struct FollowReport {
     pub planned: usize,
     /// Follows changed meanwhile by someone else (left to the next load).
     pub skipped: usize,
+    /// Kept check results whose outcome or reasons changed, or that need a new answer.
+    pub rechecked: usize,
 }
 
 /// Follows read per page.
@@ -55,7 +61,13 @@ pub async fn sync(
             let call = k.call(&w.call.0);
             let facts = CallFacts::of(call, now);
             let mut found = changes(&w.seen, &facts);
-            if found.is_empty() {
+            // A kept check result, evaluated again with the questionnaire in force.
+            let kept = w.verdict.as_ref().and_then(|v| {
+                let q = k.questionnaire(&v.questionnaire)?;
+                Some((q, v, recheck(q, v)))
+            });
+            let verdict_news = kept.as_ref().is_some_and(|(_, _, r)| *r != Recheck::Same);
+            if found.is_empty() && !verdict_news {
                 continue;
             }
             let mut commit = Commit::new();
@@ -96,22 +108,36 @@ pub async fn sync(
                     offsets,
                 );
             }
-            let new = Watch {
+            let name = call.map_or(w.call.0.clone(), |c| c.short.clone());
+            let to = Target {
+                chat: w.user.0,
+                ..Target::default()
+            };
+            let mut new = Watch {
                 seen: facts,
                 ..w.clone()
             };
+            if let Some((q, before, found)) = &kept {
+                new.verdict = match found {
+                    Recheck::Same => w.verdict.clone(),
+                    Recheck::Changed(v) => Some(v.clone()),
+                    Recheck::Incomplete => Some(KeptVerdict {
+                        invited: true,
+                        ..(*before).clone()
+                    }),
+                };
+                if let Some(reply) = verdict_notice(tx, k, &w.call, &name, q, before, found) {
+                    commit.send_all(plan(&[reply], &to, Class::Background));
+                    report.rechecked += 1;
+                }
+            }
             if !found.is_empty() {
-                let name = call.map_or(w.call.0.clone(), |c| c.short.clone());
                 let source = call.map(|c| {
                     c.deadline
                         .as_ref()
                         .map_or(c.source.as_str(), |d| d.source.as_str())
                 });
                 let reply = notice(tx, &w.call, &name, source, &found, planned.as_deref());
-                let to = Target {
-                    chat: w.user.0,
-                    ..Target::default()
-                };
                 commit.send_all(plan(&[reply], &to, Class::Background));
             }
             if found.contains(&Change::Gone) {

@@ -806,6 +806,12 @@ impl Engine<'_> {
             ));
         }
         text.para().append(tx.t("check.disclaimer", &[]));
+        if matches!(q.target, Target::Call(_)) {
+            rows.push(vec![button(
+                tx.s("follow.button.keep", &[]),
+                Action::KeepVerdict,
+            )]);
+        }
         rows.push(vec![button(
             tx.s("check.again", &[]),
             Action::EligibilityStart(q.id.clone()),

@@ -63,6 +63,7 @@ impl Engine<'_> {
         out.effects.push(Effect::Follow {
             call: c.id.clone(),
             facts: CallFacts::of(Some(c), now),
+            verdict: None,
         });
         let mut text = tx.t("follow.done", &[("call", &c.short)]);
         let now_line = match c.deadline.as_ref().and_then(|d| d.known()) {
@@ -169,5 +170,37 @@ impl Engine<'_> {
             )]],
         };
         Some(Reply::new(body).with_buttons(rows))
+    }
+
+    /// «💾 Tieni il risultato» after a check: the result is kept with the call (followed
+    /// too), and evaluated again whenever the call or its questionnaire changes.
+    pub(super) fn keep_verdict(&self, out: &mut Outcome, tx: &Texts, now: Timestamp) {
+        let kept = out.session.last_check.as_ref().and_then(|c| {
+            let q = self.knowledge.questionnaire(&c.questionnaire)?;
+            match &q.target {
+                crate::eligibility::Target::Call(id) => Some((
+                    self.knowledge.call(&id.0)?,
+                    crate::follow::KeptVerdict::of(q, &c.answers),
+                )),
+                crate::eligibility::Target::Profile => None,
+            }
+        });
+        let Some((c, kept)) = kept else {
+            out.replies.push(Reply::new(tx.t("button.stale", &[])));
+            return;
+        };
+        out.effects.push(Effect::Follow {
+            call: c.id.clone(),
+            facts: CallFacts::of(Some(c), now),
+            verdict: Some(kept),
+        });
+        out.replies.push(
+            Reply::new(tx.t("follow.kept", &[("call", &c.short)])).with_buttons(vec![vec![
+                button(
+                    tx.s("follow.button.stop", &[("call", &short_label(&c.short))]),
+                    Action::Unfollow(c.id.clone()),
+                ),
+            ]]),
+        );
     }
 }

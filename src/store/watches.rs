@@ -15,7 +15,7 @@ use crate::follow::CallFacts;
 use crate::knowledge::CallId;
 
 /// A user following a call.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Watch {
     pub user: UserId,
     pub call: CallId,
@@ -23,6 +23,9 @@ pub struct Watch {
     pub seen: CallFacts,
     /// When they started following it.
     pub since: Timestamp,
+    /// A check result the user kept for this call, evaluated again on each load.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<crate::follow::KeptVerdict>,
 }
 
 #[async_trait]

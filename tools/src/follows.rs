@@ -54,6 +54,7 @@ async fn setup(root: &Path, n: i64) -> Result<Duration, BenchError> {
                 call: call.clone(),
                 seen: facts.clone(),
                 since: now,
+                verdict: None,
             });
         }
         store
