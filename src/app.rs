@@ -12,6 +12,7 @@
 //! ([`App::reload`], off the async workers); a message in flight keeps the knowledge it
 //! started with.
 
+pub mod follows;
 mod outgoing;
 pub mod session;
 
@@ -395,6 +396,13 @@ impl App {
         let topic = session.topic.clone();
         let view = UserView {
             subscriptions: self.store.subscriptions_of(user).await?,
+            follows: self
+                .store
+                .watches_of(user)
+                .await?
+                .into_iter()
+                .map(|w| w.call)
+                .collect(),
             ticket: self
                 .store
                 .following_ticket(user, now)
@@ -450,6 +458,22 @@ impl App {
                 Effect::Unsubscribe { call } => {
                     commit.unsubscribe(user, call.clone(), offsets);
                 }
+                Effect::Follow {
+                    call,
+                    facts,
+                    verdict,
+                } => {
+                    commit.follow(crate::store::Watch {
+                        user,
+                        call: call.clone(),
+                        seen: facts.clone(),
+                        since: now,
+                        verdict: verdict.clone(),
+                    });
+                }
+                Effect::Unfollow { call } => {
+                    commit.unfollow(user, call.clone());
+                }
                 Effect::SendDocument {
                     file,
                     file_name,
@@ -459,8 +483,12 @@ impl App {
                     file_name: file_name.clone(),
                     caption: caption.clone(),
                 }),
-                Effect::HandOver { question, answers } => {
-                    let call = topic.as_ref().map(|c| {
+                Effect::HandOver {
+                    question,
+                    answers,
+                    call,
+                } => {
+                    let call = call.as_ref().or(topic.as_ref()).map(|c| {
                         brain
                             .knowledge
                             .call(&c.0)

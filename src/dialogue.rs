@@ -9,6 +9,7 @@
 mod answer;
 mod answer_view;
 mod eligibility;
+mod follow;
 mod language;
 mod memory;
 mod prefilled;
@@ -55,6 +56,17 @@ pub struct Session {
     /// to prefill the eligibility check; shown in `/privacy`, erased by `/cancellami`.
     #[serde(default, skip_serializing_if = "Profile::is_empty")]
     pub profile: Profile,
+    /// The check the user finished last (questionnaire and answers): a ticket carries its
+    /// answers; erased by `/cancellami` with the session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_check: Option<FinishedCheck>,
+}
+
+/// A finished eligibility check, as the user answered it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FinishedCheck {
+    pub questionnaire: String,
+    pub answers: crate::eligibility::Answers,
 }
 
 impl Default for Session {
@@ -68,6 +80,7 @@ impl Default for Session {
             last_seen: None,
             last_question: None,
             profile: Profile::default(),
+            last_check: None,
         }
     }
 }
@@ -119,6 +132,16 @@ pub enum Effect {
     Subscribe { call: CallId, deadline: DeadlineAt },
     /// Stop the reminders of `call`, or of every call with `None`.
     Unsubscribe { call: Option<CallId> },
+    /// Follow `call`; `facts` is what the user was told of it now (later loads compare
+    /// the knowledge with it).
+    Follow {
+        call: CallId,
+        facts: crate::follow::CallFacts,
+        /// A check result to keep with it («💾 Tieni il risultato»).
+        verdict: Option<crate::follow::KeptVerdict>,
+    },
+    /// Stop following `call`, or every call with `None`.
+    Unfollow { call: Option<CallId> },
     /// Send an official document's file as a document message (the engine cannot read
     /// files; the app reads it and adds the reply, or says politely that it cannot).
     SendDocument {
@@ -132,6 +155,8 @@ pub enum Effect {
         question: String,
         /// Eligibility answers given so far: (question label, answer).
         answers: Vec<(String, String)>,
+        /// The call in focus (or of the check), for staff.
+        call: Option<CallId>,
     },
     /// Add the user's message to their open ticket.
     FollowUp { ticket: u64, text: String },
@@ -193,6 +218,8 @@ impl Answered {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UserView {
     pub subscriptions: Vec<Subscription>,
+    /// The calls the user follows («🔔 Avvisami»).
+    pub follows: Vec<CallId>,
     /// The open ticket the user's messages go to (see `helpdesk::Ticket::takes_follow_ups`).
     pub ticket: Option<u64>,
     /// The user's tickets (number, status), for `/privacy`.
@@ -407,6 +434,9 @@ impl Engine<'_> {
                 }
             }
             Action::Calendar(id) => out.replies.push(self.calendar(tx, &id, now)),
+            Action::Follow(id) => self.follow(out, tx, &id, now, view),
+            Action::KeepVerdict => self.keep_verdict(out, tx, now),
+            Action::Unfollow(id) => self.unfollow(out, tx, &id, view),
             Action::Faq(id) => match self.index.find(&format!("faq:{id}")) {
                 Some(i) => self.show_entry(out, tx, i, now),
                 None => out.replies.push(Reply::new(tx.t("button.stale", &[]))),
@@ -527,6 +557,13 @@ impl Engine<'_> {
                     command: cmd.to_string(),
                 },
             });
+            // «avvisami quando esce la scadenza di alfa»: straight to following alfa.
+            if cmd == "promemoria"
+                && let Some(offer) = self.follow_offer(tx, text, now, view)
+            {
+                out.replies.push(offer);
+                return;
+            }
             return self.on_command(out, tx, cmd, "", now, view);
         }
         self.answer(out, tx, text, now);
@@ -615,7 +652,9 @@ impl Engine<'_> {
                 } else {
                     "deadline.unknown"
                 };
-                tx.t(key, &[("page", &page)])
+                let mut r = tx.t(key, &[("page", &page)]);
+                r.text(" ").append(self.help_pointer(tx));
+                r
             }
         })
     }
@@ -664,19 +703,70 @@ impl Engine<'_> {
             .then(|| vec![button(tx.s("button.operator", &[]), Action::Operator)])
     }
 
+    /// Where a person can be reached, as the configuration says: `/operatore` with a staff
+    /// group, the contact with only a contact, otherwise a plain word that this bot has no
+    /// help desk and the official page decides. Every "ask a person" sentence ends here.
+    pub fn help_pointer(&self, tx: &Texts) -> Rich {
+        if self.settings.staff.reachable() {
+            tx.t("help.pointer.staff", &[])
+        } else if !self.settings.helpdesk_contact.is_empty() {
+            tx.t(
+                "help.pointer.contact",
+                &[("contact", &self.settings.helpdesk_contact)],
+            )
+        } else {
+            tx.t("help.pointer.none", &[])
+        }
+    }
+
+    /// A text of the pack with its help-desk placeholder filled from the configuration
+    /// (see [`crate::knowledge::HELP_DESK`]).
+    pub fn pack_text(&self, tx: &Texts, text: &str) -> String {
+        crate::knowledge::fill_help_desk(text, &self.help_pointer(tx).to_plain())
+    }
+
+    /// `/operatore` when no staff group is set: the contact, or the official page of the
+    /// call in focus and a plain word that this bot has no help desk. Never a dead end.
+    fn no_staff(&self, out: &mut Outcome, tx: &Texts) {
+        if !self.settings.helpdesk_contact.is_empty() {
+            out.replies.push(Reply::new(tx.t(
+                "handover.contact",
+                &[("contact", &self.settings.helpdesk_contact)],
+            )));
+            return;
+        }
+        let call = out
+            .session
+            .topic
+            .as_ref()
+            .and_then(|id| self.knowledge.call(&id.0));
+        let mut text = tx.t("handover.none", &[]);
+        let mut rows = Vec::new();
+        match call.and_then(|c| c.official_page.as_ref().map(|p| (c, p))) {
+            Some((c, p)) => {
+                text.para().append(tx.t(
+                    "handover.none_page",
+                    &[("call", &c.short), ("title", &p.title), ("site", &p.site)],
+                ));
+                rows.push(vec![button(
+                    tx.s("button.call_card", &[("call", &short_label(&c.short))]),
+                    Action::Call(c.id.clone()),
+                )]);
+            }
+            None => {
+                text.para().append(tx.t("handover.none_no_call", &[]));
+                rows.push(vec![button(tx.s("menu.calls", &[]), Action::Calls)]);
+            }
+        }
+        out.replies.push(Reply::new(text).with_buttons(rows));
+    }
+
     /// `/operatore [question]` and its button: the question (given, or the last one
-    /// searched) becomes a ticket; without one, the next message does.
+    /// typed) becomes a ticket with the call in focus and the check's answers; without
+    /// one, the next message does.
     fn hand_over(&self, out: &mut Outcome, tx: &Texts, args: &str, view: &UserView) {
         if !self.settings.staff.reachable() {
-            let mut text = tx.t("handover.unavailable", &[]);
-            if !self.settings.helpdesk_contact.is_empty() {
-                text.para().append(tx.t(
-                    "helpdesk.contact",
-                    &[("contact", &self.settings.helpdesk_contact)],
-                ));
-            }
-            out.replies.push(Reply::new(text));
-            return;
+            return self.no_staff(out, tx);
         }
         if let Some(n) = view.ticket {
             if !args.is_empty() {
@@ -713,17 +803,36 @@ impl Engine<'_> {
             }
         };
         out.session.last_question = None;
-        let answers = match &out.session.state {
-            State::Eligibility(p) => crate::helpdesk::answers_in(
+        // The check in progress, or else the one the user finished last.
+        let check = match &out.session.state {
+            State::Eligibility(p) => Some((p.questionnaire.clone(), p.answers.clone())),
+            _ => out
+                .session
+                .last_check
+                .as_ref()
+                .map(|c| (c.questionnaire.clone(), c.answers.clone())),
+        };
+        let answers = check.as_ref().map_or_else(Vec::new, |(q, a)| {
+            crate::helpdesk::answers_of(
                 self.knowledge,
-                p,
+                q,
+                a,
                 &tx.s("helpdesk.yes", &[]),
                 &tx.s("helpdesk.no", &[]),
                 &tx.s("helpdesk.skipped", &[]),
-            ),
-            _ => Vec::new(),
-        };
-        out.effects.push(Effect::HandOver { question, answers });
+            )
+        });
+        let call = out.session.topic.clone().or_else(|| {
+            check.and_then(|(q, _)| match &self.knowledge.questionnaire(&q)?.target {
+                crate::eligibility::Target::Call(c) => Some(c.clone()),
+                crate::eligibility::Target::Profile => None,
+            })
+        });
+        out.effects.push(Effect::HandOver {
+            question,
+            answers,
+            call,
+        });
     }
 
     /// One short line of a call's deadline for lists (the card and answers say more).
@@ -751,7 +860,14 @@ impl Engine<'_> {
         calls.sort_by_key(|c| (call_rank(c, now), c.short.clone()));
         let mut text = tx.t("calls.title", &[]);
         let mut rows = Vec::new();
+        let mut group = None;
         for c in calls {
+            // A heading per status: a call whose status is unknown never reads as open.
+            let rank = call_rank(c, now);
+            if group != Some(rank) {
+                group = Some(rank);
+                text.para().append(tx.t(status_group_key(rank), &[]));
+            }
             text.para().bold(&c.short);
             if let Some(b) = &c.budget {
                 text.text(format!(" · {b}"));
@@ -789,7 +905,10 @@ impl Engine<'_> {
             .iter()
             .any(|(c, _)| c.deadline.as_ref().is_some_and(|d| d.known().is_none()))
         {
-            text.para().append(tx.t("deadlines.unknown_hint", &[]));
+            text.para()
+                .append(tx.t("deadlines.unknown_hint", &[]))
+                .text(" ")
+                .append(self.help_pointer(tx));
         }
         if list.is_empty() {
             text.para().append(tx.t("deadlines.none", &[]));
@@ -864,6 +983,7 @@ impl Engine<'_> {
             text.para().append(tx.t("call.see_also", &[]));
         }
         rows.extend(self.reminder_row(tx, c, now));
+        rows.extend(self.follow_row(tx, c, now));
         Reply::new(text).with_buttons(rows)
     }
 }
@@ -970,6 +1090,7 @@ impl Engine<'_> {
         } else {
             text.para().append(tx.t("reminders.choose", &[]));
         }
+        self.follows_part(tx, &mut text, &mut rows, now, view);
         // Say plainly why the other calls cannot be followed.
         let mut others: Vec<&Call> = self
             .knowledge
@@ -1381,6 +1502,16 @@ fn call_rank(c: &Call, now: Timestamp) -> u8 {
         (_, CallStatus::Open) => 0,
         (_, CallStatus::Unknown) => 1,
         (_, CallStatus::Closed) => 2,
+    }
+}
+
+/// The heading of a group of calls of one [`call_rank`].
+fn status_group_key(rank: u8) -> &'static str {
+    match rank {
+        0 => "status.group.open",
+        1 => "status.group.unknown",
+        2 => "status.group.closed",
+        _ => "status.group.strategy",
     }
 }
 

@@ -49,16 +49,17 @@ impl Staff {
     }
 }
 
-/// The eligibility answers given so far in a session, as (question label, answer label).
-pub fn answers_in(
+/// Eligibility answers of `questionnaire`, as (question label, answer label).
+pub fn answers_of(
     knowledge: &crate::knowledge::Knowledge,
-    progress: &crate::dialogue::Progress,
+    questionnaire: &str,
+    answers: &crate::eligibility::Answers,
     yes: &str,
     no: &str,
     skipped: &str,
 ) -> Vec<(String, String)> {
     use crate::eligibility::Answer;
-    let Some(q) = knowledge.questionnaire(&progress.questionnaire) else {
+    let Some(q) = knowledge.questionnaire(questionnaire) else {
         return Vec::new();
     };
     let label = |qid: &str, opt: &str| {
@@ -66,8 +67,7 @@ pub fn answers_in(
             .and_then(|qq| qq.options.iter().find(|o| o.id == opt))
             .map_or(opt.to_string(), |o| o.label.clone())
     };
-    progress
-        .answers
+    answers
         .iter()
         .map(|(qid, a)| {
             let question = q.question(qid).map_or(qid.clone(), |qq| qq.label.clone());
@@ -221,7 +221,9 @@ pub fn ready_text(index: &SearchIndex, entry: usize) -> String {
         s.push_str(&d.title);
         s.push_str("\n\n");
     }
-    s.push_str(d.body.trim());
+    // Staff send it, so a person is reachable through the bot.
+    let pointer = texts(Lang::It).s("help.pointer.staff", &[]);
+    s.push_str(crate::knowledge::fill_help_desk(&d.body, &pointer).trim());
     s
 }
 

@@ -5,6 +5,7 @@
 //! - [`knowledge`] reads and validates `knowledge/` (calls, FAQs, synonyms) with file:line
 //!   errors; deadlines are data with a history ([`knowledge::Deadline`]);
 //!   [`knowledge::english`] builds the English view of the pack from `knowledge/en/`.
+//!   [`knowledge::audit`] finds sentences that contradict the pack's own data.
 //! - [`documents`] reads the official documents of the calls (PDF, DOCX, HTML, text) and
 //!   splits them into citable passages (article, paragraph, page), cached by content hash.
 //! - [`fold`] is how text is compared everywhere: lower case, accents folded, acronyms
@@ -32,7 +33,7 @@
 //!   formats dates and amounts for it, [`action`] encodes and validates button data.
 //! - [`ids`] holds the identifiers every layer shares ([`ids::UserId`]).
 //! - [`store`] is durable state behind one trait per kind of data (sessions as bytes
-//!   with a revision, follows and the reminder queue, tickets, the question log with its
+//!   with a revision, subscriptions and the reminder queue, followed calls, tickets, the question log with its
 //!   retention, the outbox, applied updates, erasure); [`store::commit`] describes an
 //!   update's changes and messages, applied by a backend in one atomic step;
 //!   [`store::sled`] is the embedded backend, the only code that names sled;
@@ -46,6 +47,10 @@
 //!   error policy, one limiter, the sender task.
 //! - [`reminders`] follows deadlines for subscribers: pure schedule, a rate-limited
 //!   dispatcher task over the store's queue, calendar files.
+//! - [`follow`] is following a call (pure): what a follower was last told
+//!   ([`follow::CallFacts`]), what changed since, the notice; [`app::follows`] compares
+//!   every follow on each load (run by the reminder dispatcher) and stores the notices in
+//!   the outbox with the new facts; [`store::watches`] keeps the follows.
 //! - [`helpdesk`] hands questions over to people: staff, tickets (kept by the store),
 //!   ready-to-send answers for staff, statistics of what is missing (text and a PNG
 //!   chart, sent as a photo through the outbox).
@@ -72,6 +77,7 @@ pub mod dialogue;
 pub mod documents;
 pub mod eligibility;
 pub mod fold;
+pub mod follow;
 pub mod helpdesk;
 pub mod ids;
 pub mod knowledge;

@@ -108,6 +108,16 @@ fn settings(cfg: &Config) -> Settings {
     }
 }
 
+/// Neither a staff group nor a contact: the bot tells users it has no help desk; the
+/// operator should know before they do.
+fn warn_no_help_desk(cfg: &Config) {
+    if !cfg.helpdesk.staff().reachable() && cfg.helpdesk.contact.trim().is_empty() {
+        let msg = texts(Lang::It).s("run.no_help_desk", &[]);
+        eprintln!("warning: {msg}");
+        tracing::warn!("{msg}");
+    }
+}
+
 fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -120,6 +130,11 @@ fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
                     for w in &k.warnings {
                         eprintln!("warning: {w}");
                     }
+                    let audit = sportello::knowledge::audit::audit(k, Timestamp::now());
+                    for w in &audit {
+                        eprintln!("warning: {w}");
+                    }
+                    warn_no_help_desk(&cfg);
                     // The eligibility cases are the questionnaires' own tests: a failing one
                     // fails the check like a malformed file.
                     let (cases, failures) = sportello::eligibility::run_all_cases(k);
@@ -152,11 +167,9 @@ fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
                             c.total
                         );
                     }
-                    if *strict && !k.warnings.is_empty() {
-                        eprintln!(
-                            "{} warning(s): failing because of --strict",
-                            k.warnings.len()
-                        );
+                    let warnings = k.warnings.len() + audit.len();
+                    if *strict && warnings > 0 {
+                        eprintln!("{warnings} warning(s): failing because of --strict");
                         return Ok(ExitCode::FAILURE);
                     }
                     Ok(ExitCode::SUCCESS)
@@ -225,6 +238,7 @@ fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
                 eprintln!("{}", texts(Lang::It).s("run.no_token", &[]));
                 return Ok(ExitCode::from(2));
             }
+            warn_no_help_desk(&cfg);
             let reminders = cfg.reminders.settings()?;
             let brain = Brain::load_with(&cfg.knowledge.dir, cfg.knowledge.documents_cache())
                 .context("loading the knowledge")?;

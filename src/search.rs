@@ -541,19 +541,21 @@ impl SearchIndex {
         let mut df: HashMap<String, u32> = HashMap::new();
         let mut vocab: HashMap<String, u32> = HashMap::new();
         for (i, d) in docs.into_iter().enumerate() {
+            // The help-desk placeholder is filled when shown, never searched.
+            let indexed = crate::knowledge::strip_help_desk(&d.body);
             let mut doc = TantivyDocument::default();
             doc.add_u64(fields.ord, i as u64);
             doc.add_u64(fields.kind, d.kind.code());
             doc.add_text(fields.title, join_acronyms(&d.title));
             // Alternatives are more titles: one multi-valued field, one posting list.
             doc.add_text(fields.title, join_acronyms(&d.alt));
-            doc.add_text(fields.body, join_acronyms(&d.body));
+            doc.add_text(fields.body, join_acronyms(&indexed));
             let title_all = format!("{}\n{}", d.title, d.alt);
             writer.add_document(doc)?;
-            let all = format!("{title_all}\n{}", d.body);
+            let all = format!("{title_all}\n{indexed}");
             let title_stems: HashSet<String> = tokens(&mut stem, &d.title).into_iter().collect();
             let alt_stems: HashSet<String> = tokens(&mut stem, &d.alt).into_iter().collect();
-            let body_stems: HashSet<String> = tokens(&mut stem, &d.body).into_iter().collect();
+            let body_stems: HashSet<String> = tokens(&mut stem, &indexed).into_iter().collect();
             let mut phrasings = vec![title_stems.clone()];
             if d.kind == EntryKind::Faq {
                 phrasings.extend(

@@ -13,6 +13,7 @@
 //! - [`outbox::OutboxStore`]: messages to send, with a claim protocol.
 //! - [`updates::UpdateLog`]: Telegram update ids already applied (a redelivered update is
 //!   not applied twice).
+//! - [`watches::WatchStore`]: the calls users follow, with what each was last told.
 //! - [`erasure::Erasure`]: erasing one user across all of the above.
 //! - [`commit`]: what one update changes (session + effects + outgoing messages + the
 //!   update id), applied by [`commit::Committer`] in one atomic step.
@@ -40,6 +41,7 @@ pub mod shred;
 pub mod sled;
 pub mod tickets;
 pub mod updates;
+pub mod watches;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -55,12 +57,13 @@ pub use questions::{AskedQuestion, QuestionLog};
 pub use sessions::{Revision, SessionStore, StoredSession};
 pub use tickets::{NewTicket, Status, Ticket, TicketStore};
 pub use updates::UpdateLog;
+pub use watches::{Watch, WatchStore};
 
 /// The traits, for callers that use a [`Store`]'s methods.
 pub mod prelude {
     pub use super::{
         Committer, Erasure, FollowStore, OutboxStore, QuestionLog, SessionStore, TicketStore,
-        UpdateLog,
+        UpdateLog, WatchStore,
     };
 }
 
@@ -86,6 +89,7 @@ pub trait Backend:
     + QuestionLog
     + OutboxStore
     + UpdateLog
+    + WatchStore
     + Erasure
     + Committer
     + Send
@@ -101,6 +105,7 @@ impl<T> Backend for T where
         + QuestionLog
         + OutboxStore
         + UpdateLog
+        + WatchStore
         + Erasure
         + Committer
         + Send

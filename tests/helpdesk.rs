@@ -518,10 +518,7 @@ async fn without_a_staff_group_the_user_is_told_how_to_reach_people() {
     let ad = adapter_on(Store::temporary().unwrap(), Staff::default());
     let mut bot = mock(from_user("/operatore aiuto"), &ad);
     bot.dispatch().await;
-    let mut expected = texts(Lang::It).t("handover.unavailable", &[]);
-    expected
-        .para()
-        .append(texts(Lang::It).t("helpdesk.contact", &[("contact", "helpdesk@example.org")]));
+    let expected = texts(Lang::It).t("handover.contact", &[("contact", "helpdesk@example.org")]);
     assert_eq!(to(&bot, USER as i64), [expected.to_html()]);
     assert!(ad.app.store.tickets().await.unwrap().is_empty());
     // And no operator button is offered under an unsure answer.

@@ -477,12 +477,7 @@ impl Engine<'_> {
     /// and, when reachable, a person.
     fn nothing(&self, tx: &Texts, suggestions: &[usize]) -> Reply {
         let mut text = tx.t("search.nothing", &[]);
-        if !self.settings.helpdesk_contact.is_empty() {
-            text.para().append(tx.t(
-                "helpdesk.contact",
-                &[("contact", &self.settings.helpdesk_contact)],
-            ));
-        }
+        text.para().append(self.help_pointer(tx));
         let mut rows: Vec<Vec<Button>> = Vec::new();
         if !suggestions.is_empty() {
             text.para().append(tx.t("search.maybe", &[]));

@@ -4,6 +4,7 @@
 //! problem: every file is read and every error is reported with its file and line, so
 //! `sportello check` can list them all at once.
 
+pub mod audit;
 pub mod deadline;
 pub mod english;
 pub mod lexicon;
@@ -20,6 +21,22 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::eligibility::{Questionnaire, Target};
+
+/// The placeholder a text of the pack writes where it sends the reader to a person
+/// (`Verifica la pagina ufficiale. {help_desk}`). It is filled when the text is shown,
+/// from the configuration (a staff group, a contact, or neither), so the pack never
+/// promises a help desk the bot does not have. Search never sees it.
+pub const HELP_DESK: &str = "{help_desk}";
+
+/// `text` with [`HELP_DESK`] replaced by `pointer`.
+pub fn fill_help_desk(text: &str, pointer: &str) -> String {
+    text.replace(HELP_DESK, pointer)
+}
+
+/// `text` without [`HELP_DESK`] (for indexing and for checks).
+pub fn strip_help_desk(text: &str) -> String {
+    text.replace(HELP_DESK, "")
+}
 
 /// Stable identifier of a call (strategy, measure or call), e.g. `wecare-welfare-aziendale`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -318,6 +318,17 @@ impl<O: Outbox, C: Clock> Dispatcher<O, C> {
             return Ok(());
         }
         let k = &brain.knowledge;
+        // Followers of a changed call first (notices through the outbox, reminders for a
+        // deadline just published); then the subscriptions, which tell of moved deadlines.
+        let f = crate::app::follows::sync(&self.store, k, &self.settings.offsets, self.clock.now())
+            .await?;
+        tracing::info!(
+            "follows: {} followed calls, {} followers told, {} reminders planned, {} left for the next load",
+            f.follows,
+            f.told,
+            f.planned,
+            f.skipped
+        );
         let r = self
             .store
             .sync_reminders(
@@ -335,6 +346,7 @@ impl<O: Outbox, C: Clock> Dispatcher<O, C> {
             r.finished,
             r.queued
         );
+
         self.seen_brain = Some(brain);
         Ok(())
     }

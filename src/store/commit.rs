@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 
 use super::outbox::{Claimed, Waiting};
+use super::watches::Watch;
 use super::{AskedQuestion, Revision, StoreError, Ticket, UserId};
 use crate::knowledge::CallId;
 use crate::outgoing::Entry;
@@ -66,6 +67,13 @@ pub enum Change {
     Erase(UserId),
     /// The user of a waiting entry was told of its delay; conflicts if it changed.
     Notified(Waiting),
+    /// A user follows a call (or is following it again, with what they know now).
+    Follow(Watch),
+    /// A follower was told of a change: `new` replaces `old`; conflicts unless `old` is
+    /// still stored as is.
+    Refollow { old: Watch, new: Watch },
+    /// Stop following one call (or all, `call: None`).
+    Unfollow { user: UserId, call: Option<CallId> },
 }
 
 /// Everything one update (or one delivery) changes.
@@ -174,6 +182,18 @@ impl Commit {
 
     pub fn erase(&mut self, user: UserId) -> &mut Self {
         self.change(Change::Erase(user))
+    }
+
+    pub fn follow(&mut self, w: Watch) -> &mut Self {
+        self.change(Change::Follow(w))
+    }
+
+    pub fn refollow(&mut self, old: Watch, new: Watch) -> &mut Self {
+        self.change(Change::Refollow { old, new })
+    }
+
+    pub fn unfollow(&mut self, user: UserId, call: Option<CallId>) -> &mut Self {
+        self.change(Change::Unfollow { user, call })
     }
 
     pub fn notified(&mut self, w: &Waiting) -> &mut Self {

@@ -29,9 +29,10 @@ pub(super) enum TreeId {
     TicketCounter,
     Outbox,
     Applied,
+    Watches,
 }
 
-const TREES: usize = 12;
+const TREES: usize = 13;
 
 const ALL: [TreeId; TREES] = [
     TreeId::Sessions,
@@ -46,6 +47,7 @@ const ALL: [TreeId; TREES] = [
     TreeId::TicketCounter,
     TreeId::Outbox,
     TreeId::Applied,
+    TreeId::Watches,
 ];
 
 impl TreeId {
@@ -104,6 +106,7 @@ impl SledStore {
             TreeId::TicketCounter => &self.ticket_counter,
             TreeId::Outbox => &self.outbox,
             TreeId::Applied => &self.applied,
+            TreeId::Watches => &self.watches,
         }
     }
 
@@ -153,6 +156,11 @@ impl SledStore {
                     erased.push(*user);
                 }
                 Change::Notified(w) => ops.extend(self.outbox_notified_ops(w)),
+                Change::Follow(w) => ops.extend(self.follow_ops(w)?),
+                Change::Refollow { old, new } => ops.extend(self.refollow_ops(old, new)?),
+                Change::Unfollow { user, call } => {
+                    ops.extend(self.unfollow_ops(*user, call.as_ref())?)
+                }
             }
         }
         if let Some(s) = &c.session {

@@ -4,7 +4,7 @@
 //! Trees: `sessions` (user → revision ‖ touched ‖ bytes), `questions` (time ‖ id →
 //! entry) and `question_askers` ([`questions`]), `subscriptions`, `reminder_queue`, `reminders_done` ([`follows`]), `tickets`,
 //! `ticket_messages`, `user_tickets`, `ticket_counter` ([`tickets`]), `outbox`
-//! ([`outbox`]) and `applied_updates`. Keys that sort by time or id are big-endian, with
+//! ([`outbox`]), `watches` ([`watches`]) and `applied_updates`. Keys that sort by time or id are big-endian, with
 //! the sign bit flipped for signed ids so negative (group) ids sort first.
 //!
 //! **Erasure is real on disk** by crypto-shredding ([`crate::store::shred`]): every value
@@ -27,6 +27,7 @@ mod outbox;
 mod questions;
 mod sessions;
 mod tickets;
+mod watches;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -70,6 +71,8 @@ pub struct SledStore {
     outbox: sled::Tree,
     /// Telegram update ids applied lately → when (seconds, big-endian).
     applied: sled::Tree,
+    /// Calls users follow ([`watches`]).
+    watches: sled::Tree,
     flusher: Arc<Flusher>,
     keys: Arc<dyn KeyStore>,
     /// Seals records that belong to no user.
@@ -139,6 +142,7 @@ impl SledStore {
             ticket_counter: db.open_tree("ticket_counter")?,
             outbox: db.open_tree("outbox")?,
             applied: db.open_tree("applied_updates")?,
+            watches: db.open_tree("watches")?,
             db,
             flusher: Arc::default(),
         })
@@ -196,6 +200,7 @@ impl SledStore {
     /// waiting to go to them.
     fn erase_ops(&self, user: UserId) -> Result<Vec<commit::Op>, StoreError> {
         let mut ops = self.reminder_keys_of(user)?;
+        ops.extend(self.unfollow_ops(user, None)?);
         ops.extend(self.questions_of(user)?);
         ops.extend(self.forget_tickets_ops(user)?);
         for k in self.outbox_keys_of(user)? {
