@@ -2,6 +2,10 @@
 //! their durable store, statistics over the question log, and the ready-to-send answers
 //! staff get for a forwarded question.
 //!
+//! Staff teaching the bot (a relayed answer becomes a FAQ, reviewed and published from
+//! the chat) lives in [`teach`] (pure), [`drafts`] (file and card), [`publish`] (atomic
+//! write), [`audit`] (append-only log) and `teaching` (the app's side).
+//!
 //! Statistics and ready answers are pure; tickets are kept by the store
 //! ([`crate::store::TicketStore`]) and changed through a commit that compares each
 //! ticket with the one that was read.
@@ -20,10 +24,23 @@ use crate::search::{Confidence, EntryKind, SearchIndex};
 use crate::store::{AskedQuestion, Commit, StoreError, UserId};
 use crate::text::{Lang, texts};
 
+pub mod audit;
+pub mod drafts;
+pub mod publish;
+pub mod teach;
+mod teaching;
+
 pub use crate::store::tickets::{FOLLOW_UP_WINDOW, NewTicket, Status, Ticket};
 
 /// Commands only staff may use; for anyone else they are unknown commands.
-pub const STAFF_COMMANDS: &[&str] = &["risposta", "ticket", "chiudi", "statistiche", "ricarica"];
+pub const STAFF_COMMANDS: &[&str] = &[
+    "risposta",
+    "ticket",
+    "chiudi",
+    "statistiche",
+    "ricarica",
+    "faq",
+];
 
 /// Who the staff are (from `config.toml`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -253,11 +270,16 @@ impl App {
         match &incoming.event {
             Event::Text(t) if incoming.forwarded => Ok(Some(self.staff_answer(t))),
             Event::Text(t) => match parse_command(t.trim()) {
+                Some((cmd, args)) if cmd == "faq" => {
+                    Ok(Some(self.faq_command(args, incoming, now).await?))
+                }
                 Some((cmd, args)) if STAFF_COMMANDS.contains(&cmd.as_str()) => {
                     Ok(Some(self.staff_command(&cmd, args, now, commit).await?))
                 }
-                _ => Ok(None),
+                Some(_) => Ok(None),
+                None => self.teach_event(incoming, now).await,
             },
+            Event::Button(_) if let Some(d) = self.teach_event(incoming, now).await? => Ok(Some(d)),
             Event::Button(data) => match Action::decode(data) {
                 Some(Action::StaffAnswer(id)) => {
                     let brain = self.brain();
@@ -304,7 +326,7 @@ impl App {
                 };
                 self.close(n, commit).await?
             }
-            "statistiche" => here(self.statistics(now).await?),
+            "statistiche" => vec![Delivery::Here(self.statistics(now).await?)],
             "ricarica" => here(match self.reload().await {
                 Ok(b) => tx.t(
                     "helpdesk.reload.done",
@@ -561,10 +583,14 @@ impl App {
             name = display(&t.name);
             commit.save_ticket(Some(before), t);
         }
-        Ok(Reply::new(tx.t(
-            "ticket.delivered",
-            &[("number", &num), ("name", &name)],
-        )))
+        let save = self.offer_button(n).await.unwrap_or_else(|e| {
+            tracing::warn!(ticket = n, "no «Salva come FAQ» button: {e}");
+            Vec::new()
+        });
+        Ok(
+            Reply::new(tx.t("ticket.delivered", &[("number", &num), ("name", &name)]))
+                .with_buttons(save),
+        )
     }
 
     /// `/chiudi N`.
@@ -634,7 +660,7 @@ impl App {
     }
 
     /// `/statistiche`: the last 7 and 30 days of the question log.
-    async fn statistics(&self, now: Timestamp) -> Result<Rich, AppError> {
+    async fn statistics(&self, now: Timestamp) -> Result<Reply, AppError> {
         let tx = texts(Lang::It);
         let brain = self.brain();
         let month = now - SignedDuration::from_hours(24 * 30);
@@ -670,6 +696,7 @@ impl App {
                 ));
             }
         }
+        let mut rows = Vec::new();
         if m.unanswered.is_empty() {
             r.para().append(tx.t("helpdesk.stats.all_answered", &[]));
         } else {
@@ -689,8 +716,9 @@ impl App {
                     ],
                 ));
             }
+            rows = App::write_buttons(&m.unanswered[..m.unanswered.len().min(8)]);
         }
-        Ok(r)
+        Ok(Reply::new(r).with_buttons(rows))
     }
 }
 

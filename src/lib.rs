@@ -38,7 +38,9 @@
 //! - [`reminders`] follows deadlines for subscribers: pure schedule, a rate-limited
 //!   dispatcher task over the store's queue, calendar files.
 //! - [`helpdesk`] hands questions over to people: staff, tickets (kept by the store),
-//!   ready-to-send answers for staff, statistics of what is missing.
+//!   ready-to-send answers for staff, statistics of what is missing, and staff teaching
+//!   the bot: a relayed answer becomes a FAQ draft, reviewed, approved and written
+//!   atomically into `knowledge/faq/staff.toml` (`helpdesk/{teach,drafts,publish,audit}`).
 //! - [`app`] wires knowledge, index, store and engine: the one entry point adapters call;
 //!   it keeps each user's updates in order and tells the outbox what follows a delivery.
 //! - [`console`] is the terminal adapter over [`app`].

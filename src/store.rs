@@ -13,6 +13,8 @@
 //! - [`outbox::OutboxStore`]: messages to send, with a claim protocol.
 //! - [`updates::UpdateLog`]: Telegram update ids already applied (a redelivered update is
 //!   not applied twice).
+//! - [`drafts::DraftStore`]: FAQ drafts staff write from the chat, swapped by
+//!   compare-and-swap (one approval publishes).
 //! - [`erasure::Erasure`]: erasing one user across all of the above.
 //! - [`commit`]: what one update changes (session + effects + outgoing messages + the
 //!   update id), applied by [`commit::Committer`] in one atomic step.
@@ -29,6 +31,7 @@
 //! chosen at start from the configuration.
 
 pub mod commit;
+pub mod drafts;
 pub mod erasure;
 pub mod files;
 pub mod follows;
@@ -46,6 +49,7 @@ use jiff::Timestamp;
 
 pub use crate::ids::UserId;
 pub use commit::{Commit, CommitError, Committer};
+pub use drafts::{Draft, DraftStatus, DraftStore};
 pub use erasure::Erasure;
 pub use follows::FollowStore;
 pub use outbox::OutboxStore;
@@ -57,8 +61,8 @@ pub use updates::UpdateLog;
 /// The traits, for callers that use a [`Store`]'s methods.
 pub mod prelude {
     pub use super::{
-        Committer, Erasure, FollowStore, OutboxStore, QuestionLog, SessionStore, TicketStore,
-        UpdateLog,
+        Committer, DraftStore, Erasure, FollowStore, OutboxStore, QuestionLog, SessionStore,
+        TicketStore, UpdateLog,
     };
 }
 
@@ -86,6 +90,7 @@ pub trait Backend:
     + UpdateLog
     + Erasure
     + Committer
+    + DraftStore
     + Send
     + Sync
     + 'static
@@ -101,6 +106,7 @@ impl<T> Backend for T where
         + UpdateLog
         + Erasure
         + Committer
+        + DraftStore
         + Send
         + Sync
         + 'static

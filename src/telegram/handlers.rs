@@ -67,6 +67,25 @@ where
             .await
         {
             Ok(Some(deliveries)) => {
+                // A text answer may become a FAQ: offered before the copy is stored, so
+                // its delivery confirmation carries «📌 Salva come FAQ».
+                if let Some(text) = msg.text() {
+                    let by = crate::helpdesk::teach::Actor {
+                        id: user.0,
+                        name: display_name(from),
+                    };
+                    let now = jiff::Timestamp::now();
+                    if let Err(e) = ad
+                        .app
+                        .offer_faq(msg.chat.id.0, replied.id.0, text, &by, now)
+                        .await
+                    {
+                        tracing::warn!(
+                            "offering a staff answer as a FAQ: {}",
+                            redact(&e.to_string())
+                        );
+                    }
+                }
                 ad.store(deliveries, &here, update).await;
                 ad.deliver(&bot).await;
                 return Ok(());

@@ -13,6 +13,7 @@
 //! 500 ms. The directory is private ([`crate::store::files`]).
 
 mod commit;
+mod drafts;
 mod follows;
 mod outbox;
 mod questions;
