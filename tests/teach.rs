@@ -162,7 +162,10 @@ async fn run(bot: &mut Bot_, update: impl IntoUpdate) {
 /// Whether a newcomer asking `QUESTION` now gets the staff answer.
 async fn newcomer_gets_answer(bot: &mut Bot_) -> bool {
     run(bot, from_user(NEWCOMER, QUESTION)).await;
-    to(bot, NEWCOMER as i64).iter().any(|t| t.contains(ANSWER))
+    // (the answer's words asked for are highlighted: compare a part without them)
+    to(bot, NEWCOMER as i64)
+        .iter()
+        .any(|t| t.contains("rientra nei servizi di welfare, con il modulo"))
 }
 
 /// From a user's question to a staff answer relayed and offered as a FAQ; returns the
@@ -417,7 +420,7 @@ async fn two_approvals_at_once_publish_once() {
             .expect("«Scrivi la FAQ» under the statistics");
         run(&mut bot, press(ANNA, &write.1, &stats)).await;
         let card = last_to(&bot, GROUP).text().unwrap().to_string();
-        assert!(card.contains(&s("teach.card.no_answer", &[])), "{card}");
+        assert!(card.contains("(da scrivere)"), "{card}");
         run(&mut bot, in_group(ANNA, &format!("risposta: {ANSWER}"))).await;
     }
     assert_eq!(

@@ -104,6 +104,10 @@ where
     let forwarded = msg.forward_origin().is_some();
     let event = match msg.text() {
         Some(text) if forwarded && (private || staff_chat) => Event::Text(text.to_string()),
+        // «domanda: …» and the like edit a FAQ draft, without naming the bot.
+        Some(text) if staff_chat && crate::helpdesk::teach::parse_edit(text).is_some() => {
+            Event::Text(text.to_string())
+        }
         Some(text) => match message_event(text, private, me.username()) {
             Some(e) => e,
             None => return Ok(()),
