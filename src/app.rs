@@ -177,6 +177,12 @@ impl App {
         Ok(session::load(&self.store, user).await?.0)
     }
 
+    /// The knowledge directory (reloaded by [`App::reload`]; the help desk writes its
+    /// staff FAQ file there).
+    pub fn knowledge_dir(&self) -> &Path {
+        &self.knowledge_dir
+    }
+
     /// The knowledge in force now.
     pub fn brain(&self) -> Arc<Brain> {
         self.brain.read().unwrap_or_else(|e| e.into_inner()).clone()

@@ -238,6 +238,9 @@ pub struct HelpdeskConfig {
     pub staff_chat_id: i64,
     /// Telegram user ids of staff members (staff commands also in private chats).
     pub staff_user_ids: Vec<i64>,
+    /// Who approves a FAQ written from the chat: `"double"` (another staff member, the
+    /// default) or `"single"` (the author may publish it).
+    pub review: crate::helpdesk::teach::Review,
 }
 
 impl HelpdeskConfig {

@@ -245,6 +245,8 @@ pub struct Settings {
     pub reminder_offsets: Vec<Offset>,
     /// The help desk's staff (a staff group makes hand-over possible).
     pub staff: crate::helpdesk::Staff,
+    /// Who approves a FAQ written from the chat (`[helpdesk] review`).
+    pub review: crate::helpdesk::teach::Review,
 }
 
 impl Default for Settings {
@@ -254,6 +256,7 @@ impl Default for Settings {
             helpdesk_contact: String::new(),
             reminder_offsets: Offset::defaults(),
             staff: crate::helpdesk::Staff::default(),
+            review: crate::helpdesk::teach::Review::default(),
         }
     }
 }

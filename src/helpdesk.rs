@@ -2,6 +2,10 @@
 //! their durable store, statistics over the question log, and the ready-to-send answers
 //! staff get for a forwarded question.
 //!
+//! Staff teaching the bot (a relayed answer becomes a FAQ, reviewed and published from
+//! the chat) lives in [`teach`] (pure), [`drafts`] (file and card), [`publish`] (atomic
+//! write), [`audit`] (append-only log) and `teaching` (the app's side).
+//!
 //! Statistics and ready answers are pure; tickets are kept by the store
 //! ([`crate::store::TicketStore`]) and changed through a commit that compares each
 //! ticket with the one that was read.
@@ -20,13 +24,25 @@ use crate::search::{Confidence, EntryKind, SearchIndex};
 use crate::store::{AskedQuestion, Commit, StoreError, UserId};
 use crate::text::{Lang, texts};
 
+pub mod audit;
 pub mod chart;
+pub mod drafts;
+pub mod publish;
 mod statistics;
+pub mod teach;
+mod teaching;
 
 pub use crate::store::tickets::{FOLLOW_UP_WINDOW, NewTicket, Status, Ticket};
 
 /// Commands only staff may use; for anyone else they are unknown commands.
-pub const STAFF_COMMANDS: &[&str] = &["risposta", "ticket", "chiudi", "statistiche", "ricarica"];
+pub const STAFF_COMMANDS: &[&str] = &[
+    "risposta",
+    "ticket",
+    "chiudi",
+    "statistiche",
+    "ricarica",
+    "faq",
+];
 
 /// Who the staff are (from `config.toml`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -258,11 +274,16 @@ impl App {
         match &incoming.event {
             Event::Text(t) if incoming.forwarded => Ok(Some(self.staff_answer(t))),
             Event::Text(t) => match parse_command(t.trim()) {
+                Some((cmd, args)) if cmd == "faq" => {
+                    Ok(Some(self.faq_command(args, incoming, now).await?))
+                }
                 Some((cmd, args)) if STAFF_COMMANDS.contains(&cmd.as_str()) => {
                     Ok(Some(self.staff_command(&cmd, args, now, commit).await?))
                 }
-                _ => Ok(None),
+                Some(_) => Ok(None),
+                None => self.teach_event(incoming, now).await,
             },
+            Event::Button(_) if let Some(d) = self.teach_event(incoming, now).await? => Ok(Some(d)),
             Event::Button(data) => match Action::decode(data) {
                 Some(Action::StaffAnswer(id)) => {
                     let brain = self.brain();
@@ -548,10 +569,14 @@ impl App {
             name = display(&t.name);
             commit.save_ticket(Some(before), t);
         }
-        Ok(Reply::new(tx.t(
-            "ticket.delivered",
-            &[("number", &num), ("name", &name)],
-        )))
+        let save = self.offer_button(n).await.unwrap_or_else(|e| {
+            tracing::warn!(ticket = n, "no «Salva come FAQ» button: {e}");
+            Vec::new()
+        });
+        Ok(
+            Reply::new(tx.t("ticket.delivered", &[("number", &num), ("name", &name)]))
+                .with_buttons(save),
+        )
     }
 
     /// `/chiudi N`.

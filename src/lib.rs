@@ -53,7 +53,9 @@
 //!   the outbox with the new facts; [`store::watches`] keeps the follows.
 //! - [`helpdesk`] hands questions over to people: staff, tickets (kept by the store),
 //!   ready-to-send answers for staff, statistics of what is missing (text and a PNG
-//!   chart, sent as a photo through the outbox).
+//!   chart, sent as a photo through the outbox);
+//!   and staff teaching the bot: a relayed answer becomes a FAQ draft, reviewed, approved and
+//!   written atomically into `knowledge/faq/staff.toml` (`helpdesk/{teach,drafts,publish,audit}`).
 //! - [`app`] wires knowledge, index, store and engine: the one entry point adapters call;
 //!   it keeps each user's updates in order and tells the outbox what follows a delivery.
 //! - [`console`] is the terminal adapter over [`app`].

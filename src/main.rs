@@ -105,6 +105,7 @@ fn settings(cfg: &Config) -> Settings {
         // Validated when the configuration was loaded.
         reminder_offsets: cfg.reminders.offsets().unwrap_or_default(),
         staff: cfg.helpdesk.staff(),
+        review: cfg.helpdesk.review,
     }
 }
 

@@ -14,6 +14,8 @@
 //! - [`updates::UpdateLog`]: Telegram update ids already applied (a redelivered update is
 //!   not applied twice).
 //! - [`watches::WatchStore`]: the calls users follow, with what each was last told.
+//! - [`drafts::DraftStore`]: FAQ drafts staff write from the chat, swapped by
+//!   compare-and-swap (one approval publishes).
 //! - [`erasure::Erasure`]: erasing one user across all of the above.
 //! - [`commit`]: what one update changes (session + effects + outgoing messages + the
 //!   update id), applied by [`commit::Committer`] in one atomic step.
@@ -30,6 +32,7 @@
 //! chosen at start from the configuration.
 
 pub mod commit;
+pub mod drafts;
 pub mod erasure;
 pub mod files;
 pub mod follows;
@@ -50,6 +53,7 @@ use jiff::Timestamp;
 
 pub use crate::ids::UserId;
 pub use commit::{Commit, CommitError, Committer};
+pub use drafts::{Draft, DraftStatus, DraftStore};
 pub use erasure::Erasure;
 pub use follows::FollowStore;
 pub use outbox::OutboxStore;
@@ -62,8 +66,8 @@ pub use watches::{Watch, WatchStore};
 /// The traits, for callers that use a [`Store`]'s methods.
 pub mod prelude {
     pub use super::{
-        Committer, Erasure, FollowStore, OutboxStore, QuestionLog, SessionStore, TicketStore,
-        UpdateLog, WatchStore,
+        Committer, DraftStore, Erasure, FollowStore, OutboxStore, QuestionLog, SessionStore,
+        TicketStore, UpdateLog, WatchStore,
     };
 }
 
@@ -92,6 +96,7 @@ pub trait Backend:
     + WatchStore
     + Erasure
     + Committer
+    + DraftStore
     + Send
     + Sync
     + 'static
@@ -108,6 +113,7 @@ impl<T> Backend for T where
         + WatchStore
         + Erasure
         + Committer
+        + DraftStore
         + Send
         + Sync
         + 'static

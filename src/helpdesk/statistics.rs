@@ -21,7 +21,7 @@ impl App {
     /// `/statistiche`: the text, with the chart as a photo when it can be drawn. The
     /// chart is drawn on a blocking thread (tens of milliseconds of CPU).
     pub(super) async fn statistics(&self, now: Timestamp) -> Result<Reply, AppError> {
-        let (text, days, missing) = self.statistics_data(now).await?;
+        let (text, days, missing, rows) = self.statistics_data(now).await?;
         let tx = texts(Lang::It);
         let labels = Labels {
             title_days: tx.s(
@@ -36,6 +36,7 @@ impl App {
         };
         let drawn =
             tokio::task::spawn_blocking(move || chart::render(&days, &missing, &labels)).await;
+        // «✍️ Scrivi la FAQ» under each group of unanswered questions.
         Ok(match drawn {
             Ok(Ok(png)) => Reply {
                 document: Some(Document {
@@ -45,14 +46,15 @@ impl App {
                     photo: true,
                 }),
                 ..Reply::default()
-            },
+            }
+            .with_buttons(rows),
             Ok(Err(e)) => {
                 tracing::warn!("/statistiche without its chart: {e}");
-                Reply::new(text)
+                Reply::new(text).with_buttons(rows)
             }
             Err(e) => {
                 tracing::warn!("/statistiche without its chart: {e}");
-                Reply::new(text)
+                Reply::new(text).with_buttons(rows)
             }
         })
     }
@@ -61,7 +63,15 @@ impl App {
     async fn statistics_data(
         &self,
         now: Timestamp,
-    ) -> Result<(Rich, Vec<chart::Day>, Topics), AppError> {
+    ) -> Result<
+        (
+            Rich,
+            Vec<chart::Day>,
+            Topics,
+            Vec<Vec<crate::reply::Button>>,
+        ),
+        AppError,
+    > {
         let log = self
             .store
             .questions_since(now - SignedDuration::from_hours(24 * (CHART_DAYS as i64 + 1)))
@@ -77,7 +87,8 @@ impl App {
             .filter_map(|g| Some((g.examples.first()?.clone(), g.count)))
             .take(chart::TOPICS)
             .collect();
-        Ok((text, days, missing))
+        let rows = App::write_buttons(&month.unanswered[..month.unanswered.len().min(8)]);
+        Ok((text, days, missing, rows))
     }
 
     /// The text: the last 7 and 30 days of `log`.

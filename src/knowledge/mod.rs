@@ -13,7 +13,7 @@ mod questionnaire;
 
 pub use deadline::{CallStatus, Deadline, DeadlineAt, DeadlineChange, DeadlineStatus};
 pub use lexicon::{Lexicon, Size};
-pub use load::load_dir;
+pub use load::{load_dir, load_dir_with};
 
 use std::fmt;
 use std::path::PathBuf;

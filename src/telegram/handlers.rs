@@ -70,6 +70,23 @@ where
             .await
         {
             Ok(Some(deliveries)) => {
+                // A text answer may become a FAQ: offered before the copy is stored, so
+                // its delivery confirmation carries «📌 Salva come FAQ».
+                if let Some(text) = msg.text() {
+                    let by = crate::helpdesk::teach::Actor {
+                        id: user.0,
+                        name: display_name(from),
+                    };
+                    let now = jiff::Timestamp::now();
+                    if let Err(e) = ad
+                        .app
+                        .offer_faq(msg.chat.id.0, replied.id.0, text, &by, now)
+                        .await
+                    {
+                        // The log writer removes the token (one redaction layer).
+                        tracing::warn!("offering a staff answer as a FAQ: {e}");
+                    }
+                }
                 ad.store(deliveries, &here, update).await;
                 ad.deliver(&bot).await;
                 done("staff reply", received);
@@ -90,6 +107,10 @@ where
     let forwarded = msg.forward_origin().is_some();
     let event = match msg.text() {
         Some(text) if forwarded && (private || staff_chat) => Event::Text(text.to_string()),
+        // «domanda: …» and the like edit a FAQ draft, without naming the bot.
+        Some(text) if staff_chat && crate::helpdesk::teach::parse_edit(text).is_some() => {
+            Event::Text(text.to_string())
+        }
         Some(text) => match message_event(text, private, me.username()) {
             Some(e) => e,
             None => {

@@ -66,6 +66,7 @@ pub const STAFF_COMMANDS: &[(&str, &str)] = &[
     ("chiudi", "command.chiudi"),
     ("statistiche", "command.statistiche"),
     ("ricarica", "command.ricarica"),
+    ("faq", "command.faq"),
 ];
 
 /// The command menu in `lang`.

@@ -21,6 +21,7 @@
 //! 500 ms. The directory is private ([`crate::store::files`]).
 
 mod commit;
+mod drafts;
 mod follows;
 mod migrate;
 mod outbox;
