@@ -502,10 +502,7 @@ impl App {
             ticket: t.number,
             reply: Reply::new(ticket_card(&t)),
             reply_to: None,
-            tell: Some((
-                user,
-                Reply::new(tx.t("handover.done", &[("number", &n)])),
-            )),
+            tell: Some((user, Reply::new(tx.t("handover.done", &[("number", &n)])))),
         }])
     }
 

@@ -152,11 +152,7 @@ pub fn message(tx: &Texts, call: Option<&Call>, item: &Planned, now: Timestamp) 
                 .unwrap_or_default();
             let reply = Reply::new(tx.t(
                 key,
-                &[
-                    ("call", &name),
-                    ("from", &tx.date(from)),
-                    ("date", &now_at),
-                ],
+                &[("call", &name), ("from", &tx.date(from)), ("date", &now_at)],
             ));
             if call.is_some() {
                 reply.with_buttons(vec![card(tx)])
