@@ -13,6 +13,7 @@
 //! started with.
 
 mod outgoing;
+pub mod session;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
@@ -21,12 +22,14 @@ use jiff::Timestamp;
 
 use crate::dialogue::{Effect, Engine, Event, Settings, UserView};
 use crate::knowledge::{Knowledge, KnowledgeErrors, load_dir};
+use crate::ops::metrics;
 use crate::outgoing::{ReplyTo, Target};
 use crate::reminders::Subscription;
 use crate::reply::{Document, Reply, Rich};
 use crate::search::{SearchError, SearchIndex};
-use crate::store::commit::{Commit, CommitError};
-use crate::store::{AskedQuestion, Loaded, Store, StoreError, UserId};
+pub use session::Loaded;
+
+use crate::store::{AskedQuestion, Commit, CommitError, Store, StoreError, UserId};
 use crate::text::texts;
 
 /// One message or button press, with what the help desk needs to know about it.
@@ -168,6 +171,11 @@ impl App {
         self
     }
 
+    /// The user's session as stored (for reports and tests).
+    pub async fn load_session(&self, user: UserId) -> Result<Loaded, StoreError> {
+        Ok(session::load(&self.store, user).await?.0)
+    }
+
     /// The knowledge in force now.
     pub fn brain(&self) -> Arc<Brain> {
         self.brain.read().unwrap_or_else(|e| e.into_inner()).clone()
@@ -179,10 +187,12 @@ impl App {
     pub async fn reload(&self) -> Result<Arc<Brain>, AppError> {
         let dir = self.knowledge_dir.clone();
         let cache = self.documents_cache.clone();
-        let fresh = tokio::task::spawn_blocking(move || Brain::load_with(&dir, cache.as_deref()))
+        let loaded = tokio::task::spawn_blocking(move || Brain::load_with(&dir, cache.as_deref()))
             .await
-            .map_err(|e| AppError::Reload(e.to_string()))??;
-        let fresh = Arc::new(fresh);
+            .map_err(|e| AppError::Reload(e.to_string()))
+            .and_then(|r| r);
+        metrics::knowledge_reload(loaded.is_ok());
+        let fresh = Arc::new(loaded?);
         log_warnings(&fresh);
         *self.brain.write().unwrap_or_else(|e| e.into_inner()) = fresh.clone();
         Ok(fresh)
@@ -288,17 +298,18 @@ impl App {
         update: Option<u32>,
     ) -> Result<(), AppError> {
         let mut commit = Commit::new();
-        if let Some(id) = update
-            && !self.store.record_update(&mut commit, id)?
-        {
-            return Ok(());
+        if let Some(id) = update {
+            if self.store.is_applied(id).await? {
+                return Ok(());
+            }
+            commit.applied(id);
         }
         commit.send_all(self.entries(deliveries, here));
-        match self.store.commit(&commit) {
+        match metrics::store_op_async("commit", self.store.commit(&commit)).await {
             Ok(()) | Err(CommitError::Conflict) => {}
             Err(CommitError::Store(e)) => return Err(e.into()),
         }
-        self.store.flush().await?;
+        metrics::store_op_async("flush", self.store.flush()).await?;
         Ok(())
     }
 
@@ -315,32 +326,34 @@ impl App {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let (mut commit, deliveries) = self.process(incoming, now).await?;
-            if let Some(id) = update
-                && !self.store.record_update(&mut commit, id)?
-            {
-                tracing::info!(
-                    update = id,
-                    "update already applied before a restart: skipped"
-                );
-                return Ok(Vec::new());
+            let (mut commit, deliveries, seen) = self.process(incoming, now).await?;
+            if let Some(id) = update {
+                if self.store.is_applied(id).await? {
+                    tracing::info!(
+                        update = id,
+                        "update already applied before a restart: skipped"
+                    );
+                    return Ok(Vec::new());
+                }
+                commit.applied(id);
             }
             if let Some(here) = here {
                 commit.send_all(self.entries(deliveries.clone(), here));
             }
-            match self.store.commit(&commit) {
+            match metrics::store_op_async("commit", self.store.commit(&commit)).await {
                 Ok(()) => {
-                    self.store.flush().await?;
+                    metrics::store_op_async("flush", self.store.flush()).await?;
+                    seen.record();
                     return Ok(deliveries);
                 }
                 Err(CommitError::Conflict) if attempt < COMMIT_ATTEMPTS => {
-                    tracing::debug!(user = incoming.user.0, attempt, "changed meanwhile: again");
+                    tracing::debug!(attempt, "the session changed meanwhile: again");
                     tokio::task::yield_now().await;
                 }
                 Err(CommitError::Conflict) => {
-                    return Err(AppError::Store(StoreError::Sled(sled::Error::Unsupported(
-                        "the session kept changing".into(),
-                    ))));
+                    return Err(AppError::Store(StoreError::Contended(
+                        "the session kept changing",
+                    )));
                 }
                 Err(CommitError::Store(e)) => return Err(e.into()),
             }
@@ -348,22 +361,23 @@ impl App {
     }
 
     /// The pure part of an update plus what it reads: the commit of its state change
-    /// (without messages) and the messages.
+    /// (without messages), the messages, and what to count once it is committed.
     async fn process(
         &self,
         incoming: &Incoming,
         now: Timestamp,
-    ) -> Result<(Commit, Vec<Delivery>), AppError> {
+    ) -> Result<(Commit, Vec<Delivery>, Seen), AppError> {
         let mut commit = Commit::new();
         if self.settings.staff.is_staff(incoming.user, incoming.chat)
             && let Some(d) = self.staff_event(incoming, now, &mut commit).await?
         {
-            return Ok((commit, d));
+            return Ok((commit, d, Seen::default()));
         }
         let user = incoming.user;
         let event = &incoming.event;
         let brain = self.brain();
-        let (loaded, rev) = self.store.load_session_rev(user)?;
+        let (loaded, rev) =
+            metrics::store_op_async("load", session::load(&self.store, user)).await?;
         let reset = matches!(loaded, Loaded::Reset(_));
         let mut session = loaded.into_session();
         if let Some(l) = incoming.lang
@@ -379,24 +393,30 @@ impl App {
         };
         let topic = session.topic.clone();
         let view = UserView {
-            subscriptions: self.store.subscriptions_of(user)?,
-            ticket: self.store.following_ticket(user, now)?.map(|t| t.number),
+            subscriptions: self.store.subscriptions_of(user).await?,
+            ticket: self
+                .store
+                .following_ticket(user, now)
+                .await?
+                .map(|t| t.number),
             tickets: self
                 .store
-                .tickets_of(user)?
+                .tickets_of(user)
+                .await?
                 .iter()
                 .map(|t| (t.number, t.status))
                 .collect(),
         };
         let outcome = engine.handle_with(session, event, now, &view);
         let offsets = &self.settings.reminder_offsets;
+        let seen = Seen::of(&outcome.effects, user, now, offsets);
         let mut erased = false;
         let mut documents = Vec::new();
         let mut desk = Vec::new();
         for effect in &outcome.effects {
             match effect {
                 Effect::EraseUser => {
-                    commit.ops(self.store.erase_user_ops(user)?);
+                    commit.erase(user);
                     erased = true;
                 }
                 Effect::Asked {
@@ -405,26 +425,29 @@ impl App {
                     confident,
                     ..
                 } => {
-                    commit.op(self.store.log_question_op(&AskedQuestion {
-                        at: now,
-                        question: question.clone(),
-                        best: best.clone(),
-                        confident: *confident,
-                    })?);
+                    commit.log_question(
+                        Some(user),
+                        AskedQuestion {
+                            at: now,
+                            question: question.clone(),
+                            best: best.clone(),
+                            confident: *confident,
+                        },
+                    );
                 }
                 Effect::Subscribe { call, deadline } => {
-                    commit.ops(self.store.subscribe_ops(
-                        &Subscription {
+                    commit.subscribe(
+                        Subscription {
                             user,
                             call: call.clone(),
                             deadline: *deadline,
                             planned_from: now,
                         },
                         offsets,
-                    )?);
+                    );
                 }
                 Effect::Unsubscribe { call } => {
-                    commit.ops(self.store.unsubscribe_ops(user, call.as_ref(), offsets)?);
+                    commit.unsubscribe(user, call.clone(), offsets);
                 }
                 Effect::SendDocument {
                     file,
@@ -446,26 +469,36 @@ impl App {
                     // when it shows one, else the setting.
                     let lang = crate::understand::english::detect(question)
                         .unwrap_or(outcome.session.lang);
-                    desk.extend(self.hand_over(
-                        crate::helpdesk::NewTicket {
-                            user: incoming.user,
-                            name: incoming.name.clone(),
-                            question: question.clone(),
-                            call,
-                            answers: answers.clone(),
-                            lang,
-                        },
-                        now,
-                        &mut commit,
-                    )?);
+                    desk.extend(
+                        self.hand_over(
+                            crate::helpdesk::NewTicket {
+                                user: incoming.user,
+                                name: incoming.name.clone(),
+                                question: question.clone(),
+                                call,
+                                answers: answers.clone(),
+                                lang,
+                            },
+                            now,
+                            &mut commit,
+                        )
+                        .await?,
+                    );
                 }
                 Effect::FollowUp { ticket, text } => {
-                    desk.extend(self.follow_up(*ticket, text, &mut commit)?);
+                    desk.extend(self.follow_up(*ticket, text, &mut commit).await?);
                 }
-                Effect::Withdraw { ticket } => desk.extend(self.withdraw(*ticket, &mut commit)?),
+                Effect::Withdraw { ticket } => {
+                    desk.extend(self.withdraw(*ticket, &mut commit).await?)
+                }
+                Effect::CheckStarted { .. } | Effect::CheckFinished { .. } => {}
             }
         }
-        commit.session(user, rev, (!erased).then_some(&outcome.session))?;
+        let bytes = match erased {
+            true => None,
+            false => Some(session::encode(&outcome.session)?),
+        };
+        commit.session(user, rev, bytes, outcome.session.last_seen.unwrap_or(now));
         let mut out: Vec<Delivery> = Vec::new();
         if reset {
             out.push(Delivery::Here(Reply::new(
@@ -475,7 +508,80 @@ impl App {
         out.extend(outcome.replies.into_iter().map(Delivery::Here));
         out.extend(documents);
         out.extend(desk);
-        Ok((commit, out))
+        Ok((commit, out, seen))
+    }
+}
+
+/// What an update did that the metrics count, counted once it is committed (an update
+/// run again after a conflict is counted once).
+#[derive(Debug, Default)]
+struct Seen {
+    answers: Vec<&'static str>,
+    checks_started: u64,
+    checks_finished: Vec<&'static str>,
+    reminders_queued: u64,
+}
+
+impl Seen {
+    fn of(
+        effects: &[Effect],
+        user: UserId,
+        now: Timestamp,
+        offsets: &[crate::reminders::schedule::Offset],
+    ) -> Seen {
+        use crate::dialogue::Answered;
+        use crate::eligibility::Verdict;
+        let mut seen = Seen::default();
+        for e in effects {
+            match e {
+                Effect::Asked { answer, .. } => seen.answers.push(match answer {
+                    Answered::Direct { .. } => "direct",
+                    Answered::Menu { .. } => "menu",
+                    Answered::WhichCall { .. } => "which_call",
+                    Answered::Routed { .. } => "routed",
+                    Answered::Nothing => "not_found",
+                }),
+                Effect::HandOver { .. } => seen.answers.push("handed_over"),
+                Effect::CheckStarted { .. } => seen.checks_started += 1,
+                Effect::CheckFinished { verdict, .. } => seen.checks_finished.push(match verdict {
+                    Some(Verdict::Eligible) => "eligible",
+                    Some(Verdict::NotEligible) => "not_eligible",
+                    Some(Verdict::ToVerify) => "to_verify",
+                    None => "profile",
+                }),
+                Effect::Subscribe { call, deadline } => {
+                    let sub = Subscription {
+                        user,
+                        call: call.clone(),
+                        deadline: *deadline,
+                        planned_from: now,
+                    };
+                    seen.reminders_queued +=
+                        crate::reminders::schedule::plan(&sub, offsets).len() as u64;
+                }
+                _ => {}
+            }
+        }
+        seen
+    }
+
+    /// Counts it, and names the answer in the update's span (see `telegram::observe`).
+    fn record(self) {
+        for a in &self.answers {
+            metrics::answer(a);
+        }
+        if let Some(a) = self.answers.first() {
+            tracing::Span::current().record("answer", *a);
+        }
+        for _ in 0..self.checks_started {
+            metrics::check_started();
+        }
+        for v in self.checks_finished {
+            metrics::check_finished(v);
+        }
+        if self.reminders_queued > 0 {
+            metrics::reminders_queued(self.reminders_queued);
+        }
     }
 }
 

@@ -137,6 +137,14 @@ pub enum Effect {
     FollowUp { ticket: u64, text: String },
     /// The user withdrew their open ticket.
     Withdraw { ticket: u64 },
+    /// An eligibility check began (for the metrics; nothing to store).
+    CheckStarted { questionnaire: String },
+    /// An eligibility check reached its final message: the verdict on a call, or `None`
+    /// for «Quali bandi fanno per me?» (for the metrics; nothing to store).
+    CheckFinished {
+        questionnaire: String,
+        verdict: Option<crate::eligibility::Verdict>,
+    },
 }
 
 /// What the engine did with a question: the kind of answer and the entries it rests on,

@@ -12,6 +12,7 @@ use sportello::app::{App, Brain};
 use sportello::config::Config;
 use sportello::console;
 use sportello::dialogue::{Event, Settings};
+use sportello::ops::logs::{self, LogFormat};
 use sportello::store::Store;
 use sportello::text::{Lang, texts};
 
@@ -28,6 +29,9 @@ struct Cli {
     /// Data directory (overrides config.toml and SPORTELLO_DATA_DIR).
     #[arg(long, global = true)]
     data_dir: Option<PathBuf>,
+    /// Log lines on stderr: text or json (overrides `[ops] log_format`).
+    #[arg(long, global = true, value_enum)]
+    log_format: Option<LogFormat>,
     #[command(subcommand)]
     command: Command,
 }
@@ -50,6 +54,9 @@ enum Command {
         /// The question.
         question: Vec<String>,
     },
+    /// Ask the running bot's /healthz (on `[ops] listen`): exit 0 if healthy. For container
+    /// health checks (no curl needed).
+    Health,
     /// Validate the knowledge directory; exit non-zero on any error. Documents that cannot
     /// be read are warnings (exit 0) unless --strict.
     Check {
@@ -57,62 +64,25 @@ enum Command {
         #[arg(long)]
         strict: bool,
     },
-    /// Measure extraction and indexing of generated official documents, cold and cached.
-    BenchDocuments {
-        /// Number of documents.
-        #[arg(long, default_value_t = 50)]
-        docs: usize,
-        /// Pages per document.
-        #[arg(long, default_value_t = 40)]
-        pages: usize,
-        /// Measured runs of each kind (the median is reported).
-        #[arg(long, default_value_t = 5)]
-        runs: usize,
-    },
-    /// Measure index build time and query latency.
-    Bench {
-        /// Queries per measurement.
-        #[arg(long, default_value_t = 2000)]
-        queries: usize,
-        /// Size of the generated corpus.
-        #[arg(long, default_value_t = 10_000)]
-        docs: usize,
-    },
-    /// Measure reminder dispatch against a local Bot API stand-in (kill and restart).
-    BenchReminders {
-        #[arg(long, default_value_t = 100_000)]
-        subscribers: i64,
-        /// The stand-in's limit, messages per second (scaled up from Telegram's 30).
-        #[arg(long, default_value_t = 1000)]
-        limit: u32,
-        /// Dispatcher pace as a fraction of the limit.
-        #[arg(long, default_value_t = 0.98)]
-        pace: f64,
-        #[arg(long, default_value_t = 64)]
-        in_flight: usize,
-        /// Internal: run as the dispatching child process.
-        #[arg(long, hide = true)]
-        worker: bool,
-        #[arg(long, hide = true)]
-        root: Option<PathBuf>,
-        #[arg(long, hide = true)]
-        api: Option<String>,
-    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "sportello=info,warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    match run(cli) {
+    // The token is hidden from every log line before anything can be logged.
+    if let Ok(token) = std::env::var("TELOXIDE_TOKEN") {
+        logs::hide(&token);
+    }
+    let cfg = load_config(&cli);
+    let format = cli
+        .log_format
+        .or_else(|| cfg.as_ref().ok().map(|c| c.ops.log_format))
+        .unwrap_or_default();
+    logs::init(format);
+    logs::set_salt(cfg.as_ref().map_or("", |c| c.ops.log_salt.as_str()));
+    match cfg.and_then(|cfg| run(cli, cfg)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("errore: {e:#}");
+            logs::print_error(&format!("errore: {e:#}"));
             ExitCode::FAILURE
         }
     }
@@ -138,8 +108,7 @@ fn settings(cfg: &Config) -> Settings {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let cfg = load_config(&cli)?;
+fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -248,39 +217,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ))?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::BenchReminders {
-            subscribers,
-            limit,
-            pace,
-            in_flight,
-            worker,
-            root,
-            api,
-        } => {
-            use sportello::reminders::bench;
-            if *worker {
-                let (Some(root), Some(api)) = (root, api) else {
-                    anyhow::bail!("--worker needs --root and --api");
-                };
-                rt.block_on(bench::worker(
-                    root,
-                    api,
-                    f64::from(*limit) * pace,
-                    *in_flight,
-                ))?;
-            } else {
-                let opts = bench::Options {
-                    subscribers: *subscribers,
-                    limit: *limit,
-                    pace: *pace,
-                    in_flight: *in_flight,
-                    kill_at: 0.5,
-                };
-                let exe = std::env::current_exe()?;
-                rt.block_on(bench::run(exe, opts, &mut std::io::stdout()))?;
-            }
-            Ok(ExitCode::SUCCESS)
-        }
         Command::Run => {
             // The token is read here only, never from config, and never printed.
             let token = std::env::var("TELOXIDE_TOKEN").unwrap_or_default();
@@ -289,7 +225,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 eprintln!("{}", texts(Lang::It).s("run.no_token", &[]));
                 return Ok(ExitCode::from(2));
             }
-            sportello::telegram::hide_in_logs(token);
             let reminders = cfg.reminders.settings()?;
             let brain = Brain::load_with(&cfg.knowledge.dir, cfg.knowledge.documents_cache())
                 .context("loading the knowledge")?;
@@ -307,20 +242,44 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             rt.block_on(sportello::telegram::run::run(
                 app,
                 &cfg.telegram,
+                &cfg.ops,
                 token,
-                cfg.data.session_idle_days,
+                &cfg.data,
                 reminders,
-            ))
-            .map_err(|e| anyhow::anyhow!(sportello::telegram::redact(&e.to_string())))?;
+            ))?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { queries, docs } => {
-            sportello::bench::run(&cfg.knowledge.dir, *queries, *docs, &mut std::io::stdout())?;
+        Command::Health => rt.block_on(health(&cfg.ops.listen)),
+    }
+}
+
+/// `sportello health`: GET /healthz on the ops listener (an unspecified address such as
+/// `0.0.0.0` is asked on the loopback).
+async fn health(listen: &str) -> anyhow::Result<ExitCode> {
+    let mut addr: std::net::SocketAddr = listen
+        .parse()
+        .context("ops.listen (or SPORTELLO_OPS_LISTEN) must be set to check health")?;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(match addr {
+            std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .build()?;
+    match client.get(format!("http://{addr}/healthz")).send().await {
+        Ok(r) if r.status().is_success() => {
+            println!("ok");
             Ok(ExitCode::SUCCESS)
         }
-        Command::BenchDocuments { docs, pages, runs } => {
-            sportello::documents::bench::run(*docs, *pages, *runs, &mut std::io::stdout())?;
-            Ok(ExitCode::SUCCESS)
+        Ok(r) => {
+            println!("unhealthy: {}", r.status());
+            Ok(ExitCode::FAILURE)
+        }
+        Err(e) => {
+            println!("no answer from {addr}: {}", e.without_url());
+            Ok(ExitCode::FAILURE)
         }
     }
 }

@@ -154,6 +154,8 @@ pub struct Analysed {
     pub truncated: bool,
     /// Weight of the question's words that no entry has (as if each were in one entry).
     unknown: f32,
+    /// How many such words.
+    unknown_words: usize,
     /// Weight taken off words that only name a call (it still counts as known).
     light_weight: f32,
 }
@@ -191,6 +193,19 @@ impl Analysed {
         } else {
             self.unknown / (self.unknown + known)
         }
+    }
+
+    /// How many words of the question the pack does not know (`domani`, `telefono`).
+    pub fn unknown_words(&self) -> usize {
+        self.unknown_words
+    }
+
+    /// How many known concepts say what is asked (not question words, not call names).
+    pub fn content_concepts(&self) -> usize {
+        self.concepts
+            .iter()
+            .filter(|c| c.weight > 0.0 && !c.question && !c.light)
+            .count()
     }
 
     /// Weight of the known concepts.
@@ -777,6 +792,7 @@ impl SearchIndex {
         }
         let mut seen = HashSet::new();
         let mut unknown = 0.0;
+        let mut unknown_words = 0;
         for (w, _) in words.iter().zip(&covered).filter(|(_, c)| !**c) {
             if !seen.insert(w.clone()) {
                 continue;
@@ -792,6 +808,7 @@ impl SearchIndex {
                 // Numbers and short words say nothing either way.
                 if w.chars().count() > 3 && !w.chars().any(|c| c.is_ascii_digit()) {
                     unknown += self.unknown_weight();
+                    unknown_words += 1;
                 }
                 continue;
             }
@@ -809,6 +826,7 @@ impl SearchIndex {
             question_stems: self.question_stems.clone(),
             truncated,
             unknown,
+            unknown_words,
             light_weight: 0.0,
         }
     }

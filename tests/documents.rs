@@ -8,10 +8,12 @@ use jiff::Timestamp;
 use sportello::action::Action;
 use sportello::app::{App, Brain};
 use sportello::dialogue::{Effect, Engine, Event, Outcome, Session, Settings};
-use sportello::documents::generate::{self, DocxPart};
+use sportello::documents::extract::{Problem, extract};
+use sportello::documents::{Format, split};
 use sportello::knowledge::CallId;
 use sportello::reply::Span;
 use sportello::store::{Store, UserId};
+use sportello_testkit::documents::{self as generate, DocxPart};
 
 const CALL: &str = r#"id = "prova"
 kind = "call"
@@ -495,4 +497,60 @@ fn check_names_unreadable_documents_and_fails_only_when_strict() {
     let out = check(&p, true);
     assert!(!out.status.success());
     assert!(Path::new(&p.cache).is_dir());
+}
+
+// The generated files read back as they were written.
+#[test]
+fn generated_pdf_text_comes_back_with_accents_and_ligatures() {
+    let bytes = generate::pdf(&[
+        vec![
+            "Art. 1 – Finalità".into(),
+            "Il bando è per i bene\u{FB01}ciari più \u{FB02}essibili.".into(),
+        ],
+        vec![
+            "Art. 2 – Contributo".into(),
+            "Fino a 5.000 € per impresa.".into(),
+        ],
+    ]);
+    let e = extract(Format::Pdf, &bytes).unwrap();
+    assert_eq!(e.pages.len(), 2);
+    let passages = split::split(&e.pages, e.paged);
+    assert_eq!(passages.len(), 2, "{passages:?}");
+    assert_eq!(passages[0].heading.as_deref(), Some("Finalità"));
+    assert_eq!(
+        passages[0].text,
+        "Il bando è per i beneficiari più flessibili."
+    );
+    assert_eq!(
+        (passages[1].article.as_deref(), passages[1].page),
+        (Some("2"), Some(2))
+    );
+    assert!(passages[1].text.contains("5.000 €"), "{}", passages[1].text);
+}
+
+#[test]
+fn a_pdf_of_drawings_has_no_text_layer() {
+    assert_eq!(
+        extract(Format::Pdf, &generate::pdf_without_text(2)),
+        Err(Problem::NoTextLayer)
+    );
+}
+
+#[test]
+fn generated_docx_reads_back_with_pages() {
+    let bytes = generate::docx(&[
+        DocxPart::Paragraph("Art. 1 – Perché".into()),
+        DocxPart::Paragraph("Testo & altro.".into()),
+        DocxPart::PageBreak,
+        DocxPart::Paragraph("Art. 2 – Città".into()),
+        DocxPart::Paragraph("Secondo.".into()),
+    ]);
+    let e = extract(Format::Docx, &bytes).unwrap();
+    let p = split::split(&e.pages, e.paged);
+    assert_eq!(p.len(), 2);
+    assert_eq!(
+        (p[1].heading.as_deref(), p[1].page),
+        (Some("Città"), Some(2))
+    );
+    assert_eq!(p[0].text, "Testo & altro.");
 }

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use jiff::Timestamp;
 use sportello::action::{Action, Nonce, Step};
-use sportello::dialogue::{Engine, Event, Session, Settings, State};
-use sportello::eligibility::run_all_cases;
+use sportello::dialogue::{Effect, Engine, Event, Session, Settings, State};
+use sportello::eligibility::{Verdict, run_all_cases};
 use sportello::knowledge::{Knowledge, load_dir};
 use sportello::reply::Reply;
 use sportello::search::SearchIndex;
@@ -36,6 +36,8 @@ struct User {
     session: Session,
     now: Timestamp,
     last: Vec<Reply>,
+    /// The effects of the last event.
+    effects: Vec<Effect>,
 }
 
 impl User {
@@ -44,6 +46,7 @@ impl User {
             session: Session::default(),
             now: "2026-03-10T10:00:00Z".parse().unwrap(),
             last: Vec::new(),
+            effects: Vec::new(),
         }
     }
 
@@ -61,6 +64,7 @@ impl User {
         assert_eq!(serde_json::from_str::<Session>(&json).unwrap(), out.session);
         self.session = out.session;
         self.last = out.replies;
+        self.effects = out.effects;
         self.text()
     }
 
@@ -250,6 +254,49 @@ fn verdict(t: &str) -> &'static str {
         "verificare"
     } else {
         panic!("no verdict in:\n{t}")
+    }
+}
+
+#[test]
+fn a_check_says_when_it_starts_and_with_which_verdict_it_ends() {
+    let mut u = User::new();
+    u.say("/verifica wecare-welfare-aziendale");
+    assert_eq!(
+        u.effects,
+        [Effect::CheckStarted {
+            questionnaire: "wecare-welfare-aziendale".into()
+        }]
+    );
+    u.press("Continua comunque");
+    assert!(u.effects.is_empty(), "{:?}", u.effects);
+    for (value, want) in [
+        ("59.999 €", Verdict::NotEligible),
+        ("60.000 €", Verdict::Eligible),
+    ] {
+        let mut u = User::new();
+        u.start_wecare();
+        for a in [
+            "1",
+            "media",
+            "si",
+            "sola",
+            value,
+            "25%",
+            "benessere",
+            "1",
+            "salta",
+        ] {
+            u.say(a);
+        }
+        assert!(!u.in_dialogue());
+        assert_eq!(
+            u.effects,
+            [Effect::CheckFinished {
+                questionnaire: "wecare-welfare-aziendale".into(),
+                verdict: Some(want)
+            }],
+            "{value}"
+        );
     }
 }
 

@@ -9,7 +9,7 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::{Engine, Outcome, State, button, call_rank, short_label};
+use super::{Effect, Engine, Outcome, State, button, call_rank, short_label};
 use crate::action::{Action, Nonce, Step};
 use crate::eligibility::{
     Answer, Answers, Question, QuestionKind, Questionnaire, Rejected, Target, Verdict, Words,
@@ -160,6 +160,9 @@ impl Engine<'_> {
         if !taken.is_empty() {
             head.para().append(taken);
         }
+        out.effects.push(Effect::CheckStarted {
+            questionnaire: q.id.clone(),
+        });
         let call = match &q.target {
             Target::Call(c) => self.knowledge.call(&c.0),
             Target::Profile => None,
@@ -690,6 +693,10 @@ impl Engine<'_> {
         match &q.target {
             Target::Call(call_id) => {
                 let ev = q.evaluate(&p.answers);
+                out.effects.push(Effect::CheckFinished {
+                    questionnaire: q.id.clone(),
+                    verdict: Some(ev.verdict),
+                });
                 let key = match ev.verdict {
                     Verdict::Eligible => "check.verdict.eligible",
                     Verdict::NotEligible => "check.verdict.not_eligible",
@@ -725,6 +732,10 @@ impl Engine<'_> {
                 }
             }
             Target::Profile => {
+                out.effects.push(Effect::CheckFinished {
+                    questionnaire: q.id.clone(),
+                    verdict: None,
+                });
                 let mut m = q.match_profile(&p.answers, &self.knowledge.calls);
                 m.fit.sort_by_key(|c| (call_rank(c, now), c.short.clone()));
                 if m.fit.is_empty() {

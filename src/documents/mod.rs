@@ -7,9 +7,7 @@
 //! after another file changed, reads only what is new. A missing or unwritable cache only
 //! costs time.
 
-pub mod bench;
 pub mod extract;
-pub mod generate;
 pub mod split;
 
 use std::collections::{HashMap, HashSet};

@@ -29,10 +29,11 @@ use tokio::task::JoinSet;
 
 use super::limit::Limiter;
 use super::policy::{self, Answer, Verdict};
+use crate::ops::logs::Pseudo;
+use crate::ops::{latency, metrics};
 use crate::outgoing::{Class, Entry, Then, What};
-use crate::store::commit::{Commit, CommitError};
 use crate::store::outbox::{Claimed, Owner};
-use crate::store::{Store, StoreError};
+use crate::store::{Commit, CommitError, Store, StoreError};
 
 /// Makes one Bot API call for an entry (Telegram over HTTP in production).
 pub trait Transport: Send + Sync + 'static {
@@ -58,7 +59,12 @@ pub trait Hooks: Send + Sync + 'static {
     /// a document's bytes).
     fn prepare(&self, entry: Entry) -> impl Future<Output = Entry> + Send;
     /// Adds to `commit` what follows from `entry`'s end; `commit` also removes the entry.
-    fn finished(&self, entry: &Entry, end: &End, commit: &mut Commit) -> Result<(), StoreError>;
+    fn finished(
+        &self,
+        entry: &Entry,
+        end: &End,
+        commit: &mut Commit,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// `entry` failed an attempt and waits for another: adds to `commit` what its user
     /// should be told meanwhile; `true` if anything was added (asked once per entry).
     fn delayed(&self, entry: &Entry, commit: &mut Commit) -> bool;
@@ -203,8 +209,8 @@ impl<H: Hooks> Sender<H> {
         mut shutdown: watch::Receiver<bool>,
         grace: Duration,
     ) -> Result<SenderStats, StoreError> {
-        let freed = self.store.outbox_recover(self.owner)?;
-        let waiting = self.store.outbox_len();
+        let freed = self.store.outbox_recover(self.owner).await?;
+        let waiting = self.store.outbox_len().await?;
         if waiting > 0 {
             tracing::info!(waiting, freed, "outbox: resuming what was not sent");
         }
@@ -232,30 +238,34 @@ impl<H: Hooks> Sender<H> {
                     ..Default::default()
                 })
             } else {
-                self.store.outbox_claim(
-                    self.owner,
-                    now,
-                    self.settings.lease,
-                    room,
-                    &mut |chat: i64, class: Class| {
-                        if busy.contains(&chat) {
-                            return true;
-                        }
-                        if class == Class::Background && bg_taken >= bg_room {
-                            return true;
-                        }
-                        match self.limiter.chat_ready(chat) {
-                            Ok(()) => {
-                                bg_taken += usize::from(class == Class::Background);
-                                false
+                metrics::store_op_async(
+                    "outbox_claim",
+                    self.store.outbox_claim(
+                        self.owner,
+                        now,
+                        self.settings.lease,
+                        room,
+                        &mut |chat: i64, class: Class| {
+                            if busy.contains(&chat) {
+                                return true;
                             }
-                            Err(wait) => {
-                                chat_wait = Some(chat_wait.map_or(wait, |w| w.min(wait)));
-                                true
+                            if class == Class::Background && bg_taken >= bg_room {
+                                return true;
                             }
-                        }
-                    },
+                            match self.limiter.chat_ready(chat) {
+                                Ok(()) => {
+                                    bg_taken += usize::from(class == Class::Background);
+                                    false
+                                }
+                                Err(wait) => {
+                                    chat_wait = Some(chat_wait.map_or(wait, |w| w.min(wait)));
+                                    true
+                                }
+                            }
+                        },
+                    ),
                 )
+                .await
             };
             let round = match round {
                 Ok(r) => r,
@@ -269,7 +279,7 @@ impl<H: Hooks> Sender<H> {
                     continue;
                 }
             };
-            let claimed = self.merge_busy_groups(round.claimed);
+            let claimed = self.merge_busy_groups(round.claimed).await;
             if !claimed.is_empty() || dirty {
                 // Entries are sent only once they (and the state change that stored
                 // them) are on disk; completions so far become durable too.
@@ -298,7 +308,7 @@ impl<H: Hooks> Sender<H> {
             if round.partial || round.len > lanes.len() {
                 if late_checked.elapsed() >= Duration::from_secs(1) {
                     late_checked = tokio::time::Instant::now();
-                    if let Err(e) = self.tell_late() {
+                    if let Err(e) = self.tell_late().await {
                         tracing::error!("outbox: telling users of a delay failed: {e}");
                     }
                 }
@@ -361,16 +371,16 @@ impl<H: Hooks> Sender<H> {
     }
 
     /// Tells the users waiting for messages that are late (see [`LATE`]), once each.
-    fn tell_late(&self) -> Result<(), StoreError> {
+    async fn tell_late(&self) -> Result<(), StoreError> {
         let before = Timestamp::now()
             - SignedDuration::try_from(LATE).unwrap_or(SignedDuration::from_secs(5));
-        for w in self.store.outbox_late(before, &Entry::awaited, 64)? {
+        for w in self.store.outbox_late(before, &Entry::awaited, 64).await? {
             let mut commit = Commit::new();
             if !self.hooks.delayed(&w.entry, &mut commit) {
                 continue;
             }
-            commit.ops(self.store.outbox_notified_ops(&w)?);
-            match self.store.commit(&commit) {
+            commit.notified(&w);
+            match self.store.commit(&commit).await {
                 Ok(()) => self.kick(),
                 Err(CommitError::Conflict) => {}
                 Err(CommitError::Store(e)) => return Err(e),
@@ -383,13 +393,16 @@ impl<H: Hooks> Sender<H> {
     /// left that may be sent now.
     pub async fn deliver_due<T: Transport>(&self, transport: &T) -> Result<(), StoreError> {
         loop {
-            let round = self.store.outbox_claim(
-                self.owner,
-                Timestamp::now(),
-                self.settings.lease,
-                self.settings.lanes,
-                &mut |chat: i64, _| self.limiter.chat_ready(chat).is_err(),
-            )?;
+            let round = self
+                .store
+                .outbox_claim(
+                    self.owner,
+                    Timestamp::now(),
+                    self.settings.lease,
+                    self.settings.lanes,
+                    &mut |chat: i64, _| self.limiter.chat_ready(chat).is_err(),
+                )
+                .await?;
             if round.claimed.is_empty() {
                 return Ok(());
             }
@@ -401,14 +414,14 @@ impl<H: Hooks> Sender<H> {
     }
 
     /// Replaces the head of each group whose replies pile up by one merged message.
-    fn merge_busy_groups(&self, claimed: Vec<Claimed>) -> Vec<Claimed> {
+    async fn merge_busy_groups(&self, claimed: Vec<Claimed>) -> Vec<Claimed> {
         let mut out = Vec::with_capacity(claimed.len());
         for c in claimed {
             if c.behind == 0 || !c.entry.mergeable() {
                 out.push(c);
                 continue;
             }
-            let waiting = match self.store.outbox_followers(&c, 200) {
+            let waiting = match self.store.outbox_followers(&c, 200).await {
                 Ok(w) => w,
                 Err(e) => {
                     tracing::error!("outbox: reading a group's replies failed: {e}");
@@ -433,13 +446,13 @@ impl<H: Hooks> Sender<H> {
                 .filter(|&&i| i > 0)
                 .map(|&i| run[i - 1])
                 .collect();
-            match self.store.outbox_merge(&c, &replaced, m.entry) {
+            match self.store.outbox_merge(&c, &replaced, m.entry).await {
                 Ok(Some(merged)) => {
                     self.counters
                         .merged
                         .fetch_add(replaced.len() as u64, Ordering::Relaxed);
                     tracing::info!(
-                        chat = c.entry.chat,
+                        chat = %Pseudo(c.entry.chat),
                         replies = replaced.len() + 1,
                         "busy group: replies merged into one message"
                     );
@@ -458,30 +471,38 @@ impl<H: Hooks> Sender<H> {
     /// One lane: sends a claimed entry and completes, retries or drops it.
     async fn deliver<T: Transport>(&self, c: Claimed, transport: &T) {
         let chat = c.entry.chat;
+        let who = Pseudo(chat);
         let entry = self.hooks.prepare(c.entry.clone()).await;
         let mut what = entry.what.clone();
         let mut plain = false;
         let end = loop {
             self.limiter.slot(entry.class).await;
             let answer = transport.call(chat, &what, plain).await;
+            match &answer {
+                Answer::Ok { .. } => {}
+                Answer::Error { status, code, .. } => {
+                    metrics::telegram_error(&code.unwrap_or(*status).to_string());
+                }
+                Answer::Network(_) => metrics::telegram_error("network"),
+            }
             let editing = matches!(what, What::Edit { .. });
             match policy::judge(&answer, editing) {
                 Verdict::Accepted { message_id } => break End::Delivered { message_id },
                 Verdict::PlainText if !plain => {
                     self.counters.plain_text.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(chat, "Telegram could not parse a reply: sent as plain text");
+                    tracing::warn!(chat = %who, "Telegram could not parse a reply: sent as plain text");
                     plain = true;
                 }
                 Verdict::PlainText => break End::Refused("can't parse entities".into()),
                 Verdict::SendInstead => {
-                    tracing::debug!(chat, "edit refused, sending a new message instead");
+                    tracing::debug!(chat = %who, "edit refused, sending a new message instead");
                     what = as_message(what);
                 }
                 Verdict::RetryAfter(wait) => {
                     self.counters.retry_after.fetch_add(1, Ordering::Relaxed);
-                    tracing::info!(chat, ?wait, "Telegram asked to slow down (429)");
+                    tracing::info!(chat = %who, ?wait, "Telegram asked to slow down (429)");
                     self.limiter.pause(chat, wait);
-                    self.retry(&c, &entry, wait, false);
+                    self.retry(&c, &entry, wait, false).await;
                     return;
                 }
                 Verdict::Transient(why) => {
@@ -491,20 +512,20 @@ impl<H: Hooks> Sender<H> {
                         > SignedDuration::try_from(self.settings.give_up_after)
                             .unwrap_or(SignedDuration::MAX)
                     {
-                        tracing::error!(chat, %why, "giving up a message stored {age:#} ago");
+                        tracing::error!(chat = %who, %why, "giving up a message stored {age:#} ago");
                         break End::Refused(format!("too old: {why}"));
                     }
                     let wait = policy::backoff(c.attempts);
-                    tracing::warn!(chat, attempt = c.attempts + 1, ?wait, %why, "send failed; will retry");
-                    self.retry(&c, &entry, wait, true);
+                    tracing::warn!(chat = %who, attempt = c.attempts + 1, ?wait, %why, "send failed; will retry");
+                    self.retry(&c, &entry, wait, true).await;
                     return;
                 }
                 Verdict::Blocked(why) => {
-                    tracing::info!(chat, %why, "the chat refuses the bot (403)");
+                    tracing::info!(chat = %who, %why, "the chat refuses the bot (403)");
                     break End::Blocked;
                 }
                 Verdict::Refused(why) => {
-                    tracing::warn!(chat, %why, "Telegram refused a message; dropped");
+                    tracing::warn!(chat = %who, %why, "Telegram refused a message; dropped");
                     break End::Refused(why);
                 }
             }
@@ -515,20 +536,23 @@ impl<H: Hooks> Sender<H> {
             End::Refused(_) => &self.counters.refused,
         }
         .fetch_add(1, Ordering::Relaxed);
-        self.complete(&c, &entry, &end);
+        if entry.class == Class::Reply {
+            latency::reply_done(chat, matches!(end, End::Delivered { .. }));
+        }
+        self.complete(&c, &entry, &end).await;
     }
 
     /// Removes the entry with what follows from it, in one commit.
-    fn complete(&self, c: &Claimed, entry: &Entry, end: &End) {
+    async fn complete(&self, c: &Claimed, entry: &Entry, end: &End) {
         for attempt in 0..5 {
             let mut commit = Commit::new();
             commit.consume(c);
-            if let Err(e) = self.hooks.finished(entry, end, &mut commit) {
+            if let Err(e) = self.hooks.finished(entry, end, &mut commit).await {
                 tracing::error!("after a delivery: {e}");
                 commit = Commit::new();
                 commit.consume(c);
             }
-            match self.store.commit(&commit) {
+            match metrics::store_op_async("commit", self.store.commit(&commit)).await {
                 Ok(()) => break,
                 Err(CommitError::Conflict) if attempt < 4 => continue,
                 Err(e) => {
@@ -540,12 +564,12 @@ impl<H: Hooks> Sender<H> {
         self.wake_waiter(entry, end);
     }
 
-    fn retry(&self, c: &Claimed, entry: &Entry, wait: Duration, failed: bool) {
+    async fn retry(&self, c: &Claimed, entry: &Entry, wait: Duration, failed: bool) {
         let mut told = false;
         if failed && !c.notified {
             let mut commit = Commit::new();
             if self.hooks.delayed(entry, &mut commit) {
-                match self.store.commit(&commit) {
+                match self.store.commit(&commit).await {
                     Ok(()) => told = true,
                     Err(e) => tracing::error!("telling a user of a delay: {e}"),
                 }
@@ -553,7 +577,7 @@ impl<H: Hooks> Sender<H> {
         }
         let at = Timestamp::now()
             + SignedDuration::try_from(wait).unwrap_or(SignedDuration::from_secs(60));
-        if let Err(e) = self.store.outbox_retry(c, at, failed, told) {
+        if let Err(e) = self.store.outbox_retry(c, at, failed, told).await {
             tracing::error!("putting a message back for a retry: {e}");
         }
         if told {

@@ -3,23 +3,18 @@
 //!
 //! - [`schedule`] is pure: which reminders a subscription has, what to do with one at a
 //!   given moment, how a subscription compares with the current deadline.
-//! - [`store`](mod@store) keeps subscriptions, the queue and the record of what was
-//!   sent in sled.
+//! - [`crate::store::follows`] keeps subscriptions, the queue and the record of what
+//!   was sent (behind the store's interface).
 //! - [`dispatch`] is the task that drains the queue within Telegram's limits, through the
 //!   [`dispatch::Outbox`] trait (the bot's outbox in `sportello run`,
-//!   [`telegram::BotOutbox`] straight over the Bot API for the benchmark).
+//!   [`telegram::BotOutbox`] straight over the Bot API for the benchmark and tests).
 //! - [`handoff`] is the dispatcher's outbox in `sportello run`: the bot's own outbox.
 //! - [`ics`] writes a deadline as an RFC 5545 calendar file.
-//! - [`standin`] is a Bot API stand-in on 127.0.0.1 that enforces send limits, for the
-//!   benchmark and the tests.
 
-pub mod bench;
 pub mod dispatch;
 pub mod handoff;
 pub mod ics;
 pub mod schedule;
-pub mod standin;
-pub mod store;
 pub mod telegram;
 
 use std::time::Duration;

@@ -1,5 +1,5 @@
-//! The dispatcher's [`Outbox`] straight over the Bot API, for `sportello bench-reminders`
-//! and tests against a stand-in. (`sportello run` hands reminders to the bot's outbox
+//! The dispatcher's [`Outbox`] straight over the Bot API, for the reminders benchmark
+//! (`sportello-tools`) and tests against a stand-in. (`sportello run` hands reminders to the bot's outbox
 //! instead: [`crate::reminders::handoff`].)
 //!
 //! It makes its calls with the outbox's [`Transport`] and reads the answers with the

@@ -1,5 +1,7 @@
-//! Test helpers shared by integration tests and benchmarks.
+//! Test helpers shared by the integration tests (the Bot API stand-in lives in the
+//! `sportello-testkit` crate, shared with the benchmarks).
 #![allow(dead_code)]
 
-pub mod botapi;
+pub use sportello_testkit::botapi;
 pub mod process;
+pub mod scrape;

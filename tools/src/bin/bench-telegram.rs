@@ -1,26 +1,25 @@
 //! End-to-end benchmark of `sportello run` against the Bot API stand-in on 127.0.0.1.
 //!
-//! `cargo bench --bench telegram` (options after `--`: `--users N`, `--rounds N`,
-//! `--sessions 10000,1000000`). It measures:
+//! `cargo build --release -p sportello -p sportello-tools &&
+//! ./target/release/bench-telegram` (options: `--users N`, `--rounds N`,
+//! `--sessions 10000,1000000`; `$SPORTELLO_BIN` to measure another `sportello` binary). It measures:
 //! - updates/s and update→reply latency with `--users` distinct users, each sending its
 //!   next message as soon as its reply arrives (closed loop), send limits lifted;
 //! - the latency of one user alone (no queueing);
 //! - resident memory of the bot and sled's size on disk with N stored sessions, and the
 //!   bytes on disk per session beyond its content.
 
-#[path = "../tests/common/mod.rs"]
-mod common;
-
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::botapi::StandIn;
 use jiff::Timestamp;
 use sportello::dialogue::{Session, State};
 use sportello::knowledge::CallId;
 use sportello::store::{Store, UserId};
+use sportello_testkit::botapi::StandIn;
+use sportello_tools::process::{knowledge_dir, rss_kib, sibling_exe};
 
 const TOKEN: &str = "42:BENCH";
 const MESSAGES: [&str; 4] = [
@@ -43,14 +42,14 @@ fn start_bot(api: &StandIn, dir: &Path) -> Child {
     std::fs::write(
         &cfg,
         format!(
-            "[knowledge]\ndir = \"{}/knowledge\"\n[data]\ndir = \"{}\"\n\
+            "[knowledge]\ndir = \"{}\"\n[data]\ndir = \"{}\"\n\
              [telegram]\nunthrottled = true\nin_flight = 256\nflood_messages = 1000000\nflood_window_secs = 1\n",
-            env!("CARGO_MANIFEST_DIR"),
+            knowledge_dir().display(),
             dir.join("data").display()
         ),
     )
     .unwrap();
-    Command::new(env!("CARGO_BIN_EXE_sportello"))
+    Command::new(sibling_exe("sportello"))
         .arg("--config")
         .arg(&cfg)
         .arg("run")
@@ -65,15 +64,6 @@ fn start_bot(api: &StandIn, dir: &Path) -> Child {
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap()
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    s.lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
 }
 
 fn dir_bytes(p: &Path) -> u64 {
@@ -206,7 +196,14 @@ async fn main() {
             for i in 0..n as i64 {
                 let s = session(i, now);
                 content += 8 + serde_json::to_vec(&s).unwrap().len() as u64;
-                store.save_session(UserId(1_000_000 + i), &s).unwrap();
+                let mut c = sportello::store::Commit::new();
+                c.session(
+                    UserId(1_000_000 + i),
+                    sportello::store::Revision(None),
+                    Some(serde_json::to_vec(&s).unwrap()),
+                    now,
+                );
+                store.commit(&c).await.unwrap();
             }
             store.flush().await.unwrap();
         }

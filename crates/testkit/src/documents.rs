@@ -1,4 +1,4 @@
-//! Writes small PDF and DOCX files, for the tests and `sportello bench-documents`.
+//! Writes small PDF and DOCX files, for the tests and the documents benchmark.
 //!
 //! The repository ships no official document it did not write: tests and benchmarks make
 //! their own, with Italian accents, ligatures and page breaks, in the two formats the region
@@ -167,66 +167,4 @@ pub fn docx(parts: &[DocxPart]) -> Vec<u8> {
         zip.write_all(content.as_bytes()).expect("zip write");
     }
     zip.finish().expect("zip finished").into_inner()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::documents::extract::{Problem, extract};
-    use crate::documents::{Format, split};
-
-    #[test]
-    fn generated_pdf_text_comes_back_with_accents_and_ligatures() {
-        let bytes = pdf(&[
-            vec![
-                "Art. 1 – Finalità".into(),
-                "Il bando è per i bene\u{FB01}ciari più \u{FB02}essibili.".into(),
-            ],
-            vec![
-                "Art. 2 – Contributo".into(),
-                "Fino a 5.000 € per impresa.".into(),
-            ],
-        ]);
-        let e = extract(Format::Pdf, &bytes).unwrap();
-        assert_eq!(e.pages.len(), 2);
-        let passages = split::split(&e.pages, e.paged);
-        assert_eq!(passages.len(), 2, "{passages:?}");
-        assert_eq!(passages[0].heading.as_deref(), Some("Finalità"));
-        assert_eq!(
-            passages[0].text,
-            "Il bando è per i beneficiari più flessibili."
-        );
-        assert_eq!(
-            (passages[1].article.as_deref(), passages[1].page),
-            (Some("2"), Some(2))
-        );
-        assert!(passages[1].text.contains("5.000 €"), "{}", passages[1].text);
-    }
-
-    #[test]
-    fn a_pdf_of_drawings_has_no_text_layer() {
-        assert_eq!(
-            extract(Format::Pdf, &pdf_without_text(2)),
-            Err(Problem::NoTextLayer)
-        );
-    }
-
-    #[test]
-    fn generated_docx_reads_back_with_pages() {
-        let bytes = docx(&[
-            DocxPart::Paragraph("Art. 1 – Perché".into()),
-            DocxPart::Paragraph("Testo & altro.".into()),
-            DocxPart::PageBreak,
-            DocxPart::Paragraph("Art. 2 – Città".into()),
-            DocxPart::Paragraph("Secondo.".into()),
-        ]);
-        let e = extract(Format::Docx, &bytes).unwrap();
-        let p = split::split(&e.pages, e.paged);
-        assert_eq!(p.len(), 2);
-        assert_eq!(
-            (p[1].heading.as_deref(), p[1].page),
-            (Some("Città"), Some(2))
-        );
-        assert_eq!(p[0].text, "Testo & altro.");
-    }
 }

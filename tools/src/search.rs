@@ -1,12 +1,12 @@
-//! `sportello bench`: index build time and query latency, on the real pack and on a
+//! The search benchmark (`cargo run --release -p sportello-tools --bin bench-search`): index build time and query latency, on the real pack and on a
 //! generated corpus. Figures go to `BENCHMARKS.md`; no test asserts a timing.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::app::AppError;
-use crate::knowledge::{Knowledge, load_dir};
-use crate::search::{Doc, EntryKind, SearchIndex};
+use sportello::app::AppError;
+use sportello::knowledge::{Knowledge, load_dir};
+use sportello::search::{Doc, EntryKind, SearchIndex};
 
 /// Latency figures of one measurement.
 #[derive(Debug, Clone)]
@@ -85,19 +85,19 @@ fn measure_questions(
     queries: &[String],
     n: usize,
 ) -> (Duration, Duration) {
-    let settings = crate::dialogue::Settings::default();
-    let engine = crate::dialogue::Engine {
+    let settings = sportello::dialogue::Settings::default();
+    let engine = sportello::dialogue::Engine {
         knowledge: k,
         index: ix,
         settings: &settings,
     };
-    let tx = crate::text::texts(crate::text::Lang::It);
+    let tx = sportello::text::texts(sportello::text::Lang::It);
     let now: jiff::Timestamp = "2026-12-01T09:00:00Z".parse().expect("a fixed moment");
-    let focused = crate::dialogue::Session {
+    let focused = sportello::dialogue::Session {
         topic: k.calls.first().map(|c| c.id.clone()),
-        ..crate::dialogue::Session::default()
+        ..sportello::dialogue::Session::default()
     };
-    let fresh = crate::dialogue::Session::default();
+    let fresh = sportello::dialogue::Session::default();
     let turn = std::cell::Cell::new(false);
     measure(queries, n, |q| {
         let session = if turn.replace(!turn.get()) {

@@ -1,4 +1,4 @@
-//! `sportello bench-reminders`: many subscribers with one deadline, dispatched through
+//! The reminders benchmark (`bench-reminders`): many subscribers with one deadline, dispatched through
 //! the teloxide outbox to the Bot API stand-in, in a child process that is killed
 //! (SIGKILL) halfway and restarted. Figures go to `BENCHMARKS.md`; no test asserts them.
 //!
@@ -13,29 +13,29 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
-
-use super::dispatch::{Dispatcher, ManualClock};
-use super::schedule::Offset;
-use super::standin::{Limits, Seen, Standin};
-use super::telegram::BotOutbox;
-use super::{ReminderSettings, Subscription};
-use crate::app::Brain;
-use crate::knowledge::{CallId, DeadlineAt};
-use crate::store::{Store, UserId};
+use sportello::app::Brain;
+use sportello::knowledge::{CallId, DeadlineAt};
+use sportello::reminders::dispatch::{Dispatcher, ManualClock};
+use sportello::reminders::schedule::Offset;
+use sportello::reminders::telegram::BotOutbox;
+use sportello::reminders::{ReminderSettings, Subscription};
+use sportello::store::{Store, UserId};
+use sportello_testkit::botapi::{Limits, Seen, StandIn};
 
 /// The deadline every subscriber follows, and the moment the bench dispatches at (the
 /// 1-day reminder; the 7-day one is superseded, the 2-hour one not yet due).
 const DEADLINE: &str = "2030-06-15T12:00";
 const NOW: &str = "2030-06-14T10:00:00Z";
+const TOKEN: &str = "1:bench";
 
 #[derive(Debug, thiserror::Error)]
 pub enum BenchError {
     #[error("io: {0}")]
     Io(#[from] std::io::Error),
     #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
+    Store(#[from] sportello::store::StoreError),
     #[error(transparent)]
-    App(#[from] crate::app::AppError),
+    App(#[from] sportello::app::AppError),
     #[error("{0}")]
     Other(String),
 }
@@ -69,15 +69,17 @@ async fn setup(root: &Path, n: i64) -> Result<Duration, BenchError> {
     let deadline = DeadlineAt::parse(DEADLINE).map_err(BenchError::Other)?;
     let from: Timestamp = "2030-01-01T00:00:00Z".parse().expect("a timestamp");
     for u in 1..=n {
-        store.subscribe(
-            &Subscription {
-                user: UserId(u),
-                call: CallId("bench".into()),
-                deadline,
-                planned_from: from,
-            },
-            &Offset::defaults(),
-        )?;
+        store
+            .subscribe(
+                &Subscription {
+                    user: UserId(u),
+                    call: CallId("bench".into()),
+                    deadline,
+                    planned_from: from,
+                },
+                &Offset::defaults(),
+            )
+            .await?;
     }
     store.flush().await?;
     Ok(t.elapsed())
@@ -93,7 +95,7 @@ pub async fn worker(
     let brain = Arc::new(Brain::load(&root.join("knowledge"))?);
     let store = Store::open(&root.join("data"), 64)?;
     let url = url::Url::parse(api).map_err(|e| BenchError::Other(e.to_string()))?;
-    let bot = teloxide::Bot::new("1:bench").set_api_url(url);
+    let bot = teloxide::Bot::new(TOKEN).set_api_url(url);
     let settings = ReminderSettings {
         per_second,
         in_flight,
@@ -125,7 +127,7 @@ fn spawn_worker(
     opts: &Options,
 ) -> std::io::Result<std::process::Child> {
     Command::new(exe)
-        .args(["bench-reminders", "--worker"])
+        .arg("--worker")
         .arg("--root")
         .arg(root)
         .args(["--api", api])
@@ -142,11 +144,12 @@ async fn one_run(
     opts: &Options,
     kill: bool,
 ) -> Result<RunFigures, BenchError> {
-    let standin = Standin::start(Limits {
-        per_second: opts.limit,
+    let standin = StandIn::start(TOKEN).await;
+    standin.keep_calls(false);
+    standin.limit(Limits {
+        per_second: Some(opts.limit as usize),
         ..Limits::default()
-    })
-    .await?;
+    });
     let api = standin.url();
     let mut child = spawn_worker(exe, root, &api, opts)?;
     let mut killed_at = None;

@@ -1,5 +1,5 @@
-//! A Bot API stand-in on 127.0.0.1 speaking real HTTP/1.1 (axum), for tests that run the
-//! real `sportello` binary and for the benchmark.
+//! The Bot API stand-in on 127.0.0.1 speaking real HTTP/1.1 (axum): the one the tests
+//! run the real `sportello` binary against, and the one every benchmark measures against.
 //!
 //! It answers as Telegram does: getMe, getUpdates (long polling with offset
 //! confirmation; an idle poll is held for its whole timeout), sendMessage, sendDocument,
@@ -13,10 +13,13 @@
 //! faults: [`StandIn::fail_next`] (HTML 5xx, 429, garbled), [`StandIn::fail_next_json`]
 //! (Telegram's JSON errors), [`StandIn::drop_next`] (the connection is cut before the
 //! call is processed), [`StandIn::hold_next`] (the call waits for [`StandIn::release`]:
-//! a barrier), and [`StandIn::limit`] (Telegram's per-chat and per-group limits, 429 with
-//! `retry_after` beyond them).
+//! a barrier), and [`StandIn::limit`] (Telegram's overall, per-chat and per-group limits,
+//! 429 with `retry_after` beyond them; blocked users; a 502 every n-th send).
+//!
+//! [`StandIn::seen`] counts what was accepted per chat, so lost and doubled messages can be
+//! measured; [`StandIn::keep_calls`] turns off the record of every call for long runs.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -84,12 +87,65 @@ enum Fault {
 }
 
 /// Telegram's send limits, enforced by the stand-in when set.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Limits {
     /// Minimum gap between two messages to one private chat.
     pub private_gap: Duration,
     /// Messages a group may get in any 60 seconds.
     pub group_per_minute: usize,
+    /// Messages all chats together may get in any second (`None`: no overall limit).
+    pub per_second: Option<usize>,
+    /// Chats that blocked the bot: sends to them get 403.
+    pub blocked: HashSet<i64>,
+    /// Answer every n-th send with Telegram's JSON 502 (0: never).
+    pub fail_every: u64,
+}
+
+impl Default for Limits {
+    /// Telegram's: 1 message a second per private chat, 20 a minute per group, 30 a
+    /// second overall.
+    fn default() -> Self {
+        Limits {
+            private_gap: Duration::from_secs(1),
+            group_per_minute: 20,
+            per_second: Some(30),
+            blocked: HashSet::new(),
+            fail_every: 0,
+        }
+    }
+}
+
+/// What the stand-in accepted and refused of the sends (`sendMessage`, `sendDocument`,
+/// `copyMessage`, `forwardMessage`).
+#[derive(Debug, Clone, Default)]
+pub struct Seen {
+    /// Sends that reached the limits' check.
+    pub requests: u64,
+    /// Refused with 429 by the limits.
+    pub too_many: u64,
+    /// Refused with 403 (blocked).
+    pub forbidden: u64,
+    /// Answered 502 by `fail_every`.
+    pub failed: u64,
+    /// Accepted sends per chat.
+    pub delivered: HashMap<i64, u32>,
+    pub first_ok: Option<Instant>,
+    pub last_ok: Option<Instant>,
+}
+
+impl Seen {
+    /// Sends accepted in all.
+    pub fn accepted(&self) -> u64 {
+        self.delivered.values().map(|&n| u64::from(n)).sum()
+    }
+
+    /// Sends accepted more than once for the same chat.
+    pub fn doubled(&self) -> u64 {
+        self.delivered
+            .values()
+            .map(|&n| u64::from(n.saturating_sub(1)))
+            .sum()
+    }
 }
 
 #[derive(Default)]
@@ -106,8 +162,13 @@ struct Inner {
     limits: Option<Limits>,
     /// Chat -> when it got its messages (for the limits).
     sent_at: HashMap<i64, VecDeque<Instant>>,
+    /// When the sends of the last second were accepted (the overall limit).
+    window: VecDeque<Instant>,
     /// Calls refused with a 429 by the limits.
     limited: usize,
+    seen: Seen,
+    /// Do not keep every call (long benchmark runs).
+    forget_calls: bool,
     /// Calls parked by `hold_next`, and a release counter.
     held: usize,
     releases: usize,
@@ -346,9 +407,25 @@ impl StandIn {
         self.shared.called.notify_waiters();
     }
 
-    /// Enforces Telegram's per-chat and per-group limits from now on.
+    /// Enforces Telegram's limits (and the blocked chats, and `fail_every`) from now on.
     pub fn limit(&self, limits: Limits) {
         self.shared.inner.lock().unwrap().limits = Some(limits);
+    }
+
+    /// Keeps (the default) or stops keeping every call for [`StandIn::calls`]; taps and
+    /// [`StandIn::seen`] work either way.
+    pub fn keep_calls(&self, keep: bool) {
+        self.shared.inner.lock().unwrap().forget_calls = !keep;
+    }
+
+    /// What was accepted and refused of the sends so far.
+    pub fn seen(&self) -> Seen {
+        self.shared.inner.lock().unwrap().seen.clone()
+    }
+
+    /// Distinct chats that got at least one message.
+    pub fn chats_reached(&self) -> usize {
+        self.shared.inner.lock().unwrap().seen.delivered.len()
     }
 
     /// Calls refused with a 429 by [`StandIn::limit`].
@@ -501,11 +578,20 @@ async fn serve(
                 body: body.clone(),
                 at: Instant::now(),
             };
+            if is_send(&method_lc) {
+                let chat = call.chat().unwrap_or(0);
+                let now = call.at;
+                *g.seen.delivered.entry(chat).or_default() += 1;
+                g.seen.first_ok.get_or_insert(now);
+                g.seen.last_ok = Some(now);
+            }
             sh.taps
                 .lock()
                 .unwrap()
                 .retain(|t| t.send(call.clone()).is_ok());
-            g.calls.push(call);
+            if !g.forget_calls {
+                g.calls.push(call);
+            }
         }
     }
     if method_lc != "getupdates" {
@@ -555,12 +641,34 @@ fn is_send(method_lc: &str) -> bool {
     )
 }
 
-/// A 429 if a message to `chat` now would break the limits; otherwise counts it.
+/// A refusal (502 by `fail_every`, 403 blocked, 429 over the limits) if a message to
+/// `chat` now is not to be accepted; otherwise counts it.
 fn over_limit(sh: &Shared, chat: Option<i64>) -> Option<Response> {
     let chat = chat?;
-    let mut g = sh.inner.lock().unwrap();
-    let limits = g.limits?;
+    let mut guard = sh.inner.lock().unwrap();
+    let g = &mut *guard;
+    let limits = g.limits.as_ref()?;
+    g.seen.requests += 1;
+    if limits.fail_every > 0 && g.seen.requests.is_multiple_of(limits.fail_every) {
+        g.seen.failed += 1;
+        return Some(json_error(502));
+    }
+    if limits.blocked.contains(&chat) {
+        g.seen.forbidden += 1;
+        return Some(json_error(403));
+    }
     let now = Instant::now();
+    while g
+        .window
+        .front()
+        .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1))
+    {
+        g.window.pop_front();
+    }
+    let overall = limits
+        .per_second
+        .filter(|&n| g.window.len() >= n)
+        .map(|_| Duration::from_secs(1) - now.duration_since(g.window[0]));
     let q = g.sent_at.entry(chat).or_default();
     let refuse = if chat < 0 {
         while q
@@ -578,9 +686,10 @@ fn over_limit(sh: &Shared, chat: Option<i64>) -> Option<Response> {
             .filter(|t| now.duration_since(**t) < limits.private_gap)
             .map(|t| limits.private_gap - now.duration_since(*t))
     };
-    match refuse {
+    match refuse.or(overall) {
         Some(wait) => {
             g.limited += 1;
+            g.seen.too_many += 1;
             let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
             let body = json!({"ok": false, "error_code": 429,
                 "description": format!("Too Many Requests: retry after {secs}"),
@@ -599,6 +708,7 @@ fn over_limit(sh: &Shared, chat: Option<i64>) -> Option<Response> {
             if q.len() > 100 {
                 q.pop_front();
             }
+            g.window.push_back(now);
             None
         }
     }

@@ -1,14 +1,14 @@
-//! `sportello bench-documents`: time to extract, split and index generated official
+//! The documents benchmark (`bench-documents`): time to extract, split and index generated official
 //! documents, cold (empty cache) and warm (a restart with the cache). Figures go to
 //! `BENCHMARKS.md`; no test asserts a timing.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::app::{AppError, Brain};
-use crate::bench::Rng;
+use crate::search::Rng;
+use sportello::app::{AppError, Brain};
 
-use super::generate;
+use sportello_testkit::documents as generate;
 
 /// Words of a call's text, accented and with "fi"/"fl" ligatures as typeset PDFs have them.
 const WORDS: &[&str] = &[
@@ -105,7 +105,7 @@ pub fn write_pack(dir: &Path, docs: usize, pages: usize) -> std::io::Result<()> 
         "id = \"bench\"\nkind = \"call\"\nprogramme = \"Bench\"\ntitle = \"Bando generato\"\n\
          short = \"Bando generato\"\nsummary = \"Un bando generato per misurare.\"\nsource = \"generato\"\n",
     )?;
-    let folder = dir.join(super::FOLDER).join("bench");
+    let folder = dir.join(sportello::documents::FOLDER).join("bench");
     std::fs::create_dir_all(&folder)?;
     for i in 0..docs {
         let bytes = generate::pdf(&call_text(2 * i as u64 + 7, pages));
@@ -131,8 +131,8 @@ pub fn run(
     let _ = std::fs::remove_dir_all(&tmp);
     let t = Instant::now();
     write_pack(&knowledge, docs, pages).map_err(|e| {
-        AppError::Knowledge(crate::knowledge::KnowledgeErrors(vec![
-            crate::knowledge::KnowledgeError {
+        AppError::Knowledge(sportello::knowledge::KnowledgeErrors(vec![
+            sportello::knowledge::KnowledgeError {
                 file: knowledge.clone(),
                 line: 0,
                 message: format!("cannot write the generated pack: {e}"),
@@ -140,7 +140,7 @@ pub fn run(
         ]))
     })?;
     let generated = t.elapsed();
-    let bytes: u64 = std::fs::read_dir(knowledge.join(super::FOLDER).join("bench"))
+    let bytes: u64 = std::fs::read_dir(knowledge.join(sportello::documents::FOLDER).join("bench"))
         .into_iter()
         .flatten()
         .flatten()
@@ -175,13 +175,16 @@ pub fn run(
     let mut split = Vec::new();
     let mut index = Vec::new();
     for _ in 0..runs {
-        let mut k = crate::knowledge::load_dir(&knowledge)?;
+        let mut k = sportello::knowledge::load_dir(&knowledge)?;
         let t = Instant::now();
-        let (docs, _) = super::load(&k, &super::Cache::new(Some(warm_cache.clone())));
+        let (docs, _) = sportello::documents::load(
+            &k,
+            &sportello::documents::Cache::new(Some(warm_cache.clone())),
+        );
         split.push(t.elapsed());
         k.documents = docs;
         let t = Instant::now();
-        std::hint::black_box(crate::search::SearchIndex::from_knowledge(&k)?);
+        std::hint::black_box(sportello::search::SearchIndex::from_knowledge(&k)?);
         index.push(t.elapsed());
     }
     let mut query = Vec::new();

@@ -1,0 +1,21 @@
+//! Sportello's benchmarks and load generators, kept out of the product crate: the
+//! `sportello` binary holds only what an operator runs.
+//!
+//! - [`search`]: index build and query latency on the pack and a generated corpus
+//!   (`bench-search`).
+//! - [`documents`]: extraction and indexing of generated official documents
+//!   (`bench-documents`).
+//! - [`reminders`]: reminder dispatch against the stand-in, killed and restarted
+//!   (`bench-reminders`).
+//! - `bench-telegram` (a binary): `sportello run` end to end against the stand-in.
+//! - [`questions`]: applicants' questions for load, from the retrieval sets.
+//! - [`process`]: the bot under measurement as a child process (binary, RSS, CPU time).
+//!
+//! Every bench talks to the one Bot API stand-in of `sportello-testkit`. Figures go to
+//! `BENCHMARKS.md`; no test asserts a timing.
+
+pub mod documents;
+pub mod process;
+pub mod questions;
+pub mod reminders;
+pub mod search;
