@@ -13,6 +13,7 @@
 //! started with.
 
 mod outgoing;
+pub mod session;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
@@ -25,8 +26,9 @@ use crate::outgoing::{ReplyTo, Target};
 use crate::reminders::Subscription;
 use crate::reply::{Document, Reply, Rich};
 use crate::search::{SearchError, SearchIndex};
-use crate::store::commit::{Commit, CommitError};
-use crate::store::{AskedQuestion, Loaded, Store, StoreError, UserId};
+pub use session::Loaded;
+
+use crate::store::{AskedQuestion, Commit, CommitError, Store, StoreError, UserId};
 use crate::text::texts;
 
 /// One message or button press, with what the help desk needs to know about it.
@@ -161,6 +163,11 @@ impl App {
         self
     }
 
+    /// The user's session as stored (for reports and tests).
+    pub async fn load_session(&self, user: UserId) -> Result<Loaded, StoreError> {
+        Ok(session::load(&self.store, user).await?.0)
+    }
+
     /// The knowledge in force now.
     pub fn brain(&self) -> Arc<Brain> {
         self.brain.read().unwrap_or_else(|e| e.into_inner()).clone()
@@ -267,13 +274,14 @@ impl App {
         update: Option<u32>,
     ) -> Result<(), AppError> {
         let mut commit = Commit::new();
-        if let Some(id) = update
-            && !self.store.record_update(&mut commit, id)?
-        {
-            return Ok(());
+        if let Some(id) = update {
+            if self.store.is_applied(id).await? {
+                return Ok(());
+            }
+            commit.applied(id);
         }
         commit.send_all(self.entries(deliveries, here));
-        match self.store.commit(&commit) {
+        match self.store.commit(&commit).await {
             Ok(()) | Err(CommitError::Conflict) => {}
             Err(CommitError::Store(e)) => return Err(e.into()),
         }
@@ -295,19 +303,20 @@ impl App {
         loop {
             attempt += 1;
             let (mut commit, deliveries) = self.process(incoming, now).await?;
-            if let Some(id) = update
-                && !self.store.record_update(&mut commit, id)?
-            {
-                tracing::info!(
-                    update = id,
-                    "update already applied before a restart: skipped"
-                );
-                return Ok(Vec::new());
+            if let Some(id) = update {
+                if self.store.is_applied(id).await? {
+                    tracing::info!(
+                        update = id,
+                        "update already applied before a restart: skipped"
+                    );
+                    return Ok(Vec::new());
+                }
+                commit.applied(id);
             }
             if let Some(here) = here {
                 commit.send_all(self.entries(deliveries.clone(), here));
             }
-            match self.store.commit(&commit) {
+            match self.store.commit(&commit).await {
                 Ok(()) => {
                     self.store.flush().await?;
                     return Ok(deliveries);
@@ -317,9 +326,9 @@ impl App {
                     tokio::task::yield_now().await;
                 }
                 Err(CommitError::Conflict) => {
-                    return Err(AppError::Store(StoreError::Sled(sled::Error::Unsupported(
-                        "the session kept changing".into(),
-                    ))));
+                    return Err(AppError::Store(StoreError::Contended(
+                        "the session kept changing",
+                    )));
                 }
                 Err(CommitError::Store(e)) => return Err(e.into()),
             }
@@ -342,7 +351,7 @@ impl App {
         let user = incoming.user;
         let event = &incoming.event;
         let brain = self.brain();
-        let (loaded, rev) = self.store.load_session_rev(user)?;
+        let (loaded, rev) = session::load(&self.store, user).await?;
         let reset = matches!(loaded, Loaded::Reset(_));
         let session = loaded.into_session();
         let lang = session.lang;
@@ -353,11 +362,16 @@ impl App {
         };
         let topic = session.topic.clone();
         let view = UserView {
-            subscriptions: self.store.subscriptions_of(user)?,
-            ticket: self.store.following_ticket(user, now)?.map(|t| t.number),
+            subscriptions: self.store.subscriptions_of(user).await?,
+            ticket: self
+                .store
+                .following_ticket(user, now)
+                .await?
+                .map(|t| t.number),
             tickets: self
                 .store
-                .tickets_of(user)?
+                .tickets_of(user)
+                .await?
                 .iter()
                 .map(|t| (t.number, t.status))
                 .collect(),
@@ -370,7 +384,7 @@ impl App {
         for effect in &outcome.effects {
             match effect {
                 Effect::EraseUser => {
-                    commit.ops(self.store.erase_user_ops(user)?);
+                    commit.erase(user);
                     erased = true;
                 }
                 Effect::Asked {
@@ -379,26 +393,29 @@ impl App {
                     confident,
                     ..
                 } => {
-                    commit.op(self.store.log_question_op(&AskedQuestion {
-                        at: now,
-                        question: question.clone(),
-                        best: best.clone(),
-                        confident: *confident,
-                    })?);
+                    commit.log_question(
+                        Some(user),
+                        AskedQuestion {
+                            at: now,
+                            question: question.clone(),
+                            best: best.clone(),
+                            confident: *confident,
+                        },
+                    );
                 }
                 Effect::Subscribe { call, deadline } => {
-                    commit.ops(self.store.subscribe_ops(
-                        &Subscription {
+                    commit.subscribe(
+                        Subscription {
                             user,
                             call: call.clone(),
                             deadline: *deadline,
                             planned_from: now,
                         },
                         offsets,
-                    )?);
+                    );
                 }
                 Effect::Unsubscribe { call } => {
-                    commit.ops(self.store.unsubscribe_ops(user, call.as_ref(), offsets)?);
+                    commit.unsubscribe(user, call.clone(), offsets);
                 }
                 Effect::SendDocument {
                     file,
@@ -416,22 +433,24 @@ impl App {
                             .call(&c.0)
                             .map_or(c.0.clone(), |c| c.short.clone())
                     });
-                    desk.extend(self.hand_over(
-                        incoming,
-                        question,
-                        answers,
-                        call,
-                        now,
-                        &mut commit,
-                    )?);
+                    desk.extend(
+                        self.hand_over(incoming, question, answers, call, now, &mut commit)
+                            .await?,
+                    );
                 }
                 Effect::FollowUp { ticket, text } => {
-                    desk.extend(self.follow_up(*ticket, text, &mut commit)?);
+                    desk.extend(self.follow_up(*ticket, text, &mut commit).await?);
                 }
-                Effect::Withdraw { ticket } => desk.extend(self.withdraw(*ticket, &mut commit)?),
+                Effect::Withdraw { ticket } => {
+                    desk.extend(self.withdraw(*ticket, &mut commit).await?)
+                }
             }
         }
-        commit.session(user, rev, (!erased).then_some(&outcome.session))?;
+        let bytes = match erased {
+            true => None,
+            false => Some(session::encode(&outcome.session)?),
+        };
+        commit.session(user, rev, bytes, outcome.session.last_seen.unwrap_or(now));
         let mut out: Vec<Delivery> = Vec::new();
         if reset {
             out.push(Delivery::Here(Reply::new(

@@ -133,6 +133,8 @@ pub struct DataConfig {
     pub session_idle_days: u32,
     /// sled's page cache, in MiB.
     pub cache_mb: u64,
+    /// Entries of the anonymous question log older than this many days are removed.
+    pub question_log_days: u32,
 }
 
 /// How updates arrive.
@@ -233,6 +235,7 @@ impl Default for DataConfig {
             dir: PathBuf::from("data"),
             session_idle_days: 30,
             cache_mb: 64,
+            question_log_days: crate::store::questions::DEFAULT_RETENTION_DAYS,
         }
     }
 }
@@ -338,6 +341,11 @@ impl Config {
                 "data.session_idle_days must be at least 1".into(),
             ));
         }
+        if self.data.question_log_days == 0 {
+            return Err(ConfigError::Invalid(
+                "data.question_log_days must be at least 1".into(),
+            ));
+        }
         let t = &self.telegram;
         if !(1..=50).contains(&t.poll_timeout_secs) {
             return Err(ConfigError::Invalid(
@@ -382,6 +390,7 @@ mod tests {
             "staff_user_ids",
             "documents_cache",
             "session_idle_days",
+            "question_log_days",
             "api_url",
             "webhook_url",
             "flood_messages",

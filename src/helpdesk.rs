@@ -2,16 +2,13 @@
 //! their durable store, statistics over the question log, and the ready-to-send answers
 //! staff get for a forwarded question.
 //!
-//! Everything but [`Store`]'s ticket methods is pure. Tickets live in three sled trees:
-//! `tickets` (number → [`Ticket`]), `ticket_messages` (staff chat ‖ message id → number:
-//! the *only* way from a staff reply to a user) and `user_tickets` (user ‖ number → ∅).
-//! Numbers come from a counter in `ticket_counter`, so they are dense and survive
-//! restarts.
+//! Statistics and ready answers are pure; tickets are kept by the store
+//! ([`crate::store::TicketStore`]) and changed through a commit that compares each
+//! ticket with the one that was read.
 
 use std::collections::{BTreeSet, HashMap};
 
 use jiff::{SignedDuration, Timestamp};
-use serde::{Deserialize, Serialize};
 
 use crate::action::Action;
 use crate::app::{App, AppError, Brain, Delivery, Incoming};
@@ -20,15 +17,10 @@ use crate::knowledge::deadline::italian_time_left;
 use crate::outgoing::ReplyTo;
 use crate::reply::{Button, Reply, Rich};
 use crate::search::{Confidence, EntryKind, SearchIndex};
-use crate::store::commit::{Commit, Op};
-use crate::store::{AskedQuestion, StoreError, UserId};
+use crate::store::{AskedQuestion, Commit, StoreError, UserId};
 use crate::text::{Lang, texts};
 
-mod tickets;
-
-/// After a staff reply, the user's messages still go to the ticket for this long; then
-/// the bot answers them again (the ticket stays listed until `/chiudi`).
-pub const FOLLOW_UP_WINDOW: SignedDuration = SignedDuration::from_hours(24);
+pub use crate::store::tickets::{FOLLOW_UP_WINDOW, NewTicket, Status, Ticket};
 
 /// Commands only staff may use; for anyone else they are unknown commands.
 pub const STAFF_COMMANDS: &[&str] = &["risposta", "ticket", "chiudi", "statistiche", "ricarica"];
@@ -52,74 +44,6 @@ impl Staff {
     pub fn reachable(&self) -> bool {
         self.chat.is_some()
     }
-}
-
-/// Where a ticket stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Status {
-    /// Waiting for staff.
-    Open,
-    /// Staff replied at least once; follow-ups are still welcome.
-    Answered,
-    /// Closed by staff (`/chiudi`) or withdrawn by the user (`/annulla`).
-    Closed,
-}
-
-/// A question handed over to a person.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Ticket {
-    pub number: u64,
-    /// `None` once the user erased their data: replies then reach nobody.
-    pub user: Option<UserId>,
-    /// The user's name as Telegram shows it (empty after erasure).
-    pub name: String,
-    pub question: String,
-    /// The call being discussed, by its short name.
-    pub call: Option<String>,
-    /// Eligibility answers given so far: (question label, answer).
-    pub answers: Vec<(String, String)>,
-    pub follow_ups: Vec<String>,
-    pub opened: Timestamp,
-    pub status: Status,
-    /// The last staff reply delivered to the user.
-    pub last_reply: Option<Timestamp>,
-    /// The ticket's first message in the staff group (follow-ups reply to it).
-    pub message: Option<i32>,
-}
-
-impl Ticket {
-    /// Whether the user's messages go to this ticket rather than to the bot.
-    pub fn takes_follow_ups(&self, now: Timestamp) -> bool {
-        match self.status {
-            Status::Closed => false,
-            Status::Open => true,
-            Status::Answered => self
-                .last_reply
-                .is_none_or(|t| now.duration_since(t) < FOLLOW_UP_WINDOW),
-        }
-    }
-
-    /// Drops every personal field (for `/cancellami`); number, times and status stay so
-    /// that staff see the ticket is gone.
-    pub fn forget_user(&mut self) {
-        self.user = None;
-        self.name.clear();
-        self.question.clear();
-        self.call = None;
-        self.answers.clear();
-        self.follow_ups.clear();
-        self.status = Status::Closed;
-    }
-}
-
-/// What a new ticket holds before it has a number.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NewTicket {
-    pub user: UserId,
-    pub name: String,
-    pub question: String,
-    pub call: Option<String>,
-    pub answers: Vec<(String, String)>,
 }
 
 /// The eligibility answers given so far in a session, as (question label, answer label).
@@ -369,7 +293,7 @@ impl App {
         Ok(match cmd {
             "risposta" if args.is_empty() => here(tx.t("helpdesk.risposta.empty", &[])),
             "risposta" => self.staff_answer(args),
-            "ticket" => here(self.open_tickets(now)?),
+            "ticket" => here(self.open_tickets(now).await?),
             "chiudi" => {
                 let Some(n) = args
                     .trim_start_matches(['n', '.', '#', ' '])
@@ -378,9 +302,9 @@ impl App {
                 else {
                     return Ok(here(tx.t("helpdesk.chiudi.usage", &[])));
                 };
-                self.close(n, commit)?
+                self.close(n, commit).await?
             }
-            "statistiche" => here(self.statistics(now)?),
+            "statistiche" => here(self.statistics(now).await?),
             "ricarica" => here(match self.reload().await {
                 Ok(b) => tx.t(
                     "helpdesk.reload.done",
@@ -483,7 +407,7 @@ impl App {
 
     /// Opens a ticket for the user's question (in `commit`) and posts it to the staff
     /// group; the user is told once the post is accepted.
-    pub(crate) fn hand_over(
+    pub(crate) async fn hand_over(
         &self,
         incoming: &Incoming,
         question: &str,
@@ -493,17 +417,20 @@ impl App {
         commit: &mut Commit,
     ) -> Result<Vec<Delivery>, AppError> {
         let tx = texts(Lang::It);
-        let t = self.store.open_ticket_in(
-            commit,
-            NewTicket {
-                user: incoming.user,
-                name: incoming.name.clone(),
-                question: question.to_string(),
-                call,
-                answers: answers.to_vec(),
-            },
-            now,
-        )?;
+        let t = self
+            .store
+            .open_ticket_in(
+                commit,
+                NewTicket {
+                    user: incoming.user,
+                    name: incoming.name.clone(),
+                    question: question.to_string(),
+                    call,
+                    answers: answers.to_vec(),
+                },
+                now,
+            )
+            .await?;
         let n = t.number.to_string();
         Ok(vec![Delivery::ToStaff {
             ticket: t.number,
@@ -517,18 +444,19 @@ impl App {
     }
 
     /// Adds a user's message to their open ticket and posts it under the ticket.
-    pub(crate) fn follow_up(
+    pub(crate) async fn follow_up(
         &self,
         n: u64,
         text: &str,
         commit: &mut Commit,
     ) -> Result<Vec<Delivery>, AppError> {
         let tx = texts(Lang::It);
-        let Some(mut t) = self.store.ticket(n)? else {
+        let Some(before) = self.store.ticket(n).await? else {
             return Ok(Vec::new());
         };
+        let mut t = before.clone();
         t.follow_ups.push(text.to_string());
-        commit.op(self.store.save_ticket_op(&t)?);
+        commit.save_ticket(Some(before), t.clone());
         let num = n.to_string();
         Ok(vec![
             Delivery::Here(Reply::new(
@@ -551,12 +479,17 @@ impl App {
     }
 
     /// The user withdrew their ticket (`/annulla`): closed, staff are told.
-    pub(crate) fn withdraw(&self, n: u64, commit: &mut Commit) -> Result<Vec<Delivery>, AppError> {
-        let Some(mut t) = self.store.ticket(n)? else {
+    pub(crate) async fn withdraw(
+        &self,
+        n: u64,
+        commit: &mut Commit,
+    ) -> Result<Vec<Delivery>, AppError> {
+        let Some(before) = self.store.ticket(n).await? else {
             return Ok(Vec::new());
         };
+        let mut t = before.clone();
         t.status = Status::Closed;
-        commit.op(self.store.save_ticket_op(&t)?);
+        commit.save_ticket(Some(before), t);
         Ok(vec![Delivery::ToStaff {
             ticket: n,
             reply: Reply::new(
@@ -569,7 +502,7 @@ impl App {
 
     /// A staff message in the staff group that replies to `replied_to`: if that is a
     /// ticket's message, the reply goes to the ticket's user (`None`: not a ticket's).
-    pub fn staff_reply(
+    pub async fn staff_reply(
         &self,
         chat: i64,
         replied_to: i32,
@@ -578,7 +511,7 @@ impl App {
         if self.settings.staff.chat != Some(chat) {
             return Ok(None);
         }
-        let Some(t) = self.store.ticket_of_message(chat, replied_to)? else {
+        let Some(t) = self.store.ticket_of_message(chat, replied_to).await? else {
             return Ok(None);
         };
         let tx = texts(Lang::It);
@@ -604,52 +537,53 @@ impl App {
 
     /// After a [`Delivery::CopyToUser`]: the changes that mark the ticket answered (when
     /// delivered) and the confirmation for staff.
-    pub(crate) fn copied(
+    pub(crate) async fn copied(
         &self,
         n: u64,
         delivered: bool,
         now: Timestamp,
-    ) -> Result<(Vec<Op>, Reply), StoreError> {
+        commit: &mut Commit,
+    ) -> Result<Reply, StoreError> {
         let tx = texts(Lang::It);
         let num = n.to_string();
         if !delivered {
-            return Ok((
-                Vec::new(),
-                Reply::new(tx.t("ticket.not_delivered", &[("number", &num)])),
+            return Ok(Reply::new(
+                tx.t("ticket.not_delivered", &[("number", &num)]),
             ));
         }
         let mut name = String::new();
-        let mut ops = Vec::new();
-        if let Some(mut t) = self.store.ticket(n)? {
+        if let Some(before) = self.store.ticket(n).await? {
+            let mut t = before.clone();
             if t.status == Status::Open {
                 t.status = Status::Answered;
             }
             t.last_reply = Some(now);
             name = display(&t.name);
-            ops.push(self.store.save_ticket_op(&t)?);
+            commit.save_ticket(Some(before), t);
         }
-        Ok((
-            ops,
-            Reply::new(tx.t("ticket.delivered", &[("number", &num), ("name", &name)])),
-        ))
+        Ok(Reply::new(tx.t(
+            "ticket.delivered",
+            &[("number", &num), ("name", &name)],
+        )))
     }
 
     /// `/chiudi N`.
-    fn close(&self, n: u64, commit: &mut Commit) -> Result<Vec<Delivery>, AppError> {
+    async fn close(&self, n: u64, commit: &mut Commit) -> Result<Vec<Delivery>, AppError> {
         let tx = texts(Lang::It);
         let num = n.to_string();
-        let Some(mut t) = self.store.ticket(n)? else {
+        let Some(before) = self.store.ticket(n).await? else {
             return Ok(vec![Delivery::Here(Reply::new(
                 tx.t("helpdesk.chiudi.unknown", &[("number", &num)]),
             ))]);
         };
-        if t.status == Status::Closed {
+        if before.status == Status::Closed {
             return Ok(vec![Delivery::Here(Reply::new(
                 tx.t("helpdesk.chiudi.already", &[("number", &num)]),
             ))]);
         }
+        let mut t = before.clone();
         t.status = Status::Closed;
-        commit.op(self.store.save_ticket_op(&t)?);
+        commit.save_ticket(Some(before), t.clone());
         let mut out = vec![Delivery::Here(Reply::new(
             tx.t("helpdesk.chiudi.done", &[("number", &num)]),
         ))];
@@ -663,11 +597,12 @@ impl App {
     }
 
     /// `/ticket`: the tickets not closed, oldest first, with their age.
-    fn open_tickets(&self, now: Timestamp) -> Result<Rich, AppError> {
+    async fn open_tickets(&self, now: Timestamp) -> Result<Rich, AppError> {
         let tx = texts(Lang::It);
         let open: Vec<Ticket> = self
             .store
-            .tickets()?
+            .tickets()
+            .await?
             .into_iter()
             .filter(|t| t.status != Status::Closed)
             .collect();
@@ -699,12 +634,12 @@ impl App {
     }
 
     /// `/statistiche`: the last 7 and 30 days of the question log.
-    fn statistics(&self, now: Timestamp) -> Result<Rich, AppError> {
+    async fn statistics(&self, now: Timestamp) -> Result<Rich, AppError> {
         let tx = texts(Lang::It);
         let brain = self.brain();
         let month = now - SignedDuration::from_hours(24 * 30);
         let week = now - SignedDuration::from_hours(24 * 7);
-        let log = self.store.questions_since(month)?;
+        let log = self.store.questions_since(month).await?;
         let stems = |q: &str| brain.index.analyse(q).stems();
         let w = stats(&log, week, &stems);
         let m = stats(&log, month, &stems);
@@ -813,7 +748,6 @@ fn short(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Store;
 
     fn t(s: i64) -> Timestamp {
         Timestamp::from_second(s).unwrap()
@@ -906,39 +840,5 @@ mod tests {
         assert!(!tk.takes_follow_ups(t(1000 + 25 * 3600)));
         tk.status = Status::Closed;
         assert!(!tk.takes_follow_ups(t(1001)));
-    }
-
-    #[test]
-    fn tickets_are_numbered_mapped_and_forgotten() {
-        let st = Store::temporary().unwrap();
-        let new = |u: i64| NewTicket {
-            user: UserId(u),
-            name: format!("Nome{u}"),
-            question: "domanda".into(),
-            call: None,
-            answers: vec![],
-        };
-        let a = st.open_ticket(new(7), t(1)).unwrap();
-        let b = st.open_ticket(new(8), t(2)).unwrap();
-        assert_eq!((a.number, b.number), (1, 2));
-        st.ticket_posted(2, -100, 55).unwrap();
-        assert_eq!(
-            st.ticket_of_message(-100, 55).unwrap().unwrap().user,
-            Some(UserId(8))
-        );
-        assert_eq!(st.ticket_of_message(-101, 55).unwrap(), None);
-        assert_eq!(st.ticket_of_message(-100, 56).unwrap(), None);
-        assert_eq!(
-            st.following_ticket(UserId(8), t(3))
-                .unwrap()
-                .unwrap()
-                .number,
-            2
-        );
-        st.forget_tickets_of(UserId(8)).unwrap();
-        let gone = st.ticket(2).unwrap().unwrap();
-        assert_eq!((gone.user, gone.name.as_str()), (None, ""));
-        assert!(st.tickets_of(UserId(8)).unwrap().is_empty());
-        assert_eq!(st.tickets_of(UserId(7)).unwrap().len(), 1);
     }
 }

@@ -24,16 +24,24 @@
 //!   effects to carry out (among them what was answered, as data, for measurement).
 //! - [`reply`] is what the engine says (typed spans, buttons, documents), [`text`] holds
 //!   every user-facing string, [`action`] encodes and validates button data.
-//! - [`store`] keeps sessions, the question log and reminder state in sled;
-//!   [`store::commit`] applies an update's changes and messages in one atomic write.
+//! - [`ids`] holds the identifiers every layer shares ([`ids::UserId`]).
+//! - [`store`] is durable state behind one trait per kind of data (sessions as bytes
+//!   with a revision, follows and the reminder queue, tickets, the question log with its
+//!   retention, the outbox, applied updates, erasure); [`store::commit`] describes an
+//!   update's changes and messages, applied by a backend in one atomic step;
+//!   [`store::sled`] is the embedded backend, the only code that names sled;
+//!   [`store::shred`] and [`store::keys`] make erasure real on disk (per-user keys kept
+//!   outside the log, destroyed on `/cancellami`); [`store::files`] keeps the data
+//!   directory private. The store imports no engine: the app encodes sessions
+//!   ([`app::session`]).
 //! - [`outgoing`] is what the bot sends, one Bot API call per outbox entry (shared by the
-//!   store and the outbox); [`store::outbox`] keeps the entries with a claim protocol.
+//!   store and the outbox); [`store::outbox`] is the outbox's interface and claim protocol.
 //! - [`outbox`] delivers every message, stored with the state change that caused it: one
 //!   error policy, one limiter, the sender task.
-//! - [`reminders`] follows deadlines for subscribers: pure schedule, durable queue, a
-//!   rate-limited dispatcher task, calendar files.
-//! - [`helpdesk`] hands questions over to people: staff, tickets (in sled), ready-to-send
-//!   answers for staff, statistics of what is missing.
+//! - [`reminders`] follows deadlines for subscribers: pure schedule, a rate-limited
+//!   dispatcher task over the store's queue, calendar files.
+//! - [`helpdesk`] hands questions over to people: staff, tickets (kept by the store),
+//!   ready-to-send answers for staff, statistics of what is missing.
 //! - [`app`] wires knowledge, index, store and engine: the one entry point adapters call;
 //!   it keeps each user's updates in order and tells the outbox what follows a delivery.
 //! - [`console`] is the terminal adapter over [`app`].
@@ -55,6 +63,7 @@ pub mod documents;
 pub mod eligibility;
 pub mod fold;
 pub mod helpdesk;
+pub mod ids;
 pub mod knowledge;
 pub mod outbox;
 pub mod outgoing;

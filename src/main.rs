@@ -212,7 +212,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 app,
                 &cfg.telegram,
                 token,
-                cfg.data.session_idle_days,
+                &cfg.data,
                 reminders,
             ))
             .map_err(|e| anyhow::anyhow!(sportello::telegram::redact(&e.to_string())))?;

@@ -1,438 +1,184 @@
-//! Durable state in sled: sessions (one per user), the anonymous question log, the
-//! trees of deadline reminders (their operations live in `reminders::store`), of
-//! help-desk tickets (operations in `helpdesk`) and the outbox (`outbox::store`).
+//! Durable state behind interfaces: one trait per kind of data, and one module per
+//! backend. Nothing above this module names a backend type.
 //!
-//! One process opens the database once and shares the handle. An update's changes and
-//! its replies are applied together by [`Store::commit`] ([`commit`]), then made durable
-//! by [`Store::flush`] before anything is sent: sled otherwise writes to disk in the
-//! background every 500 ms. Keys that sort by time or id are big-endian, with the sign bit
-//! flipped for signed ids so negative (group) ids sort first.
+//! - [`sessions::SessionStore`]: each user's session as opaque bytes (the engine encodes
+//!   it; the store never imports the engine) with a revision to compare-and-swap against.
+//! - [`follows::FollowStore`]: subscriptions to a call's deadline and the reminder queue
+//!   (claim, complete, release; a claim is exclusive until released, completed or its
+//!   lease ends, so a crash repeats at most the items in flight).
+//! - [`tickets::TicketStore`]: help-desk tickets, changed atomically, numbered from one
+//!   unique sequence.
+//! - [`questions::QuestionLog`]: the anonymous question log, purged after
+//!   `[data] question_log_days`.
+//! - [`outbox::OutboxStore`]: messages to send, with a claim protocol.
+//! - [`updates::UpdateLog`]: Telegram update ids already applied (a redelivered update is
+//!   not applied twice).
+//! - [`erasure::Erasure`]: erasing one user across all of the above.
+//! - [`commit`]: what one update changes (session + effects + outgoing messages + the
+//!   update id), applied by [`commit::Committer`] in one atomic step.
+//! - [`files`]: the data directory's permissions (`0700`, files `0600`).
+//! - [`sled`](mod@sled): the embedded backend (the only code that names sled).
+//!
+//! **Why the traits are async.** A backend shared by several instances is a network
+//! database (PostgreSQL with an async client): a synchronous interface would either block
+//! the runtime's workers on round trips or force every caller through `spawn_blocking`,
+//! and a driver that blocks on its own runtime panics inside ours. Async methods cost sled
+//! one boxed future per call (sled answers from memory; its slow part, the flush, is
+//! already async), while the network backend awaits its queries without blocking anyone.
+//! The traits are object safe ([`async_trait`]) so the app holds one `Arc<dyn Backend>`
+//! chosen at start from the configuration.
 
 pub mod commit;
+pub mod erasure;
+pub mod files;
+pub mod follows;
+pub mod keys;
 pub mod outbox;
+pub mod questions;
+pub mod sessions;
+pub mod shred;
+pub mod sled;
+pub mod tickets;
+pub mod updates;
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
 
-use crate::dialogue::{SESSION_VERSION, Session};
+pub use crate::ids::UserId;
+pub use commit::{Commit, CommitError, Committer};
+pub use erasure::Erasure;
+pub use follows::FollowStore;
+pub use outbox::OutboxStore;
+pub use questions::{AskedQuestion, QuestionLog};
+pub use sessions::{Revision, SessionStore, StoredSession};
+pub use tickets::{NewTicket, Status, Ticket, TicketStore};
+pub use updates::UpdateLog;
+
+/// The traits, for callers that use a [`Store`]'s methods.
+pub mod prelude {
+    pub use super::{
+        Committer, Erasure, FollowStore, OutboxStore, QuestionLog, SessionStore, TicketStore,
+        UpdateLog,
+    };
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// The backend failed (I/O, connection, corruption).
     #[error("database: {0}")]
-    Sled(#[from] sled::Error),
+    Backend(String),
     #[error("encoding: {0}")]
     Encode(#[from] serde_json::Error),
+    #[error("data directory: {0}")]
+    Io(#[from] std::io::Error),
+    /// A change kept conflicting with others (retried and gave up).
+    #[error("{0}")]
+    Contended(&'static str),
 }
 
-/// A Telegram user (or chat) id, or the console's local id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct UserId(pub i64);
-
-impl UserId {
-    /// Big-endian with the sign bit flipped: byte order equals numeric order.
-    pub fn key(self) -> [u8; 8] {
-        ((self.0 as u64) ^ (1 << 63)).to_be_bytes()
-    }
-
-    pub fn from_key(k: &[u8]) -> Option<UserId> {
-        let b: [u8; 8] = k.get(..8)?.try_into().ok()?;
-        Some(UserId((u64::from_be_bytes(b) ^ (1 << 63)) as i64))
-    }
+/// Every kind of data, as one backend provides it.
+pub trait Backend:
+    SessionStore
+    + FollowStore
+    + TicketStore
+    + QuestionLog
+    + OutboxStore
+    + UpdateLog
+    + Erasure
+    + Committer
+    + Send
+    + Sync
+    + 'static
+{
 }
 
-/// What loading a session found.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Loaded {
-    /// Nothing stored: a fresh session.
-    Fresh(Session),
-    Found(Session),
-    /// Something unreadable or of another version was stored: replaced by a fresh one.
-    Reset(Session),
+impl<T> Backend for T where
+    T: SessionStore
+        + FollowStore
+        + TicketStore
+        + QuestionLog
+        + OutboxStore
+        + UpdateLog
+        + Erasure
+        + Committer
+        + Send
+        + Sync
+        + 'static
+{
 }
 
-impl Loaded {
-    pub fn into_session(self) -> Session {
-        match self {
-            Loaded::Fresh(s) | Loaded::Found(s) | Loaded::Reset(s) => s,
-        }
-    }
-}
-
-/// One logged question (no user id: the log is anonymous).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AskedQuestion {
-    pub at: Timestamp,
-    pub question: String,
-    pub best: Option<String>,
-    pub confident: bool,
-}
-
-/// The database and its trees.
+/// The backend in use, shared by every task (cheap to clone). Its methods are the
+/// traits' (import [`prelude`]); the helpers below build a one-change [`Commit`].
 #[derive(Clone)]
-pub struct Store {
-    db: sled::Db,
-    sessions: sled::Tree,
-    questions: sled::Tree,
-    /// Reminders (see `reminders::store`): subscriptions keyed by user then call, the
-    /// queue keyed by due time, and the identities already dealt with.
-    pub(crate) subscriptions: sled::Tree,
-    pub(crate) reminder_queue: sled::Tree,
-    pub(crate) reminders_done: sled::Tree,
-    /// Help desk (see `helpdesk`): tickets by number, staff-chat message → ticket,
-    /// user ‖ ticket number, and the ticket number counter.
-    pub(crate) tickets: sled::Tree,
-    pub(crate) ticket_messages: sled::Tree,
-    pub(crate) user_tickets: sled::Tree,
-    pub(crate) ticket_counter: sled::Tree,
-    /// Messages to send (see `store::outbox`).
-    pub(crate) outbox: sled::Tree,
-    /// Telegram update ids applied lately → when (seconds, big-endian): an update
-    /// delivered again after a crash is not applied twice. No user id is kept here.
-    pub(crate) applied: sled::Tree,
-    flusher: Arc<Flusher>,
-}
+pub struct Store(Arc<dyn Backend>);
 
-/// Group commit: one flush at a time, shared by every writer that was waiting for it.
-///
-/// Many concurrent `flush_async` calls deadlock sled 0.34: each occupies a thread of
-/// sled's own pool waiting for a buffer that only that (now full) pool can write.
-#[derive(Default)]
-struct Flusher {
-    turn: tokio::sync::Mutex<()>,
-    /// Flushes started so far, and the number of the last one completed.
-    started: AtomicU64,
-    completed: AtomicU64,
+impl std::ops::Deref for Store {
+    type Target = dyn Backend;
+
+    fn deref(&self) -> &Self::Target {
+        &*self.0
+    }
 }
 
 impl Store {
-    /// Opens (or creates) the database in `dir`.
+    pub fn new(backend: impl Backend) -> Store {
+        Store(Arc::new(backend))
+    }
+
+    /// Opens (or creates) the embedded database in `dir` (made `0700`, files `0600`).
     pub fn open(dir: &Path, cache_mb: u64) -> Result<Store, StoreError> {
-        let db = sled::Config::new()
-            .path(dir)
-            .cache_capacity(cache_mb * 1024 * 1024)
-            .open()?;
-        Store::from_db(db)
+        Ok(Store::new(sled::SledStore::open(dir, cache_mb)?))
     }
 
-    /// A database that lives in a temporary folder and is removed on drop.
+    /// An embedded database in a temporary folder, removed on drop.
     pub fn temporary() -> Result<Store, StoreError> {
-        Store::from_db(
-            sled::Config::new()
-                .temporary(true)
-                .cache_capacity(16 << 20)
-                .open()?,
-        )
+        Ok(Store::new(sled::SledStore::temporary()?))
     }
 
-    fn from_db(db: sled::Db) -> Result<Store, StoreError> {
-        Ok(Store {
-            sessions: db.open_tree("sessions")?,
-            questions: db.open_tree("questions")?,
-            subscriptions: db.open_tree("subscriptions")?,
-            reminder_queue: db.open_tree("reminder_queue")?,
-            reminders_done: db.open_tree("reminders_done")?,
-            tickets: db.open_tree("tickets")?,
-            ticket_messages: db.open_tree("ticket_messages")?,
-            user_tickets: db.open_tree("user_tickets")?,
-            ticket_counter: db.open_tree("ticket_counter")?,
-            outbox: db.open_tree("outbox")?,
-            applied: db.open_tree("applied_updates")?,
-            db,
-            flusher: Arc::default(),
-        })
+    /// Applies a commit that reads nothing first (so it cannot conflict).
+    async fn commit_alone(&self, c: &Commit) -> Result<(), StoreError> {
+        self.commit(c).await.map_err(CommitError::into_store)
     }
 
-    pub fn db(&self) -> &sled::Db {
-        &self.db
+    /// Appends a question asked by `by` to the anonymous log.
+    pub async fn log_question(
+        &self,
+        by: Option<UserId>,
+        q: &AskedQuestion,
+    ) -> Result<(), StoreError> {
+        let mut c = Commit::new();
+        c.log_question(by, q.clone());
+        self.commit_alone(&c).await
     }
 
-    /// The user's session; unreadable or old-version data gives a fresh one, flagged.
-    pub fn load_session(&self, user: UserId) -> Result<Loaded, StoreError> {
-        Ok(self.decode_session(self.sessions.get(user.key())?.as_deref()))
+    /// Creates a ticket with the next number.
+    pub async fn open_ticket(&self, t: NewTicket, now: Timestamp) -> Result<Ticket, StoreError> {
+        let mut c = Commit::new();
+        let ticket = self.open_ticket_in(&mut c, t, now).await?;
+        self.commit_alone(&c).await?;
+        Ok(ticket)
     }
 
-    pub(crate) fn decode_session(&self, raw: Option<&[u8]>) -> Loaded {
-        match raw {
-            None => Loaded::Fresh(Session::default()),
-            Some(bytes) => match serde_json::from_slice::<Session>(bytes) {
-                Ok(s) if s.version == SESSION_VERSION => Loaded::Found(s),
-                _ => Loaded::Reset(Session::default()),
-            },
-        }
+    /// Adds a new ticket with the next number of the sequence to `c` (a number whose
+    /// commit fails is skipped: numbers are unique, not gapless).
+    pub async fn open_ticket_in(
+        &self,
+        c: &mut Commit,
+        t: NewTicket,
+        now: Timestamp,
+    ) -> Result<Ticket, StoreError> {
+        let n = self.next_ticket_number().await?;
+        let ticket = t.numbered(n, now);
+        c.save_ticket(None, ticket.clone());
+        Ok(ticket)
     }
 
-    pub fn save_session(&self, user: UserId, s: &Session) -> Result<(), StoreError> {
-        self.sessions.insert(user.key(), serde_json::to_vec(s)?)?;
-        Ok(())
-    }
-
-    /// Number of stored sessions.
-    pub fn session_count(&self) -> usize {
-        self.sessions.len()
-    }
-
-    /// Removes sessions whose last activity is before `cutoff`; returns how many.
-    pub fn expire_sessions(&self, cutoff: Timestamp) -> Result<usize, StoreError> {
-        let mut n = 0;
-        for item in self.sessions.iter() {
-            let (k, v) = item?;
-            let stale = match serde_json::from_slice::<Session>(&v) {
-                Ok(s) => s.last_seen.is_none_or(|t| t < cutoff),
-                Err(_) => true,
-            };
-            // Compare-and-swap: a session touched meanwhile is kept.
-            if stale
-                && self
-                    .sessions
-                    .compare_and_swap(&k, Some(&v), None as Option<&[u8]>)?
-                    .is_ok()
-            {
-                n += 1;
-            }
-        }
-        Ok(n)
-    }
-
-    /// Deletes everything stored about `user`.
-    pub fn erase_user(&self, user: UserId) -> Result<(), StoreError> {
-        let mut c = commit::Commit::new();
-        c.ops(self.erase_user_ops(user)?);
-        c.op(commit::Op::Remove(
-            commit::TreeId::Sessions,
-            user.key().to_vec(),
-        ));
-        self.commit(&c).map_err(commit::CommitError::into_store)
-    }
-
-    /// The changes that delete everything stored about `user` but the session
-    /// (subscriptions, reminders queued or done, the personal fields of tickets).
-    pub(crate) fn erase_user_ops(&self, user: UserId) -> Result<Vec<commit::Op>, StoreError> {
-        use commit::{Op, TreeId};
-        let mut ops = Vec::new();
-        for (tree, id) in [
-            (&self.subscriptions, TreeId::Subscriptions),
-            (&self.reminders_done, TreeId::RemindersDone),
-        ] {
-            for item in tree.scan_prefix(user.key()) {
-                ops.push(Op::Remove(id, item?.0.to_vec()));
-            }
-        }
-        // Queued reminders are keyed by time: their identity holds the user after the
-        // 8-byte due time.
-        for item in self.reminder_queue.iter() {
-            let (k, _) = item?;
-            if k.get(8..16) == Some(&user.key()[..]) {
-                ops.push(Op::Remove(TreeId::ReminderQueue, k.to_vec()));
-            }
-        }
-        ops.extend(self.forget_tickets_ops(user)?);
-        Ok(ops)
-    }
-
-    /// Adds "update `id` is applied" to `commit`; `false` if it was applied already (the
-    /// commit then must not be applied). The commit fails with a conflict if the same
-    /// update is being applied meanwhile.
-    pub fn record_update(&self, commit: &mut commit::Commit, id: u32) -> Result<bool, StoreError> {
-        let key = id.to_be_bytes().to_vec();
-        if self.applied.get(&key)?.is_some() {
-            return Ok(false);
-        }
-        let now = Timestamp::now().as_second().to_be_bytes().to_vec();
-        commit
-            .op(commit::Op::Expect(
-                commit::TreeId::Applied,
-                key.clone(),
-                None,
-            ))
-            .op(commit::Op::Put(commit::TreeId::Applied, key, now));
-        Ok(true)
-    }
-
-    /// Forgets updates applied before `cutoff` (Telegram never delivers those again, and
-    /// after a week of silence it may reuse ids). Returns how many.
-    pub fn forget_updates(&self, cutoff: Timestamp) -> Result<usize, StoreError> {
-        let mut n = 0;
-        for item in self.applied.iter() {
-            let (k, v) = item?;
-            let at = v
-                .as_ref()
-                .try_into()
-                .map(i64::from_be_bytes)
-                .unwrap_or(i64::MIN);
-            if at < cutoff.as_second() {
-                self.applied.remove(k)?;
-                n += 1;
-            }
-        }
-        Ok(n)
-    }
-
-    /// Appends a question to the anonymous log.
-    pub fn log_question(&self, q: &AskedQuestion) -> Result<(), StoreError> {
-        let mut c = commit::Commit::new();
-        c.op(self.log_question_op(q)?);
-        self.commit(&c).map_err(commit::CommitError::into_store)
-    }
-
-    pub(crate) fn log_question_op(&self, q: &AskedQuestion) -> Result<commit::Op, StoreError> {
-        let mut key = (q.at.as_second().max(0) as u64).to_be_bytes().to_vec();
-        key.extend(self.db.generate_id()?.to_be_bytes());
-        Ok(commit::Op::Put(
-            commit::TreeId::Questions,
-            key,
-            serde_json::to_vec(q)?,
-        ))
-    }
-
-    /// Logged questions asked at or after `since`, oldest first.
-    pub fn questions_since(&self, since: Timestamp) -> Result<Vec<AskedQuestion>, StoreError> {
-        let from = (since.as_second().max(0) as u64).to_be_bytes();
-        let mut out = Vec::new();
-        for item in self.questions.range(from..) {
-            let (_, v) = item?;
-            if let Ok(q) = serde_json::from_slice(&v) {
-                out.push(q);
-            }
-        }
-        Ok(out)
-    }
-
-    /// Makes every write so far durable. Concurrent callers share flushes: a flush that
-    /// started after this call began covers this caller's writes.
-    pub async fn flush(&self) -> Result<(), StoreError> {
-        let f = &self.flusher;
-        let seen = f.started.load(Ordering::SeqCst);
-        let _turn = f.turn.lock().await;
-        if f.completed.load(Ordering::SeqCst) > seen {
-            return Ok(());
-        }
-        let n = f.started.fetch_add(1, Ordering::SeqCst) + 1;
-        self.db.flush_async().await?;
-        f.completed.store(n, Ordering::SeqCst);
-        Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::dialogue::State;
-
-    #[test]
-    fn user_keys_sort_numerically_including_negative_ids() {
-        let ids = [-1_000_000_000_123i64, -5, 0, 7, 1 << 40];
-        let keys: Vec<[u8; 8]> = ids.iter().map(|&i| UserId(i).key()).collect();
-        assert!(keys.windows(2).all(|w| w[0] < w[1]));
-        for i in ids {
-            assert_eq!(UserId::from_key(&UserId(i).key()), Some(UserId(i)));
-        }
-    }
-
-    #[test]
-    fn sessions_round_trip_and_garbage_is_reset() {
-        let st = Store::temporary().unwrap();
-        let u = UserId(42);
-        assert!(matches!(st.load_session(u).unwrap(), Loaded::Fresh(_)));
-        let s = Session {
-            state: State::ConfirmErase,
-            ..Session::default()
-        };
-        st.save_session(u, &s).unwrap();
-        assert_eq!(st.load_session(u).unwrap(), Loaded::Found(s));
-        st.sessions.insert(u.key(), b"{not json".to_vec()).unwrap();
-        assert!(matches!(st.load_session(u).unwrap(), Loaded::Reset(_)));
-        let old = serde_json::to_vec(&Session {
-            version: 0,
-            ..Session::default()
-        })
-        .unwrap();
-        st.sessions.insert(u.key(), old).unwrap();
-        assert!(matches!(st.load_session(u).unwrap(), Loaded::Reset(_)));
-    }
-
-    #[test]
-    fn many_concurrent_flushes_complete() {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let st = Store::open(dir.path(), 8).unwrap();
-        rt.block_on(async {
-            let tasks: Vec<_> = (0..500)
-                .map(|i| {
-                    let st = st.clone();
-                    tokio::spawn(async move {
-                        st.save_session(UserId(i), &Session::default()).unwrap();
-                        st.flush().await.unwrap();
-                    })
-                })
-                .collect();
-            for t in tasks {
-                tokio::time::timeout(std::time::Duration::from_secs(60), t)
-                    .await
-                    .expect("flushes deadlocked")
-                    .unwrap();
-            }
-        });
-        assert_eq!(st.session_count(), 500);
-    }
-
-    #[test]
-    fn an_update_is_applied_once_and_forgotten_after_a_day() {
-        let st = Store::temporary().unwrap();
-        let mut c = commit::Commit::new();
-        assert!(st.record_update(&mut c, 77).unwrap());
-        st.commit(&c).unwrap();
-        let mut again = commit::Commit::new();
-        assert!(
-            !st.record_update(&mut again, 77).unwrap(),
-            "delivered again"
-        );
-        // Two handlers of one update at once: the second commit conflicts.
-        let mut a = commit::Commit::new();
-        let mut b = commit::Commit::new();
-        assert!(st.record_update(&mut a, 78).unwrap() && st.record_update(&mut b, 78).unwrap());
-        st.commit(&a).unwrap();
-        assert!(matches!(st.commit(&b), Err(commit::CommitError::Conflict)));
-        let tomorrow = Timestamp::now() + jiff::SignedDuration::from_hours(25);
-        assert_eq!(st.forget_updates(tomorrow).unwrap(), 2);
-        assert!(st.record_update(&mut commit::Commit::new(), 77).unwrap());
-    }
-
-    #[test]
-    fn idle_sessions_expire() {
-        let st = Store::temporary().unwrap();
-        let t = |s: i64| Timestamp::from_second(s).unwrap();
-        st.save_session(
-            UserId(1),
-            &Session {
-                last_seen: Some(t(100)),
-                ..Session::default()
-            },
-        )
-        .unwrap();
-        st.save_session(
-            UserId(2),
-            &Session {
-                last_seen: Some(t(300)),
-                ..Session::default()
-            },
-        )
-        .unwrap();
-        assert_eq!(st.expire_sessions(t(200)).unwrap(), 1);
-        assert!(matches!(
-            st.load_session(UserId(1)).unwrap(),
-            Loaded::Fresh(_)
-        ));
-        assert!(matches!(
-            st.load_session(UserId(2)).unwrap(),
-            Loaded::Found(_)
-        ));
+    /// Records that staff-chat message `message` is about ticket `n`.
+    pub async fn ticket_posted(&self, n: u64, chat: i64, message: i32) -> Result<(), StoreError> {
+        let mut c = Commit::new();
+        c.ticket_posted(n, chat, message);
+        self.commit_alone(&c).await
     }
 }

@@ -13,7 +13,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use common::botapi::{Call, StandIn};
-use sportello::store::{Loaded, Store, UserId};
+use sportello::app::Loaded;
+use sportello::store::{Store, UserId};
 use sportello::text::{Lang, texts};
 
 const TOKEN: &str = "123456789:TEST_token-that_must_never_be_logged";
@@ -187,7 +188,10 @@ async fn kill_9_in_the_middle_of_a_dialogue_and_go_on_after_restart() {
     // After a clean stop the database opens and holds nothing about the user.
     let store = Store::open(&data, 8).unwrap();
     assert!(matches!(
-        store.load_session(UserId(user)).unwrap(),
+        sportello::app::session::load(&store, UserId(user))
+            .await
+            .unwrap()
+            .0,
         Loaded::Fresh(_)
     ));
 }
@@ -233,7 +237,11 @@ async fn kill_9_in_the_middle_of_the_eligibility_check_goes_on_at_the_same_quest
     question(&api, n, &bot, 2).await;
     bot.term();
     let store = Store::open(&data, 8).unwrap();
-    let Loaded::Found(s) = store.load_session(UserId(user)).unwrap() else {
+    let Loaded::Found(s) = sportello::app::session::load(&store, UserId(user))
+        .await
+        .unwrap()
+        .0
+    else {
         panic!("the session was lost")
     };
     let sportello::dialogue::State::Eligibility(p) = s.state else {
@@ -256,7 +264,11 @@ async fn a_kill_9_keeps_the_topic_of_the_conversation() {
     expect(&api, n, "call card", &bot, |c| c.method == "sendMessage").await;
     bot.kill9();
     let store = Store::open(&data, 8).unwrap();
-    let Loaded::Found(s) = store.load_session(UserId(user)).unwrap() else {
+    let Loaded::Found(s) = sportello::app::session::load(&store, UserId(user))
+        .await
+        .unwrap()
+        .0
+    else {
         panic!("the session was lost by kill -9")
     };
     assert_eq!(

@@ -339,7 +339,7 @@ async fn a_staff_post_that_gets_a_502_is_retried_and_the_user_told_once_it_is_ac
     // Staff can answer it: the post's id was recorded.
     bot.term();
     let store = sportello::store::Store::open(&w.data, 8).unwrap();
-    let ticket = store.ticket(1).unwrap().unwrap();
+    let ticket = store.ticket(1).await.unwrap().unwrap();
     assert_eq!(ticket.message.map(i64::from), post.message_id());
 }
 

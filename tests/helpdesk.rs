@@ -11,7 +11,8 @@ use jiff::{SignedDuration, Timestamp};
 use sportello::app::{App, Brain};
 use sportello::dialogue::Settings;
 use sportello::helpdesk::{STAFF_COMMANDS, Staff};
-use sportello::knowledge::load_dir;
+use sportello::knowledge::{CallId, DeadlineAt, load_dir};
+use sportello::reminders::{Offset, Subscription};
 use sportello::reply::escape_html;
 use sportello::store::{AskedQuestion, Store, UserId};
 use sportello::telegram::{Adapter, HandlerError, schema};
@@ -311,7 +312,8 @@ async fn a_ticket_from_question_to_close() {
     let card = to(&bot, GROUP);
     assert_eq!(card.len(), 1);
     let name = format!("{FIRST} {LAST}");
-    let expected = sportello::helpdesk::ticket_card(&ad.app.store.ticket(1).unwrap().unwrap());
+    let expected =
+        sportello::helpdesk::ticket_card(&ad.app.store.ticket(1).await.unwrap().unwrap());
     assert_eq!(card[0], expected.to_html());
     assert!(card[0].contains(&name) && card[0].contains(&escape_html(question)));
     let ticket_msg = last_to(&bot, GROUP);
@@ -508,7 +510,7 @@ async fn staff_commands_are_unknown_to_everyone_else() {
     .await;
     assert_eq!(to(&bot, USER as i64), [html("button.stale", &[])]);
     // Nothing was reloaded or listed: no ticket exists.
-    assert!(ad.app.store.tickets().unwrap().is_empty());
+    assert!(ad.app.store.tickets().await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -521,7 +523,7 @@ async fn without_a_staff_group_the_user_is_told_how_to_reach_people() {
         .para()
         .append(texts(Lang::It).t("helpdesk.contact", &[("contact", "helpdesk@example.org")]));
     assert_eq!(to(&bot, USER as i64), [expected.to_html()]);
-    assert!(ad.app.store.tickets().unwrap().is_empty());
+    assert!(ad.app.store.tickets().await.unwrap().is_empty());
     // And no operator button is offered under an unsure answer.
     run(&mut bot, from_user("zkrwm xqzt blorft")).await;
     let m = last_to(&bot, USER as i64);
@@ -577,24 +579,28 @@ async fn statistics_on_a_known_log() {
     let ad = adapter();
     let now = Timestamp::now();
     let ago = |days: i64| now - SignedDuration::from_hours(24 * days);
-    let log = |at, q: &str, best: Option<&str>, confident| {
+    let log = async |at, q: &str, best: Option<&str>, confident| {
         ad.app
             .store
-            .log_question(&AskedQuestion {
-                at,
-                question: q.into(),
-                best: best.map(Into::into),
-                confident,
-            })
+            .log_question(
+                None,
+                &AskedQuestion {
+                    at,
+                    question: q.into(),
+                    best: best.map(Into::into),
+                    confident,
+                },
+            )
+            .await
             .unwrap()
     };
     let id = format!("faq:{}", faq.id);
-    log(ago(1), "da dove viene il nome wecare", Some(&id), true);
-    log(ago(2), "perché si chiama wecare", Some(&id), true);
-    log(ago(3), "rimborso spese di viaggio dipendenti", None, false);
-    log(ago(10), "rimborso spese viaggio dipendenti?", None, false);
-    log(ago(12), "parcheggio aziendale gratuito", None, false);
-    log(ago(40), "troppo vecchia", None, false);
+    log(ago(1), "da dove viene il nome wecare", Some(&id), true).await;
+    log(ago(2), "perché si chiama wecare", Some(&id), true).await;
+    log(ago(3), "rimborso spese di viaggio dipendenti", None, false).await;
+    log(ago(10), "rimborso spese viaggio dipendenti?", None, false).await;
+    log(ago(12), "parcheggio aziendale gratuito", None, false).await;
+    log(ago(40), "troppo vecchia", None, false).await;
     let mut bot = mock(in_group("/statistiche"), &ad);
     bot.dispatch().await;
     let text = to(&bot, GROUP).remove(0);
@@ -721,20 +727,29 @@ async fn erase_me_leaves_nothing_in_sled_that_refers_to_the_user() {
         "modulo".as_bytes().to_vec(),
         "dettaglio".as_bytes().to_vec(),
     ];
-    let found = |needle: &[u8]| -> bool {
-        let db = ad.app.store.db();
-        db.tree_names().into_iter().any(|name| {
-            let tree = db.open_tree(&name).unwrap();
-            tree.iter().any(|kv| {
-                let (k, v) = kv.unwrap();
-                [k.as_ref(), v.as_ref()]
-                    .iter()
-                    .any(|b| b.windows(needle.len()).any(|w| w == needle))
-            })
-        })
+    // Everything the store gives back, through its interfaces (the raw files are
+    // scanned by `erasure_leaves_no_byte_of_the_user_in_any_file`).
+    let st = ad.app.store.clone();
+    let dump = async || -> Vec<u8> {
+        let mut b = Vec::new();
+        if let Some(s) = st.load_session(id).await.unwrap() {
+            b.extend(s.bytes);
+        }
+        let text = format!(
+            "{:?}{:?}{:?}{:?}{:?}",
+            st.tickets().await.unwrap(),
+            st.subscriptions_of(id).await.unwrap(),
+            st.queued_reminders().await.unwrap(),
+            st.outbox_entries().await.unwrap(),
+            st.questions_since(Timestamp::UNIX_EPOCH).await.unwrap(),
+        );
+        b.extend(text.into_bytes());
+        b
     };
+    let found = |all: &[u8], needle: &[u8]| all.windows(needle.len()).any(|w| w == needle);
+    let before = dump().await;
     assert!(
-        found(&needles[0]) && found(&needles[2]),
+        found(&before, &needles[1]) && found(&before, &needles[2]),
         "the test looks in the right place"
     );
 
@@ -748,8 +763,13 @@ async fn erase_me_leaves_nothing_in_sled_that_refers_to_the_user() {
             .message(ask),
     )
     .await;
+    let after = dump().await;
     for n in &needles {
-        assert!(!found(n), "{:?} still in sled", String::from_utf8_lossy(n));
+        assert!(
+            !found(&after, n),
+            "{:?} still stored",
+            String::from_utf8_lossy(n)
+        );
     }
     // Staff see the ticket is gone; a reply to it reaches nobody.
     run(
@@ -851,4 +871,131 @@ async fn a_command_written_as_a_reply_to_a_ticket_is_not_sent_to_the_user() {
         to(&bot, GROUP),
         [html("helpdesk.chiudi.done", &[("number", "1")])]
     );
+}
+
+/// Occurrences of each needle in every file under `dir`, old versions and all.
+fn residue(dir: &Path, needles: &[(&str, Vec<u8>)]) -> Vec<(String, usize)> {
+    let mut files = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                files.push(std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    needles
+        .iter()
+        .map(|(name, n)| {
+            let count = files
+                .iter()
+                .map(|f| f.windows(n.len()).filter(|w| w == n).count())
+                .sum();
+            (name.to_string(), count)
+        })
+        .collect()
+}
+
+/// `/cancellami` is real on disk: after a session that left the user's name, id, a free
+/// question, a ticket with a follow-up, a followed call and eligibility answers, and a
+/// clean stop, no file of the data directory holds any of them (sled keeps old
+/// versions; they are sealed with the user's key, which is destroyed).
+#[tokio::test]
+async fn erasure_leaves_no_byte_of_the_user_in_any_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let id = USER as i64;
+    let needles: Vec<(&str, Vec<u8>)> = vec![
+        ("id decimal", id.to_string().into_bytes()),
+        ("id 8 bytes big-endian", id.to_be_bytes().to_vec()),
+        ("id 8 bytes little-endian", id.to_le_bytes().to_vec()),
+        ("id sortable key", UserId(id).key().to_vec()),
+        ("first name", FIRST.as_bytes().to_vec()),
+        ("last name", LAST.as_bytes().to_vec()),
+        ("ticket text", b"DOMANDAPERSONA".to_vec()),
+        ("follow-up text", b"DETTAGLIOPRIVATO".to_vec()),
+        ("question text", b"QUESITOLIBERO".to_vec()),
+    ];
+    {
+        let ad = adapter_on(Store::open(&data, 16).unwrap(), staff());
+        let mut bot = mock(
+            from_user("quando scade il bando welfare aziendale QUESITOLIBERO?"),
+            &ad,
+        );
+        bot.dispatch().await;
+        run(&mut bot, from_user("/verifica alfa-2026")).await;
+        let check = last_to(&bot, USER as i64);
+        let (_, answer) = buttons(&check).remove(0);
+        run(
+            &mut bot,
+            MockCallbackQuery::new()
+                .data(&answer)
+                .from(user())
+                .message(check),
+        )
+        .await;
+        // Following a call (the shipped calls may all be closed by now: subscribed
+        // directly, the same records as the button makes).
+        ad.app
+            .store
+            .subscribe(
+                &Subscription {
+                    user: UserId(id),
+                    call: CallId("alfa-2026".into()),
+                    deadline: DeadlineAt::parse("2099-06-15T12:00").unwrap(),
+                    planned_from: Timestamp::now(),
+                },
+                &Offset::defaults(),
+            )
+            .await
+            .unwrap();
+        run(&mut bot, from_user("/operatore DOMANDAPERSONA sul modulo")).await;
+        let ticket_msg = last_to(&bot, GROUP);
+        // Taken as a typed answer of the check under way, or as a follow-up: stored
+        // either way.
+        run(&mut bot, from_user("Aggiungo un DETTAGLIOPRIVATO")).await;
+        run(
+            &mut bot,
+            in_group("Le rispondo subito.").reply_to_message(ticket_msg),
+        )
+        .await;
+        // The store holds all of it before the erasure.
+        let st = ad.app.store.clone();
+        let u = UserId(id);
+        assert_eq!(st.subscriptions_of(u).await.unwrap().len(), 1);
+        let t = st.tickets_of(u).await.unwrap().remove(0);
+        assert!(!t.answers.is_empty(), "eligibility answers in the ticket");
+        assert!(t.name.contains(FIRST));
+        let asked = st.questions_since(Timestamp::UNIX_EPOCH).await.unwrap();
+        assert!(asked.iter().any(|q| q.question.contains("QUESITOLIBERO")));
+
+        run(&mut bot, from_user("/cancellami")).await;
+        let ask = last_to(&bot, USER as i64);
+        run(
+            &mut bot,
+            MockCallbackQuery::new()
+                .data("1|x|y")
+                .from(user())
+                .message(ask),
+        )
+        .await;
+        assert!(st.tickets_of(u).await.unwrap().is_empty());
+        st.flush().await.unwrap();
+    }
+    // Stopped: every file, as it is on disk.
+    let found: Vec<_> = residue(&data, &needles)
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    assert!(found.is_empty(), "left on disk: {found:?}");
+    // The scan reads raw bytes of every file, subdirectories included.
+    let control = data.join("blobs").join("control");
+    std::fs::create_dir_all(control.parent().unwrap()).unwrap();
+    std::fs::write(&control, [FIRST.as_bytes(), &id.to_le_bytes()].concat()).unwrap();
+    let seen = residue(&data, &needles);
+    assert_eq!(seen[4], ("first name".to_string(), 1));
+    assert_eq!(seen[2], ("id 8 bytes little-endian".to_string(), 1));
 }

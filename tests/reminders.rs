@@ -170,7 +170,7 @@ fn settings() -> ReminderSettings {
     }
 }
 
-fn subscribe(store: &Store, user: i64, at: &str, from: &str) {
+async fn subscribe(store: &Store, user: i64, at: &str, from: &str) {
     store
         .subscribe(
             &Subscription {
@@ -181,6 +181,7 @@ fn subscribe(store: &Store, user: i64, at: &str, from: &str) {
             },
             &Offset::defaults(),
         )
+        .await
         .unwrap();
 }
 
@@ -228,7 +229,7 @@ async fn promemoria_subscribes_lists_explains_and_unsubscribes() {
         .await
         .unwrap();
     assert!(plain(&r).contains("non è nota"), "{}", plain(&r));
-    assert!(app.store.subscriptions_of(u).unwrap().is_empty());
+    assert!(app.store.subscriptions_of(u).await.unwrap().is_empty());
 
     let r = app
         .handle(u, &Event::Button(sub.encode()), now)
@@ -237,16 +238,16 @@ async fn promemoria_subscribes_lists_explains_and_unsubscribes() {
     let text = plain(&r);
     assert!(text.contains("29/03/2027, ore 12:00"), "{text}");
     assert!(text.contains("mancano 28 giorni"), "{text}");
-    let subs = app.store.subscriptions_of(u).unwrap();
+    let subs = app.store.subscriptions_of(u).await.unwrap();
     assert_eq!(subs.len(), 1);
-    assert_eq!(app.store.queued_reminders().unwrap().len(), 3);
+    assert_eq!(app.store.queued_reminders().await.unwrap().len(), 3);
     // Twice is still once.
     let r = app
         .handle(u, &Event::Button(sub.encode()), now)
         .await
         .unwrap();
     assert!(plain(&r).contains("già"), "{}", plain(&r));
-    assert_eq!(app.store.queued_reminders().unwrap().len(), 3);
+    assert_eq!(app.store.queued_reminders().await.unwrap().len(), 3);
 
     let r = app
         .handle(u, &Event::Button(Action::MyReminders.encode()), now)
@@ -270,8 +271,8 @@ async fn promemoria_subscribes_lists_explains_and_unsubscribes() {
         .await
         .unwrap();
     assert!(plain(&r).contains("(1)"), "{}", plain(&r));
-    assert!(app.store.subscriptions_of(u).unwrap().is_empty());
-    assert!(app.store.queued_reminders().unwrap().is_empty());
+    assert!(app.store.subscriptions_of(u).await.unwrap().is_empty());
+    assert!(app.store.queued_reminders().await.unwrap().is_empty());
 }
 
 /// Unfolds and splits an iCalendar file into (name with parameters, value) lines.
@@ -381,7 +382,7 @@ async fn calendar_file_has_the_deadline_and_the_alarms() {
 async fn each_offset_goes_out_once_at_its_moment_across_the_spring_change() {
     let w = World::new(SPRING);
     let store = Store::temporary().unwrap();
-    subscribe(&store, 7, SPRING, "2027-03-01T00:00:00Z");
+    subscribe(&store, 7, SPRING, "2027-03-01T00:00:00Z").await;
     let clock = ManualClock::new(ts("2027-03-22T10:59:59Z"));
     let out = Recorder::default();
     let mut d = Dispatcher::new(
@@ -427,7 +428,7 @@ async fn autumn_change_one_day_before_keeps_the_wall_clock() {
     let at = "2027-11-01T12:00";
     let w = World::new(at);
     let store = Store::temporary().unwrap();
-    subscribe(&store, 7, at, "2027-10-01T00:00:00Z");
+    subscribe(&store, 7, at, "2027-10-01T00:00:00Z").await;
     let clock = ManualClock::new(ts("2027-10-31T09:59:00Z"));
     let out = Recorder::default();
     let mut d = Dispatcher::new(store, w.getter(), out.clone(), clock.clone(), settings());
@@ -459,7 +460,7 @@ async fn autumn_change_one_day_before_keeps_the_wall_clock() {
 async fn downtime_catch_up_sends_once_with_the_real_time_left_and_skips_past_deadlines() {
     let w = World::new(SPRING);
     let store = Store::temporary().unwrap();
-    subscribe(&store, 1, SPRING, "2027-03-01T00:00:00Z");
+    subscribe(&store, 1, SPRING, "2027-03-01T00:00:00Z").await;
     // Down from before the 7-day reminder until 5 days before: one reminder, 5 days left.
     let clock = ManualClock::new(ts("2027-03-24T10:00:00Z"));
     let out = Recorder::default();
@@ -483,21 +484,21 @@ async fn downtime_catch_up_sends_once_with_the_real_time_left_and_skips_past_dea
 
     // Another subscriber whose deadline passed while the bot was down gets nothing.
     let store2 = Store::temporary().unwrap();
-    subscribe(&store2, 2, SPRING, "2027-03-01T00:00:00Z");
+    subscribe(&store2, 2, SPRING, "2027-03-01T00:00:00Z").await;
     let out2 = Recorder::default();
     let clock2 = ManualClock::new(ts("2027-03-30T00:00:00Z"));
     let mut d2 = Dispatcher::new(store2.clone(), w.getter(), out2.clone(), clock2, settings());
     d2.drain(&stop).await.unwrap();
     assert!(out2.sent().is_empty());
-    assert!(store2.queued_reminders().unwrap().is_empty());
-    assert!(store2.subscriptions_of(UserId(2)).unwrap().is_empty());
+    assert!(store2.queued_reminders().await.unwrap().is_empty());
+    assert!(store2.subscriptions_of(UserId(2)).await.unwrap().is_empty());
 }
 
 #[tokio::test]
 async fn a_moved_deadline_is_announced_and_the_reminders_follow_it() {
     let w = World::new(SPRING);
     let store = Store::temporary().unwrap();
-    subscribe(&store, 5, SPRING, "2027-03-01T00:00:00Z");
+    subscribe(&store, 5, SPRING, "2027-03-01T00:00:00Z").await;
     let clock = ManualClock::new(ts("2027-03-10T00:00:00Z"));
     let out = Recorder::default();
     let mut d = Dispatcher::new(
@@ -547,7 +548,7 @@ async fn a_moved_deadline_is_announced_and_the_reminders_follow_it() {
             .to_plain()
             .contains("non è più indicata")
     );
-    assert!(store.subscriptions_of(UserId(5)).unwrap().is_empty());
+    assert!(store.subscriptions_of(UserId(5)).await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -555,7 +556,7 @@ async fn a_blocked_user_loses_the_subscriptions_and_429_is_honoured() {
     let w = World::new(SPRING);
     let store = Store::temporary().unwrap();
     for u in 1..=5 {
-        subscribe(&store, u, SPRING, "2027-03-01T00:00:00Z");
+        subscribe(&store, u, SPRING, "2027-03-01T00:00:00Z").await;
     }
     let out = Recorder {
         blocked: HashSet::from([3]),
@@ -572,8 +573,8 @@ async fn a_blocked_user_loses_the_subscriptions_and_429_is_honoured() {
     assert_eq!(per_chat.len(), 4);
     assert!(per_chat.values().all(|&n| n == 1), "{per_chat:?}");
     assert!(!per_chat.contains_key(&3));
-    assert!(store.subscriptions_of(UserId(3)).unwrap().is_empty());
-    assert_eq!(store.subscriptions_of(UserId(2)).unwrap().len(), 1);
+    assert!(store.subscriptions_of(UserId(3)).await.unwrap().is_empty());
+    assert_eq!(store.subscriptions_of(UserId(2)).await.unwrap().len(), 1);
     let s = d.stats();
     assert_eq!(
         (s.sent, s.blocked, s.retry_after, s.transient_errors),
@@ -582,6 +583,7 @@ async fn a_blocked_user_loses_the_subscriptions_and_429_is_honoured() {
     assert!(
         store
             .queued_reminders()
+            .await
             .unwrap()
             .iter()
             .all(|q| q.item.user != UserId(3))
@@ -596,7 +598,7 @@ async fn a_restart_in_the_middle_of_a_dispatch_loses_nothing_and_repeats_at_most
     {
         let store = Store::open(dir.path(), 16).unwrap();
         for u in 1..=n {
-            subscribe(&store, u, SPRING, "2027-03-01T00:00:00Z");
+            subscribe(&store, u, SPRING, "2027-03-01T00:00:00Z").await;
         }
         store.flush().await.unwrap();
     }
@@ -637,7 +639,7 @@ async fn a_restart_in_the_middle_of_a_dispatch_loses_nothing_and_repeats_at_most
     );
     assert!(d.stats().resent_after_restart as usize <= in_flight);
     assert!(
-        store.queued_reminders().unwrap().iter().all(
+        store.queued_reminders().await.unwrap().iter().all(
             |q| !matches!(q.item.kind, Kind::Reminder { offset } if offset == Offset::days(7))
         )
     );
@@ -647,7 +649,7 @@ async fn a_restart_in_the_middle_of_a_dispatch_loses_nothing_and_repeats_at_most
 async fn the_spawned_dispatcher_stops_cleanly_on_shutdown() {
     let w = World::new(SPRING);
     let store = Store::temporary().unwrap();
-    subscribe(&store, 1, SPRING, "2027-03-01T00:00:00Z");
+    subscribe(&store, 1, SPRING, "2027-03-01T00:00:00Z").await;
     let out = Recorder::default();
     let clock = ManualClock::new(ts("2027-03-22T11:00:00Z"));
     let (tx, rx) = watch::channel(false);
@@ -673,7 +675,7 @@ async fn teloxide_outbox_against_the_stand_in() {
     });
     let store = Store::temporary().unwrap();
     for u in 10..=17 {
-        subscribe(&store, u, SPRING, "2027-03-01T00:00:00Z");
+        subscribe(&store, u, SPRING, "2027-03-01T00:00:00Z").await;
     }
     let bot = teloxide::Bot::new("123:test").set_api_url(standin.url().parse().unwrap());
     let clock = ManualClock::new(ts("2027-03-22T11:00:00Z"));
@@ -690,7 +692,7 @@ async fn teloxide_outbox_against_the_stand_in() {
     assert!(!seen.delivered.contains_key(&13));
     assert!(seen.too_many > 0);
     assert_eq!(d.stats().retry_after, seen.too_many);
-    assert!(store.subscriptions_of(UserId(13)).unwrap().is_empty());
+    assert!(store.subscriptions_of(UserId(13)).await.unwrap().is_empty());
     let texts: Vec<String> = standin
         .calls()
         .iter()

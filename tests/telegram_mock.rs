@@ -7,11 +7,12 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use sportello::app::Loaded;
 use sportello::app::{App, Brain};
 use sportello::dialogue::Settings;
 use sportello::knowledge::load_dir;
 use sportello::reply::escape_html;
-use sportello::store::{Loaded, Store, UserId};
+use sportello::store::{Store, UserId};
 use sportello::telegram::{Adapter, HandlerError, schema};
 use sportello::text::{Lang, texts};
 use teloxide::dptree::deps;
@@ -163,7 +164,7 @@ async fn calls_deadlines_and_call_card_buttons() {
     );
     let card_msg = bot.get_responses().sent_messages[0].clone();
     // The topic is kept in the session.
-    let Loaded::Found(s) = ad.app.store.load_session(me()).unwrap() else {
+    let Loaded::Found(s) = ad.app.load_session(me()).await.unwrap() else {
         panic!("no session stored")
     };
     assert_eq!(s.topic.as_ref(), Some(&wanted.id));
@@ -237,7 +238,7 @@ async fn erase_me_asks_for_confirmation_and_erases_everything() {
     let mut bot = mock(MockMessageText::new().text("/bandi"), &ad);
     bot.dispatch().await;
     assert!(matches!(
-        ad.app.store.load_session(me()).unwrap(),
+        ad.app.load_session(me()).await.unwrap(),
         Loaded::Found(_)
     ));
 
@@ -258,7 +259,7 @@ async fn erase_me_asks_for_confirmation_and_erases_everything() {
     assert_eq!(edits[0].bot_request.text, html("erase.kept", &[]));
     assert_eq!(edits[0].bot_request.message_id, Some(ask.id.0));
     assert!(matches!(
-        ad.app.store.load_session(me()).unwrap(),
+        ad.app.load_session(me()).await.unwrap(),
         Loaded::Found(_)
     ));
 
@@ -278,10 +279,10 @@ async fn erase_me_asks_for_confirmation_and_erases_everything() {
         "the buttons are gone"
     );
     assert!(matches!(
-        ad.app.store.load_session(me()).unwrap(),
+        ad.app.load_session(me()).await.unwrap(),
         Loaded::Fresh(_)
     ));
-    assert_eq!(ad.app.store.session_count(), 0);
+    assert_eq!(ad.app.store.session_count().await.unwrap(), 0);
 }
 
 #[tokio::test]
@@ -391,13 +392,14 @@ async fn a_flooding_user_is_slowed_down_without_affecting_others() {
 async fn a_broken_session_is_replaced_with_a_polite_word() {
     let ad = adapter();
     // A session written by some future or corrupted version.
-    ad.app
-        .store
-        .db()
-        .open_tree("sessions")
-        .unwrap()
-        .insert(me().key(), b"{\"version\":99}".to_vec())
-        .unwrap();
+    let mut c = sportello::store::Commit::new();
+    c.session(
+        me(),
+        sportello::store::Revision(None),
+        Some(b"{\"version\":99}".to_vec()),
+        jiff::Timestamp::now(),
+    );
+    ad.app.store.commit(&c).await.unwrap();
     let mut bot = mock(MockMessageText::new().text("/annulla"), &ad);
     bot.dispatch().await;
     assert_eq!(
@@ -483,7 +485,7 @@ async fn a_full_eligibility_check_by_buttons_ends_with_a_verdict() {
         "{verdict}"
     );
     assert!(verdict.contains("non vincolante"), "{verdict}");
-    let Loaded::Found(s) = ad.app.store.load_session(me()).unwrap() else {
+    let Loaded::Found(s) = ad.app.load_session(me()).await.unwrap() else {
         panic!("no session")
     };
     assert_eq!(

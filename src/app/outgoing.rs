@@ -13,8 +13,7 @@ use super::{App, Delivery, MAX_DOCUMENT_BYTES};
 use crate::outbox::sender::{End, Hooks};
 use crate::outgoing::{Class, Doc, DocumentSource, Entry, ReplyTo, Target, Then, What, plan};
 use crate::reply::Reply;
-use crate::store::commit::Commit;
-use crate::store::{StoreError, UserId};
+use crate::store::{Commit, StoreError, UserId};
 use crate::text::{Lang, texts};
 
 fn private(user: UserId) -> Target {
@@ -180,7 +179,7 @@ impl Hooks for App {
             let Some(ReplyTo::Ticket(n)) = *reply_to else {
                 unreachable!()
             };
-            *reply_to = match self.store.ticket(n) {
+            *reply_to = match self.store.ticket(n).await {
                 Ok(Some(t)) => t.message.map(ReplyTo::Message),
                 _ => None,
             };
@@ -202,19 +201,20 @@ impl Hooks for App {
         }
     }
 
-    fn finished(&self, entry: &Entry, end: &End, commit: &mut Commit) -> Result<(), StoreError> {
+    async fn finished(
+        &self,
+        entry: &Entry,
+        end: &End,
+        commit: &mut Commit,
+    ) -> Result<(), StoreError> {
         if *end == End::Blocked && entry.chat > 0 {
             // The user blocked the bot: reminders would only be refused too.
-            commit.ops(self.store.unsubscribe_ops(
-                UserId(entry.chat),
-                None,
-                &self.settings.reminder_offsets,
-            )?);
+            commit.unsubscribe(UserId(entry.chat), None, &self.settings.reminder_offsets);
         }
         match (&entry.then, end) {
             (Some(Then::TicketPosted { ticket, user, tell }), End::Delivered { message_id }) => {
                 if let Some(m) = message_id {
-                    commit.ops(self.store.ticket_posted_ops(*ticket, entry.chat, *m)?);
+                    commit.ticket_posted(*ticket, entry.chat, *m);
                 }
                 if let Some(tell) = tell {
                     commit.send_all(plan(
@@ -250,8 +250,9 @@ impl Hooks for App {
                 if !delivered {
                     tracing::warn!(ticket, "a staff answer could not be copied to its user");
                 }
-                let (ops, confirm) = self.copied(*ticket, delivered, Timestamp::now())?;
-                commit.ops(ops);
+                let confirm = self
+                    .copied(*ticket, delivered, Timestamp::now(), commit)
+                    .await?;
                 let to = Target {
                     chat: *staff_chat,
                     ..Target::default()

@@ -3,8 +3,8 @@
 //!
 //! - what is stored, one Bot API call per entry, is [`crate::outgoing`] (a bottom module:
 //!   the store keeps entries without knowing this one);
-//! - [`crate::store::outbox`] keeps them (tree `outbox`) with the claim protocol, safe
-//!   with several senders on one database;
+//! - [`crate::store::outbox`] keeps them, behind the store's interface, with the claim
+//!   protocol, safe with several senders on one database;
 //! - [`policy`]: the one error policy (429, 5xx, 403, 400), backoff, busy-group merging;
 //! - [`limit`]: the one limiter, sized to Telegram's limits;
 //! - [`sender`]: the task that delivers, and the [`sender::Transport`] and

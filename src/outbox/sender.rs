@@ -30,9 +30,8 @@ use tokio::task::JoinSet;
 use super::limit::Limiter;
 use super::policy::{self, Answer, Verdict};
 use crate::outgoing::{Class, Entry, Then, What};
-use crate::store::commit::{Commit, CommitError};
 use crate::store::outbox::{Claimed, Owner};
-use crate::store::{Store, StoreError};
+use crate::store::{Commit, CommitError, Store, StoreError};
 
 /// Makes one Bot API call for an entry (Telegram over HTTP in production).
 pub trait Transport: Send + Sync + 'static {
@@ -58,7 +57,12 @@ pub trait Hooks: Send + Sync + 'static {
     /// a document's bytes).
     fn prepare(&self, entry: Entry) -> impl Future<Output = Entry> + Send;
     /// Adds to `commit` what follows from `entry`'s end; `commit` also removes the entry.
-    fn finished(&self, entry: &Entry, end: &End, commit: &mut Commit) -> Result<(), StoreError>;
+    fn finished(
+        &self,
+        entry: &Entry,
+        end: &End,
+        commit: &mut Commit,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// `entry` failed an attempt and waits for another: adds to `commit` what its user
     /// should be told meanwhile; `true` if anything was added (asked once per entry).
     fn delayed(&self, entry: &Entry, commit: &mut Commit) -> bool;
@@ -203,8 +207,8 @@ impl<H: Hooks> Sender<H> {
         mut shutdown: watch::Receiver<bool>,
         grace: Duration,
     ) -> Result<SenderStats, StoreError> {
-        let freed = self.store.outbox_recover(self.owner)?;
-        let waiting = self.store.outbox_len();
+        let freed = self.store.outbox_recover(self.owner).await?;
+        let waiting = self.store.outbox_len().await?;
         if waiting > 0 {
             tracing::info!(waiting, freed, "outbox: resuming what was not sent");
         }
@@ -232,30 +236,32 @@ impl<H: Hooks> Sender<H> {
                     ..Default::default()
                 })
             } else {
-                self.store.outbox_claim(
-                    self.owner,
-                    now,
-                    self.settings.lease,
-                    room,
-                    &mut |chat: i64, class: Class| {
-                        if busy.contains(&chat) {
-                            return true;
-                        }
-                        if class == Class::Background && bg_taken >= bg_room {
-                            return true;
-                        }
-                        match self.limiter.chat_ready(chat) {
-                            Ok(()) => {
-                                bg_taken += usize::from(class == Class::Background);
-                                false
+                self.store
+                    .outbox_claim(
+                        self.owner,
+                        now,
+                        self.settings.lease,
+                        room,
+                        &mut |chat: i64, class: Class| {
+                            if busy.contains(&chat) {
+                                return true;
                             }
-                            Err(wait) => {
-                                chat_wait = Some(chat_wait.map_or(wait, |w| w.min(wait)));
-                                true
+                            if class == Class::Background && bg_taken >= bg_room {
+                                return true;
                             }
-                        }
-                    },
-                )
+                            match self.limiter.chat_ready(chat) {
+                                Ok(()) => {
+                                    bg_taken += usize::from(class == Class::Background);
+                                    false
+                                }
+                                Err(wait) => {
+                                    chat_wait = Some(chat_wait.map_or(wait, |w| w.min(wait)));
+                                    true
+                                }
+                            }
+                        },
+                    )
+                    .await
             };
             let round = match round {
                 Ok(r) => r,
@@ -269,7 +275,7 @@ impl<H: Hooks> Sender<H> {
                     continue;
                 }
             };
-            let claimed = self.merge_busy_groups(round.claimed);
+            let claimed = self.merge_busy_groups(round.claimed).await;
             if !claimed.is_empty() || dirty {
                 // Entries are sent only once they (and the state change that stored
                 // them) are on disk; completions so far become durable too.
@@ -298,7 +304,7 @@ impl<H: Hooks> Sender<H> {
             if round.partial || round.len > lanes.len() {
                 if late_checked.elapsed() >= Duration::from_secs(1) {
                     late_checked = tokio::time::Instant::now();
-                    if let Err(e) = self.tell_late() {
+                    if let Err(e) = self.tell_late().await {
                         tracing::error!("outbox: telling users of a delay failed: {e}");
                     }
                 }
@@ -361,16 +367,16 @@ impl<H: Hooks> Sender<H> {
     }
 
     /// Tells the users waiting for messages that are late (see [`LATE`]), once each.
-    fn tell_late(&self) -> Result<(), StoreError> {
+    async fn tell_late(&self) -> Result<(), StoreError> {
         let before = Timestamp::now()
             - SignedDuration::try_from(LATE).unwrap_or(SignedDuration::from_secs(5));
-        for w in self.store.outbox_late(before, &Entry::awaited, 64)? {
+        for w in self.store.outbox_late(before, &Entry::awaited, 64).await? {
             let mut commit = Commit::new();
             if !self.hooks.delayed(&w.entry, &mut commit) {
                 continue;
             }
-            commit.ops(self.store.outbox_notified_ops(&w)?);
-            match self.store.commit(&commit) {
+            commit.notified(&w);
+            match self.store.commit(&commit).await {
                 Ok(()) => self.kick(),
                 Err(CommitError::Conflict) => {}
                 Err(CommitError::Store(e)) => return Err(e),
@@ -383,13 +389,16 @@ impl<H: Hooks> Sender<H> {
     /// left that may be sent now.
     pub async fn deliver_due<T: Transport>(&self, transport: &T) -> Result<(), StoreError> {
         loop {
-            let round = self.store.outbox_claim(
-                self.owner,
-                Timestamp::now(),
-                self.settings.lease,
-                self.settings.lanes,
-                &mut |chat: i64, _| self.limiter.chat_ready(chat).is_err(),
-            )?;
+            let round = self
+                .store
+                .outbox_claim(
+                    self.owner,
+                    Timestamp::now(),
+                    self.settings.lease,
+                    self.settings.lanes,
+                    &mut |chat: i64, _| self.limiter.chat_ready(chat).is_err(),
+                )
+                .await?;
             if round.claimed.is_empty() {
                 return Ok(());
             }
@@ -401,14 +410,14 @@ impl<H: Hooks> Sender<H> {
     }
 
     /// Replaces the head of each group whose replies pile up by one merged message.
-    fn merge_busy_groups(&self, claimed: Vec<Claimed>) -> Vec<Claimed> {
+    async fn merge_busy_groups(&self, claimed: Vec<Claimed>) -> Vec<Claimed> {
         let mut out = Vec::with_capacity(claimed.len());
         for c in claimed {
             if c.behind == 0 || !c.entry.mergeable() {
                 out.push(c);
                 continue;
             }
-            let waiting = match self.store.outbox_followers(&c, 200) {
+            let waiting = match self.store.outbox_followers(&c, 200).await {
                 Ok(w) => w,
                 Err(e) => {
                     tracing::error!("outbox: reading a group's replies failed: {e}");
@@ -433,7 +442,7 @@ impl<H: Hooks> Sender<H> {
                 .filter(|&&i| i > 0)
                 .map(|&i| run[i - 1])
                 .collect();
-            match self.store.outbox_merge(&c, &replaced, m.entry) {
+            match self.store.outbox_merge(&c, &replaced, m.entry).await {
                 Ok(Some(merged)) => {
                     self.counters
                         .merged
@@ -481,7 +490,7 @@ impl<H: Hooks> Sender<H> {
                     self.counters.retry_after.fetch_add(1, Ordering::Relaxed);
                     tracing::info!(chat, ?wait, "Telegram asked to slow down (429)");
                     self.limiter.pause(chat, wait);
-                    self.retry(&c, &entry, wait, false);
+                    self.retry(&c, &entry, wait, false).await;
                     return;
                 }
                 Verdict::Transient(why) => {
@@ -496,7 +505,7 @@ impl<H: Hooks> Sender<H> {
                     }
                     let wait = policy::backoff(c.attempts);
                     tracing::warn!(chat, attempt = c.attempts + 1, ?wait, %why, "send failed; will retry");
-                    self.retry(&c, &entry, wait, true);
+                    self.retry(&c, &entry, wait, true).await;
                     return;
                 }
                 Verdict::Blocked(why) => {
@@ -515,20 +524,20 @@ impl<H: Hooks> Sender<H> {
             End::Refused(_) => &self.counters.refused,
         }
         .fetch_add(1, Ordering::Relaxed);
-        self.complete(&c, &entry, &end);
+        self.complete(&c, &entry, &end).await;
     }
 
     /// Removes the entry with what follows from it, in one commit.
-    fn complete(&self, c: &Claimed, entry: &Entry, end: &End) {
+    async fn complete(&self, c: &Claimed, entry: &Entry, end: &End) {
         for attempt in 0..5 {
             let mut commit = Commit::new();
             commit.consume(c);
-            if let Err(e) = self.hooks.finished(entry, end, &mut commit) {
+            if let Err(e) = self.hooks.finished(entry, end, &mut commit).await {
                 tracing::error!("after a delivery: {e}");
                 commit = Commit::new();
                 commit.consume(c);
             }
-            match self.store.commit(&commit) {
+            match self.store.commit(&commit).await {
                 Ok(()) => break,
                 Err(CommitError::Conflict) if attempt < 4 => continue,
                 Err(e) => {
@@ -540,12 +549,12 @@ impl<H: Hooks> Sender<H> {
         self.wake_waiter(entry, end);
     }
 
-    fn retry(&self, c: &Claimed, entry: &Entry, wait: Duration, failed: bool) {
+    async fn retry(&self, c: &Claimed, entry: &Entry, wait: Duration, failed: bool) {
         let mut told = false;
         if failed && !c.notified {
             let mut commit = Commit::new();
             if self.hooks.delayed(entry, &mut commit) {
-                match self.store.commit(&commit) {
+                match self.store.commit(&commit).await {
                     Ok(()) => told = true,
                     Err(e) => tracing::error!("telling a user of a delay: {e}"),
                 }
@@ -553,7 +562,7 @@ impl<H: Hooks> Sender<H> {
         }
         let at = Timestamp::now()
             + SignedDuration::try_from(wait).unwrap_or(SignedDuration::from_secs(60));
-        if let Err(e) = self.store.outbox_retry(c, at, failed, told) {
+        if let Err(e) = self.store.outbox_retry(c, at, failed, told).await {
             tracing::error!("putting a message back for a retry: {e}");
         }
         if told {

@@ -1,12 +1,12 @@
 //! The dispatcher: a task that drains the reminder queue within Telegram's limits.
 //!
-//! Delivery protocol, per item: read it from the queue (outside any transaction), decide
-//! with the pure [`decide`], claim it with compare-and-swap (marked in flight), send it
-//! outside sled, then remove it from the queue and record it as done in one small
-//! transaction. Completions are flushed to disk before more than
+//! Delivery protocol, per item ([`crate::store::follows`]): list it from the queue,
+//! decide with the pure [`decide`], claim it (marked in flight, with a lease), send it,
+//! then take it out of the queue and record it as done in one atomic step. Completions are flushed to disk before more than
 //! [`ReminderSettings::in_flight`] items can be claimed-but-not-durably-done, so a crash
 //! repeats at most that many messages; a clean shutdown waits for the sends under way and
-//! repeats none. Items found in flight at start are sent again (never lost).
+//! repeats none. Items found in flight at start are sent again (never lost): the first
+//! drain releases the claims of a previous process where the backend allows it.
 //!
 //! Limits: a global pace of `per_second` messages and `per_chat_interval` between two
 //! messages to one chat; a 429 pauses every send for its `retry_after`; server and
@@ -28,11 +28,11 @@ use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::Instant;
 
 use super::schedule::{Decision, Kind, decide};
-use super::store::{DoneHow, Queued};
 use super::{ReminderSettings, message};
 use crate::app::Brain;
 use crate::knowledge::{CallId, DeadlineAt, Knowledge};
 use crate::reply::Reply;
+use crate::store::follows::{DoneHow, Queued, ReminderKey};
 use crate::store::{Store, StoreError, UserId};
 use crate::text::{Lang, texts};
 
@@ -260,7 +260,13 @@ pub struct Dispatcher<O: Outbox, C: Clock> {
     counters: Arc<Counters>,
     stats: Stats,
     seen_brain: Option<Arc<Brain>>,
+    /// Claims of a previous process were released (first drain).
+    recovered: bool,
 }
+
+/// How long a claim holds: a dispatcher that died holding items leaves them to others
+/// after this (a shared backend; one process per database releases them at start).
+const CLAIM_LEASE: jiff::SignedDuration = jiff::SignedDuration::from_hours(1);
 
 impl<O: Outbox, C: Clock> Dispatcher<O, C> {
     pub fn new(
@@ -283,6 +289,7 @@ impl<O: Outbox, C: Clock> Dispatcher<O, C> {
             counters: Arc::new(Counters::default()),
             stats: Stats::default(),
             seen_brain: None,
+            recovered: false,
         }
     }
 
@@ -300,7 +307,7 @@ impl<O: Outbox, C: Clock> Dispatcher<O, C> {
 
     /// Compares every subscription with the knowledge, if the knowledge changed since the
     /// last look (at start, and after each reload).
-    fn resync_if_changed(&mut self) -> Result<(), StoreError> {
+    async fn resync_if_changed(&mut self) -> Result<(), StoreError> {
         let brain = (self.brain)();
         if self
             .seen_brain
@@ -310,11 +317,14 @@ impl<O: Outbox, C: Clock> Dispatcher<O, C> {
             return Ok(());
         }
         let k = &brain.knowledge;
-        let r = self.store.sync_reminders(
-            &|id| deadline_of(k, id),
-            &self.settings.offsets,
-            self.clock.now(),
-        )?;
+        let r = self
+            .store
+            .sync_reminders(
+                &|id| deadline_of(k, id),
+                &self.settings.offsets,
+                self.clock.now(),
+            )
+            .await?;
         tracing::info!(
             "reminders: {} subscriptions, {} moved, {} ended, {} finished, {} reminders queued",
             r.subscriptions,
@@ -331,20 +341,29 @@ impl<O: Outbox, C: Clock> Dispatcher<O, C> {
     /// waits for the sends under way, so a clean stop repeats nothing.
     pub async fn drain(&mut self, shutdown: &watch::Receiver<bool>) -> Result<(), StoreError> {
         let k = self.settings.in_flight.max(1);
-        let mut tasks: JoinSet<(Vec<u8>, Queued, Delivery)> = JoinSet::new();
-        let mut busy: HashSet<Vec<u8>> = HashSet::new();
+        let mut tasks: JoinSet<(ReminderKey, Queued, Delivery)> = JoinSet::new();
+        let mut busy: HashSet<ReminderKey> = HashSet::new();
         let mut unflushed = 0usize;
+        if !self.recovered {
+            let n = self.store.recover_reminders().await?;
+            if n > 0 {
+                tracing::info!("reminders: {n} left in flight by a previous run, sent again");
+            }
+            self.recovered = true;
+        }
         loop {
-            self.resync_if_changed()?;
+            self.resync_if_changed().await?;
             let stopping = *shutdown.borrow();
             let mut progressed = 0usize;
             if !stopping && tasks.len() + unflushed < k {
                 let now = self.clock.now();
                 let room = k - tasks.len() - unflushed;
-                let batch = self.store.due_reminders(now, room, &busy)?;
+                let batch = self.store.due_reminders(now, room, &busy).await?;
                 let brain = (self.brain)();
-                for (key, seen, q) in batch {
-                    let sub = self.store.subscription(q.item.user, &q.item.call)?;
+                for due in batch {
+                    let q = due.queued.clone();
+                    let key = due.key.clone();
+                    let sub = self.store.subscription(q.item.user, &q.item.call).await?;
                     let how = match decide(&q.item, sub.as_ref(), &self.settings.offsets, now) {
                         Decision::Wait => continue,
                         Decision::Send => None,
@@ -363,19 +382,19 @@ impl<O: Outbox, C: Clock> Dispatcher<O, C> {
                     };
                     progressed += 1;
                     if let Some(how) = how {
-                        self.store.finish_reminder(&key, &q.item, how, now)?;
+                        self.store
+                            .complete_reminder(&key, &q.item, how, now)
+                            .await?;
                         if how == DoneHow::Expired {
                             // The deadline is past: the subscription has nothing left to do.
-                            self.store.unsubscribe(
-                                q.item.user,
-                                &q.item.call,
-                                &self.settings.offsets,
-                            )?;
+                            self.store
+                                .unsubscribe(q.item.user, &q.item.call, &self.settings.offsets)
+                                .await?;
                         }
                         unflushed += 1;
                         continue;
                     }
-                    if !self.store.claim_reminder(&key, &seen, &q)? {
+                    if !self.store.claim_reminder(&due, now + CLAIM_LEASE).await? {
                         continue;
                     }
                     if q.in_flight {
@@ -433,15 +452,18 @@ impl<O: Outbox, C: Clock> Dispatcher<O, C> {
                         _ => self.stats.notices += 1,
                     }
                     self.store
-                        .finish_reminder(&key, &q.item, DoneHow::Sent, now)?;
+                        .complete_reminder(&key, &q.item, DoneHow::Sent, now)
+                        .await?;
                 }
                 Delivery::Blocked => {
                     self.stats.blocked += 1;
                     self.store
-                        .finish_reminder(&key, &q.item, DoneHow::Blocked, now)?;
+                        .complete_reminder(&key, &q.item, DoneHow::Blocked, now)
+                        .await?;
                     let n = self
                         .store
-                        .unsubscribe_all(q.item.user, &self.settings.offsets)?;
+                        .unsubscribe_all(q.item.user, &self.settings.offsets)
+                        .await?;
                     tracing::info!(
                         "user {} blocked the bot: {n} subscription(s) removed",
                         q.item.user.0
@@ -451,13 +473,14 @@ impl<O: Outbox, C: Clock> Dispatcher<O, C> {
                     self.stats.failed += 1;
                     tracing::warn!("reminder to {} not deliverable: {e}", q.item.user.0);
                     self.store
-                        .finish_reminder(&key, &q.item, DoneHow::Failed, now)?;
+                        .complete_reminder(&key, &q.item, DoneHow::Failed, now)
+                        .await?;
                 }
                 Delivery::GaveUp => {
                     self.stats.retried_later += 1;
                     let later = now.as_second() + self.settings.retry_later.as_secs().max(1) as i64;
                     let later = Timestamp::from_second(later).unwrap_or(now);
-                    self.store.retry_reminder_at(&key, &q, later)?;
+                    self.store.release_reminder(&key, &q, later).await?;
                 }
             }
             unflushed += 1;
@@ -475,7 +498,7 @@ impl<O: Outbox, C: Clock> Dispatcher<O, C> {
                 break;
             }
             let now = self.clock.now();
-            let wait = match self.store.next_reminder_due()? {
+            let wait = match self.store.next_reminder_due().await? {
                 Some(t) if t > now => {
                     let secs = (t.as_second() - now.as_second()).max(0) as u64;
                     Duration::from_secs(secs).min(self.settings.poll)

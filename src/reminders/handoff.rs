@@ -12,8 +12,7 @@ use super::{Outbox, SendError};
 use crate::outbox::sender::{End, Hooks, Sender};
 use crate::outgoing::{Class, Target, Then, plan};
 use crate::reply::Reply;
-use crate::store::UserId;
-use crate::store::commit::{Commit, CommitError};
+use crate::store::{Commit, CommitError, UserId};
 
 /// The dispatcher's [`Outbox`] in production.
 pub struct Handoff<H: Hooks> {
@@ -39,7 +38,7 @@ impl<H: Hooks> Outbox for Handoff<H> {
         let mut commit = Commit::new();
         commit.send_all(entries);
         let store = self.sender.store();
-        store.commit(&commit).map_err(|e| match e {
+        store.commit(&commit).await.map_err(|e| match e {
             CommitError::Conflict => SendError::Transient("conflict".into()),
             CommitError::Store(e) => SendError::Transient(e.to_string()),
         })?;

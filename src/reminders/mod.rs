@@ -3,8 +3,8 @@
 //!
 //! - [`schedule`] is pure: which reminders a subscription has, what to do with one at a
 //!   given moment, how a subscription compares with the current deadline.
-//! - [`store`](mod@store) keeps subscriptions, the queue and the record of what was
-//!   sent in sled.
+//! - [`crate::store::follows`] keeps subscriptions, the queue and the record of what
+//!   was sent (behind the store's interface).
 //! - [`dispatch`] is the task that drains the queue within Telegram's limits, through the
 //!   [`dispatch::Outbox`] trait (the bot's outbox in `sportello run`,
 //!   [`telegram::BotOutbox`] straight over the Bot API for the benchmark and tests).
@@ -15,7 +15,6 @@ pub mod dispatch;
 pub mod handoff;
 pub mod ics;
 pub mod schedule;
-pub mod store;
 pub mod telegram;
 
 use std::time::Duration;

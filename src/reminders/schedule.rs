@@ -10,8 +10,8 @@ use std::str::FromStr;
 use jiff::{Span, Timestamp};
 use serde::{Deserialize, Serialize};
 
+use crate::ids::UserId;
 use crate::knowledge::{CallId, DeadlineAt};
-use crate::store::UserId;
 
 /// How long before a deadline a reminder goes out.
 ///

@@ -61,7 +61,11 @@ where
             .reply_to_message()
             .filter(|r| r.from.as_ref().is_some_and(|u| u.id == me.id))
     {
-        match ad.app.staff_reply(msg.chat.id.0, replied.id.0, msg.id.0) {
+        match ad
+            .app
+            .staff_reply(msg.chat.id.0, replied.id.0, msg.id.0)
+            .await
+        {
             Ok(Some(deliveries)) => {
                 ad.store(deliveries, &here, update).await;
                 ad.deliver(&bot).await;

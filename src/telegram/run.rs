@@ -26,7 +26,7 @@ use teloxide::types::{BotCommand, BotCommandScope, Recipient};
 use teloxide::update_listeners::{Polling, webhooks};
 
 use crate::app::App;
-use crate::config::{Mode, TelegramConfig};
+use crate::config::{DataConfig, Mode, TelegramConfig};
 use crate::outbox::{Limiter, Sender, SenderSettings};
 use crate::reminders::handoff::Handoff;
 use crate::reminders::{ReminderSettings, SystemClock};
@@ -101,7 +101,7 @@ pub async fn run(
     app: Arc<App>,
     cfg: &TelegramConfig,
     token: &str,
-    idle_days: u32,
+    data: &DataConfig,
     reminders: ReminderSettings,
 ) -> Result<(), RunError> {
     super::hide_in_logs(token);
@@ -141,7 +141,11 @@ pub async fn run(
         Duration::from_secs(cfg.flood_window_secs.into()),
         sender.clone(),
     );
-    let expiry = tokio::spawn(expire_loop(app.clone(), idle_days));
+    let expiry = tokio::spawn(expire_loop(
+        app.clone(),
+        data.session_idle_days,
+        data.question_log_days,
+    ));
     // Reminders keep their queue and claims; their messages go through the outbox.
     let (stop_reminders, stop_rx) = tokio::sync::watch::channel(false);
     let dispatcher = {
@@ -339,26 +343,29 @@ async fn stop_signal() {
     }
 }
 
-/// Removes sessions idle for more than `idle_days` and forgets updates applied more than
-/// a day ago, at start and then every hour.
-async fn expire_loop(app: Arc<App>, idle_days: u32) {
+/// Removes sessions idle for more than `idle_days`, questions logged more than
+/// `question_days` ago, and forgets updates applied more than a day ago, at start and
+/// then every hour.
+async fn expire_loop(app: Arc<App>, idle_days: u32, question_days: u32) {
     let mut tick = tokio::time::interval(EXPIRY_EVERY);
     loop {
         tick.tick().await;
-        let cutoff = Timestamp::now() - SignedDuration::from_hours(24 * i64::from(idle_days));
-        let a = app.clone();
-        let day = Timestamp::now() - SignedDuration::from_hours(24);
-        match tokio::task::spawn_blocking(move || a.store.forget_updates(day)).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => tracing::error!("forgetting applied updates: {e}"),
-            Err(e) => tracing::error!("expiry task: {e}"),
+        let now = Timestamp::now();
+        let cutoff = now - SignedDuration::from_hours(24 * i64::from(idle_days));
+        let day = now - SignedDuration::from_hours(24);
+        if let Err(e) = app.store.forget_updates(day).await {
+            tracing::error!("forgetting applied updates: {e}");
         }
-        let a = app.clone();
-        match tokio::task::spawn_blocking(move || a.store.expire_sessions(cutoff)).await {
-            Ok(Ok(0)) => {}
-            Ok(Ok(n)) => tracing::info!("removed {n} idle sessions"),
-            Ok(Err(e)) => tracing::error!("expiring sessions: {e}"),
-            Err(e) => tracing::error!("expiry task: {e}"),
+        match app.store.expire_sessions(cutoff).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("removed {n} idle sessions"),
+            Err(e) => tracing::error!("expiring sessions: {e}"),
+        }
+        let before = crate::store::questions::retention_cutoff(now, question_days);
+        match app.store.purge_questions(before).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("removed {n} questions past the log's retention"),
+            Err(e) => tracing::error!("purging the question log: {e}"),
         }
     }
 }

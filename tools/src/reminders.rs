@@ -69,15 +69,17 @@ async fn setup(root: &Path, n: i64) -> Result<Duration, BenchError> {
     let deadline = DeadlineAt::parse(DEADLINE).map_err(BenchError::Other)?;
     let from: Timestamp = "2030-01-01T00:00:00Z".parse().expect("a timestamp");
     for u in 1..=n {
-        store.subscribe(
-            &Subscription {
-                user: UserId(u),
-                call: CallId("bench".into()),
-                deadline,
-                planned_from: from,
-            },
-            &Offset::defaults(),
-        )?;
+        store
+            .subscribe(
+                &Subscription {
+                    user: UserId(u),
+                    call: CallId("bench".into()),
+                    deadline,
+                    planned_from: from,
+                },
+                &Offset::defaults(),
+            )
+            .await?;
     }
     store.flush().await?;
     Ok(t.elapsed())

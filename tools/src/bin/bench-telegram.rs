@@ -196,7 +196,14 @@ async fn main() {
             for i in 0..n as i64 {
                 let s = session(i, now);
                 content += 8 + serde_json::to_vec(&s).unwrap().len() as u64;
-                store.save_session(UserId(1_000_000 + i), &s).unwrap();
+                let mut c = sportello::store::Commit::new();
+                c.session(
+                    UserId(1_000_000 + i),
+                    sportello::store::Revision(None),
+                    Some(serde_json::to_vec(&s).unwrap()),
+                    now,
+                );
+                store.commit(&c).await.unwrap();
             }
             store.flush().await.unwrap();
         }

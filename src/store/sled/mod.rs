@@ -1,0 +1,286 @@
+//! The embedded backend: every kind of data in one sled database, the only code in the
+//! crate that names a sled type.
+//!
+//! Trees: `sessions` (user → revision ‖ touched ‖ bytes), `questions` (time ‖ id →
+//! entry) and `question_askers` ([`questions`]), `subscriptions`, `reminder_queue`, `reminders_done` ([`follows`]), `tickets`,
+//! `ticket_messages`, `user_tickets`, `ticket_counter` ([`tickets`]), `outbox`
+//! ([`outbox`]) and `applied_updates`. Keys that sort by time or id are big-endian, with
+//! the sign bit flipped for signed ids so negative (group) ids sort first.
+//!
+//! **Erasure is real on disk** by crypto-shredding ([`crate::store::shred`]): every value
+//! about a user is sealed with that user's key, and every key names the user by their
+//! pseudonym, never the id. The keys live in the file `keys` beside sled's files
+//! ([`crate::store::keys::KeyFile`]), overwritten in place when a user is erased, so the
+//! old versions sled keeps in its log are left as noise. Records that belong to no user
+//! (posts to the staff group without a subject) are sealed with a key derived from the
+//! server secret.
+//!
+//! One process opens the database once and shares the handle (sled's lock is
+//! exclusive). Changes are applied by [`commit`] in one transaction, then made durable by
+//! a flush before anything is sent: sled otherwise writes to disk in the background every
+//! 500 ms. The directory is private ([`crate::store::files`]).
+
+mod commit;
+mod follows;
+mod outbox;
+mod questions;
+mod sessions;
+mod tickets;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+
+use crate::store::keys::{KeyFile, KeyStore, MemoryKeys};
+use crate::store::shred::{DataKey, PSEUDONYM, Pseudonym};
+use crate::store::{StoreError, UserId, files};
+
+impl From<sled::Error> for StoreError {
+    fn from(e: sled::Error) -> Self {
+        StoreError::Backend(e.to_string())
+    }
+}
+
+impl From<sled::Error> for crate::store::CommitError {
+    fn from(e: sled::Error) -> Self {
+        crate::store::CommitError::Store(e.into())
+    }
+}
+
+/// The database and its trees.
+#[derive(Clone)]
+pub struct SledStore {
+    db: sled::Db,
+    sessions: sled::Tree,
+    questions: sled::Tree,
+    /// Who asked which logged question (user key ‖ question key → ∅), only so that
+    /// erasing a user erases their questions; the log itself names nobody.
+    question_askers: sled::Tree,
+    subscriptions: sled::Tree,
+    reminder_queue: sled::Tree,
+    reminders_done: sled::Tree,
+    tickets: sled::Tree,
+    ticket_messages: sled::Tree,
+    user_tickets: sled::Tree,
+    ticket_counter: sled::Tree,
+    outbox: sled::Tree,
+    /// Telegram update ids applied lately → when (seconds, big-endian).
+    applied: sled::Tree,
+    flusher: Arc<Flusher>,
+    keys: Arc<dyn KeyStore>,
+    /// Seals records that belong to no user.
+    system: DataKey,
+}
+
+/// Group commit: one flush at a time, shared by every writer that was waiting for it.
+///
+/// Many concurrent `flush_async` calls deadlock sled 0.34: each occupies a thread of
+/// sled's own pool waiting for a buffer that only that (now full) pool can write.
+#[derive(Default)]
+struct Flusher {
+    turn: tokio::sync::Mutex<()>,
+    /// Flushes started so far, and the number of the last one completed.
+    started: AtomicU64,
+    completed: AtomicU64,
+}
+
+impl SledStore {
+    /// Opens (or creates) the database in `dir`, private to this account.
+    pub fn open(dir: &Path, cache_mb: u64) -> Result<SledStore, StoreError> {
+        files::make_private(dir)?;
+        let db = sled::Config::new()
+            .path(dir)
+            .cache_capacity(cache_mb * 1024 * 1024)
+            .open()?;
+        let keys = KeyFile::open(&dir.join("keys"))?;
+        // sled wrote its first files just now: make sure they are private too.
+        files::make_private(dir)?;
+        SledStore::from_db(db, Arc::new(keys))
+    }
+
+    /// A database that lives in a temporary folder and is removed on drop.
+    pub fn temporary() -> Result<SledStore, StoreError> {
+        SledStore::from_db(
+            sled::Config::new()
+                .temporary(true)
+                .cache_capacity(16 << 20)
+                .open()?,
+            Arc::new(MemoryKeys::new()),
+        )
+    }
+
+    fn from_db(db: sled::Db, keys: Arc<dyn KeyStore>) -> Result<SledStore, StoreError> {
+        Ok(SledStore {
+            system: DataKey::derived(keys.secret(), b"system"),
+            keys,
+            sessions: db.open_tree("sessions")?,
+            questions: db.open_tree("questions")?,
+            question_askers: db.open_tree("question_askers")?,
+            subscriptions: db.open_tree("subscriptions")?,
+            reminder_queue: db.open_tree("reminder_queue")?,
+            reminders_done: db.open_tree("reminders_done")?,
+            tickets: db.open_tree("tickets")?,
+            ticket_messages: db.open_tree("ticket_messages")?,
+            user_tickets: db.open_tree("user_tickets")?,
+            ticket_counter: db.open_tree("ticket_counter")?,
+            outbox: db.open_tree("outbox")?,
+            applied: db.open_tree("applied_updates")?,
+            db,
+            flusher: Arc::default(),
+        })
+    }
+
+    /// The pseudonym that stands for `user` in keys.
+    pub(super) fn who(&self, user: UserId) -> Pseudonym {
+        Pseudonym::of(self.keys.secret(), user)
+    }
+
+    /// `plain` sealed for `owner` (`None`: the server): owner's pseudonym (zeros for the
+    /// server) ‖ sealed bytes.
+    pub(super) fn seal(&self, owner: Option<UserId>, plain: &[u8]) -> Result<Vec<u8>, StoreError> {
+        self.seal_as(owner.map(|u| self.who(u)), plain)
+    }
+
+    /// [`SledStore::seal`] for an owner known by pseudonym.
+    pub(super) fn seal_as(
+        &self,
+        owner: Option<Pseudonym>,
+        plain: &[u8],
+    ) -> Result<Vec<u8>, StoreError> {
+        let (who, key) = match owner {
+            Some(who) => (who.0, self.keys.key_or_create(&who)?),
+            None => ([0; PSEUDONYM], self.system.clone()),
+        };
+        let mut out = who.to_vec();
+        out.extend(key.seal(plain));
+        Ok(out)
+    }
+
+    /// What [`SledStore::seal`] sealed; `None` once its owner was erased.
+    pub(super) fn open_sealed(&self, v: &[u8]) -> Option<Vec<u8>> {
+        let who = Pseudonym::from_slice(v)?;
+        let sealed = &v[PSEUDONYM..];
+        if who.0 == [0; PSEUDONYM] {
+            return self.system.open(sealed);
+        }
+        self.keys.key(&who)?.open(sealed)
+    }
+
+    /// The owner a sealed value names (`None`: the server).
+    pub(super) fn owner_of(v: &[u8]) -> Option<Pseudonym> {
+        Pseudonym::from_slice(v).filter(|p| p.0 != [0; PSEUDONYM])
+    }
+
+    /// Destroys the key of `user`: whatever was sealed for them is noise from now on.
+    pub(super) fn shred(&self, user: UserId) -> Result<(), StoreError> {
+        self.keys.destroy(&self.who(user))?;
+        Ok(())
+    }
+
+    /// The writes that erase everything stored about `user` but the session: follows,
+    /// queued and sent reminders, the personal fields of tickets, and messages still
+    /// waiting to go to them.
+    fn erase_ops(&self, user: UserId) -> Result<Vec<commit::Op>, StoreError> {
+        let mut ops = self.reminder_keys_of(user)?;
+        ops.extend(self.questions_of(user)?);
+        ops.extend(self.forget_tickets_ops(user)?);
+        for k in self.outbox_keys_of(user)? {
+            ops.push(commit::Op::Remove(commit::TreeId::Outbox, k));
+        }
+        Ok(ops)
+    }
+
+    async fn flush_shared(&self) -> Result<(), StoreError> {
+        let f = &self.flusher;
+        let seen = f.started.load(Ordering::SeqCst);
+        let _turn = f.turn.lock().await;
+        if f.completed.load(Ordering::SeqCst) > seen {
+            return Ok(());
+        }
+        let n = f.started.fetch_add(1, Ordering::SeqCst) + 1;
+        self.db.flush_async().await?;
+        f.completed.store(n, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl crate::store::UpdateLog for SledStore {
+    async fn is_applied(&self, id: u32) -> Result<bool, StoreError> {
+        Ok(self.applied.get(id.to_be_bytes())?.is_some())
+    }
+
+    async fn forget_updates(&self, cutoff: Timestamp) -> Result<usize, StoreError> {
+        let mut n = 0;
+        for item in self.applied.iter() {
+            let (k, v) = item?;
+            let at = v
+                .as_ref()
+                .try_into()
+                .map(i64::from_be_bytes)
+                .unwrap_or(i64::MIN);
+            if at < cutoff.as_second() {
+                self.applied.remove(k)?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+}
+
+#[async_trait]
+impl crate::store::Erasure for SledStore {
+    async fn erase_user(&self, user: UserId) -> Result<(), StoreError> {
+        let mut c = crate::store::Commit::new();
+        c.erase(user);
+        use crate::store::Committer;
+        self.commit(&c)
+            .await
+            .map_err(crate::store::CommitError::into_store)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Commit, Committer, Revision, SessionStore};
+
+    #[test]
+    fn many_concurrent_flushes_complete() {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let st = SledStore::open(dir.path(), 8).unwrap();
+        rt.block_on(async {
+            let tasks: Vec<_> = (0..500)
+                .map(|i| {
+                    let st = st.clone();
+                    tokio::spawn(async move {
+                        let mut c = Commit::new();
+                        c.session(
+                            UserId(i),
+                            Revision(None),
+                            Some(b"{}".to_vec()),
+                            Timestamp::UNIX_EPOCH,
+                        );
+                        st.commit(&c).await.unwrap();
+                        st.flush().await.unwrap();
+                    })
+                })
+                .collect();
+            for t in tasks {
+                tokio::time::timeout(std::time::Duration::from_secs(60), t)
+                    .await
+                    .expect("flushes deadlocked")
+                    .unwrap();
+            }
+            assert_eq!(st.session_count().await.unwrap(), 500);
+        });
+    }
+}

@@ -1,0 +1,458 @@
+//! The outbox in sled (tree `outbox`) and its claim protocol (see
+//! [`crate::store::outbox`]).
+//!
+//! Keys are class (1 byte: replies first) ‖ sequence number (u64 big-endian, from sled's
+//! id generator), so a scan meets replies before background messages and each chat's
+//! entries in the order they were stored. A value is a fixed header (delivery state, and
+//! a keyed tag of the chat instead of its id) then the entry, sealed for the user it is
+//! about (see [`SledStore::subject`]). A claim is a compare-and-swap of the entry's
+//! header; a sled database belongs to one process, so claims of a previous process are
+//! released at start.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+
+use super::SledStore;
+use super::commit::{Op, TreeId};
+use crate::outgoing::{Class, Entry, ReplyTo, Then, What};
+use crate::store::outbox::{Claimed, OutboxStore, Owner, Round, Skip, Waiting, Watch};
+use crate::store::shred::Pseudonym;
+use crate::store::{StoreError, UserId};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Claim {
+    owner: Owner,
+    /// Milliseconds since the epoch.
+    until: i64,
+}
+
+/// An entry's delivery state, stored as a fixed binary header before the entry's JSON:
+/// a claim round reads only headers (the sender scans the whole outbox each round), and
+/// parses an entry's text only when it claims it. Changing the state rewrites the header
+/// and keeps the entry's bytes as they are.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Head {
+    chat: i64,
+    /// Failed attempts so far (5xx, network); 429s do not count.
+    attempts: u32,
+    /// Not to be sent before this (milliseconds since the epoch).
+    not_before: i64,
+    claim: Option<Claim>,
+    /// The user was told that this (ticket post) is delayed.
+    notified: bool,
+    /// When it was stored (milliseconds since the epoch).
+    at: i64,
+}
+
+const FORMAT: u8 = 1;
+const HEAD: usize = 46;
+
+impl Head {
+    fn read(v: &[u8]) -> Option<Head> {
+        if v.len() < HEAD || v[0] != FORMAT {
+            return None;
+        }
+        let i64_at = |i: usize| i64::from_be_bytes(v[i..i + 8].try_into().unwrap_or_default());
+        let flags = v[21];
+        Some(Head {
+            chat: i64_at(1),
+            attempts: u32::from_be_bytes(v[9..13].try_into().ok()?),
+            not_before: i64_at(13),
+            claim: (flags & 1 != 0).then(|| Claim {
+                owner: Owner(i64_at(22) as u64),
+                until: i64_at(30),
+            }),
+            notified: flags & 2 != 0,
+            at: i64_at(38),
+        })
+    }
+
+    /// `v` (a stored value) with this header instead of its own.
+    fn write(&self, v: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(v.len().max(HEAD));
+        out.push(FORMAT);
+        out.extend(self.chat.to_be_bytes());
+        out.extend(self.attempts.to_be_bytes());
+        out.extend(self.not_before.to_be_bytes());
+        out.push(u8::from(self.claim.is_some()) | (u8::from(self.notified) << 1));
+        let (owner, until) = self.claim.map_or((0, 0), |c| (c.owner.0, c.until));
+        out.extend(owner.to_be_bytes());
+        out.extend(until.to_be_bytes());
+        out.extend(self.at.to_be_bytes());
+        debug_assert_eq!(out.len(), HEAD);
+        out.extend_from_slice(v.get(HEAD..).unwrap_or_default());
+        out
+    }
+}
+
+pub(super) fn entry_key(class: Class, seq: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(9);
+    k.push(class.byte());
+    k.extend(seq.to_be_bytes());
+    k
+}
+
+fn ms(t: Timestamp) -> i64 {
+    t.as_millisecond()
+}
+
+fn from_ms(m: i64) -> Timestamp {
+    Timestamp::from_millisecond(m).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+impl SledStore {
+    /// The keyed tag that stands for `chat` in headers.
+    fn chat_tag(&self, chat: i64) -> i64 {
+        let p = Pseudonym::tagged(self.keys.secret(), b"chat", &chat.to_be_bytes());
+        i64::from_be_bytes(p.0[..8].try_into().expect("16 bytes"))
+    }
+
+    /// The entry of a stored value (`None`: unreadable, or its user was erased).
+    fn entry_of(&self, v: &[u8]) -> Option<Entry> {
+        serde_json::from_slice(&self.open_sealed(v.get(HEAD..)?)?).ok()
+    }
+
+    /// The user an entry is about, whose key seals it: the private chat it goes to, or
+    /// the user of the ticket a staff post is about. `None` (the server's key): other
+    /// posts to groups.
+    fn subject(&self, entry: &Entry) -> Result<Option<UserId>, StoreError> {
+        if entry.chat > 0 {
+            return Ok(Some(UserId(entry.chat)));
+        }
+        if let Some(Then::TicketPosted { user, .. }) = &entry.then {
+            return Ok(Some(UserId(*user)));
+        }
+        if let What::Message {
+            reply_to: Some(ReplyTo::Ticket(n)),
+            ..
+        } = &entry.what
+        {
+            return self.ticket_user(*n);
+        }
+        Ok(None)
+    }
+
+    /// A new entry as stored: never attempted, not claimed. Entries about a user erased
+    /// in the same commit (the confirmation) are sealed with the server's key, since the
+    /// user's is destroyed with the commit.
+    pub(super) fn stored_entry(
+        &self,
+        entry: &Entry,
+        now_ms: i64,
+        erased: &[UserId],
+    ) -> Result<Vec<u8>, StoreError> {
+        let head = Head {
+            chat: self.chat_tag(entry.chat),
+            attempts: 0,
+            not_before: 0,
+            claim: None,
+            notified: false,
+            at: now_ms,
+        };
+        let subject = self.subject(entry)?.filter(|u| !erased.contains(u));
+        let mut v = head.write(&[]);
+        v.extend(self.seal(subject, &serde_json::to_vec(entry)?)?);
+        Ok(v)
+    }
+
+    /// The changes that record that `w`'s user was told of its delay (the commit
+    /// conflicts if `w` changed meanwhile).
+    pub(super) fn outbox_notified_ops(&self, w: &Waiting) -> Vec<Op> {
+        let Some(mut h) = Head::read(&w.raw) else {
+            return Vec::new();
+        };
+        h.notified = true;
+        vec![
+            Op::Expect(TreeId::Outbox, w.key.clone(), Some(w.raw.clone())),
+            Op::Put(TreeId::Outbox, w.key.clone(), h.write(&w.raw)),
+        ]
+    }
+
+    /// The keys of the entries waiting to go to `user`, or about them.
+    pub(super) fn outbox_keys_of(&self, user: UserId) -> Result<Vec<Vec<u8>>, StoreError> {
+        let (tag, who) = (self.chat_tag(user.0), self.who(user));
+        let mut out = Vec::new();
+        for item in self.outbox.iter() {
+            let (k, v) = item?;
+            let about = v.get(HEAD..).and_then(SledStore::owner_of) == Some(who);
+            if about || Head::read(&v).is_some_and(|h| h.chat == tag) {
+                out.push(k.to_vec());
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[async_trait]
+impl OutboxStore for SledStore {
+    /// Releases every claim not held by `owner` (claims of a process that stopped).
+    /// Only for backends where one process owns the database. Returns how many.
+    async fn outbox_recover(&self, owner: Owner) -> Result<usize, StoreError> {
+        let mut n = 0;
+        for item in self.outbox.iter() {
+            let (k, v) = item?;
+            let Some(mut h) = Head::read(&v) else {
+                continue;
+            };
+            if h.claim.is_some_and(|c| c.owner != owner) {
+                h.claim = None;
+                let new = h.write(&v);
+                if self
+                    .outbox
+                    .compare_and_swap(&k, Some(&v), Some(new))?
+                    .is_ok()
+                {
+                    n += 1;
+                }
+            }
+        }
+        Ok(n)
+    }
+
+    /// Claims up to `limit` chat heads that are due at `now`, replies first. `skip` is
+    /// asked about each candidate's chat and class (e.g. a chat over its rate limit) and
+    /// may refuse it; a
+    /// refused head keeps its chat waiting. Unreadable entries are removed (logged).
+    async fn outbox_claim(
+        &self,
+        owner: Owner,
+        now: Timestamp,
+        lease: Duration,
+        limit: usize,
+        skip: Skip<'_>,
+    ) -> Result<Round, StoreError> {
+        let now_ms = ms(now);
+        let mut seen: std::collections::HashMap<i64, Option<usize>> =
+            std::collections::HashMap::new();
+        let mut round = Round::default();
+        for item in self.outbox.iter() {
+            if round.claimed.len() >= limit {
+                round.partial = true;
+                break;
+            }
+            let (k, v) = item?;
+            round.len += 1;
+            let Some(mut h) = Head::read(&v) else {
+                tracing::warn!("dropping an unreadable outbox entry");
+                self.outbox
+                    .compare_and_swap(&k, Some(&v), None as Option<&[u8]>)?
+                    .ok();
+                continue;
+            };
+            let chat = h.chat;
+            if let Some(head) = seen.get(&chat) {
+                if let Some(i) = head {
+                    round.claimed[*i].behind += 1;
+                }
+                continue;
+            }
+            seen.insert(chat, None);
+            if h.claim.is_some_and(|c| c.until > now_ms) {
+                continue;
+            }
+            if h.not_before > now_ms {
+                let due = from_ms(h.not_before);
+                round.next_due = Some(round.next_due.map_or(due, |d| d.min(due)));
+                continue;
+            }
+            let class = if k.first() == Some(&Class::Reply.byte()) {
+                Class::Reply
+            } else {
+                Class::Background
+            };
+            let Some(entry) = self.entry_of(&v) else {
+                tracing::warn!("dropping an unreadable outbox entry");
+                self.outbox
+                    .compare_and_swap(&k, Some(&v), None as Option<&[u8]>)?
+                    .ok();
+                continue;
+            };
+            if skip(entry.chat, class) {
+                continue;
+            }
+            h.claim = Some(Claim {
+                owner,
+                until: now_ms + lease.as_millis() as i64,
+            });
+            let raw = h.write(&v);
+            if self
+                .outbox
+                .compare_and_swap(&k, Some(&v), Some(raw.clone()))?
+                .is_err()
+            {
+                continue;
+            }
+            seen.insert(chat, Some(round.claimed.len()));
+            round.claimed.push(Claimed {
+                key: k.to_vec(),
+                raw,
+                stored_at: from_ms(h.at),
+                attempts: h.attempts,
+                notified: h.notified,
+                entry,
+                behind: 0,
+            });
+        }
+        Ok(round)
+    }
+
+    /// Puts a claimed entry back, to be sent again not before `at`, with one more failed
+    /// attempt when `failed`; `notified` records that its user was told of the delay.
+    async fn outbox_retry(
+        &self,
+        c: &Claimed,
+        at: Timestamp,
+        failed: bool,
+        notified: bool,
+    ) -> Result<(), StoreError> {
+        let Some(mut h) = Head::read(&c.raw) else {
+            return Ok(());
+        };
+        h.claim = None;
+        h.not_before = ms(at);
+        h.attempts += u32::from(failed);
+        h.notified |= notified;
+        let new = h.write(&c.raw);
+        if self
+            .outbox
+            .compare_and_swap(&c.key, Some(&c.raw), Some(new))?
+            .is_err()
+        {
+            tracing::warn!("an outbox entry changed while it was being sent");
+        }
+        Ok(())
+    }
+
+    /// Removes a claimed entry (if still as claimed) without anything following from it;
+    /// a delivery with consequences completes with [`crate::store::commit::Commit::consume`].
+    async fn outbox_drop(&self, c: &Claimed) -> Result<(), StoreError> {
+        self.outbox
+            .compare_and_swap(&c.key, Some(&c.raw), None as Option<&[u8]>)?
+            .ok();
+        Ok(())
+    }
+
+    /// The unclaimed entries of `c`'s chat stored after it, oldest first, up to `limit`.
+    async fn outbox_followers(
+        &self,
+        c: &Claimed,
+        limit: usize,
+    ) -> Result<Vec<Waiting>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.outbox.range(c.key.as_slice()..) {
+            let (k, v) = item?;
+            if k.as_ref() == c.key.as_slice() {
+                continue;
+            }
+            let Some(h) = Head::read(&v) else {
+                continue;
+            };
+            if h.chat != self.chat_tag(c.entry.chat) {
+                continue;
+            }
+            if h.claim.is_some() || out.len() >= limit {
+                break;
+            }
+            let Some(entry) = self.entry_of(&v) else {
+                continue;
+            };
+            out.push(Waiting {
+                key: k.to_vec(),
+                raw: v.to_vec(),
+                entry,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Replaces the claimed head `c` by `merged` and removes `replaced` (entries of the
+    /// same chat behind it, still unclaimed), in one transaction. Returns the new claim,
+    /// or `None` when something changed meanwhile (nothing is changed then).
+    async fn outbox_merge(
+        &self,
+        c: &Claimed,
+        replaced: &[&Waiting],
+        merged: Entry,
+    ) -> Result<Option<Claimed>, StoreError> {
+        use sled::transaction::{ConflictableTransactionError, TransactionError};
+        let Some(h) = Head::read(&c.raw) else {
+            return Ok(None);
+        };
+        let owner = c.raw.get(HEAD..).and_then(SledStore::owner_of);
+        let mut raw = h.write(&[]);
+        raw.extend(self.seal_as(owner, &serde_json::to_vec(&merged)?)?);
+        let r = self.outbox.transaction(|t| {
+            if t.get(c.key.as_slice())?.as_deref() != Some(c.raw.as_slice()) {
+                return Err(ConflictableTransactionError::Abort(()));
+            }
+            for w in replaced {
+                if t.get(w.key.as_slice())?.as_deref() != Some(w.raw.as_slice()) {
+                    return Err(ConflictableTransactionError::Abort(()));
+                }
+                t.remove(w.key.as_slice())?;
+            }
+            t.insert(c.key.as_slice(), raw.as_slice())?;
+            Ok(())
+        });
+        match r {
+            Ok(()) => Ok(Some(Claimed {
+                raw,
+                entry: merged,
+                behind: c.behind.saturating_sub(replaced.len()),
+                ..c.clone()
+            })),
+            Err(TransactionError::Abort(())) => Ok(None),
+            Err(TransactionError::Storage(e)) => Err(e.into()),
+        }
+    }
+
+    /// Unclaimed entries stored before `before` whose user was not yet told of a delay,
+    /// among those `watch` picks, oldest first (at most `limit`).
+    async fn outbox_late(
+        &self,
+        before: Timestamp,
+        watch: Watch<'_>,
+        limit: usize,
+    ) -> Result<Vec<Waiting>, StoreError> {
+        let before = ms(before);
+        let mut out = Vec::new();
+        for item in self.outbox.iter() {
+            let (k, v) = item?;
+            let Some(h) = Head::read(&v) else {
+                continue;
+            };
+            if h.claim.is_some() || h.notified || h.at >= before {
+                continue;
+            }
+            if let Some(entry) = self.entry_of(&v).filter(|e| watch(e)) {
+                out.push(Waiting {
+                    key: k.to_vec(),
+                    raw: v.to_vec(),
+                    entry,
+                });
+                if out.len() >= limit {
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Entries waiting in the outbox (claimed or not).
+    async fn outbox_len(&self) -> Result<usize, StoreError> {
+        Ok(self.outbox.len())
+    }
+
+    /// Every entry in the outbox, in delivery order (for reports and tests).
+    async fn outbox_entries(&self) -> Result<Vec<Entry>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.outbox.iter() {
+            if let Some(e) = self.entry_of(&item?.1) {
+                out.push(e);
+            }
+        }
+        Ok(out)
+    }
+}
