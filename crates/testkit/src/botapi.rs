@@ -502,6 +502,8 @@ async fn serve(
         json!({})
     } else if let Some(boundary) = content_type.split("boundary=").nth(1) {
         multipart_fields(&body, boundary)
+    } else if content_type.starts_with("application/x-www-form-urlencoded") {
+        form_fields(&body)
     } else {
         serde_json::from_slice(&body).unwrap_or(json!({"__raw": true}))
     };
@@ -763,6 +765,18 @@ fn multipart_fields(body: &[u8], boundary: &str) -> Value {
         let value = value.strip_suffix("\r\n").unwrap_or(value);
         let parsed = serde_json::from_str(value).unwrap_or_else(|_| json!(value));
         out.insert(name.to_string(), parsed);
+    }
+    Value::Object(out)
+}
+
+/// The fields of a form-encoded body (python-telegram-bot posts these), each read as
+/// JSON when it is (numbers, keyboards), else as a string.
+fn form_fields(body: &[u8]) -> Value {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).unwrap_or_default();
+    let mut out = serde_json::Map::new();
+    for (k, v) in pairs {
+        let parsed = serde_json::from_str(&v).unwrap_or(Value::String(v));
+        out.insert(k, parsed);
     }
     Value::Object(out)
 }
