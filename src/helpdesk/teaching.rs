@@ -60,7 +60,10 @@ impl App {
                 Ok(Some(match button {
                     TeachButton::Save(id) => {
                         let alternatives = match self.store.draft(id).await? {
-                            Some(d) => self.phrasings(&d.question, now).await?,
+                            Some(d) => {
+                                let d = self.with_ticket_question(d).await?;
+                                self.phrasings(&d.question, now).await?
+                            }
                             None => Vec::new(),
                         };
                         self.drive(id, TeachEvent::Save { alternatives }, &by, now)
@@ -137,7 +140,9 @@ impl App {
             status: DraftStatus::Offered,
             chat,
             ticket: Some(t.number),
-            question: t.question.clone(),
+            // The user's question is copied from the ticket only when staff save the
+            // offer: an offer nobody takes holds nothing of the user (erasure).
+            question: String::new(),
             answer: answer.trim().to_string(),
             call,
             source: teach::default_source(&by.name, now),
@@ -153,6 +158,23 @@ impl App {
         self.store.swap_draft(None, &d).await?;
         self.store.flush().await?;
         Ok(())
+    }
+
+    /// An offered draft gets its ticket's question when staff save it (stored then).
+    async fn with_ticket_question(&self, d: Draft) -> Result<Draft, AppError> {
+        let (true, Some(n)) = (d.question.is_empty(), d.ticket) else {
+            return Ok(d);
+        };
+        let Some(t) = self.store.ticket(n).await? else {
+            return Ok(d);
+        };
+        let mut filled = d.clone();
+        filled.question = t.question;
+        if self.store.swap_draft(Some(&d), &filled).await? {
+            Ok(filled)
+        } else {
+            Ok(d)
+        }
     }
 
     /// «📌 Salva come FAQ» for the newest answer offered from ticket `n`, if any.
