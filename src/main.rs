@@ -111,11 +111,15 @@ fn settings(cfg: &Config) -> Settings {
 
 /// Neither a staff group nor a contact: the bot tells users it has no help desk; the
 /// operator should know before they do.
-fn warn_no_help_desk(cfg: &Config) {
+/// `check` prints it; `run` logs it (a JSON log stays JSON).
+fn warn_no_help_desk(cfg: &Config, print: bool) {
     if !cfg.helpdesk.staff().reachable() && cfg.helpdesk.contact.trim().is_empty() {
         let msg = texts(Lang::It).s("run.no_help_desk", &[]);
-        eprintln!("warning: {msg}");
-        tracing::warn!("{msg}");
+        if print {
+            eprintln!("warning: {msg}");
+        } else {
+            tracing::warn!("{msg}");
+        }
     }
 }
 
@@ -135,7 +139,7 @@ fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
                     for w in &audit {
                         eprintln!("warning: {w}");
                     }
-                    warn_no_help_desk(&cfg);
+                    warn_no_help_desk(&cfg, true);
                     // The eligibility cases are the questionnaires' own tests: a failing one
                     // fails the check like a malformed file.
                     let (cases, failures) = sportello::eligibility::run_all_cases(k);
@@ -239,7 +243,7 @@ fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
                 eprintln!("{}", texts(Lang::It).s("run.no_token", &[]));
                 return Ok(ExitCode::from(2));
             }
-            warn_no_help_desk(&cfg);
+            warn_no_help_desk(&cfg, false);
             let reminders = cfg.reminders.settings()?;
             let brain = Brain::load_with(&cfg.knowledge.dir, cfg.knowledge.documents_cache())
                 .context("loading the knowledge")?;
