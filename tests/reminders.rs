@@ -632,7 +632,19 @@ async fn a_restart_in_the_middle_of_a_dispatch_loses_nothing_and_repeats_at_most
         }
     }
     assert_eq!(sent.lock().unwrap().len(), 90);
-    let store = Store::open(dir.path(), 16).unwrap();
+    // The "dead" run's aborted send tasks drop their store handles when the runtime next
+    // runs them: the restart waits for the lock as a new process would.
+    let mut tries = 0;
+    let store = loop {
+        match Store::open(dir.path(), 16) {
+            Ok(s) => break s,
+            Err(e) if tries >= 10_000 => panic!("the data dir stays locked: {e}"),
+            Err(_) => {
+                tries += 1;
+                tokio::task::yield_now().await;
+            }
+        }
+    };
     let out = Recorder {
         sent: sent.clone(),
         ..Recorder::default()
