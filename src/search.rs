@@ -274,6 +274,9 @@ pub struct SearchIndex {
     vocab: HashMap<String, u32>,
     /// The same words by length in characters, for typo correction.
     by_len: Vec<Vec<(String, u32)>>,
+    /// The stem of every word of `vocab` (`None`: a stop word), computed once: stemming
+    /// a word per query meant cloning the whole analyzer chain each time.
+    stem_of: HashMap<String, Option<String>>,
     /// Stems of question words ("come", "quando"): searched, but marking them is noise.
     question_stems: std::sync::Arc<HashSet<String>>,
     /// In how many entries each stem occurs (for the weight of a concept).
@@ -619,6 +622,10 @@ impl SearchIndex {
             }
             by_len[l].push((w.clone(), *n));
         }
+        let stem_of = vocab
+            .keys()
+            .map(|w| (w.clone(), tokens(&mut stem, w).into_iter().next()))
+            .collect();
         let question_stems = std::sync::Arc::new(
             english::question_words_for(lang)
                 .split_whitespace()
@@ -648,6 +655,7 @@ impl SearchIndex {
             entries,
             df,
             by_len,
+            stem_of,
             question_stems,
             vocab,
             synonyms,
@@ -691,6 +699,9 @@ impl SearchIndex {
     }
 
     fn stem_word(&self, w: &str) -> Option<String> {
+        if let Some(s) = self.stem_of.get(w) {
+            return s.clone();
+        }
         let mut a = self.stem.clone();
         tokens(&mut a, w).into_iter().next()
     }

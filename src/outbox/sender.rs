@@ -282,8 +282,10 @@ impl<H: Hooks> Sender<H> {
             let claimed = self.merge_busy_groups(round.claimed).await;
             if !claimed.is_empty() || dirty {
                 // Entries are sent only once they (and the state change that stored
-                // them) are on disk; completions so far become durable too.
-                while let Err(e) = self.store.flush().await {
+                // them) are on disk; completions so far become durable too. Both are
+                // commits: usually the handlers' flushes already wrote them (group
+                // commit), and then no flush of our own is needed.
+                while let Err(e) = self.store.flush_commits().await {
                     tracing::error!("outbox: flushing before sending failed: {e}");
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }

@@ -252,4 +252,10 @@ pub trait Committer: Send + Sync {
     /// Makes every write so far durable: nothing may be sent before the state change
     /// that produced it is. Concurrent callers may share one flush.
     async fn flush(&self) -> Result<(), StoreError>;
+
+    /// Makes every commit applied so far durable (what the outbox sender needs before
+    /// sending what it read); a backend may skip the flush when one since covered them.
+    async fn flush_commits(&self) -> Result<(), StoreError> {
+        self.flush().await
+    }
 }

@@ -328,7 +328,7 @@ impl Committer for SledStore {
             .done
             .as_ref()
             .map(|d| (d.key.as_slice(), d.raw.as_slice()));
-        self.apply(&ops, &send, done)?;
+        self.numbered(|| self.apply(&ops, &send, done))?;
         // The records are gone; their old versions in sled's log become noise now.
         for user in erased {
             self.shred(user)?;
@@ -338,5 +338,9 @@ impl Committer for SledStore {
 
     async fn flush(&self) -> Result<(), StoreError> {
         self.flush_shared().await
+    }
+
+    async fn flush_commits(&self) -> Result<(), StoreError> {
+        SledStore::flush_commits(self).await
     }
 }

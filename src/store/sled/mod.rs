@@ -84,12 +84,30 @@ pub struct SledStore {
 ///
 /// Many concurrent `flush_async` calls deadlock sled 0.34: each occupies a thread of
 /// sled's own pool waiting for a buffer that only that (now full) pool can write.
+///
+/// It also knows how far commits are durable, so that the outbox sender does not flush
+/// again what a handler's flush already wrote: every commit takes a number (`written`)
+/// while holding `gate` shared; a flush reads `written` with `gate` held exclusively
+/// (so every commit numbered so far is applied) and, once on disk, records that number
+/// as `durable`.
 #[derive(Default)]
 struct Flusher {
     turn: tokio::sync::Mutex<()>,
     /// Flushes started so far, and the number of the last one completed.
     started: AtomicU64,
     completed: AtomicU64,
+    gate: std::sync::RwLock<()>,
+    /// Commits numbered so far, and the highest number known to be on disk.
+    written: AtomicU64,
+    durable: AtomicU64,
+}
+
+impl Flusher {
+    /// The number of every commit applied so far (none is half-applied while read).
+    fn applied(&self) -> u64 {
+        let _all = self.gate.write().unwrap_or_else(|e| e.into_inner());
+        self.written.load(Ordering::SeqCst)
+    }
 }
 
 impl SledStore {
@@ -218,9 +236,39 @@ impl SledStore {
             return Ok(());
         }
         let n = f.started.fetch_add(1, Ordering::SeqCst) + 1;
+        let applied = f.applied();
         self.db.flush_async().await?;
         f.completed.store(n, Ordering::SeqCst);
+        f.durable.fetch_max(applied, Ordering::SeqCst);
         Ok(())
+    }
+
+    /// Makes every commit applied so far durable, with no flush of its own when one
+    /// since did it (a handler's, usually).
+    async fn flush_commits(&self) -> Result<(), StoreError> {
+        let f = &self.flusher;
+        let target = f.written.load(Ordering::SeqCst);
+        if f.durable.load(Ordering::SeqCst) >= target {
+            return Ok(());
+        }
+        let _turn = f.turn.lock().await;
+        if f.durable.load(Ordering::SeqCst) >= target {
+            return Ok(());
+        }
+        let n = f.started.fetch_add(1, Ordering::SeqCst) + 1;
+        let applied = f.applied();
+        self.db.flush_async().await?;
+        f.completed.store(n, Ordering::SeqCst);
+        f.durable.fetch_max(applied, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Applies a commit's writes under its number (see [`Flusher`]).
+    fn numbered<T>(&self, apply: impl FnOnce() -> T) -> T {
+        let f = &self.flusher;
+        let _one = f.gate.read().unwrap_or_else(|e| e.into_inner());
+        f.written.fetch_add(1, Ordering::SeqCst);
+        apply()
     }
 }
 
