@@ -17,6 +17,8 @@
 //! - [`drafts::DraftStore`]: FAQ drafts staff write from the chat, swapped by
 //!   compare-and-swap (one approval publishes).
 //! - [`erasure::Erasure`]: erasing one user across all of the above.
+//! - [`dump::Dump`]: every record of every kind in a backend-neutral form, one point in
+//!   time (backup, restore, moving between backends).
 //! - [`commit`]: what one update changes (session + effects + outgoing messages + the
 //!   update id), applied by [`commit::Committer`] in one atomic step.
 //! - [`files`]: the data directory's permissions (`0700`, files `0600`).
@@ -33,6 +35,7 @@
 
 pub mod commit;
 pub mod drafts;
+pub mod dump;
 pub mod erasure;
 pub mod files;
 pub mod follows;
@@ -54,6 +57,7 @@ use jiff::Timestamp;
 pub use crate::ids::UserId;
 pub use commit::{Commit, CommitError, Committer};
 pub use drafts::{Draft, DraftStatus, DraftStore};
+pub use dump::{Dump, Record};
 pub use erasure::Erasure;
 pub use follows::FollowStore;
 pub use outbox::OutboxStore;
@@ -66,7 +70,7 @@ pub use watches::{Watch, WatchStore};
 /// The traits, for callers that use a [`Store`]'s methods.
 pub mod prelude {
     pub use super::{
-        Committer, DraftStore, Erasure, FollowStore, OutboxStore, QuestionLog, SessionStore,
+        Committer, DraftStore, Dump, Erasure, FollowStore, OutboxStore, QuestionLog, SessionStore,
         TicketStore, UpdateLog, WatchStore,
     };
 }
@@ -97,6 +101,7 @@ pub trait Backend:
     + Erasure
     + Committer
     + DraftStore
+    + Dump
     + Send
     + Sync
     + 'static
@@ -114,6 +119,7 @@ impl<T> Backend for T where
         + Erasure
         + Committer
         + DraftStore
+        + Dump
         + Send
         + Sync
         + 'static

@@ -23,6 +23,10 @@ use sportello::store::{
 };
 use tokio::sync::Barrier;
 
+#[allow(dead_code)]
+#[path = "common/snapshot.rs"]
+mod snapshot;
+
 fn ts(s: &str) -> Timestamp {
     s.parse().unwrap()
 }
@@ -72,6 +76,36 @@ fn save(user: UserId, rev: Revision, bytes: &[u8], touched: Timestamp) -> Commit
 
 pub mod cases {
     use super::*;
+
+    /// Export, then import into an empty store of the same backend: the same records of
+    /// every kind come out again (pseudonyms travel as they are, so this holds whatever
+    /// the second store's secret).
+    pub async fn a_snapshot_imports_whole_into_an_empty_store(a: Store, b: Store) {
+        assert!(a.is_empty().await.unwrap());
+        for u in 1..=3 {
+            snapshot::fill_user(&a, u).await;
+        }
+        a.erase_user(UserId(3)).await.unwrap();
+        assert!(!a.is_empty().await.unwrap());
+        let (before, _) = snapshot::content(&a).await;
+        for kind in snapshot::KINDS {
+            assert!(before.contains_key(kind), "{kind} exported");
+        }
+        assert_eq!(
+            before["sessions"].len(),
+            2,
+            "the erased user's session is gone"
+        );
+        assert_eq!(
+            before["tickets"].len(),
+            3,
+            "an erased user's ticket stays, emptied"
+        );
+        assert!(b.is_empty().await.unwrap());
+        b.import(snapshot::records(&a).await).await.unwrap();
+        let (after, _) = snapshot::content(&b).await;
+        assert_eq!(after, before);
+    }
 
     pub async fn sessions_are_saved_only_against_the_revision_read(st: Store) {
         let u = UserId(7);
@@ -668,6 +702,13 @@ macro_rules! conformance {
                 outbox_claims_expire_retries_wait_and_a_restart_recovers,
                 outbox_late_entries_are_told_once,
             );
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn a_snapshot_imports_whole_into_an_empty_store() {
+                if let (Some(a), Some(b)) = (store().await, store().await) {
+                    cases::a_snapshot_imports_whole_into_an_empty_store(a, b).await;
+                }
+            }
         }
     };
     (@cases $($case:ident),* $(,)?) => {
