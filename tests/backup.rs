@@ -171,6 +171,10 @@ async fn a_directory_with_data_is_replaced_only_with_force_and_erasures_since_st
             fill_user(&st, u).await;
         }
     }
+    let e = backup::backup(&dir, 8, &dir.join("in.backup"), t(0))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, BackupError::InsideData(_)), "{e}");
     backup::backup(&dir, 8, &file, t(2_000_000_000))
         .await
         .unwrap();

@@ -49,6 +49,10 @@ pub enum BackupError {
     #[error("no data directory at {0}")]
     NoData(PathBuf),
     #[error(
+        "{0} is inside the data directory: keep backups elsewhere (a restore with --force replaces what is there)"
+    )]
+    InsideData(PathBuf),
+    #[error(
         "the data directory {0} holds data: restore replaces it only with --force (its erasure journal is kept)"
     )]
     NotEmpty(PathBuf),
@@ -126,6 +130,9 @@ pub async fn backup(
     file: &Path,
     now: Timestamp,
 ) -> Result<Written, BackupError> {
+    if inside(dir, file) {
+        return Err(BackupError::InsideData(file.to_path_buf()));
+    }
     let (bytes, by_instance) = match control::ask(dir).await? {
         Some(bytes) => (bytes, true),
         None => {
@@ -154,4 +161,16 @@ pub async fn backup(
         bytes: bytes.len(),
         by_instance,
     })
+}
+
+/// Whether `file` would be written inside `dir`.
+fn inside(dir: &Path, file: &Path) -> bool {
+    let parent = match file.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    match (dir.canonicalize(), parent.canonicalize()) {
+        (Ok(d), Ok(p)) => p.starts_with(d),
+        _ => false,
+    }
 }
