@@ -304,6 +304,19 @@ impl SledStore {
         self.flusher.gate.read().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// A compare-and-swap under [`SledStore::writing`] (for scans that write here and
+    /// there: the gate is held for each write, not for the scan). True if it swapped.
+    pub(super) fn cas(
+        &self,
+        tree: &sled::Tree,
+        key: &[u8],
+        old: Option<&[u8]>,
+        new: Option<Vec<u8>>,
+    ) -> Result<bool, StoreError> {
+        let _w = self.writing();
+        Ok(tree.compare_and_swap(key, old, new)?.is_ok())
+    }
+
     /// No write (commit or other) runs while this is held: a snapshot's point in time.
     pub(super) fn quiet(&self) -> std::sync::RwLockWriteGuard<'_, ()> {
         self.flusher.gate.write().unwrap_or_else(|e| e.into_inner())
