@@ -17,6 +17,7 @@
 //! - [`drafts::DraftStore`]: FAQ drafts staff write from the chat, swapped by
 //!   compare-and-swap (one approval publishes).
 //! - [`erasure::Erasure`]: erasing one user across all of the above.
+//! - [`erasures`]: the journal of erasures (by pseudonym) that a restore applies again.
 //! - [`dump::Dump`]: every record of every kind in a backend-neutral form, one point in
 //!   time (backup, restore, moving between backends).
 //! - [`commit`]: what one update changes (session + effects + outgoing messages + the
@@ -37,6 +38,7 @@ pub mod commit;
 pub mod drafts;
 pub mod dump;
 pub mod erasure;
+pub mod erasures;
 pub mod files;
 pub mod follows;
 pub mod keys;
@@ -147,6 +149,18 @@ impl Store {
     /// Opens (or creates) the embedded database in `dir` (made `0700`, files `0600`).
     pub fn open(dir: &Path, cache_mb: u64) -> Result<Store, StoreError> {
         Ok(Store::new(sled::SledStore::open(dir, cache_mb)?))
+    }
+
+    /// Creates the configured backend's store in `dir`, empty, with pseudonyms made with
+    /// `secret` (a backup's), for a restore to import into.
+    pub fn create_restored(
+        dir: &Path,
+        cache_mb: u64,
+        secret: &[u8; 32],
+    ) -> Result<Store, StoreError> {
+        Ok(Store::new(sled::SledStore::create_restored(
+            dir, cache_mb, secret,
+        )?))
     }
 
     /// An embedded database in a temporary folder, removed on drop.

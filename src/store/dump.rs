@@ -208,6 +208,9 @@ pub type Sink<'a> = &'a mut (dyn FnMut(Record) -> Result<(), StoreError> + Send)
 
 #[async_trait]
 pub trait Dump: Send + Sync {
+    /// The backend's name, as a backup's header records it (`sled`, `postgres`).
+    fn backend(&self) -> &'static str;
+
     /// Hands every record to `sink`, one point in time across every kind (commits wait
     /// meanwhile; keep `sink` quick: it only buffers).
     async fn export(&self, sink: Sink<'_>) -> Result<Exported, StoreError>;

@@ -4,7 +4,9 @@
 //! larger commit ([`crate::store::Commit::erase`]), e.g. with the reply that confirms it.
 //!
 //! A backend must make erasure real on disk (old versions included): see the backend's
-//! documentation for how.
+//! documentation for how. It also appends each erasure to the data directory's
+//! [`crate::store::erasures::Journal`], so that a restore of an older backup does not
+//! bring the user back.
 
 use async_trait::async_trait;
 

@@ -228,6 +228,10 @@ impl SledStore {
 
 #[async_trait]
 impl Dump for SledStore {
+    fn backend(&self) -> &'static str {
+        "sled"
+    }
+
     async fn export(&self, sink: Sink<'_>) -> Result<Exported, StoreError> {
         let _quiet = self.quiet();
         let unreadable = self.export_now(sink)?;

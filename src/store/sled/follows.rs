@@ -445,7 +445,6 @@ impl FollowStore for SledStore {
         limit: usize,
         busy: &HashSet<ReminderKey>,
     ) -> Result<Vec<DueReminder>, StoreError> {
-        let _w = self.writing();
         let upper = (now.as_second().max(0) as u64 + 1).to_be_bytes();
         let now_ms = now.as_millisecond();
         let mut out = Vec::new();
@@ -468,9 +467,7 @@ impl FollowStore for SledStore {
                 None => {
                     // Unreadable, or sealed for a user who was erased.
                     tracing::warn!("dropping an unreadable queued reminder");
-                    self.reminder_queue
-                        .compare_and_swap(&k, Some(&v), None as Option<&[u8]>)?
-                        .ok();
+                    self.cas(&self.reminder_queue, &k, Some(&v), None)?;
                 }
             }
         }

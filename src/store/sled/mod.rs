@@ -15,6 +15,9 @@
 //! (posts to the staff group without a subject) are sealed with a key derived from the
 //! server secret.
 //!
+//! Each erasure is also appended to the data directory's erasure journal
+//! ([`crate::store::erasures`]), so that restoring an older backup erases them again.
+//!
 //! One process opens the database once and shares the handle (sled's lock is
 //! exclusive). Changes are applied by [`commit`] in one transaction, then made durable by
 //! a flush before anything is sent: sled otherwise writes to disk in the background every
@@ -38,6 +41,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use async_trait::async_trait;
 use jiff::Timestamp;
 
+use crate::store::erasures::Journal;
 use crate::store::keys::{KeyFile, KeyStore, MemoryKeys};
 use crate::store::shred::{DataKey, PSEUDONYM, Pseudonym};
 use crate::store::{StoreError, UserId, files};
@@ -79,6 +83,8 @@ pub struct SledStore {
     keys: Arc<dyn KeyStore>,
     /// Seals records that belong to no user.
     system: DataKey,
+    /// Where erasures are recorded (a store in a data directory; not a temporary one).
+    journal: Option<Arc<Journal>>,
 }
 
 /// Group commit: one flush at a time, shared by every writer that was waiting for it.
@@ -124,7 +130,8 @@ impl SledStore {
         let keys = KeyFile::open(&key_file)?;
         // sled wrote its first files just now: make sure they are private too.
         files::make_private(dir)?;
-        let st = SledStore::from_db(db, Arc::new(keys))?;
+        let mut st = SledStore::from_db(db, Arc::new(keys))?;
+        st.journal = Some(Arc::new(Journal::open(dir)?));
         if new_keys {
             let n = st.seal_legacy()?;
             if n > 0 {
@@ -186,6 +193,7 @@ impl SledStore {
             watches: db.open_tree("watches")?,
             db,
             flusher: Arc::default(),
+            journal: None,
         })
     }
 
@@ -231,8 +239,13 @@ impl SledStore {
     }
 
     /// Destroys the key of `user`: whatever was sealed for them is noise from now on.
+    /// The erasure is journalled ([`crate::store::erasures`]) so that a restore of an
+    /// older backup erases them again.
     pub(super) fn shred(&self, user: UserId) -> Result<(), StoreError> {
         self.keys.destroy(&self.who(user))?;
+        if let Some(j) = &self.journal {
+            j.record(self.who(user), Timestamp::now())?;
+        }
         Ok(())
     }
 
@@ -289,6 +302,19 @@ impl SledStore {
     /// ([`SledStore::quiet`]) waits for it and holds it off.
     pub(super) fn writing(&self) -> std::sync::RwLockReadGuard<'_, ()> {
         self.flusher.gate.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A compare-and-swap under [`SledStore::writing`] (for scans that write here and
+    /// there: the gate is held for each write, not for the scan). True if it swapped.
+    pub(super) fn cas(
+        &self,
+        tree: &sled::Tree,
+        key: &[u8],
+        old: Option<&[u8]>,
+        new: Option<Vec<u8>>,
+    ) -> Result<bool, StoreError> {
+        let _w = self.writing();
+        Ok(tree.compare_and_swap(key, old, new)?.is_ok())
     }
 
     /// No write (commit or other) runs while this is held: a snapshot's point in time.

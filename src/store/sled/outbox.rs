@@ -268,7 +268,6 @@ impl OutboxStore for SledStore {
         limit: usize,
         skip: Skip<'_>,
     ) -> Result<Round, StoreError> {
-        let _w = self.writing();
         let now_ms = ms(now);
         let mut seen: std::collections::HashMap<i64, Option<usize>> =
             std::collections::HashMap::new();
@@ -282,9 +281,7 @@ impl OutboxStore for SledStore {
             round.len += 1;
             let Some(mut h) = Head::read(&v) else {
                 tracing::warn!("dropping an unreadable outbox entry");
-                self.outbox
-                    .compare_and_swap(&k, Some(&v), None as Option<&[u8]>)?
-                    .ok();
+                self.cas(&self.outbox, &k, Some(&v), None)?;
                 continue;
             };
             let chat = h.chat;
@@ -310,9 +307,7 @@ impl OutboxStore for SledStore {
             };
             let Some(entry) = self.entry_of(&v) else {
                 tracing::warn!("dropping an unreadable outbox entry");
-                self.outbox
-                    .compare_and_swap(&k, Some(&v), None as Option<&[u8]>)?
-                    .ok();
+                self.cas(&self.outbox, &k, Some(&v), None)?;
                 continue;
             };
             if skip(entry.chat, class) {
@@ -323,11 +318,7 @@ impl OutboxStore for SledStore {
                 until: now_ms + lease.as_millis() as i64,
             });
             let raw = h.write(&v);
-            if self
-                .outbox
-                .compare_and_swap(&k, Some(&v), Some(raw.clone()))?
-                .is_err()
-            {
+            if !self.cas(&self.outbox, &k, Some(&v), Some(raw.clone()))? {
                 continue;
             }
             seen.insert(chat, Some(round.claimed.len()));
