@@ -1527,9 +1527,7 @@ fn status_group_key(rank: u8) -> &'static str {
 fn deadline_brief(tx: &Texts, c: &Call, now: Timestamp) -> Option<Rich> {
     let d = c.deadline.as_ref()?;
     Some(match d.known() {
-        Some(at) if d.is_closed(now) => {
-            tx.t("deadline.brief_closed", &[("date", &tx.date(&at))])
-        }
+        Some(at) if d.is_closed(now) => tx.t("deadline.brief_closed", &[("date", &tx.date(&at))]),
         Some(at) => {
             let left = tx.time_left(now, at.closes_at().timestamp());
             tx.t(

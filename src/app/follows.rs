@@ -134,7 +134,8 @@ pub async fn sync(
                 };
                 // Reasons as the user reads them (the same rules, by id, in their language).
                 let shown_q = view.questionnaire(&q.id).unwrap_or(q);
-                if let Some(reply) = verdict_notice(tx, view, &w.call, &name, shown_q, before, found)
+                if let Some(reply) =
+                    verdict_notice(tx, view, &w.call, &name, shown_q, before, found)
                 {
                     commit.send_all(plan(&[reply], &to, Class::Background));
                     report.rechecked += 1;

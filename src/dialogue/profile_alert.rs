@@ -21,7 +21,9 @@ use crate::text::Texts;
 
 /// The profile questionnaire of the pack («Quali bandi fanno per me?»).
 pub fn profile_questionnaire(k: &Knowledge) -> Option<&Questionnaire> {
-    k.questionnaires.iter().find(|q| q.target == Target::Profile)
+    k.questionnaires
+        .iter()
+        .find(|q| q.target == Target::Profile)
 }
 
 /// The answers to keep for profile alerts after `check` was answered with `answers`:
@@ -155,7 +157,14 @@ pub fn notice(
     if calls.is_empty() {
         return None;
     }
-    let mut text = tx.t("profile_alert.notice.title", &[]);
+    let mut text = tx.t(
+        if calls.len() == 1 {
+            "profile_alert.notice.title"
+        } else {
+            "profile_alert.notice.title_many"
+        },
+        &[],
+    );
     let mut rows: Vec<Vec<Button>> = Vec::new();
     for c in &calls {
         let who: Vec<String> = c

@@ -80,7 +80,10 @@ pub enum Change {
     SaveProfile(ProfileAlert),
     /// A profile was compared with new calls: `new` replaces `old`; conflicts unless
     /// `old` is still stored as is.
-    Reprofile { old: ProfileAlert, new: ProfileAlert },
+    Reprofile {
+        old: ProfileAlert,
+        new: ProfileAlert,
+    },
     /// Stop profile alerts and forget the profile.
     DropProfile(UserId),
 }
