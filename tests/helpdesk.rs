@@ -960,6 +960,7 @@ async fn erasure_leaves_no_byte_of_the_user_in_any_file() {
         ("follow-up text", b"DETTAGLIOPRIVATO".to_vec()),
         ("question text", b"QUESITOLIBERO".to_vec()),
         ("profile answer", b"PROFILOPRIVATO".to_vec()),
+        ("kept check answer", b"VERIFICAPRIVATA".to_vec()),
     ];
     {
         let ad = adapter_on(Store::open(&data, 16).unwrap(), staff());
@@ -1008,6 +1009,26 @@ async fn erasure_leaves_no_byte_of_the_user_in_any_file() {
             lang: sportello::text::Lang::It,
             since: Timestamp::now(),
         });
+        // A followed call with a kept check result (the records «🔔 Avvisami» and «💾 Tieni
+        // il risultato» make).
+        profile.follow(sportello::store::Watch {
+            user: UserId(id),
+            call: CallId("alfa-2026".into()),
+            seen: sportello::follow::CallFacts::of(None, Timestamp::now()),
+            since: Timestamp::now(),
+            verdict: Some(sportello::follow::KeptVerdict {
+                questionnaire: "alfa-2026".into(),
+                answers: vec![(
+                    "soggetto".into(),
+                    sportello::eligibility::Answer::Text("VERIFICAPRIVATA".into()),
+                )],
+                verdict: sportello::follow::Outcome::Eligible,
+                rules: Vec::new(),
+                reasons: Vec::new(),
+                invited: false,
+            }),
+            lang: sportello::text::Lang::It,
+        });
         ad.app.store.commit(&profile).await.unwrap();
         run(&mut bot, from_user("/operatore DOMANDAPERSONA sul modulo")).await;
         let ticket_msg = last_to(&bot, GROUP);
@@ -1024,6 +1045,7 @@ async fn erasure_leaves_no_byte_of_the_user_in_any_file() {
         let u = UserId(id);
         assert_eq!(st.subscriptions_of(u).await.unwrap().len(), 1);
         assert!(st.profile_alert(u).await.unwrap().is_some());
+        assert_eq!(st.watches_of(u).await.unwrap().len(), 1);
         let t = st.tickets_of(u).await.unwrap().remove(0);
         assert!(!t.answers.is_empty(), "eligibility answers in the ticket");
         assert!(t.name.contains(FIRST));
@@ -1042,6 +1064,7 @@ async fn erasure_leaves_no_byte_of_the_user_in_any_file() {
         .await;
         assert!(st.tickets_of(u).await.unwrap().is_empty());
         assert_eq!(st.profile_alert(u).await.unwrap(), None);
+        assert!(st.watches_of(u).await.unwrap().is_empty());
         st.flush().await.unwrap();
     }
     // Stopped: every file, as it is on disk.

@@ -77,6 +77,9 @@ pub(super) enum Op {
     /// The whole commit conflicts unless the profile alert under this key is (opened)
     /// exactly this.
     ExpectProfile(Vec<u8>, Option<Box<crate::store::profiles::ProfileAlert>>),
+    /// The whole commit conflicts unless the follow under this key is (opened) exactly
+    /// this.
+    ExpectWatch(Vec<u8>, Option<Box<crate::store::Watch>>),
     /// A staff message about ticket `number` is recorded; the first becomes its own.
     TicketPosted {
         number: u64,
@@ -211,6 +214,7 @@ impl SledStore {
                 }
                 Op::ExpectTicket(..) => used[TreeId::Tickets.index()] = true,
                 Op::ExpectProfile(..) => used[TreeId::Profiles.index()] = true,
+                Op::ExpectWatch(..) => used[TreeId::Watches.index()] = true,
                 Op::TicketPosted { .. } => {
                     used[TreeId::Tickets.index()] = true;
                     used[TreeId::TicketMessages.index()] = true;
@@ -267,6 +271,13 @@ impl SledStore {
                     Op::ExpectProfile(key, expect) => {
                         let now = tree(TreeId::Profiles).get(key.as_slice())?;
                         let now = now.and_then(|v| self.open_profile(&v));
+                        if now.as_ref() != expect.as_deref() {
+                            return abort();
+                        }
+                    }
+                    Op::ExpectWatch(key, expect) => {
+                        let now = tree(TreeId::Watches).get(key.as_slice())?;
+                        let now = now.and_then(|v| self.open_watch(&v));
                         if now.as_ref() != expect.as_deref() {
                             return abort();
                         }

@@ -127,6 +127,12 @@ impl SledStore {
         // sled wrote its first files just now: make sure they are private too.
         files::make_private(dir)?;
         let st = SledStore::from_db(db, Arc::new(keys))?;
+        // Follows were written in clear by a version after the first sealing.
+        let n = st.seal_plain_watches()?;
+        if n > 0 {
+            st.db.flush()?;
+            tracing::info!("sealed {n} follows written by an older version");
+        }
         if new_keys {
             let n = st.seal_legacy()?;
             if n > 0 {
