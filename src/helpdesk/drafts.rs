@@ -3,7 +3,7 @@
 //! data of the teach flow (`f|verb|id[|n]`, at most 64 bytes, parsed strictly).
 
 use crate::reply::{Button, Reply, Rich};
-use crate::store::{Draft, DraftStatus};
+use crate::store::{Draft, DraftStatus, RegressionChange};
 use crate::text::{Lang, texts};
 
 use super::teach::status_name;
@@ -239,9 +239,47 @@ fn validation(d: &Draft) -> Rich {
                     r.line().text(format!("• «{q}»"));
                 }
             }
+            r.line().append(regression(&d.regression));
             r
         }
     }
+}
+
+/// Most regression changes listed on a card.
+const REGRESSION_SHOWN: usize = 10;
+
+/// The questions of the regression set the draft answers differently.
+fn regression(changes: &[RegressionChange]) -> Rich {
+    let tx = texts(Lang::It);
+    if changes.is_empty() {
+        return tx.t("teach.card.regression_none", &[]);
+    }
+    let mut r = tx.t("teach.card.regression", &[]);
+    // Answers the draft would break first.
+    let mut sorted: Vec<&RegressionChange> = changes.iter().collect();
+    sorted.sort_by_key(|c| !c.broken);
+    for c in sorted.iter().take(REGRESSION_SHOWN) {
+        r.line().append(tx.t(
+            "teach.card.regression_item",
+            &[
+                ("question", &c.question),
+                ("id", &c.id),
+                ("before", &c.before),
+                ("after", &c.after),
+            ],
+        ));
+        if c.broken {
+            r.text(" ")
+                .append(tx.t("teach.card.regression_broken", &[]));
+        }
+    }
+    if changes.len() > REGRESSION_SHOWN {
+        r.line().append(tx.t(
+            "teach.card.regression_more",
+            &[("count", &(changes.len() - REGRESSION_SHOWN).to_string())],
+        ));
+    }
+    r
 }
 
 #[cfg(test)]
@@ -274,6 +312,7 @@ mod tests {
             created: jiff::Timestamp::UNIX_EPOCH,
             errors: None,
             would_answer: Vec::new(),
+            regression: Vec::new(),
             replaces: None,
             reason: String::new(),
         }

@@ -9,24 +9,22 @@
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 
 use super::drafts::{STAFF_FILE, TeachButton, card, group_hash, short, staff_file};
+use super::impact::{self, IMPACT_SAMPLE};
 use super::teach::{self, Actor, MAX_ALTERNATIVES, TeachEffect, TeachEvent, parse_edit};
 use super::{ALIKE, Group, jaccard, stats};
-use crate::app::{App, AppError, Delivery, Incoming};
+use crate::app::{App, AppError, Brain, Delivery, Incoming};
 use crate::dialogue::{Engine, Event};
 use crate::reply::{Button, Reply, Rich};
-use crate::search::{Confidence, SearchIndex};
-use crate::store::{Draft, DraftStatus};
+use crate::search::SearchIndex;
+use crate::store::{Draft, DraftStatus, RegressionChange};
 use crate::text::{Lang, texts};
 
 /// The question log looked at for phrasings and impact (as `/statistiche`'s month).
 const LOOK_BACK: SignedDuration = SignedDuration::from_hours(24 * 30);
-/// Unanswered questions tried against a draft for its impact.
-const IMPACT_SAMPLE: usize = 40;
 
 fn here(r: Rich) -> Vec<Delivery> {
     vec![Delivery::Here(Reply::new(r))]
@@ -152,6 +150,7 @@ impl App {
             created: now,
             errors: None,
             would_answer: Vec::new(),
+            regression: Vec::new(),
             replaces: None,
             reason: String::new(),
         };
@@ -347,6 +346,7 @@ impl App {
             created: now,
             errors: None,
             would_answer: Vec::new(),
+            regression: Vec::new(),
             replaces: None,
             reason: String::new(),
         };
@@ -507,24 +507,35 @@ impl App {
         let brain = self.brain();
         let settings = self.settings.clone();
         let faq = format!("faq:{}", d.faq_id());
-        let (errors, would_answer) =
-            tokio::task::spawn_blocking(move || {
-                match super::publish::check(&dir, text.as_deref()) {
-                    Err(e) => (e.0.iter().map(|e| e.to_string()).collect(), Vec::new()),
-                    Ok(mut k) => {
-                        k.documents = brain.knowledge.documents.clone();
-                        let would = impact(&k, &settings, &faq, &asked, now);
-                        (Vec::new(), would)
-                    }
+        let started = std::time::Instant::now();
+        let (errors, would_answer, regression) = tokio::task::spawn_blocking(move || {
+            match super::publish::check(&dir, text.as_deref()) {
+                Err(e) => (
+                    e.0.iter().map(|e| e.to_string()).collect(),
+                    Vec::new(),
+                    Vec::new(),
+                ),
+                Ok(mut k) => {
+                    k.documents = brain.knowledge.documents.clone();
+                    let (would, regression) = review(&brain, &k, &settings, &faq, &asked, now);
+                    (Vec::new(), would, regression)
                 }
-            })
-            .await
-            .map_err(|e| AppError::Reload(e.to_string()))?;
+            }
+        })
+        .await
+        .map_err(|e| AppError::Reload(e.to_string()))?;
+        tracing::info!(
+            draft = d.id,
+            ms = started.elapsed().as_millis() as u64,
+            changed = regression.len(),
+            "faq draft validated"
+        );
         let out = teach::step(
             &d,
             &TeachEvent::Checked {
                 errors,
                 would_answer,
+                regression,
             },
             &Actor {
                 id: d.author,
@@ -660,30 +671,34 @@ impl App {
     }
 }
 
-/// The questions of `asked` a user would now get entry `faq` for, with confidence.
-fn impact(
+/// What draft entry `faq` changes: the recent questions of `asked` it would answer, and
+/// the regression questions answered differently with `k` (the knowledge with the draft)
+/// than with `brain` (the knowledge in use).
+fn review(
+    brain: &Brain,
     k: &crate::knowledge::Knowledge,
     settings: &crate::dialogue::Settings,
     faq: &str,
     asked: &[String],
     now: Timestamp,
-) -> Vec<String> {
+) -> (Vec<String>, Vec<RegressionChange>) {
     let Ok(index) = SearchIndex::from_knowledge(k) else {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     };
-    let index = Arc::new(index);
-    let engine = Engine {
+    let with = Engine {
         knowledge: k,
         index: &index,
         settings,
     };
-    asked
-        .iter()
-        .filter(|q| {
-            let (best, _, confidence) = engine.staff_pick(q, now);
-            confidence == Confidence::High && best.is_some_and(|b| index.entry(b).doc.id == faq)
-        })
-        .take(5)
-        .cloned()
-        .collect()
+    let without = Engine {
+        knowledge: &brain.knowledge,
+        index: &brain.index,
+        settings,
+    };
+    let would = impact::would_answer(&with, faq, asked, now);
+    // The set as the new load reads it (the file is part of the knowledge directory).
+    let set = &k.regression;
+    let before = impact::answers(&without, set, now);
+    let after = impact::answers(&with, set, now);
+    (would, impact::changes(set, &before, &after))
 }

@@ -344,6 +344,7 @@ pub fn load_dir_with(
         }
         faq_list.push(f);
     }
+    let regression = super::regression::load_regression(dir, &calls, &faq_list, &mut errors);
 
     if errors.is_empty() {
         let mut k = Knowledge {
@@ -352,6 +353,7 @@ pub fn load_dir_with(
             synonyms,
             lexicon,
             questionnaires,
+            regression,
             dir: dir.to_path_buf(),
             ..Knowledge::default()
         };

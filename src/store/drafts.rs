@@ -68,10 +68,27 @@ pub struct Draft {
     pub errors: Option<Vec<String>>,
     /// Recent unanswered questions it would answer (from the last validation).
     pub would_answer: Vec<String>,
+    /// Questions of the regression set it would answer differently (from the last
+    /// validation).
+    #[serde(default)]
+    pub regression: Vec<RegressionChange>,
     /// The published draft this one replaces once published (`/faq modifica`).
     pub replaces: Option<u64>,
     /// Why it was withdrawn.
     pub reason: String,
+}
+
+/// A question of the regression set answered differently with the draft live.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegressionChange {
+    /// The question's id in the regression file.
+    pub id: String,
+    pub question: String,
+    /// The answer without and with the draft, as staff read them.
+    pub before: String,
+    pub after: String,
+    /// It was answered as expected without the draft, and is not with it.
+    pub broken: bool,
 }
 
 impl Draft {
