@@ -18,6 +18,9 @@ use crate::text::{Lang, texts};
 
 /// Recent unanswered questions a draft is tried against.
 pub const IMPACT_SAMPLE: usize = 40;
+/// Most regression questions tried per review (two answers each: a chat reply must not
+/// wait for a large set; the file's first ones are tried).
+pub const MAX_REGRESSION: usize = 200;
 /// Recent questions shown as now answered.
 const SHOWN: usize = 5;
 

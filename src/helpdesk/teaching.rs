@@ -697,7 +697,7 @@ fn review(
     };
     let would = impact::would_answer(&with, faq, asked, now);
     // The set as the new load reads it (the file is part of the knowledge directory).
-    let set = &k.regression;
+    let set = &k.regression[..k.regression.len().min(impact::MAX_REGRESSION)];
     let before = impact::answers(&without, set, now);
     let after = impact::answers(&with, set, now);
     (would, impact::changes(set, &before, &after))
