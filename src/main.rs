@@ -106,6 +106,7 @@ fn settings(cfg: &Config) -> Settings {
         reminder_offsets: cfg.reminders.offsets().unwrap_or_default(),
         staff: cfg.helpdesk.staff(),
         review: cfg.helpdesk.review,
+        faq_file: cfg.helpdesk.faq_file,
     }
 }
 

@@ -533,3 +533,42 @@ async fn a_draft_that_takes_a_regression_question_is_shown_as_changing_it() {
         "it was right before, and is not now"
     );
 }
+
+/// With `[helpdesk] faq_file = "per_call"` the entry goes to its call's own file, in the
+/// same format, and `faq/staff.toml` is not written.
+#[tokio::test]
+async fn per_call_files_take_each_entry_to_its_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app_in(dir.path());
+    app.settings.faq_file = sportello::helpdesk::drafts::FaqFile::PerCall;
+    let app = Arc::new(app);
+    let ad = Adapter::new(app.clone(), 1000, Duration::from_secs(60));
+    let mut bot = mock(from_user(NEWCOMER, "ciao"), &ad);
+    bot.dispatch().await;
+    let confirmation = answered_ticket(&mut bot).await;
+    let save = data_of(&confirmation, &s("teach.button.save", &[])).unwrap();
+    run(&mut bot, press(ANNA, &save, &confirmation)).await;
+    run(&mut bot, in_group(ANNA, "bando: alfa-2026")).await;
+    let card = last_to(&bot, GROUP);
+    run(&mut bot, press(BRUNO, "f|p|1", &card)).await;
+    let own = "faq/staff-alfa-2026.toml";
+    let note = to(&bot, GROUP).remove(0);
+    assert!(note.contains(own), "{note}");
+    assert!(!dir.path().join(STAFF_FILE).exists());
+    let file = std::fs::read_to_string(dir.path().join(own)).unwrap();
+    let v: toml::Value = toml::from_str(&file).unwrap();
+    assert_eq!(v["faq"][0]["id"].as_str(), Some("staff-1"));
+    assert_eq!(v["faq"][0]["calls"][0].as_str(), Some("alfa-2026"));
+    assert_eq!(v["faq"][0]["answer"].as_str(), Some(ANSWER));
+    assert!(newcomer_gets_answer(&mut bot).await);
+
+    // Withdrawn: its file goes (the backup keeps it), and users no longer get it.
+    run(&mut bot, in_group(BRUNO, "/faq ritira 1 prova")).await;
+    assert!(!dir.path().join(own).exists());
+    assert!(
+        std::fs::read_to_string(dir.path().join(format!("{own}.bak")))
+            .unwrap()
+            .contains("staff-1")
+    );
+    assert!(!newcomer_gets_answer(&mut bot).await);
+}

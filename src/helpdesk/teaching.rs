@@ -8,11 +8,10 @@
 //! files and loaded, which happens only after an approval.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::drafts::{STAFF_FILE, TeachButton, card, group_hash, short, staff_file};
+use super::drafts::{TeachButton, card, file_of, group_hash, short, staff_files};
 use super::impact::{self, IMPACT_SAMPLE};
 use super::teach::{self, Actor, MAX_ALTERNATIVES, TeachEffect, TeachEvent, parse_edit};
 use super::{ALIKE, Group, jaccard, stats};
@@ -490,7 +489,7 @@ impl App {
     /// recent unanswered questions it would answer; stores the result.
     async fn validate(&self, d: Draft, now: Timestamp) -> Result<Draft, AppError> {
         let live = self.live_with(Some(&d)).await?;
-        let text = staff_file(&live.iter().collect::<Vec<_>>());
+        let wanted = staff_files(&live.iter().collect::<Vec<_>>(), self.settings.faq_file);
         let asked: Vec<String> = {
             let mut seen = BTreeSet::new();
             self.store
@@ -509,7 +508,8 @@ impl App {
         let faq = format!("faq:{}", d.faq_id());
         let started = std::time::Instant::now();
         let (errors, would_answer, regression) = tokio::task::spawn_blocking(move || {
-            match super::publish::check(&dir, text.as_deref()) {
+            let changes = super::publish::plan(&dir, &wanted);
+            match super::publish::check_plan(&dir, &changes) {
                 Err(e) => (
                     e.0.iter().map(|e| e.to_string()).collect(),
                     Vec::new(),
@@ -565,16 +565,17 @@ impl App {
         let tx = texts(Lang::It);
         let _one = super::publish::PUBLISH.lock().await;
         let live = self.live_with(None).await?;
-        let text = staff_file(&live.iter().collect::<Vec<_>>());
+        let wanted = staff_files(&live.iter().collect::<Vec<_>>(), self.settings.faq_file);
         let dir = self.knowledge_dir().to_path_buf();
-        let file = dir.join(STAFF_FILE);
-        let shown = PathBuf::from(STAFF_FILE);
+        let shown = file_of(&d, self.settings.faq_file);
+        let file = dir.join(&shown);
         let written = {
             let dir = dir.clone();
             tokio::task::spawn_blocking(move || {
-                super::publish::check(&dir, text.as_deref())
+                let changes = super::publish::plan(&dir, &wanted);
+                super::publish::check_plan(&dir, &changes)
                     .map_err(|e| Err(e.0.iter().map(|e| e.to_string()).collect::<Vec<_>>()))?;
-                super::publish::write(&dir, text.as_deref()).map_err(Ok)
+                super::publish::write_plan(&dir, &changes).map_err(Ok)
             })
             .await
             .map_err(|e| AppError::Reload(e.to_string()))?
@@ -594,10 +595,7 @@ impl App {
                         tracing::error!(file = %file.display(), "cannot write the staff FAQ file: {io}");
                         tx.t(
                             "teach.write_failed",
-                            &[
-                                ("file", &shown.display().to_string()),
-                                ("error", &io.to_string()),
-                            ],
+                            &[("file", &shown), ("error", &io.to_string())],
                         )
                     }
                 };
@@ -637,8 +635,8 @@ impl App {
                     "teach.published",
                     &[
                         ("id", &id),
-                        ("file", &shown.display().to_string()),
-                        ("backup", &format!("{STAFF_FILE}.bak")),
+                        ("file", &shown),
+                        ("backup", &format!("{shown}.bak")),
                     ],
                 ),
             },
@@ -646,10 +644,7 @@ impl App {
                 tracing::error!("reload after writing the staff FAQ file: {e}");
                 tx.t(
                     "teach.reload_failed",
-                    &[
-                        ("file", &shown.display().to_string()),
-                        ("error", &e.to_string()),
-                    ],
+                    &[("file", &shown), ("error", &e.to_string())],
                 )
             }
         };

@@ -14,7 +14,7 @@ pub mod regression;
 
 pub use deadline::{CallStatus, Deadline, DeadlineAt, DeadlineChange, DeadlineStatus};
 pub use lexicon::{Lexicon, Size};
-pub use load::{load_dir, load_dir_with};
+pub use load::{load_dir, load_dir_over, load_dir_with};
 
 use std::fmt;
 use std::path::PathBuf;
