@@ -3,8 +3,11 @@
 //! ([`DraftStore::swap_draft`]), so two staff pressing «Pubblica» at once publish it once:
 //! only one of them moves it from `Open` to `Publishing`.
 //!
-//! Drafts are staff data, never shown to users: only published entries reach users, and
-//! only through the knowledge files the help desk writes (`knowledge/faq/staff.toml`).
+//! Drafts are never shown to users: only published entries reach users, and only through
+//! the knowledge files the help desk writes (`knowledge/faq/staff*.toml`). Until it is
+//! published a draft made from a ticket holds that user's question, so it is their data:
+//! erasing the user ([`crate::store::Erasure`]) removes it, and a backend keeps it sealed
+//! for them. A published entry is staff-edited knowledge and stays.
 
 use async_trait::async_trait;
 use jiff::Timestamp;

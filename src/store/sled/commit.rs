@@ -30,9 +30,10 @@ pub(super) enum TreeId {
     Outbox,
     Applied,
     Watches,
+    Drafts,
 }
 
-const TREES: usize = 13;
+const TREES: usize = 14;
 
 const ALL: [TreeId; TREES] = [
     TreeId::Sessions,
@@ -48,6 +49,7 @@ const ALL: [TreeId; TREES] = [
     TreeId::Outbox,
     TreeId::Applied,
     TreeId::Watches,
+    TreeId::Drafts,
 ];
 
 impl TreeId {
@@ -107,6 +109,7 @@ impl SledStore {
             TreeId::Outbox => &self.outbox,
             TreeId::Applied => &self.applied,
             TreeId::Watches => &self.watches,
+            TreeId::Drafts => &self.drafts,
         }
     }
 
