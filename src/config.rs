@@ -241,6 +241,9 @@ pub struct HelpdeskConfig {
     /// Who approves a FAQ written from the chat: `"double"` (another staff member, the
     /// default) or `"single"` (the author may publish it).
     pub review: crate::helpdesk::teach::Review,
+    /// Where FAQs written from the chat go: `"single"` (`knowledge/faq/staff.toml`, the
+    /// default) or `"per_call"` (`knowledge/faq/staff-<call>.toml`, one file per call).
+    pub faq_file: crate::helpdesk::drafts::FaqFile,
 }
 
 impl HelpdeskConfig {
@@ -444,6 +447,7 @@ mod tests {
             "[helpdesk]",
             "staff_chat_id",
             "staff_user_ids",
+            "faq_file",
             "documents_cache",
             "session_idle_days",
             "question_log_days",
@@ -490,6 +494,14 @@ mod tests {
         let e = Config::load(&p, true, &no_env).unwrap_err().to_string();
         assert!(e.contains("reminders.offsets") && e.contains("2x"), "{e}");
         std::fs::write(&p, "[reminders]\noffsets = []\n").unwrap();
+        assert!(Config::load(&p, true, &no_env).is_err());
+        std::fs::write(&p, "[helpdesk]\nfaq_file = \"per_call\"\n").unwrap();
+        let cfg = Config::load(&p, true, &no_env).unwrap();
+        assert_eq!(
+            cfg.helpdesk.faq_file,
+            crate::helpdesk::drafts::FaqFile::PerCall
+        );
+        std::fs::write(&p, "[helpdesk]\nfaq_file = \"per_bando\"\n").unwrap();
         assert!(Config::load(&p, true, &no_env).is_err());
         std::fs::write(
             &p,

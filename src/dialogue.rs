@@ -260,6 +260,8 @@ pub struct Settings {
     pub staff: crate::helpdesk::Staff,
     /// Who approves a FAQ written from the chat (`[helpdesk] review`).
     pub review: crate::helpdesk::teach::Review,
+    /// Where FAQs written from the chat go (`[helpdesk] faq_file`).
+    pub faq_file: crate::helpdesk::drafts::FaqFile,
 }
 
 impl Default for Settings {
@@ -270,6 +272,7 @@ impl Default for Settings {
             reminder_offsets: Offset::defaults(),
             staff: crate::helpdesk::Staff::default(),
             review: crate::helpdesk::teach::Review::default(),
+            faq_file: crate::helpdesk::drafts::FaqFile::default(),
         }
     }
 }

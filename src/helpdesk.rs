@@ -27,6 +27,7 @@ use crate::text::{Lang, texts};
 pub mod audit;
 pub mod chart;
 pub mod drafts;
+pub mod impact;
 pub mod publish;
 mod statistics;
 pub mod teach;

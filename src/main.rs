@@ -121,6 +121,7 @@ fn settings(cfg: &Config) -> Settings {
         reminder_offsets: cfg.reminders.offsets().unwrap_or_default(),
         staff: cfg.helpdesk.staff(),
         review: cfg.helpdesk.review,
+        faq_file: cfg.helpdesk.faq_file,
     }
 }
 
@@ -136,6 +137,33 @@ fn warn_no_help_desk(cfg: &Config, print: bool) {
             tracing::warn!("{msg}");
         }
     }
+}
+
+/// The questions of the regression set not answered as it expects, one line each.
+fn regression_misses(brain: &Brain, settings: &Settings) -> Vec<String> {
+    use sportello::helpdesk::impact;
+    let k = &brain.knowledge;
+    let engine = sportello::dialogue::Engine {
+        knowledge: k,
+        index: &brain.index,
+        settings,
+    };
+    let got = impact::answers(&engine, &k.regression, Timestamp::now());
+    k.regression
+        .iter()
+        .zip(got)
+        .filter(|(q, v)| !v.right_for(q))
+        .map(|(q, v)| {
+            format!(
+                "{}: «{}» ({}) is answered {}, expected one of {:?}",
+                sportello::knowledge::regression::REGRESSION_FILE,
+                q.text,
+                q.id,
+                v.describe(),
+                q.expect
+            )
+        })
+        .collect()
 }
 
 fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
@@ -165,6 +193,11 @@ fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
                         eprintln!("{} of {cases} eligibility case(s) failed", failures.len());
                         return Ok(ExitCode::FAILURE);
                     }
+                    // The regression set, answered as a user would be: a miss is a warning.
+                    let missed = regression_misses(&brain, &settings(&cfg));
+                    for m in &missed {
+                        eprintln!("warning: {m}");
+                    }
                     println!(
                         "OK: {} bandi, {} sezioni, {} FAQ, {} gruppi di sinonimi, {} questionari con {} casi di prova, {} documenti ({} passaggi) ({})",
                         k.calls.len(),
@@ -187,7 +220,13 @@ fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
                             c.total
                         );
                     }
-                    let warnings = k.warnings.len() + audit.len();
+                    println!(
+                        "Regressione: {}/{} domande con la risposta attesa ({})",
+                        k.regression.len() - missed.len(),
+                        k.regression.len(),
+                        sportello::knowledge::regression::REGRESSION_FILE
+                    );
+                    let warnings = k.warnings.len() + audit.len() + missed.len();
                     if *strict && warnings > 0 {
                         eprintln!("{warnings} warning(s): failing because of --strict");
                         return Ok(ExitCode::FAILURE);

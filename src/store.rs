@@ -61,7 +61,7 @@ use jiff::Timestamp;
 
 pub use crate::ids::UserId;
 pub use commit::{Commit, CommitError, Committer};
-pub use drafts::{Draft, DraftStatus, DraftStore};
+pub use drafts::{Draft, DraftStatus, DraftStore, RegressionChange};
 pub use dump::{Dump, Record};
 pub use erasure::Erasure;
 pub use follows::FollowStore;

@@ -21,6 +21,18 @@ fn check_accepts_the_shipped_pack() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.starts_with("OK:"), "{stdout}");
+    // Every question of the shipped regression set gets the answer it expects.
+    let set = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/knowledge/regression.toml"
+    ))
+    .unwrap();
+    let n = set.matches("[[q]]").count();
+    assert!(n > 0);
+    assert!(
+        stdout.contains(&format!("Regressione: {n}/{n} ")),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -35,6 +47,11 @@ fn check_reports_every_error_with_file_and_line() {
     )
     .unwrap();
     std::fs::write(k.join("faq/a.toml"), "[[faq]]\nid = \"x\"\ncalls = [\"manca\"]\nquestion = \"q\"\nanswer = \"a\"\nsource = \"s\"\n").unwrap();
+    std::fs::write(
+        k.join("regression.toml"),
+        "[[q]]\nid = \"r\"\ntext = \"chi?\"\nexpect = [\"faq:y\"]\n",
+    )
+    .unwrap();
     let out = bin()
         .arg("check")
         .env("SPORTELLO_KNOWLEDGE_DIR", &k)
@@ -45,6 +62,10 @@ fn check_reports_every_error_with_file_and_line() {
     assert!(stderr.contains("rotto.toml:2:"), "{stderr}");
     assert!(
         stderr.contains("a.toml:3: unknown call «manca»"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("regression.toml:4: unknown entry «faq:y»"),
         "{stderr}"
     );
 }

@@ -941,8 +941,8 @@ fn residue(dir: &Path, needles: &[(&str, Vec<u8>)]) -> Vec<(String, usize)> {
 }
 
 /// `/cancellami` is real on disk: after a session that left the user's name, id, a free
-/// question, a ticket with a follow-up, a followed call, a profile kept for profile alerts
-/// and eligibility answers, and a clean stop, no file of the data directory holds any of them (sled keeps old
+/// question, a ticket with a follow-up, a FAQ draft staff made from that ticket, a
+/// followed call, a profile kept for profile alerts and eligibility answers, and a clean stop, no file of the data directory holds any of them (sled keeps old
 /// versions; they are sealed with the user's key, which is destroyed).
 #[tokio::test]
 async fn erasure_leaves_no_byte_of_the_user_in_any_file() {
@@ -1040,8 +1040,27 @@ async fn erasure_leaves_no_byte_of_the_user_in_any_file() {
             in_group("Le rispondo subito.").reply_to_message(ticket_msg),
         )
         .await;
+        // Staff save the answer as a FAQ draft: it copies the ticket's question.
+        let confirmation = last_to(&bot, GROUP);
+        let (_, save) = buttons(&confirmation)
+            .into_iter()
+            .find(|(l, _)| *l == s("teach.button.save"))
+            .expect("«Salva come FAQ»");
+        run(
+            &mut bot,
+            MockCallbackQuery::new()
+                .data(&save)
+                .from(staff_user())
+                .message(confirmation),
+        )
+        .await;
         // The store holds all of it before the erasure.
         let st = ad.app.store.clone();
+        let drafts = st.drafts().await.unwrap();
+        assert!(
+            drafts.iter().any(|d| d.question.contains("DOMANDAPERSONA")),
+            "a draft with the user's question: {drafts:?}"
+        );
         let u = UserId(id);
         assert_eq!(st.subscriptions_of(u).await.unwrap().len(), 1);
         assert!(st.profile_alert(u).await.unwrap().is_some());
@@ -1065,6 +1084,8 @@ async fn erasure_leaves_no_byte_of_the_user_in_any_file() {
         assert!(st.tickets_of(u).await.unwrap().is_empty());
         assert_eq!(st.profile_alert(u).await.unwrap(), None);
         assert!(st.watches_of(u).await.unwrap().is_empty());
+        // The unpublished draft made from their ticket is gone with them.
+        assert!(st.drafts().await.unwrap().is_empty());
         st.flush().await.unwrap();
     }
     // Stopped: every file, as it is on disk.

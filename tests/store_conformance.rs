@@ -19,7 +19,8 @@ use sportello::store::follows::DoneHow;
 use sportello::store::outbox::Owner;
 use sportello::store::questions::retention_cutoff;
 use sportello::store::{
-    AskedQuestion, Commit, CommitError, NewTicket, Revision, Status, Store, UserId,
+    AskedQuestion, Commit, CommitError, Draft, DraftStatus, NewTicket, Revision, Status, Store,
+    UserId,
 };
 use tokio::sync::Barrier;
 
@@ -576,6 +577,81 @@ pub mod cases {
         assert_eq!(st.tickets_of(other).await.unwrap().len(), 1);
     }
 
+    fn draft(id: u64, ticket: Option<u64>, status: DraftStatus, question: &str) -> Draft {
+        Draft {
+            id,
+            status,
+            chat: -100,
+            ticket,
+            question: question.into(),
+            answer: "risposta dello staff".into(),
+            call: None,
+            source: "Anna, help desk".into(),
+            alternatives: Vec::new(),
+            author: 7,
+            author_name: "Anna".into(),
+            created: t(1),
+            errors: None,
+            would_answer: Vec::new(),
+            regression: Vec::new(),
+            replaces: None,
+            reason: String::new(),
+        }
+    }
+
+    pub async fn erasure_removes_unpublished_drafts_of_the_users_tickets_only(st: Store) {
+        let (me, other) = (UserId(51), UserId(52));
+        let mine = st
+            .open_ticket(new_ticket(me.0, "domanda mia"), t(1))
+            .await
+            .unwrap()
+            .number;
+        let theirs = st
+            .open_ticket(new_ticket(other.0, "domanda altrui"), t(1))
+            .await
+            .unwrap()
+            .number;
+        let all = [
+            draft(1, Some(mine), DraftStatus::Open, "domanda mia"),
+            draft(
+                2,
+                Some(mine),
+                DraftStatus::Published,
+                "domanda mia, pubblicata",
+            ),
+            draft(3, Some(theirs), DraftStatus::Open, "domanda altrui"),
+            draft(4, None, DraftStatus::Open, "dalle statistiche"),
+            draft(
+                5,
+                Some(mine),
+                DraftStatus::Discarded,
+                "domanda mia, scartata",
+            ),
+        ];
+        for d in &all {
+            assert!(st.swap_draft(None, d).await.unwrap());
+        }
+        // A draft read back is the draft stored, and swaps against it.
+        let read = st.draft(1).await.unwrap().unwrap();
+        assert_eq!(read, all[0]);
+        let mut edited = read.clone();
+        edited.answer = "risposta corretta".into();
+        assert!(st.swap_draft(Some(&read), &edited).await.unwrap());
+        assert!(!st.swap_draft(Some(&read), &edited).await.unwrap(), "stale");
+
+        st.erase_user(me).await.unwrap();
+        let left: Vec<u64> = st.drafts().await.unwrap().iter().map(|d| d.id).collect();
+        assert_eq!(
+            left,
+            [2, 3, 4],
+            "the published entry is knowledge and stays"
+        );
+        assert_eq!(st.draft(1).await.unwrap(), None);
+        // Swapping a draft erased meanwhile stores nothing.
+        assert!(!st.swap_draft(Some(&edited), &edited).await.unwrap());
+        assert_eq!(st.draft(1).await.unwrap(), None);
+    }
+
     const LEASE: Duration = Duration::from_secs(60);
 
     pub async fn outbox_one_head_per_chat_replies_first_and_in_order(st: Store) {
@@ -761,6 +837,7 @@ macro_rules! conformance {
                 tickets_change_atomically_and_map_messages,
                 the_question_log_keeps_its_retention,
                 erasure_removes_one_user_everywhere_and_nobody_else,
+                erasure_removes_unpublished_drafts_of_the_users_tickets_only,
                 outbox_one_head_per_chat_replies_first_and_in_order,
                 outbox_claims_expire_retries_wait_and_a_restart_recovers,
                 outbox_late_entries_are_told_once,

@@ -475,3 +475,100 @@ async fn a_file_written_before_a_crash_is_loaded_at_the_next_start() {
     assert_eq!(k.faqs.len(), faqs + 1);
     assert!(!dir.path().join("faq/.staff.toml.tmp").exists());
 }
+
+/// The review card lists the questions of the regression set whose answer the draft
+/// would change (from which entry to which), and only those.
+#[tokio::test]
+async fn a_draft_that_takes_a_regression_question_is_shown_as_changing_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = Arc::new(app_in(dir.path()));
+    // The test's own regression set: a question the draft will take, and one it won't.
+    let stolen = "entro quando scade il bando alfa?";
+    let kept = "cos'è wecare";
+    std::fs::write(
+        dir.path().join("regression.toml"),
+        format!(
+            "[[q]]\nid = \"scadenza\"\ntext = \"{stolen}\"\nexpect = [\"faq:alfa-scadenza\"]\n\n\
+             [[q]]\nid = \"wecare\"\ntext = \"{kept}\"\nexpect = [\"faq:wecare-cos-e\"]\n"
+        ),
+    )
+    .unwrap();
+    app.reload().await.unwrap();
+    let ad = Adapter::new(app.clone(), 1000, Duration::from_secs(60));
+    let mut bot = mock(from_user(NEWCOMER, "ciao"), &ad);
+    bot.dispatch().await;
+    let confirmation = answered_ticket(&mut bot).await;
+    let save = data_of(&confirmation, &s("teach.button.save", &[])).unwrap();
+    run(&mut bot, press(ANNA, &save, &confirmation)).await;
+    let text = last_to(&bot, GROUP).text().unwrap().to_string();
+    assert!(
+        text.contains(&s("teach.card.regression_none", &[])),
+        "the ticket's question changes nothing of the set: {text}"
+    );
+
+    // The draft now asks the set's question word for word, for the same call.
+    run(&mut bot, in_group(ANNA, &format!("domanda: {stolen}"))).await;
+    run(&mut bot, in_group(ANNA, "bando: alfa-2026")).await;
+    let text = last_to(&bot, GROUP).text().unwrap().to_string();
+    assert!(text.contains(&s("teach.card.regression", &[])), "{text}");
+    let line = text
+        .lines()
+        .find(|l| l.contains(stolen) && l.contains("(scadenza)"))
+        .unwrap_or_else(|| panic!("a line for the stolen question: {text}"));
+    let (before, after) = line.split_once('→').unwrap();
+    assert!(before.contains("faq:alfa-scadenza"), "{line}");
+    assert!(after.contains("faq:staff-1"), "{line}");
+    assert!(
+        after.contains(&s("teach.card.regression_broken", &[])),
+        "{line}"
+    );
+    assert!(
+        !text.contains(kept),
+        "an unchanged answer is not listed: {text}"
+    );
+    let d = app.store.draft(1).await.unwrap().unwrap();
+    assert_eq!(d.regression.len(), 1);
+    assert!(
+        d.regression[0].broken,
+        "it was right before, and is not now"
+    );
+}
+
+/// With `[helpdesk] faq_file = "per_call"` the entry goes to its call's own file, in the
+/// same format, and `faq/staff.toml` is not written.
+#[tokio::test]
+async fn per_call_files_take_each_entry_to_its_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app_in(dir.path());
+    app.settings.faq_file = sportello::helpdesk::drafts::FaqFile::PerCall;
+    let app = Arc::new(app);
+    let ad = Adapter::new(app.clone(), 1000, Duration::from_secs(60));
+    let mut bot = mock(from_user(NEWCOMER, "ciao"), &ad);
+    bot.dispatch().await;
+    let confirmation = answered_ticket(&mut bot).await;
+    let save = data_of(&confirmation, &s("teach.button.save", &[])).unwrap();
+    run(&mut bot, press(ANNA, &save, &confirmation)).await;
+    run(&mut bot, in_group(ANNA, "bando: alfa-2026")).await;
+    let card = last_to(&bot, GROUP);
+    run(&mut bot, press(BRUNO, "f|p|1", &card)).await;
+    let own = "faq/staff-alfa-2026.toml";
+    let note = to(&bot, GROUP).remove(0);
+    assert!(note.contains(own), "{note}");
+    assert!(!dir.path().join(STAFF_FILE).exists());
+    let file = std::fs::read_to_string(dir.path().join(own)).unwrap();
+    let v: toml::Value = toml::from_str(&file).unwrap();
+    assert_eq!(v["faq"][0]["id"].as_str(), Some("staff-1"));
+    assert_eq!(v["faq"][0]["calls"][0].as_str(), Some("alfa-2026"));
+    assert_eq!(v["faq"][0]["answer"].as_str(), Some(ANSWER));
+    assert!(newcomer_gets_answer(&mut bot).await);
+
+    // Withdrawn: its file goes (the backup keeps it), and users no longer get it.
+    run(&mut bot, in_group(BRUNO, "/faq ritira 1 prova")).await;
+    assert!(!dir.path().join(own).exists());
+    assert!(
+        std::fs::read_to_string(dir.path().join(format!("{own}.bak")))
+            .unwrap()
+            .contains("staff-1")
+    );
+    assert!(!newcomer_gets_answer(&mut bot).await);
+}

@@ -105,7 +105,22 @@ pub async fn restore(
     let total = snap.records.len() as u64;
     let mut kept: Vec<Record> = Vec::with_capacity(snap.records.len());
     let mut emptied = 0u64;
+    // Unpublished FAQ drafts hold their ticket's user's question: they go with that user.
+    let erased_tickets: HashSet<u64> = snap
+        .records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Ticket { ticket } if r.is_about(&erased, &snap.secret) => Some(ticket.number),
+            _ => None,
+        })
+        .collect();
     for r in snap.records {
+        if let Record::Draft { draft } = &r {
+            if draft.status.personal() && draft.ticket.is_some_and(|n| erased_tickets.contains(&n)) {
+                emptied += 1;
+                continue;
+            }
+        }
         let about = r.is_about(&erased, &snap.secret);
         if let Some(r) = r.erase(&erased, &snap.secret) {
             emptied += u64::from(about);

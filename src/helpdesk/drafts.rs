@@ -2,14 +2,53 @@
 //! writes in `knowledge/faq/`), the card staff review in the chat, and the small button
 //! data of the teach flow (`f|verb|id[|n]`, at most 64 bytes, parsed strictly).
 
+use std::collections::BTreeMap;
+
 use crate::reply::{Button, Reply, Rich};
-use crate::store::{Draft, DraftStatus};
+use crate::store::{Draft, DraftStatus, RegressionChange};
 use crate::text::{Lang, texts};
 
 use super::teach::status_name;
 
 /// The staff FAQ file, relative to the knowledge directory.
 pub const STAFF_FILE: &str = "faq/staff.toml";
+
+/// Where the entries written from the chat go (`[helpdesk] faq_file`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaqFile {
+    /// All in `faq/staff.toml` (the default).
+    #[default]
+    Single,
+    /// One file per call, `faq/staff-<call>.toml`; entries of no call in `faq/staff.toml`.
+    PerCall,
+}
+
+/// The file (relative to the knowledge directory) entry `d` is written to.
+pub fn file_of(d: &Draft, layout: FaqFile) -> String {
+    match (layout, &d.call) {
+        (FaqFile::PerCall, Some(call)) => format!("faq/staff-{call}.toml"),
+        _ => STAFF_FILE.to_string(),
+    }
+}
+
+/// Whether `name` (a file name inside `faq/`) is one the help desk writes.
+pub fn is_staff_file(name: &str) -> bool {
+    name == "staff.toml" || (name.starts_with("staff-") && name.ends_with(".toml"))
+}
+
+/// Every staff FAQ file with these live entries, by path relative to the knowledge
+/// directory.
+pub fn staff_files(live: &[&Draft], layout: FaqFile) -> BTreeMap<String, String> {
+    let mut by_file: BTreeMap<String, Vec<&Draft>> = BTreeMap::new();
+    for d in live {
+        by_file.entry(file_of(d, layout)).or_default().push(d);
+    }
+    by_file
+        .into_iter()
+        .filter_map(|(file, ds)| Some((file, staff_file(&ds)?)))
+        .collect()
+}
 
 /// The staff FAQ file with these entries (by id); `None` when there is none (an empty
 /// FAQ file is an error for the loader, so the file is removed instead).
@@ -239,9 +278,47 @@ fn validation(d: &Draft) -> Rich {
                     r.line().text(format!("• «{q}»"));
                 }
             }
+            r.line().append(regression(&d.regression));
             r
         }
     }
+}
+
+/// Most regression changes listed on a card.
+const REGRESSION_SHOWN: usize = 10;
+
+/// The questions of the regression set the draft answers differently.
+fn regression(changes: &[RegressionChange]) -> Rich {
+    let tx = texts(Lang::It);
+    if changes.is_empty() {
+        return tx.t("teach.card.regression_none", &[]);
+    }
+    let mut r = tx.t("teach.card.regression", &[]);
+    // Answers the draft would break first.
+    let mut sorted: Vec<&RegressionChange> = changes.iter().collect();
+    sorted.sort_by_key(|c| !c.broken);
+    for c in sorted.iter().take(REGRESSION_SHOWN) {
+        r.line().append(tx.t(
+            "teach.card.regression_item",
+            &[
+                ("question", &c.question),
+                ("id", &c.id),
+                ("before", &c.before),
+                ("after", &c.after),
+            ],
+        ));
+        if c.broken {
+            r.text(" ")
+                .append(tx.t("teach.card.regression_broken", &[]));
+        }
+    }
+    if changes.len() > REGRESSION_SHOWN {
+        r.line().append(tx.t(
+            "teach.card.regression_more",
+            &[("count", &(changes.len() - REGRESSION_SHOWN).to_string())],
+        ));
+    }
+    r
 }
 
 #[cfg(test)]
@@ -274,6 +351,7 @@ mod tests {
             created: jiff::Timestamp::UNIX_EPOCH,
             errors: None,
             would_answer: Vec::new(),
+            regression: Vec::new(),
             replaces: None,
             reason: String::new(),
         }
@@ -297,6 +375,37 @@ mod tests {
         assert_eq!(alts.len(), 1);
         assert_eq!(alts[0].as_str(), Some("yoga ammesso"));
         assert_eq!(staff_file(&[]), None);
+    }
+
+    #[test]
+    fn per_call_files_hold_their_call_and_the_general_file_the_rest() {
+        let a = draft();
+        let mut b = draft();
+        b.id = 13;
+        b.call = None;
+        let mut c = draft();
+        c.id = 14;
+        let files = staff_files(&[&a, &b, &c], FaqFile::PerCall);
+        let names: Vec<&str> = files.keys().map(String::as_str).collect();
+        assert_eq!(names, ["faq/staff-alfa-2026.toml", "faq/staff.toml"]);
+        let ids = |text: &str| -> Vec<String> {
+            let v: toml::Value = toml::from_str(text).unwrap();
+            v["faq"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["id"].as_str().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(
+            ids(&files["faq/staff-alfa-2026.toml"]),
+            ["staff-12", "staff-14"]
+        );
+        assert_eq!(ids(&files["faq/staff.toml"]), ["staff-13"]);
+        let single = staff_files(&[&a, &b, &c], FaqFile::Single);
+        assert_eq!(single.len(), 1);
+        assert_eq!(ids(&single[STAFF_FILE]).len(), 3);
+        assert!(is_staff_file("staff-alfa-2026.toml") && !is_staff_file("wecare.toml"));
     }
 
     #[test]

@@ -61,6 +61,7 @@ pub enum TeachEvent {
     Checked {
         errors: Vec<String>,
         would_answer: Vec<String>,
+        regression: Vec<crate::store::RegressionChange>,
     },
     Approve,
     Discard,
@@ -116,6 +117,7 @@ pub fn step(
     let changed = |d: &mut Draft| {
         d.errors = None;
         d.would_answer.clear();
+        d.regression.clear();
     };
     let effects = match event {
         TeachEvent::Save { alternatives } => {
@@ -171,9 +173,11 @@ pub fn step(
         TeachEvent::Checked {
             errors,
             would_answer,
+            regression,
         } => {
             d.errors = Some(errors.clone());
             d.would_answer = would_answer.clone();
+            d.regression = regression.clone();
             Vec::new()
         }
         TeachEvent::Approve => {
@@ -266,6 +270,7 @@ mod tests {
             created: t(0),
             errors: None,
             would_answer: Vec::new(),
+            regression: Vec::new(),
             replaces: None,
             reason: String::new(),
         }

@@ -8,25 +8,22 @@
 //! files and loaded, which happens only after an approval.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
-use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::drafts::{STAFF_FILE, TeachButton, card, group_hash, short, staff_file};
+use super::drafts::{TeachButton, card, file_of, group_hash, short, staff_files};
+use super::impact::{self, IMPACT_SAMPLE};
 use super::teach::{self, Actor, MAX_ALTERNATIVES, TeachEffect, TeachEvent, parse_edit};
 use super::{ALIKE, Group, jaccard, stats};
-use crate::app::{App, AppError, Delivery, Incoming};
+use crate::app::{App, AppError, Brain, Delivery, Incoming};
 use crate::dialogue::{Engine, Event};
 use crate::reply::{Button, Reply, Rich};
-use crate::search::{Confidence, SearchIndex};
-use crate::store::{Draft, DraftStatus};
+use crate::search::SearchIndex;
+use crate::store::{Draft, DraftStatus, RegressionChange};
 use crate::text::{Lang, texts};
 
 /// The question log looked at for phrasings and impact (as `/statistiche`'s month).
 const LOOK_BACK: SignedDuration = SignedDuration::from_hours(24 * 30);
-/// Unanswered questions tried against a draft for its impact.
-const IMPACT_SAMPLE: usize = 40;
 
 fn here(r: Rich) -> Vec<Delivery> {
     vec![Delivery::Here(Reply::new(r))]
@@ -152,6 +149,7 @@ impl App {
             created: now,
             errors: None,
             would_answer: Vec::new(),
+            regression: Vec::new(),
             replaces: None,
             reason: String::new(),
         };
@@ -347,6 +345,7 @@ impl App {
             created: now,
             errors: None,
             would_answer: Vec::new(),
+            regression: Vec::new(),
             replaces: None,
             reason: String::new(),
         };
@@ -490,7 +489,7 @@ impl App {
     /// recent unanswered questions it would answer; stores the result.
     async fn validate(&self, d: Draft, now: Timestamp) -> Result<Draft, AppError> {
         let live = self.live_with(Some(&d)).await?;
-        let text = staff_file(&live.iter().collect::<Vec<_>>());
+        let wanted = staff_files(&live.iter().collect::<Vec<_>>(), self.settings.faq_file);
         let asked: Vec<String> = {
             let mut seen = BTreeSet::new();
             self.store
@@ -507,24 +506,36 @@ impl App {
         let brain = self.brain();
         let settings = self.settings.clone();
         let faq = format!("faq:{}", d.faq_id());
-        let (errors, would_answer) =
-            tokio::task::spawn_blocking(move || {
-                match super::publish::check(&dir, text.as_deref()) {
-                    Err(e) => (e.0.iter().map(|e| e.to_string()).collect(), Vec::new()),
-                    Ok(mut k) => {
-                        k.documents = brain.knowledge.documents.clone();
-                        let would = impact(&k, &settings, &faq, &asked, now);
-                        (Vec::new(), would)
-                    }
+        let started = std::time::Instant::now();
+        let (errors, would_answer, regression) = tokio::task::spawn_blocking(move || {
+            let changes = super::publish::plan(&dir, &wanted);
+            match super::publish::check_plan(&dir, &changes) {
+                Err(e) => (
+                    e.0.iter().map(|e| e.to_string()).collect(),
+                    Vec::new(),
+                    Vec::new(),
+                ),
+                Ok(mut k) => {
+                    k.documents = brain.knowledge.documents.clone();
+                    let (would, regression) = review(&brain, &k, &settings, &faq, &asked, now);
+                    (Vec::new(), would, regression)
                 }
-            })
-            .await
-            .map_err(|e| AppError::Reload(e.to_string()))?;
+            }
+        })
+        .await
+        .map_err(|e| AppError::Reload(e.to_string()))?;
+        tracing::info!(
+            draft = d.id,
+            ms = started.elapsed().as_millis() as u64,
+            changed = regression.len(),
+            "faq draft validated"
+        );
         let out = teach::step(
             &d,
             &TeachEvent::Checked {
                 errors,
                 would_answer,
+                regression,
             },
             &Actor {
                 id: d.author,
@@ -554,16 +565,17 @@ impl App {
         let tx = texts(Lang::It);
         let _one = super::publish::PUBLISH.lock().await;
         let live = self.live_with(None).await?;
-        let text = staff_file(&live.iter().collect::<Vec<_>>());
+        let wanted = staff_files(&live.iter().collect::<Vec<_>>(), self.settings.faq_file);
         let dir = self.knowledge_dir().to_path_buf();
-        let file = dir.join(STAFF_FILE);
-        let shown = PathBuf::from(STAFF_FILE);
+        let shown = file_of(&d, self.settings.faq_file);
+        let file = dir.join(&shown);
         let written = {
             let dir = dir.clone();
             tokio::task::spawn_blocking(move || {
-                super::publish::check(&dir, text.as_deref())
+                let changes = super::publish::plan(&dir, &wanted);
+                super::publish::check_plan(&dir, &changes)
                     .map_err(|e| Err(e.0.iter().map(|e| e.to_string()).collect::<Vec<_>>()))?;
-                super::publish::write(&dir, text.as_deref()).map_err(Ok)
+                super::publish::write_plan(&dir, &changes).map_err(Ok)
             })
             .await
             .map_err(|e| AppError::Reload(e.to_string()))?
@@ -583,10 +595,7 @@ impl App {
                         tracing::error!(file = %file.display(), "cannot write the staff FAQ file: {io}");
                         tx.t(
                             "teach.write_failed",
-                            &[
-                                ("file", &shown.display().to_string()),
-                                ("error", &io.to_string()),
-                            ],
+                            &[("file", &shown), ("error", &io.to_string())],
                         )
                     }
                 };
@@ -626,8 +635,8 @@ impl App {
                     "teach.published",
                     &[
                         ("id", &id),
-                        ("file", &shown.display().to_string()),
-                        ("backup", &format!("{STAFF_FILE}.bak")),
+                        ("file", &shown),
+                        ("backup", &format!("{shown}.bak")),
                     ],
                 ),
             },
@@ -635,10 +644,7 @@ impl App {
                 tracing::error!("reload after writing the staff FAQ file: {e}");
                 tx.t(
                     "teach.reload_failed",
-                    &[
-                        ("file", &shown.display().to_string()),
-                        ("error", &e.to_string()),
-                    ],
+                    &[("file", &shown), ("error", &e.to_string())],
                 )
             }
         };
@@ -660,30 +666,34 @@ impl App {
     }
 }
 
-/// The questions of `asked` a user would now get entry `faq` for, with confidence.
-fn impact(
+/// What draft entry `faq` changes: the recent questions of `asked` it would answer, and
+/// the regression questions answered differently with `k` (the knowledge with the draft)
+/// than with `brain` (the knowledge in use).
+fn review(
+    brain: &Brain,
     k: &crate::knowledge::Knowledge,
     settings: &crate::dialogue::Settings,
     faq: &str,
     asked: &[String],
     now: Timestamp,
-) -> Vec<String> {
+) -> (Vec<String>, Vec<RegressionChange>) {
     let Ok(index) = SearchIndex::from_knowledge(k) else {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     };
-    let index = Arc::new(index);
-    let engine = Engine {
+    let with = Engine {
         knowledge: k,
         index: &index,
         settings,
     };
-    asked
-        .iter()
-        .filter(|q| {
-            let (best, _, confidence) = engine.staff_pick(q, now);
-            confidence == Confidence::High && best.is_some_and(|b| index.entry(b).doc.id == faq)
-        })
-        .take(5)
-        .cloned()
-        .collect()
+    let without = Engine {
+        knowledge: &brain.knowledge,
+        index: &brain.index,
+        settings,
+    };
+    let would = impact::would_answer(&with, faq, asked, now);
+    // The set as the new load reads it (the file is part of the knowledge directory).
+    let set = &k.regression[..k.regression.len().min(impact::MAX_REGRESSION)];
+    let before = impact::answers(&without, set, now);
+    let after = impact::answers(&with, set, now);
+    (would, impact::changes(set, &before, &after))
 }

@@ -171,6 +171,14 @@ pub fn load_dir_with(
     dir: &Path,
     overlay: Option<(&Path, Option<&str>)>,
 ) -> Result<Knowledge, KnowledgeErrors> {
+    load_dir_over(dir, &overlay.into_iter().collect::<Vec<_>>())
+}
+
+/// [`load_dir_with`] with several FAQ files read from memory (or as if removed).
+pub fn load_dir_over(
+    dir: &Path,
+    overlays: &[(&Path, Option<&str>)],
+) -> Result<Knowledge, KnowledgeErrors> {
     let mut errors = Vec::new();
     if !dir.is_dir() {
         errors.push(KnowledgeError {
@@ -205,16 +213,17 @@ pub fn load_dir_with(
     }
     let mut faqs = Vec::new();
     let mut faq_files = toml_files(&dir.join("faq"));
-    if let Some((over, text)) = overlay {
+    for (over, text) in overlays {
         faq_files.retain(|p| p != over);
         if text.is_some() {
             faq_files.push(over.to_path_buf());
-            faq_files.sort();
         }
     }
+    faq_files.sort();
     let overlaid = |path: &Path| {
-        overlay
-            .filter(|(over, _)| *over == path)
+        overlays
+            .iter()
+            .find(|(over, _)| *over == path)
             .and_then(|(_, text)| text.map(str::to_string))
     };
     for path in faq_files {
@@ -344,6 +353,7 @@ pub fn load_dir_with(
         }
         faq_list.push(f);
     }
+    let regression = super::regression::load_regression(dir, &calls, &faq_list, &mut errors);
 
     if errors.is_empty() {
         let mut k = Knowledge {
@@ -352,6 +362,7 @@ pub fn load_dir_with(
             synonyms,
             lexicon,
             questionnaires,
+            regression,
             dir: dir.to_path_buf(),
             ..Knowledge::default()
         };

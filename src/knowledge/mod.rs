@@ -10,10 +10,11 @@ pub mod english;
 pub mod lexicon;
 mod load;
 mod questionnaire;
+pub mod regression;
 
 pub use deadline::{CallStatus, Deadline, DeadlineAt, DeadlineChange, DeadlineStatus};
 pub use lexicon::{Lexicon, Size};
-pub use load::{load_dir, load_dir_with};
+pub use load::{load_dir, load_dir_over, load_dir_with};
 
 use std::fmt;
 use std::path::PathBuf;
@@ -170,6 +171,8 @@ pub struct Knowledge {
     pub lexicon: Lexicon,
     /// Eligibility questionnaires (`questionnaires/`), one per call at most, plus profiles.
     pub questionnaires: Vec<Questionnaire>,
+    /// The regression set (`regression.toml`): questions and the entries that answer them.
+    pub regression: Vec<regression::RegressionQuestion>,
     pub dir: PathBuf,
     /// Official documents of the calls, split into passages (see [`crate::documents`]).
     pub documents: Vec<crate::documents::OfficialDocument>,

@@ -3,8 +3,11 @@
 //! ([`DraftStore::swap_draft`]), so two staff pressing «Pubblica» at once publish it once:
 //! only one of them moves it from `Open` to `Publishing`.
 //!
-//! Drafts are staff data, never shown to users: only published entries reach users, and
-//! only through the knowledge files the help desk writes (`knowledge/faq/staff.toml`).
+//! Drafts are never shown to users: only published entries reach users, and only through
+//! the knowledge files the help desk writes (`knowledge/faq/staff*.toml`). Until it is
+//! published a draft made from a ticket holds that user's question, so it is their data:
+//! erasing the user ([`crate::store::Erasure`]) removes it, and a backend keeps it sealed
+//! for them. A published entry is staff-edited knowledge and stays.
 
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -34,6 +37,15 @@ impl DraftStatus {
     /// Whether the entry belongs in the staff FAQ file.
     pub fn live(self) -> bool {
         matches!(self, DraftStatus::Publishing | DraftStatus::Published)
+    }
+
+    /// Whether a draft in this state is still its ticket's user's data (not published):
+    /// sealed for that user, and erased with them.
+    pub fn personal(self) -> bool {
+        matches!(
+            self,
+            DraftStatus::Offered | DraftStatus::Open | DraftStatus::Discarded
+        )
     }
 }
 
@@ -68,10 +80,27 @@ pub struct Draft {
     pub errors: Option<Vec<String>>,
     /// Recent unanswered questions it would answer (from the last validation).
     pub would_answer: Vec<String>,
+    /// Questions of the regression set it would answer differently (from the last
+    /// validation).
+    #[serde(default)]
+    pub regression: Vec<RegressionChange>,
     /// The published draft this one replaces once published (`/faq modifica`).
     pub replaces: Option<u64>,
     /// Why it was withdrawn.
     pub reason: String,
+}
+
+/// A question of the regression set answered differently with the draft live.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegressionChange {
+    /// The question's id in the regression file.
+    pub id: String,
+    pub question: String,
+    /// The answer without and with the draft, as staff read them.
+    pub before: String,
+    pub after: String,
+    /// It was answered as expected without the draft, and is not with it.
+    pub broken: bool,
 }
 
 impl Draft {

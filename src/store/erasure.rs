@@ -1,6 +1,7 @@
 //! Erasing one user (`/cancellami`) across every kind of data: session, subscriptions
-//! and queued reminders, followed calls, the profile kept for profile alerts, the personal fields of their tickets, the questions they asked,
-//! and messages still waiting to be sent to them. The same erasure can be part of a
+//! and queued reminders, followed calls, the profile kept for profile alerts, the personal
+//! fields of their tickets, unpublished FAQ drafts made from their tickets, the questions
+//! they asked, and messages still waiting to be sent to them. The same erasure can be part of a
 //! larger commit ([`crate::store::Commit::erase`]), e.g. with the reply that confirms it.
 //!
 //! A backend must make erasure real on disk (old versions included): see the backend's

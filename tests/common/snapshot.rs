@@ -129,6 +129,7 @@ pub async fn fill_user(st: &Store, user: i64) {
         created: t(6_000 + user),
         errors: None,
         would_answer: Vec::new(),
+        regression: Vec::new(),
         replaces: None,
         reason: String::new(),
     };

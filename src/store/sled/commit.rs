@@ -31,9 +31,10 @@ pub(super) enum TreeId {
     Applied,
     Watches,
     Profiles,
+    Drafts,
 }
 
-const TREES: usize = 14;
+const TREES: usize = 15;
 
 pub(super) const ALL: [TreeId; TREES] = [
     TreeId::Sessions,
@@ -50,6 +51,7 @@ pub(super) const ALL: [TreeId; TREES] = [
     TreeId::Applied,
     TreeId::Watches,
     TreeId::Profiles,
+    TreeId::Drafts,
 ];
 
 impl TreeId {
@@ -116,6 +118,7 @@ impl SledStore {
             TreeId::Applied => &self.applied,
             TreeId::Watches => &self.watches,
             TreeId::Profiles => &self.profiles,
+            TreeId::Drafts => &self.drafts,
         }
     }
 

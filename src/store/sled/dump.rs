@@ -15,7 +15,7 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 
 use super::SledStore;
-use super::drafts::{COUNTER, TREE};
+use super::drafts::COUNTER;
 use super::questions::time_key;
 use super::sessions::{HEAD, encode, header};
 use super::tickets::{message_key, number_key};
@@ -132,8 +132,8 @@ impl SledStore {
             let alert = self.open_profile(&item?.1);
             put(alert.map(|alert| Record::Profile { alert }))?;
         }
-        for item in self.db.open_tree(TREE)?.iter() {
-            let draft = serde_json::from_slice(&item?.1).ok();
+        for item in self.drafts.iter() {
+            let draft = self.decode_draft(&item?.1);
             put(draft.map(|draft| Record::Draft { draft }))?;
         }
         Ok(bad)
@@ -216,9 +216,9 @@ impl SledStore {
                 self.profiles.insert(self.profile_key(alert.user), sealed)?;
             }
             Record::Draft { draft } => {
-                self.db
-                    .open_tree(TREE)?
-                    .insert(draft.id.to_be_bytes(), serde_json::to_vec(&draft)?)?;
+                // Tickets come first in a snapshot: a draft is sealed for its ticket's user.
+                self.drafts
+                    .insert(draft.id.to_be_bytes(), self.encode_draft(&draft)?)?;
             }
             Record::Sequence { name, last } => {
                 let (tree, key): (sled::Tree, &[u8]) = match name {
@@ -258,7 +258,7 @@ impl Dump for SledStore {
     }
 
     async fn is_empty(&self) -> Result<bool, StoreError> {
-        let mut trees = vec![self.db.open_tree(TREE)?, self.db.open_tree(COUNTER)?];
+        let mut trees = vec![self.db.open_tree(COUNTER)?];
         trees.extend(super::commit::ALL.iter().map(|t| self.tree(*t).clone()));
         Ok(trees.iter().all(|t| t.is_empty()))
     }

@@ -4,7 +4,7 @@
 //! Trees: `sessions` (user → revision ‖ touched ‖ bytes), `questions` (time ‖ id →
 //! entry) and `question_askers` ([`questions`]), `subscriptions`, `reminder_queue`, `reminders_done` ([`follows`]), `tickets`,
 //! `ticket_messages`, `user_tickets`, `ticket_counter` ([`tickets`]), `outbox`
-//! ([`outbox`]), `watches` ([`watches`]), `profiles` ([`profiles`]) and `applied_updates`. Keys that sort by time or id are big-endian, with
+//! ([`outbox`]), `watches` ([`watches`]), `profiles` ([`profiles`]), `faq_drafts` ([`drafts`]) and `applied_updates`. Keys that sort by time or id are big-endian, with
 //! the sign bit flipped for signed ids so negative (group) ids sort first.
 //!
 //! **Erasure is real on disk** by crypto-shredding ([`crate::store::shred`]): every value
@@ -82,6 +82,8 @@ pub struct SledStore {
     watches: sled::Tree,
     /// Profile alerts ([`profiles`]).
     profiles: sled::Tree,
+    /// FAQ drafts written by staff ([`drafts`]).
+    drafts: sled::Tree,
     flusher: Arc<Flusher>,
     keys: Arc<dyn KeyStore>,
     /// Seals records that belong to no user.
@@ -201,6 +203,7 @@ impl SledStore {
             applied: db.open_tree("applied_updates")?,
             watches: db.open_tree("watches")?,
             profiles: db.open_tree("profiles")?,
+            drafts: db.open_tree(drafts::TREE)?,
             db,
             flusher: Arc::default(),
             journal: None,
@@ -260,8 +263,8 @@ impl SledStore {
     }
 
     /// The writes that erase everything stored about `user` but the session: follows,
-    /// the profile alert, queued and sent reminders, the personal fields of tickets, and messages still
-    /// waiting to go to them.
+    /// the profile alert, queued and sent reminders, the personal fields of tickets,
+    /// unpublished FAQ drafts made from their tickets, and messages still waiting to go to them.
     fn erase_ops(&self, user: UserId) -> Result<Vec<commit::Op>, StoreError> {
         let mut ops = self.reminder_keys_of(user)?;
         ops.extend(self.unfollow_ops(user, None)?);
@@ -271,6 +274,7 @@ impl SledStore {
         for k in self.outbox_keys_of(user)? {
             ops.push(commit::Op::Remove(commit::TreeId::Outbox, k));
         }
+        ops.extend(self.drafts_of(user)?);
         Ok(ops)
     }
 

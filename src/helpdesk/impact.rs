@@ -1,0 +1,164 @@
+//! What a FAQ draft would change, shown on its review card: the recent unanswered
+//! questions it would now answer, and the questions of the pack's regression set
+//! (`knowledge/regression.toml`) whose answer would change.
+//!
+//! Both are answered through the engine users talk to ([`Engine::handle`] for someone
+//! with no conversation yet, the regression question's call in focus), once with the
+//! knowledge in use and once with the knowledge plus the draft; an answer is what the
+//! user would get: a direct answer (which entry), a menu (which entries), a command, or
+//! «non lo so». Pure: the caller loads the knowledge and runs it off the async workers.
+
+use jiff::Timestamp;
+
+use crate::dialogue::{Answered, Effect, Engine, Event, Session};
+use crate::knowledge::regression::RegressionQuestion;
+use crate::search::Confidence;
+use crate::store::RegressionChange;
+use crate::text::{Lang, texts};
+
+/// Recent unanswered questions a draft is tried against.
+pub const IMPACT_SAMPLE: usize = 40;
+/// Most regression questions tried per review (two answers each: a chat reply must not
+/// wait for a large set; the file's first ones are tried).
+pub const MAX_REGRESSION: usize = 200;
+/// Recent questions shown as now answered.
+const SHOWN: usize = 5;
+
+/// What a user gets for a question, in short.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Direct(String),
+    /// A menu or «Quale bando?», with its entries.
+    Menu(Vec<String>),
+    Routed(String),
+    Nothing,
+}
+
+impl Verdict {
+    /// Whether a user asking `q` gets one of its expected entries directly (or «non lo
+    /// so» when none is expected).
+    pub fn right_for(&self, q: &RegressionQuestion) -> bool {
+        match self {
+            Verdict::Direct(e) => q.expect.contains(e),
+            Verdict::Routed(c) => q.expect.contains(&format!("cmd:{c}")),
+            Verdict::Nothing => q.expect.is_empty(),
+            Verdict::Menu(_) => false,
+        }
+    }
+
+    /// How staff read it on the card.
+    pub fn describe(&self) -> String {
+        let tx = texts(Lang::It);
+        match self {
+            Verdict::Direct(e) => e.clone(),
+            Verdict::Menu(es) => tx.s("teach.regression.menu", &[("entries", &es.join(", "))]),
+            Verdict::Routed(c) => format!("/{c}"),
+            Verdict::Nothing => tx.s("teach.regression.nothing", &[]),
+        }
+    }
+}
+
+/// What a user who has said nothing yet gets for `text`, with `focus` in focus.
+pub fn verdict(
+    engine: &Engine,
+    text: &str,
+    focus: Option<&crate::knowledge::CallId>,
+    now: Timestamp,
+) -> Verdict {
+    let session = Session {
+        topic: focus.cloned(),
+        ..Session::default()
+    };
+    let out = engine.handle(session, &Event::Text(text.to_string()), now);
+    let answer = out.effects.into_iter().find_map(|e| match e {
+        Effect::Asked { answer, .. } => Some(answer),
+        _ => None,
+    });
+    match answer {
+        Some(Answered::Direct { entry, .. }) => Verdict::Direct(entry),
+        Some(Answered::Menu { entries }) | Some(Answered::WhichCall { entries, .. }) => {
+            Verdict::Menu(entries)
+        }
+        Some(Answered::Routed { command }) => Verdict::Routed(command),
+        Some(Answered::Nothing) | None => Verdict::Nothing,
+    }
+}
+
+/// The answers to every question of `set`, in order.
+pub fn answers(engine: &Engine, set: &[RegressionQuestion], now: Timestamp) -> Vec<Verdict> {
+    set.iter()
+        .map(|q| verdict(engine, &q.text, q.focus.as_ref(), now))
+        .collect()
+}
+
+/// The questions of `set` answered differently `after` than `before` (the three in
+/// step), as shown on the card.
+pub fn changes(
+    set: &[RegressionQuestion],
+    before: &[Verdict],
+    after: &[Verdict],
+) -> Vec<RegressionChange> {
+    set.iter()
+        .zip(before.iter().zip(after))
+        .filter(|(_, (b, a))| b != a)
+        .map(|(q, (b, a))| RegressionChange {
+            id: q.id.clone(),
+            question: q.text.clone(),
+            before: b.describe(),
+            after: a.describe(),
+            broken: b.right_for(q) && !a.right_for(q),
+        })
+        .collect()
+}
+
+/// The questions of `asked` a user would now get entry `faq` for, with confidence.
+pub fn would_answer(engine: &Engine, faq: &str, asked: &[String], now: Timestamp) -> Vec<String> {
+    asked
+        .iter()
+        .filter(|q| {
+            let (best, _, confidence) = engine.staff_pick(q, now);
+            confidence == Confidence::High
+                && best.is_some_and(|b| engine.index.entry(b).doc.id == faq)
+        })
+        .take(SHOWN)
+        .cloned()
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(expect: &[&str]) -> RegressionQuestion {
+        RegressionQuestion {
+            id: "r1".into(),
+            text: "quando scade?".into(),
+            expect: expect.iter().map(|s| s.to_string()).collect(),
+            focus: None,
+        }
+    }
+
+    #[test]
+    fn only_changed_answers_are_listed_and_a_lost_right_answer_is_marked() {
+        let set = vec![q(&["faq:a"]), q(&["faq:b"]), q(&[])];
+        let before = vec![
+            Verdict::Direct("faq:a".into()),
+            Verdict::Menu(vec!["faq:b".into(), "faq:c".into()]),
+            Verdict::Nothing,
+        ];
+        let after = vec![
+            Verdict::Direct("faq:staff-1".into()),
+            Verdict::Direct("faq:b".into()),
+            Verdict::Nothing,
+        ];
+        let c = changes(&set, &before, &after);
+        assert_eq!(c.len(), 2);
+        assert_eq!(
+            (c[0].before.as_str(), c[0].after.as_str()),
+            ("faq:a", "faq:staff-1")
+        );
+        assert!(c[0].broken);
+        assert!(!c[1].broken, "a menu made a right direct answer is no loss");
+        assert!(c[1].before.contains("faq:b, faq:c"));
+    }
+}
