@@ -54,7 +54,11 @@
 //! - [`follow`] is following a call (pure): what a follower was last told
 //!   ([`follow::CallFacts`]), what changed since, the notice; [`app::follows`] compares
 //!   every follow on each load (run by the reminder dispatcher) and stores the notices in
-//!   the outbox with the new facts; [`store::watches`] keeps the follows.
+//!   the outbox with the new facts; [`store::watches`] keeps the follows. Profile alerts:
+//!   [`dialogue::profile_alert`] offers them, records the consent and finds the new calls
+//!   that fit a stored profile; [`app::profile_alerts`] runs that on each load and stores
+//!   the notices; [`store::profiles`] keeps the profiles (sealed). Notices are written in
+//!   the user's language.
 //! - [`helpdesk`] hands questions over to people: staff, tickets (kept by the store),
 //!   ready-to-send answers for staff, statistics of what is missing (text and a PNG
 //!   chart, sent as a photo through the outbox);

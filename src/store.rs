@@ -14,6 +14,8 @@
 //! - [`updates::UpdateLog`]: Telegram update ids already applied (a redelivered update is
 //!   not applied twice).
 //! - [`watches::WatchStore`]: the calls users follow, with what each was last told.
+//! - [`profiles::ProfileStore`]: profile alerts, the profile answers kept with the user's
+//!   consent and the calls already compared with them.
 //! - [`drafts::DraftStore`]: FAQ drafts staff write from the chat, swapped by
 //!   compare-and-swap (one approval publishes).
 //! - [`erasure::Erasure`]: erasing one user across all of the above.
@@ -43,6 +45,7 @@ pub mod files;
 pub mod follows;
 pub mod keys;
 pub mod outbox;
+pub mod profiles;
 pub mod questions;
 pub mod sessions;
 pub mod shred;
@@ -63,6 +66,7 @@ pub use dump::{Dump, Record};
 pub use erasure::Erasure;
 pub use follows::FollowStore;
 pub use outbox::OutboxStore;
+pub use profiles::{ProfileAlert, ProfileStore};
 pub use questions::{AskedQuestion, QuestionLog};
 pub use sessions::{Revision, SessionStore, StoredSession};
 pub use tickets::{NewTicket, Status, Ticket, TicketStore};
@@ -72,8 +76,8 @@ pub use watches::{Watch, WatchStore};
 /// The traits, for callers that use a [`Store`]'s methods.
 pub mod prelude {
     pub use super::{
-        Committer, DraftStore, Dump, Erasure, FollowStore, OutboxStore, QuestionLog, SessionStore,
-        TicketStore, UpdateLog, WatchStore,
+        Committer, DraftStore, Dump, Erasure, FollowStore, OutboxStore, ProfileStore, QuestionLog,
+        SessionStore, TicketStore, UpdateLog, WatchStore,
     };
 }
 
@@ -100,6 +104,7 @@ pub trait Backend:
     + OutboxStore
     + UpdateLog
     + WatchStore
+    + ProfileStore
     + Erasure
     + Committer
     + DraftStore
@@ -118,6 +123,7 @@ impl<T> Backend for T where
         + OutboxStore
         + UpdateLog
         + WatchStore
+        + ProfileStore
         + Erasure
         + Committer
         + DraftStore

@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 
 use super::drafts::Draft;
 use super::follows::{Done, Queued};
+use super::profiles::ProfileAlert;
 use super::shred::Pseudonym;
 use super::watches::Watch;
 use super::{AskedQuestion, StoreError, Ticket, UserId};
@@ -77,6 +78,8 @@ pub enum Record {
     Applied { id: u32, at: Timestamp },
     /// A user following a call («🔔 Avvisami»).
     Watch { watch: Watch },
+    /// A user's profile alert («Avvisami se esce un bando adatto a me»).
+    Profile { alert: ProfileAlert },
     /// A FAQ draft written by staff.
     Draft { draft: Draft },
     /// The last number a sequence gave (the next one is above it).
@@ -119,6 +122,7 @@ impl Record {
             Record::Outbox(_) => "outbox messages",
             Record::Applied { .. } => "applied updates",
             Record::Watch { .. } => "follows",
+            Record::Profile { .. } => "profile alerts",
             Record::Draft { .. } => "faq drafts",
             Record::Sequence { .. } => "sequences",
         }
@@ -139,6 +143,7 @@ impl Record {
                     || (o.entry.chat > 0 && user(UserId(o.entry.chat)))
             }
             Record::Watch { watch } => user(watch.user),
+            Record::Profile { alert } => user(alert.user),
             Record::TicketMessage { .. }
             | Record::Applied { .. }
             | Record::Draft { .. }

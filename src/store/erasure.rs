@@ -1,5 +1,5 @@
 //! Erasing one user (`/cancellami`) across every kind of data: session, subscriptions
-//! and queued reminders, the personal fields of their tickets, the questions they asked,
+//! and queued reminders, followed calls, the profile kept for profile alerts, the personal fields of their tickets, the questions they asked,
 //! and messages still waiting to be sent to them. The same erasure can be part of a
 //! larger commit ([`crate::store::Commit::erase`]), e.g. with the reply that confirms it.
 //!

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use jiff::Timestamp;
+use sportello::eligibility::Answers;
 use sportello::follow::{CallFacts, Status as CallStatus};
 use sportello::knowledge::{CallId, DeadlineAt};
 use sportello::outgoing::{Class, Entry};
@@ -12,6 +13,7 @@ use sportello::reply::Rich;
 use sportello::store::drafts::{Draft, DraftStatus};
 use sportello::store::dump::Record;
 use sportello::store::follows::DoneHow;
+use sportello::store::profiles::ProfileAlert;
 use sportello::store::{AskedQuestion, Commit, NewTicket, Revision, Store, UserId, Watch};
 
 pub fn t(secs: i64) -> Timestamp {
@@ -25,7 +27,8 @@ pub fn offsets() -> Vec<Offset> {
 
 /// Stores data of every kind about `user` (a positive id): a session, a subscription
 /// with its queued reminders (one of them done), a ticket posted to the staff chat, a
-/// logged question, an outgoing message, a follow, an applied update and a FAQ draft.
+/// logged question, an outgoing message, a follow, a profile alert, an applied update and
+/// a FAQ draft.
 pub async fn fill_user(st: &Store, user: i64) {
     let u = UserId(user);
     let call = CallId(format!("bando-{}", user % 3));
@@ -66,6 +69,15 @@ pub async fn fill_user(st: &Store, user: i64) {
         },
         since: t(3_000 + user),
         verdict: None,
+        lang: sportello::text::Lang::En,
+    });
+    c.save_profile(ProfileAlert {
+        user: u,
+        questionnaire: "profilo".into(),
+        answers: Answers::default(),
+        seen: vec![call.clone()],
+        lang: sportello::text::Lang::It,
+        since: t(3_500 + user),
     });
     c.send(Entry::message(
         user,

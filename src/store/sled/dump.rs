@@ -19,7 +19,6 @@ use super::drafts::{COUNTER, TREE};
 use super::questions::time_key;
 use super::sessions::{HEAD, encode, header};
 use super::tickets::{message_key, number_key};
-use super::watches::watch_key;
 use crate::schedule::Subscription;
 use crate::store::dump::{Dump, Exported, Record, Sequence, Sink};
 use crate::store::follows::Queued;
@@ -126,8 +125,12 @@ impl SledStore {
             })())?;
         }
         for item in self.watches.iter() {
-            let watch = serde_json::from_slice(&item?.1).ok();
+            let watch = self.open_watch(&item?.1);
             put(watch.map(|watch| Record::Watch { watch }))?;
+        }
+        for item in self.profiles.iter() {
+            let alert = self.open_profile(&item?.1);
+            put(alert.map(|alert| Record::Profile { alert }))?;
         }
         for item in self.db.open_tree(TREE)?.iter() {
             let draft = serde_json::from_slice(&item?.1).ok();
@@ -204,10 +207,13 @@ impl SledStore {
                     .insert(id.to_be_bytes(), &at.as_second().to_be_bytes())?;
             }
             Record::Watch { watch } => {
-                self.watches.insert(
-                    watch_key(watch.user, &watch.call),
-                    serde_json::to_vec(&watch)?,
-                )?;
+                let sealed = self.seal(Some(watch.user), &serde_json::to_vec(&watch)?)?;
+                self.watches
+                    .insert(self.watch_key(watch.user, &watch.call), sealed)?;
+            }
+            Record::Profile { alert } => {
+                let sealed = self.seal(Some(alert.user), &serde_json::to_vec(&alert)?)?;
+                self.profiles.insert(self.profile_key(alert.user), sealed)?;
             }
             Record::Draft { draft } => {
                 self.db

@@ -4,7 +4,7 @@
 //! Trees: `sessions` (user → revision ‖ touched ‖ bytes), `questions` (time ‖ id →
 //! entry) and `question_askers` ([`questions`]), `subscriptions`, `reminder_queue`, `reminders_done` ([`follows`]), `tickets`,
 //! `ticket_messages`, `user_tickets`, `ticket_counter` ([`tickets`]), `outbox`
-//! ([`outbox`]), `watches` ([`watches`]) and `applied_updates`. Keys that sort by time or id are big-endian, with
+//! ([`outbox`]), `watches` ([`watches`]), `profiles` ([`profiles`]) and `applied_updates`. Keys that sort by time or id are big-endian, with
 //! the sign bit flipped for signed ids so negative (group) ids sort first.
 //!
 //! **Erasure is real on disk** by crypto-shredding ([`crate::store::shred`]): every value
@@ -29,6 +29,7 @@ mod dump;
 mod follows;
 mod migrate;
 mod outbox;
+mod profiles;
 mod questions;
 mod sessions;
 mod tickets;
@@ -79,6 +80,8 @@ pub struct SledStore {
     applied: sled::Tree,
     /// Calls users follow ([`watches`]).
     watches: sled::Tree,
+    /// Profile alerts ([`profiles`]).
+    profiles: sled::Tree,
     flusher: Arc<Flusher>,
     keys: Arc<dyn KeyStore>,
     /// Seals records that belong to no user.
@@ -132,6 +135,12 @@ impl SledStore {
         files::make_private(dir)?;
         let mut st = SledStore::from_db(db, Arc::new(keys))?;
         st.journal = Some(Arc::new(Journal::open(dir)?));
+        // Follows were written in clear by a version after the first sealing.
+        let n = st.seal_plain_watches()?;
+        if n > 0 {
+            st.db.flush()?;
+            tracing::info!("sealed {n} follows written by an older version");
+        }
         if new_keys {
             let n = st.seal_legacy()?;
             if n > 0 {
@@ -191,6 +200,7 @@ impl SledStore {
             outbox: db.open_tree("outbox")?,
             applied: db.open_tree("applied_updates")?,
             watches: db.open_tree("watches")?,
+            profiles: db.open_tree("profiles")?,
             db,
             flusher: Arc::default(),
             journal: None,
@@ -250,11 +260,12 @@ impl SledStore {
     }
 
     /// The writes that erase everything stored about `user` but the session: follows,
-    /// queued and sent reminders, the personal fields of tickets, and messages still
+    /// the profile alert, queued and sent reminders, the personal fields of tickets, and messages still
     /// waiting to go to them.
     fn erase_ops(&self, user: UserId) -> Result<Vec<commit::Op>, StoreError> {
         let mut ops = self.reminder_keys_of(user)?;
         ops.extend(self.unfollow_ops(user, None)?);
+        ops.extend(self.drop_profile_ops(user));
         ops.extend(self.questions_of(user)?);
         ops.extend(self.forget_tickets_ops(user)?);
         for k in self.outbox_keys_of(user)? {
