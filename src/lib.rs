@@ -47,8 +47,10 @@
 //!   store and the outbox); [`store::outbox`] is the outbox's interface and claim protocol.
 //! - [`outbox`] delivers every message, stored with the state change that caused it: one
 //!   error policy, one limiter, the sender task.
-//! - [`reminders`] follows deadlines for subscribers: pure schedule, a rate-limited
-//!   dispatcher task over the store's queue, calendar files.
+//! - [`reminders`] follows deadlines for subscribers: a rate-limited dispatcher task over
+//!   the store's queue, calendar files; [`schedule`] is its pure part (which reminders a
+//!   subscription has, what a changed deadline means), shared with the store, which
+//!   persists what it plans (so the store never imports [`reminders`]).
 //! - [`follow`] is following a call (pure): what a follower was last told
 //!   ([`follow::CallFacts`]), what changed since, the notice; [`app::follows`] compares
 //!   every follow on each load (run by the reminder dispatcher) and stores the notices in
@@ -99,6 +101,7 @@ pub mod outbox;
 pub mod outgoing;
 pub mod reminders;
 pub mod reply;
+pub mod schedule;
 pub mod search;
 pub mod store;
 pub mod telegram;

@@ -14,7 +14,9 @@
 pub mod dispatch;
 pub mod handoff;
 pub mod ics;
-pub mod schedule;
+/// The pure schedule lives below the store (which persists what it plans); re-exported
+/// here, where it is used.
+pub use crate::schedule;
 pub mod telegram;
 
 use std::time::Duration;

@@ -18,7 +18,7 @@ use super::watches::Watch;
 use super::{AskedQuestion, Revision, StoreError, Ticket, UserId};
 use crate::knowledge::CallId;
 use crate::outgoing::Entry;
-use crate::reminders::schedule::{Offset, Subscription};
+use crate::schedule::{Offset, Subscription};
 
 /// A session to save (`bytes: None`: to delete) if the stored one is still `expect`.
 #[derive(Debug, Clone, PartialEq, Eq)]

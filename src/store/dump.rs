@@ -34,7 +34,7 @@ use super::shred::Pseudonym;
 use super::watches::Watch;
 use super::{AskedQuestion, StoreError, Ticket, UserId};
 use crate::outgoing::Entry;
-use crate::reminders::schedule::Subscription;
+use crate::schedule::Subscription;
 
 /// One stored thing, in its logical form (see the module documentation).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -53,7 +53,7 @@ pub enum Record {
     /// due at `due` (a retried item's due time moves on from its plan's).
     Queued { due: Timestamp, queued: Queued },
     /// A reminder that left the queue, so it is never queued again. `identity` is
-    /// [`crate::reminders::schedule::Planned::identity`] without its leading user id.
+    /// [`crate::schedule::Planned::identity`] without its leading user id.
     ReminderDone {
         who: Pseudonym,
         identity: Vec<u8>,

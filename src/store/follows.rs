@@ -11,7 +11,7 @@
 //!   with `in_flight` set: a crash repeats at most the items that were in flight.
 //!
 //! What to queue for a subscription is computed by the pure
-//! [`crate::reminders::schedule`]; the store persists it.
+//! [`crate::schedule`]; the store persists it.
 
 use std::collections::HashSet;
 
@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{StoreError, UserId};
 use crate::knowledge::{CallId, DeadlineAt};
-use crate::reminders::schedule::{Offset, Planned, Subscription};
+use crate::schedule::{Offset, Planned, Subscription};
 
 /// A queued message and its delivery state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

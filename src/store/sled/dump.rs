@@ -19,7 +19,7 @@ use super::drafts::COUNTER;
 use super::questions::time_key;
 use super::sessions::{HEAD, encode, header};
 use super::tickets::{message_key, number_key};
-use crate::reminders::schedule::Subscription;
+use crate::schedule::Subscription;
 use crate::store::dump::{Dump, Exported, Record, Sequence, Sink};
 use crate::store::follows::Queued;
 use crate::store::shred::{PSEUDONYM, Pseudonym};

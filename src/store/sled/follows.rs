@@ -9,7 +9,7 @@
 //!
 //! Scans happen outside transactions (a transactional tree cannot scan); changes that
 //! touch several trees are small transactions over keys computed from the pure
-//! [`schedule`](crate::reminders::schedule). A claim is a compare-and-swap of the item's
+//! [`schedule`](crate::schedule). A claim is a compare-and-swap of the item's
 //! stored bytes, so of two claimers exactly one wins.
 
 use std::collections::HashSet;
@@ -21,7 +21,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 use super::SledStore;
 use super::commit::{Op, TreeId};
 use crate::knowledge::CallId;
-use crate::reminders::schedule::{Change, Kind, Offset, Planned, Subscription, change, plan};
+use crate::schedule::{Change, Kind, Offset, Planned, Subscription, change, plan};
 use crate::store::follows::{
     DeadlineOf, Done, DoneHow, DueReminder, FollowStore, Queued, ReminderKey, SyncReport,
 };

@@ -7,7 +7,7 @@
 
 use super::SledStore;
 use super::sessions::encode;
-use crate::reminders::schedule::Subscription;
+use crate::schedule::Subscription;
 use crate::store::follows::Queued;
 use crate::store::{AskedQuestion, StoreError, Ticket, UserId};
 
@@ -115,7 +115,7 @@ impl SledStore {
 mod tests {
     use super::*;
     use crate::knowledge::{CallId, DeadlineAt};
-    use crate::reminders::schedule::{Offset, plan};
+    use crate::schedule::{Offset, plan};
     use crate::store::follows::{Done, DoneHow};
     use crate::store::{Erasure, FollowStore, QuestionLog, SessionStore, Status, TicketStore};
     use jiff::Timestamp;

@@ -3,6 +3,10 @@
 //! Nothing here reads a clock or a disk: the store persists what [`plan`] and
 //! [`changes`] compute, and the dispatcher asks [`decide`] what to do with a queued item
 //! at the moment it could send it.
+//!
+//! It sits below both: the store ([`crate::store::follows`]) persists its plans and the
+//! dispatcher ([`crate::reminders`], which re-exports it as `reminders::schedule`) acts
+//! on them, so the store never imports the reminders module.
 
 use std::fmt;
 use std::str::FromStr;
