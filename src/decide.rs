@@ -19,6 +19,11 @@ use crate::knowledge::{Applicant, Audience, CallId, CallStatus, Knowledge};
 use crate::search::{EntryKind, Hit, Results, SearchIndex};
 use crate::understand::calls::{Relation, best_relation, is_open, relation};
 
+mod features;
+
+use features::Signs;
+pub use features::{Candidate, Choice, ND, NR, Pool};
+
 /// What the question is about, beyond its words.
 #[derive(Debug, Clone, Copy)]
 pub struct Context<'a> {
@@ -134,10 +139,13 @@ struct Weighed {
     score: f32,
     coverage: f32,
     similarity: f32,
+    /// The learned ranker's features of it, and its score (log-odds) when there is one.
+    x: [f32; NR],
+    learned: f32,
 }
 
 /// How sure the decision was of its best entry (for calibration and `explain`).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Trace {
     /// The best entry as weighed in context, and the best one answering something else.
     pub top: Option<usize>,
@@ -154,6 +162,11 @@ pub struct Trace {
     pub needed: f32,
     /// The open call's answer to a question several calls answer differently.
     pub per_call: bool,
+    /// The candidates and the question's signs, when the decision came to choose between
+    /// a direct answer and a menu (what the learned ranker is trained on).
+    pub pool: Option<Pool>,
+    /// The learned decision's probability that the best entry is right, when it decided.
+    pub probability: Option<f32>,
 }
 
 /// Decides what to answer.
@@ -185,14 +198,24 @@ fn decide_inner(
     } else {
         ctx.named.iter().collect()
     };
+    let learned = ix.learned();
+    let bm25_max = results.hits.iter().map(|h| h.score).fold(0.0f32, f32::max);
     let weigh_all = |targets: &[&CallId]| {
         let mut w: Vec<Weighed> = results
             .hits
             .iter()
-            .filter(|h| audience_fits(ix, h, ctx.audience))
-            .filter_map(|h| weigh(k, ix, h, targets, ctx))
+            .enumerate()
+            .filter(|(_, h)| audience_fits(ix, h, ctx.audience))
+            .filter_map(|(i, h)| weigh(k, ix, h, (i, bm25_max), targets, ctx))
             .collect();
         w.sort_by(|a, b| b.score.total_cmp(&a.score));
+        // The learned ranker, when the pack has one, orders the candidates instead.
+        if let Some(m) = learned {
+            for x in &mut w {
+                x.learned = m.rerank.logit(&x.x);
+            }
+            w.sort_by(|a, b| b.learned.total_cmp(&a.learned));
+        }
         w
     };
     let mut weighed = weigh_all(&targets);
@@ -281,6 +304,7 @@ fn decide_inner(
             sureness,
             needed,
             per_call: true,
+            ..Trace::default()
         };
         // Set on the dev set: the open call's answer was right but for questions with
         // words the pack does not know.
@@ -325,6 +349,44 @@ fn decide_inner(
         .plain_best
         .is_some_and(|b| same_answer(ix, b, top.entry));
     let needed = if agreed { SURE_AGREED } else { SURE };
+    // A definition of a general term (a glossary entry) says nothing of the call asked
+    // about: for a question on that call's detail it is offered, never stated as the answer.
+    let general_definition = |entry: usize| {
+        !targets.is_empty()
+            && !ctx.defines
+            && ix.entry(entry).doc.calls.is_empty()
+            && defines(ix, entry, ctx)
+    };
+    let pool = Pool {
+        candidates: weighed
+            .iter()
+            .map(|w| Candidate {
+                entry: w.entry,
+                x: w.x,
+                score: w.score,
+                coverage: w.coverage,
+                similarity: w.similarity,
+                general_definition: general_definition(w.entry),
+            })
+            .collect(),
+        min_coverage,
+        unknown: results.query.unknown_share(),
+        targets: !targets.is_empty(),
+        described: ctx.described,
+        content: results.query.content_concepts(),
+        plain_best: ctx.plain_best,
+    };
+    // The learned decision: how likely the best entry is right, from its score, its lead
+    // over its rival and the question's signs (see `features`).
+    let probability = learned.and_then(|m| {
+        let scores: Vec<f32> = weighed.iter().map(|w| w.learned).collect();
+        let choice = pool.choose(ix, &scores)?;
+        Some(crate::search::sigmoid(m.decide.logit(&choice.x)))
+    });
+    let sure = match (learned, probability) {
+        (Some(m), Some(p)) => p >= m.threshold,
+        _ => sureness >= needed,
+    };
     *trace = Trace {
         top: Some(top.entry),
         rival: rival.map(|r| r.entry),
@@ -336,14 +398,10 @@ fn decide_inner(
         sureness,
         needed,
         per_call: false,
+        pool: Some(pool),
+        probability,
     };
-    // A definition of a general term (a glossary entry) says nothing of the call asked
-    // about: for a question on that call's detail it is offered, never stated as the answer.
-    let general_definition = !targets.is_empty()
-        && !ctx.defines
-        && ix.entry(top.entry).doc.calls.is_empty()
-        && defines(ix, top.entry, ctx);
-    let direct = !general_definition && top.coverage >= DIRECT_COVERAGE && sureness >= needed;
+    let direct = !general_definition(top.entry) && top.coverage >= DIRECT_COVERAGE && sure;
     if direct {
         // «Forse cercavi anche»: the next two entries of the asked calls that answer
         // something else (the call text of the same answer has its own button).
@@ -401,23 +459,32 @@ fn audience_fits(ix: &SearchIndex, h: &Hit, asker: Option<Audience>) -> bool {
 
 /// The hit weighed by how its calls stand to the asked ones; `None` when it belongs to
 /// another call only.
+/// `at`: the hit's position in the search's order and the best BM25 score there.
 fn weigh(
     k: &Knowledge,
     ix: &SearchIndex,
     h: &Hit,
+    at: (usize, f32),
     targets: &[&CallId],
     ctx: &Context<'_>,
 ) -> Option<Weighed> {
     let now = ctx.now;
     let doc = &ix.entry(h.entry).doc;
     let mut factor = 1.0;
-    if defines(ix, h.entry, ctx) != ctx.defines {
+    let mut signs = Signs {
+        defines: defines(ix, h.entry, ctx),
+        ..Signs::default()
+    };
+    signs.defines_asked = signs.defines && ctx.defines;
+    if signs.defines != ctx.defines {
+        signs.kind_mismatch = true;
         factor *= KIND_MISMATCH;
     }
     // «Quando…?» is not answered by «Chi…?»: different question words, different questions.
     let asked = ctx.asks_with;
     let answers = ix.asks_with(h.entry);
     if !asked.is_empty() && !answers.is_empty() && !answers.iter().any(|a| asked.contains(a)) {
+        signs.asks_mismatch = true;
         factor *= KIND_MISMATCH;
     }
     // An entry of calls the asker cannot apply to (their kind is not among the calls'
@@ -436,8 +503,10 @@ fn weigh(
                 .all(|c| !c.applicants.is_empty() && !c.applicants.contains(&a))
     });
     if ctx.audience.is_some() && doc.audience == ctx.audience {
+        signs.audience_match = true;
         factor *= AUDIENCE_MATCH;
     } else if shut_out {
+        signs.not_for_asker = true;
         factor *= NOT_FOR_ASKER;
     }
     if targets.is_empty() {
@@ -448,6 +517,8 @@ fn weigh(
             .map(|c| c.status(now))
             .collect();
         let closed = !statuses.is_empty() && statuses.iter().all(|s| *s == CallStatus::Closed);
+        signs.closed = closed;
+        signs.open = statuses.contains(&CallStatus::Open);
         if ctx.past {
             if closed {
                 factor *= OPEN_FACTOR;
@@ -469,6 +540,8 @@ fn weigh(
         if !best.fits() {
             return None;
         }
+        signs.above = best == Relation::Above;
+        signs.inside = best == Relation::Inside;
         match best {
             Relation::Above => factor *= ABOVE_FACTOR,
             Relation::Inside => factor *= INSIDE_FACTOR,
@@ -478,16 +551,22 @@ fn weigh(
         if targets.len() > 1 && relations.iter().all(|r| r.fits()) {
             factor *= 1.1;
         } else if targets.len() == 1 && doc.calls.len() > 1 {
+            signs.shared = true;
             factor *= SHARED_FACTOR;
         }
     } else if !targets.is_empty() {
+        signs.general = true;
         factor *= GENERAL_FACTOR;
     }
+    let score = h.rank * factor;
+    let plain_best = ctx.plain_best.is_some_and(|b| same_answer(ix, b, h.entry));
     Some(Weighed {
         entry: h.entry,
-        score: h.rank * factor,
+        score,
         coverage: h.coverage,
         similarity: h.similarity,
+        x: features::candidate(ix, h, score, at.1, at.0, plain_best, &signs),
+        learned: score,
     })
 }
 
