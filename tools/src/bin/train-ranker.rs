@@ -23,11 +23,7 @@ struct Args {
     #[arg(long, value_delimiter = ',', default_value = "dev.toml,dev2.toml")]
     it: Vec<String>,
     /// English development sets.
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "dev_en.toml,dev2_en.toml"
-    )]
+    #[arg(long, value_delimiter = ',', default_value = "dev_en.toml")]
     en: Vec<String>,
     /// Cross-validation folds.
     #[arg(long, default_value_t = 5)]
