@@ -12,17 +12,26 @@
 //!
 //! Margins are relative (BM25 swings on a corpus this small; see `search`) and were set
 //! on the development set (`tests/retrieval/dev.toml`), not on the held-out set.
+//!
+//! When the pack has a ranker file (`knowledge/ranker.toml`, see `search::learned`), its
+//! rerank model orders the candidates and its decision model says whether the best one is
+//! sure enough to answer directly (probability above the file's threshold) instead of the
+//! hand-set sureness margins; every structural rule here (calls, audience, open call
+//! first, general definitions, the coverage floors) still applies. The candidates'
+//! features are recorded in the [`Trace`] for the training tool (`features`).
 
 use jiff::Timestamp;
 
 use crate::knowledge::{Applicant, Audience, CallId, CallStatus, Knowledge};
 use crate::search::{EntryKind, Hit, Results, SearchIndex};
-use crate::understand::calls::{Relation, best_relation, is_open, relation};
+use crate::understand::calls::{Relation, best_relation};
 
 mod features;
+mod per_call;
 
 use features::Signs;
 pub use features::{Candidate, Choice, ND, NR, Pool};
+use per_call::per_call;
 
 /// What the question is about, beyond its words.
 #[derive(Debug, Clone, Copy)]
@@ -96,9 +105,6 @@ const SURE_AGREED: f32 = 0.52;
 const SIMILARITY_WEIGHT: f32 = 0.25;
 const COVERAGE_WEIGHT: f32 = 0.5;
 const UNKNOWN_WEIGHT: f32 = 0.3;
-/// Entries of different calls this close to the best are "the same question, asked of
-/// each call".
-const SAME_QUESTION: f32 = 0.15;
 /// A follow-up leaves the call in focus when no entry of it covers this much of the
 /// question, and an entry of another call covers at least `ESCAPE_STRONG` of it, close to
 /// one of its phrasings.
@@ -108,8 +114,6 @@ const ESCAPE_SIMILAR: f32 = 0.6;
 /// How much weaker a FAQ may be than the call text of the same call and still be shown
 /// instead of it.
 const FAQ_FIRST: f32 = 0.1;
-/// Coverage an entry needs to count as another call's answer to the same question.
-const BAND_COVERAGE: f32 = 0.45;
 /// A question mostly in words the pack does not know is not answered.
 const MAX_UNKNOWN: f32 = 0.45;
 /// Preference, at equal words, for an entry of the asked call over a general one and
@@ -590,61 +594,4 @@ fn same_answer(ix: &SearchIndex, a: usize, b: usize) -> bool {
     let (da, db) = (&ix.entry(a).doc, &ix.entry(b).doc);
     let faqs = (da.kind == EntryKind::Faq) as u8 + (db.kind == EntryKind::Faq) as u8;
     faqs < 2 && da.call.is_some() && da.call == db.call
-}
-
-/// A question naming no call that entries of several unrelated calls answer about as
-/// well: the open call's answer with the others in a line each, or «Quale bando?».
-fn per_call(
-    k: &Knowledge,
-    ix: &SearchIndex,
-    weighed: &[Weighed],
-    top: Weighed,
-    now: Timestamp,
-) -> Option<Decision> {
-    // Only call-specific answers compete this way (a glossary entry answers for all).
-    let top_call = ix.entry(top.entry).doc.call.clone()?;
-    let band: Vec<Weighed> = weighed
-        .iter()
-        .copied()
-        .filter(|w| w.score >= top.score - SAME_QUESTION && w.coverage >= BAND_COVERAGE)
-        .collect();
-    // The best entry of each call in the band, calls unrelated to one another.
-    let mut per: Vec<(CallId, Weighed)> = Vec::new();
-    for w in &band {
-        let Some(c) = ix.entry(w.entry).doc.call.clone() else {
-            continue;
-        };
-        if per
-            .iter()
-            .any(|(p, _)| relation(k, p, &c) != Relation::Other)
-        {
-            continue;
-        }
-        per.push((c, *w));
-    }
-    if per.len() < 2 {
-        return None;
-    }
-    let open: Option<&(CallId, Weighed)> = per
-        .iter()
-        .find(|(c, _)| k.call(&c.0).is_some_and(|c| is_open(c, now)));
-    match open {
-        Some((c, w)) => {
-            let mut others: Vec<&(CallId, Weighed)> = per.iter().filter(|(o, _)| o != c).collect();
-            others.sort_by_key(|(o, _)| k.call(&o.0).map(|c| c.status(now)));
-            Some(Decision::Direct {
-                entry: w.entry,
-                call: Some(c.clone()),
-                also: Vec::new(),
-                lines: others.iter().map(|(_, w)| w.entry).collect(),
-            })
-        }
-        None if per.iter().all(|(c, _)| *c != top_call) => None,
-        None => {
-            let mut calls: Vec<(CallId, usize)> =
-                per.iter().map(|(c, w)| (c.clone(), w.entry)).collect();
-            calls.sort_by_key(|(c, _)| k.call(&c.0).map(|c| (c.status(now), c.short.clone())));
-            Some(Decision::WhichCall { calls })
-        }
-    }
 }
