@@ -120,7 +120,9 @@ impl Brain {
         }
         knowledge.documents = documents;
         knowledge.warnings.extend(warnings);
-        let index = SearchIndex::from_knowledge(&knowledge)?;
+        let mut index = SearchIndex::from_knowledge(&knowledge)?;
+        // The learned ranker, when the pack has one (`sportello check` reads it too).
+        index.load_ranker(dir)?;
         Ok(Brain { knowledge, index })
     }
 }

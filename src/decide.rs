@@ -12,12 +12,26 @@
 //!
 //! Margins are relative (BM25 swings on a corpus this small; see `search`) and were set
 //! on the development set (`tests/retrieval/dev.toml`), not on the held-out set.
+//!
+//! When the pack has a ranker file (`knowledge/ranker.toml`, see `search::learned`), its
+//! rerank model orders the candidates and its decision model says whether the best one is
+//! sure enough to answer directly (probability above the file's threshold) instead of the
+//! hand-set sureness margins; every structural rule here (calls, audience, open call
+//! first, general definitions, the coverage floors) still applies. The candidates'
+//! features are recorded in the [`Trace`] for the training tool (`features`).
 
 use jiff::Timestamp;
 
 use crate::knowledge::{Applicant, Audience, CallId, CallStatus, Knowledge};
 use crate::search::{EntryKind, Hit, Results, SearchIndex};
-use crate::understand::calls::{Relation, best_relation, is_open, relation};
+use crate::understand::calls::{Relation, best_relation};
+
+mod features;
+mod per_call;
+
+use features::Signs;
+pub use features::{Candidate, Choice, ND, NR, Pool};
+use per_call::per_call;
 
 /// What the question is about, beyond its words.
 #[derive(Debug, Clone, Copy)]
@@ -91,9 +105,6 @@ const SURE_AGREED: f32 = 0.52;
 const SIMILARITY_WEIGHT: f32 = 0.25;
 const COVERAGE_WEIGHT: f32 = 0.5;
 const UNKNOWN_WEIGHT: f32 = 0.3;
-/// Entries of different calls this close to the best are "the same question, asked of
-/// each call".
-const SAME_QUESTION: f32 = 0.15;
 /// A follow-up leaves the call in focus when no entry of it covers this much of the
 /// question, and an entry of another call covers at least `ESCAPE_STRONG` of it, close to
 /// one of its phrasings.
@@ -103,8 +114,6 @@ const ESCAPE_SIMILAR: f32 = 0.6;
 /// How much weaker a FAQ may be than the call text of the same call and still be shown
 /// instead of it.
 const FAQ_FIRST: f32 = 0.1;
-/// Coverage an entry needs to count as another call's answer to the same question.
-const BAND_COVERAGE: f32 = 0.45;
 /// A question mostly in words the pack does not know is not answered.
 const MAX_UNKNOWN: f32 = 0.45;
 /// Preference, at equal words, for an entry of the asked call over a general one and
@@ -134,10 +143,13 @@ struct Weighed {
     score: f32,
     coverage: f32,
     similarity: f32,
+    /// The learned ranker's features of it, and its score (log-odds) when there is one.
+    x: [f32; NR],
+    learned: f32,
 }
 
 /// How sure the decision was of its best entry (for calibration and `explain`).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Trace {
     /// The best entry as weighed in context, and the best one answering something else.
     pub top: Option<usize>,
@@ -154,6 +166,11 @@ pub struct Trace {
     pub needed: f32,
     /// The open call's answer to a question several calls answer differently.
     pub per_call: bool,
+    /// The candidates and the question's signs, when the decision came to choose between
+    /// a direct answer and a menu (what the learned ranker is trained on).
+    pub pool: Option<Pool>,
+    /// The learned decision's probability that the best entry is right, when it decided.
+    pub probability: Option<f32>,
 }
 
 /// Decides what to answer.
@@ -185,14 +202,24 @@ fn decide_inner(
     } else {
         ctx.named.iter().collect()
     };
+    let learned = ix.learned();
+    let bm25_max = results.hits.iter().map(|h| h.score).fold(0.0f32, f32::max);
     let weigh_all = |targets: &[&CallId]| {
         let mut w: Vec<Weighed> = results
             .hits
             .iter()
-            .filter(|h| audience_fits(ix, h, ctx.audience))
-            .filter_map(|h| weigh(k, ix, h, targets, ctx))
+            .enumerate()
+            .filter(|(_, h)| audience_fits(ix, h, ctx.audience))
+            .filter_map(|(i, h)| weigh(k, ix, h, (i, bm25_max), targets, ctx))
             .collect();
         w.sort_by(|a, b| b.score.total_cmp(&a.score));
+        // The learned ranker, when the pack has one, orders the candidates instead.
+        if let Some(m) = learned {
+            for x in &mut w {
+                x.learned = m.rerank.logit(&x.x);
+            }
+            w.sort_by(|a, b| b.learned.total_cmp(&a.learned));
+        }
         w
     };
     let mut weighed = weigh_all(&targets);
@@ -281,6 +308,7 @@ fn decide_inner(
             sureness,
             needed,
             per_call: true,
+            ..Trace::default()
         };
         // Set on the dev set: the open call's answer was right but for questions with
         // words the pack does not know.
@@ -325,6 +353,44 @@ fn decide_inner(
         .plain_best
         .is_some_and(|b| same_answer(ix, b, top.entry));
     let needed = if agreed { SURE_AGREED } else { SURE };
+    // A definition of a general term (a glossary entry) says nothing of the call asked
+    // about: for a question on that call's detail it is offered, never stated as the answer.
+    let general_definition = |entry: usize| {
+        !targets.is_empty()
+            && !ctx.defines
+            && ix.entry(entry).doc.calls.is_empty()
+            && defines(ix, entry, ctx)
+    };
+    let pool = Pool {
+        candidates: weighed
+            .iter()
+            .map(|w| Candidate {
+                entry: w.entry,
+                x: w.x,
+                score: w.score,
+                coverage: w.coverage,
+                similarity: w.similarity,
+                general_definition: general_definition(w.entry),
+            })
+            .collect(),
+        min_coverage,
+        unknown: results.query.unknown_share(),
+        targets: !targets.is_empty(),
+        described: ctx.described,
+        content: results.query.content_concepts(),
+        plain_best: ctx.plain_best,
+    };
+    // The learned decision: how likely the best entry is right, from its score, its lead
+    // over its rival and the question's signs (see `features`).
+    let probability = learned.and_then(|m| {
+        let scores: Vec<f32> = weighed.iter().map(|w| w.learned).collect();
+        let choice = pool.choose(ix, &scores)?;
+        Some(crate::search::sigmoid(m.decide.logit(&choice.x)))
+    });
+    let sure = match (learned, probability) {
+        (Some(m), Some(p)) => p >= m.threshold,
+        _ => sureness >= needed,
+    };
     *trace = Trace {
         top: Some(top.entry),
         rival: rival.map(|r| r.entry),
@@ -336,14 +402,10 @@ fn decide_inner(
         sureness,
         needed,
         per_call: false,
+        pool: Some(pool),
+        probability,
     };
-    // A definition of a general term (a glossary entry) says nothing of the call asked
-    // about: for a question on that call's detail it is offered, never stated as the answer.
-    let general_definition = !targets.is_empty()
-        && !ctx.defines
-        && ix.entry(top.entry).doc.calls.is_empty()
-        && defines(ix, top.entry, ctx);
-    let direct = !general_definition && top.coverage >= DIRECT_COVERAGE && sureness >= needed;
+    let direct = !general_definition(top.entry) && top.coverage >= DIRECT_COVERAGE && sure;
     if direct {
         // «Forse cercavi anche»: the next two entries of the asked calls that answer
         // something else (the call text of the same answer has its own button).
@@ -401,23 +463,32 @@ fn audience_fits(ix: &SearchIndex, h: &Hit, asker: Option<Audience>) -> bool {
 
 /// The hit weighed by how its calls stand to the asked ones; `None` when it belongs to
 /// another call only.
+/// `at`: the hit's position in the search's order and the best BM25 score there.
 fn weigh(
     k: &Knowledge,
     ix: &SearchIndex,
     h: &Hit,
+    at: (usize, f32),
     targets: &[&CallId],
     ctx: &Context<'_>,
 ) -> Option<Weighed> {
     let now = ctx.now;
     let doc = &ix.entry(h.entry).doc;
     let mut factor = 1.0;
-    if defines(ix, h.entry, ctx) != ctx.defines {
+    let mut signs = Signs {
+        defines: defines(ix, h.entry, ctx),
+        ..Signs::default()
+    };
+    signs.defines_asked = signs.defines && ctx.defines;
+    if signs.defines != ctx.defines {
+        signs.kind_mismatch = true;
         factor *= KIND_MISMATCH;
     }
     // «Quando…?» is not answered by «Chi…?»: different question words, different questions.
     let asked = ctx.asks_with;
     let answers = ix.asks_with(h.entry);
     if !asked.is_empty() && !answers.is_empty() && !answers.iter().any(|a| asked.contains(a)) {
+        signs.asks_mismatch = true;
         factor *= KIND_MISMATCH;
     }
     // An entry of calls the asker cannot apply to (their kind is not among the calls'
@@ -436,8 +507,10 @@ fn weigh(
                 .all(|c| !c.applicants.is_empty() && !c.applicants.contains(&a))
     });
     if ctx.audience.is_some() && doc.audience == ctx.audience {
+        signs.audience_match = true;
         factor *= AUDIENCE_MATCH;
     } else if shut_out {
+        signs.not_for_asker = true;
         factor *= NOT_FOR_ASKER;
     }
     if targets.is_empty() {
@@ -448,6 +521,8 @@ fn weigh(
             .map(|c| c.status(now))
             .collect();
         let closed = !statuses.is_empty() && statuses.iter().all(|s| *s == CallStatus::Closed);
+        signs.closed = closed;
+        signs.open = statuses.contains(&CallStatus::Open);
         if ctx.past {
             if closed {
                 factor *= OPEN_FACTOR;
@@ -469,6 +544,8 @@ fn weigh(
         if !best.fits() {
             return None;
         }
+        signs.above = best == Relation::Above;
+        signs.inside = best == Relation::Inside;
         match best {
             Relation::Above => factor *= ABOVE_FACTOR,
             Relation::Inside => factor *= INSIDE_FACTOR,
@@ -478,16 +555,22 @@ fn weigh(
         if targets.len() > 1 && relations.iter().all(|r| r.fits()) {
             factor *= 1.1;
         } else if targets.len() == 1 && doc.calls.len() > 1 {
+            signs.shared = true;
             factor *= SHARED_FACTOR;
         }
     } else if !targets.is_empty() {
+        signs.general = true;
         factor *= GENERAL_FACTOR;
     }
+    let score = h.rank * factor;
+    let plain_best = ctx.plain_best.is_some_and(|b| same_answer(ix, b, h.entry));
     Some(Weighed {
         entry: h.entry,
-        score: h.rank * factor,
+        score,
         coverage: h.coverage,
         similarity: h.similarity,
+        x: features::candidate(ix, h, score, at.1, at.0, plain_best, &signs),
+        learned: score,
     })
 }
 
@@ -511,61 +594,4 @@ fn same_answer(ix: &SearchIndex, a: usize, b: usize) -> bool {
     let (da, db) = (&ix.entry(a).doc, &ix.entry(b).doc);
     let faqs = (da.kind == EntryKind::Faq) as u8 + (db.kind == EntryKind::Faq) as u8;
     faqs < 2 && da.call.is_some() && da.call == db.call
-}
-
-/// A question naming no call that entries of several unrelated calls answer about as
-/// well: the open call's answer with the others in a line each, or «Quale bando?».
-fn per_call(
-    k: &Knowledge,
-    ix: &SearchIndex,
-    weighed: &[Weighed],
-    top: Weighed,
-    now: Timestamp,
-) -> Option<Decision> {
-    // Only call-specific answers compete this way (a glossary entry answers for all).
-    let top_call = ix.entry(top.entry).doc.call.clone()?;
-    let band: Vec<Weighed> = weighed
-        .iter()
-        .copied()
-        .filter(|w| w.score >= top.score - SAME_QUESTION && w.coverage >= BAND_COVERAGE)
-        .collect();
-    // The best entry of each call in the band, calls unrelated to one another.
-    let mut per: Vec<(CallId, Weighed)> = Vec::new();
-    for w in &band {
-        let Some(c) = ix.entry(w.entry).doc.call.clone() else {
-            continue;
-        };
-        if per
-            .iter()
-            .any(|(p, _)| relation(k, p, &c) != Relation::Other)
-        {
-            continue;
-        }
-        per.push((c, *w));
-    }
-    if per.len() < 2 {
-        return None;
-    }
-    let open: Option<&(CallId, Weighed)> = per
-        .iter()
-        .find(|(c, _)| k.call(&c.0).is_some_and(|c| is_open(c, now)));
-    match open {
-        Some((c, w)) => {
-            let mut others: Vec<&(CallId, Weighed)> = per.iter().filter(|(o, _)| o != c).collect();
-            others.sort_by_key(|(o, _)| k.call(&o.0).map(|c| c.status(now)));
-            Some(Decision::Direct {
-                entry: w.entry,
-                call: Some(c.clone()),
-                also: Vec::new(),
-                lines: others.iter().map(|(_, w)| w.entry).collect(),
-            })
-        }
-        None if per.iter().all(|(c, _)| *c != top_call) => None,
-        None => {
-            let mut calls: Vec<(CallId, usize)> =
-                per.iter().map(|(c, w)| (c.clone(), w.entry)).collect();
-            calls.sort_by_key(|(c, _)| k.call(&c.0).map(|c| (c.status(now), c.short.clone())));
-            Some(Decision::WhichCall { calls })
-        }
-    }
 }

@@ -18,9 +18,13 @@
 //!   synonyms) and ranks entries by coverage of the question and closeness to one of
 //!   their phrasings; `search_bm25` is the plain baseline the answers are measured against.
 //!   The English view has its own index with English analysis ([`search::SearchIndex::english`]).
+//!   Each index may hold learned ranker weights (`knowledge/ranker.toml`, read and checked
+//!   by `search::learned`, trained by `train-ranker` in `tools/`).
 //! - [`decide`] chooses what to answer with the context: the call named or in focus, the
 //!   asker's audience, the calls' status (open first): a direct answer, a menu, «Quale
-//!   bando?» or an honest "non lo so".
+//!   bando?» or an honest "non lo so". Whether the best entry is sure enough to answer
+//!   directly is the learned decision when the pack has a ranker file (features in
+//!   `decide::features`), else hand-set margins.
 //! - [`eligibility`] models questionnaires, rules and typed answers and evaluates them
 //!   (pure); the questionnaires are loaded by [`knowledge`], asked by [`dialogue`].
 //! - [`dialogue`] is the engine: a pure function of (session, event, now) returning the

@@ -19,7 +19,13 @@ use crate::fold::join_acronyms;
 mod bm25;
 mod english;
 mod excerpt;
+mod learned;
 mod rank;
+
+pub use learned::{
+    DECIDE_FEATURES, Learned, Linear, RANKER_FILE, RERANK_FEATURES, RankerFile,
+    VERSION as RANKER_VERSION, sigmoid,
+};
 
 use std::collections::{HashMap, HashSet};
 
@@ -47,6 +53,8 @@ const MAX_CONCEPTS: usize = 24;
 pub enum SearchError {
     #[error("search index: {0}")]
     Tantivy(#[from] tantivy::TantivyError),
+    #[error("ranker file {0}")]
+    Ranker(String),
 }
 
 /// What an indexed entry is.
@@ -290,6 +298,9 @@ pub struct SearchIndex {
     /// The index of the English view of the pack, analysed in English (see
     /// [`crate::knowledge::english`]); the engine answers English questions from it.
     english: Option<Box<SearchIndex>>,
+    /// The learned ranker's weights for this language (see `learned`), when the pack has
+    /// them.
+    learned: Option<Learned>,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -645,6 +656,7 @@ impl SearchIndex {
         synonym_order.sort_by_key(|&(g, t)| std::cmp::Reverse(synonyms[g][t].len()));
         Ok(SearchIndex {
             english: None,
+            learned: None,
             synonym_order,
             idf,
             reader,

@@ -9,6 +9,7 @@
 //!   (`bench-reminders`), and [`follows`]: 100,000 followers of a changed call.
 //! - `bench-telegram` (a binary): `sportello run` end to end against the stand-in.
 //! - [`questions`]: applicants' questions for load, from the retrieval sets.
+//! - [`ranker`]: training the learned ranker on the development sets (`train-ranker`).
 //! - [`process`]: the bot under measurement as a child process (binary, RSS, CPU time).
 //!
 //! Every bench talks to the one Bot API stand-in of `sportello-testkit`. Figures go to
@@ -18,5 +19,6 @@ pub mod documents;
 pub mod follows;
 pub mod process;
 pub mod questions;
+pub mod ranker;
 pub mod reminders;
 pub mod search;

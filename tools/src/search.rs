@@ -191,7 +191,10 @@ pub fn run(
             t.elapsed()
         })
         .collect();
-    let ix = SearchIndex::from_knowledge(&k)?;
+    let mut ix = SearchIndex::from_knowledge(&k)?;
+    // The learned ranker of the pack, when it has one (the whole question uses it).
+    let ranker = sportello::search::RankerFile::load(&dir.join(sportello::search::RANKER_FILE))?;
+    ix.set_ranker(ranker.as_ref());
     let (p50, p99) = measure_queries(&ix, &pack_queries, queries);
     let build = median(builds);
     let mut figures = vec![Figures {
@@ -222,7 +225,8 @@ pub fn run(
             t.elapsed()
         })
         .collect();
-    let big = SearchIndex::build(corpus, &synonyms)?;
+    let mut big = SearchIndex::build(corpus, &synonyms)?;
+    big.set_ranker(ranker.as_ref());
     let mut rng = Rng(0xfeed);
     let mut gen_queries: Vec<String> = (0..500)
         .map(|_| {

@@ -1,0 +1,252 @@
+//! Trains the learned ranker on the development sets and writes the pack's
+//! `ranker.toml`: `cargo run --release -p sportello-tools --bin train-ranker` (see
+//! `sportello_tools::ranker`; `--dry-run` prints the cross-validation only).
+
+use std::path::PathBuf;
+
+use clap::Parser;
+use sportello::app::Brain;
+use sportello::text::Lang;
+use sportello_tools::ranker::{
+    Data, collect, decided, folds, probability, scores, section, train_decide, train_rerank,
+};
+
+#[derive(Parser)]
+struct Args {
+    /// The knowledge pack (the file is written there).
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../knowledge"))]
+    knowledge: PathBuf,
+    /// Where the development sets are.
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/retrieval"))]
+    sets: PathBuf,
+    /// Italian development sets (never the held-out ones).
+    #[arg(long, value_delimiter = ',', default_value = "dev.toml,dev2.toml")]
+    it: Vec<String>,
+    /// English development sets.
+    #[arg(long, value_delimiter = ',', default_value = "dev_en.toml")]
+    en: Vec<String>,
+    /// Cross-validation folds.
+    #[arg(long, default_value_t = 5)]
+    folds: usize,
+    /// How many right direct answers one wrong one costs, for the threshold.
+    #[arg(long, default_value_t = 3.0)]
+    cost: f32,
+    /// How much better (cross-validated hit@1) the learned order must be than the
+    /// hand-set one to replace it.
+    #[arg(long, default_value_t = 0.01)]
+    min_gain: f32,
+    /// The L2 penalties tried (each model's is chosen by cross-validation).
+    #[arg(long, value_delimiter = ',', default_value = "0.03,0.1,0.3,1,3,10")]
+    l2: Vec<f64>,
+    /// Print the cross-validation, write nothing.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+struct Trained {
+    rerank: Vec<f32>,
+    decide: Vec<f32>,
+    threshold: f32,
+}
+
+fn train(brain: &Brain, data: &Data, lang: Lang, a: &Args) -> Trained {
+    let ix = match lang {
+        Lang::En => brain.index.english().unwrap_or(&brain.index),
+        Lang::It => &brain.index,
+    };
+    let s = &data.samples;
+    let fold = folds(s, a.folds);
+    let labelled: Vec<usize> = (0..s.len())
+        .filter(|&i| s[i].right.iter().any(|r| *r))
+        .collect();
+    let top_right = |i: usize, sc: &[f32]| {
+        let best = (0..sc.len()).max_by(|&a, &b| sc[a].total_cmp(&sc[b]).then(b.cmp(&a)));
+        best.is_some_and(|b| s[i].right[b])
+    };
+    let hand: Vec<Vec<f32>> = s
+        .iter()
+        .map(|x| x.pool.candidates.iter().map(|c| c.score).collect())
+        .collect();
+    let hit = |sc: &[Vec<f32>]| {
+        labelled.iter().filter(|&&i| top_right(i, &sc[i])).count() as f32
+            / labelled.len().max(1) as f32
+    };
+    println!(
+        "{lang:?}: {} items ({} answerable), {} reach the choice (direct or menu), {} with an expected candidate",
+        data.items,
+        data.answerable,
+        s.len(),
+        labelled.len()
+    );
+    println!(
+        "  rerank, hit@1 among those: hand-set order {:.3}",
+        hit(&hand)
+    );
+    let oof = |l2: f64| {
+        let mut out: Vec<Vec<f32>> = vec![Vec::new(); s.len()];
+        for f in 0..a.folds {
+            let w = train_rerank(s, |i| fold[i] != f, l2);
+            for i in (0..s.len()).filter(|&i| fold[i] == f) {
+                out[i] = scores(&s[i], &w);
+            }
+        }
+        out
+    };
+    let mut best = (f32::MIN, a.l2[0], Vec::new());
+    for &l2 in &a.l2 {
+        let sc = oof(l2);
+        let h = hit(&sc);
+        println!("  rerank l2 {l2}: cross-validated hit@1 {h:.3}");
+        if h > best.0 {
+            best = (h, l2, sc);
+        }
+    }
+    // The learned order must beat the hand-set one out of fold (which, tuned on these
+    // very sets, is optimistic here): otherwise the file keeps the hand-set order (all
+    // weight on its score) and only the decision is learned.
+    let hand_hit = hit(&hand);
+    let keep_hand = best.0 < hand_hit + a.min_gain;
+    let (_, l2r, oof_scores) = if keep_hand {
+        println!(
+            "  rerank: the hand-set order is kept (learned {:.3} < hand {hand_hit:.3} + {})",
+            best.0, a.min_gain
+        );
+        (hand_hit, 0.0, hand.clone())
+    } else {
+        best
+    };
+    let d = decided(ix, s, &oof_scores);
+    // The decision's penalty by cross-validated log-loss.
+    let oof_p = |l2: f64| {
+        let mut p = vec![0.0f32; d.len()];
+        for f in 0..a.folds {
+            let w = train_decide(&d, |i| fold[i] != f, l2);
+            for i in (0..d.len()).filter(|&i| fold[i] == f) {
+                if let Some(x) = &d[i] {
+                    p[i] = probability(&w, &x.x);
+                }
+            }
+        }
+        p
+    };
+    let mut best = (f32::MAX, a.l2[0], Vec::new());
+    for &l2 in &a.l2 {
+        let p = oof_p(l2);
+        let n = d.iter().flatten().count().max(1) as f32;
+        let loss: f32 = d
+            .iter()
+            .zip(&p)
+            .filter_map(|(d, p)| d.as_ref().map(|d| (d.right, p.clamp(1e-4, 1.0 - 1e-4))))
+            .map(|(r, p)| if r { -p.ln() } else { -(1.0 - p).ln() })
+            .sum::<f32>()
+            / n;
+        println!("  decide l2 {l2}: cross-validated log-loss {loss:.4}");
+        if loss < best.0 {
+            best = (loss, l2, p);
+        }
+    }
+    let (_, l2d, probs) = best;
+    // The threshold: most right minus `cost` × wrong direct answers, out of fold.
+    let at = |t: f32| {
+        let (mut right, mut wrong) = (0usize, 0usize);
+        for (dd, p) in d.iter().zip(&probs) {
+            if let Some(dd) = dd
+                && *p >= t
+            {
+                if dd.right && dd.answerable {
+                    right += 1;
+                } else {
+                    wrong += 1;
+                }
+            }
+        }
+        (right, wrong)
+    };
+    let mut cands: Vec<f32> = probs.clone();
+    cands.sort_by(f32::total_cmp);
+    cands.dedup();
+    let mut chosen = (f32::MIN, 0.5f32);
+    for &t in &cands {
+        let (r, w) = at(t);
+        let gain = r as f32 - a.cost * w as f32;
+        if gain > chosen.0 {
+            chosen = (gain, t);
+        }
+    }
+    let threshold = chosen.1;
+    let hand_right = s.iter().filter(|x| x.hand_direct && x.hand_right).count();
+    let hand_wrong = s.iter().filter(|x| x.hand_direct && !x.hand_right).count();
+    let rate = |n: usize, of: usize| n as f32 / of.max(1) as f32;
+    println!(
+        "  decision among those (out of fold): hand-set rules {hand_right} right / {hand_wrong} wrong direct ({:.3} of answerable / {:.3} of items)",
+        rate(hand_right, data.answerable),
+        rate(hand_wrong, data.items)
+    );
+    for t in [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, threshold] {
+        let (r, w) = at(t);
+        println!(
+            "  learned at p >= {t:.3}: {r} right / {w} wrong direct ({:.3} / {:.3}){}",
+            rate(r, data.answerable),
+            rate(w, data.items),
+            if t == threshold { "  <- chosen" } else { "" }
+        );
+    }
+    println!("  chosen: rerank l2 {l2r}, decide l2 {l2d}, threshold {threshold:.3}");
+    if std::env::var_os("TRAIN_RANKER_DEBUG").is_some() {
+        println!("  rerank weights {:?}", train_rerank(s, |_| true, l2r));
+    }
+    // The final models on every sample (the decision on out-of-fold rerank scores, as it
+    // will meet questions the ranker has not seen).
+    let identity: Vec<f32> = sportello::search::RERANK_FEATURES
+        .iter()
+        .map(|n| if *n == "score" { 1.0 } else { 0.0 })
+        .collect();
+    Trained {
+        rerank: if keep_hand {
+            identity
+        } else {
+            train_rerank(s, |_| true, l2r)
+        },
+        decide: train_decide(&d, |_| true, l2d),
+        threshold,
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let a = Args::parse();
+    let mut brain = Brain::load(&a.knowledge)?;
+    // The samples are what the hand-set rules see: an old ranker file must not shape them.
+    brain.index.set_ranker(None);
+    let mut out = format!(
+        "# The learned ranker (see src/search/learned.rs), written by\n# `cargo run --release -p sportello-tools --bin train-ranker` from the development sets\n# only ({} folds of cross-validation, a wrong direct answer costing {} right ones).\nversion = {}\n",
+        a.folds,
+        a.cost,
+        sportello::search::RANKER_VERSION
+    );
+    for (lang, names, tag) in [(Lang::It, &a.it, "it"), (Lang::En, &a.en, "en")] {
+        let names: Vec<String> = names.iter().filter(|n| !n.is_empty()).cloned().collect();
+        if names.is_empty() {
+            continue;
+        }
+        let data = collect(&brain, &a.sets, &names, lang)?;
+        let t = train(&brain, &data, lang, &a);
+        out.push('\n');
+        out.push_str(&section(
+            tag,
+            &t.rerank,
+            &t.decide,
+            t.threshold,
+            &names.join(" "),
+        ));
+    }
+    // What is written must read back (the bot refuses a malformed file).
+    sportello::search::RankerFile::parse(&out).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if a.dry_run {
+        println!("(dry run: nothing written)");
+    } else {
+        let path = a.knowledge.join(sportello::search::RANKER_FILE);
+        std::fs::write(&path, out)?;
+        println!("written {}", path.display());
+    }
+    Ok(())
+}
