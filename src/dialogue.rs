@@ -14,14 +14,16 @@ mod language;
 mod memory;
 mod prefilled;
 
+pub use crate::command::parse_command;
 pub use answer::Considered;
 pub use eligibility::Progress;
-pub use language::{command_name, reply_lang};
+pub use language::reply_lang;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::action::{Action, Step};
+use crate::command::Command;
 use crate::knowledge::{Call, CallId, CallKind, CallStatus, DeadlineAt, Knowledge};
 use crate::reminders::{Offset, Subscription, ics};
 use crate::reply::{Button, Document, Reply, Rich};
@@ -302,8 +304,11 @@ impl Engine<'_> {
             },
             Event::Text(text) => {
                 let text = text.trim();
-                if let Some((cmd, args)) = parse_command(text) {
-                    this.on_command(&mut out, tx, &cmd, args, now, view);
+                if let Some(typed) = crate::command::parse(text) {
+                    match typed.command {
+                        Some(c) => this.on_command(&mut out, tx, c, typed.args, now, view),
+                        None => this.unknown_command(&mut out, tx, &typed.name),
+                    }
                 } else {
                     this.on_text(&mut out, tx, text, now, view);
                 }
@@ -336,29 +341,29 @@ impl Engine<'_> {
         &self,
         out: &mut Outcome,
         tx: &Texts,
-        cmd: &str,
+        cmd: Command,
         args: &str,
         now: Timestamp,
         view: &UserView,
     ) {
-        match command_name(cmd) {
-            "lingua" => self.language_command(out, args),
-            "start" => {
+        match cmd {
+            Command::Language => self.language_command(out, args),
+            Command::Start => {
                 out.session.state = State::Idle;
                 out.replies.push(self.welcome(tx));
             }
-            "aiuto" | "help" => out.replies.push(self.help(tx)),
-            "bandi" => out.replies.push(self.calls(tx, now)),
-            "scadenze" => out.replies.push(self.deadlines(tx, now)),
-            "promemoria" => out.replies.push(self.reminders_menu(tx, now, view)),
-            "cerca" => {
+            Command::Help => out.replies.push(self.help(tx)),
+            Command::Calls => out.replies.push(self.calls(tx, now)),
+            Command::Deadlines => out.replies.push(self.deadlines(tx, now)),
+            Command::Reminders => out.replies.push(self.reminders_menu(tx, now, view)),
+            Command::Search => {
                 if args.trim().is_empty() {
                     out.replies.push(Reply::new(tx.t("search.empty", &[])));
                 } else {
                     self.answer(out, tx, args, now);
                 }
             }
-            "annulla" if out.session.state == State::Idle && view.ticket.is_some() => {
+            Command::Cancel if out.session.state == State::Idle && view.ticket.is_some() => {
                 let n = view.ticket.unwrap_or_default().to_string();
                 out.effects.push(Effect::Withdraw {
                     ticket: view.ticket.unwrap_or_default(),
@@ -366,8 +371,8 @@ impl Engine<'_> {
                 out.replies
                     .push(Reply::new(tx.t("ticket.withdrawn", &[("number", &n)])));
             }
-            "operatore" => self.hand_over(out, tx, args, view),
-            "annulla" => {
+            Command::Operator => self.hand_over(out, tx, args, view),
+            Command::Cancel => {
                 let was_idle = out.session.state == State::Idle;
                 out.session.state = State::Idle;
                 let key = if was_idle {
@@ -377,11 +382,11 @@ impl Engine<'_> {
                 };
                 out.replies.push(Reply::new(tx.t(key, &[])));
             }
-            "privacy" => out.replies.push(self.privacy(tx, view, &out.session)),
-            "verifica" => self.eligibility_command(out, tx, args, now),
-            "indietro" => self.eligibility_step_command(out, tx, Step::Back, now),
-            "ricomincia" => self.eligibility_step_command(out, tx, Step::Restart, now),
-            "cancellami" => {
+            Command::Privacy => out.replies.push(self.privacy(tx, view, &out.session)),
+            Command::Check => self.eligibility_command(out, tx, args, now),
+            Command::Back => self.eligibility_step_command(out, tx, Step::Back, now),
+            Command::Restart => self.eligibility_step_command(out, tx, Step::Restart, now),
+            Command::EraseMe => {
                 out.session.state = State::ConfirmErase;
                 out.replies
                     .push(Reply::new(tx.t("erase.ask", &[])).with_buttons(vec![vec![
@@ -389,10 +394,19 @@ impl Engine<'_> {
                         button(tx.s("erase.no", &[]), Action::EraseAbort),
                     ]]));
             }
-            _ => out
-                .replies
-                .push(Reply::new(tx.t("command.unknown", &[("command", cmd)]))),
+            // Staff commands are handled by the app before the engine, for staff only.
+            Command::Answer
+            | Command::Tickets
+            | Command::Close
+            | Command::Statistics
+            | Command::Reload
+            | Command::Faq => self.unknown_command(out, tx, cmd.id()),
         }
+    }
+
+    fn unknown_command(&self, out: &mut Outcome, tx: &Texts, name: &str) {
+        out.replies
+            .push(Reply::new(tx.t("command.unknown", &[("command", name)])));
     }
 
     fn on_action(
@@ -557,11 +571,11 @@ impl Engine<'_> {
                 best: None,
                 confident: true,
                 answer: Answered::Routed {
-                    command: cmd.to_string(),
+                    command: cmd.id().to_string(),
                 },
             });
             // «avvisami quando esce la scadenza di alfa»: straight to following alfa.
-            if cmd == "promemoria"
+            if cmd == Command::Reminders
                 && let Some(offer) = self.follow_offer(tx, text, now, view)
             {
                 out.replies.push(offer);
@@ -575,12 +589,12 @@ impl Engine<'_> {
     /// The command a message asks for in words (`vorrei un promemoria…` → `promemoria`,
     /// `che bandi ci sono` → `bandi`): reminders and a person wherever the words appear,
     /// lists only when the message is just that request.
-    fn request(&self, tx: &Texts, text: &str) -> Option<&'static str> {
+    fn request(&self, tx: &Texts, text: &str) -> Option<Command> {
         let words =
             crate::understand::rewrite(&self.knowledge.lexicon, crate::understand::words_of(text));
         for (cmd, key) in [
-            ("promemoria", "request.promemoria"),
-            ("operatore", "request.operatore"),
+            (Command::Reminders, "request.promemoria"),
+            (Command::Operator, "request.operatore"),
         ] {
             if crate::fold::has_phrase(&words, tx.phrases(key)) {
                 return Some(cmd);
@@ -592,7 +606,10 @@ impl Engine<'_> {
                 .any(|f| f.len() == 1 && f[0] == *w)
         };
         let core: Vec<&String> = words.iter().filter(|w| !filler(w)).collect();
-        for (cmd, key) in [("bandi", "request.bandi"), ("scadenze", "request.scadenze")] {
+        for (cmd, key) in [
+            (Command::Calls, "request.bandi"),
+            (Command::Deadlines, "request.scadenze"),
+        ] {
             let whole = tx.phrases(key).iter().any(|p| {
                 let p: Vec<&String> = p.iter().filter(|w| !filler(w)).collect();
                 !p.is_empty() && p == core
@@ -674,7 +691,7 @@ impl Engine<'_> {
     }
 
     fn help(&self, tx: &Texts) -> Reply {
-        Reply::new(tx.t("help", &[]))
+        Reply::new(crate::command::help(tx))
     }
 
     fn privacy(&self, tx: &Texts, view: &UserView, session: &Session) -> Reply {
@@ -1533,33 +1550,5 @@ fn short_label(s: &str) -> String {
     } else {
         let cut: String = s.chars().take(MAX - 1).collect();
         format!("{}…", cut.trim_end())
-    }
-}
-
-/// Splits `/cmd@bot args` into (`cmd`, `args`); `None` when the text is not a command.
-pub fn parse_command(text: &str) -> Option<(String, &str)> {
-    let rest = text.strip_prefix('/')?;
-    let (head, args) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
-    let name = head.split('@').next().unwrap_or_default().to_lowercase();
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        return None;
-    }
-    Some((name, args.trim()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn commands_are_parsed_with_bot_suffix_and_args() {
-        assert_eq!(
-            parse_command("/cerca@SportelloBot ati  formata"),
-            Some(("cerca".into(), "ati  formata"))
-        );
-        assert_eq!(parse_command("/START"), Some(("start".into(), "")));
-        assert_eq!(parse_command("/"), None);
-        assert_eq!(parse_command("/(AND"), None);
-        assert_eq!(parse_command("ciao /start"), None);
     }
 }

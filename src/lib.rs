@@ -28,6 +28,9 @@
 //!   effects to carry out (among them what was answered, as data, for measurement). Each
 //!   reply is in one language: the session's, or the question's when it is clearly the
 //!   other; the engine then runs over that language's pack and index.
+//! - [`command`] is the one list of slash commands (names in Italian and English, who
+//!   may use them, menu or not, locale keys): the parser the engine and the help desk use,
+//!   Telegram's menus and `/aiuto` are built from it.
 //! - [`reply`] is what the engine says (typed spans, buttons, documents), [`text`] holds
 //!   every user-facing string per language (`locales/it.toml`, `locales/en.toml`) and
 //!   formats dates and amounts for it, [`action`] encodes and validates button data.
@@ -60,7 +63,8 @@
 //!   it keeps each user's updates in order and tells the outbox what follows a delivery.
 //! - [`console`] is the terminal adapter over [`app`].
 //! - [`telegram`] is the Telegram adapter over [`app`] (teloxide): handlers that store and
-//!   return, the Bot API client and the outbox's transport, and `sportello run`.
+//!   return, the Bot API client and the outbox's transport, the command menus per scope
+//!   and language ([`telegram::menus`]), and `sportello run`.
 //! - [`ops`] is for running it in production: the metrics (Prometheus), `/healthz` and
 //!   `/readyz`, logs as text or JSON with one token-redacting writer and users as salted
 //!   hashes; called from the edges only.
@@ -72,6 +76,7 @@
 
 pub mod action;
 pub mod app;
+pub mod command;
 pub mod config;
 pub mod console;
 pub mod decide;
