@@ -17,7 +17,9 @@
 //! - [`search`] indexes the knowledge with tantivy (Italian analysis, typo tolerance,
 //!   synonyms) and ranks entries by coverage of the question and closeness to one of
 //!   their phrasings; `search_bm25` is the plain baseline the answers are measured against.
-//!   The English view has its own index with English analysis ([`search::SearchIndex::english`]).
+//!   The English view has its own index ([`search::SearchIndex::english`]); both run one
+//!   analysis pipeline (`search/analysis.rs`) and differ only in stemmer, stop words and
+//!   synonyms.
 //! - [`decide`] chooses what to answer with the context: the call named or in focus, the
 //!   asker's audience, the calls' status (open first): a direct answer, a menu, «Quale
 //!   bando?» or an honest "non lo so".
