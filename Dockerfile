@@ -19,7 +19,8 @@ FROM debian:bookworm-slim
 RUN groupadd --system --gid 10001 sportello \
  && useradd --system --uid 10001 --gid sportello --home-dir /var/lib/sportello \
       --no-create-home --shell /usr/sbin/nologin sportello \
- && install -d -o sportello -g sportello -m 0700 /var/lib/sportello /var/cache/sportello
+ && install -d -o sportello -g sportello -m 0700 /var/lib/sportello /var/cache/sportello \
+      /var/lib/sportello-backups
 COPY --from=build /src/target/release/sportello /usr/local/bin/sportello
 COPY config.toml /opt/sportello/config.toml
 COPY knowledge /opt/sportello/knowledge
@@ -27,8 +28,10 @@ WORKDIR /opt/sportello
 ENV SPORTELLO_DATA_DIR=/var/lib/sportello \
     SPORTELLO_DOCUMENTS_CACHE=/var/cache/sportello/documents \
     SPORTELLO_OPS_LISTEN=0.0.0.0:9091
-# Sessions, reminders, tickets and the outbox: keep this volume (and back it up).
-VOLUME ["/var/lib/sportello"]
+# Sessions, reminders, tickets and the outbox: keep this volume. Backups
+# (`docker exec sportello sportello backup /var/lib/sportello-backups/FILE`) go to a
+# volume of their own, never into the data volume.
+VOLUME ["/var/lib/sportello", "/var/lib/sportello-backups"]
 EXPOSE 9091
 USER sportello:sportello
 # The store answers and the process lives; `sportello health` asks /healthz itself, so the

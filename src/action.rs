@@ -49,6 +49,11 @@ pub enum Action {
     Unfollow(CallId),
     /// Keep the result of the check just finished (evaluated again on each load).
     KeepVerdict,
+    /// «Avvisami se esce un bando adatto a me»: keep the profile of the check just
+    /// finished and tell of new calls that fit it.
+    ProfileAlert,
+    /// Stop profile alerts.
+    ProfileAlertStop,
     /// The calendar file of a call's deadline.
     Calendar(CallId),
     /// Choose what to check: a call's requirements or "which calls fit me".
@@ -198,6 +203,8 @@ impl Action {
             Action::Follow(id) => format!("w|f|{id}"),
             Action::Unfollow(id) => format!("w|u|{id}"),
             Action::KeepVerdict => "w|k".into(),
+            Action::ProfileAlert => "w|p".into(),
+            Action::ProfileAlertStop => "w|q".into(),
             Action::Calendar(id) => format!("r|c|{id}"),
             Action::EligibilityMenu => "v".into(),
             Action::EligibilityStart(id) => format!("v|{id}"),
@@ -259,6 +266,8 @@ impl Action {
             ("w", ["f", id]) if id_ok(id) => Action::Follow(CallId(id.to_string())),
             ("w", ["u", id]) if id_ok(id) => Action::Unfollow(CallId(id.to_string())),
             ("w", ["k"]) => Action::KeepVerdict,
+            ("w", ["p"]) => Action::ProfileAlert,
+            ("w", ["q"]) => Action::ProfileAlertStop,
             ("r", ["c", id]) if id_ok(id) => Action::Calendar(CallId(id.to_string())),
             ("v", []) => Action::EligibilityMenu,
             ("v", [id]) if id_ok(id) => Action::EligibilityStart(id.to_string()),
@@ -305,6 +314,8 @@ mod tests {
             Action::Follow(CallId("alfa-2026".into())),
             Action::Unfollow(CallId("alfa-2026".into())),
             Action::KeepVerdict,
+            Action::ProfileAlert,
+            Action::ProfileAlertStop,
             Action::Calendar(CallId("alfa-2026".into())),
             Action::EligibilityMenu,
             Action::EligibilityStart("wecare-welfare-aziendale".into()),

@@ -14,6 +14,7 @@
 
 pub mod follows;
 mod outgoing;
+pub mod profile_alerts;
 pub mod session;
 
 use std::path::{Path, PathBuf};
@@ -409,6 +410,7 @@ impl App {
                 .into_iter()
                 .map(|w| w.call)
                 .collect(),
+            profile_alert: self.store.profile_alert(user).await?.is_some(),
             ticket: self
                 .store
                 .following_ticket(user, now)
@@ -475,7 +477,25 @@ impl App {
                         seen: facts.clone(),
                         since: now,
                         verdict: verdict.clone(),
+                        lang: outcome.session.lang,
                     });
+                }
+                Effect::ProfileAlert {
+                    questionnaire,
+                    answers,
+                    seen,
+                } => {
+                    commit.save_profile(crate::store::ProfileAlert {
+                        user,
+                        questionnaire: questionnaire.clone(),
+                        answers: answers.clone(),
+                        seen: seen.clone(),
+                        lang: outcome.session.lang,
+                        since: now,
+                    });
+                }
+                Effect::ProfileAlertStop => {
+                    commit.drop_profile(user);
                 }
                 Effect::Unfollow { call } => {
                     commit.unfollow(user, call.clone());

@@ -13,6 +13,7 @@ mod follow;
 mod language;
 mod memory;
 mod prefilled;
+pub mod profile_alert;
 
 pub use crate::command::parse_command;
 pub use answer::Considered;
@@ -144,6 +145,16 @@ pub enum Effect {
     },
     /// Stop following `call`, or every call with `None`.
     Unfollow { call: Option<CallId> },
+    /// The user asked to be told of new calls that fit their profile (the tap is the
+    /// consent): keep these answers to the profile questionnaire; `seen` are the calls
+    /// of the pack now (only calls added later are new).
+    ProfileAlert {
+        questionnaire: String,
+        answers: crate::eligibility::Answers,
+        seen: Vec<CallId>,
+    },
+    /// Stop profile alerts and forget the profile.
+    ProfileAlertStop,
     /// Send an official document's file as a document message (the engine cannot read
     /// files; the app reads it and adds the reply, or says politely that it cannot).
     SendDocument {
@@ -222,6 +233,8 @@ pub struct UserView {
     pub subscriptions: Vec<Subscription>,
     /// The calls the user follows («🔔 Avvisami»).
     pub follows: Vec<CallId>,
+    /// The user asked for profile alerts (their profile is kept for them).
+    pub profile_alert: bool,
     /// The open ticket the user's messages go to (see `helpdesk::Ticket::takes_follow_ups`).
     pub ticket: Option<u64>,
     /// The user's tickets (number, status), for `/privacy`.
@@ -453,6 +466,8 @@ impl Engine<'_> {
             Action::Calendar(id) => out.replies.push(self.calendar(tx, &id, now)),
             Action::Follow(id) => self.follow(out, tx, &id, now, view),
             Action::KeepVerdict => self.keep_verdict(out, tx, now),
+            Action::ProfileAlert => self.profile_alert(out, tx, view),
+            Action::ProfileAlertStop => self.profile_alert_stop(out, tx, view),
             Action::Unfollow(id) => self.unfollow(out, tx, &id, view),
             Action::Faq(id) => match self.index.find(&format!("faq:{id}")) {
                 Some(i) => self.show_entry(out, tx, i, now),
@@ -702,6 +717,9 @@ impl Engine<'_> {
         if let Some(m) = self.memory(tx, session) {
             text.para().append(m);
         }
+        if view.profile_alert {
+            text.para().append(tx.t("privacy.profile_alert", &[]));
+        }
         if !view.tickets.is_empty() {
             text.para().append(tx.t("privacy.tickets", &[]));
             for (n, status) in &view.tickets {
@@ -857,21 +875,7 @@ impl Engine<'_> {
 
     /// One short line of a call's deadline for lists (the card and answers say more).
     fn deadline_brief(&self, tx: &Texts, c: &Call, now: Timestamp) -> Option<Rich> {
-        let d = c.deadline.as_ref()?;
-        Some(match d.known() {
-            Some(at) if d.is_closed(now) => {
-                tx.t("deadline.brief_closed", &[("date", &tx.date(&at))])
-            }
-            Some(at) => {
-                let left = tx.time_left(now, at.closes_at().timestamp());
-                tx.t(
-                    "deadline.brief_open",
-                    &[("date", &tx.date(&at)), ("left", &left)],
-                )
-            }
-            None if c.status(now) == CallStatus::Open => tx.t("deadline.brief_unknown_open", &[]),
-            None => tx.t("deadline.brief_unknown", &[]),
-        })
+        deadline_brief(tx, c, now)
     }
 
     /// The list of calls, open ones first, each with its status.
@@ -1111,6 +1115,7 @@ impl Engine<'_> {
             text.para().append(tx.t("reminders.choose", &[]));
         }
         self.follows_part(tx, &mut text, &mut rows, now, view);
+        self.profile_alert_part(tx, &mut text, &mut rows, view);
         // Say plainly why the other calls cannot be followed.
         let mut others: Vec<&Call> = self
             .knowledge
@@ -1533,6 +1538,23 @@ fn status_group_key(rank: u8) -> &'static str {
         2 => "status.group.closed",
         _ => "status.group.strategy",
     }
+}
+
+/// A call's deadline in one short line (lists, notices).
+fn deadline_brief(tx: &Texts, c: &Call, now: Timestamp) -> Option<Rich> {
+    let d = c.deadline.as_ref()?;
+    Some(match d.known() {
+        Some(at) if d.is_closed(now) => tx.t("deadline.brief_closed", &[("date", &tx.date(&at))]),
+        Some(at) => {
+            let left = tx.time_left(now, at.closes_at().timestamp());
+            tx.t(
+                "deadline.brief_open",
+                &[("date", &tx.date(&at)), ("left", &left)],
+            )
+        }
+        None if c.status(now) == CallStatus::Open => tx.t("deadline.brief_unknown_open", &[]),
+        None => tx.t("deadline.brief_unknown", &[]),
+    })
 }
 
 fn button(label: String, action: Action) -> Button {

@@ -292,7 +292,8 @@ fn status_word(tx: &Texts, s: Status) -> String {
 
 /// The notice of `changes` for `call` (its short name and source): one line per change,
 /// from what to what, then the source; buttons to the call's card and to stop following.
-/// `planned`: the reminders now planned for a published deadline, in words.
+/// `planned`: the reminders now planned for a published deadline, in words. Written in
+/// `tx`'s language.
 pub fn notice(
     tx: &Texts,
     call: &CallId,
@@ -305,13 +306,13 @@ pub fn notice(
     let none = tx.s("follow.none", &[]);
     for c in changes {
         let line = match c {
-            Change::Published { to } => tx.t("follow.notice.published", &[("date", &to.italian())]),
+            Change::Published { to } => tx.t("follow.notice.published", &[("date", &tx.date(to))]),
             Change::Moved { from, to } => tx.t(
                 "follow.notice.moved",
-                &[("from", &from.italian()), ("date", &to.italian())],
+                &[("from", &tx.date(from)), ("date", &tx.date(to))],
             ),
             Change::Withdrawn { from } => {
-                tx.t("follow.notice.withdrawn", &[("from", &from.italian())])
+                tx.t("follow.notice.withdrawn", &[("from", &tx.date(from))])
             }
             Change::Status { from, to } => tx.t(
                 "follow.notice.status",

@@ -45,7 +45,9 @@
 //!   [`store::shred`] and [`store::keys`] make erasure real on disk (per-user keys kept
 //!   outside the log, destroyed on `/cancellami`); [`store::files`] keeps the data
 //!   directory private. The store imports no engine: the app encodes sessions
-//!   ([`app::session`]).
+//!   ([`app::session`]). [`store::dump`] exports every kind in a backend-neutral form
+//!   (one point in time) and imports it; [`store::erasures`] journals erasures by
+//!   pseudonym so that a restore does not bring erased users back.
 //! - [`outgoing`] is what the bot sends, one Bot API call per outbox entry (shared by the
 //!   store and the outbox); [`store::outbox`] is the outbox's interface and claim protocol.
 //! - [`outbox`] delivers every message, stored with the state change that caused it: one
@@ -55,7 +57,11 @@
 //! - [`follow`] is following a call (pure): what a follower was last told
 //!   ([`follow::CallFacts`]), what changed since, the notice; [`app::follows`] compares
 //!   every follow on each load (run by the reminder dispatcher) and stores the notices in
-//!   the outbox with the new facts; [`store::watches`] keeps the follows.
+//!   the outbox with the new facts; [`store::watches`] keeps the follows. Profile alerts:
+//!   [`dialogue::profile_alert`] offers them, records the consent and finds the new calls
+//!   that fit a stored profile; [`app::profile_alerts`] runs that on each load and stores
+//!   the notices; [`store::profiles`] keeps the profiles (sealed). Notices are written in
+//!   the user's language.
 //! - [`helpdesk`] hands questions over to people: staff, tickets (kept by the store),
 //!   ready-to-send answers for staff, statistics of what is missing (text and a PNG
 //!   chart, sent as a photo through the outbox);
@@ -70,6 +76,10 @@
 //! - [`ops`] is for running it in production: the metrics (Prometheus), `/healthz` and
 //!   `/readyz`, logs as text or JSON with one token-redacting writer and users as salted
 //!   hashes; called from the edges only.
+//! - [`backup`] is `sportello backup` and `sportello restore`: a versioned, checksummed,
+//!   compressed file of [`store::dump`] records, taken by the running instance over a
+//!   Unix socket in the data directory when one runs; restore checks it, refuses a data
+//!   directory with data unless forced, and erases again who was erased since.
 //! - [`config`] reads `config.toml` and the environment.
 //!
 //! Data flows one way: adapter → [`app::App::accept`] → store (load) → engine → store
@@ -78,6 +88,7 @@
 
 pub mod action;
 pub mod app;
+pub mod backup;
 pub mod command;
 pub mod config;
 pub mod console;

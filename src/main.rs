@@ -57,6 +57,21 @@ enum Command {
     /// Ask the running bot's /healthz (on `[ops] listen`): exit 0 if healthy. For container
     /// health checks (no curl needed).
     Health,
+    /// Write a consistent backup of every kind of data to FILE (asked of the running bot
+    /// over its control socket, or read directly when none runs). The file holds users'
+    /// data: keep it as private as the data directory.
+    Backup {
+        /// Where to write it (atomically, mode 0600).
+        file: PathBuf,
+    },
+    /// Restore a backup into the data directory (stop the bot first). Refuses a data
+    /// directory that holds data unless --force.
+    Restore {
+        file: PathBuf,
+        /// Replace the data that is there (users erased since the backup stay erased).
+        #[arg(long)]
+        force: bool,
+    },
     /// Validate the knowledge directory; exit non-zero on any error. Documents that cannot
     /// be read are warnings (exit 0) unless --strict.
     Check {
@@ -269,6 +284,52 @@ fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Health => rt.block_on(health(&cfg.ops.listen)),
+        Command::Backup { file } => {
+            let w = rt.block_on(sportello::backup::backup(
+                &cfg.data.dir,
+                cfg.data.cache_mb,
+                file,
+                Timestamp::now(),
+            ))?;
+            println!(
+                "backup written to {} ({} bytes, {}): {}",
+                file.display(),
+                w.bytes,
+                if w.by_instance {
+                    "taken by the running instance"
+                } else {
+                    "read from the data directory"
+                },
+                w.header.counts
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Restore { file, force } => {
+            let r = rt.block_on(sportello::backup::restore(
+                file,
+                &cfg.data.dir,
+                cfg.data.cache_mb,
+                *force,
+            ))?;
+            println!(
+                "restored into {} the backup of {} (sportello {}, {}): {}",
+                cfg.data.dir.display(),
+                r.header.created_at,
+                r.header.app_version,
+                r.header.backend,
+                r.counts
+            );
+            for (kind, n) in &r.counts.0 {
+                println!("  {kind}: {n}");
+            }
+            if r.erased_again > 0 {
+                println!(
+                    "erased again {} user(s) erased after the backup ({} record(s) left out or emptied)",
+                    r.erased_again, r.erased_records
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

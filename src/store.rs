@@ -14,9 +14,14 @@
 //! - [`updates::UpdateLog`]: Telegram update ids already applied (a redelivered update is
 //!   not applied twice).
 //! - [`watches::WatchStore`]: the calls users follow, with what each was last told.
+//! - [`profiles::ProfileStore`]: profile alerts, the profile answers kept with the user's
+//!   consent and the calls already compared with them.
 //! - [`drafts::DraftStore`]: FAQ drafts staff write from the chat, swapped by
 //!   compare-and-swap (one approval publishes).
 //! - [`erasure::Erasure`]: erasing one user across all of the above.
+//! - [`erasures`]: the journal of erasures (by pseudonym) that a restore applies again.
+//! - [`dump::Dump`]: every record of every kind in a backend-neutral form, one point in
+//!   time (backup, restore, moving between backends).
 //! - [`commit`]: what one update changes (session + effects + outgoing messages + the
 //!   update id), applied by [`commit::Committer`] in one atomic step.
 //! - [`files`]: the data directory's permissions (`0700`, files `0600`).
@@ -33,11 +38,14 @@
 
 pub mod commit;
 pub mod drafts;
+pub mod dump;
 pub mod erasure;
+pub mod erasures;
 pub mod files;
 pub mod follows;
 pub mod keys;
 pub mod outbox;
+pub mod profiles;
 pub mod questions;
 pub mod sessions;
 pub mod shred;
@@ -54,9 +62,11 @@ use jiff::Timestamp;
 pub use crate::ids::UserId;
 pub use commit::{Commit, CommitError, Committer};
 pub use drafts::{Draft, DraftStatus, DraftStore};
+pub use dump::{Dump, Record};
 pub use erasure::Erasure;
 pub use follows::FollowStore;
 pub use outbox::OutboxStore;
+pub use profiles::{ProfileAlert, ProfileStore};
 pub use questions::{AskedQuestion, QuestionLog};
 pub use sessions::{Revision, SessionStore, StoredSession};
 pub use tickets::{NewTicket, Status, Ticket, TicketStore};
@@ -66,8 +76,8 @@ pub use watches::{Watch, WatchStore};
 /// The traits, for callers that use a [`Store`]'s methods.
 pub mod prelude {
     pub use super::{
-        Committer, DraftStore, Erasure, FollowStore, OutboxStore, QuestionLog, SessionStore,
-        TicketStore, UpdateLog, WatchStore,
+        Committer, DraftStore, Dump, Erasure, FollowStore, OutboxStore, ProfileStore, QuestionLog,
+        SessionStore, TicketStore, UpdateLog, WatchStore,
     };
 }
 
@@ -94,9 +104,11 @@ pub trait Backend:
     + OutboxStore
     + UpdateLog
     + WatchStore
+    + ProfileStore
     + Erasure
     + Committer
     + DraftStore
+    + Dump
     + Send
     + Sync
     + 'static
@@ -111,9 +123,11 @@ impl<T> Backend for T where
         + OutboxStore
         + UpdateLog
         + WatchStore
+        + ProfileStore
         + Erasure
         + Committer
         + DraftStore
+        + Dump
         + Send
         + Sync
         + 'static
@@ -141,6 +155,18 @@ impl Store {
     /// Opens (or creates) the embedded database in `dir` (made `0700`, files `0600`).
     pub fn open(dir: &Path, cache_mb: u64) -> Result<Store, StoreError> {
         Ok(Store::new(sled::SledStore::open(dir, cache_mb)?))
+    }
+
+    /// Creates the configured backend's store in `dir`, empty, with pseudonyms made with
+    /// `secret` (a backup's), for a restore to import into.
+    pub fn create_restored(
+        dir: &Path,
+        cache_mb: u64,
+        secret: &[u8; 32],
+    ) -> Result<Store, StoreError> {
+        Ok(Store::new(sled::SledStore::create_restored(
+            dir, cache_mb, secret,
+        )?))
     }
 
     /// An embedded database in a temporary folder, removed on drop.

@@ -1,6 +1,6 @@
 //! The deployment files as far as this machine can check them: the systemd unit with
 //! `systemd-analyze` (verify, and the security exposure offline) when it is installed,
-//! the unit's and the Dockerfile's promises (a dedicated user, hardening, a private state
+//! the units' and the Dockerfile's promises (a dedicated user, hardening, a private state
 //! directory, a data volume, a health check the binary answers), and the token's env
 //! file. Building the image needs a Docker daemon and base images, which this machine
 //! does not have: that is not tested here.
@@ -151,5 +151,73 @@ fn the_env_file_example_holds_only_a_placeholder_token() {
     assert!(
         tokens[0].contains("replace"),
         "a placeholder, never a real token"
+    );
+}
+
+#[test]
+fn the_backup_timer_runs_the_backup_command_as_the_service_user() {
+    let unit = read("deploy/sportello-backup.service");
+    let one = |k: &str| {
+        let v = unit_values(&unit, k);
+        assert_eq!(v.len(), 1, "{k}: {v:?}");
+        v[0].clone()
+    };
+    assert_eq!(one("User"), "sportello");
+    assert_eq!(one("Type"), "oneshot");
+    assert_eq!(one("UMask"), "0077");
+    assert_eq!(one("StateDirectoryMode"), "0700");
+    let exec = one("ExecStart");
+    assert!(
+        exec.contains("/opt/sportello/sportello --config /opt/sportello/config.toml backup "),
+        "{exec}"
+    );
+    // The data directory is the bot's, and backups are kept apart from it (a restore
+    // with --force replaces what is in the data directory).
+    assert!(
+        unit_values(&unit, "Environment").contains(&"SPORTELLO_DATA_DIR=/var/lib/sportello".into())
+    );
+    assert!(exec.contains("/var/lib/sportello-backups/"), "{exec}");
+    // The subcommand exists in this binary.
+    let help = Command::new(env!("CARGO_BIN_EXE_sportello"))
+        .args(["backup", "--help"])
+        .output()
+        .unwrap();
+    assert!(help.status.success(), "{help:?}");
+    let timer = read("deploy/sportello-backup.timer");
+    assert_eq!(unit_values(&timer, "Persistent"), vec!["true".to_string()]);
+    assert_eq!(
+        unit_values(&timer, "WantedBy"),
+        vec!["timers.target".to_string()]
+    );
+
+    let Ok(version) = Command::new("systemd-analyze").arg("--version").output() else {
+        eprintln!("systemd-analyze is not installed: the backup units are not verified here");
+        return;
+    };
+    assert!(version.status.success());
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["sportello-backup.service", "sportello-backup.timer"] {
+        std::fs::write(dir.path().join(f), read(&format!("deploy/{f}"))).unwrap();
+    }
+    let out = Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(dir.path().join("sportello-backup.service"))
+        .arg(dir.path().join("sportello-backup.timer"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && !stderr.contains("sportello-backup"),
+        "systemd-analyze verify:\n{stderr}"
+    );
+    let out = Command::new("systemd-analyze")
+        .args(["security", "--offline=true", "--threshold=20"])
+        .arg(dir.path().join("sportello-backup.service"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "exposure above 2.0:\n{}",
+        String::from_utf8_lossy(&out.stdout)
     );
 }

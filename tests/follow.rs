@@ -419,3 +419,78 @@ async fn a_kept_verdict_is_told_when_it_changes_and_only_then_and_never_guessed(
         .unwrap();
     assert_eq!(store.watch_count().await.unwrap(), 0);
 }
+
+#[tokio::test]
+async fn an_english_follower_is_told_in_english_even_after_the_session_expired() {
+    use sportello::text::{Lang, texts};
+    let k = tempfile::tempdir().unwrap();
+    write_pack(k.path(), &unknown(), "Pagina ufficiale");
+    let store = Store::temporary().unwrap();
+    let app = app(k.path(), store.clone());
+    let call = CallId("prova".into());
+    app.handle(USER, &Event::Text("/language en".into()), now())
+        .await
+        .unwrap();
+    let r = app
+        .handle(
+            USER,
+            &Event::Button(Action::Follow(call.clone()).encode()),
+            now(),
+        )
+        .await
+        .unwrap();
+    let en = texts(Lang::En);
+    assert!(
+        plain(&r).starts_with(&en.s("follow.done", &[("call", "Bando Prova")])),
+        "{}",
+        plain(&r)
+    );
+    // An Italian follower of the same call, for contrast.
+    let other = UserId(4343);
+    app.handle(
+        other,
+        &Event::Button(Action::Follow(call.clone()).encode()),
+        now(),
+    )
+    .await
+    .unwrap();
+
+    write_pack(k.path(), &known(30), "Pagina ufficiale");
+    assert_eq!(load(&app, &store, now()).await.told, 2);
+    let at = DeadlineAt::parse(&day(30)).unwrap();
+    let n = notices(&store, USER).await;
+    assert!(
+        n[0].starts_with(&en.s("follow.notice.title", &[("call", "Bando Prova")])),
+        "{}",
+        n[0]
+    );
+    assert!(
+        n[0].contains(&en.s("follow.notice.published", &[("date", &en.date(&at))])),
+        "an English date: {}",
+        n[0]
+    );
+    let planned = en.offsets(&Offset::defaults());
+    assert!(n[0].contains(&planned), "{}", n[0]);
+    let it = texts(Lang::It);
+    let n = notices(&store, other).await;
+    assert!(
+        n[0].contains(&it.s("follow.notice.published", &[("date", &at.italian())])),
+        "{}",
+        n[0]
+    );
+
+    // The session is gone (expired): the language recorded with the follow is used.
+    store
+        .expire_sessions(now() + SignedDuration::from_hours(24 * 400))
+        .await
+        .unwrap();
+    assert!(store.load_session(USER).await.unwrap().is_none());
+    write_pack(k.path(), &known(30), "Nuova pagina");
+    assert_eq!(load(&app, &store, now()).await.told, 2);
+    let n = notices(&store, USER).await;
+    assert!(
+        n[1].starts_with(&en.s("follow.notice.title", &[("call", "Bando Prova")])),
+        "{}",
+        n[1]
+    );
+}

@@ -948,8 +948,8 @@ fn residue(dir: &Path, needles: &[(&str, Vec<u8>)]) -> Vec<(String, usize)> {
 }
 
 /// `/cancellami` is real on disk: after a session that left the user's name, id, a free
-/// question, a ticket with a follow-up, a followed call and eligibility answers, and a
-/// clean stop, no file of the data directory holds any of them (sled keeps old
+/// question, a ticket with a follow-up, a followed call, a profile kept for profile alerts
+/// and eligibility answers, and a clean stop, no file of the data directory holds any of them (sled keeps old
 /// versions; they are sealed with the user's key, which is destroyed).
 #[tokio::test]
 async fn erasure_leaves_no_byte_of_the_user_in_any_file() {
@@ -966,6 +966,8 @@ async fn erasure_leaves_no_byte_of_the_user_in_any_file() {
         ("ticket text", b"DOMANDAPERSONA".to_vec()),
         ("follow-up text", b"DETTAGLIOPRIVATO".to_vec()),
         ("question text", b"QUESITOLIBERO".to_vec()),
+        ("profile answer", b"PROFILOPRIVATO".to_vec()),
+        ("kept check answer", b"VERIFICAPRIVATA".to_vec()),
     ];
     {
         let ad = adapter_on(Store::open(&data, 16).unwrap(), staff());
@@ -1000,6 +1002,41 @@ async fn erasure_leaves_no_byte_of_the_user_in_any_file() {
             )
             .await
             .unwrap();
+        // A profile kept for profile alerts (the records «Avvisami se esce un bando
+        // adatto a me» makes), with an answer of its own to look for.
+        let mut profile = sportello::store::Commit::new();
+        profile.save_profile(sportello::store::ProfileAlert {
+            user: UserId(id),
+            questionnaire: "profilo".into(),
+            answers: vec![(
+                "soggetto".into(),
+                sportello::eligibility::Answer::Text("PROFILOPRIVATO".into()),
+            )],
+            seen: vec![CallId("alfa-2026".into())],
+            lang: sportello::text::Lang::It,
+            since: Timestamp::now(),
+        });
+        // A followed call with a kept check result (the records «🔔 Avvisami» and «💾 Tieni
+        // il risultato» make).
+        profile.follow(sportello::store::Watch {
+            user: UserId(id),
+            call: CallId("alfa-2026".into()),
+            seen: sportello::follow::CallFacts::of(None, Timestamp::now()),
+            since: Timestamp::now(),
+            verdict: Some(sportello::follow::KeptVerdict {
+                questionnaire: "alfa-2026".into(),
+                answers: vec![(
+                    "soggetto".into(),
+                    sportello::eligibility::Answer::Text("VERIFICAPRIVATA".into()),
+                )],
+                verdict: sportello::follow::Outcome::Eligible,
+                rules: Vec::new(),
+                reasons: Vec::new(),
+                invited: false,
+            }),
+            lang: sportello::text::Lang::It,
+        });
+        ad.app.store.commit(&profile).await.unwrap();
         run(&mut bot, from_user("/operatore DOMANDAPERSONA sul modulo")).await;
         let ticket_msg = last_to(&bot, GROUP);
         // Taken as a typed answer of the check under way, or as a follow-up: stored
@@ -1014,6 +1051,8 @@ async fn erasure_leaves_no_byte_of_the_user_in_any_file() {
         let st = ad.app.store.clone();
         let u = UserId(id);
         assert_eq!(st.subscriptions_of(u).await.unwrap().len(), 1);
+        assert!(st.profile_alert(u).await.unwrap().is_some());
+        assert_eq!(st.watches_of(u).await.unwrap().len(), 1);
         let t = st.tickets_of(u).await.unwrap().remove(0);
         assert!(!t.answers.is_empty(), "eligibility answers in the ticket");
         assert!(t.name.contains(FIRST));
@@ -1031,6 +1070,8 @@ async fn erasure_leaves_no_byte_of_the_user_in_any_file() {
         )
         .await;
         assert!(st.tickets_of(u).await.unwrap().is_empty());
+        assert_eq!(st.profile_alert(u).await.unwrap(), None);
+        assert!(st.watches_of(u).await.unwrap().is_empty());
         st.flush().await.unwrap();
     }
     // Stopped: every file, as it is on disk.

@@ -23,6 +23,10 @@ use sportello::store::{
 };
 use tokio::sync::Barrier;
 
+#[allow(dead_code)]
+#[path = "common/snapshot.rs"]
+mod snapshot;
+
 fn ts(s: &str) -> Timestamp {
     s.parse().unwrap()
 }
@@ -72,6 +76,36 @@ fn save(user: UserId, rev: Revision, bytes: &[u8], touched: Timestamp) -> Commit
 
 pub mod cases {
     use super::*;
+
+    /// Export, then import into an empty store of the same backend: the same records of
+    /// every kind come out again (pseudonyms travel as they are, so this holds whatever
+    /// the second store's secret).
+    pub async fn a_snapshot_imports_whole_into_an_empty_store(a: Store, b: Store) {
+        assert!(a.is_empty().await.unwrap());
+        for u in 1..=3 {
+            snapshot::fill_user(&a, u).await;
+        }
+        a.erase_user(UserId(3)).await.unwrap();
+        assert!(!a.is_empty().await.unwrap());
+        let (before, _) = snapshot::content(&a).await;
+        for kind in snapshot::KINDS {
+            assert!(before.contains_key(kind), "{kind} exported");
+        }
+        assert_eq!(
+            before["sessions"].len(),
+            2,
+            "the erased user's session is gone"
+        );
+        assert_eq!(
+            before["tickets"].len(),
+            3,
+            "an erased user's ticket stays, emptied"
+        );
+        assert!(b.is_empty().await.unwrap());
+        b.import(snapshot::records(&a).await).await.unwrap();
+        let (after, _) = snapshot::content(&b).await;
+        assert_eq!(after, before);
+    }
 
     pub async fn sessions_are_saved_only_against_the_revision_read(st: Store) {
         let u = UserId(7);
@@ -634,6 +668,69 @@ pub mod cases {
         // A second notice built from the old state is refused.
         assert!(st.commit(&c).await.is_err());
     }
+
+    pub async fn profile_alerts_are_swapped_only_if_unchanged_paged_and_erased(st: Store) {
+        use sportello::eligibility::Answer;
+        use sportello::store::ProfileAlert;
+        let alert = |u: i64, seen: &[&str]| ProfileAlert {
+            user: UserId(u),
+            questionnaire: "profilo".into(),
+            answers: vec![
+                ("soggetto".into(), Answer::Choice("pmi".into())),
+                ("valore".into(), Answer::Number(0.1 + 0.2)),
+            ],
+            seen: seen.iter().map(|c| CallId(c.to_string())).collect(),
+            lang: sportello::text::Lang::En,
+            since: t(5),
+        };
+        assert_eq!(st.profile_alert(UserId(1)).await.unwrap(), None);
+        let mut c = Commit::new();
+        for u in 1..=5 {
+            c.save_profile(alert(u, &["a"]));
+        }
+        st.commit(&c).await.unwrap();
+        assert_eq!(st.profile_alert_count().await.unwrap(), 5);
+        assert_eq!(
+            st.profile_alert(UserId(3)).await.unwrap(),
+            Some(alert(3, &["a"]))
+        );
+        // Paged two at a time: each once.
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let page = st.profile_alerts_page(after, 2).await.unwrap();
+            let Some(last) = page.last() else { break };
+            assert!(page.len() <= 2);
+            after = Some(last.user);
+            seen.extend(page.iter().map(|p| p.user.0));
+        }
+        seen.sort();
+        assert_eq!(seen, [1, 2, 3, 4, 5]);
+        // A swap from what was read succeeds once; the same swap again conflicts.
+        let read = st.profile_alert(UserId(2)).await.unwrap().unwrap();
+        let mut swap = Commit::new();
+        swap.reprofile(read.clone(), alert(2, &["a", "b"]));
+        st.commit(&swap).await.unwrap();
+        assert!(matches!(st.commit(&swap).await, Err(CommitError::Conflict)));
+        assert_eq!(
+            st.profile_alert(UserId(2))
+                .await
+                .unwrap()
+                .unwrap()
+                .seen
+                .len(),
+            2
+        );
+        // Stopped by one user, erased with another: the others keep theirs.
+        let mut stop = Commit::new();
+        stop.drop_profile(UserId(4));
+        st.commit(&stop).await.unwrap();
+        st.erase_user(UserId(5)).await.unwrap();
+        assert_eq!(st.profile_alert(UserId(4)).await.unwrap(), None);
+        assert_eq!(st.profile_alert(UserId(5)).await.unwrap(), None);
+        assert_eq!(st.profile_alert_count().await.unwrap(), 3);
+        assert!(st.profile_alert(UserId(1)).await.unwrap().is_some());
+    }
 }
 
 /// Runs every case against one backend. `$factory` is an async expression giving
@@ -667,7 +764,15 @@ macro_rules! conformance {
                 outbox_one_head_per_chat_replies_first_and_in_order,
                 outbox_claims_expire_retries_wait_and_a_restart_recovers,
                 outbox_late_entries_are_told_once,
+                profile_alerts_are_swapped_only_if_unchanged_paged_and_erased,
             );
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn a_snapshot_imports_whole_into_an_empty_store() {
+                if let (Some(a), Some(b)) = (store().await, store().await) {
+                    cases::a_snapshot_imports_whole_into_an_empty_store(a, b).await;
+                }
+            }
         }
     };
     (@cases $($case:ident),* $(,)?) => {

@@ -10,6 +10,10 @@
 //! tells them. A kept check result is evaluated again in the same step: a changed
 //! outcome or reason is told with its citations; a question added since is an
 //! invitation to complete the check, never a guessed verdict.
+//!
+//! Notices are written in the language of the follower's session (their `/lingua`), or,
+//! once the session has expired, the language they spoke when they started following,
+//! with the pack as a reader of that language sees it.
 
 use jiff::Timestamp;
 
@@ -18,9 +22,9 @@ use crate::follow::{
 };
 use crate::knowledge::Knowledge;
 use crate::outgoing::{Class, Target, plan};
-use crate::reminders::{Offset, Subscription, offsets_italian};
+use crate::reminders::{Offset, Subscription};
 use crate::store::{Commit, CommitError, Store, StoreError, Watch};
-use crate::text::{Lang, texts};
+use crate::text::texts;
 
 /// What one comparison did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -48,7 +52,6 @@ pub async fn sync(
     offsets: &[Offset],
     now: Timestamp,
 ) -> Result<FollowReport, StoreError> {
-    let tx = texts(Lang::It);
     let mut report = FollowReport::default();
     let mut after = None;
     let mut unflushed = 0;
@@ -71,6 +74,8 @@ pub async fn sync(
                 continue;
             }
             let mut commit = Commit::new();
+            let lang = super::profile_alerts::user_lang(store, w.user, w.lang).await?;
+            let (tx, view) = (texts(lang), k.in_lang(lang));
             // A subscriber hears of deadline moves from the reminders (one notice only).
             let subscribed = store.subscription(w.user, &w.call).await?.is_some();
             // The reminders' own comparison tells of a moved, withdrawn or vanished
@@ -95,7 +100,7 @@ pub async fn sync(
                     .filter(|o| o.before(to) > now)
                     .collect();
                 if !upcoming.is_empty() {
-                    planned = Some(offsets_italian(&upcoming));
+                    planned = Some(tx.offsets(&upcoming));
                     report.planned += upcoming.len();
                 }
                 commit.subscribe(
@@ -108,7 +113,8 @@ pub async fn sync(
                     offsets,
                 );
             }
-            let name = call.map_or(w.call.0.clone(), |c| c.short.clone());
+            let shown = view.call(&w.call.0).or(call);
+            let name = shown.map_or(w.call.0.clone(), |c| c.short.clone());
             let to = Target {
                 chat: w.user.0,
                 ..Target::default()
@@ -126,13 +132,17 @@ pub async fn sync(
                         ..(*before).clone()
                     }),
                 };
-                if let Some(reply) = verdict_notice(tx, k, &w.call, &name, q, before, found) {
+                // Reasons as the user reads them (the same rules, by id, in their language).
+                let shown_q = view.questionnaire(&q.id).unwrap_or(q);
+                if let Some(reply) =
+                    verdict_notice(tx, view, &w.call, &name, shown_q, before, found)
+                {
                     commit.send_all(plan(&[reply], &to, Class::Background));
                     report.rechecked += 1;
                 }
             }
             if !found.is_empty() {
-                let source = call.map(|c| {
+                let source = shown.map(|c| {
                     c.deadline
                         .as_ref()
                         .map_or(c.source.as_str(), |d| d.source.as_str())

@@ -824,6 +824,9 @@ impl Engine<'_> {
                 Action::KeepVerdict,
             )]);
         }
+        if let Some(row) = self.profile_alert_row(tx, q, &p.answers) {
+            rows.push(row);
+        }
         rows.push(vec![button(
             tx.s("check.again", &[]),
             Action::EligibilityStart(q.id.clone()),
@@ -928,7 +931,7 @@ fn expected(tx: &Texts, q: &Question) -> String {
     }
 }
 
-fn applicant_name(tx: &Texts, a: Applicant) -> String {
+pub(super) fn applicant_name(tx: &Texts, a: Applicant) -> String {
     match a {
         Applicant::Pmi => tx.s("applicant.pmi", &[]),
         Applicant::GrandeImpresa => tx.s("applicant.grande_impresa", &[]),

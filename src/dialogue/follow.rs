@@ -67,7 +67,7 @@ impl Engine<'_> {
         });
         let mut text = tx.t("follow.done", &[("call", &c.short)]);
         let now_line = match c.deadline.as_ref().and_then(|d| d.known()) {
-            Some(at) => tx.t("follow.done.deadline", &[("date", &at.italian())]),
+            Some(at) => tx.t("follow.done.deadline", &[("date", &tx.date(&at))]),
             None => tx.t("follow.done.no_deadline", &[]),
         };
         text.para().append(now_line);

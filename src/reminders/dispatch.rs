@@ -329,6 +329,14 @@ impl<O: Outbox, C: Clock> Dispatcher<O, C> {
             f.planned,
             f.skipped
         );
+        // Then the profiles: new calls that fit them.
+        let p = crate::app::profile_alerts::sync(&self.store, k, self.clock.now()).await?;
+        tracing::info!(
+            "profile alerts: {} profiles, {} users told of new calls, {} left for the next load",
+            p.profiles,
+            p.told,
+            p.skipped
+        );
         let r = self
             .store
             .sync_reminders(

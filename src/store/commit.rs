@@ -1,5 +1,6 @@
 //! One atomic step per update: the session (compared with the revision that was read),
-//! the data of the effects (subscriptions, tickets, the question log, erasure), the
+//! the data of the effects (subscriptions, follows, profile alerts, tickets, the question
+//! log, erasure), the
 //! update's id and the outgoing messages.
 //!
 //! A [`Commit`] is plain data describing *what* changes, built without reading the store;
@@ -12,6 +13,7 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 
 use super::outbox::{Claimed, Waiting};
+use super::profiles::ProfileAlert;
 use super::watches::Watch;
 use super::{AskedQuestion, Revision, StoreError, Ticket, UserId};
 use crate::knowledge::CallId;
@@ -74,6 +76,16 @@ pub enum Change {
     Refollow { old: Watch, new: Watch },
     /// Stop following one call (or all, `call: None`).
     Unfollow { user: UserId, call: Option<CallId> },
+    /// A user asked for profile alerts (or asked again, with a new profile).
+    SaveProfile(ProfileAlert),
+    /// A profile was compared with new calls: `new` replaces `old`; conflicts unless
+    /// `old` is still stored as is.
+    Reprofile {
+        old: ProfileAlert,
+        new: ProfileAlert,
+    },
+    /// Stop profile alerts and forget the profile.
+    DropProfile(UserId),
 }
 
 /// Everything one update (or one delivery) changes.
@@ -194,6 +206,18 @@ impl Commit {
 
     pub fn unfollow(&mut self, user: UserId, call: Option<CallId>) -> &mut Self {
         self.change(Change::Unfollow { user, call })
+    }
+
+    pub fn save_profile(&mut self, p: ProfileAlert) -> &mut Self {
+        self.change(Change::SaveProfile(p))
+    }
+
+    pub fn reprofile(&mut self, old: ProfileAlert, new: ProfileAlert) -> &mut Self {
+        self.change(Change::Reprofile { old, new })
+    }
+
+    pub fn drop_profile(&mut self, user: UserId) -> &mut Self {
+        self.change(Change::DropProfile(user))
     }
 
     pub fn notified(&mut self, w: &Waiting) -> &mut Self {

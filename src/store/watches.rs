@@ -26,6 +26,15 @@ pub struct Watch {
     /// A check result the user kept for this call, evaluated again on each load.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verdict: Option<crate::follow::KeptVerdict>,
+    /// The language the user spoke when they started following (notices use the
+    /// session's language, and this one once the session has expired). Italian is not
+    /// written, so a follow stored before this field reads and compares as it was.
+    #[serde(default, skip_serializing_if = "is_italian")]
+    pub lang: crate::text::Lang,
+}
+
+fn is_italian(l: &crate::text::Lang) -> bool {
+    *l == crate::text::Lang::It
 }
 
 #[async_trait]

@@ -71,6 +71,12 @@ pub async fn run(
         let _ = rx.wait_for(|s| *s).await;
     };
     let started = super::endpoints::start(app.clone(), ops, health.clone(), stopped).await?;
+    // `sportello backup` asks this process for snapshots while it holds the database.
+    let _control = crate::backup::control::serve(&data.dir, app.store.clone())
+        .inspect_err(|e| {
+            tracing::warn!(error = %e, "no control socket: `sportello backup` cannot run while the bot does")
+        })
+        .ok();
     let poll = Duration::from_secs(cfg.poll_timeout_secs.into());
     let mut bot = Bot::with_client(token, http::client(poll));
     if !cfg.api_url.is_empty() {

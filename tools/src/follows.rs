@@ -55,6 +55,7 @@ async fn setup(root: &Path, n: i64) -> Result<Duration, BenchError> {
                 seen: facts.clone(),
                 since: now,
                 verdict: None,
+                lang: Default::default(),
             });
         }
         store

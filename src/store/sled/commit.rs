@@ -30,11 +30,12 @@ pub(super) enum TreeId {
     Outbox,
     Applied,
     Watches,
+    Profiles,
 }
 
-const TREES: usize = 13;
+const TREES: usize = 14;
 
-const ALL: [TreeId; TREES] = [
+pub(super) const ALL: [TreeId; TREES] = [
     TreeId::Sessions,
     TreeId::Questions,
     TreeId::QuestionAskers,
@@ -48,6 +49,7 @@ const ALL: [TreeId; TREES] = [
     TreeId::Outbox,
     TreeId::Applied,
     TreeId::Watches,
+    TreeId::Profiles,
 ];
 
 impl TreeId {
@@ -72,6 +74,12 @@ pub(super) enum Op {
     Expect(TreeId, Vec<u8>, Option<Vec<u8>>),
     /// The whole commit conflicts unless ticket `n` is (decoded) exactly this.
     ExpectTicket(u64, Option<Box<Ticket>>),
+    /// The whole commit conflicts unless the profile alert under this key is (opened)
+    /// exactly this.
+    ExpectProfile(Vec<u8>, Option<Box<crate::store::profiles::ProfileAlert>>),
+    /// The whole commit conflicts unless the follow under this key is (opened) exactly
+    /// this.
+    ExpectWatch(Vec<u8>, Option<Box<crate::store::Watch>>),
     /// A staff message about ticket `number` is recorded; the first becomes its own.
     TicketPosted {
         number: u64,
@@ -92,7 +100,7 @@ fn abort<T>() -> Result<T, ConflictableTransactionError<()>> {
 }
 
 impl SledStore {
-    fn tree(&self, id: TreeId) -> &sled::Tree {
+    pub(super) fn tree(&self, id: TreeId) -> &sled::Tree {
         match id {
             TreeId::Sessions => &self.sessions,
             TreeId::Questions => &self.questions,
@@ -107,6 +115,7 @@ impl SledStore {
             TreeId::Outbox => &self.outbox,
             TreeId::Applied => &self.applied,
             TreeId::Watches => &self.watches,
+            TreeId::Profiles => &self.profiles,
         }
     }
 
@@ -161,6 +170,9 @@ impl SledStore {
                 Change::Unfollow { user, call } => {
                     ops.extend(self.unfollow_ops(*user, call.as_ref())?)
                 }
+                Change::SaveProfile(p) => ops.extend(self.save_profile_ops(p)?),
+                Change::Reprofile { old, new } => ops.extend(self.reprofile_ops(old, new)?),
+                Change::DropProfile(user) => ops.extend(self.drop_profile_ops(*user)),
             }
         }
         if let Some(s) = &c.session {
@@ -201,6 +213,8 @@ impl SledStore {
                     used[TreeId::RemindersDone.index()] = true;
                 }
                 Op::ExpectTicket(..) => used[TreeId::Tickets.index()] = true,
+                Op::ExpectProfile(..) => used[TreeId::Profiles.index()] = true,
+                Op::ExpectWatch(..) => used[TreeId::Watches.index()] = true,
                 Op::TicketPosted { .. } => {
                     used[TreeId::Tickets.index()] = true;
                     used[TreeId::TicketMessages.index()] = true;
@@ -250,6 +264,20 @@ impl SledStore {
                     Op::ExpectTicket(n, expect) => {
                         let now = tree(TreeId::Tickets).get(number_key(*n))?;
                         let now: Option<Ticket> = now.and_then(|v| self.decode_ticket(&v));
+                        if now.as_ref() != expect.as_deref() {
+                            return abort();
+                        }
+                    }
+                    Op::ExpectProfile(key, expect) => {
+                        let now = tree(TreeId::Profiles).get(key.as_slice())?;
+                        let now = now.and_then(|v| self.open_profile(&v));
+                        if now.as_ref() != expect.as_deref() {
+                            return abort();
+                        }
+                    }
+                    Op::ExpectWatch(key, expect) => {
+                        let now = tree(TreeId::Watches).get(key.as_slice())?;
+                        let now = now.and_then(|v| self.open_watch(&v));
                         if now.as_ref() != expect.as_deref() {
                             return abort();
                         }

@@ -4,7 +4,7 @@
 //! Trees: `sessions` (user → revision ‖ touched ‖ bytes), `questions` (time ‖ id →
 //! entry) and `question_askers` ([`questions`]), `subscriptions`, `reminder_queue`, `reminders_done` ([`follows`]), `tickets`,
 //! `ticket_messages`, `user_tickets`, `ticket_counter` ([`tickets`]), `outbox`
-//! ([`outbox`]), `watches` ([`watches`]) and `applied_updates`. Keys that sort by time or id are big-endian, with
+//! ([`outbox`]), `watches` ([`watches`]), `profiles` ([`profiles`]) and `applied_updates`. Keys that sort by time or id are big-endian, with
 //! the sign bit flipped for signed ids so negative (group) ids sort first.
 //!
 //! **Erasure is real on disk** by crypto-shredding ([`crate::store::shred`]): every value
@@ -15,6 +15,9 @@
 //! (posts to the staff group without a subject) are sealed with a key derived from the
 //! server secret.
 //!
+//! Each erasure is also appended to the data directory's erasure journal
+//! ([`crate::store::erasures`]), so that restoring an older backup erases them again.
+//!
 //! One process opens the database once and shares the handle (sled's lock is
 //! exclusive). Changes are applied by [`commit`] in one transaction, then made durable by
 //! a flush before anything is sent: sled otherwise writes to disk in the background every
@@ -22,9 +25,11 @@
 
 mod commit;
 mod drafts;
+mod dump;
 mod follows;
 mod migrate;
 mod outbox;
+mod profiles;
 mod questions;
 mod sessions;
 mod tickets;
@@ -37,6 +42,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use async_trait::async_trait;
 use jiff::Timestamp;
 
+use crate::store::erasures::Journal;
 use crate::store::keys::{KeyFile, KeyStore, MemoryKeys};
 use crate::store::shred::{DataKey, PSEUDONYM, Pseudonym};
 use crate::store::{StoreError, UserId, files};
@@ -74,10 +80,14 @@ pub struct SledStore {
     applied: sled::Tree,
     /// Calls users follow ([`watches`]).
     watches: sled::Tree,
+    /// Profile alerts ([`profiles`]).
+    profiles: sled::Tree,
     flusher: Arc<Flusher>,
     keys: Arc<dyn KeyStore>,
     /// Seals records that belong to no user.
     system: DataKey,
+    /// Where erasures are recorded (a store in a data directory; not a temporary one).
+    journal: Option<Arc<Journal>>,
 }
 
 /// Group commit: one flush at a time, shared by every writer that was waiting for it.
@@ -123,7 +133,14 @@ impl SledStore {
         let keys = KeyFile::open(&key_file)?;
         // sled wrote its first files just now: make sure they are private too.
         files::make_private(dir)?;
-        let st = SledStore::from_db(db, Arc::new(keys))?;
+        let mut st = SledStore::from_db(db, Arc::new(keys))?;
+        st.journal = Some(Arc::new(Journal::open(dir)?));
+        // Follows were written in clear by a version after the first sealing.
+        let n = st.seal_plain_watches()?;
+        if n > 0 {
+            st.db.flush()?;
+            tracing::info!("sealed {n} follows written by an older version");
+        }
         if new_keys {
             let n = st.seal_legacy()?;
             if n > 0 {
@@ -134,14 +151,35 @@ impl SledStore {
         Ok(st)
     }
 
+    /// Creates a database in `dir` (which must hold none) whose pseudonyms are made with
+    /// `secret`: the one a snapshot to restore was taken with.
+    pub fn create_restored(
+        dir: &Path,
+        cache_mb: u64,
+        secret: &[u8; 32],
+    ) -> Result<SledStore, StoreError> {
+        files::make_private(dir)?;
+        KeyFile::create(&dir.join("keys"), secret)?;
+        SledStore::open(dir, cache_mb)
+    }
+
     /// A database that lives in a temporary folder and is removed on drop.
     pub fn temporary() -> Result<SledStore, StoreError> {
+        SledStore::temporary_with(MemoryKeys::new())
+    }
+
+    /// [`SledStore::temporary`] with pseudonyms made with `secret` (to import a snapshot).
+    pub fn temporary_with_secret(secret: [u8; 32]) -> Result<SledStore, StoreError> {
+        SledStore::temporary_with(MemoryKeys::with_secret(secret))
+    }
+
+    fn temporary_with(keys: MemoryKeys) -> Result<SledStore, StoreError> {
         SledStore::from_db(
             sled::Config::new()
                 .temporary(true)
                 .cache_capacity(16 << 20)
                 .open()?,
-            Arc::new(MemoryKeys::new()),
+            Arc::new(keys),
         )
     }
 
@@ -162,8 +200,10 @@ impl SledStore {
             outbox: db.open_tree("outbox")?,
             applied: db.open_tree("applied_updates")?,
             watches: db.open_tree("watches")?,
+            profiles: db.open_tree("profiles")?,
             db,
             flusher: Arc::default(),
+            journal: None,
         })
     }
 
@@ -209,17 +249,23 @@ impl SledStore {
     }
 
     /// Destroys the key of `user`: whatever was sealed for them is noise from now on.
+    /// The erasure is journalled ([`crate::store::erasures`]) so that a restore of an
+    /// older backup erases them again.
     pub(super) fn shred(&self, user: UserId) -> Result<(), StoreError> {
         self.keys.destroy(&self.who(user))?;
+        if let Some(j) = &self.journal {
+            j.record(self.who(user), Timestamp::now())?;
+        }
         Ok(())
     }
 
     /// The writes that erase everything stored about `user` but the session: follows,
-    /// queued and sent reminders, the personal fields of tickets, and messages still
+    /// the profile alert, queued and sent reminders, the personal fields of tickets, and messages still
     /// waiting to go to them.
     fn erase_ops(&self, user: UserId) -> Result<Vec<commit::Op>, StoreError> {
         let mut ops = self.reminder_keys_of(user)?;
         ops.extend(self.unfollow_ops(user, None)?);
+        ops.extend(self.drop_profile_ops(user));
         ops.extend(self.questions_of(user)?);
         ops.extend(self.forget_tickets_ops(user)?);
         for k in self.outbox_keys_of(user)? {
@@ -263,6 +309,30 @@ impl SledStore {
         Ok(())
     }
 
+    /// Held by every write that is not a commit, for its duration: a snapshot
+    /// ([`SledStore::quiet`]) waits for it and holds it off.
+    pub(super) fn writing(&self) -> std::sync::RwLockReadGuard<'_, ()> {
+        self.flusher.gate.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A compare-and-swap under [`SledStore::writing`] (for scans that write here and
+    /// there: the gate is held for each write, not for the scan). True if it swapped.
+    pub(super) fn cas(
+        &self,
+        tree: &sled::Tree,
+        key: &[u8],
+        old: Option<&[u8]>,
+        new: Option<Vec<u8>>,
+    ) -> Result<bool, StoreError> {
+        let _w = self.writing();
+        Ok(tree.compare_and_swap(key, old, new)?.is_ok())
+    }
+
+    /// No write (commit or other) runs while this is held: a snapshot's point in time.
+    pub(super) fn quiet(&self) -> std::sync::RwLockWriteGuard<'_, ()> {
+        self.flusher.gate.write().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Applies a commit's writes under its number (see [`Flusher`]).
     fn numbered<T>(&self, apply: impl FnOnce() -> T) -> T {
         let f = &self.flusher;
@@ -279,6 +349,7 @@ impl crate::store::UpdateLog for SledStore {
     }
 
     async fn forget_updates(&self, cutoff: Timestamp) -> Result<usize, StoreError> {
+        let _w = self.writing();
         let mut n = 0;
         for item in self.applied.iter() {
             let (k, v) = item?;
