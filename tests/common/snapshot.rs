@@ -69,6 +69,7 @@ pub async fn fill_user(st: &Store, user: i64) {
         },
         since: t(3_000 + user),
         verdict: None,
+        lang: sportello::text::Lang::En,
     });
     c.save_profile(ProfileAlert {
         user: u,
