@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use jiff::Timestamp;
+use sportello::eligibility::Answers;
 use sportello::follow::{CallFacts, Status as CallStatus};
 use sportello::knowledge::{CallId, DeadlineAt};
 use sportello::outgoing::{Class, Entry};
@@ -11,7 +12,6 @@ use sportello::reminders::schedule::{Offset, Subscription};
 use sportello::reply::Rich;
 use sportello::store::drafts::{Draft, DraftStatus};
 use sportello::store::dump::Record;
-use sportello::eligibility::Answers;
 use sportello::store::follows::DoneHow;
 use sportello::store::profiles::ProfileAlert;
 use sportello::store::{AskedQuestion, Commit, NewTicket, Revision, Store, UserId, Watch};

@@ -158,7 +158,7 @@ mod tests {
             .unwrap();
         assert_eq!(st.seal_plain_watches().unwrap(), 1);
         assert_eq!(st.seal_plain_watches().unwrap(), 0, "once");
-        assert_eq!(st.watches_of(user).await.unwrap(), [w.clone()]);
+        assert_eq!(st.watches_of(user).await.unwrap(), std::slice::from_ref(&w));
         assert_eq!(st.watches_page(None, 10).await.unwrap(), [w]);
         for item in st.watches.iter() {
             let (k, v) = item.unwrap();
