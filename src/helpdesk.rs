@@ -16,7 +16,8 @@ use jiff::Timestamp;
 
 use crate::action::Action;
 use crate::app::{App, AppError, Brain, Delivery, Incoming};
-use crate::dialogue::{Event, parse_command};
+use crate::command::{Command, Who};
+use crate::dialogue::Event;
 use crate::knowledge::deadline::italian_time_left;
 use crate::outgoing::ReplyTo;
 use crate::reply::{Button, Reply, Rich};
@@ -34,16 +35,6 @@ pub mod teach;
 mod teaching;
 
 pub use crate::store::tickets::{FOLLOW_UP_WINDOW, NewTicket, Status, Ticket};
-
-/// Commands only staff may use; for anyone else they are unknown commands.
-pub const STAFF_COMMANDS: &[&str] = &[
-    "risposta",
-    "ticket",
-    "chiudi",
-    "statistiche",
-    "ricarica",
-    "faq",
-];
 
 /// Who the staff are (from `config.toml`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -274,14 +265,16 @@ impl App {
     ) -> Result<Option<Vec<Delivery>>, AppError> {
         match &incoming.event {
             Event::Text(t) if incoming.forwarded => Ok(Some(self.staff_answer(t))),
-            Event::Text(t) => match parse_command(t.trim()) {
-                Some((cmd, args)) if cmd == "faq" => {
-                    Ok(Some(self.faq_command(args, incoming, now).await?))
-                }
-                Some((cmd, args)) if STAFF_COMMANDS.contains(&cmd.as_str()) => {
-                    Ok(Some(self.staff_command(&cmd, args, now, commit).await?))
-                }
-                Some(_) => Ok(None),
+            Event::Text(t) => match crate::command::parse(t.trim()) {
+                Some(typed) => match typed.command {
+                    Some(Command::Faq) => {
+                        Ok(Some(self.faq_command(typed.args, incoming, now).await?))
+                    }
+                    Some(c) if c.who() == Who::Staff => {
+                        Ok(Some(self.staff_command(c, typed.args, now, commit).await?))
+                    }
+                    _ => Ok(None),
+                },
                 None => self.teach_event(incoming, now).await,
             },
             Event::Button(_) if let Some(d) = self.teach_event(incoming, now).await? => Ok(Some(d)),
@@ -310,7 +303,7 @@ impl App {
 
     async fn staff_command(
         &self,
-        cmd: &str,
+        cmd: Command,
         args: &str,
         now: Timestamp,
         commit: &mut Commit,
@@ -318,10 +311,10 @@ impl App {
         let tx = texts(Lang::It);
         let here = |r: Rich| vec![Delivery::Here(Reply::new(r))];
         Ok(match cmd {
-            "risposta" if args.is_empty() => here(tx.t("helpdesk.risposta.empty", &[])),
-            "risposta" => self.staff_answer(args),
-            "ticket" => here(self.open_tickets(now).await?),
-            "chiudi" => {
+            Command::Answer if args.is_empty() => here(tx.t("helpdesk.risposta.empty", &[])),
+            Command::Answer => self.staff_answer(args),
+            Command::Tickets => here(self.open_tickets(now).await?),
+            Command::Close => {
                 let Some(n) = args
                     .trim_start_matches(['n', '.', '#', ' '])
                     .parse::<u64>()
@@ -331,8 +324,8 @@ impl App {
                 };
                 self.close(n, commit).await?
             }
-            "statistiche" => vec![Delivery::Here(self.statistics(now).await?)],
-            "ricarica" => here(match self.reload().await {
+            Command::Statistics => vec![Delivery::Here(self.statistics(now).await?)],
+            Command::Reload => here(match self.reload().await {
                 Ok(b) => tx.t(
                     "helpdesk.reload.done",
                     &[

@@ -17,9 +17,10 @@
 //! - [`search`] indexes the knowledge with tantivy (Italian analysis, typo tolerance,
 //!   synonyms) and ranks entries by coverage of the question and closeness to one of
 //!   their phrasings; `search_bm25` is the plain baseline the answers are measured against.
-//!   The English view has its own index with English analysis ([`search::SearchIndex::english`]).
-//!   Each index may hold learned ranker weights (`knowledge/ranker.toml`, read and checked
-//!   by `search::learned`, trained by `train-ranker` in `tools/`).
+//!   The English view has its own index ([`search::SearchIndex::english`]); both run one
+//!   analysis pipeline (`search/analysis.rs`) and differ only in stemmer, stop words and
+//!   synonyms. Each index may hold learned ranker weights (`knowledge/ranker.toml`, read
+//!   and checked by `search::learned`, trained by `train-ranker` in `tools/`).
 //! - [`decide`] chooses what to answer with the context: the call named or in focus, the
 //!   asker's audience, the calls' status (open first): a direct answer, a menu, «Quale
 //!   bando?» or an honest "non lo so". Whether the best entry is sure enough to answer
@@ -32,6 +33,9 @@
 //!   effects to carry out (among them what was answered, as data, for measurement). Each
 //!   reply is in one language: the session's, or the question's when it is clearly the
 //!   other; the engine then runs over that language's pack and index.
+//! - [`command`] is the one list of slash commands (names in Italian and English, who
+//!   may use them, menu or not, locale keys): the parser the engine and the help desk use,
+//!   Telegram's menus and `/aiuto` are built from it.
 //! - [`reply`] is what the engine says (typed spans, buttons, documents), [`text`] holds
 //!   every user-facing string per language (`locales/it.toml`, `locales/en.toml`) and
 //!   formats dates and amounts for it, [`action`] encodes and validates button data.
@@ -72,7 +76,8 @@
 //!   it keeps each user's updates in order and tells the outbox what follows a delivery.
 //! - [`console`] is the terminal adapter over [`app`].
 //! - [`telegram`] is the Telegram adapter over [`app`] (teloxide): handlers that store and
-//!   return, the Bot API client and the outbox's transport, and `sportello run`.
+//!   return, the Bot API client and the outbox's transport, the command menus per scope
+//!   and language ([`telegram::menus`]), and `sportello run`.
 //! - [`ops`] is for running it in production: the metrics (Prometheus), `/healthz` and
 //!   `/readyz`, logs as text or JSON with one token-redacting writer and users as salted
 //!   hashes; called from the edges only.
@@ -89,6 +94,7 @@
 pub mod action;
 pub mod app;
 pub mod backup;
+pub mod command;
 pub mod config;
 pub mod console;
 pub mod decide;

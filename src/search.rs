@@ -1,8 +1,10 @@
-//! Full-text search over the knowledge pack: a tantivy index in RAM with Italian analysis.
+//! Full-text search over the knowledge pack: a tantivy index in RAM, analysed in the
+//! pack's language (Italian; the English view has its own index, see [`SearchIndex::english`]).
 //!
-//! Two analyzers share one pipeline (tokenize, drop long tokens, lower-case, ASCII-fold,
-//! drop folded Italian stop words); the index uses the stemmed one (recall over inflections,
-//! `imprese` ~ `impresa`). Typos are corrected before stemming, against the folded words of
+//! Two analyzers share one pipeline ([`analysis`]: tokenize, drop long tokens, lower-case,
+//! ASCII-fold, drop the language's folded stop words); the index uses the stemmed one
+//! (recall over inflections, `imprese` ~ `impresa`). The languages differ only in their
+//! words ([`italian`], [`english`]: stemmer, stop words, question words) and synonyms. Typos are corrected before stemming, against the folded words of
 //! the corpus and the synonyms (edit distance by word length, none for short words): a
 //! fuzzy term on a stemmed field would match stems, not words, and fuzzy scores are flat.
 //!
@@ -16,9 +18,11 @@
 pub use crate::fold::fold_str;
 use crate::fold::join_acronyms;
 
+mod analysis;
 mod bm25;
 mod english;
 mod excerpt;
+mod italian;
 mod learned;
 mod rank;
 
@@ -34,13 +38,11 @@ use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
     Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions,
 };
-use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
-    StopWordFilter, TextAnalyzer,
-};
+use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
 
 use crate::knowledge::{Audience, CallId, Knowledge};
+use analysis::{all_words_analyzer, fuzzy_distance, levenshtein_within, tokens, tokens_at};
 
 /// The longest question searched; longer text is cut (the engine says so).
 pub const MAX_QUERY_CHARS: usize = 1000;
@@ -311,138 +313,6 @@ impl std::fmt::Debug for SearchIndex {
     }
 }
 
-/// Question words kept out of the stop list (they tell questions apart).
-const QUESTION_WORDS: &str = "chi quando quanto quanti quanta quante dove come perche";
-
-/// Italian stop words (Snowball list, as shipped by tantivy), accents folded. Question words
-/// that tell questions apart (chi, quando, quanto, dove, come, perché) are kept searchable.
-const STOP_WORDS: &str = "\
-    a abbia abbiamo abbiano abbiate ad agl agli ai al all alla alle allo anche avemmo avendo \
-    avesse avessero avessi avessimo aveste avesti avete aveva avevamo avevano avevate avevi \
-    avevo avra avrai avranno avrebbe avrebbero avrei avremmo avremo avreste avresti avrete \
-    avro avuta avute avuti avuto c che ci coi col con contro cui da dagl dagli dai dal dall \
-    dalla dalle dallo degl degli dei del dell della delle dello di dov e ebbe ebbero ebbi ed \
-    era erano eravamo eravate eri ero essendo faccia facciamo facciano facciate faccio \
-    facemmo facendo facesse facessero facessi facessimo faceste facesti faceva facevamo \
-    facevano facevate facevi facevo fai fanno fara farai faranno farebbe farebbero farei \
-    faremmo faremo fareste faresti farete faro fece fecero feci fosse fossero fossi fossimo \
-    foste fosti fu fui fummo furono gli ha hai hanno ho i il in io l la le lei li lo loro \
-    lui ma mi mia mie miei mio ne negl negli nei nel nell nella nelle nello noi non nostra \
-    nostre nostri nostro o per piu quale quella quelle quelli quello questa queste questi \
-    questo sara sarai saranno sarebbe sarebbero sarei saremmo saremo sareste saresti sarete \
-    saro se sei si sia siamo siano siate siete sono sta stai stando stanno stara starai \
-    staranno starebbe starebbero starei staremmo staremo stareste staresti starete staro \
-    stava stavamo stavano stavate stavi stavo stemmo stesse stessero stessi stessimo steste \
-    stesti stette stettero stetti stia stiamo stiano stiate sto su sua sue sugl sugli sui \
-    sul sull sulla sulle sullo suo suoi ti tra tu tua tue tuo tuoi tutti tutto un una uno vi \
-    voi vostra vostre vostri vostro";
-
-fn folded_stop_words() -> Vec<String> {
-    let mut words: Vec<String> = STOP_WORDS.split_whitespace().map(String::from).collect();
-    // Politeness and filler words of questions put to a bot, and the English function
-    // words of the few questions asked in English.
-    words.extend(EXTRA_STOP_WORDS.split_whitespace().map(String::from));
-    words
-}
-
-const EXTRA_STOP_WORDS: &str = "cosa cos vuol vuole dire significa significato spiegami posso puo possono \
-    vorrei vorremmo volevamo vogliamo voglio sapere sapete ditemi spiegate spiegatemi spiegarmi \
-    parlatemi illustrate illustrami possiamo potremmo potrei \
-    potrebbe potrebbero potremo potete ciao salve favore \
-    grazie buongiorno buonasera qual quali spiegato spiegata semplice semplici semplicemente fa fare fatto fatta fatti fatte parlami parlarmi dimmi dirmi raccontami informazioni info \
-    qualcosa qualcuno ciao raga ragazzi tipo boh comunque allora quindi invece praticamente \
-    scusa scusate gentilmente sai sapete saprebbe sapreste chiedo chiedere volevo vorremmo \
-    the is are was were be of to an and or in on for with what which can \
-    could do does did how my we our it this that there you your me";
-
-/// The folding analyzer that keeps stop words: synonym phrases are matched on it, so
-/// that `soldi miei` or `a che ora` are phrases, not the one word left without them.
-fn all_words_analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(40))
-        .filter(LowerCaser)
-        .filter(AsciiFoldingFilter)
-        .build()
-}
-
-fn analyzers() -> (TextAnalyzer, TextAnalyzer) {
-    let stops = folded_stop_words();
-    let stem = TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(40))
-        .filter(LowerCaser)
-        .filter(AsciiFoldingFilter)
-        .filter(StopWordFilter::remove(stops.clone()))
-        .filter(Stemmer::new(Language::Italian))
-        .build();
-    let fold = TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(40))
-        .filter(LowerCaser)
-        .filter(AsciiFoldingFilter)
-        .filter(StopWordFilter::remove(stops))
-        .build();
-    (stem, fold)
-}
-
-fn tokens(a: &mut TextAnalyzer, text: &str) -> Vec<String> {
-    let text = join_acronyms(text);
-    let mut out = Vec::new();
-    let mut ts = a.token_stream(&text);
-    while let Some(t) = ts.next() {
-        out.push(t.text.clone());
-    }
-    out
-}
-
-/// Tokens with their byte offsets in `text`.
-fn tokens_at(a: &mut TextAnalyzer, text: &str) -> Vec<(String, usize, usize)> {
-    let mut out = Vec::new();
-    let mut ts = a.token_stream(text);
-    while let Some(t) = ts.next() {
-        out.push((t.text.clone(), t.offset_from, t.offset_to));
-    }
-    out
-}
-
-/// Edit distance (a transposition counts one), giving up with `max + 1` past `max`.
-fn levenshtein_within(a: &str, b: &str, max: usize) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    if a.len().abs_diff(b.len()) > max {
-        return max + 1;
-    }
-    let mut before: Vec<usize> = vec![0; b.len() + 1];
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for i in 1..=a.len() {
-        cur[0] = i;
-        let mut row_min = cur[0];
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                cur[j] = cur[j].min(before[j - 2] + 1);
-            }
-            row_min = row_min.min(cur[j]);
-        }
-        if row_min > max {
-            return max + 1;
-        }
-        std::mem::swap(&mut before, &mut prev);
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()].min(max + 1)
-}
-
-/// The edit distance allowed for a word: none for short words, where a distance
-/// of one already matches unrelated words.
-fn fuzzy_distance(word: &str) -> u8 {
-    match word.chars().count() {
-        0..=4 => 0,
-        5..=8 => 1,
-        _ => 2,
-    }
-}
-
 impl SearchIndex {
     /// Indexes the calls, their sections and the FAQs of a knowledge pack.
     pub fn from_knowledge(k: &Knowledge) -> Result<SearchIndex, SearchError> {
@@ -532,7 +402,7 @@ impl SearchIndex {
         docs: Vec<Doc>,
         synonyms: &[Vec<String>],
     ) -> Result<SearchIndex, SearchError> {
-        let (mut stem, mut fold) = english::analyzers_for(lang);
+        let (mut stem, mut fold) = analysis::analyzers(lang);
         let mut sb = Schema::builder();
         let text = |tok: &str, stored: bool| {
             let idx = TextFieldIndexing::default()
@@ -606,7 +476,7 @@ impl SearchIndex {
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
         reader.reload()?;
-        let stops: HashSet<String> = english::stop_words_for(lang).into_iter().collect();
+        let stops: HashSet<String> = analysis::stop_words(lang).into_iter().collect();
         let mut all = all_words_analyzer();
         let synonyms: Vec<Vec<Vec<String>>> = synonyms
             .iter()
@@ -638,7 +508,7 @@ impl SearchIndex {
             .map(|w| (w.clone(), tokens(&mut stem, w).into_iter().next()))
             .collect();
         let question_stems = std::sync::Arc::new(
-            english::question_words_for(lang)
+            analysis::question_words(lang)
                 .split_whitespace()
                 .filter_map(|w| tokens(&mut stem, w).into_iter().next())
                 .collect(),
@@ -1055,10 +925,6 @@ mod tests {
     fn typos_are_tolerated_but_short_words_are_not_fuzzed() {
         let ix = index();
         assert_eq!(best(&ix, "scadensa"), Some("faq:scadenza".into()));
-        assert_eq!(fuzzy_distance("pmi"), 0);
-        assert_eq!(levenshtein_within("scadensa", "scadenza", 1), 1);
-        assert_eq!(levenshtein_within("scadenza", "scadnesza", 2), 2);
-        assert!(levenshtein_within("bando", "mondo", 1) > 1);
     }
 
     #[test]

@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 use sportello::app::{App, Brain, Delivery, Incoming};
+use sportello::command::{COMMANDS, Who};
 use sportello::dialogue::{Event, Settings};
-use sportello::helpdesk::{STAFF_COMMANDS, Staff, chart};
+use sportello::helpdesk::{Staff, chart};
 use sportello::knowledge::{CallId, DeadlineAt, load_dir};
 use sportello::reminders::{Offset, Subscription};
 use sportello::reply::escape_html;
@@ -473,7 +474,13 @@ async fn staff_commands_are_unknown_to_everyone_else() {
     let mut bot = mock(from_user("/start"), &ad);
     bot.dispatch().await;
     let other_group = MockGroupChat::new().id(-999).build();
-    for cmd in STAFF_COMMANDS {
+    let staff_only: Vec<&str> = COMMANDS
+        .iter()
+        .filter(|s| s.who == Who::Staff)
+        .map(|s| s.it)
+        .collect();
+    assert_eq!(staff_only.len(), 6);
+    for cmd in staff_only {
         for args in ["", " 1"] {
             let text = format!("/{cmd}{args}");
             run(&mut bot, from_user(&text)).await;

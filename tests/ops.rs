@@ -1,7 +1,8 @@
 //! Running it in production, on the real binary against the Bot API stand-in of
 //! `tests/common`: the ops endpoints (`/healthz`, `/readyz`, `/metrics`) after real
-//! updates, the same endpoints under a path of the webhook's listener, and logs that
-//! never carry the token, a user's id or name.
+//! updates, the same endpoints under a path of the webhook's listener, logs that never
+//! carry the token, a user's id or name, and `/statistiche` as a photo from the outbox
+//! with its buttons (or as text when Telegram refuses the photo).
 
 mod common;
 
@@ -291,5 +292,68 @@ async fn statistics_go_out_as_a_photo_and_as_text_when_the_photo_is_refused() {
         !api.calls_since(n).iter().any(|c| c.method == "sendPhoto"),
         "the refused photo is not processed"
     );
+    bot.term();
+}
+
+/// The buttons of every inline keyboard row of a call, as (label, data).
+fn buttons(c: &Call) -> Vec<(String, String)> {
+    c.body
+        .pointer("/reply_markup/inline_keyboard")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .flat_map(|row| row.as_array().cloned().unwrap_or_default())
+        .map(|b| {
+            (
+                b["text"].as_str().unwrap_or("").to_string(),
+                b["callback_data"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+/// A photo reply from the outbox (the `/statistiche` chart) carries its inline keyboard:
+/// «✍️ Scrivi la FAQ» under the question nobody answered. A refused photo's text goes
+/// with the same buttons.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_reply_is_sent_with_its_buttons() {
+    let api = StandIn::start(TOKEN).await;
+    let dir = tempfile::tempdir().unwrap();
+    let staff = 700_997;
+    let user = 700_123;
+    let cfg = config(
+        dir.path(),
+        &format!("[helpdesk]\nstaff_chat_id = {STAFF_CHAT}\nstaff_user_ids = [{staff}]\n"),
+    );
+    let bot = Running::start(&api, &cfg, &dir.path().join("data"), 1);
+    // A question the pack cannot answer: logged without an answer.
+    say(
+        &api,
+        &bot,
+        user,
+        "come si coltivano i pomodori sul balcone?",
+        user,
+    )
+    .await;
+    let n = api.call_count();
+    api.push_text(staff, "/statistiche");
+    let photo = expect(&api, n, "the chart", &bot, |c| {
+        c.method == "sendPhoto" && c.chat() == Some(staff)
+    })
+    .await;
+    let keys = buttons(&photo);
+    assert_eq!(keys.len(), 1, "{:?}", photo.body);
+    let (label, data) = &keys[0];
+    assert!(label.contains("coltivano"), "{label}");
+    assert!(!data.is_empty() && data.len() <= 64, "{data}");
+    // Telegram refuses the photo: its text goes as a message, with the same buttons.
+    api.fail_next_json("sendphoto", 400, 1);
+    let n = api.call_count();
+    api.push_text(staff, "/statistiche");
+    let text = expect(&api, n, "the text instead", &bot, |c| {
+        c.method == "sendMessage" && c.chat() == Some(staff)
+    })
+    .await;
+    assert_eq!(buttons(&text), keys);
     bot.term();
 }

@@ -1,5 +1,6 @@
-//! The language of a conversation: the user's setting, the language of a question, the
-//! `/lingua` (`/language`) command and the English names of the commands.
+//! The language of a conversation: the user's setting, the language of a question and
+//! the `/lingua` (`/language`) command. (Commands' names in each language are in
+//! [`crate::command`].)
 //!
 //! The setting starts from Telegram's `language_code` (the app passes it in) until the
 //! user picks one with `/lingua`; a question written clearly in the other language is
@@ -8,31 +9,6 @@
 use super::{Engine, Event, Outcome, Session, State, parse_command};
 use crate::reply::Reply;
 use crate::text::{Lang, texts};
-
-/// English names of commands, mapped to the engine's own (Italian) names.
-const ENGLISH_COMMANDS: &[(&str, &str)] = &[
-    ("help", "aiuto"),
-    ("calls", "bandi"),
-    ("deadlines", "scadenze"),
-    ("reminders", "promemoria"),
-    ("search", "cerca"),
-    ("check", "verifica"),
-    ("back", "indietro"),
-    ("restart", "ricomincia"),
-    ("operator", "operatore"),
-    ("human", "operatore"),
-    ("cancel", "annulla"),
-    ("deleteme", "cancellami"),
-    ("language", "lingua"),
-];
-
-/// The engine's name of a command typed in either language (`calls` → `bandi`).
-pub fn command_name(cmd: &str) -> &str {
-    ENGLISH_COMMANDS
-        .iter()
-        .find(|(en, _)| *en == cmd)
-        .map_or(cmd, |(_, it)| it)
-}
 
 /// The language to answer `event` in: the session's, unless the event is a question
 /// asked while nothing else is going on and written clearly in the other language.
@@ -73,14 +49,6 @@ impl Engine<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn english_command_names_lead_to_the_engine_s_commands() {
-        assert_eq!(command_name("calls"), "bandi");
-        assert_eq!(command_name("language"), "lingua");
-        assert_eq!(command_name("bandi"), "bandi");
-        assert_eq!(command_name("whatever"), "whatever");
-    }
 
     #[test]
     fn an_english_question_is_answered_in_english_only_when_idle() {

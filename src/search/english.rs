@@ -1,22 +1,15 @@
-//! English analysis for the English index (see [`crate::knowledge::english`]).
+//! The English words of the English index's analysis (see [`crate::knowledge::english`]
+//! for the English view of the pack): the stop list and the question words kept out of
+//! it. The pipeline ([`super::analysis`]: folding, stop words, the English Snowball
+//! stemmer), typo correction and synonym phrases are the Italian ones.
 //!
-//! The same pipeline as the Italian one (tokenize, drop long tokens, lower-case,
-//! ASCII-fold, drop folded stop words, stem) with the English Snowball stemmer and an
-//! English stop list, so that folding, typo correction and synonym phrases behave the
-//! same in both languages. Question words that tell questions apart (`who`, `when`,
-//! `how much`) stay searchable, as `chi`, `quando`, `quanto` do in Italian. Italian terms
-//! used in English questions (`bando`, `de minimis`, `ATI`) are words like any other: the
-//! English synonym groups (`knowledge/en/synonyms.toml`) tie them to the English ones.
-
-use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
-    StopWordFilter, TextAnalyzer,
-};
-
-use crate::text::Lang;
+//! Question words that tell questions apart (`who`, `when`, `how much`) stay searchable,
+//! as `chi`, `quando`, `quanto` do in Italian. Italian terms used in English questions
+//! (`bando`, `de minimis`, `ATI`) are words like any other: the English synonym groups
+//! (`knowledge/en/synonyms.toml`) tie them to the English ones.
 
 /// Question words kept out of the stop list.
-const QUESTION_WORDS: &str = "who when where how why much many";
+pub(super) const QUESTION_WORDS: &str = "who when where how why much many";
 
 /// English stop words (Snowball list, apostrophes split as the tokenizer splits them),
 /// without the question words above, plus the politeness and filler words of questions
@@ -36,47 +29,9 @@ const STOP_WORDS: &str = "\
     currently actually really basically exactly simply briefly quick quickly pls plz thx \
     ok okay yes yeah sorry one";
 
-fn stop_words() -> Vec<String> {
+/// The stop list of the English analysis.
+pub(super) fn stop_words() -> Vec<String> {
     STOP_WORDS.split_whitespace().map(String::from).collect()
-}
-
-/// The stemming and folding analyzers of `lang` (see `super::analyzers`).
-pub(super) fn analyzers_for(lang: Lang) -> (TextAnalyzer, TextAnalyzer) {
-    match lang {
-        Lang::It => super::analyzers(),
-        Lang::En => {
-            let stem = TextAnalyzer::builder(SimpleTokenizer::default())
-                .filter(RemoveLongFilter::limit(40))
-                .filter(LowerCaser)
-                .filter(AsciiFoldingFilter)
-                .filter(StopWordFilter::remove(stop_words()))
-                .filter(Stemmer::new(Language::English))
-                .build();
-            let fold = TextAnalyzer::builder(SimpleTokenizer::default())
-                .filter(RemoveLongFilter::limit(40))
-                .filter(LowerCaser)
-                .filter(AsciiFoldingFilter)
-                .filter(StopWordFilter::remove(stop_words()))
-                .build();
-            (stem, fold)
-        }
-    }
-}
-
-/// The folded stop words of `lang`.
-pub(super) fn stop_words_for(lang: Lang) -> Vec<String> {
-    match lang {
-        Lang::It => super::folded_stop_words(),
-        Lang::En => stop_words(),
-    }
-}
-
-/// The question words of `lang` that stay searchable.
-pub(super) fn question_words_for(lang: Lang) -> &'static str {
-    match lang {
-        Lang::It => super::QUESTION_WORDS,
-        Lang::En => QUESTION_WORDS,
-    }
 }
 
 #[cfg(test)]

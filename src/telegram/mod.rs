@@ -19,6 +19,7 @@ mod endpoints;
 pub mod flood;
 mod handlers;
 pub mod http;
+pub mod menus;
 mod observe;
 pub mod run;
 

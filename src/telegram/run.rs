@@ -22,9 +22,7 @@ use jiff::{SignedDuration, Timestamp};
 use teloxide::RequestError;
 use teloxide::dispatching::Dispatcher;
 use teloxide::error_handlers::ErrorHandler;
-use teloxide::payloads::SetMyCommandsSetters;
 use teloxide::prelude::*;
-use teloxide::types::{BotCommand, BotCommandScope, Recipient};
 use teloxide::update_listeners::{Polling, webhooks};
 
 use crate::app::App;
@@ -34,61 +32,10 @@ use crate::ops::metrics;
 use crate::outbox::{Limiter, Sender, SenderSettings};
 use crate::reminders::handoff::Handoff;
 use crate::reminders::{ReminderSettings, SystemClock};
-use crate::text::{Lang, texts};
 
 use super::endpoints::Started;
 use super::http::{self, HttpTransport};
 use super::{Adapter, error_code, schema};
-
-/// The commands shown in Telegram's menu, in order: (command, locale key of its
-/// description). A feature that adds a command adds one line here and one key in
-/// `locales/it.toml`; the engine must know the command too.
-pub const COMMANDS: &[(&str, &str)] = &[
-    ("start", "command.start"),
-    ("aiuto", "command.aiuto"),
-    ("bandi", "command.bandi"),
-    ("scadenze", "command.scadenze"),
-    ("verifica", "command.verifica"),
-    ("promemoria", "command.promemoria"),
-    ("cerca", "command.cerca"),
-    ("operatore", "command.operatore"),
-    ("annulla", "command.annulla"),
-    ("privacy", "command.privacy"),
-    ("cancellami", "command.cancellami"),
-    ("lingua", "command.lingua"),
-];
-
-/// The staff's extra commands, shown only in the staff group and the staff's private
-/// chats (a command scope per chat); the app checks staff on every use anyway.
-pub const STAFF_COMMANDS: &[(&str, &str)] = &[
-    ("risposta", "command.risposta"),
-    ("ticket", "command.ticket"),
-    ("chiudi", "command.chiudi"),
-    ("statistiche", "command.statistiche"),
-    ("ricarica", "command.ricarica"),
-    ("faq", "command.faq"),
-];
-
-/// The command menu in `lang`.
-pub fn bot_commands(lang: Lang) -> Vec<BotCommand> {
-    let tx = texts(lang);
-    COMMANDS
-        .iter()
-        .map(|(c, key)| BotCommand::new(*c, tx.raw(key)))
-        .collect()
-}
-
-/// The staff's menu: everyone's commands plus the staff ones.
-pub fn staff_commands(lang: Lang) -> Vec<BotCommand> {
-    let tx = texts(lang);
-    let mut v = bot_commands(lang);
-    v.extend(
-        STAFF_COMMANDS
-            .iter()
-            .map(|(c, key)| BotCommand::new(*c, tx.raw(key))),
-    );
-    v
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -231,28 +178,7 @@ async fn serve(
     if !wait_for_api(&bot).await? {
         return Ok(());
     }
-    if let Err(e) = bot.set_my_commands(bot_commands(Lang::It)).await {
-        metrics::telegram_error(&error_code(&e));
-        tracing::warn!("setMyCommands failed: {e}");
-    }
-    let staff = &adapter.app.settings.staff;
-    for chat in staff.chat.iter().chain(staff.users.iter()) {
-        let scope = BotCommandScope::Chat {
-            chat_id: Recipient::Id(ChatId(*chat)),
-        };
-        let fut = bot
-            .set_my_commands(staff_commands(Lang::It))
-            .scope(scope)
-            .send();
-        // A staff member who never opened a chat with the bot cannot get a menu yet.
-        if let Err(e) = fut.await {
-            metrics::telegram_error(&error_code(&e));
-            tracing::warn!(
-                chat = %crate::ops::logs::Pseudo(*chat),
-                "setMyCommands for a staff chat: {e}"
-            );
-        }
-    }
+    super::menus::publish(&bot, &adapter.app.settings.staff).await;
     let health = adapter.health.clone();
     let mut dispatcher = Dispatcher::builder(bot.clone(), schema::<Bot>())
         .dependencies(dptree::deps![adapter])
@@ -460,32 +386,4 @@ impl ErrorHandler<RequestError> for PollErrors {
 
 mod futures_like {
     pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_staff_menu_lists_exactly_the_staff_commands() {
-        let names: Vec<&str> = STAFF_COMMANDS.iter().map(|(c, _)| *c).collect();
-        assert_eq!(names, crate::helpdesk::STAFF_COMMANDS);
-    }
-
-    #[test]
-    fn every_command_has_an_italian_description_and_a_valid_name() {
-        let tx = texts(Lang::It);
-        for (cmd, key) in COMMANDS.iter().chain(STAFF_COMMANDS) {
-            assert!(tx.has(key), "locales/it.toml misses {key}");
-            assert!(
-                (1..=32).contains(&cmd.len())
-                    && cmd
-                        .bytes()
-                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
-                "{cmd}"
-            );
-            let d = tx.raw(key);
-            assert!((3..=256).contains(&d.chars().count()), "{key}: {d}");
-        }
-    }
 }

@@ -26,11 +26,11 @@ pub struct Set {
 #[allow(dead_code)]
 pub struct Item {
     #[serde(default)]
-    id: Option<String>,
+    pub id: Option<String>,
     #[serde(default)]
-    kind: Option<String>,
+    pub kind: Option<String>,
     #[serde(default)]
-    call: Option<String>,
+    pub call: Option<String>,
     pub text: String,
     #[serde(default)]
     facts: Option<toml::Value>,
@@ -136,7 +136,7 @@ impl Figures {
 
 const HEADER: &str = "| | direct | right direct (of answerable) | wrong direct (of all) | hit@1 | hit@3 | «non lo so» precision / recall | conversation turns, right call | staff «alta» right |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|";
 
-fn is_right(item: &Item, entry: &str) -> bool {
+pub fn is_right(item: &Item, entry: &str) -> bool {
     item.expect.iter().any(|e| e == entry)
 }
 
