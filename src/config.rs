@@ -127,6 +127,9 @@ pub struct KnowledgeConfig {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DataConfig {
+    /// Which backend keeps the data: `sled` (embedded, the default) or `postgres` (shared
+    /// by several instances; URL from env `SPORTELLO_DATABASE_URL`, never from this file).
+    pub backend: Backend,
     /// Where sled keeps sessions and the rest (env `SPORTELLO_DATA_DIR`, flag `--data-dir`).
     pub dir: PathBuf,
     /// Sessions idle longer than this many days are removed.
@@ -136,6 +139,19 @@ pub struct DataConfig {
     /// Entries of the anonymous question log older than this many days are removed.
     pub question_log_days: u32,
 }
+
+/// The storage backend (`[data] backend`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    #[default]
+    Sled,
+    Postgres,
+}
+
+/// The environment variable holding the PostgreSQL URL (it may hold a password, so it
+/// is never read from the configuration file nor logged).
+pub const DATABASE_URL_VAR: &str = "SPORTELLO_DATABASE_URL";
 
 /// How updates arrive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -232,6 +248,7 @@ impl Default for KnowledgeConfig {
 impl Default for DataConfig {
     fn default() -> Self {
         DataConfig {
+            backend: Backend::Sled,
             dir: PathBuf::from("data"),
             session_idle_days: 30,
             cache_mb: 64,
@@ -384,6 +401,7 @@ mod tests {
         for key in [
             "[knowledge]",
             "[data]",
+            "backend",
             "[telegram]",
             "[helpdesk]",
             "staff_chat_id",

@@ -18,6 +18,8 @@
 //!   update id), applied by [`commit::Committer`] in one atomic step.
 //! - [`files`]: the data directory's permissions (`0700`, files `0600`).
 //! - [`sled`](mod@sled): the embedded backend (the only code that names sled).
+//! - [`postgres`]: the shared backend for several instances (the only code that names
+//!   sqlx).
 //!
 //! **Why the traits are async.** A backend shared by several instances is a network
 //! database (PostgreSQL with an async client): a synchronous interface would either block
@@ -33,6 +35,7 @@ pub mod erasure;
 pub mod files;
 pub mod follows;
 pub mod outbox;
+pub mod postgres;
 pub mod questions;
 pub mod sessions;
 pub mod sled;
@@ -128,6 +131,19 @@ impl Store {
     /// Opens (or creates) the embedded database in `dir` (made `0700`, files `0600`).
     pub fn open(dir: &Path, cache_mb: u64) -> Result<Store, StoreError> {
         Ok(Store::new(sled::SledStore::open(dir, cache_mb)?))
+    }
+
+    /// Connects to the PostgreSQL database at `url` and brings its schema up to date.
+    pub async fn connect_postgres(url: &str) -> Result<Store, StoreError> {
+        Ok(Store::new(postgres::PgStore::connect(url).await?))
+    }
+
+    /// Like [`Store::connect_postgres`], every table in `schema` (created if missing):
+    /// several independent stores in one database, e.g. one per test.
+    pub async fn connect_postgres_in(url: &str, schema: &str) -> Result<Store, StoreError> {
+        Ok(Store::new(
+            postgres::PgStore::connect_in(url, Some(schema), 4).await?,
+        ))
     }
 
     /// An embedded database in a temporary folder, removed on drop.

@@ -23,6 +23,9 @@ use sportello::store::{
 };
 use tokio::sync::Barrier;
 
+#[path = "support/pg.rs"]
+mod pg;
+
 fn ts(s: &str) -> Timestamp {
     s.parse().unwrap()
 }
@@ -627,7 +630,7 @@ macro_rules! conformance {
             async fn store() -> Option<Store> {
                 let st: Option<Store> = $factory.await;
                 if st.is_none() {
-                    eprintln!(concat!(stringify!($backend), " backend unavailable: skipped"));
+                    eprintln!(concat!("skipped: ", stringify!($backend), " backend unavailable"));
                 }
                 st
             }
@@ -664,3 +667,4 @@ macro_rules! conformance {
 }
 
 conformance!(sled, async { Some(Store::temporary().unwrap()) });
+conformance!(postgres, pg::store("conf"));
