@@ -29,7 +29,9 @@
 //!   with a revision, follows and the reminder queue, tickets, the question log with its
 //!   retention, the outbox, applied updates, erasure); [`store::commit`] describes an
 //!   update's changes and messages, applied by a backend in one atomic step;
-//!   [`store::sled`] is the embedded backend, the only code that names sled. The store
+//!   [`store::sled`] is the embedded backend, the only code that names sled;
+//!   [`store::postgres`] the shared one for several instances (the only code that names
+//!   sqlx). The store
 //!   imports no engine: the app encodes sessions ([`app::session`]).
 //! - [`outgoing`] is what the bot sends, one Bot API call per outbox entry (shared by the
 //!   store and the outbox); [`store::outbox`] is the outbox's interface and claim protocol.
