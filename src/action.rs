@@ -43,6 +43,12 @@ pub enum Action {
     Unsubscribe(CallId),
     /// Stop every reminder.
     UnsubscribeAll,
+    /// «🔔 Avvisami»: follow a call (be told when its deadline, status or page changes).
+    Follow(CallId),
+    /// Stop following a call.
+    Unfollow(CallId),
+    /// Keep the result of the check just finished (evaluated again on each load).
+    KeepVerdict,
     /// The calendar file of a call's deadline.
     Calendar(CallId),
     /// Choose what to check: a call's requirements or "which calls fit me".
@@ -189,6 +195,9 @@ impl Action {
             Action::Subscribe(id) => format!("r|s|{id}"),
             Action::Unsubscribe(id) => format!("r|u|{id}"),
             Action::UnsubscribeAll => "r|x".into(),
+            Action::Follow(id) => format!("w|f|{id}"),
+            Action::Unfollow(id) => format!("w|u|{id}"),
+            Action::KeepVerdict => "w|k".into(),
             Action::Calendar(id) => format!("r|c|{id}"),
             Action::EligibilityMenu => "v".into(),
             Action::EligibilityStart(id) => format!("v|{id}"),
@@ -247,6 +256,9 @@ impl Action {
             ("r", ["s", id]) if id_ok(id) => Action::Subscribe(CallId(id.to_string())),
             ("r", ["u", id]) if id_ok(id) => Action::Unsubscribe(CallId(id.to_string())),
             ("r", ["x"]) => Action::UnsubscribeAll,
+            ("w", ["f", id]) if id_ok(id) => Action::Follow(CallId(id.to_string())),
+            ("w", ["u", id]) if id_ok(id) => Action::Unfollow(CallId(id.to_string())),
+            ("w", ["k"]) => Action::KeepVerdict,
             ("r", ["c", id]) if id_ok(id) => Action::Calendar(CallId(id.to_string())),
             ("v", []) => Action::EligibilityMenu,
             ("v", [id]) if id_ok(id) => Action::EligibilityStart(id.to_string()),
@@ -290,6 +302,9 @@ mod tests {
             Action::Subscribe(CallId("a".repeat(32))),
             Action::Unsubscribe(CallId("alfa-2026".into())),
             Action::UnsubscribeAll,
+            Action::Follow(CallId("alfa-2026".into())),
+            Action::Unfollow(CallId("alfa-2026".into())),
+            Action::KeepVerdict,
             Action::Calendar(CallId("alfa-2026".into())),
             Action::EligibilityMenu,
             Action::EligibilityStart("wecare-welfare-aziendale".into()),

@@ -12,6 +12,7 @@
 //! ([`App::reload`], off the async workers); a message in flight keeps the knowledge it
 //! started with.
 
+pub mod follows;
 mod outgoing;
 pub mod session;
 
@@ -22,6 +23,7 @@ use jiff::Timestamp;
 
 use crate::dialogue::{Effect, Engine, Event, Settings, UserView};
 use crate::knowledge::{Knowledge, KnowledgeErrors, load_dir};
+use crate::ops::metrics;
 use crate::outgoing::{ReplyTo, Target};
 use crate::reminders::Subscription;
 use crate::reply::{Document, Reply, Rich};
@@ -42,6 +44,9 @@ pub struct Incoming {
     pub event: Event,
     /// A forwarded message: from staff, a question to answer for someone else.
     pub forwarded: bool,
+    /// The language of the user's Telegram app (`language_code`), when it says: the
+    /// session follows it until the user picks one with `/lingua`.
+    pub lang: Option<crate::text::Lang>,
 }
 
 /// Something to send, and where.
@@ -108,6 +113,10 @@ impl Brain {
         let mut knowledge = load_dir(dir)?;
         let cache = crate::documents::Cache::new(documents_cache.map(Path::to_path_buf));
         let (documents, warnings) = crate::documents::load(&knowledge, &cache);
+        // Official documents stay Italian: the English view cites the same passages.
+        if let Some(en) = knowledge.english.as_mut() {
+            en.documents = documents.clone();
+        }
         knowledge.documents = documents;
         knowledge.warnings.extend(warnings);
         let index = SearchIndex::from_knowledge(&knowledge)?;
@@ -168,6 +177,12 @@ impl App {
         Ok(session::load(&self.store, user).await?.0)
     }
 
+    /// The knowledge directory (reloaded by [`App::reload`]; the help desk writes its
+    /// staff FAQ file there).
+    pub fn knowledge_dir(&self) -> &Path {
+        &self.knowledge_dir
+    }
+
     /// The knowledge in force now.
     pub fn brain(&self) -> Arc<Brain> {
         self.brain.read().unwrap_or_else(|e| e.into_inner()).clone()
@@ -179,10 +194,12 @@ impl App {
     pub async fn reload(&self) -> Result<Arc<Brain>, AppError> {
         let dir = self.knowledge_dir.clone();
         let cache = self.documents_cache.clone();
-        let fresh = tokio::task::spawn_blocking(move || Brain::load_with(&dir, cache.as_deref()))
+        let loaded = tokio::task::spawn_blocking(move || Brain::load_with(&dir, cache.as_deref()))
             .await
-            .map_err(|e| AppError::Reload(e.to_string()))??;
-        let fresh = Arc::new(fresh);
+            .map_err(|e| AppError::Reload(e.to_string()))
+            .and_then(|r| r);
+        metrics::knowledge_reload(loaded.is_ok());
+        let fresh = Arc::new(loaded?);
         log_warnings(&fresh);
         *self.brain.write().unwrap_or_else(|e| e.into_inner()) = fresh.clone();
         Ok(fresh)
@@ -196,12 +213,25 @@ impl App {
         event: &Event,
         now: Timestamp,
     ) -> Result<Vec<Reply>, AppError> {
+        self.handle_in(user, None, event, now).await
+    }
+
+    /// [`App::handle`] for a user whose client speaks `lang` (the console's `--lang`),
+    /// as Telegram's `language_code` does.
+    pub async fn handle_in(
+        &self,
+        user: UserId,
+        lang: Option<crate::text::Lang>,
+        event: &Event,
+        now: Timestamp,
+    ) -> Result<Vec<Reply>, AppError> {
         let incoming = Incoming {
             user,
             name: String::new(),
             chat: user.0,
             event: event.clone(),
             forwarded: false,
+            lang,
         };
         Ok(self
             .handle_incoming(&incoming, now)
@@ -226,6 +256,7 @@ impl App {
         now: Timestamp,
     ) -> Result<Vec<Delivery>, AppError> {
         let deliveries = self.apply(incoming, now, None, None).await?;
+        let lang = incoming.lang.unwrap_or_default();
         let mut out = Vec::with_capacity(deliveries.len());
         for d in deliveries {
             out.push(match d {
@@ -239,10 +270,11 @@ impl App {
                             file_name,
                             bytes,
                             caption: Some(caption),
+                            photo: false,
                         }),
                         ..Reply::default()
                     },
-                    None => Reply::new(texts(crate::text::Lang::It).t("document.unavailable", &[])),
+                    None => Reply::new(texts(lang).t("document.unavailable", &[])),
                 }),
                 d => d,
             });
@@ -281,11 +313,11 @@ impl App {
             commit.applied(id);
         }
         commit.send_all(self.entries(deliveries, here));
-        match self.store.commit(&commit).await {
+        match metrics::store_op_async("commit", self.store.commit(&commit)).await {
             Ok(()) | Err(CommitError::Conflict) => {}
             Err(CommitError::Store(e)) => return Err(e.into()),
         }
-        self.store.flush().await?;
+        metrics::store_op_async("flush", self.store.flush()).await?;
         Ok(())
     }
 
@@ -302,7 +334,7 @@ impl App {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let (mut commit, deliveries) = self.process(incoming, now).await?;
+            let (mut commit, deliveries, seen) = self.process(incoming, now).await?;
             if let Some(id) = update {
                 if self.store.is_applied(id).await? {
                     tracing::info!(
@@ -316,13 +348,14 @@ impl App {
             if let Some(here) = here {
                 commit.send_all(self.entries(deliveries.clone(), here));
             }
-            match self.store.commit(&commit).await {
+            match metrics::store_op_async("commit", self.store.commit(&commit)).await {
                 Ok(()) => {
-                    self.store.flush().await?;
+                    metrics::store_op_async("flush", self.store.flush()).await?;
+                    seen.record();
                     return Ok(deliveries);
                 }
                 Err(CommitError::Conflict) if attempt < COMMIT_ATTEMPTS => {
-                    tracing::debug!(user = incoming.user.0, attempt, "changed meanwhile: again");
+                    tracing::debug!(attempt, "the session changed meanwhile: again");
                     tokio::task::yield_now().await;
                 }
                 Err(CommitError::Conflict) => {
@@ -336,24 +369,30 @@ impl App {
     }
 
     /// The pure part of an update plus what it reads: the commit of its state change
-    /// (without messages) and the messages.
+    /// (without messages), the messages, and what to count once it is committed.
     async fn process(
         &self,
         incoming: &Incoming,
         now: Timestamp,
-    ) -> Result<(Commit, Vec<Delivery>), AppError> {
+    ) -> Result<(Commit, Vec<Delivery>, Seen), AppError> {
         let mut commit = Commit::new();
         if self.settings.staff.is_staff(incoming.user, incoming.chat)
             && let Some(d) = self.staff_event(incoming, now, &mut commit).await?
         {
-            return Ok((commit, d));
+            return Ok((commit, d, Seen::default()));
         }
         let user = incoming.user;
         let event = &incoming.event;
         let brain = self.brain();
-        let (loaded, rev) = session::load(&self.store, user).await?;
+        let (loaded, rev) =
+            metrics::store_op_async("load", session::load(&self.store, user)).await?;
         let reset = matches!(loaded, Loaded::Reset(_));
-        let session = loaded.into_session();
+        let mut session = loaded.into_session();
+        if let Some(l) = incoming.lang
+            && !session.lang_chosen
+        {
+            session.lang = l;
+        }
         let lang = session.lang;
         let engine = Engine {
             knowledge: &brain.knowledge,
@@ -363,6 +402,13 @@ impl App {
         let topic = session.topic.clone();
         let view = UserView {
             subscriptions: self.store.subscriptions_of(user).await?,
+            follows: self
+                .store
+                .watches_of(user)
+                .await?
+                .into_iter()
+                .map(|w| w.call)
+                .collect(),
             ticket: self
                 .store
                 .following_ticket(user, now)
@@ -378,6 +424,7 @@ impl App {
         };
         let outcome = engine.handle_with(session, event, now, &view);
         let offsets = &self.settings.reminder_offsets;
+        let seen = Seen::of(&outcome.effects, user, now, offsets);
         let mut erased = false;
         let mut documents = Vec::new();
         let mut desk = Vec::new();
@@ -417,6 +464,22 @@ impl App {
                 Effect::Unsubscribe { call } => {
                     commit.unsubscribe(user, call.clone(), offsets);
                 }
+                Effect::Follow {
+                    call,
+                    facts,
+                    verdict,
+                } => {
+                    commit.follow(crate::store::Watch {
+                        user,
+                        call: call.clone(),
+                        seen: facts.clone(),
+                        since: now,
+                        verdict: verdict.clone(),
+                    });
+                }
+                Effect::Unfollow { call } => {
+                    commit.unfollow(user, call.clone());
+                }
                 Effect::SendDocument {
                     file,
                     file_name,
@@ -426,16 +489,35 @@ impl App {
                     file_name: file_name.clone(),
                     caption: caption.clone(),
                 }),
-                Effect::HandOver { question, answers } => {
-                    let call = topic.as_ref().map(|c| {
+                Effect::HandOver {
+                    question,
+                    answers,
+                    call,
+                } => {
+                    let call = call.as_ref().or(topic.as_ref()).map(|c| {
                         brain
                             .knowledge
                             .call(&c.0)
                             .map_or(c.0.clone(), |c| c.short.clone())
                     });
+                    // The language the user was answered in: that of the question
+                    // when it shows one, else the setting.
+                    let lang = crate::understand::english::detect(question)
+                        .unwrap_or(outcome.session.lang);
                     desk.extend(
-                        self.hand_over(incoming, question, answers, call, now, &mut commit)
-                            .await?,
+                        self.hand_over(
+                            crate::helpdesk::NewTicket {
+                                user: incoming.user,
+                                name: incoming.name.clone(),
+                                question: question.clone(),
+                                call,
+                                answers: answers.clone(),
+                                lang,
+                            },
+                            now,
+                            &mut commit,
+                        )
+                        .await?,
                     );
                 }
                 Effect::FollowUp { ticket, text } => {
@@ -444,6 +526,7 @@ impl App {
                 Effect::Withdraw { ticket } => {
                     desk.extend(self.withdraw(*ticket, &mut commit).await?)
                 }
+                Effect::CheckStarted { .. } | Effect::CheckFinished { .. } => {}
             }
         }
         let bytes = match erased {
@@ -460,7 +543,80 @@ impl App {
         out.extend(outcome.replies.into_iter().map(Delivery::Here));
         out.extend(documents);
         out.extend(desk);
-        Ok((commit, out))
+        Ok((commit, out, seen))
+    }
+}
+
+/// What an update did that the metrics count, counted once it is committed (an update
+/// run again after a conflict is counted once).
+#[derive(Debug, Default)]
+struct Seen {
+    answers: Vec<&'static str>,
+    checks_started: u64,
+    checks_finished: Vec<&'static str>,
+    reminders_queued: u64,
+}
+
+impl Seen {
+    fn of(
+        effects: &[Effect],
+        user: UserId,
+        now: Timestamp,
+        offsets: &[crate::reminders::schedule::Offset],
+    ) -> Seen {
+        use crate::dialogue::Answered;
+        use crate::eligibility::Verdict;
+        let mut seen = Seen::default();
+        for e in effects {
+            match e {
+                Effect::Asked { answer, .. } => seen.answers.push(match answer {
+                    Answered::Direct { .. } => "direct",
+                    Answered::Menu { .. } => "menu",
+                    Answered::WhichCall { .. } => "which_call",
+                    Answered::Routed { .. } => "routed",
+                    Answered::Nothing => "not_found",
+                }),
+                Effect::HandOver { .. } => seen.answers.push("handed_over"),
+                Effect::CheckStarted { .. } => seen.checks_started += 1,
+                Effect::CheckFinished { verdict, .. } => seen.checks_finished.push(match verdict {
+                    Some(Verdict::Eligible) => "eligible",
+                    Some(Verdict::NotEligible) => "not_eligible",
+                    Some(Verdict::ToVerify) => "to_verify",
+                    None => "profile",
+                }),
+                Effect::Subscribe { call, deadline } => {
+                    let sub = Subscription {
+                        user,
+                        call: call.clone(),
+                        deadline: *deadline,
+                        planned_from: now,
+                    };
+                    seen.reminders_queued +=
+                        crate::reminders::schedule::plan(&sub, offsets).len() as u64;
+                }
+                _ => {}
+            }
+        }
+        seen
+    }
+
+    /// Counts it, and names the answer in the update's span (see `telegram::observe`).
+    fn record(self) {
+        for a in &self.answers {
+            metrics::answer(a);
+        }
+        if let Some(a) = self.answers.first() {
+            tracing::Span::current().record("answer", *a);
+        }
+        for _ in 0..self.checks_started {
+            metrics::check_started();
+        }
+        for v in self.checks_finished {
+            metrics::check_finished(v);
+        }
+        if self.reminders_queued > 0 {
+            metrics::reminders_queued(self.reminders_queued);
+        }
     }
 }
 

@@ -39,6 +39,52 @@ pub struct Config {
     pub telegram: TelegramConfig,
     pub helpdesk: HelpdeskConfig,
     pub reminders: RemindersConfig,
+    pub ops: OpsConfig,
+}
+
+/// Running in production: the ops endpoints and the logs.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OpsConfig {
+    /// Address of the ops listener (`/healthz`, `/readyz`, `/metrics`); empty: off.
+    pub listen: String,
+    /// Webhook mode: the webhook's listener also serves the three endpoints under this
+    /// path (e.g. `/ops`); empty: not there.
+    pub webhook_path: String,
+    /// Log lines: `text` or `json` (the flag `--log-format` wins).
+    pub log_format: crate::ops::logs::LogFormat,
+    /// Salt of the hashes that stand for users in logs; empty: random at each start.
+    pub log_salt: String,
+}
+
+impl OpsConfig {
+    /// Whether metrics are collected at all (some endpoint serves them).
+    pub fn metrics_on(&self) -> bool {
+        !self.listen.is_empty() || !self.webhook_path.is_empty()
+    }
+
+    fn validate(&self, mode: Mode) -> Result<(), ConfigError> {
+        if !self.listen.is_empty() {
+            self.listen
+                .parse::<std::net::SocketAddr>()
+                .map_err(|e| ConfigError::Invalid(format!("ops.listen «{}»: {e}", self.listen)))?;
+        }
+        if !self.webhook_path.is_empty() {
+            if mode != Mode::Webhook {
+                return Err(ConfigError::Invalid(
+                    "ops.webhook_path needs telegram.mode = \"webhook\" (use ops.listen)".into(),
+                ));
+            }
+            let p = self.webhook_path.trim_end_matches('/');
+            if !p.starts_with('/') || p.len() < 2 || p.contains(['?', '#', ' ']) {
+                return Err(ConfigError::Invalid(format!(
+                    "ops.webhook_path «{}» must be a path such as /ops",
+                    self.webhook_path
+                )));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Deadline reminders and the pace they are sent at.
@@ -208,6 +254,9 @@ pub struct HelpdeskConfig {
     pub staff_chat_id: i64,
     /// Telegram user ids of staff members (staff commands also in private chats).
     pub staff_user_ids: Vec<i64>,
+    /// Who approves a FAQ written from the chat: `"double"` (another staff member, the
+    /// default) or `"single"` (the author may publish it).
+    pub review: crate::helpdesk::teach::Review,
 }
 
 impl HelpdeskConfig {
@@ -316,6 +365,12 @@ impl Config {
         if let Some(v) = env("TELOXIDE_API_URL").filter(|v| !v.is_empty()) {
             cfg.telegram.api_url = v;
         }
+        if let Some(v) = env("SPORTELLO_DOCUMENTS_CACHE").filter(|v| !v.is_empty()) {
+            cfg.knowledge.documents_cache = PathBuf::from(v);
+        }
+        if let Some(v) = env("SPORTELLO_OPS_LISTEN").filter(|v| !v.is_empty()) {
+            cfg.ops.listen = v;
+        }
         cfg.validate()?;
         Ok(cfg)
     }
@@ -353,6 +408,7 @@ impl Config {
         }
         self.reminders.validate()?;
         self.helpdesk.validate()?;
+        self.ops.validate(self.telegram.mode)?;
         if self.data.session_idle_days == 0 {
             return Err(ConfigError::Invalid(
                 "data.session_idle_days must be at least 1".into(),
@@ -419,6 +475,11 @@ mod tests {
             "offsets",
             "per_chat_interval_ms",
             "in_flight",
+            "[ops]",
+            "listen",
+            "webhook_path",
+            "log_format",
+            "log_salt",
         ] {
             assert!(src.contains(key), "config.toml does not document {key}");
         }
@@ -429,10 +490,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("c.toml");
         std::fs::write(&p, "[data]\ndir = \"d\"\n").unwrap();
-        let env = |k: &str| (k == "SPORTELLO_KNOWLEDGE_DIR").then(|| "/k".to_string());
+        let env = |k: &str| match k {
+            "SPORTELLO_KNOWLEDGE_DIR" => Some("/k".to_string()),
+            "SPORTELLO_DOCUMENTS_CACHE" => Some("/var/cache/s".to_string()),
+            "SPORTELLO_OPS_LISTEN" => Some("0.0.0.0:9091".to_string()),
+            _ => None,
+        };
         let cfg = Config::load(&p, true, &env).unwrap();
         assert_eq!(cfg.data.dir, dir.path().join("d"));
         assert_eq!(cfg.knowledge.dir, PathBuf::from("/k"));
+        assert_eq!(cfg.knowledge.documents_cache, PathBuf::from("/var/cache/s"));
+        assert_eq!(cfg.ops.listen, "0.0.0.0:9091");
         std::fs::write(&p, "[data]\n\nsession_idle_dayz = 3\n").unwrap();
         let e = Config::load(&p, true, &no_env).unwrap_err().to_string();
         assert!(e.contains("c.toml:3:"), "{e}");
@@ -466,6 +534,20 @@ mod tests {
         .unwrap();
         let staff = Config::load(&p, true, &no_env).unwrap().helpdesk.staff();
         assert_eq!((staff.chat, staff.users), (Some(-100123), vec![5]));
+        std::fs::write(&p, "[ops]\nlisten = \"nowhere\"\n").unwrap();
+        let e = Config::load(&p, true, &no_env).unwrap_err().to_string();
+        assert!(e.contains("ops.listen"), "{e}");
+        std::fs::write(&p, "[ops]\nwebhook_path = \"/ops\"\n").unwrap();
+        let e = Config::load(&p, true, &no_env).unwrap_err().to_string();
+        assert!(e.contains("webhook"), "{e}");
+        std::fs::write(
+            &p,
+            "[ops]\nlisten = \"127.0.0.1:9091\"\nlog_format = \"json\"\n",
+        )
+        .unwrap();
+        let ops = Config::load(&p, true, &no_env).unwrap().ops;
+        assert!(ops.metrics_on());
+        assert_eq!(ops.log_format, crate::ops::logs::LogFormat::Json);
         std::fs::write(&p, "[telegram]\nmode = \"webhook\"\n").unwrap();
         assert!(
             Config::load(&p, true, &no_env)

@@ -30,7 +30,8 @@ pub fn render(replies: &[Reply], out: &mut impl Write, ansi: bool) -> std::io::R
     for r in replies {
         writeln!(out, "{}", r.text.to_console(ansi))?;
         if let Some(d) = &r.document {
-            writeln!(out, "[documento: {} ({} byte)]", d.file_name, d.bytes.len())?;
+            let kind = if d.photo { "immagine" } else { "documento" };
+            writeln!(out, "[{kind}: {} ({} byte)]", d.file_name, d.bytes.len())?;
         }
         for row in &r.buttons {
             let labels: Vec<String> = row
@@ -66,18 +67,25 @@ pub fn event_for(line: &str, screen: &Screen) -> Event {
     }
 }
 
-/// Runs the interactive loop until `/esci` or end of input.
+/// Runs the interactive loop until `/esci` or end of input, in `lang` (`--lang`) until
+/// the user picks another with `/lingua`.
 pub async fn run(
     app: &App,
     input: impl BufRead,
     out: &mut impl Write,
     ansi: bool,
+    lang: Lang,
     now: impl Fn() -> Timestamp,
 ) -> anyhow::Result<()> {
-    let tx = texts(Lang::It);
+    let tx = texts(lang);
     writeln!(out, "{}\n", tx.s("console.intro", &[]))?;
     let first = app
-        .handle(CONSOLE_USER, &Event::Text("/start".into()), now())
+        .handle_in(
+            CONSOLE_USER,
+            Some(lang),
+            &Event::Text("/start".into()),
+            now(),
+        )
         .await?;
     let mut screen = render(&first, out, ansi)?;
     write!(out, "> ")?;
@@ -94,7 +102,9 @@ pub async fn run(
             continue;
         }
         let event = event_for(trimmed, &screen);
-        let replies = app.handle(CONSOLE_USER, &event, now()).await?;
+        let replies = app
+            .handle_in(CONSOLE_USER, Some(lang), &event, now())
+            .await?;
         screen = render(&replies, out, ansi)?;
         write!(out, "> ")?;
         out.flush()?;

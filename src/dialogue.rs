@@ -9,18 +9,21 @@
 mod answer;
 mod answer_view;
 mod eligibility;
+mod follow;
+mod language;
 mod memory;
 mod prefilled;
 
 pub use answer::Considered;
 pub use eligibility::Progress;
+pub use language::{command_name, reply_lang};
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::action::{Action, Step};
-use crate::knowledge::{Call, CallId, CallKind, CallStatus, DeadlineAt, Knowledge, deadline};
-use crate::reminders::{Offset, Subscription, ics, offsets_italian};
+use crate::knowledge::{Call, CallId, CallKind, CallStatus, DeadlineAt, Knowledge};
+use crate::reminders::{Offset, Subscription, ics};
 use crate::reply::{Button, Document, Reply, Rich};
 use crate::search::{Confidence, SearchIndex};
 use crate::text::{Lang, Texts, texts};
@@ -35,6 +38,9 @@ pub const SESSION_VERSION: u32 = 1;
 pub struct Session {
     pub version: u32,
     pub lang: Lang,
+    /// The user chose `lang` with `/lingua`: Telegram's language code no longer sets it.
+    #[serde(default)]
+    pub lang_chosen: bool,
     pub state: State,
     /// The call in focus: the one the conversation is about (named in a message, the call
     /// of the last answer, or of a check in progress or just finished). Follow-ups that
@@ -50,6 +56,17 @@ pub struct Session {
     /// to prefill the eligibility check; shown in `/privacy`, erased by `/cancellami`.
     #[serde(default, skip_serializing_if = "Profile::is_empty")]
     pub profile: Profile,
+    /// The check the user finished last (questionnaire and answers): a ticket carries its
+    /// answers; erased by `/cancellami` with the session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_check: Option<FinishedCheck>,
+}
+
+/// A finished eligibility check, as the user answered it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FinishedCheck {
+    pub questionnaire: String,
+    pub answers: crate::eligibility::Answers,
 }
 
 impl Default for Session {
@@ -57,11 +74,13 @@ impl Default for Session {
         Session {
             version: SESSION_VERSION,
             lang: Lang::It,
+            lang_chosen: false,
             state: State::Idle,
             topic: None,
             last_seen: None,
             last_question: None,
             profile: Profile::default(),
+            last_check: None,
         }
     }
 }
@@ -113,6 +132,16 @@ pub enum Effect {
     Subscribe { call: CallId, deadline: DeadlineAt },
     /// Stop the reminders of `call`, or of every call with `None`.
     Unsubscribe { call: Option<CallId> },
+    /// Follow `call`; `facts` is what the user was told of it now (later loads compare
+    /// the knowledge with it).
+    Follow {
+        call: CallId,
+        facts: crate::follow::CallFacts,
+        /// A check result to keep with it («💾 Tieni il risultato»).
+        verdict: Option<crate::follow::KeptVerdict>,
+    },
+    /// Stop following `call`, or every call with `None`.
+    Unfollow { call: Option<CallId> },
     /// Send an official document's file as a document message (the engine cannot read
     /// files; the app reads it and adds the reply, or says politely that it cannot).
     SendDocument {
@@ -126,11 +155,21 @@ pub enum Effect {
         question: String,
         /// Eligibility answers given so far: (question label, answer).
         answers: Vec<(String, String)>,
+        /// The call in focus (or of the check), for staff.
+        call: Option<CallId>,
     },
     /// Add the user's message to their open ticket.
     FollowUp { ticket: u64, text: String },
     /// The user withdrew their open ticket.
     Withdraw { ticket: u64 },
+    /// An eligibility check began (for the metrics; nothing to store).
+    CheckStarted { questionnaire: String },
+    /// An eligibility check reached its final message: the verdict on a call, or `None`
+    /// for «Quali bandi fanno per me?» (for the metrics; nothing to store).
+    CheckFinished {
+        questionnaire: String,
+        verdict: Option<crate::eligibility::Verdict>,
+    },
 }
 
 /// What the engine did with a question: the kind of answer and the entries it rests on,
@@ -179,6 +218,8 @@ impl Answered {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UserView {
     pub subscriptions: Vec<Subscription>,
+    /// The calls the user follows («🔔 Avvisami»).
+    pub follows: Vec<CallId>,
     /// The open ticket the user's messages go to (see `helpdesk::Ticket::takes_follow_ups`).
     pub ticket: Option<u64>,
     /// The user's tickets (number, status), for `/privacy`.
@@ -204,6 +245,8 @@ pub struct Settings {
     pub reminder_offsets: Vec<Offset>,
     /// The help desk's staff (a staff group makes hand-over possible).
     pub staff: crate::helpdesk::Staff,
+    /// Who approves a FAQ written from the chat (`[helpdesk] review`).
+    pub review: crate::helpdesk::teach::Review,
 }
 
 impl Default for Settings {
@@ -213,6 +256,7 @@ impl Default for Settings {
             helpdesk_contact: String::new(),
             reminder_offsets: Offset::defaults(),
             staff: crate::helpdesk::Staff::default(),
+            review: crate::helpdesk::teach::Review::default(),
         }
     }
 }
@@ -247,22 +291,45 @@ impl Engine<'_> {
             effects: Vec::new(),
         };
         out.session.last_seen = Some(now);
-        let tx = texts(out.session.lang);
+        let lang = reply_lang(&out.session, event);
+        let tx = texts(lang);
+        // The same engine over the pack and index of the reply's language.
+        let this = self.in_lang(lang);
         match event {
             Event::Button(data) => match Action::decode(data) {
-                Some(a) => self.on_action(&mut out, tx, a, now, view),
+                Some(a) => this.on_action(&mut out, tx, a, now, view),
                 None => out.replies.push(Reply::new(tx.t("button.stale", &[]))),
             },
             Event::Text(text) => {
                 let text = text.trim();
                 if let Some((cmd, args)) = parse_command(text) {
-                    self.on_command(&mut out, tx, &cmd, args, now, view);
+                    this.on_command(&mut out, tx, &cmd, args, now, view);
                 } else {
-                    self.on_text(&mut out, tx, text, now, view);
+                    this.on_text(&mut out, tx, text, now, view);
                 }
             }
         }
         out
+    }
+
+    /// This engine over the pack and index of `lang` (itself when there is no such view).
+    pub fn in_lang(&self, lang: Lang) -> Engine<'_> {
+        match (
+            lang,
+            self.knowledge.english.as_deref(),
+            self.index.english(),
+        ) {
+            (Lang::En, Some(knowledge), Some(index)) => Engine {
+                knowledge,
+                index,
+                settings: self.settings,
+            },
+            _ => Engine {
+                knowledge: self.knowledge,
+                index: self.index,
+                settings: self.settings,
+            },
+        }
     }
 
     fn on_command(
@@ -274,7 +341,8 @@ impl Engine<'_> {
         now: Timestamp,
         view: &UserView,
     ) {
-        match cmd {
+        match command_name(cmd) {
+            "lingua" => self.language_command(out, args),
             "start" => {
                 out.session.state = State::Idle;
                 out.replies.push(self.welcome(tx));
@@ -369,6 +437,9 @@ impl Engine<'_> {
                 }
             }
             Action::Calendar(id) => out.replies.push(self.calendar(tx, &id, now)),
+            Action::Follow(id) => self.follow(out, tx, &id, now, view),
+            Action::KeepVerdict => self.keep_verdict(out, tx, now),
+            Action::Unfollow(id) => self.unfollow(out, tx, &id, view),
             Action::Faq(id) => match self.index.find(&format!("faq:{id}")) {
                 Some(i) => self.show_entry(out, tx, i, now),
                 None => out.replies.push(Reply::new(tx.t("button.stale", &[]))),
@@ -415,6 +486,7 @@ impl Engine<'_> {
                 out.effects.push(Effect::EraseUser);
                 out.session = Session {
                     lang: out.session.lang,
+                    lang_chosen: out.session.lang_chosen,
                     ..Session::default()
                 };
                 out.replies
@@ -488,6 +560,13 @@ impl Engine<'_> {
                     command: cmd.to_string(),
                 },
             });
+            // «avvisami quando esce la scadenza di alfa»: straight to following alfa.
+            if cmd == "promemoria"
+                && let Some(offer) = self.follow_offer(tx, text, now, view)
+            {
+                out.replies.push(offer);
+                return;
+            }
             return self.on_command(out, tx, cmd, "", now, view);
         }
         self.answer(out, tx, text, now);
@@ -540,7 +619,7 @@ impl Engine<'_> {
         let history = if d.history.is_empty() {
             String::new()
         } else {
-            let dates: Vec<String> = d.history.iter().map(|h| h.at.italian()).collect();
+            let dates: Vec<String> = d.history.iter().map(|h| tx.date(&h.at)).collect();
             tx.s(
                 "deadline.extended",
                 &[
@@ -552,14 +631,14 @@ impl Engine<'_> {
         Some(match d.known() {
             Some(at) if d.is_closed(now) => tx.t(
                 "deadline.closed",
-                &[("date", &at.italian()), ("history", &history)],
+                &[("date", &tx.date(&at)), ("history", &history)],
             ),
             Some(at) => {
-                let left = deadline::italian_time_left(now, at.closes_at().timestamp());
+                let left = tx.time_left(now, at.closes_at().timestamp());
                 let mut r = tx.t(
                     "deadline.open",
                     &[
-                        ("date", &at.italian()),
+                        ("date", &tx.date(&at)),
                         ("left", &left),
                         ("history", &history),
                     ],
@@ -576,7 +655,9 @@ impl Engine<'_> {
                 } else {
                     "deadline.unknown"
                 };
-                tx.t(key, &[("page", &page)])
+                let mut r = tx.t(key, &[("page", &page)]);
+                r.text(" ").append(self.help_pointer(tx));
+                r
             }
         })
     }
@@ -625,19 +706,70 @@ impl Engine<'_> {
             .then(|| vec![button(tx.s("button.operator", &[]), Action::Operator)])
     }
 
+    /// Where a person can be reached, as the configuration says: `/operatore` with a staff
+    /// group, the contact with only a contact, otherwise a plain word that this bot has no
+    /// help desk and the official page decides. Every "ask a person" sentence ends here.
+    pub fn help_pointer(&self, tx: &Texts) -> Rich {
+        if self.settings.staff.reachable() {
+            tx.t("help.pointer.staff", &[])
+        } else if !self.settings.helpdesk_contact.is_empty() {
+            tx.t(
+                "help.pointer.contact",
+                &[("contact", &self.settings.helpdesk_contact)],
+            )
+        } else {
+            tx.t("help.pointer.none", &[])
+        }
+    }
+
+    /// A text of the pack with its help-desk placeholder filled from the configuration
+    /// (see [`crate::knowledge::HELP_DESK`]).
+    pub fn pack_text(&self, tx: &Texts, text: &str) -> String {
+        crate::knowledge::fill_help_desk(text, &self.help_pointer(tx).to_plain())
+    }
+
+    /// `/operatore` when no staff group is set: the contact, or the official page of the
+    /// call in focus and a plain word that this bot has no help desk. Never a dead end.
+    fn no_staff(&self, out: &mut Outcome, tx: &Texts) {
+        if !self.settings.helpdesk_contact.is_empty() {
+            out.replies.push(Reply::new(tx.t(
+                "handover.contact",
+                &[("contact", &self.settings.helpdesk_contact)],
+            )));
+            return;
+        }
+        let call = out
+            .session
+            .topic
+            .as_ref()
+            .and_then(|id| self.knowledge.call(&id.0));
+        let mut text = tx.t("handover.none", &[]);
+        let mut rows = Vec::new();
+        match call.and_then(|c| c.official_page.as_ref().map(|p| (c, p))) {
+            Some((c, p)) => {
+                text.para().append(tx.t(
+                    "handover.none_page",
+                    &[("call", &c.short), ("title", &p.title), ("site", &p.site)],
+                ));
+                rows.push(vec![button(
+                    tx.s("button.call_card", &[("call", &short_label(&c.short))]),
+                    Action::Call(c.id.clone()),
+                )]);
+            }
+            None => {
+                text.para().append(tx.t("handover.none_no_call", &[]));
+                rows.push(vec![button(tx.s("menu.calls", &[]), Action::Calls)]);
+            }
+        }
+        out.replies.push(Reply::new(text).with_buttons(rows));
+    }
+
     /// `/operatore [question]` and its button: the question (given, or the last one
-    /// searched) becomes a ticket; without one, the next message does.
+    /// typed) becomes a ticket with the call in focus and the check's answers; without
+    /// one, the next message does.
     fn hand_over(&self, out: &mut Outcome, tx: &Texts, args: &str, view: &UserView) {
         if !self.settings.staff.reachable() {
-            let mut text = tx.t("handover.unavailable", &[]);
-            if !self.settings.helpdesk_contact.is_empty() {
-                text.para().append(tx.t(
-                    "helpdesk.contact",
-                    &[("contact", &self.settings.helpdesk_contact)],
-                ));
-            }
-            out.replies.push(Reply::new(text));
-            return;
+            return self.no_staff(out, tx);
         }
         if let Some(n) = view.ticket {
             if !args.is_empty() {
@@ -674,17 +806,36 @@ impl Engine<'_> {
             }
         };
         out.session.last_question = None;
-        let answers = match &out.session.state {
-            State::Eligibility(p) => crate::helpdesk::answers_in(
+        // The check in progress, or else the one the user finished last.
+        let check = match &out.session.state {
+            State::Eligibility(p) => Some((p.questionnaire.clone(), p.answers.clone())),
+            _ => out
+                .session
+                .last_check
+                .as_ref()
+                .map(|c| (c.questionnaire.clone(), c.answers.clone())),
+        };
+        let answers = check.as_ref().map_or_else(Vec::new, |(q, a)| {
+            crate::helpdesk::answers_of(
                 self.knowledge,
-                p,
+                q,
+                a,
                 &tx.s("helpdesk.yes", &[]),
                 &tx.s("helpdesk.no", &[]),
                 &tx.s("helpdesk.skipped", &[]),
-            ),
-            _ => Vec::new(),
-        };
-        out.effects.push(Effect::HandOver { question, answers });
+            )
+        });
+        let call = out.session.topic.clone().or_else(|| {
+            check.and_then(|(q, _)| match &self.knowledge.questionnaire(&q)?.target {
+                crate::eligibility::Target::Call(c) => Some(c.clone()),
+                crate::eligibility::Target::Profile => None,
+            })
+        });
+        out.effects.push(Effect::HandOver {
+            question,
+            answers,
+            call,
+        });
     }
 
     /// One short line of a call's deadline for lists (the card and answers say more).
@@ -692,13 +843,13 @@ impl Engine<'_> {
         let d = c.deadline.as_ref()?;
         Some(match d.known() {
             Some(at) if d.is_closed(now) => {
-                tx.t("deadline.brief_closed", &[("date", &at.italian())])
+                tx.t("deadline.brief_closed", &[("date", &tx.date(&at))])
             }
             Some(at) => {
-                let left = deadline::italian_time_left(now, at.closes_at().timestamp());
+                let left = tx.time_left(now, at.closes_at().timestamp());
                 tx.t(
                     "deadline.brief_open",
-                    &[("date", &at.italian()), ("left", &left)],
+                    &[("date", &tx.date(&at)), ("left", &left)],
                 )
             }
             None if c.status(now) == CallStatus::Open => tx.t("deadline.brief_unknown_open", &[]),
@@ -712,7 +863,14 @@ impl Engine<'_> {
         calls.sort_by_key(|c| (call_rank(c, now), c.short.clone()));
         let mut text = tx.t("calls.title", &[]);
         let mut rows = Vec::new();
+        let mut group = None;
         for c in calls {
+            // A heading per status: a call whose status is unknown never reads as open.
+            let rank = call_rank(c, now);
+            if group != Some(rank) {
+                group = Some(rank);
+                text.para().append(tx.t(status_group_key(rank), &[]));
+            }
             text.para().bold(&c.short);
             if let Some(b) = &c.budget {
                 text.text(format!(" · {b}"));
@@ -750,7 +908,10 @@ impl Engine<'_> {
             .iter()
             .any(|(c, _)| c.deadline.as_ref().is_some_and(|d| d.known().is_none()))
         {
-            text.para().append(tx.t("deadlines.unknown_hint", &[]));
+            text.para()
+                .append(tx.t("deadlines.unknown_hint", &[]))
+                .text(" ")
+                .append(self.help_pointer(tx));
         }
         if list.is_empty() {
             text.para().append(tx.t("deadlines.none", &[]));
@@ -825,6 +986,7 @@ impl Engine<'_> {
             text.para().append(tx.t("call.see_also", &[]));
         }
         rows.extend(self.reminder_row(tx, c, now));
+        rows.extend(self.follow_row(tx, c, now));
         Reply::new(text).with_buttons(rows)
     }
 }
@@ -842,7 +1004,7 @@ impl Engine<'_> {
             Some((d, at)) if !d.is_closed(now) => Ok(at),
             Some((_, at)) => Err(tx.t(
                 "reminders.cannot.closed",
-                &[("call", &c.short), ("date", &at.italian())],
+                &[("call", &c.short), ("date", &tx.date(&at))],
             )),
             None => {
                 let page = official_page_hint(tx, c);
@@ -892,7 +1054,7 @@ impl Engine<'_> {
     /// `/promemoria`: what reminders are, the user's subscriptions, a button per call
     /// that can be followed, and why the others cannot.
     fn reminders_menu(&self, tx: &Texts, now: Timestamp, view: &UserView) -> Reply {
-        let offsets = offsets_italian(&self.settings.reminder_offsets);
+        let offsets = tx.offsets(&self.settings.reminder_offsets);
         let mut text = tx.t("reminders.intro", &[("offsets", &offsets)]);
         if !view.subscriptions.is_empty() {
             text.para().append(tx.t("reminders.yours", &[]));
@@ -900,7 +1062,7 @@ impl Engine<'_> {
                 text.line().text(format!(
                     "• {} – {}",
                     self.call_name(&s.call),
-                    s.deadline.italian()
+                    tx.date(&s.deadline)
                 ));
             }
         }
@@ -931,6 +1093,7 @@ impl Engine<'_> {
         } else {
             text.para().append(tx.t("reminders.choose", &[]));
         }
+        self.follows_part(tx, &mut text, &mut rows, now, view);
         // Say plainly why the other calls cannot be followed.
         let mut others: Vec<&Call> = self
             .knowledge
@@ -973,10 +1136,10 @@ impl Engine<'_> {
         let mut rows = Vec::new();
         for s in subs {
             let name = self.call_name(&s.call);
-            let left = deadline::italian_time_left(now, s.closes_at());
+            let left = tx.time_left(now, s.closes_at());
             text.para().bold(&name).line().append(tx.t(
                 "reminders.item",
-                &[("date", &s.deadline.italian()), ("left", &left)],
+                &[("date", &tx.date(&s.deadline)), ("left", &left)],
             ));
             rows.push(vec![
                 button(
@@ -1022,8 +1185,8 @@ impl Engine<'_> {
                 return;
             }
         };
-        let date = at.italian();
-        let left = deadline::italian_time_left(now, at.closes_at().timestamp());
+        let date = tx.date(&at);
+        let left = tx.time_left(now, at.closes_at().timestamp());
         let rows = vec![
             vec![button(
                 tx.s("reminders.button.calendar", &[]),
@@ -1068,7 +1231,7 @@ impl Engine<'_> {
                     ("call", &c.short),
                     ("date", &date),
                     ("left", &left),
-                    ("offsets", &offsets_italian(&upcoming)),
+                    ("offsets", &tx.offsets(&upcoming)),
                 ],
             )
         };
@@ -1088,7 +1251,7 @@ impl Engine<'_> {
                     "calendar.description",
                     &[
                         ("title", &c.title),
-                        ("date", &at.italian()),
+                        ("date", &tx.date(&at)),
                         ("source", &c.source),
                     ],
                 );
@@ -1106,8 +1269,9 @@ impl Engine<'_> {
                         bytes: body.into_bytes(),
                         caption: Some(tx.t(
                             "calendar.caption",
-                            &[("call", &c.short), ("date", &at.italian())],
+                            &[("call", &c.short), ("date", &tx.date(&at))],
                         )),
+                        photo: false,
                     }),
                     ..Reply::default()
                 }
@@ -1341,6 +1505,16 @@ fn call_rank(c: &Call, now: Timestamp) -> u8 {
         (_, CallStatus::Open) => 0,
         (_, CallStatus::Unknown) => 1,
         (_, CallStatus::Closed) => 2,
+    }
+}
+
+/// The heading of a group of calls of one [`call_rank`].
+fn status_group_key(rank: u8) -> &'static str {
+    match rank {
+        0 => "status.group.open",
+        1 => "status.group.unknown",
+        2 => "status.group.closed",
+        _ => "status.group.strategy",
     }
 }
 

@@ -658,6 +658,8 @@ pub struct Words<'a> {
     pub yes: &'a [String],
     pub no: &'a [String],
     pub all: &'a [String],
+    /// How numbers are written (`60.000` / `60,000`, `60 mila` / `60k`).
+    pub lang: crate::text::Lang,
 }
 
 /// Reads a number written the Italian way: `100.000 €`, `100000`, `19,5%`, `60 mila`,
@@ -748,6 +750,7 @@ impl Question {
                 let parts = text
                     .split([',', ';', '+', '/'])
                     .flat_map(|p| p.split(" e "))
+                    .flat_map(|p| p.split(" and "))
                     .map(str::trim)
                     .filter(|p| !p.is_empty());
                 for p in parts {
@@ -775,7 +778,12 @@ impl Question {
                 ))
             }
             QuestionKind::Number => {
-                let n = parse_number(text).ok_or(Rejected::NotUnderstood)?;
+                let n = match words.lang {
+                    crate::text::Lang::It => parse_number(text),
+                    crate::text::Lang::En => crate::understand::english::parse_number(text)
+                        .or_else(|| parse_number(text)),
+                }
+                .ok_or(Rejected::NotUnderstood)?;
                 if self.min.is_some_and(|m| n < m) || self.max.is_some_and(|m| n > m) {
                     return Err(Rejected::Invalid);
                 }
@@ -797,7 +805,14 @@ impl Question {
     }
 
     /// The answer as the user would read it in a summary (`yes`/`no` words given).
-    pub fn show(&self, answer: &Answer, yes: &str, no: &str, skipped: &str) -> String {
+    pub fn show(
+        &self,
+        answer: &Answer,
+        yes: &str,
+        no: &str,
+        skipped: &str,
+        lang: crate::text::Lang,
+    ) -> String {
         let label = |id: &str| {
             self.options
                 .iter()
@@ -810,7 +825,7 @@ impl Question {
             Answer::Bool(false) => no.to_string(),
             Answer::Choice(c) => label(c),
             Answer::Multi(v) => v.iter().map(|c| label(c)).collect::<Vec<_>>().join(", "),
-            Answer::Number(n) => format_number(*n, self.unit.as_deref()),
+            Answer::Number(n) => crate::text::texts(lang).number(*n, self.unit.as_deref()),
             Answer::Text(t) => t.clone(),
             Answer::Skipped => skipped.to_string(),
         }
@@ -929,6 +944,7 @@ mod tests {
             lead_yes: &[],
             lead_no: &[],
             all: &all,
+            lang: crate::text::Lang::It,
         };
         let c = q(
             QuestionKind::Choice,

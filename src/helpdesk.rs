@@ -2,13 +2,17 @@
 //! their durable store, statistics over the question log, and the ready-to-send answers
 //! staff get for a forwarded question.
 //!
+//! Staff teaching the bot (a relayed answer becomes a FAQ, reviewed and published from
+//! the chat) lives in [`teach`] (pure), [`drafts`] (file and card), [`publish`] (atomic
+//! write), [`audit`] (append-only log) and `teaching` (the app's side).
+//!
 //! Statistics and ready answers are pure; tickets are kept by the store
 //! ([`crate::store::TicketStore`]) and changed through a commit that compares each
 //! ticket with the one that was read.
 
 use std::collections::{BTreeSet, HashMap};
 
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 
 use crate::action::Action;
 use crate::app::{App, AppError, Brain, Delivery, Incoming};
@@ -20,10 +24,25 @@ use crate::search::{Confidence, EntryKind, SearchIndex};
 use crate::store::{AskedQuestion, Commit, StoreError, UserId};
 use crate::text::{Lang, texts};
 
+pub mod audit;
+pub mod chart;
+pub mod drafts;
+pub mod publish;
+mod statistics;
+pub mod teach;
+mod teaching;
+
 pub use crate::store::tickets::{FOLLOW_UP_WINDOW, NewTicket, Status, Ticket};
 
 /// Commands only staff may use; for anyone else they are unknown commands.
-pub const STAFF_COMMANDS: &[&str] = &["risposta", "ticket", "chiudi", "statistiche", "ricarica"];
+pub const STAFF_COMMANDS: &[&str] = &[
+    "risposta",
+    "ticket",
+    "chiudi",
+    "statistiche",
+    "ricarica",
+    "faq",
+];
 
 /// Who the staff are (from `config.toml`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -46,16 +65,17 @@ impl Staff {
     }
 }
 
-/// The eligibility answers given so far in a session, as (question label, answer label).
-pub fn answers_in(
+/// Eligibility answers of `questionnaire`, as (question label, answer label).
+pub fn answers_of(
     knowledge: &crate::knowledge::Knowledge,
-    progress: &crate::dialogue::Progress,
+    questionnaire: &str,
+    answers: &crate::eligibility::Answers,
     yes: &str,
     no: &str,
     skipped: &str,
 ) -> Vec<(String, String)> {
     use crate::eligibility::Answer;
-    let Some(q) = knowledge.questionnaire(&progress.questionnaire) else {
+    let Some(q) = knowledge.questionnaire(questionnaire) else {
         return Vec::new();
     };
     let label = |qid: &str, opt: &str| {
@@ -63,8 +83,7 @@ pub fn answers_in(
             .and_then(|qq| qq.options.iter().find(|o| o.id == opt))
             .map_or(opt.to_string(), |o| o.label.clone())
     };
-    progress
-        .answers
+    answers
         .iter()
         .map(|(qid, a)| {
             let question = q.question(qid).map_or(qid.clone(), |qq| qq.label.clone());
@@ -218,7 +237,9 @@ pub fn ready_text(index: &SearchIndex, entry: usize) -> String {
         s.push_str(&d.title);
         s.push_str("\n\n");
     }
-    s.push_str(d.body.trim());
+    // Staff send it, so a person is reachable through the bot.
+    let pointer = texts(Lang::It).s("help.pointer.staff", &[]);
+    s.push_str(crate::knowledge::fill_help_desk(&d.body, &pointer).trim());
     s
 }
 
@@ -253,11 +274,16 @@ impl App {
         match &incoming.event {
             Event::Text(t) if incoming.forwarded => Ok(Some(self.staff_answer(t))),
             Event::Text(t) => match parse_command(t.trim()) {
+                Some((cmd, args)) if cmd == "faq" => {
+                    Ok(Some(self.faq_command(args, incoming, now).await?))
+                }
                 Some((cmd, args)) if STAFF_COMMANDS.contains(&cmd.as_str()) => {
                     Ok(Some(self.staff_command(&cmd, args, now, commit).await?))
                 }
-                _ => Ok(None),
+                Some(_) => Ok(None),
+                None => self.teach_event(incoming, now).await,
             },
+            Event::Button(_) if let Some(d) = self.teach_event(incoming, now).await? => Ok(Some(d)),
             Event::Button(data) => match Action::decode(data) {
                 Some(Action::StaffAnswer(id)) => {
                     let brain = self.brain();
@@ -304,7 +330,7 @@ impl App {
                 };
                 self.close(n, commit).await?
             }
-            "statistiche" => here(self.statistics(now).await?),
+            "statistiche" => vec![Delivery::Here(self.statistics(now).await?)],
             "ricarica" => here(match self.reload().await {
                 Ok(b) => tx.t(
                     "helpdesk.reload.done",
@@ -409,37 +435,19 @@ impl App {
     /// group; the user is told once the post is accepted.
     pub(crate) async fn hand_over(
         &self,
-        incoming: &Incoming,
-        question: &str,
-        answers: &[(String, String)],
-        call: Option<String>,
+        ticket: NewTicket,
         now: Timestamp,
         commit: &mut Commit,
     ) -> Result<Vec<Delivery>, AppError> {
-        let tx = texts(Lang::It);
-        let t = self
-            .store
-            .open_ticket_in(
-                commit,
-                NewTicket {
-                    user: incoming.user,
-                    name: incoming.name.clone(),
-                    question: question.to_string(),
-                    call,
-                    answers: answers.to_vec(),
-                },
-                now,
-            )
-            .await?;
+        let user = ticket.user;
+        let t = self.store.open_ticket_in(commit, ticket, now).await?;
+        let tx = texts(t.lang);
         let n = t.number.to_string();
         Ok(vec![Delivery::ToStaff {
             ticket: t.number,
             reply: Reply::new(ticket_card(&t)),
             reply_to: None,
-            tell: Some((
-                incoming.user,
-                Reply::new(tx.t("handover.done", &[("number", &n)])),
-            )),
+            tell: Some((user, Reply::new(tx.t("handover.done", &[("number", &n)])))),
         }])
     }
 
@@ -460,7 +468,7 @@ impl App {
         let num = n.to_string();
         Ok(vec![
             Delivery::Here(Reply::new(
-                tx.t("ticket.followup_added", &[("number", &num)]),
+                texts(t.lang).t("ticket.followup_added", &[("number", &num)]),
             )),
             Delivery::ToStaff {
                 ticket: n,
@@ -524,7 +532,7 @@ impl App {
         Ok(Some(vec![
             Delivery::ToUser {
                 user,
-                reply: Reply::new(tx.t("ticket.answer_header", &[("number", &n)])),
+                reply: Reply::new(texts(t.lang).t("ticket.answer_header", &[("number", &n)])),
             },
             Delivery::CopyToUser {
                 ticket: t.number,
@@ -561,10 +569,14 @@ impl App {
             name = display(&t.name);
             commit.save_ticket(Some(before), t);
         }
-        Ok(Reply::new(tx.t(
-            "ticket.delivered",
-            &[("number", &num), ("name", &name)],
-        )))
+        let save = self.offer_button(n).await.unwrap_or_else(|e| {
+            tracing::warn!(ticket = n, "no «Salva come FAQ» button: {e}");
+            Vec::new()
+        });
+        Ok(
+            Reply::new(tx.t("ticket.delivered", &[("number", &num), ("name", &name)]))
+                .with_buttons(save),
+        )
     }
 
     /// `/chiudi N`.
@@ -590,7 +602,7 @@ impl App {
         if let Some(user) = t.user {
             out.push(Delivery::ToUser {
                 user,
-                reply: Reply::new(tx.t("ticket.closed_user", &[("number", &num)])),
+                reply: Reply::new(texts(t.lang).t("ticket.closed_user", &[("number", &num)])),
             });
         }
         Ok(out)
@@ -632,66 +644,6 @@ impl App {
         }
         Ok(r)
     }
-
-    /// `/statistiche`: the last 7 and 30 days of the question log.
-    async fn statistics(&self, now: Timestamp) -> Result<Rich, AppError> {
-        let tx = texts(Lang::It);
-        let brain = self.brain();
-        let month = now - SignedDuration::from_hours(24 * 30);
-        let week = now - SignedDuration::from_hours(24 * 7);
-        let log = self.store.questions_since(month).await?;
-        let stems = |q: &str| brain.index.analyse(q).stems();
-        let w = stats(&log, week, &stems);
-        let m = stats(&log, month, &stems);
-        let mut r = tx.t("helpdesk.stats.title", &[]);
-        for (key, s) in [("helpdesk.stats.week", &w), ("helpdesk.stats.month", &m)] {
-            let pct = (s.confident * 100).checked_div(s.questions).unwrap_or(0);
-            r.para().append(tx.t(
-                key,
-                &[
-                    ("questions", &s.questions.to_string()),
-                    ("confident", &s.confident.to_string()),
-                    ("percent", &pct.to_string()),
-                ],
-            ));
-        }
-        if !m.top.is_empty() {
-            r.para().append(tx.t("helpdesk.stats.top", &[]));
-            for (id, count) in m.top.iter().take(5) {
-                let title = brain
-                    .index
-                    .find(id)
-                    .map(|e| brain.index.entry(e).doc.title.clone())
-                    .filter(|t| !t.is_empty())
-                    .unwrap_or_else(|| id.clone());
-                r.line().append(tx.t(
-                    "helpdesk.stats.top_item",
-                    &[("title", &title), ("count", &count.to_string())],
-                ));
-            }
-        }
-        if m.unanswered.is_empty() {
-            r.para().append(tx.t("helpdesk.stats.all_answered", &[]));
-        } else {
-            r.para().append(tx.t("helpdesk.stats.missing", &[]));
-            for g in m.unanswered.iter().take(8) {
-                let examples: Vec<String> = g
-                    .examples
-                    .iter()
-                    .take(3)
-                    .map(|e| format!("«{}»", e.chars().take(100).collect::<String>()))
-                    .collect();
-                r.line().append(tx.t(
-                    "helpdesk.stats.missing_item",
-                    &[
-                        ("examples", &examples.join(" · ")),
-                        ("count", &g.count.to_string()),
-                    ],
-                ));
-            }
-        }
-        Ok(r)
-    }
 }
 
 /// The ticket's message in the staff group.
@@ -712,6 +664,11 @@ pub fn ticket_card(t: &Ticket) -> Rich {
             ("question", &t.question),
         ],
     );
+    if t.lang != Lang::It {
+        let language = tx.s(&format!("lang.name.{}", t.lang.code()), &[]);
+        r.line()
+            .append(tx.t("ticket.language", &[("language", &language)]));
+    }
     if !t.answers.is_empty() {
         r.para().append(tx.t("ticket.answers", &[]));
         for (q, a) in &t.answers {
@@ -832,6 +789,7 @@ mod tests {
             status: Status::Open,
             last_reply: None,
             message: None,
+            lang: Lang::It,
         };
         assert!(tk.takes_follow_ups(t(10_000_000)));
         tk.status = Status::Answered;

@@ -3,17 +3,21 @@
 //! # Layout
 //!
 //! - [`knowledge`] reads and validates `knowledge/` (calls, FAQs, synonyms) with file:line
-//!   errors; deadlines are data with a history ([`knowledge::Deadline`]).
+//!   errors; deadlines are data with a history ([`knowledge::Deadline`]);
+//!   [`knowledge::english`] builds the English view of the pack from `knowledge/en/`.
+//!   [`knowledge::audit`] finds sentences that contradict the pack's own data.
 //! - [`documents`] reads the official documents of the calls (PDF, DOCX, HTML, text) and
 //!   splits them into citable passages (article, paragraph, page), cached by content hash.
 //! - [`fold`] is how text is compared everywhere: lower case, accents folded, acronyms
 //!   joined.
 //! - [`understand`] reads a message before it is searched: chat spellings, the calls it
 //!   names (aliases in the call files), profile facts (size, place, partners, amounts),
-//!   who is asking, and the question part of a long self-description.
+//!   who is asking, and the question part of a long self-description;
+//!   [`understand::english`] tells English from Italian and reads English numbers.
 //! - [`search`] indexes the knowledge with tantivy (Italian analysis, typo tolerance,
 //!   synonyms) and ranks entries by coverage of the question and closeness to one of
 //!   their phrasings; `search_bm25` is the plain baseline the answers are measured against.
+//!   The English view has its own index with English analysis ([`search::SearchIndex::english`]).
 //! - [`decide`] chooses what to answer with the context: the call named or in focus, the
 //!   asker's audience, the calls' status (open first): a direct answer, a menu, «Quale
 //!   bando?» or an honest "non lo so".
@@ -21,31 +25,46 @@
 //!   (pure); the questionnaires are loaded by [`knowledge`], asked by [`dialogue`].
 //! - [`dialogue`] is the engine: a pure function of (session, event, now) returning the
 //!   new session (with the call in focus and the profile facts), the replies and the side
-//!   effects to carry out (among them what was answered, as data, for measurement).
+//!   effects to carry out (among them what was answered, as data, for measurement). Each
+//!   reply is in one language: the session's, or the question's when it is clearly the
+//!   other; the engine then runs over that language's pack and index.
 //! - [`reply`] is what the engine says (typed spans, buttons, documents), [`text`] holds
-//!   every user-facing string, [`action`] encodes and validates button data.
+//!   every user-facing string per language (`locales/it.toml`, `locales/en.toml`) and
+//!   formats dates and amounts for it, [`action`] encodes and validates button data.
 //! - [`ids`] holds the identifiers every layer shares ([`ids::UserId`]).
 //! - [`store`] is durable state behind one trait per kind of data (sessions as bytes
-//!   with a revision, follows and the reminder queue, tickets, the question log with its
+//!   with a revision, subscriptions and the reminder queue, followed calls, tickets, the question log with its
 //!   retention, the outbox, applied updates, erasure); [`store::commit`] describes an
 //!   update's changes and messages, applied by a backend in one atomic step;
 //!   [`store::sled`] is the embedded backend, the only code that names sled;
 //!   [`store::postgres`] the shared one for several instances (the only code that names
-//!   sqlx). The store
-//!   imports no engine: the app encodes sessions ([`app::session`]).
+//!   sqlx). [`store::shred`] and [`store::keys`] make erasure real on disk (per-user keys
+//!   kept outside the log, destroyed on `/cancellami`); [`store::files`] keeps the data
+//!   directory private. The store imports no engine: the app encodes sessions
+//!   ([`app::session`]).
 //! - [`outgoing`] is what the bot sends, one Bot API call per outbox entry (shared by the
 //!   store and the outbox); [`store::outbox`] is the outbox's interface and claim protocol.
 //! - [`outbox`] delivers every message, stored with the state change that caused it: one
 //!   error policy, one limiter, the sender task.
 //! - [`reminders`] follows deadlines for subscribers: pure schedule, a rate-limited
 //!   dispatcher task over the store's queue, calendar files.
+//! - [`follow`] is following a call (pure): what a follower was last told
+//!   ([`follow::CallFacts`]), what changed since, the notice; [`app::follows`] compares
+//!   every follow on each load (run by the reminder dispatcher) and stores the notices in
+//!   the outbox with the new facts; [`store::watches`] keeps the follows.
 //! - [`helpdesk`] hands questions over to people: staff, tickets (kept by the store),
-//!   ready-to-send answers for staff, statistics of what is missing.
+//!   ready-to-send answers for staff, statistics of what is missing (text and a PNG
+//!   chart, sent as a photo through the outbox);
+//!   and staff teaching the bot: a relayed answer becomes a FAQ draft, reviewed, approved and
+//!   written atomically into `knowledge/faq/staff.toml` (`helpdesk/{teach,drafts,publish,audit}`).
 //! - [`app`] wires knowledge, index, store and engine: the one entry point adapters call;
 //!   it keeps each user's updates in order and tells the outbox what follows a delivery.
 //! - [`console`] is the terminal adapter over [`app`].
 //! - [`telegram`] is the Telegram adapter over [`app`] (teloxide): handlers that store and
 //!   return, the Bot API client and the outbox's transport, and `sportello run`.
+//! - [`ops`] is for running it in production: the metrics (Prometheus), `/healthz` and
+//!   `/readyz`, logs as text or JSON with one token-redacting writer and users as salted
+//!   hashes; called from the edges only.
 //! - [`config`] reads `config.toml` and the environment.
 //!
 //! Data flows one way: adapter → [`app::App::accept`] → store (load) → engine → store
@@ -61,9 +80,11 @@ pub mod dialogue;
 pub mod documents;
 pub mod eligibility;
 pub mod fold;
+pub mod follow;
 pub mod helpdesk;
 pub mod ids;
 pub mod knowledge;
+pub mod ops;
 pub mod outbox;
 pub mod outgoing;
 pub mod reminders;

@@ -12,6 +12,7 @@ use sportello::app::{App, Brain};
 use sportello::config::{Backend, Config, DATABASE_URL_VAR};
 use sportello::console;
 use sportello::dialogue::{Event, Settings};
+use sportello::ops::logs::{self, LogFormat};
 use sportello::store::Store;
 use sportello::text::{Lang, texts};
 
@@ -28,6 +29,9 @@ struct Cli {
     /// Data directory (overrides config.toml and SPORTELLO_DATA_DIR).
     #[arg(long, global = true)]
     data_dir: Option<PathBuf>,
+    /// Log lines on stderr: text or json (overrides `[ops] log_format`).
+    #[arg(long, global = true, value_enum)]
+    log_format: Option<LogFormat>,
     #[command(subcommand)]
     command: Command,
 }
@@ -37,12 +41,22 @@ enum Command {
     /// Run the Telegram bot (token from the TELOXIDE_TOKEN environment variable).
     Run,
     /// Chat with the bot in the terminal.
-    Console,
+    Console {
+        /// The language to talk in: `it` (default) or `en`.
+        #[arg(long, default_value = "it", value_parser = parse_lang)]
+        lang: Lang,
+    },
     /// Answer one question as the bot would, then exit.
     Ask {
+        /// The language to answer in when the question does not show it: `it` or `en`.
+        #[arg(long, default_value = "it", value_parser = parse_lang)]
+        lang: Lang,
         /// The question.
         question: Vec<String>,
     },
+    /// Ask the running bot's /healthz (on `[ops] listen`): exit 0 if healthy. For container
+    /// health checks (no curl needed).
+    Health,
     /// Validate the knowledge directory; exit non-zero on any error. Documents that cannot
     /// be read are warnings (exit 0) unless --strict.
     Check {
@@ -54,17 +68,21 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "sportello=info,warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    match run(cli) {
+    // The token is hidden from every log line before anything can be logged.
+    if let Ok(token) = std::env::var("TELOXIDE_TOKEN") {
+        logs::hide(&token);
+    }
+    let cfg = load_config(&cli);
+    let format = cli
+        .log_format
+        .or_else(|| cfg.as_ref().ok().map(|c| c.ops.log_format))
+        .unwrap_or_default();
+    logs::init(format);
+    logs::set_salt(cfg.as_ref().map_or("", |c| c.ops.log_salt.as_str()));
+    match cfg.and_then(|cfg| run(cli, cfg)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("errore: {e:#}");
+            logs::print_error(&format!("errore: {e:#}"));
             ExitCode::FAILURE
         }
     }
@@ -87,6 +105,7 @@ fn settings(cfg: &Config) -> Settings {
         // Validated when the configuration was loaded.
         reminder_offsets: cfg.reminders.offsets().unwrap_or_default(),
         staff: cfg.helpdesk.staff(),
+        review: cfg.helpdesk.review,
     }
 }
 
@@ -114,8 +133,21 @@ fn open_store(cfg: &Config, rt: &tokio::runtime::Runtime) -> anyhow::Result<Stor
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let cfg = load_config(&cli)?;
+/// Neither a staff group nor a contact: the bot tells users it has no help desk; the
+/// operator should know before they do.
+/// `check` prints it; `run` logs it (a JSON log stays JSON).
+fn warn_no_help_desk(cfg: &Config, print: bool) {
+    if !cfg.helpdesk.staff().reachable() && cfg.helpdesk.contact.trim().is_empty() {
+        let msg = texts(Lang::It).s("run.no_help_desk", &[]);
+        if print {
+            eprintln!("warning: {msg}");
+        } else {
+            tracing::warn!("{msg}");
+        }
+    }
+}
+
+fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -127,6 +159,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     for w in &k.warnings {
                         eprintln!("warning: {w}");
                     }
+                    let audit = sportello::knowledge::audit::audit(k, Timestamp::now());
+                    for w in &audit {
+                        eprintln!("warning: {w}");
+                    }
+                    warn_no_help_desk(&cfg, true);
                     // The eligibility cases are the questionnaires' own tests: a failing one
                     // fails the check like a malformed file.
                     let (cases, failures) = sportello::eligibility::run_all_cases(k);
@@ -149,11 +186,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         k.documents.iter().map(|d| d.passages.len()).sum::<usize>(),
                         cfg.knowledge.dir.display()
                     );
-                    if *strict && !k.warnings.is_empty() {
-                        eprintln!(
-                            "{} warning(s): failing because of --strict",
-                            k.warnings.len()
+                    // English coverage per Italian file: texts with English wording.
+                    for c in &k.english_coverage {
+                        println!(
+                            "English: {} {}% ({}/{} texts)",
+                            c.file.display(),
+                            c.percent(),
+                            c.translated,
+                            c.total
                         );
+                    }
+                    let warnings = k.warnings.len() + audit.len();
+                    if *strict && warnings > 0 {
+                        eprintln!("{warnings} warning(s): failing because of --strict");
                         return Ok(ExitCode::FAILURE);
                     }
                     Ok(ExitCode::SUCCESS)
@@ -164,7 +209,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        Command::Ask { question } => {
+        Command::Ask { question, lang } => {
             let brain = Brain::load_with(&cfg.knowledge.dir, cfg.knowledge.documents_cache())
                 .context("loading the knowledge")?;
             // A one-shot answer stores nothing: a throw-away database.
@@ -175,13 +220,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 settings(&cfg),
             );
             let q = question.join(" ");
-            let replies =
-                rt.block_on(app.handle(console::CONSOLE_USER, &Event::Text(q), Timestamp::now()))?;
+            let replies = rt.block_on(app.handle_in(
+                console::CONSOLE_USER,
+                Some(*lang),
+                &Event::Text(q),
+                Timestamp::now(),
+            ))?;
             let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
             console::render(&replies, &mut std::io::stdout(), ansi)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Console => {
+        Command::Console { lang } => {
             let brain = Brain::load_with(&cfg.knowledge.dir, cfg.knowledge.documents_cache())
                 .context("loading the knowledge")?;
             let store = match open_store(&cfg, &rt) {
@@ -204,6 +253,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 stdin.lock(),
                 &mut std::io::stdout(),
                 ansi,
+                *lang,
                 Timestamp::now,
             ))?;
             Ok(ExitCode::SUCCESS)
@@ -216,7 +266,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 eprintln!("{}", texts(Lang::It).s("run.no_token", &[]));
                 return Ok(ExitCode::from(2));
             }
-            sportello::telegram::hide_in_logs(token);
+            warn_no_help_desk(&cfg, false);
             let reminders = cfg.reminders.settings()?;
             let brain = Brain::load_with(&cfg.knowledge.dir, cfg.knowledge.documents_cache())
                 .context("loading the knowledge")?;
@@ -231,12 +281,49 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             rt.block_on(sportello::telegram::run::run(
                 app,
                 &cfg.telegram,
+                &cfg.ops,
                 token,
                 &cfg.data,
                 reminders,
-            ))
-            .map_err(|e| anyhow::anyhow!(sportello::telegram::redact(&e.to_string())))?;
+            ))?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Health => rt.block_on(health(&cfg.ops.listen)),
     }
+}
+
+/// `sportello health`: GET /healthz on the ops listener (an unspecified address such as
+/// `0.0.0.0` is asked on the loopback).
+async fn health(listen: &str) -> anyhow::Result<ExitCode> {
+    let mut addr: std::net::SocketAddr = listen
+        .parse()
+        .context("ops.listen (or SPORTELLO_OPS_LISTEN) must be set to check health")?;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(match addr {
+            std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .build()?;
+    match client.get(format!("http://{addr}/healthz")).send().await {
+        Ok(r) if r.status().is_success() => {
+            println!("ok");
+            Ok(ExitCode::SUCCESS)
+        }
+        Ok(r) => {
+            println!("unhealthy: {}", r.status());
+            Ok(ExitCode::FAILURE)
+        }
+        Err(e) => {
+            println!("no answer from {addr}: {}", e.without_url());
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+/// `--lang it|en` (also `italiano`, `english`).
+fn parse_lang(s: &str) -> Result<Lang, String> {
+    Lang::from_name(s).ok_or_else(|| format!("unknown language «{s}»: use it or en"))
 }

@@ -48,6 +48,10 @@ pub enum DocumentSource {
 pub struct Doc {
     pub file_name: String,
     pub source: DocumentSource,
+    /// sendPhoto instead of sendDocument; if Telegram refuses the photo, the caption is
+    /// sent as a message instead (entries stored before this field are documents).
+    #[serde(default)]
+    pub photo: bool,
 }
 
 /// Which message a new message answers (shown as a reply in the chat).
@@ -198,6 +202,7 @@ pub fn plan(replies: &[Reply], to: &Target, class: Class) -> Vec<Entry> {
                 Some(Doc {
                     file_name: doc.file_name.clone(),
                     source: DocumentSource::Bytes(doc.bytes.clone()),
+                    photo: doc.photo,
                 }),
             ));
             pieces.extend(captions.map(|c| (c, None)));
@@ -322,6 +327,7 @@ mod tests {
             file_name: "scadenza.ics".into(),
             bytes: b"BEGIN:VCALENDAR".to_vec(),
             caption: Some(Rich(vec![Span::Plain("x < y".into())])),
+            photo: false,
         });
         let entries = plan(&[reply], &to(1, Some(3)), Class::Reply);
         assert_eq!(entries.len(), 1);

@@ -247,12 +247,16 @@ pub struct Button {
     pub data: String,
 }
 
-/// A file sent as a document (e.g. an `.ics` calendar entry).
+/// A file sent as a document (e.g. an `.ics` calendar entry), or an image sent as a
+/// photo (the `/statistiche` chart).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Document {
     pub file_name: String,
     pub bytes: Vec<u8>,
     pub caption: Option<Rich>,
+    /// Shown as a photo (PNG or JPEG) rather than as a file to download.
+    #[serde(default)]
+    pub photo: bool,
 }
 
 /// One message of the bot.

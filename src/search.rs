@@ -17,6 +17,7 @@ pub use crate::fold::fold_str;
 use crate::fold::join_acronyms;
 
 mod bm25;
+mod english;
 mod excerpt;
 mod rank;
 
@@ -153,6 +154,8 @@ pub struct Analysed {
     pub truncated: bool,
     /// Weight of the question's words that no entry has (as if each were in one entry).
     unknown: f32,
+    /// How many such words.
+    unknown_words: usize,
     /// Weight taken off words that only name a call (it still counts as known).
     light_weight: f32,
 }
@@ -190,6 +193,19 @@ impl Analysed {
         } else {
             self.unknown / (self.unknown + known)
         }
+    }
+
+    /// How many words of the question the pack does not know (`domani`, `telefono`).
+    pub fn unknown_words(&self) -> usize {
+        self.unknown_words
+    }
+
+    /// How many known concepts say what is asked (not question words, not call names).
+    pub fn content_concepts(&self) -> usize {
+        self.concepts
+            .iter()
+            .filter(|c| c.weight > 0.0 && !c.question && !c.light)
+            .count()
     }
 
     /// Weight of the known concepts.
@@ -258,6 +274,9 @@ pub struct SearchIndex {
     vocab: HashMap<String, u32>,
     /// The same words by length in characters, for typo correction.
     by_len: Vec<Vec<(String, u32)>>,
+    /// The stem of every word of `vocab` (`None`: a stop word), computed once: stemming
+    /// a word per query meant cloning the whole analyzer chain each time.
+    stem_of: HashMap<String, Option<String>>,
     /// Stems of question words ("come", "quando"): searched, but marking them is noise.
     question_stems: std::sync::Arc<HashSet<String>>,
     /// In how many entries each stem occurs (for the weight of a concept).
@@ -268,6 +287,9 @@ pub struct SearchIndex {
     synonyms: Vec<Vec<Vec<String>>>,
     /// Every (group, term) of `synonyms`, longest term first.
     synonym_order: Vec<(usize, usize)>,
+    /// The index of the English view of the pack, analysed in English (see
+    /// [`crate::knowledge::english`]); the engine answers English questions from it.
+    english: Option<Box<SearchIndex>>,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -476,12 +498,30 @@ impl SearchIndex {
             }
         }
         let synonyms: Vec<Vec<String>> = k.synonyms.iter().map(|g| g.terms.clone()).collect();
-        SearchIndex::build(docs, &synonyms)
+        let mut index = SearchIndex::build_in(k.lang, docs, &synonyms)?;
+        if let Some(en) = &k.english {
+            index.english = Some(Box::new(SearchIndex::from_knowledge(en)?));
+        }
+        Ok(index)
     }
 
-    /// Builds an index from documents and synonym groups.
+    /// The index of the pack in English, when the pack has an English view.
+    pub fn english(&self) -> Option<&SearchIndex> {
+        self.english.as_deref()
+    }
+
+    /// Builds an index from documents and synonym groups (Italian analysis).
     pub fn build(docs: Vec<Doc>, synonyms: &[Vec<String>]) -> Result<SearchIndex, SearchError> {
-        let (mut stem, mut fold) = analyzers();
+        SearchIndex::build_in(crate::text::Lang::It, docs, synonyms)
+    }
+
+    /// Builds an index from documents and synonym groups, analysed in `lang`.
+    pub fn build_in(
+        lang: crate::text::Lang,
+        docs: Vec<Doc>,
+        synonyms: &[Vec<String>],
+    ) -> Result<SearchIndex, SearchError> {
+        let (mut stem, mut fold) = english::analyzers_for(lang);
         let mut sb = Schema::builder();
         let text = |tok: &str, stored: bool| {
             let idx = TextFieldIndexing::default()
@@ -504,19 +544,21 @@ impl SearchIndex {
         let mut df: HashMap<String, u32> = HashMap::new();
         let mut vocab: HashMap<String, u32> = HashMap::new();
         for (i, d) in docs.into_iter().enumerate() {
+            // The help-desk placeholder is filled when shown, never searched.
+            let indexed = crate::knowledge::strip_help_desk(&d.body);
             let mut doc = TantivyDocument::default();
             doc.add_u64(fields.ord, i as u64);
             doc.add_u64(fields.kind, d.kind.code());
             doc.add_text(fields.title, join_acronyms(&d.title));
             // Alternatives are more titles: one multi-valued field, one posting list.
             doc.add_text(fields.title, join_acronyms(&d.alt));
-            doc.add_text(fields.body, join_acronyms(&d.body));
+            doc.add_text(fields.body, join_acronyms(&indexed));
             let title_all = format!("{}\n{}", d.title, d.alt);
             writer.add_document(doc)?;
-            let all = format!("{title_all}\n{}", d.body);
+            let all = format!("{title_all}\n{indexed}");
             let title_stems: HashSet<String> = tokens(&mut stem, &d.title).into_iter().collect();
             let alt_stems: HashSet<String> = tokens(&mut stem, &d.alt).into_iter().collect();
-            let body_stems: HashSet<String> = tokens(&mut stem, &d.body).into_iter().collect();
+            let body_stems: HashSet<String> = tokens(&mut stem, &indexed).into_iter().collect();
             let mut phrasings = vec![title_stems.clone()];
             if d.kind == EntryKind::Faq {
                 phrasings.extend(
@@ -553,7 +595,7 @@ impl SearchIndex {
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
         reader.reload()?;
-        let stops: HashSet<String> = folded_stop_words().into_iter().collect();
+        let stops: HashSet<String> = english::stop_words_for(lang).into_iter().collect();
         let mut all = all_words_analyzer();
         let synonyms: Vec<Vec<Vec<String>>> = synonyms
             .iter()
@@ -580,8 +622,12 @@ impl SearchIndex {
             }
             by_len[l].push((w.clone(), *n));
         }
+        let stem_of = vocab
+            .keys()
+            .map(|w| (w.clone(), tokens(&mut stem, w).into_iter().next()))
+            .collect();
         let question_stems = std::sync::Arc::new(
-            QUESTION_WORDS
+            english::question_words_for(lang)
                 .split_whitespace()
                 .filter_map(|w| tokens(&mut stem, w).into_iter().next())
                 .collect(),
@@ -598,6 +644,7 @@ impl SearchIndex {
             .collect();
         synonym_order.sort_by_key(|&(g, t)| std::cmp::Reverse(synonyms[g][t].len()));
         Ok(SearchIndex {
+            english: None,
             synonym_order,
             idf,
             reader,
@@ -608,6 +655,7 @@ impl SearchIndex {
             entries,
             df,
             by_len,
+            stem_of,
             question_stems,
             vocab,
             synonyms,
@@ -651,6 +699,9 @@ impl SearchIndex {
     }
 
     fn stem_word(&self, w: &str) -> Option<String> {
+        if let Some(s) = self.stem_of.get(w) {
+            return s.clone();
+        }
         let mut a = self.stem.clone();
         tokens(&mut a, w).into_iter().next()
     }
@@ -754,6 +805,7 @@ impl SearchIndex {
         }
         let mut seen = HashSet::new();
         let mut unknown = 0.0;
+        let mut unknown_words = 0;
         for (w, _) in words.iter().zip(&covered).filter(|(_, c)| !**c) {
             if !seen.insert(w.clone()) {
                 continue;
@@ -769,6 +821,7 @@ impl SearchIndex {
                 // Numbers and short words say nothing either way.
                 if w.chars().count() > 3 && !w.chars().any(|c| c.is_ascii_digit()) {
                     unknown += self.unknown_weight();
+                    unknown_words += 1;
                 }
                 continue;
             }
@@ -786,6 +839,7 @@ impl SearchIndex {
             question_stems: self.question_stems.clone(),
             truncated,
             unknown,
+            unknown_words,
             light_weight: 0.0,
         }
     }

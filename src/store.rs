@@ -13,6 +13,9 @@
 //! - [`outbox::OutboxStore`]: messages to send, with a claim protocol.
 //! - [`updates::UpdateLog`]: Telegram update ids already applied (a redelivered update is
 //!   not applied twice).
+//! - [`watches::WatchStore`]: the calls users follow, with what each was last told.
+//! - [`drafts::DraftStore`]: FAQ drafts staff write from the chat, swapped by
+//!   compare-and-swap (one approval publishes).
 //! - [`erasure::Erasure`]: erasing one user across all of the above.
 //! - [`commit`]: what one update changes (session + effects + outgoing messages + the
 //!   update id), applied by [`commit::Committer`] in one atomic step.
@@ -31,16 +34,20 @@
 //! chosen at start from the configuration.
 
 pub mod commit;
+pub mod drafts;
 pub mod erasure;
 pub mod files;
 pub mod follows;
+pub mod keys;
 pub mod outbox;
 pub mod postgres;
 pub mod questions;
 pub mod sessions;
+pub mod shred;
 pub mod sled;
 pub mod tickets;
 pub mod updates;
+pub mod watches;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -49,6 +56,7 @@ use jiff::Timestamp;
 
 pub use crate::ids::UserId;
 pub use commit::{Commit, CommitError, Committer};
+pub use drafts::{Draft, DraftStatus, DraftStore};
 pub use erasure::Erasure;
 pub use follows::FollowStore;
 pub use outbox::OutboxStore;
@@ -56,12 +64,13 @@ pub use questions::{AskedQuestion, QuestionLog};
 pub use sessions::{Revision, SessionStore, StoredSession};
 pub use tickets::{NewTicket, Status, Ticket, TicketStore};
 pub use updates::UpdateLog;
+pub use watches::{Watch, WatchStore};
 
 /// The traits, for callers that use a [`Store`]'s methods.
 pub mod prelude {
     pub use super::{
-        Committer, Erasure, FollowStore, OutboxStore, QuestionLog, SessionStore, TicketStore,
-        UpdateLog,
+        Committer, DraftStore, Erasure, FollowStore, OutboxStore, QuestionLog, SessionStore,
+        TicketStore, UpdateLog, WatchStore,
     };
 }
 
@@ -87,8 +96,10 @@ pub trait Backend:
     + QuestionLog
     + OutboxStore
     + UpdateLog
+    + WatchStore
     + Erasure
     + Committer
+    + DraftStore
     + Send
     + Sync
     + 'static
@@ -102,8 +113,10 @@ impl<T> Backend for T where
         + QuestionLog
         + OutboxStore
         + UpdateLog
+        + WatchStore
         + Erasure
         + Committer
+        + DraftStore
         + Send
         + Sync
         + 'static

@@ -5,6 +5,8 @@
 //! values put into placeholders are always inserted as plain spans, never parsed, so user
 //! text cannot inject formatting.
 
+pub mod format;
+
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -18,14 +20,45 @@ pub enum Lang {
     #[default]
     #[serde(rename = "it")]
     It,
+    #[serde(rename = "en")]
+    En,
 }
 
 impl Lang {
-    pub const ALL: [Lang; 1] = [Lang::It];
+    pub const ALL: [Lang; 2] = [Lang::It, Lang::En];
 
     fn source(self) -> (&'static str, &'static str) {
         match self {
             Lang::It => ("locales/it.toml", include_str!("../locales/it.toml")),
+            Lang::En => ("locales/en.toml", include_str!("../locales/en.toml")),
+        }
+    }
+
+    /// The language of a Telegram `language_code` (`en`, `en-GB` → English; any other
+    /// code → Italian, the language of the calls).
+    pub fn from_code(code: &str) -> Lang {
+        let primary = code.split(['-', '_']).next().unwrap_or_default();
+        if primary.eq_ignore_ascii_case("en") {
+            Lang::En
+        } else {
+            Lang::It
+        }
+    }
+
+    /// The language named in `/lingua en`, `/language italiano`… (`None`: not a language).
+    pub fn from_name(name: &str) -> Option<Lang> {
+        match crate::fold::fold_str(name).as_str() {
+            "en" | "eng" | "english" | "inglese" => Some(Lang::En),
+            "it" | "ita" | "italian" | "italiano" => Some(Lang::It),
+            _ => None,
+        }
+    }
+
+    /// The short code (`it`, `en`), as in `--lang` and the locale file names.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::It => "it",
+            Lang::En => "en",
         }
     }
 }
@@ -33,6 +66,8 @@ impl Lang {
 /// The strings of one language.
 #[derive(Debug)]
 pub struct Texts {
+    /// The language these strings are in (dates and numbers follow it, see the `format` module).
+    pub lang: Lang,
     map: HashMap<String, String>,
     lists: HashMap<String, Vec<String>>,
     /// The same lists folded into phrases once (see [`crate::fold::phrase`]).
@@ -42,9 +77,17 @@ pub struct Texts {
 /// The strings of `lang`, loaded once.
 pub fn texts(lang: Lang) -> &'static Texts {
     static IT: OnceLock<Texts> = OnceLock::new();
-    match lang {
-        Lang::It => IT.get_or_init(|| Texts::parse(lang.source().1).expect("locales/it.toml")),
-    }
+    static EN: OnceLock<Texts> = OnceLock::new();
+    let cell = match lang {
+        Lang::It => &IT,
+        Lang::En => &EN,
+    };
+    cell.get_or_init(|| {
+        let (name, src) = lang.source();
+        let mut t = Texts::parse(src).unwrap_or_else(|e| panic!("{name}: {e}"));
+        t.lang = lang;
+        t
+    })
 }
 
 impl Texts {
@@ -84,6 +127,7 @@ impl Texts {
             })
             .collect();
         Ok(Texts {
+            lang: Lang::It,
             map,
             lists,
             phrases,
@@ -221,5 +265,64 @@ mod tests {
                 lang.source().0
             );
         }
+    }
+
+    /// The placeholders of a template (`{name}`), sorted.
+    fn placeholders(s: &str) -> std::collections::BTreeSet<String> {
+        let re = regex::Regex::new(r"\{([a-z_]+)\}").unwrap();
+        re.captures_iter(s).map(|c| c[1].to_string()).collect()
+    }
+
+    /// Both locale files have the same keys, of the same kind (message or word list), and
+    /// every message has the same placeholders in both.
+    #[test]
+    fn every_locale_has_the_same_keys_and_placeholders() {
+        let it = texts(Lang::It);
+        for lang in Lang::ALL {
+            let tx = texts(lang);
+            let name = lang.source().0;
+            let mut problems = Vec::new();
+            for k in it.map.keys().filter(|k| !tx.map.contains_key(*k)) {
+                problems.push(format!("{name} misses message {k}"));
+            }
+            for k in tx.map.keys().filter(|k| !it.map.contains_key(*k)) {
+                problems.push(format!("{name} has message {k} that it.toml lacks"));
+            }
+            for k in it.lists.keys().filter(|k| !tx.lists.contains_key(*k)) {
+                problems.push(format!("{name} misses list {k}"));
+            }
+            for k in tx.lists.keys().filter(|k| !it.lists.contains_key(*k)) {
+                problems.push(format!("{name} has list {k} that it.toml lacks"));
+            }
+            for (k, v) in &it.map {
+                if let Some(w) = tx.map.get(k)
+                    && placeholders(v) != placeholders(w)
+                {
+                    problems.push(format!("{name}: {k} has other placeholders"));
+                }
+            }
+            assert!(problems.is_empty(), "{problems:#?}");
+        }
+    }
+
+    /// The check above can fail: a key missing on one side is caught.
+    #[test]
+    fn a_missing_key_or_placeholder_is_told_apart() {
+        let a = Texts::parse("x = \"{n} giorni\"\ny = \"ciao\"").unwrap();
+        let b = Texts::parse("x = \"{days} days\"").unwrap();
+        let (x, y) = ("x", "y");
+        assert!(a.has(y) && !b.has(y));
+        assert_ne!(placeholders(a.raw(x)), placeholders(b.raw(x)));
+    }
+
+    #[test]
+    fn telegram_language_codes_and_names() {
+        assert_eq!(Lang::from_code("en"), Lang::En);
+        assert_eq!(Lang::from_code("en-GB"), Lang::En);
+        assert_eq!(Lang::from_code("it"), Lang::It);
+        assert_eq!(Lang::from_code("de"), Lang::It);
+        assert_eq!(Lang::from_name("English"), Some(Lang::En));
+        assert_eq!(Lang::from_name("italiano"), Some(Lang::It));
+        assert_eq!(Lang::from_name("klingon"), None);
     }
 }

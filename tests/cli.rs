@@ -95,3 +95,54 @@ fn console_answers_and_presses_buttons_by_number() {
     assert!(stdout.contains("20%"), "{stdout}");
     assert!(stdout.contains("Arrivederci"), "{stdout}");
 }
+
+#[test]
+fn check_reports_english_coverage_per_file() {
+    let out = bin().arg("check").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    for file in [
+        "calls/alfa-2026.toml",
+        "faq/welfare-aziendale.toml",
+        "questionnaires/wecare-welfare-aziendale.toml",
+    ] {
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.starts_with(&format!("English: {file} ")) && l.ends_with(" texts)")),
+            "{file}: {stdout}"
+        );
+    }
+}
+
+#[test]
+fn console_speaks_english_with_lang_en() {
+    let data = tempfile::tempdir().unwrap();
+    let mut child = bin()
+        .args(["console", "--lang", "en", "--data-dir"])
+        .arg(data.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(
+            "1\nwhat is the minimum co-financing of the wecare company welfare call?\n/exit\n"
+                .as_bytes(),
+        )
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("The calls I know"), "{stdout}");
+    assert!(stdout.contains("20%"), "{stdout}");
+    assert!(stdout.contains("Goodbye"), "{stdout}");
+}

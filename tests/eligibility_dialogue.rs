@@ -6,9 +6,9 @@ use std::path::Path;
 
 use jiff::Timestamp;
 use sportello::action::{Action, Nonce, Step};
-use sportello::dialogue::{Engine, Event, Session, Settings, State};
-use sportello::eligibility::run_all_cases;
-use sportello::knowledge::{Knowledge, load_dir};
+use sportello::dialogue::{Effect, Engine, Event, Session, Settings, State};
+use sportello::eligibility::{Verdict, run_all_cases};
+use sportello::knowledge::{CallId, Knowledge, load_dir};
 use sportello::reply::Reply;
 use sportello::search::SearchIndex;
 
@@ -36,6 +36,8 @@ struct User {
     session: Session,
     now: Timestamp,
     last: Vec<Reply>,
+    /// The effects of the last event.
+    effects: Vec<Effect>,
 }
 
 impl User {
@@ -44,6 +46,7 @@ impl User {
             session: Session::default(),
             now: "2026-03-10T10:00:00Z".parse().unwrap(),
             last: Vec::new(),
+            effects: Vec::new(),
         }
     }
 
@@ -61,6 +64,7 @@ impl User {
         assert_eq!(serde_json::from_str::<Session>(&json).unwrap(), out.session);
         self.session = out.session;
         self.last = out.replies;
+        self.effects = out.effects;
         self.text()
     }
 
@@ -148,7 +152,7 @@ fn sme_in_piedmont_by_buttons_is_eligible_and_told_the_call_is_closed() {
     assert!(!u.in_dialogue());
     assert_eq!(u.last.len(), 1, "the end is one message to forward");
     for want in [
-        "AMMISSIBILE",
+        "Avresti avuto i requisiti",
         "Piccola impresa",
         "100.000 €",
         "25%",
@@ -157,10 +161,20 @@ fn sme_in_piedmont_by_buttons_is_eligible_and_told_the_call_is_closed() {
         "spostato 2 volte",
         "non vincolante",
         "Prossimi passi",
+        "A.L.Fa. 2026",
     ] {
         assert!(t.contains(want), "missing «{want}» in:\n{t}");
     }
-    assert!(!t.contains("NON AMMISSIBILE"), "{t}");
+    // A closed call: past tense, and the next steps lead to the open calls, never to
+    // preparing an application.
+    for never in ["AMMISSIBILE", "Non avresti", "Tieni pronti"] {
+        assert!(!t.contains(never), "«{never}» in:\n{t}");
+    }
+    assert!(
+        u.buttons()
+            .contains(&Action::Call(CallId("alfa-2026".into())).encode()),
+        "a button to the open call"
+    );
 }
 
 #[test]
@@ -174,8 +188,8 @@ fn large_firm_alone_without_territory_by_typed_text_gets_near_miss_guidance() {
         assert!(!t.contains("Non ho capito"), "«{answer}» rejected:\n{t}");
     }
     let t = u.say("salta");
-    assert!(t.contains("NON AMMISSIBILE"), "{t}");
-    assert!(t.contains("Che cosa cambierebbe l'esito"), "{t}");
+    assert!(t.contains("Non avresti avuto i requisiti"), "{t}");
+    assert!(t.contains("Che cosa avrebbe cambiato l'esito"), "{t}");
     assert!(t.contains("ATI con PMI del territorio"), "{t}");
     assert!(t.contains("Apri il piano di welfare al territorio"), "{t}");
     assert!(t.contains("Grandi imprese e priorità"), "citation: {t}");
@@ -206,7 +220,7 @@ fn large_firm_leading_an_ati_with_local_smes_is_eligible_with_priority() {
     }
     let t = u.text();
     assert!(
-        t.contains("AMMISSIBILE") && !t.contains("NON AMMISSIBILE"),
+        t.contains("Avresti avuto i requisiti") && !t.contains("Non avresti"),
         "{t}"
     );
     assert!(t.contains("Priorità"), "{t}");
@@ -242,7 +256,14 @@ fn wecare_sme(value: &str, share: &str) -> String {
 }
 
 fn verdict(t: &str) -> &'static str {
-    if t.contains("NON AMMISSIBILE") {
+    // A closed call is judged in the past tense.
+    if t.contains("NON AMMISSIBILE") || t.contains("Non avresti avuto i requisiti") {
+        "non"
+    } else if t.contains("Avresti avuto i requisiti") {
+        "ammissibile"
+    } else if t.contains("Non so dire se avresti") {
+        "verificare"
+    } else if t.contains("NON AMMISSIBILE") {
         "non"
     } else if t.contains("AMMISSIBILE") {
         "ammissibile"
@@ -250,6 +271,49 @@ fn verdict(t: &str) -> &'static str {
         "verificare"
     } else {
         panic!("no verdict in:\n{t}")
+    }
+}
+
+#[test]
+fn a_check_says_when_it_starts_and_with_which_verdict_it_ends() {
+    let mut u = User::new();
+    u.say("/verifica wecare-welfare-aziendale");
+    assert_eq!(
+        u.effects,
+        [Effect::CheckStarted {
+            questionnaire: "wecare-welfare-aziendale".into()
+        }]
+    );
+    u.press("Continua comunque");
+    assert!(u.effects.is_empty(), "{:?}", u.effects);
+    for (value, want) in [
+        ("59.999 €", Verdict::NotEligible),
+        ("60.000 €", Verdict::Eligible),
+    ] {
+        let mut u = User::new();
+        u.start_wecare();
+        for a in [
+            "1",
+            "media",
+            "si",
+            "sola",
+            value,
+            "25%",
+            "benessere",
+            "1",
+            "salta",
+        ] {
+            u.say(a);
+        }
+        assert!(!u.in_dialogue());
+        assert_eq!(
+            u.effects,
+            [Effect::CheckFinished {
+                questionnaire: "wecare-welfare-aziendale".into(),
+                verdict: Some(want)
+            }],
+            "{value}"
+        );
     }
 }
 

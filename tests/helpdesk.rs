@@ -8,10 +8,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
-use sportello::app::{App, Brain};
-use sportello::dialogue::Settings;
-use sportello::helpdesk::{STAFF_COMMANDS, Staff};
-use sportello::knowledge::load_dir;
+use sportello::app::{App, Brain, Delivery, Incoming};
+use sportello::dialogue::{Event, Settings};
+use sportello::helpdesk::{STAFF_COMMANDS, Staff, chart};
+use sportello::knowledge::{CallId, DeadlineAt, load_dir};
+use sportello::reminders::{Offset, Subscription};
 use sportello::reply::escape_html;
 use sportello::store::{AskedQuestion, Store, UserId};
 use sportello::telegram::{Adapter, HandlerError, schema};
@@ -517,10 +518,7 @@ async fn without_a_staff_group_the_user_is_told_how_to_reach_people() {
     let ad = adapter_on(Store::temporary().unwrap(), Staff::default());
     let mut bot = mock(from_user("/operatore aiuto"), &ad);
     bot.dispatch().await;
-    let mut expected = texts(Lang::It).t("handover.unavailable", &[]);
-    expected
-        .para()
-        .append(texts(Lang::It).t("helpdesk.contact", &[("contact", "helpdesk@example.org")]));
+    let expected = texts(Lang::It).t("handover.contact", &[("contact", "helpdesk@example.org")]);
     assert_eq!(to(&bot, USER as i64), [expected.to_html()]);
     assert!(ad.app.store.tickets().await.unwrap().is_empty());
     // And no operator button is offered under an unsure answer.
@@ -600,9 +598,52 @@ async fn statistics_on_a_known_log() {
     log(ago(10), "rimborso spese viaggio dipendenti?", None, false).await;
     log(ago(12), "parcheggio aziendale gratuito", None, false).await;
     log(ago(40), "troppo vecchia", None, false).await;
+    // The chart itself, as the app stores it: a PNG of the chart's size, not blank.
+    let staff_says = Incoming {
+        user: UserId(STAFF_USER as i64),
+        name: String::new(),
+        chat: GROUP,
+        event: Event::Text("/statistiche".into()),
+        forwarded: false,
+        lang: None,
+    };
+    let replies = ad
+        .app
+        .handle_incoming(&staff_says, Timestamp::now())
+        .await
+        .unwrap();
+    let [Delivery::Here(reply)] = &replies[..] else {
+        panic!("{replies:?}")
+    };
+    let doc = reply.document.as_ref().expect("the chart");
+    assert!(doc.photo && doc.file_name.ends_with(".png"));
+    let mut png = png::Decoder::new(std::io::Cursor::new(&doc.bytes[..]))
+        .read_info()
+        .unwrap();
+    let mut pixels = vec![0; png.output_buffer_size().unwrap()];
+    let info = png.next_frame(&mut pixels).unwrap();
+    assert_eq!((info.width, info.height), (chart::WIDTH, chart::HEIGHT));
+    let not_white = pixels[..info.buffer_size()]
+        .chunks(3)
+        .filter(|p| p.iter().any(|&v| v < 200))
+        .count();
+    assert!(
+        not_white > 10_000,
+        "a blank chart: {not_white} pixels drawn"
+    );
+    // Through Telegram: one photo to the staff group, the text as its caption.
     let mut bot = mock(in_group("/statistiche"), &ad);
     bot.dispatch().await;
-    let text = to(&bot, GROUP).remove(0);
+    let photos = bot.get_responses().sent_messages_photo;
+    assert_eq!(photos.len(), 1, "one photo");
+    assert_eq!(photos[0].message.chat.id.0, GROUP);
+    assert_eq!(photos[0].bot_request.file_name, "statistiche.png");
+    // (MockBot does not read a multipart parse_mode; the caption below is HTML.)
+    let mut text = photos[0].bot_request.caption.clone().expect("a caption");
+    for more in to(&bot, GROUP) {
+        text.push('\n');
+        text.push_str(&more);
+    }
     let tx = texts(Lang::It);
     let part = |key: &str, args: &[(&str, &str)]| tx.t(key, args).to_html();
     for expected in [
@@ -727,7 +768,7 @@ async fn erase_me_leaves_nothing_in_sled_that_refers_to_the_user() {
         "dettaglio".as_bytes().to_vec(),
     ];
     // Everything the store gives back, through its interfaces (the raw files are
-    // scanned by tests/erasure.rs).
+    // scanned by `erasure_leaves_no_byte_of_the_user_in_any_file`).
     let st = ad.app.store.clone();
     let dump = async || -> Vec<u8> {
         let mut b = Vec::new();
@@ -800,6 +841,7 @@ async fn a_ticket_carries_the_call_and_the_eligibility_answers_so_far() {
         chat: USER as i64,
         event: Event::Text(text.into()),
         forwarded: false,
+        lang: None,
     };
     let now = Timestamp::now();
     let datas = |out: &[Delivery]| -> Vec<String> {
@@ -870,4 +912,131 @@ async fn a_command_written_as_a_reply_to_a_ticket_is_not_sent_to_the_user() {
         to(&bot, GROUP),
         [html("helpdesk.chiudi.done", &[("number", "1")])]
     );
+}
+
+/// Occurrences of each needle in every file under `dir`, old versions and all.
+fn residue(dir: &Path, needles: &[(&str, Vec<u8>)]) -> Vec<(String, usize)> {
+    let mut files = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                files.push(std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    needles
+        .iter()
+        .map(|(name, n)| {
+            let count = files
+                .iter()
+                .map(|f| f.windows(n.len()).filter(|w| w == n).count())
+                .sum();
+            (name.to_string(), count)
+        })
+        .collect()
+}
+
+/// `/cancellami` is real on disk: after a session that left the user's name, id, a free
+/// question, a ticket with a follow-up, a followed call and eligibility answers, and a
+/// clean stop, no file of the data directory holds any of them (sled keeps old
+/// versions; they are sealed with the user's key, which is destroyed).
+#[tokio::test]
+async fn erasure_leaves_no_byte_of_the_user_in_any_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let id = USER as i64;
+    let needles: Vec<(&str, Vec<u8>)> = vec![
+        ("id decimal", id.to_string().into_bytes()),
+        ("id 8 bytes big-endian", id.to_be_bytes().to_vec()),
+        ("id 8 bytes little-endian", id.to_le_bytes().to_vec()),
+        ("id sortable key", UserId(id).key().to_vec()),
+        ("first name", FIRST.as_bytes().to_vec()),
+        ("last name", LAST.as_bytes().to_vec()),
+        ("ticket text", b"DOMANDAPERSONA".to_vec()),
+        ("follow-up text", b"DETTAGLIOPRIVATO".to_vec()),
+        ("question text", b"QUESITOLIBERO".to_vec()),
+    ];
+    {
+        let ad = adapter_on(Store::open(&data, 16).unwrap(), staff());
+        let mut bot = mock(
+            from_user("quando scade il bando welfare aziendale QUESITOLIBERO?"),
+            &ad,
+        );
+        bot.dispatch().await;
+        run(&mut bot, from_user("/verifica alfa-2026")).await;
+        let check = last_to(&bot, USER as i64);
+        let (_, answer) = buttons(&check).remove(0);
+        run(
+            &mut bot,
+            MockCallbackQuery::new()
+                .data(&answer)
+                .from(user())
+                .message(check),
+        )
+        .await;
+        // Following a call (the shipped calls may all be closed by now: subscribed
+        // directly, the same records as the button makes).
+        ad.app
+            .store
+            .subscribe(
+                &Subscription {
+                    user: UserId(id),
+                    call: CallId("alfa-2026".into()),
+                    deadline: DeadlineAt::parse("2099-06-15T12:00").unwrap(),
+                    planned_from: Timestamp::now(),
+                },
+                &Offset::defaults(),
+            )
+            .await
+            .unwrap();
+        run(&mut bot, from_user("/operatore DOMANDAPERSONA sul modulo")).await;
+        let ticket_msg = last_to(&bot, GROUP);
+        // Taken as a typed answer of the check under way, or as a follow-up: stored
+        // either way.
+        run(&mut bot, from_user("Aggiungo un DETTAGLIOPRIVATO")).await;
+        run(
+            &mut bot,
+            in_group("Le rispondo subito.").reply_to_message(ticket_msg),
+        )
+        .await;
+        // The store holds all of it before the erasure.
+        let st = ad.app.store.clone();
+        let u = UserId(id);
+        assert_eq!(st.subscriptions_of(u).await.unwrap().len(), 1);
+        let t = st.tickets_of(u).await.unwrap().remove(0);
+        assert!(!t.answers.is_empty(), "eligibility answers in the ticket");
+        assert!(t.name.contains(FIRST));
+        let asked = st.questions_since(Timestamp::UNIX_EPOCH).await.unwrap();
+        assert!(asked.iter().any(|q| q.question.contains("QUESITOLIBERO")));
+
+        run(&mut bot, from_user("/cancellami")).await;
+        let ask = last_to(&bot, USER as i64);
+        run(
+            &mut bot,
+            MockCallbackQuery::new()
+                .data("1|x|y")
+                .from(user())
+                .message(ask),
+        )
+        .await;
+        assert!(st.tickets_of(u).await.unwrap().is_empty());
+        st.flush().await.unwrap();
+    }
+    // Stopped: every file, as it is on disk.
+    let found: Vec<_> = residue(&data, &needles)
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    assert!(found.is_empty(), "left on disk: {found:?}");
+    // The scan reads raw bytes of every file, subdirectories included.
+    let control = data.join("blobs").join("control");
+    std::fs::create_dir_all(control.parent().unwrap()).unwrap();
+    std::fs::write(&control, [FIRST.as_bytes(), &id.to_le_bytes()].concat()).unwrap();
+    let seen = residue(&data, &needles);
+    assert_eq!(seen[4], ("first name".to_string(), 1));
+    assert_eq!(seen[2], ("id 8 bytes little-endian".to_string(), 1));
 }

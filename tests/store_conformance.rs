@@ -4,7 +4,8 @@
 //! A backend joins with one line at the bottom, `conformance!(name, factory)`, where
 //! `factory` is an async expression giving `Some(store)` (an empty store of that backend)
 //! or `None` when the backend is not available here (its cases then say they were
-//! skipped). Time is injected everywhere; races start together on a barrier.
+//! skipped). Time is injected everywhere; races start together on a barrier. The cases
+//! of followed calls and FAQ drafts are in `store_conformance/watches_drafts.rs`.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -25,6 +26,8 @@ use tokio::sync::Barrier;
 
 #[path = "support/pg.rs"]
 mod pg;
+#[path = "store_conformance/watches_drafts.rs"]
+mod watches_drafts;
 
 fn ts(s: &str) -> Timestamp {
     s.parse().unwrap()
@@ -57,6 +60,7 @@ fn new_ticket(user: i64, question: &str) -> NewTicket {
         question: question.into(),
         call: None,
         answers: vec![("Dipendenti".into(), "12".into())],
+        lang: sportello::text::Lang::En,
     }
 }
 
@@ -73,6 +77,7 @@ fn save(user: UserId, rev: Revision, bytes: &[u8], touched: Timestamp) -> Commit
 }
 
 pub mod cases {
+    pub use super::watches_drafts::*;
     use super::*;
 
     pub async fn sessions_are_saved_only_against_the_revision_read(st: Store) {
@@ -476,6 +481,20 @@ pub mod cases {
             .unwrap();
             put(&st, u.0, Class::Reply, "in attesa").await;
         }
+        // A dispatcher holds one of the user's reminders while they are erased.
+        let far = ts("2026-07-01T00:00:00Z");
+        let held = st
+            .due_reminders(far, 100, &HashSet::new())
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|d| d.queued.item.user == me)
+            .unwrap();
+        assert!(
+            st.claim_reminder(&held, far + SignedDuration::from_hours(1))
+                .await
+                .unwrap()
+        );
         // Erased in one commit with the reply that confirms it.
         let rev = st.load_session(me).await.unwrap().unwrap().revision;
         let mut c = Commit::new();
@@ -484,6 +503,10 @@ pub mod cases {
             .send(Entry::message(me.0, Class::Reply, Rich::plain("fatto")));
         st.commit(&c).await.unwrap();
 
+        // Its failed send puts nothing back.
+        st.release_reminder(&held.key, &held.queued, far)
+            .await
+            .unwrap();
         assert_eq!(st.load_session(me).await.unwrap(), None);
         assert!(st.subscriptions_of(me).await.unwrap().is_empty());
         assert!(
@@ -651,6 +674,9 @@ macro_rules! conformance {
                 outbox_one_head_per_chat_replies_first_and_in_order,
                 outbox_claims_expire_retries_wait_and_a_restart_recovers,
                 outbox_late_entries_are_told_once,
+                follows_are_listed_paged_replaced_and_ended,
+                a_change_is_told_once_when_two_loads_race,
+                draft_ids_are_unique_and_one_approval_publishes,
             );
         }
     };

@@ -430,3 +430,71 @@ fn staff_confidence_never_names_another_call() {
     assert_eq!(id, "faq:alfa-scadenza");
     assert_eq!(confidence, sportello::search::Confidence::High);
 }
+
+#[test]
+fn a_question_about_calls_in_general_leaves_the_call_in_focus() {
+    let b = brain();
+    let mut u = User::new(&b);
+    u.say("cos'è wecare?");
+    assert_eq!(u.session.topic, Some(CallId("wecare".into())));
+    // «ci sono bandi aperti?» is about every call, not about WECARE's own status.
+    u.say("e adesso ci sono bandi aperti?");
+    let a = u.answer();
+    assert!(
+        a.ranked()
+            .first()
+            .is_some_and(|e| *e == "faq:gen-bandi-aperti"),
+        "{a:?}"
+    );
+}
+
+#[test]
+fn a_lone_entry_of_the_call_in_focus_is_not_a_sure_answer() {
+    let b = brain();
+    let mut u = User::new(&b);
+    u.say("che cos'è la misura 2 di wecare?");
+    assert_eq!(u.session.topic, Some(CallId("wecare-misura-2".into())));
+    // The sources give no project length for measure 2: its overview is the only entry
+    // of the call the words touch, and that is no reason to state it as the answer.
+    u.say("quanto durava un progetto?");
+    assert!(direct(&u.answer()).is_none(), "{:?}", u.answer());
+}
+
+#[test]
+fn who_the_asker_is_weighs_on_the_answer() {
+    let b = brain();
+    // An employee asking for herself gets the citizen's entry, not a call for firms.
+    let mut u = User::new(&b);
+    u.say("Sono un'impiegata di una ditta di Asti e ho due figli piccoli, il nido costa tantissimo. La regione mi può dare un contributo?");
+    let a = u.answer();
+    assert!(
+        a.ranked().iter().take(2).any(|e| *e == "faq:gen-cittadino"),
+        "{a:?}"
+    );
+    assert!(
+        direct(&a).is_none_or(|d| d.0 == "faq:gen-cittadino"),
+        "{a:?}"
+    );
+    // A courtesy imperfect («volevamo sapere») is a question about today: the open
+    // call's co-financing, not the closed call's.
+    let mut u = User::new(&b);
+    u.say("salve, siamo una snc con 4 dipendenti a Vercelli, volevamo sapere se il contributo copre tutto il progetto o se dobbiamo metterci qualcosa noi");
+    let a = u.answer();
+    assert_eq!(
+        direct(&a),
+        Some(("faq:alfa-cofinanziamento", Some("alfa-2026"))),
+        "{a:?}"
+    );
+}
+
+#[test]
+fn a_menu_about_one_call_puts_it_in_focus() {
+    let b = brain();
+    let mut u = User::new(&b);
+    u.say("per alfa quante aziende ci vogliono come minimo");
+    // Whatever the decision, the conversation is now about A.L.Fa.
+    assert_eq!(u.session.topic, Some(CallId("alfa-2026".into())));
+    let mut u = User::new(&b);
+    u.say("con l'accordo lavoro famiglia si può pagare la baby sitter ai dipendenti?");
+    assert_eq!(u.session.topic, Some(CallId("alfa-2026".into())));
+}

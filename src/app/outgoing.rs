@@ -63,6 +63,7 @@ impl App {
                                 document: Some(Doc {
                                     file_name,
                                     source: DocumentSource::File(path),
+                                    photo: false,
                                 }),
                                 reply_to: None,
                             },
@@ -156,6 +157,7 @@ async fn load_file(entry: Entry, path: &Path) -> Entry {
             document: Some(Doc {
                 file_name: doc.file_name,
                 source: DocumentSource::Bytes(bytes),
+                photo: doc.photo,
             }),
             reply_to,
         },

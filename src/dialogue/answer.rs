@@ -12,7 +12,7 @@ use jiff::Timestamp;
 use super::answer_view::applicant_one;
 use super::{Answered, Effect, Engine, MAX_QUESTION, Outcome, button};
 use crate::action::Action;
-use crate::decide::{Context, Decision, decide};
+use crate::decide::{Context, Decision, decide_traced};
 use crate::knowledge::CallId;
 use crate::reply::{Button, Reply};
 use crate::search::Confidence;
@@ -30,6 +30,8 @@ pub struct Considered {
     pub elliptic: bool,
     pub results: crate::search::Results,
     pub decision: Decision,
+    /// How sure the decision was.
+    pub trace: crate::decide::Trace,
 }
 
 /// Candidates the decision looks at.
@@ -95,7 +97,11 @@ impl Engine<'_> {
             content: &content,
             ..Cues::of(tx)
         };
-        understand::read(self.knowledge, cues, text)
+        let text = match tx.lang {
+            crate::text::Lang::En => understand::english::italian_figures(text),
+            crate::text::Lang::It => text.into(),
+        };
+        understand::read(self.knowledge, cues, &text)
     }
 
     /// Answers a free question with search, in the context of the conversation.
@@ -135,7 +141,12 @@ impl Engine<'_> {
         if call.is_some() {
             query = strip_call_names(self.knowledge, &understand::words_of(&query)).join(" ");
         }
-        let focus = session.topic.clone();
+        // A question about calls in general (`ci sono altri bandi?`, `c'è un bando per…`)
+        // is not about the call in focus.
+        let focus = session
+            .topic
+            .clone()
+            .filter(|_| !understand::has_phrase(&reading.words, tx.phrases("words.any_call")));
         // Words that only name a call weigh little: the context says which call.
         let lx = &self.knowledge.lexicon;
         let mut light: Vec<String> = lx.generic.clone();
@@ -177,7 +188,12 @@ impl Engine<'_> {
         }
         // "Possiamo partecipare?": for someone who said what they are, ask it for them;
         // for anyone else it asks who may take part.
-        if reading.eligibility && self.index.analyse(&query).asks_with().is_empty() {
+        // «Possiamo essere capofila?», «possiamo farlo da soli?»: a yes-or-no question
+        // about the asker, from someone who said what they are, is asked for their kind.
+        let about_asker = session.profile.applicant().is_some()
+            && understand::has_phrase(&reading.words, tx.phrases("words.first_person"));
+        if (reading.eligibility || about_asker) && self.index.analyse(&query).asks_with().is_empty()
+        {
             let said = understand::words_of(&query);
             let names_kind = lx
                 .applicants
@@ -193,10 +209,17 @@ impl Engine<'_> {
                 }
             }
         }
-        let results = self.index.search_light(&query, CANDIDATES, &light);
+        // About a call (named or in focus): other calls' entries, left out later, must not
+        // crowd its own out of the candidates.
+        let limit = if named.is_empty() && focus.is_none() {
+            CANDIDATES
+        } else {
+            CANDIDATES * 3
+        };
+        let results = self.index.search_light(&query, limit, &light);
         let audience = reading.audience.or(session.profile.audience());
         let asks_with = results.query.asks_with();
-        let decision = decide(
+        let (decision, trace) = decide_traced(
             self.knowledge,
             self.index,
             &results,
@@ -204,6 +227,7 @@ impl Engine<'_> {
                 named: &named,
                 focus: focus.as_ref(),
                 audience,
+                applicant: session.profile.applicant(),
                 defines: reading.defines || results.query.names_only(),
                 switching: understand::has_phrase(&reading.words, tx.phrases("words.switch")),
                 past: reading.past,
@@ -220,6 +244,7 @@ impl Engine<'_> {
             elliptic,
             results,
             decision,
+            trace,
         }
     }
 
@@ -234,12 +259,35 @@ impl Engine<'_> {
     ) {
         let reading = self.read(tx, question);
         out.session.profile.merge(&reading.profile);
+        // A message that only says who the asker is (`ciao sn una pmi di asti`) asks
+        // nothing yet: the facts are noted, and the answer waits for the question.
+        if self.only_describes(tx, &reading) {
+            // A call named in the description is the one the conversation is about.
+            if let Some(c) = reading.named.first() {
+                out.session.topic = Some(c.clone());
+            }
+            let facts = super::memory::profile_facts(tx, &reading.profile).join(", ");
+            out.effects.push(Effect::Asked {
+                question: question.chars().take(MAX_QUESTION).collect(),
+                best: None,
+                confident: false,
+                answer: Answered::Nothing,
+            });
+            out.replies.push(
+                Reply::new(tx.t("search.noted", &[("facts", &facts)])).with_buttons(vec![vec![
+                    button(tx.s("menu.check", &[]), Action::EligibilityMenu),
+                    button(tx.s("menu.calls", &[]), Action::Calls),
+                ]]),
+            );
+            return;
+        }
         let Considered {
             named,
             query,
             elliptic,
             results,
             decision,
+            ..
         } = self.consider(tx, &reading, &out.session, call, now);
         if !elliptic {
             out.session.last_question = Some(question.chars().take(MAX_QUESTION).collect());
@@ -328,6 +376,12 @@ impl Engine<'_> {
             Decision::Menu { entries } => {
                 if let Some(c) = named.first() {
                     out.session.topic = Some(c.clone());
+                } else if out.session.topic.is_none()
+                    && let Some(c) = self.one_call(&entries)
+                {
+                    // Every choice is about one call: the conversation is about it now
+                    // (the menu says so, with «Cambia bando»).
+                    out.session.topic = Some(c);
                 }
                 let mut rows: Vec<Vec<Button>> = entries
                     .iter()
@@ -398,16 +452,32 @@ impl Engine<'_> {
         }
     }
 
+    /// The message describes the asker and asks nothing: no question mark or question
+    /// word, no wish (`vorrei`), and short enough to be only that.
+    fn only_describes(&self, tx: &Texts, r: &Reading) -> bool {
+        const SHORT_DESCRIPTION: usize = 25;
+        !r.profile.is_empty()
+            && !r.asks
+            && !r.eligibility
+            && !r.defines
+            && r.words.len() <= SHORT_DESCRIPTION
+            && !understand::has_phrase(&r.words, tx.phrases("words.intent"))
+    }
+
+    /// The one call all these entries belong to, if they are all about the same one.
+    fn one_call(&self, entries: &[usize]) -> Option<CallId> {
+        let mut calls = entries
+            .iter()
+            .map(|&e| self.index.entry(e).doc.call.clone());
+        let first = calls.next()??;
+        calls.all(|c| c.as_ref() == Some(&first)).then_some(first)
+    }
+
     /// "Non ho trovato", never without options: what matched a little, the calls, help
     /// and, when reachable, a person.
     fn nothing(&self, tx: &Texts, suggestions: &[usize]) -> Reply {
         let mut text = tx.t("search.nothing", &[]);
-        if !self.settings.helpdesk_contact.is_empty() {
-            text.para().append(tx.t(
-                "helpdesk.contact",
-                &[("contact", &self.settings.helpdesk_contact)],
-            ));
-        }
+        text.para().append(self.help_pointer(tx));
         let mut rows: Vec<Vec<Button>> = Vec::new();
         if !suggestions.is_empty() {
             text.para().append(tx.t("search.maybe", &[]));

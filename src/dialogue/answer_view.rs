@@ -35,7 +35,7 @@ impl Engine<'_> {
                 .text(format!(" ({}) – ", status_word(tx, c, now)))
                 .italic(&d.title)
                 .text(" ")
-                .text(first_sentence(&d.body));
+                .text(first_sentence(&self.pack_text(tx, &d.body)));
         }
     }
 
@@ -127,9 +127,10 @@ impl Engine<'_> {
             }
         }
         text.bold(&d.title).para();
+        let body = self.pack_text(tx, &d.body);
         match query {
-            Some(q) => text.append(self.index.excerpt(q, &d.body, EXCERPT_CHARS)),
-            None => text.text(&d.body),
+            Some(q) => text.append(self.index.excerpt(q, &body, EXCERPT_CHARS)),
+            None => text.text(&body),
         };
         text.para();
         let place = match (d.kind, call) {
@@ -158,6 +159,11 @@ impl Engine<'_> {
                 )]);
             }
             rows.extend(self.reminder_row(tx, c, now));
+            // Under an answer about the deadline: follow the call, to hear when it is
+            // published or moves.
+            if d.id.contains("scadenz") {
+                rows.extend(self.follow_row(tx, c, now));
+            }
             if let Some(b) = self.eligibility_button_for(tx, c, profile) {
                 rows.push(vec![b]);
             }

@@ -9,12 +9,12 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::{Engine, Outcome, State, button, call_rank, short_label};
+use super::{Effect, Engine, Outcome, State, button, call_rank, short_label, status_group_key};
 use crate::action::{Action, Nonce, Step};
 use crate::eligibility::{
     Answer, Answers, Question, QuestionKind, Questionnaire, Rejected, Target, Verdict, Words,
 };
-use crate::knowledge::{Applicant, Call};
+use crate::knowledge::{Applicant, Call, CallKind, CallStatus};
 use crate::reply::{Button, Reply, Rich};
 use crate::search::fold_str;
 use crate::text::Texts;
@@ -160,6 +160,9 @@ impl Engine<'_> {
         if !taken.is_empty() {
             head.para().append(taken);
         }
+        out.effects.push(Effect::CheckStarted {
+            questionnaire: q.id.clone(),
+        });
         let call = match &q.target {
             Target::Call(c) => self.knowledge.call(&c.0),
             Target::Profile => None,
@@ -482,6 +485,7 @@ impl Engine<'_> {
             lead_yes: tx.list("words.lead_yes"),
             lead_no: tx.list("words.lead_no"),
             all: tx.list("words.all"),
+            lang: tx.lang,
         };
         for (key, step) in [
             ("words.cancel", Step::Cancel),
@@ -671,6 +675,10 @@ impl Engine<'_> {
         now: Timestamp,
     ) {
         out.session.state = State::Idle;
+        out.session.last_check = Some(super::FinishedCheck {
+            questionnaire: q.id.clone(),
+            answers: p.answers.clone(),
+        });
         let mut text = Rich::new();
         text.bold(&q.title)
             .para()
@@ -682,17 +690,31 @@ impl Engine<'_> {
             if let Some(question) = q.question(id) {
                 text.line()
                     .text(format!("• {}: ", question.label))
-                    .text(question.show(a, &yes, &no, &skipped));
+                    .text(question.show(a, &yes, &no, &skipped, tx.lang));
             }
         }
         let mut rows: Vec<Vec<Button>> = Vec::new();
+        // A closed call is judged in the past tense, and its next steps lead to the open
+        // calls: nobody should prepare an application that can no longer be sent.
+        let mut closed = false;
         match &q.target {
             Target::Call(call_id) => {
                 let ev = q.evaluate(&p.answers);
-                let key = match ev.verdict {
-                    Verdict::Eligible => "check.verdict.eligible",
-                    Verdict::NotEligible => "check.verdict.not_eligible",
-                    Verdict::ToVerify => "check.verdict.to_verify",
+                out.effects.push(Effect::CheckFinished {
+                    questionnaire: q.id.clone(),
+                    verdict: Some(ev.verdict),
+                });
+                closed = self
+                    .knowledge
+                    .call(&call_id.0)
+                    .is_some_and(|c| c.status(now) == CallStatus::Closed);
+                let key = match (ev.verdict, closed) {
+                    (Verdict::Eligible, false) => "check.verdict.eligible",
+                    (Verdict::NotEligible, false) => "check.verdict.not_eligible",
+                    (Verdict::ToVerify, false) => "check.verdict.to_verify",
+                    (Verdict::Eligible, true) => "check.verdict.closed_eligible",
+                    (Verdict::NotEligible, true) => "check.verdict.closed_not_eligible",
+                    (Verdict::ToVerify, true) => "check.verdict.closed_to_verify",
                 };
                 text.para().append(tx.t(key, &[]));
                 if !ev.fired.is_empty() {
@@ -703,12 +725,20 @@ impl Engine<'_> {
                             .italic(format!("({})", self.cite(tx, r)));
                     }
                 }
-                if ev.undecided {
-                    text.para().append(tx.t("check.undecided", &[]));
+                if ev.undecided && !closed {
+                    text.para()
+                        .append(tx.t("check.undecided", &[]))
+                        .text(" ")
+                        .append(self.help_pointer(tx));
                 }
                 let fixes: Vec<&str> = ev.fired.iter().filter_map(|r| r.fix.as_deref()).collect();
                 if ev.verdict == Verdict::NotEligible && !fixes.is_empty() {
-                    text.para().append(tx.t("check.fixes", &[]));
+                    let key = if closed {
+                        "check.fixes_closed"
+                    } else {
+                        "check.fixes"
+                    };
+                    text.para().append(tx.t(key, &[]));
                     for f in fixes {
                         text.line().text(format!("• {f}"));
                     }
@@ -724,13 +754,23 @@ impl Engine<'_> {
                 }
             }
             Target::Profile => {
+                out.effects.push(Effect::CheckFinished {
+                    questionnaire: q.id.clone(),
+                    verdict: None,
+                });
                 let mut m = q.match_profile(&p.answers, &self.knowledge.calls);
                 m.fit.sort_by_key(|c| (call_rank(c, now), c.short.clone()));
                 if m.fit.is_empty() {
                     text.para().append(tx.t("check.profile.none", &[]));
                 } else {
                     text.para().append(tx.t("check.profile.fit", &[]));
+                    let mut group = None;
                     for c in &m.fit {
+                        let rank = call_rank(c, now);
+                        if group != Some(rank) {
+                            group = Some(rank);
+                            text.para().append(tx.t(status_group_key(rank), &[]));
+                        }
                         let who: Vec<String> = c
                             .applicants
                             .iter()
@@ -757,14 +797,18 @@ impl Engine<'_> {
                 if !m.unknown.is_empty() {
                     let names: Vec<&str> = m.unknown.iter().map(|c| c.short.as_str()).collect();
                     text.para()
-                        .append(tx.t("check.profile.unknown", &[("calls", &names.join("; "))]));
+                        .append(tx.t("check.profile.unknown", &[("calls", &names.join("; "))]))
+                        .text(" ")
+                        .append(self.help_pointer(tx));
                 }
             }
         }
-        if !q.next_steps.is_empty() {
+        if closed {
+            self.next_steps_closed(tx, &mut text, &mut rows, now);
+        } else if !q.next_steps.is_empty() {
             text.para().append(tx.t("check.next", &[]));
             for s in &q.next_steps {
-                text.line().text(format!("• {s}"));
+                text.line().text(format!("• {}", self.pack_text(tx, s)));
             }
         }
         if !self.settings.helpdesk_contact.is_empty() {
@@ -774,11 +818,50 @@ impl Engine<'_> {
             ));
         }
         text.para().append(tx.t("check.disclaimer", &[]));
+        if matches!(q.target, Target::Call(_)) {
+            rows.push(vec![button(
+                tx.s("follow.button.keep", &[]),
+                Action::KeepVerdict,
+            )]);
+        }
         rows.push(vec![button(
             tx.s("check.again", &[]),
             Action::EligibilityStart(q.id.clone()),
         )]);
         out.replies.push(Reply::new(text).with_buttons(rows));
+    }
+
+    /// After the verdict on a closed call: the calls open at `now`, each with a button,
+    /// or a plain word that none is open.
+    fn next_steps_closed(
+        &self,
+        tx: &Texts,
+        text: &mut Rich,
+        rows: &mut Vec<Vec<Button>>,
+        now: Timestamp,
+    ) {
+        let mut open: Vec<&Call> = self
+            .knowledge
+            .calls
+            .iter()
+            .filter(|c| c.kind != CallKind::Strategy && c.status(now) == CallStatus::Open)
+            .collect();
+        open.sort_by_key(|c| c.short.clone());
+        if open.is_empty() {
+            text.para().append(tx.t("check.next_closed_none", &[]));
+            return;
+        }
+        text.para().append(tx.t("check.next_closed", &[]));
+        for c in open {
+            text.line().text("• ").bold(&c.short);
+            if let Some(s) = self.deadline_brief(tx, c, now) {
+                text.text(" – ").append(s);
+            }
+            rows.push(vec![button(
+                short_label(&c.short),
+                Action::Call(c.id.clone()),
+            )]);
+        }
     }
 
     /// "WECARE – welfare aziendale › Chi può presentare domanda".

@@ -10,57 +10,7 @@ use crate::text::Texts;
 impl Engine<'_> {
     /// «Di che bando parliamo» and «Che cosa so di te», or nothing when nothing is kept.
     pub(super) fn memory(&self, tx: &Texts, s: &Session) -> Option<Rich> {
-        let mut facts: Vec<String> = Vec::new();
-        let p = &s.profile;
-        // The size says more than the kind it implies (`piccola impresa`, not `PMI`).
-        match (p.size, p.applicant) {
-            (Some(size), None) => {
-                let key = match size {
-                    Size::Micro => "memory.size.micro",
-                    Size::Piccola => "memory.size.piccola",
-                    Size::Media => "memory.size.media",
-                    Size::Grande => "memory.size.grande",
-                };
-                facts.push(tx.s(key, &[]));
-            }
-            (_, Some(a)) => facts.push(super::answer_view::applicant_one(tx, a)),
-            (None, None) if p.firm => facts.push(tx.s("memory.firm", &[])),
-            (None, None) => {}
-        }
-        if let Some(n) = p.employees {
-            facts.push(tx.s("memory.employees", &[("n", &n.to_string())]));
-        }
-        if let Some(place) = &p.place {
-            let region = p.region.clone().unwrap_or_default();
-            facts.push(if *place == region {
-                place.clone()
-            } else {
-                format!("{place} ({region})")
-            });
-        }
-        if let Some(sector) = &p.sector {
-            facts.push(tx.s("memory.sector", &[("sector", sector)]));
-        }
-        if let Some(form) = &p.legal_form {
-            facts.push(form.clone());
-        }
-        match p.partners {
-            Some(true) => facts.push(tx.s("memory.partners", &[])),
-            Some(false) => facts.push(tx.s("memory.alone", &[])),
-            None => {}
-        }
-        if let Some(v) = p.value {
-            facts.push(tx.s(
-                "memory.value",
-                &[("value", &crate::eligibility::format_number(v, Some("€")))],
-            ));
-        }
-        if let Some(c) = p.cofinancing {
-            facts.push(tx.s(
-                "memory.cofinancing",
-                &[("share", &crate::eligibility::format_number(c, Some("%")))],
-            ));
-        }
+        let facts = profile_facts(tx, &s.profile);
         let call = s.topic.as_ref().map(|c| {
             self.knowledge
                 .call(&c.0)
@@ -79,4 +29,53 @@ impl Engine<'_> {
         }
         Some(text)
     }
+}
+
+/// The facts of a profile in words (`piccola impresa, 12 dipendenti, Novara (Piemonte)`).
+pub(super) fn profile_facts(tx: &Texts, p: &crate::understand::Profile) -> Vec<String> {
+    let mut facts: Vec<String> = Vec::new();
+    // The size says more than the kind it implies (`piccola impresa`, not `PMI`).
+    match (p.size, p.applicant) {
+        (Some(size), None) => {
+            let key = match size {
+                Size::Micro => "memory.size.micro",
+                Size::Piccola => "memory.size.piccola",
+                Size::Media => "memory.size.media",
+                Size::Grande => "memory.size.grande",
+            };
+            facts.push(tx.s(key, &[]));
+        }
+        (_, Some(a)) => facts.push(super::answer_view::applicant_one(tx, a)),
+        (None, None) if p.firm => facts.push(tx.s("memory.firm", &[])),
+        (None, None) => {}
+    }
+    if let Some(n) = p.employees {
+        facts.push(tx.s("memory.employees", &[("n", &n.to_string())]));
+    }
+    if let Some(place) = &p.place {
+        let region = p.region.clone().unwrap_or_default();
+        facts.push(if *place == region {
+            place.clone()
+        } else {
+            format!("{place} ({region})")
+        });
+    }
+    if let Some(sector) = &p.sector {
+        facts.push(tx.s("memory.sector", &[("sector", sector)]));
+    }
+    if let Some(form) = &p.legal_form {
+        facts.push(form.clone());
+    }
+    match p.partners {
+        Some(true) => facts.push(tx.s("memory.partners", &[])),
+        Some(false) => facts.push(tx.s("memory.alone", &[])),
+        None => {}
+    }
+    if let Some(v) = p.value {
+        facts.push(tx.s("memory.value", &[("value", &tx.number(v, Some("€")))]));
+    }
+    if let Some(c) = p.cofinancing {
+        facts.push(tx.s("memory.cofinancing", &[("share", &tx.number(c, Some("%")))]));
+    }
+    facts
 }

@@ -40,7 +40,7 @@ impl Engine<'_> {
             if let Some(question) = q.question(id) {
                 text.line()
                     .text(format!("• {}: ", question.label))
-                    .bold(question.show(a, &yes, &no, &skipped));
+                    .bold(question.show(a, &yes, &no, &skipped, tx.lang));
             }
             p.prefilled.push(id.clone());
         }

@@ -141,14 +141,20 @@ pub enum CallStatus {
 }
 
 /// Time left from `now` to `until`, in Italian words ("3 giorni e 4 ore", "45 minuti").
+///
+/// Days are calendar days in Europe/Rome: across the spring clock change a deadline a
+/// week away is "7 giorni", not "6 giorni e 23 ore" (a day there is 23 hours long).
 pub fn italian_time_left(now: Timestamp, until: Timestamp) -> String {
-    let secs = until.as_second() - now.as_second();
-    if secs <= 0 {
+    if until <= now {
         return "0 minuti".to_string();
     }
-    let days = secs / 86_400;
-    let hours = (secs % 86_400) / 3600;
-    let minutes = (secs % 3600) / 60;
+    let (from, to) = (now.to_zoned(rome()), until.to_zoned(rome()));
+    let span = from
+        .until((jiff::Unit::Day, &to))
+        .unwrap_or_else(|_| jiff::Span::new());
+    let days = i64::from(span.get_days());
+    let hours = i64::from(span.get_hours());
+    let minutes = span.get_minutes();
     let unit = |n: i64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     if days > 0 {
         if hours > 0 && days < 7 {
@@ -234,5 +240,23 @@ mod tests {
         );
         assert_eq!(italian_time_left(now, at(30)), "1 minuto");
         assert_eq!(italian_time_left(now, at(-5)), "0 minuti");
+    }
+
+    #[test]
+    fn time_left_counts_calendar_days_across_the_spring_change() {
+        // Rome moves its clocks forward on 29/03/2026: that Sunday has 23 hours.
+        let now: Timestamp = "2026-03-25T11:00:00Z".parse().unwrap(); // 12:00 CET
+        let deadline = DeadlineAt::parse("2026-04-01T12:00").unwrap(); // 12:00 CEST
+        let until = deadline.closes_at().timestamp();
+        assert_eq!(until.as_second() - now.as_second(), 7 * 86_400 - 3600);
+        assert_eq!(italian_time_left(now, until), "7 giorni");
+        // The same week before the change is 7 × 24 hours and reads the same.
+        let before: Timestamp = "2026-03-11T11:00:00Z".parse().unwrap();
+        let until = DeadlineAt::parse("2026-03-18T12:00").unwrap().closes_at();
+        assert_eq!(italian_time_left(before, until.timestamp()), "7 giorni");
+        // Two days across the change, an hour short in seconds, are still two days.
+        let sat: Timestamp = "2026-03-28T11:00:00Z".parse().unwrap(); // Sat 12:00 CET
+        let mon = DeadlineAt::parse("2026-03-30T12:00").unwrap().closes_at();
+        assert_eq!(italian_time_left(sat, mon.timestamp()), "2 giorni");
     }
 }

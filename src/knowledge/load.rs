@@ -161,6 +161,16 @@ fn is_valid_id(id: &str, max: usize) -> bool {
 /// Loads and validates every file of a knowledge directory. On success the pack is
 /// complete and consistent; otherwise all errors found are returned.
 pub fn load_dir(dir: &Path) -> Result<Knowledge, KnowledgeErrors> {
+    load_dir_with(dir, None)
+}
+
+/// Loads a knowledge directory as [`load_dir`] does, but with FAQ file `overlay.0` read
+/// as `overlay.1` (`None`: as if it did not exist) instead of from disk: how the help
+/// desk checks a FAQ file before writing it, with the very errors `load_dir` would give.
+pub fn load_dir_with(
+    dir: &Path,
+    overlay: Option<(&Path, Option<&str>)>,
+) -> Result<Knowledge, KnowledgeErrors> {
     let mut errors = Vec::new();
     if !dir.is_dir() {
         errors.push(KnowledgeError {
@@ -194,8 +204,21 @@ pub fn load_dir(dir: &Path) -> Result<Knowledge, KnowledgeErrors> {
         }
     }
     let mut faqs = Vec::new();
-    for path in toml_files(&dir.join("faq")) {
-        let Some(src) = read(&path, &mut errors) else {
+    let mut faq_files = toml_files(&dir.join("faq"));
+    if let Some((over, text)) = overlay {
+        faq_files.retain(|p| p != over);
+        if text.is_some() {
+            faq_files.push(over.to_path_buf());
+            faq_files.sort();
+        }
+    }
+    let overlaid = |path: &Path| {
+        overlay
+            .filter(|(over, _)| *over == path)
+            .and_then(|(_, text)| text.map(str::to_string))
+    };
+    for path in faq_files {
+        let Some(src) = overlaid(&path).or_else(|| read(&path, &mut errors)) else {
             continue;
         };
         let mut fe = FileErrors {
@@ -307,7 +330,8 @@ pub fn load_dir(dir: &Path) -> Result<Knowledge, KnowledgeErrors> {
     let mut faq_list = Vec::new();
     for (at, f) in faqs {
         if let Some(first) = seen_faq.insert(f.id.clone(), f.file.clone()) {
-            let src = std::fs::read_to_string(&f.file).unwrap_or_default();
+            let src = overlaid(&f.file)
+                .unwrap_or_else(|| std::fs::read_to_string(&f.file).unwrap_or_default());
             FileErrors {
                 path: &f.file,
                 src: &src,
@@ -322,7 +346,7 @@ pub fn load_dir(dir: &Path) -> Result<Knowledge, KnowledgeErrors> {
     }
 
     if errors.is_empty() {
-        Ok(Knowledge {
+        let mut k = Knowledge {
             calls,
             faqs: faq_list,
             synonyms,
@@ -330,7 +354,15 @@ pub fn load_dir(dir: &Path) -> Result<Knowledge, KnowledgeErrors> {
             questionnaires,
             dir: dir.to_path_buf(),
             ..Knowledge::default()
-        })
+        };
+        let (english, coverage) = super::english::english_view(&k, &mut errors);
+        k.english = Some(Box::new(english));
+        k.english_coverage = coverage;
+        if errors.is_empty() {
+            return Ok(k);
+        }
+        errors.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+        Err(KnowledgeErrors(errors))
     } else {
         errors.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
         Err(KnowledgeErrors(errors))

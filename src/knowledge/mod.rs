@@ -4,14 +4,16 @@
 //! problem: every file is read and every error is reported with its file and line, so
 //! `sportello check` can list them all at once.
 
+pub mod audit;
 pub mod deadline;
+pub mod english;
 pub mod lexicon;
 mod load;
 mod questionnaire;
 
 pub use deadline::{CallStatus, Deadline, DeadlineAt, DeadlineChange, DeadlineStatus};
 pub use lexicon::{Lexicon, Size};
-pub use load::load_dir;
+pub use load::{load_dir, load_dir_with};
 
 use std::fmt;
 use std::path::PathBuf;
@@ -19,6 +21,22 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::eligibility::{Questionnaire, Target};
+
+/// The placeholder a text of the pack writes where it sends the reader to a person
+/// (`Verifica la pagina ufficiale. {help_desk}`). It is filled when the text is shown,
+/// from the configuration (a staff group, a contact, or neither), so the pack never
+/// promises a help desk the bot does not have. Search never sees it.
+pub const HELP_DESK: &str = "{help_desk}";
+
+/// `text` with [`HELP_DESK`] replaced by `pointer`.
+pub fn fill_help_desk(text: &str, pointer: &str) -> String {
+    text.replace(HELP_DESK, pointer)
+}
+
+/// `text` without [`HELP_DESK`] (for indexing and for checks).
+pub fn strip_help_desk(text: &str) -> String {
+    text.replace(HELP_DESK, "")
+}
 
 /// Stable identifier of a call (strategy, measure or call), e.g. `wecare-welfare-aziendale`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -157,6 +175,12 @@ pub struct Knowledge {
     pub documents: Vec<crate::documents::OfficialDocument>,
     /// Problems that do not stop the load (e.g. a document that cannot be read).
     pub warnings: Vec<KnowledgeError>,
+    /// The language of the texts: Italian, or English in the English view.
+    pub lang: crate::text::Lang,
+    /// The pack as an English reader sees it (see [`english`]); `None` inside that view.
+    pub english: Option<Box<Knowledge>>,
+    /// How much of each Italian file has English text (`sportello check`).
+    pub english_coverage: Vec<english::Coverage>,
 }
 
 impl Knowledge {
@@ -173,6 +197,14 @@ impl Knowledge {
         self.questionnaires
             .iter()
             .find(|q| q.target == Target::Call(call.clone()))
+    }
+
+    /// The pack in `lang`: the English view when asked for English and there is one.
+    pub fn in_lang(&self, lang: crate::text::Lang) -> &Knowledge {
+        match (lang, &self.english) {
+            (crate::text::Lang::En, Some(en)) => en,
+            _ => self,
+        }
     }
 
     pub fn faq(&self, id: &str) -> Option<&Faq> {

@@ -29,6 +29,8 @@ use tokio::task::JoinSet;
 
 use super::limit::Limiter;
 use super::policy::{self, Answer, Verdict};
+use crate::ops::logs::Pseudo;
+use crate::ops::{latency, metrics};
 use crate::outgoing::{Class, Entry, Then, What};
 use crate::store::outbox::{Claimed, Owner};
 use crate::store::{Commit, CommitError, Store, StoreError};
@@ -236,8 +238,9 @@ impl<H: Hooks> Sender<H> {
                     ..Default::default()
                 })
             } else {
-                self.store
-                    .outbox_claim(
+                metrics::store_op_async(
+                    "outbox_claim",
+                    self.store.outbox_claim(
                         self.owner,
                         now,
                         self.settings.lease,
@@ -260,8 +263,9 @@ impl<H: Hooks> Sender<H> {
                                 }
                             }
                         },
-                    )
-                    .await
+                    ),
+                )
+                .await
             };
             let round = match round {
                 Ok(r) => r,
@@ -278,8 +282,10 @@ impl<H: Hooks> Sender<H> {
             let claimed = self.merge_busy_groups(round.claimed).await;
             if !claimed.is_empty() || dirty {
                 // Entries are sent only once they (and the state change that stored
-                // them) are on disk; completions so far become durable too.
-                while let Err(e) = self.store.flush().await {
+                // them) are on disk; completions so far become durable too. Both are
+                // commits: usually the handlers' flushes already wrote them (group
+                // commit), and then no flush of our own is needed.
+                while let Err(e) = self.store.flush_commits().await {
                     tracing::error!("outbox: flushing before sending failed: {e}");
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
@@ -448,7 +454,7 @@ impl<H: Hooks> Sender<H> {
                         .merged
                         .fetch_add(replaced.len() as u64, Ordering::Relaxed);
                     tracing::info!(
-                        chat = c.entry.chat,
+                        chat = %Pseudo(c.entry.chat),
                         replies = replaced.len() + 1,
                         "busy group: replies merged into one message"
                     );
@@ -467,28 +473,36 @@ impl<H: Hooks> Sender<H> {
     /// One lane: sends a claimed entry and completes, retries or drops it.
     async fn deliver<T: Transport>(&self, c: Claimed, transport: &T) {
         let chat = c.entry.chat;
+        let who = Pseudo(chat);
         let entry = self.hooks.prepare(c.entry.clone()).await;
         let mut what = entry.what.clone();
         let mut plain = false;
         let end = loop {
             self.limiter.slot(entry.class).await;
             let answer = transport.call(chat, &what, plain).await;
+            match &answer {
+                Answer::Ok { .. } => {}
+                Answer::Error { status, code, .. } => {
+                    metrics::telegram_error(&code.unwrap_or(*status).to_string());
+                }
+                Answer::Network(_) => metrics::telegram_error("network"),
+            }
             let editing = matches!(what, What::Edit { .. });
             match policy::judge(&answer, editing) {
                 Verdict::Accepted { message_id } => break End::Delivered { message_id },
                 Verdict::PlainText if !plain => {
                     self.counters.plain_text.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(chat, "Telegram could not parse a reply: sent as plain text");
+                    tracing::warn!(chat = %who, "Telegram could not parse a reply: sent as plain text");
                     plain = true;
                 }
                 Verdict::PlainText => break End::Refused("can't parse entities".into()),
                 Verdict::SendInstead => {
-                    tracing::debug!(chat, "edit refused, sending a new message instead");
+                    tracing::debug!(chat = %who, "edit refused, sending a new message instead");
                     what = as_message(what);
                 }
                 Verdict::RetryAfter(wait) => {
                     self.counters.retry_after.fetch_add(1, Ordering::Relaxed);
-                    tracing::info!(chat, ?wait, "Telegram asked to slow down (429)");
+                    tracing::info!(chat = %who, ?wait, "Telegram asked to slow down (429)");
                     self.limiter.pause(chat, wait);
                     self.retry(&c, &entry, wait, false).await;
                     return;
@@ -500,20 +514,28 @@ impl<H: Hooks> Sender<H> {
                         > SignedDuration::try_from(self.settings.give_up_after)
                             .unwrap_or(SignedDuration::MAX)
                     {
-                        tracing::error!(chat, %why, "giving up a message stored {age:#} ago");
+                        tracing::error!(chat = %who, %why, "giving up a message stored {age:#} ago");
                         break End::Refused(format!("too old: {why}"));
                     }
                     let wait = policy::backoff(c.attempts);
-                    tracing::warn!(chat, attempt = c.attempts + 1, ?wait, %why, "send failed; will retry");
+                    tracing::warn!(chat = %who, attempt = c.attempts + 1, ?wait, %why, "send failed; will retry");
                     self.retry(&c, &entry, wait, true).await;
                     return;
                 }
                 Verdict::Blocked(why) => {
-                    tracing::info!(chat, %why, "the chat refuses the bot (403)");
+                    tracing::info!(chat = %who, %why, "the chat refuses the bot (403)");
                     break End::Blocked;
                 }
+                Verdict::Refused(why) if is_photo(&what) => {
+                    // The photo's caption is the message: it goes as text.
+                    tracing::warn!(chat = %who, %why, "Telegram refused a photo: its text sent alone");
+                    what = without_photo(what);
+                    if matches!(&what, What::Message { text, .. } if text.is_empty()) {
+                        break End::Refused(why);
+                    }
+                }
                 Verdict::Refused(why) => {
-                    tracing::warn!(chat, %why, "Telegram refused a message; dropped");
+                    tracing::warn!(chat = %who, %why, "Telegram refused a message; dropped");
                     break End::Refused(why);
                 }
             }
@@ -524,6 +546,9 @@ impl<H: Hooks> Sender<H> {
             End::Refused(_) => &self.counters.refused,
         }
         .fetch_add(1, Ordering::Relaxed);
+        if entry.class == Class::Reply {
+            latency::reply_done(chat, matches!(end, End::Delivered { .. }));
+        }
         self.complete(&c, &entry, &end).await;
     }
 
@@ -537,7 +562,7 @@ impl<H: Hooks> Sender<H> {
                 commit = Commit::new();
                 commit.consume(c);
             }
-            match self.store.commit(&commit).await {
+            match metrics::store_op_async("commit", self.store.commit(&commit)).await {
                 Ok(()) => break,
                 Err(CommitError::Conflict) if attempt < 4 => continue,
                 Err(e) => {
@@ -568,6 +593,28 @@ impl<H: Hooks> Sender<H> {
         if told {
             self.kick();
         }
+    }
+}
+
+fn is_photo(what: &What) -> bool {
+    matches!(what, What::Message { document: Some(d), .. } if d.photo)
+}
+
+/// A photo message as a text message with its caption (and buttons).
+fn without_photo(what: What) -> What {
+    match what {
+        What::Message {
+            text,
+            buttons,
+            reply_to,
+            ..
+        } => What::Message {
+            text,
+            buttons,
+            document: None,
+            reply_to,
+        },
+        other => other,
     }
 }
 

@@ -16,6 +16,7 @@
 //! which paces, retries and classifies every message the bot sends with one limiter
 //! and one policy: the dispatcher's own pacing is then off ([`Outbox::paced`]).
 
+use crate::ops::logs::Pseudo;
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -229,7 +230,7 @@ async fn deliver<O: Outbox>(
             Err(SendError::Transient(e)) => {
                 counters.transient.fetch_add(1, Ordering::Relaxed);
                 transient += 1;
-                tracing::debug!("reminder to {}: {e} (attempt {transient})", chat.0);
+                tracing::debug!(user = %Pseudo(chat.0), "reminder: {e} (attempt {transient})");
                 if transient >= attempts {
                     return Delivery::GaveUp;
                 }
@@ -317,6 +318,17 @@ impl<O: Outbox, C: Clock> Dispatcher<O, C> {
             return Ok(());
         }
         let k = &brain.knowledge;
+        // Followers of a changed call first (notices through the outbox, reminders for a
+        // deadline just published); then the subscriptions, which tell of moved deadlines.
+        let f = crate::app::follows::sync(&self.store, k, &self.settings.offsets, self.clock.now())
+            .await?;
+        tracing::info!(
+            "follows: {} followed calls, {} followers told, {} reminders planned, {} left for the next load",
+            f.follows,
+            f.told,
+            f.planned,
+            f.skipped
+        );
         let r = self
             .store
             .sync_reminders(
@@ -325,6 +337,7 @@ impl<O: Outbox, C: Clock> Dispatcher<O, C> {
                 self.clock.now(),
             )
             .await?;
+        crate::ops::metrics::reminders_queued(r.queued as u64);
         tracing::info!(
             "reminders: {} subscriptions, {} moved, {} ended, {} finished, {} reminders queued",
             r.subscriptions,
@@ -333,6 +346,7 @@ impl<O: Outbox, C: Clock> Dispatcher<O, C> {
             r.finished,
             r.queued
         );
+
         self.seen_brain = Some(brain);
         Ok(())
     }
@@ -400,8 +414,14 @@ impl<O: Outbox, C: Clock> Dispatcher<O, C> {
                     if q.in_flight {
                         self.stats.resent_after_restart += 1;
                     }
-                    let call = brain.knowledge.call(&q.item.call.0);
-                    let reply = message(texts(Lang::It), call, &q.item, now);
+                    // In the user's language, with the call as that language's pack
+                    // names it (a session that cannot be read: Italian).
+                    let lang = match self.store.load_session(q.item.user).await {
+                        Ok(s) => crate::app::session::decode(s.as_ref()).into_session().lang,
+                        Err(_) => Lang::It,
+                    };
+                    let call = brain.knowledge.in_lang(lang).call(&q.item.call.0);
+                    let reply = message(texts(lang), call, &q.item, now);
                     busy.insert(key.clone());
                     let (outbox, limiter, counters) = (
                         self.outbox.clone(),
@@ -465,13 +485,13 @@ impl<O: Outbox, C: Clock> Dispatcher<O, C> {
                         .unsubscribe_all(q.item.user, &self.settings.offsets)
                         .await?;
                     tracing::info!(
-                        "user {} blocked the bot: {n} subscription(s) removed",
-                        q.item.user.0
+                        user = %Pseudo(q.item.user.0),
+                        "the user blocked the bot: {n} subscription(s) removed"
                     );
                 }
                 Delivery::Failed(e) => {
                     self.stats.failed += 1;
-                    tracing::warn!("reminder to {} not deliverable: {e}", q.item.user.0);
+                    tracing::warn!(user = %Pseudo(q.item.user.0), "reminder not deliverable: {e}");
                     self.store
                         .complete_reminder(&key, &q.item, DoneHow::Failed, now)
                         .await?;

@@ -4,11 +4,12 @@
 //!
 //! [`Handoff::send`] stores the reminder as a background entry, flushes, and waits for
 //! the sender to report how it ended, so the dispatcher still learns of a 403 (the
-//! subscriptions end) and counts what was sent.
+//! subscriptions end) and counts what was sent; the metrics count it here too.
 
 use std::sync::Arc;
 
 use super::{Outbox, SendError};
+use crate::ops::metrics;
 use crate::outbox::sender::{End, Hooks, Sender};
 use crate::outgoing::{Class, Target, Then, plan};
 use crate::reply::Reply;
@@ -48,9 +49,18 @@ impl<H: Hooks> Outbox for Handoff<H> {
             .map_err(|e| SendError::Transient(e.to_string()))?;
         self.sender.kick();
         match ended.await {
-            Ok(End::Delivered { .. }) => Ok(()),
-            Ok(End::Blocked) => Err(SendError::Blocked),
-            Ok(End::Refused(why)) => Err(SendError::Permanent(why)),
+            Ok(End::Delivered { .. }) => {
+                metrics::reminder_sent();
+                Ok(())
+            }
+            Ok(End::Blocked) => {
+                metrics::reminder_failed("blocked");
+                Err(SendError::Blocked)
+            }
+            Ok(End::Refused(why)) => {
+                metrics::reminder_failed("refused");
+                Err(SendError::Permanent(why))
+            }
             // The sender stopped first: the entry stays stored and goes out at start.
             Err(_) => std::future::pending().await,
         }

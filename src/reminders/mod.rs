@@ -25,7 +25,7 @@ pub use dispatch::{Clock, Outbox, SendError, Stats, SystemClock, spawn_dispatche
 pub use schedule::{Offset, Planned, Subscription};
 
 use crate::action::Action;
-use crate::knowledge::{Call, deadline};
+use crate::knowledge::Call;
 use crate::reply::{Button, Reply};
 use crate::text::Texts;
 use schedule::{EndReason, Kind};
@@ -87,8 +87,8 @@ fn button(label: String, action: Action) -> Button {
 /// `call` is the call as the knowledge in force describes it, if it still exists.
 pub fn message(tx: &Texts, call: Option<&Call>, item: &Planned, now: Timestamp) -> Reply {
     let name = call.map_or(item.call.0.clone(), |c| c.short.clone());
-    let date = item.deadline.italian();
-    let left = deadline::italian_time_left(now, item.deadline.closes_at().timestamp());
+    let date = tx.date(&item.deadline);
+    let left = tx.time_left(now, item.deadline.closes_at().timestamp());
     let card = |tx: &Texts| {
         vec![button(
             tx.s("reminder.button.check", &[]),
@@ -122,7 +122,7 @@ pub fn message(tx: &Texts, call: Option<&Call>, item: &Planned, now: Timestamp) 
             "reminder.moved",
             &[
                 ("call", &name),
-                ("from", &from.italian()),
+                ("from", &tx.date(from)),
                 ("date", &date),
                 ("left", &left),
             ],
@@ -143,15 +143,11 @@ pub fn message(tx: &Texts, call: Option<&Call>, item: &Planned, now: Timestamp) 
             let now_at = call
                 .and_then(|c| c.deadline.as_ref())
                 .and_then(|d| d.known())
-                .map(|d| d.italian())
+                .map(|d| tx.date(&d))
                 .unwrap_or_default();
             let reply = Reply::new(tx.t(
                 key,
-                &[
-                    ("call", &name),
-                    ("from", &from.italian()),
-                    ("date", &now_at),
-                ],
+                &[("call", &name), ("from", &tx.date(from)), ("date", &now_at)],
             ));
             if call.is_some() {
                 reply.with_buttons(vec![card(tx)])

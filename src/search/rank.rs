@@ -162,6 +162,7 @@ impl SearchIndex {
                 .any(|&(e, _)| self.strength(c, &self.entries[e]) > 0.0);
             if !reached {
                 q.unknown += c.weight.min(self.unknown_weight());
+                q.unknown_words += 1;
                 c.weight = 0.0;
             }
         }

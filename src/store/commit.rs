@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 
 use super::outbox::{Claimed, Waiting};
+use super::watches::Watch;
 use super::{AskedQuestion, Revision, StoreError, Ticket, UserId};
 use crate::knowledge::CallId;
 use crate::outgoing::Entry;
@@ -66,6 +67,13 @@ pub enum Change {
     Erase(UserId),
     /// The user of a waiting entry was told of its delay; conflicts if it changed.
     Notified(Waiting),
+    /// A user follows a call (or is following it again, with what they know now).
+    Follow(Watch),
+    /// A follower was told of a change: `new` replaces `old`; conflicts unless `old` is
+    /// still stored as is.
+    Refollow { old: Watch, new: Watch },
+    /// Stop following one call (or all, `call: None`).
+    Unfollow { user: UserId, call: Option<CallId> },
 }
 
 /// Everything one update (or one delivery) changes.
@@ -176,6 +184,18 @@ impl Commit {
         self.change(Change::Erase(user))
     }
 
+    pub fn follow(&mut self, w: Watch) -> &mut Self {
+        self.change(Change::Follow(w))
+    }
+
+    pub fn refollow(&mut self, old: Watch, new: Watch) -> &mut Self {
+        self.change(Change::Refollow { old, new })
+    }
+
+    pub fn unfollow(&mut self, user: UserId, call: Option<CallId>) -> &mut Self {
+        self.change(Change::Unfollow { user, call })
+    }
+
     pub fn notified(&mut self, w: &Waiting) -> &mut Self {
         self.change(Change::Notified(w.clone()))
     }
@@ -232,4 +252,10 @@ pub trait Committer: Send + Sync {
     /// Makes every write so far durable: nothing may be sent before the state change
     /// that produced it is. Concurrent callers may share one flush.
     async fn flush(&self) -> Result<(), StoreError>;
+
+    /// Makes every commit applied so far durable (what the outbox sender needs before
+    /// sending what it read); a backend may skip the flush when one since covered them.
+    async fn flush_commits(&self) -> Result<(), StoreError> {
+        self.flush().await
+    }
 }

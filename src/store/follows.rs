@@ -148,7 +148,8 @@ pub trait FollowStore: Send + Sync {
         now: Timestamp,
     ) -> Result<(), StoreError>;
 
-    /// Puts an item back in the queue at `due`, not held, with one more attempt.
+    /// Puts an item back in the queue at `due`, not held, with one more attempt (unless
+    /// it left the queue meanwhile, e.g. its user was erased).
     async fn release_reminder(
         &self,
         key: &ReminderKey,
@@ -156,9 +157,9 @@ pub trait FollowStore: Send + Sync {
         due: Timestamp,
     ) -> Result<(), StoreError>;
 
-    /// Ends every claim's lease at once (items then listed again as in flight). Only for
-    /// backends where one process owns the data, at start; others wait for the leases.
-    /// Returns how many.
+    /// Ends every claim's lease at once (items then listed again as in flight), at start.
+    /// Only a backend where one process owns the data does so; a shared one does
+    /// nothing here and lets the leases end. Returns how many.
     async fn recover_reminders(&self) -> Result<usize, StoreError>;
 
     /// Items in the queue (for reports and tests).

@@ -10,6 +10,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use super::{StoreError, UserId};
+use crate::text::Lang;
 
 /// After a staff reply, the user's messages still go to the ticket for this long; then
 /// the bot answers them again (the ticket stays listed until `/chiudi`).
@@ -46,6 +47,10 @@ pub struct Ticket {
     pub last_reply: Option<Timestamp>,
     /// The ticket's first message in the staff group (follow-ups reply to it).
     pub message: Option<i32>,
+    /// The language the user is answered in: what the bot tells them about the ticket
+    /// is in it; staff always see Italian, with a note when the user writes another.
+    #[serde(default)]
+    pub lang: Lang,
 }
 
 impl Ticket {
@@ -81,6 +86,7 @@ pub struct NewTicket {
     pub question: String,
     pub call: Option<String>,
     pub answers: Vec<(String, String)>,
+    pub lang: Lang,
 }
 
 impl NewTicket {
@@ -98,6 +104,7 @@ impl NewTicket {
             status: Status::Open,
             last_reply: None,
             message: None,
+            lang: self.lang,
         }
     }
 }

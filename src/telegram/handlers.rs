@@ -11,7 +11,8 @@ use teloxide::prelude::*;
 use teloxide::types::Me;
 
 use super::flood::Verdict;
-use super::{Adapter, HandlerError, message_event, redact};
+use super::observe::done;
+use super::{Adapter, HandlerError, message_event};
 use crate::app::Incoming;
 use crate::dialogue::Event;
 use crate::outgoing::Target;
@@ -44,7 +45,9 @@ pub(super) async fn on_message<B>(
 where
     B: Requester<Err = RequestError> + Borrow<Bot> + Clone + Send + Sync + 'static,
 {
+    let received = Instant::now();
     let Some(from) = msg.from.as_ref().filter(|u| !u.is_bot) else {
+        done("ignored", received);
         return Ok(());
     };
     let user = UserId(from.id.0 as i64);
@@ -67,16 +70,35 @@ where
             .await
         {
             Ok(Some(deliveries)) => {
+                // A text answer may become a FAQ: offered before the copy is stored, so
+                // its delivery confirmation carries «📌 Salva come FAQ».
+                if let Some(text) = msg.text() {
+                    let by = crate::helpdesk::teach::Actor {
+                        id: user.0,
+                        name: display_name(from),
+                    };
+                    let now = jiff::Timestamp::now();
+                    if let Err(e) = ad
+                        .app
+                        .offer_faq(msg.chat.id.0, replied.id.0, text, &by, now)
+                        .await
+                    {
+                        // The log writer removes the token (one redaction layer).
+                        tracing::warn!("offering a staff answer as a FAQ: {e}");
+                    }
+                }
                 ad.store(deliveries, &here, update).await;
                 ad.deliver(&bot).await;
+                done("staff reply", received);
                 return Ok(());
             }
             Ok(None) => {}
             Err(e) => {
-                tracing::error!("staff reply: {}", redact(&e.to_string()));
+                tracing::error!("staff reply: {e}");
                 ad.say(&here, vec![Reply::new(tx.t("telegram.error", &[]))], update)
                     .await;
                 ad.deliver(&bot).await;
+                done("failed", received);
                 return Ok(());
             }
         }
@@ -85,9 +107,16 @@ where
     let forwarded = msg.forward_origin().is_some();
     let event = match msg.text() {
         Some(text) if forwarded && (private || staff_chat) => Event::Text(text.to_string()),
+        // «domanda: …» and the like edit a FAQ draft, without naming the bot.
+        Some(text) if staff_chat && crate::helpdesk::teach::parse_edit(text).is_some() => {
+            Event::Text(text.to_string())
+        }
         Some(text) => match message_event(text, private, me.username()) {
             Some(e) => e,
-            None => return Ok(()),
+            None => {
+                done("not addressed", received);
+                return Ok(());
+            }
         },
         None if private => {
             // Photos, stickers, voice: say kindly what the bot can read.
@@ -100,18 +129,26 @@ where
                 .await;
                 ad.deliver(&bot).await;
             }
+            done("not text", received);
             return Ok(());
         }
-        None => return Ok(()),
+        None => {
+            done("not addressed", received);
+            return Ok(());
+        }
     };
     match ad.flood.check(user.0, Instant::now()) {
         Verdict::Pass => {}
         Verdict::Warn => {
             ad.say(&here, vec![slow_down(&ad)], update).await;
             ad.deliver(&bot).await;
+            done("flood warned", received);
             return Ok(());
         }
-        Verdict::Drop => return Ok(()),
+        Verdict::Drop => {
+            done("flood dropped", received);
+            return Ok(());
+        }
     }
     let incoming = Incoming {
         user,
@@ -119,9 +156,11 @@ where
         chat: msg.chat.id.0,
         event,
         forwarded,
+        lang: from.language_code.as_deref().map(Lang::from_code),
     };
-    ad.accept(&incoming, &here, update).await;
+    let outcome = ad.accept(&incoming, &here, update, received).await;
     ad.deliver(&bot).await;
+    done(outcome, received);
     Ok(())
 }
 
@@ -146,12 +185,16 @@ pub(super) async fn on_callback<B>(
 where
     B: Requester<Err = RequestError> + Borrow<Bot> + Clone + Send + Sync + 'static,
 {
+    let received = Instant::now();
     // Every press is answered at once, or the client keeps its spinner going. It is not
     // a chat message: no chat limit applies, and a refused answer is not retried.
     let answer = bot.answer_callback_query(q.id.clone());
     match tokio::time::timeout(CALLBACK_ANSWER_LIMIT, answer.send()).await {
         Ok(Ok(_)) => {}
-        Ok(Err(e)) => tracing::debug!("answerCallbackQuery: {}", redact(&e.to_string())),
+        Ok(Err(e)) => {
+            crate::ops::metrics::telegram_error(&super::error_code(&e));
+            tracing::debug!("answerCallbackQuery: {e}");
+        }
         Err(_) => tracing::debug!("answerCallbackQuery: no answer in time"),
     }
     let user = UserId(q.from.id.0 as i64);
@@ -165,7 +208,7 @@ where
         },
     };
     here.pressed = q.regular_message().map(|m| m.id.0);
-    match ad.flood.check(user.0, Instant::now()) {
+    let outcome = match ad.flood.check(user.0, Instant::now()) {
         Verdict::Pass => {
             let incoming = Incoming {
                 user,
@@ -173,13 +216,21 @@ where
                 chat: here.chat,
                 event: Event::Button(q.data.clone().unwrap_or_default()),
                 forwarded: false,
+                lang: q.from.language_code.as_deref().map(Lang::from_code),
             };
-            ad.accept(&incoming, &here, update).await;
+            ad.accept(&incoming, &here, update, received).await
         }
-        Verdict::Warn => ad.say(&here, vec![slow_down(&ad)], update).await,
-        Verdict::Drop => return Ok(()),
-    }
+        Verdict::Warn => {
+            ad.say(&here, vec![slow_down(&ad)], update).await;
+            "flood warned"
+        }
+        Verdict::Drop => {
+            done("flood dropped", received);
+            return Ok(());
+        }
+    };
     ad.deliver(&bot).await;
+    done(outcome, received);
     Ok(())
 }
 

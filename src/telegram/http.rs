@@ -23,14 +23,15 @@ use crate::outbox::sender::Transport;
 use crate::outgoing::{DocumentSource, ReplyTo, What};
 use crate::reply::{Button, Rich};
 
-use super::redact;
-
 /// Added to the long-polling timeout for the HTTP client's own timeout.
 pub const POLL_MARGIN: Duration = Duration::from_secs(15);
 
 /// The HTTP client for a long-polling timeout of `poll_timeout`.
 pub fn client(poll_timeout: Duration) -> reqwest::Client {
+    // rustls always: test builds also compile native-tls (a dev-dependency's feature), and
+    // the bot must speak TLS the same way in tests and in production.
     reqwest::Client::builder()
+        .use_rustls_tls()
         .connect_timeout(Duration::from_secs(5))
         .timeout(client_timeout(poll_timeout))
         .tcp_nodelay(true)
@@ -142,9 +143,14 @@ impl Transport for HttpTransport {
                     },
                 };
                 let part = reqwest::multipart::Part::bytes(bytes).file_name(doc.file_name.clone());
+                let (method, field) = if doc.photo {
+                    ("SendPhoto", "photo")
+                } else {
+                    ("SendDocument", "document")
+                };
                 let mut form = reqwest::multipart::Form::new()
                     .text("chat_id", chat.to_string())
-                    .part("document", part);
+                    .part(field, part);
                 if !text.is_empty() {
                     let (caption, mode) = render(text, plain);
                     form = form.text("caption", caption);
@@ -157,7 +163,7 @@ impl Transport for HttpTransport {
                 }
                 let r = self
                     .client
-                    .post(self.url("SendDocument"))
+                    .post(self.url(method))
                     .multipart(form)
                     .send()
                     .await;
@@ -194,16 +200,17 @@ impl Transport for Bot {
     }
 }
 
-/// Reads a Bot API answer (errors never carry the URL, hence never the token).
+/// Reads a Bot API answer. Errors leave the URL out: it holds the token, and the
+/// description is stored with the entry's retry.
 async fn read(r: Result<reqwest::Response, reqwest::Error>) -> Answer {
     let resp = match r {
         Ok(r) => r,
-        Err(e) => return Answer::Network(redact(&e.without_url().to_string())),
+        Err(e) => return Answer::Network(e.without_url().to_string()),
     };
     let status = resp.status().as_u16();
     match resp.text().await {
         Ok(body) => parse(status, &body),
-        Err(e) => Answer::Network(redact(&e.without_url().to_string())),
+        Err(e) => Answer::Network(e.without_url().to_string()),
     }
 }
 

@@ -15,23 +15,28 @@
 //! bot's ticket messages is copied to the ticket's user ([`App::staff_reply`]), and
 //! forwarded messages count as addressed to the bot.
 
+mod endpoints;
 pub mod flood;
 mod handlers;
 pub mod http;
+mod observe;
 pub mod run;
 
 use std::borrow::Borrow;
-use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use teloxide::Bot;
 use teloxide::RequestError;
-use teloxide::dispatching::UpdateHandler;
+use teloxide::dispatching::{UpdateHandler, UpdateHandlerTracingExt};
 use teloxide::prelude::*;
 
 use crate::app::{App, Delivery, Incoming};
 use crate::dialogue::Event;
+use crate::ops::health::Health;
+use crate::ops::latency;
+use crate::ops::logs::Pseudo;
 use crate::outbox::{Limiter, Sender, SenderSettings};
 use crate::outgoing::Target;
 use crate::reply::Reply;
@@ -43,22 +48,6 @@ use http::HttpTransport;
 /// What handlers return; errors are logged by the dispatcher, never fatal.
 pub type HandlerError = Box<dyn std::error::Error + Send + Sync>;
 
-/// The bot token, once known, so that no log line can carry it.
-static TOKEN: OnceLock<String> = OnceLock::new();
-
-/// Remembers the token for [`redact`] (first call wins).
-pub fn hide_in_logs(token: &str) {
-    let _ = TOKEN.set(token.to_string());
-}
-
-/// `s` with the bot token, if present, replaced by `<token>`.
-pub fn redact(s: &str) -> String {
-    match TOKEN.get().filter(|t| !t.is_empty()) {
-        Some(t) => s.replace(t.as_str(), "<token>"),
-        None => s.to_string(),
-    }
-}
-
 /// What the handlers share.
 pub struct Adapter {
     pub app: Arc<App>,
@@ -66,6 +55,8 @@ pub struct Adapter {
     pub sender: Arc<Sender<App>>,
     /// Deliver in the handler that stored the messages, instead of in the sender's task.
     inline: bool,
+    /// What `/readyz` reads: updates arriving, the listener failing.
+    pub health: Arc<Health>,
 }
 
 impl Adapter {
@@ -84,6 +75,7 @@ impl Adapter {
             flood: Flood::new(flood_messages, flood_window),
             sender,
             inline: true,
+            health: Arc::default(),
         })
     }
 
@@ -93,12 +85,14 @@ impl Adapter {
         flood_messages: u32,
         flood_window: Duration,
         sender: Arc<Sender<App>>,
+        health: Arc<Health>,
     ) -> Arc<Adapter> {
         Arc::new(Adapter {
             app,
             flood: Flood::new(flood_messages, flood_window),
             sender,
             inline: false,
+            health,
         })
     }
 
@@ -110,23 +104,35 @@ impl Adapter {
         (!self.inline).then_some(update.id.0)
     }
 
-    async fn accept(&self, incoming: &Incoming, here: &Target, update: Option<u32>) {
-        if let Err(e) = self
+    /// Runs the update through the app; `received`: when it arrived (for the
+    /// update-to-reply latency). Returns the update's outcome for its span.
+    async fn accept(
+        &self,
+        incoming: &Incoming,
+        here: &Target,
+        update: Option<u32>,
+        received: Instant,
+    ) -> &'static str {
+        match self
             .app
             .accept(incoming, here, update, Timestamp::now())
             .await
         {
-            tracing::error!(
-                user = incoming.user.0,
-                "handling an update failed: {}",
-                redact(&e.to_string())
-            );
-            self.say(
-                here,
-                vec![Reply::new(texts(Lang::It).t("telegram.error", &[]))],
-                None,
-            )
-            .await;
+            Ok(0) => "nothing to send",
+            Ok(_) => {
+                latency::replies_stored(here.chat, received);
+                "replied"
+            }
+            Err(e) => {
+                tracing::error!("handling an update failed: {e}");
+                self.say(
+                    here,
+                    vec![Reply::new(texts(Lang::It).t("telegram.error", &[]))],
+                    None,
+                )
+                .await;
+                "failed"
+            }
         }
     }
 
@@ -142,11 +148,7 @@ impl Adapter {
 
     async fn store(&self, deliveries: Vec<Delivery>, here: &Target, update: Option<u32>) {
         if let Err(e) = self.app.send(deliveries, here, update).await {
-            tracing::error!(
-                chat = here.chat,
-                "storing a reply failed: {}",
-                redact(&e.to_string())
-            );
+            tracing::error!(chat = %Pseudo(here.chat), "storing a reply failed: {e}");
         }
     }
 
@@ -163,6 +165,34 @@ impl Adapter {
     }
 }
 
+/// A failed Bot API request's error code for the metrics: Telegram's code where the
+/// error tells it (teloxide keeps only the description), `network` or `invalid_json`.
+pub fn error_code(e: &RequestError) -> String {
+    match e {
+        RequestError::RetryAfter(_) => "429".into(),
+        RequestError::MigrateToChatId(_) => "400".into(),
+        RequestError::Network(_) | RequestError::Io(_) => "network".into(),
+        RequestError::InvalidJson { .. } => "invalid_json".into(),
+        RequestError::Api(api) => {
+            let d = api.to_string();
+            [
+                ("Unauthorized", "401"),
+                ("Forbidden", "403"),
+                ("Not Found", "404"),
+                ("Conflict", "409"),
+                ("Internal Server Error", "500"),
+                ("Bad Gateway", "502"),
+                ("Service Unavailable", "503"),
+                ("Gateway Timeout", "504"),
+            ]
+            .iter()
+            .find(|(p, _)| d.starts_with(p))
+            .map_or("400", |(_, c)| c)
+            .into()
+        }
+    }
+}
+
 /// The update tree. `B` is the requester the dispatcher was built with (a plain `Bot`:
 /// the outbox sends, under its own limiter).
 pub fn schema<B>() -> UpdateHandler<HandlerError>
@@ -172,6 +202,7 @@ where
     dptree::entry()
         .branch(Update::filter_message().endpoint(handlers::on_message::<B>))
         .branch(Update::filter_callback_query().endpoint(handlers::on_callback::<B>))
+        .instrument_with(observe::update_span)
 }
 
 /// What a text message of a chat means for the bot (`None`: not addressed to it).
@@ -245,13 +276,5 @@ mod tests {
             .as_deref(),
             Some("quando scade?")
         );
-    }
-
-    #[test]
-    fn the_token_never_reaches_a_log_line() {
-        hide_in_logs("123:SECRET");
-        let line = redact("error sending request for url (http://h/bot123:SECRET/getMe)");
-        assert!(!line.contains("SECRET"), "{line}");
-        assert!(line.contains("<token>"));
     }
 }

@@ -10,7 +10,9 @@
 //!
 //! Stop order: updates in progress finish, the dispatcher stops claiming reminders, the
 //! sender finishes the sends under way (what is left goes out at the next start), the
-//! database is flushed.
+//! database is flushed. The ops endpoints (`[ops]`, see [`super::endpoints`]) start first
+//! and stop last, so `/healthz` answers for the whole life of the process; in webhook
+//! mode the webhook's listener may serve them too, under `[ops] webhook_path`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,14 +28,17 @@ use teloxide::types::{BotCommand, BotCommandScope, Recipient};
 use teloxide::update_listeners::{Polling, webhooks};
 
 use crate::app::App;
-use crate::config::{DataConfig, Mode, TelegramConfig};
+use crate::config::{DataConfig, Mode, OpsConfig, TelegramConfig};
+use crate::ops::health::Health;
+use crate::ops::metrics;
 use crate::outbox::{Limiter, Sender, SenderSettings};
 use crate::reminders::handoff::Handoff;
 use crate::reminders::{ReminderSettings, SystemClock};
 use crate::text::{Lang, texts};
 
+use super::endpoints::Started;
 use super::http::{self, HttpTransport};
-use super::{Adapter, redact, schema};
+use super::{Adapter, error_code, schema};
 
 /// The commands shown in Telegram's menu, in order: (command, locale key of its
 /// description). A feature that adds a command adds one line here and one key in
@@ -50,6 +55,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("annulla", "command.annulla"),
     ("privacy", "command.privacy"),
     ("cancellami", "command.cancellami"),
+    ("lingua", "command.lingua"),
 ];
 
 /// The staff's extra commands, shown only in the staff group and the staff's private
@@ -60,6 +66,7 @@ pub const STAFF_COMMANDS: &[(&str, &str)] = &[
     ("chiudi", "command.chiudi"),
     ("statistiche", "command.statistiche"),
     ("ricarica", "command.ricarica"),
+    ("faq", "command.faq"),
 ];
 
 /// The command menu in `lang`.
@@ -89,6 +96,8 @@ pub enum RunError {
     Api(String),
     #[error("webhook: {0}")]
     Webhook(String),
+    #[error("ops endpoints: {0}")]
+    Ops(String),
 }
 
 /// How often idle sessions are looked for.
@@ -96,15 +105,25 @@ const EXPIRY_EVERY: Duration = Duration::from_secs(3600);
 /// How long sends under way may take to finish at shutdown.
 const GRACE: Duration = Duration::from_secs(10);
 
-/// Runs the bot until a signal. `token` must be non-empty (checked by the caller).
+/// Runs the bot until a signal. `token` must be non-empty (checked by the caller, who
+/// also hid it from the logs).
 pub async fn run(
     app: Arc<App>,
     cfg: &TelegramConfig,
+    ops: &OpsConfig,
     token: &str,
     data: &DataConfig,
     reminders: ReminderSettings,
 ) -> Result<(), RunError> {
-    super::hide_in_logs(token);
+    // The knowledge was loaded before the app was built.
+    let health = Arc::new(Health::default());
+    health.knowledge_loaded();
+    let (stop_ops, stop_ops_rx) = tokio::sync::watch::channel(false);
+    let stopped = async move {
+        let mut rx = stop_ops_rx;
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let started = super::endpoints::start(app.clone(), ops, health.clone(), stopped).await?;
     let poll = Duration::from_secs(cfg.poll_timeout_secs.into());
     let mut bot = Bot::with_client(token, http::client(poll));
     if !cfg.api_url.is_empty() {
@@ -140,6 +159,7 @@ pub async fn run(
         cfg.flood_messages,
         Duration::from_secs(cfg.flood_window_secs.into()),
         sender.clone(),
+        health.clone(),
     );
     let expiry = tokio::spawn(expire_loop(
         app.clone(),
@@ -161,7 +181,11 @@ pub async fn run(
             stop_rx,
         )
     };
-    let result = serve(bot, adapter, cfg, poll).await;
+    let webhook_ops = started
+        .as_ref()
+        .filter(|_| !ops.webhook_path.is_empty())
+        .map(|s| crate::ops::server::router(s.ops.clone(), &ops.webhook_path));
+    let result = serve(bot, adapter, cfg, poll, webhook_ops).await;
     expiry.abort();
     let _ = stop_reminders.send(true);
     match tokio::time::timeout(GRACE, dispatcher).await {
@@ -180,6 +204,14 @@ pub async fn run(
     if let Err(e) = app.store.flush().await {
         tracing::error!("final flush: {e}");
     }
+    let _ = stop_ops.send(true);
+    if let Some(Started {
+        listener: Some(task),
+        ..
+    }) = started
+    {
+        let _ = tokio::time::timeout(GRACE, task).await;
+    }
     result
 }
 
@@ -188,12 +220,14 @@ async fn serve(
     adapter: Arc<Adapter>,
     cfg: &TelegramConfig,
     poll: Duration,
+    webhook_ops: Option<axum::Router>,
 ) -> Result<(), RunError> {
     if !wait_for_api(&bot).await? {
         return Ok(());
     }
     if let Err(e) = bot.set_my_commands(bot_commands(Lang::It)).await {
-        tracing::warn!("setMyCommands failed: {}", redact(&e.to_string()));
+        metrics::telegram_error(&error_code(&e));
+        tracing::warn!("setMyCommands failed: {e}");
     }
     let staff = &adapter.app.settings.staff;
     for chat in staff.chat.iter().chain(staff.users.iter()) {
@@ -206,12 +240,14 @@ async fn serve(
             .send();
         // A staff member who never opened a chat with the bot cannot get a menu yet.
         if let Err(e) = fut.await {
+            metrics::telegram_error(&error_code(&e));
             tracing::warn!(
-                "setMyCommands for staff chat {chat}: {}",
-                redact(&e.to_string())
+                chat = %crate::ops::logs::Pseudo(*chat),
+                "setMyCommands for a staff chat: {e}"
             );
         }
     }
+    let health = adapter.health.clone();
     let mut dispatcher = Dispatcher::builder(bot.clone(), schema::<Bot>())
         .dependencies(dptree::deps![adapter])
         .default_handler(|_| async {})
@@ -244,10 +280,11 @@ async fn serve(
                 .await
                 .build();
             tracing::info!("listening with long polling ({poll:?} per poll)");
+            health.listening(true);
             dispatcher
-                .try_dispatch_with_listener(listener, Arc::new(LogErrors))
+                .try_dispatch_with_listener(listener, Arc::new(PollErrors { health }))
                 .await
-                .map_err(|e| RunError::Api(redact(&e.to_string())))
+                .map_err(|e| RunError::Api(e.to_string()))
         }
         Mode::Webhook => {
             let addr = cfg
@@ -257,15 +294,35 @@ async fn serve(
             let url = url::Url::parse(&cfg.webhook_url)
                 .map_err(|e| RunError::Webhook(format!("webhook_url: {e}")))?;
             // teloxide generates a secret, registers it with setWebhook and rejects any
-            // request without the matching X-Telegram-Bot-Api-Secret-Token header.
-            let listener = webhooks::axum(bot.clone(), webhooks::Options::new(addr, url))
+            // request without the matching X-Telegram-Bot-Api-Secret-Token header. We
+            // serve its router ourselves, so that the ops endpoints can share the port.
+            let (listener, stop_flag, router) =
+                webhooks::axum_to_router(bot.clone(), webhooks::Options::new(addr, url))
+                    .await
+                    .map_err(|e| RunError::Webhook(e.to_string()))?;
+            let router = match webhook_ops {
+                Some(ops) => router.merge(ops),
+                None => router,
+            };
+            let tcp = tokio::net::TcpListener::bind(addr)
                 .await
-                .map_err(|e| RunError::Webhook(redact(&e.to_string())))?;
+                .map_err(|e| RunError::Webhook(format!("webhook_listen {addr}: {e}")))?;
+            let server = tokio::spawn(async move {
+                if let Err(e) = axum::serve(tcp, router)
+                    .with_graceful_shutdown(stop_flag)
+                    .await
+                {
+                    tracing::error!("webhook listener: {e}");
+                }
+            });
             tracing::info!("listening for webhooks on {addr}");
-            dispatcher
+            health.listening(true);
+            let r = dispatcher
                 .try_dispatch_with_listener(listener, Arc::new(LogErrors))
                 .await
-                .map_err(|e| RunError::Api(redact(&e.to_string())))
+                .map_err(|e| RunError::Api(e.to_string()));
+            let _ = tokio::time::timeout(GRACE, server).await;
+            r
         }
     }
 }
@@ -303,10 +360,8 @@ async fn wait_for_api(bot: &Bot) -> Result<bool, RunError> {
         )
         .when(transient)
         .notify(|e, d| {
-            tracing::warn!(
-                "Bot API not reachable ({}); retrying in {d:?}",
-                redact(&e.to_string())
-            )
+            metrics::telegram_error(&error_code(e));
+            tracing::warn!("Bot API not reachable ({e}); retrying in {d:?}")
         });
     tokio::select! {
         r = attempts => match r {
@@ -314,7 +369,10 @@ async fn wait_for_api(bot: &Bot) -> Result<bool, RunError> {
                 tracing::info!("connected as @{}", me.username());
                 Ok(true)
             }
-            Err(e) => Err(RunError::Api(redact(&e.to_string()))),
+            Err(e) => {
+                metrics::telegram_error(&error_code(&e));
+                Err(RunError::Api(e.to_string()))
+            }
         },
         _ = stop_signal() => Ok(false),
     }
@@ -370,13 +428,27 @@ async fn expire_loop(app: Arc<App>, idle_days: u32, question_days: u32) {
     }
 }
 
-/// Logs handler and listener errors with `tracing`, token redacted; never stops anything.
+/// Logs handler errors (and the webhook listener's) with `tracing`; never stops anything.
 struct LogErrors;
 
 impl<E: std::fmt::Debug + Send + 'static> ErrorHandler<E> for LogErrors {
     fn handle_error(self: Arc<Self>, error: E) -> futures_like::BoxFuture<'static, ()> {
-        let line = redact(&format!("{error:?}"));
+        let line = format!("{error:?}");
         Box::pin(async move { tracing::warn!("{line}") })
+    }
+}
+
+/// A failed long poll: counted by its code, and `/readyz` fails until updates flow again.
+/// teloxide retries the poll itself.
+struct PollErrors {
+    health: Arc<Health>,
+}
+
+impl ErrorHandler<RequestError> for PollErrors {
+    fn handle_error(self: Arc<Self>, error: RequestError) -> futures_like::BoxFuture<'static, ()> {
+        self.health.listener_failed(std::time::Instant::now());
+        metrics::telegram_error(&error_code(&error));
+        Box::pin(async move { tracing::warn!("polling for updates failed: {error}") })
     }
 }
 

@@ -7,6 +7,7 @@
 //! from data only (`chat.toml`, `profile.toml`, the calls' aliases). Pure functions.
 
 pub mod calls;
+pub mod english;
 pub mod numbers;
 pub mod profile;
 
@@ -140,6 +141,8 @@ pub struct Cues<'a> {
     /// Past-tense words (`c'era`, `era`) and endings of the imperfect (`-avano`).
     pub past: &'a [Phrase],
     pub past_endings: &'a [String],
+    /// Courtesy imperfects (`volevo sapere`): past endings that do not speak of the past.
+    pub polite: &'a [String],
 }
 
 impl<'a> Cues<'a> {
@@ -154,6 +157,7 @@ impl<'a> Cues<'a> {
             intent: tx.phrases("words.intent"),
             past: tx.phrases("words.past"),
             past_endings: tx.list("words.past_endings"),
+            polite: tx.list("words.polite"),
         }
     }
 }
@@ -172,6 +176,8 @@ impl Cues<'_> {
 /// Messages up to this many words are read whole: the question part is cut only out of
 /// longer ones.
 const SHORT: usize = 14;
+/// A question with this many content words says what it asks by itself.
+const SELF_CONTAINED: usize = 3;
 
 /// Reads a message.
 pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
@@ -186,20 +192,42 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
     // question, else the last one; a short message is all question.
     let parts = sentences(text);
     let mut described = false;
-    let question_text = if words.len() <= SHORT || parts.len() < 2 {
+    let read_part = |s: &str| rewrite(lx, words_of(s));
+    // A sentence that opens by describing the asker and then asks or says what they
+    // want (`sono titolare di una ditta di Novara e vorrei sapere se…`) is read from there.
+    let from_ask = |s: &str| -> Option<String> {
+        let w = read_part(s);
+        ask_start(&w, lx, &cues).map(|i| w[i..].join(" "))
+    };
+    let question_text = if words.len() <= SHORT {
         text.to_string()
+    } else if parts.len() < 2 {
+        match from_ask(text) {
+            Some(q) => {
+                described = true;
+                q
+            }
+            None => text.to_string(),
+        }
     } else {
-        let read_part = |s: &str| rewrite(lx, words_of(s));
         let marked: Vec<&str> = parts
             .iter()
             .filter(|(_, q)| *q)
             .map(|(s, _)| s.as_str())
             .collect();
         let chosen: Vec<&str> = if !marked.is_empty() {
-            // What the asker wants to do belongs with the question asked about it.
+            // What the asker wants to do belongs with a question that says little by
+            // itself («Vorremmo un nido aziendale. Si può?»); a question that says what
+            // it asks («Qual è il valore minimo del progetto?») is read alone.
+            let said: usize = marked
+                .iter()
+                .map(|s| content_words(&read_part(s), k, cues.content))
+                .sum();
             parts
                 .iter()
-                .filter(|(s, q)| *q || has_phrase(&read_part(s), cues.intent))
+                .filter(|(s, q)| {
+                    *q || (said < SELF_CONTAINED && has_phrase(&read_part(s), cues.intent))
+                })
                 .map(|(s, _)| s.as_str())
                 .collect()
         } else {
@@ -224,7 +252,17 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
             chosen.insert(0, parts[i - 1].0.as_str());
         }
         described = chosen.len() < parts.len();
-        chosen.join(" ")
+        chosen
+            .iter()
+            .map(|s| match from_ask(s) {
+                Some(q) => {
+                    described = true;
+                    q
+                }
+                None => s.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
     };
     // A short message is its own question: its words and facts are read already.
     let (qwords, query) = if described || question_text.len() != text.len() {
@@ -253,7 +291,9 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
     };
     let past = has_phrase(&qwords, cues.past)
         || qwords.iter().any(|w| {
-            w.chars().count() >= 5 && cues.past_endings.iter().any(|e| w.ends_with(e.as_str()))
+            w.chars().count() >= 5
+                && !cues.polite.contains(w)
+                && cues.past_endings.iter().any(|e| w.ends_with(e.as_str()))
         });
     Reading {
         query_whole,
@@ -268,6 +308,23 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
         described,
         asks,
     }
+}
+
+/// Where the asking starts in a sentence (its folded words) that opens by describing the
+/// asker (a self cue such as `siamo`, `sono titolare` in its first words): the first
+/// phrase that asks or says what the asker wants, after the opening.
+fn ask_start(words: &[String], lx: &Lexicon, cues: &Cues<'_>) -> Option<usize> {
+    let starts = |i: usize, phrases: &[Phrase]| {
+        phrases
+            .iter()
+            .any(|p| !p.is_empty() && words[i..].starts_with(p))
+    };
+    let opens_self = (0..words.len().min(3)).any(|i| starts(i, &lx.self_cues));
+    if !opens_self {
+        return None;
+    }
+    (3..words.len())
+        .find(|&i| starts(i, cues.asking) || starts(i, cues.intent) || starts(i, cues.eligibility))
 }
 
 /// Words that could carry a question's topic: four letters or more, not naming a call.
@@ -391,6 +448,31 @@ mod tests {
             r.query,
             "vorrei sapere se posso chiedere un contributo per lo smart working"
         );
+    }
+
+    #[test]
+    fn a_long_sentence_is_read_from_where_it_asks() {
+        let r = reading(
+            "salve sono titolare di una impresa di pulizie con 40 dipendenti a Collegno e vorrei sapere se posso finanziare il babysitting",
+        );
+        assert!(r.described);
+        assert_eq!(r.query, "vorrei sapere se posso finanziare il babysitting");
+        assert_eq!(r.profile.employees, Some(40));
+        // A sentence that describes the asker and says what they want, before a thin
+        // question: the wish is kept, the description is not.
+        let r = reading(
+            "Buongiorno, siamo un'impresa di Alessandria con 50 dipendenti e vorremmo attivare un nido aziendale. Esiste un finanziamento?",
+        );
+        assert_eq!(
+            r.query,
+            "vorremmo attivare un nido aziendale esiste un finanziamento"
+        );
+    }
+
+    #[test]
+    fn a_courtesy_imperfect_is_not_the_past() {
+        assert!(!reading("volevamo sapere se il contributo copre tutto il progetto").past);
+        assert!(reading("chi poteva partecipare al bando?").past);
     }
 
     #[test]

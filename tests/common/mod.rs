@@ -4,3 +4,4 @@
 
 pub use sportello_testkit::botapi;
 pub mod process;
+pub mod scrape;

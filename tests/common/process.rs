@@ -30,16 +30,36 @@ pub struct Running {
 
 impl Running {
     pub fn start(api: &StandIn, config: &Path, data: &Path, run: u32) -> Running {
+        Running::start_with(
+            api,
+            config,
+            data,
+            run,
+            &[],
+            "sportello=debug,teloxide=info,warn",
+        )
+    }
+
+    /// [`Running::start`] with extra arguments before `run` and this `RUST_LOG`.
+    pub fn start_with(
+        api: &StandIn,
+        config: &Path,
+        data: &Path,
+        run: u32,
+        args: &[&str],
+        rust_log: &str,
+    ) -> Running {
         let log = data.with_extension(format!("log{run}"));
         let child = Command::new(env!("CARGO_BIN_EXE_sportello"))
             .arg("--config")
             .arg(config)
             .arg("--data-dir")
             .arg(data)
+            .args(args)
             .arg("run")
             .env("TELOXIDE_TOKEN", TOKEN)
             .env("TELOXIDE_API_URL", api.url())
-            .env("RUST_LOG", "sportello=debug,teloxide=info,warn")
+            .env("RUST_LOG", rust_log)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())

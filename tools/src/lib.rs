@@ -6,7 +6,7 @@
 //! - [`documents`]: extraction and indexing of generated official documents
 //!   (`bench-documents`).
 //! - [`reminders`]: reminder dispatch against the stand-in, killed and restarted
-//!   (`bench-reminders`).
+//!   (`bench-reminders`), and [`follows`]: 100,000 followers of a changed call.
 //! - `bench-telegram` (a binary): `sportello run` end to end against the stand-in.
 //! - [`questions`]: applicants' questions for load, from the retrieval sets.
 //! - [`process`]: the bot under measurement as a child process (binary, RSS, CPU time).
@@ -15,6 +15,7 @@
 //! `BENCHMARKS.md`; no test asserts a timing.
 
 pub mod documents;
+pub mod follows;
 pub mod process;
 pub mod questions;
 pub mod reminders;

@@ -240,7 +240,7 @@ pub async fn run(exe: PathBuf, opts: Options, out: &mut impl Write) -> Result<()
 }
 
 /// A temporary directory removed on drop.
-fn tempfile_dir() -> std::io::Result<TempDir> {
+pub fn tempfile_dir() -> std::io::Result<TempDir> {
     let p = std::env::temp_dir().join(format!(
         "sportello-bench-{}-{}",
         std::process::id(),
@@ -250,10 +250,10 @@ fn tempfile_dir() -> std::io::Result<TempDir> {
     Ok(TempDir(p))
 }
 
-struct TempDir(PathBuf);
+pub struct TempDir(PathBuf);
 
 impl TempDir {
-    fn path(&self) -> &Path {
+    pub fn path(&self) -> &Path {
         &self.0
     }
 }

@@ -3,8 +3,8 @@
 //!
 //! It answers as Telegram does: getMe, getUpdates (long polling with offset
 //! confirmation; an idle poll is held for its whole timeout), sendMessage, sendDocument,
-//! copyMessage, editMessageText, answerCallbackQuery, setMyCommands, deleteWebhook and
-//! getWebhookInfo; any other method gets a 404 Bot API error. Errors are Telegram's JSON
+//! sendPhoto, copyMessage, editMessageText, answerCallbackQuery, setMyCommands,
+//! deleteWebhook and getWebhookInfo; any other method gets a 404 Bot API error. Errors are Telegram's JSON
 //! bodies (`error_code`, `description`, `parameters.retry_after`).
 //!
 //! Tests queue updates with [`StandIn::push_text`] / [`StandIn::push_group_text`] /
@@ -502,6 +502,8 @@ async fn serve(
         json!({})
     } else if let Some(boundary) = content_type.split("boundary=").nth(1) {
         multipart_fields(&body, boundary)
+    } else if content_type.starts_with("application/x-www-form-urlencoded") {
+        form_fields(&body)
     } else {
         serde_json::from_slice(&body).unwrap_or(json!({"__raw": true}))
     };
@@ -562,7 +564,7 @@ async fn serve(
             // buttons under it.
             if matches!(
                 method_lc.as_str(),
-                "sendmessage" | "senddocument" | "copymessage"
+                "sendmessage" | "senddocument" | "sendphoto" | "copymessage"
             ) {
                 sent_id = g.next_message_id;
                 g.next_message_id += 1;
@@ -605,7 +607,7 @@ async fn serve(
             "has_main_web_app": false})),
         "getupdates" => get_updates(&sh, &body).await,
         "copymessage" => ok(json!({"message_id": sent_id})),
-        "sendmessage" | "senddocument" => {
+        "sendmessage" | "senddocument" | "sendphoto" => {
             let chat = body.get("chat_id").and_then(Value::as_i64).unwrap_or(0);
             let mut msg = json!({
                 "message_id": sent_id, "date": now_unix(), "chat": chat_json(chat),
@@ -637,7 +639,7 @@ async fn serve(
 fn is_send(method_lc: &str) -> bool {
     matches!(
         method_lc,
-        "sendmessage" | "senddocument" | "copymessage" | "forwardmessage"
+        "sendmessage" | "senddocument" | "sendphoto" | "copymessage" | "forwardmessage"
     )
 }
 
@@ -763,6 +765,18 @@ fn multipart_fields(body: &[u8], boundary: &str) -> Value {
         let value = value.strip_suffix("\r\n").unwrap_or(value);
         let parsed = serde_json::from_str(value).unwrap_or_else(|_| json!(value));
         out.insert(name.to_string(), parsed);
+    }
+    Value::Object(out)
+}
+
+/// The fields of a form-encoded body (python-telegram-bot posts these), each read as
+/// JSON when it is (numbers, keyboards), else as a string.
+fn form_fields(body: &[u8]) -> Value {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).unwrap_or_default();
+    let mut out = serde_json::Map::new();
+    for (k, v) in pairs {
+        let parsed = serde_json::from_str(&v).unwrap_or(Value::String(v));
+        out.insert(k, parsed);
     }
     Value::Object(out)
 }

@@ -7,15 +7,16 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use sqlx::PgConnection;
 
-use super::{PgStore, follows, outbox, questions, secs, sessions, tickets};
+use super::{PgStore, follows, outbox, questions, secs, sessions, tickets, watches};
 use crate::store::commit::{Change, Commit, CommitError, Committer};
 use crate::store::{StoreError, UserId};
 
-/// Erases everything stored about `user` but the session, inside a transaction: follows,
-/// queued and sent reminders, the questions they asked, the personal fields of their
+/// Erases everything stored about `user` but the session, inside a transaction:
+/// subscriptions, queued and sent reminders, followed calls, the questions they asked, the personal fields of their
 /// tickets, and messages still waiting to go to them.
 pub(super) async fn erase(conn: &mut PgConnection, user: UserId) -> Result<(), CommitError> {
     follows::erase(conn, user).await?;
+    watches::unfollow(conn, user, None).await?;
     sqlx::query("DELETE FROM questions WHERE asker = $1")
         .bind(user.0)
         .execute(&mut *conn)
@@ -63,6 +64,11 @@ async fn apply(conn: &mut PgConnection, c: &Commit) -> Result<(), CommitError> {
                 erased.push(*user);
             }
             Change::Notified(w) => outbox::notified(conn, w).await?,
+            Change::Follow(w) => watches::follow(conn, w).await?,
+            Change::Refollow { old, new } => watches::refollow(conn, old, new).await?,
+            Change::Unfollow { user, call } => {
+                watches::unfollow(conn, *user, call.as_ref()).await?
+            }
         }
     }
     if let Some(s) = &c.session {

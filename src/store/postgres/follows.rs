@@ -497,10 +497,16 @@ impl FollowStore for PgStore {
         again.in_flight = false;
         again.lease_until = None;
         let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM reminder_queue WHERE qkey = $1")
+        let gone = sqlx::query("DELETE FROM reminder_queue WHERE qkey = $1")
             .bind(&key.0)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected()
+            == 0;
+        // Gone meanwhile (its user erased, its subscription ended): not put back.
+        if gone {
+            return Ok(());
+        }
         insert_queued(&mut tx, &again, true)
             .await
             .map_err(store_err)?;

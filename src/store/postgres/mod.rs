@@ -11,7 +11,10 @@
 //! - the reminder queue: a claim takes the row with `FOR UPDATE SKIP LOCKED` and only if
 //!   it is still as listed, so any number of dispatchers never double a reminder
 //!   ([`follows`]);
-//! - ticket numbers: the sequence `ticket_numbers` ([`tickets`]);
+//! - ticket numbers: the sequence `ticket_numbers` ([`tickets`]); FAQ draft ids the
+//!   sequence `draft_ids`, a draft swapped against the row as read ([`drafts`]);
+//! - followed calls: a row per user and call, a refollow compared with the row as read
+//!   ([`watches`]);
 //! - erasure and every [`crate::store::Commit`]: one transaction ([`commit`]).
 //!
 //! Claims of other processes are never released at start (other instances may be
@@ -19,11 +22,13 @@
 //! binary reads `SPORTELLO_DATABASE_URL`) and is never logged.
 
 mod commit;
+mod drafts;
 mod follows;
 mod outbox;
 mod questions;
 mod sessions;
 mod tickets;
+mod watches;
 
 use std::str::FromStr;
 

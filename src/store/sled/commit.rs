@@ -8,11 +8,11 @@ use jiff::Timestamp;
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 
 use super::SledStore;
-use super::outbox::{entry_key, stored};
-use super::sessions::{decode, encode};
-use super::tickets::{message_key, number_key};
+use super::outbox::entry_key;
+use super::sessions::{encode, header};
+use super::tickets::{join, message_key, number_key, split};
 use crate::store::commit::{Change, Commit, CommitError, Committer};
-use crate::store::{StoreError, Ticket};
+use crate::store::{StoreError, Ticket, UserId};
 
 /// The trees a commit may touch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,9 +29,10 @@ pub(super) enum TreeId {
     TicketCounter,
     Outbox,
     Applied,
+    Watches,
 }
 
-const TREES: usize = 12;
+const TREES: usize = 13;
 
 const ALL: [TreeId; TREES] = [
     TreeId::Sessions,
@@ -46,6 +47,7 @@ const ALL: [TreeId; TREES] = [
     TreeId::TicketCounter,
     TreeId::Outbox,
     TreeId::Applied,
+    TreeId::Watches,
 ];
 
 impl TreeId {
@@ -78,8 +80,9 @@ pub(super) enum Op {
     },
     /// Saves a session unless its revision moved on (`expect`), with the next revision.
     Session {
-        key: [u8; 8],
+        key: Vec<u8>,
         expect: Option<u64>,
+        /// Last activity and the sealed bytes.
         new: Option<(Timestamp, Vec<u8>)>,
     },
 }
@@ -103,11 +106,13 @@ impl SledStore {
             TreeId::TicketCounter => &self.ticket_counter,
             TreeId::Outbox => &self.outbox,
             TreeId::Applied => &self.applied,
+            TreeId::Watches => &self.watches,
         }
     }
 
     /// The key-level operations of `c`, in order.
-    fn resolve(&self, c: &Commit) -> Result<Vec<Op>, StoreError> {
+    /// The key-level operations of `c`, in order, and the users it erases.
+    fn resolve(&self, c: &Commit) -> Result<(Vec<Op>, Vec<UserId>), StoreError> {
         let mut ops = Vec::new();
         let mut erased = Vec::new();
         for change in &c.changes {
@@ -122,13 +127,7 @@ impl SledStore {
                     ));
                 }
                 Change::LogQuestion { by, question } => {
-                    let (k, v) = self.question_entry(question)?;
-                    if let Some(by) = by {
-                        let mut asker = by.key().to_vec();
-                        asker.extend_from_slice(&k);
-                        ops.push(Op::Put(TreeId::QuestionAskers, asker, Vec::new()));
-                    }
-                    ops.push(Op::Put(TreeId::Questions, k, v));
+                    ops.extend(self.log_question_ops(*by, question)?);
                 }
                 Change::Subscribe { sub, offsets } => ops.extend(self.subscribe_ops(sub, offsets)?),
                 Change::Unsubscribe {
@@ -157,25 +156,30 @@ impl SledStore {
                     erased.push(*user);
                 }
                 Change::Notified(w) => ops.extend(self.outbox_notified_ops(w)),
+                Change::Follow(w) => ops.extend(self.follow_ops(w)?),
+                Change::Refollow { old, new } => ops.extend(self.refollow_ops(old, new)?),
+                Change::Unfollow { user, call } => {
+                    ops.extend(self.unfollow_ops(*user, call.as_ref())?)
+                }
             }
         }
         if let Some(s) = &c.session {
             let erase = erased.contains(&s.user);
             ops.push(Op::Session {
-                key: s.user.key(),
+                key: self.session_key(s.user),
                 expect: s.expect.0,
                 new: match (&s.bytes, erase) {
-                    (Some(b), false) => Some((s.touched, b.clone())),
+                    (Some(b), false) => Some((s.touched, self.seal(Some(s.user), b)?)),
                     _ => None,
                 },
             });
         }
-        for user in erased {
-            if c.session.as_ref().is_none_or(|s| s.user != user) {
-                ops.push(Op::Remove(TreeId::Sessions, user.key().to_vec()));
+        for user in &erased {
+            if c.session.as_ref().is_none_or(|s| s.user != *user) {
+                ops.push(Op::Remove(TreeId::Sessions, self.session_key(*user)));
             }
         }
-        Ok(ops)
+        Ok((ops, erased))
     }
 
     /// Applies key-level operations and outbox changes in one transaction.
@@ -245,7 +249,7 @@ impl SledStore {
                     }
                     Op::ExpectTicket(n, expect) => {
                         let now = tree(TreeId::Tickets).get(number_key(*n))?;
-                        let now: Option<Ticket> = now.and_then(|v| serde_json::from_slice(&v).ok());
+                        let now: Option<Ticket> = now.and_then(|v| self.decode_ticket(&v));
                         if now.as_ref() != expect.as_deref() {
                             return abort();
                         }
@@ -259,12 +263,12 @@ impl SledStore {
                             .insert(message_key(*chat, *message), number_key(*number).to_vec())?;
                         let tickets = tree(TreeId::Tickets);
                         let old = tickets.get(number_key(*number))?;
-                        if let Some(mut ticket) =
-                            old.and_then(|v| serde_json::from_slice::<Ticket>(&v).ok())
-                            && ticket.message.is_none()
+                        // Only the staff's side changes: the user's stays sealed as is.
+                        if let Some((mut staff, sealed)) = old.as_deref().and_then(split)
+                            && staff.message.is_none()
                         {
-                            ticket.message = Some(*message);
-                            let v = serde_json::to_vec(&ticket)
+                            staff.message = Some(*message);
+                            let v = join(&staff, sealed)
                                 .map_err(|_| ConflictableTransactionError::Abort(()))?;
                             tickets.insert(number_key(*number).to_vec(), v)?;
                         }
@@ -272,18 +276,19 @@ impl SledStore {
                     Op::Session { key, expect, new } => {
                         let s = tree(TreeId::Sessions);
                         let stored = s.get(key)?;
-                        let at = stored.as_deref().map(|v| decode(v).revision.0);
-                        let at = at.flatten();
+                        let at = stored
+                            .as_deref()
+                            .map(|v| header(v).map_or(0, |(rev, _)| rev));
                         if at != *expect {
                             return abort();
                         }
                         match new {
                             Some((touched, bytes)) => {
                                 let rev = crate::store::Revision(at).next();
-                                s.insert(&key[..], encode(rev, *touched, bytes))?;
+                                s.insert(key.as_slice(), encode(rev, *touched, bytes))?;
                             }
                             None => {
-                                s.remove(&key[..])?;
+                                s.remove(key.as_slice())?;
                             }
                         }
                     }
@@ -312,20 +317,30 @@ impl SledStore {
 #[async_trait]
 impl Committer for SledStore {
     async fn commit(&self, c: &Commit) -> Result<(), CommitError> {
-        let ops = self.resolve(c)?;
+        let (ops, erased) = self.resolve(c)?;
         let now = Timestamp::now().as_millisecond();
         let mut send = Vec::with_capacity(c.outbox.len());
         for e in &c.outbox {
-            send.push((entry_key(e.class, self.db.generate_id()?), stored(e, now)?));
+            let key = entry_key(e.class, self.db.generate_id()?);
+            send.push((key, self.stored_entry(e, now, &erased)?));
         }
         let done = c
             .done
             .as_ref()
             .map(|d| (d.key.as_slice(), d.raw.as_slice()));
-        self.apply(&ops, &send, done)
+        self.numbered(|| self.apply(&ops, &send, done))?;
+        // The records are gone; their old versions in sled's log become noise now.
+        for user in erased {
+            self.shred(user)?;
+        }
+        Ok(())
     }
 
     async fn flush(&self) -> Result<(), StoreError> {
         self.flush_shared().await
+    }
+
+    async fn flush_commits(&self) -> Result<(), StoreError> {
+        SledStore::flush_commits(self).await
     }
 }

@@ -1,9 +1,11 @@
 //! Subscriptions, the reminder queue and the record of what was sent, in sled.
 //!
 //! Three trees:
-//! - `subscriptions`: user key ‖ call id → [`Subscription`];
-//! - `reminder_queue`: due second (u64 big-endian) ‖ identity → [`Queued`];
+//! - `subscriptions`: user's pseudonym ‖ call id → [`Subscription`], sealed for the user;
+//! - `reminder_queue`: due second (u64 big-endian) ‖ identity → [`Queued`], sealed;
 //! - `reminders_done`: identity → [`Done`], so an item is never queued twice.
+//!
+//! An identity starts with the user's pseudonym, never the id.
 //!
 //! Scans happen outside transactions (a transactional tree cannot scan); changes that
 //! touch several trees are small transactions over keys computed from the pure
@@ -23,10 +25,11 @@ use crate::reminders::schedule::{Change, Kind, Offset, Planned, Subscription, ch
 use crate::store::follows::{
     DeadlineOf, Done, DoneHow, DueReminder, FollowStore, Queued, ReminderKey, SyncReport,
 };
+use crate::store::shred::{PSEUDONYM, Pseudonym};
 use crate::store::{StoreError, UserId};
 
-fn sub_key(user: UserId, call: &CallId) -> Vec<u8> {
-    let mut k = user.key().to_vec();
+fn sub_key_of(who: &Pseudonym, call: &CallId) -> Vec<u8> {
+    let mut k = who.0.to_vec();
     k.extend_from_slice(call.0.as_bytes());
     k
 }
@@ -56,10 +59,10 @@ impl Plan {
         }
     }
 
-    fn drop_all(&mut self, sub: &Subscription, offsets: &[Offset]) {
+    fn drop_all(&mut self, st: &SledStore, sub: &Subscription, offsets: &[Offset]) {
         for p in plan(sub, offsets) {
-            self.remove_queue.push(p.queue_key());
-            self.remove_done.push(p.identity());
+            self.remove_queue.push(st.queue_key(&p));
+            self.remove_done.push(st.identity(&p));
         }
     }
 
@@ -89,19 +92,47 @@ impl Plan {
         ops
     }
 
-    fn add(&mut self, p: Planned) -> Result<(), StoreError> {
-        let v = serde_json::to_vec(&Queued {
+    fn add(&mut self, st: &SledStore, p: Planned) -> Result<(), StoreError> {
+        let v = st.seal_queued(&Queued {
             item: p.clone(),
             attempts: 0,
             in_flight: false,
             lease_until: None,
         })?;
-        self.add.push((p.queue_key(), p.identity(), v));
+        self.add.push((st.queue_key(&p), st.identity(&p), v));
         Ok(())
     }
 }
 
 impl SledStore {
+    pub(super) fn sub_key(&self, user: UserId, call: &CallId) -> Vec<u8> {
+        sub_key_of(&self.who(user), call)
+    }
+
+    /// An item's identity here: [`Planned::identity`] with the user's pseudonym in place
+    /// of the id.
+    pub(super) fn identity(&self, p: &Planned) -> Vec<u8> {
+        let mut k = self.who(p.user).0.to_vec();
+        k.extend_from_slice(&p.identity()[8..]);
+        k
+    }
+
+    /// Due second (u64 big-endian) ‖ identity.
+    pub(super) fn queue_key(&self, p: &Planned) -> Vec<u8> {
+        let mut k = (p.due.as_second().max(0) as u64).to_be_bytes().to_vec();
+        k.extend(self.identity(p));
+        k
+    }
+
+    pub(super) fn seal_queued(&self, q: &Queued) -> Result<Vec<u8>, StoreError> {
+        self.seal(Some(q.item.user), &serde_json::to_vec(q)?)
+    }
+
+    /// A sealed JSON value (`None`: unreadable, or its owner was erased).
+    fn open_json<T: serde::de::DeserializeOwned>(&self, v: &[u8]) -> Option<T> {
+        serde_json::from_slice(&self.open_sealed(v)?).ok()
+    }
+
     /// Runs `plan` and sets (or removes, with `None`) one subscription, atomically.
     fn apply_plan(
         &self,
@@ -153,18 +184,21 @@ impl SledStore {
         sub: &Subscription,
         offsets: &[Offset],
     ) -> Result<Vec<Op>, StoreError> {
-        let key = sub_key(sub.user, &sub.call);
+        let key = self.sub_key(sub.user, &sub.call);
         let mut p = Plan::new();
         if let Some(old) = self.sub_now(sub.user, &sub.call)? {
             if old.deadline == sub.deadline {
                 return Ok(Vec::new());
             }
-            p.drop_all(&old, offsets);
+            p.drop_all(self, &old, offsets);
         }
         for item in plan(sub, offsets) {
-            p.add(item)?;
+            p.add(self, item)?;
         }
-        Ok(p.ops(&key, Some(Some(serde_json::to_vec(sub)?))))
+        Ok(p.ops(
+            &key,
+            Some(Some(self.seal(Some(sub.user), &serde_json::to_vec(sub)?)?)),
+        ))
     }
 
     /// The changes that end one subscription (or all of the user's with `None`) and
@@ -182,25 +216,23 @@ impl SledStore {
         let mut ops = Vec::new();
         for old in subs {
             let mut p = Plan::new();
-            p.drop_all(&old, offsets);
-            ops.extend(p.ops(&sub_key(user, &old.call), Some(None)));
+            p.drop_all(self, &old, offsets);
+            ops.extend(p.ops(&self.sub_key(user, &old.call), Some(None)));
         }
         Ok(ops)
     }
 
     fn sub_now(&self, user: UserId, call: &CallId) -> Result<Option<Subscription>, StoreError> {
-        Ok(match self.subscriptions.get(sub_key(user, call))? {
-            Some(v) => serde_json::from_slice(&v).ok(),
-            None => None,
-        })
+        Ok(self
+            .subscriptions
+            .get(self.sub_key(user, call))?
+            .and_then(|v| self.open_json(&v)))
     }
 
     fn subs_of_now(&self, user: UserId) -> Result<Vec<Subscription>, StoreError> {
         let mut out = Vec::new();
-        for item in self.subscriptions.scan_prefix(user.key()) {
-            if let Ok(s) = serde_json::from_slice(&item?.1) {
-                out.push(s);
-            }
+        for item in self.subscriptions.scan_prefix(self.who(user).0) {
+            out.extend(self.open_json(&item?.1));
         }
         Ok(out)
     }
@@ -215,25 +247,26 @@ impl SledStore {
             return Ok(false);
         };
         let mut p = Plan::new();
-        p.drop_all(&old, offsets);
-        self.apply_plan(&sub_key(user, call), None, Some(None), &p)?;
+        p.drop_all(self, &old, offsets);
+        self.apply_plan(&self.sub_key(user, call), None, Some(None), &p)?;
         Ok(true)
     }
 
     /// The keys of the user's queued reminders and of what was sent to them.
     pub(super) fn reminder_keys_of(&self, user: UserId) -> Result<Vec<Op>, StoreError> {
         let mut ops = Vec::new();
-        for item in self.subscriptions.scan_prefix(user.key()) {
+        let who = self.who(user);
+        for item in self.subscriptions.scan_prefix(who.0) {
             ops.push(Op::Remove(TreeId::Subscriptions, item?.0.to_vec()));
         }
-        for item in self.reminders_done.scan_prefix(user.key()) {
+        for item in self.reminders_done.scan_prefix(who.0) {
             ops.push(Op::Remove(TreeId::RemindersDone, item?.0.to_vec()));
         }
         // Queued reminders are keyed by time: their identity holds the user after the
         // 8-byte due time.
         for item in self.reminder_queue.iter() {
             let (k, _) = item?;
-            if k.get(8..16) == Some(&user.key()[..]) {
+            if k.get(8..8 + PSEUDONYM) == Some(&who.0[..]) {
                 ops.push(Op::Remove(TreeId::ReminderQueue, k.to_vec()));
             }
         }
@@ -245,18 +278,23 @@ impl SledStore {
 impl FollowStore for SledStore {
     /// Subscribes (or re-subscribes to a changed deadline) and queues the reminders.
     async fn subscribe(&self, sub: &Subscription, offsets: &[Offset]) -> Result<(), StoreError> {
-        let key = sub_key(sub.user, &sub.call);
+        let key = self.sub_key(sub.user, &sub.call);
         let mut p = Plan::new();
         if let Some(old) = self.sub_now(sub.user, &sub.call)? {
             if old.deadline == sub.deadline {
                 return Ok(());
             }
-            p.drop_all(&old, offsets);
+            p.drop_all(self, &old, offsets);
         }
         for item in plan(sub, offsets) {
-            p.add(item)?;
+            p.add(self, item)?;
         }
-        self.apply_plan(&key, None, Some(Some(serde_json::to_vec(sub)?)), &p)?;
+        self.apply_plan(
+            &key,
+            None,
+            Some(Some(self.seal(Some(sub.user), &serde_json::to_vec(sub)?)?)),
+            &p,
+        )?;
         Ok(())
     }
 
@@ -312,7 +350,7 @@ impl FollowStore for SledStore {
         let mut report = SyncReport::default();
         for item in self.subscriptions.iter() {
             let (key, bytes) = item?;
-            let Ok(sub) = serde_json::from_slice::<Subscription>(&bytes) else {
+            let Some(sub) = self.open_json::<Subscription>(&bytes) else {
                 self.subscriptions
                     .compare_and_swap(&key, Some(&bytes), None as Option<&[u8]>)?
                     .ok();
@@ -324,11 +362,11 @@ impl FollowStore for SledStore {
             let set = match change(&sub, current, gone, now) {
                 None => {
                     for item in plan(&sub, offsets) {
-                        if self.reminders_done.get(item.identity())?.is_none()
-                            && self.reminder_queue.get(item.queue_key())?.is_none()
+                        if self.reminders_done.get(self.identity(&item))?.is_none()
+                            && self.reminder_queue.get(self.queue_key(&item))?.is_none()
                         {
                             report.queued += 1;
-                            p.add(item)?;
+                            p.add(self, item)?;
                         }
                     }
                     if p.add.is_empty() {
@@ -338,42 +376,50 @@ impl FollowStore for SledStore {
                 }
                 Some(Change::Moved { to }) => {
                     report.moved += 1;
-                    p.drop_all(&sub, offsets);
+                    p.drop_all(self, &sub, offsets);
                     let moved = Subscription {
                         deadline: to,
                         planned_from: now,
                         ..sub.clone()
                     };
-                    p.add(Planned {
-                        user: sub.user,
-                        call: sub.call.clone(),
-                        deadline: to,
-                        kind: Kind::Moved { from: sub.deadline },
-                        due: now,
-                    })?;
+                    p.add(
+                        self,
+                        Planned {
+                            user: sub.user,
+                            call: sub.call.clone(),
+                            deadline: to,
+                            kind: Kind::Moved { from: sub.deadline },
+                            due: now,
+                        },
+                    )?;
                     for item in plan(&moved, offsets) {
-                        p.add(item)?;
+                        p.add(self, item)?;
                     }
-                    Some(Some(serde_json::to_vec(&moved)?))
+                    Some(Some(
+                        self.seal(Some(moved.user), &serde_json::to_vec(&moved)?)?,
+                    ))
                 }
                 Some(Change::Ended(why)) => {
                     report.ended += 1;
-                    p.drop_all(&sub, offsets);
-                    p.add(Planned {
-                        user: sub.user,
-                        call: sub.call.clone(),
-                        deadline: sub.deadline,
-                        kind: Kind::Ended {
-                            from: sub.deadline,
-                            why,
+                    p.drop_all(self, &sub, offsets);
+                    p.add(
+                        self,
+                        Planned {
+                            user: sub.user,
+                            call: sub.call.clone(),
+                            deadline: sub.deadline,
+                            kind: Kind::Ended {
+                                from: sub.deadline,
+                                why,
+                            },
+                            due: now,
                         },
-                        due: now,
-                    })?;
+                    )?;
                     Some(None)
                 }
                 Some(Change::Finished) => {
                     report.finished += 1;
-                    p.drop_all(&sub, offsets);
+                    p.drop_all(self, &sub, offsets);
                     Some(None)
                 }
             };
@@ -409,14 +455,15 @@ impl FollowStore for SledStore {
             if busy.contains(&key) {
                 continue;
             }
-            match serde_json::from_slice::<Queued>(&v) {
-                Ok(q) if q.lease_until.is_some_and(|t| t > now_ms) => {}
-                Ok(queued) => out.push(DueReminder {
+            match self.open_json::<Queued>(&v) {
+                Some(q) if q.lease_until.is_some_and(|t| t > now_ms) => {}
+                Some(queued) => out.push(DueReminder {
                     key,
                     queued,
                     seen: v.to_vec(),
                 }),
-                Err(_) => {
+                None => {
+                    // Unreadable, or sealed for a user who was erased.
                     tracing::warn!("dropping an unreadable queued reminder");
                     self.reminder_queue
                         .compare_and_swap(&k, Some(&v), None as Option<&[u8]>)?
@@ -432,7 +479,7 @@ impl FollowStore for SledStore {
         due: &DueReminder,
         lease_until: Timestamp,
     ) -> Result<bool, StoreError> {
-        let claimed = serde_json::to_vec(&Queued {
+        let claimed = self.seal_queued(&Queued {
             in_flight: true,
             lease_until: Some(lease_until.as_millisecond()),
             ..due.queued.clone()
@@ -451,7 +498,7 @@ impl FollowStore for SledStore {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let done = serde_json::to_vec(&Done { at: now, how })?;
-        let id = item.identity();
+        let id = self.identity(item);
         (&self.reminder_queue, &self.reminders_done)
             .transaction(|(q, d)| {
                 q.remove(key.0.as_slice())?;
@@ -472,11 +519,14 @@ impl FollowStore for SledStore {
         again.attempts += 1;
         again.in_flight = false;
         again.lease_until = None;
-        let new_key = again.item.queue_key();
-        let v = serde_json::to_vec(&again)?;
+        let new_key = self.queue_key(&again.item);
+        let v = self.seal_queued(&again)?;
         (&self.reminder_queue,)
             .transaction(|(t,)| {
-                t.remove(key.0.as_slice())?;
+                // Gone meanwhile (its user erased, its subscription ended): not put back.
+                if t.remove(key.0.as_slice())?.is_none() {
+                    return Ok(());
+                }
                 t.insert(new_key.as_slice(), v.as_slice())?;
                 Ok::<_, ConflictableTransactionError<()>>(())
             })
@@ -487,13 +537,13 @@ impl FollowStore for SledStore {
         let mut n = 0;
         for item in self.reminder_queue.iter() {
             let (k, v) = item?;
-            let Ok(mut q) = serde_json::from_slice::<Queued>(&v) else {
+            let Some(mut q) = self.open_json::<Queued>(&v) else {
                 continue;
             };
             if q.lease_until.take().is_some()
                 && self
                     .reminder_queue
-                    .compare_and_swap(&k, Some(&v), Some(serde_json::to_vec(&q)?))?
+                    .compare_and_swap(&k, Some(&v), Some(self.seal_queued(&q)?))?
                     .is_ok()
             {
                 n += 1;
@@ -506,16 +556,14 @@ impl FollowStore for SledStore {
     async fn queued_reminders(&self) -> Result<Vec<Queued>, StoreError> {
         let mut out = Vec::new();
         for item in self.reminder_queue.iter() {
-            if let Ok(q) = serde_json::from_slice(&item?.1) {
-                out.push(q);
-            }
+            out.extend(self.open_json(&item?.1));
         }
         Ok(out)
     }
 
     /// Whether the item with this identity left the queue, and how.
     async fn reminder_done(&self, item: &Planned) -> Result<Option<Done>, StoreError> {
-        Ok(match self.reminders_done.get(item.identity())? {
+        Ok(match self.reminders_done.get(self.identity(item))? {
             Some(v) => serde_json::from_slice(&v).ok(),
             None => None,
         })

@@ -4,8 +4,16 @@
 //! Trees: `sessions` (user → revision ‖ touched ‖ bytes), `questions` (time ‖ id →
 //! entry) and `question_askers` ([`questions`]), `subscriptions`, `reminder_queue`, `reminders_done` ([`follows`]), `tickets`,
 //! `ticket_messages`, `user_tickets`, `ticket_counter` ([`tickets`]), `outbox`
-//! ([`outbox`]) and `applied_updates`. Keys that sort by time or id are big-endian, with
+//! ([`outbox`]), `watches` ([`watches`]) and `applied_updates`. Keys that sort by time or id are big-endian, with
 //! the sign bit flipped for signed ids so negative (group) ids sort first.
+//!
+//! **Erasure is real on disk** by crypto-shredding ([`crate::store::shred`]): every value
+//! about a user is sealed with that user's key, and every key names the user by their
+//! pseudonym, never the id. The keys live in the file `keys` beside sled's files
+//! ([`crate::store::keys::KeyFile`]), overwritten in place when a user is erased, so the
+//! old versions sled keeps in its log are left as noise. Records that belong to no user
+//! (posts to the staff group without a subject) are sealed with a key derived from the
+//! server secret.
 //!
 //! One process opens the database once and shares the handle (sled's lock is
 //! exclusive). Changes are applied by [`commit`] in one transaction, then made durable by
@@ -13,11 +21,14 @@
 //! 500 ms. The directory is private ([`crate::store::files`]).
 
 mod commit;
+mod drafts;
 mod follows;
+mod migrate;
 mod outbox;
 mod questions;
 mod sessions;
 mod tickets;
+mod watches;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -26,6 +37,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use async_trait::async_trait;
 use jiff::Timestamp;
 
+use crate::store::keys::{KeyFile, KeyStore, MemoryKeys};
+use crate::store::shred::{DataKey, PSEUDONYM, Pseudonym};
 use crate::store::{StoreError, UserId, files};
 
 impl From<sled::Error> for StoreError {
@@ -59,19 +72,42 @@ pub struct SledStore {
     outbox: sled::Tree,
     /// Telegram update ids applied lately → when (seconds, big-endian).
     applied: sled::Tree,
+    /// Calls users follow ([`watches`]).
+    watches: sled::Tree,
     flusher: Arc<Flusher>,
+    keys: Arc<dyn KeyStore>,
+    /// Seals records that belong to no user.
+    system: DataKey,
 }
 
 /// Group commit: one flush at a time, shared by every writer that was waiting for it.
 ///
 /// Many concurrent `flush_async` calls deadlock sled 0.34: each occupies a thread of
 /// sled's own pool waiting for a buffer that only that (now full) pool can write.
+///
+/// It also knows how far commits are durable, so that the outbox sender does not flush
+/// again what a handler's flush already wrote: every commit takes a number (`written`)
+/// while holding `gate` shared; a flush reads `written` with `gate` held exclusively
+/// (so every commit numbered so far is applied) and, once on disk, records that number
+/// as `durable`.
 #[derive(Default)]
 struct Flusher {
     turn: tokio::sync::Mutex<()>,
     /// Flushes started so far, and the number of the last one completed.
     started: AtomicU64,
     completed: AtomicU64,
+    gate: std::sync::RwLock<()>,
+    /// Commits numbered so far, and the highest number known to be on disk.
+    written: AtomicU64,
+    durable: AtomicU64,
+}
+
+impl Flusher {
+    /// The number of every commit applied so far (none is half-applied while read).
+    fn applied(&self) -> u64 {
+        let _all = self.gate.write().unwrap_or_else(|e| e.into_inner());
+        self.written.load(Ordering::SeqCst)
+    }
 }
 
 impl SledStore {
@@ -82,9 +118,20 @@ impl SledStore {
             .path(dir)
             .cache_capacity(cache_mb * 1024 * 1024)
             .open()?;
+        let key_file = dir.join("keys");
+        let new_keys = !key_file.exists();
+        let keys = KeyFile::open(&key_file)?;
         // sled wrote its first files just now: make sure they are private too.
         files::make_private(dir)?;
-        SledStore::from_db(db)
+        let st = SledStore::from_db(db, Arc::new(keys))?;
+        if new_keys {
+            let n = st.seal_legacy()?;
+            if n > 0 {
+                st.db.flush()?;
+                tracing::info!("sealed {n} records written by an older version");
+            }
+        }
+        Ok(st)
     }
 
     /// A database that lives in a temporary folder and is removed on drop.
@@ -94,11 +141,14 @@ impl SledStore {
                 .temporary(true)
                 .cache_capacity(16 << 20)
                 .open()?,
+            Arc::new(MemoryKeys::new()),
         )
     }
 
-    fn from_db(db: sled::Db) -> Result<SledStore, StoreError> {
+    fn from_db(db: sled::Db, keys: Arc<dyn KeyStore>) -> Result<SledStore, StoreError> {
         Ok(SledStore {
+            system: DataKey::derived(keys.secret(), b"system"),
+            keys,
             sessions: db.open_tree("sessions")?,
             questions: db.open_tree("questions")?,
             question_askers: db.open_tree("question_askers")?,
@@ -111,9 +161,57 @@ impl SledStore {
             ticket_counter: db.open_tree("ticket_counter")?,
             outbox: db.open_tree("outbox")?,
             applied: db.open_tree("applied_updates")?,
+            watches: db.open_tree("watches")?,
             db,
             flusher: Arc::default(),
         })
+    }
+
+    /// The pseudonym that stands for `user` in keys.
+    pub(super) fn who(&self, user: UserId) -> Pseudonym {
+        Pseudonym::of(self.keys.secret(), user)
+    }
+
+    /// `plain` sealed for `owner` (`None`: the server): owner's pseudonym (zeros for the
+    /// server) ‖ sealed bytes.
+    pub(super) fn seal(&self, owner: Option<UserId>, plain: &[u8]) -> Result<Vec<u8>, StoreError> {
+        self.seal_as(owner.map(|u| self.who(u)), plain)
+    }
+
+    /// [`SledStore::seal`] for an owner known by pseudonym.
+    pub(super) fn seal_as(
+        &self,
+        owner: Option<Pseudonym>,
+        plain: &[u8],
+    ) -> Result<Vec<u8>, StoreError> {
+        let (who, key) = match owner {
+            Some(who) => (who.0, self.keys.key_or_create(&who)?),
+            None => ([0; PSEUDONYM], self.system.clone()),
+        };
+        let mut out = who.to_vec();
+        out.extend(key.seal(plain));
+        Ok(out)
+    }
+
+    /// What [`SledStore::seal`] sealed; `None` once its owner was erased.
+    pub(super) fn open_sealed(&self, v: &[u8]) -> Option<Vec<u8>> {
+        let who = Pseudonym::from_slice(v)?;
+        let sealed = &v[PSEUDONYM..];
+        if who.0 == [0; PSEUDONYM] {
+            return self.system.open(sealed);
+        }
+        self.keys.key(&who)?.open(sealed)
+    }
+
+    /// The owner a sealed value names (`None`: the server).
+    pub(super) fn owner_of(v: &[u8]) -> Option<Pseudonym> {
+        Pseudonym::from_slice(v).filter(|p| p.0 != [0; PSEUDONYM])
+    }
+
+    /// Destroys the key of `user`: whatever was sealed for them is noise from now on.
+    pub(super) fn shred(&self, user: UserId) -> Result<(), StoreError> {
+        self.keys.destroy(&self.who(user))?;
+        Ok(())
     }
 
     /// The writes that erase everything stored about `user` but the session: follows,
@@ -121,9 +219,10 @@ impl SledStore {
     /// waiting to go to them.
     fn erase_ops(&self, user: UserId) -> Result<Vec<commit::Op>, StoreError> {
         let mut ops = self.reminder_keys_of(user)?;
+        ops.extend(self.unfollow_ops(user, None)?);
         ops.extend(self.questions_of(user)?);
         ops.extend(self.forget_tickets_ops(user)?);
-        for k in self.outbox_keys_to(user.0)? {
+        for k in self.outbox_keys_of(user)? {
             ops.push(commit::Op::Remove(commit::TreeId::Outbox, k));
         }
         Ok(ops)
@@ -137,9 +236,39 @@ impl SledStore {
             return Ok(());
         }
         let n = f.started.fetch_add(1, Ordering::SeqCst) + 1;
+        let applied = f.applied();
         self.db.flush_async().await?;
         f.completed.store(n, Ordering::SeqCst);
+        f.durable.fetch_max(applied, Ordering::SeqCst);
         Ok(())
+    }
+
+    /// Makes every commit applied so far durable, with no flush of its own when one
+    /// since did it (a handler's, usually).
+    async fn flush_commits(&self) -> Result<(), StoreError> {
+        let f = &self.flusher;
+        let target = f.written.load(Ordering::SeqCst);
+        if f.durable.load(Ordering::SeqCst) >= target {
+            return Ok(());
+        }
+        let _turn = f.turn.lock().await;
+        if f.durable.load(Ordering::SeqCst) >= target {
+            return Ok(());
+        }
+        let n = f.started.fetch_add(1, Ordering::SeqCst) + 1;
+        let applied = f.applied();
+        self.db.flush_async().await?;
+        f.completed.store(n, Ordering::SeqCst);
+        f.durable.fetch_max(applied, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Applies a commit's writes under its number (see [`Flusher`]).
+    fn numbered<T>(&self, apply: impl FnOnce() -> T) -> T {
+        let f = &self.flusher;
+        let _one = f.gate.read().unwrap_or_else(|e| e.into_inner());
+        f.written.fetch_add(1, Ordering::SeqCst);
+        apply()
     }
 }
 

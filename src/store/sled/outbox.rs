@@ -3,7 +3,9 @@
 //!
 //! Keys are class (1 byte: replies first) ‖ sequence number (u64 big-endian, from sled's
 //! id generator), so a scan meets replies before background messages and each chat's
-//! entries in the order they were stored. A claim is a compare-and-swap of the entry's
+//! entries in the order they were stored. A value is a fixed header (delivery state, and
+//! a keyed tag of the chat instead of its id) then the entry, sealed for the user it is
+//! about (see [`SledStore::subject`]). A claim is a compare-and-swap of the entry's
 //! header; a sled database belongs to one process, so claims of a previous process are
 //! released at start.
 
@@ -14,9 +16,10 @@ use jiff::Timestamp;
 
 use super::SledStore;
 use super::commit::{Op, TreeId};
-use crate::outgoing::{Class, Entry};
-use crate::store::StoreError;
+use crate::outgoing::{Class, Entry, ReplyTo, Then, What};
 use crate::store::outbox::{Claimed, OutboxStore, Owner, Round, Skip, Waiting, Watch};
+use crate::store::shred::Pseudonym;
+use crate::store::{StoreError, UserId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Claim {
@@ -84,26 +87,6 @@ impl Head {
     }
 }
 
-/// The entry of a stored value.
-fn entry_of(v: &[u8]) -> Option<Entry> {
-    serde_json::from_slice(v.get(HEAD..)?).ok()
-}
-
-/// A new entry as stored: never attempted, not claimed.
-pub(super) fn stored(entry: &Entry, now_ms: i64) -> Result<Vec<u8>, StoreError> {
-    let head = Head {
-        chat: entry.chat,
-        attempts: 0,
-        not_before: 0,
-        claim: None,
-        notified: false,
-        at: now_ms,
-    };
-    let mut v = head.write(&[]);
-    v.extend(serde_json::to_vec(entry)?);
-    Ok(v)
-}
-
 pub(super) fn entry_key(class: Class, seq: u64) -> Vec<u8> {
     let mut k = Vec::with_capacity(9);
     k.push(class.byte());
@@ -120,6 +103,75 @@ fn from_ms(m: i64) -> Timestamp {
 }
 
 impl SledStore {
+    /// The keyed tag that stands for `chat` in headers.
+    fn chat_tag(&self, chat: i64) -> i64 {
+        let p = Pseudonym::tagged(self.keys.secret(), b"chat", &chat.to_be_bytes());
+        i64::from_be_bytes(p.0[..8].try_into().expect("16 bytes"))
+    }
+
+    /// The entry of a stored value (`None`: unreadable, or its user was erased).
+    fn entry_of(&self, v: &[u8]) -> Option<Entry> {
+        serde_json::from_slice(&self.open_sealed(v.get(HEAD..)?)?).ok()
+    }
+
+    /// The user an entry is about, whose key seals it: the private chat it goes to, or
+    /// the user of the ticket a staff post is about. `None` (the server's key): other
+    /// posts to groups.
+    fn subject(&self, entry: &Entry) -> Result<Option<UserId>, StoreError> {
+        if entry.chat > 0 {
+            return Ok(Some(UserId(entry.chat)));
+        }
+        if let Some(Then::TicketPosted { user, .. }) = &entry.then {
+            return Ok(Some(UserId(*user)));
+        }
+        if let What::Message {
+            reply_to: Some(ReplyTo::Ticket(n)),
+            ..
+        } = &entry.what
+        {
+            return self.ticket_user(*n);
+        }
+        Ok(None)
+    }
+
+    /// A new entry as stored: never attempted, not claimed. Entries about a user erased
+    /// in the same commit (the confirmation) are sealed with the server's key, since the
+    /// user's is destroyed with the commit.
+    pub(super) fn stored_entry(
+        &self,
+        entry: &Entry,
+        now_ms: i64,
+        erased: &[UserId],
+    ) -> Result<Vec<u8>, StoreError> {
+        let head = Head {
+            chat: self.chat_tag(entry.chat),
+            attempts: 0,
+            not_before: 0,
+            claim: None,
+            notified: false,
+            at: now_ms,
+        };
+        let subject = self.subject(entry)?.filter(|u| !erased.contains(u));
+        let mut v = head.write(&[]);
+        v.extend(self.seal(subject, &serde_json::to_vec(entry)?)?);
+        Ok(v)
+    }
+
+    /// An entry stored by a version that did not seal (chat id in the header, the entry
+    /// in clear), as this version stores it; `None` if `v` is not one.
+    pub(super) fn reseal_legacy_entry(&self, v: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        let Some(mut h) = Head::read(v) else {
+            return Ok(None);
+        };
+        let Ok(entry) = serde_json::from_slice::<Entry>(v.get(HEAD..).unwrap_or_default()) else {
+            return Ok(None);
+        };
+        h.chat = self.chat_tag(entry.chat);
+        let mut out = h.write(&[]);
+        out.extend(self.seal(self.subject(&entry)?, &serde_json::to_vec(&entry)?)?);
+        Ok(Some(out))
+    }
+
     /// The changes that record that `w`'s user was told of its delay (the commit
     /// conflicts if `w` changed meanwhile).
     pub(super) fn outbox_notified_ops(&self, w: &Waiting) -> Vec<Op> {
@@ -133,12 +185,14 @@ impl SledStore {
         ]
     }
 
-    /// The keys of the entries waiting to go to `chat`.
-    pub(super) fn outbox_keys_to(&self, chat: i64) -> Result<Vec<Vec<u8>>, StoreError> {
+    /// The keys of the entries waiting to go to `user`, or about them.
+    pub(super) fn outbox_keys_of(&self, user: UserId) -> Result<Vec<Vec<u8>>, StoreError> {
+        let (tag, who) = (self.chat_tag(user.0), self.who(user));
         let mut out = Vec::new();
         for item in self.outbox.iter() {
             let (k, v) = item?;
-            if Head::read(&v).is_some_and(|h| h.chat == chat) {
+            let about = v.get(HEAD..).and_then(SledStore::owner_of) == Some(who);
+            if about || Head::read(&v).is_some_and(|h| h.chat == tag) {
                 out.push(k.to_vec());
             }
         }
@@ -223,16 +277,16 @@ impl OutboxStore for SledStore {
             } else {
                 Class::Background
             };
-            if skip(chat, class) {
-                continue;
-            }
-            let Some(entry) = entry_of(&v) else {
+            let Some(entry) = self.entry_of(&v) else {
                 tracing::warn!("dropping an unreadable outbox entry");
                 self.outbox
                     .compare_and_swap(&k, Some(&v), None as Option<&[u8]>)?
                     .ok();
                 continue;
             };
+            if skip(entry.chat, class) {
+                continue;
+            }
             h.claim = Some(Claim {
                 owner,
                 until: now_ms + lease.as_millis() as i64,
@@ -310,13 +364,13 @@ impl OutboxStore for SledStore {
             let Some(h) = Head::read(&v) else {
                 continue;
             };
-            if h.chat != c.entry.chat {
+            if h.chat != self.chat_tag(c.entry.chat) {
                 continue;
             }
             if h.claim.is_some() || out.len() >= limit {
                 break;
             }
-            let Some(entry) = entry_of(&v) else {
+            let Some(entry) = self.entry_of(&v) else {
                 continue;
             };
             out.push(Waiting {
@@ -341,8 +395,9 @@ impl OutboxStore for SledStore {
         let Some(h) = Head::read(&c.raw) else {
             return Ok(None);
         };
+        let owner = c.raw.get(HEAD..).and_then(SledStore::owner_of);
         let mut raw = h.write(&[]);
-        raw.extend(serde_json::to_vec(&merged)?);
+        raw.extend(self.seal_as(owner, &serde_json::to_vec(&merged)?)?);
         let r = self.outbox.transaction(|t| {
             if t.get(c.key.as_slice())?.as_deref() != Some(c.raw.as_slice()) {
                 return Err(ConflictableTransactionError::Abort(()));
@@ -386,7 +441,7 @@ impl OutboxStore for SledStore {
             if h.claim.is_some() || h.notified || h.at >= before {
                 continue;
             }
-            if let Some(entry) = entry_of(&v).filter(|e| watch(e)) {
+            if let Some(entry) = self.entry_of(&v).filter(|e| watch(e)) {
                 out.push(Waiting {
                     key: k.to_vec(),
                     raw: v.to_vec(),
@@ -409,7 +464,7 @@ impl OutboxStore for SledStore {
     async fn outbox_entries(&self) -> Result<Vec<Entry>, StoreError> {
         let mut out = Vec::new();
         for item in self.outbox.iter() {
-            if let Some(e) = entry_of(&item?.1) {
+            if let Some(e) = self.entry_of(&item?.1) {
                 out.push(e);
             }
         }

@@ -1,13 +1,15 @@
 //! The anonymous question log in the `questions` tree: asked-at second (u64
 //! big-endian) ‖ a unique id → the entry, so a range scan reads a period and a purge
-//! removes a prefix of the tree. `question_askers` (user key ‖ question key → ∅) only
-//! serves erasure.
+//! removes a prefix of the tree. An entry is sealed for whoever asked it, so that erasing
+//! them erases their questions on disk too; `question_askers` (asker's pseudonym ‖
+//! question key → ∅) finds them.
 
 use async_trait::async_trait;
 use jiff::Timestamp;
 
 use super::SledStore;
 use super::commit::{Op, TreeId};
+use crate::store::shred::PSEUDONYM;
 use crate::store::{AskedQuestion, QuestionLog, StoreError, UserId};
 
 fn time_key(t: Timestamp) -> [u8; 8] {
@@ -15,22 +17,31 @@ fn time_key(t: Timestamp) -> [u8; 8] {
 }
 
 impl SledStore {
-    /// The key and value of a new entry.
-    pub(super) fn question_entry(
+    /// The writes that log `q`, asked by `by`.
+    pub(super) fn log_question_ops(
         &self,
+        by: Option<UserId>,
         q: &AskedQuestion,
-    ) -> Result<(Vec<u8>, Vec<u8>), StoreError> {
+    ) -> Result<Vec<Op>, StoreError> {
         let mut key = time_key(q.at).to_vec();
         key.extend(self.db.generate_id()?.to_be_bytes());
-        Ok((key, serde_json::to_vec(q)?))
+        let mut ops = Vec::new();
+        if let Some(by) = by {
+            let mut asker = self.who(by).0.to_vec();
+            asker.extend_from_slice(&key);
+            ops.push(Op::Put(TreeId::QuestionAskers, asker, Vec::new()));
+        }
+        let sealed = self.seal(by, &serde_json::to_vec(q)?)?;
+        ops.push(Op::Put(TreeId::Questions, key, sealed));
+        Ok(ops)
     }
 
     /// The writes that remove the questions `user` asked.
     pub(super) fn questions_of(&self, user: UserId) -> Result<Vec<Op>, StoreError> {
         let mut ops = Vec::new();
-        for item in self.question_askers.scan_prefix(user.key()) {
+        for item in self.question_askers.scan_prefix(self.who(user).0) {
             let (k, _) = item?;
-            ops.push(Op::Remove(TreeId::Questions, k[8..].to_vec()));
+            ops.push(Op::Remove(TreeId::Questions, k[PSEUDONYM..].to_vec()));
             ops.push(Op::Remove(TreeId::QuestionAskers, k.to_vec()));
         }
         Ok(ops)
@@ -43,7 +54,10 @@ impl QuestionLog for SledStore {
         let mut out = Vec::new();
         for item in self.questions.range(time_key(since)..) {
             let (_, v) = item?;
-            if let Ok(q) = serde_json::from_slice(&v) {
+            if let Some(q) = self
+                .open_sealed(&v)
+                .and_then(|b| serde_json::from_slice(&b).ok())
+            {
                 out.push(q);
             }
         }
@@ -60,7 +74,9 @@ impl QuestionLog for SledStore {
         }
         for item in self.question_askers.iter() {
             let (k, _) = item?;
-            if k.get(8..16).is_some_and(|t| t < &cut[..]) {
+            if k.get(PSEUDONYM..PSEUDONYM + 8)
+                .is_some_and(|t| t < &cut[..])
+            {
                 self.question_askers.remove(k)?;
             }
         }

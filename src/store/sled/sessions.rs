@@ -1,6 +1,6 @@
-//! Sessions in the `sessions` tree: user key → format (1) ‖ revision (u64) ‖ touched
-//! (seconds, i64) ‖ the engine's bytes. A value written before revisions existed (plain
-//! JSON) reads as revision 0.
+//! Sessions in the `sessions` tree: the user's pseudonym → format (1) ‖ revision (u64) ‖
+//! touched (seconds, i64) ‖ the engine's bytes, sealed for the user. Revision and
+//! activity stay readable, so that a compare-and-swap or an expiry reads no user data.
 
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -11,41 +11,51 @@ use crate::store::{Revision, SessionStore, StoreError, StoredSession, UserId};
 const FORMAT: u8 = 1;
 const HEAD: usize = 17;
 
-pub(super) fn encode(revision: u64, touched: Timestamp, bytes: &[u8]) -> Vec<u8> {
-    let mut v = Vec::with_capacity(HEAD + bytes.len());
+/// A stored value: header, then the sealed bytes.
+pub(super) fn encode(revision: u64, touched: Timestamp, sealed: &[u8]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(HEAD + sealed.len());
     v.push(FORMAT);
     v.extend(revision.to_be_bytes());
     v.extend(touched.as_second().to_be_bytes());
-    v.extend_from_slice(bytes);
+    v.extend_from_slice(sealed);
     v
 }
 
-pub(super) fn decode(v: &[u8]) -> StoredSession {
-    if v.len() >= HEAD && v[0] == FORMAT {
-        let rev = u64::from_be_bytes(v[1..9].try_into().unwrap_or_default());
-        let secs = i64::from_be_bytes(v[9..17].try_into().unwrap_or_default());
-        return StoredSession {
-            bytes: v[HEAD..].to_vec(),
-            revision: Revision(Some(rev)),
-            touched: Timestamp::from_second(secs).unwrap_or(Timestamp::UNIX_EPOCH),
-        };
+/// Revision and last activity of a stored value.
+pub(super) fn header(v: &[u8]) -> Option<(u64, Timestamp)> {
+    if v.len() < HEAD || v[0] != FORMAT {
+        return None;
     }
-    // Written by an older version: the session as JSON, its last activity inside.
-    let touched = serde_json::from_slice::<serde_json::Value>(v)
-        .ok()
-        .and_then(|j| j.get("last_seen")?.as_str()?.parse().ok())
-        .unwrap_or(Timestamp::UNIX_EPOCH);
-    StoredSession {
-        bytes: v.to_vec(),
-        revision: Revision(Some(0)),
-        touched,
+    let rev = u64::from_be_bytes(v[1..9].try_into().ok()?);
+    let secs = i64::from_be_bytes(v[9..17].try_into().ok()?);
+    Some((
+        rev,
+        Timestamp::from_second(secs).unwrap_or(Timestamp::UNIX_EPOCH),
+    ))
+}
+
+impl SledStore {
+    pub(super) fn session_key(&self, user: UserId) -> Vec<u8> {
+        self.who(user).0.to_vec()
     }
 }
 
 #[async_trait]
 impl SessionStore for SledStore {
     async fn load_session(&self, user: UserId) -> Result<Option<StoredSession>, StoreError> {
-        Ok(self.sessions.get(user.key())?.map(|v| decode(&v)))
+        let Some(v) = self.sessions.get(self.session_key(user))? else {
+            return Ok(None);
+        };
+        let (rev, touched) = header(&v).unwrap_or((0, Timestamp::UNIX_EPOCH));
+        Ok(Some(StoredSession {
+            // Unreadable (another format, a lost key): the engine starts afresh.
+            bytes: v
+                .get(HEAD..)
+                .and_then(|s| self.open_sealed(s))
+                .unwrap_or_default(),
+            revision: Revision(Some(rev)),
+            touched,
+        }))
     }
 
     async fn session_count(&self) -> Result<usize, StoreError> {
@@ -56,8 +66,9 @@ impl SessionStore for SledStore {
         let mut n = 0;
         for item in self.sessions.iter() {
             let (k, v) = item?;
+            let touched = header(&v).map_or(Timestamp::UNIX_EPOCH, |(_, t)| t);
             // Compare-and-swap: a session touched meanwhile is kept.
-            if decode(&v).touched < cutoff
+            if touched < cutoff
                 && self
                     .sessions
                     .compare_and_swap(&k, Some(&v), None as Option<&[u8]>)?

@@ -18,9 +18,15 @@ struct Args {
     pace: f64,
     #[arg(long, default_value_t = 64)]
     in_flight: usize,
+    /// Followers of a call whose deadline is published (0: skip that case).
+    #[arg(long, default_value_t = 100_000)]
+    followers: i64,
     /// Internal: run as the dispatching child process.
     #[arg(long, hide = true)]
     worker: bool,
+    /// Internal: run one load of the followers case as a child process.
+    #[arg(long, hide = true)]
+    follow_worker: bool,
     #[arg(long, hide = true)]
     root: Option<PathBuf>,
     #[arg(long, hide = true)]
@@ -30,7 +36,12 @@ struct Args {
 fn main() -> anyhow::Result<()> {
     let a = Args::parse();
     let rt = tokio::runtime::Runtime::new()?;
-    if a.worker {
+    if a.follow_worker {
+        let Some(root) = &a.root else {
+            anyhow::bail!("--follow-worker needs --root");
+        };
+        rt.block_on(sportello_tools::follows::load(root))?;
+    } else if a.worker {
         let (Some(root), Some(api)) = (&a.root, &a.api) else {
             anyhow::bail!("--worker needs --root and --api");
         };
@@ -49,7 +60,17 @@ fn main() -> anyhow::Result<()> {
             kill_at: 0.5,
         };
         let exe = std::env::current_exe()?;
-        rt.block_on(reminders::run(exe, opts, &mut std::io::stdout()))?;
+        if a.subscribers > 0 {
+            rt.block_on(reminders::run(exe.clone(), opts, &mut std::io::stdout()))?;
+        }
+        if a.followers > 0 {
+            rt.block_on(sportello_tools::follows::run(
+                &exe,
+                a.followers,
+                reminders::tempfile_dir,
+                &mut std::io::stdout(),
+            ))?;
+        }
     }
     Ok(())
 }

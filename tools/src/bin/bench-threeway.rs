@@ -47,7 +47,8 @@ struct Args {
     /// Questions in the open-loop run.
     #[arg(long, default_value_t = 3000)]
     open: usize,
-    /// Bots to measure, in this order.
+    /// Bots to measure, in this order; `sportello=PATH` measures another build of the
+    /// bot (a baseline) under the name `sportello=PATH`.
     #[arg(long, value_delimiter = ',', default_value = "sportello,echo,python")]
     bots: Vec<String>,
     /// Print the medians of the RESULT lines of this file, then exit.
@@ -66,7 +67,14 @@ struct Figures {
 }
 
 fn start(bot: &str, api: &StandIn, dir: &Path) -> anyhow::Result<Child> {
-    let mut cmd = match bot {
+    let (kind, exe) = match bot.split_once('=') {
+        Some((k, path)) => (k, PathBuf::from(path)),
+        None => (
+            bot,
+            sibling_exe(if bot == "echo" { "echo-bot" } else { bot }),
+        ),
+    };
+    let mut cmd = match kind {
         "sportello" => {
             let cfg = dir.join("bench.toml");
             std::fs::write(
@@ -79,11 +87,11 @@ fn start(bot: &str, api: &StandIn, dir: &Path) -> anyhow::Result<Child> {
                     dir.join("data").display()
                 ),
             )?;
-            let mut c = Command::new(sibling_exe("sportello"));
+            let mut c = Command::new(&exe);
             c.arg("--config").arg(&cfg).arg("run");
             c
         }
-        "echo" => Command::new(sibling_exe("echo-bot")),
+        "echo" => Command::new(&exe),
         "python" => {
             let mut c = Command::new("python3");
             c.arg(repo_dir().join("tools/faq_bot.py"))

@@ -1,0 +1,253 @@
+//! Where users' data keys live: outside the backend's (log-structured) files, in a store
+//! that can forget a key for good.
+//!
+//! [`KeyFile`] is a file of fixed slots, `keys` in the data directory: a header with the
+//! server secret (for pseudonyms), then one 64-byte slot per user (pseudonym and key).
+//! Destroying a key overwrites its slot with zeros *in place* and syncs the file before
+//! returning; a slot is reused by the next new key. A key created is synced before any
+//! record sealed with it can be flushed, so a crash never leaves records without a key.
+//! (The guarantee is the file system's: in-place overwrites reach the same blocks on
+//! ext4/xfs; a copy-on-write file system or an SSD's wear levelling may keep an old
+//! block until it is reused. Put the data directory on an encrypted volume where that
+//! matters.)
+//!
+//! [`MemoryKeys`] is the same in memory, for temporary stores.
+
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::Path;
+use std::sync::Mutex;
+
+use super::StoreError;
+use super::shred::{DataKey, PSEUDONYM, Pseudonym};
+
+/// Users' data keys and the server secret.
+pub trait KeyStore: Send + Sync {
+    /// The secret pseudonyms are made with.
+    fn secret(&self) -> &[u8; 32];
+
+    /// The key of `who`, if it has one.
+    fn key(&self, who: &Pseudonym) -> Option<DataKey>;
+
+    /// The key of `who`, made (and durable) now if it had none.
+    fn key_or_create(&self, who: &Pseudonym) -> Result<DataKey, StoreError>;
+
+    /// Forgets the key of `who` for good (durable when this returns); false if none.
+    fn destroy(&self, who: &Pseudonym) -> Result<bool, StoreError>;
+}
+
+const MAGIC: &[u8; 8] = b"SPKEYS01";
+const HEADER: u64 = 64;
+const SLOT: u64 = 64;
+
+/// Keys in memory (temporary stores and tests).
+pub struct MemoryKeys {
+    secret: [u8; 32],
+    keys: Mutex<HashMap<Pseudonym, DataKey>>,
+}
+
+impl MemoryKeys {
+    pub fn new() -> MemoryKeys {
+        MemoryKeys {
+            secret: DataKey::random().0,
+            keys: Mutex::default(),
+        }
+    }
+}
+
+impl Default for MemoryKeys {
+    fn default() -> Self {
+        MemoryKeys::new()
+    }
+}
+
+impl KeyStore for MemoryKeys {
+    fn secret(&self) -> &[u8; 32] {
+        &self.secret
+    }
+
+    fn key(&self, who: &Pseudonym) -> Option<DataKey> {
+        self.keys
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(who)
+            .cloned()
+    }
+
+    fn key_or_create(&self, who: &Pseudonym) -> Result<DataKey, StoreError> {
+        let mut keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(keys.entry(*who).or_insert_with(DataKey::random).clone())
+    }
+
+    fn destroy(&self, who: &Pseudonym) -> Result<bool, StoreError> {
+        let mut keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(keys.remove(who).is_some())
+    }
+}
+
+/// Keys in a file of fixed slots overwritten in place (see the module documentation).
+pub struct KeyFile {
+    secret: [u8; 32],
+    inner: Mutex<Slots>,
+}
+
+struct Slots {
+    file: File,
+    keys: HashMap<Pseudonym, (u64, DataKey)>,
+    free: Vec<u64>,
+    len: u64,
+}
+
+impl KeyFile {
+    /// Opens `path`, or creates it with a fresh secret.
+    pub fn open(path: &Path) -> Result<KeyFile, StoreError> {
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)?;
+        if bytes.is_empty() {
+            let mut header = vec![0u8; HEADER as usize];
+            header[..8].copy_from_slice(MAGIC);
+            header[8..40].copy_from_slice(&DataKey::random().0);
+            file.write_all(&header)?;
+            file.sync_all()?;
+            bytes = header;
+        }
+        if bytes.len() < HEADER as usize || &bytes[..8] != MAGIC {
+            return Err(StoreError::Backend(format!(
+                "{} is not a key file",
+                path.display()
+            )));
+        }
+        let mut secret = [0; 32];
+        secret.copy_from_slice(&bytes[8..40]);
+        let mut slots = Slots {
+            file,
+            keys: HashMap::new(),
+            free: Vec::new(),
+            len: 0,
+        };
+        for (i, slot) in bytes[HEADER as usize..].chunks(SLOT as usize).enumerate() {
+            let i = i as u64;
+            slots.len = i + 1;
+            if slot.len() < SLOT as usize || slot[0] != 1 {
+                slots.free.push(i);
+                continue;
+            }
+            let who = Pseudonym::from_slice(&slot[1..]).expect("a full slot");
+            let mut key = [0; 32];
+            key.copy_from_slice(&slot[1 + PSEUDONYM..1 + PSEUDONYM + 32]);
+            slots.keys.insert(who, (i, DataKey(key)));
+        }
+        Ok(KeyFile {
+            secret,
+            inner: Mutex::new(slots),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Slots> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Slots {
+    fn write_slot(&mut self, i: u64, slot: &[u8; SLOT as usize]) -> Result<(), StoreError> {
+        self.file.seek(SeekFrom::Start(HEADER + i * SLOT))?;
+        self.file.write_all(slot)?;
+        self.file.sync_data()?;
+        Ok(())
+    }
+}
+
+impl KeyStore for KeyFile {
+    fn secret(&self) -> &[u8; 32] {
+        &self.secret
+    }
+
+    fn key(&self, who: &Pseudonym) -> Option<DataKey> {
+        self.lock().keys.get(who).map(|(_, k)| k.clone())
+    }
+
+    fn key_or_create(&self, who: &Pseudonym) -> Result<DataKey, StoreError> {
+        let mut s = self.lock();
+        if let Some((_, k)) = s.keys.get(who) {
+            return Ok(k.clone());
+        }
+        let key = DataKey::random();
+        let i = match s.free.pop() {
+            Some(i) => i,
+            None => {
+                s.len += 1;
+                s.len - 1
+            }
+        };
+        let mut slot = [0u8; SLOT as usize];
+        slot[0] = 1;
+        slot[1..1 + PSEUDONYM].copy_from_slice(&who.0);
+        slot[1 + PSEUDONYM..1 + PSEUDONYM + 32].copy_from_slice(&key.0);
+        s.write_slot(i, &slot)?;
+        s.keys.insert(*who, (i, key.clone()));
+        Ok(key)
+    }
+
+    fn destroy(&self, who: &Pseudonym) -> Result<bool, StoreError> {
+        let mut s = self.lock();
+        let Some((i, _)) = s.keys.remove(who) else {
+            return Ok(false);
+        };
+        s.write_slot(i, &[0u8; SLOT as usize])?;
+        s.free.push(i);
+        Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::UserId;
+
+    #[test]
+    fn keys_survive_a_reopen_and_a_destroyed_one_leaves_no_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys");
+        let kf = KeyFile::open(&path).unwrap();
+        let secret = *kf.secret();
+        let (a, b) = (
+            Pseudonym::of(&secret, UserId(1)),
+            Pseudonym::of(&secret, UserId(2)),
+        );
+        let ka = kf.key_or_create(&a).unwrap();
+        let kb = kf.key_or_create(&b).unwrap();
+        assert_eq!(kf.key_or_create(&a).unwrap(), ka);
+        drop(kf);
+        let kf = KeyFile::open(&path).unwrap();
+        assert_eq!(kf.secret(), &secret);
+        assert_eq!(kf.key(&a), Some(ka.clone()));
+        assert!(kf.destroy(&a).unwrap());
+        assert!(!kf.destroy(&a).unwrap());
+        let raw = std::fs::read(&path).unwrap();
+        assert!(
+            !raw.windows(32).any(|w| w == ka.0),
+            "the key's bytes are gone"
+        );
+        assert!(!raw.windows(16).any(|w| w == a.0));
+        assert!(
+            raw.windows(32).any(|w| w == kb.0),
+            "the test looks in the right place"
+        );
+        drop(kf);
+        let kf = KeyFile::open(&path).unwrap();
+        assert_eq!(kf.key(&a), None);
+        assert_eq!(kf.key(&b), Some(kb));
+        // The freed slot is reused: the file does not grow.
+        let len = std::fs::metadata(&path).unwrap().len();
+        kf.key_or_create(&Pseudonym::of(&secret, UserId(3)))
+            .unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), len);
+    }
+}
