@@ -331,7 +331,7 @@ impl App {
                 self.close(n, commit).await?
             }
             "statistiche" => vec![Delivery::Here(self.statistics(now).await?)],
-            "ricarica" => here(match self.reload().await {
+            "ricarica" => here(match self.reload_everywhere().await {
                 Ok(b) => tx.t(
                     "helpdesk.reload.done",
                     &[

@@ -38,7 +38,8 @@
 //!   update's changes and messages, applied by a backend in one atomic step;
 //!   [`store::sled`] is the embedded backend, the only code that names sled;
 //!   [`store::postgres`] the shared one for several instances (the only code that names
-//!   sqlx). [`store::shred`] and [`store::keys`] make erasure real on disk (per-user keys
+//!   sqlx), which coordinate through [`store::instances`] (a user's turn, who sets the
+//!   webhook, reload announcements). [`store::shred`] and [`store::keys`] make erasure real on disk (per-user keys
 //!   kept outside the log, destroyed on `/cancellami`); [`store::files`] keeps the data
 //!   directory private. The store imports no engine: the app encodes sessions
 //!   ([`app::session`]).

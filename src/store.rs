@@ -17,6 +17,8 @@
 //! - [`drafts::DraftStore`]: FAQ drafts staff write from the chat, swapped by
 //!   compare-and-swap (one approval publishes).
 //! - [`erasure::Erasure`]: erasing one user across all of the above.
+//! - [`instances::Instances`]: what several instances sharing the store coordinate
+//!   through it (a user's turn, one-time duties, reload announcements).
 //! - [`commit`]: what one update changes (session + effects + outgoing messages + the
 //!   update id), applied by [`commit::Committer`] in one atomic step.
 //! - [`files`]: the data directory's permissions (`0700`, files `0600`).
@@ -38,6 +40,7 @@ pub mod drafts;
 pub mod erasure;
 pub mod files;
 pub mod follows;
+pub mod instances;
 pub mod keys;
 pub mod outbox;
 pub mod postgres;
@@ -59,6 +62,7 @@ pub use commit::{Commit, CommitError, Committer};
 pub use drafts::{Draft, DraftStatus, DraftStore};
 pub use erasure::Erasure;
 pub use follows::FollowStore;
+pub use instances::{Instances, UserTurn};
 pub use outbox::OutboxStore;
 pub use questions::{AskedQuestion, QuestionLog};
 pub use sessions::{Revision, SessionStore, StoredSession};
@@ -69,8 +73,8 @@ pub use watches::{Watch, WatchStore};
 /// The traits, for callers that use a [`Store`]'s methods.
 pub mod prelude {
     pub use super::{
-        Committer, DraftStore, Erasure, FollowStore, OutboxStore, QuestionLog, SessionStore,
-        TicketStore, UpdateLog, WatchStore,
+        Committer, DraftStore, Erasure, FollowStore, Instances, OutboxStore, QuestionLog,
+        SessionStore, TicketStore, UpdateLog, WatchStore,
     };
 }
 
@@ -100,6 +104,7 @@ pub trait Backend:
     + Erasure
     + Committer
     + DraftStore
+    + Instances
     + Send
     + Sync
     + 'static
@@ -117,6 +122,7 @@ impl<T> Backend for T where
         + Erasure
         + Committer
         + DraftStore
+        + Instances
         + Send
         + Sync
         + 'static

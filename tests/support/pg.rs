@@ -46,6 +46,7 @@ pub fn url() -> Option<String> {
 }
 
 /// An empty PostgreSQL store in a fresh schema, or `None` (skipped).
+#[allow(dead_code)] // not every test binary that includes this file uses it
 pub async fn store(tag: &str) -> Option<Store> {
     let Some(url) = url() else {
         return unavailable(&format!("{URL_VAR} is not set (no PostgreSQL to test)"));
@@ -53,5 +54,25 @@ pub async fn store(tag: &str) -> Option<Store> {
     match Store::connect_postgres_in(&url, &fresh_schema(tag)).await {
         Ok(st) => Some(st),
         Err(e) => unavailable(&format!("PostgreSQL unreachable: {e}")),
+    }
+}
+
+/// Like [`store`], with a URL that reaches the same schema (for a `sportello` process
+/// sharing the store: `SPORTELLO_DATABASE_URL`).
+#[allow(dead_code)] // not every test binary that includes this file uses it
+pub async fn store_with_url(tag: &str) -> Option<(Store, String)> {
+    let Some(url) = url() else {
+        return unavailable(&format!("{URL_VAR} is not set (no PostgreSQL to test)"))
+            .map(|st| (st, String::new()));
+    };
+    let schema = fresh_schema(tag);
+    match Store::connect_postgres_in(&url, &schema).await {
+        Ok(st) => {
+            let sep = if url.contains('?') { '&' } else { '?' };
+            Some((st, format!("{url}{sep}options[search_path]={schema}")))
+        }
+        Err(e) => {
+            unavailable(&format!("PostgreSQL unreachable: {e}")).map(|st| (st, String::new()))
+        }
     }
 }

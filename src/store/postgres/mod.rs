@@ -17,6 +17,10 @@
 //!   ([`watches`]);
 //! - erasure and every [`crate::store::Commit`]: one transaction ([`commit`]).
 //!
+//! Several instances coordinate through the database too ([`instances`]): a user's turn
+//! is an advisory lock, the webhook is set by one instance, reloads are announced with
+//! `NOTIFY`.
+//!
 //! Claims of other processes are never released at start (other instances may be
 //! alive): they end with their lease. The connection URL comes from the caller (the
 //! binary reads `SPORTELLO_DATABASE_URL`) and is never logged.
@@ -24,6 +28,7 @@
 mod commit;
 mod drafts;
 mod follows;
+mod instances;
 mod outbox;
 mod questions;
 mod sessions;
@@ -65,6 +70,16 @@ impl From<sqlx::Error> for CommitError {
     }
 }
 
+/// Users whose updates one instance handles at once (each holds a connection).
+const TURN_CONNECTIONS: u32 = 16;
+
+/// A tag unique enough to tell instances apart.
+fn rand_u64() -> u64 {
+    use chacha20poly1305::aead::OsRng;
+    use chacha20poly1305::aead::rand_core::RngCore;
+    OsRng.next_u64()
+}
+
 /// The embedded migrations (`migrations/postgres/`).
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -72,6 +87,13 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 #[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// Connections that hold users' turns ([`instances`]), apart from `pool` so that
+    /// updates waiting for a turn never take the connections the others query with.
+    turns: PgPool,
+    /// Where reloads are announced: one channel per schema.
+    channel: String,
+    /// This process's tag on its announcements (it does not hear its own).
+    instance: u64,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -113,10 +135,27 @@ impl PgStore {
         let pool = PgPoolOptions::new()
             .max_connections(connections.max(2))
             .acquire_timeout(std::time::Duration::from_secs(10))
-            .connect_with(opts)
+            .connect_with(opts.clone())
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(PgStore { pool })
+        // A turn waits as long as another instance handles the user's update: no
+        // acquire timeout shorter than that.
+        let turns = PgPoolOptions::new()
+            .max_connections(TURN_CONNECTIONS)
+            .min_connections(0)
+            .acquire_timeout(std::time::Duration::from_secs(60))
+            .connect_lazy_with(opts);
+        let schema: String = sqlx::query_scalar("SELECT current_schema()")
+            .fetch_one(&pool)
+            .await?;
+        let mut channel = format!("sportello_reload:{schema}");
+        channel.truncate(63);
+        Ok(PgStore {
+            pool,
+            turns,
+            channel,
+            instance: rand_u64(),
+        })
     }
 
     /// The schema version applied (the newest migration's number).

@@ -23,6 +23,7 @@
 mod commit;
 mod drafts;
 mod follows;
+mod instances;
 mod migrate;
 mod outbox;
 mod questions;
