@@ -19,6 +19,8 @@
 //! - [`erasure::Erasure`]: erasing one user across all of the above.
 //! - [`instances::Instances`]: what several instances sharing the store coordinate
 //!   through it (a user's turn, one-time duties, reload announcements).
+//! - [`dump::Dump`]: every record of every kind in a backend-neutral form, one point in
+//!   time (backup, restore, moving between backends).
 //! - [`commit`]: what one update changes (session + effects + outgoing messages + the
 //!   update id), applied by [`commit::Committer`] in one atomic step.
 //! - [`files`]: the data directory's permissions (`0700`, files `0600`).
@@ -37,6 +39,7 @@
 
 pub mod commit;
 pub mod drafts;
+pub mod dump;
 pub mod erasure;
 pub mod files;
 pub mod follows;
@@ -60,6 +63,7 @@ use jiff::Timestamp;
 pub use crate::ids::UserId;
 pub use commit::{Commit, CommitError, Committer};
 pub use drafts::{Draft, DraftStatus, DraftStore};
+pub use dump::{Dump, Record};
 pub use erasure::Erasure;
 pub use follows::FollowStore;
 pub use instances::{Instances, UserTurn};
@@ -73,7 +77,7 @@ pub use watches::{Watch, WatchStore};
 /// The traits, for callers that use a [`Store`]'s methods.
 pub mod prelude {
     pub use super::{
-        Committer, DraftStore, Erasure, FollowStore, Instances, OutboxStore, QuestionLog,
+        Committer, DraftStore, Dump, Erasure, FollowStore, Instances, OutboxStore, QuestionLog,
         SessionStore, TicketStore, UpdateLog, WatchStore,
     };
 }
@@ -105,6 +109,7 @@ pub trait Backend:
     + Committer
     + DraftStore
     + Instances
+    + Dump
     + Send
     + Sync
     + 'static
@@ -123,6 +128,7 @@ impl<T> Backend for T where
         + Committer
         + DraftStore
         + Instances
+        + Dump
         + Send
         + Sync
         + 'static

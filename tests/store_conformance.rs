@@ -26,6 +26,9 @@ use tokio::sync::Barrier;
 
 #[path = "support/pg.rs"]
 mod pg;
+#[allow(dead_code)]
+#[path = "common/snapshot.rs"]
+mod snapshot;
 #[path = "store_conformance/watches_drafts.rs"]
 mod watches_drafts;
 
@@ -79,6 +82,58 @@ fn save(user: UserId, rev: Revision, bytes: &[u8], touched: Timestamp) -> Commit
 pub mod cases {
     pub use super::watches_drafts::*;
     use super::*;
+
+    /// Export, then import into an empty store of the same backend: the same records of
+    /// every kind come out again (pseudonyms travel as they are, so this holds whatever
+    /// the second store's secret).
+    pub async fn a_snapshot_imports_whole_into_an_empty_store(a: Store, b: Store) {
+        assert!(a.is_empty().await.unwrap());
+        for u in 1..=3 {
+            snapshot::fill_user(&a, u).await;
+        }
+        a.erase_user(UserId(3)).await.unwrap();
+        assert!(!a.is_empty().await.unwrap());
+        let (before, _) = snapshot::content(&a).await;
+        for kind in snapshot::KINDS {
+            assert!(before.contains_key(kind), "{kind} exported");
+        }
+        assert_eq!(
+            before["sessions"].len(),
+            2,
+            "the erased user's session is gone"
+        );
+        assert_eq!(
+            before["tickets"].len(),
+            3,
+            "an erased user's ticket stays, emptied"
+        );
+        assert!(b.is_empty().await.unwrap());
+        b.import(snapshot::records(&a).await).await.unwrap();
+        let (after, _) = snapshot::content(&b).await;
+        assert_eq!(after, before);
+    }
+
+    /// The export half of the round trip, on its own (it runs where importing does not
+    /// yet): every kind comes out, the erased user's records do not, the others' do.
+    pub async fn a_snapshot_exports_every_kind_at_one_point_in_time(st: Store) {
+        for u in 1..=3 {
+            snapshot::fill_user(&st, u).await;
+        }
+        st.erase_user(UserId(3)).await.unwrap();
+        let (content, _) = snapshot::content(&st).await;
+        for kind in snapshot::KINDS {
+            assert!(content.contains_key(kind), "{kind} exported: {content:#?}");
+        }
+        assert_eq!(content["sessions"].len(), 2);
+        assert_eq!(
+            content["tickets"].len(),
+            3,
+            "an erased user's ticket stays, emptied"
+        );
+        let all = format!("{content:?}");
+        assert!(all.contains("domanda segreta di 2"), "{all}");
+        assert!(!all.contains("domanda segreta di 3"), "{all}");
+    }
 
     pub async fn sessions_are_saved_only_against_the_revision_read(st: Store) {
         let u = UserId(7);
@@ -646,7 +701,7 @@ pub mod cases {
 /// Runs every case against one backend. `$factory` is an async expression giving
 /// `Option<Store>`: a fresh, empty store, or `None` to skip (with a message).
 macro_rules! conformance {
-    ($backend:ident, $factory:expr) => {
+    ($backend:ident, $factory:expr $(, #[$snapshot:meta])?) => {
         mod $backend {
             use super::*;
 
@@ -677,7 +732,16 @@ macro_rules! conformance {
                 follows_are_listed_paged_replaced_and_ended,
                 a_change_is_told_once_when_two_loads_race,
                 draft_ids_are_unique_and_one_approval_publishes,
+                a_snapshot_exports_every_kind_at_one_point_in_time,
             );
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            $(#[$snapshot])?
+            async fn a_snapshot_imports_whole_into_an_empty_store() {
+                if let (Some(a), Some(b)) = (store().await, store().await) {
+                    cases::a_snapshot_imports_whole_into_an_empty_store(a, b).await;
+                }
+            }
         }
     };
     (@cases $($case:ident),* $(,)?) => {
@@ -693,4 +757,8 @@ macro_rules! conformance {
 }
 
 conformance!(sled, async { Some(Store::temporary().unwrap()) });
-conformance!(postgres, pg::store("conf"));
+conformance!(
+    postgres,
+    pg::store("conf"),
+    #[ignore = "importing a snapshot into PostgreSQL is not built yet (src/store/postgres/dump.rs)"]
+);

@@ -49,8 +49,13 @@ pub struct MemoryKeys {
 
 impl MemoryKeys {
     pub fn new() -> MemoryKeys {
+        MemoryKeys::with_secret(DataKey::random().0)
+    }
+
+    /// Keys under a given server secret (a store restored from a snapshot).
+    pub fn with_secret(secret: [u8; 32]) -> MemoryKeys {
         MemoryKeys {
-            secret: DataKey::random().0,
+            secret,
             keys: Mutex::default(),
         }
     }
@@ -100,6 +105,18 @@ struct Slots {
 }
 
 impl KeyFile {
+    /// Creates `path` (which must not exist) with the server secret `secret`, durable
+    /// when this returns: a store restored from a snapshot keeps the pseudonyms it had.
+    pub fn create(path: &Path, secret: &[u8; 32]) -> Result<(), StoreError> {
+        let mut file = OpenOptions::new().write(true).create_new(true).open(path)?;
+        let mut header = vec![0u8; HEADER as usize];
+        header[..8].copy_from_slice(MAGIC);
+        header[8..40].copy_from_slice(secret);
+        file.write_all(&header)?;
+        file.sync_all()?;
+        Ok(())
+    }
+
     /// Opens `path`, or creates it with a fresh secret.
     pub fn open(path: &Path) -> Result<KeyFile, StoreError> {
         let mut file = OpenOptions::new()

@@ -10,6 +10,7 @@
 use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng};
 use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
 use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 use super::UserId;
@@ -19,7 +20,7 @@ pub const PSEUDONYM: usize = 16;
 const NONCE: usize = 24;
 
 /// What stands for a user in keys and indexes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Pseudonym(pub [u8; PSEUDONYM]);
 
 impl Pseudonym {

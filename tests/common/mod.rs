@@ -5,3 +5,4 @@
 pub use sportello_testkit::botapi;
 pub mod process;
 pub mod scrape;
+pub mod snapshot;

@@ -27,6 +27,7 @@
 
 mod commit;
 mod drafts;
+mod dump;
 mod follows;
 mod instances;
 mod outbox;
@@ -80,6 +81,20 @@ fn rand_u64() -> u64 {
     OsRng.next_u64()
 }
 
+/// The database's secret (made by the first instance to start; the others read it).
+async fn store_secret(pool: &PgPool) -> Result<[u8; 32], StoreError> {
+    let fresh = crate::store::shred::DataKey::random().0;
+    sqlx::query("INSERT INTO store_secret (id, secret) VALUES (1, $1) ON CONFLICT (id) DO NOTHING")
+        .bind(fresh.to_vec())
+        .execute(pool)
+        .await?;
+    let v: Vec<u8> = sqlx::query_scalar("SELECT secret FROM store_secret WHERE id = 1")
+        .fetch_one(pool)
+        .await?;
+    v.try_into()
+        .map_err(|_| StoreError::Backend("store_secret: not 32 bytes".into()))
+}
+
 /// The embedded migrations (`migrations/postgres/`).
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -94,6 +109,8 @@ pub struct PgStore {
     channel: String,
     /// This process's tag on its announcements (it does not hear its own).
     instance: u64,
+    /// The database's secret for pseudonyms in a snapshot ([`dump`]).
+    secret: [u8; 32],
 }
 
 impl std::fmt::Debug for PgStore {
@@ -150,11 +167,13 @@ impl PgStore {
             .await?;
         let mut channel = format!("sportello_reload:{schema}");
         channel.truncate(63);
+        let secret = store_secret(&pool).await?;
         Ok(PgStore {
             pool,
             turns,
             channel,
             instance: rand_u64(),
+            secret,
         })
     }
 

@@ -34,7 +34,7 @@ pub(super) enum TreeId {
 
 const TREES: usize = 13;
 
-const ALL: [TreeId; TREES] = [
+pub(super) const ALL: [TreeId; TREES] = [
     TreeId::Sessions,
     TreeId::Questions,
     TreeId::QuestionAskers,
@@ -92,7 +92,7 @@ fn abort<T>() -> Result<T, ConflictableTransactionError<()>> {
 }
 
 impl SledStore {
-    fn tree(&self, id: TreeId) -> &sled::Tree {
+    pub(super) fn tree(&self, id: TreeId) -> &sled::Tree {
         match id {
             TreeId::Sessions => &self.sessions,
             TreeId::Questions => &self.questions,

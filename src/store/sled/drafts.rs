@@ -8,8 +8,8 @@ use super::SledStore;
 use crate::store::StoreError;
 use crate::store::drafts::{Draft, DraftStore};
 
-const TREE: &str = "faq_drafts";
-const COUNTER: &str = "faq_draft_counter";
+pub(super) const TREE: &str = "faq_drafts";
+pub(super) const COUNTER: &str = "faq_draft_counter";
 
 impl SledStore {
     fn drafts_tree(&self) -> Result<sled::Tree, StoreError> {
@@ -20,6 +20,7 @@ impl SledStore {
 #[async_trait]
 impl DraftStore for SledStore {
     async fn next_draft_id(&self) -> Result<u64, StoreError> {
+        let _w = self.writing();
         let tree = self.db.open_tree(COUNTER)?;
         // An atomic increment: a number is never given twice, and they are consecutive
         // for staff typing them (`/faq ritira 3`).
@@ -50,6 +51,7 @@ impl DraftStore for SledStore {
     }
 
     async fn swap_draft(&self, before: Option<&Draft>, new: &Draft) -> Result<bool, StoreError> {
+        let _w = self.writing();
         let tree = self.drafts_tree()?;
         let key = new.id.to_be_bytes();
         // Compared with the bytes as stored, so a draft read and re-encoded matches.

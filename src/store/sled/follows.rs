@@ -129,7 +129,7 @@ impl SledStore {
     }
 
     /// A sealed JSON value (`None`: unreadable, or its owner was erased).
-    fn open_json<T: serde::de::DeserializeOwned>(&self, v: &[u8]) -> Option<T> {
+    pub(super) fn open_json<T: serde::de::DeserializeOwned>(&self, v: &[u8]) -> Option<T> {
         serde_json::from_slice(&self.open_sealed(v)?).ok()
     }
 
@@ -141,6 +141,7 @@ impl SledStore {
         set: Option<Option<Vec<u8>>>,
         plan: &Plan,
     ) -> Result<bool, StoreError> {
+        let _w = self.writing();
         (
             &self.subscriptions,
             &self.reminder_queue,
@@ -351,6 +352,7 @@ impl FollowStore for SledStore {
         for item in self.subscriptions.iter() {
             let (key, bytes) = item?;
             let Some(sub) = self.open_json::<Subscription>(&bytes) else {
+                let _w = self.writing();
                 self.subscriptions
                     .compare_and_swap(&key, Some(&bytes), None as Option<&[u8]>)?
                     .ok();
@@ -443,6 +445,7 @@ impl FollowStore for SledStore {
         limit: usize,
         busy: &HashSet<ReminderKey>,
     ) -> Result<Vec<DueReminder>, StoreError> {
+        let _w = self.writing();
         let upper = (now.as_second().max(0) as u64 + 1).to_be_bytes();
         let now_ms = now.as_millisecond();
         let mut out = Vec::new();
@@ -479,6 +482,7 @@ impl FollowStore for SledStore {
         due: &DueReminder,
         lease_until: Timestamp,
     ) -> Result<bool, StoreError> {
+        let _w = self.writing();
         let claimed = self.seal_queued(&Queued {
             in_flight: true,
             lease_until: Some(lease_until.as_millisecond()),
@@ -497,6 +501,7 @@ impl FollowStore for SledStore {
         how: DoneHow,
         now: Timestamp,
     ) -> Result<(), StoreError> {
+        let _w = self.writing();
         let done = serde_json::to_vec(&Done { at: now, how })?;
         let id = self.identity(item);
         (&self.reminder_queue, &self.reminders_done)
@@ -514,6 +519,7 @@ impl FollowStore for SledStore {
         q: &Queued,
         due: Timestamp,
     ) -> Result<(), StoreError> {
+        let _w = self.writing();
         let mut again = q.clone();
         again.item.due = due;
         again.attempts += 1;
@@ -534,6 +540,7 @@ impl FollowStore for SledStore {
     }
 
     async fn recover_reminders(&self) -> Result<usize, StoreError> {
+        let _w = self.writing();
         let mut n = 0;
         for item in self.reminder_queue.iter() {
             let (k, v) = item?;

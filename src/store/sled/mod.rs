@@ -22,6 +22,7 @@
 
 mod commit;
 mod drafts;
+mod dump;
 mod follows;
 mod instances;
 mod migrate;
@@ -135,14 +136,35 @@ impl SledStore {
         Ok(st)
     }
 
+    /// Creates a database in `dir` (which must hold none) whose pseudonyms are made with
+    /// `secret`: the one a snapshot to restore was taken with.
+    pub fn create_restored(
+        dir: &Path,
+        cache_mb: u64,
+        secret: &[u8; 32],
+    ) -> Result<SledStore, StoreError> {
+        files::make_private(dir)?;
+        KeyFile::create(&dir.join("keys"), secret)?;
+        SledStore::open(dir, cache_mb)
+    }
+
     /// A database that lives in a temporary folder and is removed on drop.
     pub fn temporary() -> Result<SledStore, StoreError> {
+        SledStore::temporary_with(MemoryKeys::new())
+    }
+
+    /// [`SledStore::temporary`] with pseudonyms made with `secret` (to import a snapshot).
+    pub fn temporary_with_secret(secret: [u8; 32]) -> Result<SledStore, StoreError> {
+        SledStore::temporary_with(MemoryKeys::with_secret(secret))
+    }
+
+    fn temporary_with(keys: MemoryKeys) -> Result<SledStore, StoreError> {
         SledStore::from_db(
             sled::Config::new()
                 .temporary(true)
                 .cache_capacity(16 << 20)
                 .open()?,
-            Arc::new(MemoryKeys::new()),
+            Arc::new(keys),
         )
     }
 
@@ -264,6 +286,17 @@ impl SledStore {
         Ok(())
     }
 
+    /// Held by every write that is not a commit, for its duration: a snapshot
+    /// ([`SledStore::quiet`]) waits for it and holds it off.
+    pub(super) fn writing(&self) -> std::sync::RwLockReadGuard<'_, ()> {
+        self.flusher.gate.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// No write (commit or other) runs while this is held: a snapshot's point in time.
+    pub(super) fn quiet(&self) -> std::sync::RwLockWriteGuard<'_, ()> {
+        self.flusher.gate.write().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Applies a commit's writes under its number (see [`Flusher`]).
     fn numbered<T>(&self, apply: impl FnOnce() -> T) -> T {
         let f = &self.flusher;
@@ -280,6 +313,7 @@ impl crate::store::UpdateLog for SledStore {
     }
 
     async fn forget_updates(&self, cutoff: Timestamp) -> Result<usize, StoreError> {
+        let _w = self.writing();
         let mut n = 0;
         for item in self.applied.iter() {
             let (k, v) = item?;

@@ -17,6 +17,7 @@ use jiff::Timestamp;
 use super::SledStore;
 use super::commit::{Op, TreeId};
 use crate::outgoing::{Class, Entry, ReplyTo, Then, What};
+use crate::store::dump::OutboxRecord;
 use crate::store::outbox::{Claimed, OutboxStore, Owner, Round, Skip, Waiting, Watch};
 use crate::store::shred::Pseudonym;
 use crate::store::{StoreError, UserId};
@@ -172,6 +173,34 @@ impl SledStore {
         Ok(Some(out))
     }
 
+    /// A stored value in its logical form (claims are left out); `None`: unreadable.
+    pub(super) fn outbox_record(&self, v: &[u8]) -> Option<OutboxRecord> {
+        let h = Head::read(v)?;
+        Some(OutboxRecord {
+            owner: v.get(HEAD..).and_then(SledStore::owner_of),
+            entry: self.entry_of(v)?,
+            attempts: h.attempts,
+            not_before: (h.not_before != 0).then(|| from_ms(h.not_before)),
+            notified: h.notified,
+            stored_at: from_ms(h.at),
+        })
+    }
+
+    /// An exported entry as stored here, not claimed: key and value.
+    pub(super) fn outbox_value(&self, r: &OutboxRecord) -> Result<(Vec<u8>, Vec<u8>), StoreError> {
+        let head = Head {
+            chat: self.chat_tag(r.entry.chat),
+            attempts: r.attempts,
+            not_before: r.not_before.map_or(0, ms),
+            claim: None,
+            notified: r.notified,
+            at: ms(r.stored_at),
+        };
+        let mut v = head.write(&[]);
+        v.extend(self.seal_as(r.owner, &serde_json::to_vec(&r.entry)?)?);
+        Ok((entry_key(r.entry.class, self.db.generate_id()?), v))
+    }
+
     /// The changes that record that `w`'s user was told of its delay (the commit
     /// conflicts if `w` changed meanwhile).
     pub(super) fn outbox_notified_ops(&self, w: &Waiting) -> Vec<Op> {
@@ -205,6 +234,7 @@ impl OutboxStore for SledStore {
     /// Releases every claim not held by `owner` (claims of a process that stopped).
     /// Only for backends where one process owns the database. Returns how many.
     async fn outbox_recover(&self, owner: Owner) -> Result<usize, StoreError> {
+        let _w = self.writing();
         let mut n = 0;
         for item in self.outbox.iter() {
             let (k, v) = item?;
@@ -238,6 +268,7 @@ impl OutboxStore for SledStore {
         limit: usize,
         skip: Skip<'_>,
     ) -> Result<Round, StoreError> {
+        let _w = self.writing();
         let now_ms = ms(now);
         let mut seen: std::collections::HashMap<i64, Option<usize>> =
             std::collections::HashMap::new();
@@ -322,6 +353,7 @@ impl OutboxStore for SledStore {
         failed: bool,
         notified: bool,
     ) -> Result<(), StoreError> {
+        let _w = self.writing();
         let Some(mut h) = Head::read(&c.raw) else {
             return Ok(());
         };
@@ -343,6 +375,7 @@ impl OutboxStore for SledStore {
     /// Removes a claimed entry (if still as claimed) without anything following from it;
     /// a delivery with consequences completes with [`crate::store::commit::Commit::consume`].
     async fn outbox_drop(&self, c: &Claimed) -> Result<(), StoreError> {
+        let _w = self.writing();
         self.outbox
             .compare_and_swap(&c.key, Some(&c.raw), None as Option<&[u8]>)?
             .ok();
@@ -391,6 +424,7 @@ impl OutboxStore for SledStore {
         replaced: &[&Waiting],
         merged: Entry,
     ) -> Result<Option<Claimed>, StoreError> {
+        let _w = self.writing();
         use sled::transaction::{ConflictableTransactionError, TransactionError};
         let Some(h) = Head::read(&c.raw) else {
             return Ok(None);

@@ -12,7 +12,7 @@ use super::commit::{Op, TreeId};
 use crate::store::shred::PSEUDONYM;
 use crate::store::{AskedQuestion, QuestionLog, StoreError, UserId};
 
-fn time_key(t: Timestamp) -> [u8; 8] {
+pub(super) fn time_key(t: Timestamp) -> [u8; 8] {
     (t.as_second().max(0) as u64).to_be_bytes()
 }
 
@@ -65,6 +65,7 @@ impl QuestionLog for SledStore {
     }
 
     async fn purge_questions(&self, before: Timestamp) -> Result<usize, StoreError> {
+        let _w = self.writing();
         let mut n = 0;
         let cut = time_key(before);
         for item in self.questions.range(..cut) {

@@ -9,7 +9,7 @@ use super::SledStore;
 use crate::store::{Revision, SessionStore, StoreError, StoredSession, UserId};
 
 const FORMAT: u8 = 1;
-const HEAD: usize = 17;
+pub(super) const HEAD: usize = 17;
 
 /// A stored value: header, then the sealed bytes.
 pub(super) fn encode(revision: u64, touched: Timestamp, sealed: &[u8]) -> Vec<u8> {
@@ -63,6 +63,7 @@ impl SessionStore for SledStore {
     }
 
     async fn expire_sessions(&self, cutoff: Timestamp) -> Result<usize, StoreError> {
+        let _w = self.writing();
         let mut n = 0;
         for item in self.sessions.iter() {
             let (k, v) = item?;

@@ -185,6 +185,7 @@ impl SledStore {
 #[async_trait]
 impl TicketStore for SledStore {
     async fn next_ticket_number(&self) -> Result<u64, StoreError> {
+        let _w = self.writing();
         let v = self.ticket_counter.update_and_fetch(b"next", |old| {
             let prev = old
                 .and_then(|b| b.try_into().ok())

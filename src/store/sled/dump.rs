@@ -1,0 +1,255 @@
+//! Snapshots of the sled backend ([`crate::store::dump`]): every tree read back into
+//! logical records, and written again from them.
+//!
+//! An export holds the commit gate exclusively ([`SledStore::quiet`]): every write path
+//! of this backend takes it shared ([`SledStore::writing`]), so no write lands while the
+//! trees are read one after the other, and the snapshot is one point in time (a reminder
+//! is never in the queue and done at once, a commit never half in it). Writers wait for
+//! the scan (milliseconds for a help desk's data; the records are only buffered).
+//!
+//! An import writes into a fresh database created with the export's secret
+//! ([`SledStore::create_restored`]): every record is sealed again with new per-user keys,
+//! and the derived trees (`user_tickets`, `question_askers`) are rebuilt.
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+
+use super::SledStore;
+use super::drafts::{COUNTER, TREE};
+use super::questions::time_key;
+use super::sessions::{HEAD, encode, header};
+use super::tickets::{message_key, number_key};
+use super::watches::watch_key;
+use crate::reminders::schedule::Subscription;
+use crate::store::dump::{Dump, Exported, Record, Sequence, Sink};
+use crate::store::follows::Queued;
+use crate::store::shred::{PSEUDONYM, Pseudonym};
+use crate::store::{StoreError, UserId};
+
+fn u64_of(b: &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(b.get(..8)?.try_into().ok()?))
+}
+
+fn second(s: i64) -> Timestamp {
+    Timestamp::from_second(s).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+impl SledStore {
+    /// Every record, in import order; records that cannot be read are counted.
+    fn export_now(&self, sink: Sink<'_>) -> Result<u64, StoreError> {
+        let mut bad = 0u64;
+        let mut put = |r: Option<Record>| -> Result<(), StoreError> {
+            match r {
+                Some(r) => sink(r),
+                None => {
+                    bad += 1;
+                    Ok(())
+                }
+            }
+        };
+        for item in self.sessions.iter() {
+            let (k, v) = item?;
+            put((|| {
+                let (revision, touched) = header(&v)?;
+                Some(Record::Session {
+                    who: Pseudonym::from_slice(&k)?,
+                    revision,
+                    touched,
+                    bytes: self.open_sealed(v.get(HEAD..)?)?,
+                })
+            })())?;
+        }
+        for item in self.subscriptions.iter() {
+            let sub = self.open_json::<Subscription>(&item?.1);
+            put(sub.map(|sub| Record::Subscription { sub }))?;
+        }
+        for item in self.reminder_queue.iter() {
+            let (k, v) = item?;
+            put((|| {
+                let due = second(u64_of(&k)? as i64);
+                let queued = self.open_json::<Queued>(&v)?;
+                Some(Record::Queued { due, queued })
+            })())?;
+        }
+        for item in self.reminders_done.iter() {
+            let (k, v) = item?;
+            put((|| {
+                Some(Record::ReminderDone {
+                    who: Pseudonym::from_slice(&k)?,
+                    identity: k.get(PSEUDONYM..)?.to_vec(),
+                    done: serde_json::from_slice(&v).ok()?,
+                })
+            })())?;
+        }
+        for item in self.tickets.iter() {
+            let ticket = self.decode_ticket(&item?.1);
+            put(ticket.map(|ticket| Record::Ticket { ticket }))?;
+        }
+        for item in self.ticket_messages.iter() {
+            let (k, v) = item?;
+            put((|| {
+                Some(Record::TicketMessage {
+                    chat: UserId::from_key(&k)?.0,
+                    message: i32::from_be_bytes(k.get(8..12)?.try_into().ok()?),
+                    number: u64_of(&v)?,
+                })
+            })())?;
+        }
+        let counters = [
+            (Sequence::Tickets, self.ticket_counter.get(b"next")?),
+            (Sequence::Drafts, self.db.open_tree(COUNTER)?.get(b"n")?),
+        ];
+        for (name, v) in counters {
+            if let Some(v) = v {
+                put(u64_of(&v).map(|last| Record::Sequence { name, last }))?;
+            }
+        }
+        for item in self.questions.iter() {
+            let (_, v) = item?;
+            put((|| {
+                Some(Record::Question {
+                    asker: SledStore::owner_of(&v),
+                    question: serde_json::from_slice(&self.open_sealed(&v)?).ok()?,
+                })
+            })())?;
+        }
+        for item in self.outbox.iter() {
+            put(self.outbox_record(&item?.1).map(Record::Outbox))?;
+        }
+        for item in self.applied.iter() {
+            let (k, v) = item?;
+            put((|| {
+                Some(Record::Applied {
+                    id: u32::from_be_bytes(k.as_ref().try_into().ok()?),
+                    at: second(u64_of(&v)? as i64),
+                })
+            })())?;
+        }
+        for item in self.watches.iter() {
+            let watch = serde_json::from_slice(&item?.1).ok();
+            put(watch.map(|watch| Record::Watch { watch }))?;
+        }
+        for item in self.db.open_tree(TREE)?.iter() {
+            let draft = serde_json::from_slice(&item?.1).ok();
+            put(draft.map(|draft| Record::Draft { draft }))?;
+        }
+        Ok(bad)
+    }
+
+    /// Writes one record (into a fresh database: nothing is compared).
+    fn import_one(&self, r: Record) -> Result<(), StoreError> {
+        match r {
+            Record::Session {
+                who,
+                revision,
+                touched,
+                bytes,
+            } => {
+                let sealed = self.seal_as(Some(who), &bytes)?;
+                self.sessions
+                    .insert(who.0, encode(revision, touched, &sealed))?;
+            }
+            Record::Subscription { sub } => {
+                let v = self.seal(Some(sub.user), &serde_json::to_vec(&sub)?)?;
+                self.subscriptions
+                    .insert(self.sub_key(sub.user, &sub.call), v)?;
+            }
+            Record::Queued { due, queued } => {
+                let mut k = (due.as_second().max(0) as u64).to_be_bytes().to_vec();
+                k.extend(self.identity(&queued.item));
+                self.reminder_queue.insert(k, self.seal_queued(&queued)?)?;
+            }
+            Record::ReminderDone {
+                who,
+                identity,
+                done,
+            } => {
+                let mut k = who.0.to_vec();
+                k.extend(identity);
+                self.reminders_done.insert(k, serde_json::to_vec(&done)?)?;
+            }
+            Record::Ticket { ticket } => {
+                self.tickets
+                    .insert(number_key(ticket.number), self.encode_ticket(&ticket)?)?;
+                if let Some(user) = ticket.user {
+                    self.user_tickets
+                        .insert(self.user_ticket_key(user, ticket.number), &[])?;
+                }
+            }
+            Record::TicketMessage {
+                chat,
+                message,
+                number,
+            } => {
+                self.ticket_messages
+                    .insert(message_key(chat, message), &number_key(number))?;
+            }
+            Record::Question { asker, question } => {
+                let mut key = time_key(question.at).to_vec();
+                key.extend(self.db.generate_id()?.to_be_bytes());
+                if let Some(a) = asker {
+                    let mut k = a.0.to_vec();
+                    k.extend_from_slice(&key);
+                    self.question_askers.insert(k, &[])?;
+                }
+                let sealed = self.seal_as(asker, &serde_json::to_vec(&question)?)?;
+                self.questions.insert(key, sealed)?;
+            }
+            Record::Outbox(o) => {
+                let (k, v) = self.outbox_value(&o)?;
+                self.outbox.insert(k, v)?;
+            }
+            Record::Applied { id, at } => {
+                self.applied
+                    .insert(id.to_be_bytes(), &at.as_second().to_be_bytes())?;
+            }
+            Record::Watch { watch } => {
+                self.watches.insert(
+                    watch_key(watch.user, &watch.call),
+                    serde_json::to_vec(&watch)?,
+                )?;
+            }
+            Record::Draft { draft } => {
+                self.db
+                    .open_tree(TREE)?
+                    .insert(draft.id.to_be_bytes(), serde_json::to_vec(&draft)?)?;
+            }
+            Record::Sequence { name, last } => {
+                let (tree, key): (sled::Tree, &[u8]) = match name {
+                    Sequence::Tickets => (self.ticket_counter.clone(), b"next"),
+                    Sequence::Drafts => (self.db.open_tree(COUNTER)?, b"n"),
+                };
+                tree.insert(key, &last.to_be_bytes())?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Dump for SledStore {
+    async fn export(&self, sink: Sink<'_>) -> Result<Exported, StoreError> {
+        let _quiet = self.quiet();
+        let unreadable = self.export_now(sink)?;
+        Ok(Exported {
+            secret: *self.keys.secret(),
+            unreadable,
+        })
+    }
+
+    async fn import(&self, records: Vec<Record>) -> Result<(), StoreError> {
+        {
+            let _w = self.writing();
+            for r in records {
+                self.import_one(r)?;
+            }
+        }
+        self.flush_shared().await
+    }
+
+    async fn is_empty(&self) -> Result<bool, StoreError> {
+        let mut trees = vec![self.db.open_tree(TREE)?, self.db.open_tree(COUNTER)?];
+        trees.extend(super::commit::ALL.iter().map(|t| self.tree(*t).clone()));
+        Ok(trees.iter().all(|t| t.is_empty()))
+    }
+}
