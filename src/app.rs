@@ -208,6 +208,17 @@ impl App {
         Ok(fresh)
     }
 
+    /// [`App::reload`], then tells the other instances sharing the store to reload too
+    /// (`/ricarica`, a published FAQ). The reload here is the answer; an announcement
+    /// that fails is logged (the others keep their knowledge until their next reload).
+    pub async fn reload_everywhere(&self) -> Result<Arc<Brain>, AppError> {
+        let fresh = self.reload().await?;
+        if let Err(e) = self.store.announce_reload().await {
+            tracing::error!("announcing the reload to the other instances: {e}");
+        }
+        Ok(fresh)
+    }
+
     /// Handles one event of one user and returns the replies for the chat (console,
     /// `ask`); the session is stored durably first.
     pub async fn handle(
@@ -334,6 +345,9 @@ impl App {
         update: Option<u32>,
     ) -> Result<Vec<Delivery>, AppError> {
         let _turn = self.locks.lock(incoming.user).await;
+        // Other instances sharing the store wait for this update of the user too (a
+        // no-op where one process owns the data).
+        let _everywhere = self.store.user_turn(incoming.user).await?;
         let mut attempt = 0;
         loop {
             attempt += 1;

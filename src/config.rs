@@ -173,6 +173,9 @@ pub struct KnowledgeConfig {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DataConfig {
+    /// Which backend keeps the data: `sled` (embedded, the default) or `postgres` (shared
+    /// by several instances; URL from env `SPORTELLO_DATABASE_URL`, never from this file).
+    pub backend: Backend,
     /// Where sled keeps sessions and the rest (env `SPORTELLO_DATA_DIR`, flag `--data-dir`).
     pub dir: PathBuf,
     /// Sessions idle longer than this many days are removed.
@@ -182,6 +185,22 @@ pub struct DataConfig {
     /// Entries of the anonymous question log older than this many days are removed.
     pub question_log_days: u32,
 }
+
+/// The storage backend (`[data] backend`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    #[default]
+    Sled,
+    Postgres,
+}
+
+/// The environment variable holding the PostgreSQL URL (it may hold a password, so it
+/// is never read from the configuration file nor logged).
+pub const DATABASE_URL_VAR: &str = "SPORTELLO_DATABASE_URL";
+
+/// Where the webhook's secret comes from (overrides `telegram.webhook_secret`).
+pub const WEBHOOK_SECRET_VAR: &str = "SPORTELLO_WEBHOOK_SECRET";
 
 /// How updates arrive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -201,6 +220,13 @@ pub struct TelegramConfig {
     pub webhook_listen: String,
     /// Webhook mode: the public HTTPS URL the proxy forwards to `webhook_listen`.
     pub webhook_url: String,
+    /// Webhook mode: the secret Telegram sends with every update, the same at every
+    /// start and on every instance (env `SPORTELLO_WEBHOOK_SECRET`, which is the better
+    /// place for it); 1 to 256 of `A-Z a-z 0-9 _ -`.
+    pub webhook_secret: String,
+    /// Instances sharing the bot behind a load balancer: each sends within its share
+    /// of the limits below (per second and per group, divided by this).
+    pub instances: u32,
     /// Messages a user may send in `flood_window_secs` before being asked to slow down.
     pub flood_messages: u32,
     pub flood_window_secs: u32,
@@ -220,11 +246,16 @@ pub struct TelegramConfig {
 
 impl TelegramConfig {
     /// The limits of the outbox's limiter.
+    /// This instance's share of them, with `instances` sharing the bot: together they
+    /// stay within Telegram's limits. A private chat's interval needs no share: its
+    /// messages leave one at a time whichever instance sends them (one claimed head per
+    /// chat, in the shared outbox).
     pub fn limits(&self) -> crate::outbox::Limits {
+        let n = self.instances.max(1);
         crate::outbox::Limits {
-            per_second: self.per_second,
+            per_second: (self.per_second / n).max(1),
             private_interval: std::time::Duration::from_millis(self.private_interval_ms),
-            group_per_minute: self.group_per_minute,
+            group_per_minute: (self.group_per_minute / n).max(1),
         }
     }
 }
@@ -284,6 +315,7 @@ impl Default for KnowledgeConfig {
 impl Default for DataConfig {
     fn default() -> Self {
         DataConfig {
+            backend: Backend::Sled,
             dir: PathBuf::from("data"),
             session_idle_days: 30,
             cache_mb: 64,
@@ -299,6 +331,8 @@ impl Default for TelegramConfig {
             mode: Mode::Polling,
             webhook_listen: "127.0.0.1:8443".into(),
             webhook_url: String::new(),
+            webhook_secret: String::new(),
+            instances: 1,
             flood_messages: 8,
             flood_window_secs: 5,
             unthrottled: false,
@@ -357,6 +391,9 @@ impl Config {
         if let Some(v) = env("SPORTELLO_OPS_LISTEN").filter(|v| !v.is_empty()) {
             cfg.ops.listen = v;
         }
+        if let Some(v) = env(WEBHOOK_SECRET_VAR).filter(|v| !v.trim().is_empty()) {
+            cfg.telegram.webhook_secret = v.trim().to_string();
+        }
         cfg.validate()?;
         Ok(cfg)
     }
@@ -391,6 +428,28 @@ impl Config {
                 .webhook_listen
                 .parse::<std::net::SocketAddr>()
                 .map_err(|e| ConfigError::Invalid(format!("telegram.webhook_listen: {e}")))?;
+            // Never printed: only what is wrong with it.
+            let secret = &self.telegram.webhook_secret;
+            if secret.is_empty() {
+                return Err(ConfigError::Invalid(format!(
+                    "webhook mode needs a secret: set {WEBHOOK_SECRET_VAR} (or \
+                     telegram.webhook_secret), the same on every instance"
+                )));
+            }
+            if secret.len() > 256
+                || !secret
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            {
+                return Err(ConfigError::Invalid(
+                    "the webhook secret must be 1 to 256 of A-Z a-z 0-9 _ -".into(),
+                ));
+            }
+        }
+        if self.telegram.instances == 0 {
+            return Err(ConfigError::Invalid(
+                "telegram.instances must be at least 1".into(),
+            ));
         }
         self.reminders.validate()?;
         self.helpdesk.validate()?;
@@ -443,6 +502,7 @@ mod tests {
         for key in [
             "[knowledge]",
             "[data]",
+            "backend",
             "[telegram]",
             "[helpdesk]",
             "staff_chat_id",
@@ -453,6 +513,8 @@ mod tests {
             "question_log_days",
             "api_url",
             "webhook_url",
+            "webhook_secret",
+            "instances",
             "flood_messages",
             "poll_timeout_secs",
             "group_per_minute",
@@ -549,5 +611,29 @@ mod tests {
                 .to_string()
                 .contains("webhook_url")
         );
+    }
+
+    #[test]
+    fn webhook_mode_needs_a_fixed_secret_and_instances_share_the_limits() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        let no_env = |_: &str| None;
+        std::fs::write(
+            &p,
+            "[telegram]\nmode = \"webhook\"\nwebhook_url = \"https://example.org/s\"\n\
+             instances = 3\nper_second = 30\ngroup_per_minute = 20\n",
+        )
+        .unwrap();
+        let e = Config::load(&p, true, &no_env).unwrap_err().to_string();
+        assert!(e.contains(WEBHOOK_SECRET_VAR), "{e}");
+        let env = |k: &str| (k == WEBHOOK_SECRET_VAR).then(|| "s3cret_Val-ue".to_string());
+        let cfg = Config::load(&p, true, &env).unwrap();
+        assert_eq!(cfg.telegram.webhook_secret, "s3cret_Val-ue");
+        let limits = cfg.telegram.limits();
+        assert_eq!((limits.per_second, limits.group_per_minute), (10, 6));
+        // A secret Telegram would refuse is refused here, without echoing it.
+        let bad = |k: &str| (k == WEBHOOK_SECRET_VAR).then(|| "no spaces!".to_string());
+        let e = Config::load(&p, true, &bad).unwrap_err().to_string();
+        assert!(e.contains("A-Z") && !e.contains("no spaces"), "{e}");
     }
 }

@@ -325,7 +325,7 @@ impl App {
                 self.close(n, commit).await?
             }
             Command::Statistics => vec![Delivery::Here(self.statistics(now).await?)],
-            Command::Reload => here(match self.reload().await {
+            Command::Reload => here(match self.reload_everywhere().await {
                 Ok(b) => tx.t(
                     "helpdesk.reload.done",
                     &[

@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use jiff::Timestamp;
 
 use sportello::app::{App, Brain};
-use sportello::config::Config;
+use sportello::config::{Backend, Config, DATABASE_URL_VAR};
 use sportello::console;
 use sportello::dialogue::{Event, Settings};
 use sportello::ops::logs::{self, LogFormat};
@@ -122,6 +122,30 @@ fn settings(cfg: &Config) -> Settings {
         staff: cfg.helpdesk.staff(),
         review: cfg.helpdesk.review,
         faq_file: cfg.helpdesk.faq_file,
+    }
+}
+
+/// The configured backend's store: sled in the data directory, or PostgreSQL at the URL
+/// in `SPORTELLO_DATABASE_URL` (never printed).
+fn open_store(cfg: &Config, rt: &tokio::runtime::Runtime) -> anyhow::Result<Store> {
+    match cfg.data.backend {
+        Backend::Sled => Store::open(&cfg.data.dir, cfg.data.cache_mb).with_context(|| {
+            format!(
+                "opening the data directory {} (is another sportello running?)",
+                cfg.data.dir.display()
+            )
+        }),
+        Backend::Postgres => {
+            let url = std::env::var(DATABASE_URL_VAR).unwrap_or_default();
+            if url.trim().is_empty() {
+                anyhow::bail!("[data] backend = \"postgres\" needs {DATABASE_URL_VAR}");
+            }
+            let store = rt
+                .block_on(Store::connect_postgres(url.trim()))
+                .context("connecting to PostgreSQL")?;
+            tracing::info!("data in PostgreSQL");
+            Ok(store)
+        }
     }
 }
 
@@ -263,13 +287,12 @@ fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
         Command::Console { lang } => {
             let brain = Brain::load_with(&cfg.knowledge.dir, cfg.knowledge.documents_cache())
                 .context("loading the knowledge")?;
-            let store = match Store::open(&cfg.data.dir, cfg.data.cache_mb) {
+            let store = match open_store(&cfg, &rt) {
                 Ok(s) => s,
                 Err(e) => {
                     // Only one process may open the database (e.g. the bot is running).
                     tracing::warn!(
-                        "data directory {} not usable ({e}); this console session will not be saved",
-                        cfg.data.dir.display()
+                        "data not usable ({e:#}); this console session will not be saved"
                     );
                     Store::temporary()?
                 }
@@ -301,13 +324,10 @@ fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
             let reminders = cfg.reminders.settings()?;
             let brain = Brain::load_with(&cfg.knowledge.dir, cfg.knowledge.documents_cache())
                 .context("loading the knowledge")?;
-            let store = Store::open(&cfg.data.dir, cfg.data.cache_mb).with_context(|| {
-                format!(
-                    "opening the data directory {} (is another sportello running?)",
-                    cfg.data.dir.display()
-                )
-            })?;
-            tracing::info!("data in {}", cfg.data.dir.display());
+            let store = open_store(&cfg, &rt)?;
+            if cfg.data.backend == Backend::Sled {
+                tracing::info!("data in {}", cfg.data.dir.display());
+            }
             let app = Arc::new(
                 App::new(brain, cfg.knowledge.dir.clone(), store, settings(&cfg))
                     .with_documents_cache(cfg.knowledge.documents_cache().map(Into::into)),

@@ -20,12 +20,16 @@
 //!   compare-and-swap (one approval publishes).
 //! - [`erasure::Erasure`]: erasing one user across all of the above.
 //! - [`erasures`]: the journal of erasures (by pseudonym) that a restore applies again.
+//! - [`instances::Instances`]: what several instances sharing the store coordinate
+//!   through it (a user's turn, one-time duties, reload announcements).
 //! - [`dump::Dump`]: every record of every kind in a backend-neutral form, one point in
 //!   time (backup, restore, moving between backends).
 //! - [`commit`]: what one update changes (session + effects + outgoing messages + the
 //!   update id), applied by [`commit::Committer`] in one atomic step.
 //! - [`files`]: the data directory's permissions (`0700`, files `0600`).
 //! - [`sled`](mod@sled): the embedded backend (the only code that names sled).
+//! - [`postgres`]: the shared backend for several instances (the only code that names
+//!   sqlx).
 //!
 //! **Why the traits are async.** A backend shared by several instances is a network
 //! database (PostgreSQL with an async client): a synchronous interface would either block
@@ -43,8 +47,10 @@ pub mod erasure;
 pub mod erasures;
 pub mod files;
 pub mod follows;
+pub mod instances;
 pub mod keys;
 pub mod outbox;
+pub mod postgres;
 pub mod profiles;
 pub mod questions;
 pub mod sessions;
@@ -65,6 +71,7 @@ pub use drafts::{Draft, DraftStatus, DraftStore, RegressionChange};
 pub use dump::{Dump, Record};
 pub use erasure::Erasure;
 pub use follows::FollowStore;
+pub use instances::{Instances, UserTurn};
 pub use outbox::OutboxStore;
 pub use profiles::{ProfileAlert, ProfileStore};
 pub use questions::{AskedQuestion, QuestionLog};
@@ -76,7 +83,8 @@ pub use watches::{Watch, WatchStore};
 /// The traits, for callers that use a [`Store`]'s methods.
 pub mod prelude {
     pub use super::{
-        Committer, DraftStore, Dump, Erasure, FollowStore, OutboxStore, ProfileStore, QuestionLog,
+        Committer, DraftStore, Dump, Erasure, FollowStore, Instances, OutboxStore, ProfileStore,
+        QuestionLog,
         SessionStore, TicketStore, UpdateLog, WatchStore,
     };
 }
@@ -108,6 +116,7 @@ pub trait Backend:
     + Erasure
     + Committer
     + DraftStore
+    + Instances
     + Dump
     + Send
     + Sync
@@ -127,6 +136,7 @@ impl<T> Backend for T where
         + Erasure
         + Committer
         + DraftStore
+        + Instances
         + Dump
         + Send
         + Sync
@@ -167,6 +177,19 @@ impl Store {
         Ok(Store::new(sled::SledStore::create_restored(
             dir, cache_mb, secret,
         )?))
+    }
+
+    /// Connects to the PostgreSQL database at `url` and brings its schema up to date.
+    pub async fn connect_postgres(url: &str) -> Result<Store, StoreError> {
+        Ok(Store::new(postgres::PgStore::connect(url).await?))
+    }
+
+    /// Like [`Store::connect_postgres`], every table in `schema` (created if missing):
+    /// several independent stores in one database, e.g. one per test.
+    pub async fn connect_postgres_in(url: &str, schema: &str) -> Result<Store, StoreError> {
+        Ok(Store::new(
+            postgres::PgStore::connect_in(url, Some(schema), 4).await?,
+        ))
     }
 
     /// An embedded database in a temporary folder, removed on drop.

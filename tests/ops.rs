@@ -138,12 +138,14 @@ async fn webhook_mode_serves_the_ops_endpoints_on_its_own_path() {
         dir.path(),
         &format!(
             "[telegram]\nmode = \"webhook\"\nwebhook_listen = \"127.0.0.1:{port}\"\n\
-             webhook_url = \"http://127.0.0.1:{port}/hook\"\n[ops]\nwebhook_path = \"/ops\"\n"
+             webhook_url = \"http://127.0.0.1:{port}/hook\"\nwebhook_secret = \"ops_Secret-1\"\n\
+             [ops]\nwebhook_path = \"/ops\"\n"
         ),
     );
     let bot = Running::start(&api, &cfg, &dir.path().join("data"), 1);
     let set = expect(&api, 0, "setWebhook", &bot, |c| c.method == "setWebhook").await;
     let secret = set.body["secret_token"].as_str().unwrap().to_string();
+    assert_eq!(secret, "ops_Secret-1", "the configured secret");
     let addr = format!("127.0.0.1:{port}").parse().unwrap();
     let (status, body) = wait_status(addr, "/ops/readyz", 200, WAIT).await;
     assert_eq!(status, 200, "{body}\n{}", bot.log());

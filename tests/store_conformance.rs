@@ -4,7 +4,8 @@
 //! A backend joins with one line at the bottom, `conformance!(name, factory)`, where
 //! `factory` is an async expression giving `Some(store)` (an empty store of that backend)
 //! or `None` when the backend is not available here (its cases then say they were
-//! skipped). Time is injected everywhere; races start together on a barrier.
+//! skipped). Time is injected everywhere; races start together on a barrier. The cases
+//! of followed calls and FAQ drafts are in `store_conformance/watches_drafts.rs`.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -24,9 +25,13 @@ use sportello::store::{
 };
 use tokio::sync::Barrier;
 
+#[path = "support/pg.rs"]
+mod pg;
 #[allow(dead_code)]
 #[path = "common/snapshot.rs"]
 mod snapshot;
+#[path = "store_conformance/watches_drafts.rs"]
+mod watches_drafts;
 
 fn ts(s: &str) -> Timestamp {
     s.parse().unwrap()
@@ -76,6 +81,7 @@ fn save(user: UserId, rev: Revision, bytes: &[u8], touched: Timestamp) -> Commit
 }
 
 pub mod cases {
+    pub use super::watches_drafts::*;
     use super::*;
 
     /// Export, then import into an empty store of the same backend: the same records of
@@ -106,6 +112,28 @@ pub mod cases {
         b.import(snapshot::records(&a).await).await.unwrap();
         let (after, _) = snapshot::content(&b).await;
         assert_eq!(after, before);
+    }
+
+    /// The export half of the round trip, on its own (it runs where importing does not
+    /// yet): every kind comes out, the erased user's records do not, the others' do.
+    pub async fn a_snapshot_exports_every_kind_at_one_point_in_time(st: Store) {
+        for u in 1..=3 {
+            snapshot::fill_user(&st, u).await;
+        }
+        st.erase_user(UserId(3)).await.unwrap();
+        let (content, _) = snapshot::content(&st).await;
+        for kind in snapshot::KINDS {
+            assert!(content.contains_key(kind), "{kind} exported: {content:#?}");
+        }
+        assert_eq!(content["sessions"].len(), 2);
+        assert_eq!(
+            content["tickets"].len(),
+            3,
+            "an erased user's ticket stays, emptied"
+        );
+        let all = format!("{content:?}");
+        assert!(all.contains("domanda segreta di 2"), "{all}");
+        assert!(!all.contains("domanda segreta di 3"), "{all}");
     }
 
     pub async fn sessions_are_saved_only_against_the_revision_read(st: Store) {
@@ -812,14 +840,14 @@ pub mod cases {
 /// Runs every case against one backend. `$factory` is an async expression giving
 /// `Option<Store>`: a fresh, empty store, or `None` to skip (with a message).
 macro_rules! conformance {
-    ($backend:ident, $factory:expr) => {
+    ($backend:ident, $factory:expr $(, #[$snapshot:meta])?) => {
         mod $backend {
             use super::*;
 
             async fn store() -> Option<Store> {
                 let st: Option<Store> = $factory.await;
                 if st.is_none() {
-                    eprintln!(concat!(stringify!($backend), " backend unavailable: skipped"));
+                    eprintln!(concat!("skipped: ", stringify!($backend), " backend unavailable"));
                 }
                 st
             }
@@ -842,9 +870,14 @@ macro_rules! conformance {
                 outbox_claims_expire_retries_wait_and_a_restart_recovers,
                 outbox_late_entries_are_told_once,
                 profile_alerts_are_swapped_only_if_unchanged_paged_and_erased,
+                follows_are_listed_paged_replaced_and_ended,
+                a_change_is_told_once_when_two_loads_race,
+                draft_ids_are_unique_and_one_approval_publishes,
+                a_snapshot_exports_every_kind_at_one_point_in_time,
             );
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            $(#[$snapshot])?
             async fn a_snapshot_imports_whole_into_an_empty_store() {
                 if let (Some(a), Some(b)) = (store().await, store().await) {
                     cases::a_snapshot_imports_whole_into_an_empty_store(a, b).await;
@@ -865,3 +898,8 @@ macro_rules! conformance {
 }
 
 conformance!(sled, async { Some(Store::temporary().unwrap()) });
+conformance!(
+    postgres,
+    pg::store("conf"),
+    #[ignore = "importing a snapshot into PostgreSQL is not built yet (src/store/postgres/dump.rs)"]
+);

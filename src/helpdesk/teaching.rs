@@ -625,7 +625,7 @@ impl App {
         if !self.store.swap_draft(Some(&d), &after).await? {
             after = self.store.draft(d.id).await?.unwrap_or(after);
         }
-        let note = match self.reload().await {
+        let note = match self.reload_everywhere().await {
             Ok(_) => match after.status {
                 DraftStatus::Withdrawn => tx.t("teach.withdrawn", &[("id", &id)]),
                 _ if before.status == DraftStatus::Withdrawn => {

@@ -4,7 +4,9 @@
 //!
 //! [`Handoff::send`] stores the reminder as a background entry, flushes, and waits for
 //! the sender to report how it ended, so the dispatcher still learns of a 403 (the
-//! subscriptions end) and counts what was sent; the metrics count it here too.
+//! subscriptions end) and counts what was sent; the metrics count it here too. With a
+//! store several instances share, the entry may go out from another instance's sender,
+//! which cannot wake this one: there the reminder counts as sent once it is stored.
 
 use std::sync::Arc;
 
@@ -34,11 +36,17 @@ impl<H: Hooks> Outbox for Handoff<H> {
         let Some(last) = entries.last_mut() else {
             return Ok(());
         };
-        let (token, ended) = self.sender.waiter();
-        last.then = Some(Then::Wake(token));
+        let store = self.sender.store();
+        // With several instances, another one's sender may deliver the entry, and only
+        // this process could be woken: the outbox takes the reminder over once stored
+        // (it sends it once; a 403 ends the user's subscriptions there, see the app's
+        // `finished` hook).
+        let waiter = (!store.shared()).then(|| self.sender.waiter());
+        if let Some((token, _)) = &waiter {
+            last.then = Some(Then::Wake(*token));
+        }
         let mut commit = Commit::new();
         commit.send_all(entries);
-        let store = self.sender.store();
         store.commit(&commit).await.map_err(|e| match e {
             CommitError::Conflict => SendError::Transient("conflict".into()),
             CommitError::Store(e) => SendError::Transient(e.to_string()),
@@ -48,6 +56,10 @@ impl<H: Hooks> Outbox for Handoff<H> {
             .await
             .map_err(|e| SendError::Transient(e.to_string()))?;
         self.sender.kick();
+        let Some((_, ended)) = waiter else {
+            metrics::reminder_sent();
+            return Ok(());
+        };
         match ended.await {
             Ok(End::Delivered { .. }) => {
                 metrics::reminder_sent();

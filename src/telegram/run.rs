@@ -8,6 +8,11 @@
 //! the update offset only moves past updates that arrived, so none is lost. Updates are
 //! handed to handlers by user (one user's in order, different users' in parallel).
 //!
+//! In webhook mode any number of instances may share a PostgreSQL store behind a load
+//! balancer: the webhook's secret is configured, one instance sets the webhook and none
+//! deletes it, a user's updates take turns through the store, and a reload on one is
+//! announced to all ([`follow_reloads`]). See the README, "Several instances".
+//!
 //! Stop order: updates in progress finish, the dispatcher stops claiming reminders, the
 //! sender finishes the sends under way (what is left goes out at the next start), the
 //! database is flushed. The ops endpoints (`[ops]`, see [`super::endpoints`]) start first
@@ -22,6 +27,7 @@ use jiff::{SignedDuration, Timestamp};
 use teloxide::RequestError;
 use teloxide::dispatching::Dispatcher;
 use teloxide::error_handlers::ErrorHandler;
+use teloxide::payloads::SetWebhookSetters;
 use teloxide::prelude::*;
 use teloxide::update_listeners::{Polling, webhooks};
 
@@ -114,6 +120,7 @@ pub async fn run(
         sender.clone(),
         health.clone(),
     );
+    let reloads = tokio::spawn(follow_reloads(app.clone()));
     let expiry = tokio::spawn(expire_loop(
         app.clone(),
         data.session_idle_days,
@@ -140,6 +147,7 @@ pub async fn run(
         .map(|s| crate::ops::server::router(s.ops.clone(), &ops.webhook_path));
     let result = serve(bot, adapter, cfg, poll, webhook_ops).await;
     expiry.abort();
+    reloads.abort();
     let _ = stop_reminders.send(true);
     match tokio::time::timeout(GRACE, dispatcher).await {
         Ok(Ok(Ok(stats))) => tracing::info!("reminders stopped: {stats:?}"),
@@ -180,6 +188,7 @@ async fn serve(
     }
     super::menus::publish(&bot, &adapter.app.settings.staff).await;
     let health = adapter.health.clone();
+    let app = adapter.app.clone();
     let mut dispatcher = Dispatcher::builder(bot.clone(), schema::<Bot>())
         .dependencies(dptree::deps![adapter])
         .default_handler(|_| async {})
@@ -206,6 +215,10 @@ async fn serve(
     });
     match cfg.mode {
         Mode::Polling => {
+            // Polling removes any webhook: the next start in webhook mode sets it again.
+            if let Err(e) = app.store.forget_duty(WEBHOOK_DUTY).await {
+                tracing::warn!("forgetting the webhook's record: {e}");
+            }
             let listener = Polling::builder(bot.clone())
                 .timeout(poll)
                 .delete_webhook()
@@ -225,13 +238,16 @@ async fn serve(
                 .map_err(|e| RunError::Webhook(format!("webhook_listen: {e}")))?;
             let url = url::Url::parse(&cfg.webhook_url)
                 .map_err(|e| RunError::Webhook(format!("webhook_url: {e}")))?;
-            // teloxide generates a secret, registers it with setWebhook and rejects any
-            // request without the matching X-Telegram-Bot-Api-Secret-Token header. We
-            // serve its router ourselves, so that the ops endpoints can share the port.
-            let (listener, stop_flag, router) =
-                webhooks::axum_to_router(bot.clone(), webhooks::Options::new(addr, url))
-                    .await
-                    .map_err(|e| RunError::Webhook(e.to_string()))?;
+            // The secret is configured (validated with the configuration), the same on
+            // every instance: any of them accepts what Telegram posts. teloxide's router
+            // rejects a request without the matching X-Telegram-Bot-Api-Secret-Token
+            // header; we serve it ourselves, so that the ops endpoints can share the
+            // port. The webhook is set by one instance and never deleted at a stop:
+            // the others are still serving it, and Telegram keeps updates for a restart.
+            let secret = cfg.webhook_secret.clone();
+            set_webhook_once(&bot, &app, &url, &secret).await?;
+            let options = webhooks::Options::new(addr, url).secret_token(secret);
+            let (listener, stop_flag, router) = webhooks::axum_no_setup(options);
             let router = match webhook_ops {
                 Some(ops) => router.merge(ops),
                 None => router,
@@ -255,6 +271,72 @@ async fn serve(
                 .map_err(|e| RunError::Api(e.to_string()));
             let _ = tokio::time::timeout(GRACE, server).await;
             r
+        }
+    }
+}
+
+/// The duty of setting the webhook ([`crate::store::Instances::claim_duty`]).
+const WEBHOOK_DUTY: &str = "webhook";
+
+/// Sets the webhook unless an instance sharing the store already set it with the same
+/// URL and secret (only a fingerprint of them is stored). A failure is fatal, and
+/// forgotten so that the next start tries again.
+async fn set_webhook_once(
+    bot: &Bot,
+    app: &App,
+    url: &url::Url,
+    secret: &str,
+) -> Result<(), RunError> {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(url.as_str().as_bytes());
+    h.update([0]);
+    h.update(secret.as_bytes());
+    let fingerprint: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let store = &app.store;
+    let mine = store
+        .claim_duty(WEBHOOK_DUTY, &fingerprint)
+        .await
+        .map_err(|e| RunError::Webhook(format!("recording the webhook: {e}")))?;
+    if !mine {
+        tracing::info!("the webhook is set already (by another instance)");
+        return Ok(());
+    }
+    let set = bot
+        .set_webhook(url.clone())
+        .secret_token(secret.to_string())
+        .send()
+        .await;
+    if let Err(e) = set {
+        metrics::telegram_error(&error_code(&e));
+        if let Err(f) = store.forget_duty(WEBHOOK_DUTY).await {
+            tracing::warn!("forgetting the webhook's record: {f}");
+        }
+        return Err(RunError::Webhook(format!("setWebhook: {e}")));
+    }
+    tracing::info!("webhook set");
+    Ok(())
+}
+
+/// Reloads the knowledge whenever another instance sharing the store announces that it
+/// reloaded (`/ricarica` there, a published FAQ); nothing to do where one process owns
+/// the data. The reminders follow the new knowledge by themselves.
+async fn follow_reloads(app: Arc<App>) {
+    let mut heard = match app.store.reload_announcements().await {
+        Ok(Some(rx)) => rx,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::error!("cannot hear the other instances' reloads: {e}");
+            return;
+        }
+    };
+    while heard.recv().await.is_some() {
+        match app.reload().await {
+            Ok(b) => tracing::info!(
+                calls = b.knowledge.calls.len(),
+                "knowledge reloaded, as another instance did"
+            ),
+            Err(e) => tracing::error!("reload announced by another instance: {e}"),
         }
     }
 }

@@ -40,6 +40,25 @@ impl Running {
         )
     }
 
+    /// [`Running::start`] with these extra environment variables (e.g. a database URL).
+    pub fn start_env(
+        api: &StandIn,
+        config: &Path,
+        data: &Path,
+        run: u32,
+        env: &[(&str, &str)],
+    ) -> Running {
+        Running::spawn(
+            api,
+            config,
+            data,
+            run,
+            &[],
+            "sportello=debug,teloxide=info,warn",
+            env,
+        )
+    }
+
     /// [`Running::start`] with extra arguments before `run` and this `RUST_LOG`.
     pub fn start_with(
         api: &StandIn,
@@ -48,6 +67,18 @@ impl Running {
         run: u32,
         args: &[&str],
         rust_log: &str,
+    ) -> Running {
+        Running::spawn(api, config, data, run, args, rust_log, &[])
+    }
+
+    fn spawn(
+        api: &StandIn,
+        config: &Path,
+        data: &Path,
+        run: u32,
+        args: &[&str],
+        rust_log: &str,
+        env: &[(&str, &str)],
     ) -> Running {
         let log = data.with_extension(format!("log{run}"));
         let child = Command::new(env!("CARGO_BIN_EXE_sportello"))
@@ -60,6 +91,7 @@ impl Running {
             .env("TELOXIDE_TOKEN", TOKEN)
             .env("TELOXIDE_API_URL", api.url())
             .env("RUST_LOG", rust_log)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())

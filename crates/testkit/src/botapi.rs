@@ -807,6 +807,19 @@ pub async fn post_update(addr: SocketAddr, path: &str, secret: Option<&str>, bod
         .unwrap_or(0)
 }
 
+/// A press of the button `data` under the bot's message `message_id`, as Telegram
+/// would post it to a webhook.
+pub fn button_update(update_id: i64, from: i64, message_id: i64, data: &str) -> Value {
+    json!({"update_id": update_id, "callback_query": {
+        "id": format!("cq{update_id}"), "from": user(from), "chat_instance": "ci",
+        "data": data,
+        "message": {"message_id": message_id, "date": now_unix(),
+                    "chat": private_chat(from),
+                    "from": {"id": BOT_ID, "is_bot": true, "first_name": "Sportello",
+                             "username": BOT_USERNAME},
+                    "text": "…"}}})
+}
+
 /// A text update as Telegram would send it (for webhooks).
 pub fn text_update(update_id: i64, from: i64, text: &str) -> Value {
     json!({"update_id": update_id, "message": {

@@ -27,6 +27,7 @@ mod commit;
 mod drafts;
 mod dump;
 mod follows;
+mod instances;
 mod migrate;
 mod outbox;
 mod profiles;
