@@ -135,6 +135,8 @@ pub struct App {
     pub store: Store,
     pub settings: Settings,
     locks: UserLocks,
+    /// The regression set's answers with the knowledge in use (FAQ reviews reuse them).
+    pub(crate) regression_before: Arc<crate::helpdesk::impact::Remembered<Brain>>,
 }
 
 /// One lock per user (striped: a few users may share one), so that a user's updates are
@@ -166,6 +168,7 @@ impl App {
             store,
             settings,
             locks: UserLocks::new(),
+            regression_before: Arc::default(),
         }
     }
 

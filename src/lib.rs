@@ -5,7 +5,8 @@
 //! - [`knowledge`] reads and validates `knowledge/` (calls, FAQs, synonyms) with file:line
 //!   errors; deadlines are data with a history ([`knowledge::Deadline`]);
 //!   [`knowledge::english`] builds the English view of the pack from `knowledge/en/`.
-//!   [`knowledge::audit`] finds sentences that contradict the pack's own data.
+//!   [`knowledge::audit`] finds sentences that contradict the pack's own data;
+//!   [`knowledge::regression`] reads the regression set (`knowledge/regression.toml`).
 //! - [`documents`] reads the official documents of the calls (PDF, DOCX, HTML, text) and
 //!   splits them into citable passages (article, paragraph, page), cached by content hash.
 //! - [`fold`] is how text is compared everywhere: lower case, accents folded, acronyms
@@ -72,8 +73,10 @@
 //! - [`helpdesk`] hands questions over to people: staff, tickets (kept by the store),
 //!   ready-to-send answers for staff, statistics of what is missing (text and a PNG
 //!   chart, sent as a photo through the outbox);
-//!   and staff teaching the bot: a relayed answer becomes a FAQ draft, reviewed, approved and
-//!   written atomically into `knowledge/faq/staff.toml` (`helpdesk/{teach,drafts,publish,audit}`).
+//!   and staff teaching the bot: a relayed answer becomes a FAQ draft, reviewed (with what it
+//!   changes: recent questions and the regression set, `helpdesk/impact`), approved and
+//!   written atomically into `knowledge/faq/staff.toml` or one file per call
+//!   (`helpdesk/{teach,drafts,publish,audit}`).
 //! - [`app`] wires knowledge, index, store and engine: the one entry point adapters call;
 //!   it keeps each user's updates in order and tells the outbox what follows a delivery.
 //! - [`console`] is the terminal adapter over [`app`].

@@ -46,10 +46,15 @@ fn staff() -> Staff {
 }
 
 fn adapter_on(store: Store, staff: Staff) -> Arc<Adapter> {
-    let brain = Brain::load(Path::new(KNOWLEDGE)).unwrap();
+    adapter_in(store, staff, Path::new(KNOWLEDGE))
+}
+
+/// An adapter on the knowledge in `dir` (a copy, for tests where staff write into it).
+fn adapter_in(store: Store, staff: Staff, dir: &Path) -> Arc<Adapter> {
+    let brain = Brain::load(dir).unwrap();
     let app = App::new(
         brain,
-        KNOWLEDGE.into(),
+        dir.into(),
         store,
         Settings {
             staff,
@@ -969,8 +974,12 @@ async fn erasure_leaves_no_byte_of_the_user_in_any_file() {
         ("profile answer", b"PROFILOPRIVATO".to_vec()),
         ("kept check answer", b"VERIFICAPRIVATA".to_vec()),
     ];
+    // Staff save a FAQ draft below, which is logged next to the knowledge: a copy.
+    let knowledge = dir.path().join("knowledge");
+    std::fs::create_dir_all(&knowledge).unwrap();
+    copy_dir(Path::new(KNOWLEDGE), &knowledge);
     {
-        let ad = adapter_on(Store::open(&data, 16).unwrap(), staff());
+        let ad = adapter_in(Store::open(&data, 16).unwrap(), staff(), &knowledge);
         let mut bot = mock(
             from_user("quando scade il bando welfare aziendale QUESITOLIBERO?"),
             &ad,

@@ -8,6 +8,8 @@
 //! user would get: a direct answer (which entry), a menu (which entries), a command, or
 //! «non lo so». Pure: the caller loads the knowledge and runs it off the async workers.
 
+use std::sync::{Arc, Mutex, Weak};
+
 use jiff::Timestamp;
 
 use crate::dialogue::{Answered, Effect, Engine, Event, Session};
@@ -111,6 +113,60 @@ pub fn changes(
         .collect()
 }
 
+/// The regression answers with the knowledge in use, kept between reviews: they change
+/// only with the knowledge (`owner`, the loaded pack), the set, or the hour (answers
+/// about deadlines depend on the date), and computing them is half a review's time.
+pub struct Remembered<T> {
+    slot: Mutex<Option<Kept<T>>>,
+}
+
+struct Kept<T> {
+    owner: Weak<T>,
+    hour: i64,
+    set: Vec<RegressionQuestion>,
+    answers: Vec<Verdict>,
+}
+
+impl<T> Default for Remembered<T> {
+    fn default() -> Self {
+        Remembered {
+            slot: Mutex::new(None),
+        }
+    }
+}
+
+impl<T> Remembered<T> {
+    /// The answers kept for `owner`, `set` and the hour of `now`, or `compute`d (and
+    /// kept). The lock is not held while computing.
+    pub fn get_or(
+        &self,
+        owner: &Arc<T>,
+        set: &[RegressionQuestion],
+        now: Timestamp,
+        compute: impl FnOnce() -> Vec<Verdict>,
+    ) -> Vec<Verdict> {
+        let hour = now.as_second().div_euclid(3600);
+        {
+            let slot = self.slot.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(k) = slot.as_ref()
+                && k.hour == hour
+                && k.set == set
+                && k.owner.upgrade().is_some_and(|o| Arc::ptr_eq(&o, owner))
+            {
+                return k.answers.clone();
+            }
+        }
+        let answers = compute();
+        *self.slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(Kept {
+            owner: Arc::downgrade(owner),
+            hour,
+            set: set.to_vec(),
+            answers: answers.clone(),
+        });
+        answers
+    }
+}
+
 /// The questions of `asked` a user would now get entry `faq` for, with confidence.
 pub fn would_answer(engine: &Engine, faq: &str, asked: &[String], now: Timestamp) -> Vec<String> {
     asked
@@ -160,5 +216,33 @@ mod tests {
         assert!(c[0].broken);
         assert!(!c[1].broken, "a menu made a right direct answer is no loss");
         assert!(c[1].before.contains("faq:b, faq:c"));
+    }
+
+    #[test]
+    fn remembered_answers_are_reused_only_for_the_same_pack_set_and_hour() {
+        let kept: Remembered<u8> = Remembered::default();
+        let (a, b) = (Arc::new(1u8), Arc::new(1u8));
+        let set = vec![q(&["faq:a"])];
+        let t: Timestamp = "2026-12-01T09:10:00Z".parse().unwrap();
+        let runs = std::cell::Cell::new(0);
+        let get = |owner: &Arc<u8>, set: &[RegressionQuestion], now: Timestamp| {
+            kept.get_or(owner, set, now, || {
+                runs.set(runs.get() + 1);
+                vec![Verdict::Nothing]
+            })
+        };
+        get(&a, &set, t);
+        get(&a, &set, t + jiff::SignedDuration::from_mins(20));
+        assert_eq!(runs.get(), 1, "same pack, set and hour");
+        get(&b, &set, t);
+        assert_eq!(runs.get(), 2, "another pack (a reload)");
+        get(&b, &[q(&["faq:b"])], t);
+        assert_eq!(runs.get(), 3, "another set");
+        get(
+            &b,
+            &[q(&["faq:b"])],
+            t + jiff::SignedDuration::from_hours(1),
+        );
+        assert_eq!(runs.get(), 4, "another hour");
     }
 }

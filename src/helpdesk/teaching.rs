@@ -8,6 +8,7 @@
 //! files and loaded, which happens only after an approval.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 
@@ -506,6 +507,7 @@ impl App {
         let brain = self.brain();
         let settings = self.settings.clone();
         let faq = format!("faq:{}", d.faq_id());
+        let kept = self.regression_before.clone();
         let started = std::time::Instant::now();
         let (errors, would_answer, regression) = tokio::task::spawn_blocking(move || {
             let changes = super::publish::plan(&dir, &wanted);
@@ -517,7 +519,8 @@ impl App {
                 ),
                 Ok(mut k) => {
                     k.documents = brain.knowledge.documents.clone();
-                    let (would, regression) = review(&brain, &k, &settings, &faq, &asked, now);
+                    let (would, regression) =
+                        review(&brain, &kept, &k, &settings, &faq, &asked, now);
                     (Vec::new(), would, regression)
                 }
             }
@@ -668,9 +671,10 @@ impl App {
 
 /// What draft entry `faq` changes: the recent questions of `asked` it would answer, and
 /// the regression questions answered differently with `k` (the knowledge with the draft)
-/// than with `brain` (the knowledge in use).
+/// than with `brain` (the knowledge in use; those answers are `kept` between reviews).
 fn review(
-    brain: &Brain,
+    brain: &Arc<Brain>,
+    kept: &impact::Remembered<Brain>,
     k: &crate::knowledge::Knowledge,
     settings: &crate::dialogue::Settings,
     faq: &str,
@@ -693,7 +697,7 @@ fn review(
     let would = impact::would_answer(&with, faq, asked, now);
     // The set as the new load reads it (the file is part of the knowledge directory).
     let set = &k.regression[..k.regression.len().min(impact::MAX_REGRESSION)];
-    let before = impact::answers(&without, set, now);
+    let before = kept.get_or(brain, set, now, || impact::answers(&without, set, now));
     let after = impact::answers(&with, set, now);
     (would, impact::changes(set, &before, &after))
 }
