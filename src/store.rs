@@ -84,8 +84,7 @@ pub use watches::{Watch, WatchStore};
 pub mod prelude {
     pub use super::{
         Committer, DraftStore, Dump, Erasure, FollowStore, Instances, OutboxStore, ProfileStore,
-        QuestionLog,
-        SessionStore, TicketStore, UpdateLog, WatchStore,
+        QuestionLog, SessionStore, TicketStore, UpdateLog, WatchStore,
     };
 }
 

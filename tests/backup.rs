@@ -211,6 +211,15 @@ async fn a_directory_with_data_is_replaced_only_with_force_and_erasures_since_st
     assert!(st.tickets_of(UserId(2)).await.unwrap().is_empty());
     assert!(st.subscriptions_of(UserId(2)).await.unwrap().is_empty());
     assert!(st.watches_of(UserId(2)).await.unwrap().is_empty());
+    assert_eq!(st.profile_alert(UserId(2)).await.unwrap(), None);
+    assert!(st.profile_alert(UserId(1)).await.unwrap().is_some());
+    // The unpublished FAQ draft made from their ticket went with them; the others stay.
+    let drafts = st.drafts().await.unwrap();
+    assert!(
+        !drafts.iter().any(|d| d.question.contains("faq da 2")),
+        "{drafts:?}"
+    );
+    assert_eq!(drafts.len(), 2);
     let tickets = st.tickets().await.unwrap();
     assert_eq!(tickets.len(), 3);
     assert!(!tickets.iter().any(|t| t.question.contains("aiuto per 2")));

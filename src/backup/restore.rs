@@ -115,11 +115,12 @@ pub async fn restore(
         })
         .collect();
     for r in snap.records {
-        if let Record::Draft { draft } = &r {
-            if draft.status.personal() && draft.ticket.is_some_and(|n| erased_tickets.contains(&n)) {
-                emptied += 1;
-                continue;
-            }
+        if let Record::Draft { draft } = &r
+            && draft.status.personal()
+            && draft.ticket.is_some_and(|n| erased_tickets.contains(&n))
+        {
+            emptied += 1;
+            continue;
         }
         let about = r.is_about(&erased, &snap.secret);
         if let Some(r) = r.erase(&erased, &snap.secret) {

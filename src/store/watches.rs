@@ -42,8 +42,9 @@ pub trait WatchStore: Send + Sync {
     /// The calls a user follows, by call id.
     async fn watches_of(&self, user: UserId) -> Result<Vec<Watch>, StoreError>;
 
-    /// Up to `limit` follows after `after` (user, call), in key order: a load walks all
-    /// of them a page at a time.
+    /// Up to `limit` follows after `after` (user, call), in the backend's key order (a
+    /// user's follows together, by call; users in an order of the backend's choosing,
+    /// stable across calls): a load walks all of them a page at a time.
     async fn watches_page(
         &self,
         after: Option<(UserId, CallId)>,

@@ -7,7 +7,9 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use sqlx::PgConnection;
 
-use super::{PgStore, drafts, follows, outbox, profiles, questions, secs, sessions, tickets, watches};
+use super::{
+    PgStore, drafts, follows, outbox, profiles, questions, secs, sessions, tickets, watches,
+};
 use crate::store::commit::{Change, Commit, CommitError, Committer};
 use crate::store::{StoreError, UserId};
 

@@ -59,10 +59,11 @@ pub(super) async fn drop(conn: &mut PgConnection, user: UserId) -> Result<(), Co
 #[async_trait]
 impl ProfileStore for PgStore {
     async fn profile_alert(&self, user: UserId) -> Result<Option<ProfileAlert>, StoreError> {
-        let row: Option<Vec<u8>> = sqlx::query_scalar("SELECT body FROM profiles WHERE user_id = $1")
-            .bind(user.0)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row: Option<Vec<u8>> =
+            sqlx::query_scalar("SELECT body FROM profiles WHERE user_id = $1")
+                .bind(user.0)
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(row.and_then(|v| serde_json::from_slice(&v).ok()))
     }
 
