@@ -67,7 +67,7 @@ pub async fn start(
     cfg: &OpsConfig,
     health: Arc<Health>,
     stop: impl Future<Output = ()> + Send + 'static,
-) -> Result<Option<Started>, super::run::RunError> {
+) -> Result<Option<Started>, super::error::RunError> {
     if !cfg.metrics_on() {
         return Ok(None);
     }
@@ -91,10 +91,10 @@ pub async fn start(
         let addr = cfg
             .listen
             .parse()
-            .map_err(|e| super::run::RunError::Ops(format!("ops.listen: {e}")))?;
+            .map_err(|e| super::error::RunError::Ops(format!("ops.listen: {e}")))?;
         let task = server::serve(addr, server::router(ops.clone(), ""), stop)
             .await
-            .map_err(|e| super::run::RunError::Ops(format!("ops.listen {addr}: {e}")))?;
+            .map_err(|e| super::error::RunError::Ops(format!("ops.listen {addr}: {e}")))?;
         Some(task)
     };
     Ok(Some(Started { ops, listener }))

@@ -16,6 +16,7 @@
 //! forwarded messages count as addressed to the bot.
 
 mod endpoints;
+pub mod error;
 pub mod flood;
 mod handlers;
 pub mod http;
@@ -114,16 +115,18 @@ impl Adapter {
         update: Option<u32>,
         received: Instant,
     ) -> &'static str {
+        // Noted before the replies are stored: the sender may deliver them at once.
+        latency::arrived(here.chat, received);
         match self
             .app
             .accept(incoming, here, update, Timestamp::now())
             .await
         {
-            Ok(0) => "nothing to send",
-            Ok(_) => {
-                latency::replies_stored(here.chat, received);
-                "replied"
+            Ok(0) => {
+                latency::no_reply(here.chat, received);
+                "nothing to send"
             }
+            Ok(_) => "replied",
             Err(e) => {
                 tracing::error!("handling an update failed: {e}");
                 self.say(

@@ -43,15 +43,7 @@ use super::endpoints::Started;
 use super::http::{self, HttpTransport};
 use super::{Adapter, error_code, schema};
 
-#[derive(Debug, thiserror::Error)]
-pub enum RunError {
-    #[error("Bot API: {0}")]
-    Api(String),
-    #[error("webhook: {0}")]
-    Webhook(String),
-    #[error("ops endpoints: {0}")]
-    Ops(String),
-}
+pub use super::error::RunError;
 
 /// How often idle sessions are looked for.
 const EXPIRY_EVERY: Duration = Duration::from_secs(3600);

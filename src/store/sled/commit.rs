@@ -14,88 +14,7 @@ use super::tickets::{join, message_key, number_key, split};
 use crate::store::commit::{Change, Commit, CommitError, Committer};
 use crate::store::{StoreError, Ticket, UserId};
 
-/// The trees a commit may touch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum TreeId {
-    Sessions,
-    Questions,
-    QuestionAskers,
-    Subscriptions,
-    ReminderQueue,
-    RemindersDone,
-    Tickets,
-    TicketMessages,
-    UserTickets,
-    TicketCounter,
-    Outbox,
-    Applied,
-    Watches,
-    Profiles,
-    Drafts,
-}
-
-const TREES: usize = 15;
-
-pub(super) const ALL: [TreeId; TREES] = [
-    TreeId::Sessions,
-    TreeId::Questions,
-    TreeId::QuestionAskers,
-    TreeId::Subscriptions,
-    TreeId::ReminderQueue,
-    TreeId::RemindersDone,
-    TreeId::Tickets,
-    TreeId::TicketMessages,
-    TreeId::UserTickets,
-    TreeId::TicketCounter,
-    TreeId::Outbox,
-    TreeId::Applied,
-    TreeId::Watches,
-    TreeId::Profiles,
-    TreeId::Drafts,
-];
-
-impl TreeId {
-    fn index(self) -> usize {
-        self as usize
-    }
-}
-
-/// One key-level change inside a transaction.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) enum Op {
-    Put(TreeId, Vec<u8>, Vec<u8>),
-    Remove(TreeId, Vec<u8>),
-    /// Queues a reminder unless its identity is already done or its key already queued.
-    QueueReminder {
-        key: Vec<u8>,
-        identity: Vec<u8>,
-        value: Vec<u8>,
-    },
-    /// The whole commit conflicts unless the key holds exactly this value (`None`:
-    /// absent).
-    Expect(TreeId, Vec<u8>, Option<Vec<u8>>),
-    /// The whole commit conflicts unless ticket `n` is (decoded) exactly this.
-    ExpectTicket(u64, Option<Box<Ticket>>),
-    /// The whole commit conflicts unless the profile alert under this key is (opened)
-    /// exactly this.
-    ExpectProfile(Vec<u8>, Option<Box<crate::store::profiles::ProfileAlert>>),
-    /// The whole commit conflicts unless the follow under this key is (opened) exactly
-    /// this.
-    ExpectWatch(Vec<u8>, Option<Box<crate::store::Watch>>),
-    /// A staff message about ticket `number` is recorded; the first becomes its own.
-    TicketPosted {
-        number: u64,
-        chat: i64,
-        message: i32,
-    },
-    /// Saves a session unless its revision moved on (`expect`), with the next revision.
-    Session {
-        key: Vec<u8>,
-        expect: Option<u64>,
-        /// Last activity and the sealed bytes.
-        new: Option<(Timestamp, Vec<u8>)>,
-    },
-}
+pub(super) use super::ops::{ALL, Op, TREES, TreeId};
 
 fn abort<T>() -> Result<T, ConflictableTransactionError<()>> {
     Err(ConflictableTransactionError::Abort(()))
@@ -122,7 +41,6 @@ impl SledStore {
         }
     }
 
-    /// The key-level operations of `c`, in order.
     /// The key-level operations of `c`, in order, and the users it erases.
     fn resolve(&self, c: &Commit) -> Result<(Vec<Op>, Vec<UserId>), StoreError> {
         let mut ops = Vec::new();

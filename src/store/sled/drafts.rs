@@ -12,7 +12,7 @@
 use async_trait::async_trait;
 
 use super::SledStore;
-use super::commit::{Op, TreeId};
+use super::ops::{Op, TreeId};
 use crate::store::StoreError;
 use crate::store::drafts::{Draft, DraftStore};
 

@@ -259,7 +259,7 @@ impl Dump for SledStore {
 
     async fn is_empty(&self) -> Result<bool, StoreError> {
         let mut trees = vec![self.db.open_tree(COUNTER)?];
-        trees.extend(super::commit::ALL.iter().map(|t| self.tree(*t).clone()));
+        trees.extend(super::ops::ALL.iter().map(|t| self.tree(*t).clone()));
         Ok(trees.iter().all(|t| t.is_empty()))
     }
 }

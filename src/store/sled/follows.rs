@@ -19,7 +19,7 @@ use jiff::Timestamp;
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 
 use super::SledStore;
-use super::commit::{Op, TreeId};
+use super::ops::{Op, TreeId};
 use crate::knowledge::CallId;
 use crate::schedule::{Change, Kind, Offset, Planned, Subscription, change, plan};
 use crate::store::follows::{

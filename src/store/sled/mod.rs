@@ -29,6 +29,7 @@ mod dump;
 mod follows;
 mod instances;
 mod migrate;
+mod ops;
 mod outbox;
 mod profiles;
 mod questions;
@@ -266,14 +267,14 @@ impl SledStore {
     /// The writes that erase everything stored about `user` but the session: follows,
     /// the profile alert, queued and sent reminders, the personal fields of tickets,
     /// unpublished FAQ drafts made from their tickets, and messages still waiting to go to them.
-    fn erase_ops(&self, user: UserId) -> Result<Vec<commit::Op>, StoreError> {
+    fn erase_ops(&self, user: UserId) -> Result<Vec<ops::Op>, StoreError> {
         let mut ops = self.reminder_keys_of(user)?;
         ops.extend(self.unfollow_ops(user, None)?);
         ops.extend(self.drop_profile_ops(user));
         ops.extend(self.questions_of(user)?);
         ops.extend(self.forget_tickets_ops(user)?);
         for k in self.outbox_keys_of(user)? {
-            ops.push(commit::Op::Remove(commit::TreeId::Outbox, k));
+            ops.push(ops::Op::Remove(ops::TreeId::Outbox, k));
         }
         ops.extend(self.drafts_of(user)?);
         Ok(ops)

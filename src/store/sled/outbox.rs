@@ -15,7 +15,7 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 
 use super::SledStore;
-use super::commit::{Op, TreeId};
+use super::ops::{Op, TreeId};
 use crate::outgoing::{Class, Entry, ReplyTo, Then, What};
 use crate::store::dump::OutboxRecord;
 use crate::store::outbox::{Claimed, OutboxStore, Owner, Round, Skip, Waiting, Watch};

@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 
 use super::SledStore;
-use super::commit::{Op, TreeId};
+use super::ops::{Op, TreeId};
 use crate::store::profiles::{ProfileAlert, ProfileStore};
 use crate::store::{StoreError, UserId};
 

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 
 use super::SledStore;
-use super::commit::{Op, TreeId};
+use super::ops::{Op, TreeId};
 use crate::store::shred::PSEUDONYM;
 use crate::store::{AskedQuestion, QuestionLog, StoreError, UserId};
 

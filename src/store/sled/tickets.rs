@@ -12,7 +12,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::SledStore;
-use super::commit::{Op, TreeId};
+use super::ops::{Op, TreeId};
 use crate::store::shred::PSEUDONYM;
 use crate::store::{Status, StoreError, Ticket, TicketStore, UserId};
 

@@ -7,7 +7,7 @@
 use async_trait::async_trait;
 
 use super::SledStore;
-use super::commit::{Op, TreeId};
+use super::ops::{Op, TreeId};
 use crate::knowledge::CallId;
 use crate::store::watches::{Watch, WatchStore};
 use crate::store::{StoreError, UserId};

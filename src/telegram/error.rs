@@ -1,0 +1,13 @@
+//! Why running the bot stopped: the one error type of the adapter's start-up paths
+//! (the Bot API, the webhook, the ops endpoints), kept apart so that each path can
+//! return it without importing the others.
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("Bot API: {0}")]
+    Api(String),
+    #[error("webhook: {0}")]
+    Webhook(String),
+    #[error("ops endpoints: {0}")]
+    Ops(String),
+}
