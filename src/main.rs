@@ -163,33 +163,6 @@ fn warn_no_help_desk(cfg: &Config, print: bool) {
     }
 }
 
-/// The questions of the regression set not answered as it expects, one line each.
-fn regression_misses(brain: &Brain, settings: &Settings) -> Vec<String> {
-    use sportello::helpdesk::impact;
-    let k = &brain.knowledge;
-    let engine = sportello::dialogue::Engine {
-        knowledge: k,
-        index: &brain.index,
-        settings,
-    };
-    let got = impact::answers(&engine, &k.regression, Timestamp::now());
-    k.regression
-        .iter()
-        .zip(got)
-        .filter(|(q, v)| !v.right_for(q))
-        .map(|(q, v)| {
-            format!(
-                "{}: «{}» ({}) is answered {}, expected one of {:?}",
-                sportello::knowledge::regression::REGRESSION_FILE,
-                q.text,
-                q.id,
-                v.describe(),
-                q.expect
-            )
-        })
-        .collect()
-}
-
 fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -218,7 +191,12 @@ fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
                         return Ok(ExitCode::FAILURE);
                     }
                     // The regression set, answered as a user would be: a miss is a warning.
-                    let missed = regression_misses(&brain, &settings(&cfg));
+                    let missed = sportello::helpdesk::impact::regression_misses(
+                        &brain.knowledge,
+                        &brain.index,
+                        &settings(&cfg),
+                        Timestamp::now(),
+                    );
                     for m in &missed {
                         eprintln!("warning: {m}");
                     }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::botapi::{Call, StandIn};
 use common::process::{Running, TOKEN, config};
-use common::scrape::{free_port, get, sum, value, wait_status};
+use common::scrape::{free_port, get, sum, value, wait_status, wait_value};
 use serde_json::Value;
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -88,8 +88,9 @@ async fn metrics_and_health_follow_real_updates() {
     .await;
     say(&api, &bot, staff, "/ricarica", staff).await;
 
-    let (status, m) = get(addr, "/metrics").await;
-    assert_eq!(status, 200);
+    // One measurement per update answered: four of the user's, one of the staff's.
+    let m = wait_value(addr, "sportello_update_reply_seconds_count", 5.0, WAIT).await;
+    assert_eq!(get(addr, "/metrics").await.0, 200);
     let v = |series: &str| value(&m, series).unwrap_or_else(|| panic!("no {series} in\n{m}"));
     assert_eq!(v("sportello_updates_total{kind=\"command\"}"), 4.0);
     assert_eq!(v("sportello_updates_total{kind=\"text\"}"), 1.0);
@@ -104,7 +105,6 @@ async fn metrics_and_health_follow_real_updates() {
     assert_eq!(v("sportello_tickets_open"), 1.0);
     assert!(v("sportello_ticket_oldest_open_age_seconds") >= 0.0);
     assert_eq!(v("sportello_reminder_queue_depth"), 0.0);
-    // One measurement per update answered: four of the user's, one of the staff's.
     assert_eq!(v("sportello_update_reply_seconds_count"), 5.0);
     assert!(v("sportello_store_op_seconds_count{op=\"commit\"}") >= 5.0);
     assert!(v("sportello_store_op_seconds_count{op=\"load\"}") >= 4.0);

@@ -93,6 +93,38 @@ pub fn answers(engine: &Engine, set: &[RegressionQuestion], now: Timestamp) -> V
         .collect()
 }
 
+/// The questions of the pack's regression set not answered as they expect, one line
+/// each (what `sportello check` warns about).
+pub fn regression_misses(
+    knowledge: &crate::knowledge::Knowledge,
+    index: &crate::search::SearchIndex,
+    settings: &crate::dialogue::Settings,
+    now: Timestamp,
+) -> Vec<String> {
+    let engine = Engine {
+        knowledge,
+        index,
+        settings,
+    };
+    let got = answers(&engine, &knowledge.regression, now);
+    knowledge
+        .regression
+        .iter()
+        .zip(got)
+        .filter(|(q, v)| !v.right_for(q))
+        .map(|(q, v)| {
+            format!(
+                "{}: «{}» ({}) is answered {}, expected one of {:?}",
+                crate::knowledge::regression::REGRESSION_FILE,
+                q.text,
+                q.id,
+                v.describe(),
+                q.expect
+            )
+        })
+        .collect()
+}
+
 /// The questions of `set` answered differently `after` than `before` (the three in
 /// step), as shown on the card.
 pub fn changes(

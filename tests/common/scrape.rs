@@ -47,6 +47,21 @@ pub async fn wait_status(
     }
 }
 
+/// `/metrics` once `series` reads `want` (or at `limit`). A reply is recorded by the
+/// sender only when Telegram's answer to it comes back, which is after the stand-in saw
+/// the request: a scrape right after a reply may not have it yet.
+#[allow(dead_code)]
+pub async fn wait_value(addr: SocketAddr, series: &str, want: f64, limit: Duration) -> String {
+    let end = tokio::time::Instant::now() + limit;
+    loop {
+        let (_, body) = get(addr, "/metrics").await;
+        if value(&body, series) == Some(want) || tokio::time::Instant::now() >= end {
+            return body;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// The value of one series, written as in the exposition (`name` or `name{labels}`).
 pub fn value(metrics: &str, series: &str) -> Option<f64> {
     metrics.lines().find_map(|l| {

@@ -14,7 +14,7 @@ use super::tickets::{join, message_key, number_key, split};
 use crate::store::commit::{Change, Commit, CommitError, Committer};
 use crate::store::{StoreError, Ticket, UserId};
 
-pub(super) use super::ops::{ALL, Op, TREES, TreeId};
+use super::ops::{ALL, Op, TREES, TreeId};
 
 fn abort<T>() -> Result<T, ConflictableTransactionError<()>> {
     Err(ConflictableTransactionError::Abort(()))
