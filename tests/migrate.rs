@@ -123,9 +123,12 @@ fn migration<'a>(dir: &'a Path, url: &'a str, force: bool) -> Migration<'a> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sled_deployment_moves_to_postgres_whole_and_goes_on_there() {
-    let Some((_schema_made, url)) = pg::store_with_url("migrate").await else {
+    let Some((running, url)) = pg::store_with_url("migrate").await else {
         return;
     };
+    // An instance left connected to the target (against the README's advice) hears of
+    // the import.
+    let mut heard = running.reload_announcements().await.unwrap().unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("data");
     let last = fill(&dir).await;
@@ -162,6 +165,17 @@ async fn a_sled_deployment_moves_to_postgres_whole_and_goes_on_there() {
     for (kind, v) in &before {
         assert_eq!(m.counts.0.get(kind), Some(&(v.len() as u64)), "{kind}");
     }
+
+    tokio::time::timeout(Duration::from_secs(30), heard.recv())
+        .await
+        .expect("the import is announced")
+        .unwrap();
+    let s = running.load_session(UserId(4)).await.unwrap();
+    assert!(
+        s.is_some(),
+        "the connected instance names users as the import does"
+    );
+    drop(running);
 
     // Record for record: PostgreSQL exports what sled held, under the same secret.
     let pg = started(&url).await;

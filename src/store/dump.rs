@@ -13,9 +13,9 @@
 //! the user's [`Pseudonym`] (the store never learns the id from the engine's bytes), and
 //! the question log names its askers only by pseudonym. Pseudonyms are HMACs under the
 //! server secret, so a snapshot carries that secret ([`Exported::secret`]) and the
-//! importing backend must use it ([`Dump::import`] is only called on a store created
-//! with it): otherwise nobody would find their session again, and erasure would miss
-//! their questions.
+//! importing backend must use it ([`Dump::import`] takes it: sled is created with it,
+//! PostgreSQL adopts it): otherwise nobody would find their session again, and erasure
+//! would miss their questions.
 //!
 //! **Consistency.** [`Dump::export`] sees one point in time across every kind: no commit
 //! is half in it (sled holds its commit gate and every other write path while it scans;

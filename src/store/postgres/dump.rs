@@ -7,6 +7,8 @@
 //! database that holds data unless forced (then empties it), adopts the snapshot's
 //! secret (so every pseudonym in it still finds its user), writes every record with the
 //! columns derived from it, and moves the sequences above the highest number imported.
+//! Instances still connected hear of it on the reload channel and read the secret again
+//! ([`super::instances`]); stopping them first is still the rule (README).
 //! A failure leaves the database as it was (the sequences aside: PostgreSQL never rolls
 //! them back, and a number skipped is harmless).
 
@@ -297,6 +299,12 @@ impl Dump for PgStore {
                     .await?;
             }
         }
+        // Delivered on commit: instances still connected read the secret again (they
+        // hear it as a reload, which costs them a reload of the knowledge).
+        sqlx::query("SELECT pg_notify($1, 'import')")
+            .bind(&self.channel)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         *self.secret.write().unwrap_or_else(|e| e.into_inner()) = *secret;
         Ok(())

@@ -182,6 +182,13 @@ impl PgStore {
         })
     }
 
+    /// Reads the database's secret again (another process imported a snapshot).
+    pub(super) async fn refresh_secret(&self) -> Result<(), StoreError> {
+        let secret = store_secret(&self.pool).await?;
+        *self.secret.write().unwrap_or_else(|e| e.into_inner()) = secret;
+        Ok(())
+    }
+
     /// How users are named under the database's secret now.
     pub(super) fn names(&self) -> Names {
         Names(*self.secret.read().unwrap_or_else(|e| e.into_inner()))
