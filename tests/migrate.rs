@@ -104,6 +104,30 @@ async fn fill(dir: &Path) -> Vec<Reply> {
     t
 }
 
+/// The sled database in `dir`, once the process that used it let go of it (sled frees
+/// its lock a moment after the last handle is dropped).
+async fn reopen(dir: &Path) -> Store {
+    for _ in 0..400 {
+        if let Ok(st) = Store::open(dir, 8) {
+            return st;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("{} stayed locked", dir.display())
+}
+
+/// [`backup::migrate`] once this test's own last handle on the sled directory is let go
+/// of (see [`reopen`]).
+async fn migrate_when_free(m: &Migration<'_>) -> Result<backup::Migrated, MigrateError> {
+    for _ in 0..400 {
+        match backup::migrate(m, now()).await {
+            Err(MigrateError::Locked(..)) => tokio::time::sleep(Duration::from_millis(25)).await,
+            r => return r,
+        }
+    }
+    panic!("the sled directory stayed locked")
+}
+
 /// The PostgreSQL store as an instance started after the move sees it (the handle made
 /// before it still names users under the secret the database had then).
 async fn started(url: &str) -> Store {
@@ -133,7 +157,7 @@ async fn a_sled_deployment_moves_to_postgres_whole_and_goes_on_there() {
     let dir = tmp.path().join("data");
     let last = fill(&dir).await;
     let (before, secret) = {
-        let st = Store::open(&dir, 8).unwrap();
+        let st = reopen(&dir).await;
         let c = content(&st).await;
         assert_eq!(
             st.subscriptions_of(UserId(1)).await.unwrap().len(),
@@ -155,7 +179,7 @@ async fn a_sled_deployment_moves_to_postgres_whole_and_goes_on_there() {
             .any(|e| e.who == Pseudonym::of(&secret, ERASED))
     );
 
-    let m = backup::migrate(&migration(&dir, &url, false), now())
+    let m = migrate_when_free(&migration(&dir, &url, false))
         .await
         .unwrap();
     assert_eq!(m.unreadable, 0);
@@ -183,7 +207,7 @@ async fn a_sled_deployment_moves_to_postgres_whole_and_goes_on_there() {
     assert_eq!(after, before);
     assert_eq!(pg_secret, secret);
     // The source is untouched.
-    let st = Store::open(&dir, 8).unwrap();
+    let st = reopen(&dir).await;
     assert_eq!(content(&st).await.0, before);
 
     // The dialogue goes on where it was, on PostgreSQL.
@@ -261,7 +285,7 @@ async fn a_target_with_data_and_a_source_in_use_are_refused() {
     // PostgreSQL already holds a deployment's data: refused, and nothing changes.
     fill_user(&pg, 7).await;
     let (pg_before, _) = content(&pg).await;
-    let e = backup::migrate(&migration(&dir, &url, false), now())
+    let e = migrate_when_free(&migration(&dir, &url, false))
         .await
         .unwrap_err();
     assert!(matches!(e, MigrateError::NotEmpty(_)), "{e}");
@@ -270,7 +294,7 @@ async fn a_target_with_data_and_a_source_in_use_are_refused() {
 
     // The sled database open in another holder (a bot without its control socket, a
     // console): refused, the target untouched.
-    let holder = Store::open(&dir, 8).unwrap();
+    let holder = reopen(&dir).await;
     let e = backup::migrate(&migration(&dir, &url, true), now())
         .await
         .unwrap_err();
@@ -295,13 +319,9 @@ async fn a_target_with_data_and_a_source_in_use_are_refused() {
     ));
 
     // Forced: the target's data is replaced by the source's, whole.
-    let m = loop {
-        // sled lets go of its lock a moment after the last handle is dropped.
-        match backup::migrate(&migration(&dir, &url, true), now()).await {
-            Err(MigrateError::Locked(..)) => tokio::time::sleep(Duration::from_millis(25)).await,
-            r => break r.unwrap(),
-        }
-    };
+    let m = migrate_when_free(&migration(&dir, &url, true))
+        .await
+        .unwrap();
     assert_eq!(
         m.counts.total(),
         source.values().map(|v| v.len() as u64).sum::<u64>()
@@ -416,7 +436,7 @@ async fn postgres_moves_back_to_a_new_sled_directory() {
         m.counts.total(),
         before.values().map(|v| v.len() as u64).sum::<u64>()
     );
-    let st = Store::open(&dir, 8).unwrap();
+    let st = reopen(&dir).await;
     let (after, sled_secret) = content(&st).await;
     assert_eq!(after, before);
     assert_eq!(sled_secret, secret);
@@ -424,12 +444,7 @@ async fn postgres_moves_back_to_a_new_sled_directory() {
     assert!(st.load_session(UserId(2)).await.unwrap().is_none());
     drop(st);
     // Into a directory with data: refused without --force.
-    let again = loop {
-        match backup::migrate(&back, now()).await {
-            Err(MigrateError::Locked(..)) => tokio::time::sleep(Duration::from_millis(25)).await,
-            r => break r,
-        }
-    };
+    let again = migrate_when_free(&back).await;
     assert!(matches!(again, Err(MigrateError::NotEmpty(_))), "{again:?}");
 }
 

@@ -163,7 +163,7 @@ pub async fn migrate(m: &Migration<'_>, now: Timestamp) -> Result<Migrated, Migr
         }
         None => {
             replace_data(dir, m.cache_mb, &snap.secret, moved.clone()).await?;
-            Store::open(dir, m.cache_mb)?
+            reopen(dir, m.cache_mb).await?
         }
     };
     drop(source);
@@ -199,6 +199,23 @@ async fn open_sled(dir: &Path, cache_mb: u64) -> Result<Store, MigrateError> {
         return Err(MigrateError::NoData(dir.to_path_buf()));
     }
     Store::open(dir, cache_mb).map_err(|e| MigrateError::Locked(dir.to_path_buf(), e))
+}
+
+/// The sled database just written in `dir`. The store that wrote it was dropped a
+/// moment ago, and sled lets go of its file lock only when its background flusher ends:
+/// wait for that (bounded), as no other process can be using the directory.
+async fn reopen(dir: &Path, cache_mb: u64) -> Result<Store, MigrateError> {
+    let mut tries = 0;
+    loop {
+        match Store::open(dir, cache_mb) {
+            Ok(st) => return Ok(st),
+            Err(e) if tries >= 200 => return Err(e.into()),
+            Err(_) => {
+                tries += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+            }
+        }
+    }
 }
 
 /// Each kind's records as text, in a stable order (the outbox's in delivery order).
