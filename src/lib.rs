@@ -89,7 +89,9 @@
 //! - [`backup`] is `sportello backup` and `sportello restore`: a versioned, checksummed,
 //!   compressed file of [`store::dump`] records, taken by the running instance over a
 //!   Unix socket in the data directory when one runs; restore checks it, refuses a data
-//!   directory with data unless forced, and erases again who was erased since.
+//!   directory with data unless forced, and erases again who was erased since;
+//!   `sportello migrate` moves the same records straight from one backend to the other
+//!   and checks the target record for record.
 //! - [`config`] reads `config.toml` and the environment.
 //!
 //! Data flows one way: adapter → [`app::App::accept`] → store (load) → engine → store
