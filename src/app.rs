@@ -12,23 +12,29 @@
 //! ([`App::reload`], off the async workers); a message in flight keeps the knowledge it
 //! started with.
 
+mod desk;
 pub mod follows;
 mod outgoing;
 pub mod profile_alerts;
+mod publishing;
 pub mod session;
+mod teaching;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
 use jiff::Timestamp;
 
+pub use crate::delivery::Delivery;
 use crate::dialogue::{Effect, Engine, Event, Settings, UserView};
+use crate::helpdesk::tickets::TicketEvent;
 use crate::knowledge::{Knowledge, KnowledgeErrors, load_dir};
 use crate::ops::metrics;
-use crate::outgoing::{ReplyTo, Target};
+use crate::outgoing::Target;
 use crate::reminders::Subscription;
-use crate::reply::{Document, Reply, Rich};
+use crate::reply::{Document, Reply};
 use crate::search::{SearchError, SearchIndex};
+pub use desk::StaffReply;
 pub use session::Loaded;
 
 use crate::store::{AskedQuestion, Commit, CommitError, Store, StoreError, UserId};
@@ -48,38 +54,6 @@ pub struct Incoming {
     /// The language of the user's Telegram app (`language_code`), when it says: the
     /// session follows it until the user picks one with `/lingua`.
     pub lang: Option<crate::text::Lang>,
-}
-
-/// Something to send, and where.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Delivery {
-    /// To the chat the event came from.
-    Here(Reply),
-    /// An official document's file to the chat the event came from (read when sent).
-    File {
-        path: PathBuf,
-        file_name: String,
-        caption: Rich,
-    },
-    /// To the staff group about ticket `ticket` (as a reply to `reply_to`); its message
-    /// id is recorded for staff replies once Telegram accepted it, and then `tell` goes
-    /// to the ticket's user (until then the user is told it is queued, if it is delayed).
-    ToStaff {
-        ticket: u64,
-        reply: Reply,
-        reply_to: Option<ReplyTo>,
-        tell: Option<(UserId, Reply)>,
-    },
-    /// To a user's private chat.
-    ToUser { user: UserId, reply: Reply },
-    /// Copy (never forward: staff stay anonymous) staff message `message` of `from_chat`
-    /// to the ticket's user; staff are told once it is delivered (or that it was not).
-    CopyToUser {
-        ticket: u64,
-        user: UserId,
-        from_chat: i64,
-        message: i32,
-    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -560,10 +534,12 @@ impl App {
                     );
                 }
                 Effect::FollowUp { ticket, text } => {
-                    desk.extend(self.follow_up(*ticket, text, &mut commit).await?);
+                    let event = TicketEvent::FollowUp(text.clone());
+                    desk.extend(self.ticket_event(*ticket, &event, now, &mut commit).await?);
                 }
                 Effect::Withdraw { ticket } => {
-                    desk.extend(self.withdraw(*ticket, &mut commit).await?)
+                    let event = TicketEvent::Withdraw;
+                    desk.extend(self.ticket_event(*ticket, &event, now, &mut commit).await?);
                 }
                 Effect::CheckStarted { .. } | Effect::CheckFinished { .. } => {}
             }

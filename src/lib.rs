@@ -103,6 +103,7 @@ pub mod command;
 pub mod config;
 pub mod console;
 pub mod decide;
+pub mod delivery;
 pub mod dialogue;
 pub mod documents;
 pub mod eligibility;

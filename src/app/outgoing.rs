@@ -259,7 +259,7 @@ impl Hooks for App {
                     chat: *staff_chat,
                     ..Target::default()
                 };
-                commit.send_all(plan(&[confirm], &to, Class::Reply));
+                commit.send_all(plan(&confirm, &to, Class::Reply));
             }
             _ => {}
         }
