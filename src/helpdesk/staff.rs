@@ -250,3 +250,267 @@ pub fn reloaded(result: &Result<Reloaded, Vec<String>>) -> Rich {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dialogue::Settings;
+    use crate::ids::UserId;
+    use crate::knowledge::Knowledge;
+    use crate::search::SearchIndex;
+    use crate::store::tickets::Status;
+    use crate::text::Lang;
+
+    /// The clock of every test: a fixed instant, never today's.
+    fn at(s: i64) -> Timestamp {
+        Timestamp::from_second(1_764_633_600 + s).unwrap()
+    }
+
+    fn text(s: &str) -> Event {
+        Event::Text(s.into())
+    }
+
+    fn ticket(n: u64, status: Status) -> Ticket {
+        Ticket {
+            number: n,
+            user: Some(UserId(50 + n as i64)),
+            name: String::new(),
+            question: format!("domanda {n}"),
+            call: None,
+            answers: vec![],
+            follow_ups: vec![],
+            opened: at(0),
+            status,
+            last_reply: None,
+            message: None,
+            lang: Lang::It,
+        }
+    }
+
+    /// An engine over an empty pack: what staff ask finds nothing.
+    fn with_empty_pack<T>(f: impl FnOnce(&Engine<'_>) -> T) -> T {
+        let knowledge = Knowledge::default();
+        let index = SearchIndex::from_knowledge(&knowledge).unwrap();
+        let settings = Settings::default();
+        f(&Engine {
+            knowledge: &knowledge,
+            index: &index,
+            settings: &settings,
+        })
+    }
+
+    fn plain(out: &StaffOutcome) -> Vec<String> {
+        out.replies
+            .iter()
+            .map(|d| match d {
+                Delivery::Here(r) | Delivery::ToUser { reply: r, .. } => r.text.to_plain(),
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn staff_events_are_told_from_anyones() {
+        assert_eq!(
+            read(&text("quando scade?"), true),
+            Some(StaffEvent::Ask("quando scade?".into()))
+        );
+        assert_eq!(
+            read(&text("/risposta quando scade?"), false),
+            Some(StaffEvent::Ask("quando scade?".into()))
+        );
+        assert_eq!(
+            read(&text("/chiudi n.12"), false),
+            Some(StaffEvent::Close(Some(12)))
+        );
+        assert_eq!(
+            read(&text("/chiudi #4"), false),
+            Some(StaffEvent::Close(Some(4)))
+        );
+        assert_eq!(read(&text("/chiudi"), false), Some(StaffEvent::Close(None)));
+        assert_eq!(read(&text("/ticket"), false), Some(StaffEvent::Tickets));
+        assert_eq!(
+            read(&text("/statistiche"), false),
+            Some(StaffEvent::Statistics)
+        );
+        assert_eq!(read(&text("/ricarica"), false), Some(StaffEvent::Reload));
+        assert_eq!(
+            read(&text("Risposta: sì, con il modulo B"), false),
+            Some(StaffEvent::Teach(TeachRequest::Edit(
+                Field::Answer,
+                "sì, con il modulo B".into()
+            )))
+        );
+        // A user's command and a plain message are anyone's.
+        assert_eq!(read(&text("/aiuto"), false), None);
+        assert_eq!(read(&text("quando scade?"), false), None);
+        assert_eq!(read(&text("ciao: come va"), false), None);
+    }
+
+    #[test]
+    fn faq_arguments_use_staffs_words() {
+        let faq = |a: &str| read(&text(&format!("/faq {a}")), false);
+        let teach = |c| Some(StaffEvent::Teach(TeachRequest::Faq(c)));
+        assert_eq!(faq(""), teach(FaqCommand::List));
+        assert_eq!(
+            faq("ritira n.3 superata dal bando"),
+            teach(FaqCommand::Withdraw {
+                id: 3,
+                reason: "superata dal bando".into()
+            })
+        );
+        assert_eq!(faq("RIPRISTINA 3"), teach(FaqCommand::Restore(3)));
+        assert_eq!(faq("modifica #7"), teach(FaqCommand::Edit(7)));
+        assert_eq!(faq("ritira"), teach(FaqCommand::Usage));
+        assert_eq!(faq("cancella 3"), teach(FaqCommand::Usage));
+    }
+
+    #[test]
+    fn buttons_of_the_desk_and_stale_ones() {
+        let save = TeachButton::Save(9).encode();
+        assert_eq!(
+            read(&Event::Button(save), false),
+            Some(StaffEvent::Teach(TeachRequest::Button(TeachButton::Save(
+                9
+            ))))
+        );
+        assert_eq!(
+            read(&Event::Button("f|zz".into()), false),
+            Some(StaffEvent::Stale)
+        );
+        let pick = Action::staff_answer("faq:wa-scadenza").unwrap().encode();
+        assert_eq!(
+            read(&Event::Button(pick), false),
+            Some(StaffEvent::Chosen("faq:wa-scadenza".into()))
+        );
+    }
+
+    #[test]
+    fn each_event_asks_only_for_the_tickets_it_needs() {
+        assert_eq!(needs(&StaffEvent::Tickets), Need::Tickets);
+        assert_eq!(needs(&StaffEvent::Close(Some(3))), Need::Ticket(3));
+        assert_eq!(needs(&StaffEvent::Close(None)), Need::Nothing);
+        assert_eq!(needs(&StaffEvent::Ask("x".into())), Need::Nothing);
+        assert_eq!(needs(&StaffEvent::Statistics), Need::Nothing);
+    }
+
+    #[test]
+    fn closing_changes_the_desk_and_tells_staff_and_the_user() {
+        with_empty_pack(|engine| {
+            let desk = Desk {
+                tickets: vec![ticket(3, Status::Answered)],
+            };
+            let out = step(engine, desk, &StaffEvent::Close(Some(3)), at(60));
+            assert_eq!(out.desk.tickets.len(), 1);
+            assert_eq!(out.desk.tickets[0].status, Status::Closed);
+            assert!(out.effects.is_empty());
+            let said = plain(&out);
+            assert_eq!(said[0], "Richiesta n. 3 chiusa; l'utente è stato avvisato.");
+            assert!(matches!(
+                out.replies[1],
+                Delivery::ToUser {
+                    user: UserId(53),
+                    ..
+                }
+            ));
+
+            // A number nobody has: the desk stays as it was.
+            let out = step(engine, Desk::default(), &StaffEvent::Close(Some(8)), at(60));
+            assert_eq!(out.desk, Desk::default());
+            assert_eq!(plain(&out), ["Non esiste una richiesta n. 8."]);
+            let out = step(engine, Desk::default(), &StaffEvent::Close(None), at(60));
+            assert!(plain(&out)[0].contains("/chiudi 12"));
+        });
+    }
+
+    #[test]
+    fn the_ticket_list_reads_the_desk_at_now() {
+        with_empty_pack(|engine| {
+            let desk = Desk {
+                tickets: vec![ticket(1, Status::Closed), ticket(2, Status::Open)],
+            };
+            let out = step(engine, desk.clone(), &StaffEvent::Tickets, at(3 * 86_400));
+            assert_eq!(out.desk, desk, "listing changes nothing");
+            let said = plain(&out);
+            assert!(said[0].contains("(1)"), "{}", said[0]);
+            assert!(
+                said[0].contains("n. 2 ") && said[0].contains("da 3 giorni"),
+                "{}",
+                said[0]
+            );
+        });
+    }
+
+    #[test]
+    fn io_is_left_to_the_app_as_effects() {
+        with_empty_pack(|engine| {
+            for (event, effect) in [
+                (StaffEvent::Reload, StaffEffect::Reload),
+                (StaffEvent::Statistics, StaffEffect::Statistics),
+                (
+                    StaffEvent::Teach(TeachRequest::Faq(FaqCommand::List)),
+                    StaffEffect::Teach(TeachRequest::Faq(FaqCommand::List)),
+                ),
+            ] {
+                let out = step(engine, Desk::default(), &event, at(0));
+                assert_eq!(out.effects, [effect]);
+                assert!(out.replies.is_empty(), "{event:?}");
+            }
+        });
+    }
+
+    #[test]
+    fn ready_answers_need_a_question_and_an_entry() {
+        with_empty_pack(|engine| {
+            let out = step(
+                engine,
+                Desk::default(),
+                &StaffEvent::Ask("  ".into()),
+                at(0),
+            );
+            assert!(plain(&out)[0].starts_with("Scrivi la domanda dopo il comando"));
+            let out = step(
+                engine,
+                Desk::default(),
+                &StaffEvent::Ask("quando scade?".into()),
+                at(0),
+            );
+            assert!(
+                plain(&out)[0].starts_with("Non ho nessuna risposta"),
+                "{:?}",
+                plain(&out)
+            );
+            let out = step(
+                engine,
+                Desk::default(),
+                &StaffEvent::Chosen("faq:gone".into()),
+                at(0),
+            );
+            assert_eq!(
+                plain(&out),
+                [texts(STAFF_LANG).t("button.stale", &[]).to_plain()]
+            );
+            let out = step(engine, Desk::default(), &StaffEvent::Stale, at(0));
+            assert_eq!(
+                plain(&out),
+                [texts(STAFF_LANG).t("button.stale", &[]).to_plain()]
+            );
+        });
+    }
+
+    #[test]
+    fn a_reload_note_counts_every_error_and_shows_twenty() {
+        let ok = reloaded(&Ok(Reloaded {
+            calls: 4,
+            faqs: 31,
+            warnings: 1,
+        }))
+        .to_plain();
+        assert!(ok.contains("4 bandi, 31 FAQ (1 avvisi"), "{ok}");
+        let errors: Vec<String> = (0..25).map(|i| format!("faq/x.toml:{i}: boh")).collect();
+        let failed = reloaded(&Err(errors)).to_plain();
+        assert!(failed.contains("(25 errori)"), "{failed}");
+        assert_eq!(failed.matches("• faq/x.toml:").count(), 20);
+        assert!(failed.contains("• faq/x.toml:19: boh") && !failed.contains("x.toml:20:"));
+    }
+}

@@ -252,3 +252,260 @@ fn to_staff(n: u64, r: Rich) -> Delivery {
         tell: None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::UserId;
+    use crate::text::Lang;
+
+    /// The clock of every test: a fixed instant, never today's.
+    fn at(s: i64) -> Timestamp {
+        Timestamp::from_second(1_764_633_600 + s).unwrap()
+    }
+
+    fn ticket(n: u64, lang: Lang) -> Ticket {
+        Ticket {
+            number: n,
+            user: Some(UserId(5)),
+            name: "Anna".into(),
+            question: "Posso pagare lo yoga?".into(),
+            call: None,
+            answers: vec![],
+            follow_ups: vec![],
+            opened: at(0),
+            status: Status::Open,
+            last_reply: None,
+            message: Some(40),
+            lang,
+        }
+    }
+
+    fn plain(d: &Delivery) -> String {
+        match d {
+            Delivery::Here(r) | Delivery::ToUser { reply: r, .. } => r.text.to_plain(),
+            Delivery::ToStaff { reply, .. } => reply.text.to_plain(),
+            other => panic!("not a text: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_follow_up_is_kept_and_posted_under_the_ticket() {
+        let t = ticket(7, Lang::En);
+        let out = step(
+            7,
+            Some(&t),
+            &TicketEvent::FollowUp("e il pilates?".into()),
+            at(60),
+        );
+        let after = out.ticket.unwrap();
+        assert_eq!(after.follow_ups, ["e il pilates?"]);
+        assert_eq!(after.status, Status::Open);
+        assert_eq!(out.replies.len(), 2);
+        // The user reads English; staff read Italian, under the ticket's message.
+        assert!(
+            plain(&out.replies[0]).contains("request no. 7"),
+            "{}",
+            plain(&out.replies[0])
+        );
+        assert!(matches!(
+            &out.replies[1],
+            Delivery::ToStaff {
+                ticket: 7,
+                reply_to: Some(ReplyTo::Ticket(7)),
+                tell: None,
+                ..
+            }
+        ));
+        assert!(plain(&out.replies[1]).contains("e il pilates?"));
+        assert!(plain(&out.replies[1]).contains("Anna aggiunge"));
+    }
+
+    #[test]
+    fn events_of_a_ticket_that_is_gone_change_nothing() {
+        for e in [TicketEvent::FollowUp("x".into()), TicketEvent::Withdraw] {
+            let out = step(9, None, &e, at(0));
+            assert_eq!(out.ticket, None);
+            assert!(out.replies.is_empty(), "{e:?}");
+        }
+        let out = step(9, None, &TicketEvent::Close, at(0));
+        assert_eq!(plain(&out.replies[0]), "Non esiste una richiesta n. 9.");
+    }
+
+    #[test]
+    fn withdrawing_closes_and_tells_staff() {
+        let out = step(3, Some(&ticket(3, Lang::It)), &TicketEvent::Withdraw, at(0));
+        assert_eq!(out.ticket.unwrap().status, Status::Closed);
+        assert_eq!(out.replies.len(), 1);
+        assert!(matches!(
+            out.replies[0],
+            Delivery::ToStaff { ticket: 3, .. }
+        ));
+        assert!(plain(&out.replies[0]).contains("ritirata dall'utente"));
+    }
+
+    #[test]
+    fn closing_tells_the_user_in_their_language_once() {
+        let t = ticket(12, Lang::En);
+        let out = step(12, Some(&t), &TicketEvent::Close, at(0));
+        let closed = out.ticket.unwrap();
+        assert_eq!(closed.status, Status::Closed);
+        assert_eq!(
+            plain(&out.replies[0]),
+            "Richiesta n. 12 chiusa; l'utente è stato avvisato."
+        );
+        let Delivery::ToUser { user, reply } = &out.replies[1] else {
+            panic!("{:?}", out.replies[1]);
+        };
+        assert_eq!(*user, UserId(5));
+        assert!(
+            reply.text.to_plain().starts_with("Your request no. 12"),
+            "{}",
+            reply.text.to_plain()
+        );
+        // Again: nothing changes and nobody else is told.
+        let again = step(12, Some(&closed), &TicketEvent::Close, at(10));
+        assert_eq!(again.ticket.as_ref(), Some(&closed));
+        assert_eq!(again.replies.len(), 1);
+        assert_eq!(plain(&again.replies[0]), "La richiesta n. 12 è già chiusa.");
+    }
+
+    #[test]
+    fn a_staff_reply_is_copied_to_the_user_or_staff_hear_they_are_gone() {
+        let t = ticket(4, Lang::It);
+        let event = TicketEvent::StaffReplied {
+            chat: -100,
+            message: 77,
+        };
+        let out = step(4, Some(&t), &event, at(0));
+        assert_eq!(
+            out.ticket.as_ref(),
+            Some(&t),
+            "replying changes nothing yet"
+        );
+        assert!(matches!(
+            out.replies[0],
+            Delivery::ToUser {
+                user: UserId(5),
+                ..
+            }
+        ));
+        assert_eq!(
+            out.replies[1],
+            Delivery::CopyToUser {
+                ticket: 4,
+                user: UserId(5),
+                from_chat: -100,
+                message: 77
+            }
+        );
+        let mut gone = t.clone();
+        gone.forget_user();
+        let out = step(4, Some(&gone), &event, at(0));
+        assert_eq!(out.replies.len(), 1);
+        assert!(plain(&out.replies[0]).contains("ha cancellato i suoi dati"));
+    }
+
+    #[test]
+    fn a_delivered_copy_marks_the_ticket_answered_at_now() {
+        let t = ticket(5, Lang::It);
+        let out = step(
+            5,
+            Some(&t),
+            &TicketEvent::Copied { delivered: true },
+            at(3600),
+        );
+        let after = out.ticket.unwrap();
+        assert_eq!(after.status, Status::Answered);
+        assert_eq!(after.last_reply, Some(at(3600)));
+        assert_eq!(
+            plain(&out.replies[0]),
+            "✅ Risposta inviata a Anna (richiesta n. 5)."
+        );
+        // Follow-ups stop a day after that reply, by the injected clock.
+        assert!(after.takes_follow_ups(at(3600 + 23 * 3600)));
+        assert!(!after.takes_follow_ups(at(3600 + 25 * 3600)));
+
+        let failed = step(
+            5,
+            Some(&t),
+            &TicketEvent::Copied { delivered: false },
+            at(3600),
+        );
+        assert_eq!(failed.ticket.as_ref(), Some(&t));
+        assert!(plain(&failed.replies[0]).starts_with("⚠️ Non sono riuscito"));
+    }
+
+    #[test]
+    fn a_new_ticket_is_posted_to_staff_and_the_user_told_after() {
+        let mut t = ticket(8, Lang::En);
+        t.answers = vec![("Sede in Piemonte".into(), "sì".into())];
+        let out = handed_over(&t);
+        let [
+            Delivery::ToStaff {
+                ticket: 8,
+                reply,
+                reply_to: None,
+                tell: Some((user, told)),
+            },
+        ] = out.as_slice()
+        else {
+            panic!("{out:?}");
+        };
+        assert_eq!(*user, UserId(5));
+        assert!(told.text.to_plain().contains("8"));
+        let card = reply.text.to_plain();
+        assert!(card.contains("• Sede in Piemonte: sì"), "{card}");
+        assert!(
+            card.contains("inglese"),
+            "the card says the user writes English: {card}"
+        );
+    }
+
+    #[test]
+    fn the_open_list_skips_closed_tickets_and_tells_their_age() {
+        let mut closed = ticket(1, Lang::It);
+        closed.status = Status::Closed;
+        let mut answered = ticket(3, Lang::It);
+        answered.status = Status::Answered;
+        let waiting = ticket(2, Lang::It);
+        let list = open_list(&[closed, answered, waiting], at(2 * 86_400)).to_plain();
+        assert!(!list.contains("n. 1 "), "{list}");
+        let (two, three) = (list.find("n. 2 ").unwrap(), list.find("n. 3 ").unwrap());
+        assert!(two < three, "oldest first: {list}");
+        assert!(list.contains("da 2 giorni"), "{list}");
+        assert_eq!(
+            open_list(&[], at(0)).to_plain(),
+            "Nessuna richiesta aperta."
+        );
+    }
+
+    fn t(s: i64) -> Timestamp {
+        Timestamp::from_second(s).unwrap()
+    }
+
+    #[test]
+    fn follow_ups_stop_when_closed_or_a_day_after_the_last_reply() {
+        let mut tk = Ticket {
+            number: 1,
+            user: Some(UserId(5)),
+            name: "A".into(),
+            question: "q".into(),
+            call: None,
+            answers: vec![],
+            follow_ups: vec![],
+            opened: t(0),
+            status: Status::Open,
+            last_reply: None,
+            message: None,
+            lang: Lang::It,
+        };
+        assert!(tk.takes_follow_ups(t(10_000_000)));
+        tk.status = Status::Answered;
+        tk.last_reply = Some(t(1000));
+        assert!(tk.takes_follow_ups(t(1000 + 3600)));
+        assert!(!tk.takes_follow_ups(t(1000 + 25 * 3600)));
+        tk.status = Status::Closed;
+        assert!(!tk.takes_follow_ups(t(1001)));
+    }
+}
