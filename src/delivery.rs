@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use crate::ids::UserId;
 use crate::outgoing::ReplyTo;
 use crate::reply::{Reply, Rich};
+use crate::text::Lang;
 
 /// Something to send, and where.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,6 +31,8 @@ pub enum Delivery {
         reply: Reply,
         reply_to: Option<ReplyTo>,
         tell: Option<(UserId, Reply)>,
+        /// The language of the ticket's user (for what they are told about the post).
+        lang: Lang,
     },
     /// To a user's private chat.
     ToUser { user: UserId, reply: Reply },

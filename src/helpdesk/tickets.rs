@@ -14,7 +14,7 @@ use crate::delivery::Delivery;
 use crate::outgoing::ReplyTo;
 use crate::reply::{Reply, Rich};
 use crate::store::tickets::{Status, Ticket};
-use crate::text::texts;
+use crate::text::{Lang, texts};
 
 /// What happens to one ticket.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +77,7 @@ pub fn step(n: u64, ticket: Option<&Ticket>, event: &TicketEvent, now: Timestamp
                         ("text", text),
                     ],
                 ),
+                t.lang,
             ));
         }
         TicketEvent::Withdraw => {
@@ -84,6 +85,7 @@ pub fn step(n: u64, ticket: Option<&Ticket>, event: &TicketEvent, now: Timestamp
             replies.push(to_staff(
                 n,
                 staff.t("ticket.withdrawn_staff", &[("number", &num)]),
+                t.lang,
             ));
         }
         TicketEvent::Close if t.status == Status::Closed => {
@@ -146,6 +148,7 @@ pub fn handed_over(t: &Ticket) -> Vec<Delivery> {
                 Reply::new(texts(t.lang).t("handover.done", &[("number", &n)])),
             )
         }),
+        lang: t.lang,
     }]
 }
 
@@ -244,20 +247,37 @@ fn here(r: Rich) -> Delivery {
 }
 
 /// A post under ticket `n`'s message in the staff group.
-fn to_staff(n: u64, r: Rich) -> Delivery {
+fn to_staff(n: u64, r: Rich, lang: Lang) -> Delivery {
     Delivery::ToStaff {
         ticket: n,
         reply: Reply::new(r),
         reply_to: Some(ReplyTo::Ticket(n)),
         tell: None,
+        lang,
     }
+}
+
+/// What the user of ticket `n` is told while its post waits for Telegram's limits.
+pub fn post_queued(n: u64, lang: Lang) -> Rich {
+    texts(lang).t("handover.queued", &[("number", &n.to_string())])
+}
+
+/// What the user of ticket `n` is told when the staff group refused its post, with the
+/// help desk's other contact when there is one.
+pub fn post_failed(n: u64, lang: Lang, contact: &str) -> Rich {
+    let tx = texts(lang);
+    let mut r = tx.t("handover.failed", &[("number", &n.to_string())]);
+    if !contact.is_empty() {
+        r.para()
+            .append(tx.t("helpdesk.contact", &[("contact", contact)]));
+    }
+    r
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::ids::UserId;
-    use crate::text::Lang;
 
     /// The clock of every test: a fixed instant, never today's.
     fn at(s: i64) -> Timestamp {
@@ -447,6 +467,7 @@ mod tests {
                 reply,
                 reply_to: None,
                 tell: Some((user, told)),
+                lang: Lang::En,
             },
         ] = out.as_slice()
         else {
@@ -507,5 +528,24 @@ mod tests {
         assert!(!tk.takes_follow_ups(t(1000 + 25 * 3600)));
         tk.status = Status::Closed;
         assert!(!tk.takes_follow_ups(t(1001)));
+    }
+
+    #[test]
+    fn a_user_hears_of_a_delayed_or_refused_post_in_their_language() {
+        let queued = post_queued(6, Lang::En).to_plain();
+        assert_eq!(
+            queued,
+            texts(Lang::En)
+                .t("handover.queued", &[("number", "6")])
+                .to_plain()
+        );
+        assert_ne!(queued, post_queued(6, Lang::It).to_plain());
+        let failed = post_failed(6, Lang::En, "desk@example.org").to_plain();
+        assert!(failed.contains("desk@example.org"), "{failed}");
+        assert!(
+            !post_failed(6, Lang::En, "")
+                .to_plain()
+                .contains("desk@example.org")
+        );
     }
 }
