@@ -10,7 +10,7 @@
 //!   to the user) and the messages it causes; the tickets themselves are kept by the
 //!   store ([`crate::store::TicketStore`]).
 //! - [`ready`]: the ready-to-send answers staff get for a question.
-//! - [`stats`], [`statistics`], [`chart`]: the question log summed up, `/statistiche`'s
+//! - [`mod@stats`], [`statistics`], [`chart`]: the question log summed up, `/statistiche`'s
 //!   text and its PNG chart.
 //! - Staff teaching the bot: [`teach`] (how a FAQ draft changes, pure), [`drafts`] (file
 //!   and card), [`impact`] (what a draft changes), [`publish`] (atomic write) and

@@ -78,7 +78,7 @@
 //!   returns them changed, the replies and the effects (reload, `/statistiche`, the teach
 //!   flow); [`helpdesk::tickets`] is a ticket's life (follow-up, withdrawal, closing, a
 //!   staff reply copied to its user); [`helpdesk::ready`] the ready-to-send answers;
-//!   [`helpdesk::stats`], [`helpdesk::statistics`] and [`helpdesk::chart`] the question
+//!   [`mod@helpdesk::stats`], [`helpdesk::statistics`] and [`helpdesk::chart`] the question
 //!   log summed up, as text and a PNG; staff teaching the bot: a relayed answer becomes a
 //!   FAQ draft ([`helpdesk::teach`], pure), reviewed with what it changes
 //!   ([`helpdesk::impact`]), written atomically into `knowledge/faq/`
