@@ -12,27 +12,36 @@
 //! ([`App::reload`], off the async workers); a message in flight keeps the knowledge it
 //! started with.
 
+mod desk;
 pub mod follows;
 mod outgoing;
 pub mod profile_alerts;
+mod publishing;
+mod seen;
 pub mod session;
+mod teaching;
+mod upkeep;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
 use jiff::Timestamp;
 
+pub use crate::delivery::Delivery;
 use crate::dialogue::{Effect, Engine, Event, Settings, UserView};
+use crate::helpdesk::tickets::TicketEvent;
 use crate::knowledge::{Knowledge, KnowledgeErrors, load_dir};
 use crate::ops::metrics;
-use crate::outgoing::{ReplyTo, Target};
+use crate::outgoing::Target;
 use crate::reminders::Subscription;
-use crate::reply::{Document, Reply, Rich};
+use crate::reply::{Document, Reply};
 use crate::search::{SearchError, SearchIndex};
+pub use desk::StaffReply;
 pub use session::Loaded;
 
 use crate::store::{AskedQuestion, Commit, CommitError, Store, StoreError, UserId};
 use crate::text::texts;
+use seen::Seen;
 
 /// One message or button press, with what the help desk needs to know about it.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,38 +57,6 @@ pub struct Incoming {
     /// The language of the user's Telegram app (`language_code`), when it says: the
     /// session follows it until the user picks one with `/lingua`.
     pub lang: Option<crate::text::Lang>,
-}
-
-/// Something to send, and where.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Delivery {
-    /// To the chat the event came from.
-    Here(Reply),
-    /// An official document's file to the chat the event came from (read when sent).
-    File {
-        path: PathBuf,
-        file_name: String,
-        caption: Rich,
-    },
-    /// To the staff group about ticket `ticket` (as a reply to `reply_to`); its message
-    /// id is recorded for staff replies once Telegram accepted it, and then `tell` goes
-    /// to the ticket's user (until then the user is told it is queued, if it is delayed).
-    ToStaff {
-        ticket: u64,
-        reply: Reply,
-        reply_to: Option<ReplyTo>,
-        tell: Option<(UserId, Reply)>,
-    },
-    /// To a user's private chat.
-    ToUser { user: UserId, reply: Reply },
-    /// Copy (never forward: staff stay anonymous) staff message `message` of `from_chat`
-    /// to the ticket's user; staff are told once it is delivered (or that it was not).
-    CopyToUser {
-        ticket: u64,
-        user: UserId,
-        from_chat: i64,
-        message: i32,
-    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -560,10 +537,12 @@ impl App {
                     );
                 }
                 Effect::FollowUp { ticket, text } => {
-                    desk.extend(self.follow_up(*ticket, text, &mut commit).await?);
+                    let event = TicketEvent::FollowUp(text.clone());
+                    desk.extend(self.ticket_event(*ticket, &event, now, &mut commit).await?);
                 }
                 Effect::Withdraw { ticket } => {
-                    desk.extend(self.withdraw(*ticket, &mut commit).await?)
+                    let event = TicketEvent::Withdraw;
+                    desk.extend(self.ticket_event(*ticket, &event, now, &mut commit).await?);
                 }
                 Effect::CheckStarted { .. } | Effect::CheckFinished { .. } => {}
             }
@@ -583,79 +562,6 @@ impl App {
         out.extend(documents);
         out.extend(desk);
         Ok((commit, out, seen))
-    }
-}
-
-/// What an update did that the metrics count, counted once it is committed (an update
-/// run again after a conflict is counted once).
-#[derive(Debug, Default)]
-struct Seen {
-    answers: Vec<&'static str>,
-    checks_started: u64,
-    checks_finished: Vec<&'static str>,
-    reminders_queued: u64,
-}
-
-impl Seen {
-    fn of(
-        effects: &[Effect],
-        user: UserId,
-        now: Timestamp,
-        offsets: &[crate::reminders::schedule::Offset],
-    ) -> Seen {
-        use crate::dialogue::Answered;
-        use crate::eligibility::Verdict;
-        let mut seen = Seen::default();
-        for e in effects {
-            match e {
-                Effect::Asked { answer, .. } => seen.answers.push(match answer {
-                    Answered::Direct { .. } => "direct",
-                    Answered::Menu { .. } => "menu",
-                    Answered::WhichCall { .. } => "which_call",
-                    Answered::Routed { .. } => "routed",
-                    Answered::Nothing => "not_found",
-                }),
-                Effect::HandOver { .. } => seen.answers.push("handed_over"),
-                Effect::CheckStarted { .. } => seen.checks_started += 1,
-                Effect::CheckFinished { verdict, .. } => seen.checks_finished.push(match verdict {
-                    Some(Verdict::Eligible) => "eligible",
-                    Some(Verdict::NotEligible) => "not_eligible",
-                    Some(Verdict::ToVerify) => "to_verify",
-                    None => "profile",
-                }),
-                Effect::Subscribe { call, deadline } => {
-                    let sub = Subscription {
-                        user,
-                        call: call.clone(),
-                        deadline: *deadline,
-                        planned_from: now,
-                    };
-                    seen.reminders_queued +=
-                        crate::reminders::schedule::plan(&sub, offsets).len() as u64;
-                }
-                _ => {}
-            }
-        }
-        seen
-    }
-
-    /// Counts it, and names the answer in the update's span (see `telegram::observe`).
-    fn record(self) {
-        for a in &self.answers {
-            metrics::answer(a);
-        }
-        if let Some(a) = self.answers.first() {
-            tracing::Span::current().record("answer", *a);
-        }
-        for _ in 0..self.checks_started {
-            metrics::check_started();
-        }
-        for v in self.checks_finished {
-            metrics::check_finished(v);
-        }
-        if self.reminders_queued > 0 {
-            metrics::reminders_queued(self.reminders_queued);
-        }
     }
 }
 

@@ -450,7 +450,7 @@ impl Engine<'_> {
             text.para().append(tx.t("privacy.tickets", &[]));
             for (n, status) in &view.tickets {
                 let key = match status {
-                    crate::helpdesk::Status::Closed => "privacy.ticket_closed",
+                    crate::store::tickets::Status::Closed => "privacy.ticket_closed",
                     _ => "privacy.ticket_open",
                 };
                 text.line().append(tx.t(key, &[("number", &n.to_string())]));

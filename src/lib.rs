@@ -70,18 +70,29 @@
 //!   that fit a stored profile; [`app::profile_alerts`] runs that on each load and stores
 //!   the notices; [`store::profiles`] keeps the profiles (sealed). Notices are written in
 //!   the user's language.
-//! - [`helpdesk`] hands questions over to people: staff, tickets (kept by the store),
-//!   ready-to-send answers for staff, statistics of what is missing (text and a PNG
-//!   chart, sent as a photo through the outbox);
-//!   and staff teaching the bot: a relayed answer becomes a FAQ draft, reviewed (with what it
-//!   changes: recent questions and the regression set, `helpdesk/impact`), approved and
-//!   written atomically into `knowledge/faq/staff.toml` or one file per call
-//!   (`helpdesk/{teach,drafts,publish,audit}`).
-//! - [`app`] wires knowledge, index, store and engine: the one entry point adapters call;
-//!   it keeps each user's updates in order and tells the outbox what follows a delivery.
+//! - [`delivery`] is what an engine asks to send and where (here, the staff group, a
+//!   user, a copy of a staff answer), below the engines so that they need no app.
+//! - [`helpdesk`] is the help desk's engine, pure like [`dialogue`] and above it (ready
+//!   answers are the dialogue's own choice): [`helpdesk::staff`] takes a staff event
+//!   (forward, staff command, staff button, draft edit) with the tickets it needs and
+//!   returns them changed, the replies and the effects (reload, `/statistiche`, the teach
+//!   flow); [`helpdesk::tickets`] is a ticket's life (follow-up, withdrawal, closing, a
+//!   staff reply copied to its user); [`helpdesk::ready`] the ready-to-send answers;
+//!   [`mod@helpdesk::stats`], [`helpdesk::statistics`] and [`helpdesk::chart`] the question
+//!   log summed up, as text and a PNG; staff teaching the bot: a relayed answer becomes a
+//!   FAQ draft ([`helpdesk::teach`], pure), reviewed with what it changes
+//!   ([`helpdesk::impact`]), written atomically into `knowledge/faq/`
+//!   ([`helpdesk::drafts`], [`helpdesk::publish`], [`helpdesk::audit`]).
+//!   [`helpdesk::settings`] (who the staff are, the review rule, the language staff
+//!   read) is a leaf the dialogue's settings hold: the dialogue imports nothing else of
+//!   the help desk, and the help desk never imports the app.
+//! - [`app`] wires knowledge, index, store and the engines: the one entry point adapters
+//!   call; it keeps each user's updates in order and tells the outbox what follows a
+//!   delivery. It runs the help desk engine and carries out its effects (`app/desk.rs`,
+//!   `app/teaching.rs`, `app/publishing.rs`), and the store's upkeep (`app/upkeep.rs`).
 //! - [`console`] is the terminal adapter over [`app`].
-//! - [`telegram`] is the Telegram adapter over [`app`] (teloxide): handlers that store and
-//!   return, the Bot API client and the outbox's transport, the command menus per scope
+//! - [`telegram`] is the Telegram adapter over [`app`] (teloxide): handlers that hand
+//!   updates to the app (never to the store) and return, the Bot API client and the outbox's transport, the command menus per scope
 //!   and language ([`telegram::menus`]), and `sportello run`.
 //! - [`ops`] is for running it in production: the metrics (Prometheus), `/healthz` and
 //!   `/readyz`, logs as text or JSON with one token-redacting writer and users as salted
@@ -94,9 +105,12 @@
 //!   and checks the target record for record.
 //! - [`config`] reads `config.toml` and the environment.
 //!
-//! Data flows one way: adapter → [`app::App::accept`] → store (load) → engine → store
-//! (session + effects + outgoing messages in one commit, flush) → [`outbox`] sender →
-//! Telegram. The reminder dispatcher hands its messages to the same outbox.
+//! Data flows one way: adapter → [`app::App::accept`] → store (load) → engine (the
+//! dialogue, or the help desk for staff) → store (session, changed tickets, effects and
+//! outgoing messages in one commit, flush) → [`outbox`] sender → Telegram. The reminder
+//! dispatcher hands its messages to the same outbox. Layers point down only: adapters →
+//! app → help desk → dialogue → decide/search/eligibility → knowledge, with the store,
+//! [`ids`], [`reply`] and [`delivery`] below the engines.
 
 pub mod action;
 pub mod app;
@@ -105,6 +119,7 @@ pub mod command;
 pub mod config;
 pub mod console;
 pub mod decide;
+pub mod delivery;
 pub mod dialogue;
 pub mod documents;
 pub mod eligibility;

@@ -96,6 +96,10 @@ pub enum Then {
         /// The ticket's user (their private chat).
         user: i64,
         tell: Option<Reply>,
+        /// The user's language: what they are told if the post is delayed or refused
+        /// (entries stored before it was kept read as Italian).
+        #[serde(default)]
+        lang: crate::text::Lang,
     },
     /// A staff answer copied to the ticket's user: the ticket becomes answered and the
     /// staff chat gets a confirmation (or a warning when it could not be delivered).
@@ -356,5 +360,30 @@ mod tests {
         e.chat = -5;
         e.then = Some(Then::Wake(1));
         assert!(!e.mergeable());
+    }
+
+    /// Entries stored before a ticket post kept its user's language still read (as
+    /// Italian, what they were written in); new ones keep it.
+    #[test]
+    fn a_ticket_post_keeps_the_users_language_and_old_entries_still_read() {
+        let old = r#"{"TicketPosted":{"ticket":3,"user":9,"tell":null}}"#;
+        let then: Then = serde_json::from_str(old).unwrap();
+        assert_eq!(
+            then,
+            Then::TicketPosted {
+                ticket: 3,
+                user: 9,
+                tell: None,
+                lang: crate::text::Lang::It
+            }
+        );
+        let new = Then::TicketPosted {
+            ticket: 3,
+            user: 9,
+            tell: None,
+            lang: crate::text::Lang::En,
+        };
+        let back: Then = serde_json::from_str(&serde_json::to_string(&new).unwrap()).unwrap();
+        assert_eq!(back, new);
     }
 }

@@ -10,6 +10,7 @@ use std::path::Path;
 use jiff::Timestamp;
 
 use super::{App, Delivery, MAX_DOCUMENT_BYTES};
+use crate::helpdesk::tickets;
 use crate::outbox::sender::{End, Hooks};
 use crate::outgoing::{Class, Doc, DocumentSource, Entry, ReplyTo, Target, Then, What, plan};
 use crate::reply::Reply;
@@ -75,6 +76,7 @@ impl App {
                             reply,
                             reply_to,
                             tell,
+                            lang,
                         } => {
                             let Some(staff) = self.settings.staff.chat else {
                                 continue;
@@ -98,6 +100,7 @@ impl App {
                                     ticket,
                                     user,
                                     tell: tell.take(),
+                                    lang,
                                 });
                             }
                             out.extend(planned);
@@ -214,7 +217,12 @@ impl Hooks for App {
             commit.unsubscribe(UserId(entry.chat), None, &self.settings.reminder_offsets);
         }
         match (&entry.then, end) {
-            (Some(Then::TicketPosted { ticket, user, tell }), End::Delivered { message_id }) => {
+            (
+                Some(Then::TicketPosted {
+                    ticket, user, tell, ..
+                }),
+                End::Delivered { message_id },
+            ) => {
                 if let Some(m) = message_id {
                     commit.ticket_posted(*ticket, entry.chat, *m);
                 }
@@ -226,20 +234,21 @@ impl Hooks for App {
                     ));
                 }
             }
-            (Some(Then::TicketPosted { ticket, user, tell }), _) => {
+            (
+                Some(Then::TicketPosted {
+                    ticket,
+                    user,
+                    tell,
+                    lang,
+                }),
+                _,
+            ) => {
                 tracing::error!(
                     ticket,
                     "the staff group refused the ticket's message: is the bot still in it?"
                 );
                 if tell.is_some() {
-                    let tx = texts(Lang::It);
-                    let mut r = tx.t("handover.failed", &[("number", &ticket.to_string())]);
-                    if !self.settings.helpdesk_contact.is_empty() {
-                        r.para().append(tx.t(
-                            "helpdesk.contact",
-                            &[("contact", &self.settings.helpdesk_contact)],
-                        ));
-                    }
+                    let r = tickets::post_failed(*ticket, *lang, &self.settings.helpdesk_contact);
                     commit.send_all(plan(
                         &[Reply::new(r)],
                         &private(UserId(*user)),
@@ -259,7 +268,7 @@ impl Hooks for App {
                     chat: *staff_chat,
                     ..Target::default()
                 };
-                commit.send_all(plan(&[confirm], &to, Class::Reply));
+                commit.send_all(plan(&confirm, &to, Class::Reply));
             }
             _ => {}
         }
@@ -272,8 +281,9 @@ impl Hooks for App {
                 ticket,
                 user,
                 tell: Some(_),
+                lang,
             }) => {
-                let r = texts(Lang::It).t("handover.queued", &[("number", &ticket.to_string())]);
+                let r = tickets::post_queued(*ticket, *lang);
                 commit.send_all(plan(
                     &[Reply::new(r)],
                     &private(UserId(*user)),

@@ -125,7 +125,7 @@ impl Engine<'_> {
                 .map(|c| (c.questionnaire.clone(), c.answers.clone())),
         };
         let answers = check.as_ref().map_or_else(Vec::new, |(q, a)| {
-            crate::helpdesk::answers_of(
+            answers_of(
                 self.knowledge,
                 q,
                 a,
@@ -146,4 +146,48 @@ impl Engine<'_> {
             call,
         });
     }
+}
+
+/// Eligibility answers of `questionnaire`, as (question label, answer label).
+fn answers_of(
+    knowledge: &crate::knowledge::Knowledge,
+    questionnaire: &str,
+    answers: &crate::eligibility::Answers,
+    yes: &str,
+    no: &str,
+    skipped: &str,
+) -> Vec<(String, String)> {
+    use crate::eligibility::Answer;
+    let Some(q) = knowledge.questionnaire(questionnaire) else {
+        return Vec::new();
+    };
+    let label = |qid: &str, opt: &str| {
+        q.question(qid)
+            .and_then(|qq| qq.options.iter().find(|o| o.id == opt))
+            .map_or(opt.to_string(), |o| o.label.clone())
+    };
+    answers
+        .iter()
+        .map(|(qid, a)| {
+            let question = q.question(qid).map_or(qid.clone(), |qq| qq.label.clone());
+            let unit = q.question(qid).and_then(|qq| qq.unit.clone());
+            let answer = match a {
+                Answer::Bool(true) => yes.to_string(),
+                Answer::Bool(false) => no.to_string(),
+                Answer::Choice(c) => label(qid, c),
+                Answer::Multi(v) => v
+                    .iter()
+                    .map(|c| label(qid, c))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                Answer::Number(n) => match unit {
+                    Some(u) => format!("{n} {u}"),
+                    None => n.to_string(),
+                },
+                Answer::Text(t) => t.clone(),
+                Answer::Skipped => skipped.to_string(),
+            };
+            (question, answer)
+        })
+        .collect()
 }

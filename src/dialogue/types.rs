@@ -212,7 +212,7 @@ pub struct UserView {
     /// The open ticket the user's messages go to (see `helpdesk::Ticket::takes_follow_ups`).
     pub ticket: Option<u64>,
     /// The user's tickets (number, status), for `/privacy`.
-    pub tickets: Vec<(u64, crate::helpdesk::Status)>,
+    pub tickets: Vec<(u64, crate::store::tickets::Status)>,
 }
 
 /// What the engine decided.
@@ -233,11 +233,11 @@ pub struct Settings {
     /// When reminders go out before a deadline (also the alarms of calendar files).
     pub reminder_offsets: Vec<Offset>,
     /// The help desk's staff (a staff group makes hand-over possible).
-    pub staff: crate::helpdesk::Staff,
+    pub staff: crate::helpdesk::settings::Staff,
     /// Who approves a FAQ written from the chat (`[helpdesk] review`).
-    pub review: crate::helpdesk::teach::Review,
+    pub review: crate::helpdesk::settings::Review,
     /// Where FAQs written from the chat go (`[helpdesk] faq_file`).
-    pub faq_file: crate::helpdesk::drafts::FaqFile,
+    pub faq_file: crate::helpdesk::settings::FaqFile,
 }
 
 impl Default for Settings {
@@ -246,9 +246,9 @@ impl Default for Settings {
             session_idle_days: 30,
             helpdesk_contact: String::new(),
             reminder_offsets: Offset::defaults(),
-            staff: crate::helpdesk::Staff::default(),
-            review: crate::helpdesk::teach::Review::default(),
-            faq_file: crate::helpdesk::drafts::FaqFile::default(),
+            staff: crate::helpdesk::settings::Staff::default(),
+            review: crate::helpdesk::settings::Review::default(),
+            faq_file: crate::helpdesk::settings::FaqFile::default(),
         }
     }
 }

@@ -6,23 +6,16 @@ use std::collections::BTreeMap;
 
 use crate::reply::{Button, Reply, Rich};
 use crate::store::{Draft, DraftStatus, RegressionChange};
-use crate::text::{Lang, texts};
+use crate::text::texts;
 
+use super::settings::STAFF_LANG;
+use super::stats::Group;
 use super::teach::status_name;
 
 /// The staff FAQ file, relative to the knowledge directory.
 pub const STAFF_FILE: &str = "faq/staff.toml";
 
-/// Where the entries written from the chat go (`[helpdesk] faq_file`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FaqFile {
-    /// All in `faq/staff.toml` (the default).
-    #[default]
-    Single,
-    /// One file per call, `faq/staff-<call>.toml`; entries of no call in `faq/staff.toml`.
-    PerCall,
-}
+pub use super::settings::FaqFile;
 
 /// The file (relative to the knowledge directory) entry `d` is written to.
 pub fn file_of(d: &Draft, layout: FaqFile) -> String {
@@ -181,9 +174,24 @@ pub fn short(s: &str) -> String {
     }
 }
 
+/// «✍️ Scrivi la FAQ» buttons for the groups `/statistiche` shows.
+pub fn write_buttons(groups: &[Group]) -> Vec<Vec<Button>> {
+    let tx = texts(STAFF_LANG);
+    groups
+        .iter()
+        .filter_map(|g| g.examples.first())
+        .map(|q| {
+            vec![Button {
+                label: short(&tx.s("teach.button.write", &[("question", q)])),
+                data: TeachButton::Write(group_hash(q)).encode(),
+            }]
+        })
+        .collect()
+}
+
 /// The card staff review: every field, the validation, the impact, and the buttons.
 pub fn card(d: &Draft, double_review: bool) -> Reply {
-    let tx = texts(Lang::It);
+    let tx = texts(STAFF_LANG);
     let id = d.id.to_string();
     let mut r = tx.t(
         "teach.card.title",
@@ -255,7 +263,7 @@ pub fn card(d: &Draft, double_review: bool) -> Reply {
 
 /// The validation result and the impact, as shown on the card.
 fn validation(d: &Draft) -> Rich {
-    let tx = texts(Lang::It);
+    let tx = texts(STAFF_LANG);
     match &d.errors {
         None => tx.t("teach.card.unchecked", &[]),
         Some(errors) if !errors.is_empty() => {
@@ -289,7 +297,7 @@ const REGRESSION_SHOWN: usize = 10;
 
 /// The questions of the regression set the draft answers differently.
 fn regression(changes: &[RegressionChange]) -> Rich {
-    let tx = texts(Lang::It);
+    let tx = texts(STAFF_LANG);
     if changes.is_empty() {
         return tx.t("teach.card.regression_none", &[]);
     }

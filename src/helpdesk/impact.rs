@@ -12,11 +12,12 @@ use std::sync::{Arc, Mutex, Weak};
 
 use jiff::Timestamp;
 
+use super::settings::STAFF_LANG;
 use crate::dialogue::{Answered, Effect, Engine, Event, Session};
 use crate::knowledge::regression::RegressionQuestion;
 use crate::search::Confidence;
 use crate::store::RegressionChange;
-use crate::text::{Lang, texts};
+use crate::text::texts;
 
 /// Recent unanswered questions a draft is tried against.
 pub const IMPACT_SAMPLE: usize = 40;
@@ -50,7 +51,7 @@ impl Verdict {
 
     /// How staff read it on the card.
     pub fn describe(&self) -> String {
-        let tx = texts(Lang::It);
+        let tx = texts(STAFF_LANG);
         match self {
             Verdict::Direct(e) => e.clone(),
             Verdict::Menu(es) => tx.s("teach.regression.menu", &[("entries", &es.join(", "))]),

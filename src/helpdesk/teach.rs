@@ -6,22 +6,13 @@
 //! failed validation cannot be approved, and in double review the author cannot approve.
 
 use jiff::Timestamp;
-use serde::Deserialize;
 
+use super::settings::STAFF_LANG;
 use crate::reply::Rich;
 use crate::store::{Draft, DraftStatus};
-use crate::text::{Lang, texts};
+use crate::text::texts;
 
-/// Who must approve a draft (`[helpdesk] review`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Review {
-    /// A second staff member approves (the default).
-    #[default]
-    Double,
-    /// The author may approve their own draft.
-    Single,
-}
+pub use super::settings::Review;
 
 /// A field staff can edit by writing «campo: valore».
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,13 +27,17 @@ pub enum Field {
 /// colon allowed); `None` for any other text.
 pub fn parse_edit(text: &str) -> Option<(Field, String)> {
     let (head, value) = text.trim().split_once(':')?;
-    let field = match head.trim().to_lowercase().as_str() {
-        "domanda" => Field::Question,
-        "risposta" => Field::Answer,
-        "bando" => Field::Call,
-        "fonte" => Field::Source,
-        _ => return None,
-    };
+    let head = head.trim().to_lowercase();
+    let tx = texts(STAFF_LANG);
+    let field = [
+        ("words.faq.field.question", Field::Question),
+        ("words.faq.field.answer", Field::Answer),
+        ("words.faq.field.call", Field::Call),
+        ("words.faq.field.source", Field::Source),
+    ]
+    .into_iter()
+    .find(|(key, _)| tx.list(key).contains(&head))?
+    .1;
     Some((field, value.trim().to_string()))
 }
 
@@ -105,7 +100,7 @@ pub fn step(
     review: Review,
     now: Timestamp,
 ) -> Result<Outcome, Rich> {
-    let tx = texts(Lang::It);
+    let tx = texts(STAFF_LANG);
     let id = draft.id.to_string();
     let mut d = draft.clone();
     let not = |d: &Draft| {
@@ -151,10 +146,8 @@ pub fn step(
                 Field::Source => d.source = value.clone(),
                 Field::Call => {
                     let v = value.trim();
-                    d.call = match v.to_lowercase().as_str() {
-                        "" | "-" | "nessuno" => None,
-                        _ => Some(v.to_string()),
-                    };
+                    let none = texts(STAFF_LANG).list("words.faq.no_call");
+                    d.call = (!none.contains(&v.to_lowercase())).then(|| v.to_string());
                 }
             }
             changed(&mut d);
@@ -229,12 +222,12 @@ pub fn step(
 
 /// The status as staff read it.
 pub fn status_name(s: DraftStatus) -> String {
-    texts(Lang::It).s(&format!("teach.status.{s:?}"), &[])
+    texts(STAFF_LANG).s(&format!("teach.status.{s:?}"), &[])
 }
 
 /// «Nome, help desk, 02/12/2026» (the date in Italy).
 pub fn default_source(name: &str, now: Timestamp) -> String {
-    texts(Lang::It).s(
+    texts(STAFF_LANG).s(
         "teach.source",
         &[("name", name), ("date", &italian_date(now))],
     )

@@ -13,7 +13,7 @@ use teloxide::types::Me;
 use super::flood::Verdict;
 use super::observe::done;
 use super::{Adapter, HandlerError, message_event};
-use crate::app::Incoming;
+use crate::app::{Incoming, StaffReply};
 use crate::dialogue::Event;
 use crate::outgoing::Target;
 use crate::reply::Reply;
@@ -64,29 +64,19 @@ where
             .reply_to_message()
             .filter(|r| r.from.as_ref().is_some_and(|u| u.id == me.id))
     {
-        match ad
-            .app
-            .staff_reply(msg.chat.id.0, replied.id.0, msg.id.0)
-            .await
-        {
+        // A text answer may become a FAQ: the app offers it with the copy.
+        let reply = StaffReply {
+            chat: msg.chat.id.0,
+            replied_to: replied.id.0,
+            message: msg.id.0,
+            text: msg.text().map(str::to_string),
+            by: crate::helpdesk::teach::Actor {
+                id: user.0,
+                name: display_name(from),
+            },
+        };
+        match ad.app.staff_reply(&reply, jiff::Timestamp::now()).await {
             Ok(Some(deliveries)) => {
-                // A text answer may become a FAQ: offered before the copy is stored, so
-                // its delivery confirmation carries «📌 Salva come FAQ».
-                if let Some(text) = msg.text() {
-                    let by = crate::helpdesk::teach::Actor {
-                        id: user.0,
-                        name: display_name(from),
-                    };
-                    let now = jiff::Timestamp::now();
-                    if let Err(e) = ad
-                        .app
-                        .offer_faq(msg.chat.id.0, replied.id.0, text, &by, now)
-                        .await
-                    {
-                        // The log writer removes the token (one redaction layer).
-                        tracing::warn!("offering a staff answer as a FAQ: {e}");
-                    }
-                }
                 ad.store(deliveries, &here, update).await;
                 ad.deliver(&bot).await;
                 done("staff reply", received);

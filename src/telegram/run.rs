@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use teloxide::RequestError;
 use teloxide::dispatching::Dispatcher;
 use teloxide::error_handlers::ErrorHandler;
@@ -414,23 +414,7 @@ async fn expire_loop(app: Arc<App>, idle_days: u32, question_days: u32) {
     let mut tick = tokio::time::interval(EXPIRY_EVERY);
     loop {
         tick.tick().await;
-        let now = Timestamp::now();
-        let cutoff = now - SignedDuration::from_hours(24 * i64::from(idle_days));
-        let day = now - SignedDuration::from_hours(24);
-        if let Err(e) = app.store.forget_updates(day).await {
-            tracing::error!("forgetting applied updates: {e}");
-        }
-        match app.store.expire_sessions(cutoff).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!("removed {n} idle sessions"),
-            Err(e) => tracing::error!("expiring sessions: {e}"),
-        }
-        let before = crate::store::questions::retention_cutoff(now, question_days);
-        match app.store.purge_questions(before).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!("removed {n} questions past the log's retention"),
-            Err(e) => tracing::error!("purging the question log: {e}"),
-        }
+        app.upkeep(Timestamp::now(), idle_days, question_days).await;
     }
 }
 
