@@ -686,7 +686,7 @@ impl Question {
     /// Finds an option by its number (1-based), id or label; a unique option whose label
     /// contains the typed words also counts.
     pub fn find_option(&self, text: &str) -> Option<usize> {
-        let folded = crate::search::fold_str(text);
+        let folded = crate::fold::fold_str(text);
         if folded.is_empty() {
             return None;
         }
@@ -696,13 +696,13 @@ impl Question {
         let labels: Vec<String> = self
             .options
             .iter()
-            .map(|o| crate::search::fold_str(&o.label))
+            .map(|o| crate::fold::fold_str(&o.label))
             .collect();
         if let Some(i) = self
             .options
             .iter()
             .enumerate()
-            .position(|(i, o)| labels[i] == folded || crate::search::fold_str(&o.id) == folded)
+            .position(|(i, o)| labels[i] == folded || crate::fold::fold_str(&o.id) == folded)
         {
             return Some(i);
         }
@@ -718,12 +718,12 @@ impl Question {
 
     /// Turns typed text into an answer for this question.
     pub fn parse(&self, text: &str, words: &Words<'_>) -> Result<Answer, Rejected> {
-        let folded = crate::search::fold_str(text);
+        let folded = crate::fold::fold_str(text);
         match self.kind {
             QuestionKind::YesNo => {
                 let first = folded.split_whitespace().next().unwrap_or_default();
                 let is =
-                    |list: &[String], w: &str| list.iter().any(|x| crate::search::fold_str(x) == w);
+                    |list: &[String], w: &str| list.iter().any(|x| crate::fold::fold_str(x) == w);
                 if is(words.yes, &folded) || is(words.lead_yes, first) {
                     Ok(Answer::Bool(true))
                 } else if is(words.no, &folded) || is(words.lead_no, first) {
@@ -737,11 +737,7 @@ impl Question {
                 .map(|i| Answer::Choice(self.options[i].id.clone()))
                 .ok_or(Rejected::NotUnderstood),
             QuestionKind::Multi => {
-                if words
-                    .all
-                    .iter()
-                    .any(|w| crate::search::fold_str(w) == folded)
-                {
+                if words.all.iter().any(|w| crate::fold::fold_str(w) == folded) {
                     return Ok(Answer::Multi(
                         self.options.iter().map(|o| o.id.clone()).collect(),
                     ));
@@ -911,7 +907,7 @@ mod tests {
             options: options
                 .iter()
                 .map(|l| Choice {
-                    id: crate::search::fold_str(l).replace(' ', "-"),
+                    id: crate::fold::fold_str(l).replace(' ', "-"),
                     label: l.to_string(),
                     facts: Vec::new(),
                     applicant: None,

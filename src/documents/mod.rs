@@ -100,7 +100,7 @@ impl Knowledge {
 
 /// An id from a file name: lower-case ASCII words joined by `-`, at most [`MAX_DOCUMENT_ID`].
 fn slug(stem: &str) -> String {
-    let folded = crate::search::fold_str(stem);
+    let folded = crate::fold::fold_str(stem);
     let mut s = String::new();
     for c in folded.chars() {
         if c.is_ascii_alphanumeric() {

@@ -56,7 +56,7 @@ pub fn words_of(text: &str) -> Vec<String> {
             if w.chars().any(|c| c.is_ascii_digit()) || w == "%" || w == "€" {
                 vec![w]
             } else {
-                crate::search::fold_str(&w)
+                crate::fold::fold_str(&w)
                     .split_whitespace()
                     .map(String::from)
                     .collect()

@@ -182,7 +182,7 @@ fn norm(w: &str) -> String {
     if w == "%" || w == "€" || w.chars().any(|c| c.is_ascii_digit()) {
         w.to_string()
     } else {
-        crate::search::fold_str(w)
+        crate::fold::fold_str(w)
     }
 }
 
