@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod deadline;
 pub mod english;
+mod files;
 pub mod lexicon;
 mod load;
 mod questionnaire;

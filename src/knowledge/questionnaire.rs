@@ -13,7 +13,7 @@ use regex::Regex;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::load::{FileErrors, read, toml_files};
+use super::files::{FileErrors, read, toml_files};
 use super::{Applicant, Call, CallId, KnowledgeError};
 use crate::eligibility::{
     Answer, Answers, Case, Choice, Cite, Condition, Expect, Fact, ProfileField, Question,
