@@ -665,13 +665,13 @@ pub struct Words<'a> {
 /// Reads a number written the Italian way: `100.000 €`, `100000`, `19,5%`, `60 mila`,
 /// `1,5 milioni`, `cinquantamila`, `circa 50 mila`. A dot followed by groups of exactly
 /// three digits is a thousands separator; a comma is the decimal mark, but `2, 3` (a comma
-/// and a space) is two numbers, so no answer (see [`crate::understand::numbers`]).
+/// and a space) is two numbers, so no answer (see [`crate::numbers`]).
 pub fn parse_number(text: &str) -> Option<f64> {
     // `,5` or `.5` is a typo more often than a fraction: ask again.
     if text.trim_start().starts_with([',', '.']) {
         return None;
     }
-    crate::understand::numbers::parse_amount(text)
+    crate::numbers::parse_amount(text)
 }
 
 /// Why a typed answer was not accepted.
@@ -776,8 +776,9 @@ impl Question {
             QuestionKind::Number => {
                 let n = match words.lang {
                     crate::text::Lang::It => parse_number(text),
-                    crate::text::Lang::En => crate::understand::english::parse_number(text)
-                        .or_else(|| parse_number(text)),
+                    crate::text::Lang::En => {
+                        crate::numbers::english::parse_number(text).or_else(|| parse_number(text))
+                    }
                 }
                 .ok_or(Rejected::NotUnderstood)?;
                 if self.min.is_some_and(|m| n < m) || self.max.is_some_and(|m| n > m) {

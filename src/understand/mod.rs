@@ -8,7 +8,6 @@
 
 pub mod calls;
 pub mod english;
-pub mod numbers;
 pub mod profile;
 
 pub use calls::{Relation, named_calls, relation};
@@ -17,6 +16,7 @@ pub use profile::Profile;
 use crate::fold::Phrase;
 use crate::knowledge::lexicon::Lexicon;
 use crate::knowledge::{Audience, CallId, Knowledge};
+use crate::numbers;
 
 /// A message as the engine understands it.
 #[derive(Debug, Clone, Default)]
