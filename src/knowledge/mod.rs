@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod deadline;
+pub mod documents;
 pub mod english;
 mod files;
 pub mod lexicon;
@@ -175,8 +176,8 @@ pub struct Knowledge {
     /// The regression set (`regression.toml`): questions and the entries that answer them.
     pub regression: Vec<regression::RegressionQuestion>,
     pub dir: PathBuf,
-    /// Official documents of the calls, split into passages (see [`crate::documents`]).
-    pub documents: Vec<crate::documents::OfficialDocument>,
+    /// Official documents of the calls, split into passages (read by [`crate::documents`]).
+    pub documents: Vec<documents::OfficialDocument>,
     /// Problems that do not stop the load (e.g. a document that cannot be read).
     pub warnings: Vec<KnowledgeError>,
     /// The language of the texts: Italian, or English in the English view.
