@@ -11,7 +11,7 @@ pub mod english;
 mod files;
 pub mod lexicon;
 mod load;
-mod questionnaire;
+pub mod questionnaire;
 pub mod regression;
 
 pub use deadline::{CallStatus, Deadline, DeadlineAt, DeadlineChange, DeadlineStatus};
@@ -23,7 +23,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::eligibility::{Questionnaire, Target};
+use questionnaire::{Questionnaire, Target};
 
 /// The placeholder a text of the pack writes where it sends the reader to a person
 /// (`Verifica la pagina ufficiale. {help_desk}`). It is filled when the text is shown,
