@@ -14,7 +14,9 @@
 //! - [`understand`] reads a message before it is searched: chat spellings, the calls it
 //!   names (aliases in the call files), profile facts (size, place, partners, amounts),
 //!   who is asking, and the question part of a long self-description;
-//!   [`understand::english`] tells English from Italian and reads English numbers.
+//!   [`understand::english`] tells English from Italian.
+//! - [`numbers`] reads numbers as people type them (`50 mila`, `60k`, `€60,000`;
+//!   [`numbers::english`]): below both [`understand`] and [`eligibility`], which read them.
 //! - [`search`] indexes the knowledge with tantivy (Italian analysis, typo tolerance,
 //!   synonyms) and ranks entries by coverage of the question and closeness to one of
 //!   their phrasings; `search_bm25` is the plain baseline the answers are measured against.
@@ -128,6 +130,7 @@ pub mod follow;
 pub mod helpdesk;
 pub mod ids;
 pub mod knowledge;
+pub mod numbers;
 pub mod ops;
 pub mod outbox;
 pub mod outgoing;

@@ -15,7 +15,6 @@
 //! Confidence is relative (share of the question's concepts found in the entry, and the
 //! gap to the runner-up) because BM25 scores swing on a corpus this small.
 
-pub use crate::fold::fold_str;
 use crate::fold::join_acronyms;
 
 mod analysed;

@@ -68,7 +68,7 @@ impl SearchIndex {
                 *vocab.entry(w).or_insert(0u32) += 1;
             }
             entries.push(Entry {
-                title_words: crate::search::fold_str(&join_acronyms(&d.title))
+                title_words: crate::fold::fold_str(&join_acronyms(&d.title))
                     .split_whitespace()
                     .map(String::from)
                     .collect(),
