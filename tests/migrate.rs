@@ -402,6 +402,16 @@ async fn the_command_refuses_a_running_bot_then_moves_and_counts_each_kind() {
         stderr.contains("holds data") && stderr.contains("--force"),
         "{stderr}"
     );
+    // Once switched to PostgreSQL, backup and restore do not touch the old directory.
+    let switched = tmp.path().join("switched");
+    std::fs::create_dir(&switched).unwrap();
+    let pg_cfg = config(&switched, "[data]\nbackend = \"postgres\"\n");
+    let file = tmp.path().join("b.backup");
+    let out = sportello(&pg_cfg, &data, &url, &["backup", file.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("pg_dump"), "{stderr}");
+    assert!(!file.exists());
     // An unknown backend is named.
     let out = sportello(
         &cfg,
