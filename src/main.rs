@@ -337,6 +337,7 @@ fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
         }
         Command::Health => rt.block_on(health(&cfg.ops.listen)),
         Command::Backup { file } => {
+            sled_only(&cfg, "backup")?;
             let w = rt.block_on(sportello::backup::backup(
                 &cfg.data.dir,
                 cfg.data.cache_mb,
@@ -394,6 +395,7 @@ fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Restore { file, force } => {
+            sled_only(&cfg, "restore")?;
             let r = rt.block_on(sportello::backup::restore(
                 file,
                 &cfg.data.dir,
@@ -451,6 +453,20 @@ async fn health(listen: &str) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+/// `backup` and `restore` read and write sled's data directory: with PostgreSQL
+/// configured they would work on a directory the bot no longer uses (e.g. the one left
+/// by `sportello migrate`).
+fn sled_only(cfg: &Config, command: &str) -> anyhow::Result<()> {
+    if cfg.data.backend == Backend::Postgres {
+        anyhow::bail!(
+            "`sportello {command}` works on sled's data directory, and [data] backend is \
+             \"postgres\": back PostgreSQL up with its own tools (pg_dump), or move it to a \
+             data directory first (sportello migrate --from postgres --to sled)"
+        );
+    }
+    Ok(())
 }
 
 /// `--from`/`--to`: `sled` or `postgres`.
