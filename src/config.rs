@@ -195,6 +195,30 @@ pub enum Backend {
     Postgres,
 }
 
+impl Backend {
+    /// The name `[data] backend` and `sportello migrate` use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sled => "sled",
+            Backend::Postgres => "postgres",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Backend> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "sled" => Some(Backend::Sled),
+            "postgres" | "postgresql" => Some(Backend::Postgres),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// The environment variable holding the PostgreSQL URL (it may hold a password, so it
 /// is never read from the configuration file nor logged).
 pub const DATABASE_URL_VAR: &str = "SPORTELLO_DATABASE_URL";

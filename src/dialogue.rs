@@ -336,7 +336,7 @@ impl Engine<'_> {
         }
         if out.session.state == State::ConfirmErase {
             // Typed answers to the confirmation count like the buttons.
-            let folded = crate::search::fold_str(text);
+            let folded = crate::fold::fold_str(text);
             if tx.list("words.yes").contains(&folded) {
                 return self.on_action(out, tx, Action::EraseConfirm, now, &UserView::default());
             }
@@ -345,7 +345,7 @@ impl Engine<'_> {
             }
             out.session.state = State::Idle;
         }
-        let folded = crate::search::fold_str(text);
+        let folded = crate::fold::fold_str(text);
         if tx.list("words.greetings").contains(&folded) {
             out.replies.push(self.welcome(tx));
             return;

@@ -14,7 +14,9 @@
 //! - [`understand`] reads a message before it is searched: chat spellings, the calls it
 //!   names (aliases in the call files), profile facts (size, place, partners, amounts),
 //!   who is asking, and the question part of a long self-description;
-//!   [`understand::english`] tells English from Italian and reads English numbers.
+//!   [`understand::english`] tells English from Italian.
+//! - [`numbers`] reads numbers as people type them (`50 mila`, `60k`, `€60,000`;
+//!   [`numbers::english`]): below both [`understand`] and [`eligibility`], which read them.
 //! - [`search`] indexes the knowledge with tantivy (Italian analysis, typo tolerance,
 //!   synonyms) and ranks entries by coverage of the question and closeness to one of
 //!   their phrasings; `search_bm25` is the plain baseline the answers are measured against.
@@ -100,7 +102,9 @@
 //! - [`backup`] is `sportello backup` and `sportello restore`: a versioned, checksummed,
 //!   compressed file of [`store::dump`] records, taken by the running instance over a
 //!   Unix socket in the data directory when one runs; restore checks it, refuses a data
-//!   directory with data unless forced, and erases again who was erased since.
+//!   directory with data unless forced, and erases again who was erased since;
+//!   `sportello migrate` moves the same records straight from one backend to the other
+//!   and checks the target record for record.
 //! - [`config`] reads `config.toml` and the environment.
 //!
 //! Data flows one way: adapter → [`app::App::accept`] → store (load) → engine (the
@@ -126,6 +130,7 @@ pub mod follow;
 pub mod helpdesk;
 pub mod ids;
 pub mod knowledge;
+pub mod numbers;
 pub mod ops;
 pub mod outbox;
 pub mod outgoing;

@@ -72,6 +72,21 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Move every record from one storage backend to the other (stop the bot first), then
+    /// check that the target holds the same records. sled's data directory comes from
+    /// the configuration or --data-dir, PostgreSQL's URL from SPORTELLO_DATABASE_URL.
+    /// Refuses a target that holds data unless --force.
+    Migrate {
+        /// The backend the data is in: `sled` or `postgres`.
+        #[arg(long, value_parser = parse_backend)]
+        from: Backend,
+        /// The backend to move it to.
+        #[arg(long, value_parser = parse_backend)]
+        to: Backend,
+        /// Replace the data the target holds.
+        #[arg(long)]
+        force: bool,
+    },
     /// Validate the knowledge directory; exit non-zero on any error. Documents that cannot
     /// be read are warnings (exit 0) unless --strict.
     Check {
@@ -341,6 +356,43 @@ fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Migrate { from, to, force } => {
+            let url = std::env::var(DATABASE_URL_VAR).ok();
+            let m = rt.block_on(sportello::backup::migrate(
+                &sportello::backup::Migration {
+                    from: *from,
+                    to: *to,
+                    dir: &cfg.data.dir,
+                    cache_mb: cfg.data.cache_mb,
+                    database_url: url.as_deref(),
+                    force: *force,
+                },
+                Timestamp::now(),
+            ))?;
+            println!(
+                "migrated from {from} to {to} (data directory {}): {} records",
+                cfg.data.dir.display(),
+                m.counts.total()
+            );
+            for (kind, n) in &m.counts.0 {
+                println!("  {kind}: {n}");
+            }
+            println!("checked: the target holds the same records as the source, kind by kind");
+            if m.unreadable > 0 {
+                println!(
+                    "warning: {} record(s) of the source could not be read and were left out",
+                    m.unreadable
+                );
+            }
+            if m.erased_again > 0 {
+                println!(
+                    "left out {} user(s) erased while the data was read",
+                    m.erased_again
+                );
+            }
+            println!("now set [data] backend = \"{to}\" and start the bot");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Restore { file, force } => {
             let r = rt.block_on(sportello::backup::restore(
                 file,
@@ -399,6 +451,11 @@ async fn health(listen: &str) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+/// `--from`/`--to`: `sled` or `postgres`.
+fn parse_backend(s: &str) -> Result<Backend, String> {
+    Backend::from_name(s).ok_or_else(|| format!("unknown backend «{s}»: use sled or postgres"))
 }
 
 /// `--lang it|en` (also `italiano`, `english`).

@@ -100,6 +100,9 @@ pub enum StoreError {
     /// A change kept conflicting with others (retried and gave up).
     #[error("{0}")]
     Contended(&'static str),
+    /// An import into a store that holds data, not forced.
+    #[error("the target store holds data: an import replaces it only when forced")]
+    NotEmpty,
 }
 
 /// Every kind of data, as one backend provides it.
@@ -194,6 +197,11 @@ impl Store {
     /// An embedded database in a temporary folder, removed on drop.
     pub fn temporary() -> Result<Store, StoreError> {
         Ok(Store::new(sled::SledStore::temporary()?))
+    }
+
+    /// [`Store::temporary`] with pseudonyms made with `secret` (a snapshot's, to import).
+    pub fn temporary_with_secret(secret: [u8; 32]) -> Result<Store, StoreError> {
+        Ok(Store::new(sled::SledStore::temporary_with_secret(secret)?))
     }
 
     /// Applies a commit that reads nothing first (so it cannot conflict).

@@ -7,13 +7,16 @@
 //!   process open the database);
 //! - [`restore`]: checking a file, refusing a data directory that holds data (unless
 //!   forced), importing, and erasing again users erased after the backup (the erasure
-//!   journal, [`crate::store::erasures`]).
+//!   journal, [`crate::store::erasures`]);
+//! - [`migrate`]: `sportello migrate`, the same snapshot moved straight from one backend
+//!   to the other and checked record for record.
 //!
 //! The records are the backend-neutral ones of [`crate::store::dump`]: a backup of one
 //! backend restores into another.
 
 pub mod control;
 pub mod format;
+pub mod migrate;
 pub mod restore;
 
 use std::path::{Path, PathBuf};
@@ -24,6 +27,7 @@ use crate::store::dump::Counts;
 use crate::store::{Store, StoreError, erasures};
 use format::{FORMAT, FormatError, Header, Snapshot};
 
+pub use migrate::{MigrateError, Migrated, Migration, migrate};
 pub use restore::{Restored, restore};
 
 #[derive(Debug, thiserror::Error)]

@@ -23,8 +23,6 @@ use crate::store::dump::{Counts, Record};
 use crate::store::shred::Pseudonym;
 use crate::store::{Store, erasures, files};
 
-/// Records imported per batch.
-const BATCH: usize = 1_000;
 const STAGING: &str = ".restore-staging";
 
 /// What a restore did.
@@ -66,6 +64,88 @@ fn remove(path: &Path) -> std::io::Result<()> {
     }
 }
 
+/// `records` without what belongs to the `erased` users (pseudonyms under `secret`):
+/// their records left out, their tickets emptied as erasure leaves them, and the
+/// unpublished FAQ drafts of their tickets left out. Returns the records kept and how
+/// many of them were emptied.
+pub(super) fn leave_out(
+    records: Vec<Record>,
+    erased: &HashSet<Pseudonym>,
+    secret: &[u8; 32],
+) -> (Vec<Record>, u64) {
+    let mut kept: Vec<Record> = Vec::with_capacity(records.len());
+    let mut emptied = 0u64;
+    // Unpublished FAQ drafts hold their ticket's user's question: they go with that user.
+    let erased_tickets: HashSet<u64> = records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Ticket { ticket } if r.is_about(erased, secret) => Some(ticket.number),
+            _ => None,
+        })
+        .collect();
+    for r in records {
+        if let Record::Draft { draft } = &r
+            && draft.status.personal()
+            && draft.ticket.is_some_and(|n| erased_tickets.contains(&n))
+        {
+            emptied += 1;
+            continue;
+        }
+        let about = r.is_about(erased, secret);
+        if let Some(r) = r.erase(erased, secret) {
+            emptied += u64::from(about);
+            kept.push(r);
+        }
+    }
+    (kept, emptied)
+}
+
+/// Replaces the data in `dir` (its erasure journal stays) with a new database holding
+/// `records`, pseudonyms under `secret`: steps 5 and 6 of the module documentation.
+/// The caller made sure no process uses `dir`.
+pub(super) async fn replace_data(
+    dir: &Path,
+    cache_mb: u64,
+    secret: &[u8; 32],
+    records: Vec<Record>,
+) -> Result<(), BackupError> {
+    files::make_private(dir)?;
+    let staging = dir.join(STAGING);
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging)?;
+    }
+    {
+        let store = Store::create_restored(&staging, cache_mb, secret)?;
+        store.import(secret, records, false).await?;
+        store.flush().await?;
+    }
+    for old in data_entries(dir)? {
+        remove(&old)?;
+    }
+    for new in std::fs::read_dir(&staging)? {
+        let new = new?;
+        if new.file_name() != erasures::FILE {
+            std::fs::rename(new.path(), dir.join(new.file_name()))?;
+        }
+    }
+    std::fs::remove_dir_all(&staging)?;
+    files::make_private(dir)?;
+    Ok(())
+}
+
+/// Whether `dir` holds data (an empty database counts as none); fails while another
+/// process holds the database.
+pub(super) async fn holds_data(dir: &Path, cache_mb: u64) -> Result<bool, BackupError> {
+    if data_entries(dir)?.is_empty() {
+        return Ok(false);
+    }
+    // Opening takes the database's lock: it fails while another process holds it.
+    let old = Store::open(dir, cache_mb).map_err(|e| BackupError::Locked(dir.to_path_buf(), e))?;
+    let empty = old.is_empty().await?;
+    drop(old);
+    Ok(!empty)
+}
+
 /// Restores the backup `file` into `dir` (see the module documentation).
 pub async fn restore(
     file: &Path,
@@ -85,69 +165,16 @@ pub async fn restore(
     if control::running(dir).await {
         return Err(BackupError::Running(dir.to_path_buf()));
     }
-    if !data_entries(dir)?.is_empty() {
-        // Opening takes the database's lock: it fails while another process holds it.
-        let old =
-            Store::open(dir, cache_mb).map_err(|e| BackupError::Locked(dir.to_path_buf(), e))?;
-        let empty = old.is_empty().await?;
-        drop(old);
-        if !empty && !force {
-            return Err(BackupError::NotEmpty(dir.to_path_buf()));
-        }
+    if holds_data(dir, cache_mb).await? && !force {
+        return Err(BackupError::NotEmpty(dir.to_path_buf()));
     }
     files::make_private(dir)?;
     let erased: HashSet<Pseudonym> =
         erasures::erased_since(dir, snap.header.journal.as_ref(), snap.header.created_at)?;
-    let staging = dir.join(STAGING);
-    if staging.exists() {
-        std::fs::remove_dir_all(&staging)?;
-    }
     let total = snap.records.len() as u64;
-    let mut kept: Vec<Record> = Vec::with_capacity(snap.records.len());
-    let mut emptied = 0u64;
-    // Unpublished FAQ drafts hold their ticket's user's question: they go with that user.
-    let erased_tickets: HashSet<u64> = snap
-        .records
-        .iter()
-        .filter_map(|r| match r {
-            Record::Ticket { ticket } if r.is_about(&erased, &snap.secret) => Some(ticket.number),
-            _ => None,
-        })
-        .collect();
-    for r in snap.records {
-        if let Record::Draft { draft } = &r
-            && draft.status.personal()
-            && draft.ticket.is_some_and(|n| erased_tickets.contains(&n))
-        {
-            emptied += 1;
-            continue;
-        }
-        let about = r.is_about(&erased, &snap.secret);
-        if let Some(r) = r.erase(&erased, &snap.secret) {
-            emptied += u64::from(about);
-            kept.push(r);
-        }
-    }
+    let (kept, emptied) = leave_out(snap.records, &erased, &snap.secret);
     let counts = Counts::of(&kept);
-    {
-        let store = Store::create_restored(&staging, cache_mb, &snap.secret)?;
-        let mut rest = kept.into_iter().peekable();
-        while rest.peek().is_some() {
-            store.import(rest.by_ref().take(BATCH).collect()).await?;
-        }
-        store.flush().await?;
-    }
-    for old in data_entries(dir)? {
-        remove(&old)?;
-    }
-    for new in std::fs::read_dir(&staging)? {
-        let new = new?;
-        if new.file_name() != erasures::FILE {
-            std::fs::rename(new.path(), dir.join(new.file_name()))?;
-        }
-    }
-    std::fs::remove_dir_all(&staging)?;
-    files::make_private(dir)?;
+    replace_data(dir, cache_mb, &snap.secret, kept).await?;
     tracing::info!(
         records = counts.total(),
         erased_again = erased.len(),

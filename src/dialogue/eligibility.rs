@@ -14,9 +14,9 @@ use crate::action::{Action, Nonce, Step};
 use crate::eligibility::{
     Answer, Answers, Question, QuestionKind, Questionnaire, Rejected, Target, Verdict, Words,
 };
+use crate::fold::fold_str;
 use crate::knowledge::{Applicant, Call, CallKind, CallStatus};
 use crate::reply::{Button, Reply, Rich};
-use crate::search::fold_str;
 use crate::text::Texts;
 
 /// Where a user is in an eligibility dialogue (stored in the session).

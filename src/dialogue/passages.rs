@@ -54,9 +54,9 @@ impl Engine<'_> {
         &self,
         entry: usize,
     ) -> Option<(
-        &crate::documents::OfficialDocument,
+        &crate::knowledge::documents::OfficialDocument,
         u32,
-        &crate::documents::Passage,
+        &crate::knowledge::documents::Passage,
     )> {
         let id = self.index.entry(entry).doc.id.strip_prefix("doc:")?;
         let (path, n) = id.rsplit_once('#')?;
@@ -147,7 +147,7 @@ impl Engine<'_> {
     pub(super) fn send_document(
         &self,
         tx: &Texts,
-        doc: &crate::documents::OfficialDocument,
+        doc: &crate::knowledge::documents::OfficialDocument,
     ) -> Effect {
         let call = self
             .knowledge
@@ -185,8 +185,8 @@ pub(super) fn shown_passages(results: &crate::search::Results) -> Vec<usize> {
 /// "Art. 5 – Soggetti beneficiari", or the document's title for passages outside articles.
 pub(super) fn passage_title(
     tx: &Texts,
-    doc: &crate::documents::OfficialDocument,
-    p: &crate::documents::Passage,
+    doc: &crate::knowledge::documents::OfficialDocument,
+    p: &crate::knowledge::documents::Passage,
 ) -> String {
     match (&p.article, &p.heading) {
         (Some(a), Some(h)) => tx.s("passage.article_titled", &[("number", a), ("title", h)]),
@@ -198,8 +198,8 @@ pub(super) fn passage_title(
 /// The citation of a passage: "Bando, art. 5, par. 5.1, pag. 7".
 pub fn cite(
     tx: &Texts,
-    doc: &crate::documents::OfficialDocument,
-    p: &crate::documents::Passage,
+    doc: &crate::knowledge::documents::OfficialDocument,
+    p: &crate::knowledge::documents::Passage,
 ) -> String {
     let mut parts = vec![doc.title.clone()];
     if let Some(a) = &p.article {

@@ -86,7 +86,7 @@ impl Engine<'_> {
     /// grande azienda`, `da soli`): the facts it gives, when they answer this question.
     pub(super) fn answer_by_facts(&self, question: &Question, text: &str) -> Option<Answer> {
         let words = understand::rewrite(&self.knowledge.lexicon, understand::words_of(text));
-        let amounts = understand::numbers::amounts(&words);
+        let amounts = crate::numbers::amounts(&words);
         let found = understand::profile::read(&self.knowledge.lexicon, &words, &amounts);
         let mut facts = found.profile;
         // An answer speaks of the asker: a kind named in it is theirs.

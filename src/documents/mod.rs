@@ -15,70 +15,9 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+pub use crate::knowledge::documents::{Format, OfficialDocument, Passage};
 use crate::knowledge::{CallId, Knowledge, KnowledgeError};
 pub use extract::{Extracted, Problem};
-
-/// File types read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Pdf,
-    Docx,
-    Html,
-    Text,
-}
-
-impl Format {
-    /// The format of a file by its extension.
-    pub fn of(path: &Path) -> Option<Format> {
-        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-        Some(match ext.as_str() {
-            "pdf" => Format::Pdf,
-            "docx" => Format::Docx,
-            "html" | "htm" => Format::Html,
-            "txt" => Format::Text,
-            _ => return None,
-        })
-    }
-}
-
-/// One citable part of a document.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Passage {
-    /// Article number ("5", "5-bis"), when the document is divided into articles.
-    pub article: Option<String>,
-    /// The article's title ("Soggetti beneficiari").
-    pub heading: Option<String>,
-    /// Numbered paragraph ("5.1", "3").
-    pub paragraph: Option<String>,
-    /// 1-based page where the passage starts (None for documents without pages, e.g. HTML).
-    pub page: Option<u32>,
-    /// 1-based page where it ends.
-    pub last_page: Option<u32>,
-    pub text: String,
-}
-
-/// An official document of a call, split into passages.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OfficialDocument {
-    pub call: CallId,
-    /// Short id, unique within the call, stable while the file name stays (button data).
-    pub id: String,
-    /// The name used in citations ("Bando", "Linee guida").
-    pub title: String,
-    pub file: PathBuf,
-    pub format: Format,
-    pub passages: Vec<Passage>,
-}
-
-impl OfficialDocument {
-    /// The file name as sent to a user.
-    pub fn file_name(&self) -> String {
-        self.file
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| self.id.clone())
-    }
-}
 
 /// Longest document id: `1|p|<call ≤ 32>|<doc>|<passage ≤ 5 digits>` must fit 64 bytes.
 pub const MAX_DOCUMENT_ID: usize = 20;
@@ -89,18 +28,9 @@ pub const TITLES_FILE: &str = "titles.toml";
 /// Bumped when extraction changes, so that cached results of an older extractor are not used.
 const EXTRACTOR_VERSION: u32 = 1;
 
-impl Knowledge {
-    /// A document of a call.
-    pub fn document(&self, call: &str, id: &str) -> Option<&OfficialDocument> {
-        self.documents
-            .iter()
-            .find(|d| d.call.0 == call && d.id == id)
-    }
-}
-
 /// An id from a file name: lower-case ASCII words joined by `-`, at most [`MAX_DOCUMENT_ID`].
 fn slug(stem: &str) -> String {
-    let folded = crate::search::fold_str(stem);
+    let folded = crate::fold::fold_str(stem);
     let mut s = String::new();
     for c in folded.chars() {
         if c.is_ascii_alphanumeric() {

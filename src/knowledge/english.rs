@@ -27,8 +27,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::files::{FileErrors, read};
 use super::lexicon::Lexicon;
-use super::load::{FileErrors, read};
 use super::{Knowledge, KnowledgeError, SynonymGroup};
 use crate::text::{Lang, texts};
 

@@ -12,7 +12,7 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::load::{FileErrors, read};
+use super::files::{FileErrors, read};
 use super::{Applicant, Audience, KnowledgeError};
 
 /// A company size under the EU definition of SMEs (Recommendation 2003/361/EC).

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::files::{FileErrors, read, toml_files};
 use super::{
     Applicant, Audience, Call, CallId, CallKind, Deadline, DeadlineAt, DeadlineChange,
     DeadlineStatus, Faq, Knowledge, KnowledgeError, KnowledgeErrors, OfficialPage, Section,
@@ -104,43 +105,6 @@ struct RawSynonyms {
 #[serde(deny_unknown_fields)]
 struct RawGroup {
     terms: Spanned<Vec<String>>,
-}
-
-/// Collects errors against one file, turning byte offsets into line numbers.
-pub(crate) struct FileErrors<'a> {
-    pub path: &'a Path,
-    pub src: &'a str,
-    pub out: &'a mut Vec<KnowledgeError>,
-}
-
-impl FileErrors<'_> {
-    pub fn at(&mut self, offset: usize, message: impl Into<String>) {
-        let line = self.src[..offset.min(self.src.len())].matches('\n').count() + 1;
-        self.out.push(KnowledgeError {
-            file: self.path.to_path_buf(),
-            line,
-            message: message.into(),
-        });
-    }
-
-    pub fn toml(&mut self, e: toml::de::Error) {
-        let offset = e.span().map(|s| s.start).unwrap_or(0);
-        let msg = e.message().trim().to_string();
-        self.at(offset, msg);
-    }
-}
-
-/// The TOML files directly inside `dir`, sorted by name (missing directory: none).
-pub(crate) fn toml_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    files.sort();
-    files
 }
 
 /// Longest ids, so that button data (at most 64 bytes) can always carry them.
@@ -377,20 +341,6 @@ pub fn load_dir_over(
     } else {
         errors.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
         Err(KnowledgeErrors(errors))
-    }
-}
-
-pub(crate) fn read(path: &Path, errors: &mut Vec<KnowledgeError>) -> Option<String> {
-    match std::fs::read_to_string(path) {
-        Ok(s) => Some(s),
-        Err(e) => {
-            errors.push(KnowledgeError {
-                file: path.to_path_buf(),
-                line: 0,
-                message: format!("cannot read the file: {e}"),
-            });
-            None
-        }
     }
 }
 

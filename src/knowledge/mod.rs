@@ -6,10 +6,12 @@
 
 pub mod audit;
 pub mod deadline;
+pub mod documents;
 pub mod english;
+mod files;
 pub mod lexicon;
 mod load;
-mod questionnaire;
+pub mod questionnaire;
 pub mod regression;
 
 pub use deadline::{CallStatus, Deadline, DeadlineAt, DeadlineChange, DeadlineStatus};
@@ -21,7 +23,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::eligibility::{Questionnaire, Target};
+use questionnaire::{Questionnaire, Target};
 
 /// The placeholder a text of the pack writes where it sends the reader to a person
 /// (`Verifica la pagina ufficiale. {help_desk}`). It is filled when the text is shown,
@@ -174,8 +176,8 @@ pub struct Knowledge {
     /// The regression set (`regression.toml`): questions and the entries that answer them.
     pub regression: Vec<regression::RegressionQuestion>,
     pub dir: PathBuf,
-    /// Official documents of the calls, split into passages (see [`crate::documents`]).
-    pub documents: Vec<crate::documents::OfficialDocument>,
+    /// Official documents of the calls, split into passages (read by [`crate::documents`]).
+    pub documents: Vec<documents::OfficialDocument>,
     /// Problems that do not stop the load (e.g. a document that cannot be read).
     pub warnings: Vec<KnowledgeError>,
     /// The language of the texts: Italian, or English in the English view.

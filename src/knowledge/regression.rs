@@ -15,7 +15,7 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::load::{FileErrors, read};
+use super::files::{FileErrors, read};
 use super::{Call, CallId, Faq, KnowledgeError};
 
 /// The file, relative to the knowledge directory.

@@ -109,7 +109,7 @@ impl SearchIndex {
             .filter(|(t, a, b)| {
                 wanted.contains(t.as_str())
                     && text[*a..*b].chars().count() >= MIN_MARKED_CHARS
-                    && !UNMARKED.contains(&crate::search::fold_str(&text[*a..*b]).as_str())
+                    && !UNMARKED.contains(&crate::fold::fold_str(&text[*a..*b]).as_str())
             })
             .map(|(_, a, b)| (a, b))
             .collect();

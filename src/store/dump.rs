@@ -13,9 +13,9 @@
 //! the user's [`Pseudonym`] (the store never learns the id from the engine's bytes), and
 //! the question log names its askers only by pseudonym. Pseudonyms are HMACs under the
 //! server secret, so a snapshot carries that secret ([`Exported::secret`]) and the
-//! importing backend must use it ([`Dump::import`] is only called on a store created
-//! with it): otherwise nobody would find their session again, and erasure would miss
-//! their questions.
+//! importing backend must use it ([`Dump::import`] takes it: sled is created with it,
+//! PostgreSQL adopts it): otherwise nobody would find their session again, and erasure
+//! would miss their questions.
 //!
 //! **Consistency.** [`Dump::export`] sees one point in time across every kind: no commit
 //! is half in it (sled holds its commit gate and every other write path while it scans;
@@ -220,9 +220,18 @@ pub trait Dump: Send + Sync {
     /// meanwhile; keep `sink` quick: it only buffers).
     async fn export(&self, sink: Sink<'_>) -> Result<Exported, StoreError>;
 
-    /// Writes `records` (a batch of an export, in its order) into this store, which was
-    /// created empty with the export's secret. Called once per batch.
-    async fn import(&self, records: Vec<Record>) -> Result<(), StoreError>;
+    /// Writes `records` (a whole export, in its order) into this store, whose pseudonyms
+    /// must then be made with `secret` (the export's). A store that holds data is refused
+    /// ([`StoreError::NotEmpty`]) unless `force`, which replaces its content where the
+    /// backend can: PostgreSQL empties its tables and adopts `secret` in the import's
+    /// one transaction; sled imports only into a database created empty with `secret`
+    /// ([`crate::store::Store::create_restored`]; a restore replaces the directory).
+    async fn import(
+        &self,
+        secret: &[u8; 32],
+        records: Vec<Record>,
+        force: bool,
+    ) -> Result<(), StoreError>;
 
     /// Whether the store holds no record at all.
     async fn is_empty(&self) -> Result<bool, StoreError>;

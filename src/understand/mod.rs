@@ -8,7 +8,6 @@
 
 pub mod calls;
 pub mod english;
-pub mod numbers;
 pub mod profile;
 
 pub use calls::{Relation, named_calls, relation};
@@ -17,6 +16,7 @@ pub use profile::Profile;
 use crate::fold::Phrase;
 use crate::knowledge::lexicon::Lexicon;
 use crate::knowledge::{Audience, CallId, Knowledge};
+use crate::numbers;
 
 /// A message as the engine understands it.
 #[derive(Debug, Clone, Default)]
@@ -56,7 +56,7 @@ pub fn words_of(text: &str) -> Vec<String> {
             if w.chars().any(|c| c.is_ascii_digit()) || w == "%" || w == "€" {
                 vec![w]
             } else {
-                crate::search::fold_str(&w)
+                crate::fold::fold_str(&w)
                     .split_whitespace()
                     .map(String::from)
                     .collect()

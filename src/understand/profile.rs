@@ -8,9 +8,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::numbers::Amount;
 use crate::knowledge::lexicon::{Lexicon, Phrase, Size};
 use crate::knowledge::{Applicant, Audience};
+use crate::numbers::Amount;
 
 /// What the asker said about themselves.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -295,7 +295,7 @@ fn title_case(words: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::understand::numbers;
+    use crate::numbers;
 
     fn lexicon() -> Lexicon {
         crate::knowledge::load_dir(

@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use sqlx::PgConnection;
 
 use super::{
-    PgStore, drafts, follows, outbox, profiles, questions, secs, sessions, tickets, watches,
+    Names, PgStore, drafts, follows, outbox, profiles, questions, secs, sessions, tickets, watches,
 };
 use crate::store::commit::{Change, Commit, CommitError, Committer};
 use crate::store::{StoreError, UserId};
@@ -17,20 +17,24 @@ use crate::store::{StoreError, UserId};
 /// subscriptions, queued and sent reminders, followed calls, the profile kept for profile
 /// alerts, the questions they asked, unpublished FAQ drafts made from their tickets, the
 /// personal fields of their tickets, and messages still waiting to go to them.
-pub(super) async fn erase(conn: &mut PgConnection, user: UserId) -> Result<(), CommitError> {
-    follows::erase(conn, user).await?;
+pub(super) async fn erase(
+    conn: &mut PgConnection,
+    names: Names,
+    user: UserId,
+) -> Result<(), CommitError> {
+    follows::erase(conn, names, user).await?;
     watches::unfollow(conn, user, None).await?;
     profiles::drop(conn, user).await?;
     drafts::erase(conn, user).await?;
     sqlx::query("DELETE FROM questions WHERE asker = $1")
-        .bind(user.0)
+        .bind(names.who(user))
         .execute(&mut *conn)
         .await?;
     tickets::forget(conn, user).await?;
-    outbox::erase(conn, user.0).await
+    outbox::erase(conn, names, user).await
 }
 
-async fn apply(conn: &mut PgConnection, c: &Commit) -> Result<(), CommitError> {
+async fn apply(conn: &mut PgConnection, names: Names, c: &Commit) -> Result<(), CommitError> {
     let mut erased = Vec::new();
     for change in &c.changes {
         match change {
@@ -47,14 +51,18 @@ async fn apply(conn: &mut PgConnection, c: &Commit) -> Result<(), CommitError> {
                     return Err(CommitError::Conflict);
                 }
             }
-            Change::LogQuestion { by, question } => questions::log(conn, *by, question).await?,
-            Change::Subscribe { sub, offsets } => follows::subscribe(conn, sub, offsets).await?,
+            Change::LogQuestion { by, question } => {
+                questions::log(conn, names, *by, question).await?
+            }
+            Change::Subscribe { sub, offsets } => {
+                follows::subscribe(conn, names, sub, offsets).await?
+            }
             Change::Unsubscribe {
                 user,
                 call,
                 offsets,
             } => {
-                follows::unsubscribe(conn, *user, call.as_ref(), offsets).await?;
+                follows::unsubscribe(conn, names, *user, call.as_ref(), offsets).await?;
             }
             Change::SaveTicket { expect, ticket } => {
                 tickets::save(conn, expect.as_ref(), ticket).await?
@@ -65,7 +73,7 @@ async fn apply(conn: &mut PgConnection, c: &Commit) -> Result<(), CommitError> {
                 message,
             } => tickets::posted(conn, *number, *chat, *message).await?,
             Change::Erase(user) => {
-                erase(conn, *user).await?;
+                erase(conn, names, *user).await?;
                 erased.push(*user);
             }
             Change::Notified(w) => outbox::notified(conn, w).await?,
@@ -80,12 +88,12 @@ async fn apply(conn: &mut PgConnection, c: &Commit) -> Result<(), CommitError> {
         }
     }
     if let Some(s) = &c.session {
-        sessions::write(conn, s, erased.contains(&s.user)).await?;
+        sessions::write(conn, names, s, erased.contains(&s.user)).await?;
     }
-    for user in erased {
+    for &user in &erased {
         if c.session.as_ref().is_none_or(|s| s.user != user) {
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-                .bind(user.0)
+            sqlx::query("DELETE FROM sessions WHERE who = $1")
+                .bind(names.who(user))
                 .execute(&mut *conn)
                 .await?;
         }
@@ -93,7 +101,7 @@ async fn apply(conn: &mut PgConnection, c: &Commit) -> Result<(), CommitError> {
     if let Some(done) = &c.done {
         outbox::consume(conn, done).await?;
     }
-    outbox::send(conn, &c.outbox, Timestamp::now()).await
+    outbox::send(conn, names, &c.outbox, &erased, Timestamp::now()).await
 }
 
 #[async_trait]
@@ -104,7 +112,7 @@ impl Committer for PgStore {
         }
         let mut tx = self.pool.begin().await?;
         // On error the transaction is dropped, which rolls it back.
-        apply(&mut tx, c).await?;
+        apply(&mut tx, self.names(), c).await?;
         tx.commit().await?;
         Ok(())
     }

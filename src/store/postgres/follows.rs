@@ -1,7 +1,8 @@
 //! Subscriptions, the reminder queue and the record of what was sent, in tables
 //! `subscriptions` (user, call → JSON), `reminder_queue` (queue key → [`Queued`], with
-//! its due second, user and lease as columns) and `reminders_done` (identity → [`Done`]),
-//! so an item is never queued twice.
+//! its due second, user and lease as columns) and `reminders_done` (the user's pseudonym
+//! ‖ the item's identity without its user id → [`Done`], see [`Names::done_key`]), so an
+//! item is never queued twice.
 //!
 //! A claim takes the row `FOR UPDATE SKIP LOCKED` and changes it only if it is still as
 //! listed: of any number of dispatchers exactly one wins, and none waits for another.
@@ -12,7 +13,7 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use sqlx::PgConnection;
 
-use super::PgStore;
+use super::{Names, PgStore};
 use crate::knowledge::CallId;
 use crate::reminders::schedule::{Change, Kind, Offset, Planned, Subscription, change, plan};
 use crate::store::commit::CommitError;
@@ -31,14 +32,14 @@ struct Plan {
 }
 
 impl Plan {
-    fn drop_all(&mut self, sub: &Subscription, offsets: &[Offset]) {
+    fn drop_all(&mut self, names: Names, sub: &Subscription, offsets: &[Offset]) {
         for p in plan(sub, offsets) {
             self.remove_queue.push(p.queue_key());
-            self.remove_done.push(p.identity());
+            self.remove_done.push(names.done_key(&p));
         }
     }
 
-    async fn apply(&self, conn: &mut PgConnection) -> Result<(), CommitError> {
+    async fn apply(&self, conn: &mut PgConnection, names: Names) -> Result<(), CommitError> {
         if !self.remove_queue.is_empty() {
             sqlx::query("DELETE FROM reminder_queue WHERE qkey = ANY($1)")
                 .bind(&self.remove_queue)
@@ -58,15 +59,16 @@ impl Plan {
                 in_flight: false,
                 lease_until: None,
             };
-            insert_queued(conn, &q, false).await?;
+            insert_queued(conn, names, &q, false).await?;
         }
         Ok(())
     }
 }
 
 /// Queues `q` (unless done or already queued; `replace`: over the queued one).
-async fn insert_queued(
+pub(super) async fn insert_queued(
     conn: &mut PgConnection,
+    names: Names,
     q: &Queued,
     replace: bool,
 ) -> Result<(), CommitError> {
@@ -78,7 +80,7 @@ async fn insert_queued(
     } else {
         "INSERT INTO reminder_queue (qkey, identity, user_id, due, lease_until, body) \
          SELECT $1, $2, $3, $4, $5, $6 \
-         WHERE NOT EXISTS (SELECT 1 FROM reminders_done WHERE identity = $2) \
+         WHERE NOT EXISTS (SELECT 1 FROM reminders_done WHERE identity = $7) \
          ON CONFLICT (qkey) DO NOTHING"
     };
     sqlx::query(sql)
@@ -88,6 +90,7 @@ async fn insert_queued(
         .bind(p.due.as_second().max(0))
         .bind(q.lease_until)
         .bind(serde_json::to_vec(q)?)
+        .bind(names.done_key(p))
         .execute(conn)
         .await?;
     Ok(())
@@ -141,6 +144,7 @@ async fn delete_sub(
 /// Subscribes (or re-subscribes to a changed deadline), inside a transaction.
 pub(super) async fn subscribe(
     conn: &mut PgConnection,
+    names: Names,
     sub: &Subscription,
     offsets: &[Offset],
 ) -> Result<(), CommitError> {
@@ -149,10 +153,10 @@ pub(super) async fn subscribe(
         if old.deadline == sub.deadline {
             return Ok(());
         }
-        p.drop_all(&old, offsets);
+        p.drop_all(names, &old, offsets);
     }
     p.add = plan(sub, offsets);
-    p.apply(conn).await?;
+    p.apply(conn, names).await?;
     set_sub(conn, sub).await
 }
 
@@ -160,6 +164,7 @@ pub(super) async fn subscribe(
 /// inside a transaction. Returns how many ended.
 pub(super) async fn unsubscribe(
     conn: &mut PgConnection,
+    names: Names,
     user: UserId,
     call: Option<&CallId>,
     offsets: &[Offset],
@@ -178,8 +183,8 @@ pub(super) async fn unsubscribe(
             continue;
         };
         let mut p = Plan::default();
-        p.drop_all(&old, offsets);
-        p.apply(conn).await?;
+        p.drop_all(names, &old, offsets);
+        p.apply(conn, names).await?;
         delete_sub(conn, user, &old.call).await?;
         n += 1;
     }
@@ -187,14 +192,21 @@ pub(super) async fn unsubscribe(
 }
 
 /// Everything stored about the user's follows, inside a transaction.
-pub(super) async fn erase(conn: &mut PgConnection, user: UserId) -> Result<(), CommitError> {
+pub(super) async fn erase(
+    conn: &mut PgConnection,
+    names: Names,
+    user: UserId,
+) -> Result<(), CommitError> {
     for sql in [
         "DELETE FROM subscriptions WHERE user_id = $1",
         "DELETE FROM reminder_queue WHERE user_id = $1",
-        "DELETE FROM reminders_done WHERE user_id = $1",
     ] {
         sqlx::query(sql).bind(user.0).execute(&mut *conn).await?;
     }
+    sqlx::query("DELETE FROM reminders_done WHERE who = $1")
+        .bind(names.who(user))
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
@@ -216,7 +228,7 @@ impl PgStore {
             Some((now, _)) if now == bytes => {}
             _ => return Ok(()),
         }
-        p.apply(&mut tx).await?;
+        p.apply(&mut tx, self.names()).await?;
         match set {
             Some(Some(s)) => set_sub(&mut tx, &s).await?,
             Some(None) => delete_sub(&mut tx, sub.user, &sub.call).await?,
@@ -231,7 +243,7 @@ impl PgStore {
             "SELECT (SELECT count(*) FROM reminders_done WHERE identity = $1) \
              + (SELECT count(*) FROM reminder_queue WHERE qkey = $2)",
         )
-        .bind(p.identity())
+        .bind(self.names().done_key(p))
         .bind(p.queue_key())
         .fetch_one(&self.pool)
         .await?;
@@ -243,7 +255,9 @@ impl PgStore {
 impl FollowStore for PgStore {
     async fn subscribe(&self, sub: &Subscription, offsets: &[Offset]) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        subscribe(&mut tx, sub, offsets).await.map_err(store_err)?;
+        subscribe(&mut tx, self.names(), sub, offsets)
+            .await
+            .map_err(store_err)?;
         tx.commit().await?;
         Ok(())
     }
@@ -255,7 +269,7 @@ impl FollowStore for PgStore {
         offsets: &[Offset],
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let n = unsubscribe(&mut tx, user, Some(call), offsets)
+        let n = unsubscribe(&mut tx, self.names(), user, Some(call), offsets)
             .await
             .map_err(store_err)?;
         tx.commit().await?;
@@ -264,7 +278,7 @@ impl FollowStore for PgStore {
 
     async fn unsubscribe_all(&self, user: UserId, offsets: &[Offset]) -> Result<usize, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let n = unsubscribe(&mut tx, user, None, offsets)
+        let n = unsubscribe(&mut tx, self.names(), user, None, offsets)
             .await
             .map_err(store_err)?;
         tx.commit().await?;
@@ -321,6 +335,7 @@ impl FollowStore for PgStore {
             };
             report.subscriptions += 1;
             let (current, gone) = deadline_of(&sub.call);
+            let names = self.names();
             let mut p = Plan::default();
             let set = match change(&sub, current, gone, now) {
                 None => {
@@ -337,7 +352,7 @@ impl FollowStore for PgStore {
                 }
                 Some(Change::Moved { to }) => {
                     report.moved += 1;
-                    p.drop_all(&sub, offsets);
+                    p.drop_all(names, &sub, offsets);
                     let moved = Subscription {
                         deadline: to,
                         planned_from: now,
@@ -355,7 +370,7 @@ impl FollowStore for PgStore {
                 }
                 Some(Change::Ended(why)) => {
                     report.ended += 1;
-                    p.drop_all(&sub, offsets);
+                    p.drop_all(names, &sub, offsets);
                     p.add.push(Planned {
                         user: sub.user,
                         call: sub.call.clone(),
@@ -370,7 +385,7 @@ impl FollowStore for PgStore {
                 }
                 Some(Change::Finished) => {
                     report.finished += 1;
-                    p.drop_all(&sub, offsets);
+                    p.drop_all(names, &sub, offsets);
                     Some(None)
                 }
             };
@@ -473,11 +488,11 @@ impl FollowStore for PgStore {
             .execute(&mut *tx)
             .await?;
         sqlx::query(
-            "INSERT INTO reminders_done (identity, user_id, body) VALUES ($1, $2, $3) \
+            "INSERT INTO reminders_done (identity, who, body) VALUES ($1, $2, $3) \
              ON CONFLICT (identity) DO UPDATE SET body = EXCLUDED.body",
         )
-        .bind(item.identity())
-        .bind(item.user.0)
+        .bind(self.names().done_key(item))
+        .bind(self.names().who(item.user))
         .bind(done)
         .execute(&mut *tx)
         .await?;
@@ -507,7 +522,7 @@ impl FollowStore for PgStore {
         if gone {
             return Ok(());
         }
-        insert_queued(&mut tx, &again, true)
+        insert_queued(&mut tx, self.names(), &again, true)
             .await
             .map_err(store_err)?;
         tx.commit().await?;
@@ -533,7 +548,7 @@ impl FollowStore for PgStore {
     async fn reminder_done(&self, item: &Planned) -> Result<Option<Done>, StoreError> {
         let v: Option<Vec<u8>> =
             sqlx::query_scalar("SELECT body FROM reminders_done WHERE identity = $1")
-                .bind(item.identity())
+                .bind(self.names().done_key(item))
                 .fetch_optional(&self.pool)
                 .await?;
         Ok(v.and_then(|v| serde_json::from_slice(&v).ok()))

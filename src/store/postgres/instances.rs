@@ -77,6 +77,7 @@ impl Instances for PgStore {
         listener.listen(&self.channel).await?;
         let me = self.instance.to_string();
         let (tx, rx) = mpsc::channel(1);
+        let store = self.clone();
         tokio::spawn(async move {
             loop {
                 let heard = match listener.try_recv().await {
@@ -91,6 +92,10 @@ impl Instances for PgStore {
                         false
                     }
                 };
+                // An import announces the secret it adopted the same way ([`super::dump`]).
+                if heard && let Err(e) = store.refresh_secret().await {
+                    tracing::warn!("reading the store's secret: {e}");
+                }
                 // A reload already waiting covers this one too.
                 if heard && let Err(mpsc::error::TrySendError::Closed(())) = tx.try_send(()) {
                     return;

@@ -38,11 +38,14 @@ mod tickets;
 mod watches;
 
 use std::str::FromStr;
+use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
 use jiff::Timestamp;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
+use crate::schedule::Planned;
+use crate::store::shred::Pseudonym;
 use crate::store::{CommitError, StoreError, UserId};
 
 impl From<sqlx::Error> for StoreError {
@@ -110,8 +113,9 @@ pub struct PgStore {
     channel: String,
     /// This process's tag on its announcements (it does not hear its own).
     instance: u64,
-    /// The database's secret for pseudonyms in a snapshot ([`dump`]).
-    secret: [u8; 32],
+    /// The database's secret (table `store_secret`): users are named by pseudonyms made
+    /// with it where a snapshot names them so ([`Names`]). Replaced only by an import.
+    secret: Arc<RwLock<[u8; 32]>>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -174,8 +178,20 @@ impl PgStore {
             turns,
             channel,
             instance: rand_u64(),
-            secret,
+            secret: Arc::new(RwLock::new(secret)),
         })
+    }
+
+    /// Reads the database's secret again (another process imported a snapshot).
+    pub(super) async fn refresh_secret(&self) -> Result<(), StoreError> {
+        let secret = store_secret(&self.pool).await?;
+        *self.secret.write().unwrap_or_else(|e| e.into_inner()) = secret;
+        Ok(())
+    }
+
+    /// How users are named under the database's secret now.
+    pub(super) fn names(&self) -> Names {
+        Names(*self.secret.read().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// The schema version applied (the newest migration's number).
@@ -200,6 +216,31 @@ impl PgStore {
         Ok(())
     }
 }
+
+/// How the schema names users where a snapshot does (migration 0006): sessions, the
+/// askers in the question log, sent reminders and the owner of an outbox message are
+/// keyed by the user's [`Pseudonym`] under the database's secret, never by the id, so a
+/// snapshot of any backend imports as it is. Erasing a user deletes the rows under
+/// their pseudonym, in the same transaction as the rest.
+#[derive(Clone, Copy)]
+pub(super) struct Names(pub(super) [u8; 32]);
+
+impl Names {
+    pub(super) fn who(&self, user: UserId) -> Vec<u8> {
+        Pseudonym::of(&self.0, user).0.to_vec()
+    }
+
+    /// The key of a sent reminder: the pseudonym, then its identity without the user
+    /// id it starts with (as sled keys it, and as a snapshot carries it).
+    pub(super) fn done_key(&self, p: &Planned) -> Vec<u8> {
+        let mut k = self.who(p.user);
+        k.extend_from_slice(p.identity().get(USER_KEY..).unwrap_or_default());
+        k
+    }
+}
+
+/// Bytes of the user id at the head of a reminder's identity.
+pub(super) const USER_KEY: usize = 8;
 
 pub(super) fn secs(t: Timestamp) -> i64 {
     t.as_second()
@@ -232,11 +273,12 @@ impl crate::store::UpdateLog for PgStore {
 impl crate::store::Erasure for PgStore {
     async fn erase_user(&self, user: UserId) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        commit::erase(&mut tx, user)
+        let names = self.names();
+        commit::erase(&mut tx, names, user)
             .await
             .map_err(CommitError::into_store)?;
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-            .bind(user.0)
+        sqlx::query("DELETE FROM sessions WHERE who = $1")
+            .bind(names.who(user))
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;

@@ -5,6 +5,11 @@
 //! a claimed or waiting entry remembers (class ‖ seq, ver), and later changes apply only
 //! while `ver` is unchanged, so two instances never both own an entry. Claims of other
 //! processes are never released at start: their leases end by themselves.
+//!
+//! `owner` is the pseudonym ([`Names`]) of the user an entry is about, as sled seals it:
+//! the private chat it goes to, or the user of the ticket a staff post is about (none for
+//! other group posts, and none for the confirmation of an erasure, which outlives its
+//! user). Erasing a user drops the entries to their chat and those they own.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -13,11 +18,11 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use sqlx::PgConnection;
 
-use super::PgStore;
-use crate::outgoing::{Class, Entry};
-use crate::store::StoreError;
+use super::{Names, PgStore};
+use crate::outgoing::{Class, Entry, ReplyTo, Then, What};
 use crate::store::commit::CommitError;
 use crate::store::outbox::{Claimed, OutboxStore, Owner, Round, Skip, Waiting, Watch};
+use crate::store::{StoreError, UserId};
 
 fn from_ms(m: i64) -> Timestamp {
     Timestamp::from_millisecond(m).unwrap_or(Timestamp::UNIX_EPOCH)
@@ -52,20 +57,49 @@ fn ver_of(raw: &[u8]) -> i64 {
     raw.try_into().map(i64::from_be_bytes).unwrap_or(-1)
 }
 
-/// Stores new entries, inside a commit's transaction.
+/// The user `entry` is about (see the module documentation).
+async fn subject(conn: &mut PgConnection, entry: &Entry) -> Result<Option<UserId>, CommitError> {
+    if entry.chat > 0 {
+        return Ok(Some(UserId(entry.chat)));
+    }
+    if let Some(Then::TicketPosted { user, .. }) = &entry.then {
+        return Ok(Some(UserId(*user)));
+    }
+    if let What::Message {
+        reply_to: Some(ReplyTo::Ticket(n)),
+        ..
+    } = &entry.what
+    {
+        let user: Option<Option<i64>> =
+            sqlx::query_scalar("SELECT user_id FROM tickets WHERE number = $1")
+                .bind(*n as i64)
+                .fetch_optional(&mut *conn)
+                .await?;
+        return Ok(user.flatten().map(UserId));
+    }
+    Ok(None)
+}
+
+/// Stores new entries, inside a commit's transaction (`erased`: users erased by it).
 pub(super) async fn send(
     conn: &mut PgConnection,
+    names: Names,
     entries: &[Entry],
+    erased: &[UserId],
     now: Timestamp,
 ) -> Result<(), CommitError> {
     for e in entries {
-        sqlx::query("INSERT INTO outbox (class, chat, at_ms, entry) VALUES ($1, $2, $3, $4)")
-            .bind(i16::from(e.class.byte()))
-            .bind(e.chat)
-            .bind(now.as_millisecond())
-            .bind(serde_json::to_vec(e)?)
-            .execute(&mut *conn)
-            .await?;
+        let owner = subject(conn, e).await?.filter(|u| !erased.contains(u));
+        sqlx::query(
+            "INSERT INTO outbox (class, chat, at_ms, entry, owner) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(i16::from(e.class.byte()))
+        .bind(e.chat)
+        .bind(now.as_millisecond())
+        .bind(serde_json::to_vec(e)?)
+        .bind(owner.map(|u| names.who(u)))
+        .execute(&mut *conn)
+        .await?;
     }
     Ok(())
 }
@@ -94,10 +128,16 @@ pub(super) async fn notified(conn: &mut PgConnection, w: &Waiting) -> Result<(),
     Ok(())
 }
 
-/// Drops every message still waiting to go to `chat`, inside a transaction.
-pub(super) async fn erase(conn: &mut PgConnection, chat: i64) -> Result<(), CommitError> {
-    sqlx::query("DELETE FROM outbox WHERE chat = $1")
-        .bind(chat)
+/// Drops every message still waiting to go to `user` or about them, inside a
+/// transaction.
+pub(super) async fn erase(
+    conn: &mut PgConnection,
+    names: Names,
+    user: UserId,
+) -> Result<(), CommitError> {
+    sqlx::query("DELETE FROM outbox WHERE chat = $1 OR owner = $2")
+        .bind(user.0)
+        .bind(names.who(user))
         .execute(conn)
         .await?;
     Ok(())

@@ -1,23 +1,25 @@
 //! The anonymous question log in table `questions`: `at` (seconds), the entry's JSON,
-//! and `asker`, kept only so that erasing a user erases their questions.
+//! and `asker`, the asker's pseudonym ([`Names`]), kept only so that erasing a user
+//! erases their questions.
 
 use async_trait::async_trait;
 use jiff::Timestamp;
 use sqlx::PgConnection;
 
-use super::{PgStore, secs};
+use super::{Names, PgStore, secs};
 use crate::store::commit::CommitError;
 use crate::store::{AskedQuestion, QuestionLog, StoreError, UserId};
 
 /// Appends a question inside a commit's transaction.
 pub(super) async fn log(
     conn: &mut PgConnection,
+    names: Names,
     by: Option<UserId>,
     q: &AskedQuestion,
 ) -> Result<(), CommitError> {
     sqlx::query("INSERT INTO questions (at, asker, entry) VALUES ($1, $2, $3)")
         .bind(secs(q.at).max(0))
-        .bind(by.map(|u| u.0))
+        .bind(by.map(|u| names.who(u)))
         .bind(serde_json::to_vec(q)?)
         .execute(conn)
         .await?;

@@ -1,11 +1,12 @@
-//! Sessions in table `sessions`: one row per user, `revision` (the compare-and-swap's
-//! counter), `touched` (seconds) and the engine's bytes.
+//! Sessions in table `sessions`: one row per user, keyed by the user's pseudonym
+//! ([`Names`]), with `revision` (the compare-and-swap's counter), `touched` (seconds) and
+//! the engine's bytes.
 
 use async_trait::async_trait;
 use jiff::Timestamp;
 use sqlx::PgConnection;
 
-use super::{PgStore, from_secs, secs};
+use super::{Names, PgStore, from_secs, secs};
 use crate::store::commit::{CommitError, SessionWrite};
 use crate::store::{Revision, SessionStore, StoreError, StoredSession, UserId};
 
@@ -13,16 +14,18 @@ use crate::store::{Revision, SessionStore, StoreError, StoredSession, UserId};
 /// deletes it whatever the write holds. Inside a commit's transaction.
 pub(super) async fn write(
     conn: &mut PgConnection,
+    names: Names,
     s: &SessionWrite,
     erase: bool,
 ) -> Result<(), CommitError> {
+    let who = names.who(s.user);
     let next = s.expect.next() as i64;
     let done = match (&s.bytes, erase, s.expect.0) {
         (Some(bytes), false, None) => sqlx::query(
-            "INSERT INTO sessions (user_id, revision, touched, bytes) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (user_id) DO NOTHING",
+            "INSERT INTO sessions (who, revision, touched, bytes) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (who) DO NOTHING",
         )
-        .bind(s.user.0)
+        .bind(&who)
         .bind(next)
         .bind(secs(s.touched))
         .bind(bytes)
@@ -31,9 +34,9 @@ pub(super) async fn write(
         .rows_affected(),
         (Some(bytes), false, Some(rev)) => sqlx::query(
             "UPDATE sessions SET revision = $2, touched = $3, bytes = $4 \
-             WHERE user_id = $1 AND revision = $5",
+             WHERE who = $1 AND revision = $5",
         )
-        .bind(s.user.0)
+        .bind(&who)
         .bind(next)
         .bind(secs(s.touched))
         .bind(bytes)
@@ -43,20 +46,18 @@ pub(super) async fn write(
         .rows_affected(),
         (_, _, None) => {
             // Deleting what was read as absent: it must still be absent.
-            let n: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions WHERE user_id = $1")
-                .bind(s.user.0)
+            let n: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions WHERE who = $1")
+                .bind(&who)
                 .fetch_one(&mut *conn)
                 .await?;
             u64::from(n == 0)
         }
-        (_, _, Some(rev)) => {
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND revision = $2")
-                .bind(s.user.0)
-                .bind(rev as i64)
-                .execute(&mut *conn)
-                .await?
-                .rows_affected()
-        }
+        (_, _, Some(rev)) => sqlx::query("DELETE FROM sessions WHERE who = $1 AND revision = $2")
+            .bind(&who)
+            .bind(rev as i64)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected(),
     };
     if done == 0 {
         return Err(CommitError::Conflict);
@@ -68,8 +69,8 @@ pub(super) async fn write(
 impl SessionStore for PgStore {
     async fn load_session(&self, user: UserId) -> Result<Option<StoredSession>, StoreError> {
         let row: Option<(i64, i64, Vec<u8>)> =
-            sqlx::query_as("SELECT revision, touched, bytes FROM sessions WHERE user_id = $1")
-                .bind(user.0)
+            sqlx::query_as("SELECT revision, touched, bytes FROM sessions WHERE who = $1")
+                .bind(self.names().who(user))
                 .fetch_optional(&self.pool)
                 .await?;
         Ok(row.map(|(rev, touched, bytes)| StoredSession {

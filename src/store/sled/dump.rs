@@ -247,7 +247,31 @@ impl Dump for SledStore {
         })
     }
 
-    async fn import(&self, records: Vec<Record>) -> Result<(), StoreError> {
+    async fn import(
+        &self,
+        secret: &[u8; 32],
+        records: Vec<Record>,
+        force: bool,
+    ) -> Result<(), StoreError> {
+        // The secret is the key file's header and derives the server's key: a store made
+        // with another would hide every imported session from its user.
+        if secret != self.keys.secret() {
+            return Err(StoreError::Backend(
+                "this sled database was created with another secret: import into one \
+                 created for the snapshot"
+                    .into(),
+            ));
+        }
+        if !self.is_empty().await? {
+            return Err(if force {
+                StoreError::Backend(
+                    "sled imports only into a new database (a restore replaces the directory)"
+                        .into(),
+                )
+            } else {
+                StoreError::NotEmpty
+            });
+        }
         {
             let _w = self.writing();
             for r in records {

@@ -1,10 +1,14 @@
 //! Numbers as Italians write them in a chat: `50.000`, `50 mila`, `50k`, `cinquantamila`,
-//! `un milione`, `circa 50 mila`, `più o meno 60.000`, `25%`, `25 per cento`.
+//! `un milione`, `circa 50 mila`, `più o meno 60.000`, `25%`, `25 per cento`; English
+//! numbers in [`english`].
 //!
 //! Two uses: a whole typed answer read as one number ([`parse_amount`], for the questions
 //! of the eligibility check), and every amount found in a longer message with the words
 //! right after it ([`amounts`], for the profile facts). Approximations (`circa`, `più o
-//! meno`) are read as the number they approximate. Pure functions over strings.
+//! meno`) are read as the number they approximate. Pure functions over strings, below
+//! both [`crate::understand`] and [`crate::eligibility`], which both read numbers.
+
+pub mod english;
 
 /// Number words, longest first so that `ottanta` wins over `otto` and `diciassette` over
 /// `dieci`; elided forms (`vent`, `trent`) cover `ventuno`, `trentotto`.
@@ -182,7 +186,7 @@ fn norm(w: &str) -> String {
     if w == "%" || w == "€" || w.chars().any(|c| c.is_ascii_digit()) {
         w.to_string()
     } else {
-        crate::search::fold_str(w)
+        crate::fold::fold_str(w)
     }
 }
 

@@ -1,0 +1,258 @@
+//! What a question is made of: the analysed concepts of one message ([`Analysed`]) and
+//! how the index turns text into them (stems, typo correction, synonym groups, question
+//! words, words that only name a call). Ranking reads these; nothing here touches tantivy's
+//! postings.
+
+use std::collections::HashSet;
+
+use super::analysis::{fuzzy_distance, levenshtein_within, tokens};
+use super::{MAX_CONCEPTS, MAX_QUERY_CHARS, SearchIndex};
+
+/// A question analysed into concepts (a word, or a synonym group found in the question).
+#[derive(Debug, Clone, Default)]
+pub struct Analysed {
+    pub(super) concepts: Vec<Concept>,
+    /// Stems of the question words the index knows (copied here for [`Self::asks_with`]).
+    pub(super) question_stems: std::sync::Arc<HashSet<String>>,
+    /// True when the question was cut to [`MAX_QUERY_CHARS`].
+    pub truncated: bool,
+    /// Weight of the question's words that no entry has (as if each were in one entry).
+    pub(super) unknown: f32,
+    /// How many such words.
+    pub(super) unknown_words: usize,
+    /// Weight taken off words that only name a call (it still counts as known).
+    pub(super) light_weight: f32,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct Concept {
+    /// Stems of the user's own word(s).
+    pub(super) stems: Vec<String>,
+    /// Synonyms of it, each as the stems of its words (all must be found).
+    pub(super) alt_terms: Vec<Vec<String>>,
+    /// How much the concept tells entries apart (inverse document frequency).
+    pub(super) weight: f32,
+    /// A question word (`quando`, `quanto`…).
+    pub(super) question: bool,
+    /// Only names a call (see [`SearchIndex::search_light`]).
+    pub(super) light: bool,
+}
+
+impl Analysed {
+    pub fn is_empty(&self) -> bool {
+        self.concepts.is_empty()
+    }
+
+    /// The stems of the question's own words (for grouping alike questions).
+    pub fn stems(&self) -> Vec<String> {
+        self.concepts.iter().flat_map(|c| c.stems.clone()).collect()
+    }
+
+    /// Share of the question's weight in words the pack does not know (0..=1): a
+    /// question mostly about unknown things is not answered from what little matches.
+    pub fn unknown_share(&self) -> f32 {
+        let known: f32 = self.concepts.iter().map(|c| c.weight).sum::<f32>() + self.light_weight;
+        if self.unknown + known <= 0.0 {
+            0.0
+        } else {
+            self.unknown / (self.unknown + known)
+        }
+    }
+
+    /// How many words of the question the pack does not know (`domani`, `telefono`).
+    pub fn unknown_words(&self) -> usize {
+        self.unknown_words
+    }
+
+    /// How many known concepts say what is asked (not question words, not call names).
+    pub fn content_concepts(&self) -> usize {
+        self.concepts
+            .iter()
+            .filter(|c| c.weight > 0.0 && !c.question && !c.light)
+            .count()
+    }
+
+    /// Weight of the known concepts.
+    pub fn known_weight(&self) -> f32 {
+        self.concepts.iter().map(|c| c.weight).sum()
+    }
+
+    /// The question words it asks with (`quando`, `chi`…), as stems.
+    pub fn asks_with(&self) -> Vec<&str> {
+        self.concepts
+            .iter()
+            .filter(|c| c.question || c.stems.iter().any(|s| self.question_stems.contains(s)))
+            .flat_map(|c| c.stems.iter())
+            .filter(|s| self.question_stems.contains(*s))
+            .map(String::as_str)
+            .collect()
+    }
+
+    /// The question only names a call (and maybe asks `cos'è`): it asks what the call is.
+    pub fn names_only(&self) -> bool {
+        self.unknown == 0.0
+            && self.concepts.iter().any(|c| c.light)
+            && self
+                .concepts
+                .iter()
+                .all(|c| c.light || c.question || c.weight == 0.0)
+    }
+
+    /// Weight of the known concepts that are not question words (`quando`, `chi`…): a
+    /// question with none asks nothing the pack can tell apart.
+    pub fn content_weight(&self) -> f32 {
+        self.concepts
+            .iter()
+            .filter(|c| !c.question && !c.light)
+            .map(|c| c.weight)
+            .sum()
+    }
+}
+
+impl SearchIndex {
+    pub(super) fn stem_word(&self, w: &str) -> Option<String> {
+        if let Some(s) = self.stem_of.get(w) {
+            return s.clone();
+        }
+        let mut a = self.stem.clone();
+        tokens(&mut a, w).into_iter().next()
+    }
+
+    /// The word itself when the index knows it; otherwise the closest known word within
+    /// the edit distance allowed for its length (ties: the more frequent word).
+    pub(super) fn correct(&self, w: String) -> String {
+        if self.vocab.contains_key(&w) {
+            return w;
+        }
+        // Another form of a known word (`cofinanziare` next to `cofinanziamento`) is no
+        // typo: its stem already matches.
+        if self
+            .stem_word(&w)
+            .is_some_and(|s| self.idf.contains_key(&s))
+        {
+            return w;
+        }
+        let d = fuzzy_distance(&w) as usize;
+        if d == 0 {
+            return w;
+        }
+        let len = w.chars().count();
+        let mut best: Option<(usize, u32, &str)> = None;
+        for l in len.saturating_sub(d)..=len + d {
+            for (cand, freq) in self.by_len.get(l).into_iter().flatten() {
+                // Two edits that also change the length by two (`presidente` →
+                // `presente`) make another word, not a typo.
+                if d == 2 && l.abs_diff(len) > 1 {
+                    continue;
+                }
+                let dist = levenshtein_within(&w, cand, d);
+                if dist <= d
+                    && best.is_none_or(|(bd, bf, _)| {
+                        (dist, std::cmp::Reverse(*freq)) < (bd, std::cmp::Reverse(bf))
+                    })
+                {
+                    best = Some((dist, *freq, cand));
+                }
+            }
+        }
+        best.map(|(_, _, c)| c.to_string()).unwrap_or(w)
+    }
+
+    /// Splits a question into concepts; synonym phrases found in it become one concept.
+    pub fn analyse(&self, question: &str) -> Analysed {
+        let truncated = question.chars().count() > MAX_QUERY_CHARS;
+        let question: String = question.chars().take(MAX_QUERY_CHARS).collect();
+        let mut all = self.all.clone();
+        // Typos first, so that a misspelt word still takes part in synonym phrases; stop
+        // words stay for the phrases and are dropped after.
+        let words: Vec<String> = tokens(&mut all, &question)
+            .into_iter()
+            .map(|w| {
+                if self.stops.contains(&w) {
+                    w
+                } else {
+                    self.correct(w)
+                }
+            })
+            .collect();
+        let mut covered = vec![false; words.len()];
+        let mut concepts: Vec<Concept> = Vec::new();
+        // Longest phrases first, across groups: `quanti soldi` (the budget) before `soldi`
+        // (a grant) takes the words.
+        for &(g, t) in &self.synonym_order {
+            let group = &self.synonyms[g];
+            let term = &group[t];
+            {
+                let n = term.len();
+                if n == 0 || n > words.len() {
+                    continue;
+                }
+                if let Some(start) = (0..=words.len() - n)
+                    .find(|&s| words[s..s + n] == term[..] && covered[s..s + n].iter().all(|c| !c))
+                {
+                    covered[start..start + n].iter_mut().for_each(|c| *c = true);
+                    let own: Vec<String> = term.iter().filter_map(|w| self.stem_word(w)).collect();
+                    let mut alt: Vec<Vec<String>> = group
+                        .iter()
+                        .filter(|t| *t != term)
+                        .map(|t| {
+                            t.iter()
+                                .filter_map(|w| self.stem_word(w))
+                                .collect::<Vec<_>>()
+                        })
+                        .filter(|t| !t.is_empty() && *t != own)
+                        .collect();
+                    alt.sort();
+                    alt.dedup();
+                    let weight = self.weight_of(self.concept_df(&own, &alt));
+                    concepts.push(Concept {
+                        light: false,
+                        question: own.iter().all(|s| self.question_stems.contains(s)),
+                        stems: own,
+                        alt_terms: alt,
+                        weight,
+                    });
+                }
+            }
+        }
+        let mut seen = HashSet::new();
+        let mut unknown = 0.0;
+        let mut unknown_words = 0;
+        for (w, _) in words.iter().zip(&covered).filter(|(_, c)| !**c) {
+            if !seen.insert(w.clone()) {
+                continue;
+            }
+            // One- and two-letter words (`va`, `ci`) say nothing on their own; acronyms
+            // that short (`ue`) count through the synonyms.
+            if w.chars().count() <= 2 && !w.chars().all(|c| c.is_ascii_digit()) {
+                continue;
+            }
+            let Some(s) = self.stem_word(w) else { continue };
+            let weight = self.weight_of(self.concept_df(std::slice::from_ref(&s), &[]));
+            if weight == 0.0 {
+                // Numbers and short words say nothing either way.
+                if w.chars().count() > 3 && !w.chars().any(|c| c.is_ascii_digit()) {
+                    unknown += self.unknown_weight();
+                    unknown_words += 1;
+                }
+                continue;
+            }
+            concepts.push(Concept {
+                light: false,
+                question: self.question_stems.contains(&s),
+                stems: vec![s],
+                alt_terms: Vec::new(),
+                weight,
+            });
+        }
+        concepts.truncate(MAX_CONCEPTS);
+        Analysed {
+            concepts,
+            question_stems: self.question_stems.clone(),
+            truncated,
+            unknown,
+            unknown_words,
+            light_weight: 0.0,
+        }
+    }
+}

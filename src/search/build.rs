@@ -1,0 +1,155 @@
+//! Building a [`SearchIndex`]: the tantivy schema and documents, the vocabulary and
+//! stems computed once, document frequencies and weights, and the synonym groups in the
+//! order they are matched (longest first). Done once per pack load, off the async workers.
+
+use super::*;
+
+impl SearchIndex {
+    /// Builds an index from documents and synonym groups, analysed in `lang`.
+    pub fn build_in(
+        lang: crate::text::Lang,
+        docs: Vec<Doc>,
+        synonyms: &[Vec<String>],
+    ) -> Result<SearchIndex, SearchError> {
+        let (mut stem, mut fold) = analysis::analyzers(lang);
+        let mut sb = Schema::builder();
+        let text = |tok: &str, stored: bool| {
+            let idx = TextFieldIndexing::default()
+                .set_tokenizer(tok)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions);
+            let o = TextOptions::default().set_indexing_options(idx);
+            if stored { o.set_stored() } else { o }
+        };
+        let fields = Fields {
+            ord: sb.add_u64_field("ord", NumericOptions::default().set_fast()),
+            kind: sb.add_u64_field("kind", NumericOptions::default().set_indexed()),
+            title: sb.add_text_field("title", text("it", false)),
+            body: sb.add_text_field("body", text("it", false)),
+        };
+        let index = Index::create_in_ram(sb.build());
+        // Custom tokenizers are not persisted with an index: register them on every open.
+        index.tokenizers().register("it", stem.clone());
+        let mut writer = index.writer_with_num_threads::<TantivyDocument>(1, 30_000_000)?;
+        let mut entries = Vec::with_capacity(docs.len());
+        let mut df: HashMap<String, u32> = HashMap::new();
+        let mut vocab: HashMap<String, u32> = HashMap::new();
+        for (i, d) in docs.into_iter().enumerate() {
+            // The help-desk placeholder is filled when shown, never searched.
+            let indexed = crate::knowledge::strip_help_desk(&d.body);
+            let mut doc = TantivyDocument::default();
+            doc.add_u64(fields.ord, i as u64);
+            doc.add_u64(fields.kind, d.kind.code());
+            doc.add_text(fields.title, join_acronyms(&d.title));
+            // Alternatives are more titles: one multi-valued field, one posting list.
+            doc.add_text(fields.title, join_acronyms(&d.alt));
+            doc.add_text(fields.body, join_acronyms(&indexed));
+            let title_all = format!("{}\n{}", d.title, d.alt);
+            writer.add_document(doc)?;
+            let all = format!("{title_all}\n{indexed}");
+            let title_stems: HashSet<String> = tokens(&mut stem, &d.title).into_iter().collect();
+            let alt_stems: HashSet<String> = tokens(&mut stem, &d.alt).into_iter().collect();
+            let body_stems: HashSet<String> = tokens(&mut stem, &indexed).into_iter().collect();
+            let mut phrasings = vec![title_stems.clone()];
+            if d.kind == EntryKind::Faq {
+                phrasings.extend(
+                    d.alt
+                        .lines()
+                        .map(|l| tokens(&mut stem, l).into_iter().collect::<HashSet<_>>())
+                        .filter(|p| !p.is_empty()),
+                );
+            }
+            let mut seen: HashSet<&String> = HashSet::new();
+            for s in title_stems.iter().chain(&alt_stems).chain(&body_stems) {
+                if seen.insert(s) {
+                    *df.entry(s.clone()).or_insert(0u32) += 1;
+                }
+            }
+            for w in tokens(&mut fold, &all) {
+                *vocab.entry(w).or_insert(0u32) += 1;
+            }
+            entries.push(Entry {
+                title_words: crate::fold::fold_str(&join_acronyms(&d.title))
+                    .split_whitespace()
+                    .map(String::from)
+                    .collect(),
+                doc: d,
+                title_stems,
+                alt_stems,
+                body_stems,
+                phrasings,
+            });
+        }
+        writer.commit()?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        reader.reload()?;
+        let stops: HashSet<String> = analysis::stop_words(lang).into_iter().collect();
+        let mut all = all_words_analyzer();
+        let synonyms: Vec<Vec<Vec<String>>> = synonyms
+            .iter()
+            .map(|g| {
+                // Phrases keep their stop words (`soldi miei` is not `soldi`); a phrase of
+                // stop words only could never tell anything apart.
+                g.iter()
+                    .filter_map(|t| {
+                        let toks = tokens(&mut all, t);
+                        toks.iter().any(|w| !stops.contains(w)).then_some(toks)
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .filter(|g: &Vec<Vec<String>>| g.len() > 1)
+            .collect();
+        for w in synonyms.iter().flatten().flatten() {
+            vocab.entry(w.clone()).or_insert(1);
+        }
+        let mut by_len: Vec<Vec<(String, u32)>> = Vec::new();
+        for (w, n) in &vocab {
+            let l = w.chars().count();
+            if by_len.len() <= l {
+                by_len.resize(l + 1, Vec::new());
+            }
+            by_len[l].push((w.clone(), *n));
+        }
+        let stem_of = vocab
+            .keys()
+            .map(|w| (w.clone(), tokens(&mut stem, w).into_iter().next()))
+            .collect();
+        let question_stems = std::sync::Arc::new(
+            analysis::question_words(lang)
+                .split_whitespace()
+                .filter_map(|w| tokens(&mut stem, w).into_iter().next())
+                .collect(),
+        );
+        let n = entries.len().max(1) as f32;
+        let idf = df
+            .iter()
+            .map(|(s, &d)| (s.clone(), (1.0 + n / d.max(1) as f32).ln()))
+            .collect();
+        let mut synonym_order: Vec<(usize, usize)> = synonyms
+            .iter()
+            .enumerate()
+            .flat_map(|(g, terms)| (0..terms.len()).map(move |t| (g, t)))
+            .collect();
+        synonym_order.sort_by_key(|&(g, t)| std::cmp::Reverse(synonyms[g][t].len()));
+        Ok(SearchIndex {
+            english: None,
+            learned: None,
+            synonym_order,
+            idf,
+            reader,
+            fields,
+            stem,
+            all,
+            stops,
+            entries,
+            df,
+            by_len,
+            stem_of,
+            question_stems,
+            vocab,
+            synonyms,
+        })
+    }
+}

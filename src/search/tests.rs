@@ -1,0 +1,148 @@
+//! Unit tests of the search index: analysis, typo correction, ranking and confidence on
+//! small hand-made corpora.
+
+use super::*;
+use crate::reply::Span;
+
+fn doc(id: &str, title: &str, body: &str) -> Doc {
+    Doc {
+        id: id.into(),
+        kind: EntryKind::Faq,
+        call: None,
+        calls: Vec::new(),
+        audience: None,
+        title: title.into(),
+        alt: String::new(),
+        body: body.into(),
+        source: "test".into(),
+    }
+}
+
+fn index() -> SearchIndex {
+    SearchIndex::build(
+        vec![
+            doc(
+                "faq:scadenza",
+                "Qual è la scadenza del bando?",
+                "Il termine è il 27/02/2020 dopo due proroghe.",
+            ),
+            doc(
+                "faq:perche",
+                "Perché esiste la strategia?",
+                "Per coniugare politiche sociali e lavoro.",
+            ),
+            doc(
+                "faq:pmi",
+                "Le piccole e medie imprese possono partecipare?",
+                "Sì, in via prioritaria.",
+            ),
+            doc("faq:novita", "Quali novità ci sono?", "Nessuna novità."),
+        ],
+        &[vec!["pmi".into(), "piccole e medie imprese".into()]],
+    )
+    .unwrap()
+}
+
+fn best(ix: &SearchIndex, q: &str) -> Option<String> {
+    ix.search(q, 3)
+        .hits
+        .first()
+        .map(|h| ix.entry(h.entry).doc.id.clone())
+}
+
+#[test]
+fn accents_case_and_inflections_do_not_matter() {
+    let ix = index();
+    assert_eq!(best(&ix, "perche"), Some("faq:perche".into()));
+    assert_eq!(best(&ix, "NOVITA"), Some("faq:novita".into()));
+    assert_eq!(best(&ix, "scadenze dei bandi"), Some("faq:scadenza".into()));
+}
+
+#[test]
+fn typos_are_tolerated_but_short_words_are_not_fuzzed() {
+    let ix = index();
+    assert_eq!(best(&ix, "scadensa"), Some("faq:scadenza".into()));
+}
+
+#[test]
+fn synonyms_expand_the_question() {
+    let ix = index();
+    let r = ix.search("possono partecipare le pmi?", 3);
+    assert_eq!(ix.entry(r.hits[0].entry).doc.id, "faq:pmi");
+    assert_eq!(r.confidence, Confidence::High);
+}
+
+#[test]
+fn dotted_acronyms_are_joined_and_nothing_else() {
+    let cases = [
+        ("il Piano A.L.Fa. 2026", "il Piano ALFa 2026"),
+        ("la D.G.R. n. 22-5076", "la DGR n. 22-5076"),
+        ("(we.ca.re)", "(wecare)"),
+        ("fine frase. Nuova frase.", "fine frase. Nuova frase."),
+        ("ore 12.00 del 13.09.2019", "ore 12.00 del 13.09.2019"),
+        ("www.regione.piemonte.it", "www.regione.piemonte.it"),
+        ("a.b", "a.b"),
+    ];
+    for (input, want) in cases {
+        assert_eq!(join_acronyms(input), want, "{input}");
+    }
+}
+
+#[test]
+fn query_syntax_is_just_text() {
+    let ix = index();
+    for q in [
+        "\"(AND",
+        "*",
+        "scadenza: quando",
+        "a:b OR c^2 ~ 'x' +-",
+        "(((",
+        "🙂🙂",
+        "",
+        "   ",
+    ] {
+        let r = ix.search(q, 3);
+        assert!(r.hits.len() <= 3, "{q}");
+    }
+    assert_eq!(best(&ix, "scadenza: quando?"), Some("faq:scadenza".into()));
+    let long = "parola ".repeat(700);
+    let r = ix.search(&long, 3);
+    assert!(r.query.truncated);
+    assert_eq!(r.confidence, Confidence::None);
+}
+
+#[test]
+fn unrelated_questions_have_no_confident_answer() {
+    let ix = index();
+    assert_eq!(
+        ix.search("ricetta della carbonara", 3).confidence,
+        Confidence::None
+    );
+    assert_eq!(ix.search("il e di", 3).confidence, Confidence::None);
+}
+
+#[test]
+fn excerpts_mark_the_matched_words() {
+    let ix = index();
+    let q = ix.analyse("proroga della scadensa");
+    let r = ix.excerpt(
+        &q,
+        "Il termine è stato prorogato, la scadenza è il 27/02/2020.",
+        300,
+    );
+    let marks: Vec<_> =
+        r.0.iter()
+            .filter_map(|s| {
+                if let Span::Mark(m) = s {
+                    Some(m.as_str())
+                } else {
+                    None
+                }
+            })
+            .collect();
+    assert_eq!(marks, vec!["prorogato", "scadenza"]);
+    assert_eq!(
+        r.to_plain(),
+        "Il termine è stato prorogato, la scadenza è il 27/02/2020."
+    );
+}
