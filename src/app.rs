@@ -36,7 +36,6 @@ use crate::outgoing::Target;
 use crate::reminders::Subscription;
 use crate::reply::{Document, Reply};
 use crate::search::{SearchError, SearchIndex};
-pub use desk::StaffReply;
 pub use session::Loaded;
 
 use crate::store::{AskedQuestion, Commit, CommitError, Store, StoreError, UserId};

@@ -9,26 +9,12 @@ use jiff::Timestamp;
 
 use super::{App, AppError, Delivery, Incoming};
 use crate::dialogue::Engine;
-use crate::helpdesk::staff::{self, Desk, Need, Reloaded, StaffEffect};
+use crate::helpdesk::staff::{self, Desk, Need, Reloaded, StaffEffect, StaffReply};
 use crate::helpdesk::statistics;
-use crate::helpdesk::teach::Actor;
 use crate::helpdesk::tickets::{self, TicketEvent};
 use crate::helpdesk::{NewTicket, chart};
 use crate::reply::Reply;
 use crate::store::{Commit, StoreError};
-
-/// A staff reply in the staff group to one of the bot's messages.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StaffReply {
-    pub chat: i64,
-    /// The bot's message replied to.
-    pub replied_to: i32,
-    /// The staff member's message (copied to the user).
-    pub message: i32,
-    /// Its text, if it is a text: offered as a FAQ.
-    pub text: Option<String>,
-    pub by: Actor,
-}
 
 impl App {
     /// A staff member's event, if it is one of theirs (a forward, a staff command, a

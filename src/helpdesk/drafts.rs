@@ -217,10 +217,17 @@ pub fn card(d: &Draft, double_review: bool) -> Reply {
     if !d.alternatives.is_empty() {
         r.para().append(tx.t("teach.card.alternatives", &[]));
         for (i, a) in d.alternatives.iter().enumerate() {
-            let mark = if a.keep { "✓" } else { "✗" };
+            let mark = tx.s(
+                if a.keep {
+                    "teach.mark.keep"
+                } else {
+                    "teach.mark.drop"
+                },
+                &[],
+            );
             r.line().append(tx.t(
                 "teach.card.alternative",
-                &[("mark", mark), ("text", &a.text)],
+                &[("mark", &mark), ("text", &a.text)],
             ));
             if open {
                 let key = if a.keep {

@@ -14,7 +14,7 @@ use jiff::Timestamp;
 use super::drafts::TeachButton;
 use super::ready;
 use super::settings::STAFF_LANG;
-use super::teach::{Field, parse_edit};
+use super::teach::{Actor, Field, parse_edit};
 use super::tickets::{self, TicketEvent};
 use crate::action::Action;
 use crate::command::{Command, Who};
@@ -104,6 +104,19 @@ pub struct StaffOutcome {
     pub desk: Desk,
     pub replies: Vec<Delivery>,
     pub effects: Vec<StaffEffect>,
+}
+
+/// A staff reply in the staff group to one of the bot's messages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StaffReply {
+    pub chat: i64,
+    /// The bot's message replied to.
+    pub replied_to: i32,
+    /// The staff member's message (copied to the user).
+    pub message: i32,
+    /// Its text, if it is a text: offered as a FAQ.
+    pub text: Option<String>,
+    pub by: Actor,
 }
 
 /// A staff member's event, if it is one of theirs; `None`: handle it like anyone's.
