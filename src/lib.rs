@@ -2,15 +2,24 @@
 //!
 //! # Layout
 //!
+//! Layers, each importing only those below it: [`fold`], [`numbers`], [`text`] →
+//! [`knowledge`] → [`search`], [`understand`], [`eligibility`], [`documents`] →
+//! [`decide`] → [`dialogue`] (the engine) → [`app`] → adapters ([`telegram`], [`console`],
+//! `main.rs`). The pack's data types live in [`knowledge`], also those another module
+//! works on (questionnaires, official documents), so that nothing below reaches up.
+//!
+//! - [`fold`] is how text is compared everywhere: lower case, accents folded, acronyms
+//!   joined.
 //! - [`knowledge`] reads and validates `knowledge/` (calls, FAQs, synonyms) with file:line
-//!   errors; deadlines are data with a history ([`knowledge::Deadline`]);
-//!   [`knowledge::english`] builds the English view of the pack from `knowledge/en/`.
+//!   errors (every loader reads through `knowledge/files.rs`); deadlines are data with a
+//!   history ([`knowledge::Deadline`]); [`knowledge::questionnaire`] holds the eligibility
+//!   questionnaires (types, what a condition means, their loading and checks) and
+//!   [`knowledge::documents`] the official documents and their passages as the pack holds
+//!   them; [`knowledge::english`] builds the English view of the pack from `knowledge/en/`.
 //!   [`knowledge::audit`] finds sentences that contradict the pack's own data;
 //!   [`knowledge::regression`] reads the regression set (`knowledge/regression.toml`).
 //! - [`documents`] reads the official documents of the calls (PDF, DOCX, HTML, text) and
 //!   splits them into citable passages (article, paragraph, page), cached by content hash.
-//! - [`fold`] is how text is compared everywhere: lower case, accents folded, acronyms
-//!   joined.
 //! - [`understand`] reads a message before it is searched: chat spellings, the calls it
 //!   names (aliases in the call files), profile facts (size, place, partners, amounts),
 //!   who is asking, and the question part of a long self-description;
@@ -29,8 +38,9 @@
 //!   bando?» or an honest "non lo so". Whether the best entry is sure enough to answer
 //!   directly is the learned decision when the pack has a ranker file (features in
 //!   `decide::features`), else hand-set margins.
-//! - [`eligibility`] models questionnaires, rules and typed answers and evaluates them
-//!   (pure); the questionnaires are loaded by [`knowledge`], asked by [`dialogue`].
+//! - [`eligibility`] evaluates questionnaires (next question, verdict with reasons,
+//!   profile matching, test cases) and reads typed answers (pure); the questionnaires are
+//!   data of [`knowledge`] (re-exported here), asked by [`dialogue`].
 //! - [`dialogue`] is the engine: a pure function of (session, event, now) returning the
 //!   new session (with the call in focus and the profile facts), the replies and the side
 //!   effects to carry out (among them what was answered, as data, for measurement). Each

@@ -2,7 +2,7 @@
 //! decide which are asked, rules with their verdicts, reasons and citations, test cases.
 //!
 //! These are data of the knowledge pack, so they live with it: the loader
-//! ([`load`], with [`rules`] for conditions and [`checks`] for coverage and reachability)
+//! (`load.rs`, with `rules.rs` for conditions and `checks.rs` for coverage and reachability)
 //! builds them, and [`crate::eligibility`] evaluates them. Only what a condition *means*
 //! (when a test holds) is defined here, because loading needs it to find unreachable
 //! questions.
