@@ -176,6 +176,8 @@ impl Cues<'_> {
 /// Messages up to this many words are read whole: the question part is cut only out of
 /// longer ones.
 const SHORT: usize = 14;
+/// A question of at most this many words, with less than two content words, is bare.
+const BARE: usize = 4;
 /// A question with this many content words says what it asks by itself.
 const SELF_CONTAINED: usize = 3;
 
@@ -242,10 +244,13 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
                 opening
             }
         };
-        // A bare «è troppo?» or «è possibile?» asks about the sentence before it.
+        // A bare «è troppo?» or «è possibile?» asks about the sentence before it (a
+        // longer one, «Quando scade il bando per il welfare?», asks by itself even when
+        // its words are too common in the pack to weigh).
         let mut chosen: Vec<&str> = chosen;
         if let Some(first) = chosen.first().copied()
             && content_words(&read_part(first), k, cues.content) < 2
+            && read_part(first).len() <= BARE
             && let Some(i) = parts.iter().position(|(s, _)| s == first)
             && i > 0
         {
