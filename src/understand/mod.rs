@@ -456,6 +456,32 @@ mod tests {
     }
 
     #[test]
+    fn a_question_in_common_words_is_not_bare() {
+        // In a pack about welfare calls `bando` and `welfare` weigh nothing: the question
+        // still says what it asks, and the description before it is not searched.
+        let tx = crate::text::texts(crate::text::Lang::It);
+        let weighs = |w: &str| w == "scade" || w == "troppo";
+        let cues = Cues {
+            content: &weighs,
+            ..Cues::of(tx)
+        };
+        let r = read(
+            &pack(),
+            cues,
+            "Sono il titolare di un'officina meccanica a Pinerolo, 9 dipendenti. Quando scade il bando per il welfare?",
+        );
+        assert!(r.described);
+        assert_eq!(r.query, "quando scade il bando per il welfare");
+        // A bare question still asks about the sentence before it.
+        let r = read(
+            &pack(),
+            cues,
+            "Sono il titolare di un'officina meccanica a Pinerolo con 9 dipendenti e un budget di 50.000 euro. È troppo?",
+        );
+        assert!(r.query.starts_with("sono il titolare"), "{}", r.query);
+    }
+
+    #[test]
     fn a_long_sentence_is_read_from_where_it_asks() {
         let r = reading(
             "salve sono titolare di una impresa di pulizie con 40 dipendenti a Collegno e vorrei sapere se posso finanziare il babysitting",
