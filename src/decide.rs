@@ -278,8 +278,9 @@ fn decide_inner(
         };
         // The open call's answer must be as sure as any direct answer, its rivals being
         // the entries that answer something else (not the other calls' same answer).
-        let mut same: Vec<usize> = lines.clone();
-        same.push(*entry);
+        // The open call's answer first, then the other calls' (as in the lines).
+        let mut same: Vec<usize> = vec![*entry];
+        same.extend(lines.iter().copied());
         let chosen = weighed
             .iter()
             .find(|w| w.entry == *entry)

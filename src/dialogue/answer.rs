@@ -466,11 +466,13 @@ impl Engine<'_> {
 
     /// The one call all these entries belong to, if they are all about the same one.
     fn one_call(&self, entries: &[usize]) -> Option<CallId> {
+        // General entries (a glossary's definition) are about no call and answer for
+        // any: they do not make a menu about several calls.
         let mut calls = entries
             .iter()
-            .map(|&e| self.index.entry(e).doc.call.clone());
-        let first = calls.next()??;
-        calls.all(|c| c.as_ref() == Some(&first)).then_some(first)
+            .filter_map(|&e| self.index.entry(e).doc.call.clone());
+        let first = self.index.entry(*entries.first()?).doc.call.clone()?;
+        calls.all(|c| c == first).then_some(first)
     }
 
     /// "Non ho trovato", never without options: what matched a little, the calls, help

@@ -176,6 +176,8 @@ impl Cues<'_> {
 /// Messages up to this many words are read whole: the question part is cut only out of
 /// longer ones.
 const SHORT: usize = 14;
+/// A question of at most this many words, with less than two content words, is bare.
+const BARE: usize = 4;
 /// A question with this many content words says what it asks by itself.
 const SELF_CONTAINED: usize = 3;
 
@@ -242,10 +244,13 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
                 opening
             }
         };
-        // A bare «è troppo?» or «è possibile?» asks about the sentence before it.
+        // A bare «è troppo?» or «è possibile?» asks about the sentence before it (a
+        // longer one, «Quando scade il bando per il welfare?», asks by itself even when
+        // its words are too common in the pack to weigh).
         let mut chosen: Vec<&str> = chosen;
         if let Some(first) = chosen.first().copied()
             && content_words(&read_part(first), k, cues.content) < 2
+            && read_part(first).len() <= BARE
             && let Some(i) = parts.iter().position(|(s, _)| s == first)
             && i > 0
         {
@@ -448,6 +453,32 @@ mod tests {
             r.query,
             "vorrei sapere se posso chiedere un contributo per lo smart working"
         );
+    }
+
+    #[test]
+    fn a_question_in_common_words_is_not_bare() {
+        // In a pack about welfare calls `bando` and `welfare` weigh nothing: the question
+        // still says what it asks, and the description before it is not searched.
+        let tx = crate::text::texts(crate::text::Lang::It);
+        let weighs = |w: &str| w == "scade" || w == "troppo";
+        let cues = Cues {
+            content: &weighs,
+            ..Cues::of(tx)
+        };
+        let r = read(
+            &pack(),
+            cues,
+            "Sono il titolare di un'officina meccanica a Pinerolo, 9 dipendenti. Quando scade il bando per il welfare?",
+        );
+        assert!(r.described);
+        assert_eq!(r.query, "quando scade il bando per il welfare");
+        // A bare question still asks about the sentence before it.
+        let r = read(
+            &pack(),
+            cues,
+            "Sono il titolare di un'officina meccanica a Pinerolo con 9 dipendenti e un budget di 50.000 euro. È troppo?",
+        );
+        assert!(r.query.starts_with("sono il titolare"), "{}", r.query);
     }
 
     #[test]
