@@ -36,7 +36,11 @@ pub use learned::{
     VERSION as RANKER_VERSION, sigmoid,
 };
 
-use std::collections::{HashMap, HashSet};
+// The index's maps and sets are built from the pack alone (a message only looks words up,
+// it never adds keys), so a fast seeded hasher is safe here: SipHash's protection against
+// chosen colliding keys buys nothing, and hashing stems was a tenth of the bot's own time.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+type HashSet<T> = std::collections::HashSet<T, foldhash::fast::RandomState>;
 
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
@@ -207,6 +211,9 @@ pub struct SearchIndex {
     /// The learned ranker's weights for this language (see `learned`), when the pack has
     /// them.
     learned: Option<Learned>,
+    /// Tells this index from any other for [`analysed::Recent`] (an address could be
+    /// reused after a reload).
+    serial: u64,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -445,7 +452,8 @@ impl SearchIndex {
             .unwrap_or_default();
         let candidates: Vec<(usize, f32)> = {
             // One column reader per segment, not one per hit.
-            let mut columns: HashMap<u32, Option<tantivy::columnar::Column<u64>>> = HashMap::new();
+            let mut columns: HashMap<u32, Option<tantivy::columnar::Column<u64>>> =
+                HashMap::default();
             top.into_iter()
                 .filter_map(|(score, addr)| {
                     let column = columns.entry(addr.segment_ord).or_insert_with(|| {

@@ -3,7 +3,7 @@
 //! words, words that only name a call). Ranking reads these; nothing here touches tantivy's
 //! postings.
 
-use std::collections::HashSet;
+use super::HashSet;
 
 use super::analysis::{fuzzy_distance, levenshtein_within, tokens};
 use super::{MAX_CONCEPTS, MAX_QUERY_CHARS, SearchIndex};
@@ -159,7 +159,22 @@ impl SearchIndex {
     }
 
     /// Splits a question into concepts; synonym phrases found in it become one concept.
+    ///
+    /// Answering one message analyses the same text several times (is anything left to
+    /// ask without the asker's words? which question words? then the search itself and
+    /// the passages): the last few analyses of this thread are kept and cloned.
     pub fn analyse(&self, question: &str) -> Analysed {
+        RECENT.with(|r| {
+            if let Some(a) = r.borrow().find(self.serial, question) {
+                return a.clone();
+            }
+            let a = self.analyse_afresh(question);
+            r.borrow_mut().keep(self.serial, question, &a);
+            a
+        })
+    }
+
+    fn analyse_afresh(&self, question: &str) -> Analysed {
         let truncated = question.chars().count() > MAX_QUERY_CHARS;
         let question: String = question.chars().take(MAX_QUERY_CHARS).collect();
         let mut all = self.all.clone();
@@ -215,11 +230,11 @@ impl SearchIndex {
                 }
             }
         }
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         let mut unknown = 0.0;
         let mut unknown_words = 0;
         for (w, _) in words.iter().zip(&covered).filter(|(_, c)| !**c) {
-            if !seen.insert(w.clone()) {
+            if !seen.insert(w.as_str()) {
                 continue;
             }
             // One- and two-letter words (`va`, `ci`) say nothing on their own; acronyms
@@ -255,4 +270,37 @@ impl SearchIndex {
             light_weight: 0.0,
         }
     }
+}
+
+/// How many analyses a thread keeps (one message analyses two or three texts).
+const RECENT_KEPT: usize = 4;
+
+thread_local! {
+    static RECENT: std::cell::RefCell<Recent> = const { std::cell::RefCell::new(Recent(Vec::new())) };
+}
+
+/// The last analyses made on a thread: (index serial, question, analysis), newest last.
+pub(super) struct Recent(Vec<(u64, String, Analysed)>);
+
+impl Recent {
+    fn find(&self, serial: u64, question: &str) -> Option<&Analysed> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(s, q, _)| *s == serial && q == question)
+            .map(|(_, _, a)| a)
+    }
+
+    fn keep(&mut self, serial: u64, question: &str, a: &Analysed) {
+        if self.0.len() == RECENT_KEPT {
+            self.0.remove(0);
+        }
+        self.0.push((serial, question.to_string(), a.clone()));
+    }
+}
+
+/// A number no other index of this process has (see [`Recent`]).
+pub(super) fn next_serial() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }

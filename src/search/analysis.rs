@@ -84,16 +84,51 @@ pub(super) fn tokens_at(a: &mut TextAnalyzer, text: &str) -> Vec<(String, usize,
     out
 }
 
+/// Words this long or shorter are compared on the stack (the analyzers drop tokens over
+/// 40 bytes, so every word of the pack and of a question fits).
+const SHORT: usize = 48;
+
 /// Edit distance (a transposition counts one), giving up with `max + 1` past `max`.
+///
+/// Typo correction compares a word with every known word of about its length, for every
+/// word the pack does not know: the characters and the three rows live on the stack
+/// (no allocation per comparison), and the lengths are checked before anything else.
 pub(super) fn levenshtein_within(a: &str, b: &str, max: usize) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
+    let mut ab = ['\0'; SHORT];
+    let mut bb = ['\0'; SHORT];
+    let (Some(la), Some(lb)) = (chars_into(a, &mut ab), chars_into(b, &mut bb)) else {
+        let a: Vec<char> = a.chars().collect();
+        let b: Vec<char> = b.chars().collect();
+        return osa_within(&a, &b, max, &mut vec![0; 3 * (b.len() + 1)]);
+    };
+    osa_within(&ab[..la], &bb[..lb], max, &mut [0; 3 * (SHORT + 1)])
+}
+
+/// The characters of `s` into `buf`, or `None` when they do not fit.
+fn chars_into(s: &str, buf: &mut [char; SHORT]) -> Option<usize> {
+    let mut n = 0;
+    for c in s.chars() {
+        *buf.get_mut(n)? = c;
+        n += 1;
+    }
+    Some(n)
+}
+
+/// Optimal string alignment distance of `a` and `b` within `max`; `rows` holds at least
+/// three rows of `b.len() + 1` cells.
+fn osa_within(a: &[char], b: &[char], max: usize, rows: &mut [usize]) -> usize {
     if a.len().abs_diff(b.len()) > max {
         return max + 1;
     }
-    let mut before: Vec<usize> = vec![0; b.len() + 1];
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
+    let w = b.len() + 1;
+    let (before, rest) = rows.split_at_mut(w);
+    let (prev, rest) = rest.split_at_mut(w);
+    let cur = &mut rest[..w];
+    let (mut before, mut prev, mut cur) = (before, prev, cur);
+    before.fill(0);
+    for (j, p) in prev.iter_mut().enumerate() {
+        *p = j;
+    }
     for i in 1..=a.len() {
         cur[0] = i;
         let mut row_min = cur[0];
@@ -136,6 +171,10 @@ mod tests {
         assert_eq!(levenshtein_within("scadensa", "scadenza", 1), 1);
         assert_eq!(levenshtein_within("scadenza", "scadnesza", 2), 2);
         assert!(levenshtein_within("bando", "mondo", 1) > 1);
+        // Past the stack's room the same distance is computed on the heap.
+        let long = "a".repeat(60);
+        assert_eq!(levenshtein_within(&long, &format!("{long}b"), 1), 1);
+        assert_eq!(levenshtein_within("novità", "novita", 1), 1);
     }
 
     /// Both languages run the same pipeline: folding, stop words, stemming.

@@ -31,8 +31,8 @@ impl SearchIndex {
         index.tokenizers().register("it", stem.clone());
         let mut writer = index.writer_with_num_threads::<TantivyDocument>(1, 30_000_000)?;
         let mut entries = Vec::with_capacity(docs.len());
-        let mut df: HashMap<String, u32> = HashMap::new();
-        let mut vocab: HashMap<String, u32> = HashMap::new();
+        let mut df: HashMap<String, u32> = HashMap::default();
+        let mut vocab: HashMap<String, u32> = HashMap::default();
         for (i, d) in docs.into_iter().enumerate() {
             // The help-desk placeholder is filled when shown, never searched.
             let indexed = crate::knowledge::strip_help_desk(&d.body);
@@ -58,7 +58,7 @@ impl SearchIndex {
                         .filter(|p| !p.is_empty()),
                 );
             }
-            let mut seen: HashSet<&String> = HashSet::new();
+            let mut seen: HashSet<&String> = HashSet::default();
             for s in title_stems.iter().chain(&alt_stems).chain(&body_stems) {
                 if seen.insert(s) {
                     *df.entry(s.clone()).or_insert(0u32) += 1;
@@ -112,6 +112,10 @@ impl SearchIndex {
             }
             by_len[l].push((w.clone(), *n));
         }
+        // Commonest first, then by word: the same correction whatever the map's order.
+        for bucket in &mut by_len {
+            bucket.sort_by(|(a, fa), (b, fb)| fb.cmp(fa).then_with(|| a.cmp(b)));
+        }
         let stem_of = vocab
             .keys()
             .map(|w| (w.clone(), tokens(&mut stem, w).into_iter().next()))
@@ -136,6 +140,7 @@ impl SearchIndex {
         Ok(SearchIndex {
             english: None,
             learned: None,
+            serial: analysed::next_serial(),
             synonym_order,
             idf,
             reader,

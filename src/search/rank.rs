@@ -12,7 +12,7 @@
 //! Words that no entry contains weigh nothing (they cannot tell entries apart), but they
 //! are counted: a question made mostly of them is about something the pack does not know.
 
-use std::collections::HashSet;
+use super::HashSet;
 
 use super::{Analysed, Concept, Confidence, Entry, EntryKind, Hit, LIGHT, SearchIndex};
 

@@ -146,3 +146,20 @@ fn excerpts_mark_the_matched_words() {
         "Il termine è stato prorogato, la scadenza è il 27/02/2020."
     );
 }
+
+/// Analyses are kept per thread for the texts of one message, but never handed from one
+/// index to another: the same words weigh what each index says.
+#[test]
+fn a_kept_analysis_belongs_to_its_own_index() {
+    let ix = index();
+    let other = SearchIndex::build(vec![doc("faq:altro", "Altro", "Niente.")], &[]).unwrap();
+    let q = "scadenza del bando";
+    let first = ix.analyse(q);
+    assert!(first.known_weight() > 0.0);
+    // Asked again: the same analysis.
+    assert_eq!(ix.analyse(q).stems(), first.stems());
+    assert_eq!(ix.analyse(q).known_weight(), first.known_weight());
+    // The other index knows none of these words.
+    assert_eq!(other.analyse(q).known_weight(), 0.0);
+    assert!(ix.analyse(q).known_weight() > 0.0);
+}
