@@ -16,13 +16,6 @@ use sportello::ops::logs::{self, LogFormat};
 use sportello::store::Store;
 use sportello::text::{Lang, texts};
 
-/// mimalloc instead of the system allocator: answering a message allocates many small,
-/// short-lived strings and vectors, and glibc's malloc/free took over a quarter of the
-/// bot's CPU (BENCHMARKS.md, "Where the time goes"); mimalloc's per-thread free lists
-/// cost a fraction of that and give memory back to the system sooner.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(
     name = "sportello",

@@ -14,6 +14,22 @@ use common::scrape::{free_port, get, sum, value, wait_status, wait_value};
 use serde_json::Value;
 
 const WAIT: Duration = Duration::from_secs(30);
+
+/// Waits until `n` update-to-reply measurements are recorded.
+async fn replied(addr: std::net::SocketAddr, n: u32) {
+    let m = wait_value(
+        addr,
+        "sportello_update_reply_seconds_count",
+        f64::from(n),
+        WAIT,
+    )
+    .await;
+    assert_eq!(
+        value(&m, "sportello_update_reply_seconds_count"),
+        Some(f64::from(n)),
+        "update {n} was not measured\n{m}"
+    );
+}
 const STAFF_CHAT: i64 = -100_777;
 
 async fn expect(
@@ -66,7 +82,11 @@ async fn metrics_and_health_follow_real_updates() {
     let (_, before) = get(addr, "/metrics").await;
     assert_eq!(sum(&before, "sportello_updates_total"), 0.0, "{before}");
 
+    // A chat is measured from its earliest unanswered update (src/ops/latency.rs), and
+    // the stand-in sees a reply before the sender hears Telegram accept it: each update
+    // waits for its own measurement, or the next one would count as the same burst.
     say(&api, &bot, user, "/start", user).await;
+    replied(addr, 1).await;
     say(
         &api,
         &bot,
@@ -75,9 +95,11 @@ async fn metrics_and_health_follow_real_updates() {
         user,
     )
     .await;
+    replied(addr, 2).await;
     // The check's first question meets a JSON 500 once and is sent again.
     api.fail_next_json("sendmessage", 500, 1);
     say(&api, &bot, user, "/verifica alfa-2026", user).await;
+    replied(addr, 3).await;
     say(
         &api,
         &bot,
@@ -86,7 +108,9 @@ async fn metrics_and_health_follow_real_updates() {
         user,
     )
     .await;
+    replied(addr, 4).await;
     say(&api, &bot, staff, "/ricarica", staff).await;
+    replied(addr, 5).await;
 
     // One measurement per update answered: four of the user's, one of the staff's.
     let m = wait_value(addr, "sportello_update_reply_seconds_count", 5.0, WAIT).await;
