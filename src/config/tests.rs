@@ -1,0 +1,152 @@
+//! Unit tests of the configuration: defaults, environment overrides, validation errors.
+
+use super::*;
+
+fn no_env(_: &str) -> Option<String> {
+    None
+}
+
+#[test]
+fn the_shipped_config_is_valid_and_documents_every_key() {
+    let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/config.toml"));
+    let cfg = Config::load(path, true, &no_env).unwrap();
+    assert!(cfg.knowledge.dir.ends_with("knowledge"));
+    // Every section of the defaults appears in the shipped file.
+    let src = std::fs::read_to_string(path).unwrap();
+    for key in [
+        "[knowledge]",
+        "[data]",
+        "backend",
+        "[telegram]",
+        "[helpdesk]",
+        "staff_chat_id",
+        "staff_user_ids",
+        "faq_file",
+        "documents_cache",
+        "session_idle_days",
+        "question_log_days",
+        "api_url",
+        "webhook_url",
+        "webhook_secret",
+        "instances",
+        "flood_messages",
+        "poll_timeout_secs",
+        "group_per_minute",
+        "private_interval_ms",
+        "[reminders]",
+        "offsets",
+        "per_chat_interval_ms",
+        "in_flight",
+        "[ops]",
+        "listen",
+        "webhook_path",
+        "log_format",
+        "log_salt",
+    ] {
+        assert!(src.contains(key), "config.toml does not document {key}");
+    }
+}
+
+#[test]
+fn env_overrides_and_errors_name_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("c.toml");
+    std::fs::write(&p, "[data]\ndir = \"d\"\n").unwrap();
+    let env = |k: &str| match k {
+        "SPORTELLO_KNOWLEDGE_DIR" => Some("/k".to_string()),
+        "SPORTELLO_DOCUMENTS_CACHE" => Some("/var/cache/s".to_string()),
+        "SPORTELLO_OPS_LISTEN" => Some("0.0.0.0:9091".to_string()),
+        _ => None,
+    };
+    let cfg = Config::load(&p, true, &env).unwrap();
+    assert_eq!(cfg.data.dir, dir.path().join("d"));
+    assert_eq!(cfg.knowledge.dir, PathBuf::from("/k"));
+    assert_eq!(cfg.knowledge.documents_cache, PathBuf::from("/var/cache/s"));
+    assert_eq!(cfg.ops.listen, "0.0.0.0:9091");
+    std::fs::write(&p, "[data]\n\nsession_idle_dayz = 3\n").unwrap();
+    let e = Config::load(&p, true, &no_env).unwrap_err().to_string();
+    assert!(e.contains("c.toml:3:"), "{e}");
+    std::fs::write(&p, "[reminders]\noffsets = [\"7d\", \"2x\"]\n").unwrap();
+    let e = Config::load(&p, true, &no_env).unwrap_err().to_string();
+    assert!(e.contains("reminders.offsets") && e.contains("2x"), "{e}");
+    std::fs::write(&p, "[reminders]\noffsets = []\n").unwrap();
+    assert!(Config::load(&p, true, &no_env).is_err());
+    std::fs::write(&p, "[helpdesk]\nfaq_file = \"per_call\"\n").unwrap();
+    let cfg = Config::load(&p, true, &no_env).unwrap();
+    assert_eq!(
+        cfg.helpdesk.faq_file,
+        crate::helpdesk::drafts::FaqFile::PerCall
+    );
+    std::fs::write(&p, "[helpdesk]\nfaq_file = \"per_bando\"\n").unwrap();
+    assert!(Config::load(&p, true, &no_env).is_err());
+    std::fs::write(
+        &p,
+        "[reminders]\noffsets = [\"2h\", \"1d\"]\nper_second = 100.0\n",
+    )
+    .unwrap();
+    let r = Config::load(&p, true, &no_env)
+        .unwrap()
+        .reminders
+        .settings()
+        .unwrap();
+    assert_eq!(r.offsets, vec![Offset::days(1), Offset::hours(2)]);
+    assert_eq!(r.per_second, 100.0);
+    std::fs::write(&p, "[helpdesk]\nstaff_chat_id = 42\n").unwrap();
+    let e = Config::load(&p, true, &no_env).unwrap_err().to_string();
+    assert!(e.contains("staff_chat_id"), "{e}");
+    std::fs::write(&p, "[helpdesk]\nstaff_user_ids = [5, -3]\n").unwrap();
+    let e = Config::load(&p, true, &no_env).unwrap_err().to_string();
+    assert!(e.contains("-3"), "{e}");
+    std::fs::write(
+        &p,
+        "[helpdesk]\nstaff_chat_id = -100123\nstaff_user_ids = [5]\n",
+    )
+    .unwrap();
+    let staff = Config::load(&p, true, &no_env).unwrap().helpdesk.staff();
+    assert_eq!((staff.chat, staff.users), (Some(-100123), vec![5]));
+    std::fs::write(&p, "[ops]\nlisten = \"nowhere\"\n").unwrap();
+    let e = Config::load(&p, true, &no_env).unwrap_err().to_string();
+    assert!(e.contains("ops.listen"), "{e}");
+    std::fs::write(&p, "[ops]\nwebhook_path = \"/ops\"\n").unwrap();
+    let e = Config::load(&p, true, &no_env).unwrap_err().to_string();
+    assert!(e.contains("webhook"), "{e}");
+    std::fs::write(
+        &p,
+        "[ops]\nlisten = \"127.0.0.1:9091\"\nlog_format = \"json\"\n",
+    )
+    .unwrap();
+    let ops = Config::load(&p, true, &no_env).unwrap().ops;
+    assert!(ops.metrics_on());
+    assert_eq!(ops.log_format, crate::ops::logs::LogFormat::Json);
+    std::fs::write(&p, "[telegram]\nmode = \"webhook\"\n").unwrap();
+    assert!(
+        Config::load(&p, true, &no_env)
+            .unwrap_err()
+            .to_string()
+            .contains("webhook_url")
+    );
+}
+
+#[test]
+fn webhook_mode_needs_a_fixed_secret_and_instances_share_the_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("c.toml");
+    let no_env = |_: &str| None;
+    std::fs::write(
+        &p,
+        "[telegram]\nmode = \"webhook\"\nwebhook_url = \"https://example.org/s\"\n\
+         instances = 3\nper_second = 30\ngroup_per_minute = 20\n",
+    )
+    .unwrap();
+    let e = Config::load(&p, true, &no_env).unwrap_err().to_string();
+    assert!(e.contains(WEBHOOK_SECRET_VAR), "{e}");
+    let env = |k: &str| (k == WEBHOOK_SECRET_VAR).then(|| "s3cret_Val-ue".to_string());
+    let cfg = Config::load(&p, true, &env).unwrap();
+    assert_eq!(cfg.telegram.webhook_secret, "s3cret_Val-ue");
+    let limits = cfg.telegram.limits();
+    assert_eq!((limits.per_second, limits.group_per_minute), (10, 6));
+    // A secret Telegram would refuse is refused here, without echoing it.
+    let bad = |k: &str| (k == WEBHOOK_SECRET_VAR).then(|| "no spaces!".to_string());
+    let e = Config::load(&p, true, &bad).unwrap_err().to_string();
+    assert!(e.contains("A-Z") && !e.contains("no spaces"), "{e}");
+}
