@@ -11,8 +11,8 @@ use jiff::Timestamp;
 use super::{Lang, Texts};
 use crate::knowledge::DeadlineAt;
 use crate::knowledge::deadline;
-use crate::reminders::Offset;
-use crate::reminders::schedule::OffsetUnit;
+use crate::schedule::Offset;
+use crate::schedule::OffsetUnit;
 
 const MONTHS: [&str; 12] = [
     "January",
