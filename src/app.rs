@@ -249,7 +249,6 @@ impl App {
         now: Timestamp,
     ) -> Result<Vec<Delivery>, AppError> {
         let deliveries = self.apply(incoming, now, None, None).await?;
-        let lang = incoming.lang.unwrap_or_default();
         let mut out = Vec::with_capacity(deliveries.len());
         for d in deliveries {
             out.push(match d {
@@ -257,6 +256,7 @@ impl App {
                     path,
                     file_name,
                     caption,
+                    lang,
                 } => Delivery::Here(match read_document(&path).await {
                     Some(bytes) => Reply {
                         document: Some(Document {
@@ -503,6 +503,7 @@ impl App {
                     path: file.clone(),
                     file_name: file_name.clone(),
                     caption: caption.clone(),
+                    lang: outcome.session.lang,
                 }),
                 Effect::HandOver {
                     question,

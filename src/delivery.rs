@@ -22,6 +22,8 @@ pub enum Delivery {
         path: PathBuf,
         file_name: String,
         caption: Rich,
+        /// The user's language: what they are told if the file cannot be read.
+        lang: crate::text::Lang,
     },
     /// To the staff group about ticket `ticket` (as a reply to `reply_to`); its message
     /// id is recorded for staff replies once Telegram accepted it, and then `tell` goes

@@ -52,6 +52,10 @@ pub struct Doc {
     /// sent as a message instead (entries stored before this field are documents).
     #[serde(default)]
     pub photo: bool,
+    /// The language of the chat, for the note sent instead of a file that cannot be read
+    /// (entries stored before this field are Italian).
+    #[serde(default)]
+    pub lang: crate::text::Lang,
 }
 
 /// Which message a new message answers (shown as a reply in the chat).
@@ -207,6 +211,8 @@ pub fn plan(replies: &[Reply], to: &Target, class: Class) -> Vec<Entry> {
                     file_name: doc.file_name.clone(),
                     source: DocumentSource::Bytes(doc.bytes.clone()),
                     photo: doc.photo,
+                    // The bytes are here: the note for an unreadable file is never sent.
+                    lang: crate::text::Lang::default(),
                 }),
             ));
             pieces.extend(captions.map(|c| (c, None)));

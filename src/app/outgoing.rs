@@ -15,7 +15,7 @@ use crate::outbox::sender::{End, Hooks};
 use crate::outgoing::{Class, Doc, DocumentSource, Entry, ReplyTo, Target, Then, What, plan};
 use crate::reply::Reply;
 use crate::store::{Commit, StoreError, UserId};
-use crate::text::{Lang, texts};
+use crate::text::texts;
 
 fn private(user: UserId) -> Target {
     Target {
@@ -55,6 +55,7 @@ impl App {
                             path,
                             file_name,
                             caption,
+                            lang,
                         } => out.push(Entry {
                             chat: here.chat,
                             class: Class::Reply,
@@ -65,6 +66,7 @@ impl App {
                                     file_name,
                                     source: DocumentSource::File(path),
                                     photo: false,
+                                    lang,
                                 }),
                                 reply_to: None,
                             },
@@ -161,11 +163,12 @@ async fn load_file(entry: Entry, path: &Path) -> Entry {
                 file_name: doc.file_name,
                 source: DocumentSource::Bytes(bytes),
                 photo: doc.photo,
+                lang: doc.lang,
             }),
             reply_to,
         },
         None => What::Message {
-            text: texts(Lang::It).t("document.unavailable", &[]),
+            text: texts(doc.lang).t("document.unavailable", &[]),
             buttons,
             document: None,
             reply_to,
@@ -293,5 +296,68 @@ impl Hooks for App {
             }
             _ => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reply::Rich;
+    use crate::text::Lang;
+
+    fn file_entry(path: &Path, lang: Lang) -> Entry {
+        Entry {
+            chat: 42,
+            class: Class::Reply,
+            what: What::Message {
+                text: Rich::default(),
+                buttons: Vec::new(),
+                document: Some(Doc {
+                    file_name: "bando.pdf".into(),
+                    source: DocumentSource::File(path.to_path_buf()),
+                    photo: false,
+                    lang,
+                }),
+                reply_to: None,
+            },
+            then: None,
+            asker: None,
+        }
+    }
+
+    fn text_of(entry: &Entry) -> Rich {
+        match &entry.what {
+            What::Message {
+                text,
+                document: None,
+                ..
+            } => text.clone(),
+            other => panic!("expected a text instead of the file, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_file_that_cannot_be_read_is_excused_in_the_chats_language() {
+        let dir = tempfile::tempdir().unwrap();
+        let gone = dir.path().join("ritirato.pdf");
+        for lang in Lang::ALL {
+            let sent = load_file(file_entry(&gone, lang), &gone).await;
+            assert_eq!(
+                text_of(&sent),
+                texts(lang).t("document.unavailable", &[]),
+                "{lang:?}"
+            );
+        }
+        assert_ne!(
+            texts(Lang::En).t("document.unavailable", &[]),
+            texts(Lang::It).t("document.unavailable", &[])
+        );
+    }
+
+    #[test]
+    fn a_file_entry_stored_before_the_language_reads_as_italian() {
+        let old = r#"{"file_name":"a.pdf","source":{"File":"/x/a.pdf"},"photo":false}"#;
+        let doc: Doc = serde_json::from_str(old).unwrap();
+        assert_eq!(doc.lang, Lang::It);
     }
 }
