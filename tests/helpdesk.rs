@@ -3,6 +3,9 @@
 //! a restart, `/statistiche` on a known log, and `/cancellami` leaving nothing behind.
 //! Expected texts come from `locales/it.toml` and the knowledge pack.
 
+mod common;
+
+use common::residue::residue;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -924,32 +927,6 @@ async fn a_command_written_as_a_reply_to_a_ticket_is_not_sent_to_the_user() {
         to(&bot, GROUP),
         [html("helpdesk.chiudi.done", &[("number", "1")])]
     );
-}
-
-/// Occurrences of each needle in every file under `dir`, old versions and all.
-fn residue(dir: &Path, needles: &[(&str, Vec<u8>)]) -> Vec<(String, usize)> {
-    let mut files = Vec::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(d) = todo.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                todo.push(p);
-            } else {
-                files.push(std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    needles
-        .iter()
-        .map(|(name, n)| {
-            let count = files
-                .iter()
-                .map(|f| f.windows(n.len()).filter(|w| w == n).count())
-                .sum();
-            (name.to_string(), count)
-        })
-        .collect()
 }
 
 /// `/cancellami` is real on disk: after a session that left the user's name, id, a free

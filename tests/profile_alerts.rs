@@ -3,6 +3,9 @@
 //! notice of a new call that fits, in the user's language; stopping and erasure. Each
 //! test has a knowledge directory of its own whose dates are relative to its clock.
 
+mod common;
+
+use common::residue::residue;
 use std::path::Path;
 
 use jiff::{Timestamp, ToSpan};
@@ -493,30 +496,4 @@ async fn promemoria_stops_the_alerts_and_erasure_leaves_nothing_on_disk() {
     .unwrap();
     let seen = residue(data.path(), &needles);
     assert_eq!((seen[2].1, seen[4].1), (1, 1), "{seen:?}");
-}
-
-/// How many times each needle occurs in the raw bytes of every file under `dir`.
-fn residue(dir: &Path, needles: &[(&str, Vec<u8>)]) -> Vec<(String, usize)> {
-    let mut files = Vec::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(d) = todo.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                todo.push(p);
-            } else {
-                files.push(std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    needles
-        .iter()
-        .map(|(name, n)| {
-            let count = files
-                .iter()
-                .map(|f| f.windows(n.len()).filter(|w| w == n).count())
-                .sum();
-            (name.to_string(), count)
-        })
-        .collect()
 }

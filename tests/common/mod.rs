@@ -4,5 +4,6 @@
 
 pub use sportello_testkit::botapi;
 pub mod process;
+pub mod residue;
 pub mod scrape;
 pub mod snapshot;
