@@ -11,10 +11,9 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use common::botapi::StandIn;
-use common::process::{Running, TOKEN, config};
+use common::process::{Running, TOKEN, config, says_back};
 use common::snapshot::{KINDS, content, fill_user, t};
 use sportello::backup::{self, BackupError, control, format};
 use sportello::outgoing::{Class, Entry};
@@ -256,14 +255,7 @@ async fn the_commands_back_up_a_running_bot_and_refuse_bad_files_clearly() {
     let data = tmp.path().join("data");
     let bot = Running::start(&api, &cfg, &data, 1);
     let user = 700_321;
-    let n = api.call_count();
-    api.push_text(user, "/start");
-    let answered = api
-        .wait_for(n, Duration::from_secs(60), |c| {
-            c.method == "sendMessage" && c.chat() == Some(user)
-        })
-        .await;
-    assert!(answered.is_some(), "no reply\n{}", bot.log());
+    says_back(&api, &bot, user, "/start").await;
 
     // While the bot runs, the backup is taken by it.
     let file = tmp.path().join("running.backup");

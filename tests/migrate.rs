@@ -19,7 +19,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::botapi::StandIn;
-use common::process::{Running, TOKEN, config};
+use common::process::{Running, TOKEN, config, says_back};
 use common::snapshot::{KINDS, content, fill_user, offsets};
 use jiff::Timestamp;
 use sportello::app::{App, Brain};
@@ -359,14 +359,7 @@ async fn the_command_refuses_a_running_bot_then_moves_and_counts_each_kind() {
     let data = tmp.path().join("data");
     let bot = Running::start(&api, &cfg, &data, 1);
     let user = 700_777;
-    let n = api.call_count();
-    api.push_text(user, "/start");
-    let answered = api
-        .wait_for(n, Duration::from_secs(60), |c| {
-            c.method == "sendMessage" && c.chat() == Some(user)
-        })
-        .await;
-    assert!(answered.is_some(), "no reply\n{}", bot.log());
+    says_back(&api, &bot, user, "/start").await;
 
     let migrate = ["migrate", "--from", "sled", "--to", "postgres"];
     let out = sportello(&cfg, &data, &url, &migrate);

@@ -149,3 +149,16 @@ impl Drop for Running {
         let _ = self.child.wait();
     }
 }
+
+/// Sends `text` from `user` and waits (up to a minute) for the bot's first message to
+/// that chat: the bot is up and answering. Panics with the bot's log otherwise.
+pub async fn says_back(api: &StandIn, bot: &Running, user: i64, text: &str) {
+    let n = api.call_count();
+    api.push_text(user, text);
+    let answered = api
+        .wait_for(n, Duration::from_secs(60), |c| {
+            c.method == "sendMessage" && c.chat() == Some(user)
+        })
+        .await;
+    assert!(answered.is_some(), "no reply\n{}", bot.log());
+}
