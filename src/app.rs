@@ -19,6 +19,7 @@ pub mod profile_alerts;
 mod publishing;
 mod seen;
 pub mod session;
+mod sweep;
 mod teaching;
 mod upkeep;
 

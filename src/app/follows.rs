@@ -17,13 +17,14 @@
 
 use jiff::Timestamp;
 
+use super::sweep::Sweep;
 use crate::follow::{
     CallFacts, Change, KeptVerdict, Recheck, changes, notice, recheck, verdict_notice,
 };
 use crate::knowledge::Knowledge;
 use crate::outgoing::{Class, Target, plan};
 use crate::reminders::{Offset, Subscription};
-use crate::store::{Commit, CommitError, Store, StoreError, Watch};
+use crate::store::{Commit, Store, StoreError, Watch};
 use crate::text::texts;
 
 /// What one comparison did.
@@ -42,8 +43,6 @@ pub struct FollowReport {
 
 /// Follows read per page.
 const PAGE: usize = 1000;
-/// Commits between two flushes (a flush is one disk sync for all of them).
-const FLUSH_EVERY: usize = 256;
 
 /// Compares every follow with `k` at `now` and stores the notices.
 pub async fn sync(
@@ -54,7 +53,7 @@ pub async fn sync(
 ) -> Result<FollowReport, StoreError> {
     let mut report = FollowReport::default();
     let mut after = None;
-    let mut unflushed = 0;
+    let mut sweep = Sweep::new(store);
     loop {
         let page = store.watches_page(after.clone(), PAGE).await?;
         let Some(last) = page.last() else { break };
@@ -155,25 +154,10 @@ pub async fn sync(
             } else {
                 commit.refollow(w, new);
             }
-            match store.commit(&commit).await {
-                Ok(()) => {
-                    if !commit.entries().is_empty() {
-                        report.told += 1;
-                    }
-                    unflushed += 1;
-                }
-                Err(CommitError::Conflict) => report.skipped += 1,
-                Err(CommitError::Store(e)) => return Err(e),
-            }
-            if unflushed >= FLUSH_EVERY {
-                store.flush().await?;
-                unflushed = 0;
-            }
+            sweep.commit(&commit).await?;
         }
     }
-    if unflushed > 0 {
-        store.flush().await?;
-    }
+    (report.told, report.skipped) = sweep.finish().await?;
     Ok(report)
 }
 

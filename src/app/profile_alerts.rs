@@ -15,10 +15,11 @@
 
 use jiff::Timestamp;
 
+use super::sweep::Sweep;
 use crate::dialogue::profile_alert::{news, notice};
 use crate::knowledge::Knowledge;
 use crate::outgoing::{Class, Target, plan};
-use crate::store::{Commit, CommitError, ProfileAlert, Store, StoreError, UserId};
+use crate::store::{Commit, ProfileAlert, Store, StoreError, UserId};
 use crate::text::{Lang, texts};
 
 /// What one comparison did.
@@ -33,8 +34,6 @@ pub struct ProfileReport {
 
 /// Profiles read per page.
 const PAGE: usize = 1000;
-/// Commits between two flushes.
-const FLUSH_EVERY: usize = 256;
 
 /// The language to write to `user` in: their session's, else `fallback`.
 pub async fn user_lang(store: &Store, user: UserId, fallback: Lang) -> Result<Lang, StoreError> {
@@ -52,7 +51,7 @@ pub async fn sync(
 ) -> Result<ProfileReport, StoreError> {
     let mut report = ProfileReport::default();
     let mut after = None;
-    let mut unflushed = 0;
+    let mut sweep = Sweep::new(store);
     loop {
         let page = store.profile_alerts_page(after, PAGE).await?;
         let Some(last) = page.last() else { break };
@@ -82,24 +81,9 @@ pub async fn sync(
                 ..p.clone()
             };
             commit.reprofile(p, new);
-            match store.commit(&commit).await {
-                Ok(()) => {
-                    if !commit.entries().is_empty() {
-                        report.told += 1;
-                    }
-                    unflushed += 1;
-                }
-                Err(CommitError::Conflict) => report.skipped += 1,
-                Err(CommitError::Store(e)) => return Err(e),
-            }
-            if unflushed >= FLUSH_EVERY {
-                store.flush().await?;
-                unflushed = 0;
-            }
+            sweep.commit(&commit).await?;
         }
     }
-    if unflushed > 0 {
-        store.flush().await?;
-    }
+    (report.told, report.skipped) = sweep.finish().await?;
     Ok(report)
 }
