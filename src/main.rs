@@ -96,7 +96,12 @@ enum Command {
     },
 }
 
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
+    // Before any thread exists: arenas made earlier would be kept.
+    sportello::ops::memory::limit_arenas();
     let cli = Cli::parse();
     // The token is hidden from every log line before anything can be logged.
     if let Ok(token) = std::env::var("TELOXIDE_TOKEN") {
@@ -317,6 +322,8 @@ fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
             let reminders = cfg.reminders.settings()?;
             let brain = Brain::load_with(&cfg.knowledge.dir, cfg.knowledge.documents_cache())
                 .context("loading the knowledge")?;
+            // Indexing allocated far more than the knowledge keeps.
+            sportello::ops::memory::release();
             let store = open_store(&cfg, &rt)?;
             if cfg.data.backend == Backend::Sled {
                 tracing::info!("data in {}", cfg.data.dir.display());

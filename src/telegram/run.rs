@@ -47,6 +47,12 @@ pub use super::error::RunError;
 
 /// How often idle sessions are looked for.
 const EXPIRY_EVERY: Duration = Duration::from_secs(3600);
+/// Lanes that updates are handled in: a user's updates always take the same lane, in
+/// arrival order; the lanes run in parallel. A fixed number rather than one per user:
+/// teloxide keeps a worker (a task and its queue, about 14 KiB) for every key it has
+/// seen while busy, which was 16 MiB after a burst from 1,000 users (BENCHMARKS.md,
+/// "Memory").
+const LANES: u64 = 128;
 /// How long sends under way may take to finish at shutdown.
 const GRACE: Duration = Duration::from_secs(10);
 
@@ -185,9 +191,9 @@ async fn serve(
         .dependencies(dptree::deps![adapter])
         .default_handler(|_| async {})
         .error_handler(Arc::new(LogErrors))
-        // One user's updates in arrival order, whatever chat they come from; different
-        // users in parallel (a busy group's members too).
-        .distribution_function(|u: &Update| u.from().map(|f| f.id))
+        // One user's updates in arrival order, whatever chat they come from; users in
+        // [`LANES`] parallel lanes (a busy group's members spread over them).
+        .distribution_function(|u: &Update| u.from().map(|f| f.id.0 % LANES))
         .build();
     let token = dispatcher.shutdown_token();
     tokio::spawn(async move {
@@ -415,6 +421,8 @@ async fn expire_loop(app: Arc<App>, idle_days: u32, question_days: u32) {
     loop {
         tick.tick().await;
         app.upkeep(Timestamp::now(), idle_days, question_days).await;
+        // What an hour's bursts freed goes back to the system.
+        crate::ops::memory::release();
     }
 }
 
