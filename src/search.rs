@@ -394,7 +394,13 @@ impl SearchIndex {
                 add(f.title, s, 1.2 * share);
                 add(f.body, s, 0.4 * share);
             }
-            clauses.push((Occur::Should, Box::new(BooleanQuery::new(sub))));
+            let sub: Box<dyn Query> = Box::new(BooleanQuery::new(sub));
+            let sub = if c.scale < 1.0 {
+                Box::new(BoostQuery::new(sub, c.scale))
+            } else {
+                sub
+            };
+            clauses.push((Occur::Should, sub));
         }
         BooleanQuery::new(clauses)
     }
@@ -413,7 +419,45 @@ impl SearchIndex {
     /// Searches the curated answers with some words counting little: words that only
     /// name a call (`alfa`, `il bando`) say which call, not what is asked about it.
     pub fn search_light(&self, question: &str, limit: usize, light: &[String]) -> Results {
+        self.search_in_context(question, "", 0.0, limit, light)
+    }
+
+    /// Like [`Self::search_light`], with the words of the context the question was asked
+    /// in (the asker's description of themselves) counting `share` of the question's own:
+    /// they help tell apart entries the question alone leaves close, without deciding
+    /// what is asked (they never count as what the question asks, its question words or
+    /// its unknown words).
+    pub fn search_in_context(
+        &self,
+        question: &str,
+        context: &str,
+        share: f32,
+        limit: usize,
+        light: &[String],
+    ) -> Results {
         let mut query = self.analyse(question);
+        if share > 0.0 && !context.trim().is_empty() {
+            let asked: HashSet<String> = query
+                .concepts
+                .iter()
+                .flat_map(|c| c.stems.iter().chain(c.alt_terms.iter().flatten()))
+                .cloned()
+                .collect();
+            let room = MAX_CONCEPTS.saturating_sub(query.concepts.len());
+            let extra: Vec<_> = self
+                .analyse(context)
+                .concepts
+                .into_iter()
+                .filter(|c| !c.question && !c.stems.iter().all(|s| asked.contains(s)))
+                .take(room)
+                .map(|mut c| {
+                    c.weight *= share;
+                    c.scale = share;
+                    c
+                })
+                .collect();
+            query.concepts.extend(extra);
+        }
         if !light.is_empty() {
             let mut stem = self.stem.clone();
             let light: HashSet<String> = light.iter().flat_map(|w| tokens(&mut stem, w)).collect();

@@ -36,6 +36,9 @@ pub(super) struct Concept {
     pub(super) question: bool,
     /// Only names a call (see [`SearchIndex::search_light`]).
     pub(super) light: bool,
+    /// How much it counts (1 for the question's own words; less for words of the context
+    /// it was asked in, see [`SearchIndex::search_in_context`]).
+    pub(super) scale: f32,
 }
 
 impl Analysed {
@@ -68,7 +71,7 @@ impl Analysed {
     pub fn content_concepts(&self) -> usize {
         self.concepts
             .iter()
-            .filter(|c| c.weight > 0.0 && !c.question && !c.light)
+            .filter(|c| c.weight > 0.0 && !c.question && !c.light && c.scale >= 1.0)
             .count()
     }
 
@@ -81,6 +84,7 @@ impl Analysed {
     pub fn asks_with(&self) -> Vec<&str> {
         self.concepts
             .iter()
+            .filter(|c| c.scale >= 1.0)
             .filter(|c| c.question || c.stems.iter().any(|s| self.question_stems.contains(s)))
             .flat_map(|c| c.stems.iter())
             .filter(|s| self.question_stems.contains(*s))
@@ -95,7 +99,7 @@ impl Analysed {
             && self
                 .concepts
                 .iter()
-                .all(|c| c.light || c.question || c.weight == 0.0)
+                .all(|c| c.light || c.question || c.weight == 0.0 || c.scale < 1.0)
     }
 
     /// Weight of the known concepts that are not question words (`quando`, `chi`…): a
@@ -103,7 +107,7 @@ impl Analysed {
     pub fn content_weight(&self) -> f32 {
         self.concepts
             .iter()
-            .filter(|c| !c.question && !c.light)
+            .filter(|c| !c.question && !c.light && c.scale >= 1.0)
             .map(|c| c.weight)
             .sum()
     }
@@ -222,6 +226,7 @@ impl SearchIndex {
                     let weight = self.weight_of(self.concept_df(&own, &alt));
                     concepts.push(Concept {
                         light: false,
+                        scale: 1.0,
                         question: own.iter().all(|s| self.question_stems.contains(s)),
                         stems: own,
                         alt_terms: alt,
@@ -254,6 +259,7 @@ impl SearchIndex {
             }
             concepts.push(Concept {
                 light: false,
+                scale: 1.0,
                 question: self.question_stems.contains(&s),
                 stems: vec![s],
                 alt_terms: Vec::new(),

@@ -12,7 +12,7 @@
 //! Words that no entry contains weigh nothing (they cannot tell entries apart), but they
 //! are counted: a question made mostly of them is about something the pack does not know.
 
-use super::HashSet;
+use super::{HashMap, HashSet};
 
 use super::{Analysed, Concept, Confidence, Entry, EntryKind, Hit, LIGHT, SearchIndex};
 
@@ -134,11 +134,7 @@ impl SearchIndex {
             // The phrasing's own words the question matched, weighted the same way.
             let (own, held) = p.iter().fold((0.0f32, 0.0f32), |(own, held), s| {
                 let x = w(s);
-                let hit = if view.stems.contains(s.as_str()) {
-                    x
-                } else {
-                    0.0
-                };
+                let hit = x * view.stems.get(s.as_str()).copied().unwrap_or(0.0);
                 (own + x, held + hit)
             });
             let from_question = found / view.total;
@@ -181,12 +177,25 @@ impl SearchIndex {
             .fold(0.0f32, f32::max)
             .max(f32::EPSILON);
         let view = QueryView::of(q);
+        // With context words (see `search_in_context`) the order weighs them, but what a
+        // hit says of the question (its coverage and similarity, which the decision
+        // reads) is of the question's own words.
+        let own = q.concepts.iter().any(|c| c.scale < 1.0).then(|| {
+            let mut own = q.clone();
+            own.concepts.retain(|c| c.scale >= 1.0);
+            own
+        });
+        let own_view = own.as_ref().map(QueryView::of);
         let mut hits: Vec<Hit> = candidates
             .into_iter()
             .map(|(entry, score)| {
                 let e = &self.entries[entry];
-                let coverage = self.coverage(q, e);
-                let similarity = self.similarity(q, &view, e);
+                let (key_coverage, key_similarity) =
+                    (self.coverage(q, e), self.similarity(q, &view, e));
+                let (coverage, similarity) = match (&own, &own_view) {
+                    (Some(own), Some(v)) => (self.coverage(own, e), self.similarity(own, v, e)),
+                    _ => (key_coverage, key_similarity),
+                };
                 let faq = if e.doc.kind == EntryKind::Faq {
                     FAQ_PRIOR
                 } else {
@@ -197,8 +206,8 @@ impl SearchIndex {
                     score,
                     coverage,
                     similarity,
-                    rank: COVERAGE_SHARE * coverage
-                        + SIMILARITY_SHARE * similarity
+                    rank: COVERAGE_SHARE * key_coverage
+                        + SIMILARITY_SHARE * key_similarity
                         + BM25_SHARE * score / max
                         + faq,
                 }
@@ -214,8 +223,9 @@ impl SearchIndex {
 struct QueryView<'q> {
     /// Weight of the question's concepts.
     total: f32,
-    /// Every stem the question matches with (its words and their synonyms).
-    stems: HashSet<&'q str>,
+    /// Every stem the question matches with (its words and their synonyms), with how
+    /// much it counts (less for the context's words).
+    stems: HashMap<&'q str, f32>,
     /// Stems of words that only name a call.
     light: HashSet<&'q str>,
 }
@@ -224,12 +234,16 @@ impl<'q> QueryView<'q> {
     fn of(q: &'q Analysed) -> Self {
         QueryView {
             total: q.concepts.iter().map(|c| c.weight).sum(),
-            stems: q
-                .concepts
-                .iter()
-                .flat_map(|c| c.stems.iter().chain(c.alt_terms.iter().flatten()))
-                .map(String::as_str)
-                .collect(),
+            stems: {
+                let mut m: HashMap<&'q str, f32> = HashMap::default();
+                for c in &q.concepts {
+                    for s in c.stems.iter().chain(c.alt_terms.iter().flatten()) {
+                        let v = m.entry(s.as_str()).or_insert(0.0);
+                        *v = v.max(c.scale);
+                    }
+                }
+                m
+            },
             light: q
                 .concepts
                 .iter()

@@ -163,3 +163,48 @@ fn a_kept_analysis_belongs_to_its_own_index() {
     assert_eq!(other.analyse(q).known_weight(), 0.0);
     assert!(ix.analyse(q).known_weight() > 0.0);
 }
+
+#[test]
+fn the_askers_context_tells_close_entries_apart_without_changing_what_is_asked() {
+    let ix = SearchIndex::build(
+        vec![
+            doc(
+                "faq:servizi-figli",
+                "Quali servizi per i figli dei dipendenti si possono finanziare?",
+                "Nidi, baby parking e centri estivi.",
+            ),
+            doc(
+                "faq:servizi-salute",
+                "Quali servizi per la salute dei dipendenti si possono finanziare?",
+                "Assicurazioni sanitarie e check-up.",
+            ),
+            doc("faq:scadenza", "Qual è la scadenza?", "Il 30 giugno."),
+        ],
+        &[],
+    )
+    .unwrap();
+    let q = "quali servizi si possono finanziare";
+    let alone = ix.search(q, 3);
+    let with = ix.search_in_context(q, "abbiamo molti figli piccoli", 0.4, 3, &[]);
+    let top = |r: &Results| ix.entry(r.hits[0].entry).doc.id.clone();
+    assert_eq!(top(&with), "faq:servizi-figli");
+    // What the hit says of the question is of the question's own words.
+    let of = |r: &Results, id: &str| {
+        r.hits
+            .iter()
+            .find(|h| ix.entry(h.entry).doc.id == id)
+            .map(|h| (h.coverage, h.similarity))
+            .unwrap()
+    };
+    assert_eq!(
+        of(&alone, "faq:servizi-salute"),
+        of(&with, "faq:servizi-salute")
+    );
+    assert_eq!(
+        alone.query.content_concepts(),
+        with.query.content_concepts()
+    );
+    // No context, or a share of nothing, is the plain search.
+    let none = ix.search_in_context(q, "abbiamo molti figli piccoli", 0.0, 3, &[]);
+    assert_eq!(top(&none), top(&alone));
+}

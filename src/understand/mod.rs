@@ -29,6 +29,10 @@ pub struct Reading {
     /// The question part with those words kept, for when nothing else is asked
     /// (`siamo una coop sociale, c'è qualcosa per noi?`).
     pub query_whole: String,
+    /// The rest of the message when a question part was cut out of it: the asker's
+    /// description without the words that only say who asks (a headcount, a town), for
+    /// search to weigh a little (see [`crate::search::SearchIndex::search_in_context`]).
+    pub context: String,
     /// Calls the message names, in order (see [`calls::named_calls`]).
     pub named: Vec<CallId>,
     /// Facts the asker gave about themselves in this message.
@@ -281,6 +285,11 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
         (words.clone(), query)
     };
     let query_whole = query_without(lx, &qwords, &[], &[]);
+    let context = if described || question_text.len() != text.len() {
+        query_without(lx, &words, &found.spent, &found.amounts)
+    } else {
+        String::new()
+    };
     // The calls the question part names; a call named only in the description counts
     // when the question names none («Nel 2019 eravamo nel bando WECARE. Possiamo
     // partecipare ad A.L.Fa.?» is about A.L.Fa.).
@@ -302,6 +311,7 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
         });
     Reading {
         query_whole,
+        context,
         past,
         defines: has_phrase(&qwords, cues.define),
         eligibility: has_phrase(&qwords, cues.eligibility),
@@ -445,6 +455,16 @@ mod tests {
             r.query,
             "possiamo partecipare al bando welfare della regione"
         );
+        // What the description says beyond who asks is kept as context; the words that
+        // only say who asks (kind, sector, headcount, town) are not.
+        assert!(!r.context.contains("metalmeccanica"), "{}", r.context);
+        assert!(!r.context.contains("1200"), "{}", r.context);
+        let r = reading(
+            "Siamo una cooperativa sociale di Alessandria con 40 soci, vorremmo aprire un baby parking per i figli dei soci. Qual è il contributo massimo del progetto?",
+        );
+        assert!(r.described);
+        assert!(r.context.contains("baby parking"), "{}", r.context);
+        assert!(!r.query.contains("baby"), "{}", r.query);
         assert!(r.asks);
         let r = reading(
             "Buongiorno, ho una ditta di pulizie con 8 dipendenti a Cuneo. Vorrei sapere se posso chiedere un contributo per lo smart working",
