@@ -185,8 +185,6 @@ impl App {
         let fresh = Arc::new(loaded?);
         log_warnings(&fresh);
         *self.brain.write().unwrap_or_else(|e| e.into_inner()) = fresh.clone();
-        // Indexing allocated far more than the knowledge keeps.
-        crate::ops::memory::release();
         Ok(fresh)
     }
 

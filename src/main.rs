@@ -96,12 +96,21 @@ enum Command {
     },
 }
 
+/// The bot's allocator is jemalloc, not glibc's. On the three-bot benchmark it kept peak
+/// and idle memory lower and spent less CPU per update than glibc's, with arenas capped
+/// or not (BENCHMARKS.md, "Memory"). mimalloc was faster still but held twice the memory.
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
+/// jemalloc's settings, read when it starts (`_RJEM_MALLOC_CONF` in the environment
+/// overrides them):
+/// - freed pages go back to the system after a second (`dirty_decay_ms`), and at once
+///   rather than lazily (`muzzy_decay_ms:0`), by jemalloc's own background thread, so
+///   that memory falls back after a burst without a request to trigger it.
+#[unsafe(export_name = "_rjem_malloc_conf")]
+static MALLOC_CONF: &[u8] = b"dirty_decay_ms:1000,muzzy_decay_ms:0,background_thread:true\0";
+
 fn main() -> ExitCode {
-    // Before any thread exists: arenas made earlier would be kept.
-    sportello::ops::memory::limit_arenas();
     let cli = Cli::parse();
     // The token is hidden from every log line before anything can be logged.
     if let Ok(token) = std::env::var("TELOXIDE_TOKEN") {
@@ -322,8 +331,6 @@ fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
             let reminders = cfg.reminders.settings()?;
             let brain = Brain::load_with(&cfg.knowledge.dir, cfg.knowledge.documents_cache())
                 .context("loading the knowledge")?;
-            // Indexing allocated far more than the knowledge keeps.
-            sportello::ops::memory::release();
             let store = open_store(&cfg, &rt)?;
             if cfg.data.backend == Backend::Sled {
                 tracing::info!("data in {}", cfg.data.dir.display());

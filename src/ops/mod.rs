@@ -6,7 +6,6 @@
 //! - [`health`] is what `/healthz` and `/readyz` answer from.
 //! - [`server`] serves the three endpoints (axum), on `[ops] listen` or under a path of
 //!   the webhook's listener.
-//! - [`memory`] keeps glibc's allocator from holding freed memory (arenas, trimming).
 //! - [`logs`] sets up `tracing` (text or JSON), the one token-redacting writer, and the
 //!   salted hash that stands for a user in logs.
 //!
@@ -16,6 +15,5 @@
 pub mod health;
 pub mod latency;
 pub mod logs;
-pub mod memory;
 pub mod metrics;
 pub mod server;

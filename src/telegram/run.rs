@@ -49,10 +49,12 @@ pub use super::error::RunError;
 const EXPIRY_EVERY: Duration = Duration::from_secs(3600);
 /// Lanes that updates are handled in: a user's updates always take the same lane, in
 /// arrival order; the lanes run in parallel. A fixed number rather than one per user:
-/// teloxide keeps a worker (a task and its queue, about 14 KiB) for every key it has
-/// seen while busy, which was 16 MiB after a burst from 1,000 users (BENCHMARKS.md,
-/// "Memory").
-const LANES: u64 = 128;
+/// teloxide keeps a worker for every key it has seen while busy, each with its queue of
+/// updates, and the updates and commits in flight in all of them were the larger part of
+/// the bot's memory in a burst from 1,000 users (BENCHMARKS.md, "Memory"). An update is
+/// handled in about a millisecond, and waits on nothing but the store, so a lane holds
+/// up its other users by that much.
+const LANES: u64 = 32;
 /// How long sends under way may take to finish at shutdown.
 const GRACE: Duration = Duration::from_secs(10);
 
@@ -421,8 +423,6 @@ async fn expire_loop(app: Arc<App>, idle_days: u32, question_days: u32) {
     loop {
         tick.tick().await;
         app.upkeep(Timestamp::now(), idle_days, question_days).await;
-        // What an hour's bursts freed goes back to the system.
-        crate::ops::memory::release();
     }
 }
 
