@@ -55,6 +55,11 @@ const EXPIRY_EVERY: Duration = Duration::from_secs(3600);
 /// handled in about a millisecond, and waits on nothing but the store, so a lane holds
 /// up its other users by that much.
 const LANES: u64 = 32;
+
+/// The lane of the user with this Telegram id: always the same one.
+fn lane(user: u64) -> u64 {
+    user % LANES
+}
 /// How long sends under way may take to finish at shutdown.
 const GRACE: Duration = Duration::from_secs(10);
 
@@ -195,7 +200,7 @@ async fn serve(
         .error_handler(Arc::new(LogErrors))
         // One user's updates in arrival order, whatever chat they come from; users in
         // [`LANES`] parallel lanes (a busy group's members spread over them).
-        .distribution_function(|u: &Update| u.from().map(|f| f.id.0 % LANES))
+        .distribution_function(|u: &Update| u.from().map(|f| lane(f.id.0)))
         .build();
     let token = dispatcher.shutdown_token();
     tokio::spawn(async move {
@@ -452,4 +457,17 @@ impl ErrorHandler<RequestError> for PollErrors {
 
 mod futures_like {
     pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_user_keeps_one_lane_and_users_spread_over_all_lanes() {
+        assert_eq!(lane(7_100_123), lane(7_100_123));
+        let used: std::collections::HashSet<u64> = (1_000..1_000 + LANES).map(lane).collect();
+        assert_eq!(used.len() as u64, LANES, "consecutive ids take every lane");
+        assert!((0..10_000).map(lane).all(|l| l < LANES));
+    }
 }
