@@ -342,7 +342,7 @@ impl Default for DataConfig {
             backend: Backend::Sled,
             dir: PathBuf::from("data"),
             session_idle_days: 30,
-            cache_mb: 64,
+            cache_mb: 16,
             question_log_days: crate::store::questions::DEFAULT_RETENTION_DAYS,
         }
     }

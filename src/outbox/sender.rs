@@ -16,6 +16,9 @@
 //! decided by the app through [`Hooks`] and committed with the entry's removal.
 //! [`Sender::deliver_due`] delivers in the caller's task instead of a background one
 //! (tests whose runtime ends with each update).
+//!
+//! Two parts live beside it: `merging` (a busy group's waiting replies merged into its
+//! head) and `fallback` (the form a message is sent again in when Telegram refuses one).
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
@@ -26,6 +29,11 @@ use std::time::Duration;
 use jiff::{SignedDuration, Timestamp};
 use tokio::sync::{Notify, oneshot, watch};
 use tokio::task::JoinSet;
+
+mod fallback;
+mod merging;
+
+use fallback::{as_message, is_photo, without_photo};
 
 use super::limit::Limiter;
 use super::policy::{self, Answer, Verdict};
@@ -415,61 +423,6 @@ impl<H: Hooks> Sender<H> {
         }
     }
 
-    /// Replaces the head of each group whose replies pile up by one merged message.
-    async fn merge_busy_groups(&self, claimed: Vec<Claimed>) -> Vec<Claimed> {
-        let mut out = Vec::with_capacity(claimed.len());
-        for c in claimed {
-            if c.behind == 0 || !c.entry.mergeable() {
-                out.push(c);
-                continue;
-            }
-            let waiting = match self.store.outbox_followers(&c, 200).await {
-                Ok(w) => w,
-                Err(e) => {
-                    tracing::error!("outbox: reading a group's replies failed: {e}");
-                    out.push(c);
-                    continue;
-                }
-            };
-            let run: Vec<_> = waiting.iter().take_while(|w| w.entry.mergeable()).collect();
-            let mut all = vec![c.entry.clone()];
-            all.extend(run.iter().map(|w| w.entry.clone()));
-            let Some(m) = policy::merge(&all) else {
-                out.push(c);
-                continue;
-            };
-            if !m.used.contains(&0) {
-                out.push(c);
-                continue;
-            }
-            let replaced: Vec<_> = m
-                .used
-                .iter()
-                .filter(|&&i| i > 0)
-                .map(|&i| run[i - 1])
-                .collect();
-            match self.store.outbox_merge(&c, &replaced, m.entry).await {
-                Ok(Some(merged)) => {
-                    self.counters
-                        .merged
-                        .fetch_add(replaced.len() as u64, Ordering::Relaxed);
-                    tracing::info!(
-                        chat = %Pseudo(c.entry.chat),
-                        replies = replaced.len() + 1,
-                        "busy group: replies merged into one message"
-                    );
-                    out.push(merged);
-                }
-                Ok(None) => out.push(c),
-                Err(e) => {
-                    tracing::error!("outbox: merging a group's replies failed: {e}");
-                    out.push(c);
-                }
-            }
-        }
-        out
-    }
-
     /// One lane: sends a claimed entry and completes, retries or drops it.
     async fn deliver<T: Transport>(&self, c: Claimed, transport: &T) {
         let chat = c.entry.chat;
@@ -593,39 +546,5 @@ impl<H: Hooks> Sender<H> {
         if told {
             self.kick();
         }
-    }
-}
-
-fn is_photo(what: &What) -> bool {
-    matches!(what, What::Message { document: Some(d), .. } if d.photo)
-}
-
-/// A photo message as a text message with its caption (and buttons).
-fn without_photo(what: What) -> What {
-    match what {
-        What::Message {
-            text,
-            buttons,
-            reply_to,
-            ..
-        } => What::Message {
-            text,
-            buttons,
-            document: None,
-            reply_to,
-        },
-        other => other,
-    }
-}
-
-fn as_message(what: What) -> What {
-    match what {
-        What::Edit { text, buttons, .. } => What::Message {
-            text,
-            buttons,
-            document: None,
-            reply_to: None,
-        },
-        other => other,
     }
 }

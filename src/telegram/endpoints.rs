@@ -60,6 +60,9 @@ pub struct Started {
     pub listener: Option<tokio::task::JoinHandle<()>>,
 }
 
+/// How often the metrics recorder folds histogram samples into buckets between scrapes.
+const METRICS_UPKEEP: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Installs the metrics recorder when some endpoint serves it, and starts the dedicated
 /// listener if `[ops] listen` is set. `None`: no endpoint at all.
 pub async fn start(
@@ -72,7 +75,19 @@ pub async fn start(
         return Ok(None);
     }
     let metrics = match metrics::install() {
-        Ok(h) => Some(h),
+        Ok(h) => {
+            // Histograms keep every sample until an upkeep folds them into their
+            // buckets; a scrape does one, but nobody may scrape for days.
+            let kept = h.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(METRICS_UPKEEP);
+                loop {
+                    tick.tick().await;
+                    kept.run_upkeep();
+                }
+            });
+            Some(h)
+        }
         Err(e) => {
             // Only one recorder per process: a second bot in one process (tests) goes on
             // without metrics rather than failing.
