@@ -191,7 +191,7 @@ pub struct SearchIndex {
     /// Every folded word of the corpus and of the synonyms, with its frequency.
     vocab: HashMap<String, u32>,
     /// The same words by length in characters, for typo correction.
-    by_len: Vec<Vec<(String, u32)>>,
+    by_len: Vec<Vec<analysis::Known>>,
     /// The stem of every word of `vocab` (`None`: a stop word), computed once: stemming
     /// a word per query meant cloning the whole analyzer chain each time.
     stem_of: HashMap<String, Option<String>>,

@@ -5,7 +5,7 @@
 
 use super::HashSet;
 
-use super::analysis::{fuzzy_distance, levenshtein_within, tokens};
+use super::analysis::{Known, fuzzy_distance, letters, levenshtein_within, tokens};
 use super::{MAX_CONCEPTS, MAX_QUERY_CHARS, SearchIndex};
 
 /// A question analysed into concepts (a word, or a synonym group found in the question).
@@ -141,12 +141,23 @@ impl SearchIndex {
             return w;
         }
         let len = w.chars().count();
+        let mine = letters(&w);
         let mut best: Option<(usize, u32, &str)> = None;
         for l in len.saturating_sub(d)..=len + d {
-            for (cand, freq) in self.by_len.get(l).into_iter().flatten() {
+            for Known {
+                word: cand,
+                freq,
+                letters: theirs,
+            } in self.by_len.get(l).into_iter().flatten()
+            {
                 // Two edits that also change the length by two (`presidente` →
                 // `presente`) make another word, not a typo.
                 if d == 2 && l.abs_diff(len) > 1 {
+                    continue;
+                }
+                // An edit changes at most two of the letters a word is made of: words
+                // that differ in more are farther than `d` (most of the vocabulary).
+                if ((mine ^ theirs).count_ones() as usize) > 2 * d {
                     continue;
                 }
                 let dist = levenshtein_within(&w, cand, d);

@@ -104,17 +104,21 @@ impl SearchIndex {
         for w in synonyms.iter().flatten().flatten() {
             vocab.entry(w.clone()).or_insert(1);
         }
-        let mut by_len: Vec<Vec<(String, u32)>> = Vec::new();
+        let mut by_len: Vec<Vec<analysis::Known>> = Vec::new();
         for (w, n) in &vocab {
             let l = w.chars().count();
             if by_len.len() <= l {
                 by_len.resize(l + 1, Vec::new());
             }
-            by_len[l].push((w.clone(), *n));
+            by_len[l].push(analysis::Known {
+                letters: analysis::letters(w),
+                word: w.clone(),
+                freq: *n,
+            });
         }
         // Commonest first, then by word: the same correction whatever the map's order.
         for bucket in &mut by_len {
-            bucket.sort_by(|(a, fa), (b, fb)| fb.cmp(fa).then_with(|| a.cmp(b)));
+            bucket.sort_by(|a, b| b.freq.cmp(&a.freq).then_with(|| a.word.cmp(&b.word)));
         }
         let stem_of = vocab
             .keys()
