@@ -459,8 +459,19 @@ impl SearchIndex {
             query.concepts.extend(extra);
         }
         if !light.is_empty() {
-            let mut stem = self.stem.clone();
-            let light: HashSet<String> = light.iter().flat_map(|w| tokens(&mut stem, w)).collect();
+            // Most light words are words of the pack, stemmed once at build time.
+            let mut stem = None;
+            let mut light_stems: HashSet<String> = HashSet::default();
+            for w in light {
+                match self.stem_of.get(w) {
+                    Some(s) => light_stems.extend(s.iter().cloned()),
+                    None => light_stems.extend(tokens(
+                        stem.get_or_insert_with(|| self.stem.clone()),
+                        w,
+                    )),
+                }
+            }
+            let light = light_stems;
             for c in &mut query.concepts {
                 if !c.stems.is_empty() && c.stems.iter().all(|s| light.contains(s)) {
                     query.light_weight += c.weight * (1.0 - LIGHT);
