@@ -136,6 +136,9 @@ pub struct Entry {
     /// Stems of each phrasing of the question it answers (a FAQ's question and each
     /// alternative; the title of anything else).
     phrasings: Vec<HashSet<String>>,
+    /// The weight (idf) of each stem of each phrasing, in the order the phrasing's set
+    /// yields them.
+    phrasing_idf: Vec<Vec<f32>>,
 }
 
 /// One result.
@@ -524,8 +527,9 @@ impl SearchIndex {
                 .collect()
         };
         let mut query = query;
-        self.drop_unreached(&mut query, &candidates);
-        let hits = self.rank(&query, candidates, limit);
+        let strengths = self.strengths(&query, &candidates);
+        self.drop_unreached(&mut query, &strengths);
+        let hits = self.rank(&query, candidates, &strengths, limit);
         let confidence = rank::confidence(&hits, &query);
         Results {
             hits,

@@ -77,6 +77,7 @@ impl SearchIndex {
                 alt_stems,
                 body_stems,
                 phrasings,
+                phrasing_idf: Vec::new(),
             });
         }
         writer.commit()?;
@@ -131,10 +132,17 @@ impl SearchIndex {
                 .collect(),
         );
         let n = entries.len().max(1) as f32;
-        let idf = df
+        let idf: HashMap<String, f32> = df
             .iter()
             .map(|(s, &d)| (s.clone(), (1.0 + n / d.max(1) as f32).ln()))
             .collect();
+        for e in &mut entries {
+            e.phrasing_idf = e
+                .phrasings
+                .iter()
+                .map(|p| p.iter().map(|s| idf.get(s).copied().unwrap_or(0.0)).collect())
+                .collect();
+        }
         let mut synonym_order: Vec<(usize, usize)> = synonyms
             .iter()
             .enumerate()

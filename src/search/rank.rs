@@ -74,19 +74,17 @@ impl SearchIndex {
         self.weight_of((self.entries.len() as u32 / 5).max(1))
     }
 
-    /// Share of the question found in the entry, each concept weighted by its rarity and
-    /// by where it is found (a title says more about an entry than its body).
-    fn coverage(&self, q: &Analysed, e: &Entry) -> f32 {
-        let total: f32 = q.concepts.iter().map(|c| c.weight).sum();
-        if total <= 0.0 {
-            return 0.0;
-        }
-        let found: f32 = q
-            .concepts
+    /// How strongly each candidate holds each concept of the question ([`Self::strength`]):
+    /// one row per candidate, one column per concept. Computed once, for dropping the
+    /// unreached concepts and for the coverage of each candidate.
+    pub(super) fn strengths(&self, q: &Analysed, candidates: &[(usize, f32)]) -> Vec<f32> {
+        candidates
             .iter()
-            .map(|c| c.weight * self.strength(c, e))
-            .sum();
-        found / total
+            .flat_map(|&(e, _)| {
+                let e = &self.entries[e];
+                q.concepts.iter().map(move |c| self.strength(c, e))
+            })
+            .collect()
     }
 
     /// How well an entry contains a concept: 1 in the title, less in the body, less
@@ -115,28 +113,29 @@ impl SearchIndex {
             return 0.0;
         }
         // Words that only name a call count little on the phrasing's side too.
-        let w = |s: &String| {
-            let base = self.idf.get(s).copied().unwrap_or(0.0);
-            if view.light.contains(s.as_str()) {
-                base * LIGHT
-            } else {
-                base
-            }
-        };
         let mut best = 0.0f32;
-        for (i, p) in e.phrasings.iter().enumerate() {
+        for (i, (p, idf)) in e.phrasings.iter().zip(&e.phrasing_idf).enumerate() {
             // The entry's own question says it best; an alternative a little less.
             let trust = if i == 0 { 1.0 } else { ALT_SIMILARITY };
             let found: f32 = q.concepts.iter().map(|c| c.weight * place(c, p)).sum();
             if found <= 0.0 {
                 continue;
             }
-            // The phrasing's own words the question matched, weighted the same way.
-            let (own, held) = p.iter().fold((0.0f32, 0.0f32), |(own, held), s| {
-                let x = w(s);
-                let hit = x * view.stems.get(s.as_str()).copied().unwrap_or(0.0);
-                (own + x, held + hit)
-            });
+            // The phrasing's own words the question matched, weighted the same way (the
+            // weight of each word of the phrasing was looked up when the index was built).
+            let (own, held) =
+                p.iter()
+                    .zip(idf)
+                    .fold((0.0f32, 0.0f32), |(own, held), (s, &base)| {
+                        let (x, hit) = match view.stems.get(s.as_str()) {
+                            Some(&(scale, light)) => {
+                                let x = if light { base * LIGHT } else { base };
+                                (x, x * scale)
+                            }
+                            None => (base, 0.0),
+                        };
+                        (own + x, held + hit)
+                    });
             let from_question = found / view.total;
             let from_phrasing = if own > 0.0 { held / own } else { 0.0 };
             best = best.max(trust * (from_question * from_phrasing).sqrt());
@@ -148,14 +147,14 @@ impl SearchIndex {
     /// il nome…») cannot tell the candidates apart: they leave the coverage's denominator
     /// and count with the unknown words instead, so that the share of the question an
     /// entry covers means "of what the pack could cover".
-    pub(super) fn drop_unreached(&self, q: &mut Analysed, candidates: &[(usize, f32)]) {
-        for c in &mut q.concepts {
+    /// `strengths`: of the candidates, see [`Self::strengths`].
+    pub(super) fn drop_unreached(&self, q: &mut Analysed, strengths: &[f32]) {
+        let n = q.concepts.len();
+        for (j, c) in q.concepts.iter_mut().enumerate() {
             if c.weight <= 0.0 {
                 continue;
             }
-            let reached = candidates
-                .iter()
-                .any(|&(e, _)| self.strength(c, &self.entries[e]) > 0.0);
+            let reached = strengths.iter().skip(j).step_by(n).any(|&s| s > 0.0);
             if !reached {
                 q.unknown += c.weight.min(self.unknown_weight());
                 q.unknown_words += 1;
@@ -165,10 +164,12 @@ impl SearchIndex {
     }
 
     /// Ranks BM25 candidates (entry, score) for an analysed question; best first.
+    /// `strengths`: of the candidates, see [`Self::strengths`].
     pub(super) fn rank(
         &self,
         q: &Analysed,
         candidates: Vec<(usize, f32)>,
+        strengths: &[f32],
         limit: usize,
     ) -> Vec<Hit> {
         let max = candidates
@@ -186,14 +187,17 @@ impl SearchIndex {
             own
         });
         let own_view = own.as_ref().map(QueryView::of);
+        let n = q.concepts.len();
         let mut hits: Vec<Hit> = candidates
             .into_iter()
-            .map(|(entry, score)| {
+            .enumerate()
+            .map(|(i, (entry, score))| {
                 let e = &self.entries[entry];
+                let row = &strengths[i * n..(i + 1) * n];
                 let (key_coverage, key_similarity) =
-                    (self.coverage(q, e), self.similarity(q, &view, e));
+                    (coverage(q, row, false), self.similarity(q, &view, e));
                 let (coverage, similarity) = match (&own, &own_view) {
-                    (Some(own), Some(v)) => (self.coverage(own, e), self.similarity(own, v, e)),
+                    (Some(own), Some(v)) => (coverage(q, row, true), self.similarity(own, v, e)),
                     _ => (key_coverage, key_similarity),
                 };
                 let faq = if e.doc.kind == EntryKind::Faq {
@@ -219,38 +223,60 @@ impl SearchIndex {
     }
 }
 
+/// Share of the question found in an entry, each concept weighted by its rarity and by
+/// where it is found (a title says more about an entry than its body): `row`, the
+/// entry's [`SearchIndex::strengths`]; `own`: of the question's own words only (not the
+/// context's).
+fn coverage(q: &Analysed, row: &[f32], own: bool) -> f32 {
+    let counts = |c: &Concept| !own || c.scale >= 1.0;
+    let total: f32 = q
+        .concepts
+        .iter()
+        .filter(|c| counts(c))
+        .map(|c| c.weight)
+        .sum();
+    if total <= 0.0 {
+        return 0.0;
+    }
+    let found: f32 = q
+        .concepts
+        .iter()
+        .zip(row)
+        .filter(|(c, _)| counts(c))
+        .map(|(c, s)| c.weight * s)
+        .sum();
+    found / total
+}
+
 /// What ranking needs of a question, computed once for all its candidates.
 struct QueryView<'q> {
     /// Weight of the question's concepts.
     total: f32,
     /// Every stem the question matches with (its words and their synonyms), with how
-    /// much it counts (less for the context's words).
-    stems: HashMap<&'q str, f32>,
-    /// Stems of words that only name a call.
-    light: HashSet<&'q str>,
+    /// much it counts (less for the context's words) and whether it is the stem of a
+    /// word that only names a call.
+    stems: HashMap<&'q str, (f32, bool)>,
 }
 
 impl<'q> QueryView<'q> {
     fn of(q: &'q Analysed) -> Self {
+        let mut stems: HashMap<&'q str, (f32, bool)> = HashMap::default();
+        for c in &q.concepts {
+            for s in c.stems.iter().chain(c.alt_terms.iter().flatten()) {
+                let v = stems.entry(s.as_str()).or_insert((0.0, false));
+                v.0 = v.0.max(c.scale);
+            }
+        }
+        for c in q.concepts.iter().filter(|c| c.light) {
+            for s in &c.stems {
+                if let Some(v) = stems.get_mut(s.as_str()) {
+                    v.1 = true;
+                }
+            }
+        }
         QueryView {
             total: q.concepts.iter().map(|c| c.weight).sum(),
-            stems: {
-                let mut m: HashMap<&'q str, f32> = HashMap::default();
-                for c in &q.concepts {
-                    for s in c.stems.iter().chain(c.alt_terms.iter().flatten()) {
-                        let v = m.entry(s.as_str()).or_insert(0.0);
-                        *v = v.max(c.scale);
-                    }
-                }
-                m
-            },
-            light: q
-                .concepts
-                .iter()
-                .filter(|c| c.light)
-                .flat_map(|c| c.stems.iter())
-                .map(String::as_str)
-                .collect(),
+            stems,
         }
     }
 }
