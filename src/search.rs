@@ -139,6 +139,9 @@ pub struct Entry {
     /// The weight (idf) of each stem of each phrasing, in the order the phrasing's set
     /// yields them.
     phrasing_idf: Vec<Vec<f32>>,
+    /// Every phrasing is a subset of the title's stems or of the alternatives' (so a
+    /// concept neither holds is in no phrasing).
+    phrasings_within: bool,
 }
 
 /// One result.
@@ -468,10 +471,9 @@ impl SearchIndex {
             for w in light {
                 match self.stem_of.get(w) {
                     Some(s) => light_stems.extend(s.iter().cloned()),
-                    None => light_stems.extend(tokens(
-                        stem.get_or_insert_with(|| self.stem.clone()),
-                        w,
-                    )),
+                    None => {
+                        light_stems.extend(tokens(stem.get_or_insert_with(|| self.stem.clone()), w))
+                    }
                 }
             }
             let light = light_stems;

@@ -199,8 +199,21 @@ mod tests {
     #[test]
     fn words_within_the_distance_differ_in_few_letters() {
         let words = [
-            "scadenza", "scadensa", "scadnesza", "bando", "mondo", "bandi", "novità",
-            "novita", "impresa", "imprese", "presidente", "presente", "ab", "ba", "",
+            "scadenza",
+            "scadensa",
+            "scadnesza",
+            "bando",
+            "mondo",
+            "bandi",
+            "novità",
+            "novita",
+            "impresa",
+            "imprese",
+            "presidente",
+            "presente",
+            "ab",
+            "ba",
+            "",
         ];
         for a in words {
             for b in words {

@@ -58,6 +58,9 @@ impl SearchIndex {
                         .filter(|p| !p.is_empty()),
                 );
             }
+            let phrasings_within = phrasings
+                .iter()
+                .all(|p| p.is_subset(&title_stems) || p.is_subset(&alt_stems));
             let mut seen: HashSet<&String> = HashSet::default();
             for s in title_stems.iter().chain(&alt_stems).chain(&body_stems) {
                 if seen.insert(s) {
@@ -78,6 +81,7 @@ impl SearchIndex {
                 body_stems,
                 phrasings,
                 phrasing_idf: Vec::new(),
+                phrasings_within,
             });
         }
         writer.commit()?;
@@ -140,7 +144,11 @@ impl SearchIndex {
             e.phrasing_idf = e
                 .phrasings
                 .iter()
-                .map(|p| p.iter().map(|s| idf.get(s).copied().unwrap_or(0.0)).collect())
+                .map(|p| {
+                    p.iter()
+                        .map(|s| idf.get(s).copied().unwrap_or(0.0))
+                        .collect()
+                })
                 .collect();
         }
         let mut synonym_order: Vec<(usize, usize)> = synonyms

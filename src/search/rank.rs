@@ -76,40 +76,56 @@ impl SearchIndex {
 
     /// How strongly each candidate holds each concept of the question ([`Self::strength`]):
     /// one row per candidate, one column per concept. Computed once, for dropping the
-    /// unreached concepts and for the coverage of each candidate.
-    pub(super) fn strengths(&self, q: &Analysed, candidates: &[(usize, f32)]) -> Vec<f32> {
-        candidates
-            .iter()
-            .flat_map(|&(e, _)| {
-                let e = &self.entries[e];
-                q.concepts.iter().map(move |c| self.strength(c, e))
-            })
-            .collect()
+    /// unreached concepts, for the coverage of each candidate and for its similarity.
+    pub(super) fn strengths(&self, q: &Analysed, candidates: &[(usize, f32)]) -> Strengths {
+        let mut out = Strengths {
+            of: Vec::with_capacity(candidates.len() * q.concepts.len()),
+            phrased: Vec::with_capacity(candidates.len() * q.concepts.len()),
+        };
+        for &(e, _) in candidates {
+            let e = &self.entries[e];
+            for c in &q.concepts {
+                let (s, phrased) = self.strength(c, e);
+                out.of.push(s);
+                out.phrased.push(phrased);
+            }
+        }
+        out
     }
 
     /// How well an entry contains a concept: 1 in the title, less in the body, less
-    /// again through a synonym or a typo.
-    fn strength(&self, c: &Concept, e: &Entry) -> f32 {
+    /// again through a synonym or a typo; and whether its title or alternatives hold it.
+    fn strength(&self, c: &Concept, e: &Entry) -> (f32, bool) {
         let body = if e.doc.kind == EntryKind::Passage {
             PASSAGE_BODY_MATCH
         } else {
             BODY_MATCH
         };
-        [
-            (TITLE_MATCH, &e.title_stems),
-            (ALT_MATCH, &e.alt_stems),
-            (body, &e.body_stems),
+        let (title, alt) = (place(c, &e.title_stems), place(c, &e.alt_stems));
+        let s = [
+            (TITLE_MATCH, title),
+            (ALT_MATCH, alt),
+            (body, place(c, &e.body_stems)),
         ]
         .into_iter()
-        .map(|(w, set)| w * place(c, set))
-        .fold(0.0, f32::max)
+        .map(|(w, p)| w * p)
+        .fold(0.0, f32::max);
+        (s, title > 0.0 || alt > 0.0)
     }
 
     /// How close the question is to the entry's closest phrasing: the share of the
     /// question it holds times the share of it the question holds (square roots, so one
     /// side alone cannot make a near paraphrase).
-    fn similarity(&self, q: &Analysed, view: &QueryView<'_>, e: &Entry) -> f32 {
+    ///
+    /// `phrased`: for each concept of `q`, whether the entry's title or alternatives hold
+    /// it ([`Self::strengths`]); when every phrasing is drawn from those (see
+    /// `Entry::phrasings_within`), a concept they do not hold is in no phrasing.
+    fn similarity(&self, q: &Analysed, view: &QueryView<'_>, e: &Entry, phrased: &[bool]) -> f32 {
         if view.total <= 0.0 {
+            return 0.0;
+        }
+        let may_hold = |j: usize| !e.phrasings_within || phrased[j];
+        if !(0..q.concepts.len()).any(may_hold) {
             return 0.0;
         }
         // Words that only name a call count little on the phrasing's side too.
@@ -117,7 +133,18 @@ impl SearchIndex {
         for (i, (p, idf)) in e.phrasings.iter().zip(&e.phrasing_idf).enumerate() {
             // The entry's own question says it best; an alternative a little less.
             let trust = if i == 0 { 1.0 } else { ALT_SIMILARITY };
-            let found: f32 = q.concepts.iter().map(|c| c.weight * place(c, p)).sum();
+            let found: f32 = q
+                .concepts
+                .iter()
+                .enumerate()
+                .map(|(j, c)| {
+                    if may_hold(j) {
+                        c.weight * place(c, p)
+                    } else {
+                        0.0
+                    }
+                })
+                .sum();
             if found <= 0.0 {
                 continue;
             }
@@ -148,13 +175,13 @@ impl SearchIndex {
     /// and count with the unknown words instead, so that the share of the question an
     /// entry covers means "of what the pack could cover".
     /// `strengths`: of the candidates, see [`Self::strengths`].
-    pub(super) fn drop_unreached(&self, q: &mut Analysed, strengths: &[f32]) {
+    pub(super) fn drop_unreached(&self, q: &mut Analysed, strengths: &Strengths) {
         let n = q.concepts.len();
         for (j, c) in q.concepts.iter_mut().enumerate() {
             if c.weight <= 0.0 {
                 continue;
             }
-            let reached = strengths.iter().skip(j).step_by(n).any(|&s| s > 0.0);
+            let reached = strengths.of.iter().skip(j).step_by(n).any(|&s| s > 0.0);
             if !reached {
                 q.unknown += c.weight.min(self.unknown_weight());
                 q.unknown_words += 1;
@@ -169,7 +196,7 @@ impl SearchIndex {
         &self,
         q: &Analysed,
         candidates: Vec<(usize, f32)>,
-        strengths: &[f32],
+        strengths: &Strengths,
         limit: usize,
     ) -> Vec<Hit> {
         let max = candidates
@@ -193,11 +220,26 @@ impl SearchIndex {
             .enumerate()
             .map(|(i, (entry, score))| {
                 let e = &self.entries[entry];
-                let row = &strengths[i * n..(i + 1) * n];
-                let (key_coverage, key_similarity) =
-                    (coverage(q, row, false), self.similarity(q, &view, e));
+                let row = &strengths.of[i * n..(i + 1) * n];
+                let phrased = &strengths.phrased[i * n..(i + 1) * n];
+                let (key_coverage, key_similarity) = (
+                    coverage(q, row, false),
+                    self.similarity(q, &view, e, phrased),
+                );
                 let (coverage, similarity) = match (&own, &own_view) {
-                    (Some(own), Some(v)) => (coverage(q, row, true), self.similarity(own, v, e)),
+                    (Some(own), Some(v)) => {
+                        let own_phrased: Vec<bool> = q
+                            .concepts
+                            .iter()
+                            .zip(phrased)
+                            .filter(|(c, _)| c.scale >= 1.0)
+                            .map(|(_, &p)| p)
+                            .collect();
+                        (
+                            coverage(q, row, true),
+                            self.similarity(own, v, e, &own_phrased),
+                        )
+                    }
                     _ => (key_coverage, key_similarity),
                 };
                 let faq = if e.doc.kind == EntryKind::Faq {
@@ -221,6 +263,15 @@ impl SearchIndex {
         hits.truncate(limit);
         hits
     }
+}
+
+/// How strongly candidates hold the concepts of a question (see
+/// [`SearchIndex::strengths`]).
+pub(super) struct Strengths {
+    /// [`SearchIndex::strength`] of each candidate (row) and concept (column).
+    of: Vec<f32>,
+    /// Whether the candidate's title or alternatives hold the concept.
+    phrased: Vec<bool>,
 }
 
 /// Share of the question found in an entry, each concept weighted by its rarity and by
