@@ -211,6 +211,9 @@ pub struct SearchIndex {
     synonyms: Vec<Vec<Vec<String>>>,
     /// Every (group, term) of `synonyms`, longest term first.
     synonym_order: Vec<(usize, usize)>,
+    /// The positions in `synonym_order` of the terms opening with each word: a question
+    /// is matched against the terms that open with one of its words only.
+    synonym_starts: HashMap<String, Vec<usize>>,
     /// The index of the English view of the pack, analysed in English (see
     /// [`crate::knowledge::english`]); the engine answers English questions from it.
     english: Option<Box<SearchIndex>>,

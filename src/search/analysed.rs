@@ -208,8 +208,17 @@ impl SearchIndex {
         let mut covered = vec![false; words.len()];
         let mut concepts: Vec<Concept> = Vec::new();
         // Longest phrases first, across groups: `quanti soldi` (the budget) before `soldi`
-        // (a grant) takes the words.
-        for &(g, t) in &self.synonym_order {
+        // (a grant) takes the words. Only terms opening with a word of the question can
+        // match (the others, most of them, are not compared at each position).
+        let mut order: Vec<usize> = words
+            .iter()
+            .filter_map(|w| self.synonym_starts.get(w))
+            .flatten()
+            .copied()
+            .collect();
+        order.sort_unstable();
+        order.dedup();
+        for &(g, t) in order.iter().map(|&i| &self.synonym_order[i]) {
             let group = &self.synonyms[g];
             let term = &group[t];
             {

@@ -157,11 +157,18 @@ impl SearchIndex {
             .flat_map(|(g, terms)| (0..terms.len()).map(move |t| (g, t)))
             .collect();
         synonym_order.sort_by_key(|&(g, t)| std::cmp::Reverse(synonyms[g][t].len()));
+        let mut synonym_starts: HashMap<String, Vec<usize>> = HashMap::default();
+        for (i, &(g, t)) in synonym_order.iter().enumerate() {
+            if let Some(first) = synonyms[g][t].first() {
+                synonym_starts.entry(first.clone()).or_default().push(i);
+            }
+        }
         Ok(SearchIndex {
             english: None,
             learned: None,
             serial: analysed::next_serial(),
             synonym_order,
+            synonym_starts,
             idf,
             reader,
             fields,
