@@ -383,6 +383,27 @@ fn query_without(
             spent[a..b].iter_mut().for_each(|s| *s = true);
         }
     }
+    // Only the places opening with a word of the message can be in it: each region's
+    // list narrowed to those once, not scanned whole at every word.
+    let said = crate::fold::words_bits(words);
+    let regions: Vec<(
+        &crate::knowledge::lexicon::Region,
+        Vec<&crate::fold::Phrase>,
+    )> = lx
+        .regions
+        .iter()
+        .map(|r| {
+            let places = r
+                .places
+                .iter()
+                .filter(|p| {
+                    p.first()
+                        .is_none_or(|w| said & crate::fold::word_bit(w) != 0)
+                })
+                .collect();
+            (r, places)
+        })
+        .collect();
     let mut out = Vec::with_capacity(words.len());
     let mut i = 0;
     while i < words.len() {
@@ -395,8 +416,8 @@ fn query_without(
             i += 1;
             continue;
         }
-        let place = lx.regions.iter().find_map(|r| {
-            r.places
+        let place = regions.iter().find_map(|(r, places)| {
+            places
                 .iter()
                 .filter(|p| words[i..].starts_with(p))
                 .max_by_key(|p| p.len())
