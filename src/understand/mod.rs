@@ -59,6 +59,10 @@ pub fn words_of(text: &str) -> Vec<String> {
         .flat_map(|w| {
             if w.chars().any(|c| c.is_ascii_digit()) || w == "%" || w == "€" {
                 vec![w]
+            } else if !w.is_empty() && w.bytes().all(|b| b.is_ascii_alphabetic()) {
+                // Plain ASCII letters fold to themselves in lower case (most words: the
+                // folding analyzer is for accents, apostrophes and the like).
+                vec![w.to_ascii_lowercase()]
             } else {
                 crate::fold::fold_str(&w)
                     .split_whitespace()
