@@ -95,7 +95,7 @@ impl SearchIndex {
     /// The stems of a text with their byte offsets, as the stemming analyzer gives them:
     /// the text is folded into words, and each word's stem is looked up in the table of
     /// the pack's words (stemming every word of an answer was most of an excerpt's cost).
-    fn stems_at(&self, text: &str) -> Vec<(String, usize, usize)> {
+    pub(super) fn stems_at(&self, text: &str) -> Vec<(String, usize, usize)> {
         let mut all = self.all.clone();
         let mut stem = None;
         let mut out = Vec::new();
