@@ -348,10 +348,13 @@ fn ask_start(words: &[String], lx: &Lexicon, cues: &Cues<'_>) -> Option<usize> {
 
 /// Words that could carry a question's topic: four letters or more, not naming a call.
 fn content_words(words: &[String], k: &Knowledge, content: &dyn Fn(&str) -> bool) -> usize {
+    // Only the names' words the message may hold (see `crate::fold::word_bit`).
+    let said = crate::fold::words_bits(words);
     let names: Vec<&String> = k
         .calls
         .iter()
         .flat_map(|c| c.aliases.iter().chain(&c.weak_aliases).flatten())
+        .filter(|n| said & crate::fold::word_bit(n) != 0)
         .collect();
     words
         .iter()
