@@ -113,3 +113,23 @@ pub fn has_phrase(words: &[String], phrases: &[Phrase]) -> bool {
         .iter()
         .any(|p| !p.is_empty() && words.windows(p.len()).any(|w| w == &p[..]))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The bits only rule out: a word of the message always has its bit among them.
+    #[test]
+    fn a_words_bit_is_among_the_bits_of_any_message_holding_it() {
+        let words: Vec<String> = ["siamo", "una", "pmi", "di", "asti", "e", "l", "novita", ""]
+            .map(String::from)
+            .to_vec();
+        let bits = words_bits(&words);
+        for w in &words {
+            assert_eq!(word_bit(w).count_ones(), 1);
+            assert_ne!(bits & word_bit(w), 0, "{w}");
+        }
+        assert_eq!(word_bit("asti"), word_bit(&"asti".to_string()));
+        assert_eq!(words_bits(&[]), 0);
+    }
+}

@@ -83,7 +83,9 @@ pub fn named_calls(k: &Knowledge, words: &[String]) -> Vec<CallId> {
     for c in &k.calls {
         for (list, weak) in [(&c.aliases, false), (&c.weak_aliases, true)] {
             for a in list {
-                if a.first().is_none_or(|w| said & crate::fold::word_bit(w) == 0) {
+                if a.first()
+                    .is_none_or(|w| said & crate::fold::word_bit(w) == 0)
+                {
                     continue;
                 }
                 for at in occurrences(words, a) {
