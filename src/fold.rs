@@ -129,7 +129,8 @@ mod tests {
             assert_eq!(word_bit(w).count_ones(), 1);
             assert_ne!(bits & word_bit(w), 0, "{w}");
         }
-        assert_eq!(word_bit("asti"), word_bit(&"asti".to_string()));
+        let asti = String::from("asti");
+        assert_eq!(word_bit("asti"), word_bit(asti.as_str()));
         assert_eq!(words_bits(&[]), 0);
     }
 }
