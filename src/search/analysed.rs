@@ -179,13 +179,20 @@ impl SearchIndex {
     /// ask without the asker's words? which question words? then the search itself and
     /// the passages): the last few analyses of this thread are kept and cloned.
     pub fn analyse(&self, question: &str) -> Analysed {
+        self.with_analysis(question, Analysed::clone)
+    }
+
+    /// Like [`Self::analyse`], lending the analysis to `f` instead of cloning it (for a
+    /// look at it: `f` must not analyse again).
+    pub fn with_analysis<R>(&self, question: &str, f: impl FnOnce(&Analysed) -> R) -> R {
         RECENT.with(|r| {
             if let Some(a) = r.borrow().find(self.serial, question) {
-                return a.clone();
+                return f(a);
             }
             let a = self.analyse_afresh(question);
-            r.borrow_mut().keep(self.serial, question, &a);
-            a
+            let out = f(&a);
+            r.borrow_mut().keep(self.serial, question, a);
+            out
         })
     }
 
@@ -317,11 +324,11 @@ impl Recent {
             .map(|(_, _, a)| a)
     }
 
-    fn keep(&mut self, serial: u64, question: &str, a: &Analysed) {
+    fn keep(&mut self, serial: u64, question: &str, a: Analysed) {
         if self.0.len() == RECENT_KEPT {
             self.0.remove(0);
         }
-        self.0.push((serial, question.to_string(), a.clone()));
+        self.0.push((serial, question.to_string(), a));
     }
 }
 
