@@ -400,7 +400,11 @@ impl Engine<'_> {
             (Command::Calls, "request.bandi"),
             (Command::Deadlines, "request.scadenze"),
         ] {
+            // A phrase shorter than the message's words cannot be all of them.
             let whole = tx.phrases(key).iter().any(|p| {
+                if p.len() < core.len() {
+                    return false;
+                }
                 let p: Vec<&String> = p.iter().filter(|w| !filler(w)).collect();
                 !p.is_empty() && p == core
             });

@@ -87,9 +87,50 @@ pub fn phrase(s: &str) -> Phrase {
         .collect()
 }
 
+/// One of 64 bits for a word, from its length and its first and last bytes: the bits of
+/// a message's words rule out, with one test, most phrases that open with a word the
+/// message does not have (equal words have equal bits; other words may share one).
+pub(crate) fn word_bit(w: &str) -> u64 {
+    let b = w.as_bytes();
+    let (first, last) = (
+        b.first().copied().unwrap_or(0),
+        b.last().copied().unwrap_or(0),
+    );
+    let k = (b.len() as u64)
+        .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        .wrapping_add(u64::from(first) << 8 | u64::from(last));
+    1 << (k.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 58)
+}
+
+/// The [`word_bit`]s of the words.
+pub(crate) fn words_bits(words: &[String]) -> u64 {
+    words.iter().fold(0, |m, w| m | word_bit(w))
+}
+
 /// Whether any of the phrases occurs in the words, as whole words.
 pub fn has_phrase(words: &[String], phrases: &[Phrase]) -> bool {
     phrases
         .iter()
         .any(|p| !p.is_empty() && words.windows(p.len()).any(|w| w == &p[..]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The bits only rule out: a word of the message always has its bit among them.
+    #[test]
+    fn a_words_bit_is_among_the_bits_of_any_message_holding_it() {
+        let words: Vec<String> = ["siamo", "una", "pmi", "di", "asti", "e", "l", "novita", ""]
+            .map(String::from)
+            .to_vec();
+        let bits = words_bits(&words);
+        for w in &words {
+            assert_eq!(word_bit(w).count_ones(), 1);
+            assert_ne!(bits & word_bit(w), 0, "{w}");
+        }
+        let asti = String::from("asti");
+        assert_eq!(word_bit("asti"), word_bit(asti.as_str()));
+        assert_eq!(words_bits(&[]), 0);
+    }
 }

@@ -136,6 +136,12 @@ pub struct Entry {
     /// Stems of each phrasing of the question it answers (a FAQ's question and each
     /// alternative; the title of anything else).
     phrasings: Vec<HashSet<String>>,
+    /// The weight (idf) of each stem of each phrasing, in the order the phrasing's set
+    /// yields them.
+    phrasing_idf: Vec<Vec<f32>>,
+    /// Every phrasing is a subset of the title's stems or of the alternatives' (so a
+    /// concept neither holds is in no phrasing).
+    phrasings_within: bool,
 }
 
 /// One result.
@@ -191,7 +197,7 @@ pub struct SearchIndex {
     /// Every folded word of the corpus and of the synonyms, with its frequency.
     vocab: HashMap<String, u32>,
     /// The same words by length in characters, for typo correction.
-    by_len: Vec<Vec<(String, u32)>>,
+    by_len: Vec<Vec<analysis::Known>>,
     /// The stem of every word of `vocab` (`None`: a stop word), computed once: stemming
     /// a word per query meant cloning the whole analyzer chain each time.
     stem_of: HashMap<String, Option<String>>,
@@ -205,6 +211,9 @@ pub struct SearchIndex {
     synonyms: Vec<Vec<Vec<String>>>,
     /// Every (group, term) of `synonyms`, longest term first.
     synonym_order: Vec<(usize, usize)>,
+    /// The positions in `synonym_order` of the terms opening with each word: a question
+    /// is matched against the terms that open with one of its words only.
+    synonym_starts: HashMap<String, Vec<usize>>,
     /// The index of the English view of the pack, analysed in English (see
     /// [`crate::knowledge::english`]); the engine answers English questions from it.
     english: Option<Box<SearchIndex>>,
@@ -459,8 +468,18 @@ impl SearchIndex {
             query.concepts.extend(extra);
         }
         if !light.is_empty() {
-            let mut stem = self.stem.clone();
-            let light: HashSet<String> = light.iter().flat_map(|w| tokens(&mut stem, w)).collect();
+            // Most light words are words of the pack, stemmed once at build time.
+            let mut stem = None;
+            let mut light_stems: HashSet<String> = HashSet::default();
+            for w in light {
+                match self.stem_of.get(w) {
+                    Some(s) => light_stems.extend(s.iter().cloned()),
+                    None => {
+                        light_stems.extend(tokens(stem.get_or_insert_with(|| self.stem.clone()), w))
+                    }
+                }
+            }
+            let light = light_stems;
             for c in &mut query.concepts {
                 if !c.stems.is_empty() && c.stems.iter().all(|s| light.contains(s)) {
                     query.light_weight += c.weight * (1.0 - LIGHT);
@@ -513,8 +532,9 @@ impl SearchIndex {
                 .collect()
         };
         let mut query = query;
-        self.drop_unreached(&mut query, &candidates);
-        let hits = self.rank(&query, candidates, limit);
+        let strengths = self.strengths(&query, &candidates);
+        self.drop_unreached(&mut query, &strengths);
+        let hits = self.rank(&query, candidates, &strengths, limit);
         let confidence = rank::confidence(&hits, &query);
         Results {
             hits,

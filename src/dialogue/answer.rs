@@ -139,7 +139,9 @@ impl Engine<'_> {
             // Without the words that describe the asker nothing may be left to ask: then
             // the description is the question (`siamo una coop sociale, c'è qualcosa?`).
             if reading.query == reading.query_whole
-                || self.index.analyse(&reading.query).content_weight() > 0.0
+                || self
+                    .index
+                    .with_analysis(&reading.query, |a| a.content_weight() > 0.0)
             {
                 reading.query.clone()
             } else {
@@ -175,7 +177,9 @@ impl Engine<'_> {
         // A follow-up naming no call is about the call in focus, and a question asked
         // again for a chosen call is about that one: read them as if they said so.
         // (A message with nothing to search for is not made into one by the focus.)
-        let bare = self.index.analyse(&query).content_weight() <= 0.0;
+        let bare = self
+            .index
+            .with_analysis(&query, |a| a.content_weight() <= 0.0);
         let said_for: Vec<&CallId> = if named.is_empty() {
             focus.iter().filter(|_| !bare).collect()
         } else {
@@ -201,7 +205,10 @@ impl Engine<'_> {
         // about the asker, from someone who said what they are, is asked for their kind.
         let about_asker = session.profile.applicant().is_some()
             && understand::has_phrase(&reading.words, tx.phrases("words.first_person"));
-        if (reading.eligibility || about_asker) && self.index.analyse(&query).asks_with().is_empty()
+        if (reading.eligibility || about_asker)
+            && self
+                .index
+                .with_analysis(&query, |a| a.asks_with().is_empty())
         {
             let said = understand::words_of(&query);
             let names_kind = lx

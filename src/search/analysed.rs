@@ -5,7 +5,7 @@
 
 use super::HashSet;
 
-use super::analysis::{fuzzy_distance, levenshtein_within, tokens};
+use super::analysis::{Known, fuzzy_distance, letters, levenshtein_within, tokens};
 use super::{MAX_CONCEPTS, MAX_QUERY_CHARS, SearchIndex};
 
 /// A question analysed into concepts (a word, or a synonym group found in the question).
@@ -141,12 +141,23 @@ impl SearchIndex {
             return w;
         }
         let len = w.chars().count();
+        let mine = letters(&w);
         let mut best: Option<(usize, u32, &str)> = None;
         for l in len.saturating_sub(d)..=len + d {
-            for (cand, freq) in self.by_len.get(l).into_iter().flatten() {
+            for Known {
+                word: cand,
+                freq,
+                letters: theirs,
+            } in self.by_len.get(l).into_iter().flatten()
+            {
                 // Two edits that also change the length by two (`presidente` →
                 // `presente`) make another word, not a typo.
                 if d == 2 && l.abs_diff(len) > 1 {
+                    continue;
+                }
+                // An edit changes at most two of the letters a word is made of: words
+                // that differ in more are farther than `d` (most of the vocabulary).
+                if ((mine ^ theirs).count_ones() as usize) > 2 * d {
                     continue;
                 }
                 let dist = levenshtein_within(&w, cand, d);
@@ -168,13 +179,20 @@ impl SearchIndex {
     /// ask without the asker's words? which question words? then the search itself and
     /// the passages): the last few analyses of this thread are kept and cloned.
     pub fn analyse(&self, question: &str) -> Analysed {
+        self.with_analysis(question, Analysed::clone)
+    }
+
+    /// Like [`Self::analyse`], lending the analysis to `f` instead of cloning it (for a
+    /// look at it: `f` must not analyse again).
+    pub fn with_analysis<R>(&self, question: &str, f: impl FnOnce(&Analysed) -> R) -> R {
         RECENT.with(|r| {
             if let Some(a) = r.borrow().find(self.serial, question) {
-                return a.clone();
+                return f(a);
             }
             let a = self.analyse_afresh(question);
-            r.borrow_mut().keep(self.serial, question, &a);
-            a
+            let out = f(&a);
+            r.borrow_mut().keep(self.serial, question, a);
+            out
         })
     }
 
@@ -197,8 +215,17 @@ impl SearchIndex {
         let mut covered = vec![false; words.len()];
         let mut concepts: Vec<Concept> = Vec::new();
         // Longest phrases first, across groups: `quanti soldi` (the budget) before `soldi`
-        // (a grant) takes the words.
-        for &(g, t) in &self.synonym_order {
+        // (a grant) takes the words. Only terms opening with a word of the question can
+        // match (the others, most of them, are not compared at each position).
+        let mut order: Vec<usize> = words
+            .iter()
+            .filter_map(|w| self.synonym_starts.get(w))
+            .flatten()
+            .copied()
+            .collect();
+        order.sort_unstable();
+        order.dedup();
+        for &(g, t) in order.iter().map(|&i| &self.synonym_order[i]) {
             let group = &self.synonyms[g];
             let term = &group[t];
             {
@@ -297,11 +324,11 @@ impl Recent {
             .map(|(_, _, a)| a)
     }
 
-    fn keep(&mut self, serial: u64, question: &str, a: &Analysed) {
+    fn keep(&mut self, serial: u64, question: &str, a: Analysed) {
         if self.0.len() == RECENT_KEPT {
             self.0.remove(0);
         }
-        self.0.push((serial, question.to_string(), a.clone()));
+        self.0.push((serial, question.to_string(), a));
     }
 }
 

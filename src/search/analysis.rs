@@ -84,6 +84,24 @@ pub(super) fn tokens_at(a: &mut TextAnalyzer, text: &str) -> Vec<(String, usize,
     out
 }
 
+/// A word of the vocabulary, for typo correction.
+#[derive(Debug, Clone)]
+pub(super) struct Known {
+    pub(super) word: String,
+    /// How often it occurs (ties between corrections go to the commoner word).
+    pub(super) freq: u32,
+    /// Its [`letters`].
+    pub(super) letters: u64,
+}
+
+/// The letters a word is made of, as bits (a character's code modulo 64): an edit (a
+/// substitution, insertion, deletion or transposition) flips at most two of them, so two
+/// words whose sets differ in more than `2 * d` bits are more than `d` edits apart, and
+/// most of the vocabulary is ruled out without computing the distance.
+pub(super) fn letters(word: &str) -> u64 {
+    word.chars().fold(0, |m, c| m | 1 << (c as u32 % 64))
+}
+
 /// Words this long or shorter are compared on the stack (the analyzers drop tokens over
 /// 40 bytes, so every word of the pack and of a question fits).
 const SHORT: usize = 48;
@@ -175,6 +193,38 @@ mod tests {
         let long = "a".repeat(60);
         assert_eq!(levenshtein_within(&long, &format!("{long}b"), 1), 1);
         assert_eq!(levenshtein_within("novità", "novita", 1), 1);
+    }
+
+    /// The letters' bound never rules out a word within the distance.
+    #[test]
+    fn words_within_the_distance_differ_in_few_letters() {
+        let words = [
+            "scadenza",
+            "scadensa",
+            "scadnesza",
+            "bando",
+            "mondo",
+            "bandi",
+            "novità",
+            "novita",
+            "impresa",
+            "imprese",
+            "presidente",
+            "presente",
+            "ab",
+            "ba",
+            "",
+        ];
+        for a in words {
+            for b in words {
+                let flipped = (letters(a) ^ letters(b)).count_ones() as usize;
+                for d in 0..=2 {
+                    if levenshtein_within(a, b, d) <= d {
+                        assert!(flipped <= 2 * d, "{a} {b} {d}");
+                    }
+                }
+            }
+        }
     }
 
     /// Both languages run the same pipeline: folding, stop words, stemming.

@@ -10,15 +10,19 @@ use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 
-use super::{EntryKind, SearchIndex, tokens};
+use super::{EntryKind, SearchIndex};
 
 impl SearchIndex {
     /// Entries ranked by plain BM25 over question, alternatives and answer (title and
     /// body fields, no boosts), best first, at most `limit`: (entry, score).
     pub fn search_bm25(&self, question: &str, limit: usize) -> Vec<(usize, f32)> {
-        let mut stem = self.stem.clone();
         let text: String = question.chars().take(super::MAX_QUERY_CHARS).collect();
-        let mut stems = tokens(&mut stem, &text);
+        // The stems the stemming analyzer gives, looked up rather than stemmed again.
+        let mut stems: Vec<String> = self
+            .stems_at(&crate::fold::join_acronyms(&text))
+            .into_iter()
+            .map(|(s, _, _)| s)
+            .collect();
         stems.sort();
         stems.dedup();
         if stems.is_empty() {

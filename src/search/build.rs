@@ -58,6 +58,9 @@ impl SearchIndex {
                         .filter(|p| !p.is_empty()),
                 );
             }
+            let phrasings_within = phrasings
+                .iter()
+                .all(|p| p.is_subset(&title_stems) || p.is_subset(&alt_stems));
             let mut seen: HashSet<&String> = HashSet::default();
             for s in title_stems.iter().chain(&alt_stems).chain(&body_stems) {
                 if seen.insert(s) {
@@ -77,6 +80,8 @@ impl SearchIndex {
                 alt_stems,
                 body_stems,
                 phrasings,
+                phrasing_idf: Vec::new(),
+                phrasings_within,
             });
         }
         writer.commit()?;
@@ -104,17 +109,21 @@ impl SearchIndex {
         for w in synonyms.iter().flatten().flatten() {
             vocab.entry(w.clone()).or_insert(1);
         }
-        let mut by_len: Vec<Vec<(String, u32)>> = Vec::new();
+        let mut by_len: Vec<Vec<analysis::Known>> = Vec::new();
         for (w, n) in &vocab {
             let l = w.chars().count();
             if by_len.len() <= l {
                 by_len.resize(l + 1, Vec::new());
             }
-            by_len[l].push((w.clone(), *n));
+            by_len[l].push(analysis::Known {
+                letters: analysis::letters(w),
+                word: w.clone(),
+                freq: *n,
+            });
         }
         // Commonest first, then by word: the same correction whatever the map's order.
         for bucket in &mut by_len {
-            bucket.sort_by(|(a, fa), (b, fb)| fb.cmp(fa).then_with(|| a.cmp(b)));
+            bucket.sort_by(|a, b| b.freq.cmp(&a.freq).then_with(|| a.word.cmp(&b.word)));
         }
         let stem_of = vocab
             .keys()
@@ -127,21 +136,39 @@ impl SearchIndex {
                 .collect(),
         );
         let n = entries.len().max(1) as f32;
-        let idf = df
+        let idf: HashMap<String, f32> = df
             .iter()
             .map(|(s, &d)| (s.clone(), (1.0 + n / d.max(1) as f32).ln()))
             .collect();
+        for e in &mut entries {
+            e.phrasing_idf = e
+                .phrasings
+                .iter()
+                .map(|p| {
+                    p.iter()
+                        .map(|s| idf.get(s).copied().unwrap_or(0.0))
+                        .collect()
+                })
+                .collect();
+        }
         let mut synonym_order: Vec<(usize, usize)> = synonyms
             .iter()
             .enumerate()
             .flat_map(|(g, terms)| (0..terms.len()).map(move |t| (g, t)))
             .collect();
         synonym_order.sort_by_key(|&(g, t)| std::cmp::Reverse(synonyms[g][t].len()));
+        let mut synonym_starts: HashMap<String, Vec<usize>> = HashMap::default();
+        for (i, &(g, t)) in synonym_order.iter().enumerate() {
+            if let Some(first) = synonyms[g][t].first() {
+                synonym_starts.entry(first.clone()).or_default().push(i);
+            }
+        }
         Ok(SearchIndex {
             english: None,
             learned: None,
             serial: analysed::next_serial(),
             synonym_order,
+            synonym_starts,
             idf,
             reader,
             fields,

@@ -92,10 +92,36 @@ impl SearchIndex {
         df <= (MAX_MARKED_SHARE * n).max(3.0)
     }
 
+    /// The stems of a text with their byte offsets, as the stemming analyzer gives them:
+    /// the text is folded into words, and each word's stem is looked up in the table of
+    /// the pack's words (stemming every word of an answer was most of an excerpt's cost).
+    pub(super) fn stems_at(&self, text: &str) -> Vec<(String, usize, usize)> {
+        let mut all = self.all.clone();
+        let mut stem = None;
+        let mut out = Vec::new();
+        for (w, a, b) in tokens_at(&mut all, text) {
+            if self.stops.contains(&w) {
+                continue;
+            }
+            // The analyzers drop tokens over 40 bytes, before folding (see `analysis`).
+            let known = (w.len() <= 40).then(|| self.stem_of.get(&w)).flatten();
+            let s = match known {
+                Some(s) => s.clone(),
+                None => tokens_at(stem.get_or_insert_with(|| self.stem.clone()), &text[a..b])
+                    .into_iter()
+                    .next()
+                    .map(|(s, _, _)| s),
+            };
+            if let Some(s) = s {
+                out.push((s, a, b));
+            }
+        }
+        out
+    }
+
     /// The text with the words that match the question marked; long text is cut to the
     /// passage (paragraph) with the most matches, at most `max_chars` characters.
     pub fn excerpt(&self, q: &Analysed, text: &str, max_chars: usize) -> Rich {
-        let mut stem = self.stem.clone();
         let wanted: HashSet<&str> = q
             .concepts
             .iter()
@@ -104,15 +130,19 @@ impl SearchIndex {
             .filter(|s| self.worth_marking(s))
             .map(String::as_str)
             .collect();
-        let mut marks: Vec<(usize, usize)> = tokens_at(&mut stem, text)
-            .into_iter()
-            .filter(|(t, a, b)| {
-                wanted.contains(t.as_str())
-                    && text[*a..*b].chars().count() >= MIN_MARKED_CHARS
-                    && !UNMARKED.contains(&crate::fold::fold_str(&text[*a..*b]).as_str())
-            })
-            .map(|(_, a, b)| (a, b))
-            .collect();
+        let mut marks: Vec<(usize, usize)> = if wanted.is_empty() {
+            Vec::new()
+        } else {
+            self.stems_at(text)
+                .into_iter()
+                .filter(|(t, a, b)| {
+                    wanted.contains(t.as_str())
+                        && text[*a..*b].chars().count() >= MIN_MARKED_CHARS
+                        && !UNMARKED.contains(&crate::fold::fold_str(&text[*a..*b]).as_str())
+                })
+                .map(|(_, a, b)| (a, b))
+                .collect()
+        };
         marks.sort();
         marks.dedup();
         // Choose the window: the paragraph with most marks when the text is too long.

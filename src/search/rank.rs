@@ -74,69 +74,95 @@ impl SearchIndex {
         self.weight_of((self.entries.len() as u32 / 5).max(1))
     }
 
-    /// Share of the question found in the entry, each concept weighted by its rarity and
-    /// by where it is found (a title says more about an entry than its body).
-    fn coverage(&self, q: &Analysed, e: &Entry) -> f32 {
-        let total: f32 = q.concepts.iter().map(|c| c.weight).sum();
-        if total <= 0.0 {
-            return 0.0;
+    /// How strongly each candidate holds each concept of the question ([`Self::strength`]):
+    /// one row per candidate, one column per concept. Computed once, for dropping the
+    /// unreached concepts, for the coverage of each candidate and for its similarity.
+    pub(super) fn strengths(&self, q: &Analysed, candidates: &[(usize, f32)]) -> Strengths {
+        let mut out = Strengths {
+            of: Vec::with_capacity(candidates.len() * q.concepts.len()),
+            phrased: Vec::with_capacity(candidates.len() * q.concepts.len()),
+        };
+        for &(e, _) in candidates {
+            let e = &self.entries[e];
+            for c in &q.concepts {
+                let (s, phrased) = self.strength(c, e);
+                out.of.push(s);
+                out.phrased.push(phrased);
+            }
         }
-        let found: f32 = q
-            .concepts
-            .iter()
-            .map(|c| c.weight * self.strength(c, e))
-            .sum();
-        found / total
+        out
     }
 
     /// How well an entry contains a concept: 1 in the title, less in the body, less
-    /// again through a synonym or a typo.
-    fn strength(&self, c: &Concept, e: &Entry) -> f32 {
+    /// again through a synonym or a typo; and whether its title or alternatives hold it.
+    fn strength(&self, c: &Concept, e: &Entry) -> (f32, bool) {
         let body = if e.doc.kind == EntryKind::Passage {
             PASSAGE_BODY_MATCH
         } else {
             BODY_MATCH
         };
-        [
-            (TITLE_MATCH, &e.title_stems),
-            (ALT_MATCH, &e.alt_stems),
-            (body, &e.body_stems),
+        let (title, alt) = (place(c, &e.title_stems), place(c, &e.alt_stems));
+        let s = [
+            (TITLE_MATCH, title),
+            (ALT_MATCH, alt),
+            (body, place(c, &e.body_stems)),
         ]
         .into_iter()
-        .map(|(w, set)| w * place(c, set))
-        .fold(0.0, f32::max)
+        .map(|(w, p)| w * p)
+        .fold(0.0, f32::max);
+        (s, title > 0.0 || alt > 0.0)
     }
 
     /// How close the question is to the entry's closest phrasing: the share of the
     /// question it holds times the share of it the question holds (square roots, so one
     /// side alone cannot make a near paraphrase).
-    fn similarity(&self, q: &Analysed, view: &QueryView<'_>, e: &Entry) -> f32 {
+    ///
+    /// `phrased`: for each concept of `q`, whether the entry's title or alternatives hold
+    /// it ([`Self::strengths`]); when every phrasing is drawn from those (see
+    /// `Entry::phrasings_within`), a concept they do not hold is in no phrasing.
+    fn similarity(&self, q: &Analysed, view: &QueryView<'_>, e: &Entry, phrased: &[bool]) -> f32 {
         if view.total <= 0.0 {
             return 0.0;
         }
+        let may_hold = |j: usize| !e.phrasings_within || phrased[j];
+        if !(0..q.concepts.len()).any(may_hold) {
+            return 0.0;
+        }
         // Words that only name a call count little on the phrasing's side too.
-        let w = |s: &String| {
-            let base = self.idf.get(s).copied().unwrap_or(0.0);
-            if view.light.contains(s.as_str()) {
-                base * LIGHT
-            } else {
-                base
-            }
-        };
         let mut best = 0.0f32;
-        for (i, p) in e.phrasings.iter().enumerate() {
+        for (i, (p, idf)) in e.phrasings.iter().zip(&e.phrasing_idf).enumerate() {
             // The entry's own question says it best; an alternative a little less.
             let trust = if i == 0 { 1.0 } else { ALT_SIMILARITY };
-            let found: f32 = q.concepts.iter().map(|c| c.weight * place(c, p)).sum();
+            let found: f32 = q
+                .concepts
+                .iter()
+                .enumerate()
+                .map(|(j, c)| {
+                    if may_hold(j) {
+                        c.weight * place(c, p)
+                    } else {
+                        0.0
+                    }
+                })
+                .sum();
             if found <= 0.0 {
                 continue;
             }
-            // The phrasing's own words the question matched, weighted the same way.
-            let (own, held) = p.iter().fold((0.0f32, 0.0f32), |(own, held), s| {
-                let x = w(s);
-                let hit = x * view.stems.get(s.as_str()).copied().unwrap_or(0.0);
-                (own + x, held + hit)
-            });
+            // The phrasing's own words the question matched, weighted the same way (the
+            // weight of each word of the phrasing was looked up when the index was built).
+            let (own, held) =
+                p.iter()
+                    .zip(idf)
+                    .fold((0.0f32, 0.0f32), |(own, held), (s, &base)| {
+                        let (x, hit) = match view.stems.get(s.as_str()) {
+                            Some(&(scale, light)) => {
+                                let x = if light { base * LIGHT } else { base };
+                                (x, x * scale)
+                            }
+                            None => (base, 0.0),
+                        };
+                        (own + x, held + hit)
+                    });
             let from_question = found / view.total;
             let from_phrasing = if own > 0.0 { held / own } else { 0.0 };
             best = best.max(trust * (from_question * from_phrasing).sqrt());
@@ -148,14 +174,14 @@ impl SearchIndex {
     /// il nome…») cannot tell the candidates apart: they leave the coverage's denominator
     /// and count with the unknown words instead, so that the share of the question an
     /// entry covers means "of what the pack could cover".
-    pub(super) fn drop_unreached(&self, q: &mut Analysed, candidates: &[(usize, f32)]) {
-        for c in &mut q.concepts {
+    /// `strengths`: of the candidates, see [`Self::strengths`].
+    pub(super) fn drop_unreached(&self, q: &mut Analysed, strengths: &Strengths) {
+        let n = q.concepts.len();
+        for (j, c) in q.concepts.iter_mut().enumerate() {
             if c.weight <= 0.0 {
                 continue;
             }
-            let reached = candidates
-                .iter()
-                .any(|&(e, _)| self.strength(c, &self.entries[e]) > 0.0);
+            let reached = strengths.of.iter().skip(j).step_by(n).any(|&s| s > 0.0);
             if !reached {
                 q.unknown += c.weight.min(self.unknown_weight());
                 q.unknown_words += 1;
@@ -165,10 +191,12 @@ impl SearchIndex {
     }
 
     /// Ranks BM25 candidates (entry, score) for an analysed question; best first.
+    /// `strengths`: of the candidates, see [`Self::strengths`].
     pub(super) fn rank(
         &self,
         q: &Analysed,
         candidates: Vec<(usize, f32)>,
+        strengths: &Strengths,
         limit: usize,
     ) -> Vec<Hit> {
         let max = candidates
@@ -186,14 +214,32 @@ impl SearchIndex {
             own
         });
         let own_view = own.as_ref().map(QueryView::of);
+        let n = q.concepts.len();
         let mut hits: Vec<Hit> = candidates
             .into_iter()
-            .map(|(entry, score)| {
+            .enumerate()
+            .map(|(i, (entry, score))| {
                 let e = &self.entries[entry];
-                let (key_coverage, key_similarity) =
-                    (self.coverage(q, e), self.similarity(q, &view, e));
+                let row = &strengths.of[i * n..(i + 1) * n];
+                let phrased = &strengths.phrased[i * n..(i + 1) * n];
+                let (key_coverage, key_similarity) = (
+                    coverage(q, row, false),
+                    self.similarity(q, &view, e, phrased),
+                );
                 let (coverage, similarity) = match (&own, &own_view) {
-                    (Some(own), Some(v)) => (self.coverage(own, e), self.similarity(own, v, e)),
+                    (Some(own), Some(v)) => {
+                        let own_phrased: Vec<bool> = q
+                            .concepts
+                            .iter()
+                            .zip(phrased)
+                            .filter(|(c, _)| c.scale >= 1.0)
+                            .map(|(_, &p)| p)
+                            .collect();
+                        (
+                            coverage(q, row, true),
+                            self.similarity(own, v, e, &own_phrased),
+                        )
+                    }
                     _ => (key_coverage, key_similarity),
                 };
                 let faq = if e.doc.kind == EntryKind::Faq {
@@ -219,38 +265,69 @@ impl SearchIndex {
     }
 }
 
+/// How strongly candidates hold the concepts of a question (see
+/// [`SearchIndex::strengths`]).
+pub(super) struct Strengths {
+    /// [`SearchIndex::strength`] of each candidate (row) and concept (column).
+    of: Vec<f32>,
+    /// Whether the candidate's title or alternatives hold the concept.
+    phrased: Vec<bool>,
+}
+
+/// Share of the question found in an entry, each concept weighted by its rarity and by
+/// where it is found (a title says more about an entry than its body): `row`, the
+/// entry's [`SearchIndex::strengths`]; `own`: of the question's own words only (not the
+/// context's).
+fn coverage(q: &Analysed, row: &[f32], own: bool) -> f32 {
+    let counts = |c: &Concept| !own || c.scale >= 1.0;
+    let total: f32 = q
+        .concepts
+        .iter()
+        .filter(|c| counts(c))
+        .map(|c| c.weight)
+        .sum();
+    if total <= 0.0 {
+        return 0.0;
+    }
+    let found: f32 = q
+        .concepts
+        .iter()
+        .zip(row)
+        .filter(|(c, _)| counts(c))
+        .map(|(c, s)| c.weight * s)
+        .sum();
+    found / total
+}
+
 /// What ranking needs of a question, computed once for all its candidates.
 struct QueryView<'q> {
     /// Weight of the question's concepts.
     total: f32,
     /// Every stem the question matches with (its words and their synonyms), with how
-    /// much it counts (less for the context's words).
-    stems: HashMap<&'q str, f32>,
-    /// Stems of words that only name a call.
-    light: HashSet<&'q str>,
+    /// much it counts (less for the context's words) and whether it is the stem of a
+    /// word that only names a call.
+    stems: HashMap<&'q str, (f32, bool)>,
 }
 
 impl<'q> QueryView<'q> {
     fn of(q: &'q Analysed) -> Self {
+        let mut stems: HashMap<&'q str, (f32, bool)> = HashMap::default();
+        for c in &q.concepts {
+            for s in c.stems.iter().chain(c.alt_terms.iter().flatten()) {
+                let v = stems.entry(s.as_str()).or_insert((0.0, false));
+                v.0 = v.0.max(c.scale);
+            }
+        }
+        for c in q.concepts.iter().filter(|c| c.light) {
+            for s in &c.stems {
+                if let Some(v) = stems.get_mut(s.as_str()) {
+                    v.1 = true;
+                }
+            }
+        }
         QueryView {
             total: q.concepts.iter().map(|c| c.weight).sum(),
-            stems: {
-                let mut m: HashMap<&'q str, f32> = HashMap::default();
-                for c in &q.concepts {
-                    for s in c.stems.iter().chain(c.alt_terms.iter().flatten()) {
-                        let v = m.entry(s.as_str()).or_insert(0.0);
-                        *v = v.max(c.scale);
-                    }
-                }
-                m
-            },
-            light: q
-                .concepts
-                .iter()
-                .filter(|c| c.light)
-                .flat_map(|c| c.stems.iter())
-                .map(String::as_str)
-                .collect(),
+            stems,
         }
     }
 }

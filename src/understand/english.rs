@@ -32,13 +32,16 @@ const ITALIAN: &str = "il lo la gli le un una uno di del della dei delle dello d
 /// The language of `text`, when its function words say so clearly: at least two words
 /// of one language and at least twice as many as of the other. `None`: too short or mixed.
 pub fn detect(text: &str) -> Option<Lang> {
+    // Every message is detected: the lists are sorted once and searched, not scanned.
+    static LISTS: std::sync::OnceLock<(Vec<&str>, Vec<&str>)> = std::sync::OnceLock::new();
+    let (english, italian) = LISTS.get_or_init(|| (sorted(ENGLISH), sorted(ITALIAN)));
     let words = crate::fold::fold_str(text);
     let (mut en, mut it) = (0usize, 0usize);
     for w in words.split_whitespace() {
-        if ENGLISH.split_whitespace().any(|e| e == w) {
+        if english.binary_search(&w).is_ok() {
             en += 1;
         }
-        if ITALIAN.split_whitespace().any(|i| i == w) {
+        if italian.binary_search(&w).is_ok() {
             it += 1;
         }
     }
@@ -49,6 +52,14 @@ pub fn detect(text: &str) -> Option<Lang> {
     } else {
         None
     }
+}
+
+/// The words of a list, sorted for binary search.
+fn sorted(list: &'static str) -> Vec<&'static str> {
+    let mut words: Vec<&str> = list.split_whitespace().collect();
+    words.sort_unstable();
+    words.dedup();
+    words
 }
 
 /// English figures written the way the Italian reader of messages reads them: `1,500

@@ -59,6 +59,10 @@ pub fn words_of(text: &str) -> Vec<String> {
         .flat_map(|w| {
             if w.chars().any(|c| c.is_ascii_digit()) || w == "%" || w == "€" {
                 vec![w]
+            } else if !w.is_empty() && w.bytes().all(|b| b.is_ascii_alphabetic()) {
+                // Plain ASCII letters fold to themselves in lower case (most words: the
+                // folding analyzer is for accents, apostrophes and the like).
+                vec![w.to_ascii_lowercase()]
             } else {
                 crate::fold::fold_str(&w)
                     .split_whitespace()
@@ -344,10 +348,13 @@ fn ask_start(words: &[String], lx: &Lexicon, cues: &Cues<'_>) -> Option<usize> {
 
 /// Words that could carry a question's topic: four letters or more, not naming a call.
 fn content_words(words: &[String], k: &Knowledge, content: &dyn Fn(&str) -> bool) -> usize {
+    // Only the names' words the message may hold (see `crate::fold::word_bit`).
+    let said = crate::fold::words_bits(words);
     let names: Vec<&String> = k
         .calls
         .iter()
         .flat_map(|c| c.aliases.iter().chain(&c.weak_aliases).flatten())
+        .filter(|n| said & crate::fold::word_bit(n) != 0)
         .collect();
     words
         .iter()
@@ -383,6 +390,27 @@ fn query_without(
             spent[a..b].iter_mut().for_each(|s| *s = true);
         }
     }
+    // Only the places opening with a word of the message can be in it: each region's
+    // list narrowed to those once, not scanned whole at every word.
+    let said = crate::fold::words_bits(words);
+    let regions: Vec<(
+        &crate::knowledge::lexicon::Region,
+        Vec<&crate::fold::Phrase>,
+    )> = lx
+        .regions
+        .iter()
+        .map(|r| {
+            let places = r
+                .places
+                .iter()
+                .filter(|p| {
+                    p.first()
+                        .is_none_or(|w| said & crate::fold::word_bit(w) != 0)
+                })
+                .collect();
+            (r, places)
+        })
+        .collect();
     let mut out = Vec::with_capacity(words.len());
     let mut i = 0;
     while i < words.len() {
@@ -395,8 +423,8 @@ fn query_without(
             i += 1;
             continue;
         }
-        let place = lx.regions.iter().find_map(|r| {
-            r.places
+        let place = regions.iter().find_map(|(r, places)| {
+            places
                 .iter()
                 .filter(|p| words[i..].starts_with(p))
                 .max_by_key(|p| p.len())

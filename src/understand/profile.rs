@@ -92,25 +92,46 @@ impl Profile {
     }
 }
 
-/// Where `phrase` occurs in `words`, the first start.
-fn find(words: &[String], phrase: &Phrase) -> Option<usize> {
-    if phrase.is_empty() || phrase.len() > words.len() {
+/// A message's words and their bits ([`crate::fold::word_bit`]): most phrases of the
+/// lexicon open with a word the message does not have, and are ruled out with one test
+/// instead of a comparison at every position.
+struct Said<'w> {
+    words: &'w [String],
+    bits: u64,
+}
+
+impl<'w> Said<'w> {
+    fn new(words: &'w [String]) -> Self {
+        Said {
+            words,
+            bits: crate::fold::words_bits(words),
+        }
+    }
+}
+
+/// Where `phrase` occurs in the words, the first start.
+fn find(said: &Said<'_>, phrase: &Phrase) -> Option<usize> {
+    let words = said.words;
+    if phrase.is_empty()
+        || phrase.len() > words.len()
+        || said.bits & crate::fold::word_bit(&phrase[0]) == 0
+    {
         return None;
     }
     (0..=words.len() - phrase.len()).find(|&i| words[i..i + phrase.len()] == phrase[..])
 }
 
-/// The first of `list` found in `words` (longest phrases first), with its span.
-fn first_of<'a>(words: &[String], list: &'a [Phrase]) -> Option<(usize, usize, &'a Phrase)> {
+/// The first of `list` found in the words (longest phrases first), with its span.
+fn first_of<'a>(said: &Said<'_>, list: &'a [Phrase]) -> Option<(usize, usize, &'a Phrase)> {
     list.iter()
-        .filter_map(|p| find(words, p).map(|at| (at, p.len(), p)))
+        .filter_map(|p| find(said, p).map(|at| (at, p.len(), p)))
         .min_by_key(|&(at, len, _)| (at, std::cmp::Reverse(len)))
 }
 
-/// The first label of a labelled list found in `words`.
-fn first_label<T: Copy>(words: &[String], list: &[(T, Vec<Phrase>)]) -> Option<(T, usize, usize)> {
+/// The first label of a labelled list found in the words.
+fn first_label<T: Copy>(said: &Said<'_>, list: &[(T, Vec<Phrase>)]) -> Option<(T, usize, usize)> {
     list.iter()
-        .filter_map(|(t, ps)| first_of(words, ps).map(|(at, len, _)| (*t, at, len)))
+        .filter_map(|(t, ps)| first_of(said, ps).map(|(at, len, _)| (*t, at, len)))
         .min_by_key(|&(_, at, len)| (at, std::cmp::Reverse(len)))
 }
 
@@ -162,22 +183,23 @@ pub fn read(lx: &Lexicon, words: &[String], amounts: &[Amount]) -> Found {
         near(words, &lx.self_cues, at.saturating_sub(6), at)
             || lx.self_cues.iter().any(|c| words[at..].starts_with(c))
     };
+    let msg = &Said::new(words);
     let mut mentioned = None;
-    if let Some((a, at, len)) = first_label(words, &lx.applicants) {
+    if let Some((a, at, len)) = first_label(msg, &lx.applicants) {
         mentioned = Some(a);
         if described(at) {
             p.applicant = Some(a);
             f.spent.push((at, at + len));
         }
     }
-    if let Some((s, at, len)) = first_label(words, &lx.sizes) {
+    if let Some((s, at, len)) = first_label(msg, &lx.sizes) {
         mentioned = mentioned.or(Some(s.applicant()));
         if described(at) {
             p.size = Some(s);
             f.spent.push((at, at + len));
         }
     }
-    if first_of(words, &lx.firm).is_some() {
+    if first_of(msg, &lx.firm).is_some() {
         p.firm = true;
     }
     for a in amounts {
@@ -217,15 +239,15 @@ pub fn read(lx: &Lexicon, words: &[String], amounts: &[Amount]) -> Found {
         }
     }
     // "Da soli" before "con altre aziende": the negative phrases are the more specific.
-    if first_of(words, &lx.partners_no).is_some() {
+    if first_of(msg, &lx.partners_no).is_some() {
         p.partners = Some(false);
-    } else if first_of(words, &lx.partners_yes).is_some() {
+    } else if first_of(msg, &lx.partners_yes).is_some() {
         p.partners = Some(true);
     }
     let place = lx
         .regions
         .iter()
-        .filter_map(|r| first_of(words, &r.places).map(|(at, len, _)| (r, at, len)))
+        .filter_map(|r| first_of(msg, &r.places).map(|(at, len, _)| (r, at, len)))
         .min_by_key(|&(_, at, len)| (at, std::cmp::Reverse(len)));
     if let Some((r, at, len)) = place {
         p.region = Some(r.name.clone());
@@ -234,7 +256,7 @@ pub fn read(lx: &Lexicon, words: &[String], amounts: &[Amount]) -> Found {
     if let Some((s, at, len)) = lx
         .sectors
         .iter()
-        .filter_map(|(s, ps)| first_of(words, ps).map(|(at, len, _)| (s, at, len)))
+        .filter_map(|(s, ps)| first_of(msg, ps).map(|(at, len, _)| (s, at, len)))
         .min_by_key(|&(_, at, len)| (at, std::cmp::Reverse(len)))
     {
         p.sector = Some(s.clone());
@@ -244,7 +266,7 @@ pub fn read(lx: &Lexicon, words: &[String], amounts: &[Amount]) -> Found {
     if let Some((l, _, _)) = lx
         .legal_forms
         .iter()
-        .filter_map(|(l, ps)| first_of(words, ps).map(|(at, len, _)| (l, at, len)))
+        .filter_map(|(l, ps)| first_of(msg, ps).map(|(at, len, _)| (l, at, len)))
         .min_by_key(|&(_, at, len)| (at, std::cmp::Reverse(len)))
     {
         p.legal_form = Some(l.clone());
@@ -267,7 +289,7 @@ pub fn read(lx: &Lexicon, words: &[String], amounts: &[Amount]) -> Found {
         let hints: Vec<Audience> = lx
             .audience
             .iter()
-            .filter(|(_, ps)| first_of(words, ps).is_some())
+            .filter(|(_, ps)| first_of(msg, ps).is_some())
             .map(|(a, _)| *a)
             .collect();
         // Only an unambiguous hint counts.

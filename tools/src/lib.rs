@@ -8,6 +8,8 @@
 //! - [`reminders`]: reminder dispatch against the stand-in, killed and restarted
 //!   (`bench-reminders`), and [`follows`]: 100,000 followers of a changed call.
 //! - `bench-telegram` (a binary): `sportello run` end to end against the stand-in.
+//! - `bench-engine` (a binary): the engine's CPU per message, without the bot around it,
+//!   with a checksum of the replies.
 //! - [`questions`]: applicants' questions for load, from the retrieval sets.
 //! - [`ranker`]: training the learned ranker on the development sets (`train-ranker`).
 //! - [`process`]: the bot under measurement as a child process (binary, RSS, CPU time).
