@@ -90,7 +90,7 @@ pub fn phrase(s: &str) -> Phrase {
 /// One of 64 bits for a word, from its length and its first and last bytes: the bits of
 /// a message's words rule out, with one test, most phrases that open with a word the
 /// message does not have (equal words have equal bits; other words may share one).
-pub(crate) fn word_bit(w: &str) -> u64 {
+fn word_bit(w: &str) -> u64 {
     let b = w.as_bytes();
     let (first, last) = (
         b.first().copied().unwrap_or(0),
@@ -102,9 +102,26 @@ pub(crate) fn word_bit(w: &str) -> u64 {
     1 << (k.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 58)
 }
 
-/// The [`word_bit`]s of the words.
-pub(crate) fn words_bits(words: &[String]) -> u64 {
-    words.iter().fold(0, |m, w| m | word_bit(w))
+/// The [`word_bit`]s of a message's words: what rules out, with one test each, the words
+/// and phrases the message cannot hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct WordBits(u64);
+
+impl WordBits {
+    pub(crate) fn of(words: &[String]) -> WordBits {
+        WordBits(words.iter().fold(0, |m, w| m | word_bit(w)))
+    }
+
+    /// False: `word` is not among the words (true: it may be).
+    pub(crate) fn may_have(self, word: &str) -> bool {
+        self.0 & word_bit(word) != 0
+    }
+
+    /// False: `phrase` cannot occur in the words, since its first word is not among them
+    /// (an empty phrase may).
+    pub(crate) fn may_hold(self, phrase: &[String]) -> bool {
+        phrase.first().is_none_or(|w| self.may_have(w))
+    }
 }
 
 /// Whether any of the phrases occurs in the words, as whole words.
@@ -124,13 +141,16 @@ mod tests {
         let words: Vec<String> = ["siamo", "una", "pmi", "di", "asti", "e", "l", "novita", ""]
             .map(String::from)
             .to_vec();
-        let bits = words_bits(&words);
+        let bits = WordBits::of(&words);
         for w in &words {
             assert_eq!(word_bit(w).count_ones(), 1);
-            assert_ne!(bits & word_bit(w), 0, "{w}");
+            assert!(bits.may_have(w), "{w}");
         }
         let asti = String::from("asti");
         assert_eq!(word_bit("asti"), word_bit(asti.as_str()));
-        assert_eq!(words_bits(&[]), 0);
+        assert_eq!(WordBits::of(&[]), WordBits(0));
+        assert!(!WordBits::of(&[]).may_have("asti"));
+        assert!(bits.may_hold(&[]));
+        assert!(bits.may_hold(&["asti".into(), "e".into()]));
     }
 }

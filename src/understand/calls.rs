@@ -77,15 +77,12 @@ fn occurrences(words: &[String], phrase: &[String]) -> Vec<usize> {
 pub fn named_calls(k: &Knowledge, words: &[String]) -> Vec<CallId> {
     // (start, length, call, weak)
     let mut found: Vec<(usize, usize, &Call, bool)> = Vec::new();
-    // Names opening with a word the message lacks are not looked for (see
-    // `crate::fold::word_bit`).
-    let said = crate::fold::words_bits(words);
+    // Names opening with a word the message lacks are not looked for.
+    let said = crate::fold::WordBits::of(words);
     for c in &k.calls {
         for (list, weak) in [(&c.aliases, false), (&c.weak_aliases, true)] {
             for a in list {
-                if a.first()
-                    .is_none_or(|w| said & crate::fold::word_bit(w) == 0)
-                {
+                if a.is_empty() || !said.may_hold(a) {
                     continue;
                 }
                 for at in occurrences(words, a) {

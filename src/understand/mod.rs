@@ -348,13 +348,13 @@ fn ask_start(words: &[String], lx: &Lexicon, cues: &Cues<'_>) -> Option<usize> {
 
 /// Words that could carry a question's topic: four letters or more, not naming a call.
 fn content_words(words: &[String], k: &Knowledge, content: &dyn Fn(&str) -> bool) -> usize {
-    // Only the names' words the message may hold (see `crate::fold::word_bit`).
-    let said = crate::fold::words_bits(words);
+    // Only the names' words the message may hold.
+    let said = crate::fold::WordBits::of(words);
     let names: Vec<&String> = k
         .calls
         .iter()
         .flat_map(|c| c.aliases.iter().chain(&c.weak_aliases).flatten())
-        .filter(|n| said & crate::fold::word_bit(n) != 0)
+        .filter(|n| said.may_have(n))
         .collect();
     words
         .iter()
@@ -392,7 +392,7 @@ fn query_without(
     }
     // Only the places opening with a word of the message can be in it: each region's
     // list narrowed to those once, not scanned whole at every word.
-    let said = crate::fold::words_bits(words);
+    let said = crate::fold::WordBits::of(words);
     let regions: Vec<(
         &crate::knowledge::lexicon::Region,
         Vec<&crate::fold::Phrase>,
@@ -400,14 +400,7 @@ fn query_without(
         .regions
         .iter()
         .map(|r| {
-            let places = r
-                .places
-                .iter()
-                .filter(|p| {
-                    p.first()
-                        .is_none_or(|w| said & crate::fold::word_bit(w) != 0)
-                })
-                .collect();
+            let places = r.places.iter().filter(|p| said.may_hold(p)).collect();
             (r, places)
         })
         .collect();

@@ -92,19 +92,19 @@ impl Profile {
     }
 }
 
-/// A message's words and their bits ([`crate::fold::word_bit`]): most phrases of the
+/// A message's words and their bits ([`crate::fold::WordBits`]): most phrases of the
 /// lexicon open with a word the message does not have, and are ruled out with one test
 /// instead of a comparison at every position.
 struct Said<'w> {
     words: &'w [String],
-    bits: u64,
+    bits: crate::fold::WordBits,
 }
 
 impl<'w> Said<'w> {
     fn new(words: &'w [String]) -> Self {
         Said {
             words,
-            bits: crate::fold::words_bits(words),
+            bits: crate::fold::WordBits::of(words),
         }
     }
 }
@@ -112,10 +112,7 @@ impl<'w> Said<'w> {
 /// Where `phrase` occurs in the words, the first start.
 fn find(said: &Said<'_>, phrase: &Phrase) -> Option<usize> {
     let words = said.words;
-    if phrase.is_empty()
-        || phrase.len() > words.len()
-        || said.bits & crate::fold::word_bit(&phrase[0]) == 0
-    {
+    if phrase.is_empty() || phrase.len() > words.len() || !said.bits.may_hold(phrase) {
         return None;
     }
     (0..=words.len() - phrase.len()).find(|&i| words[i..i + phrase.len()] == phrase[..])
