@@ -52,9 +52,16 @@ const EXPIRY_EVERY: Duration = Duration::from_secs(3600);
 /// teloxide keeps a worker for every key it has seen while busy, each with its queue of
 /// updates, and the updates and commits in flight in all of them were the larger part of
 /// the bot's memory in a burst from 1,000 users (BENCHMARKS.md, "Memory"). An update is
-/// handled in about a millisecond, and waits on nothing but the store, so a lane holds
-/// up its other users by that much.
+/// handled in about a millisecond and waits on nothing but the store, so a lane usually
+/// holds up its other users by that much; a staff action that takes seconds
+/// (`/ricarica`, checking a FAQ draft) holds its lane that long (the app's per-user locks
+/// are shared the same way, by 256 stripes).
 const LANES: u64 = 32;
+/// Updates a lane may queue. teloxide stops fetching for everyone when one worker's queue
+/// is full, and a lane gathers the updates of many users while a slow action holds it
+/// (at 1,800 updates/s, 3 s hold about 170 per lane): room for far more than that, taken
+/// only when used (the queue grows by blocks of 32).
+const LANE_QUEUE: usize = 1024;
 
 /// The lane of the user with this Telegram id: always the same one.
 fn lane(user: u64) -> u64 {
@@ -201,6 +208,7 @@ async fn serve(
         // One user's updates in arrival order, whatever chat they come from; users in
         // [`LANES`] parallel lanes (a busy group's members spread over them).
         .distribution_function(|u: &Update| u.from().map(|f| lane(f.id.0)))
+        .worker_queue_size(LANE_QUEUE)
         .build();
     let token = dispatcher.shutdown_token();
     tokio::spawn(async move {
