@@ -2,6 +2,17 @@
 
 use super::*;
 
+/// Writes `text` as the configuration file `p` and loads it without environment.
+fn written(p: &std::path::Path, text: &str) -> Result<Config, ConfigError> {
+    std::fs::write(p, text).unwrap();
+    Config::load(p, true, &no_env)
+}
+
+/// Why the configuration `text` is refused.
+fn refusal(p: &std::path::Path, text: &str) -> String {
+    written(p, text).unwrap_err().to_string()
+}
+
 fn no_env(_: &str) -> Option<String> {
     None
 }
@@ -63,82 +74,63 @@ fn env_overrides_and_errors_name_the_line() {
     assert_eq!(cfg.knowledge.dir, PathBuf::from("/k"));
     assert_eq!(cfg.knowledge.documents_cache, PathBuf::from("/var/cache/s"));
     assert_eq!(cfg.ops.listen, "0.0.0.0:9091");
-    std::fs::write(&p, "[data]\n\nsession_idle_dayz = 3\n").unwrap();
-    let e = Config::load(&p, true, &no_env).unwrap_err().to_string();
+    let e = refusal(&p, "[data]\n\nsession_idle_dayz = 3\n");
     assert!(e.contains("c.toml:3:"), "{e}");
-    std::fs::write(&p, "[reminders]\noffsets = [\"7d\", \"2x\"]\n").unwrap();
-    let e = Config::load(&p, true, &no_env).unwrap_err().to_string();
+    let e = refusal(&p, "[reminders]\noffsets = [\"7d\", \"2x\"]\n");
     assert!(e.contains("reminders.offsets") && e.contains("2x"), "{e}");
-    std::fs::write(&p, "[reminders]\noffsets = []\n").unwrap();
-    assert!(Config::load(&p, true, &no_env).is_err());
-    std::fs::write(&p, "[helpdesk]\nfaq_file = \"per_call\"\n").unwrap();
-    let cfg = Config::load(&p, true, &no_env).unwrap();
+    assert!(written(&p, "[reminders]\noffsets = []\n").is_err());
+    let cfg = written(&p, "[helpdesk]\nfaq_file = \"per_call\"\n").unwrap();
     assert_eq!(
         cfg.helpdesk.faq_file,
         crate::helpdesk::drafts::FaqFile::PerCall
     );
-    std::fs::write(&p, "[helpdesk]\nfaq_file = \"per_bando\"\n").unwrap();
-    assert!(Config::load(&p, true, &no_env).is_err());
-    std::fs::write(
+    assert!(written(&p, "[helpdesk]\nfaq_file = \"per_bando\"\n").is_err());
+    let r = written(
         &p,
         "[reminders]\noffsets = [\"2h\", \"1d\"]\nper_second = 100.0\n",
     )
+    .unwrap()
+    .reminders
+    .settings()
     .unwrap();
-    let r = Config::load(&p, true, &no_env)
-        .unwrap()
-        .reminders
-        .settings()
-        .unwrap();
     assert_eq!(r.offsets, vec![Offset::days(1), Offset::hours(2)]);
     assert_eq!(r.per_second, 100.0);
-    std::fs::write(&p, "[helpdesk]\nstaff_chat_id = 42\n").unwrap();
-    let e = Config::load(&p, true, &no_env).unwrap_err().to_string();
+    let e = refusal(&p, "[helpdesk]\nstaff_chat_id = 42\n");
     assert!(e.contains("staff_chat_id"), "{e}");
-    std::fs::write(&p, "[helpdesk]\nstaff_user_ids = [5, -3]\n").unwrap();
-    let e = Config::load(&p, true, &no_env).unwrap_err().to_string();
+    let e = refusal(&p, "[helpdesk]\nstaff_user_ids = [5, -3]\n");
     assert!(e.contains("-3"), "{e}");
-    std::fs::write(
+    let staff = written(
         &p,
         "[helpdesk]\nstaff_chat_id = -100123\nstaff_user_ids = [5]\n",
     )
-    .unwrap();
-    let staff = Config::load(&p, true, &no_env).unwrap().helpdesk.staff();
+    .unwrap()
+    .helpdesk
+    .staff();
     assert_eq!((staff.chat, staff.users), (Some(-100123), vec![5]));
-    std::fs::write(&p, "[ops]\nlisten = \"nowhere\"\n").unwrap();
-    let e = Config::load(&p, true, &no_env).unwrap_err().to_string();
+    let e = refusal(&p, "[ops]\nlisten = \"nowhere\"\n");
     assert!(e.contains("ops.listen"), "{e}");
-    std::fs::write(&p, "[ops]\nwebhook_path = \"/ops\"\n").unwrap();
-    let e = Config::load(&p, true, &no_env).unwrap_err().to_string();
+    let e = refusal(&p, "[ops]\nwebhook_path = \"/ops\"\n");
     assert!(e.contains("webhook"), "{e}");
-    std::fs::write(
+    let ops = written(
         &p,
         "[ops]\nlisten = \"127.0.0.1:9091\"\nlog_format = \"json\"\n",
     )
-    .unwrap();
-    let ops = Config::load(&p, true, &no_env).unwrap().ops;
+    .unwrap()
+    .ops;
     assert!(ops.metrics_on());
     assert_eq!(ops.log_format, crate::ops::logs::LogFormat::Json);
-    std::fs::write(&p, "[telegram]\nmode = \"webhook\"\n").unwrap();
-    assert!(
-        Config::load(&p, true, &no_env)
-            .unwrap_err()
-            .to_string()
-            .contains("webhook_url")
-    );
+    assert!(refusal(&p, "[telegram]\nmode = \"webhook\"\n").contains("webhook_url"));
 }
 
 #[test]
 fn webhook_mode_needs_a_fixed_secret_and_instances_share_the_limits() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("c.toml");
-    let no_env = |_: &str| None;
-    std::fs::write(
+    let e = refusal(
         &p,
         "[telegram]\nmode = \"webhook\"\nwebhook_url = \"https://example.org/s\"\n\
          instances = 3\nper_second = 30\ngroup_per_minute = 20\n",
-    )
-    .unwrap();
-    let e = Config::load(&p, true, &no_env).unwrap_err().to_string();
+    );
     assert!(e.contains(WEBHOOK_SECRET_VAR), "{e}");
     let env = |k: &str| (k == WEBHOOK_SECRET_VAR).then(|| "s3cret_Val-ue".to_string());
     let cfg = Config::load(&p, true, &env).unwrap();
