@@ -498,3 +498,38 @@ fn a_menu_about_one_call_puts_it_in_focus() {
     u.say("con l'accordo lavoro famiglia si può pagare la baby sitter ai dipendenti?");
     assert_eq!(u.session.topic, Some(CallId("alfa-2026".into())));
 }
+
+#[test]
+fn allowed_expenses_are_not_asked_as_who_may_apply() {
+    let b = brain();
+    let settings = Settings::default();
+    let engine = Engine {
+        knowledge: &b.knowledge,
+        index: &b.index,
+        settings: &settings,
+    };
+    let tx = sportello::text::texts(sportello::text::Lang::It);
+    // «Ammesse» next to a word for expenses asks what is paid for…
+    assert!(!engine.read(tx, "che spese sono ammesse?").eligibility);
+    assert!(
+        !engine
+            .read(tx, "per alfa i costi del nido sono ammessi?")
+            .eligibility
+    );
+    // …next to a kind of applicant it asks who may apply.
+    assert!(
+        engine
+            .read(tx, "le cooperative sociali sono ammesse?")
+            .eligibility
+    );
+    // A small firm asking what A.L.Fa. pays for gets the services, not who may apply.
+    let mut u = User::new(&b);
+    u.say("siamo una pmi di asti");
+    u.say("per alfa che spese sono ammesse?");
+    let a = u.answer();
+    assert_eq!(
+        a.ranked().first().copied(),
+        Some("faq:alfa-servizi"),
+        "{a:?}"
+    );
+}
