@@ -6,6 +6,7 @@
 //! end of a self-description. This layer turns that into what search and the engine need,
 //! from data only (`chat.toml`, `profile.toml`, the calls' aliases). Pure functions.
 
+mod asking;
 pub mod calls;
 pub mod english;
 pub mod profile;
@@ -354,7 +355,7 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
         context,
         past,
         defines: has_phrase(&qwords, cues.define),
-        eligibility: asks_eligibility(&qwords, &cues),
+        eligibility: asking::asks_eligibility(&qwords, &cues),
         words,
         query,
         named,
@@ -380,33 +381,6 @@ fn ask_start(words: &[String], lx: &Lexicon, cues: &Cues<'_>) -> Option<usize> {
     }
     (3..words.len())
         .find(|&i| starts(i, cues.asking) || starts(i, cues.intent) || starts(i, cues.eligibility))
-}
-
-/// How many words before an «ammesse» (and after it) a word for expenses makes it about
-/// expenses: `le spese per la baby sitter sono ammesse?`, `sono ammessi i costi del nido?`.
-const EXPENSE_BEFORE: usize = 6;
-const EXPENSE_AFTER: usize = 3;
-
-/// Whether a question (its folded words) asks whether the asker may take part: one of the
-/// locale's eligibility phrases, except one that says something is allowed (`sono
-/// ammesse`) next to a word for expenses (`che spese sono ammesse?` asks what is paid
-/// for, not who may apply).
-fn asks_eligibility(words: &[String], cues: &Cues<'_>) -> bool {
-    let near = |from: usize, to: usize| {
-        let (from, to) = (from.min(words.len()), to.min(words.len()));
-        has_phrase(&words[from..to], cues.expenses)
-    };
-    cues.eligibility.iter().filter(|p| !p.is_empty()).any(|p| {
-        let says_allowed = has_phrase(p, cues.admitted);
-        (0..words.len())
-            .filter(|&i| words[i..].starts_with(p))
-            .any(|i| {
-                let end = i + p.len();
-                !(says_allowed
-                    && (near(i.saturating_sub(EXPENSE_BEFORE), i)
-                        || near(end, end + EXPENSE_AFTER)))
-            })
-    })
 }
 
 /// Words that could carry a question's topic: four letters or more, not naming a call.
@@ -511,7 +485,7 @@ mod tests {
         .expect("pack loads")
     }
 
-    fn reading(text: &str) -> Reading {
+    pub(super) fn reading(text: &str) -> Reading {
         let tx = crate::text::texts(crate::text::Lang::It);
         read(&pack(), Cues::of(tx), text)
     }
@@ -602,16 +576,6 @@ mod tests {
             r.query,
             "vorremmo attivare un nido aziendale esiste un finanziamento"
         );
-    }
-
-    #[test]
-    fn allowed_expenses_are_not_an_eligibility_question() {
-        assert!(!reading("che spese sono ammesse?").eligibility);
-        assert!(!reading("le spese x la baby sitter sn ammesse?").eligibility);
-        assert!(!reading("sono ammessi anche i costi del personale?").eligibility);
-        assert!(reading("le cooperative sociali sono ammesse?").eligibility);
-        assert!(reading("sono ammesse anche le imprese sociali?").eligibility);
-        assert!(reading("possiamo partecipare anche noi?").eligibility);
     }
 
     #[test]
