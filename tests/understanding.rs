@@ -498,3 +498,67 @@ fn a_menu_about_one_call_puts_it_in_focus() {
     u.say("con l'accordo lavoro famiglia si può pagare la baby sitter ai dipendenti?");
     assert_eq!(u.session.topic, Some(CallId("alfa-2026".into())));
 }
+
+#[test]
+fn allowed_expenses_are_not_asked_as_who_may_apply() {
+    let b = brain();
+    let settings = Settings::default();
+    let engine = Engine {
+        knowledge: &b.knowledge,
+        index: &b.index,
+        settings: &settings,
+    };
+    let tx = sportello::text::texts(sportello::text::Lang::It);
+    // «Ammesse» next to a word for expenses asks what is paid for…
+    assert!(!engine.read(tx, "che spese sono ammesse?").eligibility);
+    assert!(
+        !engine
+            .read(tx, "per alfa i costi del nido sono ammessi?")
+            .eligibility
+    );
+    // …next to a kind of applicant it asks who may apply.
+    assert!(
+        engine
+            .read(tx, "le cooperative sociali sono ammesse?")
+            .eligibility
+    );
+    // A small firm asking what A.L.Fa. pays for gets the services, not who may apply.
+    let mut u = User::new(&b);
+    u.say("siamo una pmi di asti");
+    u.say("per alfa che spese sono ammesse?");
+    let a = u.answer();
+    assert_eq!(
+        a.ranked().first().copied(),
+        Some("faq:alfa-servizi"),
+        "{a:?}"
+    );
+}
+
+#[test]
+fn a_self_description_is_answered_when_its_question_alone_would_be() {
+    let b = brain();
+    // The description (a cleaning firm, its staff, a past WECARE call) dilutes the match
+    // and the whole message alone would get a menu; its question, read by itself, gets
+    // the same first entry directly: that is the answer.
+    let mut u = User::new(&b);
+    u.say("Siamo una piccola impresa di pulizie di Biella, 25 dipendenti, quasi tutte donne con figli, e nel 2019 eravamo nel bando WECARE. Qual è il valore minimo di un progetto A.L.Fa.?");
+    let a = u.answer();
+    assert_eq!(
+        direct(&a),
+        Some(("faq:alfa-importo", Some("alfa-2026"))),
+        "{a:?}"
+    );
+    // A thin question is not read alone: the wish before it says what is asked.
+    let settings = Settings::default();
+    let engine = Engine {
+        knowledge: &b.knowledge,
+        index: &b.index,
+        settings: &settings,
+    };
+    let tx = sportello::text::texts(sportello::text::Lang::It);
+    let r = engine.read(
+        tx,
+        "Buongiorno, siamo un'impresa di Alessandria con 50 dipendenti e vorremmo attivare un nido aziendale. Esiste un finanziamento?",
+    );
+    assert_eq!(r.alone, None, "{r:?}");
+}

@@ -264,6 +264,21 @@ impl Engine<'_> {
                 now,
             },
         );
+        // A self-description leaves the best entry less sure than the question alone
+        // would (its words dilute the match): when the sentences that ask, read alone,
+        // are answered directly with the entry the whole message puts first, that is
+        // the answer.
+        let decision = match decision {
+            Decision::Menu { entries } if call.is_none() && !elliptic => {
+                match self.asked_alone(tx, reading, session, now) {
+                    Some(d @ Decision::Direct { entry, .. }) if entries.first() == Some(&entry) => {
+                        d
+                    }
+                    _ => Decision::Menu { entries },
+                }
+            }
+            d => d,
+        };
         Considered {
             named,
             query,
@@ -272,6 +287,27 @@ impl Engine<'_> {
             decision,
             trace,
         }
+    }
+
+    /// The decision for the sentences of a longer message that ask, read alone (see
+    /// [`Reading::alone`]); `None` when no question part was cut out of it.
+    fn asked_alone(
+        &self,
+        tx: &Texts,
+        reading: &Reading,
+        session: &super::Session,
+        now: Timestamp,
+    ) -> Option<Decision> {
+        let alone = reading.alone.as_ref()?;
+        let asked = Reading {
+            query: alone.clone(),
+            query_whole: alone.clone(),
+            alone: None,
+            context: String::new(),
+            described: false,
+            ..reading.clone()
+        };
+        Some(self.consider(tx, &asked, session, None, now).decision)
     }
 
     /// Answers a question; `call`: answer it for this call (a «Cambia bando» choice).

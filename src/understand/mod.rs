@@ -6,6 +6,7 @@
 //! end of a self-description. This layer turns that into what search and the engine need,
 //! from data only (`chat.toml`, `profile.toml`, the calls' aliases). Pure functions.
 
+mod asking;
 pub mod calls;
 pub mod english;
 pub mod profile;
@@ -33,6 +34,12 @@ pub struct Reading {
     /// description without the words that only say who asks (a headcount, a town), for
     /// search to weigh a little (see [`crate::search::SearchIndex::search_in_context`]).
     pub context: String,
+    /// When a question part was cut out of a longer message: what search reads for the
+    /// sentences that ask alone (with a question mark, read from where they ask), without
+    /// the rest of the question part and the description around it. The engine answers
+    /// directly when this alone is answered directly with the entry the whole message
+    /// puts first.
+    pub alone: Option<String>,
     /// Calls the message names, in order (see [`calls::named_calls`]).
     pub named: Vec<CallId>,
     /// Facts the asker gave about themselves in this message.
@@ -143,6 +150,10 @@ pub struct Cues<'a> {
     pub define: &'a [Phrase],
     /// Phrases that ask whether one may take part (`possiamo partecipare`).
     pub eligibility: &'a [Phrase],
+    /// Words saying something is allowed (`ammesse`) and words for what a project pays
+    /// for (`spese`, `costi`): together they ask about expenses, not about taking part.
+    pub admitted: &'a [Phrase],
+    pub expenses: &'a [Phrase],
     /// Phrases that say what the asker wants to do (`vorrei offrire`): part of the
     /// question even without a question mark.
     pub intent: &'a [Phrase],
@@ -162,6 +173,8 @@ impl<'a> Cues<'a> {
             asking: tx.phrases("words.asking"),
             define: tx.phrases("words.define"),
             eligibility: tx.phrases("words.eligibility"),
+            admitted: tx.phrases("words.admitted"),
+            expenses: tx.phrases("words.expenses"),
             intent: tx.phrases("words.intent"),
             past: tx.phrases("words.past"),
             past_endings: tx.list("words.past_endings"),
@@ -202,6 +215,9 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
     // question, else the last one; a short message is all question.
     let parts = sentences(text);
     let mut described = false;
+    // The sentences that ask say what they ask by themselves (no wish or sentence before
+    // them had to be read with them).
+    let mut standing = true;
     let read_part = |s: &str| rewrite(lx, words_of(s));
     // A sentence that opens by describing the asker and then asks or says what they
     // want (`sono titolare di una ditta di Novara e vorrei sapere se…`) is read from there.
@@ -265,6 +281,7 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
             chosen.insert(0, parts[i - 1].0.as_str());
         }
         described = chosen.len() < parts.len();
+        standing = chosen.len() == marked.len();
         chosen
             .iter()
             .map(|s| match from_ask(s) {
@@ -289,7 +306,26 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
         (words.clone(), query)
     };
     let query_whole = query_without(lx, &qwords, &[], &[]);
-    let context = if described || question_text.len() != text.len() {
+    let cut = described || question_text.len() != text.len();
+    let alone = (cut && standing)
+        .then(|| {
+            let asked: Vec<String> = parts
+                .iter()
+                .filter(|(_, q)| *q)
+                .map(|(s, _)| from_ask(s).unwrap_or_else(|| s.clone()))
+                .collect();
+            let asked = if asked.is_empty() {
+                question_text.clone()
+            } else {
+                asked.join(" ")
+            };
+            let awords = rewrite(lx, words_of(&asked));
+            let aamounts = numbers::amounts(&awords);
+            let afound = profile::read(lx, &awords, &aamounts);
+            query_words(lx, &awords, &afound, k)
+        })
+        .filter(|a| !a.is_empty());
+    let context = if cut {
         query_without(lx, &words, &found.spent, &found.amounts)
     } else {
         String::new()
@@ -315,10 +351,11 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
         });
     Reading {
         query_whole,
+        alone,
         context,
         past,
         defines: has_phrase(&qwords, cues.define),
-        eligibility: has_phrase(&qwords, cues.eligibility),
+        eligibility: asking::asks_eligibility(&qwords, &cues),
         words,
         query,
         named,
@@ -448,7 +485,7 @@ mod tests {
         .expect("pack loads")
     }
 
-    fn reading(text: &str) -> Reading {
+    pub(super) fn reading(text: &str) -> Reading {
         let tx = crate::text::texts(crate::text::Lang::It);
         read(&pack(), Cues::of(tx), text)
     }
