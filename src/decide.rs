@@ -26,8 +26,11 @@ use crate::knowledge::{Applicant, Audience, CallId, CallStatus, Knowledge};
 use crate::search::{EntryKind, Hit, Results, SearchIndex};
 use crate::understand::calls::{Relation, best_relation};
 
+mod entries;
 mod features;
 mod per_call;
+
+use entries::{answer_call, audience_fits, defines, same_answer};
 
 use features::Signs;
 pub use features::{Candidate, Choice, ND, NR, Pool};
@@ -240,9 +243,27 @@ fn decide_inner(
         }
     }
     let suggestions = |w: &[Weighed]| w.iter().take(3).map(|w| w.entry).collect::<Vec<_>>();
+    // «Non ho trovato» is never bare when entries do match: when the call in focus has
+    // nothing for a follow-up, what other calls answer squarely is offered (never for a
+    // message that names a call: it is only offered that call's entries).
+    let elsewhere = |targets: &[&CallId]| -> Vec<usize> {
+        if !ctx.named.is_empty() || targets.is_empty() {
+            return Vec::new();
+        }
+        let mut offered: Vec<usize> = Vec::new();
+        for w in weigh_all(&[]) {
+            if offered.len() == 3 {
+                break;
+            }
+            if w.coverage >= MIN_COVERAGE && !offered.iter().any(|&o| same_answer(ix, o, w.entry)) {
+                offered.push(w.entry);
+            }
+        }
+        offered
+    };
     let Some(top) = weighed.first().copied() else {
         return Decision::Nothing {
-            suggestions: Vec::new(),
+            suggestions: elsewhere(&targets),
         };
     };
     // Unknown words make an off-topic question, unless the message names a call or
@@ -263,8 +284,12 @@ fn decide_inner(
             .copied()
             .filter(|w| w.coverage >= min_coverage * 0.75)
             .collect();
+        let mut offered = suggestions(&weak);
+        if offered.is_empty() {
+            offered = elsewhere(&targets);
+        }
         return Decision::Nothing {
-            suggestions: suggestions(&weak),
+            suggestions: offered,
         };
     }
 
@@ -435,33 +460,6 @@ fn decide_inner(
     Decision::Menu { entries: menu }
 }
 
-/// The call an answer is about: the asked call when the entry is about it (an entry may
-/// cover several calls), else the entry's own call, else (a general entry) the asked one.
-fn answer_call(
-    k: &Knowledge,
-    ix: &SearchIndex,
-    entry: usize,
-    targets: &[&CallId],
-) -> Option<CallId> {
-    let doc = &ix.entry(entry).doc;
-    if let Some(t) = targets
-        .iter()
-        .find(|t| matches!(best_relation(k, t, &doc.calls), Some(Relation::Same)))
-    {
-        return Some((*t).clone());
-    }
-    doc.call
-        .clone()
-        .or_else(|| targets.first().map(|c| (*c).clone()))
-}
-
-fn audience_fits(ix: &SearchIndex, h: &Hit, asker: Option<Audience>) -> bool {
-    match (ix.entry(h.entry).doc.audience, asker) {
-        (Some(written_for), Some(asking)) => written_for == asking,
-        _ => true,
-    }
-}
-
 /// The hit weighed by how its calls stand to the asked ones; `None` when it belongs to
 /// another call only.
 /// `at`: the hit's position in the search's order and the best BM25 score there.
@@ -573,26 +571,4 @@ fn weigh(
         x: features::candidate(ix, h, score, at.1, at.0, plain_best, &signs),
         learned: score,
     })
-}
-
-/// Whether an entry says what something is: a call's card (an overview of the call) or an
-/// entry whose question opens like a definition (`Che cos'è…`).
-fn defines(ix: &SearchIndex, entry: usize, ctx: &Context<'_>) -> bool {
-    let e = ix.entry(entry);
-    e.doc.kind == EntryKind::Call
-        || crate::understand::has_phrase(
-            &e.title_words[..e.title_words.len().min(4)],
-            ctx.define_cues,
-        )
-}
-
-/// Two entries that give the same answer: a curated answer and the call text it rests on
-/// (a FAQ and a section or card of the same call), or the same entry.
-fn same_answer(ix: &SearchIndex, a: usize, b: usize) -> bool {
-    if a == b {
-        return true;
-    }
-    let (da, db) = (&ix.entry(a).doc, &ix.entry(b).doc);
-    let faqs = (da.kind == EntryKind::Faq) as u8 + (db.kind == EntryKind::Faq) as u8;
-    faqs < 2 && da.call.is_some() && da.call == db.call
 }

@@ -562,3 +562,57 @@ fn a_self_description_is_answered_when_its_question_alone_would_be() {
     );
     assert_eq!(r.alone, None, "{r:?}");
 }
+
+/// «Non ho trovato» never comes bare when entries do match: a follow-up the call in focus
+/// does not answer is still told so, with what matches it as options (never as the
+/// answer); a self-description naming a call is offered that call's entries only.
+#[test]
+fn not_found_offers_what_matches() {
+    let b = brain();
+    let tx = sportello::text::texts(sportello::text::Lang::It);
+    let not_found = tx.s("search.nothing", &[]);
+    let not_found = not_found.lines().next().unwrap().to_string();
+    let offered = |u: &User| -> Vec<String> {
+        u.buttons()
+            .into_iter()
+            .filter_map(|a| match a {
+                Action::Faq(id) => Some(format!("faq:{id}")),
+                Action::Call(c) => Some(format!("call:{}", c.0)),
+                Action::Section(c, s) => Some(format!("call:{}#{s}", c.0)),
+                _ => None,
+            })
+            .collect()
+    };
+    for [first, then] in [
+        [
+            "Che dotazione aveva la misura 2 di WECARE?",
+            "e la misura quattro?",
+        ],
+        [
+            "Parlami del bando welfare aziendale del 2022",
+            "valeva per qualunque impresa?",
+        ],
+    ] {
+        let mut u = User::new(&b);
+        u.say(first);
+        u.say(then);
+        assert!(matches!(u.answer(), Answered::Nothing), "«{then}»");
+        assert!(u.text().contains(&not_found), "«{then}»: {}", u.text());
+        assert!(!offered(&u).is_empty(), "«{then}» offers nothing");
+    }
+    let mut u = User::new(&b);
+    u.say(
+        "Siamo una carrozzeria di Alba con 14 addetti e vorremmo finanziare i centri estivi \
+         dei figli. Possiamo partecipare ad A.L.Fa. da soli?",
+    );
+    let options = offered(&u);
+    assert!(!options.is_empty(), "{:?}", u.answer());
+    for id in &options {
+        let e = b.index.find(id).expect("an entry");
+        let calls = &b.index.entry(e).doc.calls;
+        assert!(
+            calls.is_empty() || calls.iter().any(|c| c.0 == "alfa-2026"),
+            "{id} is about {calls:?}"
+        );
+    }
+}

@@ -79,6 +79,8 @@ impl Engine<'_> {
                 let mut e = calls.into_iter().map(|(_, e)| e);
                 (e.next(), e.collect(), Confidence::Low)
             }
+            // The options a user would see under «non ho trovato», the first as the
+            // ready answer marked «nessuna».
             Decision::Nothing { suggestions } => {
                 let mut e = suggestions.into_iter();
                 (e.next(), e.collect(), Confidence::None)
@@ -277,6 +279,24 @@ impl Engine<'_> {
                     _ => Decision::Menu { entries },
                 }
             }
+            // Nothing matched the whole message, but its question alone finds entries:
+            // they are offered under «non ho trovato» (never given as the answer).
+            Decision::Nothing { suggestions }
+                if suggestions.is_empty() && call.is_none() && !elliptic =>
+            {
+                let suggestions = match self.asked_alone(tx, reading, session, now) {
+                    Some(Decision::Direct { entry, also, .. }) => {
+                        std::iter::once(entry).chain(also).take(3).collect()
+                    }
+                    Some(Decision::Menu { entries }) => entries,
+                    Some(Decision::WhichCall { calls }) => {
+                        calls.into_iter().map(|(_, e)| e).collect()
+                    }
+                    Some(Decision::Nothing { suggestions }) => suggestions,
+                    None => Vec::new(),
+                };
+                Decision::Nothing { suggestions }
+            }
             d => d,
         };
         Considered {
@@ -354,7 +374,8 @@ impl Engine<'_> {
         if !elliptic {
             out.session.last_question = Some(question.chars().take(MAX_QUESTION).collect());
         }
-        let passages = self.passages_for(&query);
+        // A message naming a call is never answered with another call's text.
+        let passages = self.passages_of(self.passages_for(&query), named.first());
         // No curated answer stands out but the official text answers it squarely: the
         // official text alone, rather than a menu of weak FAQs.
         let text_covers_more = passages.confidence != Confidence::None
@@ -524,40 +545,6 @@ impl Engine<'_> {
             && !r.defines
             && r.words.len() <= SHORT_DESCRIPTION
             && !understand::has_phrase(&r.words, tx.phrases("words.intent"))
-    }
-
-    /// The one call all these entries belong to, if they are all about the same one.
-    fn one_call(&self, entries: &[usize]) -> Option<CallId> {
-        // General entries (a glossary's definition) are about no call and answer for
-        // any: they do not make a menu about several calls.
-        let mut calls = entries
-            .iter()
-            .filter_map(|&e| self.index.entry(e).doc.call.clone());
-        let first = self.index.entry(*entries.first()?).doc.call.clone()?;
-        calls.all(|c| c == first).then_some(first)
-    }
-
-    /// "Non ho trovato", never without options: what matched a little, the calls, help
-    /// and, when reachable, a person.
-    fn nothing(&self, tx: &Texts, suggestions: &[usize]) -> Reply {
-        let mut text = tx.t("search.nothing", &[]);
-        text.para().append(self.help_pointer(tx));
-        let mut rows: Vec<Vec<Button>> = Vec::new();
-        if !suggestions.is_empty() {
-            text.para().append(tx.t("search.maybe", &[]));
-            rows.extend(
-                suggestions
-                    .iter()
-                    .filter_map(|&e| self.entry_button(e))
-                    .map(|b| vec![b]),
-            );
-        }
-        rows.push(vec![
-            button(tx.s("menu.calls", &[]), Action::Calls),
-            button(tx.s("menu.help", &[]), Action::Help),
-        ]);
-        rows.extend(self.operator_row(tx));
-        Reply::new(text).with_buttons(rows)
     }
 
     /// The previous question asked again for the call a short follow-up names (`e per

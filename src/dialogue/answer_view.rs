@@ -7,7 +7,7 @@ use jiff::Timestamp;
 
 use super::{Engine, button, short_label};
 use crate::action::Action;
-use crate::knowledge::{Applicant, Call, CallKind, CallStatus};
+use crate::knowledge::{Applicant, Call, CallId, CallKind, CallStatus};
 use crate::reply::{Button, Reply, Rich};
 use crate::search::EntryKind;
 use crate::text::Texts;
@@ -253,6 +253,42 @@ pub(super) fn applicant_one(tx: &Texts, a: Applicant) -> String {
         Applicant::EnteAggregatore => "applicant.one.ente_aggregatore",
     };
     tx.s(key, &[])
+}
+
+impl Engine<'_> {
+    /// The one call all these entries belong to, if they are all about the same one.
+    pub(super) fn one_call(&self, entries: &[usize]) -> Option<CallId> {
+        // General entries (a glossary's definition) are about no call and answer for
+        // any: they do not make a menu about several calls.
+        let mut calls = entries
+            .iter()
+            .filter_map(|&e| self.index.entry(e).doc.call.clone());
+        let first = self.index.entry(*entries.first()?).doc.call.clone()?;
+        calls.all(|c| c == first).then_some(first)
+    }
+
+    /// "Non ho trovato", never without options: what matched a little, the calls, help
+    /// and, when reachable, a person.
+    pub(super) fn nothing(&self, tx: &Texts, suggestions: &[usize]) -> Reply {
+        let mut text = tx.t("search.nothing", &[]);
+        text.para().append(self.help_pointer(tx));
+        let mut rows: Vec<Vec<Button>> = Vec::new();
+        if !suggestions.is_empty() {
+            text.para().append(tx.t("search.maybe", &[]));
+            rows.extend(
+                suggestions
+                    .iter()
+                    .filter_map(|&e| self.entry_button(e))
+                    .map(|b| vec![b]),
+            );
+        }
+        rows.push(vec![
+            button(tx.s("menu.calls", &[]), Action::Calls),
+            button(tx.s("menu.help", &[]), Action::Help),
+        ]);
+        rows.extend(self.operator_row(tx));
+        Reply::new(text).with_buttons(rows)
+    }
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use std::path::Path;
 
 use jiff::Timestamp;
 use serde::Deserialize;
+use sportello::action::Action;
 use sportello::app::Brain;
 use sportello::dialogue::{Answered, Effect, Engine, Event, Session, Settings};
 use sportello::knowledge::CallId;
@@ -65,6 +66,8 @@ pub struct Seen {
     pub answer: Answered,
     /// The call the answer is about (the direct answer's call, or the focus after it).
     pub call: Option<CallId>,
+    /// A «non ho trovato» with no entry offered as a button (a bare not-found).
+    pub bare: bool,
 }
 
 #[derive(Default, Debug, Clone, Copy)]
@@ -86,6 +89,8 @@ pub struct Figures {
     pub conv_right_call: usize,
     pub staff_high: usize,
     pub staff_high_right: usize,
+    /// «Non ho trovato» answers that offered no entry to choose.
+    pub bare: usize,
 }
 
 impl Figures {
@@ -150,6 +155,7 @@ fn score(f: &mut Figures, item: &Item, seen: &Seen, in_conv: bool) -> Option<Str
         f.answerable += 1;
     }
     let ranked = seen.answer.ranked();
+    f.bare += usize::from(seen.bare);
     let mut miss = None;
     match &seen.answer {
         Answered::Direct { entry, .. } => {
@@ -178,7 +184,14 @@ fn score(f: &mut Figures, item: &Item, seen: &Seen, in_conv: bool) -> Option<Str
             if unknown {
                 f.nothing_right += 1;
             } else {
-                miss = Some("nothing".into());
+                miss = Some(
+                    if seen.bare {
+                        "nothing (bare)"
+                    } else {
+                        "nothing"
+                    }
+                    .into(),
+                );
             }
         }
         Answered::Menu { entries } | Answered::WhichCall { entries, .. } => {
@@ -241,7 +254,27 @@ pub fn bot_turn(
         Answered::Direct { call, .. } => call.clone(),
         _ => out.session.topic.clone(),
     };
-    (out.session, Seen { answer, call })
+    // A bare not-found: a «non ho trovato» reply (the locale's words, in the session's
+    // language), and no reply offers an entry, a call or a passage to open.
+    let lang = out.session.lang;
+    let not_found = sportello::text::texts(lang).s("search.nothing", &[]);
+    let not_found = not_found.lines().next().unwrap_or_default();
+    let said = out
+        .replies
+        .iter()
+        .any(|r| r.text.to_plain().contains(not_found));
+    let offers = out
+        .replies
+        .iter()
+        .flat_map(|r| r.buttons.iter().flatten())
+        .any(|b| {
+            matches!(
+                Action::decode(&b.data),
+                Some(Action::Faq(_) | Action::Call(_) | Action::Section(..) | Action::Passage(..))
+            )
+        });
+    let bare = said && !offers;
+    (out.session, Seen { answer, call, bare })
 }
 
 fn baseline_turn(brain: &Brain, lang: Lang, text: &str) -> Seen {
@@ -262,10 +295,12 @@ fn baseline_turn(brain: &Brain, lang: Lang, text: &str) -> Seen {
                 lines: Vec::new(),
             },
             call: brain_index.entry(top).doc.call.clone(),
+            bare: false,
         },
         None => Seen {
             answer: Answered::Nothing,
             call: None,
+            bare: true,
         },
     }
 }
@@ -297,6 +332,9 @@ pub fn run(
             &seen,
             false,
         );
+        if seen.bare && item.expect.is_empty() {
+            misses.push(format!("  [bare, «non lo so» expected] «{}»", item.text));
+        }
         if let Some(m) = score(&mut bot, item, &seen, false) {
             misses.push(format!(
                 "  [{}] «{}» expected {:?}: {m}",
@@ -345,6 +383,9 @@ pub fn run(
                 &seen,
                 true,
             );
+            if seen.bare && turn.expect.is_empty() {
+                misses.push(format!("  [bare, «non lo so» expected] «{}»", turn.text));
+            }
             if let Some(m) = score(&mut bot, turn, &seen, true) {
                 misses.push(format!(
                     "  [conv {} #{i}] «{}» expected {:?} ({}): {m}",
@@ -370,6 +411,10 @@ pub fn run(
         set.conv.len(),
         bot.row("Sportello"),
         base.row("plain BM25")
+    );
+    println!(
+        "bare «non ho trovato» (no entry offered): Sportello {} of {}",
+        bot.bare, bot.items
     );
     println!("by kind (Sportello):");
     for (kind, f) in &by_kind {

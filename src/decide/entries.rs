@@ -1,0 +1,57 @@
+//! What the decision asks of single entries: the call an answer is about, whether an
+//! entry is meant for the asker, says what something is, or gives the same answer as
+//! another.
+
+use super::Context;
+use crate::knowledge::{Audience, CallId, Knowledge};
+use crate::search::{EntryKind, Hit, SearchIndex};
+use crate::understand::calls::{Relation, best_relation};
+
+/// The call an answer is about: the asked call when the entry is about it (an entry may
+/// cover several calls), else the entry's own call, else (a general entry) the asked one.
+pub(super) fn answer_call(
+    k: &Knowledge,
+    ix: &SearchIndex,
+    entry: usize,
+    targets: &[&CallId],
+) -> Option<CallId> {
+    let doc = &ix.entry(entry).doc;
+    if let Some(t) = targets
+        .iter()
+        .find(|t| matches!(best_relation(k, t, &doc.calls), Some(Relation::Same)))
+    {
+        return Some((*t).clone());
+    }
+    doc.call
+        .clone()
+        .or_else(|| targets.first().map(|c| (*c).clone()))
+}
+
+pub(super) fn audience_fits(ix: &SearchIndex, h: &Hit, asker: Option<Audience>) -> bool {
+    match (ix.entry(h.entry).doc.audience, asker) {
+        (Some(written_for), Some(asking)) => written_for == asking,
+        _ => true,
+    }
+}
+
+/// Whether an entry says what something is: a call's card (an overview of the call) or an
+/// entry whose question opens like a definition (`Che cos'è…`).
+pub(super) fn defines(ix: &SearchIndex, entry: usize, ctx: &Context<'_>) -> bool {
+    let e = ix.entry(entry);
+    e.doc.kind == EntryKind::Call
+        || crate::understand::has_phrase(
+            &e.title_words[..e.title_words.len().min(4)],
+            ctx.define_cues,
+        )
+}
+
+/// Two entries that give the same answer: a curated answer and the call text it rests on
+/// (a FAQ and a section or card of the same call), or the same entry.
+pub(super) fn same_answer(ix: &SearchIndex, a: usize, b: usize) -> bool {
+    if a == b {
+        return true;
+    }
+    let (da, db) = (&ix.entry(a).doc, &ix.entry(b).doc);
+    let faqs = (da.kind == EntryKind::Faq) as u8 + (db.kind == EntryKind::Faq) as u8;
+    faqs < 2 && da.call.is_some() && da.call == db.call
+}
