@@ -264,7 +264,7 @@ pub struct TelegramConfig {
     pub per_second: u32,
     pub private_interval_ms: u64,
     pub group_per_minute: u32,
-    /// Messages being sent at once: also the most a crash can send twice.
+    /// Messages being sent at once; a crash can send at most twice this many twice.
     pub in_flight: usize,
 }
 

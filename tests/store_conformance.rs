@@ -748,8 +748,13 @@ pub mod cases {
             .unwrap()
             .claimed
             .remove(0);
-        // The first owner's completion no longer removes it.
+        // The first owner's completion no longer removes it: neither a drop nor a
+        // commit that only consumes it.
         st.outbox_drop(&c).await.unwrap();
+        assert_eq!(st.outbox_len().await.unwrap(), 1);
+        let mut stale = Commit::new();
+        stale.consume(&c);
+        st.commit(&stale).await.unwrap();
         assert_eq!(st.outbox_len().await.unwrap(), 1);
         let retry_at = later + SignedDuration::from_secs(30);
         st.outbox_retry(&c2, retry_at, true, false).await.unwrap();
@@ -779,6 +784,17 @@ pub mod cases {
             .map(text)
             .collect();
         assert_eq!(left, ["dopo"]);
+        // A commit with nothing but the completion removes the entry as claimed.
+        let last = st
+            .outbox_claim(Owner(3), retry_at, LEASE, 10, &mut |_, _| false)
+            .await
+            .unwrap()
+            .claimed
+            .remove(0);
+        let mut done = Commit::new();
+        done.consume(&last);
+        st.commit(&done).await.unwrap();
+        assert_eq!(st.outbox_len().await.unwrap(), 0);
     }
 
     pub async fn outbox_late_entries_are_told_once(st: Store) {

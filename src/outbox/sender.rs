@@ -8,9 +8,12 @@
 //! A chat waiting for its own rate limit or for a retry is simply not claimed, so it holds
 //! up nobody else; a group with replies piling up behind its head gets them merged.
 //!
-//! Repeats after a crash are bounded by [`SenderSettings::lanes`]: only entries claimed
-//! (in flight) may have been sent without their completion reaching the disk; every
-//! round flushes completions before claiming more.
+//! Repeats after a crash are bounded by twice [`SenderSettings::lanes`]: the entries
+//! claimed (in flight), and the completions not yet on disk, which are at most `lanes`
+//! at any time. A round that claims entries makes sure they are on disk (usually a
+//! handler's flush already did); it flushes completions only once more than `lanes` of
+//! them wait, or when they have waited [`SETTLE`] (an idle moment), so that under load
+//! one flush per update, the handler's, carries both.
 //!
 //! What follows a delivery (a ticket's message id, the user told, a ticket answered) is
 //! decided by the app through [`Hooks`] and committed with the entry's removal.
@@ -138,6 +141,8 @@ pub struct Sender<H: Hooks> {
     counters: Counters,
 }
 
+/// Completions not yet on disk are flushed after at most this long.
+pub const SETTLE: Duration = Duration::from_millis(50);
 /// Upper bound on one idle wait, so a missed wake-up costs at most this.
 const IDLE: Duration = Duration::from_secs(30);
 /// A message someone waits for (a ticket's post) that has not gone out after this long
@@ -226,7 +231,8 @@ impl<H: Hooks> Sender<H> {
         let mut lane_of: HashMap<tokio::task::Id, (i64, Class)> = HashMap::new();
         let mut busy: HashSet<i64> = HashSet::new();
         let mut background = 0usize;
-        let mut dirty = false;
+        // When the oldest completion not known to be on disk was committed.
+        let mut loose: Option<tokio::time::Instant> = None;
         let mut rounds = 0u64;
         let mut late_checked = tokio::time::Instant::now();
         while !*shutdown.borrow() {
@@ -288,16 +294,24 @@ impl<H: Hooks> Sender<H> {
                 }
             };
             let claimed = self.merge_busy_groups(round.claimed).await;
-            if !claimed.is_empty() || dirty {
+            let settled = loose.is_some_and(|t| t.elapsed() >= SETTLE);
+            if !claimed.is_empty() || settled {
                 // Entries are sent only once they (and the state change that stored
-                // them) are on disk; completions so far become durable too. Both are
-                // commits: usually the handlers' flushes already wrote them (group
-                // commit), and then no flush of our own is needed.
-                while let Err(e) = self.store.flush_commits().await {
+                // them) are on disk: usually a handler's flush already wrote them (group
+                // commit), and then no flush of our own is needed. Completions wait for
+                // a flush that happens anyway, up to `lanes` of them or `SETTLE`.
+                let slack = if settled {
+                    0
+                } else {
+                    self.settings.lanes as u64
+                };
+                while let Err(e) = self.store.flush_commits(slack).await {
                     tracing::error!("outbox: flushing before sending failed: {e}");
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
-                dirty = false;
+                if settled {
+                    loose = None;
+                }
             }
             for c in claimed {
                 busy.insert(c.entry.chat);
@@ -329,7 +343,8 @@ impl<H: Hooks> Sender<H> {
                 .next_due
                 .map(|d| d.duration_since(Timestamp::now()))
                 .and_then(|d| Duration::try_from(d).ok());
-            let sleep = [Some(IDLE), chat_wait, until_due, late_wait]
+            let settle_wait = loose.map(|t| SETTLE.saturating_sub(t.elapsed()));
+            let sleep = [Some(IDLE), chat_wait, until_due, late_wait, settle_wait]
                 .into_iter()
                 .flatten()
                 .min()
@@ -356,7 +371,7 @@ impl<H: Hooks> Sender<H> {
                             }
                         }
                     }
-                    dirty = true;
+                    loose.get_or_insert_with(tokio::time::Instant::now);
                 }
                 _ = tokio::time::sleep(sleep) => {}
                 _ = shutdown.changed() => {}

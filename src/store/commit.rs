@@ -277,9 +277,12 @@ pub trait Committer: Send + Sync {
     /// that produced it is. Concurrent callers may share one flush.
     async fn flush(&self) -> Result<(), StoreError>;
 
-    /// Makes every commit applied so far durable (what the outbox sender needs before
-    /// sending what it read); a backend may skip the flush when one since covered them.
-    async fn flush_commits(&self) -> Result<(), StoreError> {
+    /// Makes durable every commit that stored messages (what the outbox sender needs
+    /// before sending what it read), and the other commits (outbox completions) once more
+    /// than `slack` of them are not: a completion lost in a crash sends its entry again,
+    /// so `slack` adds to the repeats a crash may cause. A backend may skip the flush when
+    /// one since covered them.
+    async fn flush_commits(&self, _slack: u64) -> Result<(), StoreError> {
         self.flush().await
     }
 }

@@ -100,10 +100,12 @@ pub struct SledStore {
 /// sled's own pool waiting for a buffer that only that (now full) pool can write.
 ///
 /// It also knows how far commits are durable, so that the outbox sender does not flush
-/// again what a handler's flush already wrote: every commit takes a number (`written`)
-/// while holding `gate` shared; a flush reads `written` with `gate` held exclusively
-/// (so every commit numbered so far is applied) and, once on disk, records that number
-/// as `durable`.
+/// again what a handler's flush already wrote. Every commit takes a number while holding
+/// `gate` shared: in `sending` if it stores messages (they may be sent only once it is on
+/// disk), in `other` if not (an outbox completion: losing it in a crash sends its entry
+/// again, so the sender lets a few wait for the next flush, see
+/// [`Committer::flush_commits`]). A flush reads both with `gate` held exclusively (so
+/// every commit numbered so far is applied) and, once on disk, records them as durable.
 #[derive(Default)]
 struct Flusher {
     turn: tokio::sync::Mutex<()>,
@@ -111,16 +113,35 @@ struct Flusher {
     started: AtomicU64,
     completed: AtomicU64,
     gate: std::sync::RwLock<()>,
-    /// Commits numbered so far, and the highest number known to be on disk.
-    written: AtomicU64,
-    durable: AtomicU64,
+    /// Commits that stored messages, numbered so far and known to be on disk.
+    sending: AtomicU64,
+    sending_durable: AtomicU64,
+    /// The other commits, numbered so far and known to be on disk.
+    other: AtomicU64,
+    other_durable: AtomicU64,
 }
 
 impl Flusher {
-    /// The number of every commit applied so far (none is half-applied while read).
-    fn applied(&self) -> u64 {
+    /// The numbers of every commit applied so far (none is half-applied while read).
+    fn applied(&self) -> (u64, u64) {
         let _all = self.gate.write().unwrap_or_else(|e| e.into_inner());
-        self.written.load(Ordering::SeqCst)
+        (
+            self.sending.load(Ordering::SeqCst),
+            self.other.load(Ordering::SeqCst),
+        )
+    }
+
+    /// Records that the commits numbered up to `applied` are on disk.
+    fn durable(&self, (sending, other): (u64, u64)) {
+        self.sending_durable.fetch_max(sending, Ordering::SeqCst);
+        self.other_durable.fetch_max(other, Ordering::SeqCst);
+    }
+
+    /// Whether a flush is needed: a commit that stored messages, or more than `slack`
+    /// others, not yet on disk.
+    fn behind(&self, slack: u64) -> bool {
+        self.sending_durable.load(Ordering::SeqCst) < self.sending.load(Ordering::SeqCst)
+            || self.other_durable.load(Ordering::SeqCst) + slack < self.other.load(Ordering::SeqCst)
     }
 }
 
@@ -287,31 +308,32 @@ impl SledStore {
         if f.completed.load(Ordering::SeqCst) > seen {
             return Ok(());
         }
-        let n = f.started.fetch_add(1, Ordering::SeqCst) + 1;
-        let applied = f.applied();
-        self.db.flush_async().await?;
-        f.completed.store(n, Ordering::SeqCst);
-        f.durable.fetch_max(applied, Ordering::SeqCst);
-        Ok(())
+        self.flush_turn().await
     }
 
-    /// Makes every commit applied so far durable, with no flush of its own when one
-    /// since did it (a handler's, usually).
-    async fn flush_commits(&self) -> Result<(), StoreError> {
+    /// Makes every commit that stored messages durable, and the others once more than
+    /// `slack` of them are not, with no flush of its own when one since did it (a
+    /// handler's, usually).
+    async fn flush_commits(&self, slack: u64) -> Result<(), StoreError> {
         let f = &self.flusher;
-        let target = f.written.load(Ordering::SeqCst);
-        if f.durable.load(Ordering::SeqCst) >= target {
+        if !f.behind(slack) {
             return Ok(());
         }
         let _turn = f.turn.lock().await;
-        if f.durable.load(Ordering::SeqCst) >= target {
+        if !f.behind(slack) {
             return Ok(());
         }
+        self.flush_turn().await
+    }
+
+    /// One flush, with `turn` held by the caller.
+    async fn flush_turn(&self) -> Result<(), StoreError> {
+        let f = &self.flusher;
         let n = f.started.fetch_add(1, Ordering::SeqCst) + 1;
         let applied = f.applied();
         self.db.flush_async().await?;
         f.completed.store(n, Ordering::SeqCst);
-        f.durable.fetch_max(applied, Ordering::SeqCst);
+        f.durable(applied);
         Ok(())
     }
 
@@ -339,11 +361,16 @@ impl SledStore {
         self.flusher.gate.write().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Applies a commit's writes under its number (see [`Flusher`]).
-    fn numbered<T>(&self, apply: impl FnOnce() -> T) -> T {
+    /// Applies a commit's writes under its number (see [`Flusher`]); `sends`: the commit
+    /// stores messages.
+    fn numbered<T>(&self, sends: bool, apply: impl FnOnce() -> T) -> T {
         let f = &self.flusher;
         let _one = f.gate.read().unwrap_or_else(|e| e.into_inner());
-        f.written.fetch_add(1, Ordering::SeqCst);
+        if sends {
+            f.sending.fetch_add(1, Ordering::SeqCst);
+        } else {
+            f.other.fetch_add(1, Ordering::SeqCst);
+        }
         apply()
     }
 }
@@ -389,6 +416,50 @@ impl crate::store::Erasure for SledStore {
 mod tests {
     use super::*;
     use crate::store::{Commit, Committer, Revision, SessionStore};
+
+    fn flushes(st: &SledStore) -> u64 {
+        st.flusher.completed.load(Ordering::SeqCst)
+    }
+
+    #[tokio::test]
+    async fn the_sender_flushes_every_stored_message_but_lets_a_few_completions_wait() {
+        use crate::outgoing::{Class, Entry};
+        use crate::reply::Rich;
+        let st = SledStore::temporary().unwrap();
+        let other = || {
+            let mut c = Commit::new();
+            c.session(UserId(7), Revision(None), None, Timestamp::UNIX_EPOCH);
+            c
+        };
+        // Three commits without messages (completions, say): within a slack of 3.
+        for _ in 0..3 {
+            st.commit(&other()).await.unwrap();
+        }
+        st.flush_commits(3).await.unwrap();
+        assert_eq!(
+            flushes(&st),
+            0,
+            "three loose commits wait within a slack of three"
+        );
+        // The fourth is one too many.
+        st.commit(&other()).await.unwrap();
+        st.flush_commits(3).await.unwrap();
+        assert_eq!(flushes(&st), 1);
+        st.flush_commits(0).await.unwrap();
+        assert_eq!(flushes(&st), 1, "nothing is behind: no second flush");
+        // A commit that stores a message is flushed whatever the slack.
+        let mut c = Commit::new();
+        c.send(Entry::message(7, Class::Reply, Rich::plain("ok")));
+        st.commit(&c).await.unwrap();
+        st.flush_commits(1000).await.unwrap();
+        assert_eq!(flushes(&st), 2);
+        // A loose commit, then slack 0 (the sender's settled flush): flushed.
+        st.commit(&other()).await.unwrap();
+        st.flush_commits(1).await.unwrap();
+        assert_eq!(flushes(&st), 2);
+        st.flush_commits(0).await.unwrap();
+        assert_eq!(flushes(&st), 3);
+    }
 
     #[test]
     fn many_concurrent_flushes_complete() {
