@@ -6,6 +6,8 @@
 //!
 //! - a reply survives one and three consecutive JSON 5xx;
 //! - a kill between the state write and the send still gets the reply out, once;
+//! - a kill right after a burst of deliveries repeats at most twice `in_flight` replies
+//!   (those being sent, and those sent whose removal had not reached the disk);
 //! - a busy group does not delay a private user by more than a second;
 //! - every button press is answered;
 //! - no reply is doubled after 429s, 5xx or cut connections before Telegram processed it;
@@ -166,6 +168,47 @@ async fn a_kill_between_the_state_write_and_the_send_still_answers_after_restart
         "each reply exactly once"
     );
     bot.term();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_after_a_burst_repeats_at_most_twice_in_flight_and_loses_nothing() {
+    let in_flight = 2;
+    let w = World::new(&format!("in_flight = {in_flight}\n")).await;
+    let bot = w.start(1).await;
+    let users: Vec<i64> = (6100..6140).collect();
+    let n = w.api.call_count();
+    for &u in &users {
+        w.api.push_text(u, "/aiuto");
+    }
+    for &u in &users {
+        expect(&w.api, n, "a reply of the burst", &bot, |c| {
+            c.method == "sendMessage" && c.chat() == Some(u)
+        })
+        .await;
+    }
+    // Killed as the last replies were accepted: some removals may not be on disk yet.
+    bot.kill9();
+    let bot = Running::start(&w.api, &w.config, &w.data, 2);
+    let probe = 6200;
+    let n = w.api.call_count();
+    w.api.push_text(probe, "/aiuto");
+    expect(&w.api, n, "the reply after the restart", &bot, |c| {
+        c.method == "sendMessage" && c.chat() == Some(probe)
+    })
+    .await;
+    // A clean stop ends the sends under way: every repeat has happened by now.
+    bot.term();
+    let mut repeated = 0;
+    for &u in &users {
+        let got = texts_to(&w.api, u);
+        assert!(!got.is_empty(), "user {u} lost their reply");
+        assert!(got.iter().all(|t| *t == help_html()), "{got:?}");
+        repeated += got.len() - 1;
+    }
+    assert!(
+        repeated <= 2 * in_flight,
+        "{repeated} replies repeated, more than twice in_flight ({in_flight})"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
