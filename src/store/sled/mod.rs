@@ -141,7 +141,11 @@ impl Flusher {
     /// others, not yet on disk.
     fn behind(&self, slack: u64) -> bool {
         self.sending_durable.load(Ordering::SeqCst) < self.sending.load(Ordering::SeqCst)
-            || self.other_durable.load(Ordering::SeqCst) + slack < self.other.load(Ordering::SeqCst)
+            || self
+                .other_durable
+                .load(Ordering::SeqCst)
+                .saturating_add(slack)
+                < self.other.load(Ordering::SeqCst)
     }
 }
 
