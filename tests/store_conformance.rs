@@ -17,7 +17,7 @@ use sportello::outgoing::{Class, Entry, What};
 use sportello::reminders::schedule::{Offset, Subscription};
 use sportello::reply::Rich;
 use sportello::store::follows::DoneHow;
-use sportello::store::outbox::Owner;
+use sportello::store::outbox::{Claimed, Owner};
 use sportello::store::questions::retention_cutoff;
 use sportello::store::{
     AskedQuestion, Commit, CommitError, Draft, DraftStatus, NewTicket, Revision, Status, Store,
@@ -72,6 +72,15 @@ async fn put(st: &Store, chat: i64, class: Class, s: &str) {
     let mut c = Commit::new();
     c.send(Entry::message(chat, class, Rich::plain(s)));
     st.commit(&c).await.unwrap();
+}
+
+/// The first entry `owner` claims at `at` (the test knows one is there).
+async fn claim_first(st: &Store, owner: Owner, at: Timestamp, lease: Duration) -> Claimed {
+    st.outbox_claim(owner, at, lease, 10, &mut |_, _| false)
+        .await
+        .unwrap()
+        .claimed
+        .remove(0)
 }
 
 fn save(user: UserId, rev: Revision, bytes: &[u8], touched: Timestamp) -> Commit {
@@ -735,19 +744,9 @@ pub mod cases {
     pub async fn outbox_claims_expire_retries_wait_and_a_restart_recovers(st: Store) {
         put(&st, 1, Class::Reply, "x").await;
         let now = Timestamp::from_millisecond(Timestamp::now().as_millisecond()).unwrap();
-        let c = st
-            .outbox_claim(Owner(1), now, Duration::from_secs(1), 10, &mut |_, _| false)
-            .await
-            .unwrap()
-            .claimed
-            .remove(0);
+        let c = claim_first(&st, Owner(1), now, Duration::from_secs(1)).await;
         let later = now + SignedDuration::from_secs(2);
-        let c2 = st
-            .outbox_claim(Owner(2), later, LEASE, 10, &mut |_, _| false)
-            .await
-            .unwrap()
-            .claimed
-            .remove(0);
+        let c2 = claim_first(&st, Owner(2), later, LEASE).await;
         // The first owner's completion no longer removes it: neither a drop nor a
         // commit that only consumes it.
         st.outbox_drop(&c).await.unwrap();
@@ -764,12 +763,7 @@ pub mod cases {
             .unwrap();
         assert!(r.claimed.is_empty());
         assert_eq!(r.next_due, Some(retry_at));
-        let c3 = st
-            .outbox_claim(Owner(3), retry_at, LEASE, 10, &mut |_, _| false)
-            .await
-            .unwrap()
-            .claimed
-            .remove(0);
+        let c3 = claim_first(&st, Owner(3), retry_at, LEASE).await;
         assert_eq!(c3.attempts, 1);
         // Consumed by a commit together with what follows from it.
         let mut done = Commit::new();
@@ -785,12 +779,7 @@ pub mod cases {
             .collect();
         assert_eq!(left, ["dopo"]);
         // A commit with nothing but the completion removes the entry as claimed.
-        let last = st
-            .outbox_claim(Owner(3), retry_at, LEASE, 10, &mut |_, _| false)
-            .await
-            .unwrap()
-            .claimed
-            .remove(0);
+        let last = claim_first(&st, Owner(3), retry_at, LEASE).await;
         let mut done = Commit::new();
         done.consume(&last);
         st.commit(&done).await.unwrap();

@@ -11,12 +11,24 @@ use sportello::app::Brain;
 use sportello::dialogue::{Answered, Effect, Engine, Event, Outcome, Session, Settings, State};
 use sportello::knowledge::{Applicant, CallId};
 use sportello::reply::Span;
+use sportello::understand::Reading;
 
 fn brain() -> Brain {
     Brain::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge")).expect("pack loads")
 }
 
 /// A fixed day after A.L.Fa. opened.
+/// How the engine reads one Italian message (what it asks, the facts in it).
+fn read(b: &Brain, text: &str) -> Reading {
+    let settings = Settings::default();
+    let engine = Engine {
+        knowledge: &b.knowledge,
+        index: &b.index,
+        settings: &settings,
+    };
+    engine.read(sportello::text::texts(sportello::text::Lang::It), text)
+}
+
 fn now() -> Timestamp {
     "2026-12-01T09:00:00Z".parse().unwrap()
 }
@@ -502,26 +514,11 @@ fn a_menu_about_one_call_puts_it_in_focus() {
 #[test]
 fn allowed_expenses_are_not_asked_as_who_may_apply() {
     let b = brain();
-    let settings = Settings::default();
-    let engine = Engine {
-        knowledge: &b.knowledge,
-        index: &b.index,
-        settings: &settings,
-    };
-    let tx = sportello::text::texts(sportello::text::Lang::It);
     // «Ammesse» next to a word for expenses asks what is paid for…
-    assert!(!engine.read(tx, "che spese sono ammesse?").eligibility);
-    assert!(
-        !engine
-            .read(tx, "per alfa i costi del nido sono ammessi?")
-            .eligibility
-    );
+    assert!(!read(&b, "che spese sono ammesse?").eligibility);
+    assert!(!read(&b, "per alfa i costi del nido sono ammessi?").eligibility);
     // …next to a kind of applicant it asks who may apply.
-    assert!(
-        engine
-            .read(tx, "le cooperative sociali sono ammesse?")
-            .eligibility
-    );
+    assert!(read(&b, "le cooperative sociali sono ammesse?").eligibility);
     // A small firm asking what A.L.Fa. pays for gets the services, not who may apply.
     let mut u = User::new(&b);
     u.say("siamo una pmi di asti");
@@ -549,15 +546,8 @@ fn a_self_description_is_answered_when_its_question_alone_would_be() {
         "{a:?}"
     );
     // A thin question is not read alone: the wish before it says what is asked.
-    let settings = Settings::default();
-    let engine = Engine {
-        knowledge: &b.knowledge,
-        index: &b.index,
-        settings: &settings,
-    };
-    let tx = sportello::text::texts(sportello::text::Lang::It);
-    let r = engine.read(
-        tx,
+    let r = read(
+        &b,
         "Buongiorno, siamo un'impresa di Alessandria con 50 dipendenti e vorremmo attivare un nido aziendale. Esiste un finanziamento?",
     );
     assert_eq!(r.alone, None, "{r:?}");
