@@ -606,3 +606,58 @@ fn not_found_offers_what_matches() {
         );
     }
 }
+
+#[test]
+fn a_measure_named_by_its_number_alone_is_the_one_asked_about() {
+    let b = brain();
+    let mut u = User::new(&b);
+    u.say("cosa faceva la terza misura di wecare?");
+    assert_eq!(u.session.topic, Some(CallId("wecare-misura-3".into())));
+    u.say("e la quarta?");
+    let a = u.answer();
+    assert_eq!(
+        direct(&a).and_then(|d| d.1),
+        Some("wecare-misura-4"),
+        "{a:?}"
+    );
+    assert_eq!(u.session.topic, Some(CallId("wecare-misura-4".into())));
+    // With A.L.Fa. in focus, there is no fourth of anything: nothing is made up.
+    let mut u = User::new(&b);
+    u.say("cos'è il piano alfa?");
+    u.say("e la quarta?");
+    assert!(
+        u.answer().ranked().iter().all(|e| !e.contains("misura-4")),
+        "{:?}",
+        u.answer()
+    );
+}
+
+#[test]
+fn the_call_before_or_after_the_one_in_focus_is_found_by_its_year() {
+    let b = brain();
+    let mut u = User::new(&b);
+    u.say("quando scadeva il bando welfare del 2022?");
+    assert_eq!(
+        u.session.topic,
+        Some(CallId("welfare-aziendale-2022".into()))
+    );
+    u.say("e quello dell'anno dopo?");
+    let a = u.answer();
+    assert!(
+        a.ranked().first().is_some_and(|e| e.contains("2023")),
+        "{a:?}"
+    );
+    assert_eq!(
+        u.session.topic,
+        Some(CallId("welfare-aziendale-2023".into()))
+    );
+    u.say("e quello precedente?");
+    assert!(
+        u.answer()
+            .ranked()
+            .first()
+            .is_some_and(|e| e.contains("2022")),
+        "{:?}",
+        u.answer()
+    );
+}

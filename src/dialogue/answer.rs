@@ -130,6 +130,31 @@ impl Engine<'_> {
         call: Option<&CallId>,
         now: Timestamp,
     ) -> Considered {
+        // `e la quarta?` with WECARE's measures in focus names the fourth, `e quello
+        // dell'anno dopo?` the next call: read on as if the message said its name.
+        let referred;
+        let reading = match (reading.named.is_empty(), session.topic.as_ref()) {
+            (true, Some(focus)) => {
+                let pointers = understand::calls::Pointers {
+                    leads: tx.list("words.number_lead"),
+                    after: tx.list("words.followup"),
+                    next: tx.phrases("words.call_next"),
+                    previous: tx.phrases("words.call_previous"),
+                };
+                match understand::calls::referred(self.knowledge, &reading.words, focus, pointers) {
+                    Some((c, words)) => {
+                        referred = Reading {
+                            named: vec![c],
+                            words,
+                            ..reading.clone()
+                        };
+                        &referred
+                    }
+                    None => reading,
+                }
+            }
+            _ => reading,
+        };
         let mut named = reading.named.clone();
         if let Some(c) = call {
             named = vec![c.clone()];

@@ -128,6 +128,140 @@ pub fn named_calls(k: &Knowledge, words: &[String]) -> Vec<CallId> {
     out
 }
 
+/// A call of the focus's family named by what tells it from its siblings alone, after
+/// an article (`e la quarta?`, `e la 2?`, `e la fesr?` once WECARE's measures are in
+/// focus): the siblings' two-word names share a head word (`misura`), and the other word
+/// of one of them, read after one of `leads` (`la`, `della`…) and before nothing or one
+/// of `after` (`e la seconda cosa faceva?`, not `la prima volta`), names that call. Returns
+/// the call and the message's words with the whole name in place of the one word, so
+/// that later steps read it as named. `None` when the message names nothing so.
+fn by_distinction(
+    k: &Knowledge,
+    words: &[String],
+    focus: &CallId,
+    leads: &[String],
+    after: &[String],
+) -> Option<(CallId, Vec<String>)> {
+    let root = ancestors(k, focus).last().copied().unwrap_or(focus);
+    let family: Vec<&Call> = k
+        .calls
+        .iter()
+        .filter(|c| c.id == *root || ancestors(k, &c.id).contains(&root))
+        .collect();
+    // The head word: the word most of the family's two-word names share.
+    let pairs: Vec<(&Call, &[String])> = family
+        .iter()
+        .flat_map(|c| {
+            c.aliases
+                .iter()
+                .chain(&c.weak_aliases)
+                .filter(|a| a.len() == 2 && a[0] != a[1])
+                .map(move |a| (*c, a.as_slice()))
+        })
+        .collect();
+    let head = pairs
+        .iter()
+        .flat_map(|(c, a)| a.iter().map(move |w| (&c.id, w)))
+        .fold(Vec::<(&String, Vec<&CallId>)>::new(), |mut acc, (id, w)| {
+            match acc.iter_mut().find(|(x, _)| *x == w) {
+                Some((_, ids)) if !ids.contains(&id) => ids.push(id),
+                Some(_) => {}
+                None => acc.push((w, vec![id])),
+            }
+            acc
+        })
+        .into_iter()
+        .filter(|(_, ids)| ids.len() >= 3)
+        .max_by_key(|(_, ids)| ids.len())
+        .map(|(w, _)| w.clone())?;
+    for (i, w) in words.iter().enumerate().skip(1) {
+        if !leads.contains(&words[i - 1]) || words.get(i + 1).is_some_and(|n| !after.contains(n)) {
+            continue;
+        }
+        let mut it = pairs
+            .iter()
+            .filter(|(_, a)| a.contains(&head) && a.contains(w) && *w != head);
+        if let (Some((c, a)), None) = (it.next(), it.next()) {
+            let mut out = words[..i].to_vec();
+            out.extend(a.iter().cloned());
+            out.extend(words[i + 1..].iter().cloned());
+            return Some((c.id.clone(), out));
+        }
+    }
+    None
+}
+
+/// The year a call is named by (a name that is a year alone: `2022`), if any.
+fn year(c: &Call) -> Option<u16> {
+    c.aliases
+        .iter()
+        .filter(|a| a.len() == 1 && a[0].len() == 4)
+        .find_map(|a| a[0].parse::<u16>().ok())
+        .filter(|y| (1990..2200).contains(y))
+}
+
+/// Which way a follow-up points from the call in focus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    /// `quello dopo`, `l'anno successivo`: the next call by year.
+    Next,
+    /// `quello prima`, `il precedente`: the previous one.
+    Previous,
+}
+
+/// The call a follow-up points to from the call in focus (`e quello dell'anno dopo?`),
+/// by the years the calls are named by.
+fn by_step(k: &Knowledge, focus: &CallId, step: Step) -> Option<CallId> {
+    let from = year(k.call(&focus.0)?)?;
+    let dated = k.calls.iter().filter_map(|c| Some((year(c)?, c)));
+    let pick = match step {
+        Step::Next => dated.filter(|(y, _)| *y > from).min_by_key(|(y, _)| *y),
+        Step::Previous => dated.filter(|(y, _)| *y < from).max_by_key(|(y, _)| *y),
+    };
+    pick.map(|(_, c)| c.id.clone())
+}
+
+/// The words a follow-up points at another call with (the language's lists).
+#[derive(Debug, Clone, Copy)]
+pub struct Pointers<'a> {
+    /// Words before a measure's number alone (`la`, `della`).
+    pub leads: &'a [String],
+    /// Words that may follow that number (`cosa`, `e`).
+    pub after: &'a [String],
+    /// `quello dopo`, `anno successivo`.
+    pub next: &'a [crate::fold::Phrase],
+    /// `quello prima`, `il precedente`.
+    pub previous: &'a [crate::fold::Phrase],
+}
+
+/// The call a message naming none points at from the call in focus (`e la quarta?`,
+/// `e quello dell'anno dopo?`), with the message's words where the pointer is replaced by
+/// that call's name, so that later steps read it as named.
+pub fn referred(
+    k: &Knowledge,
+    words: &[String],
+    focus: &CallId,
+    p: Pointers<'_>,
+) -> Option<(CallId, Vec<String>)> {
+    if let Some(found) = by_distinction(k, words, focus, p.leads, p.after) {
+        return Some(found);
+    }
+    for (list, step) in [(p.next, Step::Next), (p.previous, Step::Previous)] {
+        for ph in list.iter().filter(|ph| !ph.is_empty()) {
+            let Some(at) = occurrences(words, ph).first().copied() else {
+                continue;
+            };
+            let call = by_step(k, focus, step)?;
+            let name = k.call(&call.0)?.aliases.first()?;
+            let mut out = words[..at].to_vec();
+            out.extend(name.iter().cloned());
+            out.extend(words[at + ph.len()..].iter().cloned());
+            return Some((call, out));
+        }
+    }
+    None
+}
+
 /// Calls ordered for a person who asks today: open first, then unknown, then closed.
 pub fn by_status<'k>(
     calls: impl IntoIterator<Item = &'k Call>,
@@ -190,6 +324,66 @@ mod tests {
             ["alfa-2026", "wecare"]
         );
         assert!(named(&k, "qual è la scadenza?").is_empty());
+    }
+
+    #[test]
+    fn a_measure_is_named_by_its_number_alone_when_its_family_is_in_focus() {
+        let k = pack();
+        let id = |s: &str| CallId(s.into());
+        let leads: Vec<String> = ["la", "della"].map(String::from).to_vec();
+        let after: Vec<String> = ["cosa", "e"].map(String::from).to_vec();
+        let by = |text: &str, focus: &str| {
+            by_distinction(&k, &phrase(text), &id(focus), &leads, &after)
+                .map(|(c, w)| (c.0, w.join(" ")))
+        };
+        assert_eq!(
+            by("e la quarta?", "wecare-misura-3"),
+            Some(("wecare-misura-4".into(), "e la quarta misura".into()))
+        );
+        // From the strategy, and from a call inside a measure.
+        assert_eq!(
+            by("e la 2?", "wecare").map(|r| r.0),
+            Some("wecare-misura-2".into())
+        );
+        assert_eq!(
+            by("e della quinta cosa sai?", "wecare-welfare-aziendale").map(|r| r.0),
+            Some("wecare-misura-5".into())
+        );
+        // The whole name found later is read as named already.
+        let (_, w) = by("e la quarta?", "wecare-misura-3").unwrap();
+        assert_eq!(named_calls(&k, &phrase(&w)), [id("wecare-misura-4")]);
+        // Not without an article before it, not for a call without such a family.
+        assert_eq!(by("quarta", "wecare"), None);
+        assert_eq!(by("prima di fare domanda", "wecare"), None);
+        assert_eq!(by("e la quarta?", "alfa-2026"), None);
+        assert_eq!(by("e la scadenza?", "wecare-misura-3"), None);
+        assert_eq!(by("è la prima volta che chiedo", "wecare"), None);
+        assert_eq!(
+            by("e la seconda cosa faceva?", "wecare-misura-1").map(|r| r.0),
+            Some("wecare-misura-2".into())
+        );
+    }
+
+    #[test]
+    fn a_call_is_found_by_its_place_among_the_years() {
+        let k = pack();
+        let id = |s: &str| CallId(s.into());
+        let step = |from: &str, s| by_step(&k, &id(from), s).map(|c| c.0);
+        assert_eq!(
+            step("welfare-aziendale-2022", Step::Next),
+            Some("welfare-aziendale-2023".into())
+        );
+        assert_eq!(
+            step("welfare-aziendale-2022", Step::Previous),
+            Some("wecare-welfare-aziendale".into())
+        );
+        assert_eq!(
+            step("welfare-aziendale-2023", Step::Next),
+            Some("alfa-2026".into())
+        );
+        assert_eq!(step("alfa-2026", Step::Next), None);
+        // A call named by no year has no place among them.
+        assert_eq!(step("wecare-misura-2", Step::Next), None);
     }
 
     #[test]
