@@ -3,7 +3,9 @@
 //!
 //! `tests/retrieval/heldout_it.toml` is the frozen held-out set (written by someone who
 //! never saw the pack, labelled afterwards); `tests/retrieval/dev.toml` and `dev2.toml`
-//! are the sets the work was developed on (dev2 was written blind too, then tuned on). Both have the same format: `[[q]]` single questions and `[[conv]]`
+//! are the sets the work was developed on (dev2 was written blind too, then tuned on);
+//! `dev3.toml` is a third blind set, written later the same way. All have the same
+//! format: `[[q]]` single questions and `[[conv]]`
 //! conversations whose `[[conv.turn]]`s share one session. Each item: `id`, `kind` (plain,
 //! self, chat, unknown), `call` (the call the answer must be about), `text`, `facts`,
 //! `expect` (entry ids that answer it; empty: the right answer is "non lo so").
@@ -132,6 +134,26 @@ fn dev2_set() {
         }
     }
     run("dev2 set", &set, &brain, Lang::It, true);
+}
+
+/// The third dev set (`dev3.toml`): questions written blind from the seed texts and the
+/// facts sheet only (the pack, tests and locales unread; committed before labelling), in
+/// self-descriptions, chat style, plain wording, unknowns and follow-up conversations,
+/// then labelled against the pack without changing the questions.
+#[test]
+fn dev3_set() {
+    let set = load("dev3.toml").expect("tests/retrieval/dev3.toml");
+    let brain = Brain::load(&root().join("knowledge")).expect("pack loads");
+    for item in set.q.iter().chain(set.conv.iter().flat_map(|c| &c.turn)) {
+        for id in &item.expect {
+            assert!(
+                id.starts_with("cmd:") || brain.index.find(id).is_some(),
+                "unknown id {id} («{}»)",
+                item.text
+            );
+        }
+    }
+    run("dev3 set", &set, &brain, Lang::It, true);
 }
 
 /// Development aid: `SPORTELLO_EXPLAIN="domanda" cargo test --test heldout explain -- --ignored
