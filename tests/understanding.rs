@@ -621,6 +621,13 @@ fn a_measure_named_by_its_number_alone_is_the_one_asked_about() {
         "{a:?}"
     );
     assert_eq!(u.session.topic, Some(CallId("wecare-misura-4".into())));
+    // With A.L.Fa. in focus, «la misura 1» is A.L.Fa.'s, not WECARE's first measure.
+    let mut u = User::new(&b);
+    u.say("cos'è il piano alfa?");
+    u.say("e la misura 1?");
+    let a = u.answer();
+    assert!(a.ranked().iter().all(|e| !e.contains("wecare")), "{a:?}");
+    assert_eq!(u.session.topic, Some(CallId("alfa-2026".into())));
     // With A.L.Fa. in focus, there is no fourth of anything: nothing is made up.
     let mut u = User::new(&b);
     u.say("cos'è il piano alfa?");

@@ -153,6 +153,21 @@ impl Engine<'_> {
                     None => reading,
                 }
             }
+            // `e la misura 1?` with A.L.Fa. in focus is about A.L.Fa.'s, not WECARE's.
+            (false, Some(focus))
+                if understand::calls::named_calls_in_focus(
+                    self.knowledge,
+                    &reading.words,
+                    focus,
+                )
+                .is_empty() =>
+            {
+                referred = Reading {
+                    named: Vec::new(),
+                    ..reading.clone()
+                };
+                &referred
+            }
             _ => reading,
         };
         let mut named = reading.named.clone();

@@ -75,6 +75,17 @@ fn occurrences(words: &[String], phrase: &[String]) -> Vec<usize> {
 /// The calls a message names, in the order they appear, the most specific when a call
 /// and one of its ancestors are both named.
 pub fn named_calls(k: &Knowledge, words: &[String]) -> Vec<CallId> {
+    named_calls_near(k, words, None)
+}
+
+/// [`named_calls`] in a conversation about `focus`: the call in focus counts as named
+/// strongly, so a weak name outside its family (`e la misura 1?` while A.L.Fa. is in
+/// focus) names nothing, as `la misura 1 di alfa` would not name WECARE's.
+pub fn named_calls_in_focus(k: &Knowledge, words: &[String], focus: &CallId) -> Vec<CallId> {
+    named_calls_near(k, words, Some(focus))
+}
+
+fn named_calls_near(k: &Knowledge, words: &[String], focus: Option<&CallId>) -> Vec<CallId> {
     // (start, length, call, weak)
     let mut found: Vec<(usize, usize, &Call, bool)> = Vec::new();
     // Names opening with a word the message lacks are not looked for.
@@ -103,7 +114,12 @@ pub fn named_calls(k: &Knowledge, words: &[String]) -> Vec<CallId> {
         kept.push((at, c, weak));
     }
     kept.sort_by_key(|&(at, _, _)| at);
-    let strong: Vec<&CallId> = kept.iter().filter(|k| !k.2).map(|k| &k.1.id).collect();
+    let strong: Vec<&CallId> = kept
+        .iter()
+        .filter(|k| !k.2)
+        .map(|k| &k.1.id)
+        .chain(focus)
+        .collect();
     let mut out: Vec<CallId> = Vec::new();
     for (_, c, weak) in kept {
         // A weak name counts when every strong name is in its family.
@@ -384,6 +400,24 @@ mod tests {
         assert_eq!(step("alfa-2026", Step::Next), None);
         // A call named by no year has no place among them.
         assert_eq!(step("wecare-misura-2", Step::Next), None);
+    }
+
+    #[test]
+    fn a_weak_name_outside_the_family_in_focus_names_nothing() {
+        let k = pack();
+        let id = |s: &str| CallId(s.into());
+        let w = phrase("e la misura 1?");
+        assert_eq!(named_calls(&k, &w), [id("wecare-misura-1")]);
+        assert!(named_calls_in_focus(&k, &w, &id("alfa-2026")).is_empty());
+        assert_eq!(
+            named_calls_in_focus(&k, &w, &id("wecare")),
+            [id("wecare-misura-1")]
+        );
+        // A strong name still counts whatever the focus.
+        assert_eq!(
+            named_calls_in_focus(&k, &phrase("e wecare?"), &id("alfa-2026")),
+            [id("wecare")]
+        );
     }
 
     #[test]
