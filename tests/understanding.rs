@@ -342,6 +342,11 @@ fn everyday_italian() {
             "promemoria",
         ),
         ("voglio parlare con qualcuno", "operatore"),
+        // Asking whom to contact is asking for the help desk.
+        (
+            "siamo una srl di Biella, chi devo contattare per un chiarimento?",
+            "operatore",
+        ),
         ("che bandi ci sono", "bandi"),
     ] {
         let mut u = User::new(&b);
