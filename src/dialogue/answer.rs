@@ -142,10 +142,13 @@ impl Engine<'_> {
                     previous: tx.phrases("words.call_previous"),
                 };
                 match understand::calls::referred(self.knowledge, &reading.words, focus, pointers) {
-                    Some((c, words)) => {
+                    Some(r) => {
+                        let text = |q: &str| r.without(&understand::words_of(q)).join(" ");
                         referred = Reading {
-                            named: vec![c],
-                            words,
+                            named: vec![r.call.clone()],
+                            words: r.apply(&reading.words),
+                            query: text(&reading.query),
+                            query_whole: text(&reading.query_whole),
                             ..reading.clone()
                         };
                         &referred
@@ -604,7 +607,22 @@ impl Engine<'_> {
             return None;
         }
         let before = self.read(tx, last);
-        Some(strip_call_names(self.knowledge, &understand::words_of(&before.query)).join(" "))
+        // What pointed at a call in the previous question (`quello dell'anno dopo`) is
+        // not part of what it asked.
+        let mut asked = strip_call_names(self.knowledge, &understand::words_of(&before.query));
+        for p in [
+            tx.phrases("words.call_next"),
+            tx.phrases("words.call_previous"),
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|p| !p.is_empty())
+        {
+            while let Some(at) = asked.windows(p.len()).position(|w| w == &p[..]) {
+                asked.drain(at..at + p.len());
+            }
+        }
+        Some(asked.join(" "))
     }
 }
 

@@ -148,16 +148,15 @@ fn named_calls_near(k: &Knowledge, words: &[String], focus: Option<&CallId>) -> 
 /// an article (`e la quarta?`, `e la 2?`, `e la fesr?` once WECARE's measures are in
 /// focus): the siblings' two-word names share a head word (`misura`), and the other word
 /// of one of them, read after one of `leads` (`la`, `della`…) and before nothing or one
-/// of `after` (`e la seconda cosa faceva?`, not `la prima volta`), names that call. Returns
-/// the call and the message's words with the whole name in place of the one word, so
-/// that later steps read it as named. `None` when the message names nothing so.
+/// of `after` (`e la seconda cosa faceva?`, not `la prima volta`), names that call.
+/// `None` when the message names nothing so.
 fn by_distinction(
     k: &Knowledge,
     words: &[String],
     focus: &CallId,
     leads: &[String],
     after: &[String],
-) -> Option<(CallId, Vec<String>)> {
+) -> Option<Referred> {
     let root = ancestors(k, focus).last().copied().unwrap_or(focus);
     let family: Vec<&Call> = k
         .calls
@@ -198,10 +197,11 @@ fn by_distinction(
             .iter()
             .filter(|(_, a)| a.contains(&head) && a.contains(w) && *w != head);
         if let (Some((c, a)), None) = (it.next(), it.next()) {
-            let mut out = words[..i].to_vec();
-            out.extend(a.iter().cloned());
-            out.extend(words[i + 1..].iter().cloned());
-            return Some((c.id.clone(), out));
+            return Some(Referred {
+                call: c.id.clone(),
+                said: vec![w.clone()],
+                name: a.to_vec(),
+            });
         }
     }
     None
@@ -250,29 +250,68 @@ pub struct Pointers<'a> {
     pub previous: &'a [crate::fold::Phrase],
 }
 
+/// A call a message points at without naming it, and the words that point.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Referred {
+    pub call: CallId,
+    /// The words of the message that point at it (`quarta`, `anno dopo`).
+    pub said: Vec<String>,
+    /// The call's name, to read in their place.
+    pub name: Vec<String>,
+}
+
+impl Referred {
+    /// `words` with the pointing words replaced by the call's name, so that later steps
+    /// read the call as named and do not search for the pointer (`dopo`).
+    pub fn apply(&self, words: &[String]) -> Vec<String> {
+        match occurrences(words, &self.said).first() {
+            Some(&at) => {
+                let mut out = words[..at].to_vec();
+                out.extend(self.name.iter().cloned());
+                out.extend(words[at + self.said.len()..].iter().cloned());
+                out
+            }
+            None => words.to_vec(),
+        }
+    }
+
+    /// `words` without the pointing words when they are not part of the call's name
+    /// (`anno dopo`, not `seconda`): what the message asks, for search (the engine adds
+    /// the call's name to what it searches anyway).
+    pub fn without(&self, words: &[String]) -> Vec<String> {
+        if self.said.iter().all(|w| self.name.contains(w)) {
+            return words.to_vec();
+        }
+        match occurrences(words, &self.said).first() {
+            Some(&at) => [&words[..at], &words[at + self.said.len()..]].concat(),
+            None => words.to_vec(),
+        }
+    }
+}
+
 /// The call a message naming none points at from the call in focus (`e la quarta?`,
-/// `e quello dell'anno dopo?`), with the message's words where the pointer is replaced by
-/// that call's name, so that later steps read it as named.
+/// `e quello dell'anno dopo?`).
 pub fn referred(
     k: &Knowledge,
     words: &[String],
     focus: &CallId,
     p: Pointers<'_>,
-) -> Option<(CallId, Vec<String>)> {
+) -> Option<Referred> {
     if let Some(found) = by_distinction(k, words, focus, p.leads, p.after) {
         return Some(found);
     }
     for (list, step) in [(p.next, Step::Next), (p.previous, Step::Previous)] {
         for ph in list.iter().filter(|ph| !ph.is_empty()) {
-            let Some(at) = occurrences(words, ph).first().copied() else {
+            if occurrences(words, ph).is_empty() {
                 continue;
-            };
+            }
             let call = by_step(k, focus, step)?;
-            let name = k.call(&call.0)?.aliases.first()?;
-            let mut out = words[..at].to_vec();
-            out.extend(name.iter().cloned());
-            out.extend(words[at + ph.len()..].iter().cloned());
-            return Some((call, out));
+            let name = k.call(&call.0)?.aliases.first()?.clone();
+            return Some(Referred {
+                call,
+                said: ph.clone(),
+                name,
+            });
         }
     }
     None
@@ -349,8 +388,9 @@ mod tests {
         let leads: Vec<String> = ["la", "della"].map(String::from).to_vec();
         let after: Vec<String> = ["cosa", "e"].map(String::from).to_vec();
         let by = |text: &str, focus: &str| {
-            by_distinction(&k, &phrase(text), &id(focus), &leads, &after)
-                .map(|(c, w)| (c.0, w.join(" ")))
+            let w = phrase(text);
+            by_distinction(&k, &w, &id(focus), &leads, &after)
+                .map(|r| (r.call.0.clone(), r.apply(&w).join(" ")))
         };
         assert_eq!(
             by("e la quarta?", "wecare-misura-3"),
@@ -400,6 +440,19 @@ mod tests {
         assert_eq!(step("alfa-2026", Step::Next), None);
         // A call named by no year has no place among them.
         assert_eq!(step("wecare-misura-2", Step::Next), None);
+        // The pointer is read as the call's name, and is not searched for.
+        let next = [phrase("anno dopo")];
+        let p = Pointers {
+            leads: &[],
+            after: &[],
+            next: &next,
+            previous: &[],
+        };
+        let w = phrase("quello dell'anno dopo per chi era?");
+        let r = referred(&k, &w, &id("welfare-aziendale-2022"), p).unwrap();
+        assert_eq!(r.call, id("welfare-aziendale-2023"));
+        assert_eq!(r.apply(&w).join(" "), "quello dell 2023 per chi era");
+        assert_eq!(r.without(&w).join(" "), "quello dell per chi era");
     }
 
     #[test]
