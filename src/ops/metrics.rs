@@ -8,8 +8,7 @@
 //!
 //! Callers sit at the edges only: the Telegram adapter (updates), the app (answers,
 //! checks, tickets, reloads, store latency through [`store_op`]), the outbox sender
-//! (Telegram errors, update-to-reply latency) and the reminder hand-off; and the sled store
-//! for the size of its group commits, which nothing else sees.
+//! (Telegram errors, update-to-reply latency) and the reminder hand-off.
 
 use std::time::{Duration, Instant};
 
@@ -32,7 +31,6 @@ pub const TICKET_OLDEST_OPEN_SECONDS: &str = "sportello_ticket_oldest_open_age_s
 pub const TELEGRAM_ERRORS: &str = "sportello_telegram_api_errors_total";
 pub const KNOWLEDGE_RELOADS: &str = "sportello_knowledge_reloads_total";
 pub const STORE_OP_SECONDS: &str = "sportello_store_op_seconds";
-pub const STORE_COMMIT_BATCH: &str = "sportello_store_commit_batch";
 
 /// Histogram buckets, in seconds: from a fast sled read (0.1 ms) to a reply that waited
 /// for Telegram's limits (a minute).
@@ -41,16 +39,11 @@ const BUCKETS: &[f64] = &[
     60.0,
 ];
 
-/// Buckets of [`STORE_COMMIT_BATCH`]: commits per transaction, up to the most the store
-/// puts in one (64).
-const BATCH_BUCKETS: &[f64] = &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0];
-
 /// Installs the Prometheus recorder for the whole process (once: a second call fails)
 /// and describes every metric.
 pub fn install() -> Result<PrometheusHandle, BuildError> {
     let handle = PrometheusBuilder::new()
         .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), BUCKETS)?
-        .set_buckets_for_metric(Matcher::Full(STORE_COMMIT_BATCH.into()), BATCH_BUCKETS)?
         .install_recorder()?;
     describe();
     Ok(handle)
@@ -85,11 +78,6 @@ fn describe() {
         STORE_OP_SECONDS,
         Unit::Seconds,
         "Store operations, by operation"
-    );
-    describe_histogram!(
-        STORE_COMMIT_BATCH,
-        Unit::Count,
-        "Commits applied together in one sled transaction (group commit)"
     );
 }
 
@@ -185,12 +173,6 @@ pub fn store_op<T>(op: &'static str, f: impl FnOnce() -> T) -> T {
     let out = f();
     histogram!(STORE_OP_SECONDS, "op" => op).record(start.elapsed().as_secs_f64());
     out
-}
-
-/// The embedded store applied `n` commits in one transaction (recorded by the store
-/// itself: only it knows how commits were grouped).
-pub fn commit_batch(n: usize) {
-    histogram!(STORE_COMMIT_BATCH).record(n as f64);
 }
 
 /// [`store_op`] for an operation that awaits (a flush).

@@ -23,7 +23,6 @@
 //! a flush before anything is sent: sled otherwise writes to disk in the background every
 //! 500 ms. The directory is private ([`crate::store::files`]).
 
-mod combine;
 mod commit;
 mod drafts;
 mod dump;
@@ -88,11 +87,6 @@ pub struct SledStore {
     /// FAQ drafts written by staff ([`drafts`]).
     drafts: sled::Tree,
     flusher: Arc<Flusher>,
-    /// Concurrent commits share a transaction ([`combine`]).
-    combiner: Arc<combine::Combiner<commit::Prepared, Result<(), crate::store::CommitError>>>,
-    /// Transactions run by commits (each run of the loop in `transact`), for tests.
-    #[cfg(test)]
-    runs: Arc<AtomicU64>,
     keys: Arc<dyn KeyStore>,
     /// Seals records that belong to no user.
     system: DataKey,
@@ -239,9 +233,6 @@ impl SledStore {
             drafts: db.open_tree(drafts::TREE)?,
             db,
             flusher: Arc::default(),
-            combiner: Arc::default(),
-            #[cfg(test)]
-            runs: Arc::default(),
             journal: None,
         })
     }
@@ -384,16 +375,6 @@ impl SledStore {
         } else {
             f.other.fetch_add(1, Ordering::SeqCst);
         }
-        apply()
-    }
-
-    /// [`SledStore::numbered`] for a batch of commits applied together: `sending` of them
-    /// store messages, `other` do not.
-    fn numbered_batch<T>(&self, sending: u64, other: u64, apply: impl FnOnce() -> T) -> T {
-        let f = &self.flusher;
-        let _all = f.gate.read().unwrap_or_else(|e| e.into_inner());
-        f.sending.fetch_add(sending, Ordering::SeqCst);
-        f.other.fetch_add(other, Ordering::SeqCst);
         apply()
     }
 }

@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use crate::store::Ticket;
 
 /// The trees a commit may touch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum TreeId {
     Sessions,
     Questions,
