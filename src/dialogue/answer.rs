@@ -576,11 +576,13 @@ impl Engine<'_> {
     }
 
     /// The message describes the asker and asks nothing: no question mark or question
-    /// word, no wish (`vorrei`), and short enough to be only that.
+    /// word, no part cut out as the question, no wish (`vorrei`), and short enough to be
+    /// only that.
     fn only_describes(&self, tx: &Texts, r: &Reading) -> bool {
         const SHORT_DESCRIPTION: usize = 25;
         !r.profile.is_empty()
             && !r.asks
+            && !r.described
             && !r.eligibility
             && !r.defines
             && r.words.len() <= SHORT_DESCRIPTION
