@@ -313,9 +313,7 @@ impl Engine<'_> {
         let decision = match decision {
             Decision::Menu { entries } if call.is_none() && !elliptic => {
                 match self.asked_alone(tx, reading, session, now) {
-                    Some(d @ Decision::Direct { entry, .. }) if entries.first() == Some(&entry) => {
-                        d
-                    }
+                    Some(d @ Decision::Direct { entry, .. }) if entries.contains(&entry) => d,
                     _ => Decision::Menu { entries },
                 }
             }

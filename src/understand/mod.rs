@@ -204,6 +204,9 @@ const SHORT: usize = 14;
 const BARE: usize = 4;
 /// A question with this many content words says what it asks by itself.
 const SELF_CONTAINED: usize = 3;
+/// A short message that describes the asker in one sentence is cut when its question
+/// has this many content words (`Chi contatto per informazioni?`).
+const APART: usize = 2;
 
 /// Reads a message.
 pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
@@ -252,7 +255,7 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
             .filter(|(_, q)| *q)
             .map(|(s, _)| content_words(&read_part(s), k, cues.content))
             .sum();
-        said >= SELF_CONTAINED
+        said >= APART
     };
     let question_text = if words.len() <= SHORT && !asks_apart {
         text.to_string()
