@@ -357,15 +357,28 @@ impl Engine<'_> {
         now: Timestamp,
     ) -> Option<Decision> {
         let alone = reading.alone.as_ref()?;
+        // An asker outside Piedmont is the point of any question they ask (every call
+        // is for Piedmont): their description is never read away.
+        if reading.profile.in_piedmont() == Some(false) {
+            return None;
+        }
+        // As if the asker had not described themselves: the whole message, which chose
+        // the entries offered, was read with who they are.
         let asked = Reading {
             query: alone.clone(),
             query_whole: alone.clone(),
             alone: None,
             context: String::new(),
             described: false,
+            audience: None,
+            profile: understand::Profile::default(),
             ..reading.clone()
         };
-        Some(self.consider(tx, &asked, session, None, now).decision)
+        let session = super::Session {
+            profile: understand::Profile::default(),
+            ..session.clone()
+        };
+        Some(self.consider(tx, &asked, &session, None, now).decision)
     }
 
     /// Answers a question; `call`: answer it for this call (a «Cambia bando» choice).
