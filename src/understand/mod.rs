@@ -287,20 +287,27 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
                 opening
             }
         };
-        // What the asker wants to do belongs with a question that says little by itself
-        // («Vorremmo un nido aziendale. Si può?», with a question mark or without); a
-        // question that says what it asks («Qual è il valore minimo del progetto?») is
-        // read alone.
+        // What the asker wants to do, or the project's figures, belong with a question
+        // that says little by itself («Vorremmo un nido aziendale. Si può?», with a
+        // question mark or without; «Un progetto da 300 mila euro. Rientriamo nei
+        // limiti?»); a question that says what it asks («Qual è il valore minimo del
+        // progetto?») is read alone.
         let said: usize = asking
             .iter()
             .map(|s| content_words(&read_part(s), k, cues.content))
             .sum();
+        let about_project = |s: &str| {
+            let w = read_part(s);
+            let p = profile::read(lx, &w, &numbers::amounts(&w)).profile;
+            p.value.is_some() || p.cofinancing.is_some()
+        };
         let chosen: Vec<&str> = parts
             .iter()
             .map(|(s, _)| s.as_str())
             .filter(|s| {
                 asking.contains(s)
-                    || (said < SELF_CONTAINED && has_phrase(&read_part(s), cues.intent))
+                    || (said < SELF_CONTAINED
+                        && (has_phrase(&read_part(s), cues.intent) || about_project(s)))
             })
             .collect();
         standing = chosen.len() == marked.len();
