@@ -308,8 +308,8 @@ impl Engine<'_> {
         );
         // A self-description leaves the best entry less sure than the question alone
         // would (its words dilute the match): when the sentences that ask, read alone,
-        // are answered directly with the entry the whole message puts first, that is
-        // the answer.
+        // are answered directly with an entry the whole message offers, that is the
+        // answer (the whole message, read with who asks, chose the entries offered).
         let decision = match decision {
             Decision::Menu { entries } if call.is_none() && !elliptic => {
                 match self.asked_alone(tx, reading, session, now) {

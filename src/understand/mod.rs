@@ -34,11 +34,11 @@ pub struct Reading {
     /// description without the words that only say who asks (a headcount, a town), for
     /// search to weigh a little (see [`crate::search::SearchIndex::search_in_context`]).
     pub context: String,
-    /// When a question part was cut out of a longer message: what search reads for the
-    /// sentences that ask alone (with a question mark, read from where they ask), without
-    /// the rest of the question part and the description around it. The engine answers
-    /// directly when this alone is answered directly with the entry the whole message
-    /// puts first.
+    /// When a question part was cut out of a longer message and stands by itself (no
+    /// wish or figures had to be read with it): what search reads for it, without the
+    /// description around it. The engine answers directly when this alone, as if the
+    /// asker had not described themselves, is answered directly with an entry the whole
+    /// message offers.
     pub alone: Option<String>,
     /// Calls the message names, in order (see [`calls::named_calls`]).
     pub named: Vec<CallId>,
