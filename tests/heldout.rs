@@ -187,6 +187,7 @@ fn explain() {
         "query: «{}» named {:?} audience {:?} described {}\nprofile {:?}",
         r.query, r.named, r.audience, r.described, r.profile
     );
+    println!("alone: {:?}\ncontext: «{}»", r.alone, r.context);
     let mut s = session.clone();
     s.profile.merge(&r.profile);
     let c = engine.consider(tx, &r, &s, None, now());

@@ -558,6 +558,44 @@ fn a_self_description_is_answered_when_its_question_alone_would_be() {
     assert_eq!(r.alone, None, "{r:?}");
 }
 
+#[test]
+fn a_description_before_a_colon_or_an_indirect_question_leaves_the_question_alone() {
+    let b = brain();
+    // The description before the colon only says who asks: the question after it is
+    // answered as if asked alone, its runners-up under it, and the facts are kept.
+    let mut u = User::new(&b);
+    u.say("Panificio artigiano di Pinerolo con 14 dipendenti, quasi tutti giovani genitori: qual è la durata massima di un progetto A.L.Fa.?");
+    let a = u.answer();
+    assert_eq!(
+        direct(&a),
+        Some(("faq:alfa-durata", Some("alfa-2026"))),
+        "{a:?}"
+    );
+    assert!(
+        matches!(&a, Answered::Direct { also, .. } if !also.is_empty()),
+        "{a:?}"
+    );
+    assert_eq!(u.session.profile.employees, Some(14));
+    // «ci domandiamo quale…» asks, even without a question mark: not a bare description
+    // to take note of.
+    let mut u = User::new(&b);
+    u.say("Siamo una ditta di autotrasporti di Alba con 30 autisti e ci domandiamo quale sia la durata massima di un progetto A.L.Fa.");
+    let a = u.answer();
+    assert_eq!(
+        direct(&a),
+        Some(("faq:alfa-durata", Some("alfa-2026"))),
+        "{a:?}"
+    );
+    assert_eq!(u.session.profile.place.as_deref(), Some("Alba"));
+    // What the asker has in mind before a colon is part of the question, not a
+    // description to read away.
+    let r = read(
+        &b,
+        "Lavoriamo in una ditta di Bra con 20 persone e abbiamo pensato a un progetto da 80.000 euro: è troppo per A.L.Fa.?",
+    );
+    assert!(r.query.contains("importo"), "{r:?}");
+}
+
 /// «Non ho trovato» never comes bare when entries do match: a follow-up the call in focus
 /// does not answer is still told so, with what matches it as options (never as the
 /// answer); a self-description naming a call is offered that call's entries only.

@@ -311,14 +311,12 @@ impl Engine<'_> {
         );
         // A self-description leaves the best entry less sure than the question alone
         // would (its words dilute the match): when the sentences that ask, read alone,
-        // are answered directly with the entry the whole message puts first, that is
-        // the answer.
+        // are answered directly with an entry the whole message offers, that is the
+        // answer (the whole message, read with who asks, chose the entries offered).
         let decision = match decision {
             Decision::Menu { entries } if call.is_none() && !elliptic => {
                 match self.asked_alone(tx, reading, session, now) {
-                    Some(d @ Decision::Direct { entry, .. }) if entries.first() == Some(&entry) => {
-                        d
-                    }
+                    Some(d @ Decision::Direct { entry, .. }) if entries.contains(&entry) => d,
                     _ => Decision::Menu { entries },
                 }
             }
@@ -362,15 +360,28 @@ impl Engine<'_> {
         now: Timestamp,
     ) -> Option<Decision> {
         let alone = reading.alone.as_ref()?;
+        // An asker outside Piedmont is the point of any question they ask (every call
+        // is for Piedmont): their description is never read away.
+        if reading.profile.in_piedmont() == Some(false) {
+            return None;
+        }
+        // As if the asker had not described themselves: the whole message, which chose
+        // the entries offered, was read with who they are.
         let asked = Reading {
             query: alone.clone(),
             query_whole: alone.clone(),
             alone: None,
             context: String::new(),
             described: false,
+            audience: None,
+            profile: understand::Profile::default(),
             ..reading.clone()
         };
-        Some(self.consider(tx, &asked, session, None, now).decision)
+        let session = super::Session {
+            profile: understand::Profile::default(),
+            ..session.clone()
+        };
+        Some(self.consider(tx, &asked, &session, None, now).decision)
     }
 
     /// Answers a question; `call`: answer it for this call (a «Cambia bando» choice).
@@ -579,11 +590,13 @@ impl Engine<'_> {
     }
 
     /// The message describes the asker and asks nothing: no question mark or question
-    /// word, no wish (`vorrei`), and short enough to be only that.
+    /// word, no part cut out as the question, no wish (`vorrei`), and short enough to be
+    /// only that.
     fn only_describes(&self, tx: &Texts, r: &Reading) -> bool {
         const SHORT_DESCRIPTION: usize = 25;
         !r.profile.is_empty()
             && !r.asks
+            && !r.described
             && !r.eligibility
             && !r.defines
             && r.words.len() <= SHORT_DESCRIPTION

@@ -34,11 +34,11 @@ pub struct Reading {
     /// description without the words that only say who asks (a headcount, a town), for
     /// search to weigh a little (see [`crate::search::SearchIndex::search_in_context`]).
     pub context: String,
-    /// When a question part was cut out of a longer message: what search reads for the
-    /// sentences that ask alone (with a question mark, read from where they ask), without
-    /// the rest of the question part and the description around it. The engine answers
-    /// directly when this alone is answered directly with the entry the whole message
-    /// puts first.
+    /// When a question part was cut out of a longer message and stands by itself (no
+    /// wish or figures had to be read with it): what search reads for it, without the
+    /// description around it. The engine answers directly when this alone, as if the
+    /// asker had not described themselves, is answered directly with an entry the whole
+    /// message offers.
     pub alone: Option<String>,
     /// Calls the message names, in order (see [`calls::named_calls`]).
     pub named: Vec<CallId>,
@@ -106,8 +106,9 @@ pub fn rewrite(lx: &Lexicon, words: Vec<String>) -> Vec<String> {
     out
 }
 
-/// One sentence of a message: its text and whether it ends with a question mark.
-fn sentences(text: &str) -> Vec<(String, bool)> {
+/// The sentences of a message: each text and whether it ends with a question mark. A
+/// colon ends one when `ends_at_colon` says so of the text before it.
+fn sentences(text: &str, ends_at_colon: &dyn Fn(&str) -> bool) -> Vec<(String, bool)> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let chars: Vec<char> = text.chars().collect();
@@ -116,6 +117,8 @@ fn sentences(text: &str) -> Vec<(String, bool)> {
         let boundary = match c {
             '?' | '!' | ';' | '\n' => true,
             '.' => next_blank,
+            // Not the colon of a time (`12:30`).
+            ':' => next_blank && ends_at_colon(&cur),
             _ => false,
         };
         if boundary {
@@ -201,6 +204,9 @@ const SHORT: usize = 14;
 const BARE: usize = 4;
 /// A question with this many content words says what it asks by itself.
 const SELF_CONTAINED: usize = 3;
+/// A short message that describes the asker in one sentence is cut when its question
+/// has this many content words (`Chi contatto per informazioni?`).
+const APART: usize = 2;
 
 /// Reads a message.
 pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
@@ -213,7 +219,22 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
 
     // The question part: sentences with a question mark, else those that open like a
     // question, else the last one; a short message is all question.
-    let parts = sentences(text);
+    // «Tipografia di Saluzzo, 11 dipendenti: che documenti servono?»: a description of
+    // the asker before a colon is a sentence of its own; what the asker has in mind
+    // («un progetto da 60.000 euro: va bene?», «ho visto la scadenza del 13 settembre:
+    // era quella?») is part of the question.
+    let describes_asker = |s: &str| {
+        let w = rewrite(lx, words_of(s));
+        let f = profile::read(lx, &w, &numbers::amounts(&w));
+        let p = &f.profile;
+        let rest = query_without(lx, &w, &f.spent, &[]);
+        p.value.is_none()
+            && p.cofinancing.is_none()
+            && p.partners.is_none()
+            && !p.is_empty()
+            && content_words(&words_of(&rest), k, cues.content) < SELF_CONTAINED
+    };
+    let parts = sentences(text, &describes_asker);
     let mut described = false;
     // The sentences that ask say what they ask by themselves (no wish or sentence before
     // them had to be read with them).
@@ -225,7 +246,18 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
         let w = read_part(s);
         ask_start(&w, lx, &cues).map(|i| w[i..].join(" "))
     };
-    let question_text = if words.len() <= SHORT {
+    // A short message is read whole, unless it describes the asker in one sentence and
+    // asks in another a question that says what it asks by itself («Startup di Torino, 6
+    // dipendenti. Chi contatto per avere informazioni su ALFA?»).
+    let asks_apart = parts.len() >= 2 && !found.profile.is_empty() && {
+        let said: usize = parts
+            .iter()
+            .filter(|(_, q)| *q)
+            .map(|(s, _)| content_words(&read_part(s), k, cues.content))
+            .sum();
+        said >= APART
+    };
+    let question_text = if words.len() <= SHORT && !asks_apart {
         text.to_string()
     } else if parts.len() < 2 {
         match from_ask(text) {
@@ -241,21 +273,8 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
             .filter(|(_, q)| *q)
             .map(|(s, _)| s.as_str())
             .collect();
-        let chosen: Vec<&str> = if !marked.is_empty() {
-            // What the asker wants to do belongs with a question that says little by
-            // itself («Vorremmo un nido aziendale. Si può?»); a question that says what
-            // it asks («Qual è il valore minimo del progetto?») is read alone.
-            let said: usize = marked
-                .iter()
-                .map(|s| content_words(&read_part(s), k, cues.content))
-                .sum();
-            parts
-                .iter()
-                .filter(|(s, q)| {
-                    *q || (said < SELF_CONTAINED && has_phrase(&read_part(s), cues.intent))
-                })
-                .map(|(s, _)| s.as_str())
-                .collect()
+        let asking: Vec<&str> = if !marked.is_empty() {
+            marked.clone()
         } else {
             let opening: Vec<&str> = parts
                 .iter()
@@ -268,6 +287,30 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
                 opening
             }
         };
+        // What the asker wants to do, or the project's figures, belong with a question
+        // that says little by itself («Vorremmo un nido aziendale. Si può?», with a
+        // question mark or without; «Un progetto da 300 mila euro. Rientriamo nei
+        // limiti?»); a question that says what it asks («Qual è il valore minimo del
+        // progetto?») is read alone.
+        let said: usize = asking
+            .iter()
+            .map(|s| content_words(&read_part(s), k, cues.content))
+            .sum();
+        let about_project = |s: &str| {
+            let w = read_part(s);
+            let p = profile::read(lx, &w, &numbers::amounts(&w)).profile;
+            p.value.is_some() || p.cofinancing.is_some()
+        };
+        let chosen: Vec<&str> = parts
+            .iter()
+            .map(|(s, _)| s.as_str())
+            .filter(|s| {
+                asking.contains(s)
+                    || (said < SELF_CONTAINED
+                        && (has_phrase(&read_part(s), cues.intent) || about_project(s)))
+            })
+            .collect();
+        standing = chosen.len() == marked.len();
         // A bare «è troppo?» or «è possibile?» asks about the sentence before it (a
         // longer one, «Quando scade il bando per il welfare?», asks by itself even when
         // its words are too common in the pack to weigh).
@@ -281,7 +324,6 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
             chosen.insert(0, parts[i - 1].0.as_str());
         }
         described = chosen.len() < parts.len();
-        standing = chosen.len() == marked.len();
         chosen
             .iter()
             .map(|s| match from_ask(s) {
@@ -307,24 +349,9 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
     };
     let query_whole = query_without(lx, &qwords, &[], &[]);
     let cut = described || question_text.len() != text.len();
-    let alone = (cut && standing)
-        .then(|| {
-            let asked: Vec<String> = parts
-                .iter()
-                .filter(|(_, q)| *q)
-                .map(|(s, _)| from_ask(s).unwrap_or_else(|| s.clone()))
-                .collect();
-            let asked = if asked.is_empty() {
-                question_text.clone()
-            } else {
-                asked.join(" ")
-            };
-            let awords = rewrite(lx, words_of(&asked));
-            let aamounts = numbers::amounts(&awords);
-            let afound = profile::read(lx, &awords, &aamounts);
-            query_words(lx, &awords, &afound, k)
-        })
-        .filter(|a| !a.is_empty());
+    // The sentences that ask (with the one a bare question asks about) are the question
+    // part when they stand by themselves.
+    let alone = (cut && standing && !query.is_empty()).then(|| query.clone());
     let context = if cut {
         query_without(lx, &words, &found.spent, &found.amounts)
     } else {
