@@ -62,6 +62,10 @@ pub struct Context<'a> {
     /// The phrases that open a question of that kind (an entry whose own question opens
     /// with one is an overview or a definition).
     pub define_cues: &'a [crate::fold::Phrase],
+    /// Facts of a precise kind the question asks (`graduatoria`, `aliquota IVA`: terms of
+    /// the locale's `words.facts` found in it, as stems, see [`SearchIndex::stems_of`]):
+    /// only an entry whose text says them answers it.
+    pub facts: &'a [Vec<String>],
     pub now: Timestamp,
 }
 
@@ -190,7 +194,45 @@ pub fn decide_traced(
 ) -> (Decision, Trace) {
     let mut trace = Trace::default();
     let d = decide_inner(k, ix, results, ctx, &mut trace);
-    (d, trace)
+    (states_the_facts(ix, ctx, d), trace)
+}
+
+/// A question asking a fact of a precise kind (a ranking, a payment, a tax: see
+/// [`Context::facts`]) is answered only by an entry whose text says it: words alike
+/// (`quando esce la graduatoria` next to «Quando scade…») make an entry close, not an
+/// answer. A direct answer that does not say it, or a menu or a choice of calls none of
+/// whose entries do, becomes «non lo so» with those entries offered; a menu keeps the
+/// entries that say it.
+fn states_the_facts(ix: &SearchIndex, ctx: &Context<'_>, d: Decision) -> Decision {
+    if ctx.facts.is_empty() {
+        return d;
+    }
+    let states = |e: usize| ctx.facts.iter().all(|t| ix.holds(e, t));
+    let nothing = |offered: Vec<usize>| Decision::Nothing {
+        suggestions: offered.into_iter().take(3).collect(),
+    };
+    match d {
+        Decision::Direct {
+            entry, also, lines, ..
+        } if !states(entry) => {
+            let mut offered = vec![entry];
+            offered.extend(lines);
+            offered.extend(also);
+            nothing(offered)
+        }
+        Decision::Menu { entries } => {
+            let saying: Vec<usize> = entries.iter().copied().filter(|&e| states(e)).collect();
+            if saying.is_empty() {
+                nothing(entries)
+            } else {
+                Decision::Menu { entries: saying }
+            }
+        }
+        Decision::WhichCall { calls } if !calls.iter().any(|&(_, e)| states(e)) => {
+            nothing(calls.into_iter().map(|(_, e)| e).collect())
+        }
+        d => d,
+    }
 }
 
 fn decide_inner(

@@ -272,6 +272,22 @@ impl Engine<'_> {
                 .search_in_context(&query, context, context_share(tx.lang), limit, &light);
         let audience = reading.audience.or(session.profile.audience());
         let asks_with = results.query.asks_with();
+        // The facts of a precise kind it asks (`words.facts`): a word in any form (its
+        // stem among the question's, as written or as corrected), a phrase as written
+        // (`progetti finanziati` asks what was funded, `progetto finanziato` does not).
+        let facts: Vec<Vec<String>> = {
+            let mut stems: Vec<String> = self.index.stems_of(&query);
+            stems.extend(results.query.stems());
+            tx.phrases("words.facts")
+                .iter()
+                .filter(|p| match p.as_slice() {
+                    [word] => self.index.stems_of(word).iter().all(|s| stems.contains(s)),
+                    _ => understand::has_phrase(&qwords, std::slice::from_ref(p)),
+                })
+                .map(|p| self.index.stems_of(&p.join(" ")))
+                .filter(|t| !t.is_empty())
+                .collect()
+        };
         let (decision, trace) = decide_traced(
             self.knowledge,
             self.index,
@@ -288,6 +304,7 @@ impl Engine<'_> {
                 asks_with: &asks_with,
                 plain_best: self.index.search_bm25(&query, 1).first().map(|h| h.0),
                 define_cues: tx.phrases("words.define"),
+                facts: &facts,
                 now,
             },
         );
