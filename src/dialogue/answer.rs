@@ -274,7 +274,8 @@ impl Engine<'_> {
         let asks_with = results.query.asks_with();
         // The facts of a precise kind it asks (`words.facts`): a word in any form (its
         // stem among the question's, as written or as corrected), a phrase as written
-        // (`progetti finanziati` asks what was funded, `progetto finanziato` does not).
+        // (`progetti finanziati` asks what was funded, `progetto finanziato` does not),
+        // maybe with a verb between (`progetti sono stati finanziati`).
         let facts: Vec<Vec<String>> = {
             let mut stems: Vec<String> = self.index.stems_of(&query);
             stems.extend(results.query.stems());
@@ -282,7 +283,7 @@ impl Engine<'_> {
                 .iter()
                 .filter(|p| match p.as_slice() {
                     [word] => self.index.stems_of(word).iter().all(|s| stems.contains(s)),
-                    _ => understand::has_phrase(&qwords, std::slice::from_ref(p)),
+                    _ => loosely(&qwords, p),
                 })
                 .map(|p| self.index.stems_of(&p.join(" ")))
                 .filter(|t| !t.is_empty())
@@ -631,4 +632,31 @@ fn strip_call_names(k: &crate::knowledge::Knowledge, words: &[String]) -> Vec<St
         .filter(|(_, k)| *k)
         .map(|(w, _)| w.clone())
         .collect()
+}
+
+/// Words between two of a phrase's that still make it (`domande sono arrivate`).
+const PHRASE_GAP: usize = 2;
+
+/// Whether `phrase` occurs in `words` in its order, each word at most [`PHRASE_GAP`]
+/// words after the one before.
+fn loosely(words: &[String], phrase: &[String]) -> bool {
+    let Some((first, rest)) = phrase.split_first() else {
+        return false;
+    };
+    words
+        .iter()
+        .enumerate()
+        .filter(|(_, w)| *w == first)
+        .any(|(i, _)| {
+            let mut at = i;
+            rest.iter().all(|p| {
+                let found = words
+                    .iter()
+                    .enumerate()
+                    .skip(at + 1)
+                    .take(PHRASE_GAP + 1)
+                    .find(|(_, w)| *w == p);
+                found.map(|(j, _)| at = j).is_some()
+            })
+        })
 }
