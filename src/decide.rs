@@ -123,12 +123,14 @@ const ESCAPE_SIMILAR: f32 = 0.6;
 const FAQ_FIRST: f32 = 0.1;
 /// A question mostly in words the pack does not know is not answered.
 const MAX_UNKNOWN: f32 = 0.45;
-/// A question this much in words the pack does not know, that no entry answers surely
-/// enough to be given directly, is not offered a choice of answers: «non lo so», the
-/// entries as suggestions. Set on the dev sets (questions about other regions, other
-/// purchases, phone numbers reached a menu with about a third of their words unknown;
-/// answerable ones reaching a menu had less).
+/// A question this much in words the pack does not know, and in at least this many of
+/// them, that no entry answers surely enough to be given directly, is not offered a
+/// choice of answers: «non lo so», the entries as suggestions. One odd word is a
+/// colloquialism or a typo (`cos'è sta roba`, `è vincolante?`); two or more, a third of
+/// the question, a subject the pack does not cover (a purchase, an office's phone). Set
+/// on the dev sets and the old regression set.
 const MENU_UNKNOWN: f32 = 0.3;
+const MENU_UNKNOWN_WORDS: usize = 2;
 /// Preference, at equal words, for an entry of the asked call over a general one and
 /// over one of the call's measure or strategy.
 const GENERAL_FACTOR: f32 = 0.8;
@@ -203,7 +205,10 @@ pub fn decide_traced(
     let d = match d {
         // Not sure of any entry, and much of the question in words the pack does not
         // know at all: the entries are near it, not a choice of answers to it.
-        Decision::Menu { entries } if results.query.unknown_share() >= MENU_UNKNOWN => {
+        Decision::Menu { entries }
+            if results.query.unknown_share() >= MENU_UNKNOWN
+                && results.query.unknown_words() >= MENU_UNKNOWN_WORDS =>
+        {
             Decision::Nothing {
                 suggestions: entries,
             }
