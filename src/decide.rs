@@ -124,13 +124,14 @@ const FAQ_FIRST: f32 = 0.1;
 /// A question mostly in words the pack does not know is not answered.
 const MAX_UNKNOWN: f32 = 0.45;
 /// A question this much in words the pack does not know, and in at least this many of
-/// them, that no entry answers surely enough to be given directly, is not offered a
-/// choice of answers: «non lo so», the entries as suggestions. One odd word is a
-/// colloquialism or a typo (`cos'è sta roba`, `è vincolante?`); two or more, a third of
-/// the question, a subject the pack does not cover (a purchase, an office's phone). Set
-/// on the dev sets and the old regression set.
-const MENU_UNKNOWN: f32 = 0.3;
-const MENU_UNKNOWN_WORDS: usize = 2;
+/// them, is about a subject the pack does not cover (a purchase, an office's phone, a
+/// hiring incentive): neither answered directly nor offered a choice of answers, but
+/// «non lo so» with the entries as suggestions. One odd word is a colloquialism or a
+/// typo (`cos'è sta roba`, `è vincolante?`), and the share keeps a long question with
+/// two odd words answered. Set on the dev sets and the old regression set (no answerable
+/// question there reaches both; MAX_UNKNOWN still ends, alone, a question off the topic).
+const UNKNOWN_SUBJECT: f32 = 0.3;
+const UNKNOWN_SUBJECT_WORDS: usize = 2;
 /// Preference, at equal words, for an entry of the asked call over a general one and
 /// over one of the call's measure or strategy.
 const GENERAL_FACTOR: f32 = 0.8;
@@ -202,17 +203,23 @@ pub fn decide_traced(
 ) -> (Decision, Trace) {
     let mut trace = Trace::default();
     let d = decide_inner(k, ix, results, ctx, &mut trace);
+    // Much of the question in words the pack does not know at all: it is about another
+    // subject, and the entries are near it, not answers to it.
+    let elsewhere = results.query.unknown_share() >= UNKNOWN_SUBJECT
+        && results.query.unknown_words() >= UNKNOWN_SUBJECT_WORDS;
     let d = match d {
-        // Not sure of any entry, and much of the question in words the pack does not
-        // know at all: the entries are near it, not a choice of answers to it.
-        Decision::Menu { entries }
-            if results.query.unknown_share() >= MENU_UNKNOWN
-                && results.query.unknown_words() >= MENU_UNKNOWN_WORDS =>
-        {
-            Decision::Nothing {
-                suggestions: entries,
-            }
-        }
+        Decision::Menu { entries } if elsewhere => Decision::Nothing {
+            suggestions: entries,
+        },
+        Decision::Direct {
+            entry, also, lines, ..
+        } if elsewhere => Decision::Nothing {
+            suggestions: std::iter::once(entry)
+                .chain(lines)
+                .chain(also)
+                .take(3)
+                .collect(),
+        },
         d => d,
     };
     (states_the_facts(ix, ctx, d), trace)

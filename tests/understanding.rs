@@ -701,11 +701,15 @@ fn a_fact_no_entry_states_is_not_answered_with_a_neighbour() {
     );
 }
 
-/// A question about a third of whose words the pack does not know at all, that no entry
-/// answers surely, is not offered a menu of answers but «non ho trovato» with them.
+/// A question a third of which, in two words or more, the pack does not know at all is
+/// neither answered with the entry that shares its other words nor offered a menu of
+/// answers, but «non ho trovato» with them.
 #[test]
-fn a_question_in_words_the_pack_does_not_know_gets_no_menu() {
+fn a_question_in_words_the_pack_does_not_know_gets_no_answer_nor_menu() {
     let b = brain();
+    let mut u = User::new(&b);
+    u.say("Ci sono agevolazioni per assumere giovani apprendisti in Piemonte?");
+    assert!(matches!(u.answer(), Answered::Nothing), "{:?}", u.answer());
     let mut u = User::new(&b);
     u.say("Con ALFA si può noleggiare un pulmino elettrico per il car pooling?");
     assert!(matches!(u.answer(), Answered::Nothing), "{:?}", u.answer());
