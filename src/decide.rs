@@ -30,7 +30,7 @@ mod entries;
 mod features;
 mod per_call;
 
-use entries::{answer_call, audience_fits, defines, same_answer};
+use entries::{answer_call, audience_fits, defines, same_answer, says};
 
 use features::Signs;
 pub use features::{Candidate, Choice, ND, NR, Pool};
@@ -62,10 +62,10 @@ pub struct Context<'a> {
     /// The phrases that open a question of that kind (an entry whose own question opens
     /// with one is an overview or a definition).
     pub define_cues: &'a [crate::fold::Phrase],
-    /// Facts of a precise kind the question asks (`graduatoria`, `aliquota IVA`: terms of
-    /// the locale's `words.facts` found in it, as stems, see [`SearchIndex::stems_of`]):
-    /// only an entry whose text says them answers it.
-    pub facts: &'a [Vec<String>],
+    /// Facts of a precise kind the question asks (`graduatoria`, `progetti finanziati`:
+    /// terms of the locale's `words.facts` found in it, folded): only an entry whose text
+    /// says them (see `entries::says`) answers it.
+    pub facts: &'a [crate::fold::Phrase],
     pub now: Timestamp,
 }
 
@@ -235,7 +235,7 @@ fn states_the_facts(ix: &SearchIndex, ctx: &Context<'_>, d: Decision) -> Decisio
     if ctx.facts.is_empty() {
         return d;
     }
-    let states = |e: usize| ctx.facts.iter().all(|t| ix.holds(e, t));
+    let states = |e: usize| ctx.facts.iter().all(|t| says(ix, e, t));
     let nothing = |offered: Vec<usize>| Decision::Nothing {
         suggestions: offered.into_iter().take(3).collect(),
     };

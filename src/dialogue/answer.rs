@@ -275,18 +275,24 @@ impl Engine<'_> {
         // The facts of a precise kind it asks (`words.facts`): a word in any form (its
         // stem among the question's, as written or as corrected), a phrase as written
         // (`progetti finanziati` asks what was funded, `progetto finanziato` does not),
-        // maybe with a verb between (`progetti sono stati finanziati`).
-        let facts: Vec<Vec<String>> = {
+        // maybe with an auxiliary between (`progetti sono stati finanziati`: words that
+        // do not weigh in search, or of the past tense's, `words.past`; not `venivano`).
+        let auxiliary = tx.phrases("words.past");
+        let facts: Vec<crate::fold::Phrase> = {
             let mut stems: Vec<String> = self.index.stems_of(&query);
             stems.extend(results.query.stems());
             tx.phrases("words.facts")
                 .iter()
                 .filter(|p| match p.as_slice() {
-                    [word] => self.index.stems_of(word).iter().all(|s| stems.contains(s)),
-                    _ => loosely(&qwords, p),
+                    [word] => {
+                        let own = self.index.stems_of(word);
+                        !own.is_empty() && own.iter().all(|s| stems.contains(s))
+                    }
+                    _ => crate::fold::has_phrase_loosely(&qwords, p, |w| {
+                        !self.index.weighs(w) || auxiliary.iter().any(|a| a.iter().any(|x| x == w))
+                    }),
                 })
-                .map(|p| self.index.stems_of(&p.join(" ")))
-                .filter(|t| !t.is_empty())
+                .cloned()
                 .collect()
         };
         let (decision, trace) = decide_traced(
@@ -632,31 +638,4 @@ fn strip_call_names(k: &crate::knowledge::Knowledge, words: &[String]) -> Vec<St
         .filter(|(_, k)| *k)
         .map(|(w, _)| w.clone())
         .collect()
-}
-
-/// Words between two of a phrase's that still make it (`domande sono arrivate`).
-const PHRASE_GAP: usize = 2;
-
-/// Whether `phrase` occurs in `words` in its order, each word at most [`PHRASE_GAP`]
-/// words after the one before.
-fn loosely(words: &[String], phrase: &[String]) -> bool {
-    let Some((first, rest)) = phrase.split_first() else {
-        return false;
-    };
-    words
-        .iter()
-        .enumerate()
-        .filter(|(_, w)| *w == first)
-        .any(|(i, _)| {
-            let mut at = i;
-            rest.iter().all(|p| {
-                let found = words
-                    .iter()
-                    .enumerate()
-                    .skip(at + 1)
-                    .take(PHRASE_GAP + 1)
-                    .find(|(_, w)| *w == p);
-                found.map(|(j, _)| at = j).is_some()
-            })
-        })
 }
