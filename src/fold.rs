@@ -131,9 +131,68 @@ pub fn has_phrase(words: &[String], phrases: &[Phrase]) -> bool {
         .any(|p| !p.is_empty() && words.windows(p.len()).any(|w| w == &p[..]))
 }
 
+/// Words between two of a phrase's that still make it (`domande sono arrivate` for
+/// `domande arrivate`).
+pub const PHRASE_GAP: usize = 2;
+
+/// Whether `phrase` occurs in `words` in its order, each word at most [`PHRASE_GAP`]
+/// words after the one before, every word between them one that `gap` lets in (an
+/// auxiliary, `sono stati`, not a verb of its own, `venivano`).
+pub fn has_phrase_loosely(words: &[String], phrase: &[String], gap: impl Fn(&str) -> bool) -> bool {
+    let Some((first, rest)) = phrase.split_first() else {
+        return false;
+    };
+    words
+        .iter()
+        .enumerate()
+        .filter(|(_, w)| *w == first)
+        .any(|(i, _)| {
+            let mut at = i;
+            rest.iter().all(|p| {
+                let next = words
+                    .iter()
+                    .enumerate()
+                    .skip(at + 1)
+                    .take(PHRASE_GAP + 1)
+                    .take_while(|(_, w)| *w == p || gap(w))
+                    .find(|(_, w)| *w == p);
+                next.map(|(j, _)| at = j).is_some()
+            })
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A phrase is found with an auxiliary between its words, not with a verb of its own.
+    #[test]
+    fn a_phrase_is_found_with_an_auxiliary_between() {
+        let w = |t: &str| t.split(' ').map(String::from).collect::<Vec<_>>();
+        let aux = |x: &str| ["sono", "stati", "state"].contains(&x);
+        let p = w("progetti finanziati");
+        assert!(has_phrase_loosely(
+            &w("quanti progetti finanziati"),
+            &p,
+            aux
+        ));
+        assert!(has_phrase_loosely(
+            &w("quanti progetti sono stati finanziati"),
+            &p,
+            aux
+        ));
+        assert!(!has_phrase_loosely(
+            &w("quali progetti venivano finanziati"),
+            &p,
+            aux
+        ));
+        assert!(!has_phrase_loosely(&w("finanziati progetti"), &p, aux));
+        assert!(!has_phrase_loosely(
+            &w("progetti sono stati poi finanziati"),
+            &p,
+            |_| true
+        ));
+    }
 
     /// The bits only rule out: a word of the message always has its bit among them.
     #[test]

@@ -337,6 +337,22 @@ impl SearchIndex {
         }
     }
 
+    /// The stems of a text's words as the index reads them (no typo correction, no
+    /// synonyms): to compare a term with a question and with the entries.
+    pub fn stems_of(&self, text: &str) -> Vec<String> {
+        tokens(&mut self.stem.clone(), text)
+    }
+
+    /// Whether an entry's text (its question, alternatives or body) holds every stem of
+    /// a term ([`Self::stems_of`]); an empty term is held by none.
+    pub fn holds(&self, entry: usize, term: &[String]) -> bool {
+        let e = &self.entries[entry];
+        !term.is_empty()
+            && term.iter().all(|s| {
+                e.title_stems.contains(s) || e.alt_stems.contains(s) || e.body_stems.contains(s)
+            })
+    }
+
     /// The question words an entry's own question asks with (`quando` in «Quando scadeva
     /// il bando…?»), as stems.
     pub fn asks_with(&self, entry: usize) -> Vec<&str> {

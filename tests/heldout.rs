@@ -349,3 +349,74 @@ fn features() {
         }
     }
 }
+
+/// Development aid (dev sets only, never the held-out set): for each question or turn,
+/// the decision, its best entry, and which of the question's concepts that entry holds.
+/// `cargo test --test heldout concepts -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn concepts() {
+    let brain = Brain::load(&root().join("knowledge")).expect("pack loads");
+    let settings = Settings::default();
+    let tx = sportello::text::texts(sportello::text::Lang::It);
+    let engine = Engine {
+        knowledge: &brain.knowledge,
+        index: &brain.index,
+        settings: &settings,
+    };
+    let line = |set: &str, item: &Item, session: &Session| {
+        let reading = engine.read(tx, &item.text);
+        let mut s = session.clone();
+        s.profile.merge(&reading.profile);
+        let c = engine.consider(tx, &reading, &s, None, now());
+        let kind = match &c.decision {
+            sportello::decide::Decision::Direct { .. } => "direct",
+            sportello::decide::Decision::Menu { .. } => "menu",
+            sportello::decide::Decision::WhichCall { .. } => "which",
+            sportello::decide::Decision::Nothing { .. } => "nothing",
+        };
+        let top = match &c.decision {
+            sportello::decide::Decision::Direct { entry, .. } => Some(*entry),
+            _ => c.trace.top,
+        };
+        let Some(top) = top else {
+            println!(
+                "C\t{set}\t{}\t{kind}\t-\t-\t«{}»",
+                u8::from(item.expect.is_empty()),
+                item.text
+            );
+            return;
+        };
+        let id = brain.index.entry(top).doc.id.clone();
+        let held: Vec<String> = brain
+            .index
+            .held_in(&c.results.query, top)
+            .iter()
+            .map(|(s, w, h)| format!("{s}:{w:.2}:{h:.2}"))
+            .collect();
+        println!(
+            "C\t{set}\t{}\t{kind}\t{}\t{id}\t{}\t[{}]\tunk {:?}\t{}{}\t«{}»",
+            u8::from(item.expect.is_empty()),
+            u8::from(is_right(item, &id)),
+            c.results.query.unknown_share(),
+            held.join(" "),
+            c.results.query.unknown_terms(),
+            u8::from(reading.described),
+            u8::from(!c.named.is_empty() || s.topic.is_some()),
+            item.text
+        );
+    };
+    for name in ["dev.toml", "dev2.toml", "dev3.toml"] {
+        let Some(set) = load(name) else { continue };
+        for item in &set.q {
+            line(name, item, &Session::default());
+        }
+        for conv in &set.conv {
+            let mut session = Session::default();
+            for turn in &conv.turn {
+                line(name, turn, &session);
+                session = bot_turn(&brain, &settings, session, &turn.text).0;
+            }
+        }
+    }
+}

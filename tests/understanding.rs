@@ -712,3 +712,62 @@ fn the_call_before_or_after_the_one_in_focus_is_found_by_its_year() {
         "{a:?}"
     );
 }
+
+/// «Non lo so» is honest: a question asking a fact of a precise kind (a tax, a ranking:
+/// the locale's `words.facts`) that the best entry's text does not say is not answered
+/// with that entry, however many other words they share; it is told «non ho trovato»
+/// with the entry offered as an option. The same question without the fact is answered,
+/// and a fact the pack does state (a ranking it reports) still is.
+#[test]
+fn a_fact_no_entry_states_is_not_answered_with_a_neighbour() {
+    let b = brain();
+    let tx = sportello::text::texts(sportello::text::Lang::It);
+    let not_found = tx.s("search.nothing", &[]);
+    let not_found = not_found.lines().next().unwrap().to_string();
+    let mut u = User::new(&b);
+    u.say("Quanto cofinanziamento è deducibile dalle tasse per un progetto ALFA?");
+    assert!(matches!(u.answer(), Answered::Nothing), "{:?}", u.answer());
+    assert!(u.text().contains(&not_found), "{}", u.text());
+    assert!(
+        u.buttons()
+            .contains(&Action::Faq("alfa-cofinanziamento".into())),
+        "the near entry is offered: {:?}",
+        u.buttons()
+    );
+    let mut u = User::new(&b);
+    u.say("Quanto cofinanziamento serve per un progetto ALFA?");
+    assert_eq!(
+        direct(&u.answer()),
+        Some(("faq:alfa-cofinanziamento", Some("alfa-2026"))),
+        "{:?}",
+        u.answer()
+    );
+    let mut u = User::new(&b);
+    u.say("Dove è stata pubblicata la graduatoria del bando WECARE per gli enti aggregatori?");
+    assert_eq!(
+        direct(&u.answer()).map(|d| d.0),
+        Some("faq:wecare-enti-aggregatori"),
+        "{:?}",
+        u.answer()
+    );
+}
+
+/// A question a third of which, in two words or more, the pack does not know at all is
+/// neither answered with the entry that shares its other words nor offered a menu of
+/// answers, but «non ho trovato» with them.
+#[test]
+fn a_question_in_words_the_pack_does_not_know_gets_no_answer_nor_menu() {
+    let b = brain();
+    let mut u = User::new(&b);
+    u.say("Ci sono agevolazioni per assumere giovani apprendisti in Piemonte?");
+    assert!(matches!(u.answer(), Answered::Nothing), "{:?}", u.answer());
+    let mut u = User::new(&b);
+    u.say("Con ALFA si può noleggiare un pulmino elettrico per il car pooling?");
+    assert!(matches!(u.answer(), Answered::Nothing), "{:?}", u.answer());
+    assert!(
+        u.buttons()
+            .contains(&Action::Faq("alfa-salute-mobilita".into())),
+        "what is near is offered: {:?}",
+        u.buttons()
+    );
+}

@@ -1,6 +1,6 @@
 //! What the decision asks of single entries: the call an answer is about, whether an
-//! entry is meant for the asker, says what something is, or gives the same answer as
-//! another.
+//! entry is meant for the asker, says what something is, says a term, or gives the same
+//! answer as another.
 
 use super::Context;
 use crate::knowledge::{Audience, CallId, Knowledge};
@@ -54,4 +54,21 @@ pub(super) fn same_answer(ix: &SearchIndex, a: usize, b: usize) -> bool {
     let (da, db) = (&ix.entry(a).doc, &ix.entry(b).doc);
     let faqs = (da.kind == EntryKind::Faq) as u8 + (db.kind == EntryKind::Faq) as u8;
     faqs < 2 && da.call.is_some() && da.call == db.call
+}
+
+/// Whether an entry's text (question, alternatives, answer) says a term the way a
+/// question asks it: one word in any form (its stems), several words in their order, as
+/// written, maybe a verb apart (`progetti finanziati` is not said by a text that has
+/// `progetti` in one sentence and `finanzia` in another).
+pub(super) fn says(ix: &SearchIndex, entry: usize, term: &crate::fold::Phrase) -> bool {
+    match term.as_slice() {
+        [] => false,
+        [word] => ix.holds(entry, &ix.stems_of(word)),
+        _ => {
+            let d = &ix.entry(entry).doc;
+            [&d.title, &d.alt, &d.body]
+                .iter()
+                .any(|t| crate::fold::has_phrase_loosely(&crate::fold::phrase(t), term, |_| true))
+        }
+    }
 }

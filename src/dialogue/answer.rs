@@ -290,6 +290,29 @@ impl Engine<'_> {
                 .search_in_context(&query, context, context_share(tx.lang), limit, &light);
         let audience = reading.audience.or(session.profile.audience());
         let asks_with = results.query.asks_with();
+        // The facts of a precise kind it asks (`words.facts`): a word in any form (its
+        // stem among the question's, as written or as corrected), a phrase as written
+        // (`progetti finanziati` asks what was funded, `progetto finanziato` does not),
+        // maybe with an auxiliary between (`progetti sono stati finanziati`: words that
+        // do not weigh in search, or of the past tense's, `words.past`; not `venivano`).
+        let auxiliary = tx.phrases("words.past");
+        let facts: Vec<crate::fold::Phrase> = {
+            let mut stems: Vec<String> = self.index.stems_of(&query);
+            stems.extend(results.query.stems());
+            tx.phrases("words.facts")
+                .iter()
+                .filter(|p| match p.as_slice() {
+                    [word] => {
+                        let own = self.index.stems_of(word);
+                        !own.is_empty() && own.iter().all(|s| stems.contains(s))
+                    }
+                    _ => crate::fold::has_phrase_loosely(&qwords, p, |w| {
+                        !self.index.weighs(w) || auxiliary.iter().any(|a| a.iter().any(|x| x == w))
+                    }),
+                })
+                .cloned()
+                .collect()
+        };
         let (decision, trace) = decide_traced(
             self.knowledge,
             self.index,
@@ -306,6 +329,7 @@ impl Engine<'_> {
                 asks_with: &asks_with,
                 plain_best: self.index.search_bm25(&query, 1).first().map(|h| h.0),
                 define_cues: tx.phrases("words.define"),
+                facts: &facts,
                 now,
             },
         );

@@ -20,6 +20,9 @@ pub struct Analysed {
     pub(super) unknown: f32,
     /// How many such words.
     pub(super) unknown_words: usize,
+    /// Those words themselves (folded, after typo correction), and the stems of known
+    /// words that no candidate holds (see `SearchIndex::drop_unreached`).
+    pub(super) unknown_terms: Vec<String>,
     /// Weight taken off words that only name a call (it still counts as known).
     pub(super) light_weight: f32,
 }
@@ -65,6 +68,12 @@ impl Analysed {
     /// How many words of the question the pack does not know (`domani`, `telefono`).
     pub fn unknown_words(&self) -> usize {
         self.unknown_words
+    }
+
+    /// The words of the question the pack does not know, as read (folded, after typo
+    /// correction), and the stems of words no candidate holds.
+    pub fn unknown_terms(&self) -> &[String] {
+        &self.unknown_terms
     }
 
     /// How many known concepts say what is asked (not question words, not call names).
@@ -265,6 +274,7 @@ impl SearchIndex {
         let mut seen = HashSet::default();
         let mut unknown = 0.0;
         let mut unknown_words = 0;
+        let mut unknown_terms = Vec::new();
         for (w, _) in words.iter().zip(&covered).filter(|(_, c)| !**c) {
             if !seen.insert(w.as_str()) {
                 continue;
@@ -281,6 +291,7 @@ impl SearchIndex {
                 if w.chars().count() > 3 && !w.chars().any(|c| c.is_ascii_digit()) {
                     unknown += self.unknown_weight();
                     unknown_words += 1;
+                    unknown_terms.push(w.clone());
                 }
                 continue;
             }
@@ -300,6 +311,7 @@ impl SearchIndex {
             truncated,
             unknown,
             unknown_words,
+            unknown_terms,
             light_weight: 0.0,
         }
     }

@@ -185,9 +185,22 @@ impl SearchIndex {
             if !reached {
                 q.unknown += c.weight.min(self.unknown_weight());
                 q.unknown_words += 1;
+                q.unknown_terms.extend(c.stems.iter().cloned());
                 c.weight = 0.0;
             }
         }
+    }
+
+    /// The concepts of `q` that say what is asked (not question words, not words that
+    /// only name a call, not the context's), each with its stems, its weight and how
+    /// strongly `entry` holds it (0: nowhere in its text).
+    pub fn held_in(&self, q: &Analysed, entry: usize) -> Vec<(String, f32, f32)> {
+        let e = &self.entries[entry];
+        q.concepts
+            .iter()
+            .filter(|c| c.weight > 0.0 && !c.question && !c.light && c.scale >= 1.0)
+            .map(|c| (c.stems.join(" "), c.weight, self.strength(c, e).0))
+            .collect()
     }
 
     /// Ranks BM25 candidates (entry, score) for an analysed question; best first.
