@@ -28,9 +28,10 @@ use crate::understand::calls::{Relation, best_relation};
 
 mod entries;
 mod features;
+mod honest;
 mod per_call;
 
-use entries::{answer_call, audience_fits, defines, same_answer, says};
+use entries::{answer_call, audience_fits, defines, same_answer};
 
 use features::Signs;
 pub use features::{Candidate, Choice, ND, NR, Pool};
@@ -123,15 +124,6 @@ const ESCAPE_SIMILAR: f32 = 0.6;
 const FAQ_FIRST: f32 = 0.1;
 /// A question mostly in words the pack does not know is not answered.
 const MAX_UNKNOWN: f32 = 0.45;
-/// A question this much in words the pack does not know, and in at least this many of
-/// them, is about a subject the pack does not cover (a purchase, an office's phone, a
-/// hiring incentive): neither answered directly nor offered a choice of answers, but
-/// «non lo so» with the entries as suggestions. One odd word is a colloquialism or a
-/// typo (`cos'è sta roba`, `è vincolante?`), and the share keeps a long question with
-/// two odd words answered. Set on the dev sets and the old regression set (no answerable
-/// question there reaches both; MAX_UNKNOWN still ends, alone, a question off the topic).
-const UNKNOWN_SUBJECT: f32 = 0.3;
-const UNKNOWN_SUBJECT_WORDS: usize = 2;
 /// Preference, at equal words, for an entry of the asked call over a general one and
 /// over one of the call's measure or strategy.
 const GENERAL_FACTOR: f32 = 0.8;
@@ -203,64 +195,7 @@ pub fn decide_traced(
 ) -> (Decision, Trace) {
     let mut trace = Trace::default();
     let d = decide_inner(k, ix, results, ctx, &mut trace);
-    // Much of the question in words the pack does not know at all: it is about another
-    // subject, and the entries are near it, not answers to it.
-    let elsewhere = results.query.unknown_share() >= UNKNOWN_SUBJECT
-        && results.query.unknown_words() >= UNKNOWN_SUBJECT_WORDS;
-    let d = match d {
-        Decision::Menu { entries } if elsewhere => Decision::Nothing {
-            suggestions: entries,
-        },
-        Decision::Direct {
-            entry, also, lines, ..
-        } if elsewhere => Decision::Nothing {
-            suggestions: std::iter::once(entry)
-                .chain(lines)
-                .chain(also)
-                .take(3)
-                .collect(),
-        },
-        d => d,
-    };
-    (states_the_facts(ix, ctx, d), trace)
-}
-
-/// A question asking a fact of a precise kind (a ranking, a payment, a tax: see
-/// [`Context::facts`]) is answered only by an entry whose text says it: words alike
-/// (`quando esce la graduatoria` next to «Quando scade…») make an entry close, not an
-/// answer. A direct answer that does not say it, or a menu or a choice of calls none of
-/// whose entries do, becomes «non lo so» with those entries offered; a menu keeps the
-/// entries that say it.
-fn states_the_facts(ix: &SearchIndex, ctx: &Context<'_>, d: Decision) -> Decision {
-    if ctx.facts.is_empty() {
-        return d;
-    }
-    let states = |e: usize| ctx.facts.iter().all(|t| says(ix, e, t));
-    let nothing = |offered: Vec<usize>| Decision::Nothing {
-        suggestions: offered.into_iter().take(3).collect(),
-    };
-    match d {
-        Decision::Direct {
-            entry, also, lines, ..
-        } if !states(entry) => {
-            let mut offered = vec![entry];
-            offered.extend(lines);
-            offered.extend(also);
-            nothing(offered)
-        }
-        Decision::Menu { entries } => {
-            let saying: Vec<usize> = entries.iter().copied().filter(|&e| states(e)).collect();
-            if saying.is_empty() {
-                nothing(entries)
-            } else {
-                Decision::Menu { entries: saying }
-            }
-        }
-        Decision::WhichCall { calls } if !calls.iter().any(|&(_, e)| states(e)) => {
-            nothing(calls.into_iter().map(|(_, e)| e).collect())
-        }
-        d => d,
-    }
+    (honest::honest(ix, results, ctx, d), trace)
 }
 
 fn decide_inner(

@@ -8,7 +8,7 @@
 //!
 //! This file routes: a command, a button or a text to the part that handles it. The
 //! parts, one job each: [`types`] (session, events, effects, settings), `answer` and
-//! `answer_view` (a free question), `calls` (`/bandi`, `/scadenze`, call cards),
+//! `answer_view` (a free question), `pointing` (follow-ups that point at a call), `calls` (`/bandi`, `/scadenze`, call cards),
 //! `reminders`, `follow`, `profile_alert`, `eligibility` and `prefilled` (the check),
 //! `handover` (`/operatore`), `passages` (official documents in answers), `language`,
 //! `memory` (what `/privacy` shows).
@@ -22,6 +22,7 @@ mod handover;
 mod language;
 mod memory;
 mod passages;
+mod pointing;
 mod prefilled;
 pub mod profile_alert;
 mod reminders;

@@ -10,6 +10,7 @@
 use jiff::Timestamp;
 
 use super::answer_view::applicant_one;
+use super::pointing::strip_call_names;
 use super::{Answered, Effect, Engine, MAX_QUESTION, Outcome, button};
 use crate::action::Action;
 use crate::decide::{Context, Decision, decide_traced};
@@ -130,49 +131,8 @@ impl Engine<'_> {
         call: Option<&CallId>,
         now: Timestamp,
     ) -> Considered {
-        // `e la quarta?` with WECARE's measures in focus names the fourth, `e quello
-        // dell'anno dopo?` the next call: read on as if the message said its name.
-        let referred;
-        let reading = match (reading.named.is_empty(), session.topic.as_ref()) {
-            (true, Some(focus)) => {
-                let pointers = understand::calls::Pointers {
-                    leads: tx.list("words.number_lead"),
-                    after: tx.list("words.followup"),
-                    next: tx.phrases("words.call_next"),
-                    previous: tx.phrases("words.call_previous"),
-                };
-                match understand::calls::referred(self.knowledge, &reading.words, focus, pointers) {
-                    Some(r) => {
-                        let text = |q: &str| r.without(&understand::words_of(q)).join(" ");
-                        referred = Reading {
-                            named: vec![r.call.clone()],
-                            words: r.apply(&reading.words),
-                            query: text(&reading.query),
-                            query_whole: text(&reading.query_whole),
-                            ..reading.clone()
-                        };
-                        &referred
-                    }
-                    None => reading,
-                }
-            }
-            // `e la misura 1?` with A.L.Fa. in focus is about A.L.Fa.'s, not WECARE's.
-            (false, Some(focus))
-                if understand::calls::named_calls_in_focus(
-                    self.knowledge,
-                    &reading.words,
-                    focus,
-                )
-                .is_empty() =>
-            {
-                referred = Reading {
-                    named: Vec::new(),
-                    ..reading.clone()
-                };
-                &referred
-            }
-            _ => reading,
-        };
+        let pointed = self.pointed(tx, reading, session.topic.as_ref());
+        let reading = pointed.as_ref().unwrap_or(reading);
         let mut named = reading.named.clone();
         if let Some(c) = call {
             named = vec![c.clone()];
@@ -626,62 +586,4 @@ impl Engine<'_> {
             && r.words.len() <= SHORT_DESCRIPTION
             && !understand::has_phrase(&r.words, tx.phrases("words.intent"))
     }
-
-    /// The previous question asked again for the call a short follow-up names (`e per
-    /// alfa invece?`), with the names of calls taken out of it; `None` when the message
-    /// has words of its own.
-    fn elliptic(&self, tx: &Texts, reading: &Reading, last: Option<&str>) -> Option<String> {
-        let last = last?;
-        if reading.named.is_empty() {
-            return None;
-        }
-        let filler = tx.phrases("words.followup");
-        let rest = strip_call_names(self.knowledge, &reading.words);
-        if !rest
-            .iter()
-            .all(|w| filler.iter().any(|f| f.len() == 1 && f[0] == *w))
-        {
-            return None;
-        }
-        let before = self.read(tx, last);
-        // What pointed at a call in the previous question (`quello dell'anno dopo`) is
-        // not part of what it asked.
-        let mut asked = strip_call_names(self.knowledge, &understand::words_of(&before.query));
-        for p in [
-            tx.phrases("words.call_next"),
-            tx.phrases("words.call_previous"),
-        ]
-        .into_iter()
-        .flatten()
-        .filter(|p| !p.is_empty())
-        {
-            while let Some(at) = asked.windows(p.len()).position(|w| w == &p[..]) {
-                asked.drain(at..at + p.len());
-            }
-        }
-        Some(asked.join(" "))
-    }
-}
-
-/// The folded words of a message without the names of calls in it.
-fn strip_call_names(k: &crate::knowledge::Knowledge, words: &[String]) -> Vec<String> {
-    let mut keep = vec![true; words.len()];
-    for c in &k.calls {
-        for a in c.aliases.iter().chain(&c.weak_aliases) {
-            if a.is_empty() || a.len() > words.len() {
-                continue;
-            }
-            for i in 0..=words.len() - a.len() {
-                if words[i..i + a.len()] == a[..] {
-                    keep[i..i + a.len()].iter_mut().for_each(|k| *k = false);
-                }
-            }
-        }
-    }
-    words
-        .iter()
-        .zip(keep)
-        .filter(|(_, k)| *k)
-        .map(|(w, _)| w.clone())
-        .collect()
 }

@@ -1,0 +1,126 @@
+//! How a follow-up points at a call without naming it, or names one by the previous
+//! question's words: `e la quarta?` (a measure by its number, from the call in focus),
+//! `e quello dell'anno dopo?` (the next call by year), `e la misura 1?` with A.L.Fa. in
+//! focus (a weak name yields to the focus), and `e per alfa invece?` (the previous
+//! question asked again for another call). The engine reads such a message as if it said
+//! what it points at; the lists of pointing words are the locale's.
+
+use super::Engine;
+use crate::knowledge::CallId;
+use crate::text::Texts;
+use crate::understand::{self, Reading};
+
+impl Engine<'_> {
+    /// The message read as if it named the call it points at (or, for a weak name
+    /// outside the family in focus, as if it named none); `None` when it reads as it is.
+    pub(super) fn pointed(
+        &self,
+        tx: &Texts,
+        reading: &Reading,
+        focus: Option<&CallId>,
+    ) -> Option<Reading> {
+        // `e la quarta?` with WECARE's measures in focus names the fourth, `e quello
+        // dell'anno dopo?` the next call: read on as if the message said its name.
+        match (reading.named.is_empty(), focus) {
+            (true, Some(focus)) => {
+                let pointers = understand::calls::Pointers {
+                    leads: tx.list("words.number_lead"),
+                    after: tx.list("words.followup"),
+                    next: tx.phrases("words.call_next"),
+                    previous: tx.phrases("words.call_previous"),
+                };
+                match understand::calls::referred(self.knowledge, &reading.words, focus, pointers) {
+                    Some(r) => {
+                        let text = |q: &str| r.without(&understand::words_of(q)).join(" ");
+                        Some(Reading {
+                            named: vec![r.call.clone()],
+                            words: r.apply(&reading.words),
+                            query: text(&reading.query),
+                            query_whole: text(&reading.query_whole),
+                            ..reading.clone()
+                        })
+                    }
+                    None => None,
+                }
+            }
+            // `e la misura 1?` with A.L.Fa. in focus is about A.L.Fa.'s, not WECARE's.
+            (false, Some(focus))
+                if understand::calls::named_calls_in_focus(
+                    self.knowledge,
+                    &reading.words,
+                    focus,
+                )
+                .is_empty() =>
+            {
+                Some(Reading {
+                    named: Vec::new(),
+                    ..reading.clone()
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// The previous question asked again for the call a short follow-up names (`e per
+    /// alfa invece?`), with the names of calls taken out of it; `None` when the message
+    /// has words of its own.
+    pub(super) fn elliptic(
+        &self,
+        tx: &Texts,
+        reading: &Reading,
+        last: Option<&str>,
+    ) -> Option<String> {
+        let last = last?;
+        if reading.named.is_empty() {
+            return None;
+        }
+        let filler = tx.phrases("words.followup");
+        let rest = strip_call_names(self.knowledge, &reading.words);
+        if !rest
+            .iter()
+            .all(|w| filler.iter().any(|f| f.len() == 1 && f[0] == *w))
+        {
+            return None;
+        }
+        let before = self.read(tx, last);
+        // What pointed at a call in the previous question (`quello dell'anno dopo`) is
+        // not part of what it asked.
+        let mut asked = strip_call_names(self.knowledge, &understand::words_of(&before.query));
+        for p in [
+            tx.phrases("words.call_next"),
+            tx.phrases("words.call_previous"),
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|p| !p.is_empty())
+        {
+            while let Some(at) = asked.windows(p.len()).position(|w| w == &p[..]) {
+                asked.drain(at..at + p.len());
+            }
+        }
+        Some(asked.join(" "))
+    }
+}
+
+/// The folded words of a message without the names of calls in it.
+pub(super) fn strip_call_names(k: &crate::knowledge::Knowledge, words: &[String]) -> Vec<String> {
+    let mut keep = vec![true; words.len()];
+    for c in &k.calls {
+        for a in c.aliases.iter().chain(&c.weak_aliases) {
+            if a.is_empty() || a.len() > words.len() {
+                continue;
+            }
+            for i in 0..=words.len() - a.len() {
+                if words[i..i + a.len()] == a[..] {
+                    keep[i..i + a.len()].iter_mut().for_each(|k| *k = false);
+                }
+            }
+        }
+    }
+    words
+        .iter()
+        .zip(keep)
+        .filter(|(_, k)| *k)
+        .map(|(w, _)| w.clone())
+        .collect()
+}
