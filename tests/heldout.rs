@@ -24,8 +24,9 @@ use sportello::dialogue::{Engine, Session, Settings};
 use sportello::text::Lang;
 
 /// CI's guard while issue 10's aims are not met: the held-out figures may not fall below
-/// what the bot reached when the aims test was set aside (right direct 0.61, wrong direct
-/// 0.079, hit@3 0.91, conversation turns 0.92 on 2026-12-02), with a small margin.
+/// what the bot reached at the end of the last round measured (right direct 0.68, wrong
+/// direct 0.079, hit@3 0.93, conversation turns 0.95 on 2026-12-02, ninth round), with a
+/// small margin.
 #[test]
 fn heldout_set_does_not_regress() {
     let Some(set) = load("heldout_it.toml") else {
@@ -44,8 +45,8 @@ fn heldout_set_does_not_regress() {
         "the held-out set has at least 100 questions"
     );
     assert!(
-        bot.right_direct() >= 0.58,
-        "right direct {:.3} < 0.58",
+        bot.right_direct() >= 0.64,
+        "right direct {:.3} < 0.64",
         bot.right_direct()
     );
     assert!(
@@ -53,10 +54,10 @@ fn heldout_set_does_not_regress() {
         "wrong direct {:.3} > 0.09",
         bot.wrong_direct()
     );
-    assert!(bot.hit3() >= 0.88, "hit@3 {:.3} < 0.88", bot.hit3());
+    assert!(bot.hit3() >= 0.90, "hit@3 {:.3} < 0.90", bot.hit3());
     assert!(
-        bot.conv() >= 0.88,
-        "conversation turns {:.3} < 0.88",
+        bot.conv() >= 0.92,
+        "conversation turns {:.3} < 0.92",
         bot.conv()
     );
 }
