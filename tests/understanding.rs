@@ -664,6 +664,9 @@ fn a_measure_named_by_its_number_alone_is_the_one_asked_about() {
         "{a:?}"
     );
     assert_eq!(u.session.topic, Some(CallId("wecare-misura-4".into())));
+    // A sibling measure named weakly is the one asked about.
+    u.say("e la misura 2?");
+    assert_eq!(u.session.topic, Some(CallId("wecare-misura-2".into())));
     // With A.L.Fa. in focus, «la misura 1» is A.L.Fa.'s, not WECARE's first measure.
     let mut u = User::new(&b);
     u.say("cos'è il piano alfa?");

@@ -114,19 +114,19 @@ fn named_calls_near(k: &Knowledge, words: &[String], focus: Option<&CallId>) -> 
         kept.push((at, c, weak));
     }
     kept.sort_by_key(|&(at, _, _)| at);
-    let strong: Vec<&CallId> = kept
-        .iter()
-        .filter(|k| !k.2)
-        .map(|k| &k.1.id)
-        .chain(focus)
-        .collect();
+    let strong: Vec<&CallId> = kept.iter().filter(|k| !k.2).map(|k| &k.1.id).collect();
+    // The call in focus: a weak name of another family yields to it (a sibling measure
+    // of the one in focus is of its family).
+    let root = |id: &CallId| -> CallId { ancestors(k, id).last().map_or(id, |r| *r).clone() };
+    let focus_root = focus.map(root);
     let mut out: Vec<CallId> = Vec::new();
     for (_, c, weak) in kept {
         // A weak name counts when every strong name is in its family.
         if weak
-            && strong
+            && (strong
                 .iter()
                 .any(|s| relation(k, s, &c.id) == Relation::Other)
+                || focus_root.as_ref().is_some_and(|r| *r != root(&c.id)))
         {
             continue;
         }
@@ -465,6 +465,11 @@ mod tests {
         assert_eq!(
             named_calls_in_focus(&k, &w, &id("wecare")),
             [id("wecare-misura-1")]
+        );
+        // A sibling measure of the one in focus is of its family.
+        assert_eq!(
+            named_calls_in_focus(&k, &phrase("e la misura 2?"), &id("wecare-misura-1")),
+            [id("wecare-misura-2")]
         );
         // A strong name still counts whatever the focus.
         assert_eq!(
