@@ -1,0 +1,61 @@
+//! The word lists the reader takes from the language's locale ([`Cues`]): question words,
+//! request openings, definition and eligibility phrases, past-tense cues. Kept apart from
+//! the reader so that the lists a language must provide are in one place.
+
+use crate::fold::{Phrase, has_phrase};
+
+/// Word lists the reader needs from the language (locale): question words and phrases
+/// that open a request (`vorrei sapere`).
+/// All of them folded phrases ([`crate::text::Texts::phrases`]).
+#[derive(Clone, Copy)]
+pub struct Cues<'a> {
+    /// Whether a (folded) word can carry a question's topic; by default a word of four
+    /// letters or more, the engine asks its search index (a word it weighs).
+    pub content: &'a dyn Fn(&str) -> bool,
+    pub question: &'a [Phrase],
+    pub asking: &'a [Phrase],
+    /// Phrases that ask what something is (`cos'è`, `cosa vuol dire`, `parlami di`).
+    pub define: &'a [Phrase],
+    /// Phrases that ask whether one may take part (`possiamo partecipare`).
+    pub eligibility: &'a [Phrase],
+    /// Words saying something is allowed (`ammesse`) and words for what a project pays
+    /// for (`spese`, `costi`): together they ask about expenses, not about taking part.
+    pub admitted: &'a [Phrase],
+    pub expenses: &'a [Phrase],
+    /// Phrases that say what the asker wants to do (`vorrei offrire`): part of the
+    /// question even without a question mark.
+    pub intent: &'a [Phrase],
+    /// Past-tense words (`c'era`, `era`) and endings of the imperfect (`-avano`).
+    pub past: &'a [Phrase],
+    pub past_endings: &'a [String],
+    /// Courtesy imperfects (`volevo sapere`): past endings that do not speak of the past.
+    pub polite: &'a [String],
+}
+
+impl<'a> Cues<'a> {
+    /// The cue lists of a language.
+    pub fn of(tx: &'a crate::text::Texts) -> Cues<'a> {
+        Cues {
+            content: &|w: &str| w.chars().count() >= 4,
+            question: tx.phrases("words.question"),
+            asking: tx.phrases("words.asking"),
+            define: tx.phrases("words.define"),
+            eligibility: tx.phrases("words.eligibility"),
+            admitted: tx.phrases("words.admitted"),
+            expenses: tx.phrases("words.expenses"),
+            intent: tx.phrases("words.intent"),
+            past: tx.phrases("words.past"),
+            past_endings: tx.list("words.past_endings"),
+            polite: tx.list("words.polite"),
+        }
+    }
+}
+
+impl Cues<'_> {
+    /// Whether a sentence (its folded words) opens like a question or a request.
+    pub(super) fn opens_question(&self, words: &[String]) -> bool {
+        let first = words.first().map(String::as_str).unwrap_or_default();
+        self.question.iter().any(|q| q.len() == 1 && q[0] == first)
+            || has_phrase(words, self.asking)
+    }
+}
