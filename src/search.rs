@@ -375,14 +375,16 @@ impl SearchIndex {
         for c in &q.concepts {
             let mut sub: Vec<(Occur, Box<dyn Query>)> = Vec::new();
             let mut add = |field: Field, s: &str, boost: f32| {
-                let tq = TermQuery::new(
+                let tq = Box::new(TermQuery::new(
                     Term::from_field_text(field, s),
                     IndexRecordOption::WithFreqs,
-                );
-                sub.push((
-                    Occur::Should,
-                    Box::new(BoostQuery::new(Box::new(tq), boost)),
                 ));
+                // A boost of 1 multiplies the score by 1: the same scorer, one box less.
+                if boost == 1.0 {
+                    sub.push((Occur::Should, tq));
+                } else {
+                    sub.push((Occur::Should, Box::new(BoostQuery::new(tq, boost))));
+                }
             };
             for s in &c.stems {
                 add(f.title, s, 3.0);
