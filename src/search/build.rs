@@ -90,6 +90,7 @@ impl SearchIndex {
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
         reader.reload()?;
+        let in_fields = field_terms(&reader.searcher(), &fields)?;
         let stops: HashSet<String> = analysis::stop_words(lang).into_iter().collect();
         let mut all = all_words_analyzer();
         let synonyms: Vec<Vec<Vec<String>>> = synonyms
@@ -170,6 +171,7 @@ impl SearchIndex {
             synonym_order,
             synonym_starts,
             idf,
+            in_fields,
             reader,
             fields,
             stem,
@@ -184,4 +186,29 @@ impl SearchIndex {
             synonyms,
         })
     }
+}
+
+/// Which of the text fields (bit 0: title, bit 1: body) hold each term of the index, read
+/// from its term dictionaries: a query leaves out the terms a field does not hold (their
+/// scorers would be empty) instead of building a weight for each.
+fn field_terms(
+    searcher: &tantivy::Searcher,
+    fields: &Fields,
+) -> Result<HashMap<String, u8>, SearchError> {
+    let mut out: HashMap<String, u8> = HashMap::default();
+    for (bit, field) in [(TITLE_BIT, fields.title), (BODY_BIT, fields.body)] {
+        for segment in searcher.segment_readers() {
+            let index = segment.inverted_index(field)?;
+            let mut terms = index
+                .terms()
+                .stream()
+                .map_err(tantivy::TantivyError::from)?;
+            while terms.advance() {
+                if let Ok(term) = std::str::from_utf8(terms.key()) {
+                    *out.entry(term.to_string()).or_insert(0) |= bit;
+                }
+            }
+        }
+    }
+    Ok(out)
 }
