@@ -208,8 +208,6 @@ pub struct SearchIndex {
     question_stems: std::sync::Arc<HashSet<String>>,
     /// In how many entries each stem occurs (for the weight of a concept).
     df: HashMap<String, u32>,
-    /// The weight of each stem of the pack (from `df`), computed once.
-    idf: HashMap<String, f32>,
     /// Which text fields hold each term of the index ([`TITLE_BIT`], [`BODY_BIT`]).
     in_fields: HashMap<String, u8>,
     /// Synonym groups as folded token sequences: group -> terms -> tokens.
@@ -337,7 +335,7 @@ impl SearchIndex {
             return false;
         }
         match self.stem_word(word) {
-            Some(s) => !self.question_stems.contains(&s) && self.idf.contains_key(&s),
+            Some(s) => !self.question_stems.contains(&s) && self.df.contains_key(&s),
             None => false,
         }
     }

@@ -136,6 +136,8 @@ impl SearchIndex {
                 .filter_map(|w| tokens(&mut stem, w).into_iter().next())
                 .collect(),
         );
+        // The weight of each stem, for the phrasings' weights only: at query time a stem
+        // is known when `df` has it (the same keys).
         let n = entries.len().max(1) as f32;
         let idf: HashMap<String, f32> = df
             .iter()
@@ -170,7 +172,6 @@ impl SearchIndex {
             serial: analysed::next_serial(),
             synonym_order,
             synonym_starts,
-            idf,
             in_fields,
             reader,
             fields,
