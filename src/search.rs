@@ -208,7 +208,8 @@ pub struct SearchIndex {
     question_stems: std::sync::Arc<HashSet<String>>,
     /// In how many entries each stem occurs (for the weight of a concept).
     df: HashMap<String, u32>,
-    /// Which text fields hold each term of the index ([`TITLE_BIT`], [`BODY_BIT`]).
+    /// Which text fields hold a term ([`TITLE_BIT`], [`BODY_BIT`]), for every term but
+    /// the stems of `df` that only the body holds (most of them; see [`Self::holds`]).
     in_fields: HashMap<String, u8>,
     /// Synonym groups as folded token sequences: group -> terms -> tokens.
     synonyms: Vec<Vec<Vec<String>>>,
@@ -379,7 +380,12 @@ impl SearchIndex {
         } else {
             BODY_BIT
         };
-        self.in_fields.get(s).is_some_and(|b| b & bit != 0)
+        let bits = match self.in_fields.get(s) {
+            Some(&bits) => bits,
+            None if self.df.contains_key(s) => BODY_BIT,
+            None => 0,
+        };
+        bits & bit != 0
     }
 
     fn words_query(&self, q: &Analysed) -> BooleanQuery {

@@ -90,7 +90,14 @@ impl SearchIndex {
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
         reader.reload()?;
-        let in_fields = field_terms(&reader.searcher(), &fields)?;
+        // Most terms are stems of `df` that only the body holds: only the others are kept
+        // (see `SearchIndex::holds`), with the stems of `df` that no field holds.
+        let mut in_fields = field_terms(&reader.searcher(), &fields)?;
+        for s in df.keys() {
+            in_fields.entry(s.clone()).or_insert(0);
+        }
+        in_fields.retain(|s, bits| !(*bits == BODY_BIT && df.contains_key(s)));
+        in_fields.shrink_to_fit();
         let stops: HashSet<String> = analysis::stop_words(lang).into_iter().collect();
         let mut all = all_words_analyzer();
         let synonyms: Vec<Vec<Vec<String>>> = synonyms
