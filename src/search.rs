@@ -59,6 +59,9 @@ pub const MAX_QUERY_CHARS: usize = 1000;
 const LIGHT: f32 = 0.3;
 /// At most this many distinct concepts of a question are used.
 const MAX_CONCEPTS: usize = 24;
+/// A term of the title field, of the body field (see `SearchIndex::in_fields`).
+const TITLE_BIT: u8 = 1;
+const BODY_BIT: u8 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
@@ -205,8 +208,9 @@ pub struct SearchIndex {
     question_stems: std::sync::Arc<HashSet<String>>,
     /// In how many entries each stem occurs (for the weight of a concept).
     df: HashMap<String, u32>,
-    /// The weight of each stem of the pack (from `df`), computed once.
-    idf: HashMap<String, f32>,
+    /// Which text fields hold a term ([`TITLE_BIT`], [`BODY_BIT`]), for every term but
+    /// the stems of `df` that only the body holds (most of them; see [`Self::holds`]).
+    in_fields: HashMap<String, u8>,
     /// Synonym groups as folded token sequences: group -> terms -> tokens.
     synonyms: Vec<Vec<Vec<String>>>,
     /// Every (group, term) of `synonyms`, longest term first.
@@ -332,7 +336,7 @@ impl SearchIndex {
             return false;
         }
         match self.stem_word(word) {
-            Some(s) => !self.question_stems.contains(&s) && self.idf.contains_key(&s),
+            Some(s) => !self.question_stems.contains(&s) && self.df.contains_key(&s),
             None => false,
         }
     }
@@ -385,20 +389,41 @@ impl SearchIndex {
         }
     }
 
+    /// Whether the text field `field` (title or body) holds the term `s`.
+    fn holds(&self, field: Field, s: &str) -> bool {
+        let bit = if field == self.fields.title {
+            TITLE_BIT
+        } else {
+            BODY_BIT
+        };
+        let bits = match self.in_fields.get(s) {
+            Some(&bits) => bits,
+            None if self.df.contains_key(s) => BODY_BIT,
+            None => 0,
+        };
+        bits & bit != 0
+    }
+
     fn words_query(&self, q: &Analysed) -> BooleanQuery {
         let f = &self.fields;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for c in &q.concepts {
             let mut sub: Vec<(Occur, Box<dyn Query>)> = Vec::new();
             let mut add = |field: Field, s: &str, boost: f32| {
-                let tq = TermQuery::new(
+                // A term the field does not hold scores nothing: no weight is built for it.
+                if !self.holds(field, s) {
+                    return;
+                }
+                let tq = Box::new(TermQuery::new(
                     Term::from_field_text(field, s),
                     IndexRecordOption::WithFreqs,
-                );
-                sub.push((
-                    Occur::Should,
-                    Box::new(BoostQuery::new(Box::new(tq), boost)),
                 ));
+                // A boost of 1 multiplies the score by 1: the same scorer, one box less.
+                if boost == 1.0 {
+                    sub.push((Occur::Should, tq));
+                } else {
+                    sub.push((Occur::Should, Box::new(BoostQuery::new(tq, boost))));
+                }
             };
             for s in &c.stems {
                 add(f.title, s, 3.0);
@@ -443,7 +468,7 @@ impl SearchIndex {
 
     /// Searches the curated answers with some words counting little: words that only
     /// name a call (`alfa`, `il bando`) say which call, not what is asked about it.
-    pub fn search_light(&self, question: &str, limit: usize, light: &[String]) -> Results {
+    pub fn search_light(&self, question: &str, limit: usize, light: &[&str]) -> Results {
         self.search_in_context(question, "", 0.0, limit, light)
     }
 
@@ -458,46 +483,48 @@ impl SearchIndex {
         context: &str,
         share: f32,
         limit: usize,
-        light: &[String],
+        light: &[&str],
     ) -> Results {
         let mut query = self.analyse(question);
         if share > 0.0 && !context.trim().is_empty() {
-            let asked: HashSet<String> = query
-                .concepts
-                .iter()
-                .flat_map(|c| c.stems.iter().chain(c.alt_terms.iter().flatten()))
-                .cloned()
-                .collect();
-            let room = MAX_CONCEPTS.saturating_sub(query.concepts.len());
-            let extra: Vec<_> = self
-                .analyse(context)
-                .concepts
-                .into_iter()
-                .filter(|c| !c.question && !c.stems.iter().all(|s| asked.contains(s)))
-                .take(room)
-                .map(|mut c| {
-                    c.weight *= share;
-                    c.scale = share;
-                    c
-                })
-                .collect();
+            let extra: Vec<_> = {
+                let asked: HashSet<&str> = query
+                    .concepts
+                    .iter()
+                    .flat_map(|c| c.stems.iter().chain(c.alt_terms.iter().flatten()))
+                    .map(String::as_str)
+                    .collect();
+                let room = MAX_CONCEPTS.saturating_sub(query.concepts.len());
+                self.analyse(context)
+                    .concepts
+                    .into_iter()
+                    .filter(|c| !c.question && !c.stems.iter().all(|s| asked.contains(s.as_str())))
+                    .take(room)
+                    .map(|mut c| {
+                        c.weight *= share;
+                        c.scale = share;
+                        c
+                    })
+                    .collect()
+            };
             query.concepts.extend(extra);
         }
         if !light.is_empty() {
-            // Most light words are words of the pack, stemmed once at build time.
+            // Most light words are words of the pack, stemmed once at build time: their
+            // stems are borrowed from the index, the others' kept here.
             let mut stem = None;
-            let mut light_stems: HashSet<String> = HashSet::default();
-            for w in light {
+            let mut other: Vec<String> = Vec::new();
+            let mut light_stems: HashSet<&str> = HashSet::default();
+            for &w in light {
                 match self.stem_of.get(w) {
-                    Some(s) => light_stems.extend(s.iter().cloned()),
-                    None => {
-                        light_stems.extend(tokens(stem.get_or_insert_with(|| self.stem.clone()), w))
-                    }
+                    Some(s) => light_stems.extend(s.as_deref()),
+                    None => other.extend(tokens(stem.get_or_insert_with(|| self.stem.clone()), w)),
                 }
             }
+            light_stems.extend(other.iter().map(String::as_str));
             let light = light_stems;
             for c in &mut query.concepts {
-                if !c.stems.is_empty() && c.stems.iter().all(|s| light.contains(s)) {
+                if !c.stems.is_empty() && c.stems.iter().all(|s| light.contains(s.as_str())) {
                     query.light_weight += c.weight * (1.0 - LIGHT);
                     c.weight *= LIGHT;
                     c.light = true;

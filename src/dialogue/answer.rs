@@ -165,16 +165,17 @@ impl Engine<'_> {
             .filter(|_| !understand::has_phrase(&reading.words, tx.phrases("words.any_call")));
         // Words that only name a call weigh little: the context says which call.
         let lx = &self.knowledge.lexicon;
-        let mut light: Vec<String> = lx.generic.clone();
+        let mut light: Vec<&str> = lx.generic.iter().map(String::as_str).collect();
         // Being in Piedmont is what every call expects: it says who asks, not what. (Another
         // region may well be the point of the question.)
-        light.extend(understand::words_of(understand::profile::HOME_REGION));
+        let home = understand::words_of(understand::profile::HOME_REGION);
+        light.extend(home.iter().map(String::as_str));
         let qwords = understand::words_of(&query);
         for id in named.iter().chain(focus.iter()) {
             if let Some(c) = self.knowledge.call(&id.0) {
                 for a in c.aliases.iter().chain(&c.weak_aliases) {
                     if !a.is_empty() && qwords.windows(a.len()).any(|w| w == &a[..]) {
-                        light.extend(a.iter().cloned());
+                        light.extend(a.iter().map(String::as_str));
                     }
                 }
             }
@@ -201,7 +202,7 @@ impl Engine<'_> {
             if !mentioned && let Some(name) = c.aliases.first().or(c.weak_aliases.first()) {
                 query.push(' ');
                 query.push_str(&name.join(" "));
-                light.extend(name.iter().cloned());
+                light.extend(name.iter().map(String::as_str));
             }
         }
         // "Possiamo partecipare?": for someone who said what they are, ask it for them;

@@ -139,10 +139,7 @@ impl SearchIndex {
         }
         // Another form of a known word (`cofinanziare` next to `cofinanziamento`) is no
         // typo: its stem already matches.
-        if self
-            .stem_word(&w)
-            .is_some_and(|s| self.idf.contains_key(&s))
-        {
+        if self.stem_word(&w).is_some_and(|s| self.df.contains_key(&s)) {
             return w;
         }
         let d = fuzzy_distance(&w) as usize;

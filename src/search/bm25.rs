@@ -18,7 +18,7 @@ impl SearchIndex {
     pub fn search_bm25(&self, question: &str, limit: usize) -> Vec<(usize, f32)> {
         let text: String = question.chars().take(super::MAX_QUERY_CHARS).collect();
         // The stems the stemming analyzer gives, looked up rather than stemmed again.
-        let mut stems: Vec<String> = self
+        let mut stems: Vec<std::borrow::Cow<'_, str>> = self
             .stems_at(&crate::fold::join_acronyms(&text))
             .into_iter()
             .map(|(s, _, _)| s)
@@ -31,6 +31,10 @@ impl SearchIndex {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for s in &stems {
             for field in [self.fields.title, self.fields.body] {
+                // A term the field does not hold scores nothing (see `words_query`).
+                if !self.holds(field, s) {
+                    continue;
+                }
                 clauses.push((
                     Occur::Should,
                     Box::new(TermQuery::new(

@@ -90,6 +90,14 @@ impl SearchIndex {
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
         reader.reload()?;
+        // Most terms are stems of `df` that only the body holds: only the others are kept
+        // (see `SearchIndex::holds`), with the stems of `df` that no field holds.
+        let mut in_fields = field_terms(&reader.searcher(), &fields)?;
+        for s in df.keys() {
+            in_fields.entry(s.clone()).or_insert(0);
+        }
+        in_fields.retain(|s, bits| !(*bits == BODY_BIT && df.contains_key(s)));
+        in_fields.shrink_to_fit();
         let stops: HashSet<String> = analysis::stop_words(lang).into_iter().collect();
         let mut all = all_words_analyzer();
         let synonyms: Vec<Vec<Vec<String>>> = synonyms
@@ -135,6 +143,8 @@ impl SearchIndex {
                 .filter_map(|w| tokens(&mut stem, w).into_iter().next())
                 .collect(),
         );
+        // The weight of each stem, for the phrasings' weights only: at query time a stem
+        // is known when `df` has it (the same keys).
         let n = entries.len().max(1) as f32;
         let idf: HashMap<String, f32> = df
             .iter()
@@ -169,7 +179,7 @@ impl SearchIndex {
             serial: analysed::next_serial(),
             synonym_order,
             synonym_starts,
-            idf,
+            in_fields,
             reader,
             fields,
             stem,
@@ -184,4 +194,29 @@ impl SearchIndex {
             synonyms,
         })
     }
+}
+
+/// Which of the text fields (bit 0: title, bit 1: body) hold each term of the index, read
+/// from its term dictionaries: a query leaves out the terms a field does not hold (their
+/// scorers would be empty) instead of building a weight for each.
+fn field_terms(
+    searcher: &tantivy::Searcher,
+    fields: &Fields,
+) -> Result<HashMap<String, u8>, SearchError> {
+    let mut out: HashMap<String, u8> = HashMap::default();
+    for (bit, field) in [(TITLE_BIT, fields.title), (BODY_BIT, fields.body)] {
+        for segment in searcher.segment_readers() {
+            let index = segment.inverted_index(field)?;
+            let mut terms = index
+                .terms()
+                .stream()
+                .map_err(tantivy::TantivyError::from)?;
+            while terms.advance() {
+                if let Ok(term) = std::str::from_utf8(terms.key()) {
+                    *out.entry(term.to_string()).or_insert(0) |= bit;
+                }
+            }
+        }
+    }
+    Ok(out)
 }

@@ -5,6 +5,7 @@
 //! `già`, `momento`) stay plain. Telegram shows marks in bold; a terminal in bold too,
 //! and piped output without any mark (see [`crate::reply::Rich`]).
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use super::{Analysed, SearchIndex, tokens_at};
@@ -95,22 +96,26 @@ impl SearchIndex {
     /// The stems of a text with their byte offsets, as the stemming analyzer gives them:
     /// the text is folded into words, and each word's stem is looked up in the table of
     /// the pack's words (stemming every word of an answer was most of an excerpt's cost).
-    pub(super) fn stems_at(&self, text: &str) -> Vec<(String, usize, usize)> {
+    /// Known words' stems are borrowed from that table; the folded words are read from
+    /// the token stream, not copied out of it.
+    pub(super) fn stems_at(&self, text: &str) -> Vec<(Cow<'_, str>, usize, usize)> {
         let mut all = self.all.clone();
         let mut stem = None;
         let mut out = Vec::new();
-        for (w, a, b) in tokens_at(&mut all, text) {
-            if self.stops.contains(&w) {
+        let mut ts = all.token_stream(text);
+        while let Some(t) = ts.next() {
+            let (w, a, b) = (&t.text, t.offset_from, t.offset_to);
+            if self.stops.contains(w) {
                 continue;
             }
             // The analyzers drop tokens over 40 bytes, before folding (see `analysis`).
-            let known = (w.len() <= 40).then(|| self.stem_of.get(&w)).flatten();
+            let known = (w.len() <= 40).then(|| self.stem_of.get(w)).flatten();
             let s = match known {
-                Some(s) => s.clone(),
+                Some(s) => s.as_deref().map(Cow::Borrowed),
                 None => tokens_at(stem.get_or_insert_with(|| self.stem.clone()), &text[a..b])
                     .into_iter()
                     .next()
-                    .map(|(s, _, _)| s),
+                    .map(|(s, _, _)| Cow::Owned(s)),
             };
             if let Some(s) = s {
                 out.push((s, a, b));
@@ -136,7 +141,7 @@ impl SearchIndex {
             self.stems_at(text)
                 .into_iter()
                 .filter(|(t, a, b)| {
-                    wanted.contains(t.as_str())
+                    wanted.contains(t.as_ref())
                         && text[*a..*b].chars().count() >= MIN_MARKED_CHARS
                         && !UNMARKED.contains(&crate::fold::fold_str(&text[*a..*b]).as_str())
                 })

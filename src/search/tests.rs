@@ -208,3 +208,25 @@ fn the_askers_context_tells_close_entries_apart_without_changing_what_is_asked()
     let none = ix.search_in_context(q, "abbiamo molti figli piccoli", 0.0, 3, &[]);
     assert_eq!(top(&none), top(&alone));
 }
+
+#[test]
+fn fields_hold_the_terms_indexed_in_them() {
+    let ix = index();
+    let (title, body) = (ix.fields.title, ix.fields.body);
+    let stem = |w: &str| ix.stem_word(w).expect("a word with a stem");
+    // In a title and in a body, in a title only, in a body only.
+    let novita = stem("novità");
+    assert!(ix.holds(title, &novita) && ix.holds(body, &novita));
+    let scadenza = stem("scadenza");
+    assert!(ix.holds(title, &scadenza) && !ix.holds(body, &scadenza));
+    let proroghe = stem("proroghe");
+    assert!(!ix.holds(title, &proroghe) && ix.holds(body, &proroghe));
+    // Nowhere.
+    assert!(!ix.holds(title, "zzz") && !ix.holds(body, "zzz"));
+    // Leaving out the clauses that would score nothing finds the same entries.
+    let hits = ix.search("scadenza delle proroghe", 3).hits;
+    assert_eq!(
+        hits.first().map(|h| ix.entry(h.entry).doc.id.as_str()),
+        Some("faq:scadenza")
+    );
+}

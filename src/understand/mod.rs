@@ -63,46 +63,55 @@ pub struct Reading {
 /// Lower-case words of a text, accents folded, dotted acronyms joined (`A.L.Fa.` →
 /// `alfa`), numbers kept whole (`50.000`) and `%`, `€` as words.
 pub fn words_of(text: &str) -> Vec<String> {
-    numbers::words(&crate::fold::join_acronyms(text))
-        .into_iter()
-        .flat_map(|w| {
-            if w.chars().any(|c| c.is_ascii_digit()) || w == "%" || w == "€" {
-                vec![w]
-            } else if !w.is_empty() && w.bytes().all(|b| b.is_ascii_alphabetic()) {
-                // Plain ASCII letters fold to themselves in lower case (most words: the
-                // folding analyzer is for accents, apostrophes and the like).
-                vec![w.to_ascii_lowercase()]
-            } else {
+    let words = numbers::words(&crate::fold::join_acronyms(text));
+    let mut out = Vec::with_capacity(words.len());
+    for mut w in words {
+        if w.chars().any(|c| c.is_ascii_digit()) || w == "%" || w == "€" {
+            out.push(w);
+        } else if !w.is_empty() && w.bytes().all(|b| b.is_ascii_alphabetic()) {
+            // Plain ASCII letters fold to themselves in lower case (most words: the
+            // folding analyzer is for accents, apostrophes and the like); in place, no
+            // copy.
+            w.make_ascii_lowercase();
+            out.push(w);
+        } else {
+            out.extend(
                 crate::fold::fold_str(&w)
                     .split_whitespace()
-                    .map(String::from)
-                    .collect()
-            }
-        })
-        .collect()
+                    .map(String::from),
+            );
+        }
+    }
+    out
 }
 
 /// Rewrites chat spellings (`ke` → `che`, `xké` → `perché`) with the pack's table. A
 /// word right after a number is left alone (`50 k` is fifty thousand).
-pub fn rewrite(lx: &Lexicon, words: Vec<String>) -> Vec<String> {
+pub fn rewrite(lx: &Lexicon, mut words: Vec<String>) -> Vec<String> {
     if lx.rewrites.is_empty() {
         return words;
     }
+    let digits = |w: &str| w.chars().any(|c| c.is_ascii_digit());
     let mut out = Vec::with_capacity(words.len());
     let mut i = 0;
+    // Whether the word before `i` (as written: words are moved out once passed) is a number.
+    let mut after_number = false;
     'next: while i < words.len() {
-        let after_number = i > 0 && words[i - 1].chars().any(|c| c.is_ascii_digit());
         if !after_number {
             for (from, to) in &lx.rewrites {
                 let n = from.len();
                 if i + n <= words.len() && words[i..i + n] == from[..] {
                     out.extend(words_of(to));
+                    if n > 0 {
+                        after_number = digits(&words[i + n - 1]);
+                    }
                     i += n;
                     continue 'next;
                 }
             }
         }
-        out.push(words[i].clone());
+        after_number = digits(&words[i]);
+        out.push(std::mem::take(&mut words[i]));
         i += 1;
     }
     out
