@@ -390,7 +390,7 @@ impl SearchIndex {
     }
 
     /// Whether the text field `field` (title or body) holds the term `s`.
-    fn holds(&self, field: Field, s: &str) -> bool {
+    fn field_holds(&self, field: Field, s: &str) -> bool {
         let bit = if field == self.fields.title {
             TITLE_BIT
         } else {
@@ -411,7 +411,7 @@ impl SearchIndex {
             let mut sub: Vec<(Occur, Box<dyn Query>)> = Vec::new();
             let mut add = |field: Field, s: &str, boost: f32| {
                 // A term the field does not hold scores nothing: no weight is built for it.
-                if !self.holds(field, s) {
+                if !self.field_holds(field, s) {
                     return;
                 }
                 let tq = Box::new(TermQuery::new(

@@ -32,7 +32,7 @@ impl SearchIndex {
         for s in &stems {
             for field in [self.fields.title, self.fields.body] {
                 // A term the field does not hold scores nothing (see `words_query`).
-                if !self.holds(field, s) {
+                if !self.field_holds(field, s) {
                     continue;
                 }
                 clauses.push((

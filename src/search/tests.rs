@@ -216,13 +216,13 @@ fn fields_hold_the_terms_indexed_in_them() {
     let stem = |w: &str| ix.stem_word(w).expect("a word with a stem");
     // In a title and in a body, in a title only, in a body only.
     let novita = stem("novità");
-    assert!(ix.holds(title, &novita) && ix.holds(body, &novita));
+    assert!(ix.field_holds(title, &novita) && ix.field_holds(body, &novita));
     let scadenza = stem("scadenza");
-    assert!(ix.holds(title, &scadenza) && !ix.holds(body, &scadenza));
+    assert!(ix.field_holds(title, &scadenza) && !ix.field_holds(body, &scadenza));
     let proroghe = stem("proroghe");
-    assert!(!ix.holds(title, &proroghe) && ix.holds(body, &proroghe));
+    assert!(!ix.field_holds(title, &proroghe) && ix.field_holds(body, &proroghe));
     // Nowhere.
-    assert!(!ix.holds(title, "zzz") && !ix.holds(body, "zzz"));
+    assert!(!ix.field_holds(title, "zzz") && !ix.field_holds(body, "zzz"));
     // Leaving out the clauses that would score nothing finds the same entries.
     let hits = ix.search("scadenza delle proroghe", 3).hits;
     assert_eq!(
