@@ -18,7 +18,7 @@
 
 mod measure;
 
-use measure::{Item, Set, bot_turn, is_right, load, now, root, run};
+use measure::{Item, Set, bot_turn, each_turn, is_right, kind_of, load, now, root, run};
 use sportello::app::Brain;
 use sportello::dialogue::{Engine, Session, Settings};
 use sportello::text::Lang;
@@ -105,36 +105,14 @@ fn heldout_set_meets_the_aims() {
 
 #[test]
 fn dev_set() {
-    let set = load("dev.toml").expect("tests/retrieval/dev.toml");
-    let brain = Brain::load(&root().join("knowledge")).expect("pack loads");
-    for item in set.q.iter().chain(set.conv.iter().flat_map(|c| &c.turn)) {
-        for id in &item.expect {
-            assert!(
-                id.starts_with("cmd:") || brain.index.find(id).is_some(),
-                "unknown id {id} («{}»)",
-                item.text
-            );
-        }
-    }
-    run("dev set", &set, &brain, Lang::It, true);
+    measure::dev_set("dev.toml", "dev set", Lang::It);
 }
 
 /// The second dev set (`dev2.toml`): written blind from the sources by someone who had
 /// not seen the pack, labelled afterwards, then used for tuning (so no longer blind).
 #[test]
 fn dev2_set() {
-    let set = load("dev2.toml").expect("tests/retrieval/dev2.toml");
-    let brain = Brain::load(&root().join("knowledge")).expect("pack loads");
-    for item in set.q.iter().chain(set.conv.iter().flat_map(|c| &c.turn)) {
-        for id in &item.expect {
-            assert!(
-                id.starts_with("cmd:") || brain.index.find(id).is_some(),
-                "unknown id {id} («{}»)",
-                item.text
-            );
-        }
-    }
-    run("dev2 set", &set, &brain, Lang::It, true);
+    measure::dev_set("dev2.toml", "dev2 set", Lang::It);
 }
 
 /// The third dev set (`dev3.toml`): questions written blind from the seed texts and the
@@ -143,18 +121,7 @@ fn dev2_set() {
 /// then labelled against the pack without changing the questions.
 #[test]
 fn dev3_set() {
-    let set = load("dev3.toml").expect("tests/retrieval/dev3.toml");
-    let brain = Brain::load(&root().join("knowledge")).expect("pack loads");
-    for item in set.q.iter().chain(set.conv.iter().flat_map(|c| &c.turn)) {
-        for id in &item.expect {
-            assert!(
-                id.starts_with("cmd:") || brain.index.find(id).is_some(),
-                "unknown id {id} («{}»)",
-                item.text
-            );
-        }
-    }
-    run("dev3 set", &set, &brain, Lang::It, true);
+    measure::dev_set("dev3.toml", "dev3 set", Lang::It);
 }
 
 /// Development aid: `SPORTELLO_EXPLAIN="domanda" cargo test --test heldout explain -- --ignored
@@ -308,12 +275,7 @@ fn features() {
         let c = engine.consider(tx, &reading, &s, None, now());
         let t = c.trace;
         let id = |e: Option<usize>| e.map(|e| brain.index.entry(e).doc.id.clone());
-        let kind = match &c.decision {
-            sportello::decide::Decision::Direct { .. } => "direct",
-            sportello::decide::Decision::Menu { .. } => "menu",
-            sportello::decide::Decision::WhichCall { .. } => "which",
-            sportello::decide::Decision::Nothing { .. } => "nothing",
-        };
+        let kind = kind_of(&c.decision);
         let top_right = id(t.top).is_some_and(|e| is_right(item, &e));
         let rival_call = t.rival.map(|r| brain.index.entry(r).doc.call.clone());
         let top_call = t.top.map(|r| brain.index.entry(r).doc.call.clone());
@@ -336,19 +298,7 @@ fn features() {
             u8::from(!reading.named.is_empty() || s.topic.is_some()),
         );
     };
-    for name in ["dev.toml", "dev2.toml", "questions.toml"] {
-        let Some(set) = load(name) else { continue };
-        for item in &set.q {
-            line(name, item, &Session::default());
-        }
-        for conv in &set.conv {
-            let mut session = Session::default();
-            for turn in &conv.turn {
-                line(name, turn, &session);
-                session = bot_turn(&brain, &settings, session, &turn.text).0;
-            }
-        }
-    }
+    each_turn(&brain, &["dev.toml", "dev2.toml", "questions.toml"], line);
 }
 
 /// Development aid (dev sets only, never the held-out set): for each question or turn,
@@ -370,12 +320,7 @@ fn concepts() {
         let mut s = session.clone();
         s.profile.merge(&reading.profile);
         let c = engine.consider(tx, &reading, &s, None, now());
-        let kind = match &c.decision {
-            sportello::decide::Decision::Direct { .. } => "direct",
-            sportello::decide::Decision::Menu { .. } => "menu",
-            sportello::decide::Decision::WhichCall { .. } => "which",
-            sportello::decide::Decision::Nothing { .. } => "nothing",
-        };
+        let kind = kind_of(&c.decision);
         let top = match &c.decision {
             sportello::decide::Decision::Direct { entry, .. } => Some(*entry),
             _ => c.trace.top,
@@ -407,17 +352,5 @@ fn concepts() {
             item.text
         );
     };
-    for name in ["dev.toml", "dev2.toml", "dev3.toml"] {
-        let Some(set) = load(name) else { continue };
-        for item in &set.q {
-            line(name, item, &Session::default());
-        }
-        for conv in &set.conv {
-            let mut session = Session::default();
-            for turn in &conv.turn {
-                line(name, turn, &session);
-                session = bot_turn(&brain, &settings, session, &turn.text).0;
-            }
-        }
-    }
+    each_turn(&brain, &["dev.toml", "dev2.toml", "dev3.toml"], line);
 }

@@ -84,18 +84,7 @@ fn english_heldout_set_meets_the_aims() {
 
 #[test]
 fn english_dev_set() {
-    let set = load("dev_en.toml").expect("tests/retrieval/dev_en.toml");
-    let brain = Brain::load(&root().join("knowledge")).expect("pack loads");
-    for item in set.q.iter().chain(set.conv.iter().flat_map(|c| &c.turn)) {
-        for id in &item.expect {
-            assert!(
-                id.starts_with("cmd:") || brain.index.find(id).is_some(),
-                "unknown id {id} («{}»)",
-                item.text
-            );
-        }
-    }
-    run("English dev set", &set, &brain, Lang::En, true);
+    measure::dev_set("dev_en.toml", "English dev set", Lang::En);
 }
 
 /// Development aid: `SPORTELLO_EXPLAIN="question" cargo test --test heldout_en

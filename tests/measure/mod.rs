@@ -437,3 +437,51 @@ pub fn run(
     }
     (bot, base)
 }
+
+/// Runs a development set (`name` in `tests/retrieval/`) through the engine and prints
+/// its figures and misses, after checking that every expected id is an entry of the pack
+/// (or a command, `cmd:…`).
+pub fn dev_set(name: &str, label: &str, lang: Lang) {
+    let set = load(name).unwrap_or_else(|| panic!("tests/retrieval/{name}"));
+    let brain = Brain::load(&root().join("knowledge")).expect("pack loads");
+    for item in set.q.iter().chain(set.conv.iter().flat_map(|c| &c.turn)) {
+        for id in &item.expect {
+            assert!(
+                id.starts_with("cmd:") || brain.index.find(id).is_some(),
+                "unknown id {id} («{}»)",
+                item.text
+            );
+        }
+    }
+    run(label, &set, &brain, lang, true);
+}
+
+/// Calls `line(set, item, session)` for every question of the named sets, and for every
+/// conversation turn with the session the earlier turns left (development aids).
+pub fn each_turn(brain: &Brain, names: &[&str], mut line: impl FnMut(&str, &Item, &Session)) {
+    let settings = Settings::default();
+    for name in names {
+        let Some(set) = load(name) else { continue };
+        for item in &set.q {
+            line(name, item, &Session::default());
+        }
+        for conv in &set.conv {
+            let mut session = Session::default();
+            for turn in &conv.turn {
+                line(name, turn, &session);
+                session = bot_turn(brain, &settings, session, &turn.text).0;
+            }
+        }
+    }
+}
+
+/// The kind of a decision, as the development aids print it.
+pub fn kind_of(d: &sportello::decide::Decision) -> &'static str {
+    use sportello::decide::Decision;
+    match d {
+        Decision::Direct { .. } => "direct",
+        Decision::Menu { .. } => "menu",
+        Decision::WhichCall { .. } => "which",
+        Decision::Nothing { .. } => "nothing",
+    }
+}
