@@ -44,13 +44,18 @@ impl Engine<'_> {
                 }
             }
             // `e la misura 1?` with A.L.Fa. in focus is about A.L.Fa.'s, not WECARE's.
+            // (Only a call of another family than the focus's can yield to it.)
             (false, Some(focus))
-                if understand::calls::named_calls_in_focus(
-                    self.knowledge,
-                    &reading.words,
-                    focus,
-                )
-                .is_empty() =>
+                if reading
+                    .named
+                    .iter()
+                    .any(|c| !understand::calls::same_family(self.knowledge, c, focus))
+                    && understand::calls::named_calls_in_focus(
+                        self.knowledge,
+                        &reading.words,
+                        focus,
+                    )
+                    .is_empty() =>
             {
                 Some(Reading {
                     named: Vec::new(),

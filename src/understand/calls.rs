@@ -43,6 +43,16 @@ fn ancestors<'k>(k: &'k Knowledge, id: &CallId) -> Vec<&'k CallId> {
     out
 }
 
+/// The top of a call's family (its strategy, or the call itself).
+fn root<'k>(k: &'k Knowledge, id: &'k CallId) -> &'k CallId {
+    ancestors(k, id).last().copied().unwrap_or(id)
+}
+
+/// Whether two calls are of one family (the same strategy at the top).
+pub fn same_family(k: &Knowledge, a: &CallId, b: &CallId) -> bool {
+    root(k, a) == root(k, b)
+}
+
 /// How `entry` (an entry's call) stands to `asked` (the call a question is about).
 pub fn relation(k: &Knowledge, asked: &CallId, entry: &CallId) -> Relation {
     if asked == entry {
@@ -117,8 +127,7 @@ fn named_calls_near(k: &Knowledge, words: &[String], focus: Option<&CallId>) -> 
     let strong: Vec<&CallId> = kept.iter().filter(|k| !k.2).map(|k| &k.1.id).collect();
     // The call in focus: a weak name of another family yields to it (a sibling measure
     // of the one in focus is of its family).
-    let root = |id: &CallId| -> CallId { ancestors(k, id).last().map_or(id, |r| *r).clone() };
-    let focus_root = focus.map(root);
+    let focus_root = focus.map(|f| root(k, f));
     let mut out: Vec<CallId> = Vec::new();
     for (_, c, weak) in kept {
         // A weak name counts when every strong name is in its family.
@@ -126,7 +135,7 @@ fn named_calls_near(k: &Knowledge, words: &[String], focus: Option<&CallId>) -> 
             && (strong
                 .iter()
                 .any(|s| relation(k, s, &c.id) == Relation::Other)
-                || focus_root.as_ref().is_some_and(|r| *r != root(&c.id)))
+                || focus_root.is_some_and(|r| r != root(k, &c.id)))
         {
             continue;
         }
@@ -157,11 +166,10 @@ fn by_distinction(
     leads: &[String],
     after: &[String],
 ) -> Option<Referred> {
-    let root = ancestors(k, focus).last().copied().unwrap_or(focus);
     let family: Vec<&Call> = k
         .calls
         .iter()
-        .filter(|c| c.id == *root || ancestors(k, &c.id).contains(&root))
+        .filter(|c| same_family(k, &c.id, focus))
         .collect();
     // The head word: the word most of the family's two-word names share.
     let pairs: Vec<(&Call, &[String])> = family
