@@ -347,13 +347,6 @@ impl SearchIndex {
         tokens(&mut self.stem.clone(), text)
     }
 
-    /// [`Self::stems_of`] of each text, with one copy of the analyzer for all of them
-    /// (a copy costs more than stemming a word).
-    pub fn stems_each<'t>(&self, texts: impl IntoIterator<Item = &'t str>) -> Vec<Vec<String>> {
-        let mut a = self.stem.clone();
-        texts.into_iter().map(|t| tokens(&mut a, t)).collect()
-    }
-
     /// Whether an entry's text (its question, alternatives or body) holds every stem of
     /// a term ([`Self::stems_of`]); an empty term is held by none.
     pub fn holds(&self, entry: usize, term: &[String]) -> bool {

@@ -260,23 +260,18 @@ impl Engine<'_> {
         let facts: Vec<crate::fold::Phrase> = {
             let mut stems: Vec<String> = self.index.stems_of(&query);
             stems.extend(results.query.stems());
-            let terms = tx.phrases("words.facts");
-            // One word's stems, all stemmed with one analyzer (a phrase's are not needed).
-            let own = self.index.stems_each(
-                terms
-                    .iter()
-                    .map(|p| if p.len() == 1 { p[0].as_str() } else { "" }),
-            );
-            terms
+            tx.phrases("words.facts")
                 .iter()
-                .zip(&own)
-                .filter(|(p, own)| match p.as_slice() {
-                    [_] => !own.is_empty() && own.iter().all(|s| stems.contains(s)),
+                .filter(|p| match p.as_slice() {
+                    [word] => {
+                        let own = self.index.stems_of(word);
+                        !own.is_empty() && own.iter().all(|s| stems.contains(s))
+                    }
                     _ => crate::fold::has_phrase_loosely(&qwords, p, |w| {
                         !self.index.weighs(w) || auxiliary.iter().any(|a| a.iter().any(|x| x == w))
                     }),
                 })
-                .map(|(p, _)| p.clone())
+                .cloned()
                 .collect()
         };
         let (decision, trace) = decide_traced(
