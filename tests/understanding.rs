@@ -172,6 +172,20 @@ fn follow_ups_stay_on_the_call_in_focus() {
             .is_some_and(|e| e.starts_with("faq:alfa-")),
         "{a:?}"
     );
+    // "How much do they give me" asks what one applicant gets (the project's amount or
+    // the share the Region pays), not the plan's whole budget.
+    for asked in ["quanto mi danno?", "e quanto mi da la regione?"] {
+        u.say(asked);
+        let a = u.answer();
+        let first = direct(&a).map(|d| d.0);
+        assert!(
+            matches!(
+                first,
+                Some("faq:alfa-importo") | Some("faq:alfa-cofinanziamento")
+            ),
+            "{asked}: {a:?}"
+        );
+    }
 
     // After a WECARE answer, "quanto mi danno?" is about WECARE, and "e per alfa
     // invece?" asks the same for A.L.Fa.
