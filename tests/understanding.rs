@@ -332,6 +332,20 @@ fn everyday_italian() {
     let mut u = User::new(&b);
     u.say("ke bandi ci sono x le pmi");
     assert!(!matches!(u.answer(), Answered::Nothing), "{:?}", u.answer());
+    // A k for the hard c (`kiama` is `chiama`), in a word the pack does not know as such.
+    let mut u = User::new(&b);
+    u.say("xke si kiama wecare ke vuol dire");
+    assert_eq!(direct(&u.answer()).map(|d| d.0), Some("faq:wecare-nome"));
+    // What a named call is, with an odd word around it, still offers the call's own
+    // description first.
+    let mut u = User::new(&b);
+    u.say("ke cos e wecare in breve");
+    assert_eq!(
+        u.answer().ranked().first(),
+        Some(&"faq:wecare-cos-e"),
+        "{:?}",
+        u.answer()
+    );
     // Employers asking about their staff never get the private citizen's entry.
     for q in [
         "vorrei fare un asilo aziendale, ci sono contributi?",
