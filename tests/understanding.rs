@@ -359,6 +359,25 @@ fn everyday_italian() {
             u.answer()
         );
     }
+    // A question without a question mark, opening with «e se» or asking who could take
+    // part, is answered, not taken for a description of the asker.
+    let mut u = User::new(&b);
+    u.say("cos'è il piano alfa?");
+    u.say("e se siamo in tre aziende");
+    let a = u.answer();
+    assert!(
+        matches!(
+            a.ranked().first(),
+            Some(&"faq:alfa-chi-puo") | Some(&"faq:alfa-pmi-singola")
+        ),
+        "{a:?}"
+    );
+    let mut u = User::new(&b);
+    u.say("la grande impresa poteva partecipare a wecare welfare aziendale o solo pmi");
+    assert_eq!(
+        direct(&u.answer()).map(|d| d.0),
+        Some("faq:wa-grandi-imprese")
+    );
     // A private citizen gets it.
     let mut u = User::new(&b);
     u.say("sono un privato cittadino, posso avere un contributo per il nido?");
