@@ -280,8 +280,11 @@ fn decide_inner(
         MIN_COVERAGE
     };
     let q = &results.query;
+    // A question that asks what a named call is stays one with an odd word around it
+    // (`cos'è wecare in breve`).
+    let asks_what_named = ctx.defines && !ctx.named.is_empty();
     if (!in_domain && q.unknown_share() > MAX_UNKNOWN)
-        || (results.query.content_weight() <= 0.0 && !results.query.names_only())
+        || (q.content_weight() <= 0.0 && !q.names_only() && !asks_what_named)
         || top.coverage < min_coverage
     {
         let weak: Vec<Weighed> = weighed

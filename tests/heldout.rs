@@ -180,8 +180,10 @@ fn explain() {
     }
     let res = brain.index.search(&r.query, 15);
     println!(
-        "unknown share {:.2}, known weight {:.2}",
+        "unknown share {:.2} ({} words: {:?}), known weight {:.2}",
         res.query.unknown_share(),
+        res.query.unknown_words(),
+        res.query.unknown_terms(),
         res.query.known_weight()
     );
     for h in &res.hits {

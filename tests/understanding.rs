@@ -332,6 +332,20 @@ fn everyday_italian() {
     let mut u = User::new(&b);
     u.say("ke bandi ci sono x le pmi");
     assert!(!matches!(u.answer(), Answered::Nothing), "{:?}", u.answer());
+    // A k for the hard c (`kiama` is `chiama`), in a word the pack does not know as such.
+    let mut u = User::new(&b);
+    u.say("xke si kiama wecare ke vuol dire");
+    assert_eq!(direct(&u.answer()).map(|d| d.0), Some("faq:wecare-nome"));
+    // What a named call is, with an odd word around it, still offers the call's own
+    // description first.
+    let mut u = User::new(&b);
+    u.say("ke cos e wecare in breve");
+    assert_eq!(
+        u.answer().ranked().first(),
+        Some(&"faq:wecare-cos-e"),
+        "{:?}",
+        u.answer()
+    );
     // Employers asking about their staff never get the private citizen's entry.
     for q in [
         "vorrei fare un asilo aziendale, ci sono contributi?",
@@ -345,6 +359,25 @@ fn everyday_italian() {
             u.answer()
         );
     }
+    // A question without a question mark, opening with «e se» or asking who could take
+    // part, is answered, not taken for a description of the asker.
+    let mut u = User::new(&b);
+    u.say("cos'è il piano alfa?");
+    u.say("e se siamo in tre aziende");
+    let a = u.answer();
+    assert!(
+        matches!(
+            a.ranked().first(),
+            Some(&"faq:alfa-chi-puo") | Some(&"faq:alfa-pmi-singola")
+        ),
+        "{a:?}"
+    );
+    let mut u = User::new(&b);
+    u.say("la grande impresa poteva partecipare a wecare welfare aziendale o solo pmi");
+    assert_eq!(
+        direct(&u.answer()).map(|d| d.0),
+        Some("faq:wa-grandi-imprese")
+    );
     // A private citizen gets it.
     let mut u = User::new(&b);
     u.say("sono un privato cittadino, posso avere un contributo per il nido?");

@@ -142,6 +142,18 @@ impl SearchIndex {
         if self.stem_word(&w).is_some_and(|s| self.df.contains_key(&s)) {
             return w;
         }
+        // Chat spells the hard c with a k (`kiama`, `kiuso`, `qualke`): an unknown word
+        // with a k is read with the letters it stands for, when the index knows that.
+        if w.contains('k') {
+            let spelt = hard_c(&w);
+            if self.vocab.contains_key(&spelt)
+                || self
+                    .stem_word(&spelt)
+                    .is_some_and(|s| self.df.contains_key(&s))
+            {
+                return spelt;
+            }
+        }
         let d = fuzzy_distance(&w) as usize;
         if d == 0 {
             return w;
@@ -345,4 +357,21 @@ impl Recent {
 pub(super) fn next_serial() -> u64 {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+/// `w` with each k written as Italian writes the sound: `ch` before e and i, else `c`.
+fn hard_c(w: &str) -> String {
+    let mut out = String::with_capacity(w.len() + 2);
+    let mut chars = w.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == 'k' {
+            out.push('c');
+            if matches!(chars.peek(), Some('e' | 'i')) {
+                out.push('h');
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }

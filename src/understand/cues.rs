@@ -54,8 +54,9 @@ impl<'a> Cues<'a> {
 impl Cues<'_> {
     /// Whether a sentence (its folded words) opens like a question or a request.
     pub(super) fn opens_question(&self, words: &[String]) -> bool {
-        let first = words.first().map(String::as_str).unwrap_or_default();
-        self.question.iter().any(|q| q.len() == 1 && q[0] == first)
+        self.question
+            .iter()
+            .any(|q| !q.is_empty() && words.starts_with(q))
             || has_phrase(words, self.asking)
     }
 }

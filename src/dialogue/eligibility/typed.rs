@@ -118,17 +118,37 @@ fn doubts(tx: &Texts, text: &str) -> bool {
     )
 }
 
-/// A message that asks something rather than answering: a question mark, a question word
-/// or a doubt.
+/// A message that asks something rather than answering: a question mark, a doubt, or an
+/// opening question word or phrase (`quanto…`, `e se…`, `how much…`).
 fn looks_like_question(tx: &Texts, text: &str) -> bool {
     if text.contains('?') || doubts(tx, text) {
         return true;
     }
-    let folded = fold_str(text);
-    let first = folded.split_whitespace().next().unwrap_or_default();
-    folded.split_whitespace().count() > 1
+    let words = crate::understand::words_of(text);
+    words.len() > 1
         && tx
-            .list("words.question")
+            .phrases("words.question")
             .iter()
-            .any(|w| fold_str(w) == first)
+            .any(|q| !q.is_empty() && words.starts_with(q))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::looks_like_question;
+    use crate::text::{Lang, texts};
+
+    #[test]
+    fn an_opening_question_phrase_asks_without_a_question_mark() {
+        let it = texts(Lang::It);
+        assert!(looks_like_question(it, "e se siamo in tre aziende"));
+        assert!(looks_like_question(it, "quanto dobbiamo mettere noi"));
+        assert!(!looks_like_question(it, "si siamo a cuneo"));
+        assert!(!looks_like_question(it, "no, siamo solo noi"));
+        // «e» alone opens an answer as often as a question.
+        assert!(!looks_like_question(it, "e una srl"));
+        let en = texts(Lang::En);
+        assert!(looks_like_question(en, "how much do we have to pay"));
+        assert!(looks_like_question(en, "what if we are three firms"));
+        assert!(!looks_like_question(en, "yes we are in turin"));
+    }
 }
