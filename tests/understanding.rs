@@ -187,6 +187,33 @@ fn follow_ups_stay_on_the_call_in_focus() {
         );
     }
 
+    // The same in chat spelling and in the first person plural: what we put in is the
+    // co-financing.
+    u.say("e noi qnt mettiamo");
+    assert_eq!(
+        direct(&u.answer()).map(|d| d.0),
+        Some("faq:alfa-cofinanziamento")
+    );
+    // A firm's shuttle is the sustainable mobility the plan funds.
+    let mut v = User::new(&b);
+    v.say("Vorremmo una navetta aziendale per i dipendenti: il piano A.L.Fa. la finanzia?");
+    assert_eq!(
+        direct(&v.answer()).map(|d| d.0),
+        Some("faq:alfa-salute-mobilita")
+    );
+    // Of a closed call, asked in the past tense.
+    let mut v = User::new(&b);
+    v.say("Com'era fatto il bando WECARE sul welfare aziendale?");
+    v.say("quanto mi davano?");
+    assert!(
+        matches!(
+            direct(&v.answer()).map(|d| d.0),
+            Some("faq:wa-importo-progetto") | Some("faq:wa-cofinanziamento")
+        ),
+        "{:?}",
+        v.answer()
+    );
+
     // After a WECARE answer, "quanto mi danno?" is about WECARE, and "e per alfa
     // invece?" asks the same for A.L.Fa.
     let mut u = User::new(&b);

@@ -11,6 +11,7 @@ pub mod calls;
 mod cues;
 pub mod english;
 pub mod profile;
+mod sentences;
 
 pub use calls::{Relation, named_calls, relation};
 pub use cues::Cues;
@@ -117,39 +118,6 @@ pub fn rewrite(lx: &Lexicon, mut words: Vec<String>) -> Vec<String> {
     out
 }
 
-/// The sentences of a message: each text and whether it ends with a question mark. A
-/// colon ends one when `ends_at_colon` says so of the text before it.
-fn sentences(text: &str, ends_at_colon: &dyn Fn(&str) -> bool) -> Vec<(String, bool)> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let chars: Vec<char> = text.chars().collect();
-    for (i, &c) in chars.iter().enumerate() {
-        let next_blank = chars.get(i + 1).is_none_or(|n| n.is_whitespace());
-        let boundary = match c {
-            '?' | '!' | ';' | '\n' => true,
-            '.' => next_blank,
-            // Not the colon of a time (`12:30`).
-            ':' => next_blank && ends_at_colon(&cur),
-            _ => false,
-        };
-        if boundary {
-            if c != '\n' {
-                cur.push(c);
-            }
-            if !cur.trim().is_empty() {
-                out.push((cur.trim().to_string(), c == '?'));
-            }
-            cur.clear();
-        } else {
-            cur.push(c);
-        }
-    }
-    if !cur.trim().is_empty() {
-        out.push((cur.trim().to_string(), false));
-    }
-    out
-}
-
 pub use crate::fold::has_phrase;
 
 /// Messages up to this many words are read whole: the question part is cut only out of
@@ -189,7 +157,7 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
             && !p.is_empty()
             && content_words(&words_of(&rest), k, cues.content) < SELF_CONTAINED
     };
-    let parts = sentences(text, &describes_asker);
+    let parts = sentences::sentences(text, &describes_asker);
     let mut described = false;
     // The sentences that ask say what they ask by themselves (no wish or sentence before
     // them had to be read with them).
