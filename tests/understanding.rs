@@ -214,6 +214,12 @@ fn follow_ups_stay_on_the_call_in_focus() {
         v.answer()
     );
 
+    // The budget of the call in focus, when its only entry states it.
+    let mut v = User::new(&b);
+    v.say("che cos'era il bando welfare aziendale del 2023?");
+    v.say("quanti soldi c'erano?");
+    assert_eq!(direct(&v.answer()).map(|d| d.0), Some("faq:wa-2023"));
+
     // After a WECARE answer, "quanto mi danno?" is about WECARE, and "e per alfa
     // invece?" asks the same for A.L.Fa.
     let mut u = User::new(&b);
