@@ -411,6 +411,16 @@ fn everyday_italian() {
         direct(&u.answer()).map(|d| d.0),
         Some("faq:wa-grandi-imprese")
     );
+    // A message naming a call is about it, even with a place and no question word.
+    let mut u = User::new(&b);
+    u.say("nuovo bando welfare regione piemonte 2026");
+    assert_eq!(
+        u.answer().ranked().first(),
+        Some(&"faq:alfa-cos-e"),
+        "{:?}",
+        u.answer()
+    );
+    assert_eq!(u.session.topic, Some(CallId("alfa-2026".into())));
     // A private citizen gets it.
     let mut u = User::new(&b);
     u.say("sono un privato cittadino, posso avere un contributo per il nido?");

@@ -383,10 +383,6 @@ impl Engine<'_> {
         // A message that only says who the asker is (`ciao sn una pmi di asti`) asks
         // nothing yet: the facts are noted, and the answer waits for the question.
         if self.only_describes(tx, &reading) {
-            // A call named in the description is the one the conversation is about.
-            if let Some(c) = reading.named.first() {
-                out.session.topic = Some(c.clone());
-            }
             let facts = super::memory::profile_facts(tx, &reading.profile).join(", ");
             out.effects.push(Effect::Asked {
                 question: question.chars().take(MAX_QUESTION).collect(),
@@ -574,12 +570,14 @@ impl Engine<'_> {
         }
     }
 
-    /// The message describes the asker and asks nothing: no question mark or question
+    /// The message describes the asker and asks nothing: no call named (a message naming
+    /// one is about it: `nuovo bando welfare piemonte 2026`), no question mark or question
     /// word, no part cut out as the question, no wish (`vorrei`), and short enough to be
     /// only that.
     fn only_describes(&self, tx: &Texts, r: &Reading) -> bool {
         const SHORT_DESCRIPTION: usize = 25;
         !r.profile.is_empty()
+            && r.named.is_empty()
             && !r.asks
             && !r.described
             && !r.eligibility
