@@ -54,9 +54,13 @@ impl<'a> Cues<'a> {
 impl Cues<'_> {
     /// Whether a sentence (its folded words) opens like a question or a request.
     pub(super) fn opens_question(&self, words: &[String]) -> bool {
+        self.starts_with_question_word(words) || has_phrase(words, self.asking)
+    }
+
+    /// Whether the words open with a question word or phrase (`quanto…`, `e se…`).
+    pub(super) fn starts_with_question_word(&self, words: &[String]) -> bool {
         self.question
             .iter()
             .any(|q| !q.is_empty() && words.starts_with(q))
-            || has_phrase(words, self.asking)
     }
 }

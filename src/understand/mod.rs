@@ -145,7 +145,7 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
     // «Tipografia di Saluzzo, 11 dipendenti: che documenti servono?»: a description of
     // the asker before a colon is a sentence of its own; what the asker has in mind
     // («un progetto da 60.000 euro: va bene?», «ho visto la scadenza del 13 settembre:
-    // era quella?») is part of the question.
+    // era quella?») is part of the question, unless a question word opens what follows.
     let describes_asker = |s: &str| {
         let w = rewrite(lx, words_of(s));
         let f = profile::read(lx, &w, &numbers::amounts(&w));
@@ -157,7 +157,12 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
             && !p.is_empty()
             && content_words(&words_of(&rest), k, cues.content) < SELF_CONTAINED
     };
-    let parts = sentences::sentences(text, &describes_asker);
+    // A question that opens with a question word after a colon is a sentence of its own
+    // («…per un servizio di baby parking: quanto possiamo ottenere al massimo?»).
+    let ends_at_colon = |before: &str, after: &str| {
+        describes_asker(before) || cues.starts_with_question_word(&rewrite(lx, words_of(after)))
+    };
+    let parts = sentences::sentences(text, &ends_at_colon);
     let mut described = false;
     // The sentences that ask say what they ask by themselves (no wish or sentence before
     // them had to be read with them).
@@ -450,6 +455,24 @@ mod tests {
         assert_eq!(
             w.join(" "),
             "che bandi ci sono per le pmi perche non rispondi 50 k"
+        );
+    }
+
+    #[test]
+    fn a_question_word_after_a_colon_opens_a_question() {
+        let r = reading(
+            "Siamo una media impresa di Novara con 140 dipendenti. Stiamo valutando A.L.Fa. per un servizio di baby parking: quanto possiamo ottenere al massimo?",
+        );
+        assert_eq!(r.query, "quanto possiamo ottenere al massimo");
+        // What the asker has in mind, then a question that is not a question word, stays
+        // one question.
+        let r = reading(
+            "Siamo una pmi di Novara con 40 dipendenti. Abbiamo un progetto da 60.000 euro: va bene per A.L.Fa.?",
+        );
+        assert!(
+            r.query.starts_with("abbiamo un progetto") && r.query.contains("va bene"),
+            "{}",
+            r.query
         );
     }
 

@@ -4,8 +4,11 @@
 //! an abbreviation inside a sentence).
 
 /// The sentences of a message: each text and whether it ends with a question mark. A
-/// colon ends one when `ends_at_colon` says so of the text before it.
-pub(super) fn sentences(text: &str, ends_at_colon: &dyn Fn(&str) -> bool) -> Vec<(String, bool)> {
+/// colon ends one when `ends_at_colon` says so of the text before it and the text after.
+pub(super) fn sentences(
+    text: &str,
+    ends_at_colon: &dyn Fn(&str, &str) -> bool,
+) -> Vec<(String, bool)> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let chars: Vec<char> = text.chars().collect();
@@ -27,7 +30,7 @@ pub(super) fn sentences(text: &str, ends_at_colon: &dyn Fn(&str) -> bool) -> Vec
                             .is_some_and(|n| n.is_lowercase()))
             }
             // Not the colon of a time (`12:30`).
-            ':' => next_blank && ends_at_colon(&cur),
+            ':' => next_blank && ends_at_colon(&cur, &chars[i + 1..].iter().collect::<String>()),
             _ => false,
         };
         if boundary {
@@ -54,7 +57,7 @@ mod tests {
 
     #[test]
     fn an_abbreviation_with_dots_does_not_end_a_sentence() {
-        let never = |_: &str| false;
+        let never = |_: &str, _: &str| false;
         let texts =
             |t: &str| -> Vec<String> { sentences(t, &never).into_iter().map(|(s, _)| s).collect() };
         assert_eq!(
