@@ -187,6 +187,10 @@ fn follow_ups_stay_on_the_call_in_focus() {
         );
     }
 
+    // A synonym phrase made only of question words once stop words go (`quanto si può
+    // chiedere`) still asks its group's meaning.
+    u.say("e quanto si può chiedere?");
+    assert_eq!(direct(&u.answer()).map(|d| d.0), Some("faq:alfa-importo"));
     // The same in chat spelling and in the first person plural: what we put in is the
     // co-financing.
     u.say("e noi qnt mettiamo");
@@ -438,6 +442,7 @@ fn everyday_italian() {
             "operatore",
         ),
         ("che bandi ci sono", "bandi"),
+        ("a chi posso chiedere?", "operatore"),
     ] {
         let mut u = User::new(&b);
         u.say(q);

@@ -269,10 +269,15 @@ impl SearchIndex {
                     alt.sort();
                     alt.dedup();
                     let weight = self.weight_of(self.concept_df(&own, &alt));
+                    // A phrase whose own stems are all question words (`quanto si può
+                    // chiedere` is `quant` once stop words go) still asks what its group
+                    // means (a project's amount): it is a question word only when every
+                    // other phrasing of the group is one too.
+                    let asking = |t: &[String]| t.iter().all(|s| self.question_stems.contains(s));
                     concepts.push(Concept {
                         light: false,
                         scale: 1.0,
-                        question: own.iter().all(|s| self.question_stems.contains(s)),
+                        question: asking(&own) && alt.iter().all(|t| asking(t)),
                         stems: own,
                         alt_terms: alt,
                         weight,
