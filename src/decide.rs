@@ -283,8 +283,11 @@ fn decide_inner(
     // A question that asks what a named call is stays one with an odd word around it
     // (`cos'è wecare in breve`).
     let asks_what_named = ctx.defines && !ctx.named.is_empty();
+    // A bare question word about the call in focus (`da quando?`, `in tutto quanto?`)
+    // asks that call what the word asks: its entries answering it compete.
+    let asks_the_focus = !targets.is_empty() && !ctx.asks_with.is_empty();
     if (!in_domain && q.unknown_share() > MAX_UNKNOWN)
-        || (q.content_weight() <= 0.0 && !q.names_only() && !asks_what_named)
+        || (q.content_weight() <= 0.0 && !q.names_only() && !asks_what_named && !asks_the_focus)
         || top.coverage < min_coverage
     {
         let weak: Vec<Weighed> = weighed

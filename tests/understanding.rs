@@ -187,6 +187,9 @@ fn follow_ups_stay_on_the_call_in_focus() {
         );
     }
 
+    // A bare question word asks the call in focus what it asks.
+    u.say("da quando?");
+    assert_eq!(direct(&u.answer()).map(|d| d.0), Some("faq:alfa-scadenza"));
     // A synonym phrase made only of question words once stop words go (`quanto si può
     // chiedere`) still asks its group's meaning.
     u.say("e quanto si può chiedere?");
