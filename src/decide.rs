@@ -97,6 +97,9 @@ const MIN_COVERAGE: f32 = 0.34;
 const MIN_COVERAGE_NAMED: f32 = 0.25;
 /// A direct answer needs at least this coverage...
 const DIRECT_COVERAGE: f32 = 0.4;
+/// ...less when the message describes the asker: the description's words, read with a
+/// thin question, dilute how much of it any entry covers.
+const DIRECT_COVERAGE_DESCRIBED: f32 = 0.3;
 /// ...and this sureness: its lead (in ranking key) over the best entry that answers
 /// something else, plus shares of its similarity to its closest phrasing and of its
 /// coverage of the question, minus a share of the question's unknown words. Set on the
@@ -442,7 +445,12 @@ fn decide_inner(
         pool: Some(pool),
         probability,
     };
-    let direct = !general_definition(top.entry) && top.coverage >= DIRECT_COVERAGE && sure;
+    let direct_coverage = if ctx.described {
+        DIRECT_COVERAGE_DESCRIBED
+    } else {
+        DIRECT_COVERAGE
+    };
+    let direct = !general_definition(top.entry) && top.coverage >= direct_coverage && sure;
     if direct {
         // «Forse cercavi anche»: the next two entries of the asked calls that answer
         // something else (the call text of the same answer has its own button).

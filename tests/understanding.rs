@@ -654,6 +654,16 @@ fn a_self_description_is_answered_when_its_question_alone_would_be() {
         "Buongiorno, siamo un'impresa di Alessandria con 50 dipendenti e vorremmo attivare un nido aziendale. Esiste un finanziamento?",
     );
     assert_eq!(r.alone, None, "{r:?}");
+    // A thin question read with the description's wish covers less of it, so a sure
+    // best entry needs less coverage to be the answer.
+    let mut u = User::new(&b);
+    u.say("Quanto dura il progetto? Noi siamo una cooperativa di servizi di Novara, 60 soci lavoratori, e stiamo pensando al bando Accordo Lavoro Famiglia insieme a un'altra cooperativa.");
+    assert_eq!(
+        direct(&u.answer()).map(|d| d.0),
+        Some("faq:alfa-durata"),
+        "{:?}",
+        u.answer()
+    );
 }
 
 #[test]
