@@ -10,7 +10,7 @@
 //! parts, one job each: [`types`] (session, events, effects, settings), `answer` and
 //! `answer_view` (a free question), `pointing` (follow-ups that point at a call), `calls` (`/bandi`, `/scadenze`, call cards),
 //! `reminders`, `follow`, `profile_alert`, `eligibility` and `prefilled` (the check),
-//! `handover` (`/operatore`), `passages` (official documents in answers), `language`,
+//! `handover` (`/operatore`), `staff_pick` (what staff get for a question), `passages` (official documents in answers), `language`,
 //! `memory` (what `/privacy` shows).
 
 mod answer;
@@ -26,6 +26,7 @@ mod pointing;
 mod prefilled;
 pub mod profile_alert;
 mod reminders;
+mod staff_pick;
 mod types;
 
 pub use crate::command::parse_command;

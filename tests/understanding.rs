@@ -258,6 +258,44 @@ fn follow_ups_stay_on_the_call_in_focus() {
 }
 
 #[test]
+fn a_short_follow_up_keeps_the_question_it_follows() {
+    let b = brain();
+    // Alone, `e il minimo?` leaves two entries close: the fewest partners and the
+    // smallest project.
+    let mut alone = User::new(&b);
+    alone.say("cos'è alfa?");
+    alone.say("e il minimo?");
+    assert!(
+        matches!(alone.answer(), Answered::Menu { .. }),
+        "{:?}",
+        alone.answer()
+    );
+    assert_eq!(alone.session.follows_up, None);
+
+    // After a question about a project's largest amount it asks the smallest.
+    let mut u = User::new(&b);
+    u.say("Qual è l'importo massimo di un progetto ALFA?");
+    assert_eq!(direct(&u.answer()).map(|d| d.0), Some("faq:alfa-importo"));
+    u.say("e il minimo?");
+    assert_eq!(direct(&u.answer()).map(|d| d.0), Some("faq:alfa-importo"));
+    assert!(
+        u.session
+            .follows_up
+            .as_deref()
+            .is_some_and(|c| c.contains("massimo"))
+    );
+    // Asked again for another call, it keeps that context.
+    u.say("e per wecare invece?");
+    assert_eq!(
+        direct(&u.answer()).map(|d| d.0),
+        Some("faq:wa-importo-progetto")
+    );
+    // A follow-up with a question word of its own asks something else.
+    u.say("e chi lo può chiedere?");
+    assert_eq!(u.session.follows_up, None);
+}
+
+#[test]
 fn cambia_bando_lists_open_calls_first_and_answers_again() {
     let b = brain();
     let mut u = User::new(&b);

@@ -29,6 +29,8 @@ pub struct Considered {
     pub query: String,
     /// The question was a short follow-up asking the previous one again.
     pub elliptic: bool,
+    /// The context a short follow-up was searched in (see `Engine::followed_up`).
+    pub follows_up: Option<String>,
     pub results: crate::search::Results,
     pub decision: Decision,
     /// How sure the decision was.
@@ -48,60 +50,6 @@ fn context_share(lang: crate::text::Lang) -> f32 {
 }
 
 impl Engine<'_> {
-    /// What staff get for a question (a `/risposta` or a forward): the engine's own
-    /// decision for someone with no conversation yet. The best entry, up to two
-    /// alternatives, and whether it would be a direct answer (what «Affidabilità: alta»
-    /// means).
-    pub fn staff_pick(
-        &self,
-        question: &str,
-        now: Timestamp,
-    ) -> (Option<usize>, Vec<usize>, Confidence) {
-        let tx = crate::text::texts(crate::text::Lang::It);
-        let reading = self.read(tx, question);
-        let session = super::Session {
-            profile: reading.profile.clone(),
-            ..super::Session::default()
-        };
-        let considered = self.consider(tx, &reading, &session, None, now);
-        let (best, mut others, confidence) = match considered.decision {
-            Decision::Direct {
-                entry, also, lines, ..
-            } => (
-                Some(entry),
-                also.into_iter().chain(lines).collect::<Vec<_>>(),
-                Confidence::High,
-            ),
-            Decision::Menu { entries } => {
-                let mut e = entries.into_iter();
-                (e.next(), e.collect(), Confidence::Low)
-            }
-            Decision::WhichCall { calls } => {
-                let mut e = calls.into_iter().map(|(_, e)| e);
-                (e.next(), e.collect(), Confidence::Low)
-            }
-            // The options a user would see under «non ho trovato», the first as the
-            // ready answer marked «nessuna».
-            Decision::Nothing { suggestions } => {
-                let mut e = suggestions.into_iter();
-                (e.next(), e.collect(), Confidence::None)
-            }
-        };
-        // Staff always see two alternatives when the ranking has them (of the call named,
-        // when one is).
-        for h in &considered.results.hits {
-            let calls = &self.index.entry(h.entry).doc.calls;
-            let fits = considered.named.iter().all(|n| {
-                understand::calls::best_relation(self.knowledge, n, calls).is_none_or(|r| r.fits())
-            });
-            if fits && Some(h.entry) != best && !others.contains(&h.entry) {
-                others.push(h.entry);
-            }
-        }
-        others.truncate(2);
-        (best, others, confidence)
-    }
-
     /// Reads a message with the pack's data and the language's cue words.
     pub fn read(&self, tx: &Texts, text: &str) -> Reading {
         let content = |w: &str| self.index.weighs(w);
@@ -238,62 +186,92 @@ impl Engine<'_> {
         } else {
             CANDIDATES * 3
         };
+        // Search and decide, with the words of a context counting a little.
+        let search_decide = |context: &str| {
+            let results = self.index.search_in_context(
+                &query,
+                context,
+                context_share(tx.lang),
+                limit,
+                &light,
+            );
+            let audience = reading.audience.or(session.profile.audience());
+            let asks_with = results.query.asks_with();
+            // The facts of a precise kind it asks (`words.facts`): a word in any form (its
+            // stem among the question's, as written or as corrected), a phrase as written
+            // (`progetti finanziati` asks what was funded, `progetto finanziato` does not),
+            // maybe with an auxiliary between (`progetti sono stati finanziati`: words that
+            // do not weigh in search, or of the past tense's, `words.past`; not `venivano`).
+            let auxiliary = tx.phrases("words.past");
+            let facts: Vec<crate::fold::Phrase> = {
+                let mut stems: Vec<String> = self.index.stems_of(&query);
+                stems.extend(results.query.stems());
+                tx.phrases("words.facts")
+                    .iter()
+                    .filter(|p| match p.as_slice() {
+                        [word] => {
+                            let own = self.index.stems_of(word);
+                            !own.is_empty() && own.iter().all(|s| stems.contains(s))
+                        }
+                        _ => crate::fold::has_phrase_loosely(&qwords, p, |w| {
+                            !self.index.weighs(w)
+                                || auxiliary.iter().any(|a| a.iter().any(|x| x == w))
+                        }),
+                    })
+                    .cloned()
+                    .collect()
+            };
+            let (decision, trace) = decide_traced(
+                self.knowledge,
+                self.index,
+                &results,
+                &Context {
+                    named: &named,
+                    focus: focus.as_ref(),
+                    audience,
+                    applicant: session.profile.applicant(),
+                    defines: reading.defines || results.query.names_only(),
+                    switching: understand::has_phrase(&reading.words, tx.phrases("words.switch")),
+                    past: reading.past,
+                    described: reading.described,
+                    asks_with: &asks_with,
+                    plain_best: self.index.search_bm25(&query, 1).first().map(|h| h.0),
+                    define_cues: tx.phrases("words.define"),
+                    facts: &facts,
+                    now,
+                },
+            );
+            (results, decision, trace)
+        };
         // The asker's description of themselves, when a question part was cut out of the
         // message, still tells apart entries the question alone leaves close (a nursery
-        // for a cooperative's members): its words count a little.
-        let context = if !elliptic && call.is_none() {
-            reading.context.as_str()
+        // for a cooperative's members). The previous question asked again keeps the
+        // context it had (see below).
+        let carried = if elliptic || call.is_some() {
+            session.follows_up.clone()
         } else {
-            ""
+            None
         };
-        let results =
-            self.index
-                .search_in_context(&query, context, context_share(tx.lang), limit, &light);
-        let audience = reading.audience.or(session.profile.audience());
-        let asks_with = results.query.asks_with();
-        // The facts of a precise kind it asks (`words.facts`): a word in any form (its
-        // stem among the question's, as written or as corrected), a phrase as written
-        // (`progetti finanziati` asks what was funded, `progetto finanziato` does not),
-        // maybe with an auxiliary between (`progetti sono stati finanziati`: words that
-        // do not weigh in search, or of the past tense's, `words.past`; not `venivano`).
-        let auxiliary = tx.phrases("words.past");
-        let facts: Vec<crate::fold::Phrase> = {
-            let mut stems: Vec<String> = self.index.stems_of(&query);
-            stems.extend(results.query.stems());
-            tx.phrases("words.facts")
-                .iter()
-                .filter(|p| match p.as_slice() {
-                    [word] => {
-                        let own = self.index.stems_of(word);
-                        !own.is_empty() && own.iter().all(|s| stems.contains(s))
-                    }
-                    _ => crate::fold::has_phrase_loosely(&qwords, p, |w| {
-                        !self.index.weighs(w) || auxiliary.iter().any(|a| a.iter().any(|x| x == w))
-                    }),
-                })
-                .cloned()
-                .collect()
+        let own = match &carried {
+            Some(c) => c.as_str(),
+            None if !elliptic && call.is_none() => reading.context.as_str(),
+            None => "",
         };
-        let (decision, trace) = decide_traced(
-            self.knowledge,
-            self.index,
-            &results,
-            &Context {
-                named: &named,
-                focus: focus.as_ref(),
-                audience,
-                applicant: session.profile.applicant(),
-                defines: reading.defines || results.query.names_only(),
-                switching: understand::has_phrase(&reading.words, tx.phrases("words.switch")),
-                past: reading.past,
-                described: reading.described,
-                asks_with: &asks_with,
-                plain_best: self.index.search_bm25(&query, 1).first().map(|h| h.0),
-                define_cues: tx.phrases("words.define"),
-                facts: &facts,
-                now,
-            },
-        );
+        let (mut results, mut decision, mut trace) = search_decide(own);
+        // A short follow-up that leaves entries close (`e il minimo?`: of partners or of a
+        // project's value) is read again in the context of the question it follows; that
+        // reading is kept only when it finds one clear answer.
+        let mut follows_up = carried;
+        if follows_up.is_none()
+            && matches!(decision, Decision::Menu { .. })
+            && let Some(c) = self.followed_up(tx, reading, session)
+        {
+            let (r, d, t) = search_decide(&c);
+            if matches!(d, Decision::Direct { .. }) {
+                (results, decision, trace) = (r, d, t);
+                follows_up = Some(c);
+            }
+        }
         // A self-description leaves the best entry less sure than the question alone
         // would (its words dilute the match): when the sentences that ask, read alone,
         // are answered directly with an entry the whole message offers, that is the
@@ -328,6 +306,7 @@ impl Engine<'_> {
         Considered {
             named,
             query,
+            follows_up,
             elliptic,
             results,
             decision,
@@ -402,12 +381,14 @@ impl Engine<'_> {
             named,
             query,
             elliptic,
+            follows_up,
             results,
             decision,
             ..
         } = self.consider(tx, &reading, &out.session, call, now);
-        if !elliptic {
+        if !elliptic && call.is_none() {
             out.session.last_question = Some(question.chars().take(MAX_QUESTION).collect());
+            out.session.follows_up = follows_up.map(|c| c.chars().take(MAX_QUESTION).collect());
         }
         // A message naming a call is never answered with another call's text.
         let passages = self.passages_of(self.passages_for(&query), named.first());

@@ -115,6 +115,7 @@ impl Engine<'_> {
             }
         };
         out.session.last_question = None;
+        out.session.follows_up = None;
         // The check in progress, or else the one the user finished last.
         let check = match &out.session.state {
             State::Eligibility(p) => Some((p.questionnaire.clone(), p.answers.clone())),

@@ -4,11 +4,21 @@
 //! focus (a weak name yields to the focus), and `e per alfa invece?` (the previous
 //! question asked again for another call). The engine reads such a message as if it said
 //! what it points at; the lists of pointing words are the locale's.
+//!
+//! A short follow-up that changes one word of the previous question (`e il minimo?` after
+//! `quanto vale al massimo un progetto?`) keeps that question as its context: its words
+//! count a little in search ([`crate::search::SearchIndex::search_in_context`]), so the
+//! entries about what was being asked come before those that only share the new word. The
+//! session keeps that context with the question ([`super::Session::follows_up`]), so a
+//! re-ask for another call (`e per wecare invece?`) keeps it too.
 
 use super::Engine;
 use crate::knowledge::CallId;
 use crate::text::Texts;
 use crate::understand::{self, Reading};
+
+/// Words a short follow-up has at most (`e per le piccole imprese?`).
+const SHORT_FOLLOW_UP: usize = 5;
 
 impl Engine<'_> {
     /// The message read as if it named the call it points at (or, for a weak name
@@ -64,6 +74,38 @@ impl Engine<'_> {
             }
             _ => None,
         }
+    }
+
+    /// The context of a short follow-up (`e il minimo?`, `e per le grandi imprese?`): the
+    /// previous question, with the one it followed up on in turn; `None` for any other
+    /// message. Short means a few words opened by a follow-up opener (`words.followup_open`),
+    /// naming no call and with no question word.
+    pub(super) fn followed_up(
+        &self,
+        tx: &Texts,
+        reading: &Reading,
+        session: &super::Session,
+    ) -> Option<String> {
+        let last = session.last_question.as_deref()?;
+        let opens = tx
+            .phrases("words.followup_open")
+            .iter()
+            .any(|p| !p.is_empty() && reading.words.starts_with(p));
+        // A follow-up with a question word of its own (`e chi lo può chiedere?`) asks
+        // something else: the previous question is no context for it.
+        if !reading.named.is_empty()
+            || !opens
+            || reading.words.len() > SHORT_FOLLOW_UP
+            || self
+                .index
+                .with_analysis(&reading.query, |a| !a.asks_with().is_empty())
+        {
+            return None;
+        }
+        Some(match &session.follows_up {
+            Some(before) => format!("{last} {before}"),
+            None => last.to_string(),
+        })
     }
 
     /// The previous question asked again for the call a short follow-up names (`e per

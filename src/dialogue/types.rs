@@ -29,6 +29,10 @@ pub struct Session {
     /// follow-up (`e per alfa?`) can ask it again.
     #[serde(default)]
     pub last_question: Option<String>,
+    /// The question `last_question` followed up on, when it was a short follow-up (`e il
+    /// minimo?`): its context, kept for the next follow-up or a re-ask for another call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follows_up: Option<String>,
     /// What the user said about themselves (size, place, partners…): used in answers and
     /// to prefill the eligibility check; shown in `/privacy`, erased by `/cancellami`.
     #[serde(default, skip_serializing_if = "Profile::is_empty")]
@@ -56,6 +60,7 @@ impl Default for Session {
             topic: None,
             last_seen: None,
             last_question: None,
+            follows_up: None,
             profile: Profile::default(),
             last_check: None,
         }
