@@ -302,6 +302,18 @@ fn decide_inner(
         if offered.is_empty() {
             offered = elsewhere(&targets);
         }
+        // A message naming a call that none of its entries answers still gets that call's
+        // closest entries to choose from (`cosa vuol dire la sigla alfa?`), one per answer.
+        if offered.is_empty() && !ctx.named.is_empty() {
+            for w in &weighed {
+                if offered.len() == 3 {
+                    break;
+                }
+                if !offered.iter().any(|&o| same_answer(ix, o, w.entry)) {
+                    offered.push(w.entry);
+                }
+            }
+        }
         return Decision::Nothing {
             suggestions: offered,
         };

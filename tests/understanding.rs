@@ -744,7 +744,8 @@ fn a_description_before_a_colon_or_an_indirect_question_leaves_the_question_alon
 
 /// «Non ho trovato» never comes bare when entries do match: a follow-up the call in focus
 /// does not answer is still told so, with what matches it as options (never as the
-/// answer); a self-description naming a call is offered that call's entries only.
+/// answer); a self-description naming a call is offered that call's entries only, and so
+/// is a question naming a call that none of its entries answers.
 #[test]
 fn not_found_offers_what_matches() {
     let b = brain();
@@ -791,6 +792,21 @@ fn not_found_offers_what_matches() {
         let calls = &b.index.entry(e).doc.calls;
         assert!(
             calls.is_empty() || calls.iter().any(|c| c.0 == "alfa-2026"),
+            "{id} is about {calls:?}"
+        );
+    }
+    // A question naming a call that none of its entries answers (the sources do not give
+    // the scoring) is told so, with that call's closest entries as options.
+    let mut u = User::new(&b);
+    u.say("Con quali punteggi vengono valutati i progetti di A.L.Fa.?");
+    assert!(matches!(u.answer(), Answered::Nothing), "{:?}", u.answer());
+    let options = offered(&u);
+    assert!(!options.is_empty(), "{}", u.text());
+    for id in &options {
+        let e = b.index.find(id).expect("an entry");
+        let calls = &b.index.entry(e).doc.calls;
+        assert!(
+            calls.iter().any(|c| c.0 == "alfa-2026"),
             "{id} is about {calls:?}"
         );
     }
