@@ -424,6 +424,10 @@ fn everyday_italian() {
         "{:?}",
         u.answer()
     );
+    // «Com'era (fatto) il bando…» asks what the call was, not how something is done.
+    let mut u = User::new(&b);
+    u.say("com'era fatto il bando del 2022?");
+    assert_eq!(direct(&u.answer()).map(|d| d.0), Some("faq:wa-2022"));
     // Employers asking about their staff never get the private citizen's entry.
     for q in [
         "vorrei fare un asilo aziendale, ci sono contributi?",
