@@ -911,6 +911,10 @@ fn a_fact_no_entry_states_is_not_answered_with_a_neighbour() {
         "{:?}",
         u.answer()
     );
+    // Which firms won is such a fact, however the question words it.
+    let mut u = User::new(&b);
+    u.say("Nel bando WECARE sul welfare aziendale quali imprese sono state premiate?");
+    assert!(matches!(u.answer(), Answered::Nothing), "{:?}", u.answer());
     let mut u = User::new(&b);
     u.say("Dove è stata pubblicata la graduatoria del bando WECARE per gli enti aggregatori?");
     assert_eq!(
