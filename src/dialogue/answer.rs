@@ -263,6 +263,7 @@ impl Engine<'_> {
         // reading is kept only when it finds one clear answer.
         let mut follows_up = carried;
         if follows_up.is_none()
+            && context_share(tx.lang) > 0.0
             && matches!(decision, Decision::Menu { .. })
             && let Some(c) = self.followed_up(tx, reading, session)
         {
