@@ -31,7 +31,7 @@ mod features;
 mod honest;
 mod per_call;
 
-use entries::{answer_call, audience_fits, defines, same_answer};
+use entries::{answer_call, audience_fits, defines, distinct_answers, same_answer};
 
 use features::Signs;
 pub use features::{Candidate, Choice, ND, NR, Pool};
@@ -258,16 +258,13 @@ fn decide_inner(
         if !ctx.named.is_empty() || targets.is_empty() {
             return Vec::new();
         }
-        let mut offered: Vec<usize> = Vec::new();
-        for w in weigh_all(&[]) {
-            if offered.len() == 3 {
-                break;
-            }
-            if w.coverage >= MIN_COVERAGE && !offered.iter().any(|&o| same_answer(ix, o, w.entry)) {
-                offered.push(w.entry);
-            }
-        }
-        offered
+        distinct_answers(
+            ix,
+            weigh_all(&[])
+                .iter()
+                .filter(|w| w.coverage >= MIN_COVERAGE)
+                .map(|w| w.entry),
+        )
     };
     let Some(top) = weighed.first().copied() else {
         return Decision::Nothing {
@@ -305,14 +302,7 @@ fn decide_inner(
         // A message naming a call that none of its entries answers still gets that call's
         // closest entries to choose from (`cosa vuol dire la sigla alfa?`), one per answer.
         if offered.is_empty() && !ctx.named.is_empty() {
-            for w in &weighed {
-                if offered.len() == 3 {
-                    break;
-                }
-                if !offered.iter().any(|&o| same_answer(ix, o, w.entry)) {
-                    offered.push(w.entry);
-                }
-            }
+            offered = distinct_answers(ix, weighed.iter().map(|w| w.entry));
         }
         return Decision::Nothing {
             suggestions: offered,

@@ -72,3 +72,20 @@ pub(super) fn says(ix: &SearchIndex, entry: usize, term: &crate::fold::Phrase) -
         }
     }
 }
+
+/// The first three of `entries` that answer different things (see [`same_answer`]).
+pub(super) fn distinct_answers(
+    ix: &SearchIndex,
+    entries: impl IntoIterator<Item = usize>,
+) -> Vec<usize> {
+    let mut offered: Vec<usize> = Vec::new();
+    for e in entries {
+        if offered.len() == 3 {
+            break;
+        }
+        if !offered.iter().any(|&o| same_answer(ix, o, e)) {
+            offered.push(e);
+        }
+    }
+    offered
+}
