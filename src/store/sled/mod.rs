@@ -149,14 +149,38 @@ impl Flusher {
     }
 }
 
+/// How long opening waits for the database's lock to be let go.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Opens sled in `dir`, waiting up to [`LOCK_WAIT`] while its file lock is held. A store
+/// just dropped in this process (a backup's, a test's) lets the lock go only when sled's
+/// last I/O job ends, and a restarted service may start while the old process is still
+/// exiting; a lock held longer is another process, reported as it is.
+fn open_waiting(dir: &Path, cache_mb: u64) -> Result<sled::Db, sled::Error> {
+    let started = std::time::Instant::now();
+    loop {
+        match sled::Config::new()
+            .path(dir)
+            .cache_capacity(cache_mb * 1024 * 1024)
+            .open()
+        {
+            // sled reports a held lock as an I/O error of kind `Other` with this text.
+            Err(sled::Error::Io(e))
+                if e.to_string().starts_with("could not acquire lock")
+                    && started.elapsed() < LOCK_WAIT =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
 impl SledStore {
     /// Opens (or creates) the database in `dir`, private to this account.
     pub fn open(dir: &Path, cache_mb: u64) -> Result<SledStore, StoreError> {
         files::make_private(dir)?;
-        let db = sled::Config::new()
-            .path(dir)
-            .cache_capacity(cache_mb * 1024 * 1024)
-            .open()?;
+        let db = open_waiting(dir, cache_mb)?;
         let key_file = dir.join("keys");
         let new_keys = !key_file.exists();
         let keys = KeyFile::open(&key_file)?;
@@ -463,6 +487,36 @@ mod tests {
         assert_eq!(flushes(&st), 2);
         st.flush_commits(0).await.unwrap();
         assert_eq!(flushes(&st), 3);
+    }
+
+    #[test]
+    fn a_lock_let_go_while_opening_is_waited_for_and_one_held_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let held = SledStore::open(dir.path(), 8).unwrap();
+        // Held for good: reported once the wait is over, as sled's own lock error.
+        let started = std::time::Instant::now();
+        let err = SledStore::open(dir.path(), 8)
+            .err()
+            .expect("the lock is held");
+        assert!(
+            started.elapsed() >= LOCK_WAIT,
+            "gave up after {:?}: {err:?}",
+            started.elapsed()
+        );
+        assert!(err.to_string().contains("lock"), "{err}");
+        // Let go while another open waits: that open succeeds.
+        let path = dir.path().to_path_buf();
+        let (ready, waiting) = std::sync::mpsc::channel();
+        let opener = std::thread::spawn(move || {
+            ready.send(()).unwrap();
+            SledStore::open(&path, 8).map(|_| ())
+        });
+        waiting.recv().unwrap();
+        drop(held);
+        opener
+            .join()
+            .unwrap()
+            .expect("opened once the lock was let go");
     }
 
     #[test]
