@@ -28,8 +28,9 @@
 //! ignored; the batch manifest of a transaction relies on exactly this ("This data may
 //! only be read if at least this future location is stable", `LogRead::BatchManifest`).
 //! sled's own crash test (`tests/test_crash_recovery.rs`, `verify`) asserts this for
-//! plain inserts: a single thread writes keys in order and, after a kill at a random
-//! moment, what is recovered must be a contiguous run of them. Steps 2–4 happen in one
+//! plain inserts: a single thread writes keys in order and, after the process exits at a
+//! random moment (`spawn_killah`), what is recovered must be a contiguous run of them
+//! (a machine that loses power relies on the tail checks above). Steps 2–4 happen in one
 //! thread, one after the other, so their LSNs grow in that order, and then:
 //! - no record recovered: no apply of it was either (they come after it): nothing of
 //!   the commit happened;
@@ -42,15 +43,18 @@
 //!   the record and flushes.
 //!
 //! The durability flush then works as before: once it completed, the removal is on disk,
-//! so every apply is. Caveats, sled's own and not this design's: values too large for a
-//! log message (over a quarter of a 512 KiB segment) go to blob files that sled does not
-//! fsync, and a blob missing at recovery is skipped (`LogRead::DanglingBlob`), not a
-//! tear; this concerns sled transactions just as much, and a commit's pages are far
-//! below that size.
+//! so every apply is. A caveat, sled's own and not this design's: a log message larger
+//! than a quarter of a segment (128 KiB) goes to a blob file written without an fsync of
+//! its own (`pagecache/blob_io.rs`, `write_blob`), and a blob missing at recovery is
+//! skipped (`LogRead::DanglingBlob`), not a tear; that concerns sled transactions just as
+//! much.
 //!
-//! An error from sled in step 3 or 4 leaves the record in place; sled's I/O errors are
-//! sticky (every later operation fails with them), so nothing reads the half-applied
-//! trees before a restart, whose replay completes the commit.
+//! An error from sled in step 3 or 4 leaves the record in place and the trees perhaps
+//! half-written: the store then refuses every later commit (`halted`, an error that says
+//! to restart), so that no check ever reads that state, and the replay at the next start
+//! completes the commit. (A failed log write already makes sled fail every later write:
+//! `Log::reserve` returns its `global_error`; this covers the other errors too, such as
+//! a page that could not be read.)
 //!
 //! **Order among writers.** A commit's check and its writes are no longer one sled
 //! operation, so anything that writes a tree a commit touches, between the two, would be
@@ -81,6 +85,7 @@
 //! another version wrote, which then stops the opening with an error naming the record.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
 
 use super::SledStore;
 use super::ops::{TREES, TreeId};
@@ -244,14 +249,23 @@ impl SledStore {
     /// Writes a checked commit: its record, its writes, the record's removal (module
     /// documentation). The caller holds [`SledStore::writing`].
     pub(super) fn journalled(&self, writes: &Writes) -> Result<(), StoreError> {
+        if self.halted.load(Ordering::SeqCst) {
+            return Err(StoreError::Backend(
+                "an earlier commit failed half-way: restart to complete it from the journal".into(),
+            ));
+        }
         if writes.is_empty() {
             return Ok(());
         }
         let key = self.db.generate_id()?.to_be_bytes();
         self.wal.insert(key, encode(writes))?;
-        self.apply_writes(writes)?;
-        self.wal.remove(key)?;
-        Ok(())
+        let done = self
+            .apply_writes(writes)
+            .and_then(|()| Ok(self.wal.remove(key).map(drop)?));
+        if done.is_err() {
+            self.halted.store(true, Ordering::SeqCst);
+        }
+        done
     }
 
     fn apply_writes(&self, writes: &Writes) -> Result<(), StoreError> {

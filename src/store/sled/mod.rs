@@ -44,7 +44,7 @@ mod tickets;
 mod watches;
 
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLockReadGuard};
 
 use async_trait::async_trait;
@@ -95,6 +95,9 @@ pub struct SledStore {
     /// Commits written but not yet known applied ([`journal`]); empty but across a crash.
     wal: sled::Tree,
     flusher: Arc<Flusher>,
+    /// Set when a commit failed between its journal record and the record's removal:
+    /// later commits are refused until a restart replays it ([`journal`]).
+    halted: Arc<AtomicBool>,
     keys: Arc<dyn KeyStore>,
     /// Seals records that belong to no user.
     system: DataKey,
@@ -244,6 +247,7 @@ impl SledStore {
             wal: db.open_tree(journal::TREE)?,
             db,
             flusher: Arc::default(),
+            halted: Arc::default(),
             journal: None,
         };
         // Before anything else reads or writes the trees.
