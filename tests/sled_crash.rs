@@ -7,8 +7,8 @@
 //! its writes take a while), so that sled writes its log buffers on its own, when one
 //! fills and every 500 ms from its background thread, at any point of a commit (not
 //! only between commits, where a flush after each commit would), and kills it with
-//! SIGKILL after a
-//! while: what reached the file is what sled's last buffer writes put there. The parent
+//! SIGKILL after a while: what reached the file is what sled's last buffer writes put
+//! there. The parent
 //! first looks into the database as it was left (how many journal records a commit cut
 //! short left), then opens it as the bot would and checks that every commit is either
 //! wholly there or wholly absent, and that those there are a prefix of those made (one

@@ -42,6 +42,9 @@
 //!   a final value or removes it, so applying twice is applying once; then it removes
 //!   the record and flushes.
 //!
+//! `tests/sled_crash.rs` kills a committing child process at several moments and finds
+//! a record left, and every commit whole or absent, at each reopening.
+//!
 //! The durability flush then works as before: once it completed, the removal is on disk,
 //! so every apply is. A caveat, sled's own and not this design's: a log message larger
 //! than a quarter of a segment (128 KiB) goes to a blob file written without an fsync of
