@@ -4,10 +4,10 @@
 //! update's id and the outgoing messages.
 //!
 //! A [`Commit`] is plain data describing *what* changes, built without reading the store;
-//! each backend applies it whole or not at all ([`Committer::commit`]): sled in one
-//! transaction over its trees, a SQL backend in one transaction. Whatever a change must
-//! read (the old subscription, the ticket a message is about) the backend reads while
-//! applying it.
+//! each backend applies it whole or not at all ([`Committer::commit`]): sled as one
+//! journal record applied to its trees (replayed at open if a crash cut it short), a SQL
+//! backend in one transaction. Whatever a change must read (the old subscription, the
+//! ticket a message is about) the backend reads while applying it.
 
 use async_trait::async_trait;
 use jiff::Timestamp;

@@ -1,11 +1,12 @@
 //! Applying a [`Commit`] to sled: its changes are first resolved into key-level
-//! operations (scans and encoding happen here: a transactional tree cannot scan, and the
-//! transaction's closure may run more than once), then applied in one transaction over
-//! the trees involved, whole or not at all.
+//! operations (scans and encoding happen here, outside the commits' mutex), then, under
+//! [`SledStore::writing`], checked against the trees and turned into key-level writes
+//! ([`SledStore::check`]) that are written as one journal record and applied
+//! ([`super::journal`]): whole or not at all, across a crash too.
 
 use async_trait::async_trait;
 use jiff::Timestamp;
-use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
+use sled::IVec;
 
 use super::SledStore;
 use super::outbox::entry_key;
@@ -14,11 +15,8 @@ use super::tickets::{join, message_key, number_key, split};
 use crate::store::commit::{Change, Commit, CommitError, Committer};
 use crate::store::{StoreError, Ticket, UserId};
 
-use super::ops::{ALL, Op, TREES, TreeId};
-
-fn abort<T>() -> Result<T, ConflictableTransactionError<()>> {
-    Err(ConflictableTransactionError::Abort(()))
-}
+use super::journal::Writes;
+use super::ops::{Op, TreeId};
 
 impl SledStore {
     pub(super) fn tree(&self, id: TreeId) -> &sled::Tree {
@@ -42,7 +40,7 @@ impl SledStore {
     }
 
     /// The key-level operations of `c`, in order, and the users it erases.
-    fn resolve(&self, c: &Commit) -> Result<(Vec<Op>, Vec<UserId>), StoreError> {
+    pub(super) fn resolve(&self, c: &Commit) -> Result<(Vec<Op>, Vec<UserId>), StoreError> {
         let mut ops = Vec::new();
         let mut erased = Vec::new();
         for change in &c.changes {
@@ -115,151 +113,115 @@ impl SledStore {
         Ok((ops, erased))
     }
 
-    /// Applies key-level operations and outbox changes in one transaction.
-    pub(super) fn apply(
+    /// What `key` of `tree` holds for a commit being checked: its own earlier writes
+    /// first, as a transaction reads.
+    fn read(&self, w: &Writes, tree: TreeId, key: &[u8]) -> Result<Option<IVec>, StoreError> {
+        Ok(match w.get(tree, key) {
+            Some(v) => v.map(IVec::from),
+            None => self.tree(tree).get(key)?,
+        })
+    }
+
+    /// Checks a commit's expectations and resolves its operations and outbox changes into
+    /// key-level writes, in order, each reading what the earlier ones wrote: the check of
+    /// the transaction this replaces, with the same conflicts. The caller holds
+    /// [`SledStore::writing`], so nothing else writes these trees until the writes are
+    /// applied ([`super::journal`]).
+    pub(super) fn check(
         &self,
         ops: &[Op],
         send: &[(Vec<u8>, Vec<u8>)],
         done: Option<(&[u8], &[u8])>,
-    ) -> Result<(), CommitError> {
-        // Only the trees this commit touches take part: a transaction's cost grows with
-        // its trees. `slot[tree]` is a tree's place in the transaction.
-        let mut used = [false; TREES];
-        used[TreeId::Outbox.index()] = !send.is_empty() || done.is_some();
+    ) -> Result<Writes, CommitError> {
+        let mut w = Writes::default();
         for op in ops {
             match op {
-                Op::Put(t, ..) | Op::Remove(t, _) | Op::Expect(t, ..) => used[t.index()] = true,
-                Op::QueueReminder { .. } => {
-                    used[TreeId::ReminderQueue.index()] = true;
-                    used[TreeId::RemindersDone.index()] = true;
+                Op::Put(id, k, v) => w.put(*id, k.clone(), v.clone()),
+                Op::Remove(id, k) => w.remove(*id, k.clone()),
+                Op::QueueReminder {
+                    key,
+                    identity,
+                    value,
+                } => {
+                    if self.read(&w, TreeId::RemindersDone, identity)?.is_none()
+                        && self.read(&w, TreeId::ReminderQueue, key)?.is_none()
+                    {
+                        w.put(TreeId::ReminderQueue, key.clone(), value.clone());
+                    }
                 }
-                Op::ExpectTicket(..) => used[TreeId::Tickets.index()] = true,
-                Op::ExpectProfile(..) => used[TreeId::Profiles.index()] = true,
-                Op::ExpectWatch(..) => used[TreeId::Watches.index()] = true,
-                Op::TicketPosted { .. } => {
-                    used[TreeId::Tickets.index()] = true;
-                    used[TreeId::TicketMessages.index()] = true;
+                Op::Expect(id, k, v) => {
+                    if self.read(&w, *id, k)?.as_deref() != v.as_deref() {
+                        return Err(CommitError::Conflict);
+                    }
                 }
-                Op::Session { .. } => used[TreeId::Sessions.index()] = true,
-            }
-        }
-        let mut slot = [usize::MAX; TREES];
-        let mut trees: Vec<&sled::Tree> = Vec::with_capacity(TREES);
-        for (i, id) in ALL.iter().enumerate() {
-            debug_assert_eq!(id.index(), i);
-            if used[i] {
-                slot[i] = trees.len();
-                trees.push(self.tree(*id));
-            }
-        }
-        if trees.is_empty() {
-            return Ok(());
-        }
-        let r = trees.as_slice().transaction(|t| {
-            let tree = |id: TreeId| &t[slot[id.index()]];
-            for op in ops {
-                match op {
-                    Op::Put(id, k, v) => {
-                        tree(*id).insert(k.as_slice(), v.as_slice())?;
+                Op::ExpectTicket(n, expect) => {
+                    let now = self.read(&w, TreeId::Tickets, &number_key(*n))?;
+                    let now: Option<Ticket> = now.and_then(|v| self.decode_ticket(&v));
+                    if now.as_ref() != expect.as_deref() {
+                        return Err(CommitError::Conflict);
                     }
-                    Op::Remove(id, k) => {
-                        tree(*id).remove(k.as_slice())?;
+                }
+                Op::ExpectProfile(key, expect) => {
+                    let now = self.read(&w, TreeId::Profiles, key)?;
+                    let now = now.and_then(|v| self.open_profile(&v));
+                    if now.as_ref() != expect.as_deref() {
+                        return Err(CommitError::Conflict);
                     }
-                    Op::QueueReminder {
-                        key,
-                        identity,
-                        value,
-                    } => {
-                        let q = tree(TreeId::ReminderQueue);
-                        let d = tree(TreeId::RemindersDone);
-                        if d.get(identity.as_slice())?.is_none() && q.get(key.as_slice())?.is_none()
-                        {
-                            q.insert(key.as_slice(), value.as_slice())?;
-                        }
+                }
+                Op::ExpectWatch(key, expect) => {
+                    let now = self.read(&w, TreeId::Watches, key)?;
+                    let now = now.and_then(|v| self.open_watch(&v));
+                    if now.as_ref() != expect.as_deref() {
+                        return Err(CommitError::Conflict);
                     }
-                    Op::Expect(id, k, v) => {
-                        if tree(*id).get(k.as_slice())?.as_deref() != v.as_deref() {
-                            return abort();
-                        }
+                }
+                Op::TicketPosted {
+                    number,
+                    chat,
+                    message,
+                } => {
+                    w.put(
+                        TreeId::TicketMessages,
+                        message_key(*chat, *message).to_vec(),
+                        number_key(*number).to_vec(),
+                    );
+                    let old = self.read(&w, TreeId::Tickets, &number_key(*number))?;
+                    // Only the staff's side changes: the user's stays sealed as is.
+                    if let Some((mut staff, sealed)) = old.as_deref().and_then(split)
+                        && staff.message.is_none()
+                    {
+                        staff.message = Some(*message);
+                        let v = join(&staff, sealed).map_err(|_| CommitError::Conflict)?;
+                        w.put(TreeId::Tickets, number_key(*number).to_vec(), v);
                     }
-                    Op::ExpectTicket(n, expect) => {
-                        let now = tree(TreeId::Tickets).get(number_key(*n))?;
-                        let now: Option<Ticket> = now.and_then(|v| self.decode_ticket(&v));
-                        if now.as_ref() != expect.as_deref() {
-                            return abort();
-                        }
+                }
+                Op::Session { key, expect, new } => {
+                    let stored = self.read(&w, TreeId::Sessions, key)?;
+                    let at = stored
+                        .as_deref()
+                        .map(|v| header(v).map_or(0, |(rev, _)| rev));
+                    if at != *expect {
+                        return Err(CommitError::Conflict);
                     }
-                    Op::ExpectProfile(key, expect) => {
-                        let now = tree(TreeId::Profiles).get(key.as_slice())?;
-                        let now = now.and_then(|v| self.open_profile(&v));
-                        if now.as_ref() != expect.as_deref() {
-                            return abort();
+                    match new {
+                        Some((touched, bytes)) => {
+                            let rev = crate::store::Revision(at).next();
+                            w.put(TreeId::Sessions, key.clone(), encode(rev, *touched, bytes));
                         }
-                    }
-                    Op::ExpectWatch(key, expect) => {
-                        let now = tree(TreeId::Watches).get(key.as_slice())?;
-                        let now = now.and_then(|v| self.open_watch(&v));
-                        if now.as_ref() != expect.as_deref() {
-                            return abort();
-                        }
-                    }
-                    Op::TicketPosted {
-                        number,
-                        chat,
-                        message,
-                    } => {
-                        tree(TreeId::TicketMessages)
-                            .insert(message_key(*chat, *message), number_key(*number).to_vec())?;
-                        let tickets = tree(TreeId::Tickets);
-                        let old = tickets.get(number_key(*number))?;
-                        // Only the staff's side changes: the user's stays sealed as is.
-                        if let Some((mut staff, sealed)) = old.as_deref().and_then(split)
-                            && staff.message.is_none()
-                        {
-                            staff.message = Some(*message);
-                            let v = join(&staff, sealed)
-                                .map_err(|_| ConflictableTransactionError::Abort(()))?;
-                            tickets.insert(number_key(*number).to_vec(), v)?;
-                        }
-                    }
-                    Op::Session { key, expect, new } => {
-                        let s = tree(TreeId::Sessions);
-                        let stored = s.get(key)?;
-                        let at = stored
-                            .as_deref()
-                            .map(|v| header(v).map_or(0, |(rev, _)| rev));
-                        if at != *expect {
-                            return abort();
-                        }
-                        match new {
-                            Some((touched, bytes)) => {
-                                let rev = crate::store::Revision(at).next();
-                                s.insert(key.as_slice(), encode(rev, *touched, bytes))?;
-                            }
-                            None => {
-                                s.remove(key.as_slice())?;
-                            }
-                        }
+                        None => w.remove(TreeId::Sessions, key.clone()),
                     }
                 }
             }
-            if let Some(o) = used[TreeId::Outbox.index()].then(|| tree(TreeId::Outbox)) {
-                if let Some((key, raw)) = done
-                    && o.get(key)?.as_deref() == Some(raw)
-                {
-                    o.remove(key)?;
-                }
-                for (k, v) in send {
-                    o.insert(k.as_slice(), v.as_slice())?;
-                }
-            }
-            Ok(())
-        });
-        match r {
-            Ok(()) => Ok(()),
-            Err(TransactionError::Abort(())) => Err(CommitError::Conflict),
-            Err(TransactionError::Storage(e)) => Err(e.into()),
         }
+        if let Some((key, raw)) = done
+            && self.read(&w, TreeId::Outbox, key)?.as_deref() == Some(raw)
+        {
+            w.remove(TreeId::Outbox, key.to_vec());
+        }
+        for (k, v) in send {
+            w.put(TreeId::Outbox, k.clone(), v.clone());
+        }
+        Ok(w)
     }
 }
 
@@ -279,14 +241,17 @@ impl Committer for SledStore {
             .map(|d| (d.key.as_slice(), d.raw.as_slice()));
         if let (true, true, Some((key, raw))) = (ops.is_empty(), send.is_empty(), done) {
             // Only an entry's removal (a delivery with nothing following from it): one
-            // compare-and-swap, not a transaction, which costs sled two writes of its log
-            // buffer. As in the transaction, an entry no longer as claimed is left alone.
+            // compare-and-swap, not a journal record (three writes). As in
+            // [`SledStore::check`], an entry no longer as claimed is left alone.
             let _ = self.numbered(false, || {
                 self.outbox.compare_and_swap(key, Some(raw), None::<&[u8]>)
             })?;
             return Ok(());
         }
-        self.numbered(!send.is_empty(), || self.apply(&ops, &send, done))?;
+        self.numbered(!send.is_empty(), || -> Result<(), CommitError> {
+            let writes = self.check(&ops, &send, done)?;
+            Ok(self.journalled(&writes)?)
+        })?;
         // The records are gone; their old versions in sled's log become noise now.
         for user in erased {
             self.shred(user)?;

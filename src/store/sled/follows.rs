@@ -537,7 +537,6 @@ impl FollowStore for SledStore {
     }
 
     async fn recover_reminders(&self) -> Result<usize, StoreError> {
-        let _w = self.writing();
         let mut n = 0;
         for item in self.reminder_queue.iter() {
             let (k, v) = item?;
@@ -545,10 +544,12 @@ impl FollowStore for SledStore {
                 continue;
             };
             if q.lease_until.take().is_some()
-                && self
-                    .reminder_queue
-                    .compare_and_swap(&k, Some(&v), Some(self.seal_queued(&q)?))?
-                    .is_ok()
+                && self.cas(
+                    &self.reminder_queue,
+                    &k,
+                    Some(&v),
+                    Some(self.seal_queued(&q)?),
+                )?
             {
                 n += 1;
             }

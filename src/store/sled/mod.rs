@@ -4,7 +4,8 @@
 //! Trees: `sessions` (user → revision ‖ touched ‖ bytes), `questions` (time ‖ id →
 //! entry) and `question_askers` ([`questions`]), `subscriptions`, `reminder_queue`, `reminders_done` ([`follows`]), `tickets`,
 //! `ticket_messages`, `user_tickets`, `ticket_counter` ([`tickets`]), `outbox`
-//! ([`outbox`]), `watches` ([`watches`]), `profiles` ([`profiles`]), `faq_drafts` ([`drafts`]) and `applied_updates`. Keys that sort by time or id are big-endian, with
+//! ([`outbox`]), `watches` ([`watches`]), `profiles` ([`profiles`]), `faq_drafts` ([`drafts`]), `applied_updates`, and `journal` (commits written but not yet
+//! known applied, [`journal`]). Keys that sort by time or id are big-endian, with
 //! the sign bit flipped for signed ids so negative (group) ids sort first.
 //!
 //! **Erasure is real on disk** by crypto-shredding ([`crate::store::shred`]): every value
@@ -19,15 +20,20 @@
 //! ([`crate::store::erasures`]), so that restoring an older backup erases them again.
 //!
 //! One process opens the database once and shares the handle (sled's lock is
-//! exclusive). Changes are applied by [`commit`] in one transaction, then made durable by
-//! a flush before anything is sent: sled otherwise writes to disk in the background every
-//! 500 ms. The directory is private ([`crate::store::files`]).
+//! exclusive). Changes are applied by [`commit`] as one journal record and plain writes
+//! ([`journal`]: whole or not at all, across a crash too, by a replay at open), then made
+//! durable by a flush before anything is sent: sled otherwise writes to disk in the
+//! background every 500 ms. Every write, a commit's or not, holds one mutex
+//! ([`SledStore::writing`]), so a commit's check sees every earlier write and nothing
+//! lands between its check and its writes. The directory is private
+//! ([`crate::store::files`]).
 
 mod commit;
 mod drafts;
 mod dump;
 mod follows;
 mod instances;
+mod journal;
 mod migrate;
 mod ops;
 mod outbox;
@@ -38,8 +44,8 @@ mod tickets;
 mod watches;
 
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLockReadGuard};
 
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -86,7 +92,12 @@ pub struct SledStore {
     profiles: sled::Tree,
     /// FAQ drafts written by staff ([`drafts`]).
     drafts: sled::Tree,
+    /// Commits written but not yet known applied ([`journal`]); empty but across a crash.
+    wal: sled::Tree,
     flusher: Arc<Flusher>,
+    /// Set when a commit failed between its journal record and the record's removal:
+    /// later commits are refused until a restart replays it ([`journal`]).
+    halted: Arc<AtomicBool>,
     keys: Arc<dyn KeyStore>,
     /// Seals records that belong to no user.
     system: DataKey,
@@ -113,6 +124,8 @@ struct Flusher {
     started: AtomicU64,
     completed: AtomicU64,
     gate: std::sync::RwLock<()>,
+    /// Held by every write, a commit's or not, after `gate` ([`SledStore::writing`]).
+    serial: Mutex<()>,
     /// Commits that stored messages, numbered so far and known to be on disk.
     sending: AtomicU64,
     sending_durable: AtomicU64,
@@ -237,7 +250,7 @@ impl SledStore {
     }
 
     fn from_db(db: sled::Db, keys: Arc<dyn KeyStore>) -> Result<SledStore, StoreError> {
-        Ok(SledStore {
+        let st = SledStore {
             system: DataKey::derived(keys.secret(), b"system"),
             keys,
             sessions: db.open_tree("sessions")?,
@@ -255,10 +268,18 @@ impl SledStore {
             watches: db.open_tree("watches")?,
             profiles: db.open_tree("profiles")?,
             drafts: db.open_tree(drafts::TREE)?,
+            wal: db.open_tree(journal::TREE)?,
             db,
             flusher: Arc::default(),
+            halted: Arc::default(),
             journal: None,
-        })
+        };
+        // Before anything else reads or writes the trees.
+        let n = st.replay()?;
+        if n > 0 {
+            tracing::warn!("applied {n} commit(s) a crash had left half-written");
+        }
+        Ok(st)
     }
 
     /// The pseudonym that stands for `user` in keys.
@@ -365,14 +386,23 @@ impl SledStore {
         Ok(())
     }
 
-    /// Held by every write that is not a commit, for its duration: a snapshot
-    /// ([`SledStore::quiet`]) waits for it and holds it off.
-    pub(super) fn writing(&self) -> std::sync::RwLockReadGuard<'_, ()> {
-        self.flusher.gate.read().unwrap_or_else(|e| e.into_inner())
+    /// Held by every write, a commit's or not, for its duration (one write or one small
+    /// transaction, never a scan): a snapshot ([`SledStore::quiet`]) waits for it and
+    /// holds it off, and writes take turns, so that nothing lands between a commit's
+    /// check and its writes ([`journal`], "Order among writers").
+    pub(super) fn writing(&self) -> Writing<'_> {
+        let f = &self.flusher;
+        // Always the gate first, then the mutex: the order every holder takes them in.
+        let gate = f.gate.read().unwrap_or_else(|e| e.into_inner());
+        let serial = f.serial.lock().unwrap_or_else(|e| e.into_inner());
+        Writing {
+            _gate: gate,
+            _serial: serial,
+        }
     }
 
     /// A compare-and-swap under [`SledStore::writing`] (for scans that write here and
-    /// there: the gate is held for each write, not for the scan). True if it swapped.
+    /// there: the guard is held for each write, not for the scan). True if it swapped.
     pub(super) fn cas(
         &self,
         tree: &sled::Tree,
@@ -393,7 +423,7 @@ impl SledStore {
     /// stores messages.
     fn numbered<T>(&self, sends: bool, apply: impl FnOnce() -> T) -> T {
         let f = &self.flusher;
-        let _one = f.gate.read().unwrap_or_else(|e| e.into_inner());
+        let _one = self.writing();
         if sends {
             f.sending.fetch_add(1, Ordering::SeqCst);
         } else {
@@ -403,6 +433,12 @@ impl SledStore {
     }
 }
 
+/// See [`SledStore::writing`].
+pub(super) struct Writing<'a> {
+    _gate: RwLockReadGuard<'a, ()>,
+    _serial: MutexGuard<'a, ()>,
+}
+
 #[async_trait]
 impl crate::store::UpdateLog for SledStore {
     async fn is_applied(&self, id: u32) -> Result<bool, StoreError> {
@@ -410,7 +446,6 @@ impl crate::store::UpdateLog for SledStore {
     }
 
     async fn forget_updates(&self, cutoff: Timestamp) -> Result<usize, StoreError> {
-        let _w = self.writing();
         let mut n = 0;
         for item in self.applied.iter() {
             let (k, v) = item?;
@@ -419,8 +454,7 @@ impl crate::store::UpdateLog for SledStore {
                 .try_into()
                 .map(i64::from_be_bytes)
                 .unwrap_or(i64::MIN);
-            if at < cutoff.as_second() {
-                self.applied.remove(k)?;
+            if at < cutoff.as_second() && self.cas(&self.applied, &k, Some(&v), None)? {
                 n += 1;
             }
         }

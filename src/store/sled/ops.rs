@@ -7,7 +7,8 @@ use jiff::Timestamp;
 
 use crate::store::Ticket;
 
-/// The trees a commit may touch.
+/// The trees a commit may touch. A tree's index is written in journal records
+/// ([`super::journal`]): add new trees at the end, never reorder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum TreeId {
     Sessions,
@@ -51,9 +52,14 @@ impl TreeId {
     pub(super) fn index(self) -> usize {
         self as usize
     }
+
+    pub(super) fn from_index(i: usize) -> Option<TreeId> {
+        ALL.get(i).copied()
+    }
 }
 
-/// One key-level change inside a transaction.
+/// One key-level change of a commit, checked and resolved into writes by
+/// [`super::SledStore::check`].
 #[derive(Debug, Clone, PartialEq)]
 pub(super) enum Op {
     Put(TreeId, Vec<u8>, Vec<u8>),

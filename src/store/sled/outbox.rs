@@ -234,7 +234,6 @@ impl OutboxStore for SledStore {
     /// Releases every claim not held by `owner` (claims of a process that stopped).
     /// Only for backends where one process owns the database. Returns how many.
     async fn outbox_recover(&self, owner: Owner) -> Result<usize, StoreError> {
-        let _w = self.writing();
         let mut n = 0;
         for item in self.outbox.iter() {
             let (k, v) = item?;
@@ -243,12 +242,7 @@ impl OutboxStore for SledStore {
             };
             if h.claim.is_some_and(|c| c.owner != owner) {
                 h.claim = None;
-                let new = h.write(&v);
-                if self
-                    .outbox
-                    .compare_and_swap(&k, Some(&v), Some(new))?
-                    .is_ok()
-                {
+                if self.cas(&self.outbox, &k, Some(&v), Some(h.write(&v)))? {
                     n += 1;
                 }
             }

@@ -65,11 +65,12 @@ impl QuestionLog for SledStore {
     }
 
     async fn purge_questions(&self, before: Timestamp) -> Result<usize, StoreError> {
-        let _w = self.writing();
         let mut n = 0;
         let cut = time_key(before);
+        // The guard for each removal, not for the scan: commits go on meanwhile.
         for item in self.questions.range(..cut) {
             let (k, _) = item?;
+            let _w = self.writing();
             self.questions.remove(k)?;
             n += 1;
         }
@@ -78,6 +79,7 @@ impl QuestionLog for SledStore {
             if k.get(PSEUDONYM..PSEUDONYM + 8)
                 .is_some_and(|t| t < &cut[..])
             {
+                let _w = self.writing();
                 self.question_askers.remove(k)?;
             }
         }

@@ -63,18 +63,12 @@ impl SessionStore for SledStore {
     }
 
     async fn expire_sessions(&self, cutoff: Timestamp) -> Result<usize, StoreError> {
-        let _w = self.writing();
         let mut n = 0;
         for item in self.sessions.iter() {
             let (k, v) = item?;
             let touched = header(&v).map_or(Timestamp::UNIX_EPOCH, |(_, t)| t);
             // Compare-and-swap: a session touched meanwhile is kept.
-            if touched < cutoff
-                && self
-                    .sessions
-                    .compare_and_swap(&k, Some(&v), None as Option<&[u8]>)?
-                    .is_ok()
-            {
+            if touched < cutoff && self.cas(&self.sessions, &k, Some(&v), None)? {
                 n += 1;
             }
         }
