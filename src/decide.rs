@@ -146,6 +146,11 @@ const KIND_MISMATCH: f32 = 0.88;
 /// An entry written for the asker's audience; an entry of calls the asker cannot apply to.
 const AUDIENCE_MATCH: f32 = 1.1;
 const NOT_FOR_ASKER: f32 = 0.7;
+/// A FAQ that speaks to the kind of applicant the asker said they are (`askers`: a large
+/// firm asking «possiamo partecipare?» is asking what the large firms' entry says); one
+/// that speaks to other kinds only (a small firm does not ask the large firms' rule).
+const ASKER_MATCH: f32 = 1.15;
+const ASKER_OTHER: f32 = 0.85;
 
 /// A hit as weighed in context.
 #[derive(Debug, Clone, Copy)]
@@ -532,6 +537,17 @@ fn weigh(
     } else if shut_out {
         signs.not_for_asker = true;
         factor *= NOT_FOR_ASKER;
+    }
+    if let Some(kind) = ctx.applicant
+        && !doc.askers.is_empty()
+    {
+        if doc.askers.contains(&kind) {
+            signs.audience_match = true;
+            factor *= ASKER_MATCH;
+        } else {
+            signs.not_for_asker = true;
+            factor *= ASKER_OTHER;
+        }
     }
     if targets.is_empty() {
         let statuses: Vec<CallStatus> = doc

@@ -50,7 +50,7 @@ use tantivy::schema::{
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
 
-use crate::knowledge::{Audience, CallId, Knowledge};
+use crate::knowledge::{Applicant, Audience, CallId, Knowledge};
 use analysis::{all_words_analyzer, tokens, tokens_at};
 
 /// The longest question searched; longer text is cut (the engine says so).
@@ -116,6 +116,8 @@ pub struct Doc {
     pub calls: Vec<CallId>,
     /// Who the entry is written for (`None`: anyone).
     pub audience: Option<Audience>,
+    /// The kinds of applicant a FAQ speaks to (empty: any).
+    pub askers: Vec<Applicant>,
     pub title: String,
     /// Other phrasings of the title (FAQ alternatives, call keywords).
     pub alt: String,
@@ -255,6 +257,7 @@ impl SearchIndex {
                 call: Some(c.id.clone()),
                 calls: vec![c.id.clone()],
                 audience: None,
+                askers: Vec::new(),
                 title: format!("{} – {}", c.title, c.short),
                 alt: format!("{} {}", c.programme, c.keywords.join(" ")),
                 body,
@@ -267,6 +270,7 @@ impl SearchIndex {
                     call: Some(c.id.clone()),
                     calls: vec![c.id.clone()],
                     audience: None,
+                    askers: Vec::new(),
                     title: s.title.clone(),
                     alt: c.short.clone(),
                     body: s.text.clone(),
@@ -281,6 +285,7 @@ impl SearchIndex {
                 call: f.calls.first().cloned(),
                 calls: f.calls.clone(),
                 audience: f.audience,
+                askers: f.askers.clone(),
                 title: f.question.clone(),
                 alt: f.alternatives.join("\n"),
                 body: f.answer.clone(),
@@ -295,6 +300,7 @@ impl SearchIndex {
                     call: Some(d.call.clone()),
                     calls: vec![d.call.clone()],
                     audience: None,
+                    askers: Vec::new(),
                     title: p.heading.clone().unwrap_or_default(),
                     alt: d.title.clone(),
                     body: p.text.clone(),

@@ -388,6 +388,58 @@ fn self_descriptions_are_read_and_the_check_starts_prefilled() {
     assert!(!u.answer().ranked().is_empty(), "{:?}", u.answer());
 }
 
+/// Entries that speak to a kind of applicant (`askers` in the pack) are found first by
+/// askers who said they are of that kind, and later by askers of another kind.
+#[test]
+fn an_entry_for_the_askers_kind_answers_them() {
+    let b = brain();
+    for (text, entry) in [
+        (
+            "Siamo un ente bilaterale del commercio di Alessandria: possiamo entrare nel Piano A.L.Fa.?",
+            "faq:alfa-enti-aggregatori",
+        ),
+        (
+            "Siamo un gruppo industriale di Ivrea con 800 addetti, possiamo partecipare ad A.L.Fa.?",
+            "faq:alfa-grandi-imprese",
+        ),
+        // Without the entry's `askers`, a menu of three.
+        (
+            "Rappresento un sindacato di Asti: possiamo far parte di un progetto A.L.Fa.?",
+            "faq:alfa-enti-aggregatori",
+        ),
+    ] {
+        let mut u = User::new(&b);
+        u.say(text);
+        let a = u.answer();
+        assert_eq!(direct(&a).map(|d| d.0), Some(entry), "{text}: {a:?}");
+    }
+    // A small firm asking whether it may go alone is not given the large firms' rule.
+    let mut u = User::new(&b);
+    u.say("Ho una ditta di infissi a Biella con 7 dipendenti: posso entrare nel Piano A.L.Fa. senza altre aziende?");
+    let a = u.answer();
+    assert_ne!(
+        direct(&a).map(|d| d.0),
+        Some("faq:alfa-grandi-imprese"),
+        "{a:?}"
+    );
+    assert_eq!(
+        a.ranked().first().copied(),
+        Some("faq:alfa-pmi-singola"),
+        "{a:?}"
+    );
+    // «Cosa sono gli enti aggregatori?» asks what they are: the asker did not say they are one.
+    let r = read(&b, "Cosa sono gli enti aggregatori?");
+    assert_eq!(r.profile.applicant, None, "{:?}", r.profile);
+    let r = read(&b, "Siamo un ente aggregatore: cosa possiamo fare?");
+    assert_eq!(r.profile.applicant, Some(Applicant::EnteAggregatore));
+    let mut u = User::new(&b);
+    u.say("Cosa sono gli enti aggregatori?");
+    assert_eq!(
+        direct(&u.answer()).map(|d| d.0),
+        Some("faq:gloss-ente-aggregatore")
+    );
+}
+
 #[test]
 fn the_profile_is_shown_and_erased() {
     let b = brain();

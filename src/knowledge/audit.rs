@@ -239,6 +239,7 @@ mod tests {
             id: id.into(),
             calls: calls.iter().map(|c| CallId((*c).into())).collect(),
             audience: None,
+            askers: Vec::new(),
             question: String::new(),
             alternatives: Vec::new(),
             answer: answer.into(),

@@ -430,6 +430,7 @@ fn merge_lexicon(mut it: Lexicon, en: Lexicon) -> Lexicon {
     it.value_cues.extend(en.value_cues);
     it.cofinancing_cues.extend(en.cofinancing_cues);
     it.self_cues.extend(en.self_cues);
+    it.not_self.extend(en.not_self);
     if !en.value_means.is_empty() {
         it.value_means = en.value_means;
     }

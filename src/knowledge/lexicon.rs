@@ -74,6 +74,9 @@ pub struct Lexicon {
     pub cofinancing_cues: Vec<Phrase>,
     /// Words after which the asker describes themselves (`siamo`, `la nostra`).
     pub self_cues: Vec<Phrase>,
+    /// Words that, right before a self cue, make it part of a question (`cosa sono gli
+    /// enti aggregatori?` asks what they are; the asker did not say they are one).
+    pub not_self: Vec<String>,
     /// What a project value and a co-financing share stand for in a question (the words
     /// search reads in place of the number).
     pub value_means: String,
@@ -125,6 +128,8 @@ struct RawWords {
     cofinancing: Vec<String>,
     #[serde(rename = "self", default)]
     self_cues: Vec<String>,
+    #[serde(default)]
+    not_self: Vec<String>,
     #[serde(default)]
     value_means: String,
     #[serde(default)]
@@ -247,6 +252,7 @@ pub(crate) fn load_lexicon(dir: &Path, errors: &mut Vec<KnowledgeError>) -> Lexi
                 lx.value_cues = phrases(&raw.words.value);
                 lx.cofinancing_cues = phrases(&raw.words.cofinancing);
                 lx.self_cues = phrases(&raw.words.self_cues);
+                lx.not_self = phrases(&raw.words.not_self).into_iter().flatten().collect();
                 lx.value_means = raw.words.value_means.clone();
                 lx.cofinancing_means = raw.words.cofinancing_means.clone();
                 lx.regions = raw

@@ -14,7 +14,9 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::files::{FileErrors, read, toml_files};
-use super::{Audience, CallId, Faq, Knowledge, KnowledgeError, KnowledgeErrors, SynonymGroup};
+use super::{
+    Applicant, Audience, CallId, Faq, Knowledge, KnowledgeError, KnowledgeErrors, SynonymGroup,
+};
 use calls::{RawCall, convert_call};
 
 #[derive(Deserialize)]
@@ -31,6 +33,8 @@ struct RawFaq {
     #[serde(default)]
     calls: Vec<Spanned<String>>,
     audience: Option<Audience>,
+    #[serde(default)]
+    askers: Vec<Applicant>,
     question: String,
     #[serde(default)]
     alternatives: Vec<String>,
@@ -172,6 +176,7 @@ pub fn load_dir_over(
                                 .map(|c| CallId(c.into_inner()))
                                 .collect(),
                             audience: f.audience,
+                            askers: f.askers,
                             question: f.question,
                             alternatives: f.alternatives,
                             answer: f.answer.into_inner(),

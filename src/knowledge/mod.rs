@@ -150,6 +150,10 @@ pub struct Faq {
     pub calls: Vec<CallId>,
     /// Who the entry is for; `None`: anyone.
     pub audience: Option<Audience>,
+    /// The kinds of applicant the entry speaks to (`Le grandi imprese possono…?`); empty:
+    /// any. An asker who said they are of such a kind finds it first, one who said they
+    /// are of another kind finds it later (see `decide`).
+    pub askers: Vec<Applicant>,
     pub question: String,
     pub alternatives: Vec<String>,
     pub answer: String,

@@ -46,6 +46,7 @@ mod tests {
             call: None,
             calls: vec![],
             audience: None,
+            askers: Vec::new(),
             title: title.into(),
             alt: String::new(),
             body: body.into(),

@@ -11,6 +11,7 @@ fn doc(id: &str, title: &str, body: &str) -> Doc {
         call: None,
         calls: Vec::new(),
         audience: None,
+        askers: Vec::new(),
         title: title.into(),
         alt: String::new(),
         body: body.into(),

@@ -176,10 +176,13 @@ pub fn read(lx: &Lexicon, words: &[String], amounts: &[Amount]) -> Found {
     // who is asking (`un privato cittadino può…?`).
     // A phrase that itself opens with «sono», «siamo»… (`sono un dipendente`) is said of
     // oneself too.
-    let described = |at: usize| {
-        near(words, &lx.self_cues, at.saturating_sub(6), at)
-            || lx.self_cues.iter().any(|c| words[at..].starts_with(c))
+    // A cue right after a question word is part of the question (`cosa sono gli enti
+    // aggregatori?`), not a description.
+    let self_cue_at = |i: usize| {
+        (i == 0 || !lx.not_self.contains(&words[i - 1]))
+            && lx.self_cues.iter().any(|c| words[i..].starts_with(c))
     };
+    let described = |at: usize| (at.saturating_sub(6)..=at).any(self_cue_at);
     let msg = &Said::new(words);
     let mut mentioned = None;
     if let Some((a, at, len)) = first_label(msg, &lx.applicants) {

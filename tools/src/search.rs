@@ -152,6 +152,7 @@ pub fn generated_corpus(vocab: &[String], n: usize, seed: u64) -> Vec<Doc> {
                 call: None,
                 calls: Vec::new(),
                 audience: None,
+                askers: Vec::new(),
                 title,
                 alt,
                 body,
