@@ -476,6 +476,24 @@ fn everyday_italian() {
         "{:?}",
         u.answer()
     );
+    // Words that only say how to answer (`in breve`, `esattamente`) leave the question as
+    // it was: one clear answer.
+    for (q, entry) in [
+        ("ok ma alfa cos'è, in breve?", "faq:alfa-cos-e"),
+        ("wecare esattamente cos'è?", "faq:wecare-cos-e"),
+    ] {
+        let mut u = User::new(&b);
+        u.say(q);
+        assert_eq!(direct(&u.answer()).map(|d| d.0), Some(entry), "{q}");
+    }
+    // An entry whose question opens with «Esiste un bando…» says what a call funds; it is
+    // not a definition held against a question that is not one.
+    let mut u = User::new(&b);
+    u.say("welfare 2023 x animali domestici?");
+    assert_eq!(
+        direct(&u.answer()).map(|d| d.0),
+        Some("faq:wa-2023-animali")
+    );
     // «Com'era (fatto) il bando…» asks what the call was, not how something is done.
     let mut u = User::new(&b);
     u.say("com'era fatto il bando del 2022?");
