@@ -382,6 +382,18 @@ fn self_descriptions_are_read_and_the_check_starts_prefilled() {
     u.press(correct);
     assert!(u.text().contains("Domanda 1 di"), "{}", u.text());
 
+    // A sentence that only gives the project's figures lends the question what they stand
+    // for (the project's value), not the rest of the description.
+    let mut u = User::new(&b);
+    u.say("Siamo 3 imprese artigiane del settore legno in Valsesia e abbiamo già studiato un progetto da 280.000 euro. È fattibile con A.L.Fa.?");
+    assert_eq!(
+        direct(&u.answer()).map(|d| d.0),
+        Some("faq:alfa-importo"),
+        "{:?}",
+        u.answer()
+    );
+    assert_eq!(u.session.profile.value, Some(280_000.0));
+
     // The other example of the issue gets options, never a bare "non ho trovato".
     let mut u = User::new(&b);
     u.say("Sono titolare di una piccola impresa edile a Novara con 12 dipendenti e vorrei offrire il nido ai figli dei dipendenti, c'è un bando?");

@@ -252,14 +252,36 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
             chosen.insert(0, parts[i - 1].0.as_str());
         }
         described = chosen.len() < parts.len();
+        // A sentence taken only for the project's figures (`Siamo 2 PMI del biellese e
+        // abbiamo pensato un progetto da 300.000 euro. Superiamo il limite?`) lends the
+        // question what the figures stand for, not the rest of its description.
+        let figures_only = |s: &str| {
+            if asking.contains(&s) || has_phrase(&read_part(s), cues.intent) {
+                return None;
+            }
+            let w = read_part(s);
+            let p = profile::read(lx, &w, &numbers::amounts(&w)).profile;
+            let mut means = Vec::new();
+            if p.value.is_some() {
+                means.push(lx.value_means.as_str());
+            }
+            if p.cofinancing.is_some() {
+                means.push(lx.cofinancing_means.as_str());
+            }
+            (!means.is_empty()).then(|| means.join(" "))
+        };
         chosen
             .iter()
-            .map(|s| match from_ask(s) {
-                Some(q) => {
+            .map(|s| match (figures_only(s), from_ask(s)) {
+                (Some(m), _) => {
+                    described = true;
+                    m
+                }
+                (None, Some(q)) => {
                     described = true;
                     q
                 }
-                None => s.to_string(),
+                (None, None) => s.to_string(),
             })
             .collect::<Vec<_>>()
             .join(" ")
@@ -529,7 +551,9 @@ mod tests {
             cues,
             "Sono il titolare di un'officina meccanica a Pinerolo con 9 dipendenti e un budget di 50.000 euro. È troppo?",
         );
-        assert!(r.query.starts_with("sono il titolare"), "{}", r.query);
+        // (through the figures it gives: the project's value, not the rest of it).
+        assert!(r.query.starts_with("importo del progetto"), "{}", r.query);
+        assert!(r.context.contains("titolare"), "{}", r.context);
     }
 
     #[test]
