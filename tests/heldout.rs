@@ -25,8 +25,8 @@ use sportello::dialogue::{Engine, Session, Settings};
 use sportello::text::Lang;
 
 /// CI's guard while issue 10's aims are not met: the held-out figures may not fall below
-/// what the bot reached at the end of the last round measured (right direct 0.70, wrong
-/// direct 0.068, hit@3 0.95, conversation turns 0.947 on 2026-12-02, tenth round), with a
+/// what the bot reached at the end of the last round measured (right direct 0.73, wrong
+/// direct 0.063, hit@3 0.96, conversation turns 0.947 on 2026-12-03, twelfth round), with a
 /// small margin.
 #[test]
 fn heldout_set_does_not_regress() {
@@ -46,16 +46,16 @@ fn heldout_set_does_not_regress() {
         "the held-out set has at least 100 questions"
     );
     assert!(
-        bot.right_direct() >= 0.67,
-        "right direct {:.3} < 0.67",
+        bot.right_direct() >= 0.71,
+        "right direct {:.3} < 0.71",
         bot.right_direct()
     );
     assert!(
-        bot.wrong_direct() <= 0.075,
-        "wrong direct {:.3} > 0.075",
+        bot.wrong_direct() <= 0.07,
+        "wrong direct {:.3} > 0.07",
         bot.wrong_direct()
     );
-    assert!(bot.hit3() >= 0.93, "hit@3 {:.3} < 0.93", bot.hit3());
+    assert!(bot.hit3() >= 0.95, "hit@3 {:.3} < 0.95", bot.hit3());
     assert!(
         bot.conv() >= 0.93,
         "conversation turns {:.3} < 0.93",
