@@ -48,6 +48,8 @@ pub struct Context<'a> {
     pub audience: Option<Audience>,
     /// The kind of applicant the asker said they are (`siamo un comune`), when known.
     pub applicant: Option<Applicant>,
+    /// The asker applies with partner firms (`true`) or alone (`false`), when said.
+    pub partners: Option<bool>,
     /// The question asks what something is (`cos'è`), not a detail of it.
     pub defines: bool,
     /// The message points away from the call in focus (`e quello per gli animali?`).
@@ -537,6 +539,19 @@ fn weigh(
     } else if shut_out {
         signs.not_for_asker = true;
         factor *= NOT_FOR_ASKER;
+    }
+    // The same for an entry about applying without partners, to an asker who said whether
+    // they have some.
+    if doc.alone
+        && let Some(partners) = ctx.partners
+    {
+        if partners {
+            signs.not_for_asker = true;
+            factor *= ASKER_OTHER;
+        } else {
+            signs.audience_match = true;
+            factor *= ASKER_MATCH;
+        }
     }
     if let Some(kind) = ctx.applicant
         && !doc.askers.is_empty()

@@ -118,6 +118,8 @@ pub struct Doc {
     pub audience: Option<Audience>,
     /// The kinds of applicant a FAQ speaks to (empty: any).
     pub askers: Vec<Applicant>,
+    /// A FAQ that speaks to an applicant without partner firms.
+    pub alone: bool,
     pub title: String,
     /// Other phrasings of the title (FAQ alternatives, call keywords).
     pub alt: String,
@@ -258,6 +260,7 @@ impl SearchIndex {
                 calls: vec![c.id.clone()],
                 audience: None,
                 askers: Vec::new(),
+                alone: false,
                 title: format!("{} – {}", c.title, c.short),
                 alt: format!("{} {}", c.programme, c.keywords.join(" ")),
                 body,
@@ -271,6 +274,7 @@ impl SearchIndex {
                     calls: vec![c.id.clone()],
                     audience: None,
                     askers: Vec::new(),
+                    alone: false,
                     title: s.title.clone(),
                     alt: c.short.clone(),
                     body: s.text.clone(),
@@ -286,6 +290,7 @@ impl SearchIndex {
                 calls: f.calls.clone(),
                 audience: f.audience,
                 askers: f.askers.clone(),
+                alone: f.alone,
                 title: f.question.clone(),
                 alt: f.alternatives.join("\n"),
                 body: f.answer.clone(),
@@ -301,6 +306,7 @@ impl SearchIndex {
                     calls: vec![d.call.clone()],
                     audience: None,
                     askers: Vec::new(),
+                    alone: false,
                     title: p.heading.clone().unwrap_or_default(),
                     alt: d.title.clone(),
                     body: p.text.clone(),

@@ -439,6 +439,17 @@ fn an_entry_for_the_askers_kind_answers_them() {
         Some("faq:alfa-pmi-singola"),
         "{a:?}"
     );
+    // An asker with a partner firm is not told that one firm alone may not apply (`alone`
+    // entries): they get who may apply.
+    let mut u = User::new(&b);
+    u.say("Siamo una cooperativa sociale di Ivrea con 30 socie; con una ditta di logistica vorremmo fare un progetto sul bando regionale lavoro-famiglia.");
+    assert_eq!(u.session.profile.partners, Some(true));
+    assert_eq!(
+        direct(&u.answer()).map(|d| d.0),
+        Some("faq:alfa-chi-puo"),
+        "{:?}",
+        u.answer()
+    );
     // «Cosa sono gli enti aggregatori?» asks what they are: the asker did not say they are one.
     let r = read(&b, "Cosa sono gli enti aggregatori?");
     assert_eq!(r.profile.applicant, None, "{:?}", r.profile);

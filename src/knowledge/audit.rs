@@ -240,6 +240,7 @@ mod tests {
             calls: calls.iter().map(|c| CallId((*c).into())).collect(),
             audience: None,
             askers: Vec::new(),
+            alone: false,
             question: String::new(),
             alternatives: Vec::new(),
             answer: answer.into(),

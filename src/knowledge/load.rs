@@ -35,6 +35,8 @@ struct RawFaq {
     audience: Option<Audience>,
     #[serde(default)]
     askers: Vec<Applicant>,
+    #[serde(default)]
+    alone: bool,
     question: String,
     #[serde(default)]
     alternatives: Vec<String>,
@@ -177,6 +179,7 @@ pub fn load_dir_over(
                                 .collect(),
                             audience: f.audience,
                             askers: f.askers,
+                            alone: f.alone,
                             question: f.question,
                             alternatives: f.alternatives,
                             answer: f.answer.into_inner(),

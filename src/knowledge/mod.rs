@@ -154,6 +154,10 @@ pub struct Faq {
     /// any. An asker who said they are of such a kind finds it first, one who said they
     /// are of another kind finds it later (see `decide`).
     pub askers: Vec<Applicant>,
+    /// The entry speaks to an applicant without partner firms (`Una PMI può partecipare da
+    /// sola?`): an asker who said they have partners finds it later, one who said they are
+    /// alone first.
+    pub alone: bool,
     pub question: String,
     pub alternatives: Vec<String>,
     pub answer: String,

@@ -47,6 +47,7 @@ mod tests {
             calls: vec![],
             audience: None,
             askers: Vec::new(),
+            alone: false,
             title: title.into(),
             alt: String::new(),
             body: body.into(),

@@ -12,6 +12,7 @@ fn doc(id: &str, title: &str, body: &str) -> Doc {
         calls: Vec::new(),
         audience: None,
         askers: Vec::new(),
+        alone: false,
         title: title.into(),
         alt: String::new(),
         body: body.into(),

@@ -153,6 +153,7 @@ pub fn generated_corpus(vocab: &[String], n: usize, seed: u64) -> Vec<Doc> {
                 calls: Vec::new(),
                 audience: None,
                 askers: Vec::new(),
+                alone: false,
                 title,
                 alt,
                 body,
