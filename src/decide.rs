@@ -26,6 +26,7 @@ use crate::knowledge::{Applicant, Audience, CallId, CallStatus, Knowledge};
 use crate::search::{EntryKind, Hit, Results, SearchIndex};
 use crate::understand::calls::{Relation, best_relation};
 
+mod asker;
 mod entries;
 mod features;
 mod honest;
@@ -145,14 +146,6 @@ const OPEN_FACTOR: f32 = 1.08;
 const CLOSED_FACTOR: f32 = 0.95;
 /// A definition or overview answers "what is it?", not a detail, and the other way round.
 const KIND_MISMATCH: f32 = 0.88;
-/// An entry written for the asker's audience; an entry of calls the asker cannot apply to.
-const AUDIENCE_MATCH: f32 = 1.1;
-const NOT_FOR_ASKER: f32 = 0.7;
-/// A FAQ that speaks to the kind of applicant the asker said they are (`askers`: a large
-/// firm asking «possiamo partecipare?» is asking what the large firms' entry says); one
-/// that speaks to other kinds only (a small firm does not ask the large firms' rule).
-const ASKER_MATCH: f32 = 1.15;
-const ASKER_OTHER: f32 = 0.85;
 
 /// A hit as weighed in context.
 #[derive(Debug, Clone, Copy)]
@@ -518,52 +511,7 @@ fn weigh(
         signs.asks_mismatch = true;
         factor *= KIND_MISMATCH;
     }
-    // An entry of calls the asker cannot apply to (their kind is not among the calls'
-    // applicants) is a poor answer to them; calls whose applicants the sources do not
-    // list are not held against anyone.
-    let asker_kind = ctx.applicant.or(match ctx.audience {
-        Some(Audience::Cittadini) => Some(Applicant::Cittadino),
-        _ => None,
-    });
-    let shut_out = asker_kind.is_some_and(|a| {
-        !doc.calls.is_empty()
-            && doc
-                .calls
-                .iter()
-                .filter_map(|c| k.call(&c.0))
-                .all(|c| !c.applicants.is_empty() && !c.applicants.contains(&a))
-    });
-    if ctx.audience.is_some() && doc.audience == ctx.audience {
-        signs.audience_match = true;
-        factor *= AUDIENCE_MATCH;
-    } else if shut_out {
-        signs.not_for_asker = true;
-        factor *= NOT_FOR_ASKER;
-    }
-    // The same for an entry about applying without partners, to an asker who said whether
-    // they have some.
-    if doc.alone
-        && let Some(partners) = ctx.partners
-    {
-        if partners {
-            signs.not_for_asker = true;
-            factor *= ASKER_OTHER;
-        } else {
-            signs.audience_match = true;
-            factor *= ASKER_MATCH;
-        }
-    }
-    if let Some(kind) = ctx.applicant
-        && !doc.askers.is_empty()
-    {
-        if doc.askers.contains(&kind) {
-            signs.audience_match = true;
-            factor *= ASKER_MATCH;
-        } else {
-            signs.not_for_asker = true;
-            factor *= ASKER_OTHER;
-        }
-    }
+    factor *= asker::weigh(k, doc, ctx, &mut signs);
     if targets.is_empty() {
         let statuses: Vec<CallStatus> = doc
             .calls
