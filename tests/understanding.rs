@@ -394,6 +394,20 @@ fn self_descriptions_are_read_and_the_check_starts_prefilled() {
     );
     assert_eq!(u.session.profile.value, Some(280_000.0));
 
+    // A question that points back at the wish before it (`tutte e due le cose`) is read
+    // with it; «le cose» are things, not a «cos'è».
+    let mut u = User::new(&b);
+    u.say("Ho una tipografia a Chieri con 20 dipendenti. Vorremmo una polizza sanitaria integrativa e un aiuto per chi assiste i genitori malati. Il Piano A.L.Fa. copre tutte e due le cose?");
+    assert_eq!(
+        direct(&u.answer()).map(|d| d.0),
+        Some("faq:alfa-salute-mobilita"),
+        "{:?}",
+        u.answer()
+    );
+    let r = read(&b, "quali sono le cose che finanzia alfa?");
+    assert!(r.query.contains("le cose"), "{}", r.query);
+    assert!(!r.defines, "«le cose» is not «cos'è»");
+
     // The other example of the issue gets options, never a bare "non ho trovato".
     let mut u = User::new(&b);
     u.say("Sono titolare di una piccola impresa edile a Novara con 12 dipendenti e vorrei offrire il nido ai figli dei dipendenti, c'è un bando?");

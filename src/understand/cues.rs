@@ -25,6 +25,9 @@ pub struct Cues<'a> {
     /// Phrases that say what the asker wants to do (`vorrei offrire`): part of the
     /// question even without a question mark.
     pub intent: &'a [Phrase],
+    /// Words of a question that point back at what was said before it (`tutte e due le
+    /// cose`, `entrambe`): the sentence with the wish is read with it.
+    pub refers_back: &'a [Phrase],
     /// Past-tense words (`c'era`, `era`) and endings of the imperfect (`-avano`).
     pub past: &'a [Phrase],
     pub past_endings: &'a [String],
@@ -44,6 +47,7 @@ impl<'a> Cues<'a> {
             admitted: tx.phrases("words.admitted"),
             expenses: tx.phrases("words.expenses"),
             intent: tx.phrases("words.intent"),
+            refers_back: tx.phrases("words.refers_back"),
             past: tx.phrases("words.past"),
             past_endings: tx.list("words.past_endings"),
             polite: tx.list("words.polite"),

@@ -224,6 +224,16 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
             .iter()
             .map(|s| content_words(&read_part(s), k, cues.content))
             .sum();
+        // A question that points back (`ALFA copre tutte e due le cose?`) says little by
+        // itself, however many words it has.
+        let said = if asking
+            .iter()
+            .any(|s| has_phrase(&read_part(s), cues.refers_back))
+        {
+            0
+        } else {
+            said
+        };
         let about_project = |s: &str| {
             let w = read_part(s);
             let p = profile::read(lx, &w, &numbers::amounts(&w)).profile;
