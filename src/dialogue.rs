@@ -7,7 +7,7 @@
 //! settings) and `now`.
 //!
 //! This file routes: a command, a button or a text to the part that handles it. The
-//! parts, one job each: [`types`] (session, events, effects, settings), `answer` and
+//! parts, one job each: `types` (session, events, effects, settings), `answer` and
 //! `answer_view` (a free question), `pointing` (follow-ups that point at a call), `calls` (`/bandi`, `/scadenze`, call cards),
 //! `reminders`, `follow`, `profile_alert`, `eligibility` and `prefilled` (the check),
 //! `handover` (`/operatore`), `staff_pick` (what staff get for a question), `passages` (official documents in answers), `language`,

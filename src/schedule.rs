@@ -1,7 +1,7 @@
 //! The reminder schedule as a pure function of (subscriptions, deadlines, offsets, now).
 //!
 //! Nothing here reads a clock or a disk: the store persists what [`plan`] and
-//! [`changes`] compute, and the dispatcher asks [`decide`] what to do with a queued item
+//! `changes` compute, and the dispatcher asks [`decide`] what to do with a queued item
 //! at the moment it could send it.
 //!
 //! It sits below both: the store ([`crate::store::follows`]) persists its plans and the

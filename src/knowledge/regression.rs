@@ -1,7 +1,7 @@
 //! The pack's regression set, `knowledge/regression.toml`: questions users ask, each with
 //! the entries that answer it. It ships with the pack so that the running bot can read
 //! it: a FAQ drafted in the staff chat is tried against it before it goes live
-//! ([`crate::helpdesk::regression`]), and `sportello check` validates it like any other
+//! ([`crate::helpdesk::impact`]), and `sportello check` validates it like any other
 //! file (errors name the file and line).
 //!
 //! Format (the dev sets' `[[q]]` items): `id` (unique), `text`, `expect` (entry ids as the

@@ -12,7 +12,7 @@
 //! messages to one chat; a 429 pauses every send for its `retry_after`; server and
 //! network errors are retried with exponential backoff, then the item is put back for
 //! later; a 403 (bot blocked, user deactivated) ends all the user's subscriptions.
-//! In `sportello run` the [`Outbox`] is the bot's outbox ([`crate::outbox::handoff`]),
+//! In `sportello run` the [`Outbox`] is the bot's outbox ([`crate::reminders::handoff`]),
 //! which paces, retries and classifies every message the bot sends with one limiter
 //! and one policy: the dispatcher's own pacing is then off ([`Outbox::paced`]).
 

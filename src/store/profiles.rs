@@ -1,7 +1,7 @@
 //! Profile alerts («Avvisami se esce un bando adatto a me»): per user, the answers to the
 //! profile questionnaire the user agreed to keep, and the calls of the pack already
 //! compared with them. Each load compares the calls of the pack with that list: a call
-//! not in it is new, and told if the profile fits it ([`crate::profile_alert`]); the
+//! not in it is new, and told if the profile fits it ([`crate::dialogue::profile_alert`]); the
 //! notice and the new list are stored in one commit
 //! ([`crate::store::Commit::reprofile`]), so each new call is told once.
 //!
