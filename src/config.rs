@@ -180,7 +180,9 @@ pub struct DataConfig {
     pub dir: PathBuf,
     /// Sessions idle longer than this many days are removed.
     pub session_idle_days: u32,
-    /// sled's page cache, in MiB.
+    /// sled's page cache, in MiB (4 by default: enough for a burst from 1,000 users, whose
+    /// peak was about 4 MiB higher with 16; BENCHMARKS.md, "Peak memory: the allocator's
+    /// caches").
     pub cache_mb: u64,
     /// Entries of the anonymous question log older than this many days are removed.
     pub question_log_days: u32,
@@ -342,7 +344,7 @@ impl Default for DataConfig {
             backend: Backend::Sled,
             dir: PathBuf::from("data"),
             session_idle_days: 30,
-            cache_mb: 16,
+            cache_mb: 4,
             question_log_days: crate::store::questions::DEFAULT_RETENTION_DAYS,
         }
     }

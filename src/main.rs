@@ -103,12 +103,24 @@ enum Command {
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 /// jemalloc's settings, read when it starts (`_RJEM_MALLOC_CONF` in the environment
-/// overrides them):
-/// - freed pages go back to the system after a second (`dirty_decay_ms`), and at once
-///   rather than lazily (`muzzy_decay_ms:0`), by jemalloc's own background thread, so
-///   that memory falls back after a burst without a request to trigger it.
+/// overrides them). With them (and sled's smaller cache) the peak of a burst from 1,000
+/// users stays under 50 MiB; the earlier settings took it to 68 MiB, of which the burst's
+/// live data was about 8 MiB more than idle and most of the rest was the allocator's
+/// (BENCHMARKS.md, "Peak memory: the allocator's caches"):
+/// - one arena (`narenas:1`, rather than four per core): the bot's threads are a few
+///   runtime workers and sled's I/O threads on few cores, and each arena kept free pages
+///   of its own;
+/// - small thread caches: only objects up to 4 KiB (`tcache_max`), at most 32 of each
+///   size (`tcache_nslots_*`, `lg_tcache_nslots_mul`): full-size caches hold freed
+///   blocks of up to 32 KiB, up to 200 of a size, in every thread (caching only up to
+///   1 KiB, 16 of a size, saved another MiB for about 10 % more CPU per update);
+/// - freed pages go back to the system after a quarter of a second (`dirty_decay_ms`),
+///   and at once rather than lazily (`muzzy_decay_ms:0`), by jemalloc's own background
+///   thread, so that memory falls back after a burst without a request to trigger it.
 #[unsafe(export_name = "_rjem_malloc_conf")]
-static MALLOC_CONF: &[u8] = b"dirty_decay_ms:1000,muzzy_decay_ms:0,background_thread:true\0";
+static MALLOC_CONF: &[u8] = b"narenas:1,tcache_max:4096,tcache_nslots_small_min:4,\
+tcache_nslots_small_max:32,lg_tcache_nslots_mul:-2,dirty_decay_ms:250,muzzy_decay_ms:0,\
+background_thread:true\0";
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
