@@ -50,24 +50,23 @@ pub(super) fn weigh(k: &Knowledge, doc: &Doc, ctx: &Context<'_>, signs: &mut Sig
     if doc.alone
         && let Some(partners) = ctx.partners
     {
-        if partners {
-            signs.not_for_asker = true;
-            factor *= ASKER_OTHER;
-        } else {
-            signs.audience_match = true;
-            factor *= ASKER_MATCH;
-        }
+        factor *= speaks_to(!partners, signs);
     }
     if let Some(kind) = ctx.applicant
         && !doc.askers.is_empty()
     {
-        if doc.askers.contains(&kind) {
-            signs.audience_match = true;
-            factor *= ASKER_MATCH;
-        } else {
-            signs.not_for_asker = true;
-            factor *= ASKER_OTHER;
-        }
+        factor *= speaks_to(doc.askers.contains(&kind), signs);
     }
     factor
+}
+
+/// The factor of an entry that says whom it speaks to: the asker (`fits`) or someone else.
+fn speaks_to(fits: bool, signs: &mut Signs) -> f32 {
+    if fits {
+        signs.audience_match = true;
+        ASKER_MATCH
+    } else {
+        signs.not_for_asker = true;
+        ASKER_OTHER
+    }
 }

@@ -234,11 +234,20 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
         } else {
             said
         };
-        let about_project = |s: &str| {
+        // What a sentence's figures stand for (`importo del progetto`…), if it gives any.
+        let figures = |s: &str| {
             let w = read_part(s);
             let p = profile::read(lx, &w, &numbers::amounts(&w)).profile;
-            p.value.is_some() || p.cofinancing.is_some()
+            let means: Vec<&str> = [
+                (p.value.is_some(), lx.value_means.as_str()),
+                (p.cofinancing.is_some(), lx.cofinancing_means.as_str()),
+            ]
+            .into_iter()
+            .filter_map(|(given, m)| given.then_some(m))
+            .collect();
+            (!means.is_empty()).then(|| means.join(" "))
         };
+        let about_project = |s: &str| figures(s).is_some();
         let chosen: Vec<&str> = parts
             .iter()
             .map(|(s, _)| s.as_str())
@@ -269,16 +278,7 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
             if asking.contains(&s) || has_phrase(&read_part(s), cues.intent) {
                 return None;
             }
-            let w = read_part(s);
-            let p = profile::read(lx, &w, &numbers::amounts(&w)).profile;
-            let mut means = Vec::new();
-            if p.value.is_some() {
-                means.push(lx.value_means.as_str());
-            }
-            if p.cofinancing.is_some() {
-                means.push(lx.cofinancing_means.as_str());
-            }
-            (!means.is_empty()).then(|| means.join(" "))
+            figures(s)
         };
         chosen
             .iter()
