@@ -713,6 +713,43 @@ fn a_question_about_calls_in_general_leaves_the_call_in_focus() {
 }
 
 #[test]
+fn asking_what_is_open_now_leaves_a_closed_call_in_focus() {
+    let b = brain();
+    let mut u = User::new(&b);
+    u.say("Chi poteva partecipare al bando WECARE sul welfare aziendale?");
+    assert_eq!(
+        u.session.topic,
+        Some(CallId("wecare-welfare-aziendale".into()))
+    );
+    // The closed call cannot say what is open now: the open calls' entry comes first...
+    u.say("ok quindi è chiuso, adesso cosa c'è di aperto?");
+    let a = u.answer();
+    assert_eq!(
+        a.ranked().first().copied(),
+        Some("faq:gen-bandi-aperti"),
+        "{a:?}"
+    );
+    // ...and «lì» is then the open call, not the closed one.
+    u.say("e lì chi può partecipare?");
+    assert_eq!(
+        direct(&u.answer()),
+        Some(("faq:alfa-chi-puo", Some("alfa-2026"))),
+        "{}",
+        u.text()
+    );
+    // The same for «qualcosa di simile» after a closed call.
+    let mut u = User::new(&b);
+    u.say("Cosa finanziava il bando welfare aziendale del 2022?");
+    u.say("c'è qualcosa di simile adesso?");
+    let a = u.answer();
+    assert_eq!(
+        a.ranked().first().copied(),
+        Some("faq:gen-bandi-aperti"),
+        "{a:?}"
+    );
+}
+
+#[test]
 fn a_lone_entry_of_the_call_in_focus_is_not_a_sure_answer() {
     let b = brain();
     let mut u = User::new(&b);
