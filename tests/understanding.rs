@@ -531,6 +531,17 @@ fn everyday_italian() {
         direct(&u.answer()).map(|d| d.0),
         Some("faq:wa-2023-animali")
     );
+    // «tot», «mln»: chat shorthand for «in tutto», «milioni».
+    for q in ["wecare quanti mln in tot?", "wecare quanti soldi in tot"] {
+        let mut u = User::new(&b);
+        u.say(q);
+        assert_eq!(
+            direct(&u.answer()).map(|d| d.0),
+            Some("faq:wecare-risorse"),
+            "{q}: {}",
+            u.text()
+        );
+    }
     // «Com'era (fatto) il bando…» asks what the call was, not how something is done.
     let mut u = User::new(&b);
     u.say("com'era fatto il bando del 2022?");
