@@ -103,6 +103,9 @@ const DIRECT_COVERAGE: f32 = 0.4;
 /// ...less when the message describes the asker: the description's words, read with a
 /// thin question, dilute how much of it any entry covers.
 const DIRECT_COVERAGE_DESCRIBED: f32 = 0.3;
+/// ...or the same as described when the learned decision is at least this sure and plain
+/// BM25 agrees (set on the dev sets).
+const CERTAIN: f32 = 0.95;
 /// ...and this sureness: its lead (in ranking key) over the best entry that answers
 /// something else, plus shares of its similarity to its closest phrasing and of its
 /// coverage of the question, minus a share of the question's unknown words. Set on the
@@ -447,7 +450,10 @@ fn decide_inner(
         pool: Some(pool),
         probability,
     };
-    let direct_coverage = if ctx.described {
+    // A question with words around it (`va bene… o è troppo poco`) that the learned
+    // decision is all but certain of, plain BM25 agreeing, needs less of it covered.
+    let certain = agreed && probability.is_some_and(|p| p >= CERTAIN);
+    let direct_coverage = if ctx.described || certain {
         DIRECT_COVERAGE_DESCRIBED
     } else {
         DIRECT_COVERAGE

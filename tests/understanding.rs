@@ -542,6 +542,15 @@ fn everyday_italian() {
             u.text()
         );
     }
+    // Words around the question («va bene… o è troppo poco») do not stop a sure answer.
+    let mut u = User::new(&b);
+    u.say("progetto da più o meno 60.000 euro va bene x alfa o e troppo poco");
+    assert_eq!(
+        direct(&u.answer()).map(|d| d.0),
+        Some("faq:alfa-importo"),
+        "{}",
+        u.text()
+    );
     // «Com'era (fatto) il bando…» asks what the call was, not how something is done.
     let mut u = User::new(&b);
     u.say("com'era fatto il bando del 2022?");
