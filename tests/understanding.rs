@@ -770,6 +770,33 @@ fn asking_what_is_open_now_leaves_a_closed_call_in_focus() {
 }
 
 #[test]
+fn a_follow_up_asking_a_fact_the_sources_do_not_give_is_not_answered() {
+    let b = brain();
+    // How many projects were funded, when the grant is paid: no entry says it, so the
+    // entry that shares a word with the question is not given as the answer.
+    for (first, then) in [
+        (
+            "Cosa finanziava il bando welfare aziendale del 2023?",
+            "e quanti progetti hanno finanziato?",
+        ),
+        (
+            "Cosa finanzia il piano alfa per i figli?",
+            "e quando pagano?",
+        ),
+        ("Quando scade alfa?", "quante domande sono già arrivate?"),
+    ] {
+        let mut u = User::new(&b);
+        u.say(first);
+        u.say(then);
+        assert!(
+            matches!(u.answer(), Answered::Nothing),
+            "{then}: {:?}",
+            u.answer()
+        );
+    }
+}
+
+#[test]
 fn a_lone_entry_of_the_call_in_focus_is_not_a_sure_answer() {
     let b = brain();
     let mut u = User::new(&b);
