@@ -551,6 +551,15 @@ fn everyday_italian() {
         "{}",
         u.text()
     );
+    // «La cifra più alta / più bassa» asks a project's amount.
+    let mut u = User::new(&b);
+    u.say("qual è la cifra più alta che si può chiedere con alfa?");
+    assert_eq!(
+        direct(&u.answer()).map(|d| d.0),
+        Some("faq:alfa-importo"),
+        "{}",
+        u.text()
+    );
     // «Com'era (fatto) il bando…» asks what the call was, not how something is done.
     let mut u = User::new(&b);
     u.say("com'era fatto il bando del 2022?");
