@@ -560,6 +560,15 @@ fn everyday_italian() {
         "{}",
         u.text()
     );
+    // «Come funzionava…?» asks what a call was.
+    let mut u = User::new(&b);
+    u.say("come funzionava il bando del 2023?");
+    assert_eq!(
+        direct(&u.answer()).map(|d| d.0),
+        Some("faq:wa-2023"),
+        "{}",
+        u.text()
+    );
     // «Com'era (fatto) il bando…» asks what the call was, not how something is done.
     let mut u = User::new(&b);
     u.say("com'era fatto il bando del 2022?");
@@ -765,6 +774,18 @@ fn asking_what_is_open_now_leaves_a_closed_call_in_focus() {
         Some(("faq:alfa-chi-puo", Some("alfa-2026"))),
         "{}",
         u.text()
+    );
+    // «Quale dei due è aperto?» after two calls asks about calls in general.
+    let mut u = User::new(&b);
+    u.say("che differenza c'è tra wecare e alfa?");
+    u.say("quale dei due è ancora aperto?");
+    let a = u.answer();
+    assert!(
+        matches!(
+            a.ranked().first(),
+            Some(&"faq:gen-bandi-aperti") | Some(&"faq:alfa-scadenza") | Some(&"faq:alfa-cos-e")
+        ),
+        "{a:?}"
     );
     // The same for «qualcosa di simile» after a closed call.
     let mut u = User::new(&b);
