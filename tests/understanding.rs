@@ -800,6 +800,22 @@ fn asking_what_is_open_now_leaves_a_closed_call_in_focus() {
 }
 
 #[test]
+fn a_question_asked_again_for_another_call_may_ask_how_it_was() {
+    let b = brain();
+    let mut u = User::new(&b);
+    u.say("quanto si può chiedere al massimo con alfa?");
+    // «com'era» adds nothing to ask: the previous question is asked again for WECARE,
+    // whose call on company welfare answers it.
+    u.say("e con wecare com'era?");
+    assert_eq!(
+        direct(&u.answer()),
+        Some(("faq:wa-importo-progetto", Some("wecare-welfare-aziendale"))),
+        "{}",
+        u.text()
+    );
+}
+
+#[test]
 fn a_follow_up_asking_a_fact_the_sources_do_not_give_is_not_answered() {
     let b = brain();
     // How many projects were funded, when the grant is paid: no entry says it, so the
