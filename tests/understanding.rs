@@ -816,6 +816,21 @@ fn a_question_asked_again_for_another_call_may_ask_how_it_was() {
 }
 
 #[test]
+fn a_measure_named_with_a_pronoun_is_in_focus() {
+    let b = brain();
+    let mut u = User::new(&b);
+    u.say("quali erano le misure di wecare?");
+    // «quella per il terzo settore»: the measure «per il terzo settore».
+    u.say("e quella per il terzo settore a chi era rivolta?");
+    assert_eq!(
+        u.session.topic,
+        Some(CallId("wecare-misura-2".into())),
+        "{}",
+        u.text()
+    );
+}
+
+#[test]
 fn a_follow_up_asking_a_fact_the_sources_do_not_give_is_not_answered() {
     let b = brain();
     // How many projects were funded, when the grant is paid: no entry says it, so the

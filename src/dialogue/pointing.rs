@@ -38,6 +38,7 @@ impl Engine<'_> {
                     after: tx.list("words.followup"),
                     next: tx.phrases("words.call_next"),
                     previous: tx.phrases("words.call_previous"),
+                    pronouns: tx.list("words.call_pronoun"),
                 };
                 match understand::calls::referred(self.knowledge, &reading.words, focus, pointers) {
                     Some(r) => {

@@ -153,19 +153,12 @@ fn named_calls_near(k: &Knowledge, words: &[String], focus: Option<&CallId>) -> 
     out
 }
 
-/// A call of the focus's family named by what tells it from its siblings alone, after
-/// an article (`e la quarta?`, `e la 2?`, `e la fesr?` once WECARE's measures are in
-/// focus): the siblings' two-word names share a head word (`misura`), and the other word
-/// of one of them, read after one of `leads` (`la`, `della`…) and before nothing or one
-/// of `after` (`e la seconda cosa faceva?`, not `la prima volta`), names that call.
-/// `None` when the message names nothing so.
-fn by_distinction(
-    k: &Knowledge,
-    words: &[String],
-    focus: &CallId,
-    leads: &[String],
-    after: &[String],
-) -> Option<Referred> {
+/// A call and one of its two-word names.
+type Named<'k> = (&'k Call, &'k [String]);
+
+/// The head word of the focus family's two-word names (`misura`: the word most of them
+/// share), with those names and their calls.
+fn family_head<'k>(k: &'k Knowledge, focus: &CallId) -> Option<(String, Vec<Named<'k>>)> {
     let family: Vec<&Call> = k
         .calls
         .iter()
@@ -197,6 +190,61 @@ fn by_distinction(
         .filter(|(_, ids)| ids.len() >= 3)
         .max_by_key(|(_, ids)| ids.len())
         .map(|(w, _)| w.clone())?;
+    Some((head, pairs))
+}
+
+/// A call of the focus's family named with a pronoun in place of the head word of its
+/// name (`e quella per il terzo settore?` for «misura per il terzo settore», `quella
+/// finanziata dal fesr`): the message read with the head word instead of one of
+/// `pronouns` names that call, and only it, where it named none.
+fn by_pronoun(
+    k: &Knowledge,
+    words: &[String],
+    focus: &CallId,
+    pronouns: &[String],
+) -> Option<Referred> {
+    if !words.iter().any(|w| pronouns.contains(w)) {
+        return None;
+    }
+    let (head, _) = family_head(k, focus)?;
+    let before = named_calls_in_focus(k, words, focus);
+    for (i, w) in words.iter().enumerate() {
+        if !pronouns.contains(w) {
+            continue;
+        }
+        let mut with = words.to_vec();
+        with[i] = head.clone();
+        let new: Vec<CallId> = named_calls_in_focus(k, &with, focus)
+            .into_iter()
+            .filter(|c| !before.contains(c) && same_family(k, c, focus))
+            .collect();
+        if let [c] = new.as_slice() {
+            let call = k.call(&c.0)?;
+            let name = call.aliases.first().or(call.weak_aliases.first())?.clone();
+            return Some(Referred {
+                call: c.clone(),
+                said: vec![w.clone()],
+                name,
+            });
+        }
+    }
+    None
+}
+
+/// A call of the focus's family named by what tells it from its siblings alone, after
+/// an article (`e la quarta?`, `e la 2?`, `e la fesr?` once WECARE's measures are in
+/// focus): the siblings' two-word names share a head word (`misura`), and the other word
+/// of one of them, read after one of `leads` (`la`, `della`…) and before nothing or one
+/// of `after` (`e la seconda cosa faceva?`, not `la prima volta`), names that call.
+/// `None` when the message names nothing so.
+fn by_distinction(
+    k: &Knowledge,
+    words: &[String],
+    focus: &CallId,
+    leads: &[String],
+    after: &[String],
+) -> Option<Referred> {
+    let (head, pairs) = family_head(k, focus)?;
     for (i, w) in words.iter().enumerate().skip(1) {
         if !leads.contains(&words[i - 1]) || words.get(i + 1).is_some_and(|n| !after.contains(n)) {
             continue;
@@ -256,6 +304,8 @@ pub struct Pointers<'a> {
     pub next: &'a [crate::fold::Phrase],
     /// `quello prima`, `il precedente`.
     pub previous: &'a [crate::fold::Phrase],
+    /// Pronouns that stand for a call's head word (`quella` for `misura`).
+    pub pronouns: &'a [String],
 }
 
 /// A call a message points at without naming it, and the words that point.
@@ -306,6 +356,9 @@ pub fn referred(
     p: Pointers<'_>,
 ) -> Option<Referred> {
     if let Some(found) = by_distinction(k, words, focus, p.leads, p.after) {
+        return Some(found);
+    }
+    if let Some(found) = by_pronoun(k, words, focus, p.pronouns) {
         return Some(found);
     }
     for (list, step) in [(p.next, Step::Next), (p.previous, Step::Previous)] {
@@ -455,12 +508,48 @@ mod tests {
             after: &[],
             next: &next,
             previous: &[],
+            pronouns: &[],
         };
         let w = phrase("quello dell'anno dopo per chi era?");
         let r = referred(&k, &w, &id("welfare-aziendale-2022"), p).unwrap();
         assert_eq!(r.call, id("welfare-aziendale-2023"));
         assert_eq!(r.apply(&w).join(" "), "quello dell 2023 per chi era");
         assert_eq!(r.without(&w).join(" "), "quello dell per chi era");
+    }
+
+    #[test]
+    fn a_pronoun_stands_for_the_head_word_of_a_measure_s_name() {
+        let k = pack();
+        let id = |s: &str| CallId(s.into());
+        let pronouns = ["quella".to_string(), "quello".to_string()];
+        let p = Pointers {
+            leads: &[],
+            after: &[],
+            next: &[],
+            previous: &[],
+            pronouns: &pronouns,
+        };
+        // «misura per il terzo settore», «misura finanziata dal fesr» are measures' names.
+        let w = phrase("e quella per il terzo settore quanto valeva?");
+        let r = referred(&k, &w, &id("wecare"), p).unwrap();
+        assert_eq!(r.call, id("wecare-misura-2"));
+        let w = phrase("quella finanziata dal fesr di cosa si occupa?");
+        let r = referred(&k, &w, &id("wecare-misura-1"), p).unwrap();
+        assert_eq!(r.call, id("wecare-misura-4"));
+        // A pronoun that makes no name, or a call outside the family in focus: nothing.
+        assert_eq!(
+            referred(&k, &phrase("e quella cosa?"), &id("wecare"), p),
+            None
+        );
+        assert_eq!(
+            referred(
+                &k,
+                &phrase("e quella per il terzo settore?"),
+                &id("alfa-2026"),
+                p
+            ),
+            None
+        );
     }
 
     #[test]
