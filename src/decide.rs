@@ -136,6 +136,8 @@ const MAX_UNKNOWN: f32 = 0.45;
 /// Preference, at equal words, for an entry of the asked call over a general one and
 /// over one of the call's measure or strategy.
 const GENERAL_FACTOR: f32 = 0.8;
+/// The similarity from which a general entry is a paraphrase of the question.
+const GENERAL_PARAPHRASE: f32 = 0.8;
 const ABOVE_FACTOR: f32 = 0.75;
 /// An entry of a call inside the asked one (a strategy's call) yields a little to the
 /// asked call's own.
@@ -565,7 +567,17 @@ fn weigh(
         }
     } else if !targets.is_empty() {
         signs.general = true;
-        factor *= GENERAL_FACTOR;
+        // ...unless it is the question itself asked for that call, with the same question
+        // word (`come si presenta la domanda per alfa?`, «Come si presenta la domanda?»):
+        // a general entry on how things are done answers for every call. (A definition
+        // still yields.)
+        if signs.defines
+            || ctx.asks_with.is_empty()
+            || signs.asks_mismatch
+            || h.similarity < GENERAL_PARAPHRASE
+        {
+            factor *= GENERAL_FACTOR;
+        }
     }
     let score = h.rank * factor;
     let plain_best = ctx.plain_best.is_some_and(|b| same_answer(ix, b, h.entry));

@@ -560,6 +560,15 @@ fn everyday_italian() {
         "{}",
         u.text()
     );
+    // How to apply, asked for a call: the general entry on how to apply answers it.
+    let mut u = User::new(&b);
+    u.say("come si presenta la domanda per alfa?");
+    assert_eq!(
+        direct(&u.answer()).map(|d| d.0),
+        Some("faq:gen-come-presentare"),
+        "{}",
+        u.text()
+    );
     // «Come funzionava…?» asks what a call was.
     let mut u = User::new(&b);
     u.say("come funzionava il bando del 2023?");
