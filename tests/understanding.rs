@@ -840,6 +840,20 @@ fn a_measure_named_with_a_pronoun_is_in_focus() {
 }
 
 #[test]
+fn a_short_question_about_applying_alone_asks_what_the_call_says_of_it() {
+    let b = brain();
+    let mut u = User::new(&b);
+    u.say("cos'è il piano alfa?");
+    u.say("ma noi siamo da soli, si può?");
+    assert_eq!(
+        direct(&u.answer()),
+        Some(("faq:alfa-pmi-singola", Some("alfa-2026"))),
+        "{}",
+        u.text()
+    );
+}
+
+#[test]
 fn a_follow_up_asking_a_fact_the_sources_do_not_give_is_not_answered() {
     let b = brain();
     // How many projects were funded, when the grant is paid: no entry says it, so the
