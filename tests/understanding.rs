@@ -854,6 +854,29 @@ fn a_short_question_about_applying_alone_asks_what_the_call_says_of_it() {
 }
 
 #[test]
+fn the_new_and_the_old_call_are_the_latest_and_the_earliest() {
+    let b = brain();
+    let mut u = User::new(&b);
+    u.say("quanto vale al massimo un progetto alfa?");
+    u.say("e in quello vecchio?");
+    assert_eq!(
+        direct(&u.answer()),
+        Some(("faq:wa-importo-progetto", Some("wecare-welfare-aziendale"))),
+        "{}",
+        u.text()
+    );
+    let mut u = User::new(&b);
+    u.say("cos'era il bando wecare sul welfare aziendale?");
+    u.say("e quello nuovo chi lo può chiedere?");
+    assert_eq!(
+        direct(&u.answer()),
+        Some(("faq:alfa-chi-puo", Some("alfa-2026"))),
+        "{}",
+        u.text()
+    );
+}
+
+#[test]
 fn a_follow_up_asking_a_fact_the_sources_do_not_give_is_not_answered() {
     let b = brain();
     // How many projects were funded, when the grant is paid: no entry says it, so the

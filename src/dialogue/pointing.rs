@@ -39,6 +39,8 @@ impl Engine<'_> {
                     next: tx.phrases("words.call_next"),
                     previous: tx.phrases("words.call_previous"),
                     pronouns: tx.list("words.call_pronoun"),
+                    newest: tx.phrases("words.call_newest"),
+                    oldest: tx.phrases("words.call_oldest"),
                 };
                 match understand::calls::referred(self.knowledge, &reading.words, focus, pointers) {
                     Some(r) => {
@@ -137,6 +139,8 @@ impl Engine<'_> {
         for p in [
             tx.phrases("words.call_next"),
             tx.phrases("words.call_previous"),
+            tx.phrases("words.call_newest"),
+            tx.phrases("words.call_oldest"),
         ]
         .into_iter()
         .flatten()

@@ -279,16 +279,26 @@ enum Step {
     Next,
     /// `quello prima`, `il precedente`: the previous one.
     Previous,
+    /// `quello nuovo`: the latest call by year.
+    Newest,
+    /// `quello vecchio`: the earliest call by year.
+    Oldest,
 }
 
 /// The call a follow-up points to from the call in focus (`e quello dell'anno dopo?`),
 /// by the years the calls are named by.
 fn by_step(k: &Knowledge, focus: &CallId, step: Step) -> Option<CallId> {
-    let from = year(k.call(&focus.0)?)?;
     let dated = k.calls.iter().filter_map(|c| Some((year(c)?, c)));
     let pick = match step {
-        Step::Next => dated.filter(|(y, _)| *y > from).min_by_key(|(y, _)| *y),
-        Step::Previous => dated.filter(|(y, _)| *y < from).max_by_key(|(y, _)| *y),
+        Step::Newest => dated.max_by_key(|(y, _)| *y),
+        Step::Oldest => dated.min_by_key(|(y, _)| *y),
+        Step::Next | Step::Previous => {
+            let from = year(k.call(&focus.0)?)?;
+            match step {
+                Step::Next => dated.filter(|(y, _)| *y > from).min_by_key(|(y, _)| *y),
+                _ => dated.filter(|(y, _)| *y < from).max_by_key(|(y, _)| *y),
+            }
+        }
     };
     pick.map(|(_, c)| c.id.clone())
 }
@@ -306,6 +316,9 @@ pub struct Pointers<'a> {
     pub previous: &'a [crate::fold::Phrase],
     /// Pronouns that stand for a call's head word (`quella` for `misura`).
     pub pronouns: &'a [String],
+    /// `quello nuovo`, `quello vecchio`: the latest and the earliest call by year.
+    pub newest: &'a [crate::fold::Phrase],
+    pub oldest: &'a [crate::fold::Phrase],
 }
 
 /// A call a message points at without naming it, and the words that point.
@@ -361,7 +374,12 @@ pub fn referred(
     if let Some(found) = by_pronoun(k, words, focus, p.pronouns) {
         return Some(found);
     }
-    for (list, step) in [(p.next, Step::Next), (p.previous, Step::Previous)] {
+    for (list, step) in [
+        (p.next, Step::Next),
+        (p.previous, Step::Previous),
+        (p.newest, Step::Newest),
+        (p.oldest, Step::Oldest),
+    ] {
         for ph in list.iter().filter(|ph| !ph.is_empty()) {
             if occurrences(words, ph).is_empty() {
                 continue;
@@ -499,6 +517,15 @@ mod tests {
             Some("alfa-2026".into())
         );
         assert_eq!(step("alfa-2026", Step::Next), None);
+        // The latest and the earliest, from anywhere.
+        assert_eq!(
+            step("wecare-welfare-aziendale", Step::Newest),
+            Some("alfa-2026".into())
+        );
+        assert_eq!(
+            step("alfa-2026", Step::Oldest),
+            Some("wecare-welfare-aziendale".into())
+        );
         // A call named by no year has no place among them.
         assert_eq!(step("wecare-misura-2", Step::Next), None);
         // The pointer is read as the call's name, and is not searched for.
@@ -509,6 +536,8 @@ mod tests {
             next: &next,
             previous: &[],
             pronouns: &[],
+            newest: &[],
+            oldest: &[],
         };
         let w = phrase("quello dell'anno dopo per chi era?");
         let r = referred(&k, &w, &id("welfare-aziendale-2022"), p).unwrap();
@@ -528,6 +557,8 @@ mod tests {
             next: &[],
             previous: &[],
             pronouns: &pronouns,
+            newest: &[],
+            oldest: &[],
         };
         // «misura per il terzo settore», «misura finanziata dal fesr» are measures' names.
         let w = phrase("e quella per il terzo settore quanto valeva?");
