@@ -569,6 +569,17 @@ fn everyday_italian() {
         "{}",
         u.text()
     );
+    // «Esiste…?» says nothing of what is asked: an entry whose question opens with it
+    // (the 2023 call's «Esiste un bando che finanzia servizi per gli animali…?») is not
+    // closer for it, and a firm asking today is answered for the open call.
+    let mut u = User::new(&b);
+    u.say("Abbiamo una ditta di 20 dipendenti e con un'altra impresa pensiamo a un nido aziendale per i figli del personale. Esiste un contributo della Regione?");
+    assert_eq!(
+        u.session.topic,
+        Some(CallId("alfa-2026".into())),
+        "{}",
+        u.text()
+    );
     // «Come funzionava…?» asks what a call was.
     let mut u = User::new(&b);
     u.say("come funzionava il bando del 2023?");
