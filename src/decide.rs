@@ -103,6 +103,9 @@ const DIRECT_COVERAGE: f32 = 0.4;
 /// ...less when the message describes the asker: the description's words, read with a
 /// thin question, dilute how much of it any entry covers.
 const DIRECT_COVERAGE_DESCRIBED: f32 = 0.3;
+/// ...or the same as described when the learned decision is at least this sure and plain
+/// BM25 agrees (set on the dev sets).
+const CERTAIN: f32 = 0.95;
 /// ...and this sureness: its lead (in ranking key) over the best entry that answers
 /// something else, plus shares of its similarity to its closest phrasing and of its
 /// coverage of the question, minus a share of the question's unknown words. Set on the
@@ -133,6 +136,8 @@ const MAX_UNKNOWN: f32 = 0.45;
 /// Preference, at equal words, for an entry of the asked call over a general one and
 /// over one of the call's measure or strategy.
 const GENERAL_FACTOR: f32 = 0.8;
+/// The similarity from which a general entry is a paraphrase of the question.
+const GENERAL_PARAPHRASE: f32 = 0.8;
 const ABOVE_FACTOR: f32 = 0.75;
 /// An entry of a call inside the asked one (a strategy's call) yields a little to the
 /// asked call's own.
@@ -447,7 +452,10 @@ fn decide_inner(
         pool: Some(pool),
         probability,
     };
-    let direct_coverage = if ctx.described {
+    // A question with words around it (`va bene… o è troppo poco`) that the learned
+    // decision is all but certain of, plain BM25 agreeing, needs less of it covered.
+    let certain = agreed && probability.is_some_and(|p| p >= CERTAIN);
+    let direct_coverage = if ctx.described || certain {
         DIRECT_COVERAGE_DESCRIBED
     } else {
         DIRECT_COVERAGE
@@ -559,7 +567,17 @@ fn weigh(
         }
     } else if !targets.is_empty() {
         signs.general = true;
-        factor *= GENERAL_FACTOR;
+        // ...unless it is the question itself asked for that call, with the same question
+        // word (`come si presenta la domanda per alfa?`, «Come si presenta la domanda?»):
+        // a general entry on how things are done answers for every call. (A definition
+        // still yields.)
+        if signs.defines
+            || ctx.asks_with.is_empty()
+            || signs.asks_mismatch
+            || h.similarity < GENERAL_PARAPHRASE
+        {
+            factor *= GENERAL_FACTOR;
+        }
     }
     let score = h.rank * factor;
     let plain_best = ctx.plain_best.is_some_and(|b| same_answer(ix, b, h.entry));

@@ -21,9 +21,9 @@
 //! - [`documents`] reads the official documents of the calls (PDF, DOCX, HTML, text) and
 //!   splits them into citable passages (article, paragraph, page), cached by content hash.
 //! - [`understand`] reads a message before it is searched: chat spellings, the calls it
-//!   names (aliases in the call files), profile facts (size, place, partners, amounts),
-//!   who is asking, and the question part of a long self-description;
-//!   [`understand::english`] tells English from Italian.
+//!   names (aliases in the call files) or a follow-up points at ([`understand::pointers`]),
+//!   profile facts (size, place, partners, amounts), who is asking, and the question part
+//!   of a long self-description; [`understand::english`] tells English from Italian.
 //! - [`numbers`] reads numbers as people type them (`50 mila`, `60k`, `€60,000`;
 //!   [`numbers::english`]): below both [`understand`] and [`eligibility`], which read them.
 //! - [`search`] indexes the knowledge with tantivy (Italian analysis, typo tolerance,

@@ -531,6 +531,64 @@ fn everyday_italian() {
         direct(&u.answer()).map(|d| d.0),
         Some("faq:wa-2023-animali")
     );
+    // «tot», «mln»: chat shorthand for «in tutto», «milioni».
+    for q in ["wecare quanti mln in tot?", "wecare quanti soldi in tot"] {
+        let mut u = User::new(&b);
+        u.say(q);
+        assert_eq!(
+            direct(&u.answer()).map(|d| d.0),
+            Some("faq:wecare-risorse"),
+            "{q}: {}",
+            u.text()
+        );
+    }
+    // Words around the question («va bene… o è troppo poco») do not stop a sure answer.
+    let mut u = User::new(&b);
+    u.say("progetto da più o meno 60.000 euro va bene x alfa o e troppo poco");
+    assert_eq!(
+        direct(&u.answer()).map(|d| d.0),
+        Some("faq:alfa-importo"),
+        "{}",
+        u.text()
+    );
+    // «La cifra più alta / più bassa» asks a project's amount.
+    let mut u = User::new(&b);
+    u.say("qual è la cifra più alta che si può chiedere con alfa?");
+    assert_eq!(
+        direct(&u.answer()).map(|d| d.0),
+        Some("faq:alfa-importo"),
+        "{}",
+        u.text()
+    );
+    // How to apply, asked for a call: the general entry on how to apply answers it.
+    let mut u = User::new(&b);
+    u.say("come si presenta la domanda per alfa?");
+    assert_eq!(
+        direct(&u.answer()).map(|d| d.0),
+        Some("faq:gen-come-presentare"),
+        "{}",
+        u.text()
+    );
+    // «Esiste…?» says nothing of what is asked: an entry whose question opens with it
+    // (the 2023 call's «Esiste un bando che finanzia servizi per gli animali…?») is not
+    // closer for it, and a firm asking today is answered for the open call.
+    let mut u = User::new(&b);
+    u.say("Abbiamo una ditta di 20 dipendenti e con un'altra impresa pensiamo a un nido aziendale per i figli del personale. Esiste un contributo della Regione?");
+    assert_eq!(
+        u.session.topic,
+        Some(CallId("alfa-2026".into())),
+        "{}",
+        u.text()
+    );
+    // «Come funzionava…?» asks what a call was.
+    let mut u = User::new(&b);
+    u.say("come funzionava il bando del 2023?");
+    assert_eq!(
+        direct(&u.answer()).map(|d| d.0),
+        Some("faq:wa-2023"),
+        "{}",
+        u.text()
+    );
     // «Com'era (fatto) il bando…» asks what the call was, not how something is done.
     let mut u = User::new(&b);
     u.say("com'era fatto il bando del 2022?");
@@ -710,6 +768,150 @@ fn a_question_about_calls_in_general_leaves_the_call_in_focus() {
             .is_some_and(|e| *e == "faq:gen-bandi-aperti"),
         "{a:?}"
     );
+}
+
+#[test]
+fn asking_what_is_open_now_leaves_a_closed_call_in_focus() {
+    let b = brain();
+    let mut u = User::new(&b);
+    u.say("Chi poteva partecipare al bando WECARE sul welfare aziendale?");
+    assert_eq!(
+        u.session.topic,
+        Some(CallId("wecare-welfare-aziendale".into()))
+    );
+    // The closed call cannot say what is open now: the open calls' entry comes first...
+    u.say("ok quindi è chiuso, adesso cosa c'è di aperto?");
+    let a = u.answer();
+    assert_eq!(
+        a.ranked().first().copied(),
+        Some("faq:gen-bandi-aperti"),
+        "{a:?}"
+    );
+    // ...and «lì» is then the open call, not the closed one.
+    u.say("e lì chi può partecipare?");
+    assert_eq!(
+        direct(&u.answer()),
+        Some(("faq:alfa-chi-puo", Some("alfa-2026"))),
+        "{}",
+        u.text()
+    );
+    // «Quale dei due è aperto?» after two calls asks about calls in general.
+    let mut u = User::new(&b);
+    u.say("che differenza c'è tra wecare e alfa?");
+    u.say("quale dei due è ancora aperto?");
+    let a = u.answer();
+    assert!(
+        matches!(
+            a.ranked().first(),
+            Some(&"faq:gen-bandi-aperti") | Some(&"faq:alfa-scadenza") | Some(&"faq:alfa-cos-e")
+        ),
+        "{a:?}"
+    );
+    // The same for «qualcosa di simile» after a closed call.
+    let mut u = User::new(&b);
+    u.say("Cosa finanziava il bando welfare aziendale del 2022?");
+    u.say("c'è qualcosa di simile adesso?");
+    let a = u.answer();
+    assert_eq!(
+        a.ranked().first().copied(),
+        Some("faq:gen-bandi-aperti"),
+        "{a:?}"
+    );
+}
+
+#[test]
+fn a_question_asked_again_for_another_call_may_ask_how_it_was() {
+    let b = brain();
+    let mut u = User::new(&b);
+    u.say("quanto si può chiedere al massimo con alfa?");
+    // «com'era» adds nothing to ask: the previous question is asked again for WECARE,
+    // whose call on company welfare answers it.
+    u.say("e con wecare com'era?");
+    assert_eq!(
+        direct(&u.answer()),
+        Some(("faq:wa-importo-progetto", Some("wecare-welfare-aziendale"))),
+        "{}",
+        u.text()
+    );
+}
+
+#[test]
+fn a_measure_named_with_a_pronoun_is_in_focus() {
+    let b = brain();
+    let mut u = User::new(&b);
+    u.say("quali erano le misure di wecare?");
+    // «quella per il terzo settore»: the measure «per il terzo settore».
+    u.say("e quella per il terzo settore a chi era rivolta?");
+    assert_eq!(
+        u.session.topic,
+        Some(CallId("wecare-misura-2".into())),
+        "{}",
+        u.text()
+    );
+}
+
+#[test]
+fn a_short_question_about_applying_alone_asks_what_the_call_says_of_it() {
+    let b = brain();
+    let mut u = User::new(&b);
+    u.say("cos'è il piano alfa?");
+    u.say("noi però siamo da soli, va bene?");
+    let a = u.answer();
+    assert_eq!(
+        a.ranked().first().copied(),
+        Some("faq:alfa-pmi-singola"),
+        "{a:?}"
+    );
+}
+
+#[test]
+fn the_new_and_the_old_call_are_the_latest_and_the_earliest() {
+    let b = brain();
+    let mut u = User::new(&b);
+    u.say("quanto vale al massimo un progetto alfa?");
+    u.say("e in quello vecchio?");
+    assert_eq!(
+        direct(&u.answer()),
+        Some(("faq:wa-importo-progetto", Some("wecare-welfare-aziendale"))),
+        "{}",
+        u.text()
+    );
+    let mut u = User::new(&b);
+    u.say("cos'era il bando wecare sul welfare aziendale?");
+    u.say("e quello nuovo chi lo può chiedere?");
+    assert_eq!(
+        direct(&u.answer()),
+        Some(("faq:alfa-chi-puo", Some("alfa-2026"))),
+        "{}",
+        u.text()
+    );
+}
+
+#[test]
+fn a_follow_up_asking_a_fact_the_sources_do_not_give_is_not_answered() {
+    let b = brain();
+    // How many projects were funded, when the grant is paid: no entry says it, so the
+    // entry that shares a word with the question is not given as the answer.
+    for (first, then) in [
+        (
+            "Cosa finanziava il bando welfare aziendale del 2023?",
+            "e quanti progetti hanno finanziato?",
+        ),
+        (
+            "Cosa finanzia il piano alfa per i figli?",
+            "e quando pagano?",
+        ),
+        ("Quando scade alfa?", "quante domande sono già arrivate?"),
+    ] {
+        let mut u = User::new(&b);
+        u.say(first);
+        u.say(then);
+        assert!(
+            matches!(u.answer(), Answered::Nothing),
+            "{then}: {:?}",
+            u.answer()
+        );
+    }
 }
 
 #[test]

@@ -49,6 +49,9 @@ fn context_share(lang: crate::text::Lang) -> f32 {
     }
 }
 
+/// Words a question about applying alone has at most (`noi però siamo da soli, va bene?`).
+const SHORT_ALONE: usize = 8;
+
 impl Engine<'_> {
     /// Reads a message with the pack's data and the language's cue words.
     pub fn read(&self, tx: &Texts, text: &str) -> Reading {
@@ -178,6 +181,16 @@ impl Engine<'_> {
                     None => query.push_str(&tx.s("words.who", &[])),
                 }
             }
+        }
+        // «Noi però siamo da soli, va bene?»: a short question whose point is applying
+        // without partners asks what the calls say of it.
+        if reading.asks
+            && !reading.described
+            && reading.words.len() <= SHORT_ALONE
+            && reading.profile.partners == Some(false)
+        {
+            query.push(' ');
+            query.push_str(&tx.s("words.alone_means", &[]));
         }
         // About a call (named or in focus): other calls' entries, left out later, must not
         // crowd its own out of the candidates.

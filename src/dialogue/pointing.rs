@@ -33,13 +33,21 @@ impl Engine<'_> {
         // dell'anno dopo?` the next call: read on as if the message said its name.
         match (reading.named.is_empty(), focus) {
             (true, Some(focus)) => {
-                let pointers = understand::calls::Pointers {
+                let pointers = understand::pointers::Pointers {
                     leads: tx.list("words.number_lead"),
                     after: tx.list("words.followup"),
                     next: tx.phrases("words.call_next"),
                     previous: tx.phrases("words.call_previous"),
+                    pronouns: tx.list("words.call_pronoun"),
+                    newest: tx.phrases("words.call_newest"),
+                    oldest: tx.phrases("words.call_oldest"),
                 };
-                match understand::calls::referred(self.knowledge, &reading.words, focus, pointers) {
+                match understand::pointers::referred(
+                    self.knowledge,
+                    &reading.words,
+                    focus,
+                    pointers,
+                ) {
                     Some(r) => {
                         let text = |q: &str| r.without(&understand::words_of(q)).join(" ");
                         Some(Reading {
@@ -136,6 +144,8 @@ impl Engine<'_> {
         for p in [
             tx.phrases("words.call_next"),
             tx.phrases("words.call_previous"),
+            tx.phrases("words.call_newest"),
+            tx.phrases("words.call_oldest"),
         ]
         .into_iter()
         .flatten()

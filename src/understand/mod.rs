@@ -10,6 +10,7 @@ mod asking;
 pub mod calls;
 mod cues;
 pub mod english;
+pub mod pointers;
 pub mod profile;
 mod sentences;
 

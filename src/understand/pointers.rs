@@ -1,0 +1,391 @@
+//! How a follow-up points at a call without naming it: by what tells a measure from its
+//! siblings (`e la quarta?`), by a pronoun in place of the head word of a measure's name
+//! (`e quella per il terzo settore?`), and by the calls' years (`e quello dell'anno
+//! dopo?`, `quello nuovo`, `quello vecchio`). The words that point are the locale's
+//! (see [`Pointers`]); the names and years are the pack's (`aliases`, `weak_aliases`).
+//!
+//! Kept apart from `calls` (which reads the names a message says) because pointing needs a
+//! call in focus to point from, and is read only when the message names none.
+
+use super::calls::{named_calls_in_focus, occurrences, same_family};
+use crate::knowledge::{Call, CallId, Knowledge};
+
+/// A call and one of its two-word names.
+type Named<'k> = (&'k Call, &'k [String]);
+
+/// The head word of the focus family's two-word names (`misura`: the word most of them
+/// share), with those names and their calls.
+fn family_head<'k>(k: &'k Knowledge, focus: &CallId) -> Option<(String, Vec<Named<'k>>)> {
+    let family: Vec<&Call> = k
+        .calls
+        .iter()
+        .filter(|c| same_family(k, &c.id, focus))
+        .collect();
+    // The head word: the word most of the family's two-word names share.
+    let pairs: Vec<(&Call, &[String])> = family
+        .iter()
+        .flat_map(|c| {
+            c.aliases
+                .iter()
+                .chain(&c.weak_aliases)
+                .filter(|a| a.len() == 2 && a[0] != a[1])
+                .map(move |a| (*c, a.as_slice()))
+        })
+        .collect();
+    let head = pairs
+        .iter()
+        .flat_map(|(c, a)| a.iter().map(move |w| (&c.id, w)))
+        .fold(Vec::<(&String, Vec<&CallId>)>::new(), |mut acc, (id, w)| {
+            match acc.iter_mut().find(|(x, _)| *x == w) {
+                Some((_, ids)) if !ids.contains(&id) => ids.push(id),
+                Some(_) => {}
+                None => acc.push((w, vec![id])),
+            }
+            acc
+        })
+        .into_iter()
+        .filter(|(_, ids)| ids.len() >= 3)
+        .max_by_key(|(_, ids)| ids.len())
+        .map(|(w, _)| w.clone())?;
+    Some((head, pairs))
+}
+
+/// A call of the focus's family named with a pronoun in place of the head word of its
+/// name (`e quella per il terzo settore?` for «misura per il terzo settore», `quella
+/// finanziata dal fesr`): the message read with the head word instead of one of
+/// `pronouns` names that call, and only it, where it named none.
+fn by_pronoun(
+    k: &Knowledge,
+    words: &[String],
+    focus: &CallId,
+    pronouns: &[String],
+) -> Option<Referred> {
+    if !words.iter().any(|w| pronouns.contains(w)) {
+        return None;
+    }
+    let (head, _) = family_head(k, focus)?;
+    let before = named_calls_in_focus(k, words, focus);
+    for (i, w) in words.iter().enumerate() {
+        if !pronouns.contains(w) {
+            continue;
+        }
+        let mut with = words.to_vec();
+        with[i] = head.clone();
+        let new: Vec<CallId> = named_calls_in_focus(k, &with, focus)
+            .into_iter()
+            .filter(|c| !before.contains(c) && same_family(k, c, focus))
+            .collect();
+        if let [c] = new.as_slice() {
+            let call = k.call(&c.0)?;
+            let name = call.aliases.first().or(call.weak_aliases.first())?.clone();
+            return Some(Referred {
+                call: c.clone(),
+                said: vec![w.clone()],
+                name,
+            });
+        }
+    }
+    None
+}
+
+/// A call of the focus's family named by what tells it from its siblings alone, after
+/// an article (`e la quarta?`, `e la 2?`, `e la fesr?` once WECARE's measures are in
+/// focus): the siblings' two-word names share a head word (`misura`), and the other word
+/// of one of them, read after one of `leads` (`la`, `della`…) and before nothing or one
+/// of `after` (`e la seconda cosa faceva?`, not `la prima volta`), names that call.
+/// `None` when the message names nothing so.
+fn by_distinction(
+    k: &Knowledge,
+    words: &[String],
+    focus: &CallId,
+    leads: &[String],
+    after: &[String],
+) -> Option<Referred> {
+    let (head, pairs) = family_head(k, focus)?;
+    for (i, w) in words.iter().enumerate().skip(1) {
+        if !leads.contains(&words[i - 1]) || words.get(i + 1).is_some_and(|n| !after.contains(n)) {
+            continue;
+        }
+        let mut it = pairs
+            .iter()
+            .filter(|(_, a)| a.contains(&head) && a.contains(w) && *w != head);
+        if let (Some((c, a)), None) = (it.next(), it.next()) {
+            return Some(Referred {
+                call: c.id.clone(),
+                said: vec![w.clone()],
+                name: a.to_vec(),
+            });
+        }
+    }
+    None
+}
+
+/// The year a call is named by (a name that is a year alone: `2022`), if any.
+fn year(c: &Call) -> Option<u16> {
+    c.aliases
+        .iter()
+        .filter(|a| a.len() == 1 && a[0].len() == 4)
+        .find_map(|a| a[0].parse::<u16>().ok())
+        .filter(|y| (1990..2200).contains(y))
+}
+
+/// Which way a follow-up points from the call in focus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    /// `quello dopo`, `l'anno successivo`: the next call by year.
+    Next,
+    /// `quello prima`, `il precedente`: the previous one.
+    Previous,
+    /// `quello nuovo`: the latest call by year.
+    Newest,
+    /// `quello vecchio`: the earliest call by year.
+    Oldest,
+}
+
+/// The call a follow-up points to from the call in focus (`e quello dell'anno dopo?`),
+/// by the years the calls are named by.
+fn by_step(k: &Knowledge, focus: &CallId, step: Step) -> Option<CallId> {
+    let dated = k.calls.iter().filter_map(|c| Some((year(c)?, c)));
+    let pick = match step {
+        Step::Newest => dated.max_by_key(|(y, _)| *y),
+        Step::Oldest => dated.min_by_key(|(y, _)| *y),
+        Step::Next | Step::Previous => {
+            let from = year(k.call(&focus.0)?)?;
+            match step {
+                Step::Next => dated.filter(|(y, _)| *y > from).min_by_key(|(y, _)| *y),
+                _ => dated.filter(|(y, _)| *y < from).max_by_key(|(y, _)| *y),
+            }
+        }
+    };
+    pick.map(|(_, c)| c.id.clone())
+}
+
+/// The words a follow-up points at another call with (the language's lists).
+#[derive(Debug, Clone, Copy)]
+pub struct Pointers<'a> {
+    /// Words before a measure's number alone (`la`, `della`).
+    pub leads: &'a [String],
+    /// Words that may follow that number (`cosa`, `e`).
+    pub after: &'a [String],
+    /// `quello dopo`, `anno successivo`.
+    pub next: &'a [crate::fold::Phrase],
+    /// `quello prima`, `il precedente`.
+    pub previous: &'a [crate::fold::Phrase],
+    /// Pronouns that stand for a call's head word (`quella` for `misura`).
+    pub pronouns: &'a [String],
+    /// `quello nuovo`, `quello vecchio`: the latest and the earliest call by year.
+    pub newest: &'a [crate::fold::Phrase],
+    pub oldest: &'a [crate::fold::Phrase],
+}
+
+/// A call a message points at without naming it, and the words that point.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Referred {
+    pub call: CallId,
+    /// The words of the message that point at it (`quarta`, `anno dopo`).
+    pub said: Vec<String>,
+    /// The call's name, to read in their place.
+    pub name: Vec<String>,
+}
+
+impl Referred {
+    /// `words` with the pointing words replaced by the call's name, so that later steps
+    /// read the call as named and do not search for the pointer (`dopo`).
+    pub fn apply(&self, words: &[String]) -> Vec<String> {
+        match occurrences(words, &self.said).first() {
+            Some(&at) => {
+                let mut out = words[..at].to_vec();
+                out.extend(self.name.iter().cloned());
+                out.extend(words[at + self.said.len()..].iter().cloned());
+                out
+            }
+            None => words.to_vec(),
+        }
+    }
+
+    /// `words` without the pointing words when they are not part of the call's name
+    /// (`anno dopo`, not `seconda`): what the message asks, for search (the engine adds
+    /// the call's name to what it searches anyway).
+    pub fn without(&self, words: &[String]) -> Vec<String> {
+        if self.said.iter().all(|w| self.name.contains(w)) {
+            return words.to_vec();
+        }
+        match occurrences(words, &self.said).first() {
+            Some(&at) => [&words[..at], &words[at + self.said.len()..]].concat(),
+            None => words.to_vec(),
+        }
+    }
+}
+
+/// The call a message naming none points at from the call in focus (`e la quarta?`,
+/// `e quello dell'anno dopo?`).
+pub fn referred(
+    k: &Knowledge,
+    words: &[String],
+    focus: &CallId,
+    p: Pointers<'_>,
+) -> Option<Referred> {
+    if let Some(found) = by_distinction(k, words, focus, p.leads, p.after) {
+        return Some(found);
+    }
+    if let Some(found) = by_pronoun(k, words, focus, p.pronouns) {
+        return Some(found);
+    }
+    for (list, step) in [
+        (p.next, Step::Next),
+        (p.previous, Step::Previous),
+        (p.newest, Step::Newest),
+        (p.oldest, Step::Oldest),
+    ] {
+        for ph in list.iter().filter(|ph| !ph.is_empty()) {
+            if occurrences(words, ph).is_empty() {
+                continue;
+            }
+            let call = by_step(k, focus, step)?;
+            let name = k.call(&call.0)?.aliases.first()?.clone();
+            return Some(Referred {
+                call,
+                said: ph.clone(),
+                name,
+            });
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::knowledge::lexicon::phrase;
+    use crate::understand::calls::named_calls;
+
+    fn pack() -> Knowledge {
+        crate::knowledge::load_dir(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge"),
+        )
+        .expect("pack loads")
+    }
+
+    #[test]
+    fn a_measure_is_named_by_its_number_alone_when_its_family_is_in_focus() {
+        let k = pack();
+        let id = |s: &str| CallId(s.into());
+        let leads: Vec<String> = ["la", "della"].map(String::from).to_vec();
+        let after: Vec<String> = ["cosa", "e"].map(String::from).to_vec();
+        let by = |text: &str, focus: &str| {
+            let w = phrase(text);
+            by_distinction(&k, &w, &id(focus), &leads, &after)
+                .map(|r| (r.call.0.clone(), r.apply(&w).join(" ")))
+        };
+        assert_eq!(
+            by("e la quarta?", "wecare-misura-3"),
+            Some(("wecare-misura-4".into(), "e la quarta misura".into()))
+        );
+        // From the strategy, and from a call inside a measure.
+        assert_eq!(
+            by("e la 2?", "wecare").map(|r| r.0),
+            Some("wecare-misura-2".into())
+        );
+        assert_eq!(
+            by("e della quinta cosa sai?", "wecare-welfare-aziendale").map(|r| r.0),
+            Some("wecare-misura-5".into())
+        );
+        // The whole name found later is read as named already.
+        let (_, w) = by("e la quarta?", "wecare-misura-3").unwrap();
+        assert_eq!(named_calls(&k, &phrase(&w)), [id("wecare-misura-4")]);
+        // Not without an article before it, not for a call without such a family.
+        assert_eq!(by("quarta", "wecare"), None);
+        assert_eq!(by("prima di fare domanda", "wecare"), None);
+        assert_eq!(by("e la quarta?", "alfa-2026"), None);
+        assert_eq!(by("e la scadenza?", "wecare-misura-3"), None);
+        assert_eq!(by("è la prima volta che chiedo", "wecare"), None);
+        assert_eq!(
+            by("e la seconda cosa faceva?", "wecare-misura-1").map(|r| r.0),
+            Some("wecare-misura-2".into())
+        );
+    }
+
+    #[test]
+    fn a_call_is_found_by_its_place_among_the_years() {
+        let k = pack();
+        let id = |s: &str| CallId(s.into());
+        let step = |from: &str, s| by_step(&k, &id(from), s).map(|c| c.0);
+        assert_eq!(
+            step("welfare-aziendale-2022", Step::Next),
+            Some("welfare-aziendale-2023".into())
+        );
+        assert_eq!(
+            step("welfare-aziendale-2022", Step::Previous),
+            Some("wecare-welfare-aziendale".into())
+        );
+        assert_eq!(
+            step("welfare-aziendale-2023", Step::Next),
+            Some("alfa-2026".into())
+        );
+        assert_eq!(step("alfa-2026", Step::Next), None);
+        // The latest and the earliest, from anywhere.
+        assert_eq!(
+            step("wecare-welfare-aziendale", Step::Newest),
+            Some("alfa-2026".into())
+        );
+        assert_eq!(
+            step("alfa-2026", Step::Oldest),
+            Some("wecare-welfare-aziendale".into())
+        );
+        // A call named by no year has no place among them.
+        assert_eq!(step("wecare-misura-2", Step::Next), None);
+        // The pointer is read as the call's name, and is not searched for.
+        let next = [phrase("anno dopo")];
+        let p = Pointers {
+            leads: &[],
+            after: &[],
+            next: &next,
+            previous: &[],
+            pronouns: &[],
+            newest: &[],
+            oldest: &[],
+        };
+        let w = phrase("quello dell'anno dopo per chi era?");
+        let r = referred(&k, &w, &id("welfare-aziendale-2022"), p).unwrap();
+        assert_eq!(r.call, id("welfare-aziendale-2023"));
+        assert_eq!(r.apply(&w).join(" "), "quello dell 2023 per chi era");
+        assert_eq!(r.without(&w).join(" "), "quello dell per chi era");
+    }
+
+    #[test]
+    fn a_pronoun_stands_for_the_head_word_of_a_measure_s_name() {
+        let k = pack();
+        let id = |s: &str| CallId(s.into());
+        let pronouns = ["quella".to_string(), "quello".to_string()];
+        let p = Pointers {
+            leads: &[],
+            after: &[],
+            next: &[],
+            previous: &[],
+            pronouns: &pronouns,
+            newest: &[],
+            oldest: &[],
+        };
+        // «misura per il terzo settore», «misura finanziata dal fesr» are measures' names.
+        let w = phrase("e quella per il terzo settore quanto valeva?");
+        let r = referred(&k, &w, &id("wecare"), p).unwrap();
+        assert_eq!(r.call, id("wecare-misura-2"));
+        let w = phrase("quella finanziata dal fesr di cosa si occupa?");
+        let r = referred(&k, &w, &id("wecare-misura-1"), p).unwrap();
+        assert_eq!(r.call, id("wecare-misura-4"));
+        // A pronoun that makes no name, or a call outside the family in focus: nothing.
+        assert_eq!(
+            referred(&k, &phrase("e quella cosa?"), &id("wecare"), p),
+            None
+        );
+        assert_eq!(
+            referred(
+                &k,
+                &phrase("e quella per il terzo settore?"),
+                &id("alfa-2026"),
+                p
+            ),
+            None
+        );
+    }
+}
