@@ -115,6 +115,26 @@ fn direct(a: &Answered) -> Option<(&str, Option<&str>)> {
     }
 }
 
+/// A new conversation in which each turn was said, in order.
+fn talk<'b>(b: &'b Brain, turns: &[&str]) -> User<'b> {
+    let mut u = User::new(b);
+    for t in turns {
+        u.say(t);
+    }
+    u
+}
+
+/// The last turn was answered directly with `entry`, about `call`.
+#[track_caller]
+fn assert_direct(u: &User<'_>, entry: &str, call: &str) {
+    assert_eq!(
+        direct(&u.answer()),
+        Some((entry, Some(call))),
+        "{}",
+        u.text()
+    );
+}
+
 #[test]
 fn a_named_call_is_answered_for_that_call_only() {
     let b = brain();
@@ -773,8 +793,10 @@ fn a_question_about_calls_in_general_leaves_the_call_in_focus() {
 #[test]
 fn asking_what_is_open_now_leaves_a_closed_call_in_focus() {
     let b = brain();
-    let mut u = User::new(&b);
-    u.say("Chi poteva partecipare al bando WECARE sul welfare aziendale?");
+    let mut u = talk(
+        &b,
+        &["Chi poteva partecipare al bando WECARE sul welfare aziendale?"],
+    );
     assert_eq!(
         u.session.topic,
         Some(CallId("wecare-welfare-aziendale".into()))
@@ -789,12 +811,7 @@ fn asking_what_is_open_now_leaves_a_closed_call_in_focus() {
     );
     // ...and «lì» is then the open call, not the closed one.
     u.say("e lì chi può partecipare?");
-    assert_eq!(
-        direct(&u.answer()),
-        Some(("faq:alfa-chi-puo", Some("alfa-2026"))),
-        "{}",
-        u.text()
-    );
+    assert_direct(&u, "faq:alfa-chi-puo", "alfa-2026");
     // «Quale dei due è aperto?» after two calls asks about calls in general.
     let mut u = User::new(&b);
     u.say("che differenza c'è tra wecare e alfa?");
@@ -822,17 +839,16 @@ fn asking_what_is_open_now_leaves_a_closed_call_in_focus() {
 #[test]
 fn a_question_asked_again_for_another_call_may_ask_how_it_was() {
     let b = brain();
-    let mut u = User::new(&b);
-    u.say("quanto si può chiedere al massimo con alfa?");
     // «com'era» adds nothing to ask: the previous question is asked again for WECARE,
     // whose call on company welfare answers it.
-    u.say("e con wecare com'era?");
-    assert_eq!(
-        direct(&u.answer()),
-        Some(("faq:wa-importo-progetto", Some("wecare-welfare-aziendale"))),
-        "{}",
-        u.text()
+    let u = talk(
+        &b,
+        &[
+            "quanto si può chiedere al massimo con alfa?",
+            "e con wecare com'era?",
+        ],
     );
+    assert_direct(&u, "faq:wa-importo-progetto", "wecare-welfare-aziendale");
 }
 
 #[test]
@@ -867,24 +883,22 @@ fn a_short_question_about_applying_alone_asks_what_the_call_says_of_it() {
 #[test]
 fn the_new_and_the_old_call_are_the_latest_and_the_earliest() {
     let b = brain();
-    let mut u = User::new(&b);
-    u.say("quanto vale al massimo un progetto alfa?");
-    u.say("e in quello vecchio?");
-    assert_eq!(
-        direct(&u.answer()),
-        Some(("faq:wa-importo-progetto", Some("wecare-welfare-aziendale"))),
-        "{}",
-        u.text()
+    let u = talk(
+        &b,
+        &[
+            "quanto vale al massimo un progetto alfa?",
+            "e in quello vecchio?",
+        ],
     );
-    let mut u = User::new(&b);
-    u.say("cos'era il bando wecare sul welfare aziendale?");
-    u.say("e quello nuovo chi lo può chiedere?");
-    assert_eq!(
-        direct(&u.answer()),
-        Some(("faq:alfa-chi-puo", Some("alfa-2026"))),
-        "{}",
-        u.text()
+    assert_direct(&u, "faq:wa-importo-progetto", "wecare-welfare-aziendale");
+    let u = talk(
+        &b,
+        &[
+            "cos'era il bando wecare sul welfare aziendale?",
+            "e quello nuovo chi lo può chiedere?",
+        ],
     );
+    assert_direct(&u, "faq:alfa-chi-puo", "alfa-2026");
 }
 
 #[test]

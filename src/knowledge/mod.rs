@@ -18,6 +18,13 @@ pub use deadline::{CallStatus, Deadline, DeadlineAt, DeadlineChange, DeadlineSta
 pub use lexicon::{Lexicon, Size};
 pub use load::{load_dir, load_dir_over, load_dir_with};
 
+/// The pack this crate ships (`knowledge/`), for unit tests.
+#[cfg(test)]
+pub(crate) fn shipped() -> Knowledge {
+    load_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge"))
+        .expect("pack loads")
+}
+
 use std::fmt;
 use std::path::PathBuf;
 

@@ -175,10 +175,7 @@ mod tests {
     use crate::knowledge::lexicon::phrase;
 
     fn pack() -> Knowledge {
-        crate::knowledge::load_dir(
-            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge"),
-        )
-        .expect("pack loads")
+        crate::knowledge::shipped()
     }
 
     fn named(k: &Knowledge, text: &str) -> Vec<String> {

@@ -467,10 +467,7 @@ mod tests {
     use super::*;
 
     fn pack() -> Knowledge {
-        crate::knowledge::load_dir(
-            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge"),
-        )
-        .expect("pack loads")
+        crate::knowledge::shipped()
     }
 
     pub(super) fn reading(text: &str) -> Reading {

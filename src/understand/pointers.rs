@@ -260,10 +260,7 @@ mod tests {
     use crate::understand::calls::named_calls;
 
     fn pack() -> Knowledge {
-        crate::knowledge::load_dir(
-            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge"),
-        )
-        .expect("pack loads")
+        crate::knowledge::shipped()
     }
 
     #[test]
