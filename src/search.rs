@@ -26,6 +26,7 @@ mod excerpt;
 mod ids;
 mod italian;
 mod learned;
+mod memo;
 mod rank;
 #[cfg(test)]
 mod tests;
@@ -360,7 +361,7 @@ impl SearchIndex {
     /// The stems of a text's words as the index reads them (no typo correction, no
     /// synonyms): to compare a term with a question and with the entries.
     pub fn stems_of(&self, text: &str) -> Vec<String> {
-        tokens(&mut self.stem.clone(), text)
+        memo::stems(self.serial, text, || tokens(&mut self.stem.clone(), text))
     }
 
     /// Whether an entry's text (its question, alternatives or body) holds every stem of
