@@ -124,6 +124,12 @@ impl WordBits {
     }
 }
 
+/// The entries of `list` whose phrase the words may hold (see [`WordBits`]), in order.
+pub(crate) fn maybe_held<'a, T>(words: &[String], list: &'a [(Phrase, T)]) -> Vec<&'a (Phrase, T)> {
+    let bits = WordBits::of(words);
+    list.iter().filter(|(p, _)| bits.may_hold(p)).collect()
+}
+
 /// Whether any of the phrases occurs in the words, as whole words.
 pub fn has_phrase(words: &[String], phrases: &[Phrase]) -> bool {
     // The words' bits rule out, with one test each, most phrases before any comparison
