@@ -30,6 +30,7 @@ mod memo;
 mod rank;
 #[cfg(test)]
 mod tests;
+mod weights;
 
 pub use analysed::Analysed;
 use analysed::Concept;
@@ -369,11 +370,9 @@ impl SearchIndex {
     pub fn holds(&self, entry: usize, term: &[String]) -> bool {
         let e = &self.entries[entry];
         !term.is_empty()
-            && term.iter().all(|s| {
-                self.ids.id(s).is_some_and(|s| {
-                    e.title_stems.contains(s) || e.alt_stems.contains(s) || e.body_stems.contains(s)
-                })
-            })
+            && term
+                .iter()
+                .all(|s| self.ids.id(s).is_some_and(|s| e.holds_stem(s)))
     }
 
     /// The question words an entry's own question asks with (`quando` in «Quando scadeva
@@ -432,9 +431,9 @@ impl SearchIndex {
                 if !self.field_holds(field, s) {
                     return;
                 }
-                let tq = Box::new(TermQuery::new(
+                let tq = Box::new(weights::KeptTerm::new(
+                    self.serial,
                     Term::from_field_text(field, s),
-                    IndexRecordOption::WithFreqs,
                 ));
                 // A boost of 1 multiplies the score by 1: the same scorer, one box less.
                 if boost == 1.0 {

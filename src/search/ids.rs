@@ -59,6 +59,13 @@ impl IdSet {
     }
 }
 
+impl super::Entry {
+    /// Whether its title, alternatives or body hold the stem `id`.
+    pub(super) fn holds_stem(&self, id: u32) -> bool {
+        self.title_stems.contains(id) || self.alt_stems.contains(id) || self.body_stems.contains(id)
+    }
+}
+
 /// A concept of a question with its stems as ids, looked up once per search.
 #[derive(Debug)]
 pub(super) struct ConceptIds {
