@@ -30,7 +30,6 @@ mod memo;
 mod rank;
 #[cfg(test)]
 mod tests;
-mod weights;
 
 pub use analysed::Analysed;
 use analysed::Concept;
@@ -431,9 +430,9 @@ impl SearchIndex {
                 if !self.field_holds(field, s) {
                     return;
                 }
-                let tq = Box::new(weights::KeptTerm::new(
-                    self.serial,
+                let tq = Box::new(TermQuery::new(
                     Term::from_field_text(field, s),
+                    IndexRecordOption::WithFreqs,
                 ));
                 // A boost of 1 multiplies the score by 1: the same scorer, one box less.
                 if boost == 1.0 {
