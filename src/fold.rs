@@ -124,11 +124,20 @@ impl WordBits {
     }
 }
 
+/// The entries of `list` whose phrase the words may hold (see [`WordBits`]), in order.
+pub(crate) fn maybe_held<'a, T>(words: &[String], list: &'a [(Phrase, T)]) -> Vec<&'a (Phrase, T)> {
+    let bits = WordBits::of(words);
+    list.iter().filter(|(p, _)| bits.may_hold(p)).collect()
+}
+
 /// Whether any of the phrases occurs in the words, as whole words.
 pub fn has_phrase(words: &[String], phrases: &[Phrase]) -> bool {
+    // The words' bits rule out, with one test each, most phrases before any comparison
+    // (lists of tens of phrases are tried against every message, several times).
+    let bits = WordBits::of(words);
     phrases
         .iter()
-        .any(|p| !p.is_empty() && words.windows(p.len()).any(|w| w == &p[..]))
+        .any(|p| !p.is_empty() && bits.may_hold(p) && words.windows(p.len()).any(|w| w == &p[..]))
 }
 
 /// Words between two of a phrase's that still make it (`domande sono arrivate` for

@@ -23,8 +23,10 @@ mod bm25;
 mod build;
 mod english;
 mod excerpt;
+mod ids;
 mod italian;
 mod learned;
+mod memo;
 mod rank;
 #[cfg(test)]
 mod tests;
@@ -132,19 +134,20 @@ pub struct Doc {
 #[derive(Debug)]
 pub struct Entry {
     pub doc: Doc,
-    /// Stems of the title.
-    title_stems: HashSet<String>,
+    /// Stems of the title (as ids, see [`ids`]).
+    title_stems: ids::IdSet,
+    /// The question words its title asks with, as stems (see [`SearchIndex::asks_with`]).
+    asks: Vec<String>,
     /// The title's folded words, stop words included (how it opens: «che cos'è…»).
     pub title_words: Vec<String>,
     /// Stems of the alternatives (other phrasings of the title).
-    alt_stems: HashSet<String>,
+    alt_stems: ids::IdSet,
     /// Stems of the body.
-    body_stems: HashSet<String>,
+    body_stems: ids::IdSet,
     /// Stems of each phrasing of the question it answers (a FAQ's question and each
-    /// alternative; the title of anything else).
-    phrasings: Vec<HashSet<String>>,
-    /// The weight (idf) of each stem of each phrasing, in the order the phrasing's set
-    /// yields them.
+    /// alternative; the title of anything else), as ids, each stem once.
+    phrasings: Vec<Box<[u32]>>,
+    /// The weight (idf) of each stem of each phrasing, in the same order.
     phrasing_idf: Vec<Vec<f32>>,
     /// Every phrasing is a subset of the title's stems or of the alternatives' (so a
     /// concept neither holds is in no phrasing).
@@ -212,6 +215,8 @@ pub struct SearchIndex {
     question_stems: std::sync::Arc<HashSet<String>>,
     /// In how many entries each stem occurs (for the weight of a concept).
     df: HashMap<String, u32>,
+    /// The id of each stem an entry holds (the same keys as `df`).
+    ids: ids::StemIds,
     /// Which text fields hold a term ([`TITLE_BIT`], [`BODY_BIT`]), for every term but
     /// the stems of `df` that only the body holds (most of them; see [`Self::holds`]).
     in_fields: HashMap<String, u8>,
@@ -356,7 +361,7 @@ impl SearchIndex {
     /// The stems of a text's words as the index reads them (no typo correction, no
     /// synonyms): to compare a term with a question and with the entries.
     pub fn stems_of(&self, text: &str) -> Vec<String> {
-        tokens(&mut self.stem.clone(), text)
+        memo::stems(self.serial, text, || tokens(&mut self.stem.clone(), text))
     }
 
     /// Whether an entry's text (its question, alternatives or body) holds every stem of
@@ -364,18 +369,17 @@ impl SearchIndex {
     pub fn holds(&self, entry: usize, term: &[String]) -> bool {
         let e = &self.entries[entry];
         !term.is_empty()
-            && term.iter().all(|s| {
-                e.title_stems.contains(s) || e.alt_stems.contains(s) || e.body_stems.contains(s)
-            })
+            && term
+                .iter()
+                .all(|s| self.ids.id(s).is_some_and(|s| e.holds_stem(s)))
     }
 
     /// The question words an entry's own question asks with (`quando` in «Quando scadeva
     /// il bando…?»), as stems.
     pub fn asks_with(&self, entry: usize) -> Vec<&str> {
         self.entries[entry]
-            .title_stems
+            .asks
             .iter()
-            .filter(|s| self.question_stems.contains(*s))
             .map(String::as_str)
             .collect()
     }

@@ -32,6 +32,13 @@ impl SearchIndex {
         let mut writer = index.writer_with_num_threads::<TantivyDocument>(1, 30_000_000)?;
         let mut entries = Vec::with_capacity(docs.len());
         let mut df: HashMap<String, u32> = HashMap::default();
+        let mut ids = ids::StemIds::default();
+        let question_stems: std::sync::Arc<HashSet<String>> = std::sync::Arc::new(
+            analysis::question_words(lang)
+                .split_whitespace()
+                .filter_map(|w| tokens(&mut stem, w).into_iter().next())
+                .collect(),
+        );
         let mut vocab: HashMap<String, u32> = HashMap::default();
         for (i, d) in docs.into_iter().enumerate() {
             // The help-desk placeholder is filled when shown, never searched.
@@ -70,16 +77,31 @@ impl SearchIndex {
             for w in tokens(&mut fold, &all) {
                 *vocab.entry(w).or_insert(0u32) += 1;
             }
+            let mut set = |stems: &HashSet<String>| {
+                ids::IdSet::new(stems.iter().map(|s| ids.intern(s)).collect::<Vec<_>>())
+            };
+            let (title_ids, alt_ids, body_ids) =
+                (set(&title_stems), set(&alt_stems), set(&body_stems));
             entries.push(Entry {
                 title_words: crate::fold::fold_str(&join_acronyms(&d.title))
                     .split_whitespace()
                     .map(String::from)
                     .collect(),
                 doc: d,
-                title_stems,
-                alt_stems,
-                body_stems,
-                phrasings,
+                asks: title_stems
+                    .iter()
+                    .filter(|s| question_stems.contains(*s))
+                    .cloned()
+                    .collect(),
+                title_stems: title_ids,
+                alt_stems: alt_ids,
+                body_stems: body_ids,
+                // In the order each set yields its stems (the order their weights are
+                // summed in).
+                phrasings: phrasings
+                    .iter()
+                    .map(|p| p.iter().map(|s| ids.intern(s)).collect())
+                    .collect(),
                 phrasing_idf: Vec::new(),
                 phrasings_within,
             });
@@ -137,30 +159,23 @@ impl SearchIndex {
             .keys()
             .map(|w| (w.clone(), tokens(&mut stem, w).into_iter().next()))
             .collect();
-        let question_stems = std::sync::Arc::new(
-            analysis::question_words(lang)
-                .split_whitespace()
-                .filter_map(|w| tokens(&mut stem, w).into_iter().next())
-                .collect(),
-        );
         // The weight of each stem, for the phrasings' weights only: at query time a stem
         // is known when `df` has it (the same keys).
         let n = entries.len().max(1) as f32;
-        let idf: HashMap<String, f32> = df
-            .iter()
-            .map(|(s, &d)| (s.clone(), (1.0 + n / d.max(1) as f32).ln()))
-            .collect();
+        let mut idf = vec![0.0f32; ids.len()];
+        for (s, &d) in &df {
+            if let Some(id) = ids.id(s) {
+                idf[id as usize] = (1.0 + n / d.max(1) as f32).ln();
+            }
+        }
         for e in &mut entries {
             e.phrasing_idf = e
                 .phrasings
                 .iter()
-                .map(|p| {
-                    p.iter()
-                        .map(|s| idf.get(s).copied().unwrap_or(0.0))
-                        .collect()
-                })
+                .map(|p| p.iter().map(|&s| idf[s as usize]).collect())
                 .collect();
         }
+        ids.shrink_to_fit();
         let mut synonym_order: Vec<(usize, usize)> = synonyms
             .iter()
             .enumerate()
@@ -187,6 +202,7 @@ impl SearchIndex {
             stops,
             entries,
             df,
+            ids,
             by_len,
             stem_of,
             question_stems,

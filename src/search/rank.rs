@@ -12,7 +12,8 @@
 //! Words that no entry contains weigh nothing (they cannot tell entries apart), but they
 //! are counted: a question made mostly of them is about something the pack does not know.
 
-use super::{HashMap, HashSet};
+use super::HashMap;
+use super::ids::{ConceptIds, IdSet};
 
 use super::{Analysed, Concept, Confidence, Entry, EntryKind, Hit, LIGHT, SearchIndex};
 
@@ -82,9 +83,14 @@ impl SearchIndex {
             of: Vec::with_capacity(candidates.len() * q.concepts.len()),
             phrased: Vec::with_capacity(candidates.len() * q.concepts.len()),
         };
+        let ids: Vec<ConceptIds> = q
+            .concepts
+            .iter()
+            .map(|c| ConceptIds::of(&self.ids, c))
+            .collect();
         for &(e, _) in candidates {
             let e = &self.entries[e];
-            for c in &q.concepts {
+            for c in &ids {
                 let (s, phrased) = self.strength(c, e);
                 out.of.push(s);
                 out.phrased.push(phrased);
@@ -95,17 +101,17 @@ impl SearchIndex {
 
     /// How well an entry contains a concept: 1 in the title, less in the body, less
     /// again through a synonym or a typo; and whether its title or alternatives hold it.
-    fn strength(&self, c: &Concept, e: &Entry) -> (f32, bool) {
+    fn strength(&self, c: &ConceptIds, e: &Entry) -> (f32, bool) {
         let body = if e.doc.kind == EntryKind::Passage {
             PASSAGE_BODY_MATCH
         } else {
             BODY_MATCH
         };
-        let (title, alt) = (place(c, &e.title_stems), place(c, &e.alt_stems));
+        let (title, alt) = (place_set(c, &e.title_stems), place_set(c, &e.alt_stems));
         let s = [
             (TITLE_MATCH, title),
             (ALT_MATCH, alt),
-            (body, place(c, &e.body_stems)),
+            (body, place_set(c, &e.body_stems)),
         ]
         .into_iter()
         .map(|(w, p)| w * p)
@@ -120,7 +126,7 @@ impl SearchIndex {
     /// `phrased`: for each concept of `q`, whether the entry's title or alternatives hold
     /// it ([`Self::strengths`]); when every phrasing is drawn from those (see
     /// `Entry::phrasings_within`), a concept they do not hold is in no phrasing.
-    fn similarity(&self, q: &Analysed, view: &QueryView<'_>, e: &Entry, phrased: &[bool]) -> f32 {
+    fn similarity(&self, q: &Analysed, view: &QueryView, e: &Entry, phrased: &[bool]) -> f32 {
         if view.total <= 0.0 {
             return 0.0;
         }
@@ -139,7 +145,7 @@ impl SearchIndex {
                 .enumerate()
                 .map(|(j, c)| {
                     if may_hold(j) {
-                        c.weight * place(c, p)
+                        c.weight * place_in(&view.ids[j], p)
                     } else {
                         0.0
                     }
@@ -154,7 +160,7 @@ impl SearchIndex {
                 p.iter()
                     .zip(idf)
                     .fold((0.0f32, 0.0f32), |(own, held), (s, &base)| {
-                        let (x, hit) = match view.stems.get(s.as_str()) {
+                        let (x, hit) = match view.stems.get(s) {
                             Some(&(scale, light)) => {
                                 let x = if light { base * LIGHT } else { base };
                                 (x, x * scale)
@@ -199,7 +205,10 @@ impl SearchIndex {
         q.concepts
             .iter()
             .filter(|c| c.weight > 0.0 && !c.question && !c.light && c.scale >= 1.0)
-            .map(|c| (c.stems.join(" "), c.weight, self.strength(c, e).0))
+            .map(|c| {
+                let ids = ConceptIds::of(&self.ids, c);
+                (c.stems.join(" "), c.weight, self.strength(&ids, e).0)
+            })
             .collect()
     }
 
@@ -217,7 +226,7 @@ impl SearchIndex {
             .map(|c| c.1)
             .fold(0.0f32, f32::max)
             .max(f32::EPSILON);
-        let view = QueryView::of(q);
+        let view = QueryView::of(self, q);
         // With context words (see `search_in_context`) the order weighs them, but what a
         // hit says of the question (its coverage and similarity, which the decision
         // reads) is of the question's own words.
@@ -226,7 +235,7 @@ impl SearchIndex {
             own.concepts.retain(|c| c.scale >= 1.0);
             own
         });
-        let own_view = own.as_ref().map(QueryView::of);
+        let own_view = own.as_ref().map(|own| QueryView::of(self, own));
         let n = q.concepts.len();
         let mut hits: Vec<Hit> = candidates
             .into_iter()
@@ -313,27 +322,31 @@ fn coverage(q: &Analysed, row: &[f32], own: bool) -> f32 {
 }
 
 /// What ranking needs of a question, computed once for all its candidates.
-struct QueryView<'q> {
+struct QueryView {
     /// Weight of the question's concepts.
     total: f32,
-    /// Every stem the question matches with (its words and their synonyms), with how
-    /// much it counts (less for the context's words) and whether it is the stem of a
-    /// word that only names a call.
-    stems: HashMap<&'q str, (f32, bool)>,
+    /// Every stem the question matches with (its words and their synonyms) that an entry
+    /// holds, by id, with how much it counts (less for the context's words) and whether
+    /// it is the stem of a word that only names a call.
+    stems: HashMap<u32, (f32, bool)>,
+    /// The stems of each concept as ids.
+    ids: Vec<ConceptIds>,
 }
 
-impl<'q> QueryView<'q> {
-    fn of(q: &'q Analysed) -> Self {
-        let mut stems: HashMap<&'q str, (f32, bool)> = HashMap::default();
+impl QueryView {
+    fn of(ix: &SearchIndex, q: &Analysed) -> Self {
+        let mut stems: HashMap<u32, (f32, bool)> = HashMap::default();
         for c in &q.concepts {
             for s in c.stems.iter().chain(c.alt_terms.iter().flatten()) {
-                let v = stems.entry(s.as_str()).or_insert((0.0, false));
-                v.0 = v.0.max(c.scale);
+                if let Some(id) = ix.ids.id(s) {
+                    let v = stems.entry(id).or_insert((0.0, false));
+                    v.0 = v.0.max(c.scale);
+                }
             }
         }
         for c in q.concepts.iter().filter(|c| c.light) {
             for s in &c.stems {
-                if let Some(v) = stems.get_mut(s.as_str()) {
+                if let Some(v) = ix.ids.id(s).and_then(|id| stems.get_mut(&id)) {
                     v.1 = true;
                 }
             }
@@ -341,21 +354,36 @@ impl<'q> QueryView<'q> {
         QueryView {
             total: q.concepts.iter().map(|c| c.weight).sum(),
             stems,
+            ids: q
+                .concepts
+                .iter()
+                .map(|c| ConceptIds::of(&ix.ids, c))
+                .collect(),
         }
     }
 }
 
-/// How strongly a set of stems holds a concept: 1 for the user's own words, less through
-/// a synonym, 0 when absent.
-fn place(c: &Concept, set: &HashSet<String>) -> f32 {
-    let all = |stems: &[String]| stems.iter().all(|s| set.contains(s));
-    if all(&c.stems) {
+/// How strongly stems that pass `holds` hold a concept: 1 for the user's own words, less
+/// through a synonym, 0 when absent (a stem without an id is held by no entry).
+fn place(c: &ConceptIds, holds: impl Fn(u32) -> bool) -> f32 {
+    let all = |ids: &Option<Vec<u32>>| ids.as_ref().is_some_and(|v| v.iter().all(|&i| holds(i)));
+    if all(&c.own) {
         1.0
-    } else if c.alt_terms.iter().any(|t| all(t)) {
+    } else if c.alts.iter().any(all) {
         SYNONYM_FACTOR
     } else {
         0.0
     }
+}
+
+/// [`place`] in an entry's set of stems.
+fn place_set(c: &ConceptIds, set: &IdSet) -> f32 {
+    place(c, |i| set.contains(i))
+}
+
+/// [`place`] in a phrasing (a handful of stems).
+fn place_in(c: &ConceptIds, phrasing: &[u32]) -> f32 {
+    place(c, |i| phrasing.contains(&i))
 }
 
 /// The confidence verdict of a plain search (see the module doc of `search` for why it is

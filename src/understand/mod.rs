@@ -94,13 +94,15 @@ pub fn rewrite(lx: &Lexicon, mut words: Vec<String>) -> Vec<String> {
         return words;
     }
     let digits = |w: &str| w.chars().any(|c| c.is_ascii_digit());
+    // Only rewrites whose first word the message may hold can match (tried in order).
+    let rewrites = crate::fold::maybe_held(&words, &lx.rewrites);
     let mut out = Vec::with_capacity(words.len());
     let mut i = 0;
     // Whether the word before `i` (as written: words are moved out once passed) is a number.
     let mut after_number = false;
     'next: while i < words.len() {
         if !after_number {
-            for (from, to) in &lx.rewrites {
+            for (from, to) in rewrites.iter().copied() {
                 let n = from.len();
                 if i + n <= words.len() && words[i..i + n] == from[..] {
                     out.extend(words_of(to));

@@ -1,0 +1,46 @@
+//! The stems of texts recently stemmed on this thread ([`SearchIndex::stems_of`] is a
+//! pure function of the index and the text): one message asks for the stems of the same
+//! words many times (each single word of `words.facts` at every search), and each time
+//! meant cloning the analyzer chain and running the stemmer again.
+//!
+//! [`SearchIndex::stems_of`]: super::SearchIndex::stems_of
+
+use std::cell::RefCell;
+
+use super::HashMap;
+
+/// At most this many texts are kept per thread (then all are forgotten at once).
+const KEPT: usize = 512;
+/// Texts of at most this many indexes are kept (the pack's and its English view's).
+const INDEXES: usize = 4;
+/// Longer texts are stemmed every time (they are rarely asked for twice).
+const LONGEST: usize = 256;
+
+thread_local! {
+    /// (index serial, text) -> stems.
+    static STEMS: RefCell<HashMap<u64, HashMap<String, Vec<String>>>> =
+        RefCell::new(HashMap::default());
+}
+
+/// The stems of `text` in the index numbered `serial`, from `stem` the first time.
+pub(super) fn stems(serial: u64, text: &str, stem: impl FnOnce() -> Vec<String>) -> Vec<String> {
+    if text.len() > LONGEST {
+        return stem();
+    }
+    if let Some(s) = STEMS.with_borrow(|m| m.get(&serial).and_then(|t| t.get(text)).cloned()) {
+        return s;
+    }
+    let s = stem();
+    STEMS.with_borrow_mut(|m| {
+        // Indexes replaced by a reload are forgotten with the others.
+        if !m.contains_key(&serial) && m.len() >= INDEXES {
+            m.clear();
+        }
+        let kept = m.entry(serial).or_default();
+        if kept.len() >= KEPT {
+            kept.clear();
+        }
+        kept.insert(text.to_string(), s.clone());
+    });
+    s
+}
