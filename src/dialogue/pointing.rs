@@ -1,7 +1,8 @@
 //! How a follow-up points at a call without naming it, or names one by the previous
 //! question's words: `e la quarta?` (a measure by its number, from the call in focus),
 //! `e quello dell'anno dopo?` (the next call by year), `e la misura 1?` with A.L.Fa. in
-//! focus (a weak name yields to the focus), and `e per alfa invece?` (the previous
+//! focus (a weak name yields to the focus), `e il bando sul welfare aziendale?` with
+//! WECARE in focus (a name that counts only in a conversation about its family), and `e per alfa invece?` (the previous
 //! question asked again for another call). The engine reads such a message as if it said
 //! what it points at; the lists of pointing words are the locale's.
 //!
@@ -29,6 +30,23 @@ impl Engine<'_> {
         reading: &Reading,
         focus: Option<&CallId>,
     ) -> Option<Reading> {
+        // `e il bando sul welfare aziendale?` with WECARE in focus names its call for
+        // firms' welfare (a name that counts only in a conversation about its family).
+        if let Some(focus) = focus
+            && reading
+                .named
+                .iter()
+                .all(|c| understand::calls::same_family(self.knowledge, c, focus))
+        {
+            let named =
+                understand::calls::named_calls_in_focus(self.knowledge, &reading.words, focus);
+            if named.iter().any(|c| !reading.named.contains(c)) {
+                return Some(Reading {
+                    named,
+                    ..reading.clone()
+                });
+            }
+        }
         // `e la quarta?` with WECARE's measures in focus names the fourth, `e quello
         // dell'anno dopo?` the next call: read on as if the message said its name.
         match (reading.named.is_empty(), focus) {

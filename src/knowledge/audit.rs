@@ -214,6 +214,7 @@ mod tests {
             keywords: Vec::new(),
             aliases: vec![phrase(id)],
             weak_aliases: Vec::new(),
+            focus_aliases: Vec::new(),
             source: String::new(),
             official_page: None,
             deadline: Some(Deadline {

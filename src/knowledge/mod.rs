@@ -117,6 +117,10 @@ pub struct Call {
     /// Names that point to this call only when no call outside its family is named
     /// (`misura 1`, which may also be the first measure of another plan).
     pub weak_aliases: Vec<lexicon::Phrase>,
+    /// Names that point to this call only in a conversation already about its family
+    /// (`il bando sul welfare aziendale` while WECARE is in focus: said cold, the Region
+    /// had several).
+    pub focus_aliases: Vec<lexicon::Phrase>,
     pub source: String,
     pub official_page: Option<OfficialPage>,
     pub deadline: Option<Deadline>,

@@ -3,7 +3,8 @@
 //! A call is named by one of its `aliases` (knowledge data: `alfa`, `accordo lavoro
 //! famiglia`, `2022`…); a `weak_alias` (`misura 1`) names it only when no call outside its
 //! family is named too, so `la misura 1 di alfa` is about A.L.Fa. while `la misura 1 di
-//! wecare` is about WECARE's first measure. Calls form families through `parent`
+//! wecare` is about WECARE's first measure; a `focus_alias` (`il bando sul welfare
+//! aziendale`) names it only in a conversation already about its family. Calls form families through `parent`
 //! (strategy › measure › call): an entry of a call's family may answer a question about it.
 
 use crate::knowledge::{Call, CallId, CallStatus, Knowledge};
@@ -101,7 +102,17 @@ fn named_calls_near(k: &Knowledge, words: &[String], focus: Option<&CallId>) -> 
     // Names opening with a word the message lacks are not looked for.
     let said = crate::fold::WordBits::of(words);
     for c in &k.calls {
-        for (list, weak) in [(&c.aliases, false), (&c.weak_aliases, true)] {
+        // A focus name counts only in a conversation about the call's family.
+        let in_family = focus.is_some_and(|f| same_family(k, f, &c.id));
+        let lists = [
+            (&c.aliases, false),
+            (&c.weak_aliases, true),
+            (&c.focus_aliases, false),
+        ];
+        for (i, (list, weak)) in lists.into_iter().enumerate() {
+            if i == 2 && !in_family {
+                continue;
+            }
             for a in list {
                 if a.is_empty() || !said.may_hold(a) {
                     continue;
@@ -234,6 +245,32 @@ mod tests {
         assert_eq!(
             named_calls_in_focus(&k, &phrase("e wecare?"), &id("alfa-2026")),
             [id("wecare")]
+        );
+    }
+
+    #[test]
+    fn a_focus_name_counts_only_in_a_conversation_about_its_family() {
+        let k = pack();
+        let id = |s: &str| CallId(s.into());
+        let w = phrase("e il bando sul welfare aziendale su quale programma stava?");
+        // Said cold it names nothing: the Region had several calls on firms' welfare.
+        assert!(named_calls(&k, &w).is_empty());
+        assert!(named_calls_in_focus(&k, &w, &id("alfa-2026")).is_empty());
+        // About WECARE (or one of its measures) it is WECARE's call for firms' welfare.
+        for focus in ["wecare", "wecare-misura-1", "wecare-welfare-aziendale"] {
+            assert_eq!(
+                named_calls_in_focus(&k, &w, &id(focus)),
+                [id("wecare-welfare-aziendale")],
+                "{focus}"
+            );
+        }
+        // With WECARE named in full it is that call whatever the focus.
+        assert_eq!(
+            named_calls(
+                &k,
+                &phrase("e nel bando welfare aziendale di wecare com'era?")
+            ),
+            [id("wecare-welfare-aziendale")]
         );
     }
 

@@ -42,6 +42,8 @@ pub(super) struct RawCall {
     aliases: Vec<Spanned<String>>,
     #[serde(default)]
     weak_aliases: Vec<Spanned<String>>,
+    #[serde(default)]
+    focus_aliases: Vec<Spanned<String>>,
     source: String,
     official_page: Option<OfficialPage>,
     deadline: Option<RawDeadline>,
@@ -123,7 +125,12 @@ pub(super) fn convert_call(
             p.get_ref().clone(),
         ));
     }
-    for a in raw.aliases.iter().chain(&raw.weak_aliases) {
+    for a in raw
+        .aliases
+        .iter()
+        .chain(&raw.weak_aliases)
+        .chain(&raw.focus_aliases)
+    {
         let folded = phrase(a.get_ref()).join(" ");
         if folded.is_empty() {
             fe.at(a.span().start, "an alias needs at least one word");
@@ -175,6 +182,11 @@ pub(super) fn convert_call(
         aliases: raw.aliases.iter().map(|a| phrase(a.get_ref())).collect(),
         weak_aliases: raw
             .weak_aliases
+            .iter()
+            .map(|a| phrase(a.get_ref()))
+            .collect(),
+        focus_aliases: raw
+            .focus_aliases
             .iter()
             .map(|a| phrase(a.get_ref()))
             .collect(),
