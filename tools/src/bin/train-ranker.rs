@@ -116,6 +116,37 @@ fn train(brain: &Brain, data: &Data, lang: Lang, a: &Args) -> Trained {
         best
     };
     let d = decided(ix, s, &oof_scores);
+    if let Some(path) = std::env::var_os("TRAIN_RANKER_EXPORT") {
+        let mut csv = String::from("group,turn,entry,right,answerable,hand_direct,hand_right");
+        for n in sportello::search::DECIDE_FEATURES {
+            csv.push_str(&format!(",d_{n}"));
+        }
+        for n in sportello::search::RERANK_FEATURES {
+            csv.push_str(&format!(",r_{n}"));
+        }
+        csv.push('\n');
+        for (i, x) in d.iter().enumerate() {
+            let Some(x) = x else { continue };
+            let c = s[i].pool.choose(ix, &oof_scores[i]).expect("decided");
+            let t = &s[i].pool.candidates[c.top];
+            csv.push_str(&format!(
+                "{},{},{},{},{},{},{}",
+                s[i].group,
+                s[i].turn,
+                ix.entry(t.entry).doc.id,
+                u8::from(x.right),
+                u8::from(x.answerable),
+                u8::from(s[i].hand_direct),
+                u8::from(s[i].hand_right)
+            ));
+            for v in x.x.iter().chain(t.x.iter()) {
+                csv.push_str(&format!(",{v}"));
+            }
+            csv.push('\n');
+        }
+        std::fs::write(&path, csv).expect("export written");
+        println!("  exported {} decided samples ({} items, {} answerable)", d.iter().flatten().count(), data.items, data.answerable);
+    }
     // The decision's penalty by cross-validated log-loss.
     let oof_p = |l2: f64| {
         let mut p = vec![0.0f32; d.len()];
