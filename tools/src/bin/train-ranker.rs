@@ -41,6 +41,11 @@ struct Args {
     /// Print the cross-validation, write nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Also write, into this folder, each language's decided samples as CSV
+    /// (`decided-it.csv`, `decided-en.csv`: group, conversation turn, the best entry, whether
+    /// it is right, and its decision and candidate features), to try other models on them.
+    #[arg(long)]
+    export: Option<PathBuf>,
 }
 
 struct Trained {
@@ -116,7 +121,8 @@ fn train(brain: &Brain, data: &Data, lang: Lang, a: &Args) -> Trained {
         best
     };
     let d = decided(ix, s, &oof_scores);
-    if let Some(path) = std::env::var_os("TRAIN_RANKER_EXPORT") {
+    if let Some(dir) = &a.export {
+        let path = dir.join(format!("decided-{}.csv", lang.code()));
         let mut csv = String::from("group,turn,entry,right,answerable,hand_direct,hand_right");
         for n in sportello::search::DECIDE_FEATURES {
             csv.push_str(&format!(",d_{n}"));
@@ -144,8 +150,17 @@ fn train(brain: &Brain, data: &Data, lang: Lang, a: &Args) -> Trained {
             }
             csv.push('\n');
         }
-        std::fs::write(&path, csv).expect("export written");
-        println!("  exported {} decided samples ({} items, {} answerable)", d.iter().flatten().count(), data.items, data.answerable);
+        if let Err(e) = std::fs::write(&path, csv) {
+            eprintln!("{}: {e}", path.display());
+            std::process::exit(1);
+        }
+        println!(
+            "  written {}: {} decided samples ({} items, {} answerable)",
+            path.display(),
+            d.iter().flatten().count(),
+            data.items,
+            data.answerable
+        );
     }
     // The decision's penalty by cross-validated log-loss.
     let oof_p = |l2: f64| {
