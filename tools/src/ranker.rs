@@ -61,6 +61,8 @@ pub struct Sample {
     /// What the hand-set rules did: answered directly, with a right entry.
     pub hand_direct: bool,
     pub hand_right: bool,
+    /// The turn of a conversation (0 for a single question).
+    pub turn: usize,
 }
 
 /// Everything the engine saw of a language's development sets.
@@ -100,7 +102,7 @@ pub fn collect(brain: &Brain, dir: &Path, names: &[String], lang: Lang) -> anyho
         let raw = std::fs::read_to_string(dir.join(name))
             .map_err(|e| anyhow::anyhow!("{}: {e}", dir.join(name).display()))?;
         let set: Set = toml::from_str(&raw).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-        let one = |item: &Item, session: &Session, group: usize, data: &mut Data| {
+        let one = |item: &Item, session: &Session, group: usize, turn: usize, data: &mut Data| {
             data.items += 1;
             let answerable = !item.expect.is_empty();
             data.answerable += usize::from(answerable);
@@ -130,16 +132,17 @@ pub fn collect(brain: &Brain, dir: &Path, names: &[String], lang: Lang) -> anyho
                 answerable,
                 hand_direct,
                 hand_right,
+                turn,
             });
         };
         for item in &set.q {
-            one(item, &fresh(), group, &mut data);
+            one(item, &fresh(), group, 0, &mut data);
             group += 1;
         }
         for conv in &set.conv {
             let mut session = fresh();
-            for turn in &conv.turn {
-                one(turn, &session, group, &mut data);
+            for (k, turn) in conv.turn.iter().enumerate() {
+                one(turn, &session, group, k + 1, &mut data);
                 session = whole
                     .handle(session, &Event::Text(turn.text.clone()), now())
                     .session;

@@ -41,6 +41,11 @@ struct Args {
     /// Print the cross-validation, write nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Also write, into this folder, each language's decided samples as CSV
+    /// (`decided-it.csv`, `decided-en.csv`: group, conversation turn, the best entry, whether
+    /// it is right, and its decision and candidate features), to try other models on them.
+    #[arg(long)]
+    export: Option<PathBuf>,
 }
 
 struct Trained {
@@ -116,6 +121,47 @@ fn train(brain: &Brain, data: &Data, lang: Lang, a: &Args) -> Trained {
         best
     };
     let d = decided(ix, s, &oof_scores);
+    if let Some(dir) = &a.export {
+        let path = dir.join(format!("decided-{}.csv", lang.code()));
+        let mut csv = String::from("group,turn,entry,right,answerable,hand_direct,hand_right");
+        for n in sportello::search::DECIDE_FEATURES {
+            csv.push_str(&format!(",d_{n}"));
+        }
+        for n in sportello::search::RERANK_FEATURES {
+            csv.push_str(&format!(",r_{n}"));
+        }
+        csv.push('\n');
+        for (i, x) in d.iter().enumerate() {
+            let Some(x) = x else { continue };
+            let c = s[i].pool.choose(ix, &oof_scores[i]).expect("decided");
+            let t = &s[i].pool.candidates[c.top];
+            csv.push_str(&format!(
+                "{},{},{},{},{},{},{}",
+                s[i].group,
+                s[i].turn,
+                ix.entry(t.entry).doc.id,
+                u8::from(x.right),
+                u8::from(x.answerable),
+                u8::from(s[i].hand_direct),
+                u8::from(s[i].hand_right)
+            ));
+            for v in x.x.iter().chain(t.x.iter()) {
+                csv.push_str(&format!(",{v}"));
+            }
+            csv.push('\n');
+        }
+        if let Err(e) = std::fs::write(&path, csv) {
+            eprintln!("{}: {e}", path.display());
+            std::process::exit(1);
+        }
+        println!(
+            "  written {}: {} decided samples ({} items, {} answerable)",
+            path.display(),
+            d.iter().flatten().count(),
+            data.items,
+            data.answerable
+        );
+    }
     // The decision's penalty by cross-validated log-loss.
     let oof_p = |l2: f64| {
         let mut p = vec![0.0f32; d.len()];
