@@ -51,6 +51,8 @@ fn file(bias: f32) -> RankerFile {
             rerank: Linear { weights: rerank },
             decide: Linear { weights: decide },
             threshold: 0.5,
+            prior: Default::default(),
+            prior_default: 0.5,
         }),
         en: None,
     }
@@ -103,5 +105,33 @@ fn the_engine_answers_as_the_learned_decision_says() {
     match ask(&b, q) {
         Answered::Menu { entries } => assert_eq!(entries.first(), Some(&sure)),
         other => panic!("a never-sure decision offers a menu: {other:?}"),
+    }
+}
+
+#[test]
+fn an_entry_often_wrong_when_first_needs_more_to_be_answered() {
+    // The decision reads only the best entry's prior: above the threshold it answers,
+    // below it offers a menu led by the same entry.
+    let mut b = brain();
+    let q = "Qual è la scadenza del Piano A.L.Fa.?";
+    let prior = DECIDE_FEATURES.iter().position(|n| *n == "prior").unwrap();
+    let with_prior = |p: f32| {
+        let mut f = file(-5.0);
+        let it = f.it.as_mut().unwrap();
+        it.decide.weights[prior] = 10.0;
+        it.prior_default = p;
+        f
+    };
+    b.index.set_ranker(Some(&with_prior(0.9)));
+    let Answered::Direct { entry: best, .. } = ask(&b, q) else {
+        panic!("a reliable entry is answered: {:?}", ask(&b, q));
+    };
+    // The same entry, known to be wrong when first more often than not.
+    let mut f = with_prior(0.9);
+    f.it.as_mut().unwrap().prior.insert(best.clone(), 0.2);
+    b.index.set_ranker(Some(&f));
+    match ask(&b, q) {
+        Answered::Menu { entries } => assert_eq!(entries.first(), Some(&best)),
+        other => panic!("an unreliable entry is offered, not stated: {other:?}"),
     }
 }

@@ -87,6 +87,8 @@ pub struct Candidate {
     pub similarity: f32,
     /// A general definition, never the direct answer to a detail of a named call.
     pub general_definition: bool,
+    /// How often the entry was right when it came first (the ranker file's prior).
+    pub prior: f32,
 }
 
 /// The candidates of a decision and what it knows of the question.
@@ -181,6 +183,7 @@ impl Pool {
                 } else {
                     super::SURE
                 }),
+            t.prior,
         ];
         Some(Choice { top, rival, x })
     }

@@ -4,8 +4,10 @@
 //!   knows of it in context (coverage, similarity, BM25, the call it belongs to, its kind…);
 //!   the engine orders candidates by it.
 //! - *decide*: how likely the best of them is right, from its score, its lead over the
-//!   best entry that answers something else and the question's own signs; the engine
-//!   answers directly above `threshold`, otherwise offers a menu.
+//!   best entry that answers something else, the question's own signs and the entry's
+//!   `prior` (how often, on the development sets, it was right when it came first: some
+//!   entries come first for many questions they do not answer); the engine answers
+//!   directly above `threshold`, otherwise offers a menu.
 //!
 //! The features are computed in `crate::decide::features`; their names here are the
 //! file's contract: a file written for other features is refused at load (the bot then
@@ -14,6 +16,7 @@
 //! its own weights (`[it]`, `[en]`), trained by `cargo run -p sportello-tools --bin
 //! train-ranker` on the development sets only.
 
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use serde::Deserialize;
@@ -53,7 +56,7 @@ pub const RERANK_FEATURES: [&str; 25] = [
 ];
 
 /// The features of the decision on the best candidate, in order.
-pub const DECIDE_FEATURES: [&str; 17] = [
+pub const DECIDE_FEATURES: [&str; 18] = [
     "bias",
     "score",
     "gap",
@@ -71,6 +74,7 @@ pub const DECIDE_FEATURES: [&str; 17] = [
     "rival_same_call",
     "share",
     "hand_sure",
+    "prior",
 ];
 
 /// One logistic model.
@@ -98,6 +102,17 @@ pub struct Learned {
     pub decide: Linear,
     /// The probability from which the best candidate is answered directly.
     pub threshold: f32,
+    /// Per entry id: how often it was right when it came first (smoothed toward
+    /// `prior_default`, the rate over all entries, which entries not listed get).
+    pub prior: HashMap<String, f32>,
+    pub prior_default: f32,
+}
+
+impl Learned {
+    /// The prior of the entry with this id.
+    pub fn prior_of(&self, id: &str) -> f32 {
+        self.prior.get(id).copied().unwrap_or(self.prior_default)
+    }
 }
 
 #[derive(Deserialize)]
@@ -120,6 +135,10 @@ struct Section {
     threshold: f32,
     #[serde(default)]
     trained_on: Option<String>,
+    #[serde(default)]
+    prior_default: Option<f32>,
+    #[serde(default)]
+    prior: BTreeMap<String, f32>,
 }
 
 /// The file's weights per language.
@@ -170,10 +189,19 @@ impl Section {
         if !(0.0..=1.0).contains(&self.threshold) {
             return Err(at(format!("threshold {} is not in 0..=1", self.threshold)));
         }
+        let prior_default = self.prior_default.unwrap_or(0.5);
+        if let Some((id, p)) = std::iter::once((&"prior_default".to_string(), &prior_default))
+            .chain(&self.prior)
+            .find(|(_, p)| !(0.0..=1.0).contains(*p))
+        {
+            return Err(at(format!("prior of {id} is {p}, not in 0..=1")));
+        }
         Ok(Learned {
             rerank,
             decide,
             threshold: self.threshold,
+            prior: self.prior.into_iter().collect(),
+            prior_default,
         })
     }
 }
@@ -308,6 +336,22 @@ mod tests {
                 .unwrap_err()
                 .contains("threshold")
         );
+        let prior = format!(
+            "version = 1\n[it]\n{}[it.prior]\n\"faq:x\" = 1.5\n",
+            section(RERANK_FEATURES.len(), DECIDE_FEATURES.len(), 0.6)
+        );
+        assert!(RankerFile::parse(&prior).unwrap_err().contains("faq:x"));
+    }
+
+    #[test]
+    fn entries_without_a_prior_get_the_default() {
+        let text = format!(
+            "version = 1\n[it]\n{}prior_default = 0.8\n[it.prior]\n\"faq:magnet\" = 0.25\n",
+            section(RERANK_FEATURES.len(), DECIDE_FEATURES.len(), 0.6)
+        );
+        let it = RankerFile::parse(&text).unwrap().it.unwrap();
+        assert_eq!(it.prior_of("faq:magnet"), 0.25);
+        assert_eq!(it.prior_of("faq:other"), 0.8);
     }
 
     #[test]

@@ -12,6 +12,10 @@
 //! - *decide*: a logistic model of "the best candidate is right", fitted on the
 //!   out-of-fold rerank scores (as it will meet unseen questions), and a threshold on its
 //!   probability that maximises right minus `cost` × wrong direct answers, out of fold.
+//!   One of its features is the best entry's *prior*: how often that entry was right when
+//!   it came first ([`priors`]), counted on other folds than the question's own (so the
+//!   model learns how much a prior counted elsewhere is worth, not the question's own
+//!   label); the file carries the prior counted on every sample.
 //!
 //! Folds keep a conversation's turns together. Only development sets are read: the
 //! held-out sets are for measuring, never for training or choosing.
@@ -19,6 +23,7 @@
 // Matrix code (Newton steps on 20-odd weights) reads best with plain indices.
 #![allow(clippy::needless_range_loop)]
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use serde::Deserialize;
@@ -459,6 +464,63 @@ pub fn train_decide(d: &[Option<Decided>], keep: impl Fn(usize) -> bool, l2: f64
     scale.raw(&fit_logistic(&rows, &ys, l2))
 }
 
+/// Per entry id, how often it was right when it came first among the samples where `keep`
+/// (under per-sample `scores`), smoothed toward the rate over all of them by `k` samples;
+/// and that rate, for entries never first.
+pub fn priors(
+    ix: &SearchIndex,
+    samples: &[Sample],
+    scores: &[Vec<f32>],
+    keep: impl Fn(usize) -> bool,
+    k: f32,
+) -> (HashMap<String, f32>, f32) {
+    let mut count: HashMap<String, (f32, f32)> = HashMap::new();
+    let (mut right, mut all) = (0.0f32, 0.0f32);
+    for (i, s) in samples.iter().enumerate().filter(|(i, _)| keep(*i)) {
+        let Some(c) = s.pool.choose(ix, &scores[i]) else {
+            continue;
+        };
+        if !s.pool.answerable(&c) {
+            continue;
+        }
+        let r = f32::from(u8::from(s.right[c.top]));
+        let id = ix.entry(s.pool.candidates[c.top].entry).doc.id.clone();
+        let e = count.entry(id).or_default();
+        e.0 += r;
+        e.1 += 1.0;
+        right += r;
+        all += 1.0;
+    }
+    let base = if all > 0.0 { right / all } else { 0.5 };
+    let table = count
+        .into_iter()
+        .map(|(id, (r, n))| (id, (r + k * base) / (n + k)))
+        .collect();
+    (table, base)
+}
+
+/// The samples with each candidate's prior taken from `table` (`default` for the others),
+/// for the samples where `keep`.
+pub fn set_priors(
+    ix: &SearchIndex,
+    samples: &mut [Sample],
+    table: &(HashMap<String, f32>, f32),
+    keep: impl Fn(usize) -> bool,
+) {
+    for (i, s) in samples.iter_mut().enumerate() {
+        if !keep(i) {
+            continue;
+        }
+        for c in &mut s.pool.candidates {
+            c.prior = table
+                .0
+                .get(&ix.entry(c.entry).doc.id)
+                .copied()
+                .unwrap_or(table.1);
+        }
+    }
+}
+
 pub fn probability(w: &[f32], x: &[f32]) -> f32 {
     sportello::search::sigmoid(x.iter().zip(w).map(|(x, w)| x * w).sum())
 }
@@ -485,14 +547,23 @@ pub fn section(
     decide: &[f32],
     threshold: f32,
     trained_on: &str,
+    prior: &(HashMap<String, f32>, f32),
 ) -> String {
-    format!(
-        "[{lang}]\ntrained_on = \"{trained_on}\"\nthreshold = {threshold:.4}\nrerank_features = [{}]\nrerank = [{}]\ndecide_features = [{}]\ndecide = [{}]\n",
+    let mut out = format!(
+        "[{lang}]\ntrained_on = \"{trained_on}\"\nthreshold = {threshold:.4}\nprior_default = {:.4}\nrerank_features = [{}]\nrerank = [{}]\ndecide_features = [{}]\ndecide = [{}]\n",
+        prior.1,
         names(&RERANK_FEATURES),
         numbers(rerank),
         names(&DECIDE_FEATURES),
         numbers(decide),
-    )
+    );
+    out.push_str(&format!("\n[{lang}.prior]\n"));
+    let mut ids: Vec<(&String, &f32)> = prior.0.iter().collect();
+    ids.sort_by(|a, b| a.0.cmp(b.0));
+    for (id, p) in ids {
+        out.push_str(&format!("\"{id}\" = {p:.4}\n"));
+    }
+    out
 }
 
 #[cfg(test)]

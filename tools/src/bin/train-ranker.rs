@@ -8,7 +8,8 @@ use clap::Parser;
 use sportello::app::Brain;
 use sportello::text::Lang;
 use sportello_tools::ranker::{
-    Data, collect, decided, folds, probability, scores, section, train_decide, train_rerank,
+    Data, collect, decided, folds, priors, probability, scores, section, set_priors, train_decide,
+    train_rerank,
 };
 
 #[derive(Parser)]
@@ -20,7 +21,11 @@ struct Args {
     #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/retrieval"))]
     sets: PathBuf,
     /// Italian development sets (never the held-out ones).
-    #[arg(long, value_delimiter = ',', default_value = "dev.toml,dev2.toml")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "dev.toml,dev2.toml,dev3.toml,dev4.toml,dev5.toml,dev6.toml,dev7.toml,dev8.toml,dev9.toml"
+    )]
     it: Vec<String>,
     /// English development sets.
     #[arg(long, value_delimiter = ',', default_value = "dev_en.toml")]
@@ -38,6 +43,9 @@ struct Args {
     /// The L2 penalties tried (each model's is chosen by cross-validation).
     #[arg(long, value_delimiter = ',', default_value = "0.03,0.1,0.3,1,3,10")]
     l2: Vec<f64>,
+    /// How many samples an entry's prior is smoothed with toward the rate over all entries.
+    #[arg(long, default_value_t = 3.0)]
+    prior_k: f32,
     /// Print the cross-validation, write nothing.
     #[arg(long)]
     dry_run: bool,
@@ -52,6 +60,7 @@ struct Trained {
     rerank: Vec<f32>,
     decide: Vec<f32>,
     threshold: f32,
+    prior: (std::collections::HashMap<String, f32>, f32),
 }
 
 fn train(brain: &Brain, data: &Data, lang: Lang, a: &Args) -> Trained {
@@ -120,7 +129,26 @@ fn train(brain: &Brain, data: &Data, lang: Lang, a: &Args) -> Trained {
     } else {
         best
     };
-    let d = decided(ix, s, &oof_scores);
+    // The entries' priors: for the samples a model is fitted on, counted on the other
+    // folds of its training data; for those it is tried on, on all of its training data.
+    let table = |keep: &dyn Fn(usize) -> bool| priors(ix, s, &oof_scores, keep, a.prior_k);
+    let with_priors = |held: Option<usize>| {
+        let mut copy = s.to_vec();
+        for g in 0..a.folds {
+            if Some(g) == held {
+                continue;
+            }
+            let t = table(&|i| fold[i] != g && Some(fold[i]) != held);
+            set_priors(ix, &mut copy, &t, |i| fold[i] == g);
+        }
+        if let Some(f) = held {
+            let t = table(&|i| fold[i] != f);
+            set_priors(ix, &mut copy, &t, |i| fold[i] == f);
+        }
+        decided(ix, &copy, &oof_scores)
+    };
+    let per_fold: Vec<_> = (0..a.folds).map(|f| with_priors(Some(f))).collect();
+    let d = with_priors(None);
     if let Some(dir) = &a.export {
         let path = dir.join(format!("decided-{}.csv", lang.code()));
         let mut csv = String::from("group,turn,entry,right,answerable,hand_direct,hand_right");
@@ -166,9 +194,10 @@ fn train(brain: &Brain, data: &Data, lang: Lang, a: &Args) -> Trained {
     let oof_p = |l2: f64| {
         let mut p = vec![0.0f32; d.len()];
         for f in 0..a.folds {
-            let w = train_decide(&d, |i| fold[i] != f, l2);
+            let df = &per_fold[f];
+            let w = train_decide(df, |i| fold[i] != f, l2);
             for i in (0..d.len()).filter(|&i| fold[i] == f) {
-                if let Some(x) = &d[i] {
+                if let Some(x) = &df[i] {
                     p[i] = probability(&w, &x.x);
                 }
             }
@@ -255,6 +284,7 @@ fn train(brain: &Brain, data: &Data, lang: Lang, a: &Args) -> Trained {
         },
         decide: train_decide(&d, |_| true, l2d),
         threshold,
+        prior: table(&|_| true),
     }
 }
 
@@ -283,6 +313,7 @@ fn main() -> anyhow::Result<()> {
             &t.decide,
             t.threshold,
             &names.join(" "),
+            &t.prior,
         ));
     }
     // What is written must read back (the bot refuses a malformed file).
