@@ -157,7 +157,14 @@ pub async fn run(
         .as_ref()
         .filter(|_| !ops.webhook_path.is_empty())
         .map(|s| crate::ops::server::router(s.ops.clone(), &ops.webhook_path));
-    let result = serve(bot, adapter, cfg, poll, webhook_ops).await;
+    // On a runtime worker, not on the thread that called `block_on`: the dispatcher
+    // receives every update (the long poll's answer is read on a worker) and hands each to
+    // its lane's task; run from outside the workers, each of those steps wakes another
+    // thread (BENCHMARKS.md, "The reply's path").
+    let result = match tokio::spawn(serve(bot, adapter, cfg.clone(), poll, webhook_ops)).await {
+        Ok(r) => r,
+        Err(e) => Err(RunError::Api(format!("the dispatcher's task ended: {e}"))),
+    };
     expiry.abort();
     reloads.abort();
     let _ = stop_reminders.send(true);
@@ -191,7 +198,7 @@ pub async fn run(
 async fn serve(
     bot: Bot,
     adapter: Arc<Adapter>,
-    cfg: &TelegramConfig,
+    cfg: TelegramConfig,
     poll: Duration,
     webhook_ops: Option<axum::Router>,
 ) -> Result<(), RunError> {

@@ -108,7 +108,8 @@ pub struct SledStore {
 /// Group commit: one flush at a time, shared by every writer that was waiting for it.
 ///
 /// Many concurrent `flush_async` calls deadlock sled 0.34: each occupies a thread of
-/// sled's own pool waiting for a buffer that only that (now full) pool can write.
+/// sled's own pool waiting for a buffer that only that (now full) pool can write. The
+/// flush runs in the caller's thread instead ([`SledStore::flush_turn`]), one at a time.
 ///
 /// It also knows how far commits are durable, so that the outbox sender does not flush
 /// again what a handler's flush already wrote. Every commit takes a number while holding
@@ -376,11 +377,19 @@ impl SledStore {
     }
 
     /// One flush, with `turn` held by the caller.
+    ///
+    /// It blocks the caller's thread (a runtime worker) until the log is on disk, instead
+    /// of awaiting `flush_async`: that hands the flush to a thread of sled's pool, which
+    /// hands the buffer's write to another and wakes the caller when it is done, two
+    /// thread hand-offs more on the way from an update to its reply (BENCHMARKS.md, "The
+    /// reply's path"). The wait is the disk's (a few hundred microseconds; the write
+    /// itself is still done by sled's pool), and the other workers go on meanwhile; one
+    /// flush at a time, so at most one worker waits here.
     async fn flush_turn(&self) -> Result<(), StoreError> {
         let f = &self.flusher;
         let n = f.started.fetch_add(1, Ordering::SeqCst) + 1;
         let applied = f.applied();
-        self.db.flush_async().await?;
+        self.db.flush()?;
         f.completed.store(n, Ordering::SeqCst);
         f.durable(applied);
         Ok(())
