@@ -193,8 +193,7 @@ fn train(brain: &Brain, data: &Data, lang: Lang, a: &Args) -> Trained {
     // The decision's penalty by cross-validated log-loss.
     let oof_p = |l2: f64| {
         let mut p = vec![0.0f32; d.len()];
-        for f in 0..a.folds {
-            let df = &per_fold[f];
+        for (f, df) in per_fold.iter().enumerate() {
             let w = train_decide(df, |i| fold[i] != f, l2);
             for i in (0..d.len()).filter(|&i| fold[i] == f) {
                 if let Some(x) = &df[i] {
