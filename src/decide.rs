@@ -105,7 +105,7 @@ const DIRECT_COVERAGE: f32 = 0.4;
 const DIRECT_COVERAGE_DESCRIBED: f32 = 0.3;
 /// ...or the same as described when the learned decision is at least this sure and plain
 /// BM25 agrees (set on the dev sets).
-const CERTAIN: f32 = 0.95;
+const CERTAIN: f32 = 0.88;
 /// ...and this sureness: its lead (in ranking key) over the best entry that answers
 /// something else, plus shares of its similarity to its closest phrasing and of its
 /// coverage of the question, minus a share of the question's unknown words. Set on the
