@@ -418,7 +418,7 @@ fn decide_inner(
                 coverage: w.coverage,
                 similarity: w.similarity,
                 general_definition: general_definition(w.entry),
-                prior: learned.map_or(0.5, |m| m.prior_of(&ix.entry(w.entry).doc.id)),
+                prior: ix.prior(w.entry),
             })
             .collect(),
         min_coverage,

@@ -233,6 +233,9 @@ pub struct SearchIndex {
     /// The learned ranker's weights for this language (see `learned`), when the pack has
     /// them.
     learned: Option<Learned>,
+    /// The learned decision's prior of each entry (by position), resolved from `learned`
+    /// when it is set, so that a message does not look entry ids up.
+    priors: Vec<f32>,
     /// Tells this index from any other for [`analysed::Recent`] (an address could be
     /// reused after a reload).
     serial: u64,

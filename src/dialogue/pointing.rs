@@ -2,9 +2,10 @@
 //! question's words: `e la quarta?` (a measure by its number, from the call in focus),
 //! `e quello dell'anno dopo?` (the next call by year), `e la misura 1?` with A.L.Fa. in
 //! focus (a weak name yields to the focus), `e il bando sul welfare aziendale?` with
-//! WECARE in focus (a name that counts only in a conversation about its family), and `e per alfa invece?` (the previous
-//! question asked again for another call). The engine reads such a message as if it said
-//! what it points at; the lists of pointing words are the locale's.
+//! WECARE in focus (a name that counts only in a conversation about its family), and `e
+//! per alfa invece?` (the previous question asked again for another call). The engine
+//! reads such a message as if it said what it points at; the lists of pointing words are
+//! the locale's.
 //!
 //! A short follow-up that changes one word of the previous question (`e il minimo?` after
 //! `quanto vale al massimo un progetto?`) keeps that question as its context: its words

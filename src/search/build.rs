@@ -191,6 +191,7 @@ impl SearchIndex {
         Ok(SearchIndex {
             english: None,
             learned: None,
+            priors: Vec::new(),
             serial: analysed::next_serial(),
             synonym_order,
             synonym_starts,

@@ -244,13 +244,26 @@ impl SearchIndex {
         self.learned.as_ref()
     }
 
+    /// The learned decision's prior of an entry (0.5 with no ranker file).
+    pub fn prior(&self, entry: usize) -> f32 {
+        self.priors.get(entry).copied().unwrap_or(0.5)
+    }
+
     /// Uses (or, with `None`, stops using) a ranker file: the Italian weights for this
     /// index, the English ones for its English view.
     pub fn set_ranker(&mut self, file: Option<&RankerFile>) {
-        self.learned = file.and_then(|f| f.it.clone());
+        self.use_learned(file.and_then(|f| f.it.clone()));
         if let Some(en) = self.english.as_mut() {
-            en.learned = file.and_then(|f| f.en.clone());
+            en.use_learned(file.and_then(|f| f.en.clone()));
         }
+    }
+
+    fn use_learned(&mut self, learned: Option<Learned>) {
+        self.priors = match &learned {
+            Some(m) => self.entries.iter().map(|e| m.prior_of(&e.doc.id)).collect(),
+            None => Vec::new(),
+        };
+        self.learned = learned;
     }
 
     /// Reads `ranker.toml` of a knowledge directory, if there is one, and uses it.
