@@ -366,9 +366,11 @@ impl Engine<'_> {
                     command: cmd.id().to_string(),
                 },
             });
-            // «avvisami quando esce la scadenza di alfa»: straight to following alfa.
+            // «avvisami quando esce la scadenza di alfa»: straight to following alfa (or
+            // the call in focus, when the request names none).
             if cmd == Command::Reminders
-                && let Some(offer) = self.follow_offer(tx, text, now, view)
+                && let Some(offer) =
+                    self.follow_offer(tx, text, now, view, out.session.topic.as_ref())
             {
                 out.replies.push(offer);
                 return;

@@ -17,7 +17,6 @@ fn brain() -> Brain {
     Brain::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge")).expect("pack loads")
 }
 
-/// A fixed day after A.L.Fa. opened.
 /// How the engine reads one Italian message (what it asks, the facts in it).
 fn read(b: &Brain, text: &str) -> Reading {
     let settings = Settings::default();
@@ -29,6 +28,7 @@ fn read(b: &Brain, text: &str) -> Reading {
     engine.read(sportello::text::texts(sportello::text::Lang::It), text)
 }
 
+/// A fixed day after A.L.Fa. opened.
 fn now() -> Timestamp {
     "2026-12-01T09:00:00Z".parse().unwrap()
 }
@@ -687,6 +687,32 @@ fn everyday_italian() {
     let mut u = User::new(&b);
     u.say("che bandi ci sono");
     assert!(u.text().contains("I bandi che conosco"), "{}", u.text());
+}
+
+/// A reminder asked in words that names no call is for the call in focus: after
+/// questions on A.L.Fa., the offer to follow A.L.Fa.; with no call in focus, the list of
+/// `/promemoria`.
+#[test]
+fn a_reminder_asked_in_words_is_for_the_call_in_focus() {
+    let b = brain();
+    let alfa = CallId("alfa-2026".into());
+    let request = "vorrei un promemoria per la scadenza del bando";
+    let mut u = User::new(&b);
+    u.say("quanto dura un progetto alfa?");
+    assert_eq!(u.session.topic, Some(alfa.clone()));
+    u.say(request);
+    assert!(
+        u.buttons().contains(&Action::Follow(alfa.clone())),
+        "{}",
+        u.text()
+    );
+    assert!(u.text().contains("Posso seguire A.L.Fa."), "{}", u.text());
+    // No call in focus: no call is chosen for the user, who gets the list to choose from.
+    let mut u = User::new(&b);
+    u.say(request);
+    assert_eq!(u.session.topic, None);
+    assert!(!u.text().contains("Posso seguire"), "{}", u.text());
+    assert!(u.text().contains("Scegli un bando"), "{}", u.text());
 }
 
 #[test]

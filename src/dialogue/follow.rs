@@ -136,20 +136,28 @@ impl Engine<'_> {
         }
     }
 
-    /// A request to be told about a call in words: the offer to follow the call it names,
-    /// or `None` when it names no call that can be followed (then `/promemoria`).
+    /// A request to be told about a call in words: the offer to follow the call it names
+    /// (read in the conversation about `focus`, as questions are), or, when it names none,
+    /// the call in focus (`vorrei un promemoria per la scadenza` after questions on
+    /// A.L.Fa.); `None` when that gives no call that can be followed (then `/promemoria`).
     pub(super) fn follow_offer(
         &self,
         tx: &Texts,
         text: &str,
         now: Timestamp,
         view: &UserView,
+        focus: Option<&CallId>,
     ) -> Option<Reply> {
         let words =
             crate::understand::rewrite(&self.knowledge.lexicon, crate::understand::words_of(text));
-        let named = crate::understand::named_calls(self.knowledge, &words);
-        let [id] = named.as_slice() else {
-            return None;
+        let named = match focus {
+            Some(f) => crate::understand::calls::named_calls_in_focus(self.knowledge, &words, f),
+            None => crate::understand::named_calls(self.knowledge, &words),
+        };
+        let id = match (named.as_slice(), focus) {
+            ([id], _) => id,
+            ([], Some(f)) => f,
+            _ => return None,
         };
         let c = self.knowledge.call(&id.0)?;
         if !followable(c, now) {
