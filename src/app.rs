@@ -34,7 +34,7 @@ use crate::helpdesk::tickets::TicketEvent;
 use crate::knowledge::{Knowledge, KnowledgeErrors, load_dir};
 use crate::ops::metrics;
 use crate::outgoing::Target;
-use crate::reminders::Subscription;
+use crate::schedule::Subscription;
 use crate::reply::{Document, Reply};
 use crate::search::{SearchError, SearchIndex};
 pub use session::Loaded;

@@ -44,9 +44,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::action::{Action, Step};
 use crate::command::Command;
+use crate::ics;
 use crate::knowledge::{Call, CallId, CallKind, CallStatus, DeadlineAt, Knowledge};
-use crate::reminders::{Offset, Subscription, ics};
 use crate::reply::{Button, Document, Reply, Rich};
+use crate::schedule::{Offset, Subscription};
 use crate::search::{Confidence, SearchIndex};
 use crate::text::{Lang, Texts, texts};
 use crate::understand::Profile;

@@ -13,8 +13,9 @@ mod prefill;
 mod tests;
 mod typed;
 
+pub use crate::text::format::italian_number as format_number;
 pub use prefill::{answer_from, prefill, settled_by};
-pub use typed::{Rejected, Words, format_number, parse_number};
+pub use typed::{Rejected, Words, parse_number};
 
 // The questionnaires' shapes belong to the pack (`knowledge::questionnaire`); named here
 // too, since every user of a questionnaire also evaluates it.

@@ -2,8 +2,8 @@
 //! the user dialogue: each module is a function of state, event and `now`, and the app
 //! ([`crate::app`]) reads the store, runs it and carries out its effects.
 //!
-//! - [`settings`]: who the staff are, review rules, where FAQs are written (a leaf the
-//!   dialogue's settings hold).
+//! - [`settings`]: who the staff are, review rules, where FAQs are written; it is
+//!   [`crate::desk_settings`], kept below the dialogue, whose settings hold it.
 //! - [`staff`]: the staff engine — staff commands, forwards and buttons in; replies,
 //!   changed tickets and effects out.
 //! - [`tickets`]: a ticket's life (follow-ups, withdrawal, closing, staff replies copied
@@ -17,8 +17,8 @@
 //!   [`audit`] (append-only log); the app drives them (`app/teaching.rs`).
 //!
 //! The help desk imports the dialogue (ready answers and reviews are the dialogue's own
-//! choices); the dialogue imports only [`settings`] and the store's ticket types; nothing
-//! here imports the app.
+//! choices); the dialogue imports none of it (only [`crate::desk_settings`] and the
+//! store's ticket types); nothing here imports the app.
 
 pub mod audit;
 pub mod chart;
@@ -26,7 +26,7 @@ pub mod drafts;
 pub mod impact;
 pub mod publish;
 pub mod ready;
-pub mod settings;
+pub use crate::desk_settings as settings;
 pub mod staff;
 pub mod statistics;
 pub mod stats;

@@ -73,9 +73,10 @@
 //! - [`outbox`] delivers every message, stored with the state change that caused it: one
 //!   error policy, one limiter, the sender task.
 //! - [`reminders`] follows deadlines for subscribers: a rate-limited dispatcher task over
-//!   the store's queue, calendar files; [`schedule`] is its pure part (which reminders a
-//!   subscription has, what a changed deadline means), shared with the store, which
-//!   persists what it plans (so the store never imports [`reminders`]).
+//!   the store's queue; [`schedule`] is its pure part (which reminders a subscription
+//!   has, what a changed deadline means, how its offsets read), shared with the store,
+//!   which persists what it plans, and with the engine (so neither imports
+//!   [`reminders`]); [`ics`] writes a deadline as a calendar file.
 //! - [`follow`] is following a call (pure): what a follower was last told
 //!   ([`follow::CallFacts`]), what changed since, the notice; [`app::follows`] compares
 //!   every follow on each load (run by the reminder dispatcher) and stores the notices in
@@ -97,9 +98,9 @@
 //!   FAQ draft ([`helpdesk::teach`], pure), reviewed with what it changes
 //!   ([`helpdesk::impact`]), written atomically into `knowledge/faq/`
 //!   ([`helpdesk::drafts`], [`helpdesk::publish`], [`helpdesk::audit`]).
-//!   [`helpdesk::settings`] (who the staff are, the review rule, the language staff
-//!   read) is a leaf the dialogue's settings hold: the dialogue imports nothing else of
-//!   the help desk, and the help desk never imports the app.
+//!   [`desk_settings`] (who the staff are, the review rule, the language staff read;
+//!   also `helpdesk::settings`) sits below the dialogue, whose settings hold it: the
+//!   dialogue imports nothing of the help desk, and the help desk never imports the app.
 //! - [`app`] wires knowledge, index, store and the engines: the one entry point adapters
 //!   call; it keeps each user's updates in order and tells the outbox what follows a
 //!   delivery. It runs the help desk engine and carries out its effects (`app/desk.rs`,
@@ -134,12 +135,14 @@ pub mod config;
 pub mod console;
 pub mod decide;
 pub mod delivery;
+pub mod desk_settings;
 pub mod dialogue;
 pub mod documents;
 pub mod eligibility;
 pub mod fold;
 pub mod follow;
 pub mod helpdesk;
+pub mod ics;
 pub mod ids;
 pub mod knowledge;
 pub mod numbers;

@@ -111,6 +111,16 @@ impl Offset {
     }
 }
 
+/// "7 giorni, 1 giorno e 2 ore".
+pub fn offsets_italian(offsets: &[Offset]) -> String {
+    let words: Vec<String> = offsets.iter().map(|o| o.italian()).collect();
+    match words.as_slice() {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} e {last}", init.join(", ")),
+    }
+}
+
 impl fmt::Display for Offset {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let u = match self.unit {
@@ -375,6 +385,15 @@ pub fn due(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn offsets_read_as_a_list() {
+        assert_eq!(
+            offsets_italian(&Offset::defaults()),
+            "7 giorni, 1 giorno e 2 ore"
+        );
+        assert_eq!(offsets_italian(&[Offset::minutes(1)]), "1 minuto");
+    }
 
     fn ts(s: &str) -> Timestamp {
         s.parse().unwrap()

@@ -23,7 +23,7 @@ use crate::follow::{
 };
 use crate::knowledge::Knowledge;
 use crate::outgoing::{Class, Target, plan};
-use crate::reminders::{Offset, Subscription};
+use crate::schedule::{Offset, Subscription};
 use crate::store::{Commit, Store, StoreError, Watch};
 use crate::text::texts;
 

@@ -6,7 +6,7 @@ use jiff::Timestamp;
 
 use crate::dialogue::Effect;
 use crate::ops::metrics;
-use crate::reminders::Subscription;
+use crate::schedule::Subscription;
 use crate::store::UserId;
 
 /// What an update did that the metrics count, counted once it is committed (an update
@@ -24,7 +24,7 @@ impl Seen {
         effects: &[Effect],
         user: UserId,
         now: Timestamp,
-        offsets: &[crate::reminders::schedule::Offset],
+        offsets: &[crate::schedule::Offset],
     ) -> Seen {
         use crate::dialogue::Answered;
         use crate::eligibility::Verdict;
@@ -53,8 +53,7 @@ impl Seen {
                         deadline: *deadline,
                         planned_from: now,
                     };
-                    seen.reminders_queued +=
-                        crate::reminders::schedule::plan(&sub, offsets).len() as u64;
+                    seen.reminders_queued += crate::schedule::plan(&sub, offsets).len() as u64;
                 }
                 _ => {}
             }

@@ -238,11 +238,11 @@ pub struct Settings {
     /// When reminders go out before a deadline (also the alarms of calendar files).
     pub reminder_offsets: Vec<Offset>,
     /// The help desk's staff (a staff group makes hand-over possible).
-    pub staff: crate::helpdesk::settings::Staff,
+    pub staff: crate::desk_settings::Staff,
     /// Who approves a FAQ written from the chat (`[helpdesk] review`).
-    pub review: crate::helpdesk::settings::Review,
+    pub review: crate::desk_settings::Review,
     /// Where FAQs written from the chat go (`[helpdesk] faq_file`).
-    pub faq_file: crate::helpdesk::settings::FaqFile,
+    pub faq_file: crate::desk_settings::FaqFile,
 }
 
 impl Default for Settings {
@@ -251,9 +251,9 @@ impl Default for Settings {
             session_idle_days: 30,
             helpdesk_contact: String::new(),
             reminder_offsets: Offset::defaults(),
-            staff: crate::helpdesk::settings::Staff::default(),
-            review: crate::helpdesk::settings::Review::default(),
-            faq_file: crate::helpdesk::settings::FaqFile::default(),
+            staff: crate::desk_settings::Staff::default(),
+            review: crate::desk_settings::Review::default(),
+            faq_file: crate::desk_settings::FaqFile::default(),
         }
     }
 }

@@ -185,30 +185,3 @@ impl Question {
         }
     }
 }
-
-/// `100000` → `100.000 €`, `19.5` → `19,5%`.
-pub fn format_number(n: f64, unit: Option<&str>) -> String {
-    let neg = n < 0.0;
-    let a = n.abs();
-    let int = a.trunc() as u64;
-    let frac = ((a - a.trunc()) * 100.0).round() as u64;
-    let digits = int.to_string();
-    let mut grouped = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            grouped.push('.');
-        }
-        grouped.push(c);
-    }
-    let mut s = format!("{}{}", if neg { "-" } else { "" }, grouped);
-    if frac > 0 {
-        let f = format!("{frac:02}");
-        s.push(',');
-        s.push_str(f.trim_end_matches('0'));
-    }
-    match unit {
-        Some("%") => format!("{s}%"),
-        Some(u) => format!("{s} {u}"),
-        None => s,
-    }
-}

@@ -9,11 +9,9 @@
 //!   [`dispatch::Outbox`] trait (the bot's outbox in `sportello run`,
 //!   [`telegram::BotOutbox`] straight over the Bot API for the benchmark and tests).
 //! - [`handoff`] is the dispatcher's outbox in `sportello run`: the bot's own outbox.
-//! - [`ics`] writes a deadline as an RFC 5545 calendar file.
 
 pub mod dispatch;
 pub mod handoff;
-pub mod ics;
 /// The pure schedule lives below the store (which persists what it plans); re-exported
 /// here, where it is used.
 pub use crate::schedule;
@@ -65,16 +63,6 @@ impl Default for ReminderSettings {
             retry_later: Duration::from_secs(300),
             poll: Duration::from_secs(1),
         }
-    }
-}
-
-/// "7 giorni, 1 giorno e 2 ore".
-pub fn offsets_italian(offsets: &[Offset]) -> String {
-    let words: Vec<String> = offsets.iter().map(|o| o.italian()).collect();
-    match words.as_slice() {
-        [] => String::new(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} e {last}", init.join(", ")),
     }
 }
 
@@ -157,19 +145,5 @@ pub fn message(tx: &Texts, call: Option<&Call>, item: &Planned, now: Timestamp) 
                 reply
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn offsets_read_as_a_list() {
-        assert_eq!(
-            offsets_italian(&Offset::defaults()),
-            "7 giorni, 1 giorno e 2 ore"
-        );
-        assert_eq!(offsets_italian(&[Offset::minutes(1)]), "1 minuto");
     }
 }

@@ -60,7 +60,7 @@ impl Texts {
     /// Reminder offsets in words: `7 giorni e 1 giorno`, `7 days and 1 day`.
     pub fn offsets(&self, offsets: &[Offset]) -> String {
         match self.lang {
-            Lang::It => crate::reminders::offsets_italian(offsets),
+            Lang::It => crate::schedule::offsets_italian(offsets),
             Lang::En => {
                 let words: Vec<String> = offsets
                     .iter()
@@ -81,9 +81,36 @@ impl Texts {
     /// An amount with its unit: `100.000 €` / `€100,000`, `19,5%` / `19.5%`.
     pub fn number(&self, n: f64, unit: Option<&str>) -> String {
         match self.lang {
-            Lang::It => crate::eligibility::format_number(n, unit),
+            Lang::It => italian_number(n, unit),
             Lang::En => english_number(n, unit),
         }
+    }
+}
+
+/// `100000` → `100.000 €`, `19.5` → `19,5%`.
+pub fn italian_number(n: f64, unit: Option<&str>) -> String {
+    let neg = n < 0.0;
+    let a = n.abs();
+    let int = a.trunc() as u64;
+    let frac = ((a - a.trunc()) * 100.0).round() as u64;
+    let digits = int.to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push('.');
+        }
+        grouped.push(c);
+    }
+    let mut s = format!("{}{}", if neg { "-" } else { "" }, grouped);
+    if frac > 0 {
+        let f = format!("{frac:02}");
+        s.push(',');
+        s.push_str(f.trim_end_matches('0'));
+    }
+    match unit {
+        Some("%") => format!("{s}%"),
+        Some(u) => format!("{s} {u}"),
+        None => s,
     }
 }
 

@@ -15,7 +15,7 @@ use sqlx::PgConnection;
 
 use super::{Names, PgStore};
 use crate::knowledge::CallId;
-use crate::reminders::schedule::{Change, Kind, Offset, Planned, Subscription, change, plan};
+use crate::schedule::{Change, Kind, Offset, Planned, Subscription, change, plan};
 use crate::store::commit::CommitError;
 use crate::store::follows::{
     DeadlineOf, Done, DoneHow, DueReminder, FollowStore, Queued, ReminderKey, SyncReport,

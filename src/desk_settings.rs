@@ -2,9 +2,10 @@
 //! approves a FAQ written from the chat, where such FAQs are written, and the language
 //! staff read.
 //!
-//! A leaf: the user dialogue's settings hold these (the dialogue says whether a person
-//! is reachable), so this module imports nothing of the engines or the app; the help
-//! desk engine sits above the dialogue and may use it, never the other way round.
+//! A leaf outside `helpdesk/` (which re-exports it as `helpdesk::settings`): the user
+//! dialogue's settings hold these (the dialogue says whether a person is reachable), and
+//! the help desk engine sits above the dialogue, so the dialogue must not import the
+//! help desk to reach them. It imports nothing of the engines or the app.
 
 use serde::Deserialize;
 

@@ -10,8 +10,8 @@
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
-use super::schedule::Offset;
 use crate::knowledge::{Call, DeadlineAt};
+use crate::schedule::Offset;
 
 fn utc(t: Timestamp) -> String {
     t.to_zoned(TimeZone::UTC)
