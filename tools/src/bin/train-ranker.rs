@@ -24,7 +24,7 @@ struct Args {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "dev.toml,dev2.toml,dev3.toml,dev4.toml,dev5.toml,dev6.toml,dev7.toml,dev8.toml,dev9.toml,dev10.toml"
+        default_value = "dev.toml,dev2.toml,dev3.toml,dev4.toml,dev5.toml,dev6.toml,dev7.toml,dev8.toml,dev9.toml"
     )]
     it: Vec<String>,
     /// English development sets.
