@@ -30,6 +30,7 @@ mod memo;
 mod rank;
 #[cfg(test)]
 mod tests;
+mod weights;
 
 pub use analysed::Analysed;
 use analysed::Concept;
@@ -440,9 +441,9 @@ impl SearchIndex {
                 if !self.field_holds(field, s) {
                     return;
                 }
-                let tq = Box::new(TermQuery::new(
+                let tq = Box::new(weights::KeptTerm::new(
+                    self.serial,
                     Term::from_field_text(field, s),
-                    IndexRecordOption::WithFreqs,
                 ));
                 // A boost of 1 multiplies the score by 1: the same scorer, one box less.
                 if boost == 1.0 {
