@@ -30,6 +30,7 @@ mod memo;
 mod rank;
 #[cfg(test)]
 mod tests;
+mod weights;
 
 pub use analysed::Analysed;
 use analysed::Concept;
@@ -364,7 +365,14 @@ impl SearchIndex {
     /// The stems of a text's words as the index reads them (no typo correction, no
     /// synonyms): to compare a term with a question and with the entries.
     pub fn stems_of(&self, text: &str) -> Vec<String> {
-        memo::stems(self.serial, text, || tokens(&mut self.stem.clone(), text))
+        // Looked up as the plain BM25 search looks them up (`stems_at`: the pack's words'
+        // stems from the table built with the index), not stemmed with a cloned analyzer.
+        memo::stems(self.serial, text, || {
+            self.stems_at(&join_acronyms(text))
+                .into_iter()
+                .map(|(s, _, _)| s.into_owned())
+                .collect()
+        })
     }
 
     /// Whether an entry's text (its question, alternatives or body) holds every stem of
@@ -433,9 +441,9 @@ impl SearchIndex {
                 if !self.field_holds(field, s) {
                     return;
                 }
-                let tq = Box::new(TermQuery::new(
+                let tq = Box::new(weights::KeptTerm::new(
+                    self.serial,
                     Term::from_field_text(field, s),
-                    IndexRecordOption::WithFreqs,
                 ));
                 // A boost of 1 multiplies the score by 1: the same scorer, one box less.
                 if boost == 1.0 {

@@ -199,6 +199,9 @@ impl Engine<'_> {
         } else {
             CANDIDATES * 3
         };
+        // The plain BM25 second opinion reads the query alone: searched once, whatever
+        // context the query is then read in.
+        let plain_best = self.index.search_bm25(&query, 1).first().map(|h| h.0);
         // Search and decide, with the words of a context counting a little.
         let search_decide = |context: &str| {
             let results = self.index.search_in_context(
@@ -249,7 +252,7 @@ impl Engine<'_> {
                     past: reading.past,
                     described: reading.described,
                     asks_with: &asks_with,
-                    plain_best: self.index.search_bm25(&query, 1).first().map(|h| h.0),
+                    plain_best,
                     define_cues: tx.phrases("words.define"),
                     facts: &facts,
                     now,

@@ -37,9 +37,9 @@ impl SearchIndex {
                 }
                 clauses.push((
                     Occur::Should,
-                    Box::new(TermQuery::new(
+                    Box::new(super::weights::KeptTerm::new(
+                        self.serial,
                         Term::from_field_text(field, s),
-                        IndexRecordOption::WithFreqs,
                     )),
                 ));
             }

@@ -26,6 +26,14 @@ const ALT_MATCH: f32 = 0.9;
 const PASSAGE_BODY_MATCH: f32 = 0.8;
 /// A concept found only through a synonym counts this much of the user's own word.
 const SYNONYM_FACTOR: f32 = 0.9;
+// A concept the title holds counts at least as much as any other place can make it
+// count: a title's weakest hold (through a synonym) is no less than the alternatives' or
+// a body's strongest (`SearchIndex::strength` looks no further than the title then).
+const _: () = assert!(
+    TITLE_MATCH * SYNONYM_FACTOR >= ALT_MATCH
+        && TITLE_MATCH * SYNONYM_FACTOR >= BODY_MATCH
+        && TITLE_MATCH * SYNONYM_FACTOR >= PASSAGE_BODY_MATCH
+);
 /// Similarity through an alternative phrasing, relative to the entry's own question.
 const ALT_SIMILARITY: f32 = 0.95;
 /// Shares of the ranking key.
@@ -107,7 +115,13 @@ impl SearchIndex {
         } else {
             BODY_MATCH
         };
-        let (title, alt) = (place_set(c, &e.title_stems), place_set(c, &e.alt_stems));
+        let title = place_set(c, &e.title_stems);
+        // Held by the title (1, or a synonym's share): neither the alternatives nor the
+        // body can count more (asserted with the constants), so they are not looked at.
+        if title > 0.0 {
+            return (TITLE_MATCH * title, true);
+        }
+        let alt = place_set(c, &e.alt_stems);
         let s = [
             (TITLE_MATCH, title),
             (ALT_MATCH, alt),
