@@ -34,8 +34,8 @@ use crate::helpdesk::tickets::TicketEvent;
 use crate::knowledge::{Knowledge, KnowledgeErrors, load_dir};
 use crate::ops::metrics;
 use crate::outgoing::Target;
-use crate::schedule::Subscription;
 use crate::reply::{Document, Reply};
+use crate::schedule::Subscription;
 use crate::search::{SearchError, SearchIndex};
 pub use session::Loaded;
 
