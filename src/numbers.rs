@@ -7,6 +7,10 @@
 //! right after it ([`amounts`], for the profile facts). Approximations (`circa`, `più o
 //! meno`) are read as the number they approximate. Pure functions over strings, below
 //! both [`crate::understand`] and [`crate::eligibility`], which both read numbers.
+//!
+//! The words of a message as the engine reads them ([`words_of`]: numbers kept whole,
+//! accents folded, acronyms joined) are here too, so that the pack's audit
+//! ([`crate::knowledge`]) reads sentences as the engine does without importing it.
 
 pub mod english;
 
@@ -142,6 +146,31 @@ pub struct Amount {
     pub next: usize,
     /// Index of the word where the number starts.
     pub start: usize,
+}
+
+/// Lower-case words of a text, accents folded, dotted acronyms joined (`A.L.Fa.` →
+/// `alfa`), numbers kept whole (`50.000`) and `%`, `€` as words.
+pub fn words_of(text: &str) -> Vec<String> {
+    let words = words(&crate::fold::join_acronyms(text));
+    let mut out = Vec::with_capacity(words.len());
+    for mut w in words {
+        if w.chars().any(|c| c.is_ascii_digit()) || w == "%" || w == "€" {
+            out.push(w);
+        } else if !w.is_empty() && w.bytes().all(|b| b.is_ascii_alphabetic()) {
+            // Plain ASCII letters fold to themselves in lower case (most words: the
+            // folding analyzer is for accents, apostrophes and the like); in place, no
+            // copy.
+            w.make_ascii_lowercase();
+            out.push(w);
+        } else {
+            out.extend(
+                crate::fold::fold_str(&w)
+                    .split_whitespace()
+                    .map(String::from),
+            );
+        }
+    }
+    out
 }
 
 /// Splits a message into lower-case words, keeping digits with their separators and `%`

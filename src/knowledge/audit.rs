@@ -97,7 +97,7 @@ fn status_claims(k: &Knowledge, f: &Faq, now: Timestamp) -> Vec<Warning> {
     let closed_words: Vec<Phrase> = CLOSED_WORDS.iter().map(|w| phrase(w)).collect();
     let mut out = Vec::new();
     for sentence in sentences(&f.answer) {
-        let words = crate::understand::words_of(sentence);
+        let words = crate::numbers::words_of(sentence);
         // The call a sentence is about: the one it names, or else the FAQ's only call.
         // A sentence naming several calls, or a strategy, is left alone.
         let names = |c: &&Call| has_phrase(&words, &c.aliases);

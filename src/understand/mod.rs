@@ -62,30 +62,7 @@ pub struct Reading {
     pub past: bool,
 }
 
-/// Lower-case words of a text, accents folded, dotted acronyms joined (`A.L.Fa.` →
-/// `alfa`), numbers kept whole (`50.000`) and `%`, `€` as words.
-pub fn words_of(text: &str) -> Vec<String> {
-    let words = numbers::words(&crate::fold::join_acronyms(text));
-    let mut out = Vec::with_capacity(words.len());
-    for mut w in words {
-        if w.chars().any(|c| c.is_ascii_digit()) || w == "%" || w == "€" {
-            out.push(w);
-        } else if !w.is_empty() && w.bytes().all(|b| b.is_ascii_alphabetic()) {
-            // Plain ASCII letters fold to themselves in lower case (most words: the
-            // folding analyzer is for accents, apostrophes and the like); in place, no
-            // copy.
-            w.make_ascii_lowercase();
-            out.push(w);
-        } else {
-            out.extend(
-                crate::fold::fold_str(&w)
-                    .split_whitespace()
-                    .map(String::from),
-            );
-        }
-    }
-    out
-}
+pub use crate::numbers::words_of;
 
 /// Rewrites chat spellings (`ke` → `che`, `xké` → `perché`) with the pack's table. A
 /// word right after a number is left alone (`50 k` is fifty thousand).
