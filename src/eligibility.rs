@@ -13,7 +13,6 @@ mod prefill;
 mod tests;
 mod typed;
 
-pub use crate::text::format::italian_number as format_number;
 pub use prefill::{answer_from, prefill, settled_by};
 pub use typed::{Rejected, Words, parse_number};
 

@@ -184,6 +184,13 @@ mod tests {
     use crate::text::texts;
 
     #[test]
+    fn numbers_are_shown_the_italian_way() {
+        assert_eq!(italian_number(100_000.0, Some("€")), "100.000 €");
+        assert_eq!(italian_number(19.5, Some("%")), "19,5%");
+        assert_eq!(italian_number(999.0, None), "999");
+    }
+
+    #[test]
     fn dates_read_as_each_language_writes_them() {
         let at = DeadlineAt::parse("2020-02-27T12:00").unwrap();
         assert_eq!(texts(Lang::En).date(&at), "27 February 2020, 12:00");
