@@ -925,6 +925,15 @@ fn the_new_and_the_old_call_are_the_latest_and_the_earliest() {
         ],
     );
     assert_direct(&u, "faq:alfa-chi-puo", "alfa-2026");
+    // «Il vecchio bando» points the same way.
+    let u = talk(
+        &b,
+        &[
+            "quanto vale al massimo un progetto alfa?",
+            "e il vecchio bando quanto valeva al massimo?",
+        ],
+    );
+    assert_direct(&u, "faq:wa-importo-progetto", "wecare-welfare-aziendale");
 }
 
 #[test]
