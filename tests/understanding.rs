@@ -1323,3 +1323,32 @@ fn a_call_named_only_in_context_takes_the_focus() {
     );
     assert_ne!(u.session.topic, call, "{}", u.text());
 }
+
+#[test]
+fn a_term_followed_by_vuol_dire_asks_for_its_definition() {
+    let b = brain();
+    // «X vuol dire che…?», «X significa che…?»: what the term means, not one call's rule.
+    for (q, entry) in [
+        (
+            "cofinanziamento vuol dire che pago io una parte?",
+            "faq:gloss-cofinanziamento",
+        ),
+        (
+            "l'ATI vuol dire che facciamo una società nuova?",
+            "faq:gloss-ati",
+        ),
+        (
+            "de minimis significa che c'è un tetto agli aiuti?",
+            "faq:gloss-de-minimis",
+        ),
+    ] {
+        let mut u = User::new(&b);
+        u.say(q);
+        assert_eq!(
+            direct(&u.answer()),
+            Some((entry, None)),
+            "{q}: {}",
+            u.text()
+        );
+    }
+}
