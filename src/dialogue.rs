@@ -425,6 +425,7 @@ impl Engine<'_> {
         if let Some(c) = self.index.entry(entry).doc.call.clone() {
             out.session.topic = Some(c);
         }
+        out.session.last_answer = Some(self.index.entry(entry).doc.id.clone());
         let reply = self.entry_reply(tx, entry, None, now, &[], false, &out.session.profile);
         out.replies.push(reply);
     }

@@ -1352,3 +1352,18 @@ fn a_term_followed_by_vuol_dire_asks_for_its_definition() {
         );
     }
 }
+
+#[test]
+fn a_re_ask_for_another_call_finds_the_counterpart_of_the_last_answer() {
+    let b = brain();
+    // The last answer was WECARE's co-financing share: «e per alfa?» asks A.L.Fa.'s,
+    // which the question's own words alone leave close to A.L.Fa.'s amounts.
+    let u = talk(
+        &b,
+        &[
+            "qual è la quota di cofinanziamento minima per il welfare aziendale di wecare?",
+            "e per alfa?",
+        ],
+    );
+    assert_direct(&u, "faq:alfa-cofinanziamento", "alfa-2026");
+}

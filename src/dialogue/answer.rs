@@ -321,6 +321,18 @@ impl Engine<'_> {
             }
             d => d,
         };
+        // «E per alfa?» after a direct answer asks that answer's question of another call:
+        // read again as the answer's own phrasing, a reading that answers directly with
+        // an entry the menu offers gives the answer.
+        let decision = match decision {
+            Decision::Menu { entries } if elliptic => {
+                match self.counterpart(tx, reading, session, call, now) {
+                    Some(d @ Decision::Direct { entry, .. }) if entries.contains(&entry) => d,
+                    _ => Decision::Menu { entries },
+                }
+            }
+            d => d,
+        };
         Considered {
             named,
             query,
@@ -364,6 +376,26 @@ impl Engine<'_> {
             ..session.clone()
         };
         Some(self.consider(tx, &asked, &session, None, now).decision)
+    }
+
+    /// The decision for a re-ask for another call read as the question the last answer
+    /// answers (its entry's own phrasing); `None` without a last answer.
+    fn counterpart(
+        &self,
+        tx: &Texts,
+        reading: &Reading,
+        session: &super::Session,
+        call: Option<&CallId>,
+        now: Timestamp,
+    ) -> Option<Decision> {
+        let entry = self.index.find(session.last_answer.as_deref()?)?;
+        let asked = super::Session {
+            last_question: Some(self.index.entry(entry).doc.title.clone()),
+            follows_up: None,
+            last_answer: None,
+            ..session.clone()
+        };
+        Some(self.consider(tx, reading, &asked, call, now).decision)
     }
 
     /// Answers a question; `call`: answer it for this call (a «Cambia bando» choice).
@@ -423,6 +455,10 @@ impl Engine<'_> {
             d => d,
         };
         let id = |e: usize| self.index.entry(e).doc.id.clone();
+        out.session.last_answer = match &decision {
+            Decision::Direct { entry, .. } => Some(id(*entry)),
+            _ => None,
+        };
         let answered = match &decision {
             Decision::Direct {
                 entry,

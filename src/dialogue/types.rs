@@ -33,6 +33,10 @@ pub struct Session {
     /// minimo?`): its context, kept for the next follow-up or a re-ask for another call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub follows_up: Option<String>,
+    /// The entry the last answer gave (directly or chosen with a button): a re-ask for
+    /// another call (`e per alfa?`) looks for that call's counterpart of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_answer: Option<String>,
     /// What the user said about themselves (size, place, partners…): used in answers and
     /// to prefill the eligibility check; shown in `/privacy`, erased by `/cancellami`.
     #[serde(default, skip_serializing_if = "Profile::is_empty")]
@@ -60,6 +64,7 @@ impl Default for Session {
             topic: None,
             last_seen: None,
             last_question: None,
+            last_answer: None,
             follows_up: None,
             profile: Profile::default(),
             last_check: None,
