@@ -1367,3 +1367,17 @@ fn a_re_ask_for_another_call_finds_the_counterpart_of_the_last_answer() {
     );
     assert_direct(&u, "faq:alfa-cofinanziamento", "alfa-2026");
 }
+
+#[test]
+fn a_single_entry_to_offer_is_asked_as_a_guess_not_as_a_choice() {
+    let b = brain();
+    let mut u = User::new(&b);
+    u.say("piu o meno 60.000 di progetto, quanto dv metterci io con alfa?");
+    match u.answer() {
+        Answered::Menu { entries } => assert_eq!(entries.len(), 1, "{entries:?}"),
+        other => panic!("expected a menu of one entry, got {other:?}"),
+    }
+    let text = u.text();
+    assert!(text.contains("Cerchi questa risposta?"), "{text}");
+    assert!(!text.contains("più risposte"), "{text}");
+}

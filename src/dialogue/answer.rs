@@ -547,12 +547,18 @@ impl Engine<'_> {
                     .first()
                     .or(out.session.topic.as_ref())
                     .and_then(|c| self.knowledge.call(&c.0));
+                // One entry left to offer is a guess to confirm, not a choice.
+                let (key, key_call) = if entries.len() == 1 {
+                    ("search.choose_one", "search.choose_one_call")
+                } else {
+                    ("search.choose", "search.choose_call")
+                };
                 let text = match about {
                     Some(c) => {
                         rows.push(vec![button(tx.s("focus.change", &[]), Action::FocusMenu)]);
-                        tx.t("search.choose_call", &[("call", &c.short)])
+                        tx.t(key_call, &[("call", &c.short)])
                     }
-                    None => tx.t("search.choose", &[]),
+                    None => tx.t(key, &[]),
                 };
                 out.replies.push(Reply::new(text).with_buttons(rows));
                 out.replies
