@@ -1381,3 +1381,18 @@ fn a_single_entry_to_offer_is_asked_as_a_guess_not_as_a_choice() {
     assert!(text.contains("Cerchi questa risposta?"), "{text}");
     assert!(!text.contains("più risposte"), "{text}");
 }
+
+#[test]
+fn previsto_is_a_filler_not_what_is_asked() {
+    let b = brain();
+    // «previste» weighed as the question's rarest word, so the entry listing the measures
+    // covered too little of it to be offered at all.
+    let mut u = User::new(&b);
+    u.say("che misure erano previste nella strategia wecare?");
+    assert_eq!(
+        direct(&u.answer()).map(|(e, _)| e),
+        Some("faq:wecare-misure"),
+        "{}",
+        u.text()
+    );
+}
