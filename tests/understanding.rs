@@ -1385,6 +1385,31 @@ fn a_single_entry_to_offer_is_asked_as_a_guess_not_as_a_choice() {
 #[test]
 fn previsto_is_a_filler_not_what_is_asked() {
     let b = brain();
+    // So are «qualche», «circa», «dentro»: counted as words the pack does not know, they
+    // made plain questions unsure.
+    for (q, entry) in [
+        (
+            "una grande impresa può stare dentro un partenariato alfa?",
+            "faq:alfa-grandi-imprese",
+        ),
+        (
+            "ci sono risorse fsc in qualche misura di wecare?",
+            "faq:wecare-fsc",
+        ),
+        (
+            "un progetto da circa 90 mila euro rientra in alfa?",
+            "faq:alfa-importo",
+        ),
+    ] {
+        let mut u = User::new(&b);
+        u.say(q);
+        assert_eq!(
+            direct(&u.answer()).map(|(e, _)| e),
+            Some(entry),
+            "{q}: {}",
+            u.text()
+        );
+    }
     // «previste» weighed as the question's rarest word, so the entry listing the measures
     // covered too little of it to be offered at all.
     let mut u = User::new(&b);

@@ -45,7 +45,7 @@ const EXTRA_STOP_WORDS: &str = "cosa cos vuol vuole dire significa significato s
     qualcosa qualcuno ciao raga ragazzi tipo boh comunque allora quindi invece praticamente \
     breve brevemente sintesi esattamente precisamente davvero veramente capisco capito \
     preciso precisa esatto esatta capire significhi significano visto letto sentito \
-    giusto vero previste previsti prevista previsto \
+    giusto vero previste previsti prevista previsto qualche circa quasi dentro \
     chiesto chiesta informarmi informarci informarsi titolare esiste esistono esisteva \
     scusa scusate gentilmente sai sapete saprebbe sapreste chiedo chiedere volevo vorremmo \
     the is are was were be of to an and or in on for with what which can \
