@@ -1400,6 +1400,11 @@ fn previsto_is_a_filler_not_what_is_asked() {
             "un progetto da circa 90 mila euro rientra in alfa?",
             "faq:alfa-importo",
         ),
+        // «dobbiamo», «simile»: the same.
+        (
+            "per alfa quante imprese dobbiamo essere come minimo?",
+            "faq:alfa-pmi-singola",
+        ),
     ] {
         let mut u = User::new(&b);
         u.say(q);
@@ -1412,6 +1417,19 @@ fn previsto_is_a_filler_not_what_is_asked() {
     }
     // «previste» weighed as the question's rarest word, so the entry listing the measures
     // covered too little of it to be offered at all.
+    let u = talk(
+        &b,
+        &[
+            "il bando welfare aziendale di wecare è ancora aperto?",
+            "oggi c'è qualcosa di simile?",
+        ],
+    );
+    assert_eq!(
+        direct(&u.answer()).map(|(e, _)| e),
+        Some("faq:gen-bandi-aperti"),
+        "{}",
+        u.text()
+    );
     let mut u = User::new(&b);
     u.say("che misure erano previste nella strategia wecare?");
     assert_eq!(

@@ -46,6 +46,7 @@ const EXTRA_STOP_WORDS: &str = "cosa cos vuol vuole dire significa significato s
     breve brevemente sintesi esattamente precisamente davvero veramente capisco capito \
     preciso precisa esatto esatta capire significhi significano visto letto sentito \
     giusto vero previste previsti prevista previsto qualche circa quasi dentro \
+    dobbiamo dovremmo vorrebbero vogliono piacerebbe molti molto quel niente farlo simile \
     chiesto chiesta informarmi informarci informarsi titolare esiste esistono esisteva \
     scusa scusate gentilmente sai sapete saprebbe sapreste chiedo chiedere volevo vorremmo \
     the is are was were be of to an and or in on for with what which can \
