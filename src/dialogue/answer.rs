@@ -378,26 +378,6 @@ impl Engine<'_> {
         Some(self.consider(tx, &asked, &session, None, now).decision)
     }
 
-    /// The decision for a re-ask for another call read as the question the last answer
-    /// answers (its entry's own phrasing); `None` without a last answer.
-    fn counterpart(
-        &self,
-        tx: &Texts,
-        reading: &Reading,
-        session: &super::Session,
-        call: Option<&CallId>,
-        now: Timestamp,
-    ) -> Option<Decision> {
-        let entry = self.index.find(session.last_answer.as_deref()?)?;
-        let asked = super::Session {
-            last_question: Some(self.index.entry(entry).doc.title.clone()),
-            follows_up: None,
-            last_answer: None,
-            ..session.clone()
-        };
-        Some(self.consider(tx, reading, &asked, call, now).decision)
-    }
-
     /// Answers a question; `call`: answer it for this call (a «Cambia bando» choice).
     pub(super) fn answer_for(
         &self,

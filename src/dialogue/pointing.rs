@@ -12,9 +12,15 @@
 //! count a little in search ([`crate::search::SearchIndex::search_in_context`]), so the
 //! entries about what was being asked come before those that only share the new word. The
 //! session keeps that context with the question ([`super::Session::follows_up`]), so a
-//! re-ask for another call (`e per wecare invece?`) keeps it too.
+//! re-ask for another call (`e per wecare invece?`) keeps it too. A re-ask that the
+//! previous question's words leave unsure is read once more as the question the last
+//! answer answers (its entry's own phrasing: [`super::Session::last_answer`]), which finds
+//! that answer's counterpart in the other call.
+
+use jiff::Timestamp;
 
 use super::Engine;
+use crate::decide::Decision;
 use crate::knowledge::CallId;
 use crate::text::Texts;
 use crate::understand::{self, Reading};
@@ -133,6 +139,26 @@ impl Engine<'_> {
             Some(before) => format!("{last} {before}"),
             None => last.to_string(),
         })
+    }
+
+    /// The decision for a re-ask for another call read as the question the last answer
+    /// answers (its entry's own phrasing); `None` without a last answer.
+    pub(super) fn counterpart(
+        &self,
+        tx: &Texts,
+        reading: &Reading,
+        session: &super::Session,
+        call: Option<&CallId>,
+        now: Timestamp,
+    ) -> Option<Decision> {
+        let entry = self.index.find(session.last_answer.as_deref()?)?;
+        let asked = super::Session {
+            last_question: Some(self.index.entry(entry).doc.title.clone()),
+            follows_up: None,
+            last_answer: None,
+            ..session.clone()
+        };
+        Some(self.consider(tx, reading, &asked, call, now).decision)
     }
 
     /// The previous question asked again for the call a short follow-up names (`e per
