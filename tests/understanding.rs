@@ -1439,13 +1439,3 @@ fn previsto_is_a_filler_not_what_is_asked() {
         u.text()
     );
 }
-
-#[test]
-fn how_many_firms_we_are_asks_about_the_partnership() {
-    let b = brain();
-    // «Siamo in quattro» says nothing a search can weigh: read as the partnership's size,
-    // the entry on how many firms A.L.Fa. needs is offered instead of «non ho trovato».
-    let u = talk(&b, &["cos'è il piano alfa?", "e se siamo in quattro?"]);
-    let a = u.answer();
-    assert!(a.ranked().contains(&"faq:alfa-pmi-singola"), "{a:?}");
-}
