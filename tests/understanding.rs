@@ -951,6 +951,10 @@ fn a_follow_up_asking_a_fact_the_sources_do_not_give_is_not_answered() {
             "e quando pagano?",
         ),
         ("Quando scade alfa?", "quante domande sono già arrivate?"),
+        (
+            "Cos'è il piano alfa?",
+            "quanto ci mette la regione a pagare il contributo?",
+        ),
     ] {
         let mut u = User::new(&b);
         u.say(first);
