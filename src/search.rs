@@ -23,6 +23,7 @@ mod bm25;
 mod build;
 mod english;
 mod excerpt;
+mod found;
 mod ids;
 mod italian;
 mod learned;
@@ -34,6 +35,7 @@ mod weights;
 
 pub use analysed::Analysed;
 use analysed::Concept;
+pub use found::MemoryCounts;
 pub use learned::{
     DECIDE_FEATURES, Learned, Linear, RANKER_FILE, RERANK_FEATURES, RankerFile,
     VERSION as RANKER_VERSION, sigmoid,
@@ -240,6 +242,8 @@ pub struct SearchIndex {
     /// Tells this index from any other for [`analysed::Recent`] (an address could be
     /// reused after a reload).
     serial: u64,
+    /// What its searches found, by query (see [`found`]).
+    found: found::Memory,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -393,6 +397,11 @@ impl SearchIndex {
             .iter()
             .map(String::as_str)
             .collect()
+    }
+
+    /// How often this index's searches were answered from memory (see [`found`]).
+    pub fn memory(&self) -> MemoryCounts {
+        self.found.counts()
     }
 
     pub fn find(&self, id: &str) -> Option<usize> {
@@ -574,33 +583,34 @@ impl SearchIndex {
                 query,
             };
         }
-        let searcher = self.reader.searcher();
-        let bq = self.build_query(&query, scope);
-        // Fetch more than asked: coverage re-ranks the candidates.
-        let top = searcher
-            .search(
-                &bq,
-                &TopDocs::with_limit(limit.max(10) * 2).order_by_score(),
-            )
-            .unwrap_or_default();
-        let candidates: Vec<(usize, f32)> = {
-            // One column reader per segment, not one per hit.
-            let mut columns: HashMap<u32, Option<tantivy::columnar::Column<u64>>> =
-                HashMap::default();
-            top.into_iter()
-                .filter_map(|(score, addr)| {
-                    let column = columns.entry(addr.segment_ord).or_insert_with(|| {
-                        searcher
-                            .segment_reader(addr.segment_ord)
-                            .fast_fields()
-                            .u64("ord")
-                            .ok()
-                    });
-                    let ord = column.as_ref().and_then(|c| c.first(addr.doc_id))?;
-                    Some((ord as usize, score))
-                })
-                .collect()
-        };
+        let fetch = limit.max(10) * 2;
+        let candidates = self
+            .found
+            .answers
+            .get_or(answers_key(&query, fetch, scope), || {
+                let searcher = self.reader.searcher();
+                let bq = self.build_query(&query, scope);
+                // Fetch more than asked: coverage re-ranks the candidates.
+                let top = searcher
+                    .search(&bq, &TopDocs::with_limit(fetch).order_by_score())
+                    .unwrap_or_default();
+                // One column reader per segment, not one per hit.
+                let mut columns: HashMap<u32, Option<tantivy::columnar::Column<u64>>> =
+                    HashMap::default();
+                top.into_iter()
+                    .filter_map(|(score, addr)| {
+                        let column = columns.entry(addr.segment_ord).or_insert_with(|| {
+                            searcher
+                                .segment_reader(addr.segment_ord)
+                                .fast_fields()
+                                .u64("ord")
+                                .ok()
+                        });
+                        let ord = column.as_ref().and_then(|c| c.first(addr.doc_id))?;
+                        Some((ord as usize, score))
+                    })
+                    .collect()
+            });
         let mut query = query;
         let strengths = self.strengths(&query, &candidates);
         self.drop_unreached(&mut query, &strengths);
@@ -612,4 +622,31 @@ impl SearchIndex {
             query,
         }
     }
+}
+
+/// Everything the answers' query of `q` is built from ([`SearchIndex::build_query`]: each
+/// concept's stems, synonyms and scale, in order), with the number of documents fetched
+/// and the scope: the key of its candidates in [`found`].
+fn answers_key(q: &Analysed, fetch: usize, scope: Scope) -> found::Key {
+    let mut key = found::Key::default();
+    key.num(fetch as u64).num(match scope {
+        Scope::Answers => 0,
+        Scope::Passages => 1,
+    });
+    key.num(q.concepts.len() as u64);
+    for c in &q.concepts {
+        key.num(u64::from(c.scale.to_bits()));
+        key.num(c.stems.len() as u64);
+        for s in &c.stems {
+            key.text(s);
+        }
+        key.num(c.alt_terms.len() as u64);
+        for term in &c.alt_terms {
+            key.num(term.len() as u64);
+            for s in term {
+                key.text(s);
+            }
+        }
+    }
+    key
 }
