@@ -583,34 +583,44 @@ impl SearchIndex {
                 query,
             };
         }
-        let fetch = limit.max(10) * 2;
-        let candidates = self
-            .found
-            .answers
-            .get_or(answers_key(&query, fetch, scope), || {
-                let searcher = self.reader.searcher();
-                let bq = self.build_query(&query, scope);
-                // Fetch more than asked: coverage re-ranks the candidates.
-                let top = searcher
-                    .search(&bq, &TopDocs::with_limit(fetch).order_by_score())
-                    .unwrap_or_default();
-                // One column reader per segment, not one per hit.
-                let mut columns: HashMap<u32, Option<tantivy::columnar::Column<u64>>> =
-                    HashMap::default();
-                top.into_iter()
-                    .filter_map(|(score, addr)| {
-                        let column = columns.entry(addr.segment_ord).or_insert_with(|| {
-                            searcher
-                                .segment_reader(addr.segment_ord)
-                                .fast_fields()
-                                .u64("ord")
-                                .ok()
-                        });
-                        let ord = column.as_ref().and_then(|c| c.first(addr.doc_id))?;
-                        Some((ord as usize, score))
-                    })
-                    .collect()
-            });
+        match found::results_key(&query, limit, scope, &self.question_stems) {
+            Some(key) => self
+                .found
+                .answers
+                .get_or(key, || self.search_afresh(query, limit, scope)),
+            None => self.search_afresh(query, limit, scope),
+        }
+    }
+
+    /// Searches tantivy for the candidates, then ranks them (see [`Self::search_analysed`]).
+    fn search_afresh(&self, query: Analysed, limit: usize, scope: Scope) -> Results {
+        let searcher = self.reader.searcher();
+        let bq = self.build_query(&query, scope);
+        // Fetch more than asked: coverage re-ranks the candidates.
+        let top = searcher
+            .search(
+                &bq,
+                &TopDocs::with_limit(limit.max(10) * 2).order_by_score(),
+            )
+            .unwrap_or_default();
+        let candidates: Vec<(usize, f32)> = {
+            // One column reader per segment, not one per hit.
+            let mut columns: HashMap<u32, Option<tantivy::columnar::Column<u64>>> =
+                HashMap::default();
+            top.into_iter()
+                .filter_map(|(score, addr)| {
+                    let column = columns.entry(addr.segment_ord).or_insert_with(|| {
+                        searcher
+                            .segment_reader(addr.segment_ord)
+                            .fast_fields()
+                            .u64("ord")
+                            .ok()
+                    });
+                    let ord = column.as_ref().and_then(|c| c.first(addr.doc_id))?;
+                    Some((ord as usize, score))
+                })
+                .collect()
+        };
         let mut query = query;
         let strengths = self.strengths(&query, &candidates);
         self.drop_unreached(&mut query, &strengths);
@@ -622,31 +632,4 @@ impl SearchIndex {
             query,
         }
     }
-}
-
-/// Everything the answers' query of `q` is built from ([`SearchIndex::build_query`]: each
-/// concept's stems, synonyms and scale, in order), with the number of documents fetched
-/// and the scope: the key of its candidates in [`found`].
-fn answers_key(q: &Analysed, fetch: usize, scope: Scope) -> found::Key {
-    let mut key = found::Key::default();
-    key.num(fetch as u64).num(match scope {
-        Scope::Answers => 0,
-        Scope::Passages => 1,
-    });
-    key.num(q.concepts.len() as u64);
-    for c in &q.concepts {
-        key.num(u64::from(c.scale.to_bits()));
-        key.num(c.stems.len() as u64);
-        for s in &c.stems {
-            key.text(s);
-        }
-        key.num(c.alt_terms.len() as u64);
-        for term in &c.alt_terms {
-            key.num(term.len() as u64);
-            for s in term {
-                key.text(s);
-            }
-        }
-    }
-    key
 }

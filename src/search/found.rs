@@ -1,36 +1,40 @@
-//! What tantivy found for a query, remembered by the index that found it. Its two
-//! searches a message (the answers' candidates in `search_analysed`, the plain BM25
-//! second opinion in `search_bm25`) were about a third of the engine's instructions, and
-//! an index never changes once built (a reload builds a new one, with an empty memory):
-//! the top documents tantivy returns are a pure function of the query built and the
-//! number asked for. So a question asked again (the same concepts, or for the plain
-//! search the same stems) takes the candidates found the first time instead of searching;
-//! ranking, confidence and everything after run as before. A question never asked before
-//! gains nothing (it pays for building its key and keeping the result).
+//! What an index's searches found, remembered by the index. The answers' search of a
+//! message (`search_analysed`: tantivy's candidates, then their coverage, similarity and
+//! rank) and the plain BM25 second opinion (`search_bm25`) were about half of the
+//! engine's instructions, and both are pure functions of the index and their inputs: an
+//! index never changes once built (a reload builds a new one, with an empty memory; the
+//! learned weights, which the rank does not read, are set before any search and forget
+//! the memory when set again). So a question asked again (the same analysis, or for the
+//! plain search the same stems) takes the results found the first time instead of
+//! searching. A question never asked before gains nothing: it pays for its key and for
+//! keeping its results.
 //!
-//! The key is exact: the query's inputs written out in full, each string with its length
-//! (see [`Key`]); two different queries never share an entry. The memory is bounded (at
-//! most [`KEPT`] results and [`BYTES`] bytes of keys and results per search kind; then
-//! all are forgotten at once, as the thread-local memos of this module do) and shared by
-//! the threads that search (each runtime worker): one question is searched once, not
-//! once per thread.
+//! The key is exact: every input written out in full (every field of the analysis, floats
+//! as their bits, strings with their lengths; see [`Key`]), so two different searches
+//! never share an entry. The memory is bounded (at most [`KEPT`] results and about
+//! [`BYTES`] bytes of keys and results per kind of search; then all are forgotten at once,
+//! as the thread-local memos of this module do) and shared by the threads that search (each
+//! runtime worker): one question is searched once, not once per thread.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::HashMap;
+use super::{Analysed, HashMap, HashSet, Results, Scope};
 
-/// At most this many results are kept per search kind (then all are forgotten at once).
+/// At most this many results are kept per kind of search (then all are forgotten at once).
 const KEPT: usize = 2048;
-/// At most this many bytes of keys and results are kept per search kind.
-const BYTES: usize = 512 * 1024;
+/// At most about this many bytes of keys and results are kept per kind of search.
+const BYTES: usize = 1024 * 1024;
 
-/// Candidates as a search returns them: (entry, score), best first.
-pub(super) type Candidates = Vec<(usize, f32)>;
-
-/// An exact key: every input of the query written out, strings with their lengths.
-#[derive(Default)]
+/// An exact key: every input of a search written out, strings with their lengths.
 pub(super) struct Key(Vec<u8>);
+
+impl Default for Key {
+    fn default() -> Key {
+        // Room for most keys: no reallocation while it is written.
+        Key(Vec::with_capacity(256))
+    }
+}
 
 impl Key {
     pub(super) fn num(&mut self, n: u64) -> &mut Key {
@@ -43,53 +47,125 @@ impl Key {
         self.0.extend_from_slice(s.as_bytes());
         self
     }
+
+    fn texts(&mut self, ss: &[String]) -> &mut Key {
+        self.num(ss.len() as u64);
+        for s in ss {
+            self.text(s);
+        }
+        self
+    }
+}
+
+/// The key of an answers' search: the whole analysis (each concept's stems, synonyms,
+/// weight, question and light marks and scale, in order; the unknown words and their
+/// weight; the light words' weight; whether the question was cut), the number of hits
+/// asked for and the scope. `None` (search afresh) for an analysis whose question words
+/// are not this index's own.
+pub(super) fn results_key(
+    q: &Analysed,
+    limit: usize,
+    scope: Scope,
+    question_stems: &std::sync::Arc<HashSet<String>>,
+) -> Option<Key> {
+    if !std::sync::Arc::ptr_eq(&q.question_stems, question_stems) {
+        return None;
+    }
+    let mut key = Key::default();
+    key.num(limit as u64).num(match scope {
+        Scope::Answers => 0,
+        Scope::Passages => 1,
+    });
+    key.num(u64::from(q.truncated))
+        .num(u64::from(q.unknown.to_bits()))
+        .num(q.unknown_words as u64)
+        .texts(&q.unknown_terms)
+        .num(u64::from(q.light_weight.to_bits()));
+    key.num(q.concepts.len() as u64);
+    for c in &q.concepts {
+        key.texts(&c.stems).num(c.alt_terms.len() as u64);
+        for term in &c.alt_terms {
+            key.texts(term);
+        }
+        key.num(u64::from(c.weight.to_bits()))
+            .num(u64::from(c.question))
+            .num(u64::from(c.light))
+            .num(u64::from(c.scale.to_bits()));
+    }
+    Some(key)
+}
+
+/// About how many bytes a kept value holds.
+pub(super) trait Size {
+    fn size(&self) -> usize;
+}
+
+impl Size for Vec<(usize, f32)> {
+    fn size(&self) -> usize {
+        std::mem::size_of_val(self.as_slice()) + std::mem::size_of::<Self>()
+    }
+}
+
+impl Size for Results {
+    fn size(&self) -> usize {
+        let text = |s: &String| std::mem::size_of::<String>() + s.len();
+        let q = &self.query;
+        std::mem::size_of::<Results>()
+            + std::mem::size_of_val(self.hits.as_slice())
+            + q.unknown_terms.iter().map(text).sum::<usize>()
+            + q.concepts
+                .iter()
+                .map(|c| {
+                    std::mem::size_of_val(c)
+                        + c.stems.iter().map(text).sum::<usize>()
+                        + c.alt_terms
+                            .iter()
+                            .map(|t| std::mem::size_of_val(t) + t.iter().map(text).sum::<usize>())
+                            .sum::<usize>()
+                })
+                .sum::<usize>()
+    }
 }
 
 /// The results of one kind of search, by key.
-#[derive(Default)]
-struct Kept {
-    map: HashMap<Box<[u8]>, Box<[(u32, f32)]>>,
+struct Kept<V> {
+    map: HashMap<Box<[u8]>, V>,
     bytes: usize,
 }
 
 /// The memory of one kind of search of one index, with how often it was asked.
-pub(super) struct Found {
+pub(super) struct Found<V> {
     /// Which search (for the debug events).
     kind: &'static str,
-    kept: Mutex<Kept>,
+    kept: Mutex<Kept<V>>,
     hits: AtomicU64,
     misses: AtomicU64,
 }
 
-impl Found {
-    fn new(kind: &'static str) -> Found {
+impl<V: Clone + Size> Found<V> {
+    fn new(kind: &'static str) -> Found<V> {
         Found {
             kind,
-            kept: Mutex::default(),
+            kept: Mutex::new(Kept {
+                map: HashMap::default(),
+                bytes: 0,
+            }),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
         }
     }
 
-    /// The candidates of `key`, from `search` the first time.
-    pub(super) fn get_or(&self, key: Key, search: impl FnOnce() -> Candidates) -> Candidates {
-        if let Some(c) = self.lock().map.get(key.0.as_slice()) {
+    /// The results of `key`, from `search` the first time.
+    pub(super) fn get_or(&self, key: Key, search: impl FnOnce() -> V) -> V {
+        if let Some(v) = self.lock().map.get(key.0.as_slice()) {
             let hits = self.hits.fetch_add(1, Ordering::Relaxed) + 1;
             self.tell(hits, self.misses.load(Ordering::Relaxed));
-            return c.iter().map(|&(e, s)| (e as usize, s)).collect();
+            return v.clone();
         }
         let misses = self.misses.fetch_add(1, Ordering::Relaxed) + 1;
         self.tell(self.hits.load(Ordering::Relaxed), misses);
         let found = search();
-        // Entries are positions in the index (far fewer than 2³²): kept in half the room.
-        let Ok(small) = found
-            .iter()
-            .map(|&(e, s)| u32::try_from(e).map(|e| (e, s)))
-            .collect::<Result<Box<[_]>, _>>()
-        else {
-            return found;
-        };
-        let size = key.0.len() + std::mem::size_of_val(&*small);
+        let size = key.0.len() + found.size();
         let mut kept = self.lock();
         if kept.map.len() >= KEPT || kept.bytes + size > BYTES {
             kept.map.clear();
@@ -98,7 +174,7 @@ impl Found {
         if size <= BYTES
             && kept
                 .map
-                .insert(key.0.into(), small)
+                .insert(key.0.into_boxed_slice(), found.clone())
                 .is_none()
         {
             kept.bytes += size;
@@ -106,8 +182,15 @@ impl Found {
         found
     }
 
+    /// Forgets every result (the learned weights changed).
+    fn forget(&self) {
+        let mut kept = self.lock();
+        kept.map.clear();
+        kept.bytes = 0;
+    }
+
     /// How many searches were answered from memory, and how many were run.
-    pub(super) fn counts(&self) -> (u64, u64) {
+    fn counts(&self) -> (u64, u64) {
         (
             self.hits.load(Ordering::Relaxed),
             self.misses.load(Ordering::Relaxed),
@@ -121,16 +204,16 @@ impl Found {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Kept> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Kept<V>> {
         // The map holds plain data: one a panicking thread left is still whole.
         self.kept.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
-/// The two memories of an index: the answers' candidates and the plain BM25 search's.
+/// The two memories of an index: the answers' results and the plain BM25 search's.
 pub(super) struct Memory {
-    pub(super) answers: Found,
-    pub(super) plain: Found,
+    pub(super) answers: Found<Results>,
+    pub(super) plain: Found<Vec<(usize, f32)>>,
 }
 
 impl Default for Memory {
@@ -157,5 +240,11 @@ impl Memory {
             answers: self.answers.counts(),
             plain: self.plain.counts(),
         }
+    }
+
+    /// Forgets the answers' results when the learned weights are set again (the ranking
+    /// does not read them today; a memory must not outlive what it could come to read).
+    pub(super) fn forget_ranked(&self) {
+        self.answers.forget();
     }
 }

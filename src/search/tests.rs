@@ -263,16 +263,24 @@ fn searches_from_memory_find_what_searching_finds() {
         // Another limit or scope is another query.
         assert_eq!(fresh.search_bm25(q, 1), ix.search_bm25(q, 1));
         same(&fresh.search_passages(q, 5), &ix.search_passages(q, 5));
-        same(&fresh.search_light(q, 3, &["bando"]), &ix.search_light(q, 3, &["bando"]));
+        same(
+            &fresh.search_light(q, 3, &["bando"]),
+            &ix.search_light(q, 3, &["bando"]),
+        );
     }
     let counts = ix.memory();
-    // Each question with a stem: its limit of 3 searched once and remembered twice, its
-    // limit of 1 searched; each with a concept: searched in each scope, the light search
-    // remembered (light words weigh less, the query is the same).
+    // Each question with a stem: its plain search with a limit of 3 run once and
+    // remembered once, with a limit of 1 run once; each with a concept: its search run
+    // once and remembered once, its passages searched (another scope), and its light
+    // search remembered unless a light word weighs less.
     let asked = questions.len() as u64 - 1;
-    assert_eq!(counts.plain.0, counts.plain.1, "{counts:?}");
-    assert!(counts.plain.0 >= 2 * asked, "{counts:?}");
-    assert_eq!(counts.answers, (2 * asked, 2 * asked), "{counts:?}");
+    assert_eq!(2 * counts.plain.0, counts.plain.1, "{counts:?}");
+    assert!(counts.plain.0 >= asked, "{counts:?}");
+    assert!(
+        counts.answers.0 >= asked && counts.answers.1 >= 2 * asked,
+        "{counts:?}"
+    );
+    assert_eq!(counts.answers.0 + counts.answers.1, 4 * asked, "{counts:?}");
     // A new index (a reload) does not see what another one found.
     let reloaded = index();
     assert_eq!(reloaded.memory(), MemoryCounts::default());
