@@ -583,19 +583,35 @@ impl SearchIndex {
                 query,
             };
         }
-        match found::results_key(&query, limit, scope, &self.question_stems) {
-            Some(key) => self
-                .found
-                .answers
-                .get_or(key, || self.search_afresh(query, limit, scope)),
-            None => self.search_afresh(query, limit, scope),
+        let mut query = query;
+        let mut ranked_here = false;
+        let found = match found::results_key(&query, limit, scope, &self.question_stems) {
+            Some(key) => self.found.answers.get_or(key, || {
+                ranked_here = true;
+                self.search_afresh(&mut query, limit, scope)
+            }),
+            None => {
+                ranked_here = true;
+                self.search_afresh(&mut query, limit, scope)
+            }
+        };
+        // Remembered: the analysis loses the concepts no candidate held, as it did when
+        // it was searched.
+        if !ranked_here {
+            self.drop_unreached(&mut query, &found.unreached);
+        }
+        Results {
+            hits: found.hits,
+            confidence: found.confidence,
+            query,
         }
     }
 
-    /// Searches tantivy for the candidates, then ranks them (see [`Self::search_analysed`]).
-    fn search_afresh(&self, query: Analysed, limit: usize, scope: Scope) -> Results {
+    /// Searches tantivy for the candidates, then ranks them (see [`Self::search_analysed`]);
+    /// `query` loses the concepts no candidate holds.
+    fn search_afresh(&self, query: &mut Analysed, limit: usize, scope: Scope) -> found::Ranked {
         let searcher = self.reader.searcher();
-        let bq = self.build_query(&query, scope);
+        let bq = self.build_query(query, scope);
         // Fetch more than asked: coverage re-ranks the candidates.
         let top = searcher
             .search(
@@ -621,15 +637,15 @@ impl SearchIndex {
                 })
                 .collect()
         };
-        let mut query = query;
-        let strengths = self.strengths(&query, &candidates);
-        self.drop_unreached(&mut query, &strengths);
-        let hits = self.rank(&query, candidates, &strengths, limit);
-        let confidence = rank::confidence(&hits, &query);
-        Results {
+        let strengths = self.strengths(query, &candidates);
+        let unreached = self.unreached(query, &strengths);
+        self.drop_unreached(query, &unreached);
+        let hits = self.rank(query, candidates, &strengths, limit);
+        let confidence = rank::confidence(&hits, query);
+        found::Ranked {
             hits,
             confidence,
-            query,
+            unreached,
         }
     }
 }

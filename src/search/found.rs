@@ -1,6 +1,6 @@
 //! What an index's searches found, remembered by the index. The answers' search of a
 //! message (`search_analysed`: tantivy's candidates, then their coverage, similarity and
-//! rank) and the plain BM25 second opinion (`search_bm25`) were about half of the
+//! rank; kept: the hits, their confidence, which concepts no candidate held) and the plain BM25 second opinion (`search_bm25`) were about half of the
 //! engine's instructions, and both are pure functions of the index and their inputs: an
 //! index never changes once built (a reload builds a new one, with an empty memory; the
 //! learned weights, which the rank does not read, are set before any search and forget
@@ -19,7 +19,7 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::{Analysed, HashMap, HashSet, Results, Scope};
+use super::{Analysed, Confidence, HashMap, HashSet, Hit, Scope};
 
 /// At most this many results are kept per kind of search (then all are forgotten at once).
 const KEPT: usize = 2048;
@@ -106,24 +106,21 @@ impl Size for Vec<(usize, f32)> {
     }
 }
 
-impl Size for Results {
+/// What an answers' search found for an analysis: its hits and their confidence, and the
+/// positions of the concepts no candidate holds (the analysis the results carry loses
+/// them: see `SearchIndex::drop_unreached`).
+#[derive(Clone)]
+pub(super) struct Ranked {
+    pub(super) hits: Vec<Hit>,
+    pub(super) confidence: Confidence,
+    pub(super) unreached: Vec<usize>,
+}
+
+impl Size for Ranked {
     fn size(&self) -> usize {
-        let text = |s: &String| std::mem::size_of::<String>() + s.len();
-        let q = &self.query;
-        std::mem::size_of::<Results>()
+        std::mem::size_of::<Self>()
             + std::mem::size_of_val(self.hits.as_slice())
-            + q.unknown_terms.iter().map(text).sum::<usize>()
-            + q.concepts
-                .iter()
-                .map(|c| {
-                    std::mem::size_of_val(c)
-                        + c.stems.iter().map(text).sum::<usize>()
-                        + c.alt_terms
-                            .iter()
-                            .map(|t| std::mem::size_of_val(t) + t.iter().map(text).sum::<usize>())
-                            .sum::<usize>()
-                })
-                .sum::<usize>()
+            + std::mem::size_of_val(self.unreached.as_slice())
     }
 }
 
@@ -212,7 +209,7 @@ impl<V: Clone + Size> Found<V> {
 
 /// The two memories of an index: the answers' results and the plain BM25 search's.
 pub(super) struct Memory {
-    pub(super) answers: Found<Results>,
+    pub(super) answers: Found<Ranked>,
     pub(super) plain: Found<Vec<(usize, f32)>>,
 }
 
