@@ -24,7 +24,7 @@ use super::{Analysed, Confidence, HashMap, HashSet, Hit, Scope};
 /// At most this many results are kept per kind of search (then all are forgotten at once).
 const KEPT: usize = 2048;
 /// At most about this many bytes of keys and results are kept per kind of search.
-const BYTES: usize = 1024 * 1024;
+const BYTES: usize = 2 * 1024 * 1024;
 
 /// An exact key: every input of a search written out, strings with their lengths.
 pub(super) struct Key(Vec<u8>);
