@@ -585,7 +585,7 @@ impl SearchIndex {
         }
         let mut query = query;
         let mut ranked_here = false;
-        let found = match found::results_key(&query, limit, scope, &self.question_stems) {
+        let found = match found::results_key(self, &query, limit, scope) {
             Some(key) => self.found.answers.get_or(key, || {
                 ranked_here = true;
                 self.search_afresh(&mut query, limit, scope)

@@ -30,9 +30,9 @@ impl SearchIndex {
         }
         // The query is built from the stems and the limit alone (see `found`).
         let mut key = super::found::Key::default();
-        key.num(limit as u64).num(stems.len() as u64);
+        key.len(limit).len(stems.len());
         for s in &stems {
-            key.text(s);
+            key.stem(&self.ids, s);
         }
         self.found.plain.get_or(key, || {
             let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();

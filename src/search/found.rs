@@ -10,8 +10,8 @@
 //! keeping its results.
 //!
 //! The key is exact: every input written out in full (every field of the analysis, floats
-//! as their bits, strings with their lengths; see [`Key`]), so two different searches
-//! never share an entry. The memory is bounded (at most [`KEPT`] results and about
+//! as their bits, stems as their ids in the index, other strings with their lengths; see
+//! [`Key`]), so two different searches never share an entry. The memory is bounded (at most [`KEPT`] results and about
 //! [`BYTES`] bytes of keys and results per kind of search; then all are forgotten at once,
 //! as the thread-local memos of this module do) and shared by the threads that search (each
 //! runtime worker): one question is searched once, not once per thread.
@@ -19,40 +19,66 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::{Analysed, Confidence, HashMap, HashSet, Hit, Scope};
+use super::ids::StemIds;
+use super::{Analysed, Confidence, HashMap, Hit, Scope, SearchIndex};
 
 /// At most this many results are kept per kind of search (then all are forgotten at once).
 const KEPT: usize = 2048;
 /// At most about this many bytes of keys and results are kept per kind of search.
-const BYTES: usize = 2 * 1024 * 1024;
+const BYTES: usize = 1024 * 1024;
 
-/// An exact key: every input of a search written out, strings with their lengths.
+/// An exact key: every input of a search written out; a stem the index has an id for as
+/// that id (ids are unique per stem, see `ids`), any other string with its length.
 pub(super) struct Key(Vec<u8>);
 
 impl Default for Key {
     fn default() -> Key {
         // Room for most keys: no reallocation while it is written.
-        Key(Vec::with_capacity(256))
+        Key(Vec::with_capacity(128))
     }
 }
 
 impl Key {
-    pub(super) fn num(&mut self, n: u64) -> &mut Key {
+    pub(super) fn num(&mut self, n: u32) -> &mut Key {
         self.0.extend_from_slice(&n.to_le_bytes());
         self
     }
 
+    /// A count or a length (a search's inputs hold far fewer than 2³² of anything).
+    pub(super) fn len(&mut self, n: usize) -> &mut Key {
+        self.num(u32::try_from(n).unwrap_or(u32::MAX))
+    }
+
     pub(super) fn text(&mut self, s: &str) -> &mut Key {
-        self.num(s.len() as u64);
+        self.len(s.len());
         self.0.extend_from_slice(s.as_bytes());
         self
     }
 
-    fn texts(&mut self, ss: &[String]) -> &mut Key {
-        self.num(ss.len() as u64);
-        for s in ss {
-            self.text(s);
+    /// A stem: its id in `ids` (marked 0), else its text (marked 1).
+    pub(super) fn stem(&mut self, ids: &StemIds, s: &str) -> &mut Key {
+        match ids.id(s) {
+            Some(id) => {
+                self.0.push(0);
+                self.num(id)
+            }
+            None => {
+                self.0.push(1);
+                self.text(s)
+            }
         }
+    }
+
+    fn stems(&mut self, ids: &StemIds, ss: &[String]) -> &mut Key {
+        self.len(ss.len());
+        for s in ss {
+            self.stem(ids, s);
+        }
+        self
+    }
+
+    fn flag(&mut self, b: bool) -> &mut Key {
+        self.0.push(u8::from(b));
         self
     }
 }
@@ -61,36 +87,45 @@ impl Key {
 /// weight, question and light marks and scale, in order; the unknown words and their
 /// weight; the light words' weight; whether the question was cut), the number of hits
 /// asked for and the scope. `None` (search afresh) for an analysis whose question words
-/// are not this index's own.
+/// are not this index's own, or with a count over 2³².
 pub(super) fn results_key(
+    ix: &SearchIndex,
     q: &Analysed,
     limit: usize,
     scope: Scope,
-    question_stems: &std::sync::Arc<HashSet<String>>,
 ) -> Option<Key> {
-    if !std::sync::Arc::ptr_eq(&q.question_stems, question_stems) {
+    if !std::sync::Arc::ptr_eq(&q.question_stems, &ix.question_stems) {
         return None;
     }
+    let counts = [
+        limit,
+        q.unknown_words,
+        q.unknown_terms.len(),
+        q.concepts.len(),
+    ];
+    if counts.iter().any(|&n| u32::try_from(n).is_err()) {
+        return None;
+    }
+    let ids = &ix.ids;
     let mut key = Key::default();
-    key.num(limit as u64).num(match scope {
-        Scope::Answers => 0,
-        Scope::Passages => 1,
-    });
-    key.num(u64::from(q.truncated))
-        .num(u64::from(q.unknown.to_bits()))
-        .num(q.unknown_words as u64)
-        .texts(&q.unknown_terms)
-        .num(u64::from(q.light_weight.to_bits()));
-    key.num(q.concepts.len() as u64);
+    key.len(limit).flag(scope == Scope::Passages);
+    key.flag(q.truncated)
+        .num(q.unknown.to_bits())
+        .len(q.unknown_words)
+        .len(q.unknown_terms.len());
+    for t in &q.unknown_terms {
+        key.text(t);
+    }
+    key.num(q.light_weight.to_bits()).len(q.concepts.len());
     for c in &q.concepts {
-        key.texts(&c.stems).num(c.alt_terms.len() as u64);
+        key.stems(ids, &c.stems).len(c.alt_terms.len());
         for term in &c.alt_terms {
-            key.texts(term);
+            key.stems(ids, term);
         }
-        key.num(u64::from(c.weight.to_bits()))
-            .num(u64::from(c.question))
-            .num(u64::from(c.light))
-            .num(u64::from(c.scale.to_bits()));
+        key.num(c.weight.to_bits())
+            .flag(c.question)
+            .flag(c.light)
+            .num(c.scale.to_bits());
     }
     Some(key)
 }
