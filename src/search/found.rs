@@ -231,7 +231,7 @@ impl<V: Clone + Size> Found<V> {
 
     /// Every 1,024 searches, how many were remembered (a debug event, for the benches).
     fn tell(&self, hits: u64, misses: u64) {
-        if (hits + misses) % 1024 == 0 {
+        if (hits + misses).is_multiple_of(1024) {
             tracing::debug!(kind = self.kind, hits, misses, "search memory");
         }
     }
