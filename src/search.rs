@@ -23,6 +23,7 @@ mod bm25;
 mod build;
 mod english;
 mod excerpt;
+mod found;
 mod ids;
 mod italian;
 mod learned;
@@ -34,6 +35,7 @@ mod weights;
 
 pub use analysed::Analysed;
 use analysed::Concept;
+pub use found::MemoryCounts;
 pub use learned::{
     DECIDE_FEATURES, Learned, Linear, RANKER_FILE, RERANK_FEATURES, RankerFile,
     VERSION as RANKER_VERSION, sigmoid,
@@ -240,6 +242,8 @@ pub struct SearchIndex {
     /// Tells this index from any other for [`analysed::Recent`] (an address could be
     /// reused after a reload).
     serial: u64,
+    /// What its searches found, by query (see [`found`]).
+    found: found::Memory,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -393,6 +397,11 @@ impl SearchIndex {
             .iter()
             .map(String::as_str)
             .collect()
+    }
+
+    /// How often this index's searches were answered from memory (see [`found`]).
+    pub fn memory(&self) -> MemoryCounts {
+        self.found.counts()
     }
 
     pub fn find(&self, id: &str) -> Option<usize> {
@@ -574,8 +583,35 @@ impl SearchIndex {
                 query,
             };
         }
+        let mut query = query;
+        let mut ranked_here = false;
+        let found = match found::results_key(self, &query, limit, scope) {
+            Some(key) => self.found.answers.get_or(key, || {
+                ranked_here = true;
+                self.search_afresh(&mut query, limit, scope)
+            }),
+            None => {
+                ranked_here = true;
+                self.search_afresh(&mut query, limit, scope)
+            }
+        };
+        // Remembered: the analysis loses the concepts no candidate held, as it did when
+        // it was searched.
+        if !ranked_here {
+            self.drop_unreached(&mut query, &found.unreached);
+        }
+        Results {
+            hits: found.hits,
+            confidence: found.confidence,
+            query,
+        }
+    }
+
+    /// Searches tantivy for the candidates, then ranks them (see [`Self::search_analysed`]);
+    /// `query` loses the concepts no candidate holds.
+    fn search_afresh(&self, query: &mut Analysed, limit: usize, scope: Scope) -> found::Ranked {
         let searcher = self.reader.searcher();
-        let bq = self.build_query(&query, scope);
+        let bq = self.build_query(query, scope);
         // Fetch more than asked: coverage re-ranks the candidates.
         let top = searcher
             .search(
@@ -601,15 +637,15 @@ impl SearchIndex {
                 })
                 .collect()
         };
-        let mut query = query;
-        let strengths = self.strengths(&query, &candidates);
-        self.drop_unreached(&mut query, &strengths);
-        let hits = self.rank(&query, candidates, &strengths, limit);
-        let confidence = rank::confidence(&hits, &query);
-        Results {
+        let strengths = self.strengths(query, &candidates);
+        let unreached = self.unreached(query, &strengths);
+        self.drop_unreached(query, &unreached);
+        let hits = self.rank(query, candidates, &strengths, limit);
+        let confidence = rank::confidence(&hits, query);
+        found::Ranked {
             hits,
             confidence,
-            query,
+            unreached,
         }
     }
 }

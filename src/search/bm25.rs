@@ -28,47 +28,55 @@ impl SearchIndex {
         if stems.is_empty() {
             return Vec::new();
         }
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        // The query is built from the stems and the limit alone (see `found`).
+        let mut key = super::found::Key::default();
+        key.len(limit).len(stems.len());
         for s in &stems {
-            for field in [self.fields.title, self.fields.body] {
-                // A term the field does not hold scores nothing (see `words_query`).
-                if !self.field_holds(field, s) {
-                    continue;
-                }
-                clauses.push((
-                    Occur::Should,
-                    Box::new(super::weights::KeptTerm::new(
-                        self.serial,
-                        Term::from_field_text(field, s),
-                    )),
-                ));
-            }
+            key.stem(&self.ids, s);
         }
-        let passage = Box::new(TermQuery::new(
-            Term::from_field_u64(self.fields.kind, EntryKind::Passage.code()),
-            IndexRecordOption::Basic,
-        ));
-        let q = BooleanQuery::new(vec![
-            (
-                Occur::Must,
-                Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>,
-            ),
-            (Occur::MustNot, passage),
-        ]);
-        let searcher = self.reader.searcher();
-        let top = searcher
-            .search(&q, &TopDocs::with_limit(limit).order_by_score())
-            .unwrap_or_default();
-        top.into_iter()
-            .filter_map(|(score, addr)| {
-                let ord = searcher
-                    .segment_reader(addr.segment_ord)
-                    .fast_fields()
-                    .u64("ord")
-                    .ok()?
-                    .first(addr.doc_id)?;
-                Some((ord as usize, score))
-            })
-            .collect()
+        self.found.plain.get_or(key, || {
+            let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            for s in &stems {
+                for field in [self.fields.title, self.fields.body] {
+                    // A term the field does not hold scores nothing (see `words_query`).
+                    if !self.field_holds(field, s) {
+                        continue;
+                    }
+                    clauses.push((
+                        Occur::Should,
+                        Box::new(super::weights::KeptTerm::new(
+                            self.serial,
+                            Term::from_field_text(field, s),
+                        )),
+                    ));
+                }
+            }
+            let passage = Box::new(TermQuery::new(
+                Term::from_field_u64(self.fields.kind, EntryKind::Passage.code()),
+                IndexRecordOption::Basic,
+            ));
+            let q = BooleanQuery::new(vec![
+                (
+                    Occur::Must,
+                    Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>,
+                ),
+                (Occur::MustNot, passage),
+            ]);
+            let searcher = self.reader.searcher();
+            let top = searcher
+                .search(&q, &TopDocs::with_limit(limit).order_by_score())
+                .unwrap_or_default();
+            top.into_iter()
+                .filter_map(|(score, addr)| {
+                    let ord = searcher
+                        .segment_reader(addr.segment_ord)
+                        .fast_fields()
+                        .u64("ord")
+                        .ok()?
+                        .first(addr.doc_id)?;
+                    Some((ord as usize, score))
+                })
+                .collect()
+        })
     }
 }

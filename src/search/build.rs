@@ -193,6 +193,7 @@ impl SearchIndex {
             learned: None,
             priors: Vec::new(),
             serial: analysed::next_serial(),
+            found: Default::default(),
             synonym_order,
             synonym_starts,
             in_fields,

@@ -264,6 +264,7 @@ impl SearchIndex {
             None => Vec::new(),
         };
         self.learned = learned;
+        self.found.forget_ranked();
     }
 
     /// Reads `ranker.toml` of a knowledge directory, if there is one, and uses it.

@@ -194,21 +194,28 @@ impl SearchIndex {
     /// il nome…») cannot tell the candidates apart: they leave the coverage's denominator
     /// and count with the unknown words instead, so that the share of the question an
     /// entry covers means "of what the pack could cover".
-    /// `strengths`: of the candidates, see [`Self::strengths`].
-    pub(super) fn drop_unreached(&self, q: &mut Analysed, strengths: &Strengths) {
-        let n = q.concepts.len();
-        for (j, c) in q.concepts.iter_mut().enumerate() {
-            if c.weight <= 0.0 {
-                continue;
-            }
-            let reached = strengths.of.iter().skip(j).step_by(n).any(|&s| s > 0.0);
-            if !reached {
-                q.unknown += c.weight.min(self.unknown_weight());
-                q.unknown_words += 1;
-                q.unknown_terms.extend(c.stems.iter().cloned());
-                c.weight = 0.0;
-            }
+    /// `unreached`: the positions of the concepts no candidate holds, in order (see
+    /// [`Self::unreached`]).
+    pub(super) fn drop_unreached(&self, q: &mut Analysed, unreached: &[usize]) {
+        for &j in unreached {
+            let c = &mut q.concepts[j];
+            q.unknown += c.weight.min(self.unknown_weight());
+            q.unknown_words += 1;
+            q.unknown_terms.extend(c.stems.iter().cloned());
+            c.weight = 0.0;
         }
+    }
+
+    /// The positions of the concepts of `q` that weigh and that no candidate holds
+    /// anywhere, in order (`strengths`: of the candidates, see [`Self::strengths`]).
+    pub(super) fn unreached(&self, q: &Analysed, strengths: &Strengths) -> Vec<usize> {
+        let n = q.concepts.len();
+        (0..n)
+            .filter(|&j| {
+                q.concepts[j].weight > 0.0
+                    && !strengths.of.iter().skip(j).step_by(n).any(|&s| s > 0.0)
+            })
+            .collect()
     }
 
     /// The concepts of `q` that say what is asked (not question words, not words that

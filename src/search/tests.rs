@@ -232,3 +232,60 @@ fn fields_hold_the_terms_indexed_in_them() {
         Some("faq:scadenza")
     );
 }
+
+#[test]
+fn searches_from_memory_find_what_searching_finds() {
+    let ix = index();
+    let questions = [
+        "scadenza del bando",
+        "le pmi possono partecipare?",
+        "perche la strategia",
+        "novita",
+        "piccole e medie imprese scadenza",
+        "zzz",
+    ];
+    let same = |a: &Results, b: &Results| {
+        assert_eq!(a.hits, b.hits);
+        assert_eq!(a.confidence, b.confidence);
+        assert_eq!(a.query.unknown_terms(), b.query.unknown_terms());
+    };
+    for q in questions {
+        // A new index has searched nothing: its results are searched, not remembered.
+        let fresh = index();
+        let searched = fresh.search(q, 3);
+        let plain = fresh.search_bm25(q, 3);
+        let first = ix.search(q, 3);
+        let again = ix.search(q, 3);
+        same(&searched, &first);
+        same(&searched, &again);
+        assert_eq!(plain, ix.search_bm25(q, 3));
+        assert_eq!(plain, ix.search_bm25(q, 3));
+        // Another limit or scope is another query.
+        assert_eq!(fresh.search_bm25(q, 1), ix.search_bm25(q, 1));
+        same(&fresh.search_passages(q, 5), &ix.search_passages(q, 5));
+        same(
+            &fresh.search_light(q, 3, &["bando"]),
+            &ix.search_light(q, 3, &["bando"]),
+        );
+    }
+    let counts = ix.memory();
+    // Each question with a stem: its plain search with a limit of 3 run once and
+    // remembered once, with a limit of 1 run once; each with a concept: its search run
+    // once and remembered once, its passages searched (another scope), and its light
+    // search remembered unless a light word weighs less.
+    let asked = questions.len() as u64 - 1;
+    assert_eq!(2 * counts.plain.0, counts.plain.1, "{counts:?}");
+    assert!(counts.plain.0 >= asked, "{counts:?}");
+    assert!(
+        counts.answers.0 >= asked && counts.answers.1 >= 2 * asked,
+        "{counts:?}"
+    );
+    assert_eq!(counts.answers.0 + counts.answers.1, 4 * asked, "{counts:?}");
+    // A new index (a reload) does not see what another one found.
+    let reloaded = index();
+    assert_eq!(reloaded.memory(), MemoryCounts::default());
+    reloaded.search_bm25(questions[0], 3);
+    reloaded.search(questions[0], 3);
+    assert_eq!(reloaded.memory().plain, (0, 1));
+    assert_eq!(reloaded.memory().answers, (0, 1));
+}

@@ -112,6 +112,27 @@ fn main() -> anyhow::Result<()> {
         per_message.push(us);
     }
     per_message.sort_by(f64::total_cmp);
+    // How many of a pass's messages are distinct texts, and how often the searches were
+    // answered from the index's memory (`search::found`): a memory helps repeats only.
+    let distinct: std::collections::HashSet<&str> = (0..a.per_user)
+        .flat_map(|k| (0..a.users).map(move |u| (u, k)))
+        .map(|(u, k)| questions::of_user(&qs, u, k, a.per_user))
+        .collect();
+    let mut answers = (0, 0);
+    let mut plain = (0, 0);
+    for ix in std::iter::once(&brain.index).chain(brain.index.english()) {
+        let m = ix.memory();
+        answers = (answers.0 + m.answers.0, answers.1 + m.answers.1);
+        plain = (plain.0 + m.plain.0, plain.1 + m.plain.1);
+    }
+    println!(
+        "MEMORY distinct_messages/pass={} answers_remembered={} answers_searched={} plain_remembered={} plain_searched={}",
+        distinct.len(),
+        answers.0,
+        answers.1,
+        plain.0,
+        plain.1
+    );
     println!(
         "RESULT questions={} messages/pass={} median_us_per_message={:.0} checksum={:016x}",
         qs.len(),
