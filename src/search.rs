@@ -47,7 +47,6 @@ pub use learned::{
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 type HashSet<T> = std::collections::HashSet<T, foldhash::fast::RandomState>;
 
-use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
     Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions,
@@ -604,48 +603,6 @@ impl SearchIndex {
             hits: found.hits,
             confidence: found.confidence,
             query,
-        }
-    }
-
-    /// Searches tantivy for the candidates, then ranks them (see [`Self::search_analysed`]);
-    /// `query` loses the concepts no candidate holds.
-    fn search_afresh(&self, query: &mut Analysed, limit: usize, scope: Scope) -> found::Ranked {
-        let searcher = self.reader.searcher();
-        let bq = self.build_query(query, scope);
-        // Fetch more than asked: coverage re-ranks the candidates.
-        let top = searcher
-            .search(
-                &bq,
-                &TopDocs::with_limit(limit.max(10) * 2).order_by_score(),
-            )
-            .unwrap_or_default();
-        let candidates: Vec<(usize, f32)> = {
-            // One column reader per segment, not one per hit.
-            let mut columns: HashMap<u32, Option<tantivy::columnar::Column<u64>>> =
-                HashMap::default();
-            top.into_iter()
-                .filter_map(|(score, addr)| {
-                    let column = columns.entry(addr.segment_ord).or_insert_with(|| {
-                        searcher
-                            .segment_reader(addr.segment_ord)
-                            .fast_fields()
-                            .u64("ord")
-                            .ok()
-                    });
-                    let ord = column.as_ref().and_then(|c| c.first(addr.doc_id))?;
-                    Some((ord as usize, score))
-                })
-                .collect()
-        };
-        let strengths = self.strengths(query, &candidates);
-        let unreached = self.unreached(query, &strengths);
-        self.drop_unreached(query, &unreached);
-        let hits = self.rank(query, candidates, &strengths, limit);
-        let confidence = rank::confidence(&hits, query);
-        found::Ranked {
-            hits,
-            confidence,
-            unreached,
         }
     }
 }
