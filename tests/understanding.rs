@@ -1443,3 +1443,29 @@ fn previsto_is_a_filler_not_what_is_asked() {
         u.text()
     );
 }
+
+#[test]
+fn an_answer_chosen_with_a_button_is_the_last_answer() {
+    let b = brain();
+    // A menu, then the user picks WECARE's co-financing share with its button: that is
+    // the answer a re-ask for another call (`e per alfa?`) looks for the counterpart of.
+    let mut u = User::new(&b);
+    u.say("welfare aziendale 2019 quanto pagava l'impresa e quanto la regione?");
+    assert!(
+        matches!(u.answer(), Answered::Menu { .. }),
+        "{:?}",
+        u.answer()
+    );
+    assert_eq!(u.session.last_answer, None);
+    u.press(Action::Faq("wa-cofinanziamento".into()));
+    assert_eq!(
+        u.session.last_answer.as_deref(),
+        Some("faq:wa-cofinanziamento")
+    );
+    u.say("e per alfa?");
+    assert_direct(&u, "faq:alfa-cofinanziamento", "alfa-2026");
+    assert_eq!(
+        u.session.last_answer.as_deref(),
+        Some("faq:alfa-cofinanziamento")
+    );
+}

@@ -1,6 +1,7 @@
 //! What an index's searches found, remembered by the index. The answers' search of a
 //! message (`search_analysed`: tantivy's candidates, then their coverage, similarity and
-//! rank; kept: the hits, their confidence, which concepts no candidate held) and the plain BM25 second opinion (`search_bm25`) were about half of the
+//! rank, in `rank.rs`; kept: the hits, their confidence, which concepts no candidate held)
+//! and the plain BM25 second opinion (`search_bm25`) were about half of the
 //! engine's instructions, and both are pure functions of the index and their inputs: an
 //! index never changes once built (a reload builds a new one, with an empty memory; the
 //! learned weights, which the rank does not read, are set before any search and forget
@@ -13,7 +14,7 @@
 //! as their bits, stems as their ids in the index, other strings with their lengths; see
 //! [`Key`]), so two different searches never share an entry. The memory is bounded (at most [`KEPT`] results and about
 //! [`BYTES`] bytes of keys and results per kind of search; then all are forgotten at once,
-//! as the thread-local memos of this module do) and shared by the threads that search (each
+//! as the thread-local memos of `memo.rs` and `weights.rs` do) and shared by the threads that search (each
 //! runtime worker): one question is searched once, not once per thread.
 
 use std::sync::Mutex;
