@@ -107,7 +107,8 @@ pub struct Learned {
     /// `prior_default`, the rate over all entries, which entries not listed get).
     pub prior: HashMap<String, f32>,
     pub prior_default: f32,
-    /// The counts of the taught classifier (see `super::taught`), when trained.
+    /// The counts of the taught classifier (see `super::taught`), when trained (an index
+    /// turns them into its classifier and keeps only that).
     pub taught: Option<super::taught::Counts>,
 }
 
@@ -298,15 +299,16 @@ impl SearchIndex {
         }
     }
 
-    fn use_learned(&mut self, learned: Option<Learned>) {
+    fn use_learned(&mut self, mut learned: Option<Learned>) {
         self.priors = match &learned {
             Some(m) => self.entries.iter().map(|e| m.prior_of(&e.doc.id)).collect(),
             None => Vec::new(),
         };
+        // The counts are read once, into the classifier: not kept beside it.
         self.taught = learned
-            .as_ref()
-            .and_then(|m| m.taught.as_ref())
-            .map(|c| self.taught_model(c));
+            .as_mut()
+            .and_then(|m| m.taught.take())
+            .map(|c| self.taught_model(&c));
         self.learned = learned;
         self.found.forget_ranked();
     }
