@@ -144,11 +144,7 @@ fn now() -> Timestamp {
 
 fn say(b: &Brain, ev: Event) -> Outcome {
     let settings = Settings::default();
-    Engine {
-        knowledge: &b.knowledge,
-        index: &b.index,
-        settings: &settings,
-    }
+    b.engine(&settings)
     .handle(Session::default(), &ev, now())
 }
 

@@ -52,11 +52,7 @@ impl User {
 
     fn send(&mut self, event: Event) -> String {
         let w = world();
-        let engine = Engine {
-            knowledge: &w.knowledge,
-            index: &w.index,
-            settings: &w.settings,
-        };
+        let engine = w.engine(&w.settings);
         self.now += jiff::SignedDuration::from_secs(5);
         let out = engine.handle(self.session.clone(), &event, self.now);
         // What is stored must read back identically.

@@ -22,11 +22,7 @@ fn say(b: &Brain, session: Session, ev: Event, now: Timestamp) -> Outcome {
         helpdesk_contact: "helpdesk@esempio.it".into(),
         ..Settings::default()
     };
-    Engine {
-        knowledge: &b.knowledge,
-        index: &b.index,
-        settings: &settings,
-    }
+    b.engine(&settings)
     .handle(session, &ev, now)
 }
 

@@ -22,11 +22,7 @@ const TODAY: &str = "2026-11-22T10:00:00Z";
 
 fn say(b: &Brain, session: Session, text: &str) -> Outcome {
     let settings = Settings::default();
-    Engine {
-        knowledge: &b.knowledge,
-        index: &b.index,
-        settings: &settings,
-    }
+    b.engine(&settings)
     .handle(session, &Event::Text(text.into()), at(TODAY))
 }
 

@@ -246,11 +246,7 @@ fn explain() {
         println!("turn «{t}»: {:?} focus {:?}", seen.answer, next.topic);
         session = next;
     }
-    let engine = Engine {
-        knowledge: &brain.knowledge,
-        index: &brain.index,
-        settings: &settings,
-    };
+    let engine = brain.engine(&settings);
     let r = engine.read(tx, &q);
     println!(
         "query: «{}» named {:?} audience {:?} described {}\nprofile {:?}",
@@ -366,11 +362,7 @@ fn features() {
     let brain = Brain::load(&root().join("knowledge")).expect("pack loads");
     let settings = Settings::default();
     let tx = sportello::text::texts(sportello::text::Lang::It);
-    let engine = Engine {
-        knowledge: &brain.knowledge,
-        index: &brain.index,
-        settings: &settings,
-    };
+    let engine = brain.engine(&settings);
     let line = |set: &str, item: &Item, session: &Session| {
         let reading = engine.read(tx, &item.text);
         let mut s = session.clone();
@@ -413,11 +405,7 @@ fn concepts() {
     let brain = Brain::load(&root().join("knowledge")).expect("pack loads");
     let settings = Settings::default();
     let tx = sportello::text::texts(sportello::text::Lang::It);
-    let engine = Engine {
-        knowledge: &brain.knowledge,
-        index: &brain.index,
-        settings: &settings,
-    };
+    let engine = brain.engine(&settings);
     let line = |set: &str, item: &Item, session: &Session| {
         let reading = engine.read(tx, &item.text);
         let mut s = session.clone();

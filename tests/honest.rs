@@ -51,11 +51,7 @@ fn neither() -> Settings {
 
 fn say(settings: &Settings, session: Session, ev: Event) -> Outcome {
     let b = brain();
-    Engine {
-        knowledge: &b.knowledge,
-        index: &b.index,
-        settings,
-    }
+    b.engine(settings)
     .handle(session, &ev, now())
 }
 

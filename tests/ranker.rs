@@ -23,11 +23,7 @@ fn now() -> Timestamp {
 
 fn ask(brain: &Brain, text: &str) -> Answered {
     let settings = Settings::default();
-    let engine = Engine {
-        knowledge: &brain.knowledge,
-        index: &brain.index,
-        settings: &settings,
-    };
+    let engine = brain.engine(&settings);
     let out = engine.handle(Session::default(), &Event::Text(text.into()), now());
     out.effects
         .iter()

@@ -235,11 +235,7 @@ pub fn bot_turn(
     session: Session,
     text: &str,
 ) -> (Session, Seen) {
-    let engine = Engine {
-        knowledge: &brain.knowledge,
-        index: &brain.index,
-        settings,
-    };
+    let engine = brain.engine(settings);
     let out = engine.handle(session, &Event::Text(text.to_string()), now());
     let answer = out
         .effects
