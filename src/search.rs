@@ -243,8 +243,6 @@ pub struct SearchIndex {
     serial: u64,
     /// What its searches found, by query (see [`found`]).
     found: found::Memory,
-    /// The analyses it made, by question (see [`analysed::Analyses`]).
-    analyses: analysed::Analyses,
 }
 
 impl std::fmt::Debug for SearchIndex {

@@ -207,12 +207,7 @@ impl SearchIndex {
             if let Some(a) = r.borrow().find(self.serial, question) {
                 return f(a);
             }
-            // Not among this thread's last few: asked before, on any thread (see
-            // [`Analyses`]), or analysed now and kept for the next time.
-            let a = self
-                .analyses
-                .get(question)
-                .unwrap_or_else(|| self.analyses.keep(question, self.analyse_afresh(question)));
+            let a = self.analyse_afresh(question);
             let out = f(&a);
             r.borrow_mut().keep(self.serial, question, a);
             out
@@ -360,79 +355,6 @@ impl Recent {
             self.0.remove(0);
         }
         self.0.push((serial, question.to_string(), a));
-    }
-}
-
-/// At most this many analyses are kept by an index (then all are forgotten at once).
-const ANALYSES_KEPT: usize = 2048;
-/// At most about this many bytes of questions and analyses are kept by an index.
-const ANALYSES_BYTES: usize = 1024 * 1024;
-
-/// The analyses an index made, by question, shared by the threads that search: an
-/// analysis is a pure function of the index (built once, never changed: a reload builds a
-/// new index, with none kept) and the question, so a question asked again, by anyone, is
-/// not analysed again (typo correction, stemming, synonym phrases). Bounded (at most
-/// [`ANALYSES_KEPT`] analyses and about [`ANALYSES_BYTES`] bytes, then all are forgotten
-/// at once, as `found.rs` does); the lock is taken once for a question analysed before
-/// and twice for a new one.
-#[derive(Default)]
-pub(super) struct Analyses(std::sync::Mutex<AnalysesKept>);
-
-#[derive(Default)]
-struct AnalysesKept {
-    by_question: super::HashMap<Box<str>, Analysed>,
-    bytes: usize,
-}
-
-impl Analyses {
-    fn get(&self, question: &str) -> Option<Analysed> {
-        let kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        kept.by_question.get(question).cloned()
-    }
-
-    /// Keeps `a` as the analysis of `question`, and gives it back.
-    fn keep(&self, question: &str, a: Analysed) -> Analysed {
-        let size = question.len() + a.size();
-        let mut kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if kept.by_question.len() >= ANALYSES_KEPT || kept.bytes + size > ANALYSES_BYTES {
-            *kept = AnalysesKept::default();
-        }
-        if kept.by_question.insert(question.into(), a.clone()).is_none() {
-            kept.bytes += size;
-        }
-        a
-    }
-
-    /// How many analyses are kept now.
-    #[cfg(test)]
-    pub(super) fn len(&self) -> usize {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).by_question.len()
-    }
-}
-
-impl Analysed {
-    /// About the bytes an analysis holds (its strings and vectors, with their headers).
-    fn size(&self) -> usize {
-        let s = std::mem::size_of::<String>();
-        let v = std::mem::size_of::<Vec<String>>();
-        let strings = |ss: &[String]| v + ss.iter().map(|x| x.len() + s).sum::<usize>();
-        std::mem::size_of::<Analysed>()
-            + self
-                .concepts
-                .iter()
-                .map(|c| {
-                    std::mem::size_of::<Concept>()
-                        + strings(&c.stems)
-                        + c.alt_terms.iter().map(|t| strings(t)).sum::<usize>()
-                })
-                .sum::<usize>()
-            + strings(&self.unknown_terms)
-    }
-}
-
-impl std::fmt::Debug for Analyses {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Analyses").finish_non_exhaustive()
     }
 }
 

@@ -194,7 +194,6 @@ impl SearchIndex {
             priors: Vec::new(),
             serial: analysed::next_serial(),
             found: Default::default(),
-            analyses: Default::default(),
             synonym_order,
             synonym_starts,
             in_fields,
