@@ -144,8 +144,7 @@ fn now() -> Timestamp {
 
 fn say(b: &Brain, ev: Event) -> Outcome {
     let settings = Settings::default();
-    b.engine(&settings)
-    .handle(Session::default(), &ev, now())
+    b.engine(&settings).handle(Session::default(), &ev, now())
 }
 
 fn marks(o: &Outcome) -> Vec<String> {

@@ -22,8 +22,7 @@ fn say(b: &Brain, session: Session, ev: Event, now: Timestamp) -> Outcome {
         helpdesk_contact: "helpdesk@esempio.it".into(),
         ..Settings::default()
     };
-    b.engine(&settings)
-    .handle(session, &ev, now)
+    b.engine(&settings).handle(session, &ev, now)
 }
 
 fn text(o: &Outcome) -> String {

@@ -23,7 +23,7 @@ const TODAY: &str = "2026-11-22T10:00:00Z";
 fn say(b: &Brain, session: Session, text: &str) -> Outcome {
     let settings = Settings::default();
     b.engine(&settings)
-    .handle(session, &Event::Text(text.into()), at(TODAY))
+        .handle(session, &Event::Text(text.into()), at(TODAY))
 }
 
 fn plain(o: &Outcome) -> String {

@@ -51,8 +51,7 @@ fn neither() -> Settings {
 
 fn say(settings: &Settings, session: Session, ev: Event) -> Outcome {
     let b = brain();
-    b.engine(settings)
-    .handle(session, &ev, now())
+    b.engine(settings).handle(session, &ev, now())
 }
 
 fn text(o: &Outcome) -> String {

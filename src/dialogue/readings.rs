@@ -156,7 +156,10 @@ mod tests {
         assert_eq!(r.query, "c");
         let r = m.get_or(with(1, Lang::En), "ciao", || reading("d"));
         assert_eq!(r.query, "d");
-        assert_eq!(m.get_or(with(1, Lang::It), "ciao", || reading("x")).query, "a");
+        assert_eq!(
+            m.get_or(with(1, Lang::It), "ciao", || reading("x")).query,
+            "a"
+        );
         assert_eq!(m.len(), 4);
     }
 
