@@ -11,7 +11,7 @@ use common::botapi::StandIn;
 use serde_json::{Value, json};
 use sportello::app::Brain;
 use sportello::command::{COMMANDS, Spec, Who};
-use sportello::dialogue::{Engine, Event, Session, Settings};
+use sportello::dialogue::{Event, Session, Settings};
 use sportello::helpdesk::Staff;
 use sportello::text::{Lang, texts};
 use teloxide::Bot;

@@ -7,7 +7,7 @@ use std::process::Command;
 use jiff::Timestamp;
 use sportello::action::Action;
 use sportello::app::{App, Brain};
-use sportello::dialogue::{Effect, Engine, Event, Outcome, Session, Settings};
+use sportello::dialogue::{Effect, Event, Outcome, Session, Settings};
 use sportello::documents::extract::{Problem, extract};
 use sportello::documents::{Format, split};
 use sportello::knowledge::CallId;

@@ -52,7 +52,12 @@ impl User {
 
     fn send(&mut self, event: Event) -> String {
         let w = world();
-        let engine = w.engine(&w.settings);
+        let engine = Engine {
+            knowledge: &w.knowledge,
+            index: &w.index,
+            settings: &w.settings,
+            readings: None,
+        };
         self.now += jiff::SignedDuration::from_secs(5);
         let out = engine.handle(self.session.clone(), &event, self.now);
         // What is stored must read back identically.

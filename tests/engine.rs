@@ -5,7 +5,7 @@ use std::path::Path;
 use jiff::Timestamp;
 use sportello::action::Action;
 use sportello::app::Brain;
-use sportello::dialogue::{Effect, Engine, Event, Outcome, Session, Settings, State};
+use sportello::dialogue::{Effect, Event, Outcome, Session, Settings, State};
 use sportello::knowledge::CallId;
 
 fn brain() -> Brain {

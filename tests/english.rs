@@ -5,7 +5,7 @@ use std::path::Path;
 
 use jiff::Timestamp;
 use sportello::app::{App, Brain};
-use sportello::dialogue::{Engine, Event, Outcome, Session, Settings};
+use sportello::dialogue::{Event, Outcome, Session, Settings};
 use sportello::eligibility::{Answer, Words};
 use sportello::store::{Store, UserId};
 use sportello::text::{Lang, texts};

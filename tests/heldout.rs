@@ -23,7 +23,7 @@ mod measure;
 
 use measure::{Item, Set, bot_turn, each_turn, is_right, kind_of, load, now, root, run};
 use sportello::app::Brain;
-use sportello::dialogue::{Engine, Session, Settings};
+use sportello::dialogue::{Session, Settings};
 use sportello::text::Lang;
 
 /// CI's guard while issue 10's aims are not met: the held-out figures may not fall below

@@ -8,7 +8,7 @@ use std::path::Path;
 use jiff::Timestamp;
 use sportello::action::Action;
 use sportello::app::Brain;
-use sportello::dialogue::{Effect, Engine, Event, Outcome, Session, Settings};
+use sportello::dialogue::{Effect, Event, Outcome, Session, Settings};
 use sportello::helpdesk::Staff;
 use sportello::knowledge::{CallId, audit::audit};
 use sportello::text::{Lang, texts};

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use jiff::Timestamp;
 use sportello::app::Brain;
-use sportello::dialogue::{Answered, Effect, Engine, Event, Session, Settings};
+use sportello::dialogue::{Answered, Effect, Event, Session, Settings};
 use sportello::search::{DECIDE_FEATURES, Learned, Linear, RERANK_FEATURES, RankerFile};
 
 fn root() -> &'static Path {

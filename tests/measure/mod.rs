@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use sportello::action::Action;
 use sportello::app::Brain;
-use sportello::dialogue::{Answered, Effect, Engine, Event, Session, Settings};
+use sportello::dialogue::{Answered, Effect, Event, Session, Settings};
 use sportello::knowledge::CallId;
 use sportello::text::Lang;
 
