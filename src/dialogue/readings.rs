@@ -100,6 +100,11 @@ impl Readings {
         self.kept.lock().unwrap_or_else(|e| e.into_inner()).readings
     }
 
+    /// About how many bytes of texts and readings are kept now.
+    pub fn bytes(&self) -> usize {
+        self.kept.lock().unwrap_or_else(|e| e.into_inner()).bytes
+    }
+
     /// Whether no reading is kept.
     pub fn is_empty(&self) -> bool {
         self.len() == 0

@@ -136,6 +136,11 @@ fn main() -> anyhow::Result<()> {
         plain.1
     );
     println!(
+        "READINGS kept={} bytes={}",
+        brain.readings.len(),
+        brain.readings.bytes()
+    );
+    println!(
         "RESULT questions={} messages/pass={} median_us_per_message={:.0} checksum={:016x}",
         qs.len(),
         a.users * a.per_user,
