@@ -91,6 +91,15 @@ impl Brain {
     /// `documents_cache` (if given). Documents that cannot be read become warnings in
     /// `knowledge.warnings`; they never make the load fail.
     pub fn load_with(dir: &Path, documents_cache: Option<&Path>) -> Result<Brain, AppError> {
+        let mut brain = Brain::load_unranked(dir, documents_cache)?;
+        // The learned ranker, when the pack has one (`sportello check` reads it too).
+        brain.index.load_ranker(dir)?;
+        Ok(brain)
+    }
+
+    /// Loads and indexes a knowledge directory without its learned ranker (`ranker.toml`
+    /// is not read at all): what the training tool, which rewrites that file, starts from.
+    pub fn load_unranked(dir: &Path, documents_cache: Option<&Path>) -> Result<Brain, AppError> {
         let mut knowledge = load_dir(dir)?;
         let cache = crate::documents::Cache::new(documents_cache.map(Path::to_path_buf));
         let (documents, warnings) = crate::documents::load(&knowledge, &cache);
@@ -100,9 +109,7 @@ impl Brain {
         }
         knowledge.documents = documents;
         knowledge.warnings.extend(warnings);
-        let mut index = SearchIndex::from_knowledge(&knowledge)?;
-        // The learned ranker, when the pack has one (`sportello check` reads it too).
-        index.load_ranker(dir)?;
+        let index = SearchIndex::from_knowledge(&knowledge)?;
         Ok(Brain {
             knowledge,
             index,

@@ -408,6 +408,8 @@ fn decide_inner(
             && ix.entry(entry).doc.calls.is_empty()
             && defines(ix, entry, ctx)
     };
+    let words = results.query.own_stems();
+    let taught = ix.taught(&words);
     let pool = Pool {
         candidates: weighed
             .iter()
@@ -419,6 +421,7 @@ fn decide_inner(
                 similarity: w.similarity,
                 general_definition: general_definition(w.entry),
                 prior: ix.prior(w.entry),
+                taught: taught.as_ref().map_or(0.0, |p| p[w.entry]),
             })
             .collect(),
         min_coverage,
@@ -427,6 +430,7 @@ fn decide_inner(
         described: ctx.described,
         content: results.query.content_concepts(),
         plain_best: ctx.plain_best,
+        words,
     };
     // The learned decision: how likely the best entry is right, from its score, its lead
     // over its rival and the question's signs (see `features`).

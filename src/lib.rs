@@ -32,7 +32,9 @@
 //!   The English view has its own index ([`search::SearchIndex::english`]); both run one
 //!   analysis pipeline (`search/analysis.rs`) and differ only in stemmer, stop words and
 //!   synonyms. Each index may hold learned ranker weights (`knowledge/ranker.toml`, read
-//!   and checked by `search::learned`, trained by `train-ranker` in `tools/`). An index
+//!   and checked by `search::learned`, trained by `train-ranker` in `tools/`), among them
+//!   the counts of the taught classifier (`search::taught`: which entry the development
+//!   sets' questions with these words expected), a feature of the decision. An index
 //!   remembers the searches of repeated questions (`search/found.rs`, bounded, exact keys).
 //! - [`decide`] chooses what to answer with the context: the call named or in focus, the
 //!   asker's audience, the calls' status (open first): a direct answer, a menu, «Quale

@@ -29,6 +29,7 @@ mod italian;
 mod learned;
 mod memo;
 mod rank;
+pub mod taught;
 #[cfg(test)]
 mod tests;
 mod weights;
@@ -238,6 +239,8 @@ pub struct SearchIndex {
     /// The learned decision's prior of each entry (by position), resolved from `learned`
     /// when it is set, so that a message does not look entry ids up.
     priors: Vec<f32>,
+    /// The taught classifier of `learned` over this index's entries (see [`taught`]).
+    taught: Option<taught::Model>,
     /// Tells this index from any other for [`analysed::Recent`] (an address could be
     /// reused after a reload).
     serial: u64,
@@ -352,7 +355,6 @@ impl SearchIndex {
         &self.entries[i]
     }
 
-    /// Finds an entry by its id (`faq:...`, `call:...`).
     /// Whether a folded word of a message weighs in search: not a stop word, not a
     /// question word, and known to the pack.
     pub fn weighs(&self, word: &str) -> bool {
@@ -403,6 +405,7 @@ impl SearchIndex {
         self.found.counts()
     }
 
+    /// Finds an entry by its id (`faq:...`, `call:...`).
     pub fn find(&self, id: &str) -> Option<usize> {
         self.entries.iter().position(|e| e.doc.id == id)
     }

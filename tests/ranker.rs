@@ -7,6 +7,7 @@ use std::path::Path;
 use jiff::Timestamp;
 use sportello::app::Brain;
 use sportello::dialogue::{Answered, Effect, Event, Session, Settings};
+use sportello::search::taught::Counts;
 use sportello::search::{DECIDE_FEATURES, Learned, Linear, RERANK_FEATURES, RankerFile};
 
 fn root() -> &'static Path {
@@ -49,6 +50,7 @@ fn file(bias: f32) -> RankerFile {
             threshold: 0.5,
             prior: Default::default(),
             prior_default: 0.5,
+            taught: None,
         }),
         en: None,
     }
@@ -130,4 +132,76 @@ fn an_entry_often_wrong_when_first_needs_more_to_be_answered() {
         Answered::Menu { entries } => assert_eq!(entries.first(), Some(&best)),
         other => panic!("an unreliable entry is offered, not stated: {other:?}"),
     }
+}
+
+#[test]
+fn the_words_taught_for_an_entry_count_in_the_decision() {
+    // The decision reads only the taught classifier's probability of the best entry: when
+    // the question's words were taught for it, it answers; when they were taught for
+    // another entry, it offers a menu led by the same best entry (the classifier never
+    // reorders candidates).
+    let mut b = brain();
+    let q = "Qual è la scadenza del Piano A.L.Fa.?";
+    b.index.set_ranker(Some(&file(50.0)));
+    let Answered::Direct { entry: best, .. } = ask(&b, q) else {
+        panic!("an always-sure decision answers directly: {:?}", ask(&b, q));
+    };
+    let other = "faq:gen-fonti";
+    assert_ne!(best, other);
+    let taught = DECIDE_FEATURES.iter().position(|n| *n == "taught").unwrap();
+    let stems = b.index.analyse(q).own_stems();
+    assert!(!stems.is_empty());
+    let teaching = |id: &str, rest: &str| {
+        let mut counts = Counts {
+            alpha: 0.1,
+            ..Counts::default()
+        };
+        // Many questions, so that they outweigh the pack's own phrasings of the entries
+        // (which the index adds to the file's counts).
+        for _ in 0..50 {
+            counts.add(id, stems.iter().map(String::as_str));
+        }
+        counts.add(rest, ["sit", "ufficial"]);
+        let mut f = file(-5.0);
+        let it = f.it.as_mut().unwrap();
+        it.decide.weights[taught] = 10.0;
+        it.taught = Some(counts);
+        f
+    };
+    b.index.set_ranker(Some(&teaching(&best, other)));
+    match ask(&b, q) {
+        Answered::Direct { entry, .. } => assert_eq!(entry, best),
+        other => panic!("words taught for the best entry make it sure: {other:?}"),
+    }
+    b.index.set_ranker(Some(&teaching(other, &best)));
+    match ask(&b, q) {
+        Answered::Menu { entries } => assert_eq!(entries.first(), Some(&best)),
+        other => panic!("words taught for another entry leave a menu: {other:?}"),
+    }
+}
+
+#[test]
+fn an_entry_the_file_never_counted_is_known_by_its_own_phrasings() {
+    // A file trained before an entry existed (a staff answer published later) counts
+    // nothing for it: the index adds every FAQ's own question and alternatives, so the
+    // classifier still points at it for its own words.
+    let mut b = brain();
+    let mut f = file(0.0);
+    f.it.as_mut().unwrap().taught = Some(Counts {
+        alpha: 0.1,
+        ..Counts::default()
+    });
+    b.index.set_ranker(Some(&f));
+    let id = "faq:alfa-scadenza";
+    let at = b.index.find(id).expect("the pack has it");
+    let title = b.index.entry(at).doc.title.clone();
+    let p = b
+        .index
+        .taught(&b.index.analyse(&title).own_stems())
+        .expect("a classifier with the file's counts");
+    let best = (0..p.len()).max_by(|&x, &y| p[x].total_cmp(&p[y])).unwrap();
+    assert_eq!(b.index.entry(best).doc.id, id, "{title}: {}", p[at]);
+    // Without a file there is no classifier at all.
+    b.index.set_ranker(None);
+    assert!(b.index.taught(&["scad".to_string()]).is_none());
 }

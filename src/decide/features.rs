@@ -89,6 +89,9 @@ pub struct Candidate {
     pub general_definition: bool,
     /// How often the entry was right when it came first (the ranker file's prior).
     pub prior: f32,
+    /// The taught classifier's probability of the entry for the question's own words
+    /// (0 without a classifier; see `search::taught`).
+    pub taught: f32,
 }
 
 /// The candidates of a decision and what it knows of the question.
@@ -105,6 +108,8 @@ pub struct Pool {
     pub content: usize,
     /// The entry plain BM25 puts first.
     pub plain_best: Option<usize>,
+    /// The stems of the question's own words (see `Analysed::own_stems`).
+    pub words: Vec<String>,
 }
 
 /// The best candidate under some scores, its rival and the decision's features.
@@ -184,6 +189,7 @@ impl Pool {
                     super::SURE
                 }),
             t.prior,
+            t.taught,
         ];
         Some(Choice { top, rival, x })
     }

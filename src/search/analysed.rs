@@ -54,6 +54,20 @@ impl Analysed {
         self.concepts.iter().flat_map(|c| c.stems.clone()).collect()
     }
 
+    /// The distinct stems of the question's own words (not of the context it was read
+    /// in), sorted: what the taught classifier reads (see `search::taught`).
+    pub fn own_stems(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .concepts
+            .iter()
+            .filter(|c| c.scale >= 1.0)
+            .flat_map(|c| c.stems.iter().cloned())
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
     /// Share of the question's weight in words the pack does not know (0..=1): a
     /// question mostly about unknown things is not answered from what little matches.
     pub fn unknown_share(&self) -> f32 {

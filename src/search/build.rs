@@ -192,6 +192,7 @@ impl SearchIndex {
             english: None,
             learned: None,
             priors: Vec::new(),
+            taught: None,
             serial: analysed::next_serial(),
             found: Default::default(),
             synonym_order,

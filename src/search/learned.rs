@@ -24,7 +24,7 @@ use serde::Deserialize;
 use super::{SearchError, SearchIndex};
 
 /// Version of the file format (and of the feature lists below).
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// The candidate features, in order (see `crate::decide::features`).
 pub const RERANK_FEATURES: [&str; 25] = [
@@ -56,7 +56,7 @@ pub const RERANK_FEATURES: [&str; 25] = [
 ];
 
 /// The features of the decision on the best candidate, in order.
-pub const DECIDE_FEATURES: [&str; 18] = [
+pub const DECIDE_FEATURES: [&str; 19] = [
     "bias",
     "score",
     "gap",
@@ -75,6 +75,7 @@ pub const DECIDE_FEATURES: [&str; 18] = [
     "share",
     "hand_sure",
     "prior",
+    "taught",
 ];
 
 /// One logistic model.
@@ -106,6 +107,8 @@ pub struct Learned {
     /// `prior_default`, the rate over all entries, which entries not listed get).
     pub prior: HashMap<String, f32>,
     pub prior_default: f32,
+    /// The counts of the taught classifier (see `super::taught`), when trained.
+    pub taught: Option<super::taught::Counts>,
 }
 
 impl Learned {
@@ -139,6 +142,8 @@ struct Section {
     prior_default: Option<f32>,
     #[serde(default)]
     prior: BTreeMap<String, f32>,
+    #[serde(default)]
+    taught: Option<super::taught::Counts>,
 }
 
 /// The file's weights per language.
@@ -196,12 +201,16 @@ impl Section {
         {
             return Err(at(format!("prior of {id} is {p}, not in 0..=1")));
         }
+        if let Some(t) = &self.taught {
+            t.check().map_err(at)?;
+        }
         Ok(Learned {
             rerank,
             decide,
             threshold: self.threshold,
             prior: self.prior.into_iter().collect(),
             prior_default,
+            taught: self.taught,
         })
     }
 }
@@ -249,6 +258,37 @@ impl SearchIndex {
         self.priors.get(entry).copied().unwrap_or(0.5)
     }
 
+    /// The taught classifier's probability of each entry (by position) for a question's
+    /// own stems (see `Analysed::own_stems`); `None` without a trained classifier.
+    pub fn taught(&self, stems: &[String]) -> Option<Vec<f32>> {
+        let m = self.taught.as_ref()?;
+        Some(m.probabilities(stems, self.entries.len()))
+    }
+
+    /// The taught classifier over this index's entries: `counts` (the ranker file's, or
+    /// the training tool's out-of-fold copies) plus each FAQ's own question and
+    /// alternatives as this index reads them.
+    pub fn taught_model(&self, counts: &super::taught::Counts) -> super::taught::Model {
+        let mut all = super::taught::Counts {
+            alpha: counts.alpha,
+            ..Default::default()
+        };
+        for e in self
+            .entries
+            .iter()
+            .filter(|e| e.doc.kind == super::EntryKind::Faq)
+        {
+            for text in std::iter::once(e.doc.title.as_str()).chain(e.doc.alt.lines()) {
+                let stems = self.analyse(text).own_stems();
+                if !stems.is_empty() {
+                    all.add(&e.doc.id, stems.iter().map(String::as_str));
+                }
+            }
+        }
+        all.merge(counts);
+        all.model(self.entries.iter().map(|e| e.doc.id.as_str()))
+    }
+
     /// Uses (or, with `None`, stops using) a ranker file: the Italian weights for this
     /// index, the English ones for its English view.
     pub fn set_ranker(&mut self, file: Option<&RankerFile>) {
@@ -263,6 +303,10 @@ impl SearchIndex {
             Some(m) => self.entries.iter().map(|e| m.prior_of(&e.doc.id)).collect(),
             None => Vec::new(),
         };
+        self.taught = learned
+            .as_ref()
+            .and_then(|m| m.taught.as_ref())
+            .map(|c| self.taught_model(c));
         self.learned = learned;
         self.found.forget_ranked();
     }
@@ -302,7 +346,7 @@ mod tests {
     #[test]
     fn a_well_formed_file_is_read() {
         let text = format!(
-            "version = 1\n[it]\n{}",
+            "version = {VERSION}\n[it]\n{}",
             section(RERANK_FEATURES.len(), DECIDE_FEATURES.len(), 0.6)
         );
         let f = RankerFile::parse(&text).unwrap();
@@ -318,7 +362,7 @@ mod tests {
     #[test]
     fn files_for_other_features_or_versions_are_refused() {
         let wrong_count = format!(
-            "version = 1\n[it]\n{}",
+            "version = {VERSION}\n[it]\n{}",
             section(RERANK_FEATURES.len() - 1, DECIDE_FEATURES.len(), 0.6)
         );
         assert!(
@@ -332,7 +376,7 @@ mod tests {
         );
         assert!(RankerFile::parse(&old).unwrap_err().contains("version 0"));
         let renamed = format!(
-            "version = 1\n[it]\n{}",
+            "version = {VERSION}\n[it]\n{}",
             section(RERANK_FEATURES.len(), DECIDE_FEATURES.len(), 0.6)
         )
         .replace("\"coverage\"", "\"cover\"");
@@ -342,7 +386,7 @@ mod tests {
                 .contains("rerank_features")
         );
         let threshold = format!(
-            "version = 1\n[it]\n{}",
+            "version = {VERSION}\n[it]\n{}",
             section(RERANK_FEATURES.len(), DECIDE_FEATURES.len(), 1.5)
         );
         assert!(
@@ -351,7 +395,7 @@ mod tests {
                 .contains("threshold")
         );
         let prior = format!(
-            "version = 1\n[it]\n{}[it.prior]\n\"faq:x\" = 1.5\n",
+            "version = {VERSION}\n[it]\n{}[it.prior]\n\"faq:x\" = 1.5\n",
             section(RERANK_FEATURES.len(), DECIDE_FEATURES.len(), 0.6)
         );
         assert!(RankerFile::parse(&prior).unwrap_err().contains("faq:x"));
@@ -360,7 +404,7 @@ mod tests {
     #[test]
     fn entries_without_a_prior_get_the_default() {
         let text = format!(
-            "version = 1\n[it]\n{}prior_default = 0.8\n[it.prior]\n\"faq:magnet\" = 0.25\n",
+            "version = {VERSION}\n[it]\n{}prior_default = 0.8\n[it.prior]\n\"faq:magnet\" = 0.25\n",
             section(RERANK_FEATURES.len(), DECIDE_FEATURES.len(), 0.6)
         );
         let it = RankerFile::parse(&text).unwrap().it.unwrap();

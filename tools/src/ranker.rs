@@ -24,6 +24,7 @@
 #![allow(clippy::needless_range_loop)]
 
 mod priors;
+pub mod taught;
 pub use priors::{priors, set_priors};
 
 use std::collections::HashMap;
@@ -71,6 +72,9 @@ pub struct Sample {
     pub hand_right: bool,
     /// The turn of a conversation (0 for a single question).
     pub turn: usize,
+    /// The entries the set expects (the first one the index holds teaches the taught
+    /// classifier, see `taught`).
+    pub expect: Vec<String>,
 }
 
 /// Everything the engine saw of a language's development sets.
@@ -137,6 +141,7 @@ pub fn collect(brain: &Brain, dir: &Path, names: &[String], lang: Lang) -> anyho
                 hand_direct,
                 hand_right,
                 turn,
+                expect: item.expect.clone(),
             });
         };
         for item in &set.q {
@@ -490,6 +495,7 @@ pub fn section(
     threshold: f32,
     trained_on: &str,
     prior: &(HashMap<String, f32>, f32),
+    taught: &sportello::search::taught::Counts,
 ) -> String {
     let mut out = format!(
         "[{lang}]\ntrained_on = \"{trained_on}\"\nthreshold = {threshold:.4}\nprior_default = {:.4}\nrerank_features = [{}]\nrerank = [{}]\ndecide_features = [{}]\ndecide = [{}]\n",
@@ -504,6 +510,23 @@ pub fn section(
     ids.sort_by(|a, b| a.0.cmp(b.0));
     for (id, p) in ids {
         out.push_str(&format!("\"{id}\" = {p:.4}\n"));
+    }
+    // The taught classifier's counts, an entry a line.
+    let key = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
+    out.push_str(&format!("\n[{lang}.taught]\nalpha = {}\n", taught.alpha));
+    out.push_str(&format!("\n[{lang}.taught.entries]\n"));
+    for (id, t) in &taught.entries {
+        let words: Vec<String> = t
+            .words
+            .iter()
+            .map(|(w, n)| format!("{} = {n}", key(w)))
+            .collect();
+        out.push_str(&format!(
+            "{} = {{ questions = {}, words = {{ {} }} }}\n",
+            key(id),
+            t.questions,
+            words.join(", ")
+        ));
     }
     out
 }

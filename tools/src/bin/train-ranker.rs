@@ -8,8 +8,8 @@ use clap::Parser;
 use sportello::app::Brain;
 use sportello::text::Lang;
 use sportello_tools::ranker::{
-    Data, collect, decided, folds, priors, probability, scores, section, set_priors, train_decide,
-    train_rerank,
+    Data, collect, decided, folds, priors, probability, scores, section, set_priors, taught,
+    train_decide, train_rerank,
 };
 
 #[derive(Parser)]
@@ -61,6 +61,7 @@ struct Trained {
     decide: Vec<f32>,
     threshold: f32,
     prior: (std::collections::HashMap<String, f32>, f32),
+    taught: sportello::search::taught::Counts,
 }
 
 fn train(brain: &Brain, data: &Data, lang: Lang, a: &Args) -> Trained {
@@ -132,16 +133,22 @@ fn train(brain: &Brain, data: &Data, lang: Lang, a: &Args) -> Trained {
     // The entries' priors: for the samples a model is fitted on, counted on the other
     // folds of its training data; for those it is tried on, on all of its training data.
     let table = |keep: &dyn Fn(usize) -> bool| priors(ix, s, &oof_scores, keep, a.prior_k);
+    // The taught classifier likewise: each sample read by one that never saw its fold.
+    let teach = |keep: &dyn Fn(usize) -> bool| taught::counts(ix, s, keep);
     let with_priors = |held: Option<usize>| {
         let mut copy = s.to_vec();
         for g in 0..a.folds {
             if Some(g) == held {
                 continue;
             }
+            let c = teach(&|i| fold[i] != g && Some(fold[i]) != held);
+            taught::set_taught(ix, &mut copy, &c, |i| fold[i] == g);
             let t = table(&|i| fold[i] != g && Some(fold[i]) != held);
             set_priors(ix, &mut copy, &t, |i| fold[i] == g);
         }
         if let Some(f) = held {
+            let c = teach(&|i| fold[i] != f);
+            taught::set_taught(ix, &mut copy, &c, |i| fold[i] == f);
             let t = table(&|i| fold[i] != f);
             set_priors(ix, &mut copy, &t, |i| fold[i] == f);
         }
@@ -176,6 +183,7 @@ fn train(brain: &Brain, data: &Data, lang: Lang, a: &Args) -> Trained {
             for v in x.x.iter().chain(t.x.iter()) {
                 csv.push_str(&format!(",{v}"));
             }
+
             csv.push('\n');
         }
         if let Err(e) = std::fs::write(&path, csv) {
@@ -284,14 +292,15 @@ fn train(brain: &Brain, data: &Data, lang: Lang, a: &Args) -> Trained {
         decide: train_decide(&d, |_| true, l2d),
         threshold,
         prior: table(&|_| true),
+        taught: teach(&|_| true),
     }
 }
 
 fn main() -> anyhow::Result<()> {
     let a = Args::parse();
-    let mut brain = Brain::load(&a.knowledge)?;
-    // The samples are what the hand-set rules see: an old ranker file must not shape them.
-    brain.index.set_ranker(None);
+    // The samples are what the hand-set rules see: an old ranker file must not shape them
+    // (nor stop the tool when it was written for other features).
+    let brain = Brain::load_unranked(&a.knowledge, None)?;
     let mut out = format!(
         "# The learned ranker (see src/search/learned.rs), written by\n# `cargo run --release -p sportello-tools --bin train-ranker` from the development sets\n# only ({} folds of cross-validation, a wrong direct answer costing {} right ones).\nversion = {}\n",
         a.folds,
@@ -313,6 +322,7 @@ fn main() -> anyhow::Result<()> {
             t.threshold,
             &names.join(" "),
             &t.prior,
+            &t.taught,
         ));
     }
     // What is written must read back (the bot refuses a malformed file).

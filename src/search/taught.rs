@@ -1,0 +1,257 @@
+//! What the development sets taught about which entry a question's words ask for: a
+//! multinomial naive Bayes classifier over the stems of the question's own words.
+//!
+//! Search knows an entry by its own words; people ask with others (`la nostra quota` for
+//! the co-financing, `capofila` for who may apply). The training tool (`train-ranker`)
+//! counts, for each entry, the stems of the development sets' questions that expect it
+//! first, and writes the counts into `ranker.toml` (`[it.taught]`, `[en.taught]`):
+//! counts, never phrasings. The index adds, when it takes the file, each FAQ's own
+//! question and alternatives as it reads them now (see `SearchIndex::taught_model`), so
+//! an entry added or reworded after training (a staff answer) is known by its own words,
+//! never left out of the classifier. The engine reads
+//! the probability the classifier gives to the best candidate as one more feature of the
+//! learned decision (`taught`): whether the words people use for that entry are the ones
+//! asked with. It never ranks, adds or removes a candidate by itself.
+//!
+//! The model is the textbook one (each word counted once per question, Laplace-Lidstone
+//! smoothing `alpha`, the entries' shares of questions as priors), so that the training
+//! tool's out-of-fold copies and the shipped one compute the same numbers.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+/// The counts behind the classifier, as `ranker.toml` keeps them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Counts {
+    /// Smoothing: what a word never seen with an entry counts as.
+    pub alpha: f32,
+    /// Per entry id: how many questions taught it and how many of them hold each stem.
+    pub entries: BTreeMap<String, Taught>,
+}
+
+/// What one entry was taught with.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Taught {
+    pub questions: u32,
+    pub words: BTreeMap<String, u32>,
+}
+
+impl Counts {
+    /// Counts one question (its distinct stems) for `entry`.
+    pub fn add<'a>(&mut self, entry: &str, stems: impl IntoIterator<Item = &'a str>) {
+        let t = self.entries.entry(entry.to_string()).or_default();
+        t.questions += 1;
+        let mut seen: Vec<&str> = stems.into_iter().collect();
+        seen.sort_unstable();
+        seen.dedup();
+        for s in seen {
+            *t.words.entry(s.to_string()).or_default() += 1;
+        }
+    }
+
+    /// Adds another's counts to these.
+    pub fn merge(&mut self, other: &Counts) {
+        for (id, t) in &other.entries {
+            let mine = self.entries.entry(id.clone()).or_default();
+            mine.questions += t.questions;
+            for (w, n) in &t.words {
+                *mine.words.entry(w.clone()).or_default() += n;
+            }
+        }
+    }
+
+    /// Checks the counts (a hand-edited file must not yield NaNs).
+    pub fn check(&self) -> Result<(), String> {
+        if !(self.alpha.is_finite() && self.alpha > 0.0) {
+            return Err(format!(
+                "taught alpha {} is not a positive number",
+                self.alpha
+            ));
+        }
+        if let Some((id, _)) = self.entries.iter().find(|(_, t)| t.questions == 0) {
+            return Err(format!("taught entry {id} has no questions"));
+        }
+        Ok(())
+    }
+
+    /// The classifier over the entries of an index (`ids`, in the index's order): entries
+    /// the counts do not name are never the classifier's answer (probability 0).
+    pub fn model<'a>(&self, ids: impl IntoIterator<Item = &'a str>) -> Model {
+        let position: HashMap<&str, usize> =
+            ids.into_iter().enumerate().map(|(i, id)| (id, i)).collect();
+        let classes: Vec<(usize, &Taught)> = self
+            .entries
+            .iter()
+            .filter_map(|(id, t)| position.get(id.as_str()).map(|&p| (p, t)))
+            .collect();
+        let vocabulary = {
+            let mut all: Vec<&str> = classes
+                .iter()
+                .flat_map(|(_, t)| t.words.keys().map(String::as_str))
+                .collect();
+            all.sort_unstable();
+            all.dedup();
+            all.len()
+        };
+        let total: f64 = classes.iter().map(|(_, t)| f64::from(t.questions)).sum();
+        let alpha = f64::from(self.alpha);
+        let mut words: HashMap<String, Vec<(u32, f32)>> = HashMap::new();
+        let mut prior = Vec::with_capacity(classes.len());
+        let mut unseen = Vec::with_capacity(classes.len());
+        for (c, (_, t)) in classes.iter().enumerate() {
+            let held: f64 = t.words.values().map(|&n| f64::from(n)).sum();
+            let norm = (held + alpha * vocabulary as f64).ln();
+            let base = alpha.ln() - norm;
+            prior.push((f64::from(t.questions) / total).ln() as f32);
+            unseen.push(base as f32);
+            for (w, &n) in &t.words {
+                let lp = (f64::from(n) + alpha).ln() - norm;
+                words
+                    .entry(w.clone())
+                    .or_default()
+                    .push((c as u32, (lp - base) as f32));
+            }
+        }
+        Model {
+            entry: classes.iter().map(|(p, _)| *p).collect(),
+            prior,
+            unseen,
+            words,
+        }
+    }
+}
+
+/// The classifier, ready to read questions.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Model {
+    /// Per class: its entry's position in the index.
+    entry: Vec<usize>,
+    /// Per class: the log of its share of the questions.
+    prior: Vec<f32>,
+    /// Per class: the log-probability of a word never seen with it.
+    unseen: Vec<f32>,
+    /// Per word: the classes it was seen with and how much more it counts for each.
+    words: HashMap<String, Vec<(u32, f32)>>,
+}
+
+impl Model {
+    /// The probability of each entry (by position; `len` entries) given the question's
+    /// distinct stems: words the counts never saw say nothing. All 0 when there are no
+    /// classes.
+    pub fn probabilities(&self, stems: &[String], len: usize) -> Vec<f32> {
+        let mut out = vec![0.0; len];
+        if self.entry.is_empty() {
+            return out;
+        }
+        let known: Vec<&Vec<(u32, f32)>> = stems.iter().filter_map(|s| self.words.get(s)).collect();
+        let k = known.len() as f32;
+        let mut score: Vec<f32> = self
+            .prior
+            .iter()
+            .zip(&self.unseen)
+            .map(|(p, u)| p + k * u)
+            .collect();
+        for list in known {
+            for &(c, d) in list {
+                score[c as usize] += d;
+            }
+        }
+        let top = score.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let sum: f32 = score.iter().map(|s| (s - top).exp()).sum();
+        for (c, s) in score.iter().enumerate() {
+            if let Some(o) = out.get_mut(self.entry[c]) {
+                *o = (s - top).exp() / sum;
+            }
+        }
+        out
+    }
+
+    /// How many entries the classifier knows.
+    pub fn classes(&self) -> usize {
+        self.entry.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counts() -> Counts {
+        let mut c = Counts {
+            alpha: 0.1,
+            ..Counts::default()
+        };
+        c.add("faq:quota", ["quot", "nostr", "mett"]);
+        c.add("faq:quota", ["quot", "cofinanz"]);
+        c.add("faq:scadenza", ["scad", "quand"]);
+        c.add("faq:scadenza", ["quand", "termin", "domand"]);
+        c
+    }
+
+    #[test]
+    fn the_words_people_use_for_an_entry_point_at_it() {
+        let m = counts().model(["faq:scadenza", "faq:other", "faq:quota"]);
+        assert_eq!(m.classes(), 2);
+        let p = m.probabilities(&["nostr".into(), "quot".into()], 3);
+        assert!(p[2] > 0.9, "{p:?}");
+        assert_eq!(p[1], 0.0, "an entry never taught is never the answer");
+        let q = m.probabilities(&["quand".into()], 3);
+        assert!(q[0] > 0.9, "{q:?}");
+        assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+    }
+
+    #[test]
+    fn unknown_words_leave_the_priors() {
+        let mut c = counts();
+        c.add("faq:scadenza", ["entro"]);
+        let m = c.model(["faq:scadenza", "faq:quota"]);
+        let p = m.probabilities(&["gatt".into()], 2);
+        // Three questions taught the deadline, two the share.
+        assert!((p[0] - 0.6).abs() < 1e-5, "{p:?}");
+    }
+
+    #[test]
+    fn matches_the_textbook_formula() {
+        // Two classes, vocabulary {a, b, c}; alpha 1: P(a|x) = (2+1)/(3+3), P(a|y) = 1/(1+3).
+        let mut c = Counts {
+            alpha: 1.0,
+            ..Counts::default()
+        };
+        c.add("x", ["a", "b"]);
+        c.add("x", ["a"]);
+        c.add("y", ["c"]);
+        let m = c.model(["x", "y"]);
+        let p = m.probabilities(&["a".into()], 2);
+        let (px, py) = (2.0 / 3.0 * (3.0 / 6.0), 1.0 / 3.0 * (1.0 / 4.0));
+        assert!((p[0] - px / (px + py)).abs() < 1e-5, "{p:?}");
+    }
+
+    #[test]
+    fn merged_counts_are_the_sum() {
+        let mut a = counts();
+        let mut b = Counts {
+            alpha: 0.1,
+            ..Counts::default()
+        };
+        b.add("faq:quota", ["quot"]);
+        b.add("faq:new", ["nuov"]);
+        a.merge(&b);
+        assert_eq!(a.entries["faq:quota"].questions, 3);
+        assert_eq!(a.entries["faq:quota"].words["quot"], 3);
+        assert_eq!(a.entries["faq:new"].words["nuov"], 1);
+    }
+
+    #[test]
+    fn bad_counts_are_refused() {
+        let mut c = counts();
+        c.alpha = 0.0;
+        assert!(c.check().unwrap_err().contains("alpha"));
+        let mut c = counts();
+        c.entries.get_mut("faq:quota").unwrap().questions = 0;
+        assert!(c.check().unwrap_err().contains("faq:quota"));
+        assert!(counts().check().is_ok());
+    }
+}
