@@ -76,6 +76,9 @@ pub enum AppError {
 pub struct Brain {
     pub knowledge: Knowledge,
     pub index: SearchIndex,
+    /// Readings of messages made with this knowledge and index (see
+    /// [`crate::dialogue::Readings`]); a new brain starts with none.
+    pub readings: crate::dialogue::Readings,
 }
 
 impl Brain {
@@ -107,7 +110,21 @@ impl Brain {
         knowledge.documents = documents;
         knowledge.warnings.extend(warnings);
         let index = SearchIndex::from_knowledge(&knowledge)?;
-        Ok(Brain { knowledge, index })
+        Ok(Brain {
+            knowledge,
+            index,
+            readings: Default::default(),
+        })
+    }
+
+    /// The engine over this knowledge and index, remembering its readings of messages.
+    pub fn engine<'a>(&'a self, settings: &'a Settings) -> Engine<'a> {
+        Engine {
+            knowledge: &self.knowledge,
+            index: &self.index,
+            settings,
+            readings: Some(&self.readings),
+        }
     }
 }
 
@@ -398,11 +415,7 @@ impl App {
             session.lang = l;
         }
         let lang = session.lang;
-        let engine = Engine {
-            knowledge: &brain.knowledge,
-            index: &brain.index,
-            settings: &self.settings,
-        };
+        let engine = brain.engine(&self.settings);
         let topic = session.topic.clone();
         let view = UserView {
             subscriptions: self.store.subscriptions_of(user).await?,

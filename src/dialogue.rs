@@ -25,6 +25,7 @@ mod passages;
 mod pointing;
 mod prefilled;
 pub mod profile_alert;
+mod readings;
 mod reminders;
 mod staff_pick;
 mod types;
@@ -34,6 +35,7 @@ pub use answer::Considered;
 pub use eligibility::Progress;
 pub use language::reply_lang;
 pub use passages::cite;
+pub use readings::Readings;
 pub use types::{
     Answered, Effect, Event, FinishedCheck, From, Outcome, SESSION_VERSION, Session, Settings,
     State, UserView,
@@ -59,6 +61,9 @@ pub struct Engine<'a> {
     pub knowledge: &'a Knowledge,
     pub index: &'a SearchIndex,
     pub settings: &'a Settings,
+    /// Readings of messages remembered for this knowledge and index (see [`Readings`]):
+    /// only the memory of the brain they belong to, else `None`.
+    pub readings: Option<&'a Readings>,
 }
 
 /// Characters of a question kept (in the session, the log and tickets).
@@ -119,11 +124,13 @@ impl Engine<'_> {
                 knowledge,
                 index,
                 settings: self.settings,
+                readings: self.readings,
             },
             _ => Engine {
                 knowledge: self.knowledge,
                 index: self.index,
                 settings: self.settings,
+                readings: self.readings,
             },
         }
     }

@@ -11,7 +11,7 @@ use common::botapi::StandIn;
 use serde_json::{Value, json};
 use sportello::app::Brain;
 use sportello::command::{COMMANDS, Spec, Who};
-use sportello::dialogue::{Engine, Event, Session, Settings};
+use sportello::dialogue::{Event, Session, Settings};
 use sportello::helpdesk::Staff;
 use sportello::text::{Lang, texts};
 use teloxide::Bot;
@@ -29,11 +29,7 @@ fn root() -> &'static Path {
 fn the_engine_knows_every_users_command_by_every_name() {
     let brain = Brain::load(&root().join("knowledge")).expect("pack loads");
     let settings = Settings::default();
-    let engine = Engine {
-        knowledge: &brain.knowledge,
-        index: &brain.index,
-        settings: &settings,
-    };
+    let engine = brain.engine(&settings);
     let now = "2026-12-01T09:00:00Z".parse().unwrap();
     for lang in Lang::ALL {
         let tx = texts(lang);

@@ -7,7 +7,7 @@ use std::process::Command;
 use jiff::Timestamp;
 use sportello::action::Action;
 use sportello::app::{App, Brain};
-use sportello::dialogue::{Effect, Engine, Event, Outcome, Session, Settings};
+use sportello::dialogue::{Effect, Event, Outcome, Session, Settings};
 use sportello::documents::extract::{Problem, extract};
 use sportello::documents::{Format, split};
 use sportello::knowledge::CallId;
@@ -144,12 +144,7 @@ fn now() -> Timestamp {
 
 fn say(b: &Brain, ev: Event) -> Outcome {
     let settings = Settings::default();
-    Engine {
-        knowledge: &b.knowledge,
-        index: &b.index,
-        settings: &settings,
-    }
-    .handle(Session::default(), &ev, now())
+    b.engine(&settings).handle(Session::default(), &ev, now())
 }
 
 fn marks(o: &Outcome) -> Vec<String> {

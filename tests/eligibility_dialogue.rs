@@ -56,6 +56,7 @@ impl User {
             knowledge: &w.knowledge,
             index: &w.index,
             settings: &w.settings,
+            readings: None,
         };
         self.now += jiff::SignedDuration::from_secs(5);
         let out = engine.handle(self.session.clone(), &event, self.now);

@@ -5,7 +5,7 @@ use std::path::Path;
 use jiff::Timestamp;
 use sportello::action::Action;
 use sportello::app::Brain;
-use sportello::dialogue::{Effect, Engine, Event, Outcome, Session, Settings, State};
+use sportello::dialogue::{Effect, Event, Outcome, Session, Settings, State};
 use sportello::knowledge::CallId;
 
 fn brain() -> Brain {
@@ -22,12 +22,7 @@ fn say(b: &Brain, session: Session, ev: Event, now: Timestamp) -> Outcome {
         helpdesk_contact: "helpdesk@esempio.it".into(),
         ..Settings::default()
     };
-    Engine {
-        knowledge: &b.knowledge,
-        index: &b.index,
-        settings: &settings,
-    }
-    .handle(session, &ev, now)
+    b.engine(&settings).handle(session, &ev, now)
 }
 
 fn text(o: &Outcome) -> String {

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use jiff::Timestamp;
 use sportello::app::{App, Brain};
-use sportello::dialogue::{Engine, Event, Outcome, Session, Settings};
+use sportello::dialogue::{Event, Outcome, Session, Settings};
 use sportello::eligibility::{Answer, Words};
 use sportello::store::{Store, UserId};
 use sportello::text::{Lang, texts};
@@ -22,12 +22,8 @@ const TODAY: &str = "2026-11-22T10:00:00Z";
 
 fn say(b: &Brain, session: Session, text: &str) -> Outcome {
     let settings = Settings::default();
-    Engine {
-        knowledge: &b.knowledge,
-        index: &b.index,
-        settings: &settings,
-    }
-    .handle(session, &Event::Text(text.into()), at(TODAY))
+    b.engine(&settings)
+        .handle(session, &Event::Text(text.into()), at(TODAY))
 }
 
 fn plain(o: &Outcome) -> String {

@@ -23,7 +23,7 @@ mod measure;
 
 use measure::{Item, Set, bot_turn, each_turn, is_right, kind_of, load, now, root, run};
 use sportello::app::Brain;
-use sportello::dialogue::{Engine, Session, Settings};
+use sportello::dialogue::{Session, Settings};
 use sportello::text::Lang;
 
 /// CI's guard while issue 10's aims are not met: the held-out figures may not fall below
@@ -246,11 +246,7 @@ fn explain() {
         println!("turn «{t}»: {:?} focus {:?}", seen.answer, next.topic);
         session = next;
     }
-    let engine = Engine {
-        knowledge: &brain.knowledge,
-        index: &brain.index,
-        settings: &settings,
-    };
+    let engine = brain.engine(&settings);
     let r = engine.read(tx, &q);
     println!(
         "query: «{}» named {:?} audience {:?} described {}\nprofile {:?}",
@@ -366,11 +362,7 @@ fn features() {
     let brain = Brain::load(&root().join("knowledge")).expect("pack loads");
     let settings = Settings::default();
     let tx = sportello::text::texts(sportello::text::Lang::It);
-    let engine = Engine {
-        knowledge: &brain.knowledge,
-        index: &brain.index,
-        settings: &settings,
-    };
+    let engine = brain.engine(&settings);
     let line = |set: &str, item: &Item, session: &Session| {
         let reading = engine.read(tx, &item.text);
         let mut s = session.clone();
@@ -413,11 +405,7 @@ fn concepts() {
     let brain = Brain::load(&root().join("knowledge")).expect("pack loads");
     let settings = Settings::default();
     let tx = sportello::text::texts(sportello::text::Lang::It);
-    let engine = Engine {
-        knowledge: &brain.knowledge,
-        index: &brain.index,
-        settings: &settings,
-    };
+    let engine = brain.engine(&settings);
     let line = |set: &str, item: &Item, session: &Session| {
         let reading = engine.read(tx, &item.text);
         let mut s = session.clone();

@@ -8,7 +8,7 @@ use std::path::Path;
 use jiff::Timestamp;
 use sportello::action::Action;
 use sportello::app::Brain;
-use sportello::dialogue::{Effect, Engine, Event, Outcome, Session, Settings};
+use sportello::dialogue::{Effect, Event, Outcome, Session, Settings};
 use sportello::helpdesk::Staff;
 use sportello::knowledge::{CallId, audit::audit};
 use sportello::text::{Lang, texts};
@@ -51,12 +51,7 @@ fn neither() -> Settings {
 
 fn say(settings: &Settings, session: Session, ev: Event) -> Outcome {
     let b = brain();
-    Engine {
-        knowledge: &b.knowledge,
-        index: &b.index,
-        settings,
-    }
-    .handle(session, &ev, now())
+    b.engine(settings).handle(session, &ev, now())
 }
 
 fn text(o: &Outcome) -> String {

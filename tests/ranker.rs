@@ -6,7 +6,7 @@ use std::path::Path;
 
 use jiff::Timestamp;
 use sportello::app::Brain;
-use sportello::dialogue::{Answered, Effect, Engine, Event, Session, Settings};
+use sportello::dialogue::{Answered, Effect, Event, Session, Settings};
 use sportello::search::taught::Counts;
 use sportello::search::{DECIDE_FEATURES, Learned, Linear, RERANK_FEATURES, RankerFile};
 
@@ -24,11 +24,7 @@ fn now() -> Timestamp {
 
 fn ask(brain: &Brain, text: &str) -> Answered {
     let settings = Settings::default();
-    let engine = Engine {
-        knowledge: &brain.knowledge,
-        index: &brain.index,
-        settings: &settings,
-    };
+    let engine = brain.engine(&settings);
     let out = engine.handle(Session::default(), &Event::Text(text.into()), now());
     out.effects
         .iter()

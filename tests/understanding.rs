@@ -20,11 +20,7 @@ fn brain() -> Brain {
 /// How the engine reads one Italian message (what it asks, the facts in it).
 fn read(b: &Brain, text: &str) -> Reading {
     let settings = Settings::default();
-    let engine = Engine {
-        knowledge: &b.knowledge,
-        index: &b.index,
-        settings: &settings,
-    };
+    let engine = b.engine(&settings);
     engine.read(sportello::text::texts(sportello::text::Lang::It), text)
 }
 
@@ -55,6 +51,7 @@ impl<'b> User<'b> {
             knowledge: &self.brain.knowledge,
             index: &self.brain.index,
             settings: &self.settings,
+            readings: None,
         };
         let out = engine.handle(self.session.clone(), &e, now());
         self.session = out.session.clone();

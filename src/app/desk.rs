@@ -8,7 +8,6 @@
 use jiff::Timestamp;
 
 use super::{App, AppError, Delivery, Incoming};
-use crate::dialogue::Engine;
 use crate::helpdesk::staff::{self, Desk, Need, Reloaded, StaffEffect, StaffReply};
 use crate::helpdesk::statistics;
 use crate::helpdesk::tickets::{self, TicketEvent};
@@ -36,11 +35,7 @@ impl App {
             },
         };
         let brain = self.brain();
-        let engine = Engine {
-            knowledge: &brain.knowledge,
-            index: &brain.index,
-            settings: &self.settings,
-        };
+        let engine = brain.engine(&self.settings);
         let out = staff::step(&engine, desk.clone(), &event, now);
         save_changed(&desk.tickets, out.desk.tickets, commit);
         let mut replies = out.replies;

@@ -243,12 +243,9 @@ fn review(
         knowledge: k,
         index: &index,
         settings,
+        readings: None,
     };
-    let without = Engine {
-        knowledge: &brain.knowledge,
-        index: &brain.index,
-        settings,
-    };
+    let without = brain.engine(settings);
     let would = impact::would_answer(&with, faq, asked, now);
     // The set as the new load reads it (the file is part of the knowledge directory).
     let set = &k.regression[..k.regression.len().min(impact::MAX_REGRESSION)];

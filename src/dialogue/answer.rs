@@ -55,6 +55,23 @@ const SHORT_ALONE: usize = 8;
 impl Engine<'_> {
     /// Reads a message with the pack's data and the language's cue words.
     pub fn read(&self, tx: &Texts, text: &str) -> Reading {
+        // Remembered only with the loaded-once texts of a language (their address and
+        // content never change), see `readings.rs`.
+        match self.readings {
+            Some(m) if std::ptr::eq(tx, crate::text::texts(tx.lang)) => {
+                let with = super::readings::With {
+                    knowledge: std::ptr::from_ref(self.knowledge) as usize,
+                    index: std::ptr::from_ref(self.index) as usize,
+                    lang: tx.lang,
+                };
+                m.get_or(with, text, || self.read_afresh(tx, text))
+            }
+            _ => self.read_afresh(tx, text),
+        }
+    }
+
+    /// Reads a message (see [`Engine::read`]) without the memory of readings.
+    fn read_afresh(&self, tx: &Texts, text: &str) -> Reading {
         let content = |w: &str| self.index.weighs(w);
         let cues = Cues {
             content: &content,

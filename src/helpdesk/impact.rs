@@ -106,6 +106,7 @@ pub fn regression_misses(
         knowledge,
         index,
         settings,
+        readings: None,
     };
     let got = answers(&engine, &knowledge.regression, now);
     knowledge

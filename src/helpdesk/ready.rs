@@ -44,6 +44,7 @@ pub fn staff_pick(
         knowledge,
         index,
         settings,
+        readings: None,
     }
     .staff_pick(question, now)
 }

@@ -309,6 +309,7 @@ mod tests {
             knowledge: &knowledge,
             index: &index,
             settings: &settings,
+            readings: None,
         })
     }
 

@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use sportello::action::Action;
 use sportello::app::Brain;
-use sportello::dialogue::{Answered, Effect, Engine, Event, Session, Settings};
+use sportello::dialogue::{Answered, Effect, Event, Session, Settings};
 use sportello::knowledge::CallId;
 use sportello::text::Lang;
 
@@ -235,11 +235,7 @@ pub fn bot_turn(
     session: Session,
     text: &str,
 ) -> (Session, Seen) {
-    let engine = Engine {
-        knowledge: &brain.knowledge,
-        index: &brain.index,
-        settings,
-    };
+    let engine = brain.engine(settings);
     let out = engine.handle(session, &Event::Text(text.to_string()), now());
     let answer = out
         .effects

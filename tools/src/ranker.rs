@@ -33,7 +33,7 @@ use std::path::Path;
 use serde::Deserialize;
 use sportello::app::Brain;
 use sportello::decide::{ND, NR, Pool};
-use sportello::dialogue::{Engine, Event, Session, Settings};
+use sportello::dialogue::{Event, Session, Settings};
 use sportello::search::{DECIDE_FEATURES, RERANK_FEATURES, SearchIndex};
 use sportello::text::Lang;
 
@@ -93,11 +93,7 @@ pub fn now() -> jiff::Timestamp {
 /// Reads the development sets `names` (in `dir`) through the engine in `lang`.
 pub fn collect(brain: &Brain, dir: &Path, names: &[String], lang: Lang) -> anyhow::Result<Data> {
     let settings = Settings::default();
-    let whole = Engine {
-        knowledge: &brain.knowledge,
-        index: &brain.index,
-        settings: &settings,
-    };
+    let whole = brain.engine(&settings);
     let engine = whole.in_lang(lang);
     let tx = sportello::text::texts(lang);
     let mut data = Data {

@@ -90,6 +90,7 @@ fn measure_questions(
         knowledge: k,
         index: ix,
         settings: &settings,
+        readings: None,
     };
     let tx = sportello::text::texts(sportello::text::Lang::It);
     let now: jiff::Timestamp = "2026-12-01T09:00:00Z".parse().expect("a fixed moment");

@@ -33,6 +33,9 @@ struct Args {
     /// Passes (the time per message is their median).
     #[arg(long, default_value_t = 3)]
     passes: usize,
+    /// Read every message afresh (the engine without the brain's memory of readings).
+    #[arg(long)]
+    no_readings: bool,
 }
 
 /// FNV-1a, stable across builds and runs (the std hasher is seeded per process).
@@ -93,11 +96,10 @@ fn main() -> anyhow::Result<()> {
         helpdesk_contact: "helpdesk@esempio.it".into(),
         ..Settings::default()
     };
-    let engine = Engine {
-        knowledge: &brain.knowledge,
-        index: &brain.index,
-        settings: &settings,
-    };
+    let mut engine = brain.engine(&settings);
+    if a.no_readings {
+        engine.readings = None;
+    }
     let mut per_message = Vec::new();
     let mut checksum = None;
     for p in 0..a.passes.max(1) {
@@ -132,6 +134,11 @@ fn main() -> anyhow::Result<()> {
         answers.1,
         plain.0,
         plain.1
+    );
+    println!(
+        "READINGS kept={} bytes={}",
+        brain.readings.len(),
+        brain.readings.bytes()
     );
     println!(
         "RESULT questions={} messages/pass={} median_us_per_message={:.0} checksum={:016x}",
