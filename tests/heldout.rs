@@ -27,9 +27,9 @@ use sportello::dialogue::{Session, Settings};
 use sportello::text::Lang;
 
 /// CI's guard while issue 10's aims are not met: the held-out figures may not fall below
-/// what the bot reached at the end of the last round measured (right direct 0.73, wrong
-/// direct 0.063, hit@3 0.96, conversation turns 0.947 on 2026-12-03, twelfth round), with a
-/// small margin.
+/// what the bot reached at the end of the last round measured (right direct 0.775, wrong
+/// direct 0.053, hit@3 0.96, conversation turns 0.973 on 2026-12-03, eighteenth round), with
+/// a margin of two or three questions.
 #[test]
 fn heldout_set_does_not_regress() {
     let Some(set) = load("heldout_it.toml") else {
@@ -48,13 +48,13 @@ fn heldout_set_does_not_regress() {
         "the held-out set has at least 100 questions"
     );
     assert!(
-        bot.right_direct() >= 0.71,
-        "right direct {:.3} < 0.71",
+        bot.right_direct() >= 0.76,
+        "right direct {:.3} < 0.76",
         bot.right_direct()
     );
     assert!(
-        bot.wrong_direct() <= 0.07,
-        "wrong direct {:.3} > 0.07",
+        bot.wrong_direct() <= 0.06,
+        "wrong direct {:.3} > 0.06",
         bot.wrong_direct()
     );
     assert!(bot.hit3() >= 0.95, "hit@3 {:.3} < 0.95", bot.hit3());
