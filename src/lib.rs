@@ -57,7 +57,9 @@
 //! - [`reply`] is what the engine says (typed spans, buttons, documents), [`text`] holds
 //!   every user-facing string per language (`locales/it.toml`, `locales/en.toml`) and
 //!   formats dates and amounts for it, [`action`] encodes and validates button data.
-//! - [`ids`] holds the identifiers every layer shares ([`ids::UserId`]).
+//! - [`ids`] holds the identifiers every layer shares ([`ids::UserId`]); [`kept`] a bounded
+//!   memory of pure results (the searches of `search/found.rs`, the readings of
+//!   `dialogue/readings.rs`).
 //! - [`store`] is durable state behind one trait per kind of data (sessions as bytes
 //!   with a revision, subscriptions and the reminder queue, followed calls, tickets, the question log with its
 //!   retention, the outbox, applied updates, erasure); [`store::commit`] describes an
@@ -147,6 +149,7 @@ pub mod follow;
 pub mod helpdesk;
 pub mod ics;
 pub mod ids;
+pub mod kept;
 pub mod knowledge;
 pub mod numbers;
 pub mod ops;

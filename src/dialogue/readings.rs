@@ -13,27 +13,20 @@
 //! or their English views, which live as long as the memory: an engine is given the
 //! memory only with the knowledge and index of the same brain, see `Brain::engine`), the
 //! language of the cue words (only the two loaded-once `texts(lang)`; other `Texts` are
-//! not remembered) and the whole text. Bounded: at most [`KEPT`] readings and about
-//! [`BYTES`] bytes, then all are forgotten at once (the pattern of `search/found.rs`).
-//! Shared by the runtime's workers behind one lock, taken once for a remembered reading
-//! and twice for a new one.
+//! not remembered) and the whole text. The memory is a `crate::kept::Kept`, as the
+//! searches' of `search/found.rs`: bounded (at most `KEPT` readings and about `BYTES`
+//! bytes, then all are forgotten at once) and shared by the runtime's workers.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
+use crate::kept::{Kept, Size};
 use crate::text::Lang;
 use crate::understand::Reading;
 
-/// At most this many readings are kept (then all are forgotten at once).
-const KEPT: usize = 2048;
-/// At most about this many bytes of texts and readings are kept.
-const BYTES: usize = 1024 * 1024;
-
-type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+#[cfg(test)]
+use crate::kept::{BYTES, KEPT};
 
 /// What a reading was made with, besides its text: the pack's and the index's addresses
 /// and the cue words' language.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) struct With {
     pub knowledge: usize,
     pub index: usize,
@@ -41,86 +34,62 @@ pub(super) struct With {
 }
 
 /// Readings of messages, by what they were read with and their text.
-#[derive(Default)]
+#[derive(Debug)]
 pub struct Readings {
-    kept: Mutex<Kept>,
+    kept: Kept<Reading>,
 }
 
-#[derive(Default)]
-struct Kept {
-    /// By what they were read with (one or two entries: the pack and its English view),
-    /// then by text.
-    by: Vec<(With, Map<Box<str>, Reading>)>,
-    bytes: usize,
-    readings: usize,
-}
-
-impl std::fmt::Debug for Readings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Readings").finish_non_exhaustive()
+impl Default for Readings {
+    fn default() -> Readings {
+        Readings {
+            kept: Kept::new("readings"),
+        }
     }
 }
 
 impl Readings {
     /// The reading of `text` made with `with`, remembered or made now by `read`.
     pub(super) fn get_or(&self, with: With, text: &str, read: impl FnOnce() -> Reading) -> Reading {
-        {
-            let kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(r) = kept
-                .by
-                .iter()
-                .find(|(w, _)| *w == with)
-                .and_then(|(_, m)| m.get(text))
-            {
-                return r.clone();
-            }
-        }
-        let r = read();
-        let size = text.len() + size_of(&r);
-        let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
-        if kept.readings >= KEPT || kept.bytes + size > BYTES {
-            *kept = Kept::default();
-        }
-        let at = match kept.by.iter().position(|(w, _)| *w == with) {
-            Some(i) => i,
-            None => {
-                kept.by.push((with, Map::default()));
-                kept.by.len() - 1
-            }
-        };
-        if kept.by[at].1.insert(text.into(), r.clone()).is_none() {
-            kept.readings += 1;
-            kept.bytes += size;
-        }
-        r
+        // Fixed-width fields first, the text last: no two inputs share a key.
+        let mut key = Vec::with_capacity(2 * size_of::<usize>() + 1 + text.len());
+        key.extend_from_slice(&with.knowledge.to_le_bytes());
+        key.extend_from_slice(&with.index.to_le_bytes());
+        key.push(match with.lang {
+            Lang::It => 0,
+            Lang::En => 1,
+        });
+        key.extend_from_slice(text.as_bytes());
+        self.kept.get_or(key, read)
     }
 
     /// How many readings are kept now.
     pub fn len(&self) -> usize {
-        self.kept.lock().unwrap_or_else(|e| e.into_inner()).readings
+        self.kept.len()
     }
 
     /// About how many bytes of texts and readings are kept now.
     pub fn bytes(&self) -> usize {
-        self.kept.lock().unwrap_or_else(|e| e.into_inner()).bytes
+        self.kept.bytes()
     }
 
     /// Whether no reading is kept.
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.kept.is_empty()
     }
 }
 
-/// About the bytes a reading holds (its strings, with their headers).
-fn size_of(r: &Reading) -> usize {
-    let s = std::mem::size_of::<String>();
-    std::mem::size_of::<Reading>()
-        + r.words.iter().map(|w| w.len() + s).sum::<usize>()
-        + r.query.len()
-        + r.query_whole.len()
-        + r.context.len()
-        + r.alone.as_ref().map_or(0, String::len)
-        + r.named.len() * (s + 16)
+impl Size for Reading {
+    /// About the bytes a reading holds (its strings, with their headers).
+    fn size(&self) -> usize {
+        let s = std::mem::size_of::<String>();
+        std::mem::size_of::<Reading>()
+            + self.words.iter().map(|w| w.len() + s).sum::<usize>()
+            + self.query.len()
+            + self.query_whole.len()
+            + self.context.len()
+            + self.alone.as_ref().map_or(0, String::len)
+            + self.named.len() * (s + 16)
+    }
 }
 
 #[cfg(test)]

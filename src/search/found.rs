@@ -12,21 +12,19 @@
 //!
 //! The key is exact: every input written out in full (every field of the analysis, floats
 //! as their bits, stems as their ids in the index, other strings with their lengths; see
-//! [`Key`]), so two different searches never share an entry. The memory is bounded (at most [`KEPT`] results and about
-//! [`BYTES`] bytes of keys and results per kind of search; then all are forgotten at once,
-//! as the thread-local memos of `memo.rs` and `weights.rs` do) and shared by the threads that search (each
-//! runtime worker): one question is searched once, not once per thread.
-
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+//! [`Key`]), so two different searches never share an entry. The memory of each kind of
+//! search is a `crate::kept::Kept` (at most `KEPT` results and about `BYTES` bytes of
+//! keys and results; then all are forgotten at once, as the thread-local memos of
+//! `memo.rs` and `weights.rs` do) shared by the threads that search (each runtime
+//! worker): one question is searched once, not once per thread.
 
 use super::ids::StemIds;
-use super::{Analysed, Confidence, HashMap, Hit, Scope, SearchIndex};
+use super::{Analysed, Confidence, Hit, Scope, SearchIndex};
 
-/// At most this many results are kept per kind of search (then all are forgotten at once).
-const KEPT: usize = 2048;
-/// At most about this many bytes of keys and results are kept per kind of search.
-const BYTES: usize = 1024 * 1024;
+use crate::kept::{Kept, Size};
+
+/// The memory of one kind of search of one index (see `crate::kept`).
+pub(super) type Found<V> = Kept<V>;
 
 /// An exact key: every input of a search written out; a stem the index has an id for as
 /// that id (ids are unique per stem, see `ids`), any other string with its length.
@@ -36,6 +34,12 @@ impl Default for Key {
     fn default() -> Key {
         // Room for most keys: no reallocation while it is written.
         Key(Vec::with_capacity(128))
+    }
+}
+
+impl From<Key> for Vec<u8> {
+    fn from(k: Key) -> Vec<u8> {
+        k.0
     }
 }
 
@@ -131,11 +135,6 @@ pub(super) fn results_key(
     Some(key)
 }
 
-/// About how many bytes a kept value holds.
-pub(super) trait Size {
-    fn size(&self) -> usize;
-}
-
 impl Size for Vec<(usize, f32)> {
     fn size(&self) -> usize {
         std::mem::size_of_val(self.as_slice()) + std::mem::size_of::<Self>()
@@ -157,89 +156,6 @@ impl Size for Ranked {
         std::mem::size_of::<Self>()
             + std::mem::size_of_val(self.hits.as_slice())
             + std::mem::size_of_val(self.unreached.as_slice())
-    }
-}
-
-/// The results of one kind of search, by key.
-struct Kept<V> {
-    map: HashMap<Box<[u8]>, V>,
-    bytes: usize,
-}
-
-/// The memory of one kind of search of one index, with how often it was asked.
-pub(super) struct Found<V> {
-    /// Which search (for the debug events).
-    kind: &'static str,
-    kept: Mutex<Kept<V>>,
-    hits: AtomicU64,
-    misses: AtomicU64,
-}
-
-impl<V: Clone + Size> Found<V> {
-    fn new(kind: &'static str) -> Found<V> {
-        Found {
-            kind,
-            kept: Mutex::new(Kept {
-                map: HashMap::default(),
-                bytes: 0,
-            }),
-            hits: AtomicU64::new(0),
-            misses: AtomicU64::new(0),
-        }
-    }
-
-    /// The results of `key`, from `search` the first time.
-    pub(super) fn get_or(&self, key: Key, search: impl FnOnce() -> V) -> V {
-        if let Some(v) = self.lock().map.get(key.0.as_slice()) {
-            let hits = self.hits.fetch_add(1, Ordering::Relaxed) + 1;
-            self.tell(hits, self.misses.load(Ordering::Relaxed));
-            return v.clone();
-        }
-        let misses = self.misses.fetch_add(1, Ordering::Relaxed) + 1;
-        self.tell(self.hits.load(Ordering::Relaxed), misses);
-        let found = search();
-        let size = key.0.len() + found.size();
-        let mut kept = self.lock();
-        if kept.map.len() >= KEPT || kept.bytes + size > BYTES {
-            kept.map.clear();
-            kept.bytes = 0;
-        }
-        if size <= BYTES
-            && kept
-                .map
-                .insert(key.0.into_boxed_slice(), found.clone())
-                .is_none()
-        {
-            kept.bytes += size;
-        }
-        found
-    }
-
-    /// Forgets every result (the learned weights changed).
-    fn forget(&self) {
-        let mut kept = self.lock();
-        kept.map.clear();
-        kept.bytes = 0;
-    }
-
-    /// How many searches were answered from memory, and how many were run.
-    fn counts(&self) -> (u64, u64) {
-        (
-            self.hits.load(Ordering::Relaxed),
-            self.misses.load(Ordering::Relaxed),
-        )
-    }
-
-    /// Every 1,024 searches, how many were remembered (a debug event, for the benches).
-    fn tell(&self, hits: u64, misses: u64) {
-        if (hits + misses).is_multiple_of(1024) {
-            tracing::debug!(kind = self.kind, hits, misses, "search memory");
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Kept<V>> {
-        // The map holds plain data: one a panicking thread left is still whole.
-        self.kept.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 

@@ -20,7 +20,12 @@ pub fn counts(ix: &SearchIndex, samples: &[Sample], keep: impl Fn(usize) -> bool
         alpha: ALPHA,
         ..Counts::default()
     };
-    for (_, s) in samples.iter().enumerate().filter(|(i, _)| keep(*i)) {
+    for s in samples
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| keep(*i))
+        .map(|(_, s)| s)
+    {
         if s.pool.words.is_empty() {
             continue;
         }
