@@ -1466,3 +1466,57 @@ fn an_answer_chosen_with_a_button_is_the_last_answer() {
         Some("faq:alfa-cofinanziamento")
     );
 }
+
+#[test]
+fn a_re_ask_for_another_call_gets_the_entry_the_pack_says_answers_the_same() {
+    let b = brain();
+    // The three areas of WECARE's call (one aspect: its services): the entry on the
+    // services A.L.Fa. funds, though A.L.Fa.'s list names no such area.
+    let u = talk(
+        &b,
+        &[
+            "nel bando welfare di wecare c'era spazio per le pari opportunità?",
+            "e per alfa?",
+        ],
+    );
+    assert_direct(&u, "faq:alfa-servizi", "alfa-2026");
+
+    // A measure's money, then another measure named by its number.
+    let u = talk(
+        &b,
+        &[
+            "quanti milioni aveva la misura 1 di wecare?",
+            "e la misura 2?",
+        ],
+    );
+    assert_direct(&u, "faq:wecare-misura-2", "wecare-misura-2");
+
+    // An entry about several things (the 2022 call: who, how much, its state): the
+    // one of A.L.Fa. that the words also offer.
+    let u = talk(
+        &b,
+        &[
+            "il bando welfare del 2022 a chi era rivolto?",
+            "e per alfa?",
+        ],
+    );
+    assert_direct(&u, "faq:alfa-chi-puo", "alfa-2026");
+
+    // The words already answer that aspect for the call the name means here (WECARE's
+    // call on company welfare, not the strategy): their answer stands.
+    let u = talk(&b, &["alfa quando scade?", "e wecare?"]);
+    match direct(&u.answer()) {
+        Some((e, Some(c))) => assert!(
+            [
+                "faq:wa-scadenza",
+                "faq:wa-aperto",
+                "faq:wecare-ancora-attiva"
+            ]
+            .contains(&e)
+                && c.starts_with("wecare"),
+            "{e} {c}: {}",
+            u.text()
+        ),
+        other => panic!("expected a direct answer, got {other:?}: {}", u.text()),
+    }
+}

@@ -340,7 +340,8 @@ impl Engine<'_> {
         };
         // «E per alfa?» after a direct answer asks that answer's question of another call:
         // read again as the answer's own phrasing, a reading that answers directly with
-        // an entry the menu offers gives the answer.
+        // an entry the menu offers gives the answer; else the entry the pack says answers
+        // the same there.
         let decision = match decision {
             Decision::Menu { entries } if elliptic => {
                 match self.counterpart(tx, reading, session, call, now) {
@@ -349,6 +350,12 @@ impl Engine<'_> {
                 }
             }
             d => d,
+        };
+        let decision = match elliptic && call.is_none() {
+            true => self
+                .same_aspect(session, &named, &decision)
+                .unwrap_or(decision),
+            false => decision,
         };
         Considered {
             named,

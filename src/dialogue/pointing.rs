@@ -141,6 +141,54 @@ impl Engine<'_> {
         })
     }
 
+    /// The answer to a re-ask for the one call it names (`e per alfa?`) that the pack
+    /// states: the entry of that call with an aspect of the last answer (see
+    /// [`crate::knowledge::Knowledge::same_aspect`]): the first of them that `decided`
+    /// offers, or else the first, with what `decided` offers under it. `None` without a
+    /// last answer or such an entry, and when `decided` already answers directly with an
+    /// entry about that aspect (the words chose among the calls a name may mean: WECARE's
+    /// call on company welfare rather than the strategy).
+    pub(super) fn same_aspect(
+        &self,
+        session: &super::Session,
+        named: &[CallId],
+        decided: &Decision,
+    ) -> Option<Decision> {
+        let [call] = named else {
+            return None;
+        };
+        let k = self.knowledge;
+        let from = session.last_answer.as_deref()?.strip_prefix("faq:")?;
+        let offered = decided.offered();
+        let found: Vec<(&str, usize)> = k
+            .same_aspect(from, call)
+            .into_iter()
+            .filter_map(|(a, f)| Some((a, self.index.find(&format!("faq:{}", f.id))?)))
+            .collect();
+        let (aspect, entry) = found
+            .iter()
+            .copied()
+            .find(|(_, e)| offered.contains(e))
+            .or_else(|| found.first().copied())?;
+        if let Decision::Direct { entry: given, .. } = decided {
+            let id = &self.index.entry(*given).doc.id;
+            let about = id.strip_prefix("faq:").and_then(|id| k.faq(id));
+            if about.is_some_and(|f| f.aspects.iter().any(|a| a == aspect)) {
+                return None;
+            }
+        }
+        Some(Decision::Direct {
+            entry,
+            call: Some(call.clone()),
+            also: offered
+                .into_iter()
+                .filter(|&e| e != entry)
+                .take(2)
+                .collect(),
+            lines: Vec::new(),
+        })
+    }
+
     /// The decision for a re-ask for another call read as the question the last answer
     /// answers (its entry's own phrasing); `None` without a last answer.
     pub(super) fn counterpart(

@@ -242,6 +242,7 @@ mod tests {
             audience: None,
             askers: Vec::new(),
             alone: false,
+            aspects: Vec::new(),
             question: String::new(),
             alternatives: Vec::new(),
             answer: answer.into(),

@@ -37,6 +37,8 @@ struct RawFaq {
     askers: Vec<Applicant>,
     #[serde(default)]
     alone: bool,
+    #[serde(default)]
+    aspects: Vec<Spanned<String>>,
     question: String,
     #[serde(default)]
     alternatives: Vec<String>,
@@ -160,6 +162,23 @@ pub fn load_dir_over(
                     if f.question.trim().is_empty() || f.answer.get_ref().trim().is_empty() {
                         fe.at(id_at, "a FAQ needs a question and an answer");
                     }
+                    for a in &f.aspects {
+                        if !is_valid_id(a.get_ref(), MAX_FAQ_ID) {
+                            fe.at(
+                                a.span().start,
+                                format!(
+                                    "invalid aspect «{}»: use lower-case words joined by -",
+                                    a.get_ref()
+                                ),
+                            );
+                        }
+                    }
+                    if !f.aspects.is_empty() && f.calls.is_empty() {
+                        fe.at(
+                            id_at,
+                            "an entry with aspects must name its calls (`calls = [...]`)",
+                        );
+                    }
                     for c in &f.calls {
                         refs.push((
                             path.clone(),
@@ -180,6 +199,7 @@ pub fn load_dir_over(
                             audience: f.audience,
                             askers: f.askers,
                             alone: f.alone,
+                            aspects: f.aspects.into_iter().map(Spanned::into_inner).collect(),
                             question: f.question,
                             alternatives: f.alternatives,
                             answer: f.answer.into_inner(),
@@ -398,5 +418,75 @@ source = "test"
             "{errs:#?}"
         );
         assert_eq!(errs.len(), 5, "{errs:#?}");
+    }
+
+    #[test]
+    fn aspects_say_which_entry_of_another_call_answers_the_same() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "calls/prova.toml", CALL);
+        write(
+            dir.path(),
+            "calls/altro.toml",
+            &CALL.replace("id = \"prova\"", "id = \"altro\""),
+        );
+        let faq = |id: &str, call: &str, aspects: &str| {
+            format!(
+                "[[faq]]\nid = \"{id}\"\ncalls = [\"{call}\"]\naspects = [{aspects}]\nquestion = \"{id}?\"\nanswer = \"x\"\nsource = \"s\"\n\n"
+            )
+        };
+        let body = [
+            faq("p-card", "prova", "\"cos-e\", \"chi\", \"scadenza\""),
+            faq("a-cos-e", "altro", "\"cos-e\""),
+            faq("a-chi", "altro", "\"chi\", \"partenariato\""),
+            faq("a-partner", "altro", "\"partenariato\""),
+            faq("a-scadenza", "altro", "\"scadenza\", \"aperto\""),
+            faq("a-aperto", "altro", "\"aperto\", \"scadenza\""),
+            faq("p-partner", "prova", "\"partenariato\", \"chi\""),
+        ]
+        .concat();
+        write(dir.path(), "faq/a.toml", &body);
+        let k = load_dir(dir.path()).unwrap();
+        let same = |from: &str, call: &str| -> Vec<String> {
+            k.same_aspect(from, &CallId(call.into()))
+                .into_iter()
+                .map(|(a, f)| format!("{a}:{}", f.id))
+                .collect()
+        };
+        // Each aspect of the card in its order; «scadenza» is answered by two entries of
+        // the other call, and the one whose main point it is answers it.
+        assert_eq!(
+            same("p-card", "altro"),
+            ["cos-e:a-cos-e", "chi:a-chi", "scadenza:a-scadenza"]
+        );
+        // Two entries whose main point is the same: none is the counterpart.
+        let k2 = {
+            write(
+                dir.path(),
+                "faq/b.toml",
+                &faq("a-partner-bis", "altro", "\"partenariato\""),
+            );
+            load_dir(dir.path()).unwrap()
+        };
+        let partner: Vec<String> = k2
+            .same_aspect("p-partner", &CallId("altro".into()))
+            .into_iter()
+            .map(|(a, f)| format!("{a}:{}", f.id))
+            .collect();
+        assert_eq!(partner, ["chi:a-chi"]);
+        // Asked again of its own call, and an unknown entry: nothing.
+        assert!(same("a-cos-e", "altro").is_empty());
+        assert!(same("nessuna", "altro").is_empty());
+
+        // A malformed aspect is an error that names the file and the line.
+        write(
+            dir.path(),
+            "faq/b.toml",
+            &faq("a-bad", "altro", "\"Scadenza!\""),
+        );
+        let errs = load_dir(dir.path()).unwrap_err().0;
+        assert_eq!(errs.len(), 1, "{errs:#?}");
+        assert_eq!(errs[0].file.file_name().unwrap(), "b.toml");
+        assert_eq!(errs[0].line, 4, "{errs:#?}");
+        assert!(errs[0].message.contains("Scadenza!"), "{errs:#?}");
     }
 }

@@ -169,6 +169,10 @@ pub struct Faq {
     /// sola?`): an asker who said they have partners finds it later, one who said they are
     /// alone first.
     pub alone: bool,
+    /// What the entry answers about its call (`scadenza`, `risorse`, `chi`…), the main
+    /// point first: «e per alfa?» after it is answered with the entry of A.L.Fa. that
+    /// answers the same (see `dialogue::pointing`). Empty: not asked of another call.
+    pub aspects: Vec<String>,
     pub question: String,
     pub alternatives: Vec<String>,
     pub answer: String,
@@ -233,6 +237,41 @@ impl Knowledge {
 
     pub fn faq(&self, id: &str) -> Option<&Faq> {
         self.faqs.iter().find(|f| f.id == id)
+    }
+
+    /// The entries of `call` that answer what entry `from` answers of its own call (its
+    /// [`Faq::aspects`], in its order, the main one first): for each aspect, the one entry
+    /// of `call` that answers it, or the one of several whose main point it is, with the
+    /// aspect. Empty when `from` has no aspect or is itself about `call` (asked again of
+    /// the same call, it is its own answer), or `call` has no such entry.
+    pub fn same_aspect<'a>(&'a self, from: &str, call: &CallId) -> Vec<(&'a str, &'a Faq)> {
+        let Some(from) = self.faq(from).filter(|f| !f.calls.contains(call)) else {
+            return Vec::new();
+        };
+        let mut found: Vec<(&str, &Faq)> = Vec::new();
+        for a in &from.aspects {
+            let answering: Vec<&Faq> = self
+                .faqs
+                .iter()
+                .filter(|f| f.id != from.id && f.calls.contains(call) && f.aspects.contains(a))
+                .collect();
+            let one = match answering[..] {
+                [one] => Some(one),
+                _ => {
+                    let mut main = answering.into_iter().filter(|f| f.aspects[0] == *a);
+                    match (main.next(), main.next()) {
+                        (Some(one), None) => Some(one),
+                        _ => None,
+                    }
+                }
+            };
+            if let Some(one) = one
+                && !found.iter().any(|(_, f)| f.id == one.id)
+            {
+                found.push((a.as_str(), one));
+            }
+        }
+        found
     }
 
     /// Calls that have a deadline table, whatever its status.
