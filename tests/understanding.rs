@@ -1520,3 +1520,23 @@ fn a_re_ask_for_another_call_gets_the_entry_the_pack_says_answers_the_same() {
         other => panic!("expected a direct answer, got {other:?}: {}", u.text()),
     }
 }
+
+#[test]
+fn asking_which_call_is_not_about_the_call_in_focus() {
+    let b = brain();
+    // «In quale bando…?» asks which call, not something of A.L.Fa.: never A.L.Fa.'s
+    // card as if it were the answer.
+    let u = talk(
+        &b,
+        &[
+            "alfa paga anche i servizi per gli animali domestici dei lavoratori?",
+            "e in quale bando c'erano allora?",
+        ],
+    );
+    assert!(
+        !matches!(direct(&u.answer()), Some((_, Some("alfa-2026")))),
+        "{:?}: {}",
+        u.answer(),
+        u.text()
+    );
+}
