@@ -1540,3 +1540,16 @@ fn asking_which_call_is_not_about_the_call_in_focus() {
         u.text()
     );
 }
+
+#[test]
+fn a_short_question_beside_a_remark_is_read_by_itself() {
+    let b = brain();
+    // The remark after the question («I didn't get what is needed») asks nothing: the
+    // question is read by itself, the remark counts as its context.
+    let r = read(&b, "ati o ats per alfa? nn ho capito bene");
+    assert_eq!(r.alone.as_deref(), Some(r.query.as_str()), "{r:?}");
+    assert!(!r.query.contains("capito"), "{r:?}");
+    // A thin question (one content word) stays with the sentence beside it.
+    let r = read(&b, "ho letto di alfa sul giornale. la scadenza?");
+    assert_eq!(r.alone, None, "{r:?}");
+}

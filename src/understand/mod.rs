@@ -107,8 +107,8 @@ const SHORT: usize = 14;
 const BARE: usize = 4;
 /// A question with this many content words says what it asks by itself.
 const SELF_CONTAINED: usize = 3;
-/// A short message that describes the asker in one sentence is cut when its question
-/// has this many content words (`Chi contatto per informazioni?`).
+/// A short message of several sentences is cut when its question has this many content
+/// words (`Chi contatto per informazioni?`).
 const APART: usize = 2;
 
 /// Reads a message.
@@ -154,10 +154,11 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
         let w = read_part(s);
         ask_start(&w, lx, &cues).map(|i| w[i..].join(" "))
     };
-    // A short message is read whole, unless it describes the asker in one sentence and
-    // asks in another a question that says what it asks by itself («Startup di Torino, 6
-    // dipendenti. Chi contatto per avere informazioni su ALFA?»).
-    let asks_apart = parts.len() >= 2 && !found.profile.is_empty() && {
+    // A short message is read whole, unless it asks, in a sentence of its own, a question
+    // that says what it asks by itself, beside a sentence that describes the asker
+    // («Startup di Torino, 6 dipendenti. Chi contatto per avere informazioni su ALFA?») or
+    // says something else («ats o ati x alfa? nn ho capito cosa serve»).
+    let asks_apart = parts.len() >= 2 && {
         let said: usize = parts
             .iter()
             .filter(|(_, q)| *q)
