@@ -289,3 +289,27 @@ fn searches_from_memory_find_what_searching_finds() {
     assert_eq!(reloaded.memory().plain, (0, 1));
     assert_eq!(reloaded.memory().answers, (0, 1));
 }
+
+#[test]
+fn everyday_function_words_are_not_unknown_words() {
+    let ix = index();
+    // «poi», «far», «alcune», «troppo», «oppure» say nothing of what is asked: they are
+    // not words the pack fails to know (which would make a question look off topic).
+    let q = ix.search(
+        "e poi alcune imprese possono far domanda oppure è troppo tardi?",
+        3,
+    );
+    for w in [
+        "poi", "far", "alcun", "alcune", "tropp", "troppo", "oppur", "oppure",
+    ] {
+        assert!(
+            !q.query.unknown_terms().iter().any(|t| t == w),
+            "{w}: {:?}",
+            q.query.unknown_terms()
+        );
+    }
+    assert_eq!(
+        best(&ix, "e poi le pmi possono partecipare?"),
+        Some("faq:pmi".into())
+    );
+}
