@@ -70,6 +70,9 @@ pub struct Context<'a> {
     /// terms of the locale's `words.facts` found in it, folded): only an entry whose text
     /// says them (see `entries::says`) answers it.
     pub facts: &'a [crate::fold::Phrase],
+    /// The asker said they work outside the calls' territory and asks whether they may
+    /// take part: the territory (`piemonte`), which only an entry that says it answers.
+    pub from_elsewhere: Option<&'a crate::fold::Phrase>,
     pub now: Timestamp,
 }
 

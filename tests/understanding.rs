@@ -1553,3 +1553,50 @@ fn a_short_question_beside_a_remark_is_read_by_itself() {
     let r = read(&b, "ho letto di alfa sul giornale. la scadenza?");
     assert_eq!(r.alone, None, "{r:?}");
 }
+
+#[test]
+fn whether_a_firm_from_elsewhere_may_take_part_is_not_known_unless_an_entry_says_it() {
+    let b = brain();
+    // A.L.Fa.'s entries on who may apply say nothing of where the firms must be: a firm
+    // from Liguria asking whether it may take part gets «non lo so», the reason, and
+    // those entries to open.
+    let u = talk(
+        &b,
+        &[
+            "Siamo una srl di Imperia, in Liguria, con 30 dipendenti: possiamo partecipare al piano alfa?",
+        ],
+    );
+    assert_eq!(u.answer(), Answered::Nothing, "{}", u.text());
+    assert!(
+        u.text().contains("Liguria") && u.text().contains("Piemonte"),
+        "{}",
+        u.text()
+    );
+    assert!(
+        u.buttons()
+            .iter()
+            .any(|a| matches!(a, Action::Faq(e) if e.starts_with("alfa"))),
+        "{:?}",
+        u.buttons()
+    );
+    // The same question from a firm in Piedmont is answered.
+    let u = talk(
+        &b,
+        &["Siamo una srl di Asti con 30 dipendenti: possiamo partecipare al piano alfa?"],
+    );
+    assert!(!matches!(u.answer(), Answered::Nothing), "{}", u.text());
+    // The 2023 call's entry says where firms had to be (a seat or a site in Piedmont):
+    // that is an answer for a firm from elsewhere.
+    let u = talk(
+        &b,
+        &[
+            "Siamo un'azienda di Genova con 20 dipendenti: potevamo partecipare al bando welfare del 2023?",
+        ],
+    );
+    assert_eq!(
+        direct(&u.answer()).map(|d| d.0),
+        Some("faq:wa-2023"),
+        "{}",
+        u.text()
+    );
+}

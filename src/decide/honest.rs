@@ -45,7 +45,36 @@ pub(super) fn honest(
         },
         d => d,
     };
-    states_the_facts(ix, ctx, d)
+    let d = states_the_facts(ix, ctx, d);
+    from_elsewhere(ix, ctx, d)
+}
+
+/// Whether someone who works outside the calls' territory may take part, only an entry
+/// that speaks of the territory says (`sede legale o unità operativa in Piemonte`): «possiamo
+/// partecipare?» from them is not answered with who may apply where that says nothing of
+/// where, but «non lo so», those entries offered (the reply says why); a menu keeps the
+/// entries that speak of it.
+fn from_elsewhere(ix: &SearchIndex, ctx: &Context<'_>, d: Decision) -> Decision {
+    let Some(territory) = ctx.from_elsewhere else {
+        return d;
+    };
+    let says_where = |e: usize| says(ix, e, territory);
+    let nothing = |offered: Vec<usize>| Decision::Nothing {
+        suggestions: offered.into_iter().take(3).collect(),
+    };
+    match d {
+        Decision::Direct { entry, .. } if says_where(entry) => d,
+        Decision::Menu { entries } => {
+            let saying: Vec<usize> = entries.iter().copied().filter(|&e| says_where(e)).collect();
+            if saying.is_empty() {
+                nothing(entries)
+            } else {
+                Decision::Menu { entries: saying }
+            }
+        }
+        Decision::Nothing { .. } => d,
+        d => nothing(d.offered()),
+    }
 }
 
 /// A question asking a fact of a precise kind (a ranking, a payment, a tax: see

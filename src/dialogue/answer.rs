@@ -254,6 +254,7 @@ impl Engine<'_> {
                     .cloned()
                     .collect()
             };
+            let home_words = crate::fold::phrase(understand::profile::HOME_REGION);
             let (decision, trace) = decide_traced(
                 self.knowledge,
                 self.index,
@@ -272,6 +273,9 @@ impl Engine<'_> {
                     plain_best,
                     define_cues: tx.phrases("words.define"),
                     facts: &facts,
+                    from_elsewhere: (reading.eligibility
+                        && session.profile.in_piedmont() == Some(false))
+                    .then_some(&home_words),
                     now,
                 },
             );
@@ -593,41 +597,11 @@ impl Engine<'_> {
                     out.replies.push(reply);
                     return;
                 }
-                out.replies.push(self.nothing(tx, &suggestions));
+                let elsewhere = out.session.profile.region.as_deref().filter(|_| {
+                    reading.eligibility && out.session.profile.in_piedmont() == Some(false)
+                });
+                out.replies.push(self.nothing(tx, &suggestions, elsewhere));
             }
         }
-    }
-
-    /// The focus after an answer about `call`: that call, unless it is the measure or
-    /// strategy above the call asked about (the narrower call stays in focus); a general
-    /// answer leaves the focus where it was.
-    fn move_focus(&self, focus: &mut Option<CallId>, call: Option<&CallId>, named: &[CallId]) {
-        let asked = named.first().or(focus.as_ref()).cloned();
-        match (call, asked) {
-            (Some(c), Some(a))
-                if understand::relation(self.knowledge, &a, c) == understand::Relation::Above =>
-            {
-                *focus = Some(a)
-            }
-            (Some(c), _) => *focus = Some(c.clone()),
-            (None, Some(a)) => *focus = Some(a),
-            (None, None) => {}
-        }
-    }
-
-    /// The message describes the asker and asks nothing: no call named (a message naming
-    /// one is about it: `nuovo bando welfare piemonte 2026`), no question mark or question
-    /// word, no part cut out as the question, no wish (`vorrei`), and short enough to be
-    /// only that.
-    fn only_describes(&self, tx: &Texts, r: &Reading) -> bool {
-        const SHORT_DESCRIPTION: usize = 25;
-        !r.profile.is_empty()
-            && r.named.is_empty()
-            && !r.asks
-            && !r.described
-            && !r.eligibility
-            && !r.defines
-            && r.words.len() <= SHORT_DESCRIPTION
-            && !understand::has_phrase(&r.words, tx.phrases("words.intent"))
     }
 }

@@ -269,8 +269,25 @@ impl Engine<'_> {
 
     /// "Non ho trovato", never without options: what matched a little, the calls, help
     /// and, when reachable, a person.
-    pub(super) fn nothing(&self, tx: &Texts, suggestions: &[usize]) -> Reply {
-        let mut text = tx.t("search.nothing", &[]);
+    ///
+    /// `elsewhere`: the asker's region, when they asked whether they may take part from
+    /// outside the calls' territory (the reason there is no sure answer).
+    pub(super) fn nothing(
+        &self,
+        tx: &Texts,
+        suggestions: &[usize],
+        elsewhere: Option<&str>,
+    ) -> Reply {
+        let mut text = match elsewhere {
+            Some(region) => tx.t(
+                "search.elsewhere",
+                &[
+                    ("region", region),
+                    ("territory", crate::understand::profile::HOME_REGION),
+                ],
+            ),
+            None => tx.t("search.nothing", &[]),
+        };
         text.para().append(self.help_pointer(tx));
         let mut rows: Vec<Vec<Button>> = Vec::new();
         if !suggestions.is_empty() {

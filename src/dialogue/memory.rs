@@ -1,11 +1,13 @@
 //! What the engine remembers of a conversation, in words the user can check: the call in
 //! focus and the facts they gave about themselves. Shown by `/privacy`; `/cancellami`
-//! erases it with the rest of the session.
+//! erases it with the rest of the session. Also where the focus moves after an answer,
+//! and which messages only say who the asker is (noted, not searched).
 
 use super::{Engine, Session};
-use crate::knowledge::Size;
+use crate::knowledge::{CallId, Size};
 use crate::reply::Rich;
 use crate::text::Texts;
+use crate::understand::{self, Reading};
 
 impl Engine<'_> {
     /// «Di che bando parliamo» and «Che cosa so di te», or nothing when nothing is kept.
@@ -78,4 +80,44 @@ pub(super) fn profile_facts(tx: &Texts, p: &crate::understand::Profile) -> Vec<S
         facts.push(tx.s("memory.cofinancing", &[("share", &tx.number(c, Some("%")))]));
     }
     facts
+}
+
+impl Engine<'_> {
+    /// The focus after an answer about `call`: that call, unless it is the measure or
+    /// strategy above the call asked about (the narrower call stays in focus); a general
+    /// answer leaves the focus where it was.
+    pub(super) fn move_focus(
+        &self,
+        focus: &mut Option<CallId>,
+        call: Option<&CallId>,
+        named: &[CallId],
+    ) {
+        let asked = named.first().or(focus.as_ref()).cloned();
+        match (call, asked) {
+            (Some(c), Some(a))
+                if understand::relation(self.knowledge, &a, c) == understand::Relation::Above =>
+            {
+                *focus = Some(a)
+            }
+            (Some(c), _) => *focus = Some(c.clone()),
+            (None, Some(a)) => *focus = Some(a),
+            (None, None) => {}
+        }
+    }
+
+    /// The message describes the asker and asks nothing: no call named (a message naming
+    /// one is about it: `nuovo bando welfare piemonte 2026`), no question mark or question
+    /// word, no part cut out as the question, no wish (`vorrei`), and short enough to be
+    /// only that.
+    pub(super) fn only_describes(&self, tx: &Texts, r: &Reading) -> bool {
+        const SHORT_DESCRIPTION: usize = 25;
+        !r.profile.is_empty()
+            && r.named.is_empty()
+            && !r.asks
+            && !r.described
+            && !r.eligibility
+            && !r.defines
+            && r.words.len() <= SHORT_DESCRIPTION
+            && !understand::has_phrase(&r.words, tx.phrases("words.intent"))
+    }
 }
