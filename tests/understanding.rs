@@ -952,6 +952,10 @@ fn a_follow_up_asking_a_fact_the_sources_do_not_give_is_not_answered() {
             "Cos'è il piano alfa?",
             "quanto ci mette la regione a pagare il contributo?",
         ),
+        (
+            "Che cos'era la misura 1 di wecare?",
+            "e i comuni del nostro distretto quanto hanno ricevuto?",
+        ),
     ] {
         let mut u = User::new(&b);
         u.say(first);
