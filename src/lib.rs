@@ -41,7 +41,8 @@
 //!   bando?» or an honest "non lo so". Whether the best entry is sure enough to answer
 //!   directly is the learned decision when the pack has a ranker file (features in
 //!   `decide::features`), else hand-set margins; `decide::honest` then turns an answer
-//!   about a subject or a kind of fact the pack does not state into «non lo so»;
+//!   about a subject or a kind of fact the pack does not state (or whether a firm from
+//!   outside the calls' territory may take part, where no entry says it) into «non lo so»;
 //!   `decide::asker` weighs who an entry is for against who is asking.
 //! - [`eligibility`] evaluates questionnaires (next question, verdict with reasons,
 //!   profile matching, test cases) and reads typed answers (pure); the questionnaires are
