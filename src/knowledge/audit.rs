@@ -1,5 +1,6 @@
 //! Checks of the pack that are warnings, not errors: sentences that contradict the
-//! pack's own data, or promise what the configuration decides.
+//! pack's own data, promise what the configuration decides, or aspects that leave a re-ask
+//! for another call (`e per alfa?`) without one entry to give.
 //!
 //! They run in `sportello check` (and in tests) at a given moment, because whether a call
 //! is open depends on `now`. A warning names the file and the entry; the load still
@@ -64,6 +65,7 @@ pub fn audit(k: &Knowledge, now: Timestamp) -> Vec<Warning> {
             ));
         }
     }
+    out.extend(shared_main_aspects(k));
     for c in &k.calls {
         for s in &c.sections {
             if s.text.contains("/operatore") {
@@ -182,6 +184,38 @@ fn split_sentences(line: &str) -> Vec<&str> {
         }
     }
     out.push(&line[start..]);
+    out
+}
+
+/// Two entries of one call whose main point (first aspect) is the same: a re-ask for
+/// that call after an entry with that aspect finds no one entry to give (see
+/// [`Knowledge::same_aspect`]).
+fn shared_main_aspects(k: &Knowledge) -> Vec<Warning> {
+    let mut out = Vec::new();
+    for (i, f) in k.faqs.iter().enumerate() {
+        let Some(main) = f.aspects.first() else {
+            continue;
+        };
+        for g in &k.faqs[i + 1..] {
+            let shared: Vec<&str> = f
+                .calls
+                .iter()
+                .filter(|c| g.calls.contains(c))
+                .map(|c| c.0.as_str())
+                .collect();
+            if g.aspects.first() == Some(main) && !shared.is_empty() {
+                out.push(warning(
+                    f,
+                    format!(
+                        "«{main}» is the main aspect of this entry and of «{}» (call {}): \
+                         «e per …?» about that call cannot choose between them",
+                        g.id,
+                        shared.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
     out
 }
 
@@ -304,5 +338,30 @@ mod tests {
         let w = audit(&k, Timestamp::UNIX_EPOCH);
         assert_eq!(w.len(), 1);
         assert_eq!(w[0].entry, "p");
+    }
+
+    #[test]
+    fn two_entries_of_a_call_with_the_same_main_aspect_are_reported() {
+        let with = |id: &str, calls: &[&str], aspects: &[&str]| Faq {
+            aspects: aspects.iter().map(|a| (*a).to_string()).collect(),
+            ..faq(id, calls, "x")
+        };
+        let k = Knowledge {
+            faqs: vec![
+                with("a", &["c"], &["scadenza", "aperto"]),
+                with("b", &["c"], &["aperto", "scadenza"]),
+                with("d", &["c", "e"], &["scadenza"]),
+                with("f", &["e"], &["risorse"]),
+                with("g", &["h"], &["scadenza"]),
+            ],
+            ..Knowledge::default()
+        };
+        let w = audit(&k, Timestamp::UNIX_EPOCH);
+        assert_eq!(w.len(), 1, "{w:#?}");
+        assert_eq!(w[0].entry, "a");
+        assert!(
+            w[0].message.contains("«d»") && w[0].message.contains("call c"),
+            "{w:#?}"
+        );
     }
 }
