@@ -97,20 +97,6 @@ pub enum Decision {
     Nothing { suggestions: Vec<usize> },
 }
 
-impl Decision {
-    /// The entries the decision shows, the answer first.
-    pub fn offered(&self) -> Vec<usize> {
-        match self {
-            Decision::Direct { entry, also, .. } => std::iter::once(*entry)
-                .chain(also.iter().copied())
-                .collect(),
-            Decision::Menu { entries } => entries.clone(),
-            Decision::WhichCall { calls } => calls.iter().map(|(_, e)| *e).collect(),
-            Decision::Nothing { suggestions } => suggestions.clone(),
-        }
-    }
-}
-
 /// Below this coverage of the question nothing is answered (only suggested); less is
 /// needed when the message names a call or describes the asker (long, but on topic).
 const MIN_COVERAGE: f32 = 0.34;

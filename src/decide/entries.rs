@@ -1,8 +1,8 @@
 //! What the decision asks of single entries: the call an answer is about, whether an
 //! entry is meant for the asker, says what something is, says a term, or gives the same
-//! answer as another.
+//! answer as another; and the entries a decision shows.
 
-use super::Context;
+use super::{Context, Decision};
 use crate::knowledge::{Audience, CallId, Knowledge};
 use crate::search::{EntryKind, Hit, SearchIndex};
 use crate::understand::calls::{Relation, best_relation};
@@ -88,4 +88,18 @@ pub(super) fn distinct_answers(
         }
     }
     offered
+}
+
+impl Decision {
+    /// The entries the decision shows, the answer first.
+    pub fn offered(&self) -> Vec<usize> {
+        match self {
+            Decision::Direct { entry, also, .. } => std::iter::once(*entry)
+                .chain(also.iter().copied())
+                .collect(),
+            Decision::Menu { entries } => entries.clone(),
+            Decision::WhichCall { calls } => calls.iter().map(|(_, e)| *e).collect(),
+            Decision::Nothing { suggestions } => suggestions.clone(),
+        }
+    }
 }
