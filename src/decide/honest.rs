@@ -55,25 +55,9 @@ pub(super) fn honest(
 /// where, but «non lo so», those entries offered (the reply says why); a menu keeps the
 /// entries that speak of it.
 fn from_elsewhere(ix: &SearchIndex, ctx: &Context<'_>, d: Decision) -> Decision {
-    let Some(territory) = ctx.from_elsewhere else {
-        return d;
-    };
-    let says_where = |e: usize| says(ix, e, territory);
-    let nothing = |offered: Vec<usize>| Decision::Nothing {
-        suggestions: offered.into_iter().take(3).collect(),
-    };
-    match d {
-        Decision::Direct { entry, .. } if says_where(entry) => d,
-        Decision::Menu { entries } => {
-            let saying: Vec<usize> = entries.iter().copied().filter(|&e| says_where(e)).collect();
-            if saying.is_empty() {
-                nothing(entries)
-            } else {
-                Decision::Menu { entries: saying }
-            }
-        }
-        Decision::Nothing { .. } => d,
-        d => nothing(d.offered()),
+    match ctx.from_elsewhere {
+        Some(territory) => only_saying(d, |e| says(ix, e, territory)),
+        None => d,
     }
 }
 
@@ -87,28 +71,35 @@ fn states_the_facts(ix: &SearchIndex, ctx: &Context<'_>, d: Decision) -> Decisio
     if ctx.facts.is_empty() {
         return d;
     }
-    let states = |e: usize| ctx.facts.iter().all(|t| says(ix, e, t));
+    only_saying(d, |e| ctx.facts.iter().all(|t| says(ix, e, t)))
+}
+
+/// The decision kept only as far as its entries say what the question needs (`says`): a
+/// direct answer that does not, or a choice of calls none of whose entries do, becomes
+/// «non lo so» with its entries offered; a menu keeps the entries that do, or becomes
+/// «non lo so» when none does.
+fn only_saying(d: Decision, says: impl Fn(usize) -> bool) -> Decision {
     let nothing = |offered: Vec<usize>| Decision::Nothing {
         suggestions: offered.into_iter().take(3).collect(),
     };
     match d {
         Decision::Direct {
             entry, also, lines, ..
-        } if !states(entry) => {
+        } if !says(entry) => {
             let mut offered = vec![entry];
             offered.extend(lines);
             offered.extend(also);
             nothing(offered)
         }
         Decision::Menu { entries } => {
-            let saying: Vec<usize> = entries.iter().copied().filter(|&e| states(e)).collect();
+            let saying: Vec<usize> = entries.iter().copied().filter(|&e| says(e)).collect();
             if saying.is_empty() {
                 nothing(entries)
             } else {
                 Decision::Menu { entries: saying }
             }
         }
-        Decision::WhichCall { calls } if !calls.iter().any(|&(_, e)| states(e)) => {
+        Decision::WhichCall { calls } if !calls.iter().any(|&(_, e)| says(e)) => {
             nothing(calls.into_iter().map(|(_, e)| e).collect())
         }
         d => d,

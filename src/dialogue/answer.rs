@@ -254,7 +254,9 @@ impl Engine<'_> {
                     .cloned()
                     .collect()
             };
-            let home_words = crate::fold::phrase(understand::profile::HOME_REGION);
+            // Folded only for the rare asker from elsewhere who asks whether they may apply.
+            let home_words = Self::from_elsewhere(reading, &session.profile)
+                .map(|_| crate::fold::phrase(understand::profile::HOME_REGION));
             let (decision, trace) = decide_traced(
                 self.knowledge,
                 self.index,
@@ -273,9 +275,7 @@ impl Engine<'_> {
                     plain_best,
                     define_cues: tx.phrases("words.define"),
                     facts: &facts,
-                    from_elsewhere: (reading.eligibility
-                        && session.profile.in_piedmont() == Some(false))
-                    .then_some(&home_words),
+                    from_elsewhere: home_words.as_ref(),
                     now,
                 },
             );
@@ -597,9 +597,7 @@ impl Engine<'_> {
                     out.replies.push(reply);
                     return;
                 }
-                let elsewhere = out.session.profile.region.as_deref().filter(|_| {
-                    reading.eligibility && out.session.profile.in_piedmont() == Some(false)
-                });
+                let elsewhere = Self::from_elsewhere(&reading, &out.session.profile);
                 out.replies.push(self.nothing(tx, &suggestions, elsewhere));
             }
         }

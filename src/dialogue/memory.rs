@@ -120,4 +120,15 @@ impl Engine<'_> {
             && r.words.len() <= SHORT_DESCRIPTION
             && !understand::has_phrase(&r.words, tx.phrases("words.intent"))
     }
+
+    /// The region of an asker who said they work outside Piedmont and asks whether they
+    /// may take part (something the sources say only for some calls); `None` otherwise.
+    pub(super) fn from_elsewhere<'p>(
+        r: &Reading,
+        profile: &'p crate::understand::Profile,
+    ) -> Option<&'p str> {
+        (r.eligibility && profile.in_piedmont() == Some(false))
+            .then_some(profile.region.as_deref())
+            .flatten()
+    }
 }
