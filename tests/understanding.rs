@@ -1604,3 +1604,17 @@ fn whether_a_firm_from_elsewhere_may_take_part_is_not_known_unless_an_entry_says
         u.text()
     );
 }
+
+#[test]
+fn how_many_we_are_asks_whether_the_partnership_is_enough() {
+    let b = brain();
+    // «Siamo in quattro», «bastiamo in due» after a question on A.L.Fa. ask about the
+    // partnership it requires (synonyms: partenariato), not the asker's size.
+    for follow_up in ["e se siamo in quattro?", "bastiamo in due o no?"] {
+        let u = talk(&b, &["cos'è il piano alfa?", follow_up]);
+        assert_direct(&u, "faq:alfa-pmi-singola", "alfa-2026");
+    }
+    // Without the phrase the count of firms stays a profile fact, not this question.
+    let u = talk(&b, &["cos'è il piano alfa?", "e quanto dura?"]);
+    assert_direct(&u, "faq:alfa-durata", "alfa-2026");
+}
