@@ -252,6 +252,9 @@ impl Committer for SledStore {
             let writes = self.check(&ops, &send, done)?;
             Ok(self.journalled(&writes)?)
         })?;
+        for (e, (key, value)) in c.outbox.iter().zip(&send) {
+            self.keep_fresh(key, value, e);
+        }
         // The records are gone; their old versions in sled's log become noise now.
         for user in erased {
             self.shred(user)?;

@@ -32,6 +32,7 @@ mod commit;
 mod drafts;
 mod dump;
 mod follows;
+mod fresh;
 mod instances;
 mod journal;
 mod migrate;
@@ -95,6 +96,8 @@ pub struct SledStore {
     /// Commits written but not yet known applied ([`journal`]); empty but across a crash.
     wal: sled::Tree,
     flusher: Arc<Flusher>,
+    /// Entries stored lately, for the claim round ([`fresh`]).
+    fresh: Arc<fresh::Fresh>,
     /// Set when a commit failed between its journal record and the record's removal:
     /// later commits are refused until a restart replays it ([`journal`]).
     halted: Arc<AtomicBool>,
@@ -272,6 +275,7 @@ impl SledStore {
             wal: db.open_tree(journal::TREE)?,
             db,
             flusher: Arc::default(),
+            fresh: Arc::default(),
             halted: Arc::default(),
             journal: None,
         };
@@ -328,6 +332,7 @@ impl SledStore {
     /// The erasure is journalled ([`crate::store::erasures`]) so that a restore of an
     /// older backup erases them again.
     pub(super) fn shred(&self, user: UserId) -> Result<(), StoreError> {
+        self.fresh.forget_owner(&self.who(user));
         self.keys.destroy(&self.who(user))?;
         if let Some(j) = &self.journal {
             j.record(self.who(user), Timestamp::now())?;

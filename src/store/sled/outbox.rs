@@ -115,6 +115,29 @@ impl SledStore {
         serde_json::from_slice(&self.open_sealed(v.get(HEAD..)?)?).ok()
     }
 
+    /// Keeps `entry`, just stored under `key` as `v`, for the claim round
+    /// ([`super::fresh`]).
+    pub(super) fn keep_fresh(&self, key: &[u8], v: &[u8], entry: &Entry) {
+        if let Some(sealed) = v.get(HEAD..) {
+            self.fresh.keep(key, sealed, entry);
+        }
+    }
+
+    /// The entry of the stored value `v` under `key`: the one kept when it was stored if
+    /// `v` still holds that sealing, else read from `v` ([`SledStore::entry_of`]).
+    fn entry_at(&self, key: &[u8], v: &[u8]) -> Option<Entry> {
+        v.get(HEAD..)
+            .and_then(|sealed| {
+                let entry = self.fresh.take(key, sealed)?;
+                // As on disk: an entry whose owner's key is gone is unreadable.
+                match SledStore::owner_of(sealed) {
+                    Some(who) if self.keys.key(&who).is_none() => None,
+                    _ => Some(entry),
+                }
+            })
+            .or_else(|| self.entry_of(v))
+    }
+
     /// The user an entry is about, whose key seals it: the private chat it goes to, or
     /// the user of the ticket a staff post is about. `None` (the server's key): other
     /// posts to groups.
@@ -299,12 +322,14 @@ impl OutboxStore for SledStore {
             } else {
                 Class::Background
             };
-            let Some(entry) = self.entry_of(&v) else {
+            let Some(entry) = self.entry_at(&k, &v) else {
                 tracing::warn!("dropping an unreadable outbox entry");
                 self.cas(&self.outbox, &k, Some(&v), None)?;
                 continue;
             };
+            let sealed = v.get(HEAD..).unwrap_or_default();
             if skip(entry.chat, class) {
+                self.fresh.put_back(&k, sealed, entry);
                 continue;
             }
             h.claim = Some(Claim {
@@ -313,6 +338,7 @@ impl OutboxStore for SledStore {
             });
             let raw = h.write(&v);
             if !self.cas(&self.outbox, &k, Some(&v), Some(raw.clone()))? {
+                self.fresh.put_back(&k, sealed, entry);
                 continue;
             }
             seen.insert(chat, Some(round.claimed.len()));
@@ -431,12 +457,17 @@ impl OutboxStore for SledStore {
             Ok(())
         });
         match r {
-            Ok(()) => Ok(Some(Claimed {
-                raw,
-                entry: merged,
-                behind: c.behind.saturating_sub(replaced.len()),
-                ..c.clone()
-            })),
+            Ok(()) => {
+                for w in replaced {
+                    self.fresh.forget(&w.key);
+                }
+                Ok(Some(Claimed {
+                    raw,
+                    entry: merged,
+                    behind: c.behind.saturating_sub(replaced.len()),
+                    ..c.clone()
+                }))
+            }
             Err(TransactionError::Abort(())) => Ok(None),
             Err(TransactionError::Storage(e)) => Err(e.into()),
         }
