@@ -442,12 +442,13 @@ mod tests {
                 "reply_parameters": {"message_id": 7, "allow_sending_without_reply": true}
             })
         );
+        let empty = vec![vec![], vec![]];
         let edit = TextBody {
             chat_id: 5,
             message_id: Some(9),
             text: "x",
             parse_mode: None,
-            reply_markup: keyboard(&[vec![], vec![]]),
+            reply_markup: keyboard(&empty),
             reply_parameters: None,
         };
         assert_eq!(

@@ -28,6 +28,7 @@
 //! lands between its check and its writes. The directory is private
 //! ([`crate::store::files`]).
 
+mod claims;
 mod commit;
 mod drafts;
 mod dump;
@@ -53,7 +54,7 @@ use jiff::Timestamp;
 
 use crate::store::erasures::Journal;
 use crate::store::keys::{KeyFile, KeyStore, MemoryKeys};
-use crate::store::shred::{DataKey, PSEUDONYM, Pseudonym};
+use crate::store::shred::{DataKey, Domain, PSEUDONYM, Pseudonym, Tags};
 use crate::store::{StoreError, UserId, files};
 
 impl From<sled::Error> for StoreError {
@@ -98,10 +99,14 @@ pub struct SledStore {
     flusher: Arc<Flusher>,
     /// Entries stored lately, for the claim round ([`fresh`]).
     fresh: Arc<fresh::Fresh>,
+    /// Claims of outbox entries ([`claims`]).
+    claims: Arc<claims::Claims>,
     /// Set when a commit failed between its journal record and the record's removal:
     /// later commits are refused until a restart replays it ([`journal`]).
     halted: Arc<AtomicBool>,
     keys: Arc<dyn KeyStore>,
+    /// Pseudonyms and chat tags computed lately ([`Tags`]).
+    tags: Arc<Tags>,
     /// Seals records that belong to no user.
     system: DataKey,
     /// Where erasures are recorded (a store in a data directory; not a temporary one).
@@ -256,6 +261,7 @@ impl SledStore {
     fn from_db(db: sled::Db, keys: Arc<dyn KeyStore>) -> Result<SledStore, StoreError> {
         let st = SledStore {
             system: DataKey::derived(keys.secret(), b"system"),
+            tags: Arc::new(Tags::new(*keys.secret())),
             keys,
             sessions: db.open_tree("sessions")?,
             questions: db.open_tree("questions")?,
@@ -276,6 +282,7 @@ impl SledStore {
             db,
             flusher: Arc::default(),
             fresh: Arc::default(),
+            claims: Arc::default(),
             halted: Arc::default(),
             journal: None,
         };
@@ -289,7 +296,7 @@ impl SledStore {
 
     /// The pseudonym that stands for `user` in keys.
     pub(super) fn who(&self, user: UserId) -> Pseudonym {
-        Pseudonym::of(self.keys.secret(), user)
+        self.tags.get(Domain::User, user.0)
     }
 
     /// `plain` sealed for `owner` (`None`: the server): owner's pseudonym (zeros for the
