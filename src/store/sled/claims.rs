@@ -88,6 +88,42 @@ impl SledStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::outgoing::{Class, Entry};
+    use crate::reply::Rich;
+    use crate::store::outbox::OutboxStore;
+    use crate::store::{Commit, CommitError, Committer};
+    use jiff::Timestamp;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn a_claim_writes_nothing_and_an_entry_claimed_since_it_was_read_conflicts() {
+        let st = SledStore::temporary().unwrap();
+        let mut c = Commit::new();
+        c.send(Entry::message(-5, Class::Reply, Rich::plain("post")));
+        st.commit(&c).await.unwrap();
+        let stored = || st.outbox.iter().next().unwrap().unwrap();
+        let (key, before) = stored();
+        let later = Timestamp::now() + jiff::SignedDuration::from_secs(10);
+        let late = st.outbox_late(later, &|_| true, 9).await.unwrap();
+        let round = st
+            .outbox_claim(Owner(1), Timestamp::now(), Duration::from_secs(60), 9, &mut |_, _| false)
+            .await
+            .unwrap();
+        assert_eq!(round.claimed.len(), 1);
+        assert_eq!(stored(), (key.clone(), before), "the claim is not written");
+        assert!(st.outbox_late(later, &|_| true, 9).await.unwrap().is_empty(), "claimed");
+        // A notice about the entry as read before the claim: refused, as when claims
+        // were written into the entry.
+        let mut notice = Commit::new();
+        notice.notified(&late[0]);
+        assert!(matches!(st.commit(&notice).await, Err(CommitError::Conflict)));
+        // Completed: removed, and the claim let go.
+        let mut done = Commit::new();
+        done.consume(&round.claimed[0]);
+        st.commit(&done).await.unwrap();
+        assert_eq!(st.outbox_len().await.unwrap(), 0);
+        assert_eq!(st.claims.len(), 0);
+    }
 
     #[test]
     fn a_claim_is_released_only_by_its_holder_and_others_at_start() {
