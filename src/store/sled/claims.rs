@@ -106,17 +106,32 @@ mod tests {
         let later = Timestamp::now() + jiff::SignedDuration::from_secs(10);
         let late = st.outbox_late(later, &|_| true, 9).await.unwrap();
         let round = st
-            .outbox_claim(Owner(1), Timestamp::now(), Duration::from_secs(60), 9, &mut |_, _| false)
+            .outbox_claim(
+                Owner(1),
+                Timestamp::now(),
+                Duration::from_secs(60),
+                9,
+                &mut |_, _| false,
+            )
             .await
             .unwrap();
         assert_eq!(round.claimed.len(), 1);
         assert_eq!(stored(), (key.clone(), before), "the claim is not written");
-        assert!(st.outbox_late(later, &|_| true, 9).await.unwrap().is_empty(), "claimed");
+        assert!(
+            st.outbox_late(later, &|_| true, 9)
+                .await
+                .unwrap()
+                .is_empty(),
+            "claimed"
+        );
         // A notice about the entry as read before the claim: refused, as when claims
         // were written into the entry.
         let mut notice = Commit::new();
         notice.notified(&late[0]);
-        assert!(matches!(st.commit(&notice).await, Err(CommitError::Conflict)));
+        assert!(matches!(
+            st.commit(&notice).await,
+            Err(CommitError::Conflict)
+        ));
         // Completed: removed, and the claim let go.
         let mut done = Commit::new();
         done.consume(&round.claimed[0]);
