@@ -357,13 +357,8 @@ impl App {
             attempt += 1;
             let (mut commit, deliveries, seen) = self.process(incoming, now).await?;
             if let Some(id) = update {
-                if self.store.is_applied(id).await? {
-                    tracing::info!(
-                        update = id,
-                        "update already applied before a restart: skipped"
-                    );
-                    return Ok(Vec::new());
-                }
+                // The commit conflicts if the update was applied already (before a
+                // restart): looked up only then, not before every commit.
                 commit.applied(id);
             }
             if let Some(here) = here {
@@ -375,14 +370,23 @@ impl App {
                     seen.record();
                     return Ok(deliveries);
                 }
-                Err(CommitError::Conflict) if attempt < COMMIT_ATTEMPTS => {
+                Err(CommitError::Conflict) => {
+                    if let Some(id) = update
+                        && self.store.is_applied(id).await?
+                    {
+                        tracing::info!(
+                            update = id,
+                            "update already applied before a restart: skipped"
+                        );
+                        return Ok(Vec::new());
+                    }
+                    if attempt >= COMMIT_ATTEMPTS {
+                        return Err(AppError::Store(StoreError::Contended(
+                            "the session kept changing",
+                        )));
+                    }
                     tracing::debug!(attempt, "the session changed meanwhile: again");
                     tokio::task::yield_now().await;
-                }
-                Err(CommitError::Conflict) => {
-                    return Err(AppError::Store(StoreError::Contended(
-                        "the session kept changing",
-                    )));
                 }
                 Err(CommitError::Store(e)) => return Err(e.into()),
             }

@@ -439,11 +439,18 @@ impl<H: Hooks> Sender<H> {
     }
 
     /// One lane: sends a claimed entry and completes, retries or drops it.
-    async fn deliver<T: Transport>(&self, c: Claimed, transport: &T) {
+    async fn deliver<T: Transport>(&self, mut c: Claimed, transport: &T) {
         let chat = c.entry.chat;
         let who = Pseudo(chat);
-        let entry = self.hooks.prepare(c.entry.clone()).await;
-        let mut what = entry.what.clone();
+        // The entry is moved out, not copied: from here on `c` stands only for the
+        // claim (its key and stored bytes), which is all a retry or completion reads.
+        let entry = std::mem::replace(
+            &mut c.entry,
+            Entry::message(chat, Class::Reply, crate::reply::Rich::new()),
+        );
+        let entry = self.hooks.prepare(entry).await;
+        // Copied only when a fallback changes it.
+        let mut what = std::borrow::Cow::Borrowed(&entry.what);
         let mut plain = false;
         let end = loop {
             self.limiter.slot(entry.class).await;
@@ -455,7 +462,7 @@ impl<H: Hooks> Sender<H> {
                 }
                 Answer::Network(_) => metrics::telegram_error("network"),
             }
-            let editing = matches!(what, What::Edit { .. });
+            let editing = matches!(*what, What::Edit { .. });
             match policy::judge(&answer, editing) {
                 Verdict::Accepted { message_id } => break End::Delivered { message_id },
                 Verdict::PlainText if !plain => {
@@ -466,7 +473,7 @@ impl<H: Hooks> Sender<H> {
                 Verdict::PlainText => break End::Refused("can't parse entities".into()),
                 Verdict::SendInstead => {
                     tracing::debug!(chat = %who, "edit refused, sending a new message instead");
-                    what = as_message(what);
+                    what = std::borrow::Cow::Owned(as_message(what.into_owned()));
                 }
                 Verdict::RetryAfter(wait) => {
                     self.counters.retry_after.fetch_add(1, Ordering::Relaxed);
@@ -497,8 +504,8 @@ impl<H: Hooks> Sender<H> {
                 Verdict::Refused(why) if is_photo(&what) => {
                     // The photo's caption is the message: it goes as text.
                     tracing::warn!(chat = %who, %why, "Telegram refused a photo: its text sent alone");
-                    what = without_photo(what);
-                    if matches!(&what, What::Message { text, .. } if text.is_empty()) {
+                    what = std::borrow::Cow::Owned(without_photo(what.into_owned()));
+                    if matches!(&*what, What::Message { text, .. } if text.is_empty()) {
                         break End::Refused(why);
                     }
                 }

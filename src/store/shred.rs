@@ -10,6 +10,8 @@
 use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng};
 use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
 use hmac::{Hmac, Mac};
+use rand_chacha::ChaCha20Rng;
+use rand_chacha::rand_core::SeedableRng;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
@@ -46,6 +48,65 @@ impl Pseudonym {
     }
 }
 
+/// The pseudonyms of users and the tags of chats computed lately, by id: each is an HMAC
+/// (four SHA-256 blocks), asked for several times per update (the session's key, its
+/// sealing, the question log, the outbox entry and its chat's tag). A pure function of
+/// the secret and the id, so remembering it changes nothing but the time; at most
+/// [`Tags::CAP`] are kept, then all are forgotten at once.
+pub struct Tags {
+    secret: [u8; 32],
+    kept: std::sync::Mutex<std::collections::HashMap<(Domain, i64), Pseudonym>>,
+}
+
+/// What a [`Tags`] entry stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Domain {
+    /// A user: [`Pseudonym::of`].
+    User,
+    /// A chat: [`Pseudonym::tagged`] in the domain `chat`.
+    Chat,
+}
+
+impl Tags {
+    /// Tags kept at most (about 50 bytes each).
+    pub const CAP: usize = 4096;
+
+    pub fn new(secret: [u8; 32]) -> Tags {
+        Tags {
+            secret,
+            kept: std::sync::Mutex::default(),
+        }
+    }
+
+    /// [`Pseudonym::of`] `user`, or the tag of a chat.
+    pub fn get(&self, domain: Domain, id: i64) -> Pseudonym {
+        let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(p) = kept.get(&(domain, id)) {
+            return *p;
+        }
+        let p = match domain {
+            Domain::User => Pseudonym::of(&self.secret, UserId(id)),
+            Domain::Chat => Pseudonym::tagged(&self.secret, b"chat", &id.to_be_bytes()),
+        };
+        if kept.len() >= Tags::CAP {
+            kept.clear();
+        }
+        kept.insert((domain, id), p);
+        p
+    }
+}
+
+thread_local! {
+    /// Where nonces come from: a ChaCha20 generator per thread, seeded once from the
+    /// operating system, so that sealing makes no system call (it made one `getrandom`
+    /// per sealing, three or more per update). 192-bit nonces drawn from a
+    /// cryptographic generator repeat with negligible probability, as the operating
+    /// system's would.
+    static NONCES: std::cell::RefCell<ChaCha20Rng> = std::cell::RefCell::new(
+        ChaCha20Rng::from_rng(OsRng).expect("the operating system's random source"),
+    );
+}
+
 /// A user's (or the server's) data key.
 #[derive(Clone, PartialEq, Eq)]
 pub struct DataKey(pub [u8; 32]);
@@ -73,7 +134,7 @@ impl DataKey {
     /// Seals `plain`: a fresh random nonce, then the ciphertext with its tag.
     pub fn seal(&self, plain: &[u8]) -> Vec<u8> {
         let cipher = XChaCha20Poly1305::new(Key::from_slice(&self.0));
-        let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
+        let nonce = NONCES.with(|r| XChaCha20Poly1305::generate_nonce(&mut *r.borrow_mut()));
         let mut out = nonce.to_vec();
         out.extend(
             cipher
@@ -108,6 +169,32 @@ mod tests {
         assert_eq!(k.open(&sealed).unwrap(), b"Zebedeo Quintiliano");
         assert_eq!(DataKey::random().open(&sealed), None);
         assert_ne!(k.seal(b"x"), k.seal(b"x"), "a fresh nonce each time");
+    }
+
+    #[test]
+    fn remembered_tags_are_the_ones_computed() {
+        let secret = [9; 32];
+        let tags = Tags::new(secret);
+        for round in 0..2 {
+            for id in [-100, 0, 7777, i64::MAX] {
+                assert_eq!(
+                    tags.get(Domain::User, id),
+                    Pseudonym::of(&secret, UserId(id)),
+                    "round {round}"
+                );
+                assert_eq!(
+                    tags.get(Domain::Chat, id),
+                    Pseudonym::tagged(&secret, b"chat", &id.to_be_bytes())
+                );
+            }
+        }
+        for id in 0..Tags::CAP as i64 + 5 {
+            assert_eq!(
+                tags.get(Domain::User, id),
+                Pseudonym::of(&secret, UserId(id))
+            );
+        }
+        assert!(tags.kept.lock().unwrap().len() <= Tags::CAP);
     }
 
     #[test]

@@ -14,7 +14,8 @@
 use std::time::Duration;
 
 use reqwest::Url;
-use serde::Deserialize;
+use serde::ser::{SerializeMap, SerializeSeq};
+use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Value, json};
 use teloxide::Bot;
 
@@ -50,44 +51,127 @@ pub struct HttpTransport {
     client: reqwest::Client,
     api: Url,
     token: String,
+    /// The URL of `SendMessage`, nearly every call's: made once, not per message.
+    send_message: Url,
 }
 
 impl HttpTransport {
     /// Uses the bot's client, API URL and token.
     pub fn from_bot(bot: &Bot) -> HttpTransport {
+        HttpTransport::new(bot.client().clone(), bot.api_url(), bot.token().to_string())
+    }
+
+    fn new(client: reqwest::Client, api: Url, token: String) -> HttpTransport {
+        let send_message = method_url(&api, &token, "SendMessage");
         HttpTransport {
-            client: bot.client().clone(),
-            api: bot.api_url(),
-            token: bot.token().to_string(),
+            client,
+            api,
+            token,
+            send_message,
         }
     }
 
     fn url(&self, method: &str) -> Url {
-        let mut url = self.api.clone();
-        let base = url.path().trim_end_matches('/').to_string();
-        url.set_path(&format!("{base}/bot{}/{method}", self.token));
-        url
+        if method == "SendMessage" {
+            return self.send_message.clone();
+        }
+        method_url(&self.api, &self.token, method)
     }
 
-    async fn post_json(&self, method: &str, body: Value) -> Answer {
-        let r = self.client.post(self.url(method)).json(&body).send().await;
+    /// Posts `body` written straight to JSON bytes (no `serde_json::Value` tree between).
+    async fn post_json(&self, method: &str, body: &impl Serialize) -> Answer {
+        let bytes = match serde_json::to_vec(body) {
+            Ok(b) => b,
+            Err(e) => return Answer::Network(format!("writing the request: {e}")),
+        };
+        let r = self
+            .client
+            .post(self.url(method))
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(bytes)
+            .send()
+            .await;
         read(r).await
     }
 }
 
-fn keyboard(rows: &[Vec<Button>]) -> Option<Value> {
-    let rows: Vec<Value> = rows
-        .iter()
-        .filter(|r| !r.is_empty())
-        .map(|r| {
-            Value::Array(
-                r.iter()
-                    .map(|b| json!({"text": b.label, "callback_data": b.data}))
-                    .collect(),
-            )
-        })
-        .collect();
-    (!rows.is_empty()).then(|| json!({ "inline_keyboard": rows }))
+fn method_url(api: &Url, token: &str, method: &str) -> Url {
+    let mut url = api.clone();
+    let base = url.path().trim_end_matches('/').to_string();
+    url.set_path(&format!("{base}/bot{token}/{method}"));
+    url
+}
+
+/// An inline keyboard as the Bot API takes it (`{"inline_keyboard": [[{"text",
+/// "callback_data"}]]}`), empty rows left out; `None` when no row has a button.
+struct Keyboard<'a>(&'a [Vec<Button>]);
+
+fn keyboard(rows: &[Vec<Button>]) -> Option<Keyboard<'_>> {
+    rows.iter().any(|r| !r.is_empty()).then_some(Keyboard(rows))
+}
+
+struct Row<'a>(&'a [Button]);
+
+struct Key<'a>(&'a Button);
+
+struct Rows<'a>(&'a [Vec<Button>]);
+
+impl Serialize for Keyboard<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(1))?;
+        m.serialize_entry("inline_keyboard", &Rows(self.0))?;
+        m.end()
+    }
+}
+
+impl Serialize for Rows<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(None)?;
+        for r in self.0.iter().filter(|r| !r.is_empty()) {
+            seq.serialize_element(&Row(r))?;
+        }
+        seq.end()
+    }
+}
+
+impl Serialize for Row<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for b in self.0 {
+            seq.serialize_element(&Key(b))?;
+        }
+        seq.end()
+    }
+}
+
+impl Serialize for Key<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(2))?;
+        m.serialize_entry("text", &self.0.label)?;
+        m.serialize_entry("callback_data", &self.0.data)?;
+        m.end()
+    }
+}
+
+/// The body of `SendMessage` and `EditMessageText` (`message_id` set for an edit).
+#[derive(Serialize)]
+struct TextBody<'a> {
+    chat_id: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message_id: Option<i32>,
+    text: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parse_mode: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reply_markup: Option<Keyboard<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reply_parameters: Option<ReplyParameters>,
+}
+
+#[derive(Serialize)]
+struct ReplyParameters {
+    message_id: i32,
+    allow_sending_without_reply: bool,
 }
 
 /// The text field and its parse mode.
@@ -109,18 +193,21 @@ impl Transport for HttpTransport {
                 reply_to,
             } => {
                 let (text, mode) = render(text, plain);
-                let mut body = json!({"chat_id": chat, "text": text});
-                if let Some(m) = mode {
-                    body["parse_mode"] = json!(m);
-                }
-                if let Some(k) = keyboard(buttons) {
-                    body["reply_markup"] = k;
-                }
-                if let Some(ReplyTo::Message(m)) = reply_to {
-                    body["reply_parameters"] =
-                        json!({"message_id": m, "allow_sending_without_reply": true});
-                }
-                self.post_json("SendMessage", body).await
+                let body = TextBody {
+                    chat_id: chat,
+                    message_id: None,
+                    text: &text,
+                    parse_mode: mode,
+                    reply_markup: keyboard(buttons),
+                    reply_parameters: match reply_to {
+                        Some(ReplyTo::Message(m)) => Some(ReplyParameters {
+                            message_id: *m,
+                            allow_sending_without_reply: true,
+                        }),
+                        _ => None,
+                    },
+                };
+                self.post_json("SendMessage", &body).await
             }
             What::Message {
                 text,
@@ -158,8 +245,10 @@ impl Transport for HttpTransport {
                         form = form.text("parse_mode", m);
                     }
                 }
-                if let Some(k) = keyboard(buttons) {
-                    form = form.text("reply_markup", k.to_string());
+                if let Some(k) = keyboard(buttons)
+                    && let Ok(k) = serde_json::to_string(&k)
+                {
+                    form = form.text("reply_markup", k);
                 }
                 let r = self
                     .client
@@ -175,19 +264,20 @@ impl Transport for HttpTransport {
                 buttons,
             } => {
                 let (text, mode) = render(text, plain);
-                let mut body = json!({"chat_id": chat, "message_id": message, "text": text});
-                if let Some(m) = mode {
-                    body["parse_mode"] = json!(m);
-                }
-                if let Some(k) = keyboard(buttons) {
-                    body["reply_markup"] = k;
-                }
-                self.post_json("EditMessageText", body).await
+                let body = TextBody {
+                    chat_id: chat,
+                    message_id: Some(*message),
+                    text: &text,
+                    parse_mode: mode,
+                    reply_markup: keyboard(buttons),
+                    reply_parameters: None,
+                };
+                self.post_json("EditMessageText", &body).await
             }
             What::Copy { from_chat, message } => {
                 let body =
                     json!({"chat_id": chat, "from_chat_id": from_chat, "message_id": message});
-                self.post_json("CopyMessage", body).await
+                self.post_json("CopyMessage", &body).await
             }
         }
     }
@@ -318,15 +408,70 @@ mod tests {
     }
 
     #[test]
-    fn urls_carry_the_token_only_in_the_path() {
-        let t = HttpTransport {
-            client: reqwest::Client::new(),
-            api: Url::parse("http://127.0.0.1:9/").unwrap(),
-            token: "1:ABC".into(),
+    fn bodies_are_written_as_the_bot_api_takes_them() {
+        let b = |label: &str, data: &str| Button {
+            label: label.into(),
+            data: data.into(),
         };
+        let rows = vec![
+            vec![b("Sì", "y"), b("No \"mai\"", "n")],
+            vec![],
+            vec![b("Altro", "o")],
+        ];
+        let body = TextBody {
+            chat_id: -42,
+            message_id: None,
+            text: "<b>Ciao</b> & «benvenuto»",
+            parse_mode: Some("HTML"),
+            reply_markup: keyboard(&rows),
+            reply_parameters: Some(ReplyParameters {
+                message_id: 7,
+                allow_sending_without_reply: true,
+            }),
+        };
+        assert_eq!(
+            serde_json::to_value(&body).unwrap(),
+            json!({
+                "chat_id": -42,
+                "text": "<b>Ciao</b> & «benvenuto»",
+                "parse_mode": "HTML",
+                "reply_markup": {"inline_keyboard": [
+                    [{"text": "Sì", "callback_data": "y"}, {"text": "No \"mai\"", "callback_data": "n"}],
+                    [{"text": "Altro", "callback_data": "o"}]
+                ]},
+                "reply_parameters": {"message_id": 7, "allow_sending_without_reply": true}
+            })
+        );
+        let empty = vec![vec![], vec![]];
+        let edit = TextBody {
+            chat_id: 5,
+            message_id: Some(9),
+            text: "x",
+            parse_mode: None,
+            reply_markup: keyboard(&empty),
+            reply_parameters: None,
+        };
+        assert_eq!(
+            serde_json::to_value(&edit).unwrap(),
+            json!({"chat_id": 5, "message_id": 9, "text": "x"}),
+            "no keyboard when every row is empty, no parse mode for plain text"
+        );
+    }
+
+    #[test]
+    fn urls_carry_the_token_only_in_the_path() {
+        let t = HttpTransport::new(
+            reqwest::Client::new(),
+            Url::parse("http://127.0.0.1:9/").unwrap(),
+            "1:ABC".into(),
+        );
         assert_eq!(
             t.url("sendMessage").as_str(),
             "http://127.0.0.1:9/bot1:ABC/sendMessage"
+        );
+        assert_eq!(
+            t.url("SendMessage").as_str(),
+            "http://127.0.0.1:9/bot1:ABC/SendMessage"
         );
     }
 }

@@ -150,7 +150,11 @@ impl SledStore {
                     }
                 }
                 Op::Expect(id, k, v) => {
-                    if self.read(&w, *id, k)?.as_deref() != v.as_deref() {
+                    // An outbox entry claimed since it was read changed too (its claim
+                    // is held in memory, not written: [`super::claims`]).
+                    if self.read(&w, *id, k)?.as_deref() != v.as_deref()
+                        || (*id == TreeId::Outbox && self.claims.get(k).is_some())
+                    {
                         return Err(CommitError::Conflict);
                     }
                 }
@@ -213,10 +217,11 @@ impl SledStore {
                 }
             }
         }
-        if let Some((key, raw)) = done
-            && self.read(&w, TreeId::Outbox, key)?.as_deref() == Some(raw)
-        {
-            w.remove(TreeId::Outbox, key.to_vec());
+        if let Some((key, raw)) = done {
+            let now = self.read(&w, TreeId::Outbox, key)?;
+            if self.still_claimed(key, now.as_deref(), raw).is_some() {
+                w.remove(TreeId::Outbox, key.to_vec());
+            }
         }
         for (k, v) in send {
             w.put(TreeId::Outbox, k.clone(), v.clone());
@@ -243,15 +248,20 @@ impl Committer for SledStore {
             // Only an entry's removal (a delivery with nothing following from it): one
             // compare-and-swap, not a journal record (three writes). As in
             // [`SledStore::check`], an entry no longer as claimed is left alone.
-            let _ = self.numbered(false, || {
-                self.outbox.compare_and_swap(key, Some(raw), None::<&[u8]>)
-            })?;
+            self.numbered(false, || self.complete_alone(key, raw))?;
             return Ok(());
         }
         self.numbered(!send.is_empty(), || -> Result<(), CommitError> {
             let writes = self.check(&ops, &send, done)?;
             Ok(self.journalled(&writes)?)
         })?;
+        for (e, (key, value)) in c.outbox.iter().zip(&send) {
+            self.keep_fresh(key, value, e);
+        }
+        if let Some((key, raw)) = done {
+            // Removed with this commit, or no longer as claimed: nothing left to guard.
+            self.let_go(key, raw);
+        }
         // The records are gone; their old versions in sled's log become noise now.
         for user in erased {
             self.shred(user)?;

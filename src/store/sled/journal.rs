@@ -61,8 +61,9 @@
 //!
 //! **Order among writers.** A commit's check and its writes are no longer one sled
 //! operation, so anything that writes a tree a commit touches, between the two, would be
-//! lost or judged on a state about to change (an outbox claim swapped back in by a
-//! completion, a reminder queued for an identity just marked done). So every write that is
+//! lost or judged on a state about to change (an outbox entry rewritten for a retry
+//! while a completion removes it, a reminder queued for an identity just marked done).
+//! (Outbox claims are not writes: they are held in memory, [`super::claims`].) So every write that is
 //! not a commit, in every module of this backend, holds the same
 //! [`super::SledStore::writing`] guard as a commit does (a snapshot's gate shared, and one
 //! mutex), each for one write or one small sled transaction, never across a scan; the

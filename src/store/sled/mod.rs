@@ -28,10 +28,12 @@
 //! lands between its check and its writes. The directory is private
 //! ([`crate::store::files`]).
 
+mod claims;
 mod commit;
 mod drafts;
 mod dump;
 mod follows;
+mod fresh;
 mod instances;
 mod journal;
 mod migrate;
@@ -52,7 +54,7 @@ use jiff::Timestamp;
 
 use crate::store::erasures::Journal;
 use crate::store::keys::{KeyFile, KeyStore, MemoryKeys};
-use crate::store::shred::{DataKey, PSEUDONYM, Pseudonym};
+use crate::store::shred::{DataKey, Domain, PSEUDONYM, Pseudonym, Tags};
 use crate::store::{StoreError, UserId, files};
 
 impl From<sled::Error> for StoreError {
@@ -95,10 +97,16 @@ pub struct SledStore {
     /// Commits written but not yet known applied ([`journal`]); empty but across a crash.
     wal: sled::Tree,
     flusher: Arc<Flusher>,
+    /// Entries stored lately, for the claim round ([`fresh`]).
+    fresh: Arc<fresh::Fresh>,
+    /// Claims of outbox entries ([`claims`]).
+    claims: Arc<claims::Claims>,
     /// Set when a commit failed between its journal record and the record's removal:
     /// later commits are refused until a restart replays it ([`journal`]).
     halted: Arc<AtomicBool>,
     keys: Arc<dyn KeyStore>,
+    /// Pseudonyms and chat tags computed lately ([`Tags`]).
+    tags: Arc<Tags>,
     /// Seals records that belong to no user.
     system: DataKey,
     /// Where erasures are recorded (a store in a data directory; not a temporary one).
@@ -253,6 +261,7 @@ impl SledStore {
     fn from_db(db: sled::Db, keys: Arc<dyn KeyStore>) -> Result<SledStore, StoreError> {
         let st = SledStore {
             system: DataKey::derived(keys.secret(), b"system"),
+            tags: Arc::new(Tags::new(*keys.secret())),
             keys,
             sessions: db.open_tree("sessions")?,
             questions: db.open_tree("questions")?,
@@ -272,6 +281,8 @@ impl SledStore {
             wal: db.open_tree(journal::TREE)?,
             db,
             flusher: Arc::default(),
+            fresh: Arc::default(),
+            claims: Arc::default(),
             halted: Arc::default(),
             journal: None,
         };
@@ -285,7 +296,7 @@ impl SledStore {
 
     /// The pseudonym that stands for `user` in keys.
     pub(super) fn who(&self, user: UserId) -> Pseudonym {
-        Pseudonym::of(self.keys.secret(), user)
+        self.tags.get(Domain::User, user.0)
     }
 
     /// `plain` sealed for `owner` (`None`: the server): owner's pseudonym (zeros for the
@@ -328,6 +339,7 @@ impl SledStore {
     /// The erasure is journalled ([`crate::store::erasures`]) so that a restore of an
     /// older backup erases them again.
     pub(super) fn shred(&self, user: UserId) -> Result<(), StoreError> {
+        self.fresh.forget_owner(&self.who(user));
         self.keys.destroy(&self.who(user))?;
         if let Some(j) = &self.journal {
             j.record(self.who(user), Timestamp::now())?;

@@ -5,9 +5,9 @@
 //! id generator), so a scan meets replies before background messages and each chat's
 //! entries in the order they were stored. A value is a fixed header (delivery state, and
 //! a keyed tag of the chat instead of its id) then the entry, sealed for the user it is
-//! about (see [`SledStore::subject`]). A claim is a compare-and-swap of the entry's
-//! header; a sled database belongs to one process, so claims of a previous process are
-//! released at start.
+//! about (see [`SledStore::subject`]). A claim is held in memory, not written
+//! ([`super::claims`]): a sled database belongs to one process, so claims of a previous
+//! process are released at start anyway (those written by earlier versions too).
 
 use std::time::Duration;
 
@@ -15,19 +15,13 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 
 use super::SledStore;
+use super::claims::Claim;
 use super::ops::{Op, TreeId};
 use crate::outgoing::{Class, Entry, ReplyTo, Then, What};
 use crate::store::dump::OutboxRecord;
 use crate::store::outbox::{Claimed, OutboxStore, Owner, Round, Skip, Waiting, Watch};
-use crate::store::shred::Pseudonym;
+use crate::store::shred::Domain;
 use crate::store::{StoreError, UserId};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Claim {
-    owner: Owner,
-    /// Milliseconds since the epoch.
-    until: i64,
-}
 
 /// An entry's delivery state, stored as a fixed binary header before the entry's JSON:
 /// a claim round reads only headers (the sender scans the whole outbox each round), and
@@ -95,6 +89,16 @@ pub(super) fn entry_key(class: Class, seq: u64) -> Vec<u8> {
     k
 }
 
+/// The claim a [`Claimed`]'s `raw` was made with (written in its header).
+pub(super) fn claim_in(raw: &[u8]) -> Option<Claim> {
+    Head::read(raw)?.claim
+}
+
+/// Whether two stored values hold the same entry, as sealed (headers aside).
+pub(super) fn same_entry(a: &[u8], b: &[u8]) -> bool {
+    a.len() >= HEAD && a.get(HEAD..) == b.get(HEAD..)
+}
+
 fn ms(t: Timestamp) -> i64 {
     t.as_millisecond()
 }
@@ -106,13 +110,36 @@ fn from_ms(m: i64) -> Timestamp {
 impl SledStore {
     /// The keyed tag that stands for `chat` in headers.
     fn chat_tag(&self, chat: i64) -> i64 {
-        let p = Pseudonym::tagged(self.keys.secret(), b"chat", &chat.to_be_bytes());
+        let p = self.tags.get(Domain::Chat, chat);
         i64::from_be_bytes(p.0[..8].try_into().expect("16 bytes"))
     }
 
     /// The entry of a stored value (`None`: unreadable, or its user was erased).
     fn entry_of(&self, v: &[u8]) -> Option<Entry> {
         serde_json::from_slice(&self.open_sealed(v.get(HEAD..)?)?).ok()
+    }
+
+    /// Keeps `entry`, just stored under `key` as `v`, for the claim round
+    /// ([`super::fresh`]).
+    pub(super) fn keep_fresh(&self, key: &[u8], v: &[u8], entry: &Entry) {
+        if let Some(sealed) = v.get(HEAD..) {
+            self.fresh.keep(key, sealed, entry);
+        }
+    }
+
+    /// The entry of the stored value `v` under `key`: the one kept when it was stored if
+    /// `v` still holds that sealing, else read from `v` ([`SledStore::entry_of`]).
+    fn entry_at(&self, key: &[u8], v: &[u8]) -> Option<Entry> {
+        v.get(HEAD..)
+            .and_then(|sealed| {
+                let entry = self.fresh.take(key, sealed)?;
+                // As on disk: an entry whose owner's key is gone is unreadable.
+                match SledStore::owner_of(sealed) {
+                    Some(who) if self.keys.key(&who).is_none() => None,
+                    _ => Some(entry),
+                }
+            })
+            .or_else(|| self.entry_of(v))
     }
 
     /// The user an entry is about, whose key seals it: the private chat it goes to, or
@@ -201,6 +228,30 @@ impl SledStore {
         Ok((entry_key(r.entry.class, self.db.generate_id()?), v))
     }
 
+    /// Removes a claimed entry (key and `raw` of its [`Claimed`]) if it is still as
+    /// claimed, and lets its claim go; with nothing following from it. The caller holds
+    /// [`SledStore::writing`].
+    pub(super) fn complete_alone(&self, key: &[u8], raw: &[u8]) -> Result<(), StoreError> {
+        let now = self.outbox.get(key)?;
+        match self.still_claimed(key, now.as_deref(), raw) {
+            Some(claim) => {
+                self.outbox.remove(key)?;
+                self.claims.release(key, claim);
+            }
+            // Removed meanwhile (its user erased): the claim guards nothing now.
+            None if now.is_none() => self.let_go(key, raw),
+            None => {}
+        }
+        Ok(())
+    }
+
+    /// Lets go of the claim `raw` was made with, if it is still held.
+    pub(super) fn let_go(&self, key: &[u8], raw: &[u8]) {
+        if let Some(claim) = claim_in(raw) {
+            self.claims.release(key, claim);
+        }
+    }
+
     /// The changes that record that `w`'s user was told of its delay (the commit
     /// conflicts if `w` changed meanwhile).
     pub(super) fn outbox_notified_ops(&self, w: &Waiting) -> Vec<Op> {
@@ -234,7 +285,8 @@ impl OutboxStore for SledStore {
     /// Releases every claim not held by `owner` (claims of a process that stopped).
     /// Only for backends where one process owns the database. Returns how many.
     async fn outbox_recover(&self, owner: Owner) -> Result<usize, StoreError> {
-        let mut n = 0;
+        let mut n = self.claims.release_others(owner);
+        // Claims written by earlier versions.
         for item in self.outbox.iter() {
             let (k, v) = item?;
             let Some(mut h) = Head::read(&v) else {
@@ -286,7 +338,8 @@ impl OutboxStore for SledStore {
                 continue;
             }
             seen.insert(chat, None);
-            if h.claim.is_some_and(|c| c.until > now_ms) {
+            let held = self.claims.get(&k).or(h.claim);
+            if held.is_some_and(|c| c.until > now_ms) {
                 continue;
             }
             if h.not_before > now_ms {
@@ -299,22 +352,24 @@ impl OutboxStore for SledStore {
             } else {
                 Class::Background
             };
-            let Some(entry) = self.entry_of(&v) else {
+            let Some(entry) = self.entry_at(&k, &v) else {
                 tracing::warn!("dropping an unreadable outbox entry");
                 self.cas(&self.outbox, &k, Some(&v), None)?;
                 continue;
             };
+            let sealed = v.get(HEAD..).unwrap_or_default();
             if skip(entry.chat, class) {
+                self.fresh.put_back(&k, sealed, entry);
                 continue;
             }
-            h.claim = Some(Claim {
+            let claim = Claim {
                 owner,
                 until: now_ms + lease.as_millis() as i64,
-            });
+            };
+            h.claim = Some(claim);
+            // `raw` carries the claim; the stored entry is left as it is.
             let raw = h.write(&v);
-            if !self.cas(&self.outbox, &k, Some(&v), Some(raw.clone()))? {
-                continue;
-            }
+            self.claims.set(&k, claim);
             seen.insert(chat, Some(round.claimed.len()));
             round.claimed.push(Claimed {
                 key: k.to_vec(),
@@ -342,18 +397,17 @@ impl OutboxStore for SledStore {
         let Some(mut h) = Head::read(&c.raw) else {
             return Ok(());
         };
+        let now = self.outbox.get(&c.key)?;
+        let Some(claim) = self.still_claimed(&c.key, now.as_deref(), &c.raw) else {
+            tracing::warn!("an outbox entry changed while it was being sent");
+            return Ok(());
+        };
         h.claim = None;
         h.not_before = ms(at);
         h.attempts += u32::from(failed);
         h.notified |= notified;
-        let new = h.write(&c.raw);
-        if self
-            .outbox
-            .compare_and_swap(&c.key, Some(&c.raw), Some(new))?
-            .is_err()
-        {
-            tracing::warn!("an outbox entry changed while it was being sent");
-        }
+        self.outbox.insert(&c.key, h.write(&c.raw))?;
+        self.claims.release(&c.key, claim);
         Ok(())
     }
 
@@ -361,10 +415,7 @@ impl OutboxStore for SledStore {
     /// a delivery with consequences completes with [`crate::store::commit::Commit::consume`].
     async fn outbox_drop(&self, c: &Claimed) -> Result<(), StoreError> {
         let _w = self.writing();
-        self.outbox
-            .compare_and_swap(&c.key, Some(&c.raw), None as Option<&[u8]>)?
-            .ok();
-        Ok(())
+        self.complete_alone(&c.key, &c.raw)
     }
 
     /// The unclaimed entries of `c`'s chat stored after it, oldest first, up to `limit`.
@@ -385,7 +436,7 @@ impl OutboxStore for SledStore {
             if h.chat != self.chat_tag(c.entry.chat) {
                 continue;
             }
-            if h.claim.is_some() || out.len() >= limit {
+            if h.claim.is_some() || self.claims.get(&k).is_some() || out.len() >= limit {
                 break;
             }
             let Some(entry) = self.entry_of(&v) else {
@@ -415,10 +466,16 @@ impl OutboxStore for SledStore {
             return Ok(None);
         };
         let owner = c.raw.get(HEAD..).and_then(SledStore::owner_of);
-        let mut raw = h.write(&[]);
-        raw.extend(self.seal_as(owner, &serde_json::to_vec(&merged)?)?);
+        // Stored without the claim (held in memory); `raw` carries it, as claimed.
+        let mut stored = Head { claim: None, ..h }.write(&[]);
+        stored.extend(self.seal_as(owner, &serde_json::to_vec(&merged)?)?);
+        let raw = h.write(&stored);
+        if replaced.iter().any(|w| self.claims.get(&w.key).is_some()) {
+            return Ok(None);
+        }
         let r = self.outbox.transaction(|t| {
-            if t.get(c.key.as_slice())?.as_deref() != Some(c.raw.as_slice()) {
+            let now = t.get(c.key.as_slice())?;
+            if self.still_claimed(&c.key, now.as_deref(), &c.raw).is_none() {
                 return Err(ConflictableTransactionError::Abort(()));
             }
             for w in replaced {
@@ -427,16 +484,21 @@ impl OutboxStore for SledStore {
                 }
                 t.remove(w.key.as_slice())?;
             }
-            t.insert(c.key.as_slice(), raw.as_slice())?;
+            t.insert(c.key.as_slice(), stored.as_slice())?;
             Ok(())
         });
         match r {
-            Ok(()) => Ok(Some(Claimed {
-                raw,
-                entry: merged,
-                behind: c.behind.saturating_sub(replaced.len()),
-                ..c.clone()
-            })),
+            Ok(()) => {
+                for w in replaced {
+                    self.fresh.forget(&w.key);
+                }
+                Ok(Some(Claimed {
+                    raw,
+                    entry: merged,
+                    behind: c.behind.saturating_sub(replaced.len()),
+                    ..c.clone()
+                }))
+            }
             Err(TransactionError::Abort(())) => Ok(None),
             Err(TransactionError::Storage(e)) => Err(e.into()),
         }
@@ -457,7 +519,7 @@ impl OutboxStore for SledStore {
             let Some(h) = Head::read(&v) else {
                 continue;
             };
-            if h.claim.is_some() || h.notified || h.at >= before {
+            if h.claim.is_some() || h.notified || h.at >= before || self.claims.get(&k).is_some() {
                 continue;
             }
             if let Some(entry) = self.entry_of(&v).filter(|e| watch(e)) {

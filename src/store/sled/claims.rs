@@ -1,0 +1,164 @@
+//! Claims of outbox entries, held in memory rather than written into the entries.
+//!
+//! A claim says which sender owns an entry until when (see [`crate::store::outbox`]). A
+//! sled database belongs to one process, and the claims of a process that stopped are
+//! released when the next one starts ([`crate::store::OutboxStore::outbox_recover`]): a
+//! claim never has to outlive its process, so writing it to disk bought nothing but a
+//! write (a compare-and-swap rewriting the whole entry) for every message sent. Versions
+//! before this one wrote claims into the entry's header; such claims are read as before
+//! and released at start like any other.
+//!
+//! The protocol is unchanged: a claimed entry ([`crate::store::outbox::Claimed`]) carries
+//! its claim in the header of `raw` (as it was written on disk before), and completing,
+//! retrying or dropping it changes the entry only if that claim is still the one held
+//! here and the entry's sealed bytes are still those claimed ([`SledStore::still_claimed`]).
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+
+use super::SledStore;
+use crate::store::outbox::Owner;
+
+/// Who owns an entry, until when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Claim {
+    pub(super) owner: Owner,
+    /// Milliseconds since the epoch.
+    pub(super) until: i64,
+}
+
+/// The claims held, by entry key.
+#[derive(Default)]
+pub(super) struct Claims {
+    held: Mutex<HashMap<Vec<u8>, Claim>>,
+}
+
+impl Claims {
+    fn held(&self) -> MutexGuard<'_, HashMap<Vec<u8>, Claim>> {
+        self.held.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The claim held on `key`, if any (expired or not).
+    pub(super) fn get(&self, key: &[u8]) -> Option<Claim> {
+        self.held().get(key).copied()
+    }
+
+    pub(super) fn set(&self, key: &[u8], claim: Claim) {
+        self.held().insert(key.to_vec(), claim);
+    }
+
+    /// Releases the claim on `key` if it is `claim`.
+    pub(super) fn release(&self, key: &[u8], claim: Claim) {
+        let mut held = self.held();
+        if held.get(key) == Some(&claim) {
+            held.remove(key);
+        }
+    }
+
+    /// Releases every claim not held by `owner`; returns how many.
+    pub(super) fn release_others(&self, owner: Owner) -> usize {
+        let mut held = self.held();
+        let before = held.len();
+        held.retain(|_, c| c.owner == owner);
+        before - held.len()
+    }
+
+    #[cfg(test)]
+    pub(super) fn len(&self) -> usize {
+        self.held().len()
+    }
+}
+
+impl SledStore {
+    /// Whether `now` (what `key` holds) is still the entry `raw` claimed: the same sealed
+    /// entry, and the claim written in `raw`'s header still held. Returns that claim.
+    pub(super) fn still_claimed(
+        &self,
+        key: &[u8],
+        now: Option<&[u8]>,
+        raw: &[u8],
+    ) -> Option<Claim> {
+        let claim = super::outbox::claim_in(raw)?;
+        let now = now?;
+        let same = super::outbox::same_entry(now, raw);
+        (same && self.claims.get(key) == Some(claim)).then_some(claim)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outgoing::{Class, Entry};
+    use crate::reply::Rich;
+    use crate::store::outbox::OutboxStore;
+    use crate::store::{Commit, CommitError, Committer};
+    use jiff::Timestamp;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn a_claim_writes_nothing_and_an_entry_claimed_since_it_was_read_conflicts() {
+        let st = SledStore::temporary().unwrap();
+        let mut c = Commit::new();
+        c.send(Entry::message(-5, Class::Reply, Rich::plain("post")));
+        st.commit(&c).await.unwrap();
+        let stored = || st.outbox.iter().next().unwrap().unwrap();
+        let (key, before) = stored();
+        let later = Timestamp::now() + jiff::SignedDuration::from_secs(10);
+        let late = st.outbox_late(later, &|_| true, 9).await.unwrap();
+        let round = st
+            .outbox_claim(
+                Owner(1),
+                Timestamp::now(),
+                Duration::from_secs(60),
+                9,
+                &mut |_, _| false,
+            )
+            .await
+            .unwrap();
+        assert_eq!(round.claimed.len(), 1);
+        assert_eq!(stored(), (key.clone(), before), "the claim is not written");
+        assert!(
+            st.outbox_late(later, &|_| true, 9)
+                .await
+                .unwrap()
+                .is_empty(),
+            "claimed"
+        );
+        // A notice about the entry as read before the claim: refused, as when claims
+        // were written into the entry.
+        let mut notice = Commit::new();
+        notice.notified(&late[0]);
+        assert!(matches!(
+            st.commit(&notice).await,
+            Err(CommitError::Conflict)
+        ));
+        // Completed: removed, and the claim let go.
+        let mut done = Commit::new();
+        done.consume(&round.claimed[0]);
+        st.commit(&done).await.unwrap();
+        assert_eq!(st.outbox_len().await.unwrap(), 0);
+        assert_eq!(st.claims.len(), 0);
+    }
+
+    #[test]
+    fn a_claim_is_released_only_by_its_holder_and_others_at_start() {
+        let c = Claims::default();
+        let mine = Claim {
+            owner: Owner(1),
+            until: 10,
+        };
+        let theirs = Claim {
+            owner: Owner(2),
+            until: 20,
+        };
+        c.set(b"a", mine);
+        c.set(b"b", theirs);
+        c.release(b"a", theirs);
+        assert_eq!(c.get(b"a"), Some(mine), "not theirs to release");
+        c.release(b"a", mine);
+        assert_eq!(c.get(b"a"), None);
+        c.set(b"a", mine);
+        assert_eq!(c.release_others(Owner(1)), 1);
+        assert_eq!((c.get(b"a"), c.get(b"b"), c.len()), (Some(mine), None, 1));
+    }
+}
