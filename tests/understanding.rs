@@ -1608,9 +1608,9 @@ fn whether_a_firm_from_elsewhere_may_take_part_is_not_known_unless_an_entry_says
 #[test]
 fn how_many_we_are_asks_whether_the_partnership_is_enough() {
     let b = brain();
-    // «Siamo in quattro», «bastiamo in due» after a question on A.L.Fa. ask about the
+    // «Siamo in due», «bastiamo in due» after a question on A.L.Fa. ask about the
     // partnership it requires (synonyms: partenariato), not the asker's size.
-    for follow_up in ["e se siamo in quattro?", "bastiamo in due o no?"] {
+    for follow_up in ["e se siamo in due?", "bastiamo in due o no?"] {
         let u = talk(&b, &["cos'è il piano alfa?", follow_up]);
         assert_direct(&u, "faq:alfa-pmi-singola", "alfa-2026");
     }
