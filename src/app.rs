@@ -357,8 +357,13 @@ impl App {
             attempt += 1;
             let (mut commit, deliveries, seen) = self.process(incoming, now).await?;
             if let Some(id) = update {
-                // The commit conflicts if the update was applied already (before a
-                // restart): looked up only then, not before every commit.
+                if self.store.is_applied(id).await? {
+                    tracing::info!(
+                        update = id,
+                        "update already applied before a restart: skipped"
+                    );
+                    return Ok(Vec::new());
+                }
                 commit.applied(id);
             }
             if let Some(here) = here {
@@ -370,23 +375,14 @@ impl App {
                     seen.record();
                     return Ok(deliveries);
                 }
-                Err(CommitError::Conflict) => {
-                    if let Some(id) = update
-                        && self.store.is_applied(id).await?
-                    {
-                        tracing::info!(
-                            update = id,
-                            "update already applied before a restart: skipped"
-                        );
-                        return Ok(Vec::new());
-                    }
-                    if attempt >= COMMIT_ATTEMPTS {
-                        return Err(AppError::Store(StoreError::Contended(
-                            "the session kept changing",
-                        )));
-                    }
+                Err(CommitError::Conflict) if attempt < COMMIT_ATTEMPTS => {
                     tracing::debug!(attempt, "the session changed meanwhile: again");
                     tokio::task::yield_now().await;
+                }
+                Err(CommitError::Conflict) => {
+                    return Err(AppError::Store(StoreError::Contended(
+                        "the session kept changing",
+                    )));
                 }
                 Err(CommitError::Store(e)) => return Err(e.into()),
             }
