@@ -1618,3 +1618,27 @@ fn how_many_we_are_asks_whether_the_partnership_is_enough() {
     let u = talk(&b, &["cos'è il piano alfa?", "e quanto dura?"]);
     assert_direct(&u, "faq:alfa-durata", "alfa-2026");
 }
+
+#[test]
+fn asking_in_which_call_something_was_reads_the_previous_question() {
+    let b = brain();
+    // After A.L.Fa.'s services (no pets among them), «in che bando c'erano?» asks which
+    // call had services for pets: the 2023 call, not a menu about calls in general.
+    let u = talk(
+        &b,
+        &[
+            "alfa paga anche i servizi per gli animali dei dipendenti?",
+            "in che bando c'erano allora?",
+        ],
+    );
+    assert_direct(&u, "faq:wa-2023-animali", "welfare-aziendale-2023");
+    // Asking which call there is now is not about the previous question.
+    let mut u = User::new(&b);
+    u.say("alfa paga anche i servizi per gli animali dei dipendenti?");
+    u.say("e adesso che bando c'è per noi?");
+    assert!(
+        !u.answer().ranked().contains(&"faq:wa-2023-animali"),
+        "{:?}",
+        u.answer()
+    );
+}

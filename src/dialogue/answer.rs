@@ -121,6 +121,13 @@ impl Engine<'_> {
                 reading.query_whole.clone()
             }
         });
+        // «E in quale bando c'erano?»: which call has what the last question asked about.
+        if !elliptic
+            && call.is_none()
+            && let Some(q) = self.which_call_of(tx, reading, session)
+        {
+            query = q;
+        }
         // Asked again for another call: the names of the first one go.
         if call.is_some() {
             query = strip_call_names(self.knowledge, &understand::words_of(&query)).join(" ");

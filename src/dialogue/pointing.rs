@@ -27,6 +27,8 @@ use crate::understand::{self, Reading};
 
 /// Words a short follow-up has at most (`e per le piccole imprese?`).
 const SHORT_FOLLOW_UP: usize = 5;
+/// At most this many words make a short «which call» follow-up (`e in quale bando c'erano?`).
+const SHORT_WHICH_CALL: usize = 8;
 
 impl Engine<'_> {
     /// The message read as if it named the call it points at (or, for a weak name
@@ -139,6 +141,26 @@ impl Engine<'_> {
             Some(before) => format!("{last} {before}"),
             None => last.to_string(),
         })
+    }
+
+    /// A short question asking which call (`e in quale bando c'erano?`) after another
+    /// question asks which call has what that question was about: the two read as one,
+    /// without the call the previous one named. `None` for any other message.
+    pub(super) fn which_call_of(
+        &self,
+        tx: &Texts,
+        reading: &Reading,
+        session: &super::Session,
+    ) -> Option<String> {
+        let last = session.last_question.as_deref()?;
+        if !reading.named.is_empty()
+            || reading.words.len() > SHORT_WHICH_CALL
+            || !understand::has_phrase(&reading.words, tx.phrases("words.which_call"))
+        {
+            return None;
+        }
+        let before = strip_call_names(self.knowledge, &understand::words_of(last));
+        Some(format!("{} {}", before.join(" "), reading.query))
     }
 
     /// The answer to a re-ask for the one call it names (`e per alfa?`) that the pack
