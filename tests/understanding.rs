@@ -1642,3 +1642,23 @@ fn asking_in_which_call_something_was_reads_the_previous_question() {
         u.answer()
     );
 }
+
+#[test]
+fn a_bare_how_much_asks_it_of_the_call_in_focus() {
+    let b = brain();
+    // «Quanto valeva?» has no word to search but its question: it asks the measure in
+    // focus, not the strategy's list of measures.
+    let u = talk(
+        &b,
+        &["a cosa serviva la misura 1 di wecare?", "quanto c'era?"],
+    );
+    assert_direct(&u, "faq:wecare-misura-1", "wecare-misura-1");
+    let u = talk(
+        &b,
+        &[
+            "la misura 5 di wecare in cosa consisteva?",
+            "e quanto aveva?",
+        ],
+    );
+    assert_direct(&u, "faq:wecare-misura-5", "wecare-misura-5");
+}
