@@ -1662,3 +1662,14 @@ fn a_bare_how_much_asks_it_of_the_call_in_focus() {
     );
     assert_direct(&u, "faq:wecare-misura-5", "wecare-misura-5");
 }
+
+#[test]
+fn the_new_and_the_old_call_need_no_call_in_focus() {
+    let b = brain();
+    // «Quello nuovo», «quello vecchio» point at the latest and the earliest call by year
+    // even in a first message, with no call in focus.
+    let u = talk(&b, &["quello nuovo quanto dura?"]);
+    assert_direct(&u, "faq:alfa-durata", "alfa-2026");
+    let u = talk(&b, &["e il bando vecchio quando scadeva?"]);
+    assert_direct(&u, "faq:wa-scadenza", "wecare-welfare-aziendale");
+}

@@ -159,9 +159,9 @@ impl Engine<'_> {
         // again for a chosen call is about that one: read them as if they said so.
         // (A message with nothing to search for is not made into one by the focus; one
         // that asks how much, when or who — `quanto c'era?` — asks it of that call.)
-        let bare = self
-            .index
-            .with_analysis(&query, |a| a.content_weight() <= 0.0 && a.asks_with().is_empty());
+        let bare = self.index.with_analysis(&query, |a| {
+            a.content_weight() <= 0.0 && a.asks_with().is_empty()
+        });
         let said_for: Vec<&CallId> = if named.is_empty() {
             focus.iter().filter(|_| !bare).collect()
         } else {

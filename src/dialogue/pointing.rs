@@ -59,7 +59,7 @@ impl Engine<'_> {
         // `e la quarta?` with WECARE's measures in focus names the fourth, `e quello
         // dell'anno dopo?` the next call: read on as if the message said its name.
         match (reading.named.is_empty(), focus) {
-            (true, Some(focus)) => {
+            (true, focus) => {
                 let pointers = understand::pointers::Pointers {
                     leads: tx.list("words.number_lead"),
                     after: tx.list("words.followup"),

@@ -144,13 +144,13 @@ enum Step {
 
 /// The call a follow-up points to from the call in focus (`e quello dell'anno dopo?`),
 /// by the years the calls are named by.
-fn by_step(k: &Knowledge, focus: &CallId, step: Step) -> Option<CallId> {
+fn by_step(k: &Knowledge, focus: Option<&CallId>, step: Step) -> Option<CallId> {
     let dated = k.calls.iter().filter_map(|c| Some((year(c)?, c)));
     let pick = match step {
         Step::Newest => dated.max_by_key(|(y, _)| *y),
         Step::Oldest => dated.min_by_key(|(y, _)| *y),
         Step::Next | Step::Previous => {
-            let from = year(k.call(&focus.0)?)?;
+            let from = year(k.call(&focus?.0)?)?;
             match step {
                 Step::Next => dated.filter(|(y, _)| *y > from).min_by_key(|(y, _)| *y),
                 _ => dated.filter(|(y, _)| *y < from).max_by_key(|(y, _)| *y),
@@ -218,18 +218,21 @@ impl Referred {
 }
 
 /// The call a message naming none points at from the call in focus (`e la quarta?`,
-/// `e quello dell'anno dopo?`).
+/// `e quello dell'anno dopo?`); without a call in focus, only the latest or the earliest
+/// call (`e quello nuovo?`), which need none.
 pub fn referred(
     k: &Knowledge,
     words: &[String],
-    focus: &CallId,
+    focus: Option<&CallId>,
     p: Pointers<'_>,
 ) -> Option<Referred> {
-    if let Some(found) = by_distinction(k, words, focus, p.leads, p.after) {
-        return Some(found);
-    }
-    if let Some(found) = by_pronoun(k, words, focus, p.pronouns) {
-        return Some(found);
+    if let Some(focus) = focus {
+        if let Some(found) = by_distinction(k, words, focus, p.leads, p.after) {
+            return Some(found);
+        }
+        if let Some(found) = by_pronoun(k, words, focus, p.pronouns) {
+            return Some(found);
+        }
     }
     for (list, step) in [
         (p.next, Step::Next),
@@ -306,7 +309,7 @@ mod tests {
     fn a_call_is_found_by_its_place_among_the_years() {
         let k = pack();
         let id = |s: &str| CallId(s.into());
-        let step = |from: &str, s| by_step(&k, &id(from), s).map(|c| c.0);
+        let step = |from: &str, s| by_step(&k, Some(&id(from)), s).map(|c| c.0);
         assert_eq!(
             step("welfare-aziendale-2022", Step::Next),
             Some("welfare-aziendale-2023".into())
@@ -343,7 +346,7 @@ mod tests {
             oldest: &[],
         };
         let w = phrase("quello dell'anno dopo per chi era?");
-        let r = referred(&k, &w, &id("welfare-aziendale-2022"), p).unwrap();
+        let r = referred(&k, &w, Some(&id("welfare-aziendale-2022")), p).unwrap();
         assert_eq!(r.call, id("welfare-aziendale-2023"));
         assert_eq!(r.apply(&w).join(" "), "quello dell 2023 per chi era");
         assert_eq!(r.without(&w).join(" "), "quello dell per chi era");
@@ -365,23 +368,57 @@ mod tests {
         };
         // «misura per il terzo settore», «misura finanziata dal fesr» are measures' names.
         let w = phrase("e quella per il terzo settore quanto valeva?");
-        let r = referred(&k, &w, &id("wecare"), p).unwrap();
+        let r = referred(&k, &w, Some(&id("wecare")), p).unwrap();
         assert_eq!(r.call, id("wecare-misura-2"));
         let w = phrase("quella finanziata dal fesr di cosa si occupa?");
-        let r = referred(&k, &w, &id("wecare-misura-1"), p).unwrap();
+        let r = referred(&k, &w, Some(&id("wecare-misura-1")), p).unwrap();
         assert_eq!(r.call, id("wecare-misura-4"));
         // A pronoun that makes no name, or a call outside the family in focus: nothing.
         assert_eq!(
-            referred(&k, &phrase("e quella cosa?"), &id("wecare"), p),
+            referred(&k, &phrase("e quella cosa?"), Some(&id("wecare")), p),
             None
         );
         assert_eq!(
             referred(
                 &k,
                 &phrase("e quella per il terzo settore?"),
-                &id("alfa-2026"),
+                Some(&id("alfa-2026")),
                 p
             ),
+            None
+        );
+    }
+
+    #[test]
+    fn the_latest_and_the_earliest_call_need_no_call_in_focus() {
+        let k = pack();
+        let newest = [phrase("quello nuovo")];
+        let oldest = [phrase("quello vecchio")];
+        let next = [phrase("anno dopo")];
+        let p = Pointers {
+            leads: &[],
+            after: &[],
+            next: &next,
+            previous: &[],
+            pronouns: &[],
+            newest: &newest,
+            oldest: &oldest,
+        };
+        let newest_call = k.calls.iter().max_by_key(|c| year(c)).unwrap().id.clone();
+        let r = referred(&k, &phrase("e quello nuovo?"), None, p).unwrap();
+        assert_eq!(r.call, newest_call);
+        let r = referred(&k, &phrase("e quello vecchio quanto dava?"), None, p).unwrap();
+        assert_eq!(
+            Some(r.call.clone()),
+            k.calls
+                .iter()
+                .filter(|c| year(c).is_some())
+                .min_by_key(|c| year(c))
+                .map(|c| c.id.clone())
+        );
+        // «L'anno dopo» counts from a call: without one in focus it points nowhere.
+        assert_eq!(
+            referred(&k, &phrase("e quello dell'anno dopo?"), None, p),
             None
         );
     }
