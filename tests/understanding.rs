@@ -1673,3 +1673,23 @@ fn the_new_and_the_old_call_need_no_call_in_focus() {
     let u = talk(&b, &["e il bando vecchio quando scadeva?"]);
     assert_direct(&u, "faq:wa-scadenza", "wecare-welfare-aziendale");
 }
+
+#[test]
+fn what_is_new_now_goes_on_about_the_call_the_answer_points_to() {
+    let b = brain();
+    // The 2019 call is closed and its entry sends the asker to A.L.Fa. (`leads_to` in
+    // the pack): asked what is open now, the follow-up is about A.L.Fa.
+    let mut u = User::new(&b);
+    u.say("il bando wecare del 2019 ormai è chiuso, c'è qualcosa di aperto adesso per il welfare aziendale?");
+    u.say("e quanto dura un progetto?");
+    assert_direct(&u, "faq:alfa-durata", "alfa-2026");
+    // Asked about the 2019 call itself, the conversation stays on it.
+    let u = talk(
+        &b,
+        &[
+            "il bando wecare sul welfare aziendale è ancora aperto?",
+            "e quando scadeva?",
+        ],
+    );
+    assert_direct(&u, "faq:wa-scadenza", "wecare-welfare-aziendale");
+}

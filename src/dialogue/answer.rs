@@ -524,6 +524,11 @@ impl Engine<'_> {
                 lines,
             } => {
                 self.move_focus(&mut out.session.topic, call.as_ref(), &named);
+                if understand::has_phrase(&reading.words, tx.phrases("words.now_open"))
+                    && let Some(to) = self.leads_to(entry)
+                {
+                    out.session.topic = Some(to);
+                }
                 let described = !reading.profile.is_empty();
                 let mut reply = self.entry_reply(
                     tx,

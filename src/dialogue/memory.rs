@@ -105,6 +105,17 @@ impl Engine<'_> {
         }
     }
 
+    /// The call the pack says entry `entry` sends the asker on to ([`Faq::leads_to`]: a
+    /// closed call's status names the open one): after a question about calls in general
+    /// (`c'è qualcosa di nuovo adesso?`) answered with it, the conversation is about that
+    /// call. `None` for an entry that says no such thing.
+    ///
+    /// [`Faq::leads_to`]: crate::knowledge::Faq::leads_to
+    pub(super) fn leads_to(&self, entry: usize) -> Option<CallId> {
+        let id = self.index.entry(entry).doc.id.strip_prefix("faq:")?;
+        self.knowledge.faq(id)?.leads_to.clone()
+    }
+
     /// The message describes the asker and asks nothing: no call named (a message naming
     /// one is about it: `nuovo bando welfare piemonte 2026`), no question mark or question
     /// word, no part cut out as the question, no wish (`vorrei`), and short enough to be

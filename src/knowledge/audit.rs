@@ -277,6 +277,7 @@ mod tests {
             askers: Vec::new(),
             alone: false,
             aspects: Vec::new(),
+            leads_to: None,
             question: String::new(),
             alternatives: Vec::new(),
             answer: answer.into(),

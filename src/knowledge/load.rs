@@ -39,6 +39,7 @@ struct RawFaq {
     alone: bool,
     #[serde(default)]
     aspects: Vec<Spanned<String>>,
+    leads_to: Option<Spanned<String>>,
     question: String,
     #[serde(default)]
     alternatives: Vec<String>,
@@ -179,6 +180,23 @@ pub fn load_dir_over(
                             "an entry with aspects must name its calls (`calls = [...]`)",
                         );
                     }
+                    if let Some(to) = &f.leads_to {
+                        if f.calls.iter().any(|c| c.get_ref() == to.get_ref()) {
+                            fe.at(
+                                to.span().start,
+                                format!(
+                                    "leads_to «{}» is one of this entry's own calls",
+                                    to.get_ref()
+                                ),
+                            );
+                        }
+                        refs.push((
+                            path.clone(),
+                            src.clone(),
+                            to.span().start,
+                            to.get_ref().clone(),
+                        ));
+                    }
                     for c in &f.calls {
                         refs.push((
                             path.clone(),
@@ -200,6 +218,7 @@ pub fn load_dir_over(
                             askers: f.askers,
                             alone: f.alone,
                             aspects: f.aspects.into_iter().map(Spanned::into_inner).collect(),
+                            leads_to: f.leads_to.map(|c| CallId(c.into_inner())),
                             question: f.question,
                             alternatives: f.alternatives,
                             answer: f.answer.into_inner(),
@@ -488,5 +507,36 @@ source = "test"
         assert_eq!(errs[0].file.file_name().unwrap(), "b.toml");
         assert_eq!(errs[0].line, 4, "{errs:#?}");
         assert!(errs[0].message.contains("Scadenza!"), "{errs:#?}");
+    }
+
+    #[test]
+    fn leads_to_names_another_call_of_the_pack() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "calls/prova.toml", CALL);
+        write(
+            dir.path(),
+            "calls/altro.toml",
+            &CALL.replace("id = \"prova\"", "id = \"altro\""),
+        );
+        let faq = |to: &str| {
+            format!(
+                "[[faq]]\nid = \"chiuso\"\ncalls = [\"prova\"]\nleads_to = \"{to}\"\nquestion = \"q?\"\nanswer = \"x\"\nsource = \"s\"\n"
+            )
+        };
+        write(dir.path(), "faq/a.toml", &faq("altro"));
+        let k = load_dir(dir.path()).unwrap();
+        assert_eq!(
+            k.faq("chiuso").unwrap().leads_to,
+            Some(CallId("altro".into()))
+        );
+        // An unknown call, or the entry's own: an error naming the file and the line.
+        for to in ["nessuno", "prova"] {
+            write(dir.path(), "faq/a.toml", &faq(to));
+            let errs = load_dir(dir.path()).unwrap_err().0;
+            assert_eq!(errs.len(), 1, "{to}: {errs:#?}");
+            assert_eq!(errs[0].file.file_name().unwrap(), "a.toml");
+            assert_eq!(errs[0].line, 4, "{to}: {errs:#?}");
+            assert!(errs[0].message.contains(to), "{errs:#?}");
+        }
     }
 }

@@ -173,6 +173,10 @@ pub struct Faq {
     /// point first: «e per alfa?» after it is answered with the entry of A.L.Fa. that
     /// answers the same (see `dialogue::pointing`). Empty: not asked of another call.
     pub aspects: Vec<String>,
+    /// The call the answer sends the asker on to (a closed call's status: «guarda il Piano
+    /// A.L.Fa.»): after it answers a question about calls in general (`c'è qualcosa di
+    /// nuovo?`), that call is in focus (see `dialogue::memory`).
+    pub leads_to: Option<CallId>,
     pub question: String,
     pub alternatives: Vec<String>,
     pub answer: String,
