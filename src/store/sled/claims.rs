@@ -11,12 +11,11 @@
 //! The protocol is unchanged: a claimed entry ([`crate::store::outbox::Claimed`]) carries
 //! its claim in the header of `raw` (as it was written on disk before), and completing,
 //! retrying or dropping it changes the entry only if that claim is still the one held
-//! here and the entry's sealed bytes are still those claimed ([`SledStore::still_claimed`]).
+//! here and the entry's sealed bytes are still those claimed ([`super::SledStore::still_claimed`], in `outbox.rs`).
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
-use super::SledStore;
 use crate::store::outbox::Owner;
 
 /// Who owns an entry, until when.
@@ -69,24 +68,9 @@ impl Claims {
     }
 }
 
-impl SledStore {
-    /// Whether `now` (what `key` holds) is still the entry `raw` claimed: the same sealed
-    /// entry, and the claim written in `raw`'s header still held. Returns that claim.
-    pub(super) fn still_claimed(
-        &self,
-        key: &[u8],
-        now: Option<&[u8]>,
-        raw: &[u8],
-    ) -> Option<Claim> {
-        let claim = super::outbox::claim_in(raw)?;
-        let now = now?;
-        let same = super::outbox::same_entry(now, raw);
-        (same && self.claims.get(key) == Some(claim)).then_some(claim)
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::SledStore;
     use super::*;
     use crate::outgoing::{Class, Entry};
     use crate::reply::Rich;

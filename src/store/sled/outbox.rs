@@ -99,6 +99,22 @@ pub(super) fn same_entry(a: &[u8], b: &[u8]) -> bool {
     a.len() >= HEAD && a.get(HEAD..) == b.get(HEAD..)
 }
 
+impl SledStore {
+    /// Whether `now` (what `key` holds) is still the entry `raw` claimed: the same sealed
+    /// entry, and the claim written in `raw`'s header still held. Returns that claim.
+    pub(super) fn still_claimed(
+        &self,
+        key: &[u8],
+        now: Option<&[u8]>,
+        raw: &[u8],
+    ) -> Option<Claim> {
+        let claim = claim_in(raw)?;
+        let now = now?;
+        let same = same_entry(now, raw);
+        (same && self.claims.get(key) == Some(claim)).then_some(claim)
+    }
+}
+
 fn ms(t: Timestamp) -> i64 {
     t.as_millisecond()
 }
