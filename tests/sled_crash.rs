@@ -110,8 +110,14 @@ async fn every_commit_is_whole_or_absent_after_a_kill_at_any_moment() {
     let dir = tempfile::tempdir().unwrap();
     let mut survived = Vec::new();
     let mut left = 0;
-    for (round, wait_ms) in [600u64, 1000, 800, 1200].into_iter().enumerate() {
-        let round = round as u32;
+    // Four rounds at least; more (up to ten) while no kill has yet cut a commit short on
+    // disk, so that the replay is surely tried (a kill may land between commits).
+    let waits = [600u64, 1000, 800, 1200];
+    for round in 0..10u32 {
+        if round >= 4 && left > 0 {
+            break;
+        }
+        let wait_ms = waits[round as usize % waits.len()];
         let mut child = Command::new(std::env::current_exe().unwrap())
             .args(["--exact", "child_commits_until_killed", "--nocapture"])
             .env(CHILD, format!("{}:{round}", dir.path().display()))
