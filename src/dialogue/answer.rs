@@ -380,40 +380,6 @@ impl Engine<'_> {
         }
     }
 
-    /// The decision for the sentences of a longer message that ask, read alone (see
-    /// [`Reading::alone`]); `None` when no question part was cut out of it.
-    fn asked_alone(
-        &self,
-        tx: &Texts,
-        reading: &Reading,
-        session: &super::Session,
-        now: Timestamp,
-    ) -> Option<Decision> {
-        let alone = reading.alone.as_ref()?;
-        // An asker outside Piedmont is the point of any question they ask (every call
-        // is for Piedmont): their description is never read away.
-        if reading.profile.in_piedmont() == Some(false) {
-            return None;
-        }
-        // As if the asker had not described themselves: the whole message, which chose
-        // the entries offered, was read with who they are.
-        let asked = Reading {
-            query: alone.clone(),
-            query_whole: alone.clone(),
-            alone: None,
-            context: String::new(),
-            described: false,
-            audience: None,
-            profile: understand::Profile::default(),
-            ..reading.clone()
-        };
-        let session = super::Session {
-            profile: understand::Profile::default(),
-            ..session.clone()
-        };
-        Some(self.consider(tx, &asked, &session, None, now).decision)
-    }
-
     /// Answers a question; `call`: answer it for this call (a «Cambia bando» choice).
     pub(super) fn answer_for(
         &self,

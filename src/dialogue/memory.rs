@@ -1,9 +1,13 @@
 //! What the engine remembers of a conversation, in words the user can check: the call in
 //! focus and the facts they gave about themselves. Shown by `/privacy`; `/cancellami`
 //! erases it with the rest of the session. Also where the focus moves after an answer,
-//! and which messages only say who the asker is (noted, not searched).
+//! which messages only say who the asker is (noted, not searched), and how a message
+//! reads without what the asker said of themselves (its question part alone).
+
+use jiff::Timestamp;
 
 use super::{Engine, Session};
+use crate::decide::Decision;
 use crate::knowledge::{CallId, Size};
 use crate::reply::Rich;
 use crate::text::Texts;
@@ -114,6 +118,40 @@ impl Engine<'_> {
     pub(super) fn leads_to(&self, entry: usize) -> Option<CallId> {
         let id = self.index.entry(entry).doc.id.strip_prefix("faq:")?;
         self.knowledge.faq(id)?.leads_to.clone()
+    }
+
+    /// The decision for the sentences of a longer message that ask, read alone (see
+    /// [`Reading::alone`]); `None` when no question part was cut out of it.
+    pub(super) fn asked_alone(
+        &self,
+        tx: &Texts,
+        reading: &Reading,
+        session: &Session,
+        now: Timestamp,
+    ) -> Option<Decision> {
+        let alone = reading.alone.as_ref()?;
+        // An asker outside Piedmont is the point of any question they ask (every call
+        // is for Piedmont): their description is never read away.
+        if reading.profile.in_piedmont() == Some(false) {
+            return None;
+        }
+        // As if the asker had not described themselves: the whole message, which chose
+        // the entries offered, was read with who they are.
+        let asked = Reading {
+            query: alone.clone(),
+            query_whole: alone.clone(),
+            alone: None,
+            context: String::new(),
+            described: false,
+            audience: None,
+            profile: understand::Profile::default(),
+            ..reading.clone()
+        };
+        let session = Session {
+            profile: understand::Profile::default(),
+            ..session.clone()
+        };
+        Some(self.consider(tx, &asked, &session, None, now).decision)
     }
 
     /// The message describes the asker and asks nothing: no call named (a message naming
