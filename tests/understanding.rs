@@ -956,6 +956,10 @@ fn a_follow_up_asking_a_fact_the_sources_do_not_give_is_not_answered() {
             "Che cos'era la misura 1 di wecare?",
             "e i comuni del nostro distretto quanto hanno ricevuto?",
         ),
+        (
+            "A chi era rivolto il bando welfare del 2022?",
+            "e alla fine in quante lo hanno ottenuto?",
+        ),
     ] {
         let mut u = User::new(&b);
         u.say(first);
