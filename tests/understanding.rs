@@ -1697,3 +1697,17 @@ fn what_is_new_now_goes_on_about_the_call_the_answer_points_to() {
     );
     assert_direct(&u, "faq:wa-scadenza", "wecare-welfare-aziendale");
 }
+
+#[test]
+fn a_re_ask_that_would_repeat_the_same_answer_asks_what_that_call_is() {
+    let b = brain();
+    // The list of WECARE's measures is about each of them: «e la quinta misura?» after
+    // it would give the same list again; it asks what measure 5 is.
+    let u = talk(
+        &b,
+        &["wecare in quante parti era divisa?", "e la quinta misura?"],
+    );
+    assert_direct(&u, "faq:wecare-misura-5", "wecare-misura-5");
+    let u = talk(&b, &["quali erano le misure di wecare?", "e la quarta?"]);
+    assert_direct(&u, "faq:wecare-misura-4", "wecare-misura-4");
+}

@@ -364,9 +364,13 @@ impl Engine<'_> {
             d => d,
         };
         let decision = match elliptic && call.is_none() {
-            true => self
-                .same_aspect(session, &named, &decision)
-                .unwrap_or(decision),
+            true => {
+                let decision = self
+                    .same_aspect(session, &named, &decision)
+                    .unwrap_or(decision);
+                self.overview_instead(session, &named, &decision)
+                    .unwrap_or(decision)
+            }
             false => decision,
         };
         Considered {

@@ -211,6 +211,36 @@ impl Engine<'_> {
         })
     }
 
+    /// A re-ask for the one call it names (`e la terza misura?`) answered with the very
+    /// entry just given (the list of WECARE's measures is about each of them) repeats
+    /// nothing new: it asks what that call is, its overview entry (see
+    /// [`crate::knowledge::Knowledge::overview`]), the repeated entry offered under it.
+    pub(super) fn overview_instead(
+        &self,
+        session: &super::Session,
+        named: &[CallId],
+        decided: &Decision,
+    ) -> Option<Decision> {
+        let [call] = named else {
+            return None;
+        };
+        let Decision::Direct { entry, .. } = decided else {
+            return None;
+        };
+        let last = session.last_answer.as_deref()?;
+        if self.index.entry(*entry).doc.id != last {
+            return None;
+        }
+        let card = self.knowledge.overview(call)?;
+        let card = self.index.find(&format!("faq:{}", card.id))?;
+        (card != *entry).then(|| Decision::Direct {
+            entry: card,
+            call: Some(call.clone()),
+            also: vec![*entry],
+            lines: Vec::new(),
+        })
+    }
+
     /// The decision for a re-ask for another call read as the question the last answer
     /// answers (its entry's own phrasing); `None` without a last answer.
     pub(super) fn counterpart(

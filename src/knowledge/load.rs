@@ -510,6 +510,33 @@ source = "test"
     }
 
     #[test]
+    fn a_call_s_overview_is_its_one_entry_whose_main_aspect_is_cos_e() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "calls/prova.toml", CALL);
+        let faq = |id: &str, aspects: &str| {
+            format!(
+                "[[faq]]\nid = \"{id}\"\ncalls = [\"prova\"]\naspects = [{aspects}]\nquestion = \"{id}?\"\nanswer = \"x\"\nsource = \"s\"\n\n"
+            )
+        };
+        let call = CallId("prova".into());
+        write(
+            dir.path(),
+            "faq/a.toml",
+            &[
+                faq("card", "\"cos-e\", \"risorse\""),
+                faq("soldi", "\"risorse\", \"cos-e\""),
+            ]
+            .concat(),
+        );
+        let k = load_dir(dir.path()).unwrap();
+        assert_eq!(k.overview(&call).map(|f| f.id.as_str()), Some("card"));
+        // Two entries that both lead with it: no one overview.
+        write(dir.path(), "faq/b.toml", &faq("card-bis", "\"cos-e\""));
+        let k = load_dir(dir.path()).unwrap();
+        assert!(k.overview(&call).is_none());
+    }
+
+    #[test]
     fn leads_to_names_another_call_of_the_pack() {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "calls/prova.toml", CALL);

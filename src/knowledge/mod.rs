@@ -154,6 +154,9 @@ pub enum Audience {
     Enti,
 }
 
+/// The aspect of a call's overview entry (what the call is): `knowledge/README.md`.
+pub const OVERVIEW_ASPECT: &str = "cos-e";
+
 /// A frequently asked question with its answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Faq {
@@ -276,6 +279,18 @@ impl Knowledge {
             }
         }
         found
+    }
+
+    /// The entry that says what `call` is: the one of its entries whose main aspect is
+    /// [`OVERVIEW_ASPECT`]; `None` when it has none or several.
+    pub fn overview(&self, call: &CallId) -> Option<&Faq> {
+        let mut found = self.faqs.iter().filter(|f| {
+            f.calls.contains(call) && f.aspects.first().map(String::as_str) == Some(OVERVIEW_ASPECT)
+        });
+        match (found.next(), found.next()) {
+            (Some(one), None) => Some(one),
+            _ => None,
+        }
     }
 
     /// Calls that have a deadline table, whatever its status.
