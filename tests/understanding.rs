@@ -1489,6 +1489,17 @@ fn a_re_ask_for_another_call_gets_the_entry_the_pack_says_answers_the_same() {
     );
     assert_direct(&u, "faq:alfa-servizi", "alfa-2026");
 
+    // The call named with a year and the name the company-welfare calls share («bando
+    // welfare aziendale»): the name is not a question of its own.
+    let u = talk(
+        &b,
+        &[
+            "quanti soldi ci sono in tutto sulla misura dei piani integrati di alfa?",
+            "e sul bando welfare aziendale del 2019?",
+        ],
+    );
+    assert_direct(&u, "faq:wa-dotazione", "wecare-welfare-aziendale");
+
     // A measure's money, then another measure named by its number.
     let u = talk(
         &b,

@@ -304,11 +304,13 @@ impl Engine<'_> {
     }
 }
 
-/// The folded words of a message without the names of calls in it.
+/// The folded words of a message without the names of calls in it, the names that count
+/// only in a conversation about a call's family (`bando welfare aziendale`) included: in
+/// `e sul bando welfare aziendale del 2019?` they say which call, not what is asked.
 pub(super) fn strip_call_names(k: &crate::knowledge::Knowledge, words: &[String]) -> Vec<String> {
     let mut keep = vec![true; words.len()];
     for c in &k.calls {
-        for a in c.aliases.iter().chain(&c.weak_aliases) {
+        for a in c.aliases.iter().chain(&c.weak_aliases).chain(&c.focus_aliases) {
             if a.is_empty() || a.len() > words.len() {
                 continue;
             }
