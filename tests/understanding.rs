@@ -1290,6 +1290,19 @@ fn a_fact_no_entry_states_is_not_answered_with_a_neighbour() {
         "{:?}",
         u.answer()
     );
+    // A duration: stated for A.L.Fa.'s projects, not for the 2019 call's, whose amounts
+    // («al massimo») share the other words.
+    let mut u = User::new(&b);
+    u.say("Quanto dovevano durare al massimo i progetti del bando welfare aziendale di WECARE del 2019?");
+    assert!(matches!(u.answer(), Answered::Nothing), "{:?}", u.answer());
+    let mut u = User::new(&b);
+    u.say("quanto durano al massimo i progetti di alfa?");
+    assert_eq!(
+        direct(&u.answer()).map(|d| d.0),
+        Some("faq:alfa-durata"),
+        "{:?}",
+        u.answer()
+    );
 }
 
 /// A question a third of which, in two words or more, the pack does not know at all is

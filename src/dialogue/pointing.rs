@@ -310,7 +310,12 @@ impl Engine<'_> {
 pub(super) fn strip_call_names(k: &crate::knowledge::Knowledge, words: &[String]) -> Vec<String> {
     let mut keep = vec![true; words.len()];
     for c in &k.calls {
-        for a in c.aliases.iter().chain(&c.weak_aliases).chain(&c.focus_aliases) {
+        for a in c
+            .aliases
+            .iter()
+            .chain(&c.weak_aliases)
+            .chain(&c.focus_aliases)
+        {
             if a.is_empty() || a.len() > words.len() {
                 continue;
             }
