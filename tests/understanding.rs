@@ -1735,3 +1735,24 @@ fn a_re_ask_that_would_repeat_the_same_answer_asks_what_that_call_is() {
     let u = talk(&b, &["quali erano le misure di wecare?", "e la quarta?"]);
     assert_direct(&u, "faq:wecare-misura-4", "wecare-misura-4");
 }
+
+/// «Quale misura di WECARE…?» asks which measure: an entry about a measure that the
+/// words offer is the answer, not a detail of a call inside one (the networks of the 2019
+/// company-welfare call), and its first line names the measure.
+#[test]
+fn which_measure_is_answered_with_a_measure() {
+    let b = brain();
+    let mut u = User::new(&b);
+    u.say("Sono assessora alle politiche sociali in un comune del Roero e sto preparando una relazione per il consiglio. Quale misura di WECARE era pensata per i comuni e le reti territoriali?");
+    match direct(&u.answer()) {
+        Some((e, Some(c))) => {
+            assert!(e.contains("wecare-misura-1"), "{e}");
+            assert_eq!(c, "wecare-misura-1");
+        }
+        other => panic!("expected measure 1, got {other:?}"),
+    }
+    // Without «quale misura» the same words about networks are the call's own entry.
+    let mut u = User::new(&b);
+    u.say("Che ruolo avevano le reti territoriali nel bando welfare aziendale di wecare?");
+    assert_eq!(direct(&u.answer()).map(|d| d.0), Some("faq:wa-reti"));
+}

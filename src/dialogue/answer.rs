@@ -373,6 +373,9 @@ impl Engine<'_> {
             }
             false => decision,
         };
+        let decision = self
+            .measure_asked(tx, reading, &decision)
+            .unwrap_or(decision);
         Considered {
             named,
             query,

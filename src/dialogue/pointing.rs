@@ -21,7 +21,7 @@ use jiff::Timestamp;
 
 use super::Engine;
 use crate::decide::Decision;
-use crate::knowledge::CallId;
+use crate::knowledge::{CallId, CallKind};
 use crate::text::Texts;
 use crate::understand::{self, Reading};
 
@@ -237,6 +237,49 @@ impl Engine<'_> {
             entry: card,
             call: Some(call.clone()),
             also: vec![*entry],
+            lines: Vec::new(),
+        })
+    }
+
+    /// «Quale misura di WECARE era pensata per i comuni?» asks which measure: it is
+    /// answered with the first entry `decided` offers that is about a measure (its
+    /// overview, a section of it, or the list of a strategy's measures), what else it
+    /// offers under it: that entry's first line names the measure. `None` when the
+    /// message does not ask which measure (`words.which_measure`), when `decided` already
+    /// answers with an entry about a measure, or offers none.
+    pub(super) fn measure_asked(
+        &self,
+        tx: &Texts,
+        reading: &Reading,
+        decided: &Decision,
+    ) -> Option<Decision> {
+        if !understand::has_phrase(&reading.words, tx.phrases("words.which_measure")) {
+            return None;
+        }
+        let k = self.knowledge;
+        let of_measure = |e: usize| {
+            let calls = &self.index.entry(e).doc.calls;
+            calls
+                .iter()
+                .any(|c| k.call(&c.0).is_some_and(|c| c.kind == CallKind::Measure))
+                .then(|| calls.first().cloned())
+                .flatten()
+        };
+        if let Decision::Direct { entry, .. } = decided
+            && of_measure(*entry).is_some()
+        {
+            return None;
+        }
+        let offered = decided.offered();
+        let (entry, call) = offered.iter().find_map(|&e| Some((e, of_measure(e)?)))?;
+        Some(Decision::Direct {
+            entry,
+            call: Some(call),
+            also: offered
+                .into_iter()
+                .filter(|&e| e != entry)
+                .take(2)
+                .collect(),
             lines: Vec::new(),
         })
     }
