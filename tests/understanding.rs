@@ -1756,3 +1756,33 @@ fn which_measure_is_answered_with_a_measure() {
     u.say("Che ruolo avevano le reti territoriali nel bando welfare aziendale di wecare?");
     assert_eq!(direct(&u.answer()).map(|d| d.0), Some("faq:wa-reti"));
 }
+
+/// A question that names one measure is answered with the one entry about that measure,
+/// not asked to choose between it and entries of the strategy or of a call inside it.
+#[test]
+fn a_named_measure_is_answered_with_its_own_entry() {
+    let b = brain();
+    for (q, entry) in [
+        (
+            "Non ho capito a cosa servisse la quinta misura di WECARE, me lo spieghi?",
+            "faq:wecare-misura-5",
+        ),
+        (
+            "La terza misura di WECARE a chi era rivolta?",
+            "faq:wecare-misura-3",
+        ),
+        (
+            "Quanti soldi erano stati messi sulla sperimentazione di azioni innovative di welfare territoriale?",
+            "faq:wecare-misura-1",
+        ),
+    ] {
+        let mut u = User::new(&b);
+        u.say(q);
+        assert_eq!(
+            direct(&u.answer()).map(|d| d.0),
+            Some(entry),
+            "{q}: {:?}",
+            u.answer()
+        );
+    }
+}

@@ -375,6 +375,7 @@ impl Engine<'_> {
         };
         let decision = self
             .measure_asked(tx, reading, &decision)
+            .or_else(|| self.measure_named(&named, &decision))
             .unwrap_or(decision);
         Considered {
             named,

@@ -284,6 +284,46 @@ impl Engine<'_> {
         })
     }
 
+    /// A question that names one measure (`la quinta misura di WECARE`, `la misura sul
+    /// welfare territoriale`) left with a choice in which one entry alone is about that
+    /// measure (its card, or that and sections of it), beside entries of the strategy
+    /// above it or of calls inside it: that entry is the answer, the others offered
+    /// under it. A measure is one card in the pack, so the words that name it chose it.
+    /// `None` otherwise.
+    pub(super) fn measure_named(&self, named: &[CallId], decided: &Decision) -> Option<Decision> {
+        let [call] = named else {
+            return None;
+        };
+        let k = self.knowledge;
+        if !k.call(&call.0).is_some_and(|c| c.kind == CallKind::Measure) {
+            return None;
+        }
+        let Decision::Menu { entries } = decided else {
+            return None;
+        };
+        let of_call: Vec<usize> = entries
+            .iter()
+            .copied()
+            .filter(|&e| self.index.entry(e).doc.calls.contains(call))
+            .collect();
+        let (&entry, rest) = of_call.split_first()?;
+        let section = |e: usize| self.index.entry(e).doc.id.starts_with("call:");
+        if !rest.iter().all(|&e| section(e)) {
+            return None;
+        }
+        Some(Decision::Direct {
+            entry,
+            call: Some(call.clone()),
+            also: entries
+                .iter()
+                .copied()
+                .filter(|&e| e != entry)
+                .take(2)
+                .collect(),
+            lines: Vec::new(),
+        })
+    }
+
     /// The decision for a re-ask for another call read as the question the last answer
     /// answers (its entry's own phrasing); `None` without a last answer.
     pub(super) fn counterpart(
