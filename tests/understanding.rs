@@ -1786,3 +1786,18 @@ fn a_named_measure_is_answered_with_its_own_entry() {
         );
     }
 }
+
+/// «Quanti bandi…?» asks about calls, but «su questa misura» points at the call in focus:
+/// the question stays on it instead of going to the open call.
+#[test]
+fn calls_of_the_call_in_focus_stay_on_it() {
+    let b = brain();
+    let u = talk(
+        &b,
+        &[
+            "La terza misura di WECARE a chi era rivolta?",
+            "quanti bandi ci sono stati su questa misura?",
+        ],
+    );
+    assert_direct(&u, "faq:wecare-misura-3", "wecare-misura-3");
+}

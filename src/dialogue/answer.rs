@@ -133,11 +133,12 @@ impl Engine<'_> {
             query = strip_call_names(self.knowledge, &understand::words_of(&query)).join(" ");
         }
         // A question about calls in general (`ci sono altri bandi?`, `c'è un bando per…`)
-        // is not about the call in focus.
-        let focus = session
-            .topic
-            .clone()
-            .filter(|_| !understand::has_phrase(&reading.words, tx.phrases("words.any_call")));
+        // is not about the call in focus, unless it points at that call (`quanti bandi ha
+        // fatto quella misura?`).
+        let focus = session.topic.clone().filter(|_| {
+            !understand::has_phrase(&reading.words, tx.phrases("words.any_call"))
+                || understand::has_phrase(&reading.words, tx.phrases("words.this_call"))
+        });
         // Words that only name a call weigh little: the context says which call.
         let lx = &self.knowledge.lexicon;
         let mut light: Vec<&str> = lx.generic.iter().map(String::as_str).collect();
