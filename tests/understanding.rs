@@ -1801,3 +1801,33 @@ fn calls_of_the_call_in_focus_stay_on_it() {
     );
     assert_direct(&u, "faq:wecare-misura-3", "wecare-misura-3");
 }
+
+/// A choice led by two entries of one call puts that call in focus: a follow-up that
+/// ignores the choice asks of it (A.L.Fa.'s funds, not WECARE's).
+#[test]
+fn a_choice_mostly_about_one_call_puts_it_in_focus() {
+    let b = brain();
+    let mut u = User::new(&b);
+    u.say("Buonasera, ho una catena di 5 palestre tra Torino e Moncalieri, 40 dipendenti in tutto, un'unica società. Vorremmo offrire ai nostri istruttori il nido per i figli e un'assicurazione sanitaria. C'è qualcosa di aperto?");
+    match u.answer() {
+        Answered::Menu { entries } => {
+            assert!(
+                entries
+                    .iter()
+                    .filter(|e| e.starts_with("faq:alfa-"))
+                    .count()
+                    >= 2,
+                "{entries:?}"
+            )
+        }
+        other => panic!("expected a choice, got {other:?}"),
+    }
+    assert_eq!(u.session.topic, Some(CallId("alfa-2026".into())));
+    u.say("ok e i soldi da dove arrivano?");
+    assert_eq!(
+        direct(&u.answer()).map(|d| d.0),
+        Some("faq:alfa-fondi"),
+        "{:?}",
+        u.answer()
+    );
+}

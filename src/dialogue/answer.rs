@@ -528,8 +528,9 @@ impl Engine<'_> {
                 } else if out.session.topic.is_none()
                     && let Some(c) = self.one_call(&entries)
                 {
-                    // Every choice is about one call: the conversation is about it now
-                    // (the menu says so, with «Cambia bando»).
+                    // The choice is mostly about one call: the conversation is about it
+                    // now (the menu says so, with «Cambia bando»), and a follow-up that
+                    // ignores the choice (`ok e i soldi da dove arrivano?`) asks of it.
                     out.session.topic = Some(c);
                 }
                 let mut rows: Vec<Vec<Button>> = entries

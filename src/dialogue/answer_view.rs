@@ -256,15 +256,17 @@ pub(super) fn applicant_one(tx: &Texts, a: Applicant) -> String {
 }
 
 impl Engine<'_> {
-    /// The one call all these entries belong to, if they are all about the same one.
+    /// The call a choice of entries is about: the first entry's, when it is the only
+    /// entry or at least one more is about the same call (the words led there twice; a
+    /// third choice of another call is a runner-up). General entries (a glossary's
+    /// definition) are about no call and do not count against it.
     pub(super) fn one_call(&self, entries: &[usize]) -> Option<CallId> {
-        // General entries (a glossary's definition) are about no call and answer for
-        // any: they do not make a menu about several calls.
-        let mut calls = entries
-            .iter()
-            .filter_map(|&e| self.index.entry(e).doc.call.clone());
         let first = self.index.entry(*entries.first()?).doc.call.clone()?;
-        calls.all(|c| c == first).then_some(first)
+        let of_first = entries
+            .iter()
+            .filter(|&&e| self.index.entry(e).doc.call.as_ref() == Some(&first))
+            .count();
+        (of_first >= 2 || entries.len() == 1).then_some(first)
     }
 
     /// "Non ho trovato", never without options: what matched a little, the calls, help
