@@ -1771,6 +1771,11 @@ fn a_named_measure_is_answered_with_its_own_entry() {
             "La terza misura di WECARE a chi era rivolta?",
             "faq:wecare-misura-3",
         ),
+        // Beside the entry on the deadlines of four measures, which is about each.
+        (
+            "La misura 2 di WECARE a chi era rivolta?",
+            "faq:wecare-misura-2",
+        ),
         (
             "Quanti soldi erano stati messi sulla sperimentazione di azioni innovative di welfare territoriale?",
             "faq:wecare-misura-1",
@@ -1830,4 +1835,13 @@ fn a_choice_mostly_about_one_call_puts_it_in_focus() {
         "{:?}",
         u.answer()
     );
+}
+
+/// Whether a measure in focus is still open is answered by the entry on the measures'
+/// deadlines (the sources give none), not by the measure's card.
+#[test]
+fn whether_a_measure_in_focus_is_open_is_its_deadline_entry() {
+    let b = brain();
+    let u = talk(&b, &["che cos'era la misura 4 di wecare?", "è aperto?"]);
+    assert_direct(&u, "faq:wecare-scadenze-misure", "wecare-misura-4");
 }

@@ -286,8 +286,8 @@ impl Engine<'_> {
 
     /// A question that names one measure (`la quinta misura di WECARE`, `la misura sul
     /// welfare territoriale`) left with a choice in which one entry alone is about that
-    /// measure (its card, or that and sections of it), beside entries of the strategy
-    /// above it or of calls inside it: that entry is the answer, the others offered
+    /// measure only (its card, or that and sections of it), beside entries of the strategy
+    /// above it, of several measures or of calls inside it: that entry is the answer, the others offered
     /// under it. A measure is one card in the pack, so the words that name it chose it.
     /// `None` otherwise.
     pub(super) fn measure_named(&self, named: &[CallId], decided: &Decision) -> Option<Decision> {
@@ -301,10 +301,12 @@ impl Engine<'_> {
         let Decision::Menu { entries } = decided else {
             return None;
         };
+        // Entries about that measure alone (an entry about several measures, as their
+        // deadlines, answers something of each, not what this one is).
         let of_call: Vec<usize> = entries
             .iter()
             .copied()
-            .filter(|&e| self.index.entry(e).doc.calls.contains(call))
+            .filter(|&e| self.index.entry(e).doc.calls == std::slice::from_ref(call))
             .collect();
         let (&entry, rest) = of_call.split_first()?;
         let section = |e: usize| self.index.entry(e).doc.id.starts_with("call:");
