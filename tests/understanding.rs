@@ -1845,3 +1845,18 @@ fn whether_a_measure_in_focus_is_open_is_its_deadline_entry() {
     let u = talk(&b, &["che cos'era la misura 4 di wecare?", "è aperto?"]);
     assert_direct(&u, "faq:wecare-scadenze-misure", "wecare-misura-4");
 }
+
+/// A follow-up written without a question mark that asks whether someone may take part
+/// («e una grande azienda puo starci») is a question, not a description to note.
+#[test]
+fn a_chat_follow_up_asking_who_may_join_is_answered() {
+    let b = brain();
+    let u = talk(
+        &b,
+        &[
+            "ciao alfa min 2 pmi giusto",
+            "e una grande azienda puo starci",
+        ],
+    );
+    assert_direct(&u, "faq:alfa-grandi-imprese", "alfa-2026");
+}
