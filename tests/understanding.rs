@@ -1860,3 +1860,19 @@ fn a_chat_follow_up_asking_who_may_join_is_answered() {
     );
     assert_direct(&u, "faq:alfa-grandi-imprese", "alfa-2026");
 }
+
+/// A re-ask naming the strategy that holds the call just answered («e in wecare com'era?»
+/// after the 2019 call, WECARE's own) keeps that answer: it is not a question about what
+/// the strategy is.
+#[test]
+fn a_re_ask_for_the_strategy_holding_the_call_keeps_the_answer() {
+    let b = brain();
+    let u = talk(
+        &b,
+        &[
+            "nel bando del 2019 una pmi poteva partecipare da sola?",
+            "e in wecare com'era?",
+        ],
+    );
+    assert_direct(&u, "faq:wa-pmi", "wecare-welfare-aziendale");
+}

@@ -228,7 +228,15 @@ impl Engine<'_> {
             return None;
         };
         let last = session.last_answer.as_deref()?;
-        if self.index.entry(*entry).doc.id != last {
+        let doc = &self.index.entry(*entry).doc;
+        if doc.id != last {
+            return None;
+        }
+        // The call named holds the one just answered (`e in wecare com'era?` after an
+        // entry of WECARE's company-welfare call): the same answer is its answer.
+        if doc.call.as_ref().is_some_and(|c| {
+            understand::relation(self.knowledge, call, c) == understand::Relation::Inside
+        }) {
             return None;
         }
         let card = self.knowledge.overview(call)?;
