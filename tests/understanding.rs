@@ -1513,6 +1513,16 @@ fn a_re_ask_for_another_call_gets_the_entry_the_pack_says_answers_the_same() {
     );
     assert_direct(&u, "faq:wa-dotazione", "wecare-welfare-aziendale");
 
+    // The call named by month and year: the month says which call, not what is asked.
+    let u = talk(
+        &b,
+        &[
+            "quanti soldi aveva il bando welfare aziendale di wecare?",
+            "e per il bando di novembre 2023?",
+        ],
+    );
+    assert_direct(&u, "faq:wa-2023", "welfare-aziendale-2023");
+
     // A measure's money, then another measure named by its number.
     let u = talk(
         &b,
