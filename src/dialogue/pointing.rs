@@ -16,6 +16,11 @@
 //! previous question's words leave unsure is read once more as the question the last
 //! answer answers (its entry's own phrasing: [`super::Session::last_answer`]), which finds
 //! that answer's counterpart in the other call.
+//!
+//! Measures: a question that names one measure, or asks which measure (`quale misura di
+//! WECARE era per i comuni?`), is answered with the entry about a measure that its words
+//! offer, not with an entry of the strategy above it or of a call inside it
+//! ([`Engine::measure_named`], [`Engine::measure_asked`]).
 
 use jiff::Timestamp;
 
