@@ -27,9 +27,9 @@ use sportello::dialogue::{Session, Settings};
 use sportello::text::Lang;
 
 /// CI's guard while issue 10's aims are not met: the held-out figures may not fall below
-/// what the bot reached at the end of the last round measured (right direct 0.775, wrong
-/// direct 0.053, hit@3 0.96, conversation turns 0.973 on 2026-12-03, eighteenth round), with
-/// a margin of two or three questions.
+/// what the bot reached at the end of the last round measured (right direct 0.791, wrong
+/// direct 0.058, hit@3 0.97, conversation turns 0.973 on 2026-12-04, twenty-first round),
+/// with a margin of about two questions.
 #[test]
 fn heldout_set_does_not_regress() {
     let Some(set) = load("heldout_it.toml") else {
@@ -48,8 +48,8 @@ fn heldout_set_does_not_regress() {
         "the held-out set has at least 100 questions"
     );
     assert!(
-        bot.right_direct() >= 0.76,
-        "right direct {:.3} < 0.76",
+        bot.right_direct() >= 0.78,
+        "right direct {:.3} < 0.78",
         bot.right_direct()
     );
     assert!(
