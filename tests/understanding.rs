@@ -1886,3 +1886,32 @@ fn a_re_ask_for_the_strategy_holding_the_call_keeps_the_answer() {
     );
     assert_direct(&u, "faq:wa-pmi", "wecare-welfare-aziendale");
 }
+
+/// Pointers and words people use in a conversation: «e l'ultima?» after WECARE's first
+/// measure is its fifth, «quello attuale» is the newest call, «per quanti anni?» asks the
+/// duration of the call in focus.
+#[test]
+fn last_current_and_how_many_years_point_where_people_mean() {
+    let b = brain();
+    let u = talk(
+        &b,
+        &[
+            "Quante misure aveva la strategia WECARE?",
+            "la prima di cosa si occupava",
+            "e l'ultima?",
+        ],
+    );
+    assert_direct(&u, "faq:wecare-misura-5", "wecare-misura-5");
+    let mut u = User::new(&b);
+    u.say("Nel 2019 la Regione finanziava il welfare aziendale delle PMI. È ancora possibile partecipare?");
+    u.say("e in quello attuale un'associazione può entrare?");
+    assert_eq!(u.session.topic, Some(CallId("alfa-2026".into())));
+    let u = talk(
+        &b,
+        &[
+            "alfa progetto da 200k quanto ci mettiamo noi",
+            "per quanti anni?",
+        ],
+    );
+    assert_direct(&u, "faq:alfa-durata", "alfa-2026");
+}
