@@ -161,7 +161,23 @@ fn by_step(k: &Knowledge, focus: Option<&CallId>, step: Step) -> Option<CallId> 
 }
 
 /// The words a follow-up points at another call with (the language's lists).
+/// Words after which a pointer (`l'ultimo bando`) names the last or next of something
+/// else (`…di quella misura`, `…della misura 3`), not a call.
+const OF: [&str; 6] = ["di", "del", "della", "dello", "dei", "delle"];
+/// What such a pointer is the last or next of: a measure, a strategy, the one in focus.
+const OF_WHAT: [&str; 8] = [
+    "quella",
+    "questa",
+    "quel",
+    "questo",
+    "misura",
+    "strategia",
+    "wecare",
+    "programma",
+];
+
 #[derive(Debug, Clone, Copy)]
+
 pub struct Pointers<'a> {
     /// Words before a measure's number alone (`la`, `della`).
     pub leads: &'a [String],
@@ -241,7 +257,14 @@ pub fn referred(
         (p.oldest, Step::Oldest),
     ] {
         for ph in list.iter().filter(|ph| !ph.is_empty()) {
-            if occurrences(words, ph).is_empty() {
+            // «l'ultimo bando di quella misura» is the last of something else, not the
+            // newest call.
+            let of_something = |at: usize| {
+                let after = |i: usize| words.get(at + ph.len() + i).map(String::as_str);
+                after(0).is_some_and(|w| OF.contains(&w))
+                    && after(1).is_some_and(|w| OF_WHAT.contains(&w))
+            };
+            if occurrences(words, ph).into_iter().all(of_something) {
                 continue;
             }
             let call = by_step(k, focus, step)?;
@@ -421,5 +444,17 @@ mod tests {
             referred(&k, &phrase("e quello dell'anno dopo?"), None, p),
             None
         );
+        // The newest of a measure is not the newest call; of the Region, it is.
+        assert_eq!(
+            referred(&k, &phrase("e quello nuovo di quella misura?"), None, p),
+            None
+        );
+        let r = referred(
+            &k,
+            &phrase("quello nuovo della regione come si chiama?"),
+            None,
+            p,
+        );
+        assert_eq!(r.map(|r| r.call), Some(newest_call));
     }
 }
