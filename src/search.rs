@@ -28,6 +28,7 @@ mod ids;
 mod italian;
 mod learned;
 mod memo;
+mod opening;
 mod rank;
 pub mod taught;
 #[cfg(test)]
@@ -41,6 +42,7 @@ pub use learned::{
     DECIDE_FEATURES, Learned, Linear, RANKER_FILE, RERANK_FEATURES, RankerFile,
     VERSION as RANKER_VERSION, sigmoid,
 };
+pub use opening::TITLE_OPENING;
 
 // The index's maps and sets are built from the pack alone (a message only looks words up,
 // it never adds keys), so a fast seeded hasher is safe here: SipHash's protection against
@@ -155,6 +157,8 @@ pub struct Entry {
     /// Every phrasing is a subset of the title's stems or of the alternatives' (so a
     /// concept neither holds is in no phrasing).
     phrasings_within: bool,
+    /// The title opens like a definition (see [`opening`]).
+    opens_defining: bool,
 }
 
 /// One result.
@@ -246,6 +250,8 @@ pub struct SearchIndex {
     serial: u64,
     /// What its searches found, by query (see [`found`]).
     found: found::Memory,
+    /// The definition cues its entries' `opens_defining` were computed with.
+    define_cues: &'static [crate::fold::Phrase],
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -372,12 +378,23 @@ impl SearchIndex {
     pub fn stems_of(&self, text: &str) -> Vec<String> {
         // Looked up as the plain BM25 search looks them up (`stems_at`: the pack's words'
         // stems from the table built with the index), not stemmed with a cloned analyzer.
-        memo::stems(self.serial, text, || {
-            self.stems_at(&join_acronyms(text))
-                .into_iter()
-                .map(|(s, _, _)| s.into_owned())
-                .collect()
-        })
+        self.with_stems_of(text, <[String]>::to_vec)
+    }
+
+    /// Like [`Self::stems_of`], lending the stems to `f` instead of copying them (`f`
+    /// must not ask for stems again).
+    pub fn with_stems_of<R>(&self, text: &str, f: impl FnOnce(&[String]) -> R) -> R {
+        memo::with_stems(
+            self.serial,
+            text,
+            || {
+                self.stems_at(&join_acronyms(text))
+                    .into_iter()
+                    .map(|(s, _, _)| s.into_owned())
+                    .collect()
+            },
+            f,
+        )
     }
 
     /// Whether an entry's text (its question, alternatives or body) holds every stem of

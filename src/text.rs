@@ -7,12 +7,15 @@
 
 pub mod format;
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
 use crate::reply::{Rich, Span};
+
+// The keys are the locale's own (never a user's), and a message looks tens of them up: a
+// fast seeded hasher, as for the search index's maps, instead of SipHash.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 /// The languages the bot speaks.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -94,8 +97,8 @@ impl Texts {
     /// Parses a locale file: string values are messages, arrays of strings are word lists.
     pub fn parse(src: &str) -> Result<Texts, String> {
         let value: toml::Table = toml::from_str(src).map_err(|e| e.to_string())?;
-        let mut map = HashMap::new();
-        let mut lists = HashMap::new();
+        let mut map = HashMap::default();
+        let mut lists = HashMap::default();
         for (k, v) in value {
             match v {
                 toml::Value::String(s) => {

@@ -37,12 +37,9 @@ pub(super) fn audience_fits(ix: &SearchIndex, h: &Hit, asker: Option<Audience>) 
 /// Whether an entry says what something is: a call's card (an overview of the call) or an
 /// entry whose question opens like a definition (`Che cos'è…`).
 pub(super) fn defines(ix: &SearchIndex, entry: usize, ctx: &Context<'_>) -> bool {
-    let e = ix.entry(entry);
-    e.doc.kind == EntryKind::Call
-        || crate::understand::has_phrase(
-            &e.title_words[..e.title_words.len().min(4)],
-            ctx.define_cues,
-        )
+    // The first words of its title (`search::TITLE_OPENING`), answered from a flag the
+    // index computed for the locale's cues.
+    ix.entry(entry).doc.kind == EntryKind::Call || ix.title_opens_with(entry, ctx.define_cues)
 }
 
 /// Two entries that give the same answer: a curated answer and the call text it rests on

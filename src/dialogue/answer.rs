@@ -251,10 +251,9 @@ impl Engine<'_> {
                 tx.phrases("words.facts")
                     .iter()
                     .filter(|p| match p.as_slice() {
-                        [word] => {
-                            let own = self.index.stems_of(word);
+                        [word] => self.index.with_stems_of(word, |own| {
                             !own.is_empty() && own.iter().all(|s| stems.contains(s))
-                        }
+                        }),
                         _ => crate::fold::has_phrase_loosely(&qwords, p, |w| {
                             !self.index.weighs(w)
                                 || auxiliary.iter().any(|a| a.iter().any(|x| x == w))

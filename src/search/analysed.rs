@@ -249,25 +249,34 @@ impl SearchIndex {
         // Longest phrases first, across groups: `quanti soldi` (the budget) before `soldi`
         // (a grant) takes the words. Only terms opening with a word of the question can
         // match (the others, most of them, are not compared at each position).
-        let mut order: Vec<usize> = words
+        // Each such term with the positions of the question where its first word stands,
+        // in the terms' order and then the positions' (a term can start nowhere else).
+        let mut order: Vec<(usize, usize)> = words
             .iter()
-            .filter_map(|w| self.synonym_starts.get(w))
-            .flatten()
-            .copied()
+            .enumerate()
+            .filter_map(|(at, w)| Some((at, self.synonym_starts.get(w)?)))
+            .flat_map(|(at, terms)| terms.iter().map(move |&i| (i, at)))
             .collect();
         order.sort_unstable();
-        order.dedup();
-        for &(g, t) in order.iter().map(|&i| &self.synonym_order[i]) {
+        let mut next = 0;
+        while next < order.len() {
+            let i = order[next].0;
+            let starts = order[next..]
+                .iter()
+                .take_while(|(j, _)| *j == i)
+                .map(|&(_, at)| at);
+            let (g, t) = self.synonym_order[i];
             let group = &self.synonyms[g];
             let term = &group[t];
+            let n = term.len();
+            let found = starts.clone().find(|&s| {
+                s + n <= words.len()
+                    && words[s..s + n] == term[..]
+                    && covered[s..s + n].iter().all(|c| !c)
+            });
+            next += starts.count();
             {
-                let n = term.len();
-                if n == 0 || n > words.len() {
-                    continue;
-                }
-                if let Some(start) = (0..=words.len() - n)
-                    .find(|&s| words[s..s + n] == term[..] && covered[s..s + n].iter().all(|c| !c))
-                {
+                if let Some(start) = found {
                     covered[start..start + n].iter_mut().for_each(|c| *c = true);
                     let own: Vec<String> = term.iter().filter_map(|w| self.stem_word(w)).collect();
                     let mut alt: Vec<Vec<String>> = group

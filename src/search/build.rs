@@ -40,6 +40,7 @@ impl SearchIndex {
                 .collect(),
         );
         let mut vocab: HashMap<String, u32> = HashMap::default();
+        let define_cues = opening::define_cues(lang);
         for (i, d) in docs.into_iter().enumerate() {
             // The help-desk placeholder is filled when shown, never searched.
             let indexed = crate::knowledge::strip_help_desk(&d.body);
@@ -82,11 +83,13 @@ impl SearchIndex {
             };
             let (title_ids, alt_ids, body_ids) =
                 (set(&title_stems), set(&alt_stems), set(&body_stems));
+            let title_words: Vec<String> = crate::fold::fold_str(&join_acronyms(&d.title))
+                .split_whitespace()
+                .map(String::from)
+                .collect();
             entries.push(Entry {
-                title_words: crate::fold::fold_str(&join_acronyms(&d.title))
-                    .split_whitespace()
-                    .map(String::from)
-                    .collect(),
+                opens_defining: opening::opens_with(&title_words, define_cues),
+                title_words,
                 doc: d,
                 asks: title_stems
                     .iter()
@@ -195,6 +198,7 @@ impl SearchIndex {
             taught: None,
             serial: analysed::next_serial(),
             found: Default::default(),
+            define_cues,
             synonym_order,
             synonym_starts,
             in_fields,

@@ -22,15 +22,27 @@ thread_local! {
         RefCell::new(HashMap::default());
 }
 
-/// The stems of `text` in the index numbered `serial`, from `stem` the first time.
-pub(super) fn stems(serial: u64, text: &str, stem: impl FnOnce() -> Vec<String>) -> Vec<String> {
+/// The stems of `text` in the index numbered `serial` (from `stem` the first time), lent
+/// to `f` (which must not ask for stems again: the memory is borrowed meanwhile).
+pub(super) fn with_stems<R>(
+    serial: u64,
+    text: &str,
+    stem: impl FnOnce() -> Vec<String>,
+    f: impl FnOnce(&[String]) -> R,
+) -> R {
     if text.len() > LONGEST {
-        return stem();
+        return f(&stem());
     }
-    if let Some(s) = STEMS.with_borrow(|m| m.get(&serial).and_then(|t| t.get(text)).cloned()) {
-        return s;
+    let mut f = Some(f);
+    let kept = STEMS.with_borrow(|m| {
+        let s = m.get(&serial).and_then(|t| t.get(text))?;
+        f.take().map(|f| f(s))
+    });
+    if let Some(r) = kept {
+        return r;
     }
     let s = stem();
+    let r = f.take().map(|f| f(&s));
     STEMS.with_borrow_mut(|m| {
         // Indexes replaced by a reload are forgotten with the others.
         if !m.contains_key(&serial) && m.len() >= INDEXES {
@@ -40,7 +52,7 @@ pub(super) fn stems(serial: u64, text: &str, stem: impl FnOnce() -> Vec<String>)
         if kept.len() >= KEPT {
             kept.clear();
         }
-        kept.insert(text.to_string(), s.clone());
+        kept.insert(text.to_string(), s);
     });
-    s
+    r.expect("`f` is called once, here or with the kept stems")
 }

@@ -313,3 +313,42 @@ fn everyday_function_words_are_not_unknown_words() {
         Some("faq:pmi".into())
     );
 }
+
+/// An entry's opening is the same whether answered from the flag computed for the locale's
+/// definition cues or tested afresh (a copy of the list, at another address).
+#[test]
+fn a_titles_opening_is_the_same_from_the_flag_and_afresh() {
+    let ix = SearchIndex::build(
+        vec![
+            doc(
+                "faq:cos-e",
+                "Che cos'è il welfare aziendale?",
+                "Un insieme di servizi.",
+            ),
+            doc(
+                "faq:vuol",
+                "Cosa vuol dire de minimis?",
+                "Un limite agli aiuti.",
+            ),
+            doc(
+                "faq:tardi",
+                "Quando scade il bando, cos'è cambiato?",
+                "Il termine.",
+            ),
+            doc("faq:chi", "Chi può partecipare?", "Le imprese."),
+        ],
+        &[],
+    )
+    .unwrap();
+    let cues = crate::text::texts(crate::text::Lang::It).phrases("words.define");
+    let copy: Vec<crate::fold::Phrase> = cues.to_vec();
+    let mut opening = Vec::new();
+    for e in 0..ix.entries().len() {
+        let flag = ix.title_opens_with(e, cues);
+        assert_eq!(flag, ix.title_opens_with(e, &copy), "{e}");
+        opening.push(flag);
+    }
+    // «cos'è» and «vuol dire» in the first four words; not in the fifth; not at all.
+    assert_eq!(opening, [true, true, false, false]);
+    assert!(!ix.title_opens_with(0, &[]));
+}
