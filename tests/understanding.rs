@@ -1915,3 +1915,29 @@ fn last_current_and_how_many_years_point_where_people_mean() {
     );
     assert_direct(&u, "faq:alfa-durata", "alfa-2026");
 }
+
+/// Everyday words around a plain question (`ha deciso di lanciare`, `per quali motivi`,
+/// `quest'anno`) are not «words the pack does not know» that make it look off the subject.
+#[test]
+fn everyday_words_around_a_plain_question_do_not_hide_it() {
+    let b = brain();
+    for (q, entry) in [
+        (
+            "Per quali motivi la Regione ha deciso di lanciare WECARE? Qual era l'idea di fondo?",
+            "faq:wecare-perche",
+        ),
+        (
+            "Volevo capire che cos'è questo Piano A.L.Fa. di cui parlano i giornali piemontesi quest'anno. Di cosa si tratta?",
+            "faq:alfa-cos-e",
+        ),
+    ] {
+        let mut u = User::new(&b);
+        u.say(q);
+        assert_eq!(
+            direct(&u.answer()).map(|d| d.0),
+            Some(entry),
+            "{q}: {:?}",
+            u.answer()
+        );
+    }
+}
