@@ -1930,6 +1930,11 @@ fn everyday_words_around_a_plain_question_do_not_hide_it() {
             "Volevo capire che cos'è questo Piano A.L.Fa. di cui parlano i giornali piemontesi quest'anno. Di cosa si tratta?",
             "faq:alfa-cos-e",
         ),
+        // «Ci mettiamo insieme», «bastiamo»: the partnership.
+        (
+            "Gestiamo un'azienda di ceramiche a Castellamonte con 18 dipendenti. Mio cugino ha una falegnameria lì vicino con 9. Se ci mettiamo insieme come ATS bastiamo per il Piano A.L.Fa. o serve qualcun altro?",
+            "faq:alfa-pmi-singola",
+        ),
     ] {
         let mut u = User::new(&b);
         u.say(q);
