@@ -1786,6 +1786,11 @@ fn a_named_measure_is_answered_with_its_own_entry() {
             "La misura 2 di WECARE a chi era rivolta?",
             "faq:wecare-misura-2",
         ),
+        // The strategy named, its measure for social-impact firms the first choice.
+        (
+            "Abbiamo una start-up a impatto sociale a Cuneo che fa inserimento lavorativo di persone fragili nel riciclo tessile. So che WECARE aveva qualcosa per imprese come noi. Ce lo spiegate?",
+            "faq:wecare-misura-4",
+        ),
         (
             "Quanti soldi erano stati messi sulla sperimentazione di azioni innovative di welfare territoriale?",
             "faq:wecare-misura-1",

@@ -300,20 +300,38 @@ impl Engine<'_> {
     /// A question that names one measure (`la quinta misura di WECARE`, `la misura sul
     /// welfare territoriale`) left with a choice in which one entry alone is about that
     /// measure only (its card, or that and sections of it), beside entries of the strategy
-    /// above it, of several measures or of calls inside it: that entry is the answer, the others offered
-    /// under it. A measure is one card in the pack, so the words that name it chose it.
-    /// `None` otherwise.
+    /// above it, of several measures or of calls inside it: that entry is the answer, the
+    /// others offered under it. A measure is one card in the pack, so the words that name
+    /// it chose it. A question that names the strategy (`WECARE aveva qualcosa per imprese
+    /// come noi?`) and whose first choice is about one of its measures alone is read as
+    /// naming that measure. `None` otherwise.
     pub(super) fn measure_named(&self, named: &[CallId], decided: &Decision) -> Option<Decision> {
-        let [call] = named else {
+        let [named] = named else {
             return None;
         };
         let k = self.knowledge;
-        if !k.call(&call.0).is_some_and(|c| c.kind == CallKind::Measure) {
-            return None;
-        }
         let Decision::Menu { entries } = decided else {
             return None;
         };
+        let measure = |c: &CallId| k.call(&c.0).is_some_and(|c| c.kind == CallKind::Measure);
+        // A strategy named: the measure of it that the first choice is about alone.
+        let first_call =
+            entries
+                .first()
+                .and_then(|&e| match self.index.entry(e).doc.calls.as_slice() {
+                    [c] if measure(c)
+                        && k.call(&c.0).and_then(|m| m.parent.as_ref()) == Some(named) =>
+                    {
+                        Some(c.clone())
+                    }
+                    _ => None,
+                });
+        let call = match first_call {
+            Some(c) => c,
+            None if measure(named) => named.clone(),
+            None => return None,
+        };
+        let call = &call;
         // Entries about that measure alone (an entry about several measures, as their
         // deadlines, answers something of each, not what this one is).
         let of_call: Vec<usize> = entries
