@@ -132,6 +132,19 @@ fn assert_direct(u: &User<'_>, entry: &str, call: &str) {
     );
 }
 
+/// Asks `q` as the first message of a conversation and checks it is answered directly
+/// with `entry` (whatever the call).
+fn assert_answers(b: &Brain, q: &str, entry: &str) {
+    let mut u = User::new(b);
+    u.say(q);
+    assert_eq!(
+        direct(&u.answer()).map(|d| d.0),
+        Some(entry),
+        "{q}: {}",
+        u.text()
+    );
+}
+
 #[test]
 fn a_named_call_is_answered_for_that_call_only() {
     let b = brain();
@@ -536,9 +549,7 @@ fn everyday_italian() {
         ("ok ma alfa cos'è, in breve?", "faq:alfa-cos-e"),
         ("wecare esattamente cos'è?", "faq:wecare-cos-e"),
     ] {
-        let mut u = User::new(&b);
-        u.say(q);
-        assert_eq!(direct(&u.answer()).map(|d| d.0), Some(entry), "{q}");
+        assert_answers(&b, q, entry);
     }
     // An entry whose question opens with «Esiste un bando…» says what a call funds; it is
     // not a definition held against a question that is not one.
@@ -1428,14 +1439,7 @@ fn previsto_is_a_filler_not_what_is_asked() {
             "faq:alfa-pmi-singola",
         ),
     ] {
-        let mut u = User::new(&b);
-        u.say(q);
-        assert_eq!(
-            direct(&u.answer()).map(|(e, _)| e),
-            Some(entry),
-            "{q}: {}",
-            u.text()
-        );
+        assert_answers(&b, q, entry);
     }
     // «previste» weighed as the question's rarest word, so the entry listing the measures
     // covered too little of it to be offered at all.
@@ -1796,14 +1800,7 @@ fn a_named_measure_is_answered_with_its_own_entry() {
             "faq:wecare-misura-1",
         ),
     ] {
-        let mut u = User::new(&b);
-        u.say(q);
-        assert_eq!(
-            direct(&u.answer()).map(|d| d.0),
-            Some(entry),
-            "{q}: {:?}",
-            u.answer()
-        );
+        assert_answers(&b, q, entry);
     }
 }
 
@@ -1941,13 +1938,6 @@ fn everyday_words_around_a_plain_question_do_not_hide_it() {
             "faq:alfa-pmi-singola",
         ),
     ] {
-        let mut u = User::new(&b);
-        u.say(q);
-        assert_eq!(
-            direct(&u.answer()).map(|d| d.0),
-            Some(entry),
-            "{q}: {:?}",
-            u.answer()
-        );
+        assert_answers(&b, q, entry);
     }
 }

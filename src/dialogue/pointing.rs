@@ -204,16 +204,7 @@ impl Engine<'_> {
                 return None;
             }
         }
-        Some(Decision::Direct {
-            entry,
-            call: Some(call.clone()),
-            also: offered
-                .into_iter()
-                .filter(|&e| e != entry)
-                .take(2)
-                .collect(),
-            lines: Vec::new(),
-        })
+        Some(answered_with(entry, call.clone(), offered))
     }
 
     /// A re-ask for the one call it names (`e la terza misura?`) answered with the very
@@ -285,16 +276,7 @@ impl Engine<'_> {
         }
         let offered = decided.offered();
         let (entry, call) = offered.iter().find_map(|&e| Some((e, of_measure(e)?)))?;
-        Some(Decision::Direct {
-            entry,
-            call: Some(call),
-            also: offered
-                .into_iter()
-                .filter(|&e| e != entry)
-                .take(2)
-                .collect(),
-            lines: Vec::new(),
-        })
+        Some(answered_with(entry, call, offered))
     }
 
     /// A question that names one measure (`la quinta misura di WECARE`, `la misura sul
@@ -331,30 +313,19 @@ impl Engine<'_> {
             None if measure(named) => named.clone(),
             None => return None,
         };
-        let call = &call;
         // Entries about that measure alone (an entry about several measures, as their
         // deadlines, answers something of each, not what this one is).
         let of_call: Vec<usize> = entries
             .iter()
             .copied()
-            .filter(|&e| self.index.entry(e).doc.calls == std::slice::from_ref(call))
+            .filter(|&e| self.index.entry(e).doc.calls == std::slice::from_ref(&call))
             .collect();
         let (&entry, rest) = of_call.split_first()?;
         let section = |e: usize| self.index.entry(e).doc.id.starts_with("call:");
         if !rest.iter().all(|&e| section(e)) {
             return None;
         }
-        Some(Decision::Direct {
-            entry,
-            call: Some(call.clone()),
-            also: entries
-                .iter()
-                .copied()
-                .filter(|&e| e != entry)
-                .take(2)
-                .collect(),
-            lines: Vec::new(),
-        })
+        Some(answered_with(entry, call, entries.iter().copied()))
     }
 
     /// The decision for a re-ask for another call read as the question the last answer
@@ -417,6 +388,21 @@ impl Engine<'_> {
             }
         }
         Some(asked.join(" "))
+    }
+}
+
+/// A direct answer with `entry` about `call`, the first two other entries of `offered`
+/// under it.
+fn answered_with(entry: usize, call: CallId, offered: impl IntoIterator<Item = usize>) -> Decision {
+    Decision::Direct {
+        entry,
+        call: Some(call),
+        also: offered
+            .into_iter()
+            .filter(|&e| e != entry)
+            .take(2)
+            .collect(),
+        lines: Vec::new(),
     }
 }
 

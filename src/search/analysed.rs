@@ -258,55 +258,46 @@ impl SearchIndex {
             .flat_map(|(at, terms)| terms.iter().map(move |&i| (i, at)))
             .collect();
         order.sort_unstable();
-        let mut next = 0;
-        while next < order.len() {
-            let i = order[next].0;
-            let starts = order[next..]
-                .iter()
-                .take_while(|(j, _)| *j == i)
-                .map(|&(_, at)| at);
-            let (g, t) = self.synonym_order[i];
+        for run in order.chunk_by(|a, b| a.0 == b.0) {
+            let (g, t) = self.synonym_order[run[0].0];
             let group = &self.synonyms[g];
             let term = &group[t];
             let n = term.len();
-            let found = starts.clone().find(|&s| {
+            let Some(start) = run.iter().map(|&(_, at)| at).find(|&s| {
                 s + n <= words.len()
                     && words[s..s + n] == term[..]
                     && covered[s..s + n].iter().all(|c| !c)
+            }) else {
+                continue;
+            };
+            covered[start..start + n].iter_mut().for_each(|c| *c = true);
+            let own: Vec<String> = term.iter().filter_map(|w| self.stem_word(w)).collect();
+            let mut alt: Vec<Vec<String>> = group
+                .iter()
+                .filter(|t| *t != term)
+                .map(|t| {
+                    t.iter()
+                        .filter_map(|w| self.stem_word(w))
+                        .collect::<Vec<_>>()
+                })
+                .filter(|t| !t.is_empty() && *t != own)
+                .collect();
+            alt.sort();
+            alt.dedup();
+            let weight = self.weight_of(self.concept_df(&own, &alt));
+            // A phrase whose own stems are all question words (`quanto si può
+            // chiedere` is `quant` once stop words go) still asks what its group
+            // means (a project's amount): it is a question word only when every
+            // other phrasing of the group is one too.
+            let asking = |t: &[String]| t.iter().all(|s| self.question_stems.contains(s));
+            concepts.push(Concept {
+                light: false,
+                scale: 1.0,
+                question: asking(&own) && alt.iter().all(|t| asking(t)),
+                stems: own,
+                alt_terms: alt,
+                weight,
             });
-            next += starts.count();
-            {
-                if let Some(start) = found {
-                    covered[start..start + n].iter_mut().for_each(|c| *c = true);
-                    let own: Vec<String> = term.iter().filter_map(|w| self.stem_word(w)).collect();
-                    let mut alt: Vec<Vec<String>> = group
-                        .iter()
-                        .filter(|t| *t != term)
-                        .map(|t| {
-                            t.iter()
-                                .filter_map(|w| self.stem_word(w))
-                                .collect::<Vec<_>>()
-                        })
-                        .filter(|t| !t.is_empty() && *t != own)
-                        .collect();
-                    alt.sort();
-                    alt.dedup();
-                    let weight = self.weight_of(self.concept_df(&own, &alt));
-                    // A phrase whose own stems are all question words (`quanto si può
-                    // chiedere` is `quant` once stop words go) still asks what its group
-                    // means (a project's amount): it is a question word only when every
-                    // other phrasing of the group is one too.
-                    let asking = |t: &[String]| t.iter().all(|s| self.question_stems.contains(s));
-                    concepts.push(Concept {
-                        light: false,
-                        scale: 1.0,
-                        question: asking(&own) && alt.iter().all(|t| asking(t)),
-                        stems: own,
-                        alt_terms: alt,
-                        weight,
-                    });
-                }
-            }
         }
         let mut seen = HashSet::default();
         let mut unknown = 0.0;
