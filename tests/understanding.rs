@@ -1548,6 +1548,18 @@ fn a_re_ask_for_another_call_gets_the_entry_the_pack_says_answers_the_same() {
     );
     assert_direct(&u, "faq:alfa-chi-puo", "alfa-2026");
 
+    // An overview answered last (the 2023 call's entry holds its services, who, how
+    // much…): the aspect is the one the question asked again asks with (who), not the
+    // services its words also speak of.
+    let u = talk(
+        &b,
+        &[
+            "per il bando di fine 2023 sui servizi ai figli dei lavoratori, chi poteva fare domanda?",
+            "e per quello nuovo?",
+        ],
+    );
+    assert_direct(&u, "faq:alfa-chi-puo", "alfa-2026");
+
     // The words already answer that aspect for the call the name means here (WECARE's
     // call on company welfare, not the strategy): their answer stands.
     let u = talk(&b, &["alfa quando scade?", "e wecare?"]);

@@ -366,7 +366,7 @@ impl Engine<'_> {
         let decision = match elliptic && call.is_none() {
             true => {
                 let decision = self
-                    .same_aspect(session, &named, &decision)
+                    .same_aspect(session, &named, &query, &decision)
                     .unwrap_or(decision);
                 self.overview_instead(session, &named, &decision)
                     .unwrap_or(decision)

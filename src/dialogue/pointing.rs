@@ -170,8 +170,9 @@ impl Engine<'_> {
 
     /// The answer to a re-ask for the one call it names (`e per alfa?`) that the pack
     /// states: the entry of that call with an aspect of the last answer (see
-    /// [`crate::knowledge::Knowledge::same_aspect`]): the first of them that `decided`
-    /// offers, or else the first, with what `decided` offers under it. `None` without a
+    /// [`crate::knowledge::Knowledge::same_aspect`]), among several those whose entry asks
+    /// with a question word of `question` (the question asked again) first: the first of
+    /// them that `decided` offers, or else the first, with what `decided` offers under it. `None` without a
     /// last answer or such an entry, and when `decided` already answers directly with an
     /// entry about that aspect (the words chose among the calls a name may mean: WECARE's
     /// call on company welfare rather than the strategy).
@@ -179,6 +180,7 @@ impl Engine<'_> {
         &self,
         session: &super::Session,
         named: &[CallId],
+        question: &str,
         decided: &Decision,
     ) -> Option<Decision> {
         let [call] = named else {
@@ -192,11 +194,27 @@ impl Engine<'_> {
             .into_iter()
             .filter_map(|(a, f)| Some((a, self.index.find(&format!("faq:{}", f.id))?)))
             .collect();
-        let (aspect, entry) = found
-            .iter()
-            .copied()
-            .find(|(_, e)| offered.contains(e))
-            .or_else(|| found.first().copied())?;
+        // An overview answered last holds several aspects: the one the question asked
+        // again asks with (`chi poteva partecipare?`: who) is the one asked of the call.
+        let asked: Vec<String> = self.index.with_analysis(question, |a| {
+            a.asks_with().into_iter().map(String::from).collect()
+        });
+        let asks_so = |e: usize| {
+            self.index
+                .asks_with(e)
+                .iter()
+                .any(|w| asked.iter().any(|a| a == w))
+        };
+        let by_words: Vec<(&str, usize)> = match found.len() {
+            0 | 1 => Vec::new(),
+            _ => found.iter().copied().filter(|&(_, e)| asks_so(e)).collect(),
+        };
+        let (aspect, entry) = [&by_words, &found].into_iter().find_map(|f| {
+            f.iter()
+                .copied()
+                .find(|(_, e)| offered.contains(e))
+                .or_else(|| f.first().copied())
+        })?;
         if let Decision::Direct { entry: given, .. } = decided {
             let id = &self.index.entry(*given).doc.id;
             let about = id.strip_prefix("faq:").and_then(|id| k.faq(id));
