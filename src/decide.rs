@@ -461,9 +461,12 @@ fn decide_inner(
         probability,
     };
     // A question with words around it (`va bene… o è troppo poco`) that the learned
-    // decision is all but certain of, plain BM25 agreeing, needs less of it covered.
+    // decision is all but certain of, plain BM25 agreeing, needs less of it covered; so
+    // does one naming its call that the learned decision is sure of (the entries compete
+    // within that call: words around the point are not another point). Dev sets +8 right,
+    // no more wrong; the same for a call only in focus added a wrong one.
     let certain = agreed && probability.is_some_and(|p| p >= CERTAIN);
-    let direct_coverage = if ctx.described || certain {
+    let direct_coverage = if ctx.described || certain || (!ctx.named.is_empty() && sure) {
         DIRECT_COVERAGE_DESCRIBED
     } else {
         DIRECT_COVERAGE

@@ -1953,3 +1953,16 @@ fn everyday_words_around_a_plain_question_do_not_hide_it() {
         assert_answers(&b, q, entry);
     }
 }
+
+#[test]
+fn a_named_call_the_learned_decision_is_sure_of_needs_less_of_the_question_covered() {
+    let b = brain();
+    // Words around the point (`scusate una curiosità`, `esattamente`) leave the call's own
+    // entry less than the usual share of the question covered; the call is named and the
+    // learned decision is sure of its entry: it is the answer, not a menu.
+    assert_answers(
+        &b,
+        "scusate una curiosità, il bando welfare uscito a novembre 2023 i soldi da dove arrivavano esattamente?",
+        "faq:wa-2023",
+    );
+}
