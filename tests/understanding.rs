@@ -529,6 +529,15 @@ fn everyday_italian() {
     let mut u = User::new(&b);
     u.say("ke bandi ci sono x le pmi");
     assert!(!matches!(u.answer(), Answered::Nothing), "{:?}", u.answer());
+    // `qlc` after «c'è» is «qualcosa»: the service asked about finds its entry first.
+    let mut u = User::new(&b);
+    u.say("c e qlc x sostenere i lavoratori ke assistono un familiare malato?");
+    assert_eq!(
+        direct(&u.answer()).map(|d| d.0),
+        Some("faq:alfa-salute-mobilita"),
+        "{:?}",
+        u.answer()
+    );
     // A k for the hard c (`kiama` is `chiama`), in a word the pack does not know as such.
     let mut u = User::new(&b);
     u.say("xke si kiama wecare ke vuol dire");
