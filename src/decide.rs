@@ -258,6 +258,27 @@ fn decide_inner(
             weighed = free;
         }
     }
+    // A name shared across a family (`bando wecare`) with the subject of another of its
+    // calls spelt out (`…per i progetti di innovazione sociale del terzo settore`): when
+    // the named call has nothing close and that call's entry answers almost word for
+    // word, the subject says which call is meant (a call above or inside the named one
+    // is not another call: its entries already compete).
+    if let [named] = ctx.named {
+        let weak_here = weighed.first().is_none_or(|w| w.coverage < ESCAPE_WEAK);
+        if weak_here {
+            let free = weigh_all(&[]);
+            if let Some(best) = free.first()
+                && best.coverage >= ESCAPE_STRONG
+                && best.similarity >= ESCAPE_SIMILAR
+                && let Some(call) = ix.entry(best.entry).doc.call.as_ref()
+                && crate::understand::calls::relation(k, named, call) == Relation::Other
+                && crate::understand::calls::same_family(k, named, call)
+            {
+                targets = vec![call];
+                weighed = weigh_all(&targets);
+            }
+        }
+    }
     let suggestions = |w: &[Weighed]| w.iter().take(3).map(|w| w.entry).collect::<Vec<_>>();
     // «Non ho trovato» is never bare when entries do match: when the call in focus has
     // nothing for a follow-up, what other calls answer squarely is offered (never for a

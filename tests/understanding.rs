@@ -1975,3 +1975,18 @@ fn a_named_call_the_learned_decision_is_sure_of_needs_less_of_the_question_cover
         "faq:wa-2023",
     );
 }
+
+#[test]
+fn a_name_shared_across_a_family_yields_to_the_subject_spelt_out() {
+    let b = brain();
+    // `bando wecare` names the 2019 call on company welfare; the subject spelt out is
+    // WECARE's measure for the third sector, whose entry answers almost word for word.
+    let mut u = User::new(&b);
+    u.say("col bando wecare per i progetti di innovazione sociale del terzo settore quanti soldi c'erano?");
+    assert_direct(&u, "faq:wecare-misura-2", "wecare-misura-2");
+    // The call above the named one is no other call: a question on the 2019 call's
+    // project size stays with that call.
+    let mut u = User::new(&b);
+    u.say("col bando wecare per il welfare aziendale un progetto da 250.000 euro si poteva fare?");
+    assert_direct(&u, "faq:wa-importo-progetto", "wecare-welfare-aziendale");
+}
