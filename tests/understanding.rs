@@ -538,6 +538,12 @@ fn everyday_italian() {
         "{:?}",
         u.answer()
     );
+    // «Quanto metteva» the funder is its money, not the applicant's share.
+    assert_answers(
+        &b,
+        "quanto metteva la regione sul bando wecare del 2019?",
+        "faq:wa-dotazione",
+    );
     // A k for the hard c (`kiama` is `chiama`), in a word the pack does not know as such.
     let mut u = User::new(&b);
     u.say("xke si kiama wecare ke vuol dire");
@@ -1966,14 +1972,21 @@ fn everyday_words_around_a_plain_question_do_not_hide_it() {
 #[test]
 fn a_named_call_the_learned_decision_is_sure_of_needs_less_of_the_question_covered() {
     let b = brain();
-    // Words around the point (`scusate una curiosità`, `esattamente`) leave the call's own
-    // entry less than the usual share of the question covered; the call is named and the
-    // learned decision is sure of its entry: it is the answer, not a menu.
-    assert_answers(
-        &b,
-        "scusate una curiosità, il bando welfare uscito a novembre 2023 i soldi da dove arrivavano esattamente?",
-        "faq:wa-2023",
-    );
+    // Words around the point (`regione piemonte`, `quello… sul welfare aziendale`) leave
+    // the call's own entry less than the usual share of the question covered; the call is
+    // named and the learned decision is sure of its entry: it is the answer, not a menu.
+    for (q, entry) in [
+        (
+            "quello del 2022 sul welfare aziendale, a quanto ammontava?",
+            "faq:wa-2022",
+        ),
+        (
+            "welfare aziendale regione piemonte dic 2022 scadenza?",
+            "faq:wa-2022-scadenza",
+        ),
+    ] {
+        assert_answers(&b, q, entry);
+    }
 }
 
 #[test]
