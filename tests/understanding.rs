@@ -538,6 +538,10 @@ fn everyday_italian() {
         "{:?}",
         u.answer()
     );
+    // Bodies that «mettono insieme le imprese» are the aggregating bodies.
+    let mut u = User::new(&b);
+    u.say("negli anni di wecare la regione finanziava le associazioni che mettono insieme le imprese sul welfare?");
+    assert_direct(&u, "faq:wecare-enti-aggregatori", "wecare-misura-3");
     // «Quanto metteva» the funder is its money, not the applicant's share.
     assert_answers(
         &b,
