@@ -2007,3 +2007,18 @@ fn a_name_shared_across_a_family_yields_to_the_subject_spelt_out() {
     u.say("col bando wecare per il welfare aziendale un progetto da 250.000 euro si poteva fare?");
     assert_direct(&u, "faq:wa-importo-progetto", "wecare-welfare-aziendale");
 }
+
+#[test]
+fn a_question_part_that_finds_nothing_is_read_with_the_description_around_it() {
+    let b = brain();
+    // «Cosa gli dico, c'è qualcosa?» says nothing of what is asked: the babysitter the
+    // description speaks of is, and its entries are offered instead of «non ho trovato».
+    let mut u = User::new(&b);
+    u.say("Lavoro in un CAF di Asti e molte lavoratrici ci chiedono se ci sono aiuti regionali per pagare la babysitter. Cosa gli dico, c'è qualcosa?");
+    assert_eq!(
+        u.answer().ranked().first(),
+        Some(&"faq:alfa-figli"),
+        "{:?}",
+        u.answer()
+    );
+}
