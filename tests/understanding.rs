@@ -2022,3 +2022,22 @@ fn a_question_part_that_finds_nothing_is_read_with_the_description_around_it() {
         u.answer()
     );
 }
+
+#[test]
+fn a_described_question_the_learned_decision_is_fairly_sure_of_is_answered() {
+    let b = brain();
+    // The description dilutes the match: the learned decision is less sure than for the
+    // bare question, and a fairly sure best entry is the answer, the others under it.
+    for (q, entry) in [
+        (
+            "Sono titolare di una piccola ditta di impianti a Biella con 15 dipendenti e vorrei offrire il nido ai figli dei dipendenti, c'è un bando?",
+            "faq:alfa-servizi",
+        ),
+        (
+            "Abbiamo una pasticceria a Bra con 8 dipendenti e insieme al forno accanto vorremmo aiutare chi ha i genitori anziani non autosufficienti. Ci sta in alfa?",
+            "faq:alfa-salute-mobilita",
+        ),
+    ] {
+        assert_answers(&b, q, entry);
+    }
+}
