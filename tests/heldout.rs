@@ -27,8 +27,8 @@ use sportello::dialogue::{Session, Settings};
 use sportello::text::Lang;
 
 /// CI's guard while issue 10's aims are not met: the held-out figures may not fall below
-/// what the bot reached at the end of the last round measured (right direct 0.791, wrong
-/// direct 0.058, hit@3 0.97, conversation turns 0.973 on 2026-12-04, twenty-first round),
+/// what the bot reached at the end of the last round measured (right direct 0.797, wrong
+/// direct 0.053, hit@3 0.97, conversation turns 0.973 on 2026-12-04, twenty-second round),
 /// with a margin of about two questions.
 #[test]
 fn heldout_set_does_not_regress() {
@@ -48,8 +48,8 @@ fn heldout_set_does_not_regress() {
         "the held-out set has at least 100 questions"
     );
     assert!(
-        bot.right_direct() >= 0.78,
-        "right direct {:.3} < 0.78",
+        bot.right_direct() >= 0.785,
+        "right direct {:.3} < 0.785",
         bot.right_direct()
     );
     assert!(
