@@ -542,6 +542,15 @@ fn everyday_italian() {
     let mut u = User::new(&b);
     u.say("negli anni di wecare la regione finanziava le associazioni che mettono insieme le imprese sul welfare?");
     assert_direct(&u, "faq:wecare-enti-aggregatori", "wecare-misura-3");
+    // A measure named with its number in words is that measure.
+    let u = talk(
+        &b,
+        &[
+            "Che dotazione aveva la misura 2 di WECARE?",
+            "e la misura quattro?",
+        ],
+    );
+    assert_direct(&u, "faq:wecare-misura-4", "wecare-misura-4");
     // «Quanto metteva» the funder is its money, not the applicant's share.
     assert_answers(
         &b,
@@ -1164,16 +1173,10 @@ fn not_found_offers_what_matches() {
             })
             .collect()
     };
-    for [first, then] in [
-        [
-            "Che dotazione aveva la misura 2 di WECARE?",
-            "e la misura quattro?",
-        ],
-        [
-            "Parlami del bando welfare aziendale del 2022",
-            "valeva per qualunque impresa?",
-        ],
-    ] {
+    for [first, then] in [[
+        "Parlami del bando welfare aziendale del 2022",
+        "valeva per qualunque impresa?",
+    ]] {
         let mut u = User::new(&b);
         u.say(first);
         u.say(then);
