@@ -551,6 +551,11 @@ fn everyday_italian() {
         ],
     );
     assert_direct(&u, "faq:wecare-misura-4", "wecare-misura-4");
+    let u = talk(
+        &b,
+        &["quanti soldi aveva la misura 1 di wecare?", "e la quattro?"],
+    );
+    assert_direct(&u, "faq:wecare-misura-4", "wecare-misura-4");
     // «Quanto metteva» the funder is its money, not the applicant's share.
     assert_answers(
         &b,
