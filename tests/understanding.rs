@@ -1178,10 +1178,16 @@ fn not_found_offers_what_matches() {
             })
             .collect()
     };
-    for [first, then] in [[
-        "Parlami del bando welfare aziendale del 2022",
-        "valeva per qualunque impresa?",
-    ]] {
+    for [first, then] in [
+        [
+            "Che dotazione aveva la misura 2 di WECARE?",
+            "e quando pagavano il contributo?",
+        ],
+        [
+            "Parlami del bando welfare aziendale del 2022",
+            "valeva per qualunque impresa?",
+        ],
+    ] {
         let mut u = User::new(&b);
         u.say(first);
         u.say(then);
