@@ -28,6 +28,7 @@ use crate::understand::calls::{Relation, best_relation};
 
 mod asker;
 mod entries;
+mod escape;
 mod features;
 mod honest;
 mod per_call;
@@ -138,12 +139,6 @@ const SURE_AGREED: f32 = 0.52;
 const SIMILARITY_WEIGHT: f32 = 0.25;
 const COVERAGE_WEIGHT: f32 = 0.5;
 const UNKNOWN_WEIGHT: f32 = 0.3;
-/// A follow-up leaves the call in focus when no entry of it covers this much of the
-/// question, and an entry of another call covers at least `ESCAPE_STRONG` of it, close to
-/// one of its phrasings.
-const ESCAPE_WEAK: f32 = 0.5;
-const ESCAPE_STRONG: f32 = 0.85;
-const ESCAPE_SIMILAR: f32 = 0.6;
 /// How much weaker a FAQ may be than the call text of the same call and still be shown
 /// instead of it.
 const FAQ_FIRST: f32 = 0.1;
@@ -255,42 +250,9 @@ fn decide_inner(
         w
     };
     let mut weighed = weigh_all(&targets);
-    // The focus is a context, not a cage: a follow-up that points elsewhere (`e quello
-    // per gli animali?`), that the call in focus does not answer, and that one entry of
-    // another call answers almost word for word, moves to that call.
-    if ctx.named.is_empty() && ctx.focus.is_some() && ctx.switching {
-        let free = weigh_all(&[]);
-        let weak_here = weighed.first().is_none_or(|w| w.coverage < ESCAPE_WEAK);
-        if weak_here
-            && let Some(best) = free.first()
-            && best.coverage >= ESCAPE_STRONG
-            && best.similarity >= ESCAPE_SIMILAR
-            && !weighed.iter().any(|w| w.entry == best.entry)
-        {
-            targets.clear();
-            weighed = free;
-        }
-    }
-    // A name shared across a family (`bando wecare`) with the subject of another of its
-    // calls spelt out (`…per i progetti di innovazione sociale del terzo settore`): when
-    // the named call has nothing close and that call's entry answers almost word for
-    // word, the subject says which call is meant (a call above or inside the named one
-    // is not another call: its entries already compete).
-    if let [named] = ctx.named {
-        let weak_here = weighed.first().is_none_or(|w| w.coverage < ESCAPE_WEAK);
-        if weak_here {
-            let free = weigh_all(&[]);
-            if let Some(best) = free.first()
-                && best.coverage >= ESCAPE_STRONG
-                && best.similarity >= ESCAPE_SIMILAR
-                && let Some(call) = ix.entry(best.entry).doc.call.as_ref()
-                && crate::understand::calls::relation(k, named, call) == Relation::Other
-                && crate::understand::calls::same_family(k, named, call)
-            {
-                targets = vec![call];
-                weighed = weigh_all(&targets);
-            }
-        }
+    if let Some((to, w)) = escape::elsewhere(k, ix, ctx, &weighed, &weigh_all) {
+        targets = to.into_iter().collect();
+        weighed = w;
     }
     let suggestions = |w: &[Weighed]| w.iter().take(3).map(|w| w.entry).collect::<Vec<_>>();
     // «Non ho trovato» is never bare when entries do match: when the call in focus has

@@ -43,7 +43,9 @@
 //!   `decide::features`), else hand-set margins; `decide::honest` then turns an answer
 //!   about a subject or a kind of fact the pack does not state (or whether a firm from
 //!   outside the calls' territory may take part, where no entry says it) into «non lo so»;
-//!   `decide::asker` weighs who an entry is for against who is asking.
+//!   `decide::asker` weighs who an entry is for against who is asking; `decide::escape`
+//!   moves a question off the call in focus or the named one when the words point at
+//!   another call's entry almost word for word.
 //! - [`eligibility`] evaluates questionnaires (next question, verdict with reasons,
 //!   profile matching, test cases) and reads typed answers (pure); the questionnaires are
 //!   data of [`knowledge`] (re-exported here), asked by [`dialogue`].

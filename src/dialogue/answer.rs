@@ -377,26 +377,13 @@ impl Engine<'_> {
             .measure_asked(tx, reading, &decision)
             .or_else(|| self.measure_named(&named, &decision))
             .unwrap_or(decision);
-        // The question part finds nothing (`cosa posso rispondere, esiste qualcosa?`): what
-        // is asked about is in the description around it, read as the question.
+        // The question part finds nothing: what is asked about may be in the description.
         if matches!(decision, Decision::Nothing { .. })
-            && reading.described
             && !elliptic
             && call.is_none()
-            && !reading.context.is_empty()
-            && reading.context != reading.query
+            && let Some(again) = self.described_as_question(tx, reading, session, now)
         {
-            let whole = Reading {
-                query: reading.context.clone(),
-                query_whole: reading.context.clone(),
-                context: String::new(),
-                alone: None,
-                ..reading.clone()
-            };
-            let again = self.consider(tx, &whole, session, call, now);
-            if !matches!(again.decision, Decision::Nothing { .. }) {
-                return again;
-            }
+            return again;
         }
         Considered {
             named,

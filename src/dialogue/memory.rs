@@ -2,7 +2,8 @@
 //! focus and the facts they gave about themselves. Shown by `/privacy`; `/cancellami`
 //! erases it with the rest of the session. Also where the focus moves after an answer,
 //! which messages only say who the asker is (noted, not searched), and how a message
-//! reads without what the asker said of themselves (its question part alone).
+//! reads without what the asker said of themselves (its question part alone) and with it
+//! (the description as the question, when the question part finds nothing).
 
 use jiff::Timestamp;
 
@@ -118,6 +119,31 @@ impl Engine<'_> {
     pub(super) fn leads_to(&self, entry: usize) -> Option<CallId> {
         let id = self.index.entry(entry).doc.id.strip_prefix("faq:")?;
         self.knowledge.faq(id)?.leads_to.clone()
+    }
+
+    /// A described message whose question part finds nothing (`cosa posso rispondere,
+    /// esiste qualcosa?`) read once more with the description around it as the question:
+    /// what that finds, unless it finds nothing either (`None` then, and for a message
+    /// with no description cut out of it).
+    pub(super) fn described_as_question(
+        &self,
+        tx: &Texts,
+        reading: &Reading,
+        session: &Session,
+        now: Timestamp,
+    ) -> Option<super::Considered> {
+        if !reading.described || reading.context.is_empty() || reading.context == reading.query {
+            return None;
+        }
+        let whole = Reading {
+            query: reading.context.clone(),
+            query_whole: reading.context.clone(),
+            context: String::new(),
+            alone: None,
+            ..reading.clone()
+        };
+        let again = self.consider(tx, &whole, session, None, now);
+        (!matches!(again.decision, Decision::Nothing { .. })).then_some(again)
     }
 
     /// The decision for the sentences of a longer message that ask, read alone (see
