@@ -556,6 +556,12 @@ fn everyday_italian() {
         &["quanti soldi aveva la misura 1 di wecare?", "e la quattro?"],
     );
     assert_direct(&u, "faq:wecare-misura-4", "wecare-misura-4");
+    // «min quanto» asks an amount (the project's minimum), not how many firms at least.
+    let u = talk(
+        &b,
+        &["alfa: ci sono dei limiti sul progetto?", "min quanto"],
+    );
+    assert_direct(&u, "faq:alfa-importo", "alfa-2026");
     // «Quanto metteva» the funder is its money, not the applicant's share.
     assert_answers(
         &b,
