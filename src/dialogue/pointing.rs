@@ -172,9 +172,9 @@ impl Engine<'_> {
     /// states: the entry of that call with an aspect of the last answer (see
     /// [`crate::knowledge::Knowledge::same_aspect`]), among several those whose entry asks
     /// with a question word of `question` (the question asked again) first: the first of
-    /// them that `decided` offers, or else the first, with what `decided` offers under it. `None` without a
-    /// last answer or such an entry, and when `decided` already answers directly with an
-    /// entry about that aspect (the words chose among the calls a name may mean: WECARE's
+    /// them that `decided` offers, or else the first, with what `decided` offers under
+    /// it. `None` without a last answer or such an entry, and when `decided` already
+    /// answers directly with an entry about that aspect (the words chose among the calls a name may mean: WECARE's
     /// call on company welfare rather than the strategy).
     pub(super) fn same_aspect(
         &self,
