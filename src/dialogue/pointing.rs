@@ -174,8 +174,8 @@ impl Engine<'_> {
     /// with a question word of `question` (the question asked again) first: the first of
     /// them that `decided` offers, or else the first, with what `decided` offers under
     /// it. `None` without a last answer or such an entry, and when `decided` already
-    /// answers directly with an entry about that aspect (the words chose among the calls a name may mean: WECARE's
-    /// call on company welfare rather than the strategy).
+    /// answers directly with an entry about that aspect (the words chose among the calls
+    /// a name may mean: WECARE's call on company welfare rather than the strategy).
     pub(super) fn same_aspect(
         &self,
         session: &super::Session,
@@ -196,18 +196,21 @@ impl Engine<'_> {
             .collect();
         // An overview answered last holds several aspects: the one the question asked
         // again asks with (`chi poteva partecipare?`: who) is the one asked of the call.
-        let asked: Vec<String> = self.index.with_analysis(question, |a| {
-            a.asks_with().into_iter().map(String::from).collect()
-        });
-        let asks_so = |e: usize| {
-            self.index
-                .asks_with(e)
-                .iter()
-                .any(|w| asked.iter().any(|a| a == w))
-        };
+        // (The question is read for its question words only when aspects compete.)
         let by_words: Vec<(&str, usize)> = match found.len() {
             0 | 1 => Vec::new(),
-            _ => found.iter().copied().filter(|&(_, e)| asks_so(e)).collect(),
+            _ => {
+                let asked: Vec<String> = self.index.with_analysis(question, |a| {
+                    a.asks_with().into_iter().map(String::from).collect()
+                });
+                let asks_so = |e: usize| {
+                    self.index
+                        .asks_with(e)
+                        .iter()
+                        .any(|w| asked.iter().any(|a| a == w))
+                };
+                found.iter().copied().filter(|&(_, e)| asks_so(e)).collect()
+            }
         };
         let (aspect, entry) = [&by_words, &found].into_iter().find_map(|f| {
             f.iter()
