@@ -402,24 +402,23 @@ impl Engine<'_> {
                 return Some(cmd);
             }
         }
-        let filler = |w: &String| {
-            tx.phrases("words.filler")
-                .iter()
-                .any(|f| f.len() == 1 && f[0] == *w)
-        };
-        let core: Vec<&String> = words.iter().filter(|w| !filler(w)).collect();
+        // The filler words looked up once, not once per word.
+        let fillers = tx.phrases("words.filler");
+        let kept = |w: &&String| !fillers.iter().any(|f| f.len() == 1 && f[0] == **w);
+        let core: Vec<&String> = words.iter().filter(kept).collect();
+        if core.is_empty() {
+            return None;
+        }
         for (cmd, key) in [
             (Command::Calls, "request.bandi"),
             (Command::Deadlines, "request.scadenze"),
         ] {
-            // A phrase shorter than the message's words cannot be all of them.
-            let whole = tx.phrases(key).iter().any(|p| {
-                if p.len() < core.len() {
-                    return false;
-                }
-                let p: Vec<&String> = p.iter().filter(|w| !filler(w)).collect();
-                !p.is_empty() && p == core
-            });
+            // A phrase shorter than the message's words cannot be all of them; a phrase's
+            // words compared with the message's as they come, without a copy.
+            let whole = tx
+                .phrases(key)
+                .iter()
+                .any(|p| p.len() >= core.len() && p.iter().filter(kept).eq(core.iter().copied()));
             if whole {
                 return Some(cmd);
             }

@@ -148,9 +148,43 @@ pub struct Amount {
     pub start: usize,
 }
 
+/// How many short texts' words a thread keeps for [`words_of`]: one message has its
+/// words read several times (is it a request? its reading, its search's query, the home
+/// region's name).
+const WORDS_KEPT: usize = 4;
+
+/// Texts longer than this (in bytes) are read afresh, not kept.
+const WORDS_KEPT_LEN: usize = 512;
+
+thread_local! {
+    /// The last short texts read by [`words_of`] on this thread with their words, newest
+    /// last.
+    static RECENT_WORDS: std::cell::RefCell<Vec<(String, Vec<String>)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// Lower-case words of a text, accents folded, dotted acronyms joined (`A.L.Fa.` →
-/// `alfa`), numbers kept whole (`50.000`) and `%`, `€` as words.
+/// `alfa`), numbers kept whole (`50.000`) and `%`, `€` as words. A short text read
+/// lately on this thread is not read again: its words are copied.
 pub fn words_of(text: &str) -> Vec<String> {
+    if text.len() > WORDS_KEPT_LEN {
+        return words_of_afresh(text);
+    }
+    RECENT_WORDS.with(|r| {
+        if let Some((_, w)) = r.borrow().iter().rev().find(|(t, _)| t == text) {
+            return w.clone();
+        }
+        let w = words_of_afresh(text);
+        let mut r = r.borrow_mut();
+        if r.len() == WORDS_KEPT {
+            r.remove(0);
+        }
+        r.push((text.to_string(), w.clone()));
+        w
+    })
+}
+
+fn words_of_afresh(text: &str) -> Vec<String> {
     let words = words(&crate::fold::join_acronyms(text));
     let mut out = Vec::with_capacity(words.len());
     for mut w in words {
@@ -185,11 +219,11 @@ pub fn words(text: &str) -> Vec<String> {
         }
         cur.clear();
     };
-    let chars: Vec<char> = text.chars().collect();
-    for (i, &c) in chars.iter().enumerate() {
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
         let digit_sep = (c == '.' || c == ',')
             && cur.chars().last().is_some_and(|p| p.is_ascii_digit())
-            && chars.get(i + 1).is_some_and(|n| n.is_ascii_digit());
+            && chars.peek().is_some_and(|n| n.is_ascii_digit());
         if c.is_alphanumeric() || digit_sep {
             // A number glued to letters (`50k`, `50mila`) becomes two words.
             if let Some(p) = cur.chars().last()
@@ -198,7 +232,11 @@ pub fn words(text: &str) -> Vec<String> {
             {
                 flush(&mut cur, &mut out);
             }
-            cur.extend(c.to_lowercase());
+            if c.is_ascii() {
+                cur.push(c.to_ascii_lowercase());
+            } else {
+                cur.extend(c.to_lowercase());
+            }
         } else {
             flush(&mut cur, &mut out);
             if c == '%' || c == '€' {

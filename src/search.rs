@@ -23,6 +23,7 @@ mod bm25;
 mod build;
 mod english;
 mod excerpt;
+mod folded;
 mod found;
 mod ids;
 mod italian;
@@ -229,6 +230,10 @@ pub struct SearchIndex {
     in_fields: HashMap<String, u8>,
     /// Synonym groups as folded token sequences: group -> terms -> tokens.
     synonyms: Vec<Vec<Vec<String>>>,
+    /// Per synonym group, the distinct stem sequences of its terms, sorted; per group and
+    /// term, the position of the term's own (see `SearchIndex::stems_of_synonyms`).
+    synonym_stems: Vec<Vec<Vec<String>>>,
+    synonym_own: Vec<Vec<Option<usize>>>,
     /// Every (group, term) of `synonyms`, longest term first.
     synonym_order: Vec<(usize, usize)>,
     /// The positions in `synonym_order` of the terms opening with each word: a question

@@ -169,6 +169,7 @@ impl Texts {
 }
 
 /// Renders a template: `*...*` toggles bold, `{name}` inserts an argument as a span.
+/// The text between marks is copied a run at a time, not a character at a time.
 pub fn render(template: &str, args: &[(&str, &str)]) -> Rich {
     let mut out = Rich::new();
     let mut bold = false;
@@ -179,41 +180,41 @@ pub fn render(template: &str, args: &[(&str, &str)]) -> Rich {
             out.push(if bold { Span::Bold(s) } else { Span::Plain(s) });
         }
     };
-    let mut chars = template.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '*' => {
+    let mut rest = template;
+    while let Some(at) = rest.find(['*', '{']) {
+        buf.push_str(&rest[..at]);
+        let mark = rest.as_bytes()[at];
+        rest = &rest[at + 1..];
+        if mark == b'*' {
+            flush(&mut out, &mut buf, bold);
+            bold = !bold;
+            continue;
+        }
+        // A placeholder's name runs to the next `}` (or to the end, unclosed).
+        let (name, closed) = match rest.find('}') {
+            Some(end) => {
+                let name = &rest[..end];
+                rest = &rest[end + 1..];
+                (name, true)
+            }
+            None => (std::mem::take(&mut rest), false),
+        };
+        match args.iter().find(|(k, _)| *k == name) {
+            Some((_, v)) if closed => {
                 flush(&mut out, &mut buf, bold);
-                bold = !bold;
+                let v = v.to_string();
+                out.push(if bold { Span::Bold(v) } else { Span::Plain(v) });
             }
-            '{' => {
-                let mut name = String::new();
-                let mut closed = false;
-                for n in chars.by_ref() {
-                    if n == '}' {
-                        closed = true;
-                        break;
-                    }
-                    name.push(n);
-                }
-                match args.iter().find(|(k, _)| *k == name) {
-                    Some((_, v)) if closed => {
-                        flush(&mut out, &mut buf, bold);
-                        let v = v.to_string();
-                        out.push(if bold { Span::Bold(v) } else { Span::Plain(v) });
-                    }
-                    _ => {
-                        buf.push('{');
-                        buf.push_str(&name);
-                        if closed {
-                            buf.push('}');
-                        }
-                    }
+            _ => {
+                buf.push('{');
+                buf.push_str(name);
+                if closed {
+                    buf.push('}');
                 }
             }
-            c => buf.push(c),
         }
     }
+    buf.push_str(rest);
     flush(&mut out, &mut buf, bold);
     out
 }
@@ -233,6 +234,70 @@ mod tests {
                 Span::Plain(", benvenuto".into()),
             ]
         );
+    }
+
+    /// Marks, placeholders known and unknown, closed and not: the spans are those of a
+    /// reading a character at a time (the former `render`).
+    #[test]
+    fn templates_render_as_read_a_character_at_a_time() {
+        fn by_chars(template: &str, args: &[(&str, &str)]) -> Rich {
+            let (mut out, mut bold, mut buf) = (Rich::new(), false, String::new());
+            let flush = |out: &mut Rich, buf: &mut String, bold: bool| {
+                if !buf.is_empty() {
+                    let s = std::mem::take(buf);
+                    out.push(if bold { Span::Bold(s) } else { Span::Plain(s) });
+                }
+            };
+            let mut chars = template.chars();
+            while let Some(c) = chars.next() {
+                match c {
+                    '*' => {
+                        flush(&mut out, &mut buf, bold);
+                        bold = !bold;
+                    }
+                    '{' => {
+                        let (mut name, mut closed) = (String::new(), false);
+                        for n in chars.by_ref() {
+                            if n == '}' {
+                                closed = true;
+                                break;
+                            }
+                            name.push(n);
+                        }
+                        match args.iter().find(|(k, _)| *k == name) {
+                            Some((_, v)) if closed => {
+                                flush(&mut out, &mut buf, bold);
+                                let v = v.to_string();
+                                out.push(if bold { Span::Bold(v) } else { Span::Plain(v) });
+                            }
+                            _ => {
+                                buf.push('{');
+                                buf.push_str(&name);
+                                if closed {
+                                    buf.push('}');
+                                }
+                            }
+                        }
+                    }
+                    c => buf.push(c),
+                }
+            }
+            flush(&mut out, &mut buf, bold);
+            out
+        }
+        let args = [("a", "uno *x*"), ("b", ""), ("città", "Torino")];
+        for t in [
+            "",
+            "plain",
+            "**",
+            "*bold* and *{a}* then {b}{a}",
+            "{a",
+            "x {unknown} y {a*b} {a{b} } {} {città}è",
+            "*open {a} never closed",
+            "àè*ì{a}ò*ù{",
+        ] {
+            assert_eq!(render(t, &args).0, by_chars(t, &args).0, "{t}");
+        }
     }
 
     /// Every key used in the source (calls of `t`, `s`, `raw` and `list` with a literal key)

@@ -6,7 +6,9 @@
 use super::HashSet;
 
 use super::analysis::{Known, fuzzy_distance, letters, levenshtein_within, tokens};
+use super::folded::each_folded;
 use super::{MAX_CONCEPTS, MAX_QUERY_CHARS, SearchIndex};
+use crate::fold::join_acronyms;
 
 /// A question analysed into concepts (a word, or a synonym group found in the question).
 #[derive(Debug, Clone, Default)]
@@ -145,6 +147,33 @@ impl SearchIndex {
         tokens(&mut a, w).into_iter().next()
     }
 
+    /// The stems of each synonym group's terms, as [`Self::analyse_afresh`] compares
+    /// them: per group, the distinct non-empty stem sequences of its terms, sorted; per
+    /// term, the position of its own among them (`None` when it has no stem).
+    pub(super) fn stems_of_synonyms(&self) -> SynonymStems {
+        let mut stems = Vec::with_capacity(self.synonyms.len());
+        let mut own = Vec::with_capacity(self.synonyms.len());
+        for group in &self.synonyms {
+            let of_term: Vec<Vec<String>> = group
+                .iter()
+                .map(|t| t.iter().filter_map(|w| self.stem_word(w)).collect())
+                .collect();
+            let mut distinct: Vec<Vec<String>> =
+                of_term.iter().filter(|t| !t.is_empty()).cloned().collect();
+            distinct.sort();
+            distinct.dedup();
+            distinct.shrink_to_fit();
+            own.push(
+                of_term
+                    .iter()
+                    .map(|t| distinct.binary_search(t).ok())
+                    .collect(),
+            );
+            stems.push(distinct);
+        }
+        (stems, own)
+    }
+
     /// The word itself when the index knows it; otherwise the closest known word within
     /// the edit distance allowed for its length (ties: the more frequent word).
     pub(super) fn correct(&self, w: String) -> String {
@@ -230,20 +259,26 @@ impl SearchIndex {
 
     fn analyse_afresh(&self, question: &str) -> Analysed {
         let truncated = question.chars().count() > MAX_QUERY_CHARS;
-        let question: String = question.chars().take(MAX_QUERY_CHARS).collect();
-        let mut all = self.all.clone();
+        let question: std::borrow::Cow<str> = if truncated {
+            question
+                .chars()
+                .take(MAX_QUERY_CHARS)
+                .collect::<String>()
+                .into()
+        } else {
+            question.into()
+        };
         // Typos first, so that a misspelt word still takes part in synonym phrases; stop
         // words stay for the phrases and are dropped after.
-        let words: Vec<String> = tokens(&mut all, &question)
-            .into_iter()
-            .map(|w| {
-                if self.stops.contains(&w) {
-                    w
-                } else {
-                    self.correct(w)
-                }
-            })
-            .collect();
+        let mut words: Vec<String> = Vec::new();
+        each_folded(&self.all, &join_acronyms(&question), |w, _, _| {
+            let w = w.to_string();
+            words.push(if self.stops.contains(&w) {
+                w
+            } else {
+                self.correct(w)
+            });
+        });
         let mut covered = vec![false; words.len()];
         let mut concepts: Vec<Concept> = Vec::new();
         // Longest phrases first, across groups: `quanti soldi` (the budget) before `soldi`
@@ -271,19 +306,16 @@ impl SearchIndex {
                 continue;
             };
             covered[start..start + n].iter_mut().for_each(|c| *c = true);
-            let own: Vec<String> = term.iter().filter_map(|w| self.stem_word(w)).collect();
-            let mut alt: Vec<Vec<String>> = group
-                .iter()
-                .filter(|t| *t != term)
-                .map(|t| {
-                    t.iter()
-                        .filter_map(|w| self.stem_word(w))
-                        .collect::<Vec<_>>()
-                })
-                .filter(|t| !t.is_empty() && *t != own)
+            // The stems of the term and of the other phrasings of its group (sorted,
+            // without repeats, empty ones and the term's own), stemmed when the index was
+            // built.
+            let stems = &self.synonym_stems[g];
+            let mine = self.synonym_own[g][t];
+            let own: Vec<String> = mine.map(|i| stems[i].clone()).unwrap_or_default();
+            let alt: Vec<Vec<String>> = (0..stems.len())
+                .filter(|&i| Some(i) != mine)
+                .map(|i| stems[i].clone())
                 .collect();
-            alt.sort();
-            alt.dedup();
             let weight = self.weight_of(self.concept_df(&own, &alt));
             // A phrase whose own stems are all question words (`quanto si può
             // chiedere` is `quant` once stop words go) still asks what its group
@@ -344,6 +376,10 @@ impl SearchIndex {
         }
     }
 }
+
+/// Per synonym group, its terms' distinct stem sequences; per group and term, the
+/// position of the term's own (see [`SearchIndex::stems_of_synonyms`]).
+pub(super) type SynonymStems = (Vec<Vec<Vec<String>>>, Vec<Vec<Option<usize>>>);
 
 /// How many analyses a thread keeps (one message analyses two or three texts).
 const RECENT_KEPT: usize = 4;

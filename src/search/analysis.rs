@@ -40,11 +40,14 @@ pub(super) fn question_words(lang: Lang) -> &'static str {
     }
 }
 
+/// The analyzers drop words of this many bytes or more (as written, before folding).
+pub(super) const LONG: usize = 40;
+
 /// The folding analyzer that keeps stop words: synonym phrases are matched on it, so
 /// that `soldi miei` or `a che ora` are phrases, not the one word left without them.
 pub(super) fn all_words_analyzer() -> TextAnalyzer {
     TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(40))
+        .filter(RemoveLongFilter::limit(LONG))
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
         .build()
@@ -55,7 +58,7 @@ pub(super) fn all_words_analyzer() -> TextAnalyzer {
 pub(super) fn analyzers(lang: Lang) -> (TextAnalyzer, TextAnalyzer) {
     let folded = || {
         TextAnalyzer::builder(SimpleTokenizer::default())
-            .filter(RemoveLongFilter::limit(40))
+            .filter(RemoveLongFilter::limit(LONG))
             .filter(LowerCaser)
             .filter(AsciiFoldingFilter)
             .filter(StopWordFilter::remove(stop_words(lang)))

@@ -191,7 +191,7 @@ impl SearchIndex {
                 synonym_starts.entry(first.clone()).or_default().push(i);
             }
         }
-        Ok(SearchIndex {
+        let mut index = SearchIndex {
             english: None,
             learned: None,
             priors: Vec::new(),
@@ -215,7 +215,11 @@ impl SearchIndex {
             question_stems,
             vocab,
             synonyms,
-        })
+            synonym_stems: Vec::new(),
+            synonym_own: Vec::new(),
+        };
+        (index.synonym_stems, index.synonym_own) = index.stems_of_synonyms();
+        Ok(index)
     }
 }
 

@@ -8,6 +8,7 @@
 use std::borrow::Cow;
 use std::collections::HashSet;
 
+use super::folded::each_folded;
 use super::{Analysed, SearchIndex, tokens_at};
 use crate::reply::{Rich, Span};
 
@@ -96,20 +97,19 @@ impl SearchIndex {
     /// The stems of a text with their byte offsets, as the stemming analyzer gives them:
     /// the text is folded into words, and each word's stem is looked up in the table of
     /// the pack's words (stemming every word of an answer was most of an excerpt's cost).
-    /// Known words' stems are borrowed from that table; the folded words are read from
-    /// the token stream, not copied out of it.
+    /// Known words' stems are borrowed from that table; the folded words are lent by
+    /// [`each_folded`], not copied.
     pub(super) fn stems_at(&self, text: &str) -> Vec<(Cow<'_, str>, usize, usize)> {
-        let mut all = self.all.clone();
         let mut stem = None;
-        let mut out = Vec::new();
-        let mut ts = all.token_stream(text);
-        while let Some(t) = ts.next() {
-            let (w, a, b) = (&t.text, t.offset_from, t.offset_to);
-            if self.stops.contains(w) {
-                continue;
-            }
+        let mut out = Vec::with_capacity(text.len() / 8);
+        each_folded(&self.all, text, |w, a, b| {
             // The analyzers drop tokens over 40 bytes, before folding (see `analysis`).
             let known = (w.len() <= 40).then(|| self.stem_of.get(w)).flatten();
+            // A known word's stem is looked up first: a stop word the table holds (from a
+            // synonym phrase) has none there, as the stemming analyzer drops it.
+            if known.is_none() && self.stops.contains(w) {
+                return;
+            }
             let s = match known {
                 Some(s) => s.as_deref().map(Cow::Borrowed),
                 None => tokens_at(stem.get_or_insert_with(|| self.stem.clone()), &text[a..b])
@@ -120,7 +120,7 @@ impl SearchIndex {
             if let Some(s) = s {
                 out.push((s, a, b));
             }
-        }
+        });
         out
     }
 
