@@ -101,7 +101,7 @@ impl SearchIndex {
     /// [`each_folded`], not copied.
     pub(super) fn stems_at(&self, text: &str) -> Vec<(Cow<'_, str>, usize, usize)> {
         let mut stem = None;
-        let mut out = Vec::with_capacity(text.len() / 8);
+        let mut out = Vec::new();
         each_folded(&self.all, text, |w, a, b| {
             // The analyzers drop tokens over 40 bytes, before folding (see `analysis`).
             let known = (w.len() <= 40).then(|| self.stem_of.get(w)).flatten();
