@@ -34,6 +34,8 @@ struct User<'b> {
     settings: Settings,
     session: Session,
     last: Option<Outcome>,
+    /// The clock the engine is given (`now()` unless a test says otherwise).
+    at: Timestamp,
 }
 
 impl<'b> User<'b> {
@@ -43,6 +45,7 @@ impl<'b> User<'b> {
             settings: Settings::default(),
             session: Session::default(),
             last: None,
+            at: now(),
         }
     }
 
@@ -53,7 +56,7 @@ impl<'b> User<'b> {
             settings: &self.settings,
             readings: None,
         };
-        let out = engine.handle(self.session.clone(), &e, now());
+        let out = engine.handle(self.session.clone(), &e, self.at);
         self.session = out.session.clone();
         self.last = Some(out);
         self.last.as_ref().unwrap()
@@ -2060,4 +2063,67 @@ fn a_described_question_the_learned_decision_is_fairly_sure_of_is_answered() {
     ] {
         assert_answers(&b, q, entry);
     }
+}
+
+#[test]
+fn the_call_of_the_sentence_that_asks_comes_before_one_of_the_description() {
+    let b = brain();
+    // The wish is read with a question that says little by itself, and names the 2022
+    // call; the question names A.L.Fa., which is what is asked about.
+    let r = read(
+        &b,
+        "Nel 2022 avevamo preso il contributo regionale per lo smart working e adesso vorremmo ripartire con un nido insieme a un'altra azienda. Il piano ALFA fa al caso nostro?",
+    );
+    assert_eq!(r.named.first(), Some(&CallId("alfa-2026".into())), "{r:?}");
+}
+
+#[test]
+fn a_weak_name_in_the_question_yields_to_another_family_named_before_it() {
+    let b = brain();
+    // `misura 1` alone names WECARE's first measure; after `piano A.L.Fa.` in the same
+    // message, it is A.L.Fa.'s.
+    let r = read(
+        &b,
+        "Sono una giornalista di Asti e sto scrivendo un articolo sul piano A.L.Fa.: quanto vale la misura 1?",
+    );
+    assert_eq!(r.named, vec![CallId("alfa-2026".into())]);
+    // A call of the same family named in the description does not replace the one asked.
+    let r = read(
+        &b,
+        "Insegno in un istituto tecnico di Alba e preparo una lezione sul welfare territoriale in Piemonte. Quanto valeva in tutto la strategia WECARE?",
+    );
+    assert_eq!(r.named, vec![CallId("wecare".into())]);
+}
+
+#[test]
+fn this_year_and_last_year_are_the_calls_of_those_years_by_the_clock() {
+    let b = brain();
+    let q = "Può fare domanda una grande azienda per il bando sul welfare di quest'anno?";
+    let mut u = User::new(&b);
+    u.say(q);
+    assert_eq!(
+        u.session.topic,
+        Some(CallId("alfa-2026".into())),
+        "{}",
+        u.text()
+    );
+    // At the end of 2023 the same words are about the call of 2023.
+    let mut u = User::new(&b);
+    u.at = "2023-12-01T09:00:00Z".parse().unwrap();
+    u.say(q);
+    assert_eq!(
+        u.session.topic,
+        Some(CallId("welfare-aziendale-2023".into())),
+        "{}",
+        u.text()
+    );
+    let mut u = User::new(&b);
+    u.at = "2024-03-01T09:00:00Z".parse().unwrap();
+    u.say("e il bando dell'anno scorso per chi era?");
+    assert_eq!(
+        u.session.topic,
+        Some(CallId("welfare-aziendale-2023".into())),
+        "{}",
+        u.text()
+    );
 }

@@ -99,7 +99,7 @@ impl Engine<'_> {
         call: Option<&CallId>,
         now: Timestamp,
     ) -> Considered {
-        let pointed = self.pointed(tx, reading, session.topic.as_ref());
+        let pointed = self.pointed(tx, reading, session.topic.as_ref(), now);
         let reading = pointed.as_ref().unwrap_or(reading);
         let mut named = reading.named.clone();
         if let Some(c) = call {

@@ -43,6 +43,7 @@ impl Engine<'_> {
         tx: &Texts,
         reading: &Reading,
         focus: Option<&CallId>,
+        now: Timestamp,
     ) -> Option<Reading> {
         // `e il bando sul welfare aziendale?` with WECARE in focus names its call for
         // firms' welfare (a name that counts only in a conversation about its family).
@@ -73,6 +74,10 @@ impl Engine<'_> {
                     pronouns: tx.list("words.call_pronoun"),
                     newest: tx.phrases("words.call_newest"),
                     oldest: tx.phrases("words.call_oldest"),
+                    this_year: tx.phrases("words.this_year"),
+                    last_year: tx.phrases("words.last_year"),
+                    year: u16::try_from(now.to_zoned(crate::knowledge::deadline::rome()).year())
+                        .ok(),
                 };
                 match understand::pointers::referred(
                     self.knowledge,

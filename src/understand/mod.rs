@@ -144,6 +144,8 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
     };
     let parts = sentences::sentences(text, &ends_at_colon);
     let mut described = false;
+    // The sentences that ask, when the question part also holds others.
+    let mut asking_part = String::new();
     // The sentences that ask say what they ask by themselves (no wish or sentence before
     // them had to be read with them).
     let mut standing = true;
@@ -228,6 +230,7 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
             .collect();
             (!means.is_empty()).then(|| means.join(" "))
         };
+        asking_part = asking.join(" ");
         let about_project = |s: &str| figures(s).is_some();
         let chosen: Vec<&str> = parts
             .iter()
@@ -307,7 +310,27 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
     if described && found.profile.applicant.is_none() && found.profile.size.is_none() {
         found.profile.applicant = found.mentioned;
     }
+    // Of the calls the question part names, those of the sentences that ask come first
+    // («Nel 2019 avevamo fatto un progetto col bando WECARE e vorremmo ripartire. Il
+    // Piano ALFA è quello giusto?» is about A.L.Fa.).
+    // A weak name in the question part that the whole message gives to a call of another
+    // family (`sto studiando il piano A.L.Fa.: quanto vale la misura 1?`) is that call.
     let named = match named_calls(k, &qwords) {
+        in_question
+            if !in_question.is_empty()
+                && !named.is_empty()
+                && in_question
+                    .iter()
+                    .all(|c| named.iter().all(|n| !calls::same_family(k, c, n))) =>
+        {
+            named
+        }
+        in_question if in_question.len() > 1 && !asking_part.is_empty() => {
+            let asked = named_calls(k, &rewrite(lx, words_of(&asking_part)));
+            let (first, rest): (Vec<CallId>, Vec<CallId>) =
+                in_question.into_iter().partition(|c| asked.contains(c));
+            first.into_iter().chain(rest).collect()
+        }
         in_question if !in_question.is_empty() => in_question,
         _ => named,
     };

@@ -129,6 +129,31 @@ fn year(c: &Call) -> Option<u16> {
         .filter(|y| (1990..2200).contains(y))
 }
 
+/// The call of the year a message says by the clock (`quest'anno`, `l'anno scorso`):
+/// the one call named by that year, if there is one.
+fn by_year(k: &Knowledge, words: &[String], p: &Pointers<'_>) -> Option<Referred> {
+    let now = p.year?;
+    for (list, back) in [(p.this_year, 0), (p.last_year, 1)] {
+        let Some(said) = list
+            .iter()
+            .find(|ph| !ph.is_empty() && !occurrences(words, ph).is_empty())
+        else {
+            continue;
+        };
+        let target = now.checked_sub(back)?;
+        let mut of_year = k.calls.iter().filter(|c| year(c) == Some(target));
+        let (Some(c), None) = (of_year.next(), of_year.next()) else {
+            return None;
+        };
+        return Some(Referred {
+            call: c.id.clone(),
+            said: said.clone(),
+            name: c.aliases.first()?.clone(),
+        });
+    }
+    None
+}
+
 /// Which way a follow-up points from the call in focus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Step {
@@ -192,6 +217,11 @@ pub struct Pointers<'a> {
     /// `quello nuovo`, `quello vecchio`: the latest and the earliest call by year.
     pub newest: &'a [crate::fold::Phrase],
     pub oldest: &'a [crate::fold::Phrase],
+    /// `quest'anno`, `l'anno scorso`: the call of the current year or of the one before,
+    /// by the clock (`year`, Europe/Rome), not the latest call.
+    pub this_year: &'a [crate::fold::Phrase],
+    pub last_year: &'a [crate::fold::Phrase],
+    pub year: Option<u16>,
 }
 
 /// A call a message points at without naming it, and the words that point.
@@ -249,6 +279,9 @@ pub fn referred(
         if let Some(found) = by_pronoun(k, words, focus, p.pronouns) {
             return Some(found);
         }
+    }
+    if let Some(found) = by_year(k, words, &p) {
+        return Some(found);
     }
     for (list, step) in [
         (p.next, Step::Next),
@@ -367,6 +400,9 @@ mod tests {
             pronouns: &[],
             newest: &[],
             oldest: &[],
+            this_year: &[],
+            last_year: &[],
+            year: None,
         };
         let w = phrase("quello dell'anno dopo per chi era?");
         let r = referred(&k, &w, Some(&id("welfare-aziendale-2022")), p).unwrap();
@@ -388,6 +424,9 @@ mod tests {
             pronouns: &pronouns,
             newest: &[],
             oldest: &[],
+            this_year: &[],
+            last_year: &[],
+            year: None,
         };
         // «misura per il terzo settore», «misura finanziata dal fesr» are measures' names.
         let w = phrase("e quella per il terzo settore quanto valeva?");
@@ -426,6 +465,9 @@ mod tests {
             pronouns: &[],
             newest: &newest,
             oldest: &oldest,
+            this_year: &[],
+            last_year: &[],
+            year: None,
         };
         let newest_call = k.calls.iter().max_by_key(|c| year(c)).unwrap().id.clone();
         let r = referred(&k, &phrase("e quello nuovo?"), None, p).unwrap();
@@ -456,5 +498,45 @@ mod tests {
             p,
         );
         assert_eq!(r.map(|r| r.call), Some(newest_call));
+    }
+
+    #[test]
+    fn this_year_and_last_year_are_read_by_the_clock() {
+        let k = pack();
+        let this_year = [phrase("quest anno")];
+        let last_year = [phrase("anno scorso")];
+        let newest = [phrase("quello nuovo")];
+        let at = |year: u16| Pointers {
+            leads: &[],
+            after: &[],
+            next: &[],
+            previous: &[],
+            pronouns: &[],
+            newest: &newest,
+            oldest: &[],
+            this_year: &this_year,
+            last_year: &last_year,
+            year: Some(year),
+        };
+        let call =
+            |text: &str, year: u16| referred(&k, &phrase(text), None, at(year)).map(|r| r.call.0);
+        // Every call named by a year is this year's in that year, and last year's the next.
+        for c in k.calls.iter().filter(|c| year(c).is_some()) {
+            let y = year(c).unwrap();
+            assert_eq!(
+                call("il bando sul welfare di quest'anno?", y),
+                Some(c.id.0.clone())
+            );
+            assert_eq!(
+                call("e quello dell'anno scorso?", y + 1),
+                Some(c.id.0.clone())
+            );
+        }
+        // A year without a call names none, even with a newer call about.
+        assert_eq!(call("c'è un bando quest'anno?", 2021), None);
+        // The pointer is read as the call's name.
+        let w = phrase("quello di quest'anno per chi è?");
+        let r = referred(&k, &w, None, at(2023)).unwrap();
+        assert_eq!(r.apply(&w).join(" "), "quello di 2023 per chi e");
     }
 }
