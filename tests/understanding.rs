@@ -1343,6 +1343,16 @@ fn a_fact_no_entry_states_is_not_answered_with_a_neighbour() {
         "{:?}",
         u.answer()
     );
+    // How many districts came of measure 1, which firms got the money: outcomes, which no
+    // entry states, not the measure's description.
+    for q in [
+        "Alla fine con la misura 1 di WECARE quanti distretti sono nati in Piemonte?",
+        "Nel bando del 2023 quante aziende hanno preso i soldi?",
+    ] {
+        let mut u = User::new(&b);
+        u.say(q);
+        assert!(matches!(u.answer(), Answered::Nothing), "{q}: {:?}", u.answer());
+    }
     // A duration: stated for A.L.Fa.'s projects, not for the 2019 call's, whose amounts
     // («al massimo») share the other words.
     let mut u = User::new(&b);
