@@ -7,6 +7,7 @@
 //! aziendale`) names it only in a conversation already about its family. Calls form families through `parent`
 //! (strategy › measure › call): an entry of a call's family may answer a question about it.
 
+use crate::fold::Phrase;
 use crate::knowledge::{Call, CallId, CallStatus, Knowledge};
 
 /// How an entry's call stands to the call a question is about.
@@ -164,6 +165,69 @@ fn named_calls_near(k: &Knowledge, words: &[String], focus: Option<&CallId>) -> 
     out
 }
 
+/// The calls a question is about, of those its message names: the question part's
+/// (`qwords`), the whole message's (`whole`) when the question part names none.
+/// - A weak name in the question part that the whole message gives to a call of another
+///   family (`sto studiando il piano A.L.Fa.: quanto vale la misura 1?`) is that call.
+/// - A question that turns to another call at its end (`in WECARE c'era il de minimis, e
+///   in A.L.Fa.?`, `turns_to`) is about that call only.
+/// - Otherwise the calls named in the sentences that ask (`asking`, when the question part
+///   holds others) come first («Nel 2019 avevamo fatto un progetto col bando WECARE e
+///   vorremmo ripartire. Il Piano ALFA è quello giusto?» is about A.L.Fa.).
+pub(super) fn asked(
+    k: &Knowledge,
+    qwords: &[String],
+    whole: Vec<CallId>,
+    asking: Option<&[String]>,
+    turns_to: &[Phrase],
+) -> Vec<CallId> {
+    let in_question = named_calls(k, qwords);
+    if in_question.is_empty() {
+        return whole;
+    }
+    let elsewhere = |c: &CallId| whole.iter().all(|n| !same_family(k, c, n));
+    if !whole.is_empty() && in_question.iter().all(elsewhere) {
+        return whole;
+    }
+    if in_question.len() < 2 {
+        return in_question;
+    }
+    if let Some(last) = in_question.last()
+        && turned_to(k, qwords, last, turns_to)
+    {
+        return vec![last.clone()];
+    }
+    match asking {
+        Some(asking) => {
+            let asked = named_calls(k, asking);
+            let (first, rest): (Vec<CallId>, Vec<CallId>) =
+                in_question.into_iter().partition(|c| asked.contains(c));
+            first.into_iter().chain(rest).collect()
+        }
+        None => in_question,
+    }
+}
+
+/// Whether `words` end with a name of `call` right after a phrase that turns to it
+/// (`e in`, `e per`), maybe followed by `invece`.
+fn turned_to(k: &Knowledge, words: &[String], call: &CallId, turns_to: &[Phrase]) -> bool {
+    let Some(c) = k.call(&call.0) else {
+        return false;
+    };
+    let end = match words.last() {
+        Some(w) if w == "invece" => words.len() - 1,
+        _ => words.len(),
+    };
+    let words = &words[..end];
+    c.aliases.iter().chain(&c.weak_aliases).any(|a| {
+        !a.is_empty()
+            && words.ends_with(a)
+            && turns_to
+                .iter()
+                .any(|t| !t.is_empty() && words[..words.len() - a.len()].ends_with(t))
+    })
+}
+
 /// Calls ordered for a person who asks today: open first, then unknown, then closed.
 pub fn by_status<'k>(
     calls: impl IntoIterator<Item = &'k Call>,
@@ -289,6 +353,37 @@ mod tests {
         assert_eq!(
             relation(&k, &id("alfa-2026"), &id("wecare-welfare-aziendale")),
             Relation::Other
+        );
+    }
+
+    #[test]
+    fn a_question_turning_to_another_call_at_its_end_is_about_that_call() {
+        let k = pack();
+        let turns = [phrase("e in"), phrase("e per")];
+        let asked_in = |text: &str| {
+            let w = phrase(text);
+            let whole = named_calls(&k, &w);
+            asked(&k, &w, whole, None, &turns)
+                .into_iter()
+                .map(|c| c.0)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            asked_in("nel bando del 2019 si poteva fare un nido, e per alfa invece?"),
+            ["alfa-2026"]
+        );
+        assert_eq!(
+            asked_in("in wecare c'erano gli enti aggregatori, e in alfa?"),
+            ["alfa-2026"]
+        );
+        // Two calls compared, or a call named in the middle: both stay.
+        assert_eq!(
+            asked_in("che differenza c'è tra il bando del 2022 e alfa"),
+            ["welfare-aziendale-2022", "alfa-2026"]
+        );
+        assert_eq!(
+            asked_in("e per alfa valgono le regole del 2019?"),
+            ["alfa-2026", "wecare-welfare-aziendale"]
         );
     }
 }

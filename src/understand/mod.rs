@@ -310,30 +310,8 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
     if described && found.profile.applicant.is_none() && found.profile.size.is_none() {
         found.profile.applicant = found.mentioned;
     }
-    // Of the calls the question part names, those of the sentences that ask come first
-    // («Nel 2019 avevamo fatto un progetto col bando WECARE e vorremmo ripartire. Il
-    // Piano ALFA è quello giusto?» is about A.L.Fa.).
-    // A weak name in the question part that the whole message gives to a call of another
-    // family (`sto studiando il piano A.L.Fa.: quanto vale la misura 1?`) is that call.
-    let named = match named_calls(k, &qwords) {
-        in_question
-            if !in_question.is_empty()
-                && !named.is_empty()
-                && in_question
-                    .iter()
-                    .all(|c| named.iter().all(|n| !calls::same_family(k, c, n))) =>
-        {
-            named
-        }
-        in_question if in_question.len() > 1 && !asking_part.is_empty() => {
-            let asked = named_calls(k, &rewrite(lx, words_of(&asking_part)));
-            let (first, rest): (Vec<CallId>, Vec<CallId>) =
-                in_question.into_iter().partition(|c| asked.contains(c));
-            first.into_iter().chain(rest).collect()
-        }
-        in_question if !in_question.is_empty() => in_question,
-        _ => named,
-    };
+    let asking_words = (!asking_part.is_empty()).then(|| rewrite(lx, words_of(&asking_part)));
+    let named = calls::asked(k, &qwords, named, asking_words.as_deref(), cues.turns_to);
     let past = has_phrase(&qwords, cues.past)
         || qwords.iter().any(|w| {
             w.chars().count() >= 5
