@@ -1292,6 +1292,17 @@ fn the_call_before_or_after_the_one_in_focus_is_found_by_its_year() {
         u.session.topic,
         Some(CallId("welfare-aziendale-2023".into()))
     );
+    // «E prima c'era…?» asks about the call before the one in focus, not about WECARE's
+    // first measure («prima misura»).
+    let mut v = User::new(&b);
+    v.say("il bando welfare di novembre 2023 cosa finanziava?");
+    v.say("e prima c'era già qualcosa di uguale?");
+    assert_eq!(
+        v.session.topic,
+        Some(CallId("welfare-aziendale-2022".into())),
+        "{}",
+        v.text()
+    );
     // Asked again for the call before, without the pointer of the question asked again.
     u.say("e quello precedente?");
     let a = u.answer();
@@ -1351,7 +1362,11 @@ fn a_fact_no_entry_states_is_not_answered_with_a_neighbour() {
     ] {
         let mut u = User::new(&b);
         u.say(q);
-        assert!(matches!(u.answer(), Answered::Nothing), "{q}: {:?}", u.answer());
+        assert!(
+            matches!(u.answer(), Answered::Nothing),
+            "{q}: {:?}",
+            u.answer()
+        );
     }
     // A duration: stated for A.L.Fa.'s projects, not for the 2019 call's, whose amounts
     // («al massimo») share the other words.
