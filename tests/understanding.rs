@@ -900,6 +900,16 @@ fn asking_what_is_open_now_leaves_a_closed_call_in_focus() {
         ),
         "{a:?}"
     );
+    // The same for «e ora cosa c'è?», the time word first.
+    let mut u = User::new(&b);
+    u.say("Quanto dava per progetto il bando WECARE del 2019?");
+    u.say("e adesso cosa c'è?");
+    let a = u.answer();
+    assert_eq!(
+        a.ranked().first().copied(),
+        Some("faq:gen-bandi-aperti"),
+        "{a:?}"
+    );
     // The same for «qualcosa di simile» after a closed call.
     let mut u = User::new(&b);
     u.say("Cosa finanziava il bando welfare aziendale del 2022?");
