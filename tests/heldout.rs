@@ -407,6 +407,20 @@ fn reading_stats() {
     }
 }
 
+/// The dev sets a development aid reads: `SPORTELLO_SETS` (file names, comma-separated;
+/// never the held-out sets), else `default`.
+fn dev_sets(default: &[&str]) -> Vec<String> {
+    match std::env::var("SPORTELLO_SETS") {
+        Ok(v) => v
+            .split(',')
+            .map(str::trim)
+            .filter(|n| !n.is_empty() && !n.starts_with("heldout"))
+            .map(String::from)
+            .collect(),
+        Err(_) => default.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
 /// Development aid for calibrating the confidence step, on the dev sets and the old set
 /// only (never the held-out set): one line per question or turn with how sure the
 /// decision was and whether its best entry was right.
@@ -430,7 +444,7 @@ fn features() {
         let rival_call = t.rival.map(|r| brain.index.entry(r).doc.call.clone());
         let top_call = t.top.map(|r| brain.index.entry(r).doc.call.clone());
         println!(
-            "F\t{set}\t{}\t{}\t{kind}{}\t{}\t{}\t{:.3}\t{:.3}\t{:.3}\t{:.3}\t{}\t{:.3}\t{:.3}\t{}\t{}\t{}",
+            "F\t{set}\t{}\t{}\t{kind}{}\t{}\t{}\t{:.3}\t{:.3}\t{:.3}\t{:.3}\t{}\t{:.3}\t{:.3}\t{}\t{}\t{}\t{:.3}\t{}",
             item.id.as_deref().unwrap_or("-"),
             item.kind.as_deref().unwrap_or("-"),
             if t.per_call { "-per" } else { "" },
@@ -446,9 +460,15 @@ fn features() {
             u8::from(rival_call.is_some() && rival_call == top_call),
             u8::from(reading.described),
             u8::from(!reading.named.is_empty() || s.topic.is_some()),
+            t.probability.unwrap_or(-1.0),
+            item.text,
         );
     };
-    each_turn(&brain, &["dev.toml", "dev2.toml", "questions.toml"], line);
+    each_turn(
+        &brain,
+        &dev_sets(&["dev.toml", "dev2.toml", "questions.toml"]),
+        line,
+    );
 }
 
 /// Development aid (dev sets only, never the held-out set): for each question or turn,
@@ -500,7 +520,7 @@ fn concepts() {
     };
     each_turn(
         &brain,
-        &["dev.toml", "dev2.toml", "dev3.toml", "dev4.toml"],
+        &dev_sets(&["dev.toml", "dev2.toml", "dev3.toml", "dev4.toml"]),
         line,
     );
 }

@@ -454,9 +454,13 @@ pub fn dev_set(name: &str, label: &str, lang: Lang) {
 
 /// Calls `line(set, item, session)` for every question of the named sets, and for every
 /// conversation turn with the session the earlier turns left (development aids).
-pub fn each_turn(brain: &Brain, names: &[&str], mut line: impl FnMut(&str, &Item, &Session)) {
+pub fn each_turn<S: AsRef<str>>(
+    brain: &Brain,
+    names: &[S],
+    mut line: impl FnMut(&str, &Item, &Session),
+) {
     let settings = Settings::default();
-    for name in names {
+    for name in names.iter().map(AsRef::as_ref) {
         let Some(set) = load(name) else { continue };
         for item in &set.q {
             line(name, item, &Session::default());
