@@ -8,7 +8,8 @@
 //! - a kill between the state write and the send still gets the reply out, once;
 //! - a kill right after a burst of deliveries repeats at most twice `in_flight` replies
 //!   (those being sent, and those sent whose removal had not reached the disk);
-//! - a busy group does not delay a private user by more than a second;
+//! - a busy group, even one whose send is stuck at Telegram, does not hold up a private
+//!   user, and its waiting replies are merged;
 //! - every button press is answered;
 //! - no reply is doubled after 429s, 5xx or cut connections before Telegram processed it;
 //! - a ticket's staff post that gets a 502 is retried, and the user is told it was passed
@@ -223,31 +224,43 @@ async fn a_busy_group_does_not_delay_a_private_user() {
     let bot = w.start(1).await;
     let group = -1_003_333_333;
     let n = w.api.call_count();
+    // The group's first reply is parked at the stand-in (Telegram slow for that chat):
+    // until it is let go, the group cannot get anything out.
+    w.api.hold_next("sendmessage");
     let mut last = 0;
     for member in 0..100 {
         last = w.api.push_group_text(group, 20_000 + member, "/bandi");
     }
     assert!(w.api.wait_confirmed(last, WAIT).await, "{}", bot.log());
-    // The group's first reply went out: its queue is now far beyond 20 a minute.
+    assert!(
+        w.api.wait_held(1, WAIT).await,
+        "the group's first reply was sent: {}",
+        bot.log()
+    );
+    // Private users are answered while the group's send is stuck and its hundred
+    // requests wait: barriers, not a stopwatch, so a loaded machine cannot fail it.
+    for probe in 0..3 {
+        let user = 7100 + probe;
+        let from = w.api.call_count();
+        w.api.push_text(user, "/start");
+        expect(&w.api, from, "the private reply", &bot, |c| {
+            c.chat() == Some(user)
+        })
+        .await;
+    }
+    assert!(
+        !w.api
+            .calls_since(n)
+            .iter()
+            .any(|c| c.method == "sendMessage" && c.chat() == Some(group)),
+        "the group's send was still parked"
+    );
+    w.api.release();
+    // Let go (cut before Telegram processed it), the group's reply is sent again.
     expect(&w.api, n, "a reply in the group", &bot, |c| {
         c.chat() == Some(group)
     })
     .await;
-    let mut worst = Duration::ZERO;
-    for probe in 0..3 {
-        let user = 7100 + probe;
-        let n = w.api.call_count();
-        let id = w.api.push_text(user, "/start");
-        let reply = expect(&w.api, n, "the private reply", &bot, |c| {
-            c.chat() == Some(user)
-        })
-        .await;
-        worst = worst.max(reply.at.duration_since(w.api.pushed_at(id).unwrap()));
-    }
-    assert!(
-        worst < Duration::from_secs(1),
-        "a private user waited {worst:?} behind a busy group"
-    );
     // The group's waiting replies are merged into one message naming who asked (the
     // first five, «e altri»): a hundred identical answers take a few messages, not a
     // hundred minutes' worth of them. (Which members come first depends on how the
