@@ -571,6 +571,12 @@ fn everyday_italian() {
         "quanto metteva la regione sul bando wecare del 2019?",
         "faq:wa-dotazione",
     );
+    // «Quanto tempo resta aperto» asks the deadline, not the projects' duration.
+    let u = talk(
+        &b,
+        &["alfa è già aperto?", "e per quanto tempo rimane aperto?"],
+    );
+    assert_direct(&u, "faq:alfa-scadenza", "alfa-2026");
     // A k for the hard c (`kiama` is `chiama`), in a word the pack does not know as such.
     let mut u = User::new(&b);
     u.say("xke si kiama wecare ke vuol dire");
