@@ -577,6 +577,22 @@ fn everyday_italian() {
         &["alfa è già aperto?", "e per quanto tempo rimane aperto?"],
     );
     assert_direct(&u, "faq:alfa-scadenza", "alfa-2026");
+    // «A quanto arrivava» asks the most a project got: for the 2022 call, the entry that
+    // says the sources do not give it comes first, not «non ho trovato».
+    let u = talk(
+        &b,
+        &[
+            "che servizi pagava il bando welfare del 2022?",
+            "e quanto c'era in tutto?",
+            "a quanto arrivava il contributo per ogni singola azienda?",
+        ],
+    );
+    assert_eq!(
+        u.answer().ranked().first(),
+        Some(&"faq:wa-2022"),
+        "{:?}",
+        u.answer()
+    );
     // A k for the hard c (`kiama` is `chiama`), in a word the pack does not know as such.
     let mut u = User::new(&b);
     u.say("xke si kiama wecare ke vuol dire");
