@@ -2051,6 +2051,16 @@ fn everyday_words_around_a_plain_question_do_not_hide_it() {
     ] {
         assert_answers(&b, q, entry);
     }
+    // `magari`, `possibile`, `della zona` are everyday words, not a subject the pack does
+    // not know: the large firms' entry is offered, not «non ho trovato».
+    let mut u = User::new(&b);
+    u.say("Dirigo una lavanderia industriale a Biella con 700 dipendenti e vorremmo aderire ad A.L.Fa., magari con qualche ditta piccola della zona: è possibile anche per una grande impresa come noi?");
+    assert_eq!(
+        u.answer().ranked().first(),
+        Some(&"faq:alfa-grandi-imprese"),
+        "{:?}",
+        u.answer()
+    );
 }
 
 #[test]
