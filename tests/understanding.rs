@@ -2061,6 +2061,14 @@ fn everyday_words_around_a_plain_question_do_not_hide_it() {
         "{:?}",
         u.answer()
     );
+    // Nor are `ricordo vagamente`, `andrebbe`, `è corretto?`.
+    let mut u = User::new(&b);
+    u.say("Un amico mi ha detto che alfa andrebbe bene anche per chi ha solo due o tre dipendenti, ricordo vagamente qualcosa del genere: è corretto?");
+    assert!(
+        u.answer().ranked().contains(&"faq:alfa-chi-puo"),
+        "{:?}",
+        u.answer()
+    );
 }
 
 #[test]

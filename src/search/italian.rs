@@ -49,7 +49,8 @@ const EXTRA_STOP_WORDS: &str = "cosa cos vuol vuole dire significa significato s
     dobbiamo dovremmo vorrebbero vogliono piacerebbe molti molto quel niente farlo simile \
     chiesto chiesta informarmi informarci informarsi titolare esiste esistono esisteva \
     scusa scusate gentilmente sai sapete saprebbe sapreste chiedo chiedere volevo vorremmo \
-    far poi magari possibile possibili zona alcuni alcune troppo troppa troppi oppure ciascuno ciascuna \
+    far poi magari possibile possibili zona ricordo ricordare ricordavo vagamente corretto corretta \
+    confermare confermarmi confermi vorrebbe andrebbe alcuni alcune troppo troppa troppi oppure ciascuno ciascuna \
     quest deciso decisa decidere \
     the is are was were be of to an and or in on for with what which can \
     could do does did how my we our it this that there you your me";
