@@ -1391,6 +1391,9 @@ fn a_fact_no_entry_states_is_not_answered_with_a_neighbour() {
     for q in [
         "Alla fine con la misura 1 di WECARE quanti distretti sono nati in Piemonte?",
         "Nel bando del 2023 quante aziende hanno preso i soldi?",
+        // How many partners at most: the sources give only the least (two SMEs).
+        "In un progetto A.L.Fa. si possono mettere quanti partner, al massimo?",
+        "alfa: quante aziende al massimo nello stesso progetto?",
     ] {
         let mut u = User::new(&b);
         u.say(q);
