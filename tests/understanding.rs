@@ -1394,6 +1394,10 @@ fn a_fact_no_entry_states_is_not_answered_with_a_neighbour() {
         // How many partners at most: the sources give only the least (two SMEs).
         "In un progetto A.L.Fa. si possono mettere quanti partner, al massimo?",
         "alfa: quante aziende al massimo nello stesso progetto?",
+        // Extensions, extra points, payment on account: not stated for A.L.Fa.
+        "Un progetto A.L.Fa. può avere una proroga oltre i 24 mesi?",
+        "nel piano alfa ci sono punti in più per le imprese guidate da donne?",
+        "con alfa i soldi vengono dati a rimborso delle spese fatte?",
     ] {
         let mut u = User::new(&b);
         u.say(q);
