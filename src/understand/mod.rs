@@ -12,7 +12,9 @@ mod cues;
 pub mod english;
 pub mod pointers;
 pub mod profile;
+mod query;
 mod sentences;
+use query::{query_without, query_words};
 
 pub use calls::{Relation, named_calls, relation};
 pub use cues::Cues;
@@ -366,81 +368,6 @@ fn content_words(words: &[String], k: &Knowledge, content: &dyn Fn(&str) -> bool
         .iter()
         .filter(|w| content(w) && !names.contains(w))
         .count()
-}
-
-/// The words search reads: headcounts dropped (`12 dipendenti` says who asks, not what),
-/// places replaced by their region (`un'azienda di Milano` asks about being outside
-/// Piedmont).
-fn query_words(lx: &Lexicon, words: &[String], found: &profile::Found, k: &Knowledge) -> String {
-    let q = query_without(lx, words, &found.spent, &found.amounts);
-    // «Siamo una coop sociale, c'è qualcosa per noi?»: without the words that describe
-    // the asker nothing would be asked, so they stay.
-    if content_words(&words_of(&q), k, &|w: &str| w.chars().count() >= 4) == 0 {
-        return query_without(lx, words, &[], &found.amounts);
-    }
-    q
-}
-
-/// The words without the spent spans, amounts read as what they stand for (`60.000 €` →
-/// `importo del progetto`), places as their region.
-fn query_without(
-    lx: &Lexicon,
-    words: &[String],
-    spans: &[(usize, usize)],
-    amounts: &[(usize, usize, String)],
-) -> String {
-    let mut spent = vec![false; words.len()];
-    for &(a, b) in spans {
-        let b = b.min(words.len());
-        if a < b {
-            spent[a..b].iter_mut().for_each(|s| *s = true);
-        }
-    }
-    // Only the places opening with a word of the message can be in it: each region's
-    // list narrowed to those once, not scanned whole at every word.
-    let said = crate::fold::WordBits::of(words);
-    let regions: Vec<(
-        &crate::knowledge::lexicon::Region,
-        Vec<&crate::fold::Phrase>,
-    )> = lx
-        .regions
-        .iter()
-        .map(|r| {
-            let places = r.places.iter().filter(|p| said.may_hold(p)).collect();
-            (r, places)
-        })
-        .collect();
-    let mut out = Vec::with_capacity(words.len());
-    let mut i = 0;
-    while i < words.len() {
-        if let Some((_, end, means)) = amounts.iter().find(|(a, _, _)| *a == i) {
-            out.extend(words_of(means));
-            i = (*end).max(i + 1);
-            continue;
-        }
-        if spent[i] {
-            i += 1;
-            continue;
-        }
-        let place = regions.iter().find_map(|(r, places)| {
-            places
-                .iter()
-                .filter(|p| words[i..].starts_with(p))
-                .max_by_key(|p| p.len())
-                .map(|p| (r, p.len()))
-        });
-        match place {
-            Some((r, len)) => {
-                out.extend(words_of(&r.name));
-                i += len;
-            }
-            None => {
-                out.push(words[i].clone());
-                i += 1;
-            }
-        }
-    }
-    out.join(" ")
 }
 
 #[cfg(test)]
