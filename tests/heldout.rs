@@ -444,7 +444,7 @@ fn features() {
         let rival_call = t.rival.map(|r| brain.index.entry(r).doc.call.clone());
         let top_call = t.top.map(|r| brain.index.entry(r).doc.call.clone());
         println!(
-            "F\t{set}\t{}\t{}\t{kind}{}\t{}\t{}\t{:.3}\t{:.3}\t{:.3}\t{:.3}\t{}\t{:.3}\t{:.3}\t{}\t{}\t{}\t{:.3}\t{}",
+            "F\t{set}\t{}\t{}\t{kind}{}\t{}\t{}\t{:.3}\t{:.3}\t{:.3}\t{:.3}\t{}\t{:.3}\t{:.3}\t{}\t{}\t{}\t{:.3}\t{}\t{}",
             item.id.as_deref().unwrap_or("-"),
             item.kind.as_deref().unwrap_or("-"),
             if t.per_call { "-per" } else { "" },
@@ -461,6 +461,7 @@ fn features() {
             u8::from(reading.described),
             u8::from(!reading.named.is_empty() || s.topic.is_some()),
             t.probability.unwrap_or(-1.0),
+            u8::from(session.last_question.is_some()),
             item.text,
         );
     };
