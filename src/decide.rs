@@ -232,13 +232,13 @@ fn decide_inner(
     let learned = ix.learned();
     let bm25_max = results.hits.iter().map(|h| h.score).fold(0.0f32, f32::max);
     let weigh_all = |targets: &[&CallId]| {
-        let mut w: Vec<Weighed> = results
-            .hits
-            .iter()
-            .enumerate()
-            .filter(|(_, h)| audience_fits(ix, h, ctx.audience))
-            .filter_map(|(i, h)| weigh(k, ix, h, (i, bm25_max), targets, ctx))
-            .collect();
+        // Room for every hit at once: a weighed hit carries its features, copied on growth.
+        let mut w: Vec<Weighed> = Vec::with_capacity(results.hits.len());
+        for (i, h) in results.hits.iter().enumerate() {
+            if audience_fits(ix, h, ctx.audience) {
+                w.extend(weigh(k, ix, h, (i, bm25_max), targets, ctx));
+            }
+        }
         w.sort_by(|a, b| b.score.total_cmp(&a.score));
         // The learned ranker, when the pack has one, orders the candidates instead.
         if let Some(m) = learned {

@@ -392,8 +392,7 @@ impl Engine<'_> {
     /// `che bandi ci sono` → `bandi`): reminders and a person wherever the words appear,
     /// lists only when the message is just that request.
     fn request(&self, tx: &Texts, text: &str) -> Option<Command> {
-        let words =
-            crate::understand::rewrite(&self.knowledge.lexicon, crate::understand::words_of(text));
+        let words = self.message_words(tx, text);
         for (cmd, key) in [
             (Command::Reminders, "request.promemoria"),
             (Command::Operator, "request.operatore"),

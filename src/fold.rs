@@ -90,7 +90,7 @@ pub fn phrase(s: &str) -> Phrase {
 /// One of 64 bits for a word, from its length and its first and last bytes: the bits of
 /// a message's words rule out, with one test, most phrases that open with a word the
 /// message does not have (equal words have equal bits; other words may share one).
-fn word_bit(w: &str) -> u64 {
+pub(crate) fn word_bit(w: &str) -> u64 {
     let b = w.as_bytes();
     let (first, last) = (
         b.first().copied().unwrap_or(0),

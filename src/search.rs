@@ -231,8 +231,9 @@ pub struct SearchIndex {
     /// Synonym groups as folded token sequences: group -> terms -> tokens.
     synonyms: Vec<Vec<Vec<String>>>,
     /// Per synonym group, the distinct stem sequences of its terms, sorted; per group and
-    /// term, the position of the term's own (see `SearchIndex::stems_of_synonyms`).
-    synonym_stems: Vec<Vec<Vec<String>>>,
+    /// term, the position of the term's own (see `SearchIndex::stems_of_synonyms`). A
+    /// concept found in a question shares its group's list (see `analysed::AltTerms`).
+    synonym_stems: Vec<std::sync::Arc<[Vec<String>]>>,
     synonym_own: Vec<Vec<Option<usize>>>,
     /// Every (group, term) of `synonyms`, longest term first.
     synonym_order: Vec<(usize, usize)>,
@@ -495,7 +496,9 @@ impl SearchIndex {
             for &w in light {
                 match self.stem_of.get(w) {
                     Some(s) => light_stems.extend(s.as_deref()),
-                    None => other.extend(tokens(stem.get_or_insert_with(|| self.stem.clone()), w)),
+                    None => memo::light_tokens(self.serial, w, &mut other, || {
+                        tokens(stem.get_or_insert_with(|| self.stem.clone()), w)
+                    }),
                 }
             }
             light_stems.extend(other.iter().map(String::as_str));

@@ -144,8 +144,7 @@ impl Engine<'_> {
         let mut light: Vec<&str> = lx.generic.iter().map(String::as_str).collect();
         // Being in Piedmont is what every call expects: it says who asks, not what. (Another
         // region may well be the point of the question.)
-        let home = understand::words_of(understand::profile::HOME_REGION);
-        light.extend(home.iter().map(String::as_str));
+        light.extend(understand::profile::home_words().iter().map(String::as_str));
         let qwords = understand::words_of(&query);
         for id in named.iter().chain(focus.iter()) {
             if let Some(c) = self.knowledge.call(&id.0) {

@@ -437,6 +437,8 @@ fn answered_with(entry: usize, call: CallId, offered: impl IntoIterator<Item = u
 /// `e sul bando welfare aziendale del 2019?` they say which call, not what is asked.
 pub(super) fn strip_call_names(k: &crate::knowledge::Knowledge, words: &[String]) -> Vec<String> {
     let mut keep = vec![true; words.len()];
+    // A name opening with a word the message lacks is not looked for.
+    let bits = crate::fold::WordBits::of(words);
     for c in &k.calls {
         for a in c
             .aliases
@@ -444,7 +446,7 @@ pub(super) fn strip_call_names(k: &crate::knowledge::Knowledge, words: &[String]
             .chain(&c.weak_aliases)
             .chain(&c.focus_aliases)
         {
-            if a.is_empty() || a.len() > words.len() {
+            if a.is_empty() || a.len() > words.len() || !bits.may_hold(a) {
                 continue;
             }
             for i in 0..=words.len() - a.len() {

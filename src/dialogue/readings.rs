@@ -78,6 +78,24 @@ impl Readings {
     }
 }
 
+impl super::Engine<'_> {
+    /// The words of a message, folded, chat spellings rewritten, as its reading has them
+    /// (`understand::read` reads them so first): taken from the memory of readings when
+    /// the engine remembers Italian readings made with `tx`, so that a message answered
+    /// afterwards (read for its answer anyway) or read before is not split and rewritten
+    /// once more. An English message is read with its figures rewritten (see
+    /// `Engine::read_afresh`): its words are made here.
+    pub(super) fn message_words(&self, tx: &crate::text::Texts, text: &str) -> Vec<String> {
+        if tx.lang == Lang::It
+            && self.readings.is_some()
+            && std::ptr::eq(tx, crate::text::texts(tx.lang))
+        {
+            return self.read(tx, text).words;
+        }
+        crate::understand::rewrite(&self.knowledge.lexicon, crate::understand::words_of(text))
+    }
+}
+
 impl Size for Reading {
     /// About the bytes a reading holds (its strings, with their headers).
     fn size(&self) -> usize {

@@ -34,7 +34,7 @@ pub(super) struct Concept {
     /// Stems of the user's own word(s).
     pub(super) stems: Vec<String>,
     /// Synonyms of it, each as the stems of its words (all must be found).
-    pub(super) alt_terms: Vec<Vec<String>>,
+    pub(super) alt_terms: AltTerms,
     /// How much the concept tells entries apart (inverse document frequency).
     pub(super) weight: f32,
     /// A question word (`quando`, `quanto`…).
@@ -44,6 +44,35 @@ pub(super) struct Concept {
     /// How much it counts (1 for the question's own words; less for words of the context
     /// it was asked in, see [`SearchIndex::search_in_context`]).
     pub(super) scale: f32,
+}
+
+/// The other phrasings of a concept found through a synonym group: the group's stem
+/// sequences, shared with the index (a question's analysis is cloned several times a
+/// message, and a group has up to 51 phrasings), less the concept's own. Empty for a
+/// plain word.
+#[derive(Debug, Clone, Default)]
+pub(super) struct AltTerms {
+    /// The group's distinct stem sequences, sorted (see
+    /// [`SearchIndex::stems_of_synonyms`]).
+    group: Option<std::sync::Arc<[Vec<String>]>>,
+    /// The position of the concept's own among them, left out.
+    own: Option<usize>,
+}
+
+impl AltTerms {
+    /// Each phrasing's stems, in the group's order.
+    pub(super) fn iter(&self) -> impl Iterator<Item = &Vec<String>> {
+        let all: &[Vec<String>] = self.group.as_deref().unwrap_or_default();
+        all.iter()
+            .enumerate()
+            .filter(move |&(i, _)| Some(i) != self.own)
+            .map(|(_, t)| t)
+    }
+
+    /// How many phrasings.
+    pub(super) fn len(&self) -> usize {
+        self.group.as_deref().map_or(0, <[_]>::len) - usize::from(self.own.is_some())
+    }
 }
 
 impl Analysed {
@@ -147,6 +176,21 @@ impl SearchIndex {
         tokens(&mut a, w).into_iter().next()
     }
 
+    /// [`Self::stem_word`] for one analysis: a word the stem table lacks is stemmed once
+    /// (typo correction stems it, and the unknown words again), with one analyzer.
+    fn stem_word_in(&self, w: &str, kept: &mut Stemmed) -> Option<String> {
+        if let Some(s) = self.stem_of.get(w) {
+            return s.clone();
+        }
+        if let Some((_, s)) = kept.words.iter().find(|(k, _)| k == w) {
+            return s.clone();
+        }
+        let a = kept.analyzer.get_or_insert_with(|| self.stem.clone());
+        let s = tokens(a, w).into_iter().next();
+        kept.words.push((w.to_string(), s.clone()));
+        s
+    }
+
     /// The stems of each synonym group's terms, as [`Self::analyse_afresh`] compares
     /// them: per group, the distinct non-empty stem sequences of its terms, sorted; per
     /// term, the position of its own among them (`None` when it has no stem).
@@ -169,20 +213,23 @@ impl SearchIndex {
                     .map(|t| distinct.binary_search(t).ok())
                     .collect(),
             );
-            stems.push(distinct);
+            stems.push(distinct.into());
         }
         (stems, own)
     }
 
     /// The word itself when the index knows it; otherwise the closest known word within
     /// the edit distance allowed for its length (ties: the more frequent word).
-    pub(super) fn correct(&self, w: String) -> String {
+    fn correct(&self, w: String, kept: &mut Stemmed) -> String {
         if self.vocab.contains_key(&w) {
             return w;
         }
         // Another form of a known word (`cofinanziare` next to `cofinanziamento`) is no
         // typo: its stem already matches.
-        if self.stem_word(&w).is_some_and(|s| self.df.contains_key(&s)) {
+        if self
+            .stem_word_in(&w, kept)
+            .is_some_and(|s| self.df.contains_key(&s))
+        {
             return w;
         }
         // Chat spells the hard c with a k (`kiama`, `kiuso`, `qualke`): an unknown word
@@ -191,7 +238,7 @@ impl SearchIndex {
             let spelt = hard_c(&w);
             if self.vocab.contains_key(&spelt)
                 || self
-                    .stem_word(&spelt)
+                    .stem_word_in(&spelt, kept)
                     .is_some_and(|s| self.df.contains_key(&s))
             {
                 return spelt;
@@ -271,12 +318,13 @@ impl SearchIndex {
         // Typos first, so that a misspelt word still takes part in synonym phrases; stop
         // words stay for the phrases and are dropped after.
         let mut words: Vec<String> = Vec::new();
+        let mut stemmed = Stemmed::default();
         each_folded(&self.all, &join_acronyms(&question), |w, _, _| {
             let w = w.to_string();
             words.push(if self.stops.contains(&w) {
                 w
             } else {
-                self.correct(w)
+                self.correct(w, &mut stemmed)
             });
         });
         let mut covered = vec![false; words.len()];
@@ -312,11 +360,11 @@ impl SearchIndex {
             let stems = &self.synonym_stems[g];
             let mine = self.synonym_own[g][t];
             let own: Vec<String> = mine.map(|i| stems[i].clone()).unwrap_or_default();
-            let alt: Vec<Vec<String>> = (0..stems.len())
-                .filter(|&i| Some(i) != mine)
-                .map(|i| stems[i].clone())
-                .collect();
-            let weight = self.weight_of(self.concept_df(&own, &alt));
+            let alt = AltTerms {
+                group: Some(stems.clone()),
+                own: mine,
+            };
+            let weight = self.weight_of(self.concept_df(&own, alt.iter()));
             // A phrase whose own stems are all question words (`quanto si può
             // chiedere` is `quant` once stop words go) still asks what its group
             // means (a project's amount): it is a question word only when every
@@ -344,8 +392,10 @@ impl SearchIndex {
             if w.chars().count() <= 2 && !w.chars().all(|c| c.is_ascii_digit()) {
                 continue;
             }
-            let Some(s) = self.stem_word(w) else { continue };
-            let weight = self.weight_of(self.concept_df(std::slice::from_ref(&s), &[]));
+            let Some(s) = self.stem_word_in(w, &mut stemmed) else {
+                continue;
+            };
+            let weight = self.weight_of(self.concept_df(std::slice::from_ref(&s), []));
             if weight == 0.0 {
                 // Numbers and short words say nothing either way.
                 if w.chars().count() > 3 && !w.chars().any(|c| c.is_ascii_digit()) {
@@ -360,7 +410,7 @@ impl SearchIndex {
                 scale: 1.0,
                 question: self.question_stems.contains(&s),
                 stems: vec![s],
-                alt_terms: Vec::new(),
+                alt_terms: AltTerms::default(),
                 weight,
             });
         }
@@ -377,9 +427,17 @@ impl SearchIndex {
     }
 }
 
+/// The stems of the words an analysis found missing from the stem table, and the
+/// analyzer it stemmed them with (see [`SearchIndex::stem_word_in`]).
+#[derive(Default)]
+struct Stemmed {
+    analyzer: Option<tantivy::tokenizer::TextAnalyzer>,
+    words: Vec<(String, Option<String>)>,
+}
+
 /// Per synonym group, its terms' distinct stem sequences; per group and term, the
 /// position of the term's own (see [`SearchIndex::stems_of_synonyms`]).
-pub(super) type SynonymStems = (Vec<Vec<Vec<String>>>, Vec<Vec<Option<usize>>>);
+pub(super) type SynonymStems = (Vec<std::sync::Arc<[Vec<String>]>>, Vec<Vec<Option<usize>>>);
 
 /// How many analyses a thread keeps (one message analyses two or three texts).
 const RECENT_KEPT: usize = 4;

@@ -124,7 +124,7 @@ pub(super) fn results_key(
     key.num(q.light_weight.to_bits()).len(q.concepts.len());
     for c in &q.concepts {
         key.stems(ids, &c.stems).len(c.alt_terms.len());
-        for term in &c.alt_terms {
+        for term in c.alt_terms.iter() {
             key.stems(ids, term);
         }
         key.num(c.weight.to_bits())

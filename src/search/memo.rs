@@ -3,6 +3,10 @@
 //! words many times (each single word of `words.facts` at every search), and each time
 //! meant cloning the analyzer chain and running the stemmer again.
 //!
+//! The words that only name a call which the stem table lacks (see
+//! `SearchIndex::search_in_context`) are kept apart, with their tokens through the
+//! stemming analyzer: the same few at every search.
+//!
 //! [`SearchIndex::stems_of`]: super::SearchIndex::stems_of
 
 use std::cell::RefCell;
@@ -20,6 +24,36 @@ thread_local! {
     /// (index serial, text) -> stems.
     static STEMS: RefCell<HashMap<u64, HashMap<String, Vec<String>>>> =
         RefCell::new(HashMap::default());
+}
+
+thread_local! {
+    /// (index serial, word, its tokens), newest last.
+    static LIGHT: RefCell<Vec<(u64, String, Vec<String>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Light words kept per thread (the oldest forgotten first).
+const LIGHT_KEPT: usize = 64;
+
+/// The tokens of the light word `word` in the index numbered `serial` (from `make` the
+/// first time), added to `out`.
+pub(super) fn light_tokens(
+    serial: u64,
+    word: &str,
+    out: &mut Vec<String>,
+    make: impl FnOnce() -> Vec<String>,
+) {
+    LIGHT.with_borrow_mut(|kept| {
+        if let Some((_, _, t)) = kept.iter().find(|(s, w, _)| *s == serial && w == word) {
+            out.extend(t.iter().cloned());
+            return;
+        }
+        let t = make();
+        out.extend(t.iter().cloned());
+        if kept.len() >= LIGHT_KEPT {
+            kept.remove(0);
+        }
+        kept.push((serial, word.to_string(), t));
+    });
 }
 
 /// The stems of `text` in the index numbered `serial` (from `stem` the first time), lent

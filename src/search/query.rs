@@ -71,7 +71,7 @@ impl SearchIndex {
             }
             // Synonym words count less; a word shared by several synonyms is asked once.
             let mut alt: Vec<(&str, f32)> = Vec::new();
-            for term in &c.alt_terms {
+            for term in c.alt_terms.iter() {
                 let share = 1.0 / term.len() as f32;
                 for s in term {
                     match alt.iter_mut().find(|(w, _)| *w == s.as_str()) {

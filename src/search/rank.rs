@@ -103,7 +103,11 @@ impl SearchIndex {
     /// In how many entries a concept occurs: in the user's own words when the pack has
     /// them (`entro quando` is rarer, and says more, than `scadenza`), else in the
     /// commonest of its synonyms; 0 when no entry has it.
-    pub(super) fn concept_df(&self, own: &[String], alt: &[Vec<String>]) -> u32 {
+    pub(super) fn concept_df<'a>(
+        &self,
+        own: &[String],
+        alt: impl IntoIterator<Item = &'a Vec<String>>,
+    ) -> u32 {
         let df = |stems: &[String]| {
             stems
                 .iter()
@@ -115,7 +119,7 @@ impl SearchIndex {
         if mine > 0 {
             return mine;
         }
-        alt.iter().map(|t| df(t)).max().unwrap_or(0)
+        alt.into_iter().map(|t| df(t)).max().unwrap_or(0)
     }
 
     /// The weight of a concept found in `df` entries: rare words tell entries apart,

@@ -30,24 +30,36 @@ impl Relation {
     }
 }
 
-/// The ancestors of a call, nearest first (parents form no cycles: the loader checks
-/// references, and the walk stops after a few steps anyway).
-fn ancestors<'k>(k: &'k Knowledge, id: &CallId) -> Vec<&'k CallId> {
-    let mut out: Vec<&CallId> = Vec::new();
+/// Whether `above` is among the ancestors of `id` (its parent, the parent's parent…: parents
+/// form no cycles, as the loader checks references, and the walk stops after nine steps
+/// anyway), walked without a vector.
+fn has_ancestor(k: &Knowledge, id: &CallId, above: &CallId) -> bool {
     let mut cur = k.call(&id.0).and_then(|c| c.parent.as_ref());
-    while let Some(p) = cur {
-        if out.contains(&p) || out.len() > 8 {
-            break;
+    for _ in 0..9 {
+        let Some(p) = cur else { return false };
+        if p == above {
+            return true;
         }
-        out.push(p);
         cur = k.call(&p.0).and_then(|c| c.parent.as_ref());
     }
-    out
+    false
 }
 
-/// The top of a call's family (its strategy, or the call itself).
+/// The top of a call's family (its strategy, or the call itself): the last ancestor, the
+/// walk stopping at a call seen before or after nine steps, on the stack.
 fn root<'k>(k: &'k Knowledge, id: &'k CallId) -> &'k CallId {
-    ancestors(k, id).last().copied().unwrap_or(id)
+    let mut seen: [&CallId; 9] = [id; 9];
+    let mut n = 0;
+    let mut cur = k.call(&id.0).and_then(|c| c.parent.as_ref());
+    while let Some(p) = cur {
+        if seen[..n].contains(&p) || n > 8 {
+            break;
+        }
+        seen[n] = p;
+        n += 1;
+        cur = k.call(&p.0).and_then(|c| c.parent.as_ref());
+    }
+    if n == 0 { id } else { seen[n - 1] }
 }
 
 /// Whether two calls are of one family (the same strategy at the top).
@@ -59,9 +71,9 @@ pub fn same_family(k: &Knowledge, a: &CallId, b: &CallId) -> bool {
 pub fn relation(k: &Knowledge, asked: &CallId, entry: &CallId) -> Relation {
     if asked == entry {
         Relation::Same
-    } else if ancestors(k, entry).contains(&asked) {
+    } else if has_ancestor(k, entry, asked) {
         Relation::Inside
-    } else if ancestors(k, asked).contains(&entry) {
+    } else if has_ancestor(k, asked, entry) {
         Relation::Above
     } else {
         Relation::Other

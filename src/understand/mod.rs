@@ -74,14 +74,24 @@ pub fn rewrite(lx: &Lexicon, mut words: Vec<String>) -> Vec<String> {
     }
     let digits = |w: &str| w.chars().any(|c| c.is_ascii_digit());
     // Only rewrites whose first word the message may hold can match (tried in order).
-    let rewrites = crate::fold::maybe_held(&words, &lx.rewrites);
+    // With the bit of each one's first word: at a position, only those whose first word
+    // may be the word there are compared.
+    let rewrites: Vec<(u64, &(Phrase, String))> = crate::fold::maybe_held(&words, &lx.rewrites)
+        .into_iter()
+        .map(|r| (r.0.first().map_or(0, |w| crate::fold::word_bit(w)), r))
+        .collect();
     let mut out = Vec::with_capacity(words.len());
     let mut i = 0;
     // Whether the word before `i` (as written: words are moved out once passed) is a number.
     let mut after_number = false;
     'next: while i < words.len() {
         if !after_number {
-            for (from, to) in rewrites.iter().copied() {
+            let bit = crate::fold::word_bit(&words[i]);
+            for (from, to) in rewrites
+                .iter()
+                .filter(|(b, (from, _))| from.is_empty() || *b == bit)
+                .map(|&(_, r)| r)
+            {
                 let n = from.len();
                 if i + n <= words.len() && words[i..i + n] == from[..] {
                     out.extend(words_of(to));

@@ -101,14 +101,18 @@ fn by_distinction(
     leads: &[String],
     after: &[String],
 ) -> Option<Referred> {
-    let (head, pairs) = family_head(k, focus)?;
+    // The family's names are read at the first word in a place to tell a measure.
+    let mut family = None;
     for (i, w) in words.iter().enumerate().skip(1) {
         if !leads.contains(&words[i - 1]) || words.get(i + 1).is_some_and(|n| !after.contains(n)) {
             continue;
         }
+        let (head, pairs) = family
+            .get_or_insert_with(|| family_head(k, focus))
+            .as_ref()?;
         let mut it = pairs
             .iter()
-            .filter(|(_, a)| a.contains(&head) && a.contains(w) && *w != head);
+            .filter(|(_, a)| a.contains(head) && a.contains(w) && w != head);
         if let (Some((c, a)), None) = (it.next(), it.next()) {
             return Some(Referred {
                 call: c.id.clone(),
@@ -283,13 +287,15 @@ pub fn referred(
     if let Some(found) = by_year(k, words, &p) {
         return Some(found);
     }
+    let bits = crate::fold::WordBits::of(words);
     for (list, step) in [
         (p.next, Step::Next),
         (p.previous, Step::Previous),
         (p.newest, Step::Newest),
         (p.oldest, Step::Oldest),
     ] {
-        for ph in list.iter().filter(|ph| !ph.is_empty()) {
+        // A phrase opening with a word the message lacks occurs nowhere in it.
+        for ph in list.iter().filter(|ph| !ph.is_empty() && bits.may_hold(ph)) {
             // «l'ultimo bando di quella misura» is the last of something else, not the
             // newest call.
             let of_something = |at: usize| {

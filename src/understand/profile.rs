@@ -37,6 +37,13 @@ pub struct Profile {
 /// The region every call of the pack is in; places there count as "in Piemonte".
 pub const HOME_REGION: &str = "Piemonte";
 
+/// [`HOME_REGION`] as words, read once (every answer weighs them little).
+pub fn home_words() -> &'static [String] {
+    static WORDS: std::sync::LazyLock<Vec<String>> =
+        std::sync::LazyLock::new(|| crate::numbers::words_of(HOME_REGION));
+    &WORDS
+}
+
 impl Profile {
     pub fn is_empty(&self) -> bool {
         *self == Profile::default()
