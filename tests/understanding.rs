@@ -2209,3 +2209,23 @@ fn this_year_and_last_year_are_the_calls_of_those_years_by_the_clock() {
         u.text()
     );
 }
+
+#[test]
+fn how_a_named_call_s_rule_works_is_its_own_entry_not_the_glossary() {
+    let b = brain();
+    // «Come funziona X» asks how X works in the call named, not what X means in general:
+    // the call's entry comes before the glossary's.
+    for q in [
+        "Come funziona il cofinanziamento in alfa?",
+        "Ho una ditta di serramenti a Bra con 7 dipendenti e con un vicino vorremmo entrare in un progetto A.L.Fa. Come funziona il cofinanziamento?",
+    ] {
+        let mut u = User::new(&b);
+        u.say(q);
+        assert_eq!(
+            u.answer().ranked().first(),
+            Some(&"faq:alfa-cofinanziamento"),
+            "{q}: {:?}",
+            u.answer()
+        );
+    }
+}
