@@ -932,6 +932,12 @@ fn asking_what_is_open_now_leaves_a_closed_call_in_focus() {
         Some("faq:gen-bandi-aperti"),
         "{a:?}"
     );
+    // «E oggi c'è qualcosa per…?» asks what is open now, not the closed call in focus.
+    let mut u = User::new(&b);
+    u.say("il bando welfare di novembre 2023 cosa finanziava?");
+    u.say("e oggi c'è qualcosa per i bambini dei dipendenti?");
+    let a = u.answer();
+    assert_eq!(a.ranked().first().copied(), Some("faq:alfa-figli"), "{a:?}");
     // The same for «qualcosa di simile» after a closed call.
     let mut u = User::new(&b);
     u.say("Cosa finanziava il bando welfare aziendale del 2022?");
