@@ -2235,3 +2235,15 @@ fn how_a_named_call_s_rule_works_is_its_own_entry_not_the_glossary() {
         );
     }
 }
+
+#[test]
+fn what_the_region_put_into_the_strategy_is_the_strategy_s_money() {
+    let b = brain();
+    // «Stanziato dalla Regione» for WECARE is the strategy's 20 million, not the money of
+    // its 2019 call, whose entry also speaks of what the Region put in.
+    assert_answers(
+        &b,
+        "Quanto ha stanziato la Regione in totale per WECARE?",
+        "faq:wecare-risorse",
+    );
+}
