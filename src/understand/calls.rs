@@ -183,14 +183,14 @@ fn named_calls_near(k: &Knowledge, words: &[String], focus: Option<&CallId>) -> 
 ///   family (`sto studiando il piano A.L.Fa.: quanto vale la misura 1?`) is that call.
 /// - A question that turns to another call at its end (`in WECARE c'era il de minimis, e
 ///   in A.L.Fa.?`, `turns_to`) is about that call only.
-/// - Otherwise the calls named in the sentences that ask (`asking`, when the question part
-///   holds others) come first («Nel 2019 avevamo fatto un progetto col bando WECARE e
-///   vorremmo ripartire. Il Piano ALFA è quello giusto?» is about A.L.Fa.).
+/// - Otherwise the calls named in the sentences that ask (`asking`, their text, when the
+///   question part holds others) come first («Nel 2019 avevamo fatto un progetto col
+///   bando WECARE e vorremmo ripartire. Il Piano ALFA è quello giusto?» is about A.L.Fa.).
 pub(super) fn asked(
     k: &Knowledge,
     qwords: &[String],
     whole: Vec<CallId>,
-    asking: Option<&[String]>,
+    asking: Option<&str>,
     turns_to: &[Phrase],
 ) -> Vec<CallId> {
     let in_question = named_calls(k, qwords);
@@ -211,7 +211,8 @@ pub(super) fn asked(
     }
     match asking {
         Some(asking) => {
-            let asked = named_calls(k, asking);
+            // Read only here: most messages name one call or none.
+            let asked = named_calls(k, &super::rewrite(&k.lexicon, super::words_of(asking)));
             let (first, rest): (Vec<CallId>, Vec<CallId>) =
                 in_question.into_iter().partition(|c| asked.contains(c));
             first.into_iter().chain(rest).collect()

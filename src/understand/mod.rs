@@ -322,8 +322,8 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
     if described && found.profile.applicant.is_none() && found.profile.size.is_none() {
         found.profile.applicant = found.mentioned;
     }
-    let asking_words = (!asking_part.is_empty()).then(|| rewrite(lx, words_of(&asking_part)));
-    let named = calls::asked(k, &qwords, named, asking_words.as_deref(), cues.turns_to);
+    let asking = (!asking_part.is_empty()).then_some(asking_part.as_str());
+    let named = calls::asked(k, &qwords, named, asking, cues.turns_to);
     let past = has_phrase(&qwords, cues.past)
         || qwords.iter().any(|w| {
             w.chars().count() >= 5
