@@ -189,7 +189,6 @@ fn by_step(k: &Knowledge, focus: Option<&CallId>, step: Step) -> Option<CallId> 
     pick.map(|(_, c)| c.id.clone())
 }
 
-/// The words a follow-up points at another call with (the language's lists).
 /// Words after which a pointer (`l'ultimo bando`) names the last or next of something
 /// else (`…di quella misura`, `…della misura 3`), not a call.
 const OF: [&str; 6] = ["di", "del", "della", "dello", "dei", "delle"];
@@ -205,8 +204,9 @@ const OF_WHAT: [&str; 8] = [
     "programma",
 ];
 
-#[derive(Debug, Clone, Copy)]
-
+/// The words a follow-up points at another call with (the language's lists), and the
+/// year of the clock. Every list may be empty (`Default`): it then points at nothing.
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Pointers<'a> {
     /// Words before a measure's number alone (`la`, `della`).
     pub leads: &'a [String],
@@ -399,16 +399,8 @@ mod tests {
         // The pointer is read as the call's name, and is not searched for.
         let next = [phrase("anno dopo")];
         let p = Pointers {
-            leads: &[],
-            after: &[],
             next: &next,
-            previous: &[],
-            pronouns: &[],
-            newest: &[],
-            oldest: &[],
-            this_year: &[],
-            last_year: &[],
-            year: None,
+            ..Pointers::default()
         };
         let w = phrase("quello dell'anno dopo per chi era?");
         let r = referred(&k, &w, Some(&id("welfare-aziendale-2022")), p).unwrap();
@@ -423,16 +415,8 @@ mod tests {
         let id = |s: &str| CallId(s.into());
         let pronouns = ["quella".to_string(), "quello".to_string()];
         let p = Pointers {
-            leads: &[],
-            after: &[],
-            next: &[],
-            previous: &[],
             pronouns: &pronouns,
-            newest: &[],
-            oldest: &[],
-            this_year: &[],
-            last_year: &[],
-            year: None,
+            ..Pointers::default()
         };
         // «misura per il terzo settore», «misura finanziata dal fesr» are measures' names.
         let w = phrase("e quella per il terzo settore quanto valeva?");
@@ -464,16 +448,10 @@ mod tests {
         let oldest = [phrase("quello vecchio")];
         let next = [phrase("anno dopo")];
         let p = Pointers {
-            leads: &[],
-            after: &[],
             next: &next,
-            previous: &[],
-            pronouns: &[],
             newest: &newest,
             oldest: &oldest,
-            this_year: &[],
-            last_year: &[],
-            year: None,
+            ..Pointers::default()
         };
         let newest_call = k.calls.iter().max_by_key(|c| year(c)).unwrap().id.clone();
         let r = referred(&k, &phrase("e quello nuovo?"), None, p).unwrap();
@@ -513,16 +491,11 @@ mod tests {
         let last_year = [phrase("anno scorso")];
         let newest = [phrase("quello nuovo")];
         let at = |year: u16| Pointers {
-            leads: &[],
-            after: &[],
-            next: &[],
-            previous: &[],
-            pronouns: &[],
             newest: &newest,
-            oldest: &[],
             this_year: &this_year,
             last_year: &last_year,
             year: Some(year),
+            ..Pointers::default()
         };
         let call =
             |text: &str, year: u16| referred(&k, &phrase(text), None, at(year)).map(|r| r.call.0);
