@@ -135,6 +135,18 @@ fn assert_direct(u: &User<'_>, entry: &str, call: &str) {
     );
 }
 
+/// The last answer offers `entry` first (directly, in a menu, or as a suggestion).
+#[track_caller]
+fn assert_offered_first(u: &User<'_>, entry: &str) {
+    let a = u.answer();
+    assert_eq!(
+        a.ranked().first().copied(),
+        Some(entry),
+        "{a:?}\n{}",
+        u.text()
+    );
+}
+
 /// Asks `q` as the first message of a conversation and checks it is answered directly
 /// with `entry` (whatever the call).
 fn assert_answers(b: &Brain, q: &str, entry: &str) {
@@ -587,12 +599,7 @@ fn everyday_italian() {
             "a quanto arrivava il contributo per ogni singola azienda?",
         ],
     );
-    assert_eq!(
-        u.answer().ranked().first(),
-        Some(&"faq:wa-2022"),
-        "{:?}",
-        u.answer()
-    );
+    assert_offered_first(&u, "faq:wa-2022");
     // A k for the hard c (`kiama` is `chiama`), in a word the pack does not know as such.
     let mut u = User::new(&b);
     u.say("xke si kiama wecare ke vuol dire");
@@ -601,12 +608,7 @@ fn everyday_italian() {
     // description first.
     let mut u = User::new(&b);
     u.say("ke cos e wecare in breve");
-    assert_eq!(
-        u.answer().ranked().first(),
-        Some(&"faq:wecare-cos-e"),
-        "{:?}",
-        u.answer()
-    );
+    assert_offered_first(&u, "faq:wecare-cos-e");
     // Words that only say how to answer (`in breve`, `esattamente`) leave the question as
     // it was: one clear answer.
     for (q, entry) in [
@@ -720,12 +722,7 @@ fn everyday_italian() {
     // A message naming a call is about it, even with a place and no question word.
     let mut u = User::new(&b);
     u.say("nuovo bando welfare regione piemonte 2026");
-    assert_eq!(
-        u.answer().ranked().first(),
-        Some(&"faq:alfa-cos-e"),
-        "{:?}",
-        u.answer()
-    );
+    assert_offered_first(&u, "faq:alfa-cos-e");
     assert_eq!(u.session.topic, Some(CallId("alfa-2026".into())));
     // A private citizen gets it.
     let mut u = User::new(&b);
@@ -901,12 +898,7 @@ fn asking_what_is_open_now_leaves_a_closed_call_in_focus() {
     );
     // The closed call cannot say what is open now: the open calls' entry comes first...
     u.say("ok quindi è chiuso, adesso cosa c'è di aperto?");
-    let a = u.answer();
-    assert_eq!(
-        a.ranked().first().copied(),
-        Some("faq:gen-bandi-aperti"),
-        "{a:?}"
-    );
+    assert_offered_first(&u, "faq:gen-bandi-aperti");
     // ...and «lì» is then the open call, not the closed one.
     u.say("e lì chi può partecipare?");
     assert_direct(&u, "faq:alfa-chi-puo", "alfa-2026");
@@ -926,12 +918,7 @@ fn asking_what_is_open_now_leaves_a_closed_call_in_focus() {
     let mut u = User::new(&b);
     u.say("Quanto dava per progetto il bando WECARE del 2019?");
     u.say("e adesso cosa c'è?");
-    let a = u.answer();
-    assert_eq!(
-        a.ranked().first().copied(),
-        Some("faq:gen-bandi-aperti"),
-        "{a:?}"
-    );
+    assert_offered_first(&u, "faq:gen-bandi-aperti");
     // «E oggi c'è qualcosa per…?» asks what is open now, not the closed call in focus.
     let mut u = User::new(&b);
     u.say("il bando welfare di novembre 2023 cosa finanziava?");
@@ -942,12 +929,7 @@ fn asking_what_is_open_now_leaves_a_closed_call_in_focus() {
     let mut u = User::new(&b);
     u.say("Cosa finanziava il bando welfare aziendale del 2022?");
     u.say("c'è qualcosa di simile adesso?");
-    let a = u.answer();
-    assert_eq!(
-        a.ranked().first().copied(),
-        Some("faq:gen-bandi-aperti"),
-        "{a:?}"
-    );
+    assert_offered_first(&u, "faq:gen-bandi-aperti");
 }
 
 #[test]
@@ -986,12 +968,7 @@ fn a_short_question_about_applying_alone_asks_what_the_call_says_of_it() {
     let mut u = User::new(&b);
     u.say("cos'è il piano alfa?");
     u.say("noi però siamo da soli, va bene?");
-    let a = u.answer();
-    assert_eq!(
-        a.ranked().first().copied(),
-        Some("faq:alfa-pmi-singola"),
-        "{a:?}"
-    );
+    assert_offered_first(&u, "faq:alfa-pmi-singola");
 }
 
 #[test]
@@ -1126,12 +1103,7 @@ fn allowed_expenses_are_not_asked_as_who_may_apply() {
     let mut u = User::new(&b);
     u.say("siamo una pmi di asti");
     u.say("per alfa che spese sono ammesse?");
-    let a = u.answer();
-    assert_eq!(
-        a.ranked().first().copied(),
-        Some("faq:alfa-servizi"),
-        "{a:?}"
-    );
+    assert_offered_first(&u, "faq:alfa-servizi");
 }
 
 #[test]
@@ -2068,12 +2040,7 @@ fn everyday_words_around_a_plain_question_do_not_hide_it() {
     // not know: the large firms' entry is offered, not «non ho trovato».
     let mut u = User::new(&b);
     u.say("Dirigo una lavanderia industriale a Biella con 700 dipendenti e vorremmo aderire ad A.L.Fa., magari con qualche ditta piccola della zona: è possibile anche per una grande impresa come noi?");
-    assert_eq!(
-        u.answer().ranked().first(),
-        Some(&"faq:alfa-grandi-imprese"),
-        "{:?}",
-        u.answer()
-    );
+    assert_offered_first(&u, "faq:alfa-grandi-imprese");
     // Nor are `ricordo vagamente`, `andrebbe`, `è corretto?`.
     let mut u = User::new(&b);
     u.say("Un amico mi ha detto che alfa andrebbe bene anche per chi ha solo due o tre dipendenti, ricordo vagamente qualcosa del genere: è corretto?");
@@ -2126,12 +2093,7 @@ fn a_question_part_that_finds_nothing_is_read_with_the_description_around_it() {
     // description speaks of is, and its entries are offered instead of «non ho trovato».
     let mut u = User::new(&b);
     u.say("Lavoro in un CAF di Asti e molte lavoratrici ci chiedono se ci sono aiuti regionali per pagare la babysitter. Cosa gli dico, c'è qualcosa?");
-    assert_eq!(
-        u.answer().ranked().first(),
-        Some(&"faq:alfa-figli"),
-        "{:?}",
-        u.answer()
-    );
+    assert_offered_first(&u, "faq:alfa-figli");
 }
 
 #[test]
@@ -2227,12 +2189,7 @@ fn how_a_named_call_s_rule_works_is_its_own_entry_not_the_glossary() {
     ] {
         let mut u = User::new(&b);
         u.say(q);
-        assert_eq!(
-            u.answer().ranked().first(),
-            Some(&"faq:alfa-cofinanziamento"),
-            "{q}: {:?}",
-            u.answer()
-        );
+        assert_offered_first(&u, "faq:alfa-cofinanziamento");
     }
 }
 
