@@ -28,6 +28,10 @@ pub(super) fn query_words(
 /// Small numbers offered as the answer to a «how many» (`quante misure erano, 4 o 5?`)
 /// are the asker's guesses, not a measure or a call to search for: dropped.
 fn without_guessed_counts(q: &str) -> String {
+    // Most messages ask no «how many»: they are not split again.
+    if !q.contains("quant") && !q.contains("many") {
+        return q.to_string();
+    }
     let w = words_of(q);
     if !w.iter().any(|x| x.starts_with("quant") || x == "many") {
         return q.to_string();
