@@ -360,8 +360,20 @@ fn ask_start(words: &[String], lx: &Lexicon, cues: &Cues<'_>) -> Option<usize> {
     if !opens_self {
         return None;
     }
-    (3..words.len())
-        .find(|&i| starts(i, cues.asking) || starts(i, cues.intent) || starts(i, cues.eligibility))
+    let at = (3..words.len()).find(|&i| {
+        starts(i, cues.asking) || starts(i, cues.intent) || starts(i, cues.eligibility)
+    })?;
+    // A kind of applicant right before the asking words is what is asked about («…un
+    // cliente con 1.000 dipendenti: una grande impresa può fare domanda?»).
+    let kind = lx
+        .applicants
+        .iter()
+        .flat_map(|(_, ps)| ps)
+        .chain(lx.sizes.iter().flat_map(|(_, ps)| ps))
+        .filter(|p| !p.is_empty() && p.len() < at && words[..at].ends_with(p))
+        .map(|p| at - p.len())
+        .min();
+    Some(kind.unwrap_or(at).max(3))
 }
 
 /// Words that could carry a question's topic: four letters or more, not naming a call.
@@ -499,6 +511,12 @@ mod tests {
             r.query,
             "vorremmo attivare un nido aziendale esiste un finanziamento"
         );
+        // The kind of applicant a question asks about, right before it asks, is part of
+        // the question, not of the description.
+        let r = reading(
+            "Sono un consulente di Fossano e seguo un cliente con 1.000 dipendenti: una grande impresa può fare domanda per A.L.Fa.?",
+        );
+        assert_eq!(r.query, "grande impresa puo fare domanda per alfa");
     }
 
     #[test]
