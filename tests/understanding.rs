@@ -1131,6 +1131,12 @@ fn a_self_description_is_answered_when_its_question_alone_would_be() {
         "Buongiorno, siamo un'impresa di Alessandria con 50 dipendenti e vorremmo attivare un nido aziendale. Esiste un finanziamento?",
     );
     assert_eq!(r.alone, None, "{r:?}");
+    // A thin question about «loro» asks about the people of the sentence before it, not
+    // about the call in general (what follows the description's colon is read with it).
+    let mut u = User::new(&b);
+    u.say("Gestisco un magazzino a Tortona con 30 dipendenti: molti hanno a casa un familiare non autosufficiente. Con A.L.Fa. possiamo fare qualcosa per loro?");
+    assert_offered_first(&u, "faq:alfa-salute-mobilita");
+    assert_ne!(direct(&u.answer()).map(|d| d.0), Some("faq:alfa-cos-e"));
     // A thin question read with the description's wish covers less of it, so a sure
     // best entry needs less coverage to be the answer.
     let mut u = User::new(&b);

@@ -185,8 +185,10 @@ impl Engine<'_> {
         // for anyone else it asks who may take part.
         // «Possiamo essere capofila?», «possiamo farlo da soli?»: a yes-or-no question
         // about the asker, from someone who said what they are, is asked for their kind.
+        // «Possiamo fare qualcosa per loro?» asks about others (`words.about_them`).
         let about_asker = session.profile.applicant().is_some()
-            && understand::has_phrase(&reading.words, tx.phrases("words.first_person"));
+            && understand::has_phrase(&reading.words, tx.phrases("words.first_person"))
+            && !understand::has_phrase(&reading.words, tx.phrases("words.about_them"));
         if (reading.eligibility || about_asker)
             && self
                 .index

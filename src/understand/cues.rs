@@ -28,6 +28,9 @@ pub struct Cues<'a> {
     /// Words of a question that point back at what was said before it (`tutte e due le
     /// cose`, `entrambe`): the sentence with the wish is read with it.
     pub refers_back: &'a [Phrase],
+    /// Words of a question that point at people named in the sentence before it (`per
+    /// loro`): that sentence is read with the question.
+    pub about_them: &'a [Phrase],
     /// What turns a question to another call at its end (`e in`, `e per`): `in WECARE
     /// c'era il de minimis, e in A.L.Fa.?` asks about A.L.Fa. only.
     pub turns_to: &'a [Phrase],
@@ -51,6 +54,7 @@ impl<'a> Cues<'a> {
             expenses: tx.phrases("words.expenses"),
             intent: tx.phrases("words.intent"),
             refers_back: tx.phrases("words.refers_back"),
+            about_them: tx.phrases("words.about_them"),
             turns_to: tx.phrases("words.turns_to"),
             past: tx.phrases("words.past"),
             past_endings: tx.list("words.past_endings"),

@@ -221,10 +221,16 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
             .sum();
         // A question that points back (`ALFA copre tutte e due le cose?`) says little by
         // itself, however many words it has.
-        let said = if asking
+        let points_back = asking
             .iter()
-            .any(|s| has_phrase(&read_part(s), cues.refers_back))
-        {
+            .any(|s| has_phrase(&read_part(s), cues.refers_back));
+        // A question that points back and says little else asks about the sentence
+        // before it.
+        let thin_pointer = said < SELF_CONTAINED
+            && asking
+                .iter()
+                .any(|s| has_phrase(&read_part(s), cues.about_them));
+        let said = if points_back || thin_pointer {
             0
         } else {
             said
@@ -256,15 +262,23 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
         standing = chosen.len() == marked.len();
         // A bare «è troppo?» or «è possibile?» asks about the sentence before it (a
         // longer one, «Quando scade il bando per il welfare?», asks by itself even when
-        // its words are too common in the pack to weigh).
+        // its words are too common in the pack to weigh); so does one that points back
+        // («…assistono genitori anziani. Si può fare qualcosa per loro?»).
         let mut chosen: Vec<&str> = chosen;
         if let Some(first) = chosen.first().copied()
-            && content_words(&read_part(first), k, cues.content) < 2
-            && read_part(first).len() <= BARE
+            && (thin_pointer
+                || (content_words(&read_part(first), k, cues.content) < 2
+                    && read_part(first).len() <= BARE))
             && let Some(i) = parts.iter().position(|(s, _)| s == first)
             && i > 0
         {
-            chosen.insert(0, parts[i - 1].0.as_str());
+            // Of a sentence that describes the asker before a colon, what follows it.
+            let before = parts[i - 1].0.as_str();
+            let before = match before.rsplit_once(':') {
+                Some((_, after)) if thin_pointer && !after.trim().is_empty() => after,
+                _ => before,
+            };
+            chosen.insert(0, before);
         }
         described = chosen.len() < parts.len();
         // A sentence taken only for the project's figures (`Siamo 2 PMI del biellese e
