@@ -230,11 +230,7 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
             && asking
                 .iter()
                 .any(|s| has_phrase(&read_part(s), cues.about_them));
-        let said = if points_back || thin_pointer {
-            0
-        } else {
-            said
-        };
+        let said = if points_back || thin_pointer { 0 } else { said };
         // What a sentence's figures stand for (`importo del progetto`…), if it gives any.
         let figures = |s: &str| {
             let w = read_part(s);
