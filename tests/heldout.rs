@@ -6,7 +6,7 @@
 //! are the sets the work was developed on (dev2 was written blind too, then tuned on);
 //! `dev3.toml` to `dev20.toml` are a third to a nineteenth blind set, written later the
 //! same way (dev6 mostly long self-descriptions, dev7 mostly follow-up conversations and
-//! «non lo so», dev8 follow-up conversations, «non lo so» and chat spelling, dev9 to dev19
+//! «non lo so», dev8 follow-up conversations, «non lo so» and chat spelling, dev9 to dev20
 //! the same with long self-descriptions). All
 //! have the same format: `[[q]]` single questions and `[[conv]]` conversations whose
 //! `[[conv.turn]]`s share one session. Each item: `id`, `kind`
