@@ -4,7 +4,7 @@
 //! `tests/retrieval/heldout_it.toml` is the frozen held-out set (written by someone who
 //! never saw the pack, labelled afterwards); `tests/retrieval/dev.toml` and `dev2.toml`
 //! are the sets the work was developed on (dev2 was written blind too, then tuned on);
-//! `dev3.toml` to `dev20.toml` are a third to a nineteenth blind set, written later the
+//! `dev3.toml` to `dev20.toml` are a third to a twentieth blind set, written later the
 //! same way (dev6 mostly long self-descriptions, dev7 mostly follow-up conversations and
 //! «non lo so», dev8 follow-up conversations, «non lo so» and chat spelling, dev9 to dev20
 //! the same with long self-descriptions). All
