@@ -2215,3 +2215,23 @@ fn what_the_region_put_into_the_strategy_is_the_strategy_s_money() {
         "faq:wecare-risorse",
     );
 }
+
+#[test]
+fn a_description_is_noted_unless_it_speaks_of_a_call() {
+    let b = brain();
+    // Only who the asker is: noted, with the check and the calls offered; nothing asked.
+    let mut u = User::new(&b);
+    u.say("Ho una tabaccheria ad Asti con 4 dipendenti.");
+    assert_eq!(u.answer(), Answered::Nothing);
+    assert!(u.text().contains("Asti"), "{}", u.text());
+    assert!(
+        u.buttons().contains(&Action::EligibilityMenu),
+        "{}",
+        u.text()
+    );
+    assert_eq!(u.session.profile.employees, Some(4));
+    // Who the asker is and a call they heard of: that call is what they ask about.
+    let mut u = User::new(&b);
+    u.say("Ho una pensione per gatti a Pinerolo con 6 dipendenti, mi hanno parlato di un bando che pagava servizi per gli animali domestici dei lavoratori.");
+    assert_offered_first(&u, "faq:wa-2023-animali");
+}

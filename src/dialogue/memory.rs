@@ -182,8 +182,9 @@ impl Engine<'_> {
 
     /// The message describes the asker and asks nothing: no call named (a message naming
     /// one is about it: `nuovo bando welfare piemonte 2026`), no question mark or question
-    /// word, no part cut out as the question, no wish (`vorrei`), and short enough to be
-    /// only that.
+    /// word, no part cut out as the question, no wish (`vorrei`), no word for a call
+    /// (`ho sentito parlare di un bando che…` is about one), and short enough to be only
+    /// that.
     pub(super) fn only_describes(&self, tx: &Texts, r: &Reading) -> bool {
         const SHORT_DESCRIPTION: usize = 25;
         !r.profile.is_empty()
@@ -194,6 +195,10 @@ impl Engine<'_> {
             && !r.defines
             && r.words.len() <= SHORT_DESCRIPTION
             && !understand::has_phrase(&r.words, tx.phrases("words.intent"))
+            && !r
+                .words
+                .iter()
+                .any(|w| self.knowledge.lexicon.generic.contains(w))
     }
 
     /// The region of an asker who said they work outside Piedmont and asks whether they
