@@ -2235,3 +2235,32 @@ fn a_description_is_noted_unless_it_speaks_of_a_call() {
     u.say("Ho una pensione per gatti a Pinerolo con 6 dipendenti, mi hanno parlato di un bando che pagava servizi per gli animali domestici dei lavoratori.");
     assert_offered_first(&u, "faq:wa-2023-animali");
 }
+
+#[test]
+fn teaming_up_with_other_firms_is_a_partnership() {
+    let b = brain();
+    // «mettermi con altre ditte» is the partnership A.L.Fa. asks for, not the share of
+    // the costs the firm puts in.
+    let u = talk(
+        &b,
+        &[
+            "Ho una lavanderia a Pinerolo con 2 dipendenti. C'è qualcosa per il welfare anche per ditte piccolissime come la mia?",
+            "quindi devo mettermi con altre ditte?",
+        ],
+    );
+    let a = u.answer();
+    assert_ne!(
+        direct(&a).map(|d| d.0),
+        Some("faq:alfa-cofinanziamento"),
+        "{}",
+        u.text()
+    );
+    assert!(
+        a.ranked()
+            .iter()
+            .take(3)
+            .any(|e| *e == "faq:alfa-pmi-singola"),
+        "{a:?}\n{}",
+        u.text()
+    );
+}
