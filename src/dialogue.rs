@@ -16,6 +16,7 @@
 mod answer;
 mod answer_view;
 mod calls;
+mod compare;
 mod eligibility;
 mod follow;
 mod handover;

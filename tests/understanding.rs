@@ -2264,3 +2264,41 @@ fn teaming_up_with_other_firms_is_a_partnership() {
         u.text()
     );
 }
+
+#[test]
+fn a_comparison_of_named_calls_answers_for_each() {
+    let b = brain();
+    let lines = |a: &Answered| match a {
+        Answered::Direct { lines, .. } => lines.clone(),
+        _ => Vec::new(),
+    };
+    // What each call is: the first named call's overview, a line for the other.
+    let mut u = User::new(&b);
+    u.say("Quali differenze ci sono fra il bando welfare del 2022 e quello del 2023?");
+    let a = u.answer();
+    assert_eq!(
+        direct(&a),
+        Some(("faq:wa-2022", Some("welfare-aziendale-2022"))),
+        "{}",
+        u.text()
+    );
+    assert_eq!(lines(&a), ["faq:wa-2023"], "{}", u.text());
+    assert!(u.text().contains("Welfare aziendale 2023"), "{}", u.text());
+    // One aspect asked: the same aspect of the other call.
+    let mut u = User::new(&b);
+    u.say("Cosa cambia tra la scadenza del bando welfare del 2022 e quella del 2023?");
+    let a = u.answer();
+    assert_eq!(
+        direct(&a).map(|d| d.0),
+        Some("faq:wa-2022-scadenza"),
+        "{}",
+        u.text()
+    );
+    assert_eq!(lines(&a), ["faq:wa-2023-scadenza"], "{}", u.text());
+    // An entry the pack wrote for the comparison stays the answer.
+    assert_answers(
+        &b,
+        "che differenza c'è tra alfa e wecare?",
+        "faq:alfa-vs-wecare",
+    );
+}

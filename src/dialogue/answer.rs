@@ -375,7 +375,8 @@ impl Engine<'_> {
             false => decision,
         };
         let decision = self
-            .measure_asked(tx, reading, &decision)
+            .compared(tx, reading, &named, &decision)
+            .or_else(|| self.measure_asked(tx, reading, &decision))
             .or_else(|| self.measure_named(&named, &decision))
             .unwrap_or(decision);
         // The question part finds nothing: what is asked about may be in the description.
