@@ -1033,6 +1033,10 @@ fn a_follow_up_asking_a_fact_the_sources_do_not_give_is_not_answered() {
             "A chi era rivolto il bando welfare del 2022?",
             "e alla fine in quante lo hanno ottenuto?",
         ),
+        (
+            "Chi poteva partecipare al bando welfare del 2023?",
+            "e quante ditte ci hanno partecipato?",
+        ),
     ] {
         let mut u = User::new(&b);
         u.say(first);
