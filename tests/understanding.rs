@@ -2306,3 +2306,19 @@ fn a_comparison_of_named_calls_answers_for_each() {
         "faq:alfa-vs-wecare",
     );
 }
+
+#[test]
+fn a_re_ask_keeps_the_counterpart_the_search_is_certain_of() {
+    let b = brain();
+    // The last answer (the 2023 call's overview) holds several aspects; the question
+    // asked again finds, all but certain, what the 2022 call paid for: that stays the
+    // answer rather than the 2022 call's overview.
+    let u = talk(
+        &b,
+        &[
+            "Nel bando regionale welfare aziendale 2023 che cosa si poteva finanziare?",
+            "e per quello del 2022?",
+        ],
+    );
+    assert_direct(&u, "faq:wa-2022-servizi", "welfare-aziendale-2022");
+}

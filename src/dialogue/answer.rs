@@ -49,6 +49,13 @@ fn context_share(lang: crate::text::Lang) -> f32 {
     }
 }
 
+/// Whether the learned decision is all but certain of the best entry.
+fn certain(trace: &crate::decide::Trace) -> bool {
+    trace
+        .probability
+        .is_some_and(|p| p >= crate::decide::CERTAIN)
+}
+
 /// Words a question about applying alone has at most (`noi però siamo da soli, va bene?`).
 const SHORT_ALONE: usize = 8;
 
@@ -367,7 +374,7 @@ impl Engine<'_> {
         let decision = match elliptic && call.is_none() {
             true => {
                 let decision = self
-                    .same_aspect(session, &named, &query, &decision)
+                    .same_aspect(session, (&named, &query), &decision, certain(&trace))
                     .unwrap_or(decision);
                 self.overview_instead(session, &named, &decision)
                     .unwrap_or(decision)

@@ -184,9 +184,9 @@ impl Engine<'_> {
     pub(super) fn same_aspect(
         &self,
         session: &super::Session,
-        named: &[CallId],
-        question: &str,
+        (named, question): (&[CallId], &str),
         decided: &Decision,
+        certain: bool,
     ) -> Option<Decision> {
         let [call] = named else {
             return None;
@@ -217,6 +217,19 @@ impl Engine<'_> {
                 found.iter().copied().filter(|&(_, e)| asks_so(e)).collect()
             }
         };
+        // The search, all but certain, already chose one of those (the question's own
+        // words found it): it stays the answer.
+        let chosen = if by_words.is_empty() {
+            &found
+        } else {
+            &by_words
+        };
+        if let Decision::Direct { entry: given, .. } = decided
+            && certain
+            && chosen.iter().any(|(_, e)| e == given)
+        {
+            return None;
+        }
         let (aspect, entry) = [&by_words, &found].into_iter().find_map(|f| {
             f.iter()
                 .copied()
