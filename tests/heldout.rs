@@ -4,9 +4,9 @@
 //! `tests/retrieval/heldout_it.toml` is the frozen held-out set (written by someone who
 //! never saw the pack, labelled afterwards); `tests/retrieval/dev.toml` and `dev2.toml`
 //! are the sets the work was developed on (dev2 was written blind too, then tuned on);
-//! `dev3.toml` to `dev21.toml` are a third to a twenty-first blind set, written later the
+//! `dev3.toml` to `dev22.toml` are a third to a twenty-second blind set, written later the
 //! same way (dev6 mostly long self-descriptions, dev7 mostly follow-up conversations and
-//! «non lo so», dev8 follow-up conversations, «non lo so» and chat spelling, dev9 to dev21
+//! «non lo so», dev8 follow-up conversations, «non lo so» and chat spelling, dev9 to dev22
 //! the same with long self-descriptions). All
 //! have the same format: `[[q]]` single questions and `[[conv]]` conversations whose
 //! `[[conv.turn]]`s share one session. Each item: `id`, `kind`
@@ -303,6 +303,14 @@ fn dev20_set() {
 #[test]
 fn dev21_set() {
     measure::dev_set("dev21.toml", "dev21 set", Lang::It);
+}
+
+/// The twenty-second dev set (`dev22.toml`): written blind like dev21, new personas,
+/// some questions comparing two calls; labelled against the pack without changing the
+/// questions.
+#[test]
+fn dev22_set() {
+    measure::dev_set("dev22.toml", "dev22 set", Lang::It);
 }
 
 /// Development aid: `SPORTELLO_EXPLAIN="domanda" cargo test --test heldout explain -- --ignored
