@@ -2322,3 +2322,21 @@ fn a_re_ask_keeps_the_counterpart_the_search_is_certain_of() {
     );
     assert_direct(&u, "faq:wa-2022-servizi", "welfare-aziendale-2022");
 }
+
+#[test]
+fn a_measure_named_by_its_number_keeps_its_question() {
+    let b = brain();
+    // The company-welfare call answers «chi poteva partecipare» almost word for word, but
+    // the question names measure 2: never answered with another call's entry.
+    let mut u = User::new(&b);
+    u.say("Chi poteva fare domanda sulla misura 2 di WECARE?");
+    let a = u.answer();
+    if let Some((_, call)) = direct(&a) {
+        assert_eq!(call, Some("wecare-misura-2"), "{}", u.text());
+    }
+    assert_ne!(a.ranked().first(), Some(&"faq:wa-chi-puo"), "{a:?}");
+    assert_eq!(
+        u.session.topic.as_ref().map(|c| c.0.as_str()),
+        Some("wecare-misura-2")
+    );
+}

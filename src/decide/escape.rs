@@ -4,7 +4,7 @@
 //! they start from has nothing close and one entry elsewhere answers almost word for word.
 
 use super::{Context, Weighed};
-use crate::knowledge::{CallId, Knowledge};
+use crate::knowledge::{CallId, CallKind, Knowledge};
 use crate::search::SearchIndex;
 use crate::understand::calls::{Relation, relation, same_family};
 
@@ -45,7 +45,11 @@ pub(super) fn elsewhere<'k>(
     // (`bando wecare per i progetti di innovazione sociale del terzo settore`): the
     // subject says which call is meant. A call above or inside the named one is not
     // another call: its entries already compete.
-    if let [named] = ctx.named {
+    // A measure is named by its own number (`misura 2`), never by a shared name: its
+    // question stays with it, answered or not.
+    if let [named] = ctx.named
+        && k.call(&named.0).is_none_or(|c| c.kind != CallKind::Measure)
+    {
         let free = weigh_all(&[]);
         let best = free.first().filter(|b| strong(b))?;
         let call = ix.entry(best.entry).doc.call.as_ref()?;
