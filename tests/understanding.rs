@@ -2299,6 +2299,18 @@ fn a_comparison_of_named_calls_answers_for_each() {
         u.text()
     );
     assert_eq!(lines(&a), ["faq:wa-2023-scadenza"], "{}", u.text());
+    // A measure and a sibling named by its number alone; an entry about every measure
+    // (their deadlines) is not the comparison.
+    let mut u = User::new(&b);
+    u.say("che differenze ci sono fra la misura 3 e la 4 di WECARE?");
+    let a = u.answer();
+    assert_eq!(
+        direct(&a).map(|d| d.0),
+        Some("faq:wecare-misura-3"),
+        "{}",
+        u.text()
+    );
+    assert_eq!(lines(&a), ["faq:wecare-misura-4"], "{}", u.text());
     // An entry the pack wrote for the comparison stays the answer.
     assert_answers(
         &b,

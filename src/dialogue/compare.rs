@@ -16,8 +16,9 @@ use crate::understand::{self, Reading, Relation};
 
 impl Engine<'_> {
     /// The decision for a question comparing the calls in `named` (see the module's doc);
-    /// `None` when the message compares nothing, names fewer than two calls, or `decided`
-    /// already answers with an entry about several of them.
+    /// `None` when the message compares nothing, names fewer than two calls (a measure
+    /// and a sibling it names by number count as two), or `decided` already answers with
+    /// an entry about several of them.
     pub(super) fn compared(
         &self,
         tx: &Texts,
@@ -25,9 +26,26 @@ impl Engine<'_> {
         named: &[CallId],
         decided: &Decision,
     ) -> Option<Decision> {
-        if named.len() < 2 || !understand::has_phrase(&reading.words, tx.phrases("words.compare")) {
+        if named.is_empty() || !understand::has_phrase(&reading.words, tx.phrases("words.compare"))
+        {
             return None;
         }
+        // `tra la misura 1 e la 2`: the second measure is named by its number alone.
+        let with_sibling: Vec<CallId>;
+        let named = match named {
+            [one] => {
+                let other = understand::pointers::sibling_named(
+                    self.knowledge,
+                    &reading.words,
+                    one,
+                    tx.list("words.number_lead"),
+                    tx.list("words.followup"),
+                )?;
+                with_sibling = vec![one.clone(), other];
+                &with_sibling[..]
+            }
+            _ => named,
+        };
         let first = match decided {
             Decision::Direct { entry, .. } => Some(*entry),
             Decision::Menu { entries } => entries.first().copied(),
@@ -44,7 +62,17 @@ impl Engine<'_> {
                 .iter()
                 .any(|d| understand::relation(k, c, d) != Relation::Other)
         };
-        if first.is_some_and(|e| named.iter().filter(|c| about(e, c)).count() >= 2) {
+        // (An entry about more calls than those, as the deadlines of all WECARE's
+        // measures, is not about the comparison.)
+        let only_named = |e: usize| {
+            doc(e).calls.iter().all(|d| {
+                named
+                    .iter()
+                    .any(|c| understand::relation(k, c, d) != Relation::Other)
+            })
+        };
+        if first.is_some_and(|e| named.iter().filter(|c| about(e, c)).count() >= 2 && only_named(e))
+        {
             return None;
         }
         let find = |id: &str| self.index.find(&format!("faq:{id}"));

@@ -124,6 +124,27 @@ fn by_distinction(
     None
 }
 
+/// A sibling of the call a message names, named in the same message by what tells it
+/// apart (`tra la misura 1 e la 2 di wecare`: measure 2), read as [`by_distinction`]
+/// reads a follow-up, with `of` words allowed after it (`la 2 di wecare`). `None` when
+/// the message names no other call so.
+pub fn sibling_named(
+    k: &Knowledge,
+    words: &[String],
+    named: &CallId,
+    leads: &[String],
+    after: &[String],
+) -> Option<CallId> {
+    let after: Vec<String> = after
+        .iter()
+        .cloned()
+        .chain(OF.iter().map(|w| (*w).to_string()))
+        .collect();
+    by_distinction(k, words, named, leads, &after)
+        .map(|r| r.call)
+        .filter(|c| c != named)
+}
+
 /// The year a call is named by (a name that is a year alone: `2022`), if any.
 fn year(c: &Call) -> Option<u16> {
     c.aliases
