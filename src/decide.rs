@@ -60,6 +60,9 @@ pub struct Context<'a> {
     pub past: bool,
     /// The message describes the asker around its question.
     pub described: bool,
+    /// The question speaks of the asker's own doing (`posso`, `possiamo`: the locale's
+    /// `words.first_person`).
+    pub first_person: bool,
     /// The question words it asks with (stems, see `Analysed::asks_with`).
     pub asks_with: &'a [&'a str],
     /// The entry plain BM25 ranks first for the same words: a second opinion.
@@ -474,6 +477,15 @@ fn decide_inner(
         DIRECT_COVERAGE
     };
     let direct = !general_definition(top.entry) && top.coverage >= direct_coverage && sure;
+    // Asked in the present of what the asker may do: never a closed call's rule.
+    if direct
+        && targets.is_empty()
+        && !ctx.past
+        && ctx.first_person
+        && let Some(d) = per_call::open_instead(k, ix, top.entry, ctx.now)
+    {
+        return d;
+    }
     if direct {
         // «Forse cercavi anche»: the next two entries of the asked calls that answer
         // something else (the call text of the same answer has its own button).

@@ -2352,3 +2352,23 @@ fn a_measure_named_by_its_number_keeps_its_question() {
         Some("wecare-misura-2")
     );
 }
+
+#[test]
+fn what_the_asker_may_do_now_is_never_a_closed_calls_rule() {
+    let b = brain();
+    // Asked in the present, naming no call: when the words lead to the closed 2019 call's
+    // rule, the open call's rule on the same point answers, the old one in a line.
+    let mut u = User::new(&b);
+    u.say("Ho un birrificio artigianale a Santhià con 11 dipendenti, diversi hanno bimbi piccoli e vorrei pagare una babysitter. Posso fare domanda da solo al bando della Regione?");
+    let a = u.answer();
+    assert_eq!(
+        direct(&a),
+        Some(("faq:alfa-pmi-singola", Some("alfa-2026"))),
+        "{}",
+        u.text()
+    );
+    match &a {
+        Answered::Direct { lines, .. } => assert_eq!(lines, &["faq:wa-pmi"], "{}", u.text()),
+        _ => unreachable!(),
+    }
+}

@@ -1,11 +1,13 @@
 //! Questions naming no call that entries of several unrelated calls answer about as well:
 //! the open call's answer with the others in a line each, or «Quale bando?» when none is
-//! open.
+//! open. And a question in the present naming no call, answered from a closed call that
+//! has a counterpart in an open one: a closed call's rule is not the answer to what the
+//! asker may do now ([`open_instead`]).
 
 use jiff::Timestamp;
 
 use super::{Decision, Weighed};
-use crate::knowledge::{CallId, Knowledge};
+use crate::knowledge::{CallId, CallStatus, Knowledge};
 use crate::search::SearchIndex;
 use crate::understand::calls::{Relation, is_open, relation};
 
@@ -70,4 +72,33 @@ pub(super) fn per_call(
             Some(Decision::WhichCall { calls })
         }
     }
+}
+
+/// The answer `entry` of a closed call, to a question in the present naming no call,
+/// given by the open call's entry of the same aspect (see
+/// [`Knowledge::same_aspect`]: «una PMI può partecipare da sola?» from the 2019 call's
+/// rule becomes A.L.Fa.'s), the closed call's in a line under it; `None` when `entry` is
+/// not about a closed call or no open call has such an entry. (A call whose status the
+/// sources do not give is not taken for closed.)
+pub(super) fn open_instead(
+    k: &Knowledge,
+    ix: &SearchIndex,
+    entry: usize,
+    now: Timestamp,
+) -> Option<Decision> {
+    let doc = &ix.entry(entry).doc;
+    let closed = doc.call.as_ref().and_then(|c| k.call(&c.0))?;
+    if closed.status(now) != CallStatus::Closed {
+        return None;
+    }
+    let faq = doc.id.strip_prefix("faq:")?;
+    k.calls.iter().filter(|c| is_open(c, now)).find_map(|open| {
+        let (_, f) = k.same_aspect(faq, &open.id).into_iter().next()?;
+        Some(Decision::Direct {
+            entry: ix.find(&format!("faq:{}", f.id))?,
+            call: Some(open.id.clone()),
+            also: Vec::new(),
+            lines: vec![entry],
+        })
+    })
 }

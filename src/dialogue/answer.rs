@@ -193,8 +193,9 @@ impl Engine<'_> {
         // «Possiamo essere capofila?», «possiamo farlo da soli?»: a yes-or-no question
         // about the asker, from someone who said what they are, is asked for their kind.
         // «Possiamo fare qualcosa per loro?» asks about others (`words.about_them`).
+        let first_person = tx.phrases("words.first_person");
         let about_asker = session.profile.applicant().is_some()
-            && understand::has_phrase(&reading.words, tx.phrases("words.first_person"))
+            && understand::has_phrase(&reading.words, first_person)
             && !understand::has_phrase(&reading.words, tx.phrases("words.about_them"));
         if (reading.eligibility || about_asker)
             && self
@@ -287,6 +288,7 @@ impl Engine<'_> {
                     switching: understand::has_phrase(&reading.words, tx.phrases("words.switch")),
                     past: reading.past,
                     described: reading.described,
+                    first_person: understand::has_phrase(&reading.words, first_person),
                     asks_with: &asks_with,
                     plain_best,
                     define_cues: tx.phrases("words.define"),
