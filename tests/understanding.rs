@@ -473,6 +473,12 @@ fn an_entry_for_the_askers_kind_answers_them() {
             "Siamo un gruppo industriale di Ivrea con 800 addetti, possiamo partecipare ad A.L.Fa.?",
             "faq:alfa-grandi-imprese",
         ),
+        // A short message: who asks in one sentence (words the pack does not know), the
+        // bare eligibility question in the next.
+        (
+            "Siamo un'azienda aerospaziale di Cameri con 900 dipendenti. Possiamo partecipare ad A.L.Fa.?",
+            "faq:alfa-grandi-imprese",
+        ),
         // «avremmo potuto…?» asks about the asker too, in the past.
         (
             "Sono il direttore di una fonderia di Valenza con 900 dipendenti. Nel 2019 avremmo potuto usare il bando WECARE per un asilo aziendale?",

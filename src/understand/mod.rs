@@ -172,13 +172,13 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
     // that says what it asks by itself, beside a sentence that describes the asker
     // («Startup di Torino, 6 dipendenti. Chi contatto per avere informazioni su ALFA?») or
     // says something else («ats o ati x alfa? nn ho capito cosa serve»).
+    // A sentence asking whether the asker may take part («Possiamo partecipare ad
+    // A.L.Fa.?») stands apart too, however few its words: the sentence before says who
+    // asks.
     let asks_apart = parts.len() >= 2 && {
-        let said: usize = parts
-            .iter()
-            .filter(|(_, q)| *q)
-            .map(|(s, _)| content_words(&read_part(s), k, cues.content))
-            .sum();
-        said >= APART
+        let asking = || parts.iter().filter(|(_, q)| *q).map(|(s, _)| read_part(s));
+        let said: usize = asking().map(|w| content_words(&w, k, cues.content)).sum();
+        said >= APART || asking().any(|w| asking::asks_eligibility(&w, &cues))
     };
     let question_text = if words.len() <= SHORT && !asks_apart {
         text.to_string()
@@ -258,13 +258,15 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
         standing = chosen.len() == marked.len();
         // A bare «è troppo?» or «è possibile?» asks about the sentence before it (a
         // longer one, «Quando scade il bando per il welfare?», asks by itself even when
-        // its words are too common in the pack to weigh); so does one that points back
+        // its words are too common in the pack to weigh, and so does «possiamo
+        // partecipare?», whoever the sentence before says asks); so does one that points back
         // («…assistono genitori anziani. Si può fare qualcosa per loro?»).
         let mut chosen: Vec<&str> = chosen;
         if let Some(first) = chosen.first().copied()
             && (thin_pointer
                 || (content_words(&read_part(first), k, cues.content) < 2
-                    && read_part(first).len() <= BARE))
+                    && read_part(first).len() <= BARE
+                    && !asking::asks_eligibility(&read_part(first), &cues)))
             && let Some(i) = parts.iter().position(|(s, _)| s == first)
             && i > 0
         {
