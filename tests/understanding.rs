@@ -2378,3 +2378,17 @@ fn what_the_asker_may_do_now_is_never_a_closed_calls_rule() {
         _ => unreachable!(),
     }
 }
+
+#[test]
+fn where_the_money_came_from_in_any_word_order() {
+    let b = brain();
+    // «i soldi da dove venivano?» is «da dove venivano i soldi?»: the call's funds.
+    let u = talk(
+        &b,
+        &[
+            "Il bando welfare aziendale del 2023 a chi era rivolto?",
+            "e i fondi da dove arrivano?",
+        ],
+    );
+    assert_direct(&u, "faq:wa-2023", "welfare-aziendale-2023");
+}
