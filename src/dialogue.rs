@@ -8,7 +8,8 @@
 //!
 //! This file routes: a command, a button or a text to the part that handles it. The
 //! parts, one job each: `types` (session, events, effects, settings), `answer` and
-//! `answer_view` (a free question), `pointing` (follow-ups that point at a call), `calls` (`/bandi`, `/scadenze`, call cards),
+//! `answer_view` (a free question), `facts_asked` (the precise facts a question asks),
+//! `compare` (questions comparing calls), `pointing` (follow-ups that point at a call), `calls` (`/bandi`, `/scadenze`, call cards),
 //! `reminders`, `follow`, `profile_alert`, `eligibility` and `prefilled` (the check),
 //! `handover` (`/operatore`), `staff_pick` (what staff get for a question), `passages` (official documents in answers), `language`,
 //! `memory` (what `/privacy` shows).
@@ -18,6 +19,7 @@ mod answer_view;
 mod calls;
 mod compare;
 mod eligibility;
+mod facts_asked;
 mod follow;
 mod handover;
 mod language;

@@ -45,7 +45,8 @@
 //!   outside the calls' territory may take part, where no entry says it) into «non lo so»;
 //!   `decide::asker` weighs who an entry is for against who is asking; `decide::escape`
 //!   moves a question off the call in focus or the named one when the words point at
-//!   another call's entry almost word for word.
+//!   another call's entry almost word for word; `decide::per_call` puts the open call
+//!   first (and never answers what the asker may do now with a closed call's rule).
 //! - [`eligibility`] evaluates questionnaires (next question, verdict with reasons,
 //!   profile matching, test cases) and reads typed answers (pure); the questionnaires are
 //!   data of [`knowledge`] (re-exported here), asked by [`dialogue`].

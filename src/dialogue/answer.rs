@@ -248,29 +248,7 @@ impl Engine<'_> {
             );
             let audience = reading.audience.or(session.profile.audience());
             let asks_with = results.query.asks_with();
-            // The facts of a precise kind it asks (`words.facts`): a word in any form (its
-            // stem among the question's, as written or as corrected), a phrase as written
-            // (`progetti finanziati` asks what was funded, `progetto finanziato` does not),
-            // maybe with an auxiliary between (`progetti sono stati finanziati`: words that
-            // do not weigh in search, or of the past tense's, `words.past`; not `venivano`).
-            let auxiliary = tx.phrases("words.past");
-            let facts: Vec<crate::fold::Phrase> = {
-                let mut stems: Vec<String> = self.index.stems_of(&query);
-                stems.extend(results.query.stems());
-                tx.phrases("words.facts")
-                    .iter()
-                    .filter(|p| match p.as_slice() {
-                        [word] => self.index.with_stems_of(word, |own| {
-                            !own.is_empty() && own.iter().all(|s| stems.contains(s))
-                        }),
-                        _ => crate::fold::has_phrase_loosely(&qwords, p, |w| {
-                            !self.index.weighs(w)
-                                || auxiliary.iter().any(|a| a.iter().any(|x| x == w))
-                        }),
-                    })
-                    .cloned()
-                    .collect()
-            };
+            let facts = self.facts_asked(tx, &query, &qwords, &results);
             // Folded only for the rare asker from elsewhere who asks whether they may apply.
             let home_words = Self::from_elsewhere(reading, &session.profile)
                 .map(|_| crate::fold::phrase(understand::profile::HOME_REGION));
