@@ -2392,3 +2392,14 @@ fn where_the_money_came_from_in_any_word_order() {
     );
     assert_direct(&u, "faq:wa-2023", "welfare-aziendale-2023");
 }
+
+#[test]
+fn a_call_is_named_by_the_month_it_closed() {
+    let b = brain();
+    // The 2019 call closed on 27/02/2020: «febbraio 2020» names it (an alias in the pack).
+    let r = read(
+        &b,
+        "Mi ricordo un bando regionale sul welfare aziendale che si è chiuso a febbraio 2020, quale era?",
+    );
+    assert_eq!(r.named, [CallId("wecare-welfare-aziendale".into())]);
+}
