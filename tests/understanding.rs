@@ -2403,3 +2403,14 @@ fn a_call_is_named_by_the_month_it_closed() {
     );
     assert_eq!(r.named, [CallId("wecare-welfare-aziendale".into())]);
 }
+
+#[test]
+fn asking_whether_a_call_reopens_asks_its_status() {
+    let b = brain();
+    // «lo riaprono?» asks whether the call is open again, not what it was.
+    let mut u = User::new(&b);
+    u.say("Nel 2019 volevo partecipare al bando WECARE sul welfare aziendale ma sono arrivato tardi. Lo riaprirà la Regione?");
+    let a = u.answer();
+    assert_ne!(direct(&a).map(|d| d.0), Some("faq:wa-cos-e"), "{}", u.text());
+    assert_offered_first(&u, "faq:wa-aperto");
+}
