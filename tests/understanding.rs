@@ -2391,6 +2391,16 @@ fn where_the_money_came_from_in_any_word_order() {
         ],
     );
     assert_direct(&u, "faq:wa-2023", "welfare-aziendale-2023");
+    // «da dove prende i soldi» asks the call's funds, not where the bot's facts come from
+    // («Da dove prendi le informazioni?»).
+    let u = talk(
+        &b,
+        &[
+            "Il piano alfa cosa finanzia?",
+            "e da dove prende i soldi la Regione per alfa?",
+        ],
+    );
+    assert_direct(&u, "faq:alfa-fondi", "alfa-2026");
 }
 
 #[test]
