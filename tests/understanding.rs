@@ -1010,6 +1010,17 @@ fn the_new_and_the_old_call_are_the_latest_and_the_earliest() {
         ],
     );
     assert_direct(&u, "faq:wa-importo-progetto", "wecare-welfare-aziendale");
+    // So does a bare «e nel vecchio?» (`nel`, `col`… before `vecchio` / `nuovo`).
+    let u = talk(
+        &b,
+        &["quanto vale al massimo un progetto alfa?", "e nel vecchio?"],
+    );
+    assert_eq!(
+        u.session.topic.as_ref().map(|c| c.0.as_str()),
+        Some("wecare-welfare-aziendale"),
+        "{}",
+        u.text()
+    );
 }
 
 #[test]
@@ -2421,6 +2432,11 @@ fn asking_whether_a_call_reopens_asks_its_status() {
     let mut u = User::new(&b);
     u.say("Nel 2019 volevo partecipare al bando WECARE sul welfare aziendale ma sono arrivato tardi. Lo riaprirà la Regione?");
     let a = u.answer();
-    assert_ne!(direct(&a).map(|d| d.0), Some("faq:wa-cos-e"), "{}", u.text());
+    assert_ne!(
+        direct(&a).map(|d| d.0),
+        Some("faq:wa-cos-e"),
+        "{}",
+        u.text()
+    );
     assert_offered_first(&u, "faq:wa-aperto");
 }
