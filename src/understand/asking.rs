@@ -1,6 +1,8 @@
 //! Whether a question asks if the asker may take part (`possiamo partecipare?`, `siamo
 //! ammessi?`), from the locale's word lists: a phrase of `words.eligibility`, unless it
-//! only says that some expense is allowed (`che spese sono ammesse?`).
+//! only says that some expense is allowed (`che spese sono ammesse?`) or that the
+//! project's figures fit (`rientriamo nei limiti?`: `rientriamo` is among
+//! `words.admitted`, `limiti` among `words.expenses`).
 
 use super::Cues;
 use crate::fold::has_phrase;
@@ -44,5 +46,10 @@ mod tests {
         assert!(reading("le cooperative sociali sono ammesse?").eligibility);
         assert!(reading("sono ammesse anche le imprese sociali?").eligibility);
         assert!(reading("possiamo partecipare anche noi?").eligibility);
+        // «Rientriamo nei limiti?» asks about the project's figures, not who may apply.
+        assert!(
+            !reading("un progetto da 300.000 euro: rientriamo nei limiti di alfa?").eligibility
+        );
+        assert!(reading("siamo una coop sociale, rientriamo tra chi può partecipare?").eligibility);
     }
 }
