@@ -78,15 +78,18 @@ impl Engine<'_> {
         let find = |id: &str| self.index.find(&format!("faq:{id}"));
         // The question asks one aspect of one named call: the same aspect of the others.
         if let Some(e) = first
-            && let Some(about) = doc(e).call.clone().filter(|c| named.contains(c))
+            && let Some(its_call) = doc(e).call.clone().filter(|c| named.contains(c))
             && let Some(faq) = doc(e).id.strip_prefix("faq:")
         {
             // In the order the calls are named.
             let each: Option<Vec<usize>> = named
                 .iter()
-                .map(|c| match c == &about {
-                    true => Some(e),
-                    false => k.same_aspect(faq, c).first().and_then(|(_, f)| find(&f.id)),
+                .map(|c| {
+                    if *c == its_call {
+                        Some(e)
+                    } else {
+                        k.same_aspect(faq, c).first().and_then(|(_, f)| find(&f.id))
+                    }
                 })
                 .collect();
             if let Some(each) = each {
