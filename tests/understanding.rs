@@ -2440,3 +2440,23 @@ fn asking_whether_a_call_reopens_asks_its_status() {
     );
     assert_offered_first(&u, "faq:wa-aperto");
 }
+
+#[test]
+fn which_measure_asked_from_a_measure_in_focus_looks_among_its_siblings() {
+    let b = brain();
+    // With measure 5 in focus, «da quale misura…?» asks among WECARE's measures: the
+    // answer is about measure 1 (the territorial experiments), not measure 5 again.
+    let u = talk(
+        &b,
+        &[
+            "Che cos'era la misura 5 di WECARE?",
+            "e le sperimentazioni dei territori da quale misura erano finanziate?",
+        ],
+    );
+    assert_eq!(
+        u.session.topic.as_ref().map(|c| c.0.as_str()),
+        Some("wecare-misura-1"),
+        "{}",
+        u.text()
+    );
+}
