@@ -139,27 +139,7 @@ impl Engine<'_> {
         if call.is_some() {
             query = strip_call_names(self.knowledge, &understand::words_of(&query)).join(" ");
         }
-        // A question about calls in general (`ci sono altri bandi?`, `c'è un bando per…`)
-        // is not about the call in focus, unless it points at that call (`quanti bandi ha
-        // fatto quella misura?`).
-        let focus = session.topic.clone().filter(|_| {
-            !understand::has_phrase(&reading.words, tx.phrases("words.any_call"))
-                || understand::has_phrase(&reading.words, tx.phrases("words.this_call"))
-        });
-        // «Da quale misura era finanziata?» with a measure in focus asks among the measures
-        // of its strategy, not of that measure.
-        let focus = match focus.as_ref().and_then(|f| self.knowledge.call(&f.0)) {
-            Some(c)
-                if c.kind == crate::knowledge::CallKind::Measure
-                    && understand::has_phrase(
-                        &reading.words,
-                        tx.phrases("words.which_measure"),
-                    ) =>
-            {
-                c.parent.clone().or(focus)
-            }
-            _ => focus,
-        };
+        let focus = self.focus_of(tx, reading, session.topic.as_ref());
         // Words that only name a call weigh little: the context says which call.
         let lx = &self.knowledge.lexicon;
         let mut light: Vec<&str> = lx.generic.iter().map(String::as_str).collect();

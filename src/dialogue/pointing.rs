@@ -20,7 +20,9 @@
 //! Measures: a question that names one measure, or asks which measure (`quale misura di
 //! WECARE era per i comuni?`), is answered with the entry about a measure that its words
 //! offer, not with an entry of the strategy above it or of a call inside it
-//! ([`Engine::measure_named`], [`Engine::measure_asked`]).
+//! ([`Engine::measure_named`], [`Engine::measure_asked`]); asked with a measure in focus,
+//! it asks among the strategy's measures ([`Engine::focus_of`], which also leaves no call
+//! in focus for a question about calls in general).
 
 use jiff::Timestamp;
 
@@ -36,6 +38,33 @@ const SHORT_FOLLOW_UP: usize = 5;
 const SHORT_WHICH_CALL: usize = 8;
 
 impl Engine<'_> {
+    /// The call in focus for a question (`topic`: the session's): none for a question
+    /// about calls in general (`ci sono altri bandi?`, `c'è un bando per…`), unless it
+    /// points at that call (`quanti bandi ha fatto quella misura?`); the strategy above a
+    /// measure in focus for a question asking which measure (`da quale misura era
+    /// finanziata?` asks among the strategy's measures, not of that measure).
+    pub(super) fn focus_of(
+        &self,
+        tx: &Texts,
+        reading: &Reading,
+        topic: Option<&CallId>,
+    ) -> Option<CallId> {
+        let words = &reading.words;
+        let focus = topic.cloned().filter(|_| {
+            !understand::has_phrase(words, tx.phrases("words.any_call"))
+                || understand::has_phrase(words, tx.phrases("words.this_call"))
+        });
+        match focus.as_ref().and_then(|f| self.knowledge.call(&f.0)) {
+            Some(c)
+                if c.kind == CallKind::Measure
+                    && understand::has_phrase(words, tx.phrases("words.which_measure")) =>
+            {
+                c.parent.clone().or(focus)
+            }
+            _ => focus,
+        }
+    }
+
     /// The message read as if it named the call it points at (or, for a weak name
     /// outside the family in focus, as if it named none); `None` when it reads as it is.
     pub(super) fn pointed(
