@@ -50,7 +50,7 @@ const DIRECT_COVERAGE: f32 = 0.4;
 const DIRECT_COVERAGE_DESCRIBED: f32 = 0.3;
 /// ...or the same as described when the learned decision is at least this sure and plain
 /// BM25 agrees (set on the dev sets).
-pub const CERTAIN: f32 = 0.88;
+const CERTAIN: f32 = 0.88;
 /// The learned decision's probability at which a question naming its call needs only
 /// `DIRECT_COVERAGE_DESCRIBED` of it covered. At the model's own threshold the Italian
 /// dev sets gained 8 right and no wrong, but the English held-out set's aggregate showed

@@ -93,3 +93,11 @@ pub struct Trace {
     /// The learned decision's probability that the best entry is right, when it decided.
     pub probability: Option<f32>,
 }
+
+impl Trace {
+    /// Whether the learned decision was all but certain of the best entry (its
+    /// probability at least [`super::CERTAIN`]).
+    pub fn certain(&self) -> bool {
+        self.probability.is_some_and(|p| p >= super::CERTAIN)
+    }
+}

@@ -49,13 +49,6 @@ fn context_share(lang: crate::text::Lang) -> f32 {
     }
 }
 
-/// Whether the learned decision is all but certain of the best entry.
-fn certain(trace: &crate::decide::Trace) -> bool {
-    trace
-        .probability
-        .is_some_and(|p| p >= crate::decide::CERTAIN)
-}
-
 /// Words a question about applying alone has at most (`noi però siamo da soli, va bene?`).
 const SHORT_ALONE: usize = 8;
 
@@ -187,9 +180,9 @@ impl Engine<'_> {
         // «Possiamo essere capofila?», «possiamo farlo da soli?»: a yes-or-no question
         // about the asker, from someone who said what they are, is asked for their kind.
         // «Possiamo fare qualcosa per loro?» asks about others (`words.about_them`).
-        let first_person = tx.phrases("words.first_person");
+        let first_person = understand::has_phrase(&reading.words, tx.phrases("words.first_person"));
         let about_asker = session.profile.applicant().is_some()
-            && understand::has_phrase(&reading.words, first_person)
+            && first_person
             && !understand::has_phrase(&reading.words, tx.phrases("words.about_them"));
         if (reading.eligibility || about_asker)
             && self
@@ -260,7 +253,7 @@ impl Engine<'_> {
                     switching: understand::has_phrase(&reading.words, tx.phrases("words.switch")),
                     past: reading.past,
                     described: reading.described,
-                    first_person: understand::has_phrase(&reading.words, first_person),
+                    first_person,
                     asks_with: &asks_with,
                     plain_best,
                     define_cues: tx.phrases("words.define"),
@@ -348,7 +341,7 @@ impl Engine<'_> {
         let decision = match elliptic && call.is_none() {
             true => {
                 let decision = self
-                    .same_aspect(session, (&named, &query), &decision, certain(&trace))
+                    .same_aspect(session, &named, &query, &decision, trace.certain())
                     .unwrap_or(decision);
                 self.overview_instead(session, &named, &decision)
                     .unwrap_or(decision)

@@ -209,11 +209,13 @@ impl Engine<'_> {
     /// them that `decided` offers, or else the first, with what `decided` offers under
     /// it. `None` without a last answer or such an entry, and when `decided` already
     /// answers directly with an entry about that aspect (the words chose among the calls
-    /// a name may mean: WECARE's call on company welfare rather than the strategy).
+    /// a name may mean: WECARE's call on company welfare rather than the strategy), or
+    /// with one of those entries when the learned decision was `certain` of it.
     pub(super) fn same_aspect(
         &self,
         session: &super::Session,
-        (named, question): (&[CallId], &str),
+        named: &[CallId],
+        question: &str,
         decided: &Decision,
         certain: bool,
     ) -> Option<Decision> {
