@@ -2360,10 +2360,11 @@ fn a_measure_named_by_its_number_keeps_its_question() {
     let mut u = User::new(&b);
     u.say("Chi poteva fare domanda sulla misura 2 di WECARE?");
     let a = u.answer();
-    if let Some((_, call)) = direct(&a) {
-        assert_eq!(call, Some("wecare-misura-2"), "{}", u.text());
-    }
-    assert_ne!(a.ranked().first(), Some(&"faq:wa-chi-puo"), "{a:?}");
+    // Nothing of the company-welfare calls (`wa-…`) is given or offered.
+    assert!(
+        a.ranked().iter().all(|e| !e.starts_with("faq:wa-")),
+        "{a:?}"
+    );
     assert_eq!(
         u.session.topic.as_ref().map(|c| c.0.as_str()),
         Some("wecare-misura-2")
