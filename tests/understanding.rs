@@ -1408,6 +1408,11 @@ fn a_fact_no_entry_states_is_not_answered_with_a_neighbour() {
         "Un progetto A.L.Fa. può avere una proroga oltre i 24 mesi?",
         "nel piano alfa ci sono punti in più per le imprese guidate da donne?",
         "con alfa i soldi vengono dati a rimborso delle spese fatte?",
+        // The form of a measure's grant and who ran a measure: the measures' cards give
+        // their amounts and aims, not these.
+        "La misura 2 di WECARE dava contributi a fondo perduto?",
+        "misura 4 wecare: erano prestiti?",
+        "Chi gestiva la misura 5 di WECARE?",
     ] {
         let mut u = User::new(&b);
         u.say(q);
@@ -1427,6 +1432,15 @@ fn a_fact_no_entry_states_is_not_answered_with_a_neighbour() {
     assert_eq!(
         direct(&u.answer()).map(|d| d.0),
         Some("faq:alfa-durata"),
+        "{:?}",
+        u.answer()
+    );
+    // Whether A.L.Fa.'s grant is non-repayable its entry on the grant's share does say.
+    let mut u = User::new(&b);
+    u.say("il contributo di alfa è a fondo perduto?");
+    assert_eq!(
+        direct(&u.answer()).map(|d| d.0),
+        Some("faq:alfa-cofinanziamento"),
         "{:?}",
         u.answer()
     );
