@@ -973,6 +973,35 @@ fn a_measure_named_with_a_pronoun_is_in_focus() {
     );
 }
 
+/// «e oggi…» after a closed call asks about the call open today: the same question for
+/// A.L.Fa. (the test clock is after its opening); «e adesso è ancora aperto?» still asks
+/// about the call in focus.
+#[test]
+fn and_today_after_a_closed_call_is_about_the_call_open_now() {
+    let b = brain();
+    let u = talk(
+        &b,
+        &[
+            "le grandi imprese potevano partecipare al bando wecare del 2019?",
+            "e oggi le grandi imprese come fanno?",
+        ],
+    );
+    assert_direct(&u, "faq:alfa-grandi-imprese", "alfa-2026");
+    let u = talk(
+        &b,
+        &[
+            "cosa finanziava il bando welfare del 2022?",
+            "e adesso è ancora aperto?",
+        ],
+    );
+    assert_eq!(
+        u.session.topic,
+        Some(CallId("welfare-aziendale-2022".into())),
+        "{}",
+        u.text()
+    );
+}
+
 #[test]
 fn a_short_question_about_applying_alone_asks_what_the_call_says_of_it() {
     let b = brain();

@@ -107,6 +107,9 @@ impl Engine<'_> {
                     last_year: tx.phrases("words.last_year"),
                     year: u16::try_from(now.to_zoned(crate::knowledge::deadline::rome()).year())
                         .ok(),
+                    now: tx.phrases("words.now"),
+                    asks_open: tx.phrases("words.asks_open"),
+                    clock: Some(now),
                 };
                 match understand::pointers::referred(
                     self.knowledge,
