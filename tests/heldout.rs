@@ -4,9 +4,9 @@
 //! `tests/retrieval/heldout_it.toml` is the frozen held-out set (written by someone who
 //! never saw the pack, labelled afterwards); `tests/retrieval/dev.toml` and `dev2.toml`
 //! are the sets the work was developed on (dev2 was written blind too, then tuned on);
-//! `dev3.toml` to `dev23.toml` are a third to a twenty-third blind set, written later the
+//! `dev3.toml` to `dev24.toml` are a third to a twenty-fourth blind set, written later the
 //! same way (dev6 mostly long self-descriptions, dev7 mostly follow-up conversations and
-//! «non lo so», dev8 follow-up conversations, «non lo so» and chat spelling, dev9 to dev23
+//! «non lo so», dev8 follow-up conversations, «non lo so» and chat spelling, dev9 to dev24
 //! the same with long self-descriptions). All
 //! have the same format: `[[q]]` single questions and `[[conv]]` conversations whose
 //! `[[conv.turn]]`s share one session. Each item: `id`, `kind`
@@ -318,6 +318,13 @@ fn dev22_set() {
 #[test]
 fn dev23_set() {
     measure::dev_set("dev23.toml", "dev23 set", Lang::It);
+}
+
+/// The twenty-fourth dev set (`dev24.toml`): written blind like dev23, new personas;
+/// labelled against the pack without changing the questions.
+#[test]
+fn dev24_set() {
+    measure::dev_set("dev24.toml", "dev24 set", Lang::It);
 }
 
 /// Development aid: `SPORTELLO_EXPLAIN="domanda" cargo test --test heldout explain -- --ignored
