@@ -1002,6 +1002,39 @@ fn and_today_after_a_closed_call_is_about_the_call_open_now() {
     );
 }
 
+/// «Quale misura era per noi?» from an asker who said what kind of applicant they are:
+/// the one measure whose applicants include that kind. An enterprise with social aims
+/// may fit the measure for social-impact enterprises too, so it is not given the one for
+/// its kind as the answer.
+#[test]
+fn which_measure_is_for_the_asker_by_the_applicants_the_pack_lists() {
+    let b = brain();
+    let u = talk(
+        &b,
+        &[
+            "Siamo un'associazione di volontariato di Asti: in WECARE c'era una misura pensata per noi?",
+        ],
+    );
+    assert_direct(&u, "faq:wecare-misura-2", "wecare-misura-2");
+    let u = talk(
+        &b,
+        &[
+            "Siamo una PMI di Biella con 30 dipendenti. Quale misura di WECARE era per le aziende come la nostra?",
+        ],
+    );
+    assert_direct(&u, "faq:wecare-misura-3", "wecare-misura-3");
+    let u = talk(
+        &b,
+        &["Siamo un'impresa sociale di Alba con 12 soci. Quale misura di WECARE era per noi?"],
+    );
+    assert_ne!(
+        direct(&u.answer()).map(|d| d.0),
+        Some("faq:wecare-misura-2"),
+        "{}",
+        u.text()
+    );
+}
+
 #[test]
 fn a_short_question_about_applying_alone_asks_what_the_call_says_of_it() {
     let b = brain();

@@ -333,6 +333,9 @@ impl Engine<'_> {
         if !understand::has_phrase(&reading.words, tx.phrases("words.which_measure")) {
             return None;
         }
+        if let Some(d) = self.measure_for_asker(tx, reading, &decided.offered()) {
+            return Some(d);
+        }
         let k = self.knowledge;
         let of_measure = |e: usize| {
             let calls = &self.index.entry(e).doc.calls;
@@ -350,6 +353,46 @@ impl Engine<'_> {
         let offered = decided.offered();
         let (entry, call) = offered.iter().find_map(|&e| Some((e, of_measure(e)?)))?;
         Some(answered_with(entry, call, offered))
+    }
+
+    /// Which measure is for the asker, who said what kind of applicant they are
+    /// (`Siamo una cooperativa sociale: quale misura di WECARE era per noi?`): the one
+    /// measure whose applicants, as the pack lists them, include that kind (of the
+    /// strategy named, if one is), answered with its overview entry. `None` when no
+    /// measure or several list it, and for an enterprise with social aims
+    /// (`words.social_enterprise`: `impresa sociale`, `impatto sociale`), which a measure
+    /// for social-impact enterprises may fit as well as one for its kind.
+    fn measure_for_asker(
+        &self,
+        tx: &Texts,
+        reading: &Reading,
+        offered: &[usize],
+    ) -> Option<Decision> {
+        let kind = reading.profile.applicant?;
+        if understand::has_phrase(&reading.words, tx.phrases("words.social_enterprise")) {
+            return None;
+        }
+        let k = self.knowledge;
+        let mut fit = k.calls.iter().filter(|c| {
+            c.kind == CallKind::Measure
+                && c.applicants.contains(&kind)
+                && (reading.named.is_empty()
+                    || reading
+                        .named
+                        .iter()
+                        .any(|n| c.parent.as_ref() == Some(n) || &c.id == n))
+        });
+        let measure = match (fit.next(), fit.next()) {
+            (Some(m), None) => m,
+            _ => return None,
+        };
+        let card = k.overview(&measure.id)?;
+        let entry = self.index.find(&format!("faq:{}", card.id))?;
+        Some(answered_with(
+            entry,
+            measure.id.clone(),
+            offered.iter().copied(),
+        ))
     }
 
     /// A question that names one measure (`la quinta misura di WECARE`, `la misura sul
