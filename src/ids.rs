@@ -1,7 +1,21 @@
 //! Identifiers shared by every layer (the store at the bottom, the engines above it), so
-//! that no layer has to import another one just to name a user.
+//! that no layer has to import another one just to name a user or a call.
+
+use std::fmt;
 
 use serde::{Deserialize, Serialize};
+
+/// Stable identifier of a call (strategy, measure or call), e.g. `wecare-welfare-aziendale`.
+/// The calls themselves are the pack's ([`crate::knowledge`], which re-exports it).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CallId(pub String);
+
+impl fmt::Display for CallId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
 
 /// A Telegram user (or chat) id, or the console's local id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

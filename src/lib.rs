@@ -2,17 +2,19 @@
 //!
 //! # Layout
 //!
-//! Layers, each importing only those below it: [`fold`], [`numbers`], [`text`] →
+//! Layers, each importing only those below it: [`fold`], [`numbers`], [`deadline`],
+//! [`text`] →
 //! [`knowledge`] → [`search`], [`understand`], [`eligibility`], [`documents`] →
 //! [`decide`] → [`dialogue`] (the engine) → [`app`] → adapters ([`telegram`], [`console`],
 //! `main.rs`). The pack's data types live in [`knowledge`], also those another module
 //! works on (questionnaires, official documents), so that nothing below reaches up.
 //!
 //! - [`fold`] is how text is compared everywhere: lower case, accents folded, acronyms
-//!   joined.
+//!   joined. [`ids`] names users and calls ([`ids::CallId`]) for every layer.
 //! - [`knowledge`] reads and validates `knowledge/` (calls, FAQs, synonyms) with file:line
 //!   errors (every loader reads through `knowledge/files.rs`); deadlines are data with a
-//!   history ([`knowledge::Deadline`]); [`knowledge::questionnaire`] holds the eligibility
+//!   history ([`deadline::Deadline`], also [`knowledge::Deadline`]), in a module of their
+//!   own below [`text`], which writes their dates; [`knowledge::questionnaire`] holds the eligibility
 //!   questionnaires (types, what a condition means, their loading and checks) and
 //!   [`knowledge::documents`] the official documents and their passages as the pack holds
 //!   them; [`knowledge::english`] builds the English view of the pack from `knowledge/en/`.
@@ -142,6 +144,7 @@ pub mod backup;
 pub mod command;
 pub mod config;
 pub mod console;
+pub mod deadline;
 pub mod decide;
 pub mod delivery;
 pub mod desk_settings;

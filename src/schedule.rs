@@ -14,8 +14,9 @@ use std::str::FromStr;
 use jiff::{Span, Timestamp};
 use serde::{Deserialize, Serialize};
 
+use crate::deadline::DeadlineAt;
+use crate::ids::CallId;
 use crate::ids::UserId;
-use crate::knowledge::{CallId, DeadlineAt};
 
 /// How long before a deadline a reminder goes out.
 ///
@@ -476,10 +477,7 @@ mod tests {
         let p = plan(&early, &[Offset::hours(2), Offset::days(1)]);
         assert_eq!(p[1].due, ts("2026-03-29T00:00:00Z")); // 01:00 CET
         assert_eq!(p[0].due, ts("2026-03-28T03:00:00Z")); // 04:00 CET the day before
-        assert_eq!(
-            p[1].due.to_zoned(crate::knowledge::deadline::rome()).hour(),
-            1
-        );
+        assert_eq!(p[1].due.to_zoned(crate::deadline::rome()).hour(), 1);
     }
 
     #[test]

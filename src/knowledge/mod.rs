@@ -5,7 +5,9 @@
 //! `sportello check` can list them all at once.
 
 pub mod audit;
-pub mod deadline;
+/// Deadlines are data of the pack, kept below [`crate::text`] (which writes their dates):
+/// see [`crate::deadline`].
+pub use crate::deadline;
 pub mod documents;
 pub mod english;
 mod files;
@@ -25,7 +27,6 @@ pub(crate) fn shipped() -> Knowledge {
         .expect("pack loads")
 }
 
-use std::fmt;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -48,16 +49,7 @@ pub fn strip_help_desk(text: &str) -> String {
     text.replace(HELP_DESK, "")
 }
 
-/// Stable identifier of a call (strategy, measure or call), e.g. `wecare-welfare-aziendale`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct CallId(pub String);
-
-impl fmt::Display for CallId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+pub use crate::ids::CallId;
 
 /// What a call entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,8 +9,7 @@
 use jiff::Timestamp;
 
 use super::{Lang, Texts};
-use crate::knowledge::DeadlineAt;
-use crate::knowledge::deadline;
+use crate::deadline::{self, DeadlineAt};
 use crate::schedule::Offset;
 use crate::schedule::OffsetUnit;
 

@@ -1,4 +1,6 @@
-//! Deadlines as data with a history, and how they read in Europe/Rome.
+//! Deadlines as data with a history, and how they read in Europe/Rome. The calls of the
+//! pack hold them ([`crate::knowledge`] re-exports this module); it sits below
+//! [`crate::text`], which writes their dates, and depends on nothing of the crate.
 
 use jiff::civil::{Date, DateTime, Time};
 use jiff::tz::TimeZone;
