@@ -27,9 +27,9 @@ use sportello::dialogue::{Session, Settings};
 use sportello::text::Lang;
 
 /// CI's guard while issue 10's aims are not met: the held-out figures may not fall below
-/// what the bot reached at the end of the last round measured (right direct 0.797, wrong
-/// direct 0.053, hit@3 0.97, conversation turns 0.973 on 2026-12-04, twenty-second round),
-/// with a margin of about two questions.
+/// what the bot reached at the end of the last round measured (right direct 0.808, wrong
+/// direct 0.042, hit@3 0.97, conversation turns 0.973 on 2026-12-05, twenty-fifth round),
+/// with a margin of one or two questions.
 #[test]
 fn heldout_set_does_not_regress() {
     let Some(set) = load("heldout_it.toml") else {
@@ -48,13 +48,13 @@ fn heldout_set_does_not_regress() {
         "the held-out set has at least 100 questions"
     );
     assert!(
-        bot.right_direct() >= 0.795,
-        "right direct {:.3} < 0.795",
+        bot.right_direct() >= 0.80,
+        "right direct {:.3} < 0.80",
         bot.right_direct()
     );
     assert!(
-        bot.wrong_direct() <= 0.06,
-        "wrong direct {:.3} > 0.06",
+        bot.wrong_direct() <= 0.05,
+        "wrong direct {:.3} > 0.05",
         bot.wrong_direct()
     );
     assert!(bot.hit3() >= 0.95, "hit@3 {:.3} < 0.95", bot.hit3());
