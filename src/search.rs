@@ -1,10 +1,10 @@
 //! Full-text search over the knowledge pack: a tantivy index in RAM, analysed in the
 //! pack's language (Italian; the English view has its own index, see [`SearchIndex::english`]).
 //!
-//! Two analyzers share one pipeline ([`analysis`]: tokenize, drop long tokens, lower-case,
+//! Two analyzers share one pipeline (`analysis`: tokenize, drop long tokens, lower-case,
 //! ASCII-fold, drop the language's folded stop words); the index uses the stemmed one
 //! (recall over inflections, `imprese` ~ `impresa`). The languages differ only in their
-//! words ([`italian`], [`english`]: stemmer, stop words, question words) and synonyms. Typos are corrected before stemming, against the folded words of
+//! words (`italian`, `english`: stemmer, stop words, question words) and synonyms. Typos are corrected before stemming, against the folded words of
 //! the corpus and the synonyms (edit distance by word length, none for short words): a
 //! fuzzy term on a stemmed field would match stems, not words, and fuzzy scores are flat.
 //!
@@ -423,7 +423,7 @@ impl SearchIndex {
             .collect()
     }
 
-    /// How often this index's searches were answered from memory (see [`found`]).
+    /// How often this index's searches were answered from memory (see `found`).
     pub fn memory(&self) -> MemoryCounts {
         self.found.counts()
     }

@@ -10,7 +10,7 @@
 //!    every table);
 //! 3. a snapshot of the source is taken at one point in time ([`super::snapshot`]), with
 //!    the mark of the data directory's erasure journal; users the journal lists as erased
-//!    after that mark are left out as a restore leaves them ([`super::restore`]);
+//!    after that mark are left out as a restore leaves them (`super::restore`);
 //! 4. the records are imported with the source's server secret, so every pseudonym still
 //!    finds its user: into PostgreSQL in one transaction (a forced import empties the
 //!    tables in the same transaction), into sled as a restore does (a new database in a

@@ -2,13 +2,13 @@
 //! versioned, checksummed snapshot of every kind of data, taken while the bot runs, and
 //! restored into the configured backend.
 //!
-//! - [`format`]: the file (header, compressed records, SHA-256) and its atomic write;
+//! - `format`: the file (header, compressed records, SHA-256) and its atomic write;
 //! - [`control`]: the Unix socket a running instance answers backups on (sled lets one
 //!   process open the database);
-//! - [`restore`]: checking a file, refusing a data directory that holds data (unless
+//! - `restore`: checking a file, refusing a data directory that holds data (unless
 //!   forced), importing, and erasing again users erased after the backup (the erasure
 //!   journal, [`crate::store::erasures`]);
-//! - [`migrate`]: `sportello migrate`, the same snapshot moved straight from one backend
+//! - `migrate`: `sportello migrate`, the same snapshot moved straight from one backend
 //!   to the other and checked record for record.
 //!
 //! The records are the backend-neutral ones of [`crate::store::dump`]: a backup of one

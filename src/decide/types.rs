@@ -96,7 +96,7 @@ pub struct Trace {
 
 impl Trace {
     /// Whether the learned decision was all but certain of the best entry (its
-    /// probability at least [`super::CERTAIN`]).
+    /// probability at least `super::CERTAIN`).
     pub fn certain(&self) -> bool {
         self.probability.is_some_and(|p| p >= super::CERTAIN)
     }

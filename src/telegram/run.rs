@@ -11,11 +11,11 @@
 //! In webhook mode any number of instances may share a PostgreSQL store behind a load
 //! balancer: the webhook's secret is configured, one instance sets the webhook and none
 //! deletes it, a user's updates take turns through the store, and a reload on one is
-//! announced to all ([`follow_reloads`]). See the README, "Several instances".
+//! announced to all (`follow_reloads`). See the README, "Several instances".
 //!
 //! Stop order: updates in progress finish, the dispatcher stops claiming reminders, the
 //! sender finishes the sends under way (what is left goes out at the next start), the
-//! database is flushed. The ops endpoints (`[ops]`, see [`super::endpoints`]) start first
+//! database is flushed. The ops endpoints (`[ops]`, see `super::endpoints`) start first
 //! and stop last, so `/healthz` answers for the whole life of the process; in webhook
 //! mode the webhook's listener may serve them too, under `[ops] webhook_path`.
 

@@ -125,7 +125,7 @@ fn by_distinction(
 }
 
 /// A sibling of the call a message names, named in the same message by what tells it
-/// apart (`tra la misura 1 e la 2 di wecare`: measure 2), read as [`by_distinction`]
+/// apart (`tra la misura 1 e la 2 di wecare`: measure 2), read as `by_distinction`
 /// reads a follow-up, with `of` words allowed after it (`la 2 di wecare`). `None` when
 /// the message names no other call so.
 pub fn sibling_named(

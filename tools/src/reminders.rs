@@ -85,7 +85,7 @@ async fn setup(root: &Path, n: i64) -> Result<Duration, BenchError> {
     Ok(t.elapsed())
 }
 
-/// The child: dispatches everything due at [`NOW`], prints its stats, exits.
+/// The child: dispatches everything due at `NOW`, prints its stats, exits.
 pub async fn worker(
     root: &Path,
     api: &str,

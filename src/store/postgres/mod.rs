@@ -7,17 +7,17 @@
 //! this way (see each module):
 //! - sessions: one row per user with a `revision` column; a save is
 //!   `UPDATE … WHERE revision = $read` (or an insert that finds no row), so of two saves
-//!   of one revision exactly one wins ([`sessions`]);
+//!   of one revision exactly one wins (`sessions`);
 //! - the reminder queue: a claim takes the row with `FOR UPDATE SKIP LOCKED` and only if
 //!   it is still as listed, so any number of dispatchers never double a reminder
-//!   ([`follows`]);
-//! - ticket numbers: the sequence `ticket_numbers` ([`tickets`]); FAQ draft ids the
-//!   sequence `draft_ids`, a draft swapped against the row as read ([`drafts`]);
+//!   (`follows`);
+//! - ticket numbers: the sequence `ticket_numbers` (`tickets`); FAQ draft ids the
+//!   sequence `draft_ids`, a draft swapped against the row as read (`drafts`);
 //! - followed calls: a row per user and call, a refollow compared with the row as read
-//!   ([`watches`]);
-//! - erasure and every [`crate::store::Commit`]: one transaction ([`commit`]).
+//!   (`watches`);
+//! - erasure and every [`crate::store::Commit`]: one transaction (`commit`).
 //!
-//! Several instances coordinate through the database too ([`instances`]): a user's turn
+//! Several instances coordinate through the database too (`instances`): a user's turn
 //! is an advisory lock, the webhook is set by one instance, reloads are announced with
 //! `NOTIFY`.
 //!

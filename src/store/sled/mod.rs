@@ -2,10 +2,10 @@
 //! crate that names a sled type.
 //!
 //! Trees: `sessions` (user → revision ‖ touched ‖ bytes), `questions` (time ‖ id →
-//! entry) and `question_askers` ([`questions`]), `subscriptions`, `reminder_queue`, `reminders_done` ([`follows`]), `tickets`,
-//! `ticket_messages`, `user_tickets`, `ticket_counter` ([`tickets`]), `outbox`
-//! ([`outbox`]), `watches` ([`watches`]), `profiles` ([`profiles`]), `faq_drafts` ([`drafts`]), `applied_updates`, and `journal` (commits written but not yet
-//! known applied, [`journal`]). Keys that sort by time or id are big-endian, with
+//! entry) and `question_askers` (`questions`), `subscriptions`, `reminder_queue`, `reminders_done` (`follows`), `tickets`,
+//! `ticket_messages`, `user_tickets`, `ticket_counter` (`tickets`), `outbox`
+//! (`outbox`), `watches` (`watches`), `profiles` (`profiles`), `faq_drafts` (`drafts`), `applied_updates`, and `journal` (commits written but not yet
+//! known applied, `journal`). Keys that sort by time or id are big-endian, with
 //! the sign bit flipped for signed ids so negative (group) ids sort first.
 //!
 //! **Erasure is real on disk** by crypto-shredding ([`crate::store::shred`]): every value
@@ -20,11 +20,11 @@
 //! ([`crate::store::erasures`]), so that restoring an older backup erases them again.
 //!
 //! One process opens the database once and shares the handle (sled's lock is
-//! exclusive). Changes are applied by [`commit`] as one journal record and plain writes
-//! ([`journal`]: whole or not at all, across a crash too, by a replay at open), then made
+//! exclusive). Changes are applied by `commit` as one journal record and plain writes
+//! (`journal`: whole or not at all, across a crash too, by a replay at open), then made
 //! durable by a flush before anything is sent: sled otherwise writes to disk in the
 //! background every 500 ms. Every write, a commit's or not, holds one mutex
-//! ([`SledStore::writing`]), so a commit's check sees every earlier write and nothing
+//! (`SledStore::writing`), so a commit's check sees every earlier write and nothing
 //! lands between its check and its writes. The directory is private
 //! ([`crate::store::files`]).
 
