@@ -257,7 +257,7 @@ impl Engine<'_> {
             Action::ProfileAlert => self.profile_alert(out, tx, view),
             Action::ProfileAlertStop => self.profile_alert_stop(out, tx, view),
             Action::Unfollow(id) => self.unfollow(out, tx, &id, view),
-            Action::Faq(id) => match self.index.find(&format!("faq:{id}")) {
+            Action::Faq(id) => match self.index.find_faq(&id) {
                 Some(i) => self.show_entry(out, tx, i, now),
                 None => out.replies.push(Reply::new(tx.t("button.stale", &[]))),
             },

@@ -433,6 +433,13 @@ impl SearchIndex {
         self.entries.iter().position(|e| e.doc.id == id)
     }
 
+    /// Finds a FAQ's entry by the FAQ's own id (`alfa-cos-e` for `faq:alfa-cos-e`).
+    pub fn find_faq(&self, faq: &str) -> Option<usize> {
+        self.entries
+            .iter()
+            .position(|e| e.doc.id.strip_prefix("faq:") == Some(faq))
+    }
+
     /// Searches the curated answers (FAQs, calls, sections) and returns up to `limit` hits,
     /// best first, with a confidence verdict.
     pub fn search(&self, question: &str, limit: usize) -> Results {

@@ -95,7 +95,7 @@ pub(super) fn open_instead(
     k.calls.iter().filter(|c| is_open(c, now)).find_map(|open| {
         let (_, f) = k.same_aspect(faq, &open.id).into_iter().next()?;
         Some(Decision::Direct {
-            entry: ix.find(&format!("faq:{}", f.id))?,
+            entry: ix.find_faq(&f.id)?,
             call: Some(open.id.clone()),
             also: Vec::new(),
             lines: vec![entry],

@@ -75,7 +75,6 @@ impl Engine<'_> {
         {
             return None;
         }
-        let find = |id: &str| self.index.find(&format!("faq:{id}"));
         // The question asks one aspect of one named call: the same aspect of the others.
         if let Some(e) = first
             && let Some(its_call) = doc(e).call.clone().filter(|c| named.contains(c))
@@ -88,7 +87,9 @@ impl Engine<'_> {
                     if *c == its_call {
                         Some(e)
                     } else {
-                        k.same_aspect(faq, c).first().and_then(|(_, f)| find(&f.id))
+                        k.same_aspect(faq, c)
+                            .first()
+                            .and_then(|(_, f)| self.index.find_faq(&f.id))
                     }
                 })
                 .collect();
@@ -97,10 +98,7 @@ impl Engine<'_> {
             }
         }
         // Else what each named call is.
-        let overviews: Option<Vec<usize>> = named
-            .iter()
-            .map(|c| k.overview(c).and_then(|f| find(&f.id)))
-            .collect();
+        let overviews: Option<Vec<usize>> = named.iter().map(|c| self.overview_entry(c)).collect();
         one_for_each(named, overviews?)
     }
 }

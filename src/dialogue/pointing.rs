@@ -231,7 +231,7 @@ impl Engine<'_> {
         let found: Vec<(&str, usize)> = k
             .same_aspect(from, call)
             .into_iter()
-            .filter_map(|(a, f)| Some((a, self.index.find(&format!("faq:{}", f.id))?)))
+            .filter_map(|(a, f)| Some((a, self.index.find_faq(&f.id)?)))
             .collect();
         // An overview answered last holds several aspects: the one the question asked
         // again asks with (`chi poteva partecipare?`: who) is the one asked of the call.
@@ -308,8 +308,7 @@ impl Engine<'_> {
         }) {
             return None;
         }
-        let card = self.knowledge.overview(call)?;
-        let card = self.index.find(&format!("faq:{}", card.id))?;
+        let card = self.overview_entry(call)?;
         (card != *entry).then(|| Decision::Direct {
             entry: card,
             call: Some(call.clone()),
@@ -355,6 +354,12 @@ impl Engine<'_> {
         Some(answered_with(entry, call, offered))
     }
 
+    /// The entry of `call`'s overview (what the call is: see
+    /// [`crate::knowledge::Knowledge::overview`]), when the pack has one.
+    pub(super) fn overview_entry(&self, call: &CallId) -> Option<usize> {
+        self.index.find_faq(&self.knowledge.overview(call)?.id)
+    }
+
     /// Which measure is for the asker, who said what kind of applicant they are
     /// (`Siamo una cooperativa sociale: quale misura di WECARE era per noi?`): the one
     /// measure whose applicants, as the pack lists them, include that kind (of the
@@ -386,8 +391,7 @@ impl Engine<'_> {
             (Some(m), None) => m,
             _ => return None,
         };
-        let card = k.overview(&measure.id)?;
-        let entry = self.index.find(&format!("faq:{}", card.id))?;
+        let entry = self.overview_entry(&measure.id)?;
         Some(answered_with(
             entry,
             measure.id.clone(),

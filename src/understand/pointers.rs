@@ -219,7 +219,10 @@ fn by_now(
 ) -> Option<Referred> {
     let clock = p.clock?;
     let focus = k.call(&focus?.0)?;
-    let said = p.now.iter().find(|ph| words.starts_with(ph))?;
+    let said = p
+        .now
+        .iter()
+        .find(|ph| !ph.is_empty() && words.starts_with(ph))?;
     if super::calls::is_open(focus, clock)
         || p.asks_open
             .iter()
