@@ -58,7 +58,7 @@ use tantivy::schema::{
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument};
 
-use crate::knowledge::{Applicant, Audience, CallId, Knowledge};
+use crate::knowledge::{Applicant, Audience, CallId, Knowledge, STATUS_ASPECT};
 use analysis::{all_words_analyzer, tokens, tokens_at};
 
 /// The longest question searched; longer text is cut (the engine says so).
@@ -128,6 +128,10 @@ pub struct Doc {
     pub askers: Vec<Applicant>,
     /// A FAQ that speaks to an applicant without partner firms.
     pub alone: bool,
+    /// An entry about whether a call is open (its main aspect is
+    /// [`STATUS_ASPECT`](crate::knowledge::STATUS_ASPECT)): the same answer for anyone,
+    /// whoever may apply to the call.
+    pub for_anyone: bool,
     pub title: String,
     /// Other phrasings of the title (FAQ alternatives, call keywords).
     pub alt: String,
@@ -288,6 +292,7 @@ impl SearchIndex {
                 audience: None,
                 askers: Vec::new(),
                 alone: false,
+                for_anyone: false,
                 title: format!("{} – {}", c.title, c.short),
                 alt: format!("{} {}", c.programme, c.keywords.join(" ")),
                 body,
@@ -302,6 +307,7 @@ impl SearchIndex {
                     audience: None,
                     askers: Vec::new(),
                     alone: false,
+                    for_anyone: false,
                     title: s.title.clone(),
                     alt: c.short.clone(),
                     body: s.text.clone(),
@@ -318,6 +324,7 @@ impl SearchIndex {
                 audience: f.audience,
                 askers: f.askers.clone(),
                 alone: f.alone,
+                for_anyone: f.aspects.first().map(String::as_str) == Some(STATUS_ASPECT),
                 title: f.question.clone(),
                 alt: f.alternatives.join("\n"),
                 body: f.answer.clone(),
@@ -334,6 +341,7 @@ impl SearchIndex {
                     audience: None,
                     askers: Vec::new(),
                     alone: false,
+                    for_anyone: false,
                     title: p.heading.clone().unwrap_or_default(),
                     alt: d.title.clone(),
                     body: p.text.clone(),

@@ -520,6 +520,27 @@ fn an_entry_for_the_askers_kind_answers_them() {
         "{:?}",
         u.answer()
     );
+    // An association of craftsmen or shopkeepers is an aggregating body.
+    let r = read(&b, "Lavoro per un'associazione artigiana di Alba: cosa possiamo fare?");
+    assert_eq!(r.profile.applicant, Some(Applicant::EnteAggregatore));
+    let mut u = User::new(&b);
+    u.say("Sono il presidente di un'associazione di commercianti di Bra. Possiamo partecipare ad A.L.Fa.?");
+    assert_eq!(
+        direct(&u.answer()).map(|d| d.0),
+        Some("faq:alfa-enti-aggregatori"),
+        "{:?}",
+        u.answer()
+    );
+    // Whether a call is still open is the same answer for anyone, even for an asker who
+    // could never apply to it: the 2019 call's status, not the strategy's.
+    let mut u = User::new(&b);
+    u.say("Sono il segretario di un'associazione di artigiani di Acqui. So che nel 2019 la Regione finanziava il welfare aziendale delle PMI. È ancora possibile partecipare?");
+    assert_eq!(
+        direct(&u.answer()).map(|d| d.0),
+        Some("faq:wa-aperto"),
+        "{:?}",
+        u.answer()
+    );
     // «Cosa sono gli enti aggregatori?» asks what they are: the asker did not say they are one.
     let r = read(&b, "Cosa sono gli enti aggregatori?");
     assert_eq!(r.profile.applicant, None, "{:?}", r.profile);

@@ -25,13 +25,15 @@ pub(super) fn weigh(k: &Knowledge, doc: &Doc, ctx: &Context<'_>, signs: &mut Sig
     let mut factor = 1.0;
     // An entry of calls the asker cannot apply to (their kind is not among the calls'
     // applicants) is a poor answer to them; calls whose applicants the sources do not
-    // list are not held against anyone.
+    // list are not held against anyone, nor is an entry that says whether a call is open
+    // (the same answer for anyone: `È ancora possibile partecipare?`).
     let asker_kind = ctx.applicant.or(match ctx.audience {
         Some(Audience::Cittadini) => Some(Applicant::Cittadino),
         _ => None,
     });
     let shut_out = asker_kind.is_some_and(|a| {
-        !doc.calls.is_empty()
+        !doc.for_anyone
+            && !doc.calls.is_empty()
             && doc
                 .calls
                 .iter()

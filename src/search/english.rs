@@ -48,6 +48,7 @@ mod tests {
             audience: None,
             askers: Vec::new(),
             alone: false,
+            for_anyone: false,
             title: title.into(),
             alt: String::new(),
             body: body.into(),

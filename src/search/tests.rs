@@ -13,6 +13,7 @@ fn doc(id: &str, title: &str, body: &str) -> Doc {
         audience: None,
         askers: Vec::new(),
         alone: false,
+        for_anyone: false,
         title: title.into(),
         alt: String::new(),
         body: body.into(),
