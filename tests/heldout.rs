@@ -4,9 +4,9 @@
 //! `tests/retrieval/heldout_it.toml` is the frozen held-out set (written by someone who
 //! never saw the pack, labelled afterwards); `tests/retrieval/dev.toml` and `dev2.toml`
 //! are the sets the work was developed on (dev2 was written blind too, then tuned on);
-//! `dev3.toml` to `dev25.toml` are a third to a twenty-fifth blind set, written later the
+//! `dev3.toml` to `dev26.toml` are a third to a twenty-sixth blind set, written later the
 //! same way (dev6 mostly long self-descriptions, dev7 mostly follow-up conversations and
-//! «non lo so», dev8 follow-up conversations, «non lo so» and chat spelling, dev9 to dev25
+//! «non lo so», dev8 follow-up conversations, «non lo so» and chat spelling, dev9 to dev26
 //! the same with long self-descriptions). All
 //! have the same format: `[[q]]` single questions and `[[conv]]` conversations whose
 //! `[[conv.turn]]`s share one session. Each item: `id`, `kind`
@@ -332,6 +332,13 @@ fn dev24_set() {
 #[test]
 fn dev25_set() {
     measure::dev_set("dev25.toml", "dev25 set", Lang::It);
+}
+
+/// The twenty-sixth dev set (`dev26.toml`): written blind like dev25, new personas;
+/// labelled against the pack without changing the questions.
+#[test]
+fn dev26_set() {
+    measure::dev_set("dev26.toml", "dev26 set", Lang::It);
 }
 
 /// Development aid: `SPORTELLO_EXPLAIN="domanda" cargo test --test heldout explain -- --ignored
