@@ -155,6 +155,7 @@ pub fn generated_corpus(vocab: &[String], n: usize, seed: u64) -> Vec<Doc> {
                 audience: None,
                 askers: Vec::new(),
                 alone: false,
+                for_anyone: false,
                 title,
                 alt,
                 body,
