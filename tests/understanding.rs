@@ -521,7 +521,10 @@ fn an_entry_for_the_askers_kind_answers_them() {
         u.answer()
     );
     // An association of craftsmen or shopkeepers is an aggregating body.
-    let r = read(&b, "Lavoro per un'associazione artigiana di Alba: cosa possiamo fare?");
+    let r = read(
+        &b,
+        "Lavoro per un'associazione artigiana di Alba: cosa possiamo fare?",
+    );
     assert_eq!(r.profile.applicant, Some(Applicant::EnteAggregatore));
     let mut u = User::new(&b);
     u.say("Sono il presidente di un'associazione di commercianti di Bra. Possiamo partecipare ad A.L.Fa.?");
@@ -541,6 +544,11 @@ fn an_entry_for_the_askers_kind_answers_them() {
         "{:?}",
         u.answer()
     );
+    // A question about a kind of applicant, not said of the asker, is asked of that
+    // kind: the large firms' entry comes first.
+    let mut u = User::new(&b);
+    u.say("nel bando wecare del 2019 una grande impresa poteva guidare l'ATI?");
+    assert_offered_first(&u, "faq:wa-grandi-imprese");
     // «Cosa sono gli enti aggregatori?» asks what they are: the asker did not say they are one.
     let r = read(&b, "Cosa sono gli enti aggregatori?");
     assert_eq!(r.profile.applicant, None, "{:?}", r.profile);

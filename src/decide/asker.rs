@@ -54,7 +54,17 @@ pub(super) fn weigh(k: &Knowledge, doc: &Doc, ctx: &Context<'_>, signs: &mut Sig
     {
         factor *= speaks_to(!partners, signs);
     }
-    if let Some(kind) = ctx.applicant
+    // A question about a kind of applicant (`e una grande azienda da sola?`) is asked of
+    // that kind, whoever the asker is: an entry that speaks to it comes first. Only
+    // first: a question may name two kinds (`una PMI con una grande impresa?`), so the
+    // entries for other kinds are not set back. Not a question asking what the kind is
+    // (`cosa sono gli enti aggregatori?`: a definition, not what such applicants may do).
+    let about = ctx.about.filter(|_| !ctx.defines);
+    if let Some(kind) = about
+        && doc.askers.contains(&kind)
+    {
+        factor *= speaks_to(true, signs);
+    } else if let Some(kind) = ctx.applicant
         && !doc.askers.is_empty()
     {
         factor *= speaks_to(doc.askers.contains(&kind), signs);

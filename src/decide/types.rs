@@ -18,6 +18,9 @@ pub struct Context<'a> {
     pub audience: Option<Audience>,
     /// The kind of applicant the asker said they are (`siamo un comune`), when known.
     pub applicant: Option<Applicant>,
+    /// A kind of applicant the question asks about, not said of the asker (`e una grande
+    /// azienda da sola?`): the entries that speak to that kind answer it.
+    pub about: Option<Applicant>,
     /// The asker applies with partner firms (`true`) or alone (`false`), when said.
     pub partners: Option<bool>,
     /// The question asks what something is (`cos'è`), not a detail of it.

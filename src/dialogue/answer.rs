@@ -248,6 +248,7 @@ impl Engine<'_> {
                     focus: focus.as_ref(),
                     audience,
                     applicant: session.profile.applicant(),
+                    about: reading.about,
                     partners: session.profile.partners,
                     defines: reading.defines || results.query.names_only(),
                     switching: understand::has_phrase(&reading.words, tx.phrases("words.switch")),

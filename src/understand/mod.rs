@@ -52,6 +52,9 @@ pub struct Reading {
     pub profile: Profile,
     /// Who is asking, when the message says or hints it.
     pub audience: Option<Audience>,
+    /// A kind of applicant the question asks about without saying it is the asker's
+    /// (`e una grande azienda da sola?`).
+    pub about: Option<crate::knowledge::Applicant>,
     /// The message describes the asker before asking (a question part was cut out).
     pub described: bool,
     /// The message asks something (a question mark, or it opens with a question word).
@@ -353,6 +356,9 @@ pub fn read(k: &Knowledge, cues: Cues<'_>, text: &str) -> Reading {
         query,
         named,
         audience: found.audience,
+        about: found
+            .mentioned
+            .filter(|m| found.profile.applicant != Some(*m)),
         profile: found.profile,
         described,
         asks,
