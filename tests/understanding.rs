@@ -1800,6 +1800,17 @@ fn a_re_ask_for_another_call_gets_the_entry_the_pack_says_answers_the_same() {
     }
 }
 
+/// «c'è ancora», «esiste ancora» ask whether something is still open (`knowledge/synonyms.toml`).
+#[test]
+fn asking_whether_something_still_exists_asks_whether_it_is_open() {
+    let b = brain();
+    assert_answers(
+        &b,
+        "Sono l'assessora ai servizi sociali di un comune del Monferrato. Con WECARE i comuni potevano avere fondi per il welfare del territorio? E oggi c'è ancora qualcosa di simile?",
+        "faq:wecare-ancora-attiva",
+    );
+}
+
 #[test]
 fn asking_which_call_is_not_about_the_call_in_focus() {
     let b = brain();
