@@ -31,6 +31,7 @@ pub mod profile_alert;
 mod readings;
 mod reminders;
 mod staff_pick;
+mod status;
 mod types;
 
 pub use crate::command::parse_command;

@@ -1800,6 +1800,35 @@ fn a_re_ask_for_another_call_gets_the_entry_the_pack_says_answers_the_same() {
     }
 }
 
+/// Whether the one call a message names is still open (`words.asks_status`) is answered
+/// with that call's status entry (main aspect `aperto`), whatever the call's other words
+/// find; a message that only says a call closed and asks what it was is not asking that
+/// (`si è chiuso` is not among the phrases).
+#[test]
+fn whether_a_named_call_is_still_open_gets_its_status() {
+    let b = brain();
+    for (q, entry) in [
+        (
+            "Il bando sul welfare aziendale di secondo livello del 2019 è ancora aperto?",
+            "faq:wa-aperto",
+        ),
+        (
+            "Ho una lavanderia a Chieri e mi sono perso il bando welfare di fine 2022: a chi era rivolto e si può ancora fare domanda?",
+            "faq:wa-2022-scadenza",
+        ),
+    ] {
+        assert_answers(&b, q, entry);
+    }
+    let mut u = User::new(&b);
+    u.say("C'era un bando sul welfare aziendale che si è chiuso a febbraio 2020: cos'era?");
+    assert_ne!(
+        direct(&u.answer()).map(|d| d.0),
+        Some("faq:wa-aperto"),
+        "{}",
+        u.text()
+    );
+}
+
 /// «c'è ancora», «esiste ancora» ask whether something is still open (`knowledge/synonyms.toml`).
 #[test]
 fn asking_whether_something_still_exists_asks_whether_it_is_open() {

@@ -513,7 +513,11 @@ impl Engine<'_> {
 
 /// A direct answer with `entry` about `call`, the first two other entries of `offered`
 /// under it.
-fn answered_with(entry: usize, call: CallId, offered: impl IntoIterator<Item = usize>) -> Decision {
+pub(super) fn answered_with(
+    entry: usize,
+    call: CallId,
+    offered: impl IntoIterator<Item = usize>,
+) -> Decision {
     Decision::Direct {
         entry,
         call: Some(call),

@@ -253,28 +253,38 @@ impl Knowledge {
         };
         let mut found: Vec<(&str, &Faq)> = Vec::new();
         for a in &from.aspects {
-            let answering: Vec<&Faq> = self
-                .faqs
-                .iter()
-                .filter(|f| f.id != from.id && f.calls.contains(call) && f.aspects.contains(a))
-                .collect();
-            let one = match answering[..] {
-                [one] => Some(one),
-                _ => {
-                    let mut main = answering.into_iter().filter(|f| f.aspects[0] == *a);
-                    match (main.next(), main.next()) {
-                        (Some(one), None) => Some(one),
-                        _ => None,
-                    }
-                }
-            };
-            if let Some(one) = one
+            if let Some(one) = self.aspect_entry(call, a, Some(&from.id))
                 && !found.iter().any(|(_, f)| f.id == one.id)
             {
                 found.push((a.as_str(), one));
             }
         }
         found
+    }
+
+    /// The entry of `call` that answers `aspect` (other than `except`): the only one, or
+    /// the one of several whose main point it is; `None` when it has none, or several
+    /// without one main.
+    pub fn aspect_entry(&self, call: &CallId, aspect: &str, except: Option<&str>) -> Option<&Faq> {
+        let answering: Vec<&Faq> = self
+            .faqs
+            .iter()
+            .filter(|f| {
+                Some(f.id.as_str()) != except
+                    && f.calls.contains(call)
+                    && f.aspects.iter().any(|a| a == aspect)
+            })
+            .collect();
+        match answering[..] {
+            [one] => Some(one),
+            _ => {
+                let mut main = answering.into_iter().filter(|f| f.aspects[0] == aspect);
+                match (main.next(), main.next()) {
+                    (Some(one), None) => Some(one),
+                    _ => None,
+                }
+            }
+        }
     }
 
     /// The entry that says what `call` is: the one of its entries whose main aspect is

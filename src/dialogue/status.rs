@@ -1,0 +1,52 @@
+//! Whether a call is still open, asked of the one call a message names (`il bando del
+//! 2019 è ancora aperto?`, `alfa si può ancora fare?`: the locale's `words.asks_status`):
+//! the answer is that call's status entry, the one the pack marks with the aspect
+//! [`STATUS_ASPECT`] (see `knowledge/README.md`), whatever else the call's other words
+//! found (a definition of «welfare di secondo livello», the pets of the 2023 call). Kept
+//! apart from the search because it reads only the message's phrases, the pack's aspects
+//! and what the search decided.
+
+use super::Engine;
+use super::pointing::answered_with;
+use crate::decide::Decision;
+use crate::knowledge::{CallId, STATUS_ASPECT};
+use crate::text::Texts;
+use crate::understand::{self, Reading};
+
+impl Engine<'_> {
+    /// The status entry of the one call `named`, when the message asks whether it is still
+    /// open, the entries `decided` offered under it. `None` when the message names no call
+    /// or several, does not ask that, the call has no status entry, or `decided` already
+    /// answers with an entry of that call that says whether it is open.
+    pub(super) fn status_asked(
+        &self,
+        tx: &Texts,
+        reading: &Reading,
+        named: &[CallId],
+        decided: &Decision,
+    ) -> Option<Decision> {
+        let [call] = named else {
+            return None;
+        };
+        if !understand::has_phrase(&reading.words, tx.phrases("words.asks_status")) {
+            return None;
+        }
+        let k = self.knowledge;
+        let status = self
+            .index
+            .find_faq(&k.aspect_entry(call, STATUS_ASPECT, None)?.id)?;
+        if let Decision::Direct { entry, .. } = decided {
+            let id = &self.index.entry(*entry).doc.id;
+            let says_status = id
+                .strip_prefix("faq:")
+                .and_then(|id| k.faq(id))
+                .is_some_and(|f| {
+                    f.calls.contains(call) && f.aspects.iter().any(|a| a == STATUS_ASPECT)
+                });
+            if says_status {
+                return None;
+            }
+        }
+        Some(answered_with(status, call.clone(), decided.offered()))
+    }
+}
