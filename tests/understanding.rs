@@ -1829,6 +1829,15 @@ fn whether_a_named_call_is_still_open_gets_its_status() {
     );
 }
 
+/// «chi ci mette i soldi?», «da dove vengono…?» ask where the money comes from, not how
+/// much there is (`knowledge/synonyms.toml`).
+#[test]
+fn who_puts_in_the_money_asks_the_source_of_the_funds() {
+    let b = brain();
+    let u = talk(&b, &["cos'è alfa?", "e chi ci mette i soldi?"]);
+    assert_direct(&u, "faq:alfa-fondi", "alfa-2026");
+}
+
 /// «c'è ancora», «esiste ancora» ask whether something is still open (`knowledge/synonyms.toml`).
 #[test]
 fn asking_whether_something_still_exists_asks_whether_it_is_open() {
