@@ -549,6 +549,13 @@ fn an_entry_for_the_askers_kind_answers_them() {
     let mut u = User::new(&b);
     u.say("nel bando wecare del 2019 una grande impresa poteva guidare l'ATI?");
     assert_offered_first(&u, "faq:wa-grandi-imprese");
+    // A kind that names the call asked about (the measure for the third sector) says which
+    // call, not who: the deadline asked, not that measure's card.
+    assert_answers(
+        &b,
+        "scadenza della misura per il terzo settore di wecare",
+        "faq:wecare-scadenze-misure",
+    );
     // «Cosa sono gli enti aggregatori?» asks what they are: the asker did not say they are one.
     let r = read(&b, "Cosa sono gli enti aggregatori?");
     assert_eq!(r.profile.applicant, None, "{:?}", r.profile);
