@@ -1,6 +1,7 @@
-//! Deadlines as data with a history, and how they read in Europe/Rome. The calls of the
-//! pack hold them ([`crate::knowledge`] re-exports this module); it sits below
-//! [`crate::text`], which writes their dates, and depends on nothing of the crate.
+//! Deadlines as data with a history, and the arithmetic of their moments in Europe/Rome.
+//! The calls of the pack hold them ([`crate::knowledge`] re-exports this module); it sits
+//! below [`crate::text`], which writes their dates and spans in the words of a locale
+//! (nothing here returns words), and depends on nothing of the crate.
 
 use jiff::civil::{Date, DateTime, Time};
 use jiff::tz::TimeZone;
@@ -60,15 +61,6 @@ impl DeadlineAt {
             .to_datetime(time)
             .to_zoned(rome())
             .expect("a valid Rome date-time")
-    }
-
-    /// Italian form: `13/09/2019, ore 12:00`, or `27/02/2020` when no time is known.
-    pub fn italian(&self) -> String {
-        let d = self.date.strftime("%d/%m/%Y").to_string();
-        match self.time {
-            Some(t) => format!("{d}, ore {}", t.strftime("%H:%M")),
-            None => d,
-        }
     }
 }
 
@@ -142,51 +134,37 @@ pub enum CallStatus {
     Closed,
 }
 
-/// Time left from `now` to `until`, in Italian words ("3 giorni e 4 ore", "45 minuti").
+/// A span of time as whole days, hours and minutes (seconds dropped).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeLeft {
+    pub days: i64,
+    pub hours: i64,
+    pub minutes: i64,
+}
+
+/// Time left from `now` to `until`; `None` once `until` is reached.
 ///
 /// Days are calendar days in Europe/Rome: across the spring clock change a deadline a
-/// week away is "7 giorni", not "6 giorni e 23 ore" (a day there is 23 hours long).
-pub fn italian_time_left(now: Timestamp, until: Timestamp) -> String {
+/// week away is 7 days, not 6 days and 23 hours (a day there is 23 hours long). The
+/// words are [`crate::text::Texts::time_left`]'s.
+pub fn time_left(now: Timestamp, until: Timestamp) -> Option<TimeLeft> {
     if until <= now {
-        return "0 minuti".to_string();
+        return None;
     }
     let (from, to) = (now.to_zoned(rome()), until.to_zoned(rome()));
     let span = from
         .until((jiff::Unit::Day, &to))
         .unwrap_or_else(|_| jiff::Span::new());
-    let days = i64::from(span.get_days());
-    let hours = i64::from(span.get_hours());
-    let minutes = span.get_minutes();
-    let unit = |n: i64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
-    if days > 0 {
-        if hours > 0 && days < 7 {
-            format!(
-                "{} e {}",
-                unit(days, "giorno", "giorni"),
-                unit(hours, "ora", "ore")
-            )
-        } else {
-            unit(days, "giorno", "giorni")
-        }
-    } else if hours > 0 {
-        if minutes > 0 {
-            format!(
-                "{} e {}",
-                unit(hours, "ora", "ore"),
-                unit(minutes, "minuto", "minuti")
-            )
-        } else {
-            unit(hours, "ora", "ore")
-        }
-    } else {
-        unit(minutes.max(1), "minuto", "minuti")
-    }
+    Some(TimeLeft {
+        days: i64::from(span.get_days()),
+        hours: i64::from(span.get_hours()),
+        minutes: span.get_minutes(),
+    })
 }
 
-/// A timestamp in Italian form in Europe/Rome: `13/09/2019, ore 12:00`.
-pub fn italian_timestamp(t: Timestamp) -> String {
-    let z = t.to_zoned(rome());
-    format!("{}, ore {}", z.strftime("%d/%m/%Y"), z.strftime("%H:%M"))
+/// The calendar day of a moment in Europe/Rome.
+pub fn rome_date(t: Timestamp) -> Date {
+    t.to_zoned(rome()).date()
 }
 
 #[cfg(test)]
@@ -196,9 +174,10 @@ mod tests {
     #[test]
     fn parses_both_forms_and_rejects_others() {
         let a = DeadlineAt::parse("2019-09-13T12:00").unwrap();
-        assert_eq!(a.italian(), "13/09/2019, ore 12:00");
+        assert_eq!(a.date, jiff::civil::date(2019, 9, 13));
+        assert_eq!(a.time, Some(Time::constant(12, 0, 0, 0)));
         let b = DeadlineAt::parse("2020-02-27").unwrap();
-        assert_eq!(b.italian(), "27/02/2020");
+        assert_eq!((b.date, b.time), (jiff::civil::date(2020, 2, 27), None));
         for bad in [
             "13/09/2019",
             "2019-13-01",
@@ -226,22 +205,25 @@ mod tests {
         );
     }
 
+    fn left(days: i64, hours: i64, minutes: i64) -> Option<TimeLeft> {
+        Some(TimeLeft {
+            days,
+            hours,
+            minutes,
+        })
+    }
+
     #[test]
-    fn time_left_reads_naturally() {
+    fn time_left_splits_into_days_hours_and_minutes() {
         let now: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
         let at = |s: i64| Timestamp::from_second(now.as_second() + s).unwrap();
-        assert_eq!(
-            italian_time_left(now, at(3 * 86_400 + 4 * 3600)),
-            "3 giorni e 4 ore"
-        );
-        assert_eq!(italian_time_left(now, at(86_400)), "1 giorno");
-        assert_eq!(italian_time_left(now, at(20 * 86_400 + 3600)), "20 giorni");
-        assert_eq!(
-            italian_time_left(now, at(2 * 3600 + 60)),
-            "2 ore e 1 minuto"
-        );
-        assert_eq!(italian_time_left(now, at(30)), "1 minuto");
-        assert_eq!(italian_time_left(now, at(-5)), "0 minuti");
+        assert_eq!(time_left(now, at(3 * 86_400 + 4 * 3600)), left(3, 4, 0));
+        assert_eq!(time_left(now, at(86_400)), left(1, 0, 0));
+        assert_eq!(time_left(now, at(20 * 86_400 + 3600)), left(20, 1, 0));
+        assert_eq!(time_left(now, at(2 * 3600 + 60 + 59)), left(0, 2, 1));
+        assert_eq!(time_left(now, at(30)), left(0, 0, 0));
+        assert_eq!(time_left(now, now), None);
+        assert_eq!(time_left(now, at(-5)), None);
     }
 
     #[test]
@@ -251,14 +233,21 @@ mod tests {
         let deadline = DeadlineAt::parse("2026-04-01T12:00").unwrap(); // 12:00 CEST
         let until = deadline.closes_at().timestamp();
         assert_eq!(until.as_second() - now.as_second(), 7 * 86_400 - 3600);
-        assert_eq!(italian_time_left(now, until), "7 giorni");
-        // The same week before the change is 7 × 24 hours and reads the same.
+        assert_eq!(time_left(now, until), left(7, 0, 0));
+        // The same week before the change is 7 × 24 hours and counts the same.
         let before: Timestamp = "2026-03-11T11:00:00Z".parse().unwrap();
         let until = DeadlineAt::parse("2026-03-18T12:00").unwrap().closes_at();
-        assert_eq!(italian_time_left(before, until.timestamp()), "7 giorni");
+        assert_eq!(time_left(before, until.timestamp()), left(7, 0, 0));
         // Two days across the change, an hour short in seconds, are still two days.
         let sat: Timestamp = "2026-03-28T11:00:00Z".parse().unwrap(); // Sat 12:00 CET
         let mon = DeadlineAt::parse("2026-03-30T12:00").unwrap().closes_at();
-        assert_eq!(italian_time_left(sat, mon.timestamp()), "2 giorni");
+        assert_eq!(time_left(sat, mon.timestamp()), left(2, 0, 0));
+    }
+
+    #[test]
+    fn a_moment_falls_on_its_rome_day() {
+        // 23:30 UTC on 31/01 is already 1 February in Rome (CET, UTC+1).
+        let t: Timestamp = "2026-01-31T23:30:00Z".parse().unwrap();
+        assert_eq!(rome_date(t), jiff::civil::date(2026, 2, 1));
     }
 }

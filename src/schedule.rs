@@ -18,7 +18,7 @@ use crate::deadline::DeadlineAt;
 use crate::ids::CallId;
 use crate::ids::UserId;
 
-/// How long before a deadline a reminder goes out.
+/// How long before a deadline a reminder goes out (in words: [`crate::text::Texts::offsets`]).
 ///
 /// Days are calendar days in Europe/Rome ("1 day before 12:00" is 12:00 the day before,
 /// whatever daylight saving did overnight); hours and minutes are elapsed time.
@@ -95,30 +95,6 @@ impl Offset {
                 Timestamp::from_second(anchor.timestamp().as_second() - self.approx_seconds())
                     .unwrap_or(Timestamp::MIN)
             })
-    }
-
-    /// Italian words: "7 giorni", "1 giorno", "2 ore".
-    pub fn italian(self) -> String {
-        let (one, many) = match self.unit {
-            OffsetUnit::Days => ("giorno", "giorni"),
-            OffsetUnit::Hours => ("ora", "ore"),
-            OffsetUnit::Minutes => ("minuto", "minuti"),
-        };
-        format!(
-            "{} {}",
-            self.amount,
-            if self.amount == 1 { one } else { many }
-        )
-    }
-}
-
-/// "7 giorni, 1 giorno e 2 ore".
-pub fn offsets_italian(offsets: &[Offset]) -> String {
-    let words: Vec<String> = offsets.iter().map(|o| o.italian()).collect();
-    match words.as_slice() {
-        [] => String::new(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} e {last}", init.join(", ")),
     }
 }
 
@@ -386,15 +362,6 @@ pub fn due(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn offsets_read_as_a_list() {
-        assert_eq!(
-            offsets_italian(&Offset::defaults()),
-            "7 giorni, 1 giorno e 2 ore"
-        );
-        assert_eq!(offsets_italian(&[Offset::minutes(1)]), "1 minuto");
-    }
 
     fn ts(s: &str) -> Timestamp {
         s.parse().unwrap()

@@ -3,9 +3,12 @@
 //! The strings live in `locales/<lang>.toml` (compiled into the binary) so that a second
 //! language is a second file. Templates may use `*bold*` and `{name}` placeholders; the
 //! values put into placeholders are always inserted as plain spans, never parsed, so user
-//! text cannot inject formatting.
+//! text cannot inject formatting. Dates and spans of time are built from the locale's
+//! `time.*` words ([`time`]), which every locale must have to load; amounts are
+//! [`format`]'s.
 
 pub mod format;
+pub mod time;
 
 use std::sync::OnceLock;
 
@@ -69,7 +72,8 @@ impl Lang {
 /// The strings of one language.
 #[derive(Debug)]
 pub struct Texts {
-    /// The language these strings are in (dates and numbers follow it, see the `format` module).
+    /// The language these strings are in (numbers follow it, see the `format` module; dates
+    /// and spans follow the locale's words, see the `time` module).
     pub lang: Lang,
     map: HashMap<String, String>,
     lists: HashMap<String, Vec<String>>,
@@ -95,6 +99,7 @@ pub fn texts(lang: Lang) -> &'static Texts {
 
 impl Texts {
     /// Parses a locale file: string values are messages, arrays of strings are word lists.
+    /// Fails, naming the key, when a time word is missing (see [`time`]).
     pub fn parse(src: &str) -> Result<Texts, String> {
         let value: toml::Table = toml::from_str(src).map_err(|e| e.to_string())?;
         let mut map = HashMap::default();
@@ -118,6 +123,7 @@ impl Texts {
                 _ => return Err(format!("{k}: expected a string or a list of strings")),
             }
         }
+        time::check(&map, &lists)?;
         let phrases = lists
             .iter()
             .map(|(k, v)| {
@@ -364,6 +370,7 @@ mod tests {
             }
             for (k, v) in &it.map {
                 if let Some(w) = tx.map.get(k)
+                    && !time::FREE_PLACEHOLDERS.contains(&k.as_str())
                     && placeholders(v) != placeholders(w)
                 {
                     problems.push(format!("{name}: {k} has other placeholders"));
@@ -376,8 +383,9 @@ mod tests {
     /// The check above can fail: a key missing on one side is caught.
     #[test]
     fn a_missing_key_or_placeholder_is_told_apart() {
-        let a = Texts::parse("x = \"{n} giorni\"\ny = \"ciao\"").unwrap();
-        let b = Texts::parse("x = \"{days} days\"").unwrap();
+        let time = time::keys_of(include_str!("../locales/it.toml"));
+        let a = Texts::parse(&format!("x = \"{{n}} giorni\"\ny = \"ciao\"\n{time}")).unwrap();
+        let b = Texts::parse(&format!("x = \"{{days}} days\"\n{time}")).unwrap();
         let (x, y) = ("x", "y");
         assert!(a.has(y) && !b.has(y));
         assert_ne!(placeholders(a.raw(x)), placeholders(b.raw(x)));

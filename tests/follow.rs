@@ -76,6 +76,11 @@ fn plain(replies: &[Reply]) -> String {
         .join("\n---\n")
 }
 
+/// A deadline as the Italian messages write it.
+fn in_italian(at: &DeadlineAt) -> String {
+    sportello::text::texts(sportello::text::Lang::It).date(at)
+}
+
 /// The texts of the messages waiting in the outbox for `user`.
 async fn notices(store: &Store, user: UserId) -> Vec<String> {
     store
@@ -154,7 +159,7 @@ async fn a_deadline_published_moved_and_withdrawn_is_told_once_each() {
     let rep = load(&app, &store, later).await;
     assert_eq!((rep.told, rep.planned), (1, 3), "{rep:?}");
     let n = notices(&store, USER).await;
-    let published = DeadlineAt::parse(&day(30)).unwrap().italian();
+    let published = in_italian(&DeadlineAt::parse(&day(30)).unwrap());
     assert_eq!(n.len(), 1, "{n:?}");
     assert!(
         n[0].contains("pubblicata") && n[0].contains(&published),
@@ -227,8 +232,8 @@ async fn without_reminders_a_move_and_a_withdrawal_are_told_by_the_follow() {
     assert_eq!(load(&app, &store, now()).await.told, 1);
     let n = notices(&store, USER).await;
     let (from, to) = (
-        DeadlineAt::parse(&day(20)).unwrap().italian(),
-        DeadlineAt::parse(&day(25)).unwrap().italian(),
+        in_italian(&DeadlineAt::parse(&day(20)).unwrap()),
+        in_italian(&DeadlineAt::parse(&day(25)).unwrap()),
     );
     assert!(n[0].contains(&format!("dal {from} al {to}")), "{}", n[0]);
     assert!(
@@ -474,7 +479,7 @@ async fn an_english_follower_is_told_in_english_even_after_the_session_expired()
     let it = texts(Lang::It);
     let n = notices(&store, other).await;
     assert!(
-        n[0].contains(&it.s("follow.notice.published", &[("date", &at.italian())])),
+        n[0].contains(&it.s("follow.notice.published", &[("date", &in_italian(&at))])),
         "{}",
         n[0]
     );

@@ -244,7 +244,7 @@ impl App {
                     ("status", &teach::status_name(d.status)),
                     ("question", &q),
                     ("author", &d.author_name),
-                    ("date", &teach::italian_date(d.created)),
+                    ("date", &teach::staff_date(d.created)),
                 ],
             ));
             if !d.reason.is_empty() {

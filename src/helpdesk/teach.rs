@@ -229,14 +229,13 @@ pub fn status_name(s: DraftStatus) -> String {
 pub fn default_source(name: &str, now: Timestamp) -> String {
     texts(STAFF_LANG).s(
         "teach.source",
-        &[("name", name), ("date", &italian_date(now))],
+        &[("name", name), ("date", &staff_date(now))],
     )
 }
 
-/// A date as dd/mm/yyyy in Europe/Rome (UTC if the zone database is missing).
-pub fn italian_date(at: Timestamp) -> String {
-    let tz = jiff::tz::TimeZone::get("Europe/Rome").unwrap_or(jiff::tz::TimeZone::UTC);
-    at.to_zoned(tz).strftime("%d/%m/%Y").to_string()
+/// The day of `at` in Europe/Rome, as staff read dates (`02/12/2026`).
+pub fn staff_date(at: Timestamp) -> String {
+    texts(STAFF_LANG).day_of(at)
 }
 
 #[cfg(test)]

@@ -369,16 +369,9 @@ source = "test"
         let k = load_dir(dir.path()).unwrap();
         assert_eq!(k.calls.len(), 1);
         assert_eq!(k.faqs[0].calls, vec![CallId("prova".into())]);
-        assert_eq!(
-            k.calls[0]
-                .deadline
-                .as_ref()
-                .unwrap()
-                .known()
-                .unwrap()
-                .italian(),
-            "31/01/2030, ore 12:00"
-        );
+        let at = k.calls[0].deadline.as_ref().unwrap().known().unwrap();
+        let it = crate::text::texts(crate::text::Lang::It);
+        assert_eq!(it.date(&at), "31/01/2030, ore 12:00");
     }
 
     #[test]
