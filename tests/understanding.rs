@@ -1511,6 +1511,8 @@ fn a_fact_no_entry_states_is_not_answered_with_a_neighbour() {
         "La misura 2 di WECARE dava contributi a fondo perduto?",
         "misura 4 wecare: erano prestiti?",
         "Chi gestiva la misura 5 di WECARE?",
+        // Which ministry runs a national programme: the sources name the programme only.
+        "Quale ministero si occupa del programma Giovani Donne e Lavoro da cui arrivano i soldi di alfa?",
     ] {
         let mut u = User::new(&b);
         u.say(q);
