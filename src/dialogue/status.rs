@@ -1,5 +1,5 @@
 //! Whether a call is still open, asked of the one call a message names (`il bando del
-//! 2019 è ancora aperto?`, `alfa si può ancora fare?`: the locale's `words.asks_status`):
+//! 2019 è ancora aperto?`, `si può ancora fare domanda?`: the locale's `words.asks_status`):
 //! the answer is that call's status entry, the one the pack marks with the aspect
 //! [`STATUS_ASPECT`] (see `knowledge/README.md`), whatever else the call's other words
 //! found (a definition of «welfare di secondo livello», the pets of the 2023 call). Kept
