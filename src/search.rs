@@ -129,7 +129,7 @@ pub struct Doc {
     /// A FAQ that speaks to an applicant without partner firms.
     pub alone: bool,
     /// An entry about whether a call is open (its main aspect is
-    /// [`STATUS_ASPECT`](crate::knowledge::STATUS_ASPECT)): the same answer for anyone,
+    /// [`STATUS_ASPECT`]): the same answer for anyone,
     /// whoever may apply to the call.
     pub for_anyone: bool,
     pub title: String,

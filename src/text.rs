@@ -5,7 +5,7 @@
 //! values put into placeholders are always inserted as plain spans, never parsed, so user
 //! text cannot inject formatting. Dates and spans of time are built from the locale's
 //! `time.*` words ([`time`]), which every locale must have to load; amounts are
-//! [`format`]'s.
+//! [`format`](mod@format)'s.
 
 pub mod format;
 pub mod time;

@@ -4,7 +4,7 @@
 //! parts and of a list, the zero span, the month names, the date templates): Italian
 //! `27/02/2020, ore 12:00`, `3 giorni e 4 ore`; English `27 February 2020, 12:00`,
 //! `3 days and 4 hours`. There is no branch per language here, so a third language needs
-//! only its locale file, which [`check`] validates when it is loaded.
+//! only its locale file, which `check` validates when it is loaded.
 //!
 //! The arithmetic is [`crate::deadline`]'s (calendar days in Europe/Rome, for every
 //! language) and [`crate::schedule`]'s; every deadline is Europe/Rome time in every
