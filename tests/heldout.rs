@@ -4,9 +4,9 @@
 //! `tests/retrieval/heldout_it.toml` is the frozen held-out set (written by someone who
 //! never saw the pack, labelled afterwards); `tests/retrieval/dev.toml` and `dev2.toml`
 //! are the sets the work was developed on (dev2 was written blind too, then tuned on);
-//! `dev3.toml` to `dev26.toml` are a third to a twenty-sixth blind set, written later the
+//! `dev3.toml` to `dev27.toml` are a third to a twenty-seventh blind set, written later the
 //! same way (dev6 mostly long self-descriptions, dev7 mostly follow-up conversations and
-//! «non lo so», dev8 follow-up conversations, «non lo so» and chat spelling, dev9 to dev26
+//! «non lo so», dev8 follow-up conversations, «non lo so» and chat spelling, dev9 to dev27
 //! the same with long self-descriptions). All
 //! have the same format: `[[q]]` single questions and `[[conv]]` conversations whose
 //! `[[conv.turn]]`s share one session. Each item: `id`, `kind`
@@ -339,6 +339,13 @@ fn dev25_set() {
 #[test]
 fn dev26_set() {
     measure::dev_set("dev26.toml", "dev26 set", Lang::It);
+}
+
+/// The twenty-seventh dev set (`dev27.toml`): written blind like dev26, new personas;
+/// labelled against the pack without changing the questions.
+#[test]
+fn dev27_set() {
+    measure::dev_set("dev27.toml", "dev27 set", Lang::It);
 }
 
 /// Development aid: `SPORTELLO_EXPLAIN="domanda" cargo test --test heldout explain -- --ignored
