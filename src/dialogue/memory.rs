@@ -117,8 +117,15 @@ impl Engine<'_> {
     ///
     /// [`Faq::leads_to`]: crate::knowledge::Faq::leads_to
     pub(super) fn leads_to(&self, entry: usize) -> Option<CallId> {
+        self.faq_of(entry)?.leads_to.clone()
+    }
+
+    /// The FAQ that index entry `entry` is (the reverse of
+    /// [`crate::search::SearchIndex::find_faq`]); `None` for a call card, a section or
+    /// a passage.
+    pub(super) fn faq_of(&self, entry: usize) -> Option<&crate::knowledge::Faq> {
         let id = self.index.entry(entry).doc.id.strip_prefix("faq:")?;
-        self.knowledge.faq(id)?.leads_to.clone()
+        self.knowledge.faq(id)
     }
 
     /// A described message whose question part finds nothing (`cosa posso rispondere,

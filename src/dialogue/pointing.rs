@@ -270,12 +270,12 @@ impl Engine<'_> {
                 .find(|(_, e)| offered.contains(e))
                 .or_else(|| f.first().copied())
         })?;
-        if let Decision::Direct { entry: given, .. } = decided {
-            let id = &self.index.entry(*given).doc.id;
-            let about = id.strip_prefix("faq:").and_then(|id| k.faq(id));
-            if about.is_some_and(|f| f.aspects.iter().any(|a| a == aspect)) {
-                return None;
-            }
+        if let Decision::Direct { entry: given, .. } = decided
+            && self
+                .faq_of(*given)
+                .is_some_and(|f| f.aspects.iter().any(|a| a == aspect))
+        {
+            return None;
         }
         Some(answered_with(entry, call.clone(), offered))
     }

@@ -35,17 +35,12 @@ impl Engine<'_> {
         let status = self
             .index
             .find_faq(&k.aspect_entry(call, STATUS_ASPECT, None)?.id)?;
-        if let Decision::Direct { entry, .. } = decided {
-            let id = &self.index.entry(*entry).doc.id;
-            let says_status = id
-                .strip_prefix("faq:")
-                .and_then(|id| k.faq(id))
-                .is_some_and(|f| {
-                    f.calls.contains(call) && f.aspects.iter().any(|a| a == STATUS_ASPECT)
-                });
-            if says_status {
-                return None;
-            }
+        if let Decision::Direct { entry, .. } = decided
+            && self.faq_of(*entry).is_some_and(|f| {
+                f.calls.contains(call) && f.aspects.iter().any(|a| a == STATUS_ASPECT)
+            })
+        {
+            return None;
         }
         Some(answered_with(status, call.clone(), decided.offered()))
     }
