@@ -1191,6 +1191,10 @@ fn who_the_asker_is_weighs_on_the_answer() {
         direct(&a).is_none_or(|d| d.0 == "faq:gen-cittadino"),
         "{a:?}"
     );
+    // A worker's role without an article and a question for oneself: the same.
+    let mut u = User::new(&b);
+    u.say("Sono operaia in un'azienda tessile di Biella, ho un bimbo all'asilo: posso chiedere io il contributo di A.L.Fa.?");
+    assert_eq!(direct(&u.answer()).map(|d| d.0), Some("faq:gen-cittadino"));
     // A courtesy imperfect («volevamo sapere») is a question about today: the open
     // call's co-financing, not the closed call's.
     let mut u = User::new(&b);

@@ -431,6 +431,8 @@ fn merge_lexicon(mut it: Lexicon, en: Lexicon) -> Lexicon {
     it.cofinancing_cues.extend(en.cofinancing_cues);
     it.self_cues.extend(en.self_cues);
     it.not_self.extend(en.not_self);
+    it.employee_role.extend(en.employee_role);
+    it.personal.extend(en.personal);
     if !en.value_means.is_empty() {
         it.value_means = en.value_means;
     }

@@ -77,6 +77,12 @@ pub struct Lexicon {
     /// Words that, right before a self cue, make it part of a question (`cosa sono gli
     /// enti aggregatori?` asks what they are; the asker did not say they are one).
     pub not_self: Vec<String>,
+    /// A worker's role said of oneself without an article (`sono impiegata`): the asker
+    /// is a private person only when the question also asks for themselves (`personal`);
+    /// an employee often writes for the employer (`il titolare mi ha chiesto…`).
+    pub employee_role: Vec<Phrase>,
+    /// Words that ask for the asker as a person (`posso chiedere io`, `io personalmente`).
+    pub personal: Vec<Phrase>,
     /// What a project value and a co-financing share stand for in a question (the words
     /// search reads in place of the number).
     pub value_means: String,
@@ -130,6 +136,10 @@ struct RawWords {
     self_cues: Vec<String>,
     #[serde(default)]
     not_self: Vec<String>,
+    #[serde(default)]
+    employee_role: Vec<String>,
+    #[serde(default)]
+    personal: Vec<String>,
     #[serde(default)]
     value_means: String,
     #[serde(default)]
@@ -253,6 +263,8 @@ pub(crate) fn load_lexicon(dir: &Path, errors: &mut Vec<KnowledgeError>) -> Lexi
                 lx.cofinancing_cues = phrases(&raw.words.cofinancing);
                 lx.self_cues = phrases(&raw.words.self_cues);
                 lx.not_self = phrases(&raw.words.not_self).into_iter().flatten().collect();
+                lx.employee_role = phrases(&raw.words.employee_role);
+                lx.personal = phrases(&raw.words.personal);
                 lx.value_means = raw.words.value_means.clone();
                 lx.cofinancing_means = raw.words.cofinancing_means.clone();
                 lx.regions = raw

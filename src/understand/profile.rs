@@ -199,6 +199,15 @@ pub fn read(lx: &Lexicon, words: &[String], amounts: &[Amount]) -> Found {
             f.spent.push((at, at + len));
         }
     }
+    // A worker's role (`sono impiegata`) makes a private asker only with a question for
+    // oneself (`posso chiedere io?`): otherwise the employee may write for the firm.
+    if p.applicant.is_none() && first_of(msg, &lx.personal).is_some() {
+        if let Some((at, len, _)) = first_of(msg, &lx.employee_role) {
+            mentioned = Some(Applicant::Cittadino);
+            p.applicant = Some(Applicant::Cittadino);
+            f.spent.push((at, at + len));
+        }
+    }
     if let Some((s, at, len)) = first_label(msg, &lx.sizes) {
         mentioned = mentioned.or(Some(s.applicant()));
         if described(at) {
@@ -392,5 +401,21 @@ mod tests {
             Some(Audience::Cittadini)
         );
         assert_eq!(profile("qual è la scadenza?").audience, None);
+    }
+
+    #[test]
+    fn a_worker_asking_for_themselves_is_a_private_asker_not_one_writing_for_the_firm() {
+        let own = profile("sono impiegata in una fabbrica a Biella, posso fare domanda io?");
+        assert_eq!(own.profile.applicant, Some(Applicant::Cittadino));
+        assert_eq!(own.audience, Some(Audience::Cittadini));
+        // The same role, writing for the employer: a firm, as before.
+        let for_firm = profile(
+            "sono impiegata in una ditta di 25 dipendenti, il titolare mi ha chiesto del bando",
+        );
+        assert_eq!(for_firm.profile.applicant, None);
+        assert_eq!(for_firm.audience, Some(Audience::Imprese));
+        // Asking for oneself without saying one is a worker: the owner asks for the firm.
+        let owner = profile("ho una ditta con 12 dipendenti, posso fare domanda io?");
+        assert_eq!(owner.audience, Some(Audience::Imprese));
     }
 }
