@@ -1842,6 +1842,25 @@ fn whether_a_named_call_is_still_open_gets_its_status() {
     );
 }
 
+/// Whether one *was* in time (`words.asks_past_deadline`) asks the call's deadlines, not
+/// whether it is open today: «No, è chiuso» would be wrong for a date before the last
+/// deadline.
+#[test]
+fn whether_one_was_in_time_gets_the_deadlines_not_today_s_status() {
+    let b = brain();
+    assert_answers(
+        &b,
+        "Con la mia ditta volevamo entrare nel bando welfare aziendale del 2019 ma abbiamo finito il progetto a dicembre 2019: saremmo stati in tempo?",
+        "faq:wa-proroghe",
+    );
+    // Asked of today, the status as before.
+    assert_answers(
+        &b,
+        "Il bando welfare aziendale del 2019: sono ancora in tempo per partecipare?",
+        "faq:wa-aperto",
+    );
+}
+
 /// «chi ci mette i soldi?», «da dove vengono…?» ask where the money comes from, not how
 /// much there is (`knowledge/synonyms.toml`).
 #[test]

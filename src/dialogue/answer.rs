@@ -353,6 +353,7 @@ impl Engine<'_> {
             .compared(tx, reading, &named, &decision)
             .or_else(|| self.measure_asked(tx, reading, &decision))
             .or_else(|| self.status_asked(tx, reading, &named, &decision))
+            .or_else(|| self.deadline_asked_past(tx, reading, &named, &decision))
             .or_else(|| self.measure_named(&named, &decision))
             .unwrap_or(decision);
         // The question part finds nothing: what is asked about may be in the description.

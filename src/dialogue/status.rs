@@ -2,14 +2,21 @@
 //! 2019 è ancora aperto?`, `si può ancora fare domanda?`: the locale's `words.asks_status`):
 //! the answer is that call's status entry, the one the pack marks with the aspect
 //! [`STATUS_ASPECT`] (see `knowledge/README.md`), whatever else the call's other words
-//! found (a definition of «welfare di secondo livello», the pets of the 2023 call). Kept
-//! apart from the search because it reads only the message's phrases, the pack's aspects
-//! and what the search decided.
+//! found (a definition of «welfare di secondo livello», the pets of the 2023 call).
+//! Whether one *was* in time (`a gennaio 2020 ero ancora in tempo?`:
+//! `words.asks_past_deadline`) is a question about the call's deadlines, not about today:
+//! its answer is the entry with the call's deadlines and their extensions, never «No, it
+//! is closed». Kept apart from the search because it reads only the message's phrases,
+//! the pack's aspects and what the search decided.
 
 use super::Engine;
 use super::pointing::answered_with;
 use crate::decide::Decision;
 use crate::knowledge::{CallId, STATUS_ASPECT};
+
+/// The aspects of a call's deadline entries, the history first (extensions list every
+/// deadline a date can be compared with).
+const DEADLINE_ASPECTS: [&str; 2] = ["proroghe", "scadenza"];
 use crate::text::Texts;
 use crate::understand::{self, Reading};
 
@@ -28,7 +35,9 @@ impl Engine<'_> {
         let [call] = named else {
             return None;
         };
-        if !understand::has_phrase(&reading.words, tx.phrases("words.asks_status")) {
+        if !understand::has_phrase(&reading.words, tx.phrases("words.asks_status"))
+            || understand::has_phrase(&reading.words, tx.phrases("words.asks_past_deadline"))
+        {
             return None;
         }
         let k = self.knowledge;
@@ -43,5 +52,41 @@ impl Engine<'_> {
             return None;
         }
         Some(answered_with(status, call.clone(), decided.offered()))
+    }
+
+    /// The deadline entry of the one call `named` when the message asks whether one was in
+    /// time (`eravamo ancora in tempo a gennaio 2020?`), the entries `decided` offered
+    /// under it. `None` when the message names no call or several, does not ask that, the
+    /// call has no deadline entry, or `decided` already answers with one of that call.
+    pub(super) fn deadline_asked_past(
+        &self,
+        tx: &Texts,
+        reading: &Reading,
+        named: &[CallId],
+        decided: &Decision,
+    ) -> Option<Decision> {
+        let [call] = named else {
+            return None;
+        };
+        if !understand::has_phrase(&reading.words, tx.phrases("words.asks_past_deadline")) {
+            return None;
+        }
+        let k = self.knowledge;
+        let answers = |f: &crate::knowledge::Faq| {
+            f.calls.contains(call)
+                && f.aspects
+                    .iter()
+                    .any(|a| DEADLINE_ASPECTS.contains(&a.as_str()))
+        };
+        if let Decision::Direct { entry, .. } = decided
+            && self.faq_of(*entry).is_some_and(answers)
+        {
+            return None;
+        }
+        let faq = DEADLINE_ASPECTS
+            .iter()
+            .find_map(|a| k.aspect_entry(call, a, None))?;
+        let entry = self.index.find_faq(&faq.id)?;
+        Some(answered_with(entry, call.clone(), decided.offered()))
     }
 }
