@@ -201,12 +201,13 @@ pub fn read(lx: &Lexicon, words: &[String], amounts: &[Amount]) -> Found {
     }
     // A worker's role (`sono impiegata`) makes a private asker only with a question for
     // oneself (`posso chiedere io?`): otherwise the employee may write for the firm.
-    if p.applicant.is_none() && first_of(msg, &lx.personal).is_some() {
-        if let Some((at, len, _)) = first_of(msg, &lx.employee_role) {
-            mentioned = Some(Applicant::Cittadino);
-            p.applicant = Some(Applicant::Cittadino);
-            f.spent.push((at, at + len));
-        }
+    if p.applicant.is_none()
+        && first_of(msg, &lx.personal).is_some()
+        && let Some((at, len, _)) = first_of(msg, &lx.employee_role)
+    {
+        mentioned = Some(Applicant::Cittadino);
+        p.applicant = Some(Applicant::Cittadino);
+        f.spent.push((at, at + len));
     }
     if let Some((s, at, len)) = first_label(msg, &lx.sizes) {
         mentioned = mentioned.or(Some(s.applicant()));
