@@ -302,6 +302,25 @@ fn follow_ups_stay_on_the_call_in_focus() {
     assert_eq!(u.session.topic, Some(CallId("alfa-2026".into())));
 }
 
+/// «E se lo rifacessimo con alfa?» after a question about a past project asks that
+/// question again of A.L.Fa. (`words.followup`: «se», «facessimo», «rifacessimo»…), not
+/// which calls are open.
+#[test]
+fn a_what_if_we_did_it_with_another_call_asks_the_question_again_of_it() {
+    let b = brain();
+    let u = talk(
+        &b,
+        &[
+            "Nel 2019 con la nostra ditta abbiamo partecipato al bando welfare aziendale WECARE. Quanto dovevamo cofinanziare noi?",
+            "e se lo rifacessimo con alfa?",
+        ],
+    );
+    assert_eq!(
+        direct(&u.answer()),
+        Some(("faq:alfa-cofinanziamento", Some("alfa-2026")))
+    );
+}
+
 #[test]
 fn a_short_follow_up_keeps_the_question_it_follows() {
     let b = brain();
