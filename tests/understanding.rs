@@ -321,6 +321,24 @@ fn a_what_if_we_did_it_with_another_call_asks_the_question_again_of_it() {
     );
 }
 
+/// A re-ask for another measure (`e la quinta?`) that the previous question does not
+/// answer for it asks what that measure is: its card, not «non ho trovato».
+#[test]
+fn a_re_ask_for_a_measure_without_an_answer_gets_its_card() {
+    let b = brain();
+    let u = talk(
+        &b,
+        &[
+            "c'era un minimo di spesa nella misura 4 di wecare?",
+            "e la quinta?",
+        ],
+    );
+    assert_eq!(
+        direct(&u.answer()),
+        Some(("faq:wecare-misura-5", Some("wecare-misura-5")))
+    );
+}
+
 #[test]
 fn a_short_follow_up_keeps_the_question_it_follows() {
     let b = brain();

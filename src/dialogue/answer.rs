@@ -344,7 +344,10 @@ impl Engine<'_> {
                 let decision = self
                     .same_aspect(session, &named, &query, &decision, trace.certain())
                     .unwrap_or(decision);
-                self.overview_instead(session, &named, &decision)
+                let decision = self
+                    .overview_instead(session, &named, &decision)
+                    .unwrap_or(decision);
+                self.measure_card_instead(&named, &decision)
                     .unwrap_or(decision)
             }
             false => decision,

@@ -317,6 +317,28 @@ impl Engine<'_> {
         })
     }
 
+    /// A re-ask for the one measure it names (`e la quinta?`, `e la misura 2?`) that the
+    /// previous question does not answer for it (a menu, nothing) asks what that measure
+    /// is: its card (see [`crate::knowledge::Knowledge::overview`]), what `decided`
+    /// offered under it. Only for a measure: a call's re-ask (`e per alfa invece?`) asks
+    /// the question, whose answer may simply not be known for that call.
+    pub(super) fn measure_card_instead(
+        &self,
+        named: &[CallId],
+        decided: &Decision,
+    ) -> Option<Decision> {
+        let [call] = named else {
+            return None;
+        };
+        if matches!(decided, Decision::Direct { .. })
+            || self.knowledge.call(&call.0)?.kind != crate::knowledge::CallKind::Measure
+        {
+            return None;
+        }
+        let card = self.overview_entry(call)?;
+        Some(answered_with(card, call.clone(), decided.offered()))
+    }
+
     /// «Quale misura di WECARE era pensata per i comuni?» asks which measure: it is
     /// answered with the first entry `decided` offers that is about a measure (its
     /// overview, a section of it, or the list of a strategy's measures), what else it
