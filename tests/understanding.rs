@@ -1866,6 +1866,8 @@ fn whether_a_named_call_is_still_open_gets_its_status() {
             "Ho una lavanderia a Chieri e mi sono perso il bando welfare di fine 2022: a chi era rivolto e si può ancora fare domanda?",
             "faq:wa-2022-scadenza",
         ),
+        // Asked the other way round, in chat spelling.
+        ("quindi wecare nn c'è più?", "faq:wecare-ancora-attiva"),
     ] {
         assert_answers(&b, q, entry);
     }
