@@ -32,6 +32,7 @@ mod readings;
 mod reminders;
 mod staff_pick;
 mod status;
+mod two_parts;
 mod types;
 
 pub use crate::command::parse_command;

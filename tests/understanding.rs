@@ -321,6 +321,43 @@ fn a_what_if_we_did_it_with_another_call_asks_the_question_again_of_it() {
     );
 }
 
+/// A question asking two things gets both answers, the first part's first
+/// (`dialogue/two_parts.rs`).
+#[test]
+fn a_question_asking_two_things_gets_both_answers() {
+    let b = brain();
+    let mut u = User::new(&b);
+    u.say("Cos'è il piano A.L.Fa. e fino a quando si può fare domanda?");
+    let mut both = match u.answer() {
+        Answered::Direct { entry, second, .. } => vec![entry, second.unwrap_or_default()],
+        a => panic!("{a:?}"),
+    };
+    both.sort();
+    assert_eq!(
+        both,
+        ["faq:alfa-cos-e", "faq:alfa-scadenza"],
+        "{}",
+        u.text()
+    );
+    // Both answers are said, each with its own facts.
+    assert!(u.text().contains("Accordo Lavoro Famiglia"), "{}", u.text());
+    assert!(u.text().contains("febbraio 2026"), "{}", u.text());
+    // One question with «e» between two things asked together is one question.
+    let mut u = User::new(&b);
+    u.say("Le PMI e le grandi imprese possono partecipare ad A.L.Fa.?");
+    assert!(
+        !matches!(
+            u.answer(),
+            Answered::Direct {
+                second: Some(_),
+                ..
+            }
+        ),
+        "{}",
+        u.text()
+    );
+}
+
 /// A re-ask for another measure (`e la quinta?`) that the previous question does not
 /// answer for it asks what that measure is: its card, not «non ho trovato».
 #[test]

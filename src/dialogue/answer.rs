@@ -33,6 +33,9 @@ pub struct Considered {
     pub follows_up: Option<String>,
     pub results: crate::search::Results,
     pub decision: Decision,
+    /// A question asking two things: the second part's own direct answer, given after
+    /// the first part's (`decision`) (see `two_parts`).
+    pub second: Option<usize>,
     /// How sure the decision was.
     pub trace: crate::decide::Trace,
 }
@@ -359,6 +362,11 @@ impl Engine<'_> {
             .or_else(|| self.deadline_asked_past(tx, reading, &named, &decision))
             .or_else(|| self.measure_named(&named, &decision))
             .unwrap_or(decision);
+        // A question asking two things, each with its own direct answer: both.
+        let (decision, second) = match elliptic {
+            false => self.both_parts(tx, reading, session, call, now, decision),
+            true => (decision, None),
+        };
         // The question part finds nothing: what is asked about may be in the description.
         if matches!(decision, Decision::Nothing { .. })
             && !elliptic
@@ -374,6 +382,7 @@ impl Engine<'_> {
             elliptic,
             results,
             decision,
+            second,
             trace,
         }
     }
@@ -414,6 +423,7 @@ impl Engine<'_> {
             follows_up,
             results,
             decision,
+            second,
             ..
         } = self.consider(tx, &reading, &out.session, call, now);
         if !elliptic && call.is_none() {
@@ -450,6 +460,7 @@ impl Engine<'_> {
                 call: call.clone(),
                 also: also.iter().map(|&e| id(e)).collect(),
                 lines: lines.iter().map(|&e| id(e)).collect(),
+                second: second.map(id),
             },
             Decision::Menu { entries } => Answered::Menu {
                 entries: entries.iter().map(|&e| id(e)).collect(),
@@ -507,6 +518,18 @@ impl Engine<'_> {
                     self.other_calls(tx, &mut reply.text, &lines, now);
                 }
                 out.replies.push(reply);
+                // The second thing asked, as its own answer.
+                if let Some(second) = second {
+                    out.replies.push(self.entry_reply(
+                        tx,
+                        second,
+                        Some(&results.query),
+                        now,
+                        &[],
+                        described,
+                        &out.session.profile,
+                    ));
+                }
                 let passages = self.passages_of(passages, call.as_ref());
                 out.replies
                     .extend(self.passages_reply(tx, &passages, false));

@@ -174,12 +174,14 @@ pub enum Effect {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Answered {
     /// One entry answered directly, for `call`; `also`: runners-up offered under it;
-    /// `lines`: entries of other calls summed up in one line each.
+    /// `lines`: entries of other calls summed up in one line each; `second`: the answer
+    /// to the second thing a question asked, given after it.
     Direct {
         entry: String,
         call: Option<CallId>,
         also: Vec<String>,
         lines: Vec<String>,
+        second: Option<String>,
     },
     /// A choice between entries that answer different questions.
     Menu { entries: Vec<String> },

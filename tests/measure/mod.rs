@@ -91,6 +91,10 @@ pub struct Figures {
     pub staff_high_right: usize,
     /// «Non ho trovato» answers that offered no entry to choose.
     pub bare: usize,
+    /// Direct answers that also answered a second question in the message, and how many
+    /// of those second answers are among the item's expected entries.
+    pub second: usize,
+    pub second_right: usize,
 }
 
 impl Figures {
@@ -158,8 +162,19 @@ fn score(f: &mut Figures, item: &Item, seen: &Seen, in_conv: bool) -> Option<Str
     f.bare += usize::from(seen.bare);
     let mut miss = None;
     match &seen.answer {
-        Answered::Direct { entry, .. } => {
+        Answered::Direct { entry, second, .. } => {
             f.direct += 1;
+            if let Some(second) = second {
+                f.second += 1;
+                f.second_right += usize::from(is_right(item, second));
+                // To read the second answers by hand (`SPORTELLO_SHOW_SECOND=1`).
+                if std::env::var_os("SPORTELLO_SHOW_SECOND").is_some() {
+                    println!(
+                        "  second «{}»: {entry} then {second}, expected {:?}",
+                        item.text, item.expect
+                    );
+                }
+            }
             if !unknown && is_right(item, entry) {
                 f.right_direct += 1;
             } else {
@@ -289,6 +304,7 @@ fn baseline_turn(brain: &Brain, lang: Lang, text: &str) -> Seen {
                 call: brain_index.entry(top).doc.call.clone(),
                 also: hits[1..].iter().map(|&(e, _)| id(e)).collect(),
                 lines: Vec::new(),
+                second: None,
             },
             call: brain_index.entry(top).doc.call.clone(),
             bare: false,
@@ -411,6 +427,10 @@ pub fn run(
     println!(
         "bare «non ho trovato» (no entry offered): Sportello {} of {}",
         bot.bare, bot.items
+    );
+    println!(
+        "second answers (two questions in one): {} given, {} among the expected entries",
+        bot.second, bot.second_right
     );
     println!("by kind (Sportello):");
     for (kind, f) in &by_kind {
