@@ -358,6 +358,24 @@ fn a_question_asking_two_things_gets_both_answers() {
     );
 }
 
+/// The 2023 call named by what it was for (`quello per gli animali`, an alias in its call
+/// file): a re-ask for it.
+#[test]
+fn the_call_for_pets_is_named_by_what_it_was_for() {
+    let b = brain();
+    let u = talk(
+        &b,
+        &[
+            "Fino a quando si poteva partecipare al bando welfare del 2022?",
+            "e quello per gli animali?",
+        ],
+    );
+    assert_eq!(
+        direct(&u.answer()),
+        Some(("faq:wa-2023-scadenza", Some("welfare-aziendale-2023")))
+    );
+}
+
 /// A re-ask for another measure (`e la quinta?`) that the previous question does not
 /// answer for it asks what that measure is: its card, not «non ho trovato».
 #[test]
