@@ -13,12 +13,12 @@ use super::Engine;
 use super::pointing::answered_with;
 use crate::decide::Decision;
 use crate::knowledge::{CallId, STATUS_ASPECT};
+use crate::text::Texts;
+use crate::understand::{self, Reading};
 
 /// The aspects of a call's deadline entries, the history first (extensions list every
 /// deadline a date can be compared with).
 const DEADLINE_ASPECTS: [&str; 2] = ["proroghe", "scadenza"];
-use crate::text::Texts;
-use crate::understand::{self, Reading};
 
 impl Engine<'_> {
     /// The status entry of the one call `named`, when the message asks whether it is still

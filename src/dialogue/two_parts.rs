@@ -6,9 +6,11 @@
 //!
 //! A second question opens after «e» (the locale's `words.and`) with one of its
 //! `words.second_question` (`quanto`, `che`, `da dove`…), perhaps after one of its
-//! `words.second_lead` (`e da che fondi`). The
-//! call a part names is the other part's too when it names none. Kept apart from the
-//! search and the decision: it only splits the words and asks [`Engine::consider`] twice.
+//! `words.second_lead` (`e da che fondi`). A first part naming no call takes the one the
+//! second part or the description names; a second part naming none asks about the call
+//! of the first part's answer, and its answer must be about that same call. Kept apart
+//! from the search and the decision: it only splits the words and asks
+//! [`Engine::consider`] twice.
 
 use jiff::Timestamp;
 
@@ -24,9 +26,9 @@ const MIN_PART: usize = 2;
 /// Two direct answers to a question that asks two things.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TwoParts {
-    /// The first part's entry, with the call it is about.
+    /// The first part's entry, with the call both are about.
     pub first: usize,
-    pub call: Option<CallId>,
+    pub call: CallId,
     /// The second part's entry.
     pub second: usize,
 }
@@ -91,7 +93,7 @@ impl Engine<'_> {
             .collect();
         let first = Decision::Direct {
             entry: t.first,
-            call: t.call,
+            call: Some(t.call),
             also,
             lines: Vec::new(),
         };
@@ -164,12 +166,12 @@ impl Engine<'_> {
         match whole {
             Decision::Direct { entry, .. } if *entry == second => Some(TwoParts {
                 first: second,
-                call: Some(first_call),
+                call: first_call,
                 second: first,
             }),
             _ => Some(TwoParts {
                 first,
-                call: Some(first_call),
+                call: first_call,
                 second,
             }),
         }
