@@ -342,6 +342,21 @@ fn a_question_asking_two_things_gets_both_answers() {
     // Both answers are said, each with its own facts.
     assert!(u.text().contains("Accordo Lavoro Famiglia"), "{}", u.text());
     assert!(u.text().contains("febbraio 2026"), "{}", u.text());
+    // Three things asked at once: read as one question, as before (a part splitting
+    // again would read more and more questions out of a long message).
+    let mut u = User::new(&b);
+    u.say("Quanti soldi aveva WECARE e da quali fondi arrivavano e quando è stata approvata?");
+    assert!(
+        !matches!(
+            u.answer(),
+            Answered::Direct {
+                second: Some(_),
+                ..
+            }
+        ),
+        "{}",
+        u.text()
+    );
     // One question with «e» between two things asked together is one question.
     let mut u = User::new(&b);
     u.say("Le PMI e le grandi imprese possono partecipare ad A.L.Fa.?");

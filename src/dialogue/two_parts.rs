@@ -6,7 +6,8 @@
 //!
 //! A second question opens after «e» (the locale's `words.and`) with one of its
 //! `words.second_question` (`quanto`, `che`, `da dove`…), perhaps after one of its
-//! `words.second_lead` (`e da che fondi`). A first part naming no call takes the one the
+//! `words.second_lead` (`e da che fondi`); a message asking three things or more is read
+//! as one question, as before. A first part naming no call takes the one the
 //! second part or the description names; a second part naming none asks about the call
 //! of the first part's answer, and its answer must be about that same call. Kept apart
 //! from the search and the decision: it only splits the words and asks
@@ -120,6 +121,11 @@ impl Engine<'_> {
             lead: tx.list("words.second_lead"),
         };
         let (a, b) = split(&words, &openers)?;
+        // Two questions, not more: a part that splits again is read whole (and the parts'
+        // own readings below never split, so this reads at most two more questions).
+        if split(&a, &openers).is_some() || split(&b, &openers).is_some() {
+            return None;
+        }
         let mut a = self.read(tx, &a.join(" "));
         let mut b = self.read(tx, &b.join(" "));
         // A second part made only of question words (`e quali erano?`) asks about what
