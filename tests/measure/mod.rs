@@ -149,6 +149,22 @@ pub fn is_right(item: &Item, entry: &str) -> bool {
     item.expect.iter().any(|e| e == entry)
 }
 
+/// A line naming a two-part answer's entries, for reading them by hand
+/// (`SPORTELLO_SHOW_SECOND=1`; like the misses, never for a held-out set).
+fn second_line(item: &Item, seen: &Seen) -> Option<String> {
+    match &seen.answer {
+        Answered::Direct {
+            entry,
+            second: Some(second),
+            ..
+        } => Some(format!(
+            "  «{}»: {entry} then {second}, expected {:?}",
+            item.text, item.expect
+        )),
+        _ => None,
+    }
+}
+
 /// Scores one outcome into the figures.
 fn score(f: &mut Figures, item: &Item, seen: &Seen, in_conv: bool) -> Option<String> {
     f.items += 1;
@@ -167,13 +183,6 @@ fn score(f: &mut Figures, item: &Item, seen: &Seen, in_conv: bool) -> Option<Str
             if let Some(second) = second {
                 f.second += 1;
                 f.second_right += usize::from(is_right(item, second));
-                // To read the second answers by hand (`SPORTELLO_SHOW_SECOND=1`).
-                if std::env::var_os("SPORTELLO_SHOW_SECOND").is_some() {
-                    println!(
-                        "  second «{}»: {entry} then {second}, expected {:?}",
-                        item.text, item.expect
-                    );
-                }
             }
             if !unknown && is_right(item, entry) {
                 f.right_direct += 1;
@@ -334,8 +343,10 @@ pub fn run(
     let (mut bot, mut base) = (Figures::default(), Figures::default());
     let mut by_kind: std::collections::BTreeMap<String, Figures> = Default::default();
     let mut misses = Vec::new();
+    let mut seconds = Vec::new();
     for item in &set.q {
         let (_, seen) = bot_turn(brain, &settings, fresh(), &item.text);
+        seconds.extend(second_line(item, &seen));
         score(
             by_kind
                 .entry(item.kind.clone().unwrap_or_default())
@@ -381,6 +392,7 @@ pub fn run(
         for (i, turn) in conv.turn.iter().enumerate() {
             let (next, seen) = bot_turn(brain, &settings, session, &turn.text);
             session = next;
+            seconds.extend(second_line(turn, &seen));
             score(
                 by_kind.entry("conversation".into()).or_default(),
                 turn,
@@ -449,6 +461,12 @@ pub fn run(
         println!("misses of the bot:");
         for m in &misses {
             println!("{m}");
+        }
+        if std::env::var_os("SPORTELLO_SHOW_SECOND").is_some() {
+            println!("second answers of the bot:");
+            for m in &seconds {
+                println!("{m}");
+            }
         }
     }
     (bot, base)
