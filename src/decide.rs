@@ -37,7 +37,7 @@ use entries::{answer_call, audience_fits, defines, distinct_answers, same_answer
 use features::Signs;
 pub use features::{Candidate, Choice, ND, NR, Pool};
 use per_call::per_call;
-pub use types::{Context, Decision, Trace};
+pub use types::{Context, Decision, Trace, about_not_naming};
 
 /// Below this coverage of the question nothing is answered (only suggested); less is
 /// needed when the message names a call or describes the asker (long, but on topic).

@@ -59,15 +59,8 @@ pub(super) fn weigh(k: &Knowledge, doc: &Doc, ctx: &Context<'_>, signs: &mut Sig
     // first: a question may name two kinds (`una PMI con una grande impresa?`), so the
     // entries for other kinds are not set back. Not a question asking what the kind is
     // (`cosa sono gli enti aggregatori?`: a definition, not what such applicants may do).
-    // Nor a kind that names the call asked about (`la misura del terzo settore`: a
-    // measure whose only applicants are of that kind), which says which call, not who.
-    let names_a_call = |kind: &Applicant| {
-        ctx.named
-            .iter()
-            .filter_map(|c| k.call(&c.0))
-            .any(|c| c.applicants.as_slice() == [*kind])
-    };
-    let about = ctx.about.filter(|a| !ctx.defines && !names_a_call(a));
+    // (A kind that names the call asked about is not in `ctx.about`: see its doc.)
+    let about = ctx.about.filter(|_| !ctx.defines);
     if let Some(kind) = about
         && doc.askers.contains(&kind)
     {

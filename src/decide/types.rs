@@ -19,7 +19,10 @@ pub struct Context<'a> {
     /// The kind of applicant the asker said they are (`siamo un comune`), when known.
     pub applicant: Option<Applicant>,
     /// A kind of applicant the question asks about, not said of the asker (`e una grande
-    /// azienda da sola?`): the entries that speak to that kind answer it.
+    /// azienda da sola?`): the entries that speak to that kind answer it. Not a kind that
+    /// names the call asked about (`la misura del terzo settore`: a measure whose only
+    /// applicants are of that kind), which says which call, not who
+    /// ([`about_not_naming`]).
     pub about: Option<Applicant>,
     /// The asker applies with partner firms (`true`) or alone (`false`), when said.
     pub partners: Option<bool>,
@@ -103,4 +106,19 @@ impl Trace {
     pub fn certain(&self) -> bool {
         self.probability.is_some_and(|p| p >= super::CERTAIN)
     }
+}
+
+/// `about` unless it is the only kind of applicant of a call in `named` (see
+/// [`Context::about`]).
+pub fn about_not_naming(
+    k: &crate::knowledge::Knowledge,
+    about: Option<Applicant>,
+    named: &[CallId],
+) -> Option<Applicant> {
+    about.filter(|kind| {
+        !named
+            .iter()
+            .filter_map(|c| k.call(&c.0))
+            .any(|c| c.applicants.as_slice() == [*kind])
+    })
 }

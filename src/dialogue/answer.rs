@@ -251,7 +251,7 @@ impl Engine<'_> {
                     focus: focus.as_ref(),
                     audience,
                     applicant: session.profile.applicant(),
-                    about: reading.about,
+                    about: crate::decide::about_not_naming(self.knowledge, reading.about, &named),
                     partners: session.profile.partners,
                     defines: reading.defines || results.query.names_only(),
                     switching: understand::has_phrase(&reading.words, tx.phrases("words.switch")),

@@ -32,26 +32,11 @@ impl Engine<'_> {
         named: &[CallId],
         decided: &Decision,
     ) -> Option<Decision> {
-        let [call] = named else {
-            return None;
-        };
-        if !understand::has_phrase(&reading.words, tx.phrases("words.asks_status"))
-            || understand::has_phrase(&reading.words, tx.phrases("words.asks_past_deadline"))
-        {
+        let asks = |key: &str| understand::has_phrase(&reading.words, tx.phrases(key));
+        if !asks("words.asks_status") || asks("words.asks_past_deadline") {
             return None;
         }
-        let k = self.knowledge;
-        let status = self
-            .index
-            .find_faq(&k.aspect_entry(call, STATUS_ASPECT, None)?.id)?;
-        if let Decision::Direct { entry, .. } = decided
-            && self.faq_of(*entry).is_some_and(|f| {
-                f.calls.contains(call) && f.aspects.iter().any(|a| a == STATUS_ASPECT)
-            })
-        {
-            return None;
-        }
-        Some(answered_with(status, call.clone(), decided.offered()))
+        self.aspect_of_named(named, &[STATUS_ASPECT], decided)
     }
 
     /// The deadline entry of the one call `named` when the message asks whether one was in
@@ -65,27 +50,35 @@ impl Engine<'_> {
         named: &[CallId],
         decided: &Decision,
     ) -> Option<Decision> {
-        let [call] = named else {
-            return None;
-        };
         if !understand::has_phrase(&reading.words, tx.phrases("words.asks_past_deadline")) {
             return None;
         }
-        let k = self.knowledge;
-        let answers = |f: &crate::knowledge::Faq| {
-            f.calls.contains(call)
-                && f.aspects
-                    .iter()
-                    .any(|a| DEADLINE_ASPECTS.contains(&a.as_str()))
+        self.aspect_of_named(named, &DEADLINE_ASPECTS, decided)
+    }
+
+    /// The one call `named`'s entry for the first of `aspects` it has one for (see
+    /// [`crate::knowledge::Knowledge::aspect_entry`]), the entries `decided` offered under
+    /// it; `None` when several calls or none are named, the call has no such entry, or
+    /// `decided` already answers with an entry of that call about one of `aspects`.
+    fn aspect_of_named(
+        &self,
+        named: &[CallId],
+        aspects: &[&str],
+        decided: &Decision,
+    ) -> Option<Decision> {
+        let [call] = named else {
+            return None;
         };
         if let Decision::Direct { entry, .. } = decided
-            && self.faq_of(*entry).is_some_and(answers)
+            && self.faq_of(*entry).is_some_and(|f| {
+                f.calls.contains(call) && f.aspects.iter().any(|a| aspects.contains(&a.as_str()))
+            })
         {
             return None;
         }
-        let faq = DEADLINE_ASPECTS
+        let faq = aspects
             .iter()
-            .find_map(|a| k.aspect_entry(call, a, None))?;
+            .find_map(|a| self.knowledge.aspect_entry(call, a, None))?;
         let entry = self.index.find_faq(&faq.id)?;
         Some(answered_with(entry, call.clone(), decided.offered()))
     }

@@ -16,6 +16,7 @@
 use jiff::Timestamp;
 
 use super::Engine;
+use super::pointing::answered_with;
 use crate::decide::Decision;
 use crate::knowledge::CallId;
 use crate::text::Texts;
@@ -86,19 +87,8 @@ impl Engine<'_> {
         let Some(t) = self.two_parts(tx, reading, session, call, now, &whole) else {
             return (whole, None);
         };
-        let also = whole
-            .offered()
-            .into_iter()
-            .filter(|&e| e != t.first && e != t.second)
-            .take(2)
-            .collect();
-        let first = Decision::Direct {
-            entry: t.first,
-            call: Some(t.call),
-            also,
-            lines: Vec::new(),
-        };
-        (first, Some(t.second))
+        let offered = whole.offered().into_iter().filter(|&e| e != t.second);
+        (answered_with(t.first, t.call, offered), Some(t.second))
     }
 
     /// Both answers when `reading` asks two things (see the module's doc) and each part,
