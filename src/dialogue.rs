@@ -9,7 +9,10 @@
 //! This file routes: a command, a button or a text to the part that handles it. The
 //! parts, one job each: `types` (session, events, effects, settings), `answer` and
 //! `answer_view` (a free question), `facts_asked` (the precise facts a question asks),
-//! `compare` (questions comparing calls), `pointing` (follow-ups that point at a call), `calls` (`/bandi`, `/scadenze`, call cards),
+//! `compare` (questions comparing calls), `pointing` (follow-ups that point at a call),
+//! `focus_aspect` (a follow-up's aspect asked of the call in focus), `status` (what is asked
+//! of one named call: open, once in time, its name), `two_parts` (two questions in one),
+//! `readings` (repeated messages' readings), `calls` (`/bandi`, `/scadenze`, call cards),
 //! `reminders`, `follow`, `profile_alert`, `eligibility` and `prefilled` (the check),
 //! `handover` (`/operatore`), `staff_pick` (what staff get for a question), `passages` (official documents in answers), `language`,
 //! `memory` (what `/privacy` shows).
@@ -20,6 +23,7 @@ mod calls;
 mod compare;
 mod eligibility;
 mod facts_asked;
+mod focus_aspect;
 mod follow;
 mod handover;
 mod language;

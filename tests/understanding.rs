@@ -2629,6 +2629,13 @@ fn a_comparison_of_named_calls_answers_for_each() {
         "che differenza c'è tra alfa e wecare?",
         "faq:alfa-vs-wecare",
     );
+    // Nothing asked beyond the comparison: what each call is, whatever entry of one call
+    // the words found first (they find the 2022 call's services).
+    let mut u = User::new(&b);
+    u.say("Che differenza c'è tra il bando welfare aziendale del 2022 e quello del 2023?");
+    let a = u.answer();
+    assert_eq!(direct(&a).map(|d| d.0), Some("faq:wa-2022"), "{}", u.text());
+    assert_eq!(lines(&a), ["faq:wa-2023"], "{}", u.text());
 }
 
 #[test]
@@ -2755,4 +2762,38 @@ fn which_measure_asked_from_a_measure_in_focus_looks_among_its_siblings() {
         "{}",
         u.text()
     );
+}
+
+/// What a call's name means, asked with nothing else (`cs vuol dire wecare`), is answered
+/// with the entry on the name (aspect `nome`), not with what the call is; a question about
+/// a term *in* the call's documents is not about its name.
+#[test]
+fn what_a_call_s_name_means_gets_the_name_entry() {
+    let b = brain();
+    assert_answers(&b, "cs vuol dire wecare", "faq:wecare-nome");
+    assert_answers(&b, "WE.CA.RE. cosa significa?", "faq:wecare-nome");
+    let mut u = User::new(&b);
+    u.say("cosa vuol dire sussidiarietà circolare in WECARE?");
+    assert_ne!(
+        direct(&u.answer()).map(|d| d.0),
+        Some("faq:wecare-nome"),
+        "{}",
+        u.text()
+    );
+}
+
+/// A follow-up that names no call asks about the call in focus: when its words find
+/// another call's entry (WECARE's funds, after a question on WECARE's call for firms),
+/// the focus call's own entry for that aspect is the answer.
+#[test]
+fn a_follow_up_asks_its_aspect_of_the_call_in_focus() {
+    let b = brain();
+    let u = talk(
+        &b,
+        &[
+            "Qual era la scadenza del bando welfare aziendale di WECARE?",
+            "e da quale programma venivano i soldi?",
+        ],
+    );
+    assert_direct(&u, "faq:wa-normativa", "wecare-welfare-aziendale");
 }

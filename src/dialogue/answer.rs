@@ -359,8 +359,10 @@ impl Engine<'_> {
             .compared(tx, reading, &named, &decision)
             .or_else(|| self.measure_asked(tx, reading, &decision))
             .or_else(|| self.status_asked(tx, reading, &named, &decision))
+            .or_else(|| self.name_asked(tx, reading, &named, &decision))
             .or_else(|| self.deadline_asked_past(tx, reading, &named, &decision))
             .or_else(|| self.measure_named(&named, &decision))
+            .or_else(|| self.focus_aspect_instead(&named, focus.as_ref(), &query, &decision))
             .unwrap_or(decision);
         // A question asking two things, each with its own direct answer: both.
         let (decision, second) = match elliptic {

@@ -225,51 +225,22 @@ impl Engine<'_> {
         let [call] = named else {
             return None;
         };
-        let k = self.knowledge;
         let from = session.last_answer.as_deref()?.strip_prefix("faq:")?;
         let offered = decided.offered();
-        let found: Vec<(&str, usize)> = k
-            .same_aspect(from, call)
-            .into_iter()
-            .filter_map(|(a, f)| Some((a, self.index.find_faq(&f.id)?)))
-            .collect();
-        // An overview answered last holds several aspects: the one the question asked
-        // again asks with (`chi poteva partecipare?`: who) is the one asked of the call.
-        // (The question is read for its question words only when aspects compete.)
-        let by_words: Vec<(&str, usize)> = match found.len() {
-            0 | 1 => Vec::new(),
-            _ => {
-                let asked: Vec<String> = self.index.with_analysis(question, |a| {
-                    a.asks_with().into_iter().map(String::from).collect()
-                });
-                let asks_so = |e: usize| {
-                    self.index
-                        .asks_with(e)
-                        .iter()
-                        .any(|w| asked.iter().any(|a| a == w))
-                };
-                found.iter().copied().filter(|&(_, e)| asks_so(e)).collect()
-            }
-        };
+        let chosen = self.aspect_entries(from, call, question);
         // The search, all but certain, already chose one of those (the question's own
         // words found it): it stays the answer.
-        let chosen = if by_words.is_empty() {
-            &found
-        } else {
-            &by_words
-        };
         if let Decision::Direct { entry: given, .. } = decided
             && certain
             && chosen.iter().any(|(_, e)| e == given)
         {
             return None;
         }
-        let (aspect, entry) = [&by_words, &found].into_iter().find_map(|f| {
-            f.iter()
-                .copied()
-                .find(|(_, e)| offered.contains(e))
-                .or_else(|| f.first().copied())
-        })?;
+        let (aspect, entry) = chosen
+            .iter()
+            .copied()
+            .find(|(_, e)| offered.contains(e))
+            .or_else(|| chosen.first().copied())?;
         if let Decision::Direct { entry: given, .. } = decided
             && self
                 .faq_of(*given)
@@ -278,6 +249,40 @@ impl Engine<'_> {
             return None;
         }
         Some(answered_with(entry, call.clone(), offered))
+    }
+
+    /// The entries of `call` about an aspect of the entry `from` (see
+    /// [`crate::knowledge::Knowledge::same_aspect`]), each with its aspect; when there are
+    /// several (an overview holds several aspects), only those whose entry asks with a
+    /// question word of `question` (`chi poteva partecipare?`: who), unless none does.
+    pub(super) fn aspect_entries<'k>(
+        &'k self,
+        from: &str,
+        call: &CallId,
+        question: &str,
+    ) -> Vec<(&'k str, usize)> {
+        let found: Vec<(&str, usize)> = self
+            .knowledge
+            .same_aspect(from, call)
+            .into_iter()
+            .filter_map(|(a, f)| Some((a, self.index.find_faq(&f.id)?)))
+            .collect();
+        if found.len() < 2 {
+            return found;
+        }
+        // The question is read for its question words only when aspects compete.
+        let asked: Vec<String> = self.index.with_analysis(question, |a| {
+            a.asks_with().into_iter().map(String::from).collect()
+        });
+        let asks_so = |e: usize| {
+            self.index
+                .asks_with(e)
+                .iter()
+                .any(|w| asked.iter().any(|a| a == w))
+        };
+        let by_words: Vec<(&str, usize)> =
+            found.iter().copied().filter(|&(_, e)| asks_so(e)).collect();
+        if by_words.is_empty() { found } else { by_words }
     }
 
     /// A re-ask for the one call it names (`e la terza misura?`) answered with the very

@@ -6,13 +6,16 @@
 //! Whether one *was* in time (`a gennaio 2020 ero ancora in tempo?`:
 //! `words.asks_past_deadline`) is a question about the call's deadlines, not about today:
 //! its answer is the entry with the call's deadlines and their extensions, never «No, it
-//! is closed». Kept apart from the search because it reads only the message's phrases,
-//! the pack's aspects and what the search decided.
+//! is closed». What a call's name means (`cs vuol dire wecare`, `WECARE è una sigla?`:
+//! `words.asks_name`, with nothing else asked) is answered with the entry the pack marks
+//! with the aspect [`NAME_ASPECT`], not with what the call is. Kept apart from the search
+//! because it reads only the message's phrases, the pack's aspects and what the search
+//! decided.
 
 use super::Engine;
-use super::pointing::answered_with;
+use super::pointing::{answered_with, strip_call_names};
 use crate::decide::Decision;
-use crate::knowledge::{CallId, STATUS_ASPECT};
+use crate::knowledge::{CallId, NAME_ASPECT, STATUS_ASPECT};
 use crate::text::Texts;
 use crate::understand::{self, Reading};
 
@@ -54,6 +57,36 @@ impl Engine<'_> {
             return None;
         }
         self.aspect_of_named(named, &DEADLINE_ASPECTS, decided)
+    }
+
+    /// The name entry of the one call `named` when the message asks what its name means
+    /// and nothing else (`cosa vuol dire wecare?`, not `cosa vuol dire «visione
+    /// generativa» in WECARE?`): the words left without the call's names and the phrases
+    /// of `words.asks_name` weigh nothing in search.
+    pub(super) fn name_asked(
+        &self,
+        tx: &Texts,
+        reading: &Reading,
+        named: &[CallId],
+        decided: &Decision,
+    ) -> Option<Decision> {
+        let asks_name = tx.phrases("words.asks_name");
+        if named.len() != 1 || !understand::has_phrase(&reading.words, asks_name) {
+            return None;
+        }
+        let mut rest = strip_call_names(self.knowledge, &reading.words);
+        for p in asks_name {
+            while let Some(at) = rest.windows(p.len()).position(|w| w == &p[..]) {
+                rest.drain(at..at + p.len());
+            }
+        }
+        if self
+            .index
+            .with_analysis(&rest.join(" "), |a| a.content_weight() > 0.0)
+        {
+            return None;
+        }
+        self.aspect_of_named(named, &[NAME_ASPECT], decided)
     }
 
     /// The one call `named`'s entry for the first of `aspects` it has one for (see

@@ -149,6 +149,10 @@ pub enum Audience {
 /// The aspect of a call's overview entry (what the call is): `knowledge/README.md`.
 pub const OVERVIEW_ASPECT: &str = "cos-e";
 
+/// The aspect of an entry that says what a call's name means (an acronym spelled out):
+/// `knowledge/README.md`.
+pub const NAME_ASPECT: &str = "nome";
+
 /// The aspect of an entry that says whether a call is open: `knowledge/README.md`. Its
 /// answer is the same for anyone, so it is not held against an asker who may not apply.
 pub const STATUS_ASPECT: &str = "aperto";

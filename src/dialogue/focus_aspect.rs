@@ -1,0 +1,56 @@
+//! A follow-up that names no call asks about the call in focus: when the search answers
+//! it directly with another call's entry (`quanti soldi aveva?` about WECARE's first
+//! measure finds the strategy's total, `quanto vale in tutto?` about A.L.Fa. finds
+//! WECARE's), the answer is the focus call's own entry for the same aspect, as the pack
+//! marks it ([`crate::knowledge::Knowledge::same_aspect`]), the other entry offered under
+//! it. Kept apart from the search because it reads only the pack's aspects, the call in
+//! focus and what the search decided.
+
+use super::Engine;
+use super::pointing::answered_with;
+use crate::decide::Decision;
+use crate::knowledge::CallId;
+use crate::understand::calls::{Relation, relation};
+
+impl Engine<'_> {
+    /// The call in `focus`'s entry for an aspect of the entry `decided` answers with,
+    /// when the message names no call and that entry is about other calls only; among
+    /// several, those asked with a question word of `question` first, then one `decided`
+    /// offers. `None` when the message names a call, nothing is in focus, the answer is
+    /// not direct, is general or already about the focus call, or the focus call has no
+    /// entry for its aspects.
+    pub(super) fn focus_aspect_instead(
+        &self,
+        named: &[CallId],
+        focus: Option<&CallId>,
+        question: &str,
+        decided: &Decision,
+    ) -> Option<Decision> {
+        let (true, Some(call)) = (named.is_empty(), focus) else {
+            return None;
+        };
+        let Decision::Direct { entry, .. } = decided else {
+            return None;
+        };
+        let from = self.faq_of(*entry)?;
+        // An entry of a call inside the focus one (a measure of the strategy in focus)
+        // is where the question went: `e la misura sulle imprese a impatto sociale?`.
+        let inside = |c: &CallId| {
+            matches!(
+                relation(self.knowledge, call, c),
+                Relation::Same | Relation::Inside
+            )
+        };
+        if from.calls.is_empty() || from.calls.iter().any(inside) {
+            return None;
+        }
+        let offered = decided.offered();
+        let chosen = self.aspect_entries(&from.id, call, question);
+        let (_, entry) = chosen
+            .iter()
+            .copied()
+            .find(|(_, e)| offered.contains(e))
+            .or_else(|| chosen.first().copied())?;
+        Some(answered_with(entry, call.clone(), offered))
+    }
+}
