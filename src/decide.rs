@@ -40,7 +40,8 @@ use per_call::per_call;
 pub use types::{Context, Decision, Trace, about_not_naming};
 
 /// Below this coverage of the question nothing is answered (only suggested); less is
-/// needed when the message names a call or describes the asker (long, but on topic).
+/// needed when the message names a call, describes the asker (long, but on topic) or
+/// follows up on a call in focus.
 const MIN_COVERAGE: f32 = 0.34;
 const MIN_COVERAGE_NAMED: f32 = 0.25;
 /// A direct answer needs at least this coverage...
@@ -192,8 +193,10 @@ fn decide_inner(
         };
     };
     // Unknown words make an off-topic question, unless the message names a call or
-    // describes the asker (then they are the asker's own words around a real question).
-    let in_domain = !ctx.named.is_empty() || ctx.described;
+    // describes the asker (then they are the asker's own words around a real question),
+    // or follows up on a call in focus (whose name the search reads with it: `poi è
+    // cambiato qualcosa nel 2020?` about WECARE's measure 4).
+    let in_domain = !ctx.named.is_empty() || ctx.described || ctx.focus.is_some();
     let min_coverage = if in_domain {
         MIN_COVERAGE_NAMED
     } else {

@@ -2772,6 +2772,12 @@ fn what_a_call_s_name_means_gets_the_name_entry() {
     let b = brain();
     assert_answers(&b, "cs vuol dire wecare", "faq:wecare-nome");
     assert_answers(&b, "WE.CA.RE. cosa significa?", "faq:wecare-nome");
+    // What the measure in focus is called: A.L.Fa.'s overview gives its name.
+    let u = talk(
+        &b,
+        &["alfa chi può partecipare?", "e la misura 1 come si chiama?"],
+    );
+    assert_direct(&u, "faq:alfa-cos-e", "alfa-2026");
     let mut u = User::new(&b);
     u.say("cosa vuol dire sussidiarietà circolare in WECARE?");
     assert_ne!(
@@ -2796,4 +2802,26 @@ fn a_follow_up_asks_its_aspect_of_the_call_in_focus() {
         ],
     );
     assert_direct(&u, "faq:wa-normativa", "wecare-welfare-aziendale");
+}
+
+/// A follow-up about the call in focus is on topic as a question naming it is: the entries
+/// it covers less than a cold question would still make a choice, not «non ho trovato».
+#[test]
+fn a_follow_up_on_the_call_in_focus_is_on_topic() {
+    let b = brain();
+    let u = talk(
+        &b,
+        &[
+            "Quali fondi europei finanziavano WECARE?",
+            "e la misura sulle imprese a impatto sociale da quale fondo prendeva i soldi?",
+            "poi è cambiato qualcosa nel 2020?",
+        ],
+    );
+    match u.answer() {
+        Answered::Menu { entries } => {
+            assert_eq!(entries.first().map(String::as_str), Some("faq:wecare-fsc"))
+        }
+        Answered::Direct { entry, .. } => assert_eq!(entry, "faq:wecare-fsc"),
+        other => panic!("expected WECARE's FSC entry, got {other:?}"),
+    }
 }

@@ -59,8 +59,8 @@ impl Engine<'_> {
         self.aspect_of_named(named, &DEADLINE_ASPECTS, decided)
     }
 
-    /// The name entry of the one call `named` when the message asks what its name means
-    /// and nothing else (`cosa vuol dire wecare?`, not `cosa vuol dire «visione
+    /// The name entry of the one call `named` (or, naming none, the call in `focus`) when
+    /// the message asks what its name means or what it is called, and nothing else (`cosa vuol dire wecare?`, not `cosa vuol dire «visione
     /// generativa» in WECARE?`): the words left without the call's names and the phrases
     /// of `words.asks_name` weigh nothing in search.
     pub(super) fn name_asked(
@@ -68,12 +68,19 @@ impl Engine<'_> {
         tx: &Texts,
         reading: &Reading,
         named: &[CallId],
+        focus: Option<&CallId>,
         decided: &Decision,
     ) -> Option<Decision> {
         let asks_name = tx.phrases("words.asks_name");
-        if named.len() != 1 || !understand::has_phrase(&reading.words, asks_name) {
+        if !understand::has_phrase(&reading.words, asks_name) {
             return None;
         }
+        // A message naming no call asks the name of the one in focus (`e come si chiama?`).
+        let call = match (named, focus) {
+            ([one], _) => one,
+            ([], Some(focus)) => focus,
+            _ => return None,
+        };
         let mut rest = strip_call_names(self.knowledge, &reading.words);
         for p in asks_name {
             while let Some(at) = rest.windows(p.len()).position(|w| w == &p[..]) {
@@ -86,7 +93,7 @@ impl Engine<'_> {
         {
             return None;
         }
-        self.aspect_of_named(named, &[NAME_ASPECT], decided)
+        self.aspect_of_named(std::slice::from_ref(call), &[NAME_ASPECT], decided)
     }
 
     /// The one call `named`'s entry for the first of `aspects` it has one for (see
