@@ -2825,3 +2825,18 @@ fn a_follow_up_on_the_call_in_focus_is_on_topic() {
         other => panic!("expected WECARE's FSC entry, got {other:?}"),
     }
 }
+
+/// «Quanti bandi ha avuto?» asks how many calls the call in focus had (its subject is
+/// that call), not about calls in general.
+#[test]
+fn how_many_calls_it_had_asks_the_call_in_focus() {
+    let b = brain();
+    let u = talk(
+        &b,
+        &[
+            "a cosa serviva la misura 3 di wecare?",
+            "e quanti bandi ha avuto?",
+        ],
+    );
+    assert_direct(&u, "faq:wecare-misura-3", "wecare-misura-3");
+}
