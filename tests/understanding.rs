@@ -2840,3 +2840,28 @@ fn how_many_calls_it_had_asks_the_call_in_focus() {
     );
     assert_direct(&u, "faq:wecare-misura-3", "wecare-misura-3");
 }
+
+/// «La parte» stands for a measure as «quella» does: with WECARE in focus, `e la parte
+/// sulle aziende?` is its measure for firms' welfare (a name that counts only in a
+/// conversation about WECARE: `focus_aliases`).
+#[test]
+fn the_part_about_firms_is_wecare_s_measure_for_them() {
+    let b = brain();
+    let u = talk(
+        &b,
+        &[
+            "Quali erano le misure di WECARE?",
+            "e la parte sulle aziende?",
+        ],
+    );
+    assert_direct(&u, "faq:wecare-misura-3", "wecare-misura-3");
+    // Said cold, the same words name no call.
+    let mut u = User::new(&b);
+    u.say("c'è una misura per le aziende?");
+    assert_ne!(
+        direct(&u.answer()).map(|d| d.1),
+        Some(Some("wecare-misura-3")),
+        "{}",
+        u.text()
+    );
+}
