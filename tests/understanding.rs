@@ -2865,3 +2865,16 @@ fn the_part_about_firms_is_wecare_s_measure_for_them() {
         u.text()
     );
 }
+
+/// A second question about each of the things the first asks for (`e di cosa si occupa
+/// ciascuna?`) is answered by the first one's answer: the list of WECARE's measures says
+/// what each does.
+#[test]
+fn a_question_about_each_of_a_list_gets_the_list() {
+    let b = brain();
+    assert_answers(
+        &b,
+        "Quante sono le misure previste dalla strategia WECARE e di cosa si occupa ciascuna?",
+        "faq:wecare-misure",
+    );
+}

@@ -9,7 +9,10 @@
 //! `words.second_lead` (`e da che fondi`); a message asking three things or more is read
 //! as one question, as before. A first part naming no call takes the one the
 //! second part or the description names; a second part naming none asks about the call
-//! of the first part's answer, and its answer must be about that same call. Kept apart
+//! of the first part's answer, and its answer must be about that same call. A second
+//! part asking about each of what the first asks for (`e di cosa si occupa ciascuna?`:
+//! `words.each`) is answered by the first part's answer alone (a list of the measures says
+//! what each does). Kept apart
 //! from the search and the decision: it only splits the words and asks
 //! [`Engine::consider`] twice.
 
@@ -84,6 +87,9 @@ impl Engine<'_> {
         now: Timestamp,
         whole: Decision,
     ) -> (Decision, Option<usize>) {
+        if let Some(d) = self.asked_of_each(tx, reading, session, call, now, &whole) {
+            return (d, None);
+        }
         let Some(t) = self.two_parts(tx, reading, session, call, now, &whole) else {
             return (whole, None);
         };
@@ -116,8 +122,8 @@ impl Engine<'_> {
         if split(&a, &openers).is_some() || split(&b, &openers).is_some() {
             return None;
         }
-        let mut a = self.read(tx, &a.join(" "));
-        let mut b = self.read(tx, &b.join(" "));
+        let mut a = self.part(tx, &a, reading);
+        let mut b = self.part(tx, &b, reading);
         // A second part made only of question words (`e quali erano?`) asks about what
         // the first names: one question.
         if !self
@@ -126,14 +132,8 @@ impl Engine<'_> {
         {
             return None;
         }
-        // Who asks and what they said of themselves hold for both parts; a call named
-        // only in the second part or in the description is the first part's too.
-        for part in [&mut a, &mut b] {
-            part.profile = reading.profile.clone();
-            part.audience = reading.audience.or(part.audience);
-            part.context = reading.context.clone();
-            part.described = reading.described;
-        }
+        // A call named only in the second part or in the description is the first
+        // part's too.
         if a.named.is_empty() {
             a.named = match b.named.as_slice() {
                 [c] => vec![c.clone()],
@@ -171,6 +171,56 @@ impl Engine<'_> {
                 second,
             }),
         }
+    }
+}
+
+impl Engine<'_> {
+    /// The first part's direct answer when the second asks about each of the things the
+    /// first one asks for (`quante sono le misure di WECARE e di cosa si occupa
+    /// ciascuna?`: the locale's `words.each`): the list answers both. `None` when the
+    /// message does not split so or the first part has no direct answer.
+    fn asked_of_each(
+        &self,
+        tx: &Texts,
+        reading: &Reading,
+        session: &super::Session,
+        call: Option<&CallId>,
+        now: Timestamp,
+        whole: &Decision,
+    ) -> Option<Decision> {
+        let words = understand::words_of(&reading.query);
+        let openers = Openers {
+            and: tx.list("words.and"),
+            question: tx.phrases("words.second_question"),
+            lead: tx.list("words.second_lead"),
+        };
+        let (a, b) = split(&words, &openers)?;
+        if !understand::has_phrase(&b, tx.phrases("words.each")) {
+            return None;
+        }
+        let mut a = self.part(tx, &a, reading);
+        if a.named.is_empty() {
+            a.named = reading.named.clone();
+        }
+        match self.consider(tx, &a, session, call, now).decision {
+            Decision::Direct {
+                entry,
+                call: Some(c),
+                ..
+            } => Some(answered_with(entry, c, whole.offered())),
+            _ => None,
+        }
+    }
+
+    /// One part of a message read as a question of its own, with who asks and what they
+    /// said of themselves in the whole message (they hold for every part).
+    fn part(&self, tx: &Texts, words: &[String], whole: &Reading) -> Reading {
+        let mut part = self.read(tx, &words.join(" "));
+        part.profile = whole.profile.clone();
+        part.audience = whole.audience.or(part.audience);
+        part.context = whole.context.clone();
+        part.described = whole.described;
+        part
     }
 }
 
