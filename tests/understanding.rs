@@ -2878,3 +2878,27 @@ fn a_question_about_each_of_a_list_gets_the_list() {
         "faq:wecare-misure",
     );
 }
+
+/// How much one project or firm could get, asked of a call for which the pack says nothing
+/// of it (WECARE's measures: their cards give what each was worth in all), is «non lo so»
+/// with the card offered; asked of A.L.Fa., whose projects' range the pack gives, it is
+/// answered.
+#[test]
+fn an_amount_per_project_no_entry_states_is_not_known() {
+    let b = brain();
+    let mut u = User::new(&b);
+    u.say("Qual era il contributo massimo per un progetto nella misura 5 di WECARE?");
+    assert!(matches!(u.answer(), Answered::Nothing), "{}", u.text());
+    assert!(
+        u.buttons()
+            .iter()
+            .any(|a| matches!(a, Action::Faq(id) if id == "wecare-misura-5")),
+        "{}",
+        u.text()
+    );
+    assert_answers(
+        &b,
+        "Qual è l'importo massimo per progetto nel piano ALFA?",
+        "faq:alfa-importo",
+    );
+}

@@ -360,6 +360,7 @@ impl Engine<'_> {
             .or_else(|| self.measure_asked(tx, reading, &decision))
             .or_else(|| self.status_asked(tx, reading, &named, &decision))
             .or_else(|| self.name_asked(tx, reading, &named, focus.as_ref(), &decision))
+            .or_else(|| self.amount_unknown(tx, reading, &named, focus.as_ref(), &decision))
             .or_else(|| self.deadline_asked_past(tx, reading, &named, &decision))
             .or_else(|| self.measure_named(&named, &decision))
             .or_else(|| self.focus_aspect_instead(&named, focus.as_ref(), &query, &decision))

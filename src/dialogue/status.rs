@@ -8,7 +8,11 @@
 //! its answer is the entry with the call's deadlines and their extensions, never «No, it
 //! is closed». What a call's name means (`cs vuol dire wecare`, `WECARE è una sigla?`:
 //! `words.asks_name`, with nothing else asked) is answered with the entry the pack marks
-//! with the aspect [`NAME_ASPECT`], not with what the call is. Kept apart from the search
+//! with the aspect [`NAME_ASPECT`], not with what the call is. How much a project or a
+//! firm could get (`qual era il contributo massimo per impresa nella misura 4?`:
+//! `words.asks_amount`) is «non lo so» for a call for which the pack has no entry with
+//! the aspect [`AMOUNT_ASPECT`] (nor a call inside it): its card says what the measure was
+//! worth in all, not what one project could have. Kept apart from the search
 //! because it reads only the message's phrases, the pack's aspects and what the search
 //! decided.
 
@@ -18,6 +22,9 @@ use crate::decide::Decision;
 use crate::knowledge::{CallId, NAME_ASPECT, STATUS_ASPECT};
 use crate::text::Texts;
 use crate::understand::{self, Reading};
+
+/// The aspect of the entries that say how much one project or firm can get.
+const AMOUNT_ASPECT: &str = "importo";
 
 /// The aspects of a call's deadline entries, the history first (extensions list every
 /// deadline a date can be compared with).
@@ -94,6 +101,41 @@ impl Engine<'_> {
             return None;
         }
         self.aspect_of_named(std::slice::from_ref(call), &[NAME_ASPECT], decided)
+    }
+
+    /// «Non lo so», the entries `decided` offered as suggestions, when the message asks how
+    /// much one project or firm could get of the one call `named` (or, naming none, the
+    /// call in `focus`) and neither that call nor any inside it has an entry with the
+    /// aspect [`AMOUNT_ASPECT`]; `None` otherwise.
+    pub(super) fn amount_unknown(
+        &self,
+        tx: &Texts,
+        reading: &Reading,
+        named: &[CallId],
+        focus: Option<&CallId>,
+        decided: &Decision,
+    ) -> Option<Decision> {
+        if !understand::has_phrase(&reading.words, tx.phrases("words.asks_amount"))
+            || matches!(decided, Decision::Nothing { .. })
+        {
+            return None;
+        }
+        let call = match (named, focus) {
+            ([one], _) => one,
+            ([], Some(focus)) => focus,
+            _ => return None,
+        };
+        let k = self.knowledge;
+        let states = |c: &CallId| k.aspect_entry(c, AMOUNT_ASPECT, None).is_some();
+        let inside = k.calls.iter().any(|c| {
+            understand::relation(k, call, &c.id) == understand::Relation::Inside && states(&c.id)
+        });
+        if states(call) || inside {
+            return None;
+        }
+        Some(Decision::Nothing {
+            suggestions: decided.offered().into_iter().take(3).collect(),
+        })
     }
 
     /// The one call `named`'s entry for the first of `aspects` it has one for (see
