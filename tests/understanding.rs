@@ -2902,3 +2902,21 @@ fn an_amount_per_project_no_entry_states_is_not_known() {
         "faq:alfa-importo",
     );
 }
+
+/// An enterprise with social aims (an impresa sociale, a srl benefit, a community
+/// cooperative) asking which WECARE measure fits it gets the measure for social-impact
+/// enterprises, whatever kind of applicant it said it is.
+#[test]
+fn a_social_enterprise_asking_which_measure_gets_the_social_impact_one() {
+    let b = brain();
+    assert_answers(
+        &b,
+        "Siamo un'impresa sociale di Ivrea che fa inserimento lavorativo di persone fragili. Quale misura di WECARE era pensata per imprese come noi?",
+        "faq:wecare-misura-4",
+    );
+    assert_answers(
+        &b,
+        "Abbiamo fondato una srl benefit a Saluzzo. Quale misura di WECARE faceva per noi?",
+        "faq:wecare-misura-4",
+    );
+}

@@ -390,34 +390,49 @@ impl Engine<'_> {
     /// Which measure is for the asker, who said what kind of applicant they are
     /// (`Siamo una cooperativa sociale: quale misura di WECARE era per noi?`): the one
     /// measure whose applicants, as the pack lists them, include that kind (of the
-    /// strategy named, if one is), answered with its overview entry. `None` when no
-    /// measure or several list it, and for an enterprise with social aims
-    /// (`words.social_enterprise`: `impresa sociale`, `impatto sociale`), which a measure
-    /// for social-impact enterprises may fit as well as one for its kind.
+    /// strategy named, if one is), answered with its overview entry; for an enterprise
+    /// with social aims (`words.social_enterprise`: `impresa sociale`, `srl benefit`),
+    /// whatever its kind, the measure for social-impact enterprises (the one the locale's
+    /// `words.social_measure` names). `None` when no measure or several fit.
     fn measure_for_asker(
         &self,
         tx: &Texts,
         reading: &Reading,
         offered: &[usize],
     ) -> Option<Decision> {
-        let kind = reading.profile.applicant?;
-        if understand::has_phrase(&reading.words, tx.phrases("words.social_enterprise")) {
-            return None;
-        }
         let k = self.knowledge;
-        let mut fit = k.calls.iter().filter(|c| {
-            c.kind == CallKind::Measure
-                && c.applicants.contains(&kind)
-                && (reading.named.is_empty()
-                    || reading
-                        .named
-                        .iter()
-                        .any(|n| c.parent.as_ref() == Some(n) || &c.id == n))
-        });
-        let measure = match (fit.next(), fit.next()) {
-            (Some(m), None) => m,
-            _ => return None,
+        let of_named = |c: &crate::knowledge::Call| {
+            reading.named.is_empty()
+                || reading
+                    .named
+                    .iter()
+                    .any(|n| c.parent.as_ref() == Some(n) || &c.id == n)
         };
+        let measure =
+            if understand::has_phrase(&reading.words, tx.phrases("words.social_enterprise")) {
+                // An enterprise with social aims: the measure the locale's
+                // `words.social_measure` names (for social-impact enterprises), which fits
+                // it whatever kind of applicant it is.
+                let named = understand::named_calls(
+                    k,
+                    &understand::words_of(&tx.s("words.social_measure", &[])),
+                );
+                match named.as_slice() {
+                    [m] => k
+                        .call(&m.0)
+                        .filter(|c| c.kind == CallKind::Measure && of_named(c))?,
+                    _ => return None,
+                }
+            } else {
+                let kind = reading.profile.applicant?;
+                let mut fit = k.calls.iter().filter(|c| {
+                    c.kind == CallKind::Measure && c.applicants.contains(&kind) && of_named(c)
+                });
+                match (fit.next(), fit.next()) {
+                    (Some(m), None) => m,
+                    _ => return None,
+                }
+            };
         let entry = self.overview_entry(&measure.id)?;
         Some(answered_with(
             entry,
