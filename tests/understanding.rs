@@ -2920,3 +2920,23 @@ fn a_social_enterprise_asking_which_measure_gets_the_social_impact_one() {
         "faq:wecare-misura-4",
     );
 }
+
+/// «E se lo facessimo adesso?» after a question about a closed call asks it of the call
+/// open today, as `e adesso…` does (`words.now`), not whether the closed call is open.
+#[test]
+fn doing_it_now_asks_the_call_open_today() {
+    let b = brain();
+    let u = talk(
+        &b,
+        &[
+            "Nel 2019 avevamo un progetto di welfare da 100.000 euro per il bando WECARE: quanto dovevamo metterci noi?",
+            "e se lo facessimo adesso?",
+        ],
+    );
+    assert_eq!(
+        direct(&u.answer()).and_then(|d| d.1),
+        Some("alfa-2026"),
+        "{}",
+        u.text()
+    );
+}
