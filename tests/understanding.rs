@@ -2940,3 +2940,11 @@ fn doing_it_now_asks_the_call_open_today() {
         u.text()
     );
 }
+
+/// A call's name with «info» or «informazioni» asks what the call is: its overview, not one
+/// of its details.
+#[test]
+fn a_call_s_name_with_info_asks_what_it_is() {
+    let b = brain();
+    assert_answers(&b, "info bando welfare dicembre 2022", "faq:wa-2022");
+}
