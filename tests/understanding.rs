@@ -2948,3 +2948,19 @@ fn a_call_s_name_with_info_asks_what_it_is() {
     let b = brain();
     assert_answers(&b, "info bando welfare dicembre 2022", "faq:wa-2022");
 }
+
+/// The 2023 call paid for services for employees' children as well as for their pets: a
+/// question about the children gets the call's overview, not the entry on pets; how many
+/// firms got its grant is a result no entry states («non lo so»).
+#[test]
+fn the_2023_call_for_children_gets_its_overview() {
+    let b = brain();
+    assert_answers(
+        &b,
+        "Il bando regionale del 2023 pagava servizi per i figli dei dipendenti?",
+        "faq:wa-2023",
+    );
+    let mut u = User::new(&b);
+    u.say("Quante aziende hanno avuto il contributo del bando welfare 2023?");
+    assert!(matches!(u.answer(), Answered::Nothing), "{}", u.text());
+}
