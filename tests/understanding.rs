@@ -1445,7 +1445,7 @@ fn not_found_offers_what_matches() {
         ],
         [
             "Parlami del bando welfare aziendale del 2022",
-            "valeva per qualunque impresa?",
+            "quanto durava l istruttoria?",
         ],
     ] {
         let mut u = User::new(&b);
