@@ -2855,15 +2855,9 @@ fn the_part_about_firms_is_wecare_s_measure_for_them() {
         ],
     );
     assert_direct(&u, "faq:wecare-misura-3", "wecare-misura-3");
-    // Said cold, the same words name no call.
-    let mut u = User::new(&b);
-    u.say("c'è una misura per le aziende?");
-    assert_ne!(
-        direct(&u.answer()).map(|d| d.1),
-        Some(Some("wecare-misura-3")),
-        "{}",
-        u.text()
-    );
+    // Said cold, the same words name no call (the search may still find the measure).
+    let words = sportello::understand::words_of("c'è una misura per le aziende?");
+    assert!(sportello::understand::named_calls(&b.knowledge, &words).is_empty());
 }
 
 /// A second question about each of the things the first asks for (`e di cosa si occupa
