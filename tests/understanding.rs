@@ -2958,3 +2958,24 @@ fn the_2023_call_for_children_gets_its_overview() {
     u.say("Quante aziende hanno avuto il contributo del bando welfare 2023?");
     assert!(matches!(u.answer(), Answered::Nothing), "{}", u.text());
 }
+
+/// «E adesso cosa si può fare?» after a closed call asks about the calls open today, not
+/// about the call in focus.
+#[test]
+fn what_one_can_do_now_asks_about_the_open_calls() {
+    let b = brain();
+    let u = talk(
+        &b,
+        &[
+            "Quando scadeva il bando WECARE sul welfare aziendale?",
+            "e per alfa invece?",
+            "quindi adesso cosa si può fare?",
+        ],
+    );
+    assert_eq!(
+        direct(&u.answer()).map(|d| d.0),
+        Some("faq:gen-bandi-aperti"),
+        "{}",
+        u.text()
+    );
+}
