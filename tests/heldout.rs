@@ -27,8 +27,8 @@ use sportello::dialogue::{Session, Settings};
 use sportello::text::Lang;
 
 /// CI's guard while issue 10's aims are not met: the held-out figures may not fall below
-/// what the bot reached at the end of the last round measured (right direct 0.808, wrong
-/// direct 0.042, hit@3 0.97, conversation turns 0.973 on 2026-12-05, twenty-fifth round),
+/// what the bot reached at the end of the last round measured (right direct 0.841, wrong
+/// direct 0.037, hit@3 0.98, conversation turns 0.973 on 2026-12-05, twenty-eighth round),
 /// with a margin of one or two questions.
 #[test]
 fn heldout_set_does_not_regress() {
@@ -48,19 +48,19 @@ fn heldout_set_does_not_regress() {
         "the held-out set has at least 100 questions"
     );
     assert!(
-        bot.right_direct() >= 0.80,
-        "right direct {:.3} < 0.80",
+        bot.right_direct() >= 0.825,
+        "right direct {:.3} < 0.825",
         bot.right_direct()
     );
     assert!(
-        bot.wrong_direct() <= 0.05,
-        "wrong direct {:.3} > 0.05",
+        bot.wrong_direct() <= 0.045,
+        "wrong direct {:.3} > 0.045",
         bot.wrong_direct()
     );
-    assert!(bot.hit3() >= 0.95, "hit@3 {:.3} < 0.95", bot.hit3());
+    assert!(bot.hit3() >= 0.96, "hit@3 {:.3} < 0.96", bot.hit3());
     assert!(
-        bot.conv() >= 0.93,
-        "conversation turns {:.3} < 0.93",
+        bot.conv() >= 0.94,
+        "conversation turns {:.3} < 0.94",
         bot.conv()
     );
 }
