@@ -9,7 +9,6 @@
 //! (`words.compare`).
 
 use super::Engine;
-use super::pointing::strip_call_names;
 use crate::decide::Decision;
 use crate::knowledge::CallId;
 use crate::text::Texts;
@@ -81,7 +80,7 @@ impl Engine<'_> {
         // bando del 2022 e quello del 2023?` asks what each is, whatever entry its words
         // found first.)
         if let Some(e) = first
-            && self.asks_beyond_comparing(tx, reading)
+            && self.asks_beyond(&reading.words, tx.phrases("words.compare"))
             && let Some(its_call) = doc(e).call.clone().filter(|c| named.contains(c))
             && let Some(faq) = doc(e).id.strip_prefix("faq:")
         {
@@ -105,21 +104,6 @@ impl Engine<'_> {
         // Else what each named call is.
         let overviews: Option<Vec<usize>> = named.iter().map(|c| self.overview_entry(c)).collect();
         one_for_each(named, overviews?)
-    }
-}
-
-impl Engine<'_> {
-    /// Whether the message asks something besides comparing the calls it names: its words
-    /// without the calls' names and the comparing phrases (`words.compare`) weigh in search.
-    fn asks_beyond_comparing(&self, tx: &Texts, reading: &Reading) -> bool {
-        let mut rest = strip_call_names(self.knowledge, &reading.words);
-        for p in tx.phrases("words.compare") {
-            while let Some(at) = rest.windows(p.len()).position(|w| w == &p[..]) {
-                rest.drain(at..at + p.len());
-            }
-        }
-        self.index
-            .with_analysis(&rest.join(" "), |a| a.content_weight() > 0.0)
     }
 }
 

@@ -19,12 +19,10 @@
 use super::Engine;
 use super::pointing::{answered_with, strip_call_names};
 use crate::decide::Decision;
-use crate::knowledge::{CallId, NAME_ASPECT, STATUS_ASPECT};
+use crate::fold::Phrase;
+use crate::knowledge::{AMOUNT_ASPECT, CallId, NAME_ASPECT, STATUS_ASPECT};
 use crate::text::Texts;
 use crate::understand::{self, Reading};
-
-/// The aspect of the entries that say how much one project or firm can get.
-const AMOUNT_ASPECT: &str = "importo";
 
 /// The aspects of a call's deadline entries, the history first (extensions list every
 /// deadline a date can be compared with).
@@ -83,21 +81,8 @@ impl Engine<'_> {
             return None;
         }
         // A message naming no call asks the name of the one in focus (`e come si chiama?`).
-        let call = match (named, focus) {
-            ([one], _) => one,
-            ([], Some(focus)) => focus,
-            _ => return None,
-        };
-        let mut rest = strip_call_names(self.knowledge, &reading.words);
-        for p in asks_name {
-            while let Some(at) = rest.windows(p.len()).position(|w| w == &p[..]) {
-                rest.drain(at..at + p.len());
-            }
-        }
-        if self
-            .index
-            .with_analysis(&rest.join(" "), |a| a.content_weight() > 0.0)
-        {
+        let call = asked_of(named, focus)?;
+        if self.asks_beyond(&reading.words, asks_name) {
             return None;
         }
         self.aspect_of_named(std::slice::from_ref(call), &[NAME_ASPECT], decided)
@@ -120,11 +105,7 @@ impl Engine<'_> {
         {
             return None;
         }
-        let call = match (named, focus) {
-            ([one], _) => one,
-            ([], Some(focus)) => focus,
-            _ => return None,
-        };
+        let call = asked_of(named, focus)?;
         let k = self.knowledge;
         let states = |c: &CallId| k.aspect_entry(c, AMOUNT_ASPECT, None).is_some();
         let inside = k.calls.iter().any(|c| {
@@ -136,6 +117,20 @@ impl Engine<'_> {
         Some(Decision::Nothing {
             suggestions: decided.offered().into_iter().take(3).collect(),
         })
+    }
+
+    /// Whether `words` ask something besides naming calls and saying one of `phrases`:
+    /// without the calls' names (see [`strip_call_names`]) and those phrases, they weigh
+    /// in search.
+    pub(super) fn asks_beyond(&self, words: &[String], phrases: &[Phrase]) -> bool {
+        let mut rest = strip_call_names(self.knowledge, words);
+        for p in phrases.iter().filter(|p| !p.is_empty()) {
+            while let Some(at) = rest.windows(p.len()).position(|w| w == &p[..]) {
+                rest.drain(at..at + p.len());
+            }
+        }
+        self.index
+            .with_analysis(&rest.join(" "), |a| a.content_weight() > 0.0)
     }
 
     /// The one call `named`'s entry for the first of `aspects` it has one for (see
@@ -163,5 +158,14 @@ impl Engine<'_> {
             .find_map(|a| self.knowledge.aspect_entry(call, a, None))?;
         let entry = self.index.find_faq(&faq.id)?;
         Some(answered_with(entry, call.clone(), decided.offered()))
+    }
+}
+
+/// The call a question is asked of: the one `named`, or, naming none, the one in `focus`.
+fn asked_of<'a>(named: &'a [CallId], focus: Option<&'a CallId>) -> Option<&'a CallId> {
+    match (named, focus) {
+        ([one], _) => Some(one),
+        ([], focus) => focus,
+        _ => None,
     }
 }

@@ -48,6 +48,18 @@ pub struct Openers<'a> {
     pub lead: &'a [String],
 }
 
+impl<'a> Openers<'a> {
+    /// The openers of the language of `tx` (`words.and`, `words.second_question`,
+    /// `words.second_lead`).
+    pub fn of(tx: &'a Texts) -> Self {
+        Openers {
+            and: tx.list("words.and"),
+            question: tx.phrases("words.second_question"),
+            lead: tx.list("words.second_lead"),
+        }
+    }
+}
+
 /// The question's words split where a second question opens (`… e quanto valeva…`):
 /// the words before «e» and those after it; `None` when no second question opens, or a
 /// part would be too short to ask anything. A second question opening with a question
@@ -75,9 +87,10 @@ pub fn split(words: &[String], o: &Openers<'_>) -> Option<(Vec<String>, Vec<Stri
 }
 
 impl Engine<'_> {
-    /// `whole`, the decision for the question read as one, or the first part's direct
-    /// answer with the second part's entry when the question asks two things (see
-    /// [`Engine::two_parts`]).
+    /// `whole`, the decision for the question read as one; or, when the question asks two
+    /// things (see the module's doc), the first part's direct answer with the second
+    /// part's entry ([`Engine::two_parts`]), or the first part's answer alone when the
+    /// second asks about each of what it lists ([`Engine::first_part_alone`]).
     pub(super) fn both_parts(
         &self,
         tx: &Texts,
@@ -87,43 +100,47 @@ impl Engine<'_> {
         now: Timestamp,
         whole: Decision,
     ) -> (Decision, Option<usize>) {
-        if let Some(d) = self.asked_of_each(tx, reading, session, call, now, &whole) {
-            return (d, None);
-        }
-        let Some(t) = self.two_parts(tx, reading, session, call, now, &whole) else {
+        let words = understand::words_of(&reading.query);
+        let openers = Openers::of(tx);
+        let Some((a, b)) = split(&words, &openers) else {
             return (whole, None);
         };
+        // Two questions, not more: a part that splits again is read whole (and the parts'
+        // own readings never split, so this reads at most two more questions).
+        if split(&a, &openers).is_some() || split(&b, &openers).is_some() {
+            return (whole, None);
+        }
+        if understand::has_phrase(&b, tx.phrases("words.each"))
+            && let Some((entry, about)) = self.first_part_alone(tx, reading, &a, session, call, now)
+        {
+            return (answered_with(entry, about, whole.offered()), None);
+        }
+        let Some(mut t) = self.two_parts(tx, reading, (&a, &b), session, call, now) else {
+            return (whole, None);
+        };
+        // The whole question answered directly with one of the two: it stays first.
+        if matches!(whole, Decision::Direct { entry, .. } if entry == t.second) {
+            std::mem::swap(&mut t.first, &mut t.second);
+        }
         let offered = whole.offered().into_iter().filter(|&e| e != t.second);
         (answered_with(t.first, t.call, offered), Some(t.second))
     }
 
-    /// Both answers when `reading` asks two things (see the module's doc) and each part,
-    /// read by itself in `session` (with what the whole message says of the asker), gets
-    /// a direct answer of its own; the one the whole question (`whole`) answered with
-    /// first. `None` otherwise.
-    pub(super) fn two_parts(
+    /// Both answers when `reading`'s two parts `a` and `b` (see the module's doc), each
+    /// read by itself in `session` (with what the whole message says of the asker), get a
+    /// direct answer of their own, about the same call; the first part's first. `None`
+    /// otherwise.
+    fn two_parts(
         &self,
         tx: &Texts,
         reading: &Reading,
+        (a, b): (&[String], &[String]),
         session: &super::Session,
         call: Option<&CallId>,
         now: Timestamp,
-        whole: &Decision,
     ) -> Option<TwoParts> {
-        let words = understand::words_of(&reading.query);
-        let openers = Openers {
-            and: tx.list("words.and"),
-            question: tx.phrases("words.second_question"),
-            lead: tx.list("words.second_lead"),
-        };
-        let (a, b) = split(&words, &openers)?;
-        // Two questions, not more: a part that splits again is read whole (and the parts'
-        // own readings below never split, so this reads at most two more questions).
-        if split(&a, &openers).is_some() || split(&b, &openers).is_some() {
-            return None;
-        }
-        let mut a = self.part(tx, &a, reading);
-        let mut b = self.part(tx, &b, reading);
+        let mut a = self.part(tx, a, reading);
+        let mut b = self.part(tx, b, reading);
         // A second part made only of question words (`e quali erano?`) asks about what
         // the first names: one question.
         if !self
@@ -158,47 +175,29 @@ impl Engine<'_> {
         if first == second || !related {
             return None;
         }
-        // The whole question answered directly with one of the two: it stays first.
-        match whole {
-            Decision::Direct { entry, .. } if *entry == second => Some(TwoParts {
-                first: second,
-                call: first_call,
-                second: first,
-            }),
-            _ => Some(TwoParts {
-                first,
-                call: first_call,
-                second,
-            }),
-        }
+        Some(TwoParts {
+            first,
+            call: first_call,
+            second,
+        })
     }
 }
 
 impl Engine<'_> {
-    /// The first part's direct answer when the second asks about each of the things the
-    /// first one asks for (`quante sono le misure di WECARE e di cosa si occupa
-    /// ciascuna?`: the locale's `words.each`): the list answers both. `None` when the
-    /// message does not split so or the first part has no direct answer.
-    fn asked_of_each(
+    /// The first part's direct answer (its entry and call), for a second part that asks
+    /// about each of the things the first one asks for (`quante sono le misure di WECARE e
+    /// di cosa si occupa ciascuna?`: the locale's `words.each`): the list answers both.
+    /// `None` when the first part has no direct answer.
+    fn first_part_alone(
         &self,
         tx: &Texts,
         reading: &Reading,
+        a: &[String],
         session: &super::Session,
         call: Option<&CallId>,
         now: Timestamp,
-        whole: &Decision,
-    ) -> Option<Decision> {
-        let words = understand::words_of(&reading.query);
-        let openers = Openers {
-            and: tx.list("words.and"),
-            question: tx.phrases("words.second_question"),
-            lead: tx.list("words.second_lead"),
-        };
-        let (a, b) = split(&words, &openers)?;
-        if !understand::has_phrase(&b, tx.phrases("words.each")) {
-            return None;
-        }
-        let mut a = self.part(tx, &a, reading);
+    ) -> Option<(usize, CallId)> {
+        let mut a = self.part(tx, a, reading);
         if a.named.is_empty() {
             a.named = reading.named.clone();
         }
@@ -207,7 +206,7 @@ impl Engine<'_> {
                 entry,
                 call: Some(c),
                 ..
-            } => Some(answered_with(entry, c, whole.offered())),
+            } => Some((entry, c)),
             _ => None,
         }
     }

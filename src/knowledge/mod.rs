@@ -153,6 +153,11 @@ pub const OVERVIEW_ASPECT: &str = "cos-e";
 /// `knowledge/README.md`.
 pub const NAME_ASPECT: &str = "nome";
 
+/// The aspect of the entries that say how much one project or firm can get:
+/// `knowledge/README.md`. A call with no such entry (nor a call inside it) gets «non lo so»
+/// for that question.
+pub const AMOUNT_ASPECT: &str = "importo";
+
 /// The aspect of an entry that says whether a call is open: `knowledge/README.md`. Its
 /// answer is the same for anyone, so it is not held against an asker who may not apply.
 pub const STATUS_ASPECT: &str = "aperto";
