@@ -4,7 +4,8 @@
 //! WECARE's), the answer is the focus call's own entry for the same aspect, as the pack
 //! marks it ([`crate::knowledge::Knowledge::same_aspect`]), the other entry offered under
 //! it. Kept apart from the search because it reads only the pack's aspects, the call in
-//! focus and what the search decided.
+//! focus and what the search decided. The entries of a call for another entry's aspects
+//! ([`Engine::aspect_entries`]) serve the re-asks of `pointing` too (`e per alfa?`).
 
 use super::Engine;
 use super::pointing::answered_with;
@@ -52,5 +53,39 @@ impl Engine<'_> {
             .find(|(_, e)| offered.contains(e))
             .or_else(|| chosen.first().copied())?;
         Some(answered_with(entry, call.clone(), offered))
+    }
+
+    /// The entries of `call` about an aspect of the entry `from` (see
+    /// [`crate::knowledge::Knowledge::same_aspect`]), each with its aspect; when there are
+    /// several (an overview holds several aspects), only those whose entry asks with a
+    /// question word of `question` (`chi poteva partecipare?`: who), unless none does.
+    pub(super) fn aspect_entries<'k>(
+        &'k self,
+        from: &str,
+        call: &CallId,
+        question: &str,
+    ) -> Vec<(&'k str, usize)> {
+        let found: Vec<(&str, usize)> = self
+            .knowledge
+            .same_aspect(from, call)
+            .into_iter()
+            .filter_map(|(a, f)| Some((a, self.index.find_faq(&f.id)?)))
+            .collect();
+        if found.len() < 2 {
+            return found;
+        }
+        // The question is read for its question words only when aspects compete.
+        let asked: Vec<String> = self.index.with_analysis(question, |a| {
+            a.asks_with().into_iter().map(String::from).collect()
+        });
+        let asks_so = |e: usize| {
+            self.index
+                .asks_with(e)
+                .iter()
+                .any(|w| asked.iter().any(|a| a == w))
+        };
+        let by_words: Vec<(&str, usize)> =
+            found.iter().copied().filter(|&(_, e)| asks_so(e)).collect();
+        if by_words.is_empty() { found } else { by_words }
     }
 }

@@ -251,40 +251,6 @@ impl Engine<'_> {
         Some(answered_with(entry, call.clone(), offered))
     }
 
-    /// The entries of `call` about an aspect of the entry `from` (see
-    /// [`crate::knowledge::Knowledge::same_aspect`]), each with its aspect; when there are
-    /// several (an overview holds several aspects), only those whose entry asks with a
-    /// question word of `question` (`chi poteva partecipare?`: who), unless none does.
-    pub(super) fn aspect_entries<'k>(
-        &'k self,
-        from: &str,
-        call: &CallId,
-        question: &str,
-    ) -> Vec<(&'k str, usize)> {
-        let found: Vec<(&str, usize)> = self
-            .knowledge
-            .same_aspect(from, call)
-            .into_iter()
-            .filter_map(|(a, f)| Some((a, self.index.find_faq(&f.id)?)))
-            .collect();
-        if found.len() < 2 {
-            return found;
-        }
-        // The question is read for its question words only when aspects compete.
-        let asked: Vec<String> = self.index.with_analysis(question, |a| {
-            a.asks_with().into_iter().map(String::from).collect()
-        });
-        let asks_so = |e: usize| {
-            self.index
-                .asks_with(e)
-                .iter()
-                .any(|w| asked.iter().any(|a| a == w))
-        };
-        let by_words: Vec<(&str, usize)> =
-            found.iter().copied().filter(|&(_, e)| asks_so(e)).collect();
-        if by_words.is_empty() { found } else { by_words }
-    }
-
     /// A re-ask for the one call it names (`e la terza misura?`) answered with the very
     /// entry just given (the list of WECARE's measures is about each of them) repeats
     /// nothing new: it asks what that call is, its overview entry (see
