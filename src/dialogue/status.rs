@@ -65,9 +65,10 @@ impl Engine<'_> {
     }
 
     /// The name entry of the one call `named` (or, naming none, the call in `focus`) when
-    /// the message asks what its name means or what it is called, and nothing else (`cosa vuol dire wecare?`, not `cosa vuol dire «visione
-    /// generativa» in WECARE?`): the words left without the call's names and the phrases
-    /// of `words.asks_name` weigh nothing in search.
+    /// the message asks what its name means or what it is called, and nothing else (`cosa
+    /// vuol dire wecare?`, not `cosa vuol dire «visione generativa» in WECARE?`): the words
+    /// left without the call's names and the phrases of `words.asks_name` weigh nothing in
+    /// search.
     pub(super) fn name_asked(
         &self,
         tx: &Texts,
@@ -107,7 +108,7 @@ impl Engine<'_> {
         }
         let call = asked_of(named, focus)?;
         let k = self.knowledge;
-        let states = |c: &CallId| k.aspect_entry(c, AMOUNT_ASPECT, None).is_some();
+        let states = |c: &CallId| k.states_aspect(c, AMOUNT_ASPECT);
         let inside = k.calls.iter().any(|c| {
             understand::relation(k, call, &c.id) == understand::Relation::Inside && states(&c.id)
         });

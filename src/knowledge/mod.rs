@@ -271,6 +271,13 @@ impl Knowledge {
         found
     }
 
+    /// Whether any entry of `call` answers `aspect` (main or not).
+    pub fn states_aspect(&self, call: &CallId, aspect: &str) -> bool {
+        self.faqs
+            .iter()
+            .any(|f| f.calls.contains(call) && f.aspects.iter().any(|a| a == aspect))
+    }
+
     /// The entry of `call` that answers `aspect` (other than `except`): the only one, or
     /// the one of several whose main point it is; `None` when it has none, or several
     /// without one main.
