@@ -4,9 +4,9 @@
 //! `tests/retrieval/heldout_it.toml` is the frozen held-out set (written by someone who
 //! never saw the pack, labelled afterwards); `tests/retrieval/dev.toml` and `dev2.toml`
 //! are the sets the work was developed on (dev2 was written blind too, then tuned on);
-//! `dev3.toml` to `dev29.toml` are a third to a twenty-ninth blind set, written later the
+//! `dev3.toml` to `dev30.toml` are a third to a thirtieth blind set, written later the
 //! same way (dev6 mostly long self-descriptions, dev7 mostly follow-up conversations and
-//! «non lo so», dev8 follow-up conversations, «non lo so» and chat spelling, dev9 to dev29
+//! «non lo so», dev8 follow-up conversations, «non lo so» and chat spelling, dev9 to dev30
 //! the same with long self-descriptions). All
 //! have the same format: `[[q]]` single questions and `[[conv]]` conversations whose
 //! `[[conv.turn]]`s share one session. Each item: `id`, `kind`
@@ -360,6 +360,13 @@ fn dev28_set() {
 #[test]
 fn dev29_set() {
     measure::dev_set("dev29.toml", "dev29 set", Lang::It);
+}
+
+/// The thirtieth dev set (`dev30.toml`): written blind like dev29, new personas;
+/// labelled against the pack without changing the questions.
+#[test]
+fn dev30_set() {
+    measure::dev_set("dev30.toml", "dev30 set", Lang::It);
 }
 
 /// Development aid: `SPORTELLO_EXPLAIN="domanda" cargo test --test heldout explain -- --ignored
