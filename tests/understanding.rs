@@ -2979,3 +2979,64 @@ fn what_one_can_do_now_asks_about_the_open_calls() {
         u.text()
     );
 }
+
+/// A project's value with a question on how much the grant pays (`quanto ci danno?`) asks
+/// the share the call covers, not the project's limits; asking the maximum grant with a
+/// figure still asks the limits.
+#[test]
+fn a_value_with_how_much_we_get_asks_the_covered_share() {
+    let b = brain();
+    assert_answers(
+        &b,
+        "se 2 pmi fanno un progetto alfa da 200mila quanto è il contributo?",
+        "faq:alfa-cofinanziamento",
+    );
+    let u = talk(
+        &b,
+        &[
+            "Vorremmo una polizza sanitaria per i dipendenti con A.L.Fa.",
+            "se il progetto vale 160mila quanto prendiamo?",
+        ],
+    );
+    assert_eq!(
+        direct(&u.answer()).map(|d| d.0),
+        Some("faq:alfa-cofinanziamento"),
+        "{}",
+        u.text()
+    );
+    assert_answers(
+        &b,
+        "qual è il contributo massimo per un progetto alfa? 250mila?",
+        "faq:alfa-importo",
+    );
+}
+
+/// A worker naming a job (`sono oss`, `sono cassiera`) and asking to apply herself is a
+/// private person: the calls are for firms, and she is told so.
+#[test]
+fn a_worker_asking_for_herself_is_a_private_person() {
+    let b = brain();
+    assert_answers(
+        &b,
+        "ciao sono oss in una rsa di Nizza Monferrato e ho due bimbi piccoli, ho sentito di questi soldi per il nido, posso fare domanda io?",
+        "faq:gen-cittadino",
+    );
+}
+
+/// Who may lead a partnership (`capofila`) is said only of the 2019 call (its priority for
+/// a large firm leading an ATI): asked of A.L.Fa., or of a district, it is «non lo so».
+#[test]
+fn who_may_lead_is_answered_only_where_the_sources_say_it() {
+    let b = brain();
+    let mut u = talk(&b, &["Chi può fare domanda per A.L.Fa.?"]);
+    u.say("possiamo fare noi da capofila?");
+    assert!(matches!(u.answer(), Answered::Nothing), "{}", u.text());
+    let mut u = User::new(&b);
+    u.say("Quale ente era capofila del distretto di coesione sociale di Asti?");
+    assert!(matches!(u.answer(), Answered::Nothing), "{}", u.text());
+    assert_answers(
+        &b,
+        "Nel bando WECARE del 2019 una grande impresa poteva fare da capofila di un'ATI con PMI?",
+        "faq:wa-priorita",
+    );
+}

@@ -87,6 +87,14 @@ pub struct Lexicon {
     /// search reads in place of the number).
     pub value_means: String,
     pub cofinancing_means: String,
+    /// Words asking how much of a project's value the grant pays (`quanto ci danno?`
+    /// after `progetto da 200.000 €`), and what search then reads in place of the value
+    /// (the share the call covers, not the project's limits).
+    pub grant_cues: Vec<Phrase>,
+    pub grant_means: String,
+    /// Words that make such a question one about the call's limits after all (`qual è
+    /// il contributo massimo? 250k?`).
+    pub limit_cues: Vec<Phrase>,
     pub audience: Vec<(Audience, Vec<Phrase>)>,
     pub regions: Vec<Region>,
 }
@@ -144,6 +152,12 @@ struct RawWords {
     value_means: String,
     #[serde(default)]
     cofinancing_means: String,
+    #[serde(default)]
+    grant: Vec<String>,
+    #[serde(default)]
+    grant_means: String,
+    #[serde(default)]
+    limits: Vec<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -267,6 +281,9 @@ pub(crate) fn load_lexicon(dir: &Path, errors: &mut Vec<KnowledgeError>) -> Lexi
                 lx.personal = phrases(&raw.words.personal);
                 lx.value_means = raw.words.value_means.clone();
                 lx.cofinancing_means = raw.words.cofinancing_means.clone();
+                lx.grant_cues = phrases(&raw.words.grant);
+                lx.grant_means = raw.words.grant_means.clone();
+                lx.limit_cues = phrases(&raw.words.limits);
                 lx.regions = raw
                     .region
                     .iter()

@@ -219,6 +219,8 @@ pub fn read(lx: &Lexicon, words: &[String], amounts: &[Amount]) -> Found {
     if first_of(msg, &lx.firm).is_some() {
         p.firm = true;
     }
+    let asks_grant =
+        first_of(msg, &lx.grant_cues).is_some() && first_of(msg, &lx.limit_cues).is_none();
     for a in amounts {
         let after = a.next;
         let headcount =
@@ -252,7 +254,13 @@ pub fn read(lx: &Lexicon, words: &[String], amounts: &[Amount]) -> Found {
             && a.value >= 1000.0
         {
             p.value = Some(a.value);
-            f.amounts.push((a.start, after, lx.value_means.clone()));
+            // `progetto da 200.000 €: quanto ci danno?` asks the share the grant covers.
+            let means = if asks_grant && !lx.grant_means.is_empty() {
+                &lx.grant_means
+            } else {
+                &lx.value_means
+            };
+            f.amounts.push((a.start, after, means.clone()));
         }
     }
     // "Da soli" before "con altre aziende": the negative phrases are the more specific.
