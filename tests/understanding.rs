@@ -3040,3 +3040,22 @@ fn who_may_lead_is_answered_only_where_the_sources_say_it() {
         "faq:wa-priorita",
     );
 }
+
+/// Which towns or firms took part is a result no entry states (`quali comuni…?`): «non lo
+/// so»; and an expense the pack does not list (`un corso di inglese`) is not answered with
+/// the entry on services for children because both «pay with A.L.Fa.».
+#[test]
+fn results_and_unlisted_expenses_are_not_answered_with_a_neighbour() {
+    let b = brain();
+    let mut u = User::new(&b);
+    u.say("Quali comuni facevano parte del distretto di coesione sociale di Cuneo?");
+    assert!(matches!(u.answer(), Answered::Nothing), "{}", u.text());
+    let mut u = User::new(&b);
+    u.say("Possiamo usare A.L.Fa. per pagare un corso di inglese ai dipendenti?");
+    assert_ne!(
+        direct(&u.answer()).map(|d| d.0),
+        Some("faq:alfa-figli"),
+        "{}",
+        u.text()
+    );
+}
