@@ -3059,3 +3059,32 @@ fn results_and_unlisted_expenses_are_not_answered_with_a_neighbour() {
         u.text()
     );
 }
+
+/// «Cosa è uscito?» asks which call was published, not whether one is open (`è uscito`
+/// alone is read as «aperto»): after the 2022 call, «e l'anno dopo cosa è uscito?» is not
+/// answered with the 2023 call's deadline.
+#[test]
+fn what_came_out_asks_which_call_not_whether_it_is_open() {
+    let b = brain();
+    let u = talk(
+        &b,
+        &[
+            "Il bando regionale di dicembre 2022 sul welfare aziendale a chi era rivolto?",
+            "e l'anno dopo cosa è uscito?",
+        ],
+    );
+    let a = u.answer();
+    assert_ne!(
+        direct(&a).map(|d| d.0),
+        Some("faq:wa-2023-scadenza"),
+        "{}",
+        u.text()
+    );
+    assert!(
+        a.ranked()
+            .iter()
+            .any(|e| *e == "faq:wa-dopo" || *e == "faq:wa-2023"),
+        "{}",
+        u.text()
+    );
+}
