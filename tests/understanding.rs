@@ -3088,3 +3088,31 @@ fn what_came_out_asks_which_call_not_whether_it_is_open() {
         u.text()
     );
 }
+
+/// Rules the sources give only for some calls (de minimis for the 2019 call) or for none
+/// (a minimum headcount per firm, how long the assessment takes, a cap per province) are
+/// facts only an entry stating them answers: the 2019 call's de minimis is answered,
+/// A.L.Fa.'s and the others are «non lo so».
+#[test]
+fn rules_the_sources_give_for_no_call_are_not_known() {
+    let b = brain();
+    assert_answers(
+        &b,
+        "Il bando WECARE sul welfare aziendale del 2019 era in regime de minimis?",
+        "faq:wa-de-minimis",
+    );
+    for q in [
+        "Qual è il tetto de minimis che vale per ALFA, 200mila o 300mila euro?",
+        "Dopo la domanda A.L.Fa. quanto tempo ci vuole per sapere se il progetto è finanziato?",
+        "Per A.L.Fa. c'è un numero minimo di dipendenti per ciascuna PMI del partenariato?",
+        "C'è un tetto al numero di progetti A.L.Fa. finanziati per ogni provincia?",
+    ] {
+        let mut u = User::new(&b);
+        u.say(q);
+        assert!(
+            !matches!(u.answer(), Answered::Direct { .. }),
+            "{q}: {}",
+            u.text()
+        );
+    }
+}
