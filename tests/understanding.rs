@@ -3116,3 +3116,24 @@ fn rules_the_sources_give_for_no_call_are_not_known() {
         );
     }
 }
+
+/// The December 2022 call is the only one paid with the Region's own money: a message
+/// describing it so (`con fondi propri`, `soldi propri e non europei`) is about it, and a
+/// follow-up on its deadline gets its own.
+#[test]
+fn the_call_paid_with_regional_money_is_found_by_that() {
+    let b = brain();
+    let u = talk(
+        &b,
+        &[
+            "Mi hanno detto che a dicembre di qualche anno fa la Regione aveva aperto un bando sul welfare aziendale con fondi propri. Di cosa si trattava?",
+            "entro quando si doveva presentare?",
+        ],
+    );
+    assert_eq!(
+        direct(&u.answer()).map(|d| d.0),
+        Some("faq:wa-2022-scadenza"),
+        "{}",
+        u.text()
+    );
+}
