@@ -3106,6 +3106,9 @@ fn rules_the_sources_give_for_no_call_are_not_known() {
         "Dopo la domanda A.L.Fa. quanto tempo ci vuole per sapere se il progetto è finanziato?",
         "Per A.L.Fa. c'è un numero minimo di dipendenti per ciascuna PMI del partenariato?",
         "C'è un tetto al numero di progetti A.L.Fa. finanziati per ogni provincia?",
+        // A gym is among no call's services, whatever «abbonamento» shares with transit
+        // passes.
+        "Con A.L.Fa. possiamo pagare anche l'abbonamento in palestra ai dipendenti?",
     ] {
         let mut u = User::new(&b);
         u.say(q);
