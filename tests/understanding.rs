@@ -3140,3 +3140,16 @@ fn the_call_paid_with_regional_money_is_found_by_that() {
         u.text()
     );
 }
+
+/// A description in the past tense (`Nel 2019 avevo un'azienda…`, `eravamo…`) describes
+/// the asker as the present does: its figures lend the short question what they stand
+/// for, and the question is answered, not met with a menu.
+#[test]
+fn a_description_in_the_past_tense_describes_the_asker() {
+    let b = brain();
+    assert_answers(
+        &b,
+        "Nel 2019 avevo un'azienda di infissi a Volvera con 16 dipendenti e pensavamo a un progetto da 120.000 euro per il bando WECARE. Eravamo nei limiti?",
+        "faq:wa-importo-progetto",
+    );
+}
