@@ -3153,3 +3153,14 @@ fn a_description_in_the_past_tense_describes_the_asker() {
         "faq:wa-importo-progetto",
     );
 }
+
+/// A company minibus (`pulmino aziendale`) is a shuttle: the mobility entry answers.
+#[test]
+fn a_company_minibus_is_sustainable_mobility() {
+    let b = brain();
+    assert_answers(
+        &b,
+        "Ho un'impresa edile a Dronero con 11 operai che vengono tutti dalle valli, vorrei organizzare un pulmino aziendale. Con A.L.Fa. si può?",
+        "faq:alfa-salute-mobilita",
+    );
+}
