@@ -3164,3 +3164,32 @@ fn a_company_minibus_is_sustainable_mobility() {
         "faq:alfa-salute-mobilita",
     );
 }
+
+/// What WECARE held for municipalities is its first measure (local governance, the
+/// districts): asked so, its overview answers; whether one's own district got money is a
+/// result no entry states.
+#[test]
+fn what_wecare_held_for_municipalities_is_its_first_measure() {
+    let b = brain();
+    assert_answers(
+        &b,
+        "Sono l'assessora alle politiche sociali di Lanzo Torinese: con WECARE che ruolo avevano i comuni?",
+        "faq:wecare-misura-1",
+    );
+    let mut u = talk(
+        &b,
+        &["Faccio il sindaco di un piccolo comune della Val Chisone, WECARE finanziava i comuni?"],
+    );
+    assert_eq!(
+        direct(&u.answer()).map(|d| d.0),
+        Some("faq:wecare-misura-1"),
+        "{}",
+        u.text()
+    );
+    u.say("e il distretto della nostra zona ha avuto dei fondi?");
+    assert!(
+        !matches!(u.answer(), Answered::Direct { .. }),
+        "{}",
+        u.text()
+    );
+}
