@@ -27,8 +27,8 @@ use sportello::dialogue::{Session, Settings};
 use sportello::text::Lang;
 
 /// CI's guard while issue 10's aims are not met: the held-out figures may not fall below
-/// what the bot reached at the end of the last round measured (right direct 0.841, wrong
-/// direct 0.037, hit@3 0.98, conversation turns 0.973 on 2026-12-05, twenty-eighth round),
+/// what the bot reached at the end of the last round measured (right direct 0.846, wrong
+/// direct 0.037, hit@3 0.98, conversation turns 0.973 on 2026-12-05, twenty-ninth round),
 /// with a margin of one or two questions.
 #[test]
 fn heldout_set_does_not_regress() {
@@ -48,8 +48,8 @@ fn heldout_set_does_not_regress() {
         "the held-out set has at least 100 questions"
     );
     assert!(
-        bot.right_direct() >= 0.825,
-        "right direct {:.3} < 0.825",
+        bot.right_direct() >= 0.835,
+        "right direct {:.3} < 0.835",
         bot.right_direct()
     );
     assert!(
