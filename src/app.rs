@@ -209,6 +209,8 @@ impl App {
         let fresh = Arc::new(loaded?);
         log_warnings(&fresh);
         *self.brain.write().unwrap_or_else(|e| e.into_inner()) = fresh.clone();
+        // The loading code that ran again need not stay mapped (crate::resident).
+        crate::resident::release_code();
         Ok(fresh)
     }
 

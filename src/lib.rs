@@ -164,6 +164,7 @@ pub mod outbox;
 pub mod outgoing;
 pub mod reminders;
 pub mod reply;
+pub mod resident;
 pub mod schedule;
 pub mod search;
 pub mod store;

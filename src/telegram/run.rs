@@ -206,6 +206,12 @@ async fn serve(
         return Ok(());
     }
     super::menus::publish(&bot, &adapter.app.settings.staff).await;
+    // Loading is done: the code that only loading ran need not stay mapped.
+    let released = crate::resident::release_code();
+    tracing::debug!(
+        bytes = released,
+        "executable's pages let go of after loading"
+    );
     let health = adapter.health.clone();
     let app = adapter.app.clone();
     let mut dispatcher = Dispatcher::builder(bot.clone(), schema::<Bot>())
