@@ -130,6 +130,8 @@
 //!   `sportello migrate` moves the same records straight from one backend to the other
 //!   and checks the target record for record.
 //! - [`config`] reads `config.toml` and the environment.
+//! - [`resident`] lets go of the executable's pages that loading mapped (after loading
+//!   and each reload), called from [`app`] and [`telegram`]; it imports nothing of ours.
 //!
 //! Data flows one way: adapter → [`app::App::accept`] → store (load) → engine (the
 //! dialogue, or the help desk for staff) → store (session, changed tickets, effects and
