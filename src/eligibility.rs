@@ -1,6 +1,7 @@
 //! Eligibility questionnaires evaluated: which question comes next, the verdict with its
 //! reasons, a profile matched against the calls, test cases run; typed answers are read in
-//! `typed.rs`, answers taken from a profile in `prefill.rs`.
+//! `typed.rs`, answers taken from a profile in `prefill.rs`, what a project of a given
+//! value would get in `grant.rs`.
 //!
 //! A questionnaire (its shapes in [`crate::knowledge::questionnaire`], read from
 //! `knowledge/questionnaires/` by the loader) is an ordered list of questions, conditions
@@ -8,6 +9,7 @@
 //! reasons, and test cases. Nothing here knows about the dialogue or the clock: the engine
 //! asks the questions, this module decides.
 
+pub mod grant;
 mod prefill;
 #[cfg(test)]
 mod tests;

@@ -51,7 +51,8 @@
 //!   first (and never answers what the asker may do now with a closed call's rule).
 //! - [`eligibility`] evaluates questionnaires (next question, verdict with reasons,
 //!   profile matching, test cases) and reads typed answers (pure); the questionnaires are
-//!   data of [`knowledge`] (re-exported here), asked by [`dialogue`].
+//!   data of [`knowledge`] (re-exported here), asked by [`dialogue`];
+//!   [`eligibility::grant`] says from their rules what a project of a given value gets.
 //! - [`dialogue`] is the engine: a pure function of (session, event, now) returning the
 //!   new session (with the call in focus and the profile facts), the replies and the side
 //!   effects to carry out (among them what was answered, as data, for measurement). Each

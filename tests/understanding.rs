@@ -3193,3 +3193,38 @@ fn what_wecare_held_for_municipalities_is_its_first_measure() {
         u.text()
     );
 }
+
+/// Under an answer on co-financing or amounts, the asker's own project value in figures,
+/// from the call's check (the smallest share its eligible rules accept): 160.000 € in
+/// A.L.Fa. is up to 120.000 € of grant and at least 40.000 € of one's own; a value the
+/// call does not admit gets the rule that says so, not a figure; a later question without
+/// a figure uses the value said before.
+#[test]
+fn a_project_value_gets_its_grant_in_figures() {
+    let b = brain();
+    let mut u = User::new(&b);
+    u.say("un progetto alfa da 160mila quanto ci danno?");
+    let text = u.text();
+    assert!(
+        text.contains("120.000 €") && text.contains("40.000 €") && text.contains("75%"),
+        "{text}"
+    );
+    let mut u = User::new(&b);
+    u.say("un progetto alfa da 300mila quanto ci danno?");
+    let text = u.text();
+    assert!(!text.contains("225.000"), "{text}");
+    assert!(text.contains("250.000 €"), "{text}");
+    // The 2019 call: at least 20% of one's own, so up to 80%.
+    let mut u = talk(
+        &b,
+        &[
+            "Nel 2019 avevamo un progetto da 150.000 euro per il bando WECARE sul welfare aziendale.",
+        ],
+    );
+    u.say("quanto dovevamo cofinanziare come minimo?");
+    let text = u.text();
+    assert!(
+        text.contains("120.000 €") && text.contains("30.000 €"),
+        "{text}"
+    );
+}

@@ -133,6 +133,9 @@ impl Engine<'_> {
             None => text.text(&body),
         };
         text.para();
+        if let Some(line) = self.grant_line(tx, entry, call, profile) {
+            text.append(line).para();
+        }
         let place = match (d.kind, call) {
             (EntryKind::Section, Some(c)) => format!("{} › {}", c.short, d.title),
             (EntryKind::Call, Some(c)) => c.short.clone(),
@@ -170,6 +173,33 @@ impl Engine<'_> {
         }
         rows.push(vec![button(tx.s("focus.change", &[]), Action::FocusMenu)]);
         Reply::new(text).with_buttons(rows)
+    }
+
+    /// Under an answer about a call's co-financing or amounts, the asker's own project value in
+    /// figures (`su un progetto da 160.000 €…`), from the call's check
+    /// ([`crate::eligibility::grant`]). `None` for another answer, without a value, or
+    /// for a value the call's rules do not admit (those rules are said instead).
+    fn grant_line(
+        &self,
+        tx: &Texts,
+        entry: usize,
+        call: Option<&Call>,
+        profile: &understand::Profile,
+    ) -> Option<Rich> {
+        let about_share = self.faq_of(entry)?.aspects.iter().any(|a| {
+            a == crate::knowledge::COFINANCING_ASPECT || a == crate::knowledge::AMOUNT_ASPECT
+        });
+        let qn = self.knowledge.questionnaire_for(&call?.id)?;
+        let g = crate::eligibility::grant::for_value(qn, profile.value.filter(|_| about_share)?)?;
+        Some(tx.t(
+            "answer.grant",
+            &[
+                ("value", &tx.number(g.value, Some("€"))),
+                ("share", &tx.number(100.0 - g.own_share, Some("%"))),
+                ("grant", &tx.number(g.grant, Some("€"))),
+                ("own", &tx.number(g.own, Some("€"))),
+            ],
+        ))
     }
 
     /// What the asker's facts mean for a call, as far as its data say: whether the sources

@@ -158,6 +158,12 @@ pub const NAME_ASPECT: &str = "nome";
 /// for that question.
 pub const AMOUNT_ASPECT: &str = "importo";
 
+/// The aspect of the entries that say how much of a project the applicants pay themselves
+/// (co-financing): `knowledge/README.md`. Under such an answer (or one with
+/// [`AMOUNT_ASPECT`]), the asker's own project value gets its figures (see
+/// `eligibility::grant`).
+pub const COFINANCING_ASPECT: &str = "cofinanziamento";
+
 /// The aspect of an entry that says whether a call is open: `knowledge/README.md`. Its
 /// answer is the same for anyone, so it is not held against an asker who may not apply.
 pub const STATUS_ASPECT: &str = "aperto";
