@@ -178,7 +178,8 @@ impl Engine<'_> {
     /// Under an answer about a call's co-financing or amounts, the asker's own project value in
     /// figures (`su un progetto da 160.000 €…`), from the call's check
     /// ([`crate::eligibility::grant`]). `None` for another answer, without a value, or
-    /// for a value the call's rules do not admit (those rules are said instead).
+    /// for a value the call's rules do not admit (those rules are said instead where the
+    /// asker's facts settle them: `profile_lines`).
     fn grant_line(
         &self,
         tx: &Texts,
