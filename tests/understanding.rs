@@ -3214,6 +3214,7 @@ fn a_project_value_gets_its_grant_in_figures() {
     let text = u.text();
     assert!(!text.contains("225.000"), "{text}");
     assert!(text.contains("250.000 €"), "{text}");
+    assert!(text.contains("più di 250.000 €"), "{text}");
     // The 2019 call: at least 20% of one's own, so up to 80%.
     let mut u = talk(
         &b,

@@ -87,23 +87,8 @@ mod tests {
     fn question(id: &str, fact: Fact) -> Question {
         Question {
             id: id.into(),
-            kind: QuestionKind::Number,
-            text: String::new(),
-            label: String::new(),
-            help: None,
-            options: Vec::new(),
-            unit: None,
-            min: None,
-            max: None,
-            pattern: None,
-            validator: None,
-            expected: None,
-            optional: false,
-            ask_if: None,
-            skip_if: None,
-            matches: None,
             fact: Some(fact),
-            line: 0,
+            ..crate::eligibility::tests::q(QuestionKind::Number, &[])
         }
     }
 

@@ -35,7 +35,8 @@ fn vat_check_digit() {
     assert!(!partita_iva_ok("abcdefghijk"));
 }
 
-fn q(kind: QuestionKind, options: &[&str]) -> Question {
+/// A question of `kind` with these options (also for `grant`'s tests).
+pub(super) fn q(kind: QuestionKind, options: &[&str]) -> Question {
     Question {
         id: "q".into(),
         kind,

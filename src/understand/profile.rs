@@ -219,8 +219,10 @@ pub fn read(lx: &Lexicon, words: &[String], amounts: &[Amount]) -> Found {
     if first_of(msg, &lx.firm).is_some() {
         p.firm = true;
     }
-    let asks_grant =
-        first_of(msg, &lx.grant_cues).is_some() && first_of(msg, &lx.limit_cues).is_none();
+    // Looked for only when the message has figures (most have none).
+    let asks_grant = !amounts.is_empty()
+        && first_of(msg, &lx.grant_cues).is_some()
+        && first_of(msg, &lx.limit_cues).is_none();
     for a in amounts {
         let after = a.next;
         let headcount =
