@@ -3229,3 +3229,32 @@ fn a_project_value_gets_its_grant_in_figures() {
         "{text}"
     );
 }
+
+/// A question naming a measure asks about the measure: when its words find the money of
+/// one of the measure's calls (WECARE's 2019 call, 2.5 M€), the measure's own entry for
+/// that aspect (4 M€) is the answer, the call's offered under it.
+#[test]
+fn a_named_measure_is_answered_with_its_own_money_not_one_of_its_calls() {
+    let b = brain();
+    for q in [
+        "la misura 3 di wecare quanti bandi e quanti soldi aveva?",
+        "quanti soldi c'erano sulla misura sul welfare aziendale?",
+    ] {
+        let u = talk(&b, &[q]);
+        assert_direct(&u, "faq:wecare-misura-3", "wecare-misura-3");
+    }
+}
+
+/// Chat spellings of «quanti», «quante», «quanta» are read as the words: a question on
+/// how many applications were sent (which the sources never say) gets «non lo so», not
+/// a deadline.
+#[test]
+fn chat_spellings_of_how_many_are_read() {
+    let b = brain();
+    let u = talk(&b, &["qnd scade alfa?", "qnte domande hanno gia fatto"]);
+    assert!(
+        direct(&u.answer()).is_none(),
+        "no direct answer expected: {}",
+        u.text()
+    );
+}

@@ -364,6 +364,7 @@ impl Engine<'_> {
             .or_else(|| self.deadline_asked_past(tx, reading, &named, &decision))
             .or_else(|| self.measure_named(&named, &decision))
             .or_else(|| self.focus_aspect_instead(&named, focus.as_ref(), &query, &decision))
+            .or_else(|| self.named_aspect_instead(&named, &decision))
             .unwrap_or(decision);
         // A question asking two things, each with its own direct answer: both.
         let (decision, second) = match elliptic {

@@ -3,14 +3,17 @@
 //! measure finds the strategy's total, `quanto vale in tutto?` about A.L.Fa. finds
 //! WECARE's), the answer is the focus call's own entry for the same aspect, as the pack
 //! marks it ([`crate::knowledge::Knowledge::same_aspect`]), the other entry offered under
-//! it. Kept apart from the search because it reads only the pack's aspects, the call in
+//! it. Likewise a question naming a measure (`quante risorse aveva la misura WECARE sul
+//! welfare aziendale?`) that the search answers with an entry of one of the measure's
+//! calls (that call's own money) gets the measure's entry for that aspect, when the pack
+//! has one. Kept apart from the search because it reads only the pack's aspects, the call in
 //! focus and what the search decided. The entries of a call for another entry's aspects
 //! ([`Engine::aspect_entries`]) serve the re-asks of `pointing` too (`e per alfa?`).
 
 use super::Engine;
 use super::pointing::answered_with;
 use crate::decide::Decision;
-use crate::knowledge::CallId;
+use crate::knowledge::{CallId, CallKind};
 use crate::understand::calls::{Relation, relation};
 
 impl Engine<'_> {
@@ -53,6 +56,33 @@ impl Engine<'_> {
             .find(|(_, e)| offered.contains(e))
             .or_else(|| chosen.first().copied())?;
         Some(answered_with(entry, call.clone(), offered))
+    }
+
+    /// The named measure's own entry for the main aspect of the entry `decided` answers
+    /// with, when that entry is about calls inside the measure only (a call of the
+    /// measure: its money is not the measure's); `None` when the message names anything
+    /// but one measure, the answer is not direct or already the measure's, or the measure
+    /// has no entry for that aspect.
+    pub(super) fn named_aspect_instead(
+        &self,
+        named: &[CallId],
+        decided: &Decision,
+    ) -> Option<Decision> {
+        let ([call], Decision::Direct { entry, .. }) = (named, decided) else {
+            return None;
+        };
+        let k = self.knowledge;
+        if k.call(&call.0)?.kind != CallKind::Measure {
+            return None;
+        }
+        let from = self.faq_of(*entry)?;
+        let inside = |c: &CallId| relation(k, call, c) == Relation::Inside;
+        if from.calls.is_empty() || !from.calls.iter().all(inside) {
+            return None;
+        }
+        let own = k.aspect_entry(call, from.aspects.first()?, Some(&from.id))?;
+        let own = self.index.find_faq(&own.id)?;
+        Some(answered_with(own, call.clone(), decided.offered()))
     }
 
     /// The entries of `call` about an aspect of the entry `from` (see
