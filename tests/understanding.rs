@@ -2980,8 +2980,9 @@ fn what_one_can_do_now_asks_about_the_open_calls() {
     );
 }
 
-/// A project's value with a question on how much the grant pays (`quanto ci danno?`) asks
-/// the share the call covers, not the project's limits; asking the maximum grant with a
+/// A project's value with a question on how much the grant pays (`quanto ci danno?`) or
+/// how much is left to pay (`quanto paghiamo noi?`) asks the share the call covers, not the
+/// project's limits; asking the maximum grant with a
 /// figure still asks the limits.
 #[test]
 fn a_value_with_how_much_we_get_asks_the_covered_share() {
@@ -3003,6 +3004,12 @@ fn a_value_with_how_much_we_get_asks_the_covered_share() {
         Some("faq:alfa-cofinanziamento"),
         "{}",
         u.text()
+    );
+    // What is left to the applicant is the same share, seen from their side.
+    assert_answers(
+        &b,
+        "con alfa, per un progetto da 100 mila quanto paghiamo noi?",
+        "faq:alfa-cofinanziamento",
     );
     assert_answers(
         &b,
