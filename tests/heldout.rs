@@ -4,9 +4,9 @@
 //! `tests/retrieval/heldout_it.toml` is the frozen held-out set (written by someone who
 //! never saw the pack, labelled afterwards); `tests/retrieval/dev.toml` and `dev2.toml`
 //! are the sets the work was developed on (dev2 was written blind too, then tuned on);
-//! `dev3.toml` to `dev30.toml` are a third to a thirtieth blind set, written later the
+//! `dev3.toml` to `dev31.toml` are a third to a thirty-first blind set, written later the
 //! same way (dev6 mostly long self-descriptions, dev7 mostly follow-up conversations and
-//! «non lo so», dev8 follow-up conversations, «non lo so» and chat spelling, dev9 to dev30
+//! «non lo so», dev8 follow-up conversations, «non lo so» and chat spelling, dev9 to dev31
 //! the same with long self-descriptions). All
 //! have the same format: `[[q]]` single questions and `[[conv]]` conversations whose
 //! `[[conv.turn]]`s share one session. Each item: `id`, `kind`
@@ -367,6 +367,13 @@ fn dev29_set() {
 #[test]
 fn dev30_set() {
     measure::dev_set("dev30.toml", "dev30 set", Lang::It);
+}
+
+/// The thirty-first dev set (`dev31.toml`): written blind like dev30, new personas;
+/// labelled against the pack without changing the questions.
+#[test]
+fn dev31_set() {
+    measure::dev_set("dev31.toml", "dev31 set", Lang::It);
 }
 
 /// Development aid: `SPORTELLO_EXPLAIN="domanda" cargo test --test heldout explain -- --ignored
