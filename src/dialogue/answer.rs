@@ -298,36 +298,10 @@ impl Engine<'_> {
                 follows_up = Some(c);
             }
         }
-        // A self-description leaves the best entry less sure than the question alone
-        // would (its words dilute the match): when the sentences that ask, read alone,
-        // are answered directly with an entry the whole message offers, that is the
-        // answer (the whole message, read with who asks, chose the entries offered).
-        let decision = match decision {
-            Decision::Menu { entries } if call.is_none() && !elliptic => {
-                match self.asked_alone(tx, reading, session, now) {
-                    Some(d @ Decision::Direct { entry, .. }) if entries.contains(&entry) => d,
-                    _ => Decision::Menu { entries },
-                }
-            }
-            // Nothing matched the whole message, but its question alone finds entries:
-            // they are offered under «non ho trovato» (never given as the answer).
-            Decision::Nothing { suggestions }
-                if suggestions.is_empty() && call.is_none() && !elliptic =>
-            {
-                let suggestions = match self.asked_alone(tx, reading, session, now) {
-                    Some(Decision::Direct { entry, also, .. }) => {
-                        std::iter::once(entry).chain(also).take(3).collect()
-                    }
-                    Some(Decision::Menu { entries }) => entries,
-                    Some(Decision::WhichCall { calls }) => {
-                        calls.into_iter().map(|(_, e)| e).collect()
-                    }
-                    Some(Decision::Nothing { suggestions }) => suggestions,
-                    None => Vec::new(),
-                };
-                Decision::Nothing { suggestions }
-            }
-            d => d,
+        // A self-description: its question part, read alone (see `memory.rs`).
+        let decision = match call.is_none() && !elliptic {
+            true => self.with_question_alone(tx, reading, session, now, decision),
+            false => decision,
         };
         // «E per alfa?» after a direct answer asks that answer's question of another call:
         // read again as the answer's own phrasing, a reading that answers directly with

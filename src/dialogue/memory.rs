@@ -153,6 +153,47 @@ impl Engine<'_> {
         (!matches!(again.decision, Decision::Nothing { .. })).then_some(again)
     }
 
+    /// The decision for a message that may hold a self-description, once its sentences that
+    /// ask are read alone: a menu becomes the direct answer those sentences get, when the
+    /// whole message offered that entry; «non ho trovato» with nothing offered offers what
+    /// they find.
+    pub(super) fn with_question_alone(
+        &self,
+        tx: &Texts,
+        reading: &Reading,
+        session: &Session,
+        now: Timestamp,
+        decision: Decision,
+    ) -> Decision {
+        // A self-description leaves the best entry less sure than the question alone
+        // would (its words dilute the match): when the sentences that ask, read alone,
+        // are answered directly with an entry the whole message offers, that is the
+        // answer (the whole message, read with who asks, chose the entries offered).
+        match decision {
+            Decision::Menu { entries } => match self.asked_alone(tx, reading, session, now) {
+                Some(d @ Decision::Direct { entry, .. }) if entries.contains(&entry) => d,
+                _ => Decision::Menu { entries },
+            },
+            // Nothing matched the whole message, but its question alone finds entries:
+            // they are offered under «non ho trovato» (never given as the answer).
+            Decision::Nothing { suggestions } if suggestions.is_empty() => {
+                let suggestions = match self.asked_alone(tx, reading, session, now) {
+                    Some(Decision::Direct { entry, also, .. }) => {
+                        std::iter::once(entry).chain(also).take(3).collect()
+                    }
+                    Some(Decision::Menu { entries }) => entries,
+                    Some(Decision::WhichCall { calls }) => {
+                        calls.into_iter().map(|(_, e)| e).collect()
+                    }
+                    Some(Decision::Nothing { suggestions }) => suggestions,
+                    None => Vec::new(),
+                };
+                Decision::Nothing { suggestions }
+            }
+            d => d,
+        }
+    }
+
     /// The decision for the sentences of a longer message that ask, read alone (see
     /// [`Reading::alone`]); `None` when no question part was cut out of it.
     pub(super) fn asked_alone(
