@@ -3265,3 +3265,26 @@ fn chat_spellings_of_how_many_are_read() {
         u.text()
     );
 }
+
+/// «In poche parole», «in parole povere», «in 2 parole» ask for brevity, nothing else;
+/// «detto» is not a typo for «tetto» (the project's cap): what the call is, answered.
+#[test]
+fn fillers_asking_for_brevity_are_not_searched() {
+    let b = brain();
+    for (q, entry, call) in [
+        (
+            "cos'è il piano alfa, detto in parole povere?",
+            "faq:alfa-cos-e",
+            "alfa-2026",
+        ),
+        (
+            "in poche parole cos'era wecare?",
+            "faq:wecare-cos-e",
+            "wecare",
+        ),
+        ("ke cos e wecare in 2 parole", "faq:wecare-cos-e", "wecare"),
+    ] {
+        let u = talk(&b, &[q]);
+        assert_direct(&u, entry, call);
+    }
+}

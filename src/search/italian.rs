@@ -51,6 +51,6 @@ const EXTRA_STOP_WORDS: &str = "cosa cos vuol vuole dire significa significato s
     scusa scusate gentilmente sai sapete saprebbe sapreste chiedo chiedere volevo vorremmo \
     far poi magari possibile possibili zona ricordo ricordare ricordavo vagamente corretto corretta \
     confermare confermarmi confermi vorrebbe andrebbe alcuni alcune troppo troppa troppi oppure ciascuno ciascuna \
-    quest deciso decisa decidere \
+    quest deciso decisa decidere detto detta \
     the is are was were be of to an and or in on for with what which can \
     could do does did how my we our it this that there you your me";
