@@ -52,5 +52,8 @@ const EXTRA_STOP_WORDS: &str = "cosa cos vuol vuole dire significa significato s
     far poi magari possibile possibili zona ricordo ricordare ricordavo vagamente corretto corretta \
     confermare confermarmi confermi vorrebbe andrebbe alcuni alcune troppo troppa troppi oppure ciascuno ciascuna \
     quest deciso decisa decidere detto detta \
+    chiede chiedono chiedeva chiedevano presidente estate stare laboratorio posto sanno lasciare \
+    lasciato molte perso persi spesso mente gente lontano inverno intero busta tanta voglia forte \
+    corto fondazione venti \
     the is are was were be of to an and or in on for with what which can \
     could do does did how my we our it this that there you your me";

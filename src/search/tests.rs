@@ -67,6 +67,42 @@ fn typos_are_tolerated_but_short_words_are_not_fuzzed() {
     assert_eq!(best(&ix, "scadensa"), Some("faq:scadenza".into()));
 }
 
+/// Common words of applicants' messages that are one edit from a word of the pack
+/// (`chiedono` from `chiudono`, `detto` from `tetto`, `posto` from `costo`) are filler,
+/// never «corrected» into that word.
+#[test]
+fn common_words_one_edit_from_a_pack_word_are_not_corrected_into_it() {
+    let ix = SearchIndex::build(
+        vec![
+            doc(
+                "faq:chiuso",
+                "Quando chiudono le domande?",
+                "Il bando chiude il 27/02/2020.",
+            ),
+            doc(
+                "faq:tetto",
+                "Qual è il tetto del contributo?",
+                "Il costo massimo è 200.000 €.",
+            ),
+        ],
+        &[],
+    )
+    .unwrap();
+    for q in [
+        "mi chiedono",
+        "mi hanno detto",
+        "al posto nostro",
+        "il presidente",
+    ] {
+        assert!(
+            ix.analyse(q).stems().is_empty(),
+            "«{q}»: {:?}",
+            ix.analyse(q).stems()
+        );
+    }
+    assert_eq!(best(&ix, "quando chiudono?"), Some("faq:chiuso".into()));
+}
+
 #[test]
 fn synonyms_expand_the_question() {
     let ix = index();
