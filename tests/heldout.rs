@@ -26,10 +26,11 @@ use sportello::app::Brain;
 use sportello::dialogue::{Session, Settings};
 use sportello::text::Lang;
 
-/// CI's guard while issue 10's aims are not met: the held-out figures may not fall below
-/// what the bot reached at the end of the last round measured (right direct 0.846, wrong
-/// direct 0.037, hit@3 0.98, conversation turns 0.973 on 2026-12-05, twenty-ninth round),
-/// with a margin of one or two questions.
+/// CI's guard against regressions besides issue 10's aims ([`heldout_set_meets_the_aims`]):
+/// the held-out figures may not fall below what the bot reached at the end of the last
+/// round measured (right direct 157/182 = 0.863, wrong direct 5/190 = 0.026, hit@3 0.98,
+/// conversation turns 74/75 on 2026-12-05, thirtieth round) by more than two questions,
+/// nor the wrong direct answers above the aim.
 #[test]
 fn heldout_set_does_not_regress() {
     let Some(set) = load("heldout_it.toml") else {
@@ -48,33 +49,29 @@ fn heldout_set_does_not_regress() {
         "the held-out set has at least 100 questions"
     );
     assert!(
-        bot.right_direct() >= 0.835,
-        "right direct {:.3} < 0.835",
+        bot.right_direct() >= 0.85,
+        "right direct {:.3} < 0.85",
         bot.right_direct()
     );
     assert!(
-        bot.wrong_direct() <= 0.045,
-        "wrong direct {:.3} > 0.045",
+        bot.wrong_direct() <= 0.03,
+        "wrong direct {:.3} > 0.03",
         bot.wrong_direct()
     );
-    assert!(bot.hit3() >= 0.96, "hit@3 {:.3} < 0.96", bot.hit3());
+    assert!(bot.hit3() >= 0.97, "hit@3 {:.3} < 0.97", bot.hit3());
     assert!(
-        bot.conv() >= 0.94,
-        "conversation turns {:.3} < 0.94",
+        bot.conv() >= 0.96,
+        "conversation turns {:.3} < 0.96",
         bot.conv()
     );
 }
 
-/// The aims of issue 10. Not met yet, so not run by `cargo test` (CI runs
-/// [`heldout_set_does_not_regress`]); `cargo test --test heldout -- --ignored` runs it.
+/// The aims of issue 10, met since the thirtieth round (2026-12-05): the test fails below
+/// any of them, each reported met or not before it fails.
 #[test]
-#[ignore = "issue 10's aims are not met yet: run with --ignored"]
 fn heldout_set_meets_the_aims() {
     let Some(set) = load("heldout_it.toml") else {
-        println!(
-            "SKIPPED: tests/retrieval/heldout_it.toml is not in the tree yet (the frozen held-out set lands with the lead's merge)"
-        );
-        return;
+        panic!("tests/retrieval/heldout_it.toml is missing");
     };
     let brain = Brain::load(&root().join("knowledge")).expect("pack loads");
     let (bot, base) = run("held-out set", &set, &brain, Lang::It, false);
