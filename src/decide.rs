@@ -339,7 +339,7 @@ fn decide_inner(
                 similarity: w.similarity,
                 general_definition: general_definition(w.entry),
                 prior: ix.prior(w.entry),
-                taught: taught.as_ref().map_or(0.0, |p| p[w.entry]),
+                taught: taught.as_ref().map_or(0.0, |p| p.of(w.entry)),
             })
             .collect(),
         min_coverage,

@@ -199,8 +199,10 @@ fn an_entry_the_file_never_counted_is_known_by_its_own_phrasings() {
         .index
         .taught(&b.index.analyse(&title).own_stems())
         .expect("a classifier with the file's counts");
-    let best = (0..p.len()).max_by(|&x, &y| p[x].total_cmp(&p[y])).unwrap();
-    assert_eq!(b.index.entry(best).doc.id, id, "{title}: {}", p[at]);
+    let best = (0..b.index.entries().len())
+        .max_by(|&x, &y| p.of(x).total_cmp(&p.of(y)))
+        .unwrap();
+    assert_eq!(b.index.entry(best).doc.id, id, "{title}: {}", p.of(at));
     // Without a file there is no classifier at all.
     b.index.set_ranker(None);
     assert!(b.index.taught(&["scad".to_string()]).is_none());

@@ -259,11 +259,12 @@ impl SearchIndex {
         self.priors.get(entry).copied().unwrap_or(0.5)
     }
 
-    /// The taught classifier's probability of each entry (by position) for a question's
-    /// own stems (see `Analysed::own_stems`); `None` without a trained classifier.
-    pub fn taught(&self, stems: &[String]) -> Option<Vec<f32>> {
+    /// The taught classifier's reading of a question's own stems (see
+    /// `Analysed::own_stems`): the probability of any entry by position, computed for the
+    /// entries asked about only; `None` without a trained classifier.
+    pub fn taught(&self, stems: &[String]) -> Option<super::taught::Probabilities<'_>> {
         let m = self.taught.as_ref()?;
-        Some(m.probabilities(stems, self.entries.len()))
+        Some(m.read(stems))
     }
 
     /// The taught classifier over this index's entries: `counts` (the ranker file's, or

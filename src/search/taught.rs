@@ -116,6 +116,11 @@ impl Counts {
             }
         }
         Model {
+            class: classes
+                .iter()
+                .enumerate()
+                .map(|(c, (p, _))| (*p, c as u32))
+                .collect(),
             entry: classes.iter().map(|(p, _)| *p).collect(),
             prior,
             unseen,
@@ -135,6 +140,30 @@ pub struct Model {
     unseen: Vec<f32>,
     /// Per word: the classes it was seen with and how much more it counts for each.
     words: HashMap<String, Vec<(u32, f32)>>,
+    /// Per entry position: its class (the last, should two classes name one entry).
+    class: HashMap<usize, u32>,
+}
+
+/// The classifier's reading of one question: each class's score, their maximum and the
+/// softmax's normaliser, so that the probability of an entry is computed only for the
+/// entries asked about (a few candidates), not for every entry of a large index.
+#[derive(Debug, Clone)]
+pub struct Probabilities<'m> {
+    model: &'m Model,
+    score: Vec<f32>,
+    top: f32,
+    sum: f32,
+}
+
+impl Probabilities<'_> {
+    /// The probability of the entry at position `entry` (0 for an entry the counts do not
+    /// name).
+    pub fn of(&self, entry: usize) -> f32 {
+        match self.model.class.get(&entry) {
+            Some(&c) => (self.score[c as usize] - self.top).exp() / self.sum,
+            None => 0.0,
+        }
+    }
 }
 
 impl Model {
@@ -146,6 +175,17 @@ impl Model {
         if self.entry.is_empty() {
             return out;
         }
+        let read = self.read(stems);
+        for (c, &e) in self.entry.iter().enumerate() {
+            if let Some(o) = out.get_mut(e) {
+                *o = (read.score[c] - read.top).exp() / read.sum;
+            }
+        }
+        out
+    }
+
+    /// The question's reading (see [`Probabilities`]) given its distinct stems.
+    pub fn read(&self, stems: &[String]) -> Probabilities<'_> {
         let known: Vec<&Vec<(u32, f32)>> = stems.iter().filter_map(|s| self.words.get(s)).collect();
         let k = known.len() as f32;
         let mut score: Vec<f32> = self
@@ -161,12 +201,12 @@ impl Model {
         }
         let top = score.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         let sum: f32 = score.iter().map(|s| (s - top).exp()).sum();
-        for (c, s) in score.iter().enumerate() {
-            if let Some(o) = out.get_mut(self.entry[c]) {
-                *o = (s - top).exp() / sum;
-            }
+        Probabilities {
+            model: self,
+            score,
+            top,
+            sum,
         }
-        out
     }
 
     /// How many entries the classifier knows.
@@ -201,6 +241,20 @@ mod tests {
         let q = m.probabilities(&["quand".into()], 3);
         assert!(q[0] > 0.9, "{q:?}");
         assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+    }
+
+    /// An entry's probability read alone is, bit for bit, the one of the whole list.
+    #[test]
+    fn one_entry_read_alone_is_the_whole_lists_value() {
+        let m = counts().model(["faq:scadenza", "faq:other", "faq:quota"]);
+        for q in [&["quot", "cofinanz"][..], &["quand"], &["nessuno"], &[]] {
+            let stems: Vec<String> = q.iter().map(|s| s.to_string()).collect();
+            let all = m.probabilities(&stems, 3);
+            let read = m.read(&stems);
+            for (e, p) in all.iter().enumerate() {
+                assert_eq!(read.of(e).to_bits(), p.to_bits(), "{q:?}, entry {e}");
+            }
+        }
     }
 
     #[test]
