@@ -3264,6 +3264,11 @@ fn chat_spellings_of_how_many_are_read() {
         "no direct answer expected: {}",
         u.text()
     );
+    assert!(
+        matches!(u.answer(), Answered::Nothing),
+        "«non lo so» expected: {}",
+        u.text()
+    );
 }
 
 /// «In poche parole», «in parole povere», «in 2 parole» ask for brevity, nothing else;
