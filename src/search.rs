@@ -19,6 +19,7 @@ use crate::fold::join_acronyms;
 
 mod analysed;
 mod analysis;
+mod answers_query;
 mod bm25;
 mod build;
 mod english;
@@ -216,6 +217,9 @@ pub struct SearchIndex {
     /// The stop words, folded.
     stops: HashSet<String>,
     entries: Vec<Entry>,
+    /// Each entry's position by its id (the first, should two share one): a message looks
+    /// entries up by id several times, and a large index must not be scanned each time.
+    position: HashMap<String, usize>,
     /// Every folded word of the corpus and of the synonyms, with its frequency.
     vocab: HashMap<String, u32>,
     /// The same words by length in characters, for typo correction.
@@ -438,14 +442,12 @@ impl SearchIndex {
 
     /// Finds an entry by its id (`faq:...`, `call:...`).
     pub fn find(&self, id: &str) -> Option<usize> {
-        self.entries.iter().position(|e| e.doc.id == id)
+        self.position.get(id).copied()
     }
 
     /// Finds a FAQ's entry by the FAQ's own id (`alfa-cos-e` for `faq:alfa-cos-e`).
     pub fn find_faq(&self, faq: &str) -> Option<usize> {
-        self.entries
-            .iter()
-            .position(|e| e.doc.id.strip_prefix("faq:") == Some(faq))
+        self.find(&format!("faq:{faq}"))
     }
 
     /// Searches the curated answers (FAQs, calls, sections) and returns up to `limit` hits,

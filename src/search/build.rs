@@ -191,7 +191,12 @@ impl SearchIndex {
                 synonym_starts.entry(first.clone()).or_default().push(i);
             }
         }
+        let mut position: HashMap<String, usize> = HashMap::default();
+        for (i, e) in entries.iter().enumerate() {
+            position.entry(e.doc.id.clone()).or_insert(i);
+        }
         let mut index = SearchIndex {
+            position,
             english: None,
             learned: None,
             priors: Vec::new(),

@@ -1,31 +1,34 @@
-//! The tantivy query built from an analysed question: each concept a clause of its stems
-//! in the title (×3) and the body, its synonyms' words counting less (a word shared by
-//! several synonyms asked once), a concept scaled down by its weight; curated answers and
-//! official passages kept apart by the entry kind ([`Scope`]). Terms a field does not
-//! hold are left out, so no scorer is built for them.
+//! The tantivy query built from an analysed question: each concept's stems in the title
+//! (×3) and the body, its synonyms' words counting less (a word shared by several
+//! synonyms asked once), a concept's terms scaled down by its weight, all in one flat
+//! disjunction (see [`super::answers_query`]); curated answers and official passages kept
+//! apart by the entry kind ([`Scope`]). Terms a field does not hold are left out, so no
+//! scorer is built for them.
 
 use tantivy::Term;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 
 use super::analysed::Analysed;
+use super::answers_query::AnswersQuery;
 use super::{BODY_BIT, EntryKind, Scope, SearchIndex, TITLE_BIT, weights};
 
 impl SearchIndex {
-    pub(super) fn build_query(&self, q: &Analysed, scope: Scope) -> BooleanQuery {
-        let passage = Box::new(TermQuery::new(
-            Term::from_field_u64(self.fields.kind, EntryKind::Passage.code()),
-            IndexRecordOption::Basic,
-        ));
-        let words = Box::new(self.words_query(q));
+    pub(super) fn build_query(&self, q: &Analysed, scope: Scope) -> Box<dyn Query> {
+        let passage = Term::from_field_u64(self.fields.kind, EntryKind::Passage.code());
+        let words = self.words_query(q);
         match scope {
-            Scope::Answers => {
-                BooleanQuery::new(vec![(Occur::Must, words), (Occur::MustNot, passage)])
-            }
-            Scope::Passages => BooleanQuery::new(vec![
-                (Occur::Must, words),
-                (Occur::Must, Box::new(BoostQuery::new(passage, 0.0))),
-            ]),
+            Scope::Answers => Box::new(AnswersQuery::new(words, passage)),
+            Scope::Passages => Box::new(BooleanQuery::new(vec![
+                (Occur::Must, Box::new(words)),
+                (
+                    Occur::Must,
+                    Box::new(BoostQuery::new(
+                        Box::new(TermQuery::new(passage, IndexRecordOption::Basic)),
+                        0.0,
+                    )),
+                ),
+            ])),
         }
     }
 
@@ -48,7 +51,9 @@ impl SearchIndex {
         let f = &self.fields;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for c in &q.concepts {
-            let mut sub: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            // A concept's weight scales each of its terms (what a boost on a sub-query
+            // of them did: the same product reaches each term's scorer).
+            let scale = if c.scale < 1.0 { c.scale } else { 1.0 };
             let mut add = |field: Field, s: &str, boost: f32| {
                 // A term the field does not hold scores nothing: no weight is built for it.
                 if !self.field_holds(field, s) {
@@ -58,11 +63,12 @@ impl SearchIndex {
                     self.serial,
                     Term::from_field_text(field, s),
                 ));
+                let boost = boost * scale;
                 // A boost of 1 multiplies the score by 1: the same scorer, one box less.
                 if boost == 1.0 {
-                    sub.push((Occur::Should, tq));
+                    clauses.push((Occur::Should, tq));
                 } else {
-                    sub.push((Occur::Should, Box::new(BoostQuery::new(tq, boost))));
+                    clauses.push((Occur::Should, Box::new(BoostQuery::new(tq, boost))));
                 }
             };
             for s in &c.stems {
@@ -84,13 +90,6 @@ impl SearchIndex {
                 add(f.title, s, 1.2 * share);
                 add(f.body, s, 0.4 * share);
             }
-            let sub: Box<dyn Query> = Box::new(BooleanQuery::new(sub));
-            let sub = if c.scale < 1.0 {
-                Box::new(BoostQuery::new(sub, c.scale))
-            } else {
-                sub
-            };
-            clauses.push((Occur::Should, sub));
         }
         BooleanQuery::new(clauses)
     }

@@ -125,7 +125,9 @@ impl Counts {
             prior,
             unseen,
             words,
+            untouched: Vec::new(),
         }
+        .with_untouched_sums()
     }
 }
 
@@ -142,6 +144,28 @@ pub struct Model {
     words: HashMap<String, Vec<(u32, f32)>>,
     /// Per entry position: its class (the last, should two classes name one entry).
     class: HashMap<usize, u32>,
+    /// Per count of known words (below [`UNTOUCHED_COUNTS`]): the classes' scores when
+    /// no word touches them, their maximum and the sum of their exponentials (see
+    /// [`Untouched`]).
+    untouched: Vec<Untouched>,
+}
+
+/// How many counts of known words keep their [`Untouched`] sums; a question with more
+/// known words (a long self-description) reads every class.
+const UNTOUCHED_COUNTS: usize = 64;
+
+/// The softmax's normaliser with no word touching any class, for one count of known
+/// words `k`: each class's score is then its prior plus `k` times the log-probability of
+/// an unseen word. A question's known words touch a few of a large index's classes (the
+/// entries whose taught questions hold them); only those are read per question, and the
+/// others' share is this sum less the touched ones' own untouched terms.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Untouched {
+    /// The largest untouched score.
+    top: f32,
+    /// The sum of `exp(score - top)` over every class, in `f64` so that taking the
+    /// touched classes' terms out of it loses nothing that counts.
+    sum: f64,
 }
 
 /// The classifier's reading of one question: each class's score, their maximum and the
@@ -187,26 +211,67 @@ impl Model {
     /// The question's reading (see [`Probabilities`]) given its distinct stems.
     pub fn read(&self, stems: &[String]) -> Probabilities<'_> {
         let known: Vec<&Vec<(u32, f32)>> = stems.iter().filter_map(|s| self.words.get(s)).collect();
-        let k = known.len() as f32;
-        let mut score: Vec<f32> = self
-            .prior
-            .iter()
-            .zip(&self.unseen)
-            .map(|(p, u)| p + k * u)
-            .collect();
+        let count = known.len();
+        let k = count as f32;
+        let mut score: Vec<f32> = self.base_scores(k).collect();
+        let mut hit = vec![false; score.len()];
+        let mut touched: Vec<u32> = Vec::new();
         for list in known {
             for &(c, d) in list {
                 score[c as usize] += d;
+                if !std::mem::replace(&mut hit[c as usize], true) {
+                    touched.push(c);
+                }
             }
         }
-        let top = score.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let sum: f32 = score.iter().map(|s| (s - top).exp()).sum();
+        let (top, sum) = match self.untouched.get(count) {
+            Some(u) => {
+                // The maximum of every score: an untouched class's is at most `u.top`,
+                // a touched one's is its own.
+                let top = touched
+                    .iter()
+                    .map(|&c| score[c as usize])
+                    .fold(u.top, f32::max);
+                let mut sum = u.sum * f64::from(u.top - top).exp();
+                for &c in &touched {
+                    let base = self.prior[c as usize] + k * self.unseen[c as usize];
+                    sum += f64::from((score[c as usize] - top).exp() - (base - top).exp());
+                }
+                (top, sum.max(f64::MIN_POSITIVE) as f32)
+            }
+            None => {
+                let top = score.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                (top, score.iter().map(|s| (s - top).exp()).sum())
+            }
+        };
         Probabilities {
             model: self,
             score,
             top,
             sum,
         }
+    }
+
+    /// Every class's score with no word touching it, for `k` known words.
+    fn base_scores(&self, k: f32) -> impl Iterator<Item = f32> + '_ {
+        self.prior
+            .iter()
+            .zip(&self.unseen)
+            .map(move |(p, u)| p + k * u)
+    }
+
+    /// The model with its untouched normalisers (see [`Untouched`]) computed: a pass
+    /// over the classes per count of known words, once, when the index takes the model.
+    fn with_untouched_sums(mut self) -> Model {
+        self.untouched = (0..UNTOUCHED_COUNTS)
+            .map(|k| {
+                let k = k as f32;
+                let top = self.base_scores(k).fold(f32::NEG_INFINITY, f32::max);
+                let sum = self.base_scores(k).map(|s| f64::from(s - top).exp()).sum();
+                Untouched { top, sum }
+            })
+            .collect();
+        self
     }
 
     /// How many entries the classifier knows.
@@ -254,6 +319,36 @@ mod tests {
             for (e, p) in all.iter().enumerate() {
                 assert_eq!(read.of(e).to_bits(), p.to_bits(), "{q:?}, entry {e}");
             }
+        }
+    }
+
+    /// The normaliser from the untouched sums is the one of a pass over every class.
+    #[test]
+    fn the_untouched_sums_give_the_full_passs_probabilities() {
+        let mut c = Counts {
+            alpha: 0.1,
+            ..Counts::default()
+        };
+        let words: Vec<String> = (0..80).map(|i| format!("w{i}")).collect();
+        let ids: Vec<String> = (0..40).map(|i| format!("faq:{i}")).collect();
+        for (e, id) in ids.iter().enumerate() {
+            for q in 0..=(e % 3) {
+                let taught = words.iter().skip(e + q).step_by(7).map(String::as_str);
+                c.add(id, taught.take(5));
+            }
+        }
+        let m = c.model(ids.iter().map(String::as_str));
+        let full = Model {
+            untouched: Vec::new(),
+            ..m.clone()
+        };
+        for n in [0, 1, 3, 9, 30, 63, 64, 70, 80] {
+            let stems: Vec<String> = words.iter().take(n).cloned().collect();
+            let (fast, slow) = (m.probabilities(&stems, 40), full.probabilities(&stems, 40));
+            for (a, b) in fast.iter().zip(&slow) {
+                assert!((a - b).abs() <= 1e-6 * b.max(1e-3), "{n} words: {a} vs {b}");
+            }
+            assert!((fast.iter().sum::<f32>() - 1.0).abs() < 1e-5, "{n} words");
         }
     }
 

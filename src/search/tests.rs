@@ -389,3 +389,45 @@ fn a_titles_opening_is_the_same_from_the_flag_and_afresh() {
     assert_eq!(opening, [true, true, false, false]);
     assert!(!ix.title_opens_with(0, &[]));
 }
+
+/// Passages never reach the answers, whether the top is collected (pruned) or every
+/// match is counted (the plain scorer), and the passages' scope finds them.
+#[test]
+fn passages_are_left_out_of_the_answers() {
+    let mut docs = Vec::new();
+    for i in 0..6 {
+        let mut p = doc(
+            &format!("doc:c/d#{i}"),
+            "",
+            "La scadenza della scadenza del bando.",
+        );
+        p.kind = EntryKind::Passage;
+        docs.push(p);
+        docs.push(doc(
+            &format!("faq:f{i}"),
+            &format!("Domanda {i} sulla scadenza"),
+            "Risposta.",
+        ));
+    }
+    docs.push(doc("faq:altro", "Chi può partecipare?", "Le imprese."));
+    let ix = SearchIndex::build(docs, &[]).unwrap();
+    let kinds = |r: &Results| -> Vec<EntryKind> {
+        r.hits.iter().map(|h| ix.entry(h.entry).doc.kind).collect()
+    };
+    let answers = kinds(&ix.search("scadenza del bando", 20));
+    assert!(!answers.is_empty());
+    assert!(answers.iter().all(|k| *k == EntryKind::Faq), "{answers:?}");
+    let passages = kinds(&ix.search_passages("scadenza del bando", 20));
+    assert!(!passages.is_empty());
+    assert!(
+        passages.iter().all(|k| *k == EntryKind::Passage),
+        "{passages:?}"
+    );
+    let q = ix.build_query(&ix.analyse("scadenza"), Scope::Answers);
+    let counted = ix
+        .reader
+        .searcher()
+        .search(&*q, &tantivy::collector::Count)
+        .unwrap();
+    assert_eq!(counted, 6, "the six FAQs, none of the six passages");
+}
