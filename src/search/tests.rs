@@ -424,10 +424,19 @@ fn passages_are_left_out_of_the_answers() {
         "{passages:?}"
     );
     let q = ix.build_query(&ix.analyse("scadenza"), Scope::Answers);
-    let counted = ix
-        .reader
-        .searcher()
-        .search(&*q, &tantivy::collector::Count)
-        .unwrap();
+    let searcher = ix.reader.searcher();
+    let counted = searcher.search(&*q, &tantivy::collector::Count).unwrap();
     assert_eq!(counted, 6, "the six FAQs, none of the six passages");
+    // Documents are added in order: passage 0 is the segment's first, FAQ 0 its second.
+    let weight = q
+        .weight(tantivy::query::EnableScoring::enabled_from_searcher(
+            &searcher,
+        ))
+        .unwrap();
+    let segment = searcher.segment_reader(0);
+    assert!(
+        weight.explain(segment, 0).is_err(),
+        "a passage is no answer"
+    );
+    assert!(weight.explain(segment, 1).is_ok());
 }
