@@ -299,9 +299,10 @@ impl Engine<'_> {
             }
         }
         // A self-description: its question part, read alone (see `memory.rs`).
-        let decision = match call.is_none() && !elliptic {
-            true => self.with_question_alone(tx, reading, session, now, decision),
-            false => decision,
+        let decision = if call.is_none() && !elliptic {
+            self.with_question_alone(tx, reading, session, now, decision)
+        } else {
+            decision
         };
         // «E per alfa?» after a direct answer asks that answer's question of another call:
         // read again as the answer's own phrasing, a reading that answers directly with

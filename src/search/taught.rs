@@ -168,6 +168,11 @@ struct Untouched {
     sum: f64,
 }
 
+/// A class's score with no word touching it: its prior and `k` unseen words.
+fn untouched_score(prior: f32, unseen: f32, k: f32) -> f32 {
+    prior + k * unseen
+}
+
 /// The classifier's reading of one question: each class's score, their maximum and the
 /// softmax's normaliser, so that the probability of an entry is computed only for the
 /// entries asked about (a few candidates), not for every entry of a large index.
@@ -200,9 +205,9 @@ impl Model {
             return out;
         }
         let read = self.read(stems);
-        for (c, &e) in self.entry.iter().enumerate() {
+        for &e in &self.entry {
             if let Some(o) = out.get_mut(e) {
-                *o = (read.score[c] - read.top).exp() / read.sum;
+                *o = read.of(e);
             }
         }
         out
@@ -234,8 +239,8 @@ impl Model {
                     .fold(u.top, f32::max);
                 let mut sum = u.sum * f64::from(u.top - top).exp();
                 for &c in &touched {
-                    let base = self.prior[c as usize] + k * self.unseen[c as usize];
-                    sum += f64::from((score[c as usize] - top).exp() - (base - top).exp());
+                    let (c, base) = (c as usize, self.base_score(c as usize, k));
+                    sum += f64::from((score[c] - top).exp() - (base - top).exp());
                 }
                 (top, sum.max(f64::MIN_POSITIVE) as f32)
             }
@@ -252,12 +257,18 @@ impl Model {
         }
     }
 
-    /// Every class's score with no word touching it, for `k` known words.
+    /// Class `c`'s score with no word touching it, for `k` known words.
+    fn base_score(&self, c: usize, k: f32) -> f32 {
+        untouched_score(self.prior[c], self.unseen[c], k)
+    }
+
+    /// Every class's score with no word touching it, for `k` known words (one pass over
+    /// the two columns, which the compiler vectorises).
     fn base_scores(&self, k: f32) -> impl Iterator<Item = f32> + '_ {
         self.prior
             .iter()
             .zip(&self.unseen)
-            .map(move |(p, u)| p + k * u)
+            .map(move |(&p, &u)| untouched_score(p, u, k))
     }
 
     /// The model with its untouched normalisers (see [`Untouched`]) computed: a pass
