@@ -786,6 +786,47 @@ pub mod cases {
         assert_eq!(st.outbox_len().await.unwrap(), 0);
     }
 
+    /// Two senders of one process (one owner, as the handlers' inline deliveries and the
+    /// sender's own task are) claim and complete entries at once: each entry is sent once.
+    /// An entry one of them completes while the other is reading it must not be claimed
+    /// again by the other.
+    pub async fn two_senders_of_one_owner_never_send_an_entry_twice(st: Store) {
+        const N: usize = 120;
+        for i in 0..N {
+            put(&st, i as i64 + 1, Class::Reply, &i.to_string()).await;
+        }
+        let barrier = Arc::new(Barrier::new(2));
+        let sender = || {
+            let (st, barrier) = (st.clone(), barrier.clone());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                let mut sent = Vec::new();
+                loop {
+                    let r = st
+                        .outbox_claim(Owner(1), Timestamp::now(), LEASE, 4, &mut |_, _| false)
+                        .await
+                        .unwrap();
+                    if r.claimed.is_empty() {
+                        return sent;
+                    }
+                    for c in &r.claimed {
+                        sent.push(text(&c.entry));
+                        let mut done = Commit::new();
+                        done.consume(c);
+                        st.commit(&done).await.unwrap();
+                    }
+                }
+            })
+        };
+        let (a, b) = (sender(), sender());
+        let mut sent = a.await.unwrap();
+        sent.extend(b.await.unwrap());
+        sent.sort_by_key(|s| s.parse::<usize>().unwrap());
+        let each: Vec<String> = (0..N).map(|i| i.to_string()).collect();
+        assert_eq!(sent, each, "every entry sent exactly once");
+        assert_eq!(st.outbox_len().await.unwrap(), 0);
+    }
+
     pub async fn outbox_late_entries_are_told_once(st: Store) {
         put(&st, -5, Class::Reply, "post").await;
         put(&st, 1, Class::Reply, "reply").await;
@@ -899,6 +940,7 @@ macro_rules! conformance {
                 outbox_one_head_per_chat_replies_first_and_in_order,
                 outbox_claims_expire_retries_wait_and_a_restart_recovers,
                 outbox_late_entries_are_told_once,
+                two_senders_of_one_owner_never_send_an_entry_twice,
                 profile_alerts_are_swapped_only_if_unchanged_paged_and_erased,
                 follows_are_listed_paged_replaced_and_ended,
                 a_change_is_told_once_when_two_loads_race,

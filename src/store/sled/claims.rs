@@ -42,8 +42,15 @@ impl Claims {
         self.held().get(key).copied()
     }
 
-    pub(super) fn set(&self, key: &[u8], claim: Claim) {
-        self.held().insert(key.to_vec(), claim);
+    /// Takes `key` for `claim` unless a claim running past `now_ms` holds it. One check
+    /// and set under the lock: of two claimers of one process, only one takes it.
+    pub(super) fn take(&self, key: &[u8], claim: Claim, now_ms: i64) -> bool {
+        let mut held = self.held();
+        if held.get(key).is_some_and(|c| c.until > now_ms) {
+            return false;
+        }
+        held.insert(key.to_vec(), claim);
+        true
     }
 
     /// Releases the claim on `key` if it is `claim`.
@@ -135,14 +142,83 @@ mod tests {
             owner: Owner(2),
             until: 20,
         };
-        c.set(b"a", mine);
-        c.set(b"b", theirs);
+        assert!(c.take(b"a", mine, 0));
+        assert!(c.take(b"b", theirs, 0));
         c.release(b"a", theirs);
         assert_eq!(c.get(b"a"), Some(mine), "not theirs to release");
         c.release(b"a", mine);
         assert_eq!(c.get(b"a"), None);
-        c.set(b"a", mine);
+        assert!(c.take(b"a", mine, 0));
         assert_eq!(c.release_others(Owner(1)), 1);
         assert_eq!((c.get(b"a"), c.get(b"b"), c.len()), (Some(mine), None, 1));
+    }
+
+    #[test]
+    fn a_running_claim_is_taken_by_one_claimer_only_and_an_expired_one_again() {
+        let c = Claims::default();
+        let first = Claim {
+            owner: Owner(1),
+            until: 10,
+        };
+        let second = Claim {
+            owner: Owner(1),
+            until: 11,
+        };
+        assert!(c.take(b"a", first, 5));
+        assert!(!c.take(b"a", second, 5), "held until 10");
+        assert_eq!(c.get(b"a"), Some(first));
+        assert!(c.take(b"a", second, 10), "ran out at 10");
+        assert_eq!(c.get(b"a"), Some(second));
+    }
+
+    /// A claimer whose read of the outbox went stale (another sender of this process
+    /// sent the entry and let go of its claim since) does not claim it again, nor does
+    /// a second claimer of a head already claimed.
+    #[tokio::test]
+    async fn an_entry_read_before_it_was_completed_is_not_claimed_again() {
+        let st = SledStore::temporary().unwrap();
+        let mut c = Commit::new();
+        c.send(Entry::message(7, Class::Reply, Rich::plain("una volta")));
+        st.commit(&c).await.unwrap();
+        let (key, read) = st.outbox.iter().next().unwrap().unwrap();
+        let now = Timestamp::now();
+        let lease = Duration::from_secs(60);
+        let round = st
+            .outbox_claim(Owner(1), now, lease, 9, &mut |_, _| false)
+            .await
+            .unwrap();
+        assert_eq!(round.claimed.len(), 1);
+        let claim = |until| Claim {
+            owner: Owner(1),
+            until,
+        };
+        let at = now.as_millisecond();
+        assert!(
+            !st.claim_as_read(&key, &read, claim(at + 1), at).unwrap(),
+            "claimed by the first round"
+        );
+        let mut done = Commit::new();
+        done.consume(&round.claimed[0]);
+        st.commit(&done).await.unwrap();
+        assert!(
+            !st.claim_as_read(&key, &read, claim(at + 1), at).unwrap(),
+            "sent and removed since it was read"
+        );
+        assert_eq!(st.claims.len(), 0, "the refused claim is not left held");
+        // Put back for later since it was read: not claimed as read either.
+        let mut c = Commit::new();
+        c.send(Entry::message(7, Class::Reply, Rich::plain("riprova")));
+        st.commit(&c).await.unwrap();
+        let (key, read) = st.outbox.iter().next().unwrap().unwrap();
+        let round = st
+            .outbox_claim(Owner(1), now, lease, 9, &mut |_, _| false)
+            .await
+            .unwrap();
+        st.outbox_retry(&round.claimed[0], now, true, false)
+            .await
+            .unwrap();
+        assert!(!st.claim_as_read(&key, &read, claim(at + 1), at).unwrap());
+        let fresh = st.outbox.get(&key).unwrap().unwrap();
+        assert!(st.claim_as_read(&key, &fresh, claim(at + 1), at).unwrap());
     }
 }

@@ -261,6 +261,31 @@ impl SledStore {
         Ok(())
     }
 
+    /// Claims the entry at `key` if it still holds `v`, the value the claimer read.
+    ///
+    /// Two senders of one process claim at once (the sender's task and a handler's own
+    /// delivery). The claim is taken in one step ([`super::claims::Claims::take`]), and
+    /// the entry read again after it: a read may be stale, the entry completed (or put
+    /// back) and its claim let go since. Every completion changes or removes the entry
+    /// before it lets go of the claim, so the entry read after taking the claim is
+    /// either still `v`, and ours to send, or no longer to be sent by this claim.
+    pub(super) fn claim_as_read(
+        &self,
+        key: &[u8],
+        v: &[u8],
+        claim: Claim,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        if !self.claims.take(key, claim, now_ms) {
+            return Ok(false);
+        }
+        if self.outbox.get(key)?.as_deref() == Some(v) {
+            return Ok(true);
+        }
+        self.claims.release(key, claim);
+        Ok(false)
+    }
+
     /// Lets go of the claim `raw` was made with, if it is still held.
     pub(super) fn let_go(&self, key: &[u8], raw: &[u8]) {
         if let Some(claim) = claim_in(raw) {
@@ -382,10 +407,12 @@ impl OutboxStore for SledStore {
                 owner,
                 until: now_ms + lease.as_millis() as i64,
             };
+            if !self.claim_as_read(&k, &v, claim, now_ms)? {
+                continue;
+            }
             h.claim = Some(claim);
             // `raw` carries the claim; the stored entry is left as it is.
             let raw = h.write(&v);
-            self.claims.set(&k, claim);
             seen.insert(chat, Some(round.claimed.len()));
             round.claimed.push(Claimed {
                 key: k.to_vec(),
