@@ -12,6 +12,9 @@
 //! its claim in the header of `raw` (as it was written on disk before), and completing,
 //! retrying or dropping it changes the entry only if that claim is still the one held
 //! here and the entry's sealed bytes are still those claimed ([`super::SledStore::still_claimed`], in `outbox.rs`).
+//! A claim is taken in one check-and-set ([`Claims::take`]) and the entry read again after
+//! it ([`super::SledStore::claim_as_read`]): two senders of one process never both take
+//! an entry, nor take again one the other sent and removed since they read it.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
