@@ -786,10 +786,10 @@ pub mod cases {
         assert_eq!(st.outbox_len().await.unwrap(), 0);
     }
 
-    /// Two senders of one process (one owner, as the handlers' inline deliveries and the
-    /// sender's own task are) claim and complete entries at once: each entry is sent once.
-    /// An entry one of them completes while the other is reading it must not be claimed
-    /// again by the other.
+    /// Two senders of one process (one owner, as the test adapter's handlers, which each
+    /// deliver what they stored) claim and complete entries at once: each entry is sent
+    /// once. An entry one of them completes while the other is reading it must not be
+    /// claimed again by the other.
     pub async fn two_senders_of_one_owner_never_send_an_entry_twice(st: Store) {
         const N: usize = 120;
         for i in 0..N {

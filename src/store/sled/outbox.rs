@@ -263,8 +263,8 @@ impl SledStore {
 
     /// Claims the entry at `key` if it still holds `v`, the value the claimer read.
     ///
-    /// Two senders of one process claim at once (the sender's task and a handler's own
-    /// delivery). The claim is taken in one step ([`super::claims::Claims::take`]), and
+    /// Two senders of one process may claim at once (in the test adapter every handler
+    /// delivers what it stored, and chats are handled side by side). The claim is taken in one step ([`super::claims::Claims::take`]), and
     /// the entry read again after it: a read may be stale, the entry completed (or put
     /// back) and its claim let go since. Every completion changes or removes the entry
     /// before it lets go of the claim, so the entry read after taking the claim is
