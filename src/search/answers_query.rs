@@ -53,6 +53,8 @@ struct AnswersWeight {
     passages: Box<dyn Weight>,
 }
 
+/// Collecting the top is tantivy's own `for_each_pruning` over [`AnswersWeight::scorer`],
+/// which never yields a passage.
 impl Weight for AnswersWeight {
     fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
         let mut s = Excluding {
@@ -71,25 +73,6 @@ impl Weight for AnswersWeight {
             )));
         }
         self.words.explain(reader, doc)
-    }
-
-    fn for_each_pruning(
-        &self,
-        mut threshold: Score,
-        reader: &SegmentReader,
-        callback: &mut dyn FnMut(DocId, Score) -> Score,
-    ) -> tantivy::Result<()> {
-        // What tantivy does for a scorer that cannot prune by itself.
-        let mut scorer = self.scorer(reader, 1.0)?;
-        let mut doc = scorer.doc();
-        while doc != TERMINATED {
-            let score = scorer.score();
-            if score > threshold {
-                threshold = callback(doc, score);
-            }
-            doc = scorer.advance();
-        }
-        Ok(())
     }
 }
 

@@ -134,17 +134,17 @@ mod tests {
         assert_eq!(st.claims.len(), 0);
     }
 
+    fn claim(owner: u64, until: i64) -> Claim {
+        Claim {
+            owner: Owner(owner),
+            until,
+        }
+    }
+
     #[test]
     fn a_claim_is_released_only_by_its_holder_and_others_at_start() {
         let c = Claims::default();
-        let mine = Claim {
-            owner: Owner(1),
-            until: 10,
-        };
-        let theirs = Claim {
-            owner: Owner(2),
-            until: 20,
-        };
+        let (mine, theirs) = (claim(1, 10), claim(2, 20));
         assert!(c.take(b"a", mine, 0));
         assert!(c.take(b"b", theirs, 0));
         c.release(b"a", theirs);
@@ -159,14 +159,7 @@ mod tests {
     #[test]
     fn a_running_claim_is_taken_by_one_claimer_only_and_an_expired_one_again() {
         let c = Claims::default();
-        let first = Claim {
-            owner: Owner(1),
-            until: 10,
-        };
-        let second = Claim {
-            owner: Owner(1),
-            until: 11,
-        };
+        let (first, second) = (claim(1, 10), claim(1, 11));
         assert!(c.take(b"a", first, 5));
         assert!(!c.take(b"a", second, 5), "held until 10");
         assert_eq!(c.get(b"a"), Some(first));
@@ -191,11 +184,8 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(round.claimed.len(), 1);
-        let claim = |until| Claim {
-            owner: Owner(1),
-            until,
-        };
         let at = now.as_millisecond();
+        let claim = |until| claim(1, until);
         assert!(
             !st.claim_as_read(&key, &read, claim(at + 1), at).unwrap(),
             "claimed by the first round"
