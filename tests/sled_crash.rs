@@ -14,6 +14,10 @@
 //! wholly there or wholly absent, and that those there are a prefix of those made (one
 //! task made them in order). Without the replay at open, the first round already finds a
 //! commit partly there.
+//!
+//! A second child flushes after each commit and says so; killed right after one of those
+//! lines, every commit it reported flushed is there (the flush returns only once the
+//! log is written, in the calling thread: `vendor/README.md`).
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -102,9 +106,99 @@ async fn child_commits_until_killed() {
     panic!("not killed in time");
 }
 
+/// Environment variable of the second child: the database's folder and the round.
+const FLUSHING_CHILD: &str = "SPORTELLO_SLED_FLUSHING_CHILD";
+/// The update ids of the flushing child start here (none of [`child_commits_until_killed`]'s).
+const FLUSHED_BASE: u32 = 900_000_000;
+
+/// The second child: small commits, each flushed, and a line `flushed N` printed once
+/// the flush of commit N has returned, until it is killed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn child_flushes_until_killed() {
+    let Ok(spec) = std::env::var(FLUSHING_CHILD) else {
+        return; // Not a child: nothing to do.
+    };
+    let (dir, round) = spec.rsplit_once(':').unwrap();
+    let base = FLUSHED_BASE + round.parse::<u32>().unwrap() * PER_ROUND;
+    let st = Store::open(Path::new(dir), 8).unwrap();
+    println!("ready");
+    for n in 0..PER_ROUND {
+        let mut c = Commit::new();
+        c.applied(base + n);
+        c.send(Entry::message(
+            7,
+            Class::Reply,
+            Rich::plain(format!("reply to {n}")),
+        ));
+        st.commit(&c).await.unwrap();
+        st.flush().await.unwrap();
+        println!("flushed {n}");
+    }
+    panic!("not killed in time");
+}
+
+/// What the bot relies on before it sends: a commit whose flush has returned is in the
+/// database after the process dies right then (the flush writes sled's log buffer in
+/// the calling thread, `vendor/README.md`: had it returned with the write still queued
+/// for another thread, the kill would lose it).
+#[tokio::test]
+async fn a_commit_whose_flush_returned_survives_a_kill_right_after() {
+    if std::env::var(CHILD).is_ok() || std::env::var(FLUSHING_CHILD).is_ok() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    for (round, kill_after) in [50u32, 400, 1500].into_iter().enumerate() {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "child_flushes_until_killed", "--nocapture"])
+            .env(FLUSHING_CHILD, format!("{}:{round}", dir.path().display()))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        assert!(
+            lines.any(|l| l.unwrap() == "ready"),
+            "round {round}: the child did not start"
+        );
+        // The last commit reported flushed, read as the lines come; the kill lands at
+        // once after the `kill_after`th line, while the child makes the next commit.
+        let mut last = None;
+        for line in lines.by_ref().take(kill_after as usize) {
+            let line = line.unwrap();
+            last = Some(
+                line.strip_prefix("flushed ")
+                    .unwrap()
+                    .parse::<u32>()
+                    .unwrap(),
+            );
+        }
+        child.kill().unwrap(); // SIGKILL: no flush, no destructor.
+        child.wait().unwrap();
+        let last = last.expect("the child flushed nothing");
+        assert_eq!(last, kill_after - 1, "round {round}: lines out of order");
+
+        let base = FLUSHED_BASE + round as u32 * PER_ROUND;
+        let st = Store::open(dir.path(), 8).unwrap();
+        for n in 0..=last {
+            assert!(
+                st.is_applied(base + n).await.unwrap(),
+                "round {round}: commit {n} was reported flushed and is gone"
+            );
+        }
+        let replies = st
+            .outbox_entries()
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| matches!(&e.what, What::Message { text, .. } if text.to_plain() == format!("reply to {last}")))
+            .count();
+        assert!(replies >= 1, "round {round}: the reply to {last} is gone");
+    }
+}
+
 #[tokio::test]
 async fn every_commit_is_whole_or_absent_after_a_kill_at_any_moment() {
-    if std::env::var(CHILD).is_ok() {
+    if std::env::var(CHILD).is_ok() || std::env::var(FLUSHING_CHILD).is_ok() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

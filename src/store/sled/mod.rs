@@ -394,9 +394,11 @@ impl SledStore {
     /// of awaiting `flush_async`: that hands the flush to a thread of sled's pool, which
     /// hands the buffer's write to another and wakes the caller when it is done, two
     /// thread hand-offs more on the way from an update to its reply (BENCHMARKS.md, "The
-    /// reply's path"). The wait is the disk's (a few hundred microseconds; the write
-    /// itself is still done by sled's pool), and the other workers go on meanwhile; one
-    /// flush at a time, so at most one worker waits here.
+    /// reply's path"). The copy of sled in `vendor/sled/` also writes the log buffer
+    /// in this thread rather than handing it to its pool and waiting to be woken
+    /// (`vendor/README.md`), so no other thread stands between the commit and its
+    /// reply. The wait is the disk's (a few hundred microseconds), and the other workers
+    /// go on meanwhile; one flush at a time, so at most one worker waits here.
     async fn flush_turn(&self) -> Result<(), StoreError> {
         let f = &self.flusher;
         let n = f.started.fetch_add(1, Ordering::SeqCst) + 1;
