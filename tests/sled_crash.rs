@@ -119,7 +119,8 @@ async fn child_flushes_until_killed() {
         return; // Not a child: nothing to do.
     };
     let (dir, round) = spec.rsplit_once(':').unwrap();
-    let base = FLUSHED_BASE + round.parse::<u32>().unwrap() * PER_ROUND;
+    let round: u32 = round.parse().unwrap();
+    let base = FLUSHED_BASE + round * PER_ROUND;
     let st = Store::open(Path::new(dir), 8).unwrap();
     println!("ready");
     for n in 0..PER_ROUND {
@@ -128,7 +129,7 @@ async fn child_flushes_until_killed() {
         c.send(Entry::message(
             7,
             Class::Reply,
-            Rich::plain(format!("reply to {n}")),
+            Rich::plain(format!("reply {round}:{n}")),
         ));
         st.commit(&c).await.unwrap();
         st.flush().await.unwrap();
@@ -190,9 +191,9 @@ async fn a_commit_whose_flush_returned_survives_a_kill_right_after() {
             .await
             .unwrap()
             .into_iter()
-            .filter(|e| matches!(&e.what, What::Message { text, .. } if text.to_plain() == format!("reply to {last}")))
+            .filter(|e| matches!(&e.what, What::Message { text, .. } if text.to_plain() == format!("reply {round}:{last}")))
             .count();
-        assert!(replies >= 1, "round {round}: the reply to {last} is gone");
+        assert_eq!(replies, 1, "round {round}: the reply to {last} is gone");
     }
 }
 
