@@ -22,7 +22,7 @@
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::Duration;
 
 use sportello::outgoing::{Class, Entry, What};
@@ -36,6 +36,40 @@ const WIDE: u32 = 32;
 
 fn user(round: u32, n: u32) -> UserId {
     UserId(i64::from(round * PER_ROUND + n) + 1)
+}
+
+/// In a child started by [`start_child`] with `var` set: opens the database its spec
+/// names, says "ready", and returns it with the round. `None`: not that child.
+fn child_store(var: &str) -> Option<(Store, u32)> {
+    let spec = std::env::var(var).ok()?;
+    let (dir, round) = spec.rsplit_once(':').unwrap();
+    let st = Store::open(Path::new(dir), 8).unwrap();
+    println!("ready");
+    Some((st, round.parse().unwrap()))
+}
+
+/// Runs the test `name` of this binary as a child with `var` = "`dir`:`round`", once it
+/// has opened the database (and so replayed what the last round left): the child and
+/// the lines it prints after "ready".
+fn start_child(
+    name: &str,
+    var: &str,
+    dir: &Path,
+    round: u32,
+) -> (Child, std::io::Lines<BufReader<ChildStdout>>) {
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", name, "--nocapture"])
+        .env(var, format!("{}:{round}", dir.display()))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    assert!(
+        lines.any(|l| l.unwrap() == "ready"),
+        "round {round}: the child did not start"
+    );
+    (child, lines)
 }
 
 /// How much of each commit of `round` is in `st`: by commit, its update id, its session
@@ -79,13 +113,9 @@ async fn found(st: &Store, round: u32) -> Vec<(bool, bool, u32)> {
 /// The child: commits round `round`'s changes until it is killed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn child_commits_until_killed() {
-    let Ok(spec) = std::env::var(CHILD) else {
+    let Some((st, round)) = child_store(CHILD) else {
         return; // Not a child: nothing to do.
     };
-    let (dir, round) = spec.rsplit_once(':').unwrap();
-    let round: u32 = round.parse().unwrap();
-    let st = Store::open(Path::new(dir), 8).unwrap();
-    println!("ready");
     for n in 0..PER_ROUND {
         let mut c = Commit::new();
         c.applied(round * PER_ROUND + n).session(
@@ -115,14 +145,10 @@ const FLUSHED_BASE: u32 = 900_000_000;
 /// the flush of commit N has returned, until it is killed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn child_flushes_until_killed() {
-    let Ok(spec) = std::env::var(FLUSHING_CHILD) else {
+    let Some((st, round)) = child_store(FLUSHING_CHILD) else {
         return; // Not a child: nothing to do.
     };
-    let (dir, round) = spec.rsplit_once(':').unwrap();
-    let round: u32 = round.parse().unwrap();
     let base = FLUSHED_BASE + round * PER_ROUND;
-    let st = Store::open(Path::new(dir), 8).unwrap();
-    println!("ready");
     for n in 0..PER_ROUND {
         let mut c = Commit::new();
         c.applied(base + n);
@@ -148,18 +174,12 @@ async fn a_commit_whose_flush_returned_survives_a_kill_right_after() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    for (round, kill_after) in [50u32, 400, 1500].into_iter().enumerate() {
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "child_flushes_until_killed", "--nocapture"])
-            .env(FLUSHING_CHILD, format!("{}:{round}", dir.path().display()))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        assert!(
-            lines.any(|l| l.unwrap() == "ready"),
-            "round {round}: the child did not start"
+    for (round, kill_after) in (0u32..).zip([50u32, 400, 1500]) {
+        let (mut child, mut lines) = start_child(
+            "child_flushes_until_killed",
+            FLUSHING_CHILD,
+            dir.path(),
+            round,
         );
         // The last commit reported flushed, read as the lines come; the kill lands at
         // once after the `kill_after`th line, while the child makes the next commit.
@@ -178,7 +198,7 @@ async fn a_commit_whose_flush_returned_survives_a_kill_right_after() {
         let last = last.expect("the child flushed nothing");
         assert_eq!(last, kill_after - 1, "round {round}: lines out of order");
 
-        let base = FLUSHED_BASE + round as u32 * PER_ROUND;
+        let base = FLUSHED_BASE + round * PER_ROUND;
         let st = Store::open(dir.path(), 8).unwrap();
         for n in 0..=last {
             assert!(
@@ -213,20 +233,8 @@ async fn every_commit_is_whole_or_absent_after_a_kill_at_any_moment() {
             break;
         }
         let wait_ms = waits[round as usize % waits.len()];
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "child_commits_until_killed", "--nocapture"])
-            .env(CHILD, format!("{}:{round}", dir.path().display()))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let out = child.stdout.take().unwrap();
-        let mut lines = BufReader::new(out).lines();
-        // The child has opened the database (and so replayed what the last round left).
-        assert!(
-            lines.any(|l| l.unwrap() == "ready"),
-            "round {round}: the child did not start"
-        );
+        let (mut child, _lines) =
+            start_child("child_commits_until_killed", CHILD, dir.path(), round);
         std::thread::sleep(Duration::from_millis(wait_ms));
         child.kill().unwrap(); // SIGKILL: no flush, no destructor.
         child.wait().unwrap();

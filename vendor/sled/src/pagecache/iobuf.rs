@@ -1190,10 +1190,6 @@ fn seal_and_write_iobuf(
     // if writers is 0, it's our responsibility to write the buffer.
     if header::n_writers(sealed) == 0 {
         iobufs.config.global_error()?;
-        trace!(
-            "asynchronously writing iobuf with lsn {} to log from maybe_seal",
-            lsn
-        );
         if inline {
             if let Err(e) = iobufs.write_to_log(iobuf) {
                 error!(
@@ -1208,6 +1204,10 @@ fn seal_and_write_iobuf(
             }
             return Ok(());
         }
+        trace!(
+            "asynchronously writing iobuf with lsn {} to log from maybe_seal",
+            lsn
+        );
         let iobufs = iobufs.clone();
         let iobuf = iobuf.clone();
         let _result = threadpool::spawn(move || {
