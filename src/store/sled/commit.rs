@@ -248,16 +248,25 @@ impl Committer for SledStore {
             // Only an entry's removal (a delivery with nothing following from it): one
             // compare-and-swap, not a journal record (three writes). As in
             // [`SledStore::check`], an entry no longer as claimed is left alone.
-            self.numbered(false, || self.complete_alone(key, raw))?;
+            self.numbered(false, |_| self.complete_alone(key, raw))?;
             return Ok(());
         }
-        self.numbered(!send.is_empty(), || -> Result<(), CommitError> {
-            let writes = self.check(&ops, &send, done)?;
-            Ok(self.journalled(&writes)?)
+        self.numbered(!send.is_empty(), |number| -> Result<(), CommitError> {
+            // Kept before the writes: a claim round that meets one of these entries in
+            // the tree finds it kept, with the commit's number (`fresh`, `flusher`).
+            for (e, (key, value)) in c.outbox.iter().zip(&send) {
+                self.keep_fresh(key, value, e, number);
+            }
+            let applied = self
+                .check(&ops, &send, done)
+                .and_then(|writes| Ok(self.journalled(&writes)?));
+            if applied.is_err() {
+                for (key, _) in &send {
+                    self.fresh.forget(key);
+                }
+            }
+            applied
         })?;
-        for (e, (key, value)) in c.outbox.iter().zip(&send) {
-            self.keep_fresh(key, value, e);
-        }
         if let Some((key, raw)) = done {
             // Removed with this commit, or no longer as claimed: nothing left to guard.
             self.let_go(key, raw);
@@ -273,7 +282,7 @@ impl Committer for SledStore {
         self.flush_shared().await
     }
 
-    async fn flush_commits(&self, slack: u64) -> Result<(), StoreError> {
-        SledStore::flush_commits(self, slack).await
+    async fn flush_commits(&self, upto: Option<u64>, slack: u64) -> Result<(), StoreError> {
+        SledStore::flush_commits(self, upto, slack).await
     }
 }

@@ -32,6 +32,7 @@ mod claims;
 mod commit;
 mod drafts;
 mod dump;
+mod flusher;
 mod follows;
 mod fresh;
 mod instances;
@@ -46,12 +47,13 @@ mod tickets;
 mod watches;
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, RwLockReadGuard};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
 
+use self::flusher::Flusher;
 use crate::store::erasures::Journal;
 use crate::store::keys::{KeyFile, KeyStore, MemoryKeys};
 use crate::store::shred::{DataKey, Domain, PSEUDONYM, Pseudonym, Tags};
@@ -96,6 +98,7 @@ pub struct SledStore {
     drafts: sled::Tree,
     /// Commits written but not yet known applied ([`journal`]); empty but across a crash.
     wal: sled::Tree,
+    /// Group commit and durability ([`flusher`]).
     flusher: Arc<Flusher>,
     /// Entries stored lately, for the claim round ([`fresh`]).
     fresh: Arc<fresh::Fresh>,
@@ -111,64 +114,6 @@ pub struct SledStore {
     system: DataKey,
     /// Where erasures are recorded (a store in a data directory; not a temporary one).
     journal: Option<Arc<Journal>>,
-}
-
-/// Group commit: one flush at a time, shared by every writer that was waiting for it.
-///
-/// Many concurrent `flush_async` calls deadlock sled 0.34: each occupies a thread of
-/// sled's own pool waiting for a buffer that only that (now full) pool can write. The
-/// flush runs in the caller's thread instead ([`SledStore::flush_turn`]), one at a time.
-///
-/// It also knows how far commits are durable, so that the outbox sender does not flush
-/// again what a handler's flush already wrote. Every commit takes a number while holding
-/// `gate` shared: in `sending` if it stores messages (they may be sent only once it is on
-/// disk), in `other` if not (an outbox completion: losing it in a crash sends its entry
-/// again, so the sender lets a few wait for the next flush, see
-/// [`Committer::flush_commits`]). A flush reads both with `gate` held exclusively (so
-/// every commit numbered so far is applied) and, once on disk, records them as durable.
-#[derive(Default)]
-struct Flusher {
-    turn: tokio::sync::Mutex<()>,
-    /// Flushes started so far, and the number of the last one completed.
-    started: AtomicU64,
-    completed: AtomicU64,
-    gate: std::sync::RwLock<()>,
-    /// Held by every write, a commit's or not, after `gate` ([`SledStore::writing`]).
-    serial: Mutex<()>,
-    /// Commits that stored messages, numbered so far and known to be on disk.
-    sending: AtomicU64,
-    sending_durable: AtomicU64,
-    /// The other commits, numbered so far and known to be on disk.
-    other: AtomicU64,
-    other_durable: AtomicU64,
-}
-
-impl Flusher {
-    /// The numbers of every commit applied so far (none is half-applied while read).
-    fn applied(&self) -> (u64, u64) {
-        let _all = self.gate.write().unwrap_or_else(|e| e.into_inner());
-        (
-            self.sending.load(Ordering::SeqCst),
-            self.other.load(Ordering::SeqCst),
-        )
-    }
-
-    /// Records that the commits numbered up to `applied` are on disk.
-    fn durable(&self, (sending, other): (u64, u64)) {
-        self.sending_durable.fetch_max(sending, Ordering::SeqCst);
-        self.other_durable.fetch_max(other, Ordering::SeqCst);
-    }
-
-    /// Whether a flush is needed: a commit that stored messages, or more than `slack`
-    /// others, not yet on disk.
-    fn behind(&self, slack: u64) -> bool {
-        self.sending_durable.load(Ordering::SeqCst) < self.sending.load(Ordering::SeqCst)
-            || self
-                .other_durable
-                .load(Ordering::SeqCst)
-                .saturating_add(slack)
-                < self.other.load(Ordering::SeqCst)
-    }
 }
 
 /// How long opening waits for the database's lock to be let go.
@@ -363,67 +308,6 @@ impl SledStore {
         Ok(ops)
     }
 
-    async fn flush_shared(&self) -> Result<(), StoreError> {
-        let f = &self.flusher;
-        let seen = f.started.load(Ordering::SeqCst);
-        let _turn = f.turn.lock().await;
-        if f.completed.load(Ordering::SeqCst) > seen {
-            return Ok(());
-        }
-        self.flush_turn().await
-    }
-
-    /// Makes every commit that stored messages durable, and the others once more than
-    /// `slack` of them are not, with no flush of its own when one since did it (a
-    /// handler's, usually).
-    async fn flush_commits(&self, slack: u64) -> Result<(), StoreError> {
-        let f = &self.flusher;
-        if !f.behind(slack) {
-            return Ok(());
-        }
-        let _turn = f.turn.lock().await;
-        if !f.behind(slack) {
-            return Ok(());
-        }
-        self.flush_turn().await
-    }
-
-    /// One flush, with `turn` held by the caller.
-    ///
-    /// It blocks the caller's thread (a runtime worker) until the log is on disk, instead
-    /// of awaiting `flush_async`: that hands the flush to a thread of sled's pool, which
-    /// hands the buffer's write to another and wakes the caller when it is done, two
-    /// thread hand-offs more on the way from an update to its reply (BENCHMARKS.md, "The
-    /// reply's path"). The copy of sled in `vendor/sled/` also writes the log buffer
-    /// in this thread rather than handing it to its pool and waiting to be woken
-    /// (`vendor/README.md`), so no other thread stands between the commit and its
-    /// reply. The wait is the disk's (a few hundred microseconds), and the other workers
-    /// go on meanwhile; one flush at a time, so at most one worker waits here.
-    async fn flush_turn(&self) -> Result<(), StoreError> {
-        let f = &self.flusher;
-        let n = f.started.fetch_add(1, Ordering::SeqCst) + 1;
-        let applied = f.applied();
-        self.db.flush()?;
-        f.completed.store(n, Ordering::SeqCst);
-        f.durable(applied);
-        Ok(())
-    }
-
-    /// Held by every write, a commit's or not, for its duration (one write or one small
-    /// transaction, never a scan): a snapshot ([`SledStore::quiet`]) waits for it and
-    /// holds it off, and writes take turns, so that nothing lands between a commit's
-    /// check and its writes ([`journal`], "Order among writers").
-    pub(super) fn writing(&self) -> Writing<'_> {
-        let f = &self.flusher;
-        // Always the gate first, then the mutex: the order every holder takes them in.
-        let gate = f.gate.read().unwrap_or_else(|e| e.into_inner());
-        let serial = f.serial.lock().unwrap_or_else(|e| e.into_inner());
-        Writing {
-            _gate: gate,
-            _serial: serial,
-        }
-    }
-
     /// A compare-and-swap under [`SledStore::writing`] (for scans that write here and
     /// there: the guard is held for each write, not for the scan). True if it swapped.
     pub(super) fn cas(
@@ -436,30 +320,6 @@ impl SledStore {
         let _w = self.writing();
         Ok(tree.compare_and_swap(key, old, new)?.is_ok())
     }
-
-    /// No write (commit or other) runs while this is held: a snapshot's point in time.
-    pub(super) fn quiet(&self) -> std::sync::RwLockWriteGuard<'_, ()> {
-        self.flusher.gate.write().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Applies a commit's writes under its number (see [`Flusher`]); `sends`: the commit
-    /// stores messages.
-    fn numbered<T>(&self, sends: bool, apply: impl FnOnce() -> T) -> T {
-        let f = &self.flusher;
-        let _one = self.writing();
-        if sends {
-            f.sending.fetch_add(1, Ordering::SeqCst);
-        } else {
-            f.other.fetch_add(1, Ordering::SeqCst);
-        }
-        apply()
-    }
-}
-
-/// See [`SledStore::writing`].
-pub(super) struct Writing<'a> {
-    _gate: RwLockReadGuard<'a, ()>,
-    _serial: MutexGuard<'a, ()>,
 }
 
 #[async_trait]
@@ -501,50 +361,6 @@ impl crate::store::Erasure for SledStore {
 mod tests {
     use super::*;
     use crate::store::{Commit, Committer, Revision, SessionStore};
-
-    fn flushes(st: &SledStore) -> u64 {
-        st.flusher.completed.load(Ordering::SeqCst)
-    }
-
-    #[tokio::test]
-    async fn the_sender_flushes_every_stored_message_but_lets_a_few_completions_wait() {
-        use crate::outgoing::{Class, Entry};
-        use crate::reply::Rich;
-        let st = SledStore::temporary().unwrap();
-        let other = || {
-            let mut c = Commit::new();
-            c.session(UserId(7), Revision(None), None, Timestamp::UNIX_EPOCH);
-            c
-        };
-        // Three commits without messages (completions, say): within a slack of 3.
-        for _ in 0..3 {
-            st.commit(&other()).await.unwrap();
-        }
-        st.flush_commits(3).await.unwrap();
-        assert_eq!(
-            flushes(&st),
-            0,
-            "three loose commits wait within a slack of three"
-        );
-        // The fourth is one too many.
-        st.commit(&other()).await.unwrap();
-        st.flush_commits(3).await.unwrap();
-        assert_eq!(flushes(&st), 1);
-        st.flush_commits(0).await.unwrap();
-        assert_eq!(flushes(&st), 1, "nothing is behind: no second flush");
-        // A commit that stores a message is flushed whatever the slack.
-        let mut c = Commit::new();
-        c.send(Entry::message(7, Class::Reply, Rich::plain("ok")));
-        st.commit(&c).await.unwrap();
-        st.flush_commits(1000).await.unwrap();
-        assert_eq!(flushes(&st), 2);
-        // A loose commit, then slack 0 (the sender's settled flush): flushed.
-        st.commit(&other()).await.unwrap();
-        st.flush_commits(1).await.unwrap();
-        assert_eq!(flushes(&st), 2);
-        st.flush_commits(0).await.unwrap();
-        assert_eq!(flushes(&st), 3);
-    }
 
     #[test]
     fn a_lock_let_go_while_opening_is_waited_for_and_one_held_is_reported() {
