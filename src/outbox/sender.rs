@@ -10,9 +10,8 @@
 //!
 //! Repeats after a crash are bounded by twice [`SenderSettings::lanes`]: the entries
 //! claimed (in flight), and the completions not yet on disk, which are at most `lanes`
-//! at any time. A round that claims entries makes sure the commits that stored them are
-//! on disk (usually a handler's flush already did; another update's commit applied since
-//! is not waited for); it flushes completions only once more than `lanes` of
+//! at any time. A round that claims entries makes sure they are on disk (usually a
+//! handler's flush already did); it flushes completions only once more than `lanes` of
 //! them wait, or when they have waited [`SETTLE`] (an idle moment), so that under load
 //! one flush per update, the handler's, carries both.
 //!
@@ -299,16 +298,14 @@ impl<H: Hooks> Sender<H> {
             if !claimed.is_empty() || settled {
                 // Entries are sent only once they (and the state change that stored
                 // them) are on disk: usually a handler's flush already wrote them (group
-                // commit), and then no flush of our own is needed; only their own
-                // commits are asked for, not another update's applied since. Completions
-                // wait for a flush that happens anyway, up to `lanes` of them or `SETTLE`.
+                // commit), and then no flush of our own is needed. Completions wait for
+                // a flush that happens anyway, up to `lanes` of them or `SETTLE`.
                 let slack = if settled {
                     0
                 } else {
                     self.settings.lanes as u64
                 };
-                let upto = crate::store::outbox::stored_by_all(&claimed);
-                while let Err(e) = self.store.flush_commits(upto, slack).await {
+                while let Err(e) = self.store.flush_commits(slack).await {
                     tracing::error!("outbox: flushing before sending failed: {e}");
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }

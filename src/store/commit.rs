@@ -277,13 +277,12 @@ pub trait Committer: Send + Sync {
     /// that produced it is. Concurrent callers may share one flush.
     async fn flush(&self) -> Result<(), StoreError>;
 
-    /// Makes durable the commits that stored the messages the outbox sender is about to
-    /// send: those numbered up to `upto` ([`crate::store::outbox::Claimed::stored_by`]),
-    /// or every commit that stored messages when `upto` is `None`. The other commits
-    /// (outbox completions) are made durable once more than `slack` of them are not: a
-    /// completion lost in a crash sends its entry again, so `slack` adds to the repeats a
-    /// crash may cause. A backend may skip the flush when one since covered them.
-    async fn flush_commits(&self, _upto: Option<u64>, _slack: u64) -> Result<(), StoreError> {
+    /// Makes durable every commit that stored messages (what the outbox sender needs
+    /// before sending what it read), and the other commits (outbox completions) once more
+    /// than `slack` of them are not: a completion lost in a crash sends its entry again,
+    /// so `slack` adds to the repeats a crash may cause. A backend may skip the flush when
+    /// one since covered them.
+    async fn flush_commits(&self, _slack: u64) -> Result<(), StoreError> {
         self.flush().await
     }
 }

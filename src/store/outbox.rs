@@ -57,20 +57,6 @@ pub struct Claimed {
     pub stored_at: Timestamp,
     /// Further entries of the same chat waiting behind it.
     pub behind: usize,
-    /// The number of the commit that stored it, in the backend's own count, when this
-    /// process knows it; `None` when not (read back from disk, merged with other
-    /// entries). What the sender asks to be durable before sending it
-    /// ([`crate::store::Committer::flush_commits`], [`stored_by_all`]).
-    pub(crate) stored_by: Option<u64>,
-}
-
-/// The last commit (in the backend's count) that stored any of `claimed`: what must be on
-/// disk before they are sent. `None` when one of them does not know its commit (then every
-/// commit that stored messages must be); `Some(0)`, nothing, when `claimed` is empty.
-pub fn stored_by_all(claimed: &[Claimed]) -> Option<u64> {
-    claimed
-        .iter()
-        .try_fold(0, |last, c| c.stored_by.map(|n| last.max(n)))
 }
 
 /// An unclaimed entry waiting behind a claimed one, or late (see
@@ -161,36 +147,4 @@ pub trait OutboxStore: Send + Sync {
 
     /// Every entry in the outbox, in delivery order (for reports and tests).
     async fn outbox_entries(&self) -> Result<Vec<Entry>, StoreError>;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::reply::Rich;
-
-    fn claimed(stored_by: Option<u64>) -> Claimed {
-        Claimed {
-            key: vec![1],
-            raw: vec![2],
-            entry: Entry::message(1, Class::Reply, Rich::plain("ciao")),
-            attempts: 0,
-            notified: false,
-            stored_at: Timestamp::UNIX_EPOCH,
-            behind: 0,
-            stored_by,
-        }
-    }
-
-    #[test]
-    fn the_commits_to_wait_for_are_the_last_known_or_all_when_one_is_unknown() {
-        assert_eq!(
-            stored_by_all(&[]),
-            Some(0),
-            "nothing claimed: nothing to wait for"
-        );
-        let known = [claimed(Some(7)), claimed(Some(12)), claimed(Some(3))];
-        assert_eq!(stored_by_all(&known), Some(12));
-        let one_unknown = [claimed(Some(7)), claimed(None), claimed(Some(12))];
-        assert_eq!(stored_by_all(&one_unknown), None);
-    }
 }

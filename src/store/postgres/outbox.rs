@@ -227,8 +227,6 @@ impl OutboxStore for PgStore {
                 notified,
                 stored_at: from_ms(at),
                 behind: 0,
-                // Every commit is durable once it returns.
-                stored_by: Some(0),
             });
         }
         Ok(round)
@@ -329,8 +327,6 @@ impl OutboxStore for PgStore {
             raw: ver.to_be_bytes().to_vec(),
             entry: merged,
             behind: c.behind.saturating_sub(replaced.len()),
-            // Durable with the transaction, as every commit here.
-            stored_by: Some(0),
             ..c.clone()
         }))
     }

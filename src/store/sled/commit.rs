@@ -248,14 +248,14 @@ impl Committer for SledStore {
             // Only an entry's removal (a delivery with nothing following from it): one
             // compare-and-swap, not a journal record (three writes). As in
             // [`SledStore::check`], an entry no longer as claimed is left alone.
-            self.numbered(false, |_| self.complete_alone(key, raw))?;
+            self.numbered(false, || self.complete_alone(key, raw))?;
             return Ok(());
         }
-        self.numbered(!send.is_empty(), |number| -> Result<(), CommitError> {
+        self.numbered(!send.is_empty(), || -> Result<(), CommitError> {
             // Kept before the writes: a claim round that meets one of these entries in
-            // the tree finds it kept, with the commit's number (`fresh`, `flusher`).
+            // the tree finds it kept (`fresh`).
             for (e, (key, value)) in c.outbox.iter().zip(&send) {
-                self.keep_fresh(key, value, e, number);
+                self.keep_fresh(key, value, e);
             }
             let applied = self
                 .check(&ops, &send, done)
@@ -282,7 +282,52 @@ impl Committer for SledStore {
         self.flush_shared().await
     }
 
-    async fn flush_commits(&self, upto: Option<u64>, slack: u64) -> Result<(), StoreError> {
-        SledStore::flush_commits(self, upto, slack).await
+    async fn flush_commits(&self, slack: u64) -> Result<(), StoreError> {
+        SledStore::flush_commits(self, slack).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outgoing::{Class, Entry};
+    use crate::reply::Rich;
+    use crate::store::outbox::{OutboxStore, Owner};
+    use crate::store::{Revision, UserId};
+
+    fn answered(expect: Revision) -> Commit {
+        let mut c = Commit::new();
+        c.session(
+            UserId(7),
+            expect,
+            Some(b"s".to_vec()),
+            Timestamp::UNIX_EPOCH,
+        );
+        c.send(Entry::message(7, Class::Reply, Rich::plain("ok")));
+        c
+    }
+
+    #[tokio::test]
+    async fn a_kept_entry_leaves_memory_when_claimed_or_when_its_commit_is_refused() {
+        let st = SledStore::temporary().unwrap();
+        st.commit(&answered(Revision(None))).await.unwrap();
+        assert_eq!(st.fresh.len(), 1, "kept for the claim round");
+        // The same session created again: refused by its check, and nothing kept.
+        let refused = st.commit(&answered(Revision(None))).await;
+        assert!(matches!(refused, Err(CommitError::Conflict)), "{refused:?}");
+        assert_eq!(st.fresh.len(), 1, "the refused commit's entry is forgotten");
+        assert_eq!(st.outbox_len().await.unwrap(), 1);
+        let round = st
+            .outbox_claim(
+                Owner(1),
+                Timestamp::now(),
+                std::time::Duration::from_secs(60),
+                10,
+                &mut |_, _| false,
+            )
+            .await
+            .unwrap();
+        assert_eq!(round.claimed.len(), 1);
+        assert_eq!(st.fresh.len(), 0, "taken by the claim");
     }
 }

@@ -1,6 +1,6 @@
 //! Group commit and how far commits are durable: one flush at a time, shared by every
-//! writer that was waiting for it, and the numbers that let the outbox sender skip a
-//! flush when the entries it claimed are on disk already.
+//! writer that was waiting for it, and the counts that let the outbox sender skip a flush
+//! when a handler's already wrote what it claimed.
 //!
 //! Many concurrent `flush_async` calls deadlock sled 0.34: each occupies a thread of
 //! sled's own pool waiting for a buffer that only that (now full) pool can write. The
@@ -9,18 +9,10 @@
 //! Every commit takes a number while holding `gate` shared ([`SledStore::numbered`]): in
 //! `sending` if it stores messages (they may be sent only once it is on disk), in
 //! `other` if not (an outbox completion: losing it in a crash sends its entry again, so
-//! the sender lets a few wait for the next flush). A flush reads both with `gate` held
+//! the sender lets a few wait for the next flush, see
+//! [`crate::store::Committer::flush_commits`]). A flush reads both with `gate` held
 //! exclusively (so every commit numbered so far is applied) and, once on disk, records
-//! them as durable. sled's log is recovered as a prefix, so a durable number means every
-//! commit numbered before it is durable too.
-//!
-//! The outbox keeps, with each entry this process stored lately, the number of the
-//! commit that stored it ([`super::fresh`]). Before sending what it claimed, the sender
-//! asks for those commits only ([`SledStore::flush_commits`]): a reply whose own commit
-//! its handler already flushed goes at once, even while another update's commit, applied
-//! a moment later, waits for its handler's flush. An entry whose number is not known (read
-//! back from disk, merged with others) makes the sender wait for every commit that stored
-//! messages, as if none were known.
+//! them as durable.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -62,11 +54,10 @@ impl Flusher {
         self.other_durable.fetch_max(other, Ordering::SeqCst);
     }
 
-    /// Whether a flush is needed: a commit that stored messages numbered up to `upto`
-    /// (`None`: any so far), or more than `slack` others, not yet on disk.
-    fn behind(&self, upto: Option<u64>, slack: u64) -> bool {
-        let sending = upto.unwrap_or_else(|| self.sending.load(Ordering::SeqCst));
-        self.sending_durable.load(Ordering::SeqCst) < sending
+    /// Whether a flush is needed: a commit that stored messages, or more than `slack`
+    /// others, not yet on disk.
+    fn behind(&self, slack: u64) -> bool {
+        self.sending_durable.load(Ordering::SeqCst) < self.sending.load(Ordering::SeqCst)
             || self
                 .other_durable
                 .load(Ordering::SeqCst)
@@ -88,20 +79,16 @@ impl SledStore {
         self.flush_turn().await
     }
 
-    /// Makes durable the commits that stored messages numbered up to `upto` (`None`:
-    /// every one so far), and the others once more than `slack` of them are not, with no
-    /// flush of its own when one since did it (a handler's, usually).
-    pub(super) async fn flush_commits(
-        &self,
-        upto: Option<u64>,
-        slack: u64,
-    ) -> Result<(), StoreError> {
+    /// Makes every commit that stored messages durable, and the others once more than
+    /// `slack` of them are not, with no flush of its own when one since did it (a
+    /// handler's, usually).
+    pub(super) async fn flush_commits(&self, slack: u64) -> Result<(), StoreError> {
         let f = &self.flusher;
-        if !f.behind(upto, slack) {
+        if !f.behind(slack) {
             return Ok(());
         }
         let _turn = f.turn.lock().await;
-        if !f.behind(upto, slack) {
+        if !f.behind(slack) {
             return Ok(());
         }
         self.flush_turn().await
@@ -148,14 +135,14 @@ impl SledStore {
         self.flusher.gate.write().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Applies a commit's writes under its number (see [`Flusher`]), which `apply` is
-    /// given: in the count [`SledStore::flush_commits`] takes if `sends` (the commit
-    /// stores messages), in the other if not.
-    pub(super) fn numbered<T>(&self, sends: bool, apply: impl FnOnce(u64) -> T) -> T {
+    /// Applies a commit's writes under its number (see [`Flusher`]); `sends`: the commit
+    /// stores messages.
+    pub(super) fn numbered<T>(&self, sends: bool, apply: impl FnOnce() -> T) -> T {
         let f = &self.flusher;
         let _one = self.writing();
         let count = if sends { &f.sending } else { &f.other };
-        apply(count.fetch_add(1, Ordering::SeqCst) + 1)
+        count.fetch_add(1, Ordering::SeqCst);
+        apply()
     }
 }
 
@@ -170,10 +157,8 @@ mod tests {
     use super::*;
     use crate::outgoing::{Class, Entry};
     use crate::reply::Rich;
-    use crate::store::outbox::{OutboxStore, Owner, stored_by_all};
     use crate::store::{Commit, Committer, Revision, UserId};
     use jiff::Timestamp;
-    use std::time::Duration;
 
     fn flushes(st: &SledStore) -> u64 {
         st.flusher.completed.load(Ordering::SeqCst)
@@ -198,7 +183,7 @@ mod tests {
         for _ in 0..3 {
             st.commit(&loose()).await.unwrap();
         }
-        st.flush_commits(None, 3).await.unwrap();
+        st.flush_commits(3).await.unwrap();
         assert_eq!(
             flushes(&st),
             0,
@@ -206,88 +191,19 @@ mod tests {
         );
         // The fourth is one too many.
         st.commit(&loose()).await.unwrap();
-        st.flush_commits(None, 3).await.unwrap();
+        st.flush_commits(3).await.unwrap();
         assert_eq!(flushes(&st), 1);
-        st.flush_commits(None, 0).await.unwrap();
+        st.flush_commits(0).await.unwrap();
         assert_eq!(flushes(&st), 1, "nothing is behind: no second flush");
         // A commit that stores a message is flushed whatever the slack.
         st.commit(&reply(7)).await.unwrap();
-        st.flush_commits(None, 1000).await.unwrap();
+        st.flush_commits(1000).await.unwrap();
         assert_eq!(flushes(&st), 2);
         // A loose commit, then slack 0 (the sender's settled flush): flushed.
         st.commit(&loose()).await.unwrap();
-        st.flush_commits(None, 1).await.unwrap();
+        st.flush_commits(1).await.unwrap();
         assert_eq!(flushes(&st), 2);
-        st.flush_commits(None, 0).await.unwrap();
+        st.flush_commits(0).await.unwrap();
         assert_eq!(flushes(&st), 3);
-    }
-
-    /// Claims the head of `chat` alone.
-    async fn claim(st: &SledStore, chat: i64) -> crate::store::outbox::Claimed {
-        let round = st
-            .outbox_claim(
-                Owner(1),
-                Timestamp::now(),
-                Duration::from_secs(60),
-                10,
-                &mut |c, _| c != chat,
-            )
-            .await
-            .unwrap();
-        assert_eq!(round.claimed.len(), 1, "{round:?}");
-        round.claimed.into_iter().next().unwrap()
-    }
-
-    #[tokio::test]
-    async fn an_entry_whose_commit_is_on_disk_goes_without_waiting_for_a_later_commit() {
-        let st = SledStore::temporary().unwrap();
-        // Update A stores a reply and its handler flushes; update B stores one and has
-        // not flushed yet.
-        st.commit(&reply(1)).await.unwrap();
-        st.flush().await.unwrap();
-        st.commit(&reply(2)).await.unwrap();
-        assert_eq!(flushes(&st), 1);
-
-        let a = claim(&st, 1).await;
-        let upto = stored_by_all(std::slice::from_ref(&a));
-        assert_eq!(
-            upto,
-            Some(1),
-            "A's commit is the first that stored messages"
-        );
-        st.flush_commits(upto, 8).await.unwrap();
-        assert_eq!(flushes(&st), 1, "A's commit is on disk: no flush");
-        assert!(
-            st.flusher.behind(None, 8),
-            "B's commit is still not on disk"
-        );
-
-        // B's entry, claimed, is not sent before its commit is on disk.
-        let b = claim(&st, 2).await;
-        let upto = stored_by_all(std::slice::from_ref(&b));
-        assert_eq!(upto, Some(2));
-        st.flush_commits(upto, 8).await.unwrap();
-        assert_eq!(flushes(&st), 2, "B's commit was not on disk: flushed");
-        assert!(!st.flusher.behind(None, 0));
-    }
-
-    #[tokio::test]
-    async fn an_entry_read_back_from_disk_waits_for_every_commit_that_stored_messages() {
-        let dir = tempfile::tempdir().unwrap();
-        {
-            let st = SledStore::open(dir.path(), 8).unwrap();
-            st.commit(&reply(1)).await.unwrap();
-            st.flush().await.unwrap();
-        }
-        let st = SledStore::open(dir.path(), 8).unwrap();
-        // Stored before this process: not known here.
-        let a = claim(&st, 1).await;
-        assert_eq!(a.stored_by, None);
-        // A later commit with a message, not flushed: an entry of unknown commit waits
-        // for it too, since it may be the one that stored it.
-        st.commit(&reply(2)).await.unwrap();
-        let before = flushes(&st);
-        st.flush_commits(stored_by_all(&[a]), 8).await.unwrap();
-        assert_eq!(flushes(&st), before + 1);
     }
 }

@@ -13,10 +13,9 @@
 //! simply read from disk.
 //!
 //! An entry is kept just before its commit writes it (and forgotten if the commit fails),
-//! so a claim round that meets it in the tree finds it here. Each is kept with the number
-//! of the commit that stored it
-//! ([`super::flusher`]): the claim round hands it to the sender, which then waits for
-//! that commit alone to be on disk. An entry read from disk has no number.
+//! so a claim round that meets it in the tree finds it here; kept after the writes, an
+//! entry a claim round had already read from disk would stay here for good, its key
+//! removed from the outbox once sent.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -41,38 +40,36 @@ pub(super) fn tag(sealed: &[u8]) -> Option<Tag> {
 /// See the module documentation.
 #[derive(Default)]
 pub(super) struct Fresh {
-    kept: Mutex<HashMap<Vec<u8>, (Tag, Entry, u64)>>,
+    kept: Mutex<HashMap<Vec<u8>, (Tag, Entry)>>,
 }
 
 impl Fresh {
-    fn kept(&self) -> std::sync::MutexGuard<'_, HashMap<Vec<u8>, (Tag, Entry, u64)>> {
+    fn kept(&self) -> std::sync::MutexGuard<'_, HashMap<Vec<u8>, (Tag, Entry)>> {
         self.kept.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Keeps `entry`, just stored under `key` as `sealed` (the value after its header) by
-    /// the commit numbered `commit`.
-    pub(super) fn keep(&self, key: &[u8], sealed: &[u8], entry: &Entry, commit: u64) {
+    /// Keeps `entry`, just stored under `key` as `sealed` (the value after its header).
+    pub(super) fn keep(&self, key: &[u8], sealed: &[u8], entry: &Entry) {
         let Some(t) = tag(sealed) else {
             return;
         };
         let mut kept = self.kept();
         if kept.len() < CAP {
-            kept.insert(key.to_vec(), (t, entry.clone(), commit));
+            kept.insert(key.to_vec(), (t, entry.clone()));
         }
     }
 
-    /// The entry kept under `key`, and its commit's number, if `sealed` (the stored value
-    /// after its header) is still the sealing it was kept with; it leaves the memory either
-    /// way (see [`Fresh::put_back`]).
-    pub(super) fn take(&self, key: &[u8], sealed: &[u8]) -> Option<(Entry, u64)> {
-        let (t, entry, commit) = self.kept().remove(key)?;
-        (tag(sealed) == Some(t)).then_some((entry, commit))
+    /// The entry kept under `key` if `sealed` (the stored value after its header) is still
+    /// the sealing it was kept with; it leaves the memory either way (see [`Fresh::put_back`]).
+    pub(super) fn take(&self, key: &[u8], sealed: &[u8]) -> Option<Entry> {
+        let (t, entry) = self.kept().remove(key)?;
+        (tag(sealed) == Some(t)).then_some(entry)
     }
 
     /// Keeps again an entry [`Fresh::take`] gave (its head was not claimed this round).
-    pub(super) fn put_back(&self, key: &[u8], sealed: &[u8], entry: Entry, commit: u64) {
+    pub(super) fn put_back(&self, key: &[u8], sealed: &[u8], entry: Entry) {
         if let Some(t) = tag(sealed) {
-            self.kept().insert(key.to_vec(), (t, entry, commit));
+            self.kept().insert(key.to_vec(), (t, entry));
         }
     }
 
@@ -84,7 +81,7 @@ impl Fresh {
     /// Forgets every entry sealed for `owner` (their key is being destroyed).
     pub(super) fn forget_owner(&self, owner: &Pseudonym) {
         self.kept()
-            .retain(|_, (t, _, _)| t[..PSEUDONYM] != owner.0[..]);
+            .retain(|_, (t, _)| t[..PSEUDONYM] != owner.0[..]);
     }
 
     #[cfg(test)]
@@ -110,14 +107,14 @@ mod tests {
     fn an_entry_is_given_once_and_only_for_the_sealing_it_was_kept_with() {
         let f = Fresh::default();
         let e = Entry::message(1, Class::Reply, Rich::plain("ciao"));
-        f.keep(b"k", &sealed(1, 1), &e, 4);
+        f.keep(b"k", &sealed(1, 1), &e);
         assert_eq!(f.take(b"k", &sealed(1, 2)), None, "sealed again: from disk");
         assert_eq!(f.len(), 0, "and forgotten");
-        f.keep(b"k", &sealed(1, 1), &e, 5);
-        assert_eq!(f.take(b"k", &sealed(1, 1)), Some((e.clone(), 5)));
+        f.keep(b"k", &sealed(1, 1), &e);
+        assert_eq!(f.take(b"k", &sealed(1, 1)), Some(e.clone()));
         assert_eq!(f.take(b"k", &sealed(1, 1)), None, "given once");
-        f.put_back(b"k", &sealed(1, 1), e.clone(), 5);
-        assert_eq!(f.take(b"k", &sealed(1, 1)), Some((e.clone(), 5)));
+        f.put_back(b"k", &sealed(1, 1), e.clone());
+        assert_eq!(f.take(b"k", &sealed(1, 1)), Some(e.clone()));
         assert_eq!(f.take(b"k", b"short"), None);
     }
 
@@ -125,14 +122,14 @@ mod tests {
     fn an_owner_s_entries_are_forgotten_with_their_key_and_the_memory_is_bounded() {
         let f = Fresh::default();
         let e = Entry::message(1, Class::Reply, Rich::plain("ciao"));
-        f.keep(b"a", &sealed(1, 1), &e, 1);
-        f.keep(b"b", &sealed(2, 1), &e, 2);
+        f.keep(b"a", &sealed(1, 1), &e);
+        f.keep(b"b", &sealed(2, 1), &e);
         f.forget_owner(&Pseudonym([1; PSEUDONYM]));
         assert_eq!(f.take(b"a", &sealed(1, 1)), None);
-        assert_eq!(f.take(b"b", &sealed(2, 1)), Some((e.clone(), 2)));
+        assert_eq!(f.take(b"b", &sealed(2, 1)), Some(e.clone()));
         f.forget(b"b");
         for i in 0..CAP + 10 {
-            f.keep(&i.to_be_bytes(), &sealed(3, 1), &e, 3);
+            f.keep(&i.to_be_bytes(), &sealed(3, 1), &e);
         }
         assert_eq!(f.len(), CAP);
     }

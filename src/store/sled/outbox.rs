@@ -136,28 +136,26 @@ impl SledStore {
     }
 
     /// Keeps `entry`, just stored under `key` as `v`, for the claim round
-    /// ([`super::fresh`]),
-    /// with the number of the commit that stored it.
-    pub(super) fn keep_fresh(&self, key: &[u8], v: &[u8], entry: &Entry, commit: u64) {
+    /// ([`super::fresh`]).
+    pub(super) fn keep_fresh(&self, key: &[u8], v: &[u8], entry: &Entry) {
         if let Some(sealed) = v.get(HEAD..) {
-            self.fresh.keep(key, sealed, entry, commit);
+            self.fresh.keep(key, sealed, entry);
         }
     }
 
-    /// The entry of the stored value `v` under `key`, with the number of the commit that
-    /// stored it: the ones kept when it was stored if `v` still holds that sealing, else
-    /// the entry read from `v` ([`SledStore::entry_of`]) and no number.
-    fn entry_at(&self, key: &[u8], v: &[u8]) -> Option<(Entry, Option<u64>)> {
+    /// The entry of the stored value `v` under `key`: the one kept when it was stored if
+    /// `v` still holds that sealing, else read from `v` ([`SledStore::entry_of`]).
+    fn entry_at(&self, key: &[u8], v: &[u8]) -> Option<Entry> {
         v.get(HEAD..)
             .and_then(|sealed| {
-                let (entry, commit) = self.fresh.take(key, sealed)?;
+                let entry = self.fresh.take(key, sealed)?;
                 // As on disk: an entry whose owner's key is gone is unreadable.
                 match SledStore::owner_of(sealed) {
                     Some(who) if self.keys.key(&who).is_none() => None,
-                    _ => Some((entry, Some(commit))),
+                    _ => Some(entry),
                 }
             })
-            .or_else(|| Some((self.entry_of(v)?, None)))
+            .or_else(|| self.entry_of(v))
     }
 
     /// The user an entry is about, whose key seals it: the private chat it goes to, or
@@ -395,16 +393,14 @@ impl OutboxStore for SledStore {
             } else {
                 Class::Background
             };
-            let Some((entry, stored_by)) = self.entry_at(&k, &v) else {
+            let Some(entry) = self.entry_at(&k, &v) else {
                 tracing::warn!("dropping an unreadable outbox entry");
                 self.cas(&self.outbox, &k, Some(&v), None)?;
                 continue;
             };
             let sealed = v.get(HEAD..).unwrap_or_default();
             if skip(entry.chat, class) {
-                if let Some(n) = stored_by {
-                    self.fresh.put_back(&k, sealed, entry, n);
-                }
+                self.fresh.put_back(&k, sealed, entry);
                 continue;
             }
             let claim = Claim {
@@ -426,7 +422,6 @@ impl OutboxStore for SledStore {
                 notified: h.notified,
                 entry,
                 behind: 0,
-                stored_by,
             });
         }
         Ok(round)
@@ -544,8 +539,6 @@ impl OutboxStore for SledStore {
                     raw,
                     entry: merged,
                     behind: c.behind.saturating_sub(replaced.len()),
-                    // The entries merged in were read from disk, their commits unknown.
-                    stored_by: None,
                     ..c.clone()
                 }))
             }
