@@ -251,22 +251,22 @@ impl Committer for SledStore {
             self.numbered(false, || self.complete_alone(key, raw))?;
             return Ok(());
         }
-        self.numbered(!send.is_empty(), || -> Result<(), CommitError> {
-            // Kept before the writes: a claim round that meets one of these entries in
-            // the tree finds it kept (`fresh`).
-            for (e, (key, value)) in c.outbox.iter().zip(&send) {
-                self.keep_fresh(key, value, e);
+        // Kept before the writes (their keys are new, so nothing meets them until
+        // then): a claim round that meets one of these entries in the tree finds it
+        // kept (`fresh`).
+        for (e, (key, value)) in c.outbox.iter().zip(&send) {
+            self.keep_fresh(key, value, e);
+        }
+        let applied = self.numbered(!send.is_empty(), || -> Result<(), CommitError> {
+            let writes = self.check(&ops, &send, done)?;
+            Ok(self.journalled(&writes)?)
+        });
+        if applied.is_err() {
+            for (key, _) in &send {
+                self.fresh.forget(key);
             }
-            let applied = self
-                .check(&ops, &send, done)
-                .and_then(|writes| Ok(self.journalled(&writes)?));
-            if applied.is_err() {
-                for (key, _) in &send {
-                    self.fresh.forget(key);
-                }
-            }
-            applied
-        })?;
+        }
+        applied?;
         if let Some((key, raw)) = done {
             // Removed with this commit, or no longer as claimed: nothing left to guard.
             self.let_go(key, raw);

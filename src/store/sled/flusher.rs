@@ -170,9 +170,9 @@ mod tests {
         c
     }
 
-    fn reply(chat: i64) -> Commit {
+    fn reply() -> Commit {
         let mut c = Commit::new();
-        c.send(Entry::message(chat, Class::Reply, Rich::plain("ok")));
+        c.send(Entry::message(7, Class::Reply, Rich::plain("ok")));
         c
     }
 
@@ -196,7 +196,7 @@ mod tests {
         st.flush_commits(0).await.unwrap();
         assert_eq!(flushes(&st), 1, "nothing is behind: no second flush");
         // A commit that stores a message is flushed whatever the slack.
-        st.commit(&reply(7)).await.unwrap();
+        st.commit(&reply()).await.unwrap();
         st.flush_commits(1000).await.unwrap();
         assert_eq!(flushes(&st), 2);
         // A loose commit, then slack 0 (the sender's settled flush): flushed.
