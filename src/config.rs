@@ -268,6 +268,10 @@ pub struct TelegramConfig {
     pub group_per_minute: u32,
     /// Messages being sent at once; a crash can send at most twice this many twice.
     pub in_flight: usize,
+    /// How long a sent message's removal from the outbox may wait for a flush that
+    /// happens anyway (a handler's) before the sender flushes it itself: a crash within
+    /// this window after a send sends that message again.
+    pub settle_ms: u64,
 }
 
 impl TelegramConfig {
@@ -367,6 +371,7 @@ impl Default for TelegramConfig {
             private_interval_ms: 1000,
             group_per_minute: 20,
             in_flight: 32,
+            settle_ms: crate::outbox::SETTLE.as_millis() as u64,
         }
     }
 }
@@ -499,6 +504,11 @@ impl Config {
         if t.per_second == 0 || t.group_per_minute == 0 || t.in_flight == 0 {
             return Err(ConfigError::Invalid(
                 "telegram.per_second, group_per_minute and in_flight must be positive".into(),
+            ));
+        }
+        if t.settle_ms > 1000 {
+            return Err(ConfigError::Invalid(
+                "telegram.settle_ms must be at most 1000".into(),
             ));
         }
         if self.telegram.flood_messages == 0 || self.telegram.flood_window_secs == 0 {

@@ -8,12 +8,15 @@
 //! - a kill between the state write and the send still gets the reply out, once;
 //! - a kill right after a burst of deliveries repeats at most twice `in_flight` replies
 //!   (those being sent, and those sent whose removal had not reached the disk);
+//! - with `settle_ms = 0`, a reply Telegram accepted is not sent again after a kill
+//!   (its removal reached the disk before the next send);
 //! - a busy group, even one whose send is stuck at Telegram, does not hold up a private
 //!   user, and its waiting replies are merged;
 //! - every button press is answered;
 //! - no reply is doubled after 429s, 5xx or cut connections before Telegram processed it;
 //! - a ticket's staff post that gets a 502 is retried, and the user is told it was passed
 //!   on only once it was accepted;
+//! - a SIGTERM that comes while the bot is still starting stops it;
 //! - idle long polls end without warnings and the next message is answered at once.
 
 mod common;
@@ -213,6 +216,54 @@ async fn a_kill_after_a_burst_repeats_at_most_twice_in_flight_and_loses_nothing(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sent_reply_is_not_repeated_by_a_kill_once_its_removal_settled() {
+    // `settle_ms = 0`: a sent reply's removal is on disk before anything else is sent.
+    // No private-chat interval, so the next reply follows at once (with the old fixed
+    // 50 ms window, its removal would still be waiting for a flush then).
+    let w = World::new("settle_ms = 0\nprivate_interval_ms = 1\n").await;
+    let bot = w.start(1).await;
+    let user = 6301;
+    // The first reply is parked while the second is stored behind it.
+    w.api.hold_next("sendmessage");
+    w.api.push_text(user, "/aiuto");
+    assert!(w.api.wait_held(1, WAIT).await, "no send\n{}", bot.log());
+    w.api.push_text(user, "/annulla");
+    // One user's updates are handled in order: once this press is answered, the
+    // second reply is stored and on disk.
+    let n = w.api.call_count();
+    w.api.push_button(user, 1, "forged<>");
+    expect(&w.api, n, "the press's answer", &bot, |c| {
+        c.method == "answerCallbackQuery"
+    })
+    .await;
+    // The first reply's retry is accepted; the second reply is parked in its turn.
+    w.api.pass_next("sendmessage", 1);
+    w.api.hold_next("sendmessage");
+    w.api.release();
+    assert!(
+        w.api.wait_held(2, WAIT).await,
+        "the second reply was not sent\n{}",
+        bot.log()
+    );
+    assert_eq!(texts_to(&w.api, user), [help_html()]);
+    bot.kill9();
+    w.api.release();
+
+    let bot = Running::start(&w.api, &w.config, &w.data, 2);
+    let n = w.api.call_count();
+    let cancel = html("cancel.nothing", &[]);
+    expect(&w.api, n, "the second reply", &bot, |c| c.text() == cancel).await;
+    bot.term();
+    let got = texts_to(&w.api, user);
+    assert_eq!(
+        got.iter().filter(|t| **t == help_html()).count(),
+        1,
+        "the accepted reply was sent again: {got:?}"
+    );
+    assert_eq!(got.iter().filter(|t| **t == cancel).count(), 1, "{got:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_busy_group_does_not_delay_a_private_user() {
     let w = World::new("").await;
     w.api.limit(Limits {
@@ -405,6 +456,19 @@ async fn a_staff_post_that_gets_a_502_is_retried_and_the_user_told_once_it_is_ac
     let store = sportello::store::Store::open(&w.data, 8).unwrap();
     let ticket = store.ticket(1).await.unwrap().unwrap();
     assert_eq!(ticket.message.map(i64::from), post.message_id());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_asked_while_the_bot_is_still_starting_is_heard() {
+    let w = World::new("").await;
+    // Connected, and publishing its menus: the first setMyCommands is parked.
+    w.api.hold_next("setmycommands");
+    let bot = Running::start(&w.api, &w.config, &w.data, 1);
+    assert!(w.api.wait_held(1, WAIT).await, "no menus\n{}", bot.log());
+    bot.ask_to_stop();
+    w.api.release();
+    // One SIGTERM, sent before the bot listened for updates: it leaves by itself.
+    bot.leaves();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -44,6 +44,7 @@ fn the_shipped_config_is_valid_and_documents_every_key() {
         "poll_timeout_secs",
         "group_per_minute",
         "private_interval_ms",
+        "settle_ms",
         "[reminders]",
         "offsets",
         "per_chat_interval_ms",
@@ -141,4 +142,24 @@ fn webhook_mode_needs_a_fixed_secret_and_instances_share_the_limits() {
     let bad = |k: &str| (k == WEBHOOK_SECRET_VAR).then(|| "no spaces!".to_string());
     let e = Config::load(&p, true, &bad).unwrap_err().to_string();
     assert!(e.contains("A-Z") && !e.contains("no spaces"), "{e}");
+}
+
+#[test]
+fn the_settle_window_is_read_and_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("c.toml");
+    assert_eq!(
+        written(&p, "").unwrap().telegram.settle_ms,
+        5,
+        "the default window"
+    );
+    assert_eq!(
+        written(&p, "[telegram]\nsettle_ms = 0\n")
+            .unwrap()
+            .telegram
+            .settle_ms,
+        0
+    );
+    let e = refusal(&p, "[telegram]\nsettle_ms = 1001\n");
+    assert!(e.contains("settle_ms"), "{e}");
 }

@@ -22,4 +22,4 @@ pub mod sender;
 
 pub use crate::outgoing::{Class, Entry, Target, Then, What, plan};
 pub use limit::{Limiter, Limits};
-pub use sender::{End, Hooks, Sender, SenderSettings, Transport};
+pub use sender::{End, Hooks, SETTLE, Sender, SenderSettings, Transport};

@@ -12,8 +12,9 @@
 //! claimed (in flight), and the completions not yet on disk, which are at most `lanes`
 //! at any time. A round that claims entries makes sure they are on disk (usually a
 //! handler's flush already did); it flushes completions only once more than `lanes` of
-//! them wait, or when they have waited [`SETTLE`] (an idle moment), so that under load
-//! one flush per update, the handler's, carries both.
+//! them wait, or when one has waited [`SenderSettings::settle`] (default [`SETTLE`]), so that
+//! under load one flush per update, the handler's, carries both, and a quiet bot makes a
+//! removal durable a few milliseconds after its send.
 //!
 //! What follows a delivery (a ticket's message id, the user told, a ticket answered) is
 //! decided by the app through [`Hooks`] and committed with the entry's removal.
@@ -92,6 +93,10 @@ pub struct SenderSettings {
     pub give_up_after: Duration,
     /// A claim not completed in this time is taken over by another sender.
     pub lease: Duration,
+    /// A completion (a sent entry's removal) not yet on disk waits at most this long for
+    /// a flush that happens anyway before the sender flushes it: a crash within this
+    /// window after a send sends the entry again.
+    pub settle: Duration,
 }
 
 impl Default for SenderSettings {
@@ -101,6 +106,7 @@ impl Default for SenderSettings {
             background_lanes: 16,
             give_up_after: Duration::from_secs(24 * 3600),
             lease: Duration::from_secs(300),
+            settle: SETTLE,
         }
     }
 }
@@ -141,8 +147,8 @@ pub struct Sender<H: Hooks> {
     counters: Counters,
 }
 
-/// Completions not yet on disk are flushed after at most this long.
-pub const SETTLE: Duration = Duration::from_millis(50);
+/// The default of [`SenderSettings::settle`].
+pub const SETTLE: Duration = Duration::from_millis(5);
 /// Upper bound on one idle wait, so a missed wake-up costs at most this.
 const IDLE: Duration = Duration::from_secs(30);
 /// A message someone waits for (a ticket's post) that has not gone out after this long
@@ -294,12 +300,12 @@ impl<H: Hooks> Sender<H> {
                 }
             };
             let claimed = self.merge_busy_groups(round.claimed).await;
-            let settled = loose.is_some_and(|t| t.elapsed() >= SETTLE);
+            let settled = loose.is_some_and(|t| t.elapsed() >= self.settings.settle);
             if !claimed.is_empty() || settled {
                 // Entries are sent only once they (and the state change that stored
                 // them) are on disk: usually a handler's flush already wrote them (group
                 // commit), and then no flush of our own is needed. Completions wait for
-                // a flush that happens anyway, up to `lanes` of them or `SETTLE`.
+                // a flush that happens anyway, up to `lanes` of them or `settle`.
                 let slack = if settled {
                     0
                 } else {
@@ -343,7 +349,7 @@ impl<H: Hooks> Sender<H> {
                 .next_due
                 .map(|d| d.duration_since(Timestamp::now()))
                 .and_then(|d| Duration::try_from(d).ok());
-            let settle_wait = loose.map(|t| SETTLE.saturating_sub(t.elapsed()));
+            let settle_wait = loose.map(|t| self.settings.settle.saturating_sub(t.elapsed()));
             let sleep = [Some(IDLE), chat_wait, until_due, late_wait, settle_wait]
                 .into_iter()
                 .flatten()

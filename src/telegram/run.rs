@@ -30,6 +30,7 @@ use teloxide::error_handlers::ErrorHandler;
 use teloxide::payloads::SetWebhookSetters;
 use teloxide::prelude::*;
 use teloxide::update_listeners::{Polling, webhooks};
+use tokio::sync::watch;
 
 use crate::app::App;
 use crate::config::{DataConfig, Mode, OpsConfig, TelegramConfig};
@@ -80,6 +81,9 @@ pub async fn run(
     data: &DataConfig,
     reminders: ReminderSettings,
 ) -> Result<(), RunError> {
+    // Listened for from here on: a signal that came while the bot was still starting
+    // (connecting, publishing its menus) would otherwise be caught and never heard.
+    let stop = stop_requested();
     // The knowledge was loaded before the app was built.
     let health = Arc::new(Health::default());
     health.knowledge_loaded();
@@ -116,6 +120,7 @@ pub async fn run(
         SenderSettings {
             lanes: cfg.in_flight.max(1),
             background_lanes: (cfg.in_flight / 2).max(1),
+            settle: Duration::from_millis(cfg.settle_ms),
             ..SenderSettings::default()
         },
     );
@@ -161,7 +166,8 @@ pub async fn run(
     // receives every update (the long poll's answer is read on a worker) and hands each to
     // its lane's task; run from outside the workers, each of those steps wakes another
     // thread (BENCHMARKS.md, "The reply's path").
-    let result = match tokio::spawn(serve(bot, adapter, cfg.clone(), poll, webhook_ops)).await {
+    let result = match tokio::spawn(serve(bot, adapter, cfg.clone(), poll, webhook_ops, stop)).await
+    {
         Ok(r) => r,
         Err(e) => Err(RunError::Api(format!("the dispatcher's task ended: {e}"))),
     };
@@ -201,8 +207,9 @@ async fn serve(
     cfg: TelegramConfig,
     poll: Duration,
     webhook_ops: Option<axum::Router>,
+    stop: watch::Receiver<bool>,
 ) -> Result<(), RunError> {
-    if !wait_for_api(&bot).await? {
+    if !wait_for_api(&bot, stop.clone()).await? {
         return Ok(());
     }
     super::menus::publish(&bot, &adapter.app.settings.staff).await;
@@ -225,7 +232,7 @@ async fn serve(
         .build();
     let token = dispatcher.shutdown_token();
     tokio::spawn(async move {
-        stop_signal().await;
+        stopped(stop).await;
         tracing::info!("stopping: finishing the updates in progress");
         // Before the dispatcher runs (it is still calling getMe) a shutdown is refused:
         // ask again until it is accepted.
@@ -388,7 +395,7 @@ fn transient(e: &RequestError) -> bool {
 
 /// Waits until the Bot API answers getMe, with backoff; a refused token is fatal.
 /// `Ok(false)`: a stop signal came first.
-async fn wait_for_api(bot: &Bot) -> Result<bool, RunError> {
+async fn wait_for_api(bot: &Bot, stop: watch::Receiver<bool>) -> Result<bool, RunError> {
     let get_me = || async { bot.get_me().send().await };
     let attempts = get_me
         .retry(
@@ -414,7 +421,25 @@ async fn wait_for_api(bot: &Bot) -> Result<bool, RunError> {
                 Err(RunError::Api(e.to_string()))
             }
         },
-        _ = stop_signal() => Ok(false),
+        _ = stopped(stop) => Ok(false),
+    }
+}
+
+/// Starts listening for SIGINT and SIGTERM; the receiver turns `true` at the first.
+fn stop_requested() -> watch::Receiver<bool> {
+    let (tx, rx) = watch::channel(false);
+    tokio::spawn(async move {
+        stop_signal().await;
+        let _ = tx.send(true);
+    });
+    rx
+}
+
+/// Until a stop was asked for (at once if it already was).
+async fn stopped(mut stop: watch::Receiver<bool>) {
+    if stop.wait_for(|s| *s).await.is_err() {
+        // The listener is gone (the runtime is ending): no signal can come any more.
+        std::future::pending::<()>().await;
     }
 }
 

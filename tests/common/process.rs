@@ -112,12 +112,22 @@ impl Running {
     }
 
     /// SIGTERM, then the process must leave by itself, successfully.
-    pub fn term(mut self) {
+    pub fn term(self) {
+        self.ask_to_stop();
+        self.leaves();
+    }
+
+    /// Sends SIGTERM, once.
+    pub fn ask_to_stop(&self) {
         let status = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
             .unwrap();
         assert!(status.success());
+    }
+
+    /// Waits (at most 40 s) for the process to leave by itself, successfully.
+    pub fn leaves(mut self) {
         let end = std::time::Instant::now() + Duration::from_secs(40);
         loop {
             if let Some(s) = self.child.try_wait().unwrap() {

@@ -84,6 +84,8 @@ enum Fault {
     Drop,
     /// The call waits for [`StandIn::release`], then is cut without being processed.
     Hold,
+    /// The call is processed as usual (it only takes its place among queued faults).
+    Pass,
 }
 
 /// Telegram's send limits, enforced by the stand-in when set.
@@ -396,6 +398,13 @@ impl StandIn {
         self.fault(method, Fault::Hold, 1);
     }
 
+    /// Lets the next `times` calls of `method` be processed as usual, so that a fault
+    /// queued after them meets the call after those (faults of one method are taken in
+    /// the order they were asked for, one per call).
+    pub fn pass_next(&self, method: &str, times: usize) {
+        self.fault(method, Fault::Pass, times);
+    }
+
     /// Waits until `n` calls have been parked by [`StandIn::hold_next`].
     pub async fn wait_held(&self, n: usize, limit: Duration) -> bool {
         self.wait_until(limit, |g| g.held >= n).await
@@ -517,7 +526,7 @@ async fn serve(
         .get_mut(&method_lc)
         .and_then(VecDeque::pop_front);
     match fault {
-        None | Some(Fault::Status(_)) => {}
+        None | Some(Fault::Status(_) | Fault::Pass) => {}
         Some(Fault::Json(code)) => return json_error(code),
         Some(Fault::Drop) => return cut(),
         Some(Fault::Hold) => {
