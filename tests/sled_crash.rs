@@ -18,6 +18,10 @@
 //! A second child flushes after each commit and says so; killed right after one of those
 //! lines, every commit it reported flushed is there (the flush returns only once the
 //! log is written, in the calling thread: `vendor/README.md`).
+//!
+//! A third child erases a user and is killed before any flush: the user is then either
+//! erased (the commit reached the disk) or still there, readable; never there with their
+//! key destroyed (`src/store/sled/erasing.rs`).
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -33,6 +37,13 @@ const CHILD: &str = "SPORTELLO_SLED_CRASH_CHILD";
 const PER_ROUND: u32 = 100_000;
 /// Messages per commit.
 const WIDE: u32 = 32;
+
+/// Whether this process is one of the children (which run only their own test).
+fn is_child() -> bool {
+    [CHILD, FLUSHING_CHILD, ERASING_CHILD]
+        .iter()
+        .any(|v| std::env::var(v).is_ok())
+}
 
 fn user(round: u32, n: u32) -> UserId {
     UserId(i64::from(round * PER_ROUND + n) + 1)
@@ -170,7 +181,7 @@ async fn child_flushes_until_killed() {
 /// for another thread, the kill would lose it).
 #[tokio::test]
 async fn a_commit_whose_flush_returned_survives_a_kill_right_after() {
-    if std::env::var(CHILD).is_ok() || std::env::var(FLUSHING_CHILD).is_ok() {
+    if is_child() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -219,7 +230,7 @@ async fn a_commit_whose_flush_returned_survives_a_kill_right_after() {
 
 #[tokio::test]
 async fn every_commit_is_whole_or_absent_after_a_kill_at_any_moment() {
-    if std::env::var(CHILD).is_ok() || std::env::var(FLUSHING_CHILD).is_ok() {
+    if is_child() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -273,5 +284,72 @@ async fn every_commit_is_whole_or_absent_after_a_kill_at_any_moment() {
     assert!(
         left > 0,
         "no commit was cut short on disk: the test tried nothing"
+    );
+}
+
+/// Environment variable of the third child.
+const ERASING_CHILD: &str = "SPORTELLO_SLED_ERASING_CHILD";
+/// The update ids of the erasing child start here.
+const ERASED_BASE: u32 = 800_000_000;
+
+/// The third child: a user's session, flushed; then their erasure (with an update id),
+/// committed and not flushed; prints `erased` and waits to be killed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn child_erases_and_waits() {
+    let Some((st, round)) = child_store(ERASING_CHILD) else {
+        return; // Not a child: nothing to do.
+    };
+    let u = user(round, 0);
+    let mut c = Commit::new();
+    c.session(
+        u,
+        Revision(None),
+        Some(b"before".to_vec()),
+        jiff::Timestamp::UNIX_EPOCH,
+    );
+    st.commit(&c).await.unwrap();
+    st.flush().await.unwrap();
+    let mut c = Commit::new();
+    c.applied(ERASED_BASE + round).erase(u);
+    st.commit(&c).await.unwrap();
+    println!("erased");
+    std::thread::sleep(Duration::from_secs(60));
+    panic!("not killed in time");
+}
+
+/// A user erased by a commit that a kill kept from the disk is still there, readable
+/// (their key is destroyed only by the flush that makes the erasure durable); one whose
+/// erasure reached the disk is gone.
+#[tokio::test]
+async fn an_erasure_a_kill_kept_from_the_disk_leaves_the_user_readable() {
+    if is_child() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut kept = 0;
+    for round in 0..3u32 {
+        let (mut child, mut lines) =
+            start_child("child_erases_and_waits", ERASING_CHILD, dir.path(), round);
+        assert_eq!(lines.next().unwrap().unwrap(), "erased", "round {round}");
+        child.kill().unwrap(); // SIGKILL: no flush, no destructor.
+        child.wait().unwrap();
+        let st = Store::open(dir.path(), 8).unwrap();
+        let session = st.load_session(user(round, 0)).await;
+        if st.is_applied(ERASED_BASE + round).await.unwrap() {
+            assert!(matches!(session, Ok(None)), "round {round}: {session:?}");
+        } else {
+            kept += 1;
+            let bytes = session.map(|s| s.map(|s| s.bytes));
+            assert_eq!(
+                bytes.ok().flatten().as_deref(),
+                Some(&b"before"[..]),
+                "round {round}: the erasure is not on disk, the session must be readable"
+            );
+        }
+    }
+    // The kill lands before sled's own flush (every 500 ms) in practice.
+    assert!(
+        kept > 0,
+        "every erasure reached the disk: the test tried nothing"
     );
 }

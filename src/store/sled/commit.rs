@@ -36,6 +36,7 @@ impl SledStore {
             TreeId::Watches => &self.watches,
             TreeId::Profiles => &self.profiles,
             TreeId::Drafts => &self.drafts,
+            TreeId::Erasing => &self.erasing,
         }
     }
 
@@ -81,6 +82,7 @@ impl SledStore {
                 }),
                 Change::Erase(user) => {
                     ops.extend(self.erase_ops(*user)?);
+                    ops.push(self.erasing_op(*user));
                     erased.push(*user);
                 }
                 Change::Notified(w) => ops.extend(self.outbox_notified_ops(w)),
@@ -259,7 +261,10 @@ impl Committer for SledStore {
         }
         let applied = self.numbered(!send.is_empty(), || -> Result<(), CommitError> {
             let writes = self.check(&ops, &send, done)?;
-            Ok(self.journalled(&writes)?)
+            self.journalled(&writes)?;
+            // Their keys go once this commit is on disk (`erasing`).
+            self.flusher.erasing(erased.iter().map(|u| self.who(*u)));
+            Ok(())
         });
         if applied.is_err() {
             for (key, _) in &send {
@@ -271,9 +276,10 @@ impl Committer for SledStore {
             // Removed with this commit, or no longer as claimed: nothing left to guard.
             self.let_go(key, raw);
         }
-        // The records are gone; their old versions in sled's log become noise now.
+        // Nothing of theirs is offered to a claim round any more; their key goes with
+        // the flush that makes this commit durable (`erasing`).
         for user in erased {
-            self.shred(user)?;
+            self.fresh.forget_owner(&self.who(user));
         }
         Ok(())
     }

@@ -19,6 +19,7 @@ use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::SledStore;
 use crate::store::StoreError;
+use crate::store::shred::Pseudonym;
 
 /// See the module documentation.
 #[derive(Default)]
@@ -36,16 +37,37 @@ pub(super) struct Flusher {
     /// The other commits, numbered so far and known to be on disk.
     other: AtomicU64,
     other_durable: AtomicU64,
+    /// Users erased by commits applied so far whose keys are still there: destroyed
+    /// after the flush that makes those commits durable ([`super::erasing`]).
+    erased: Mutex<Vec<Pseudonym>>,
 }
 
 impl Flusher {
-    /// The numbers of every commit applied so far (none is half-applied while read).
-    fn applied(&self) -> (u64, u64) {
+    /// The numbers of every commit applied so far (none is half-applied while read),
+    /// and the users they erased whose keys are still there.
+    fn applied(&self) -> ((u64, u64), Vec<Pseudonym>) {
         let _all = self.gate.write().unwrap_or_else(|e| e.into_inner());
         (
-            self.sending.load(Ordering::SeqCst),
-            self.other.load(Ordering::SeqCst),
+            (
+                self.sending.load(Ordering::SeqCst),
+                self.other.load(Ordering::SeqCst),
+            ),
+            std::mem::take(&mut *self.erased()),
         )
+    }
+
+    fn erased(&self) -> MutexGuard<'_, Vec<Pseudonym>> {
+        self.erased.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Notes users erased by the commit being applied (called under `gate`, shared).
+    pub(super) fn erasing(&self, who: impl IntoIterator<Item = Pseudonym>) {
+        self.erased().extend(who);
+    }
+
+    /// Puts back erasures a failed flush did not finish, for the next one.
+    fn unfinished(&self, who: Vec<Pseudonym>) {
+        self.erased().extend(who);
     }
 
     /// Records that the commits numbered up to `applied` are on disk.
@@ -108,8 +130,17 @@ impl SledStore {
     async fn flush_turn(&self) -> Result<(), StoreError> {
         let f = &self.flusher;
         let n = f.started.fetch_add(1, Ordering::SeqCst) + 1;
-        let applied = f.applied();
-        self.db.flush()?;
+        let (applied, erased) = f.applied();
+        if let Err(e) = self.db.flush() {
+            f.unfinished(erased);
+            return Err(e.into());
+        }
+        // Their erasures are on disk: the keys go now, before anything of these commits
+        // is sent (a user is told they were erased once they are).
+        if let Err((e, left)) = self.finish_erasures(erased) {
+            f.unfinished(left);
+            return Err(e);
+        }
         f.completed.store(n, Ordering::SeqCst);
         f.durable(applied);
         Ok(())

@@ -32,6 +32,7 @@ mod claims;
 mod commit;
 mod drafts;
 mod dump;
+mod erasing;
 mod flusher;
 mod follows;
 mod fresh;
@@ -98,6 +99,8 @@ pub struct SledStore {
     drafts: sled::Tree,
     /// Commits written but not yet known applied ([`journal`]); empty but across a crash.
     wal: sled::Tree,
+    /// Users erased whose key may not be destroyed yet ([`erasing`]).
+    erasing: sled::Tree,
     /// Group commit and durability ([`flusher`]).
     flusher: Arc<Flusher>,
     /// Entries stored lately, for the claim round ([`fresh`]).
@@ -155,6 +158,10 @@ impl SledStore {
         files::make_private(dir)?;
         let mut st = SledStore::from_db(db, Arc::new(keys))?;
         st.journal = Some(Arc::new(Journal::open(dir)?));
+        let n = st.finish_interrupted_erasures()?;
+        if n > 0 {
+            tracing::warn!("finished {n} erasure(s) a crash had interrupted");
+        }
         // Follows were written in clear by a version after the first sealing.
         let n = st.seal_plain_watches()?;
         if n > 0 {
@@ -224,6 +231,7 @@ impl SledStore {
             profiles: db.open_tree("profiles")?,
             drafts: db.open_tree(drafts::TREE)?,
             wal: db.open_tree(journal::TREE)?,
+            erasing: db.open_tree(erasing::TREE)?,
             db,
             flusher: Arc::default(),
             fresh: Arc::default(),
@@ -280,14 +288,15 @@ impl SledStore {
         Pseudonym::from_slice(v).filter(|p| p.0 != [0; PSEUDONYM])
     }
 
-    /// Destroys the key of `user`: whatever was sealed for them is noise from now on.
+    /// Destroys the key of `who`: whatever was sealed for them is noise from now on.
     /// The erasure is journalled ([`crate::store::erasures`]) so that a restore of an
-    /// older backup erases them again.
-    pub(super) fn shred(&self, user: UserId) -> Result<(), StoreError> {
-        self.fresh.forget_owner(&self.who(user));
-        self.keys.destroy(&self.who(user))?;
+    /// older backup erases them again. Only once the commit that erased them is on disk
+    /// ([`erasing`]).
+    pub(super) fn shred(&self, who: &Pseudonym) -> Result<(), StoreError> {
+        self.fresh.forget_owner(who);
+        self.keys.destroy(who)?;
         if let Some(j) = &self.journal {
-            j.record(self.who(user), Timestamp::now())?;
+            j.record(*who, Timestamp::now())?;
         }
         Ok(())
     }

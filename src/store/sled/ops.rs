@@ -26,9 +26,10 @@ pub(super) enum TreeId {
     Watches,
     Profiles,
     Drafts,
+    Erasing,
 }
 
-pub(super) const TREES: usize = 15;
+pub(super) const TREES: usize = 16;
 
 pub(super) const ALL: [TreeId; TREES] = [
     TreeId::Sessions,
@@ -46,6 +47,7 @@ pub(super) const ALL: [TreeId; TREES] = [
     TreeId::Watches,
     TreeId::Profiles,
     TreeId::Drafts,
+    TreeId::Erasing,
 ];
 
 impl TreeId {
