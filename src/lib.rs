@@ -78,7 +78,7 @@
 //!   [`store::postgres`] the shared one for several instances (the only code that names
 //!   sqlx), which coordinate through [`store::instances`] (a user's turn, who sets the
 //!   webhook, reload announcements). [`store::shred`] and [`store::keys`] make erasure real on disk (per-user keys
-//!   kept outside the log, destroyed on `/cancellami`); [`store::files`] keeps the data
+//!   kept outside the log, destroyed on `/cancellami` once the erasure is on disk); [`store::files`] keeps the data
 //!   directory private. The store imports no engine: the app encodes sessions
 //!   ([`app::session`]). [`store::dump`] exports every kind in a backend-neutral form
 //!   (one point in time) and imports it; [`store::erasures`] journals erasures by

@@ -4,8 +4,9 @@
 //! Trees: `sessions` (user → revision ‖ touched ‖ bytes), `questions` (time ‖ id →
 //! entry) and `question_askers` (`questions`), `subscriptions`, `reminder_queue`, `reminders_done` (`follows`), `tickets`,
 //! `ticket_messages`, `user_tickets`, `ticket_counter` (`tickets`), `outbox`
-//! (`outbox`), `watches` (`watches`), `profiles` (`profiles`), `faq_drafts` (`drafts`), `applied_updates`, and `journal` (commits written but not yet
-//! known applied, `journal`). Keys that sort by time or id are big-endian, with
+//! (`outbox`), `watches` (`watches`), `profiles` (`profiles`), `faq_drafts` (`drafts`), `applied_updates`, `journal` (commits written but not yet
+//! known applied, `journal`), and `erasing` (users erased whose key is not yet destroyed,
+//! `erasing`). Keys that sort by time or id are big-endian, with
 //! the sign bit flipped for signed ids so negative (group) ids sort first.
 //!
 //! **Erasure is real on disk** by crypto-shredding ([`crate::store::shred`]): every value
