@@ -15,6 +15,12 @@
 //! is sent, then removes the marker. A crash after the flush and before the key is gone
 //! leaves the marker, and the next open destroys every marked user's key (again, if it
 //! already was) before anything reads the trees.
+//!
+//! Between the commit and that flush the key still exists, so a record sealed for the
+//! user meanwhile is sealed with it and goes with it. A handler holds the user's turn
+//! across its commit and its flush, so only writers outside that turn can meet the
+//! window (the sender's hooks, staff's commits), for the few milliseconds of a flush:
+//! what they write about a user being erased is erased too.
 
 use jiff::Timestamp;
 
