@@ -13,6 +13,8 @@
 //! - [`outbox::OutboxStore`]: messages to send, with a claim protocol.
 //! - [`updates::UpdateLog`]: Telegram update ids already applied (a redelivered update is
 //!   not applied twice).
+//! - [`inbox::Inbox`]: updates fetched from Telegram and not yet handled (confirmed to
+//!   Telegram only once kept here; handed out again after a crash).
 //! - [`watches::WatchStore`]: the calls users follow, with what each was last told.
 //! - [`profiles::ProfileStore`]: profile alerts, the profile answers kept with the user's
 //!   consent and the calls already compared with them.
@@ -47,6 +49,7 @@ pub mod erasure;
 pub mod erasures;
 pub mod files;
 pub mod follows;
+pub mod inbox;
 pub mod instances;
 pub mod keys;
 pub mod outbox;
@@ -71,6 +74,7 @@ pub use drafts::{Draft, DraftStatus, DraftStore, RegressionChange};
 pub use dump::{Dump, Record};
 pub use erasure::Erasure;
 pub use follows::FollowStore;
+pub use inbox::Inbox;
 pub use instances::{Instances, UserTurn};
 pub use outbox::OutboxStore;
 pub use profiles::{ProfileAlert, ProfileStore};
@@ -83,8 +87,8 @@ pub use watches::{Watch, WatchStore};
 /// The traits, for callers that use a [`Store`]'s methods.
 pub mod prelude {
     pub use super::{
-        Committer, DraftStore, Dump, Erasure, FollowStore, Instances, OutboxStore, ProfileStore,
-        QuestionLog, SessionStore, TicketStore, UpdateLog, WatchStore,
+        Committer, DraftStore, Dump, Erasure, FollowStore, Inbox, Instances, OutboxStore,
+        ProfileStore, QuestionLog, SessionStore, TicketStore, UpdateLog, WatchStore,
     };
 }
 
@@ -113,6 +117,7 @@ pub trait Backend:
     + QuestionLog
     + OutboxStore
     + UpdateLog
+    + Inbox
     + WatchStore
     + ProfileStore
     + Erasure
@@ -133,6 +138,7 @@ impl<T> Backend for T where
         + QuestionLog
         + OutboxStore
         + UpdateLog
+        + Inbox
         + WatchStore
         + ProfileStore
         + Erasure

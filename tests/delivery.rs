@@ -6,6 +6,8 @@
 //!
 //! - a reply survives one and three consecutive JSON 5xx;
 //! - a kill between the state write and the send still gets the reply out, once;
+//! - an update Telegram was told to forget (the next poll confirmed it) and a kill kept
+//!   from its handler is handled after the restart, from the inbox;
 //! - a kill right after a burst of deliveries repeats at most twice `in_flight` replies
 //!   (those being sent, and those sent whose removal had not reached the disk);
 //! - with `settle_ms = 0`, a reply Telegram accepted is not sent again after a kill
@@ -172,6 +174,53 @@ async fn a_kill_between_the_state_write_and_the_send_still_answers_after_restart
         "each reply exactly once"
     );
     bot.term();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_telegram_was_told_to_forget_is_still_handled_after_a_kill() {
+    let w = World::new("").await;
+    let bot = w.start(1).await;
+    let user = 6003;
+    let n = w.api.call_count();
+    w.api.push_text(user, "/cancellami");
+    let ask = expect(&w.api, n, "the question", &bot, |c| {
+        c.method == "sendMessage" && c.chat() == Some(user)
+    })
+    .await;
+    // The press's handler is parked at its first call, before it changes anything ...
+    w.api.hold_next("answercallbackquery");
+    let press = w.api.push_button(user, ask.message_id().unwrap(), "1|x|y");
+    assert!(w.api.wait_held(1, WAIT).await, "no answer\n{}", bot.log());
+    // ... while the bot already asked for the updates after it: Telegram forgets it.
+    assert!(
+        w.api.wait_confirmed(press, WAIT).await,
+        "the press was never confirmed\n{}",
+        bot.log()
+    );
+    bot.kill9();
+    w.api.release();
+
+    // The restarted bot handles it from its inbox: the press is answered, the erasure done.
+    let n = w.api.call_count();
+    let bot = Running::start(&w.api, &w.config, &w.data, 2);
+    let done = expect(&w.api, n, "the erase confirmation", &bot, |c| {
+        c.method == "editMessageText" && c.chat() == Some(user)
+    })
+    .await;
+    assert_eq!(done.text(), html("erase.done", &[]));
+    bot.term();
+    // The question may come twice (sent just before the kill, its removal not yet on
+    // disk: the in-flight repeat the outbox allows); the erasure is done once.
+    let got = texts_to(&w.api, user);
+    let done = html("erase.done", &[]);
+    assert_eq!(got.iter().filter(|t| **t == done).count(), 1, "{got:?}");
+    assert!(
+        got.iter()
+            .all(|t| *t == done || *t == html("erase.ask", &[]))
+    );
+    // A clean stop leaves nothing to hand out again.
+    let store = sportello::store::Store::open(&w.data, 8).unwrap();
+    assert_eq!(store.unhandled().await.unwrap(), []);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,7 +5,8 @@
 //! `factory` is an async expression giving `Some(store)` (an empty store of that backend)
 //! or `None` when the backend is not available here (its cases then say they were
 //! skipped). Time is injected everywhere; races start together on a barrier. The cases
-//! of followed calls and FAQ drafts are in `store_conformance/watches_drafts.rs`.
+//! of followed calls and FAQ drafts are in `store_conformance/watches_drafts.rs`, those
+//! of the inbox in `store_conformance/inbox.rs`.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -25,6 +26,8 @@ use sportello::store::{
 };
 use tokio::sync::Barrier;
 
+#[path = "store_conformance/inbox.rs"]
+mod inbox;
 #[path = "support/pg.rs"]
 mod pg;
 #[allow(dead_code)]
@@ -90,6 +93,7 @@ fn save(user: UserId, rev: Revision, bytes: &[u8], touched: Timestamp) -> Commit
 }
 
 pub mod cases {
+    pub use super::inbox::*;
     pub use super::watches_drafts::*;
     use super::*;
 
@@ -946,6 +950,7 @@ macro_rules! conformance {
                 a_change_is_told_once_when_two_loads_race,
                 draft_ids_are_unique_and_one_approval_publishes,
                 a_snapshot_exports_every_kind_at_one_point_in_time,
+                updates_received_are_kept_until_handled_and_erased_with_their_user,
             );
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -47,9 +47,26 @@ where
     B: Requester<Err = RequestError> + Borrow<Bot> + Clone + Send + Sync + 'static,
 {
     let received = Instant::now();
+    let outcome = message(&bot, &msg, &me, &upd, &ad, received).await;
+    ad.handled(&upd).await;
+    done(outcome, received);
+    Ok(())
+}
+
+/// Handles a message; returns its outcome.
+async fn message<B>(
+    bot: &B,
+    msg: &Message,
+    me: &Me,
+    upd: &Update,
+    ad: &Adapter,
+    received: Instant,
+) -> &'static str
+where
+    B: Borrow<Bot>,
+{
     let Some(from) = msg.from.as_ref().filter(|u| !u.is_bot) else {
-        done("ignored", received);
-        return Ok(());
+        return "ignored";
     };
     let user = UserId(from.id.0 as i64);
     let private = msg.chat.is_private();
@@ -79,18 +96,16 @@ where
         match ad.app.staff_reply(&reply, jiff::Timestamp::now()).await {
             Ok(Some(deliveries)) => {
                 ad.store(deliveries, &here, update).await;
-                ad.deliver(&bot).await;
-                done("staff reply", received);
-                return Ok(());
+                ad.deliver(bot).await;
+                return "staff reply";
             }
             Ok(None) => {}
             Err(e) => {
                 tracing::error!("staff reply: {e}");
                 ad.say(&here, vec![Reply::new(tx.t("telegram.error", &[]))], update)
                     .await;
-                ad.deliver(&bot).await;
-                done("failed", received);
-                return Ok(());
+                ad.deliver(bot).await;
+                return "failed";
             }
         }
     }
@@ -105,8 +120,7 @@ where
         Some(text) => match message_event(text, private, me.username()) {
             Some(e) => e,
             None => {
-                done("not addressed", received);
-                return Ok(());
+                return "not addressed";
             }
         },
         None if private => {
@@ -118,27 +132,23 @@ where
                     update,
                 )
                 .await;
-                ad.deliver(&bot).await;
+                ad.deliver(bot).await;
             }
-            done("not text", received);
-            return Ok(());
+            return "not text";
         }
         None => {
-            done("not addressed", received);
-            return Ok(());
+            return "not addressed";
         }
     };
     match ad.flood.check(user.0, Instant::now()) {
         Verdict::Pass => {}
         Verdict::Warn => {
             ad.say(&here, vec![slow_down(&ad)], update).await;
-            ad.deliver(&bot).await;
-            done("flood warned", received);
-            return Ok(());
+            ad.deliver(bot).await;
+            return "flood warned";
         }
         Verdict::Drop => {
-            done("flood dropped", received);
-            return Ok(());
+            return "flood dropped";
         }
     }
     let incoming = Incoming {
@@ -150,9 +160,8 @@ where
         lang: from.language_code.as_deref().map(Lang::from_code),
     };
     let outcome = ad.accept(&incoming, &here, update, received).await;
-    ad.deliver(&bot).await;
-    done(outcome, received);
-    Ok(())
+    ad.deliver(bot).await;
+    outcome
 }
 
 /// The name Telegram shows for a user: first and last name, else the username.
@@ -216,11 +225,13 @@ where
             "flood warned"
         }
         Verdict::Drop => {
+            ad.handled(&upd).await;
             done("flood dropped", received);
             return Ok(());
         }
     };
     ad.deliver(&bot).await;
+    ad.handled(&upd).await;
     done(outcome, received);
     Ok(())
 }

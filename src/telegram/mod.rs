@@ -20,6 +20,7 @@ pub mod error;
 pub mod flood;
 mod handlers;
 pub mod http;
+mod listen;
 pub mod menus;
 mod observe;
 pub mod run;
@@ -153,6 +154,15 @@ impl Adapter {
     async fn store(&self, deliveries: Vec<Delivery>, here: &Target, update: Option<u32>) {
         if let Err(e) = self.app.send(deliveries, here, update).await {
             tracing::error!(chat = %Pseudo(here.chat), "storing a reply failed: {e}");
+        }
+    }
+
+    /// The update was handled: out of the inbox (not under MockBot, which has none).
+    async fn handled(&self, update: &Update) {
+        if let Some(id) = self.update_id(update)
+            && let Err(e) = self.app.store.handled(id).await
+        {
+            tracing::warn!(id, "removing a handled update from the inbox: {e}");
         }
     }
 

@@ -4,9 +4,10 @@
 //! receives updates by long polling (the default) or by webhook, until SIGINT or SIGTERM.
 //! The HTTP client's timeout is above the long-polling timeout ([`super::http::client`]),
 //! so an idle poll ends with Telegram's empty answer, never with a client timeout and a
-//! back-off. Polling faults (5xx, 429, network) are retried by the polling listener, and
-//! the update offset only moves past updates that arrived, so none is lost. Updates are
-//! handed to handlers by user (one user's in order, different users' in parallel).
+//! back-off. Polling faults (5xx, 429, network) are retried by the polling listener
+//! ([`super::listen`]), which confirms a batch to Telegram only once the store's inbox
+//! keeps it, so no update is lost, not even to a kill. Updates are handed to handlers by
+//! user (one user's in order, different users' in parallel).
 //!
 //! In webhook mode any number of instances may share a PostgreSQL store behind a load
 //! balancer: the webhook's secret is configured, one instance sets the webhook and none
@@ -29,7 +30,7 @@ use teloxide::dispatching::Dispatcher;
 use teloxide::error_handlers::ErrorHandler;
 use teloxide::payloads::SetWebhookSetters;
 use teloxide::prelude::*;
-use teloxide::update_listeners::{Polling, webhooks};
+use teloxide::update_listeners::webhooks;
 use tokio::sync::watch;
 
 use crate::app::App;
@@ -222,8 +223,12 @@ async fn serve(
     let health = adapter.health.clone();
     let app = adapter.app.clone();
     let mut dispatcher = Dispatcher::builder(bot.clone(), schema::<Bot>())
-        .dependencies(dptree::deps![adapter])
-        .default_handler(|_| async {})
+        .dependencies(dptree::deps![adapter.clone()])
+        // An update no handler takes is handled all the same: out of the inbox.
+        .default_handler(move |u: Arc<Update>| {
+            let ad = adapter.clone();
+            async move { ad.handled(&u).await }
+        })
         .error_handler(Arc::new(LogErrors))
         // One user's updates in arrival order, whatever chat they come from; users in
         // [`LANES`] parallel lanes (a busy group's members spread over them).
@@ -252,15 +257,17 @@ async fn serve(
             if let Err(e) = app.store.forget_duty(WEBHOOK_DUTY).await {
                 tracing::warn!("forgetting the webhook's record: {e}");
             }
-            let listener = Polling::builder(bot.clone())
-                .timeout(poll)
-                .delete_webhook()
-                .await
-                .build();
+            super::listen::delete_webhook_if_set(&bot).await;
+            let listener = super::listen::durable_polling(
+                bot.clone(),
+                app.store.clone(),
+                poll,
+                health.clone(),
+            );
             tracing::info!("listening with long polling ({poll:?} per poll)");
             health.listening(true);
             dispatcher
-                .try_dispatch_with_listener(listener, Arc::new(PollErrors { health }))
+                .try_dispatch_with_listener(listener, Arc::new(LogErrors))
                 .await
                 .map_err(|e| RunError::Api(e.to_string()))
         }
@@ -484,20 +491,6 @@ impl<E: std::fmt::Debug + Send + 'static> ErrorHandler<E> for LogErrors {
     fn handle_error(self: Arc<Self>, error: E) -> futures_like::BoxFuture<'static, ()> {
         let line = format!("{error:?}");
         Box::pin(async move { tracing::warn!("{line}") })
-    }
-}
-
-/// A failed long poll: counted by its code, and `/readyz` fails until updates flow again.
-/// teloxide retries the poll itself.
-struct PollErrors {
-    health: Arc<Health>,
-}
-
-impl ErrorHandler<RequestError> for PollErrors {
-    fn handle_error(self: Arc<Self>, error: RequestError) -> futures_like::BoxFuture<'static, ()> {
-        self.health.listener_failed(std::time::Instant::now());
-        metrics::telegram_error(&error_code(&error));
-        Box::pin(async move { tracing::warn!("polling for updates failed: {error}") })
     }
 }
 

@@ -8,7 +8,8 @@ use jiff::Timestamp;
 use sqlx::PgConnection;
 
 use super::{
-    Names, PgStore, drafts, follows, outbox, profiles, questions, secs, sessions, tickets, watches,
+    Names, PgStore, drafts, follows, inbox, outbox, profiles, questions, secs, sessions, tickets,
+    watches,
 };
 use crate::store::commit::{Change, Commit, CommitError, Committer};
 use crate::store::{StoreError, UserId};
@@ -16,7 +17,8 @@ use crate::store::{StoreError, UserId};
 /// Erases everything stored about `user` but the session, inside a transaction:
 /// subscriptions, queued and sent reminders, followed calls, the profile kept for profile
 /// alerts, the questions they asked, unpublished FAQ drafts made from their tickets, the
-/// personal fields of their tickets, and messages still waiting to go to them.
+/// personal fields of their tickets, their updates not yet handled, and messages still
+/// waiting to go to them.
 pub(super) async fn erase(
     conn: &mut PgConnection,
     names: Names,
@@ -31,6 +33,7 @@ pub(super) async fn erase(
         .execute(&mut *conn)
         .await?;
     tickets::forget(conn, user).await?;
+    inbox::erase(conn, names, user).await?;
     outbox::erase(conn, names, user).await
 }
 

@@ -15,7 +15,8 @@
 //!   sequence `draft_ids`, a draft swapped against the row as read (`drafts`);
 //! - followed calls: a row per user and call, a refollow compared with the row as read
 //!   (`watches`);
-//! - erasure and every [`crate::store::Commit`]: one transaction (`commit`).
+//! - erasure and every [`crate::store::Commit`]: one transaction (`commit`);
+//! - updates fetched and not yet handled: a row each until handled (`inbox`).
 //!
 //! Several instances coordinate through the database too (`instances`): a user's turn
 //! is an advisory lock, the webhook is set by one instance, reloads are announced with
@@ -29,6 +30,7 @@ mod commit;
 mod drafts;
 mod dump;
 mod follows;
+mod inbox;
 mod instances;
 mod outbox;
 mod profiles;

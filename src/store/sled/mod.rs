@@ -2,11 +2,13 @@
 //! crate that names a sled type.
 //!
 //! Trees: `sessions` (user → revision ‖ touched ‖ bytes), `questions` (time ‖ id →
-//! entry) and `question_askers` (`questions`), `subscriptions`, `reminder_queue`, `reminders_done` (`follows`), `tickets`,
-//! `ticket_messages`, `user_tickets`, `ticket_counter` (`tickets`), `outbox`
-//! (`outbox`), `watches` (`watches`), `profiles` (`profiles`), `faq_drafts` (`drafts`), `applied_updates`, `journal` (commits written but not yet
-//! known applied, `journal`), and `erasing` (users erased whose key is not yet destroyed,
-//! `erasing`). Keys that sort by time or id are big-endian, with
+//! entry) and `question_askers` (`questions`), `subscriptions`, `reminder_queue`,
+//! `reminders_done` (`follows`), `tickets`, `ticket_messages`, `user_tickets`,
+//! `ticket_counter` (`tickets`), `outbox` (`outbox`), `watches` (`watches`), `profiles`
+//! (`profiles`), `faq_drafts` (`drafts`), `applied_updates`, `journal` (commits written
+//! but not yet known applied, `journal`), `erasing` (users erased whose key is not yet
+//! destroyed, `erasing`) and `inbox` (updates fetched and not yet handled, `inbox`).
+//! Keys that sort by time or id are big-endian, with
 //! the sign bit flipped for signed ids so negative (group) ids sort first.
 //!
 //! **Erasure is real on disk** by crypto-shredding ([`crate::store::shred`]): every value
@@ -37,6 +39,7 @@ mod erasing;
 mod flusher;
 mod follows;
 mod fresh;
+mod inbox;
 mod instances;
 mod journal;
 mod migrate;
@@ -102,6 +105,8 @@ pub struct SledStore {
     wal: sled::Tree,
     /// Users erased whose key may not be destroyed yet ([`erasing`]).
     erasing: sled::Tree,
+    /// Updates fetched and not yet handled ([`inbox`]).
+    inbox: sled::Tree,
     /// Group commit and durability ([`flusher`]).
     flusher: Arc<Flusher>,
     /// Entries stored lately, for the claim round ([`fresh`]).
@@ -233,6 +238,7 @@ impl SledStore {
             drafts: db.open_tree(drafts::TREE)?,
             wal: db.open_tree(journal::TREE)?,
             erasing: db.open_tree(erasing::TREE)?,
+            inbox: db.open_tree(inbox::TREE)?,
             db,
             flusher: Arc::default(),
             fresh: Arc::default(),

@@ -1,0 +1,84 @@
+//! The inbox in PostgreSQL ([`crate::store::Inbox`]): table `inbox`, one row per update
+//! fetched and not yet handled. A row is durable once its insert returns, so
+//! [`Inbox::sync_received`] has nothing left to do. Erasing a user deletes their rows
+//! (by pseudonym, `owner`) in the erasure's transaction.
+//!
+//! Several instances share the table only in webhook mode, where each keeps what it was
+//! posted; one that starts hands out every row left, including another's in progress: a
+//! user's turn and the applied update ids make the second run a no-op.
+
+use async_trait::async_trait;
+use sqlx::PgConnection;
+
+use super::{Names, PgStore};
+use crate::store::inbox::{Inbox, Received};
+use crate::store::{CommitError, StoreError, UserId};
+
+/// Deletes every update of `user` still kept, inside a transaction.
+pub(super) async fn erase(
+    conn: &mut PgConnection,
+    names: Names,
+    user: UserId,
+) -> Result<(), CommitError> {
+    sqlx::query("DELETE FROM inbox WHERE owner = $1")
+        .bind(names.who(user))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+#[async_trait]
+impl Inbox for PgStore {
+    async fn receive(&self, batch: &[Received]) -> Result<(), StoreError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let names = self.names();
+        let ids: Vec<i64> = batch.iter().map(|r| i64::from(r.id)).collect();
+        let owners: Vec<Option<Vec<u8>>> =
+            batch.iter().map(|r| r.user.map(|u| names.who(u))).collect();
+        let users: Vec<Option<i64>> = batch.iter().map(|r| r.user.map(|u| u.0)).collect();
+        let bodies: Vec<Vec<u8>> = batch.iter().map(|r| r.body.clone()).collect();
+        sqlx::query(
+            "INSERT INTO inbox (update_id, owner, user_id, body) \
+             SELECT * FROM UNNEST($1::BIGINT[], $2::BYTEA[], $3::BIGINT[], $4::BYTEA[]) \
+             ON CONFLICT (update_id) DO NOTHING",
+        )
+        .bind(ids)
+        .bind(owners)
+        .bind(users)
+        .bind(bodies)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn sync_received(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    async fn handled(&self, id: u32) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM inbox WHERE update_id = $1")
+            .bind(i64::from(id))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn unhandled(&self) -> Result<Vec<Received>, StoreError> {
+        let rows: Vec<(i64, Option<i64>, Vec<u8>)> =
+            sqlx::query_as("SELECT update_id, user_id, body FROM inbox ORDER BY update_id")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, user, body)| {
+                Some(Received {
+                    id: u32::try_from(id).ok()?,
+                    user: user.map(UserId),
+                    body,
+                })
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,132 @@
+//! The inbox in sled ([`crate::store::Inbox`]): tree `inbox`, update id (big-endian, so
+//! the tree lists them in order) → the update sealed for its user.
+//!
+//! Sealed like every other record about a user: erasing them destroys their key, and an
+//! update of theirs that sled's log still keeps is noise from then on. Writes take
+//! [`SledStore::writing`] like every write; durability is the shared group flush, so the
+//! listener's flush before it confirms a batch and the handlers' flushes serve each
+//! other.
+
+use async_trait::async_trait;
+
+use super::SledStore;
+use crate::store::inbox::{Inbox, Received};
+use crate::store::{StoreError, UserId};
+
+/// The tree's name.
+pub(super) const TREE: &str = "inbox";
+
+/// What a value holds once opened: the user's id (or none), then the body.
+fn encode(r: &Received) -> Vec<u8> {
+    let mut v = Vec::with_capacity(9 + r.body.len());
+    match r.user {
+        Some(u) => {
+            v.push(1);
+            v.extend(u.0.to_be_bytes());
+        }
+        None => v.push(0),
+    }
+    v.extend(&r.body);
+    v
+}
+
+fn decode(id: u32, v: &[u8]) -> Option<Received> {
+    let (user, body) = match v.split_first()? {
+        (1, rest) if rest.len() >= 8 => {
+            let (u, body) = rest.split_at(8);
+            (Some(UserId(i64::from_be_bytes(u.try_into().ok()?))), body)
+        }
+        (0, body) => (None, body),
+        _ => return None,
+    };
+    Some(Received {
+        id,
+        user,
+        body: body.to_vec(),
+    })
+}
+
+#[async_trait]
+impl Inbox for SledStore {
+    async fn receive(&self, batch: &[Received]) -> Result<(), StoreError> {
+        for r in batch {
+            let sealed = self.seal(r.user, &encode(r))?;
+            let _w = self.writing();
+            // Fetched again (never confirmed): kept as first received.
+            let _kept = self.inbox.compare_and_swap(
+                r.id.to_be_bytes(),
+                None as Option<&[u8]>,
+                Some(sealed),
+            )?;
+        }
+        Ok(())
+    }
+
+    async fn sync_received(&self) -> Result<(), StoreError> {
+        self.flush_shared().await
+    }
+
+    async fn handled(&self, id: u32) -> Result<(), StoreError> {
+        let _w = self.writing();
+        self.inbox.remove(id.to_be_bytes())?;
+        Ok(())
+    }
+
+    async fn unhandled(&self) -> Result<Vec<Received>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.inbox.iter() {
+            let (k, v) = item?;
+            let id = k.as_ref().try_into().ok().map(u32::from_be_bytes);
+            let found = id
+                .zip(self.open_sealed(&v))
+                .and_then(|(id, o)| decode(id, &o));
+            match found {
+                Some(r) => out.push(r),
+                // Its user was erased (the key is gone), or it is not ours: dropped.
+                None => {
+                    self.cas(&self.inbox, &k, Some(&v), None)?;
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Erasure;
+
+    fn r(id: u32, user: Option<i64>, body: &str) -> Received {
+        Received {
+            id,
+            user: user.map(UserId),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[tokio::test]
+    async fn what_a_crash_left_is_handed_out_again_but_not_once_its_user_is_erased() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let st = SledStore::open(dir.path(), 8).unwrap();
+            st.receive(&[r(7, Some(41), "{\"a\":1}"), r(8, Some(42), "{\"b\":2}")])
+                .await
+                .unwrap();
+            st.receive(&[r(9, None, "{}")]).await.unwrap();
+            st.sync_received().await.unwrap();
+            st.handled(8).await.unwrap();
+            st.erase_user(UserId(41)).await.unwrap();
+            st.flush_shared().await.unwrap();
+        }
+        let st = SledStore::open(dir.path(), 8).unwrap();
+        // 7's user was erased: its key is gone, and so is the update.
+        assert_eq!(st.unhandled().await.unwrap(), [r(9, None, "{}")]);
+        assert_eq!(st.inbox.len(), 1, "the unreadable update was dropped");
+        let raw = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| std::fs::read(e.unwrap().path()).ok())
+            .any(|bytes| bytes.windows(7).any(|w| w == b"{\"a\":1}"));
+        assert!(!raw, "an update is never written in clear");
+    }
+}
