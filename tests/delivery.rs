@@ -7,7 +7,8 @@
 //! - a reply survives one and three consecutive JSON 5xx;
 //! - a kill between the state write and the send still gets the reply out, once;
 //! - an update Telegram was told to forget (the next poll confirmed it) and a kill kept
-//!   from its handler is handled after the restart, from the inbox;
+//!   from its handler is handled after the restart, from the inbox; so is one whose
+//!   webhook request was answered;
 //! - a kill right after a burst of deliveries repeats at most twice `in_flight` replies
 //!   (those being sent, and those sent whose removal had not reached the disk);
 //! - with `settle_ms = 0`, a reply Telegram accepted is not sent again after a kill
@@ -221,6 +222,68 @@ async fn an_update_telegram_was_told_to_forget_is_still_handled_after_a_kill() {
     // A clean stop leaves nothing to hand out again.
     let store = sportello::store::Store::open(&w.data, 8).unwrap();
     assert_eq!(store.unhandled().await.unwrap(), []);
+}
+
+/// Until the bot's webhook listener accepts connections (it binds after publishing
+/// its menus and setting the webhook).
+async fn until_listening(addr: std::net::SocketAddr, bot: &Running) {
+    let end = tokio::time::Instant::now() + WAIT;
+    while tokio::net::TcpStream::connect(addr).await.is_err() {
+        assert!(
+            tokio::time::Instant::now() < end,
+            "never listened\n{}",
+            bot.log()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_a_webhook_request_was_answered_for_is_still_handled_after_a_kill() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let secret = "hook_Secret-7";
+    let w = World::new(&format!(
+        "mode = \"webhook\"\nwebhook_listen = \"127.0.0.1:{port}\"\n\
+         webhook_url = \"http://127.0.0.1:{port}/hook\"\nwebhook_secret = \"{secret}\"\n"
+    ))
+    .await;
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let post = async |body: serde_json::Value| {
+        common::botapi::post_update(addr, "/hook", Some(secret), &body).await
+    };
+    let bot = w.start(1).await;
+    until_listening(addr, &bot).await;
+    let user = 6004;
+    let n = w.api.call_count();
+    assert_eq!(
+        post(common::botapi::text_update(1, user, "/cancellami")).await,
+        200
+    );
+    let ask = expect(&w.api, n, "the question", &bot, |c| {
+        c.method == "sendMessage" && c.chat() == Some(user)
+    })
+    .await;
+    // The press's handler is parked before it changes anything, and Telegram has its
+    // answer: it will not post the press again.
+    w.api.hold_next("answercallbackquery");
+    let press = common::botapi::button_update(2, user, ask.message_id().unwrap(), "1|x|y");
+    assert_eq!(post(press).await, 200);
+    assert!(w.api.wait_held(1, WAIT).await, "no answer\n{}", bot.log());
+    bot.kill9();
+    w.api.release();
+
+    let n = w.api.call_count();
+    let bot = Running::start(&w.api, &w.config, &w.data, 2);
+    let done = expect(&w.api, n, "the erase confirmation", &bot, |c| {
+        c.method == "editMessageText" && c.chat() == Some(user)
+    })
+    .await;
+    assert_eq!(done.text(), html("erase.done", &[]));
+    bot.term();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -175,9 +175,13 @@ fn backoff() -> impl Iterator<Item = Duration> {
 
 impl Fetcher {
     async fn run(self, tx: mpsc::Sender<Update>, mut stop: StopFlag) {
-        let Some(mut again) = self.hand_out_left(&tx).await else {
-            return;
-        };
+        let left = left_over(&self.store).await;
+        let mut again: HashSet<u32> = left.iter().map(|u| u.id.0).collect();
+        for u in left {
+            if tx.send(u).await.is_err() {
+                return;
+            }
+        }
         let mut offset: Option<i32> = None;
         // Received since the last flush: to be made durable before the next poll.
         let mut unsynced = false;
@@ -267,40 +271,6 @@ impl Fetcher {
         self.confirm_at_stop(offset, unsynced).await;
     }
 
-    /// Hands out what the inbox kept; `None` if the dispatcher is gone. Returns the ids
-    /// handed out (Telegram may hand them out again if they were never confirmed).
-    async fn hand_out_left(&self, tx: &mpsc::Sender<Update>) -> Option<HashSet<u32>> {
-        let mut again = HashSet::new();
-        let left = match self.store.unhandled().await {
-            Ok(left) => left,
-            Err(e) => {
-                tracing::error!("reading the updates a stop or crash left: {e}");
-                return Some(again);
-            }
-        };
-        if !left.is_empty() {
-            tracing::warn!(
-                count = left.len(),
-                "handing out again the updates fetched before the last stop and not handled"
-            );
-        }
-        for r in left {
-            match serde_json::from_slice::<Update>(&r.body) {
-                Ok(u) => {
-                    again.insert(r.id);
-                    tx.send(u).await.ok()?;
-                }
-                Err(e) => {
-                    tracing::error!(id = r.id, "an update kept cannot be read, dropped: {e}");
-                    if let Err(e) = self.store.handled(r.id).await {
-                        tracing::warn!("dropping it: {e}");
-                    }
-                }
-            }
-        }
-        Some(again)
-    }
-
     /// Waits the next backoff delay; true if a stop came first.
     async fn pause(
         &self,
@@ -329,6 +299,37 @@ impl Fetcher {
             Err(_) => tracing::debug!("confirming the updates fetched: no answer in time"),
         }
     }
+}
+
+/// What a kill (or a stop that cut the dispatcher's queues short) left in the inbox, to
+/// be handed out before anything new. An update that cannot be read is dropped.
+pub(super) async fn left_over(store: &Store) -> Vec<Update> {
+    let left = match store.unhandled().await {
+        Ok(left) => left,
+        Err(e) => {
+            tracing::error!("reading the updates a stop or crash left: {e}");
+            return Vec::new();
+        }
+    };
+    if !left.is_empty() {
+        tracing::warn!(
+            count = left.len(),
+            "handing out again the updates fetched before the last stop and not handled"
+        );
+    }
+    let mut out = Vec::with_capacity(left.len());
+    for r in left {
+        match serde_json::from_slice::<Update>(&r.body) {
+            Ok(u) => out.push(u),
+            Err(e) => {
+                tracing::error!(id = r.id, "an update kept cannot be read, dropped: {e}");
+                if let Err(e) = store.handled(r.id).await {
+                    tracing::warn!("dropping it: {e}");
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Sleeps `d`; true if a stop came first.

@@ -24,6 +24,7 @@ mod listen;
 pub mod menus;
 mod observe;
 pub mod run;
+mod webhook;
 
 use std::borrow::Borrow;
 use std::sync::Arc;

@@ -30,7 +30,6 @@ use teloxide::dispatching::Dispatcher;
 use teloxide::error_handlers::ErrorHandler;
 use teloxide::payloads::SetWebhookSetters;
 use teloxide::prelude::*;
-use teloxide::update_listeners::webhooks;
 use tokio::sync::watch;
 
 use crate::app::App;
@@ -272,22 +271,27 @@ async fn serve(
                 .map_err(|e| RunError::Api(e.to_string()))
         }
         Mode::Webhook => {
-            let addr = cfg
+            let addr: std::net::SocketAddr = cfg
                 .webhook_listen
                 .parse()
                 .map_err(|e| RunError::Webhook(format!("webhook_listen: {e}")))?;
             let url = url::Url::parse(&cfg.webhook_url)
                 .map_err(|e| RunError::Webhook(format!("webhook_url: {e}")))?;
             // The secret is configured (validated with the configuration), the same on
-            // every instance: any of them accepts what Telegram posts. teloxide's router
+            // every instance: any of them accepts what Telegram posts. The router
             // rejects a request without the matching X-Telegram-Bot-Api-Secret-Token
-            // header; we serve it ourselves, so that the ops endpoints can share the
-            // port. The webhook is set by one instance and never deleted at a stop:
-            // the others are still serving it, and Telegram keeps updates for a restart.
+            // header and answers one only once its update is kept ([`super::webhook`]);
+            // we serve it ourselves, so that the ops endpoints can share the port. The
+            // webhook is set by one instance and never deleted at a stop: the others
+            // are still serving it, and Telegram keeps updates for a restart.
             let secret = cfg.webhook_secret.clone();
             set_webhook_once(&bot, &app, &url, &secret).await?;
-            let options = webhooks::Options::new(addr, url).secret_token(secret);
-            let (listener, stop_flag, router) = webhooks::axum_no_setup(options);
+            let path = match url.path() {
+                "" => "/",
+                p => p,
+            };
+            let (listener, stop_flag, router) =
+                super::webhook::durable_webhook(app.store.clone(), path, secret).await;
             let router = match webhook_ops {
                 Some(ops) => router.merge(ops),
                 None => router,

@@ -1,0 +1,128 @@
+//! The webhook that loses no update: Telegram's request is answered `200` only once the
+//! update is in the store's inbox ([`crate::store::Inbox`]), as long polling confirms a
+//! batch only then ([`super::listen`]).
+//!
+//! teloxide's own webhook answers `200` as soon as the update is queued for the
+//! dispatcher, so a kill before its handler committed lost it: Telegram does not post an
+//! answered update again. Here the update is handed to the dispatcher at once and made
+//! durable meanwhile; a store that cannot keep it answers `500`, and Telegram posts it
+//! again later. A request without the configured secret (compared in constant time) is
+//! refused with `401`; one that is not an update is logged and answered `200` (posting
+//! it again would not make it one).
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use subtle::ConstantTimeEq;
+use teloxide::RequestError;
+use teloxide::stop::{StopFlag, StopToken, mk_stop_token};
+use teloxide::types::Update;
+use teloxide::update_listeners::{StatefulListener, UpdateListener};
+use tokio::sync::mpsc;
+
+use super::listen::{kept, left_over};
+use crate::store::Store;
+
+/// Updates posted and not yet taken by the dispatcher.
+const HANDOFF: usize = 256;
+
+#[derive(Clone)]
+struct Hook {
+    store: Store,
+    secret: Arc<str>,
+    tx: mpsc::Sender<Update>,
+    flag: StopFlag,
+}
+
+/// The listener, the future that ends when it is stopped (for the server's graceful
+/// shutdown), and the router that serves `path`. What a kill left in the inbox is queued
+/// first, before anything posted.
+pub async fn durable_webhook(
+    store: Store,
+    path: &str,
+    secret: String,
+) -> (
+    impl UpdateListener<Err = RequestError>,
+    StopFlag,
+    axum::Router,
+) {
+    let left = left_over(&store).await;
+    let (tx, rx) = mpsc::channel(HANDOFF + left.len());
+    for u in left {
+        // Room for all of them: the channel was made so.
+        let _ = tx.try_send(u);
+    }
+    let (token, flag) = mk_stop_token();
+    let hook = Hook {
+        store,
+        secret: secret.into(),
+        tx,
+        flag: flag.clone(),
+    };
+    let router = axum::Router::new()
+        .route(path, post(posted))
+        .with_state(hook);
+    let listener = StatefulListener::new(
+        (Some(rx), token),
+        |st: &mut (Option<mpsc::Receiver<Update>>, StopToken)| {
+            let rx = st.0.take();
+            futures::stream::unfold(rx, |rx| async move {
+                let mut rx = rx?;
+                rx.recv()
+                    .await
+                    .map(|u| (Ok::<_, RequestError>(u), Some(rx)))
+            })
+        },
+        |st: &mut (Option<mpsc::Receiver<Update>>, StopToken)| st.1.clone(),
+    );
+    (listener, flag, router)
+}
+
+async fn posted(
+    State(hook): State<Hook>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> StatusCode {
+    let given = headers
+        .get("x-telegram-bot-api-secret-token")
+        .map(|v| v.as_bytes())
+        .unwrap_or_default();
+    if !bool::from(given.ct_eq(hook.secret.as_bytes())) {
+        return StatusCode::UNAUTHORIZED;
+    }
+    if hook.flag.is_stopped() {
+        // Stopping: Telegram posts it again, to this instance's next start or another.
+        return StatusCode::SERVICE_UNAVAILABLE;
+    }
+    let update: Update = match serde_json::from_slice(&body) {
+        Ok(u) => u,
+        Err(e) => {
+            tracing::warn!("a webhook request that is not an update: {e}");
+            return StatusCode::OK;
+        }
+    };
+    let received = match kept(&update) {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(id = update.id.0, "an update cannot be kept: {e}");
+            return StatusCode::INTERNAL_SERVER_ERROR;
+        }
+    };
+    if let Err(e) = hook.store.receive(std::slice::from_ref(&received)).await {
+        tracing::error!(id = received.id, "keeping an update posted: {e}");
+        return StatusCode::INTERNAL_SERVER_ERROR;
+    }
+    // Handled while it is made durable; answered once it is.
+    if hook.tx.send(update).await.is_err() {
+        return StatusCode::SERVICE_UNAVAILABLE;
+    }
+    match hook.store.sync_received().await {
+        Ok(()) => StatusCode::OK,
+        Err(e) => {
+            tracing::error!(id = received.id, "keeping an update posted: {e}");
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+    }
+}
