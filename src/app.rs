@@ -341,6 +341,12 @@ impl App {
         Ok(())
     }
 
+    /// Update `id` was handled (applied, answered or ignored): out of the store's inbox
+    /// ([`crate::store::Inbox`]), so that a restart does not hand it out again.
+    pub async fn handled(&self, id: u32) -> Result<(), AppError> {
+        Ok(self.store.handled(id).await?)
+    }
+
     /// Runs an event under the user's lock and commits it, again on a conflict; with
     /// `here`, the messages are stored in the same commit.
     async fn apply(

@@ -71,7 +71,7 @@
 //!   `dialogue/readings.rs`).
 //! - [`store`] is durable state behind one trait per kind of data (sessions as bytes
 //!   with a revision, subscriptions and the reminder queue, followed calls, tickets, the question log with its
-//!   retention, the outbox, applied updates, erasure); [`store::commit`] describes an
+//!   retention, the outbox, applied updates, the inbox, erasure); [`store::commit`] describes an
 //!   update's changes and messages, applied by a backend in one atomic step;
 //!   [`store::sled`] is the embedded backend, the only code that names sled (a copy
 //!   in `vendor/sled/` whose flush writes the log in the calling thread);
@@ -121,9 +121,11 @@
 //!   delivery. It runs the help desk engine and carries out its effects (`app/desk.rs`,
 //!   `app/teaching.rs`, `app/publishing.rs`), and the store's upkeep (`app/upkeep.rs`).
 //! - [`console`] is the terminal adapter over [`app`].
-//! - [`telegram`] is the Telegram adapter over [`app`] (teloxide): handlers that hand
-//!   updates to the app (never to the store) and return, the Bot API client and the outbox's transport, the command menus per scope
-//!   and language ([`telegram::menus`]), and `sportello run`.
+//! - [`telegram`] is the Telegram adapter over [`app`] (teloxide): the listeners that
+//!   keep each update in the store's inbox before Telegram may forget it (long polling,
+//!   webhook), handlers that hand updates to the app (never to the store) and return,
+//!   the Bot API client and the outbox's transport, the command menus per scope and
+//!   language ([`telegram::menus`]), and `sportello run`.
 //! - [`ops`] is for running it in production: the metrics (Prometheus), `/healthz` and
 //!   `/readyz`, logs as text or JSON with one token-redacting writer and users as salted
 //!   hashes; called from the edges only.

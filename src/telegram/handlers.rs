@@ -71,7 +71,7 @@ where
     let user = UserId(from.id.0 as i64);
     let private = msg.chat.is_private();
     let here = target(&msg.chat, from);
-    let update = ad.update_id(&upd);
+    let update = ad.update_id(upd);
     let tx = texts(Lang::It);
     let staff_chat = ad.app.settings.staff.chat == Some(msg.chat.id.0);
     // A staff reply to a ticket message (any kind of message: text, photo, file).
@@ -143,7 +143,7 @@ where
     match ad.flood.check(user.0, Instant::now()) {
         Verdict::Pass => {}
         Verdict::Warn => {
-            ad.say(&here, vec![slow_down(&ad)], update).await;
+            ad.say(&here, vec![slow_down(ad)], update).await;
             ad.deliver(bot).await;
             return "flood warned";
         }

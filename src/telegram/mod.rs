@@ -161,7 +161,7 @@ impl Adapter {
     /// The update was handled: out of the inbox (not under MockBot, which has none).
     async fn handled(&self, update: &Update) {
         if let Some(id) = self.update_id(update)
-            && let Err(e) = self.app.store.handled(id).await
+            && let Err(e) = self.app.handled(id).await
         {
             tracing::warn!(id, "removing a handled update from the inbox: {e}");
         }

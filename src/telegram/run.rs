@@ -5,7 +5,7 @@
 //! The HTTP client's timeout is above the long-polling timeout ([`super::http::client`]),
 //! so an idle poll ends with Telegram's empty answer, never with a client timeout and a
 //! back-off. Polling faults (5xx, 429, network) are retried by the polling listener
-//! ([`super::listen`]), which confirms a batch to Telegram only once the store's inbox
+//! (`telegram/listen.rs`), which confirms a batch to Telegram only once the store's inbox
 //! keeps it, so no update is lost, not even to a kill. Updates are handed to handlers by
 //! user (one user's in order, different users' in parallel).
 //!
