@@ -32,7 +32,7 @@ use serde_json::Value;
 use teloxide::RequestError;
 use teloxide::prelude::*;
 use teloxide::stop::{StopFlag, StopToken, mk_stop_token};
-use teloxide::types::{AllowedUpdate, Update};
+use teloxide::types::{AllowedUpdate, MessageKind, Update, UpdateKind};
 use teloxide::update_listeners::{StatefulListener, UpdateListener};
 use tokio::sync::mpsc;
 
@@ -51,13 +51,32 @@ const CONFIRM_AT_STOP: Duration = Duration::from_secs(3);
 /// The update as kept: its user, and its JSON without the text of the messages it
 /// quotes (see the module documentation).
 pub fn kept(update: &Update) -> Result<Received, serde_json::Error> {
-    let mut v = serde_json::to_value(update)?;
-    forget_quoted_text(&mut v);
+    let body = if quotes_nothing(update) {
+        serde_json::to_vec(update)?
+    } else {
+        let mut v = serde_json::to_value(update)?;
+        forget_quoted_text(&mut v);
+        serde_json::to_vec(&v)?
+    };
     Ok(Received {
         id: update.id.0,
         user: update.from().map(|u| UserId(u.id.0 as i64)),
-        body: serde_json::to_vec(&v)?,
+        body,
     })
+}
+
+/// A plain message that quotes no other (most of them): kept as it is, without going
+/// through a JSON tree.
+fn quotes_nothing(update: &Update) -> bool {
+    match &update.kind {
+        UpdateKind::Message(m) => match &m.kind {
+            MessageKind::Common(c) => {
+                c.reply_to_message.is_none() && c.external_reply.is_none() && c.quote.is_none()
+            }
+            _ => false,
+        },
+        _ => false,
+    }
 }
 
 /// Blanks the text of the messages an update quotes: a message's `reply_to_message`
@@ -360,7 +379,6 @@ pub async fn delete_webhook_if_set(bot: &Bot) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use teloxide::types::UpdateKind;
 
     /// As Telegram's bytes are read (teloxide reads an update's kind from borrowed keys,
     /// which a `Value` cannot lend).
@@ -409,6 +427,18 @@ mod tests {
         assert_eq!(quoted.id.0, 10);
         assert!(quoted.from.as_ref().is_some_and(|f| f.is_bot));
         assert_eq!(quoted.text(), Some(""));
+
+        let plain = update(serde_json::json!({
+            "update_id": 4,
+            "message": {
+                "message_id": 12, "date": 1_700_000_002,
+                "chat": {"id": 7, "type": "private", "first_name": "Anna"},
+                "from": user(7), "text": "quanto vale il bando?"
+            }
+        }));
+        assert!(quotes_nothing(&plain) && !quotes_nothing(&reply));
+        let back: Update = serde_json::from_slice(&kept(&plain).unwrap().body).unwrap();
+        assert_eq!(back, plain);
 
         let press = update(serde_json::json!({
             "update_id": 6,

@@ -40,6 +40,8 @@ pub(super) struct Flusher {
     /// Users erased by commits applied so far whose keys are still there: destroyed
     /// after the flush that makes those commits durable ([`super::erasing`]).
     erased: Mutex<Vec<Pseudonym>>,
+    /// Woken at the end of each flush (the inbox waits for one that covers it).
+    flushed: tokio::sync::Notify,
 }
 
 impl Flusher {
@@ -143,7 +145,31 @@ impl SledStore {
         }
         f.completed.store(n, Ordering::SeqCst);
         f.durable(applied);
+        f.flushed.notify_waiters();
         Ok(())
+    }
+
+    /// The number of the last flush started: every flush numbered above it starts
+    /// after this call, so it covers every write made before the call.
+    pub(super) fn flush_mark(&self) -> u64 {
+        self.flusher.started.load(Ordering::SeqCst)
+    }
+
+    /// Waits up to `limit` for a flush numbered above `mark` to complete (some other
+    /// writer's, usually); true if one did.
+    pub(super) async fn covered(&self, mark: u64, limit: std::time::Duration) -> bool {
+        let f = &self.flusher;
+        let end = tokio::time::Instant::now() + limit;
+        loop {
+            // Made before the check: a flush that ends after the check still wakes it.
+            let flushed = f.flushed.notified();
+            if f.completed.load(Ordering::SeqCst) > mark {
+                return true;
+            }
+            if tokio::time::timeout_at(end, flushed).await.is_err() {
+                return f.completed.load(Ordering::SeqCst) > mark;
+            }
+        }
     }
 
     /// Held by every write, a commit's or not, for its duration (one write or one small

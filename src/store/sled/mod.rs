@@ -107,6 +107,8 @@ pub struct SledStore {
     erasing: sled::Tree,
     /// Updates fetched and not yet handled ([`inbox`]).
     inbox: sled::Tree,
+    /// The flush mark when the inbox was last written ([`SledStore::flush_mark`]).
+    inbox_mark: Arc<std::sync::atomic::AtomicU64>,
     /// Group commit and durability ([`flusher`]).
     flusher: Arc<Flusher>,
     /// Entries stored lately, for the claim round ([`fresh`]).
@@ -239,6 +241,7 @@ impl SledStore {
             wal: db.open_tree(journal::TREE)?,
             erasing: db.open_tree(erasing::TREE)?,
             inbox: db.open_tree(inbox::TREE)?,
+            inbox_mark: Arc::default(),
             db,
             flusher: Arc::default(),
             fresh: Arc::default(),
