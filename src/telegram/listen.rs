@@ -66,6 +66,11 @@ pub fn kept(update: &Update) -> Result<Received, serde_json::Error> {
     })
 }
 
+/// An update teloxide could not read (the dispatcher logs and drops it).
+pub(super) fn unreadable(update: &Update) -> bool {
+    matches!(update.kind, UpdateKind::Error(_))
+}
+
 /// A plain message that quotes no other (most of them): kept as it is, without going
 /// through a JSON tree.
 fn quotes_nothing(update: &Update) -> bool {
@@ -258,7 +263,9 @@ impl Fetcher {
             let next = last.id.as_offset();
             let batch: Vec<Received> = updates
                 .iter()
-                .filter(|u| !again.contains(&u.id.0))
+                // One teloxide cannot read is logged and dropped by the dispatcher,
+                // never handled: nothing to keep.
+                .filter(|u| !again.contains(&u.id.0) && !unreadable(u))
                 .filter_map(|u| match kept(u) {
                     Ok(r) => Some(r),
                     Err(e) => {
@@ -438,6 +445,9 @@ mod tests {
             }
         }));
         assert!(quotes_nothing(&plain) && !quotes_nothing(&reply));
+        // One teloxide cannot read is never kept (the dispatcher drops it unhandled).
+        let garbled = update(serde_json::json!({"update_id": 3, "message": {"text": 1}}));
+        assert!(unreadable(&garbled) && !unreadable(&plain));
         let back: Update = serde_json::from_slice(&kept(&plain).unwrap().body).unwrap();
         assert_eq!(back, plain);
 

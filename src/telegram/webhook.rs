@@ -22,7 +22,7 @@ use teloxide::types::Update;
 use teloxide::update_listeners::{StatefulListener, UpdateListener};
 use tokio::sync::mpsc;
 
-use super::listen::{kept, left_over};
+use super::listen::{kept, left_over, unreadable};
 use crate::store::Store;
 
 /// Updates posted and not yet taken by the dispatcher.
@@ -103,6 +103,13 @@ async fn posted(
             return StatusCode::OK;
         }
     };
+    if unreadable(&update) {
+        tracing::warn!(
+            id = update.id.0,
+            "a webhook request with an update teloxide cannot read"
+        );
+        return StatusCode::OK;
+    }
     let received = match kept(&update) {
         Ok(r) => r,
         Err(e) => {
