@@ -9,6 +9,8 @@
 //! - an update Telegram was told to forget (the next poll confirmed it) and a kill kept
 //!   from its handler is handled after the restart, from the inbox; so is one whose
 //!   webhook request was answered;
+//! - polls that fail as Telegram's do (a JSON 500, a 429 with `retry_after`, a cut
+//!   connection) lose and double no update;
 //! - a kill right after a burst of deliveries repeats at most twice `in_flight` replies
 //!   (those being sent, and those sent whose removal had not reached the disk);
 //! - with `settle_ms = 0`, a reply Telegram accepted is not sent again after a kill
@@ -177,6 +179,19 @@ async fn a_kill_between_the_state_write_and_the_send_still_answers_after_restart
     bot.term();
 }
 
+/// Restarts the bot (run 2) and waits for `user`'s erasure to be confirmed (the
+/// pressed question edited into «done»); stops it cleanly.
+async fn erasure_confirmed_after_restart(w: &World, user: i64) {
+    let n = w.api.call_count();
+    let bot = Running::start(&w.api, &w.config, &w.data, 2);
+    let done = expect(&w.api, n, "the erase confirmation", &bot, |c| {
+        c.method == "editMessageText" && c.chat() == Some(user)
+    })
+    .await;
+    assert_eq!(done.text(), html("erase.done", &[]));
+    bot.term();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_update_telegram_was_told_to_forget_is_still_handled_after_a_kill() {
     let w = World::new("").await;
@@ -202,14 +217,7 @@ async fn an_update_telegram_was_told_to_forget_is_still_handled_after_a_kill() {
     w.api.release();
 
     // The restarted bot handles it from its inbox: the press is answered, the erasure done.
-    let n = w.api.call_count();
-    let bot = Running::start(&w.api, &w.config, &w.data, 2);
-    let done = expect(&w.api, n, "the erase confirmation", &bot, |c| {
-        c.method == "editMessageText" && c.chat() == Some(user)
-    })
-    .await;
-    assert_eq!(done.text(), html("erase.done", &[]));
-    bot.term();
+    erasure_confirmed_after_restart(&w, user).await;
     // The question may come twice (sent just before the kill, its removal not yet on
     // disk: the in-flight repeat the outbox allows); the erasure is done once.
     let got = texts_to(&w.api, user);
@@ -276,14 +284,39 @@ async fn an_update_a_webhook_request_was_answered_for_is_still_handled_after_a_k
     bot.kill9();
     w.api.release();
 
+    erasure_confirmed_after_restart(&w, user).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn polls_that_fail_as_telegram_fails_lose_and_double_no_update() {
+    let w = World::new("").await;
+    let bot = w.start(1).await;
+    let user = 6005;
+    // Telegram's own failures of getUpdates, one after the other: a JSON 500 (which
+    // teloxide holds 10 s before reporting it), a 429 with retry_after, a cut
+    // connection. Each is retried; no poll confirms anything it did not get.
+    w.api.fail_next_json("getupdates", 500, 1);
+    w.api.fail_next_json("getupdates", 429, 1);
+    w.api.drop_next("getupdates", 1);
     let n = w.api.call_count();
-    let bot = Running::start(&w.api, &w.config, &w.data, 2);
-    let done = expect(&w.api, n, "the erase confirmation", &bot, |c| {
-        c.method == "editMessageText" && c.chat() == Some(user)
-    })
-    .await;
-    assert_eq!(done.text(), html("erase.done", &[]));
+    let last = ["/aiuto", "/privacy", "/annulla"]
+        .map(|c| w.api.push_text(user, c))
+        .into_iter()
+        .max()
+        .unwrap();
+    let third = html("cancel.nothing", &[]);
+    expect(&w.api, n, "the third reply", &bot, |c| c.text() == third).await;
+    assert!(w.api.wait_confirmed(last, WAIT).await, "{}", bot.log());
+    let log = bot.log();
     bot.term();
+    let got = texts_to(&w.api, user);
+    assert_eq!(got.len(), 3, "each update answered once, in order: {got:?}");
+    assert_eq!(got[0], help_html());
+    assert_eq!(got[2], third);
+    assert!(
+        log.contains("polling for updates failed"),
+        "the failed polls were not reported\n{log}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -19,8 +19,9 @@ use async_trait::async_trait;
 
 use super::{StoreError, UserId};
 
-/// One update as fetched: Telegram's id, whose it is (`None`: nobody's), and its body
-/// (opaque to the store).
+/// One update as fetched: Telegram's id, whose it is (`None`: nobody's; it decides how
+/// the update is kept and erased, and is not kept itself), and its body (opaque to the
+/// store).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Received {
     pub id: u32,
@@ -41,7 +42,7 @@ pub trait Inbox: Send + Sync {
     /// flush; until then a crash hands it out again, which its update id makes harmless).
     async fn handled(&self, id: u32) -> Result<(), StoreError>;
 
-    /// Updates received and not handled, by id: those a crash or a stop left. An update
-    /// whose user was erased meanwhile is dropped.
-    async fn unhandled(&self) -> Result<Vec<Received>, StoreError>;
+    /// Updates received and not handled, by id (id, body): those a crash or a stop left.
+    /// An update whose user was erased meanwhile is dropped.
+    async fn unhandled(&self) -> Result<Vec<(u32, Vec<u8>)>, StoreError>;
 }

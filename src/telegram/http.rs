@@ -24,6 +24,16 @@ use crate::outbox::sender::Transport;
 use crate::outgoing::{DocumentSource, ReplyTo, What};
 use crate::reply::{Button, Rich};
 
+/// How calls that keep the bot connected are retried (getMe at start, a failed long
+/// poll): capped exponential backoff with jitter, 0.5 s doubling to 30 s, without end.
+pub fn reconnect_backoff() -> backon::ExponentialBuilder {
+    backon::ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(500))
+        .with_max_delay(Duration::from_secs(30))
+        .with_jitter()
+        .without_max_times()
+}
+
 /// Added to the long-polling timeout for the HTTP client's own timeout.
 pub const POLL_MARGIN: Duration = Duration::from_secs(15);
 

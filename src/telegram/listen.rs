@@ -28,7 +28,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use backon::{BackoffBuilder, ExponentialBuilder};
+use backon::BackoffBuilder;
 use serde_json::Value;
 use teloxide::RequestError;
 use teloxide::prelude::*;
@@ -43,9 +43,9 @@ use crate::ops::metrics;
 use crate::store::inbox::Received;
 use crate::store::{Store, UserId};
 
-/// Updates fetched and not yet taken by the dispatcher (it takes them at once: it only
-/// queues them by lane).
-const HANDOFF: usize = 256;
+/// Updates fetched (or posted) and not yet taken by the dispatcher (it takes them at
+/// once: it only queues them by lane).
+pub(super) const HANDOFF: usize = 256;
 /// How long a stop waits for the last `getUpdates` that confirms what was fetched.
 const CONFIRM_AT_STOP: Duration = Duration::from_secs(3);
 
@@ -157,9 +157,7 @@ pub fn durable_polling(
             if let Some(fetcher) = st.fetcher.take() {
                 tokio::spawn(fetcher.run(tx, st.flag.clone()));
             }
-            futures::stream::unfold(rx, |mut rx| async move {
-                rx.recv().await.map(|u| (Ok::<_, RequestError>(u), rx))
-            })
+            handed_over(Some(rx))
         },
         |st: &mut State| st.token.clone(),
         Some(
@@ -188,14 +186,9 @@ struct Fetcher {
     allowed: Vec<AllowedUpdate>,
 }
 
-/// Capped exponential backoff with jitter for failed polls and a store that cannot keep.
+/// The delays between failed polls (and attempts to keep a batch).
 fn backoff() -> impl Iterator<Item = Duration> {
-    ExponentialBuilder::default()
-        .with_min_delay(Duration::from_millis(500))
-        .with_max_delay(Duration::from_secs(30))
-        .with_jitter()
-        .without_max_times()
-        .build()
+    super::http::reconnect_backoff().build()
 }
 
 impl Fetcher {
@@ -328,6 +321,16 @@ impl Fetcher {
     }
 }
 
+/// The dispatcher's stream of what a listener hands over through `rx` (none: empty).
+pub(super) fn handed_over(
+    rx: Option<mpsc::Receiver<Update>>,
+) -> impl futures::Stream<Item = Result<Update, RequestError>> + Send {
+    futures::stream::unfold(rx, |rx| async move {
+        let mut rx = rx?;
+        rx.recv().await.map(|u| (Ok(u), Some(rx)))
+    })
+}
+
 /// What a kill (or a stop that cut the dispatcher's queues short) left in the inbox, to
 /// be handed out before anything new. An update that cannot be read is dropped.
 pub(super) async fn left_over(store: &Store) -> Vec<Update> {
@@ -345,12 +348,12 @@ pub(super) async fn left_over(store: &Store) -> Vec<Update> {
         );
     }
     let mut out = Vec::with_capacity(left.len());
-    for r in left {
-        match serde_json::from_slice::<Update>(&r.body) {
+    for (id, body) in left {
+        match serde_json::from_slice::<Update>(&body) {
             Ok(u) => out.push(u),
             Err(e) => {
-                tracing::error!(id = r.id, "an update kept cannot be read, dropped: {e}");
-                if let Err(e) = store.handled(r.id).await {
+                tracing::error!(id, "an update kept cannot be read, dropped: {e}");
+                if let Err(e) = store.handled(id).await {
                     tracing::warn!("dropping it: {e}");
                 }
             }

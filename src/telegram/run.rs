@@ -23,7 +23,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use backon::{ExponentialBuilder, Retryable};
+use backon::Retryable;
 use jiff::Timestamp;
 use teloxide::RequestError;
 use teloxide::dispatching::Dispatcher;
@@ -409,13 +409,7 @@ fn transient(e: &RequestError) -> bool {
 async fn wait_for_api(bot: &Bot, stop: watch::Receiver<bool>) -> Result<bool, RunError> {
     let get_me = || async { bot.get_me().send().await };
     let attempts = get_me
-        .retry(
-            ExponentialBuilder::default()
-                .with_min_delay(Duration::from_millis(500))
-                .with_max_delay(Duration::from_secs(30))
-                .with_jitter()
-                .without_max_times(),
-        )
+        .retry(http::reconnect_backoff())
         .when(transient)
         .notify(|e, d| {
             metrics::telegram_error(&error_code(e));

@@ -22,11 +22,8 @@ use teloxide::types::Update;
 use teloxide::update_listeners::{StatefulListener, UpdateListener};
 use tokio::sync::mpsc;
 
-use super::listen::{kept, left_over, unreadable};
+use super::listen::{HANDOFF, handed_over, kept, left_over, unreadable};
 use crate::store::Store;
-
-/// Updates posted and not yet taken by the dispatcher.
-const HANDOFF: usize = 256;
 
 #[derive(Clone)]
 struct Hook {
@@ -66,15 +63,7 @@ pub async fn durable_webhook(
         .with_state(hook);
     let listener = StatefulListener::new(
         (Some(rx), token),
-        |st: &mut (Option<mpsc::Receiver<Update>>, StopToken)| {
-            let rx = st.0.take();
-            futures::stream::unfold(rx, |rx| async move {
-                let mut rx = rx?;
-                rx.recv()
-                    .await
-                    .map(|u| (Ok::<_, RequestError>(u), Some(rx)))
-            })
-        },
+        |st: &mut (Option<mpsc::Receiver<Update>>, StopToken)| handed_over(st.0.take()),
         |st: &mut (Option<mpsc::Receiver<Update>>, StopToken)| st.1.clone(),
     );
     (listener, flag, router)

@@ -37,16 +37,14 @@ impl Inbox for PgStore {
         let ids: Vec<i64> = batch.iter().map(|r| i64::from(r.id)).collect();
         let owners: Vec<Option<Vec<u8>>> =
             batch.iter().map(|r| r.user.map(|u| names.who(u))).collect();
-        let users: Vec<Option<i64>> = batch.iter().map(|r| r.user.map(|u| u.0)).collect();
         let bodies: Vec<Vec<u8>> = batch.iter().map(|r| r.body.clone()).collect();
         sqlx::query(
-            "INSERT INTO inbox (update_id, owner, user_id, body) \
-             SELECT * FROM UNNEST($1::BIGINT[], $2::BYTEA[], $3::BIGINT[], $4::BYTEA[]) \
+            "INSERT INTO inbox (update_id, owner, body) \
+             SELECT * FROM UNNEST($1::BIGINT[], $2::BYTEA[], $3::BYTEA[]) \
              ON CONFLICT (update_id) DO NOTHING",
         )
         .bind(ids)
         .bind(owners)
-        .bind(users)
         .bind(bodies)
         .execute(&self.pool)
         .await?;
@@ -65,20 +63,14 @@ impl Inbox for PgStore {
         Ok(())
     }
 
-    async fn unhandled(&self) -> Result<Vec<Received>, StoreError> {
-        let rows: Vec<(i64, Option<i64>, Vec<u8>)> =
-            sqlx::query_as("SELECT update_id, user_id, body FROM inbox ORDER BY update_id")
+    async fn unhandled(&self) -> Result<Vec<(u32, Vec<u8>)>, StoreError> {
+        let rows: Vec<(i64, Vec<u8>)> =
+            sqlx::query_as("SELECT update_id, body FROM inbox ORDER BY update_id")
                 .fetch_all(&self.pool)
                 .await?;
         Ok(rows
             .into_iter()
-            .filter_map(|(id, user, body)| {
-                Some(Received {
-                    id: u32::try_from(id).ok()?,
-                    user: user.map(UserId),
-                    body,
-                })
-            })
+            .filter_map(|(id, body)| Some((u32::try_from(id).ok()?, body)))
             .collect())
     }
 }

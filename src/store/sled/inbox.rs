@@ -1,5 +1,5 @@
 //! The inbox in sled ([`crate::store::Inbox`]): tree `inbox`, update id (big-endian, so
-//! the tree lists them in order) → the update sealed for its user.
+//! the tree lists them in order) → the update's body sealed for its user.
 //!
 //! Sealed like every other record about a user: erasing them destroys their key, and an
 //! update of theirs that sled's log still keeps is noise from then on. Writes take
@@ -16,8 +16,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::SledStore;
+use crate::store::StoreError;
 use crate::store::inbox::{Inbox, Received};
-use crate::store::{StoreError, UserId};
 
 /// The tree's name.
 pub(super) const TREE: &str = "inbox";
@@ -26,36 +26,6 @@ pub(super) const TREE: &str = "inbox";
 /// batch before it flushes itself (a batch of updates that store nothing).
 const COVERED_WAIT: Duration = Duration::from_millis(5);
 
-/// What a value holds once opened: the user's id (or none), then the body.
-fn encode(r: &Received) -> Vec<u8> {
-    let mut v = Vec::with_capacity(9 + r.body.len());
-    match r.user {
-        Some(u) => {
-            v.push(1);
-            v.extend(u.0.to_be_bytes());
-        }
-        None => v.push(0),
-    }
-    v.extend(&r.body);
-    v
-}
-
-fn decode(id: u32, v: &[u8]) -> Option<Received> {
-    let (user, body) = match v.split_first()? {
-        (1, rest) if rest.len() >= 8 => {
-            let (u, body) = rest.split_at(8);
-            (Some(UserId(i64::from_be_bytes(u.try_into().ok()?))), body)
-        }
-        (0, body) => (None, body),
-        _ => return None,
-    };
-    Some(Received {
-        id,
-        user,
-        body: body.to_vec(),
-    })
-}
-
 #[async_trait]
 impl Inbox for SledStore {
     async fn receive(&self, batch: &[Received]) -> Result<(), StoreError> {
@@ -63,7 +33,7 @@ impl Inbox for SledStore {
             return Ok(());
         }
         for r in batch {
-            let sealed = self.seal(r.user, &encode(r))?;
+            let sealed = self.seal(r.user, &r.body)?;
             let _w = self.writing();
             // Fetched again (never confirmed): kept as first received.
             let _kept = self.inbox.compare_and_swap(
@@ -94,16 +64,13 @@ impl Inbox for SledStore {
         Ok(())
     }
 
-    async fn unhandled(&self) -> Result<Vec<Received>, StoreError> {
+    async fn unhandled(&self) -> Result<Vec<(u32, Vec<u8>)>, StoreError> {
         let mut out = Vec::new();
         for item in self.inbox.iter() {
             let (k, v) = item?;
             let id = k.as_ref().try_into().ok().map(u32::from_be_bytes);
-            let found = id
-                .zip(self.open_sealed(&v))
-                .and_then(|(id, o)| decode(id, &o));
-            match found {
-                Some(r) => out.push(r),
+            match id.zip(self.open_sealed(&v)) {
+                Some(found) => out.push(found),
                 // Its user was erased (the key is gone), or it is not ours: dropped.
                 None => {
                     self.cas(&self.inbox, &k, Some(&v), None)?;
@@ -117,7 +84,7 @@ impl Inbox for SledStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Erasure;
+    use crate::store::{Erasure, UserId};
 
     fn r(id: u32, user: Option<i64>, body: &str) -> Received {
         Received {
@@ -143,7 +110,7 @@ mod tests {
         }
         let st = SledStore::open(dir.path(), 8).unwrap();
         // 7's user was erased: its key is gone, and so is the update.
-        assert_eq!(st.unhandled().await.unwrap(), [r(9, None, "{}")]);
+        assert_eq!(st.unhandled().await.unwrap(), [(9, b"{}".to_vec())]);
         assert_eq!(st.inbox.len(), 1, "the unreadable update was dropped");
         let raw = std::fs::read_dir(dir.path())
             .unwrap()
