@@ -221,6 +221,26 @@ impl<H: Hooks> Sender<H> {
         }
     }
 
+    /// Makes what was claimed durable before it is sent
+    /// ([`crate::store::Committer::flush_commits`]), trying again each second while the
+    /// disk fails; false if a shutdown came first (a store that failed for good stops the
+    /// bot).
+    async fn flushed(&self, slack: u64, shutdown: &mut watch::Receiver<bool>) -> bool {
+        loop {
+            match self.store.flush_commits(slack).await {
+                Ok(()) => return true,
+                Err(e) => tracing::error!("outbox: flushing before sending failed: {e}"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                _ = shutdown.changed() => {}
+            }
+            if *shutdown.borrow() {
+                return false;
+            }
+        }
+    }
+
     /// Runs until `shutdown` is set, then waits (at most `grace`) for the sends under way.
     pub async fn run<T: Transport>(
         self: Arc<Self>,
@@ -311,9 +331,9 @@ impl<H: Hooks> Sender<H> {
                 } else {
                     self.settings.lanes as u64
                 };
-                while let Err(e) = self.store.flush_commits(slack).await {
-                    tracing::error!("outbox: flushing before sending failed: {e}");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
+                if !self.flushed(slack, &mut shutdown).await {
+                    // Stopping: what was claimed is sent at the next start.
+                    break;
                 }
                 if settled {
                     loose = None;

@@ -285,4 +285,13 @@ pub trait Committer: Send + Sync {
     async fn flush_commits(&self, _slack: u64) -> Result<(), StoreError> {
         self.flush().await
     }
+
+    /// Resolves, with the reason, once this process can make no write durable any more:
+    /// the backend failed in a way it does not recover from while open (sled, after its
+    /// log could not be written: a full or failing disk). The bot then stops, so that its
+    /// service manager starts it again. A backend that recovers by itself (PostgreSQL
+    /// reconnects) never resolves it.
+    async fn unrecoverable(&self) -> String {
+        std::future::pending().await
+    }
 }

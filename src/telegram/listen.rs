@@ -209,6 +209,7 @@ impl Fetcher {
             // What was fetched is durable before Telegram hears it may forget it.
             if unsynced {
                 if let Err(e) = self.store.sync_received().await {
+                    self.health.listener_failed(std::time::Instant::now());
                     tracing::error!("keeping the updates fetched: {e}");
                     if self.pause(&mut delays, &mut stop).await {
                         break;
@@ -269,6 +270,7 @@ impl Fetcher {
                 .collect();
             if let Err(e) = self.store.receive(&batch).await {
                 // Not kept, so not confirmed: Telegram hands them out again.
+                self.health.listener_failed(std::time::Instant::now());
                 tracing::error!("keeping {} update(s) fetched: {e}", batch.len());
                 if self.pause(&mut delays, &mut stop).await {
                     break;

@@ -1,7 +1,9 @@
 //! `sportello run`: the bot in production.
 //!
 //! Registers the commands, starts the outbox sender and the reminder dispatcher, then
-//! receives updates by long polling (the default) or by webhook, until SIGINT or SIGTERM.
+//! receives updates by long polling (the default) or by webhook, until SIGINT or SIGTERM,
+//! or until the store can keep nothing more (sled after a failed write: a full disk),
+//! when it stops with that error so that the service manager starts it again.
 //! The HTTP client's timeout is above the long-polling timeout ([`super::http::client`]),
 //! so an idle poll ends with Telegram's empty answer, never with a client timeout and a
 //! back-off. Polling faults (5xx, 429, network) are retried by the polling listener
@@ -20,7 +22,7 @@
 //! and stop last, so `/healthz` answers for the whole life of the process; in webhook
 //! mode the webhook's listener may serve them too, under `[ops] webhook_path`.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use backon::Retryable;
@@ -39,6 +41,7 @@ use crate::ops::metrics;
 use crate::outbox::{Limiter, Sender, SenderSettings};
 use crate::reminders::handoff::Handoff;
 use crate::reminders::{ReminderSettings, SystemClock};
+use crate::store::Store;
 
 use super::endpoints::Started;
 use super::http::{self, HttpTransport};
@@ -83,7 +86,7 @@ pub async fn run(
 ) -> Result<(), RunError> {
     // Listened for from here on: a signal that came while the bot was still starting
     // (connecting, publishing its menus) would otherwise be caught and never heard.
-    let stop = stop_requested();
+    let (stop, failed) = stop_requested(&app.store);
     // The knowledge was loaded before the app was built.
     let health = Arc::new(Health::default());
     health.knowledge_loaded();
@@ -190,6 +193,12 @@ pub async fn run(
     if let Err(e) = app.store.flush().await {
         tracing::error!("final flush: {e}");
     }
+    // Stopped because the store failed: an error, so that the service manager restarts
+    // the bot (and the open replays what is needed, once the disk has room).
+    let result = match failed.get() {
+        Some(why) if result.is_ok() => Err(RunError::Store(why.clone())),
+        _ => result,
+    };
     let _ = stop_ops.send(true);
     if let Some(Started {
         listener: Some(task),
@@ -291,7 +300,8 @@ async fn serve(
                 p => p,
             };
             let (listener, stop_flag, router) =
-                super::webhook::durable_webhook(app.store.clone(), path, secret).await;
+                super::webhook::durable_webhook(app.store.clone(), health.clone(), path, secret)
+                    .await;
             let router = match webhook_ops {
                 Some(ops) => router.merge(ops),
                 None => router,
@@ -430,14 +440,28 @@ async fn wait_for_api(bot: &Bot, stop: watch::Receiver<bool>) -> Result<bool, Ru
     }
 }
 
-/// Starts listening for SIGINT and SIGTERM; the receiver turns `true` at the first.
-fn stop_requested() -> watch::Receiver<bool> {
+/// Starts listening for SIGINT and SIGTERM, and for the store failing beyond what this
+/// process can repair ([`crate::store::Committer::unrecoverable`]: nothing could be kept
+/// any more, so updates would only pile up unconfirmed); the receiver turns `true` at
+/// the first. The store's reason, if it was that, is set in the cell.
+fn stop_requested(store: &Store) -> (watch::Receiver<bool>, Arc<OnceLock<String>>) {
     let (tx, rx) = watch::channel(false);
+    let failed = Arc::new(OnceLock::new());
+    let (store, why) = (store.clone(), failed.clone());
     tokio::spawn(async move {
-        stop_signal().await;
+        tokio::select! {
+            _ = stop_signal() => {}
+            reason = store.unrecoverable() => {
+                tracing::error!(
+                    "stopping: the store can keep nothing more ({reason}); what Telegram \
+                     was not told to forget comes again at the next start"
+                );
+                let _ = why.set(reason);
+            }
+        }
         let _ = tx.send(true);
     });
-    rx
+    (rx, failed)
 }
 
 /// Until a stop was asked for (at once if it already was).

@@ -23,11 +23,13 @@ use teloxide::update_listeners::{StatefulListener, UpdateListener};
 use tokio::sync::mpsc;
 
 use super::listen::{HANDOFF, handed_over, kept, left_over, unreadable};
+use crate::ops::health::Health;
 use crate::store::Store;
 
 #[derive(Clone)]
 struct Hook {
     store: Store,
+    health: Arc<Health>,
     secret: Arc<str>,
     tx: mpsc::Sender<Update>,
     flag: StopFlag,
@@ -38,6 +40,7 @@ struct Hook {
 /// first, before anything posted.
 pub async fn durable_webhook(
     store: Store,
+    health: Arc<Health>,
     path: &str,
     secret: String,
 ) -> (
@@ -54,6 +57,7 @@ pub async fn durable_webhook(
     let (token, flag) = mk_stop_token();
     let hook = Hook {
         store,
+        health,
         secret: secret.into(),
         tx,
         flag: flag.clone(),
@@ -107,8 +111,7 @@ async fn posted(
         }
     };
     if let Err(e) = hook.store.receive(std::slice::from_ref(&received)).await {
-        tracing::error!(id = received.id, "keeping an update posted: {e}");
-        return StatusCode::INTERNAL_SERVER_ERROR;
+        return not_kept(&hook, received.id, e);
     }
     // Handled while it is made durable; answered once it is.
     if hook.tx.send(update).await.is_err() {
@@ -116,9 +119,14 @@ async fn posted(
     }
     match hook.store.sync_received().await {
         Ok(()) => StatusCode::OK,
-        Err(e) => {
-            tracing::error!(id = received.id, "keeping an update posted: {e}");
-            StatusCode::INTERNAL_SERVER_ERROR
-        }
+        Err(e) => not_kept(&hook, received.id, e),
     }
+}
+
+/// The store could not keep an update: Telegram posts it again (and `/readyz` says
+/// updates fail meanwhile).
+fn not_kept(hook: &Hook, id: u32, e: crate::store::StoreError) -> StatusCode {
+    hook.health.listener_failed(std::time::Instant::now());
+    tracing::error!(id, "keeping an update posted: {e}");
+    StatusCode::INTERNAL_SERVER_ERROR
 }

@@ -71,6 +71,36 @@ impl Running {
         Running::spawn(api, config, data, run, args, rust_log, &[])
     }
 
+    /// [`Running::start`] on a disk that holds no file larger than `max_file` bytes
+    /// (`RLIMIT_FSIZE`, as a full disk: a write past it fails with `EFBIG`; `SIGXFSZ`
+    /// ignored). The log, which is such a file too, is kept to warnings.
+    pub fn start_on_full_disk(
+        api: &StandIn,
+        config: &Path,
+        data: &Path,
+        run: u32,
+        max_file: u64,
+    ) -> Running {
+        use std::os::unix::process::CommandExt;
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sportello"));
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            cmd.pre_exec(move || {
+                let lim = libc::rlimit {
+                    rlim_cur: max_file,
+                    rlim_max: max_file,
+                };
+                if libc::setrlimit(libc::RLIMIT_FSIZE, &lim) != 0
+                    || libc::signal(libc::SIGXFSZ, libc::SIG_IGN) == libc::SIG_ERR
+                {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        Running::spawn_cmd(cmd, api, config, data, run, &[], "sportello=warn,warn", &[])
+    }
+
     fn spawn(
         api: &StandIn,
         config: &Path,
@@ -80,8 +110,23 @@ impl Running {
         rust_log: &str,
         env: &[(&str, &str)],
     ) -> Running {
+        let cmd = Command::new(env!("CARGO_BIN_EXE_sportello"));
+        Running::spawn_cmd(cmd, api, config, data, run, args, rust_log, env)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn spawn_cmd(
+        mut cmd: Command,
+        api: &StandIn,
+        config: &Path,
+        data: &Path,
+        run: u32,
+        args: &[&str],
+        rust_log: &str,
+        env: &[(&str, &str)],
+    ) -> Running {
         let log = data.with_extension(format!("log{run}"));
-        let child = Command::new(env!("CARGO_BIN_EXE_sportello"))
+        let child = cmd
             .arg("--config")
             .arg(config)
             .arg("--data-dir")
@@ -142,6 +187,19 @@ impl Running {
             std::thread::sleep(Duration::from_millis(50));
         }
         self.check_log();
+    }
+
+    /// Waits (at most `limit`) for the process to leave by itself; its exit status.
+    pub async fn exited(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let end = tokio::time::Instant::now() + limit;
+        while tokio::time::Instant::now() < end {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                self.check_log();
+                return Some(s);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        None
     }
 
     pub fn check_log(&self) {

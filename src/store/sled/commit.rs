@@ -291,6 +291,10 @@ impl Committer for SledStore {
     async fn flush_commits(&self, slack: u64) -> Result<(), StoreError> {
         SledStore::flush_commits(self, slack).await
     }
+
+    async fn unrecoverable(&self) -> String {
+        self.failed.wait().await
+    }
 }
 
 #[cfg(test)]

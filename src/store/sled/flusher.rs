@@ -135,6 +135,12 @@ impl SledStore {
         let (applied, erased) = f.applied();
         if let Err(e) = self.db.flush() {
             f.unfinished(erased);
+            // sled fails every later write of this process too ([`super::failed`]).
+            self.failed.set(|| {
+                format!(
+                    "the database's log could not be written ({e}): restart once the disk has room"
+                )
+            });
             return Err(e.into());
         }
         // Their erasures are on disk: the keys go now, before anything of these commits

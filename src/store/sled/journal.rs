@@ -53,7 +53,7 @@
 //! much.
 //!
 //! An error from sled in step 3 or 4 leaves the record in place and the trees perhaps
-//! half-written: the store then refuses every later commit (`halted`, an error that says
+//! half-written: the store then refuses every later commit (`failed`, an error that says
 //! to restart), so that no check ever reads that state, and the replay at the next start
 //! completes the commit. (A failed log write already makes sled fail every later write:
 //! `Log::reserve` returns its `global_error`; this covers the other errors too, such as
@@ -89,7 +89,6 @@
 //! another version wrote, which then stops the opening with an error naming the record.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::Ordering;
 
 use super::SledStore;
 use super::ops::{TREES, TreeId};
@@ -253,10 +252,8 @@ impl SledStore {
     /// Writes a checked commit: its record, its writes, the record's removal (module
     /// documentation). The caller holds [`SledStore::writing`].
     pub(super) fn journalled(&self, writes: &Writes) -> Result<(), StoreError> {
-        if self.halted.load(Ordering::SeqCst) {
-            return Err(StoreError::Backend(
-                "an earlier commit failed half-way: restart to complete it from the journal".into(),
-            ));
+        if let Some(why) = self.failed.reason() {
+            return Err(StoreError::Backend(why));
         }
         if writes.is_empty() {
             return Ok(());
@@ -266,8 +263,10 @@ impl SledStore {
         let done = self
             .apply_writes(writes)
             .and_then(|()| Ok(self.wal.remove(key).map(drop)?));
-        if done.is_err() {
-            self.halted.store(true, Ordering::SeqCst);
+        if let Err(e) = &done {
+            self.failed.set(|| {
+                format!("a commit failed half-way ({e}): restart to complete it from the journal")
+            });
         }
         done
     }

@@ -36,6 +36,7 @@ mod commit;
 mod drafts;
 mod dump;
 mod erasing;
+mod failed;
 mod flusher;
 mod follows;
 mod fresh;
@@ -53,7 +54,6 @@ mod watches;
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -115,9 +115,10 @@ pub struct SledStore {
     fresh: Arc<fresh::Fresh>,
     /// Claims of outbox entries ([`claims`]).
     claims: Arc<claims::Claims>,
-    /// Set when a commit failed between its journal record and the record's removal:
-    /// later commits are refused until a restart replays it ([`journal`]).
-    halted: Arc<AtomicBool>,
+    /// Set when a commit failed between its journal record and the record's removal
+    /// ([`journal`]), or a flush failed: later commits are refused until a restart
+    /// ([`failed`]).
+    failed: Arc<failed::Failed>,
     keys: Arc<dyn KeyStore>,
     /// Pseudonyms and chat tags computed lately ([`Tags`]).
     tags: Arc<Tags>,
@@ -246,7 +247,7 @@ impl SledStore {
             flusher: Arc::default(),
             fresh: Arc::default(),
             claims: Arc::default(),
-            halted: Arc::default(),
+            failed: Arc::default(),
             journal: None,
         };
         // Before anything else reads or writes the trees.

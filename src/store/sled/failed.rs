@@ -1,0 +1,71 @@
+//! Whether this process can still make writes durable.
+//!
+//! Two failures need a restart. A log write that failed (a full or failing disk) makes
+//! sled fail every later write and flush of this process (its `global_error`; freeing
+//! space does not clear it). A commit that failed half-way leaves its journal record and
+//! perhaps half its writes ([`super::journal`]): later commits are refused, so that no
+//! check reads that state, until the open replays it. Either is recorded here once, with
+//! its reason; commits are refused from then on, and the bot stops
+//! ([`crate::store::Committer::unrecoverable`]) so that its service manager starts it
+//! again: the open then fails while the disk is still full, and succeeds, replaying what
+//! was left, once there is room.
+
+use tokio::sync::watch;
+
+/// See the module documentation.
+#[derive(Default)]
+pub(super) struct Failed(watch::Sender<Option<String>>);
+
+impl Failed {
+    /// Records the first failure (later ones keep its reason).
+    pub(super) fn set(&self, why: impl FnOnce() -> String) {
+        self.0.send_if_modified(|v| {
+            if v.is_some() {
+                return false;
+            }
+            *v = Some(why());
+            true
+        });
+    }
+
+    /// The reason, once failed.
+    pub(super) fn reason(&self) -> Option<String> {
+        self.0.borrow().clone()
+    }
+
+    /// Until failed; the reason.
+    pub(super) async fn wait(&self) -> String {
+        let mut rx = self.0.subscribe();
+        let why = rx
+            .wait_for(Option::is_some)
+            .await
+            .map(|why| why.clone().unwrap_or_default());
+        match why {
+            Ok(why) => why,
+            // The sender lives as long as the store, which this borrows.
+            Err(_) => std::future::pending().await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_first_failure_is_kept_and_wakes_a_waiter_started_before_it() {
+        let f = std::sync::Arc::new(Failed::default());
+        assert_eq!(f.reason(), None);
+        let waiter = tokio::spawn({
+            let f = f.clone();
+            async move { f.wait().await }
+        });
+        tokio::task::yield_now().await;
+        f.set(|| "disk full".into());
+        f.set(|| "later".into());
+        assert_eq!(waiter.await.unwrap(), "disk full");
+        assert_eq!(f.reason().as_deref(), Some("disk full"));
+        // A wait that starts after the failure ends at once.
+        assert_eq!(f.wait().await, "disk full");
+    }
+}

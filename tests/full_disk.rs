@@ -1,0 +1,92 @@
+//! A full disk, with the real `sportello run` binary on sled against the Bot API stand-in
+//! of `tests/common`: the data directory's files may not grow past a limit
+//! (`RLIMIT_FSIZE`: a write past it fails as on a full disk, with `EFBIG`).
+//!
+//! sled cannot write its log again in that process once a write failed, so the bot
+//! stops with an error that says why, having confirmed to Telegram only what its inbox
+//! kept on disk; restarted with room on the disk, it answers every message, each once:
+//! those sent while it was failing and stopped came back from Telegram, the one being
+//! handled from Telegram or the inbox.
+
+mod common;
+
+use std::time::Duration;
+
+use common::botapi::{Call, StandIn};
+use common::process::{Running, TOKEN, config, says_back};
+use sportello::text::{Lang, texts};
+
+const WAIT: Duration = Duration::from_secs(30);
+/// The largest file the full disk holds: above what the first run left and what sled
+/// writes at open, below what a few hundred answers add to its log.
+const FULL: u64 = 768 * 1024;
+
+fn help_html() -> String {
+    sportello::command::help(texts(Lang::It)).to_html()
+}
+
+/// What the stand-in processed for `chat`.
+fn sent_to(api: &StandIn, chat: i64) -> Vec<Call> {
+    api.calls()
+        .into_iter()
+        .filter(|c| c.method == "sendMessage" && c.chat() == Some(chat))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_stops_the_bot_and_every_message_is_answered_once_after_a_restart() {
+    let api = StandIn::start(TOKEN).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(
+        dir.path(),
+        "[telegram]\npoll_timeout_secs = 2\nflood_messages = 1000\n",
+    );
+    let data = dir.path().join("data");
+    // A first run makes the data directory.
+    let bot = Running::start(&api, &config, &data, 1);
+    says_back(&api, &bot, 7000, "/aiuto").await;
+    bot.term();
+
+    // The disk fills while users write, one after the other, each a new user.
+    let mut bot = Running::start_on_full_disk(&api, &config, &data, 2, FULL);
+    let mut users = Vec::new();
+    let status = loop {
+        assert!(users.len() < 5_000, "the disk never filled\n{}", bot.log());
+        let user = 7100 + users.len() as i64;
+        let n = api.call_count();
+        api.push_text(user, "/aiuto");
+        users.push(user);
+        let answered = api.wait_for(n, WAIT, |c| c.chat() == Some(user));
+        tokio::select! {
+            got = answered => assert!(got.is_some(), "no answer, and running\n{}", bot.log()),
+            status = bot.exited(WAIT) => break status,
+        }
+    };
+    // It stopped by itself, with an error that says why.
+    let log = bot.log();
+    let status = status.expect("still running");
+    assert!(!status.success(), "{status:?}\n{log}");
+    assert!(log.contains("the store can keep nothing more"), "{log}");
+    assert!(log.contains("restart once the disk has room"), "{log}");
+    assert!(users.len() > 1, "it failed at the first message\n{log}");
+    // Two more write while it is down.
+    for u in [6990, 6991] {
+        api.push_text(u, "/aiuto");
+        users.push(u);
+    }
+
+    // Restarted with room: every message is answered, each once.
+    let bot = Running::start(&api, &config, &data, 3);
+    for &u in &users {
+        let got = api.wait_for(0, WAIT, |c| c.chat() == Some(u)).await;
+        assert!(got.is_some(), "user {u} never answered\n{}", bot.log());
+    }
+    let last = api.push_text(7000, "/aiuto");
+    assert!(api.wait_confirmed(last, WAIT).await, "{}", bot.log());
+    bot.term();
+    for &u in &users {
+        let got = sent_to(&api, u);
+        assert_eq!(got.len(), 1, "user {u}: {got:#?}");
+        assert_eq!(got[0].text(), help_html());
+    }
+}
