@@ -124,7 +124,8 @@
 //! - [`telegram`] is the Telegram adapter over [`app`] (teloxide): the listeners that
 //!   keep each update in the store's inbox before Telegram may forget it (long polling,
 //!   webhook), handlers that hand updates to the app (never to the store) and return,
-//!   the Bot API client and the outbox's transport, the command menus per scope and
+//!   the Bot API client, its own `getUpdates` and the outbox's transport (no 5xx held
+//!   inside a call), the command menus per scope and
 //!   language ([`telegram::menus`]), and `sportello run`.
 //! - [`ops`] is for running it in production: the metrics (Prometheus), `/healthz` and
 //!   `/readyz`, logs as text or JSON with one token-redacting writer and users as salted

@@ -292,9 +292,9 @@ async fn polls_that_fail_as_telegram_fails_lose_and_double_no_update() {
     let w = World::new("").await;
     let bot = w.start(1).await;
     let user = 6005;
-    // Telegram's own failures of getUpdates, one after the other: a JSON 500 (which
-    // teloxide holds 10 s before reporting it), a 429 with retry_after, a cut
-    // connection. Each is retried; no poll confirms anything it did not get.
+    // Telegram's own failures of getUpdates, one after the other: a JSON 500, a 429
+    // with retry_after, a cut connection. Each is retried; no poll confirms anything it
+    // did not get.
     w.api.fail_next_json("getupdates", 500, 1);
     w.api.fail_next_json("getupdates", 429, 1);
     w.api.drop_next("getupdates", 1);

@@ -105,7 +105,7 @@ impl HttpTransport {
     }
 }
 
-fn method_url(api: &Url, token: &str, method: &str) -> Url {
+pub(super) fn method_url(api: &Url, token: &str, method: &str) -> Url {
     let mut url = api.clone();
     let base = url.path().trim_end_matches('/').to_string();
     url.set_path(&format!("{base}/bot{token}/{method}"));

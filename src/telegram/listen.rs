@@ -21,8 +21,10 @@
 //! posts, which may hold another user's question, and the handlers read only their ids.
 //!
 //! Faults: a failed poll is retried after Telegram's `retry_after` or with capped
-//! exponential backoff with jitter, and counted; a batch the store cannot keep (a full
-//! disk) is not confirmed either, so Telegram hands it out again once the store can.
+//! exponential backoff with jitter, and counted (the call is [`super::poll`]'s, which
+//! reports a 5xx at once, where teloxide's held it 10 s); a batch the store cannot keep
+//! (a full disk) is not confirmed either, so Telegram hands it out again once the store
+//! can, and `/readyz` says updates fail meanwhile.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -38,6 +40,7 @@ use teloxide::update_listeners::{StatefulListener, UpdateListener};
 use tokio::sync::mpsc;
 
 use super::error_code;
+use super::poll::Poll;
 use crate::ops::health::Health;
 use crate::ops::metrics;
 use crate::store::inbox::Received;
@@ -141,9 +144,9 @@ pub fn durable_polling(
     let (token, flag) = mk_stop_token();
     let state = State {
         fetcher: Some(Fetcher {
-            bot,
+            poll: Poll::from_bot(&bot),
             store,
-            poll,
+            timeout: poll,
             health,
             allowed: vec![AllowedUpdate::Message, AllowedUpdate::CallbackQuery],
         }),
@@ -178,9 +181,10 @@ struct State {
 }
 
 struct Fetcher {
-    bot: Bot,
+    poll: Poll,
     store: Store,
-    poll: Duration,
+    /// How long a poll waits for an update.
+    timeout: Duration,
     health: Arc<Health>,
     /// The kinds of update the handlers take (the dispatcher's hint).
     allowed: Vec<AllowedUpdate>,
@@ -204,7 +208,7 @@ impl Fetcher {
         // Received since the last flush: to be made durable before the next poll.
         let mut unsynced = false;
         let mut delays = backoff();
-        let secs = u32::try_from(self.poll.as_secs()).unwrap_or(u32::MAX);
+        let secs = u32::try_from(self.timeout.as_secs()).unwrap_or(u32::MAX);
         loop {
             // What was fetched is durable before Telegram hears it may forget it.
             if unsynced {
@@ -218,29 +222,17 @@ impl Fetcher {
                 }
                 unsynced = false;
             }
-            let mut req = self
-                .bot
-                .get_updates()
-                .timeout(secs)
-                .allowed_updates(self.allowed.clone());
-            if let Some(o) = offset {
-                req = req.offset(o);
-            }
             let res = tokio::select! {
-                r = req.send() => r,
+                r = self.poll.updates(offset, None, secs, &self.allowed) => r,
                 _ = &mut stop => break,
             };
             let updates = match res {
                 Ok(u) => u,
                 Err(e) => {
                     self.health.listener_failed(std::time::Instant::now());
-                    metrics::telegram_error(&error_code(&e));
+                    metrics::telegram_error(&e.code);
                     tracing::warn!("polling for updates failed: {e}");
-                    let wait = match &e {
-                        RequestError::RetryAfter(s) => Some(s.duration()),
-                        _ => None,
-                    };
-                    let stopped = match wait {
+                    let stopped = match e.retry_after {
                         Some(d) => sleep_or_stop(d, &mut stop).await,
                         None => self.pause(&mut delays, &mut stop).await,
                     };
@@ -314,8 +306,8 @@ impl Fetcher {
             tracing::error!("keeping the updates fetched: {e}");
             return;
         }
-        let req = self.bot.get_updates().offset(offset).limit(1).timeout(0);
-        match tokio::time::timeout(CONFIRM_AT_STOP, req.send()).await {
+        let req = self.poll.updates(Some(offset), Some(1), 0, &self.allowed);
+        match tokio::time::timeout(CONFIRM_AT_STOP, req).await {
             Ok(Ok(_)) => tracing::debug!("updates fetched so far confirmed"),
             Ok(Err(e)) => tracing::debug!("confirming the updates fetched: {e}"),
             Err(_) => tracing::debug!("confirming the updates fetched: no answer in time"),

@@ -23,6 +23,7 @@ pub mod http;
 mod listen;
 pub mod menus;
 mod observe;
+mod poll;
 pub mod run;
 mod webhook;
 
