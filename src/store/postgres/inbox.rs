@@ -1,16 +1,7 @@
 //! The inbox in PostgreSQL ([`crate::store::Inbox`]): table `inbox`, one row per update
-//! fetched and not yet handled. Erasing a user deletes their rows (by pseudonym,
-//! `owner`) in the erasure's transaction.
-//!
-//! **Durable off the handlers' way.** A batch is inserted with `synchronous_commit` off:
-//! the insert returns without waiting for the WAL to reach the disk, so the updates go
-//! to their handlers at once instead of one disk flush later (a synchronous insert added
-//! about 1.6 ms to the median reply at 100 updates/s, BENCHMARKS.md). Before Telegram is
-//! told it may forget them, [`Inbox::sync_received`] commits a transactional WAL message
-//! (`pg_logical_emit_message`) synchronously: the WAL is written and flushed in order,
-//! so its flush covers every insert before it. A row's removal, once handled, does not
-//! wait for the disk either: lost in a crash of the database, the row is handed out
-//! again at the next start and skipped as applied.
+//! fetched and not yet handled. A row is durable once its insert returns, so
+//! [`Inbox::sync_received`] has nothing left to do. Erasing a user deletes their rows
+//! (by pseudonym, `owner`) in the erasure's transaction.
 //!
 //! Several instances share the table only in webhook mode, where each keeps what it was
 //! posted; one that starts hands out every row left, including another's in progress: a
@@ -22,10 +13,6 @@ use sqlx::PgConnection;
 use super::{Names, PgStore};
 use crate::store::inbox::{Inbox, Received};
 use crate::store::{CommitError, StoreError, UserId};
-
-/// Makes the transaction's commit return before its WAL is on disk (see the module
-/// documentation).
-const NO_WAIT: &str = "SET LOCAL synchronous_commit TO OFF";
 
 /// Deletes every update of `user` still kept, inside a transaction.
 pub(super) async fn erase(
@@ -51,8 +38,6 @@ impl Inbox for PgStore {
         let owners: Vec<Option<Vec<u8>>> =
             batch.iter().map(|r| r.user.map(|u| names.who(u))).collect();
         let bodies: Vec<Vec<u8>> = batch.iter().map(|r| r.body.clone()).collect();
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(NO_WAIT).execute(&mut *tx).await?;
         sqlx::query(
             "INSERT INTO inbox (update_id, owner, body) \
              SELECT * FROM UNNEST($1::BIGINT[], $2::BYTEA[], $3::BYTEA[]) \
@@ -61,28 +46,20 @@ impl Inbox for PgStore {
         .bind(ids)
         .bind(owners)
         .bind(bodies)
-        .execute(&mut *tx)
+        .execute(&self.pool)
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 
     async fn sync_received(&self) -> Result<(), StoreError> {
-        // Its own commit waits for the WAL's flush up to it, past every insert before.
-        sqlx::query("SELECT pg_logical_emit_message(true, 'sportello.inbox', '')")
-            .execute(&self.pool)
-            .await?;
         Ok(())
     }
 
     async fn handled(&self, id: u32) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(NO_WAIT).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM inbox WHERE update_id = $1")
             .bind(i64::from(id))
-            .execute(&mut *tx)
+            .execute(&self.pool)
             .await?;
-        tx.commit().await?;
         Ok(())
     }
 
