@@ -85,8 +85,8 @@ impl Poll {
             .await
             .map_err(network)?;
         let status = answer.status().as_u16();
-        let text = answer.text().await.map_err(network)?;
-        read(status, &text)
+        let body = answer.bytes().await.map_err(network)?;
+        read(status, &body)
     }
 }
 
@@ -100,13 +100,13 @@ fn network(e: reqwest::Error) -> Failed {
 }
 
 /// A `getUpdates` answer from its HTTP status and body.
-fn read(status: u16, body: &str) -> Result<Vec<Update>, Failed> {
+fn read(status: u16, body: &[u8]) -> Result<Vec<Update>, Failed> {
     if (200..300).contains(&status)
-        && let Ok(Batch { ok: true, result }) = serde_json::from_str(body)
+        && let Ok(Batch { ok: true, result }) = serde_json::from_slice(body)
     {
         return Ok(result);
     }
-    Err(match parse(status, body) {
+    Err(match parse(status, &String::from_utf8_lossy(body)) {
         Answer::Error {
             status,
             code,
@@ -145,36 +145,36 @@ mod tests {
               "chat":{"id":5,"type":"private","first_name":"Anna"},
               "from":{"id":5,"is_bot":false,"first_name":"Anna"},"text":"ciao"}},
             {"update_id":8,"some_future_kind":{"x":1}}]}"#;
-        let got = read(200, batch).unwrap();
+        let got = read(200, batch.as_bytes()).unwrap();
         assert_eq!(got.iter().map(|u| u.id.0).collect::<Vec<_>>(), [7, 8]);
         assert!(matches!(got[0].kind, UpdateKind::Message(_)));
         assert!(matches!(got[1].kind, UpdateKind::Error(_)));
-        assert!(read(200, r#"{"ok":true,"result":[]}"#).unwrap().is_empty());
+        assert!(read(200, br#"{"ok":true,"result":[]}"#).unwrap().is_empty());
 
         let too_many = read(
             429,
-            r#"{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 7","parameters":{"retry_after":7}}"#,
+            br#"{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 7","parameters":{"retry_after":7}}"#,
         )
         .unwrap_err();
         assert_eq!(too_many.code, "429");
         assert_eq!(too_many.retry_after, Some(Duration::from_secs(7)));
         let json5xx = read(
             500,
-            r#"{"ok":false,"error_code":500,"description":"Internal Server Error"}"#,
+            br#"{"ok":false,"error_code":500,"description":"Internal Server Error"}"#,
         )
         .unwrap_err();
         assert_eq!((json5xx.code.as_str(), json5xx.retry_after), ("500", None));
         assert_eq!(json5xx.to_string(), "500 Internal Server Error");
-        let html = read(502, "<html>Bad Gateway</html>").unwrap_err();
+        let html = read(502, b"<html>Bad Gateway</html>").unwrap_err();
         assert_eq!(html.code, "502");
         let conflict = read(
             409,
-            r#"{"ok":false,"error_code":409,"description":"Conflict: terminated by other getUpdates request"}"#,
+            br#"{"ok":false,"error_code":409,"description":"Conflict: terminated by other getUpdates request"}"#,
         )
         .unwrap_err();
         assert_eq!(conflict.code, "409");
         for garbled in [r#"{"ok":true,"result":true}"#, "<html>proxy</html>", ""] {
-            let e = read(200, garbled).unwrap_err();
+            let e = read(200, garbled.as_bytes()).unwrap_err();
             assert_eq!((e.code.as_str(), e.retry_after), ("invalid_json", None));
         }
     }
