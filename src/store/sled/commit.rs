@@ -235,6 +235,29 @@ impl SledStore {
 #[async_trait]
 impl Committer for SledStore {
     async fn commit(&self, c: &Commit) -> Result<(), CommitError> {
+        let done = self.write_commit(c);
+        if let Err(CommitError::Store(e)) = &done {
+            self.probe_after(e).await;
+        }
+        done
+    }
+
+    async fn flush(&self) -> Result<(), StoreError> {
+        self.flush_shared().await
+    }
+
+    async fn flush_commits(&self, slack: u64) -> Result<(), StoreError> {
+        SledStore::flush_commits(self, slack).await
+    }
+
+    async fn unrecoverable(&self) -> String {
+        self.failed.wait().await
+    }
+}
+
+impl SledStore {
+    /// [`Committer::commit`]'s writes.
+    fn write_commit(&self, c: &Commit) -> Result<(), CommitError> {
         let (ops, erased) = self.resolve(c)?;
         let now = Timestamp::now().as_millisecond();
         let mut send = Vec::with_capacity(c.outbox.len());
@@ -282,18 +305,6 @@ impl Committer for SledStore {
             self.fresh.forget_owner(&self.who(user));
         }
         Ok(())
-    }
-
-    async fn flush(&self) -> Result<(), StoreError> {
-        self.flush_shared().await
-    }
-
-    async fn flush_commits(&self, slack: u64) -> Result<(), StoreError> {
-        SledStore::flush_commits(self, slack).await
-    }
-
-    async fn unrecoverable(&self) -> String {
-        self.failed.wait().await
     }
 }
 

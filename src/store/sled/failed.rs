@@ -12,6 +12,9 @@
 
 use tokio::sync::watch;
 
+use super::SledStore;
+use crate::store::StoreError;
+
 /// See the module documentation.
 #[derive(Default)]
 pub(super) struct Failed(watch::Sender<Option<String>>);
@@ -44,6 +47,19 @@ impl Failed {
             Ok(why) => why,
             // The sender lives as long as the store, which this borrows.
             Err(_) => std::future::pending().await,
+        }
+    }
+}
+
+impl SledStore {
+    /// After a write failed in sled: whether its log can still be written. A log write
+    /// that failed in one of sled's own threads (a buffer that filled up is written
+    /// there) shows first as the next write's error, not as a flush of ours: a flush now
+    /// meets sled's kept error and marks the store failed ([`SledStore::flush_shared`]).
+    /// Other failures (a key that could not be made, a conflict) leave it alone.
+    pub(super) async fn probe_after(&self, e: &StoreError) {
+        if matches!(e, StoreError::Backend(_)) && self.failed.reason().is_none() {
+            let _ = self.flush_shared().await;
         }
     }
 }

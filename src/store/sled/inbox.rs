@@ -29,23 +29,11 @@ const COVERED_WAIT: Duration = Duration::from_millis(5);
 #[async_trait]
 impl Inbox for SledStore {
     async fn receive(&self, batch: &[Received]) -> Result<(), StoreError> {
-        if batch.is_empty() {
-            return Ok(());
+        let kept = self.keep(batch);
+        if let Err(e) = &kept {
+            self.probe_after(e).await;
         }
-        for r in batch {
-            let sealed = self.seal(r.user, &r.body)?;
-            let _w = self.writing();
-            // Fetched again (never confirmed): kept as first received.
-            let _kept = self.inbox.compare_and_swap(
-                r.id.to_be_bytes(),
-                None as Option<&[u8]>,
-                Some(sealed),
-            )?;
-        }
-        // A flush numbered above this one makes the batch durable.
-        self.inbox_mark
-            .fetch_max(self.flush_mark(), Ordering::SeqCst);
-        Ok(())
+        kept
     }
 
     async fn sync_received(&self) -> Result<(), StoreError> {
@@ -78,6 +66,29 @@ impl Inbox for SledStore {
             }
         }
         Ok(out)
+    }
+}
+
+impl SledStore {
+    /// [`Inbox::receive`]'s writes.
+    fn keep(&self, batch: &[Received]) -> Result<(), StoreError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        for r in batch {
+            let sealed = self.seal(r.user, &r.body)?;
+            let _w = self.writing();
+            // Fetched again (never confirmed): kept as first received.
+            let _kept = self.inbox.compare_and_swap(
+                r.id.to_be_bytes(),
+                None as Option<&[u8]>,
+                Some(sealed),
+            )?;
+        }
+        // A flush numbered above this one makes the batch durable.
+        self.inbox_mark
+            .fetch_max(self.flush_mark(), Ordering::SeqCst);
+        Ok(())
     }
 }
 
