@@ -32,6 +32,8 @@ use teloxide::dispatching::Dispatcher;
 use teloxide::error_handlers::ErrorHandler;
 use teloxide::payloads::SetWebhookSetters;
 use teloxide::prelude::*;
+use teloxide::stop::StopToken;
+use teloxide::update_listeners::UpdateListener;
 use tokio::sync::watch;
 
 use crate::app::App;
@@ -244,6 +246,7 @@ async fn serve(
         .worker_queue_size(LANE_QUEUE)
         .build();
     let token = dispatcher.shutdown_token();
+    let stop_listener = stop.clone();
     tokio::spawn(async move {
         stopped(stop).await;
         tracing::info!("stopping: finishing the updates in progress");
@@ -266,12 +269,13 @@ async fn serve(
                 tracing::warn!("forgetting the webhook's record: {e}");
             }
             super::listen::delete_webhook_if_set(&bot).await;
-            let listener = super::listen::durable_polling(
+            let mut listener = super::listen::durable_polling(
                 bot.clone(),
                 app.store.clone(),
                 poll,
                 health.clone(),
             );
+            stop_listening_at(stop_listener, listener.stop_token());
             tracing::info!("listening with long polling ({poll:?} per poll)");
             health.listening(true);
             dispatcher
@@ -299,9 +303,10 @@ async fn serve(
                 "" => "/",
                 p => p,
             };
-            let (listener, stop_flag, router) =
+            let (mut listener, stop_flag, router) =
                 super::webhook::durable_webhook(app.store.clone(), health.clone(), path, secret)
                     .await;
+            stop_listening_at(stop_listener, listener.stop_token());
             let router = match webhook_ops {
                 Some(ops) => router.merge(ops),
                 None => router,
@@ -438,6 +443,19 @@ async fn wait_for_api(bot: &Bot, stop: watch::Receiver<bool>) -> Result<bool, Ru
         },
         _ = stopped(stop) => Ok(false),
     }
+}
+
+/// Stops the listener itself once a stop is asked for. The dispatcher's shutdown asks
+/// it too, but only when it wakes waiting for the next update: teloxide notifies that
+/// wait only if it is under way at that instant, so a shutdown that comes while the
+/// dispatcher hands an update over is missed, and with no update coming (a store that
+/// keeps nothing more fetches nothing) the bot never stopped. With the listener's
+/// stream ended, the dispatcher finishes its updates in progress and returns.
+fn stop_listening_at(stop: watch::Receiver<bool>, listener: StopToken) {
+    tokio::spawn(async move {
+        stopped(stop).await;
+        listener.stop();
+    });
 }
 
 /// Starts listening for SIGINT and SIGTERM, and for the store failing beyond what this
