@@ -22,6 +22,11 @@ pub fn config(dir: &Path, extra: &str) -> PathBuf {
     path
 }
 
+/// The binary under test, not yet started.
+fn bot_command() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_sportello"))
+}
+
 /// A running bot process.
 pub struct Running {
     child: Child,
@@ -49,6 +54,7 @@ impl Running {
         env: &[(&str, &str)],
     ) -> Running {
         Running::spawn(
+            bot_command(),
             api,
             config,
             data,
@@ -68,7 +74,7 @@ impl Running {
         args: &[&str],
         rust_log: &str,
     ) -> Running {
-        Running::spawn(api, config, data, run, args, rust_log, &[])
+        Running::spawn(bot_command(), api, config, data, run, args, rust_log, &[])
     }
 
     /// [`Running::start`] on a disk that holds no file larger than `max_file` bytes
@@ -82,7 +88,7 @@ impl Running {
         max_file: u64,
     ) -> Running {
         use std::os::unix::process::CommandExt;
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sportello"));
+        let mut cmd = bot_command();
         // SAFETY: only async-signal-safe calls between fork and exec.
         unsafe {
             cmd.pre_exec(move || {
@@ -98,24 +104,12 @@ impl Running {
                 Ok(())
             });
         }
-        Running::spawn_cmd(cmd, api, config, data, run, &[], "sportello=warn,warn", &[])
+        Running::spawn(cmd, api, config, data, run, &[], "sportello=warn,warn", &[])
     }
 
-    fn spawn(
-        api: &StandIn,
-        config: &Path,
-        data: &Path,
-        run: u32,
-        args: &[&str],
-        rust_log: &str,
-        env: &[(&str, &str)],
-    ) -> Running {
-        let cmd = Command::new(env!("CARGO_BIN_EXE_sportello"));
-        Running::spawn_cmd(cmd, api, config, data, run, args, rust_log, env)
-    }
-
+    /// `cmd` (the binary, perhaps with limits set) run against the stand-in.
     #[allow(clippy::too_many_arguments)]
-    fn spawn_cmd(
+    fn spawn(
         mut cmd: Command,
         api: &StandIn,
         config: &Path,
