@@ -253,6 +253,9 @@ pub struct TelegramConfig {
     /// Instances sharing the bot behind a load balancer: each sends within its share
     /// of the limits below (per second and per group, divided by this).
     pub instances: u32,
+    /// Instances sharing the bot: an update another instance kept this many seconds ago
+    /// and has not handled (it died and was not started again) is handled by this one.
+    pub stranded_after_secs: u32,
     /// Messages a user may send in `flood_window_secs` before being asked to slow down.
     pub flood_messages: u32,
     pub flood_window_secs: u32,
@@ -363,6 +366,7 @@ impl Default for TelegramConfig {
             webhook_url: String::new(),
             webhook_secret: String::new(),
             instances: 1,
+            stranded_after_secs: 60,
             flood_messages: 8,
             flood_window_secs: 5,
             unthrottled: false,
@@ -480,6 +484,11 @@ impl Config {
         if self.telegram.instances == 0 {
             return Err(ConfigError::Invalid(
                 "telegram.instances must be at least 1".into(),
+            ));
+        }
+        if !(2..=86_400).contains(&self.telegram.stranded_after_secs) {
+            return Err(ConfigError::Invalid(
+                "telegram.stranded_after_secs must be 2 to 86400".into(),
             ));
         }
         self.reminders.validate()?;

@@ -3,7 +3,8 @@
 //! to them alternately, as a load balancer would, and the test checks that they behave
 //! as one bot: one webhook set and none deleted, a dialogue started on one continues on
 //! the other, an update delivered to both is applied once, no reminder is doubled while
-//! both dispatch, ticket numbers are unique, `/ricarica` on one reloads both, and
+//! both dispatch, ticket numbers are unique, an update a dead instance kept and never
+//! handled is handled by a running one, `/ricarica` on one reloads both, and
 //! `/cancellami` on one erases the user everywhere.
 //!
 //! Without PostgreSQL (`SPORTELLO_TEST_DATABASE_URL`) it says "skipped"; CI sets
@@ -26,11 +27,14 @@ use sportello::knowledge::{CallId, DeadlineAt};
 use sportello::reminders::Offset;
 use sportello::reminders::schedule::Subscription;
 use sportello::store::UserId;
+use sportello::store::inbox::Received;
 
 const WAIT: Duration = Duration::from_secs(90);
 const SECRET: &str = "shared_Secret-of_the-instances";
 const STAFF: i64 = 900_001;
 const STAFF_CHAT: i64 = -100_900;
+/// The instances' `stranded_after_secs`.
+const STRANDED_AFTER: u32 = 4;
 
 fn call_file(id: &str, title: &str, at: &str) -> String {
     format!(
@@ -150,6 +154,7 @@ async fn two_instances_behind_a_load_balancer_behave_as_one_bot() {
                 "[knowledge]\ndir = \"{}\"\ndocuments_cache = \"\"\n[data]\nbackend = \"postgres\"\n\
                  [telegram]\nmode = \"webhook\"\nwebhook_listen = \"127.0.0.1:{port}\"\n\
                  webhook_url = \"http://lb.example/hook\"\ninstances = 2\nunthrottled = true\n\
+                 stranded_after_secs = {STRANDED_AFTER}\n\
                  [helpdesk]\nstaff_chat_id = {STAFF_CHAT}\nstaff_user_ids = [{STAFF}]\n\
                  [ops]\nwebhook_path = \"/ops\"\n",
                 knowledge.display()
@@ -291,6 +296,42 @@ async fn two_instances_behind_a_load_balancer_behave_as_one_bot() {
         .filter(|c| to(u)(c) && c.text() == help)
         .count();
     assert_eq!(helps, 1, "the repeated update was applied twice");
+
+    // An update a third instance kept (Telegram was answered) and died before handling,
+    // never to start again: a running instance handles it once it has waited
+    // `stranded_after_secs`, and it leaves the shared inbox.
+    let u = 825_000;
+    let stranded = lb.next.fetch_add(1, Ordering::SeqCst);
+    let n = api.call_count();
+    st.receive(&[Received {
+        id: u32::try_from(stranded).unwrap(),
+        user: Some(UserId(u)),
+        body: text_update(stranded, u, "/aiuto").to_string().into_bytes(),
+    }])
+    .await
+    .unwrap();
+    let late = expect(&api, n, "the stranded update's answer", &both, to(u)).await;
+    assert_eq!(late.text(), help);
+    until("the stranded update out of the inbox", async || {
+        st.unhandled()
+            .await
+            .unwrap()
+            .iter()
+            .all(|(id, _)| i64::from(*id) != stranded)
+    })
+    .await;
+    assert_eq!(
+        api.calls().iter().filter(|c| to(u)(c)).count(),
+        1,
+        "the stranded update was answered once"
+    );
+    assert!(
+        [&a, &b].iter().any(|i| i
+            .bot
+            .log()
+            .contains("kept and not handled by an instance that stopped")),
+        "the take-over is logged"
+    );
 
     // `/ricarica` on one instance reloads the other too: a call added to the shared
     // knowledge shows in the other's list of calls.

@@ -40,6 +40,7 @@ fn the_shipped_config_is_valid_and_documents_every_key() {
         "webhook_url",
         "webhook_secret",
         "instances",
+        "stranded_after_secs",
         "flood_messages",
         "poll_timeout_secs",
         "group_per_minute",
@@ -162,4 +163,22 @@ fn the_settle_window_is_read_and_bounded() {
     );
     let e = refusal(&p, "[telegram]\nsettle_ms = 1001\n");
     assert!(e.contains("settle_ms"), "{e}");
+}
+
+#[test]
+fn the_wait_before_taking_over_stranded_updates_is_read_and_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("c.toml");
+    assert_eq!(written(&p, "").unwrap().telegram.stranded_after_secs, 60);
+    assert_eq!(
+        written(&p, "[telegram]\nstranded_after_secs = 2\n")
+            .unwrap()
+            .telegram
+            .stranded_after_secs,
+        2
+    );
+    for bad in ["1", "86401"] {
+        let e = refusal(&p, &format!("[telegram]\nstranded_after_secs = {bad}\n"));
+        assert!(e.contains("stranded_after_secs"), "{e}");
+    }
 }

@@ -11,9 +11,16 @@
 //! An update handed out again may have been applied already (the kill came after its
 //! commit, before its removal): [`crate::store::UpdateLog`] makes its second run a no-op.
 //!
+//! Where several instances share the store, an instance that dies and is not started
+//! again leaves its updates with nobody to hand them out: the others take them over
+//! ([`Inbox::stranded`]) once they have waited long enough that their instance cannot
+//! be still at them (and if it is, the second run is a no-op, as above).
+//!
 //! An update holds what its user wrote: a backend keeps it as it keeps the user's other
 //! records, so that erasing the user erases it too (sealed with the user's key in the
 //! embedded backend, deleted with the user's rows in the shared one).
+
+use std::time::Duration;
 
 use async_trait::async_trait;
 
@@ -45,4 +52,11 @@ pub trait Inbox: Send + Sync {
     /// Updates received and not handled, by id (id, body): those a crash or a stop left.
     /// An update whose user was erased meanwhile is dropped.
     async fn unhandled(&self) -> Result<Vec<(u32, Vec<u8>)>, StoreError>;
+
+    /// Updates kept longer than `older_than` ago and not handled (id, body), by id: those
+    /// another instance sharing the store kept and never handled. Each is taken for this
+    /// caller: it is given again, to any caller, only `older_than` after this call. A
+    /// store that one process owns has none (what it keeps is its own, and what a crash
+    /// left is handed out at its next start by [`Inbox::unhandled`]).
+    async fn stranded(&self, older_than: Duration) -> Result<Vec<(u32, Vec<u8>)>, StoreError>;
 }

@@ -341,8 +341,14 @@ pub(super) async fn left_over(store: &Store) -> Vec<Update> {
             "handing out again the updates fetched before the last stop and not handled"
         );
     }
-    let mut out = Vec::with_capacity(left.len());
-    for (id, body) in left {
+    readable(store, left).await
+}
+
+/// The updates of `kept` (id, body, from the inbox) that read as updates; one that does
+/// not is dropped from the inbox, with an error logged.
+pub(super) async fn readable(store: &Store, kept: Vec<(u32, Vec<u8>)>) -> Vec<Update> {
+    let mut out = Vec::with_capacity(kept.len());
+    for (id, body) in kept {
         match serde_json::from_slice::<Update>(&body) {
             Ok(u) => out.push(u),
             Err(e) => {

@@ -303,9 +303,17 @@ async fn serve(
                 "" => "/",
                 p => p,
             };
-            let (mut listener, stop_flag, router) =
-                super::webhook::durable_webhook(app.store.clone(), health.clone(), path, secret)
-                    .await;
+            // Only instances sharing a store can strand each other's updates.
+            let stranded_after = (cfg.instances > 1 && app.store.shared())
+                .then(|| Duration::from_secs(cfg.stranded_after_secs.into()));
+            let (mut listener, stop_flag, router) = super::webhook::durable_webhook(
+                app.store.clone(),
+                health.clone(),
+                path,
+                secret,
+                stranded_after,
+            )
+            .await;
             stop_listening_at(stop_listener, listener.stop_token());
             let router = match webhook_ops {
                 Some(ops) => router.merge(ops),

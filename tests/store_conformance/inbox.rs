@@ -1,6 +1,8 @@
 //! Conformance cases for the inbox ([`sportello::store::Inbox`]), run by the macro in
 //! the parent file.
 
+use std::time::Duration;
+
 use sportello::store::inbox::Received;
 use sportello::store::{Store, UserId};
 
@@ -53,4 +55,43 @@ pub async fn updates_received_are_kept_until_handled_and_erased_with_their_user(
     assert_eq!(st.unhandled().await.unwrap(), [kept(13, "{}")]);
     st.handled(13).await.unwrap();
     assert_eq!(st.unhandled().await.unwrap(), []);
+}
+
+/// Updates kept and not handled are taken over by another instance once they waited the
+/// given time: each is given to one taker, then again only after that time. A store one
+/// process owns has none to give (its own are handed out at its start).
+pub async fn a_shared_inbox_hands_out_what_waited_too_long_once_per_wait(st: Store) {
+    const HOUR: Duration = Duration::from_secs(3600);
+    st.receive(&[
+        update(21, Some(5), r#"{"update_id":21}"#),
+        update(20, None, r#"{"update_id":20}"#),
+        update(22, Some(6), r#"{"update_id":22}"#),
+    ])
+    .await
+    .unwrap();
+    st.sync_received().await.unwrap();
+    st.handled(22).await.unwrap();
+    if !st.shared() {
+        assert_eq!(st.stranded(Duration::ZERO).await.unwrap(), []);
+        return;
+    }
+    // Just kept: not waiting an hour yet.
+    assert_eq!(st.stranded(HOUR).await.unwrap(), []);
+    let taken = st.stranded(Duration::ZERO).await.unwrap();
+    assert_eq!(
+        taken,
+        [
+            kept(20, r#"{"update_id":20}"#),
+            kept(21, r#"{"update_id":21}"#)
+        ]
+    );
+    // Taken just now: another taker waiting an hour gets none of them.
+    assert_eq!(st.stranded(HOUR).await.unwrap(), []);
+    // Still kept until handled.
+    assert_eq!(st.unhandled().await.unwrap().len(), 2);
+    st.handled(20).await.unwrap();
+    assert_eq!(
+        st.stranded(Duration::ZERO).await.unwrap(),
+        [kept(21, r#"{"update_id":21}"#)]
+    );
 }

@@ -5,7 +5,12 @@
 //!
 //! Several instances share the table only in webhook mode, where each keeps what it was
 //! posted; one that starts hands out every row left, including another's in progress: a
-//! user's turn and the applied update ids make the second run a no-op.
+//! user's turn and the applied update ids make the second run a no-op. A row's
+//! `received_at` lets the running instances take over the rows of one that died and is
+//! not started again ([`Inbox::stranded`]): taking a row sets it to now, a lease, so
+//! that two instances sweeping at once take it once.
+
+use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::PgConnection;
@@ -68,6 +73,24 @@ impl Inbox for PgStore {
             sqlx::query_as("SELECT update_id, body FROM inbox ORDER BY update_id")
                 .fetch_all(&self.pool)
                 .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, body)| Some((u32::try_from(id).ok()?, body)))
+            .collect())
+    }
+
+    async fn stranded(&self, older_than: Duration) -> Result<Vec<(u32, Vec<u8>)>, StoreError> {
+        let mut rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(
+            "UPDATE inbox SET received_at = now() \
+             WHERE update_id IN (SELECT update_id FROM inbox \
+                 WHERE received_at <= now() - make_interval(secs => $1) \
+                 FOR UPDATE SKIP LOCKED) \
+             RETURNING update_id, body",
+        )
+        .bind(older_than.as_secs_f64())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.sort_unstable_by_key(|r| r.0);
         Ok(rows
             .into_iter()
             .filter_map(|(id, body)| Some((u32::try_from(id).ok()?, body)))

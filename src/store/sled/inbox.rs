@@ -67,6 +67,12 @@ impl Inbox for SledStore {
         }
         Ok(out)
     }
+
+    async fn stranded(&self, _older_than: Duration) -> Result<Vec<(u32, Vec<u8>)>, StoreError> {
+        // One process opens the data directory (sled locks it): whatever the tree holds
+        // is this process's own, in progress, or a crash's, handed out at start.
+        Ok(Vec::new())
+    }
 }
 
 impl SledStore {
