@@ -207,7 +207,13 @@ impl KeyStore for KeyFile {
         slot[0] = 1;
         slot[1..1 + PSEUDONYM].copy_from_slice(&who.0);
         slot[1 + PSEUDONYM..1 + PSEUDONYM + 32].copy_from_slice(&key.0);
-        s.write_slot(i, &slot)?;
+        if let Err(e) = s.write_slot(i, &slot) {
+            // A full disk, say: the slot stays free, so the next attempt (for this user
+            // or another) writes over whatever reached it, and the file holds no key
+            // nobody knows of.
+            s.free.push(i);
+            return Err(e);
+        }
         s.keys.insert(*who, (i, key.clone()));
         Ok(key)
     }
@@ -266,5 +272,29 @@ mod tests {
         kf.key_or_create(&Pseudonym::of(&secret, UserId(3)))
             .unwrap();
         assert_eq!(std::fs::metadata(&path).unwrap().len(), len);
+    }
+
+    #[test]
+    fn a_key_that_could_not_be_written_leaves_its_slot_to_the_next() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys");
+        let kf = KeyFile::open(&path).unwrap();
+        let secret = *kf.secret();
+        let who = |u| Pseudonym::of(&secret, UserId(u));
+        kf.key_or_create(&who(1)).unwrap();
+        let len = std::fs::metadata(&path).unwrap().len();
+        // Writes fail (as on a full disk): the file is swapped for a read-only handle.
+        let writable = std::mem::replace(&mut kf.lock().file, File::open(&path).unwrap());
+        assert!(kf.key_or_create(&who(2)).is_err());
+        assert_eq!(kf.key(&who(2)), None);
+        kf.lock().file = writable;
+        // The next key takes the slot the failed one had: one slot more, not two.
+        let k3 = kf.key_or_create(&who(3)).unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), len + SLOT);
+        let k2 = kf.key_or_create(&who(2)).unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), len + 2 * SLOT);
+        drop(kf);
+        let kf = KeyFile::open(&path).unwrap();
+        assert_eq!((kf.key(&who(2)), kf.key(&who(3))), (Some(k2), Some(k3)));
     }
 }
