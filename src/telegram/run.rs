@@ -192,7 +192,12 @@ pub async fn run(
         Ok(Err(e)) => tracing::error!("outbox task: {e}"),
         Err(_) => tracing::warn!("outbox still sending at shutdown"),
     }
-    if let Err(e) = app.store.flush().await {
+    if failed.get().is_some() {
+        // Nothing can be written any more, and sled flushes each tree as it is dropped,
+        // logging the error already reported once per tree: the store is left as it is
+        // for the process's exit (one reference kept, so it is never dropped).
+        std::mem::forget(app.store.clone());
+    } else if let Err(e) = app.store.flush().await {
         tracing::error!("final flush: {e}");
     }
     // Stopped because the store failed: an error, so that the service manager restarts
