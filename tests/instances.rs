@@ -329,7 +329,7 @@ async fn two_instances_behind_a_load_balancer_behave_as_one_bot() {
         [&a, &b].iter().any(|i| i
             .bot
             .log()
-            .contains("kept and not handled by an instance that stopped")),
+            .contains("handling the updates kept and left unhandled")),
         "the take-over is logged"
     );
 

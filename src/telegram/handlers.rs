@@ -12,7 +12,7 @@ use teloxide::types::Me;
 
 use super::flood::Verdict;
 use super::observe::done;
-use super::{Adapter, HandlerError, message_event};
+use super::{Adapter, HandlerError, UNANSWERED, message_event};
 use crate::app::Incoming;
 use crate::dialogue::Event;
 use crate::helpdesk::staff::StaffReply;
@@ -48,7 +48,7 @@ where
 {
     let received = Instant::now();
     let outcome = message(&bot, &msg, &me, &upd, &ad, received).await;
-    ad.handled(&upd).await;
+    ad.finished(&upd, outcome).await;
     done(outcome, received);
     Ok(())
 }
@@ -102,8 +102,10 @@ where
             Ok(None) => {}
             Err(e) => {
                 tracing::error!("staff reply: {e}");
-                ad.say(&here, vec![Reply::new(tx.t("telegram.error", &[]))], update)
-                    .await;
+                let apology = vec![Reply::new(tx.t("telegram.error", &[]))];
+                if !ad.say(&here, apology, update).await {
+                    return UNANSWERED;
+                }
                 ad.deliver(bot).await;
                 return "failed";
             }
@@ -231,7 +233,7 @@ where
         }
     };
     ad.deliver(&bot).await;
-    ad.handled(&upd).await;
+    ad.finished(&upd, outcome).await;
     done(outcome, received);
     Ok(())
 }

@@ -135,14 +135,18 @@ fn blank(message: &mut Value) {
 }
 
 /// The listener: hands out what a crash left, then polls, as described above.
+/// With `stranded_after` (a shared store), what was kept that long ago and left
+/// unhandled is handed out too ([`super::stranded`]).
 pub fn durable_polling(
     bot: Bot,
     store: Store,
     poll: Duration,
     health: Arc<Health>,
+    stranded_after: Option<Duration>,
 ) -> impl UpdateListener<Err = RequestError> {
     let (token, flag) = mk_stop_token();
     let state = State {
+        stranded_after,
         fetcher: Some(Fetcher {
             poll: Poll::from_bot(&bot),
             store,
@@ -158,6 +162,14 @@ pub fn durable_polling(
         |st: &mut State| {
             let (tx, rx) = mpsc::channel(HANDOFF);
             if let Some(fetcher) = st.fetcher.take() {
+                if let Some(after) = st.stranded_after {
+                    tokio::spawn(super::stranded::take_over(
+                        fetcher.store.clone(),
+                        after,
+                        tx.downgrade(),
+                        st.flag.clone(),
+                    ));
+                }
                 tokio::spawn(fetcher.run(tx, st.flag.clone()));
             }
             handed_over(Some(rx))
@@ -176,6 +188,7 @@ pub fn durable_polling(
 struct State {
     /// Taken when the dispatcher asks for the stream.
     fetcher: Option<Fetcher>,
+    stranded_after: Option<Duration>,
     token: StopToken,
     flag: StopFlag,
 }

@@ -25,6 +25,7 @@ pub mod menus;
 mod observe;
 mod poll;
 pub mod run;
+mod stranded;
 mod webhook;
 
 use std::borrow::Borrow;
@@ -49,6 +50,10 @@ use crate::text::{Lang, texts};
 
 use flood::Flood;
 use http::HttpTransport;
+
+/// The outcome of an update whose handling failed and whose apology could not be stored
+/// either (the database refused writes): it is not removed from the inbox.
+pub(super) const UNANSWERED: &str = "failed, not answered";
 
 /// What handlers return; errors are logged by the dispatcher, never fatal.
 pub type HandlerError = Box<dyn std::error::Error + Send + Sync>;
@@ -101,16 +106,16 @@ impl Adapter {
         })
     }
 
-    /// Handles an update and stores what it causes; on failure the user gets an
-    /// apology (logged), never silence.
     /// Telegram's id of an update, to apply it once; not under MockBot, whose update ids
     /// start again with each dispatcher.
     fn update_id(&self, update: &Update) -> Option<u32> {
         (!self.inline).then_some(update.id.0)
     }
 
-    /// Runs the update through the app; `received`: when it arrived (for the
-    /// update-to-reply latency). Returns the update's outcome for its span.
+    /// Runs the update through the app and stores what it causes; `received`: when it
+    /// arrived (for the update-to-reply latency). Returns the update's outcome for its
+    /// span. On failure the user gets an apology (logged), never silence; if not even
+    /// that can be stored, [`UNANSWERED`].
     async fn accept(
         &self,
         incoming: &Incoming,
@@ -132,30 +137,48 @@ impl Adapter {
             Ok(_) => "replied",
             Err(e) => {
                 tracing::error!("handling an update failed: {e}");
-                self.say(
-                    here,
-                    vec![Reply::new(texts(Lang::It).t("telegram.error", &[]))],
-                    None,
-                )
-                .await;
-                "failed"
+                let apology = vec![Reply::new(texts(Lang::It).t("telegram.error", &[]))];
+                if self.say(here, apology, None).await {
+                    "failed"
+                } else {
+                    UNANSWERED
+                }
             }
         }
     }
 
-    /// Stores messages without a state change (notices, apologies).
-    async fn say(&self, here: &Target, replies: Vec<Reply>, update: Option<u32>) {
+    /// Stores messages without a state change (notices, apologies); false if they
+    /// could not be stored (logged).
+    async fn say(&self, here: &Target, replies: Vec<Reply>, update: Option<u32>) -> bool {
         self.store(
             replies.into_iter().map(Delivery::Here).collect(),
             here,
             update,
         )
-        .await;
+        .await
     }
 
-    async fn store(&self, deliveries: Vec<Delivery>, here: &Target, update: Option<u32>) {
-        if let Err(e) = self.app.send(deliveries, here, update).await {
-            tracing::error!(chat = %Pseudo(here.chat), "storing a reply failed: {e}");
+    async fn store(&self, deliveries: Vec<Delivery>, here: &Target, update: Option<u32>) -> bool {
+        match self.app.send(deliveries, here, update).await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::error!(chat = %Pseudo(here.chat), "storing a reply failed: {e}");
+                false
+            }
+        }
+    }
+
+    /// The update ended with `outcome`: out of the inbox, unless nothing about it could
+    /// be stored ([`UNANSWERED`]): then it stays, for the next start or, with a shared
+    /// store, for [`stranded`] to hand out again once the database takes writes.
+    async fn finished(&self, update: &Update, outcome: &'static str) {
+        if outcome == UNANSWERED {
+            tracing::warn!(
+                id = update.id.0,
+                "the update stays in the inbox, to be handled again"
+            );
+        } else {
+            self.handled(update).await;
         }
     }
 

@@ -267,6 +267,12 @@ async fn serve(
             }
         }
     });
+    // Only a shared store can hold updates left unhandled while the bot runs
+    // ([`super::stranded`]); what a crash leaves in sled's is handed out at the start.
+    let stranded_after = app
+        .store
+        .shared()
+        .then(|| Duration::from_secs(cfg.stranded_after_secs.into()));
     match cfg.mode {
         Mode::Polling => {
             // Polling removes any webhook: the next start in webhook mode sets it again.
@@ -279,6 +285,7 @@ async fn serve(
                 app.store.clone(),
                 poll,
                 health.clone(),
+                stranded_after,
             );
             stop_listening_at(stop_listener, listener.stop_token());
             tracing::info!("listening with long polling ({poll:?} per poll)");
@@ -308,9 +315,6 @@ async fn serve(
                 "" => "/",
                 p => p,
             };
-            // Only instances sharing a store can strand each other's updates.
-            let stranded_after = (cfg.instances > 1 && app.store.shared())
-                .then(|| Duration::from_secs(cfg.stranded_after_secs.into()));
             let (mut listener, stop_flag, router) = super::webhook::durable_webhook(
                 app.store.clone(),
                 health.clone(),

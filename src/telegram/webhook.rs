@@ -10,10 +10,8 @@
 //! refused with `401`; one that is not an update is logged and answered `200` (posting
 //! it again would not make it one).
 //!
-//! Behind a load balancer, an instance that dies and is not started again leaves what it
-//! kept and had not handled in the shared inbox, and Telegram does not post it again:
-//! every running instance sweeps the inbox for updates kept longer ago than
-//! `stranded_after` ([`crate::store::Inbox::stranded`]) and handles them as its own.
+//! With a shared store, what an instance that died kept and had not handled is taken
+//! over by the running ones ([`super::stranded`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,7 +26,7 @@ use teloxide::types::Update;
 use teloxide::update_listeners::{StatefulListener, UpdateListener};
 use tokio::sync::mpsc;
 
-use super::listen::{HANDOFF, handed_over, kept, left_over, readable, unreadable};
+use super::listen::{HANDOFF, handed_over, kept, left_over, unreadable};
 use crate::ops::health::Health;
 use crate::store::Store;
 
@@ -43,9 +41,8 @@ struct Hook {
 
 /// The listener, the future that ends when it is stopped (for the server's graceful
 /// shutdown), and the router that serves `path`. What a kill left in the inbox is queued
-/// first, before anything posted. With `stranded_after` (instances sharing the store),
-/// what other instances kept that long ago and never handled is queued too, checked every
-/// half of it.
+/// first, before anything posted. With `stranded_after` (a shared store), what was kept
+/// that long ago and left unhandled is queued too ([`super::stranded`]).
 pub async fn durable_webhook(
     store: Store,
     health: Arc<Health>,
@@ -65,7 +62,7 @@ pub async fn durable_webhook(
     }
     let (token, flag) = mk_stop_token();
     if let Some(after) = stranded_after {
-        tokio::spawn(take_over_stranded(
+        tokio::spawn(super::stranded::take_over(
             store.clone(),
             after,
             tx.downgrade(),
@@ -88,49 +85,6 @@ pub async fn durable_webhook(
         |st: &mut (Option<mpsc::Receiver<Update>>, StopToken)| st.1.clone(),
     );
     (listener, flag, router)
-}
-
-/// Every half of `after` until the stop: the updates of the shared inbox kept more than
-/// `after` ago and not handled, handed to the dispatcher.
-///
-/// It holds the dispatcher's channel weakly, so that the listener's stream still ends
-/// when the server stops, and reads the stop with [`StopFlag::is_stopped`] only: the
-/// flag's clones share one waker, which the server's graceful shutdown waits on.
-async fn take_over_stranded(
-    store: Store,
-    after: Duration,
-    tx: mpsc::WeakSender<Update>,
-    flag: StopFlag,
-) {
-    loop {
-        tokio::time::sleep(after / 2).await;
-        if flag.is_stopped() || tx.strong_count() == 0 {
-            return;
-        }
-        let taken = match store.stranded(after).await {
-            Ok(taken) => taken,
-            Err(e) => {
-                tracing::error!("reading the updates other instances left: {e}");
-                continue;
-            }
-        };
-        if taken.is_empty() {
-            continue;
-        }
-        tracing::warn!(
-            count = taken.len(),
-            waited_secs = after.as_secs(),
-            "handling the updates kept and not handled by an instance that stopped"
-        );
-        for u in readable(&store, taken).await {
-            let Some(tx) = tx.upgrade() else {
-                return;
-            };
-            if flag.is_stopped() || tx.send(u).await.is_err() {
-                return;
-            }
-        }
-    }
 }
 
 async fn posted(

@@ -1,0 +1,65 @@
+//! Updates kept in a shared inbox and left unhandled, taken over while the bot runs.
+//!
+//! With PostgreSQL an update can stay in the inbox, unhandled, while every process
+//! sharing it keeps running: its instance died behind a load balancer and was not
+//! started again, or its handling failed while the database refused writes, and so did
+//! the apology and the update's removal. Telegram does not deliver it again, and the
+//! inbox is read back only at a start ([`super::listen::left_over`]). So the listener
+//! of a shared store looks every half of `stranded_after` for updates kept longer ago
+//! than that ([`crate::store::Inbox::stranded`], which leases each to one taker) and
+//! hands them to the dispatcher with the others. If one was only slow, the second run is
+//! a no-op: it waits for the user's turn and finds the update applied.
+
+use std::time::Duration;
+
+use teloxide::stop::StopFlag;
+use teloxide::types::Update;
+use tokio::sync::mpsc;
+
+use super::listen::readable;
+use crate::store::Store;
+
+/// Every half of `after` until the stop: the updates kept more than `after` ago and not
+/// handled, handed to the dispatcher through `tx`.
+///
+/// It holds the dispatcher's channel weakly, so that the listener's stream still ends
+/// when the listener's own sender goes, and reads the stop with
+/// [`StopFlag::is_stopped`] only: a flag's clones share one waker, which the listener
+/// (or the webhook server's graceful shutdown) waits on.
+pub(super) async fn take_over(
+    store: Store,
+    after: Duration,
+    tx: mpsc::WeakSender<Update>,
+    flag: StopFlag,
+) {
+    loop {
+        tokio::time::sleep(after / 2).await;
+        if flag.is_stopped() || tx.strong_count() == 0 {
+            return;
+        }
+        let taken = match store.stranded(after).await {
+            Ok(taken) => taken,
+            Err(e) => {
+                tracing::error!("reading the updates kept and left unhandled: {e}");
+                continue;
+            }
+        };
+        if taken.is_empty() {
+            continue;
+        }
+        tracing::warn!(
+            count = taken.len(),
+            waited_secs = after.as_secs(),
+            "handling the updates kept and left unhandled (an instance that stopped, or \
+             a failure of the database)"
+        );
+        for u in readable(&store, taken).await {
+            let Some(tx) = tx.upgrade() else {
+                return;
+            };
+            if flag.is_stopped() || tx.send(u).await.is_err() {
+                return;
+            }
+        }
+    }
+}

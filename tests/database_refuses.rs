@@ -1,0 +1,143 @@
+//! PostgreSQL refusing writes while the bot runs, as a full disk or a database gone
+//! read-only would: the real binary in long polling against the Bot API stand-in, the
+//! refusal made with `CHECK (false) NOT VALID` constraints (every new row fails, the
+//! rows there stay) and lifted again while the bot keeps running.
+//!
+//! - The inbox refuses the batch: nothing is confirmed to Telegram, `/readyz` says
+//!   updates fail, and once the inbox takes writes the message is answered.
+//! - Commits and the outbox refuse (the handler fails, and so does its apology): the
+//!   update stays in the inbox, and once the database takes writes the bot hands it out
+//!   again by itself (`stranded_after_secs`) and answers it, once.
+//!
+//! Without PostgreSQL (`SPORTELLO_TEST_DATABASE_URL`) it says "skipped"; CI sets
+//! `SPORTELLO_REQUIRE_POSTGRES=1`, which makes it fail instead.
+
+mod common;
+#[path = "support/pg.rs"]
+mod pg;
+
+use std::time::Duration;
+
+use common::botapi::{Call, StandIn};
+use common::process::{Running, TOKEN, config};
+use common::scrape::{free_port, wait_status};
+
+const WAIT: Duration = Duration::from_secs(60);
+
+async fn expect(api: &StandIn, from: usize, what: &str, bot: &Running, user: i64) -> Call {
+    let to = |c: &Call| c.method == "sendMessage" && c.chat() == Some(user);
+    match api.wait_for(from, WAIT, to).await {
+        Some(c) => c,
+        None => panic!(
+            "no {what}; calls: {:#?}\nlog:\n{}",
+            api.calls_since(from),
+            bot.log()
+        ),
+    }
+}
+
+fn answers_to(api: &StandIn, user: i64) -> usize {
+    api.calls()
+        .iter()
+        .filter(|c| c.method == "sendMessage" && c.chat() == Some(user))
+        .count()
+}
+
+async fn sql(db: &sqlx::PgPool, statement: &str) {
+    sqlx::query(statement).execute(db).await.unwrap();
+}
+
+/// Waits until the bot's log says `what`.
+async fn logged(bot: &Running, what: &str) {
+    let end = tokio::time::Instant::now() + WAIT;
+    while !bot.log().contains(what) {
+        assert!(
+            tokio::time::Instant::now() < end,
+            "never logged «{what}»\n{}",
+            bot.log()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_the_database_refused_is_answered_once_it_takes_writes_again() {
+    let Some((_st, url)) = pg::store_with_url("refuse").await else {
+        return;
+    };
+    let db = sqlx::PgPool::connect(&url).await.unwrap();
+    let api = StandIn::start(TOKEN).await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let cfg = config(
+        dir.path(),
+        &format!(
+            "[data]\nbackend = \"postgres\"\n[telegram]\nstranded_after_secs = 2\n\
+             [ops]\nlisten = \"127.0.0.1:{port}\"\n"
+        ),
+    );
+    let bot = Running::start_env(
+        &api,
+        &cfg,
+        &dir.path().join("data"),
+        1,
+        &[("SPORTELLO_DATABASE_URL", &url)],
+    );
+    let addr = format!("127.0.0.1:{port}").parse().unwrap();
+    let (status, body) = wait_status(addr, "/readyz", 200, WAIT).await;
+    assert_eq!(status, 200, "{body}\n{}", bot.log());
+    let n = api.call_count();
+    api.push_text(1, "/aiuto");
+    let help = expect(&api, n, "the help", &bot, 1)
+        .await
+        .text()
+        .to_string();
+
+    // The inbox refuses: the batch is not confirmed, and /readyz says so.
+    sql(
+        &db,
+        "ALTER TABLE inbox ADD CONSTRAINT refused CHECK (false) NOT VALID",
+    )
+    .await;
+    let n = api.call_count();
+    let id = api.push_text(2, "/aiuto");
+    let (status, body) = wait_status(addr, "/readyz", 503, WAIT).await;
+    assert_eq!(status, 503, "{body}\n{}", bot.log());
+    assert!(api.confirmed_offset() <= id, "confirmed while not kept");
+    assert_eq!(answers_to(&api, 2), 0);
+    sql(&db, "ALTER TABLE inbox DROP CONSTRAINT refused").await;
+    let late = expect(&api, n, "the answer once the inbox takes writes", &bot, 2).await;
+    assert_eq!(late.text(), help);
+    assert!(api.wait_confirmed(id, WAIT).await, "{}", bot.log());
+    let (status, body) = wait_status(addr, "/readyz", 200, WAIT).await;
+    assert_eq!(status, 200, "{body}\n{}", bot.log());
+
+    // Commits and the outbox refuse: the update is kept, its handling fails, and so does
+    // the apology; it stays in the inbox until the database takes writes again.
+    for table in ["applied_updates", "outbox"] {
+        sql(
+            &db,
+            &format!("ALTER TABLE {table} ADD CONSTRAINT refused CHECK (false) NOT VALID"),
+        )
+        .await;
+    }
+    let n = api.call_count();
+    let id = api.push_text(3, "/aiuto");
+    logged(&bot, "the update stays in the inbox").await;
+    assert!(api.wait_confirmed(id, WAIT).await, "kept, so confirmed");
+    assert_eq!(answers_to(&api, 3), 0);
+    for table in ["applied_updates", "outbox"] {
+        sql(&db, &format!("ALTER TABLE {table} DROP CONSTRAINT refused")).await;
+    }
+    let late = expect(&api, n, "the answer once commits work", &bot, 3).await;
+    assert_eq!(late.text(), help);
+    logged(&bot, "handling the updates kept and left unhandled").await;
+    let (left,): (i64,) = sqlx::query_as("SELECT count(*) FROM inbox")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "the inbox is empty once it was handled");
+    bot.term();
+    assert_eq!(answers_to(&api, 3), 1, "answered once");
+    assert_eq!(answers_to(&api, 2), 1, "answered once");
+}
