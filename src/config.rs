@@ -253,9 +253,9 @@ pub struct TelegramConfig {
     /// Instances sharing the bot behind a load balancer: each sends within its share
     /// of the limits below (per second and per group, divided by this).
     pub instances: u32,
-    /// PostgreSQL only: an update kept in the inbox this many seconds ago and still not
-    /// handled (its instance died, or the database refused its handling's writes) is
-    /// handed out again ([`crate::store::Inbox::stranded`]).
+    /// An update kept in the inbox this many seconds ago and still not handled (its
+    /// instance died, or the store refused its handling's writes) is handed out again
+    /// ([`crate::store::Inbox::stranded`]).
     pub stranded_after_secs: u32,
     /// Messages a user may send in `flood_window_secs` before being asked to slow down.
     pub flood_messages: u32,

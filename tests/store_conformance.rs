@@ -951,7 +951,7 @@ macro_rules! conformance {
                 draft_ids_are_unique_and_one_approval_publishes,
                 a_snapshot_exports_every_kind_at_one_point_in_time,
                 updates_received_are_kept_until_handled_and_erased_with_their_user,
-                a_shared_inbox_hands_out_what_waited_too_long_once_per_wait,
+                an_inbox_hands_out_what_waited_too_long_once_per_wait,
             );
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

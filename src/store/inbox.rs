@@ -11,10 +11,11 @@
 //! An update handed out again may have been applied already (the kill came after its
 //! commit, before its removal): [`crate::store::UpdateLog`] makes its second run a no-op.
 //!
-//! Where several instances share the store, an instance that dies and is not started
-//! again leaves its updates with nobody to hand them out: the others take them over
-//! ([`Inbox::stranded`]) once they have waited long enough that their instance cannot
-//! be still at them (and if it is, the second run is a no-op, as above).
+//! An update can also stay while the bot runs: its instance died behind a load balancer
+//! and was not started again, or its handling failed and nothing about it could be
+//! stored. The running bot takes those over ([`Inbox::stranded`]) once they have waited
+//! long enough that nobody can be still at them (and if someone is, the second run is a
+//! no-op, as above).
 //!
 //! An update holds what its user wrote: a backend keeps it as it keeps the user's other
 //! records, so that erasing the user erases it too (sealed with the user's key in the
@@ -54,9 +55,10 @@ pub trait Inbox: Send + Sync {
     async fn unhandled(&self) -> Result<Vec<(u32, Vec<u8>)>, StoreError>;
 
     /// Updates kept longer than `older_than` ago and not handled (id, body), by id: those
-    /// another instance sharing the store kept and never handled. Each is taken for this
+    /// another instance sharing the store kept and never handled, or whose handling
+    /// failed and left them (see `crate::telegram`'s `stranded`). Each is taken for this
     /// caller: it is given again, to any caller, only `older_than` after this call. A
-    /// store that one process owns has none (what it keeps is its own, and what a crash
-    /// left is handed out at its next start by [`Inbox::unhandled`]).
+    /// store one process owns may count the wait from the first call that saw the
+    /// update.
     async fn stranded(&self, older_than: Duration) -> Result<Vec<(u32, Vec<u8>)>, StoreError>;
 }

@@ -135,8 +135,8 @@ fn blank(message: &mut Value) {
 }
 
 /// The listener: hands out what a crash left, then polls, as described above.
-/// With `stranded_after` (a shared store), what was kept that long ago and left
-/// unhandled is handed out too ([`super::stranded`]).
+/// With `stranded_after`, what was kept that long ago and left unhandled is handed out
+/// too ([`super::stranded`]).
 pub fn durable_polling(
     bot: Bot,
     store: Store,

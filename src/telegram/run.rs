@@ -267,12 +267,8 @@ async fn serve(
             }
         }
     });
-    // Only a shared store can hold updates left unhandled while the bot runs
-    // ([`super::stranded`]); what a crash leaves in sled's is handed out at the start.
-    let stranded_after = app
-        .store
-        .shared()
-        .then(|| Duration::from_secs(cfg.stranded_after_secs.into()));
+    // Updates left unhandled in the inbox while the bot runs ([`super::stranded`]).
+    let stranded_after = Some(Duration::from_secs(cfg.stranded_after_secs.into()));
     match cfg.mode {
         Mode::Polling => {
             // Polling removes any webhook: the next start in webhook mode sets it again.

@@ -1,14 +1,14 @@
-//! Updates kept in a shared inbox and left unhandled, taken over while the bot runs.
+//! Updates kept in the inbox and left unhandled, taken over while the bot runs.
 //!
-//! With PostgreSQL an update can stay in the inbox, unhandled, while every process
-//! sharing it keeps running: its instance died behind a load balancer and was not
-//! started again, or its handling failed while the database refused writes, and so did
-//! the apology and the update's removal. Telegram does not deliver it again, and the
-//! inbox is read back only at a start ([`super::listen::left_over`]). So the listener
-//! of a shared store looks every half of `stranded_after` for updates kept longer ago
-//! than that ([`crate::store::Inbox::stranded`], which leases each to one taker) and
-//! hands them to the dispatcher with the others. If one was only slow, the second run is
-//! a no-op: it waits for the user's turn and finds the update applied.
+//! An update can stay in the inbox, unhandled, while the bot keeps running: its
+//! instance died behind a load balancer and was not started again, or its handling
+//! failed (the database refused writes) and so did the apology, so it was not removed.
+//! Telegram does not deliver it again, and the inbox is read back only at a start
+//! ([`super::listen::left_over`]). So the listener looks every half of `stranded_after`
+//! for updates kept longer ago than that ([`crate::store::Inbox::stranded`], which
+//! leases each to one taker) and hands them to the dispatcher with the others. If one
+//! was only slow, the second run is a no-op: it waits for the user's turn and finds the
+//! update applied.
 
 use std::time::Duration;
 

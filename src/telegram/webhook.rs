@@ -10,8 +10,8 @@
 //! refused with `401`; one that is not an update is logged and answered `200` (posting
 //! it again would not make it one).
 //!
-//! With a shared store, what an instance that died kept and had not handled is taken
-//! over by the running ones ([`super::stranded`]).
+//! What an instance that died kept and had not handled is taken over by the running
+//! ones ([`super::stranded`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,8 +41,8 @@ struct Hook {
 
 /// The listener, the future that ends when it is stopped (for the server's graceful
 /// shutdown), and the router that serves `path`. What a kill left in the inbox is queued
-/// first, before anything posted. With `stranded_after` (a shared store), what was kept
-/// that long ago and left unhandled is queued too ([`super::stranded`]).
+/// first, before anything posted. With `stranded_after`, what was kept that long ago and
+/// left unhandled is queued too ([`super::stranded`]).
 pub async fn durable_webhook(
     store: Store,
     health: Arc<Health>,

@@ -9,9 +9,12 @@
 //! millisecond or two), and flushes itself only if none comes in [`COVERED_WAIT`] (a
 //! batch of updates that store nothing). So a batch costs no flush of its own under
 //! load, and handlers never queue behind the listener's flush.
+//!
+//! How long an update has waited unhandled ([`Inbox::stranded`]) is counted in memory
+//! (`inbox_seen`), from the first look that found it: only one process opens the tree.
 
 use std::sync::atomic::Ordering;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
@@ -68,10 +71,33 @@ impl Inbox for SledStore {
         Ok(out)
     }
 
-    async fn stranded(&self, _older_than: Duration) -> Result<Vec<(u32, Vec<u8>)>, StoreError> {
-        // One process opens the data directory (sled locks it): whatever the tree holds
-        // is this process's own, in progress, or a crash's, handed out at start.
-        Ok(Vec::new())
+    async fn stranded(&self, older_than: Duration) -> Result<Vec<(u32, Vec<u8>)>, StoreError> {
+        // One process opens the data directory (sled locks it), so the time an update
+        // has waited is counted in memory, from the first call that saw it: the tree
+        // holds only what is in progress (or left unhandled), a few entries.
+        let now = Instant::now();
+        let mut present = Vec::new();
+        for item in self.inbox.iter() {
+            let (k, v) = item?;
+            if let Ok(id) = <[u8; 4]>::try_from(k.as_ref()).map(u32::from_be_bytes) {
+                present.push((id, v));
+            }
+        }
+        let mut seen = self.inbox_seen.lock().unwrap_or_else(|e| e.into_inner());
+        seen.retain(|id, _| present.iter().any(|(p, _)| p == id));
+        let mut out = Vec::new();
+        for (id, v) in present {
+            let since = *seen.entry(id).or_insert(now);
+            if now.duration_since(since) < older_than {
+                continue;
+            }
+            // Taken: given again only `older_than` from now.
+            seen.insert(id, now);
+            if let Some(body) = self.open_sealed(&v) {
+                out.push((id, body));
+            }
+        }
+        Ok(out)
     }
 }
 

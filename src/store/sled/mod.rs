@@ -109,6 +109,9 @@ pub struct SledStore {
     inbox: sled::Tree,
     /// The flush mark when the inbox was last written ([`SledStore::flush_mark`]).
     inbox_mark: Arc<std::sync::atomic::AtomicU64>,
+    /// When [`crate::store::Inbox::stranded`] first saw each update still in the inbox
+    /// (or last handed it out), by id ([`inbox`]).
+    inbox_seen: Arc<std::sync::Mutex<std::collections::HashMap<u32, std::time::Instant>>>,
     /// Group commit and durability ([`flusher`]).
     flusher: Arc<Flusher>,
     /// Entries stored lately, for the claim round ([`fresh`]).
@@ -243,6 +246,7 @@ impl SledStore {
             erasing: db.open_tree(erasing::TREE)?,
             inbox: db.open_tree(inbox::TREE)?,
             inbox_mark: Arc::default(),
+            inbox_seen: Arc::default(),
             db,
             flusher: Arc::default(),
             fresh: Arc::default(),
