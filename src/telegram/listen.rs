@@ -135,14 +135,14 @@ fn blank(message: &mut Value) {
 }
 
 /// The listener: hands out what a crash left, then polls, as described above.
-/// With `stranded_after`, what was kept that long ago and left unhandled is handed out
-/// too ([`super::stranded`]).
+/// What was kept `stranded_after` ago and left unhandled is handed out too
+/// ([`super::stranded`]).
 pub fn durable_polling(
     bot: Bot,
     store: Store,
     poll: Duration,
     health: Arc<Health>,
-    stranded_after: Option<Duration>,
+    stranded_after: Duration,
 ) -> impl UpdateListener<Err = RequestError> {
     let (token, flag) = mk_stop_token();
     let state = State {
@@ -162,14 +162,12 @@ pub fn durable_polling(
         |st: &mut State| {
             let (tx, rx) = mpsc::channel(HANDOFF);
             if let Some(fetcher) = st.fetcher.take() {
-                if let Some(after) = st.stranded_after {
-                    tokio::spawn(super::stranded::take_over(
-                        fetcher.store.clone(),
-                        after,
-                        tx.downgrade(),
-                        st.flag.clone(),
-                    ));
-                }
+                tokio::spawn(super::stranded::take_over(
+                    fetcher.store.clone(),
+                    st.stranded_after,
+                    tx.downgrade(),
+                    st.flag.clone(),
+                ));
                 tokio::spawn(fetcher.run(tx, st.flag.clone()));
             }
             handed_over(Some(rx))
@@ -188,7 +186,7 @@ pub fn durable_polling(
 struct State {
     /// Taken when the dispatcher asks for the stream.
     fetcher: Option<Fetcher>,
-    stranded_after: Option<Duration>,
+    stranded_after: Duration,
     token: StopToken,
     flag: StopFlag,
 }

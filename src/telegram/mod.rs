@@ -169,8 +169,8 @@ impl Adapter {
     }
 
     /// The update ended with `outcome`: out of the inbox, unless nothing about it could
-    /// be stored ([`UNANSWERED`]): then it stays, for the next start or, with a shared
-    /// store, for [`stranded`] to hand out again once the database takes writes.
+    /// be stored ([`UNANSWERED`]): then it stays, for [`stranded`] to hand out again
+    /// (once the store takes writes, it is answered) or for the next start.
     async fn finished(&self, update: &Update, outcome: &'static str) {
         if outcome == UNANSWERED {
             tracing::warn!(

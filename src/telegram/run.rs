@@ -268,7 +268,7 @@ async fn serve(
         }
     });
     // Updates left unhandled in the inbox while the bot runs ([`super::stranded`]).
-    let stranded_after = Some(Duration::from_secs(cfg.stranded_after_secs.into()));
+    let stranded_after = Duration::from_secs(cfg.stranded_after_secs.into());
     match cfg.mode {
         Mode::Polling => {
             // Polling removes any webhook: the next start in webhook mode sets it again.

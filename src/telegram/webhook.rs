@@ -41,14 +41,14 @@ struct Hook {
 
 /// The listener, the future that ends when it is stopped (for the server's graceful
 /// shutdown), and the router that serves `path`. What a kill left in the inbox is queued
-/// first, before anything posted. With `stranded_after`, what was kept that long ago and
-/// left unhandled is queued too ([`super::stranded`]).
+/// first, before anything posted; what was kept `stranded_after` ago and left unhandled
+/// is queued too ([`super::stranded`]).
 pub async fn durable_webhook(
     store: Store,
     health: Arc<Health>,
     path: &str,
     secret: String,
-    stranded_after: Option<Duration>,
+    stranded_after: Duration,
 ) -> (
     impl UpdateListener<Err = RequestError>,
     StopFlag,
@@ -61,14 +61,12 @@ pub async fn durable_webhook(
         let _ = tx.try_send(u);
     }
     let (token, flag) = mk_stop_token();
-    if let Some(after) = stranded_after {
-        tokio::spawn(super::stranded::take_over(
-            store.clone(),
-            after,
-            tx.downgrade(),
-            flag.clone(),
-        ));
-    }
+    tokio::spawn(super::stranded::take_over(
+        store.clone(),
+        stranded_after,
+        tx.downgrade(),
+        flag.clone(),
+    ));
     let hook = Hook {
         store,
         health,
