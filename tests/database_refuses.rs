@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use common::botapi::{Call, StandIn};
 use common::process::{Running, TOKEN, config};
-use common::scrape::{free_port, wait_status};
+use common::scrape::{free_port, get, value, wait_status};
 
 const WAIT: Duration = Duration::from_secs(60);
 
@@ -132,6 +132,14 @@ async fn what_the_database_refused_is_answered_once_it_takes_writes_again() {
     let late = expect(&api, n, "the answer once commits work", &bot, 3).await;
     assert_eq!(late.text(), help);
     logged(&bot, "handling the updates kept and left unhandled").await;
+    let m = get(addr, "/metrics").await.1;
+    for event in ["left", "taken_over"] {
+        let series = format!("sportello_updates_left_unhandled_total{{event=\"{event}\"}}");
+        assert!(
+            value(&m, &series).is_some_and(|n| n >= 1.0),
+            "{series}\n{m}"
+        );
+    }
     let (left,): (i64,) = sqlx::query_as("SELECT count(*) FROM inbox")
         .fetch_one(&db)
         .await

@@ -30,6 +30,7 @@ pub const TICKETS_OPEN: &str = "sportello_tickets_open";
 pub const TICKET_OLDEST_OPEN_SECONDS: &str = "sportello_ticket_oldest_open_age_seconds";
 pub const TELEGRAM_ERRORS: &str = "sportello_telegram_api_errors_total";
 pub const KNOWLEDGE_RELOADS: &str = "sportello_knowledge_reloads_total";
+pub const UPDATES_LEFT: &str = "sportello_updates_left_unhandled_total";
 pub const STORE_OP_SECONDS: &str = "sportello_store_op_seconds";
 
 /// Histogram buckets, in seconds: from a fast sled read (0.1 ms) to a reply that waited
@@ -74,6 +75,10 @@ fn describe() {
     );
     describe_counter!(TELEGRAM_ERRORS, "Bot API calls that failed, by error code");
     describe_counter!(KNOWLEDGE_RELOADS, "Knowledge reloads, by result");
+    describe_counter!(
+        UPDATES_LEFT,
+        "Updates left unhandled in the inbox (nothing could be stored), and taken over again"
+    );
     describe_histogram!(
         STORE_OP_SECONDS,
         Unit::Seconds,
@@ -160,6 +165,12 @@ pub fn tickets_open(n: usize, oldest: Duration) {
 /// HTTP status when the body had none, or `network`.
 pub fn telegram_error(code: &str) {
     counter!(TELEGRAM_ERRORS, "code" => code.to_string()).increment(1);
+}
+
+/// An update left in the inbox unhandled (`left`), or handed out again because it stayed
+/// there too long (`taken_over`, by count).
+pub fn updates_left(event: &'static str, n: u64) {
+    counter!(UPDATES_LEFT, "event" => event).increment(n);
 }
 
 pub fn knowledge_reload(ok: bool) {

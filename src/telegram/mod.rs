@@ -43,6 +43,7 @@ use crate::dialogue::Event;
 use crate::ops::health::Health;
 use crate::ops::latency;
 use crate::ops::logs::Pseudo;
+use crate::ops::metrics;
 use crate::outbox::{Limiter, Sender, SenderSettings};
 use crate::outgoing::Target;
 use crate::reply::Reply;
@@ -173,6 +174,7 @@ impl Adapter {
     /// (once the store takes writes, it is answered) or for the next start.
     async fn finished(&self, update: &Update, outcome: &'static str) {
         if outcome == UNANSWERED {
+            metrics::updates_left("left", 1);
             tracing::warn!(
                 id = update.id.0,
                 "the update stays in the inbox, to be handled again"

@@ -17,6 +17,7 @@ use teloxide::types::Update;
 use tokio::sync::mpsc;
 
 use super::listen::readable;
+use crate::ops::metrics;
 use crate::store::Store;
 
 /// Every half of `after` until the stop: the updates kept more than `after` ago and not
@@ -47,6 +48,7 @@ pub(super) async fn take_over(
         if taken.is_empty() {
             continue;
         }
+        metrics::updates_left("taken_over", taken.len() as u64);
         tracing::warn!(
             count = taken.len(),
             waited_secs = after.as_secs(),
