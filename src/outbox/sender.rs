@@ -486,7 +486,7 @@ impl<H: Hooks> Sender<H> {
                 Answer::Error { status, code, .. } => {
                     metrics::telegram_error(&code.unwrap_or(*status).to_string());
                 }
-                Answer::Network(_) => metrics::telegram_error("network"),
+                Answer::Network(_) => metrics::telegram_error(metrics::NETWORK),
             }
             let editing = matches!(*what, What::Edit { .. });
             match policy::judge(&answer, editing) {

@@ -212,8 +212,8 @@ pub fn error_code(e: &RequestError) -> String {
     match e {
         RequestError::RetryAfter(_) => "429".into(),
         RequestError::MigrateToChatId(_) => "400".into(),
-        RequestError::Network(_) | RequestError::Io(_) => "network".into(),
-        RequestError::InvalidJson { .. } => "invalid_json".into(),
+        RequestError::Network(_) | RequestError::Io(_) => metrics::NETWORK.into(),
+        RequestError::InvalidJson { .. } => metrics::INVALID_JSON.into(),
         RequestError::Api(api) => {
             let d = api.to_string();
             [

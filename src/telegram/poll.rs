@@ -16,6 +16,7 @@ use teloxide::Bot;
 use teloxide::types::{AllowedUpdate, Update};
 
 use super::http::{method_url, parse};
+use crate::ops::metrics;
 use crate::outbox::policy::Answer;
 
 /// Polls one bot's updates.
@@ -93,7 +94,7 @@ impl Poll {
 /// Errors leave the URL out: it holds the token.
 fn network(e: reqwest::Error) -> Failed {
     Failed {
-        code: "network".into(),
+        code: metrics::NETWORK.into(),
         retry_after: None,
         what: e.without_url().to_string(),
     }
@@ -116,7 +117,7 @@ fn read(status: u16, body: &[u8]) -> Result<Vec<Update>, Failed> {
             let code = code.unwrap_or(status);
             Failed {
                 code: if (200..300).contains(&code) {
-                    "invalid_json".into()
+                    metrics::INVALID_JSON.into()
                 } else {
                     code.to_string()
                 },
@@ -126,7 +127,7 @@ fn read(status: u16, body: &[u8]) -> Result<Vec<Update>, Failed> {
         }
         // `ok`, but not a list of updates.
         Answer::Ok { .. } | Answer::Network(_) => Failed {
-            code: "invalid_json".into(),
+            code: metrics::INVALID_JSON.into(),
             retry_after: None,
             what: format!("{status}: an answer that is not a list of updates"),
         },
