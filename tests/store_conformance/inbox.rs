@@ -66,11 +66,16 @@ pub async fn an_inbox_hands_out_what_waited_too_long_once_per_wait(st: Store) {
         update(21, Some(5), r#"{"update_id":21}"#),
         update(20, None, r#"{"update_id":20}"#),
         update(22, Some(6), r#"{"update_id":22}"#),
+        update(23, Some(7), r#"{"update_id":23}"#),
     ])
     .await
     .unwrap();
     st.sync_received().await.unwrap();
     st.handled(22).await.unwrap();
+    // An erased user's update is never handed out (and is dropped), once the erasure is
+    // durable.
+    st.erase_user(UserId(7)).await.unwrap();
+    st.flush().await.unwrap();
     // Just kept: not waiting an hour yet.
     assert_eq!(st.stranded(HOUR).await.unwrap(), []);
     let taken = st.stranded(Duration::ZERO).await.unwrap();
@@ -84,7 +89,13 @@ pub async fn an_inbox_hands_out_what_waited_too_long_once_per_wait(st: Store) {
     // Taken just now: another taker waiting an hour gets none of them.
     assert_eq!(st.stranded(HOUR).await.unwrap(), []);
     // Still kept until handled.
-    assert_eq!(st.unhandled().await.unwrap().len(), 2);
+    assert_eq!(
+        st.unhandled().await.unwrap(),
+        [
+            kept(20, r#"{"update_id":20}"#),
+            kept(21, r#"{"update_id":21}"#)
+        ]
+    );
     st.handled(20).await.unwrap();
     assert_eq!(
         st.stranded(Duration::ZERO).await.unwrap(),

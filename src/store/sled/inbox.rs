@@ -93,8 +93,12 @@ impl Inbox for SledStore {
             }
             // Taken: given again only `older_than` from now.
             seen.insert(id, now);
-            if let Some(body) = self.open_sealed(&v) {
-                out.push((id, body));
+            match self.open_sealed(&v) {
+                Some(body) => out.push((id, body)),
+                // Its user was erased meanwhile: dropped, as at a start.
+                None => {
+                    self.cas(&self.inbox, &id.to_be_bytes(), Some(&v), None)?;
+                }
             }
         }
         Ok(out)
