@@ -136,7 +136,7 @@ fn blank(message: &mut Value) {
 
 /// The listener: hands out what a crash left, then polls, as described above.
 /// What was kept `stranded_after` ago and left unhandled is handed out too
-/// ([`super::stranded`]).
+/// ([`super::replay`]).
 pub fn durable_polling(
     bot: Bot,
     store: Store,
@@ -162,7 +162,7 @@ pub fn durable_polling(
         |st: &mut State| {
             let (tx, rx) = mpsc::channel(HANDOFF);
             if let Some(fetcher) = st.fetcher.take() {
-                tokio::spawn(super::stranded::take_over(
+                tokio::spawn(super::replay::take_over(
                     fetcher.store.clone(),
                     st.stranded_after,
                     tx.downgrade(),
@@ -208,7 +208,7 @@ fn backoff() -> impl Iterator<Item = Duration> {
 
 impl Fetcher {
     async fn run(self, tx: mpsc::Sender<Update>, mut stop: StopFlag) {
-        let left = left_over(&self.store).await;
+        let left = super::replay::left_over(&self.store).await;
         let mut again: HashSet<u32> = left.iter().map(|u| u.id.0).collect();
         for u in left {
             if tx.send(u).await.is_err() {
@@ -334,43 +334,6 @@ pub(super) fn handed_over(
         let mut rx = rx?;
         rx.recv().await.map(|u| (Ok(u), Some(rx)))
     })
-}
-
-/// What a kill (or a stop that cut the dispatcher's queues short) left in the inbox, to
-/// be handed out before anything new. An update that cannot be read is dropped.
-pub(super) async fn left_over(store: &Store) -> Vec<Update> {
-    let left = match store.unhandled().await {
-        Ok(left) => left,
-        Err(e) => {
-            tracing::error!("reading the updates a stop or crash left: {e}");
-            return Vec::new();
-        }
-    };
-    if !left.is_empty() {
-        tracing::warn!(
-            count = left.len(),
-            "handing out again the updates fetched before the last stop and not handled"
-        );
-    }
-    readable(store, left).await
-}
-
-/// The updates of `kept` (id, body, from the inbox) that read as updates; one that does
-/// not is dropped from the inbox, with an error logged.
-pub(super) async fn readable(store: &Store, kept: Vec<(u32, Vec<u8>)>) -> Vec<Update> {
-    let mut out = Vec::with_capacity(kept.len());
-    for (id, body) in kept {
-        match serde_json::from_slice::<Update>(&body) {
-            Ok(u) => out.push(u),
-            Err(e) => {
-                tracing::error!(id, "an update kept cannot be read, dropped: {e}");
-                if let Err(e) = store.handled(id).await {
-                    tracing::warn!("dropping it: {e}");
-                }
-            }
-        }
-    }
-    out
 }
 
 /// Sleeps `d`; true if a stop came first.

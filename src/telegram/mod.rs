@@ -24,8 +24,8 @@ mod listen;
 pub mod menus;
 mod observe;
 mod poll;
+mod replay;
 pub mod run;
-mod stranded;
 mod webhook;
 
 use std::borrow::Borrow;
@@ -170,7 +170,7 @@ impl Adapter {
     }
 
     /// The update ended with `outcome`: out of the inbox, unless nothing about it could
-    /// be stored ([`UNANSWERED`]): then it stays, for [`stranded`] to hand out again
+    /// be stored ([`UNANSWERED`]): then it stays, for [`replay`] to hand out again
     /// (once the store takes writes, it is answered) or for the next start.
     async fn finished(&self, update: &Update, outcome: &'static str) {
         if outcome == UNANSWERED {

@@ -267,7 +267,7 @@ async fn serve(
             }
         }
     });
-    // Updates left unhandled in the inbox while the bot runs ([`super::stranded`]).
+    // Updates left unhandled in the inbox while the bot runs ([`super::replay`]).
     let stranded_after = Duration::from_secs(cfg.stranded_after_secs.into());
     match cfg.mode {
         Mode::Polling => {

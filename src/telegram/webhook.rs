@@ -11,7 +11,7 @@
 //! it again would not make it one).
 //!
 //! What an instance that died kept and had not handled is taken over by the running
-//! ones ([`super::stranded`]).
+//! ones ([`super::replay`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,7 +26,8 @@ use teloxide::types::Update;
 use teloxide::update_listeners::{StatefulListener, UpdateListener};
 use tokio::sync::mpsc;
 
-use super::listen::{HANDOFF, handed_over, kept, left_over, unreadable};
+use super::listen::{HANDOFF, handed_over, kept, unreadable};
+use super::replay::left_over;
 use crate::ops::health::Health;
 use crate::store::Store;
 
@@ -42,7 +43,7 @@ struct Hook {
 /// The listener, the future that ends when it is stopped (for the server's graceful
 /// shutdown), and the router that serves `path`. What a kill left in the inbox is queued
 /// first, before anything posted; what was kept `stranded_after` ago and left unhandled
-/// is queued too ([`super::stranded`]).
+/// is queued too ([`super::replay`]).
 pub async fn durable_webhook(
     store: Store,
     health: Arc<Health>,
@@ -61,7 +62,7 @@ pub async fn durable_webhook(
         let _ = tx.try_send(u);
     }
     let (token, flag) = mk_stop_token();
-    tokio::spawn(super::stranded::take_over(
+    tokio::spawn(super::replay::take_over(
         store.clone(),
         stranded_after,
         tx.downgrade(),
