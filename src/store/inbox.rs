@@ -56,7 +56,7 @@ pub trait Inbox: Send + Sync {
 
     /// Updates kept longer than `older_than` ago and not handled (id, body), by id: those
     /// another instance sharing the store kept and never handled, or whose handling
-    /// failed and left them (see `crate::telegram`'s `stranded`). Each is taken for this
+    /// failed and left them (see `crate::telegram`'s `replay`). Each is taken for this
     /// caller: it is given again, to any caller, only `older_than` after this call. A
     /// store one process owns may count the wait from the first call that saw the
     /// update.

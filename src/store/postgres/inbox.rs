@@ -6,9 +6,10 @@
 //! Several instances share the table only in webhook mode, where each keeps what it was
 //! posted; one that starts hands out every row left, including another's in progress: a
 //! user's turn and the applied update ids make the second run a no-op. A row's
-//! `received_at` lets the running instances take over the rows of one that died and is
-//! not started again ([`Inbox::stranded`]): taking a row sets it to now, a lease, so
-//! that two instances sweeping at once take it once.
+//! `received_at` lets the running instances take over the rows left unhandled, those of
+//! an instance that died and is not started again or of a handling whose writes were
+//! refused ([`Inbox::stranded`]): taking a row sets it to now, a lease, so that two
+//! instances sweeping at once take it once.
 
 use std::time::Duration;
 

@@ -83,8 +83,9 @@ impl Inbox for SledStore {
                 present.push((id, v));
             }
         }
+        let ids: std::collections::HashSet<u32> = present.iter().map(|(id, _)| *id).collect();
         let mut seen = self.inbox_seen.lock().unwrap_or_else(|e| e.into_inner());
-        seen.retain(|id, _| present.iter().any(|(p, _)| p == id));
+        seen.retain(|id, _| ids.contains(id));
         let mut out = Vec::new();
         for (id, v) in present {
             let since = *seen.entry(id).or_insert(now);
