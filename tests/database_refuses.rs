@@ -8,6 +8,8 @@
 //! - Commits and the outbox refuse (the handler fails, and so does its apology): the
 //!   update stays in the inbox, and once the database takes writes the bot hands it out
 //!   again by itself (`stranded_after_secs`) and answers it, once.
+//! - The same for a staff answer to a ticket: its copy reaches the user once, and it is
+//!   offered as a FAQ once.
 //!
 //! Without PostgreSQL (`SPORTELLO_TEST_DATABASE_URL`) it says "skipped"; CI sets
 //! `SPORTELLO_REQUIRE_POSTGRES=1`, which makes it fail instead.
@@ -21,6 +23,7 @@ use std::time::Duration;
 use common::botapi::{Call, StandIn};
 use common::process::{Running, TOKEN, config};
 use common::scrape::{free_port, get, value, wait_status};
+use sportello::text::{Lang, texts};
 
 const WAIT: Duration = Duration::from_secs(60);
 
@@ -37,10 +40,26 @@ async fn expect(api: &StandIn, from: usize, what: &str, bot: &Running, user: i64
 }
 
 fn answers_to(api: &StandIn, user: i64) -> usize {
+    calls_to(api, "sendMessage", user)
+}
+
+fn calls_to(api: &StandIn, method: &str, chat: i64) -> usize {
     api.calls()
         .iter()
-        .filter(|c| c.method == "sendMessage" && c.chat() == Some(user))
+        .filter(|c| c.method == method && c.chat() == Some(chat))
         .count()
+}
+
+/// Makes every new row of `tables` fail (`on`), or lifts that.
+async fn refuse(db: &sqlx::PgPool, tables: &[&str], on: bool) {
+    for table in tables {
+        let change = if on {
+            "ADD CONSTRAINT refused CHECK (false) NOT VALID"
+        } else {
+            "DROP CONSTRAINT refused"
+        };
+        sql(db, &format!("ALTER TABLE {table} {change}")).await;
+    }
 }
 
 async fn sql(db: &sqlx::PgPool, statement: &str) {
@@ -114,21 +133,13 @@ async fn what_the_database_refused_is_answered_once_it_takes_writes_again() {
 
     // Commits and the outbox refuse: the update is kept, its handling fails, and so does
     // the apology; it stays in the inbox until the database takes writes again.
-    for table in ["applied_updates", "outbox"] {
-        sql(
-            &db,
-            &format!("ALTER TABLE {table} ADD CONSTRAINT refused CHECK (false) NOT VALID"),
-        )
-        .await;
-    }
+    refuse(&db, &["applied_updates", "outbox"], true).await;
     let n = api.call_count();
     let id = api.push_text(3, "/aiuto");
     logged(&bot, "the update stays in the inbox").await;
     assert!(api.wait_confirmed(id, WAIT).await, "kept, so confirmed");
     assert_eq!(answers_to(&api, 3), 0);
-    for table in ["applied_updates", "outbox"] {
-        sql(&db, &format!("ALTER TABLE {table} DROP CONSTRAINT refused")).await;
-    }
+    refuse(&db, &["applied_updates", "outbox"], false).await;
     let late = expect(&api, n, "the answer once commits work", &bot, 3).await;
     assert_eq!(late.text(), help);
     logged(&bot, "handling the updates kept and left unhandled").await;
@@ -148,4 +159,65 @@ async fn what_the_database_refused_is_answered_once_it_takes_writes_again() {
     bot.term();
     assert_eq!(answers_to(&api, 3), 1, "answered once");
     assert_eq!(answers_to(&api, 2), 1, "answered once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_staff_answer_the_database_refused_reaches_the_user_once_offered_once() {
+    let Some((_st, url)) = pg::store_with_url("refuse_staff").await else {
+        return;
+    };
+    const STAFF: i64 = -1_000_777;
+    let (user, staffer) = (7_001, 99);
+    let db = sqlx::PgPool::connect(&url).await.unwrap();
+    let api = StandIn::start(TOKEN).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(
+        dir.path(),
+        &format!(
+            "[data]\nbackend = \"postgres\"\n[telegram]\nstranded_after_secs = 2\n\
+             [helpdesk]\nstaff_chat_id = {STAFF}\n"
+        ),
+    );
+    let bot = Running::start_env(
+        &api,
+        &cfg,
+        &dir.path().join("data"),
+        1,
+        &[("SPORTELLO_DATABASE_URL", &url)],
+    );
+    let n = api.call_count();
+    api.push_text(user, "/operatore Come si compila l'allegato B?");
+    let to_staff = |c: &Call| c.chat() == Some(STAFF) && c.text().contains("allegato B");
+    let post = api.wait_for(n, WAIT, to_staff).await;
+    let post = post.unwrap_or_else(|| panic!("no ticket post\n{}", bot.log()));
+    // Told it was passed on: the post's id is recorded, so staff can answer it.
+    let done = texts(Lang::It)
+        .t("handover.done", &[("number", "1")])
+        .to_html();
+    let told = |c: &Call| c.chat() == Some(user) && c.text() == done;
+    let told = api.wait_for(n, WAIT, told).await;
+    assert!(told.is_some(), "the user not told\n{}", bot.log());
+
+    // The copy and the apology cannot be stored: the staff answer stays in the inbox.
+    refuse(&db, &["applied_updates", "outbox"], true).await;
+    let answer = "Serve il modello della Regione, firmato dal legale rappresentante.";
+    api.push_group_reply(STAFF, staffer, post.message_id().unwrap(), answer);
+    logged(&bot, "the update stays in the inbox").await;
+    assert_eq!(calls_to(&api, "copyMessage", user), 0);
+    refuse(&db, &["applied_updates", "outbox"], false).await;
+    let copied = |c: &Call| c.method == "copyMessage" && c.chat() == Some(user);
+    let copy = api.wait_for(n, WAIT, copied).await;
+    assert!(
+        copy.is_some(),
+        "the answer never reached the user\n{}",
+        bot.log()
+    );
+    logged(&bot, "handling the updates kept and left unhandled").await;
+    let (offers,): (i64,) = sqlx::query_as("SELECT count(*) FROM faq_drafts")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    bot.term();
+    assert_eq!(calls_to(&api, "copyMessage", user), 1, "copied once");
+    assert_eq!(offers, 1, "offered as a FAQ once");
 }

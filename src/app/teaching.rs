@@ -103,6 +103,15 @@ impl App {
         let Some(chat) = self.settings.staff.chat else {
             return Ok(());
         };
+        let answer = answer.trim();
+        // The same answer to the same ticket is offered once: a staff reply handed out
+        // again (its copy could not be stored the first time) makes no second offer.
+        let offered = self.store.drafts().await?.into_iter().any(|d| {
+            d.status == DraftStatus::Offered && d.ticket == Some(t.number) && d.answer == answer
+        });
+        if offered {
+            return Ok(());
+        }
         let brain = self.brain();
         // Tickets name their call by its short name.
         let call = t.call.as_ref().and_then(|short| {
@@ -121,7 +130,7 @@ impl App {
             // The user's question is copied from the ticket only when staff save the
             // offer: an offer nobody takes holds nothing of the user (erasure).
             question: String::new(),
-            answer: answer.trim().to_string(),
+            answer: answer.to_string(),
             call,
             source: teach::default_source(&by.name, now),
             alternatives: Vec::new(),

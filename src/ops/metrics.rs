@@ -51,7 +51,10 @@ pub fn install() -> Result<PrometheusHandle, BuildError> {
 }
 
 fn describe() {
-    describe_counter!(UPDATES, "Updates received, by kind");
+    describe_counter!(
+        UPDATES,
+        "Updates handled, by kind (one handed out again from the inbox counts again)"
+    );
     describe_histogram!(
         UPDATE_REPLY_SECONDS,
         Unit::Seconds,

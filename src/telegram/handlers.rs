@@ -93,15 +93,23 @@ where
                 name: display_name(from),
             },
         };
-        match ad.app.staff_reply(&reply, jiff::Timestamp::now()).await {
-            Ok(Some(deliveries)) => {
-                ad.store(deliveries, &here, update).await;
+        // The copy to the user is stored with the update's id; if it cannot be, staff
+        // are told so, and if not even that can be stored the update stays in the inbox
+        // (handled again: the copy goes out once, and its FAQ offer is not made twice).
+        let stored = match ad.app.staff_reply(&reply, jiff::Timestamp::now()).await {
+            Ok(Some(deliveries)) => Some(ad.store(deliveries, &here, update).await),
+            Ok(None) => None,
+            Err(e) => {
+                tracing::error!("staff reply: {e}");
+                Some(false)
+            }
+        };
+        match stored {
+            Some(true) => {
                 ad.deliver(bot).await;
                 return "staff reply";
             }
-            Ok(None) => {}
-            Err(e) => {
-                tracing::error!("staff reply: {e}");
+            Some(false) => {
                 let apology = vec![Reply::new(tx.t("telegram.error", &[]))];
                 if !ad.say(&here, apology, update).await {
                     return UNANSWERED;
@@ -109,6 +117,7 @@ where
                 ad.deliver(bot).await;
                 return "failed";
             }
+            None => {}
         }
     }
     // Forwards: the text, never `forward_from` (hidden for users who chose so).

@@ -474,6 +474,21 @@ impl StandIn {
         })
     }
 
+    /// Queues a text message from `from` in group `chat` that replies to the bot's
+    /// message `to` (as staff answer a ticket's post); returns the update id.
+    pub fn push_group_reply(&self, chat: i64, from: i64, to: i64, text: &str) -> i64 {
+        self.push(|id, mid| {
+            json!({"update_id": id, "message": {
+                "message_id": mid, "date": now_unix(), "chat": group_chat(chat),
+                "from": user(from), "text": text,
+                "reply_to_message": {"message_id": to, "date": now_unix(),
+                    "chat": group_chat(chat),
+                    "from": {"id": BOT_ID, "is_bot": true, "first_name": "Sportello",
+                             "username": BOT_USERNAME},
+                    "text": "…"}}})
+        })
+    }
+
     /// Waits for a call (made after the first `from` calls) that satisfies `pred`.
     pub async fn wait_for(
         &self,
