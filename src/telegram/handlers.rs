@@ -12,7 +12,7 @@ use teloxide::types::Me;
 
 use super::flood::Verdict;
 use super::observe::done;
-use super::{Adapter, HandlerError, UNANSWERED, message_event};
+use super::{Adapter, HandlerError, Outcome, message_event};
 use crate::app::Incoming;
 use crate::dialogue::Event;
 use crate::helpdesk::staff::StaffReply;
@@ -49,7 +49,7 @@ where
     let received = Instant::now();
     let outcome = message(&bot, &msg, &me, &upd, &ad, received).await;
     ad.finished(&upd, outcome).await;
-    done(outcome, received);
+    done(outcome.label(), received);
     Ok(())
 }
 
@@ -61,12 +61,12 @@ async fn message<B>(
     upd: &Update,
     ad: &Adapter,
     received: Instant,
-) -> &'static str
+) -> Outcome
 where
     B: Borrow<Bot>,
 {
     let Some(from) = msg.from.as_ref().filter(|u| !u.is_bot) else {
-        return "ignored";
+        return Outcome::Done("ignored");
     };
     let user = UserId(from.id.0 as i64);
     let private = msg.chat.is_private();
@@ -107,15 +107,12 @@ where
         match stored {
             Some(true) => {
                 ad.deliver(bot).await;
-                return "staff reply";
+                return Outcome::Done("staff reply");
             }
             Some(false) => {
-                let apology = vec![Reply::new(tx.t("telegram.error", &[]))];
-                if !ad.say(&here, apology, update).await {
-                    return UNANSWERED;
-                }
+                let outcome = ad.apologize(&here, update).await;
                 ad.deliver(bot).await;
-                return "failed";
+                return outcome;
             }
             None => {}
         }
@@ -131,7 +128,7 @@ where
         Some(text) => match message_event(text, private, me.username()) {
             Some(e) => e,
             None => {
-                return "not addressed";
+                return Outcome::Done("not addressed");
             }
         },
         None if private => {
@@ -145,10 +142,10 @@ where
                 .await;
                 ad.deliver(bot).await;
             }
-            return "not text";
+            return Outcome::Done("not text");
         }
         None => {
-            return "not addressed";
+            return Outcome::Done("not addressed");
         }
     };
     match ad.flood.check(user.0, Instant::now()) {
@@ -156,10 +153,10 @@ where
         Verdict::Warn => {
             ad.say(&here, vec![slow_down(ad)], update).await;
             ad.deliver(bot).await;
-            return "flood warned";
+            return Outcome::Done("flood warned");
         }
         Verdict::Drop => {
-            return "flood dropped";
+            return Outcome::Done("flood dropped");
         }
     }
     let incoming = Incoming {
@@ -233,7 +230,7 @@ where
         }
         Verdict::Warn => {
             ad.say(&here, vec![slow_down(&ad)], update).await;
-            "flood warned"
+            Outcome::Done("flood warned")
         }
         Verdict::Drop => {
             ad.handled(&upd).await;
@@ -243,7 +240,7 @@ where
     };
     ad.deliver(&bot).await;
     ad.finished(&upd, outcome).await;
-    done(outcome, received);
+    done(outcome.label(), received);
     Ok(())
 }
 

@@ -52,9 +52,26 @@ use crate::text::{Lang, texts};
 use flood::Flood;
 use http::HttpTransport;
 
-/// The outcome of an update whose handling failed and whose apology could not be stored
-/// either (the database refused writes): it is not removed from the inbox.
-pub(super) const UNANSWERED: &str = "failed, not answered";
+/// How the handling of an update ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Outcome {
+    /// Handled (answered, ignored, refused, failed with an apology stored): it leaves
+    /// the inbox. The label goes in the update's span and log line.
+    Done(&'static str),
+    /// Its handling failed and not even the apology could be stored (the database
+    /// refused writes): it stays in the inbox, to be handled again.
+    Unanswered,
+}
+
+impl Outcome {
+    /// What the update's span and log line say.
+    pub(super) fn label(self) -> &'static str {
+        match self {
+            Outcome::Done(label) => label,
+            Outcome::Unanswered => "failed, not answered",
+        }
+    }
+}
 
 /// What handlers return; errors are logged by the dispatcher, never fatal.
 pub type HandlerError = Box<dyn std::error::Error + Send + Sync>;
@@ -114,16 +131,15 @@ impl Adapter {
     }
 
     /// Runs the update through the app and stores what it causes; `received`: when it
-    /// arrived (for the update-to-reply latency). Returns the update's outcome for its
-    /// span. On failure the user gets an apology (logged), never silence; if not even
-    /// that can be stored, [`UNANSWERED`].
+    /// arrived (for the update-to-reply latency). On failure the user gets an apology
+    /// ([`Adapter::apologize`]), never silence.
     async fn accept(
         &self,
         incoming: &Incoming,
         here: &Target,
         update: Option<u32>,
         received: Instant,
-    ) -> &'static str {
+    ) -> Outcome {
         // Noted before the replies are stored: the sender may deliver them at once.
         latency::arrived(here.chat, received);
         match self
@@ -133,18 +149,24 @@ impl Adapter {
         {
             Ok(0) => {
                 latency::no_reply(here.chat, received);
-                "nothing to send"
+                Outcome::Done("nothing to send")
             }
-            Ok(_) => "replied",
+            Ok(_) => Outcome::Done("replied"),
             Err(e) => {
                 tracing::error!("handling an update failed: {e}");
-                let apology = vec![Reply::new(texts(Lang::It).t("telegram.error", &[]))];
-                if self.say(here, apology, None).await {
-                    "failed"
-                } else {
-                    UNANSWERED
-                }
+                self.apologize(here, update).await
             }
+        }
+    }
+
+    /// After a failure: stores the apology, «failed»; if not even that can be stored,
+    /// [`Outcome::Unanswered`].
+    async fn apologize(&self, here: &Target, update: Option<u32>) -> Outcome {
+        let apology = vec![Reply::new(texts(Lang::It).t("telegram.error", &[]))];
+        if self.say(here, apology, update).await {
+            Outcome::Done("failed")
+        } else {
+            Outcome::Unanswered
         }
     }
 
@@ -170,17 +192,18 @@ impl Adapter {
     }
 
     /// The update ended with `outcome`: out of the inbox, unless nothing about it could
-    /// be stored ([`UNANSWERED`]): then it stays, for [`replay`] to hand out again
-    /// (once the store takes writes, it is answered) or for the next start.
-    async fn finished(&self, update: &Update, outcome: &'static str) {
-        if outcome == UNANSWERED {
-            metrics::updates_left("left", 1);
-            tracing::warn!(
-                id = update.id.0,
-                "the update stays in the inbox, to be handled again"
-            );
-        } else {
-            self.handled(update).await;
+    /// be stored ([`Outcome::Unanswered`]): then it stays, for [`replay`] to hand out
+    /// again (once the store takes writes, it is answered) or for the next start.
+    async fn finished(&self, update: &Update, outcome: Outcome) {
+        match outcome {
+            Outcome::Unanswered => {
+                metrics::updates_left("left", 1);
+                tracing::warn!(
+                    id = update.id.0,
+                    "the update stays in the inbox, to be handled again"
+                );
+            }
+            Outcome::Done(_) => self.handled(update).await,
         }
     }
 
