@@ -154,13 +154,15 @@ impl Adapter {
             Ok(_) => Outcome::Done("replied"),
             Err(e) => {
                 tracing::error!("handling an update failed: {e}");
-                self.apologize(here, update).await
+                // The apology does not mark the update applied: handed out again (a
+                // slow first run, a take-over), it may still be applied.
+                self.apologize(here, None).await
             }
         }
     }
 
     /// After a failure: stores the apology, «failed»; if not even that can be stored,
-    /// [`Outcome::Unanswered`].
+    /// [`Outcome::Unanswered`]. With `update`, the apology's commit marks it applied.
     async fn apologize(&self, here: &Target, update: Option<u32>) -> Outcome {
         let apology = vec![Reply::new(texts(Lang::It).t("telegram.error", &[]))];
         if self.say(here, apology, update).await {
