@@ -123,8 +123,8 @@
 //! - [`console`] is the terminal adapter over [`app`].
 //! - [`telegram`] is the Telegram adapter over [`app`] (teloxide): the listeners that
 //!   keep each update in the store's inbox before Telegram may forget it (long polling,
-//!   webhook) and hand out again what it kept and left unhandled, handlers that hand updates to the app (never to the store) and return,
-//!   the Bot API client, its own `getUpdates` and the outbox's transport (no 5xx held
+//!   webhook) and hand out again what it kept and left unhandled, handlers that hand
+//!   updates to the app (never to the store) and return, the Bot API client, its own `getUpdates` and the outbox's transport (no 5xx held
 //!   inside a call), the command menus per scope and
 //!   language ([`telegram::menus`]), and `sportello run`.
 //! - [`ops`] is for running it in production: the metrics (Prometheus), `/healthz` and

@@ -164,13 +164,13 @@ pub fn tickets_open(n: usize, oldest: Duration) {
     gauge!(TICKET_OLDEST_OPEN_SECONDS).set(oldest.as_secs_f64());
 }
 
-/// A failed Bot API call: `code` is Telegram's `error_code` (`429`, `403`, `500`…), the
-/// HTTP status when the body had none, or `network`.
 /// The `code` of a Bot API call that got no answer (the connection failed or timed out).
 pub const NETWORK: &str = "network";
 /// The `code` of a Bot API answer that is not Telegram's JSON.
 pub const INVALID_JSON: &str = "invalid_json";
 
+/// A failed Bot API call: `code` is Telegram's `error_code` (`429`, `403`, `500`…), the
+/// HTTP status when the body had none, [`NETWORK`] or [`INVALID_JSON`].
 pub fn telegram_error(code: &str) {
     counter!(TELEGRAM_ERRORS, "code" => code.to_string()).increment(1);
 }

@@ -74,10 +74,7 @@ impl Inbox for PgStore {
             sqlx::query_as("SELECT update_id, body FROM inbox ORDER BY update_id")
                 .fetch_all(&self.pool)
                 .await?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|(id, body)| Some((u32::try_from(id).ok()?, body)))
-            .collect())
+        Ok(by_update_id(rows))
     }
 
     async fn stranded(&self, older_than: Duration) -> Result<Vec<(u32, Vec<u8>)>, StoreError> {
@@ -92,9 +89,14 @@ impl Inbox for PgStore {
         .fetch_all(&self.pool)
         .await?;
         rows.sort_unstable_by_key(|r| r.0);
-        Ok(rows
-            .into_iter()
-            .filter_map(|(id, body)| Some((u32::try_from(id).ok()?, body)))
-            .collect())
+        Ok(by_update_id(rows))
     }
+}
+
+/// Rows (update id, body) as the trait gives them; an id out of Telegram's range (not
+/// one of ours) is skipped.
+fn by_update_id(rows: Vec<(i64, Vec<u8>)>) -> Vec<(u32, Vec<u8>)> {
+    rows.into_iter()
+        .filter_map(|(id, body)| Some((u32::try_from(id).ok()?, body)))
+        .collect()
 }

@@ -56,13 +56,41 @@ impl Inbox for SledStore {
     }
 
     async fn unhandled(&self) -> Result<Vec<(u32, Vec<u8>)>, StoreError> {
+        self.kept_updates()
+    }
+
+    async fn stranded(&self, older_than: Duration) -> Result<Vec<(u32, Vec<u8>)>, StoreError> {
+        // One process opens the data directory (sled locks it), so the time an update
+        // has waited is counted in memory, from the first call that saw it: the tree
+        // holds only what is in progress (or left unhandled), a few entries.
+        let now = Instant::now();
+        let present = self.kept_updates()?;
+        let ids: std::collections::HashSet<u32> = present.iter().map(|(id, _)| *id).collect();
+        let mut seen = self.inbox_seen.lock().unwrap_or_else(|e| e.into_inner());
+        seen.retain(|id, _| ids.contains(id));
+        let mut out = Vec::new();
+        for (id, body) in present {
+            let since = *seen.entry(id).or_insert(now);
+            if now.duration_since(since) >= older_than {
+                // Taken: given again only `older_than` from now.
+                seen.insert(id, now);
+                out.push((id, body));
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl SledStore {
+    /// Every update in the inbox, opened (id, body), by id; one whose user was erased
+    /// (the key is gone), or that is not ours, is dropped from the tree.
+    fn kept_updates(&self) -> Result<Vec<(u32, Vec<u8>)>, StoreError> {
         let mut out = Vec::new();
         for item in self.inbox.iter() {
             let (k, v) = item?;
             let id = k.as_ref().try_into().ok().map(u32::from_be_bytes);
             match id.zip(self.open_sealed(&v)) {
                 Some(found) => out.push(found),
-                // Its user was erased (the key is gone), or it is not ours: dropped.
                 None => {
                     self.cas(&self.inbox, &k, Some(&v), None)?;
                 }
@@ -71,42 +99,6 @@ impl Inbox for SledStore {
         Ok(out)
     }
 
-    async fn stranded(&self, older_than: Duration) -> Result<Vec<(u32, Vec<u8>)>, StoreError> {
-        // One process opens the data directory (sled locks it), so the time an update
-        // has waited is counted in memory, from the first call that saw it: the tree
-        // holds only what is in progress (or left unhandled), a few entries.
-        let now = Instant::now();
-        let mut present = Vec::new();
-        for item in self.inbox.iter() {
-            let (k, v) = item?;
-            if let Ok(id) = <[u8; 4]>::try_from(k.as_ref()).map(u32::from_be_bytes) {
-                present.push((id, v));
-            }
-        }
-        let ids: std::collections::HashSet<u32> = present.iter().map(|(id, _)| *id).collect();
-        let mut seen = self.inbox_seen.lock().unwrap_or_else(|e| e.into_inner());
-        seen.retain(|id, _| ids.contains(id));
-        let mut out = Vec::new();
-        for (id, v) in present {
-            let since = *seen.entry(id).or_insert(now);
-            if now.duration_since(since) < older_than {
-                continue;
-            }
-            // Taken: given again only `older_than` from now.
-            seen.insert(id, now);
-            match self.open_sealed(&v) {
-                Some(body) => out.push((id, body)),
-                // Its user was erased meanwhile: dropped, as at a start.
-                None => {
-                    self.cas(&self.inbox, &id.to_be_bytes(), Some(&v), None)?;
-                }
-            }
-        }
-        Ok(out)
-    }
-}
-
-impl SledStore {
     /// [`Inbox::receive`]'s writes.
     fn keep(&self, batch: &[Received]) -> Result<(), StoreError> {
         if batch.is_empty() {
