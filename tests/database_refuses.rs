@@ -10,6 +10,8 @@
 //!   again by itself (`stranded_after_secs`) and answers it, once.
 //! - The same for a staff answer to a ticket: its copy reaches the user once, and it is
 //!   offered as a FAQ once.
+//! - The same for a notice (asked to slow down): a message over the flood limit whose
+//!   notice cannot be stored is handled again too, not dropped with it.
 //!
 //! Without PostgreSQL (`SPORTELLO_TEST_DATABASE_URL`) it says "skipped"; CI sets
 //! `SPORTELLO_REQUIRE_POSTGRES=1`, which makes it fail instead.
@@ -159,6 +161,77 @@ async fn what_the_database_refused_is_answered_once_it_takes_writes_again() {
     bot.term();
     assert_eq!(answers_to(&api, 3), 1, "answered once");
     assert_eq!(answers_to(&api, 2), 1, "answered once");
+}
+
+/// Waits until the bot's log says `what` at least `times` times.
+async fn logged_times(bot: &Running, what: &str, times: usize) {
+    let end = tokio::time::Instant::now() + WAIT;
+    while bot.log().matches(what).count() < times {
+        assert!(
+            tokio::time::Instant::now() < end,
+            "logged «{what}» fewer than {times} times\n{}",
+            bot.log()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_over_the_flood_limit_whose_notice_was_refused_is_handled_again() {
+    let Some((_st, url)) = pg::store_with_url("refuse_flood").await else {
+        return;
+    };
+    let user = 7_101;
+    let db = sqlx::PgPool::connect(&url).await.unwrap();
+    let api = StandIn::start(TOKEN).await;
+    let dir = tempfile::tempdir().unwrap();
+    // One message a second: the second of two sent together is over the limit.
+    let cfg = config(
+        dir.path(),
+        "[data]\nbackend = \"postgres\"\n[telegram]\nstranded_after_secs = 2\n\
+         flood_messages = 1\nflood_window_secs = 1\n",
+    );
+    let bot = Running::start_env(
+        &api,
+        &cfg,
+        &dir.path().join("data"),
+        1,
+        &[("SPORTELLO_DATABASE_URL", &url)],
+    );
+    let n = api.call_count();
+    api.push_text(1, "/aiuto");
+    let help = expect(&api, n, "the help", &bot, 1)
+        .await
+        .text()
+        .to_string();
+
+    // Neither the first's answer (nor its apology) nor the second's notice can be stored.
+    refuse(&db, &["applied_updates", "outbox"], true).await;
+    let n = api.call_count();
+    api.push_text(user, "/aiuto");
+    api.push_text(user, "/aiuto");
+    logged_times(&bot, "the update stays in the inbox", 2).await;
+    assert_eq!(answers_to(&api, user), 0);
+    refuse(&db, &["applied_updates", "outbox"], false).await;
+    let both = api.wait_for(n, WAIT, |_| answers_to(&api, user) >= 2).await;
+    assert!(both.is_some(), "one of the two was lost\n{}", bot.log());
+    logged(&bot, "handling the updates kept and left unhandled").await;
+    bot.term();
+    let got: Vec<String> = api
+        .calls()
+        .iter()
+        .filter(|c| c.method == "sendMessage" && c.chat() == Some(user))
+        .map(|c| c.text().to_string())
+        .collect();
+    assert_eq!(got.len(), 2, "each handled once: {got:#?}");
+    assert_eq!(got[0], help, "in order");
+    let slow = texts(Lang::It)
+        .t("telegram.slow_down", &[("seconds", "1")])
+        .to_html();
+    assert!(
+        got[1] == help || got[1] == slow,
+        "the second answered or told to slow down: {got:#?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

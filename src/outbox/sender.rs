@@ -154,6 +154,12 @@ const IDLE: Duration = Duration::from_secs(30);
 /// A message someone waits for (a ticket's post) that has not gone out after this long
 /// (the staff group is over its limit, or Telegram is down) makes the app tell them.
 const LATE: Duration = Duration::from_secs(5);
+/// A message someone waits for, in a chat that the limiter (Telegram's 20 posts a minute
+/// in a group, or a 429's `retry_after`) holds back at least this long, is late at once:
+/// its user hears it is queued at once, not after [`LATE`]. Shorter holds are left
+/// alone, so a post that goes within two seconds is not announced as queued first, and
+/// private chats (one message a second) never count as held but after a 429.
+const HELD: Duration = Duration::from_secs(2);
 
 impl<H: Hooks> Sender<H> {
     pub fn new(
@@ -261,9 +267,14 @@ impl<H: Hooks> Sender<H> {
         let mut loose: Option<tokio::time::Instant> = None;
         let mut rounds = 0u64;
         let mut late_checked = tokio::time::Instant::now();
+        // The chats held back last round: a chat newly held is looked at without waiting
+        // for the second between checks.
+        let mut was_held: HashSet<i64> = HashSet::new();
         while !*shutdown.borrow() {
             let now = Timestamp::now();
             let mut chat_wait: Option<Duration> = None;
+            // Chats the limiter holds back for at least `HELD` this round.
+            let mut held: HashSet<i64> = HashSet::new();
             let room = self.settings.lanes.saturating_sub(lanes.len());
             let bg_room = self
                 .settings
@@ -299,6 +310,9 @@ impl<H: Hooks> Sender<H> {
                                 }
                                 Err(wait) => {
                                     chat_wait = Some(chat_wait.map_or(wait, |w| w.min(wait)));
+                                    if wait >= HELD {
+                                        held.insert(chat);
+                                    }
                                     true
                                 }
                             }
@@ -356,15 +370,23 @@ impl<H: Hooks> Sender<H> {
             }
             let mut late_wait = None;
             if round.partial || round.len > lanes.len() {
-                if late_checked.elapsed() >= Duration::from_secs(1) {
+                let newly_held = held.iter().any(|c| !was_held.contains(c));
+                // (Each check reads the outbox: at most five a second.)
+                let every = if newly_held {
+                    Duration::from_millis(200)
+                } else {
+                    Duration::from_secs(1)
+                };
+                if late_checked.elapsed() >= every {
                     late_checked = tokio::time::Instant::now();
-                    if let Err(e) = self.tell_late().await {
+                    if let Err(e) = self.tell_late(&held).await {
                         tracing::error!("outbox: telling users of a delay failed: {e}");
                     }
                 }
                 // Waiting entries: look for late ones again in a second.
                 late_wait = Some(Duration::from_secs(1));
             }
+            was_held = held;
             let until_due = round
                 .next_due
                 .map(|d| d.duration_since(Timestamp::now()))
@@ -421,11 +443,25 @@ impl<H: Hooks> Sender<H> {
         Ok(self.stats())
     }
 
-    /// Tells the users waiting for messages that are late (see [`LATE`]), once each.
-    async fn tell_late(&self) -> Result<(), StoreError> {
-        let before = Timestamp::now()
-            - SignedDuration::try_from(LATE).unwrap_or(SignedDuration::from_secs(5));
-        for w in self.store.outbox_late(before, &Entry::awaited, 64).await? {
+    /// Tells the users waiting for messages that are late, once each: those in a chat
+    /// the limiter holds back (see [`HELD`]), and any stored [`LATE`] ago.
+    async fn tell_late(&self, held: &HashSet<i64>) -> Result<(), StoreError> {
+        let now = Timestamp::now();
+        let before = now - SignedDuration::try_from(LATE).unwrap_or(SignedDuration::from_secs(5));
+        let mut late = Vec::new();
+        if !held.is_empty() {
+            let in_held = |e: &Entry| e.awaited() && held.contains(&e.chat);
+            late = self.store.outbox_late(now, &in_held, 64).await?;
+        }
+        if late.len() < 64 {
+            let told: HashSet<Vec<u8>> = late.iter().map(|w| w.key.clone()).collect();
+            for w in self.store.outbox_late(before, &Entry::awaited, 64).await? {
+                if !told.contains(&w.key) && late.len() < 64 {
+                    late.push(w);
+                }
+            }
+        }
+        for w in late {
             let mut commit = Commit::new();
             if !self.hooks.delayed(&w.entry, &mut commit) {
                 continue;

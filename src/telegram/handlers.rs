@@ -134,13 +134,10 @@ where
         None if private => {
             // Photos, stickers, voice: say kindly what the bot can read.
             if ad.flood.check(user.0, Instant::now()) == Verdict::Pass {
-                ad.say(
-                    &here,
-                    vec![Reply::new(tx.t("telegram.not_text", &[]))],
-                    update,
-                )
-                .await;
+                let notice = vec![Reply::new(tx.t("telegram.not_text", &[]))];
+                let stored = ad.say(&here, notice, update).await;
                 ad.deliver(bot).await;
+                return noticed(stored, "not text");
             }
             return Outcome::Done("not text");
         }
@@ -151,9 +148,9 @@ where
     match ad.flood.check(user.0, Instant::now()) {
         Verdict::Pass => {}
         Verdict::Warn => {
-            ad.say(&here, vec![slow_down(ad)], update).await;
+            let stored = ad.say(&here, vec![slow_down(ad)], update).await;
             ad.deliver(bot).await;
-            return Outcome::Done("flood warned");
+            return noticed(stored, "flood warned");
         }
         Verdict::Drop => {
             return Outcome::Done("flood dropped");
@@ -229,8 +226,8 @@ where
             ad.accept(&incoming, &here, update, received).await
         }
         Verdict::Warn => {
-            ad.say(&here, vec![slow_down(&ad)], update).await;
-            Outcome::Done("flood warned")
+            let stored = ad.say(&here, vec![slow_down(&ad)], update).await;
+            noticed(stored, "flood warned")
         }
         Verdict::Drop => {
             ad.handled(&upd).await;
@@ -242,6 +239,16 @@ where
     ad.finished(&upd, outcome).await;
     done(outcome.label(), received);
     Ok(())
+}
+
+/// A notice's outcome: one that could not be stored leaves its update in the inbox, to be
+/// handled again once the store takes writes (as an apology that cannot be stored does).
+fn noticed(stored: bool, label: &'static str) -> Outcome {
+    if stored {
+        Outcome::Done(label)
+    } else {
+        Outcome::Unanswered
+    }
 }
 
 fn slow_down(ad: &Adapter) -> Reply {
