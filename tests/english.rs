@@ -181,3 +181,37 @@ fn staff_see_the_ticket_in_italian_with_the_user_s_language() {
             .contains("inglese")
     );
 }
+
+#[test]
+fn the_asker_s_kind_is_named_with_one_article() {
+    // `applicant.one.*` carries its own article in English («an SME»): the sentences
+    // that name the asker's kind must not add another («As a an SME»).
+    let tx = texts(Lang::En);
+    for kind in [
+        "pmi",
+        "grande_impresa",
+        "terzo_settore",
+        "ente_pubblico",
+        "cittadino",
+        "ente_aggregatore",
+    ] {
+        let who = tx.s(&format!("applicant.one.{kind}"), &[]);
+        assert!(who.starts_with("a ") || who.starts_with("an "), "{who}");
+        for key in ["profile.listed", "profile.not_listed"] {
+            let line = tx.t(key, &[("who", &who), ("call", "A.L.Fa.")]).to_plain();
+            let lower = line.to_lowercase();
+            assert!(
+                !lower.contains("a a ") && !lower.contains("a an "),
+                "{key}: {line}"
+            );
+        }
+    }
+    let b = brain();
+    let o = say(
+        &b,
+        Session::default(),
+        "we are an SME, can we apply to A.L.Fa.?",
+    );
+    let text = plain(&o);
+    assert!(text.contains("As an SME:"), "{text}");
+}
