@@ -4,9 +4,9 @@
 //! `tests/retrieval/heldout_it.toml` is the frozen held-out set (written by someone who
 //! never saw the pack, labelled afterwards); `tests/retrieval/dev.toml` and `dev2.toml`
 //! are the sets the work was developed on (dev2 was written blind too, then tuned on);
-//! `dev3.toml` to `dev32.toml` are a third to a thirty-second blind set, written later the
+//! `dev3.toml` to `dev33.toml` are a third to a thirty-third blind set, written later the
 //! same way (dev6 mostly long self-descriptions, dev7 mostly follow-up conversations and
-//! «non lo so», dev8 follow-up conversations, «non lo so» and chat spelling, dev9 to dev32
+//! «non lo so», dev8 follow-up conversations, «non lo so» and chat spelling, dev9 to dev33
 //! the same with long self-descriptions). All
 //! have the same format: `[[q]]` single questions and `[[conv]]` conversations whose
 //! `[[conv.turn]]`s share one session. Each item: `id`, `kind`
@@ -378,6 +378,14 @@ fn dev31_set() {
 #[test]
 fn dev32_set() {
     measure::dev_set("dev32.toml", "dev32 set", Lang::It);
+}
+
+/// The thirty-third dev set (`dev33.toml`): written blind like dev32 (short
+/// self-descriptions too), new personas; labelled against the pack without changing the
+/// questions.
+#[test]
+fn dev33_set() {
+    measure::dev_set("dev33.toml", "dev33 set", Lang::It);
 }
 
 /// Development aid: `SPORTELLO_EXPLAIN="domanda" cargo test --test heldout explain -- --ignored
