@@ -68,17 +68,22 @@ async fn sql(db: &sqlx::PgPool, statement: &str) {
     sqlx::query(statement).execute(db).await.unwrap();
 }
 
-/// Waits until the bot's log says `what`.
-async fn logged(bot: &Running, what: &str) {
+/// Waits until the bot's log says `what` at least `times` times.
+async fn logged_times(bot: &Running, what: &str, times: usize) {
     let end = tokio::time::Instant::now() + WAIT;
-    while !bot.log().contains(what) {
+    while bot.log().matches(what).count() < times {
         assert!(
             tokio::time::Instant::now() < end,
-            "never logged «{what}»\n{}",
+            "logged «{what}» fewer than {times} times\n{}",
             bot.log()
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// Waits until the bot's log says `what`.
+async fn logged(bot: &Running, what: &str) {
+    logged_times(bot, what, 1).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -161,19 +166,6 @@ async fn what_the_database_refused_is_answered_once_it_takes_writes_again() {
     bot.term();
     assert_eq!(answers_to(&api, 3), 1, "answered once");
     assert_eq!(answers_to(&api, 2), 1, "answered once");
-}
-
-/// Waits until the bot's log says `what` at least `times` times.
-async fn logged_times(bot: &Running, what: &str, times: usize) {
-    let end = tokio::time::Instant::now() + WAIT;
-    while bot.log().matches(what).count() < times {
-        assert!(
-            tokio::time::Instant::now() < end,
-            "logged «{what}» fewer than {times} times\n{}",
-            bot.log()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

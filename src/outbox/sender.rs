@@ -21,8 +21,9 @@
 //! [`Sender::deliver_due`] delivers in the caller's task instead of a background one
 //! (tests whose runtime ends with each update).
 //!
-//! Two parts live beside it: `merging` (a busy group's waiting replies merged into its
-//! head) and `fallback` (the form a message is sent again in when Telegram refuses one).
+//! Three parts live beside it: `merging` (a busy group's waiting replies merged into its
+//! head), `fallback` (the form a message is sent again in when Telegram refuses one) and
+//! `late` (telling users that a message they wait for is held back).
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
@@ -35,9 +36,11 @@ use tokio::sync::{Notify, oneshot, watch};
 use tokio::task::JoinSet;
 
 mod fallback;
+mod late;
 mod merging;
 
 use fallback::{as_message, is_photo, without_photo};
+use late::LateWatch;
 
 use super::limit::Limiter;
 use super::policy::{self, Answer, Verdict};
@@ -151,15 +154,6 @@ pub struct Sender<H: Hooks> {
 pub const SETTLE: Duration = Duration::from_millis(5);
 /// Upper bound on one idle wait, so a missed wake-up costs at most this.
 const IDLE: Duration = Duration::from_secs(30);
-/// A message someone waits for (a ticket's post) that has not gone out after this long
-/// (the staff group is over its limit, or Telegram is down) makes the app tell them.
-const LATE: Duration = Duration::from_secs(5);
-/// A message someone waits for, in a chat that the limiter (Telegram's 20 posts a minute
-/// in a group, or a 429's `retry_after`) holds back at least this long, is late at once:
-/// its user hears it is queued at once, not after [`LATE`]. Shorter holds are left
-/// alone, so a post that goes within two seconds is not announced as queued first, and
-/// private chats (one message a second) never count as held but after a 429.
-const HELD: Duration = Duration::from_secs(2);
 
 impl<H: Hooks> Sender<H> {
     pub fn new(
@@ -266,15 +260,10 @@ impl<H: Hooks> Sender<H> {
         // When the oldest completion not known to be on disk was committed.
         let mut loose: Option<tokio::time::Instant> = None;
         let mut rounds = 0u64;
-        let mut late_checked = tokio::time::Instant::now();
-        // The chats held back last round: a chat newly held is looked at without waiting
-        // for the second between checks.
-        let mut was_held: HashSet<i64> = HashSet::new();
+        let mut late = LateWatch::new();
         while !*shutdown.borrow() {
             let now = Timestamp::now();
             let mut chat_wait: Option<Duration> = None;
-            // Chats the limiter holds back for at least `HELD` this round.
-            let mut held: HashSet<i64> = HashSet::new();
             let room = self.settings.lanes.saturating_sub(lanes.len());
             let bg_room = self
                 .settings
@@ -310,9 +299,7 @@ impl<H: Hooks> Sender<H> {
                                 }
                                 Err(wait) => {
                                     chat_wait = Some(chat_wait.map_or(wait, |w| w.min(wait)));
-                                    if wait >= HELD {
-                                        held.insert(chat);
-                                    }
+                                    late.held(chat, wait);
                                     true
                                 }
                             }
@@ -368,25 +355,8 @@ impl<H: Hooks> Sender<H> {
             if rounds.is_multiple_of(1024) {
                 self.limiter.tidy();
             }
-            let mut late_wait = None;
-            if round.partial || round.len > lanes.len() {
-                let newly_held = held.iter().any(|c| !was_held.contains(c));
-                // (Each check reads the outbox: at most five a second.)
-                let every = if newly_held {
-                    Duration::from_millis(200)
-                } else {
-                    Duration::from_secs(1)
-                };
-                if late_checked.elapsed() >= every {
-                    late_checked = tokio::time::Instant::now();
-                    if let Err(e) = self.tell_late(&held).await {
-                        tracing::error!("outbox: telling users of a delay failed: {e}");
-                    }
-                }
-                // Waiting entries: look for late ones again in a second.
-                late_wait = Some(Duration::from_secs(1));
-            }
-            was_held = held;
+            let waiting = round.partial || round.len > lanes.len();
+            let late_wait = late.round(&self, waiting).await;
             let until_due = round
                 .next_due
                 .map(|d| d.duration_since(Timestamp::now()))
@@ -441,39 +411,6 @@ impl<H: Hooks> Sender<H> {
         }
         self.store.flush().await?;
         Ok(self.stats())
-    }
-
-    /// Tells the users waiting for messages that are late, once each: those in a chat
-    /// the limiter holds back (see [`HELD`]), and any stored [`LATE`] ago.
-    async fn tell_late(&self, held: &HashSet<i64>) -> Result<(), StoreError> {
-        let now = Timestamp::now();
-        let before = now - SignedDuration::try_from(LATE).unwrap_or(SignedDuration::from_secs(5));
-        let mut late = Vec::new();
-        if !held.is_empty() {
-            let in_held = |e: &Entry| e.awaited() && held.contains(&e.chat);
-            late = self.store.outbox_late(now, &in_held, 64).await?;
-        }
-        if late.len() < 64 {
-            let told: HashSet<Vec<u8>> = late.iter().map(|w| w.key.clone()).collect();
-            for w in self.store.outbox_late(before, &Entry::awaited, 64).await? {
-                if !told.contains(&w.key) && late.len() < 64 {
-                    late.push(w);
-                }
-            }
-        }
-        for w in late {
-            let mut commit = Commit::new();
-            if !self.hooks.delayed(&w.entry, &mut commit) {
-                continue;
-            }
-            commit.notified(&w);
-            match self.store.commit(&commit).await {
-                Ok(()) => self.kick(),
-                Err(CommitError::Conflict) => {}
-                Err(CommitError::Store(e)) => return Err(e),
-            }
-        }
-        Ok(())
     }
 
     /// Delivers, in the caller's task, every entry due now, chat by chat, until none is

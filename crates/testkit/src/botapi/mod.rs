@@ -221,16 +221,7 @@ impl StandIn {
 
     /// Queues a press of the button `data` under the bot's message `message_id`.
     pub fn push_button(&self, from: i64, message_id: i64, data: &str) -> i64 {
-        self.push(|id, _| {
-            json!({"update_id": id, "callback_query": {
-                "id": format!("cq{id}"), "from": user(from), "chat_instance": "ci",
-                "data": data,
-                "message": {"message_id": message_id, "date": now_unix(),
-                            "chat": private_chat(from),
-                            "from": {"id": BOT_ID, "is_bot": true, "first_name": "Sportello",
-                                     "username": BOT_USERNAME},
-                            "text": "…"}}})
-        })
+        self.push(|id, _| button_update(id, from, message_id, data))
     }
 
     /// Every later call, as it happens.
