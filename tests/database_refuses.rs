@@ -20,6 +20,7 @@ mod common;
 #[path = "support/pg.rs"]
 mod pg;
 
+use std::path::Path;
 use std::time::Duration;
 
 use common::botapi::{Call, StandIn};
@@ -50,6 +51,17 @@ fn calls_to(api: &StandIn, method: &str, chat: i64) -> usize {
         .iter()
         .filter(|c| c.method == method && c.chat() == Some(chat))
         .count()
+}
+
+/// The bot on PostgreSQL at `url`, long polling `api`, with updates left unhandled
+/// handed out again after 2 s and `extra` configuration.
+fn start_on_postgres(api: &StandIn, dir: &Path, url: &str, extra: &str) -> Running {
+    let cfg = config(
+        dir,
+        &format!("[data]\nbackend = \"postgres\"\n[telegram]\nstranded_after_secs = 2\n{extra}"),
+    );
+    let env = [("SPORTELLO_DATABASE_URL", url)];
+    Running::start_env(api, &cfg, &dir.join("data"), 1, &env)
 }
 
 /// Makes every new row of `tables` fail (`on`), or lifts that.
@@ -95,20 +107,8 @@ async fn what_the_database_refused_is_answered_once_it_takes_writes_again() {
     let api = StandIn::start(TOKEN).await;
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let cfg = config(
-        dir.path(),
-        &format!(
-            "[data]\nbackend = \"postgres\"\n[telegram]\nstranded_after_secs = 2\n\
-             [ops]\nlisten = \"127.0.0.1:{port}\"\n"
-        ),
-    );
-    let bot = Running::start_env(
-        &api,
-        &cfg,
-        &dir.path().join("data"),
-        1,
-        &[("SPORTELLO_DATABASE_URL", &url)],
-    );
+    let ops = format!("[ops]\nlisten = \"127.0.0.1:{port}\"\n");
+    let bot = start_on_postgres(&api, dir.path(), &url, &ops);
     let addr = format!("127.0.0.1:{port}").parse().unwrap();
     let (status, body) = wait_status(addr, "/readyz", 200, WAIT).await;
     assert_eq!(status, 200, "{body}\n{}", bot.log());
@@ -178,18 +178,8 @@ async fn a_message_over_the_flood_limit_whose_notice_was_refused_is_handled_agai
     let api = StandIn::start(TOKEN).await;
     let dir = tempfile::tempdir().unwrap();
     // One message a second: the second of two sent together is over the limit.
-    let cfg = config(
-        dir.path(),
-        "[data]\nbackend = \"postgres\"\n[telegram]\nstranded_after_secs = 2\n\
-         flood_messages = 1\nflood_window_secs = 1\n",
-    );
-    let bot = Running::start_env(
-        &api,
-        &cfg,
-        &dir.path().join("data"),
-        1,
-        &[("SPORTELLO_DATABASE_URL", &url)],
-    );
+    let flood = "flood_messages = 1\nflood_window_secs = 1\n";
+    let bot = start_on_postgres(&api, dir.path(), &url, flood);
     let n = api.call_count();
     api.push_text(1, "/aiuto");
     let help = expect(&api, n, "the help", &bot, 1)
@@ -236,20 +226,8 @@ async fn a_staff_answer_the_database_refused_reaches_the_user_once_offered_once(
     let db = sqlx::PgPool::connect(&url).await.unwrap();
     let api = StandIn::start(TOKEN).await;
     let dir = tempfile::tempdir().unwrap();
-    let cfg = config(
-        dir.path(),
-        &format!(
-            "[data]\nbackend = \"postgres\"\n[telegram]\nstranded_after_secs = 2\n\
-             [helpdesk]\nstaff_chat_id = {STAFF}\n"
-        ),
-    );
-    let bot = Running::start_env(
-        &api,
-        &cfg,
-        &dir.path().join("data"),
-        1,
-        &[("SPORTELLO_DATABASE_URL", &url)],
-    );
+    let staff = format!("[helpdesk]\nstaff_chat_id = {STAFF}\n");
+    let bot = start_on_postgres(&api, dir.path(), &url, &staff);
     let n = api.call_count();
     api.push_text(user, "/operatore Come si compila l'allegato B?");
     let to_staff = |c: &Call| c.chat() == Some(STAFF) && c.text().contains("allegato B");
