@@ -647,6 +647,38 @@ async fn a_ticket_whose_post_the_staff_groups_limit_holds_back_is_told_queued_be
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ticket_whose_post_gets_a_429_asking_to_wait_is_told_queued_before_it_goes() {
+    let w = World::new("").await;
+    let bot = w.start(1).await;
+    let user = 6320;
+    // The post's first attempt is refused: retry after 3 s, less than `LATE` (5 s) but
+    // more than `HELD` (2 s).
+    w.api.retry_after_next("sendmessage", 3);
+    let n = w.api.call_count();
+    w.api
+        .push_text(user, "/operatore Si può cumulare con altri aiuti?");
+    let done = html("handover.done", &[("number", "1")]);
+    expect(&w.api, n, "the user told", &bot, |c| {
+        c.chat() == Some(user) && c.text() == done
+    })
+    .await;
+    let calls = w.api.calls_since(n);
+    let post = calls
+        .iter()
+        .find(|c| c.chat() == Some(STAFF) && c.text().contains("cumulare"))
+        .expect("the ticket is posted");
+    let queued = html("handover.queued", &[("number", "1")]);
+    let queued_at = calls
+        .iter()
+        .find(|c| c.chat() == Some(user) && c.text() == queued)
+        .map(|c| c.at)
+        .expect("the user is told the ticket is queued while Telegram asks to wait");
+    assert!(queued_at < post.at, "queued, then posted");
+    assert_eq!(texts_to(&w.api, user), [queued, done]);
+    bot.term();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stop_asked_while_the_bot_is_still_starting_is_heard() {
     let w = World::new("").await;
     // Connected, and publishing its menus: the first setMyCommands is parked.

@@ -548,9 +548,11 @@ impl<H: Hooks> Sender<H> {
         self.wake_waiter(entry, end);
     }
 
+    /// Puts the entry back for another attempt in `wait`; its user (if any waits for it)
+    /// is told of the delay when the attempt `failed`, or when Telegram asks to wait long.
     async fn retry(&self, c: &Claimed, entry: &Entry, wait: Duration, failed: bool) {
         let mut told = false;
-        if failed && !c.notified {
+        if (failed || late::held_long(wait)) && !c.notified {
             let mut commit = Commit::new();
             if self.hooks.delayed(entry, &mut commit) {
                 match self.store.commit(&commit).await {

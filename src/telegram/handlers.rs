@@ -134,10 +134,10 @@ where
         None if private => {
             // Photos, stickers, voice: say kindly what the bot can read.
             if ad.flood.check(user.0, Instant::now()) == Verdict::Pass {
-                let notice = vec![Reply::new(tx.t("telegram.not_text", &[]))];
-                let stored = ad.say(&here, notice, update).await;
+                let notice = Reply::new(tx.t("telegram.not_text", &[]));
+                let outcome = ad.notice(&here, notice, update, "not text").await;
                 ad.deliver(bot).await;
-                return noticed(stored, "not text");
+                return outcome;
             }
             return Outcome::Done("not text");
         }
@@ -148,9 +148,11 @@ where
     match ad.flood.check(user.0, Instant::now()) {
         Verdict::Pass => {}
         Verdict::Warn => {
-            let stored = ad.say(&here, vec![slow_down(ad)], update).await;
+            let outcome = ad
+                .notice(&here, slow_down(ad), update, "flood warned")
+                .await;
             ad.deliver(bot).await;
-            return noticed(stored, "flood warned");
+            return outcome;
         }
         Verdict::Drop => {
             return Outcome::Done("flood dropped");
@@ -226,8 +228,8 @@ where
             ad.accept(&incoming, &here, update, received).await
         }
         Verdict::Warn => {
-            let stored = ad.say(&here, vec![slow_down(&ad)], update).await;
-            noticed(stored, "flood warned")
+            ad.notice(&here, slow_down(&ad), update, "flood warned")
+                .await
         }
         Verdict::Drop => {
             ad.handled(&upd).await;
@@ -239,16 +241,6 @@ where
     ad.finished(&upd, outcome).await;
     done(outcome.label(), received);
     Ok(())
-}
-
-/// A notice's outcome: one that could not be stored leaves its update in the inbox, to be
-/// handled again once the store takes writes (as an apology that cannot be stored does).
-fn noticed(stored: bool, label: &'static str) -> Outcome {
-    if stored {
-        Outcome::Done(label)
-    } else {
-        Outcome::Unanswered
-    }
 }
 
 fn slow_down(ad: &Adapter) -> Reply {

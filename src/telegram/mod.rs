@@ -58,8 +58,8 @@ pub(super) enum Outcome {
     /// Handled (answered, ignored, refused, failed with an apology stored): it leaves
     /// the inbox. The label goes in the update's span and log line.
     Done(&'static str),
-    /// Its handling failed and not even the apology could be stored (the database
-    /// refused writes): it stays in the inbox, to be handled again.
+    /// Nothing it was to be answered with could be stored, not even an apology or a
+    /// notice (the database refused writes): it stays in the inbox, to be handled again.
     Unanswered,
 }
 
@@ -164,23 +164,25 @@ impl Adapter {
     /// After a failure: stores the apology, «failed»; if not even that can be stored,
     /// [`Outcome::Unanswered`]. With `update`, the apology's commit marks it applied.
     async fn apologize(&self, here: &Target, update: Option<u32>) -> Outcome {
-        let apology = vec![Reply::new(texts(Lang::It).t("telegram.error", &[]))];
-        if self.say(here, apology, update).await {
-            Outcome::Done("failed")
+        let apology = Reply::new(texts(Lang::It).t("telegram.error", &[]));
+        self.notice(here, apology, update, "failed").await
+    }
+
+    /// Stores a notice without a state change (an apology, «slow down», «I read only
+    /// text») as the update's answer: [`Outcome::Done`] with `label`, or
+    /// [`Outcome::Unanswered`] if it could not be stored (logged).
+    async fn notice(
+        &self,
+        here: &Target,
+        notice: Reply,
+        update: Option<u32>,
+        label: &'static str,
+    ) -> Outcome {
+        if self.store(vec![Delivery::Here(notice)], here, update).await {
+            Outcome::Done(label)
         } else {
             Outcome::Unanswered
         }
-    }
-
-    /// Stores messages without a state change (notices, apologies); false if they
-    /// could not be stored (logged).
-    async fn say(&self, here: &Target, replies: Vec<Reply>, update: Option<u32>) -> bool {
-        self.store(
-            replies.into_iter().map(Delivery::Here).collect(),
-            here,
-            update,
-        )
-        .await
     }
 
     async fn store(&self, deliveries: Vec<Delivery>, here: &Target, update: Option<u32>) -> bool {

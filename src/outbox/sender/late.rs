@@ -1,7 +1,8 @@
 //! Telling users that a message they wait for (a ticket's post in the staff group) is
 //! late: at once when the limiter holds its chat back [`HELD`] or more (Telegram's 20
-//! posts a minute in a group, or a 429's `retry_after`), and in any case once it has
-//! waited [`LATE`]. The round's claim notes the chats it was refused; the look at the
+//! posts a minute in a group, a 429's pause of the chat) or a 429 answered to the message
+//! itself asks to wait that long (the sender's retry asks [`held_long`]), and in any case
+//! once it has waited [`LATE`]. The round's claim notes the chats it was refused; the look at the
 //! outbox that follows is cheap to skip, so it runs at most once a second, or within
 //! 200 ms when a chat is newly held.
 
@@ -28,6 +29,12 @@ const HELD: Duration = Duration::from_secs(2);
 const EVERY: Duration = Duration::from_secs(1);
 const SOON: Duration = Duration::from_millis(200);
 
+/// Whether a message held back `wait` (by the limiter, or by a 429's `retry_after`
+/// before its retry) is late at once.
+pub(super) fn held_long(wait: Duration) -> bool {
+    wait >= HELD
+}
+
 /// What the sender's rounds know about late messages.
 pub(super) struct LateWatch {
     checked: Instant,
@@ -47,7 +54,7 @@ impl LateWatch {
 
     /// The limiter refused `chat` this round for `wait`.
     pub(super) fn held(&mut self, chat: i64, wait: Duration) {
-        if wait >= HELD {
+        if held_long(wait) {
             self.held.insert(chat);
         }
     }

@@ -18,6 +18,8 @@ pub(super) enum Fault {
     Status(u16),
     /// Telegram's JSON error with this code.
     Json(u16),
+    /// Telegram's 429 asking to retry after this many seconds.
+    RetryAfter(u64),
     /// The connection is cut before anything is processed.
     Drop,
     /// The call waits for [`StandIn::release`](super::StandIn::release), then is cut without
@@ -121,18 +123,7 @@ pub(super) fn over_limit(sh: &Shared, chat: Option<i64>) -> Option<Response> {
         Some(wait) => {
             g.limited += 1;
             g.seen.too_many += 1;
-            let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
-            let body = json!({"ok": false, "error_code": 429,
-                "description": format!("Too Many Requests: retry after {secs}"),
-                "parameters": {"retry_after": secs}});
-            Some(
-                (
-                    StatusCode::TOO_MANY_REQUESTS,
-                    [("content-type", "application/json")],
-                    body.to_string(),
-                )
-                    .into_response(),
-            )
+            Some(too_many(wait.as_secs_f64().ceil().max(1.0) as u64))
         }
         None => {
             q.push_back(now);
@@ -146,6 +137,19 @@ pub(super) fn over_limit(sh: &Shared, chat: Option<i64>) -> Option<Response> {
 }
 
 /// Telegram's JSON error for `code`.
+/// Telegram's 429: retry after `secs` seconds.
+pub(super) fn too_many(secs: u64) -> Response {
+    let body = json!({"ok": false, "error_code": 429,
+        "description": format!("Too Many Requests: retry after {secs}"),
+        "parameters": {"retry_after": secs}});
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [("content-type", "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
 pub(super) fn json_error(code: u16) -> Response {
     let description = match code {
         429 => "Too Many Requests: retry after 1",

@@ -11,7 +11,8 @@
 //! [`StandIn::push_button`], read what the bot did with [`StandIn::calls`] /
 //! [`StandIn::wait_for`] (only calls the stand-in *processed* are recorded), and inject
 //! faults: [`StandIn::fail_next`] (HTML 5xx, 429, garbled), [`StandIn::fail_next_json`]
-//! (Telegram's JSON errors), [`StandIn::drop_next`] (the connection is cut before the
+//! (Telegram's JSON errors), [`StandIn::retry_after_next`] (a 429 with its own
+//! `retry_after`), [`StandIn::drop_next`] (the connection is cut before the
 //! call is processed), [`StandIn::hold_next`] (the call waits for [`StandIn::release`]:
 //! a barrier), and [`StandIn::limit`] (Telegram's overall, per-chat and per-group limits,
 //! 429 with `retry_after` beyond them; blocked users; a 502 every n-th send).
@@ -286,6 +287,12 @@ impl StandIn {
     /// carries `parameters.retry_after: 1`), without processing them.
     pub fn fail_next_json(&self, method: &str, code: u16, times: usize) {
         self.fault(method, Fault::Json(code), times);
+    }
+
+    /// Answers the next call of `method` with Telegram's 429 asking to retry after
+    /// `secs` seconds, without processing it.
+    pub fn retry_after_next(&self, method: &str, secs: u64) {
+        self.fault(method, Fault::RetryAfter(secs), 1);
     }
 
     /// Cuts the connection of the next `times` calls of `method` before processing them.

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::body::{form_fields, multipart_fields};
-use super::faults::{Fault, api_error, cut, json_error, over_limit};
+use super::faults::{Fault, api_error, cut, json_error, over_limit, too_many};
 use super::updates::{chat_json, now_unix};
 use super::{BOT_ID, BOT_USERNAME, Call, Shared};
 
@@ -59,6 +59,7 @@ pub(super) async fn serve(
     match fault {
         None | Some(Fault::Status(_) | Fault::Pass) => {}
         Some(Fault::Json(code)) => return json_error(code),
+        Some(Fault::RetryAfter(secs)) => return too_many(secs),
         Some(Fault::Drop) => return cut(),
         Some(Fault::Hold) => {
             let seen = {
