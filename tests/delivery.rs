@@ -603,6 +603,36 @@ async fn a_staff_post_that_gets_a_502_is_retried_and_the_user_told_once_it_is_ac
     assert_eq!(ticket.message.map(i64::from), post.message_id());
 }
 
+/// Waits until `user` is told ticket `number` was passed on, then checks what they
+/// heard: «in coda» before the staff post holding `asked`, then «passato», nothing else.
+async fn told_queued_then_posted(
+    w: &World,
+    bot: &Running,
+    from: usize,
+    user: i64,
+    number: &str,
+    asked: &str,
+) {
+    let done = html("handover.done", &[("number", number)]);
+    expect(&w.api, from, "the user told it was passed on", bot, |c| {
+        c.chat() == Some(user) && c.text() == done
+    })
+    .await;
+    let calls = w.api.calls_since(from);
+    let post = calls
+        .iter()
+        .find(|c| c.chat() == Some(STAFF) && c.text().contains(asked))
+        .expect("the ticket is posted");
+    let queued = html("handover.queued", &[("number", number)]);
+    let queued_at = calls
+        .iter()
+        .find(|c| c.chat() == Some(user) && c.text() == queued)
+        .map(|c| c.at)
+        .expect("the user is told the ticket is queued while its post waits");
+    assert!(queued_at < post.at, "queued, then posted");
+    assert_eq!(texts_to(&w.api, user), [queued, done]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_ticket_whose_post_the_staff_groups_limit_holds_back_is_told_queued_before_it_goes() {
     let w = World::new("").await;
@@ -620,24 +650,7 @@ async fn a_ticket_whose_post_the_staff_groups_limit_holds_back_is_told_queued_be
     // about 3 s, less than `LATE` (5 s) but more than `HELD` (2 s).
     w.api
         .push_text(second, "/operatore Serve la firma digitale?");
-    let done_2 = html("handover.done", &[("number", "2")]);
-    expect(&w.api, n, "the second user told", &bot, |c| {
-        c.chat() == Some(second) && c.text() == done_2
-    })
-    .await;
-    let calls = w.api.calls_since(n);
-    let post = calls
-        .iter()
-        .find(|c| c.chat() == Some(STAFF) && c.text().contains("firma digitale"))
-        .expect("the second ticket is posted");
-    let queued = html("handover.queued", &[("number", "2")]);
-    let queued_at = calls
-        .iter()
-        .find(|c| c.chat() == Some(second) && c.text() == queued)
-        .map(|c| c.at)
-        .expect("the second user is told the ticket is queued while its post waits");
-    assert!(queued_at < post.at, "queued, then posted");
-    assert_eq!(texts_to(&w.api, second), [queued, done_2]);
+    told_queued_then_posted(&w, &bot, n, second, "2", "firma digitale").await;
     assert_eq!(
         texts_to(&w.api, first),
         [done_1],
@@ -657,24 +670,7 @@ async fn a_ticket_whose_post_gets_a_429_asking_to_wait_is_told_queued_before_it_
     let n = w.api.call_count();
     w.api
         .push_text(user, "/operatore Si può cumulare con altri aiuti?");
-    let done = html("handover.done", &[("number", "1")]);
-    expect(&w.api, n, "the user told", &bot, |c| {
-        c.chat() == Some(user) && c.text() == done
-    })
-    .await;
-    let calls = w.api.calls_since(n);
-    let post = calls
-        .iter()
-        .find(|c| c.chat() == Some(STAFF) && c.text().contains("cumulare"))
-        .expect("the ticket is posted");
-    let queued = html("handover.queued", &[("number", "1")]);
-    let queued_at = calls
-        .iter()
-        .find(|c| c.chat() == Some(user) && c.text() == queued)
-        .map(|c| c.at)
-        .expect("the user is told the ticket is queued while Telegram asks to wait");
-    assert!(queued_at < post.at, "queued, then posted");
-    assert_eq!(texts_to(&w.api, user), [queued, done]);
+    told_queued_then_posted(&w, &bot, n, user, "1", "cumulare").await;
     bot.term();
 }
 
