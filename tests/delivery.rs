@@ -603,6 +603,55 @@ async fn a_staff_post_that_gets_a_502_is_retried_and_the_user_told_once_it_is_ac
     assert_eq!(ticket.message.map(i64::from), post.message_id());
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ticket_queued_behind_another_in_the_staff_group_is_told_queued_before_the_one_ahead_goes()
+ {
+    let w = World::new("").await;
+    let bot = w.start(1).await;
+    // The two later users share a lane (ids 32 apart): handled in arrival order, so
+    // their tickets are numbered 2 and 3.
+    let (first, second, third) = (6330, 6331, 6363);
+    let n = w.api.call_count();
+    w.api
+        .push_text(first, "/operatore Come si compila l'allegato B?");
+    let post_1 = expect(&w.api, n, "the first ticket posted", &bot, |c| {
+        c.chat() == Some(STAFF) && c.text().contains("allegato B")
+    })
+    .await;
+    // Later in the group's spacing (a post every 3.05 s at Telegram's 20 a minute): the
+    // next post is less than `HELD` (2 s) away, so the second ticket, next in line, is
+    // not announced as queued; the third, behind it, waits more than 3 s.
+    tokio::time::sleep_until(
+        tokio::time::Instant::from_std(post_1.at) + Duration::from_millis(1500),
+    )
+    .await;
+    w.api
+        .push_text(second, "/operatore Serve la firma digitale?");
+    w.api
+        .push_text(third, "/operatore Si può cumulare con altri aiuti?");
+    told_queued_then_posted(&w, &bot, n, third, "3", "cumulare").await;
+    let calls = w.api.calls_since(n);
+    let post_2 = calls
+        .iter()
+        .find(|c| c.chat() == Some(STAFF) && c.text().contains("firma digitale"))
+        .expect("the second ticket is posted");
+    let queued_3 = html("handover.queued", &[("number", "3")]);
+    let told_3 = calls
+        .iter()
+        .find(|c| c.chat() == Some(third) && c.text() == queued_3)
+        .expect("the third user is told");
+    assert!(
+        told_3.at < post_2.at,
+        "the user behind the next post is told it is queued before that post goes, not after"
+    );
+    assert_eq!(
+        texts_to(&w.api, second),
+        [html("handover.done", &[("number", "2")])],
+        "the next in line, posted within 2 s, is not announced as queued"
+    );
+    bot.term();
+}
+
 /// Waits until `user` is told ticket `number` was passed on, then checks what they
 /// heard: «in coda» before the staff post holding `asked`, then «passato», nothing else.
 async fn told_queued_then_posted(

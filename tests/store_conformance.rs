@@ -834,14 +834,33 @@ pub mod cases {
     pub async fn outbox_late_entries_are_told_once(st: Store) {
         put(&st, -5, Class::Reply, "post").await;
         put(&st, 1, Class::Reply, "reply").await;
+        put(&st, -6, Class::Reply, "other group's post").await;
+        put(&st, -5, Class::Reply, "second post").await;
         let later = Timestamp::now() + SignedDuration::from_secs(10);
-        let posts = |e: &Entry| e.chat < 0;
-        let late = st.outbox_late(later, &posts, 9).await.unwrap();
-        assert_eq!(late.len(), 1);
+        let posts = |e: &Entry, _: usize| e.chat < 0;
+        // Only the chats asked about are read, and `watch` sees no other chat's entry.
+        let asked = std::sync::Mutex::new(Vec::new());
+        let seen = |e: &Entry, ahead: usize| {
+            asked.lock().unwrap().push((e.chat, ahead));
+            true
+        };
+        let only = std::collections::HashSet::from([-6]);
+        let in_six = st.outbox_late(later, Some(&only), &seen, 9).await.unwrap();
+        assert_eq!(in_six.len(), 1);
+        assert_eq!(in_six[0].entry.chat, -6);
+        assert_eq!(*asked.lock().unwrap(), vec![(-6, 0)]);
+        let late = st.outbox_late(later, None, &posts, 9).await.unwrap();
+        let chats: Vec<i64> = late.iter().map(|w| w.entry.chat).collect();
+        assert_eq!(chats, [-5, -6, -5], "oldest first");
         let mut c = Commit::new();
         c.notified(&late[0]);
         st.commit(&c).await.unwrap();
-        assert!(st.outbox_late(later, &posts, 9).await.unwrap().is_empty());
+        // The told entry is not late again, but still counts as waiting ahead.
+        asked.lock().unwrap().clear();
+        let five = std::collections::HashSet::from([-5]);
+        let left = st.outbox_late(later, Some(&five), &seen, 9).await.unwrap();
+        assert_eq!(left.len(), 1);
+        assert_eq!(*asked.lock().unwrap(), vec![(-5, 1)]);
         // A second notice built from the old state is refused.
         assert!(st.commit(&c).await.is_err());
     }

@@ -47,6 +47,9 @@ struct Gates {
     global: DefaultDirectRateLimiter,
     private: DefaultKeyedRateLimiter<i64>,
     groups: DefaultKeyedRateLimiter<i64>,
+    /// The time between two messages to one private chat, and to one group.
+    private_spacing: Duration,
+    group_spacing: Duration,
 }
 
 /// The limiter shared by every send (see the module documentation).
@@ -67,8 +70,8 @@ fn nz(n: u32) -> NonZeroU32 {
 
 impl Limiter {
     pub fn new(l: &Limits) -> Limiter {
-        let private = Quota::with_period(l.private_interval.max(Duration::from_millis(1)))
-            .unwrap_or(Quota::per_second(nz(1)));
+        let private_spacing = l.private_interval.max(Duration::from_millis(1));
+        let private = Quota::with_period(private_spacing).unwrap_or(Quota::per_second(nz(1)));
         // Evenly spaced, with a little margin: Telegram counts over sliding minutes.
         let spacing =
             Duration::from_secs(60) / l.group_per_minute.max(1) + Duration::from_millis(50);
@@ -78,6 +81,8 @@ impl Limiter {
                 global: RateLimiter::direct(Quota::per_second(nz(l.per_second))),
                 private: RateLimiter::keyed(private),
                 groups: RateLimiter::keyed(groups),
+                private_spacing,
+                group_spacing: spacing,
             }),
             clock: DefaultClock::default(),
             paused: Mutex::new(HashMap::new()),
@@ -117,6 +122,16 @@ impl Limiter {
         limiter
             .check_key(&chat)
             .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
+    }
+
+    /// The time between two messages to `chat` (zero without limits): each message queued
+    /// behind the one `chat_ready` refused waits that much longer.
+    pub fn spacing(&self, chat: i64) -> Duration {
+        match &self.gates {
+            None => Duration::ZERO,
+            Some(g) if chat < 0 => g.group_spacing,
+            Some(g) => g.private_spacing,
+        }
     }
 
     /// Waits for a slot of the overall budget. Background messages wait while replies do.
@@ -205,6 +220,9 @@ mod tests {
         assert!(l.chat_ready(-100).is_ok());
         let wait = l.chat_ready(-100).unwrap_err();
         assert!(wait >= Duration::from_secs(3), "{wait:?}");
+        assert_eq!(l.spacing(-100), Duration::from_millis(3050));
+        assert_eq!(l.spacing(1), Duration::from_secs(1));
+        assert_eq!(Limiter::unlimited().spacing(-100), Duration::ZERO);
     }
 
     #[tokio::test]

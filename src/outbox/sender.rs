@@ -299,7 +299,8 @@ impl<H: Hooks> Sender<H> {
                                 }
                                 Err(wait) => {
                                     chat_wait = Some(chat_wait.map_or(wait, |w| w.min(wait)));
-                                    late.held(chat, wait);
+                                    let spacing = self.limiter.spacing(chat);
+                                    late.held(chat, late::Hold { wait, spacing });
                                     true
                                 }
                             }
@@ -356,7 +357,7 @@ impl<H: Hooks> Sender<H> {
                 self.limiter.tidy();
             }
             let waiting = round.partial || round.len > lanes.len();
-            let late_wait = late.round(&self, waiting).await;
+            let late_wait = late.round(&self, waiting, round.len).await;
             let until_due = round
                 .next_due
                 .map(|d| d.duration_since(Timestamp::now()))

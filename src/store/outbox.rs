@@ -17,6 +17,7 @@
 //!
 //! Nothing here sends anything.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -85,8 +86,10 @@ pub struct Round {
 /// its rate limit), and the chat keeps waiting.
 pub type Skip<'a> = &'a mut (dyn FnMut(i64, Class) -> bool + Send);
 
-/// Picks the entries [`OutboxStore::outbox_late`] watches.
-pub type Watch<'a> = &'a (dyn Fn(&Entry) -> bool + Sync);
+/// Picks the entries [`OutboxStore::outbox_late`] watches, given each entry and how many
+/// entries of its chat wait ahead of it (unclaimed, those already told of a delay
+/// included).
+pub type Watch<'a> = &'a (dyn Fn(&Entry, usize) -> bool + Sync);
 
 #[async_trait]
 pub trait OutboxStore: Send + Sync {
@@ -134,10 +137,12 @@ pub trait OutboxStore: Send + Sync {
     ) -> Result<Option<Claimed>, StoreError>;
 
     /// Unclaimed entries stored before `before` whose user was not yet told of a delay,
-    /// among those `watch` picks, oldest first (at most `limit`).
+    /// among those `watch` picks, oldest first (at most `limit`). With `chats`, only
+    /// entries to those chats are read (the others are skipped unopened).
     async fn outbox_late(
         &self,
         before: Timestamp,
+        chats: Option<&HashSet<i64>>,
         watch: Watch<'_>,
         limit: usize,
     ) -> Result<Vec<Waiting>, StoreError>;

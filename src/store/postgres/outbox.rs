@@ -11,7 +11,7 @@
 //! other group posts, and none for the confirmation of an erasure, which outlives its
 //! user). Erasing a user drops the entries to their chat and those they own.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -334,19 +334,31 @@ impl OutboxStore for PgStore {
     async fn outbox_late(
         &self,
         before: Timestamp,
+        chats: Option<&HashSet<i64>>,
         watch: Watch<'_>,
         limit: usize,
     ) -> Result<Vec<Waiting>, StoreError> {
-        let rows: Vec<(i64, i16, i64, Vec<u8>)> = sqlx::query_as(
-            "SELECT seq, class, ver, entry FROM outbox \
-             WHERE claim_owner IS NULL AND NOT notified AND at_ms < $1 ORDER BY class, seq",
+        let chats: Option<Vec<i64>> = chats.map(|cs| cs.iter().copied().collect());
+        // `ahead`: the chat's unclaimed entries before this one, in delivery order.
+        let rows: Vec<(i64, i16, i64, Vec<u8>, i64)> = sqlx::query_as(
+            "SELECT seq, class, ver, entry, ahead FROM ( \
+               SELECT seq, class, ver, entry, notified, at_ms, \
+                 row_number() OVER (PARTITION BY chat ORDER BY class, seq) - 1 AS ahead \
+               FROM outbox WHERE claim_owner IS NULL \
+               AND ($2::bigint[] IS NULL OR chat = ANY($2))) q \
+             WHERE NOT notified AND at_ms < $1 ORDER BY class, seq",
         )
         .bind(before.as_millisecond())
+        .bind(chats)
         .fetch_all(&self.pool)
         .await?;
         let mut out = Vec::new();
-        for (seq, class, ver, entry) in rows {
-            if let Some(entry) = serde_json::from_slice(&entry).ok().filter(|e| watch(e)) {
+        for (seq, class, ver, entry, ahead) in rows {
+            let ahead = usize::try_from(ahead).unwrap_or(0);
+            if let Some(entry) = serde_json::from_slice(&entry)
+                .ok()
+                .filter(|e| watch(e, ahead))
+            {
                 out.push(Waiting {
                     key: key(class_of(class), seq),
                     raw: ver.to_be_bytes().to_vec(),

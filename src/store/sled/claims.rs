@@ -98,7 +98,7 @@ mod tests {
         let stored = || st.outbox.iter().next().unwrap().unwrap();
         let (key, before) = stored();
         let later = Timestamp::now() + jiff::SignedDuration::from_secs(10);
-        let late = st.outbox_late(later, &|_| true, 9).await.unwrap();
+        let late = st.outbox_late(later, None, &|_, _| true, 9).await.unwrap();
         let round = st
             .outbox_claim(
                 Owner(1),
@@ -112,7 +112,7 @@ mod tests {
         assert_eq!(round.claimed.len(), 1);
         assert_eq!(stored(), (key.clone(), before), "the claim is not written");
         assert!(
-            st.outbox_late(later, &|_| true, 9)
+            st.outbox_late(later, None, &|_, _| true, 9)
                 .await
                 .unwrap()
                 .is_empty(),

@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use sled::IVec;
 
 use super::SledStore;
-use super::outbox::entry_key;
+use super::outbox_head::entry_key;
 use super::sessions::{encode, header};
 use super::tickets::{join, message_key, number_key, split};
 use crate::store::commit::{Change, Commit, CommitError, Committer};

@@ -46,6 +46,7 @@ mod journal;
 mod migrate;
 mod ops;
 mod outbox;
+mod outbox_head;
 mod profiles;
 mod questions;
 mod sessions;

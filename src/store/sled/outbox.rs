@@ -3,12 +3,13 @@
 //!
 //! Keys are class (1 byte: replies first) ‖ sequence number (u64 big-endian, from sled's
 //! id generator), so a scan meets replies before background messages and each chat's
-//! entries in the order they were stored. A value is a fixed header (delivery state, and
-//! a keyed tag of the chat instead of its id) then the entry, sealed for the user it is
-//! about (see [`SledStore::subject`]). A claim is held in memory, not written
+//! entries in the order they were stored. A value is a fixed header (`outbox_head`:
+//! delivery state, and a keyed tag of the chat instead of its id) then the entry, sealed
+//! for the user it is about (see [`SledStore::subject`]). A claim is held in memory, not written
 //! ([`super::claims`]): a sled database belongs to one process, so claims of a previous
 //! process are released at start anyway (those written by earlier versions too).
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -17,87 +18,12 @@ use jiff::Timestamp;
 use super::SledStore;
 use super::claims::Claim;
 use super::ops::{Op, TreeId};
+use super::outbox_head::{HEAD, Head, claim_in, entry_key, same_entry};
 use crate::outgoing::{Class, Entry, ReplyTo, Then, What};
 use crate::store::dump::OutboxRecord;
 use crate::store::outbox::{Claimed, OutboxStore, Owner, Round, Skip, Waiting, Watch};
 use crate::store::shred::Domain;
 use crate::store::{StoreError, UserId};
-
-/// An entry's delivery state, stored as a fixed binary header before the entry's JSON:
-/// a claim round reads only headers (the sender scans the whole outbox each round), and
-/// parses an entry's text only when it claims it. Changing the state rewrites the header
-/// and keeps the entry's bytes as they are.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Head {
-    chat: i64,
-    /// Failed attempts so far (5xx, network); 429s do not count.
-    attempts: u32,
-    /// Not to be sent before this (milliseconds since the epoch).
-    not_before: i64,
-    claim: Option<Claim>,
-    /// The user was told that this (ticket post) is delayed.
-    notified: bool,
-    /// When it was stored (milliseconds since the epoch).
-    at: i64,
-}
-
-const FORMAT: u8 = 1;
-const HEAD: usize = 46;
-
-impl Head {
-    fn read(v: &[u8]) -> Option<Head> {
-        if v.len() < HEAD || v[0] != FORMAT {
-            return None;
-        }
-        let i64_at = |i: usize| i64::from_be_bytes(v[i..i + 8].try_into().unwrap_or_default());
-        let flags = v[21];
-        Some(Head {
-            chat: i64_at(1),
-            attempts: u32::from_be_bytes(v[9..13].try_into().ok()?),
-            not_before: i64_at(13),
-            claim: (flags & 1 != 0).then(|| Claim {
-                owner: Owner(i64_at(22) as u64),
-                until: i64_at(30),
-            }),
-            notified: flags & 2 != 0,
-            at: i64_at(38),
-        })
-    }
-
-    /// `v` (a stored value) with this header instead of its own.
-    fn write(&self, v: &[u8]) -> Vec<u8> {
-        let mut out = Vec::with_capacity(v.len().max(HEAD));
-        out.push(FORMAT);
-        out.extend(self.chat.to_be_bytes());
-        out.extend(self.attempts.to_be_bytes());
-        out.extend(self.not_before.to_be_bytes());
-        out.push(u8::from(self.claim.is_some()) | (u8::from(self.notified) << 1));
-        let (owner, until) = self.claim.map_or((0, 0), |c| (c.owner.0, c.until));
-        out.extend(owner.to_be_bytes());
-        out.extend(until.to_be_bytes());
-        out.extend(self.at.to_be_bytes());
-        debug_assert_eq!(out.len(), HEAD);
-        out.extend_from_slice(v.get(HEAD..).unwrap_or_default());
-        out
-    }
-}
-
-pub(super) fn entry_key(class: Class, seq: u64) -> Vec<u8> {
-    let mut k = Vec::with_capacity(9);
-    k.push(class.byte());
-    k.extend(seq.to_be_bytes());
-    k
-}
-
-/// The claim a [`Claimed`]'s `raw` was made with (written in its header).
-pub(super) fn claim_in(raw: &[u8]) -> Option<Claim> {
-    Head::read(raw)?.claim
-}
-
-/// Whether two stored values hold the same entry, as sealed (headers aside).
-pub(super) fn same_entry(a: &[u8], b: &[u8]) -> bool {
-    a.len() >= HEAD && a.get(HEAD..) == b.get(HEAD..)
-}
 
 impl SledStore {
     /// Whether `now` (what `key` holds) is still the entry `raw` claimed: the same sealed
@@ -552,20 +478,35 @@ impl OutboxStore for SledStore {
     async fn outbox_late(
         &self,
         before: Timestamp,
+        chats: Option<&HashSet<i64>>,
         watch: Watch<'_>,
         limit: usize,
     ) -> Result<Vec<Waiting>, StoreError> {
         let before = ms(before);
+        // Headers name a chat by its tag: the other chats' entries are never opened.
+        let tags: Option<HashSet<i64>> =
+            chats.map(|cs| cs.iter().map(|c| self.chat_tag(*c)).collect());
+        // Unclaimed entries seen so far, per chat: how many wait ahead of the next.
+        let mut queued: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
         let mut out = Vec::new();
         for item in self.outbox.iter() {
             let (k, v) = item?;
             let Some(h) = Head::read(&v) else {
                 continue;
             };
-            if h.claim.is_some() || h.notified || h.at >= before || self.claims.get(&k).is_some() {
+            if h.claim.is_some() || self.claims.get(&k).is_some() {
                 continue;
             }
-            if let Some(entry) = self.entry_of(&v).filter(|e| watch(e)) {
+            if tags.as_ref().is_some_and(|t| !t.contains(&h.chat)) {
+                continue;
+            }
+            let n = queued.entry(h.chat).or_insert(0);
+            let ahead = *n;
+            *n += 1;
+            if h.notified || h.at >= before {
+                continue;
+            }
+            if let Some(entry) = self.entry_of(&v).filter(|e| watch(e, ahead)) {
                 out.push(Waiting {
                     key: k.to_vec(),
                     raw: v.to_vec(),
