@@ -40,6 +40,14 @@ pub trait KeyStore: Send + Sync {
 const MAGIC: &[u8; 8] = b"SPKEYS01";
 const HEADER: u64 = 64;
 const SLOT: u64 = 64;
+/// Slots the file grows by at a time, written as zeros (free slots, as the format has
+/// them) and synced: a new user's key is then written over blocks the file already has.
+/// On a full disk, sled's log fails first, and the bot stops and says so (README, «A full
+/// disk»), instead of every batch with a new user failing at its key while sled still has
+/// room, which held back every other user's updates.
+const RESERVE: u64 = 1024;
+/// The file grows, ahead of need, once fewer free slots than this are left.
+const LOW: usize = 256;
 
 /// Keys in memory (temporary stores and tests).
 pub struct MemoryKeys {
@@ -161,6 +169,8 @@ impl KeyFile {
             key.copy_from_slice(&slot[1 + PSEUDONYM..1 + PSEUDONYM + 32]);
             slots.keys.insert(who, (i, DataKey(key)));
         }
+        // Lowest first, as `grow` leaves them.
+        slots.free.reverse();
         Ok(KeyFile {
             secret,
             inner: Mutex::new(slots),
@@ -177,6 +187,19 @@ impl Slots {
         self.file.seek(SeekFrom::Start(HEADER + i * SLOT))?;
         self.file.write_all(slot)?;
         self.file.sync_data()?;
+        Ok(())
+    }
+
+    /// Adds [`RESERVE`] free slots at the end of the file, durable when this returns.
+    /// What a failed growth wrote is zeros past the last slot: free slots at the next
+    /// opening, written over by the next growth.
+    fn grow(&mut self) -> Result<(), StoreError> {
+        self.file.seek(SeekFrom::Start(HEADER + self.len * SLOT))?;
+        self.file.write_all(&vec![0u8; (RESERVE * SLOT) as usize])?;
+        self.file.sync_data()?;
+        // Lowest first: `pop` takes from the end.
+        self.free.extend((self.len..self.len + RESERVE).rev());
+        self.len += RESERVE;
         Ok(())
     }
 }
@@ -196,12 +219,11 @@ impl KeyStore for KeyFile {
             return Ok(k.clone());
         }
         let key = DataKey::random();
-        let i = match s.free.pop() {
-            Some(i) => i,
-            None => {
-                s.len += 1;
-                s.len - 1
-            }
+        if s.free.is_empty() {
+            s.grow()?;
+        }
+        let Some(i) = s.free.pop() else {
+            return Err(StoreError::Backend("the keys file has no free slot".into()));
         };
         let mut slot = [0u8; SLOT as usize];
         slot[0] = 1;
@@ -215,6 +237,12 @@ impl KeyStore for KeyFile {
             return Err(e);
         }
         s.keys.insert(*who, (i, key.clone()));
+        if s.free.len() < LOW
+            && let Err(e) = s.grow()
+        {
+            // The key is kept; the next new users take the slots left.
+            tracing::warn!(free = s.free.len(), "the keys file could not grow: {e}");
+        }
         Ok(key)
     }
 
@@ -282,19 +310,55 @@ mod tests {
         let secret = *kf.secret();
         let who = |u| Pseudonym::of(&secret, UserId(u));
         kf.key_or_create(&who(1)).unwrap();
-        let len = std::fs::metadata(&path).unwrap().len();
+        let next_slot = *kf.lock().free.last().unwrap();
         // Writes fail (as on a full disk): the file is swapped for a read-only handle.
         let writable = std::mem::replace(&mut kf.lock().file, File::open(&path).unwrap());
         assert!(kf.key_or_create(&who(2)).is_err());
         assert_eq!(kf.key(&who(2)), None);
         kf.lock().file = writable;
-        // The next key takes the slot the failed one had: one slot more, not two.
+        // The next key takes the slot the failed one had.
         let k3 = kf.key_or_create(&who(3)).unwrap();
-        assert_eq!(std::fs::metadata(&path).unwrap().len(), len + SLOT);
+        assert_eq!(kf.lock().keys[&who(3)].0, next_slot);
         let k2 = kf.key_or_create(&who(2)).unwrap();
-        assert_eq!(std::fs::metadata(&path).unwrap().len(), len + 2 * SLOT);
         drop(kf);
         let kf = KeyFile::open(&path).unwrap();
         assert_eq!((kf.key(&who(2)), kf.key(&who(3))), (Some(k2), Some(k3)));
+    }
+
+    #[test]
+    fn new_keys_are_written_into_room_the_file_already_has() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys");
+        let size = || std::fs::metadata(&path).unwrap().len();
+        let kf = KeyFile::open(&path).unwrap();
+        let secret = *kf.secret();
+        let who = |u| Pseudonym::of(&secret, UserId(u));
+        let first = kf.key_or_create(&who(0)).unwrap();
+        let reserved = HEADER + RESERVE * SLOT;
+        assert_eq!(size(), reserved, "the first key makes room for many");
+        // Keys go into that room until fewer than LOW free slots are left; then the file
+        // grows, ahead of need.
+        let before_growth = RESERVE as usize - LOW;
+        for u in 1..before_growth {
+            kf.key_or_create(&who(u as i64)).unwrap();
+        }
+        assert_eq!(size(), reserved);
+        assert_eq!(kf.lock().free.len(), LOW);
+        kf.key_or_create(&who(before_growth as i64)).unwrap();
+        assert_eq!(size(), reserved + RESERVE * SLOT);
+        assert_eq!(kf.lock().free.len(), LOW - 1 + RESERVE as usize);
+        // When it cannot grow and no slot is free, the key is refused and nothing is lost.
+        drop(kf);
+        let kf = KeyFile::open(&path).unwrap();
+        assert_eq!(kf.key(&who(0)), Some(first));
+        assert_eq!(kf.lock().free.len(), LOW - 1 + RESERVE as usize);
+        kf.lock().free.clear();
+        let writable = std::mem::replace(&mut kf.lock().file, File::open(&path).unwrap());
+        let grown = size();
+        assert!(kf.key_or_create(&who(-1)).is_err());
+        assert_eq!(size(), grown);
+        kf.lock().file = writable;
+        assert!(kf.key_or_create(&who(-1)).is_ok());
+        assert_eq!(size(), grown + RESERVE * SLOT);
     }
 }
