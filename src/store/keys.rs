@@ -222,9 +222,7 @@ impl KeyStore for KeyFile {
         if s.free.is_empty() {
             s.grow()?;
         }
-        let Some(i) = s.free.pop() else {
-            return Err(StoreError::Backend("the keys file has no free slot".into()));
-        };
+        let i = s.free.pop().expect("grow adds free slots");
         let mut slot = [0u8; SLOT as usize];
         slot[0] = 1;
         slot[1..1 + PSEUDONYM].copy_from_slice(&who.0);
