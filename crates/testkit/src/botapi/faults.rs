@@ -136,7 +136,6 @@ pub(super) fn over_limit(sh: &Shared, chat: Option<i64>) -> Option<Response> {
     }
 }
 
-/// Telegram's JSON error for `code`.
 /// Telegram's 429: retry after `secs` seconds.
 pub(super) fn too_many(secs: u64) -> Response {
     let body = json!({"ok": false, "error_code": 429,
@@ -150,6 +149,7 @@ pub(super) fn too_many(secs: u64) -> Response {
         .into_response()
 }
 
+/// Telegram's JSON error for `code`.
 pub(super) fn json_error(code: u16) -> Response {
     let description = match code {
         429 => "Too Many Requests: retry after 1",
