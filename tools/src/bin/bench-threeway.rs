@@ -18,6 +18,8 @@
 //! ./target/release/bench-threeway >>FILE 2>&1'`). Build first with
 //! `cargo build --release --workspace`; the python bot needs
 //! `pip install python-telegram-bot rank-bm25` (by hand; no test runs it).
+//! `--latencies FILE` also appends every open-loop update (when it was queued, its
+//! latency, its user) to FILE, to see where in time the slowest ones sit.
 
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
@@ -54,6 +56,11 @@ struct Args {
     /// Print the medians of the RESULT lines of this file, then exit.
     #[arg(long)]
     summarize: Option<PathBuf>,
+    /// Append each open-loop update's time (ms since the open loop began), latency (ms)
+    /// and user to this file, one tab-separated line each after a `# BOT` line: where
+    /// the tail sits in time.
+    #[arg(long)]
+    latencies: Option<PathBuf>,
 }
 
 struct Figures {
@@ -178,6 +185,13 @@ async fn closed_loop(
     Ok((done as f64 / secs, cpu / done as f64 * 1e6, messages))
 }
 
+/// One open-loop update: when it was queued (since the loop began), its latency, its user.
+struct Timed {
+    since: Duration,
+    latency: Duration,
+    user: i64,
+}
+
 /// Questions at a fixed rate; latency from queueing to the first reply in that chat.
 async fn open_loop(
     api: &StandIn,
@@ -185,10 +199,11 @@ async fn open_loop(
     users: usize,
     total: usize,
     rate: u32,
-) -> anyhow::Result<Vec<Duration>> {
+) -> anyhow::Result<Vec<Timed>> {
     let mut tap = api.tap();
     let mut pending: HashMap<i64, VecDeque<Instant>> = HashMap::new();
     let mut lat = Vec::with_capacity(total);
+    let began = Instant::now();
     let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(rate)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let mut pushed = 0usize;
@@ -206,13 +221,38 @@ async fn open_loop(
                 let call = call?;
                 let uid = call.chat().unwrap_or(0);
                 if let Some(at) = pending.get_mut(&uid).and_then(VecDeque::pop_front) {
-                    lat.push(call.at.saturating_duration_since(at));
+                    lat.push(Timed {
+                        since: at.saturating_duration_since(began),
+                        latency: call.at.saturating_duration_since(at),
+                        user: uid,
+                    });
                 }
             }
         }
     }
-    lat.sort();
     Ok(lat)
+}
+
+/// Appends the open loop's updates to `file` under a `# BOT` line.
+fn write_latencies(file: &Path, bot: &str, timed: &[Timed]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(file)?,
+    );
+    writeln!(out, "# {bot}")?;
+    for t in timed {
+        writeln!(
+            out,
+            "{:.3}\t{:.3}\t{}",
+            t.since.as_secs_f64() * 1e3,
+            t.latency.as_secs_f64() * 1e3,
+            t.user
+        )?;
+    }
+    Ok(out.flush()?)
 }
 
 async fn measure(bot: &str, args: &Args, qs: &[String]) -> anyhow::Result<Figures> {
@@ -232,7 +272,12 @@ async fn measure(bot: &str, args: &Args, qs: &[String]) -> anyhow::Result<Figure
         let (rate, cpu_us, messages) =
             closed_loop(&api, qs, args.users, args.questions, pid).await?;
         let peak = peak_rss_kib(pid);
-        let lat = open_loop(&api, qs, args.users, args.open, args.rate).await?;
+        let timed = open_loop(&api, qs, args.users, args.open, args.rate).await?;
+        if let Some(file) = &args.latencies {
+            write_latencies(file, bot, &timed)?;
+        }
+        let mut lat: Vec<Duration> = timed.iter().map(|t| t.latency).collect();
+        lat.sort();
         Ok::<_, anyhow::Error>(Figures {
             updates_per_s: rate,
             cpu_us,
