@@ -359,4 +359,84 @@ mod tests {
         assert!(kf.key_or_create(&who(-1)).is_ok());
         assert_eq!(size(), grown + RESERVE * SLOT);
     }
+
+    /// Runs in a child process (the test binary started again with [`GROWTH_CHILD`] set):
+    /// files may not grow there, so the keys file's growth fails as on a full disk while
+    /// slots inside it are still written.
+    const GROWTH_CHILD: &str = "SPORTELLO_KEYS_GROWTH_CHILD";
+
+    #[test]
+    fn a_growth_that_fails_keeps_the_key_and_the_slots_left_serve() {
+        let secret_of = |path: &Path| *KeyFile::open(path).unwrap().secret();
+        let who = |secret: &[u8; 32], u: i64| Pseudonym::of(secret, UserId(u));
+        if let Ok(dir) = std::env::var(GROWTH_CHILD) {
+            let path = Path::new(&dir).join("keys");
+            let size = std::fs::metadata(&path).unwrap().len();
+            // A write past `size` fails with EFBIG (the signal it would raise is ignored).
+            let limit = libc::rlimit {
+                rlim_cur: size,
+                rlim_max: libc::RLIM_INFINITY,
+            };
+            // SAFETY: plain calls on this process's own signal disposition and limit.
+            unsafe {
+                libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+                assert_eq!(libc::setrlimit(libc::RLIMIT_FSIZE, &limit), 0);
+            }
+            let kf = KeyFile::open(&path).unwrap();
+            let secret = *kf.secret();
+            assert_eq!(kf.lock().free.len(), LOW, "set up by the parent");
+            // Every new key goes into a slot left, though each growth after it fails.
+            for u in 0..LOW as i64 {
+                kf.key_or_create(&who(&secret, 10_000 + u))
+                    .expect("a slot was left");
+                assert_eq!(std::fs::metadata(&path).unwrap().len(), size);
+            }
+            assert!(kf.lock().free.is_empty());
+            // No slot left and no room to make: refused, nothing written.
+            assert!(kf.key_or_create(&who(&secret, -1)).is_err());
+            assert_eq!(kf.key(&who(&secret, -1)), None);
+            assert_eq!(std::fs::metadata(&path).unwrap().len(), size);
+            println!("growth child done");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys");
+        let secret = secret_of(&path);
+        let kf = KeyFile::open(&path).unwrap();
+        // Up to the last key before a growth is due.
+        for u in 0..(RESERVE as usize - LOW) as i64 {
+            kf.key_or_create(&who(&secret, u)).unwrap();
+        }
+        assert_eq!(kf.lock().free.len(), LOW);
+        let size = std::fs::metadata(&path).unwrap().len();
+        drop(kf);
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "store::keys::tests::a_growth_that_fails_keeps_the_key_and_the_slots_left_serve",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(GROWTH_CHILD, dir.path())
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && said.contains("growth child done"),
+            "the child failed: {said}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // Every key the child made is on disk; the next one, with room again, grows it.
+        let kf = KeyFile::open(&path).unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), size);
+        for u in 0..LOW as i64 {
+            assert!(kf.key(&who(&secret, 10_000 + u)).is_some());
+        }
+        assert!(kf.lock().free.is_empty());
+        kf.key_or_create(&who(&secret, -1)).unwrap();
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().len(),
+            size + RESERVE * SLOT
+        );
+    }
 }
