@@ -367,7 +367,6 @@ mod tests {
 
     #[test]
     fn a_growth_that_fails_keeps_the_key_and_the_slots_left_serve() {
-        let secret_of = |path: &Path| *KeyFile::open(path).unwrap().secret();
         let who = |secret: &[u8; 32], u: i64| Pseudonym::of(secret, UserId(u));
         if let Ok(dir) = std::env::var(GROWTH_CHILD) {
             let path = Path::new(&dir).join("keys");
@@ -401,8 +400,8 @@ mod tests {
         }
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("keys");
-        let secret = secret_of(&path);
         let kf = KeyFile::open(&path).unwrap();
+        let secret = *kf.secret();
         // Up to the last key before a growth is due.
         for u in 0..(RESERVE as usize - LOW) as i64 {
             kf.key_or_create(&who(&secret, u)).unwrap();
