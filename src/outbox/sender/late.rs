@@ -7,7 +7,8 @@
 //! the second in line waits at least 3 s). The round's claim notes the chats it was
 //! refused and for how long; the look at the outbox that follows reads only those chats'
 //! entries (and, for [`LATE`], every chat's), at most once a second, or within 200 ms
-//! when a chat is newly held or entries came while one is.
+//! when a chat is newly held or a round sees more entries than the last while one is
+//! (entries that came as many others left wait for the next second's look).
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -67,7 +68,7 @@ pub(super) struct LateWatch {
     /// When the last look was.
     checked: Instant,
     /// When the next one is due: [`EVERY`] after the last, or [`SOON`] after it once a
-    /// chat is newly held or entries came while one is.
+    /// chat is newly held or a round sees more entries than the last while one is.
     due: Instant,
     /// Chats the limiter refused this round, where a message may wait [`HELD`].
     held: HashMap<i64, Hold>,
@@ -97,8 +98,9 @@ impl LateWatch {
 
     /// Ends a round that saw `len` entries: with entries `waiting`, tells the users whose
     /// messages are late if a look is due, and says when to look again. A look is due
-    /// soon when a chat is newly held, or when entries came while one is (a ticket
-    /// queued in a held group).
+    /// soon when a chat is newly held, or when the round saw more entries than the last
+    /// while one is (a ticket queued in a held group; one that came as another left is
+    /// looked at within [`EVERY`]).
     pub(super) async fn round<H: Hooks>(
         &mut self,
         sender: &Sender<H>,
