@@ -38,8 +38,9 @@
 //!   the counts of the taught classifier (`search::taught`: which entry the development
 //!   sets' questions with these words expected), a feature of the decision. An index
 //!   remembers the searches of repeated questions (`search/found.rs`, bounded, exact keys).
-//!   The answers' query is one flat union of terms, passages skipped as its top is
-//!   collected (`search/answers_query.rs`).
+//!   tantivy builds the index and is dropped: its postings are read out once
+//!   (`search/postings.rs`) and every search is one flat union of boosted terms over
+//!   them, scored as tantivy scores it, bit for bit (`search/query.rs`).
 //! - [`decide`] chooses what to answer with the context: the call named or in focus, the
 //!   asker's audience, the calls' status (open first): a direct answer, a menu, «Quale
 //!   bando?» or an honest "non lo so". Whether the best entry is sure enough to answer

@@ -19,7 +19,6 @@ use crate::fold::join_acronyms;
 
 mod analysed;
 mod analysis;
-mod answers_query;
 mod bm25;
 mod build;
 mod english;
@@ -31,12 +30,14 @@ mod italian;
 mod learned;
 mod memo;
 mod opening;
+mod postings;
+#[cfg(test)]
+mod postings_tests;
 mod query;
 mod rank;
 pub mod taught;
 #[cfg(test)]
 mod tests;
-mod weights;
 
 pub use analysed::Analysed;
 use analysed::Concept;
@@ -53,11 +54,13 @@ pub use opening::TITLE_OPENING;
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 type HashSet<T> = std::collections::HashSet<T, foldhash::fast::RandomState>;
 
+#[cfg(test)]
+use tantivy::IndexReader;
 use tantivy::schema::{
     Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::tokenizer::TextAnalyzer;
-use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument};
+use tantivy::{Index, ReloadPolicy, TantivyDocument};
 
 use crate::knowledge::{Applicant, Audience, CallId, Knowledge, STATUS_ASPECT};
 use analysis::{all_words_analyzer, tokens, tokens_at};
@@ -209,7 +212,15 @@ struct Fields {
 
 /// The search index and its entries.
 pub struct SearchIndex {
+    /// tantivy's reader of the index, kept by the tests only: they compare
+    /// [`postings`]' searches with tantivy's own.
+    #[cfg(test)]
     reader: IndexReader,
+    /// The text fields' postings, read out of tantivy at build: every search runs over
+    /// these (see [`postings`]).
+    postings: postings::Postings,
+    /// The schema's fields, for the tests' tantivy searches.
+    #[cfg(test)]
     fields: Fields,
     stem: TextAnalyzer,
     /// Folding without stop words removed (for synonym phrases).

@@ -3,14 +3,11 @@
 //! Same index, same Italian analysis (folding, stop words, stemming), but nothing else:
 //! no typo correction, no synonyms, no re-ranking by coverage, no call in focus, no
 //! confidence step. Its "direct answer" is always its top hit. Kept in the library so the
-//! held-out test compares the bot with the baseline on the very same tantivy index.
+//! held-out test compares the bot with the baseline on the very same index (its
+//! postings, [`super::postings`], scored as tantivy scores them).
 
-use tantivy::Term;
-use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
-use tantivy::schema::IndexRecordOption;
-
-use super::{EntryKind, SearchIndex};
+use super::postings::{Clause, Keep, Text};
+use super::{BODY_BIT, SearchIndex, TITLE_BIT};
 
 impl SearchIndex {
     /// Entries ranked by plain BM25 over question, alternatives and answer (title and
@@ -35,48 +32,20 @@ impl SearchIndex {
             key.stem(&self.ids, s);
         }
         self.found.plain.get_or(key, || {
-            let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            let mut clauses = Vec::new();
             for s in &stems {
-                for field in [self.fields.title, self.fields.body] {
-                    // A term the field does not hold scores nothing (see `words_query`).
-                    if !self.field_holds(field, s) {
-                        continue;
+                for (bit, field) in [(TITLE_BIT, Text::Title), (BODY_BIT, Text::Body)] {
+                    // A term the field does not hold scores nothing (see `clauses`).
+                    if self.holds_in(bit, s) {
+                        clauses.push(Clause {
+                            field,
+                            term: s,
+                            boost: 1.0,
+                        });
                     }
-                    clauses.push((
-                        Occur::Should,
-                        Box::new(super::weights::KeptTerm::new(
-                            self.serial,
-                            Term::from_field_text(field, s),
-                        )),
-                    ));
                 }
             }
-            let passage = Box::new(TermQuery::new(
-                Term::from_field_u64(self.fields.kind, EntryKind::Passage.code()),
-                IndexRecordOption::Basic,
-            ));
-            let q = BooleanQuery::new(vec![
-                (
-                    Occur::Must,
-                    Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>,
-                ),
-                (Occur::MustNot, passage),
-            ]);
-            let searcher = self.reader.searcher();
-            let top = searcher
-                .search(&q, &TopDocs::with_limit(limit).order_by_score())
-                .unwrap_or_default();
-            top.into_iter()
-                .filter_map(|(score, addr)| {
-                    let ord = searcher
-                        .segment_reader(addr.segment_ord)
-                        .fast_fields()
-                        .u64("ord")
-                        .ok()?
-                        .first(addr.doc_id)?;
-                    Some((ord as usize, score))
-                })
-                .collect()
+            self.postings.top(clauses, Keep::NotPassages, limit)
         })
     }
 }

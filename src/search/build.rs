@@ -115,6 +115,24 @@ impl SearchIndex {
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
         reader.reload()?;
+        let postings = {
+            let searcher = reader.searcher();
+            // The entry of each document: its `ord` (documents were added in entry order).
+            let ords: Vec<Option<tantivy::columnar::Column<u64>>> = searcher
+                .segment_readers()
+                .iter()
+                .map(|s| s.fast_fields().u64("ord").ok())
+                .collect();
+            postings::Postings::read(
+                &searcher,
+                [fields.title, fields.body],
+                |segment, doc| {
+                    let ord = ords[segment as usize].as_ref()?.first(doc)?;
+                    u32::try_from(ord).ok()
+                },
+                |e| entries[e as usize].doc.kind == EntryKind::Passage,
+            )?
+        };
         // Most terms are stems of `df` that only the body holds: only the others are kept
         // (see `SearchIndex::holds`), with the stems of `df` that no field holds.
         let mut in_fields = field_terms(&reader.searcher(), &fields)?;
@@ -207,7 +225,10 @@ impl SearchIndex {
             synonym_order,
             synonym_starts,
             in_fields,
+            #[cfg(test)]
             reader,
+            postings,
+            #[cfg(test)]
             fields,
             stem,
             all,

@@ -1,5 +1,5 @@
 //! What an index's searches found, remembered by the index. The answers' search of a
-//! message (`search_analysed`: tantivy's candidates, then their coverage, similarity and
+//! message (`search_analysed`: the candidates of the postings, then their coverage, similarity and
 //! rank, in `rank.rs`; kept: the hits, their confidence, which concepts no candidate held)
 //! and the plain BM25 second opinion (`search_bm25`) were about half of the
 //! engine's instructions, and both are pure functions of the index and their inputs: an
@@ -15,7 +15,7 @@
 //! [`Key`]), so two different searches never share an entry. The memory of each kind of
 //! search is a `crate::kept::Kept` (at most `KEPT` results and about `BYTES` bytes of
 //! keys and results; then all are forgotten at once, as the thread-local memos of
-//! `memo.rs` and `weights.rs` do) shared by the threads that search (each runtime
+//! `memo.rs` does) shared by the threads that search (each runtime
 //! worker): one question is searched once, not once per thread.
 
 use super::ids::StemIds;

@@ -18,10 +18,9 @@ use super::ids::{ConceptIds, IdSet};
 use super::{
     Analysed, Concept, Confidence, Entry, EntryKind, Hit, LIGHT, Scope, SearchIndex, found,
 };
-use tantivy::collector::TopDocs;
 
 impl SearchIndex {
-    /// Searches tantivy for the candidates, then ranks them (see `SearchIndex::search_analysed`);
+    /// Searches the postings for the candidates, then ranks them (see `SearchIndex::search_analysed`);
     /// `query` loses the concepts no candidate holds.
     pub(super) fn search_afresh(
         &self,
@@ -29,33 +28,8 @@ impl SearchIndex {
         limit: usize,
         scope: Scope,
     ) -> found::Ranked {
-        let searcher = self.reader.searcher();
-        let bq = self.build_query(query, scope);
         // Fetch more than asked: coverage re-ranks the candidates.
-        let top = searcher
-            .search(
-                &bq,
-                &TopDocs::with_limit(limit.max(10) * 2).order_by_score(),
-            )
-            .unwrap_or_default();
-        let candidates: Vec<(usize, f32)> = {
-            // One column reader per segment, not one per hit.
-            let mut columns: HashMap<u32, Option<tantivy::columnar::Column<u64>>> =
-                HashMap::default();
-            top.into_iter()
-                .filter_map(|(score, addr)| {
-                    let column = columns.entry(addr.segment_ord).or_insert_with(|| {
-                        searcher
-                            .segment_reader(addr.segment_ord)
-                            .fast_fields()
-                            .u64("ord")
-                            .ok()
-                    });
-                    let ord = column.as_ref().and_then(|c| c.first(addr.doc_id))?;
-                    Some((ord as usize, score))
-                })
-                .collect()
-        };
+        let candidates = self.top_for(query, scope, limit.max(10) * 2);
         let strengths = self.strengths(query, &candidates);
         let unreached = self.unreached(query, &strengths);
         self.drop_unreached(query, &unreached);
