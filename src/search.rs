@@ -46,6 +46,7 @@ pub use learned::{
     DECIDE_FEATURES, Learned, Linear, RANKER_FILE, RERANK_FEATURES, RankerFile,
     VERSION as RANKER_VERSION, sigmoid,
 };
+pub use memo::WordStems;
 pub use opening::TITLE_OPENING;
 
 // The index's maps and sets are built from the pack alone (a message only looks words up,
@@ -424,6 +425,17 @@ impl SearchIndex {
             },
             f,
         )
+    }
+
+    /// The stems of each one-word phrase of a locale's list (`None` for a phrase of
+    /// several words), as [`Self::stems_of`] gives them: computed once per thread.
+    pub fn word_stems(&self, list: &'static [crate::fold::Phrase]) -> memo::WordStems {
+        memo::word_stems(self.serial, list, |w| {
+            self.stems_at(&join_acronyms(w))
+                .into_iter()
+                .map(|(s, _, _)| s.into_owned())
+                .collect()
+        })
     }
 
     /// Whether an entry's text (its question, alternatives or body) holds every stem of

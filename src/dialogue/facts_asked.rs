@@ -26,17 +26,83 @@ impl Engine<'_> {
         let auxiliary = tx.phrases("words.past");
         let mut stems: Vec<String> = self.index.stems_of(query);
         stems.extend(results.query.stems());
+        stems.sort_unstable();
+        stems.dedup();
+        let asked =
+            |own: &[String]| !own.is_empty() && own.iter().all(|s| stems.binary_search(s).is_ok());
+        let several = |p: &Phrase| {
+            crate::fold::has_phrase_loosely(qwords, p, |w| {
+                !self.index.weighs(w) || auxiliary.iter().any(|a| a.iter().any(|x| x == w))
+            })
+        };
+        // The loaded-once strings: their one-word phrases' stems are kept per list, so
+        // that the list costs one look-up (`SearchIndex::word_stems`).
+        let statics = crate::text::texts(tx.lang);
+        if std::ptr::eq(tx, statics) {
+            let list = statics.phrases("words.facts");
+            let words = self.index.word_stems(list);
+            return list
+                .iter()
+                .zip(words.iter())
+                .filter(|(p, own)| match own {
+                    Some(own) => asked(own),
+                    None => several(p),
+                })
+                .map(|(p, _)| p.clone())
+                .collect();
+        }
         tx.phrases("words.facts")
             .iter()
             .filter(|p| match p.as_slice() {
-                [word] => self.index.with_stems_of(word, |own| {
-                    !own.is_empty() && own.iter().all(|s| stems.contains(s))
-                }),
-                _ => crate::fold::has_phrase_loosely(qwords, p, |w| {
-                    !self.index.weighs(w) || auxiliary.iter().any(|a| a.iter().any(|x| x == w))
-                }),
+                [word] => self.index.with_stems_of(word, asked),
+                _ => several(p),
             })
             .cloned()
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::dialogue::{Engine, Settings};
+    use crate::search::SearchIndex;
+    use crate::text::{Lang, Texts, texts};
+
+    /// The loaded-once strings take their one-word phrases' stems from the index's
+    /// memory; any other strings look each word up: the same facts either way.
+    #[test]
+    fn the_kept_stems_find_the_facts_the_words_do() {
+        let k = crate::knowledge::shipped();
+        let ix = SearchIndex::from_knowledge(&k).unwrap();
+        let settings = Settings::default();
+        let engine = Engine {
+            knowledge: &k,
+            index: &ix,
+            settings: &settings,
+            readings: None,
+        };
+        let statics = texts(Lang::It);
+        let parsed = Texts::parse(include_str!("../../locales/it.toml")).unwrap();
+        assert!(!std::ptr::eq(statics, &parsed));
+        let mut asked = 0;
+        for q in [
+            "quando pagano il contributo?",
+            "ci sono graduatorie pubblicate?",
+            "le erogazioni quando arrivano?",
+            "chi ha vinto, c'è una graduatoria?",
+            "il contributo è tassato?",
+            "serve la pec per fare domanda?",
+            "quali imprese hanno avuto il contributo?",
+            "come si partecipa al bando?",
+            "entro quando si presenta la domanda",
+        ] {
+            let results = ix.search(q, 5);
+            let words = crate::understand::words_of(q);
+            let kept = engine.facts_asked(statics, q, &words, &results);
+            let looked_up = engine.facts_asked(&parsed, q, &words, &results);
+            assert_eq!(kept, looked_up, "{q}");
+            asked += usize::from(!kept.is_empty());
+        }
+        assert!((5..9).contains(&asked), "{asked} of 9 ask a fact");
     }
 }

@@ -7,6 +7,10 @@
 //! `SearchIndex::search_in_context`) are kept apart, with their tokens through the
 //! stemming analyzer: the same few at every search.
 //!
+//! The stems of the single words of a locale's static phrase lists (`words.facts`: over
+//! two hundred, looked at for every search) are kept apart, per list and index: one list's
+//! words cost one look-up, not one each.
+//!
 //! [`SearchIndex::stems_of`]: super::SearchIndex::stems_of
 
 use std::cell::RefCell;
@@ -89,4 +93,44 @@ pub(super) fn with_stems<R>(
         kept.insert(text.to_string(), s);
     });
     r.expect("`f` is called once, here or with the kept stems")
+}
+
+/// Per phrase of a list: the stems of its word when it is one word, `None` otherwise.
+pub type WordStems = std::rc::Rc<[Option<Vec<String>>]>;
+
+thread_local! {
+    /// (index serial, list address, list length) -> the stems of its one-word phrases.
+    static LISTS: RefCell<Vec<((u64, usize, usize), WordStems)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Lists kept per thread (then all are forgotten at once): a few lists of two languages.
+const LISTS_KEPT: usize = 16;
+
+/// The stems of each one-word phrase of `list` in the index numbered `serial` (from
+/// `stem` the first time, per word). `list` is static, so its address names it.
+pub(super) fn word_stems(
+    serial: u64,
+    list: &'static [crate::fold::Phrase],
+    stem: impl Fn(&str) -> Vec<String>,
+) -> WordStems {
+    let key = (serial, list.as_ptr() as usize, list.len());
+    if let Some(w) =
+        LISTS.with_borrow(|l| l.iter().find(|(k, _)| *k == key).map(|(_, w)| w.clone()))
+    {
+        return w;
+    }
+    let w: WordStems = list
+        .iter()
+        .map(|p| match p.as_slice() {
+            [word] => Some(stem(word)),
+            _ => None,
+        })
+        .collect();
+    LISTS.with_borrow_mut(|l| {
+        if l.len() >= LISTS_KEPT {
+            l.clear();
+        }
+        l.push((key, w.clone()));
+    });
+    w
 }
