@@ -98,9 +98,12 @@ pub(super) fn with_stems<R>(
 /// Per phrase of a list: the stems of its word when it is one word, `None` otherwise.
 pub type WordStems = std::rc::Rc<[Option<Vec<String>>]>;
 
+/// A list in an index: (index serial, list address, list length).
+type ListKey = (u64, usize, usize);
+
 thread_local! {
-    /// (index serial, list address, list length) -> the stems of its one-word phrases.
-    static LISTS: RefCell<Vec<((u64, usize, usize), WordStems)>> = const { RefCell::new(Vec::new()) };
+    /// Each list's key and the stems of its one-word phrases.
+    static LISTS: RefCell<Vec<(ListKey, WordStems)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Lists kept per thread (then all are forgotten at once): a few lists of two languages.
