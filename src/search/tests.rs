@@ -424,18 +424,12 @@ fn passages_are_left_out_of_the_answers() {
         "{passages:?}"
     );
     let scadenza = ix.analyse("scadenza");
-    let found = ix.top_for(&scadenza, Scope::Answers, 100);
-    assert_eq!(found.len(), 6, "the six FAQs, none of the six passages");
-    assert!(
-        found
-            .iter()
-            .all(|h| ix.entry(h.0).doc.kind == EntryKind::Faq)
-    );
-    let found = ix.top_for(&scadenza, Scope::Passages, 100);
-    assert_eq!(found.len(), 6, "the six passages, none of the six FAQs");
-    assert!(
-        found
-            .iter()
-            .all(|h| ix.entry(h.0).doc.kind == EntryKind::Passage)
-    );
+    for (scope, kind) in [
+        (Scope::Answers, EntryKind::Faq),
+        (Scope::Passages, EntryKind::Passage),
+    ] {
+        let found = ix.top_for(&scadenza, scope, 100);
+        assert_eq!(found.len(), 6, "the six of {kind:?}, none of the others");
+        assert!(found.iter().all(|h| ix.entry(h.0).doc.kind == kind));
+    }
 }
