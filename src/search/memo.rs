@@ -1,14 +1,14 @@
 //! The stems of texts recently stemmed on this thread ([`SearchIndex::stems_of`] is a
 //! pure function of the index and the text): one message asks for the stems of the same
-//! words many times (each single word of `words.facts` at every search), and each time
+//! words many times, and each time
 //! meant cloning the analyzer chain and running the stemmer again.
 //!
 //! The words that only name a call which the stem table lacks (see
 //! `SearchIndex::search_in_context`) are kept apart, with their tokens through the
 //! stemming analyzer: the same few at every search.
 //!
-//! The stems of the single words of a locale's static phrase lists (`words.facts`: over
-//! two hundred, looked at for every search) are kept apart, per list and index: one list's
+//! The stems of the one-word phrases of a locale's static lists (`words.facts`: 48 of its
+//! 173 phrases, looked at for every search) are kept apart, per list and index: a list's
 //! words cost one look-up, not one each.
 //!
 //! [`SearchIndex::stems_of`]: super::SearchIndex::stems_of

@@ -6,10 +6,11 @@
 //! instructions in one tantivy search, and most of that was not reading postings but
 //! setting the search up: per term an FST lookup, a BM25 weight with a 256-entry table,
 //! a boxed scorer with its block decoder; then a union buffering 4,096 documents and a
-//! heap (BENCHMARKS.md, "Where the engine's instructions go"). A pack has a few thousand
-//! documents, so the same search is a loop over the question's postings into one score
-//! per document, then a partial sort. tantivy still builds the index (its tokenizers,
-//! its field lengths) and is dropped once its postings are read here.
+//! heap (BENCHMARKS.md, "Where the engine's instructions go"). A pack has a few hundred
+//! entries (a few thousand with its documents' passages), so the same search is a loop
+//! over the question's postings into one score per document, then a partial sort.
+//! tantivy still builds the index (its tokenizers, its field lengths) and is dropped once
+//! its postings are read here.
 //!
 //! **The same scores, bit for bit,** so that no answer moves:
 //! - BM25 with tantivy's constants (`K1`, `B`) and its statistics: a term's document
@@ -23,8 +24,9 @@
 //! - the best `k` by score, the lower document first among equal scores (tantivy's
 //!   top-k rejects an equal score that comes later).
 //!
-//! `tests.rs` compares every search of the retrieval questions with tantivy's own, scores
-//! included, and the engine's bench prints the same checksum of its replies.
+//! `postings_tests.rs` compares the searches of every fifth retrieval question with
+//! tantivy's own, scores included, and the engine's bench prints the same checksum of its
+//! replies.
 
 use std::cell::RefCell;
 
