@@ -1,5 +1,6 @@
-//! Full-text search over the knowledge pack: a tantivy index in RAM, analysed in the
-//! pack's language (Italian; the English view has its own index, see [`SearchIndex::english`]).
+//! Full-text search over the knowledge pack: an index built with tantivy and searched
+//! over its postings, read out once (`search/postings.rs`), analysed in the pack's language
+//! (Italian; the English view has its own index, see [`SearchIndex::english`]).
 //!
 //! Two analyzers share one pipeline (`analysis`: tokenize, drop long tokens, lower-case,
 //! ASCII-fold, drop the language's folded stop words); the index uses the stemmed one
