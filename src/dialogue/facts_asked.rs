@@ -30,10 +30,15 @@ impl Engine<'_> {
         stems.dedup();
         let asked =
             |own: &[String]| !own.is_empty() && own.iter().all(|s| stems.binary_search(s).is_ok());
+        // A phrase of several words starts with one of the question's (most do not).
+        let mut opening: Vec<&str> = qwords.iter().map(String::as_str).collect();
+        opening.sort_unstable();
         let several = |p: &Phrase| {
-            crate::fold::has_phrase_loosely(qwords, p, |w| {
-                !self.index.weighs(w) || auxiliary.iter().any(|a| a.iter().any(|x| x == w))
-            })
+            p.first()
+                .is_some_and(|w| opening.binary_search(&w.as_str()).is_ok())
+                && crate::fold::has_phrase_loosely(qwords, p, |w| {
+                    !self.index.weighs(w) || auxiliary.iter().any(|a| a.iter().any(|x| x == w))
+                })
         };
         // The loaded-once strings: their one-word phrases' stems are kept per list, so
         // that the list costs one look-up (`SearchIndex::word_stems`).
@@ -104,5 +109,17 @@ mod tests {
             asked += usize::from(!kept.is_empty());
         }
         assert!((5..9).contains(&asked), "{asked} of 9 ask a fact");
+        // Phrases of several words, as written in the question.
+        let q = "quali imprese hanno avuto il contributo?";
+        let words = crate::understand::words_of(q);
+        let found = engine.facts_asked(statics, q, &words, &ix.search(q, 5));
+        for phrase in [
+            "quali imprese hanno",
+            "hanno avuto il contributo",
+            "avuto il contributo",
+        ] {
+            assert!(found.contains(&crate::fold::phrase(phrase)), "{phrase}");
+        }
+        assert!(!found.contains(&crate::fold::phrase("ha avuto il contributo")));
     }
 }

@@ -100,8 +100,14 @@ impl SearchIndex {
     /// Known words' stems are borrowed from that table; the folded words are lent by
     /// [`each_folded`], not copied.
     pub(super) fn stems_at(&self, text: &str) -> Vec<(Cow<'_, str>, usize, usize)> {
-        let mut stem = None;
         let mut out = Vec::new();
+        self.each_stem_at(text, |s, a, b| out.push((s, a, b)));
+        out
+    }
+
+    /// [`Self::stems_at`], each stem handed to `f` with its offsets as it is found.
+    fn each_stem_at<'a>(&'a self, text: &str, mut f: impl FnMut(Cow<'a, str>, usize, usize)) {
+        let mut stem = None;
         each_folded(&self.all, text, |w, a, b| {
             // The analyzers drop tokens over 40 bytes, before folding (see `analysis`).
             let known = (w.len() <= 40).then(|| self.stem_of.get(w)).flatten();
@@ -118,10 +124,9 @@ impl SearchIndex {
                     .map(|(s, _, _)| Cow::Owned(s)),
             };
             if let Some(s) = s {
-                out.push((s, a, b));
+                f(s, a, b);
             }
         });
-        out
     }
 
     /// The text with the words that match the question marked; long text is cut to the
@@ -135,19 +140,18 @@ impl SearchIndex {
             .filter(|s| self.worth_marking(s))
             .map(String::as_str)
             .collect();
-        let mut marks: Vec<(usize, usize)> = if wanted.is_empty() {
-            Vec::new()
-        } else {
-            self.stems_at(text)
-                .into_iter()
-                .filter(|(t, a, b)| {
-                    wanted.contains(t.as_ref())
-                        && text[*a..*b].chars().count() >= MIN_MARKED_CHARS
-                        && !UNMARKED.contains(&crate::fold::fold_str(&text[*a..*b]).as_str())
-                })
-                .map(|(_, a, b)| (a, b))
-                .collect()
-        };
+        let mut marks: Vec<(usize, usize)> = Vec::new();
+        if !wanted.is_empty() {
+            // Only the wanted stems are kept, as they are found.
+            self.each_stem_at(text, |t, a, b| {
+                if wanted.contains(t.as_ref())
+                    && text[a..b].chars().count() >= MIN_MARKED_CHARS
+                    && !UNMARKED.contains(&crate::fold::fold_str(&text[a..b]).as_str())
+                {
+                    marks.push((a, b));
+                }
+            });
+        }
         marks.sort();
         marks.dedup();
         // Choose the window: the paragraph with most marks when the text is too long.
