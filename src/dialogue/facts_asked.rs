@@ -30,15 +30,10 @@ impl Engine<'_> {
         stems.dedup();
         let asked =
             |own: &[String]| !own.is_empty() && own.iter().all(|s| stems.binary_search(s).is_ok());
-        // A phrase of several words starts with one of the question's (most do not).
-        let mut opening: Vec<&str> = qwords.iter().map(String::as_str).collect();
-        opening.sort_unstable();
         let several = |p: &Phrase| {
-            p.first()
-                .is_some_and(|w| opening.binary_search(&w.as_str()).is_ok())
-                && crate::fold::has_phrase_loosely(qwords, p, |w| {
-                    !self.index.weighs(w) || auxiliary.iter().any(|a| a.iter().any(|x| x == w))
-                })
+            crate::fold::has_phrase_loosely(qwords, p, |w| {
+                !self.index.weighs(w) || auxiliary.iter().any(|a| a.iter().any(|x| x == w))
+            })
         };
         // The loaded-once strings: their one-word phrases' stems are kept per list, so
         // that the list costs one look-up (`SearchIndex::word_stems`).
