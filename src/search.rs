@@ -73,9 +73,6 @@ pub const MAX_QUERY_CHARS: usize = 1000;
 const LIGHT: f32 = 0.3;
 /// At most this many distinct concepts of a question are used.
 const MAX_CONCEPTS: usize = 24;
-/// A term of the title field, of the body field (see `SearchIndex::in_fields`).
-const TITLE_BIT: u8 = 1;
-const BODY_BIT: u8 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
@@ -246,9 +243,6 @@ pub struct SearchIndex {
     df: HashMap<String, u32>,
     /// The id of each stem an entry holds (the same keys as `df`).
     ids: ids::StemIds,
-    /// Which text fields hold a term ([`TITLE_BIT`], [`BODY_BIT`]), for every term but
-    /// the stems of `df` that only the body holds (most of them; see [`Self::holds`]).
-    in_fields: HashMap<String, u8>,
     /// Synonym groups as folded token sequences: group -> terms -> tokens.
     synonyms: Vec<Vec<Vec<String>>>,
     /// Per synonym group, the distinct stem sequences of its terms, sorted; per group and

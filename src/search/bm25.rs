@@ -6,8 +6,8 @@
 //! held-out test compares the bot with the baseline on the very same index (its
 //! postings, [`super::postings`], scored as tantivy scores them).
 
+use super::SearchIndex;
 use super::postings::{Clause, Keep, Text};
-use super::{BODY_BIT, SearchIndex, TITLE_BIT};
 
 impl SearchIndex {
     /// Entries ranked by plain BM25 over question, alternatives and answer (title and
@@ -34,9 +34,9 @@ impl SearchIndex {
         self.found.plain.get_or(key, || {
             let mut clauses = Vec::new();
             for s in &stems {
-                for (bit, field) in [(TITLE_BIT, Text::Title), (BODY_BIT, Text::Body)] {
+                for field in [Text::Title, Text::Body] {
                     // A term the field does not hold scores nothing (see `clauses`).
-                    if self.holds_in(bit, s) {
+                    if self.postings.holds(field, s) {
                         clauses.push(Clause {
                             field,
                             term: s,

@@ -133,14 +133,6 @@ impl SearchIndex {
                 |e| entries[e as usize].doc.kind == EntryKind::Passage,
             )?
         };
-        // Most terms are stems of `df` that only the body holds: only the others are kept
-        // (see `SearchIndex::holds`), with the stems of `df` that no field holds.
-        let mut in_fields = field_terms(&reader.searcher(), &fields)?;
-        for s in df.keys() {
-            in_fields.entry(s.clone()).or_insert(0);
-        }
-        in_fields.retain(|s, bits| !(*bits == BODY_BIT && df.contains_key(s)));
-        in_fields.shrink_to_fit();
         let stops: HashSet<String> = analysis::stop_words(lang).into_iter().collect();
         let mut all = all_words_analyzer();
         let synonyms: Vec<Vec<Vec<String>>> = synonyms
@@ -224,7 +216,6 @@ impl SearchIndex {
             define_cues,
             synonym_order,
             synonym_starts,
-            in_fields,
             #[cfg(test)]
             reader,
             postings,
@@ -247,29 +238,4 @@ impl SearchIndex {
         (index.synonym_stems, index.synonym_own) = index.stems_of_synonyms();
         Ok(index)
     }
-}
-
-/// Which of the text fields (bit 0: title, bit 1: body) hold each term of the index, read
-/// from its term dictionaries: a query leaves out the terms a field does not hold (their
-/// scorers would be empty) instead of building a weight for each.
-fn field_terms(
-    searcher: &tantivy::Searcher,
-    fields: &Fields,
-) -> Result<HashMap<String, u8>, SearchError> {
-    let mut out: HashMap<String, u8> = HashMap::default();
-    for (bit, field) in [(TITLE_BIT, fields.title), (BODY_BIT, fields.body)] {
-        for segment in searcher.segment_readers() {
-            let index = segment.inverted_index(field)?;
-            let mut terms = index
-                .terms()
-                .stream()
-                .map_err(tantivy::TantivyError::from)?;
-            while terms.advance() {
-                if let Ok(term) = std::str::from_utf8(terms.key()) {
-                    *out.entry(term.to_string()).or_insert(0) |= bit;
-                }
-            }
-        }
-    }
-    Ok(out)
 }

@@ -160,8 +160,8 @@ impl Postings {
         })
     }
 
-    /// Whether `field` holds `term` in some document.
-    #[cfg(test)]
+    /// Whether `field` holds `term` in some document: a clause of a term its field does
+    /// not hold would score nothing, and is left out.
     pub(super) fn holds(&self, field: Text, term: &str) -> bool {
         self.fields[field as usize].terms.contains_key(term)
     }

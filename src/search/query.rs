@@ -12,7 +12,7 @@
 
 use super::analysed::Analysed;
 use super::postings::{Clause, Keep, Text};
-use super::{BODY_BIT, Scope, SearchIndex, TITLE_BIT};
+use super::{Scope, SearchIndex};
 
 impl SearchIndex {
     /// The best `k` entries of `scope` for the analysed question `q`: (entry, score).
@@ -27,22 +27,12 @@ impl SearchIndex {
     /// Whether the text field `field` (title or body) holds the term `s`.
     #[cfg(test)]
     pub(super) fn field_holds(&self, field: tantivy::schema::Field, s: &str) -> bool {
-        let bit = if field == self.fields.title {
-            TITLE_BIT
+        let text = if field == self.fields.title {
+            Text::Title
         } else {
-            BODY_BIT
+            Text::Body
         };
-        self.holds_in(bit, s)
-    }
-
-    /// Whether the field of `bit` ([`TITLE_BIT`], [`BODY_BIT`]) holds the term `s`.
-    pub(super) fn holds_in(&self, bit: u8, s: &str) -> bool {
-        let bits = match self.in_fields.get(s) {
-            Some(&bits) => bits,
-            None if self.df.contains_key(s) => BODY_BIT,
-            None => 0,
-        };
-        bits & bit != 0
+        self.postings.holds(text, s)
     }
 
     /// The clauses of `q`'s search, in the order their scores are added.
@@ -53,12 +43,8 @@ impl SearchIndex {
             // of them did: the same product reaches each term's score).
             let scale = if c.scale < 1.0 { c.scale } else { 1.0 };
             let mut add = |field: Text, term: &'q str, boost: f32| {
-                let bit = match field {
-                    Text::Title => TITLE_BIT,
-                    Text::Body => BODY_BIT,
-                };
                 // A term the field does not hold scores nothing.
-                if self.holds_in(bit, term) {
+                if self.postings.holds(field, term) {
                     clauses.push(Clause {
                         field,
                         term,
