@@ -409,28 +409,21 @@ impl SearchIndex {
     /// Like [`Self::stems_of`], lending the stems to `f` instead of copying them (`f`
     /// must not ask for stems again).
     pub fn with_stems_of<R>(&self, text: &str, f: impl FnOnce(&[String]) -> R) -> R {
-        memo::with_stems(
-            self.serial,
-            text,
-            || {
-                self.stems_at(&join_acronyms(text))
-                    .into_iter()
-                    .map(|(s, _, _)| s.into_owned())
-                    .collect()
-            },
-            f,
-        )
+        memo::with_stems(self.serial, text, || self.stems_afresh(text), f)
+    }
+
+    /// The stems of `text` looked up now (see [`Self::stems_of`]), not remembered.
+    fn stems_afresh(&self, text: &str) -> Vec<String> {
+        self.stems_at(&join_acronyms(text))
+            .into_iter()
+            .map(|(s, _, _)| s.into_owned())
+            .collect()
     }
 
     /// The stems of each one-word phrase of a locale's list (`None` for a phrase of
     /// several words), as [`Self::stems_of`] gives them: computed once per thread.
     pub fn word_stems(&self, list: &'static [crate::fold::Phrase]) -> memo::WordStems {
-        memo::word_stems(self.serial, list, |w| {
-            self.stems_at(&join_acronyms(w))
-                .into_iter()
-                .map(|(s, _, _)| s.into_owned())
-                .collect()
-        })
+        memo::word_stems(self.serial, list, |w| self.stems_afresh(w))
     }
 
     /// Whether an entry's text (its question, alternatives or body) holds every stem of

@@ -32,20 +32,27 @@ impl SearchIndex {
             key.stem(&self.ids, s);
         }
         self.found.plain.get_or(key, || {
-            let mut clauses = Vec::new();
-            for s in &stems {
-                for field in [Text::Title, Text::Body] {
-                    // A term the field does not hold scores nothing (see `clauses`).
-                    if self.postings.holds(field, s) {
-                        clauses.push(Clause {
-                            field,
-                            term: s,
-                            boost: 1.0,
-                        });
-                    }
-                }
-            }
+            let clauses = self.plain_clauses(stems.iter().map(|s| s.as_ref()));
             self.postings.top(clauses, Keep::NotPassages, limit)
         })
+    }
+
+    /// The plain search's clauses: each stem in the title and in the body, unboosted,
+    /// where the field holds it (a term the field does not hold scores nothing).
+    pub(super) fn plain_clauses<'s>(
+        &self,
+        stems: impl IntoIterator<Item = &'s str>,
+    ) -> Vec<Clause<'s>> {
+        stems
+            .into_iter()
+            .flat_map(|term| {
+                [Text::Title, Text::Body].map(|field| Clause {
+                    field,
+                    term,
+                    boost: 1.0,
+                })
+            })
+            .filter(|c| self.postings.holds(c.field, c.term))
+            .collect()
     }
 }

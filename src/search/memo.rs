@@ -1,7 +1,7 @@
 //! The stems of texts recently stemmed on this thread ([`SearchIndex::stems_of`] is a
 //! pure function of the index and the text): one message asks for the stems of the same
-//! words many times, and each time
-//! meant cloning the analyzer chain and running the stemmer again.
+//! words many times, and each time meant cloning the analyzer chain and running the
+//! stemmer again.
 //!
 //! The words that only name a call which the stem table lacks (see
 //! `SearchIndex::search_in_context`) are kept apart, with their tokens through the

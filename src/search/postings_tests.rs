@@ -120,17 +120,7 @@ fn compare(ix: &SearchIndex, questions: &[String]) -> usize {
         }
         // The plain baseline's clauses: each stem in both fields, unboosted.
         let plain: Vec<String> = ix.stems_of(q);
-        let clauses: Vec<Clause> = plain
-            .iter()
-            .flat_map(|s| {
-                [Text::Title, Text::Body].map(|field| Clause {
-                    field,
-                    term: s,
-                    boost: 1.0,
-                })
-            })
-            .filter(|c| ix.postings.holds(c.field, c.term))
-            .collect();
+        let clauses = ix.plain_clauses(plain.iter().map(String::as_str));
         let ours = ix
             .postings
             .top(clauses.iter().copied(), Keep::NotPassages, 5);
