@@ -266,9 +266,13 @@ pub struct SearchIndex {
     priors: Vec<f32>,
     /// The taught classifier of `learned` over this index's entries (see [`taught`]).
     taught: Option<taught::Model>,
-    /// Tells this index from any other for [`analysed::Recent`] (an address could be
-    /// reused after a reload).
+    /// Tells this index from any other for the thread-local memos of `memo.rs` (an
+    /// address could be reused after a reload).
     serial: u64,
+    /// Its analyses, by text (see [`analysed::Analyses`]).
+    analyses: analysed::Analyses,
+    /// Its excerpts' marks, by text and wanted stems (see [`excerpt::MarksKept`]).
+    marks: excerpt::MarksKept,
     /// What its searches found, by query (see [`found`]).
     found: found::Memory,
     /// The definition cues its entries' `opens_defining` were computed with.
@@ -448,7 +452,11 @@ impl SearchIndex {
 
     /// How often this index's searches were answered from memory (see `found`).
     pub fn memory(&self) -> MemoryCounts {
-        self.found.counts()
+        MemoryCounts {
+            analyses: self.analyses.counts(),
+            marks: self.marks.counts(),
+            ..self.found.counts()
+        }
     }
 
     /// Finds an entry by its id (`faq:...`, `call:...`).

@@ -9,6 +9,8 @@ use super::analysis::{Known, fuzzy_distance, letters, levenshtein_within, tokens
 use super::folded::each_folded;
 use super::{MAX_CONCEPTS, MAX_QUERY_CHARS, SearchIndex};
 use crate::fold::join_acronyms;
+use crate::kept::{Kept, Size};
+use std::sync::Arc;
 
 /// A question analysed into concepts (a word, or a synonym group found in the question).
 #[derive(Debug, Clone, Default)]
@@ -285,7 +287,8 @@ impl SearchIndex {
     ///
     /// Answering one message analyses the same text several times (is anything left to
     /// ask without the asker's words? which question words? then the search itself and
-    /// the passages): the last few analyses of this thread are kept and cloned.
+    /// the passages), and a question asked again is analysed again: the index keeps its
+    /// analyses ([`Analyses`]) and clones the one kept.
     pub fn analyse(&self, question: &str) -> Analysed {
         self.with_analysis(question, Analysed::clone)
     }
@@ -293,15 +296,10 @@ impl SearchIndex {
     /// Like [`Self::analyse`], lending the analysis to `f` instead of cloning it (for a
     /// look at it: `f` must not analyse again).
     pub fn with_analysis<R>(&self, question: &str, f: impl FnOnce(&Analysed) -> R) -> R {
-        RECENT.with(|r| {
-            if let Some(a) = r.borrow().find(self.serial, question) {
-                return f(a);
-            }
-            let a = self.analyse_afresh(question);
-            let out = f(&a);
-            r.borrow_mut().keep(self.serial, question, a);
-            out
-        })
+        let a = self.analyses.get_or(question.as_bytes(), || {
+            Arc::new(self.analyse_afresh(question))
+        });
+        f(&a)
     }
 
     fn analyse_afresh(&self, question: &str) -> Analysed {
@@ -439,34 +437,35 @@ struct Stemmed {
 /// position of the term's own (see [`SearchIndex::stems_of_synonyms`]).
 pub(super) type SynonymStems = (Vec<std::sync::Arc<[Vec<String>]>>, Vec<Vec<Option<usize>>>);
 
-/// How many analyses a thread keeps (one message analyses two or three texts).
-const RECENT_KEPT: usize = 4;
+/// The analyses an index made, by the text analysed: an analysis is a pure function of
+/// the index (which never changes once built: a reload builds a new one, with an empty
+/// memory) and of the text, so the text is the whole key. Shared by the threads that
+/// analyse (each runtime worker) and bounded as every `crate::kept::Kept` is.
+pub(super) type Analyses = Kept<Arc<Analysed>>;
 
-thread_local! {
-    static RECENT: std::cell::RefCell<Recent> = const { std::cell::RefCell::new(Recent(Vec::new())) };
+impl Size for Arc<Analysed> {
+    fn size(&self) -> usize {
+        let strings = |v: &[String]| -> usize {
+            v.iter()
+                .map(|s| std::mem::size_of::<String>() + s.capacity())
+                .sum()
+        };
+        std::mem::size_of::<Analysed>()
+            + self
+                .concepts
+                .iter()
+                .map(|c| std::mem::size_of::<Concept>() + strings(&c.stems))
+                .sum::<usize>()
+            + self
+                .question_stems
+                .iter()
+                .map(|s| std::mem::size_of::<String>() + s.capacity())
+                .sum::<usize>()
+            + strings(&self.unknown_terms)
+    }
 }
 
-/// The last analyses made on a thread: (index serial, question, analysis), newest last.
-pub(super) struct Recent(Vec<(u64, String, Analysed)>);
-
-impl Recent {
-    fn find(&self, serial: u64, question: &str) -> Option<&Analysed> {
-        self.0
-            .iter()
-            .rev()
-            .find(|(s, q, _)| *s == serial && q == question)
-            .map(|(_, _, a)| a)
-    }
-
-    fn keep(&mut self, serial: u64, question: &str, a: Analysed) {
-        if self.0.len() == RECENT_KEPT {
-            self.0.remove(0);
-        }
-        self.0.push((serial, question.to_string(), a));
-    }
-}
-
-/// A number no other index of this process has (see [`Recent`]).
+/// A number no other index of this process has (see `memo.rs`).
 pub(super) fn next_serial() -> u64 {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)

@@ -212,6 +212,8 @@ impl SearchIndex {
             priors: Vec::new(),
             taught: None,
             serial: analysed::next_serial(),
+            analyses: analysed::Analyses::new("analyses"),
+            marks: excerpt::MarksKept::new("marks"),
             found: Default::default(),
             define_cues,
             synonym_order,

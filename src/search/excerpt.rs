@@ -10,7 +10,22 @@ use std::collections::HashSet;
 
 use super::folded::each_folded;
 use super::{Analysed, SearchIndex, tokens_at};
+use crate::kept::{Kept, Size};
 use crate::reply::{Rich, Span};
+
+/// Where an excerpt's words are marked: byte ranges of its text.
+type Marks = Vec<(usize, usize)>;
+
+/// The marks an index found, by text and wanted stems (see `crate::kept`): an answer's
+/// text is folded and each of its words looked up to find them, and a question asked
+/// again shows the same entries with the same marks.
+pub(super) type MarksKept = Kept<Marks>;
+
+impl Size for Marks {
+    fn size(&self) -> usize {
+        std::mem::size_of::<Marks>() + std::mem::size_of_val(self.as_slice())
+    }
+}
 
 /// A word is marked only when at most this share of the entries holds it.
 const MAX_MARKED_SHARE: f32 = 0.12;
@@ -129,6 +144,24 @@ impl SearchIndex {
         });
     }
 
+    /// Where `text` holds words whose stem is `wanted` and that are worth marking (byte
+    /// ranges, sorted, each once).
+    fn marks_afresh(&self, text: &str, wanted: &HashSet<&str>) -> Marks {
+        let mut marks: Marks = Vec::new();
+        // Only the wanted stems are kept, as they are found.
+        self.each_stem_at(text, |t, a, b| {
+            if wanted.contains(t.as_ref())
+                && text[a..b].chars().count() >= MIN_MARKED_CHARS
+                && !UNMARKED.contains(&crate::fold::fold_str(&text[a..b]).as_str())
+            {
+                marks.push((a, b));
+            }
+        });
+        marks.sort();
+        marks.dedup();
+        marks
+    }
+
     /// The text with the words that match the question marked; long text is cut to the
     /// passage (paragraph) with the most matches, at most `max_chars` characters.
     pub fn excerpt(&self, q: &Analysed, text: &str, max_chars: usize) -> Rich {
@@ -140,20 +173,20 @@ impl SearchIndex {
             .filter(|s| self.worth_marking(s))
             .map(String::as_str)
             .collect();
-        let mut marks: Vec<(usize, usize)> = Vec::new();
-        if !wanted.is_empty() {
-            // Only the wanted stems are kept, as they are found.
-            self.each_stem_at(text, |t, a, b| {
-                if wanted.contains(t.as_ref())
-                    && text[a..b].chars().count() >= MIN_MARKED_CHARS
-                    && !UNMARKED.contains(&crate::fold::fold_str(&text[a..b]).as_str())
-                {
-                    marks.push((a, b));
-                }
-            });
-        }
-        marks.sort();
-        marks.dedup();
+        let marks = if wanted.is_empty() {
+            Vec::new()
+        } else {
+            // The marks are a pure function of the text and the wanted stems: the key
+            // holds both in full (the stems sorted, each with its length).
+            let mut sorted: Vec<&str> = wanted.iter().copied().collect();
+            sorted.sort_unstable();
+            let mut key = Vec::with_capacity(text.len() + 16 * sorted.len() + 8);
+            for part in std::iter::once(text).chain(sorted) {
+                key.extend_from_slice(&(part.len() as u64).to_le_bytes());
+                key.extend_from_slice(part.as_bytes());
+            }
+            self.marks.get_or(key, || self.marks_afresh(text, &wanted))
+        };
         // Choose the window: the paragraph with most marks when the text is too long.
         let (from, to) = if text.chars().count() <= max_chars {
             (0, text.len())

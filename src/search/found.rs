@@ -181,6 +181,10 @@ pub struct MemoryCounts {
     pub answers: (u64, u64),
     /// The plain BM25 searches answered from memory, and run.
     pub plain: (u64, u64),
+    /// The analyses of a text taken from memory, and made (see `analysed::Analyses`).
+    pub analyses: (u64, u64),
+    /// The excerpts' marks taken from memory, and found (see `excerpt::MarksKept`).
+    pub marks: (u64, u64),
 }
 
 impl Memory {
@@ -188,6 +192,7 @@ impl Memory {
         MemoryCounts {
             answers: self.answers.counts(),
             plain: self.plain.counts(),
+            ..MemoryCounts::default()
         }
     }
 

@@ -2,7 +2,7 @@
 //! small hand-made corpora.
 
 use super::*;
-use crate::reply::Span;
+use crate::reply::{Rich, Span};
 
 pub(super) fn doc(id: &str, title: &str, body: &str) -> Doc {
     Doc {
@@ -158,6 +158,86 @@ fn unrelated_questions_have_no_confident_answer() {
         Confidence::None
     );
     assert_eq!(ix.search("il e di", 3).confidence, Confidence::None);
+}
+
+/// A text analysed again is taken from the index's memory, and is what analysing it
+/// afresh makes; a text that differs in any way is analysed on its own.
+#[test]
+fn analyses_from_memory_are_the_ones_made() {
+    let ix = index();
+    let fresh = index();
+    // Every field, the set of question stems in order.
+    let shown = |a: &Analysed| {
+        let mut stems: Vec<_> = a.question_stems.iter().collect();
+        stems.sort();
+        format!(
+            "{:?} {stems:?} {} {} {} {:?} {}",
+            a.concepts, a.truncated, a.unknown, a.unknown_words, a.unknown_terms, a.light_weight
+        )
+    };
+    let texts = [
+        "scadenza",
+        "scadenza del bando",
+        "Scadenza del bando?",
+        "le pmi possono partecipare?",
+        "zzz",
+    ];
+    for t in texts {
+        let made = shown(&fresh.analyse(t));
+        assert_eq!(shown(&ix.analyse(t)), made, "{t}");
+        assert_eq!(shown(&ix.analyse(t)), made, "{t}");
+        assert_eq!(ix.with_analysis(t, shown), made, "{t}");
+    }
+    // Each text made once, then taken twice.
+    let n = texts.len() as u64;
+    assert_eq!(ix.memory().analyses, (2 * n, n));
+    // A longer text is not its prefix's analysis.
+    assert_ne!(
+        ix.analyse("scadenza").concepts.len(),
+        ix.analyse("scadenza del bando").concepts.len()
+    );
+    // A reload (a new index) keeps nothing of another's.
+    assert_eq!(index().memory().analyses, (0, 0));
+}
+
+/// The marks of an excerpt are taken from memory when the text and the wanted stems are
+/// the same, and are those found afresh; another text or another question finds its own.
+#[test]
+fn excerpts_from_memory_mark_what_finding_marks() {
+    let ix = index();
+    let fresh = index();
+    let text = "Il termine è stato prorogato, la scadenza è il 27/02/2020. Le imprese piccole partecipano.";
+    let other = "La scadenza delle domande cade in febbraio, per le piccole imprese.";
+    let marked = |r: &Rich| -> Vec<String> {
+        r.0.iter()
+            .filter_map(|s| match s {
+                Span::Mark(m) => Some(m.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    let deadline = ix.analyse("proroga della scadenza");
+    let firms = ix.analyse("piccole imprese");
+    for (q, t) in [(&deadline, text), (&firms, text), (&deadline, other)] {
+        let made = fresh.excerpt(q, t, 300);
+        assert_eq!(ix.excerpt(q, t, 300), made);
+        assert_eq!(ix.excerpt(q, t, 300), made);
+    }
+    assert_eq!(ix.memory().marks, (3, 3));
+    // The same text, another question: other words marked.
+    let a = marked(&ix.excerpt(&deadline, text, 300));
+    let b = marked(&ix.excerpt(&firms, text, 300));
+    assert!(a.iter().any(|m| m == "scadenza"), "{a:?}");
+    assert!(!b.iter().any(|m| m == "scadenza"), "{b:?}");
+    assert!(b.iter().any(|m| m == "imprese"), "{b:?}");
+    // The same question, another text: the marks of that text (its offsets).
+    let c = marked(&ix.excerpt(&deadline, other, 300));
+    assert_eq!(c, ["scadenza"]);
+    // A cut excerpt reads the same marks (the length is not part of what is kept).
+    assert_eq!(
+        ix.excerpt(&deadline, text, 40),
+        fresh.excerpt(&deadline, text, 40)
+    );
 }
 
 #[test]

@@ -122,18 +122,27 @@ fn main() -> anyhow::Result<()> {
         .collect();
     let mut answers = (0, 0);
     let mut plain = (0, 0);
+    let mut analyses = (0, 0);
+    let mut marks = (0, 0);
+    let add = |to: &mut (u64, u64), m: (u64, u64)| *to = (to.0 + m.0, to.1 + m.1);
     for ix in std::iter::once(&brain.index).chain(brain.index.english()) {
         let m = ix.memory();
-        answers = (answers.0 + m.answers.0, answers.1 + m.answers.1);
-        plain = (plain.0 + m.plain.0, plain.1 + m.plain.1);
+        add(&mut answers, m.answers);
+        add(&mut plain, m.plain);
+        add(&mut analyses, m.analyses);
+        add(&mut marks, m.marks);
     }
     println!(
-        "MEMORY distinct_messages/pass={} answers_remembered={} answers_searched={} plain_remembered={} plain_searched={}",
+        "MEMORY distinct_messages/pass={} answers_remembered={} answers_searched={} plain_remembered={} plain_searched={} analyses_remembered={} analyses_made={} marks_remembered={} marks_found={}",
         distinct.len(),
         answers.0,
         answers.1,
         plain.0,
-        plain.1
+        plain.1,
+        analyses.0,
+        analyses.1,
+        marks.0,
+        marks.1
     );
     println!(
         "READINGS kept={} bytes={}",
