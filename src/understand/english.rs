@@ -11,6 +11,9 @@
 
 use crate::text::Lang;
 
+/// A map with the fast hasher the engine uses for its own tables.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+
 /// English words that are not Italian words (folded). Short words shared by both
 /// languages (`a`, `i`, `in`, `no`, `come`) are left out.
 const ENGLISH: &str = "the of and to is are was were be been being have has had do does \
@@ -32,17 +35,25 @@ const ITALIAN: &str = "il lo la gli le un una uno di del della dei delle dello d
 /// The language of `text`, when its function words say so clearly: at least two words
 /// of one language and at least twice as many as of the other. `None`: too short or mixed.
 pub fn detect(text: &str) -> Option<Lang> {
-    // Every message is detected: the lists are sorted once and searched, not scanned.
-    static LISTS: std::sync::OnceLock<(Vec<&str>, Vec<&str>)> = std::sync::OnceLock::new();
-    let (english, italian) = LISTS.get_or_init(|| (sorted(ENGLISH), sorted(ITALIAN)));
+    // Every message is detected: one look-up per word, in a map of both lists made once
+    // (a word of both counts for both).
+    static WORDS: std::sync::OnceLock<HashMap<&str, (bool, bool)>> = std::sync::OnceLock::new();
+    let lists = WORDS.get_or_init(|| {
+        let mut m: HashMap<&str, (bool, bool)> = HashMap::default();
+        for w in ENGLISH.split_whitespace() {
+            m.entry(w).or_default().0 = true;
+        }
+        for w in ITALIAN.split_whitespace() {
+            m.entry(w).or_default().1 = true;
+        }
+        m
+    });
     let words = crate::fold::fold_str(text);
     let (mut en, mut it) = (0usize, 0usize);
     for w in words.split_whitespace() {
-        if english.binary_search(&w).is_ok() {
-            en += 1;
-        }
-        if italian.binary_search(&w).is_ok() {
-            it += 1;
+        if let Some(&(e, i)) = lists.get(w) {
+            en += usize::from(e);
+            it += usize::from(i);
         }
     }
     if en >= 2 && en >= 2 * it.max(1) {
@@ -52,14 +63,6 @@ pub fn detect(text: &str) -> Option<Lang> {
     } else {
         None
     }
-}
-
-/// The words of a list, sorted for binary search.
-fn sorted(list: &'static str) -> Vec<&'static str> {
-    let mut words: Vec<&str> = list.split_whitespace().collect();
-    words.sort_unstable();
-    words.dedup();
-    words
 }
 
 /// English figures written the way the Italian reader of messages reads them: `1,500
