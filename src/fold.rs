@@ -122,6 +122,12 @@ impl WordBits {
     pub(crate) fn may_hold(self, phrase: &[String]) -> bool {
         phrase.first().is_none_or(|w| self.may_have(w))
     }
+
+    /// False: some word of `phrase` is not among the words, so it cannot occur in them,
+    /// whole or with words between its own ([`has_phrase_loosely`]).
+    pub(crate) fn may_hold_all(self, phrase: &[String]) -> bool {
+        phrase.iter().all(|w| self.may_have(w))
+    }
 }
 
 /// The entries of `list` whose phrase the words may hold (see [`WordBits`]), in order.
@@ -173,6 +179,50 @@ pub fn has_phrase_loosely(words: &[String], phrase: &[String], gap: impl Fn(&str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The bits never rule out a phrase the words hold, loosely or not, and rule out one
+    /// whose later word is missing.
+    #[test]
+    fn the_bits_keep_every_phrase_the_words_hold() {
+        let w = |t: &str| t.split(' ').map(String::from).collect::<Vec<_>>();
+        let aux = |x: &str| ["sono", "stati", "state"].contains(&x);
+        let texts = [
+            "quanti progetti sono stati finanziati nel 2020",
+            "progetti finanziati",
+            "le domande sono arrivate tutte",
+            "quante imprese hanno partecipato al bando",
+        ];
+        let phrases = [
+            "progetti finanziati",
+            "domande arrivate",
+            "imprese partecipato",
+            "hanno partecipato",
+            "bando",
+            "progetti approvati",
+        ];
+        let mut held = 0;
+        for t in texts {
+            let bits = WordBits::of(&w(t));
+            for p in phrases {
+                if has_phrase_loosely(&w(t), &w(p), aux) || has_phrase(&w(t), &[w(p)]) {
+                    held += 1;
+                    assert!(bits.may_hold_all(&w(p)), "{t} / {p}");
+                }
+            }
+        }
+        assert_eq!(held, 5);
+        // A phrase whose first word is there and whose second is not (a word whose bit
+        // no word of the message has): the first word's bit lets it through, all its
+        // words' bits do not.
+        let bits = WordBits::of(&w("quanti progetti sono stati finanziati"));
+        let missing = ["approvati", "ammessi", "respinti", "pagati", "liquidati"]
+            .into_iter()
+            .find(|x| !bits.may_have(x))
+            .expect("a word with a bit of its own");
+        let p = w(&format!("progetti {missing}"));
+        assert!(bits.may_hold(&p));
+        assert!(!bits.may_hold_all(&p));
+    }
 
     /// A phrase is found with an auxiliary between its words, not with a verb of its own.
     #[test]

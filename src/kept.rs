@@ -4,7 +4,8 @@
 //! exact key that its user writes out in full (so two different inputs never share an
 //! entry), so a repeated input takes the result made the first time.
 //!
-//! Bounded: at most [`KEPT`] results and about [`BYTES`] bytes of keys and results, then
+//! Bounded: at most [`KEPT`] results and about [`BYTES`] bytes of keys and results (or
+//! the budget given to [`Kept::with_bytes`]), then
 //! all are forgotten at once (cheaper than tracking which is oldest, and a burst of new
 //! inputs costs one clear). Behind one lock, taken once for a remembered result and twice
 //! for a new one; the work itself runs outside it. A debug event every 1,024 look-ups says
@@ -24,6 +25,12 @@ pub trait Size {
     fn size(&self) -> usize;
 }
 
+/// About what a heap block of `bytes` takes from the allocator (its size classes are
+/// multiples of 16 here; none for nothing allocated).
+pub fn block(bytes: usize) -> usize {
+    bytes.next_multiple_of(16)
+}
+
 struct Map<V> {
     map: HashMap<Box<[u8]>, V, foldhash::fast::RandomState>,
     bytes: usize,
@@ -33,6 +40,8 @@ struct Map<V> {
 pub struct Kept<V> {
     /// Which results (for the debug events).
     kind: &'static str,
+    /// At most about this many bytes of keys and results.
+    budget: usize,
     kept: Mutex<Map<V>>,
     hits: AtomicU64,
     misses: AtomicU64,
@@ -47,9 +56,16 @@ impl<V> std::fmt::Debug for Kept<V> {
 }
 
 impl<V: Clone + Size> Kept<V> {
+    /// A memory of at most about [`BYTES`] bytes.
     pub fn new(kind: &'static str) -> Kept<V> {
+        Kept::with_bytes(kind, BYTES)
+    }
+
+    /// A memory of at most about `budget` bytes of keys and results.
+    pub fn with_bytes(kind: &'static str, budget: usize) -> Kept<V> {
         Kept {
             kind,
+            budget,
             kept: Mutex::new(Map {
                 map: HashMap::default(),
                 bytes: 0,
@@ -72,11 +88,11 @@ impl<V: Clone + Size> Kept<V> {
         let made = make();
         let size = key.len() + made.size();
         let mut kept = self.lock();
-        if kept.map.len() >= KEPT || kept.bytes + size > BYTES {
+        if kept.map.len() >= KEPT || kept.bytes + size > self.budget {
             kept.map.clear();
             kept.bytes = 0;
         }
-        if size <= BYTES
+        if size <= self.budget
             && kept
                 .map
                 .insert(key.into_boxed_slice(), made.clone())
@@ -137,6 +153,26 @@ mod tests {
         fn size(&self) -> usize {
             4
         }
+    }
+
+    /// A memory given a budget forgets everything when the next result would pass it,
+    /// and keeps nothing bigger than the whole budget.
+    #[test]
+    fn a_budget_bounds_the_bytes_kept() {
+        // Each result: a one-byte key and four bytes.
+        let k: Kept<u32> = Kept::with_bytes("test", 12);
+        k.get_or(b"a".to_vec(), || 1);
+        k.get_or(b"b".to_vec(), || 2);
+        assert_eq!((k.len(), k.bytes()), (2, 10));
+        k.get_or(b"c".to_vec(), || 3);
+        assert_eq!((k.len(), k.bytes()), (1, 5));
+        assert_eq!(k.get_or(b"c".to_vec(), || 9), 3);
+        let big = vec![0u8; 20];
+        assert_eq!(k.get_or(big.clone(), || 4), 4);
+        assert_eq!(k.get_or(big, || 5), 5);
+        assert!(k.is_empty());
+        assert_eq!(block(0), 0);
+        assert_eq!((block(1), block(16), block(17)), (16, 16, 32));
     }
 
     #[test]

@@ -455,6 +455,7 @@ impl SearchIndex {
         MemoryCounts {
             analyses: self.analyses.counts(),
             marks: self.marks.counts(),
+            bytes: (self.analyses.bytes(), self.marks.bytes()),
             ..self.found.counts()
         }
     }

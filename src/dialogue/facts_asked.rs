@@ -30,10 +30,14 @@ impl Engine<'_> {
         stems.dedup();
         let asked =
             |own: &[String]| !own.is_empty() && own.iter().all(|s| stems.binary_search(s).is_ok());
+        // The words' bits rule out, with one test per word, the phrases of several
+        // words the question cannot hold (most of over a hundred).
+        let bits = crate::fold::WordBits::of(qwords);
         let several = |p: &Phrase| {
-            crate::fold::has_phrase_loosely(qwords, p, |w| {
-                !self.index.weighs(w) || auxiliary.iter().any(|a| a.iter().any(|x| x == w))
-            })
+            bits.may_hold_all(p)
+                && crate::fold::has_phrase_loosely(qwords, p, |w| {
+                    !self.index.weighs(w) || auxiliary.iter().any(|a| a.iter().any(|x| x == w))
+                })
         };
         // The loaded-once strings: their one-word phrases' stems are kept per list, so
         // that the list costs one look-up (`SearchIndex::word_stems`).

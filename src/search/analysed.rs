@@ -9,7 +9,7 @@ use super::analysis::{Known, fuzzy_distance, letters, levenshtein_within, tokens
 use super::folded::each_folded;
 use super::{MAX_CONCEPTS, MAX_QUERY_CHARS, SearchIndex};
 use crate::fold::join_acronyms;
-use crate::kept::{Kept, Size};
+use crate::kept::{Kept, Size, block};
 use std::sync::Arc;
 
 /// A question analysed into concepts (a word, or a synonym group found in the question).
@@ -297,7 +297,7 @@ impl SearchIndex {
     /// look at it: `f` must not analyse again).
     pub fn with_analysis<R>(&self, question: &str, f: impl FnOnce(&Analysed) -> R) -> R {
         let a = self.analyses.get_or(question.as_bytes(), || {
-            Arc::new(self.analyse_afresh(question))
+            Arc::new(self.analyse_afresh(question).compacted())
         });
         f(&a)
     }
@@ -440,28 +440,43 @@ pub(super) type SynonymStems = (Vec<std::sync::Arc<[Vec<String>]>>, Vec<Vec<Opti
 /// The analyses an index made, by the text analysed: an analysis is a pure function of
 /// the index (which never changes once built: a reload builds a new one, with an empty
 /// memory) and of the text, so the text is the whole key. Shared by the threads that
-/// analyse (each runtime worker) and bounded as every `crate::kept::Kept` is.
+/// analyse (each runtime worker), and bounded: about [`ANALYSES_BYTES`] (a message makes
+/// three or four analyses, about a kilobyte each).
 pub(super) type Analyses = Kept<Arc<Analysed>>;
 
+/// The budget of an index's [`Analyses`].
+pub(super) const ANALYSES_BYTES: usize = 2 << 20;
+
 impl Size for Arc<Analysed> {
+    /// The blocks an analysis holds of its own: the index's shared parts (the question
+    /// words' stems, the synonym groups) are not counted.
     fn size(&self) -> usize {
-        let strings = |v: &[String]| -> usize {
-            v.iter()
-                .map(|s| std::mem::size_of::<String>() + s.capacity())
-                .sum()
+        let strings = |v: &Vec<String>| -> usize {
+            block(v.capacity() * std::mem::size_of::<String>())
+                + v.iter().map(|s| block(s.capacity())).sum::<usize>()
         };
-        std::mem::size_of::<Analysed>()
+        block(2 * std::mem::size_of::<usize>() + std::mem::size_of::<Analysed>())
+            + block(self.concepts.capacity() * std::mem::size_of::<Concept>())
             + self
                 .concepts
                 .iter()
-                .map(|c| std::mem::size_of::<Concept>() + strings(&c.stems))
-                .sum::<usize>()
-            + self
-                .question_stems
-                .iter()
-                .map(|s| std::mem::size_of::<String>() + s.capacity())
+                .map(|c| strings(&c.stems))
                 .sum::<usize>()
             + strings(&self.unknown_terms)
+    }
+}
+
+impl Analysed {
+    /// The analysis with no spare room in its vectors and strings (it is kept as it is).
+    fn compacted(mut self) -> Analysed {
+        let tight = |v: &mut Vec<String>| {
+            v.shrink_to_fit();
+            v.iter_mut().for_each(String::shrink_to_fit);
+        };
+        self.concepts.shrink_to_fit();
+        self.concepts.iter_mut().for_each(|c| tight(&mut c.stems));
+        tight(&mut self.unknown_terms);
+        self
     }
 }
 

@@ -10,7 +10,7 @@ use std::collections::HashSet;
 
 use super::folded::each_folded;
 use super::{Analysed, SearchIndex, tokens_at};
-use crate::kept::{Kept, Size};
+use crate::kept::{Kept, Size, block};
 use crate::reply::{Rich, Span};
 
 /// Where an excerpt's words are marked: byte ranges of its text.
@@ -21,9 +21,13 @@ type Marks = Vec<(usize, usize)>;
 /// again shows the same entries with the same marks.
 pub(super) type MarksKept = Kept<Marks>;
 
+/// The budget of an index's [`MarksKept`] (its keys hold whole answer texts).
+pub(super) const MARKS_BYTES: usize = 512 << 10;
+
 impl Size for Marks {
     fn size(&self) -> usize {
-        std::mem::size_of::<Marks>() + std::mem::size_of_val(self.as_slice())
+        std::mem::size_of::<Marks>()
+            + block(self.capacity() * std::mem::size_of::<(usize, usize)>())
     }
 }
 
@@ -159,6 +163,7 @@ impl SearchIndex {
         });
         marks.sort();
         marks.dedup();
+        marks.shrink_to_fit();
         marks
     }
 

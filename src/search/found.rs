@@ -185,6 +185,8 @@ pub struct MemoryCounts {
     pub analyses: (u64, u64),
     /// The excerpts' marks taken from memory, and found (see `excerpt::MarksKept`).
     pub marks: (u64, u64),
+    /// About how many bytes the analyses and the marks kept now hold.
+    pub bytes: (usize, usize),
 }
 
 impl Memory {

@@ -124,6 +124,7 @@ fn main() -> anyhow::Result<()> {
     let mut plain = (0, 0);
     let mut analyses = (0, 0);
     let mut marks = (0, 0);
+    let mut bytes = (0, 0);
     let add = |to: &mut (u64, u64), m: (u64, u64)| *to = (to.0 + m.0, to.1 + m.1);
     for ix in std::iter::once(&brain.index).chain(brain.index.english()) {
         let m = ix.memory();
@@ -131,9 +132,10 @@ fn main() -> anyhow::Result<()> {
         add(&mut plain, m.plain);
         add(&mut analyses, m.analyses);
         add(&mut marks, m.marks);
+        bytes = (bytes.0 + m.bytes.0, bytes.1 + m.bytes.1);
     }
     println!(
-        "MEMORY distinct_messages/pass={} answers_remembered={} answers_searched={} plain_remembered={} plain_searched={} analyses_remembered={} analyses_made={} marks_remembered={} marks_found={}",
+        "MEMORY distinct_messages/pass={} answers_remembered={} answers_searched={} plain_remembered={} plain_searched={} analyses_remembered={} analyses_made={} analyses_bytes={} marks_remembered={} marks_found={} marks_bytes={}",
         distinct.len(),
         answers.0,
         answers.1,
@@ -141,8 +143,10 @@ fn main() -> anyhow::Result<()> {
         plain.1,
         analyses.0,
         analyses.1,
+        bytes.0,
         marks.0,
-        marks.1
+        marks.1,
+        bytes.1
     );
     println!(
         "READINGS kept={} bytes={}",
