@@ -37,7 +37,9 @@
 //!   and checked by `search::learned`, trained by `train-ranker` in `tools/`), among them
 //!   the counts of the taught classifier (`search::taught`: which entry the development
 //!   sets' questions with these words expected), a feature of the decision. An index
-//!   remembers the searches of repeated questions (`search/found.rs`, bounded, exact keys).
+//!   remembers the searches of repeated questions (`search/found.rs`, bounded, exact keys),
+//!   the analyses of repeated texts (`search/analysed.rs`) and the marks of repeated
+//!   excerpts (`search/excerpt.rs`), each within a budget of bytes.
 //!   tantivy builds the index and is dropped: its postings are read out once
 //!   (`search/postings.rs`) and every search is one flat union of boosted terms over
 //!   them, scored as tantivy scores it, bit for bit (`search/query.rs`).
@@ -68,8 +70,8 @@
 //!   every user-facing string per language (`locales/it.toml`, `locales/en.toml`) and
 //!   formats dates and amounts for it, [`action`] encodes and validates button data.
 //! - [`ids`] holds the identifiers every layer shares ([`ids::UserId`]); [`kept`] a bounded
-//!   memory of pure results (the searches of `search/found.rs`, the readings of
-//!   `dialogue/readings.rs`).
+//!   memory of pure results (the searches of `search/found.rs`, the analyses and marks of
+//!   `search/analysed.rs` and `search/excerpt.rs`, the readings of `dialogue/readings.rs`).
 //! - [`store`] is durable state behind one trait per kind of data (sessions as bytes
 //!   with a revision, subscriptions and the reminder queue, followed calls, tickets, the question log with its
 //!   retention, the outbox, applied updates, the inbox, erasure); [`store::commit`] describes an

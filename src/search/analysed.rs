@@ -441,11 +441,11 @@ pub(super) type SynonymStems = (Vec<std::sync::Arc<[Vec<String>]>>, Vec<Vec<Opti
 /// the index (which never changes once built: a reload builds a new one, with an empty
 /// memory) and of the text, so the text is the whole key. Shared by the threads that
 /// analyse (each runtime worker), and bounded: about [`ANALYSES_BYTES`] (a message makes
-/// three or four analyses, about a kilobyte each).
+/// three or four analyses, about 600 bytes each).
 pub(super) type Analyses = Kept<Arc<Analysed>>;
 
 /// The budget of an index's [`Analyses`].
-pub(super) const ANALYSES_BYTES: usize = 2 << 20;
+pub(super) const ANALYSES_BYTES: usize = 1 << 20;
 
 impl Size for Arc<Analysed> {
     /// The blocks an analysis holds of its own: the index's shared parts (the question

@@ -22,7 +22,7 @@ type Marks = Vec<(usize, usize)>;
 pub(super) type MarksKept = Kept<Marks>;
 
 /// The budget of an index's [`MarksKept`] (its keys hold whole answer texts).
-pub(super) const MARKS_BYTES: usize = 512 << 10;
+pub(super) const MARKS_BYTES: usize = 256 << 10;
 
 impl Size for Marks {
     fn size(&self) -> usize {
