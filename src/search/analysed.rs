@@ -288,7 +288,7 @@ impl SearchIndex {
     /// Answering one message analyses the same text several times (is anything left to
     /// ask without the asker's words? which question words? then the search itself and
     /// the passages), and a question asked again is analysed again: the index keeps its
-    /// analyses ([`Analyses`]) and clones the one kept.
+    /// analyses (`Analyses`, bounded) and clones the one kept.
     pub fn analyse(&self, question: &str) -> Analysed {
         self.with_analysis(question, Analysed::clone)
     }
