@@ -5,9 +5,8 @@
 //! entry), so a repeated input takes the result made the first time.
 //!
 //! Bounded: at most [`KEPT`] results and about [`BYTES`] bytes of keys and results (or
-//! the budget given to [`Kept::with_bytes`]), then
-//! all are forgotten at once (cheaper than tracking which is oldest, and a burst of new
-//! inputs costs one clear). Behind one lock, taken once for a remembered result and twice
+//! the budget given to [`Kept::with_bytes`]), then all are forgotten at once (cheaper
+//! than tracking which is oldest, and a burst of new inputs costs one clear). Behind one lock, taken once for a remembered result and twice
 //! for a new one; the work itself runs outside it. A debug event every 1,024 look-ups says
 //! how many were remembered (for the benches).
 

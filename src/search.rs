@@ -450,7 +450,8 @@ impl SearchIndex {
             .collect()
     }
 
-    /// How often this index's searches were answered from memory (see `found`).
+    /// How often this index's searches, analyses and excerpts' marks were taken from
+    /// its memories (see `found`, `kept`), and the bytes the last two hold.
     pub fn memory(&self) -> MemoryCounts {
         MemoryCounts {
             analyses: self.analyses.counts(),

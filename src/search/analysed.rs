@@ -287,14 +287,14 @@ impl SearchIndex {
     ///
     /// Answering one message analyses the same text several times (is anything left to
     /// ask without the asker's words? which question words? then the search itself and
-    /// the passages), and a question asked again is analysed again: the index keeps its
-    /// analyses (`Analyses`, bounded) and clones the one kept.
+    /// the passages), and a question asked again needs the same analyses: the index
+    /// keeps them (`Analyses`, bounded) and clones the one kept.
     pub fn analyse(&self, question: &str) -> Analysed {
         self.with_analysis(question, Analysed::clone)
     }
 
     /// Like [`Self::analyse`], lending the analysis to `f` instead of cloning it (for a
-    /// look at it: `f` must not analyse again).
+    /// look at it).
     pub fn with_analysis<R>(&self, question: &str, f: impl FnOnce(&Analysed) -> R) -> R {
         let a = self.analyses.get_or(question.as_bytes(), || {
             Arc::new(self.analyse_afresh(question).compacted())

@@ -174,7 +174,7 @@ impl Default for Memory {
     }
 }
 
-/// How often an index's searches were answered from memory (see [`super::SearchIndex::memory`]).
+/// How often an index's memories answered (see [`super::SearchIndex::memory`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MemoryCounts {
     /// The answers' searches (`search_analysed`) answered from memory, and run.
