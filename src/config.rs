@@ -173,16 +173,17 @@ pub struct KnowledgeConfig {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DataConfig {
-    /// Which backend keeps the data: `sled` (embedded, the default) or `postgres` (shared
-    /// by several instances; URL from env `SPORTELLO_DATABASE_URL`, never from this file).
+    /// Which backend keeps the data: `embedded` (the default; `sled` is read as it, the
+    /// name of the embedded backend before issue 11) or `postgres` (shared by several
+    /// instances; URL from env `SPORTELLO_DATABASE_URL`, never from this file).
     pub backend: Backend,
-    /// Where sled keeps sessions and the rest (env `SPORTELLO_DATA_DIR`, flag `--data-dir`).
+    /// Where the embedded backend keeps sessions and the rest (env `SPORTELLO_DATA_DIR`,
+    /// flag `--data-dir`).
     pub dir: PathBuf,
     /// Sessions idle longer than this many days are removed.
     pub session_idle_days: u32,
-    /// sled's page cache, in MiB (4 by default: enough for a burst from 1,000 users, whose
-    /// peak was about 4 MiB higher with 16; BENCHMARKS.md, "Peak memory: the allocator's
-    /// caches").
+    /// sled's page cache, in MiB, used only to read a data directory written by sled
+    /// (before issue 11) when it is moved into the embedded store (4 by default).
     pub cache_mb: u64,
     /// Entries of the anonymous question log older than this many days are removed.
     pub question_log_days: u32,
@@ -193,7 +194,8 @@ pub struct DataConfig {
 #[serde(rename_all = "lowercase")]
 pub enum Backend {
     #[default]
-    Sled,
+    #[serde(alias = "sled")]
+    Embedded,
     Postgres,
 }
 
@@ -201,14 +203,14 @@ impl Backend {
     /// The name `[data] backend` and `sportello migrate` use.
     pub fn name(self) -> &'static str {
         match self {
-            Backend::Sled => "sled",
+            Backend::Embedded => "embedded",
             Backend::Postgres => "postgres",
         }
     }
 
     pub fn from_name(s: &str) -> Option<Backend> {
         match s.trim().to_ascii_lowercase().as_str() {
-            "sled" => Some(Backend::Sled),
+            "embedded" | "sled" => Some(Backend::Embedded),
             "postgres" | "postgresql" => Some(Backend::Postgres),
             _ => None,
         }
@@ -349,7 +351,7 @@ impl Default for KnowledgeConfig {
 impl Default for DataConfig {
     fn default() -> Self {
         DataConfig {
-            backend: Backend::Sled,
+            backend: Backend::Embedded,
             dir: PathBuf::from("data"),
             session_idle_days: 30,
             cache_mb: 4,

@@ -76,8 +76,10 @@
 //!   with a revision, subscriptions and the reminder queue, followed calls, tickets, the question log with its
 //!   retention, the outbox, applied updates, the inbox, erasure); [`store::commit`] describes an
 //!   update's changes and messages, applied by a backend in one atomic step;
-//!   [`store::sled`] is the embedded backend, the only code that names sled (a copy
-//!   in `vendor/sled/` whose flush writes the log in the calling thread);
+//!   [`store::embedded`] is the embedded backend, over `crates/kv` (trees in memory, one
+//!   checksummed log flushed and synced in the calling thread): the only code that names
+//!   `kv`, and sled (a copy in `vendor/sled/`), which it reads only to move a data
+//!   directory written before issue 11;
 //!   [`store::postgres`] the shared one for several instances (the only code that names
 //!   sqlx), which coordinate through [`store::instances`] (a user's turn, who sets the
 //!   webhook, reload announcements). [`store::shred`] and [`store::keys`] make erasure real on disk (per-user keys

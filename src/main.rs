@@ -73,11 +73,11 @@ enum Command {
         force: bool,
     },
     /// Move every record from one storage backend to the other (stop the bot first), then
-    /// check that the target holds the same records. sled's data directory comes from
-    /// the configuration or --data-dir, PostgreSQL's URL from SPORTELLO_DATABASE_URL.
+    /// check that the target holds the same records. The embedded backend's data directory
+    /// comes from the configuration or --data-dir, PostgreSQL's URL from SPORTELLO_DATABASE_URL.
     /// Refuses a target that holds data unless --force.
     Migrate {
-        /// The backend the data is in: `sled` or `postgres`.
+        /// The backend the data is in: `embedded` (or `sled`, its older name) or `postgres`.
         #[arg(long, value_parser = parse_backend)]
         from: Backend,
         /// The backend to move it to.
@@ -103,12 +103,12 @@ enum Command {
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 /// jemalloc's settings, read when it starts (`_RJEM_MALLOC_CONF` in the environment
-/// overrides them). With them (and sled's smaller cache) the peak of a burst from 1,000
+/// overrides them). With them (and sled's smaller cache then) the peak of a burst from 1,000
 /// users stays under 50 MiB; the earlier settings took it to 68 MiB, of which the burst's
 /// live data was about 8 MiB more than idle and most of the rest was the allocator's
 /// (BENCHMARKS.md, "Peak memory: the allocator's caches"):
 /// - one arena (`narenas:1`, rather than four per core): the bot's threads are a few
-///   runtime workers and sled's I/O threads on few cores, and each arena kept free pages
+///   runtime workers and (then) sled's I/O threads on few cores, and each arena kept free pages
 ///   of its own;
 /// - small thread caches: only objects up to 4 KiB (`tcache_max`), at most 32 of each
 ///   size (`tcache_nslots_*`, `lg_tcache_nslots_mul`): full-size caches hold freed
@@ -166,11 +166,11 @@ fn settings(cfg: &Config) -> Settings {
     }
 }
 
-/// The configured backend's store: sled in the data directory, or PostgreSQL at the URL
+/// The configured backend's store: the embedded one in the data directory, or PostgreSQL at the URL
 /// in `SPORTELLO_DATABASE_URL` (never printed).
 fn open_store(cfg: &Config, rt: &tokio::runtime::Runtime) -> anyhow::Result<Store> {
     match cfg.data.backend {
-        Backend::Sled => Store::open(&cfg.data.dir, cfg.data.cache_mb).with_context(|| {
+        Backend::Embedded => Store::open(&cfg.data.dir, cfg.data.cache_mb).with_context(|| {
             format!(
                 "opening the data directory {} (is another sportello running?)",
                 cfg.data.dir.display()
@@ -344,7 +344,7 @@ fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
             let brain = Brain::load_with(&cfg.knowledge.dir, cfg.knowledge.documents_cache())
                 .context("loading the knowledge")?;
             let store = open_store(&cfg, &rt)?;
-            if cfg.data.backend == Backend::Sled {
+            if cfg.data.backend == Backend::Embedded {
                 tracing::info!("data in {}", cfg.data.dir.display());
             }
             let app = Arc::new(
@@ -363,7 +363,7 @@ fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
         }
         Command::Health => rt.block_on(health(&cfg.ops.listen)),
         Command::Backup { file } => {
-            sled_only(&cfg, "backup")?;
+            embedded_only(&cfg, "backup")?;
             let w = rt.block_on(sportello::backup::backup(
                 &cfg.data.dir,
                 cfg.data.cache_mb,
@@ -421,7 +421,7 @@ fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Restore { file, force } => {
-            sled_only(&cfg, "restore")?;
+            embedded_only(&cfg, "restore")?;
             let r = rt.block_on(sportello::backup::restore(
                 file,
                 &cfg.data.dir,
@@ -481,23 +481,23 @@ async fn health(listen: &str) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// `backup` and `restore` read and write sled's data directory: with PostgreSQL
+/// `backup` and `restore` read and write the embedded backend's data directory: with PostgreSQL
 /// configured they would work on a directory the bot no longer uses (e.g. the one left
 /// by `sportello migrate`).
-fn sled_only(cfg: &Config, command: &str) -> anyhow::Result<()> {
+fn embedded_only(cfg: &Config, command: &str) -> anyhow::Result<()> {
     if cfg.data.backend == Backend::Postgres {
         anyhow::bail!(
-            "`sportello {command}` works on sled's data directory, and [data] backend is \
-             \"postgres\": back PostgreSQL up with its own tools (pg_dump), or move it to a \
-             data directory first (sportello migrate --from postgres --to sled)"
+            "`sportello {command}` works on the embedded backend's data directory, and [data] \
+             backend is \"postgres\": back PostgreSQL up with its own tools (pg_dump), or move \
+             it to a data directory first (sportello migrate --from postgres --to embedded)"
         );
     }
     Ok(())
 }
 
-/// `--from`/`--to`: `sled` or `postgres`.
+/// `--from`/`--to`: `embedded` (or `sled`, its older name) or `postgres`.
 fn parse_backend(s: &str) -> Result<Backend, String> {
-    Backend::from_name(s).ok_or_else(|| format!("unknown backend «{s}»: use sled or postgres"))
+    Backend::from_name(s).ok_or_else(|| format!("unknown backend «{s}»: use embedded or postgres"))
 }
 
 /// `--lang it|en` (also `italiano`, `english`).

@@ -29,22 +29,24 @@
 //! - [`commit`]: what one update changes (session + effects + outgoing messages + the
 //!   update id), applied by [`commit::Committer`] in one atomic step.
 //! - [`files`]: the data directory's permissions (`0700`, files `0600`).
-//! - [`sled`](mod@sled): the embedded backend (the only code that names sled).
+//! - [`embedded`]: the embedded backend, over the store of `crates/kv` (the only code
+//!   that names it, and sled, which it reads only to move an older data directory).
 //! - [`postgres`]: the shared backend for several instances (the only code that names
 //!   sqlx).
 //!
 //! **Why the traits are async.** A backend shared by several instances is a network
 //! database (PostgreSQL with an async client): a synchronous interface would either block
 //! the runtime's workers on round trips or force every caller through `spawn_blocking`,
-//! and a driver that blocks on its own runtime panics inside ours. Async methods cost sled
-//! one boxed future per call (sled answers from memory; its slow part, the flush, is
-//! already async), while the network backend awaits its queries without blocking anyone.
+//! and a driver that blocks on its own runtime panics inside ours. Async methods cost the
+//! embedded store one boxed future per call (it answers from memory; its slow part, the
+//! flush, is already async), while the network backend awaits its queries without blocking anyone.
 //! The traits are object safe ([`async_trait`]) so the app holds one `Arc<dyn Backend>`
 //! chosen at start from the configuration.
 
 pub mod commit;
 pub mod drafts;
 pub mod dump;
+pub mod embedded;
 pub mod erasure;
 pub mod erasures;
 pub mod files;
@@ -58,7 +60,6 @@ pub mod profiles;
 pub mod questions;
 pub mod sessions;
 pub mod shred;
-pub mod sled;
 pub mod tickets;
 pub mod updates;
 pub mod watches;
@@ -172,7 +173,7 @@ impl Store {
 
     /// Opens (or creates) the embedded database in `dir` (made `0700`, files `0600`).
     pub fn open(dir: &Path, cache_mb: u64) -> Result<Store, StoreError> {
-        Ok(Store::new(sled::SledStore::open(dir, cache_mb)?))
+        Ok(Store::new(embedded::EmbeddedStore::open(dir, cache_mb)?))
     }
 
     /// Creates the configured backend's store in `dir`, empty, with pseudonyms made with
@@ -182,7 +183,7 @@ impl Store {
         cache_mb: u64,
         secret: &[u8; 32],
     ) -> Result<Store, StoreError> {
-        Ok(Store::new(sled::SledStore::create_restored(
+        Ok(Store::new(embedded::EmbeddedStore::create_restored(
             dir, cache_mb, secret,
         )?))
     }
@@ -200,14 +201,16 @@ impl Store {
         ))
     }
 
-    /// An embedded database in a temporary folder, removed on drop.
+    /// An embedded database in memory only, gone on drop.
     pub fn temporary() -> Result<Store, StoreError> {
-        Ok(Store::new(sled::SledStore::temporary()?))
+        Ok(Store::new(embedded::EmbeddedStore::temporary()?))
     }
 
     /// [`Store::temporary`] with pseudonyms made with `secret` (a snapshot's, to import).
     pub fn temporary_with_secret(secret: [u8; 32]) -> Result<Store, StoreError> {
-        Ok(Store::new(sled::SledStore::temporary_with_secret(secret)?))
+        Ok(Store::new(embedded::EmbeddedStore::temporary_with_secret(
+            secret,
+        )?))
     }
 
     /// Applies a commit that reads nothing first (so it cannot conflict).

@@ -114,7 +114,7 @@ async fn a_backup_under_load_is_one_point_in_time_and_restores_every_kind() {
     let snap = format::decode(&std::fs::read(&file).unwrap()).unwrap();
     // Taken by the instance, at its own clock (the time given is for a direct backup).
     assert_eq!(snap.header.journal.as_ref().map(|m| m.len), Some(0));
-    assert_eq!(snap.header.backend, "sled");
+    assert_eq!(snap.header.backend, "embedded");
     let got = by_kind(&snap.records);
     // Everything made before is in it.
     for (kind, records) in &before {

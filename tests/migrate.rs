@@ -138,7 +138,7 @@ async fn started(url: &str) -> Store {
 
 fn migration<'a>(dir: &'a Path, url: &'a str, force: bool) -> Migration<'a> {
     Migration {
-        from: Backend::Sled,
+        from: Backend::Embedded,
         to: Backend::Postgres,
         dir,
         cache_mb: 8,
@@ -308,10 +308,10 @@ async fn a_target_with_data_and_a_source_in_use_are_refused() {
 
     // Nothing to move to itself; no URL, no PostgreSQL.
     let mut same = migration(&dir, &url, false);
-    same.to = Backend::Sled;
+    same.to = Backend::Embedded;
     assert!(matches!(
         backup::migrate(&same, now()).await,
-        Err(MigrateError::Same(Backend::Sled))
+        Err(MigrateError::Same(Backend::Embedded))
     ));
     let mut no_url = migration(&dir, "", false);
     no_url.database_url = None;
@@ -433,7 +433,7 @@ async fn postgres_moves_back_to_a_new_sled_directory() {
     let dir = tmp.path().join("data");
     let back = Migration {
         from: Backend::Postgres,
-        to: Backend::Sled,
+        to: Backend::Embedded,
         ..migration(&dir, &url, false)
     };
     let m = backup::migrate(&back, now()).await.unwrap();

@@ -1,11 +1,12 @@
 //! The control socket: how `sportello backup` gets a snapshot from a running instance.
 //!
-//! sled lets one process open the database, so while `sportello run` is up a second
-//! process cannot read it. The instance listens on a Unix socket in the data directory
-//! (`control.sock`, `0600` in a `0700` directory: only the service's account, and root,
-//! can connect) and answers one request, `backup`, with a whole backup file taken by its
-//! own store (one point in time, see [`crate::store::dump`]). Nothing is served on the
-//! HTTP ops listener, which may face a network.
+//! The embedded store lets one process open the database (it locks the store's `LOCK`
+//! file), so while `sportello run` is up a second process cannot read it. The instance
+//! listens on a Unix socket in the data directory (`control.sock`, `0600` in a `0700`
+//! directory: only the service's account, and root, can connect) and answers one
+//! request, `backup`, with a whole backup file taken by its own store (one point in
+//! time, see [`crate::store::dump`]). Nothing is served on the HTTP ops listener, which
+//! may face a network.
 //!
 //! Protocol: the client writes `backup\n` and closes its side; the instance writes one
 //! status byte (`0` ok, `1` failed), then the backup file or the error's text, and closes.

@@ -1,25 +1,27 @@
-//! `sportello migrate --from sled --to postgres` (and `--from postgres --to sled`): moves
-//! every record of a stopped deployment from one backend to the other, then checks that
-//! the target holds the same records.
+//! `sportello migrate --from embedded --to postgres` (and `--from postgres --to
+//! embedded`; `sled` is read as `embedded`): moves every record of a stopped deployment
+//! from one backend to the other, then checks that the target holds the same records.
 //!
 //! In order; the target is written only in step 4:
-//! 1. the source is opened for this process alone: sled refuses while a bot runs on the
-//!    data directory (its control socket answers, or the database is locked).
-//!    PostgreSQL cannot tell whether instances still use it: stop them first (README);
-//! 2. the target must hold no data unless `force` (sled: the data directory; PostgreSQL:
-//!    every table);
+//! 1. the source is opened for this process alone: the embedded store refuses while a
+//!    bot runs on the data directory (its control socket answers, or the store's `LOCK`
+//!    file is held). PostgreSQL cannot tell whether instances still use it: stop them
+//!    first (README);
+//! 2. the target must hold no data unless `force` (the embedded store: the data
+//!    directory; PostgreSQL: every table);
 //! 3. a snapshot of the source is taken at one point in time ([`super::snapshot`]), with
 //!    the mark of the data directory's erasure journal; users the journal lists as erased
 //!    after that mark are left out as a restore leaves them (`super::restore`);
 //! 4. the records are imported with the source's server secret, so every pseudonym still
 //!    finds its user: into PostgreSQL in one transaction (a forced import empties the
-//!    tables in the same transaction), into sled as a restore does (a new database in a
-//!    staging directory, then moved in; the erasure journal stays);
+//!    tables in the same transaction), into the embedded store as a restore does (a new
+//!    database in a staging directory, then moved in; the erasure journal stays);
 //! 5. the target is exported again and compared with what was imported, kind by kind:
 //!    the same number of records of each kind, and the same records. A difference is an
 //!    error, so the command exits non-zero.
 //!
-//! The source is never changed, so a failed run can be repeated with `--force`.
+//! The source's records are never changed (a data directory sled wrote is moved into the
+//! embedded store, as any start would), so a failed run can be repeated with `--force`.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
@@ -38,9 +40,10 @@ use crate::store::{Store, StoreError, erasures};
 pub struct Migration<'a> {
     pub from: Backend,
     pub to: Backend,
-    /// sled's data directory (the source or the target).
+    /// The embedded store's data directory (the source or the target).
     pub dir: &'a Path,
-    /// sled's page cache, in MiB.
+    /// sled's page cache, in MiB, used only to read a data directory written by sled
+    /// (before issue 11) when it is moved into the embedded store.
     pub cache_mb: u64,
     /// PostgreSQL's URL (the source or the target), from `SPORTELLO_DATABASE_URL` only.
     pub database_url: Option<&'a str>,
@@ -117,8 +120,8 @@ pub async fn migrate(m: &Migration<'_>, now: Timestamp) -> Result<Migrated, Migr
     };
     // 1 and 2: the source for this process alone, the target empty (or forced).
     let (source, pg_target) = match m.from {
-        Backend::Sled => {
-            let source = open_sled(dir, m.cache_mb).await?;
+        Backend::Embedded => {
+            let source = open_embedded(dir, m.cache_mb).await?;
             let target = connect().await?;
             if !m.force && !target.is_empty().await? {
                 return Err(MigrateError::NotEmpty("the PostgreSQL database".into()));
@@ -190,8 +193,10 @@ pub async fn migrate(m: &Migration<'_>, now: Timestamp) -> Result<Migrated, Migr
     })
 }
 
-/// The sled database in `dir`, for this process alone.
-async fn open_sled(dir: &Path, cache_mb: u64) -> Result<Store, MigrateError> {
+/// The embedded store in `dir`, for this process alone (a data directory written by sled
+/// is moved into the store first, as [`Store::open`] does at every start; its records
+/// are unchanged).
+async fn open_embedded(dir: &Path, cache_mb: u64) -> Result<Store, MigrateError> {
     if control::running(dir).await {
         return Err(MigrateError::Running(dir.to_path_buf()));
     }
@@ -201,8 +206,8 @@ async fn open_sled(dir: &Path, cache_mb: u64) -> Result<Store, MigrateError> {
     Store::open(dir, cache_mb).map_err(|e| MigrateError::Locked(dir.to_path_buf(), e))
 }
 
-/// The sled database just written in `dir`. The store that wrote it was dropped a
-/// moment ago, and sled lets go of its file lock only when its background flusher ends:
+/// The embedded store just written in `dir`. The store that wrote it was dropped a
+/// moment ago, and it lets go of its `LOCK` file only once a compaction under way ends:
 /// wait for that (bounded), as no other process can be using the directory.
 async fn reopen(dir: &Path, cache_mb: u64) -> Result<Store, MigrateError> {
     let mut tries = 0;

@@ -3,8 +3,8 @@
 //! restored into the configured backend.
 //!
 //! - `format`: the file (header, compressed records, SHA-256) and its atomic write;
-//! - [`control`]: the Unix socket a running instance answers backups on (sled lets one
-//!   process open the database);
+//! - [`control`]: the Unix socket a running instance answers backups on (the embedded
+//!   store lets one process open the database);
 //! - `restore`: checking a file, refusing a data directory that holds data (unless
 //!   forced), importing, and erasing again users erased after the backup (the erasure
 //!   journal, [`crate::store::erasures`]);

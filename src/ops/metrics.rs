@@ -33,8 +33,8 @@ pub const KNOWLEDGE_RELOADS: &str = "sportello_knowledge_reloads_total";
 pub const UPDATES_LEFT: &str = "sportello_updates_left_unhandled_total";
 pub const STORE_OP_SECONDS: &str = "sportello_store_op_seconds";
 
-/// Histogram buckets, in seconds: from a fast sled read (0.1 ms) to a reply that waited
-/// for Telegram's limits (a minute).
+/// Histogram buckets, in seconds: from a fast read of the embedded store (0.1 ms) to a
+/// reply that waited for Telegram's limits (a minute).
 const BUCKETS: &[f64] = &[
     0.0001, 0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
     60.0,

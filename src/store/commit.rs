@@ -4,10 +4,10 @@
 //! update's id and the outgoing messages.
 //!
 //! A [`Commit`] is plain data describing *what* changes, built without reading the store;
-//! each backend applies it whole or not at all ([`Committer::commit`]): sled as one
-//! journal record applied to its trees (replayed at open if a crash cut it short), a SQL
-//! backend in one transaction. Whatever a change must read (the old subscription, the
-//! ticket a message is about) the backend reads while applying it.
+//! each backend applies it whole or not at all ([`Committer::commit`]): the embedded
+//! store as one journal record applied to its trees (replayed at open if a crash cut it
+//! short), a SQL backend in one transaction. Whatever a change must read (the old
+//! subscription, the ticket a message is about) the backend reads while applying it.
 
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -287,10 +287,10 @@ pub trait Committer: Send + Sync {
     }
 
     /// Resolves, with the reason, once this process can make no write durable any more:
-    /// the backend failed in a way it does not recover from while open (sled, after its
-    /// log could not be written: a full or failing disk). The bot then stops, so that its
-    /// service manager starts it again. A backend that recovers by itself (PostgreSQL
-    /// reconnects) never resolves it.
+    /// the backend failed in a way it does not recover from while open (the embedded
+    /// store, after its log could not be written: a full or failing disk). The bot then
+    /// stops, so that its service manager starts it again. A backend that recovers by
+    /// itself (PostgreSQL reconnects) never resolves it.
     async fn unrecoverable(&self) -> String {
         std::future::pending().await
     }

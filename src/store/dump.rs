@@ -6,20 +6,20 @@
 //! siblings hand it out: a session's bytes in clear, a ticket as a [`Ticket`], a queued
 //! reminder as a [`Queued`]. Nothing in it is a backend's encoding, its sealing or its
 //! keys, so any backend can write what another exported. What is derived from other
-//! records (sled's user → ticket and asker → question maps) is not exported: the
-//! importer rebuilds it.
+//! records (the embedded store's user → ticket and asker → question maps) is not
+//! exported: the importer rebuilds it.
 //!
 //! **Users appear by pseudonym where the backend keeps no id.** A session is found under
 //! the user's [`Pseudonym`] (the store never learns the id from the engine's bytes), and
 //! the question log names its askers only by pseudonym. Pseudonyms are HMACs under the
 //! server secret, so a snapshot carries that secret ([`Exported::secret`]) and the
-//! importing backend must use it ([`Dump::import`] takes it: sled is created with it,
-//! PostgreSQL adopts it): otherwise nobody would find their session again, and erasure
-//! would miss their questions.
+//! importing backend must use it ([`Dump::import`] takes it: the embedded store is
+//! created with it, PostgreSQL adopts it): otherwise nobody would find their session
+//! again, and erasure would miss their questions.
 //!
 //! **Consistency.** [`Dump::export`] sees one point in time across every kind: no commit
-//! is half in it (sled holds its commit gate and every other write path while it scans;
-//! a SQL backend reads in one repeatable-read transaction).
+//! is half in it (the embedded store holds its commit gate and every other write path
+//! while it scans; a SQL backend reads in one repeatable-read transaction).
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -213,7 +213,8 @@ pub type Sink<'a> = &'a mut (dyn FnMut(Record) -> Result<(), StoreError> + Send)
 
 #[async_trait]
 pub trait Dump: Send + Sync {
-    /// The backend's name, as a backup's header records it (`sled`, `postgres`).
+    /// The backend's name, as a backup's header records it (`embedded`, `postgres`;
+    /// backups written before issue 11 say `sled`).
     fn backend(&self) -> &'static str;
 
     /// Hands every record to `sink`, one point in time across every kind (commits wait
@@ -224,8 +225,9 @@ pub trait Dump: Send + Sync {
     /// must then be made with `secret` (the export's). A store that holds data is refused
     /// ([`StoreError::NotEmpty`]) unless `force`, which replaces its content where the
     /// backend can: PostgreSQL empties its tables and adopts `secret` in the import's
-    /// one transaction; sled imports only into a database created empty with `secret`
-    /// ([`crate::store::Store::create_restored`]; a restore replaces the directory).
+    /// one transaction; the embedded store imports only into a database created empty
+    /// with `secret` ([`crate::store::Store::create_restored`]; a restore replaces the
+    /// directory).
     async fn import(
         &self,
         secret: &[u8; 32],

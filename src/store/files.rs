@@ -2,9 +2,10 @@
 //!
 //! Sessions hold names, questions and eligibility answers, so no other local account
 //! may read them. A backend calls [`make_private`] when it opens its directory: it sets
-//! the process's umask to `077` (files a backend creates later, such as sled's snapshots
-//! and blobs, are private from the start; other files the process writes are too) and
-//! fixes the modes of what is already there (a directory created by an older version).
+//! the process's umask to `077` (files a backend creates later, such as the embedded
+//! store's logs and snapshots, are private from the start; other files the process
+//! writes are too) and fixes the modes of what is already there (a directory created by
+//! an older version).
 
 use std::io;
 use std::path::{Path, PathBuf};

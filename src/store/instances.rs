@@ -2,11 +2,11 @@
 //! of a user at a time, whichever instance received it), one-time duties (setting the
 //! webhook) and announcements (the knowledge was reloaded).
 //!
-//! A backend one process owns (sled) has nothing to coordinate: its turn is free (the
-//! app's own per-user lock orders a user's updates in the process), every duty is the
-//! caller's, and announcements have nobody to reach. A shared backend (PostgreSQL) does
-//! each through the database, so any number of instances behind a load balancer behave
-//! as one.
+//! A backend one process owns (the embedded store) has nothing to coordinate: its turn
+//! is free (the app's own per-user lock orders a user's updates in the process), every
+//! duty is the caller's, and announcements have nobody to reach. A shared backend
+//! (PostgreSQL) does each through the database, so any number of instances behind a load
+//! balancer behave as one.
 
 use async_trait::async_trait;
 use tokio::sync::mpsc;

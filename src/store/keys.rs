@@ -42,9 +42,9 @@ const HEADER: u64 = 64;
 const SLOT: u64 = 64;
 /// Slots the file grows by at a time, written as zeros (free slots, as the format has
 /// them) and synced: a new user's key is then written over blocks the file already has.
-/// On a full disk, sled's log fails first, and the bot stops and says so (README, «A full
-/// disk»), instead of every batch with a new user failing at its key while sled still has
-/// room, which held back every other user's updates.
+/// On a full disk, the embedded store's log fails first, and the bot stops and says so
+/// (README, «A full disk»), instead of every batch with a new user failing at its key
+/// while the store's log still has room, which held back every other user's updates.
 const RESERVE: u64 = 1024;
 /// The file grows, ahead of need, once fewer free slots than this are left.
 const LOW: usize = 256;

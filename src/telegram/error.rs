@@ -10,8 +10,8 @@ pub enum RunError {
     Webhook(String),
     #[error("ops endpoints: {0}")]
     Ops(String),
-    /// The store can make no write durable any more (a full disk, with sled): the bot
-    /// stopped so that a restart reopens it.
+    /// The store can make no write durable any more (a full disk, with the embedded
+    /// store): the bot stopped so that a restart reopens it.
     #[error("stopped: {0}")]
     Store(String),
 }

@@ -10,7 +10,7 @@
 //! **What this does instead.** A task fetches: each batch is written to the inbox, handed
 //! to the dispatcher at once, and made durable before the next `getUpdates` confirms it
 //! (the store waits for a flush that covers the batch, usually its handlers' own, see
-//! `store/sled/inbox.rs`). A handler
+//! `store/embedded/inbox.rs`). A handler
 //! removes its update when done ([`super::Adapter::handled`]). At start, whatever a kill
 //! (or a stop that cut the queues short) left in the inbox is handed out first; an
 //! update applied before the kill is recognised by its id and skipped

@@ -2,8 +2,9 @@
 //!
 //! Registers the commands, starts the outbox sender and the reminder dispatcher, then
 //! receives updates by long polling (the default) or by webhook, until SIGINT or SIGTERM,
-//! or until the store can keep nothing more (sled after a failed write: a full disk),
-//! when it stops with that error so that the service manager starts it again.
+//! or until the store can keep nothing more (the embedded store after a failed write of
+//! its log: a full disk), when it stops with that error so that the service manager
+//! starts it again.
 //! The HTTP client's timeout is above the long-polling timeout ([`super::http::client`]),
 //! so an idle poll ends with Telegram's empty answer, never with a client timeout and a
 //! back-off. Polling faults (5xx, 429, network) are retried by the polling listener
@@ -193,9 +194,11 @@ pub async fn run(
         Err(_) => tracing::warn!("outbox still sending at shutdown"),
     }
     if failed.get().is_some() {
-        // Nothing can be written any more, and sled flushes each tree as it is dropped,
-        // logging the error already reported once per tree: the store is left as it is
-        // for the process's exit (one reference kept, so it is never dropped).
+        // Nothing can be written any more: no final flush, and the store is left as it
+        // is for the process's exit (one reference kept, so it is never dropped). That
+        // was for sled, the store before issue 11, which flushed each tree as it was
+        // dropped and logged the error already reported, once per tree; the embedded
+        // store writes nothing at drop once its log failed.
         std::mem::forget(app.store.clone());
     } else if let Err(e) = app.store.flush().await {
         tracing::error!("final flush: {e}");

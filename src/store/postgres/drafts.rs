@@ -86,7 +86,7 @@ impl DraftStore for PgStore {
                 .bind(id)
                 .fetch_optional(&mut *tx)
                 .await?;
-        // Compared decoded, like sled: a draft read and re-encoded matches.
+        // Compared decoded, like the embedded store: a draft read and re-encoded matches.
         let now: Option<Draft> = now.and_then(|v| serde_json::from_slice(&v).ok());
         if now.as_ref() != Some(before) {
             return Ok(false);

@@ -233,7 +233,7 @@ impl Names {
     }
 
     /// The key of a sent reminder: the pseudonym, then its identity without the user
-    /// id it starts with (as sled keys it, and as a snapshot carries it).
+    /// id it starts with (as the embedded store keys it, and as a snapshot carries it).
     pub(super) fn done_key(&self, p: &Planned) -> Vec<u8> {
         let mut k = self.who(p.user);
         k.extend_from_slice(p.identity().get(USER_KEY..).unwrap_or_default());

@@ -6,10 +6,10 @@
 //! while `ver` is unchanged, so two instances never both own an entry. Claims of other
 //! processes are never released at start: their leases end by themselves.
 //!
-//! `owner` is the pseudonym ([`Names`]) of the user an entry is about, as sled seals it:
-//! the private chat it goes to, or the user of the ticket a staff post is about (none for
-//! other group posts, and none for the confirmation of an erasure, which outlives its
-//! user). Erasing a user drops the entries to their chat and those they own.
+//! `owner` is the pseudonym ([`Names`]) of the user an entry is about, as the embedded
+//! store seals it: the private chat it goes to, or the user of the ticket a staff post is
+//! about (none for other group posts, and none for the confirmation of an erasure, which
+//! outlives its user). Erasing a user drops the entries to their chat and those they own.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;

@@ -1,15 +1,15 @@
-//! Profile alerts in sled: tree `profiles`, key the user's pseudonym → [`ProfileAlert`]
-//! as JSON sealed for the user (the id lives only inside the sealed value), so that
-//! `/cancellami` leaves nothing readable of it on disk.
+//! Profile alerts in the embedded store: tree `profiles`, key the user's pseudonym →
+//! [`ProfileAlert`] as JSON sealed for the user (the id lives only inside the sealed
+//! value), so that `/cancellami` leaves nothing readable of it on disk.
 
 use async_trait::async_trait;
 
-use super::SledStore;
+use super::EmbeddedStore;
 use super::ops::{Op, TreeId};
 use crate::store::profiles::{ProfileAlert, ProfileStore};
 use crate::store::{StoreError, UserId};
 
-impl SledStore {
+impl EmbeddedStore {
     pub(super) fn profile_key(&self, user: UserId) -> Vec<u8> {
         self.who(user).0.to_vec()
     }
@@ -49,7 +49,7 @@ impl SledStore {
 }
 
 #[async_trait]
-impl ProfileStore for SledStore {
+impl ProfileStore for EmbeddedStore {
     async fn profile_alert(&self, user: UserId) -> Result<Option<ProfileAlert>, StoreError> {
         Ok(self
             .profiles

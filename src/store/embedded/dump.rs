@@ -1,20 +1,20 @@
-//! Snapshots of the sled backend ([`crate::store::dump`]): every tree read back into
+//! Snapshots of the embedded backend ([`crate::store::dump`]): every tree read back into
 //! logical records, and written again from them.
 //!
-//! An export holds the commit gate exclusively ([`SledStore::quiet`]): every write path
-//! of this backend takes it shared ([`SledStore::writing`]), so no write lands while the
+//! An export holds the commit gate exclusively ([`EmbeddedStore::quiet`]): every write path
+//! of this backend takes it shared ([`EmbeddedStore::writing`]), so no write lands while the
 //! trees are read one after the other, and the snapshot is one point in time (a reminder
 //! is never in the queue and done at once, a commit never half in it). Writers wait for
 //! the scan (milliseconds for a help desk's data; the records are only buffered).
 //!
 //! An import writes into a fresh database created with the export's secret
-//! ([`SledStore::create_restored`]): every record is sealed again with new per-user keys,
+//! ([`EmbeddedStore::create_restored`]): every record is sealed again with new per-user keys,
 //! and the derived trees (`user_tickets`, `question_askers`) are rebuilt.
 
 use async_trait::async_trait;
 use jiff::Timestamp;
 
-use super::SledStore;
+use super::EmbeddedStore;
 use super::drafts::COUNTER;
 use super::questions::time_key;
 use super::sessions::{HEAD, encode, header};
@@ -33,7 +33,7 @@ fn second(s: i64) -> Timestamp {
     Timestamp::from_second(s).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
-impl SledStore {
+impl EmbeddedStore {
     /// Every record, in import order; records that cannot be read are counted.
     fn export_now(&self, sink: Sink<'_>) -> Result<u64, StoreError> {
         let mut bad = 0u64;
@@ -107,7 +107,7 @@ impl SledStore {
             let (_, v) = item?;
             put((|| {
                 Some(Record::Question {
-                    asker: SledStore::owner_of(&v),
+                    asker: EmbeddedStore::owner_of(&v),
                     question: serde_json::from_slice(&self.open_sealed(&v)?).ok()?,
                 })
             })())?;
@@ -176,7 +176,7 @@ impl SledStore {
                     .insert(number_key(ticket.number), self.encode_ticket(&ticket)?)?;
                 if let Some(user) = ticket.user {
                     self.user_tickets
-                        .insert(self.user_ticket_key(user, ticket.number), &[])?;
+                        .insert(self.user_ticket_key(user, ticket.number), [])?;
                 }
             }
             Record::TicketMessage {
@@ -185,7 +185,7 @@ impl SledStore {
                 number,
             } => {
                 self.ticket_messages
-                    .insert(message_key(chat, message), &number_key(number))?;
+                    .insert(message_key(chat, message), number_key(number))?;
             }
             Record::Question { asker, question } => {
                 let mut key = time_key(question.at).to_vec();
@@ -193,7 +193,7 @@ impl SledStore {
                 if let Some(a) = asker {
                     let mut k = a.0.to_vec();
                     k.extend_from_slice(&key);
-                    self.question_askers.insert(k, &[])?;
+                    self.question_askers.insert(k, [])?;
                 }
                 let sealed = self.seal_as(asker, &serde_json::to_vec(&question)?)?;
                 self.questions.insert(key, sealed)?;
@@ -204,7 +204,7 @@ impl SledStore {
             }
             Record::Applied { id, at } => {
                 self.applied
-                    .insert(id.to_be_bytes(), &at.as_second().to_be_bytes())?;
+                    .insert(id.to_be_bytes(), at.as_second().to_be_bytes())?;
             }
             Record::Watch { watch } => {
                 let sealed = self.seal(Some(watch.user), &serde_json::to_vec(&watch)?)?;
@@ -221,11 +221,11 @@ impl SledStore {
                     .insert(draft.id.to_be_bytes(), self.encode_draft(&draft)?)?;
             }
             Record::Sequence { name, last } => {
-                let (tree, key): (sled::Tree, &[u8]) = match name {
+                let (tree, key): (kv::Tree, &[u8]) = match name {
                     Sequence::Tickets => (self.ticket_counter.clone(), b"next"),
                     Sequence::Drafts => (self.db.open_tree(COUNTER)?, b"n"),
                 };
-                tree.insert(key, &last.to_be_bytes())?;
+                tree.insert(key, last.to_be_bytes())?;
             }
         }
         Ok(())
@@ -233,9 +233,9 @@ impl SledStore {
 }
 
 #[async_trait]
-impl Dump for SledStore {
+impl Dump for EmbeddedStore {
     fn backend(&self) -> &'static str {
-        "sled"
+        "embedded"
     }
 
     async fn export(&self, sink: Sink<'_>) -> Result<Exported, StoreError> {
@@ -257,7 +257,7 @@ impl Dump for SledStore {
         // with another would hide every imported session from its user.
         if secret != self.keys.secret() {
             return Err(StoreError::Backend(
-                "this sled database was created with another secret: import into one \
+                "this database was created with another secret: import into one \
                  created for the snapshot"
                     .into(),
             ));
@@ -265,7 +265,8 @@ impl Dump for SledStore {
         if !self.is_empty().await? {
             return Err(if force {
                 StoreError::Backend(
-                    "sled imports only into a new database (a restore replaces the directory)"
+                    "the embedded store imports only into a new database (a restore \
+                     replaces the directory)"
                         .into(),
                 )
             } else {

@@ -2,10 +2,11 @@
 //! user ids in keys, records in clear. Run once, when the key file is new; a record that
 //! does not read as the old format is left as it is.
 //!
-//! Old plaintext versions of the records stay in sled's log until their segments are
-//! rewritten: erasure is real on disk for what is written from now on.
+//! Old plaintext versions of the records stay in the store's log until a compaction
+//! rewrites it (and in `sled-before-store/`, for a data directory sled wrote): erasure is
+//! real on disk for what is written from now on.
 
-use super::SledStore;
+use super::EmbeddedStore;
 use super::sessions::encode;
 use crate::schedule::Subscription;
 use crate::store::follows::Queued;
@@ -13,7 +14,7 @@ use crate::store::{AskedQuestion, StoreError, Ticket, UserId};
 
 const OLD_USER_KEY: usize = 8;
 
-impl SledStore {
+impl EmbeddedStore {
     /// Rewrites every record of the old format; returns how many.
     pub(super) fn seal_legacy(&self) -> Result<usize, StoreError> {
         let mut n = 0;
@@ -153,7 +154,7 @@ mod tests {
             confident: false,
         };
         {
-            // As the older version wrote them.
+            // As the older version wrote them (in sled, moved into the store at open).
             let db = sled::open(dir.path()).unwrap();
             let tree = |n: &str| db.open_tree(n).unwrap();
             tree("sessions").insert(u.key(), session.to_vec()).unwrap();
@@ -185,7 +186,7 @@ mod tests {
             tree("questions").insert([0u8; 16], json(&asked)).unwrap();
             db.flush().unwrap();
         }
-        let st = SledStore::open(dir.path(), 8).unwrap();
+        let st = EmbeddedStore::open(dir.path(), 8).unwrap();
         let s = st.load_session(u).await.unwrap().unwrap();
         assert_eq!(s.bytes, session);
         assert_eq!(s.touched, "2026-03-01T10:00:00Z".parse().unwrap());
@@ -200,7 +201,7 @@ mod tests {
         // Sealed once (the key file exists now): a second open reads the same, and
         // erasure reaches all of it.
         drop(st);
-        let st = SledStore::open(dir.path(), 8).unwrap();
+        let st = EmbeddedStore::open(dir.path(), 8).unwrap();
         assert!(st.reminder_done(&items[0]).await.unwrap().is_some());
         assert_eq!(st.load_session(u).await.unwrap().unwrap().bytes, session);
         st.erase_user(u).await.unwrap();

@@ -1,7 +1,7 @@
 //! Claims of outbox entries, held in memory rather than written into the entries.
 //!
-//! A claim says which sender owns an entry until when (see [`crate::store::outbox`]). A
-//! sled database belongs to one process, and the claims of a process that stopped are
+//! A claim says which sender owns an entry until when (see [`crate::store::outbox`]). The
+//! embedded store belongs to one process, and the claims of a process that stopped are
 //! released when the next one starts ([`crate::store::OutboxStore::outbox_recover`]): a
 //! claim never has to outlive its process, so writing it to disk bought nothing but a
 //! write (a compare-and-swap rewriting the whole entry) for every message sent. Versions
@@ -11,9 +11,9 @@
 //! The protocol is unchanged: a claimed entry ([`crate::store::outbox::Claimed`]) carries
 //! its claim in the header of `raw` (as it was written on disk before), and completing,
 //! retrying or dropping it changes the entry only if that claim is still the one held
-//! here and the entry's sealed bytes are still those claimed ([`super::SledStore::still_claimed`], in `outbox.rs`).
+//! here and the entry's sealed bytes are still those claimed ([`super::EmbeddedStore::still_claimed`], in `outbox.rs`).
 //! A claim is taken in one check-and-set ([`Claims::take`]) and the entry read again after
-//! it ([`super::SledStore::claim_as_read`]): two senders of one process never both take
+//! it ([`super::EmbeddedStore::claim_as_read`]): two senders of one process never both take
 //! an entry, nor take again one the other sent and removed since they read it.
 
 use std::collections::HashMap;
@@ -80,7 +80,7 @@ impl Claims {
 
 #[cfg(test)]
 mod tests {
-    use super::super::SledStore;
+    use super::super::EmbeddedStore;
     use super::*;
     use crate::outgoing::{Class, Entry};
     use crate::reply::Rich;
@@ -91,7 +91,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_claim_writes_nothing_and_an_entry_claimed_since_it_was_read_conflicts() {
-        let st = SledStore::temporary().unwrap();
+        let st = EmbeddedStore::temporary().unwrap();
         let mut c = Commit::new();
         c.send(Entry::message(-5, Class::Reply, Rich::plain("post")));
         st.commit(&c).await.unwrap();
@@ -172,7 +172,7 @@ mod tests {
     /// a second claimer of a head already claimed.
     #[tokio::test]
     async fn an_entry_read_before_it_was_completed_is_not_claimed_again() {
-        let st = SledStore::temporary().unwrap();
+        let st = EmbeddedStore::temporary().unwrap();
         let mut c = Commit::new();
         c.send(Entry::message(7, Class::Reply, Rich::plain("una volta")));
         st.commit(&c).await.unwrap();

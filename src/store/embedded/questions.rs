@@ -7,7 +7,7 @@
 use async_trait::async_trait;
 use jiff::Timestamp;
 
-use super::SledStore;
+use super::EmbeddedStore;
 use super::ops::{Op, TreeId};
 use crate::store::shred::PSEUDONYM;
 use crate::store::{AskedQuestion, QuestionLog, StoreError, UserId};
@@ -16,7 +16,7 @@ pub(super) fn time_key(t: Timestamp) -> [u8; 8] {
     (t.as_second().max(0) as u64).to_be_bytes()
 }
 
-impl SledStore {
+impl EmbeddedStore {
     /// The writes that log `q`, asked by `by`.
     pub(super) fn log_question_ops(
         &self,
@@ -49,7 +49,7 @@ impl SledStore {
 }
 
 #[async_trait]
-impl QuestionLog for SledStore {
+impl QuestionLog for EmbeddedStore {
     async fn questions_since(&self, since: Timestamp) -> Result<Vec<AskedQuestion>, StoreError> {
         let mut out = Vec::new();
         for item in self.questions.range(time_key(since)..) {

@@ -1,6 +1,6 @@
-//! The fixed binary header before each outbox entry in sled (see `outbox.rs`): the
-//! delivery state a claim round reads without opening the sealed entry behind it, and the
-//! entries' keys.
+//! The fixed binary header before each outbox entry in the embedded store (see
+//! `outbox.rs`): the delivery state a claim round reads without opening the sealed entry
+//! behind it, and the entries' keys.
 
 use crate::outgoing::Class;
 use crate::store::outbox::Owner;

@@ -1,6 +1,6 @@
-//! The key-level operations a sled commit is resolved into ([`Op`]) and the trees they
-//! touch ([`TreeId`]). Kept apart from the commit path so that the modules which build
-//! operations (outbox, tickets, follows…) and the one that applies them
+//! The key-level operations a commit of the embedded store is resolved into ([`Op`]) and
+//! the trees they touch ([`TreeId`]). Kept apart from the commit path so that the modules
+//! which build operations (outbox, tickets, follows…) and the one that applies them
 //! ([`super::commit`]) do not import each other.
 
 use jiff::Timestamp;
@@ -61,7 +61,7 @@ impl TreeId {
 }
 
 /// One key-level change of a commit, checked and resolved into writes by
-/// [`super::SledStore::check`].
+/// [`super::EmbeddedStore::check`].
 #[derive(Debug, Clone, PartialEq)]
 pub(super) enum Op {
     Put(TreeId, Vec<u8>, Vec<u8>),

@@ -1,14 +1,14 @@
-//! Applying a [`Commit`] to sled: its changes are first resolved into key-level
-//! operations (scans and encoding happen here, outside the commits' mutex), then, under
-//! [`SledStore::writing`], checked against the trees and turned into key-level writes
-//! ([`SledStore::check`]) that are written as one journal record and applied
-//! ([`super::journal`]): whole or not at all, across a crash too.
+//! Applying a [`Commit`] to the embedded store: its changes are first resolved into
+//! key-level operations (scans and encoding happen here, outside the commits' mutex),
+//! then, under [`EmbeddedStore::writing`], checked against the trees and turned into
+//! key-level writes ([`EmbeddedStore::check`]) that are written as one record of the
+//! store's log ([`super::journal`]): whole or not at all, across a crash too.
 
 use async_trait::async_trait;
 use jiff::Timestamp;
-use sled::IVec;
+use kv::IVec;
 
-use super::SledStore;
+use super::EmbeddedStore;
 use super::outbox_head::entry_key;
 use super::sessions::{encode, header};
 use super::tickets::{join, message_key, number_key, split};
@@ -18,8 +18,8 @@ use crate::store::{StoreError, Ticket, UserId};
 use super::journal::Writes;
 use super::ops::{Op, TreeId};
 
-impl SledStore {
-    pub(super) fn tree(&self, id: TreeId) -> &sled::Tree {
+impl EmbeddedStore {
+    pub(super) fn tree(&self, id: TreeId) -> &kv::Tree {
         match id {
             TreeId::Sessions => &self.sessions,
             TreeId::Questions => &self.questions,
@@ -127,7 +127,7 @@ impl SledStore {
     /// Checks a commit's expectations and resolves its operations and outbox changes into
     /// key-level writes, in order, each reading what the earlier ones wrote: the check of
     /// the transaction this replaces, with the same conflicts. The caller holds
-    /// [`SledStore::writing`], so nothing else writes these trees until the writes are
+    /// [`EmbeddedStore::writing`], so nothing else writes these trees until the writes are
     /// applied ([`super::journal`]).
     pub(super) fn check(
         &self,
@@ -233,7 +233,7 @@ impl SledStore {
 }
 
 #[async_trait]
-impl Committer for SledStore {
+impl Committer for EmbeddedStore {
     async fn commit(&self, c: &Commit) -> Result<(), CommitError> {
         let done = self.write_commit(c);
         if let Err(CommitError::Store(e)) = &done {
@@ -247,7 +247,7 @@ impl Committer for SledStore {
     }
 
     async fn flush_commits(&self, slack: u64) -> Result<(), StoreError> {
-        SledStore::flush_commits(self, slack).await
+        EmbeddedStore::flush_commits(self, slack).await
     }
 
     async fn unrecoverable(&self) -> String {
@@ -255,7 +255,7 @@ impl Committer for SledStore {
     }
 }
 
-impl SledStore {
+impl EmbeddedStore {
     /// [`Committer::commit`]'s writes.
     fn write_commit(&self, c: &Commit) -> Result<(), CommitError> {
         let (ops, erased) = self.resolve(c)?;
@@ -272,7 +272,7 @@ impl SledStore {
         if let (true, true, Some((key, raw))) = (ops.is_empty(), send.is_empty(), done) {
             // Only an entry's removal (a delivery with nothing following from it): one
             // compare-and-swap, not a journal record (three writes). As in
-            // [`SledStore::check`], an entry no longer as claimed is left alone.
+            // [`EmbeddedStore::check`], an entry no longer as claimed is left alone.
             self.numbered(false, || self.complete_alone(key, raw))?;
             return Ok(());
         }
@@ -330,7 +330,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_kept_entry_leaves_memory_when_claimed_or_when_its_commit_is_refused() {
-        let st = SledStore::temporary().unwrap();
+        let st = EmbeddedStore::temporary().unwrap();
         st.commit(&answered(Revision(None))).await.unwrap();
         assert_eq!(st.fresh.len(), 1, "kept for the claim round");
         // The same session created again: refused by its check, and nothing kept.

@@ -1,4 +1,5 @@
-//! Subscriptions, the reminder queue and the record of what was sent, in sled.
+//! Subscriptions, the reminder queue and the record of what was sent, in the embedded
+//! store.
 //!
 //! Three trees:
 //! - `subscriptions`: user's pseudonym ‖ call id → [`Subscription`], sealed for the user;
@@ -16,9 +17,9 @@ use std::collections::HashSet;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
-use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
+use kv::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 
-use super::SledStore;
+use super::EmbeddedStore;
 use super::ops::{Op, TreeId};
 use crate::knowledge::CallId;
 use crate::schedule::{Change, Kind, Offset, Planned, Subscription, change, plan};
@@ -59,7 +60,7 @@ impl Plan {
         }
     }
 
-    fn drop_all(&mut self, st: &SledStore, sub: &Subscription, offsets: &[Offset]) {
+    fn drop_all(&mut self, st: &EmbeddedStore, sub: &Subscription, offsets: &[Offset]) {
         for p in plan(sub, offsets) {
             self.remove_queue.push(st.queue_key(&p));
             self.remove_done.push(st.identity(&p));
@@ -92,7 +93,7 @@ impl Plan {
         ops
     }
 
-    fn add(&mut self, st: &SledStore, p: Planned) -> Result<(), StoreError> {
+    fn add(&mut self, st: &EmbeddedStore, p: Planned) -> Result<(), StoreError> {
         let v = st.seal_queued(&Queued {
             item: p.clone(),
             attempts: 0,
@@ -104,7 +105,7 @@ impl Plan {
     }
 }
 
-impl SledStore {
+impl EmbeddedStore {
     pub(super) fn sub_key(&self, user: UserId, call: &CallId) -> Vec<u8> {
         sub_key_of(&self.who(user), call)
     }
@@ -276,7 +277,7 @@ impl SledStore {
 }
 
 #[async_trait]
-impl FollowStore for SledStore {
+impl FollowStore for EmbeddedStore {
     /// Subscribes (or re-subscribes to a changed deadline) and queues the reminders.
     async fn subscribe(&self, sub: &Subscription, offsets: &[Offset]) -> Result<(), StoreError> {
         let key = self.sub_key(sub.user, &sub.call);

@@ -1,14 +1,14 @@
-//! The inbox in sled ([`crate::store::Inbox`]): tree `inbox`, update id (big-endian, so
-//! the tree lists them in order) → the update's body sealed for its user.
+//! The inbox in the embedded store ([`crate::store::Inbox`]): tree `inbox`, update id
+//! (big-endian, so the tree lists them in order) → the update's body sealed for its user.
 //!
 //! Sealed like every other record about a user: erasing them destroys their key, and an
-//! update of theirs that sled's log still keeps is noise from then on. Writes take
-//! [`SledStore::writing`] like every write. Durability is the shared group flush: the
-//! listener, before it confirms a batch, waits for a flush that started after the batch
-//! was written, usually one of the batch's own handlers' (they commit within a
-//! millisecond or two), and flushes itself only if none comes in [`COVERED_WAIT`] (a
-//! batch of updates that store nothing). So a batch costs no flush of its own under
-//! load, and handlers never queue behind the listener's flush.
+//! update of theirs that the store's log still keeps (until a compaction rewrites it) is
+//! noise from then on. Writes take [`EmbeddedStore::writing`] like every write.
+//! Durability is the shared group flush: the listener, before it confirms a batch, waits
+//! for a flush that started after the batch was written, usually one of the batch's own
+//! handlers' (they commit within a millisecond or two), and flushes itself only if none
+//! comes in [`COVERED_WAIT`] (a batch of updates that store nothing). So a batch costs no
+//! flush of its own under load, and handlers never queue behind the listener's flush.
 //!
 //! How long an update has waited unhandled ([`Inbox::stranded`]) is counted in memory
 //! (`inbox_seen`), from the first look that found it: only one process opens the tree.
@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
-use super::SledStore;
+use super::EmbeddedStore;
 use crate::store::StoreError;
 use crate::store::inbox::{Inbox, Received};
 
@@ -30,7 +30,7 @@ pub(super) const TREE: &str = "inbox";
 const COVERED_WAIT: Duration = Duration::from_millis(5);
 
 #[async_trait]
-impl Inbox for SledStore {
+impl Inbox for EmbeddedStore {
     async fn receive(&self, batch: &[Received]) -> Result<(), StoreError> {
         let kept = self.keep(batch);
         if let Err(e) = &kept {
@@ -60,7 +60,7 @@ impl Inbox for SledStore {
     }
 
     async fn stranded(&self, older_than: Duration) -> Result<Vec<(u32, Vec<u8>)>, StoreError> {
-        // One process opens the data directory (sled locks it), so the time an update
+        // One process opens the data directory (the store locks it), so the time an update
         // has waited is counted in memory, from the first call that saw it: the tree
         // holds only what is in progress (or left unhandled), a few entries.
         let now = Instant::now();
@@ -81,7 +81,7 @@ impl Inbox for SledStore {
     }
 }
 
-impl SledStore {
+impl EmbeddedStore {
     /// Every update in the inbox, opened (id, body), by id; one whose user was erased
     /// (the key is gone), or that is not ours, is dropped from the tree.
     fn kept_updates(&self) -> Result<Vec<(u32, Vec<u8>)>, StoreError> {
@@ -138,7 +138,7 @@ mod tests {
     async fn what_a_crash_left_is_handed_out_again_but_not_once_its_user_is_erased() {
         let dir = tempfile::tempdir().unwrap();
         {
-            let st = SledStore::open(dir.path(), 8).unwrap();
+            let st = EmbeddedStore::open(dir.path(), 8).unwrap();
             st.receive(&[r(7, Some(41), "{\"a\":1}"), r(8, Some(42), "{\"b\":2}")])
                 .await
                 .unwrap();
@@ -148,7 +148,7 @@ mod tests {
             st.erase_user(UserId(41)).await.unwrap();
             st.flush_shared().await.unwrap();
         }
-        let st = SledStore::open(dir.path(), 8).unwrap();
+        let st = EmbeddedStore::open(dir.path(), 8).unwrap();
         // 7's user was erased: its key is gone, and so is the update.
         assert_eq!(st.unhandled().await.unwrap(), [(9, b"{}".to_vec())]);
         assert_eq!(st.inbox.len(), 1, "the unreadable update was dropped");

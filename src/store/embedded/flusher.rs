@@ -2,11 +2,11 @@
 //! writer that was waiting for it, and the counts that let the outbox sender skip a flush
 //! when a handler's already wrote what it claimed.
 //!
-//! Many concurrent `flush_async` calls deadlock sled 0.34: each occupies a thread of
-//! sled's own pool waiting for a buffer that only that (now full) pool can write. The
-//! flush runs in the caller's thread instead ([`SledStore::flush_turn`]), one at a time.
+//! The flush runs in the caller's thread ([`EmbeddedStore::flush_turn`]), one at a time:
+//! concurrent flushes would only queue behind each other in the store, and one flush
+//! covers every commit applied before it started.
 //!
-//! Every commit takes a number while holding `gate` shared ([`SledStore::numbered`]): in
+//! Every commit takes a number while holding `gate` shared ([`EmbeddedStore::numbered`]): in
 //! `sending` if it stores messages (they may be sent only once it is on disk), in
 //! `other` if not (an outbox completion: losing it in a crash sends its entry again, so
 //! the sender lets a few wait for the next flush, see
@@ -17,7 +17,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use super::SledStore;
+use super::EmbeddedStore;
 use crate::store::StoreError;
 use crate::store::shred::Pseudonym;
 
@@ -29,7 +29,7 @@ pub(super) struct Flusher {
     started: AtomicU64,
     completed: AtomicU64,
     gate: RwLock<()>,
-    /// Held by every write, a commit's or not, after `gate` ([`SledStore::writing`]).
+    /// Held by every write, a commit's or not, after `gate` ([`EmbeddedStore::writing`]).
     serial: Mutex<()>,
     /// Commits that stored messages, numbered so far and known to be on disk.
     sending: AtomicU64,
@@ -90,7 +90,7 @@ impl Flusher {
     }
 }
 
-impl SledStore {
+impl EmbeddedStore {
     /// Makes every write so far durable, with no flush of its own when one that started
     /// after the call began has completed meanwhile.
     pub(super) async fn flush_shared(&self) -> Result<(), StoreError> {
@@ -120,22 +120,19 @@ impl SledStore {
 
     /// One flush, with `turn` held by the caller.
     ///
-    /// It blocks the caller's thread (a runtime worker) until the log is on disk, instead
-    /// of awaiting `flush_async`: that hands the flush to a thread of sled's pool, which
-    /// hands the buffer's write to another and wakes the caller when it is done, two
-    /// thread hand-offs more on the way from an update to its reply (BENCHMARKS.md, "The
-    /// reply's path"). The copy of sled in `vendor/sled/` also writes the log buffer
-    /// in this thread rather than handing it to its pool and waiting to be woken
-    /// (`vendor/README.md`), so no other thread stands between the commit and its
-    /// reply. The wait is the disk's (a few hundred microseconds), and the other workers
-    /// go on meanwhile; one flush at a time, so at most one worker waits here.
+    /// It blocks the caller's thread (a runtime worker) until the log is on disk: the
+    /// store writes and syncs its log in the flushing thread, so no other thread stands
+    /// between the commit and its reply (with sled, a hand-off to its pool cost two
+    /// thread wake-ups more: BENCHMARKS.md, "The reply's path"). The wait is the disk's
+    /// (a few hundred microseconds), and the other workers go on meanwhile; one flush at
+    /// a time, so at most one worker waits here.
     async fn flush_turn(&self) -> Result<(), StoreError> {
         let f = &self.flusher;
         let n = f.started.fetch_add(1, Ordering::SeqCst) + 1;
         let (applied, erased) = f.applied();
         if let Err(e) = self.db.flush() {
             f.unfinished(erased);
-            // sled fails every later write of this process too ([`super::failed`]).
+            // The store fails every later write of this process too ([`super::failed`]).
             self.failed.set(|| {
                 format!(
                     "the database's log could not be written ({e}): restart once the disk has room"
@@ -179,7 +176,7 @@ impl SledStore {
     }
 
     /// Held by every write, a commit's or not, for its duration (one write or one small
-    /// transaction, never a scan): a snapshot ([`SledStore::quiet`]) waits for it and
+    /// transaction, never a scan): a snapshot ([`EmbeddedStore::quiet`]) waits for it and
     /// holds it off, and writes take turns, so that nothing lands between a commit's
     /// check and its writes ([`super::journal`], "Order among writers").
     pub(super) fn writing(&self) -> Writing<'_> {
@@ -209,7 +206,7 @@ impl SledStore {
     }
 }
 
-/// See [`SledStore::writing`].
+/// See [`EmbeddedStore::writing`].
 pub(super) struct Writing<'a> {
     _gate: RwLockReadGuard<'a, ()>,
     _serial: MutexGuard<'a, ()>,
@@ -223,7 +220,7 @@ mod tests {
     use crate::store::{Commit, Committer, Revision, UserId};
     use jiff::Timestamp;
 
-    fn flushes(st: &SledStore) -> u64 {
+    fn flushes(st: &EmbeddedStore) -> u64 {
         st.flusher.completed.load(Ordering::SeqCst)
     }
 
@@ -241,7 +238,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_sender_flushes_every_stored_message_but_lets_a_few_completions_wait() {
-        let st = SledStore::temporary().unwrap();
+        let st = EmbeddedStore::temporary().unwrap();
         // Three commits without messages (completions, say): within a slack of 3.
         for _ in 0..3 {
             st.commit(&loose()).await.unwrap();

@@ -1,6 +1,6 @@
-//! FAQ drafts in sled: tree `faq_drafts` (id, big-endian → sealed JSON [`Draft`]) and the
-//! id sequence in `faq_draft_counter`. A swap is sled's `compare_and_swap` on the stored
-//! bytes.
+//! FAQ drafts in the embedded store: tree `faq_drafts` (id, big-endian → sealed JSON
+//! [`Draft`]) and the id sequence in `faq_draft_counter`. A swap is the store's
+//! `compare_and_swap` on the stored bytes.
 //!
 //! A draft copies a user's question from their ticket, so until it is published it is
 //! that user's data: it is sealed for the ticket's user (like the ticket itself), and
@@ -11,7 +11,7 @@
 
 use async_trait::async_trait;
 
-use super::SledStore;
+use super::EmbeddedStore;
 use super::ops::{Op, TreeId};
 use crate::store::StoreError;
 use crate::store::drafts::{Draft, DraftStore};
@@ -19,7 +19,7 @@ use crate::store::drafts::{Draft, DraftStore};
 pub(super) const TREE: &str = "faq_drafts";
 pub(super) const COUNTER: &str = "faq_draft_counter";
 
-impl SledStore {
+impl EmbeddedStore {
     /// The user a draft is sealed for: the user of its ticket until it is published.
     fn draft_owner(&self, d: &Draft) -> Result<Option<crate::store::UserId>, StoreError> {
         match d.ticket {
@@ -49,7 +49,7 @@ impl SledStore {
         let mut ops = Vec::new();
         for item in self.drafts.iter() {
             let (k, v) = item?;
-            if SledStore::owner_of(&v) == who {
+            if EmbeddedStore::owner_of(&v) == who {
                 ops.push(Op::Remove(TreeId::Drafts, k.to_vec()));
             }
         }
@@ -58,7 +58,7 @@ impl SledStore {
 }
 
 #[async_trait]
-impl DraftStore for SledStore {
+impl DraftStore for EmbeddedStore {
     async fn next_draft_id(&self) -> Result<u64, StoreError> {
         let _w = self.writing();
         let tree = self.db.open_tree(COUNTER)?;

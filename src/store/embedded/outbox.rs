@@ -1,13 +1,15 @@
-//! The outbox in sled (tree `outbox`) and its claim protocol (see
+//! The outbox in the embedded store (tree `outbox`) and its claim protocol (see
 //! [`crate::store::outbox`]).
 //!
-//! Keys are class (1 byte: replies first) ‖ sequence number (u64 big-endian, from sled's
-//! id generator), so a scan meets replies before background messages and each chat's
-//! entries in the order they were stored. A value is a fixed header (`outbox_head`:
-//! delivery state, and a keyed tag of the chat instead of its id) then the entry, sealed
-//! for the user it is about (see [`SledStore::subject`]). A claim is held in memory, not written
-//! ([`super::claims`]): a sled database belongs to one process, so claims of a previous
-//! process are released at start anyway (those written by earlier versions too).
+//! Keys are class (1 byte: replies first) ‖ sequence number (u64 big-endian, from the
+//! store's id generator, which only grows, across restarts too), so a scan meets replies
+//! before background messages and each chat's entries in the order they were stored. A
+//! value is a fixed header (`outbox_head`: delivery state, and a keyed tag of the chat
+//! instead of its id) then the entry, sealed for the user it is about (see
+//! [`EmbeddedStore::subject`]). A claim is held in memory, not written
+//! ([`super::claims`]): the embedded store belongs to one process, so claims of a
+//! previous process are released at start anyway (those written by earlier versions
+//! too).
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -15,7 +17,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use jiff::Timestamp;
 
-use super::SledStore;
+use super::EmbeddedStore;
 use super::claims::Claim;
 use super::ops::{Op, TreeId};
 use super::outbox_head::{HEAD, Head, claim_in, entry_key, same_entry};
@@ -25,7 +27,7 @@ use crate::store::outbox::{Claimed, OutboxStore, Owner, Round, Skip, Waiting, Wa
 use crate::store::shred::Domain;
 use crate::store::{StoreError, UserId};
 
-impl SledStore {
+impl EmbeddedStore {
     /// Whether `now` (what `key` holds) is still the entry `raw` claimed: the same sealed
     /// entry, and the claim written in `raw`'s header still held. Returns that claim.
     pub(super) fn still_claimed(
@@ -49,7 +51,7 @@ fn from_ms(m: i64) -> Timestamp {
     Timestamp::from_millisecond(m).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
-impl SledStore {
+impl EmbeddedStore {
     /// The keyed tag that stands for `chat` in headers.
     fn chat_tag(&self, chat: i64) -> i64 {
         let p = self.tags.get(Domain::Chat, chat);
@@ -70,13 +72,13 @@ impl SledStore {
     }
 
     /// The entry of the stored value `v` under `key`: the one kept when it was stored if
-    /// `v` still holds that sealing, else read from `v` ([`SledStore::entry_of`]).
+    /// `v` still holds that sealing, else read from `v` ([`EmbeddedStore::entry_of`]).
     fn entry_at(&self, key: &[u8], v: &[u8]) -> Option<Entry> {
         v.get(HEAD..)
             .and_then(|sealed| {
                 let entry = self.fresh.take(key, sealed)?;
                 // As on disk: an entry whose owner's key is gone is unreadable.
-                match SledStore::owner_of(sealed) {
+                match EmbeddedStore::owner_of(sealed) {
                     Some(who) if self.keys.key(&who).is_none() => None,
                     _ => Some(entry),
                 }
@@ -146,7 +148,7 @@ impl SledStore {
     pub(super) fn outbox_record(&self, v: &[u8]) -> Option<OutboxRecord> {
         let h = Head::read(v)?;
         Some(OutboxRecord {
-            owner: v.get(HEAD..).and_then(SledStore::owner_of),
+            owner: v.get(HEAD..).and_then(EmbeddedStore::owner_of),
             entry: self.entry_of(v)?,
             attempts: h.attempts,
             not_before: (h.not_before != 0).then(|| from_ms(h.not_before)),
@@ -172,7 +174,7 @@ impl SledStore {
 
     /// Removes a claimed entry (key and `raw` of its [`Claimed`]) if it is still as
     /// claimed, and lets its claim go; with nothing following from it. The caller holds
-    /// [`SledStore::writing`].
+    /// [`EmbeddedStore::writing`].
     pub(super) fn complete_alone(&self, key: &[u8], raw: &[u8]) -> Result<(), StoreError> {
         let now = self.outbox.get(key)?;
         match self.still_claimed(key, now.as_deref(), raw) {
@@ -238,7 +240,7 @@ impl SledStore {
         let mut out = Vec::new();
         for item in self.outbox.iter() {
             let (k, v) = item?;
-            let about = v.get(HEAD..).and_then(SledStore::owner_of) == Some(who);
+            let about = v.get(HEAD..).and_then(EmbeddedStore::owner_of) == Some(who);
             if about || Head::read(&v).is_some_and(|h| h.chat == tag) {
                 out.push(k.to_vec());
             }
@@ -248,7 +250,7 @@ impl SledStore {
 }
 
 #[async_trait]
-impl OutboxStore for SledStore {
+impl OutboxStore for EmbeddedStore {
     /// Releases every claim not held by `owner` (claims of a process that stopped).
     /// Only for backends where one process owns the database. Returns how many.
     async fn outbox_recover(&self, owner: Owner) -> Result<usize, StoreError> {
@@ -430,11 +432,11 @@ impl OutboxStore for SledStore {
         merged: Entry,
     ) -> Result<Option<Claimed>, StoreError> {
         let _w = self.writing();
-        use sled::transaction::{ConflictableTransactionError, TransactionError};
+        use kv::transaction::{ConflictableTransactionError, TransactionError};
         let Some(h) = Head::read(&c.raw) else {
             return Ok(None);
         };
-        let owner = c.raw.get(HEAD..).and_then(SledStore::owner_of);
+        let owner = c.raw.get(HEAD..).and_then(EmbeddedStore::owner_of);
         // Stored without the claim (held in memory); `raw` carries it, as claimed.
         let mut stored = Head { claim: None, ..h }.write(&[]);
         stored.extend(self.seal_as(owner, &serde_json::to_vec(&merged)?)?);

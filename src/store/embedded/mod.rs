@@ -1,33 +1,35 @@
-//! The embedded backend: every kind of data in one sled database, the only code in the
-//! crate that names a sled type.
+//! The embedded backend: every kind of data in one embedded store ([`kv`], the crate in
+//! `crates/kv`), the only code in the crate that names its types.
 //!
 //! Trees: `sessions` (user → revision ‖ touched ‖ bytes), `questions` (time ‖ id →
 //! entry) and `question_askers` (`questions`), `subscriptions`, `reminder_queue`,
 //! `reminders_done` (`follows`), `tickets`, `ticket_messages`, `user_tickets`,
 //! `ticket_counter` (`tickets`), `outbox` (`outbox`), `watches` (`watches`), `profiles`
-//! (`profiles`), `faq_drafts` (`drafts`), `applied_updates`, `journal` (commits written
-//! but not yet known applied, `journal`), `erasing` (users erased whose key is not yet
+//! (`profiles`), `faq_drafts` (`drafts`), `applied_updates`, `journal` (commits an older
+//! version left half-written, `journal`), `erasing` (users erased whose key is not yet
 //! destroyed, `erasing`) and `inbox` (updates fetched and not yet handled, `inbox`).
 //! Keys that sort by time or id are big-endian, with
 //! the sign bit flipped for signed ids so negative (group) ids sort first.
 //!
 //! **Erasure is real on disk** by crypto-shredding ([`crate::store::shred`]): every value
 //! about a user is sealed with that user's key, and every key names the user by their
-//! pseudonym, never the id. The keys live in the file `keys` beside sled's files
+//! pseudonym, never the id. The keys live in the file `keys` beside the store's folder
 //! ([`crate::store::keys::KeyFile`]), overwritten in place when a user is erased, so the
-//! old versions sled keeps in its log are left as noise. Records that belong to no user
-//! (posts to the staff group without a subject) are sealed with a key derived from the
-//! server secret.
+//! old versions the store's log keeps until its next compaction are left as noise.
+//! Records that belong to no user (posts to the staff group without a subject) are
+//! sealed with a key derived from the server secret.
 //!
 //! Each erasure is also appended to the data directory's erasure journal
 //! ([`crate::store::erasures`]), so that restoring an older backup erases them again.
 //!
-//! One process opens the database once and shares the handle (sled's lock is
-//! exclusive). Changes are applied by `commit` as one journal record and plain writes
-//! (`journal`: whole or not at all, across a crash too, by a replay at open), then made
-//! durable by a flush before anything is sent: sled otherwise writes to disk in the
-//! background every 500 ms. Every write, a commit's or not, holds one mutex
-//! (`SledStore::writing`), so a commit's check sees every earlier write and nothing
+//! The store lives in the folder `store/` of the data directory; a directory written by
+//! sled (the embedded database before issue 11) is moved into it at the first opening
+//! (`from_sled`). One process opens it once and shares the handle (the store's lock is
+//! exclusive). Changes are applied by `commit` as one record of the store's log
+//! (`journal`: whole or not at all, across a crash too), then made durable by a flush
+//! before anything is sent: the store writes nothing to disk otherwise, but a buffer
+//! past 256 KiB. Every write, a commit's or not, holds one mutex
+//! (`EmbeddedStore::writing`), so a commit's check sees every earlier write and nothing
 //! lands between its check and its writes. The directory is private
 //! ([`crate::store::files`]).
 
@@ -40,6 +42,7 @@ mod failed;
 mod flusher;
 mod follows;
 mod fresh;
+mod from_sled;
 mod inbox;
 mod instances;
 mod journal;
@@ -65,50 +68,50 @@ use crate::store::keys::{KeyFile, KeyStore, MemoryKeys};
 use crate::store::shred::{DataKey, Domain, PSEUDONYM, Pseudonym, Tags};
 use crate::store::{StoreError, UserId, files};
 
-impl From<sled::Error> for StoreError {
-    fn from(e: sled::Error) -> Self {
+impl From<kv::Error> for StoreError {
+    fn from(e: kv::Error) -> Self {
         StoreError::Backend(e.to_string())
     }
 }
 
-impl From<sled::Error> for crate::store::CommitError {
-    fn from(e: sled::Error) -> Self {
+impl From<kv::Error> for crate::store::CommitError {
+    fn from(e: kv::Error) -> Self {
         crate::store::CommitError::Store(e.into())
     }
 }
 
 /// The database and its trees.
 #[derive(Clone)]
-pub struct SledStore {
-    db: sled::Db,
-    sessions: sled::Tree,
-    questions: sled::Tree,
+pub struct EmbeddedStore {
+    db: kv::Db,
+    sessions: kv::Tree,
+    questions: kv::Tree,
     /// Who asked which logged question (user key ‖ question key → ∅), only so that
     /// erasing a user erases their questions; the log itself names nobody.
-    question_askers: sled::Tree,
-    subscriptions: sled::Tree,
-    reminder_queue: sled::Tree,
-    reminders_done: sled::Tree,
-    tickets: sled::Tree,
-    ticket_messages: sled::Tree,
-    user_tickets: sled::Tree,
-    ticket_counter: sled::Tree,
-    outbox: sled::Tree,
+    question_askers: kv::Tree,
+    subscriptions: kv::Tree,
+    reminder_queue: kv::Tree,
+    reminders_done: kv::Tree,
+    tickets: kv::Tree,
+    ticket_messages: kv::Tree,
+    user_tickets: kv::Tree,
+    ticket_counter: kv::Tree,
+    outbox: kv::Tree,
     /// Telegram update ids applied lately → when (seconds, big-endian).
-    applied: sled::Tree,
+    applied: kv::Tree,
     /// Calls users follow ([`watches`]).
-    watches: sled::Tree,
+    watches: kv::Tree,
     /// Profile alerts ([`profiles`]).
-    profiles: sled::Tree,
+    profiles: kv::Tree,
     /// FAQ drafts written by staff ([`drafts`]).
-    drafts: sled::Tree,
+    drafts: kv::Tree,
     /// Commits written but not yet known applied ([`journal`]); empty but across a crash.
-    wal: sled::Tree,
+    wal: kv::Tree,
     /// Users erased whose key may not be destroyed yet ([`erasing`]).
-    erasing: sled::Tree,
+    erasing: kv::Tree,
     /// Updates fetched and not yet handled ([`inbox`]).
-    inbox: sled::Tree,
-    /// The flush mark when the inbox was last written ([`SledStore::flush_mark`]).
+    inbox: kv::Tree,
+    /// The flush mark when the inbox was last written ([`EmbeddedStore::flush_mark`]).
     inbox_mark: Arc<std::sync::atomic::AtomicU64>,
     /// When [`crate::store::Inbox::stranded`] first saw each update still in the inbox
     /// (or last handed it out), by id ([`inbox`]).
@@ -135,22 +138,16 @@ pub struct SledStore {
 /// How long opening waits for the database's lock to be let go.
 const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// Opens sled in `dir`, waiting up to [`LOCK_WAIT`] while its file lock is held. A store
-/// just dropped in this process (a backup's, a test's) lets the lock go only when sled's
-/// last I/O job ends, and a restarted service may start while the old process is still
-/// exiting; a lock held longer is another process, reported as it is.
-fn open_waiting(dir: &Path, cache_mb: u64) -> Result<sled::Db, sled::Error> {
+/// Opens the embedded store in `dir`, waiting up to [`LOCK_WAIT`] while its lock is
+/// held. A store just dropped in this process (a backup's, a test's) lets the lock go
+/// once a compaction under way ends, and a restarted service may start while the old
+/// process is still exiting; a lock held longer is another process, reported as it is.
+fn open_waiting(dir: &Path) -> Result<kv::Db, kv::Error> {
     let started = std::time::Instant::now();
     loop {
-        match sled::Config::new()
-            .path(dir)
-            .cache_capacity(cache_mb * 1024 * 1024)
-            .open()
-        {
-            // sled reports a held lock as an I/O error of kind `Other` with this text.
-            Err(sled::Error::Io(e))
-                if e.to_string().starts_with("could not acquire lock")
-                    && started.elapsed() < LOCK_WAIT =>
+        match kv::open(dir) {
+            Err(kv::Error::Io(e))
+                if e.kind() == std::io::ErrorKind::WouldBlock && started.elapsed() < LOCK_WAIT =>
             {
                 std::thread::sleep(std::time::Duration::from_millis(20));
             }
@@ -159,17 +156,20 @@ fn open_waiting(dir: &Path, cache_mb: u64) -> Result<sled::Db, sled::Error> {
     }
 }
 
-impl SledStore {
+impl EmbeddedStore {
     /// Opens (or creates) the database in `dir`, private to this account.
-    pub fn open(dir: &Path, cache_mb: u64) -> Result<SledStore, StoreError> {
+    pub fn open(dir: &Path, cache_mb: u64) -> Result<EmbeddedStore, StoreError> {
         files::make_private(dir)?;
-        let db = open_waiting(dir, cache_mb)?;
+        if let Some(n) = from_sled::move_sled(dir, cache_mb)? {
+            tracing::info!(keys = n, "moved sled's data into the embedded store");
+        }
+        let db = open_waiting(&dir.join(from_sled::STORE))?;
         let key_file = dir.join("keys");
         let new_keys = !key_file.exists();
         let keys = KeyFile::open(&key_file)?;
-        // sled wrote its first files just now: make sure they are private too.
+        // The store wrote its first files just now: make sure they are private too.
         files::make_private(dir)?;
-        let mut st = SledStore::from_db(db, Arc::new(keys))?;
+        let mut st = EmbeddedStore::from_db(db, Arc::new(keys))?;
         st.journal = Some(Arc::new(Journal::open(dir)?));
         let n = st.finish_interrupted_erasures()?;
         if n > 0 {
@@ -197,34 +197,28 @@ impl SledStore {
         dir: &Path,
         cache_mb: u64,
         secret: &[u8; 32],
-    ) -> Result<SledStore, StoreError> {
+    ) -> Result<EmbeddedStore, StoreError> {
         files::make_private(dir)?;
         KeyFile::create(&dir.join("keys"), secret)?;
-        SledStore::open(dir, cache_mb)
+        EmbeddedStore::open(dir, cache_mb)
     }
 
     /// A database that lives in a temporary folder and is removed on drop.
-    pub fn temporary() -> Result<SledStore, StoreError> {
-        SledStore::temporary_with(MemoryKeys::new())
+    pub fn temporary() -> Result<EmbeddedStore, StoreError> {
+        EmbeddedStore::temporary_with(MemoryKeys::new())
     }
 
-    /// [`SledStore::temporary`] with pseudonyms made with `secret` (to import a snapshot).
-    pub fn temporary_with_secret(secret: [u8; 32]) -> Result<SledStore, StoreError> {
-        SledStore::temporary_with(MemoryKeys::with_secret(secret))
+    /// [`EmbeddedStore::temporary`] with pseudonyms made with `secret` (to import a snapshot).
+    pub fn temporary_with_secret(secret: [u8; 32]) -> Result<EmbeddedStore, StoreError> {
+        EmbeddedStore::temporary_with(MemoryKeys::with_secret(secret))
     }
 
-    fn temporary_with(keys: MemoryKeys) -> Result<SledStore, StoreError> {
-        SledStore::from_db(
-            sled::Config::new()
-                .temporary(true)
-                .cache_capacity(16 << 20)
-                .open()?,
-            Arc::new(keys),
-        )
+    fn temporary_with(keys: MemoryKeys) -> Result<EmbeddedStore, StoreError> {
+        EmbeddedStore::from_db(kv::Config::new().temporary(true).open()?, Arc::new(keys))
     }
 
-    fn from_db(db: sled::Db, keys: Arc<dyn KeyStore>) -> Result<SledStore, StoreError> {
-        let st = SledStore {
+    fn from_db(db: kv::Db, keys: Arc<dyn KeyStore>) -> Result<EmbeddedStore, StoreError> {
+        let st = EmbeddedStore {
             system: DataKey::derived(keys.secret(), b"system"),
             tags: Arc::new(Tags::new(*keys.secret())),
             keys,
@@ -274,7 +268,7 @@ impl SledStore {
         self.seal_as(owner.map(|u| self.who(u)), plain)
     }
 
-    /// [`SledStore::seal`] for an owner known by pseudonym.
+    /// [`EmbeddedStore::seal`] for an owner known by pseudonym.
     pub(super) fn seal_as(
         &self,
         owner: Option<Pseudonym>,
@@ -289,7 +283,7 @@ impl SledStore {
         Ok(out)
     }
 
-    /// What [`SledStore::seal`] sealed; `None` once its owner was erased.
+    /// What [`EmbeddedStore::seal`] sealed; `None` once its owner was erased.
     pub(super) fn open_sealed(&self, v: &[u8]) -> Option<Vec<u8>> {
         let who = Pseudonym::from_slice(v)?;
         let sealed = &v[PSEUDONYM..];
@@ -333,11 +327,11 @@ impl SledStore {
         Ok(ops)
     }
 
-    /// A compare-and-swap under [`SledStore::writing`] (for scans that write here and
+    /// A compare-and-swap under [`EmbeddedStore::writing`] (for scans that write here and
     /// there: the guard is held for each write, not for the scan). True if it swapped.
     pub(super) fn cas(
         &self,
-        tree: &sled::Tree,
+        tree: &kv::Tree,
         key: &[u8],
         old: Option<&[u8]>,
         new: Option<Vec<u8>>,
@@ -348,7 +342,7 @@ impl SledStore {
 }
 
 #[async_trait]
-impl crate::store::UpdateLog for SledStore {
+impl crate::store::UpdateLog for EmbeddedStore {
     async fn is_applied(&self, id: u32) -> Result<bool, StoreError> {
         Ok(self.applied.get(id.to_be_bytes())?.is_some())
     }
@@ -371,7 +365,7 @@ impl crate::store::UpdateLog for SledStore {
 }
 
 #[async_trait]
-impl crate::store::Erasure for SledStore {
+impl crate::store::Erasure for EmbeddedStore {
     async fn erase_user(&self, user: UserId) -> Result<(), StoreError> {
         let mut c = crate::store::Commit::new();
         c.erase(user);
@@ -390,10 +384,10 @@ mod tests {
     #[test]
     fn a_lock_let_go_while_opening_is_waited_for_and_one_held_is_reported() {
         let dir = tempfile::tempdir().unwrap();
-        let held = SledStore::open(dir.path(), 8).unwrap();
-        // Held for good: reported once the wait is over, as sled's own lock error.
+        let held = EmbeddedStore::open(dir.path(), 8).unwrap();
+        // Held for good: reported once the wait is over, as the store's own lock error.
         let started = std::time::Instant::now();
-        let err = SledStore::open(dir.path(), 8)
+        let err = EmbeddedStore::open(dir.path(), 8)
             .err()
             .expect("the lock is held");
         assert!(
@@ -407,7 +401,7 @@ mod tests {
         let (ready, waiting) = std::sync::mpsc::channel();
         let opener = std::thread::spawn(move || {
             ready.send(()).unwrap();
-            SledStore::open(&path, 8).map(|_| ())
+            EmbeddedStore::open(&path, 8).map(|_| ())
         });
         waiting.recv().unwrap();
         drop(held);
@@ -425,7 +419,7 @@ mod tests {
             .build()
             .unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let st = SledStore::open(dir.path(), 8).unwrap();
+        let st = EmbeddedStore::open(dir.path(), 8).unwrap();
         rt.block_on(async {
             let tasks: Vec<_> = (0..500)
                 .map(|i| {

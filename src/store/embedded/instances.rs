@@ -1,16 +1,16 @@
-//! One process owns a sled database, so there is nothing to coordinate: a user's turn
-//! is the app's own per-user lock, every duty falls to this process, and no other
-//! instance can hear an announcement.
+//! One process owns an embedded store (it locks the `LOCK` file of its directory), so
+//! there is nothing to coordinate: a user's turn is the app's own per-user lock, every
+//! duty falls to this process, and no other instance can hear an announcement.
 
 use async_trait::async_trait;
 use tokio::sync::mpsc;
 
-use super::SledStore;
+use super::EmbeddedStore;
 use crate::store::instances::{Instances, UserTurn};
 use crate::store::{StoreError, UserId};
 
 #[async_trait]
-impl Instances for SledStore {
+impl Instances for EmbeddedStore {
     fn shared(&self) -> bool {
         false
     }

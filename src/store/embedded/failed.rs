@@ -1,18 +1,16 @@
 //! Whether this process can still make writes durable.
 //!
-//! Two failures need a restart. A log write that failed (a full or failing disk) makes
-//! sled fail every later write and flush of this process (its `global_error`; freeing
-//! space does not clear it). A commit that failed half-way leaves its journal record and
-//! perhaps half its writes ([`super::journal`]): later commits are refused, so that no
-//! check reads that state, until the open replays it. Either is recorded here once, with
-//! its reason; commits are refused from then on, and the bot stops
+//! A log write that failed (a full or failing disk) makes the store fail every later
+//! write and flush of this process (`kv::Error::Failed`; freeing space does not clear
+//! it: nothing may be appended after a record that may be torn). It is recorded here
+//! once, with its reason; commits are refused from then on, and the bot stops
 //! ([`crate::store::Committer::unrecoverable`]) so that its service manager starts it
-//! again: the open then fails while the disk is still full, and succeeds, replaying what
-//! was left, once there is room.
+//! again: the next start fails at its first write while the disk is still full, and
+//! goes on, from what the disk holds, once there is room.
 
 use tokio::sync::watch;
 
-use super::SledStore;
+use super::EmbeddedStore;
 use crate::store::StoreError;
 
 /// See the module documentation.
@@ -51,12 +49,13 @@ impl Failed {
     }
 }
 
-impl SledStore {
-    /// After a write failed in sled: whether its log can still be written. A log write
-    /// that failed in one of sled's own threads (a buffer that filled up is written
-    /// there) shows first as the next write's error, not as a flush of ours: a flush now
-    /// meets sled's kept error and marks the store failed ([`SledStore::flush_shared`]).
-    /// Other failures (a key that could not be made, a conflict) leave it alone.
+impl EmbeddedStore {
+    /// After a write failed in the store: whether its log can still be written. A log
+    /// write that failed in a writer (a buffer past 256 KiB is written by the write that
+    /// filled it) shows first as that write's error, not as a flush of ours: a flush now
+    /// meets the store's kept error and marks the store failed
+    /// ([`EmbeddedStore::flush_shared`]). Other failures (a key that could not be made, a
+    /// conflict) leave it alone.
     pub(super) async fn probe_after(&self, e: &StoreError) {
         if matches!(e, StoreError::Backend(_)) && self.failed.reason().is_none() {
             let _ = self.flush_shared().await;

@@ -3,11 +3,12 @@
 //! the user unanswered.
 //!
 //! `/cancellami` removes a user's records in one commit, and destroying their key makes
-//! the old versions sled keeps in its log noise ([`crate::store::keys`]). The key file is
-//! synced at once, the commit only by the flush that follows it. Destroying the key at
-//! commit time, as before, let a crash in between bring the records back unreadable, with
-//! the confirmation lost with the commit: a user erased without being told, counted in
-//! the crash campaign (BENCHMARKS.md, "The completions' window").
+//! noise of the old versions the store's log keeps until a compaction rewrites it
+//! ([`crate::store::keys`]). The key file is synced at once, the commit only by the flush
+//! that follows it. Destroying the key at commit time, as before, let a crash in between
+//! bring the records back unreadable, with the confirmation lost with the commit: a user
+//! erased without being told, counted in the crash campaign (BENCHMARKS.md, "The
+//! completions' window").
 //!
 //! So the commit also writes a marker (tree `erasing`: the user's pseudonym → the second
 //! of the erasure) and notes the user with the flusher ([`super::flusher`]); the flush
@@ -24,7 +25,7 @@
 
 use jiff::Timestamp;
 
-use super::SledStore;
+use super::EmbeddedStore;
 use super::ops::{Op, TreeId};
 use crate::store::shred::Pseudonym;
 use crate::store::{StoreError, UserId};
@@ -32,7 +33,7 @@ use crate::store::{StoreError, UserId};
 /// The marker tree's name.
 pub(super) const TREE: &str = "erasing";
 
-impl SledStore {
+impl EmbeddedStore {
     /// The marker an erasure of `user` writes with its commit.
     pub(super) fn erasing_op(&self, user: UserId) -> Op {
         Op::Put(
@@ -90,8 +91,8 @@ mod tests {
 
     /// A store in `dir` holding a session for `u`, flushed, then `u`'s erasure
     /// committed and not flushed by the store.
-    async fn erased_unflushed(dir: &std::path::Path, u: UserId) -> SledStore {
-        let st = SledStore::open(dir, 8).unwrap();
+    async fn erased_unflushed(dir: &std::path::Path, u: UserId) -> EmbeddedStore {
+        let st = EmbeddedStore::open(dir, 8).unwrap();
         let mut c = Commit::new();
         c.session(
             u,
@@ -136,22 +137,22 @@ mod tests {
         let u = UserId(42);
         let who = {
             let st = erased_unflushed(dir.path(), u).await;
-            // On disk as a crash right after the flush would leave it: sled's own flush,
-            // not the store's (which destroys the key); the store's note of the erasure
-            // goes with it.
+            // On disk as a crash right after the flush would leave it: the kv database's
+            // own flush, not the backend's (which destroys the key); the backend's note of
+            // the erasure goes with it.
             st.db.flush().unwrap();
             assert!(st.keys.key(&st.who(u)).is_some());
             assert_eq!(st.erasing.len(), 1);
             st.who(u)
         };
-        let st = SledStore::open(dir.path(), 8).unwrap();
+        let st = EmbeddedStore::open(dir.path(), 8).unwrap();
         assert!(st.keys.key(&who).is_none(), "destroyed at open");
         assert!(st.erasing.is_empty(), "and the marker removed");
         assert_eq!(journalled(dir.path(), &who), 1, "journalled for restores");
         assert_eq!(st.load_session(u).await.unwrap(), None);
         drop(st);
         // Nothing left to do at the next open.
-        let st = SledStore::open(dir.path(), 8).unwrap();
+        let st = EmbeddedStore::open(dir.path(), 8).unwrap();
         assert_eq!(journalled(dir.path(), &who), 1);
         assert!(st.erasing.is_empty());
     }

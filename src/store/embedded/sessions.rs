@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use jiff::Timestamp;
 
-use super::SledStore;
+use super::EmbeddedStore;
 use crate::store::{Revision, SessionStore, StoreError, StoredSession, UserId};
 
 const FORMAT: u8 = 1;
@@ -34,14 +34,14 @@ pub(super) fn header(v: &[u8]) -> Option<(u64, Timestamp)> {
     ))
 }
 
-impl SledStore {
+impl EmbeddedStore {
     pub(super) fn session_key(&self, user: UserId) -> Vec<u8> {
         self.who(user).0.to_vec()
     }
 }
 
 #[async_trait]
-impl SessionStore for SledStore {
+impl SessionStore for EmbeddedStore {
     async fn load_session(&self, user: UserId) -> Result<Option<StoredSession>, StoreError> {
         let Some(v) = self.sessions.get(self.session_key(user))? else {
             return Ok(None);

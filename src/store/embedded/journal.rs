@@ -1,96 +1,61 @@
-//! A commit as one journal record: why the sled backend writes an update's changes with
-//! plain inserts rather than a sled transaction, and why that is still all or nothing,
-//! across a crash, on disk.
+//! A commit as one record of the embedded store, and the journal older versions wrote.
 //!
-//! **Why.** A sled 0.34 transaction (`pin_log`) seals the current log buffer, hands its
-//! write to sled's pool, then writes a buffer of its own for the batch manifest: two log
-//! writes and a wake-up of every idle pool thread per commit, whatever the flushes do
-//! (BENCHMARKS.md, "The write path as one journal record per update"). Here a commit is
-//! instead, under [`super::SledStore::writing`] (see "Order among writers" below):
+//! A commit is, under [`super::EmbeddedStore::writing`] (see "Order among writers" below):
 //! 1. its expectations are checked and its writes resolved ([`super::commit`]), reading
-//!    the trees through the commit's own earlier writes as a transaction would;
-//! 2. ONE record holding every key-level write ([`Writes`]) is inserted into the tree
-//!    `journal`, under a key from `generate_id` (big-endian, so key order is commit order);
-//! 3. the writes are applied with plain `insert`/`remove`;
-//! 4. the record is removed.
+//!    the trees through the commit's own earlier writes as a transaction would
+//!    ([`Writes`]);
+//! 2. every key-level write goes into one [`kv::Batch`], applied as ONE record of the
+//!    store's log (`crates/kv`): after a crash it is there whole or not at all, and the
+//!    records written after the last flush that are there form a prefix of those written.
 //!
-//! Nothing of this rolls the log buffer: the inserts wait in it for the durability flush
-//! that the commit's caller asks for before anything is sent ([`super::Flusher`]).
+//! Nothing is written to disk here: the record waits in the store's buffer for the
+//! durability flush that the commit's caller asks for before anything is sent
+//! ([`super::Flusher`]). `tests/store_crash.rs` kills a committing child process at
+//! several moments and finds every commit whole or absent, and a prefix, at each reopening.
 //!
-//! **Crash ordering.** sled 0.34 recovers a *prefix* of its log: every tree of a `Db` is
-//! pages of one page cache over one log, each write reserves its place in that log at a
-//! log sequence number (LSN) that grows with each reservation, and recovery replays the
-//! log in LSN order and stops at the first message it cannot read. In sled-0.34.7's
-//! source: `pagecache/iterator.rs`, `LogIter::next` returns `None` at a corrupted message
-//! ("found a tear") and at a read error; `check_contiguity_in_unstable_tail` cuts the
-//! recovered log at the first segment missing from the tail that was not yet known
-//! stable, which is how a buffer written to disk after an earlier one that was torn is
-//! ignored; the batch manifest of a transaction relies on exactly this ("This data may
-//! only be read if at least this future location is stable", `LogRead::BatchManifest`).
-//! sled's own crash test (`tests/test_crash_recovery.rs`, `verify`) asserts this for
-//! plain inserts: a single thread writes keys in order and, after the process exits at a
-//! random moment (`spawn_killah`), what is recovered must be a contiguous run of them
-//! (a machine that loses power relies on the tail checks above). Steps 2–4 happen in one
-//! thread, one after the other, so their LSNs grow in that order, and then:
-//! - no record recovered: no apply of it was either (they come after it): nothing of
-//!   the commit happened;
-//! - record and its removal recovered: so is every apply (they come before the removal);
-//! - record recovered without its removal: some applies may be missing, none of a later
-//!   commit is there (its record comes after this removal, and every other writer waits
-//!   for the removal, below). [`SledStore::replay`] runs at open, before anything else
-//!   reads or writes the trees, and applies the record again: every write sets a key to
-//!   a final value or removes it, so applying twice is applying once; then it removes
-//!   the record and flushes.
+//! **The journal tree (history).** With sled, before issue 11, a transaction cost two
+//! log writes and a wake-up of sled's pool per commit, so a commit was written as a record
+//! in the tree `journal`, then its plain writes, then the record's removal, and a record
+//! a crash left was applied again at open (BENCHMARKS.md, "The write path as one journal
+//! record per update"). A data directory moved from sled may still hold such records:
+//! [`EmbeddedStore::replay`] applies and removes them at open, before anything else reads
+//! or writes the trees (every write sets a key to a final value or removes it, so applying
+//! twice is applying once); a record that does not read stops the opening with an error
+//! that names it. New commits write none.
 //!
-//! `tests/sled_crash.rs` kills a committing child process at several moments and finds
-//! a record left, and every commit whole or absent, at each reopening.
+//! **A failed write.** An error of the store (its log could not be written: a full disk)
+//! marks the store failed (`failed`): every later commit is refused with an error that
+//! says to restart, and the bot stops; the next start reads what the disk holds.
 //!
-//! The durability flush then works as before: once it completed, the removal is on disk,
-//! so every apply is. A caveat, sled's own and not this design's: a log message larger
-//! than a quarter of a segment (128 KiB) goes to a blob file written without an fsync of
-//! its own (`pagecache/blob_io.rs`, `write_blob`), and a blob missing at recovery is
-//! skipped (`LogRead::DanglingBlob`), not a tear; that concerns sled transactions just as
-//! much.
-//!
-//! An error from sled in step 3 or 4 leaves the record in place and the trees perhaps
-//! half-written: the store then refuses every later commit (`failed`, an error that says
-//! to restart), so that no check ever reads that state, and the replay at the next start
-//! completes the commit. (A failed log write already makes sled fail every later write:
-//! `Log::reserve` returns its `global_error`; this covers the other errors too, such as
-//! a page that could not be read.)
-//!
-//! **Order among writers.** A commit's check and its writes are no longer one sled
-//! operation, so anything that writes a tree a commit touches, between the two, would be
-//! lost or judged on a state about to change (an outbox entry rewritten for a retry
-//! while a completion removes it, a reminder queued for an identity just marked done).
-//! (Outbox claims are not writes: they are held in memory, [`super::claims`].) So every write that is
-//! not a commit, in every module of this backend, holds the same
-//! [`super::SledStore::writing`] guard as a commit does (a snapshot's gate shared, and one
-//! mutex), each for one write or one small sled transaction, never across a scan; the
+//! **Order among writers.** A commit's check and its writes are two steps, so anything
+//! that writes a tree a commit touches, between the two, would be lost or judged on a
+//! state about to change (an outbox entry rewritten for a retry while a completion
+//! removes it, a reminder queued for an identity just marked done). (Outbox claims are
+//! not writes: they are held in memory, [`super::claims`].) So every write that is not a
+//! commit, in every module of this backend, holds the same
+//! [`super::EmbeddedStore::writing`] guard as a commit does (a snapshot's gate shared,
+//! and one mutex), each for one write or one small transaction, never across a scan; the
 //! writes that do not are those made at open before the store is shared (replay itself,
 //! sealing of older versions' records, migrations) and an import, which only writes into
 //! an empty database and holds the guard throughout. Readers hold nothing: a reader may
-//! see some of a commit's writes and not others, as it could already with the
-//! transaction (sled's iterators and `get`s take its concurrency lock one step at a
-//! time, so a scan or two `get`s could always straddle a commit); a snapshot
-//! ([`super::SledStore::quiet`]) excludes every writer and so sees whole commits only.
+//! see some of a commit's writes and not others (a scan or two `get`s may straddle a
+//! commit, as they could with sled); a snapshot ([`super::EmbeddedStore::quiet`])
+//! excludes every writer and so sees whole commits only.
 //!
-//! **Erasure.** A record holds what the commit writes: keys that name users by pseudonym
-//! and values sealed with their owner's key, like the trees themselves. It is removed in
-//! the commit that inserted it, before the mutex is released, so no record outlives the
-//! commit that wrote it except across a crash, and replay removes it at the next open,
-//! before any erasure can run. Its old bytes left in sled's log are noise once the owner's
-//! key is destroyed ([`crate::store::shred`]), as are the trees' old versions.
+//! **Erasure.** A commit's record holds keys that name users by pseudonym and values
+//! sealed with their owner's key, like the trees themselves. Old versions of records stay
+//! in the store's log until a compaction rewrites it: noise once the owner's key is
+//! destroyed ([`crate::store::shred`]).
 //!
-//! **Format** (version 1): version byte ‖ number of writes (u32) ‖ per write: tree
-//! ([`TreeId`] index, u8) ‖ key length (u32) ‖ key ‖ value length + 1, 0 for a removal
-//! (u32) ‖ value ‖ FNV-1a 64 of everything before (u64); integers big-endian. sled checks
-//! its own messages (crc32); the checksum here catches a record this code misreads or
-//! another version wrote, which then stops the opening with an error naming the record.
+//! **Format** of the journal records older versions wrote (version 1): version byte ‖
+//! number of writes (u32) ‖ per write: tree ([`TreeId`] index, u8) ‖ key length (u32) ‖
+//! key ‖ value length + 1, 0 for a removal (u32) ‖ value ‖ FNV-1a 64 of everything before
+//! (u64); integers big-endian. The checksum catches a record this code misreads, which
+//! then stops the opening with an error naming the record.
 
 use std::collections::BTreeMap;
 
-use super::SledStore;
+use super::EmbeddedStore;
 use super::ops::{TREES, TreeId};
 use crate::store::StoreError;
 
@@ -118,10 +83,7 @@ impl Writes {
         self.0[tree.index()].get(key).map(Option::as_deref)
     }
 
-    pub(super) fn is_empty(&self) -> bool {
-        self.0.iter().all(BTreeMap::is_empty)
-    }
-
+    #[cfg(test)]
     fn len(&self) -> usize {
         self.0.iter().map(BTreeMap::len).sum()
     }
@@ -162,7 +124,9 @@ fn checksum(bytes: &[u8]) -> u64 {
     h
 }
 
-/// The record of `writes` (format in the module's documentation).
+/// The record of `writes` (format in the module's documentation), as older versions
+/// wrote it: the tests make the records a crash left with it.
+#[cfg(test)]
 pub(super) fn encode(writes: &Writes) -> Vec<u8> {
     let size: usize = writes
         .iter()
@@ -248,24 +212,24 @@ impl<'a> Reader<'a> {
     }
 }
 
-impl SledStore {
-    /// Writes a checked commit: its record, its writes, the record's removal (module
-    /// documentation). The caller holds [`SledStore::writing`].
+impl EmbeddedStore {
+    /// Writes a checked commit as one record of the store (module documentation). The
+    /// caller holds [`EmbeddedStore::writing`].
     pub(super) fn journalled(&self, writes: &Writes) -> Result<(), StoreError> {
         if let Some(why) = self.failed.reason() {
             return Err(StoreError::Backend(why));
         }
-        if writes.is_empty() {
-            return Ok(());
+        let mut batch = kv::Batch::default();
+        for (tree, k, v) in writes.iter() {
+            match v {
+                Some(v) => batch.insert(self.tree(tree), k, v),
+                None => batch.remove(self.tree(tree), k),
+            }
         }
-        let key = self.db.generate_id()?.to_be_bytes();
-        self.wal.insert(key, encode(writes))?;
-        let done = self
-            .apply_writes(writes)
-            .and_then(|()| Ok(self.wal.remove(key).map(drop)?));
+        let done = self.db.apply_batch(batch).map_err(StoreError::from);
         if let Err(e) = &done {
             self.failed.set(|| {
-                format!("a commit failed half-way ({e}): restart to complete it from the journal")
+                format!("a commit could not be written ({e}): restart once the cause is fixed")
             });
         }
         done
@@ -283,7 +247,7 @@ impl SledStore {
     }
 
     /// Applies and removes the records a crash left (in key order, so commit order), then
-    /// flushes; returns how many. For [`SledStore::open`], before anything else uses the
+    /// flushes; returns how many. For [`EmbeddedStore::open`], before anything else uses the
     /// trees. A record that does not read stops it before anything is written, with an
     /// error that names it.
     pub(super) fn replay(&self) -> Result<usize, StoreError> {
@@ -392,21 +356,21 @@ mod tests {
 
         use super::super::*;
         use crate::store::commit::{Commit, CommitError, Committer};
-        use crate::store::sled::ops::Op;
+        use crate::store::embedded::ops::Op;
         use crate::store::{Revision, SessionStore, UpdateLog, UserId};
 
-        fn open(dir: &Path) -> SledStore {
-            SledStore::open(dir, 8).unwrap()
+        fn open(dir: &Path) -> EmbeddedStore {
+            EmbeddedStore::open(dir, 8).unwrap()
         }
 
-        fn session(st: &SledStore, u: UserId) -> Option<(Revision, Vec<u8>)> {
+        fn session(st: &EmbeddedStore, u: UserId) -> Option<(Revision, Vec<u8>)> {
             let s = futures::executor::block_on(st.load_session(u)).unwrap()?;
             Some((s.revision, s.bytes))
         }
 
         /// The writes of a commit that saves a new session of `u` and marks update 7
         /// applied, checked but not applied.
-        fn checked(st: &SledStore, u: UserId) -> Writes {
+        fn checked(st: &EmbeddedStore, u: UserId) -> Writes {
             let mut c = Commit::new();
             c.applied(7).session(
                 u,
@@ -419,7 +383,7 @@ mod tests {
         }
 
         /// What a crash after step 2 leaves: the record, and `applied` of its writes.
-        fn crash_after(st: SledStore, w: &Writes, applied: usize) {
+        fn crash_after(st: EmbeddedStore, w: &Writes, applied: usize) {
             st.wal.insert(9u64.to_be_bytes(), encode(w)).unwrap();
             for (tree, k, v) in w.iter().take(applied) {
                 match v {
@@ -473,21 +437,21 @@ mod tests {
                 .insert(42u64.to_be_bytes(), b"garbage".to_vec())
                 .unwrap();
             crash_after(st, &w, 0);
-            let e = match SledStore::open(dir.path(), 8) {
+            let e = match EmbeddedStore::open(dir.path(), 8) {
                 Ok(_) => panic!("opened with a malformed record"),
                 Err(e) => e.to_string(),
             };
             assert!(e.contains("journal record 000000000000002a"), "{e}");
             assert!(e.contains("too short"), "{e}");
             // The good record (key 9, before it) was not applied either.
-            let db = sled::open(dir.path()).unwrap();
+            let db = kv::open(dir.path().join(crate::store::embedded::from_sled::STORE)).unwrap();
             assert!(db.open_tree("sessions").unwrap().is_empty());
             assert_eq!(db.open_tree(TREE).unwrap().len(), 2);
         }
 
         #[test]
         fn a_commit_reads_its_own_earlier_writes() {
-            let st = SledStore::temporary().unwrap();
+            let st = EmbeddedStore::temporary().unwrap();
             st.reminder_queue.insert(b"due", b"old").unwrap();
             // Removed, then queued again under the same key (a moved deadline): queued.
             let ops = [
@@ -517,7 +481,7 @@ mod tests {
 
         #[test]
         fn of_two_commits_racing_on_one_revision_exactly_one_wins() {
-            let st = SledStore::temporary().unwrap();
+            let st = EmbeddedStore::temporary().unwrap();
             let u = UserId(3);
             let save = |rev: Revision, b: &[u8]| {
                 let mut c = Commit::new();

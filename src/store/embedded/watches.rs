@@ -1,18 +1,18 @@
-//! Follows in sled: tree `watches`, key the user's pseudonym ‖ call id → [`Watch`] as JSON
-//! sealed for the user, like every per-user record (the id lives only inside the sealed
-//! value), so that `/cancellami` leaves nothing readable of a follow on disk. Follows
-//! written in clear by an earlier version are sealed when the database opens
-//! ([`SledStore::seal_plain_watches`]).
+//! Follows in the embedded store: tree `watches`, key the user's pseudonym ‖ call id →
+//! [`Watch`] as JSON sealed for the user, like every per-user record (the id lives only
+//! inside the sealed value), so that `/cancellami` leaves nothing readable of a follow on
+//! disk. Follows written in clear by an earlier version are sealed when the database
+//! opens ([`EmbeddedStore::seal_plain_watches`]).
 
 use async_trait::async_trait;
 
-use super::SledStore;
+use super::EmbeddedStore;
 use super::ops::{Op, TreeId};
 use crate::knowledge::CallId;
 use crate::store::watches::{Watch, WatchStore};
 use crate::store::{StoreError, UserId};
 
-impl SledStore {
+impl EmbeddedStore {
     pub(super) fn watch_key(&self, user: UserId, call: &CallId) -> Vec<u8> {
         let mut k = self.who(user).0.to_vec();
         k.extend_from_slice(call.0.as_bytes());
@@ -66,7 +66,7 @@ impl SledStore {
     /// returns how many. Sealed values start with a pseudonym and never read as JSON.
     pub(super) fn seal_plain_watches(&self) -> Result<usize, StoreError> {
         // Read first: the sealed records written below must not be read again.
-        let plain: Vec<(sled::IVec, Watch)> = self
+        let plain: Vec<(kv::IVec, Watch)> = self
             .watches
             .iter()
             .filter_map(|item| match item {
@@ -89,7 +89,7 @@ impl SledStore {
 }
 
 #[async_trait]
-impl WatchStore for SledStore {
+impl WatchStore for EmbeddedStore {
     async fn watches_of(&self, user: UserId) -> Result<Vec<Watch>, StoreError> {
         let mut out = Vec::new();
         for item in self.watches.scan_prefix(self.who(user).0) {
@@ -140,7 +140,7 @@ mod tests {
 
     #[tokio::test]
     async fn follows_written_in_clear_are_sealed_and_read_as_before() {
-        let st = SledStore::temporary().unwrap();
+        let st = EmbeddedStore::temporary().unwrap();
         let user = UserId(987_654_321);
         let w = Watch {
             user,

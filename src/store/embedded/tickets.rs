@@ -1,6 +1,7 @@
-//! Tickets in sled: `tickets` (number → record), `ticket_messages` (staff chat ‖
-//! message id → number), `user_tickets` (user's pseudonym ‖ number → ∅) and the number
-//! sequence in `ticket_counter` (an atomic increment: a number is never given twice).
+//! Tickets in the embedded store: `tickets` (number → record), `ticket_messages` (staff
+//! chat ‖ message id → number), `user_tickets` (user's pseudonym ‖ number → ∅) and the
+//! number sequence in `ticket_counter` (an atomic increment: a number is never given
+//! twice).
 //!
 //! A record is format (2) ‖ length ‖ the staff's side in clear (number, times, status,
 //! staff message) ‖ the user's side (who, name, question, call, answers, follow-ups)
@@ -11,7 +12,7 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::SledStore;
+use super::EmbeddedStore;
 use super::ops::{Op, TreeId};
 use crate::store::shred::PSEUDONYM;
 use crate::store::{Status, StoreError, Ticket, TicketStore, UserId};
@@ -69,7 +70,7 @@ pub(super) fn message_key(chat: i64, message: i32) -> Vec<u8> {
     k
 }
 
-impl SledStore {
+impl EmbeddedStore {
     pub(super) fn user_ticket_key(&self, user: UserId, n: u64) -> Vec<u8> {
         let mut k = self.who(user).0.to_vec();
         k.extend(n.to_be_bytes());
@@ -183,7 +184,7 @@ impl SledStore {
 }
 
 #[async_trait]
-impl TicketStore for SledStore {
+impl TicketStore for EmbeddedStore {
     async fn next_ticket_number(&self) -> Result<u64, StoreError> {
         let _w = self.writing();
         let v = self.ticket_counter.update_and_fetch(b"next", |old| {

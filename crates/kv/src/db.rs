@@ -1,0 +1,732 @@
+//! [`Db`]: the trees, the log they are written to, and the snapshots that bound it.
+//!
+//! **Writes.** Every write takes one mutex (`Shared::writer`), appends its record to an
+//! in-memory buffer, applies itself to its tree's map and lets the mutex go: the log's
+//! order is the order of the writes, so replaying it rebuilds the maps as they were.
+//! Nothing reaches the disk until [`Db::flush`], which writes the buffer at the end of
+//! the current log and syncs it (`fdatasync`) in the caller's thread, one flush at a
+//! time; writers go on appending meanwhile. A buffer past [`WRITE_OUT`] bytes is written
+//! (not synced) by the writer that filled it, so memory stays bounded between flushes
+//! and a killed process loses only what the system had not been given yet.
+//!
+//! **Failures.** A failed write or sync of the log (a full disk) marks the store failed:
+//! every later write and flush returns that error, so nothing is ever appended after a
+//! record that may be torn, and the process restarts onto what the disk holds.
+//!
+//! **Compaction.** Once the logs since the last snapshot hold more than twice the live
+//! data (and at least [`Config::compact_after`] bytes), a thread writes a snapshot: under
+//! the locks it syncs the current log, starts the next generation's log and clones the
+//! maps (their keys and values are shared, not copied); then, with writers going on into
+//! the new log, it writes `snap-g`, syncs and renames it, and removes the older files.
+//! The state at any moment is the newest snapshot plus the logs from its generation on.
+//!
+//! **Opening** reads the newest snapshot (it must be whole: it was synced before its
+//! rename) and replays the logs. In the last log, the first record that is cut short or
+//! fails its checksum ends it: that is where the process died, and the file is cut
+//! there. Anywhere else such a record is damage, and opening fails naming the file and
+//! the byte.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufWriter, Write};
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+
+use crate::files;
+use crate::record::{Frame, LOG_MAGIC, Op, Reader, SNAP_MAGIC, Stop};
+use crate::tree::{Tree, TreeInner};
+use crate::{Error, IVec, Result};
+
+/// A writer that leaves this many bytes in the buffer writes them to the log (unsynced).
+pub(crate) const WRITE_OUT: usize = 256 * 1024;
+/// Ids are made durable this many at a time (an `IDS` record per stride).
+const ID_STRIDE: u64 = 1 << 20;
+/// Records of a snapshot hold about this many bytes each.
+const SNAP_RECORD: usize = 1 << 20;
+
+/// How to open a store.
+#[derive(Debug, Clone)]
+pub struct Config {
+    path: Option<PathBuf>,
+    temporary: bool,
+    compact_after: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            path: None,
+            temporary: false,
+            compact_after: 32 << 20,
+        }
+    }
+}
+
+impl Config {
+    pub fn new() -> Config {
+        Config::default()
+    }
+
+    /// The directory of the store's files (made, private, if missing).
+    pub fn path<P: AsRef<Path>>(mut self, p: P) -> Config {
+        self.path = Some(p.as_ref().to_path_buf());
+        self
+    }
+
+    /// A store in memory only: no files, nothing survives the process.
+    pub fn temporary(mut self, t: bool) -> Config {
+        self.temporary = t;
+        self
+    }
+
+    /// The fewest log bytes since the last snapshot that start a compaction (32 MiB by
+    /// default); it starts only once they are also more than twice the live data.
+    pub fn compact_after(mut self, bytes: u64) -> Config {
+        self.compact_after = bytes;
+        self
+    }
+
+    pub fn open(&self) -> Result<Db> {
+        match (&self.path, self.temporary) {
+            (Some(p), false) => Db::open_dir(p, self.compact_after),
+            _ => Ok(Db::in_memory()),
+        }
+    }
+}
+
+/// Opens (or creates) the store in `dir` with the default configuration.
+pub fn open<P: AsRef<Path>>(dir: P) -> Result<Db> {
+    Config::new().path(dir).open()
+}
+
+/// The store: a handle shared by clones.
+#[derive(Clone)]
+pub struct Db {
+    shared: Arc<Shared>,
+}
+
+pub(crate) struct Shared {
+    /// `None`: a temporary store, with no log.
+    dir: Option<PathBuf>,
+    trees: RwLock<HashMap<IVec, Tree>>,
+    writer: Mutex<Writer>,
+    io: Mutex<Io>,
+    failed: Mutex<Option<String>>,
+    has_failed: AtomicBool,
+    /// The next id [`Db::generate_id`] hands out.
+    ids: AtomicU64,
+    /// Ids below this are covered by an `IDS` record already appended.
+    ids_below: AtomicU64,
+    compacting: AtomicBool,
+    compact_after: u64,
+    was_recovered: bool,
+    /// The directory's lock, held while the store is open.
+    _lock: Option<File>,
+}
+
+/// What the writer mutex guards.
+pub(crate) struct Writer {
+    /// Records appended and not yet written to the log file.
+    pub(crate) buf: Vec<u8>,
+    next_tree: u32,
+    /// Bytes of the live keys and values (an estimate of a snapshot's size).
+    pub(crate) live: u64,
+    /// Bytes appended to the logs since the last snapshot.
+    pub(crate) since_snapshot: u64,
+}
+
+impl Writer {
+    /// Counts a write of `key` from `old` to `new` in [`Writer::live`].
+    pub(crate) fn account(&mut self, key: &[u8], old: Option<&IVec>, new: Option<&IVec>) {
+        let size = |v: Option<&IVec>| v.map_or(0, |v| (key.len() + v.len()) as u64);
+        self.live = (self.live + size(new)).saturating_sub(size(old));
+    }
+}
+
+struct Io {
+    /// The current generation's log, opened for appending.
+    file: Option<File>,
+    generation: u64,
+    /// Bytes written to `file` and not yet synced.
+    unsynced: bool,
+    /// The buffer swapped in for the writers' at each write-out (kept for its capacity).
+    spare: Vec<u8>,
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Db {
+    pub(crate) fn from_shared(shared: Arc<Shared>) -> Db {
+        Db { shared }
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    fn in_memory() -> Db {
+        Db::from_state(None, State::default(), 0, None, u64::MAX, Io::none(), false)
+    }
+
+    fn from_state(
+        dir: Option<PathBuf>,
+        state: State,
+        since_snapshot: u64,
+        lock_file: Option<File>,
+        compact_after: u64,
+        io: Io,
+        was_recovered: bool,
+    ) -> Db {
+        let next_tree = state.trees.keys().max().map_or(0, |m| m + 1);
+        let live = state
+            .trees
+            .values()
+            .flat_map(|(_, m)| m.iter())
+            .map(|(k, v)| (k.len() + v.len()) as u64)
+            .sum();
+        let shared = Arc::new(Shared {
+            dir,
+            trees: RwLock::default(),
+            writer: Mutex::new(Writer {
+                buf: Vec::new(),
+                next_tree,
+                live,
+                since_snapshot,
+            }),
+            io: Mutex::new(io),
+            failed: Mutex::new(None),
+            has_failed: AtomicBool::new(false),
+            ids: AtomicU64::new(state.ids_below),
+            ids_below: AtomicU64::new(state.ids_below),
+            compacting: AtomicBool::new(false),
+            compact_after,
+            was_recovered,
+            _lock: lock_file,
+        });
+        {
+            let mut trees = shared.trees.write().unwrap_or_else(|e| e.into_inner());
+            for (id, (name, map)) in state.trees {
+                let t = Tree::new(TreeInner::new(id, name.clone(), map, &shared));
+                trees.insert(name, t);
+            }
+        }
+        Db { shared }
+    }
+
+    fn open_dir(dir: &Path, compact_after: u64) -> Result<Db> {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+        let lock_file = files::lock(dir)?;
+        let listing = files::list(dir)?;
+        let was_recovered = !listing.logs.is_empty() || !listing.snaps.is_empty();
+        let mut state = State::default();
+        let newest = listing.snaps.last().copied();
+        if let Some(k) = newest {
+            state.load_snapshot(&files::snap_path(dir, k))?;
+        }
+        let logs: Vec<u64> = (listing.logs.iter().copied())
+            .filter(|&g| newest.is_none_or(|k| g >= k))
+            .collect();
+        let mut since_snapshot = 0;
+        for (i, &g) in logs.iter().enumerate() {
+            let last = i + 1 == logs.len();
+            since_snapshot += state.replay_log(&files::log_path(dir, g), last)?;
+        }
+        let generation = match logs.last() {
+            Some(&g) => g,
+            None => {
+                let g = newest.unwrap_or(1);
+                let mut f = files::create(&files::log_path(dir, g))?;
+                f.write_all(LOG_MAGIC)?;
+                f.sync_data()?;
+                files::sync_dir(dir)?;
+                g
+            }
+        };
+        // What the newest snapshot replaced, left by a compaction cut short.
+        let mut removed = false;
+        for g in listing
+            .logs
+            .iter()
+            .filter(|&&g| newest.is_some_and(|k| g < k))
+        {
+            std::fs::remove_file(files::log_path(dir, *g))?;
+            removed = true;
+        }
+        for g in listing.snaps.iter().filter(|&&g| Some(g) != newest) {
+            std::fs::remove_file(files::snap_path(dir, *g))?;
+            removed = true;
+        }
+        if removed {
+            files::sync_dir(dir)?;
+        }
+        let file = OpenOptions::new()
+            .append(true)
+            .open(files::log_path(dir, generation))?;
+        let io = Io {
+            file: Some(file),
+            generation,
+            unsynced: false,
+            spare: Vec::new(),
+        };
+        Ok(Db::from_state(
+            Some(dir.to_path_buf()),
+            state,
+            since_snapshot,
+            Some(lock_file),
+            compact_after,
+            io,
+            was_recovered,
+        ))
+    }
+
+    /// The tree named `name`, made (and logged) if new.
+    pub fn open_tree<V: AsRef<[u8]>>(&self, name: V) -> Result<Tree> {
+        let name = name.as_ref();
+        let sh = &self.shared;
+        if let Some(t) = sh.trees.read().unwrap_or_else(|e| e.into_inner()).get(name) {
+            return Ok(t.clone());
+        }
+        let mut w = sh.writer()?;
+        let mut trees = sh.trees.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(t) = trees.get(name) {
+            return Ok(t.clone());
+        }
+        let id = w.next_tree;
+        w.next_tree += 1;
+        if sh.logging() {
+            let mut f = Frame::new(&mut w.buf);
+            f.tree(id, name);
+            w.since_snapshot += f.finish() as u64;
+        }
+        let name = IVec::from(name);
+        let t = Tree::new(TreeInner::new(id, name.clone(), BTreeMap::new(), sh));
+        trees.insert(name, t.clone());
+        Ok(t)
+    }
+
+    /// The names of the trees.
+    pub fn tree_names(&self) -> Vec<IVec> {
+        let trees = self.shared.trees.read().unwrap_or_else(|e| e.into_inner());
+        let mut names: Vec<IVec> = trees.keys().cloned().collect();
+        names.sort();
+        names
+    }
+
+    /// A number never handed out before by this store, across restarts too.
+    pub fn generate_id(&self) -> Result<u64> {
+        let sh = &self.shared;
+        let id = sh.ids.fetch_add(1, Ordering::SeqCst);
+        if id >= sh.ids_below.load(Ordering::SeqCst) {
+            let mut w = sh.writer()?;
+            // Checked again under the mutex: another thread may have covered it.
+            if id >= sh.ids_below.load(Ordering::SeqCst) {
+                let below = id + ID_STRIDE;
+                if sh.logging() {
+                    let mut f = Frame::new(&mut w.buf);
+                    f.ids(below);
+                    w.since_snapshot += f.finish() as u64;
+                }
+                sh.ids_below.store(below, Ordering::SeqCst);
+            }
+        }
+        Ok(id)
+    }
+
+    /// Makes every later [`Db::generate_id`] at least `first` (a store filled from
+    /// another one keeps that one's ids unique).
+    pub fn generate_ids_from(&self, first: u64) -> Result<()> {
+        self.shared.ids.fetch_max(first, Ordering::SeqCst);
+        self.generate_id().map(drop)
+    }
+
+    /// Writes every write so far to the log and syncs it; the bytes written.
+    pub fn flush(&self) -> Result<usize> {
+        self.shared.write_out(true)
+    }
+
+    pub async fn flush_async(&self) -> Result<usize> {
+        self.flush()
+    }
+
+    /// Whether the store was opened on files written before.
+    pub fn was_recovered(&self) -> bool {
+        self.shared.was_recovered
+    }
+
+    /// Bytes of the store's files.
+    pub fn size_on_disk(&self) -> Result<u64> {
+        let Some(dir) = &self.shared.dir else {
+            return Ok(0);
+        };
+        let mut n = 0;
+        for e in std::fs::read_dir(dir)? {
+            n += e?.metadata()?.len();
+        }
+        Ok(n)
+    }
+
+    /// Writes a snapshot now and removes the files it replaces (tests; the store does
+    /// it by itself as its logs grow).
+    pub fn compact(&self) -> Result<()> {
+        if self.shared.dir.is_none() {
+            return Ok(());
+        }
+        while self.shared.compacting.swap(true, Ordering::SeqCst) {
+            std::thread::yield_now();
+        }
+        let r = self.shared.compact();
+        self.shared.compacting.store(false, Ordering::SeqCst);
+        r
+    }
+}
+
+impl Io {
+    fn none() -> Io {
+        Io {
+            file: None,
+            generation: 0,
+            unsynced: false,
+            spare: Vec::new(),
+        }
+    }
+}
+
+impl Shared {
+    pub(crate) fn logging(&self) -> bool {
+        self.dir.is_some()
+    }
+
+    fn check_failed(&self) -> Result<()> {
+        if self.has_failed.load(Ordering::SeqCst) {
+            let why = lock(&self.failed).clone().unwrap_or_default();
+            return Err(Error::Failed(why));
+        }
+        Ok(())
+    }
+
+    fn fail(&self, why: String) -> Error {
+        tracing::error!(%why, "the store's log could not be written: no write is taken from now on");
+        let mut f = lock(&self.failed);
+        f.get_or_insert(why.clone());
+        self.has_failed.store(true, Ordering::SeqCst);
+        Error::Failed(why)
+    }
+
+    /// The writer mutex, unless the store has failed.
+    pub(crate) fn writer(&self) -> Result<MutexGuard<'_, Writer>> {
+        self.check_failed()?;
+        Ok(lock(&self.writer))
+    }
+
+    /// After a write that left `buffered` bytes in the buffer.
+    pub(crate) fn after_write(self: &Arc<Self>, buffered: usize) -> Result<()> {
+        if buffered >= WRITE_OUT {
+            self.write_out(false)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the buffer at the end of the log, and syncs the log if `sync`.
+    fn write_out(self: &Arc<Self>, sync: bool) -> Result<usize> {
+        let Some(dir) = &self.dir else {
+            return Ok(0);
+        };
+        let mut io = lock(&self.io);
+        self.check_failed()?;
+        let mut buf = std::mem::take(&mut io.spare);
+        std::mem::swap(&mut buf, &mut lock(&self.writer).buf);
+        let n = buf.len();
+        if n == 0 && !(sync && io.unsynced) {
+            io.spare = buf;
+            return Ok(0);
+        }
+        let io = &mut *io;
+        let file = io.file.as_mut().expect("a store on disk has a log open");
+        let r = (|| {
+            if n > 0 {
+                file.write_all(&buf)?;
+                io.unsynced = true;
+            }
+            if sync {
+                file.sync_data()?;
+                io.unsynced = false;
+            }
+            io::Result::Ok(())
+        })();
+        if let Err(e) = r {
+            let path = files::log_path(dir, io.generation);
+            return Err(self.fail(format!("{}: {e}", path.display())));
+        }
+        buf.clear();
+        if buf.capacity() <= 4 * WRITE_OUT {
+            io.spare = buf;
+        }
+        if sync {
+            self.maybe_compact();
+        }
+        Ok(n)
+    }
+
+    /// Starts a compaction on a thread of its own if the logs have grown enough.
+    fn maybe_compact(self: &Arc<Self>) {
+        let due = {
+            let w = lock(&self.writer);
+            w.since_snapshot >= self.compact_after.max(2 * w.live)
+        };
+        if !due || self.compacting.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let sh = Arc::clone(self);
+        let spawned = std::thread::Builder::new()
+            .name("kv-compact".into())
+            .spawn(move || {
+                if let Err(e) = sh.compact() {
+                    tracing::error!(error = %e, "compacting the store's log failed; the logs still hold every write");
+                }
+                sh.compacting.store(false, Ordering::SeqCst);
+            });
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "could not start compacting the store's log");
+            self.compacting.store(false, Ordering::SeqCst);
+        }
+    }
+
+    /// One compaction (the caller holds `compacting`).
+    fn compact(&self) -> Result<()> {
+        let dir = self.dir.as_deref().expect("a store on disk");
+        let started = std::time::Instant::now();
+        let (g, state, ids_below) = {
+            let mut io = lock(&self.io);
+            self.check_failed()?;
+            let mut w = lock(&self.writer);
+            let buf = std::mem::take(&mut w.buf);
+            let g = io.generation + 1;
+            let file = io.file.as_mut().expect("a store on disk has a log open");
+            // Every record of this generation is on disk before the next one's first.
+            let r = (|| {
+                file.write_all(&buf)?;
+                file.sync_data()?;
+                let mut next = files::create(&files::log_path(dir, g))?;
+                next.write_all(LOG_MAGIC)?;
+                next.sync_data()?;
+                files::sync_dir(dir)?;
+                io::Result::Ok(next)
+            })();
+            let next = match r {
+                Ok(f) => f,
+                Err(e) => return Err(self.fail(format!("{}: {e}", dir.display()))),
+            };
+            io.file = Some(next);
+            io.generation = g;
+            io.unsynced = false;
+            w.since_snapshot = 0;
+            let trees = self.trees.read().unwrap_or_else(|e| e.into_inner());
+            let state: Vec<(u32, IVec, BTreeMap<IVec, IVec>)> = trees
+                .values()
+                .map(|t| (t.id(), t.name(), t.snapshot()))
+                .collect();
+            (g, state, self.ids_below.load(Ordering::SeqCst))
+        };
+        let tmp = files::snap_tmp_path(dir, g);
+        if let Err(e) = write_snapshot(&tmp, &state, ids_below) {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e.into());
+        }
+        std::fs::rename(&tmp, files::snap_path(dir, g))?;
+        files::sync_dir(dir)?;
+        drop(state);
+        let listing = files::list(dir)?;
+        for old in listing.logs.iter().filter(|&&x| x < g) {
+            std::fs::remove_file(files::log_path(dir, *old))?;
+        }
+        for old in listing.snaps.iter().filter(|&&x| x < g) {
+            std::fs::remove_file(files::snap_path(dir, *old))?;
+        }
+        files::sync_dir(dir)?;
+        tracing::info!(
+            generation = g,
+            took_ms = started.elapsed().as_millis() as u64,
+            "store compacted"
+        );
+        Ok(())
+    }
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        // What was written and not flushed goes to the log, synced, as a last act.
+        if self.dir.is_none() || self.has_failed.load(Ordering::SeqCst) {
+            return;
+        }
+        let buf = std::mem::take(&mut lock(&self.writer).buf);
+        let io = &mut *lock(&self.io);
+        if let Some(f) = io.file.as_mut()
+            && let Err(e) = f.write_all(&buf).and_then(|()| f.sync_data())
+        {
+            tracing::error!(error = %e, "the store's last writes could not be flushed at close");
+        }
+    }
+}
+
+fn write_snapshot(
+    tmp: &Path,
+    state: &[(u32, IVec, BTreeMap<IVec, IVec>)],
+    ids_below: u64,
+) -> io::Result<()> {
+    let mut out = BufWriter::with_capacity(1 << 16, files::create(tmp)?);
+    out.write_all(SNAP_MAGIC)?;
+    let mut buf = Vec::with_capacity(SNAP_RECORD + 4096);
+    let mut f = Frame::new(&mut buf);
+    for (id, name, _) in state {
+        f.tree(*id, name);
+    }
+    f.ids(ids_below);
+    f.finish();
+    for (id, _, map) in state {
+        let mut items = map.iter().peekable();
+        while items.peek().is_some() {
+            let mut f = Frame::new(&mut buf);
+            while f.len() < SNAP_RECORD
+                && let Some((k, v)) = items.next()
+            {
+                f.put(*id, k, v);
+            }
+            f.finish();
+            out.write_all(&buf)?;
+            buf.clear();
+        }
+    }
+    let mut f = Frame::new(&mut buf);
+    f.end();
+    f.finish();
+    out.write_all(&buf)?;
+    let file = out.into_inner().map_err(|e| e.into_error())?;
+    file.sync_all()
+}
+
+/// Trees rebuilt from a snapshot and logs, by number.
+#[derive(Default)]
+struct State {
+    trees: HashMap<u32, (IVec, BTreeMap<IVec, IVec>)>,
+    ids_below: u64,
+}
+
+impl State {
+    fn apply(&mut self, op: Op<'_>) -> std::result::Result<(), &'static str> {
+        match op {
+            Op::Put(t, k, v) => {
+                let (_, m) = self
+                    .trees
+                    .get_mut(&t)
+                    .ok_or("a write to a tree never named")?;
+                m.insert(IVec::from(k), IVec::from(v));
+            }
+            Op::Del(t, k) => {
+                let (_, m) = self
+                    .trees
+                    .get_mut(&t)
+                    .ok_or("a write to a tree never named")?;
+                m.remove(k);
+            }
+            Op::Tree(t, name) => {
+                let (n, _) = self
+                    .trees
+                    .entry(t)
+                    .or_insert_with(|| (IVec::from(name), BTreeMap::new()));
+                if &**n != name {
+                    return Err("one tree number given two names");
+                }
+            }
+            Op::Ids(below) => self.ids_below = self.ids_below.max(below),
+            Op::End => {}
+        }
+        Ok(())
+    }
+
+    fn load_snapshot(&mut self, path: &Path) -> Result<()> {
+        let bytes = std::fs::read(path)?;
+        let damaged = |at: usize, why: &str| Error::Corruption {
+            at: format!("{}, byte {at}", path.display()),
+            why: why.to_string(),
+        };
+        if bytes.get(..SNAP_MAGIC.len()) != Some(&SNAP_MAGIC[..]) {
+            return Err(damaged(0, "not a snapshot of this store"));
+        }
+        let mut r = Reader::new(&bytes, SNAP_MAGIC.len());
+        loop {
+            let at = r.at;
+            match r.next_record() {
+                Ok(Some(ops)) => {
+                    let end = ops.contains(&Op::End);
+                    for op in ops {
+                        self.apply(op).map_err(|why| damaged(at, why))?;
+                    }
+                    if end {
+                        return Ok(());
+                    }
+                }
+                Ok(None) => return Err(damaged(at, "the snapshot has no end")),
+                Err(Stop::Short) => return Err(damaged(at, "the snapshot is cut short")),
+                Err(Stop::Damaged(why)) => return Err(damaged(at, why)),
+            }
+        }
+    }
+
+    /// Replays one log; the bytes it holds. The last log is cut at its first bad record.
+    fn replay_log(&mut self, path: &Path, last: bool) -> Result<u64> {
+        let bytes = std::fs::read(path)?;
+        let damaged = |at: usize, why: &str| Error::Corruption {
+            at: format!("{}, byte {at}", path.display()),
+            why: why.to_string(),
+        };
+        if bytes.len() < LOG_MAGIC.len() && last && LOG_MAGIC.starts_with(&bytes) {
+            // Made and not yet written when the process died.
+            let mut f = OpenOptions::new().write(true).open(path)?;
+            f.set_len(0)?;
+            f.write_all(LOG_MAGIC)?;
+            f.sync_data()?;
+            return Ok(0);
+        }
+        if bytes.get(..LOG_MAGIC.len()) != Some(&LOG_MAGIC[..]) {
+            return Err(damaged(0, "not a log of this store"));
+        }
+        let mut r = Reader::new(&bytes, LOG_MAGIC.len());
+        loop {
+            let at = r.at;
+            let stop = match r.next_record() {
+                Ok(Some(ops)) => {
+                    for op in ops {
+                        self.apply(op).map_err(|why| damaged(at, why))?;
+                    }
+                    continue;
+                }
+                Ok(None) => return Ok((bytes.len() - LOG_MAGIC.len()) as u64),
+                Err(stop) => stop,
+            };
+            if !last {
+                let why = match stop {
+                    Stop::Short => "a log before the last is cut short",
+                    Stop::Damaged(why) => why,
+                };
+                return Err(damaged(at, why));
+            }
+            tracing::warn!(
+                log = %path.display(),
+                at,
+                dropped = bytes.len() - at,
+                "the log ends in a record cut short (the process stopped while writing it): cut there"
+            );
+            let f = OpenOptions::new().write(true).open(path)?;
+            f.set_len(at as u64)?;
+            f.sync_data()?;
+            return Ok((at - LOG_MAGIC.len()) as u64);
+        }
+    }
+}
