@@ -170,12 +170,13 @@ fn settings(cfg: &Config) -> Settings {
 /// in `SPORTELLO_DATABASE_URL` (never printed).
 fn open_store(cfg: &Config, rt: &tokio::runtime::Runtime) -> anyhow::Result<Store> {
     match cfg.data.backend {
-        Backend::Embedded => Store::open(&cfg.data.dir, cfg.data.cache_mb).with_context(|| {
-            format!(
-                "opening the data directory {} (is another sportello running?)",
-                cfg.data.dir.display()
-            )
-        }),
+        Backend::Embedded => Store::open_synced(&cfg.data.dir, cfg.data.cache_mb, cfg.data.sync)
+            .with_context(|| {
+                format!(
+                    "opening the data directory {} (is another sportello running?)",
+                    cfg.data.dir.display()
+                )
+            }),
         Backend::Postgres => {
             let url = std::env::var(DATABASE_URL_VAR).unwrap_or_default();
             if url.trim().is_empty() {

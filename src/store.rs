@@ -69,6 +69,8 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 
+use crate::config::SyncMode;
+
 pub use crate::ids::UserId;
 pub use commit::{Commit, CommitError, Committer};
 pub use drafts::{Draft, DraftStatus, DraftStore, RegressionChange};
@@ -173,7 +175,14 @@ impl Store {
 
     /// Opens (or creates) the embedded database in `dir` (made `0700`, files `0600`).
     pub fn open(dir: &Path, cache_mb: u64) -> Result<Store, StoreError> {
-        Ok(Store::new(embedded::EmbeddedStore::open(dir, cache_mb)?))
+        Store::open_synced(dir, cache_mb, SyncMode::default())
+    }
+
+    /// [`Store::open`], its flushes made durable as `sync` says.
+    pub fn open_synced(dir: &Path, cache_mb: u64, sync: SyncMode) -> Result<Store, StoreError> {
+        Ok(Store::new(embedded::EmbeddedStore::open(
+            dir, cache_mb, sync,
+        )?))
     }
 
     /// Creates the configured backend's store in `dir`, empty, with pseudonyms made with

@@ -36,6 +36,8 @@ fn the_shipped_config_is_valid_and_documents_every_key() {
         "documents_cache",
         "session_idle_days",
         "question_log_days",
+        "cache_mb",
+        "sync",
         "api_url",
         "webhook_url",
         "webhook_secret",
@@ -181,4 +183,20 @@ fn the_wait_before_taking_over_stranded_updates_is_read_and_bounded() {
         let e = refusal(&p, &format!("[telegram]\nstranded_after_secs = {bad}\n"));
         assert!(e.contains("stranded_after_secs"), "{e}");
     }
+}
+
+#[test]
+fn the_store_s_sync_and_the_backend_s_older_name_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("c.toml");
+    let cfg = written(&p, "[data]\nbackend = \"sled\"\n").unwrap();
+    assert_eq!(cfg.data.backend, Backend::Embedded);
+    assert_eq!(cfg.data.sync, SyncMode::Written);
+    let cfg = written(&p, "[data]\nbackend = \"embedded\"\nsync = \"full\"\n").unwrap();
+    assert_eq!(cfg.data.sync, SyncMode::Full);
+    let e = refusal(&p, "[data]\nsync = \"sometimes\"\n");
+    assert!(
+        e.contains("sometimes") || e.contains("unknown variant"),
+        "{e}"
+    );
 }

@@ -4,7 +4,7 @@
 //! in-memory buffer, applies itself to its tree's map and lets the mutex go: the log's
 //! order is the order of the writes, so replaying it rebuilds the maps as they were.
 //! Nothing reaches the disk until [`Db::flush`], which writes the buffer at the end of
-//! the current log and syncs it (`fdatasync`) in the caller's thread, one flush at a
+//! the current log and syncs it ([`crate::Sync`]) in the caller's thread, one flush at a
 //! time; writers go on appending meanwhile. A buffer past [`WRITE_OUT`] bytes is written
 //! (not synced) by the writer that filled it, so memory stays bounded between flushes
 //! and a killed process loses only what the system had not been given yet.
@@ -28,14 +28,16 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::{File, OpenOptions};
-use std::io::{self, BufWriter, Write};
+use std::io::Write;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use crate::files;
-use crate::record::{Frame, LOG_MAGIC, Op, Reader, SNAP_MAGIC, Stop};
+use crate::logfile::{LogFile, Sync};
+use crate::record::{Frame, LOG_MAGIC};
+use crate::replay::State;
 use crate::tree::{Tree, TreeInner};
 use crate::{Error, IVec, Result};
 
@@ -43,8 +45,6 @@ use crate::{Error, IVec, Result};
 pub(crate) const WRITE_OUT: usize = 256 * 1024;
 /// Ids are made durable this many at a time (an `IDS` record per stride).
 const ID_STRIDE: u64 = 1 << 20;
-/// Records of a snapshot hold about this many bytes each.
-const SNAP_RECORD: usize = 1 << 20;
 
 /// How to open a store.
 #[derive(Debug, Clone)]
@@ -52,6 +52,8 @@ pub struct Config {
     path: Option<PathBuf>,
     temporary: bool,
     compact_after: u64,
+    sync: Sync,
+    preallocate: u64,
 }
 
 impl Default for Config {
@@ -60,6 +62,8 @@ impl Default for Config {
             path: None,
             temporary: false,
             compact_after: 32 << 20,
+            sync: Sync::default(),
+            preallocate: 1 << 20,
         }
     }
 }
@@ -88,9 +92,21 @@ impl Config {
         self
     }
 
+    /// How a flush makes the log durable ([`Sync::Written`] by default).
+    pub fn sync(mut self, how: Sync) -> Config {
+        self.sync = how;
+        self
+    }
+
+    /// Bytes the log file grows by at a time (1 MiB by default; see [`Sync`]).
+    pub fn preallocate(mut self, bytes: u64) -> Config {
+        self.preallocate = bytes.max(1);
+        self
+    }
+
     pub fn open(&self) -> Result<Db> {
         match (&self.path, self.temporary) {
-            (Some(p), false) => Db::open_dir(p, self.compact_after),
+            (Some(p), false) => Db::open_dir(p, self),
             _ => Ok(Db::in_memory()),
         }
     }
@@ -109,21 +125,21 @@ pub struct Db {
 
 pub(crate) struct Shared {
     /// `None`: a temporary store, with no log.
-    dir: Option<PathBuf>,
-    trees: RwLock<HashMap<IVec, Tree>>,
-    writer: Mutex<Writer>,
-    io: Mutex<Io>,
-    failed: Mutex<Option<String>>,
-    has_failed: AtomicBool,
+    pub(crate) dir: Option<PathBuf>,
+    pub(crate) trees: RwLock<HashMap<IVec, Tree>>,
+    pub(crate) writer: Mutex<Writer>,
+    pub(crate) io: Mutex<Io>,
+    pub(crate) failed: Mutex<Option<String>>,
+    pub(crate) has_failed: AtomicBool,
     /// The next id [`Db::generate_id`] hands out.
-    ids: AtomicU64,
+    pub(crate) ids: AtomicU64,
     /// Ids below this are covered by an `IDS` record already appended.
-    ids_below: AtomicU64,
-    compacting: AtomicBool,
-    compact_after: u64,
-    was_recovered: bool,
+    pub(crate) ids_below: AtomicU64,
+    pub(crate) compacting: AtomicBool,
+    pub(crate) compact_after: u64,
+    pub(crate) was_recovered: bool,
     /// The directory's lock, held while the store is open.
-    _lock: Option<File>,
+    pub(crate) _lock: Option<File>,
 }
 
 /// What the writer mutex guards.
@@ -145,14 +161,14 @@ impl Writer {
     }
 }
 
-struct Io {
-    /// The current generation's log, opened for appending.
-    file: Option<File>,
-    generation: u64,
-    /// Bytes written to `file` and not yet synced.
-    unsynced: bool,
+pub(crate) struct Io {
+    /// The current generation's log.
+    pub(crate) file: Option<LogFile>,
+    pub(crate) generation: u64,
+    pub(crate) sync: Sync,
+    pub(crate) chunk: u64,
     /// The buffer swapped in for the writers' at each write-out (kept for its capacity).
-    spare: Vec<u8>,
+    pub(crate) spare: Vec<u8>,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -217,7 +233,7 @@ impl Db {
         Db { shared }
     }
 
-    fn open_dir(dir: &Path, compact_after: u64) -> Result<Db> {
+    fn open_dir(dir: &Path, config: &Config) -> Result<Db> {
         std::fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
@@ -234,9 +250,11 @@ impl Db {
             .filter(|&g| newest.is_none_or(|k| g >= k))
             .collect();
         let mut since_snapshot = 0;
+        let mut end = LOG_MAGIC.len() as u64;
         for (i, &g) in logs.iter().enumerate() {
             let last = i + 1 == logs.len();
-            since_snapshot += state.replay_log(&files::log_path(dir, g), last)?;
+            end = state.replay_log(&files::log_path(dir, g), last)?;
+            since_snapshot += end - LOG_MAGIC.len() as u64;
         }
         let generation = match logs.last() {
             Some(&g) => g,
@@ -267,12 +285,13 @@ impl Db {
             files::sync_dir(dir)?;
         }
         let file = OpenOptions::new()
-            .append(true)
+            .write(true)
             .open(files::log_path(dir, generation))?;
         let io = Io {
-            file: Some(file),
+            file: Some(LogFile::new(file, end)?),
             generation,
-            unsynced: false,
+            sync: config.sync,
+            chunk: config.preallocate,
             spare: Vec::new(),
         };
         Ok(Db::from_state(
@@ -280,7 +299,7 @@ impl Db {
             state,
             since_snapshot,
             Some(lock_file),
-            compact_after,
+            config.compact_after,
             io,
             was_recovered,
         ))
@@ -392,7 +411,8 @@ impl Io {
         Io {
             file: None,
             generation: 0,
-            unsynced: false,
+            sync: Sync::default(),
+            chunk: 1,
             spare: Vec::new(),
         }
     }
@@ -403,7 +423,7 @@ impl Shared {
         self.dir.is_some()
     }
 
-    fn check_failed(&self) -> Result<()> {
+    pub(crate) fn check_failed(&self) -> Result<()> {
         if self.has_failed.load(Ordering::SeqCst) {
             let why = lock(&self.failed).clone().unwrap_or_default();
             return Err(Error::Failed(why));
@@ -411,7 +431,7 @@ impl Shared {
         Ok(())
     }
 
-    fn fail(&self, why: String) -> Error {
+    pub(crate) fn fail(&self, why: String) -> Error {
         tracing::error!(%why, "the store's log could not be written: no write is taken from now on");
         let mut f = lock(&self.failed);
         f.get_or_insert(why.clone());
@@ -443,23 +463,12 @@ impl Shared {
         let mut buf = std::mem::take(&mut io.spare);
         std::mem::swap(&mut buf, &mut lock(&self.writer).buf);
         let n = buf.len();
-        if n == 0 && !(sync && io.unsynced) {
-            io.spare = buf;
-            return Ok(0);
-        }
         let io = &mut *io;
+        let (how, chunk) = (io.sync, io.chunk);
         let file = io.file.as_mut().expect("a store on disk has a log open");
-        let r = (|| {
-            if n > 0 {
-                file.write_all(&buf)?;
-                io.unsynced = true;
-            }
-            if sync {
-                file.sync_data()?;
-                io.unsynced = false;
-            }
-            io::Result::Ok(())
-        })();
+        let r = file
+            .write(&buf, chunk)
+            .and_then(|()| if sync { file.sync(how) } else { Ok(()) });
         if let Err(e) = r {
             let path = files::log_path(dir, io.generation);
             return Err(self.fail(format!("{}: {e}", path.display())));
@@ -497,66 +506,6 @@ impl Shared {
             self.compacting.store(false, Ordering::SeqCst);
         }
     }
-
-    /// One compaction (the caller holds `compacting`).
-    fn compact(&self) -> Result<()> {
-        let dir = self.dir.as_deref().expect("a store on disk");
-        let started = std::time::Instant::now();
-        let (g, state, ids_below) = {
-            let mut io = lock(&self.io);
-            self.check_failed()?;
-            let mut w = lock(&self.writer);
-            let buf = std::mem::take(&mut w.buf);
-            let g = io.generation + 1;
-            let file = io.file.as_mut().expect("a store on disk has a log open");
-            // Every record of this generation is on disk before the next one's first.
-            let r = (|| {
-                file.write_all(&buf)?;
-                file.sync_data()?;
-                let mut next = files::create(&files::log_path(dir, g))?;
-                next.write_all(LOG_MAGIC)?;
-                next.sync_data()?;
-                files::sync_dir(dir)?;
-                io::Result::Ok(next)
-            })();
-            let next = match r {
-                Ok(f) => f,
-                Err(e) => return Err(self.fail(format!("{}: {e}", dir.display()))),
-            };
-            io.file = Some(next);
-            io.generation = g;
-            io.unsynced = false;
-            w.since_snapshot = 0;
-            let trees = self.trees.read().unwrap_or_else(|e| e.into_inner());
-            let state: Vec<(u32, IVec, BTreeMap<IVec, IVec>)> = trees
-                .values()
-                .map(|t| (t.id(), t.name(), t.snapshot()))
-                .collect();
-            (g, state, self.ids_below.load(Ordering::SeqCst))
-        };
-        let tmp = files::snap_tmp_path(dir, g);
-        if let Err(e) = write_snapshot(&tmp, &state, ids_below) {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(e.into());
-        }
-        std::fs::rename(&tmp, files::snap_path(dir, g))?;
-        files::sync_dir(dir)?;
-        drop(state);
-        let listing = files::list(dir)?;
-        for old in listing.logs.iter().filter(|&&x| x < g) {
-            std::fs::remove_file(files::log_path(dir, *old))?;
-        }
-        for old in listing.snaps.iter().filter(|&&x| x < g) {
-            std::fs::remove_file(files::snap_path(dir, *old))?;
-        }
-        files::sync_dir(dir)?;
-        tracing::info!(
-            generation = g,
-            took_ms = started.elapsed().as_millis() as u64,
-            "store compacted"
-        );
-        Ok(())
-    }
 }
 
 impl Drop for Shared {
@@ -567,166 +516,11 @@ impl Drop for Shared {
         }
         let buf = std::mem::take(&mut lock(&self.writer).buf);
         let io = &mut *lock(&self.io);
+        let (how, chunk) = (io.sync, io.chunk);
         if let Some(f) = io.file.as_mut()
-            && let Err(e) = f.write_all(&buf).and_then(|()| f.sync_data())
+            && let Err(e) = f.write(&buf, chunk).and_then(|()| f.sync(how))
         {
             tracing::error!(error = %e, "the store's last writes could not be flushed at close");
-        }
-    }
-}
-
-fn write_snapshot(
-    tmp: &Path,
-    state: &[(u32, IVec, BTreeMap<IVec, IVec>)],
-    ids_below: u64,
-) -> io::Result<()> {
-    let mut out = BufWriter::with_capacity(1 << 16, files::create(tmp)?);
-    out.write_all(SNAP_MAGIC)?;
-    let mut buf = Vec::with_capacity(SNAP_RECORD + 4096);
-    let mut f = Frame::new(&mut buf);
-    for (id, name, _) in state {
-        f.tree(*id, name);
-    }
-    f.ids(ids_below);
-    f.finish();
-    for (id, _, map) in state {
-        let mut items = map.iter().peekable();
-        while items.peek().is_some() {
-            let mut f = Frame::new(&mut buf);
-            while f.len() < SNAP_RECORD
-                && let Some((k, v)) = items.next()
-            {
-                f.put(*id, k, v);
-            }
-            f.finish();
-            out.write_all(&buf)?;
-            buf.clear();
-        }
-    }
-    let mut f = Frame::new(&mut buf);
-    f.end();
-    f.finish();
-    out.write_all(&buf)?;
-    let file = out.into_inner().map_err(|e| e.into_error())?;
-    file.sync_all()
-}
-
-/// Trees rebuilt from a snapshot and logs, by number.
-#[derive(Default)]
-struct State {
-    trees: HashMap<u32, (IVec, BTreeMap<IVec, IVec>)>,
-    ids_below: u64,
-}
-
-impl State {
-    fn apply(&mut self, op: Op<'_>) -> std::result::Result<(), &'static str> {
-        match op {
-            Op::Put(t, k, v) => {
-                let (_, m) = self
-                    .trees
-                    .get_mut(&t)
-                    .ok_or("a write to a tree never named")?;
-                m.insert(IVec::from(k), IVec::from(v));
-            }
-            Op::Del(t, k) => {
-                let (_, m) = self
-                    .trees
-                    .get_mut(&t)
-                    .ok_or("a write to a tree never named")?;
-                m.remove(k);
-            }
-            Op::Tree(t, name) => {
-                let (n, _) = self
-                    .trees
-                    .entry(t)
-                    .or_insert_with(|| (IVec::from(name), BTreeMap::new()));
-                if &**n != name {
-                    return Err("one tree number given two names");
-                }
-            }
-            Op::Ids(below) => self.ids_below = self.ids_below.max(below),
-            Op::End => {}
-        }
-        Ok(())
-    }
-
-    fn load_snapshot(&mut self, path: &Path) -> Result<()> {
-        let bytes = std::fs::read(path)?;
-        let damaged = |at: usize, why: &str| Error::Corruption {
-            at: format!("{}, byte {at}", path.display()),
-            why: why.to_string(),
-        };
-        if bytes.get(..SNAP_MAGIC.len()) != Some(&SNAP_MAGIC[..]) {
-            return Err(damaged(0, "not a snapshot of this store"));
-        }
-        let mut r = Reader::new(&bytes, SNAP_MAGIC.len());
-        loop {
-            let at = r.at;
-            match r.next_record() {
-                Ok(Some(ops)) => {
-                    let end = ops.contains(&Op::End);
-                    for op in ops {
-                        self.apply(op).map_err(|why| damaged(at, why))?;
-                    }
-                    if end {
-                        return Ok(());
-                    }
-                }
-                Ok(None) => return Err(damaged(at, "the snapshot has no end")),
-                Err(Stop::Short) => return Err(damaged(at, "the snapshot is cut short")),
-                Err(Stop::Damaged(why)) => return Err(damaged(at, why)),
-            }
-        }
-    }
-
-    /// Replays one log; the bytes it holds. The last log is cut at its first bad record.
-    fn replay_log(&mut self, path: &Path, last: bool) -> Result<u64> {
-        let bytes = std::fs::read(path)?;
-        let damaged = |at: usize, why: &str| Error::Corruption {
-            at: format!("{}, byte {at}", path.display()),
-            why: why.to_string(),
-        };
-        if bytes.len() < LOG_MAGIC.len() && last && LOG_MAGIC.starts_with(&bytes) {
-            // Made and not yet written when the process died.
-            let mut f = OpenOptions::new().write(true).open(path)?;
-            f.set_len(0)?;
-            f.write_all(LOG_MAGIC)?;
-            f.sync_data()?;
-            return Ok(0);
-        }
-        if bytes.get(..LOG_MAGIC.len()) != Some(&LOG_MAGIC[..]) {
-            return Err(damaged(0, "not a log of this store"));
-        }
-        let mut r = Reader::new(&bytes, LOG_MAGIC.len());
-        loop {
-            let at = r.at;
-            let stop = match r.next_record() {
-                Ok(Some(ops)) => {
-                    for op in ops {
-                        self.apply(op).map_err(|why| damaged(at, why))?;
-                    }
-                    continue;
-                }
-                Ok(None) => return Ok((bytes.len() - LOG_MAGIC.len()) as u64),
-                Err(stop) => stop,
-            };
-            if !last {
-                let why = match stop {
-                    Stop::Short => "a log before the last is cut short",
-                    Stop::Damaged(why) => why,
-                };
-                return Err(damaged(at, why));
-            }
-            tracing::warn!(
-                log = %path.display(),
-                at,
-                dropped = bytes.len() - at,
-                "the log ends in a record cut short (the process stopped while writing it): cut there"
-            );
-            let f = OpenOptions::new().write(true).open(path)?;
-            f.set_len(at as u64)?;
-            f.sync_data()?;
-            return Ok((at - LOG_MAGIC.len()) as u64);
         }
     }
 }

@@ -24,21 +24,26 @@
 //! not a second copy.
 //!
 //! Modules: `ivec` (the byte strings), `record` (the files' format), `files` (the
-//! directory, its lock and its generations), `db` (the store, its log, compaction,
-//! opening), `tree` (a tree, its iterators), `batch` (writes to several trees as one
+//! directory, its lock and its generations), `db` (the store and its log), `logfile`
+//! (the current log file, allocated ahead, and [`Sync`]), `compact`
+//! (snapshots), `replay` (opening), `tree` (a tree, its iterators), `batch` (writes to several trees as one
 //! record), [`transaction`].
 
 mod batch;
+mod compact;
 mod db;
 mod files;
 mod ivec;
+mod logfile;
 mod record;
+mod replay;
 pub mod transaction;
 mod tree;
 
 pub use batch::Batch;
 pub use db::{Config, Db, open};
 pub use ivec::IVec;
+pub use logfile::Sync;
 pub use tree::{CompareAndSwapError, Iter, Tree};
 
 /// What a store operation can fail with.

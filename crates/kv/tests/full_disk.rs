@@ -30,7 +30,12 @@ fn child_writes_until_the_disk_is_full() {
         libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
         assert_eq!(libc::setrlimit(libc::RLIMIT_FSIZE, &lim), 0);
     }
-    let db = sportello_kv::open(&dir).unwrap();
+    // Allocated ahead a little at a time, so that the limit is met by records.
+    let db = sportello_kv::Config::new()
+        .path(&dir)
+        .preallocate(4096)
+        .open()
+        .unwrap();
     let t = db.open_tree("t").unwrap();
     for i in 0u32.. {
         t.insert(i.to_be_bytes(), vec![1u8; 1000]).unwrap();

@@ -7,8 +7,10 @@ use std::sync::{Arc, Barrier};
 use sportello_kv::transaction::{ConflictableTransactionError, Transactional};
 use sportello_kv::{Config, Db, Error};
 
+/// A store whose log file holds its records and nothing more (allocated a byte ahead),
+/// so that the tests can cut it where they like.
 fn open(dir: &Path) -> Db {
-    sportello_kv::open(dir).unwrap()
+    Config::new().path(dir).preallocate(1).open().unwrap()
 }
 
 fn the_log(dir: &Path) -> std::path::PathBuf {
@@ -375,4 +377,60 @@ fn a_batch_over_several_trees_is_one_record_whole_or_absent_at_every_cut() {
         assert_eq!(b.get(b"k").unwrap().is_some(), whole, "cut at {cut}");
         assert_eq!(a.get(b"gone").unwrap().is_none(), whole, "cut at {cut}");
     }
+}
+
+#[test]
+fn a_log_allocated_ahead_reads_to_its_last_record_and_goes_on_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let chunk = 64 * 1024;
+    let open = |d: &Path| Config::new().path(d).preallocate(chunk).open().unwrap();
+    {
+        let db = open(dir.path());
+        for i in 0..3 {
+            commit(&db, i);
+            db.flush().unwrap();
+        }
+        assert_eq!(std::fs::metadata(the_log(dir.path())).unwrap().len(), chunk);
+    }
+    {
+        let db = open(dir.path());
+        assert_eq!(whole_prefix(&db), 3);
+        for i in 3..300 {
+            commit(&db, i);
+        }
+        db.flush().unwrap();
+        assert_eq!(
+            std::fs::metadata(the_log(dir.path())).unwrap().len() % chunk,
+            0
+        );
+    }
+    // A record torn before the zeros: cut there, and what follows is written over it.
+    let path = the_log(dir.path());
+    let mut bytes = std::fs::read(&path).unwrap();
+    let end = bytes.iter().rposition(|&b| b != 0).unwrap();
+    bytes[end - 10] ^= 0xff;
+    std::fs::write(&path, &bytes).unwrap();
+    let db = open(dir.path());
+    assert_eq!(whole_prefix(&db), 299);
+    commit(&db, 299);
+    db.flush().unwrap();
+    drop(db);
+    assert_eq!(whole_prefix(&open(dir.path())), 300);
+}
+
+#[test]
+fn a_full_sync_keeps_the_same_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let db = Config::new()
+            .path(dir.path())
+            .sync(sportello_kv::Sync::Full)
+            .open()
+            .unwrap();
+        for i in 0..10 {
+            commit(&db, i);
+            db.flush().unwrap();
+        }
+    }
+    assert_eq!(whole_prefix(&open(dir.path())), 10);
 }

@@ -63,6 +63,7 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 
 use self::flusher::Flusher;
+use crate::config::SyncMode;
 use crate::store::erasures::Journal;
 use crate::store::keys::{KeyFile, KeyStore, MemoryKeys};
 use crate::store::shred::{DataKey, Domain, PSEUDONYM, Pseudonym, Tags};
@@ -142,10 +143,14 @@ const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 /// held. A store just dropped in this process (a backup's, a test's) lets the lock go
 /// once a compaction under way ends, and a restarted service may start while the old
 /// process is still exiting; a lock held longer is another process, reported as it is.
-fn open_waiting(dir: &Path) -> Result<kv::Db, kv::Error> {
+fn open_waiting(dir: &Path, sync: SyncMode) -> Result<kv::Db, kv::Error> {
+    let sync = match sync {
+        SyncMode::Written => kv::Sync::Written,
+        SyncMode::Full => kv::Sync::Full,
+    };
     let started = std::time::Instant::now();
     loop {
-        match kv::open(dir) {
+        match kv::Config::new().path(dir).sync(sync).open() {
             Err(kv::Error::Io(e))
                 if e.kind() == std::io::ErrorKind::WouldBlock && started.elapsed() < LOCK_WAIT =>
             {
@@ -158,12 +163,12 @@ fn open_waiting(dir: &Path) -> Result<kv::Db, kv::Error> {
 
 impl EmbeddedStore {
     /// Opens (or creates) the database in `dir`, private to this account.
-    pub fn open(dir: &Path, cache_mb: u64) -> Result<EmbeddedStore, StoreError> {
+    pub fn open(dir: &Path, cache_mb: u64, sync: SyncMode) -> Result<EmbeddedStore, StoreError> {
         files::make_private(dir)?;
         if let Some(n) = from_sled::move_sled(dir, cache_mb)? {
             tracing::info!(keys = n, "moved sled's data into the embedded store");
         }
-        let db = open_waiting(&dir.join(from_sled::STORE))?;
+        let db = open_waiting(&dir.join(from_sled::STORE), sync)?;
         let key_file = dir.join("keys");
         let new_keys = !key_file.exists();
         let keys = KeyFile::open(&key_file)?;
@@ -200,7 +205,7 @@ impl EmbeddedStore {
     ) -> Result<EmbeddedStore, StoreError> {
         files::make_private(dir)?;
         KeyFile::create(&dir.join("keys"), secret)?;
-        EmbeddedStore::open(dir, cache_mb)
+        EmbeddedStore::open(dir, cache_mb, SyncMode::default())
     }
 
     /// A database that lives in a temporary folder and is removed on drop.
@@ -384,10 +389,10 @@ mod tests {
     #[test]
     fn a_lock_let_go_while_opening_is_waited_for_and_one_held_is_reported() {
         let dir = tempfile::tempdir().unwrap();
-        let held = EmbeddedStore::open(dir.path(), 8).unwrap();
+        let held = EmbeddedStore::open(dir.path(), 8, crate::config::SyncMode::default()).unwrap();
         // Held for good: reported once the wait is over, as the store's own lock error.
         let started = std::time::Instant::now();
-        let err = EmbeddedStore::open(dir.path(), 8)
+        let err = EmbeddedStore::open(dir.path(), 8, crate::config::SyncMode::default())
             .err()
             .expect("the lock is held");
         assert!(
@@ -401,7 +406,7 @@ mod tests {
         let (ready, waiting) = std::sync::mpsc::channel();
         let opener = std::thread::spawn(move || {
             ready.send(()).unwrap();
-            EmbeddedStore::open(&path, 8).map(|_| ())
+            EmbeddedStore::open(&path, 8, crate::config::SyncMode::default()).map(|_| ())
         });
         waiting.recv().unwrap();
         drop(held);
@@ -419,7 +424,7 @@ mod tests {
             .build()
             .unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let st = EmbeddedStore::open(dir.path(), 8).unwrap();
+        let st = EmbeddedStore::open(dir.path(), 8, crate::config::SyncMode::default()).unwrap();
         rt.block_on(async {
             let tasks: Vec<_> = (0..500)
                 .map(|i| {
