@@ -1,11 +1,12 @@
 """The disk's own wait under a durable reply: how long one small append takes to sync.
 
-A reply of the bot waits for the flush of its update (README, «Delivery guarantee»): sled
-writes its log buffer and ends with `sync_file_range(WAIT_BEFORE | WRITE | WAIT_AFTER)`
-over what it wrote. This script does the same to a file of its own, so the latencies it
-prints are a floor under the bot's p50 and p99 at the same rate on the same disk, whatever
-the code does: COUNT appends of SIZE bytes, one every 1/RATE s, each followed by its sync,
-timed alone. `fdatasync` (what a store of its own would call) is timed the same way.
+A reply of the bot waits for the flush of its update (README, «Delivery guarantee»): the
+embedded store writes its log buffer and ends with `sync_file_range(WAIT_BEFORE | WRITE |
+WAIT_AFTER)` over what it wrote (`[data] sync = "written"`, as sled did) or with
+`fdatasync` (`"full"`). This script does the same to a file of its own, so the latencies
+it prints are a floor under the bot's p50 and p99 at the same rate on the same disk,
+whatever the code does: COUNT appends of SIZE bytes, one every 1/RATE s, each followed by
+its sync, timed alone, once with each call.
 
 Not part of the product and never run by `cargo test` or CI; Python's standard library
 only (Linux). Run it with the data directory's filesystem as DIR:

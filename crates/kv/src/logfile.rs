@@ -2,8 +2,9 @@
 //! how a flush makes what was written durable ([`Sync`]).
 //!
 //! **Allocated ahead.** The file grows by [`crate::Config::preallocate`] bytes at a time,
-//! written as zeros and synced with `fdatasync` (its size and blocks on disk), and records
-//! are then written over those zeros. A flush of records thus changes no metadata of the
+//! written as zeros and synced with `fdatasync` (its size and blocks on disk), by a thread
+//! of its own once half of the last chunk is used, and records are then written over
+//! those zeros. A flush of records thus changes no metadata of the
 //! file, so syncing only the bytes written (`sync_file_range`) keeps them across a crash
 //! of the system too: with an appending file, the new size would wait for the file
 //! system's next journal commit, and the records with it. A reader takes an all-zero
@@ -13,6 +14,10 @@ use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::os::unix::io::AsRawFd;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::db::lock;
 
 /// How a flush makes the log durable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -30,13 +35,41 @@ pub enum Sync {
 }
 
 pub(crate) struct LogFile {
-    file: File,
+    file: Arc<File>,
     /// Where the next record goes.
     pub(crate) len: u64,
-    /// The file's size: zeros from `len` to here.
-    allocated: u64,
+    /// The file's size, synced: zeros from `len` to here.
+    allocated: Arc<Allocated>,
     /// Bytes before this are durable.
     synced: u64,
+}
+
+/// How far the file is allocated, and the lock of whoever extends it (the writer, or a
+/// thread started ahead of need). Records are written below `bytes` only, and zeros at
+/// or above it only with `extending` held, so the two never overlap.
+#[derive(Default)]
+struct Allocated {
+    bytes: AtomicU64,
+    extending: Mutex<()>,
+    /// A thread extending ahead is running or about to.
+    ahead: AtomicBool,
+}
+
+impl Allocated {
+    /// Extends the file from where it ends to `to` (a multiple of `chunk`), with
+    /// `extending` held by the caller.
+    fn extend(&self, file: &File, to: u64) -> io::Result<()> {
+        let zeros = vec![0u8; 64 * 1024];
+        let mut at = self.bytes.load(Ordering::SeqCst);
+        while at < to {
+            let n = (to - at).min(zeros.len() as u64) as usize;
+            file.write_all_at(&zeros[..n], at)?;
+            at += n as u64;
+        }
+        file.sync_data()?;
+        self.bytes.fetch_max(to, Ordering::SeqCst);
+        Ok(())
+    }
 }
 
 impl LogFile {
@@ -45,34 +78,56 @@ impl LogFile {
         file.set_len(len)?;
         file.sync_data()?;
         Ok(LogFile {
-            file,
+            file: Arc::new(file),
             len,
-            allocated: len,
+            allocated: Arc::new(Allocated {
+                bytes: AtomicU64::new(len),
+                ..Allocated::default()
+            }),
             synced: len,
         })
     }
 
-    /// Writes `buf` at the end of the records, allocating `chunk` bytes more when it
-    /// does not fit (synced at once).
+    /// Writes `buf` at the end of the records. When it does not fit, the file is
+    /// extended to the next multiple of `chunk` first (zeros, synced); once less than half
+    /// a chunk is left, a thread extends it by a chunk ahead of need, so that a flush
+    /// seldom waits for that.
     pub(crate) fn write(&mut self, buf: &[u8], chunk: u64) -> io::Result<()> {
         if buf.is_empty() {
             return Ok(());
         }
+        let chunk = chunk.max(1);
         let end = self.len + buf.len() as u64;
-        if end > self.allocated {
-            let to = end.div_ceil(chunk.max(1)) * chunk.max(1);
-            let zeros = vec![0u8; 64 * 1024];
-            let mut at = self.allocated;
-            while at < to {
-                let n = (to - at).min(zeros.len() as u64) as usize;
-                self.file.write_all_at(&zeros[..n], at)?;
-                at += n as u64;
+        if end > self.allocated.bytes.load(Ordering::SeqCst) {
+            let _held = lock(&self.allocated.extending);
+            if end > self.allocated.bytes.load(Ordering::SeqCst) {
+                self.allocated
+                    .extend(&self.file, end.div_ceil(chunk) * chunk)?;
             }
-            self.file.sync_data()?;
-            self.allocated = to;
         }
         self.file.write_all_at(buf, self.len)?;
         self.len = end;
+        let allocated = self.allocated.bytes.load(Ordering::SeqCst);
+        if allocated - end < chunk / 2 && !self.allocated.ahead.swap(true, Ordering::SeqCst) {
+            let (file, alloc) = (Arc::clone(&self.file), Arc::clone(&self.allocated));
+            let to = (allocated / chunk + 1) * chunk;
+            let spawned = std::thread::Builder::new()
+                .name("kv-allocate".into())
+                .spawn(move || {
+                    {
+                        let _held = lock(&alloc.extending);
+                        if let Err(e) = alloc.extend(&file, to) {
+                            // The writer extends the file itself when it must, and meets
+                            // the error then, if it lasts.
+                            tracing::warn!(error = %e, "allocating the log ahead failed");
+                        }
+                    }
+                    alloc.ahead.store(false, Ordering::SeqCst);
+                });
+            if spawned.is_err() {
+                self.allocated.ahead.store(false, Ordering::SeqCst);
+            }
+        }
         Ok(())
     }
 
