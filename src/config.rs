@@ -188,21 +188,7 @@ pub struct DataConfig {
     /// Entries of the anonymous question log older than this many days are removed.
     pub question_log_days: u32,
     /// How the embedded backend makes a flush durable before a reply goes out.
-    pub sync: SyncMode,
-}
-
-/// How the embedded backend's flush makes its log durable (`[data] sync`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SyncMode {
-    /// The bytes written reach the device (`sync_file_range`): a flushed write survives
-    /// the process and the system crashing; a power loss can lose what the disk held in
-    /// a volatile cache.
-    #[default]
-    Written,
-    /// The disk's cache is flushed too (`fdatasync`): a flushed write also survives a
-    /// power loss, for a slower flush.
-    Full,
+    pub sync: crate::store::SyncMode,
 }
 
 /// The storage backend (`[data] backend`).
@@ -372,7 +358,7 @@ impl Default for DataConfig {
             session_idle_days: 30,
             cache_mb: 4,
             question_log_days: crate::store::questions::DEFAULT_RETENTION_DAYS,
-            sync: SyncMode::default(),
+            sync: crate::store::SyncMode::default(),
         }
     }
 }

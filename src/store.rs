@@ -29,6 +29,7 @@
 //! - [`commit`]: what one update changes (session + effects + outgoing messages + the
 //!   update id), applied by [`commit::Committer`] in one atomic step.
 //! - [`files`]: the data directory's permissions (`0700`, files `0600`).
+//! - [`durable`]: how durable the embedded backend makes a flush (`[data] sync`).
 //! - [`embedded`]: the embedded backend, over the store of `crates/kv` (the only code
 //!   that names it, and sled, which it reads only to move an older data directory).
 //! - [`postgres`]: the shared backend for several instances (the only code that names
@@ -46,6 +47,7 @@
 pub mod commit;
 pub mod drafts;
 pub mod dump;
+pub mod durable;
 pub mod embedded;
 pub mod erasure;
 pub mod erasures;
@@ -69,12 +71,11 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 
-use crate::config::SyncMode;
-
 pub use crate::ids::UserId;
 pub use commit::{Commit, CommitError, Committer};
 pub use drafts::{Draft, DraftStatus, DraftStore, RegressionChange};
 pub use dump::{Dump, Record};
+pub use durable::SyncMode;
 pub use erasure::Erasure;
 pub use follows::FollowStore;
 pub use inbox::Inbox;

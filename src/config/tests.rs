@@ -191,9 +191,9 @@ fn the_store_s_sync_and_the_backend_s_older_name_are_read() {
     let p = dir.path().join("c.toml");
     let cfg = written(&p, "[data]\nbackend = \"sled\"\n").unwrap();
     assert_eq!(cfg.data.backend, Backend::Embedded);
-    assert_eq!(cfg.data.sync, SyncMode::Written);
+    assert_eq!(cfg.data.sync, crate::store::SyncMode::Written);
     let cfg = written(&p, "[data]\nbackend = \"embedded\"\nsync = \"full\"\n").unwrap();
-    assert_eq!(cfg.data.sync, SyncMode::Full);
+    assert_eq!(cfg.data.sync, crate::store::SyncMode::Full);
     let e = refusal(&p, "[data]\nsync = \"sometimes\"\n");
     assert!(
         e.contains("sometimes") || e.contains("unknown variant"),

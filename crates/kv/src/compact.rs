@@ -11,8 +11,9 @@ use std::io::{self, BufWriter, Write};
 use std::path::Path;
 use std::sync::atomic::Ordering;
 
-use crate::db::{Shared, lock};
+use crate::db::Shared;
 use crate::files;
+use crate::guard::lock;
 use crate::logfile::LogFile;
 use crate::record::{Frame, LOG_MAGIC, SNAP_MAGIC};
 use crate::{IVec, Result};

@@ -26,7 +26,7 @@
 //! there. Anywhere else such a record is damage, and opening fails naming the file and
 //! the byte.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::DirBuilderExt;
@@ -35,10 +35,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use crate::files;
+use crate::guard::lock;
 use crate::logfile::{LogFile, Sync};
+use crate::map::TreeMap;
 use crate::record::{Frame, LOG_MAGIC};
 use crate::replay::State;
-use crate::tree::{Tree, TreeInner};
 use crate::{Error, IVec, Result};
 
 /// A writer that leaves this many bytes in the buffer writes them to the log (unsynced).
@@ -126,7 +127,7 @@ pub struct Db {
 pub(crate) struct Shared {
     /// `None`: a temporary store, with no log.
     pub(crate) dir: Option<PathBuf>,
-    pub(crate) trees: RwLock<HashMap<IVec, Tree>>,
+    pub(crate) trees: RwLock<HashMap<IVec, Arc<TreeMap>>>,
     pub(crate) writer: Mutex<Writer>,
     pub(crate) io: Mutex<Io>,
     pub(crate) failed: Mutex<Option<String>>,
@@ -146,7 +147,7 @@ pub(crate) struct Shared {
 pub(crate) struct Writer {
     /// Records appended and not yet written to the log file.
     pub(crate) buf: Vec<u8>,
-    next_tree: u32,
+    pub(crate) next_tree: u32,
     /// Bytes of the live keys and values (an estimate of a snapshot's size).
     pub(crate) live: u64,
     /// Bytes appended to the logs since the last snapshot.
@@ -169,10 +170,6 @@ pub(crate) struct Io {
     pub(crate) chunk: u64,
     /// The buffer swapped in for the writers' at each write-out (kept for its capacity).
     pub(crate) spare: Vec<u8>,
-}
-
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Db {
@@ -226,8 +223,7 @@ impl Db {
         {
             let mut trees = shared.trees.write().unwrap_or_else(|e| e.into_inner());
             for (id, (name, map)) in state.trees {
-                let t = Tree::new(TreeInner::new(id, name.clone(), map, &shared));
-                trees.insert(name, t);
+                trees.insert(name.clone(), Arc::new(TreeMap::new(id, name, map)));
             }
         }
         Db { shared }
@@ -303,31 +299,6 @@ impl Db {
             io,
             was_recovered,
         ))
-    }
-
-    /// The tree named `name`, made (and logged) if new.
-    pub fn open_tree<V: AsRef<[u8]>>(&self, name: V) -> Result<Tree> {
-        let name = name.as_ref();
-        let sh = &self.shared;
-        if let Some(t) = sh.trees.read().unwrap_or_else(|e| e.into_inner()).get(name) {
-            return Ok(t.clone());
-        }
-        let mut w = sh.writer()?;
-        let mut trees = sh.trees.write().unwrap_or_else(|e| e.into_inner());
-        if let Some(t) = trees.get(name) {
-            return Ok(t.clone());
-        }
-        let id = w.next_tree;
-        w.next_tree += 1;
-        if sh.logging() {
-            let mut f = Frame::new(&mut w.buf);
-            f.tree(id, name);
-            w.since_snapshot += f.finish() as u64;
-        }
-        let name = IVec::from(name);
-        let t = Tree::new(TreeInner::new(id, name.clone(), BTreeMap::new(), sh));
-        trees.insert(name, t.clone());
-        Ok(t)
     }
 
     /// The names of the trees.

@@ -24,17 +24,20 @@
 //! not a second copy.
 //!
 //! Modules: `ivec` (the byte strings), `record` (the files' format), `files` (the
-//! directory, its lock and its generations), `db` (the store and its log), `logfile`
-//! (the current log file, allocated ahead, and [`Sync`]), `compact`
-//! (snapshots), `replay` (opening), `tree` (a tree, its iterators), `batch` (writes to several trees as one
-//! record), [`transaction`].
+//! directory, its lock and its generations), `db` (the store and its log), `logfile` (the
+//! current log file, allocated ahead, and [`Sync`]), `compact` (snapshots), `replay`
+//! (opening), `map` (a tree's map, shared by the registry and the handles), `guard`,
+//! `tree` (a tree's handle, its writes and iterators), `batch` (writes to several trees
+//! as one record), [`transaction`].
 
 mod batch;
 mod compact;
 mod db;
 mod files;
+mod guard;
 mod ivec;
 mod logfile;
+mod map;
 mod record;
 mod replay;
 pub mod transaction;

@@ -17,7 +17,7 @@ use std::os::unix::io::AsRawFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::db::lock;
+use crate::guard::lock;
 
 /// How a flush makes the log durable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

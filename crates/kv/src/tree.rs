@@ -8,38 +8,19 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::{Bound, RangeBounds};
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
+use std::sync::{Arc, RwLockReadGuard, RwLockWriteGuard, Weak};
 
 use crate::db::{Shared, Writer};
+use crate::map::TreeMap;
 use crate::record::Frame;
-use crate::{Error, IVec, Result};
+use crate::{Db, Error, IVec, Result};
 
-pub(crate) struct TreeInner {
-    id: u32,
-    name: IVec,
-    map: RwLock<BTreeMap<IVec, IVec>>,
+/// One ordered map of keys to values: a handle, cheap to clone.
+#[derive(Clone)]
+pub struct Tree {
+    map: Arc<TreeMap>,
     db: Weak<Shared>,
 }
-
-impl TreeInner {
-    pub(crate) fn new(
-        id: u32,
-        name: IVec,
-        map: BTreeMap<IVec, IVec>,
-        db: &Arc<Shared>,
-    ) -> TreeInner {
-        TreeInner {
-            id,
-            name,
-            map: RwLock::new(map),
-            db: Arc::downgrade(db),
-        }
-    }
-}
-
-/// One ordered map of keys to values.
-#[derive(Clone)]
-pub struct Tree(Arc<TreeInner>);
 
 /// A compare-and-swap that found another value than the one expected.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,35 +37,57 @@ impl fmt::Display for CompareAndSwapError {
 
 impl std::error::Error for CompareAndSwapError {}
 
-impl Tree {
-    pub(crate) fn new(inner: TreeInner) -> Tree {
-        Tree(Arc::new(inner))
+impl Db {
+    /// The tree named `name`, made (and logged) if new.
+    pub fn open_tree<V: AsRef<[u8]>>(&self, name: V) -> Result<Tree> {
+        let name = name.as_ref();
+        let sh = self.shared();
+        let handle = |map: &Arc<TreeMap>| Tree {
+            map: Arc::clone(map),
+            db: Arc::downgrade(sh),
+        };
+        if let Some(t) = sh.trees.read().unwrap_or_else(|e| e.into_inner()).get(name) {
+            return Ok(handle(t));
+        }
+        let mut w = sh.writer()?;
+        let mut trees = sh.trees.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(t) = trees.get(name) {
+            return Ok(handle(t));
+        }
+        let id = w.next_tree;
+        w.next_tree += 1;
+        if sh.logging() {
+            let mut f = Frame::new(&mut w.buf);
+            f.tree(id, name);
+            w.since_snapshot += f.finish() as u64;
+        }
+        let name = IVec::from(name);
+        let map = Arc::new(TreeMap::new(id, name.clone(), BTreeMap::new()));
+        trees.insert(name, Arc::clone(&map));
+        Ok(handle(&map))
     }
+}
 
+impl Tree {
     pub(crate) fn id(&self) -> u32 {
-        self.0.id
+        self.map.id()
     }
 
     /// The tree's name.
     pub fn name(&self) -> IVec {
-        self.0.name.clone()
+        self.map.name()
     }
 
     pub(crate) fn read(&self) -> RwLockReadGuard<'_, BTreeMap<IVec, IVec>> {
-        self.0.map.read().unwrap_or_else(|e| e.into_inner())
+        self.map.read()
     }
 
-    pub(crate) fn write(&self) -> RwLockWriteGuard<'_, BTreeMap<IVec, IVec>> {
-        self.0.map.write().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// A copy of the map that shares its keys and values.
-    pub(crate) fn snapshot(&self) -> BTreeMap<IVec, IVec> {
-        self.read().clone()
+    fn write(&self) -> RwLockWriteGuard<'_, BTreeMap<IVec, IVec>> {
+        self.map.write()
     }
 
     pub(crate) fn db(&self) -> Result<Arc<Shared>> {
-        self.0.db.upgrade().ok_or(Error::Closed)
+        self.db.upgrade().ok_or(Error::Closed)
     }
 
     /// Logs and applies writes of this tree, with the writer mutex held by the caller:
@@ -107,8 +110,8 @@ impl Tree {
     pub(crate) fn log_into(&self, f: &mut Frame<'_>, writes: &[(&[u8], Option<IVec>)]) {
         for (k, v) in writes {
             match v {
-                Some(v) => f.put(self.0.id, k, v),
-                None => f.del(self.0.id, k),
+                Some(v) => f.put(self.id(), k, v),
+                None => f.del(self.id(), k),
             }
         }
     }
@@ -323,7 +326,7 @@ impl Tree {
 
 impl PartialEq for Tree {
     fn eq(&self, o: &Tree) -> bool {
-        Arc::ptr_eq(&self.0, &o.0)
+        Arc::ptr_eq(&self.map, &o.map)
     }
 }
 

@@ -92,7 +92,7 @@ mod tests {
     /// A store in `dir` holding a session for `u`, flushed, then `u`'s erasure
     /// committed and not flushed by the store.
     async fn erased_unflushed(dir: &std::path::Path, u: UserId) -> EmbeddedStore {
-        let st = EmbeddedStore::open(dir, 8, crate::config::SyncMode::default()).unwrap();
+        let st = EmbeddedStore::open(dir, 8, crate::store::SyncMode::default()).unwrap();
         let mut c = Commit::new();
         c.session(
             u,
@@ -145,14 +145,14 @@ mod tests {
             assert_eq!(st.erasing.len(), 1);
             st.who(u)
         };
-        let st = EmbeddedStore::open(dir.path(), 8, crate::config::SyncMode::default()).unwrap();
+        let st = EmbeddedStore::open(dir.path(), 8, crate::store::SyncMode::default()).unwrap();
         assert!(st.keys.key(&who).is_none(), "destroyed at open");
         assert!(st.erasing.is_empty(), "and the marker removed");
         assert_eq!(journalled(dir.path(), &who), 1, "journalled for restores");
         assert_eq!(st.load_session(u).await.unwrap(), None);
         drop(st);
         // Nothing left to do at the next open.
-        let st = EmbeddedStore::open(dir.path(), 8, crate::config::SyncMode::default()).unwrap();
+        let st = EmbeddedStore::open(dir.path(), 8, crate::store::SyncMode::default()).unwrap();
         assert_eq!(journalled(dir.path(), &who), 1);
         assert!(st.erasing.is_empty());
     }

@@ -138,8 +138,7 @@ mod tests {
     async fn what_a_crash_left_is_handed_out_again_but_not_once_its_user_is_erased() {
         let dir = tempfile::tempdir().unwrap();
         {
-            let st =
-                EmbeddedStore::open(dir.path(), 8, crate::config::SyncMode::default()).unwrap();
+            let st = EmbeddedStore::open(dir.path(), 8, crate::store::SyncMode::default()).unwrap();
             st.receive(&[r(7, Some(41), "{\"a\":1}"), r(8, Some(42), "{\"b\":2}")])
                 .await
                 .unwrap();
@@ -149,7 +148,7 @@ mod tests {
             st.erase_user(UserId(41)).await.unwrap();
             st.flush_shared().await.unwrap();
         }
-        let st = EmbeddedStore::open(dir.path(), 8, crate::config::SyncMode::default()).unwrap();
+        let st = EmbeddedStore::open(dir.path(), 8, crate::store::SyncMode::default()).unwrap();
         // 7's user was erased: its key is gone, and so is the update.
         assert_eq!(st.unhandled().await.unwrap(), [(9, b"{}".to_vec())]);
         assert_eq!(st.inbox.len(), 1, "the unreadable update was dropped");

@@ -360,7 +360,7 @@ mod tests {
         use crate::store::{Revision, SessionStore, UpdateLog, UserId};
 
         fn open(dir: &Path) -> EmbeddedStore {
-            EmbeddedStore::open(dir, 8, crate::config::SyncMode::default()).unwrap()
+            EmbeddedStore::open(dir, 8, crate::store::SyncMode::default()).unwrap()
         }
 
         fn session(st: &EmbeddedStore, u: UserId) -> Option<(Revision, Vec<u8>)> {
@@ -437,7 +437,7 @@ mod tests {
                 .insert(42u64.to_be_bytes(), b"garbage".to_vec())
                 .unwrap();
             crash_after(st, &w, 0);
-            let e = match EmbeddedStore::open(dir.path(), 8, crate::config::SyncMode::default()) {
+            let e = match EmbeddedStore::open(dir.path(), 8, crate::store::SyncMode::default()) {
                 Ok(_) => panic!("opened with a malformed record"),
                 Err(e) => e.to_string(),
             };

@@ -186,7 +186,7 @@ mod tests {
             tree("questions").insert([0u8; 16], json(&asked)).unwrap();
             db.flush().unwrap();
         }
-        let st = EmbeddedStore::open(dir.path(), 8, crate::config::SyncMode::default()).unwrap();
+        let st = EmbeddedStore::open(dir.path(), 8, crate::store::SyncMode::default()).unwrap();
         let s = st.load_session(u).await.unwrap().unwrap();
         assert_eq!(s.bytes, session);
         assert_eq!(s.touched, "2026-03-01T10:00:00Z".parse().unwrap());
@@ -201,7 +201,7 @@ mod tests {
         // Sealed once (the key file exists now): a second open reads the same, and
         // erasure reaches all of it.
         drop(st);
-        let st = EmbeddedStore::open(dir.path(), 8, crate::config::SyncMode::default()).unwrap();
+        let st = EmbeddedStore::open(dir.path(), 8, crate::store::SyncMode::default()).unwrap();
         assert!(st.reminder_done(&items[0]).await.unwrap().is_some());
         assert_eq!(st.load_session(u).await.unwrap().unwrap().bytes, session);
         st.erase_user(u).await.unwrap();

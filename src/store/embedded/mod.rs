@@ -63,7 +63,7 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 
 use self::flusher::Flusher;
-use crate::config::SyncMode;
+use crate::store::SyncMode;
 use crate::store::erasures::Journal;
 use crate::store::keys::{KeyFile, KeyStore, MemoryKeys};
 use crate::store::shred::{DataKey, Domain, PSEUDONYM, Pseudonym, Tags};
@@ -389,10 +389,10 @@ mod tests {
     #[test]
     fn a_lock_let_go_while_opening_is_waited_for_and_one_held_is_reported() {
         let dir = tempfile::tempdir().unwrap();
-        let held = EmbeddedStore::open(dir.path(), 8, crate::config::SyncMode::default()).unwrap();
+        let held = EmbeddedStore::open(dir.path(), 8, crate::store::SyncMode::default()).unwrap();
         // Held for good: reported once the wait is over, as the store's own lock error.
         let started = std::time::Instant::now();
-        let err = EmbeddedStore::open(dir.path(), 8, crate::config::SyncMode::default())
+        let err = EmbeddedStore::open(dir.path(), 8, crate::store::SyncMode::default())
             .err()
             .expect("the lock is held");
         assert!(
@@ -406,7 +406,7 @@ mod tests {
         let (ready, waiting) = std::sync::mpsc::channel();
         let opener = std::thread::spawn(move || {
             ready.send(()).unwrap();
-            EmbeddedStore::open(&path, 8, crate::config::SyncMode::default()).map(|_| ())
+            EmbeddedStore::open(&path, 8, crate::store::SyncMode::default()).map(|_| ())
         });
         waiting.recv().unwrap();
         drop(held);
@@ -424,7 +424,7 @@ mod tests {
             .build()
             .unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let st = EmbeddedStore::open(dir.path(), 8, crate::config::SyncMode::default()).unwrap();
+        let st = EmbeddedStore::open(dir.path(), 8, crate::store::SyncMode::default()).unwrap();
         rt.block_on(async {
             let tasks: Vec<_> = (0..500)
                 .map(|i| {
