@@ -1,10 +1,12 @@
 //! Compaction: a snapshot of every tree replaces the logs before it.
 //!
-//! Under the locks, the current log is synced, the next generation's log is started and
-//! the maps are cloned (their keys and values are shared, not copied); then, with writers
-//! going on into the new log, the snapshot `snap-g` is written, synced and renamed, and
-//! the older files are removed. A compaction cut short leaves a `.tmp` file and older
-//! generations, which the next opening removes.
+//! Under the locks, the current log is synced (`fdatasync`, whatever the store's
+//! [`crate::Sync`]: no log may outlive the end of the one before it, even across a power
+//! loss), the next generation's log is started and the maps are cloned (their keys and
+//! values are shared, not copied); then, with writers going on into the new log, the
+//! snapshot `snap-g` is written, synced and renamed, and the older files are removed. A
+//! compaction cut short leaves a `.tmp` file and older generations, which the next
+//! opening removes.
 
 use std::collections::BTreeMap;
 use std::io::{self, BufWriter, Write};
@@ -32,12 +34,12 @@ impl Shared {
             let mut w = lock(&self.writer);
             let buf = std::mem::take(&mut w.buf);
             let g = io.generation + 1;
-            let (how, chunk) = (io.sync, io.chunk);
+            let chunk = io.chunk;
             let file = io.file.as_mut().expect("a store on disk has a log open");
             // Every record of this generation is on disk before the next one's first.
             let r = (|| {
                 file.write(&buf, chunk)?;
-                file.sync(how)?;
+                file.sync_full()?;
                 let mut next = files::create(&files::log_path(dir, g))?;
                 next.write_all(LOG_MAGIC)?;
                 let next = LogFile::new(next, LOG_MAGIC.len() as u64)?;

@@ -131,6 +131,15 @@ impl LogFile {
         Ok(())
     }
 
+    /// Makes every record written so far durable with `fdatasync`, whatever the mode:
+    /// before the next generation's log is started, so that no later log outlives an
+    /// earlier one's end, even across a power loss.
+    pub(crate) fn sync_full(&mut self) -> io::Result<()> {
+        self.file.sync_data()?;
+        self.synced = self.len;
+        Ok(())
+    }
+
     /// Makes every record written so far durable, as `how` says.
     pub(crate) fn sync(&mut self, how: Sync) -> io::Result<()> {
         if self.synced == self.len {
