@@ -1,73 +1,131 @@
-//! Compaction: a snapshot of every tree replaces the logs before it.
+//! Compaction: a snapshot of every tree replaces the logs before it, without stalling
+//! the writers.
 //!
-//! Under the locks, the current log is synced (`fdatasync`, whatever the store's
-//! [`crate::Sync`]: no log may outlive the end of the one before it, even across a power
-//! loss), the next generation's log is started and the maps are cloned (their keys and
-//! values are shared, not copied); then, with writers going on into the new log, the
-//! snapshot `snap-g` is written, synced and renamed, and the older files are removed. A
-//! compaction cut short leaves a `.tmp` file and older generations, which the next
-//! opening removes.
+//! 1. **The next log is made ahead**, with no lock held: created, its magic written, synced
+//!    with its directory. Until a record is written to it, it holds none, and an opening
+//!    removes it (the log before it stays the last, the one a crash may cut).
+//! 2. **The rotation**, under the I/O lock only: the writers' buffer is written to the
+//!    current log, which is synced with `fdatasync` whatever the store's [`crate::Sync`]
+//!    (no log may outlive the end of the one before it, even across a power loss), and
+//!    the next log takes its place. Writers go on appending to their buffer meanwhile;
+//!    only flushes wait, for that one sync.
+//! 3. **The maps are cloned one at a time** (keys and values shared, not copied), each
+//!    under its own lock, while writers go on into the new log. The clones may therefore
+//!    hold some writes of the new log already (a fuzzy snapshot, as in ARIES): replaying
+//!    that log over them gives the same maps, because every record sets or removes keys
+//!    to what it says. So that every such write can be replayed, the new log is flushed
+//!    with `fdatasync` before the snapshot may count.
+//! 4. **The snapshot is written** to `snap-g.tmp` a slice at a time, each slice pushed to
+//!    the disk and followed by a pause as long as that took: the disk is never given more
+//!    than a slice to do ahead of a flush, and is left to the flushes half the time.
+//!    Then the snapshot is synced, renamed `snap-g`, and the older files are removed.
+//!
+//! A compaction cut short leaves a `.tmp` file, older generations or an empty next log,
+//! which the next opening removes.
 
 use std::collections::BTreeMap;
-use std::io::{self, BufWriter, Write};
+use std::fs::File;
+use std::io::{self, Write};
+use std::os::fd::AsRawFd;
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
-use crate::db::Shared;
+use crate::db::{Shared, Then};
 use crate::files;
 use crate::guard::lock;
 use crate::logfile::LogFile;
+use crate::map::TreeMap;
 use crate::record::{Frame, LOG_MAGIC, SNAP_MAGIC};
 use crate::{IVec, Result};
 
 /// Records of a snapshot hold about this many bytes each.
 const SNAP_RECORD: usize = 1 << 20;
+/// A snapshot is pushed to the disk this many bytes at a time.
+const SNAP_SLICE: usize = 256 * 1024;
+/// The longest pause after a slice.
+const MAX_PAUSE: Duration = Duration::from_millis(50);
+
+/// The maps as cloned for a snapshot: number, name and map of each tree.
+pub(crate) type Clones = Vec<(u32, IVec, BTreeMap<IVec, IVec>)>;
 
 impl Shared {
     /// One compaction (the caller holds `compacting`).
     pub(crate) fn compact(&self) -> Result<()> {
-        let dir = self.dir.as_deref().expect("a store on disk");
-        let started = std::time::Instant::now();
-        let (g, state, ids_below) = {
-            let mut io = lock(&self.io);
-            self.check_failed()?;
-            let mut w = lock(&self.writer);
-            let buf = std::mem::take(&mut w.buf);
-            let g = io.generation + 1;
-            let chunk = io.chunk;
-            let file = io.file.as_mut().expect("a store on disk has a log open");
-            // Every record of this generation is on disk before the next one's first.
-            let r = (|| {
-                file.write(&buf, chunk)?;
-                file.sync_full()?;
-                let mut next = files::create(&files::log_path(dir, g))?;
-                next.write_all(LOG_MAGIC)?;
-                let next = LogFile::new(next, LOG_MAGIC.len() as u64)?;
-                files::sync_dir(dir)?;
-                io::Result::Ok(next)
-            })();
-            let next = match r {
-                Ok(f) => f,
-                Err(e) => return Err(self.fail(format!("{}: {e}", dir.display()))),
-            };
-            io.file = Some(next);
-            io.generation = g;
-            w.since_snapshot = 0;
+        let started = Instant::now();
+        let (g, rotation) = self.rotate()?;
+        let trees: Vec<Arc<TreeMap>> = {
             let trees = self.trees.read().unwrap_or_else(|e| e.into_inner());
-            let state: Vec<(u32, IVec, BTreeMap<IVec, IVec>)> = trees
-                .values()
-                .map(|t| (t.id(), t.name(), t.snapshot()))
-                .collect();
-            (g, state, self.ids_below.load(Ordering::SeqCst))
+            trees.values().cloned().collect()
         };
+        let clones = trees
+            .iter()
+            .map(|t| (t.id(), t.name(), t.snapshot()))
+            .collect();
+        self.install(g, clones)?;
+        tracing::info!(
+            generation = g,
+            took_ms = started.elapsed().as_millis() as u64,
+            rotation_us = rotation.as_micros() as u64,
+            "store compacted"
+        );
+        Ok(())
+    }
+
+    /// Makes the next log ahead and starts it (steps 1 and 2); its generation, and how
+    /// long flushes were held.
+    pub(crate) fn rotate(&self) -> Result<(u64, Duration)> {
+        let dir = self.dir.as_deref().expect("a store on disk");
+        let g = lock(&self.io).generation + 1;
+        let next = match next_log(dir, g) {
+            Ok(f) => f,
+            Err(e) => {
+                let _ = std::fs::remove_file(files::log_path(dir, g));
+                // Tried again once as many bytes are logged, not at every flush.
+                lock(&self.writer).since_snapshot = 0;
+                return Err(e.into());
+            }
+        };
+        let held = Instant::now();
+        let mut io = lock(&self.io);
+        if let Err(e) = self.check_failed() {
+            let _ = std::fs::remove_file(files::log_path(dir, g));
+            return Err(e);
+        }
+        let buf = {
+            let mut w = lock(&self.writer);
+            w.since_snapshot = 0;
+            std::mem::take(&mut w.buf)
+        };
+        let chunk = io.chunk;
+        let file = io.file.as_mut().expect("a store on disk has a log open");
+        // Every record of this generation is on disk before the next one's first.
+        if let Err(e) = file.write(&buf, chunk).and_then(|()| file.sync_full()) {
+            let path = files::log_path(dir, io.generation);
+            return Err(self.fail(format!("{}: {e}", path.display())));
+        }
+        io.file = Some(next);
+        io.generation = g;
+        Ok((g, held.elapsed()))
+    }
+
+    /// Makes `clones`, taken after generation `g` was started, the snapshot that
+    /// replaces the files before `g` (steps 3 and 4).
+    pub(crate) fn install(&self, g: u64, clones: Clones) -> Result<()> {
+        let dir = self.dir.as_deref().expect("a store on disk");
+        let ids_below = self.ids_below.load(Ordering::SeqCst);
+        // The clones may hold writes of generation `g`: they must be in its log for good
+        // before the snapshot replaces the logs before it.
+        self.write_out(Then::SyncFull)?;
         let tmp = files::snap_tmp_path(dir, g);
-        if let Err(e) = write_snapshot(&tmp, &state, ids_below) {
+        if let Err(e) = write_snapshot(&tmp, &clones, ids_below) {
             let _ = std::fs::remove_file(&tmp);
             return Err(e.into());
         }
         std::fs::rename(&tmp, files::snap_path(dir, g))?;
         files::sync_dir(dir)?;
-        drop(state);
+        drop(clones);
         let listing = files::list(dir)?;
         for old in listing.logs.iter().filter(|&&x| x < g) {
             std::fs::remove_file(files::log_path(dir, *old))?;
@@ -76,22 +134,23 @@ impl Shared {
             std::fs::remove_file(files::snap_path(dir, *old))?;
         }
         files::sync_dir(dir)?;
-        tracing::info!(
-            generation = g,
-            took_ms = started.elapsed().as_millis() as u64,
-            "store compacted"
-        );
         Ok(())
     }
 }
 
-fn write_snapshot(
-    tmp: &Path,
-    state: &[(u32, IVec, BTreeMap<IVec, IVec>)],
-    ids_below: u64,
-) -> io::Result<()> {
-    let mut out = BufWriter::with_capacity(1 << 16, files::create(tmp)?);
-    out.write_all(SNAP_MAGIC)?;
+/// The log of generation `g`, made and synced with its directory: it holds no record yet.
+fn next_log(dir: &Path, g: u64) -> io::Result<LogFile> {
+    let mut file = files::create(&files::log_path(dir, g))?;
+    file.write_all(LOG_MAGIC)?;
+    let log = LogFile::new(file, LOG_MAGIC.len() as u64)?;
+    files::sync_dir(dir)?;
+    Ok(log)
+}
+
+/// Writes a snapshot to `tmp` and syncs it, a slice at a time (see the module's docs).
+fn write_snapshot(tmp: &Path, state: &Clones, ids_below: u64) -> io::Result<()> {
+    let mut out = Paced::new(files::create(tmp)?);
+    out.write(SNAP_MAGIC)?;
     let mut buf = Vec::with_capacity(SNAP_RECORD + 4096);
     let mut f = Frame::new(&mut buf);
     for (id, name, _) in state {
@@ -109,14 +168,150 @@ fn write_snapshot(
                 f.put(*id, k, v);
             }
             f.finish();
-            out.write_all(&buf)?;
+            out.write(&buf)?;
             buf.clear();
         }
     }
     let mut f = Frame::new(&mut buf);
     f.end();
     f.finish();
-    out.write_all(&buf)?;
-    let file = out.into_inner().map_err(|e| e.into_error())?;
-    file.sync_all()
+    out.write(&buf)?;
+    out.finish()
+}
+
+/// A file written a slice at a time, each slice synced and followed by a pause as long
+/// as its sync took (at most [`MAX_PAUSE`]).
+struct Paced {
+    file: File,
+    pending: Vec<u8>,
+    at: u64,
+}
+
+impl Paced {
+    fn new(file: File) -> Paced {
+        Paced {
+            file,
+            pending: Vec::with_capacity(SNAP_SLICE),
+            at: 0,
+        }
+    }
+
+    fn write(&mut self, mut bytes: &[u8]) -> io::Result<()> {
+        while !bytes.is_empty() {
+            let n = (SNAP_SLICE - self.pending.len()).min(bytes.len());
+            self.pending.extend_from_slice(&bytes[..n]);
+            bytes = &bytes[n..];
+            if self.pending.len() == SNAP_SLICE {
+                self.slice()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes what is pending and waits until the disk has it, then pauses.
+    fn slice(&mut self) -> io::Result<()> {
+        use std::os::unix::fs::FileExt;
+        self.file.write_all_at(&self.pending, self.at)?;
+        let took = Instant::now();
+        // SAFETY: a plain system call on a descriptor this value owns.
+        let r = unsafe {
+            libc::sync_file_range(
+                self.file.as_raw_fd(),
+                self.at as i64,
+                self.pending.len() as i64,
+                libc::SYNC_FILE_RANGE_WAIT_BEFORE
+                    | libc::SYNC_FILE_RANGE_WRITE
+                    | libc::SYNC_FILE_RANGE_WAIT_AFTER,
+            )
+        };
+        if r != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        self.at += self.pending.len() as u64;
+        self.pending.clear();
+        std::thread::sleep(took.elapsed().min(MAX_PAUSE));
+        Ok(())
+    }
+
+    /// Writes the rest and syncs the file in full, its size with it.
+    fn finish(self) -> io::Result<()> {
+        if !self.pending.is_empty() {
+            use std::os::unix::fs::FileExt;
+            self.file.write_all_at(&self.pending, self.at)?;
+        }
+        self.file.sync_all()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::{Batch, Config, Db, Tree};
+
+    /// Pair `i`: key `i` and `last` = `i` in both trees, one record.
+    fn pair(db: &Db, a: &Tree, b: &Tree, i: u32) {
+        let mut batch = Batch::default();
+        for t in [a, b] {
+            batch.insert(t, i.to_be_bytes(), vec![i as u8; 100]);
+            batch.insert(t, b"last", i.to_be_bytes().to_vec());
+        }
+        db.apply_batch(batch).unwrap();
+    }
+
+    /// The pairs a copy of the store holds: whole, and a prefix of those made.
+    fn pairs(dir: &Path) -> u32 {
+        let db = Config::new().path(dir).open().unwrap();
+        let (a, b) = (db.open_tree("a").unwrap(), db.open_tree("b").unwrap());
+        let dump = |t: &Tree| t.iter().map(|r| r.unwrap()).collect::<Vec<_>>();
+        let (da, db_) = (dump(&a), dump(&b));
+        assert_eq!(da, db_, "a pair half there");
+        let last = a.get(b"last").unwrap().expect("pairs");
+        let last = u32::from_be_bytes(last[..].try_into().unwrap());
+        assert_eq!(da.len() as u32, last + 2, "not a prefix of the pairs made");
+        last + 1
+    }
+
+    #[test]
+    fn a_snapshot_cloned_while_writers_go_on_replays_to_whole_pairs_at_every_cut() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Config::new().path(dir.path()).preallocate(1).open().unwrap();
+        let (a, b) = (db.open_tree("a").unwrap(), db.open_tree("b").unwrap());
+        for i in 0..10 {
+            pair(&db, &a, &b, i);
+        }
+        db.flush().unwrap();
+        let sh = db.shared();
+        let (g, _) = sh.rotate().unwrap();
+        // Pair 10 is in both clones, pair 11 in b's only, pair 12 in neither: the
+        // snapshot is of no single moment, and only the log makes it whole.
+        pair(&db, &a, &b, 10);
+        let ca = (a.id(), a.name(), a.read().clone());
+        pair(&db, &a, &b, 11);
+        let cb = (b.id(), b.name(), b.read().clone());
+        pair(&db, &a, &b, 12);
+        sh.install(g, vec![ca, cb]).unwrap();
+        let log = crate::files::log_path(dir.path(), g);
+        let flushed = std::fs::metadata(&log).unwrap().len();
+        for i in 13..16 {
+            pair(&db, &a, &b, i);
+            db.flush().unwrap();
+        }
+        let bytes = std::fs::read(&log).unwrap();
+        assert!(bytes.len() as u64 > flushed);
+        let listing = crate::files::list(dir.path()).unwrap();
+        assert_eq!((listing.logs, listing.snaps), (vec![g], vec![g]));
+        // A crash may cut the log anywhere after what the compaction flushed.
+        for cut in flushed as usize..=bytes.len() {
+            let copy = tempfile::tempdir().unwrap();
+            let snap = crate::files::snap_path(dir.path(), g);
+            std::fs::copy(&snap, copy.path().join(snap.file_name().unwrap())).unwrap();
+            std::fs::write(copy.path().join(log.file_name().unwrap()), &bytes[..cut]).unwrap();
+            let n = pairs(copy.path());
+            assert!(n >= 13, "pairs flushed before the snapshot counted are lost: {n}");
+            if cut == bytes.len() {
+                assert_eq!(n, 16);
+            }
+        }
+    }
 }

@@ -14,11 +14,13 @@
 //! record that may be torn, and the process restarts onto what the disk holds.
 //!
 //! **Compaction.** Once the logs since the last snapshot hold more than twice the live
-//! data (and at least [`Config::compact_after`] bytes), a thread writes a snapshot: under
-//! the locks it syncs the current log, starts the next generation's log and clones the
-//! maps (their keys and values are shared, not copied); then, with writers going on into
-//! the new log, it writes `snap-g`, syncs and renames it, and removes the older files.
-//! The state at any moment is the newest snapshot plus the logs from its generation on.
+//! data (and at least [`Config::compact_after`] bytes), a thread makes the next
+//! generation's log ahead, then, holding flushes (not writers) for one `fdatasync`,
+//! syncs the current log and starts the next one; it clones the maps one at a time while
+//! writers go on, flushes the new log, and writes, syncs and renames `snap-g` a slice at
+//! a time, leaving the disk to the flushes in between (the module `compact` says why
+//! this keeps every write). The state at any moment is the newest snapshot plus the logs
+//! from its generation on.
 //!
 //! **Opening** reads the newest snapshot (it must be whole: it was synced before its
 //! rename) and replays the logs. In the last log, the first record that is cut short or
@@ -39,11 +41,21 @@ use crate::guard::lock;
 use crate::logfile::{LogFile, Sync};
 use crate::map::TreeMap;
 use crate::record::{Frame, LOG_MAGIC};
-use crate::replay::State;
+use crate::replay::{self, State};
 use crate::{Error, IVec, Result};
 
 /// A writer that leaves this many bytes in the buffer writes them to the log (unsynced).
 pub(crate) const WRITE_OUT: usize = 256 * 1024;
+/// How [`Shared::write_out`] ends, once the buffer is written.
+#[derive(Clone, Copy)]
+pub(crate) enum Then {
+    Nothing,
+    /// Synced as the store's [`Sync`] says.
+    Sync,
+    /// Synced with `fdatasync`, whatever the store's [`Sync`].
+    SyncFull,
+}
+
 /// Ids are made durable this many at a time (an `IDS` record per stride).
 const ID_STRIDE: u64 = 1 << 20;
 
@@ -242,9 +254,18 @@ impl Db {
         if let Some(k) = newest {
             state.load_snapshot(&files::snap_path(dir, k))?;
         }
-        let logs: Vec<u64> = (listing.logs.iter().copied())
+        let mut logs: Vec<u64> = (listing.logs.iter().copied())
             .filter(|&g| newest.is_none_or(|k| g >= k))
             .collect();
+        // A log made ahead by a compaction that never started writing to it holds no
+        // record: it goes, and the log before it is the last again.
+        while let [.., _, g] = logs[..]
+            && replay::holds_no_record(&files::log_path(dir, g))?
+        {
+            std::fs::remove_file(files::log_path(dir, g))?;
+            files::sync_dir(dir)?;
+            logs.pop();
+        }
         let mut since_snapshot = 0;
         let mut end = LOG_MAGIC.len() as u64;
         for (i, &g) in logs.iter().enumerate() {
@@ -338,7 +359,9 @@ impl Db {
 
     /// Writes every write so far to the log and syncs it; the bytes written.
     pub fn flush(&self) -> Result<usize> {
-        self.shared.write_out(true)
+        let n = self.shared.write_out(Then::Sync)?;
+        self.shared.maybe_compact();
+        Ok(n)
     }
 
     pub async fn flush_async(&self) -> Result<usize> {
@@ -419,13 +442,13 @@ impl Shared {
     /// After a write that left `buffered` bytes in the buffer.
     pub(crate) fn after_write(self: &Arc<Self>, buffered: usize) -> Result<()> {
         if buffered >= WRITE_OUT {
-            self.write_out(false)?;
+            self.write_out(Then::Nothing)?;
         }
         Ok(())
     }
 
-    /// Writes the buffer at the end of the log, and syncs the log if `sync`.
-    fn write_out(self: &Arc<Self>, sync: bool) -> Result<usize> {
+    /// Writes the buffer at the end of the log, then syncs the log as `then` says.
+    pub(crate) fn write_out(&self, then: Then) -> Result<usize> {
         let Some(dir) = &self.dir else {
             return Ok(0);
         };
@@ -437,9 +460,11 @@ impl Shared {
         let io = &mut *io;
         let (how, chunk) = (io.sync, io.chunk);
         let file = io.file.as_mut().expect("a store on disk has a log open");
-        let r = file
-            .write(&buf, chunk)
-            .and_then(|()| if sync { file.sync(how) } else { Ok(()) });
+        let r = file.write(&buf, chunk).and_then(|()| match then {
+            Then::Nothing => Ok(()),
+            Then::Sync => file.sync(how),
+            Then::SyncFull => file.sync_full(),
+        });
         if let Err(e) = r {
             let path = files::log_path(dir, io.generation);
             return Err(self.fail(format!("{}: {e}", path.display())));
@@ -447,9 +472,6 @@ impl Shared {
         buf.clear();
         if buf.capacity() <= 4 * WRITE_OUT {
             io.spare = buf;
-        }
-        if sync {
-            self.maybe_compact();
         }
         Ok(n)
     }

@@ -133,3 +133,13 @@ impl State {
         }
     }
 }
+
+/// Whether the log at `path` holds no record: its magic (or a start of it) and zeros.
+pub(crate) fn holds_no_record(path: &Path) -> Result<bool> {
+    let bytes = std::fs::read(path)?;
+    Ok(if bytes.len() < LOG_MAGIC.len() {
+        LOG_MAGIC.starts_with(&bytes)
+    } else {
+        bytes.starts_with(LOG_MAGIC) && bytes[LOG_MAGIC.len()..].iter().all(|&b| b == 0)
+    })
+}

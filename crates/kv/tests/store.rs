@@ -434,3 +434,36 @@ fn a_full_sync_keeps_the_same_writes() {
     }
     assert_eq!(whole_prefix(&open(dir.path())), 10);
 }
+
+#[test]
+fn a_log_made_ahead_and_never_written_is_removed_and_the_one_before_stays_the_last() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let db = open(dir.path());
+        for i in 0..4 {
+            commit(&db, i);
+        }
+        db.flush().unwrap();
+    }
+    // Killed while writing a record, once a compaction had made the next log ahead
+    // (its magic, then zeros allocated).
+    let path = the_log(dir.path());
+    let mut bytes = std::fs::read(&path).unwrap();
+    let whole = bytes.len();
+    bytes.extend_from_slice(&[9, 0, 0, 0, 1, 2]);
+    std::fs::write(&path, &bytes).unwrap();
+    let name = path.file_name().unwrap().to_str().unwrap();
+    let g: u64 = name["log-".len()..].parse().unwrap();
+    let ahead = dir.path().join(format!("log-{:08}", g + 1));
+    let mut made = b"SPKVLOG1".to_vec();
+    made.extend_from_slice(&[0; 4096]);
+    std::fs::write(&ahead, &made).unwrap();
+    let db = open(dir.path());
+    assert_eq!(whole_prefix(&db), 4);
+    assert!(!ahead.exists(), "the empty log is still there");
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), whole as u64);
+    commit(&db, 4);
+    db.flush().unwrap();
+    drop(db);
+    assert_eq!(whole_prefix(&open(dir.path())), 5);
+}
