@@ -1,9 +1,10 @@
 //! Compaction: a snapshot of every tree replaces the logs before it, without stalling
 //! the writers.
 //!
-//! 1. **The next log is made ahead**, with no lock held: created, its magic written, synced
-//!    with its directory. Until a record is written to it, it holds none, and an opening
-//!    removes it (the log before it stays the last, the one a crash may cut).
+//! 1. **The next log is made ahead**, with no lock held: the spare (below) renamed, or a
+//!    new file with its magic, synced with its directory. Until a record is written to
+//!    it, it holds none, and an opening removes it (the log before it stays the last,
+//!    the one a crash may cut).
 //! 2. **The rotation**, under the I/O lock only: the writers' buffer is written to the
 //!    current log, which is synced with `fdatasync` whatever the store's [`crate::Sync`]
 //!    (no log may outlive the end of the one before it, even across a power loss), and
@@ -14,19 +15,23 @@
 //!    hold some writes of the new log already (a fuzzy snapshot, as in ARIES): replaying
 //!    that log over them gives the same maps, because every record sets or removes keys
 //!    to what it says. So that every such write can be replayed, the new log is flushed
-//!    with `fdatasync` before the snapshot may count.
-//! 4. **The snapshot is written** to `snap-g.tmp` a slice at a time, each slice pushed to
-//!    the disk and followed by a pause as long as that took: the disk is never given more
-//!    than a slice to do ahead of a flush, and is left to the flushes half the time.
-//!    Then the snapshot is synced, renamed `snap-g`, and the older files are removed.
+//!    before the snapshot may count (the snapshot's `fsync` then flushes the disk's
+//!    cache after it).
+//! 4. **The snapshot is written** to `snap-g.tmp` a slice at a time ([`crate::pace`]),
+//!    synced, renamed `snap-g`, and the directory synced. The older files are removed
+//!    without a sync (an opening removes what a snapshot replaced), except the last log,
+//!    which becomes `log-spare`: zeroed a slice at a time and synced, it is the next
+//!    generation's log, its room already on disk. Removing a 32 MiB log and allocating
+//!    the next one would cost the disk a burst of work that every flush waits behind
+//!    (with online discard, 20–30 ms measured).
 //!
-//! A compaction cut short leaves a `.tmp` file, older generations or an empty next log,
-//! which the next opening removes.
+//! A compaction cut short leaves a `.tmp` file, older generations, an empty next log or
+//! a spare, which the next opening removes.
 
 use std::collections::BTreeMap;
-use std::fs::File;
+use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
-use std::os::fd::AsRawFd;
+use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -37,15 +42,12 @@ use crate::files;
 use crate::guard::lock;
 use crate::logfile::LogFile;
 use crate::map::TreeMap;
+use crate::pace;
 use crate::record::{Frame, LOG_MAGIC, SNAP_MAGIC};
 use crate::{IVec, Result};
 
 /// Records of a snapshot hold about this many bytes each.
 const SNAP_RECORD: usize = 1 << 20;
-/// A snapshot is pushed to the disk this many bytes at a time.
-const SNAP_SLICE: usize = 256 * 1024;
-/// The longest pause after a slice.
-const MAX_PAUSE: Duration = Duration::from_millis(50);
 
 /// The maps as cloned for a snapshot: number, name and map of each tree.
 pub(crate) type Clones = Vec<(u32, IVec, BTreeMap<IVec, IVec>)>;
@@ -78,7 +80,8 @@ impl Shared {
     pub(crate) fn rotate(&self) -> Result<(u64, Duration)> {
         let dir = self.dir.as_deref().expect("a store on disk");
         let g = lock(&self.io).generation + 1;
-        let next = match next_log(dir, g) {
+        let spare = lock(&self.spare).take();
+        let next = match next_log(dir, g, spare) {
             Ok(f) => f,
             Err(e) => {
                 let _ = std::fs::remove_file(files::log_path(dir, g));
@@ -116,8 +119,9 @@ impl Shared {
         let dir = self.dir.as_deref().expect("a store on disk");
         let ids_below = self.ids_below.load(Ordering::SeqCst);
         // The clones may hold writes of generation `g`: they must be in its log for good
-        // before the snapshot replaces the logs before it.
-        self.write_out(Then::SyncFull)?;
+        // before the snapshot replaces the logs before it (synced as the store syncs:
+        // the snapshot's own `fsync` below flushes the disk's cache after them).
+        self.write_out(Then::Sync)?;
         let tmp = files::snap_tmp_path(dir, g);
         if let Err(e) = write_snapshot(&tmp, &clones, ids_below) {
             let _ = std::fs::remove_file(&tmp);
@@ -126,21 +130,56 @@ impl Shared {
         std::fs::rename(&tmp, files::snap_path(dir, g))?;
         files::sync_dir(dir)?;
         drop(clones);
+        // The files replaced go; their removal need not be durable, as an opening
+        // removes what a snapshot replaced. The last log is kept as the spare.
         let listing = files::list(dir)?;
-        for old in listing.logs.iter().filter(|&&x| x < g) {
-            std::fs::remove_file(files::log_path(dir, *old))?;
+        let mut logs: Vec<u64> = listing.logs.into_iter().filter(|&x| x < g).collect();
+        let keep = match *lock(&self.spare) {
+            None => logs.pop(),
+            Some(_) => None,
+        };
+        for old in logs {
+            std::fs::remove_file(files::log_path(dir, old))?;
         }
         for old in listing.snaps.iter().filter(|&&x| x < g) {
             std::fs::remove_file(files::snap_path(dir, *old))?;
         }
-        files::sync_dir(dir)?;
+        if let Some(old) = keep {
+            let spare = files::spare_path(dir);
+            std::fs::rename(files::log_path(dir, old), &spare)?;
+            match zero_spare(&spare) {
+                Ok(size) => *lock(&self.spare) = Some(size),
+                Err(e) => {
+                    let _ = std::fs::remove_file(&spare);
+                    return Err(e.into());
+                }
+            }
+        }
         Ok(())
     }
 }
 
-/// The log of generation `g`, made and synced with its directory: it holds no record yet.
-fn next_log(dir: &Path, g: u64) -> io::Result<LogFile> {
-    let mut file = files::create(&files::log_path(dir, g))?;
+/// Zeros the spare log after its magic, a slice at a time, and syncs it: its size.
+fn zero_spare(path: &Path) -> io::Result<u64> {
+    let file = OpenOptions::new().write(true).open(path)?;
+    let size = file.metadata()?.len();
+    file.write_all_at(LOG_MAGIC, 0)?;
+    pace::zeros(&file, LOG_MAGIC.len() as u64, size)?;
+    file.sync_data()?;
+    Ok(size)
+}
+
+/// The log of generation `g`, made and synced with its directory (or the spare, zeroed
+/// to `spare` bytes, renamed): it holds no record yet.
+fn next_log(dir: &Path, g: u64, spare: Option<u64>) -> io::Result<LogFile> {
+    let path = files::log_path(dir, g);
+    if let Some(size) = spare {
+        std::fs::rename(files::spare_path(dir), &path)?;
+        files::sync_dir(dir)?;
+        let file = OpenOptions::new().read(true).write(true).open(&path)?;
+        return Ok(LogFile::recycled(file, LOG_MAGIC.len() as u64, size));
+    }
+    let mut file = files::create(&path)?;
     file.write_all(LOG_MAGIC)?;
     let log = LogFile::new(file, LOG_MAGIC.len() as u64)?;
     files::sync_dir(dir)?;
@@ -179,8 +218,7 @@ fn write_snapshot(tmp: &Path, state: &Clones, ids_below: u64) -> io::Result<()> 
     out.finish()
 }
 
-/// A file written a slice at a time, each slice synced and followed by a pause as long
-/// as its sync took (at most [`MAX_PAUSE`]).
+/// A file written a slice at a time ([`pace`]), synced in full at the end.
 struct Paced {
     file: File,
     pending: Vec<u8>,
@@ -191,54 +229,29 @@ impl Paced {
     fn new(file: File) -> Paced {
         Paced {
             file,
-            pending: Vec::with_capacity(SNAP_SLICE),
+            pending: Vec::with_capacity(pace::SLICE),
             at: 0,
         }
     }
 
     fn write(&mut self, mut bytes: &[u8]) -> io::Result<()> {
         while !bytes.is_empty() {
-            let n = (SNAP_SLICE - self.pending.len()).min(bytes.len());
+            let n = (pace::SLICE - self.pending.len()).min(bytes.len());
             self.pending.extend_from_slice(&bytes[..n]);
             bytes = &bytes[n..];
-            if self.pending.len() == SNAP_SLICE {
-                self.slice()?;
+            if self.pending.len() == pace::SLICE {
+                pace::write_slice(&self.file, &self.pending, self.at)?;
+                self.at += self.pending.len() as u64;
+                self.pending.clear();
             }
         }
         Ok(())
     }
 
-    /// Writes what is pending and waits until the disk has it, then pauses.
-    fn slice(&mut self) -> io::Result<()> {
-        use std::os::unix::fs::FileExt;
-        self.file.write_all_at(&self.pending, self.at)?;
-        let took = Instant::now();
-        // SAFETY: a plain system call on a descriptor this value owns.
-        let r = unsafe {
-            libc::sync_file_range(
-                self.file.as_raw_fd(),
-                self.at as i64,
-                self.pending.len() as i64,
-                libc::SYNC_FILE_RANGE_WAIT_BEFORE
-                    | libc::SYNC_FILE_RANGE_WRITE
-                    | libc::SYNC_FILE_RANGE_WAIT_AFTER,
-            )
-        };
-        if r != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        self.at += self.pending.len() as u64;
-        self.pending.clear();
-        std::thread::sleep(took.elapsed().min(MAX_PAUSE));
-        Ok(())
-    }
-
     /// Writes the rest and syncs the file in full, its size with it.
     fn finish(self) -> io::Result<()> {
-        if !self.pending.is_empty() {
-            use std::os::unix::fs::FileExt;
-            self.file.write_all_at(&self.pending, self.at)?;
-        }
+        use std::os::unix::fs::FileExt;
+        self.file.write_all_at(&self.pending, self.at)?;
         self.file.sync_all()
     }
 }
@@ -275,7 +288,11 @@ mod tests {
     #[test]
     fn a_snapshot_cloned_while_writers_go_on_replays_to_whole_pairs_at_every_cut() {
         let dir = tempfile::tempdir().unwrap();
-        let db = Config::new().path(dir.path()).preallocate(1).open().unwrap();
+        let db = Config::new()
+            .path(dir.path())
+            .preallocate(1)
+            .open()
+            .unwrap();
         let (a, b) = (db.open_tree("a").unwrap(), db.open_tree("b").unwrap());
         for i in 0..10 {
             pair(&db, &a, &b, i);
@@ -308,7 +325,10 @@ mod tests {
             std::fs::copy(&snap, copy.path().join(snap.file_name().unwrap())).unwrap();
             std::fs::write(copy.path().join(log.file_name().unwrap()), &bytes[..cut]).unwrap();
             let n = pairs(copy.path());
-            assert!(n >= 13, "pairs flushed before the snapshot counted are lost: {n}");
+            assert!(
+                n >= 13,
+                "pairs flushed before the snapshot counted are lost: {n}"
+            );
             if cut == bytes.len() {
                 assert_eq!(n, 16);
             }

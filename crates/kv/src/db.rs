@@ -52,8 +52,6 @@ pub(crate) enum Then {
     Nothing,
     /// Synced as the store's [`Sync`] says.
     Sync,
-    /// Synced with `fdatasync`, whatever the store's [`Sync`].
-    SyncFull,
 }
 
 /// Ids are made durable this many at a time (an `IDS` record per stride).
@@ -76,7 +74,7 @@ impl Default for Config {
             temporary: false,
             compact_after: 32 << 20,
             sync: Sync::default(),
-            preallocate: 1 << 20,
+            preallocate: 8 << 20,
         }
     }
 }
@@ -111,7 +109,8 @@ impl Config {
         self
     }
 
-    /// Bytes the log file grows by at a time (1 MiB by default; see [`Sync`]).
+    /// Bytes the log file is allocated ahead by at a time (8 MiB by default; see
+    /// [`Sync`]).
     pub fn preallocate(mut self, bytes: u64) -> Config {
         self.preallocate = bytes.max(1);
         self
@@ -150,6 +149,8 @@ pub(crate) struct Shared {
     pub(crate) ids_below: AtomicU64,
     pub(crate) compacting: AtomicBool,
     pub(crate) compact_after: u64,
+    /// The size of `log-spare`, zeroed and synced, once a compaction has made it.
+    pub(crate) spare: Mutex<Option<u64>>,
     pub(crate) was_recovered: bool,
     /// The directory's lock, held while the store is open.
     pub(crate) _lock: Option<File>,
@@ -229,6 +230,7 @@ impl Db {
             ids_below: AtomicU64::new(state.ids_below),
             compacting: AtomicBool::new(false),
             compact_after,
+            spare: Mutex::new(None),
             was_recovered,
             _lock: lock_file,
         });
@@ -248,6 +250,11 @@ impl Db {
             .create(dir)?;
         let lock_file = files::lock(dir)?;
         let listing = files::list(dir)?;
+        // Its zeros may not all be there: made again by the next compaction.
+        match std::fs::remove_file(files::spare_path(dir)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+            _ => {}
+        }
         let was_recovered = !listing.logs.is_empty() || !listing.snaps.is_empty();
         let mut state = State::default();
         let newest = listing.snaps.last().copied();
@@ -463,7 +470,6 @@ impl Shared {
         let r = file.write(&buf, chunk).and_then(|()| match then {
             Then::Nothing => Ok(()),
             Then::Sync => file.sync(how),
-            Then::SyncFull => file.sync_full(),
         });
         if let Err(e) = r {
             let path = files::log_path(dir, io.generation);

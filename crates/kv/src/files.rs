@@ -3,7 +3,9 @@
 //! Generation `g` has a log `log-g` and, once a compaction made it, a snapshot `snap-g`:
 //! the state before the first record of `log-g`. Opening reads the newest snapshot and
 //! the logs from its generation on. A snapshot is written as `snap-g.tmp`, synced, and
-//! renamed: a `snap-g` is always whole. Files are created readable by the owner only.
+//! renamed: a `snap-g` is always whole. A log a snapshot replaced may be kept as
+//! `log-spare`, zeroed, to be renamed the next generation's log (an opening removes it).
+//! Files are created readable by the owner only.
 
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -24,6 +26,11 @@ pub(crate) fn log_path(dir: &Path, g: u64) -> PathBuf {
 
 pub(crate) fn snap_path(dir: &Path, g: u64) -> PathBuf {
     dir.join(format!("snap-{g:08}"))
+}
+
+/// A log the last compaction replaced, zeroed to become the next generation's log.
+pub(crate) fn spare_path(dir: &Path) -> PathBuf {
+    dir.join("log-spare")
 }
 
 pub(crate) fn snap_tmp_path(dir: &Path, g: u64) -> PathBuf {
