@@ -74,7 +74,7 @@ impl Default for Config {
             temporary: false,
             compact_after: 32 << 20,
             sync: Sync::default(),
-            preallocate: 8 << 20,
+            preallocate: 1 << 20,
         }
     }
 }
@@ -109,8 +109,7 @@ impl Config {
         self
     }
 
-    /// Bytes the log file is allocated ahead by at a time (8 MiB by default; see
-    /// [`Sync`]).
+    /// Bytes the log file grows by at a time (1 MiB by default; see [`Sync`]).
     pub fn preallocate(mut self, bytes: u64) -> Config {
         self.preallocate = bytes.max(1);
         self

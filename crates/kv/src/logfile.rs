@@ -1,18 +1,15 @@
 //! The current log file: where the next record goes, how far the file is allocated, and
 //! how a flush makes what was written durable ([`Sync`]).
 //!
-//! **Allocated ahead.** Records are written over zeros already on disk, with the file's
-//! size synced (`fdatasync`): a flush of records thus changes no metadata of the file,
-//! so syncing only the bytes written (`sync_file_range`) keeps them across a crash of
-//! the system too (with an appending file, the new size would wait for the file system's
-//! next journal commit, and the records with it). A reader takes an all-zero header as
-//! the log's end. A thread of its own extends the file by
-//! [`crate::Config::preallocate`] bytes (8 MiB by default) once less than half of that
-//! is left, writing the zeros a slice at a time ([`crate::pace`]) so that flushes do not
-//! wait behind them; each `fdatasync` flushes the disk's cache, which every flush then
-//! waits for, so they are few. Only if records outrun that thread does a flush extend
-//! the file itself, by at most [`STEP`]. A log recycled by a compaction comes zeroed and
-//! allocated already.
+//! **Allocated ahead.** The file grows by [`crate::Config::preallocate`] bytes at a time,
+//! written as zeros and synced with `fdatasync` (its size and blocks on disk), by a thread
+//! of its own once half of the last chunk is used, and records are then written over
+//! those zeros. A flush of records thus changes no metadata of the
+//! file, so syncing only the bytes written (`sync_file_range`) keeps them across a crash
+//! of the system too: with an appending file, the new size would wait for the file
+//! system's next journal commit, and the records with it. A reader takes an all-zero
+//! header as the log's end. A log recycled by a compaction comes zeroed and allocated
+//! already, and grows only past that.
 
 use std::fs::File;
 use std::io;
@@ -22,11 +19,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::guard::lock;
-use crate::pace;
-
-/// The most a flush extends the file by itself, when the thread allocating ahead is
-/// behind.
-pub(crate) const STEP: u64 = 1 << 20;
 
 /// How a flush makes the log durable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -65,15 +57,15 @@ struct Allocated {
 }
 
 impl Allocated {
-    /// Extends the file from where it ends to `to`, with `extending` held by the caller:
-    /// zeros, written in paced slices if `paced`, then `fdatasync`.
-    fn extend(&self, file: &File, to: u64, paced: bool) -> io::Result<()> {
-        let at = self.bytes.load(Ordering::SeqCst);
-        if paced {
-            pace::zeros(file, at, to)?;
-        } else {
-            let zeros = vec![0u8; (to.saturating_sub(at)) as usize];
-            file.write_all_at(&zeros, at)?;
+    /// Extends the file from where it ends to `to` (a multiple of `chunk`), with
+    /// `extending` held by the caller.
+    fn extend(&self, file: &File, to: u64) -> io::Result<()> {
+        let zeros = vec![0u8; 64 * 1024];
+        let mut at = self.bytes.load(Ordering::SeqCst);
+        while at < to {
+            let n = (to - at).min(zeros.len() as u64) as usize;
+            file.write_all_at(&zeros[..n], at)?;
+            at += n as u64;
         }
         file.sync_data()?;
         self.bytes.fetch_max(to, Ordering::SeqCst);
@@ -90,7 +82,7 @@ impl LogFile {
     }
 
     /// The log `file`, its records ending at `len`, zeros after them to `size` already
-    /// on disk and synced (a recycled log).
+    /// on disk and synced (a recycled log: see the module `compact`).
     pub(crate) fn recycled(file: File, len: u64, size: u64) -> LogFile {
         LogFile {
             file: Arc::new(file),
@@ -104,9 +96,9 @@ impl LogFile {
     }
 
     /// Writes `buf` at the end of the records. When it does not fit, the file is
-    /// extended first (zeros, synced) to the next multiple of the smaller of `chunk` and
-    /// [`STEP`]; once less than half a chunk is left, a thread extends it by a chunk
-    /// ahead of need, so that a flush seldom waits for that.
+    /// extended to the next multiple of `chunk` first (zeros, synced); once less than half
+    /// a chunk is left, a thread extends it by a chunk ahead of need, so that a flush
+    /// seldom waits for that.
     pub(crate) fn write(&mut self, buf: &[u8], chunk: u64) -> io::Result<()> {
         if buf.is_empty() {
             return Ok(());
@@ -116,9 +108,8 @@ impl LogFile {
         if end > self.allocated.bytes.load(Ordering::SeqCst) {
             let _held = lock(&self.allocated.extending);
             if end > self.allocated.bytes.load(Ordering::SeqCst) {
-                let step = chunk.min(STEP);
                 self.allocated
-                    .extend(&self.file, end.div_ceil(step) * step, false)?;
+                    .extend(&self.file, end.div_ceil(chunk) * chunk)?;
             }
         }
         self.file.write_all_at(buf, self.len)?;
@@ -132,7 +123,7 @@ impl LogFile {
                 .spawn(move || {
                     {
                         let _held = lock(&alloc.extending);
-                        if let Err(e) = alloc.extend(&file, to, true) {
+                        if let Err(e) = alloc.extend(&file, to) {
                             // The writer extends the file itself when it must, and meets
                             // the error then, if it lasts.
                             tracing::warn!(error = %e, "allocating the log ahead failed");

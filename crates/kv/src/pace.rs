@@ -1,11 +1,10 @@
 //! Background writes that leave the disk to the flushes: a slice at a time, each pushed
 //! to the disk and waited for, then a pause as long as that took.
 //!
-//! A flush syncs a few kB and waits for the disk. Behind a snapshot or a log's zeros
-//! written in one go (tens of MiB handed to the system, synced at the end) it would
-//! wait for all of them: the stalls of 20–30 ms measured at every compaction. Written
-//! this way, a flush waits for one slice at most, and the background work takes at most
-//! half of the disk's time.
+//! A flush syncs a few kB and waits for the disk. Behind a snapshot or a spare log's
+//! zeros written in one go (MiBs handed to the system, synced at the end) it would wait
+//! for all of them. Written this way, a flush waits for about one slice, and the
+//! background work takes at most half of the disk's time.
 
 use std::fs::File;
 use std::io;
