@@ -1,12 +1,13 @@
 //! Compaction: a snapshot of every tree replaces the logs before it, without stalling
 //! the writers.
 //!
-//! 1. **The next log is made ahead**, with no lock held: the spare (below) renamed, or a
-//!    new file with its magic, synced with its directory. Until a record is written to
+//! 1. **The next log is made ahead**, with no lock held: the spare (below), or a new
+//!    file with its magic, synced with its directory. Until a record is written to
 //!    it, it holds none, and an opening removes it (the log before it stays the last,
 //!    the one a crash may cut).
 //! 2. **The rotation**, under the I/O lock only: the writers' buffer is written to the
-//!    current log, which is synced with `fdatasync` whatever the store's [`crate::Sync`]
+//!    current log after an end mark (what follows it is not the log's: see `replay`),
+//!    and the log is synced with `fdatasync` whatever the store's [`crate::Sync`]
 //!    (no log may outlive the end of the one before it, even across a power loss), and
 //!    the next log takes its place. Writers go on appending to their buffer meanwhile;
 //!    only flushes wait, for that one sync.
@@ -20,10 +21,12 @@
 //! 4. **The snapshot is written** to `snap-g.tmp` a slice at a time ([`crate::pace`]),
 //!    synced, renamed `snap-g`, and the directory synced. The older files are removed
 //!    without a sync (an opening removes what a snapshot replaced), except the last log,
-//!    which becomes `log-spare`: zeroed a slice at a time and synced, it is the next
-//!    generation's log, its room already on disk. Removing a 32 MiB log and allocating
-//!    the next one would cost the disk a burst of work that every flush waits behind
-//!    (with online discard, 20–30 ms measured).
+//!    renamed `log-spare`: the next compaction's next log. Its first chunk is zeroed and
+//!    synced before that rename, and the rest is zeroed ahead of the new records as a
+//!    new log is allocated (`logfile`; a header of zeros always follows the records, so
+//!    the old ones past it are never read). Removing a 32 MiB log and allocating the
+//!    next one cost the disk bursts of work (freed blocks discarded, new ones allocated)
+//!    that flushes waited 20–30 ms behind; zeroing the spare at once, 30–45 ms.
 //!
 //! A compaction cut short leaves a `.tmp` file, older generations, an empty next log or
 //! a spare, which the next opening removes.
@@ -43,7 +46,7 @@ use crate::guard::lock;
 use crate::logfile::LogFile;
 use crate::map::TreeMap;
 use crate::pace;
-use crate::record::{Frame, LOG_MAGIC, SNAP_MAGIC};
+use crate::record::{Frame, HEADER, LOG_MAGIC, SNAP_MAGIC};
 use crate::{IVec, Result};
 
 /// Records of a snapshot hold about this many bytes each.
@@ -79,9 +82,12 @@ impl Shared {
     /// long flushes were held.
     pub(crate) fn rotate(&self) -> Result<(u64, Duration)> {
         let dir = self.dir.as_deref().expect("a store on disk");
-        let g = lock(&self.io).generation + 1;
-        let spare = lock(&self.spare).take();
-        let next = match next_log(dir, g, spare) {
+        let (g, chunk) = {
+            let io = lock(&self.io);
+            (io.generation + 1, io.chunk)
+        };
+        let spare = std::mem::take(&mut *lock(&self.spare));
+        let next = match next_log(dir, g, spare, chunk) {
             Ok(f) => f,
             Err(e) => {
                 let _ = std::fs::remove_file(files::log_path(dir, g));
@@ -96,11 +102,15 @@ impl Shared {
             let _ = std::fs::remove_file(files::log_path(dir, g));
             return Err(e);
         }
-        let buf = {
+        let mut buf = {
             let mut w = lock(&self.writer);
             w.since_snapshot = 0;
             std::mem::take(&mut w.buf)
         };
+        // The end mark: what follows it in this log is not its records (see `replay`).
+        let mut f = Frame::new(&mut buf);
+        f.end();
+        f.finish();
         let chunk = io.chunk;
         let file = io.file.as_mut().expect("a store on disk has a log open");
         // Every record of this generation is on disk before the next one's first.
@@ -135,8 +145,8 @@ impl Shared {
         let listing = files::list(dir)?;
         let mut logs: Vec<u64> = listing.logs.into_iter().filter(|&x| x < g).collect();
         let keep = match *lock(&self.spare) {
-            None => logs.pop(),
-            Some(_) => None,
+            false => logs.pop(),
+            true => None,
         };
         for old in logs {
             std::fs::remove_file(files::log_path(dir, old))?;
@@ -145,39 +155,33 @@ impl Shared {
             std::fs::remove_file(files::snap_path(dir, *old))?;
         }
         if let Some(old) = keep {
-            let spare = files::spare_path(dir);
-            std::fs::rename(files::log_path(dir, old), &spare)?;
-            match zero_spare(&spare) {
-                Ok(size) => *lock(&self.spare) = Some(size),
-                Err(e) => {
-                    let _ = std::fs::remove_file(&spare);
-                    return Err(e.into());
-                }
-            }
+            std::fs::rename(files::log_path(dir, old), files::spare_path(dir))?;
+            *lock(&self.spare) = true;
         }
         Ok(())
     }
 }
 
-/// Zeros the spare log after its magic, a slice at a time, and syncs it: its size.
-fn zero_spare(path: &Path) -> io::Result<u64> {
-    let file = OpenOptions::new().write(true).open(path)?;
-    let size = file.metadata()?.len();
-    file.write_all_at(LOG_MAGIC, 0)?;
-    pace::zeros(&file, LOG_MAGIC.len() as u64, size)?;
-    file.sync_data()?;
-    Ok(size)
-}
-
-/// The log of generation `g`, made and synced with its directory (or the spare, zeroed
-/// to `spare` bytes, renamed): it holds no record yet.
-fn next_log(dir: &Path, g: u64, spare: Option<u64>) -> io::Result<LogFile> {
+/// The log of generation `g`, made and synced with its directory: it holds no record
+/// yet. With a `spare`, that log renamed, its first `chunk` zeroed and synced first (its
+/// old records past that are zeroed ahead of the new ones, see `logfile`).
+fn next_log(dir: &Path, g: u64, spare: bool, chunk: u64) -> io::Result<LogFile> {
     let path = files::log_path(dir, g);
-    if let Some(size) = spare {
+    if spare {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(files::spare_path(dir))?;
+        let zeroed =
+            (LOG_MAGIC.len() as u64 + chunk.max(HEADER as u64)).min(file.metadata()?.len());
+        let mut head = vec![0u8; zeroed as usize];
+        head[..LOG_MAGIC.len()].copy_from_slice(LOG_MAGIC);
+        file.write_all_at(&head, 0)?;
+        // The zeros are on disk before the name that makes them a log.
+        file.sync_data()?;
         std::fs::rename(files::spare_path(dir), &path)?;
         files::sync_dir(dir)?;
-        let file = OpenOptions::new().read(true).write(true).open(&path)?;
-        return Ok(LogFile::recycled(file, LOG_MAGIC.len() as u64, size));
+        return Ok(LogFile::recycled(file, LOG_MAGIC.len() as u64, zeroed));
     }
     let mut file = files::create(&path)?;
     file.write_all(LOG_MAGIC)?;

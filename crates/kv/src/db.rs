@@ -148,8 +148,8 @@ pub(crate) struct Shared {
     pub(crate) ids_below: AtomicU64,
     pub(crate) compacting: AtomicBool,
     pub(crate) compact_after: u64,
-    /// The size of `log-spare`, zeroed and synced, once a compaction has made it.
-    pub(crate) spare: Mutex<Option<u64>>,
+    /// A compaction left `log-spare`, to be the next log.
+    pub(crate) spare: Mutex<bool>,
     pub(crate) was_recovered: bool,
     /// The directory's lock, held while the store is open.
     pub(crate) _lock: Option<File>,
@@ -229,7 +229,7 @@ impl Db {
             ids_below: AtomicU64::new(state.ids_below),
             compacting: AtomicBool::new(false),
             compact_after,
-            spare: Mutex::new(None),
+            spare: Mutex::new(false),
             was_recovered,
             _lock: lock_file,
         });
@@ -249,7 +249,7 @@ impl Db {
             .create(dir)?;
         let lock_file = files::lock(dir)?;
         let listing = files::list(dir)?;
-        // Its zeros may not all be there: made again by the next compaction.
+        // Kept only while the store runs: a compaction makes another.
         match std::fs::remove_file(files::spare_path(dir)) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
             _ => {}

@@ -4,7 +4,7 @@
 //! the state before the first record of `log-g`. Opening reads the newest snapshot and
 //! the logs from its generation on. A snapshot is written as `snap-g.tmp`, synced, and
 //! renamed: a `snap-g` is always whole. A log a snapshot replaced may be kept as
-//! `log-spare`, zeroed, to be renamed the next generation's log (an opening removes it).
+//! `log-spare`, to be the next generation's log (an opening removes it).
 //! Files are created readable by the owner only.
 
 use std::fs::{File, OpenOptions};
@@ -28,7 +28,7 @@ pub(crate) fn snap_path(dir: &Path, g: u64) -> PathBuf {
     dir.join(format!("snap-{g:08}"))
 }
 
-/// A log the last compaction replaced, zeroed to become the next generation's log.
+/// A log the last compaction replaced, to become the next generation's log.
 pub(crate) fn spare_path(dir: &Path) -> PathBuf {
     dir.join("log-spare")
 }

@@ -8,8 +8,9 @@
 //! file, so syncing only the bytes written (`sync_file_range`) keeps them across a crash
 //! of the system too: with an appending file, the new size would wait for the file
 //! system's next journal commit, and the records with it. A reader takes an all-zero
-//! header as the log's end. A log recycled by a compaction comes zeroed and allocated
-//! already, and grows only past that.
+//! header as the log's end (one always follows the records of a recycled log). A log recycled by a
+//! compaction keeps its size and blocks: the zeros are written over its old records
+//! ahead of the new ones, the same way (then `fdatasync` changes no metadata either).
 
 use std::fs::File;
 use std::io;
@@ -19,6 +20,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::guard::lock;
+use crate::record::HEADER;
 
 /// How a flush makes the log durable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -43,6 +45,8 @@ pub(crate) struct LogFile {
     allocated: Arc<Allocated>,
     /// Bytes before this are durable.
     synced: u64,
+    /// Old records lie past the zeros (see [`LogFile::recycled`]).
+    recycled: bool,
 }
 
 /// How far the file is allocated, and the lock of whoever extends it (the writer, or a
@@ -57,8 +61,9 @@ struct Allocated {
 }
 
 impl Allocated {
-    /// Extends the file from where it ends to `to` (a multiple of `chunk`), with
-    /// `extending` held by the caller.
+    /// Writes zeros from `bytes` to `to` (a multiple of `chunk`), past the file's end or
+    /// over a recycled log's old records, and syncs them, with `extending` held by the
+    /// caller.
     fn extend(&self, file: &File, to: u64) -> io::Result<()> {
         let zeros = vec![0u8; 64 * 1024];
         let mut at = self.bytes.load(Ordering::SeqCst);
@@ -78,20 +83,25 @@ impl LogFile {
     pub(crate) fn new(file: File, len: u64) -> io::Result<LogFile> {
         file.set_len(len)?;
         file.sync_data()?;
-        Ok(LogFile::recycled(file, len, len))
+        Ok(LogFile {
+            recycled: false,
+            ..LogFile::recycled(file, len, len)
+        })
     }
 
-    /// The log `file`, its records ending at `len`, zeros after them to `size` already
-    /// on disk and synced (a recycled log: see the module `compact`).
-    pub(crate) fn recycled(file: File, len: u64, size: u64) -> LogFile {
+    /// The log `file`, its records ending at `len`, zeros after them to `zeroed` on disk
+    /// and synced (a recycled log, whose old records lie past that: see the module
+    /// `compact`).
+    pub(crate) fn recycled(file: File, len: u64, zeroed: u64) -> LogFile {
         LogFile {
             file: Arc::new(file),
             len,
             allocated: Arc::new(Allocated {
-                bytes: AtomicU64::new(size.max(len)),
+                bytes: AtomicU64::new(zeroed.max(len)),
                 ..Allocated::default()
             }),
             synced: len,
+            recycled: true,
         }
     }
 
@@ -105,11 +115,14 @@ impl LogFile {
         }
         let chunk = chunk.max(1);
         let end = self.len + buf.len() as u64;
-        if end > self.allocated.bytes.load(Ordering::SeqCst) {
+        // In a recycled log a header of zeros always follows the records: past the
+        // zeros lie old records.
+        let need = end + if self.recycled { HEADER as u64 } else { 0 };
+        if need > self.allocated.bytes.load(Ordering::SeqCst) {
             let _held = lock(&self.allocated.extending);
-            if end > self.allocated.bytes.load(Ordering::SeqCst) {
+            if need > self.allocated.bytes.load(Ordering::SeqCst) {
                 self.allocated
-                    .extend(&self.file, end.div_ceil(chunk) * chunk)?;
+                    .extend(&self.file, need.div_ceil(chunk) * chunk)?;
             }
         }
         self.file.write_all_at(buf, self.len)?;
@@ -174,5 +187,34 @@ impl LogFile {
         }
         self.synced = self.len;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::FileExt;
+
+    use super::LogFile;
+    use crate::record::HEADER;
+
+    #[test]
+    fn in_a_recycled_log_a_header_of_zeros_follows_the_records_even_at_the_zeros_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log");
+        std::fs::write(&path, vec![0xAB; 4096]).unwrap();
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .unwrap();
+        file.write_all_at(&[0; 16], 0).unwrap();
+        // Zeros to 16: a record of 8 bytes at 8 ends where the old bytes begin.
+        let mut log = LogFile::recycled(file, 8, 16);
+        log.write(&[1; 8], 16).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(bytes.len(), 4096, "a recycled log keeps its size");
+        assert_eq!(&bytes[8..16], &[1; 8]);
+        assert_eq!(&bytes[16..16 + HEADER], &[0; HEADER]);
+        assert_eq!(bytes[32], 0xAB, "zeroed a chunk at a time, no further");
     }
 }

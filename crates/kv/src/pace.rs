@@ -1,9 +1,8 @@
 //! Background writes that leave the disk to the flushes: a slice at a time, each pushed
 //! to the disk and waited for, then a pause as long as that took.
 //!
-//! A flush syncs a few kB and waits for the disk. Behind a snapshot or a spare log's
-//! zeros written in one go (MiBs handed to the system, synced at the end) it would wait
-//! for all of them. Written this way, a flush waits for about one slice, and the
+//! A flush syncs a few kB and waits for the disk. Behind a snapshot written in one go
+//! (MiBs handed to the system, synced at the end) it would wait for all of it. Written this way, a flush waits for about one slice, and the
 //! background work takes at most half of the disk's time.
 
 use std::fs::File;
@@ -37,17 +36,5 @@ pub(crate) fn write_slice(file: &File, bytes: &[u8], at: u64) -> io::Result<()> 
         return Err(io::Error::last_os_error());
     }
     std::thread::sleep(took.elapsed().min(MAX_PAUSE));
-    Ok(())
-}
-
-/// Writes zeros from `from` to `to`, a slice at a time.
-pub(crate) fn zeros(file: &File, from: u64, to: u64) -> io::Result<()> {
-    let zeros = vec![0u8; SLICE];
-    let mut at = from;
-    while at < to {
-        let n = (to - at).min(SLICE as u64) as usize;
-        write_slice(file, &zeros[..n], at)?;
-        at += n as u64;
-    }
     Ok(())
 }

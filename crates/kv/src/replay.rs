@@ -3,14 +3,15 @@
 //! A snapshot must be whole (it was synced before its rename): any damage stops the
 //! opening, naming the file and the byte. In the last log, the first record cut short or
 //! failing its checksum is where the process died: the file is cut there. In an earlier
-//! log such a record is damage, and stops the opening.
+//! log such a record is damage, and stops the opening. A header of zeros ends a log's
+//! records: room allocated ahead (see `logfile` and `compact`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::Path;
 
-use crate::record::{LOG_MAGIC, Op, Reader, SNAP_MAGIC, Stop};
+use crate::record::{HEADER, LOG_MAGIC, Op, Reader, SNAP_MAGIC, Stop};
 use crate::{Error, IVec, Result};
 
 /// Trees rebuilt from a snapshot and logs, by number.
@@ -101,10 +102,13 @@ impl State {
             return Err(damaged(0, "not a log of this store"));
         }
         let mut r = Reader::new(&bytes, LOG_MAGIC.len());
+        // The log's last record so far was its end mark (written at a rotation).
+        let mut ended = false;
         loop {
             let at = r.at;
             let stop = match r.next_record() {
                 Ok(Some(ops)) => {
+                    ended = ops.contains(&Op::End);
                     for op in ops {
                         self.apply(op).map_err(|why| damaged(at, why))?;
                     }
@@ -113,7 +117,12 @@ impl State {
                 Ok(None) => return Ok(at as u64),
                 Err(stop) => stop,
             };
-            if bytes[at..].iter().all(|&b| b == 0) {
+            // A header of zeros: the room allocated ahead. In the last log, or after an
+            // end mark, what follows it is that room or, in a recycled log, the old
+            // records it is zeroed over ahead of the new ones; in an earlier log of
+            // before end marks it must be zeros.
+            let room = bytes[at..].iter().take(HEADER).all(|&b| b == 0);
+            if (room && (last || ended)) || bytes[at..].iter().all(|&b| b == 0) {
                 return Ok(at as u64);
             }
             if !last {
@@ -134,12 +143,17 @@ impl State {
     }
 }
 
-/// Whether the log at `path` holds no record: its magic (or a start of it) and zeros.
+/// Whether the log at `path` holds no record: its magic (or a start of it), then a
+/// header of zeros or nothing.
 pub(crate) fn holds_no_record(path: &Path) -> Result<bool> {
     let bytes = std::fs::read(path)?;
     Ok(if bytes.len() < LOG_MAGIC.len() {
         LOG_MAGIC.starts_with(&bytes)
     } else {
-        bytes.starts_with(LOG_MAGIC) && bytes[LOG_MAGIC.len()..].iter().all(|&b| b == 0)
+        bytes.starts_with(LOG_MAGIC)
+            && bytes[LOG_MAGIC.len()..]
+                .iter()
+                .take(HEADER)
+                .all(|&b| b == 0)
     })
 }

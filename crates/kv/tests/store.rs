@@ -472,41 +472,64 @@ fn a_log_made_ahead_and_never_written_is_removed_and_the_one_before_stays_the_la
 }
 
 #[test]
-fn the_log_a_snapshot_replaced_is_zeroed_and_becomes_the_next_log() {
+fn the_log_a_snapshot_replaced_becomes_the_next_log_and_its_old_records_never_return() {
     let dir = tempfile::tempdir().unwrap();
     let file = |name: &str| dir.path().join(name);
-    let db = open(dir.path());
-    for i in 0..50 {
-        commit(&db, i);
-    }
-    db.flush().unwrap();
-    let replaced = std::fs::metadata(file("log-00000001")).unwrap().len();
-    db.compact().unwrap();
-    let spare = std::fs::read(file("log-spare")).unwrap();
-    assert_eq!(spare.len() as u64, replaced);
-    assert_eq!(&spare[..8], b"SPKVLOG1");
-    assert!(
-        spare[8..].iter().all(|&b| b == 0),
-        "the spare still holds records"
-    );
-    for i in 50..60 {
+    // Room zeroed 4 KiB at a time, so that the recycled log's old records lie past it.
+    let open4k = || {
+        Config::new()
+            .path(dir.path())
+            .preallocate(4096)
+            .open()
+            .unwrap()
+    };
+    let db = open4k();
+    for i in 0..100 {
         commit(&db, i);
     }
     db.flush().unwrap();
     db.compact().unwrap();
-    // Generation 3 writes into the spare: its room is there already.
-    assert!(std::fs::metadata(file("log-00000003")).unwrap().len() >= replaced);
-    for i in 60..70 {
+    let replaced = std::fs::metadata(file("log-spare")).unwrap().len();
+    for i in 100..110 {
         commit(&db, i);
     }
     db.flush().unwrap();
+    db.compact().unwrap();
+    // Generation 3 writes into the spare: its size is kept, old records and all.
+    let log = file("log-00000003");
+    assert_eq!(std::fs::metadata(&log).unwrap().len(), replaced);
+    let before = std::fs::read(&log).unwrap();
+    // Its first 4 KiB zeroed before it became the log; the old records past them.
+    assert!(before[8..8 + 4096].iter().all(|&b| b == 0));
+    assert!(before[8 + 4096..].iter().any(|&b| b != 0));
+    // Writes that outgrow the zeroed room: it is zeroed further over the old records.
+    for i in 110..150 {
+        commit(&db, i);
+        db.flush().unwrap();
+    }
+    let after = std::fs::read(&log).unwrap();
     drop(db);
-    assert_eq!(whole_prefix(&open(dir.path())), 70);
-    // A spare a crash left half zeroed is removed at opening, and not read.
-    let mut half = b"SPKVLOG1".to_vec();
-    half.extend_from_slice(&spare[8..]);
-    half[100] = 1;
-    std::fs::write(file("log-spare"), &half).unwrap();
-    assert_eq!(whole_prefix(&open(dir.path())), 70);
+    let first = 8 + before[8..].iter().position(|&b| b != 0).unwrap();
+    let end = 8 + after[8..].windows(8).position(|w| w == [0; 8]).unwrap();
+    assert!(end > first, "the new records reach the old ones");
+    // Killed at any point: the new records to there, then what the file held before.
+    for cut in (8..=end).step_by(53).chain([end]) {
+        let copy = tempfile::tempdir().unwrap();
+        for name in ["snap-00000003", "log-00000003"] {
+            std::fs::copy(file(name), copy.path().join(name)).unwrap();
+        }
+        let mut torn = after[..cut].to_vec();
+        torn.extend_from_slice(&after[cut..end].iter().map(|_| 0).collect::<Vec<u8>>());
+        torn.extend_from_slice(&after[end..]);
+        std::fs::write(copy.path().join("log-00000003"), &torn).unwrap();
+        let n = whole_prefix(&open(copy.path()));
+        assert!((110..=150).contains(&n), "{n} at {cut}");
+        if cut == end {
+            assert_eq!(n, 150);
+        }
+    }
+    // A spare a crash left is removed at opening, and not read.
+    std::fs::write(file("log-spare"), &before).unwrap();
+    assert_eq!(whole_prefix(&open4k()), 150);
     assert!(!file("log-spare").exists());
 }
