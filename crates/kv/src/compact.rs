@@ -43,7 +43,7 @@ use std::time::{Duration, Instant};
 use crate::db::{Shared, Then};
 use crate::files;
 use crate::guard::lock;
-use crate::logfile::LogFile;
+use crate::logfile::{self, LogFile};
 use crate::map::TreeMap;
 use crate::pace;
 use crate::record::{Frame, HEADER, LOG_MAGIC, SNAP_MAGIC};
@@ -174,9 +174,8 @@ fn next_log(dir: &Path, g: u64, spare: bool, chunk: u64) -> io::Result<LogFile> 
             .open(files::spare_path(dir))?;
         let zeroed =
             (LOG_MAGIC.len() as u64 + chunk.max(HEADER as u64)).min(file.metadata()?.len());
-        let mut head = vec![0u8; zeroed as usize];
-        head[..LOG_MAGIC.len()].copy_from_slice(LOG_MAGIC);
-        file.write_all_at(&head, 0)?;
+        file.write_all_at(LOG_MAGIC, 0)?;
+        logfile::write_zeros(&file, LOG_MAGIC.len() as u64, zeroed)?;
         // The zeros are on disk before the name that makes them a log.
         file.sync_data()?;
         std::fs::rename(files::spare_path(dir), &path)?;
@@ -254,7 +253,6 @@ impl Paced {
 
     /// Writes the rest and syncs the file in full, its size with it.
     fn finish(self) -> io::Result<()> {
-        use std::os::unix::fs::FileExt;
         self.file.write_all_at(&self.pending, self.at)?;
         self.file.sync_all()
     }

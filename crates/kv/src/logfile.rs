@@ -65,17 +65,25 @@ impl Allocated {
     /// over a recycled log's old records, and syncs them, with `extending` held by the
     /// caller.
     fn extend(&self, file: &File, to: u64) -> io::Result<()> {
-        let zeros = vec![0u8; 64 * 1024];
-        let mut at = self.bytes.load(Ordering::SeqCst);
-        while at < to {
-            let n = (to - at).min(zeros.len() as u64) as usize;
-            file.write_all_at(&zeros[..n], at)?;
-            at += n as u64;
-        }
+        write_zeros(file, self.bytes.load(Ordering::SeqCst), to)?;
         file.sync_data()?;
         self.bytes.fetch_max(to, Ordering::SeqCst);
         Ok(())
     }
+}
+
+/// Zeros written from here, without a buffer on the heap.
+static ZEROS: [u8; 64 * 1024] = [0; 64 * 1024];
+
+/// Writes zeros from `from` to `to` (not synced).
+pub(crate) fn write_zeros(file: &File, from: u64, to: u64) -> io::Result<()> {
+    let mut at = from;
+    while at < to {
+        let n = (to - at).min(ZEROS.len() as u64) as usize;
+        file.write_all_at(&ZEROS[..n], at)?;
+        at += n as u64;
+    }
+    Ok(())
 }
 
 impl LogFile {
