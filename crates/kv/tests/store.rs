@@ -37,6 +37,15 @@ fn commit(db: &Db, i: u32) {
         .unwrap();
 }
 
+/// A store in `dir` with transactions `0..n` of [`commit`] made and flushed, closed.
+fn committed(dir: &Path, n: u32) {
+    let db = open(dir);
+    for i in 0..n {
+        commit(&db, i);
+    }
+    db.flush().unwrap();
+}
+
 /// How many transactions of [`commit`] the store holds, checking that they are whole
 /// and a prefix of those made.
 fn whole_prefix(db: &Db) -> u32 {
@@ -128,13 +137,7 @@ fn every_cut_of_the_log_leaves_whole_transactions_and_a_prefix() {
 #[test]
 fn a_damaged_record_before_the_end_of_a_log_is_cut_with_what_follows() {
     let dir = tempfile::tempdir().unwrap();
-    {
-        let db = open(dir.path());
-        for i in 0..4 {
-            commit(&db, i);
-        }
-        db.flush().unwrap();
-    }
+    committed(dir.path(), 4);
     let path = the_log(dir.path());
     let mut bytes = std::fs::read(&path).unwrap();
     let i = bytes.len() / 2;
@@ -441,13 +444,7 @@ fn a_full_sync_keeps_the_same_writes() {
 #[test]
 fn a_log_made_ahead_and_never_written_is_removed_and_the_one_before_stays_the_last() {
     let dir = tempfile::tempdir().unwrap();
-    {
-        let db = open(dir.path());
-        for i in 0..4 {
-            commit(&db, i);
-        }
-        db.flush().unwrap();
-    }
+    committed(dir.path(), 4);
     // Killed while writing a record, once a compaction had made the next log ahead
     // (its magic, then zeros allocated).
     let path = the_log(dir.path());
