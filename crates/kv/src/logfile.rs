@@ -8,9 +8,10 @@
 //! file, so syncing only the bytes written (`sync_file_range`) keeps them across a crash
 //! of the system too: with an appending file, the new size would wait for the file
 //! system's next journal commit, and the records with it. A reader takes an all-zero
-//! header as the log's end (one always follows the records of a recycled log). A log recycled by a
-//! compaction keeps its size and blocks: the zeros are written over its old records
-//! ahead of the new ones, the same way (then `fdatasync` changes no metadata either).
+//! header as the log's end (one always follows the records of a recycled log). A log
+//! recycled by a compaction keeps its size and blocks: the zeros are written over its
+//! old records ahead of the new ones, the same way (then `fdatasync` changes no
+//! metadata either).
 
 use std::fs::File;
 use std::io;
