@@ -25,7 +25,8 @@
 //!
 //! Modules: `ivec` (the byte strings), `record` (the files' format), `files` (the
 //! directory, its lock and its generations), `db` (the store and its log), `logfile` (the
-//! current log file, allocated ahead, and [`Sync`]), `compact` (snapshots), `pace` (background writes that leave the disk to flushes), `replay`
+//! current log file, allocated ahead, and [`Sync`]), `compact` (snapshots, without
+//! stalling writers), `pace` (background writes that leave the disk to flushes), `replay`
 //! (opening), `map` (a tree's map, shared by the registry and the handles), `guard`,
 //! `tree` (a tree's handle, its writes and iterators), `batch` (writes to several trees
 //! as one record), [`transaction`].

@@ -2,8 +2,9 @@
 //! to the disk and waited for, then a pause as long as that took.
 //!
 //! A flush syncs a few kB and waits for the disk. Behind a snapshot written in one go
-//! (MiBs handed to the system, synced at the end) it would wait for all of it. Written this way, a flush waits for about one slice, and the
-//! background work takes at most half of the disk's time.
+//! (MiBs handed to the system, synced at the end) it would wait for all of it. Written
+//! this way, a flush waits for about one slice, and the background work takes at most
+//! half of the disk's time.
 
 use std::fs::File;
 use std::io;
