@@ -86,7 +86,7 @@ impl Shared {
             let io = lock(&self.io);
             (io.generation + 1, io.chunk)
         };
-        let spare = std::mem::take(&mut *lock(&self.spare));
+        let spare = self.has_spare_log.swap(false, Ordering::SeqCst);
         let next = match next_log(dir, g, spare, chunk) {
             Ok(f) => f,
             Err(e) => {
@@ -144,7 +144,7 @@ impl Shared {
         // removes what a snapshot replaced. The last log is kept as the spare.
         let listing = files::list(dir)?;
         let mut logs: Vec<u64> = listing.logs.into_iter().filter(|&x| x < g).collect();
-        let keep = match *lock(&self.spare) {
+        let keep = match self.has_spare_log.load(Ordering::SeqCst) {
             false => logs.pop(),
             true => None,
         };
@@ -156,7 +156,7 @@ impl Shared {
         }
         if let Some(old) = keep {
             std::fs::rename(files::log_path(dir, old), files::spare_path(dir))?;
-            *lock(&self.spare) = true;
+            self.has_spare_log.store(true, Ordering::SeqCst);
         }
         Ok(())
     }

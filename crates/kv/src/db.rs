@@ -149,7 +149,7 @@ pub(crate) struct Shared {
     pub(crate) compacting: AtomicBool,
     pub(crate) compact_after: u64,
     /// A compaction left `log-spare`, to be the next log.
-    pub(crate) spare: Mutex<bool>,
+    pub(crate) has_spare_log: AtomicBool,
     pub(crate) was_recovered: bool,
     /// The directory's lock, held while the store is open.
     pub(crate) _lock: Option<File>,
@@ -229,7 +229,7 @@ impl Db {
             ids_below: AtomicU64::new(state.ids_below),
             compacting: AtomicBool::new(false),
             compact_after,
-            spare: Mutex::new(false),
+            has_spare_log: AtomicBool::new(false),
             was_recovered,
             _lock: lock_file,
         });

@@ -42,7 +42,7 @@ pub(crate) struct LogFile {
     file: Arc<File>,
     /// Where the next record goes.
     pub(crate) len: u64,
-    /// The file's size, synced: zeros from `len` to here.
+    /// Zeros from `len` to here, synced (the file's size, but in a recycled log).
     allocated: Arc<Allocated>,
     /// Bytes before this are durable.
     synced: u64,
@@ -71,6 +71,26 @@ impl Allocated {
         self.bytes.fetch_max(to, Ordering::SeqCst);
         Ok(())
     }
+}
+
+/// Waits until the device has the `len` bytes of `file` at `from` (`sync_file_range`:
+/// neither the file's size nor the disk's cache).
+pub(crate) fn sync_range(file: &File, from: u64, len: u64) -> io::Result<()> {
+    // SAFETY: a plain system call on a descriptor the caller holds open.
+    let r = unsafe {
+        libc::sync_file_range(
+            file.as_raw_fd(),
+            from as i64,
+            len as i64,
+            libc::SYNC_FILE_RANGE_WAIT_BEFORE
+                | libc::SYNC_FILE_RANGE_WRITE
+                | libc::SYNC_FILE_RANGE_WAIT_AFTER,
+        )
+    };
+    if r != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 /// Zeros written from here, without a buffer on the heap.
@@ -176,23 +196,7 @@ impl LogFile {
         }
         match how {
             Sync::Full => self.file.sync_data()?,
-            Sync::Written => {
-                let (from, n) = (self.synced as i64, (self.len - self.synced) as i64);
-                // SAFETY: a plain system call on a descriptor this value owns.
-                let r = unsafe {
-                    libc::sync_file_range(
-                        self.file.as_raw_fd(),
-                        from,
-                        n,
-                        libc::SYNC_FILE_RANGE_WAIT_BEFORE
-                            | libc::SYNC_FILE_RANGE_WRITE
-                            | libc::SYNC_FILE_RANGE_WAIT_AFTER,
-                    )
-                };
-                if r != 0 {
-                    return Err(io::Error::last_os_error());
-                }
-            }
+            Sync::Written => sync_range(&self.file, self.synced, self.len - self.synced)?,
         }
         self.synced = self.len;
         Ok(())

@@ -8,7 +8,6 @@
 
 use std::fs::File;
 use std::io;
-use std::os::fd::AsRawFd;
 use std::os::unix::fs::FileExt;
 use std::time::{Duration, Instant};
 
@@ -22,20 +21,7 @@ const MAX_PAUSE: Duration = Duration::from_millis(50);
 pub(crate) fn write_slice(file: &File, bytes: &[u8], at: u64) -> io::Result<()> {
     file.write_all_at(bytes, at)?;
     let took = Instant::now();
-    // SAFETY: a plain system call on a descriptor the caller owns.
-    let r = unsafe {
-        libc::sync_file_range(
-            file.as_raw_fd(),
-            at as i64,
-            bytes.len() as i64,
-            libc::SYNC_FILE_RANGE_WAIT_BEFORE
-                | libc::SYNC_FILE_RANGE_WRITE
-                | libc::SYNC_FILE_RANGE_WAIT_AFTER,
-        )
-    };
-    if r != 0 {
-        return Err(io::Error::last_os_error());
-    }
+    crate::logfile::sync_range(file, at, bytes.len() as u64)?;
     std::thread::sleep(took.elapsed().min(MAX_PAUSE));
     Ok(())
 }

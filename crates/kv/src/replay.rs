@@ -144,16 +144,16 @@ impl State {
 }
 
 /// Whether the log at `path` holds no record: its magic (or a start of it), then a
-/// header of zeros or nothing.
+/// header of zeros or nothing. Reads those bytes only (a recycled log is MiBs long).
 pub(crate) fn holds_no_record(path: &Path) -> Result<bool> {
-    let bytes = std::fs::read(path)?;
-    Ok(if bytes.len() < LOG_MAGIC.len() {
-        LOG_MAGIC.starts_with(&bytes)
+    use std::io::Read;
+    let mut head = Vec::with_capacity(LOG_MAGIC.len() + HEADER);
+    std::fs::File::open(path)?
+        .take((LOG_MAGIC.len() + HEADER) as u64)
+        .read_to_end(&mut head)?;
+    Ok(if head.len() < LOG_MAGIC.len() {
+        LOG_MAGIC.starts_with(&head)
     } else {
-        bytes.starts_with(LOG_MAGIC)
-            && bytes[LOG_MAGIC.len()..]
-                .iter()
-                .take(HEADER)
-                .all(|&b| b == 0)
+        head.starts_with(LOG_MAGIC) && head[LOG_MAGIC.len()..].iter().all(|&b| b == 0)
     })
 }
