@@ -110,31 +110,31 @@ impl Rich {
 
     /// Telegram HTML, every span escaped.
     pub fn to_html(&self) -> String {
-        let mut out = String::new();
+        let mut out = String::with_capacity(self.0.iter().map(|s| s.text().len() + 8).sum());
         for span in &self.0 {
             match span {
-                Span::Plain(s) => out.push_str(&escape_html(s)),
+                Span::Plain(s) => escape_html_into(&mut out, s),
                 Span::Bold(s) => {
                     out.push_str("<b>");
-                    out.push_str(&escape_html(s));
+                    escape_html_into(&mut out, s);
                     out.push_str("</b>");
                 }
                 Span::Italic(s) => {
                     out.push_str("<i>");
-                    out.push_str(&escape_html(s));
+                    escape_html_into(&mut out, s);
                     out.push_str("</i>");
                 }
                 // The few words that carry the match, in bold like Telegram's own search.
                 Span::Mark(s) => {
                     out.push_str("<b>");
-                    out.push_str(&escape_html(s));
+                    escape_html_into(&mut out, s);
                     out.push_str("</b>");
                 }
                 Span::Link { label, url } => {
                     out.push_str("<a href=\"");
-                    out.push_str(&escape_html(url));
+                    escape_html_into(&mut out, url);
                     out.push_str("\">");
-                    out.push_str(&escape_html(label));
+                    escape_html_into(&mut out, label);
                     out.push_str("</a>");
                 }
             }
@@ -160,8 +160,11 @@ impl Rich {
     /// resort inside a word. Styles are kept on both sides of a cut.
     pub fn split(&self, max_chars: usize) -> Vec<Rich> {
         let max_chars = max_chars.max(16);
-        let total: usize = self.0.iter().map(|s| s.text().chars().count()).sum();
-        if total <= max_chars {
+        // A text of no more bytes than that has no more characters either.
+        let fits = |count: fn(&str) -> usize| {
+            self.0.iter().map(|s| count(s.text())).sum::<usize>() <= max_chars
+        };
+        if fits(str::len) || fits(|t| t.chars().count()) {
             return vec![self.clone()];
         }
         // Flatten to (char, span index) so a cut can be chosen on the plain text.
@@ -228,16 +231,28 @@ fn trim_rich(mut r: Rich) -> Rich {
 /// Escapes text for Telegram's HTML parse mode (`<`, `>`, `&` and quotes).
 pub fn escape_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            c => out.push(c),
-        }
-    }
+    escape_html_into(&mut out, s);
     out
+}
+
+/// [`escape_html`] at the end of `out`.
+fn escape_html_into(out: &mut String, s: &str) {
+    // The text between two characters to escape is copied whole (they are ASCII, so
+    // every cut falls between characters).
+    let mut from = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let entity = match b {
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'&' => "&amp;",
+            b'"' => "&quot;",
+            _ => continue,
+        };
+        out.push_str(&s[from..i]);
+        out.push_str(entity);
+        from = i + 1;
+    }
+    out.push_str(&s[from..]);
 }
 
 /// An inline button: a label and the (versioned, validated) data it carries.
@@ -314,6 +329,34 @@ mod tests {
     }
 
     #[test]
+    fn escaping_changes_the_four_characters_and_keeps_every_other_one() {
+        let by_char = |s: &str| -> String {
+            s.chars()
+                .map(|c| match c {
+                    '<' => "&lt;".to_string(),
+                    '>' => "&gt;".to_string(),
+                    '&' => "&amp;".to_string(),
+                    '"' => "&quot;".to_string(),
+                    c => c.to_string(),
+                })
+                .collect()
+        };
+        for s in [
+            "",
+            "<",
+            "&&",
+            "\"«è»\"",
+            "perché <3 & più>",
+            "€ 20 M€ — «WECARE» & A.L.Fa.",
+            "🙂<🙂>🙂",
+            "fine con &",
+        ] {
+            assert_eq!(escape_html(s), by_char(s), "{s}");
+        }
+        assert_eq!(escape_html("è<é"), "è&lt;é");
+    }
+
+    #[test]
     fn marks_are_bold_in_telegram_and_a_terminal_and_absent_when_piped() {
         let mut r = Rich::new();
         r.text("il ").push(Span::Mark("cofinanziamento".into()));
@@ -358,5 +401,16 @@ mod tests {
             "x".repeat(100)
         );
         assert!(parts.iter().all(|p| p.to_plain().chars().count() <= 30));
+    }
+
+    #[test]
+    fn split_counts_characters_not_bytes() {
+        // 30 characters in 60 bytes: one piece at 40, the limit in characters.
+        let mut r = Rich::plain("è".repeat(20));
+        r.bold("€".repeat(10));
+        assert_eq!(r.split(40), vec![r.clone()]);
+        let parts = r.split(25);
+        assert_eq!(parts.len(), 2, "{parts:?}");
+        assert!(parts.iter().all(|p| p.to_plain().chars().count() <= 25));
     }
 }

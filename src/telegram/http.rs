@@ -15,10 +15,11 @@ use std::time::Duration;
 
 use reqwest::Url;
 use serde::ser::{SerializeMap, SerializeSeq};
-use serde::{Deserialize, Serialize, Serializer};
-use serde_json::{Value, json};
+use serde::{Serialize, Serializer};
+use serde_json::json;
 use teloxide::Bot;
 
+use super::answer::read;
 use crate::outbox::policy::Answer;
 use crate::outbox::sender::Transport;
 use crate::outgoing::{DocumentSource, ReplyTo, What};
@@ -300,65 +301,6 @@ impl Transport for Bot {
     }
 }
 
-/// Reads a Bot API answer. Errors leave the URL out: it holds the token, and the
-/// description is stored with the entry's retry.
-async fn read(r: Result<reqwest::Response, reqwest::Error>) -> Answer {
-    let resp = match r {
-        Ok(r) => r,
-        Err(e) => return Answer::Network(e.without_url().to_string()),
-    };
-    let status = resp.status().as_u16();
-    match resp.text().await {
-        Ok(body) => parse(status, &body),
-        Err(e) => Answer::Network(e.without_url().to_string()),
-    }
-}
-
-#[derive(Deserialize)]
-struct Body {
-    ok: bool,
-    #[serde(default)]
-    result: Option<Value>,
-    #[serde(default)]
-    error_code: Option<u16>,
-    #[serde(default)]
-    description: Option<String>,
-    #[serde(default)]
-    parameters: Option<Parameters>,
-}
-
-#[derive(Deserialize)]
-struct Parameters {
-    #[serde(default)]
-    retry_after: Option<u64>,
-}
-
-/// An answer from its HTTP status and body.
-pub fn parse(status: u16, body: &str) -> Answer {
-    match serde_json::from_str::<Body>(body) {
-        Ok(b) if b.ok && (200..300).contains(&status) => Answer::Ok {
-            message_id: b
-                .result
-                .as_ref()
-                .and_then(|r| r.get("message_id"))
-                .and_then(Value::as_i64)
-                .and_then(|m| i32::try_from(m).ok()),
-        },
-        Ok(b) => Answer::Error {
-            status,
-            code: b.error_code.or((!b.ok).then_some(status)),
-            description: b.description.unwrap_or_default(),
-            retry_after: b.parameters.and_then(|p| p.retry_after),
-        },
-        Err(_) => Answer::Error {
-            status,
-            code: None,
-            description: body.chars().take(120).collect(),
-            retry_after: None,
-        },
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -369,52 +311,6 @@ mod tests {
             let poll = Duration::from_secs(poll);
             assert!(client_timeout(poll) >= poll + Duration::from_secs(10));
         }
-    }
-
-    #[test]
-    fn answers_keep_error_code_and_retry_after() {
-        assert_eq!(
-            parse(200, r#"{"ok":true,"result":{"message_id":42,"date":0}}"#),
-            Answer::Ok {
-                message_id: Some(42)
-            }
-        );
-        assert_eq!(
-            parse(200, r#"{"ok":true,"result":true}"#),
-            Answer::Ok { message_id: None }
-        );
-        assert_eq!(
-            parse(
-                429,
-                r#"{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 3","parameters":{"retry_after":3}}"#
-            ),
-            Answer::Error {
-                status: 429,
-                code: Some(429),
-                description: "Too Many Requests: retry after 3".into(),
-                retry_after: Some(3)
-            }
-        );
-        let json5xx = parse(
-            500,
-            r#"{"ok":false,"error_code":500,"description":"Internal Server Error"}"#,
-        );
-        assert!(matches!(
-            json5xx,
-            Answer::Error {
-                code: Some(500),
-                ..
-            }
-        ));
-        let html = parse(502, "<html>Bad Gateway</html>");
-        assert!(matches!(
-            html,
-            Answer::Error {
-                status: 502,
-                code: None,
-                ..
-            }
-        ));
     }
 
     #[test]

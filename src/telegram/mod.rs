@@ -15,6 +15,7 @@
 //! bot's ticket messages is copied to the ticket's user ([`App::staff_reply`]), and
 //! forwarded messages count as addressed to the bot.
 
+mod answer;
 mod endpoints;
 pub mod error;
 pub mod flood;

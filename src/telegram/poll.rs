@@ -15,7 +15,8 @@ use serde::{Deserialize, Serialize};
 use teloxide::Bot;
 use teloxide::types::{AllowedUpdate, Update};
 
-use super::http::{method_url, parse};
+use super::answer::parse;
+use super::http::method_url;
 use crate::ops::metrics;
 use crate::outbox::policy::Answer;
 
@@ -107,7 +108,7 @@ fn read(status: u16, body: &[u8]) -> Result<Vec<Update>, Failed> {
     {
         return Ok(result);
     }
-    Err(match parse(status, &String::from_utf8_lossy(body)) {
+    Err(match parse(status, body) {
         Answer::Error {
             status,
             code,
