@@ -405,7 +405,7 @@ mod tests {
 
     #[test]
     fn split_counts_characters_not_bytes() {
-        // 30 characters in 60 bytes: one piece at 40, the limit in characters.
+        // 30 characters in 70 bytes: one piece at 40, the limit in characters.
         let mut r = Rich::plain("è".repeat(20));
         r.bold("€".repeat(10));
         assert_eq!(r.split(40), vec![r.clone()]);

@@ -11,6 +11,7 @@ use std::fmt;
 
 use serde::Deserialize;
 use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
 
 use crate::outbox::policy::Answer;
 
@@ -70,9 +71,12 @@ impl<'de> Visitor<'de> for SentVisitor {
         let mut id = None;
         while let Some(key) = map.next_key::<Key>()? {
             match key {
+                // Any JSON value: one that is not a number in range is no id, as
+                // for a result that is not a message.
                 Key::MessageId => {
                     id = map
-                        .next_value::<Option<i64>>()?
+                        .next_value::<Value>()?
+                        .as_i64()
                         .and_then(|m| i32::try_from(m).ok())
                 }
                 Key::Other => {
@@ -236,6 +240,8 @@ mod tests {
             r#"{"ok":true,"result":{"date":1}}"#,
             r#"{"ok":true,"result":{"message_id":null}}"#,
             r#"{"ok":true,"result":{"message_id":4294967296}}"#,
+            r#"{"ok":true,"result":{"message_id":"12"}}"#,
+            r#"{"ok":true,"result":{"message_id":{"id":12}}}"#,
         ] {
             assert_eq!(parse(body), Answer::Ok { message_id: None }, "{body}");
         }
