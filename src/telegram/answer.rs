@@ -145,7 +145,13 @@ impl<'de> Deserialize<'de> for Key {
 
 /// An answer from its HTTP status and body.
 pub(super) fn parse(status: u16, body: &[u8]) -> Answer {
-    match serde_json::from_slice::<Body>(body) {
+    let read = serde_json::from_slice::<Body>(body).or_else(|e| match std::str::from_utf8(body) {
+        Ok(_) => Err(e),
+        // Bytes that are not UTF-8 in a field that is read (a description): read as
+        // text with them replaced, as a client reading the body as text would.
+        Err(_) => serde_json::from_str::<Body>(&String::from_utf8_lossy(body)),
+    });
+    match read {
         Ok(b) if b.ok && (200..300).contains(&status) => Answer::Ok {
             message_id: b.result.0,
         },
@@ -245,6 +251,11 @@ mod tests {
         ] {
             assert_eq!(parse(body), Answer::Ok { message_id: None }, "{body}");
         }
+        // An error whose description holds bytes that are not UTF-8 keeps its code.
+        assert!(matches!(
+            super::parse(429, b"{\"ok\":false,\"error_code\":429,\"description\":\"Too \xff Many\",\"parameters\":{\"retry_after\":3}}"),
+            Answer::Error { code: Some(429), retry_after: Some(3), .. }
+        ));
         // A body that is not the Bot API's: an error with the start of it, even in
         // bytes that are not UTF-8.
         assert!(matches!(
