@@ -77,7 +77,8 @@
 //!   retention, the outbox, applied updates, the inbox, erasure); [`store::commit`] describes an
 //!   update's changes and messages, applied by a backend in one atomic step;
 //!   [`store::embedded`] is the embedded backend, over `crates/kv` (trees in memory, one
-//!   checksummed log flushed and synced in the calling thread): the only code that names
+//!   checksummed log flushed and synced in the calling thread; the question log in files
+//!   by day, out of memory): the only code that names
 //!   `kv`, and sled (a copy in `vendor/sled/`), which it reads only to move a data
 //!   directory written before issue 11;
 //!   [`store::postgres`] the shared one for several instances (the only code that names

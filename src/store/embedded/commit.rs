@@ -18,6 +18,15 @@ use crate::store::{StoreError, Ticket, UserId};
 use super::journal::Writes;
 use super::ops::{Op, TreeId};
 
+/// A commit resolved: its key-level operations, the users it erases, and the questions
+/// it logs (second asked at, entry sealed), which go to the log's files
+/// ([`super::questions`]).
+pub(super) struct Resolved {
+    pub(super) ops: Vec<Op>,
+    pub(super) erased: Vec<UserId>,
+    pub(super) questions: Vec<super::questions::Sealed>,
+}
+
 impl EmbeddedStore {
     pub(super) fn tree(&self, id: TreeId) -> &kv::Tree {
         match id {
@@ -40,10 +49,12 @@ impl EmbeddedStore {
         }
     }
 
-    /// The key-level operations of `c`, in order, and the users it erases.
-    pub(super) fn resolve(&self, c: &Commit) -> Result<(Vec<Op>, Vec<UserId>), StoreError> {
+    /// The key-level operations of `c`, in order, the users it erases and the questions
+    /// it logs.
+    pub(super) fn resolve(&self, c: &Commit) -> Result<Resolved, StoreError> {
         let mut ops = Vec::new();
         let mut erased = Vec::new();
+        let mut questions = Vec::new();
         for change in &c.changes {
             match change {
                 Change::Applied { id, at } => {
@@ -56,7 +67,7 @@ impl EmbeddedStore {
                     ));
                 }
                 Change::LogQuestion { by, question } => {
-                    ops.extend(self.log_question_ops(*by, question)?);
+                    questions.push(self.seal_question(*by, question)?);
                 }
                 Change::Subscribe { sub, offsets } => ops.extend(self.subscribe_ops(sub, offsets)?),
                 Change::Unsubscribe {
@@ -112,7 +123,11 @@ impl EmbeddedStore {
                 ops.push(Op::Remove(TreeId::Sessions, self.session_key(*user)));
             }
         }
-        Ok((ops, erased))
+        Ok(Resolved {
+            ops,
+            erased,
+            questions,
+        })
     }
 
     /// What `key` of `tree` holds for a commit being checked: its own earlier writes
@@ -258,7 +273,11 @@ impl Committer for EmbeddedStore {
 impl EmbeddedStore {
     /// [`Committer::commit`]'s writes.
     fn write_commit(&self, c: &Commit) -> Result<(), CommitError> {
-        let (ops, erased) = self.resolve(c)?;
+        let Resolved {
+            ops,
+            erased,
+            questions,
+        } = self.resolve(c)?;
         let now = Timestamp::now().as_millisecond();
         let mut send = Vec::with_capacity(c.outbox.len());
         for e in &c.outbox {
@@ -269,7 +288,11 @@ impl EmbeddedStore {
             .done
             .as_ref()
             .map(|d| (d.key.as_slice(), d.raw.as_slice()));
-        if let (true, true, Some((key, raw))) = (ops.is_empty(), send.is_empty(), done) {
+        if let (true, true, Some((key, raw))) = (
+            ops.is_empty() && questions.is_empty(),
+            send.is_empty(),
+            done,
+        ) {
             // Only an entry's removal (a delivery with nothing following from it): one
             // compare-and-swap, not a journal record (three writes). As in
             // [`EmbeddedStore::check`], an entry no longer as claimed is left alone.
@@ -285,6 +308,8 @@ impl EmbeddedStore {
         let applied = self.numbered(!send.is_empty(), || -> Result<(), CommitError> {
             let writes = self.check(&ops, &send, done)?;
             self.journalled(&writes)?;
+            // In the guard too, so that an export sees them with the writes.
+            self.append_questions(&questions);
             // Their keys go once this commit is on disk (`erasing`).
             self.flusher.erasing(erased.iter().map(|u| self.who(*u)));
             Ok(())

@@ -9,14 +9,14 @@
 //!
 //! An import writes into a fresh database created with the export's secret
 //! ([`EmbeddedStore::create_restored`]): every record is sealed again with new per-user keys,
-//! and the derived trees (`user_tickets`, `question_askers`) are rebuilt.
+//! the derived tree `user_tickets` is rebuilt, and questions are appended to the log's
+//! files.
 
 use async_trait::async_trait;
 use jiff::Timestamp;
 
 use super::EmbeddedStore;
 use super::drafts::COUNTER;
-use super::questions::time_key;
 use super::sessions::{HEAD, encode, header};
 use super::tickets::{message_key, number_key};
 use crate::schedule::Subscription;
@@ -103,11 +103,15 @@ impl EmbeddedStore {
                 put(u64_of(&v).map(|last| Record::Sequence { name, last }))?;
             }
         }
-        for item in self.questions.iter() {
-            let (_, v) = item?;
+        for (_, v) in self.question_files.since(i64::MIN)? {
+            let owner = EmbeddedStore::owner_of(&v);
+            if owner.is_some_and(|who| self.keys.key(&who).is_none()) {
+                // Its asker was erased: noise until the retention removes it.
+                continue;
+            }
             put((|| {
                 Some(Record::Question {
-                    asker: EmbeddedStore::owner_of(&v),
+                    asker: owner,
                     question: serde_json::from_slice(&self.open_sealed(&v)?).ok()?,
                 })
             })())?;
@@ -188,15 +192,9 @@ impl EmbeddedStore {
                     .insert(message_key(chat, message), number_key(number))?;
             }
             Record::Question { asker, question } => {
-                let mut key = time_key(question.at).to_vec();
-                key.extend(self.db.generate_id()?.to_be_bytes());
-                if let Some(a) = asker {
-                    let mut k = a.0.to_vec();
-                    k.extend_from_slice(&key);
-                    self.question_askers.insert(k, [])?;
-                }
                 let sealed = self.seal_as(asker, &serde_json::to_vec(&question)?)?;
-                self.questions.insert(key, sealed)?;
+                self.question_files
+                    .append(question.at.as_second(), &sealed)?;
             }
             Record::Outbox(o) => {
                 let (k, v) = self.outbox_value(&o)?;
@@ -279,12 +277,13 @@ impl Dump for EmbeddedStore {
                 self.import_one(r)?;
             }
         }
+        self.question_files.sync()?;
         self.flush_shared().await
     }
 
     async fn is_empty(&self) -> Result<bool, StoreError> {
         let mut trees = vec![self.db.open_tree(COUNTER)?];
         trees.extend(super::ops::ALL.iter().map(|t| self.tree(*t).clone()));
-        Ok(trees.iter().all(|t| t.is_empty()))
+        Ok(trees.iter().all(|t| t.is_empty()) && self.question_files.since(i64::MIN)?.is_empty())
     }
 }

@@ -378,7 +378,7 @@ mod tests {
                 Some(b"{}".to_vec()),
                 Timestamp::UNIX_EPOCH,
             );
-            let (ops, _) = st.resolve(&c).unwrap();
+            let ops = st.resolve(&c).unwrap().ops;
             st.check(&ops, &[], None).unwrap()
         }
 

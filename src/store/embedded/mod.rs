@@ -1,13 +1,15 @@
 //! The embedded backend: every kind of data in one embedded store ([`kv`], the crate in
 //! `crates/kv`), the only code in the crate that names its types.
 //!
-//! Trees: `sessions` (user → revision ‖ touched ‖ bytes), `questions` (time ‖ id →
-//! entry) and `question_askers` (`questions`), `subscriptions`, `reminder_queue`,
+//! Trees: `sessions` (user → revision ‖ touched ‖ bytes), `subscriptions`, `reminder_queue`,
 //! `reminders_done` (`follows`), `tickets`, `ticket_messages`, `user_tickets`,
 //! `ticket_counter` (`tickets`), `outbox` (`outbox`), `watches` (`watches`), `profiles`
 //! (`profiles`), `faq_drafts` (`drafts`), `applied_updates`, `journal` (commits an older
 //! version left half-written, `journal`), `erasing` (users erased whose key is not yet
-//! destroyed, `erasing`) and `inbox` (updates fetched and not yet handled, `inbox`).
+//! destroyed, `erasing`) and `inbox` (updates fetched and not yet handled, `inbox`);
+//! `questions` and `question_askers` held the question log before it moved into files
+//! of its own, the folder `questions/` of the data directory (`questions`,
+//! `question_files`), and are empty.
 //! Keys that sort by time or id are big-endian, with
 //! the sign bit flipped for signed ids so negative (group) ids sort first.
 //!
@@ -51,6 +53,7 @@ mod ops;
 mod outbox;
 mod outbox_head;
 mod profiles;
+mod question_files;
 mod questions;
 mod sessions;
 mod tickets;
@@ -63,6 +66,7 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 
 use self::flusher::Flusher;
+use self::question_files::QuestionFiles;
 use crate::store::SyncMode;
 use crate::store::erasures::Journal;
 use crate::store::keys::{KeyFile, KeyStore, MemoryKeys};
@@ -86,10 +90,13 @@ impl From<kv::Error> for crate::store::CommitError {
 pub struct EmbeddedStore {
     db: kv::Db,
     sessions: kv::Tree,
+    /// The question log of older versions (time ‖ id → entry), moved into
+    /// `question_files` at opening ([`questions`]): empty.
     questions: kv::Tree,
-    /// Who asked which logged question (user key ‖ question key → ∅), only so that
-    /// erasing a user erases their questions; the log itself names nobody.
+    /// Who asked which question of that log (user key ‖ question key → ∅): empty too.
     question_askers: kv::Tree,
+    /// The anonymous question log ([`question_files`]).
+    question_files: Arc<QuestionFiles>,
     subscriptions: kv::Tree,
     reminder_queue: kv::Tree,
     reminders_done: kv::Tree,
@@ -174,7 +181,8 @@ impl EmbeddedStore {
         let keys = KeyFile::open(&key_file)?;
         // The store wrote its first files just now: make sure they are private too.
         files::make_private(dir)?;
-        let mut st = EmbeddedStore::from_db(db, Arc::new(keys))?;
+        let questions = QuestionFiles::open(&dir.join(question_files::DIR))?;
+        let mut st = EmbeddedStore::from_db(db, Arc::new(keys), questions)?;
         st.journal = Some(Arc::new(Journal::open(dir)?));
         let n = st.finish_interrupted_erasures()?;
         if n > 0 {
@@ -193,6 +201,8 @@ impl EmbeddedStore {
                 tracing::info!("sealed {n} records written by an older version");
             }
         }
+        // Once sealed: the files keep the entries as they are.
+        st.move_questions()?;
         Ok(st)
     }
 
@@ -219,10 +229,18 @@ impl EmbeddedStore {
     }
 
     fn temporary_with(keys: MemoryKeys) -> Result<EmbeddedStore, StoreError> {
-        EmbeddedStore::from_db(kv::Config::new().temporary(true).open()?, Arc::new(keys))
+        EmbeddedStore::from_db(
+            kv::Config::new().temporary(true).open()?,
+            Arc::new(keys),
+            QuestionFiles::temporary(),
+        )
     }
 
-    fn from_db(db: kv::Db, keys: Arc<dyn KeyStore>) -> Result<EmbeddedStore, StoreError> {
+    fn from_db(
+        db: kv::Db,
+        keys: Arc<dyn KeyStore>,
+        questions: QuestionFiles,
+    ) -> Result<EmbeddedStore, StoreError> {
         let st = EmbeddedStore {
             system: DataKey::derived(keys.secret(), b"system"),
             tags: Arc::new(Tags::new(*keys.secret())),
@@ -230,6 +248,7 @@ impl EmbeddedStore {
             sessions: db.open_tree("sessions")?,
             questions: db.open_tree("questions")?,
             question_askers: db.open_tree("question_askers")?,
+            question_files: Arc::new(questions),
             subscriptions: db.open_tree("subscriptions")?,
             reminder_queue: db.open_tree("reminder_queue")?,
             reminders_done: db.open_tree("reminders_done")?,
@@ -319,11 +338,11 @@ impl EmbeddedStore {
     /// The writes that erase everything stored about `user` but the session: follows,
     /// the profile alert, queued and sent reminders, the personal fields of tickets,
     /// unpublished FAQ drafts made from their tickets, and messages still waiting to go to them.
+    /// (Their logged questions become noise when their key is destroyed.)
     fn erase_ops(&self, user: UserId) -> Result<Vec<ops::Op>, StoreError> {
         let mut ops = self.reminder_keys_of(user)?;
         ops.extend(self.unfollow_ops(user, None)?);
         ops.extend(self.drop_profile_ops(user));
-        ops.extend(self.questions_of(user)?);
         ops.extend(self.forget_tickets_ops(user)?);
         for k in self.outbox_keys_of(user)? {
             ops.push(ops::Op::Remove(ops::TreeId::Outbox, k));

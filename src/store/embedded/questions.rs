@@ -1,88 +1,191 @@
-//! The anonymous question log in the `questions` tree: asked-at second (u64
-//! big-endian) ‖ a unique id → the entry, so a range scan reads a period and a purge
-//! removes a prefix of the tree. An entry is sealed for whoever asked it, so that erasing
-//! them erases their questions on disk too; `question_askers` (asker's pseudonym ‖
-//! question key → ∅) finds them.
+//! The anonymous question log of the embedded backend, kept in files by day
+//! ([`super::question_files`]) rather than in the store's memory: each entry sealed for
+//! whoever asked it, so that erasing them makes their questions noise on disk too
+//! (crypto-shredding); nothing in the log names anyone.
+//!
+//! A commit that logs a question seals it while it is resolved (outside the commits'
+//! mutex) and appends it once its own writes are applied, under the same guard, so an
+//! export (which holds every writer off) sees the log and the trees at one point.
+//!
+//! Older versions kept the log in the store's `questions` tree (asked-at second ‖ id →
+//! entry) with `question_askers` to find a user's entries; the first opening moves it
+//! into a `moved-*.log` file ([`EmbeddedStore::move_questions`]) and empties both trees.
+
+use std::collections::HashSet;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
 
 use super::EmbeddedStore;
-use super::ops::{Op, TreeId};
-use crate::store::shred::PSEUDONYM;
 use crate::store::{AskedQuestion, QuestionLog, StoreError, UserId};
 
-pub(super) fn time_key(t: Timestamp) -> [u8; 8] {
-    (t.as_second().max(0) as u64).to_be_bytes()
-}
+/// A logged question as its file keeps it: the second it was asked at, and the entry
+/// sealed.
+pub(super) type Sealed = (i64, Vec<u8>);
 
 impl EmbeddedStore {
-    /// The writes that log `q`, asked by `by`.
-    pub(super) fn log_question_ops(
+    /// `q`, asked by `by`, sealed for the log.
+    pub(super) fn seal_question(
         &self,
         by: Option<UserId>,
         q: &AskedQuestion,
-    ) -> Result<Vec<Op>, StoreError> {
-        let mut key = time_key(q.at).to_vec();
-        key.extend(self.db.generate_id()?.to_be_bytes());
-        let mut ops = Vec::new();
-        if let Some(by) = by {
-            let mut asker = self.who(by).0.to_vec();
-            asker.extend_from_slice(&key);
-            ops.push(Op::Put(TreeId::QuestionAskers, asker, Vec::new()));
-        }
-        let sealed = self.seal(by, &serde_json::to_vec(q)?)?;
-        ops.push(Op::Put(TreeId::Questions, key, sealed));
-        Ok(ops)
+    ) -> Result<Sealed, StoreError> {
+        Ok((q.at.as_second(), self.seal(by, &serde_json::to_vec(q)?)?))
     }
 
-    /// The writes that remove the questions `user` asked.
-    pub(super) fn questions_of(&self, user: UserId) -> Result<Vec<Op>, StoreError> {
-        let mut ops = Vec::new();
-        for item in self.question_askers.scan_prefix(self.who(user).0) {
-            let (k, _) = item?;
-            ops.push(Op::Remove(TreeId::Questions, k[PSEUDONYM..].to_vec()));
-            ops.push(Op::Remove(TreeId::QuestionAskers, k.to_vec()));
+    /// Appends questions a commit logged, once its writes are applied. A failed append
+    /// (a full disk) loses the entry, not the commit: the log is statistics, and the
+    /// update it came with is answered.
+    pub(super) fn append_questions(&self, sealed: &[Sealed]) {
+        for (at, v) in sealed {
+            if let Err(e) = self.question_files.append(*at, v) {
+                tracing::error!("the question log could not be written: {e}");
+            }
         }
-        Ok(ops)
+    }
+
+    /// Moves the question log an older version kept in the store's trees into a file
+    /// of the log; returns how many entries. Safe to repeat after a crash: entries a
+    /// `moved-*.log` already holds are not written again, and the trees are emptied
+    /// only once the file is durable.
+    pub(super) fn move_questions(&self) -> Result<usize, StoreError> {
+        if self.questions.is_empty() && self.question_askers.is_empty() {
+            return Ok(0);
+        }
+        let have: HashSet<Vec<u8>> = self.question_files.moved()?.into_iter().collect();
+        let mut entries = Vec::new();
+        let mut keys = Vec::new();
+        for item in self.questions.iter() {
+            let (k, v) = item?;
+            let at = k
+                .get(..8)
+                .and_then(|b| b.try_into().ok())
+                .map_or(0, |b| u64::from_be_bytes(b) as i64);
+            if !have.contains(&v[..]) {
+                entries.push((at, v.to_vec()));
+            }
+            keys.push(k);
+        }
+        if !entries.is_empty() {
+            let file = self.question_files.write_moved(&entries)?;
+            tracing::info!(
+                entries = entries.len(),
+                %file,
+                "moved the question log out of the store's memory"
+            );
+        }
+        for k in keys {
+            self.questions.remove(k)?;
+        }
+        for item in self.question_askers.iter() {
+            self.question_askers.remove(item?.0)?;
+        }
+        self.db.flush()?;
+        Ok(entries.len())
     }
 }
 
 #[async_trait]
 impl QuestionLog for EmbeddedStore {
     async fn questions_since(&self, since: Timestamp) -> Result<Vec<AskedQuestion>, StoreError> {
-        let mut out = Vec::new();
-        for item in self.questions.range(time_key(since)..) {
-            let (_, v) = item?;
-            if let Some(q) = self
-                .open_sealed(&v)
-                .and_then(|b| serde_json::from_slice(&b).ok())
-            {
-                out.push(q);
-            }
-        }
-        Ok(out)
+        Ok(self
+            .question_files
+            .since(since.as_second())?
+            .into_iter()
+            .filter_map(|(_, v)| {
+                self.open_sealed(&v)
+                    .and_then(|b| serde_json::from_slice(&b).ok())
+            })
+            .collect())
     }
 
     async fn purge_questions(&self, before: Timestamp) -> Result<usize, StoreError> {
-        let mut n = 0;
-        let cut = time_key(before);
-        // The guard for each removal, not for the scan: commits go on meanwhile.
-        for item in self.questions.range(..cut) {
-            let (k, _) = item?;
-            let _w = self.writing();
-            self.questions.remove(k)?;
-            n += 1;
+        Ok(self.question_files.purge(before.as_second())?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Commit, Committer, SyncMode};
+
+    fn asked(second: i64, text: &str) -> AskedQuestion {
+        AskedQuestion {
+            at: Timestamp::from_second(second).unwrap(),
+            question: text.into(),
+            best: None,
+            confident: false,
         }
-        for item in self.question_askers.iter() {
-            let (k, _) = item?;
-            if k.get(PSEUDONYM..PSEUDONYM + 8)
-                .is_some_and(|t| t < &cut[..])
-            {
-                let _w = self.writing();
-                self.question_askers.remove(k)?;
-            }
-        }
-        Ok(n)
+    }
+
+    /// What an older version wrote: the entry in `questions`, its asker in
+    /// `question_askers`.
+    fn log_as_before(st: &EmbeddedStore, by: UserId, id: u64, q: &AskedQuestion) {
+        let mut key = (q.at.as_second() as u64).to_be_bytes().to_vec();
+        key.extend(id.to_be_bytes());
+        let mut asker = st.who(by).0.to_vec();
+        asker.extend_from_slice(&key);
+        st.question_askers.insert(asker, []).unwrap();
+        let sealed = st.seal(Some(by), &serde_json::to_vec(q).unwrap()).unwrap();
+        st.questions.insert(key, sealed).unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_older_versions_log_is_moved_out_of_memory_once_even_after_a_crash() {
+        let dir = tempfile::tempdir().unwrap();
+        let st = EmbeddedStore::open(dir.path(), 8, SyncMode::default()).unwrap();
+        log_as_before(&st, UserId(1), 1, &asked(1_000, "vecchia"));
+        log_as_before(&st, UserId(2), 2, &asked(2_000, "meno vecchia"));
+        st.db.flush().unwrap();
+        // A first move cut short after its file was written: the trees still hold it.
+        let entries: Vec<Sealed> = st
+            .questions
+            .iter()
+            .map(|i| {
+                let (k, v) = i.unwrap();
+                (
+                    u64::from_be_bytes(k[..8].try_into().unwrap()) as i64,
+                    v.to_vec(),
+                )
+            })
+            .collect();
+        st.question_files.write_moved(&entries[..1]).unwrap();
+        drop(st);
+        let st = EmbeddedStore::open(dir.path(), 8, SyncMode::default()).unwrap();
+        assert!(st.questions.is_empty() && st.question_askers.is_empty());
+        let texts: Vec<String> = st
+            .questions_since(Timestamp::UNIX_EPOCH)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|q| q.question)
+            .collect();
+        assert_eq!(texts, ["vecchia", "meno vecchia"], "each once");
+        // New questions go to the day's file, beside the moved ones.
+        let mut c = Commit::new();
+        c.log_question(Some(UserId(3)), asked(90_000, "nuova"));
+        st.commit(&c).await.unwrap();
+        assert_eq!(
+            st.questions_since(Timestamp::UNIX_EPOCH)
+                .await
+                .unwrap()
+                .len(),
+            3
+        );
+        assert!(st.questions.is_empty(), "nothing kept in memory");
+        assert!(dir.path().join("questions/1970-01-02.log").exists());
+        // Erased: their question is noise, on disk as in what is read back.
+        c = Commit::new();
+        c.erase(UserId(1));
+        st.commit(&c).await.unwrap();
+        st.flush().await.unwrap();
+        let texts: Vec<String> = st
+            .questions_since(Timestamp::UNIX_EPOCH)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|q| q.question)
+            .collect();
+        assert_eq!(texts, ["meno vecchia", "nuova"]);
     }
 }
