@@ -6,7 +6,7 @@ use std::os::unix::fs::PermissionsExt;
 
 use jiff::Timestamp;
 use sportello::store::files::{DIR_MODE, FILE_MODE, modes};
-use sportello::store::{Commit, Revision, Store, UserId};
+use sportello::store::{AskedQuestion, Commit, Revision, Store, UserId};
 
 #[tokio::test]
 async fn the_data_dir_and_every_file_in_it_are_private() {
@@ -32,6 +32,18 @@ async fn the_data_dir_and_every_file_in_it_are_private() {
             );
             st.commit(&c).await.unwrap();
         }
+        // The question log's folder and its day's file, made after opening too.
+        let mut c = Commit::new();
+        c.log_question(
+            Some(UserId(1)),
+            AskedQuestion {
+                at: Timestamp::now(),
+                question: "chi può partecipare?".into(),
+                best: None,
+                confident: false,
+            },
+        );
+        st.commit(&c).await.unwrap();
         st.flush().await.unwrap();
     }
     let all = modes(&data).unwrap();
@@ -40,6 +52,11 @@ async fn the_data_dir_and_every_file_in_it_are_private() {
     assert!(
         all.iter().any(|(p, d, _)| *d && p != &data),
         "a subdirectory (blobs) was made after opening: {all:?}"
+    );
+    assert!(
+        all.iter()
+            .any(|(p, d, _)| !d && p.parent().is_some_and(|q| q.ends_with("questions"))),
+        "a file of the question log: {all:?}"
     );
     for (path, is_dir, mode) in all {
         let want = if is_dir { DIR_MODE } else { FILE_MODE };

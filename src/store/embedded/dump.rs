@@ -104,11 +104,11 @@ impl EmbeddedStore {
             }
         }
         for (_, v) in self.question_files.since(i64::MIN)? {
-            let owner = EmbeddedStore::owner_of(&v);
-            if owner.is_some_and(|who| self.keys.key(&who).is_none()) {
-                // Its asker was erased: noise until the retention removes it.
+            if self.asker_erased(&v) {
+                // Noise until the retention removes it.
                 continue;
             }
+            let owner = EmbeddedStore::owner_of(&v);
             put((|| {
                 Some(Record::Question {
                     asker: owner,

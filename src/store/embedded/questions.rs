@@ -44,6 +44,15 @@ impl EmbeddedStore {
         }
     }
 
+    /// Whether the asker of the sealed entry `v` is erased, or being erased (their
+    /// erasure's commit applied, their key destroyed by the flush that makes it durable,
+    /// `super::erasing`): their entries are never read back, from that commit on.
+    pub(super) fn asker_erased(&self, v: &[u8]) -> bool {
+        EmbeddedStore::owner_of(v).is_some_and(|who| {
+            self.keys.key(&who).is_none() || self.erasing.get(who.0).ok().flatten().is_some()
+        })
+    }
+
     /// Moves the question log an older version kept in the store's trees into a file
     /// of the log; returns how many entries. Safe to repeat after a crash: entries a
     /// `moved-*.log` already holds are not written again, and the trees are emptied
@@ -92,6 +101,7 @@ impl QuestionLog for EmbeddedStore {
             .question_files
             .since(since.as_second())?
             .into_iter()
+            .filter(|(_, v)| !self.asker_erased(v))
             .filter_map(|(_, v)| {
                 self.open_sealed(&v)
                     .and_then(|b| serde_json::from_slice(&b).ok())
@@ -174,18 +184,23 @@ mod tests {
         );
         assert!(st.questions.is_empty(), "nothing kept in memory");
         assert!(dir.path().join("questions/1970-01-02.log").exists());
-        // Erased: their question is noise, on disk as in what is read back.
+        // Erased: their question is never read back from the erasure's commit on (its
+        // key still there until the flush), and is noise once the key is destroyed.
         c = Commit::new();
         c.erase(UserId(1));
         st.commit(&c).await.unwrap();
+        let read = async || -> Vec<String> {
+            st.questions_since(Timestamp::UNIX_EPOCH)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|q| q.question)
+                .collect()
+        };
+        assert_eq!(read().await, ["meno vecchia", "nuova"], "committed");
         st.flush().await.unwrap();
-        let texts: Vec<String> = st
-            .questions_since(Timestamp::UNIX_EPOCH)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|q| q.question)
-            .collect();
-        assert_eq!(texts, ["meno vecchia", "nuova"]);
+        assert_eq!(read().await, ["meno vecchia", "nuova"], "flushed");
+        let (_, v) = st.question_files.since(0).unwrap().remove(0);
+        assert!(st.open_sealed(&v).is_none(), "noise on disk");
     }
 }
