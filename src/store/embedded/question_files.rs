@@ -18,8 +18,8 @@
 //! logged it returns, so a killed process loses none (the kernel holds what was written)
 //! and may keep one whose update is handled again after the restart (the question is
 //! counted twice). The files are synced when the day's file changes, at a purge and
-//! when the store closes, not at every commit: a power cut may lose the last seconds of
-//! the log, never the store's data. A record cut short (at a power cut, or a write that
+//! when the store closes, not at every commit: a power cut may lose what the kernel had
+//! not yet written back (about the last half-minute), never the store's data. A record cut short (at a power cut, or a write that
 //! failed on a full disk) is cut off before the file is appended to again, so records
 //! never follow garbage; a reader stops at the first record that does not check.
 //!
@@ -251,6 +251,17 @@ impl QuestionFiles {
         Ok(out)
     }
 
+    /// Makes the next appends fail as a full disk makes them (tests): the day's file is
+    /// open for reading only.
+    #[cfg(test)]
+    pub(super) fn fail_appends(&self, day: i64) {
+        let mut current = self.current.lock().unwrap();
+        let path = self.dir.join(day_file(day));
+        let file = File::open(&path).unwrap();
+        let len = file.metadata().unwrap().len();
+        *current = Some(Current { day, file, len });
+    }
+
     /// Makes what was appended durable.
     pub(super) fn sync(&self) -> io::Result<()> {
         let current = self.current.lock().unwrap_or_else(|e| e.into_inner());
@@ -456,6 +467,25 @@ mod tests {
             whole + encode(0, b"dopo").len() as u64,
             "the half record is gone"
         );
+    }
+
+    #[test]
+    fn a_failed_append_is_reported_and_leaves_the_file_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let q = QuestionFiles::open(dir.path()).unwrap();
+        q.append(at(D, 1), b"prima").unwrap();
+        q.fail_appends(D);
+        assert!(q.append(at(D, 2), b"persa").is_err());
+        drop(q);
+        let q = QuestionFiles::open(dir.path()).unwrap();
+        q.append(at(D, 3), b"dopo").unwrap();
+        let texts: Vec<_> = q
+            .since(i64::MIN)
+            .unwrap()
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect();
+        assert_eq!(texts, [b"prima".to_vec(), b"dopo".to_vec()]);
     }
 
     #[test]

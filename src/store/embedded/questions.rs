@@ -141,6 +141,34 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_question_the_disk_refuses_is_lost_and_its_update_still_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let st = EmbeddedStore::open(dir.path(), 8, SyncMode::default()).unwrap();
+        let mut c = Commit::new();
+        c.log_question(None, asked(100, "scritta"));
+        st.commit(&c).await.unwrap();
+        st.question_files.fail_appends(0);
+        let mut c = Commit::new();
+        c.log_question(None, asked(200, "rifiutata")).session(
+            UserId(5),
+            crate::store::Revision(None),
+            Some(b"{}".to_vec()),
+            Timestamp::UNIX_EPOCH,
+        );
+        st.commit(&c).await.expect("the update's commit stands");
+        use crate::store::SessionStore;
+        assert!(st.load_session(UserId(5)).await.unwrap().is_some());
+        let texts: Vec<String> = st
+            .questions_since(Timestamp::UNIX_EPOCH)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|q| q.question)
+            .collect();
+        assert_eq!(texts, ["scritta"]);
+    }
+
+    #[tokio::test]
     async fn an_older_versions_log_is_moved_out_of_memory_once_even_after_a_crash() {
         let dir = tempfile::tempdir().unwrap();
         let st = EmbeddedStore::open(dir.path(), 8, SyncMode::default()).unwrap();
