@@ -406,6 +406,15 @@ mod tests {
         day * DAY + second
     }
 
+    /// The entries asked since `since`, in the order read back.
+    fn entries(q: &QuestionFiles, since: i64) -> Vec<Vec<u8>> {
+        q.since(since)
+            .unwrap()
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect()
+    }
+
     #[test]
     fn records_come_back_by_time_across_days_and_a_reopening() {
         let dir = tempfile::tempdir().unwrap();
@@ -455,12 +464,7 @@ mod tests {
             "a reader stops before it"
         );
         q.append(at(D, 3), b"dopo").unwrap();
-        let texts: Vec<_> = q
-            .since(i64::MIN)
-            .unwrap()
-            .into_iter()
-            .map(|(_, v)| v)
-            .collect();
+        let texts = entries(&q, i64::MIN);
         assert_eq!(texts, [b"intero".to_vec(), b"dopo".to_vec()]);
         assert_eq!(
             std::fs::metadata(&path).unwrap().len(),
@@ -479,12 +483,7 @@ mod tests {
         drop(q);
         let q = QuestionFiles::open(dir.path()).unwrap();
         q.append(at(D, 3), b"dopo").unwrap();
-        let texts: Vec<_> = q
-            .since(i64::MIN)
-            .unwrap()
-            .into_iter()
-            .map(|(_, v)| v)
-            .collect();
+        let texts = entries(&q, i64::MIN);
         assert_eq!(texts, [b"prima".to_vec(), b"dopo".to_vec()]);
     }
 
@@ -525,12 +524,7 @@ mod tests {
         ]);
         assert!(moved.unwrap().starts_with("moved-"));
         assert_eq!(q.purge(at(D, 20)).unwrap(), 4, "a, b, c and m1");
-        let left: Vec<_> = q
-            .since(i64::MIN)
-            .unwrap()
-            .into_iter()
-            .map(|(_, v)| v)
-            .collect();
+        let left = entries(&q, i64::MIN);
         assert_eq!(left, [b"d".to_vec(), b"m2".to_vec(), b"e".to_vec()]);
         assert!(!dir.path().join("2024-10-01.log").exists());
         assert!(!dir.path().join("2024-10-03.log").exists());
@@ -538,12 +532,7 @@ mod tests {
         // The day cut was the one appended to: appends go on after its rewrite.
         q.append(at(D, 40), b"f").unwrap();
         assert_eq!(q.purge(at(D, 20)).unwrap(), 0, "nothing more");
-        let day: Vec<_> = q
-            .since(at(D, 0))
-            .unwrap()
-            .into_iter()
-            .map(|(_, v)| v)
-            .collect();
+        let day = entries(&q, at(D, 0));
         assert_eq!(
             day,
             [b"d".to_vec(), b"f".to_vec(), b"m2".to_vec(), b"e".to_vec()]

@@ -128,6 +128,16 @@ mod tests {
         }
     }
 
+    /// The questions read back, oldest first.
+    async fn asked_texts(st: &EmbeddedStore) -> Vec<String> {
+        st.questions_since(Timestamp::UNIX_EPOCH)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|q| q.question)
+            .collect()
+    }
+
     /// What an older version wrote: the entry in `questions`, its asker in
     /// `question_askers`.
     fn log_as_before(st: &EmbeddedStore, by: UserId, id: u64, q: &AskedQuestion) {
@@ -158,13 +168,7 @@ mod tests {
         st.commit(&c).await.expect("the update's commit stands");
         use crate::store::SessionStore;
         assert!(st.load_session(UserId(5)).await.unwrap().is_some());
-        let texts: Vec<String> = st
-            .questions_since(Timestamp::UNIX_EPOCH)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|q| q.question)
-            .collect();
+        let texts = asked_texts(&st).await;
         assert_eq!(texts, ["scritta"]);
     }
 
@@ -191,25 +195,13 @@ mod tests {
         drop(st);
         let st = EmbeddedStore::open(dir.path(), 8, SyncMode::default()).unwrap();
         assert!(st.questions.is_empty() && st.question_askers.is_empty());
-        let texts: Vec<String> = st
-            .questions_since(Timestamp::UNIX_EPOCH)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|q| q.question)
-            .collect();
+        let texts = asked_texts(&st).await;
         assert_eq!(texts, ["vecchia", "meno vecchia"], "each once");
         // New questions go to the day's file, beside the moved ones.
         let mut c = Commit::new();
         c.log_question(Some(UserId(3)), asked(90_000, "nuova"));
         st.commit(&c).await.unwrap();
-        assert_eq!(
-            st.questions_since(Timestamp::UNIX_EPOCH)
-                .await
-                .unwrap()
-                .len(),
-            3
-        );
+        assert_eq!(asked_texts(&st).await.len(), 3);
         assert!(st.questions.is_empty(), "nothing kept in memory");
         assert!(dir.path().join("questions/1970-01-02.log").exists());
         // Erased: their question is never read back from the erasure's commit on (its
@@ -217,17 +209,13 @@ mod tests {
         c = Commit::new();
         c.erase(UserId(1));
         st.commit(&c).await.unwrap();
-        let read = async || -> Vec<String> {
-            st.questions_since(Timestamp::UNIX_EPOCH)
-                .await
-                .unwrap()
-                .into_iter()
-                .map(|q| q.question)
-                .collect()
-        };
-        assert_eq!(read().await, ["meno vecchia", "nuova"], "committed");
+        assert_eq!(
+            asked_texts(&st).await,
+            ["meno vecchia", "nuova"],
+            "committed"
+        );
         st.flush().await.unwrap();
-        assert_eq!(read().await, ["meno vecchia", "nuova"], "flushed");
+        assert_eq!(asked_texts(&st).await, ["meno vecchia", "nuova"], "flushed");
         let (_, v) = st.question_files.since(0).unwrap().remove(0);
         assert!(st.open_sealed(&v).is_none(), "noise on disk");
     }
