@@ -184,6 +184,9 @@ impl QuestionFiles {
     pub(super) fn purge(&self, before: i64) -> io::Result<usize> {
         // No append meanwhile: the day's own file may be the one written again.
         let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = current.as_ref() {
+            c.file.sync_data()?;
+        }
         let mut removed = 0;
         for (path, kind) in self.files()? {
             let whole_day_before = matches!(kind, Kind::Day(d) if (d + 1) * DAY <= before);

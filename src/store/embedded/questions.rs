@@ -218,5 +218,27 @@ mod tests {
         assert_eq!(asked_texts(&st).await, ["meno vecchia", "nuova"], "flushed");
         let (_, v) = st.question_files.since(0).unwrap().remove(0);
         assert!(st.open_sealed(&v).is_none(), "noise on disk");
+        // They come back (a new key under the same pseudonym): the old entry stays
+        // noise, left out of a backup and not counted as unreadable.
+        c = Commit::new();
+        c.session(
+            UserId(1),
+            crate::store::Revision(None),
+            Some(b"{}".to_vec()),
+            Timestamp::UNIX_EPOCH,
+        );
+        st.commit(&c).await.unwrap();
+        assert_eq!(asked_texts(&st).await, ["meno vecchia", "nuova"]);
+        let mut backed_up = Vec::new();
+        let exported = crate::store::Dump::export(&st, &mut |r| {
+            if let crate::store::dump::Record::Question { question, .. } = r {
+                backed_up.push(question.question);
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+        assert_eq!(exported.unreadable, 0);
+        assert_eq!(backed_up, ["meno vecchia", "nuova"]);
     }
 }
