@@ -3,6 +3,9 @@
 //! whoever asked it, so that erasing them makes their questions noise on disk too
 //! (crypto-shredding); nothing in the log names anyone.
 //!
+//! Reads and purges run on tokio's blocking threads, not on the async workers that
+//! handle updates.
+//!
 //! A commit that logs a question seals it while it is resolved (outside the commits'
 //! mutex) and appends it once its own writes are applied, under the same guard, so an
 //! export (which holds every writer off) sees the log and the trees at one point.
@@ -94,9 +97,9 @@ impl EmbeddedStore {
     }
 }
 
-#[async_trait]
-impl QuestionLog for EmbeddedStore {
-    async fn questions_since(&self, since: Timestamp) -> Result<Vec<AskedQuestion>, StoreError> {
+impl EmbeddedStore {
+    /// [`QuestionLog::questions_since`], in the calling thread.
+    fn read_questions(&self, since: Timestamp) -> Result<Vec<AskedQuestion>, StoreError> {
         Ok(self
             .question_files
             .since(since.as_second())?
@@ -108,9 +111,28 @@ impl QuestionLog for EmbeddedStore {
             })
             .collect())
     }
+}
+
+/// Runs `read` on tokio's blocking threads: a year of the log is tens of MB to read and
+/// open, which on an async worker would hold up every update it serves meanwhile.
+async fn off_the_workers<T: Send + 'static>(
+    read: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    tokio::task::spawn_blocking(read)
+        .await
+        .map_err(|e| StoreError::Backend(format!("the question log's reader failed: {e}")))?
+}
+
+#[async_trait]
+impl QuestionLog for EmbeddedStore {
+    async fn questions_since(&self, since: Timestamp) -> Result<Vec<AskedQuestion>, StoreError> {
+        let st = self.clone();
+        off_the_workers(move || st.read_questions(since)).await
+    }
 
     async fn purge_questions(&self, before: Timestamp) -> Result<usize, StoreError> {
-        Ok(self.question_files.purge(before.as_second())?)
+        let files = self.question_files.clone();
+        off_the_workers(move || Ok(files.purge(before.as_second())?)).await
     }
 }
 
@@ -148,6 +170,15 @@ mod tests {
         st.question_askers.insert(asker, []).unwrap();
         let sealed = st.seal(Some(by), &serde_json::to_vec(q).unwrap()).unwrap();
         st.questions.insert(key, sealed).unwrap();
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn the_log_is_read_off_the_thread_that_handles_updates() {
+        let caller = std::thread::current().id();
+        let ran_on = off_the_workers(|| Ok(std::thread::current().id()))
+            .await
+            .unwrap();
+        assert_ne!(ran_on, caller);
     }
 
     #[tokio::test]
