@@ -12,8 +12,9 @@
 //! wholly absent, and that those there are a prefix of those made (one task made them in
 //! order). (The store's own tests cut its log at every byte: `crates/kv/tests/store.rs`.)
 //!
-//! A second child flushes after each commit and says so; killed right after one of those
-//! lines, every commit it reported flushed is there (the flush returns only once the
+//! A second child flushes after each commit (each also logging a question) and says so;
+//! killed right after one of those lines, every commit it reported flushed is there, and
+//! its question is in the question log's files (the flush returns only once the
 //! log is written and synced, in the calling thread: `crates/kv`).
 //!
 //! A third child erases a user and is killed before any flush: the user is then either
@@ -28,7 +29,7 @@ use std::time::Duration;
 
 use sportello::outgoing::{Class, Entry, What};
 use sportello::reply::Rich;
-use sportello::store::{Commit, Revision, Store, UserId};
+use sportello::store::{AskedQuestion, Commit, Revision, Store, UserId};
 
 const CHILD: &str = "SPORTELLO_STORE_CRASH_CHILD";
 const PER_ROUND: u32 = 100_000;
@@ -165,6 +166,16 @@ async fn child_flushes_until_killed() {
             Class::Reply,
             Rich::plain(format!("reply {round}:{n}")),
         ));
+        // The question log is appended beside the commit, in a file of its own.
+        c.log_question(
+            Some(UserId(i64::from(n) + 1)),
+            AskedQuestion {
+                at: jiff::Timestamp::now(),
+                question: format!("domanda {round}:{n}"),
+                best: None,
+                confident: false,
+            },
+        );
         st.commit(&c).await.unwrap();
         st.flush().await.unwrap();
         println!("flushed {n}");
@@ -222,6 +233,19 @@ async fn a_commit_whose_flush_returned_survives_a_kill_right_after() {
             .filter(|e| matches!(&e.what, What::Message { text, .. } if text.to_plain() == format!("reply {round}:{last}")))
             .count();
         assert_eq!(replies, 1, "round {round}: the reply to {last} is gone");
+        let asked: std::collections::HashSet<String> = st
+            .questions_since(jiff::Timestamp::UNIX_EPOCH)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|q| q.question)
+            .collect();
+        for n in 0..=last {
+            assert!(
+                asked.contains(&format!("domanda {round}:{n}")),
+                "round {round}: the question of commit {n} is gone from the log"
+            );
+        }
     }
 }
 

@@ -19,9 +19,10 @@
 //! and may keep one whose update is handled again after the restart (the question is
 //! counted twice). The files are synced when the day's file changes, at a purge and
 //! when the store closes, not at every commit: a power cut may lose what the kernel had
-//! not yet written back (about the last half-minute), never the store's data. A record cut short (at a power cut, or a write that
-//! failed on a full disk) is cut off before the file is appended to again, so records
-//! never follow garbage; a reader stops at the first record that does not check.
+//! not yet written back (about the last half-minute), never the store's data. A record
+//! cut short (at a power cut, or a write that failed on a full disk) is cut off before
+//! the file is appended to again, so records never follow garbage; a reader stops at the
+//! first record that does not check.
 //!
 //! Files `moved-*.log` hold what an older version kept in the store's `questions` tree,
 //! moved here at the first opening (`super::questions`); they are read and purged like
@@ -265,6 +266,16 @@ impl QuestionFiles {
         *current = Some(Current { day, file, len });
     }
 
+    /// Whether no file of the log holds anything (without reading them).
+    pub(super) fn is_empty(&self) -> io::Result<bool> {
+        for (path, _) in self.files()? {
+            if std::fs::metadata(&path)?.len() > 0 {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
     /// Makes what was appended durable.
     pub(super) fn sync(&self) -> io::Result<()> {
         let current = self.current.lock().unwrap_or_else(|e| e.into_inner());
@@ -308,15 +319,16 @@ impl Drop for QuestionFiles {
     }
 }
 
-/// A record's bytes.
+/// A record's bytes, in one allocation.
 fn encode(at: i64, sealed: &[u8]) -> Vec<u8> {
-    let mut body = Vec::with_capacity(AT + sealed.len());
-    body.extend(at.to_be_bytes());
-    body.extend_from_slice(sealed);
-    let mut out = Vec::with_capacity(HEADER + body.len());
-    out.extend((body.len() as u32).to_le_bytes());
-    out.extend(crc32fast::hash(&body).to_le_bytes());
-    out.extend(body);
+    let len = AT + sealed.len();
+    let mut out = Vec::with_capacity(HEADER + len);
+    out.extend((len as u32).to_le_bytes());
+    out.extend([0; 4]);
+    out.extend(at.to_be_bytes());
+    out.extend_from_slice(sealed);
+    let crc = crc32fast::hash(&out[HEADER..]);
+    out[4..HEADER].copy_from_slice(&crc.to_le_bytes());
     out
 }
 
@@ -568,9 +580,11 @@ mod tests {
         let dir = q.dir.clone();
         assert!(!dir.exists(), "made at the first append");
         assert!(q.since(i64::MIN).unwrap().is_empty());
+        assert!(q.is_empty().unwrap());
         assert_eq!(q.purge(i64::MAX).unwrap(), 0);
         q.append(1, b"x").unwrap();
         assert!(dir.exists());
+        assert!(!q.is_empty().unwrap());
         drop(q);
         assert!(!dir.exists());
     }

@@ -47,13 +47,30 @@ impl EmbeddedStore {
         }
     }
 
-    /// Whether the asker of the sealed entry `v` is erased, or being erased (their
-    /// erasure's commit applied, their key destroyed by the flush that makes it durable,
-    /// `super::erasing`): their entries are never read back, from that commit on.
-    pub(super) fn asker_erased(&self, v: &[u8]) -> bool {
-        EmbeddedStore::owner_of(v).is_some_and(|who| {
-            self.keys.key(&who).is_none() || self.erasing.get(who.0).ok().flatten().is_some()
-        })
+    /// The sealed entry `v` opened, unless it is noise: its asker erased, or being
+    /// erased (their erasure's commit applied, their key destroyed only by the flush that
+    /// makes it durable, `super::erasing`), or erased before and back with a new key (the
+    /// record's CRC checked, so what does not open was sealed with a destroyed key).
+    pub(super) fn question_entry(&self, v: &[u8]) -> Option<Vec<u8>> {
+        let erasing = EmbeddedStore::owner_of(v)
+            .is_some_and(|who| self.erasing.get(who.0).ok().flatten().is_some());
+        if erasing {
+            return None;
+        }
+        self.open_sealed(v)
+    }
+
+    /// [`QuestionLog::questions_since`], in the calling thread.
+    fn read_questions(&self, since: Timestamp) -> Result<Vec<AskedQuestion>, StoreError> {
+        Ok(self
+            .question_files
+            .since(since.as_second())?
+            .into_iter()
+            .filter_map(|(_, v)| {
+                self.question_entry(&v)
+                    .and_then(|b| serde_json::from_slice(&b).ok())
+            })
+            .collect())
     }
 
     /// Moves the question log an older version kept in the store's trees into a file
@@ -94,22 +111,6 @@ impl EmbeddedStore {
         }
         self.db.flush()?;
         Ok(entries.len())
-    }
-}
-
-impl EmbeddedStore {
-    /// [`QuestionLog::questions_since`], in the calling thread.
-    fn read_questions(&self, since: Timestamp) -> Result<Vec<AskedQuestion>, StoreError> {
-        Ok(self
-            .question_files
-            .since(since.as_second())?
-            .into_iter()
-            .filter(|(_, v)| !self.asker_erased(v))
-            .filter_map(|(_, v)| {
-                self.open_sealed(&v)
-                    .and_then(|b| serde_json::from_slice(&b).ok())
-            })
-            .collect())
     }
 }
 
