@@ -1,11 +1,15 @@
 //! Snapshots of the embedded backend ([`crate::store::dump`]): every tree read back into
 //! logical records, and written again from them.
 //!
-//! An export holds the commit gate exclusively ([`EmbeddedStore::quiet`]): every write path
-//! of this backend takes it shared ([`EmbeddedStore::writing`]), so no write lands while the
-//! trees are read one after the other, and the snapshot is one point in time (a reminder
-//! is never in the queue and done at once, a commit never half in it). Writers wait for
-//! the scan (milliseconds for a help desk's data; the records are only buffered).
+//! An export reads the trees holding the commit gate exclusively
+//! ([`EmbeddedStore::quiet`]): every write path of this backend takes it shared
+//! ([`EmbeddedStore::writing`]), so no write lands while the trees are read one after the
+//! other, and the snapshot is one point in time (a reminder is never in the queue and
+//! done at once, a commit never half in it). Writers wait for the scan of the trees, held
+//! in memory. The question log, in files that may hold a year of questions, is frozen
+//! under the gate (each file's length noted, [`super::question_files::Frozen`]) and read
+//! after it, while writers go on: the snapshot holds what the log held at the same point.
+//! The export runs on a blocking thread, not on an async worker that serves updates.
 //!
 //! An import writes into a fresh database created with the export's secret
 //! ([`EmbeddedStore::create_restored`]): every record is sealed again with new per-user keys,
@@ -25,6 +29,9 @@ use crate::store::follows::Queued;
 use crate::store::shred::{PSEUDONYM, Pseudonym};
 use crate::store::{StoreError, UserId};
 
+/// Records read ahead of the sink (the reader's thread waits when it is that far ahead).
+const EXPORT_QUEUE: usize = 1024;
+
 fn u64_of(b: &[u8]) -> Option<u64> {
     Some(u64::from_be_bytes(b.get(..8)?.try_into().ok()?))
 }
@@ -34,8 +41,32 @@ fn second(s: i64) -> Timestamp {
 }
 
 impl EmbeddedStore {
-    /// Every record, in import order; records that cannot be read are counted.
+    /// Every record, in import order; records that cannot be read are counted. The trees
+    /// are read under the commit gate, the question log after it, as frozen under it.
     fn export_now(&self, sink: Sink<'_>) -> Result<u64, StoreError> {
+        let (mut bad, frozen) = {
+            let _quiet = self.quiet();
+            (self.export_trees(sink)?, self.question_files.frozen()?)
+        };
+        for (_, v) in frozen.records()? {
+            // Noise (an erased asker's, or one erased since the gate) is left out, not
+            // counted unreadable.
+            let Some(plain) = self.question_entry(&v) else {
+                continue;
+            };
+            match serde_json::from_slice(&plain) {
+                Ok(question) => sink(Record::Question {
+                    asker: EmbeddedStore::owner_of(&v),
+                    question,
+                })?,
+                Err(_) => bad += 1,
+            }
+        }
+        Ok(bad)
+    }
+
+    /// The trees' records (see [`Self::export_now`]).
+    fn export_trees(&self, sink: Sink<'_>) -> Result<u64, StoreError> {
         let mut bad = 0u64;
         let mut put = |r: Option<Record>| -> Result<(), StoreError> {
             match r {
@@ -102,18 +133,6 @@ impl EmbeddedStore {
             if let Some(v) = v {
                 put(u64_of(&v).map(|last| Record::Sequence { name, last }))?;
             }
-        }
-        for (_, v) in self.question_files.since(i64::MIN)? {
-            // Noise (an erased asker's) is left out, not counted unreadable.
-            let Some(plain) = self.question_entry(&v) else {
-                continue;
-            };
-            put(serde_json::from_slice(&plain)
-                .ok()
-                .map(|question| Record::Question {
-                    asker: EmbeddedStore::owner_of(&v),
-                    question,
-                }))?;
         }
         for item in self.outbox.iter() {
             put(self.outbox_record(&item?.1).map(Record::Outbox))?;
@@ -236,8 +255,31 @@ impl Dump for EmbeddedStore {
     }
 
     async fn export(&self, sink: Sink<'_>) -> Result<Exported, StoreError> {
-        let _quiet = self.quiet();
-        let unreadable = self.export_now(sink)?;
+        // Read on a blocking thread and handed over one record at a time: a year of the
+        // question log is tens of MB to read and open.
+        let st = self.clone();
+        let (tx, mut rx) = tokio::sync::mpsc::channel(EXPORT_QUEUE);
+        let reader = tokio::task::spawn_blocking(move || {
+            st.export_now(&mut |r| {
+                tx.blocking_send(r)
+                    .map_err(|_| StoreError::Backend("the export was given up".into()))
+            })
+        });
+        let mut given_up = None;
+        while let Some(r) = rx.recv().await {
+            if let Err(e) = sink(r) {
+                given_up = Some(e);
+                break;
+            }
+        }
+        drop(rx);
+        let read = reader
+            .await
+            .map_err(|e| StoreError::Backend(format!("the export's reader failed: {e}")))?;
+        if let Some(e) = given_up {
+            return Err(e);
+        }
+        let unreadable = read?;
         Ok(Exported {
             secret: *self.keys.secret(),
             unreadable,

@@ -32,8 +32,8 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 
 use crate::store::files::{DIR_MODE, FILE_MODE};
 
@@ -53,8 +53,23 @@ pub(super) struct QuestionFiles {
     dir: PathBuf,
     /// The file appended to: its day and length.
     current: Mutex<Option<Current>>,
+    /// Frozen views being read ([`Frozen`]); changed under `current`'s lock.
+    readers: AtomicUsize,
+    /// Signalled (with `current`'s lock) when the last frozen view goes.
+    unfrozen: Condvar,
+    /// Purges waiting for a frozen view to go (what tests wait for).
+    waiting: AtomicUsize,
     /// Removed on drop (a temporary store's).
     temporary: bool,
+}
+
+/// The log as it stood when [`QuestionFiles::frozen`] was called: each file and the
+/// length it had. Appends go on past those lengths; purges wait until it is dropped, so
+/// every file it names still holds what it held.
+#[derive(Debug)]
+pub(super) struct Frozen {
+    files: Arc<QuestionFiles>,
+    extents: Vec<(PathBuf, u64)>,
 }
 
 #[derive(Debug)]
@@ -78,6 +93,9 @@ impl QuestionFiles {
         Ok(QuestionFiles {
             dir: dir.to_path_buf(),
             current: Mutex::new(None),
+            readers: AtomicUsize::new(0),
+            unfrozen: Condvar::new(),
+            waiting: AtomicUsize::new(0),
             temporary: false,
         })
     }
@@ -95,6 +113,9 @@ impl QuestionFiles {
         QuestionFiles {
             dir,
             current: Mutex::new(None),
+            readers: AtomicUsize::new(0),
+            unfrozen: Condvar::new(),
+            waiting: AtomicUsize::new(0),
             temporary: true,
         }
     }
@@ -180,11 +201,43 @@ impl QuestionFiles {
         Ok(out)
     }
 
+    /// The log as it stands, to be read later without holding anything up but purges
+    /// (see [`Frozen`]). Taken where no append runs (under the store's commit gate), it
+    /// is the log at that point in time.
+    pub(super) fn frozen(self: &Arc<Self>) -> io::Result<Frozen> {
+        let current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        let mut extents = Vec::new();
+        for (path, kind) in self.files()? {
+            let len = match current.as_ref() {
+                Some(c) if kind == Kind::Day(c.day) => c.len,
+                _ => std::fs::metadata(&path)?.len(),
+            };
+            extents.push((path, len));
+        }
+        self.readers.fetch_add(1, Ordering::SeqCst);
+        Ok(Frozen {
+            files: self.clone(),
+            extents,
+        })
+    }
+
     /// Removes every record asked before second `before`; returns how many. Files wholly
     /// before it are deleted, the one that straddles it is written again without them.
+    /// Waits for the frozen views being read (a backup's) to go first.
     pub(super) fn purge(&self, before: i64) -> io::Result<usize> {
         // No append meanwhile: the day's own file may be the one written again.
         let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        if self.readers.load(Ordering::SeqCst) > 0 {
+            tracing::debug!("a purge of the question log waits for a backup reading it");
+            self.waiting.fetch_add(1, Ordering::SeqCst);
+            while self.readers.load(Ordering::SeqCst) > 0 {
+                current = self
+                    .unfrozen
+                    .wait(current)
+                    .unwrap_or_else(|e| e.into_inner());
+            }
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+        }
         if let Some(c) = current.as_ref() {
             c.file.sync_data()?;
         }
@@ -309,6 +362,34 @@ impl QuestionFiles {
     }
 }
 
+impl Frozen {
+    /// Every record of the view: (second, sealed entry), oldest first.
+    pub(super) fn records(&self) -> io::Result<Vec<(i64, Vec<u8>)>> {
+        let mut out = Vec::new();
+        for (path, len) in &self.extents {
+            let mut bytes = read(path)?;
+            bytes.truncate(*len as usize);
+            out.extend(
+                records(&bytes)
+                    .0
+                    .into_iter()
+                    .map(|(at, v)| (at, v.to_vec())),
+            );
+        }
+        out.sort_by_key(|(at, _)| *at);
+        Ok(out)
+    }
+}
+
+impl Drop for Frozen {
+    fn drop(&mut self) {
+        let files = &self.files;
+        let _current = files.current.lock().unwrap_or_else(|e| e.into_inner());
+        files.readers.fetch_sub(1, Ordering::SeqCst);
+        files.unfrozen.notify_all();
+    }
+}
+
 impl Drop for QuestionFiles {
     fn drop(&mut self) {
         if self.temporary {
@@ -412,180 +493,4 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const D: i64 = 20_000; // a day number: 2024-10-04
-
-    fn at(day: i64, second: i64) -> i64 {
-        day * DAY + second
-    }
-
-    /// The entries asked since `since`, in the order read back.
-    fn entries(q: &QuestionFiles, since: i64) -> Vec<Vec<u8>> {
-        q.since(since)
-            .unwrap()
-            .into_iter()
-            .map(|(_, v)| v)
-            .collect()
-    }
-
-    #[test]
-    fn records_come_back_by_time_across_days_and_a_reopening() {
-        let dir = tempfile::tempdir().unwrap();
-        let q = QuestionFiles::open(dir.path()).unwrap();
-        q.append(at(D, 10), b"primo").unwrap();
-        q.append(at(D + 1, 5), b"secondo").unwrap();
-        q.append(at(D + 1, 7), b"terzo").unwrap();
-        drop(q);
-        let q = QuestionFiles::open(dir.path()).unwrap();
-        q.append(at(D + 1, 9), b"quarto").unwrap();
-        let all: Vec<_> = q.since(i64::MIN).unwrap();
-        let texts: Vec<&[u8]> = all.iter().map(|(_, v)| v.as_slice()).collect();
-        assert_eq!(
-            texts,
-            [&b"primo"[..], b"secondo", b"terzo", b"quarto"],
-            "oldest first"
-        );
-        assert_eq!(all[1].0, at(D + 1, 5));
-        // A start within a day: that day's earlier records are left out, not the file.
-        let later: Vec<_> = q.since(at(D + 1, 6)).unwrap();
-        assert_eq!(later.len(), 2);
-        let mut names: Vec<_> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .collect();
-        names.sort();
-        assert_eq!(names, ["2024-10-04.log", "2024-10-05.log"]);
-    }
-
-    #[test]
-    fn a_damaged_tail_is_cut_off_before_the_next_append_and_skipped_by_readers() {
-        let dir = tempfile::tempdir().unwrap();
-        let q = QuestionFiles::open(dir.path()).unwrap();
-        q.append(at(D, 1), b"intero").unwrap();
-        drop(q);
-        let path = dir.path().join("2024-10-04.log");
-        let whole = std::fs::metadata(&path).unwrap().len();
-        // Half a record, as a power cut during its write leaves it.
-        let half = &encode(at(D, 2), b"a meta")[..11];
-        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
-        f.write_all(half).unwrap();
-        drop(f);
-        let q = QuestionFiles::open(dir.path()).unwrap();
-        assert_eq!(
-            q.since(i64::MIN).unwrap().len(),
-            1,
-            "a reader stops before it"
-        );
-        q.append(at(D, 3), b"dopo").unwrap();
-        let texts = entries(&q, i64::MIN);
-        assert_eq!(texts, [b"intero".to_vec(), b"dopo".to_vec()]);
-        assert_eq!(
-            std::fs::metadata(&path).unwrap().len(),
-            whole + encode(0, b"dopo").len() as u64,
-            "the half record is gone"
-        );
-    }
-
-    #[test]
-    fn a_failed_append_is_reported_and_leaves_the_file_whole() {
-        let dir = tempfile::tempdir().unwrap();
-        let q = QuestionFiles::open(dir.path()).unwrap();
-        q.append(at(D, 1), b"prima").unwrap();
-        q.fail_appends(D);
-        assert!(q.append(at(D, 2), b"persa").is_err());
-        drop(q);
-        let q = QuestionFiles::open(dir.path()).unwrap();
-        q.append(at(D, 3), b"dopo").unwrap();
-        let texts = entries(&q, i64::MIN);
-        assert_eq!(texts, [b"prima".to_vec(), b"dopo".to_vec()]);
-    }
-
-    #[test]
-    fn a_record_that_does_not_check_ends_what_is_read() {
-        let mut bytes = encode(5, b"uno");
-        let second = encode(6, b"due");
-        let mut bad = second.clone();
-        *bad.last_mut().unwrap() ^= 1;
-        bytes.extend(&bad);
-        bytes.extend(encode(7, b"tre"));
-        let (found, end) = records(&bytes);
-        assert_eq!(found, [(5, &b"uno"[..])]);
-        assert_eq!(end, encode(5, b"uno").len());
-        // A length past the rest, or absurd, ends it too.
-        let mut long = encode(5, b"uno");
-        long[..4].copy_from_slice(&(u32::MAX).to_le_bytes());
-        assert_eq!(records(&long), (vec![], 0));
-        assert_eq!(records(&second[..HEADER + 3]), (vec![], 0));
-    }
-
-    #[test]
-    fn a_purge_deletes_old_days_and_rewrites_the_day_it_cuts() {
-        let dir = tempfile::tempdir().unwrap();
-        let q = QuestionFiles::open(dir.path()).unwrap();
-        for (day, s, text) in [
-            (D - 3, 0, "a"),
-            (D - 1, 50, "b"),
-            (D + 2, 0, "e"),
-            (D, 10, "c"),
-            (D, 30, "d"),
-        ] {
-            q.append(at(day, s), text.as_bytes()).unwrap();
-        }
-        let moved = q.write_moved(&[
-            (at(D - 10, 0), b"m1".to_vec()),
-            (at(D + 1, 0), b"m2".to_vec()),
-        ]);
-        assert!(moved.unwrap().starts_with("moved-"));
-        assert_eq!(q.purge(at(D, 20)).unwrap(), 4, "a, b, c and m1");
-        let left = entries(&q, i64::MIN);
-        assert_eq!(left, [b"d".to_vec(), b"m2".to_vec(), b"e".to_vec()]);
-        assert!(!dir.path().join("2024-10-01.log").exists());
-        assert!(!dir.path().join("2024-10-03.log").exists());
-        assert_eq!(q.moved().unwrap(), [b"m2".to_vec()]);
-        // The day cut was the one appended to: appends go on after its rewrite.
-        q.append(at(D, 40), b"f").unwrap();
-        assert_eq!(q.purge(at(D, 20)).unwrap(), 0, "nothing more");
-        let day = entries(&q, at(D, 0));
-        assert_eq!(
-            day,
-            [b"d".to_vec(), b"f".to_vec(), b"m2".to_vec(), b"e".to_vec()]
-        );
-        for e in std::fs::read_dir(dir.path()).unwrap() {
-            let e = e.unwrap();
-            assert!(!e.file_name().to_string_lossy().ends_with(".tmp"));
-            use std::os::unix::fs::PermissionsExt;
-            assert_eq!(
-                e.metadata().unwrap().permissions().mode() & 0o777,
-                FILE_MODE
-            );
-        }
-    }
-
-    #[test]
-    fn file_names_are_dates_and_other_files_are_not_the_logs() {
-        assert_eq!(day_file(D), "2024-10-04.log");
-        assert_eq!(kind_of("2024-10-04.log"), Some(Kind::Day(D)));
-        assert_eq!(kind_of("1969-12-31.log"), Some(Kind::Day(-1)));
-        assert_eq!(kind_of("moved-123.log"), Some(Kind::Moved));
-        for other in ["2024-10-04.tmp", "notes.log", "2024-13-01.log", "LOCK"] {
-            assert_eq!(kind_of(other), None, "{other}");
-        }
-    }
-
-    #[test]
-    fn a_temporary_log_goes_with_its_last_handle() {
-        let q = QuestionFiles::temporary();
-        let dir = q.dir.clone();
-        assert!(!dir.exists(), "made at the first append");
-        assert!(q.since(i64::MIN).unwrap().is_empty());
-        assert!(q.is_empty().unwrap());
-        assert_eq!(q.purge(i64::MAX).unwrap(), 0);
-        q.append(1, b"x").unwrap();
-        assert!(dir.exists());
-        assert!(!q.is_empty().unwrap());
-        drop(q);
-        assert!(!dir.exists());
-    }
-}
+mod tests;

@@ -204,6 +204,47 @@ mod tests {
         assert_eq!(texts, ["scritta"]);
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_backup_reads_the_question_log_while_writers_go_on_and_keeps_its_point_in_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let st = EmbeddedStore::open(dir.path(), 8, SyncMode::default()).unwrap();
+        let mut c = Commit::new();
+        c.log_question(Some(UserId(1)), asked(100, "prima"));
+        st.commit(&c).await.unwrap();
+        c = Commit::new();
+        c.log_question(None, asked(90_000, "seconda"));
+        st.commit(&c).await.unwrap();
+        let runtime = tokio::runtime::Handle::current();
+        let writer = st.clone();
+        let mut backed_up = Vec::new();
+        let mut wrote_meanwhile = false;
+        crate::store::Dump::export(&st, &mut |r| {
+            let crate::store::dump::Record::Question { question, .. } = r else {
+                return Ok(());
+            };
+            backed_up.push(question.question);
+            if !wrote_meanwhile {
+                // A handler's commit, from a thread of its own, while the log is read.
+                let (w, rt) = (writer.clone(), runtime.clone());
+                let (tx, rx) = std::sync::mpsc::channel();
+                std::thread::spawn(move || {
+                    let mut c = Commit::new();
+                    c.log_question(Some(UserId(2)), asked(100, "durante"));
+                    let _ = tx.send(rt.block_on(w.commit(&c)).is_ok());
+                });
+                let done = rx.recv_timeout(std::time::Duration::from_secs(30));
+                assert_eq!(done, Ok(true), "the commit was not held off");
+                wrote_meanwhile = true;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+        assert!(wrote_meanwhile);
+        assert_eq!(backed_up, ["prima", "seconda"], "the log as it stood");
+        assert_eq!(asked_texts(&st).await, ["prima", "durante", "seconda"]);
+    }
+
     #[tokio::test]
     async fn an_older_versions_log_is_moved_out_of_memory_once_even_after_a_crash() {
         let dir = tempfile::tempdir().unwrap();
