@@ -1,9 +1,12 @@
 //! What a backup of a running instance costs the updates it serves meanwhile
 //! (`bench-backup`): an embedded store filled with a year of the question log and the
-//! sessions of many users, then, while a writer commits as handlers do (a session and a
-//! logged question each) and a ticker measures how late the runtime's workers run it, a
+//! sessions of many users, then, while a writer writes as handlers do (a user's session
+//! and a logged question committed, then flushed) and a ticker measures how late the runtime's workers run it, a
 //! whole snapshot is taken as `sportello backup` takes one from the instance
 //! ([`sportello::backup::snapshot`]).
+//!
+//! With `arrivals`, new users write their first session (and create their key) at that
+//! rate during every window, as on a busy day.
 //!
 //! Reported per snapshot: how long it took, the longest commit among those that
 //! overlapped it, and the ticker's longest delay; and the same writer's commits and
@@ -25,6 +28,8 @@ pub struct Load {
     pub questions: i64,
     pub days: i64,
     pub runs: usize,
+    /// New users per second writing their first session during every window (0: none).
+    pub arrivals: u32,
 }
 
 /// One snapshot's figures (or, for the comparison, the same window without one).
@@ -34,6 +39,7 @@ pub struct Window {
     pub commits: usize,
     pub longest_commit: Duration,
     pub median_commit: Duration,
+    pub p99_commit: Duration,
     pub latest_tick: Duration,
 }
 
@@ -94,23 +100,61 @@ async fn fill(store: &Store, load: &Load, now: Timestamp) -> anyhow::Result<()> 
     Ok(())
 }
 
-/// Commits as handlers do, one after another, until `stop`; each commit's time.
-async fn writer(store: Store, first: i64, now: Timestamp, stop: Arc<AtomicBool>) -> Vec<Duration> {
+/// Writes as handlers do, one update after another until `stop`: reads a user's
+/// session, commits it back with a logged question, and flushes before the reply would
+/// go. Each update's write (commit and flush) timed.
+async fn writer(
+    store: Store,
+    users: i64,
+    first: i64,
+    now: Timestamp,
+    stop: Arc<AtomicBool>,
+) -> Vec<Duration> {
     let mut took = Vec::new();
-    let mut u = first;
+    let mut n = first;
     while !stop.load(Ordering::Relaxed) {
-        let mut c = Commit::new();
-        c.session(UserId(u), Revision(None), Some(session(u)), now)
-            .log_question(Some(UserId(u)), question(u, now));
+        let u = 1 + n % users.max(1);
         let t = Instant::now();
-        if store.commit(&c).await.is_err() {
+        let Ok(Some(old)) = store.load_session(UserId(u)).await else {
+            break;
+        };
+        let mut c = Commit::new();
+        c.session(UserId(u), old.revision, Some(session(n)), now)
+            .log_question(Some(UserId(u)), question(n, now));
+        if store.commit(&c).await.is_err() || store.flush().await.is_err() {
             break;
         }
         took.push(t.elapsed());
-        u += 1;
-        tokio::task::yield_now().await;
+        n += 1;
     }
     took
+}
+
+/// New users' first writes (each creates the user's key), `per_second` of them, until
+/// `stop`; returns the next user number.
+async fn arrivals(
+    store: Store,
+    first: i64,
+    per_second: u32,
+    now: Timestamp,
+    stop: Arc<AtomicBool>,
+) -> i64 {
+    let mut u = first;
+    if per_second == 0 {
+        return u;
+    }
+    let mut every = tokio::time::interval(Duration::from_secs(1) / per_second);
+    while !stop.load(Ordering::Relaxed) {
+        every.tick().await;
+        let mut c = Commit::new();
+        c.session(UserId(u), Revision(None), Some(session(u)), now)
+            .log_question(Some(UserId(u)), question(u, now));
+        if store.commit(&c).await.is_err() || store.flush().await.is_err() {
+            break;
+        }
+        u += 1;
+    }
+    u
 }
 
 /// How late a 1 ms timer fires, at most, until `stop`.
@@ -124,15 +168,37 @@ async fn ticker(stop: Arc<AtomicBool>) -> Duration {
     worst
 }
 
-async fn window(
-    store: &Store,
-    dir: &Path,
-    first: i64,
+/// Where the windows are: the store, its directory, and the users (those with a session,
+/// and the next new one).
+struct Bench<'a> {
+    store: &'a Store,
+    dir: &'a Path,
+    load: &'a Load,
+    next_user: i64,
     now: Timestamp,
+}
+
+async fn window(
+    b: &mut Bench<'_>,
+    first: i64,
     snapshot: Option<Duration>,
 ) -> anyhow::Result<(Window, usize)> {
+    let (store, dir, now) = (b.store, b.dir, b.now);
     let stop = Arc::new(AtomicBool::new(false));
-    let w = tokio::spawn(writer(store.clone(), first, now, stop.clone()));
+    let w = tokio::spawn(writer(
+        store.clone(),
+        b.load.users,
+        first,
+        now,
+        stop.clone(),
+    ));
+    let new = tokio::spawn(arrivals(
+        store.clone(),
+        b.next_user,
+        b.load.arrivals,
+        now,
+        stop.clone(),
+    ));
     let tick = tokio::spawn(ticker(stop.clone()));
     // Both running before the window opens.
     tokio::time::sleep(Duration::from_millis(20)).await;
@@ -150,6 +216,7 @@ async fn window(
     let took = t.elapsed();
     stop.store(true, Ordering::Relaxed);
     let mut commits = w.await?;
+    b.next_user = new.await?;
     let latest_tick = tick.await?;
     commits.sort();
     let n = commits.len();
@@ -159,6 +226,7 @@ async fn window(
             commits: n,
             longest_commit: commits.last().copied().unwrap_or_default(),
             median_commit: commits.get(n / 2).copied().unwrap_or_default(),
+            p99_commit: commits.get(n * 99 / 100).copied().unwrap_or_default(),
             latest_tick,
         },
         records,
@@ -179,11 +247,18 @@ pub async fn run(root: &Path, load: &Load) -> anyhow::Result<Report> {
         with: Vec::new(),
         without: Vec::new(),
     };
-    let mut first = load.users + 1;
+    let mut b = Bench {
+        store: &store,
+        dir: &dir,
+        load,
+        next_user: load.users + 1,
+        now,
+    };
+    let mut first = 0;
     for _ in 0..load.runs {
-        let (with, records) = window(&store, &dir, first, now, None).await?;
+        let (with, records) = window(&mut b, first, None).await?;
         first += with.commits as i64 + 1;
-        let (without, _) = window(&store, &dir, first, now, Some(with.snapshot)).await?;
+        let (without, _) = window(&mut b, first, Some(with.snapshot)).await?;
         first += without.commits as i64 + 1;
         report.records = records;
         report.with.push(with);

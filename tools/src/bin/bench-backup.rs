@@ -19,6 +19,9 @@ struct Args {
     /// Snapshots measured (each followed by a window of the same length without one).
     #[arg(long, default_value_t = 5)]
     runs: usize,
+    /// New users per second writing their first session during every window.
+    #[arg(long, default_value_t = 0)]
+    arrivals: u32,
 }
 
 fn ms(d: std::time::Duration) -> f64 {
@@ -27,10 +30,11 @@ fn ms(d: std::time::Duration) -> f64 {
 
 fn line(kind: &str, i: usize, w: &Window) {
     println!(
-        "{kind}\t{i}\t{:.1}\t{}\t{:.3}\t{:.3}\t{:.3}",
+        "{kind}\t{i}\t{:.1}\t{}\t{:.3}\t{:.3}\t{:.3}\t{:.3}",
         ms(w.snapshot),
         w.commits,
         ms(w.median_commit),
+        ms(w.p99_commit),
         ms(w.longest_commit),
         ms(w.latest_tick)
     );
@@ -43,6 +47,7 @@ fn main() -> anyhow::Result<()> {
         questions: a.questions,
         days: a.days,
         runs: a.runs,
+        arrivals: a.arrivals,
     };
     let root = tempfile::tempdir()?;
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -55,7 +60,9 @@ fn main() -> anyhow::Result<()> {
         r.fill.as_secs_f64(),
         r.records
     );
-    println!("# kind\trun\twindow_ms\tcommits\tcommit_p50_ms\tcommit_max_ms\ttick_late_max_ms");
+    println!(
+        "# kind\trun\twindow_ms\tcommits\tcommit_p50_ms\tcommit_p99_ms\tcommit_max_ms\ttick_late_max_ms"
+    );
     for (i, (w, o)) in r.with.iter().zip(&r.without).enumerate() {
         line("snapshot", i, w);
         line("none", i, o);
