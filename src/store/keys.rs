@@ -11,13 +11,17 @@
 //! block until it is reused. Put the data directory on an encrypted volume where that
 //! matters.)
 //!
+//! Every seal and open of a user's record reads a key, so reading one never waits for a
+//! disk write: the keys are held in a map of their own, and a slot's write and sync (a
+//! new user's key, an erased one's zeros) hold only the file, one at a time.
+//!
 //! [`MemoryKeys`] is the same in memory, for temporary stores.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::StoreError;
 use super::shred::{DataKey, PSEUDONYM, Pseudonym};
@@ -102,12 +106,14 @@ impl KeyStore for MemoryKeys {
 /// Keys in a file of fixed slots overwritten in place (see the module documentation).
 pub struct KeyFile {
     secret: [u8; 32],
+    /// Every key and its slot; never held across a write to the file.
+    keys: RwLock<HashMap<Pseudonym, (u64, DataKey)>>,
+    /// The file and its free slots, held by whoever writes a slot.
     inner: Mutex<Slots>,
 }
 
 struct Slots {
     file: File,
-    keys: HashMap<Pseudonym, (u64, DataKey)>,
     free: Vec<u64>,
     len: u64,
 }
@@ -151,9 +157,9 @@ impl KeyFile {
         }
         let mut secret = [0; 32];
         secret.copy_from_slice(&bytes[8..40]);
+        let mut keys = HashMap::new();
         let mut slots = Slots {
             file,
-            keys: HashMap::new(),
             free: Vec::new(),
             len: 0,
         };
@@ -167,18 +173,27 @@ impl KeyFile {
             let who = Pseudonym::from_slice(&slot[1..]).expect("a full slot");
             let mut key = [0; 32];
             key.copy_from_slice(&slot[1 + PSEUDONYM..1 + PSEUDONYM + 32]);
-            slots.keys.insert(who, (i, DataKey(key)));
+            keys.insert(who, (i, DataKey(key)));
         }
         // Lowest first, as `grow` leaves them.
         slots.free.reverse();
         Ok(KeyFile {
             secret,
+            keys: RwLock::new(keys),
             inner: Mutex::new(slots),
         })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Slots> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn keys(&self) -> RwLockReadGuard<'_, HashMap<Pseudonym, (u64, DataKey)>> {
+        self.keys.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn keys_mut(&self) -> RwLockWriteGuard<'_, HashMap<Pseudonym, (u64, DataKey)>> {
+        self.keys.write().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -210,13 +225,17 @@ impl KeyStore for KeyFile {
     }
 
     fn key(&self, who: &Pseudonym) -> Option<DataKey> {
-        self.lock().keys.get(who).map(|(_, k)| k.clone())
+        self.keys().get(who).map(|(_, k)| k.clone())
     }
 
     fn key_or_create(&self, who: &Pseudonym) -> Result<DataKey, StoreError> {
+        if let Some(k) = self.key(who) {
+            return Ok(k);
+        }
         let mut s = self.lock();
-        if let Some((_, k)) = s.keys.get(who) {
-            return Ok(k.clone());
+        // Made by another thread while this one waited for the file.
+        if let Some(k) = self.key(who) {
+            return Ok(k);
         }
         let key = DataKey::random();
         if s.free.is_empty() {
@@ -234,7 +253,7 @@ impl KeyStore for KeyFile {
             s.free.push(i);
             return Err(e);
         }
-        s.keys.insert(*who, (i, key.clone()));
+        self.keys_mut().insert(*who, (i, key.clone()));
         if s.free.len() < LOW
             && let Err(e) = s.grow()
         {
@@ -246,7 +265,7 @@ impl KeyStore for KeyFile {
 
     fn destroy(&self, who: &Pseudonym) -> Result<bool, StoreError> {
         let mut s = self.lock();
-        let Some((i, _)) = s.keys.remove(who) else {
+        let Some((i, _)) = self.keys_mut().remove(who) else {
             return Ok(false);
         };
         s.write_slot(i, &[0u8; SLOT as usize])?;
@@ -259,6 +278,28 @@ impl KeyStore for KeyFile {
 mod tests {
     use super::*;
     use crate::store::UserId;
+
+    #[test]
+    fn a_key_is_read_while_another_users_slot_is_being_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let kf = std::sync::Arc::new(KeyFile::open(&dir.path().join("keys")).unwrap());
+        let who = Pseudonym::of(kf.secret(), UserId(1));
+        let key = kf.key_or_create(&who).unwrap();
+        // A new user's key being written and synced holds the file meanwhile.
+        let writing = kf.lock();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let reader = kf.clone();
+        std::thread::spawn(move || {
+            let read = reader.key(&who);
+            let known = reader.key_or_create(&who).ok();
+            let _ = tx.send((read, known));
+        });
+        let got = rx.recv_timeout(std::time::Duration::from_secs(30));
+        drop(writing);
+        let (read, known) = got.expect("not held up by the write");
+        assert_eq!(read, Some(key.clone()));
+        assert_eq!(known, Some(key));
+    }
 
     #[test]
     fn keys_survive_a_reopen_and_a_destroyed_one_leaves_no_byte() {
@@ -316,7 +357,7 @@ mod tests {
         kf.lock().file = writable;
         // The next key takes the slot the failed one had.
         let k3 = kf.key_or_create(&who(3)).unwrap();
-        assert_eq!(kf.lock().keys[&who(3)].0, next_slot);
+        assert_eq!(kf.keys()[&who(3)].0, next_slot);
         let k2 = kf.key_or_create(&who(2)).unwrap();
         drop(kf);
         let kf = KeyFile::open(&path).unwrap();
