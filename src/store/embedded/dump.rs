@@ -44,10 +44,19 @@ impl EmbeddedStore {
     /// Every record, in import order; records that cannot be read are counted. The trees
     /// are read under the commit gate, the question log after it, as frozen under it.
     fn export_now(&self, sink: Sink<'_>) -> Result<u64, StoreError> {
+        // Buffered, so that the gate is held for the reading alone, not for the sink.
+        let mut trees = Vec::new();
         let (mut bad, frozen) = {
             let _quiet = self.quiet();
-            (self.export_trees(sink)?, self.question_files.frozen()?)
+            let bad = self.export_trees(&mut |r| {
+                trees.push(r);
+                Ok(())
+            })?;
+            (bad, self.question_files.frozen()?)
         };
+        for r in trees {
+            sink(r)?;
+        }
         for (_, v) in frozen.records()? {
             // Noise (an erased asker's, or one erased since the gate) is left out, not
             // counted unreadable.
