@@ -17,7 +17,7 @@
 //!
 //! [`MemoryKeys`] is the same in memory, for temporary stores.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
@@ -39,6 +39,9 @@ pub trait KeyStore: Send + Sync {
 
     /// Forgets the key of `who` for good (durable when this returns); false if none.
     fn destroy(&self, who: &Pseudonym) -> Result<bool, StoreError>;
+
+    /// Everyone who has a key now (a snapshot tells an erasure since from damage).
+    fn holders(&self) -> HashSet<Pseudonym>;
 }
 
 const MAGIC: &[u8; 8] = b"SPKEYS01";
@@ -95,6 +98,11 @@ impl KeyStore for MemoryKeys {
     fn key_or_create(&self, who: &Pseudonym) -> Result<DataKey, StoreError> {
         let mut keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
         Ok(keys.entry(*who).or_insert_with(DataKey::random).clone())
+    }
+
+    fn holders(&self) -> HashSet<Pseudonym> {
+        let keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
+        keys.keys().copied().collect()
     }
 
     fn destroy(&self, who: &Pseudonym) -> Result<bool, StoreError> {
@@ -226,6 +234,10 @@ impl KeyStore for KeyFile {
 
     fn key(&self, who: &Pseudonym) -> Option<DataKey> {
         self.keys().get(who).map(|(_, k)| k.clone())
+    }
+
+    fn holders(&self) -> HashSet<Pseudonym> {
+        self.keys().keys().copied().collect()
     }
 
     fn key_or_create(&self, who: &Pseudonym) -> Result<DataKey, StoreError> {

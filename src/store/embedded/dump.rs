@@ -16,11 +16,14 @@
 //! the derived tree `user_tickets` is rebuilt, and questions are appended to the log's
 //! files.
 
+use std::collections::HashSet;
+
 use async_trait::async_trait;
 use jiff::Timestamp;
 
 use super::EmbeddedStore;
 use super::drafts::COUNTER;
+use super::outbox_head::HEAD as OUTBOX_HEAD;
 use super::sessions::{HEAD, encode, header};
 use super::tickets::{message_key, number_key};
 use crate::schedule::Subscription;
@@ -28,6 +31,28 @@ use crate::store::dump::{Dump, Exported, Record, Sequence, Sink};
 use crate::store::follows::Queued;
 use crate::store::shred::{PSEUDONYM, Pseudonym};
 use crate::store::{StoreError, UserId};
+
+type Entries = Vec<(kv::IVec, kv::IVec)>;
+
+/// The entries of every tree a snapshot holds, taken under the commit gate: each a
+/// shared reference to the tree's bytes, so taking them costs no copy and no opening.
+struct Captured {
+    sessions: Entries,
+    subscriptions: Entries,
+    reminder_queue: Entries,
+    reminders_done: Entries,
+    tickets: Entries,
+    ticket_messages: Entries,
+    counters: [(Sequence, Option<kv::IVec>); 2],
+    outbox: Entries,
+    applied: Entries,
+    watches: Entries,
+    profiles: Entries,
+    drafts: Entries,
+    /// Who had a key then: a record of theirs that no longer opens because their key is
+    /// gone was erased since (left out), not damaged (counted).
+    holders: HashSet<Pseudonym>,
+}
 
 /// Records read ahead of the sink (the reader's thread waits when it is that far ahead).
 const EXPORT_QUEUE: usize = 1024;
@@ -42,21 +67,15 @@ fn second(s: i64) -> Timestamp {
 
 impl EmbeddedStore {
     /// Every record, in import order; records that cannot be read are counted. The trees
-    /// are read under the commit gate, the question log after it, as frozen under it.
+    /// are captured under the commit gate (their entries shared, not copied) and opened
+    /// after it, the question log read after it as frozen under it.
     fn export_now(&self, sink: Sink<'_>) -> Result<u64, StoreError> {
-        // Buffered, so that the gate is held for the reading alone, not for the sink.
-        let mut trees = Vec::new();
-        let (mut bad, frozen) = {
+        let (captured, frozen) = {
             let _quiet = self.quiet();
-            let bad = self.export_trees(&mut |r| {
-                trees.push(r);
-                Ok(())
-            })?;
-            (bad, self.question_files.frozen()?)
+            (self.capture()?, self.question_files.frozen()?)
         };
-        for r in trees {
-            sink(r)?;
-        }
+        let mut bad = self.export_trees(&captured, sink)?;
+        drop(captured);
         for (_, v) in frozen.records()? {
             // Noise (an erased asker's, or one erased since the gate) is left out, not
             // counted unreadable.
@@ -74,98 +93,132 @@ impl EmbeddedStore {
         Ok(bad)
     }
 
-    /// The trees' records (see [`Self::export_now`]).
-    fn export_trees(&self, sink: Sink<'_>) -> Result<u64, StoreError> {
+    /// Every entry of the trees a snapshot holds, at this point (see [`Captured`]).
+    fn capture(&self) -> Result<Captured, StoreError> {
+        let all = |t: &kv::Tree| -> Result<Entries, StoreError> {
+            Ok(t.iter().collect::<Result<Entries, _>>()?)
+        };
+        Ok(Captured {
+            sessions: all(&self.sessions)?,
+            subscriptions: all(&self.subscriptions)?,
+            reminder_queue: all(&self.reminder_queue)?,
+            reminders_done: all(&self.reminders_done)?,
+            tickets: all(&self.tickets)?,
+            ticket_messages: all(&self.ticket_messages)?,
+            counters: [
+                (Sequence::Tickets, self.ticket_counter.get(b"next")?),
+                (Sequence::Drafts, self.db.open_tree(COUNTER)?.get(b"n")?),
+            ],
+            outbox: all(&self.outbox)?,
+            applied: all(&self.applied)?,
+            watches: all(&self.watches)?,
+            profiles: all(&self.profiles)?,
+            drafts: all(&self.drafts)?,
+            holders: self.keys.holders(),
+        })
+    }
+
+    /// Whether what is sealed in `sealed` is a user's erased since the trees were
+    /// captured: they had a key then and have none now. Left out, like their questions.
+    fn erased_since(&self, c: &Captured, sealed: Option<&[u8]>) -> bool {
+        sealed
+            .and_then(EmbeddedStore::owner_of)
+            .is_some_and(|who| c.holders.contains(&who) && self.keys.key(&who).is_none())
+    }
+
+    /// The captured trees' records (see [`Self::export_now`]).
+    fn export_trees(&self, c: &Captured, sink: Sink<'_>) -> Result<u64, StoreError> {
         let mut bad = 0u64;
-        let mut put = |r: Option<Record>| -> Result<(), StoreError> {
+        // `sealed`: the part of the entry sealed for its user, if any.
+        let mut put = |r: Option<Record>, sealed: Option<&[u8]>| -> Result<(), StoreError> {
             match r {
                 Some(r) => sink(r),
+                None if self.erased_since(c, sealed) => Ok(()),
                 None => {
                     bad += 1;
                     Ok(())
                 }
             }
         };
-        for item in self.sessions.iter() {
-            let (k, v) = item?;
-            put((|| {
-                let (revision, touched) = header(&v)?;
+        for (k, v) in &c.sessions {
+            let record = (|| {
+                let (revision, touched) = header(v)?;
                 Some(Record::Session {
-                    who: Pseudonym::from_slice(&k)?,
+                    who: Pseudonym::from_slice(k)?,
                     revision,
                     touched,
                     bytes: self.open_sealed(v.get(HEAD..)?)?,
                 })
-            })())?;
+            })();
+            put(record, v.get(HEAD..))?;
         }
-        for item in self.subscriptions.iter() {
-            let sub = self.open_json::<Subscription>(&item?.1);
-            put(sub.map(|sub| Record::Subscription { sub }))?;
+        for (_, v) in &c.subscriptions {
+            let sub = self.open_json::<Subscription>(v);
+            put(sub.map(|sub| Record::Subscription { sub }), Some(v))?;
         }
-        for item in self.reminder_queue.iter() {
-            let (k, v) = item?;
-            put((|| {
-                let due = second(u64_of(&k)? as i64);
-                let queued = self.open_json::<Queued>(&v)?;
+        for (k, v) in &c.reminder_queue {
+            let record = (|| {
+                let due = second(u64_of(k)? as i64);
+                let queued = self.open_json::<Queued>(v)?;
                 Some(Record::Queued { due, queued })
-            })())?;
+            })();
+            put(record, Some(v))?;
         }
-        for item in self.reminders_done.iter() {
-            let (k, v) = item?;
-            put((|| {
+        for (k, v) in &c.reminders_done {
+            let record = (|| {
                 Some(Record::ReminderDone {
-                    who: Pseudonym::from_slice(&k)?,
+                    who: Pseudonym::from_slice(k)?,
                     identity: k.get(PSEUDONYM..)?.to_vec(),
-                    done: serde_json::from_slice(&v).ok()?,
+                    done: serde_json::from_slice(v).ok()?,
                 })
-            })())?;
+            })();
+            put(record, None)?;
         }
-        for item in self.tickets.iter() {
-            let ticket = self.decode_ticket(&item?.1);
-            put(ticket.map(|ticket| Record::Ticket { ticket }))?;
+        for (_, v) in &c.tickets {
+            // A ticket whose user side does not open keeps its staff side.
+            let ticket = self.decode_ticket(v);
+            put(ticket.map(|ticket| Record::Ticket { ticket }), None)?;
         }
-        for item in self.ticket_messages.iter() {
-            let (k, v) = item?;
-            put((|| {
+        for (k, v) in &c.ticket_messages {
+            let record = (|| {
                 Some(Record::TicketMessage {
-                    chat: UserId::from_key(&k)?.0,
+                    chat: UserId::from_key(k)?.0,
                     message: i32::from_be_bytes(k.get(8..12)?.try_into().ok()?),
-                    number: u64_of(&v)?,
+                    number: u64_of(v)?,
                 })
-            })())?;
+            })();
+            put(record, None)?;
         }
-        let counters = [
-            (Sequence::Tickets, self.ticket_counter.get(b"next")?),
-            (Sequence::Drafts, self.db.open_tree(COUNTER)?.get(b"n")?),
-        ];
-        for (name, v) in counters {
+        for (name, v) in &c.counters {
             if let Some(v) = v {
-                put(u64_of(&v).map(|last| Record::Sequence { name, last }))?;
+                let name = *name;
+                put(u64_of(v).map(|last| Record::Sequence { name, last }), None)?;
             }
         }
-        for item in self.outbox.iter() {
-            put(self.outbox_record(&item?.1).map(Record::Outbox))?;
+        for (_, v) in &c.outbox {
+            let record = self.outbox_record(v).map(Record::Outbox);
+            put(record, v.get(OUTBOX_HEAD..))?;
         }
-        for item in self.applied.iter() {
-            let (k, v) = item?;
-            put((|| {
+        for (k, v) in &c.applied {
+            let record = (|| {
                 Some(Record::Applied {
                     id: u32::from_be_bytes(k.as_ref().try_into().ok()?),
-                    at: second(u64_of(&v)? as i64),
+                    at: second(u64_of(v)? as i64),
                 })
-            })())?;
+            })();
+            put(record, None)?;
         }
-        for item in self.watches.iter() {
-            let watch = self.open_watch(&item?.1);
-            put(watch.map(|watch| Record::Watch { watch }))?;
+        for (_, v) in &c.watches {
+            let watch = self.open_watch(v);
+            put(watch.map(|watch| Record::Watch { watch }), Some(v))?;
         }
-        for item in self.profiles.iter() {
-            let alert = self.open_profile(&item?.1);
-            put(alert.map(|alert| Record::Profile { alert }))?;
+        for (_, v) in &c.profiles {
+            let alert = self.open_profile(v);
+            put(alert.map(|alert| Record::Profile { alert }), Some(v))?;
         }
-        for item in self.drafts.iter() {
-            let draft = self.decode_draft(&item?.1);
-            put(draft.map(|draft| Record::Draft { draft }))?;
+        for (_, v) in &c.drafts {
+            let draft = self.decode_draft(v);
+            put(draft.map(|draft| Record::Draft { draft }), None)?;
         }
         Ok(bad)
     }
@@ -335,5 +388,53 @@ impl Dump for EmbeddedStore {
         let mut trees = vec![self.db.open_tree(COUNTER)?];
         trees.extend(super::ops::ALL.iter().map(|t| self.tree(*t).clone()));
         Ok(trees.iter().all(|t| t.is_empty()) && self.question_files.is_empty()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Commit, Committer, Revision, SyncMode};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_user_erased_while_a_backup_opens_the_records_is_left_out_not_counted_unreadable() {
+        let dir = tempfile::tempdir().unwrap();
+        let st = EmbeddedStore::open(dir.path(), 8, SyncMode::default()).unwrap();
+        for u in [1, 2] {
+            let mut c = Commit::new();
+            c.session(
+                UserId(u),
+                Revision(None),
+                Some(b"{}".to_vec()),
+                Timestamp::UNIX_EPOCH,
+            );
+            st.commit(&c).await.unwrap();
+        }
+        let first = st.who(UserId(1));
+        let (st2, rt) = (st.clone(), tokio::runtime::Handle::current());
+        let exporting = std::thread::spawn(move || {
+            let mut sessions = Vec::new();
+            let bad = st2
+                .export_now(&mut |r| {
+                    if let Record::Session { who, .. } = r {
+                        if sessions.is_empty() {
+                            // The other user erases their data now: captured, not opened.
+                            let other = if who == first { UserId(2) } else { UserId(1) };
+                            let mut c = Commit::new();
+                            c.erase(other);
+                            rt.block_on(async {
+                                st2.commit(&c).await.unwrap();
+                                st2.flush().await.unwrap();
+                            });
+                        }
+                        sessions.push(who);
+                    }
+                    Ok(())
+                })
+                .unwrap();
+            (sessions.len(), bad)
+        });
+        let (sessions, unreadable) = exporting.join().unwrap();
+        assert_eq!((sessions, unreadable), (1, 0));
     }
 }
