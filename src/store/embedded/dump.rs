@@ -1,15 +1,18 @@
 //! Snapshots of the embedded backend ([`crate::store::dump`]): every tree read back into
 //! logical records, and written again from them.
 //!
-//! An export reads the trees holding the commit gate exclusively
+//! An export captures the trees holding the commit gate exclusively
 //! ([`EmbeddedStore::quiet`]): every write path of this backend takes it shared
-//! ([`EmbeddedStore::writing`]), so no write lands while the trees are read one after the
+//! ([`EmbeddedStore::writing`]), so no write lands while the trees are taken one after the
 //! other, and the snapshot is one point in time (a reminder is never in the queue and
-//! done at once, a commit never half in it). Writers wait for the scan of the trees, held
-//! in memory. The question log, in files that may hold a year of questions, is frozen
-//! under the gate (each file's length noted, [`super::question_files::Frozen`]) and read
-//! after it, while writers go on: the snapshot holds what the log held at the same point.
-//! The export runs on a blocking thread, not on an async worker that serves updates.
+//! done at once, a commit never half in it). Taking them costs a reference count per
+//! entry ([`Captured`]); they are opened and decoded after the gate, while writers go on
+//! (what is sealed for a user erased meanwhile is left out: their erasure is in the
+//! journal a backup marks, and a restore replays it). The question log, in files that may
+//! hold a year of questions, is frozen under the gate (each file's length noted,
+//! [`super::question_files::Frozen`]) and read after it too: the snapshot holds what the
+//! log held at the same point. The export runs on a blocking thread, not on an async
+//! worker that serves updates.
 //!
 //! An import writes into a fresh database created with the export's secret
 //! ([`EmbeddedStore::create_restored`]): every record is sealed again with new per-user keys,
@@ -218,7 +221,7 @@ impl EmbeddedStore {
         }
         for (_, v) in &c.drafts {
             let draft = self.decode_draft(v);
-            put(draft.map(|draft| Record::Draft { draft }), None)?;
+            put(draft.map(|draft| Record::Draft { draft }), Some(v))?;
         }
         Ok(bad)
     }

@@ -8,7 +8,8 @@
 //!
 //! A commit that logs a question seals it while it is resolved (outside the commits'
 //! mutex) and appends it once its own writes are applied, under the same guard, so an
-//! export (which holds every writer off) sees the log and the trees at one point.
+//! export (which freezes the log while it holds every writer off) sees the log and the
+//! trees at one point.
 //!
 //! Older versions kept the log in the store's `questions` tree (asked-at second ‖ id →
 //! entry) with `question_askers` to find a user's entries; the first opening moves it
