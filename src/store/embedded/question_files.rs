@@ -188,14 +188,8 @@ impl QuestionFiles {
             if matches!(kind, Kind::Day(d) if (d + 1) * DAY <= since) {
                 continue;
             }
-            let bytes = read(&path)?;
-            let (found, _) = records(&bytes);
-            out.extend(
-                found
-                    .into_iter()
-                    .filter(|(at, _)| *at >= since)
-                    .map(|(at, v)| (at, v.to_vec())),
-            );
+            let found = file_records(&path, u64::MAX)?;
+            out.extend(found.into_iter().filter(|(at, _)| *at >= since));
         }
         out.sort_by_key(|(at, _)| *at);
         Ok(out)
@@ -301,8 +295,7 @@ impl QuestionFiles {
         let mut out = Vec::new();
         for (path, kind) in self.files()? {
             if kind == Kind::Moved {
-                let bytes = read(&path)?;
-                out.extend(records(&bytes).0.into_iter().map(|(_, v)| v.to_vec()));
+                out.extend(file_records(&path, u64::MAX)?.into_iter().map(|(_, v)| v));
             }
         }
         Ok(out)
@@ -367,14 +360,7 @@ impl Frozen {
     pub(super) fn records(&self) -> io::Result<Vec<(i64, Vec<u8>)>> {
         let mut out = Vec::new();
         for (path, len) in &self.extents {
-            let mut bytes = read(path)?;
-            bytes.truncate(*len as usize);
-            out.extend(
-                records(&bytes)
-                    .0
-                    .into_iter()
-                    .map(|(at, v)| (at, v.to_vec())),
-            );
+            out.extend(file_records(path, *len)?);
         }
         out.sort_by_key(|(at, _)| *at);
         Ok(out)
@@ -461,6 +447,19 @@ fn read(path: &Path) -> io::Result<Vec<u8>> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
         other => other,
     }
+}
+
+/// The whole records among the first `upto` bytes of the file at `path` (none if it
+/// was purged meanwhile), owned.
+fn file_records(path: &Path, upto: u64) -> io::Result<Vec<(i64, Vec<u8>)>> {
+    let mut bytes = Vec::new();
+    match File::open(path) {
+        Ok(f) => f.take(upto).read_to_end(&mut bytes)?,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => 0,
+        Err(e) => return Err(e),
+    };
+    let (found, _) = records(&bytes);
+    Ok(found.into_iter().map(|(at, v)| (at, v.to_vec())).collect())
 }
 
 /// Writes `bytes` as `path`, atomically and durably (a new file, synced, renamed).
